@@ -1,0 +1,1 @@
+"""workflow-bot: scheduled workflows for records, run from Slack."""

@@ -1,0 +1,107 @@
+"""The bot's configuration, read once from the environment and an optional ``.env`` file."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+
+DEFAULT_DATABASE_URL = "sqlite:///workflow-bot.db"
+DEFAULT_PORT = 3000
+LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+
+
+class SettingsError(ValueError):
+    """One or more settings are wrong; ``problems`` says which and how to fix each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    port: int = DEFAULT_PORT
+    default_timezone: str = "UTC"
+    log_level: str = "INFO"
+    slack_bot_token: str | None = None
+    slack_app_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = None
+    slack_api_url: str | None = None
+    team_id: str | None = None
+    workflow_admins: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def slack_mode(self) -> str:
+        """How the bot talks to Slack: socket, http, or console (no credentials)."""
+        if self.slack_bot_token and self.slack_app_token:
+            return "socket"
+        if self.slack_bot_token and self.slack_signing_secret:
+            return "http"
+        return "console"
+
+    @classmethod
+    def from_environment(
+        cls, environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")
+    ) -> Settings:
+        """Reads settings; the process environment wins over the ``.env`` file."""
+        values: dict[str, str] = {}
+        if dotenv is not None and dotenv.is_file():
+            values.update({k: v for k, v in dotenv_values(dotenv).items() if v is not None})
+        values.update(os.environ if environ is None else environ)
+        return cls._parse(values)
+
+    @classmethod
+    def _parse(cls, values: Mapping[str, str]) -> Settings:
+        problems: list[str] = []
+
+        def text(name: str) -> str | None:
+            value = values.get(name, "").strip()
+            return value or None
+
+        port = DEFAULT_PORT
+        if (raw_port := text("PORT")) is not None:
+            if raw_port.isdigit() and 0 < int(raw_port) < 65536:
+                port = int(raw_port)
+            else:
+                problems.append(f"PORT={raw_port!r} is not a TCP port: use a number from 1 to 65535")
+        zone = text("DEFAULT_TIMEZONE") or "UTC"
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            problems.append(
+                f"DEFAULT_TIMEZONE={zone!r} is not an IANA time zone: use a name such as "
+                "Europe/Paris or America/New_York"
+            )
+        level = (text("LOG_LEVEL") or "INFO").upper()
+        if level not in LOG_LEVELS:
+            problems.append(f"LOG_LEVEL={level!r} is not one of {', '.join(LOG_LEVELS)}")
+        if problems:
+            raise SettingsError(problems)
+        return cls(
+            database_url=text("DATABASE_URL") or DEFAULT_DATABASE_URL,
+            port=port,
+            default_timezone=zone,
+            log_level=level,
+            slack_bot_token=text("SLACK_BOT_TOKEN"),
+            slack_app_token=text("SLACK_APP_TOKEN"),
+            slack_signing_secret=text("SLACK_SIGNING_SECRET"),
+            slack_client_id=text("SLACK_CLIENT_ID"),
+            slack_client_secret=text("SLACK_CLIENT_SECRET"),
+            slack_api_url=text("SLACK_API_URL"),
+            team_id=text("SLACK_TEAM_ID"),
+            workflow_admins=frozenset((text("WORKFLOW_ADMINS") or "").replace(",", " ").split()),
+        )
+
+    def configure_logging(self) -> None:
+        logging.basicConfig(
+            level=self.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )

@@ -1,0 +1,46 @@
+"""Column types shared by every table: aware-UTC datetimes and portable JSON."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Dialect
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeDecorator
+
+# JSONB on PostgreSQL so that criteria compile to indexable ->> expressions; JSON text elsewhere.
+PortableJSON = JSON().with_variant(JSONB(), "postgresql")
+
+
+class NaiveDatetimeError(ValueError):
+    """A datetime without a time zone reached the database layer."""
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores aware datetimes as UTC and returns them aware.
+
+    SQLite has no time zone type and hands back naive values; refusing naive input here
+    means a wall-clock bug fails loudly at the write instead of shifting a run by hours.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise NaiveDatetimeError(f"refusing naive datetime {value.isoformat()}: pass an aware one")
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    def copy(self, **kwargs: Any) -> UTCDateTime:
+        return UTCDateTime()

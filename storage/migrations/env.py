@@ -1,0 +1,20 @@
+"""Alembic environment: runs migrations on the engine handed over in config.attributes."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import Engine
+
+from storage.models import Base
+
+config = context.config
+engine: Engine = config.attributes["engine"]
+
+with engine.begin() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=engine.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    context.run_migrations()

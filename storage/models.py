@@ -1,0 +1,213 @@
+"""The tables: object types and their properties, records, workflows, runs, enrollments and
+action results. Everything a workspace owns carries its Slack team id."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.columns import PortableJSON, UTCDateTime
+
+# Stable constraint names, so Alembic migrations can refer to them on both databases.
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+BUILT_IN_OBJECT_TYPES = ("contacts", "companies", "deals", "tickets")
+# SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit key for records.
+RecordKey = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class WorkflowStatus(StrEnum):
+    DRAFT = "draft"
+    ACTIVE = "active"
+    PAUSED = "paused"
+
+
+class RunStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    MISSED = "missed"
+    CANCELLED = "cancelled"
+
+
+class RunSource(StrEnum):
+    SCHEDULE = "schedule"
+    MANUAL = "manual"
+
+
+class ActionOutcome(StrEnum):
+    OK = "ok"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    DEFERRED = "deferred"
+
+
+def _check_in(column: str, enum: type[StrEnum]) -> str:
+    values = ", ".join(f"'{member.value}'" for member in enum)
+    return f"{column} IN ({values})"
+
+
+class ObjectType(Base):
+    __tablename__ = "object_types"
+    __table_args__ = (UniqueConstraint("team_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(64))
+    built_in: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    properties: Mapped[list[PropertyDefinition]] = relationship(
+        back_populates="object_type", order_by="PropertyDefinition.name"
+    )
+
+
+class PropertyDefinition(Base):
+    __tablename__ = "property_definitions"
+    __table_args__ = (
+        UniqueConstraint("object_type_id", "name"),
+        CheckConstraint(
+            "type IN ('string', 'number', 'boolean', 'date', 'datetime', 'enumeration')",
+            name="type",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    object_type_id: Mapped[int] = mapped_column(ForeignKey("object_types.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(63))
+    type: Mapped[str] = mapped_column(String(16))
+    # Enumeration options in first-seen order; null for other types.
+    options: Mapped[list[str] | None] = mapped_column(PortableJSON)
+
+    object_type: Mapped[ObjectType] = relationship(back_populates="properties")
+
+
+class Record(Base):
+    __tablename__ = "records"
+    __table_args__ = (UniqueConstraint("object_type_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(RecordKey, primary_key=True, autoincrement=True)
+    object_type_id: Mapped[int] = mapped_column(ForeignKey("object_types.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(String(32))
+    # Canonical typed values (see storage.properties); an unknown property has no key.
+    properties: Mapped[dict[str, Any]] = mapped_column(PortableJSON)
+    # Case-folded copies of the text properties, what case-insensitive criteria compare.
+    folded: Mapped[dict[str, str]] = mapped_column(PortableJSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Workflow(Base):
+    __tablename__ = "workflows"
+    __table_args__ = (
+        UniqueConstraint("team_id", "name"),
+        CheckConstraint(_check_in("status", WorkflowStatus), name="status"),
+        Index(None, "status", "next_run_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    object_type_id: Mapped[int] = mapped_column(ForeignKey("object_types.id"))
+    schedule: Mapped[dict[str, Any]] = mapped_column(PortableJSON)
+    criteria: Mapped[dict[str, Any]] = mapped_column(PortableJSON)
+    suppression: Mapped[dict[str, Any]] = mapped_column(PortableJSON)
+    actions: Mapped[list[dict[str, Any]]] = mapped_column(PortableJSON)
+    settings: Mapped[dict[str, Any]] = mapped_column(PortableJSON)
+    status: Mapped[str] = mapped_column(String(16), default=WorkflowStatus.DRAFT.value)
+    owner_user_id: Mapped[str] = mapped_column(String(32))
+    timezone: Mapped[str] = mapped_column(String(64))
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    # The next scheduled instant, kept by the engine; the database decides what is due.
+    next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    object_type: Mapped[ObjectType] = relationship()
+
+
+class Run(Base):
+    __tablename__ = "runs"
+    __table_args__ = (
+        # One row per occurrence: the key is the occurrence's local wall time (or a manual id).
+        UniqueConstraint("workflow_id", "occurrence_key"),
+        CheckConstraint(_check_in("status", RunStatus), name="status"),
+        CheckConstraint(_check_in("source", RunSource), name="source"),
+        Index(None, "status", "lease_expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workflow_id: Mapped[int] = mapped_column(ForeignKey("workflows.id", ondelete="CASCADE"))
+    revision: Mapped[int] = mapped_column(Integer)
+    occurrence_key: Mapped[str] = mapped_column(String(64))
+    scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    source: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default=RunStatus.PENDING.value)
+    triggered_by: Mapped[str | None] = mapped_column(String(32))
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    summary: Mapped[dict[str, Any]] = mapped_column(PortableJSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Enrollment(Base):
+    __tablename__ = "enrollments"
+    __table_args__ = (
+        UniqueConstraint("run_id", "record_id"),
+        CheckConstraint(_check_in("source", RunSource), name="source"),
+        Index(None, "record_id"),
+    )
+
+    id: Mapped[int] = mapped_column(RecordKey, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(16))
+    enrolled_by: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ActionResult(Base):
+    __tablename__ = "action_results"
+    __table_args__ = (
+        UniqueConstraint("run_id", "record_id", "action_index"),
+        CheckConstraint(_check_in("outcome", ActionOutcome), name="outcome"),
+    )
+
+    id: Mapped[int] = mapped_column(RecordKey, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
+    action_index: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    # What the action produced outside, e.g. the channel and ts of a posted message.
+    reference: Mapped[dict[str, Any] | None] = mapped_column(PortableJSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,106 @@
+"""Repository of object types and the typed properties declared on each."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import BUILT_IN_OBJECT_TYPES, ObjectType, PropertyDefinition
+from storage.properties import PropertyType
+
+OBJECT_TYPE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+class UnknownObjectType(LookupError):
+    def __init__(self, name: str, known: Iterable[str]) -> None:
+        self.name = name
+        self.known = sorted(known)
+        super().__init__(
+            f"There is no object type {name!r}. Known types: {', '.join(self.known)}. "
+            "Add a custom type with --create-type."
+        )
+
+
+class ObjectTypeRepository:
+    """Finds and creates object types and their property definitions. Never commits."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def ensure_built_ins(self, team_id: str, now: datetime) -> None:
+        existing = set(self.names(team_id))
+        for name in BUILT_IN_OBJECT_TYPES:
+            if name not in existing:
+                self.session.add(ObjectType(team_id=team_id, name=name, built_in=True, created_at=now))
+        self.session.flush()
+
+    def names(self, team_id: str) -> list[str]:
+        query = select(ObjectType.name).where(ObjectType.team_id == team_id).order_by(ObjectType.name)
+        return list(self.session.scalars(query))
+
+    def find(self, team_id: str, name: str) -> ObjectType | None:
+        query = select(ObjectType).where(ObjectType.team_id == team_id, ObjectType.name == name)
+        return self.session.scalars(query).one_or_none()
+
+    def get(self, team_id: str, name: str) -> ObjectType:
+        found = self.find(team_id, name)
+        if found is None:
+            raise UnknownObjectType(name, self.names(team_id))
+        return found
+
+    def create_custom(self, team_id: str, name: str, now: datetime) -> ObjectType:
+        if OBJECT_TYPE_NAME.fullmatch(name) is None:
+            raise ValueError(
+                f"{name!r} is not a valid object type name: use lower-case letters, digits and _"
+            )
+        object_type = ObjectType(team_id=team_id, name=name, built_in=False, created_at=now)
+        self.session.add(object_type)
+        self.session.flush()
+        return object_type
+
+    def property_types(self, object_type_id: int) -> dict[str, PropertyType]:
+        query = select(PropertyDefinition.name, PropertyDefinition.type).where(
+            PropertyDefinition.object_type_id == object_type_id
+        )
+        return {name: PropertyType(type_) for name, type_ in self.session.execute(query)}
+
+    def enumeration_options(self, object_type_id: int) -> dict[str, list[str]]:
+        query = select(PropertyDefinition.name, PropertyDefinition.options).where(
+            PropertyDefinition.object_type_id == object_type_id,
+            PropertyDefinition.type == PropertyType.ENUMERATION.value,
+        )
+        return {name: list(options or []) for name, options in self.session.execute(query)}
+
+    def declare(
+        self,
+        object_type_id: int,
+        types: Mapping[str, PropertyType],
+        options: Mapping[str, Iterable[str]] | None = None,
+    ) -> None:
+        """Adds properties not declared yet and merges new enumeration options.
+
+        The type of an existing property never changes here: changing it would silently
+        reinterpret every stored value.
+        """
+        existing = {
+            definition.name: definition
+            for definition in self.session.scalars(
+                select(PropertyDefinition).where(PropertyDefinition.object_type_id == object_type_id)
+            )
+        }
+        for name, property_type in types.items():
+            definition = existing.get(name)
+            if definition is None:
+                definition = PropertyDefinition(
+                    object_type_id=object_type_id, name=name, type=property_type.value
+                )
+                self.session.add(definition)
+            new_options = list((options or {}).get(name, ()))
+            if property_type is PropertyType.ENUMERATION and new_options:
+                known = list(definition.options or [])
+                definition.options = known + [o for o in dict.fromkeys(new_options) if o not in known]
+        self.session.flush()

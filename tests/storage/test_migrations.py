@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import Engine, inspect, select
+from sqlalchemy.exc import StatementError
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.columns import NaiveDatetimeError
+from storage.database import current_revision, upgrade
+from storage.models import Base, ObjectType
+
+
+def test_migrations_create_every_table_of_the_models(engine: Engine) -> None:
+    assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
+    assert current_revision(engine) is not None
+
+
+def test_upgrading_an_up_to_date_database_changes_nothing(engine: Engine) -> None:
+    before = current_revision(engine)
+    upgrade(engine)
+    assert current_revision(engine) == before
+
+
+def test_naive_datetimes_are_refused(sessions: sessionmaker[Session]) -> None:
+    with pytest.raises(StatementError) as raised, sessions() as session:
+        session.add(ObjectType(team_id="T1", name="deals", created_at=datetime(2026, 1, 1)))  # noqa: DTZ001
+        session.flush()
+    assert isinstance(raised.value.orig, NaiveDatetimeError)
+
+
+def test_datetimes_come_back_aware_and_in_utc(sessions: sessionmaker[Session]) -> None:
+    paris_noon = datetime(2026, 7, 1, 12, 0, tzinfo=timezone(timedelta(hours=2)))
+    with sessions.begin() as session:
+        session.add(ObjectType(team_id="T1", name="deals", created_at=paris_noon))
+    with sessions() as session:
+        stored = session.scalars(select(ObjectType.created_at)).one()
+    assert stored == paris_noon
+    assert stored.tzinfo is not None and stored.utcoffset() == timedelta(0)
+    assert stored == datetime(2026, 7, 1, 10, 0, tzinfo=UTC)
+
+
+def test_sqlite_enforces_foreign_keys(engine: Engine, sessions: sessionmaker[Session]) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from storage.models import PropertyDefinition
+
+    with pytest.raises(IntegrityError), sessions.begin() as session:
+        session.add(PropertyDefinition(object_type_id=999, name="stage", type="string"))
