@@ -22,6 +22,7 @@ test: $(STAMP) services lint typecheck pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot storage tests bench
+	$(BIN)/ruff format --check bot storage tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

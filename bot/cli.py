@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.settings import Settings, SettingsError
 from bot.workflows.clock import Clock, SystemClock
-from bot.workflows.workspaces import AmbiguousWorkspace, resolve_team
+from bot.workflows.workspaces import resolve_team
 from storage.database import make_engine, session_factory, transaction, upgrade
-from storage.object_types import ObjectTypeRepository, UnknownObjectType
+from storage.object_types import ObjectTypeRepository
 
 USAGE_ERROR = 2
 
@@ -125,4 +125,3 @@ def banner(settings: Settings, team_id: str, types: list[str]) -> str:
 @main.group()
 def records() -> None:
     """Import, list and count records."""
-

@@ -72,7 +72,9 @@ class Settings:
             if raw_port.isdigit() and 0 < int(raw_port) < 65536:
                 port = int(raw_port)
             else:
-                problems.append(f"PORT={raw_port!r} is not a TCP port: use a number from 1 to 65535")
+                problems.append(
+                    f"PORT={raw_port!r} is not a TCP port: use a number from 1 to 65535"
+                )
         zone = text("DEFAULT_TIMEZONE") or "UTC"
         try:
             ZoneInfo(zone)

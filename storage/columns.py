@@ -31,7 +31,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if value.tzinfo is None or value.utcoffset() is None:
-            raise NaiveDatetimeError(f"refusing naive datetime {value.isoformat()}: pass an aware one")
+            raise NaiveDatetimeError(
+                f"refusing naive datetime {value.isoformat()}: pass an aware one"
+            )
         utc = value.astimezone(UTC)
         return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
 

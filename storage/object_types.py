@@ -35,11 +35,15 @@ class ObjectTypeRepository:
         existing = set(self.names(team_id))
         for name in BUILT_IN_OBJECT_TYPES:
             if name not in existing:
-                self.session.add(ObjectType(team_id=team_id, name=name, built_in=True, created_at=now))
+                self.session.add(
+                    ObjectType(team_id=team_id, name=name, built_in=True, created_at=now)
+                )
         self.session.flush()
 
     def names(self, team_id: str) -> list[str]:
-        query = select(ObjectType.name).where(ObjectType.team_id == team_id).order_by(ObjectType.name)
+        query = (
+            select(ObjectType.name).where(ObjectType.team_id == team_id).order_by(ObjectType.name)
+        )
         return list(self.session.scalars(query))
 
     def find(self, team_id: str, name: str) -> ObjectType | None:
@@ -89,7 +93,9 @@ class ObjectTypeRepository:
         existing = {
             definition.name: definition
             for definition in self.session.scalars(
-                select(PropertyDefinition).where(PropertyDefinition.object_type_id == object_type_id)
+                select(PropertyDefinition).where(
+                    PropertyDefinition.object_type_id == object_type_id
+                )
             )
         }
         for name, property_type in types.items():
@@ -102,5 +108,7 @@ class ObjectTypeRepository:
             new_options = list((options or {}).get(name, ()))
             if property_type is PropertyType.ENUMERATION and new_options:
                 known = list(definition.options or [])
-                definition.options = known + [o for o in dict.fromkeys(new_options) if o not in known]
+                definition.options = known + [
+                    o for o in dict.fromkeys(new_options) if o not in known
+                ]
         self.session.flush()

@@ -73,7 +73,9 @@ def parse_number(raw: object) -> int | float:
     if isinstance(number, float) and not math.isfinite(number):
         raise InvalidValue(f"{raw!r} is not a finite number")
     if abs(number) > MAX_EXACT_NUMBER:
-        raise InvalidValue(f"{raw!r} is too large to compare exactly (limit ±2^53); store it as text")
+        raise InvalidValue(
+            f"{raw!r} is too large to compare exactly (limit ±2^53); store it as text"
+        )
     if isinstance(number, float) and number.is_integer() and abs(number) < MAX_EXACT_NUMBER:
         return int(number)
     return number
