@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.settings import DEFAULT_DATABASE_URL, Settings, SettingsError
+
+
+def test_defaults_need_nothing_set() -> None:
+    settings = Settings.from_environment({}, dotenv=None)
+    assert settings.database_url == DEFAULT_DATABASE_URL
+    assert settings.port == 3000
+    assert settings.default_timezone == "UTC"
+    assert settings.slack_mode == "console"
+
+
+def test_the_environment_wins_over_the_dotenv_file(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("PORT=4000\nDEFAULT_TIMEZONE=Europe/Paris\n")
+    settings = Settings.from_environment({"PORT": "5000"}, dotenv=dotenv)
+    assert settings.port == 5000
+    assert settings.default_timezone == "Europe/Paris"
+
+
+@pytest.mark.parametrize(
+    ("environ", "mode"),
+    [
+        ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"}, "socket"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}, "http"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1"}, "console"),
+    ],
+)
+def test_the_slack_mode_follows_the_credentials(environ: dict[str, str], mode: str) -> None:
+    assert Settings.from_environment(environ, dotenv=None).slack_mode == mode
+
+
+def test_every_bad_setting_is_reported_with_its_fix() -> None:
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_environment(
+            {"PORT": "http", "DEFAULT_TIMEZONE": "Mars/Olympus", "LOG_LEVEL": "loud"},
+            dotenv=None,
+        )
+    problems = raised.value.problems
+    assert len(problems) == 3
+    assert "PORT='http'" in problems[0] and "1 to 65535" in problems[0]
+    assert "Mars/Olympus" in problems[1] and "Europe/Paris" in problems[1]
+    assert "LOUD" in problems[2]
+
+
+def test_admins_are_read_as_a_set_of_user_ids() -> None:
+    settings = Settings.from_environment({"WORKFLOW_ADMINS": "U1, U2 U3"}, dotenv=None)
+    assert settings.workflow_admins == frozenset({"U1", "U2", "U3"})
+
+
+def test_settings_are_frozen() -> None:
+    settings = Settings.from_environment({}, dotenv=None)
+    with pytest.raises(AttributeError):
+        settings.port = 1  # type: ignore[misc]
