@@ -3,10 +3,15 @@ services, then starts what was asked. Nothing else in the project starts anythin
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
+from itertools import islice
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 from sqlalchemy import Engine
@@ -14,9 +19,21 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.settings import Settings, SettingsError
 from bot.workflows.clock import Clock, SystemClock
-from bot.workflows.workspaces import resolve_team
+from bot.workflows.criteria import InvalidCriteria
+from bot.workflows.record_files import FileFormat, RecordFileError, UnknownFileFormat
+from bot.workflows.record_import import (
+    ImportConflict,
+    ImportOptionError,
+    ImportOptions,
+    ImportReport,
+    import_records,
+    parse_property_type,
+)
+from bot.workflows.records import MatchingRecord, count_matching, list_matching
+from bot.workflows.schedules import InvalidSchedule, ParsedSchedule, parse_schedule
+from bot.workflows.workspaces import AmbiguousWorkspace, resolve_team
 from storage.database import make_engine, session_factory, transaction, upgrade
-from storage.object_types import ObjectTypeRepository
+from storage.object_types import ObjectTypeRepository, UnknownObjectType
 
 USAGE_ERROR = 2
 
@@ -125,3 +142,306 @@ def banner(settings: Settings, team_id: str, types: list[str]) -> str:
 @main.group()
 def records() -> None:
     """Import, list and count records."""
+
+
+CRITERIA_HELP = (
+    'Criteria JSON, e.g. \'{"any": [{"all": [{"property": "amount", "operator": "gte", '
+    '"value": 5000}]}]}\', {} for every record, or @FILE to read it from a file.'
+)
+
+
+@records.command("list")
+@click.option("--type", "type_name", required=True, help="Object type, e.g. deals.")
+@click.option("--criteria", "criteria_option", help=f"{CRITERIA_HELP} Default: {{}}.")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--team", help="Slack team id; needed when the database serves several.")
+@click.pass_obj
+def records_list(
+    context: Context, type_name: str, criteria_option: str | None, limit: int, team: str | None
+) -> None:
+    """List the records of a type that match criteria, by name."""
+    criteria = read_criteria(criteria_option)
+    now = context.clock.now().astimezone(ZoneInfo(context.settings.default_timezone))
+    with query_errors(), context.workspace(team) as (session, team_id):
+        total = count_matching(session, team_id, type_name, criteria, now)
+        found = list_matching(session, team_id, type_name, criteria, now, limit)
+    if not found:
+        click.echo(f"No {type_name} match.")
+        return
+    click.echo(records_table(found))
+    click.echo(f"\n{len(found)} of {total} matching {type_name} shown.")
+
+
+@records.command("count")
+@click.option("--type", "type_name", required=True, help="Object type, e.g. deals.")
+@click.option("--criteria", "criteria_option", required=True, help=CRITERIA_HELP)
+@click.option("--team", help="Slack team id; needed when the database serves several.")
+@click.pass_obj
+def records_count(context: Context, type_name: str, criteria_option: str, team: str | None) -> None:
+    """Print how many records of a type match criteria."""
+    criteria = read_criteria(criteria_option)
+    now = context.clock.now().astimezone(ZoneInfo(context.settings.default_timezone))
+    with query_errors(), context.workspace(team) as (session, team_id):
+        click.echo(count_matching(session, team_id, type_name, criteria, now))
+
+
+def read_criteria(option: str | None) -> object:
+    """The decoded ``--criteria`` JSON, given inline or as @FILE; ``{}`` when omitted."""
+    if option is None:
+        return {}
+    text = option
+    if option.startswith("@"):
+        path = Path(option[1:])
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            fail(f"cannot read the criteria file {str(path)!r}: {error}")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        fail(
+            f"--criteria is not valid JSON: {error.msg} at line {error.lineno}, "
+            f"column {error.colno} (character {error.pos + 1})"
+        )
+    return None  # not reached: fail exits
+
+
+@contextmanager
+def query_errors() -> Iterator[None]:
+    """Turns the errors a user can fix into messages and exit status 2."""
+    try:
+        yield
+    except UnknownObjectType as error:
+        fail(f"there is no object type {error.name!r}; known types: {', '.join(error.known)}")
+    except InvalidCriteria as error:
+        fail(error.problems)
+    except AmbiguousWorkspace as error:
+        fail(str(error))
+
+
+def records_table(found: list[MatchingRecord]) -> str:
+    header = ("EXTERNAL ID", "NAME", "OWNER", "PROPERTIES")
+    rows = [header] + [
+        (
+            _cell(r.external_id),
+            _cell(r.name),
+            _cell(r.owner or "-"),
+            ", ".join(f"{k}={_cell(_shown(v))}" for k, v in sorted(r.properties.items())),
+        )
+        for r in found
+    ]
+    widths = [max(len(row[column]) for row in rows) for column in range(3)]
+    return "\n".join(
+        "  ".join([*(row[c].ljust(widths[c]) for c in range(3)), row[3]]).rstrip() for row in rows
+    )
+
+
+def _shown(value: object) -> str:
+    return json.dumps(value) if isinstance(value, bool) else str(value)
+
+
+def _cell(text: str, limit: int = 40) -> str:
+    # One line per record: collapse line breaks and tabs, shorten long values.
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+SHOWN_PROBLEMS = 20
+
+
+@records.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--type", "type_name", required=True, help="Object type, e.g. deals.")
+@click.option("--id-column", default="id", show_default=True, help="Column of stable ids.")
+@click.option(
+    "--name-column", default="name", show_default=True, help="Column of names (empty: the id)."
+)
+@click.option(
+    "--owner-column",
+    default="owner",
+    show_default=True,
+    help="Column of owners' Slack user ids, used when the file has it.",
+)
+@click.option(
+    "--property-type",
+    "property_types",
+    multiple=True,
+    metavar="NAME=TYPE",
+    help="Declare a property's type instead of inferring it (repeatable); "
+    "the only way to get an enumeration.",
+)
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice([f.value for f in FileFormat]),
+    help="File format; by default from the extension (.csv, .jsonl, .ndjson).",
+)
+@click.option("--create-type", is_flag=True, help="Create --type as a custom type if needed.")
+@click.option("--skip-invalid", is_flag=True, help="Import the valid rows, skip the others.")
+@click.option("--team", help="Slack team id; needed when the database serves several.")
+@click.pass_obj
+def records_import(
+    context: Context,
+    file: Path,
+    type_name: str,
+    id_column: str,
+    name_column: str,
+    owner_column: str,
+    property_types: tuple[str, ...],
+    file_format: str | None,
+    create_type: bool,
+    skip_invalid: bool,
+    team: str | None,
+) -> None:
+    """Create or update records from a CSV or JSON Lines file, matched by id.
+
+    Every row is checked before anything is written: a file with invalid rows imports
+    nothing (exit status 1) unless --skip-invalid is given.
+    """
+    with import_errors():
+        options = ImportOptions(
+            type_name=type_name,
+            id_column=id_column,
+            name_column=name_column,
+            owner_column=owner_column,
+            property_types=dict(parse_property_type(option) for option in property_types),
+            file_format=FileFormat(file_format) if file_format else None,
+            create_type=create_type,
+            skip_invalid=skip_invalid,
+        )
+        with context.workspace(team) as (session, team_id):
+            report = import_records(session, team_id, file, options, context.clock.now())
+    echo_import_report(report)
+    if not report.written:
+        sys.exit(1)
+
+
+@contextmanager
+def import_errors() -> Iterator[None]:
+    """Usage errors exit with status 2; a file that cannot be imported as a whole with 1."""
+    try:
+        yield
+    except (UnknownObjectType, AmbiguousWorkspace, ImportOptionError, UnknownFileFormat) as error:
+        fail(str(error))
+    except OSError as error:
+        fail(f"cannot read {error.filename or 'the file'}: {error.strerror or error}")
+    except (RecordFileError, ImportConflict) as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+
+
+def echo_import_report(report: ImportReport) -> None:
+    for problem in report.problems[:SHOWN_PROBLEMS]:
+        click.echo(str(problem), err=True)
+    if report.rejected > SHOWN_PROBLEMS:
+        click.echo(f"... and {report.rejected - SHOWN_PROBLEMS} more invalid rows", err=True)
+    if not report.written:
+        click.echo(
+            f"Nothing was imported: {report.rejected} rows are invalid. Fix them, or pass "
+            "--skip-invalid to import the valid rows.",
+            err=True,
+        )
+    elif report.new_properties:
+        declared = ", ".join(f"{name} ({t})" for name, t in report.new_properties.items())
+        click.echo(f"new properties: {declared}")
+    click.echo(report.summary())
+
+
+@main.group()
+def schedule() -> None:
+    """Check workflow schedules: their next runs, and what they mean."""
+
+
+SPEC_HELP = (
+    'A schedule as JSON, e.g. \'{"frequency": "weekly", "weekdays": ["mon"], "time": "09:00"}\', '
+    "or @FILE with one JSON schedule per line. Without timezone: DEFAULT_TIMEZONE."
+)
+
+
+@schedule.command("next")
+@click.option("--spec", "spec_option", required=True, help=SPEC_HELP)
+@click.option(
+    "--after",
+    "after_option",
+    metavar="ISO8601",
+    help="List runs strictly after this instant, and check the schedules as of it "
+    "(default: now); without a UTC offset it is a time in DEFAULT_TIMEZONE.",
+)
+@click.option(
+    "--count",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="Runs to print per schedule.",
+)
+@click.pass_obj
+def schedule_next(context: Context, spec_option: str, after_option: str | None, count: int) -> None:
+    """Print the next runs of each schedule, one line per schedule, as ISO 8601 times."""
+    zone = context.settings.default_timezone
+    after = context.clock.now() if after_option is None else read_instant(after_option, zone)
+    # Each schedule is valid as of --after, so it has at least one run to print.
+    for _, parsed in read_schedules(spec_option, zone, after):
+        runs = islice(parsed.schedule.occurrences_after(after), count)
+        click.echo(" ".join(run.at.isoformat() for run in runs))
+
+
+@schedule.command("describe")
+@click.option("--spec", "spec_option", required=True, help=SPEC_HELP)
+@click.pass_obj
+def schedule_describe(context: Context, spec_option: str) -> None:
+    """Print what each schedule means, one English sentence per line."""
+    zone = context.settings.default_timezone
+    for _, parsed in read_schedules(spec_option, zone, context.clock.now()):
+        click.echo(parsed.schedule.describe())
+
+
+def read_schedules(
+    option: str, default_timezone: str, now: datetime
+) -> list[tuple[str, ParsedSchedule]]:
+    """The schedules of ``--spec`` validated as of ``now``, each with the label its messages
+    start with; warnings go to stderr, and any problem exits with status 2."""
+    parsed: list[tuple[str, ParsedSchedule]] = []
+    problems: list[str] = []
+    for label, text in spec_texts(option):
+        try:
+            result = parse_schedule(json.loads(text), default_timezone, now)
+        except json.JSONDecodeError as error:
+            problems.append(f"{label}not valid JSON: {error.msg} at column {error.colno}")
+            continue
+        except InvalidSchedule as error:
+            problems += [f"{label}{message}" for message in error.messages]
+            continue
+        parsed.append((label, result))
+        for warning in result.warnings:
+            click.echo(f"warning: {label}{warning}", err=True)
+    if problems:
+        fail(problems)
+    return parsed
+
+
+def spec_texts(option: str) -> list[tuple[str, str]]:
+    """``--spec`` as (label, JSON text) pairs: one inline spec, or each non-blank line of @FILE."""
+    if not option.startswith("@"):
+        return [("", option)]
+    path = Path(option[1:])
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        fail(f"cannot read the schedule file {str(path)!r}: {error}")
+    texts = [(f"line {n}: ", line) for n, line in enumerate(lines, start=1) if line.strip()]
+    if not texts:
+        fail(f"the schedule file {str(path)!r} holds no schedule: write one JSON object per line")
+    return texts
+
+
+def read_instant(text: str, default_timezone: str) -> datetime:
+    """An ISO 8601 instant; one without a UTC offset is read in ``default_timezone``."""
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        fail(
+            f"--after {text!r} is not an ISO 8601 date and time: use e.g. 2026-03-08T09:00:00-05:00"
+        )
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=ZoneInfo(default_timezone))
+    return instant

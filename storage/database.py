@@ -81,3 +81,16 @@ def current_revision(engine: Engine) -> str | None:
 
 def has_schema(engine: Engine) -> bool:
     return inspect(engine).has_table("records")
+
+
+@contextmanager
+def write_transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A unit of work that takes the database's write lock up front.
+
+    On SQLite this is BEGIN IMMEDIATE: two processes that both read then write would
+    otherwise deadlock on upgrading their read locks; here the second simply waits. On
+    PostgreSQL it is an ordinary transaction: its callers lock the rows they change.
+    """
+    with factory() as session, session.begin():
+        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        yield session

@@ -52,6 +52,7 @@ class RunStatus(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     MISSED = "missed"
+    SKIPPED = "skipped"  # fell on a pause day of a workflow that skips them
     CANCELLED = "cancelled"
 
 
@@ -173,6 +174,10 @@ class Run(Base):
     triggered_by: Mapped[str | None] = mapped_column(String(32))
     lease_owner: Mapped[str | None] = mapped_column(String(128))
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # How many times a process claimed this run: above one, it is resuming after a crash.
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Set once the run's enrollments are written: a resumed run does not evaluate again.
+    enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     summary: Mapped[dict[str, Any]] = mapped_column(PortableJSON, default=dict)

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
 PROPERTY_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 MAX_EXACT_NUMBER = 2**53  # beyond this a float (PostgreSQL double precision) loses integers
-DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 StoredValue = str | int | float | bool
 
 
@@ -125,19 +125,41 @@ def parse_text(raw: object) -> str:
     return str(raw)
 
 
+def _stored_date(raw: object) -> str:
+    return parse_date(raw).isoformat()
+
+
+def stored_datetime(instant: datetime) -> str:
+    """The fixed-width UTC text of an aware instant, e.g. ``2026-11-27T09:00:00.000000Z``.
+
+    isoformat pads years below 1000 to four digits, which strftime("%Y") does not on every
+    platform: fixed width is what keeps text order equal to time order.
+    """
+    return instant.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _stored_datetime(raw: object) -> str:
+    return stored_datetime(parse_datetime(raw))
+
+
+_CONVERTERS: dict[PropertyType, Callable[[object], StoredValue]] = {
+    PropertyType.NUMBER: parse_number,
+    PropertyType.BOOLEAN: parse_boolean,
+    PropertyType.DATE: _stored_date,
+    PropertyType.DATETIME: _stored_datetime,
+    PropertyType.STRING: parse_text,
+    PropertyType.ENUMERATION: parse_text,
+}
+
+
+def converter(property_type: PropertyType) -> Callable[[object], StoredValue]:
+    """The conversion ``to_stored`` applies for one type: for converting a column of values."""
+    return _CONVERTERS[property_type]
+
+
 def to_stored(raw: object, property_type: PropertyType) -> StoredValue:
     """Converts an input value to its canonical stored form, or raises InvalidValue."""
-    match property_type:
-        case PropertyType.NUMBER:
-            return parse_number(raw)
-        case PropertyType.BOOLEAN:
-            return parse_boolean(raw)
-        case PropertyType.DATE:
-            return parse_date(raw).isoformat()
-        case PropertyType.DATETIME:
-            return parse_datetime(raw).strftime(DATETIME_FORMAT)
-        case PropertyType.STRING | PropertyType.ENUMERATION:
-            return parse_text(raw)
+    return _CONVERTERS[property_type](raw)
 
 
 # The order in which a column's values are tried when its type is inferred: the narrowest
@@ -167,6 +189,9 @@ def narrowest(candidates: frozenset[PropertyType]) -> PropertyType:
     return next(t for t in INFERENCE_ORDER if t in candidates)
 
 
+_TEXT_TYPES = frozenset((PropertyType.STRING, PropertyType.ENUMERATION))
+
+
 def folded_copy(
     properties: dict[str, StoredValue], types: dict[str, PropertyType]
 ) -> dict[str, str]:
@@ -174,5 +199,5 @@ def folded_copy(
     return {
         name: fold(value)
         for name, value in properties.items()
-        if isinstance(value, str) and types[name].is_text
+        if isinstance(value, str) and types[name] in _TEXT_TYPES
     }

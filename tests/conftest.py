@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from storage.database import make_engine, session_factory, upgrade
 from storage.models import Base
 
+pytest_plugins = ["tests.slack_fixtures"]
+
 POSTGRES_SERVER = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )

@@ -48,3 +48,20 @@ def test_sqlite_enforces_foreign_keys(engine: Engine, sessions: sessionmaker[Ses
 
     with pytest.raises(IntegrityError), sessions.begin() as session:
         session.add(PropertyDefinition(object_type_id=999, name="stage", type="string"))
+
+
+def test_the_migrations_build_exactly_the_models_schema(engine: Engine) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
+
+
+def test_sqlite_files_use_write_ahead_logging(database_url: str, engine: Engine) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("journal modes are SQLite's")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1

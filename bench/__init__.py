@@ -1,0 +1,1 @@
+"""Benchmarks: each measures workflow-bot next to a baseline run in the same process."""

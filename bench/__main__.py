@@ -1,0 +1,98 @@
+"""``make bench``: runs every benchmark on SQLite and PostgreSQL and prints the figures.
+
+python -m bench [--rows N] [--databases sqlite,postgresql]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, text
+
+from bench import records_bench
+from storage.database import make_engine, upgrade
+
+DATA_DIR = Path(__file__).with_name("data")
+POSTGRES_SERVER = os.environ.get(
+    "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+@contextmanager
+def empty_database(kind: str) -> Iterator[tuple[Engine, str]]:
+    """A freshly migrated database of ``kind``, removed afterwards."""
+    if kind == "sqlite":
+        path = DATA_DIR / f"bench-{uuid.uuid4().hex[:8]}.db"
+        url = f"sqlite:///{path}"
+        engine = make_engine(url)
+        upgrade(engine)
+        try:
+            yield engine, url
+        finally:
+            engine.dispose()
+            for leftover in DATA_DIR.glob(f"{path.name}*"):
+                leftover.unlink()
+        return
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES_SERVER)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = f"{POSTGRES_SERVER}?options=-csearch_path%3D{schema}"
+    engine = make_engine(url)
+    upgrade(engine)
+    try:
+        yield engine, url
+    finally:
+        engine.dispose()
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def machine() -> str:
+    memory_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (
+        f"{platform.machine()}, {os.cpu_count()} cores, {memory_gib:.0f} GiB, "
+        f"Python {platform.python_version()}, {platform.system()} {platform.release()}"
+    )
+
+
+def print_records(figures: records_bench.RecordsFigures) -> None:
+    typed = figures.timings["typed table, indexed columns"]
+    print(f"\n## Records on {figures.database}: {figures.rows:,} deals")
+    print(
+        f"import: {figures.import_rows_per_second:,.0f} rows/s "
+        f"({figures.import_seconds:.1f} s), peak RSS {figures.import_peak_rss_mb:.0f} MB"
+    )
+    for label, rate in figures.write_rows_per_second.items():
+        print(f"import of {figures.rows // 10:,} more rows {label}: {rate:,.0f} rows/s")
+    print(f"criteria match {figures.matched:,} records ({figures.matched / figures.rows:.1%})")
+    print("| count | ms | x hand-written (same indexes) | x typed table |")
+    print("|---|---:|---:|---:|")
+    for label, seconds in figures.timings.items():
+        suffix = label.removeprefix("ours ").removeprefix("hand-written SQL ")
+        hand = figures.timings.get(f"hand-written SQL {suffix}")
+        ratio_hand = f"{seconds / hand:.2f}" if hand and label.startswith("ours") else ""
+        print(f"| {label} | {seconds * 1000:.0f} | {ratio_hand} | {seconds / typed:.2f} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    args = parser.parse_args()
+    DATA_DIR.mkdir(exist_ok=True)
+    print(f"machine: {machine()}")
+    for kind in args.databases.split(","):
+        with empty_database(kind) as (engine, url):
+            print_records(records_bench.run(engine, url, args.rows, DATA_DIR))
+
+
+if __name__ == "__main__":
+    main()

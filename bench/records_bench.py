@@ -1,0 +1,160 @@
+"""Records benchmark: CSV import speed and memory, and criteria counts next to hand-written
+SQL over the same JSON (baseline a) and a typed table with one indexed column per property
+(baseline b), on one database, in one run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine, text
+
+from bench.data import CRITERIA, REFERENCE_DAY, write_deals
+from bench.measure import median_seconds, run_cli
+from bot.workflows.records import count_matching, index_criteria_properties
+from storage.database import session_factory, transaction
+
+TEAM = "TBENCH"
+NOW = datetime.combine(REFERENCE_DAY, time(12, 0), tzinfo=UTC)
+LOW_DATE = (REFERENCE_DAY - timedelta(days=109)).isoformat()
+HIGH_DATE = REFERENCE_DAY.isoformat()
+
+HAND_WRITTEN = {
+    "sqlite": """
+        SELECT count(*) FROM records
+        WHERE object_type_id = :type_id
+          AND json_extract(folded, '$.stage') = :stage
+          AND json_extract(properties, '$.amount') >= :amount
+          AND json_extract(properties, '$.close_date') BETWEEN :low AND :high""",
+    "postgresql": """
+        SELECT count(*) FROM records
+        WHERE object_type_id = :type_id
+          AND folded ->> 'stage' = :stage
+          AND (properties ->> 'amount')::double precision >= :amount
+          AND (properties ->> 'close_date') COLLATE "C" BETWEEN :low AND :high""",
+}
+TYPED_TABLE = {
+    "sqlite": """
+        CREATE TABLE bench_typed AS SELECT id,
+          json_extract(folded, '$.stage') AS stage,
+          CAST(json_extract(properties, '$.amount') AS REAL) AS amount,
+          json_extract(properties, '$.close_date') AS close_date
+        FROM records WHERE object_type_id = :type_id""",
+    "postgresql": """
+        CREATE TABLE bench_typed AS SELECT id,
+          folded ->> 'stage' AS stage,
+          (properties ->> 'amount')::double precision AS amount,
+          (properties ->> 'close_date')::date AS close_date
+        FROM records WHERE object_type_id = :type_id""",
+}
+TYPED_COUNT = """
+    SELECT count(*) FROM bench_typed
+    WHERE stage = :stage AND amount >= :amount AND close_date BETWEEN :low AND :high"""
+PARAMETERS = {"stage": "contract_sent", "amount": 5000, "low": LOW_DATE, "high": HIGH_DATE}
+
+
+@dataclass
+class RecordsFigures:
+    database: str
+    rows: int
+    import_seconds: float = 0.0
+    import_peak_rss_mb: float = 0.0
+    matched: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+    write_rows_per_second: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def import_rows_per_second(self) -> float:
+        return self.rows / self.import_seconds
+
+
+def _import(csv_path: Path, database_url: str) -> tuple[float, float, int]:
+    run = run_cli(
+        ["records", "import", str(csv_path), "--type", "deals", "--team", TEAM],
+        {"DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"},
+    )
+    created = int(run.output.split("created ")[1].split(",")[0])
+    return run.seconds, run.peak_rss_mb, created
+
+
+def _type_id(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(
+            connection.execute(
+                text("SELECT id FROM object_types WHERE team_id = :team AND name = 'deals'"),
+                {"team": TEAM},
+            ).scalar_one()
+        )
+
+
+def _our_count(engine: Engine) -> int:
+    with transaction(session_factory(engine)) as session:
+        return count_matching(session, TEAM, "deals", CRITERIA, NOW)
+
+
+def _scalar(engine: Engine, sql: str, parameters: dict[str, object]) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(text(sql), parameters).scalar_one())
+
+
+def _analyze(engine: Engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(text("ANALYZE"))
+
+
+def _build_typed_table(engine: Engine, type_id: int) -> None:
+    dialect = engine.dialect.name
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS bench_typed"))
+        connection.execute(text(TYPED_TABLE[dialect]), {"type_id": type_id})
+        for column in ("stage", "amount", "close_date"):
+            connection.execute(text(f"CREATE INDEX bench_typed_{column} ON bench_typed ({column})"))
+    _analyze(engine)
+
+
+def _time_counts(engine: Engine, figures: RecordsFigures, type_id: int, label: str) -> None:
+    dialect = engine.dialect.name
+    hand = {**PARAMETERS, "type_id": type_id}
+    counts = {
+        "ours": _our_count(engine),
+        "hand": _scalar(engine, HAND_WRITTEN[dialect], hand),
+        "typed": _scalar(engine, TYPED_COUNT, PARAMETERS),
+    }
+    if len(set(counts.values())) != 1:
+        raise AssertionError(f"the three counts disagree: {counts}")
+    figures.matched = counts["ours"]
+    figures.timings[f"ours {label}"] = median_seconds(lambda: _our_count(engine))
+    figures.timings[f"hand-written SQL {label}"] = median_seconds(
+        lambda: _scalar(engine, HAND_WRITTEN[dialect], hand)
+    )
+
+
+def run(engine: Engine, database_url: str, rows: int, data_dir: Path) -> RecordsFigures:
+    """Expects an empty, migrated database at ``database_url``."""
+    figures = RecordsFigures(engine.dialect.name, rows)
+    main_file = write_deals(data_dir / f"deals-{rows}.csv", rows)
+    batch = max(rows // 10, 1)
+    before_file = write_deals(data_dir / f"deals-extra-a-{batch}.csv", batch, first_id=rows)
+    after_file = write_deals(data_dir / f"deals-extra-b-{batch}.csv", batch, first_id=rows + batch)
+
+    figures.import_seconds, figures.import_peak_rss_mb, created = _import(main_file, database_url)
+    assert created == rows, f"imported {created} of {rows} rows"
+    seconds, _, _ = _import(before_file, database_url)
+    figures.write_rows_per_second["without property indexes"] = batch / seconds
+
+    type_id = _type_id(engine)
+    _build_typed_table(engine, type_id)
+    figures.timings["typed table, indexed columns"] = median_seconds(
+        lambda: _scalar(engine, TYPED_COUNT, PARAMETERS)
+    )
+    _time_counts(engine, figures, type_id, "(no property index)")
+
+    with transaction(session_factory(engine)) as session:
+        index_criteria_properties(session, TEAM, "deals", CRITERIA)
+    _analyze(engine)
+    _time_counts(engine, figures, type_id, "(property indexes)")
+
+    seconds, _, _ = _import(after_file, database_url)
+    figures.write_rows_per_second["with property indexes"] = batch / seconds
+    return figures

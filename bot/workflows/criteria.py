@@ -1,0 +1,616 @@
+"""Enrollment criteria: which records a workflow acts on, as an OR of groups of ANDed filters.
+
+Parses and validates the JSON form against an object type's properties, and evaluates
+criteria against one record in Python; storage.criteria_sql compiles the same semantics.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from storage.properties import (
+    InvalidValue,
+    PropertyType,
+    StoredValue,
+    fold,
+    stored_datetime,
+    to_stored,
+)
+
+MAX_GROUPS = 25
+MAX_FILTERS = 250
+MAX_DAYS = 36_600  # about a century: further windows are mistakes, and dates overflow
+
+
+class Operator(StrEnum):
+    EQ = "eq"
+    NEQ = "neq"
+    IN = "in"
+    NOT_IN = "not_in"
+    CONTAINS = "contains"
+    NOT_CONTAINS = "not_contains"
+    STARTS_WITH = "starts_with"
+    GT = "gt"
+    GTE = "gte"
+    LT = "lt"
+    LTE = "lte"
+    BETWEEN = "between"
+    BEFORE = "before"
+    AFTER = "after"
+    IN_LAST_DAYS = "in_last_days"
+    IN_NEXT_DAYS = "in_next_days"
+    IS_KNOWN = "is_known"
+    IS_UNKNOWN = "is_unknown"
+
+
+_TEMPORAL_OPERATORS = frozenset(
+    {
+        Operator.EQ,
+        Operator.NEQ,
+        Operator.GT,
+        Operator.GTE,
+        Operator.LT,
+        Operator.LTE,
+        Operator.BETWEEN,
+        Operator.BEFORE,
+        Operator.AFTER,
+        Operator.IN_LAST_DAYS,
+        Operator.IN_NEXT_DAYS,
+    }
+)
+
+# The operators that compare a value, per property type; is_known and is_unknown apply to
+# every type. Text is compared case-insensitively and has no order: gt on text is refused.
+VALUE_OPERATORS: Mapping[PropertyType, frozenset[Operator]] = {
+    PropertyType.STRING: frozenset(
+        {
+            Operator.EQ,
+            Operator.NEQ,
+            Operator.IN,
+            Operator.NOT_IN,
+            Operator.CONTAINS,
+            Operator.NOT_CONTAINS,
+            Operator.STARTS_WITH,
+        }
+    ),
+    PropertyType.ENUMERATION: frozenset({Operator.EQ, Operator.NEQ, Operator.IN, Operator.NOT_IN}),
+    PropertyType.NUMBER: frozenset(
+        {
+            Operator.EQ,
+            Operator.NEQ,
+            Operator.IN,
+            Operator.NOT_IN,
+            Operator.GT,
+            Operator.GTE,
+            Operator.LT,
+            Operator.LTE,
+            Operator.BETWEEN,
+        }
+    ),
+    PropertyType.BOOLEAN: frozenset({Operator.EQ, Operator.NEQ}),
+    PropertyType.DATE: _TEMPORAL_OPERATORS,
+    PropertyType.DATETIME: _TEMPORAL_OPERATORS,
+}
+PRESENCE_OPERATORS = frozenset({Operator.IS_KNOWN, Operator.IS_UNKNOWN})
+LIST_OPERATORS = frozenset({Operator.IN, Operator.NOT_IN})
+DAYS_OPERATORS = frozenset({Operator.IN_LAST_DAYS, Operator.IN_NEXT_DAYS})
+SUBSTRING_OPERATORS = frozenset({Operator.CONTAINS, Operator.NOT_CONTAINS, Operator.STARTS_WITH})
+# The operators a record without the property passes: "not equal to x" holds for it.
+PASS_WHEN_MISSING = frozenset(
+    {Operator.IS_UNKNOWN, Operator.NEQ, Operator.NOT_IN, Operator.NOT_CONTAINS}
+)
+
+# A filter's value: one stored value, a tuple of them (in, not_in, between), a number of
+# days (in_last_days, in_next_days) or None (is_known, is_unknown).
+FilterValue = StoredValue | tuple[StoredValue, ...] | None
+
+
+class InvalidCriteria(ValueError):
+    """Criteria that cannot be used; ``problems`` holds one message per problem found."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+@dataclass(frozen=True)
+class Filter:
+    property: str
+    operator: Operator
+    value: FilterValue = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"property": self.property, "operator": self.operator.value}
+        if self.operator not in PRESENCE_OPERATORS:
+            data["value"] = list(self.value) if isinstance(self.value, tuple) else self.value
+        return data
+
+
+@dataclass(frozen=True)
+class Group:
+    filters: tuple[Filter, ...]
+
+
+@dataclass(frozen=True)
+class Criteria:
+    """Matches a record when any group matches; a group matches when all its filters do.
+
+    No groups matches every record. Values are held in their stored form (see
+    storage.properties), text as written: folding happens when comparing.
+    """
+
+    groups: tuple[Group, ...] = ()
+
+    def properties_used(self) -> frozenset[str]:
+        return frozenset(f.property for group in self.groups for f in group.filters)
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form that parse_criteria reads back to equal criteria."""
+        if not self.groups:
+            return {}
+        return {"any": [{"all": [f.to_json() for f in group.filters]} for group in self.groups]}
+
+    def at(self, now: datetime, property_types: Mapping[str, PropertyType]) -> Criteria:
+        """The same criteria with in_last_days / in_next_days turned into ``between`` bounds
+        at the instant ``now`` (aware, in the zone whose calendar days count)."""
+        if now.tzinfo is None or now.utcoffset() is None:
+            raise ValueError("criteria are evaluated at an aware instant; got a naive datetime")
+        return Criteria(
+            tuple(
+                Group(tuple(_resolved(f, property_types, now) for f in group.filters))
+                for group in self.groups
+            )
+        )
+
+
+def _resolved(filter_: Filter, property_types: Mapping[str, PropertyType], now: datetime) -> Filter:
+    if filter_.operator not in DAYS_OPERATORS:
+        return filter_
+    assert isinstance(filter_.value, int)
+    property_type = property_types[filter_.property]
+    window = relative_window(filter_.operator, filter_.value, property_type, now)
+    return Filter(filter_.property, Operator.BETWEEN, window)
+
+
+def relative_window(
+    operator: Operator, days: int, property_type: PropertyType, now: datetime
+) -> tuple[str, str]:
+    """The inclusive stored bounds of in_last_days / in_next_days ``days`` at ``now``.
+
+    Dates count calendar days from today in now's zone. Datetimes run from now back (or
+    forward) to the same wall-clock time ``days`` days away in now's zone, so a one-day
+    window across a daylight-saving change lasts 23 or 25 hours, as a person expects.
+    """
+    sign = -1 if operator is Operator.IN_LAST_DAYS else 1
+    if property_type is PropertyType.DATE:
+        today = now.date()
+        other_day = today + timedelta(days=sign * days)
+        low_day, high_day = sorted((today, other_day))
+        return low_day.isoformat(), high_day.isoformat()
+    other = now + timedelta(days=sign * days)  # wall-clock arithmetic in now's zone
+    low, high = sorted((now, other))
+    return _stored_instant(low), _stored_instant(high)
+
+
+def _stored_instant(instant: datetime) -> str:
+    return stored_datetime(instant)
+
+
+def matches(
+    criteria: Criteria,
+    properties: Mapping[str, StoredValue],
+    property_types: Mapping[str, PropertyType],
+    now: datetime,
+) -> bool:
+    """Whether a record with these stored ``properties`` satisfies ``criteria`` at ``now``."""
+    resolved = criteria.at(now, property_types)
+    if not resolved.groups:
+        return True
+    return any(
+        all(
+            _filter_matches(f, properties.get(f.property), property_types[f.property])
+            for f in group.filters
+        )
+        for group in resolved.groups
+    )
+
+
+def _filter_matches(
+    filter_: Filter, stored: StoredValue | None, property_type: PropertyType
+) -> bool:
+    operator = filter_.operator
+    if stored is None:
+        return operator in PASS_WHEN_MISSING
+    if operator is Operator.IS_KNOWN:
+        return True
+    if operator is Operator.IS_UNKNOWN:
+        return False
+    actual = _comparable(stored, property_type)
+    if isinstance(filter_.value, tuple):
+        values = [_comparable(v, property_type) for v in filter_.value]
+        if operator is Operator.BETWEEN:
+            return bool(values[0] <= actual <= values[1])
+        return (actual in values) == (operator is Operator.IN)
+    assert filter_.value is not None
+    return _compare(operator, actual, _comparable(filter_.value, property_type))
+
+
+def _comparable(value: StoredValue, property_type: PropertyType) -> Any:
+    """The stored value as the database compares it (see storage.criteria_sql)."""
+    match property_type:
+        case PropertyType.NUMBER:
+            return float(value)
+        case PropertyType.BOOLEAN:
+            return bool(value)
+        case PropertyType.STRING | PropertyType.ENUMERATION:
+            return fold(str(value))
+        case PropertyType.DATE | PropertyType.DATETIME:
+            return str(value)
+
+
+def _compare(operator: Operator, actual: Any, expected: Any) -> bool:
+    match operator:
+        case Operator.EQ:
+            return bool(actual == expected)
+        case Operator.NEQ:
+            return bool(actual != expected)
+        case Operator.CONTAINS:
+            return bool(expected in actual)
+        case Operator.NOT_CONTAINS:
+            return expected not in actual
+        case Operator.STARTS_WITH:
+            return bool(actual.startswith(expected))
+        case Operator.GT | Operator.AFTER:
+            return bool(actual > expected)
+        case Operator.GTE:
+            return bool(actual >= expected)
+        case Operator.LT | Operator.BEFORE:
+            return bool(actual < expected)
+        case Operator.LTE:
+            return bool(actual <= expected)
+    raise ValueError(f"operator {operator} takes no single value")
+
+
+# --- Parsing and validation -------------------------------------------------------------
+
+_SHAPE_HINT = (
+    'write criteria as {"any": [{"all": [{"property": "stage", "operator": "eq", '
+    '"value": "won"}]}]}, or {} for every record'
+)
+_FILTER_KEYS = ("property", "operator", "value")
+_OPERATOR_NAMES = frozenset(operator.value for operator in Operator)
+_EXPECTED_JSON = {
+    PropertyType.NUMBER: "a number without quotes, such as 5000",
+    PropertyType.BOOLEAN: "true or false without quotes",
+    PropertyType.DATE: 'a date in quotes, such as "2026-03-01"',
+    PropertyType.DATETIME: 'a datetime with a UTC offset, such as "2026-03-01T09:00:00Z"',
+    PropertyType.STRING: "text in quotes",
+    PropertyType.ENUMERATION: "one of its options, in quotes",
+}
+
+
+class _Problems:
+    """Collects the problems of one place in the criteria, each prefixed with that place."""
+
+    def __init__(self, sink: list[str], place: str) -> None:
+        self.sink = sink
+        self.place = place
+        self.count = 0
+
+    def add(self, message: str) -> None:
+        self.sink.append(f"{self.place}: {message}")
+        self.count += 1
+
+
+def parse_criteria(data: object, property_types: Mapping[str, PropertyType]) -> Criteria:
+    """Validates decoded JSON criteria against an object type's properties.
+
+    Raises InvalidCriteria listing every problem, each naming its group and filter
+    (counted from 1) and saying how to fix it.
+    """
+    problems: list[str] = []
+    raw_groups = _raw_groups(data, problems)
+    _check_limits(raw_groups, problems)
+    groups = []
+    for group_number, raw_group in enumerate(raw_groups, start=1):
+        group = _parse_group(raw_group, group_number, property_types, problems)
+        if group is not None:
+            groups.append(group)
+    if problems:
+        raise InvalidCriteria(problems)
+    return Criteria(tuple(groups))
+
+
+def _raw_groups(data: object, problems: list[str]) -> list[object]:
+    if not isinstance(data, dict):
+        problems.append(f"criteria must be a JSON object, not {_kind(data)}; {_SHAPE_HINT}")
+        return []
+    if "all" in data and "any" not in data:
+        problems.append(
+            'a top-level "all" needs wrapping in a group: write {"any": [{"all": [...]}]}'
+        )
+        return []
+    for key in sorted(set(data) - {"any"}):
+        problems.append(f'unknown top-level key {_show(key)}; criteria have only "any"')
+    groups = data.get("any", [])
+    if not isinstance(groups, list):
+        problems.append(f'"any" must be a list of groups, not {_kind(groups)}; {_SHAPE_HINT}')
+        return []
+    return groups
+
+
+def _check_limits(raw_groups: list[object], problems: list[str]) -> None:
+    if len(raw_groups) > MAX_GROUPS:
+        problems.append(
+            f"{len(raw_groups)} groups is more than the {MAX_GROUPS} allowed; merge groups "
+            "with in / not_in or split the workflow"
+        )
+    total = sum(
+        len(g["all"]) for g in raw_groups if isinstance(g, dict) and isinstance(g.get("all"), list)
+    )
+    if total > MAX_FILTERS:
+        problems.append(
+            f"{total} filters in all is more than the {MAX_FILTERS} allowed; combine "
+            "filters on one property with in / not_in or between"
+        )
+
+
+def _parse_group(
+    raw: object, number: int, types: Mapping[str, PropertyType], problems: list[str]
+) -> Group | None:
+    place = _Problems(problems, f"group {number}")
+    if not isinstance(raw, dict) or not isinstance(raw.get("all"), list):
+        place.add(f'must be an object with an "all" list of filters, not {_show(raw)}')
+        return None
+    for key in sorted(set(raw) - {"all"}):
+        place.add(f'unknown key {_show(key)}; a group has only "all"')
+    if not raw["all"]:
+        place.add("has no filters; add a filter or remove the group")
+        return None
+    filters = [
+        _parse_filter(raw_filter, _Problems(problems, f"{place.place}, filter {index}"), types)
+        for index, raw_filter in enumerate(raw["all"], start=1)
+    ]
+    if place.count or any(f is None for f in filters):
+        return None
+    return Group(tuple(f for f in filters if f is not None))
+
+
+def _parse_filter(
+    raw: object, place: _Problems, property_types: Mapping[str, PropertyType]
+) -> Filter | None:
+    if not isinstance(raw, dict):
+        place.add(f'must be an object with "property", "operator" and "value", not {_show(raw)}')
+        return None
+    for key in sorted(set(raw) - set(_FILTER_KEYS)):
+        place.add(f'unknown key {_show(key)}; a filter has "property", "operator" and "value"')
+    name = _parse_property(raw.get("property"), place, property_types)
+    property_type = property_types.get(name) if name is not None else None
+    operator = _parse_operator(raw.get("operator"), place, name, property_type)
+    if name is None or property_type is None or operator is None:
+        return None
+    value = _parse_value(raw, operator, name, property_type, place)
+    if place.count:
+        return None
+    return Filter(name, operator, value)
+
+
+def _parse_property(
+    raw: object, place: _Problems, property_types: Mapping[str, PropertyType]
+) -> str | None:
+    if not isinstance(raw, str):
+        what = "is missing" if raw is None else f"{_show(raw)} is not a property name"
+        place.add(f'"property" {what}; {_property_hint("", property_types)}')
+        return None
+    if raw not in property_types:
+        place.add(f"unknown property {_name(raw)}; {_property_hint(raw, property_types)}")
+    return raw
+
+
+def _property_hint(name: str, property_types: Mapping[str, PropertyType]) -> str:
+    if not property_types:
+        return "this object type has no properties yet: import records first"
+    close = difflib.get_close_matches(name, list(property_types), n=1)
+    guess = f"did you mean {_name(close[0])}? " if close else ""
+    return f"{guess}known properties: {_known_list(property_types)}"
+
+
+def _known_list(property_types: Mapping[str, PropertyType], limit: int = 30) -> str:
+    names = sorted(property_types)
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _parse_operator(
+    raw: object, place: _Problems, name: str | None, property_type: PropertyType | None
+) -> Operator | None:
+    applicable = _applicable(property_type)
+    if not isinstance(raw, str) or raw not in _OPERATOR_NAMES:
+        what = "is missing" if raw is None else f"{_show(raw)} is not an operator"
+        place.add(f'"operator" {what}; use {_choices(applicable)}')
+        return None
+    operator = Operator(raw)
+    if property_type is not None and operator not in applicable:
+        place.add(
+            f"operator {_name(raw)} does not apply to {property_type} property {_name(name)}; "
+            f"use {_choices(VALUE_OPERATORS[property_type])}"
+        )
+        return None
+    return operator
+
+
+def _applicable(property_type: PropertyType | None) -> frozenset[Operator]:
+    if property_type is None:
+        return frozenset(Operator)
+    return VALUE_OPERATORS[property_type] | PRESENCE_OPERATORS
+
+
+def _choices(operators: frozenset[Operator]) -> str:
+    ordered = [o.value for o in Operator if o in operators]
+    if len(ordered) == 1:
+        return ordered[0]
+    return f"{', '.join(ordered[:-1])} or {ordered[-1]}"
+
+
+def _parse_value(
+    raw: dict[str, object],
+    operator: Operator,
+    name: str,
+    property_type: PropertyType,
+    place: _Problems,
+) -> FilterValue:
+    if operator in PRESENCE_OPERATORS:
+        if "value" in raw:
+            place.add(f'{_name(operator)} takes no value; remove "value"')
+        return None
+    if "value" not in raw:
+        place.add(f'{_name(operator)} needs a "value": {_value_shape(operator, property_type)}')
+        return None
+    value = raw["value"]
+    if operator in DAYS_OPERATORS:
+        return _parse_days(value, operator, place)
+    if operator in LIST_OPERATORS:
+        return _parse_list(value, operator, name, property_type, place)
+    if operator is Operator.BETWEEN:
+        return _parse_between(value, name, property_type, place)
+    stored = _stored(value, name, property_type, place)
+    if operator in SUBSTRING_OPERATORS and stored == "":
+        place.add(f"{_name(operator)} needs at least one character; use is_known to test presence")
+    return stored
+
+
+def _value_shape(operator: Operator, property_type: PropertyType) -> str:
+    if operator in DAYS_OPERATORS:
+        return f"a whole number of days from 0 to {MAX_DAYS}"
+    if operator in LIST_OPERATORS:
+        return f"a non-empty list, each {_EXPECTED_JSON[property_type]}"
+    if operator is Operator.BETWEEN:
+        return f"a list of two bounds [low, high], each {_EXPECTED_JSON[property_type]}"
+    return _EXPECTED_JSON[property_type]
+
+
+def _parse_days(value: object, operator: Operator, place: _Problems) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_DAYS:
+        place.add(
+            f"{_show(value)} is not a number of days; {_name(operator)} needs "
+            f"{_value_shape(operator, PropertyType.DATE)}"
+        )
+        return None
+    return value
+
+
+def _parse_list(
+    value: object, operator: Operator, name: str, property_type: PropertyType, place: _Problems
+) -> tuple[StoredValue, ...] | None:
+    if not isinstance(value, list) or not value:
+        place.add(
+            f"{_show(value)} is not a list of values; {_name(operator)} needs "
+            f"{_value_shape(operator, property_type)}"
+        )
+        return None
+    items = [
+        _stored(item, name, property_type, place, f"item {index} of the list: ")
+        for index, item in enumerate(value, start=1)
+    ]
+    return tuple(item for item in items if item is not None)
+
+
+def _parse_between(
+    value: object, name: str, property_type: PropertyType, place: _Problems
+) -> tuple[StoredValue, ...] | None:
+    if not isinstance(value, list) or len(value) != 2:
+        place.add(
+            f"{_show(value)} is not two bounds; 'between' needs "
+            f"{_value_shape(Operator.BETWEEN, property_type)}"
+        )
+        return None
+    low = _stored(value[0], name, property_type, place, "low bound: ")
+    high = _stored(value[1], name, property_type, place, "high bound: ")
+    if low is None or high is None:
+        return None
+    if _comparable(low, property_type) > _comparable(high, property_type):
+        place.add(
+            f"the bounds are reversed ({_show(value[0])} comes after {_show(value[1])}); "
+            f"write [{_show(value[1])}, {_show(value[0])}]"
+        )
+    return low, high
+
+
+def _stored(
+    value: object, name: str, property_type: PropertyType, place: _Problems, prefix: str = ""
+) -> StoredValue | None:
+    """The value converted to the property's stored form, or None after adding a problem."""
+    expected = _EXPECTED_JSON[property_type]
+    if not _has_json_kind(value, property_type):
+        place.add(
+            f"{prefix}{_show(value)} is {_kind(value)}, but {property_type} property "
+            f"{_name(name)} needs {expected}"
+        )
+        return None
+    if isinstance(value, str) and not _storable_text(value):
+        place.add(f"{prefix}text cannot contain NUL characters or unpaired surrogates")
+        return None
+    try:
+        return to_stored(value, property_type)
+    except InvalidValue as error:
+        place.add(f"{prefix}{error}; {property_type} property {_name(name)} needs {expected}")
+        return None
+
+
+def _has_json_kind(value: object, property_type: PropertyType) -> bool:
+    # Stricter than to_stored on purpose: in hand-written criteria, "5000" for a number or
+    # 1 for a boolean is more likely a mistake than an intent.
+    if property_type is PropertyType.NUMBER:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if property_type is PropertyType.BOOLEAN:
+        return isinstance(value, bool)
+    return isinstance(value, str)
+
+
+def _storable_text(text: str) -> bool:
+    # Neither database can hold NUL in text, and UTF-8 cannot encode lone surrogates.
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _kind(value: object) -> str:
+    match value:
+        case None:
+            return "null"
+        case bool():
+            return "a boolean"
+        case int() | float():
+            return "a number"
+        case str():
+            return "text"
+        case list():
+            return "a list"
+        case dict():
+            return "an object"
+    return type(value).__name__
+
+
+def _name(text: str | None, limit: int = 60) -> str:
+    """A property or operator name, quoted as in the messages' examples."""
+    text = text or ""
+    return f"'{text}'" if len(text) <= limit else f"'{text[: limit - 1]}…'"
+
+
+def _show(value: object, limit: int = 60) -> str:
+    """A value as the user wrote it in JSON, shortened."""
+    try:
+        shown = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        shown = repr(value)
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"

@@ -1,0 +1,202 @@
+"""Reads record files (CSV or JSON Lines) as a stream of flat rows of text keyed by column name.
+
+A file is read line by line and can be read again (imports take two passes), so memory stays
+bounded whatever the file's size. Problems of one row travel with the row; problems of the
+whole file (its header, its encoding) raise ``RecordFileError``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Collection, Generator, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from storage.properties import is_valid_property_name, normalize_property_name
+
+
+class FileFormat(StrEnum):
+    CSV = "csv"
+    JSONL = "jsonl"
+
+
+EXTENSIONS = {".csv": FileFormat.CSV, ".jsonl": FileFormat.JSONL, ".ndjson": FileFormat.JSONL}
+
+
+class RecordFileError(ValueError):
+    """The file as a whole cannot be imported; the message says where and why."""
+
+
+class UnknownFileFormat(ValueError):
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            f"Cannot tell the format of {path.name!r} from its extension: "
+            "name it .csv, .jsonl or .ndjson, or pass --format csv|jsonl."
+        )
+
+
+def detect_format(path: Path, explicit: FileFormat | None = None) -> FileFormat:
+    if explicit is not None:
+        return explicit
+    try:
+        return EXTENSIONS[path.suffix.lower()]
+    except KeyError:
+        raise UnknownFileFormat(path) from None
+
+
+class SourceRow(NamedTuple):
+    """One row as read: column name -> text, where blank text means unknown.
+
+    ``problem`` is set when the row could not be read at all (bad JSON, wrong cell count).
+    A named tuple because a million of them are built per import and it is the cheapest.
+    """
+
+    line: int
+    cells: dict[str, str]
+    problem: str | None = None
+
+
+def column_name(header: str) -> str:
+    """The name a header or JSON key stands for (``Close Date`` -> ``close_date``)."""
+    return _cached_column_name(header)
+
+
+# JSON Lines repeat the same few keys on every line; normalizing each one again would
+# dominate the read. The cache is bounded, so a file of ever-new keys cannot grow it.
+@lru_cache(maxsize=4096)
+def _cached_column_name(header: str) -> str:
+    return normalize_property_name(header)
+
+
+def invalid_name_message(original: str, what: str = "column") -> str:
+    return (
+        f"{what} {original!r} is not a valid property name: use lower-case letters, digits "
+        "and _, starting with a letter, at most 63 characters"
+    )
+
+
+@dataclass(frozen=True)
+class RecordFile:
+    """A CSV or JSON Lines file of records; ``rows()`` reads it from the start each time.
+
+    ``special_columns`` (the id, name and owner columns, already normalized) are exempt from
+    the property-name rules because they never become properties; a CSV header must name
+    every one of ``required_columns``.
+    """
+
+    path: Path
+    file_format: FileFormat
+    special_columns: Collection[str] = frozenset()
+    required_columns: Collection[str] = frozenset()
+
+    def rows(self) -> Generator[SourceRow, None, None]:
+        try:
+            if self.file_format is FileFormat.CSV:
+                yield from self._csv_rows()
+            else:
+                yield from self._jsonl_rows()
+        except UnicodeDecodeError as error:
+            raise RecordFileError(
+                f"{self.path.name} is not UTF-8 text (byte {error.start} of a read block): "
+                "save it as UTF-8 and import it again"
+            ) from None
+
+    def _csv_rows(self) -> Iterator[SourceRow]:
+        # utf-8-sig drops the byte-order mark spreadsheet programs put before the header.
+        with self.path.open(encoding="utf-8-sig", newline="") as stream:
+            reader = csv.reader(stream)
+            try:
+                header = next(reader, None)
+                if header is None:
+                    raise RecordFileError(
+                        f"{self.path.name} is empty: its first line must name the columns"
+                    )
+                columns = self._header_columns(header)
+                width = len(columns)
+                previous_end = reader.line_num
+                for cells in reader:
+                    # A quoted cell may span lines: a row starts after the previous one ended.
+                    line, previous_end = previous_end + 1, reader.line_num
+                    if not cells:
+                        continue
+                    if len(cells) != width:
+                        problem = f"has {len(cells)} cells but the header has {width} columns"
+                        yield SourceRow(line, {}, problem)
+                        continue
+                    yield SourceRow(line, dict(zip(columns, cells)))  # noqa: B905 (width checked)
+            except csv.Error as error:
+                raise RecordFileError(f"line {reader.line_num}: {error}") from None
+
+    def _header_columns(self, header: list[str]) -> list[str]:
+        columns: list[str] = []
+        first_seen: dict[str, str] = {}
+        for original in header:
+            name = column_name(original)
+            if name in first_seen:
+                raise RecordFileError(
+                    f"line 1: columns {first_seen[name]!r} and {original!r} both name {name!r}"
+                )
+            if name not in self.special_columns and not is_valid_property_name(name):
+                raise RecordFileError(f"line 1: {invalid_name_message(original)}")
+            first_seen[name] = original
+            columns.append(name)
+        for required in self.required_columns:
+            if required not in first_seen:
+                raise RecordFileError(
+                    f"line 1: there is no {required!r} column (columns: "
+                    f"{', '.join(header)}); name the id column with --id-column"
+                )
+        return columns
+
+    def _jsonl_rows(self) -> Iterator[SourceRow]:
+        with self.path.open(encoding="utf-8-sig") as stream:
+            for line, text in enumerate(stream, start=1):
+                if text.isspace() or not text:
+                    continue
+                yield self._json_row(line, text)
+
+    def _json_row(self, line: int, text: str) -> SourceRow:
+        try:
+            document = json.loads(text, parse_constant=_refuse_constant)
+        except json.JSONDecodeError as error:
+            return SourceRow(line, {}, f"is not valid JSON ({error.msg} at column {error.colno})")
+        except ValueError as error:
+            return SourceRow(line, {}, f"is not valid JSON ({error})")
+        if not isinstance(document, dict):
+            return SourceRow(line, {}, "is not a JSON object")
+        cells: dict[str, str] = {}
+        first_seen: dict[str, str] = {}
+        for key, value in document.items():
+            name = column_name(key)
+            if name in first_seen:
+                return SourceRow(
+                    line, {}, f"keys {first_seen[name]!r} and {key!r} both name {name!r}"
+                )
+            if name not in self.special_columns and not is_valid_property_name(name):
+                return SourceRow(line, {}, invalid_name_message(key, "key"))
+            if isinstance(value, dict | list):
+                kind = "an object" if isinstance(value, dict) else "an array"
+                return SourceRow(line, {}, f"{key} is {kind}: only flat values can be imported")
+            first_seen[name] = key
+            cells[name] = _json_text(value)
+        return SourceRow(line, cells)
+
+
+def _json_text(value: Any) -> str:
+    """The text a JSON scalar would have in a CSV cell, so both formats share one path.
+
+    JSON null is unknown, like an empty cell. ``str`` of a float is its shortest exact form.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else str(value)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")

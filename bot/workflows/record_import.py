@@ -1,0 +1,677 @@
+"""Imports records from a CSV or JSON Lines file: every row is validated and the types of new
+properties inferred before anything counts as written, then records are upserted by external id.
+
+The reference algorithm takes two passes: validate and infer, then write. As most files are
+consistent, the import first tries one pass that writes while it validates, with the columns
+and types guessed from a sample of the first rows, inside a savepoint. Any surprise (a value
+that does not fit a guessed type, a column the sample did not show, a bad row when bad rows
+must stop the import) rolls the savepoint back and the two passes run. Both paths give the
+same result; the single pass only saves reading and converting every row twice.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from contextlib import closing
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import chain, islice
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from bot.workflows.record_files import (
+    FileFormat,
+    RecordFile,
+    RecordFileError,
+    SourceRow,
+    column_name,
+    detect_format,
+)
+from storage.object_types import OBJECT_TYPE_NAME, ObjectTypeRepository, UnknownObjectType
+from storage.properties import (
+    INFERENCE_ORDER,
+    InvalidValue,
+    PropertyType,
+    StoredValue,
+    converter,
+    fitting_types,
+    folded_copy,
+    is_valid_property_name,
+    narrowest,
+    to_stored,
+)
+from storage.records import NewRecord, RecordRepository, RecordUpdate, StoredRecord
+
+# A Slack user id; 32 characters is what the records.owner column holds.
+SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,31}$")
+MAX_EXTERNAL_ID_LENGTH = 255
+# Rows per round trip: large enough to amortize a statement, small enough that one batch
+# of rows and their stored counterparts stays a few megabytes.
+BATCH_SIZE = 2_000
+# Rows read before the single pass guesses the file's columns and types.
+SAMPLE_ROWS = 1_000
+REPORTED_PROBLEMS = 100
+# Limits that keep memory bounded whatever the file: an enumeration with thousands of
+# options, or thousands of columns, is a mistake in the file rather than data.
+MAX_ENUMERATION_OPTIONS = 1_000
+MAX_COLUMNS = 1_000
+_TEXT_ONLY = (PropertyType.STRING,)
+
+
+class ImportOptionError(ValueError):
+    """The options of an import contradict each other or the stored property types."""
+
+
+class ImportConflict(RuntimeError):
+    """Property types changed while the file was read; running the import again resolves it."""
+
+
+def parse_property_type(option: str) -> tuple[str, PropertyType]:
+    """Reads ``NAME=TYPE`` as given to ``--property-type``."""
+    name, separator, type_name = option.partition("=")
+    property_name = column_name(name)
+    if not separator or not is_valid_property_name(property_name):
+        raise ImportOptionError(
+            f"--property-type {option!r}: use NAME=TYPE with NAME a property name "
+            "(lower-case letters, digits and _)"
+        )
+    try:
+        return property_name, PropertyType(type_name.strip().lower())
+    except ValueError:
+        known = ", ".join(t.value for t in PropertyType)
+        raise ImportOptionError(
+            f"--property-type {option!r}: {type_name!r} is not a type; use one of {known}"
+        ) from None
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    type_name: str
+    id_column: str = "id"
+    name_column: str = "name"
+    owner_column: str = "owner"
+    # Explicit types win over inference; the only way to declare an enumeration.
+    property_types: Mapping[str, PropertyType] = field(default_factory=dict)
+    file_format: FileFormat | None = None
+    create_type: bool = False
+    skip_invalid: bool = False
+    batch_size: int = BATCH_SIZE
+    # 0 turns the single pass off: what tests of the two-pass path use.
+    sample_rows: int = SAMPLE_ROWS
+
+
+@dataclass(frozen=True)
+class BadRow:
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    # The first REPORTED_PROBLEMS bad rows, in file order; ``rejected`` counts them all.
+    problems: tuple[BadRow, ...] = ()
+    # Properties this import declares, with their given or inferred types.
+    new_properties: Mapping[str, PropertyType] = field(default_factory=dict)
+    written: bool = False
+    # Reads of the file: 1 when the single pass held; 2 for the two passes, plus 1 when a
+    # single pass was tried and abandoned. What explains a slow import.
+    passes: int = 0
+
+    def summary(self) -> str:
+        return (
+            f"created {self.created}, updated {self.updated}, "
+            f"unchanged {self.unchanged}, rejected {self.rejected}"
+        )
+
+
+def import_records(
+    session: Session, team_id: str, path: Path, options: ImportOptions, now: datetime
+) -> ImportReport:
+    """Imports ``path`` into the object type ``options.type_name`` of ``team_id``.
+
+    Nothing is written unless every row is valid or ``options.skip_invalid`` is set; the
+    caller's transaction makes the writes all or nothing. Raises RecordFileError for a file
+    that cannot be read as a whole, UnknownObjectType and ImportOptionError for bad options.
+    """
+    object_types = ObjectTypeRepository(session)
+    object_type_id = _find_object_type(object_types, team_id, options)
+    columns = _Columns.of(options)
+    declared = object_types.property_types(object_type_id) if object_type_id else {}
+    file_format = detect_format(path, options.file_format)
+    run = _Import(
+        session=session,
+        team_id=team_id,
+        options=options,
+        now=now,
+        source=RecordFile(path, file_format, columns.special, _required(columns, file_format)),
+        columns=columns,
+        declared=declared,
+        known=_known_types(declared, options.property_types, columns),
+        object_type_id=object_type_id,
+    )
+    return run.single_pass() or run.two_passes()
+
+
+def _find_object_type(
+    object_types: ObjectTypeRepository, team_id: str, options: ImportOptions
+) -> int | None:
+    """The id of the object type to import into, or None when it is to be created."""
+    found = object_types.find(team_id, options.type_name)
+    if found is None and not options.create_type:
+        raise UnknownObjectType(options.type_name, object_types.names(team_id))
+    if found is None and OBJECT_TYPE_NAME.fullmatch(options.type_name) is None:
+        # Checked now, as creating the type waits until the file proved valid.
+        raise ImportOptionError(
+            f"{options.type_name!r} is not a valid object type name: "
+            "use lower-case letters, digits and _, starting with a letter"
+        )
+    return found.id if found else None
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """The normalized names of the columns that are not properties."""
+
+    id: str
+    name: str
+    owner: str
+    special: frozenset[str]
+
+    @classmethod
+    def of(cls, options: ImportOptions) -> _Columns:
+        names = [column_name(c) for c in (options.id_column, options.name_column)]
+        owner = column_name(options.owner_column)
+        return cls(names[0], names[1], owner, frozenset((*names, owner)))
+
+
+def _required(columns: _Columns, file_format: FileFormat) -> frozenset[str]:
+    # A CSV header without the id column is one file-level error, not a bad row per line;
+    # in JSON Lines each line names its own keys, so a missing id is that line's problem.
+    return frozenset((columns.id,)) if file_format is FileFormat.CSV else frozenset()
+
+
+def _known_types(
+    declared: Mapping[str, PropertyType],
+    explicit: Mapping[str, PropertyType],
+    columns: _Columns,
+) -> dict[str, PropertyType]:
+    for name, property_type in explicit.items():
+        if name in columns.special:
+            raise ImportOptionError(
+                f"--property-type {name}: {name} is the id, name or owner column, not a property"
+            )
+        if name in declared and declared[name] is not property_type:
+            raise ImportOptionError(
+                f"{name} is already {_article(declared[name])} property and a property's type "
+                "never changes; import it as a new property under another name"
+            )
+    return {**declared, **explicit}
+
+
+class _SpeculationFailed(Exception):
+    """The single pass met something its sample did not predict: the two passes take over."""
+
+
+class _RowProblem(ValueError):
+    """Why one row cannot be imported; reported with its line number."""
+
+
+@dataclass
+class _Import:
+    """One import's setting, and the two ways to run it."""
+
+    session: Session
+    team_id: str
+    options: ImportOptions
+    now: datetime
+    source: RecordFile
+    columns: _Columns
+    declared: dict[str, PropertyType]
+    known: dict[str, PropertyType]
+    object_type_id: int | None
+    passes: int = 0
+
+    def single_pass(self) -> ImportReport | None:
+        """Writes while validating, with types guessed from a sample; None if that failed."""
+        if self.options.sample_rows <= 0:
+            return None
+        self.passes += 1
+        with closing(self.source.rows()) as rows:
+            sample_rows = list(islice(rows, self.options.sample_rows))
+            sample = _Validator(self.columns, self.known)
+            for row in sample_rows:
+                sample.check(row)
+            if sample.rejected and not self.options.skip_invalid:
+                return None  # nothing will be written: the two passes report every bad row
+            try:
+                with self.session.begin_nested():
+                    return self._write_speculatively(chain(sample_rows, rows), sample)
+            except _SpeculationFailed:
+                return None
+
+    def _write_speculatively(self, rows: Iterable[SourceRow], sample: _Validator) -> ImportReport:
+        validator = _Validator.following(sample, stop_at_bad_row=not self.options.skip_invalid)
+        object_type_id = self._target()
+        writer = self._writer(object_type_id, validator.types, validator.plan())
+        for row in rows:
+            parsed = validator.check(row)
+            if parsed is not None:
+                writer.add(parsed)
+        writer.finish()
+        self._declare(object_type_id, validator)
+        return self._report(validator, writer)
+
+    def two_passes(self) -> ImportReport:
+        self.passes += 1
+        validator = _Validator(self.columns, self.known)
+        with closing(self.source.rows()) as rows:
+            for row in rows:
+                validator.check(row)
+        if validator.rejected and not self.options.skip_invalid:
+            return self._report(validator, None)
+        object_type_id = self._target()
+        types = self._declare(object_type_id, validator)
+        writer = self._writer(object_type_id, types, validator.plan())
+        typed = _typed_columns(types)
+        self.passes += 1
+        read = rejected = 0
+        with closing(self.source.rows()) as rows:
+            for row in rows:
+                read += 1
+                try:
+                    writer.add(_parse(row, self.columns, typed))
+                except _RowProblem:
+                    rejected += 1  # reported by the first pass
+        writer.finish()
+        if (read, rejected) != (validator.rows, validator.rejected):
+            raise RecordFileError(
+                f"{self.source.path.name} changed while it was imported; nothing was written"
+            )
+        return self._report(validator, writer)
+
+    def _target(self) -> int:
+        """The object type's id, creating the type now that the file is to be written."""
+        if self.object_type_id is not None:
+            return self.object_type_id
+        object_types = ObjectTypeRepository(self.session)
+        return object_types.create_custom(self.team_id, self.options.type_name, self.now).id
+
+    def _writer(
+        self, object_type_id: int, types: dict[str, PropertyType], plan: _FilePlan
+    ) -> _Writer:
+        records = RecordRepository(self.session)
+        return _Writer(records, object_type_id, types, plan, self.now, self.options.batch_size)
+
+    def _declare(self, object_type_id: int, validator: _Validator) -> dict[str, PropertyType]:
+        """Declares the file's properties; returns every property type of the object type."""
+        object_types = ObjectTypeRepository(self.session)
+        planned = validator.planned_types()
+        object_types.declare(object_type_id, planned, validator.options)
+        types = object_types.property_types(object_type_id)
+        changed = sorted(name for name, t in planned.items() if types.get(name) is not t)
+        if changed:
+            raise ImportConflict(
+                f"the types of {', '.join(changed)} changed while the file was read; "
+                "nothing was written: run the import again"
+            )
+        return types
+
+    def _report(self, validator: _Validator, writer: _Writer | None) -> ImportReport:
+        planned = validator.planned_types()
+        return ImportReport(
+            created=writer.created if writer else 0,
+            updated=writer.updated if writer else 0,
+            unchanged=writer.unchanged if writer else 0,
+            rejected=validator.rejected,
+            problems=tuple(validator.problems),
+            new_properties={n: t for n, t in planned.items() if n not in self.declared},
+            written=writer is not None,
+            passes=self.passes,
+        )
+
+
+class _TypedColumn:
+    """Converts the texts of one column of a known type, remembering recent conversions.
+
+    Most columns repeat a few values (stages, booleans, dates); the memo turns their
+    conversion into one dict lookup, and its size limit keeps a unique column from growing it.
+    A speculative column's type is a guess: a value that does not fit proves the guess wrong.
+    """
+
+    MEMO_SIZE = 512
+    __slots__ = ("convert", "is_text", "memo", "name", "speculative", "type")
+
+    def __init__(self, name: str, property_type: PropertyType, speculative: bool = False) -> None:
+        self.name = name
+        self.type = property_type
+        self.speculative = speculative
+        self.is_text = property_type.is_text
+        self.convert = converter(property_type)
+        self.memo: dict[str, StoredValue] = {}
+
+    def stored(self, text: str) -> StoredValue:
+        if self.is_text:
+            return text
+        value = self.memo.get(text)
+        if value is None:
+            try:
+                value = self.convert(text)
+            except InvalidValue as error:
+                if self.speculative:
+                    raise _SpeculationFailed(self.name) from None
+                raise _RowProblem(
+                    f"{self.name} {error} ({self.name} is {_article(self.type)} property)"
+                ) from None
+            if len(self.memo) < self.MEMO_SIZE:
+                self.memo[text] = value
+        return value
+
+
+def _typed_columns(types: Mapping[str, PropertyType]) -> dict[str, _TypedColumn]:
+    return {name: _TypedColumn(name, property_type) for name, property_type in types.items()}
+
+
+def _article(property_type: PropertyType) -> str:
+    return f"an {property_type}" if property_type[0] in "aeiou" else f"a {property_type}"
+
+
+@dataclass(slots=True)
+class _Row:
+    line: int
+    external_id: str
+    name: str | None
+    owner: str | None
+    properties: dict[str, StoredValue]
+    # Texts of columns without a type yet: what the first pass infers types from.
+    untyped: dict[str, str]
+
+
+def _parse(row: SourceRow, columns: _Columns, typed: Mapping[str, _TypedColumn]) -> _Row:
+    """Validates one row and converts the values of typed columns to their stored form."""
+    if row.problem is not None:
+        raise _RowProblem(row.problem)
+    cells = row.cells
+    external_id = cells.get(columns.id, "").strip()
+    if not external_id:
+        raise _RowProblem(f"has no id ({columns.id} is empty or missing)")
+    if len(external_id) > MAX_EXTERNAL_ID_LENGTH:
+        raise _RowProblem(f"the id is longer than {MAX_EXTERNAL_ID_LENGTH} characters")
+    owner = cells.get(columns.owner, "").strip() or None
+    if owner is not None and SLACK_USER_ID.fullmatch(owner) is None:
+        raise _RowProblem(f"owner {owner!r} is not a Slack user id (such as U024BE7LH)")
+    properties: dict[str, StoredValue] = {}
+    untyped: dict[str, str] = {}
+    special = columns.special
+    for column, text in cells.items():
+        # A blank cell is an unknown value, never an empty string.
+        if not text or text.isspace() or column in special:
+            continue
+        typed_column = typed.get(column)
+        if typed_column is None:
+            untyped[column] = text
+        else:
+            properties[column] = typed_column.stored(text)
+    name = cells.get(columns.name, "").strip() or None
+    return _Row(row.line, external_id, name, owner, properties, untyped)
+
+
+@dataclass(frozen=True)
+class _FilePlan:
+    """What the file as a whole says, which decides how an existing record is updated."""
+
+    property_columns: frozenset[str]
+    names_given: bool
+    owners_given: bool
+
+
+class _Inference:
+    """The inferable types that every value of one new column so far fits."""
+
+    __slots__ = ("candidates", "checked")
+
+    def __init__(self) -> None:
+        self.candidates: tuple[PropertyType, ...] = INFERENCE_ORDER
+        # Texts known to fit every remaining candidate (candidates only ever shrink).
+        self.checked: set[str] = set()
+
+    def add(self, text: str) -> None:
+        if self.candidates == _TEXT_ONLY or text in self.checked:
+            return
+        self.candidates = tuple(
+            t for t in self.candidates if t is PropertyType.STRING or _fits(text, t)
+        )
+        if len(self.checked) < _TypedColumn.MEMO_SIZE:
+            self.checked.add(text)
+
+    def type(self) -> PropertyType:
+        return narrowest(frozenset(self.candidates))
+
+
+def _fits(text: str, property_type: PropertyType) -> bool:
+    try:
+        to_stored(text, property_type)
+    except InvalidValue:
+        return False
+    return True
+
+
+class _Validator:
+    """Checks rows one at a time: collects the bad rows, the file's columns and enumeration
+    options, and the types of new columns.
+
+    Without ``speculated`` types it infers each new column's type from all its values. With
+    them (the single pass) the columns are fixed to those the sample showed and each new
+    column's type is a guess to be held to; a surprise raises _SpeculationFailed.
+    """
+
+    def __init__(
+        self,
+        columns: _Columns,
+        known: Mapping[str, PropertyType],
+        speculated: Mapping[str, PropertyType] | None = None,
+        stop_at_bad_row: bool = False,
+    ) -> None:
+        self.columns = columns
+        self.speculative = speculated is not None
+        self.stop_at_bad_row = stop_at_bad_row
+        # Every type the rows are held to; grows as the single pass guesses late columns.
+        self.types: dict[str, PropertyType] = {**known, **(speculated or {})}
+        self.typed = _typed_columns(known)
+        for name, property_type in (speculated or {}).items():
+            if name not in known:
+                self.typed[name] = _TypedColumn(name, property_type, speculative=True)
+        self.known = known
+        self.inferences: dict[str, _Inference] = {}
+        # Columns of good rows in first-seen order (JSON Lines: the union of their keys);
+        # the single pass takes them from its sample and allows no others.
+        self.seen: dict[str, None] = {}
+        self.rows = self.rejected = 0
+        self.problems: list[BadRow] = []
+        self.options: dict[str, dict[str, None]] = {
+            name: {} for name, t in self.types.items() if t is PropertyType.ENUMERATION
+        }
+
+    @classmethod
+    def following(cls, sample: _Validator, stop_at_bad_row: bool) -> _Validator:
+        """A single-pass validator held to the columns and types ``sample`` saw."""
+        validator = cls(
+            sample.columns, sample.known, sample.planned_types(), stop_at_bad_row=stop_at_bad_row
+        )
+        validator.seen = dict(sample.seen)
+        return validator
+
+    def check(self, row: SourceRow) -> _Row | None:
+        """The parsed row, or None for a bad row (which is recorded)."""
+        self.rows += 1
+        try:
+            parsed = _parse(row, self.columns, self.typed)
+        except _RowProblem as problem:
+            self._reject(row.line, str(problem))
+            return None
+        if not self.seen.keys() >= row.cells.keys():
+            self._see(row)
+        for column, text in parsed.untyped.items():
+            self._untyped(parsed, column, text)
+        for column, options in self.options.items():
+            value = parsed.properties.get(column)
+            if value is not None and value not in options:
+                self._add_option(row.line, column, options, str(value))
+        return parsed
+
+    def _reject(self, line: int, reason: str) -> None:
+        if self.stop_at_bad_row and self.speculative:
+            # Nothing will be written: the first pass of the two reports every bad row.
+            raise _SpeculationFailed(reason)
+        self.rejected += 1
+        if len(self.problems) < REPORTED_PROBLEMS:
+            self.problems.append(BadRow(line, reason))
+
+    def _see(self, row: SourceRow) -> None:
+        if self.speculative:
+            raise _SpeculationFailed(f"line {row.line} has columns its sample did not show")
+        self.seen.update(dict.fromkeys(row.cells))
+        if len(self.seen) > MAX_COLUMNS:
+            raise RecordFileError(
+                f"line {row.line}: the file has more than {MAX_COLUMNS} columns; "
+                "split it or drop the columns that are not record properties"
+            )
+
+    def _untyped(self, parsed: _Row, column: str, text: str) -> None:
+        if not self.speculative:
+            inference = self.inferences.get(column)
+            if inference is None:
+                inference = self.inferences[column] = _Inference()
+            inference.add(text)
+            return
+        # A column the sample showed only blank: guess its type from its first value.
+        guess = narrowest(fitting_types(text))
+        self.types[column] = guess
+        self.typed[column] = _TypedColumn(column, guess, speculative=True)
+        parsed.properties[column] = self.typed[column].stored(text)
+
+    @staticmethod
+    def _add_option(line: int, column: str, options: dict[str, None], value: str) -> None:
+        if len(options) >= MAX_ENUMERATION_OPTIONS:
+            raise RecordFileError(
+                f"line {line}: {column} has more than {MAX_ENUMERATION_OPTIONS} different "
+                f"values; declare it a string with --property-type {column}=string"
+            )
+        options[value] = None
+
+    def planned_types(self) -> dict[str, PropertyType]:
+        """The type of each property column of the file: declared, given, inferred or guessed.
+
+        A new column without a single value gets no type: there is nothing to infer from.
+        """
+        planned: dict[str, PropertyType] = {}
+        for column in self.seen:
+            if column in self.columns.special:
+                continue
+            if column in self.types:
+                planned[column] = self.types[column]
+            elif column in self.inferences:
+                planned[column] = self.inferences[column].type()
+        return planned
+
+    def plan(self) -> _FilePlan:
+        return _FilePlan(
+            property_columns=frozenset(self.seen) - self.columns.special,
+            names_given=self.columns.name in self.seen,
+            owners_given=self.columns.owner in self.seen,
+        )
+
+
+class _Writer:
+    """Upserts good rows batch by batch and counts what happened to each."""
+
+    def __init__(
+        self,
+        records: RecordRepository,
+        object_type_id: int,
+        types: dict[str, PropertyType],
+        plan: _FilePlan,
+        now: datetime,
+        batch_size: int,
+    ) -> None:
+        self.records = records
+        self.object_type_id = object_type_id
+        # Shared with the single pass's validator, which adds the types it guesses late.
+        self.types = types
+        self.plan = plan
+        self.now = now
+        self.batch_size = batch_size
+        self.batch: dict[str, _Row] = {}
+        self.created = self.updated = self.unchanged = 0
+
+    def add(self, row: _Row) -> None:
+        # A repeated id flushes first, so the later row updates what the earlier one
+        # wrote and no statement touches a record twice.
+        if row.external_id in self.batch or len(self.batch) >= self.batch_size:
+            self.finish()
+        self.batch[row.external_id] = row
+
+    def finish(self) -> None:
+        """Writes the rows still batched."""
+        if not self.batch:
+            return
+        stored = self.records.existing(self.object_type_id, self.batch.keys())
+        new: list[NewRecord] = []
+        changed: list[RecordUpdate] = []
+        for row in self.batch.values():
+            current = stored.get(row.external_id)
+            if current is None:
+                new.append(self._new(row))
+            elif (update := self._update(current, row)) is not None:
+                changed.append(update)
+        self.created += len(new)
+        self.updated += len(changed)
+        self.unchanged += len(self.batch) - len(new) - len(changed)
+        self.records.insert_many(new)
+        self.records.update_many(changed)
+        self.batch = {}
+
+    def _new(self, row: _Row) -> NewRecord:
+        return NewRecord(
+            object_type_id=self.object_type_id,
+            external_id=row.external_id,
+            name=row.name or row.external_id,
+            owner=row.owner,
+            properties=row.properties,
+            folded=folded_copy(row.properties, self.types),
+            created_at=self.now,
+            updated_at=self.now,
+        )
+
+    def _update(self, current: StoredRecord, row: _Row) -> RecordUpdate | None:
+        """The changes ``row`` makes to ``current``, or None when it changes nothing."""
+        # The file's columns replace those properties (blank: now unknown); others stay.
+        kept = {
+            name: value
+            for name, value in current.properties.items()
+            if name not in self.plan.property_columns
+        }
+        properties = {**kept, **row.properties} if kept else row.properties
+        if row.name is not None:
+            name = row.name
+        else:
+            name = row.external_id if self.plan.names_given else current.name
+        owner = row.owner if self.plan.owners_given else current.owner
+        if (name, owner, properties) == (current.name, current.owner, current.properties):
+            return None
+        return RecordUpdate(
+            record_id=current.id,
+            name=name,
+            owner=owner,
+            properties=properties,
+            folded=folded_copy(properties, self.types),
+            updated_at=self.now,
+        )

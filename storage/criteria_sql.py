@@ -1,0 +1,151 @@
+"""Compiles enrollment criteria (OR of groups, AND of filters) into one SQL boolean clause
+over the records table, with every value bound as a parameter."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol, cast
+
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Double,
+    Table,
+    Text,
+    and_,
+    func,
+    literal,
+    or_,
+    true,
+)
+from sqlalchemy.types import TypeEngine
+
+from storage.models import Record
+from storage.properties import PropertyType, StoredValue, fold
+from storage.property_expressions import property_expression
+
+RECORDS = cast(Table, Record.__table__)
+
+
+class FilterLike(Protocol):
+    """One filter: a property, an operator name and the value in its stored form."""
+
+    @property
+    def operator(self) -> str: ...
+
+    @property
+    def value(self) -> object: ...
+
+    # Declared last: inside this class body the name shadows the ``property`` decorator.
+    @property
+    def property(self) -> str: ...
+
+
+class GroupLike(Protocol):
+    @property
+    def filters(self) -> Sequence[FilterLike]: ...
+
+
+class CriteriaLike(Protocol):
+    """Criteria whose relative date operators are already resolved to absolute bounds."""
+
+    @property
+    def groups(self) -> Sequence[GroupLike]: ...
+
+
+def criteria_clause(
+    criteria: CriteriaLike, property_types: Mapping[str, PropertyType], dialect: str
+) -> ColumnElement[bool]:
+    """The WHERE clause selecting the records that match ``criteria`` on ``dialect``.
+
+    No groups means every record matches. A record without a property yields NULL in the
+    filter's comparison, which fails it; neq, not_in and not_contains test for NULL first
+    so that such a record passes them, as in the Python evaluation.
+    """
+    if not criteria.groups:
+        return true()
+    return or_(*(_group_clause(group, property_types, dialect) for group in criteria.groups))
+
+
+def _group_clause(
+    group: GroupLike, property_types: Mapping[str, PropertyType], dialect: str
+) -> ColumnElement[bool]:
+    if not group.filters:
+        raise ValueError("a criteria group has no filters")
+    return and_(*(_filter_clause(f, property_types[f.property], dialect) for f in group.filters))
+
+
+def _filter_clause(
+    filter_: FilterLike, property_type: PropertyType, dialect: str
+) -> ColumnElement[bool]:
+    column = property_expression(RECORDS, filter_.property, property_type, dialect)
+    operator, value = filter_.operator, filter_.value
+    if operator == "is_known":
+        return column.is_not(None)
+    if operator == "is_unknown":
+        return column.is_(None)
+    if operator in ("in", "not_in"):
+        values = [_bound(v, property_type) for v in cast(Sequence[StoredValue], value)]
+        if operator == "in":
+            return column.in_(values)
+        return or_(column.is_(None), column.not_in(values))
+    if operator == "between":
+        low, high = cast(Sequence[StoredValue], value)
+        return column.between(_bound(low, property_type), _bound(high, property_type))
+    bound = _bound(cast(StoredValue, value), property_type)
+    return _comparison(column, operator, bound, dialect)
+
+
+def _comparison(
+    column: ColumnElement[Any], operator: str, bound: ColumnElement[Any], dialect: str
+) -> ColumnElement[bool]:
+    match operator:
+        case "eq":
+            return column == bound
+        case "neq":
+            return or_(column.is_(None), column != bound)
+        case "gt" | "after":
+            return column > bound
+        case "gte":
+            return column >= bound
+        case "lt" | "before":
+            return column < bound
+        case "lte":
+            return column <= bound
+        case "contains":
+            return _position(column, bound, dialect) > 0
+        case "not_contains":
+            return or_(column.is_(None), _position(column, bound, dialect) == 0)
+        case "starts_with":
+            # Character counts agree between Python, SQLite and PostgreSQL (code points).
+            return func.substr(column, 1, func.length(bound)) == bound
+    raise ValueError(
+        f"operator {operator!r} cannot be compiled; relative date operators must be "
+        "resolved to bounds before compiling"
+    )
+
+
+def _position(
+    column: ColumnElement[Any], needle: ColumnElement[Any], dialect: str
+) -> ColumnElement[int]:
+    # A plain substring search rather than LIKE: no wildcard escaping, and no SQLite LIKE
+    # case rules on top of the folded texts.
+    if dialect == "postgresql":
+        return func.strpos(column, needle)
+    return func.instr(column, needle)
+
+
+def _bound(value: StoredValue, property_type: PropertyType) -> ColumnElement[Any]:
+    """The stored value as a bound parameter of the type the property's expression has."""
+    sql_type: TypeEngine[Any]
+    match property_type:
+        case PropertyType.NUMBER:
+            value, sql_type = float(value), Double()
+        case PropertyType.BOOLEAN:
+            value, sql_type = bool(value), Boolean()
+        case PropertyType.STRING | PropertyType.ENUMERATION:
+            # Compared with the folded copy: folding both sides is the case-insensitivity.
+            value, sql_type = fold(str(value)), Text()
+        case PropertyType.DATE | PropertyType.DATETIME:
+            value, sql_type = str(value), Text()
+    return literal(value, sql_type)

@@ -1,0 +1,90 @@
+"""The SQL expression that reads one typed property of a record, per database: the one
+definition that criteria queries and property indexes share, so that an index always
+matches the query that should use it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Double,
+    Table,
+    Text,
+    cast,
+    collate,
+    func,
+    literal_column,
+    type_coerce,
+)
+
+from storage.properties import PropertyType, is_valid_property_name
+
+SUPPORTED_DIALECTS = ("sqlite", "postgresql")
+
+
+def property_expression(
+    records: Table, name: str, property_type: PropertyType, dialect: str
+) -> ColumnElement[Any]:
+    """The value of property ``name`` as ``dialect`` compares it; NULL when the record lacks it.
+
+    Text and enumeration properties read the case-folded copy (``records.folded``), so every
+    comparison on them is case-insensitive; the others read ``records.properties``.
+    """
+    document = records.c.folded if property_type.is_text else records.c.properties
+    if dialect == "sqlite":
+        return _sqlite_expression(document, name, property_type)
+    if dialect == "postgresql":
+        return _postgresql_expression(document, name, property_type)
+    raise ValueError(f"unsupported database {dialect!r}: use one of {SUPPORTED_DIALECTS}")
+
+
+def _path_literal(text: str, name: str) -> ColumnElement[Any]:
+    # The property name is written into the SQL text instead of being bound: SQLite uses an
+    # expression index only when the query's expression is the indexed one, and a bound
+    # "?" path never equals the literal path in the index (PostgreSQL's planner likewise
+    # matches index expressions against constants, not parameters). Inlining is safe
+    # because a property name is ^[a-z][a-z0-9_]{0,62}$, checked right here: no quote or
+    # other SQL syntax can get through. Values are always bound parameters.
+    if not is_valid_property_name(name):
+        raise ValueError(f"{name!r} is not a valid property name")
+    return literal_column(f"'{text}'")
+
+
+def _sqlite_expression(
+    document: ColumnElement[Any], name: str, property_type: PropertyType
+) -> ColumnElement[Any]:
+    # json_extract returns JSON numbers as INTEGER/REAL (compared numerically, exactly),
+    # JSON booleans as 1/0, and text as TEXT compared bytewise (BINARY), which is code-point
+    # order: for the fixed-width date and datetime texts that is time order.
+    extracted = func.json_extract(document, _path_literal(f"$.{name}", name))
+    return type_coerce(extracted, _sqlalchemy_type(property_type))
+
+
+def _postgresql_expression(
+    document: ColumnElement[Any], name: str, property_type: PropertyType
+) -> ColumnElement[Any]:
+    text = document.op("->>", return_type=Text())(_path_literal(name, name))
+    match property_type:
+        case PropertyType.NUMBER:
+            # Compared as double precision, like Python floats; integers up to 2^53 (the
+            # storage limit) are exact.
+            return cast(text, Double())
+        case PropertyType.BOOLEAN:
+            return cast(text, Boolean())
+        case PropertyType.DATE | PropertyType.DATETIME:
+            # Byte order, whatever the database's default collation, so that text order
+            # stays time order.
+            return collate(text, "C")
+        case PropertyType.STRING | PropertyType.ENUMERATION:
+            # Only compared for (in)equality and substrings: collation does not matter.
+            return text
+
+
+def _sqlalchemy_type(property_type: PropertyType) -> Double[float] | Boolean | Text:
+    if property_type is PropertyType.NUMBER:
+        return Double()
+    if property_type is PropertyType.BOOLEAN:
+        return Boolean()
+    return Text()

@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.models import Record
+from storage.object_types import ObjectTypeRepository
+from storage.properties import StoredValue
+from storage.records import NewRecord, RecordRepository, RecordUpdate
+
+NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+LATER = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+
+
+def _type_ids(session: Session) -> tuple[int, int]:
+    types = ObjectTypeRepository(session)
+    types.ensure_built_ins("T1", NOW)
+    return types.get("T1", "deals").id, types.get("T1", "contacts").id
+
+
+def _new(object_type_id: int, external_id: str, **properties: StoredValue) -> NewRecord:
+    return NewRecord(
+        object_type_id=object_type_id,
+        external_id=external_id,
+        name=f"Record {external_id}",
+        owner=None,
+        properties=dict(properties),
+        folded={k: v.casefold() for k, v in properties.items() if isinstance(v, str)},
+        created_at=NOW,
+        updated_at=NOW,
+    )
+
+
+def test_existing_finds_only_the_given_ids_of_the_given_type(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        deals, contacts = _type_ids(session)
+        records = RecordRepository(session)
+        records.insert_many([_new(deals, "1", stage="Won"), _new(deals, "2"), _new(contacts, "1")])
+        found = records.existing(deals, ["1", "3"])
+    assert list(found) == ["1"]
+    assert found["1"].name == "Record 1"
+    assert found["1"].properties == {"stage": "Won"}
+
+
+def test_existing_with_no_ids_asks_nothing(sessions: sessionmaker[Session]) -> None:
+    with sessions() as session:
+        assert RecordRepository(session).existing(1, []) == {}
+
+
+def test_inserted_records_keep_typed_values_and_aware_timestamps(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        deals, _ = _type_ids(session)
+        RecordRepository(session).insert_many(
+            [_new(deals, "7", stage="Straße", amount=1500, hot=True, ratio=0.25)]
+        )
+    with sessions() as session:
+        record = session.scalars(select(Record)).one()
+    assert record.properties == {"stage": "Straße", "amount": 1500, "hot": True, "ratio": 0.25}
+    assert record.folded == {"stage": "strasse"}
+    assert record.created_at == NOW and record.updated_at == NOW
+
+
+def test_update_many_replaces_the_changing_columns_by_record_id(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        deals, _ = _type_ids(session)
+        records = RecordRepository(session)
+        records.insert_many([_new(deals, "1", stage="Open"), _new(deals, "2", stage="Open")])
+        stored = records.existing(deals, ["1"])["1"]
+        records.update_many(
+            [
+                RecordUpdate(
+                    record_id=stored.id,
+                    name="Renamed",
+                    owner="U123ABC",
+                    properties={"stage": "Won"},
+                    folded={"stage": "won"},
+                    updated_at=LATER,
+                )
+            ]
+        )
+    with sessions() as session:
+        rows = {r.external_id: r for r in session.scalars(select(Record))}
+    assert (rows["1"].name, rows["1"].owner, rows["1"].properties) == (
+        "Renamed",
+        "U123ABC",
+        {"stage": "Won"},
+    )
+    assert rows["1"].folded == {"stage": "won"}
+    assert (rows["1"].created_at, rows["1"].updated_at) == (NOW, LATER)
+    assert rows["2"].properties == {"stage": "Open"}
+
+
+def test_the_repository_never_commits(sessions: sessionmaker[Session]) -> None:
+    with sessions() as session:
+        deals, _ = _type_ids(session)
+        RecordRepository(session).insert_many([_new(deals, "1")])
+        session.rollback()
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Record)) == 0
+
+
+def test_many_batches_in_one_transaction_stay_findable(sessions: sessionmaker[Session]) -> None:
+    # Crosses the point where PostgreSQL's statistics are refreshed mid-transaction.
+    with sessions.begin() as session:
+        deals, _ = _type_ids(session)
+        records = RecordRepository(session)
+        for batch in range(6):
+            records.insert_many([_new(deals, f"{batch}-{i}") for i in range(2_000)])
+        found = records.existing(deals, [f"5-{i}" for i in range(0, 2_000, 7)] + ["nope"])
+    assert len(found) == len(range(0, 2_000, 7))

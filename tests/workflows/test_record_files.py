@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.workflows.record_files import (
+    FileFormat,
+    RecordFile,
+    RecordFileError,
+    SourceRow,
+    UnknownFileFormat,
+    detect_format,
+)
+
+
+def read(tmp_path: Path, content: str | bytes, name: str = "records.csv") -> list[SourceRow]:
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8", newline="")
+    return list(RecordFile(path, detect_format(path), frozenset({"id"})).rows())
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("a.csv", FileFormat.CSV),
+        ("a.CSV", FileFormat.CSV),
+        ("a.jsonl", FileFormat.JSONL),
+        ("a.ndjson", FileFormat.JSONL),
+    ],
+)
+def test_the_format_follows_the_extension(name: str, expected: FileFormat) -> None:
+    assert detect_format(Path(name)) is expected
+
+
+def test_an_unknown_extension_asks_for_format() -> None:
+    with pytest.raises(UnknownFileFormat, match="--format"):
+        detect_format(Path("records.txt"))
+    assert detect_format(Path("records.txt"), FileFormat.JSONL) is FileFormat.JSONL
+
+
+def test_csv_headers_become_property_names(tmp_path: Path) -> None:
+    rows = read(tmp_path, "ID,Close Date,deal-stage\r\n1,2026-01-01,won\r\n")
+    assert rows == [SourceRow(2, {"id": "1", "close_date": "2026-01-01", "deal_stage": "won"})]
+
+
+def test_csv_rows_carry_the_line_they_start_on(tmp_path: Path) -> None:
+    rows = read(tmp_path, 'id,notes\n1,"a\nb\nc"\n\n2,d\n')
+    assert [(r.line, r.cells["notes"]) for r in rows] == [(2, "a\nb\nc"), (6, "d")]
+
+
+def test_csv_byte_order_mark_is_dropped(tmp_path: Path) -> None:
+    rows = read(tmp_path, "\ufeffid,name\n1,x\n".encode())
+    assert rows[0].cells == {"id": "1", "name": "x"}
+
+
+def test_a_file_that_is_not_utf8_is_rejected(tmp_path: Path) -> None:
+    with pytest.raises(RecordFileError, match="not UTF-8"):
+        read(tmp_path, "id,name\n1,Müller\n".encode("latin-1"))
+
+
+def test_json_scalars_read_as_the_text_a_csv_cell_would_hold(tmp_path: Path) -> None:
+    rows = read(
+        tmp_path,
+        '{"id": 7, "n": 1.5, "big": 1e20, "yes": true, "no": false, "none": null, "s": "x"}\n',
+        "records.jsonl",
+    )
+    assert rows[0].cells == {
+        "id": "7",
+        "n": "1.5",
+        "big": "1e+20",
+        "yes": "true",
+        "no": "false",
+        "none": "",
+        "s": "x",
+    }
+
+
+def test_json_keys_that_name_one_property_twice_are_a_row_problem(tmp_path: Path) -> None:
+    rows = read(tmp_path, '{"id": 1, "Close Date": 1, "close_date": 2}\n', "records.jsonl")
+    assert rows[0].problem == "keys 'Close Date' and 'close_date' both name 'close_date'"
+
+
+def test_an_invalid_json_key_is_a_row_problem(tmp_path: Path) -> None:
+    rows = read(tmp_path, '{"id": 1, "9lives": 1}\n', "records.jsonl")
+    assert rows[0].problem is not None and "key '9lives' is not a valid" in rows[0].problem
+
+
+def test_files_can_be_read_twice(tmp_path: Path) -> None:
+    path = tmp_path / "records.csv"
+    path.write_text("id\n1\n2\n", encoding="utf-8")
+    source = RecordFile(path, FileFormat.CSV)
+    assert list(source.rows()) == list(source.rows())
