@@ -1,0 +1,53 @@
+"""A Notifier for running without Slack credentials: prints each message it would post."""
+
+from __future__ import annotations
+
+import itertools
+import sys
+import threading
+from datetime import datetime
+from typing import TextIO
+
+from bot.workflows.notifier import ActionMark, Message, Posted
+
+
+class ConsoleNotifier:
+    """Writes every message to ``stream`` (standard output by default) and pretends it was
+    posted, with a made-up ts that grows by one per message. It keeps no history, so
+    ``find_marked`` never finds anything."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        # Resolved here rather than as a default argument, so a replaced sys.stdout is used.
+        self._stream = stream if stream is not None else sys.stdout
+        self._counter = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def post(self, message: Message) -> Posted:
+        with self._lock:
+            ts = f"{next(self._counter)}.000000"
+            self._stream.write(render(message) + "\n")
+            self._stream.flush()
+        return Posted(channel=message.channel, ts=ts)
+
+    def find_marked(
+        self, channel: str, mark: ActionMark, since: datetime, thread_ts: str | None = None
+    ) -> Posted | None:
+        return None
+
+
+def render(message: Message) -> str:
+    """``→ #C0123 (run 4, record 17, action 1)`` then the text, indented by two spaces."""
+    sigil = "@" if message.channel[:1] in ("U", "W") else "#"
+    head = f"→ {sigil}{message.channel}"
+    notes = []
+    if message.mark is not None:
+        mark = message.mark
+        notes.append(f"run {mark.run_id}, record {mark.record_id}, action {mark.action_index}")
+    if message.thread_ts is not None:
+        notes.append(f"in thread {message.thread_ts}")
+    if message.blocks:
+        notes.append(f"{len(message.blocks)} blocks")
+    if notes:
+        head += f" ({'; '.join(notes)})"
+    body = "\n".join(f"  {line}" for line in message.text.splitlines() or [""])
+    return f"{head}\n{body}"

@@ -1,0 +1,329 @@
+"""The Slack implementation of the Notifier port: paced chat.postMessage calls, marks kept in
+message metadata and found again in history, and Slack's errors translated for the domain.
+
+Errors come out in two kinds. ``DeliveryFailed`` means Slack refused this message and will
+refuse it again (unknown channel, bot not invited, revoked token...): record it. The reason
+says what to fix. ``DeliveryUnavailable`` (code ``slack_unavailable``) means Slack could not
+be reached or kept answering 429/5xx after the WebClient's retries: nothing is wrong with the
+message, so the run should be resumed later instead of recording a failure.
+"""
+
+from __future__ import annotations
+
+import http.client
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry import RetryHandler, RetryIntervalCalculator
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.web import SlackResponse
+
+from bot.workflows.notifier import (
+    ACTION_EVENT_TYPE,
+    ActionMark,
+    DeliveryFailed,
+    DeliveryUnavailable,
+    Message,
+    Posted,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_RETRIES = 2
+# chat.postMessage allows about one message per second per channel.
+POST_INTERVAL = 1.0
+HISTORY_PAGE_SIZE = 200
+# A resumed run looks for its message among at most this many pages of recent history.
+MAX_HISTORY_PAGES = 5
+# Channels whose pacing slot lies this far in the past are forgotten once the table is big.
+_PACER_TABLE_LIMIT = 1024
+
+UNAVAILABLE = "slack_unavailable"
+# Error codes Slack gives with HTTP 200 for problems on its side that pass with time.
+TRANSIENT_CODES = frozenset(
+    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
+# Why history may be unreadable in a healthy workspace: find_marked answers None for these.
+HISTORY_UNREADABLE = frozenset({"missing_scope", "not_in_channel", "channel_not_found"})
+
+_REINSTALL = "the workspace must reinstall workflow-bot to give it a new token"
+REASONS: dict[str, str] = {
+    "channel_not_found": "the channel does not exist or the bot cannot see it: "
+    "pick another channel",
+    "not_in_channel": "the bot is not a member of the channel: "
+    "invite the bot with /invite @workflow-bot",
+    "is_archived": "the channel is archived: unarchive it or pick another channel",
+    "user_not_found": "the user does not exist in this workspace (or was deactivated): "
+    "pick another recipient",
+    "cannot_dm_bot": "the recipient is a bot, and bots cannot receive direct messages: "
+    "pick a person",
+    "msg_too_long": "the message is longer than Slack accepts (40,000 characters): "
+    "shorten the message template",
+    "invalid_blocks": "Slack rejected the message layout (its blocks): fix the message template",
+    "restricted_action": "the workspace does not let the bot post in this channel: "
+    "ask a workspace admin, or pick another channel",
+    "invalid_auth": f"Slack does not accept the bot's token: {_REINSTALL}",
+    "not_authed": f"the bot has no token for this workspace: {_REINSTALL}",
+    "token_revoked": f"the bot's token was revoked: {_REINSTALL}",
+    "account_inactive": f"the bot's token belongs to a deleted app or user: {_REINSTALL}",
+}
+
+_ERROR_CODE = re.compile(r"[a-z_]+")
+_DETAIL_KEYS = ("needed", "provided", "errors")
+
+
+def make_web_client(
+    token: str,
+    base_url: str | None = None,
+    *,
+    max_retries: int = DEFAULT_MAX_RETRIES,
+    retry_interval: RetryIntervalCalculator | None = None,
+) -> WebClient:
+    """A WebClient that retries 429s after their Retry-After, 500/503s and connection errors.
+
+    ``base_url`` is settings.slack_api_url when set (e.g. a local stand-in,
+    ``http://127.0.0.1:PORT/api/``), else Slack's. ``retry_interval`` spaces retries of server
+    and connection errors (exponential backoff with jitter by default); 429s always wait for
+    the Retry-After Slack asks for. Give Bolt this client too, since it copies its handlers.
+    """
+    interval = retry_interval or BackoffRetryIntervalCalculator(backoff_factor=0.5)
+    handlers: list[RetryHandler] = [
+        ConnectionErrorRetryHandler(max_retry_count=max_retries, interval_calculator=interval),
+        RateLimitErrorRetryHandler(max_retry_count=max_retries),
+        ServerErrorRetryHandler(max_retry_count=max_retries, interval_calculator=interval),
+    ]
+    return WebClient(token=token, base_url=base_url or WebClient.BASE_URL, retry_handlers=handlers)
+
+
+class ChannelPacer:
+    """Spaces posts to one channel at least ``interval`` seconds apart; other channels wait
+    for nothing. Thread-safe: a caller reserves its slot under a lock, then sleeps outside it.
+    """
+
+    def __init__(
+        self,
+        interval: float = POST_INTERVAL,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._interval = interval
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._next_free: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def wait_turn(self, channel: str) -> None:
+        with self._lock:
+            now = self._monotonic()
+            slot = max(now, self._next_free.get(channel, now))
+            self._next_free[channel] = slot + self._interval
+            if len(self._next_free) > _PACER_TABLE_LIMIT:
+                self._forget_before(now)
+        if slot > now:
+            self._sleep(slot - now)
+
+    def _forget_before(self, now: float) -> None:
+        for channel in [c for c, free in self._next_free.items() if free <= now]:
+            del self._next_free[channel]
+
+
+class SlackNotifier:
+    """Posts messages to Slack and finds marked ones again; see the module docstring for the
+    two kinds of errors. ``monotonic`` and ``sleep`` drive the per-channel pacing only.
+    """
+
+    def __init__(
+        self,
+        client: WebClient,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        post_interval: float = POST_INTERVAL,
+    ) -> None:
+        self._client = client
+        self._pacer = ChannelPacer(post_interval, monotonic, sleep)
+        # user id -> the bot's DM channel with that user, which history needs.
+        self._dm_channels: dict[str, str] = {}
+        self._unreadable_logged: set[tuple[str, str]] = set()
+
+    def post(self, message: Message) -> Posted:
+        self._pacer.wait_turn(message.channel)
+        response = _call(self._client.chat_postMessage, **_post_arguments(message))
+        posted = Posted(channel=str(response["channel"]), ts=str(response["ts"]))
+        if _is_user(message.channel):
+            self._dm_channels[message.channel] = posted.channel
+        return posted
+
+    def find_marked(
+        self, channel: str, mark: ActionMark, since: datetime, thread_ts: str | None = None
+    ) -> Posted | None:
+        if since.tzinfo is None:
+            raise ValueError("find_marked needs an aware datetime")
+        try:
+            conversation = self._conversation_id(channel)
+            for message in self._history(conversation, _epoch(since), thread_ts):
+                if _carries(message, mark):
+                    return Posted(channel=conversation, ts=str(message["ts"]))
+        except DeliveryFailed as failure:
+            if failure.code not in HISTORY_UNREADABLE:
+                raise
+            self._log_unreadable(channel, failure)
+        return None
+
+    def _conversation_id(self, channel: str) -> str:
+        if not _is_user(channel):
+            return channel
+        if channel not in self._dm_channels:
+            response = _call(self._client.conversations_open, users=channel)
+            self._dm_channels[channel] = str(response["channel"]["id"])
+        return self._dm_channels[channel]
+
+    def _history(
+        self, channel: str, oldest: str, thread_ts: str | None
+    ) -> Iterator[dict[str, Any]]:
+        """Messages after ``oldest``, page by page: the channel's, or the replies to
+        ``thread_ts``. Bounded, so a very busy channel ends the search unfound."""
+        cursor: str | None = None
+        for _ in range(MAX_HISTORY_PAGES):
+            arguments: dict[str, Any] = {
+                "channel": channel,
+                "oldest": oldest,
+                "include_all_metadata": True,
+                "limit": HISTORY_PAGE_SIZE,
+                "cursor": cursor,
+            }
+            if thread_ts is None:
+                response = _call(self._client.conversations_history, **arguments)
+            else:
+                response = _call(self._client.conversations_replies, ts=thread_ts, **arguments)
+            yield from response.get("messages") or []
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return
+        log.info(
+            "Stopped looking for a marked message in %s after %d messages",
+            channel,
+            MAX_HISTORY_PAGES * HISTORY_PAGE_SIZE,
+        )
+
+    def _log_unreadable(self, channel: str, failure: DeliveryFailed) -> None:
+        # Once per channel and cause: a workspace without history scopes would otherwise
+        # log this for every action of every resumed run.
+        if (channel, failure.code) in self._unreadable_logged:
+            return
+        self._unreadable_logged.add((channel, failure.code))
+        log.info(
+            "Cannot read the history of %s (%s), so resumed runs cannot tell whether they "
+            "already posted there and may post again: %s",
+            channel,
+            failure.code,
+            failure.reason,
+        )
+
+
+def _post_arguments(message: Message) -> dict[str, Any]:
+    # Never link_names nor parse=full: user data in the text must not ping anyone.
+    # unfurl_links=False: a record's URL should not grow a preview in every message.
+    arguments: dict[str, Any] = {
+        "channel": message.channel,
+        "text": message.text,
+        "blocks": message.blocks,
+        "thread_ts": message.thread_ts,
+        "unfurl_links": False,
+    }
+    if message.mark is not None:
+        arguments["metadata"] = {
+            "event_type": ACTION_EVENT_TYPE,
+            "event_payload": message.mark.payload(),
+        }
+    return arguments
+
+
+def _carries(message: dict[str, Any], mark: ActionMark) -> bool:
+    metadata = message.get("metadata") or {}
+    payload = metadata.get("event_payload")
+    if metadata.get("event_type") != ACTION_EVENT_TYPE or not isinstance(payload, dict):
+        return False
+    # Compared as text so that a number Slack gave back as a string still matches.
+    return {k: str(v) for k, v in payload.items()} == {k: str(v) for k, v in mark.payload().items()}
+
+
+def _is_user(channel: str) -> bool:
+    return channel[:1] in ("U", "W")
+
+
+def _epoch(instant: datetime) -> str:
+    return f"{instant.timestamp():.6f}"
+
+
+def _call(method: Callable[..., SlackResponse], **arguments: Any) -> SlackResponse:
+    """Calls one Web API method; raises DeliveryFailed or DeliveryUnavailable on errors."""
+    try:
+        return method(**arguments)
+    except SlackApiError as error:
+        raise _translate(error.response) from error
+    except (OSError, http.client.HTTPException) as error:
+        # urllib's URLError, timeouts and resets are OSErrors; they reach here once the
+        # client's ConnectionErrorRetryHandler has given up.
+        raise DeliveryUnavailable(
+            UNAVAILABLE,
+            f"Slack could not be reached ({error}): check the network; "
+            "the delivery can be tried again later",
+            {"error": type(error).__name__},
+        ) from error
+
+
+def _translate(response: SlackResponse) -> DeliveryFailed | DeliveryUnavailable:
+    data = response.data if isinstance(response.data, dict) else {}
+    code = _error_code(response.status_code, data)
+    if response.status_code == 429 or response.status_code >= 500 or code in TRANSIENT_CODES:
+        return DeliveryUnavailable(
+            UNAVAILABLE,
+            _unavailable_reason(response.status_code, code),
+            {"status": response.status_code, "error": code},
+        )
+    details = {key: data[key] for key in _DETAIL_KEYS if key in data}
+    messages = (data.get("response_metadata") or {}).get("messages")
+    if messages:
+        details["messages"] = messages
+    return DeliveryFailed(code, _reason(code, data), details)
+
+
+def _error_code(status: int, data: dict[str, Any]) -> str:
+    code = data.get("error")
+    # A non-JSON body (a proxy's 502 page) comes back from slack_sdk as a long sentence.
+    if isinstance(code, str) and _ERROR_CODE.fullmatch(code):
+        return code
+    return "ratelimited" if status == 429 else f"http_{status}"
+
+
+def _unavailable_reason(status: int, code: str) -> str:
+    later = "the delivery can be tried again later"
+    if status == 429 or code == "ratelimited":
+        return f"Slack kept rate limiting the bot even after waiting as asked: {later}"
+    if status >= 500:
+        return f"Slack kept answering with a server error (HTTP {status}): {later}"
+    return f"Slack reported a temporary problem ({code}): {later}"
+
+
+def _reason(code: str, data: dict[str, Any]) -> str:
+    if code == "missing_scope":
+        needed = data.get("needed") or "it needs"
+        return f"the bot lacks the Slack permission {needed}: reinstall the app to grant it"
+    return REASONS.get(
+        code,
+        f"Slack refused with the error {code!r}: look the code up in Slack's Web API "
+        "documentation (https://docs.slack.dev/reference/methods)",
+    )

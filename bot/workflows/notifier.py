@@ -1,0 +1,101 @@
+"""The port through which runs send messages: Slack in production, the console without
+credentials, a local stand-in in tests. The domain only ever sees this interface."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+# The Slack message metadata event type that marks a message as one action's output, so a
+# run resumed after a crash can find a message it posted but had not recorded yet.
+ACTION_EVENT_TYPE = "workflow_bot_action"
+
+
+@dataclass(frozen=True)
+class ActionMark:
+    """Names the run, record and action a message belongs to (one message per mark)."""
+
+    run_id: int
+    record_id: int
+    action_index: int
+    part: int = 0  # the n-th message of one action, e.g. a digest's thread replies
+
+    def payload(self) -> dict[str, int]:
+        return {
+            "run_id": self.run_id,
+            "record_id": self.record_id,
+            "action_index": self.action_index,
+            "part": self.part,
+        }
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message to post. ``text`` is mrkdwn whose user data is already escaped."""
+
+    channel: str  # a channel id (C.../G...) or a user id (U.../W...) for a direct message
+    text: str
+    blocks: list[dict[str, Any]] | None = None
+    thread_ts: str | None = None
+    mark: ActionMark | None = None
+
+
+@dataclass(frozen=True)
+class Posted:
+    channel: str
+    ts: str
+
+
+# Not frozen: Python assigns __traceback__ (and add_note __notes__) on exceptions, e.g. when one
+# leaves a @contextmanager block, and a frozen dataclass turns that into FrozenInstanceError.
+@dataclass(eq=False)
+class DeliveryFailed(Exception):
+    """A message that could not be delivered, and will not be by retrying now.
+
+    ``code`` is Slack's error code (e.g. ``not_in_channel``); ``reason`` says in words what
+    happened and how to fix it, for run history and summaries.
+    """
+
+    code: str
+    reason: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.reason}"
+
+
+@dataclass(eq=False)
+class DeliveryUnavailable(Exception):
+    """The messaging service could not be reached, or kept refusing for now (rate limits,
+    server errors, network), even after the notifier's own retries.
+
+    Not a failure of the message: the same delivery may well succeed later, so the run should
+    be left to resume later rather than record a failure. The message may or may not have been
+    posted (a server error can follow a successful post): resume with ``find_marked``.
+    Deliberately not a subclass of DeliveryFailed, so code that records DeliveryFailed never
+    records an outage as a failed message.
+    """
+
+    code: str
+    reason: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.reason}"
+
+
+class Notifier(Protocol):
+    def post(self, message: Message) -> Posted:
+        """Posts a message; raises DeliveryFailed when it cannot be delivered, and
+        DeliveryUnavailable when it cannot be delivered now but may be later."""
+        ...
+
+    def find_marked(
+        self, channel: str, mark: ActionMark, since: datetime, thread_ts: str | None = None
+    ) -> Posted | None:
+        """A message carrying ``mark`` posted to ``channel`` (in the thread ``thread_ts``,
+        when the message was a reply) after ``since``, if it can be found (None when not found
+        or when the workspace did not grant history scopes). Raises DeliveryUnavailable when
+        history cannot be read now, since "not found" would make the caller post again."""
+        ...

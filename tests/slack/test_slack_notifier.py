@@ -1,0 +1,352 @@
+"""SlackNotifier against the Slack stand-in over real HTTP: marks, errors, retries, pacing."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry import FixedValueRetryIntervalCalculator
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+from bot.slack.notifier import HISTORY_PAGE_SIZE, SlackNotifier, make_web_client
+from bot.workflows.notifier import (
+    ACTION_EVENT_TYPE,
+    ActionMark,
+    DeliveryFailed,
+    DeliveryUnavailable,
+    Message,
+)
+from tests.slack_standin import BOT_USER_ID, SlackStandIn
+
+MARK = ActionMark(run_id=4, record_id=17, action_index=1)
+# Server and connection errors are retried at once here; 429s still wait for Retry-After.
+QUICK_RETRIES = FixedValueRetryIntervalCalculator(0.01)
+
+
+class SteppedTime:
+    """A monotonic clock that only moves when slept on or advanced; records every sleep."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def client(slack_api: SlackStandIn) -> WebClient:
+    return make_web_client(slack_api.token, slack_api.url, retry_interval=QUICK_RETRIES)
+
+
+@pytest.fixture
+def pacing() -> SteppedTime:
+    return SteppedTime()
+
+
+@pytest.fixture
+def notifier(client: WebClient, pacing: SteppedTime) -> SlackNotifier:
+    return SlackNotifier(client, monotonic=pacing.monotonic, sleep=pacing.sleep)
+
+
+@pytest.fixture
+def since() -> datetime:
+    return datetime.now(UTC) - timedelta(minutes=1)
+
+
+# -- posting and finding marked messages ---------------------------------------------------
+
+
+def test_a_marked_message_is_posted_with_metadata_and_found_again(
+    slack_api: SlackStandIn, notifier: SlackNotifier, since: datetime
+) -> None:
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "*Acme* renews soon"}}]
+    posted = notifier.post(Message("C0SALES", "Acme renews soon", blocks=blocks, mark=MARK))
+
+    assert notifier.find_marked("C0SALES", MARK, since) == posted
+    [stored] = slack_api.posted_messages("C0SALES")
+    assert stored["ts"] == posted.ts and stored["blocks"] == blocks
+    assert stored["metadata"] == {"event_type": ACTION_EVENT_TYPE, "event_payload": MARK.payload()}
+    [call] = slack_api.calls("chat.postMessage")
+    assert call.headers["authorization"] == f"Bearer {slack_api.token}"
+    assert call.params["unfurl_links"] is False
+    assert "link_names" not in call.params and "parse" not in call.params
+    [history] = slack_api.calls("conversations.history")
+    assert history.flag("include_all_metadata")
+
+
+def test_find_marked_ignores_other_marks_and_messages_older_than_since(
+    notifier: SlackNotifier, since: datetime
+) -> None:
+    notifier.post(Message("C0SALES", "first", mark=MARK))
+    notifier.post(Message("C0SALES", "unmarked"))
+
+    other = ActionMark(run_id=4, record_id=17, action_index=2)
+    assert notifier.find_marked("C0SALES", other, since) is None
+    assert notifier.find_marked("C0SALES", MARK, datetime.now(UTC) + timedelta(seconds=1)) is None
+
+
+def test_find_marked_reads_further_pages_of_history(
+    slack_api: SlackStandIn, notifier: SlackNotifier, since: datetime
+) -> None:
+    posted = notifier.post(Message("C0BUSY", "the one", mark=MARK))
+    for n in range(HISTORY_PAGE_SIZE):
+        notifier.post(Message("C0BUSY", f"chatter {n}"))
+
+    assert notifier.find_marked("C0BUSY", MARK, since) == posted
+    assert len(slack_api.calls("conversations.history")) == 2
+
+
+def test_a_direct_message_is_found_again_after_a_restart(
+    slack_api: SlackStandIn, client: WebClient, notifier: SlackNotifier, since: datetime
+) -> None:
+    posted = notifier.post(Message("U0ALICE", "your deals", mark=MARK))
+    assert posted.channel.startswith("D")
+    assert notifier.find_marked("U0ALICE", MARK, since) == posted
+    assert slack_api.calls("conversations.open") == []  # post told us the DM channel
+
+    restarted = SlackNotifier(client, sleep=lambda _: None)
+    for _ in range(2):
+        assert restarted.find_marked("U0ALICE", MARK, since) == posted
+    [opened] = slack_api.calls("conversations.open")
+    assert opened.params["users"] == "U0ALICE"
+
+
+def test_a_reply_is_found_in_its_thread_only(notifier: SlackNotifier, since: datetime) -> None:
+    parent = notifier.post(Message("C0SALES", "weekly digest"))
+    reply = notifier.post(Message("C0SALES", "Acme", thread_ts=parent.ts, mark=MARK))
+
+    assert notifier.find_marked("C0SALES", MARK, since) is None
+    assert notifier.find_marked("C0SALES", MARK, since, thread_ts=parent.ts) == reply
+
+
+@pytest.mark.parametrize("code", ["missing_scope", "not_in_channel", "channel_not_found"])
+def test_unreadable_history_finds_nothing_and_says_why_once(
+    slack_api: SlackStandIn,
+    notifier: SlackNotifier,
+    since: datetime,
+    caplog: pytest.LogCaptureFixture,
+    code: str,
+) -> None:
+    slack_api.fail(code, method="conversations.history", needed="channels:history")
+    caplog.set_level(logging.INFO, logger="bot.slack.notifier")
+
+    for _ in range(2):
+        assert notifier.find_marked("C0SALES", MARK, since) is None
+    [record] = caplog.records
+    assert record.levelno == logging.INFO and code in record.getMessage()
+
+
+def test_find_marked_raises_unavailable_rather_than_guess_when_slack_is_down(
+    slack_api: SlackStandIn, notifier: SlackNotifier, since: datetime
+) -> None:
+    slack_api.server_error("conversations.history", times=10)
+    with pytest.raises(DeliveryUnavailable):
+        notifier.find_marked("C0SALES", MARK, since)
+
+
+# -- errors that are the message's ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "fix"),
+    [
+        ("channel_not_found", "does not exist or the bot cannot see it: pick another channel"),
+        ("not_in_channel", "invite the bot with /invite @workflow-bot"),
+        ("is_archived", "unarchive it or pick another channel"),
+        ("user_not_found", "pick another recipient"),
+        ("cannot_dm_bot", "pick a person"),
+        ("invalid_auth", "the workspace must reinstall"),
+        ("token_revoked", "the workspace must reinstall"),
+        ("account_inactive", "the workspace must reinstall"),
+        ("something_new", "'something_new'"),
+    ],
+)
+def test_a_refused_message_fails_with_how_to_fix_it_and_the_next_goes_out(
+    slack_api: SlackStandIn, notifier: SlackNotifier, code: str, fix: str
+) -> None:
+    slack_api.fail(code, channel="C0BROKEN")
+
+    with pytest.raises(DeliveryFailed) as failed:
+        notifier.post(Message("C0BROKEN", "hello"))
+    assert failed.value.code == code and fix in failed.value.reason
+    assert notifier.post(Message("C0SALES", "still here")).channel == "C0SALES"
+    assert len(slack_api.calls("chat.postMessage")) == 2  # a refusal is not retried
+
+
+def test_a_too_long_message_and_too_many_blocks_fail_with_slacks_limits(
+    notifier: SlackNotifier,
+) -> None:
+    with pytest.raises(DeliveryFailed) as too_long:
+        notifier.post(Message("C0SALES", "x" * 40_001))
+    assert too_long.value.code == "msg_too_long" and "40,000" in too_long.value.reason
+
+    blocks = [{"type": "divider"}] * 51
+    with pytest.raises(DeliveryFailed) as too_many:
+        notifier.post(Message("C0SALES", "many", blocks=blocks))
+    assert too_many.value.code == "invalid_blocks" and "template" in too_many.value.reason
+    assert too_many.value.details["errors"]
+
+
+def test_a_rejected_token_asks_for_a_reinstall(
+    slack_api: SlackStandIn, notifier: SlackNotifier
+) -> None:
+    slack_api.reject_token()
+    with pytest.raises(DeliveryFailed) as failed:
+        notifier.post(Message("C0SALES", "hello"))
+    assert failed.value.code == "invalid_auth" and "reinstall" in failed.value.reason
+
+
+def test_a_missing_scope_names_the_scope(slack_api: SlackStandIn, notifier: SlackNotifier) -> None:
+    slack_api.fail("missing_scope", method="chat.postMessage", needed="chat:write")
+    with pytest.raises(DeliveryFailed) as failed:
+        notifier.post(Message("C0SALES", "hello"))
+    assert "chat:write" in failed.value.reason
+    assert failed.value.details["needed"] == "chat:write"
+
+
+# -- trouble on Slack's side -----------------------------------------------------------------
+
+
+def test_a_rate_limited_post_waits_for_retry_after_and_lands_once(
+    slack_api: SlackStandIn, notifier: SlackNotifier
+) -> None:
+    slack_api.rate_limit("chat.postMessage", times=1, retry_after=1)
+
+    started = time.monotonic()
+    posted = notifier.post(Message("C0SALES", "hello"))
+
+    assert time.monotonic() - started >= 1.0
+    assert len(slack_api.calls("chat.postMessage")) == 2
+    assert [m["ts"] for m in slack_api.posted_messages()] == [posted.ts]
+
+
+def test_server_errors_are_retried(slack_api: SlackStandIn, notifier: SlackNotifier) -> None:
+    slack_api.server_error("chat.postMessage", times=2)
+
+    posted = notifier.post(Message("C0SALES", "hello"))
+
+    assert len(slack_api.calls("chat.postMessage")) == 3
+    assert [m["ts"] for m in slack_api.posted_messages()] == [posted.ts]
+
+
+def test_server_errors_after_the_retries_are_unavailable_not_failed(
+    slack_api: SlackStandIn, notifier: SlackNotifier
+) -> None:
+    slack_api.server_error("chat.postMessage", times=10)
+
+    with pytest.raises(DeliveryUnavailable) as unavailable:
+        notifier.post(Message("C0SALES", "hello"))
+    assert not isinstance(unavailable.value, DeliveryFailed)
+    assert unavailable.value.code == "slack_unavailable"
+    assert unavailable.value.details["status"] == 500
+    assert len(slack_api.calls("chat.postMessage")) == 3  # one try and two retries
+    assert slack_api.posted_messages() == []
+
+
+def test_rate_limits_after_the_retries_are_unavailable(slack_api: SlackStandIn) -> None:
+    slack_api.rate_limit("chat.postMessage", times=5, retry_after=0)
+    client = make_web_client(slack_api.token, slack_api.url, max_retries=1)
+
+    with pytest.raises(DeliveryUnavailable) as unavailable:
+        SlackNotifier(client).post(Message("C0SALES", "hello"))
+    assert "rate limiting" in unavailable.value.reason
+    assert len(slack_api.calls("chat.postMessage")) == 2
+
+
+def test_a_bad_gateway_is_unavailable_without_retrying(
+    slack_api: SlackStandIn, notifier: SlackNotifier
+) -> None:
+    # slack_sdk's ServerErrorRetryHandler retries only 500 and 503.
+    slack_api.server_error("chat.postMessage", times=1, status=502)
+    with pytest.raises(DeliveryUnavailable) as unavailable:
+        notifier.post(Message("C0SALES", "hello"))
+    assert unavailable.value.details["status"] == 502
+
+
+def test_an_unreachable_slack_is_unavailable() -> None:
+    with socket.socket() as probe:  # a port that nothing listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = make_web_client(
+        "xoxb-x", f"http://127.0.0.1:{port}/api/", retry_interval=QUICK_RETRIES
+    )
+
+    with pytest.raises(DeliveryUnavailable) as unavailable:
+        SlackNotifier(client).post(Message("C0SALES", "hello"))
+    assert "could not be reached" in unavailable.value.reason
+
+
+# -- pacing ------------------------------------------------------------------------------------
+
+
+def test_posts_to_one_channel_go_out_a_second_apart(
+    slack_api: SlackStandIn, notifier: SlackNotifier, pacing: SteppedTime
+) -> None:
+    for n in range(3):
+        notifier.post(Message("C0SALES", f"message {n}"))
+
+    assert pacing.sleeps == [1.0, 1.0]
+    assert len(slack_api.posted_messages("C0SALES")) == 3
+
+
+def test_posts_to_different_channels_do_not_wait_for_each_other(
+    notifier: SlackNotifier, pacing: SteppedTime
+) -> None:
+    for channel in ("C0SALES", "C0SUPPORT", "U0ALICE"):
+        notifier.post(Message(channel, "hello"))
+
+    assert pacing.sleeps == []
+
+
+def test_a_post_waits_only_for_the_rest_of_the_second(
+    notifier: SlackNotifier, pacing: SteppedTime
+) -> None:
+    notifier.post(Message("C0SALES", "one"))
+    pacing.now += 0.4
+    notifier.post(Message("C0SALES", "two"))
+    pacing.now += 5
+    notifier.post(Message("C0SALES", "three"))
+
+    assert pacing.sleeps == [pytest.approx(0.6)]
+
+
+# -- the client --------------------------------------------------------------------------------
+
+
+def test_the_web_client_talks_to_slack_and_retries_three_kinds_of_trouble() -> None:
+    client = make_web_client("xoxb-x")
+
+    assert client.base_url == "https://slack.com/api/"
+    kinds = {type(handler): handler.max_retry_count for handler in client.retry_handlers}
+    assert kinds == {
+        ConnectionErrorRetryHandler: 2,
+        RateLimitErrorRetryHandler: 2,
+        ServerErrorRetryHandler: 2,
+    }
+
+
+def test_the_standin_answers_auth_users_and_unknown_methods(
+    slack_api: SlackStandIn, client: WebClient
+) -> None:
+    slack_api.add_user("U0ALICE", "alice", tz="Europe/Paris", is_admin=True)
+
+    assert client.auth_test()["user_id"] == BOT_USER_ID
+    user = client.users_info(user="U0ALICE")["user"]
+    assert (user["tz"], user["is_admin"], user["is_owner"]) == ("Europe/Paris", True, False)
+    with pytest.raises(SlackApiError) as unknown:
+        client.api_call("views.open")
+    assert unknown.value.response["error"] == "unknown_method"

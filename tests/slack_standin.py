@@ -1,0 +1,462 @@
+"""A local HTTP server standing in for Slack's Web API, so tests drive the real slack_sdk
+WebClient over real HTTP; it records every call and can be told to fail in Slack's ways.
+
+Each Web API method is a handler in ``HANDLERS`` (or an instance's ``handlers``): a function
+taking the stand-in and the call, returning the JSON answer or raising ``ApiError``. Handlers
+run under the stand-in's lock, so they may read and change its state freely.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+from zoneinfo import ZoneInfo
+
+DEFAULT_TOKEN = "xoxb-standin-token"
+TEAM_ID = "T0STANDIN"
+BOT_USER_ID = "U0WORKFLOWBOT"
+BOT_ID = "B0WORKFLOWBOT"
+MAX_BLOCKS = 50
+MAX_TEXT = 40_000
+MAX_PAGE = 999
+
+
+class ApiError(Exception):
+    """Raised by a handler to answer ``{"ok": false, "error": code, **extra}``."""
+
+    def __init__(self, code: str, **extra: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.extra = extra
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request as received: the method, its parameters (query, form or JSON body merged)
+    and its headers, keyed in lower case."""
+
+    method: str
+    params: dict[str, Any]
+    headers: dict[str, str]
+
+    @property
+    def token(self) -> str | None:
+        authorization = self.headers.get("authorization", "")
+        if authorization.startswith("Bearer "):
+            return authorization.removeprefix("Bearer ")
+        token = self.params.get("token")
+        return str(token) if token else None
+
+    def flag(self, name: str) -> bool:
+        """A boolean parameter: slack_sdk sends True as "1" in forms, JSON sends true."""
+        return str(self.params.get(name, "")).lower() in ("1", "true")
+
+
+@dataclass(frozen=True)
+class StandInUser:
+    id: str
+    name: str
+    tz: str = "UTC"
+    is_admin: bool = False
+    is_owner: bool = False
+    is_bot: bool = False
+
+    def as_api(self) -> dict[str, Any]:
+        offset = datetime.now(ZoneInfo(self.tz)).utcoffset()
+        return {
+            "id": self.id,
+            "team_id": TEAM_ID,
+            "name": self.name,
+            "real_name": self.name,
+            "deleted": False,
+            "tz": self.tz,
+            "tz_offset": int(offset.total_seconds()) if offset else 0,
+            "is_admin": self.is_admin,
+            "is_owner": self.is_owner,
+            "is_bot": self.is_bot,
+            "profile": {"real_name": self.name, "display_name": self.name},
+        }
+
+
+@dataclass
+class _ErrorRule:
+    error: str
+    method: str | None
+    channel: str | None
+    extra: dict[str, Any]
+
+    def matches(self, call: Call) -> bool:
+        return (self.method is None or self.method == call.method) and (
+            self.channel is None or self.channel == call.params.get("channel")
+        )
+
+
+@dataclass
+class _HttpFault:
+    method: str
+    remaining: int
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Handler = Callable[["SlackStandIn", Call], dict[str, Any]]
+Answer = tuple[int, dict[str, str], dict[str, Any]]
+
+
+class SlackStandIn:
+    """Slack's Web API on 127.0.0.1 at a free port; a context manager, or start()/stop().
+
+    Any token is accepted unless rejected with ``reject_token``. ``clock`` gives the epoch
+    seconds that message timestamps (ts) are made from.
+    """
+
+    def __init__(
+        self, *, token: str = DEFAULT_TOKEN, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.token = token
+        self.handlers: dict[str, Handler] = dict(HANDLERS)
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._calls: list[Call] = []
+        self._messages: dict[str, list[dict[str, Any]]] = {}
+        self._users: dict[str, StandInUser] = {}
+        self._error_rules: list[_ErrorRule] = []
+        self._http_faults: list[_HttpFault] = []
+        self._rejected_tokens: set[str] = set()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> SlackStandIn:
+        server = _Server(("127.0.0.1", 0), _RequestHandler)
+        server.standin = self
+        self._server = server
+        # A short poll interval, as stop() waits for the serving loop to notice the shutdown.
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join()
+        self._server = self._thread = None
+
+    def __enter__(self) -> SlackStandIn:
+        return self.start()
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        """The base URL to give WebClient, like Slack's ``https://slack.com/api/``."""
+        if self._server is None:
+            raise RuntimeError("the Slack stand-in is not started")
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}/api/"
+
+    # -- what tests set up -----------------------------------------------------------------
+
+    def add_user(
+        self,
+        user_id: str,
+        name: str | None = None,
+        *,
+        tz: str = "UTC",
+        is_admin: bool = False,
+        is_owner: bool = False,
+        is_bot: bool = False,
+    ) -> StandInUser:
+        user = StandInUser(user_id, name or user_id.lower(), tz, is_admin, is_owner, is_bot)
+        with self._lock:
+            self._users[user_id] = user
+        return user
+
+    def fail(
+        self, error: str, *, channel: str | None = None, method: str | None = None, **extra: Any
+    ) -> None:
+        """From now on, calls naming ``channel`` and/or of ``method`` answer ``error`` with
+        ``extra`` fields (e.g. ``needed="channels:history"``); both None: every call."""
+        with self._lock:
+            self._error_rules.append(_ErrorRule(error, method, channel, extra))
+
+    def rate_limit(self, method: str, times: int = 1, retry_after: int = 1) -> None:
+        """The next ``times`` calls of ``method`` answer HTTP 429 with a Retry-After."""
+        headers = {"Retry-After": str(retry_after)}
+        with self._lock:
+            self._http_faults.append(_HttpFault(method, times, 429, headers))
+
+    def server_error(self, method: str, times: int = 1, status: int = 500) -> None:
+        """The next ``times`` calls of ``method`` answer HTTP ``status``."""
+        with self._lock:
+            self._http_faults.append(_HttpFault(method, times, status))
+
+    def reject_token(self, token: str | None = None) -> None:
+        """Calls with ``token`` (the default token when None) answer ``invalid_auth``."""
+        with self._lock:
+            self._rejected_tokens.add(token or self.token)
+
+    # -- what tests inspect ----------------------------------------------------------------
+
+    def calls(self, method: str | None = None) -> list[Call]:
+        with self._lock:
+            return [c for c in self._calls if method is None or c.method == method]
+
+    def posted_messages(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """Stored messages, oldest first, each with its ``channel`` (a D... id for DMs)."""
+        with self._lock:
+            return [
+                {**message, "channel": conversation}
+                for conversation, messages in self._messages.items()
+                if channel is None or conversation == channel
+                for message in messages
+            ]
+
+    # -- state for handlers (called under the lock) ----------------------------------------
+
+    def conversation_id(self, channel: str) -> str:
+        """A user id stands for the bot's DM with that user, whose id is stable per user."""
+        return f"D{channel[1:]}" if channel[:1] in ("U", "W") else channel
+
+    def store_message(self, channel: str, message: dict[str, Any]) -> dict[str, Any]:
+        messages = self._messages.setdefault(channel, [])
+        last = _micros(messages[-1]["ts"]) if messages else 0
+        micros = max(int(Decimal(repr(self._clock())) * 1_000_000), last + 1)
+        stored = {**message, "ts": f"{micros // 1_000_000}.{micros % 1_000_000:06d}"}
+        messages.append(stored)
+        return stored
+
+    def messages_in(self, channel: str) -> list[dict[str, Any]]:
+        return list(self._messages.get(channel, []))
+
+    def user(self, user_id: str) -> StandInUser | None:
+        return self._users.get(user_id)
+
+    # -- dispatch ----------------------------------------------------------------------------
+
+    def answer(self, call: Call) -> Answer:
+        with self._lock:
+            self._calls.append(call)
+            fault = self._take_http_fault(call.method)
+            if fault is not None:
+                error = "ratelimited" if fault.status == 429 else "internal_error"
+                return fault.status, fault.headers, {"ok": False, "error": error}
+            try:
+                return 200, {}, self._dispatch(call)
+            except ApiError as error:
+                return 200, {}, {"ok": False, "error": error.code, **error.extra}
+
+    def _take_http_fault(self, method: str) -> _HttpFault | None:
+        for fault in self._http_faults:
+            if fault.method == method and fault.remaining > 0:
+                fault.remaining -= 1
+                return fault
+        return None
+
+    def _dispatch(self, call: Call) -> dict[str, Any]:
+        if call.token is None:
+            raise ApiError("not_authed")
+        if call.token in self._rejected_tokens:
+            raise ApiError("invalid_auth")
+        for rule in self._error_rules:
+            if rule.matches(call):
+                raise ApiError(rule.error, **rule.extra)
+        handler = self.handlers.get(call.method)
+        if handler is None:
+            raise ApiError("unknown_method")
+        return handler(self, call)
+
+
+# -- handlers --------------------------------------------------------------------------------
+
+
+def auth_test(standin: SlackStandIn, call: Call) -> dict[str, Any]:
+    return {
+        "ok": True,
+        "url": "https://standin.slack.com/",
+        "team": "Stand-in",
+        "user": "workflow-bot",
+        "team_id": TEAM_ID,
+        "user_id": BOT_USER_ID,
+        "bot_id": BOT_ID,
+    }
+
+
+def chat_post_message(standin: SlackStandIn, call: Call) -> dict[str, Any]:
+    channel = str(call.params.get("channel") or "")
+    if not channel:
+        raise ApiError("channel_not_found")
+    text = str(call.params.get("text") or "")
+    blocks = _json_param(call.params.get("blocks"), "invalid_blocks")
+    if not text and not blocks:
+        raise ApiError("no_text")
+    if blocks is not None and (not isinstance(blocks, list) or len(blocks) > MAX_BLOCKS):
+        raise ApiError("invalid_blocks", errors=[f"must be a list of at most {MAX_BLOCKS}"])
+    if len(text) > MAX_TEXT:
+        raise ApiError("msg_too_long")
+    message: dict[str, Any] = {"type": "message", "user": BOT_USER_ID, "bot_id": BOT_ID}
+    message["text"] = text
+    if blocks is not None:
+        message["blocks"] = blocks
+    if call.params.get("thread_ts"):
+        message["thread_ts"] = str(call.params["thread_ts"])
+    metadata = _json_param(call.params.get("metadata"), "invalid_metadata_format")
+    if metadata is not None:
+        if not isinstance(metadata, dict) or not {"event_type", "event_payload"} <= metadata.keys():
+            raise ApiError("invalid_metadata_format")
+        message["metadata"] = metadata
+    conversation = standin.conversation_id(channel)
+    stored = standin.store_message(conversation, message)
+    return {"ok": True, "channel": conversation, "ts": stored["ts"], "message": stored}
+
+
+def conversations_history(standin: SlackStandIn, call: Call) -> dict[str, Any]:
+    channel = str(call.params.get("channel") or "")
+    if not channel:
+        raise ApiError("channel_not_found")
+    # Like Slack: thread replies are not part of the channel's history.
+    messages = [
+        m
+        for m in standin.messages_in(standin.conversation_id(channel))
+        if m.get("thread_ts", m["ts"]) == m["ts"]
+    ]
+    return _page(call, _in_window(call, messages)[::-1])
+
+
+def conversations_replies(standin: SlackStandIn, call: Call) -> dict[str, Any]:
+    channel = standin.conversation_id(str(call.params.get("channel") or ""))
+    thread = str(call.params.get("ts") or "")
+    messages = standin.messages_in(channel)
+    parent = [m for m in messages if m["ts"] == thread]
+    if not parent:
+        raise ApiError("thread_not_found")
+    replies = [m for m in messages if m.get("thread_ts") == thread and m["ts"] != thread]
+    return _page(call, parent + _in_window(call, replies))
+
+
+def conversations_open(standin: SlackStandIn, call: Call) -> dict[str, Any]:
+    users = [u for u in str(call.params.get("users") or "").split(",") if u]
+    if len(users) != 1:
+        raise ApiError("invalid_arguments", detail="the stand-in opens one-to-one DMs only")
+    return {"ok": True, "channel": {"id": standin.conversation_id(users[0])}}
+
+
+def users_info(standin: SlackStandIn, call: Call) -> dict[str, Any]:
+    user = standin.user(str(call.params.get("user") or ""))
+    if user is None:
+        raise ApiError("user_not_found")
+    return {"ok": True, "user": user.as_api()}
+
+
+HANDLERS: dict[str, Handler] = {
+    "auth.test": auth_test,
+    "chat.postMessage": chat_post_message,
+    "conversations.history": conversations_history,
+    "conversations.replies": conversations_replies,
+    "conversations.open": conversations_open,
+    "users.info": users_info,
+}
+
+
+def _json_param(value: Any, error: str) -> Any:
+    """A structured parameter: a dict/list in a JSON body, a JSON string in a form."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        raise ApiError(error) from None
+
+
+def _in_window(call: Call, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Messages after ``oldest`` and up to ``latest``, as conversations.history filters them."""
+    oldest = _micros(str(call.params.get("oldest") or "0"))
+    latest = _micros(str(call.params.get("latest") or "0")) or None
+    inclusive = call.flag("inclusive")
+    return [
+        m
+        for m in messages
+        if (_micros(m["ts"]) >= oldest if inclusive else _micros(m["ts"]) > oldest)
+        and (latest is None or _micros(m["ts"]) <= latest)
+    ]
+
+
+def _page(call: Call, messages: list[dict[str, Any]]) -> dict[str, Any]:
+    limit = min(int(call.params.get("limit") or 100), MAX_PAGE)
+    start = int(str(call.params.get("cursor") or "offset:0").removeprefix("offset:"))
+    page = messages[start : start + limit]
+    if not call.flag("include_all_metadata"):
+        page = [{k: v for k, v in m.items() if k != "metadata"} for m in page]
+    more = start + limit < len(messages)
+    return {
+        "ok": True,
+        "messages": page,
+        "has_more": more,
+        "response_metadata": {"next_cursor": f"offset:{start + limit}" if more else ""},
+    }
+
+
+def _micros(ts: str) -> int:
+    return int(Decimal(ts) * 1_000_000)
+
+
+# -- HTTP --------------------------------------------------------------------------------------
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    standin: SlackStandIn
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def do_POST(self) -> None:
+        parts = urlsplit(self.path)
+        method = parts.path.removeprefix("/api/")
+        params: dict[str, Any] = dict(parse_qsl(parts.query))
+        params.update(self._body_params())
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        status, extra_headers, payload = self.server.standin.answer(Call(method, params, headers))
+        body = json.dumps(payload).encode()
+        self.send_response(status)
+        for name, value in extra_headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST
+
+    def _body_params(self) -> dict[str, Any]:
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if not raw:
+            return {}
+        if self.headers.get_content_type() == "application/json":
+            parsed = json.loads(raw)
+            return parsed if isinstance(parsed, dict) else {}
+        return dict(parse_qsl(raw.decode()))
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # keeps test output to what the tests print

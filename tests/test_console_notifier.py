@@ -1,0 +1,55 @@
+"""ConsoleNotifier: what running without Slack credentials prints for each message."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.console_notifier import ConsoleNotifier
+from bot.workflows.notifier import ActionMark, Message, Posted
+
+MARK = ActionMark(run_id=4, record_id=17, action_index=1)
+
+
+def test_a_marked_message_prints_its_channel_mark_and_text() -> None:
+    stream = io.StringIO()
+
+    posted = ConsoleNotifier(stream).post(Message("C0123", "Acme renews soon", mark=MARK))
+
+    assert stream.getvalue() == "→ #C0123 (run 4, record 17, action 1)\n  Acme renews soon\n"
+    assert posted.channel == "C0123"
+
+
+def test_each_post_gets_a_later_ts() -> None:
+    notifier = ConsoleNotifier(io.StringIO())
+
+    first, second = (notifier.post(Message("C0123", "hi")) for _ in range(2))
+
+    assert float(second.ts) > float(first.ts)
+
+
+def test_a_direct_reply_with_blocks_and_lines_stays_readable() -> None:
+    stream = io.StringIO()
+    blocks = [{"type": "divider"}, {"type": "divider"}]
+
+    ConsoleNotifier(stream).post(
+        Message("U0ALICE", "Deals:\n• Acme", blocks=blocks, thread_ts="12.000000")
+    )
+
+    assert stream.getvalue() == ("→ @U0ALICE (in thread 12.000000; 2 blocks)\n  Deals:\n  • Acme\n")
+
+
+def test_it_prints_to_standard_output_by_default(capsys: pytest.CaptureFixture[str]) -> None:
+    ConsoleNotifier().post(Message("C0123", "hello"))
+
+    assert capsys.readouterr().out == "→ #C0123\n  hello\n"
+
+
+def test_it_never_finds_a_marked_message() -> None:
+    notifier = ConsoleNotifier(io.StringIO())
+    posted = notifier.post(Message("C0123", "hello", mark=MARK))
+
+    assert isinstance(posted, Posted)
+    assert notifier.find_marked("C0123", MARK, datetime(2020, 1, 1, tzinfo=UTC)) is None
