@@ -1,0 +1,850 @@
+"""Workflow definitions: a workflow's schedule, criteria, actions and settings, parsed from
+their document form (YAML file, stored JSON) with every problem listed, and written back."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import Enum, StrEnum
+from functools import cache
+from typing import Any, ClassVar, TypeGuard, TypeVar
+
+import holidays as holiday_calendars
+
+from bot.workflows.criteria import MAX_DAYS, Criteria, InvalidCriteria, parse_criteria
+from bot.workflows.schedules import InvalidSchedule, ParsedSchedule, Schedule, parse_schedule
+from bot.workflows.templates import (
+    RUN_DATE,
+    USER_ID,
+    InvalidTemplate,
+    Template,
+    parse_template,
+)
+from storage.models import WorkflowStatus
+from storage.properties import (
+    InvalidValue,
+    PropertyType,
+    StoredValue,
+    is_valid_property_name,
+    parse_date,
+    parse_datetime,
+    to_stored,
+)
+
+MAX_NAME = 200
+MAX_ACTIONS = 20
+MAX_TEXT = 3000  # what one Slack section block holds
+# Bounded so that next_unpaused_day always finds a day within PAUSE_SEARCH_DAYS: 100 pause
+# days (each at most twice in a 366-day window) and a country's holidays leave days free.
+MAX_PAUSE_DAYS = 100
+PAUSE_SEARCH_DAYS = 366
+DIGEST_THRESHOLD = 20
+DEFAULT_CATCH_UP_MINUTES = 60
+MAX_CATCH_UP_MINUTES = 10_080  # a week: an occurrence missed for longer is not worth sending
+CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+TASKS_OBJECT_TYPE = "tasks"
+
+FIELDS = (
+    "name",
+    "object_type",
+    "status",
+    "owner",
+    "schedule",
+    "criteria",
+    "suppression",
+    "actions",
+    "settings",
+)
+SETTINGS_FIELDS = (
+    "summary_channel",
+    "summary",
+    "pause_days",
+    "holidays",
+    "on_pause_day",
+    "catch_up_minutes",
+)
+_RUN_DATE_TEMPLATE = re.compile(r"\{\{\s*run\.date\s*\}\}")
+_YEARLY = re.compile(r"(\d{2})-(\d{2})")
+_ONE_OFF = re.compile(r"\d{4}-\d{2}-\d{2}")
+_LEAP_YEAR = 2000
+_Choice = TypeVar("_Choice", bound=StrEnum)
+_SCHEDULE_EXAMPLE = 'e.g. {frequency: weekly, weekdays: [mon], time: "09:00"}'
+
+
+class InvalidDefinition(ValueError):
+    """A workflow that cannot be saved; ``problems`` holds one "location: message" per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+class MessageMode(StrEnum):
+    PER_RECORD = "per_record"
+    DIGEST = "digest"
+
+
+class SummaryPolicy(StrEnum):
+    ALWAYS = "always"
+    WHEN_ENROLLED_OR_FAILED = "when_enrolled_or_failed"
+    WHEN_FAILED = "when_failed"
+
+    def wants_summary(self, enrolled: int, failed: int) -> bool:
+        if self is SummaryPolicy.ALWAYS:
+            return True
+        if self is SummaryPolicy.WHEN_FAILED:
+            return failed > 0
+        return enrolled > 0 or failed > 0
+
+
+class PauseBehaviour(StrEnum):
+    DEFER = "defer"  # run on the next day that is not a pause day
+    SKIP = "skip"  # do not run that occurrence at all
+
+
+class RunDateValue(Enum):
+    """The value of a set_property action that writes the run's date."""
+
+    RUN_DATE = "{{ run.date }}"
+
+
+# --- Actions ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SendChannelMessage:
+    """Posts ``text`` to ``channel``; ``mode`` None chooses by the number of records."""
+
+    TYPE: ClassVar[str] = "send_channel_message"
+    channel: str
+    text: Template
+    mode: MessageMode | None = None
+
+    def mode_for(self, record_count: int) -> MessageMode:
+        """The mode of a run enrolling ``record_count`` records: per record unless the
+        author chose, or the run enrolls more than DIGEST_THRESHOLD records."""
+        if self.mode is not None:
+            return self.mode
+        return MessageMode.DIGEST if record_count > DIGEST_THRESHOLD else MessageMode.PER_RECORD
+
+    @property
+    def templates(self) -> tuple[Template, ...]:
+        return (self.text,)
+
+    def to_document(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"type": self.TYPE, "channel": self.channel, "text": self.text.text}
+        if self.mode is not None:
+            data["mode"] = self.mode.value
+        return data
+
+
+@dataclass(frozen=True)
+class SendOwnerDm:
+    """Sends ``text`` to each record's owner; a record without owner is skipped."""
+
+    TYPE: ClassVar[str] = "send_owner_dm"
+    text: Template
+
+    @property
+    def templates(self) -> tuple[Template, ...]:
+        return (self.text,)
+
+    def to_document(self) -> dict[str, Any]:
+        return {"type": self.TYPE, "text": self.text.text}
+
+
+@dataclass(frozen=True)
+class SetProperty:
+    """Sets a property of each record; ``property_type`` is the property's type, inferred
+    from the value when the object type does not have the property yet."""
+
+    TYPE: ClassVar[str] = "set_property"
+    property_name: str
+    property_type: PropertyType
+    value: StoredValue | RunDateValue
+
+    def value_on(self, run_date: date) -> StoredValue:
+        if isinstance(self.value, RunDateValue):
+            return run_date.isoformat()
+        return self.value
+
+    @property
+    def templates(self) -> tuple[Template, ...]:
+        return ()
+
+    def to_document(self) -> dict[str, Any]:
+        value = self.value.value if isinstance(self.value, RunDateValue) else self.value
+        return {"type": self.TYPE, "property": self.property_name, "value": value}
+
+
+@dataclass(frozen=True)
+class CreateTask:
+    """Creates a record of TASKS_OBJECT_TYPE linked to each record, due relative to the run."""
+
+    TYPE: ClassVar[str] = "create_task"
+    title: Template
+    due_in_days: int
+
+    def due_date(self, run_date: date) -> date:
+        return run_date + timedelta(days=self.due_in_days)
+
+    @property
+    def templates(self) -> tuple[Template, ...]:
+        return (self.title,)
+
+    def to_document(self) -> dict[str, Any]:
+        return {"type": self.TYPE, "title": self.title.text, "due_in_days": self.due_in_days}
+
+
+Action = SendChannelMessage | SendOwnerDm | SetProperty | CreateTask
+ACTION_FIELDS: Mapping[str, tuple[str, ...]] = {
+    SendChannelMessage.TYPE: ("type", "channel", "text", "mode"),
+    SendOwnerDm.TYPE: ("type", "text"),
+    SetProperty.TYPE: ("type", "property", "value"),
+    CreateTask.TYPE: ("type", "title", "due_in_days"),
+}
+
+
+# --- Settings -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PauseDay:
+    """A day on which the workflow does not run: every year (``year`` None) or once."""
+
+    month: int
+    day: int
+    year: int | None = None
+
+    def matches(self, day: date) -> bool:
+        # A yearly 02-29 matches 29 February only: in other years no day is paused for it.
+        return (day.month, day.day) == (self.month, self.day) and self.year in (None, day.year)
+
+    def sort_key(self) -> tuple[int, int, int, int]:
+        """Yearly days first, then one-off days in date order."""
+        return (self.year is not None, self.year or 0, self.month, self.day)
+
+    def __str__(self) -> str:
+        month_day = f"{self.month:02d}-{self.day:02d}"
+        return month_day if self.year is None else f"{self.year:04d}-{month_day}"
+
+
+@dataclass(frozen=True)
+class WorkflowSettings:
+    summary_channel: str | None = None
+    summary: SummaryPolicy = SummaryPolicy.WHEN_ENROLLED_OR_FAILED
+    pause_days: tuple[PauseDay, ...] = ()
+    holidays: str | None = None  # a country code of the holidays package, e.g. "US"
+    on_pause_day: PauseBehaviour = PauseBehaviour.DEFER
+    catch_up_minutes: int = DEFAULT_CATCH_UP_MINUTES
+
+    def is_pause_day(self, day: date) -> bool:
+        """Whether ``day`` (a calendar day in the schedule's zone) is a pause day: listed
+        in pause_days or a public holiday (observed days included) of the country."""
+        if any(pause_day.matches(day) for pause_day in self.pause_days):
+            return True
+        return self.holidays is not None and day in _holiday_dates(self.holidays, day.year)
+
+    def next_unpaused_day(self, day: date) -> date:
+        """``day`` itself when it is not a pause day, else the first day after it that is not."""
+        for offset in range(PAUSE_SEARCH_DAYS + 1):
+            candidate = day + timedelta(days=offset)
+            if not self.is_pause_day(candidate):
+                return candidate
+        # Unreachable with at most MAX_PAUSE_DAYS pause days, but never loop for ever.
+        raise ValueError(f"every day from {day} for {PAUSE_SEARCH_DAYS} days is a pause day")
+
+    def to_document(self) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        if self.summary_channel is not None:
+            data["summary_channel"] = self.summary_channel
+        data["summary"] = self.summary.value
+        data["pause_days"] = [str(pause_day) for pause_day in self.pause_days]
+        if self.holidays is not None:
+            data["holidays"] = self.holidays
+        data["on_pause_day"] = self.on_pause_day.value
+        data["catch_up_minutes"] = self.catch_up_minutes
+        return data
+
+
+@cache
+def _holiday_dates(country: str, year: int) -> frozenset[date]:
+    # Building a country's calendar for a year takes milliseconds; runs ask for it repeatedly.
+    return frozenset(holiday_calendars.country_holidays(country, years=year))
+
+
+@cache
+def supported_countries() -> frozenset[str]:
+    """The two-letter country codes the holidays package has calendars for."""
+    return frozenset(holiday_calendars.list_supported_countries(include_aliases=False))
+
+
+# --- The definition -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkflowDefinition:
+    name: str
+    object_type: str
+    status: WorkflowStatus
+    owner: str
+    schedule: Schedule
+    criteria: Criteria
+    suppression: Criteria
+    actions: tuple[Action, ...]
+    settings: WorkflowSettings = field(default_factory=WorkflowSettings)
+
+    def properties_used(self) -> frozenset[str]:
+        """The record properties the workflow reads or writes."""
+        used = set(self.criteria.properties_used() | self.suppression.properties_used())
+        for action in self.actions:
+            for template in action.templates:
+                used |= template.properties_used
+            if isinstance(action, SetProperty):
+                used.add(action.property_name)
+        return frozenset(used)
+
+
+@dataclass(frozen=True)
+class ParsedDefinition:
+    definition: WorkflowDefinition
+    warnings: tuple[str, ...] = ()
+
+
+def to_document(definition: WorkflowDefinition) -> dict[str, Any]:
+    """The canonical document form, in FIELDS order; parse_definition reads it back equal."""
+    return {
+        "name": definition.name,
+        "object_type": definition.object_type,
+        "status": definition.status.value,
+        "owner": definition.owner,
+        "schedule": definition.schedule.to_json(),
+        "criteria": definition.criteria.to_json(),
+        "suppression": definition.suppression.to_json(),
+        "actions": [action.to_document() for action in definition.actions],
+        "settings": definition.settings.to_document(),
+    }
+
+
+def parse_definition(
+    data: Mapping[str, object],
+    property_types: Mapping[str, PropertyType],
+    known_object_types: Collection[str],
+    default_timezone: str,
+    now: datetime,
+) -> ParsedDefinition:
+    """Validates a workflow document for saving, raising InvalidDefinition with every problem.
+
+    ``property_types`` are those of the document's object type; ``default_timezone`` is
+    used when the schedule names none; a schedule must run at least once after ``now``.
+    """
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be a timezone-aware datetime")
+    return _Reader(data, property_types, known_object_types).read(
+        lambda schedule: parse_schedule(schedule, default_timezone, now)
+    )
+
+
+def load_definition(
+    data: Mapping[str, object],
+    property_types: Mapping[str, PropertyType],
+    known_object_types: Collection[str],
+) -> WorkflowDefinition:
+    """A stored document (to_document's output) read back: checked like parse_definition,
+    except that its schedule may have no run left (a once schedule that has run)."""
+    reader = _Reader(data, property_types, known_object_types)
+    return reader.read(lambda schedule: ParsedSchedule(Schedule.from_json(schedule))).definition
+
+
+# --- Parsing ------------------------------------------------------------------------------
+
+
+_ScheduleReader = Callable[[Mapping[str, object]], ParsedSchedule]
+
+
+class _Problems:
+    """The problems found so far, each "location: message"."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def add(self, location: str, message: str) -> None:
+        self.messages.append(f"{location}: {message}")
+
+
+class _Reader:
+    """Reads one workflow document, collecting every problem instead of stopping at the first."""
+
+    def __init__(
+        self,
+        data: Mapping[str, object],
+        property_types: Mapping[str, PropertyType],
+        known_object_types: Collection[str],
+    ) -> None:
+        self.data = data
+        self.property_types = property_types
+        self.known_object_types = known_object_types
+        self.problems = _Problems()
+        self.warnings: list[str] = []
+
+    def read(self, read_schedule: _ScheduleReader) -> ParsedDefinition:
+        if not isinstance(self.data, Mapping):
+            raise InvalidDefinition([f"workflow: {_shown(self.data)} is not a mapping"])
+        _check_fields(self.data, FIELDS, "", self.problems)
+        name = self.name()
+        object_type = self.object_type()
+        # Property names mean nothing without a known object type: leave them unchecked then
+        # rather than report every property as unknown.
+        types = self.property_types if object_type is not None else None
+        # A workflow is a draft until its file says otherwise: importing never starts one.
+        raw_status = self.data.get("status") or WorkflowStatus.DRAFT.value
+        status = _choice(raw_status, WorkflowStatus, "status", self.problems)
+        owner = self.owner()
+        schedule = self.schedule(read_schedule)
+        criteria = self.criteria("criteria", types, required=True)
+        suppression = self.criteria("suppression", types, required=False)
+        actions = _ActionsReader(self.problems, types).read(self.data.get("actions"), status)
+        settings = _SettingsReader(self.problems, self.warnings).read(self.data.get("settings"))
+        if self.problems.messages:
+            raise InvalidDefinition(self.problems.messages)
+        assert name is not None and object_type is not None and status is not None
+        assert owner is not None and schedule is not None and criteria is not None
+        assert suppression is not None and actions is not None and settings is not None
+        definition = WorkflowDefinition(
+            name, object_type, status, owner, schedule, criteria, suppression, actions, settings
+        )
+        return ParsedDefinition(definition, tuple(self.warnings))
+
+    def name(self) -> str | None:
+        raw = self.data.get("name")
+        if not isinstance(raw, str) or not raw.strip():
+            self.problems.add("name", f"{_wrong(raw, 'a name')}: give the workflow a name")
+            return None
+        name = raw.strip()
+        if len(name) > MAX_NAME:
+            self.problems.add("name", f"{len(name)} characters is longer than {MAX_NAME}")
+        elif problem := _text_problem(name):
+            self.problems.add("name", problem)
+        return name
+
+    def object_type(self) -> str | None:
+        raw = self.data.get("object_type")
+        known = sorted(self.known_object_types)
+        if isinstance(raw, str) and raw in self.known_object_types:
+            return raw
+        rest = f"known object types: {', '.join(known)}"
+        self.problems.add("object_type", _wrong(raw, "an object type") + _hinted(raw, known, rest))
+        return None
+
+    def owner(self) -> str | None:
+        raw = self.data.get("owner")
+        if isinstance(raw, str) and USER_ID.fullmatch(raw):
+            return raw
+        self.problems.add(
+            "owner", f"{_wrong(raw, 'a Slack user id')}: use a user id such as U0123ABCD"
+        )
+        return None
+
+    def schedule(self, read_schedule: _ScheduleReader) -> Schedule | None:
+        raw = self.data.get("schedule")
+        if not isinstance(raw, Mapping):
+            self.problems.add("schedule", f"{_wrong(raw, 'a mapping')}: {_SCHEDULE_EXAMPLE}")
+            return None
+        try:
+            parsed = read_schedule(raw)
+        except InvalidSchedule as error:
+            for field_name, message in error.problems.items():
+                location = "schedule" if field_name == "schedule" else f"schedule.{field_name}"
+                self.problems.add(location, message)
+            return None
+        self.warnings.extend(f"schedule: {warning}" for warning in parsed.warnings)
+        return parsed.schedule
+
+    def criteria(
+        self, key: str, types: Mapping[str, PropertyType] | None, required: bool
+    ) -> Criteria | None:
+        if key not in self.data and not required:
+            return Criteria()
+        raw = self.data.get(key)
+        if raw is None:
+            self.problems.add(
+                key,
+                "missing: write {} to enroll every record, or e.g. "
+                "{any: [{all: [{property: stage, operator: eq, value: won}]}]}",
+            )
+            return None
+        if types is None:
+            return Criteria()  # unchecked: the object type is wrong, and was reported
+        try:
+            return parse_criteria(raw, types)
+        except InvalidCriteria as error:
+            for problem in error.problems:
+                self.problems.add(key, problem)
+            return None
+
+
+class _ActionsReader:
+    """Reads the actions list; locations are ``actions[i]``, counted from 0 as in a path."""
+
+    def __init__(self, problems: _Problems, types: Mapping[str, PropertyType] | None) -> None:
+        self.problems = problems
+        self.types = types
+
+    def read(self, raw: object, status: WorkflowStatus | None) -> tuple[Action, ...] | None:
+        if not isinstance(raw, list):
+            self.problems.add(
+                "actions",
+                f"{_wrong(raw, 'a list')}: list the actions, e.g. "
+                '[{type: send_owner_dm, text: "Please update {{ name }}"}]',
+            )
+            return None
+        if not raw and status is not WorkflowStatus.DRAFT:
+            self.problems.add("actions", "empty: add an action (only a draft may have none)")
+        if len(raw) > MAX_ACTIONS:
+            self.problems.add(
+                "actions", f"{len(raw)} actions is more than the {MAX_ACTIONS} allowed"
+            )
+        before = len(self.problems.messages)
+        actions = [self.action(item, f"actions[{index}]") for index, item in enumerate(raw)]
+        if len(self.problems.messages) > before:
+            return None
+        return tuple(action for action in actions if action is not None)
+
+    def action(self, raw: object, location: str) -> Action | None:
+        if not isinstance(raw, Mapping):
+            self.problems.add(location, f"{_shown(raw)} is not a mapping with a type")
+            return None
+        kind = raw.get("type")
+        if not isinstance(kind, str) or kind not in ACTION_FIELDS:
+            rest = f"use {_or(ACTION_FIELDS)}"
+            self.problems.add(
+                f"{location}.type",
+                _wrong(kind, "an action type") + _hinted(kind, ACTION_FIELDS, rest),
+            )
+            return None
+        _check_fields(raw, ACTION_FIELDS[kind], f"{location}.", self.problems)
+        if kind == SendChannelMessage.TYPE:
+            return self.send_channel_message(raw, location)
+        if kind == SendOwnerDm.TYPE:
+            text = self.template(raw, "text", location)
+            return None if text is None else SendOwnerDm(text)
+        if kind == SetProperty.TYPE:
+            return _SetPropertyReader(self.problems, self.types or {}, location).read(raw)
+        return self.create_task(raw, location)
+
+    def send_channel_message(self, raw: Mapping[Any, object], location: str) -> Action | None:
+        channel = _channel(raw.get("channel"), f"{location}.channel", self.problems)
+        text = self.template(raw, "text", location)
+        mode = None
+        if raw.get("mode") is not None:
+            mode = _choice(raw["mode"], MessageMode, f"{location}.mode", self.problems)
+        if channel is None or text is None or (mode is None and raw.get("mode") is not None):
+            return None
+        return SendChannelMessage(channel, text, mode)
+
+    def create_task(self, raw: Mapping[Any, object], location: str) -> Action | None:
+        title = self.template(raw, "title", location)
+        days = raw.get("due_in_days")
+        if not (_is_int(days) and 0 <= days <= MAX_DAYS):
+            self.problems.add(
+                f"{location}.due_in_days",
+                f"{_wrong(days, 'a number of days')}: use a whole number from 0 (due on the "
+                f"run's day) to {MAX_DAYS}",
+            )
+            return None
+        return None if title is None else CreateTask(title, days)
+
+    def template(self, raw: Mapping[Any, object], key: str, location: str) -> Template | None:
+        text = raw.get(key)
+        where = f"{location}.{key}"
+        if not isinstance(text, str) or not text.strip():
+            self.problems.add(where, f"{_wrong(text, 'text')}: write the text to send")
+            return None
+        if len(text) > MAX_TEXT:
+            self.problems.add(where, f"{len(text)} characters is longer than {MAX_TEXT}")
+            return None
+        if problem := _text_problem(text):
+            self.problems.add(where, problem)
+            return None
+        try:
+            return parse_template(text, None if self.types is None else list(self.types))
+        except InvalidTemplate as error:
+            for problem in error.problems:
+                self.problems.add(where, problem)
+            return None
+
+
+class _SetPropertyReader:
+    def __init__(
+        self, problems: _Problems, types: Mapping[str, PropertyType], location: str
+    ) -> None:
+        self.problems = problems
+        self.types = types
+        self.location = location
+
+    def read(self, raw: Mapping[Any, object]) -> SetProperty | None:
+        name = raw.get("property")
+        if not isinstance(name, str) or not is_valid_property_name(name):
+            self.problems.add(
+                f"{self.location}.property",
+                f"{_wrong(name, 'a property name')}: use lower-case letters, digits and _, "
+                "starting with a letter, e.g. last_reminded",
+            )
+            return None
+        if "value" not in raw or raw["value"] is None:
+            self.problems.add(
+                f"{self.location}.value",
+                'missing: give the value to set, or "{{ run.date }}" for the date of the run',
+            )
+            return None
+        value = raw["value"]
+        if isinstance(value, str) and _RUN_DATE_TEMPLATE.fullmatch(value.strip()):
+            return self.run_date(name)
+        if isinstance(value, str) and ("{{" in value or "}}" in value):
+            self.problems.add(
+                f"{self.location}.value",
+                f"{_shown(value)}: a set_property value can only be {{{{ {RUN_DATE} }}}} "
+                "or a value written as is",
+            )
+            return None
+        return self.plain(name, value)
+
+    def run_date(self, name: str) -> SetProperty | None:
+        existing = self.types.get(name)
+        if existing in (None, PropertyType.DATE, PropertyType.STRING):
+            return SetProperty(name, existing or PropertyType.DATE, RunDateValue.RUN_DATE)
+        self.problems.add(
+            f"{self.location}.value",
+            f"{{{{ {RUN_DATE} }}}} is a date, but {name!r} is a {existing} property: "
+            "set a date or string property to it",
+        )
+        return None
+
+    def plain(self, name: str, value: object) -> SetProperty | None:
+        property_type = self.types.get(name) or _inferred_type(value)
+        where = f"{self.location}.value"
+        if property_type is None:
+            self.problems.add(
+                where, f"{_shown(value)} is not a value: use text, a number, true/false or a date"
+            )
+            return None
+        if isinstance(value, str) and (problem := _text_problem(value)):
+            self.problems.add(where, problem)
+            return None
+        try:
+            return SetProperty(name, property_type, to_stored(value, property_type))
+        except InvalidValue as error:
+            self.problems.add(where, f"{error}: {name!r} is a {property_type} property")
+            return None
+
+
+def _inferred_type(value: object) -> PropertyType | None:
+    """The type a new property gets from its first value; strings that read as a date or
+    datetime make one, as in record imports."""
+    if isinstance(value, bool):
+        return PropertyType.BOOLEAN
+    if isinstance(value, int | float):
+        return PropertyType.NUMBER
+    if not isinstance(value, str | date):
+        return None
+    for candidate, parse in (
+        (PropertyType.DATE, parse_date),
+        (PropertyType.DATETIME, parse_datetime),
+    ):
+        try:
+            parse(value)
+        except InvalidValue:
+            continue
+        return candidate
+    return PropertyType.STRING if isinstance(value, str) else None
+
+
+class _SettingsReader:
+    def __init__(self, problems: _Problems, warnings: list[str]) -> None:
+        self.problems = problems
+        self.warnings = warnings
+
+    def read(self, raw: object) -> WorkflowSettings | None:
+        if raw is None:
+            return WorkflowSettings()
+        if not isinstance(raw, Mapping):
+            self.problems.add(
+                "settings", f"{_shown(raw)} is not a mapping of {_or(SETTINGS_FIELDS)}"
+            )
+            return None
+        before = len(self.problems.messages)
+        _check_fields(raw, SETTINGS_FIELDS, "settings.", self.problems)
+        defaults = WorkflowSettings()
+        settings = WorkflowSettings(
+            summary_channel=self.summary_channel(raw.get("summary_channel")),
+            summary=self.choice(raw, "summary", defaults.summary),
+            pause_days=self.pause_days(raw.get("pause_days")),
+            holidays=self.holidays(raw.get("holidays")),
+            on_pause_day=self.choice(raw, "on_pause_day", defaults.on_pause_day),
+            catch_up_minutes=self.catch_up_minutes(raw.get("catch_up_minutes")),
+        )
+        return None if len(self.problems.messages) > before else settings
+
+    def choice(self, raw: Mapping[Any, object], key: str, default: _Choice) -> _Choice:
+        if raw.get(key) is None:
+            return default
+        chosen = _choice(raw[key], type(default), f"settings.{key}", self.problems)
+        return default if chosen is None else chosen
+
+    def summary_channel(self, raw: object) -> str | None:
+        if raw is None:
+            return None
+        return _channel(raw, "settings.summary_channel", self.problems)
+
+    def pause_days(self, raw: object) -> tuple[PauseDay, ...]:
+        if raw is None:
+            return ()
+        if not isinstance(raw, list):
+            self.problems.add("settings.pause_days", f"{_wrong(raw, 'a list')}: {_PAUSE_DAY_HELP}")
+            return ()
+        if len(raw) > MAX_PAUSE_DAYS:
+            self.problems.add(
+                "settings.pause_days", f"{len(raw)} days is more than the {MAX_PAUSE_DAYS} allowed"
+            )
+        days = {_pause_day(item) for item in raw}
+        for index, item in enumerate(raw):
+            if _pause_day(item) is None:
+                self.problems.add(
+                    f"settings.pause_days[{index}]", f"{_wrong(item, 'a day')}: {_PAUSE_DAY_HELP}"
+                )
+        if PauseDay(2, 29) in days:
+            self.warnings.append(
+                "settings.pause_days: 02-29 exists only in leap years: in other years no day "
+                "is paused for it"
+            )
+        return tuple(sorted((d for d in days if d is not None), key=PauseDay.sort_key))
+
+    def holidays(self, raw: object) -> str | None:
+        if raw is None:
+            return None
+        if isinstance(raw, str) and raw in supported_countries():
+            return raw
+        self.problems.add(
+            "settings.holidays", f"{_wrong(raw, 'a country code')}{_country_hint(raw)}"
+        )
+        return None
+
+    def catch_up_minutes(self, raw: object) -> int:
+        if raw is None:
+            return DEFAULT_CATCH_UP_MINUTES
+        if _is_int(raw) and 0 <= raw <= MAX_CATCH_UP_MINUTES:
+            return raw
+        self.problems.add(
+            "settings.catch_up_minutes",
+            f"{_wrong(raw, 'a number of minutes')}: use a whole number from 0 (run only on time) "
+            f"to {MAX_CATCH_UP_MINUTES} (a week)",
+        )
+        return DEFAULT_CATCH_UP_MINUTES
+
+
+_PAUSE_DAY_HELP = (
+    'use "MM-DD" for a day every year (e.g. "12-25") or "YYYY-MM-DD" for one day '
+    '(e.g. "2026-11-26"), in quotes'
+)
+
+
+def _pause_day(raw: object) -> PauseDay | None:
+    if not isinstance(raw, str):
+        return None
+    try:
+        if match := _YEARLY.fullmatch(raw):
+            # Checked against a leap year, so that 02-29 is a day.
+            checked = date(_LEAP_YEAR, int(match[1]), int(match[2]))
+            return PauseDay(checked.month, checked.day)
+        if _ONE_OFF.fullmatch(raw):
+            day = date.fromisoformat(raw)
+            return PauseDay(day.month, day.day, day.year)
+    except ValueError:
+        return None
+    return None
+
+
+def _country_hint(raw: object) -> str:
+    if not isinstance(raw, str):
+        return ": use a two-letter country code such as US, GB or DE, in quotes"
+    try:
+        # Aliases ("USA", "UK") and lower case name a country, but the document keeps one form.
+        code = holiday_calendars.country_holidays(raw.upper()).country
+    except NotImplementedError:
+        close = difflib.get_close_matches(raw.upper(), sorted(supported_countries()), n=3)
+        advice = "use a two-letter country code such as US, GB or DE"
+        return f"; did you mean {_or(close)}? {advice}" if close else f": {advice}"
+    return f": write {code}"
+
+
+def _channel(raw: object, location: str, problems: _Problems) -> str | None:
+    if isinstance(raw, str) and CHANNEL_ID.fullmatch(raw):
+        return raw
+    problems.add(
+        location,
+        f"{_wrong(raw, 'a channel id')}: use the channel's id such as C0123ABCD (in Slack: "
+        "channel details, at the bottom), not its name",
+    )
+    return None
+
+
+def _choice(
+    raw: object, choices: type[_Choice], location: str, problems: _Problems
+) -> _Choice | None:
+    values = [choice.value for choice in choices]
+    if isinstance(raw, str) and raw in values:
+        return choices(raw)
+    problems.add(location, _wrong(raw, "a choice") + _hinted(raw, values, f"use {_or(values)}"))
+    return None
+
+
+def _check_fields(
+    data: Mapping[Any, object], known: tuple[str, ...], prefix: str, problems: _Problems
+) -> None:
+    for key in data:
+        if key not in known:
+            rest = f"fields: {', '.join(known)}"
+            problems.add(f"{prefix}{key}", "unknown field" + _hinted(key, known, rest))
+
+
+def _hinted(raw: object, choices: Collection[str], rest: str) -> str:
+    """ "; rest", led by the closest choice to ``raw`` as a guess when there is one."""
+    close = difflib.get_close_matches(raw, list(choices), n=1) if isinstance(raw, str) else []
+    return f"; did you mean {close[0]}? {rest}" if close else f"; {rest}"
+
+
+def _text_problem(text: str) -> str | None:
+    # Neither database stores NUL in text, and UTF-8 cannot encode lone surrogates.
+    if "\x00" in text:
+        return "text cannot contain NUL characters"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "text cannot contain unpaired surrogates"
+    return None
+
+
+def _is_int(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _wrong(value: object, expected: str) -> str:
+    """What is wrong with a value, e.g. "'hourly' is not a frequency"."""
+    if value is None:
+        return "missing"
+    if value == "" or value == []:
+        return "empty"
+    return f"{_shown(value)} is not {expected}"
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _or(items: Collection[str]) -> str:
+    words = list(items)
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"

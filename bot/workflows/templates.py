@@ -1,0 +1,200 @@
+"""Message templates of workflow actions: ``{{ placeholder }}`` text parsed and checked when a
+workflow is saved, rendered per record with record values escaped for Slack mrkdwn."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from storage.properties import StoredValue
+
+# Slack user ids: U... for ordinary users, W... for Enterprise Grid users.
+USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+# What a property the record has no value for renders as: an empty string would leave
+# "Amount: " looking like a bug in the message, a dash reads as "not known".
+MISSING_VALUE = "—"
+NO_OWNER = "no owner"
+
+NAME = "name"
+OWNER = "owner"
+ID = "id"
+RUN_DATE = "run.date"
+WORKFLOW_NAME = "workflow.name"
+PROPERTY_PREFIX = "properties."
+FIXED_PLACEHOLDERS = (NAME, OWNER, ID, RUN_DATE, WORKFLOW_NAME)
+
+# Whitespace inside the braces is optional; the name itself is checked after matching, so a
+# misspelt placeholder is reported rather than left in the message as literal text.
+_PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
+_MAX_SHOWN = 60
+
+
+class InvalidTemplate(ValueError):
+    """A template that cannot be used; ``problems`` holds one message per problem found."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+def escape_mrkdwn(text: str) -> str:
+    """``text`` made inert in Slack mrkdwn: no mention, link or special command can come of it.
+
+    Slack gives meaning to ``&``, ``<`` and ``>`` only (``<!channel>``, ``<@U1>``,
+    ``<http://x|label>``), so those three are escaped and nothing else: escaping more
+    would show backslashes or entities in the message.
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    """What placeholders render from: one record at one run of one workflow."""
+
+    record_id: str  # the record's external id, as imported: what people know it by
+    name: str
+    owner: str | None
+    properties: Mapping[str, StoredValue]
+    run_date: date
+    workflow_name: str
+
+
+@dataclass(frozen=True)
+class Placeholder:
+    """One ``{{ ... }}`` in a template; ``name`` is e.g. ``owner`` or ``properties.amount``."""
+
+    name: str
+
+    @property
+    def property_name(self) -> str | None:
+        if self.name.startswith(PROPERTY_PREFIX):
+            return self.name.removeprefix(PROPERTY_PREFIX)
+        return None
+
+    def render(self, context: RenderContext) -> str:
+        if self.name == OWNER:
+            return _owner_text(context.owner)
+        if self.name == RUN_DATE:
+            return context.run_date.isoformat()
+        if self.name == ID:
+            return escape_mrkdwn(context.record_id)
+        if self.name == NAME:
+            return escape_mrkdwn(context.name)
+        if self.name == WORKFLOW_NAME:
+            return escape_mrkdwn(context.workflow_name)
+        value = context.properties.get(self.property_name or "")
+        return MISSING_VALUE if value is None else escape_mrkdwn(_display(value))
+
+
+@dataclass(frozen=True)
+class Template:
+    """A parsed template: literal text and placeholders in order. Build it with
+    ``parse_template``; ``text`` is the source as written, which the parts come from.
+
+    The literal text is the workflow author's and is sent as written, not escaped: authors
+    may write links, mentions and formatting on purpose. Only values that come from records
+    (and the workflow's name) are escaped, with ``escape_mrkdwn``.
+    """
+
+    text: str
+    parts: tuple[str | Placeholder, ...]
+
+    @property
+    def placeholders(self) -> frozenset[str]:
+        return frozenset(part.name for part in self.parts if isinstance(part, Placeholder))
+
+    @property
+    def properties_used(self) -> frozenset[str]:
+        return frozenset(
+            part.property_name
+            for part in self.parts
+            if isinstance(part, Placeholder) and part.property_name is not None
+        )
+
+    def render(self, context: RenderContext) -> str:
+        return "".join(
+            part.render(context) if isinstance(part, Placeholder) else part for part in self.parts
+        )
+
+
+def parse_template(text: str, property_names: Collection[str] | None) -> Template:
+    """Splits ``text`` into literal text and placeholders, checking every placeholder.
+
+    ``property_names`` are the properties of the records the template renders; None skips
+    the check of property names (when the object type itself is not known). Raises
+    InvalidTemplate listing every unknown placeholder, with the closest known one as a hint.
+    """
+    parts: list[str | Placeholder] = []
+    problems: list[str] = []
+    position = 0
+    for match in _PLACEHOLDER.finditer(text):
+        parts.append(text[position : match.start()])
+        placeholder = Placeholder(match[1])
+        problem = _problem(placeholder, property_names)
+        if problem is not None:
+            problems.append(problem)
+        parts.append(placeholder)
+        position = match.end()
+    parts.append(text[position:])
+    problems.extend(_stray_braces(parts))
+    if problems:
+        raise InvalidTemplate(problems)
+    return Template(text, tuple(part for part in parts if part != ""))
+
+
+def _problem(placeholder: Placeholder, property_names: Collection[str] | None) -> str | None:
+    name = placeholder.name
+    shown = _shown(name)
+    if name in FIXED_PLACEHOLDERS:
+        return None
+    property_name = placeholder.property_name
+    if not property_name:
+        return f"unknown placeholder {shown}{_hint(name, property_names)}"
+    if property_names is None or property_name in property_names:
+        return None
+    return f"{shown}: the records have no property {property_name!r}{_hint(name, property_names)}"
+
+
+def _hint(name: str, property_names: Collection[str] | None) -> str:
+    known = [*FIXED_PLACEHOLDERS, *(PROPERTY_PREFIX + p for p in sorted(property_names or ()))]
+    close = difflib.get_close_matches(name, known, n=1)
+    if close:
+        return f"; did you mean {close[0]}?"
+    return f"; use one of {', '.join(FIXED_PLACEHOLDERS)} or properties.<name>"
+
+
+def _stray_braces(parts: list[str | Placeholder]) -> list[str]:
+    # "{{ name" or "name }}" is almost always a typo that would reach the channel verbatim.
+    problems = []
+    for part in parts:
+        if isinstance(part, str) and ("{{" in part or "}}" in part):
+            problems.append(
+                f"unmatched braces in {_excerpt(part)}: write placeholders as {{{{ name }}}}"
+            )
+    return problems
+
+
+def _owner_text(owner: str | None) -> str:
+    if owner is None:
+        return NO_OWNER
+    # Owners are checked on import; a value that is not a user id still must not become markup.
+    return f"<@{owner}>" if USER_ID.fullmatch(owner) else escape_mrkdwn(owner)
+
+
+def _display(value: StoredValue) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _shown(name: str) -> str:
+    placeholder = f"{{{{ {name} }}}}"
+    return placeholder if len(placeholder) <= _MAX_SHOWN else placeholder[: _MAX_SHOWN - 1] + "…"
+
+
+def _excerpt(text: str) -> str:
+    text = text.strip()
+    return repr(text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 1] + "…")

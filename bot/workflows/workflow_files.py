@@ -1,0 +1,208 @@
+"""Workflow files: YAML holding one workflow document or a list of them, read with every problem
+located by line, validated together, and written back in canonical form."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Hashable, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.workflows.definitions import InvalidDefinition, ParsedDefinition, parse_definition
+from storage.properties import PropertyType
+
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_YAML12_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+
+
+class InvalidWorkflowFile(ValueError):
+    """A file that holds no workflow documents; ``problems`` holds one message per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML's safe loader without the YAML 1.1 surprises of hand-written files.
+
+    ``time: 10:30`` would be the number 630 (base 60), ``holidays: NO`` the boolean false,
+    ``value: 02134`` the octal number 1116 and unquoted dates ``date`` objects; here they
+    stay text, as the documents expect (and as in JSON). Only true/false are booleans.
+    A key written twice is an error rather than the last one silently winning.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                key = self.construct_object(key_node)
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        "while reading a mapping",
+                        node.start_mark,
+                        f"the key {key!r} appears twice",
+                        key_node.start_mark,
+                    )
+                seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+def _number_or_text(loader: _Loader, node: yaml.ScalarNode) -> object:
+    text = str(node.value)
+    digits = text.lstrip("+-").replace("_", "")
+    if ":" in text or (len(digits) > 1 and digits[0] == "0" and digits[1].isdigit()):
+        return text
+    if node.tag == _INT_TAG:
+        return loader.construct_yaml_int(node)
+    return loader.construct_yaml_float(node)
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [
+        (tag, _YAML12_BOOL if tag == _BOOL_TAG else pattern)
+        for tag, pattern in resolvers
+        if tag != _TIMESTAMP_TAG
+    ]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_constructor(_INT_TAG, _number_or_text)
+_Loader.add_constructor(_FLOAT_TAG, _number_or_text)
+
+
+def read_workflow_file(path: str | Path) -> list[dict[str, Any]]:
+    """The workflow documents of the YAML file at ``path`` (UTF-8)."""
+    data = Path(path).read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise InvalidWorkflowFile(
+            [f"line {line}: the file is not UTF-8 text: save it as UTF-8"]
+        ) from None
+    return load_workflows(text)
+
+
+def load_workflows(text: str) -> list[dict[str, Any]]:
+    """The workflow documents of YAML ``text``: one mapping, or a list of them.
+
+    Raises InvalidWorkflowFile for text that is not YAML (with line and column) or whose
+    items are not mappings; the documents' contents are checked by parse_workflow_documents.
+    """
+    try:
+        data = yaml.load(text, Loader=_Loader)  # a SafeLoader: builds no Python objects
+    except yaml.YAMLError as error:
+        raise InvalidWorkflowFile([_yaml_problem(error)]) from None
+    if data is None:
+        raise InvalidWorkflowFile(["the file holds no workflow: write one mapping or a list"])
+    items = data if isinstance(data, list) else [data]
+    problems = [
+        f"workflow {number}: {_kind(item)} is not a workflow: write a mapping with name, "
+        "object_type, schedule, criteria and actions"
+        for number, item in enumerate(items, start=1)
+        if not isinstance(item, dict)
+    ]
+    if problems:
+        raise InvalidWorkflowFile(problems)
+    return items
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
+        mark = error.problem_mark
+        context = f" ({error.context})" if error.context else ""
+        return f"line {mark.line + 1}, column {mark.column + 1}: {error.problem}{context}"
+    return f"not YAML: {error}"
+
+
+def _kind(item: object) -> str:
+    if isinstance(item, list):
+        return "a list"
+    text = repr(item)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+class _Dumper(yaml.SafeDumper):
+    """YAML's safe dumper, writing multi-line text as literal blocks, as a person would."""
+
+
+# PyYAML writes these line separators raw inside quotes, where its reader turns them into
+# spaces: escaped in double quotes, they survive.
+_UNICODE_BREAKS = ("\x85", "\u2028", "\u2029")
+
+
+def _represent_text(dumper: _Dumper, text: str) -> yaml.ScalarNode:
+    style: str | None = None
+    if any(separator in text for separator in _UNICODE_BREAKS):
+        style = '"'
+    elif "\n" in text:
+        style = "|"  # the emitter picks a quoted style itself where a block cannot hold the text
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_Dumper.add_representer(str, _represent_text)
+
+
+def dump_workflows(documents: Sequence[Mapping[str, Any]]) -> str:
+    """YAML for ``documents`` (to_document's output): one mapping for a single workflow, a
+    list otherwise; keys in the documents' order, and load_workflows reads it back equal."""
+    data: object = dict(documents[0]) if len(documents) == 1 else [dict(d) for d in documents]
+    return yaml.dump(
+        data,
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=100,
+    )
+
+
+def parse_workflow_documents(
+    documents: Sequence[Mapping[str, object]],
+    property_types: Mapping[str, Mapping[str, PropertyType]],
+    default_timezone: str,
+    now: datetime,
+) -> list[ParsedDefinition]:
+    """Validates every document of a file, all or nothing.
+
+    ``property_types`` maps each object type of the workspace to its properties' types.
+    Raises InvalidDefinition listing every problem of every document, each prefixed with
+    "workflow N (name): "; two documents with one name are a problem too.
+    """
+    problems: list[str] = []
+    parsed: list[ParsedDefinition] = []
+    first_with_name: dict[str, int] = {}
+    for number, document in enumerate(documents, start=1):
+        label = _label(number, document)
+        name = document.get("name")
+        if isinstance(name, str) and name.strip():
+            first = first_with_name.setdefault(name.strip(), number)
+            if first != number:
+                problems.append(f"{label}: name: workflow {first} has the same name")
+        object_type = document.get("object_type")
+        types = property_types.get(object_type, {}) if isinstance(object_type, str) else {}
+        try:
+            result = parse_definition(document, types, list(property_types), default_timezone, now)
+        except InvalidDefinition as error:
+            problems.extend(f"{label}: {problem}" for problem in error.problems)
+            continue
+        parsed.append(
+            ParsedDefinition(result.definition, tuple(f"{label}: {w}" for w in result.warnings))
+        )
+    if problems:
+        raise InvalidDefinition(problems)
+    return parsed
+
+
+def _label(number: int, document: Mapping[str, object]) -> str:
+    name = document.get("name")
+    if isinstance(name, str) and name.strip():
+        shown = name.strip() if len(name.strip()) <= 60 else name.strip()[:59] + "…"
+        return f"workflow {number} ({shown})"
+    return f"workflow {number}"
