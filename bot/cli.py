@@ -4,7 +4,9 @@ services, then starts what was asked. Nothing else in the project starts anythin
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,9 +19,26 @@ import click
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.console_notifier import ConsoleNotifier
+from bot.scheduler import Scheduler
 from bot.settings import Settings, SettingsError
+from bot.slack.notifier import SlackNotifier, make_web_client
 from bot.workflows.clock import Clock, SystemClock
 from bot.workflows.criteria import InvalidCriteria
+from bot.workflows.definitions import InvalidDefinition, to_document
+from bot.workflows.engine import Engine as WorkflowEngine
+from bot.workflows.lifecycle import (
+    CLI_ACTOR,
+    WorkflowError,
+    delete_workflow,
+    enroll_records,
+    get_workflow,
+    request_run,
+    save_workflow,
+    set_status,
+)
+from bot.workflows.notifier import Notifier
+from bot.workflows.preview import preview_run
 from bot.workflows.record_files import FileFormat, RecordFileError, UnknownFileFormat
 from bot.workflows.record_import import (
     ImportConflict,
@@ -31,9 +50,19 @@ from bot.workflows.record_import import (
 )
 from bot.workflows.records import MatchingRecord, count_matching, list_matching
 from bot.workflows.schedules import InvalidSchedule, ParsedSchedule, parse_schedule
+from bot.workflows.stored import definition_of
+from bot.workflows.workflow_files import (
+    InvalidWorkflowFile,
+    dump_workflows,
+    parse_workflow_documents,
+    read_workflow_file,
+)
 from bot.workflows.workspaces import AmbiguousWorkspace, resolve_team
 from storage.database import make_engine, session_factory, transaction, upgrade
+from storage.models import Run, WorkflowStatus
 from storage.object_types import ObjectTypeRepository, UnknownObjectType
+from storage.runs import RunRepository
+from storage.workflows import WorkflowRepository
 
 USAGE_ERROR = 2
 
@@ -45,6 +74,7 @@ class Context:
     settings: Settings
     clock: Clock
     _engine: Engine | None = None
+    _slack: Notifier | None = None
 
     @property
     def engine(self) -> Engine:
@@ -58,6 +88,18 @@ class Context:
 
     def migrate(self) -> None:
         upgrade(self.engine)
+
+    def workflow_engine(self) -> WorkflowEngine:
+        return WorkflowEngine(self.sessions, self.clock, self.notifier_for)
+
+    def notifier_for(self, team_id: str) -> Notifier:
+        """How runs of a workspace send messages: Slack with a token, else the console."""
+        token = self.settings.slack_bot_token
+        if token is None:
+            return ConsoleNotifier()
+        if self._slack is None:
+            self._slack = SlackNotifier(make_web_client(token, self.settings.slack_api_url))
+        return self._slack
 
     @contextmanager
     def workspace(self, team: str | None) -> Iterator[tuple[Session, str]]:
@@ -103,25 +145,52 @@ def db_upgrade(context: Context) -> None:
 
 
 @main.command()
+@click.option(
+    "--role",
+    type=click.Choice(["all", "web", "scheduler"]),
+    default="all",
+    show_default=True,
+    help="Run the scheduler, the Slack endpoint, or both in this process.",
+)
+@click.option(
+    "--once",
+    is_flag=True,
+    help="Run what is due now, then exit (for cron-style operation and checks).",
+)
 @click.pass_obj
-def serve(context: Context) -> None:
-    """Run the bot."""
+def serve(context: Context, role: str, once: bool) -> None:
+    """Run the bot until interrupted (Ctrl-C or SIGTERM)."""
     context.migrate()
     with context.workspace(None) as (session, team_id):
         types = ObjectTypeRepository(session).names(team_id)
-    click.echo(banner(context.settings, team_id, types))
+    click.echo(banner(context.settings, team_id, types, role))
+    if once:
+        executed = context.workflow_engine().tick()
+        click.echo(f"Ran {len(executed)} run(s) that were due.")
+        return
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    scheduler = None
+    if role in ("all", "scheduler"):
+        scheduler = Scheduler(context.workflow_engine(), context.clock)
+        scheduler.start()
+    stop.wait()
+    click.echo("Stopping: letting the current action finish.")
+    if scheduler is not None:
+        scheduler.shutdown()
 
 
-def banner(settings: Settings, team_id: str, types: list[str]) -> str:
+def banner(settings: Settings, team_id: str, types: list[str], role: str = "all") -> str:
     lines = [
-        "workflow-bot",
+        f"workflow-bot ({role})",
         f"  database: {settings.database_url}",
         f"  workspace: {team_id}; object types: {', '.join(types)}",
     ]
     if settings.slack_mode == "console":
         lines += [
             "",
-            "No Slack credentials are set: messages would be printed here instead of posted.",
+            "No Slack credentials are set: every message is printed here instead of posted.",
             "To connect Slack:",
             "  1. Create an app at api.slack.com/apps from manifest.yml (see README).",
             "  2. Install it to your workspace and copy the bot token (xoxb-...).",
@@ -129,13 +198,15 @@ def banner(settings: Settings, team_id: str, types: list[str]) -> str:
             "     SLACK_SIGNING_SECRET (HTTP) in .env, then run `make run` again.",
         ]
     else:
-        lines.append(f"  Slack: {settings.slack_mode} mode configured.")
-    lines += [
-        "",
-        "The schedule engine and the Slack listeners are not built yet: this release sets up",
-        "the database and the records store, then exits. Import records with",
-        "`workflow-bot records import FILE --type deals`.",
-    ]
+        lines.append(f"  Slack: {settings.slack_mode} mode; messages are posted to Slack.")
+    if role in ("all", "web"):
+        lines += [
+            "",
+            "The Slack commands and dialogs are not built yet: manage workflows with",
+            "`workflow-bot workflows import FILE.yml` and friends.",
+        ]
+    if role in ("all", "scheduler"):
+        lines.append("Scheduler started: workflows run at their scheduled times. Ctrl-C stops.")
     return "\n".join(lines)
 
 
@@ -445,3 +516,222 @@ def read_instant(text: str, default_timezone: str) -> datetime:
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=ZoneInfo(default_timezone))
     return instant
+
+
+# --- workflows ------------------------------------------------------------------------------
+
+TEAM_OPTION = click.option("--team", help="Slack team id; needed when the database serves several.")
+
+
+@main.group()
+def workflows() -> None:
+    """Manage workflows as files, run them now, enroll records by hand."""
+
+
+@contextmanager
+def workflow_errors() -> Iterator[None]:
+    """Turns every error a user can fix into its message and exit status 2."""
+    try:
+        yield
+    except (InvalidDefinition, InvalidWorkflowFile) as error:
+        fail(error.problems)
+    except (WorkflowError, UnknownObjectType, AmbiguousWorkspace) as error:
+        fail(str(error))
+
+
+@workflows.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@TEAM_OPTION
+@click.pass_obj
+def workflows_import(context: Context, file: Path, team: str | None) -> None:
+    """Create or update the workflows of a YAML file (all of them, or none)."""
+    now = context.clock.now()
+    with workflow_errors(), context.workspace(team) as (session, team_id):
+        documents = read_workflow_file(file)
+        if not documents:
+            fail(f"{file} holds no workflow: write one mapping, or a list of them.")
+        object_types = ObjectTypeRepository(session)
+        types = {
+            name: object_types.property_types(object_types.get(team_id, name).id)
+            for name in object_types.names(team_id)
+        }
+        parsed = parse_workflow_documents(documents, types, context.settings.default_timezone, now)
+        for result in parsed:
+            for warning in result.warnings:
+                click.echo(f"warning: {warning}", err=True)
+        for document in documents:
+            saved = save_workflow(
+                session, team_id, document, CLI_ACTOR, context.settings.default_timezone, now
+            )
+            verb = "created" if saved.created else f"updated to revision {saved.revision}"
+            click.echo(f"{document['name']}: {verb}; next run {_instant(saved.next_run_at)}")
+
+
+@workflows.command("export")
+@click.argument("name", required=False)
+@TEAM_OPTION
+@click.pass_obj
+def workflows_export(context: Context, name: str | None, team: str | None) -> None:
+    """Print one workflow (or all) in the YAML file format."""
+    with workflow_errors(), context.workspace(team) as (session, team_id):
+        chosen = (
+            [get_workflow(session, team_id, name)]
+            if name
+            else WorkflowRepository(session).in_team(team_id)
+        )
+        documents = [to_document(definition_of(session, workflow)) for workflow in chosen]
+    click.echo(dump_workflows(documents), nl=False)
+
+
+@workflows.command("list")
+@TEAM_OPTION
+@click.pass_obj
+def workflows_list(context: Context, team: str | None) -> None:
+    """Every workflow with its status, schedule and next run."""
+    with workflow_errors(), context.workspace(team) as (session, team_id):
+        found = WorkflowRepository(session).in_team(team_id)
+        if not found:
+            click.echo("No workflows yet: import one with `workflow-bot workflows import FILE`.")
+        for workflow in found:
+            definition = definition_of(session, workflow)
+            next_run = _instant(workflow.next_run_at, definition.schedule.zone)
+            click.echo(
+                f"{workflow.name} [{workflow.status}] {definition.object_type}: "
+                f"{definition.schedule.describe()}; next run {next_run}"
+            )
+
+
+@workflows.command("show")
+@click.argument("name")
+@TEAM_OPTION
+@click.pass_obj
+def workflows_show(context: Context, name: str, team: str | None) -> None:
+    """A workflow's definition, its next runs and its latest runs."""
+    with workflow_errors(), context.workspace(team) as (session, team_id):
+        workflow = get_workflow(session, team_id, name)
+        definition = definition_of(session, workflow)
+        runs = RunRepository(session).history(workflow.id, 10)
+        click.echo(dump_workflows([to_document(definition)]), nl=False)
+        click.echo(f"# {definition.schedule.describe()}; revision {workflow.revision}")
+        upcoming = islice(definition.schedule.occurrences_after(context.clock.now()), 5)
+        if workflow.status == WorkflowStatus.ACTIVE.value:
+            click.echo("# next runs: " + " ".join(o.at.isoformat() for o in upcoming))
+        for run in runs:
+            click.echo(f"# run {run.id}: {_run_line(run, definition.schedule.zone)}")
+
+
+@workflows.command("history")
+@click.argument("name")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@TEAM_OPTION
+@click.pass_obj
+def workflows_history(context: Context, name: str, limit: int, team: str | None) -> None:
+    """The latest runs of a workflow, newest first."""
+    with workflow_errors(), context.workspace(team) as (session, team_id):
+        workflow = get_workflow(session, team_id, name)
+        zone = ZoneInfo(workflow.timezone)
+        for run in RunRepository(session).history(workflow.id, limit):
+            click.echo(f"run {run.id}: {_run_line(run, zone)}")
+
+
+@workflows.command("run")
+@click.argument("name")
+@click.option("--dry-run", is_flag=True, help="Show what would happen; post and record nothing.")
+@TEAM_OPTION
+@click.pass_obj
+def workflows_run(context: Context, name: str, dry_run: bool, team: str | None) -> None:
+    """Run a workflow now for every record matching its criteria."""
+    with workflow_errors(), context.workspace(team) as (session, team_id):
+        if dry_run:
+            preview = preview_run(session, team_id, name, context.clock.now())
+            click.echo(f"{preview.matching} records match now. Dry run: nothing is posted.")
+            for line in preview.lines:
+                click.echo(line)
+            return
+        run_id = request_run(session, team_id, name, CLI_ACTOR, context.clock.now())
+    _run_and_report(context, run_id)
+
+
+@workflows.command("enroll")
+@click.argument("name")
+@click.argument("record_ids", nargs=-1, required=True)
+@TEAM_OPTION
+@click.pass_obj
+def workflows_enroll(
+    context: Context, name: str, record_ids: tuple[str, ...], team: str | None
+) -> None:
+    """Enroll records by id: the workflow's actions run for them now."""
+    with workflow_errors(), context.workspace(team) as (session, team_id):
+        run_id = enroll_records(
+            session, team_id, name, list(record_ids), CLI_ACTOR, context.clock.now()
+        )
+    _run_and_report(context, run_id)
+
+
+def _status_command(status: WorkflowStatus, verb: str) -> click.Command:
+    @click.argument("name")
+    @TEAM_OPTION
+    @click.pass_obj
+    def command(context: Context, name: str, team: str | None) -> None:
+        with workflow_errors(), context.workspace(team) as (session, team_id):
+            workflow = set_status(session, team_id, name, status, CLI_ACTOR, context.clock.now())
+            click.echo(f"{workflow.name} is {status}; next run {_instant(workflow.next_run_at)}")
+
+    command.__doc__ = f"{verb} a workflow; it takes effect at once."
+    return click.command((status is WorkflowStatus.ACTIVE and "activate") or "pause")(command)
+
+
+workflows.add_command(_status_command(WorkflowStatus.PAUSED, "Pause"))
+workflows.add_command(_status_command(WorkflowStatus.ACTIVE, "Activate"))
+
+
+@workflows.command("delete")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@TEAM_OPTION
+@click.pass_obj
+def workflows_delete(context: Context, name: str, yes: bool, team: str | None) -> None:
+    """Delete a workflow and its run history."""
+    if not yes:
+        click.confirm(f"Delete {name!r} and its run history?", abort=True)
+    with workflow_errors(), context.workspace(team) as (session, team_id):
+        delete_workflow(session, team_id, name, CLI_ACTOR)
+    click.echo(f"{name} deleted.")
+
+
+def _run_and_report(context: Context, run_id: int) -> None:
+    status = context.workflow_engine().run_now(run_id)
+    with transaction(context.sessions) as session:
+        run = RunRepository(session).get(run_id)
+        assert run is not None
+        summary = dict(run.summary)
+    if status is None:
+        click.echo(f"Run {run_id} could not finish now (Slack unavailable); it will resume.")
+        sys.exit(1)
+    click.echo(
+        f"Run {run_id} {status}: {summary.get('enrolled', 0)} enrolled; actions "
+        f"{summary.get('ok', 0)} ok, {summary.get('failed', 0)} failed, "
+        f"{summary.get('skipped', 0)} skipped."
+    )
+    for record_name, action_number, reason in summary.get("failures", []):
+        click.echo(f"  {record_name}, action {action_number}: {reason}")
+
+
+def _instant(instant: datetime | None, zone: ZoneInfo | None = None) -> str:
+    if instant is None:
+        return "none"
+    return instant.astimezone(zone).isoformat() if zone else instant.isoformat()
+
+
+def _run_line(run: Run, zone: ZoneInfo) -> str:
+    summary = run.summary or {}
+    counts = ""
+    if "enrolled" in summary:
+        counts = (
+            f", {summary['enrolled']} enrolled, {summary.get('ok', 0)} ok, "
+            f"{summary.get('failed', 0)} failed"
+        )
+    reason = f" ({summary['reason']})" if summary.get("reason") else ""
+    return (
+        f"{run.scheduled_at.astimezone(zone).isoformat()} {run.source} {run.status}{counts}{reason}"
+    )

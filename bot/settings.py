@@ -107,3 +107,7 @@ class Settings:
         logging.basicConfig(
             level=self.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
+        if self.log_level != "DEBUG":
+            # Alembic narrates every connection at INFO; applied migrations still show.
+            logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
+            logging.getLogger("apscheduler").setLevel(logging.WARNING)

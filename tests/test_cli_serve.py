@@ -19,7 +19,7 @@ def runner(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
 def test_serve_without_slack_credentials_prints_how_to_connect(
     runner: CliRunner, engine: Engine
 ) -> None:
-    result = runner.invoke(main, ["serve"])
+    result = runner.invoke(main, ["serve", "--once"])
     assert result.exit_code == 0, result.output
     assert "No Slack credentials are set" in result.output
     assert "1. Create an app" in result.output and "3. Put SLACK_BOT_TOKEN" in result.output
@@ -37,7 +37,7 @@ def test_a_bad_setting_exits_with_status_2_and_no_traceback(
     runner: CliRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DEFAULT_TIMEZONE", "Nowhere/Land")
-    result = runner.invoke(main, ["serve"])
+    result = runner.invoke(main, ["serve", "--once"])
     assert result.exit_code == 2
     assert "Nowhere/Land" in result.output
     assert "Traceback" not in result.output

@@ -1,0 +1,101 @@
+"""The in-process timer: the only module that imports APScheduler.
+
+It keeps no jobs of its own worth persisting. The database says what is due; this module
+only wakes the engine at the earliest stored instant (a one-off job moved after every
+tick) and on a short safety tick, which also picks up changes other processes made.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, timedelta
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.workflows.clock import Clock
+from bot.workflows.engine import Engine
+
+log = logging.getLogger(__name__)
+
+SAFETY_TICK = timedelta(seconds=10)
+# Runs of different workflows proceed side by side; claims keep them from colliding.
+WORKERS = 4
+WAKE_UP_JOB = "wake-up"
+SAFETY_JOB = "safety-tick"
+
+
+class Scheduler:
+    def __init__(self, engine: Engine, clock: Clock, safety_tick: timedelta = SAFETY_TICK) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.safety_tick = safety_tick
+        self._arming = threading.Lock()
+        self._timer = BackgroundScheduler(
+            timezone="UTC",
+            executors={"default": ThreadPoolExecutor(WORKERS)},
+            # A late wake-up must still run (never a silent misfire); piled-up wake-ups
+            # are one tick.
+            job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": WORKERS},
+        )
+        self.last_tick: datetime | None = None
+        self.last_error: str | None = None
+
+    @property
+    def running(self) -> bool:
+        return bool(self._timer.running)
+
+    def start(self) -> None:
+        self._timer.add_job(
+            self.tick, IntervalTrigger(seconds=self.safety_tick.total_seconds()), id=SAFETY_JOB
+        )
+        self._timer.start()
+        self.wake_now()
+
+    def shutdown(self) -> None:
+        # Waiting lets a run in progress finish its current action; a run cut short by a
+        # kill is resumed by the next process once its lease expires.
+        self._timer.shutdown(wait=True)
+
+    def wake_now(self) -> None:
+        """Ticks as soon as a worker is free: after this process changed a workflow."""
+        self._arm(self.clock.now())
+
+    def tick(self) -> None:
+        try:
+            executed = self.engine.tick()
+            if executed:
+                log.info("ran %d run(s): %s", len(executed), executed)
+            self.last_error = None
+        except Exception as error:
+            # Logged with its traceback; the database keeps the run, so the next tick
+            # retries it rather than anything being lost.
+            log.exception("scheduler tick failed")
+            self.last_error = f"{type(error).__name__}: {error}"
+        finally:
+            self.last_tick = self.clock.now()
+            self._arm_next()
+
+    def _arm_next(self) -> None:
+        try:
+            wake_up = self.engine.next_wake_up()
+        except Exception:
+            log.exception("could not read the next wake-up; the safety tick will retry")
+            return
+        if wake_up is not None:
+            self._arm(max(wake_up, self.clock.now()))
+
+    def _arm(self, at: datetime) -> None:
+        if not self._timer.running:
+            return
+        with self._arming:
+            current = self._timer.get_job(WAKE_UP_JOB)
+            pending = current.next_run_time if current is not None else None
+            if pending is not None and pending <= at:
+                return  # an earlier wake-up is already set: it will re-arm after its tick
+            self._timer.add_job(
+                self.tick, DateTrigger(run_date=at), id=WAKE_UP_JOB, replace_existing=True
+            )

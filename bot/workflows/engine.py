@@ -1,0 +1,86 @@
+"""The run engine: plans due occurrences into runs, claims them one at a time and runs
+them. Whatever wakes it (the scheduler, a test, a command) calls ``tick``."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.workflows.clock import Clock
+from bot.workflows.planner import plan_due
+from bot.workflows.runner import NotifierFor, Runner
+from storage.database import transaction, write_transaction
+from storage.models import RunStatus
+from storage.runs import RunRepository
+from storage.workflows import WorkflowRepository
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LEASE = timedelta(minutes=2)
+
+
+def process_identity() -> str:
+    """Names this process in run leases, so an operator can tell who holds a run."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class Engine:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        clock: Clock,
+        notifier_for: NotifierFor,
+        owner: str | None = None,
+        lease: timedelta = DEFAULT_LEASE,
+    ) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.owner = owner or process_identity()
+        self.lease = lease
+        self.runner = Runner(sessions, clock, notifier_for, self.owner, lease)
+
+    def tick(self, max_runs: int | None = None) -> list[tuple[int, RunStatus | None]]:
+        """Plans what is due, then runs claimable runs until none is left (or ``max_runs``)."""
+        self.plan()
+        executed: list[tuple[int, RunStatus | None]] = []
+        while max_runs is None or len(executed) < max_runs:
+            run_id = self.claim()
+            if run_id is None:
+                break
+            executed.append((run_id, self.runner.execute(run_id)))
+        return executed
+
+    def plan(self) -> None:
+        while True:
+            with write_transaction(self.sessions) as session:
+                planned = plan_due(session, self.clock.now())
+            if not planned:
+                return
+
+    def claim(self, run_id: int | None = None) -> int | None:
+        with write_transaction(self.sessions) as session:
+            run = RunRepository(session).claim_next(
+                self.owner, self.clock.now(), self.lease, run_id
+            )
+            return None if run is None else run.id
+
+    def run_now(self, run_id: int) -> RunStatus | None:
+        """Runs one pending run at once (a manual run); None if it could not be claimed."""
+        if self.claim(run_id) is None:
+            return None
+        return self.runner.execute(run_id)
+
+    def next_wake_up(self) -> datetime | None:
+        """When something next becomes due: a workflow's occurrence or a run's lease end."""
+        with transaction(self.sessions) as session:
+            candidates = [
+                WorkflowRepository(session).earliest_next_run(),
+                RunRepository(session).next_wake_up(),
+            ]
+        present = [c for c in candidates if c is not None]
+        return min(present) if present else None

@@ -1,0 +1,236 @@
+"""Use cases that change workflows: save (create or edit), pause, activate, delete, run now
+and enroll by hand. Each takes effect at once: the next run is recomputed from ``now`` and
+runs planned under an older revision are cancelled."""
+
+from __future__ import annotations
+
+import difflib
+import uuid
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.workflows.definitions import WorkflowDefinition, parse_definition
+from bot.workflows.planner import next_run_after
+from bot.workflows.records import index_criteria_properties
+from bot.workflows.stored import definition_of, write_definition
+from storage.models import Record, RunSource, RunStatus, Workflow, WorkflowStatus
+from storage.object_types import ObjectTypeRepository
+from storage.runs import NewRun, RunRepository
+from storage.workflows import WorkflowRepository
+
+
+class WorkflowError(Exception):
+    """A request about workflows that cannot be done; the message says what to do instead."""
+
+
+class UnknownWorkflow(WorkflowError, LookupError):
+    def __init__(self, name: str, known: Collection[str]) -> None:
+        close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.5)
+        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        listing = (
+            ""
+            if close
+            else (
+                f" Workflows: {', '.join(sorted(known))}."
+                if known
+                else " There are no workflows yet."
+            )
+        )
+        super().__init__(f"There is no workflow named {name!r}.{hint}{listing}")
+        self.name = name
+        self.close_matches = close
+
+
+class PermissionDenied(WorkflowError):
+    def __init__(self, name: str, owner: str) -> None:
+        super().__init__(
+            f"Only the owner of {name!r} (<@{owner}>) or an admin can change it. "
+            "Ask them, or ask an admin to transfer it to you."
+        )
+
+
+class NotActive(WorkflowError):
+    pass
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asks: a Slack user id (or "cli" for the command line), and whether an admin."""
+
+    user_id: str
+    is_admin: bool = False
+
+    def may_change(self, workflow: Workflow) -> bool:
+        return self.is_admin or self.user_id == workflow.owner_user_id
+
+
+CLI_ACTOR = Actor("cli", is_admin=True)
+
+
+@dataclass(frozen=True)
+class Saved:
+    workflow_id: int
+    created: bool
+    revision: int
+    next_run_at: datetime | None
+    warnings: tuple[str, ...]
+
+
+def get_workflow(session: Session, team_id: str, name: str) -> Workflow:
+    repository = WorkflowRepository(session)
+    workflow = repository.find(team_id, name)
+    if workflow is None:
+        raise UnknownWorkflow(name, repository.names(team_id))
+    return workflow
+
+
+def _changeable(session: Session, team_id: str, name: str, actor: Actor) -> Workflow:
+    workflow = get_workflow(session, team_id, name)
+    if not actor.may_change(workflow):
+        raise PermissionDenied(workflow.name, workflow.owner_user_id)
+    return workflow
+
+
+def save_workflow(
+    session: Session,
+    team_id: str,
+    document: Mapping[str, object],
+    actor: Actor,
+    default_timezone: str,
+    now: datetime,
+) -> Saved:
+    """Creates the workflow or, when its name exists, edits it as a new revision.
+
+    Raises InvalidDefinition with every problem, or PermissionDenied; nothing is written
+    then. An edit cancels the runs planned under the old revision (a run already executing
+    finishes) and recomputes the next run from ``now``.
+    """
+    object_types = ObjectTypeRepository(session)
+    type_name = document.get("object_type")
+    object_type = object_types.find(team_id, type_name) if isinstance(type_name, str) else None
+    types = object_types.property_types(object_type.id) if object_type else {}
+    parsed = parse_definition(document, types, object_types.names(team_id), default_timezone, now)
+    definition = parsed.definition
+    assert object_type is not None  # parse_definition refused an unknown type
+    repository = WorkflowRepository(session)
+    workflow = repository.find_for_update(team_id, definition.name)
+    created = workflow is None
+    if workflow is None:
+        workflow = Workflow(team_id=team_id, revision=1, created_at=now)
+        session.add(workflow)
+    else:
+        if not actor.may_change(workflow):
+            raise PermissionDenied(workflow.name, workflow.owner_user_id)
+        workflow.revision += 1
+    write_definition(workflow, definition, object_type.id, now)
+    session.flush()
+    if not created:
+        RunRepository(session).cancel_pending(workflow.id, now, "the workflow was edited")
+    _schedule(session, workflow, definition, now)
+    return Saved(workflow.id, created, workflow.revision, workflow.next_run_at, parsed.warnings)
+
+
+def _schedule(
+    session: Session, workflow: Workflow, definition: WorkflowDefinition, now: datetime
+) -> None:
+    if workflow.status != WorkflowStatus.ACTIVE.value:
+        workflow.next_run_at = None
+        return
+    workflow.next_run_at = next_run_after(definition.schedule, now)
+    # The queries of active workflows get indexes on the properties they filter on.
+    for criteria in (definition.criteria, definition.suppression):
+        if criteria.groups:
+            index_criteria_properties(
+                session, workflow.team_id, definition.object_type, criteria.to_json()
+            )
+
+
+def set_status(
+    session: Session,
+    team_id: str,
+    name: str,
+    status: WorkflowStatus,
+    actor: Actor,
+    now: datetime,
+) -> Workflow:
+    """Pauses, activates or drafts a workflow. Activating starts from ``now``: no burst of
+    runs for the time it was paused."""
+    workflow = _changeable(session, team_id, name, actor)
+    if workflow.status == status.value:
+        return workflow
+    workflow.status = status.value
+    workflow.updated_at = now
+    if status is not WorkflowStatus.ACTIVE:
+        RunRepository(session).cancel_pending(workflow.id, now, f"the workflow was set to {status}")
+    _schedule(session, workflow, definition_of(session, workflow), now)
+    session.flush()
+    return workflow
+
+
+def delete_workflow(session: Session, team_id: str, name: str, actor: Actor) -> None:
+    workflow = _changeable(session, team_id, name, actor)
+    WorkflowRepository(session).delete(workflow)
+
+
+def request_run(session: Session, team_id: str, name: str, actor: Actor, now: datetime) -> int:
+    """A manual run now of every record matching the criteria; returns its run id."""
+    workflow = _changeable(session, team_id, name, actor)
+    return _manual_run(session, workflow, actor, now, {"all_matching": True})
+
+
+def enroll_records(
+    session: Session,
+    team_id: str,
+    name: str,
+    external_ids: Sequence[str],
+    actor: Actor,
+    now: datetime,
+) -> int:
+    """Enrolls the given records by hand: their actions run at once, whether or not they
+    match the criteria. Returns the run id; unknown ids are refused together."""
+    workflow = _changeable(session, team_id, name, actor)
+    wanted = list(dict.fromkeys(external_ids))
+    if not wanted:
+        raise WorkflowError("Name at least one record to enroll.")
+    query = select(Record.external_id, Record.id).where(
+        Record.object_type_id == workflow.object_type_id, Record.external_id.in_(wanted)
+    )
+    found = {external_id: record_id for external_id, record_id in session.execute(query)}
+    missing = [external_id for external_id in wanted if external_id not in found]
+    if missing:
+        raise WorkflowError(
+            f"No {workflow.object_type.name} record has the id {', '.join(missing)}: "
+            f"check the ids with `workflow-bot records list --type {workflow.object_type.name}`."
+        )
+    run_id = _manual_run(session, workflow, actor, now, {})
+    runs = RunRepository(session)
+    runs.enroll(run_id, [found[e] for e in wanted], RunSource.MANUAL, actor.user_id, now)
+    run = runs.get(run_id)
+    assert run is not None
+    run.enrolled_at = now
+    return run_id
+
+
+def _manual_run(
+    session: Session, workflow: Workflow, actor: Actor, now: datetime, summary: dict[str, object]
+) -> int:
+    run_id = RunRepository(session).add(
+        NewRun(
+            workflow_id=workflow.id,
+            revision=workflow.revision,
+            occurrence_key=f"manual-{uuid.uuid4().hex}",
+            scheduled_at=now,
+            source=RunSource.MANUAL,
+            status=RunStatus.PENDING,
+            triggered_by=actor.user_id,
+            summary=summary,
+        ),
+        now,
+    )
+    assert run_id is not None
+    session.flush()
+    return run_id

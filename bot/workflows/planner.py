@@ -1,0 +1,140 @@
+"""Turns a workflow's due occurrences into run rows: the one that is on time (or late within
+the catch-up window) to run, older ones as missed, pause days deferred or skipped."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from bot.workflows.definitions import PauseBehaviour, WorkflowSettings
+from bot.workflows.schedules import Occurrence, Schedule
+from bot.workflows.stored import definition_of
+from storage.models import RunSource, RunStatus, Workflow
+from storage.runs import NewRun, RunRepository
+from storage.workflows import WorkflowRepository
+
+# An occurrence handled this soon after its instant is on time, whatever the catch-up
+# window: a process waking a few seconds late (a busy machine, a slow tick) must not turn
+# a catch-up window of 0 into "never runs".
+ON_TIME = timedelta(minutes=2)
+# A workflow that was down for years records at most this many missed rows; the summary
+# still counts the rest.
+MAX_MISSED_ROWS = 500
+PLANNING_BATCH = 200
+
+
+@dataclass(frozen=True)
+class Planned:
+    workflow_id: int
+    runs: int
+    missed: int
+
+
+def plan_due(session: Session, now: datetime) -> list[Planned]:
+    """Plans every active workflow whose next occurrence has come. One transaction."""
+    return [
+        plan_workflow(session, workflow, now)
+        for workflow in WorkflowRepository(session).due(now, PLANNING_BATCH)
+    ]
+
+
+def next_run_after(schedule: Schedule, after: datetime) -> datetime | None:
+    occurrence = schedule.next_after(after)
+    return None if occurrence is None else occurrence.utc
+
+
+def plan_workflow(session: Session, workflow: Workflow, now: datetime) -> Planned:
+    """Writes run rows for the workflow's occurrences up to ``now`` and moves its next run."""
+    assert workflow.next_run_at is not None
+    schedule = Schedule.from_json(workflow.schedule)
+    settings = definition_of(session, workflow).settings
+    due, skipped_count = _due_occurrences(schedule, workflow.next_run_at, now)
+    runs = RunRepository(session)
+    latest, older = due[-1], due[:-1]
+    for occurrence in older:
+        runs.add(_missed(workflow, occurrence, "the bot was not running at that time"), now)
+    late = now - latest.utc
+    if late <= max(ON_TIME, timedelta(minutes=settings.catch_up_minutes)):
+        runs.add(_on_time(workflow, schedule, settings, latest, skipped_count), now)
+        planned = 1
+    else:
+        reason = (
+            f"{_minutes(late)} late, beyond the catch-up window of {settings.catch_up_minutes} min"
+        )
+        runs.add(_missed(workflow, latest, reason), now)
+        planned = 0
+    workflow.next_run_at = next_run_after(schedule, now)
+    session.flush()
+    return Planned(workflow.id, planned, len(older) + skipped_count + (1 - planned))
+
+
+def _due_occurrences(
+    schedule: Schedule, next_run_at: datetime, now: datetime
+) -> tuple[list[Occurrence], int]:
+    """Occurrences from ``next_run_at`` up to ``now``: at most MAX_MISSED_ROWS + 1 of the
+    latest, and how many older ones were left out."""
+    due: list[Occurrence] = []
+    left_out = 0
+    for occurrence in schedule.occurrences_after(next_run_at - timedelta(microseconds=1)):
+        if occurrence.utc > now:
+            break
+        due.append(occurrence)
+        if len(due) > MAX_MISSED_ROWS + 1:
+            due.pop(0)
+            left_out += 1
+    if not due:
+        # next_run_at no longer matches the schedule (it was edited without replanning):
+        # fall back to the occurrence at next_run_at's own instant.
+        raise LookupError("no occurrence of the schedule is due")
+    return due, left_out
+
+
+def _minutes(delta: timedelta) -> str:
+    return f"{int(delta.total_seconds() // 60)} min"
+
+
+def _missed(workflow: Workflow, occurrence: Occurrence, reason: str) -> NewRun:
+    return NewRun(
+        workflow_id=workflow.id,
+        revision=workflow.revision,
+        occurrence_key=occurrence.key,
+        scheduled_at=occurrence.utc,
+        source=RunSource.SCHEDULE,
+        status=RunStatus.MISSED,
+        summary={"reason": reason},
+    )
+
+
+def _on_time(
+    workflow: Workflow,
+    schedule: Schedule,
+    settings: WorkflowSettings,
+    occurrence: Occurrence,
+    left_out: int,
+) -> NewRun:
+    day = occurrence.at.date()
+    summary: dict[str, object] = {"missed_not_recorded": left_out} if left_out else {}
+    scheduled_at = occurrence.utc
+    status = RunStatus.PENDING
+    if settings.is_pause_day(day):
+        if settings.on_pause_day is PauseBehaviour.SKIP:
+            status = RunStatus.SKIPPED
+            summary["reason"] = f"{day.isoformat()} is a pause day; the workflow skips them"
+        else:
+            resumed = settings.next_unpaused_day(day)
+            scheduled_at = schedule.instant_on(resumed)
+            summary["deferred_from"] = occurrence.utc.isoformat()
+            summary["reason"] = (
+                f"{day.isoformat()} is a pause day: deferred to {resumed.isoformat()}"
+            )
+    return NewRun(
+        workflow_id=workflow.id,
+        revision=workflow.revision,
+        occurrence_key=occurrence.key,
+        scheduled_at=scheduled_at,
+        source=RunSource.SCHEDULE,
+        status=status,
+        summary=summary,
+    )

@@ -1,0 +1,74 @@
+"""A dry run: which records a workflow would enroll now and what each action would do,
+without posting, recording or changing anything."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.workflows.definitions import CreateTask, SendChannelMessage, SendOwnerDm, SetProperty
+from bot.workflows.lifecycle import get_workflow
+from bot.workflows.runner import enrollment_clause
+from bot.workflows.stored import definition_of
+from bot.workflows.templates import RenderContext
+from storage.models import Record
+from storage.object_types import ObjectTypeRepository
+
+SHOWN_RECORDS = 20
+
+
+@dataclass(frozen=True)
+class Preview:
+    matching: int
+    lines: tuple[str, ...]
+
+
+def preview_run(session: Session, team_id: str, name: str, now: datetime) -> Preview:
+    workflow = get_workflow(session, team_id, name)
+    definition = definition_of(session, workflow)
+    types = ObjectTypeRepository(session).property_types(workflow.object_type_id)
+    zone_now = now.astimezone(definition.schedule.zone)
+    clause = enrollment_clause(
+        definition.criteria,
+        definition.suppression,
+        types,
+        zone_now,
+        session.get_bind().dialect.name,
+    )
+    where = (Record.object_type_id == workflow.object_type_id, clause)
+    matching = session.scalar(select(func.count()).select_from(Record).where(*where)) or 0
+    records = session.scalars(select(Record).where(*where).order_by(Record.id).limit(SHOWN_RECORDS))
+    lines: list[str] = []
+    for record in records:
+        context = RenderContext(
+            record.external_id,
+            record.name,
+            record.owner,
+            record.properties,
+            zone_now.date(),
+            definition.name,
+        )
+        lines.append(f"{record.external_id} {record.name}")
+        for number, action in enumerate(definition.actions, start=1):
+            lines.append(f"  {number}. {_describe(action, context)}")
+    if matching > SHOWN_RECORDS:
+        lines.append(f"... and {matching - SHOWN_RECORDS} more records")
+    return Preview(matching, tuple(lines))
+
+
+def _describe(action: object, context: RenderContext) -> str:
+    if isinstance(action, SendChannelMessage):
+        return f"post to {action.channel}: {action.text.render(context)}"
+    if isinstance(action, SendOwnerDm):
+        if context.owner is None:
+            return "skip the direct message: the record has no owner"
+        return f"message {context.owner}: {action.text.render(context)}"
+    if isinstance(action, SetProperty):
+        return f"set {action.property_name} to {action.value_on(context.run_date)!r}"
+    if isinstance(action, CreateTask):
+        due = action.due_date(context.run_date).isoformat()
+        return f"create the task {action.title.render(context)!r}, due {due}"
+    raise TypeError(f"unknown action {action!r}")

@@ -1,0 +1,89 @@
+"""The record-changing actions: set a property, create a linked task. Each runs inside the
+transaction that records its result, so it happens exactly once."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session
+
+from bot.workflows.definitions import TASKS_OBJECT_TYPE, CreateTask, SetProperty
+from bot.workflows.templates import RenderContext
+from storage.models import ObjectType, Record
+from storage.object_types import ObjectTypeRepository
+from storage.properties import PropertyType, fold
+
+
+def set_property(
+    session: Session, record_id: int, action: SetProperty, run_date: date, now: datetime
+) -> str | None:
+    """Sets the property; returns why it could not, or None."""
+    record = session.get(Record, record_id)
+    if record is None:
+        return "the record was deleted before the action ran"
+    object_types = ObjectTypeRepository(session)
+    declared = object_types.property_types(record.object_type_id).get(action.property_name)
+    if declared is not None and declared is not action.property_type:
+        return (
+            f"{action.property_name} is now a {declared} property, not "
+            f"{action.property_type}: edit the workflow's set_property action"
+        )
+    if declared is None:
+        object_types.declare(record.object_type_id, {action.property_name: action.property_type})
+    value = action.value_on(run_date)
+    record.properties = {**record.properties, action.property_name: value}
+    if action.property_type.is_text and isinstance(value, str):
+        record.folded = {**record.folded, action.property_name: fold(value)}
+    record.updated_at = now
+    return None
+
+
+def create_task(
+    session: Session,
+    team_id: str,
+    record_id: int,
+    action: CreateTask,
+    context: RenderContext,
+    key: str,
+    now: datetime,
+) -> str | None:
+    """Creates a task record linked to the enrolled record; ``key`` makes it unique."""
+    record = session.get(Record, record_id)
+    if record is None:
+        return "the record was deleted before the action ran"
+    object_types = ObjectTypeRepository(session)
+    tasks = object_types.find(team_id, TASKS_OBJECT_TYPE) or object_types.create_custom(
+        team_id, TASKS_OBJECT_TYPE, now
+    )
+    types = {
+        "due_date": PropertyType.DATE,
+        "status": PropertyType.ENUMERATION,
+        "related_type": PropertyType.STRING,
+        "related_id": PropertyType.STRING,
+    }
+    object_types.declare(tasks.id, types, {"status": ["open"]})
+    properties: dict[str, str] = {
+        "due_date": action.due_date(context.run_date).isoformat(),
+        "status": "open",
+        "related_type": _type_name(session, record.object_type_id),
+        "related_id": record.external_id,
+    }
+    session.add(
+        Record(
+            object_type_id=tasks.id,
+            external_id=key,
+            name=action.title.render(context),
+            owner=record.owner,
+            properties=properties,
+            folded={name: fold(value) for name, value in properties.items() if name != "due_date"},
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    session.flush()
+    return None
+
+
+def _type_name(session: Session, object_type_id: int) -> str:
+    object_type = session.get(ObjectType, object_type_id)
+    return "" if object_type is None else object_type.name

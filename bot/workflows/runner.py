@@ -1,0 +1,411 @@
+"""Executes one claimed run: enroll the matching records, run each action for each
+enrollment exactly once, then summarise. Safe to resume after a crash at any point."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, false, func, not_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.workflows.clock import Clock
+from bot.workflows.criteria import Criteria
+from bot.workflows.definitions import (
+    CreateTask,
+    MessageMode,
+    SendChannelMessage,
+    SendOwnerDm,
+    SetProperty,
+)
+from bot.workflows.digest import MAX_LISTED, digest_messages
+from bot.workflows.notifier import (
+    ActionMark,
+    DeliveryFailed,
+    DeliveryUnavailable,
+    Message,
+    Notifier,
+    Posted,
+)
+from bot.workflows.record_changes import create_task, set_property
+from bot.workflows.stored import definition_of
+from bot.workflows.summary import RunSummary, summary_message
+from bot.workflows.templates import RenderContext
+from storage.criteria_sql import criteria_clause
+from storage.database import transaction
+from storage.models import (
+    ActionOutcome,
+    Enrollment,
+    Record,
+    Run,
+    RunSource,
+    RunStatus,
+    Workflow,
+)
+from storage.object_types import ObjectTypeRepository
+from storage.properties import PropertyType
+from storage.runs import RunRepository
+
+log = logging.getLogger(__name__)
+
+RECORD_BATCH = 500
+# A run whose messages keep failing for reasons Slack calls temporary is given up after
+# this many claims; its remaining actions are then recorded as failed, never dropped.
+MAX_ATTEMPTS = 5
+# The mark of a run's summary message: no record, no action.
+SUMMARY_MARK_INDEX = -1
+DIGEST_RECORD_ID = 0
+
+
+class LeaseLost(RuntimeError):
+    """Another process took over the run (this one stalled past its lease): stop at once."""
+
+
+class Postponed(RuntimeError):
+    """Slack is unavailable for now: stop and let the run be claimed again later."""
+
+
+@dataclass(frozen=True)
+class EnrolledRecord:
+    id: int
+    external_id: str
+    name: str
+    owner: str | None
+    properties: dict[str, Any]
+
+
+NotifierFor = Callable[[str], Notifier]
+
+
+class Runner:
+    """Runs claimed runs for one process (``owner``), each step in a short transaction."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        clock: Clock,
+        notifier_for: NotifierFor,
+        owner: str,
+        lease: timedelta,
+    ) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.notifier_for = notifier_for
+        self.owner = owner
+        self.lease = lease
+
+    def execute(self, run_id: int) -> RunStatus | None:
+        """Runs a run this process has claimed; None when it must be picked up again later."""
+        try:
+            return _Execution(self, run_id).run()
+        except LeaseLost:
+            log.warning("run %s was taken over by another process; stopping here", run_id)
+            return None
+        except Postponed as postponed:
+            log.warning("run %s postponed: %s", run_id, postponed)
+            return None
+
+    def renew(self, run_id: int) -> None:
+        with transaction(self.sessions) as session:
+            renewed = RunRepository(session).renew_lease(
+                run_id, self.owner, self.clock.now(), self.lease
+            )
+        if not renewed:
+            raise LeaseLost(run_id)
+
+
+class _Execution:
+    def __init__(self, runner: Runner, run_id: int) -> None:
+        self.runner = runner
+        self.run_id = run_id
+        with transaction(runner.sessions) as session:
+            run = session.get(Run, run_id)
+            assert run is not None
+            workflow = session.get(Workflow, run.workflow_id)
+            assert workflow is not None
+            self.team_id = workflow.team_id
+            self.workflow_id = workflow.id
+            self.definition = definition_of(session, workflow)
+            self.object_type_id = workflow.object_type_id
+            self.types = ObjectTypeRepository(session).property_types(workflow.object_type_id)
+            self.scheduled_at = run.scheduled_at
+            self.started_at = run.started_at or runner.clock.now()
+            self.attempts = run.attempts
+            self.source = RunSource(run.source)
+            self.triggered_by = run.triggered_by
+            self.enrolled = run.enrolled_at is not None
+        self.notifier = runner.notifier_for(self.team_id)
+        self.zone_now = self.scheduled_at.astimezone(self.definition.schedule.zone)
+        self.results_since_renewal = 0
+
+    @property
+    def resuming(self) -> bool:
+        return self.attempts > 1
+
+    @property
+    def giving_up(self) -> bool:
+        return self.attempts >= MAX_ATTEMPTS
+
+    def run(self) -> RunStatus:
+        if not self.enrolled:
+            self._enroll()
+        for index, action in enumerate(self.definition.actions):
+            self._run_action(index, action)
+        return self._finish()
+
+    # Enrollment -------------------------------------------------------------------------
+
+    def _enroll(self) -> None:
+        with transaction(self.runner.sessions) as session:
+            run = session.get(Run, self.run_id)
+            assert run is not None
+            if run.source == RunSource.SCHEDULE.value or run.summary.get("all_matching"):
+                clause = enrollment_clause(
+                    self.definition.criteria,
+                    self.definition.suppression,
+                    self.types,
+                    self.zone_now,
+                    session.get_bind().dialect.name,
+                )
+                selected = (
+                    select(Record.id)
+                    .where(Record.object_type_id == self.object_type_id, clause)
+                    .subquery()
+                )
+                RunRepository(session).enroll_selected(
+                    self.run_id, selected, RunSource(run.source), self.runner.clock.now()
+                )
+            run.enrolled_at = self.runner.clock.now()
+
+    def _records(self) -> Iterator[list[EnrolledRecord]]:
+        """The run's enrolled records in batches, by id: bounded memory for large runs."""
+        last_id = -1
+        while True:
+            with transaction(self.runner.sessions) as session:
+                enrolled = select(Enrollment.record_id).where(Enrollment.run_id == self.run_id)
+                rows = session.scalars(
+                    select(Record)
+                    .where(Record.id.in_(enrolled), Record.id > last_id)
+                    .order_by(Record.id)
+                    .limit(RECORD_BATCH)
+                )
+                batch = [
+                    EnrolledRecord(r.id, r.external_id, r.name, r.owner, dict(r.properties))
+                    for r in rows
+                ]
+            if not batch:
+                return
+            last_id = batch[-1].id
+            yield batch
+
+    # Actions ----------------------------------------------------------------------------
+
+    def _done(self, action_index: int) -> set[int]:
+        with transaction(self.runner.sessions) as session:
+            return {
+                record_id
+                for record_id, index in RunRepository(session).done_actions(self.run_id)
+                if index == action_index
+            }
+
+    def _run_action(self, index: int, action: Any) -> None:
+        done = self._done(index)
+        if isinstance(action, SendChannelMessage) and self._is_digest(action):
+            self._digest(index, action, done)
+            return
+        for batch in self._records():
+            for record in batch:
+                if record.id not in done:
+                    self._one(index, action, record)
+
+    def _is_digest(self, action: SendChannelMessage) -> bool:
+        with transaction(self.runner.sessions) as session:
+            count = RunRepository(session).enrollment_count(self.run_id)
+        return action.mode_for(count) is MessageMode.DIGEST
+
+    def _context(self, record: EnrolledRecord) -> RenderContext:
+        return RenderContext(
+            record_id=record.external_id,
+            name=record.name,
+            owner=record.owner,
+            properties=record.properties,
+            run_date=self.zone_now.date(),
+            workflow_name=self.definition.name,
+        )
+
+    def _one(self, index: int, action: Any, record: EnrolledRecord) -> None:
+        mark = ActionMark(self.run_id, record.id, index)
+        if isinstance(action, SetProperty | CreateTask):
+            self._change_record(index, action, record)
+            return
+        if isinstance(action, SendOwnerDm) and record.owner is None:
+            self._record(record.id, index, ActionOutcome.SKIPPED, "the record has no owner")
+            return
+        channel = action.channel if isinstance(action, SendChannelMessage) else record.owner
+        assert channel is not None
+        message = Message(
+            channel=channel, text=action.text.render(self._context(record)), mark=mark
+        )
+        self._deliver(message, [record.id], index)
+
+    def _digest(self, index: int, action: SendChannelMessage, done: set[int]) -> None:
+        """One message for every record not done yet; the first MAX_LISTED are listed."""
+        pending_ids: list[int] = []
+        lines: list[str] = []
+        for batch in self._records():
+            for record in batch:
+                if record.id in done:
+                    continue
+                pending_ids.append(record.id)
+                if len(lines) < MAX_LISTED:
+                    lines.append(action.text.render(self._context(record)))
+        if not pending_ids:
+            return
+        mark = ActionMark(self.run_id, DIGEST_RECORD_ID, index)
+        messages = digest_messages(
+            self.definition.name, action.channel, lines, len(pending_ids), mark
+        )
+        try:
+            posted = self._post_once(messages[0])
+            for reply in messages[1:]:
+                self._post_once(replace(reply, thread_ts=posted.ts))
+        except DeliveryFailed as failure:
+            self._record_many(pending_ids, index, ActionOutcome.FAILED, failure.reason, None)
+            return
+        reference = {"channel": posted.channel, "ts": posted.ts, "digest": True}
+        self._record_many(pending_ids, index, ActionOutcome.OK, None, reference)
+
+    def _deliver(self, message: Message, record_ids: Sequence[int], index: int) -> None:
+        try:
+            posted = self._post_once(message)
+        except DeliveryFailed as failure:
+            self._record_many(record_ids, index, ActionOutcome.FAILED, failure.reason, None)
+            return
+        reference = {"channel": posted.channel, "ts": posted.ts}
+        self._record_many(record_ids, index, ActionOutcome.OK, None, reference)
+
+    def _post_once(self, message: Message) -> Posted:
+        """Posts unless a resumed run finds the message already posted before a crash."""
+        try:
+            found = None
+            if self.resuming and message.mark is not None:
+                found = self.notifier.find_marked(
+                    message.channel,
+                    message.mark,
+                    self.started_at - timedelta(minutes=5),
+                    thread_ts=message.thread_ts,
+                )
+            return found or self.notifier.post(message)
+        except DeliveryUnavailable as outage:
+            # Slack is down for now: resume later, unless this run has tried long enough.
+            if self.giving_up:
+                raise DeliveryFailed(outage.code, outage.reason) from outage
+            raise Postponed(outage.reason) from outage
+
+    def _change_record(
+        self, index: int, action: SetProperty | CreateTask, record: EnrolledRecord
+    ) -> None:
+        # The change and its result commit together: a crash leaves neither or both.
+        with transaction(self.runner.sessions) as session:
+            if isinstance(action, SetProperty):
+                reason = set_property(
+                    session, record.id, action, self.zone_now.date(), self.runner.clock.now()
+                )
+            else:
+                key = f"run-{self.run_id}-record-{record.id}-action-{index + 1}"
+                reason = create_task(
+                    session,
+                    self.team_id,
+                    record.id,
+                    action,
+                    self._context(record),
+                    key,
+                    self.runner.clock.now(),
+                )
+            outcome = ActionOutcome.OK if reason is None else ActionOutcome.FAILED
+            RunRepository(session).record_result(
+                self.run_id, record.id, index, outcome, reason, None, self.runner.clock.now()
+            )
+        self._count_result(1)
+
+    def _record(
+        self, record_id: int, index: int, outcome: ActionOutcome, reason: str | None
+    ) -> None:
+        self._record_many([record_id], index, outcome, reason, None)
+
+    def _record_many(
+        self,
+        record_ids: Sequence[int],
+        index: int,
+        outcome: ActionOutcome,
+        reason: str | None,
+        reference: dict[str, Any] | None,
+    ) -> None:
+        with transaction(self.runner.sessions) as session:
+            RunRepository(session).record_results(
+                self.run_id, record_ids, index, outcome, reason, reference, self.runner.clock.now()
+            )
+        self._count_result(len(record_ids))
+
+    def _count_result(self, count: int) -> None:
+        self.results_since_renewal += count
+        if self.results_since_renewal >= 50:
+            self.results_since_renewal = 0
+            self.runner.renew(self.run_id)
+
+    # Finish -----------------------------------------------------------------------------
+
+    def _finish(self) -> RunStatus:
+        now = self.runner.clock.now()
+        with transaction(self.runner.sessions) as session:
+            summary = RunSummary.gather(session, self.run_id, self.definition, self.started_at, now)
+        status = RunStatus.FAILED if summary.all_failed else RunStatus.SUCCEEDED
+        if self.source is RunSource.SCHEDULE:
+            self._post_summary(summary)
+        with transaction(self.runner.sessions) as session:
+            RunRepository(session).finish(
+                self.run_id, self.runner.owner, status, summary.to_json(), now
+            )
+        return status
+
+    def _post_summary(self, summary: RunSummary) -> None:
+        settings = self.definition.settings
+        targets = []
+        if settings.summary_channel and settings.summary.wants_summary(
+            summary.enrolled, summary.failed
+        ):
+            targets.append(settings.summary_channel)
+        if summary.all_failed:
+            targets.append(self.definition.owner)
+        for position, channel in enumerate(targets):
+            mark = ActionMark(self.run_id, DIGEST_RECORD_ID, SUMMARY_MARK_INDEX - position)
+            text, blocks = summary_message(summary)
+            try:
+                self._post_once(Message(channel, text, blocks, mark=mark))
+            except DeliveryFailed as failure:
+                log.warning(
+                    "run %s: summary to %s not delivered: %s", self.run_id, channel, failure
+                )
+
+
+def enrollment_clause(
+    criteria: Criteria,
+    suppression: Criteria,
+    types: dict[str, PropertyType],
+    now: datetime,
+    dialect: str,
+) -> ColumnElement[bool]:
+    """Records matching the criteria at ``now`` and not the suppression criteria.
+
+    Empty suppression suppresses nothing (while empty criteria match everything). A record
+    whose suppression filters compare with a missing property yields NULL there, which
+    coalesce turns into "not suppressed" rather than letting NOT NULL drop the record.
+    """
+    clause = criteria_clause(criteria.at(now, types), types, dialect)
+    if not suppression.groups:
+        return clause
+    suppressed = criteria_clause(suppression.at(now, types), types, dialect)
+    return and_(clause, not_(func.coalesce(suppressed, false())))

@@ -1,0 +1,143 @@
+"""The run summary: what a finished run did, gathered from its rows, and the message that
+tells the workflow's channel (and, when everything failed, its owner)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.workflows.definitions import WorkflowDefinition
+from bot.workflows.templates import escape_mrkdwn
+from storage.models import ActionOutcome, Enrollment, Record, Run
+from storage.runs import RunRepository
+
+SHOWN_FAILURES = 5
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run_id: int
+    workflow_name: str
+    scheduled_at: datetime  # in the workflow's zone
+    enrolled: int
+    ok: int
+    failed: int
+    skipped: int
+    deferred_reason: str | None
+    seconds: float
+    missed: tuple[datetime, ...]
+    failures: tuple[tuple[str, int, str], ...]  # record name, action number, reason
+    waited_for: datetime | None  # when the previous run finished, if this one waited
+
+    @property
+    def all_failed(self) -> bool:
+        return self.failed > 0 and self.ok == 0
+
+    @classmethod
+    def gather(
+        cls,
+        session: Session,
+        run_id: int,
+        definition: WorkflowDefinition,
+        started_at: datetime,
+        now: datetime,
+    ) -> RunSummary:
+        run = session.get(Run, run_id)
+        assert run is not None
+        runs = RunRepository(session)
+        counts = runs.outcome_counts(run_id)
+        enrolled = session.scalar(
+            select(func.count()).select_from(Enrollment).where(Enrollment.run_id == run_id)
+        )
+        zone = definition.schedule.zone
+        missed = tuple(
+            r.scheduled_at.astimezone(zone)
+            for r in runs.missed_since_last_run(run.workflow_id, run.scheduled_at)
+        )
+        return cls(
+            run_id=run_id,
+            workflow_name=definition.name,
+            scheduled_at=run.scheduled_at.astimezone(zone),
+            enrolled=enrolled or 0,
+            ok=counts.get(ActionOutcome.OK.value, 0),
+            failed=counts.get(ActionOutcome.FAILED.value, 0),
+            skipped=counts.get(ActionOutcome.SKIPPED.value, 0),
+            deferred_reason=run.summary.get("reason") if run.summary.get("deferred_from") else None,
+            seconds=(now - started_at).total_seconds(),
+            missed=missed,
+            failures=_failures(session, runs, run_id),
+            waited_for=_waited_for(session, run),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "enrolled": self.enrolled,
+            "ok": self.ok,
+            "failed": self.failed,
+            "skipped": self.skipped,
+            "seconds": round(self.seconds, 3),
+            "missed": [m.isoformat() for m in self.missed],
+            "deferred": self.deferred_reason,
+            "waited_for": self.waited_for.isoformat() if self.waited_for else None,
+            "failures": [list(f) for f in self.failures],
+        }
+
+
+def _failures(
+    session: Session, runs: RunRepository, run_id: int
+) -> tuple[tuple[str, int, str], ...]:
+    failures = runs.failures(run_id, SHOWN_FAILURES)
+    names = {
+        record_id: name
+        for record_id, name in session.execute(
+            select(Record.id, Record.name).where(Record.id.in_([f.record_id for f in failures]))
+        )
+    }
+    return tuple(
+        (names.get(f.record_id, f"record {f.record_id}"), f.action_index + 1, f.reason or "")
+        for f in failures
+    )
+
+
+def _waited_for(session: Session, run: Run) -> datetime | None:
+    """When the workflow's previous run finished, if it was still running at this run's time."""
+    finished = session.scalar(
+        select(func.max(Run.finished_at)).where(
+            Run.workflow_id == run.workflow_id,
+            Run.id != run.id,
+            Run.started_at < run.scheduled_at,
+            Run.finished_at > run.scheduled_at,
+        )
+    )
+    return finished
+
+
+def summary_message(summary: RunSummary) -> tuple[str, list[dict[str, Any]]]:
+    """The summary as mrkdwn text and Block Kit blocks; user data is escaped."""
+    name = escape_mrkdwn(summary.workflow_name)
+    when = f"{summary.scheduled_at:%Y-%m-%d %H:%M} ({summary.scheduled_at.tzname()})"
+    lines = [
+        f"*{name}* ran for {when}",
+        f"{summary.enrolled:,} records enrolled · actions: {summary.ok:,} ok, "
+        f"{summary.failed:,} failed, {summary.skipped:,} skipped · {summary.seconds:.1f} s",
+    ]
+    if summary.deferred_reason:
+        lines.append(f"Deferred: {escape_mrkdwn(summary.deferred_reason)}")
+    if summary.waited_for:
+        lines.append(
+            f"Waited for the previous run, which finished at {summary.waited_for:%H:%M:%S}."
+        )
+    if summary.missed:
+        shown = ", ".join(f"{m:%Y-%m-%d %H:%M}" for m in summary.missed[:5])
+        more = f" and {len(summary.missed) - 5} more" if len(summary.missed) > 5 else ""
+        lines.append(f"Missed since the last run (the bot was not running): {shown}{more}")
+    for record_name, action_number, reason in summary.failures:
+        lines.append(
+            f"• {escape_mrkdwn(record_name)}, action {action_number}: {escape_mrkdwn(reason)}"
+        )
+    text = "\n".join(lines)[:2900]
+    return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]

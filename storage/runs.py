@@ -1,0 +1,335 @@
+"""Repository of runs: one row per occurrence, claimed by one process at a time with a lease.
+
+The database, not any process's memory, decides what is due and who runs it: a run row is
+written under its unique (workflow, occurrence key) before anything runs, and is claimed
+with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL or under SQLite's single writer lock, so
+several processes sharing one database run each occurrence exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Insert, and_, delete, exists, func, literal, or_, select, true, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, aliased
+
+from storage.models import (
+    ActionOutcome,
+    ActionResult,
+    Enrollment,
+    Run,
+    RunSource,
+    RunStatus,
+    Workflow,
+)
+
+
+@dataclass(frozen=True)
+class NewRun:
+    workflow_id: int
+    revision: int
+    occurrence_key: str
+    scheduled_at: datetime
+    source: RunSource
+    status: RunStatus = RunStatus.PENDING
+    triggered_by: str | None = None
+    summary: dict[str, Any] | None = None
+
+
+def _insert_ignoring_duplicates(session: Session, table: Any) -> Insert:
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return sqlite.insert(table).on_conflict_do_nothing()
+
+
+class RunRepository:
+    """Writes, claims and finishes runs and their enrollments and results. Never commits."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, run: NewRun, now: datetime) -> int | None:
+        """Writes the run unless its occurrence already has one; returns the new id or None."""
+        statement = (
+            _insert_ignoring_duplicates(self.session, Run)
+            .values(
+                workflow_id=run.workflow_id,
+                revision=run.revision,
+                occurrence_key=run.occurrence_key,
+                scheduled_at=run.scheduled_at,
+                source=run.source.value,
+                status=run.status.value,
+                triggered_by=run.triggered_by,
+                summary=run.summary or {},
+                attempts=0,
+                created_at=now,
+            )
+            .returning(Run.id)
+        )
+        return self.session.scalar(statement)
+
+    def get(self, run_id: int) -> Run | None:
+        return self.session.get(Run, run_id)
+
+    def claim_next(
+        self, owner: str, now: datetime, lease: timedelta, run_id: int | None = None
+    ) -> Run | None:
+        """Takes the earliest due run (or run ``run_id``) no other process holds, and leases
+        it to ``owner``.
+
+        Due means pending and scheduled by now, or running under a lease that expired (its
+        process died). A workflow with a run under a live lease has its next run wait, so
+        one workflow never runs twice at once. On PostgreSQL the workflow row is locked with
+        the run so two processes cannot both claim runs of one workflow; on SQLite the
+        caller's BEGIN IMMEDIATE already makes this the only writer.
+        """
+        other = aliased(Run)
+        busy = exists().where(
+            other.workflow_id == Run.workflow_id,
+            other.id != Run.id,
+            other.status == RunStatus.RUNNING.value,
+            other.lease_expires_at > now,
+        )
+        due = or_(
+            and_(Run.status == RunStatus.PENDING.value, Run.scheduled_at <= now),
+            and_(Run.status == RunStatus.RUNNING.value, Run.lease_expires_at <= now),
+        )
+        query = (
+            select(Run)
+            .join(Workflow, Workflow.id == Run.workflow_id)
+            .where(due, ~busy, true() if run_id is None else Run.id == run_id)
+            .order_by(Run.scheduled_at, Run.id)
+            .limit(1)
+        )
+        if self.session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True, of=[Run, Workflow])
+        run = self.session.scalars(query).first()
+        if run is None:
+            return None
+        run.status = RunStatus.RUNNING.value
+        run.lease_owner = owner
+        run.lease_expires_at = now + lease
+        run.attempts += 1
+        run.started_at = run.started_at or now
+        self.session.flush()
+        return run
+
+    def renew_lease(self, run_id: int, owner: str, now: datetime, lease: timedelta) -> bool:
+        """Extends the lease; False when ``owner`` lost it (another process took the run)."""
+        result = self.session.execute(
+            update(Run)
+            .where(
+                Run.id == run_id,
+                Run.lease_owner == owner,
+                Run.status == RunStatus.RUNNING.value,
+            )
+            .values(lease_expires_at=now + lease)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    def finish(
+        self, run_id: int, owner: str, status: RunStatus, summary: dict[str, Any], now: datetime
+    ) -> bool:
+        result = self.session.execute(
+            update(Run)
+            .where(Run.id == run_id, Run.lease_owner == owner)
+            .values(
+                status=status.value,
+                summary=summary,
+                finished_at=now,
+                lease_owner=None,
+                lease_expires_at=None,
+            )
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    def cancel_pending(self, workflow_id: int, now: datetime, reason: str) -> int:
+        """Cancels the workflow's runs that have not started (after an edit, pause or delete)."""
+        result = self.session.execute(
+            update(Run)
+            .where(Run.workflow_id == workflow_id, Run.status == RunStatus.PENDING.value)
+            .values(status=RunStatus.CANCELLED.value, finished_at=now, summary={"reason": reason})
+        )
+        return int(getattr(result, "rowcount", 0))
+
+    def next_wake_up(self) -> datetime | None:
+        """The earliest instant at which some run becomes claimable."""
+        pending = select(func.min(Run.scheduled_at)).where(Run.status == RunStatus.PENDING.value)
+        leased = select(func.min(Run.lease_expires_at)).where(Run.status == RunStatus.RUNNING.value)
+        candidates = [self.session.scalar(pending), self.session.scalar(leased)]
+        present = [c for c in candidates if c is not None]
+        return min(present) if present else None
+
+    def missed_since_last_run(self, workflow_id: int, before: datetime) -> list[Run]:
+        """Missed occurrences after the workflow's previous finished run, oldest first."""
+        last_run = (
+            select(func.max(Run.scheduled_at))
+            .where(
+                Run.workflow_id == workflow_id,
+                Run.status.in_([RunStatus.SUCCEEDED.value, RunStatus.FAILED.value]),
+                Run.scheduled_at < before,
+            )
+            .scalar_subquery()
+        )
+        query = (
+            select(Run)
+            .where(
+                Run.workflow_id == workflow_id,
+                Run.status == RunStatus.MISSED.value,
+                Run.scheduled_at < before,
+                or_(last_run.is_(None), Run.scheduled_at > last_run),
+            )
+            .order_by(Run.scheduled_at)
+        )
+        return list(self.session.scalars(query))
+
+    def history(self, workflow_id: int, limit: int) -> list[Run]:
+        query = (
+            select(Run)
+            .where(Run.workflow_id == workflow_id)
+            .order_by(Run.scheduled_at.desc(), Run.id.desc())
+            .limit(limit)
+        )
+        return list(self.session.scalars(query))
+
+    # Enrollments and action results ------------------------------------------------------
+
+    def enroll(
+        self,
+        run_id: int,
+        record_ids: Sequence[int],
+        source: RunSource,
+        enrolled_by: str | None,
+        now: datetime,
+    ) -> None:
+        """Enrolls records in a run; a record already enrolled in it stays enrolled once."""
+        if not record_ids:
+            return
+        rows = [
+            {
+                "run_id": run_id,
+                "record_id": record_id,
+                "source": source.value,
+                "enrolled_by": enrolled_by,
+                "created_at": now,
+            }
+            for record_id in record_ids
+        ]
+        self.session.execute(_insert_ignoring_duplicates(self.session, Enrollment), rows)
+
+    def enroll_selected(
+        self,
+        run_id: int,
+        record_ids: Any,
+        source: RunSource,
+        now: datetime,
+    ) -> None:
+        """Enrolls the records a subquery selects, in one ``INSERT ... SELECT``: a run that
+        enrolls 100,000 records never brings their ids into Python."""
+        selected = select(
+            literal(run_id),
+            record_ids.c.id,
+            literal(source.value),
+            literal(None),
+            literal(now, type_=Run.__table__.c.created_at.type),
+        ).where(true())  # SQLite parses INSERT ... SELECT ... ON CONFLICT only after a WHERE
+        statement = _insert_ignoring_duplicates(self.session, Enrollment).from_select(
+            ["run_id", "record_id", "source", "enrolled_by", "created_at"], selected
+        )
+        self.session.execute(statement)
+
+    def enrolled_record_ids(self, run_id: int) -> list[int]:
+        query = select(Enrollment.record_id).where(Enrollment.run_id == run_id)
+        return list(self.session.scalars(query.order_by(Enrollment.record_id)))
+
+    def record_result(
+        self,
+        run_id: int,
+        record_id: int,
+        action_index: int,
+        outcome: ActionOutcome,
+        reason: str | None,
+        reference: dict[str, Any] | None,
+        now: datetime,
+    ) -> bool:
+        """Records one action's outcome for one record; False if it was recorded already."""
+        statement = (
+            _insert_ignoring_duplicates(self.session, ActionResult)
+            .values(
+                run_id=run_id,
+                record_id=record_id,
+                action_index=action_index,
+                outcome=outcome.value,
+                reason=reason,
+                reference=reference,
+                created_at=now,
+            )
+            .returning(ActionResult.id)
+        )
+        return self.session.scalar(statement) is not None
+
+    def record_results(
+        self,
+        run_id: int,
+        record_ids: Sequence[int],
+        action_index: int,
+        outcome: ActionOutcome,
+        reason: str | None,
+        reference: dict[str, Any] | None,
+        now: datetime,
+    ) -> None:
+        """Records one outcome for many records at once (a digest); existing ones stay."""
+        rows = [
+            {
+                "run_id": run_id,
+                "record_id": record_id,
+                "action_index": action_index,
+                "outcome": outcome.value,
+                "reason": reason,
+                "reference": reference,
+                "created_at": now,
+            }
+            for record_id in record_ids
+        ]
+        for start in range(0, len(rows), 5_000):
+            self.session.execute(
+                _insert_ignoring_duplicates(self.session, ActionResult), rows[start : start + 5_000]
+            )
+
+    def enrollment_count(self, run_id: int) -> int:
+        query = select(func.count()).select_from(Enrollment).where(Enrollment.run_id == run_id)
+        return self.session.scalar(query) or 0
+
+    def done_actions(self, run_id: int) -> set[tuple[int, int]]:
+        """(record id, action index) pairs that already have a result in this run."""
+        query = select(ActionResult.record_id, ActionResult.action_index).where(
+            ActionResult.run_id == run_id
+        )
+        return {(record_id, index) for record_id, index in self.session.execute(query)}
+
+    def outcome_counts(self, run_id: int) -> dict[str, int]:
+        query = (
+            select(ActionResult.outcome, func.count())
+            .where(ActionResult.run_id == run_id)
+            .group_by(ActionResult.outcome)
+        )
+        return {outcome: count for outcome, count in self.session.execute(query)}
+
+    def failures(self, run_id: int, limit: int) -> list[ActionResult]:
+        query = (
+            select(ActionResult)
+            .where(
+                ActionResult.run_id == run_id,
+                ActionResult.outcome == ActionOutcome.FAILED.value,
+            )
+            .order_by(ActionResult.id)
+            .limit(limit)
+        )
+        return list(self.session.scalars(query))
+
+    def delete_workflow_runs(self, workflow_id: int) -> None:
+        self.session.execute(delete(Run).where(Run.workflow_id == workflow_id))

@@ -1,0 +1,78 @@
+"""Repository of workflows: their stored definition, status, revision and next run."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from storage.models import Workflow, WorkflowStatus
+
+
+class WorkflowRepository:
+    """Finds, adds and removes workflows of a workspace. Never commits."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, workflow: Workflow) -> Workflow:
+        self.session.add(workflow)
+        self.session.flush()
+        return workflow
+
+    def get(self, workflow_id: int) -> Workflow | None:
+        return self.session.get(Workflow, workflow_id)
+
+    def find(self, team_id: str, name: str) -> Workflow | None:
+        query = select(Workflow).where(Workflow.team_id == team_id, Workflow.name == name)
+        return self.session.scalars(query).one_or_none()
+
+    def find_for_update(self, team_id: str, name: str) -> Workflow | None:
+        """Like find, but locks the row (PostgreSQL) so a concurrent edit waits for this one."""
+        query = select(Workflow).where(Workflow.team_id == team_id, Workflow.name == name)
+        return self.session.scalars(query.with_for_update()).one_or_none()
+
+    def names(self, team_id: str) -> list[str]:
+        query = select(Workflow.name).where(Workflow.team_id == team_id).order_by(Workflow.name)
+        return list(self.session.scalars(query))
+
+    def in_team(self, team_id: str) -> list[Workflow]:
+        query = select(Workflow).where(Workflow.team_id == team_id).order_by(Workflow.name)
+        return list(self.session.scalars(query))
+
+    def teams(self) -> list[str]:
+        return list(self.session.scalars(select(Workflow.team_id).distinct()))
+
+    def due(self, now: datetime, limit: int) -> list[Workflow]:
+        """Active workflows whose next occurrence has come, locked against other planners.
+
+        SKIP LOCKED lets several processes plan different workflows at once on PostgreSQL;
+        SQLite has one writer, taken by the caller's BEGIN IMMEDIATE.
+        """
+        query = (
+            select(Workflow)
+            .where(
+                Workflow.status == WorkflowStatus.ACTIVE.value,
+                Workflow.next_run_at <= now,
+            )
+            .order_by(Workflow.next_run_at, Workflow.id)
+            .limit(limit)
+        )
+        if self.session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        return list(self.session.scalars(query))
+
+    def earliest_next_run(self) -> datetime | None:
+        query = select(func.min(Workflow.next_run_at)).where(
+            Workflow.status == WorkflowStatus.ACTIVE.value
+        )
+        return self.session.scalar(query)
+
+    def active(self) -> list[Workflow]:
+        query = select(Workflow).where(Workflow.status == WorkflowStatus.ACTIVE.value)
+        return list(self.session.scalars(query))
+
+    def delete(self, workflow: Workflow) -> None:
+        self.session.delete(workflow)
+        self.session.flush()

@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+
+DEALS = """id,name,stage,amount,owner
+D1,Acme <!channel>,contract_sent,6000,U0AAA
+D2,Globex,qualified,100,
+D3,Initech,Contract_Sent,9000,
+"""
+
+WORKFLOW = """\
+name: Weekly deal review
+object_type: deals
+status: active
+owner: U0123ABCD
+schedule: {frequency: weekly, weekdays: [thu], time: "07:00", timezone: America/New_York}
+criteria: {any: [{all: [{property: stage, operator: eq, value: contract_sent}]}]}
+suppression: {}
+actions:
+  - type: send_channel_message
+    channel: C0123ABCD
+    text: "{{ name }} ({{ owner }}) is still in contract"
+    mode: per_record
+  - {type: send_owner_dm, text: "Please update {{ name }}"}
+  - {type: set_property, property: last_reminded, value: "{{ run.date }}"}
+  - {type: create_task, title: "Call about {{ name }}", due_in_days: 3}
+settings:
+  summary_channel: C0123ABCD
+  summary: when_enrolled_or_failed
+  pause_days: ["12-25", "2026-11-26"]
+  holidays: US
+  on_pause_day: defer
+  catch_up_minutes: 60
+"""
+
+
+@pytest.fixture
+def cli(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunner:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "deals.csv").write_text(DEALS)
+    (tmp_path / "workflow.yml").write_text(WORKFLOW)
+    runner = CliRunner()
+    imported = runner.invoke(main, ["records", "import", "deals.csv", "--type", "deals"])
+    assert imported.exit_code == 0, imported.output
+    return runner
+
+
+def invoke(cli: CliRunner, *args: str) -> str:
+    result = cli.invoke(main, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_importing_the_readme_example_creates_an_active_workflow(cli: CliRunner) -> None:
+    assert "Weekly deal review: created; next run " in invoke(
+        cli, "workflows", "import", "workflow.yml"
+    )
+    listing = invoke(cli, "workflows", "list")
+    assert "Weekly deal review [active] deals: Every week on Thursday at 07:00" in listing
+
+
+def test_export_then_import_round_trips_exactly(cli: CliRunner, tmp_path: Path) -> None:
+    invoke(cli, "workflows", "import", "workflow.yml")
+    exported = invoke(cli, "workflows", "export", "Weekly deal review")
+    (tmp_path / "exported.yml").write_text(exported)
+    assert "updated to revision 2" in invoke(cli, "workflows", "import", "exported.yml")
+    assert invoke(cli, "workflows", "export") == exported
+
+
+def test_an_invalid_file_is_refused_whole_with_every_problem(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    broken = WORKFLOW.replace("[thu]", "[thursday]").replace("operator: eq", "operator: equals")
+    (tmp_path / "broken.yml").write_text(broken)
+    result = cli.invoke(main, ["workflows", "import", "broken.yml"])
+    assert result.exit_code == 2
+    assert "schedule.weekdays" in result.output and "equals" in result.output
+    assert "Traceback" not in result.output
+    assert "No workflows yet" in invoke(cli, "workflows", "list")
+
+
+def test_a_file_without_workflows_is_an_error(cli: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "empty.yml").write_text("[]\n")
+    result = cli.invoke(main, ["workflows", "import", "empty.yml"])
+    assert result.exit_code == 2
+    assert "holds no workflow" in result.output
+
+
+def test_a_dry_run_shows_what_would_be_posted_and_records_nothing(cli: CliRunner) -> None:
+    invoke(cli, "workflows", "import", "workflow.yml")
+    output = invoke(cli, "workflows", "run", "Weekly deal review", "--dry-run")
+    assert "2 records match now" in output
+    assert "Acme &lt;!channel&gt; (<@U0AAA>) is still in contract" in output
+    assert "skip the direct message: the record has no owner" in output
+    assert "manual" not in invoke(cli, "workflows", "history", "Weekly deal review")
+
+
+def test_enrolling_by_hand_runs_the_actions_at_once_even_off_criteria(cli: CliRunner) -> None:
+    invoke(cli, "workflows", "import", "workflow.yml")
+    output = invoke(cli, "workflows", "enroll", "Weekly deal review", "D2")
+    assert "Globex (no owner) is still in contract" in output  # the console notifier's print
+    assert "1 enrolled; actions 3 ok, 0 failed, 1 skipped" in output
+    history = invoke(cli, "workflows", "history", "Weekly deal review")
+    assert "manual succeeded, 1 enrolled" in history
+    tasks = invoke(cli, "records", "list", "--type", "tasks")
+    assert "Call about Globex" in tasks
+
+
+def test_enrolling_unknown_records_names_them_and_runs_nothing(cli: CliRunner) -> None:
+    invoke(cli, "workflows", "import", "workflow.yml")
+    result = cli.invoke(main, ["workflows", "enroll", "Weekly deal review", "D2", "D9"])
+    assert result.exit_code == 2
+    assert "D9" in result.output and "D2," not in result.output
+    assert "run " not in invoke(cli, "workflows", "history", "Weekly deal review")
+
+
+def test_pause_and_activate_move_the_next_run(cli: CliRunner) -> None:
+    invoke(cli, "workflows", "import", "workflow.yml")
+    assert "is paused; next run none" in invoke(cli, "workflows", "pause", "Weekly deal review")
+    activated = invoke(cli, "workflows", "activate", "Weekly deal review")
+    assert "is active; next run 20" in activated
+
+
+def test_an_unknown_name_suggests_close_matches(cli: CliRunner) -> None:
+    invoke(cli, "workflows", "import", "workflow.yml")
+    result = cli.invoke(main, ["workflows", "show", "Weekly deal reviw"])
+    assert result.exit_code == 2
+    assert "Did you mean 'Weekly deal review'?" in result.output
+
+
+def test_delete_asks_for_confirmation(cli: CliRunner) -> None:
+    invoke(cli, "workflows", "import", "workflow.yml")
+    refused = cli.invoke(main, ["workflows", "delete", "Weekly deal review"], input="n\n")
+    assert refused.exit_code == 1
+    assert "Weekly deal review" in invoke(cli, "workflows", "list")
+    invoke(cli, "workflows", "delete", "Weekly deal review", "--yes")
+    assert "No workflows yet" in invoke(cli, "workflows", "list")
