@@ -49,6 +49,7 @@ from bot.workflows.record_import import (
     parse_property_type,
 )
 from bot.workflows.records import MatchingRecord, count_matching, list_matching
+from bot.workflows.samples import install_sample
 from bot.workflows.schedules import InvalidSchedule, ParsedSchedule, parse_schedule
 from bot.workflows.stored import definition_of
 from bot.workflows.workflow_files import (
@@ -163,7 +164,18 @@ def serve(context: Context, role: str, once: bool) -> None:
     context.migrate()
     with context.workspace(None) as (session, team_id):
         types = ObjectTypeRepository(session).names(team_id)
+        sample = None
+        if context.settings.slack_mode == "console" and not once:
+            sample = install_sample(
+                session, team_id, context.clock.now(), context.settings.default_timezone
+            )
     click.echo(banner(context.settings, team_id, types, role))
+    if sample is not None:
+        click.echo(
+            f"This database had no workflows: the sample {sample.workflow_name!r} and five "
+            f"sample deals were imported. It runs at {sample.runs_at:%H:%M} "
+            f"({sample.runs_at.tzname()}); its messages will be printed below."
+        )
     if once:
         executed = context.workflow_engine().tick()
         click.echo(f"Ran {len(executed)} run(s) that were due.")

@@ -42,7 +42,13 @@ def render(message: Message) -> str:
     notes = []
     if message.mark is not None:
         mark = message.mark
-        notes.append(f"run {mark.run_id}, record {mark.record_id}, action {mark.action_index}")
+        if mark.action_index < 0:
+            notes.append(f"run {mark.run_id} summary")
+        else:
+            # Actions are numbered from 1 for people, as in the workflow's history.
+            notes.append(
+                f"run {mark.run_id}, record {mark.record_id}, action {mark.action_index + 1}"
+            )
     if message.thread_ts is not None:
         notes.append(f"in thread {message.thread_ts}")
     if message.blocks:

@@ -10,7 +10,7 @@ import pytest
 from bot.console_notifier import ConsoleNotifier
 from bot.workflows.notifier import ActionMark, Message, Posted
 
-MARK = ActionMark(run_id=4, record_id=17, action_index=1)
+MARK = ActionMark(run_id=4, record_id=17, action_index=0)  # the first action
 
 
 def test_a_marked_message_prints_its_channel_mark_and_text() -> None:
@@ -20,6 +20,13 @@ def test_a_marked_message_prints_its_channel_mark_and_text() -> None:
 
     assert stream.getvalue() == "→ #C0123 (run 4, record 17, action 1)\n  Acme renews soon\n"
     assert posted.channel == "C0123"
+
+
+def test_a_run_summary_is_labelled_as_such() -> None:
+    stream = io.StringIO()
+    summary = ActionMark(run_id=4, record_id=0, action_index=-1)
+    ConsoleNotifier(stream).post(Message("C0123", "3 records enrolled", mark=summary))
+    assert stream.getvalue().startswith("→ #C0123 (run 4 summary)")
 
 
 def test_each_post_gets_a_later_ts() -> None:
