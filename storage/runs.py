@@ -226,6 +226,7 @@ class RunRepository:
         run_id: int,
         record_ids: Any,
         source: RunSource,
+        enrolled_by: str | None,
         now: datetime,
     ) -> None:
         """Enrolls the records a subquery selects, in one ``INSERT ... SELECT``: a run that
@@ -234,7 +235,7 @@ class RunRepository:
             literal(run_id),
             record_ids.c.id,
             literal(source.value),
-            literal(None),
+            literal(enrolled_by, type_=Enrollment.__table__.c.enrolled_by.type),
             literal(now, type_=Run.__table__.c.created_at.type),
         ).where(true())  # SQLite parses INSERT ... SELECT ... ON CONFLICT only after a WHERE
         statement = _insert_ignoring_duplicates(self.session, Enrollment).from_select(

@@ -51,6 +51,11 @@ def plan_workflow(session: Session, workflow: Workflow, now: datetime) -> Planne
     schedule = Schedule.from_json(workflow.schedule)
     settings = definition_of(session, workflow).settings
     due, skipped_count = _due_occurrences(schedule, workflow.next_run_at, now)
+    if not due:
+        # next_run_at is not an occurrence of the stored schedule (it can only come from a
+        # change made outside the use cases): move on rather than fail every tick.
+        workflow.next_run_at = next_run_after(schedule, now)
+        return Planned(workflow.id, 0, 0)
     runs = RunRepository(session)
     latest, older = due[-1], due[:-1]
     for occurrence in older:
@@ -84,10 +89,6 @@ def _due_occurrences(
         if len(due) > MAX_MISSED_ROWS + 1:
             due.pop(0)
             left_out += 1
-    if not due:
-        # next_run_at no longer matches the schedule (it was edited without replanning):
-        # fall back to the occurrence at next_run_at's own instant.
-        raise LookupError("no occurrence of the schedule is due")
     return due, left_out
 
 
@@ -125,10 +126,20 @@ def _on_time(
         else:
             resumed = settings.next_unpaused_day(day)
             scheduled_at = schedule.instant_on(resumed)
-            summary["deferred_from"] = occurrence.utc.isoformat()
-            summary["reason"] = (
-                f"{day.isoformat()} is a pause day: deferred to {resumed.isoformat()}"
-            )
+            following = schedule.next_after(occurrence.utc)
+            if following is not None and following.utc <= scheduled_at:
+                # A later occurrence comes before the deferred time (a daily workflow, or
+                # several pause days in a row): that run covers this one, and deferring
+                # too would send the same messages twice at the same time.
+                status, scheduled_at = RunStatus.SKIPPED, occurrence.utc
+                summary["reason"] = (
+                    f"{day.isoformat()} is a pause day: the run on {resumed.isoformat()} covers it"
+                )
+            else:
+                summary["deferred_from"] = occurrence.utc.isoformat()
+                summary["reason"] = (
+                    f"{day.isoformat()} is a pause day: deferred to {resumed.isoformat()}"
+                )
     return NewRun(
         workflow_id=workflow.id,
         revision=workflow.revision,

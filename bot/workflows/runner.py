@@ -35,7 +35,7 @@ from bot.workflows.stored import definition_of
 from bot.workflows.summary import RunSummary, summary_message
 from bot.workflows.templates import RenderContext
 from storage.criteria_sql import criteria_clause
-from storage.database import transaction
+from storage.database import transaction, write_transaction
 from storage.models import (
     ActionOutcome,
     Enrollment,
@@ -55,6 +55,9 @@ RECORD_BATCH = 500
 # A run whose messages keep failing for reasons Slack calls temporary is given up after
 # this many claims; its remaining actions are then recorded as failed, never dropped.
 MAX_ATTEMPTS = 5
+# A run claimed this often has died with its process every time (a crash it causes
+# itself): it is stopped, failed with that reason, rather than taken up for ever.
+MAX_CLAIMS = 10
 # The mark of a run's summary message: no record, no action.
 SUMMARY_MARK_INDEX = -1
 DIGEST_RECORD_ID = 0
@@ -109,7 +112,7 @@ class Runner:
             return None
 
     def renew(self, run_id: int) -> None:
-        with transaction(self.sessions) as session:
+        with write_transaction(self.sessions) as session:
             renewed = RunRepository(session).renew_lease(
                 run_id, self.owner, self.clock.now(), self.lease
             )
@@ -139,7 +142,8 @@ class _Execution:
             self.enrolled = run.enrolled_at is not None
         self.notifier = runner.notifier_for(self.team_id)
         self.zone_now = self.scheduled_at.astimezone(self.definition.schedule.zone)
-        self.results_since_renewal = 0
+        self.last_renewal = runner.clock.now()
+        self.searching_history = self.resuming
 
     @property
     def resuming(self) -> bool:
@@ -150,6 +154,8 @@ class _Execution:
         return self.attempts >= MAX_ATTEMPTS
 
     def run(self) -> RunStatus:
+        if self.attempts > MAX_CLAIMS:
+            return self._abandon()
         if not self.enrolled:
             self._enroll()
         for index, action in enumerate(self.definition.actions):
@@ -159,7 +165,7 @@ class _Execution:
     # Enrollment -------------------------------------------------------------------------
 
     def _enroll(self) -> None:
-        with transaction(self.runner.sessions) as session:
+        with write_transaction(self.runner.sessions) as session:
             run = session.get(Run, self.run_id)
             assert run is not None
             if run.source == RunSource.SCHEDULE.value or run.summary.get("all_matching"):
@@ -175,8 +181,13 @@ class _Execution:
                     .where(Record.object_type_id == self.object_type_id, clause)
                     .subquery()
                 )
+                # A requested run enrolls in the name of who asked; a scheduled one in nobody's.
                 RunRepository(session).enroll_selected(
-                    self.run_id, selected, RunSource(run.source), self.runner.clock.now()
+                    self.run_id,
+                    selected,
+                    RunSource(run.source),
+                    run.triggered_by,
+                    self.runner.clock.now(),
                 )
             run.enrolled_at = self.runner.clock.now()
 
@@ -288,17 +299,24 @@ class _Execution:
         self._record_many(record_ids, index, ActionOutcome.OK, None, reference)
 
     def _post_once(self, message: Message) -> Posted:
-        """Posts unless a resumed run finds the message already posted before a crash."""
+        """Posts unless a resumed run finds the message already posted before a crash.
+
+        A run posts one message at a time, in the same order when it resumes, so only the
+        messages up to the first one not found in Slack can have been posted by the dead
+        process: the search stops there, and later messages are simply posted.
+        """
         try:
-            found = None
-            if self.resuming and message.mark is not None:
+            if self.searching_history and message.mark is not None:
                 found = self.notifier.find_marked(
                     message.channel,
                     message.mark,
                     self.started_at - timedelta(minutes=5),
                     thread_ts=message.thread_ts,
                 )
-            return found or self.notifier.post(message)
+                if found is not None:
+                    return found
+                self.searching_history = False
+            return self.notifier.post(message)
         except DeliveryUnavailable as outage:
             # Slack is down for now: resume later, unless this run has tried long enough.
             if self.giving_up:
@@ -309,7 +327,7 @@ class _Execution:
         self, index: int, action: SetProperty | CreateTask, record: EnrolledRecord
     ) -> None:
         # The change and its result commit together: a crash leaves neither or both.
-        with transaction(self.runner.sessions) as session:
+        with write_transaction(self.runner.sessions) as session:
             if isinstance(action, SetProperty):
                 reason = set_property(
                     session, record.id, action, self.zone_now.date(), self.runner.clock.now()
@@ -329,7 +347,7 @@ class _Execution:
             RunRepository(session).record_result(
                 self.run_id, record.id, index, outcome, reason, None, self.runner.clock.now()
             )
-        self._count_result(1)
+        self._keep_lease()
 
     def _record(
         self, record_id: int, index: int, outcome: ActionOutcome, reason: str | None
@@ -344,16 +362,18 @@ class _Execution:
         reason: str | None,
         reference: dict[str, Any] | None,
     ) -> None:
-        with transaction(self.runner.sessions) as session:
+        with write_transaction(self.runner.sessions) as session:
             RunRepository(session).record_results(
                 self.run_id, record_ids, index, outcome, reason, reference, self.runner.clock.now()
             )
-        self._count_result(len(record_ids))
+        self._keep_lease()
 
-    def _count_result(self, count: int) -> None:
-        self.results_since_renewal += count
-        if self.results_since_renewal >= 50:
-            self.results_since_renewal = 0
+    def _keep_lease(self) -> None:
+        # Renewing by elapsed time, not by count: one slow channel (Slack paces posts to one
+        # per second) must not let the lease run out while the run is making progress.
+        now = self.runner.clock.now()
+        if now - self.last_renewal >= self.runner.lease / 3:
+            self.last_renewal = now
             self.runner.renew(self.run_id)
 
     # Finish -----------------------------------------------------------------------------
@@ -365,11 +385,26 @@ class _Execution:
         status = RunStatus.FAILED if summary.all_failed else RunStatus.SUCCEEDED
         if self.source is RunSource.SCHEDULE:
             self._post_summary(summary)
-        with transaction(self.runner.sessions) as session:
+        with write_transaction(self.runner.sessions) as session:
             RunRepository(session).finish(
                 self.run_id, self.runner.owner, status, summary.to_json(), now
             )
         return status
+
+    def _abandon(self) -> RunStatus:
+        reason = (
+            f"stopped after {self.attempts - 1} attempts: every process that ran it died "
+            "(see the bot's logs); the actions not recorded did not run"
+        )
+        with write_transaction(self.runner.sessions) as session:
+            RunRepository(session).finish(
+                self.run_id,
+                self.runner.owner,
+                RunStatus.FAILED,
+                {"reason": reason},
+                self.runner.clock.now(),
+            )
+        return RunStatus.FAILED
 
     def _post_summary(self, summary: RunSummary) -> None:
         settings = self.definition.settings

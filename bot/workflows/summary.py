@@ -4,7 +4,7 @@ tells the workflow's channel (and, when everything failed, its owner)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import func, select
@@ -70,7 +70,7 @@ class RunSummary:
             seconds=(now - started_at).total_seconds(),
             missed=missed,
             failures=_failures(session, runs, run_id),
-            waited_for=_waited_for(session, run),
+            waited_for=_in_zone(_waited_for(session, run), zone),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -101,6 +101,11 @@ def _failures(
         (names.get(f.record_id, f"record {f.record_id}"), f.action_index + 1, f.reason or "")
         for f in failures
     )
+
+
+def _in_zone(instant: datetime | None, zone: tzinfo) -> datetime | None:
+    # Shown next to the run's local time, so in the same zone rather than in UTC.
+    return None if instant is None else instant.astimezone(zone)
 
 
 def _waited_for(session: Session, run: Run) -> datetime | None:

@@ -1,0 +1,90 @@
+"""Fixtures of the engine tests: a stepped clock, the Slack stand-in on that clock, and bot
+"processes" (engines with their own owner and notifier) sharing one database."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from slack_sdk.http_retry import FixedValueRetryIntervalCalculator
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.console_notifier import ConsoleNotifier
+from bot.slack.notifier import SlackNotifier, make_web_client
+from bot.workflows.clock import FixedClock
+from bot.workflows.engine import DEFAULT_LEASE, Engine
+from bot.workflows.notifier import Notifier
+from tests.slack_standin import SlackStandIn
+
+# A Monday; the workflows of these tests run daily at 09:00 UTC unless they say otherwise.
+START = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+QUICK_RETRIES = FixedValueRetryIntervalCalculator(0.001)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(START)
+
+
+@pytest.fixture
+def slack_api(clock: FixedClock) -> Iterator[SlackStandIn]:
+    # Message timestamps follow the test's clock, as Slack's follow the real one: a resumed run
+    # looks for its messages in history from the run's start, which is a test-clock instant.
+    with SlackStandIn(clock=lambda: clock.now().timestamp()) as standin:
+        yield standin
+
+
+class SteppedTime:
+    """Monotonic time for the notifier's pacing that jumps instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@dataclass
+class Processes:
+    """Starts bot processes on one database: each an Engine with its own owner and, unless
+    given one, its own SlackNotifier talking to the stand-in over HTTP."""
+
+    sessions: sessionmaker[Session]
+    clock: FixedClock
+    slack_api: SlackStandIn
+    console: io.StringIO = field(default_factory=io.StringIO)
+
+    def slack(self, max_retries: int = 1) -> SlackNotifier:
+        client = make_web_client(
+            self.slack_api.token,
+            self.slack_api.url,
+            max_retries=max_retries,
+            retry_interval=QUICK_RETRIES,
+        )
+        pacing = SteppedTime()
+        return SlackNotifier(client, monotonic=pacing.monotonic, sleep=pacing.sleep)
+
+    def start(
+        self,
+        owner: str = "process-a",
+        notifier: Notifier | None = None,
+        lease: timedelta = DEFAULT_LEASE,
+    ) -> Engine:
+        chosen = notifier if notifier is not None else self.slack()
+        return Engine(self.sessions, self.clock, lambda _team: chosen, owner=owner, lease=lease)
+
+    def start_on_console(self, owner: str = "process-a") -> Engine:
+        return self.start(owner, ConsoleNotifier(self.console))
+
+
+@pytest.fixture
+def processes(
+    sessions: sessionmaker[Session], clock: FixedClock, slack_api: SlackStandIn
+) -> Processes:
+    return Processes(sessions, clock, slack_api)

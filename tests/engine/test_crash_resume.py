@@ -1,0 +1,332 @@
+"""Runs survive their process: a process dying mid-run is resumed by another without a message
+posted twice or an action lost, a live lease is respected, and a Slack outage postpones the
+run instead of failing it, up to a limit."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.workflows.clock import FixedClock
+from bot.workflows.engine import DEFAULT_LEASE
+from bot.workflows.notifier import ActionMark, Message, Notifier, Posted
+from bot.workflows.runner import MAX_ATTEMPTS
+from storage.models import ActionOutcome, RunStatus
+from tests.engine.builders import (
+    DEALS_CHANNEL,
+    SUMMARY_CHANNEL,
+    channel_message,
+    deal,
+    enrollments,
+    import_deals,
+    records_of_type,
+    results,
+    run,
+    runs,
+    save,
+    workflow_document,
+)
+from tests.engine.conftest import Processes
+from tests.slack_standin import SlackStandIn
+
+JUST_AFTER = datetime(2026, 11, 2, 9, 0, 5, tzinfo=UTC)
+PAST_THE_LEASE = DEFAULT_LEASE + timedelta(seconds=1)
+
+
+class Crash(BaseException):
+    """The process dies here: not an Exception, so nothing in the engine can catch it."""
+
+
+class DyingNotifier:
+    """A real notifier in a process that dies just before or just after its n-th post."""
+
+    def __init__(
+        self, inner: Notifier, *, before_post: int | None = None, after_post: int | None = None
+    ) -> None:
+        self.inner = inner
+        self.before_post = before_post
+        self.after_post = after_post
+        self.posts = 0
+
+    def post(self, message: Message) -> Posted:
+        self.posts += 1
+        if self.posts == self.before_post:
+            raise Crash(f"died before post {self.posts}")
+        posted = self.inner.post(message)
+        if self.posts == self.after_post:
+            raise Crash(f"died after post {self.posts}, before recording it")
+        return posted
+
+    def find_marked(
+        self, channel: str, mark: ActionMark, since: datetime, thread_ts: str | None = None
+    ) -> Posted | None:
+        return self.inner.find_marked(channel, mark, since, thread_ts)
+
+
+def marks(slack_api: SlackStandIn) -> Counter[tuple[int, ...]]:
+    """How many messages that reached Slack carry each (run, record, action, part) mark."""
+    fields = ("run_id", "record_id", "action_index", "part")
+    return Counter(
+        tuple(int(m["metadata"]["event_payload"][f]) for f in fields)
+        for m in slack_api.posted_messages()
+        if "metadata" in m
+    )
+
+
+# -- a process dies mid-run ----------------------------------------------------------------
+
+EVERY_KIND_OF_ACTION = [
+    channel_message(mode="per_record"),
+    {"type": "send_owner_dm", "text": "Please update {{ name }}"},
+    {"type": "set_property", "property": "last_reminded", "value": "{{ run.date }}"},
+    {"type": "create_task", "title": "Call about {{ name }}", "due_in_days": 3},
+]
+# Posts in order: the channel message of D1, D2, D3 (1-3), the DMs of D1, D2, D3 (4-6), then the
+# record changes, which post nothing, then the run summary (7).
+# Each crash: where the process dies, then how many results and messages it left behind.
+CRASHES: dict[str, tuple[dict[str, int], int, int]] = {
+    "after-a-channel-post": ({"after_post": 2}, 1, 2),
+    "after-a-direct-message": ({"after_post": 5}, 4, 5),
+    "between-two-records": ({"before_post": 2}, 1, 1),
+    "after-the-summary": ({"after_post": 7}, 12, 7),
+}
+
+
+@pytest.mark.parametrize("crash", list(CRASHES))
+def test_a_run_resumed_after_its_process_died_does_every_action_exactly_once(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+    crash: str,
+) -> None:
+    import_deals(
+        sessions,
+        [deal("D1", owner="U0AAA"), deal("D2", owner="U0BBB"), deal("D3", owner="U0AAA")],
+        clock.now(),
+    )
+    settings = {"summary_channel": SUMMARY_CHANNEL, "summary": "always"}
+    save(sessions, workflow_document(actions=EVERY_KIND_OF_ACTION, settings=settings), clock.now())
+    dies_at, recorded_before, posted_before = CRASHES[crash]
+    dying = processes.start("host-1", DyingNotifier(processes.slack(), **dies_at))
+    clock.set(JUST_AFTER)
+
+    with pytest.raises(Crash):
+        dying.tick()
+    [interrupted] = runs(sessions)
+    assert (interrupted.status, interrupted.lease_owner) == (RunStatus.RUNNING, "host-1")
+    assert len(results(sessions, interrupted.id)) == recorded_before
+    assert len(slack_api.posted_messages()) == posted_before
+
+    clock.advance(PAST_THE_LEASE)
+    [(run_id, status)] = processes.start("host-2").tick()
+
+    assert (run_id, status) == (interrupted.id, RunStatus.SUCCEEDED)
+    resumed = run(sessions, run_id)
+    assert resumed.attempts == 2
+    assert len(enrollments(sessions, run_id)) == 3
+    outcome = results(sessions, run_id)
+    assert Counter((r.record_id, r.action_index) for r in outcome) == Counter(
+        {(e.record_id, index): 1 for e in enrollments(sessions, run_id) for index in range(4)}
+    )
+    assert {r.outcome for r in outcome} == {ActionOutcome.OK.value}
+    # Exactly one message per record and messaging action, and one summary.
+    counted = marks(slack_api)
+    assert sum(counted.values()) == 3 + 3 + 1
+    assert set(counted.values()) == {1}
+    assert len(slack_api.posted_messages(DEALS_CHANNEL)) == 3
+    assert len(slack_api.posted_messages(SUMMARY_CHANNEL)) == 1
+    # What a result refers to is the message in Slack, found again when it was not recorded.
+    stored = {(m["channel"], m["ts"]) for m in slack_api.posted_messages()}
+    for result in outcome:
+        if result.reference is not None:
+            assert (result.reference["channel"], result.reference["ts"]) in stored
+    # Nothing was posted twice: every call that reached Slack is one of those messages.
+    assert len(slack_api.calls("chat.postMessage")) == 7
+    # The resumed process looked in the channels' history before posting anything.
+    assert slack_api.calls("conversations.history")
+    # The record changes happened once.
+    assert len(records_of_type(sessions, "tasks")) == 3
+    assert {r.properties["last_reminded"] for r in records_of_type(sessions, "deals")} == {
+        "2026-11-02"
+    }
+
+
+def test_a_digest_resumed_after_its_parent_was_posted_posts_only_the_missing_replies(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    import_deals(sessions, [deal(f"D{n:03d}") for n in range(300)], clock.now())
+    save(sessions, workflow_document(actions=[channel_message(mode="digest")]), clock.now())
+    clock.set(JUST_AFTER)
+    with pytest.raises(Crash):
+        processes.start("host-1", DyingNotifier(processes.slack(), after_post=2)).tick()
+
+    clock.advance(PAST_THE_LEASE)
+    [(run_id, status)] = processes.start("host-2").tick()
+
+    assert status is RunStatus.SUCCEEDED
+    parent, *replies = slack_api.posted_messages(DEALS_CHANNEL)
+    assert len(replies) >= 2
+    assert {reply["thread_ts"] for reply in replies} == {parent["ts"]}
+    assert set(marks(slack_api).values()) == {1}
+    assert len(results(sessions, run_id)) == 300
+
+
+# -- leases --------------------------------------------------------------------------------
+
+
+def test_a_run_under_a_live_lease_is_not_taken_by_another_process(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    import_deals(sessions, [deal("D1")], clock.now())
+    save(sessions, workflow_document(), clock.now())
+    holder, other = processes.start("host-1"), processes.start("host-2")
+    clock.set(JUST_AFTER)
+    holder.plan()
+    run_id = holder.claim()
+    assert run_id is not None
+
+    clock.advance(DEFAULT_LEASE - timedelta(seconds=1))
+    assert other.tick() == []
+    held = run(sessions, run_id)
+    assert (held.lease_owner, held.attempts) == ("host-1", 1)
+
+    assert holder.runner.execute(run_id) is RunStatus.SUCCEEDED
+    assert run(sessions, run_id).attempts == 1
+    assert len(slack_api.posted_messages(DEALS_CHANNEL)) == 1
+    clock.advance(PAST_THE_LEASE)
+    assert other.tick() == []
+
+
+# -- Slack outages -------------------------------------------------------------------------
+
+
+def _answer_500(slack_api: SlackStandIn, times: int) -> None:
+    slack_api.server_error("chat.postMessage", times=times)
+
+
+def _answer_429(slack_api: SlackStandIn, times: int) -> None:
+    slack_api.rate_limit("chat.postMessage", times=times, retry_after=0)
+
+
+OUTAGES: dict[str, Any] = {"server-errors": _answer_500, "rate-limits": _answer_429}
+
+
+@pytest.mark.parametrize("outage", list(OUTAGES))
+def test_a_slack_outage_postpones_the_run_until_after_its_lease_and_it_then_completes(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+    outage: str,
+) -> None:
+    import_deals(sessions, [deal("D1"), deal("D2")], clock.now())
+    save(sessions, workflow_document(), clock.now())
+    OUTAGES[outage](slack_api, 2)  # the try and its one retry
+    bot = processes.start()
+    clock.set(JUST_AFTER)
+
+    [(run_id, status)] = bot.tick()
+
+    assert status is None
+    postponed = run(sessions, run_id)
+    assert (postponed.status, postponed.attempts) == (RunStatus.RUNNING, 1)
+    assert results(sessions, run_id) == []
+    assert bot.next_wake_up() == JUST_AFTER + DEFAULT_LEASE
+    assert bot.tick() == []  # not before the lease ends
+
+    clock.advance(PAST_THE_LEASE)
+    [(again, status)] = bot.tick()
+
+    assert (again, status) == (run_id, RunStatus.SUCCEEDED)
+    assert run(sessions, run_id).attempts == 2
+    assert len(slack_api.posted_messages(DEALS_CHANNEL)) == 2
+    assert {r.outcome for r in results(sessions, run_id)} == {ActionOutcome.OK.value}
+
+
+def test_after_the_last_attempt_an_outage_fails_the_remaining_actions_with_why(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    import_deals(sessions, [deal("D1"), deal("D2")], clock.now())
+    save(sessions, workflow_document(), clock.now())
+    _answer_500(slack_api, 1_000_000)
+    bot = processes.start()
+    clock.set(JUST_AFTER)
+
+    statuses = []
+    for _ in range(MAX_ATTEMPTS):
+        [(run_id, status)] = bot.tick()
+        statuses.append(status)
+        clock.advance(PAST_THE_LEASE)
+
+    assert statuses == [None] * (MAX_ATTEMPTS - 1) + [RunStatus.FAILED]
+    finished = run(sessions, run_id)
+    assert (finished.status, finished.attempts) == (RunStatus.FAILED, MAX_ATTEMPTS)
+    outcome = results(sessions, run_id)
+    assert len(outcome) == 2
+    assert {r.outcome for r in outcome} == {ActionOutcome.FAILED.value}
+    assert {r.reason for r in outcome} == {
+        "Slack kept answering with a server error (HTTP 500): the delivery can be tried again later"
+    }
+    assert bot.tick() == []
+
+
+def test_a_resumed_run_searches_history_only_up_to_the_first_message_not_found(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    import_deals(sessions, [deal(f"D{n}") for n in range(1, 6)], clock.now())
+    save(sessions, workflow_document(actions=[channel_message(mode="per_record")]), clock.now())
+    dying = processes.start("host-1", DyingNotifier(processes.slack(), after_post=2))
+    clock.set(JUST_AFTER)
+    with pytest.raises(Crash):
+        dying.tick()
+
+    clock.advance(PAST_THE_LEASE)
+    [(_, status)] = processes.start("host-2").tick()
+
+    assert status is RunStatus.SUCCEEDED
+    # The second message is found; the third is not, so the last two are posted unsearched.
+    assert len(slack_api.calls("conversations.history")) == 2
+    assert set(marks(slack_api).values()) == {1}
+    assert len(marks(slack_api)) == 5
+
+
+def test_a_run_that_kills_every_process_running_it_is_stopped_and_failed(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+) -> None:
+    from bot.workflows.runner import MAX_CLAIMS
+
+    import_deals(sessions, [deal("D1")], clock.now())
+    save(sessions, workflow_document(actions=[channel_message(mode="per_record")]), clock.now())
+    clock.set(JUST_AFTER)
+    for attempt in range(MAX_CLAIMS):
+        dying = processes.start(f"host-{attempt}", DyingNotifier(processes.slack(), before_post=1))
+        with pytest.raises(Crash):
+            dying.tick()
+        clock.advance(PAST_THE_LEASE)
+
+    [(run_id, status)] = processes.start("host-last").tick()
+
+    assert status is RunStatus.FAILED
+    stopped = run(sessions, run_id)
+    assert stopped.attempts == MAX_CLAIMS + 1
+    assert "every process that ran it died" in stopped.summary["reason"]
+    assert processes.start("host-after").tick() == []

@@ -1,0 +1,272 @@
+"""Changing workflows while the engine runs them: edits, pause and activation, deletion, who
+may change what, and records enrolled by hand."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.workflows.clock import FixedClock
+from bot.workflows.lifecycle import (
+    Actor,
+    PermissionDenied,
+    UnknownWorkflow,
+    WorkflowError,
+    delete_workflow,
+    enroll_records,
+    get_workflow,
+    request_run,
+    save_workflow,
+    set_status,
+)
+from storage.database import transaction
+from storage.models import RunSource, RunStatus, WorkflowStatus
+from tests.engine.builders import (
+    DEALS_CHANNEL,
+    NAME,
+    OWNER,
+    TEAM,
+    count_runs,
+    daily,
+    deal,
+    enrollments,
+    import_deals,
+    record_ids,
+    results,
+    run,
+    runs,
+    save,
+    workflow,
+    workflow_document,
+)
+from tests.engine.conftest import Processes
+from tests.slack_standin import SlackStandIn
+
+OCCURRENCE = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+OWNER_ACTOR = Actor(OWNER)
+
+
+@pytest.fixture
+def saved(sessions: sessionmaker[Session], clock: FixedClock) -> None:
+    import_deals(
+        sessions,
+        [deal("D1"), deal("D2"), deal("WON", stage="won"), deal("WON2", stage="won")],
+        clock.now(),
+    )
+    save(sessions, workflow_document(), clock.now())
+
+
+def change_status(
+    sessions: sessionmaker[Session],
+    status: WorkflowStatus,
+    now: datetime,
+    actor: Actor = OWNER_ACTOR,
+) -> None:
+    with transaction(sessions) as session:
+        set_status(session, TEAM, NAME, status, actor, now)
+
+
+@pytest.mark.usefixtures("saved")
+def test_an_edit_bumps_the_revision_cancels_pending_runs_and_reschedules_from_now(
+    sessions: sessionmaker[Session], clock: FixedClock, processes: Processes
+) -> None:
+    bot = processes.start_on_console()
+    clock.set(OCCURRENCE + timedelta(seconds=5))
+    bot.plan()  # the run is planned, not yet claimed
+    [planned] = runs(sessions)
+    assert planned.status == RunStatus.PENDING
+
+    clock.set(OCCURRENCE + timedelta(seconds=10))
+    edited = save(sessions, workflow_document(schedule=daily("10:00")), clock.now(), OWNER_ACTOR)
+
+    assert (edited.created, edited.revision) == (False, 2)
+    assert edited.next_run_at == OCCURRENCE + timedelta(hours=1)
+    cancelled = run(sessions, planned.id)
+    assert cancelled.status == RunStatus.CANCELLED
+    assert cancelled.summary == {"reason": "the workflow was edited"}
+    assert bot.tick() == []
+
+    clock.set(OCCURRENCE + timedelta(hours=1, seconds=5))
+    [(run_id, status)] = bot.tick()
+    assert status is RunStatus.SUCCEEDED
+    assert run(sessions, run_id).revision == 2
+
+
+@pytest.mark.usefixtures("saved")
+def test_pausing_clears_the_next_run_and_cancels_pending_runs(
+    sessions: sessionmaker[Session], clock: FixedClock, processes: Processes
+) -> None:
+    bot = processes.start_on_console()
+    clock.set(OCCURRENCE + timedelta(seconds=5))
+    bot.plan()
+
+    change_status(sessions, WorkflowStatus.PAUSED, clock.now())
+
+    paused = workflow(sessions)
+    assert paused is not None
+    assert (paused.status, paused.next_run_at) == (WorkflowStatus.PAUSED.value, None)
+    [cancelled] = runs(sessions)
+    assert cancelled.status == RunStatus.CANCELLED
+    clock.set(OCCURRENCE + timedelta(days=1, seconds=5))
+    assert bot.tick() == []
+    assert bot.next_wake_up() is None
+
+
+@pytest.mark.usefixtures("saved")
+def test_activating_after_a_long_pause_starts_from_now_without_a_burst_of_runs(
+    sessions: sessionmaker[Session], clock: FixedClock, processes: Processes
+) -> None:
+    change_status(sessions, WorkflowStatus.PAUSED, clock.now())
+    bot = processes.start_on_console()
+    clock.set(datetime(2026, 11, 12, 15, 0, tzinfo=UTC))  # ten days later
+
+    change_status(sessions, WorkflowStatus.ACTIVE, clock.now())
+
+    active = workflow(sessions)
+    assert active is not None and active.next_run_at == datetime(2026, 11, 13, 9, tzinfo=UTC)
+    assert bot.tick() == []
+    assert count_runs(sessions) == 0  # not even missed rows for the paused days
+    clock.set(datetime(2026, 11, 13, 9, 0, 5, tzinfo=UTC))
+    assert len(bot.tick()) == 1
+    assert count_runs(sessions) == 1
+
+
+@pytest.mark.usefixtures("saved")
+def test_deleting_a_workflow_removes_it_and_its_runs(
+    sessions: sessionmaker[Session], clock: FixedClock, processes: Processes
+) -> None:
+    bot = processes.start_on_console()
+    clock.set(OCCURRENCE + timedelta(seconds=5))
+    bot.tick()
+    assert count_runs(sessions) == 1
+
+    with transaction(sessions) as session:
+        delete_workflow(session, TEAM, NAME, OWNER_ACTOR)
+
+    assert workflow(sessions) is None
+    assert count_runs(sessions) == 0
+    clock.set(OCCURRENCE + timedelta(days=1, seconds=5))
+    assert bot.tick() == []
+
+
+def _edit(session: Session, actor: Actor, now: datetime) -> object:
+    return save_workflow(
+        session, TEAM, workflow_document(schedule=daily("10:00")), actor, "UTC", now
+    )
+
+
+CHANGES: dict[str, Callable[[Session, Actor, datetime], object]] = {
+    "edit": _edit,
+    "pause": lambda s, a, now: set_status(s, TEAM, NAME, WorkflowStatus.PAUSED, a, now),
+    "delete": lambda s, a, now: delete_workflow(s, TEAM, NAME, a),
+    "run": lambda s, a, now: request_run(s, TEAM, NAME, a, now),
+    "enroll": lambda s, a, now: enroll_records(s, TEAM, NAME, ["D1"], a, now),
+}
+
+
+@pytest.mark.parametrize("change", list(CHANGES))
+@pytest.mark.usefixtures("saved")
+def test_someone_neither_owner_nor_admin_may_not_change_a_workflow(
+    sessions: sessionmaker[Session], clock: FixedClock, change: str
+) -> None:
+    before = workflow(sessions)
+    assert before is not None
+
+    with pytest.raises(PermissionDenied) as denied, transaction(sessions) as session:
+        CHANGES[change](session, Actor("U0SOMEONE"), clock.now())
+
+    assert f"<@{OWNER}>" in str(denied.value)
+    after = workflow(sessions)
+    assert after is not None
+    assert (after.revision, after.status, after.next_run_at, after.schedule) == (
+        before.revision,
+        before.status,
+        before.next_run_at,
+        before.schedule,
+    )
+    assert count_runs(sessions) == 0
+
+
+@pytest.mark.usefixtures("saved")
+def test_an_admin_may_change_someone_elses_workflow(
+    sessions: sessionmaker[Session], clock: FixedClock
+) -> None:
+    with transaction(sessions) as session:
+        _edit(session, Actor("U0ADMIN", is_admin=True), clock.now())
+
+    edited = workflow(sessions)
+    assert edited is not None and edited.revision == 2
+
+
+@pytest.mark.usefixtures("saved")
+def test_an_unknown_workflow_name_suggests_close_matches(
+    sessions: sessionmaker[Session],
+) -> None:
+    with pytest.raises(UnknownWorkflow) as unknown, sessions() as session:
+        get_workflow(session, TEAM, "Deal reveiw")
+
+    assert unknown.value.close_matches == [NAME]
+    assert f"Did you mean {NAME!r}?" in str(unknown.value)
+
+
+@pytest.mark.usefixtures("saved")
+def test_enrolled_records_get_the_actions_at_once_even_when_they_do_not_match(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    clock.set(datetime(2026, 11, 2, 14, 0, tzinfo=UTC))  # hours from the next occurrence
+    with transaction(sessions) as session:
+        run_id = enroll_records(session, TEAM, NAME, ["WON", "D1", "WON"], OWNER_ACTOR, clock.now())
+
+    [(executed, status)] = processes.start().tick()
+
+    assert (executed, status) == (run_id, RunStatus.SUCCEEDED)
+    assert sorted(m["text"] for m in slack_api.posted_messages(DEALS_CHANNEL)) == [
+        "Deal D1 is in contract",
+        "Deal WON is in contract",
+    ]
+    ids = record_ids(sessions)
+    assert {(e.record_id, e.source, e.enrolled_by) for e in enrollments(sessions, run_id)} == {
+        (ids["WON"], RunSource.MANUAL.value, OWNER),
+        (ids["D1"], RunSource.MANUAL.value, OWNER),
+    }
+    assert len(results(sessions, run_id)) == 2
+    assert run(sessions, run_id).triggered_by == OWNER
+
+
+@pytest.mark.usefixtures("saved")
+def test_unknown_record_ids_are_refused_together_and_nothing_is_enrolled(
+    sessions: sessionmaker[Session], clock: FixedClock
+) -> None:
+    with pytest.raises(WorkflowError) as refused, transaction(sessions) as session:
+        enroll_records(session, TEAM, NAME, ["D1", "NOPE", "GONE"], OWNER_ACTOR, clock.now())
+
+    assert "NOPE, GONE" in str(refused.value)
+    assert count_runs(sessions) == 0
+
+
+@pytest.mark.usefixtures("saved")
+def test_a_requested_run_enrolls_every_matching_record_in_the_name_of_who_asked(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    clock.set(datetime(2026, 11, 2, 14, 0, tzinfo=UTC))
+    with transaction(sessions) as session:
+        run_id = request_run(session, TEAM, NAME, OWNER_ACTOR, clock.now())
+
+    [(executed, status)] = processes.start().tick()
+
+    assert (executed, status) == (run_id, RunStatus.SUCCEEDED)
+    ids = record_ids(sessions)
+    assert {(e.record_id, e.source, e.enrolled_by) for e in enrollments(sessions, run_id)} == {
+        (ids["D1"], RunSource.MANUAL.value, OWNER),
+        (ids["D2"], RunSource.MANUAL.value, OWNER),
+    }
+    assert len(slack_api.posted_messages(DEALS_CHANNEL)) == 2

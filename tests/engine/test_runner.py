@@ -1,0 +1,407 @@
+"""What a run does, against the Slack stand-in over HTTP: whom it enrolls, the messages and
+record changes of each action, failures, and the run summary."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.slack.notifier import REASONS
+from bot.workflows.clock import FixedClock
+from bot.workflows.digest import MAX_REPLIES, MESSAGE_BUDGET
+from bot.workflows.notifier import ACTION_EVENT_TYPE
+from storage.models import ActionOutcome, RunSource, RunStatus
+from storage.object_types import ObjectTypeRepository
+from storage.properties import PropertyType
+from tests.engine.builders import (
+    DEALS_CHANNEL,
+    OWNER,
+    SUMMARY_CHANNEL,
+    channel_message,
+    daily,
+    deal,
+    enrollments,
+    import_deals,
+    record_ids,
+    records_of_type,
+    results,
+    run,
+    runs,
+    save,
+    workflow_document,
+)
+from tests.engine.conftest import Processes
+from tests.slack_standin import SlackStandIn
+
+RUN_TIME = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+JUST_AFTER = datetime(2026, 11, 2, 9, 0, 5, tzinfo=UTC)
+BAD_CHANNEL = "C0NOTJOINED"
+
+
+def run_once(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    document: dict[str, Any],
+    at: datetime = JUST_AFTER,
+) -> int:
+    """Saves the workflow, ticks once at ``at`` and returns the id of the run that executed."""
+    save(sessions, document, clock.now())
+    clock.set(at)
+    [(run_id, status)] = processes.start().tick()
+    assert status is not None
+    return run_id
+
+
+def texts(slack_api: SlackStandIn, channel: str) -> list[str]:
+    return [m["text"] for m in slack_api.posted_messages(channel)]
+
+
+def enrolled_external_ids(sessions: sessionmaker[Session], run_id: int) -> list[str]:
+    by_id = {record_id: external for external, record_id in record_ids(sessions).items()}
+    return sorted(by_id[e.record_id] for e in enrollments(sessions, run_id))
+
+
+# -- enrollment ----------------------------------------------------------------------------
+
+
+def test_criteria_are_evaluated_at_the_runs_scheduled_time_not_the_wall_clock(
+    sessions: sessionmaker[Session], clock: FixedClock, processes: Processes
+) -> None:
+    recent = {
+        "any": [{"all": [{"property": "touched_at", "operator": "in_last_days", "value": 1}]}]
+    }
+    import_deals(
+        sessions,
+        [
+            # Within the day before 09:00, but not the day before 09:50.
+            deal("EARLY", touched_at=datetime(2026, 11, 1, 9, 20, tzinfo=UTC)),
+            # After 09:00: not yet touched when the run was due.
+            deal("AFTER", touched_at=datetime(2026, 11, 2, 9, 30, tzinfo=UTC)),
+        ],
+        clock.now(),
+    )
+    late = datetime(2026, 11, 2, 9, 50, tzinfo=UTC)  # late, but within the catch-up window
+
+    run_id = run_once(sessions, clock, processes, workflow_document(criteria=recent), at=late)
+
+    assert run(sessions, run_id).scheduled_at == RUN_TIME
+    assert enrolled_external_ids(sessions, run_id) == ["EARLY"]
+
+
+def test_suppression_criteria_remove_records_from_the_run(
+    sessions: sessionmaker[Session], clock: FixedClock, processes: Processes
+) -> None:
+    import_deals(
+        sessions,
+        [
+            deal("NO", do_not_contact=True),
+            deal("YES", do_not_contact=False),
+            deal("UNSET"),  # no value: not suppressed
+            deal("LOST", stage="lost"),
+        ],
+        clock.now(),
+    )
+    suppression = {
+        "any": [{"all": [{"property": "do_not_contact", "operator": "eq", "value": True}]}]
+    }
+
+    run_id = run_once(sessions, clock, processes, workflow_document(suppression=suppression))
+
+    assert enrolled_external_ids(sessions, run_id) == ["UNSET", "YES"]
+
+
+def test_records_are_enrolled_again_by_each_run_and_once_per_run(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    import_deals(sessions, [deal("D1"), deal("D2")], clock.now())
+    save(sessions, workflow_document(), clock.now())
+    bot = processes.start()
+
+    for day in (2, 3):
+        clock.set(datetime(2026, 11, day, 9, 0, 5, tzinfo=UTC))
+        assert len(bot.tick()) == 1
+        assert bot.tick() == []
+
+    for each in runs(sessions):
+        rows = enrollments(sessions, each.id)
+        assert enrolled_external_ids(sessions, each.id) == ["D1", "D2"]
+        assert {(e.source, e.enrolled_by) for e in rows} == {(RunSource.SCHEDULE.value, None)}
+        assert len(results(sessions, each.id)) == 2  # one action, once for each record
+    assert len(runs(sessions)) == 2
+    assert len(slack_api.posted_messages(DEALS_CHANNEL)) == 4
+
+
+# -- channel messages ----------------------------------------------------------------------
+
+
+def test_a_message_per_record_arrives_once_each_with_record_values_escaped(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    import_deals(
+        sessions,
+        [deal("D1", name="<!channel> & <http://x|y>"), deal("D2", name="Globex")],
+        clock.now(),
+    )
+    action = channel_message("{{ name }} needs a look", mode="per_record")
+
+    run_id = run_once(sessions, clock, processes, workflow_document(actions=[action]))
+
+    assert sorted(texts(slack_api, DEALS_CHANNEL)) == [
+        "&lt;!channel&gt; &amp; &lt;http://x|y&gt; needs a look",
+        "Globex needs a look",
+    ]
+    ids = record_ids(sessions)
+    marks = [m["metadata"] for m in slack_api.posted_messages(DEALS_CHANNEL)]
+    assert {(m["event_type"], m["event_payload"]["record_id"]) for m in marks} == {
+        (ACTION_EVENT_TYPE, ids["D1"]),
+        (ACTION_EVENT_TYPE, ids["D2"]),
+    }
+    for call in slack_api.calls("chat.postMessage"):
+        assert "link_names" not in call.params and "parse" not in call.params
+    assert {r.outcome for r in results(sessions, run_id)} == {ActionOutcome.OK.value}
+    assert run(sessions, run_id).status == RunStatus.SUCCEEDED
+
+
+def test_a_digest_of_a_thousand_records_takes_a_bounded_number_of_slack_calls(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    import_deals(sessions, [deal(f"D{n:04d}") for n in range(1_000)], clock.now())
+    actions = [
+        channel_message("{{ name }}", mode="digest"),
+        channel_message("{{ name }} ({{ id }})", channel="C0OTHER", mode="digest"),
+    ]
+
+    run_id = run_once(sessions, clock, processes, workflow_document(actions=actions))
+
+    for channel in (DEALS_CHANNEL, "C0OTHER"):
+        calls = [c for c in slack_api.calls("chat.postMessage") if c.params["channel"] == channel]
+        assert 2 <= len(calls) <= 1 + MAX_REPLIES
+        parent, *replies = slack_api.posted_messages(channel)
+        assert parent["text"].startswith("*Deal review*: 1,000 records")
+        assert {reply["thread_ts"] for reply in replies} == {parent["ts"]}
+        assert all(len(m["text"]) <= MESSAGE_BUDGET + 200 for m in [parent, *replies])
+        assert "more: see the run's history" in replies[-1]["text"]
+    assert slack_api.calls("conversations.history") == []
+    outcome = results(sessions, run_id)
+    assert len(outcome) == 2_000
+    assert {(r.outcome, r.reference["digest"]) for r in outcome if r.reference} == {
+        (ActionOutcome.OK.value, True)
+    }
+
+
+@pytest.mark.parametrize(("records", "messages"), [(20, 20), (21, 1)])
+def test_without_a_mode_more_than_twenty_records_make_a_digest(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+    records: int,
+    messages: int,
+) -> None:
+    import_deals(sessions, [deal(f"D{n:02d}") for n in range(records)], clock.now())
+
+    run_id = run_once(sessions, clock, processes, workflow_document())
+
+    assert len(slack_api.posted_messages(DEALS_CHANNEL)) == messages
+    assert len(results(sessions, run_id)) == records
+
+
+# -- direct messages and record changes ----------------------------------------------------
+
+
+def test_owners_get_a_direct_message_and_a_record_without_owner_is_skipped_with_why(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    import_deals(sessions, [deal("D1", name="Acme", owner="U0AAA"), deal("D2")], clock.now())
+    dm = {"type": "send_owner_dm", "text": "Please update {{ name }}, {{ owner }}"}
+
+    run_id = run_once(sessions, clock, processes, workflow_document(actions=[dm]))
+
+    assert texts(slack_api, "D0AAA") == ["Please update Acme, <@U0AAA>"]
+    ids = record_ids(sessions)
+    outcome = {r.record_id: (r.outcome, r.reason) for r in results(sessions, run_id)}
+    assert outcome == {
+        ids["D1"]: (ActionOutcome.OK.value, None),
+        ids["D2"]: (ActionOutcome.SKIPPED.value, "the record has no owner"),
+    }
+
+
+def test_record_changes_use_the_runs_date_in_the_workflows_zone(
+    sessions: sessionmaker[Session], clock: FixedClock, processes: Processes
+) -> None:
+    # 09:00 on 3 November in Auckland is still 2 November in UTC.
+    import_deals(sessions, [deal("D1", name="Acme", owner="U0AAA")], clock.now())
+    actions: list[dict[str, Any]] = [
+        {"type": "set_property", "property": "last_reminded", "value": "{{ run.date }}"},
+        {"type": "set_property", "property": "priority", "value": "high"},
+        {"type": "create_task", "title": "Call {{ name }} ({{ run.date }})", "due_in_days": 3},
+    ]
+    document = workflow_document(schedule=daily("09:00", "Pacific/Auckland"), actions=actions)
+
+    run_id = run_once(
+        sessions, clock, processes, document, at=datetime(2026, 11, 2, 20, 0, 5, tzinfo=UTC)
+    )
+
+    [changed] = records_of_type(sessions, "deals")
+    assert changed.properties["last_reminded"] == "2026-11-03"
+    assert changed.properties["priority"] == "high"
+    [task] = records_of_type(sessions, "tasks")
+    assert task.name == "Call Acme (2026-11-03)"
+    assert task.owner == "U0AAA"
+    assert task.properties == {
+        "due_date": "2026-11-06",  # three days after the run's date
+        "status": "open",
+        "related_type": "deals",
+        "related_id": "D1",
+    }
+    with sessions() as session:
+        types = ObjectTypeRepository(session).property_types(changed.object_type_id)
+    assert types["last_reminded"] is PropertyType.DATE
+    assert {r.outcome for r in results(sessions, run_id)} == {ActionOutcome.OK.value}
+
+
+# -- failures ------------------------------------------------------------------------------
+
+
+def test_a_channel_the_bot_is_not_in_fails_its_actions_and_the_others_still_run(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    slack_api.fail("not_in_channel", channel=BAD_CHANNEL)
+    import_deals(sessions, [deal("D1", name="Acme"), deal("D2", name="Globex")], clock.now())
+    actions = [channel_message(channel=BAD_CHANNEL), channel_message()]
+    settings = {"summary_channel": SUMMARY_CHANNEL}
+
+    run_id = run_once(
+        sessions, clock, processes, workflow_document(actions=actions, settings=settings)
+    )
+
+    outcome = results(sessions, run_id)
+    assert {(r.action_index, r.outcome, r.reason) for r in outcome} == {
+        (0, ActionOutcome.FAILED.value, REASONS["not_in_channel"]),
+        (1, ActionOutcome.OK.value, None),
+    }
+    assert len(outcome) == 4
+    assert len(slack_api.posted_messages(DEALS_CHANNEL)) == 2
+    finished = run(sessions, run_id)
+    assert finished.status == RunStatus.SUCCEEDED
+    [summary] = texts(slack_api, SUMMARY_CHANNEL)
+    assert "2 ok, 2 failed" in summary
+    assert f"• Acme, action 1: {REASONS['not_in_channel']}" in summary
+    assert f"• Globex, action 1: {REASONS['not_in_channel']}" in summary
+    assert slack_api.posted_messages("D0OWNER") == []  # not everything failed
+
+
+def test_when_every_action_fails_the_run_fails_and_the_owner_gets_the_summary(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    slack_api.fail("not_in_channel", channel=BAD_CHANNEL)
+    import_deals(sessions, [deal("D1", name="Acme")], clock.now())
+    document = workflow_document(
+        actions=[channel_message(channel=BAD_CHANNEL)],
+        settings={"summary_channel": SUMMARY_CHANNEL},
+    )
+
+    run_id = run_once(sessions, clock, processes, document)
+
+    assert run(sessions, run_id).status == RunStatus.FAILED
+    [to_owner] = texts(slack_api, "D" + OWNER[1:])
+    assert "0 ok, 1 failed" in to_owner and "• Acme, action 1" in to_owner
+    assert texts(slack_api, SUMMARY_CHANNEL) == [to_owner]
+
+
+def test_the_summary_lists_only_the_first_failures(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    slack_api.fail("not_in_channel", channel=BAD_CHANNEL)
+    import_deals(sessions, [deal(f"D{n}") for n in range(8)], clock.now())
+    document = workflow_document(
+        actions=[channel_message(channel=BAD_CHANNEL, mode="per_record"), channel_message()],
+        settings={"summary_channel": SUMMARY_CHANNEL},
+    )
+
+    run_once(sessions, clock, processes, document)
+
+    [summary] = texts(slack_api, SUMMARY_CHANNEL)
+    assert "8 ok, 8 failed" in summary
+    assert summary.count("action 1: ") == 5
+
+
+# -- summary policy ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("policy", "kind", "summarised"),
+    [
+        ("always", "empty", True),
+        ("always", "enrolled", True),
+        ("always", "failed", True),
+        ("when_enrolled_or_failed", "empty", False),
+        ("when_enrolled_or_failed", "enrolled", True),
+        ("when_enrolled_or_failed", "failed", True),
+        ("when_failed", "empty", False),
+        ("when_failed", "enrolled", False),
+        ("when_failed", "failed", True),
+    ],
+)
+def test_the_summary_policy_decides_which_runs_are_summarised(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+    policy: str,
+    kind: str,
+    summarised: bool,
+) -> None:
+    slack_api.fail("not_in_channel", channel=BAD_CHANNEL)
+    stage = "lost" if kind == "empty" else "contract"
+    import_deals(sessions, [deal("D1", stage=stage)], clock.now())
+    channel = BAD_CHANNEL if kind == "failed" else DEALS_CHANNEL
+    document = workflow_document(
+        actions=[channel_message(channel=channel)],
+        settings={"summary_channel": SUMMARY_CHANNEL, "summary": policy},
+    )
+
+    run_once(sessions, clock, processes, document)
+
+    assert len(slack_api.posted_messages(SUMMARY_CHANNEL)) == (1 if summarised else 0)
+
+
+def test_an_empty_run_still_succeeds_and_records_nothing(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    import_deals(sessions, [deal("D1", stage="lost")], clock.now())
+
+    run_id = run_once(sessions, clock, processes, workflow_document())
+
+    finished = run(sessions, run_id)
+    assert finished.status == RunStatus.SUCCEEDED
+    assert finished.summary["enrolled"] == 0
+    assert slack_api.calls("chat.postMessage") == []
