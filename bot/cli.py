@@ -268,17 +268,20 @@ def records_count(context: Context, type_name: str, criteria_option: str, team: 
         click.echo(count_matching(session, team_id, type_name, criteria, now))
 
 
+def read_text_file(path: Path, what: str) -> str:
+    """The UTF-8 text of an @FILE option, or a usage error naming the file and the cause."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        fail(f"cannot read the {what} file {str(path)!r}: {error}")
+    return ""  # not reached: fail exits
+
+
 def read_criteria(option: str | None) -> object:
     """The decoded ``--criteria`` JSON, given inline or as @FILE; ``{}`` when omitted."""
     if option is None:
         return {}
-    text = option
-    if option.startswith("@"):
-        path = Path(option[1:])
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            fail(f"cannot read the criteria file {str(path)!r}: {error}")
+    text = read_text_file(Path(option[1:]), "criteria") if option.startswith("@") else option
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
@@ -507,10 +510,7 @@ def spec_texts(option: str) -> list[tuple[str, str]]:
     if not option.startswith("@"):
         return [("", option)]
     path = Path(option[1:])
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as error:
-        fail(f"cannot read the schedule file {str(path)!r}: {error}")
+    lines = read_text_file(path, "schedule").splitlines()
     texts = [(f"line {n}: ", line) for n, line in enumerate(lines, start=1) if line.strip()]
     if not texts:
         fail(f"the schedule file {str(path)!r} holds no schedule: write one JSON object per line")
