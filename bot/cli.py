@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 from pathlib import Path
+from typing import NoReturn
 from zoneinfo import ZoneInfo
 
 import click
@@ -112,7 +113,7 @@ class Context:
             yield session, team_id
 
 
-def fail(problems: list[str] | str) -> None:
+def fail(problems: list[str] | str) -> NoReturn:
     """Prints what was wrong and exits with the usage-error status, never a traceback."""
     for problem in [problems] if isinstance(problems, str) else problems:
         click.echo(f"error: {problem}", err=True)
@@ -274,7 +275,6 @@ def read_text_file(path: Path, what: str) -> str:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         fail(f"cannot read the {what} file {str(path)!r}: {error}")
-    return ""  # not reached: fail exits
 
 
 def read_criteria(option: str | None) -> object:
@@ -289,7 +289,6 @@ def read_criteria(option: str | None) -> object:
             f"--criteria is not valid JSON: {error.msg} at line {error.lineno}, "
             f"column {error.colno} (character {error.pos + 1})"
         )
-    return None  # not reached: fail exits
 
 
 @contextmanager
