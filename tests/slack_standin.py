@@ -8,6 +8,7 @@ run under the stand-in's lock, so they may read and change its state freely.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -108,6 +109,82 @@ class _HttpFault:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+class HeldCall:
+    """One call whose answer the stand-in holds back until ``release()``, as a network that
+    stalls (or a client that dies) between Slack doing something and the client hearing of it.
+
+    ``reached`` is set once the call is held; ``call`` is then the call held. ``drop()``
+    instead of ``release()`` abandons it, as a connection that broke: a call held before
+    handling then never takes effect, and no answer is sent.
+    """
+
+    def __init__(self, method: str, nth: int, after_handling: bool) -> None:
+        self.method = method
+        self.nth = nth
+        self.after_handling = after_handling
+        self.call: Call | None = None
+        self.reached = threading.Event()
+        self._released = threading.Event()
+        self._seen = 0
+        self.dropped = False
+
+    def release(self) -> None:
+        self._released.set()
+
+    def drop(self) -> None:
+        self.dropped = True
+        self._released.set()
+
+    def _counts(self, call: Call) -> bool:
+        """Counts a call of the method; True for the one to hold (under the stand-in's lock)."""
+        if call.method != self.method or self.call is not None:
+            return False
+        self._seen += 1
+        if self._seen < self.nth:
+            return False
+        self.call = call
+        return True
+
+    def _hold(self) -> None:
+        self.reached.set()
+        self._released.wait()
+
+
+class Rendezvous:
+    """The first call of ``method`` from each of ``parties`` clients, told apart by their
+    tokens, waits until all of them have made theirs (or ``timeout`` seconds): then they
+    all go on at once. ``met`` says whether they all came, i.e. worked at the same time.
+    """
+
+    def __init__(self, method: str, parties: int, timeout: float) -> None:
+        self.method = method
+        self.parties = parties
+        self.timeout = timeout
+        self.tokens: list[str | None] = []
+        self._barrier = threading.Barrier(parties)
+
+    @property
+    def met(self) -> bool:
+        return len(self.tokens) == self.parties and not self._barrier.broken
+
+    def abort(self) -> None:
+        self._barrier.abort()
+
+    def _joins(self, call: Call) -> bool:
+        """True for a first call of a client not seen yet (under the stand-in's lock)."""
+        if call.method != self.method or len(self.tokens) >= self.parties:
+            return False
+        if call.token in self.tokens:
+            return False
+        self.tokens.append(call.token)
+        return True
+
+    def _wait(self) -> None:
+        # When not everyone comes, the calls go on anyway and ``met`` tells the test.
+        with contextlib.suppress(threading.BrokenBarrierError):
+            self._barrier.wait(self.timeout)
+
+
 Handler = Callable[["SlackStandIn", Call], dict[str, Any]]
 Answer = tuple[int, dict[str, str], dict[str, Any]]
 
@@ -131,6 +208,8 @@ class SlackStandIn:
         self._users: dict[str, StandInUser] = {}
         self._error_rules: list[_ErrorRule] = []
         self._http_faults: list[_HttpFault] = []
+        self._holds: list[HeldCall] = []
+        self._rendezvous: list[Rendezvous] = []
         self._rejected_tokens: set[str] = set()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -149,6 +228,13 @@ class SlackStandIn:
         return self
 
     def stop(self) -> None:
+        with self._lock:
+            holds = list(self._holds)
+            meetings = list(self._rendezvous)
+        for hold in holds:  # a held request must not outlive the stand-in
+            hold.drop()
+        for meeting in meetings:
+            meeting.abort()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -211,6 +297,26 @@ class SlackStandIn:
         with self._lock:
             self._http_faults.append(_HttpFault(method, times, status))
 
+    def hold(self, method: str, nth: int = 1, *, after_handling: bool = True) -> HeldCall:
+        """Holds the answer to the ``nth`` call of ``method`` from now on until released.
+
+        With ``after_handling`` the call takes effect first (a posted message is stored and
+        readable in history), as when a client dies before reading Slack's answer; without,
+        the call is held before it does anything. Other calls are answered meanwhile.
+        """
+        held = HeldCall(method, nth, after_handling)
+        with self._lock:
+            self._holds.append(held)
+        return held
+
+    def rendezvous(self, method: str, parties: int, timeout: float = 30.0) -> Rendezvous:
+        """Makes the first call of ``method`` by each of ``parties`` clients (one token each)
+        wait for the others, so that they are provably at work at the same time."""
+        meeting = Rendezvous(method, parties, timeout)
+        with self._lock:
+            self._rendezvous.append(meeting)
+        return meeting
+
     def reject_token(self, token: str | None = None) -> None:
         """Calls with ``token`` (the default token when None) answer ``invalid_auth``."""
         with self._lock:
@@ -254,7 +360,25 @@ class SlackStandIn:
 
     # -- dispatch ----------------------------------------------------------------------------
 
-    def answer(self, call: Call) -> Answer:
+    def answer(self, call: Call) -> Answer | None:
+        """The status, headers and JSON body to answer ``call`` with; None for no answer."""
+        with self._lock:
+            held = next((h for h in self._holds if h._counts(call)), None)
+            meeting = next((m for m in self._rendezvous if m._joins(call)), None)
+        if meeting is not None:
+            meeting._wait()
+        if held is not None and not held.after_handling:
+            held._hold()
+            if held.dropped:
+                return None
+        answer = self._answer(call)
+        if held is not None and held.after_handling:
+            held._hold()
+            if held.dropped:
+                return None
+        return answer
+
+    def _answer(self, call: Call) -> Answer:
         with self._lock:
             self._calls.append(call)
             fault = self._take_http_fault(call.method)
@@ -437,15 +561,22 @@ class _RequestHandler(BaseHTTPRequestHandler):
         params: dict[str, Any] = dict(parse_qsl(parts.query))
         params.update(self._body_params())
         headers = {name.lower(): value for name, value in self.headers.items()}
-        status, extra_headers, payload = self.server.standin.answer(Call(method, params, headers))
+        answer = self.server.standin.answer(Call(method, params, headers))
+        if answer is None:  # a dropped call: the connection closes unanswered
+            self.close_connection = True
+            return
+        status, extra_headers, payload = answer
         body = json.dumps(payload).encode()
         self.send_response(status)
         for name, value in extra_headers.items():
             self.send_header(name, value)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client is gone (a test killed its process): nobody reads this answer
 
     do_GET = do_POST
 

@@ -45,22 +45,32 @@ class Engine:
         self.runner = Runner(sessions, clock, notifier_for, self.owner, lease)
 
     def tick(self, max_runs: int | None = None) -> list[tuple[int, RunStatus | None]]:
-        """Plans what is due, then runs claimable runs until none is left (or ``max_runs``)."""
-        self.plan()
+        """Plans what is due and runs claimable runs until nothing is left (or ``max_runs``).
+
+        Planning goes in small batches between claims, so that processes ticking at the same
+        moment share the runs instead of one planning everything while the others find
+        nothing yet.
+        """
         executed: list[tuple[int, RunStatus | None]] = []
         while max_runs is None or len(executed) < max_runs:
+            planned = self.plan_batch()
             run_id = self.claim()
             if run_id is None:
+                if planned:
+                    continue
                 break
             executed.append((run_id, self.runner.execute(run_id)))
         return executed
 
     def plan(self) -> None:
-        while True:
-            with write_transaction(self.sessions) as session:
-                planned = plan_due(session, self.clock.now())
-            if not planned:
-                return
+        """Plans every due workflow, batch after batch."""
+        while self.plan_batch():
+            pass
+
+    def plan_batch(self) -> int:
+        """Plans up to one batch of due workflows; returns how many were planned."""
+        with write_transaction(self.sessions) as session:
+            return len(plan_due(session, self.clock.now()))
 
     def claim(self, run_id: int | None = None) -> int | None:
         with write_transaction(self.sessions) as session:

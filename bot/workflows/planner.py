@@ -22,7 +22,7 @@ ON_TIME = timedelta(minutes=2)
 # A workflow that was down for years records at most this many missed rows; the summary
 # still counts the rest.
 MAX_MISSED_ROWS = 500
-PLANNING_BATCH = 200
+PLANNING_BATCH = 25
 
 
 @dataclass(frozen=True)
