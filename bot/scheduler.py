@@ -25,6 +25,7 @@ SAFETY_TICK = timedelta(seconds=10)
 # Runs of different workflows proceed side by side; claims keep them from colliding.
 WORKERS = 4
 WAKE_UP_JOB = "wake-up"
+RETRY_DELAY = timedelta(seconds=1)
 SAFETY_JOB = "safety-tick"
 
 
@@ -86,16 +87,25 @@ class Scheduler:
             log.exception("could not read the next wake-up; the safety tick will retry")
             return
         if wake_up is not None:
-            self._arm(max(wake_up, self.clock.now()))
+            # Anything already due that this tick left is held by a run in progress (the
+            # next run of a busy workflow waits for it): look again shortly, not at once,
+            # or the ticks would spin.
+            self._arm(max(wake_up, self.clock.now() + RETRY_DELAY))
 
     def _arm(self, at: datetime) -> None:
         if not self._timer.running:
             return
         with self._arming:
-            current = self._timer.get_job(WAKE_UP_JOB)
+            current = self._timer.get_job(f"{WAKE_UP_JOB}-0")
             pending = current.next_run_time if current is not None else None
             if pending is not None and pending <= at:
                 return  # an earlier wake-up is already set: it will re-arm after its tick
-            self._timer.add_job(
-                self.tick, DateTrigger(run_date=at), id=WAKE_UP_JOB, replace_existing=True
-            )
+            # One tick per worker: runs due at the same instant are claimed and run side by
+            # side (claims keep the ticks from taking the same run).
+            for worker in range(WORKERS):
+                self._timer.add_job(
+                    self.tick,
+                    DateTrigger(run_date=at),
+                    id=f"{WAKE_UP_JOB}-{worker}",
+                    replace_existing=True,
+                )

@@ -196,21 +196,26 @@ class _Execution:
         last_id = -1
         while True:
             with transaction(self.runner.sessions) as session:
-                enrolled = select(Enrollment.record_id).where(Enrollment.run_id == self.run_id)
-                rows = session.scalars(
-                    select(Record)
-                    .where(Record.id.in_(enrolled), Record.id > last_id)
-                    .order_by(Record.id)
-                    .limit(RECORD_BATCH)
+                # Page through the enrollments' (run_id, record_id) unique index, then load
+                # those records: each batch costs the same however far into the run it is.
+                ids = list(
+                    session.scalars(
+                        select(Enrollment.record_id)
+                        .where(Enrollment.run_id == self.run_id, Enrollment.record_id > last_id)
+                        .order_by(Enrollment.record_id)
+                        .limit(RECORD_BATCH)
+                    )
                 )
+                rows = session.scalars(select(Record).where(Record.id.in_(ids)).order_by(Record.id))
                 batch = [
                     EnrolledRecord(r.id, r.external_id, r.name, r.owner, dict(r.properties))
                     for r in rows
                 ]
-            if not batch:
+            if not ids:
                 return
-            last_id = batch[-1].id
-            yield batch
+            last_id = ids[-1]
+            if batch:  # a record deleted since it was enrolled has nothing left to act on
+                yield batch
 
     # Actions ----------------------------------------------------------------------------
 
