@@ -64,7 +64,7 @@ def machine() -> str:
 
 
 def print_records(figures: records_bench.RecordsFigures) -> None:
-    typed = figures.timings["typed table, indexed columns"]
+    typed = figures.timings[records_bench.TYPED_LABEL]
     print(f"\n## Records on {figures.database}: {figures.rows:,} deals")
     print(
         f"import: {figures.import_rows_per_second:,.0f} rows/s "

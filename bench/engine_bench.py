@@ -42,6 +42,7 @@ from apscheduler.triggers.date import DateTrigger
 from sqlalchemy import Engine, bindparam, create_engine, func, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from bench.measure import PeakMemory, rss_mb
 from bot.scheduler import WORKERS
 from bot.workflows.clock import SystemClock
 from bot.workflows.lifecycle import CLI_ACTOR, request_run, save_workflow
@@ -174,34 +175,6 @@ class ChildRun:
     peak_rss_mb: float
 
 
-class PeakMemory:
-    """Follows a child process's own peak resident set (VmHWM in /proc) until it exits.
-
-    Not wait4's ru_maxrss: Linux carries the parent's high-water mark into a child across
-    fork and exec, so a child of a 500 MB parent reports at least 500 MB there.
-    """
-
-    def __init__(self, pid: int, interval: float = 0.02) -> None:
-        self.pid = pid
-        self.peak_mb = 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._follow, args=(interval,), daemon=True)
-        self._thread.start()
-
-    def _follow(self, interval: float) -> None:
-        while not self._stop.is_set():
-            try:
-                self.peak_mb = max(self.peak_mb, _rss_mb(self.pid)[1])
-            except (OSError, KeyError, IndexError, ValueError):
-                return  # the process is gone (or a zombie without memory)
-            self._stop.wait(interval)
-
-    def stop(self) -> float:
-        self._stop.set()
-        self._thread.join()
-        return self.peak_mb
-
-
 def _wait_child(process: subprocess.Popen[bytes], started: float, memory: PeakMemory) -> ChildRun:
     process.wait()
     return ChildRun(time.perf_counter() - started, memory.stop())
@@ -231,15 +204,6 @@ def _start_bot(
             stdout=output,
             stderr=subprocess.STDOUT,
         )
-
-
-def _rss_mb(pid: int) -> tuple[float, float]:
-    """The process's resident set and its peak so far, in MB (Linux /proc)."""
-    fields = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        name, _, value = line.partition(":")
-        fields[name] = value.strip()
-    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
 # -- the Slack stand-in, in a process of its own ---------------------------------------------
@@ -625,7 +589,7 @@ def _start_once(
         while time.perf_counter() - started < 60 and bot.poll() is None:
             first_posts, _ = slack.report()
             if run_id in first_posts:
-                rss = _rss_mb(bot.pid)[0]
+                rss = rss_mb(bot.pid)[0]
                 ready = first_posts[run_id] - spawned
                 time.sleep(0.5)  # the tick finishes the run and arms the next wake-up
                 break

@@ -6,9 +6,11 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -28,15 +30,38 @@ def run_cli(args: list[str], env: Mapping[str, str]) -> ProcessRun:
         stderr=subprocess.STDOUT,
         text=True,
     )
+    memory = PeakMemory(process.pid)
     assert process.stdout is not None
     output = process.stdout.read()
-    # wait4 gives the resource usage of this child alone, not of every child so far.
-    _, status, usage = os.wait4(process.pid, 0)
+    peak_mb = memory.stop()
+    process.wait()
     seconds = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise RuntimeError(f"workflow-bot {' '.join(args)} failed:\n{output}")
-    return ProcessRun(seconds, usage.ru_maxrss / 1024, output)
+    return ProcessRun(seconds, peak_mb, output)
+
+
+def median_seconds_interleaved(
+    actions: Mapping[str, Callable[[], object]], repeat: int = 7
+) -> dict[str, list[float]]:
+    """The wall times of ``repeat`` rounds that call each action once, after a warm-up round.
+
+    Taking turns exposes every action to the same load: on a busy machine, timing one
+    action's repeats and then the other's compares two different moments. Each round
+    starts with the next action, so that none always runs in the caches its predecessor
+    warmed (or cooled).
+    """
+    for action in actions.values():
+        action()
+    labels = list(actions)
+    timings: dict[str, list[float]] = {label: [] for label in labels}
+    for round_ in range(repeat):
+        shift = round_ % len(labels)
+        for label in labels[shift:] + labels[:shift]:
+            started = time.perf_counter()
+            actions[label]()
+            timings[label].append(time.perf_counter() - started)
+    return timings
 
 
 def median_seconds(action: Callable[[], object], repeat: int = 5) -> float:
@@ -48,3 +73,40 @@ def median_seconds(action: Callable[[], object], repeat: int = 5) -> float:
         action()
         timings.append(time.perf_counter() - started)
     return statistics.median(timings)
+
+
+def rss_mb(pid: int) -> tuple[float, float]:
+    """The process's resident set and its peak so far, in MB (Linux /proc)."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        fields[name] = value.strip()
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+class PeakMemory:
+    """Follows a child process's own peak resident set (VmHWM in /proc) until it exits.
+
+    Not wait4's ru_maxrss: Linux carries the parent's high-water mark into a child across
+    fork and exec, so a child of a 500 MB parent reports at least 500 MB there.
+    """
+
+    def __init__(self, pid: int, interval: float = 0.02) -> None:
+        self.pid = pid
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._follow, args=(interval,), daemon=True)
+        self._thread.start()
+
+    def _follow(self, interval: float) -> None:
+        while not self._stop.is_set():
+            try:
+                self.peak_mb = max(self.peak_mb, rss_mb(self.pid)[1])
+            except (OSError, KeyError, IndexError, ValueError):
+                return  # the process is gone (or a zombie without memory)
+            self._stop.wait(interval)
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.peak_mb

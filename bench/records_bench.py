@@ -4,14 +4,16 @@ SQL over the same JSON (baseline a) and a typed table with one indexed column pe
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
 
 from bench.data import CRITERIA, REFERENCE_DAY, write_deals
-from bench.measure import median_seconds, run_cli
+from bench.measure import median_seconds_interleaved, run_cli
 from bot.workflows.records import count_matching, index_criteria_properties
 from storage.database import session_factory, transaction
 
@@ -51,6 +53,7 @@ TYPED_TABLE = {
 TYPED_COUNT = """
     SELECT count(*) FROM bench_typed
     WHERE stage = :stage AND amount >= :amount AND close_date BETWEEN :low AND :high"""
+TYPED_LABEL = "typed table, indexed columns"
 PARAMETERS = {"stage": "contract_sent", "amount": 5000, "low": LOW_DATE, "high": HIGH_DATE}
 
 
@@ -88,8 +91,8 @@ def _type_id(engine: Engine) -> int:
         )
 
 
-def _our_count(engine: Engine) -> int:
-    with transaction(session_factory(engine)) as session:
+def _our_count(sessions: sessionmaker[Session]) -> int:
+    with transaction(sessions) as session:
         return count_matching(session, TEAM, "deals", CRITERIA, NOW)
 
 
@@ -116,18 +119,25 @@ def _build_typed_table(engine: Engine, type_id: int) -> None:
 def _time_counts(engine: Engine, figures: RecordsFigures, type_id: int, label: str) -> None:
     dialect = engine.dialect.name
     hand = {**PARAMETERS, "type_id": type_id}
-    counts = {
-        "ours": _our_count(engine),
-        "hand": _scalar(engine, HAND_WRITTEN[dialect], hand),
-        "typed": _scalar(engine, TYPED_COUNT, PARAMETERS),
+    # One session factory, as the CLI and the bot have: building one costs a new class.
+    sessions = session_factory(engine)
+    actions = {
+        "ours": lambda: _our_count(sessions),
+        "hand": lambda: _scalar(engine, HAND_WRITTEN[dialect], hand),
+        "typed": lambda: _scalar(engine, TYPED_COUNT, PARAMETERS),
     }
+    counts = {name: action() for name, action in actions.items()}
     if len(set(counts.values())) != 1:
         raise AssertionError(f"the three counts disagree: {counts}")
     figures.matched = counts["ours"]
-    figures.timings[f"ours {label}"] = median_seconds(lambda: _our_count(engine))
-    figures.timings[f"hand-written SQL {label}"] = median_seconds(
-        lambda: _scalar(engine, HAND_WRITTEN[dialect], hand)
-    )
+    timings = median_seconds_interleaved(actions, repeat=11)
+    # The typed table is counted in both rounds; the faster round's median is the baseline,
+    # which never flatters the ratios.
+    typed = statistics.median(timings["typed"])
+    baseline = figures.timings.get(TYPED_LABEL, typed)
+    figures.timings[TYPED_LABEL] = min(baseline, typed)
+    figures.timings[f"ours {label}"] = statistics.median(timings["ours"])
+    figures.timings[f"hand-written SQL {label}"] = statistics.median(timings["hand"])
 
 
 def run(engine: Engine, database_url: str, rows: int, data_dir: Path) -> RecordsFigures:
@@ -145,14 +155,11 @@ def run(engine: Engine, database_url: str, rows: int, data_dir: Path) -> Records
 
     type_id = _type_id(engine)
     _build_typed_table(engine, type_id)
-    figures.timings["typed table, indexed columns"] = median_seconds(
-        lambda: _scalar(engine, TYPED_COUNT, PARAMETERS)
-    )
     _time_counts(engine, figures, type_id, "(no property index)")
 
+    # What activating a workflow does; it refreshes the statistics it needs itself.
     with transaction(session_factory(engine)) as session:
         index_criteria_properties(session, TEAM, "deals", CRITERIA)
-    _analyze(engine)
     _time_counts(engine, figures, type_id, "(property indexes)")
 
     seconds, _, _ = _import(after_file, database_url)

@@ -6,16 +6,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, Select
 from sqlalchemy.orm import Session
 
 from bot.workflows.criteria import Criteria, parse_criteria
 from storage.criteria_sql import criteria_clause
-from storage.object_types import ObjectTypeRepository
+from storage.object_types import ObjectTypeRepository, UnknownObjectType
 from storage.properties import PropertyType
-from storage.record_search import RecordSearch, ensure_property_indexes
+from storage.record_search import RecordSearch, counting, ensure_criteria_indexes
 
 
 @dataclass(frozen=True)
@@ -36,10 +37,11 @@ class _Query:
 
 def _query(session: Session, team_id: str, object_type_name: str, criteria_json: object) -> _Query:
     """Raises UnknownObjectType or InvalidCriteria, both with a message for the user."""
-    object_types = ObjectTypeRepository(session)
-    object_type = object_types.get(team_id, object_type_name)
-    property_types = object_types.property_types(object_type.id)
-    return _Query(object_type.id, parse_criteria(criteria_json, property_types), property_types)
+    found = RecordSearch(session).object_type(team_id, object_type_name)
+    if found is None:
+        raise UnknownObjectType(object_type_name, ObjectTypeRepository(session).names(team_id))
+    object_type_id, property_types = found
+    return _Query(object_type_id, parse_criteria(criteria_json, property_types), property_types)
 
 
 def _clause(search: RecordSearch, query: _Query, now: datetime) -> ColumnElement[bool]:
@@ -53,7 +55,24 @@ def count_matching(
     """How many records of the type match the decoded JSON criteria at ``now``."""
     query = _query(session, team_id, object_type_name, criteria_json)
     search = RecordSearch(session)
-    return search.count(query.object_type_id, _clause(search, query, now))
+    resolved = query.criteria.at(now, query.property_types)
+    types = tuple(sorted(query.property_types.items()))
+    return search.run_count(_counting(query.object_type_id, resolved, types, search.dialect))
+
+
+# The same criteria are counted again and again (a workflow's preview, each run), and
+# building and fingerprinting the statement takes a fair part of a fast indexed count
+# (a third of SQLite's, for 200,000 records). Resolved criteria change once a day at
+# most, so the statement is kept; it depends on nothing but the arguments.
+@lru_cache(maxsize=256)
+def _counting(
+    object_type_id: int,
+    criteria: Criteria,
+    property_types: tuple[tuple[str, PropertyType], ...],
+    dialect: str,
+) -> Select[int]:
+    types = dict(property_types)
+    return counting(object_type_id, criteria_clause(criteria, types, dialect))
 
 
 def list_matching(
@@ -77,7 +96,7 @@ def index_criteria_properties(
     session: Session, team_id: str, object_type_name: str, criteria_json: object
 ) -> list[str]:
     """Creates the indexes the criteria's queries can use (e.g. when a workflow is
-    activated); returns the index names. DDL: call it in a transaction of its own."""
+    activated), one per group of filters, and refreshes the statistics the database plans
+    them with; returns the index names. DDL: call it in a transaction of its own."""
     query = _query(session, team_id, object_type_name, criteria_json)
-    used = {name: query.property_types[name] for name in query.criteria.properties_used()}
-    return ensure_property_indexes(session, used)
+    return ensure_criteria_indexes(session, query.criteria, query.property_types)

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Select, inspect
+from sqlalchemy import Select, func, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.criteria import (
@@ -26,7 +26,14 @@ from storage.criteria_sql import criteria_clause
 from storage.models import Record
 from storage.object_types import ObjectTypeRepository
 from storage.properties import PropertyType, StoredValue, folded_copy, to_stored
-from storage.record_search import RecordSearch, ensure_property_indexes, matching
+from storage.record_search import (
+    RecordSearch,
+    ensure_criteria_indexes,
+    ensure_property_indexes,
+    group_index_key,
+    group_index_name,
+    matching,
+)
 
 NOW = datetime(2026, 3, 29, 12, 0, tzinfo=ZoneInfo("Europe/Berlin"))
 TYPES = {
@@ -251,6 +258,101 @@ def test_an_index_name_stays_within_postgresql_identifier_length(session: Sessio
     [name] = ensure_property_indexes(session, {"p" * 63: PropertyType.DATETIME})
     assert len(name) <= 63
     assert property_indexes(session) == [name]
+
+
+def criteria(*groups: list[tuple[str, str, object]]) -> Criteria:
+    return parse_criteria(
+        {
+            "any": [
+                {"all": [{"property": p, "operator": o, "value": v} for p, o, v in group]}
+                for group in groups
+            ]
+        },
+        TYPES,
+    )
+
+
+DEAL_GROUP = [
+    ("amount", "gte", 5000),
+    ("stage", "eq", "Won"),
+    ("close_date", "in_last_days", 30),
+]
+
+
+def test_a_group_index_keys_equalities_then_two_sided_then_one_sided_ranges() -> None:
+    [group] = criteria(DEAL_GROUP).groups
+    assert group_index_key(group, TYPES) == (
+        ("stage", PropertyType.ENUMERATION),
+        ("close_date", PropertyType.DATE),
+        ("amount", PropertyType.NUMBER),
+    )
+
+
+def test_a_one_sided_range_bounded_on_both_sides_ranks_as_two_sided() -> None:
+    [group] = criteria(
+        [("seen_at", "after", "2026-01-01T00:00:00Z"), ("amount", "gt", 1), ("amount", "lt", 9)]
+    ).groups
+    assert [name for name, _ in group_index_key(group, TYPES)] == ["amount", "seen_at"]
+
+
+def test_filters_no_btree_serves_stay_out_of_the_key() -> None:
+    [group] = criteria([("city", "contains", "x"), ("stage", "neq", "won")]).groups
+    assert group_index_key(group, TYPES) == ()
+
+
+def test_a_group_query_is_one_index_scan_that_answers_every_filter(
+    session: Session, deals: int
+) -> None:
+    add_records(
+        session, deals, [stored(stage="won", amount=i, close_date="2026-03-20") for i in range(50)]
+    )
+    wanted = criteria(DEAL_GROUP)
+    # Statistics of a tiny table rightly favour any index; this test is about the shape.
+    [name] = ensure_criteria_indexes(session, wanted, TYPES, analyze=False)
+    clause = criteria_clause(wanted.at(NOW, TYPES), TYPES, RecordSearch(session).dialect)
+    count = select(func.count()).select_from(Record).where(Record.object_type_id == deals, clause)
+    plan = explain(session, count)
+    assert name in plan, plan
+    if session.get_bind().dialect.name == "postgresql":
+        # Every filter is an index condition: only matching records are read from the table.
+        assert "Filter" not in plan, plan
+    else:
+        # The stage equality and the close date range both bound the scan.
+        assert "<expr>=? AND <expr>>? AND <expr><?" in plan, plan
+
+
+def test_each_group_gets_an_index_unless_a_longer_key_serves_it(session: Session) -> None:
+    wanted = criteria(DEAL_GROUP, [("stage", "eq", "lost")], [("city", "eq", "Paris")])
+    names = ensure_criteria_indexes(session, wanted, TYPES)
+    assert len(names) == 2
+    assert property_indexes(session) == sorted(names)
+    assert ensure_criteria_indexes(session, wanted, TYPES) == names
+
+
+def test_no_index_is_built_when_some_group_would_scan_every_record_anyway(
+    session: Session,
+) -> None:
+    wanted = criteria(DEAL_GROUP, [("city", "contains", "x")])
+    assert ensure_criteria_indexes(session, wanted, TYPES) == []
+    assert property_indexes(session) == []
+
+
+def test_group_index_names_tell_types_apart_and_fit_postgresql() -> None:
+    key = (("a" * 63, PropertyType.NUMBER), ("b" * 63, PropertyType.DATE))
+    as_text = (("a" * 63, PropertyType.STRING), ("b" * 63, PropertyType.DATE))
+    names = {group_index_name(k, "postgresql") for k in (key, as_text)}
+    assert len(names) == 2
+    assert all(len(name) <= 63 and name.startswith("ixp_aaa") for name in names)
+
+
+def test_postgresql_has_statistics_for_a_new_group_index(session: Session, deals: int) -> None:
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite plans these queries without statistics")
+    add_records(session, deals, [stored(stage="won", amount=i) for i in range(20)])
+    [name] = ensure_criteria_indexes(session, criteria(DEAL_GROUP), TYPES)
+    query = "SELECT count(*) FROM pg_stats WHERE schemaname = current_schema() AND tablename = %s"
+    found = session.connection().exec_driver_sql(query, (name,)).scalar()
+    assert found == 3
 
 
 # --- SQL and Python agree ----------------------------------------------------------------

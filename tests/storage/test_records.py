@@ -1,14 +1,26 @@
 from __future__ import annotations
 
+import json
+import math
 from datetime import UTC, datetime
 
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.models import Record
 from storage.object_types import ObjectTypeRepository
 from storage.properties import StoredValue
-from storage.records import NewRecord, RecordRepository, RecordUpdate
+from storage.records import (
+    NewRecord,
+    RecordRepository,
+    RecordUpdate,
+    json_member_key,
+    json_scalar,
+    json_text,
+)
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 LATER = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
@@ -108,7 +120,7 @@ def test_the_repository_never_commits(sessions: sessionmaker[Session]) -> None:
 
 
 def test_many_batches_in_one_transaction_stay_findable(sessions: sessionmaker[Session]) -> None:
-    # Crosses the point where PostgreSQL's statistics are refreshed mid-transaction.
+    # PostgreSQL has no statistics for rows this transaction wrote.
     with sessions.begin() as session:
         deals, _ = _type_ids(session)
         records = RecordRepository(session)
@@ -116,3 +128,57 @@ def test_many_batches_in_one_transaction_stay_findable(sessions: sessionmaker[Se
             records.insert_many([_new(deals, f"{batch}-{i}") for i in range(2_000)])
         found = records.existing(deals, [f"5-{i}" for i in range(0, 2_000, 7)] + ["nope"])
     assert len(found) == len(range(0, 2_000, 7))
+
+
+def test_a_bulk_write_restores_the_connection_settings(sessions: sessionmaker[Session]) -> None:
+    with sessions() as session:
+        connection = session.connection()
+        if connection.dialect.name != "sqlite":
+            pytest.skip("only SQLite changes settings for bulk writes")
+        before = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+        with RecordRepository(session).bulk_writes():
+            during = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+        after = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    assert during != before
+    assert after == before
+
+
+def test_inserted_records_keep_text_that_needs_escaping(sessions: sessionmaker[Session]) -> None:
+    tricky = 'quote " backslash \\ tab \t newline \n é 漢 \u2028 😀'
+    with sessions.begin() as session:
+        deals, _ = _type_ids(session)
+        RecordRepository(session).insert_many([_new(deals, "1", note=tricky, amount=0.1)])
+    with sessions() as session:
+        stored = session.scalars(select(Record)).one()
+    assert stored.properties == {"note": tricky, "amount": 0.1}
+    assert stored.folded == {"note": tricky.casefold()}
+
+
+flat_values = (
+    st.text()
+    | st.integers(min_value=-(2**53), max_value=2**53)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.booleans()
+)
+
+
+@given(st.dictionaries(st.text(), flat_values))
+def test_json_text_reads_back_as_the_document(document: dict[str, StoredValue]) -> None:
+    assert json.loads(json_text(document)) == document
+    assert json_text(document) == json.dumps(document, separators=(",", ":"))
+
+
+@given(st.dictionaries(st.text(), flat_values))
+def test_a_document_assembled_from_members_is_the_one_json_text_writes(
+    document: dict[str, StoredValue],
+) -> None:
+    members = [json_member_key(key) + json_scalar(value) for key, value in document.items()]
+    assert "{" + ",".join(members) + "}" == json_text(document)
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
+def test_json_text_refuses_what_json_cannot_hold(value: float) -> None:
+    with pytest.raises(ValueError, match="JSON compliant"):
+        json_text({"amount": value})
+    with pytest.raises(ValueError, match="JSON compliant"):
+        json_scalar(value)

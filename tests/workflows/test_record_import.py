@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import csv
+import gc
 import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -16,12 +19,13 @@ from bot.workflows.record_import import (
     ImportOptionError,
     ImportOptions,
     ImportReport,
+    _number,
     import_records,
     parse_property_type,
 )
 from storage.models import ObjectType, Record
 from storage.object_types import ObjectTypeRepository, UnknownObjectType
-from storage.properties import PropertyType
+from storage.properties import InvalidValue, PropertyType, parse_number
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 TEAM = "T1"
@@ -94,6 +98,23 @@ def test_each_new_column_gets_the_narrowest_type_all_its_values_fit(
     assert stored["2"].properties["seen_at"] == "2026-03-02T04:30:00.000000Z"
     assert stored["2"].properties["hot"] is False
     assert stored["2"].properties["amount"] == 12.5
+
+
+@given(
+    st.integers(min_value=-(10**17), max_value=10**17).map(str)
+    | st.from_regex(r"-?[0-9]{1,17}(\.[0-9]{1,3})?", fullmatch=True)
+    | st.text(alphabet="-0123456789٣²eE+. ", max_size=8)
+)
+def test_the_quick_number_conversion_agrees_with_parse_number(text: str) -> None:
+    try:
+        expected: object = parse_number(text)
+    except InvalidValue as refused:
+        expected = str(refused)
+    try:
+        found: object = _number(text)
+    except InvalidValue as refused:
+        found = str(refused)
+    assert (found, type(found)) == (expected, type(expected))
 
 
 def test_a_zip_code_column_with_leading_zeros_stays_text(
@@ -538,6 +559,14 @@ def test_fifty_thousand_rows_stream_through_in_batches(
         "hot": False,
     }
     assert last.owner == "U0044"
+
+
+def test_an_import_leaves_the_garbage_collector_as_it_found_it(run: Any) -> None:
+    frozen = gc.get_freeze_count()
+    run("id,stage\n1,open\n")
+    with pytest.raises(RecordFileError):
+        run("")
+    assert gc.get_freeze_count() == frozen
 
 
 def test_types_of_another_team_are_not_touched(run: Any, sessions: sessionmaker[Session]) -> None:

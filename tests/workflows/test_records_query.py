@@ -74,11 +74,16 @@ def test_criteria_are_validated_against_the_types_properties(session: Session) -
         list_matching(session, "T1", "deals", criteria, CREATED, limit=1)
 
 
-def test_indexing_criteria_creates_one_index_per_filtered_property(session: Session) -> None:
+def test_indexing_criteria_creates_one_index_per_group(session: Session) -> None:
     criteria = {
         "any": [
-            {"all": [{"property": "close_date", "operator": "before", "value": "2026-04-01"}]},
-            {"all": [{"property": "stage", "operator": "eq", "value": "won"}]},
+            {
+                "all": [
+                    {"property": "close_date", "operator": "before", "value": "2026-04-01"},
+                    {"property": "stage", "operator": "in", "value": ["won", "lost"]},
+                ]
+            },
+            {"all": [{"property": "close_date", "operator": "is_known"}]},
         ]
     }
     names = index_criteria_properties(session, "T1", "deals", criteria)
