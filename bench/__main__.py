@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, text
 
-from bench import records_bench
+from bench import engine_bench, records_bench
 from storage.database import make_engine, upgrade
 
 DATA_DIR = Path(__file__).with_name("data")
@@ -86,12 +86,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--workflows", type=int, default=10_000)
+    parser.add_argument("--records-only", action="store_true", help="Skip the engine benchmarks.")
     args = parser.parse_args()
     DATA_DIR.mkdir(exist_ok=True)
     print(f"machine: {machine()}")
     for kind in args.databases.split(","):
         with empty_database(kind) as (engine, url):
             print_records(records_bench.run(engine, url, args.rows, DATA_DIR))
+        if not args.records_only:
+            engine_bench.run(kind, workflows=args.workflows, records=args.rows)
 
 
 if __name__ == "__main__":
