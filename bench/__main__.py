@@ -8,51 +8,9 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-
-from sqlalchemy import Engine, create_engine, text
 
 from bench import engine_bench, records_bench
-from storage.database import make_engine, upgrade
-
-DATA_DIR = Path(__file__).with_name("data")
-POSTGRES_SERVER = os.environ.get(
-    "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-
-
-@contextmanager
-def empty_database(kind: str) -> Iterator[tuple[Engine, str]]:
-    """A freshly migrated database of ``kind``, removed afterwards."""
-    if kind == "sqlite":
-        path = DATA_DIR / f"bench-{uuid.uuid4().hex[:8]}.db"
-        url = f"sqlite:///{path}"
-        engine = make_engine(url)
-        upgrade(engine)
-        try:
-            yield engine, url
-        finally:
-            engine.dispose()
-            for leftover in DATA_DIR.glob(f"{path.name}*"):
-                leftover.unlink()
-        return
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(POSTGRES_SERVER)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{POSTGRES_SERVER}?options=-csearch_path%3D{schema}"
-    engine = make_engine(url)
-    upgrade(engine)
-    try:
-        yield engine, url
-    finally:
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+from bench.databases import DATA_DIR, empty_database
 
 
 def machine() -> str:

@@ -24,10 +24,8 @@ import sys
 import threading
 import time
 import urllib.request
-import uuid
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from multiprocessing import get_context
@@ -39,9 +37,10 @@ from zoneinfo import ZoneInfo
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
-from sqlalchemy import Engine, bindparam, create_engine, func, insert, select, text
+from sqlalchemy import Engine, bindparam, func, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from bench.databases import DATA_DIR, empty_database
 from bench.measure import PeakMemory, rss_mb
 from bot.scheduler import WORKERS
 from bot.workflows.clock import SystemClock
@@ -50,17 +49,13 @@ from bot.workflows.planner import next_run_after
 from bot.workflows.schedules import Schedule
 from bot.workflows.stored import definition_of
 from storage.columns import UTCDateTime
-from storage.database import make_engine, session_factory, transaction, upgrade
+from storage.database import session_factory, transaction
 from storage.models import ActionResult, Run, RunSource, RunStatus, Workflow
 from storage.object_types import ObjectTypeRepository
 from storage.properties import PropertyType
 from storage.runs import NewRun, RunRepository
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR = Path(__file__).with_name("data")
-POSTGRES_SERVER = os.environ.get(
-    "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 TEAM = "TBENCH"
 OWNER = "U0BENCH"
 TOKEN = "xoxb-bench-token"
@@ -265,37 +260,6 @@ class StandIn:
 
 
 # -- databases and data ---------------------------------------------------------------------
-
-
-@contextmanager
-def fresh_database(kind: str) -> Iterator[tuple[Engine, str]]:
-    """A freshly migrated database of ``kind`` (a file, or a schema of its own), removed after."""
-    if kind == "sqlite":
-        path = DATA_DIR / f"engine-bench-{uuid.uuid4().hex[:8]}.db"
-        url = f"sqlite:///{path}"
-        engine = make_engine(url)
-        upgrade(engine)
-        try:
-            yield engine, url
-        finally:
-            engine.dispose()
-            for leftover in DATA_DIR.glob(f"{path.name}*"):
-                leftover.unlink()
-        return
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(POSTGRES_SERVER)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{POSTGRES_SERVER}?options=-csearch_path%3D{schema}"
-    engine = make_engine(url)
-    upgrade(engine)
-    try:
-        yield engine, url
-    finally:
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def _deals_type(sessions: sessionmaker[Session], now: datetime) -> int:
@@ -893,7 +857,7 @@ def run(
     log = DATA_DIR / f"engine-bench-{kind}.log"
     log.write_text("")
     if "firing" in benchmarks or "startup" in benchmarks:
-        with StandIn() as slack, fresh_database(kind) as (engine, url):
+        with StandIn() as slack, empty_database(kind) as (engine, url):
             if "firing" in benchmarks:
                 print_firing(kind, firing(engine, url, slack, workflows, due, log))
             else:  # start-up alone: the workflows without the wait for them to fire
@@ -905,7 +869,7 @@ def run(
             if "startup" in benchmarks:
                 print_startup(kind, startup(engine, url, slack, workflows, log))
     if "digest" in benchmarks:
-        with StandIn() as slack, fresh_database(kind) as (engine, url):
+        with StandIn() as slack, empty_database(kind) as (engine, url):
             print_digest(kind, digest(engine, url, slack, records, log))
     sys.stdout.flush()
 
