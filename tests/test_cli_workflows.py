@@ -6,36 +6,12 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
+from tests.workflow_example import EXAMPLE as WORKFLOW
 
 DEALS = """id,name,stage,amount,owner
-D1,Acme <!channel>,contract_sent,6000,U0AAA
+D1,Acme <!channel>,contract sent,6000,U0AAA
 D2,Globex,qualified,100,
-D3,Initech,Contract_Sent,9000,
-"""
-
-WORKFLOW = """\
-name: Weekly deal review
-object_type: deals
-status: active
-owner: U0123ABCD
-schedule: {frequency: weekly, weekdays: [thu], time: "07:00", timezone: America/New_York}
-criteria: {any: [{all: [{property: stage, operator: eq, value: contract_sent}]}]}
-suppression: {}
-actions:
-  - type: send_channel_message
-    channel: C0123ABCD
-    text: "{{ name }} ({{ owner }}) is still in contract"
-    mode: per_record
-  - {type: send_owner_dm, text: "Please update {{ name }}"}
-  - {type: set_property, property: last_reminded, value: "{{ run.date }}"}
-  - {type: create_task, title: "Call about {{ name }}", due_in_days: 3}
-settings:
-  summary_channel: C0123ABCD
-  summary: when_enrolled_or_failed
-  pause_days: ["12-25", "2026-11-26"]
-  holidays: US
-  on_pause_day: defer
-  catch_up_minutes: 60
+D3,Initech,Contract Sent,9000,
 """
 
 
@@ -76,7 +52,7 @@ def test_export_then_import_round_trips_exactly(cli: CliRunner, tmp_path: Path) 
 def test_an_invalid_file_is_refused_whole_with_every_problem(
     cli: CliRunner, tmp_path: Path
 ) -> None:
-    broken = WORKFLOW.replace("[thu]", "[thursday]").replace("operator: eq", "operator: equals")
+    broken = WORKFLOW.replace("[thu]", "[thursday]").replace("operator: eq,", "operator: equals,")
     (tmp_path / "broken.yml").write_text(broken)
     result = cli.invoke(main, ["workflows", "import", "broken.yml"])
     assert result.exit_code == 2

@@ -14,6 +14,7 @@ from bot.workflows.workflow_files import (
     read_workflow_file,
 )
 from storage.properties import PropertyType
+from tests.workflow_example import EXAMPLE
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 PROPERTY_TYPES = {
@@ -21,28 +22,6 @@ PROPERTY_TYPES = {
     "contacts": {"email": PropertyType.STRING},
     "tasks": {},
 }
-EXAMPLE = """\
-name: Weekly deal review            # unique per workspace
-object_type: deals
-status: active                      # draft | active | paused
-owner: U0123ABCD                    # Slack user id
-schedule: {frequency: weekly, weekdays: [thu], time: "07:00", timezone: America/New_York}
-criteria: {any: [{all: [{property: stage, operator: eq, value: contract sent}]}]}
-suppression: {}                     # optional, same shape as criteria
-actions:
-  - {type: send_channel_message, channel: C0123ABCD, text: "{{ name }} ({{ owner }}) is still \
-in contract", mode: per_record}
-  - {type: send_owner_dm, text: "Please update {{ name }}"}
-  - {type: set_property, property: last_reminded, value: "{{ run.date }}"}
-  - {type: create_task, title: "Call about {{ name }}", due_in_days: 3}
-settings:
-  summary_channel: C0123ABCD
-  summary: when_enrolled_or_failed
-  pause_days: ["12-25", "2026-11-26"]
-  holidays: US
-  on_pause_day: defer
-  catch_up_minutes: 60
-"""
 MINIMAL = """\
 name: {name}
 object_type: contacts
