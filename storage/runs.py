@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, and_, delete, exists, func, literal, or_, select, true, update
+from sqlalchemy import Insert, and_, exists, func, literal, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
@@ -243,10 +243,6 @@ class RunRepository:
         )
         self.session.execute(statement)
 
-    def enrolled_record_ids(self, run_id: int) -> list[int]:
-        query = select(Enrollment.record_id).where(Enrollment.run_id == run_id)
-        return list(self.session.scalars(query.order_by(Enrollment.record_id)))
-
     def record_result(
         self,
         run_id: int,
@@ -305,12 +301,12 @@ class RunRepository:
         query = select(func.count()).select_from(Enrollment).where(Enrollment.run_id == run_id)
         return self.session.scalar(query) or 0
 
-    def done_actions(self, run_id: int) -> set[tuple[int, int]]:
-        """(record id, action index) pairs that already have a result in this run."""
-        query = select(ActionResult.record_id, ActionResult.action_index).where(
-            ActionResult.run_id == run_id
+    def done_records(self, run_id: int, action_index: int) -> set[int]:
+        """The records for which this action already has a result in this run."""
+        query = select(ActionResult.record_id).where(
+            ActionResult.run_id == run_id, ActionResult.action_index == action_index
         )
-        return {(record_id, index) for record_id, index in self.session.execute(query)}
+        return set(self.session.scalars(query))
 
     def outcome_counts(self, run_id: int) -> dict[str, int]:
         query = (
@@ -331,6 +327,3 @@ class RunRepository:
             .limit(limit)
         )
         return list(self.session.scalars(query))
-
-    def delete_workflow_runs(self, workflow_id: int) -> None:
-        self.session.execute(delete(Run).where(Run.workflow_id == workflow_id))

@@ -41,9 +41,6 @@ class WorkflowRepository:
         query = select(Workflow).where(Workflow.team_id == team_id).order_by(Workflow.name)
         return list(self.session.scalars(query))
 
-    def teams(self) -> list[str]:
-        return list(self.session.scalars(select(Workflow.team_id).distinct()))
-
     def due(self, now: datetime, limit: int) -> list[Workflow]:
         """Active workflows whose next occurrence has come, locked against other planners.
 
@@ -68,10 +65,6 @@ class WorkflowRepository:
             Workflow.status == WorkflowStatus.ACTIVE.value
         )
         return self.session.scalar(query)
-
-    def active(self) -> list[Workflow]:
-        query = select(Workflow).where(Workflow.status == WorkflowStatus.ACTIVE.value)
-        return list(self.session.scalars(query))
 
     def delete(self, workflow: Workflow) -> None:
         self.session.delete(workflow)

@@ -53,10 +53,6 @@ class PermissionDenied(WorkflowError):
         )
 
 
-class NotActive(WorkflowError):
-    pass
-
-
 @dataclass(frozen=True)
 class Actor:
     """Who asks: a Slack user id (or "cli" for the command line), and whether an admin."""
@@ -141,12 +137,12 @@ def _schedule(
         workflow.next_run_at = None
         return
     workflow.next_run_at = next_run_after(definition.schedule, now)
-    # The queries of active workflows get indexes on the properties they filter on.
-    for criteria in (definition.criteria, definition.suppression):
-        if criteria.groups:
-            index_criteria_properties(
-                session, workflow.team_id, definition.object_type, criteria.to_json()
-            )
+    # The queries of active workflows get indexes on the properties they filter on. Not
+    # suppression criteria: they are applied negated, which no index can serve.
+    if definition.criteria.groups:
+        index_criteria_properties(
+            session, workflow.team_id, definition.object_type, definition.criteria.to_json()
+        )
 
 
 def set_status(

@@ -221,11 +221,7 @@ class _Execution:
 
     def _done(self, action_index: int) -> set[int]:
         with transaction(self.runner.sessions) as session:
-            return {
-                record_id
-                for record_id, index in RunRepository(session).done_actions(self.run_id)
-                if index == action_index
-            }
+            return RunRepository(session).done_records(self.run_id, action_index)
 
     def _run_action(self, index: int, action: Any) -> None:
         done = self._done(index)
