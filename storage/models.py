@@ -216,3 +216,38 @@ class ActionResult(Base):
     # What the action produced outside, e.g. the channel and ts of a posted message.
     reference: Mapped[dict[str, Any] | None] = mapped_column(PortableJSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WizardDraft(Base):
+    """A workflow being created or edited in the Slack wizard: the modal holds only this id.
+
+    ``document`` is the workflow document in its file form, as far as the user has filled
+    it in; ``layout`` changes whenever filters or actions are added, removed or moved, so
+    the modal's block ids change and Slack does not carry a value over to another row.
+    """
+
+    __tablename__ = "wizard_drafts"
+    __table_args__ = (Index(None, "updated_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(32))
+    # The workflow being edited; None while creating.
+    workflow_id: Mapped[int | None] = mapped_column(
+        ForeignKey("workflows.id", ondelete="CASCADE")
+    )
+    step: Mapped[int] = mapped_column(Integer, default=1)
+    layout: Mapped[int] = mapped_column(Integer, default=0)
+    document: Mapped[dict[str, Any]] = mapped_column(PortableJSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class HandledEvent(Base):
+    """Slack events already acted on: a redelivery (X-Slack-Retry-Num) finds its id here."""
+
+    __tablename__ = "handled_events"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    handled_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -1,0 +1,57 @@
+"""Wizard drafts: the workflow a user is creating or editing in Slack, kept between steps."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from storage.models import WizardDraft
+
+
+class DraftRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(
+        self,
+        team_id: str,
+        user_id: str,
+        document: dict[str, Any],
+        now: datetime,
+        workflow_id: int | None = None,
+    ) -> WizardDraft:
+        draft = WizardDraft(
+            id=uuid.uuid4().hex,
+            team_id=team_id,
+            user_id=user_id,
+            workflow_id=workflow_id,
+            step=1,
+            layout=0,
+            document=document,
+            created_at=now,
+            updated_at=now,
+        )
+        self.session.add(draft)
+        self.session.flush()
+        return draft
+
+    def get(self, draft_id: str, team_id: str, user_id: str) -> WizardDraft | None:
+        """The draft, only for the user who started it in that workspace."""
+        query = select(WizardDraft).where(
+            WizardDraft.id == draft_id,
+            WizardDraft.team_id == team_id,
+            WizardDraft.user_id == user_id,
+        )
+        return self.session.scalars(query).one_or_none()
+
+    def delete(self, draft: WizardDraft) -> None:
+        self.session.delete(draft)
+
+    def purge(self, before: datetime) -> int:
+        """Removes drafts untouched since ``before`` (abandoned modals); returns how many."""
+        result = self.session.execute(delete(WizardDraft).where(WizardDraft.updated_at < before))
+        return int(getattr(result, "rowcount", 0) or 0)
