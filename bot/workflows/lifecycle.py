@@ -48,9 +48,11 @@ class UnknownWorkflow(WorkflowError, LookupError):
 class PermissionDenied(WorkflowError):
     def __init__(self, name: str, owner: str) -> None:
         super().__init__(
-            f"Only the owner of {name!r} (<@{owner}>) or an admin can change it. "
+            f"Only the owner of {name!r} (user {owner}) or an admin can change it. "
             "Ask them, or ask an admin to transfer it to you."
         )
+        self.name = name
+        self.owner = owner
 
 
 @dataclass(frozen=True)
@@ -98,8 +100,12 @@ def save_workflow(
     actor: Actor,
     default_timezone: str,
     now: datetime,
+    editing_id: int | None = None,
 ) -> Saved:
     """Creates the workflow or, when its name exists, edits it as a new revision.
+
+    With ``editing_id`` it edits that workflow, renaming it when the document names it
+    otherwise; a name another workflow has is refused with WorkflowError.
 
     Raises InvalidDefinition with every problem, or PermissionDenied; nothing is written
     then. An edit cancels the runs planned under the old revision (a run already executing
@@ -113,7 +119,10 @@ def save_workflow(
     definition = parsed.definition
     assert object_type is not None  # parse_definition refused an unknown type
     repository = WorkflowRepository(session)
-    workflow = repository.find_for_update(team_id, definition.name)
+    if editing_id is None:
+        workflow = repository.find_for_update(team_id, definition.name)
+    else:
+        workflow = _edited(session, team_id, editing_id, definition.name, actor)
     created = workflow is None
     if workflow is None:
         workflow = Workflow(team_id=team_id, revision=1, created_at=now)
@@ -128,6 +137,22 @@ def save_workflow(
         RunRepository(session).cancel_pending(workflow.id, now, "the workflow was edited")
     _schedule(session, workflow, definition, now)
     return Saved(workflow.id, created, workflow.revision, workflow.next_run_at, parsed.warnings)
+
+
+def _edited(session: Session, team_id: str, workflow_id: int, name: str, actor: Actor) -> Workflow:
+    """The workflow being edited, locked; refused when it is gone, not the actor's to
+    change, or being renamed onto another workflow's name."""
+    workflow = session.get(Workflow, workflow_id, with_for_update=True)
+    if workflow is None or workflow.team_id != team_id:
+        raise WorkflowError(
+            "The workflow you were editing was deleted in the meantime: "
+            "create it again with /workflow create."
+        )
+    if not actor.may_change(workflow):
+        raise PermissionDenied(workflow.name, workflow.owner_user_id)
+    if name != workflow.name and WorkflowRepository(session).find(team_id, name) is not None:
+        raise WorkflowError(f"A workflow named {name!r} already exists: choose another name.")
+    return workflow
 
 
 def _schedule(

@@ -9,13 +9,20 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.workflows.definitions import CreateTask, SendChannelMessage, SendOwnerDm, SetProperty
+from bot.workflows.definitions import (
+    CreateTask,
+    SendChannelMessage,
+    SendOwnerDm,
+    SetProperty,
+    WorkflowDefinition,
+)
 from bot.workflows.lifecycle import get_workflow
 from bot.workflows.runner import enrollment_clause
 from bot.workflows.stored import definition_of
 from bot.workflows.templates import RenderContext
 from storage.models import Record
 from storage.object_types import ObjectTypeRepository
+from storage.properties import PropertyType
 
 SHOWN_RECORDS = 20
 
@@ -31,16 +38,9 @@ def preview_run(session: Session, team_id: str, name: str, now: datetime) -> Pre
     definition = definition_of(session, workflow)
     types = ObjectTypeRepository(session).property_types(workflow.object_type_id)
     zone_now = now.astimezone(definition.schedule.zone)
-    clause = enrollment_clause(
-        definition.criteria,
-        definition.suppression,
-        types,
-        zone_now,
-        session.get_bind().dialect.name,
+    matching, records = matching_now(
+        session, definition, workflow.object_type_id, types, now, SHOWN_RECORDS
     )
-    where = (Record.object_type_id == workflow.object_type_id, clause)
-    matching = session.scalar(select(func.count()).select_from(Record).where(*where)) or 0
-    records = session.scalars(select(Record).where(*where).order_by(Record.id).limit(SHOWN_RECORDS))
     lines: list[str] = []
     for record in records:
         context = RenderContext(
@@ -57,6 +57,30 @@ def preview_run(session: Session, team_id: str, name: str, now: datetime) -> Pre
     if matching > SHOWN_RECORDS:
         lines.append(f"... and {matching - SHOWN_RECORDS} more records")
     return Preview(matching, tuple(lines))
+
+
+def matching_now(
+    session: Session,
+    definition: WorkflowDefinition,
+    object_type_id: int,
+    types: dict[str, PropertyType],
+    now: datetime,
+    limit: int,
+) -> tuple[int, list[Record]]:
+    """How many records a run of ``definition`` would enroll at ``now`` (criteria and not
+    suppression, relative days counted in the schedule's zone), and the first ``limit``."""
+    zone_now = now.astimezone(definition.schedule.zone)
+    clause = enrollment_clause(
+        definition.criteria,
+        definition.suppression,
+        types,
+        zone_now,
+        session.get_bind().dialect.name,
+    )
+    where = (Record.object_type_id == object_type_id, clause)
+    matching = session.scalar(select(func.count()).select_from(Record).where(*where)) or 0
+    records = session.scalars(select(Record).where(*where).order_by(Record.id).limit(limit))
+    return matching, list(records)
 
 
 def _describe(action: object, context: RenderContext) -> str:

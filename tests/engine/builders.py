@@ -48,7 +48,10 @@ def deal(
 
 
 def import_deals(
-    sessions: sessionmaker[Session], deals: Sequence[Mapping[str, Any]], now: datetime
+    sessions: sessionmaker[Session],
+    deals: Sequence[Mapping[str, Any]],
+    now: datetime,
+    team: str = TEAM,
 ) -> None:
     """Imports ``deals`` from a CSV file into the team's deals, creating the built-in types."""
     columns = list(dict.fromkeys(["id", "name", "owner", *(k for d in deals for k in d)]))
@@ -60,9 +63,9 @@ def import_deals(
             writer.writerows({k: _cell(v) for k, v in d.items()} for d in deals)
         types = {k: v for k, v in DEAL_TYPES.items() if k in columns}
         with transaction(sessions) as session:
-            ObjectTypeRepository(session).ensure_built_ins(TEAM, now)
+            ObjectTypeRepository(session).ensure_built_ins(team, now)
             options = ImportOptions(type_name="deals", property_types=types)
-            report = import_records(session, TEAM, path, options, now)
+            report = import_records(session, team, path, options, now)
     assert report.rejected == 0, report.problems
 
 
@@ -113,9 +116,10 @@ def save(
     document: Mapping[str, Any],
     now: datetime,
     actor: Actor = CLI_ACTOR,
+    team: str = TEAM,
 ) -> Saved:
     with transaction(sessions) as session:
-        return save_workflow(session, TEAM, document, actor, "UTC", now)
+        return save_workflow(session, team, document, actor, "UTC", now)
 
 
 # -- reading back -------------------------------------------------------------------------

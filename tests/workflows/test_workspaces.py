@@ -5,8 +5,15 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.workflows.workspaces import LOCAL_TEAM, AmbiguousWorkspace, resolve_team
+from bot.workflows.workspaces import (
+    LOCAL_TEAM,
+    AmbiguousWorkspace,
+    adopt_local_workspace,
+    resolve_team,
+)
 from storage.object_types import ObjectTypeRepository
+from storage.workflows import WorkflowRepository
+from tests.engine.builders import deal, import_deals, save, workflow_document
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
@@ -31,3 +38,31 @@ def test_several_teams_need_an_explicit_one(sessions: sessionmaker[Session]) -> 
         with pytest.raises(AmbiguousWorkspace, match="--team"):
             resolve_team(session, None)
         assert resolve_team(session, "T2") == "T2"
+
+
+def _local_deals_and_workflow(sessions: sessionmaker[Session]) -> None:
+    import_deals(sessions, [deal("D1", "Acme")], NOW, LOCAL_TEAM)
+    save(sessions, workflow_document(), NOW, team=LOCAL_TEAM)
+
+
+def test_data_imported_before_slack_moves_to_the_first_connected_workspace(
+    sessions: sessionmaker[Session],
+) -> None:
+    _local_deals_and_workflow(sessions)
+    with sessions.begin() as session:
+        assert adopt_local_workspace(session, "T0REAL")
+    with sessions() as session:
+        assert resolve_team(session, None) == "T0REAL"
+        assert WorkflowRepository(session).names("T0REAL") == ["Deal review"]
+        assert ObjectTypeRepository(session).find("T0REAL", "deals") is not None
+        assert WorkflowRepository(session).names(LOCAL_TEAM) == []
+
+
+def test_a_workspace_with_data_of_its_own_adopts_nothing(sessions: sessionmaker[Session]) -> None:
+    _local_deals_and_workflow(sessions)
+    with sessions.begin() as session:
+        ObjectTypeRepository(session).ensure_built_ins("T0REAL", NOW)
+    with sessions.begin() as session:
+        assert not adopt_local_workspace(session, "T0REAL")
+    with sessions() as session:
+        assert WorkflowRepository(session).names(LOCAL_TEAM) == ["Deal review"]

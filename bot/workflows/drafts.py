@@ -1,0 +1,508 @@
+"""The create/edit wizard's use cases: a workflow document filled in step by step in a draft,
+checked one step at a time, previewed, and saved as a workflow only at the end. No Slack here:
+the wizard's views read the user's input into the draft document and render what is here.
+
+Steps: 1 name and object type, 2 schedule, 3 enrollment criteria, 4 actions, 5 settings and
+suppression, 6 review. The draft's document is the workflow document of the YAML files, as
+far as it is filled in; nothing is a workflow until ``finish``.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from itertools import islice
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.workflows.criteria import InvalidCriteria
+from bot.workflows.definitions import (
+    InvalidDefinition,
+    ParsedDefinition,
+    parse_definition,
+    to_document,
+)
+from bot.workflows.lifecycle import (
+    Actor,
+    PermissionDenied,
+    Saved,
+    WorkflowError,
+    get_workflow,
+    save_workflow,
+)
+from bot.workflows.preview import matching_now
+from bot.workflows.records import count_matching
+from bot.workflows.schedules import InvalidSchedule, parse_schedule
+from bot.workflows.stored import definition_of
+from bot.workflows.wording import Phrase, describe_action, describe_criteria, describe_settings
+from storage.drafts import DraftRepository
+from storage.models import ObjectType, Record, WizardDraft, Workflow, WorkflowStatus
+from storage.object_types import ObjectTypeRepository, UnknownObjectType
+from storage.properties import PropertyType
+from storage.workflows import WorkflowRepository
+
+STEP_NAMES = ("Name", "Schedule", "Enrollment criteria", "Actions", "Settings", "Review")
+FIRST_STEP = 1
+REVIEW_STEP = len(STEP_NAMES)
+# A draft nobody touched for this long belongs to a dialog that was closed or forgotten.
+DRAFT_LIFETIME = timedelta(days=1)
+PREVIEW_RUNS = 5
+SHOWN_RECORDS = 5
+DEFAULT_TIME = "09:00"
+
+# What a step not reached yet is checked with: valid, and saying nothing.
+_PLACEHOLDERS: Mapping[int, Mapping[str, Any]] = {
+    2: {"schedule": {"frequency": "daily", "time": DEFAULT_TIME, "timezone": "UTC"}},
+    3: {"criteria": {}},
+    4: {"actions": []},
+    5: {"settings": {}},
+}
+
+
+class DraftNotFound(WorkflowError, LookupError):
+    def __init__(self) -> None:
+        super().__init__(
+            "This dialog is no longer open for changes: it was finished, its workflow was "
+            "deleted, or it was left untouched for more than a day. Start again with "
+            "/workflow create or /workflow edit NAME."
+        )
+
+
+@dataclass(frozen=True)
+class SchedulePreview:
+    """A schedule as the user reads it: its sentence and next runs (aware, in its zone),
+    with warnings; or, when it cannot run, ``problems`` by schedule field."""
+
+    sentence: str | None
+    next_runs: tuple[datetime, ...] = ()
+    warnings: tuple[str, ...] = ()
+    problems: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RecordName:
+    external_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Review:
+    """The whole workflow before it is saved. When it cannot be saved, ``problems`` (by
+    document location) says why, and what depends on a valid workflow is left empty."""
+
+    name: str
+    object_type: str
+    schedule: str = ""
+    next_runs: tuple[datetime, ...] = ()
+    matching: int = 0
+    records: tuple[RecordName, ...] = ()
+    criteria: tuple[str, ...] = ()  # one sentence per group; none: every record
+    suppression: tuple[str, ...] = ()
+    actions: tuple[Phrase, ...] = ()
+    settings: tuple[Phrase, ...] = ()
+    warnings: tuple[str, ...] = ()
+    problems: Mapping[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ObjectTypeChoice:
+    name: str
+    records: int
+
+
+@dataclass(frozen=True)
+class WizardPage:
+    """Everything the wizard shows at the draft's current step."""
+
+    draft_id: str
+    step: int
+    layout: int
+    document: Mapping[str, Any]
+    # The stored status of the workflow being edited; None while creating.
+    editing: WorkflowStatus | None = None
+    object_types: tuple[ObjectTypeChoice, ...] = ()
+    properties: Mapping[str, PropertyType] = field(default_factory=dict)
+    schedule: SchedulePreview | None = None
+    matching: int | None = None  # records matching the criteria now (step 3)
+    review: Review | None = None
+    # Why the last attempt failed when no field of the form can show it (e.g. saving).
+    problems: tuple[str, ...] = ()
+
+
+# --- Starting and loading -------------------------------------------------------------------
+
+
+def start_create(
+    session: Session, team_id: str, user_id: str, timezone: str, now: datetime
+) -> WizardDraft:
+    """A new draft owned by the user, weekly on Monday at 09:00 in ``timezone`` (the user's
+    zone, or the bot's default when Slack does not know it)."""
+    drafts = DraftRepository(session)
+    drafts.purge(now - DRAFT_LIFETIME)
+    # A workspace that never imported records still offers the built-in object types.
+    ObjectTypeRepository(session).ensure_built_ins(team_id, now)
+    document: dict[str, Any] = {
+        "owner": user_id,
+        "schedule": {
+            "frequency": "weekly",
+            "weekdays": ["mon"],
+            "time": DEFAULT_TIME,
+            "timezone": timezone,
+        },
+        "criteria": {},
+        "actions": [],
+        "settings": {},
+    }
+    return drafts.add(team_id, user_id, document, now)
+
+
+def start_edit(
+    session: Session, team_id: str, name: str, actor: Actor, now: datetime
+) -> WizardDraft:
+    """A draft holding the workflow as stored; UnknownWorkflow or PermissionDenied when the
+    actor may not edit it."""
+    drafts = DraftRepository(session)
+    drafts.purge(now - DRAFT_LIFETIME)
+    workflow = get_workflow(session, team_id, name)
+    if not actor.may_change(workflow):
+        raise PermissionDenied(workflow.name, workflow.owner_user_id)
+    document = to_document(definition_of(session, workflow))
+    return drafts.add(team_id, actor.user_id, document, now, workflow_id=workflow.id)
+
+
+def load_draft(session: Session, draft_id: str, team_id: str, user_id: str) -> WizardDraft:
+    """The user's draft; DraftNotFound when it is gone or someone else's."""
+    draft = DraftRepository(session).get(draft_id, team_id, user_id)
+    if draft is None:
+        raise DraftNotFound()
+    return draft
+
+
+# --- Moving between steps -------------------------------------------------------------------
+
+
+def keep_values(draft: WizardDraft, document: Mapping[str, Any], now: datetime) -> None:
+    """Stores what the user entered, checked or not, so that nothing typed is lost."""
+    draft.document = copy.deepcopy(dict(document))
+    draft.updated_at = now
+
+
+def submit_step(
+    session: Session,
+    draft: WizardDraft,
+    document: Mapping[str, Any],
+    default_timezone: str,
+    now: datetime,
+) -> dict[str, list[str]]:
+    """Stores the step's values and moves to the next step when they are valid; returns
+    the step's problems otherwise (see step_problems)."""
+    keep_values(draft, document, now)
+    problems = step_problems(session, draft, draft.step, default_timezone, now)
+    if not problems and draft.step < REVIEW_STEP:
+        draft.step += 1
+    return problems
+
+
+def go_back(draft: WizardDraft, document: Mapping[str, Any], now: datetime) -> None:
+    """Stores the step's values unchecked and returns to the step before."""
+    keep_values(draft, document, now)
+    draft.step = max(FIRST_STEP, draft.step - 1)
+
+
+def restructure(draft: WizardDraft, document: Mapping[str, Any], now: datetime) -> None:
+    """Stores a document whose filters or actions were added, removed or moved: the new
+    layout gives their inputs new ids, so no value lands in another row."""
+    keep_values(draft, document, now)
+    draft.layout += 1
+
+
+# --- Checking -------------------------------------------------------------------------------
+
+
+def step_problems(
+    session: Session, draft: WizardDraft, step: int, default_timezone: str, now: datetime
+) -> dict[str, list[str]]:
+    """The problems of one step, by document location ("name", "schedule.time",
+    "criteria", "actions[0].text", "settings.pause_days[1]", "suppression"...), each a
+    message that says how to fix it. Step 6 checks everything; steps after ``step`` are
+    not checked. An empty result means the step is done."""
+    document = _as_of_step(draft.document, step)
+    problems: dict[str, list[str]] = {}
+    try:
+        _parse(session, draft.team_id, document, default_timezone, now)
+    except InvalidDefinition as error:
+        for message in error.problems:
+            location, _, text = message.partition(": ")
+            if _belongs(location, step):
+                problems.setdefault(location, []).append(text)
+    if step in (1, REVIEW_STEP) and (taken := _name_taken(session, draft)):
+        problems.setdefault("name", []).append(
+            f"a workflow named {taken!r} already exists: choose another name"
+        )
+    return problems
+
+
+def _as_of_step(document: Mapping[str, Any], step: int) -> dict[str, Any]:
+    checked = dict(document)
+    for later, placeholder in _PLACEHOLDERS.items():
+        if later > step:
+            checked.update(placeholder)
+    if step < 5:
+        checked.pop("suppression", None)
+    # Only an active workflow needs an action: steps from 4 check as if activating.
+    checked["status"] = (WorkflowStatus.ACTIVE if step >= 4 else WorkflowStatus.DRAFT).value
+    return checked
+
+
+def _belongs(location: str, step: int) -> bool:
+    if step == REVIEW_STEP:
+        return True
+    root = location.split(".", 1)[0].split("[", 1)[0]
+    roots = {
+        1: ("name", "object_type"),
+        2: ("schedule",),
+        3: ("criteria",),
+        4: ("actions",),
+        5: ("settings", "suppression"),
+    }
+    return root in roots.get(step, ())
+
+
+def _name_taken(session: Session, draft: WizardDraft) -> str | None:
+    name = draft.document.get("name")
+    if not isinstance(name, str) or not name.strip():
+        return None
+    found = WorkflowRepository(session).find(draft.team_id, name.strip())
+    if found is None or found.id == draft.workflow_id:
+        return None
+    return found.name
+
+
+def _parse(
+    session: Session,
+    team_id: str,
+    document: Mapping[str, Any],
+    default_timezone: str,
+    now: datetime,
+) -> ParsedDefinition:
+    object_types = ObjectTypeRepository(session)
+    return parse_definition(
+        document,
+        _property_types(session, team_id, document.get("object_type")),
+        object_types.names(team_id),
+        default_timezone,
+        now,
+    )
+
+
+def draft_properties(session: Session, draft: WizardDraft) -> dict[str, PropertyType]:
+    """The property types of the draft's object type; none while it has no known type."""
+    return _property_types(session, draft.team_id, draft.document.get("object_type"))
+
+
+def _property_types(session: Session, team_id: str, type_name: object) -> dict[str, PropertyType]:
+    if not isinstance(type_name, str):
+        return {}
+    object_types = ObjectTypeRepository(session)
+    found = object_types.find(team_id, type_name)
+    return object_types.property_types(found.id) if found is not None else {}
+
+
+# --- Previews -------------------------------------------------------------------------------
+
+
+def schedule_preview(
+    document: Mapping[str, Any], default_timezone: str, now: datetime
+) -> SchedulePreview:
+    """The draft's schedule in a sentence with its next five runs, or its problems."""
+    raw = document.get("schedule")
+    if not isinstance(raw, Mapping):
+        return SchedulePreview(None, problems={"frequency": "missing: choose how often to run"})
+    try:
+        parsed = parse_schedule(raw, default_timezone, now)
+    except InvalidSchedule as error:
+        return SchedulePreview(None, problems=error.problems)
+    schedule = parsed.schedule
+    runs = tuple(o.at for o in islice(schedule.occurrences_after(now), PREVIEW_RUNS))
+    return SchedulePreview(schedule.describe(), runs, parsed.warnings)
+
+
+def review(session: Session, draft: WizardDraft, default_timezone: str, now: datetime) -> Review:
+    """The draft checked whole and described: schedule, next runs, what matches now (and a
+    few of those records), criteria, actions and settings in words, and warnings."""
+    document = draft.document
+    name = document.get("name")
+    type_name = document.get("object_type")
+    shown_name = name.strip() if isinstance(name, str) else ""
+    shown_type = type_name if isinstance(type_name, str) else ""
+    problems = step_problems(session, draft, REVIEW_STEP, default_timezone, now)
+    if problems:
+        return Review(shown_name, shown_type, problems=problems)
+    parsed = _parse(
+        session, draft.team_id, _as_of_step(document, REVIEW_STEP), default_timezone, now
+    )
+    definition = parsed.definition
+    object_type = ObjectTypeRepository(session).get(draft.team_id, definition.object_type)
+    types = ObjectTypeRepository(session).property_types(object_type.id)
+    matching, records = matching_now(session, definition, object_type.id, types, now, SHOWN_RECORDS)
+    warnings = [_without_location(warning) for warning in parsed.warnings]
+    if matching == 0:
+        warnings.append("No record matches right now: a run now would enroll nobody.")
+    schedule = definition.schedule
+    return Review(
+        name=definition.name,
+        object_type=definition.object_type,
+        schedule=schedule.describe(),
+        next_runs=tuple(o.at for o in islice(schedule.occurrences_after(now), PREVIEW_RUNS)),
+        matching=matching,
+        records=tuple(RecordName(r.external_id, r.name) for r in records),
+        criteria=tuple(describe_criteria(definition.criteria)),
+        suppression=tuple(describe_criteria(definition.suppression)),
+        actions=tuple(describe_action(action) for action in definition.actions),
+        settings=tuple(describe_settings(definition.settings)),
+        warnings=tuple(warnings),
+    )
+
+
+def _without_location(warning: str) -> str:
+    location, separator, text = warning.partition(": ")
+    return text if separator and " " not in location else warning
+
+
+def wizard_page(
+    session: Session,
+    draft: WizardDraft,
+    default_timezone: str,
+    now: datetime,
+    problems: tuple[str, ...] = (),
+) -> WizardPage:
+    """What the wizard shows at the draft's step; only that step's previews are computed."""
+    document = draft.document
+    step = draft.step
+    type_name = document.get("object_type")
+    return WizardPage(
+        draft_id=draft.id,
+        step=step,
+        layout=draft.layout,
+        document=copy.deepcopy(document),
+        editing=_stored_status(session, draft),
+        object_types=_object_types(session, draft.team_id) if step == FIRST_STEP else (),
+        properties=_property_types(session, draft.team_id, type_name),
+        schedule=schedule_preview(document, default_timezone, now) if step == 2 else None,
+        matching=_matching(session, draft, now) if step == 3 else None,
+        review=review(session, draft, default_timezone, now) if step == REVIEW_STEP else None,
+        problems=problems,
+    )
+
+
+def _stored_status(session: Session, draft: WizardDraft) -> WorkflowStatus | None:
+    if draft.workflow_id is None:
+        return None
+    workflow = session.get(Workflow, draft.workflow_id)
+    return None if workflow is None else WorkflowStatus(workflow.status)
+
+
+def _object_types(session: Session, team_id: str) -> tuple[ObjectTypeChoice, ...]:
+    query = (
+        select(ObjectType.name, func.count(Record.id))
+        .select_from(ObjectType)
+        .outerjoin(Record, Record.object_type_id == ObjectType.id)
+        .where(ObjectType.team_id == team_id)
+        .group_by(ObjectType.name)
+        .order_by(ObjectType.name)
+    )
+    return tuple(ObjectTypeChoice(name, count) for name, count in session.execute(query))
+
+
+def _matching(session: Session, draft: WizardDraft, now: datetime) -> int | None:
+    """How many records the draft's criteria match now, or None while they are invalid."""
+    document = draft.document
+    type_name = document.get("object_type")
+    if not isinstance(type_name, str):
+        return None
+    try:
+        return count_matching(
+            session, draft.team_id, type_name, document.get("criteria", {}), _local(document, now)
+        )
+    except (InvalidCriteria, UnknownObjectType):
+        return None
+
+
+def _local(document: Mapping[str, Any], now: datetime) -> datetime:
+    """``now`` in the schedule's zone, where relative days (in_next_days...) are counted."""
+    schedule = document.get("schedule")
+    zone = schedule.get("timezone") if isinstance(schedule, Mapping) else None
+    try:
+        return now.astimezone(ZoneInfo(zone)) if isinstance(zone, str) else now
+    except (ZoneInfoNotFoundError, ValueError):
+        return now
+
+
+# --- Finishing ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Finished:
+    """A workflow the wizard saved, as the user is told: ``next_run`` is in its zone."""
+
+    name: str
+    status: WorkflowStatus
+    next_run: datetime | None
+    warnings: tuple[str, ...]
+    created: bool
+
+
+def finish(
+    session: Session,
+    draft: WizardDraft,
+    activate: bool,
+    actor: Actor,
+    default_timezone: str,
+    now: datetime,
+) -> Saved:
+    """Saves the draft as a workflow and deletes the draft, in the caller's transaction.
+
+    ``activate`` saves it active (an edit of an active workflow stays active and applies at
+    once: a new revision, runs planned under the old one cancelled); otherwise it is saved
+    not running: paused when it was paused, a draft else. Raises InvalidDefinition or
+    WorkflowError (name taken, permission) with nothing written.
+    """
+    stored = _stored_status(session, draft)
+    if activate:
+        status = WorkflowStatus.ACTIVE
+    elif stored is WorkflowStatus.PAUSED:
+        status = WorkflowStatus.PAUSED
+    else:
+        status = WorkflowStatus.DRAFT
+    document = {**draft.document, "status": status.value}
+    if draft.workflow_id is None and (taken := _name_taken(session, draft)):
+        raise WorkflowError(f"A workflow named {taken!r} already exists: choose another name.")
+    saved = save_workflow(
+        session,
+        draft.team_id,
+        document,
+        actor,
+        default_timezone,
+        now,
+        editing_id=draft.workflow_id,
+    )
+    DraftRepository(session).delete(draft)
+    session.flush()
+    return saved
+
+
+def finished(session: Session, saved: Saved) -> Finished:
+    """What became of the workflow ``finish`` saved."""
+    workflow = session.get(Workflow, saved.workflow_id)
+    assert workflow is not None
+    zone = ZoneInfo(workflow.timezone)
+    next_run = saved.next_run_at.astimezone(zone) if saved.next_run_at is not None else None
+    warnings = tuple(_without_location(warning) for warning in saved.warnings)
+    return Finished(
+        workflow.name, WorkflowStatus(workflow.status), next_run, warnings, saved.created
+    )

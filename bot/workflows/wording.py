@@ -1,0 +1,236 @@
+"""Workflows in plain English: criteria, actions and settings as sentences a person reads.
+
+The text is plain, never mrkdwn: a channel is a ``ChannelRef`` part of a ``Phrase``, which each
+surface renders its own way (a mention in Slack, the id on a console). Everything here is
+permissive: it describes documents as written, valid or not, so a half-filled draft reads too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.workflows.criteria import Criteria
+from bot.workflows.definitions import (
+    DEFAULT_CATCH_UP_MINUTES,
+    DIGEST_THRESHOLD,
+    Action,
+    CreateTask,
+    SendChannelMessage,
+    SendOwnerDm,
+    SetProperty,
+    WorkflowSettings,
+)
+
+OPERATOR_WORDS: Mapping[str, str] = {
+    "eq": "is equal to",
+    "neq": "is not equal to",
+    "in": "is any of",
+    "not_in": "is none of",
+    "contains": "contains",
+    "not_contains": "does not contain",
+    "starts_with": "starts with",
+    "gt": "is greater than",
+    "gte": "is at least",
+    "lt": "is less than",
+    "lte": "is at most",
+    "between": "is between",
+    "before": "is before",
+    "after": "is after",
+    "in_last_days": "is in the last",
+    "in_next_days": "is in the next",
+    "is_known": "is known",
+    "is_unknown": "is unknown",
+}
+SUMMARY_WORDS: Mapping[str, str] = {
+    "always": "after every run",
+    "when_enrolled_or_failed": "after runs that enrolled a record or had a failure",
+    "when_failed": "only after runs with a failure",
+}
+_NO_VALUE = frozenset({"is_known", "is_unknown"})
+_DAYS = frozenset({"in_last_days", "in_next_days"})
+
+
+@dataclass(frozen=True)
+class ChannelRef:
+    """A Slack channel inside a phrase, by id."""
+
+    id: str
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A sentence made of plain-text parts and channel references."""
+
+    parts: tuple[str | ChannelRef, ...]
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        return tuple(part.id for part in self.parts if isinstance(part, ChannelRef))
+
+    def plain(self) -> str:
+        """The sentence with each channel written as ``#ID``."""
+        return "".join(part if isinstance(part, str) else f"#{part.id}" for part in self.parts)
+
+    def __str__(self) -> str:
+        return self.plain()
+
+
+# --- Criteria -----------------------------------------------------------------------------
+
+
+def describe_criteria(criteria: Criteria | Mapping[str, Any]) -> list[str]:
+    """One sentence per group of filters, e.g. "stage is equal to contract sent and amount is
+    at least 5000"; the groups are alternatives (join them with "or"). No group (``{}``)
+    gives an empty list: every record matches."""
+    data = criteria.to_json() if isinstance(criteria, Criteria) else criteria
+    groups = data.get("any") if isinstance(data, Mapping) else None
+    if not isinstance(groups, list):
+        return []
+    sentences = []
+    for group in groups:
+        filters = group.get("all") if isinstance(group, Mapping) else None
+        if isinstance(filters, list) and filters:
+            sentences.append(" and ".join(describe_filter(f) for f in filters))
+    return sentences
+
+
+def describe_filter(filter_: object) -> str:
+    """One filter in words, e.g. "close_date is in the next 7 days"."""
+    if not isinstance(filter_, Mapping):
+        return "(an incomplete filter)"
+    name = filter_.get("property")
+    subject = name if isinstance(name, str) and name else "(no property)"
+    operator = filter_.get("operator")
+    if not isinstance(operator, str) or operator not in OPERATOR_WORDS:
+        return f"{subject} (no operator chosen)"
+    words = f"{subject} {OPERATOR_WORDS[operator]}"
+    if operator in _NO_VALUE:
+        return words
+    value = filter_.get("value")
+    if operator in _DAYS:
+        return f"{words} {_value(value)} {'day' if value == 1 else 'days'}"
+    if operator == "between" and isinstance(value, list) and len(value) == 2:
+        return f"{words} {_value(value[0])} and {_value(value[1])}"
+    if isinstance(value, list):
+        return f"{words} {_or(_value(item) for item in value)}"
+    return f"{words} {_value(value)}"
+
+
+def _value(value: object) -> str:
+    if value is None or value == "":
+        return "(no value)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _or(items: Iterable[str]) -> str:
+    words = list(items) or ["(no value)"]
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+
+
+# --- Actions ------------------------------------------------------------------------------
+
+
+def describe_action(action: Action | Mapping[str, Any]) -> Phrase:
+    """One action in words, e.g. "Post to #C0123ABCD one message per record: “{{ name }} is
+    in contract”" (with the channel as a ChannelRef); templates are quoted as written."""
+    data = action.to_document() if not isinstance(action, Mapping) else action
+    kind = data.get("type")
+    if kind == SendChannelMessage.TYPE:
+        return _channel_message(data)
+    if kind == SendOwnerDm.TYPE:
+        return Phrase((f"Send each record's owner a direct message: {_quoted(data.get('text'))}",))
+    if kind == SetProperty.TYPE:
+        return Phrase((_set_property(data),))
+    if kind == CreateTask.TYPE:
+        return Phrase((_create_task(data),))
+    return Phrase(("An action of no known type",))
+
+
+def _channel_message(data: Mapping[str, Any]) -> Phrase:
+    channel = data.get("channel")
+    mode = data.get("mode")
+    if mode == "digest":
+        how = "one digest message per run"
+    elif mode == "per_record":
+        how = "one message per record"
+    else:
+        how = f"one message per record (a digest when more than {DIGEST_THRESHOLD} records match)"
+    text = f" {how}: {_quoted(data.get('text'))}"
+    if isinstance(channel, str) and channel:
+        return Phrase(("Post to ", ChannelRef(channel), text))
+    return Phrase(("Post to (no channel chosen)", text))
+
+
+def _set_property(data: Mapping[str, Any]) -> str:
+    name = data.get("property")
+    subject = name if isinstance(name, str) and name else "(no property)"
+    value = data.get("value")
+    if isinstance(value, str) and value.replace(" ", "") == "{{run.date}}":
+        return f"Set {subject} to the date of the run"
+    return f"Set {subject} to {_value(value)}"
+
+
+def _create_task(data: Mapping[str, Any]) -> str:
+    days = data.get("due_in_days")
+    if days == 0:
+        due = "due on the day of the run"
+    elif days == 1:
+        due = "due the day after the run"
+    elif isinstance(days, int):
+        due = f"due {days} days after the run"
+    else:
+        due = "with no due date chosen"
+    return f"Create a task {_quoted(data.get('title'))}, {due}"
+
+
+def _quoted(text: object) -> str:
+    return f"“{text}”" if isinstance(text, str) and text.strip() else "(no text yet)"
+
+
+# --- Settings -----------------------------------------------------------------------------
+
+
+def describe_settings(settings: WorkflowSettings | Mapping[str, Any]) -> list[Phrase]:
+    """The settings that differ from doing nothing special, one phrase each: the run
+    summary, pause days and holidays, and how late a missed run may still happen."""
+    data = settings.to_document() if isinstance(settings, WorkflowSettings) else settings
+    phrases: list[Phrase] = []
+    channel = data.get("summary_channel")
+    if isinstance(channel, str) and channel:
+        policy = SUMMARY_WORDS.get(
+            str(data.get("summary")), SUMMARY_WORDS["when_enrolled_or_failed"]
+        )
+        phrases.append(Phrase(("Post a summary to ", ChannelRef(channel), f" {policy}")))
+    pauses = _pauses(data.get("pause_days"), data.get("holidays"))
+    if pauses:
+        deferred = data.get("on_pause_day") != "skip"
+        what = "moves to the next day that is not one" if deferred else "is skipped"
+        phrases.append(Phrase((f"No runs on {pauses}: a run due then {what}",)))
+    catch_up = data.get("catch_up_minutes", DEFAULT_CATCH_UP_MINUTES)
+    if catch_up == 0:
+        phrases.append(Phrase(("A run missed while the bot was down is not made up",)))
+    elif isinstance(catch_up, int):
+        phrases.append(
+            Phrase(
+                (
+                    f"A run missed while the bot was down still happens up to {catch_up} "
+                    f"{'minute' if catch_up == 1 else 'minutes'} late",
+                )
+            )
+        )
+    return phrases
+
+
+def _pauses(pause_days: object, country: object) -> str:
+    parts = []
+    if isinstance(pause_days, Sequence) and not isinstance(pause_days, str) and pause_days:
+        parts.append(", ".join(str(day) for day in pause_days))
+    if isinstance(country, str) and country:
+        parts.append(f"public holidays in {country}")
+    return " and ".join(parts)

@@ -1,0 +1,591 @@
+"""The wizard's use cases on the real databases: drafts started, checked step by step,
+previewed, reviewed and saved as workflows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.workflows import drafts
+from bot.workflows.definitions import InvalidDefinition
+from bot.workflows.lifecycle import (
+    Actor,
+    PermissionDenied,
+    UnknownWorkflow,
+    WorkflowError,
+    save_workflow,
+    set_status,
+)
+from bot.workflows.wording import ChannelRef
+from storage.database import transaction
+from storage.models import RunSource, RunStatus, WizardDraft, WorkflowStatus
+from storage.runs import NewRun, RunRepository
+from tests.engine.builders import (
+    DEALS_CHANNEL,
+    NAME,
+    OWNER,
+    TEAM,
+    channel_message,
+    deal,
+    import_deals,
+    runs,
+    save,
+    workflow,
+    workflow_document,
+)
+
+NOW = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)  # a Monday
+OWNER_ACTOR = Actor(OWNER)
+SOMEONE = Actor("U0SOMEONE")
+WON = {"any": [{"all": [{"property": "stage", "operator": "eq", "value": "won"}]}]}
+
+
+@pytest.fixture
+def deals(sessions: sessionmaker[Session]) -> None:
+    import_deals(
+        sessions,
+        [
+            deal("D1", "Acme renewal", amount=12000),
+            deal("D2", "Globex pilot", amount=3000),
+            deal("W1", "Initech", stage="won", amount=7000),
+            deal("W2", "Umbrella", stage="won", amount=500),
+        ],
+        NOW,
+    )
+
+
+def new_draft(sessions: sessionmaker[Session], **document: Any) -> str:
+    """A create draft of the owner, its document updated with ``document``."""
+    with transaction(sessions) as session:
+        draft = drafts.start_create(session, TEAM, OWNER, "Europe/Paris", NOW)
+        draft.document = {**draft.document, **document}
+        return draft.id
+
+
+def edit_draft(sessions: sessionmaker[Session], actor: Actor = OWNER_ACTOR, **document: Any) -> str:
+    with transaction(sessions) as session:
+        draft = drafts.start_edit(session, TEAM, NAME, actor, NOW)
+        draft.document = {**draft.document, **document}
+        return draft.id
+
+
+def problems_at(sessions: sessionmaker[Session], draft_id: str, step: int) -> dict[str, list[str]]:
+    with sessions() as session:
+        return drafts.step_problems(session, load(session, draft_id), step, "UTC", NOW)
+
+
+def load(session: Session, draft_id: str, user_id: str = OWNER) -> WizardDraft:
+    return drafts.load_draft(session, draft_id, TEAM, user_id)
+
+
+def complete(**overrides: Any) -> dict[str, Any]:
+    """A document every step accepts."""
+    return {
+        "name": "Won deals",
+        "object_type": "deals",
+        "schedule": {
+            "frequency": "weekly",
+            "weekdays": ["mon"],
+            "time": "10:00",
+            "timezone": "Europe/Paris",
+        },
+        "criteria": WON,
+        "actions": [channel_message("{{ name }} was won")],
+        "settings": {},
+        **overrides,
+    }
+
+
+def finish(
+    sessions: sessionmaker[Session], draft_id: str, activate: bool, actor: Actor = OWNER_ACTOR
+) -> drafts.Finished:
+    with transaction(sessions) as session:
+        saved = drafts.finish(
+            session, load(session, draft_id, actor.user_id), activate, actor, "UTC", NOW
+        )
+        return drafts.finished(session, saved)
+
+
+def draft_count(sessions: sessionmaker[Session]) -> int:
+    with sessions() as session:
+        return session.scalar(select(func.count()).select_from(WizardDraft)) or 0
+
+
+# --- Starting ---------------------------------------------------------------------------------
+
+
+def test_a_new_draft_is_weekly_on_monday_at_nine_in_the_users_zone(
+    sessions: sessionmaker[Session],
+) -> None:
+    draft_id = new_draft(sessions)
+
+    with sessions() as session:
+        draft = load(session, draft_id)
+        assert (draft.step, draft.layout, draft.workflow_id) == (1, 0, None)
+        assert draft.document == {
+            "owner": OWNER,
+            "schedule": {
+                "frequency": "weekly",
+                "weekdays": ["mon"],
+                "time": "09:00",
+                "timezone": "Europe/Paris",
+            },
+            "criteria": {},
+            "actions": [],
+            "settings": {},
+        }
+        page = drafts.wizard_page(session, draft, "UTC", NOW)
+    # A workspace that never imported anything is offered the built-in types.
+    assert [c.name for c in page.object_types] == ["companies", "contacts", "deals", "tickets"]
+
+
+def test_starting_a_draft_purges_drafts_untouched_for_a_day(
+    sessions: sessionmaker[Session],
+) -> None:
+    with transaction(sessions) as session:
+        old = drafts.start_create(session, TEAM, "U0OLD", "UTC", NOW - timedelta(days=2))
+        old_id = old.id
+    new_draft(sessions)
+
+    with sessions() as session:
+        assert session.get(WizardDraft, old_id) is None
+    assert draft_count(sessions) == 1
+
+
+def test_a_draft_is_only_its_authors(sessions: sessionmaker[Session]) -> None:
+    draft_id = new_draft(sessions)
+
+    with sessions() as session, pytest.raises(drafts.DraftNotFound, match="/workflow create"):
+        load(session, draft_id, user_id="U0SOMEONE")
+    with sessions() as session, pytest.raises(drafts.DraftNotFound):
+        drafts.load_draft(session, draft_id, "T2", OWNER)
+
+
+@pytest.mark.usefixtures("deals")
+def test_editing_starts_from_the_stored_workflow(sessions: sessionmaker[Session]) -> None:
+    saved = save(sessions, workflow_document(), NOW)
+
+    draft_id = edit_draft(sessions)
+
+    with sessions() as session:
+        draft = load(session, draft_id)
+        assert draft.workflow_id == saved.workflow_id
+        assert draft.document["name"] == NAME
+        assert draft.document["schedule"] == {
+            "frequency": "daily",
+            "time": "09:00",
+            "timezone": "UTC",
+        }
+        assert draft.document["actions"] == [channel_message()]
+        assert drafts.wizard_page(session, draft, "UTC", NOW).editing is WorkflowStatus.ACTIVE
+
+
+@pytest.mark.usefixtures("deals")
+def test_only_the_owner_or_an_admin_may_open_a_workflow_for_editing(
+    sessions: sessionmaker[Session],
+) -> None:
+    save(sessions, workflow_document(), NOW)
+
+    with pytest.raises(PermissionDenied), transaction(sessions) as session:
+        drafts.start_edit(session, TEAM, NAME, SOMEONE, NOW)
+    with pytest.raises(UnknownWorkflow, match="Deal review"), transaction(sessions) as session:
+        drafts.start_edit(session, TEAM, "Deal reveiw", OWNER_ACTOR, NOW)
+    edit_draft(sessions, Actor("U0ADMIN", is_admin=True))
+    assert draft_count(sessions) == 1
+
+
+# --- Checking each step -----------------------------------------------------------------------
+
+
+def test_step_one_needs_a_name_and_a_known_object_type(sessions: sessionmaker[Session]) -> None:
+    draft_id = new_draft(sessions, name="", object_type="dealz")
+
+    problems = problems_at(sessions, draft_id, 1)
+
+    assert set(problems) == {"name", "object_type"}
+    assert problems["name"] == ["empty: give the workflow a name"]
+    assert "did you mean deals?" in problems["object_type"][0]
+
+
+def test_a_step_checks_neither_later_nor_earlier_steps(sessions: sessionmaker[Session]) -> None:
+    draft_id = new_draft(
+        sessions,
+        name="Fine",
+        object_type="deals",
+        schedule={"frequency": "hourly", "time": "09:00"},
+        actions=[{"type": "shout"}],
+    )
+
+    assert problems_at(sessions, draft_id, 1) == {}
+    assert set(problems_at(sessions, draft_id, 2)) == {"schedule.frequency"}
+    assert set(problems_at(sessions, draft_id, 3)) == set()
+    assert set(problems_at(sessions, draft_id, 4)) == {"actions[0].type"}
+
+
+@pytest.mark.usefixtures("deals")
+def test_a_name_another_workflow_has_is_refused_when_creating_or_renaming(
+    sessions: sessionmaker[Session],
+) -> None:
+    save(sessions, workflow_document(), NOW)
+    save(sessions, workflow_document(name="Other"), NOW)
+    creating = new_draft(sessions, name=NAME, object_type="deals")
+    keeping = edit_draft(sessions)
+    renaming = edit_draft(sessions, name="Other")
+
+    assert problems_at(sessions, creating, 1) == {
+        "name": [f"a workflow named {NAME!r} already exists: choose another name"]
+    }
+    assert problems_at(sessions, keeping, 1) == {}
+    assert list(problems_at(sessions, renaming, 6)) == ["name"]
+
+
+def test_schedule_problems_are_keyed_by_their_field(sessions: sessionmaker[Session]) -> None:
+    draft_id = new_draft(
+        sessions,
+        schedule={"frequency": "weekly", "weekdays": [], "time": "25:00", "timezone": "Mars/Base"},
+    )
+
+    problems = problems_at(sessions, draft_id, 2)
+
+    assert set(problems) == {"schedule.weekdays", "schedule.time", "schedule.timezone"}
+    assert "HH:MM" in problems["schedule.time"][0]
+
+
+def test_a_schedule_with_no_run_left_is_refused(sessions: sessionmaker[Session]) -> None:
+    draft_id = new_draft(
+        sessions,
+        schedule={"frequency": "once", "date": "2026-11-01", "time": "09:00", "timezone": "UTC"},
+    )
+
+    assert problems_at(sessions, draft_id, 2) == {
+        "schedule.date": ["2026-11-01 at 09:00 (UTC) has passed: choose a later date"]
+    }
+
+
+@pytest.mark.usefixtures("deals")
+def test_criteria_problems_name_their_group_and_filter(sessions: sessionmaker[Session]) -> None:
+    criteria = {"any": [{"all": [{"property": "stag", "operator": "eq", "value": "won"}]}]}
+    draft_id = new_draft(sessions, **complete(criteria=criteria))
+
+    problems = problems_at(sessions, draft_id, 3)
+
+    [message] = problems["criteria"]
+    assert message.startswith("group 1, filter 1: unknown property 'stag'; did you mean 'stage'?")
+
+
+@pytest.mark.usefixtures("deals")
+def test_an_action_is_needed_and_each_is_checked(sessions: sessionmaker[Session]) -> None:
+    empty = new_draft(sessions, **complete(actions=[]))
+    wrong = new_draft(
+        sessions, **complete(name="Two", actions=[{"type": "send_owner_dm", "text": "{{ nme }}"}])
+    )
+
+    assert problems_at(sessions, empty, 4) == {
+        "actions": ["empty: add an action (only a draft may have none)"]
+    }
+    assert list(problems_at(sessions, wrong, 4)) == ["actions[0].text"]
+
+
+@pytest.mark.usefixtures("deals")
+def test_settings_and_suppression_are_checked_at_step_five(
+    sessions: sessionmaker[Session],
+) -> None:
+    settings = {"pause_days": ["12-25", "12-32"], "summary_channel": "#general"}
+    suppression = {"any": [{"all": [{"property": "amount", "operator": "gt", "value": "x"}]}]}
+    draft_id = new_draft(sessions, **complete(settings=settings, suppression=suppression))
+
+    problems = problems_at(sessions, draft_id, 5)
+
+    assert set(problems) == {"settings.pause_days[1]", "settings.summary_channel", "suppression"}
+    assert set(problems_at(sessions, draft_id, 6)) == set(problems)
+
+
+# --- Moving between steps ---------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("deals")
+def test_a_step_is_left_only_when_valid_and_what_was_typed_is_kept(
+    sessions: sessionmaker[Session],
+) -> None:
+    draft_id = new_draft(sessions)
+
+    with transaction(sessions) as session:
+        draft = load(session, draft_id)
+        typed = {**draft.document, "name": "", "object_type": "deals"}
+        problems = drafts.submit_step(session, draft, typed, "UTC", NOW)
+    with transaction(sessions) as session:
+        draft = load(session, draft_id)
+        assert (list(problems), draft.step, draft.document["object_type"]) == (["name"], 1, "deals")
+        assert drafts.submit_step(session, draft, {**typed, "name": "Won"}, "UTC", NOW) == {}
+        assert draft.step == 2
+        drafts.go_back(draft, {**draft.document, "name": "Won deals"}, NOW)
+        assert (draft.step, draft.document["name"]) == (1, "Won deals")
+        drafts.restructure(draft, draft.document, NOW)
+    with sessions() as session:
+        assert load(session, draft_id).layout == 1
+
+
+# --- Previews ---------------------------------------------------------------------------------
+
+
+def test_the_schedule_preview_says_it_in_words_with_the_next_five_runs_in_its_zone() -> None:
+    document = {
+        "schedule": {
+            "frequency": "monthly",
+            "month_days": [31],
+            "time": "09:00",
+            "timezone": "Europe/Paris",
+        }
+    }
+
+    preview = drafts.schedule_preview(document, "UTC", NOW)
+
+    assert preview.sentence == "Every month on the 31st at 09:00 (Europe/Paris)"
+    assert [run.date().isoformat() for run in preview.next_runs] == [
+        "2026-12-31",
+        "2027-01-31",
+        "2027-03-31",
+        "2027-05-31",
+        "2027-07-31",
+    ]
+    assert all(
+        run.tzinfo is not None and run.utcoffset() in (timedelta(hours=1), timedelta(hours=2))
+        for run in preview.next_runs
+    )
+    assert preview.warnings and "February" in preview.warnings[0]
+
+
+def test_the_schedule_preview_of_an_invalid_schedule_lists_its_problems() -> None:
+    preview = drafts.schedule_preview({"schedule": {"frequency": "weekly"}}, "UTC", NOW)
+
+    assert preview.sentence is None
+    assert set(preview.problems) == {"weekdays", "time"}
+
+
+@pytest.mark.usefixtures("deals")
+def test_step_three_counts_the_records_matching_now(sessions: sessionmaker[Session]) -> None:
+    draft_id = new_draft(sessions, **complete())
+
+    with transaction(sessions) as session:
+        draft = load(session, draft_id)
+        draft.step = 3
+        assert drafts.wizard_page(session, draft, "UTC", NOW).matching == 2
+        draft.document = {**draft.document, "criteria": {"any": "nonsense"}}
+        assert drafts.wizard_page(session, draft, "UTC", NOW).matching is None
+
+
+@pytest.mark.usefixtures("deals")
+def test_step_one_lists_object_types_with_their_record_counts(
+    sessions: sessionmaker[Session],
+) -> None:
+    draft_id = new_draft(sessions)
+
+    with sessions() as session:
+        page = drafts.wizard_page(session, load(session, draft_id), "UTC", NOW)
+
+    assert {c.name: c.records for c in page.object_types}["deals"] == 4
+    assert {c.name: c.records for c in page.object_types}["tickets"] == 0
+
+
+@pytest.mark.usefixtures("deals")
+def test_the_review_describes_the_workflow_and_what_matches_now(
+    sessions: sessionmaker[Session],
+) -> None:
+    suppression = {"any": [{"all": [{"property": "amount", "operator": "lt", "value": 1000}]}]}
+    draft_id = new_draft(
+        sessions,
+        **complete(
+            suppression=suppression,
+            actions=[
+                channel_message("{{ name }} was won", mode="digest"),
+                {"type": "create_task", "title": "Call", "due_in_days": 3},
+            ],
+            settings={"summary_channel": "C0SUMMARY", "summary": "always"},
+        ),
+    )
+
+    with sessions() as session:
+        review = drafts.review(session, load(session, draft_id), "UTC", NOW)
+
+    assert review.problems == {}
+    assert review.schedule == "Every week on Monday at 10:00 (Europe/Paris)"
+    assert review.next_runs[0] == datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    assert str(review.next_runs[0].tzinfo) == "Europe/Paris"
+    assert len(review.next_runs) == 5
+    assert (review.matching, [r.external_id for r in review.records]) == (1, ["W1"])
+    assert review.criteria == ("stage is equal to won",)
+    assert review.suppression == ("amount is less than 1000",)
+    assert review.actions[0].parts == (
+        "Post to ",
+        ChannelRef(DEALS_CHANNEL),
+        " one digest message per run: “{{ name }} was won”",
+    )
+    assert str(review.actions[1]) == "Create a task “Call”, due 3 days after the run"
+    assert review.settings[0].channels == ("C0SUMMARY",)
+    assert review.warnings == ()
+
+
+@pytest.mark.usefixtures("deals")
+def test_the_review_of_a_draft_that_cannot_be_saved_lists_every_problem(
+    sessions: sessionmaker[Session],
+) -> None:
+    draft_id = new_draft(sessions, name="", object_type="deals")
+
+    with sessions() as session:
+        review = drafts.review(session, load(session, draft_id), "UTC", NOW)
+
+    assert set(review.problems) == {"name", "actions"}
+    assert review.matching == 0 and review.schedule == ""
+
+
+@pytest.mark.usefixtures("deals")
+def test_the_review_warns_when_nothing_matches(sessions: sessionmaker[Session]) -> None:
+    criteria = {"any": [{"all": [{"property": "stage", "operator": "eq", "value": "lost"}]}]}
+    draft_id = new_draft(sessions, **complete(criteria=criteria))
+
+    with sessions() as session:
+        review = drafts.review(session, load(session, draft_id), "UTC", NOW)
+
+    assert review.warnings == ("No record matches right now: a run now would enroll nobody.",)
+
+
+# --- Finishing --------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("deals")
+def test_activating_creates_an_active_workflow_and_deletes_the_draft(
+    sessions: sessionmaker[Session],
+) -> None:
+    draft_id = new_draft(sessions, **complete())
+
+    done = finish(sessions, draft_id, activate=True)
+
+    assert (done.name, done.status, done.created) == ("Won deals", WorkflowStatus.ACTIVE, True)
+    assert done.next_run == datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # 10:00 in Paris
+    assert done.next_run is not None and str(done.next_run.tzinfo) == "Europe/Paris"
+    stored = workflow(sessions, "Won deals")
+    assert stored is not None and stored.owner_user_id == OWNER and stored.revision == 1
+    assert draft_count(sessions) == 0
+
+
+@pytest.mark.usefixtures("deals")
+def test_saving_as_a_draft_stores_a_workflow_that_does_not_run(
+    sessions: sessionmaker[Session],
+) -> None:
+    draft_id = new_draft(sessions, **complete())
+
+    done = finish(sessions, draft_id, activate=False)
+
+    assert (done.status, done.next_run) == (WorkflowStatus.DRAFT, None)
+    stored = workflow(sessions, "Won deals")
+    assert stored is not None and stored.next_run_at is None
+
+
+@pytest.mark.usefixtures("deals")
+def test_saving_an_active_workflow_applies_at_once_as_a_new_revision(
+    sessions: sessionmaker[Session],
+) -> None:
+    saved = save(sessions, workflow_document(), NOW)
+    with transaction(sessions) as session:
+        planned = NewRun(
+            saved.workflow_id, 1, "2026-11-02T09:00", NOW + timedelta(hours=1), RunSource.SCHEDULE
+        )
+        run_id = RunRepository(session).add(planned, NOW)
+    schedule = {"frequency": "daily", "time": "10:00", "timezone": "UTC"}
+    draft_id = edit_draft(sessions, schedule=schedule)
+
+    done = finish(sessions, draft_id, activate=True)
+
+    assert (done.status, done.created) == (WorkflowStatus.ACTIVE, False)
+    assert done.next_run == datetime(2026, 11, 2, 10, tzinfo=UTC)
+    stored = workflow(sessions)
+    assert stored is not None and (stored.revision, stored.schedule) == (2, schedule)
+    assert [(r.id, r.status) for r in runs(sessions)] == [(run_id, RunStatus.CANCELLED.value)]
+
+
+@pytest.mark.usefixtures("deals")
+def test_an_edit_may_rename_the_workflow(sessions: sessionmaker[Session]) -> None:
+    saved = save(sessions, workflow_document(), NOW)
+    draft_id = edit_draft(sessions, name="Deals in contract")
+
+    done = finish(sessions, draft_id, activate=True)
+
+    assert done.name == "Deals in contract"
+    renamed = workflow(sessions, "Deals in contract")
+    assert renamed is not None and (renamed.id, renamed.revision) == (saved.workflow_id, 2)
+    assert workflow(sessions, NAME) is None
+
+
+@pytest.mark.usefixtures("deals")
+def test_a_name_taken_meanwhile_is_refused_and_nothing_is_written(
+    sessions: sessionmaker[Session],
+) -> None:
+    save(sessions, workflow_document(), NOW)
+    creating = new_draft(sessions, **complete(name="Taken later"))
+    renaming = edit_draft(sessions, name="Taken later")
+    save(sessions, workflow_document(name="Taken later"), NOW)
+
+    for draft_id in (creating, renaming):
+        with pytest.raises(WorkflowError, match="'Taken later' already exists"):
+            finish(sessions, draft_id, activate=True)
+
+    assert draft_count(sessions) == 2
+    stored = workflow(sessions)
+    assert stored is not None and stored.revision == 1
+
+
+@pytest.mark.usefixtures("deals")
+def test_an_edit_saved_without_activating_keeps_a_paused_workflow_paused(
+    sessions: sessionmaker[Session],
+) -> None:
+    save(sessions, workflow_document(), NOW)
+    with transaction(sessions) as session:
+        set_status(session, TEAM, NAME, WorkflowStatus.PAUSED, OWNER_ACTOR, NOW)
+    draft_id = edit_draft(sessions)
+
+    done = finish(sessions, draft_id, activate=False)
+
+    assert (done.status, done.next_run) == (WorkflowStatus.PAUSED, None)
+
+
+@pytest.mark.usefixtures("deals")
+def test_an_active_workflow_saved_as_a_draft_stops_running(
+    sessions: sessionmaker[Session],
+) -> None:
+    save(sessions, workflow_document(), NOW)
+
+    done = finish(sessions, edit_draft(sessions), activate=False)
+
+    assert (done.status, done.next_run) == (WorkflowStatus.DRAFT, None)
+
+
+@pytest.mark.usefixtures("deals")
+def test_a_draft_that_cannot_be_saved_raises_every_problem_and_stays(
+    sessions: sessionmaker[Session],
+) -> None:
+    draft_id = new_draft(sessions, **complete(actions=[]))
+
+    with pytest.raises(InvalidDefinition) as refused:
+        finish(sessions, draft_id, activate=True)
+
+    assert refused.value.problems == ["actions: empty: add an action (only a draft may have none)"]
+    assert draft_count(sessions) == 1
+
+
+@pytest.mark.usefixtures("deals")
+def test_editing_by_id_checks_who_asks_and_that_the_workflow_still_exists(
+    sessions: sessionmaker[Session],
+) -> None:
+    saved = save(sessions, workflow_document(), NOW)
+    document = workflow_document(name="Renamed")
+
+    with pytest.raises(PermissionDenied), transaction(sessions) as session:
+        save_workflow(session, TEAM, document, SOMEONE, "UTC", NOW, editing_id=saved.workflow_id)
+    with pytest.raises(WorkflowError, match="deleted"), transaction(sessions) as session:
+        save_workflow(session, TEAM, document, OWNER_ACTOR, "UTC", NOW, editing_id=999)
+    stored = workflow(sessions)
+    assert stored is not None and stored.revision == 1
