@@ -23,7 +23,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.console_notifier import ConsoleNotifier
 from bot.scheduler import Scheduler
 from bot.settings import Settings, SettingsError
+from bot.slack.connection import SlackConnection, SlackUnreachable, workspace_of
 from bot.slack.notifier import SlackNotifier, make_web_client
+from bot.slack.server import Health
+from bot.slack.services import Services
 from bot.workflows.clock import Clock, SystemClock
 from bot.workflows.criteria import InvalidCriteria
 from bot.workflows.definitions import InvalidDefinition, to_document
@@ -39,6 +42,7 @@ from bot.workflows.lifecycle import (
     set_status,
 )
 from bot.workflows.notifier import Notifier
+from bot.workflows.overview import list_workflows, run_history, workflow_details
 from bot.workflows.preview import preview_run
 from bot.workflows.record_files import FileFormat, RecordFileError, UnknownFileFormat
 from bot.workflows.record_import import (
@@ -59,9 +63,9 @@ from bot.workflows.workflow_files import (
     parse_workflow_documents,
     read_workflow_file,
 )
-from bot.workflows.workspaces import AmbiguousWorkspace, resolve_team
+from bot.workflows.workspaces import AmbiguousWorkspace, adopt_local_workspace, resolve_team
 from storage.database import make_engine, session_factory, transaction, upgrade
-from storage.models import Run, WorkflowStatus
+from storage.models import WorkflowStatus
 from storage.object_types import ObjectTypeRepository, UnknownObjectType
 from storage.runs import RunRepository
 from storage.workflows import WorkflowRepository
@@ -163,14 +167,23 @@ def db_upgrade(context: Context) -> None:
 def serve(context: Context, role: str, once: bool) -> None:
     """Run the bot until interrupted (Ctrl-C or SIGTERM)."""
     context.migrate()
-    with context.workspace(None) as (session, team_id):
+    settings = context.settings
+    try:
+        slack = workspace_of(settings)
+    except SlackUnreachable as error:
+        fail(str(error))
+    if slack is not None:
+        with transaction(context.sessions) as session:
+            if adopt_local_workspace(session, slack[1]):
+                click.echo(f"Records and workflows imported before Slack now belong to {slack[1]}.")
+    with context.workspace(slack[1] if slack else None) as (session, team_id):
         types = ObjectTypeRepository(session).names(team_id)
         sample = None
-        if context.settings.slack_mode == "console" and not once:
+        if settings.slack_mode == "console" and not once:
             sample = install_sample(
-                session, team_id, context.clock.now(), context.settings.default_timezone
+                session, team_id, context.clock.now(), settings.default_timezone
             )
-    click.echo(banner(context.settings, team_id, types, role))
+    click.echo(banner(settings, team_id, types, role))
     if sample is not None:
         click.echo(
             f"This database had no workflows: the sample {sample.workflow_name!r} and five "
@@ -188,8 +201,24 @@ def serve(context: Context, role: str, once: bool) -> None:
     if role in ("all", "scheduler"):
         scheduler = Scheduler(context.workflow_engine(), context.clock)
         scheduler.start()
+    connection = None
+    if role in ("all", "web"):
+        services = Services.build(
+            context.sessions,
+            context.clock,
+            settings,
+            scheduler.wake_now if scheduler else lambda: None,
+            # Manual enrollments from Slack run at once, with the scheduler's notifier.
+            run_now=(scheduler.engine if scheduler else context.workflow_engine()).run_now,
+        )
+        health = Health(context.sessions, context.clock, scheduler)
+        connection = SlackConnection(services, health, slack[0] if slack else None, settings.port)
+        connection.start()
+        click.echo(f"Listening on port {connection.http.port}.")
     stop.wait()
     click.echo("Stopping: letting the current action finish.")
+    if connection is not None:
+        connection.stop()
     if scheduler is not None:
         scheduler.shutdown()
 
@@ -213,11 +242,10 @@ def banner(settings: Settings, team_id: str, types: list[str], role: str = "all"
     else:
         lines.append(f"  Slack: {settings.slack_mode} mode; messages are posted to Slack.")
     if role in ("all", "web"):
-        lines += [
-            "",
-            "The Slack commands and dialogs are not built yet: manage workflows with",
-            "`workflow-bot workflows import FILE.yml` and friends.",
-        ]
+        endpoint = "/healthz" if settings.slack_mode != "http" else "/slack/events and /healthz"
+        lines.append(f"  HTTP: {endpoint} on port {settings.port}.")
+        if settings.slack_mode != "console":
+            lines.append("  Type /workflow help in Slack to start.")
     if role in ("all", "scheduler"):
         lines.append("Scheduler started: workflows run at their scheduled times. Ctrl-C stops.")
     return "\n".join(lines)
@@ -600,15 +628,14 @@ def workflows_export(context: Context, name: str | None, team: str | None) -> No
 def workflows_list(context: Context, team: str | None) -> None:
     """Every workflow with its status, schedule and next run."""
     with workflow_errors(), context.workspace(team) as (session, team_id):
-        found = WorkflowRepository(session).in_team(team_id)
+        found = list_workflows(session, team_id)
         if not found:
             click.echo("No workflows yet: import one with `workflow-bot workflows import FILE`.")
-        for workflow in found:
-            definition = definition_of(session, workflow)
-            next_run = _instant(workflow.next_run_at, definition.schedule.zone)
+        for line in found:
+            next_run = line.next_run.isoformat() if line.next_run else "none"
             click.echo(
-                f"{workflow.name} [{workflow.status}] {definition.object_type}: "
-                f"{definition.schedule.describe()}; next run {next_run}"
+                f"{line.name} [{line.status}] {line.object_type}: {line.schedule}; "
+                f"next run {next_run}"
             )
 
 
@@ -619,16 +646,13 @@ def workflows_list(context: Context, team: str | None) -> None:
 def workflows_show(context: Context, name: str, team: str | None) -> None:
     """A workflow's definition, its next runs and its latest runs."""
     with workflow_errors(), context.workspace(team) as (session, team_id):
-        workflow = get_workflow(session, team_id, name)
-        definition = definition_of(session, workflow)
-        runs = RunRepository(session).history(workflow.id, 10)
-        click.echo(dump_workflows([to_document(definition)]), nl=False)
-        click.echo(f"# {definition.schedule.describe()}; revision {workflow.revision}")
-        upcoming = islice(definition.schedule.occurrences_after(context.clock.now()), 5)
-        if workflow.status == WorkflowStatus.ACTIVE.value:
-            click.echo("# next runs: " + " ".join(o.at.isoformat() for o in upcoming))
-        for run in runs:
-            click.echo(f"# run {run.id}: {_run_line(run, definition.schedule.zone)}")
+        details = workflow_details(session, team_id, name, context.clock.now())
+        click.echo(dump_workflows([to_document(details.definition)]), nl=False)
+        click.echo(f"# {details.line.schedule}; revision {details.line.revision}")
+        if details.upcoming:
+            click.echo("# next runs: " + " ".join(at.isoformat() for at in details.upcoming))
+        for run in details.runs:
+            click.echo(f"# run {run.id}: {run.describe()}")
 
 
 @workflows.command("history")
@@ -639,10 +663,8 @@ def workflows_show(context: Context, name: str, team: str | None) -> None:
 def workflows_history(context: Context, name: str, limit: int, team: str | None) -> None:
     """The latest runs of a workflow, newest first."""
     with workflow_errors(), context.workspace(team) as (session, team_id):
-        workflow = get_workflow(session, team_id, name)
-        zone = ZoneInfo(workflow.timezone)
-        for run in RunRepository(session).history(workflow.id, limit):
-            click.echo(f"run {run.id}: {_run_line(run, zone)}")
+        for run in run_history(session, get_workflow(session, team_id, name), limit):
+            click.echo(f"run {run.id}: {run.describe()}")
 
 
 @workflows.command("run")
@@ -732,17 +754,3 @@ def _instant(instant: datetime | None, zone: ZoneInfo | None = None) -> str:
     if instant is None:
         return "none"
     return instant.astimezone(zone).isoformat() if zone else instant.isoformat()
-
-
-def _run_line(run: Run, zone: ZoneInfo) -> str:
-    summary = run.summary or {}
-    counts = ""
-    if "enrolled" in summary:
-        counts = (
-            f", {summary['enrolled']} enrolled, {summary.get('ok', 0)} ok, "
-            f"{summary.get('failed', 0)} failed"
-        )
-    reason = f" ({summary['reason']})" if summary.get("reason") else ""
-    return (
-        f"{run.scheduled_at.astimezone(zone).isoformat()} {run.source} {run.status}{counts}{reason}"
-    )

@@ -12,6 +12,7 @@ import contextlib
 import json
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +23,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
+from tests.block_kit import assert_valid_blocks, assert_valid_view
+
 DEFAULT_TOKEN = "xoxb-standin-token"
 TEAM_ID = "T0STANDIN"
 BOT_USER_ID = "U0WORKFLOWBOT"
@@ -29,6 +32,8 @@ BOT_ID = "B0WORKFLOWBOT"
 MAX_BLOCKS = 50
 MAX_TEXT = 40_000
 MAX_PAGE = 999
+TRIGGER_SECONDS = 3.0
+MAX_STACKED_VIEWS = 3
 
 
 class ApiError(Exception):
@@ -211,6 +216,12 @@ class SlackStandIn:
         self._holds: list[HeldCall] = []
         self._rendezvous: list[Rendezvous] = []
         self._rejected_tokens: set[str] = set()
+        self._changed = threading.Condition(self._lock)
+        self._triggers: dict[str, _Trigger] = {}
+        self._views: dict[str, OpenView] = {}
+        self._home: dict[str, dict[str, Any]] = {}
+        self._responses: list[Response] = []
+        self._ephemeral: list[dict[str, Any]] = []
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -322,7 +333,62 @@ class SlackStandIn:
         with self._lock:
             self._rejected_tokens.add(token or self.token)
 
+    def issue_trigger(self, user_id: str) -> str:
+        """A trigger_id as Slack puts in a command or click: good once, for 3 seconds."""
+        with self._lock:
+            trigger_id = f"{len(self._triggers) + 1}.{uuid.uuid4().hex[:12]}"
+            self._triggers[trigger_id] = _Trigger(user_id, self._clock())
+            return trigger_id
+
+    def response_url(self, name: str = "command") -> str:
+        """A response_url for a command or message click; what is posted to it is recorded."""
+        return self.url.removesuffix("/api/") + f"/response/{name}/{uuid.uuid4().hex[:8]}"
+
+    def close_view(self, view_id: str) -> None:
+        """The user closed the modal (or the bot answered response_action clear)."""
+        with self._lock:
+            self._views.pop(view_id, None)
+
+    def replace_view(self, view_id: str, view: dict[str, Any]) -> OpenView:
+        """What Slack does with response_action "update": the bot's view replaces the open one."""
+        with self._changed:
+            _check_view(view)
+            current = self._views[view_id]
+            updated = current.replaced(view)
+            self._views[view_id] = updated
+            self._changed.notify_all()
+            return updated
+
     # -- what tests inspect ----------------------------------------------------------------
+
+    def wait_for(self, condition: Callable[[SlackStandIn], bool], timeout: float = 10.0) -> None:
+        """Waits until ``condition`` holds (checked after each call): the bot's listeners
+        answer Slack at once and work on afterwards, as Slack expects."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: condition(self), timeout):
+                raise TimeoutError(f"the Slack stand-in did not see it within {timeout} s")
+
+    def views(self, user_id: str | None = None) -> list[OpenView]:
+        """Open modals, oldest first."""
+        with self._lock:
+            return [v for v in self._views.values() if user_id is None or v.user_id == user_id]
+
+    def view(self, view_id: str) -> OpenView:
+        with self._lock:
+            return self._views[view_id]
+
+    def home(self, user_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            return self._home.get(user_id)
+
+    def responses(self) -> list[Response]:
+        """What the bot posted to response URLs, oldest first."""
+        with self._lock:
+            return list(self._responses)
+
+    def ephemeral_messages(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._ephemeral)
 
     def calls(self, method: str | None = None) -> list[Call]:
         with self._lock:
@@ -379,8 +445,9 @@ class SlackStandIn:
         return answer
 
     def _answer(self, call: Call) -> Answer:
-        with self._lock:
+        with self._changed:
             self._calls.append(call)
+            self._changed.notify_all()
             fault = self._take_http_fault(call.method)
             if fault is not None:
                 error = "ratelimited" if fault.status == 429 else "internal_error"
@@ -410,6 +477,108 @@ class SlackStandIn:
             raise ApiError("unknown_method")
         return handler(self, call)
 
+    def record_response(self, path: str, payload: dict[str, Any]) -> None:
+        with self._changed:
+            self._responses.append(Response(path, payload))
+            self._changed.notify_all()
+
+    # -- views (called under the lock) -----------------------------------------------------
+
+    def take_trigger(self, call: Call) -> _Trigger:
+        trigger = self._triggers.get(str(call.params.get("trigger_id") or ""))
+        if trigger is None:
+            raise ApiError("invalid_trigger_id")
+        if trigger.used:
+            raise ApiError("exchanged_trigger_id")
+        if self._clock() - trigger.issued_at > TRIGGER_SECONDS:
+            raise ApiError("expired_trigger_id")
+        trigger.used = True
+        return trigger
+
+    def open_view(self, user_id: str, view: dict[str, Any], root: str | None) -> OpenView:
+        view_id = f"V{len(self._views) + 1:04d}{uuid.uuid4().hex[:6].upper()}"
+        opened = OpenView(view_id, user_id, view, uuid.uuid4().hex, root or view_id)
+        self._views[view_id] = opened
+        return opened
+
+    def find_view(self, call: Call) -> OpenView:
+        view_id = call.params.get("view_id")
+        external_id = call.params.get("external_id")
+        for view in self._views.values():
+            if view.view_id == view_id or (
+                external_id and view.view.get("external_id") == external_id
+            ):
+                return view
+        raise ApiError("not_found")
+
+
+@dataclass
+class _Trigger:
+    user_id: str
+    issued_at: float
+    used: bool = False
+
+
+@dataclass(frozen=True)
+class OpenView:
+    """A modal as Slack holds it: its id, hash (for views.update races) and the view."""
+
+    view_id: str
+    user_id: str
+    view: dict[str, Any]
+    hash: str
+    root_view_id: str
+
+    def replaced(self, view: dict[str, Any]) -> OpenView:
+        return OpenView(self.view_id, self.user_id, view, uuid.uuid4().hex, self.root_view_id)
+
+    def as_api(self, team_id: str = TEAM_ID) -> dict[str, Any]:
+        """The view as Slack sends it back in payloads and answers."""
+        return {
+            "id": self.view_id,
+            "team_id": team_id,
+            "hash": self.hash,
+            "root_view_id": self.root_view_id,
+            "previous_view_id": None,
+            "private_metadata": self.view.get("private_metadata", ""),
+            "callback_id": self.view.get("callback_id", ""),
+            "external_id": self.view.get("external_id", ""),
+            "state": {"values": {}},
+            **{k: v for k, v in self.view.items() if k not in ("private_metadata",)},
+        }
+
+
+@dataclass(frozen=True)
+class Response:
+    """A message the bot posted to a response_url."""
+
+    path: str
+    payload: dict[str, Any]
+
+    @property
+    def text(self) -> str:
+        return str(self.payload.get("text", ""))
+
+    @property
+    def blocks(self) -> list[dict[str, Any]]:
+        return list(self.payload.get("blocks") or [])
+
+    def all_text(self) -> str:
+        """The text and every text of the blocks, for assertions about what the user read."""
+        return self.text + "\n" + json.dumps(self.blocks, ensure_ascii=False)
+
+
+def _check_view(view: object) -> None:
+    """Slack's limits on a view; an invalid one is refused as Slack does."""
+    if not isinstance(view, dict):
+        raise ApiError("invalid_arguments")
+    try:
+        assert_valid_view(view)
+    except Exception as error:
+        raise ApiError(
+            "invalid_arguments", response_metadata={"messages": [str(error)[:500]]}
+        ) from None
+
 
 # -- handlers --------------------------------------------------------------------------------
 
@@ -436,6 +605,8 @@ def chat_post_message(standin: SlackStandIn, call: Call) -> dict[str, Any]:
         raise ApiError("no_text")
     if blocks is not None and (not isinstance(blocks, list) or len(blocks) > MAX_BLOCKS):
         raise ApiError("invalid_blocks", errors=[f"must be a list of at most {MAX_BLOCKS}"])
+    if blocks:
+        _check_blocks(blocks)
     if len(text) > MAX_TEXT:
         raise ApiError("msg_too_long")
     message: dict[str, Any] = {"type": "message", "user": BOT_USER_ID, "bot_id": BOT_ID}
@@ -492,7 +663,75 @@ def users_info(standin: SlackStandIn, call: Call) -> dict[str, Any]:
     return {"ok": True, "user": user.as_api()}
 
 
+def views_open(standin: SlackStandIn, call: Call) -> dict[str, Any]:
+    view = _json_param(call.params.get("view"), "invalid_arguments")
+    trigger = standin.take_trigger(call)
+    _check_view(view)
+    return {"ok": True, "view": standin.open_view(trigger.user_id, view, None).as_api()}
+
+
+def views_push(standin: SlackStandIn, call: Call) -> dict[str, Any]:
+    view = _json_param(call.params.get("view"), "invalid_arguments")
+    trigger = standin.take_trigger(call)
+    _check_view(view)
+    stacked = [v for v in standin._views.values() if v.user_id == trigger.user_id]
+    if len(stacked) >= MAX_STACKED_VIEWS:
+        raise ApiError("push_limit_reached")
+    root = stacked[0].root_view_id if stacked else None
+    return {"ok": True, "view": standin.open_view(trigger.user_id, view, root).as_api()}
+
+
+def views_update(standin: SlackStandIn, call: Call) -> dict[str, Any]:
+    view = _json_param(call.params.get("view"), "invalid_arguments")
+    current = standin.find_view(call)
+    expected = call.params.get("hash")
+    if expected and expected != current.hash:
+        raise ApiError("hash_conflict")
+    _check_view(view)
+    updated = current.replaced(view)
+    standin._views[current.view_id] = updated
+    return {"ok": True, "view": updated.as_api()}
+
+
+def views_publish(standin: SlackStandIn, call: Call) -> dict[str, Any]:
+    view = _json_param(call.params.get("view"), "invalid_arguments")
+    user_id = str(call.params.get("user_id") or "")
+    if standin.user(user_id) is None:
+        raise ApiError("user_not_found")
+    _check_view(view)
+    standin._home[user_id] = view
+    return {"ok": True, "view": {"id": f"VHOME{user_id}", **view}}
+
+
+def chat_post_ephemeral(standin: SlackStandIn, call: Call) -> dict[str, Any]:
+    blocks = _json_param(call.params.get("blocks"), "invalid_blocks") or []
+    if blocks:
+        _check_blocks(blocks)
+    standin._ephemeral.append(
+        {
+            "channel": call.params.get("channel"),
+            "user": call.params.get("user"),
+            "text": call.params.get("text"),
+            "blocks": blocks,
+        }
+    )
+    return {"ok": True, "message_ts": f"{standin._clock():.6f}"}
+
+
+def _check_blocks(blocks: object) -> None:
+    try:
+        assert isinstance(blocks, list)
+        assert_valid_blocks(blocks)
+    except Exception:
+        raise ApiError("invalid_blocks") from None
+
+
 HANDLERS: dict[str, Handler] = {
+    "views.open": views_open,
+    "views.push": views_push,
+    "views.update": views_update,
+    "views.publish": views_publish,
+    "chat.postEphemeral": chat_post_ephemeral,
     "auth.test": auth_test,
     "chat.postMessage": chat_post_message,
     "conversations.history": conversations_history,
@@ -500,6 +739,23 @@ HANDLERS: dict[str, Handler] = {
     "conversations.open": conversations_open,
     "users.info": users_info,
 }
+
+
+def chat_get_permalink(standin: SlackStandIn, call: Call) -> dict[str, Any]:
+    channel = str(call.params.get("channel") or "")
+    ts = str(call.params.get("message_ts") or "")
+    if not channel:
+        raise ApiError("channel_not_found")
+    if not ts:
+        raise ApiError("message_not_found")
+    return {
+        "ok": True,
+        "channel": channel,
+        "permalink": f"https://standin.slack.com/archives/{channel}/p{ts.replace('.', '')}",
+    }
+
+
+HANDLERS["chat.getPermalink"] = chat_get_permalink
 
 
 def _json_param(value: Any, error: str) -> Any:
@@ -557,6 +813,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         parts = urlsplit(self.path)
+        if parts.path.startswith("/response/"):
+            self._record_response(parts.path)
+            return
         method = parts.path.removeprefix("/api/")
         params: dict[str, Any] = dict(parse_qsl(parts.query))
         params.update(self._body_params())
@@ -579,6 +838,23 @@ class _RequestHandler(BaseHTTPRequestHandler):
             pass  # the client is gone (a test killed its process): nobody reads this answer
 
     do_GET = do_POST
+
+    def _record_response(self, path: str) -> None:
+        payload = self._body_params()
+        blocks = payload.get("blocks")
+        status = 200
+        if blocks:
+            try:
+                assert_valid_blocks(blocks)
+            except Exception:
+                status = 400  # Slack answers invalid_blocks
+        if status == 200:
+            self.server.standin.record_response(path, payload)
+        body = b"ok" if status == 200 else b"invalid_blocks"
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def _body_params(self) -> dict[str, Any]:
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))

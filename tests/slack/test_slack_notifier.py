@@ -348,5 +348,5 @@ def test_the_standin_answers_auth_users_and_unknown_methods(
     user = client.users_info(user="U0ALICE")["user"]
     assert (user["tz"], user["is_admin"], user["is_owner"]) == ("Europe/Paris", True, False)
     with pytest.raises(SlackApiError) as unknown:
-        client.api_call("views.open")
+        client.api_call("emoji.list")
     assert unknown.value.response["error"] == "unknown_method"

@@ -1,0 +1,74 @@
+"""create_app: the Bolt app with its listeners, the error handler and the redelivery guard.
+
+Importing this module builds nothing; the command line calls create_app.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+
+from bot.slack import errors
+from bot.slack.listeners import commands, enrollment, home, wizard
+from bot.slack.services import Services
+from storage.database import transaction
+from storage.events import EventLog
+
+log = logging.getLogger(__name__)
+
+# Bolt answers Slack once a listener called ack(), and listeners run on this pool: when every
+# thread is busy with earlier work (database, Web API calls), a new request cannot even be
+# acknowledged. Bolt's default of 5 threads is too few for 20 people at once.
+LISTENER_THREADS = 32
+
+
+def create_app(
+    services: Services,
+    client: WebClient,
+    *,
+    process_before_response: bool = False,
+) -> App:
+    """``client`` carries the token, base URL and retry handlers; Bolt copies them into the
+    client of every request. The signing secret is always checked on HTTP requests (Socket
+    Mode requests arrive over the authenticated socket instead)."""
+    settings = services.settings
+    app = App(
+        client=client,
+        signing_secret=settings.slack_signing_secret or "",
+        process_before_response=process_before_response,
+        request_verification_enabled=True,
+        logger=logging.getLogger("slack_bolt"),
+        listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener"),
+    )
+    errors.register(app)
+    app.middleware(_skip_redeliveries(services))
+    commands.register(app, services)
+    wizard.register(app, services)
+    home.register(app, services)
+    enrollment.register(app, services)
+    return app
+
+
+def _skip_redeliveries(services: Services) -> Callable[..., BoltResponse | None]:
+    """Answers a redelivered event (Slack retries when our answer was late or lost) without
+    acting on it again: the first delivery is being or was handled."""
+
+    def middleware(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse | None:
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if not event_id:
+            return next()
+        with transaction(services.sessions) as session:
+            first = EventLog(session).first_delivery(
+                str(body.get("team_id")), str(event_id), services.clock.now()
+            )
+        if not first:
+            log.info("event %s was delivered again; already handled", event_id)
+            return BoltResponse(status=200, body="")
+        return next()
+
+    return middleware

@@ -1,0 +1,70 @@
+"""How this process meets Slack: Socket Mode with an app token, else HTTP on $PORT with the
+signing secret; /healthz is served over HTTP in both modes (and alone without Slack)."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.settings import Settings
+from bot.slack.app import create_app
+from bot.slack.notifier import make_web_client
+from bot.slack.server import Health, HttpServer, wsgi_application
+from bot.slack.services import Services
+
+log = logging.getLogger(__name__)
+
+HOST = "0.0.0.0"
+
+
+class SlackUnreachable(RuntimeError):
+    """The bot token was refused or Slack could not be reached at start."""
+
+
+def workspace_of(settings: Settings) -> tuple[WebClient, str] | None:
+    """The bot's Web API client and the workspace its token belongs to (auth.test); None
+    without Slack credentials."""
+    if settings.slack_mode == "console" or settings.slack_bot_token is None:
+        return None
+    client = make_web_client(settings.slack_bot_token, settings.slack_api_url)
+    try:
+        team_id = str(client.auth_test()["team_id"])
+    except SlackApiError as error:
+        code = error.response.get("error")
+        raise SlackUnreachable(
+            f"Slack refused SLACK_BOT_TOKEN ({code}): copy the Bot User OAuth Token (xoxb-...) "
+            "from the app's OAuth & Permissions page again"
+        ) from error
+    except OSError as error:
+        raise SlackUnreachable(f"could not reach Slack's Web API: {error}") from error
+    return client, team_id
+
+
+class SlackConnection:
+    """Starts and stops the endpoint the settings ask for."""
+
+    def __init__(
+        self, services: Services, health: Health, client: WebClient | None, port: int
+    ) -> None:
+        settings = services.settings
+        self.socket: SocketModeHandler | None = None
+        app = None
+        if client is not None:
+            app = create_app(services, client)
+            if settings.slack_mode == "socket":
+                self.socket = SocketModeHandler(app, settings.slack_app_token)
+                app = None  # requests come over the socket; HTTP serves /healthz only
+        self.http = HttpServer(wsgi_application(app, health), HOST, port)
+
+    def start(self) -> None:
+        self.http.start()
+        if self.socket is not None:
+            self.socket.connect()  # type: ignore[no-untyped-call]
+
+    def stop(self) -> None:
+        if self.socket is not None:
+            self.socket.close()  # type: ignore[no-untyped-call]
+        self.http.stop()

@@ -1,0 +1,107 @@
+"""Every Slack id the bot defines, once: slash command, callback ids, block ids and action ids.
+
+A typo in an id is then an import error, not a silent dead button. Each surface has its own
+enum; values are what Slack sends back to us.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+SLASH_COMMAND = "/workflow"
+
+
+class Shortcut(StrEnum):
+    ENROLL = "enroll_in_workflow"
+
+
+class Event(StrEnum):
+    APP_HOME_OPENED = "app_home_opened"
+
+
+class View(StrEnum):
+    """callback_id of every modal."""
+
+    WIZARD = "workflow_wizard"
+    LOADING = "loading"
+    ENROLL = "enroll_in_workflow_modal"
+
+
+class CommandAction(StrEnum):
+    """Buttons in the bot's replies to /workflow."""
+
+    CONFIRM_DELETE = "workflow_delete_confirm"
+    CANCEL_DELETE = "workflow_delete_cancel"
+
+
+class EnrollAction(StrEnum):
+    """Inputs of the "Enroll in workflow" modal; WORKFLOW and RECORDS also load options."""
+
+    WORKFLOW = "enroll_workflow"  # dispatches: choosing one shows its records
+    RECORDS = "enroll_records"
+    CREATE = "enroll_create"
+    NAME = "enroll_name"
+
+
+class EnrollBlock(StrEnum):
+    """block_id of the "Enroll in workflow" modal's inputs. The records input's block id is
+    RECORDS + "." + the workflow id, so that Slack drops records chosen for another workflow."""
+
+    WORKFLOW = "enroll_workflow"
+    RECORDS = "enroll_records"
+    CREATE = "enroll_create"
+    NAME = "enroll_name"
+
+
+class WizardAction(StrEnum):
+    """Buttons and dispatched inputs inside the create/edit wizard."""
+
+    BACK = "wizard_back"
+    SAVE_DRAFT = "wizard_save_draft"
+    # Criteria and actions editors (bot/slack/views/criteria_editor.py, actions_editor.py).
+    REFRESH = "wizard_refresh"  # a dispatched select changed: read the state and re-render
+    ADD_GROUP = "wizard_add_group"
+    ADD_FILTER = "wizard_add_filter"
+    REMOVE_FILTER = "wizard_remove_filter"
+    ADD_ACTION = "wizard_add_action"  # a dispatched select: the type is its selected option
+    REMOVE_ACTION = "wizard_remove_action"
+    MOVE_ACTION_UP = "wizard_move_action_up"
+    MOVE_ACTION_DOWN = "wizard_move_action_down"
+    # Inputs that do not dispatch, read back by block id; one id per kind of element so that
+    # Slack drops a typed value when a row's input changes kind (text to date picker).
+    INPUT = "wizard_input"
+    INPUT_DATE = "wizard_input_date"
+    INPUT_NUMBER = "wizard_input_number"
+    INPUT_CHOICE = "wizard_input_choice"
+
+
+class WizardBlock(StrEnum):
+    """block_id of the wizard's own blocks (the criteria and actions editors name theirs)."""
+
+    STEP = "wizard_step"
+    NAVIGATION = "wizard_navigation"
+    NAME = "wizard_name"
+    OBJECT_TYPE = "wizard_object_type"
+    FREQUENCY = "wizard_frequency"
+    WEEKDAYS = "wizard_weekdays"
+    MONTHLY_MODE = "wizard_monthly_mode"
+    MONTH_DAYS = "wizard_month_days"
+    MONTH_POSITIONS = "wizard_month_positions"
+    MONTH = "wizard_month"
+    DAY = "wizard_day"
+    DATE = "wizard_date"
+    TIME = "wizard_time"
+    TIMEZONE = "wizard_timezone"
+    INTERVAL = "wizard_interval"
+    START_DATE = "wizard_start_date"
+    END_DATE = "wizard_end_date"
+    SCHEDULE_PREVIEW = "wizard_schedule_preview"
+    MATCHING = "wizard_matching"
+    SUMMARY_CHANNEL = "wizard_summary_channel"
+    SUMMARY = "wizard_summary"
+    PAUSE_DAYS = "wizard_pause_days"
+    HOLIDAYS = "wizard_holidays"
+    ON_PAUSE_DAY = "wizard_on_pause_day"
+    CATCH_UP = "wizard_catch_up"
+    PROBLEMS = "wizard_problems"
+    REVIEW = "wizard_review"

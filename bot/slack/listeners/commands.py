@@ -1,0 +1,195 @@
+"""/workflow and its subcommands: each acks at once, then answers the user privately."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot.slack.ids import SLASH_COMMAND, CommandAction
+from bot.slack.listeners.wizard import open_wizard
+from bot.slack.services import Services
+from bot.slack.views import commands as replies
+from bot.workflows.lifecycle import (
+    Actor,
+    PermissionDenied,
+    delete_workflow,
+    get_workflow,
+    request_run,
+    set_status,
+)
+from bot.workflows.overview import list_workflows, run_history, workflow_details
+from bot.workflows.templates import escape_mrkdwn
+from bot.workflows.wording import describe_action, describe_criteria
+from storage.database import transaction
+from storage.models import WorkflowStatus
+
+Handler = Callable[["_Request"], None]
+
+
+class _Request:
+    """One /workflow invocation: who asked, in which workspace, about which workflow."""
+
+    def __init__(
+        self, services: Services, command: dict[str, Any], client: WebClient, respond: Respond
+    ) -> None:
+        self.services = services
+        self.command = command
+        self.client = client
+        self.respond = respond
+        self.team_id: str = command["team_id"]
+        self.user_id: str = command["user_id"]
+        self.text = replies.parse_command_text(command.get("text", ""))
+
+    @property
+    def name(self) -> str:
+        return self.text.name
+
+    def actor(self) -> Actor:
+        return self.services.people.actor(self.client, self.team_id, self.user_id)
+
+    def reply(self, blocks: list[dict[str, Any]], text: str) -> None:
+        self.respond(blocks=blocks, text=text, response_type="ephemeral")
+
+    def say(self, text: str) -> None:
+        self.respond(text=text, response_type="ephemeral")
+
+
+def _help(request: _Request) -> None:
+    request.reply(replies.help_reply(), "workflow-bot commands")
+
+
+def _create(request: _Request) -> None:
+    open_wizard(
+        request.client,
+        request.services,
+        request.command["trigger_id"],
+        request.team_id,
+        request.user_id,
+        None,
+    )
+
+
+def _edit(request: _Request) -> None:
+    open_wizard(
+        request.client,
+        request.services,
+        request.command["trigger_id"],
+        request.team_id,
+        request.user_id,
+        request.name,
+    )
+
+
+def _list(request: _Request) -> None:
+    with transaction(request.services.sessions) as session:
+        lines = list_workflows(session, request.team_id)
+    request.reply(replies.list_reply(lines), f"{len(lines)} workflows")
+
+
+def _show(request: _Request) -> None:
+    now = request.services.clock.now()
+    with transaction(request.services.sessions) as session:
+        details = workflow_details(session, request.team_id, request.name, now)
+    criteria = describe_criteria(details.definition.criteria)
+    actions = [describe_action(action) for action in details.definition.actions]
+    request.reply(replies.show_reply(details, criteria, actions), details.line.name)
+
+
+def _history(request: _Request) -> None:
+    with transaction(request.services.sessions) as session:
+        workflow = get_workflow(session, request.team_id, request.name)
+        name, runs = workflow.name, run_history(session, workflow, replies.MAX_LISTED)
+    request.reply(replies.history_reply(name, runs[:20]), f"History of {name}")
+
+
+def _set_status(status: WorkflowStatus) -> Handler:
+    def change(request: _Request) -> None:
+        actor = request.actor()
+        with transaction(request.services.sessions) as session:
+            workflow = set_status(
+                session, request.team_id, request.name, status, actor, request.services.clock.now()
+            )
+            name, next_run = workflow.name, workflow.next_run_at
+            zone = workflow.timezone
+        request.services.workflows_changed()
+        shown = replies.when(next_run.astimezone(ZoneInfo(zone)) if next_run else None)
+        request.say(f"*{escape_mrkdwn(name)}* is {status}; next run {shown}.")
+
+    return change
+
+
+def _delete(request: _Request) -> None:
+    # Refuse before asking: a confirmation button that can only fail would be a trap.
+    actor = request.actor()
+    with transaction(request.services.sessions) as session:
+        workflow = get_workflow(session, request.team_id, request.name)
+        if not actor.may_change(workflow):
+            raise PermissionDenied(workflow.name, workflow.owner_user_id)
+        name = workflow.name
+    request.reply(replies.delete_confirmation(name), f"Delete {name}?")
+
+
+def _run(request: _Request) -> None:
+    actor = request.actor()
+    with transaction(request.services.sessions) as session:
+        request_run(session, request.team_id, request.name, actor, request.services.clock.now())
+        name = get_workflow(session, request.team_id, request.name).name
+    request.services.workflows_changed()
+    request.say(
+        f"Running *{escape_mrkdwn(name)}* now for every matching record. "
+        f"`{SLASH_COMMAND} history {escape_mrkdwn(name)}` shows how it went."
+    )
+
+
+HANDLERS: dict[str, Handler] = {
+    "help": _help,
+    "create": _create,
+    "list": _list,
+    "show": _show,
+    "edit": _edit,
+    "pause": _set_status(WorkflowStatus.PAUSED),
+    "activate": _set_status(WorkflowStatus.ACTIVE),
+    "delete": _delete,
+    "run": _run,
+    "history": _history,
+}
+
+
+def register(app: App, services: Services) -> None:
+    @app.command(SLASH_COMMAND)
+    def workflow_command(
+        ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond
+    ) -> None:
+        ack()
+        request = _Request(services, command, client, respond)
+        subcommand = request.text.subcommand
+        handler = HANDLERS.get(subcommand)
+        if handler is None:
+            problem = replies.unknown_subcommand(subcommand)
+            request.reply(replies.help_reply(problem), problem)
+        elif subcommand in replies.NEEDS_NAME and not request.name:
+            problem = replies.missing_name(subcommand)
+            request.reply(replies.help_reply(problem), problem)
+        else:
+            handler(request)
+
+    @app.action(CommandAction.CONFIRM_DELETE)
+    def confirm_delete(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
+    ) -> None:
+        ack()
+        team_id, user_id, name = body["team"]["id"], body["user"]["id"], action["value"]
+        actor = services.people.actor(client, team_id, user_id)
+        with transaction(services.sessions) as session:
+            delete_workflow(session, team_id, name, actor)
+        services.workflows_changed()
+        respond(text=f"Deleted *{escape_mrkdwn(name)}*.", replace_original=True)
+
+    @app.action(CommandAction.CANCEL_DELETE)
+    def cancel_delete(ack: Ack, action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        respond(text=f"*{escape_mrkdwn(action['value'])}* was not deleted.", replace_original=True)

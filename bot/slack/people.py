@@ -1,0 +1,60 @@
+"""Who is asking: a Slack user's admin rights and time zone, read with users.info.
+
+Answers are kept for a minute: a wizard session asks on every step, and an admin flag or a
+time zone that changed a minute ago is still fine to use.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk import WebClient
+
+from bot.workflows.lifecycle import Actor
+
+CACHE_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Person:
+    user_id: str
+    is_admin: bool
+    timezone: str | None
+
+
+class People:
+    def __init__(self, admins: Collection[str], cache_seconds: float = CACHE_SECONDS) -> None:
+        self.admins = frozenset(admins)
+        self.cache_seconds = cache_seconds
+        self._cache: dict[tuple[str, str], tuple[float, Person]] = {}
+        self._lock = threading.Lock()
+
+    def person(self, client: WebClient, team_id: str, user_id: str) -> Person:
+        key = (team_id, user_id)
+        with self._lock:
+            cached = self._cache.get(key)
+        if cached is not None and time.monotonic() - cached[0] < self.cache_seconds:
+            return cached[1]
+        user: dict[str, Any] = client.users_info(user=user_id)["user"]
+        person = Person(
+            user_id,
+            bool(user.get("is_admin") or user.get("is_owner")),
+            user.get("tz") or None,
+        )
+        with self._lock:
+            self._cache[key] = (time.monotonic(), person)
+        return person
+
+    def actor(self, client: WebClient, team_id: str, user_id: str) -> Actor:
+        """The user as the domain sees them: an admin when Slack says so (workspace admin or
+        owner) or when WORKFLOW_ADMINS lists them."""
+        if user_id in self.admins:
+            return Actor(user_id, is_admin=True)
+        return Actor(user_id, is_admin=self.person(client, team_id, user_id).is_admin)
+
+    def timezone(self, client: WebClient, team_id: str, user_id: str) -> str | None:
+        return self.person(client, team_id, user_id).timezone

@@ -1,0 +1,161 @@
+"""The HTTP side: Slack's requests on /slack/events through Bolt's WSGI adapter, and GET
+/healthz, served by waitress (a production WSGI server; Bolt's own server is for
+development only)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+from waitress import create_server
+
+from bot.workflows.clock import Clock
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+# Bolt acks in the request thread and runs listeners on its own pool; these threads only
+# read, verify and answer requests.
+THREADS = 16
+# Slack sends at most a few kB; a larger body is refused before Bolt reads it.
+MAX_BODY = 1_048_576
+
+
+class SchedulerState(Protocol):
+    @property
+    def running(self) -> bool: ...
+
+    last_tick: Any
+    last_error: str | None
+    safety_tick: timedelta
+
+
+@dataclass(frozen=True)
+class Health:
+    """What /healthz reports: the database answers, and the scheduler (when this process
+    runs one) is running and ticked recently."""
+
+    sessions: sessionmaker[Session]
+    clock: Clock
+    scheduler: SchedulerState | None
+
+    def report(self) -> tuple[bool, dict[str, Any]]:
+        database = self._database()
+        scheduler = self._scheduler()
+        healthy = database == "ok" and scheduler.get("state") in ("ok", "not run here")
+        return healthy, {
+            "status": "ok" if healthy else "failing",
+            "database": database,
+            "scheduler": scheduler,
+        }
+
+    def _database(self) -> str:
+        try:
+            with self.sessions() as session:
+                session.execute(text("SELECT 1"))
+        except Exception as error:  # reported, not raised: the endpoint exists to say this
+            return f"unreachable: {type(error).__name__}: {error}"
+        return "ok"
+
+    def _scheduler(self) -> dict[str, Any]:
+        scheduler = self.scheduler
+        if scheduler is None:
+            return {"state": "not run here"}
+        last_tick = scheduler.last_tick
+        report: dict[str, Any] = {
+            "last_tick": last_tick.isoformat() if last_tick else None,
+            "last_error": scheduler.last_error,
+        }
+        # Three missed safety ticks in a row mean the timer is stuck.
+        stale_after = scheduler.safety_tick * 3
+        if not scheduler.running:
+            report["state"] = "stopped"
+        elif last_tick is None or self.clock.now() - last_tick > stale_after:
+            report["state"] = "starting" if last_tick is None else "stalled"
+        elif scheduler.last_error:
+            report["state"] = "failing"
+        else:
+            report["state"] = "ok"
+        return report
+
+
+def wsgi_application(app: App | None, health: Health) -> WSGIApplication:
+    """Routes /healthz to the health report and everything else to Bolt (which answers 404
+    for paths it does not serve). Without an app (Socket Mode) only /healthz is served."""
+    slack = SlackRequestHandler(app, EVENTS_PATH) if app is not None else None
+
+    def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") == "GET":
+            healthy, report = health.report()
+            body = json.dumps(report).encode()
+            status = "200 OK" if healthy else "503 Service Unavailable"
+            start_response(status, [("Content-Type", "application/json")])
+            return [body]
+        if slack is None:
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"Not Found"]
+        return slack(environ, start_response)
+
+    return application
+
+
+class HttpServer:
+    """A waitress server on its own thread; port 0 picks a free port (tests)."""
+
+    # How often the serving loop checks for stop(): the longest stop() waits.
+    POLL_SECONDS = 0.1
+
+    def __init__(self, application: WSGIApplication, host: str, port: int) -> None:
+        self._server: Any = create_server(
+            application,
+            host=host,
+            port=port,
+            threads=THREADS,
+            max_request_body_size=MAX_BODY,
+            ident="workflow-bot",
+        )
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._server.effective_port)
+
+    def start(self) -> HttpServer:
+        self._thread = threading.Thread(target=self._serve, name="http", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _serve(self) -> None:
+        # waitress's own run() loops until its socket map is empty, and closing the server
+        # from another thread pulls sockets out from under select(). This loop checks for
+        # stop() between polls and closes everything from the serving thread.
+        server = self._server
+        while not self._stopping.is_set():
+            server.asyncore.loop(
+                timeout=self.POLL_SECONDS,
+                map=server._map,
+                use_poll=server.adj.asyncore_use_poll,
+                count=1,
+            )
+        for channel in list(server._map.values()):
+            channel.close()
+        server.task_dispatcher.shutdown()

@@ -1,0 +1,47 @@
+"""What the Slack listeners share: storage, the clock, settings and the people cache."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.settings import Settings
+from bot.slack.people import People
+from bot.workflows.clock import Clock
+from storage.models import RunStatus
+
+# Executes one pending run now, in the calling thread (Engine.run_now): its status, or None
+# when it could not finish now and is left to the scheduler.
+RunNow = Callable[[int], RunStatus | None]
+
+
+def _nothing() -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Services:
+    sessions: sessionmaker[Session]
+    clock: Clock
+    settings: Settings
+    people: People
+    # Called after a listener changed a workflow or asked for a run: wakes this process's
+    # scheduler now instead of at its next safety tick.
+    workflows_changed: Callable[[], None] = field(default=_nothing)
+    # Runs a manual enrollment's actions at once (the "Enroll in workflow" shortcut); None
+    # leaves the run to this process's scheduler, woken with workflows_changed.
+    run_now: RunNow | None = None
+
+    @classmethod
+    def build(
+        cls,
+        sessions: sessionmaker[Session],
+        clock: Clock,
+        settings: Settings,
+        workflows_changed: Callable[[], None] = _nothing,
+        run_now: RunNow | None = None,
+    ) -> Services:
+        people = People(settings.workflow_admins)
+        return cls(sessions, clock, settings, people, workflows_changed, run_now)

@@ -1,0 +1,512 @@
+"""The wizard's actions editor: Block Kit rows for a workflow's list of actions, the reading of
+Slack's state back into their document form, the placing of the domain's problems on those
+rows, and the add/remove/move controls.
+
+Pure functions of plain data. Nothing here validates: what the user left is returned as is,
+and bot.workflows.definitions says what is wrong with it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from bot.slack.ids import WizardAction
+from bot.workflows.criteria import MAX_DAYS
+from bot.workflows.definitions import CHANNEL_ID, DIGEST_THRESHOLD, MAX_TEXT, MessageMode
+from bot.workflows.templates import (
+    FIXED_PLACEHOLDERS,
+    PROPERTY_PREFIX,
+    RUN_DATE,
+    escape_mrkdwn,
+)
+from storage.properties import InvalidValue, PropertyType, parse_boolean, parse_number
+
+# An action is at most 5 blocks (its section, 3 inputs, its buttons), and the editor adds one
+# block at the end: 5 * 15 + 1 = 76 blocks, which leaves the wizard's own blocks room within
+# the 100 of a modal. Documents with more actions (written as files) show their first ones;
+# the others are kept as they are.
+MAX_ACTIONS_SHOWN = 15
+ACTION_TYPES = ("send_channel_message", "send_owner_dm", "set_property", "create_task")
+
+_TITLES = {
+    "send_channel_message": "Post a message in a channel",
+    "send_owner_dm": "Send the record's owner a direct message",
+    "set_property": "Set a property of the record",
+    "create_task": "Create a task",
+}
+# The inputs of each type, in the order shown: the document's fields but its type.
+_INPUTS: Mapping[str, tuple[str, ...]] = {
+    "send_channel_message": ("channel", "text", "mode"),
+    "send_owner_dm": ("text",),
+    "set_property": ("property", "value"),
+    "create_task": ("title", "due_in_days"),
+}
+_REQUIRED = frozenset({"channel", "text", "title", "property"})
+_AUTOMATIC = "automatic"  # the mode option for "no mode": chosen by the number of records
+_MODES = (
+    (_AUTOMATIC, f"Automatic: one per record, a digest above {DIGEST_THRESHOLD} records"),
+    (MessageMode.PER_RECORD.value, "One message per record"),
+    (MessageMode.DIGEST.value, "One digest message per run"),
+)
+_MAX_HINT = 2000
+_MAX_OPTION_TEXT = 75
+_MAX_OPTION_VALUE = 150
+_MAX_ERROR = 2000
+_PROPERTIES_NAMED = 20
+_RUN_DATE_TEMPLATE = re.compile(r"\{\{\s*run\.date\s*\}\}")
+_PLACE = re.compile(r"actions\[(\d+)\](?:\.([^:]+))?: (.*)", re.DOTALL)
+_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+
+
+# --- Rendering ----------------------------------------------------------------------------
+
+
+def actions_blocks(
+    actions: Sequence[Mapping[str, Any]],
+    properties: Mapping[str, PropertyType],
+    layout: int,
+) -> list[dict[str, Any]]:
+    """The editor showing ``actions`` as they are, valid or not; ``layout`` goes into every
+    block id (see _block_id)."""
+    blocks: list[dict[str, Any]] = []
+    for index, action in enumerate(actions[:MAX_ACTIONS_SHOWN]):
+        blocks.append(_section(_heading(index, action)))
+        blocks += [
+            _input_block(index, name, action, properties, layout) for name in _inputs_of(action)
+        ]
+        blocks.append(_move_buttons(index, len(actions)))
+    blocks.append(_footer(len(actions), layout))
+    return blocks
+
+
+def _heading(index: int, action: object) -> str:
+    kind = _type_of(action)
+    if kind is not None:
+        return f"*{index + 1}. {_TITLES[kind]}*"
+    raw = action.get("type") if isinstance(action, Mapping) else action
+    shown = escape_mrkdwn(_clipped(_text(raw), 100))
+    return (
+        f"*{index + 1}. An action this form does not know*: `{shown}`\n"
+        "Remove it, or export the workflow to edit it as a file."
+    )
+
+
+def _input_block(
+    index: int,
+    name: str,
+    action: Mapping[str, Any],
+    properties: Mapping[str, PropertyType],
+    layout: int,
+) -> dict[str, Any]:
+    label, element, hint = _INPUT_BUILDERS[name](action.get(name), properties)
+    block: dict[str, Any] = {
+        "type": "input",
+        "block_id": _block_id(index, name, layout),
+        "label": _plain(label),
+        "element": element,
+        "optional": name not in _REQUIRED,
+    }
+    if hint:
+        block["hint"] = _plain(_clipped(hint, _MAX_HINT))
+    return block
+
+
+_Input = tuple[str, dict[str, Any], str]
+
+
+def _channel_input(value: object, properties: Mapping[str, PropertyType]) -> _Input:
+    element: dict[str, Any] = {
+        "type": "conversations_select",
+        "action_id": WizardAction.INPUT,
+        "placeholder": _plain("Choose a channel"),
+        "filter": {"include": ["public", "private"], "exclude_bot_users": True},
+    }
+    hint = "The bot must be a member of a private channel to post in it."
+    if isinstance(value, str) and CHANNEL_ID.fullmatch(value):
+        element["initial_conversation"] = value
+    elif value is not None:
+        hint = f"Was {_clipped(_text(value), 100)!r}, which is not a channel: choose one."
+    return "Channel", element, hint
+
+
+def _message_input(value: object, properties: Mapping[str, PropertyType]) -> _Input:
+    return "Message", _text_input(value, multiline=True), _placeholders_hint(properties)
+
+
+def _title_input(value: object, properties: Mapping[str, PropertyType]) -> _Input:
+    return "Task title", _text_input(value), _placeholders_hint(properties)
+
+
+def _mode_input(value: object, properties: Mapping[str, PropertyType]) -> _Input:
+    options = [_option(text, mode) for mode, text in _MODES]
+    chosen = _AUTOMATIC if value is None else value
+    if isinstance(chosen, str) and chosen not in dict(_MODES) and _fits_option(chosen):
+        options.append(_option(f"{_clipped(chosen, 50)} (not a mode)", chosen))
+    element: dict[str, Any] = {
+        "type": "radio_buttons",
+        "action_id": WizardAction.INPUT,
+        "options": options,
+    }
+    initial = next((option for option in options if option["value"] == chosen), None)
+    if initial is not None:
+        element["initial_option"] = initial
+    return "How to post", element, ""
+
+
+def _property_input(value: object, properties: Mapping[str, PropertyType]) -> _Input:
+    names = sorted(properties)
+    known = ", ".join(names[:_PROPERTIES_NAMED]) + (", …" if len(names) > _PROPERTIES_NAMED else "")
+    hint = "A property of the records"
+    hint += f" ({known})" if known else ""
+    hint += ", or a new one: lower-case letters, digits and _, such as last_reminded."
+    return "Property", _text_input(value, placeholder="last_reminded"), hint
+
+
+def _value_input(value: object, properties: Mapping[str, PropertyType]) -> _Input:
+    hint = (
+        "Text, a number, true or false, or a date such as 2026-03-01; "
+        f"{{{{ {RUN_DATE} }}}} sets the date of the run."
+    )
+    return "Value", _text_input(value), hint
+
+
+def _due_input(value: object, properties: Mapping[str, PropertyType]) -> _Input:
+    hint = "Days after the run; 0 is the day of the run."
+    if value is not None and not _is_days(value):
+        return "Due in (days)", _text_input(value), hint  # shown as it is, for the domain
+    element: dict[str, Any] = {
+        "type": "number_input",
+        "action_id": WizardAction.INPUT_NUMBER,
+        "is_decimal_allowed": False,
+        "min_value": "0",
+        "max_value": str(MAX_DAYS),
+    }
+    if value is not None:
+        element["initial_value"] = str(value)
+    return "Due in (days)", element, hint
+
+
+_INPUT_BUILDERS = {
+    "channel": _channel_input,
+    "text": _message_input,
+    "mode": _mode_input,
+    "property": _property_input,
+    "value": _value_input,
+    "title": _title_input,
+    "due_in_days": _due_input,
+}
+
+
+def _placeholders_hint(properties: Mapping[str, PropertyType]) -> str:
+    fixed = ", ".join(f"{{{{ {name} }}}}" for name in FIXED_PLACEHOLDERS)
+    hint = f"Placeholders: {fixed}, and {{{{ {PROPERTY_PREFIX}NAME }}}} for a property"
+    names = sorted(properties)
+    if not names:
+        return hint + "."
+    shown = ", ".join(names[:_PROPERTIES_NAMED])
+    more = f" and {len(names) - _PROPERTIES_NAMED} more" if len(names) > _PROPERTIES_NAMED else ""
+    return f"{hint}: {shown}{more}."
+
+
+def _move_buttons(index: int, count: int) -> dict[str, Any]:
+    value = {"action": index}
+    elements = []
+    if index > 0:
+        elements.append(_button("Up", WizardAction.MOVE_ACTION_UP, value))
+    if index < count - 1:
+        elements.append(_button("Down", WizardAction.MOVE_ACTION_DOWN, value))
+    elements.append({**_button("Remove", WizardAction.REMOVE_ACTION, value), "style": "danger"})
+    return {"type": "actions", "elements": elements}
+
+
+def _footer(count: int, layout: int) -> dict[str, Any]:
+    """One block: the select that adds an action, or why there is none."""
+    if count >= MAX_ACTIONS_SHOWN:
+        notes = [f"This form holds {MAX_ACTIONS_SHOWN} actions."]
+        if count > MAX_ACTIONS_SHOWN:
+            hidden = count - MAX_ACTIONS_SHOWN
+            notes.append(
+                f"{hidden} more {'action is' if hidden == 1 else 'actions are'} not shown and "
+                "kept as they are: export the workflow to edit them as a file."
+            )
+        return {"type": "context", "elements": [_mrkdwn(note) for note in notes]}
+    # An input block, not an actions block, so that "add an action" problems can show on it.
+    return {
+        "type": "input",
+        "block_id": _block_id(None, "add", layout),
+        "label": _plain("Add an action" if count else "Add the first action"),
+        "dispatch_action": True,
+        "optional": True,
+        "element": {
+            "type": "static_select",
+            "action_id": WizardAction.ADD_ACTION,
+            "placeholder": _plain("Choose what to do for each record"),
+            "options": [_option(_TITLES[kind], kind) for kind in ACTION_TYPES],
+        },
+    }
+
+
+# --- Reading ------------------------------------------------------------------------------
+
+
+def read_actions(
+    values: Mapping[str, Mapping[str, Any]],
+    actions: Sequence[Mapping[str, Any]],
+    properties: Mapping[str, PropertyType],
+    layout: int,
+) -> list[dict[str, Any]]:
+    """The document form of what the user left in the editor that actions_blocks rendered
+    from ``actions`` with ``layout``; ``values`` is the view's state.values. Actions the
+    editor shows no inputs for are kept as they are."""
+    read: list[Any] = []
+    for index, action in enumerate(actions):
+        if index >= MAX_ACTIONS_SHOWN or _type_of(action) is None:
+            read.append(dict(action) if isinstance(action, Mapping) else action)
+        else:
+            read.append(_read_action(index, action, values, properties, layout))
+    return read
+
+
+def _read_action(
+    index: int,
+    action: Mapping[str, Any],
+    values: Mapping[str, Mapping[str, Any]],
+    properties: Mapping[str, PropertyType],
+    layout: int,
+) -> dict[str, Any]:
+    read: dict[str, Any] = {"type": action["type"]}
+    for name in _INPUTS[action["type"]]:
+        block_id = _block_id(index, name, layout)
+        if block_id in values:
+            value = _read_input(name, _entered(values[block_id]), read, properties)
+        else:
+            value = action.get(name)
+        if value is not None:
+            read[name] = value
+    return read
+
+
+def _read_input(
+    name: str, entered: object, read: Mapping[str, Any], properties: Mapping[str, PropertyType]
+) -> Any:
+    if not isinstance(entered, str) or not entered.strip():
+        return None
+    if name == "mode":
+        return None if entered == _AUTOMATIC else entered
+    if name == "property":
+        return entered.strip()
+    if name == "due_in_days":
+        return int(entered.strip()) if _WHOLE_NUMBER.fullmatch(entered.strip()) else entered
+    if name == "value":
+        return _property_value(entered, properties.get(read.get("property", "")))
+    return entered
+
+
+def _property_value(text: str, property_type: PropertyType | None) -> Any:
+    """The value of a set_property action as the domain wants it written: converted for a
+    number or boolean property; for a new property, true/false and numbers are taken as such
+    (the domain gives a new property the type of its value)."""
+    if _RUN_DATE_TEMPLATE.fullmatch(text.strip()):
+        return text
+    try:
+        if property_type is PropertyType.NUMBER:
+            return parse_number(text)
+        if property_type is PropertyType.BOOLEAN:
+            return parse_boolean(text)
+        if property_type is None and text in ("true", "false"):
+            return text == "true"
+        if property_type is None:
+            return parse_number(text)
+    except InvalidValue:
+        return text
+    return text
+
+
+def _entered(block: Mapping[str, Any]) -> Any:
+    """What the one element of a block holds in the view state."""
+    if not block:
+        return None
+    state = next(iter(block.values()))
+    for key in ("value", "selected_conversation"):
+        if key in state:
+            return state[key]
+    option = state.get("selected_option")
+    return option.get("value") if isinstance(option, Mapping) else None
+
+
+# --- Errors -------------------------------------------------------------------------------
+
+
+def actions_errors(
+    problems: Sequence[str], actions: Sequence[Mapping[str, Any]], layout: int
+) -> dict[str, str]:
+    """The domain's problems with the actions placed on the editor's input blocks, for a
+    view_submission's response_action "errors": a field's problem beside that field, another
+    problem of an action on its first input, any other on the editor's first input."""
+    inputs = _rendered_inputs(actions, layout)
+    first = next((ids[0] for ids in inputs.values() if ids), None)
+    if len(actions) < MAX_ACTIONS_SHOWN:
+        first = first or _block_id(None, "add", layout)
+    if first is None:
+        return {}
+    placed: dict[str, list[str]] = {}
+    for problem in problems:
+        block, message = _placed(problem, inputs, first, layout)
+        placed.setdefault(block, []).append(message)
+    return {block: _joined(messages) for block, messages in placed.items()}
+
+
+def _placed(
+    problem: str, inputs: Mapping[int, list[str]], first: str, layout: int
+) -> tuple[str, str]:
+    place = _PLACE.fullmatch(problem)
+    if place is None:
+        return first, problem.removeprefix("actions: ")
+    index, name, message = int(place[1]), place[2], place[3]
+    own = _block_id(index, name, layout) if name else None
+    if own in inputs.get(index, []):
+        assert own is not None
+        return own, message
+    what = f"{name}: {message}" if name else message
+    if inputs.get(index):
+        return inputs[index][0], what
+    return first, f"Action {index + 1}, {what}"
+
+
+def _rendered_inputs(actions: Sequence[Mapping[str, Any]], layout: int) -> dict[int, list[str]]:
+    """The input block ids actions_blocks renders, per action index."""
+    return {
+        index: [_block_id(index, name, layout) for name in _inputs_of(action)]
+        for index, action in enumerate(actions[:MAX_ACTIONS_SHOWN])
+    }
+
+
+def _joined(messages: list[str]) -> str:
+    text = "\n".join(messages)
+    return text if len(text) <= _MAX_ERROR else text[: _MAX_ERROR - 1] + "…"
+
+
+# --- Buttons ------------------------------------------------------------------------------
+
+
+def edit_actions(
+    actions: Sequence[Mapping[str, Any]], action_id: str, value: str
+) -> list[dict[str, Any]]:
+    """``actions`` after one use of an editor control: ADD_ACTION's ``value`` is the type
+    chosen, the buttons' value the JSON they carry. Anything else, or an add beyond the cap,
+    leaves them as they are."""
+    edited: list[Any] = [dict(a) if isinstance(a, Mapping) else a for a in actions]
+    if action_id == WizardAction.ADD_ACTION:
+        if value in ACTION_TYPES and len(edited) < MAX_ACTIONS_SHOWN:
+            edited.append({"type": value})
+        return edited
+    index = _button_index(value)
+    if index is None or not 0 <= index < len(edited):
+        return edited
+    if action_id == WizardAction.REMOVE_ACTION:
+        del edited[index]
+    elif action_id == WizardAction.MOVE_ACTION_UP and index > 0:
+        edited[index - 1], edited[index] = edited[index], edited[index - 1]
+    elif action_id == WizardAction.MOVE_ACTION_DOWN and index < len(edited) - 1:
+        edited[index], edited[index + 1] = edited[index + 1], edited[index]
+    return edited
+
+
+def _button_index(value: str) -> int | None:
+    try:
+        decoded = json.loads(value)
+    except ValueError:
+        return None
+    index = decoded.get("action") if isinstance(decoded, dict) else None
+    return index if isinstance(index, int) and not isinstance(index, bool) else None
+
+
+# --- Helpers of this module ---------------------------------------------------------------
+
+
+def _block_id(index: int | None, part: str, layout: int) -> str:
+    """The block id of input ``part`` of action ``index`` (None: of the editor), e.g.
+    actions.a0.text@3. ``layout`` changes whenever actions are added, removed or moved, so
+    that Slack, which keeps what was typed in a block whose id it has seen, never shows one
+    action's text in another."""
+    row = "" if index is None else f"a{index}."
+    return f"actions.{row}{part}@{layout}"
+
+
+def _type_of(action: object) -> str | None:
+    kind = action.get("type") if isinstance(action, Mapping) else None
+    return kind if isinstance(kind, str) and kind in _INPUTS else None
+
+
+def _inputs_of(action: object) -> tuple[str, ...]:
+    kind = _type_of(action)
+    return () if kind is None else _INPUTS[kind]
+
+
+def _is_days(value: object) -> bool:
+    return type(value) is int and 0 <= value <= MAX_DAYS
+
+
+def _text(value: object) -> str:
+    """A value as the user would type it."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _clipped(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text}
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": text}
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": _mrkdwn(text)}
+
+
+def _button(text: str, action_id: WizardAction, value: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "button",
+        "text": _plain(text),
+        "action_id": action_id,
+        "value": json.dumps(value),
+    }
+
+
+def _option(text: str, value: str) -> dict[str, Any]:
+    return {"text": _plain(_clipped(text, _MAX_OPTION_TEXT)), "value": value}
+
+
+def _fits_option(value: str) -> bool:
+    return 0 < len(value) <= _MAX_OPTION_VALUE
+
+
+def _text_input(value: object, multiline: bool = False, placeholder: str = "") -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": WizardAction.INPUT,
+        "max_length": MAX_TEXT,
+    }
+    if multiline:
+        element["multiline"] = True
+    text = _text(value)[:MAX_TEXT]
+    if text:
+        element["initial_value"] = text
+    if placeholder:
+        element["placeholder"] = _plain(placeholder)
+    return element

@@ -1,0 +1,746 @@
+"""The wizard's criteria editor: Block Kit rows for enrollment or suppression criteria (an OR of
+groups of ANDed filters), the reading of Slack's state back into the document form, the
+placing of the domain's problems on those rows, and the add/remove buttons.
+
+Pure functions of plain data. Nothing here validates: what the user left is returned as is,
+and bot.workflows.criteria says what is wrong with it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from bot.slack.ids import WizardAction
+from bot.workflows.criteria import (
+    DAYS_OPERATORS,
+    LIST_OPERATORS,
+    MAX_DAYS,
+    PRESENCE_OPERATORS,
+    VALUE_OPERATORS,
+    Operator,
+)
+from storage.properties import InvalidValue, PropertyType, parse_boolean, parse_number
+
+# A filter row is at most 3 blocks and a group adds at most 2 (its header and the "or" before
+# it), so the editor at the caps is 1 + 3 * 10 + 2 * 5 - 1 + 1 = 41 blocks: two editors and
+# the settings fit the 100 blocks of a modal. Documents beyond the caps (written as files)
+# show their first rows; the others are kept as they are.
+MAX_FILTERS = 10
+MAX_GROUPS = 5
+FIELDS = ("criteria", "suppression")
+
+OPERATOR_WORDS: Mapping[Operator, str] = {
+    Operator.EQ: "is equal to",
+    Operator.NEQ: "is not equal to",
+    Operator.IN: "is any of",
+    Operator.NOT_IN: "is none of",
+    Operator.CONTAINS: "contains",
+    Operator.NOT_CONTAINS: "does not contain",
+    Operator.STARTS_WITH: "starts with",
+    Operator.GT: "is greater than",
+    Operator.GTE: "is greater than or equal to",
+    Operator.LT: "is less than",
+    Operator.LTE: "is less than or equal to",
+    Operator.BETWEEN: "is between",
+    Operator.BEFORE: "is before",
+    Operator.AFTER: "is after",
+    Operator.IN_LAST_DAYS: "in the last N days",
+    Operator.IN_NEXT_DAYS: "in the next N days",
+    Operator.IS_KNOWN: "is known",
+    Operator.IS_UNKNOWN: "is unknown",
+}
+
+_MAX_OPTIONS = 100  # of a static_select, and of each of its option groups
+_MAX_OPTION_TEXT = 75
+_MAX_OPTION_VALUE = 150
+_MAX_INPUT = 3000
+_MAX_ERROR = 2000
+_RANGE_EXAMPLES = {
+    PropertyType.NUMBER: "1000, 5000",
+    PropertyType.DATE: "2026-01-01, 2026-03-31",
+    PropertyType.DATETIME: "2026-01-01T00:00:00Z, 2026-01-31T23:59:59Z",
+}
+_SINGLE_HINTS = {
+    PropertyType.NUMBER: "A number, such as 5000.",
+    PropertyType.DATE: "A date, such as 2026-03-01.",
+    PropertyType.DATETIME: "A date and time with a UTC offset, such as 2026-03-01T09:00:00Z.",
+    PropertyType.STRING: "Letter case is ignored.",
+    PropertyType.ENUMERATION: "One of the property's options; letter case is ignored.",
+}
+# Problems about these parts of a filter belong beside its property select; the operator
+# select sits in an actions block, where Slack shows no errors.
+_NOT_ABOUT_VALUE = ('"property"', "unknown property", '"operator"', "operator ", "unknown key")
+_PLACE = re.compile(r"group (\d+)(?:, filter (\d+))?: (.*)", re.DOTALL)
+_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+
+
+class _Kind(StrEnum):
+    """The shape of a filter's value, which decides its input."""
+
+    SINGLE = "single"
+    LIST = "list"
+    RANGE = "range"
+    DAYS = "days"
+
+
+_Groups = list[list[dict[str, Any]]]
+
+
+# --- Rendering ----------------------------------------------------------------------------
+
+
+def criteria_blocks(
+    field: str,
+    criteria: Mapping[str, Any],
+    properties: Mapping[str, PropertyType],
+    layout: int,
+) -> list[dict[str, Any]]:
+    """The editor of ``field`` ("criteria" or "suppression") showing ``criteria`` as it is,
+    valid or not; ``layout`` goes into every block id (see _block_id)."""
+    groups = _groups(criteria)
+    if not groups:
+        return [_empty_section(field)]
+    total = _count(groups)
+    blocks = [_section(_HEADINGS.get(field, _HEADINGS["criteria"]))]
+    for position, (g, shown) in enumerate(_shown(groups)):
+        if position:
+            blocks.append(_context("*or*"))
+        blocks.append(_group_header(field, g, len(groups[g]), total))
+        for f in range(shown):
+            blocks += _filter_blocks(field, g, f, groups[g][f], properties, layout)
+    blocks.append(_footer(field, groups, total))
+    return blocks
+
+
+_HEADINGS = {
+    "criteria": "*Enroll the records that match*\nAll filters of a group must match (and); "
+    "a record matching any group is enrolled (or).",
+    "suppression": "*Leave out the records that match* (suppression)\nA record matching any "
+    "group is not enrolled, even when it matches the criteria.",
+}
+_EMPTY = {
+    "criteria": "*Which records?*\nNo filters: every record of this type is enrolled.",
+    "suppression": "*Suppression*\nNo filters: no record is left out.",
+}
+
+
+def _empty_section(field: str) -> dict[str, Any]:
+    button = _button("+ Add filter", WizardAction.ADD_FILTER, {"field": field, "group": 0})
+    return {**_section(_EMPTY.get(field, _EMPTY["criteria"])), "accessory": button}
+
+
+def _group_header(field: str, g: int, filters: int, total: int) -> dict[str, Any]:
+    text = f"*Group {g + 1}* · all of these"
+    if not filters:
+        text += "\nNo filters yet: add one."
+    header = _section(text)
+    if total < MAX_FILTERS:
+        value = {"field": field, "group": g}
+        header["accessory"] = _button("+ Filter", WizardAction.ADD_FILTER, value)
+    return header
+
+
+def _footer(field: str, groups: _Groups, total: int) -> dict[str, Any]:
+    """One block: the "+ Group" button, or why there is none."""
+    notes = []
+    if total >= MAX_FILTERS:
+        notes.append(
+            f"This form holds {MAX_FILTERS} filters. To compare a property with several "
+            "values, use “is any of” or “is between”."
+        )
+    elif len(groups) >= MAX_GROUPS:
+        notes.append(f"This form holds {MAX_GROUPS} groups: add filters to a group instead.")
+    hidden = total - sum(shown for _, shown in _shown(groups))
+    if hidden:
+        notes.append(
+            f"{hidden} more {'filter is' if hidden == 1 else 'filters are'} not shown and "
+            "kept as they are: export the workflow to edit them as a file."
+        )
+    if notes:
+        return {"type": "context", "elements": [_mrkdwn(note) for note in notes]}
+    button = _button("+ Group (or)", WizardAction.ADD_GROUP, {"field": field})
+    return {"type": "actions", "elements": [button]}
+
+
+def _filter_blocks(
+    field: str,
+    g: int,
+    f: int,
+    raw: Mapping[str, Any],
+    properties: Mapping[str, PropertyType],
+    layout: int,
+) -> list[dict[str, Any]]:
+    name = raw.get("property")
+    property_type = _type_of(name, properties)
+    operator = _operator(raw.get("operator"))
+    remove = _button(
+        "Remove", WizardAction.REMOVE_FILTER, {"field": field, "group": g, "filter": f}
+    )
+    elements = [remove]
+    if name is not None or raw.get("operator") is not None:
+        elements.insert(0, _operator_select(raw.get("operator"), property_type))
+    blocks = [
+        _property_block(field, g, f, name, properties, layout),
+        {
+            "type": "actions",
+            "block_id": _block_id(field, layout, g, f, _operator_part(property_type)),
+            "elements": elements,
+        },
+    ]
+    if _needs_value(operator):
+        assert operator is not None
+        blocks.append(_value_block(field, g, f, operator, property_type, raw, layout))
+    return blocks
+
+
+def _property_block(
+    field: str,
+    g: int,
+    f: int,
+    name: object,
+    properties: Mapping[str, PropertyType],
+    layout: int,
+) -> dict[str, Any]:
+    block: dict[str, Any] = {
+        "type": "input",
+        "block_id": _block_id(field, layout, g, f, "property"),
+        "label": _plain("Where" if f == 0 else "And"),
+        "optional": True,
+    }
+    select = _property_select(name, properties)
+    if select is None:
+        # No property to choose from (no records imported yet): a text box keeps the row
+        # usable, and the domain says what to do.
+        block["element"] = _text_input(WizardAction.INPUT, _text(name), "Property name")
+    else:
+        block["element"] = select
+        block["dispatch_action"] = True
+    return block
+
+
+def _property_select(name: object, properties: Mapping[str, PropertyType]) -> dict[str, Any] | None:
+    selected = name if isinstance(name, str) and _fits_option(name) else None
+    by_type: dict[PropertyType, list[dict[str, Any]]] = {}
+    for property_name in _listed_names(properties, selected):
+        property_type = properties[property_name]
+        option = _option(_labelled(property_name, str(property_type)), property_name)
+        by_type.setdefault(property_type, []).append(option)
+    extra = []
+    if selected is not None and selected not in properties:
+        extra.append(_option(_labelled(selected, "not a property of these records"), selected))
+    options = [option for group in by_type.values() for option in group] + extra
+    if not options:
+        return None
+    select = _select(WizardAction.REFRESH, "Choose a property")
+    if len(options) <= _MAX_OPTIONS:
+        select["options"] = sorted(options, key=lambda option: option["value"])
+    else:
+        groups = [(str(t), group) for t, group in sorted(by_type.items())]
+        if extra:
+            groups.append(("Not a property", extra))
+        select["option_groups"] = [
+            {"label": _plain(label), "options": group} for label, group in groups
+        ]
+    initial = next((o for o in options if o["value"] == selected), None)
+    if initial is not None:
+        select["initial_option"] = initial
+    return select
+
+
+def _listed_names(properties: Mapping[str, PropertyType], selected: str | None) -> list[str]:
+    """The property names a select can list: at most 100 of each type, the selected one kept."""
+    listed = []
+    for property_type in PropertyType:
+        names = sorted(n for n, t in properties.items() if t is property_type and _fits_option(n))
+        kept = names[:_MAX_OPTIONS]
+        if selected in names and selected not in kept:
+            kept = [*names[: _MAX_OPTIONS - 1], selected]
+        listed += kept
+    return listed
+
+
+def _operator_select(raw: object, property_type: PropertyType | None) -> dict[str, Any]:
+    fitting = _fitting(property_type)
+    options = [_option(OPERATOR_WORDS[o], o.value) for o in Operator if o in fitting]
+    operator = _operator(raw)
+    if operator not in fitting and isinstance(raw, str) and _fits_option(raw):
+        # Shown as it is, so that reading the row back keeps it for the domain to report.
+        note = "not an operator" if operator is None else f"not for {property_type} properties"
+        words = raw if operator is None else OPERATOR_WORDS[operator]
+        options.append(_option(_labelled(words, note), raw))
+    select = {**_select(WizardAction.REFRESH, "Choose a condition"), "options": options}
+    initial = next((option for option in options if option["value"] == raw), None)
+    if initial is not None:
+        select["initial_option"] = initial
+    return select
+
+
+def _value_block(
+    field: str,
+    g: int,
+    f: int,
+    operator: Operator,
+    property_type: PropertyType | None,
+    raw: Mapping[str, Any],
+    layout: int,
+) -> dict[str, Any]:
+    label, hint = _value_words(operator, property_type)
+    block: dict[str, Any] = {
+        "type": "input",
+        "block_id": _block_id(field, layout, g, f, "value"),
+        "label": _plain(label),
+        "element": _value_element(operator, property_type, raw.get("value")),
+        "optional": True,
+    }
+    if hint:
+        block["hint"] = _plain(hint)
+    return block
+
+
+def _value_words(operator: Operator, property_type: PropertyType | None) -> tuple[str, str]:
+    kind = _kind(operator)
+    if kind is _Kind.DAYS:
+        return "Number of days", "Whole days, counted from when the workflow runs."
+    if kind is _Kind.LIST:
+        return "Values", "One value per line, or separated by commas on one line."
+    if kind is _Kind.RANGE:
+        example = _RANGE_EXAMPLES.get(property_type or PropertyType.NUMBER, "1000, 5000")
+        return "From, to", f"Low and high, both included, separated by a comma: {example}"
+    return "Value", _SINGLE_HINTS.get(property_type or PropertyType.STRING, "")
+
+
+def _value_element(
+    operator: Operator, property_type: PropertyType | None, value: object
+) -> dict[str, Any]:
+    """The input for the value: shaped by the operator and the type when the value fits that
+    shape (or is missing), else a text box showing the value as it is."""
+    kind = _kind(operator)
+    if kind is _Kind.DAYS and (value is None or _is_days(value)):
+        element: dict[str, Any] = {
+            "type": "number_input",
+            "action_id": WizardAction.INPUT_NUMBER,
+            "is_decimal_allowed": False,
+            "min_value": "0",
+            "max_value": str(MAX_DAYS),
+        }
+        if value is not None:
+            element["initial_value"] = str(value)
+        return element
+    if kind is _Kind.SINGLE and property_type is PropertyType.DATE and _is_date_or_none(value):
+        element = {"type": "datepicker", "action_id": WizardAction.INPUT_DATE}
+        if value is not None:
+            element["initial_date"] = value
+        return element
+    if kind is _Kind.SINGLE and property_type is PropertyType.BOOLEAN and _is_bool_or_none(value):
+        options = [_option("yes (true)", "true"), _option("no (false)", "false")]
+        element = {**_select(WizardAction.INPUT_CHOICE, "Choose"), "options": options}
+        if value is not None:
+            element["initial_option"] = options[0 if value else 1]
+        return element
+    return _text_input(WizardAction.INPUT, _value_text(value, kind), multiline=kind is _Kind.LIST)
+
+
+def _value_text(value: object, kind: _Kind) -> str:
+    if isinstance(value, list):
+        separator = "\n" if kind is _Kind.LIST else ", "
+        return separator.join(_text(item) for item in value)
+    return _text(value)
+
+
+# --- Reading ------------------------------------------------------------------------------
+
+
+def read_criteria(
+    field: str,
+    values: Mapping[str, Mapping[str, Any]],
+    criteria: Mapping[str, Any],
+    properties: Mapping[str, PropertyType],
+    layout: int,
+) -> dict[str, Any]:
+    """The document form of what the user left in the editor that criteria_blocks rendered
+    from ``criteria`` with ``layout``; ``values`` is the view's state.values. Rows the editor
+    did not show are kept as they are."""
+    groups = _groups(criteria)
+    shown = dict(_shown(groups))
+    read = [
+        [
+            _read_filter(field, g, f, raw, values, properties, layout)
+            if f < shown.get(g, 0)
+            else raw
+            for f, raw in enumerate(filters)
+        ]
+        for g, filters in enumerate(groups)
+    ]
+    return _document(read)
+
+
+def _read_filter(
+    field: str,
+    g: int,
+    f: int,
+    old: Mapping[str, Any],
+    values: Mapping[str, Mapping[str, Any]],
+    properties: Mapping[str, PropertyType],
+    layout: int,
+) -> dict[str, Any]:
+    old_name = old.get("property")
+    old_type = _type_of(old_name, properties)
+    name = _entered(values, _block_id(field, layout, g, f, "property"), old_name)
+    if isinstance(name, str) and not name.strip():
+        name = None
+    property_type = _type_of(name, properties)
+    operator_part = _operator_part(old_type)
+    raw_operator = _entered(
+        values, _block_id(field, layout, g, f, operator_part), old.get("operator")
+    )
+    operator = _operator(raw_operator)
+    if name != old_name and property_type is not None and operator not in _fitting(property_type):
+        raw_operator = operator = None  # the new property has no such condition
+    read: dict[str, Any] = {}
+    if name is not None:
+        read["property"] = name
+    if raw_operator is not None:
+        read["operator"] = raw_operator
+    # A value is kept only for the question it answered: same type, same shape of value.
+    old_operator = _operator(old.get("operator"))
+    if not _needs_value(operator) or not _needs_value(old_operator):
+        return read
+    assert operator is not None and old_operator is not None
+    if not _same_values(property_type, old_type) or _kind(operator) != _kind(old_operator):
+        return read
+    block_id = _block_id(field, layout, g, f, "value")
+    if block_id not in values:
+        if "value" in old:
+            read["value"] = old["value"]
+        return read
+    value = _typed_value(_entered(values, block_id, None), operator, property_type)
+    if value is not None:
+        read["value"] = value
+    return read
+
+
+def _typed_value(text: object, operator: Operator, property_type: PropertyType | None) -> Any:
+    """The document value of what was entered; None when nothing was. Permissive: text that
+    does not convert stays text, for the domain to report."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    kind = _kind(operator)
+    if kind is _Kind.LIST:
+        items = text.splitlines() if "\n" in text else text.split(",")
+        return [_typed(item.strip(), property_type) for item in items if item.strip()] or None
+    if kind is _Kind.RANGE:
+        bounds = re.split(r"[,\n]", text)
+        return [_typed(bound.strip(), property_type) for bound in bounds if bound.strip()] or None
+    if kind is _Kind.DAYS:
+        return int(text.strip()) if _WHOLE_NUMBER.fullmatch(text.strip()) else text
+    return _typed(text, property_type)
+
+
+def _typed(text: str, property_type: PropertyType | None) -> Any:
+    try:
+        if property_type is PropertyType.NUMBER:
+            return parse_number(text)
+        if property_type is PropertyType.BOOLEAN:
+            return parse_boolean(text)
+    except InvalidValue:
+        return text
+    return text
+
+
+# --- Errors -------------------------------------------------------------------------------
+
+
+def criteria_errors(
+    field: str, problems: Sequence[str], criteria: Mapping[str, Any], layout: int
+) -> dict[str, str]:
+    """The domain's ``problems`` with ``field`` placed on the editor's input blocks, for a
+    view_submission's response_action "errors": a filter's problem beside that filter, any
+    other on the editor's first input. Empty when the editor shows no input (no filters)."""
+    groups = _groups(criteria)
+    shown = dict(_shown(groups))
+    first = next(((g, 0) for g, count in shown.items() if count), None)
+    if first is None:
+        return {}
+    placed: dict[str, list[str]] = {}
+    for problem in problems:
+        text = problem.removeprefix(f"{field}: ")
+        place = _PLACE.fullmatch(text)
+        g, f = (int(place[1]) - 1, int(place[2]) - 1) if place and place[2] else (-1, -1)
+        if 0 <= f < shown.get(g, 0):
+            assert place is not None
+            block = _problem_block(field, g, f, groups[g][f], place[3], layout)
+            placed.setdefault(block, []).append(place[3])
+        else:
+            block = _block_id(field, layout, first[0], first[1], "property")
+            placed.setdefault(block, []).append(text[:1].upper() + text[1:])
+    return {block: _joined(messages) for block, messages in placed.items()}
+
+
+def _problem_block(
+    field: str, g: int, f: int, raw: Mapping[str, Any], message: str, layout: int
+) -> str:
+    about_value = not message.startswith(_NOT_ABOUT_VALUE)
+    part = "value" if about_value and _needs_value(_operator(raw.get("operator"))) else "property"
+    return _block_id(field, layout, g, f, part)
+
+
+def _joined(messages: list[str]) -> str:
+    text = "\n".join(messages)
+    return text if len(text) <= _MAX_ERROR else text[: _MAX_ERROR - 1] + "…"
+
+
+# --- Buttons ------------------------------------------------------------------------------
+
+
+def edit_criteria(criteria: Mapping[str, Any], action_id: str, value: str) -> dict[str, Any]:
+    """``criteria`` after one press of an editor button (``value`` as the button carries it);
+    anything else, or an add beyond the caps, leaves it as it is."""
+    groups = _groups(criteria)
+    place = _button_value(value)
+    g, f = place.get("group"), place.get("filter")
+    can_add = _count(groups) < MAX_FILTERS
+    if action_id == WizardAction.ADD_GROUP and can_add and len(groups) < MAX_GROUPS:
+        groups.append([{}])
+    elif action_id == WizardAction.ADD_FILTER and can_add and isinstance(g, int) and g >= 0:
+        if g < len(groups):
+            groups[g].append({})
+        elif len(groups) < MAX_GROUPS:
+            groups.append([{}])
+    elif action_id == WizardAction.REMOVE_FILTER and _is_index(g, groups):
+        assert isinstance(g, int)
+        if _is_index(f, groups[g]):
+            assert isinstance(f, int)
+            del groups[g][f]
+            if not groups[g]:
+                del groups[g]
+    return _document(groups)
+
+
+def button_field(value: str) -> str | None:
+    """Which editor ("criteria" or "suppression") a button of this module belongs to."""
+    field = _button_value(value).get("field")
+    return field if field in FIELDS else None
+
+
+def _button_value(value: str) -> dict[str, Any]:
+    try:
+        decoded = json.loads(value)
+    except ValueError:
+        return {}
+    return decoded if isinstance(decoded, dict) else {}
+
+
+def _is_index(index: object, items: Sequence[object]) -> bool:
+    return isinstance(index, int) and not isinstance(index, bool) and 0 <= index < len(items)
+
+
+# --- The document -------------------------------------------------------------------------
+
+
+def _groups(criteria: object) -> _Groups:
+    """The groups of filters of a document, each filter a fresh dict; what is not in the
+    document shape reads as no groups, a group without a list of filters as empty."""
+    raw_groups = criteria.get("any") if isinstance(criteria, Mapping) else None
+    if not isinstance(raw_groups, list):
+        return []
+    groups = []
+    for raw_group in raw_groups:
+        filters = raw_group.get("all") if isinstance(raw_group, Mapping) else None
+        if not isinstance(filters, list):
+            filters = []
+        groups.append([dict(f) if isinstance(f, Mapping) else {} for f in filters])
+    return groups
+
+
+def _document(groups: _Groups) -> dict[str, Any]:
+    if not groups:
+        return {}
+    return {"any": [{"all": filters} for filters in groups]}
+
+
+def _count(groups: _Groups) -> int:
+    return sum(len(filters) for filters in groups)
+
+
+def _shown(groups: _Groups) -> list[tuple[int, int]]:
+    """(group index, filters shown) of the groups the editor shows, within the caps."""
+    shown = []
+    room = MAX_FILTERS
+    for g, filters in enumerate(groups[:MAX_GROUPS]):
+        if filters and not room:
+            break
+        shown.append((g, min(len(filters), room)))
+        room -= min(len(filters), room)
+    return shown
+
+
+def _block_id(field: str, layout: int, g: int, f: int, part: str) -> str:
+    """The block id of one part of filter ``f`` of group ``g``, e.g. criteria.g0.f1.value@3.
+
+    ``layout`` changes whenever rows are added, removed or moved, so that Slack, which keeps
+    what was typed in a block whose id it has seen, never shows one row's value in another.
+    """
+    return f"{field}.g{g}.f{f}.{part}@{layout}"
+
+
+def _operator_part(property_type: PropertyType | None) -> str:
+    # The type is part of the id so that a property of another type gets a fresh select.
+    return f"operator-{property_type or 'any'}"
+
+
+# --- Operators and values -----------------------------------------------------------------
+
+
+def _operator(raw: object) -> Operator | None:
+    try:
+        return Operator(raw) if isinstance(raw, str) else None
+    except ValueError:
+        return None
+
+
+def _fitting(property_type: PropertyType | None) -> frozenset[Operator]:
+    if property_type is None:
+        return frozenset(Operator)
+    return VALUE_OPERATORS[property_type] | PRESENCE_OPERATORS
+
+
+def _needs_value(operator: Operator | None) -> bool:
+    return operator is not None and operator not in PRESENCE_OPERATORS
+
+
+def _kind(operator: Operator) -> _Kind:
+    if operator in DAYS_OPERATORS:
+        return _Kind.DAYS
+    if operator in LIST_OPERATORS:
+        return _Kind.LIST
+    if operator is Operator.BETWEEN:
+        return _Kind.RANGE
+    return _Kind.SINGLE
+
+
+def _type_of(name: object, properties: Mapping[str, PropertyType]) -> PropertyType | None:
+    return properties.get(name) if isinstance(name, str) else None
+
+
+def _same_values(one: PropertyType | None, other: PropertyType | None) -> bool:
+    """Whether a value of one type is worth keeping for the other: text stays text."""
+    return one == other or (one is not None and other is not None and one.is_text and other.is_text)
+
+
+def _is_days(value: object) -> bool:
+    return type(value) is int and 0 <= value <= MAX_DAYS
+
+
+def _is_date_or_none(value: object) -> bool:
+    if value is None:
+        return True
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_bool_or_none(value: object) -> bool:
+    return value is None or isinstance(value, bool)
+
+
+def _text(value: object) -> str:
+    """A value as the user would type it."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _entered(values: Mapping[str, Mapping[str, Any]], block_id: str, missing: Any) -> Any:
+    """What the one element of a block holds in the view state; ``missing`` when the state
+    has no such block (not rendered, or not sent)."""
+    block = values.get(block_id)
+    if not block:
+        return missing
+    state = block.get(WizardAction.REFRESH) or next(iter(block.values()))
+    for key in ("value", "selected_date", "selected_conversation"):
+        if key in state:
+            return state[key]
+    option = state.get("selected_option")
+    return option.get("value") if isinstance(option, Mapping) else None
+
+
+# --- Block Kit ----------------------------------------------------------------------------
+
+
+def _plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text}
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": text}
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": _mrkdwn(text)}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [_mrkdwn(text)]}
+
+
+def _button(text: str, action_id: WizardAction, value: Mapping[str, Any]) -> dict[str, Any]:
+    button = {
+        "type": "button",
+        "text": _plain(text),
+        "action_id": action_id,
+        "value": json.dumps(value),
+    }
+    if action_id == WizardAction.REMOVE_FILTER:
+        button["style"] = "danger"
+    return button
+
+
+def _select(action_id: WizardAction, placeholder: str) -> dict[str, Any]:
+    return {"type": "static_select", "action_id": action_id, "placeholder": _plain(placeholder)}
+
+
+def _option(text: str, value: str) -> dict[str, Any]:
+    return {"text": _plain(text[:_MAX_OPTION_TEXT]), "value": value}
+
+
+def _fits_option(value: str) -> bool:
+    return 0 < len(value) <= _MAX_OPTION_VALUE
+
+
+def _labelled(name: str, note: str) -> str:
+    """``name (note)`` within an option's 75 characters, shortening the name if need be."""
+    room = _MAX_OPTION_TEXT - len(note) - 3
+    shown = name if len(name) <= room else name[: room - 1] + "…"
+    return f"{shown} ({note})"
+
+
+def _text_input(
+    action_id: WizardAction, initial: str, placeholder: str = "", multiline: bool = False
+) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": action_id,
+        "max_length": _MAX_INPUT,
+    }
+    if multiline:
+        element["multiline"] = True
+    if initial:
+        element["initial_value"] = initial[:_MAX_INPUT]
+    if placeholder:
+        element["placeholder"] = _plain(placeholder)
+    return element

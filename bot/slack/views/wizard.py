@@ -1,0 +1,1126 @@
+"""The create/edit wizard's modal: one view per step built from a WizardPage, the step's
+input read back into the draft document, and the step's problems placed on its inputs.
+
+Steps: 1 name and object type, 2 schedule, 3 enrollment criteria, 4 actions, 5 settings,
+6 review. The modal's private_metadata is the draft id and nothing else; every value lives in
+the draft. Inputs whose change re-renders the step dispatch WizardAction.REFRESH.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from bot.slack.ids import View, WizardAction, WizardBlock
+from bot.slack.views import actions_editor, criteria_editor
+from bot.slack.views.phrases import phrase_mrkdwn
+from bot.slack.views.places import COUNTRIES, zone_choices
+from bot.workflows.definitions import (
+    DEFAULT_CATCH_UP_MINUTES,
+    MAX_CATCH_UP_MINUTES,
+    MAX_NAME,
+    supported_countries,
+)
+from bot.workflows.drafts import (
+    REVIEW_STEP,
+    STEP_NAMES,
+    Finished,
+    Review,
+    SchedulePreview,
+    WizardPage,
+)
+from bot.workflows.schedules import (
+    DAY_NAMES,
+    MAX_INTERVAL,
+    MONTH_NAMES,
+    WEEKDAYS,
+    Ordinal,
+    PositionDay,
+)
+from bot.workflows.templates import escape_mrkdwn
+from bot.workflows.wording import SUMMARY_WORDS
+from storage.models import WorkflowStatus
+from storage.properties import PropertyType
+
+Block = dict[str, Any]
+StateValues = Mapping[str, Mapping[str, Any]]
+
+MAX_BLOCKS = 100
+SECTION_CHARS = 2900
+OPTION_CHARS = 75
+OPTION_VALUE_CHARS = 150
+SHOWN_LINE_CHARS = 500  # one action or criteria group in the review
+
+FREQUENCIES = (
+    ("daily", "Daily"),
+    ("weekly", "Weekly"),
+    ("monthly", "Monthly"),
+    ("annually", "Annually"),
+    ("once", "Once"),
+)
+UNITS = {"daily": "days", "weekly": "weeks", "monthly": "months", "annually": "years"}
+MONTHLY_DAYS = "days"
+MONTHLY_POSITIONS = "positions"
+POSITION_DAY_NAMES = {"day": "day", "weekday": "weekday (Mon to Fri)"} | {
+    day.value: DAY_NAMES[index] for index, day in enumerate(WEEKDAYS)
+}
+NO_SUMMARY = "none"
+NO_HOLIDAYS = "none"
+PAUSE_BEHAVIOURS = (
+    ("defer", "Run on the next day that is not a pause day"),
+    ("skip", "Skip that run"),
+)
+
+# Wizard wording for a field left empty: what to do in the form, not in a file.
+_EMPTY_MESSAGES = {
+    "name": "Give the workflow a name.",
+    "object_type": "Choose the type of records the workflow runs on.",
+    "schedule.frequency": "Choose how often the workflow runs.",
+    "schedule.weekdays": "Choose at least one day of the week.",
+    "schedule.month_days": "Choose at least one day of the month.",
+    "schedule.month_positions": "Choose at least one day, e.g. the last weekday.",
+    "schedule.month": "Choose a month.",
+    "schedule.day": "Choose a day of the month.",
+    "schedule.date": "Choose the date of the run.",
+    "schedule.time": "Choose the time of day.",
+    "schedule.timezone": "Choose a time zone.",
+    "actions": "Add at least one action: what the workflow does for each record.",
+}
+_EMPTY = re.compile(r"^(missing|empty)\b")
+
+
+# --- The modal ------------------------------------------------------------------------------
+
+
+def build_wizard_view(page: WizardPage) -> dict[str, Any]:
+    """The modal of the page's step."""
+    blocks = [_step_line(page.step)]
+    if page.problems:
+        blocks.append(_problems_section(page.problems))
+    blocks += _STEP_BLOCKS[page.step](page)
+    if page.step > 1:
+        blocks.append(_navigation(page))
+    view: dict[str, Any] = {
+        "type": "modal",
+        "callback_id": View.WIZARD,
+        "private_metadata": page.draft_id,
+        "title": _plain(_title(page.editing is not None)),
+        "close": _plain("Cancel"),
+        "submit": _plain(_submit_label(page)),
+        "blocks": blocks[:MAX_BLOCKS],
+    }
+    return view
+
+
+def loading_view(editing: bool = False) -> dict[str, Any]:
+    """What the modal shows while the wizard starts (views.open must come first)."""
+    return {
+        "type": "modal",
+        "callback_id": View.LOADING,
+        "title": _plain(_title(editing)),
+        "close": _plain("Cancel"),
+        "blocks": [_section("Loading…")],
+    }
+
+
+def message_view(text: str, editing: bool = False) -> dict[str, Any]:
+    """A modal that only says, in ``text`` (mrkdwn, already escaped), why the wizard cannot
+    go on: permission denied, an unknown workflow, a draft that expired."""
+    return {
+        "type": "modal",
+        "title": _plain(_title(editing)),
+        "close": _plain("Close"),
+        "blocks": [_section(text[:SECTION_CHARS])],
+    }
+
+
+def finished_view(done: Finished) -> dict[str, Any]:
+    """The modal after saving: what became of the workflow and when it runs next."""
+    shown = f"*{escape_mrkdwn(done.name)}*"
+    if done.status is WorkflowStatus.ACTIVE:
+        when = _when(done.next_run) if done.next_run else "none: the schedule has no run left"
+        text = f"{shown} is active. Next run: {when}."
+        title = "Workflow activated" if done.created else "Workflow saved"
+    else:
+        state = "stays paused" if done.status is WorkflowStatus.PAUSED else "is a draft"
+        text = (
+            f"{shown} is saved and {state}: it does not run until you activate it "
+            f"with `/workflow activate {escape_mrkdwn(done.name)}`."
+        )
+        title = "Workflow saved"
+    blocks = [_section(text[:SECTION_CHARS])]
+    if done.warnings:
+        blocks.append(_context("\n".join(f"⚠️ {escape_mrkdwn(w)}" for w in done.warnings)))
+    return {"type": "modal", "title": _plain(title), "close": _plain("Done"), "blocks": blocks}
+
+
+def problem_lines(problems: Mapping[str, Sequence[str]] | Sequence[str]) -> tuple[str, ...]:
+    """Problems as lines for the top of a step: by location (step_problems), or
+    "location: message" strings (InvalidDefinition.problems), or plain messages."""
+    if isinstance(problems, Mapping):
+        pairs = [(location, m) for location, messages in problems.items() for m in messages]
+    else:
+        pairs = []
+        for problem in problems:
+            location, separator, message = problem.partition(": ")
+            located = separator and " " not in location
+            pairs.append((location, message) if located else ("", problem))
+    return tuple(
+        f"{_LOCATION_NAMES.get(_root(location), location)}: {_friendly(location, message)}"
+        if location
+        else message
+        for location, message in pairs
+    )
+
+
+def draft_id_of(view: Mapping[str, Any]) -> str:
+    return str(view.get("private_metadata") or "")
+
+
+def is_review(view: Mapping[str, Any]) -> bool:
+    """Whether a submitted view is the review step (submitting it saves the workflow)."""
+    blocks = view.get("blocks") or []
+    return any(block.get("block_id") == WizardBlock.REVIEW for block in blocks)
+
+
+def _title(editing: bool) -> str:
+    return "Edit workflow" if editing else "New workflow"
+
+
+def _submit_label(page: WizardPage) -> str:
+    if page.step < REVIEW_STEP:
+        return "Next"
+    if page.editing is None:
+        return "Activate"
+    if page.editing is WorkflowStatus.ACTIVE:
+        return "Save and keep active"
+    return "Save and activate"
+
+
+def _save_draft_label(editing: WorkflowStatus | None) -> str:
+    return "Save, keep paused" if editing is WorkflowStatus.PAUSED else "Save as draft"
+
+
+def _step_line(step: int) -> Block:
+    return {
+        "type": "context",
+        "block_id": WizardBlock.STEP,
+        "elements": [
+            {
+                "type": "mrkdwn",
+                "text": f"Step {step} of {len(STEP_NAMES)} · {STEP_NAMES[step - 1]}",
+            }
+        ],
+    }
+
+
+def _navigation(page: WizardPage) -> Block:
+    elements = [_button("Back", WizardAction.BACK, "back")]
+    if page.step == REVIEW_STEP:
+        elements.append(
+            _button(_save_draft_label(page.editing), WizardAction.SAVE_DRAFT, "save_draft")
+        )
+    return {"type": "actions", "block_id": WizardBlock.NAVIGATION, "elements": elements}
+
+
+def _problems_section(problems: Sequence[str]) -> Block:
+    lines = "\n".join(f"• {escape_mrkdwn(problem)}" for problem in problems)
+    return _section(f"⚠️ *This cannot be saved yet:*\n{lines}"[:SECTION_CHARS], WizardBlock.PROBLEMS)
+
+
+# --- Step 1: name and object type -----------------------------------------------------------
+
+
+def _name_blocks(page: WizardPage) -> list[Block]:
+    name = page.document.get("name")
+    element: Block = {
+        "type": "plain_text_input",
+        "action_id": WizardAction.INPUT,
+        "max_length": MAX_NAME,
+        "placeholder": _plain("e.g. Weekly deal review"),
+    }
+    if isinstance(name, str) and name:
+        element["initial_value"] = name
+    blocks = [_input(WizardBlock.NAME, "Workflow name", element)]
+    options = _object_type_options(page)
+    if not options:
+        blocks.append(
+            _section("There are no object types yet: import records first, then try again.")
+        )
+        return blocks
+    select: Block = {
+        "type": "static_select",
+        "action_id": WizardAction.INPUT,
+        "placeholder": _plain("Choose a type of record"),
+        "options": options,
+    }
+    current = page.document.get("object_type")
+    chosen = [o for o in options if o["value"] == current]
+    if chosen:
+        select["initial_option"] = chosen[0]
+    hint = "The records the workflow enrolls: criteria and actions use this type's properties."
+    blocks.append(_input(WizardBlock.OBJECT_TYPE, "Object type", select, hint=hint))
+    return blocks
+
+
+def _object_type_options(page: WizardPage) -> list[Block]:
+    current = page.document.get("object_type")
+    choices = list(page.object_types)
+    if len(choices) > MAX_BLOCKS:
+        # Keep the current type among the 100 Slack can list.
+        kept = [c for c in choices if c.name == current]
+        choices = kept + [c for c in choices if c.name != current][: MAX_BLOCKS - len(kept)]
+    options = []
+    for choice in choices:
+        count = f"{choice.records:,} record{'' if choice.records == 1 else 's'}"
+        label = _cut(choice.name, OPTION_CHARS - len(count) - 3)
+        options.append(_option(f"{label} ({count})", choice.name))
+    return options
+
+
+# --- Step 2: schedule -----------------------------------------------------------------------
+
+
+def _schedule_blocks(page: WizardPage) -> list[Block]:
+    schedule = _mapping(page.document.get("schedule"))
+    frequency = schedule.get("frequency")
+    blocks = [_frequency_input(frequency)]
+    if frequency == "weekly":
+        blocks.append(_weekdays_input(schedule))
+    elif frequency == "monthly":
+        blocks += _monthly_inputs(schedule)
+    elif frequency == "annually":
+        blocks += _annual_inputs(schedule)
+    elif frequency == "once":
+        blocks.append(_date_input(WizardBlock.DATE, "Date", schedule.get("date"), optional=False))
+    blocks.append(_time_input(schedule.get("time")))
+    blocks.append(_timezone_input(schedule.get("timezone")))
+    if frequency in UNITS:
+        blocks.append(_interval_input(schedule.get("interval"), UNITS[str(frequency)]))
+        blocks.append(_date_input(WizardBlock.START_DATE, "Start date", schedule.get("start_date")))
+        blocks.append(_date_input(WizardBlock.END_DATE, "End date", schedule.get("end_date")))
+    blocks += _schedule_preview_blocks(page.schedule)
+    return blocks
+
+
+def _frequency_input(frequency: object) -> Block:
+    options = [_option(text, value) for value, text in FREQUENCIES]
+    element = _select(options, frequency, "How often")
+    return _input(WizardBlock.FREQUENCY, "Runs", element, dispatch=True)
+
+
+def _weekdays_input(schedule: Mapping[str, Any]) -> Block:
+    options = [_option(DAY_NAMES[i], day.value) for i, day in enumerate(WEEKDAYS)]
+    chosen = _strings(schedule.get("weekdays"))
+    element: Block = {"type": "checkboxes", "action_id": WizardAction.REFRESH, "options": options}
+    initial = [o for o in options if o["value"] in chosen]
+    if initial:
+        element["initial_options"] = initial
+    return _input(WizardBlock.WEEKDAYS, "On", element, dispatch=True)
+
+
+def _monthly_inputs(schedule: Mapping[str, Any]) -> list[Block]:
+    mode = _monthly_mode(schedule)
+    modes = [
+        _option("On days of the month, e.g. the 1st and 15th", MONTHLY_DAYS),
+        _option("On a flexible day, e.g. the last weekday", MONTHLY_POSITIONS),
+    ]
+    radio: Block = {
+        "type": "radio_buttons",
+        "action_id": WizardAction.REFRESH,
+        "options": modes,
+        "initial_option": modes[0] if mode == MONTHLY_DAYS else modes[1],
+    }
+    blocks = [_input(WizardBlock.MONTHLY_MODE, "Which days", radio, dispatch=True)]
+    if mode == MONTHLY_DAYS:
+        options = [_option(str(day), str(day)) for day in range(1, 32)]
+        chosen = {str(day) for day in _list(schedule.get("month_days"))}
+        element: Block = {
+            "type": "multi_static_select",
+            "action_id": WizardAction.REFRESH,
+            "placeholder": _plain("Choose days"),
+            "options": options,
+        }
+        initial = [o for o in options if o["value"] in chosen]
+        if initial:
+            element["initial_options"] = initial
+        hint = "A day a month does not have (e.g. the 31st) is skipped that month, never moved."
+        blocks.append(_input(WizardBlock.MONTH_DAYS, "Days", element, dispatch=True, hint=hint))
+        return blocks
+    groups: list[Block] = []
+    for ordinal in Ordinal:
+        group = [
+            _option(
+                f"{ordinal.value} {POSITION_DAY_NAMES[day.value]}", _position_value(ordinal, day)
+            )
+            for day in PositionDay
+        ]
+        groups.append({"label": _plain(ordinal.value.capitalize()), "options": group})
+    chosen = {
+        _position_value(p.get("ordinal"), p.get("day"))
+        for p in _list(schedule.get("month_positions"))
+        if isinstance(p, Mapping)
+    }
+    element = {
+        "type": "multi_static_select",
+        "action_id": str(WizardAction.REFRESH),
+        "placeholder": _plain("e.g. last weekday"),
+        "option_groups": groups,
+    }
+    initial = [o for g in groups for o in g["options"] if o["value"] in chosen]
+    if initial:
+        element["initial_options"] = initial
+    hint = "A weekday is Monday to Friday; a day is any day of the month."
+    blocks.append(_input(WizardBlock.MONTH_POSITIONS, "Days", element, dispatch=True, hint=hint))
+    return blocks
+
+
+def _monthly_mode(schedule: Mapping[str, Any]) -> str:
+    return MONTHLY_POSITIONS if "month_positions" in schedule else MONTHLY_DAYS
+
+
+def _position_value(ordinal: object, day: object) -> str:
+    return f"{ordinal}:{day}"  # StrEnum members format as their value
+
+
+def _annual_inputs(schedule: Mapping[str, Any]) -> list[Block]:
+    months = [_option(name, str(number)) for number, name in enumerate(MONTH_NAMES, start=1)]
+    days = [_option(str(day), str(day)) for day in range(1, 32)]
+    month = _select(months, _text(schedule.get("month")), "Month")
+    day = _select(days, _text(schedule.get("day")), "Day")
+    return [
+        _input(WizardBlock.MONTH, "Month", month, dispatch=True),
+        _input(WizardBlock.DAY, "Day", day, dispatch=True),
+    ]
+
+
+def _time_input(value: object) -> Block:
+    element: Block = {"type": "timepicker", "action_id": WizardAction.REFRESH}
+    if isinstance(value, str) and re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+        element["initial_time"] = value
+    return _input(WizardBlock.TIME, "Time of day", element, dispatch=True)
+
+
+def _timezone_input(value: object) -> Block:
+    groups = timezone_groups(value if isinstance(value, str) else None)
+    element: Block = {
+        "type": "static_select",
+        "action_id": WizardAction.REFRESH,
+        "placeholder": _plain("Choose a time zone"),
+        "option_groups": groups,
+    }
+    chosen = [o for g in groups for o in g["options"] if o["value"] == value]
+    if chosen:
+        element["initial_option"] = chosen[0]
+    hint = "The time of day is in this zone; daylight saving time is followed."
+    return _input(WizardBlock.TIMEZONE, "Time zone", element, dispatch=True, hint=hint)
+
+
+def timezone_groups(current: str | None) -> list[Block]:
+    """The time zone select's option groups: common zones by region, plus ``current``."""
+    return [
+        {"label": _plain(label), "options": [_option(zone, zone) for zone in zones]}
+        for label, zones in zone_choices(current)
+        if all(len(zone) <= OPTION_VALUE_CHARS for zone in zones)
+    ]
+
+
+def _interval_input(value: object, unit: str) -> Block:
+    element: Block = {
+        "type": "number_input",
+        "action_id": WizardAction.REFRESH,
+        "is_decimal_allowed": False,
+        "min_value": "1",
+        "max_value": str(MAX_INTERVAL),
+        "initial_value": str(value) if _is_int(value) else "1",
+    }
+    hint = f"1 runs every {unit[:-1]}, 2 every other {unit[:-1]}; press Enter to update."
+    return _input(
+        WizardBlock.INTERVAL,
+        f"Repeat every how many {unit}",
+        element,
+        dispatch=True,
+        optional=True,
+        hint=hint,
+    )
+
+
+def _date_input(block_id: str, label: str, value: object, optional: bool = True) -> Block:
+    element: Block = {"type": "datepicker", "action_id": WizardAction.REFRESH}
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        element["initial_date"] = value
+    return _input(block_id, label, element, dispatch=True, optional=optional)
+
+
+def _schedule_preview_blocks(preview: SchedulePreview | None) -> list[Block]:
+    if preview is None:
+        return []
+    if preview.sentence is None:
+        lines = [
+            _friendly(f"schedule.{field}", message) for field, message in preview.problems.items()
+        ]
+        text = "*Not a schedule yet:*\n" + "\n".join(f"• {escape_mrkdwn(line)}" for line in lines)
+        return [_section(text[:SECTION_CHARS], WizardBlock.SCHEDULE_PREVIEW)]
+    runs = "\n".join(f"• {_when(at)}" for at in preview.next_runs) or "• none"
+    text = f"*{escape_mrkdwn(preview.sentence)}*\nNext runs:\n{runs}"
+    blocks = [_section(text[:SECTION_CHARS], WizardBlock.SCHEDULE_PREVIEW)]
+    if preview.warnings:
+        blocks.append(_context("\n".join(f"⚠️ {escape_mrkdwn(w)}" for w in preview.warnings)))
+    return blocks
+
+
+# --- Step 3: criteria; step 4: actions ------------------------------------------------------
+
+
+def _criteria_blocks(page: WizardPage) -> list[Block]:
+    criteria = _mapping(page.document.get("criteria"))
+    blocks = criteria_editor.criteria_blocks("criteria", criteria, page.properties, page.layout)
+    if page.matching is not None:
+        records = "record matches" if page.matching == 1 else "records match"
+        blocks.append(_context(f"*{page.matching:,}* {records} right now.", WizardBlock.MATCHING))
+    return blocks
+
+
+def _actions_blocks(page: WizardPage) -> list[Block]:
+    intro = _context("What the workflow does for each enrolled record, in this order.")
+    actions = _list(page.document.get("actions"))
+    return [intro, *actions_editor.actions_blocks(actions, page.properties, page.layout)]
+
+
+# --- Step 5: settings -----------------------------------------------------------------------
+
+
+def _settings_blocks(page: WizardPage) -> list[Block]:
+    settings = _mapping(page.document.get("settings"))
+    channel = settings.get("summary_channel")
+    conversations: Block = {
+        "type": "conversations_select",
+        "action_id": WizardAction.INPUT,
+        "placeholder": _plain("Choose a channel"),
+        "filter": {"include": ["public", "private"], "exclude_bot_users": True},
+    }
+    if isinstance(channel, str) and channel:
+        conversations["initial_conversation"] = channel
+    summaries = [_option(_sentence(text), value) for value, text in SUMMARY_WORDS.items()]
+    summaries.append(_option("No summary", NO_SUMMARY))
+    # Without a channel there is no summary whatever the policy: "No summary" is there to
+    # remove a channel, which a channel select cannot be emptied of.
+    summary: Block = {
+        "type": "radio_buttons",
+        "action_id": WizardAction.INPUT,
+        "options": summaries,
+        "initial_option": next(
+            (o for o in summaries if o["value"] == settings.get("summary")), summaries[1]
+        ),
+    }
+    pause_days: Block = {
+        "type": "plain_text_input",
+        "action_id": WizardAction.INPUT,
+        "placeholder": _plain("e.g. 12-25, 2026-11-26"),
+    }
+    days = ", ".join(str(day) for day in _list(settings.get("pause_days")))
+    if days:
+        pause_days["initial_value"] = days
+    behaviours = [_option(text, value) for value, text in PAUSE_BEHAVIOURS]
+    behaviour: Block = {
+        "type": "radio_buttons",
+        "action_id": WizardAction.INPUT,
+        "options": behaviours,
+        "initial_option": behaviours[1]
+        if settings.get("on_pause_day") == "skip"
+        else behaviours[0],
+    }
+    catch_up = settings.get("catch_up_minutes", DEFAULT_CATCH_UP_MINUTES)
+    minutes: Block = {
+        "type": "number_input",
+        "action_id": WizardAction.INPUT,
+        "is_decimal_allowed": False,
+        "min_value": "0",
+        "max_value": str(MAX_CATCH_UP_MINUTES),
+        "initial_value": str(catch_up) if _is_int(catch_up) else str(DEFAULT_CATCH_UP_MINUTES),
+    }
+    suppression = _mapping(page.document.get("suppression"))
+    return [
+        _input(
+            WizardBlock.SUMMARY_CHANNEL,
+            "Summary channel",
+            conversations,
+            optional=True,
+            hint="After runs, post a summary of what happened here. Invite the bot there first.",
+        ),
+        _input(WizardBlock.SUMMARY, "Post the summary", summary),
+        _input(
+            WizardBlock.PAUSE_DAYS,
+            "Pause days",
+            pause_days,
+            optional=True,
+            hint='Days without runs, separated by commas: "12-25" every year, "2026-11-26" once.',
+        ),
+        _input(WizardBlock.HOLIDAYS, "Public holidays", _holidays_select(settings), optional=True),
+        _input(WizardBlock.ON_PAUSE_DAY, "When a run falls on a pause day", behaviour),
+        _input(
+            WizardBlock.CATCH_UP,
+            "Catch-up window (minutes)",
+            minutes,
+            hint="A run missed while the bot was down still happens if at most this late; "
+            f"0 runs only on time, {MAX_CATCH_UP_MINUTES} is a week.",
+        ),
+        {"type": "divider"},
+        *criteria_editor.criteria_blocks("suppression", suppression, page.properties, page.layout),
+    ]
+
+
+def _holidays_select(settings: Mapping[str, Any]) -> Block:
+    supported = supported_countries()
+    current = settings.get("holidays")
+    countries = {code: name for code, name in COUNTRIES.items() if code in supported}
+    if isinstance(current, str) and 0 < len(current) <= OPTION_VALUE_CHARS:
+        countries.setdefault(current, current)
+    options = [_option("No public holidays", NO_HOLIDAYS)] + [
+        _option(f"{name} ({code})", code)
+        for code, name in sorted(countries.items(), key=lambda item: item[1])
+    ]
+    element = _select(options, current if current else NO_HOLIDAYS, "Choose a country")
+    element["action_id"] = WizardAction.INPUT
+    return element
+
+
+# --- Step 6: review -------------------------------------------------------------------------
+
+
+def _review_blocks(page: WizardPage) -> list[Block]:
+    review = page.review
+    if review is None:
+        return [_section("Nothing to review.", WizardBlock.REVIEW)]
+    type_name = escape_mrkdwn(review.object_type)
+    head = f"*{escape_mrkdwn(review.name) or 'Unnamed workflow'}* · {type_name}"
+    if review.problems:
+        lines = [
+            f"• Step {_step_of(location)}, {escape_mrkdwn(line)}"
+            for location, messages in review.problems.items()
+            for line in problem_lines({location: messages})
+        ]
+        text = f"{head}\n⚠️ *Fix these before saving* (use Back):\n" + "\n".join(lines)
+        return [_section(text[:SECTION_CHARS], WizardBlock.REVIEW)]
+    return [_section(head, WizardBlock.REVIEW), *_summary_blocks(review)]
+
+
+def _summary_blocks(review: Review) -> list[Block]:
+    runs = ", ".join(_when(at) for at in review.next_runs) or "none"
+    enrolls = " *or* ".join(_cut(escape_mrkdwn(c), SHOWN_LINE_CHARS) for c in review.criteria)
+    lines = [
+        f"*Schedule:* {escape_mrkdwn(review.schedule)}",
+        f"*Next runs:* {runs}",
+        f"*Enrolls:* {enrolls or f'all {escape_mrkdwn(review.object_type)}'}",
+    ]
+    if review.suppression:
+        never = " *or* ".join(_cut(escape_mrkdwn(c), SHOWN_LINE_CHARS) for c in review.suppression)
+        lines.append(f"*Never enrolls:* {never}")
+    records = "record matches" if review.matching == 1 else "records match"
+    matching = f"*Right now:* {review.matching:,} {records}"
+    if review.records:
+        names = ", ".join(
+            f"{escape_mrkdwn(r.name)} ({escape_mrkdwn(r.external_id)})" for r in review.records
+        )
+        more = review.matching - len(review.records)
+        matching += f": {names}" + (f" and {more:,} more" if more > 0 else "")
+    lines.append(_cut(matching, SHOWN_LINE_CHARS * 2))
+    lines.append("*Actions:*")
+    lines += [
+        f"{number}. {_cut(phrase_mrkdwn(action), SHOWN_LINE_CHARS)}"
+        for number, action in enumerate(review.actions, start=1)
+    ]
+    if review.settings:
+        lines.append("*Settings:*")
+        lines += [
+            f"• {_cut(phrase_mrkdwn(setting), SHOWN_LINE_CHARS)}" for setting in review.settings
+        ]
+    blocks = _sections(lines)
+    if review.warnings:
+        blocks.append(_context("\n".join(f"⚠️ {escape_mrkdwn(w)}" for w in review.warnings)))
+    return blocks
+
+
+_LOCATION_NAMES = {
+    "name": "Name",
+    "object_type": "Object type",
+    "owner": "Owner",
+    "status": "Status",
+    "schedule": "Schedule",
+    "criteria": "Criteria",
+    "actions": "Actions",
+    "settings": "Settings",
+    "suppression": "Suppression",
+}
+
+
+def _root(location: str) -> str:
+    return location.split(".", 1)[0].split("[", 1)[0]
+
+
+def _step_of(location: str) -> int:
+    root = _root(location)
+    steps = {"name": 1, "object_type": 1, "schedule": 2, "criteria": 3, "actions": 4}
+    return steps.get(root, 5)
+
+
+_STEP_BLOCKS = {
+    1: _name_blocks,
+    2: _schedule_blocks,
+    3: _criteria_blocks,
+    4: _actions_blocks,
+    5: _settings_blocks,
+    6: _review_blocks,
+}
+
+
+# --- Reading the input back -----------------------------------------------------------------
+
+
+def read_step(
+    step: int,
+    state_values: StateValues,
+    document: Mapping[str, Any],
+    properties: Mapping[str, PropertyType],
+    layout: int,
+) -> dict[str, Any]:
+    """The draft document with the step's inputs (Slack's view.state.values) read into it.
+    Permissive: what the user entered is kept as entered, valid or not; an input the view
+    did not have leaves the document's value as it was. Never raises."""
+    updated = copy.deepcopy(dict(document))
+    state = _State(state_values)
+    if step == 1:
+        if state.has(WizardBlock.NAME):
+            updated["name"] = state.text(WizardBlock.NAME) or ""
+        if state.has(WizardBlock.OBJECT_TYPE):
+            updated["object_type"] = state.choice(WizardBlock.OBJECT_TYPE)
+            if updated["object_type"] is None:
+                del updated["object_type"]
+    elif step == 2:
+        updated["schedule"] = _read_schedule(state, _mapping(document.get("schedule")))
+    elif step == 3:
+        criteria = _mapping(document.get("criteria"))
+        updated["criteria"] = criteria_editor.read_criteria(
+            "criteria", state_values, criteria, properties, layout
+        )
+    elif step == 4:
+        actions = _list(document.get("actions"))
+        updated["actions"] = actions_editor.read_actions(state_values, actions, properties, layout)
+    elif step == 5:
+        updated["settings"] = _read_settings(state, _mapping(document.get("settings")))
+        suppression = _mapping(document.get("suppression"))
+        updated["suppression"] = criteria_editor.read_criteria(
+            "suppression", state_values, suppression, properties, layout
+        )
+    return updated
+
+
+class _State:
+    """Slack's state.values, read by block id whatever the element's action id."""
+
+    def __init__(self, values: StateValues) -> None:
+        self.values = values if isinstance(values, Mapping) else {}
+
+    def has(self, block_id: str) -> bool:
+        return bool(self.element(block_id))
+
+    def element(self, block_id: str) -> Mapping[str, Any]:
+        actions = self.values.get(block_id)
+        if not isinstance(actions, Mapping):
+            return {}
+        for element in actions.values():
+            if isinstance(element, Mapping):
+                return element
+        return {}
+
+    def text(self, block_id: str) -> str | None:
+        value = self.element(block_id).get("value")
+        return value if isinstance(value, str) else None
+
+    def choice(self, block_id: str) -> str | None:
+        option = self.element(block_id).get("selected_option")
+        value = option.get("value") if isinstance(option, Mapping) else None
+        return value if isinstance(value, str) else None
+
+    def choices(self, block_id: str) -> list[str]:
+        options = self.element(block_id).get("selected_options")
+        if not isinstance(options, list):
+            return []
+        return [
+            o["value"]
+            for o in options
+            if isinstance(o, Mapping) and isinstance(o.get("value"), str)
+        ]
+
+    def date(self, block_id: str) -> str | None:
+        value = self.element(block_id).get("selected_date")
+        return value if isinstance(value, str) and value else None
+
+    def time(self, block_id: str) -> str | None:
+        value = self.element(block_id).get("selected_time")
+        return value if isinstance(value, str) and value else None
+
+    def conversation(self, block_id: str) -> str | None:
+        value = self.element(block_id).get("selected_conversation")
+        return value if isinstance(value, str) and value else None
+
+
+def _read_schedule(state: _State, old: Mapping[str, Any]) -> dict[str, Any]:
+    frequency = state.choice(WizardBlock.FREQUENCY) or old.get("frequency")
+    # What the view showed belongs to the old frequency when the user just changed it.
+    same = frequency == old.get("frequency")
+    schedule: dict[str, Any] = {"frequency": frequency} if frequency is not None else {}
+    if frequency == "weekly":
+        weekdays = state.choices(WizardBlock.WEEKDAYS) if state.has(WizardBlock.WEEKDAYS) else None
+        if weekdays is None:
+            weekdays = _strings(old.get("weekdays")) if same else ["mon"]
+        schedule["weekdays"] = [d.value for d in WEEKDAYS if d.value in weekdays]
+    elif frequency == "monthly":
+        schedule.update(_read_monthly(state, old if same else {}))
+    elif frequency == "annually":
+        for block, field in ((WizardBlock.MONTH, "month"), (WizardBlock.DAY, "day")):
+            value: object = _number(state.choice(block)) if state.has(block) else None
+            if value is None:
+                value = old.get(field, 1) if same else 1
+            schedule[field] = value
+    elif frequency == "once":
+        date = state.date(WizardBlock.DATE) if state.has(WizardBlock.DATE) else None
+        if date is None and same and old.get("date"):
+            date = old["date"]
+        if date is not None:
+            schedule["date"] = date
+    time = state.time(WizardBlock.TIME) if state.has(WizardBlock.TIME) else old.get("time")
+    if time is not None:
+        schedule["time"] = time
+    zone = state.choice(WizardBlock.TIMEZONE) if state.has(WizardBlock.TIMEZONE) else None
+    zone = zone or old.get("timezone")
+    if zone is not None:
+        schedule["timezone"] = zone
+    if frequency in UNITS:
+        schedule.update(_read_repetition(state, old))
+    return schedule
+
+
+def _read_monthly(state: _State, old: Mapping[str, Any]) -> dict[str, Any]:
+    mode = state.choice(WizardBlock.MONTHLY_MODE) or _monthly_mode(old)
+    if mode == MONTHLY_POSITIONS:
+        if state.has(WizardBlock.MONTH_POSITIONS):
+            values = state.choices(WizardBlock.MONTH_POSITIONS)
+            positions = [_position(value) for value in values]
+            return {"month_positions": _sorted_positions(p for p in positions if p)}
+        kept = _list(old.get("month_positions"))
+        return {"month_positions": kept or [{"ordinal": "first", "day": "mon"}]}
+    if state.has(WizardBlock.MONTH_DAYS):
+        numbers = [_number(value) for value in state.choices(WizardBlock.MONTH_DAYS)]
+        return {"month_days": sorted({n for n in numbers if isinstance(n, int)})}
+    return {"month_days": _list(old.get("month_days")) or [1]}
+
+
+def _position(value: str) -> dict[str, str] | None:
+    ordinal, _, day = value.partition(":")
+    if ordinal in set(Ordinal) and day in set(PositionDay):
+        return {"ordinal": ordinal, "day": day}
+    return None
+
+
+def _sorted_positions(positions: Iterable[Mapping[str, str]]) -> list[dict[str, str]]:
+    ordinals, days = list(Ordinal), list(PositionDay)
+    unique = {(p["ordinal"], p["day"]) for p in positions}
+    ordered = sorted(
+        unique, key=lambda p: (ordinals.index(Ordinal(p[0])), days.index(PositionDay(p[1])))
+    )
+    return [{"ordinal": ordinal, "day": day} for ordinal, day in ordered]
+
+
+def _read_repetition(state: _State, old: Mapping[str, Any]) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    if state.has(WizardBlock.INTERVAL):
+        raw = state.text(WizardBlock.INTERVAL)
+        interval: object = _number(raw) if raw and raw.strip() else None
+        if interval is None and raw and raw.strip():
+            interval = raw.strip()  # kept as typed: the check says what is wrong with it
+    else:
+        interval = old.get("interval")
+    if interval is not None and interval != 1:
+        fields["interval"] = interval
+    for block, field in (
+        (WizardBlock.START_DATE, "start_date"),
+        (WizardBlock.END_DATE, "end_date"),
+    ):
+        value = state.date(block) if state.has(block) else old.get(field)
+        if value is not None:
+            fields[field] = value
+    return fields
+
+
+def _read_settings(state: _State, old: Mapping[str, Any]) -> dict[str, Any]:
+    settings = dict(old)
+    if state.has(WizardBlock.SUMMARY_CHANNEL) or state.has(WizardBlock.SUMMARY):
+        channel = state.conversation(WizardBlock.SUMMARY_CHANNEL)
+        policy = state.choice(WizardBlock.SUMMARY) or settings.get("summary")
+        settings.pop("summary_channel", None)
+        settings.pop("summary", None)
+        if policy != NO_SUMMARY:
+            if channel is not None:
+                settings["summary_channel"] = channel
+            if policy is not None:
+                settings["summary"] = policy
+    if state.has(WizardBlock.PAUSE_DAYS):
+        text = state.text(WizardBlock.PAUSE_DAYS) or ""
+        settings["pause_days"] = [day for day in re.split(r"[\s,;]+", text) if day]
+    if state.has(WizardBlock.HOLIDAYS):
+        country = state.choice(WizardBlock.HOLIDAYS)
+        settings.pop("holidays", None)
+        if country is not None and country != NO_HOLIDAYS:
+            settings["holidays"] = country
+    if state.has(WizardBlock.ON_PAUSE_DAY) and (
+        behaviour := state.choice(WizardBlock.ON_PAUSE_DAY)
+    ):
+        settings["on_pause_day"] = behaviour
+    if state.has(WizardBlock.CATCH_UP):
+        raw = (state.text(WizardBlock.CATCH_UP) or "").strip()
+        minutes = _number(raw)
+        if minutes is not None:
+            settings["catch_up_minutes"] = minutes
+        elif raw:
+            settings["catch_up_minutes"] = raw
+        else:
+            settings.pop("catch_up_minutes", None)
+    return settings
+
+
+# --- Problems on their fields ---------------------------------------------------------------
+
+_SCHEDULE_BLOCKS = {
+    "frequency": WizardBlock.FREQUENCY,
+    "weekdays": WizardBlock.WEEKDAYS,
+    "month_days": WizardBlock.MONTH_DAYS,
+    "month_positions": WizardBlock.MONTH_POSITIONS,
+    "month": WizardBlock.MONTH,
+    "day": WizardBlock.DAY,
+    "date": WizardBlock.DATE,
+    "time": WizardBlock.TIME,
+    "timezone": WizardBlock.TIMEZONE,
+    "interval": WizardBlock.INTERVAL,
+    "start_date": WizardBlock.START_DATE,
+    "end_date": WizardBlock.END_DATE,
+}
+_SETTINGS_BLOCKS = {
+    "summary_channel": WizardBlock.SUMMARY_CHANNEL,
+    "summary": WizardBlock.SUMMARY,
+    "pause_days": WizardBlock.PAUSE_DAYS,
+    "holidays": WizardBlock.HOLIDAYS,
+    "on_pause_day": WizardBlock.ON_PAUSE_DAY,
+    "catch_up_minutes": WizardBlock.CATCH_UP,
+}
+
+
+def step_errors(
+    step: int, problems: Mapping[str, Sequence[str]], document: Mapping[str, Any], layout: int
+) -> dict[str, str]:
+    """The step's problems (drafts.step_problems) as response_action "errors": block id of
+    an input the step's view has -> message. A problem without an input of its own goes on
+    the step's first input; a step without inputs (the review) gets none."""
+    errors: dict[str, list[str]] = {}
+    inputs = _input_blocks(step, document)
+
+    def add(block_id: str | None, location: str, messages: Sequence[str]) -> None:
+        target = block_id if block_id in inputs else (inputs[0] if inputs else None)
+        if target is not None:
+            errors.setdefault(target, []).extend(_friendly(location, m) for m in messages)
+
+    for location, messages in problems.items():
+        root, _, field = location.partition(".")
+        field = field.split("[", 1)[0]
+        if step == 3 and root == "criteria":
+            _merge(errors, _editor_errors("criteria", messages, document, layout))
+        elif step == 5 and root == "suppression":
+            _merge(errors, _editor_errors("suppression", messages, document, layout))
+        elif step == 4 and location.startswith("actions"):
+            actions = _list(document.get("actions"))
+            located = [f"{location}: {_friendly(location, m)}" for m in messages]
+            found = actions_editor.actions_errors(located, actions, layout)
+            if found:
+                _merge(errors, found)
+            else:
+                add(None, location, messages)
+        elif step == 1:
+            add(WizardBlock.NAME if root == "name" else WizardBlock.OBJECT_TYPE, location, messages)
+        elif step == 2:
+            add(_schedule_block(field, document), location, messages)
+        elif step == 5:
+            add(_SETTINGS_BLOCKS.get(field.split("[", 1)[0]), location, messages)
+        else:
+            add(None, location, messages)
+    return {block_id: _cut(" ".join(messages), 1000) for block_id, messages in errors.items()}
+
+
+def _editor_errors(
+    field: str, messages: Sequence[str], document: Mapping[str, Any], layout: int
+) -> dict[str, list[str]]:
+    criteria = _mapping(document.get(field))
+    found = criteria_editor.criteria_errors(field, messages, criteria, layout)
+    return {block_id: [message] for block_id, message in found.items()}
+
+
+def _merge(errors: dict[str, list[str]], found: Mapping[str, Any]) -> None:
+    for block_id, message in found.items():
+        if isinstance(message, list):
+            errors.setdefault(block_id, []).extend(message)
+        else:
+            errors.setdefault(block_id, []).append(str(message))
+
+
+def _schedule_block(field: str, document: Mapping[str, Any]) -> str | None:
+    schedule = _mapping(document.get("schedule"))
+    if field in ("month_days", "month_positions") and schedule.get("frequency") == "monthly":
+        mode = _monthly_mode(schedule)
+        return WizardBlock.MONTH_POSITIONS if mode == MONTHLY_POSITIONS else WizardBlock.MONTH_DAYS
+    return _SCHEDULE_BLOCKS.get(field)
+
+
+def _input_blocks(step: int, document: Mapping[str, Any]) -> list[str]:
+    """The block ids of the step's own inputs, in view order."""
+    if step == 1:
+        return [WizardBlock.NAME, WizardBlock.OBJECT_TYPE]
+    if step == 2:
+        page = WizardPage("", 2, 0, document)
+        return [b["block_id"] for b in _schedule_blocks(page) if b["type"] == "input"]
+    if step == 5:
+        return list(_SETTINGS_BLOCKS.values())
+    return []
+
+
+def _friendly(location: str, message: str) -> str:
+    """A problem as the wizard shows it: a form's wording for an empty field, else the
+    check's own message, capitalised."""
+    if _EMPTY.match(message) and location in _EMPTY_MESSAGES:
+        return _EMPTY_MESSAGES[location]
+    return message[:1].upper() + message[1:]
+
+
+# --- Block Kit ------------------------------------------------------------------------------
+
+
+def _plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text}
+
+
+def _section(text: str, block_id: str | None = None) -> Block:
+    block: Block = {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+    if block_id is not None:
+        block["block_id"] = block_id
+    return block
+
+
+def _context(text: str, block_id: str | None = None) -> Block:
+    block: Block = {
+        "type": "context",
+        "elements": [{"type": "mrkdwn", "text": text[:SECTION_CHARS]}],
+    }
+    if block_id is not None:
+        block["block_id"] = block_id
+    return block
+
+
+def _sections(lines: Sequence[str]) -> list[Block]:
+    """Lines packed into as few sections as Slack's section length allows."""
+    blocks: list[Block] = []
+    chunk: list[str] = []
+    for line in lines:
+        if chunk and sum(len(c) + 1 for c in chunk) + len(line) > SECTION_CHARS:
+            blocks.append(_section("\n".join(chunk)))
+            chunk = []
+        chunk.append(line[:SECTION_CHARS])
+    if chunk:
+        blocks.append(_section("\n".join(chunk)))
+    return blocks
+
+
+def _input(
+    block_id: str,
+    label: str,
+    element: Block,
+    *,
+    dispatch: bool = False,
+    optional: bool = False,
+    hint: str | None = None,
+) -> Block:
+    block: Block = {
+        "type": "input",
+        "block_id": block_id,
+        "label": _plain(label),
+        "element": element,
+    }
+    if dispatch:
+        block["dispatch_action"] = True
+    if optional:
+        block["optional"] = True
+    if hint:
+        block["hint"] = _plain(hint)
+    return block
+
+
+def _option(text: str, value: str) -> dict[str, Any]:
+    return {"text": _plain(_cut(text, OPTION_CHARS)), "value": value}
+
+
+def _select(options: list[dict[str, Any]], current: object, placeholder: str) -> Block:
+    element: Block = {
+        "type": "static_select",
+        "action_id": WizardAction.REFRESH,
+        "placeholder": _plain(placeholder),
+        "options": options,
+    }
+    chosen = [o for o in options if o["value"] == current]
+    if chosen:
+        element["initial_option"] = chosen[0]
+    return element
+
+
+def _button(text: str, action_id: str, value: str) -> Block:
+    return {"type": "button", "text": _plain(text), "action_id": action_id, "value": value}
+
+
+def _when(at: datetime) -> str:
+    return f"{at:%a %d %b %Y %H:%M} {at.tzname()}"
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _list(value: object) -> list[Any]:
+    return list(value) if isinstance(value, list) else []
+
+
+def _strings(value: object) -> list[str]:
+    return [item for item in _list(value) if isinstance(item, str)]
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _number(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value.strip())
+    except ValueError:
+        return None
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

@@ -1,0 +1,49 @@
+"""Fixtures of the Slack tests: the bot served over HTTP on a real database, the Web API
+stand-in it calls, Slack's side that calls it, and the people of the stand-in workspace."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.workflows.clock import FixedClock
+from tests.slack.harness import Bot, Slack, running_bot
+from tests.slack_standin import SlackStandIn
+
+# A Monday morning in New York.
+START = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+OWNER = "U0OWNER"
+OTHER = "U0OTHER"
+ADMIN = "U0ADMIN"
+LISTED_ADMIN = "U0LISTED"
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(START)
+
+
+@pytest.fixture
+def slack_api(clock: FixedClock) -> Iterator[SlackStandIn]:
+    # Trigger ids expire on the test's clock: a test steps it to let one expire.
+    with SlackStandIn(clock=lambda: clock.now().timestamp()) as standin:
+        standin.add_user(OWNER, "olivia", tz="America/New_York")
+        standin.add_user(OTHER, "oscar", tz="Europe/Paris")
+        standin.add_user(ADMIN, "ada", tz="UTC", is_admin=True)
+        standin.add_user(LISTED_ADMIN, "lee", tz="UTC")
+        yield standin
+
+
+@pytest.fixture
+def bot(
+    sessions: sessionmaker[Session], clock: FixedClock, slack_api: SlackStandIn
+) -> Iterator[Bot]:
+    yield from running_bot(sessions, clock, slack_api, admins=frozenset({LISTED_ADMIN}))
+
+
+@pytest.fixture
+def slack(bot: Bot, slack_api: SlackStandIn) -> Slack:
+    return Slack(bot.server.port, slack_api)

@@ -1,0 +1,91 @@
+"""``workflow-bot serve`` in HTTP mode as a real process: it adopts what was imported before
+Slack was connected, answers signed Slack requests and /healthz, and stops on SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.workflows.workspaces import LOCAL_TEAM
+from tests.engine.builders import deal, import_deals, save, workflow_document
+from tests.slack.harness import SIGNING_SECRET, Slack
+from tests.slack_standin import SlackStandIn
+
+TIMEOUT = 60
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def served(
+    database_url: str, sessions: sessionmaker[Session], slack_api: SlackStandIn, tmp_path: Path
+) -> Iterator[tuple[subprocess.Popen[str], int, list[str]]]:
+    now = datetime.now(UTC)
+    import_deals(sessions, [deal("D1", "Acme")], now, LOCAL_TEAM)
+    save(sessions, workflow_document(name="Imported before Slack"), now, team=LOCAL_TEAM)
+    port = _free_port()
+    environment = {
+        "PATH": os.environ.get("PATH", ""),
+        "DATABASE_URL": database_url,
+        "SLACK_BOT_TOKEN": slack_api.token,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack_api.url,
+        "PORT": str(port),
+        "LOG_LEVEL": "WARNING",
+        "PYTHONUNBUFFERED": "1",  # each line as it is printed
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve"],
+        cwd=tmp_path,  # no developer .env is read
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output: list[str] = []
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:  # the process says when it listens: no polling
+            output.append(line)
+            if line.startswith("Listening on port"):
+                break
+        else:
+            pytest.fail("serve exited before listening:\n" + "".join(output))
+        yield process, port, output
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate(timeout=TIMEOUT)
+
+
+def test_serve_answers_slack_over_http_and_stops_cleanly(
+    served: tuple[subprocess.Popen[str], int, list[str]], slack_api: SlackStandIn
+) -> None:
+    process, port, output = served
+    banner = "".join(output)
+    assert "now belong to T0STANDIN" in banner
+    assert "http mode" in banner
+    slack = Slack(port, slack_api)
+    assert "Imported before Slack" in slack.reply_to("U0OWNER", "list", timeout=TIMEOUT)
+    assert slack.send("payload=%7B%7D", signature="v0=forged").status == 401
+    health = slack.get("/healthz")
+    assert health.json["database"] == "ok"
+    assert health.json["scheduler"]["state"] in ("ok", "starting")
+    process.send_signal(signal.SIGTERM)
+    rest, _ = process.communicate(timeout=TIMEOUT)
+    assert process.returncode == 0, rest
+    assert "Stopping" in rest
+    assert "Traceback" not in rest
