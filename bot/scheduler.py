@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.workflows.clock import Clock
@@ -53,6 +52,13 @@ class Scheduler:
         self._timer.add_job(
             self.tick, IntervalTrigger(seconds=self.safety_tick.total_seconds()), id=SAFETY_JOB
         )
+        # The wake-up jobs live as long as the timer and are only moved: one-off jobs added
+        # and replaced by id raced APScheduler's own removal of a fired job (JobLookupError
+        # in its main loop). Between wake-ups they idle on a daily interval.
+        for worker in range(WORKERS):
+            self._timer.add_job(
+                self.tick, IntervalTrigger(days=1), id=f"{WAKE_UP_JOB}-{worker}", next_run_time=None
+            )
         self._timer.start()
         self.wake_now()
 
@@ -103,9 +109,4 @@ class Scheduler:
             # One tick per worker: runs due at the same instant are claimed and run side by
             # side (claims keep the ticks from taking the same run).
             for worker in range(WORKERS):
-                self._timer.add_job(
-                    self.tick,
-                    DateTrigger(run_date=at),
-                    id=f"{WAKE_UP_JOB}-{worker}",
-                    replace_existing=True,
-                )
+                self._timer.modify_job(f"{WAKE_UP_JOB}-{worker}", next_run_time=at)
