@@ -13,6 +13,8 @@ from bot.slack.ids import SLASH_COMMAND, CommandAction
 from bot.slack.listeners.wizard import open_wizard
 from bot.slack.services import Services
 from bot.slack.views import commands as replies
+from bot.slack.views.history import IN_MESSAGE, history_message
+from bot.slack.views.phrases import when
 from bot.workflows.lifecycle import (
     Actor,
     PermissionDenied,
@@ -21,10 +23,10 @@ from bot.workflows.lifecycle import (
     request_run,
     set_status,
 )
-from bot.workflows.overview import list_workflows, run_history, workflow_details
+from bot.workflows.overview import list_workflows, workflow_details, workflow_history
 from bot.workflows.templates import escape_mrkdwn
 from bot.workflows.wording import describe_action, describe_criteria
-from storage.database import transaction
+from storage.database import transaction, write_transaction
 from storage.models import WorkflowStatus
 
 Handler = Callable[["_Request"], None]
@@ -101,22 +103,21 @@ def _show(request: _Request) -> None:
 
 def _history(request: _Request) -> None:
     with transaction(request.services.sessions) as session:
-        workflow = get_workflow(session, request.team_id, request.name)
-        name, runs = workflow.name, run_history(session, workflow, replies.MAX_LISTED)
-    request.reply(replies.history_reply(name, runs[:20]), f"History of {name}")
+        history = workflow_history(session, request.team_id, request.name, IN_MESSAGE)
+    request.reply(history_message(history), f"History of {history.name}")
 
 
 def _set_status(status: WorkflowStatus) -> Handler:
     def change(request: _Request) -> None:
         actor = request.actor()
-        with transaction(request.services.sessions) as session:
+        with write_transaction(request.services.sessions) as session:
             workflow = set_status(
                 session, request.team_id, request.name, status, actor, request.services.clock.now()
             )
             name, next_run = workflow.name, workflow.next_run_at
             zone = workflow.timezone
         request.services.workflows_changed()
-        shown = replies.when(next_run.astimezone(ZoneInfo(zone)) if next_run else None)
+        shown = when(next_run.astimezone(ZoneInfo(zone)) if next_run else None)
         request.say(f"*{escape_mrkdwn(name)}* is {status}; next run {shown}.")
 
     return change
@@ -135,7 +136,7 @@ def _delete(request: _Request) -> None:
 
 def _run(request: _Request) -> None:
     actor = request.actor()
-    with transaction(request.services.sessions) as session:
+    with write_transaction(request.services.sessions) as session:
         request_run(session, request.team_id, request.name, actor, request.services.clock.now())
         name = get_workflow(session, request.team_id, request.name).name
     request.services.workflows_changed()
@@ -184,7 +185,7 @@ def register(app: App, services: Services) -> None:
         ack()
         team_id, user_id, name = body["team"]["id"], body["user"]["id"], action["value"]
         actor = services.people.actor(client, team_id, user_id)
-        with transaction(services.sessions) as session:
+        with write_transaction(services.sessions) as session:
             delete_workflow(session, team_id, name, actor)
         services.workflows_changed()
         respond(text=f"Deleted *{escape_mrkdwn(name)}*.", replace_original=True)

@@ -38,7 +38,7 @@ from bot.workflows import drafts
 from bot.workflows.definitions import InvalidDefinition
 from bot.workflows.lifecycle import WorkflowError
 from bot.workflows.templates import escape_mrkdwn
-from storage.database import transaction
+from storage.database import transaction, write_transaction
 from storage.models import WizardDraft
 
 log = logging.getLogger(__name__)
@@ -123,11 +123,11 @@ def _start(
     settings, now = services.settings, services.clock.now()
     if editing is None:
         zone = services.people.timezone(client, team_id, user_id) or settings.default_timezone
-        with transaction(services.sessions) as session:
+        with write_transaction(services.sessions) as session:
             draft = drafts.start_create(session, team_id, user_id, zone, now)
             return drafts.wizard_page(session, draft, settings.default_timezone, now)
     actor = services.people.actor(client, team_id, user_id)
-    with transaction(services.sessions) as session:
+    with write_transaction(services.sessions) as session:
         draft = drafts.start_edit(session, team_id, editing, actor, now)
         return drafts.wizard_page(session, draft, settings.default_timezone, now)
 
@@ -208,7 +208,7 @@ def _next_step(services: Services, modal: _Modal) -> dict[str, Any]:
     """The answer to submitting a step: its problems beside its inputs, or the next step."""
     zone, now = services.settings.default_timezone, services.clock.now()
     try:
-        with transaction(services.sessions) as session:
+        with write_transaction(services.sessions) as session:
             draft = _load(session, modal)
             step, layout = draft.step, draft.layout
             document = _read(session, draft, modal)
@@ -231,7 +231,7 @@ def _save(
     actor = services.people.actor(client, modal.team_id, modal.user_id)
     zone, now = services.settings.default_timezone, services.clock.now()
     try:
-        with transaction(services.sessions) as session:
+        with write_transaction(services.sessions) as session:
             draft = _load(session, modal)
             saved = drafts.finish(session, draft, activate, actor, zone, now)
             done = drafts.finished(session, saved)
@@ -251,7 +251,7 @@ def _change(client: WebClient, services: Services, modal: _Modal, change: _Chang
     """Reads the step's input into the draft, applies ``change`` and shows the result."""
     zone, now = services.settings.default_timezone, services.clock.now()
     try:
-        with transaction(services.sessions) as session:
+        with write_transaction(services.sessions) as session:
             draft = _load(session, modal)
             change(draft, _read(session, draft, modal))
             page = drafts.wizard_page(session, draft, zone, now)

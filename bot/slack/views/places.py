@@ -3,6 +3,7 @@ stays within Slack's 100 options (per option group)."""
 
 from __future__ import annotations
 
+from functools import cache
 from zoneinfo import available_timezones
 
 # Time zones offered, by region: the common ones, so that each group stays under Slack's
@@ -182,10 +183,16 @@ COUNTRIES = {
 }
 
 
+@cache
+def _known_zones() -> frozenset[str]:
+    # Reading the zone database opens hundreds of files: once per process is enough.
+    return frozenset(available_timezones() | {"UTC"})
+
+
 def zone_choices(current: str | None) -> list[tuple[str, list[str]]]:
     """(region, zones) for the time zone select: the common zones this machine knows, plus
     ``current`` (a schedule's zone) in a group of its own when it is not among them."""
-    known = available_timezones() | {"UTC"}
+    known = _known_zones()
     groups = [(label, [zone for zone in zones if zone in known]) for label, zones in ZONE_GROUPS]
     listed = {zone for _, zones in ZONE_GROUPS for zone in zones}
     if current and current not in listed:
