@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, and_, exists, func, literal, or_, select, true, update
+from sqlalchemy import Insert, and_, case, exists, func, literal, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
@@ -21,6 +21,7 @@ from storage.models import (
     ActionOutcome,
     ActionResult,
     Enrollment,
+    Record,
     Run,
     RunSource,
     RunStatus,
@@ -38,6 +39,26 @@ class NewRun:
     status: RunStatus = RunStatus.PENDING
     triggered_by: str | None = None
     summary: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    """One action's result for one record, with the record's name and external id."""
+
+    record_name: str
+    external_id: str
+    action_index: int
+    outcome: str
+    reason: str | None
+
+
+# Failures first, so that a capped list of results never hides one behind successes.
+_OUTCOME_ORDER = case(
+    (ActionResult.outcome == ActionOutcome.FAILED.value, 0),
+    (ActionResult.outcome == ActionOutcome.DEFERRED.value, 1),
+    (ActionResult.outcome == ActionOutcome.SKIPPED.value, 2),
+    else_=3,
+)
 
 
 def _insert_ignoring_duplicates(session: Session, table: Any) -> Insert:
@@ -187,6 +208,34 @@ class RunRepository:
         )
         return list(self.session.scalars(query))
 
+    def in_team(self, run_id: int, team_id: str) -> tuple[Run, Workflow] | None:
+        """The run and its workflow, if the run belongs to a workflow of ``team_id``."""
+        query = (
+            select(Run, Workflow)
+            .join(Workflow, Workflow.id == Run.workflow_id)
+            .where(Run.id == run_id, Workflow.team_id == team_id)
+        )
+        row = self.session.execute(query).one_or_none()
+        return None if row is None else (row[0], row[1])
+
+    def latest(self, workflow_ids: Sequence[int], statuses: Sequence[str]) -> dict[int, Run]:
+        """The latest run (by scheduled time) of each workflow among runs in ``statuses``,
+        in one query: workflow id -> run."""
+        if not workflow_ids:
+            return {}
+        rank = (
+            func.row_number()
+            .over(partition_by=Run.workflow_id, order_by=(Run.scheduled_at.desc(), Run.id.desc()))
+            .label("rank")
+        )
+        ranked = (
+            select(Run.id, rank)
+            .where(Run.workflow_id.in_(workflow_ids), Run.status.in_(statuses))
+            .subquery()
+        )
+        query = select(Run).join(ranked, ranked.c.id == Run.id).where(ranked.c.rank == 1)
+        return {run.workflow_id: run for run in self.session.scalars(query)}
+
     def history(self, workflow_id: int, limit: int) -> list[Run]:
         query = (
             select(Run)
@@ -315,6 +364,36 @@ class RunRepository:
             .group_by(ActionResult.outcome)
         )
         return {outcome: count for outcome, count in self.session.execute(query)}
+
+    def enrolled_records(self, run_id: int, limit: int) -> list[tuple[str, str]]:
+        """(name, external id) of the first ``limit`` records enrolled in the run, by record id
+        (the enrollments' unique index serves the order)."""
+        query = (
+            select(Record.name, Record.external_id)
+            .join(Enrollment, Enrollment.record_id == Record.id)
+            .where(Enrollment.run_id == run_id)
+            .order_by(Enrollment.record_id)
+            .limit(limit)
+        )
+        return [(name, external_id) for name, external_id in self.session.execute(query)]
+
+    def results_with_records(self, run_id: int, limit: int) -> list[ResultRow]:
+        """The run's first ``limit`` action results with their records, in one query:
+        failures first, then deferred, skipped and ok; by action, then record."""
+        query = (
+            select(
+                Record.name,
+                Record.external_id,
+                ActionResult.action_index,
+                ActionResult.outcome,
+                ActionResult.reason,
+            )
+            .join(Record, Record.id == ActionResult.record_id)
+            .where(ActionResult.run_id == run_id)
+            .order_by(_OUTCOME_ORDER, ActionResult.action_index, ActionResult.record_id)
+            .limit(limit)
+        )
+        return [ResultRow(*row) for row in self.session.execute(query)]
 
     def failures(self, run_id: int, limit: int) -> list[ActionResult]:
         query = (

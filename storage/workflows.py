@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from storage.models import Workflow, WorkflowStatus
 
@@ -38,7 +38,12 @@ class WorkflowRepository:
         return list(self.session.scalars(query))
 
     def in_team(self, team_id: str) -> list[Workflow]:
-        query = select(Workflow).where(Workflow.team_id == team_id).order_by(Workflow.name)
+        query = (
+            select(Workflow)
+            .where(Workflow.team_id == team_id)
+            .options(joinedload(Workflow.object_type))
+            .order_by(Workflow.name)
+        )
         return list(self.session.scalars(query))
 
     def due(self, now: datetime, limit: int) -> list[Workflow]:

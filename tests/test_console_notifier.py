@@ -29,6 +29,16 @@ def test_a_run_summary_is_labelled_as_such() -> None:
     assert stream.getvalue().startswith("→ #C0123 (run 4 summary)")
 
 
+def test_a_summarys_run_details_add_nothing_on_the_console() -> None:
+    plain, with_details = io.StringIO(), io.StringIO()
+    summary = ActionMark(run_id=4, record_id=0, action_index=-1)
+    ConsoleNotifier(plain).post(Message("C0123", "3 enrolled", mark=summary))
+    ConsoleNotifier(with_details).post(
+        Message("C0123", "3 enrolled", mark=summary, details_of_run=4)
+    )
+    assert with_details.getvalue() == plain.getvalue()
+
+
 def test_each_post_gets_a_later_ts() -> None:
     notifier = ConsoleNotifier(io.StringIO())
 

@@ -30,6 +30,8 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 from slack_sdk.web import SlackResponse
 
+from bot.slack.views.blocks import MESSAGE_BLOCKS, section
+from bot.slack.views.history import details_actions
 from bot.workflows.notifier import (
     ACTION_EVENT_TYPE,
     ActionMark,
@@ -239,7 +241,7 @@ def _post_arguments(message: Message) -> dict[str, Any]:
     arguments: dict[str, Any] = {
         "channel": message.channel,
         "text": message.text,
-        "blocks": message.blocks,
+        "blocks": _blocks(message),
         "thread_ts": message.thread_ts,
         "unfurl_links": False,
     }
@@ -249,6 +251,16 @@ def _post_arguments(message: Message) -> dict[str, Any]:
             "event_payload": message.mark.payload(),
         }
     return arguments
+
+
+def _blocks(message: Message) -> list[dict[str, Any]] | None:
+    """The message's blocks; a run summary's end with a button that shows the run."""
+    if message.details_of_run is None:
+        return message.blocks
+    blocks = list(message.blocks or [section(message.text)])
+    if len(blocks) >= MESSAGE_BLOCKS:
+        return blocks
+    return [*blocks, details_actions(message.details_of_run)]
 
 
 def _carries(message: dict[str, Any], mark: ActionMark) -> bool:

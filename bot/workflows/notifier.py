@@ -39,6 +39,9 @@ class Message:
     blocks: list[dict[str, Any]] | None = None
     thread_ts: str | None = None
     mark: ActionMark | None = None
+    # A run summary names its run: a notifier may offer a way to see the run's details
+    # (Slack adds a Details button); one that cannot, ignores it.
+    details_of_run: int | None = None
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
-"""Read models of workflows for people: the list, one workflow's details, and its runs, with
-instants in the workflow's own time zone. Shared by the command line and Slack."""
+"""Read models of workflows for people: the list, one workflow's details, its runs and what
+one run did, with instants in the workflow's own time zone. Shared by the command line and
+Slack."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
@@ -11,14 +13,41 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.workflows.definitions import WorkflowDefinition
-from bot.workflows.lifecycle import get_workflow
+from bot.workflows.lifecycle import WorkflowError, get_workflow
+from bot.workflows.schedules import Schedule
 from bot.workflows.stored import definition_of
-from storage.models import Run, Workflow, WorkflowStatus
+from bot.workflows.wording import Phrase, describe_action
+from storage.models import Run, RunStatus, Workflow, WorkflowStatus
 from storage.runs import RunRepository
 from storage.workflows import WorkflowRepository
 
 UPCOMING = 5
 RECENT_RUNS = 10
+# Enrolled records, and action results, read for one run's details: what a modal shows.
+DETAIL_ROWS = 50
+# A workflow's "last run" is the latest that happened (or is happening), not one still
+# waiting for its time, cancelled by an edit, or skipped for a pause day.
+LAST_RUN_STATUSES = (
+    RunStatus.RUNNING.value,
+    RunStatus.SUCCEEDED.value,
+    RunStatus.FAILED.value,
+    RunStatus.MISSED.value,
+)
+# Runs that may have enrollments and action results to show.
+_WITH_DETAILS = frozenset(
+    {RunStatus.RUNNING.value, RunStatus.SUCCEEDED.value, RunStatus.FAILED.value}
+)
+
+
+class UnknownRun(WorkflowError, LookupError):
+    """A run id that is not one of this workspace's runs (or no longer exists)."""
+
+    def __init__(self, run_id: object) -> None:
+        super().__init__(
+            "That run is not in this workspace's history: it may have been deleted with "
+            "its workflow."
+        )
+        self.run_id = run_id
 
 
 @dataclass(frozen=True)
@@ -63,6 +92,11 @@ class RunLine:
         when = f"{self.scheduled_at:%Y-%m-%d %H:%M} {self.scheduled_at.tzname()}"
         return f"{when} {self.source} {self.status}{counts}{reason}"
 
+    @property
+    def has_details(self) -> bool:
+        """Whether the run may have enrolled records and action results to show."""
+        return self.status in _WITH_DETAILS
+
 
 @dataclass(frozen=True)
 class WorkflowLine:
@@ -73,6 +107,7 @@ class WorkflowLine:
     schedule: str
     next_run: datetime | None  # in the workflow's zone
     revision: int
+    last_run: RunLine | None = None  # the latest in LAST_RUN_STATUSES
 
 
 @dataclass(frozen=True)
@@ -83,33 +118,80 @@ class WorkflowDetails:
     runs: tuple[RunLine, ...]
 
 
-def _line(session: Session, workflow: Workflow) -> tuple[WorkflowLine, WorkflowDefinition]:
-    definition = definition_of(session, workflow)
-    zone = definition.schedule.zone
-    next_run = workflow.next_run_at.astimezone(zone) if workflow.next_run_at else None
-    line = WorkflowLine(
+@dataclass(frozen=True)
+class WorkflowHistory:
+    name: str
+    runs: tuple[RunLine, ...]  # newest first
+    more: bool  # older runs exist beyond these
+
+
+@dataclass(frozen=True)
+class RecordLine:
+    name: str
+    external_id: str
+
+
+@dataclass(frozen=True)
+class ResultLine:
+    record: RecordLine
+    action_number: int  # from 1, as people count
+    outcome: str
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class RunDetails:
+    """What one run did: its records and the result of each action for each record, the
+    first DETAIL_ROWS of each (failures first), with the totals to say how many more."""
+
+    workflow_name: str
+    run: RunLine
+    # The workflow's actions, when the run ran its current revision (an older run's
+    # actions may have been edited since, and numbers would then point at others).
+    actions: tuple[Phrase, ...]
+    enrolled: int
+    records: tuple[RecordLine, ...]
+    outcomes: Mapping[str, int]  # every result of the run, counted per outcome
+    results: tuple[ResultLine, ...]
+
+    @property
+    def result_count(self) -> int:
+        return sum(self.outcomes.values())
+
+
+def _line(workflow: Workflow, last_run: Run | None = None) -> WorkflowLine:
+    """A workflow in one line, from its row alone: listing many must not parse and check
+    each whole definition (that costs a query per workflow)."""
+    schedule = Schedule.from_json(workflow.schedule)
+    zone = schedule.zone
+    return WorkflowLine(
         name=workflow.name,
         status=workflow.status,
-        object_type=definition.object_type,
+        object_type=workflow.object_type.name,
         owner=workflow.owner_user_id,
-        schedule=definition.schedule.describe(),
-        next_run=next_run,
+        schedule=schedule.describe(),
+        next_run=workflow.next_run_at.astimezone(zone) if workflow.next_run_at else None,
         revision=workflow.revision,
+        last_run=RunLine.of(last_run, zone) if last_run is not None else None,
     )
-    return line, definition
 
 
-def list_workflows(session: Session, team_id: str) -> list[WorkflowLine]:
-    return [
-        _line(session, workflow)[0] for workflow in WorkflowRepository(session).in_team(team_id)
+def list_workflows(session: Session, team_id: str, owner: str | None = None) -> list[WorkflowLine]:
+    """The team's workflows by name (only ``owner``'s when given), each with its last run."""
+    workflows = [
+        workflow
+        for workflow in WorkflowRepository(session).in_team(team_id)
+        if owner is None or workflow.owner_user_id == owner
     ]
+    last_runs = RunRepository(session).latest([w.id for w in workflows], LAST_RUN_STATUSES)
+    return [_line(workflow, last_runs.get(workflow.id)) for workflow in workflows]
 
 
 def workflow_details(
     session: Session, team_id: str, name: str, now: datetime, runs: int = RECENT_RUNS
 ) -> WorkflowDetails:
     workflow = get_workflow(session, team_id, name)
-    line, definition = _line(session, workflow)
+    line, definition = _line(workflow), definition_of(session, workflow)
     upcoming: tuple[datetime, ...] = ()
     if workflow.status == WorkflowStatus.ACTIVE.value:
         occurrences = definition.schedule.occurrences_after(now)
@@ -120,3 +202,44 @@ def workflow_details(
 def run_history(session: Session, workflow: Workflow, limit: int) -> list[RunLine]:
     zone = ZoneInfo(workflow.timezone)
     return [RunLine.of(run, zone) for run in RunRepository(session).history(workflow.id, limit)]
+
+
+def workflow_history(session: Session, team_id: str, name: str, limit: int) -> WorkflowHistory:
+    """The latest ``limit`` runs of the workflow named ``name``, missed ones included."""
+    workflow = get_workflow(session, team_id, name)
+    runs = run_history(session, workflow, limit + 1)
+    return WorkflowHistory(workflow.name, tuple(runs[:limit]), len(runs) > limit)
+
+
+def run_details(
+    session: Session, team_id: str, run_id: int, limit: int = DETAIL_ROWS
+) -> RunDetails:
+    """One run of the workspace ``team_id``; a run of another workspace is UnknownRun, as
+    one that does not exist."""
+    runs = RunRepository(session)
+    found = runs.in_team(run_id, team_id)
+    if found is None:
+        raise UnknownRun(run_id)
+    run, workflow = found
+    definition = definition_of(session, workflow)
+    actions: tuple[Phrase, ...] = ()
+    if run.revision == workflow.revision:
+        actions = tuple(describe_action(action) for action in definition.actions)
+    results = tuple(
+        ResultLine(
+            RecordLine(row.record_name, row.external_id),
+            row.action_index + 1,
+            row.outcome,
+            row.reason,
+        )
+        for row in runs.results_with_records(run_id, limit)
+    )
+    return RunDetails(
+        workflow_name=workflow.name,
+        run=RunLine.of(run, definition.schedule.zone),
+        actions=actions,
+        enrolled=runs.enrollment_count(run_id),
+        records=tuple(RecordLine(*row) for row in runs.enrolled_records(run_id, limit)),
+        outcomes=runs.outcome_counts(run_id),
+        results=results,
+    )

@@ -420,7 +420,9 @@ class _Execution:
             mark = ActionMark(self.run_id, DIGEST_RECORD_ID, SUMMARY_MARK_INDEX - position)
             text, blocks = summary_message(summary)
             try:
-                self._post_once(Message(channel, text, blocks, mark=mark))
+                self._post_once(
+                    Message(channel, text, blocks, mark=mark, details_of_run=self.run_id)
+                )
             except DeliveryFailed as failure:
                 log.warning(
                     "run %s: summary to %s not delivered: %s", self.run_id, channel, failure

@@ -17,6 +17,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from bot.slack.ids import HistoryAction
 from bot.slack.notifier import HISTORY_PAGE_SIZE, SlackNotifier, make_web_client
 from bot.workflows.notifier import (
     ACTION_EVENT_TYPE,
@@ -86,6 +87,23 @@ def test_a_marked_message_is_posted_with_metadata_and_found_again(
     assert "link_names" not in call.params and "parse" not in call.params
     [history] = slack_api.calls("conversations.history")
     assert history.flag("include_all_metadata")
+
+
+def test_a_run_summary_ends_with_a_details_button_for_its_run(
+    slack_api: SlackStandIn, notifier: SlackNotifier
+) -> None:
+    summary = [{"type": "section", "text": {"type": "mrkdwn", "text": "*Deals* ran"}}]
+    notifier.post(Message("C0SUMMARY", "*Deals* ran", summary, details_of_run=42))
+    notifier.post(Message("C0SUMMARY", "*Deals* ran, as text", details_of_run=43))
+    notifier.post(Message("C0SUMMARY", "an action's message", summary))
+
+    with_blocks, text_only, plain = slack_api.posted_messages("C0SUMMARY")
+    assert with_blocks["blocks"][:1] == summary
+    [button] = with_blocks["blocks"][1]["elements"]
+    assert (button["action_id"], button["value"]) == (HistoryAction.DETAILS, "42")
+    assert text_only["blocks"][0]["text"]["text"] == "*Deals* ran, as text"
+    assert text_only["blocks"][1]["elements"][0]["value"] == "43"
+    assert plain["blocks"] == summary
 
 
 def test_find_marked_ignores_other_marks_and_messages_older_than_since(

@@ -1,16 +1,18 @@
 """Replies to /workflow: the command text parsed, and the messages each subcommand answers
-with (help, list, show, history, delete confirmation), built as Block Kit from read models."""
+with (help, list, show, delete confirmation), built as Block Kit from read models. Run
+history, shared with the App Home, is built in views/history.py."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from bot.slack.ids import SLASH_COMMAND, CommandAction
-from bot.slack.views.phrases import phrase_mrkdwn
-from bot.workflows.overview import RunLine, WorkflowDetails, WorkflowLine
+from bot.slack.views.blocks import context, packed, section
+from bot.slack.views.history import history_blocks
+from bot.slack.views.phrases import phrase_mrkdwn, when
+from bot.workflows.overview import WorkflowDetails, WorkflowLine
 from bot.workflows.templates import escape_mrkdwn
 from bot.workflows.wording import Phrase
 
@@ -27,8 +29,6 @@ SUBCOMMANDS: dict[str, str] = {
     "help": "this list",
 }
 NEEDS_NAME = frozenset(key.split()[0] for key in SUBCOMMANDS if key.endswith(" NAME"))
-# A section's text holds 3,000 characters; long lists are cut into several sections.
-SECTION_CHARS = 2900
 MAX_LISTED = 200
 
 
@@ -54,38 +54,10 @@ def parse_command_text(text: str) -> CommandText:
     return CommandText(words[0].lower(), name)
 
 
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
-
-
-def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
-
-
-def _sections(lines: Sequence[str]) -> list[dict[str, Any]]:
-    """Lines packed into as few sections as fit Slack's section length."""
-    blocks: list[dict[str, Any]] = []
-    chunk: list[str] = []
-    for line in lines:
-        if chunk and sum(len(c) + 1 for c in chunk) + len(line) > SECTION_CHARS:
-            blocks.append(_section("\n".join(chunk)))
-            chunk = []
-        chunk.append(line[:SECTION_CHARS])
-    if chunk:
-        blocks.append(_section("\n".join(chunk)))
-    return blocks
-
-
-def when(instant: datetime | None) -> str:
-    if instant is None:
-        return "none"
-    return f"{instant:%a %d %b %Y %H:%M} {instant.tzname()}"
-
-
 def help_reply(problem: str | None = None) -> list[dict[str, Any]]:
     lines = [f"`{SLASH_COMMAND} {usage}`: {what}" for usage, what in SUBCOMMANDS.items()]
-    blocks = [_section(f":warning: {problem}")] if problem else []
-    return [*blocks, _section("*Scheduled workflows from Slack*\n" + "\n".join(lines))]
+    blocks = [section(f":warning: {problem}")] if problem else []
+    return [*blocks, section("*Scheduled workflows from Slack*\n" + "\n".join(lines))]
 
 
 def missing_name(subcommand: str) -> str:
@@ -99,16 +71,14 @@ def unknown_subcommand(subcommand: str) -> str:
 
 def list_reply(lines: Sequence[WorkflowLine]) -> list[dict[str, Any]]:
     if not lines:
-        return [_section(f"No workflows yet. Create one with `{SLASH_COMMAND} create`.")]
+        return [section(f"No workflows yet. Create one with `{SLASH_COMMAND} create`.")]
     shown = [
         f"*{escape_mrkdwn(line.name)}* · {line.status} · {line.object_type} · "
         f"{escape_mrkdwn(line.schedule)} · next run {when(line.next_run)}"
         for line in lines[:MAX_LISTED]
     ]
-    blocks = _sections(shown)
-    if len(lines) > MAX_LISTED:
-        blocks.append(_context(f"and {len(lines) - MAX_LISTED} more"))
-    blocks.append(_context(f"`{SLASH_COMMAND} show NAME` for the details of one."))
+    blocks = packed(shown, total=len(lines))
+    blocks.append(context(f"`{SLASH_COMMAND} show NAME` for the details of one."))
     return blocks
 
 
@@ -127,24 +97,14 @@ def show_reply(
         "*Enrolls:* " + (" *or* ".join(escape_mrkdwn(c) for c in criteria) or "every record"),
     ]
     steps = [f"{n}. {phrase_mrkdwn(action)}" for n, action in enumerate(actions, start=1)]
-    blocks = [_section(head), *_sections(body), *_sections(["*Actions:*", *steps])]
+    blocks = [section(head), *packed(body), *packed(steps, head="*Actions:*")]
     blocks += history_blocks(details.runs)
     return blocks
 
 
-def history_blocks(runs: Sequence[RunLine]) -> list[dict[str, Any]]:
-    if not runs:
-        return [_context("No runs yet.")]
-    return _sections(["*Latest runs:*", *(escape_mrkdwn(run.describe()) for run in runs)])
-
-
-def history_reply(name: str, runs: Sequence[RunLine]) -> list[dict[str, Any]]:
-    return [_section(f"*History of {escape_mrkdwn(name)}*"), *history_blocks(runs)]
-
-
 def delete_confirmation(name: str) -> list[dict[str, Any]]:
     return [
-        _section(
+        section(
             f"Delete *{escape_mrkdwn(name)}*? Its schedule stops and its run history is "
             "deleted with it. This cannot be undone."
         ),

@@ -17,7 +17,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.slack.ids import EnrollAction, EnrollBlock, View
-from bot.slack.views.phrases import phrase_mrkdwn
+from bot.slack.views.blocks import packed
+from bot.slack.views.phrases import outcome_mrkdwn, phrase_mrkdwn
 from bot.workflows.lifecycle import PermissionDenied, WorkflowError
 from bot.workflows.manual_enrollment import (
     EnrollmentReport,
@@ -48,14 +49,6 @@ MESSAGE_BLOCKS = 50
 MODAL_BLOCKS = 100
 ACTION_CHARS = 300
 CREATE_VALUE = "create"
-
-_OUTCOMES: Mapping[ActionOutcome | None, str] = {
-    ActionOutcome.OK: ":white_check_mark: ok",
-    ActionOutcome.FAILED: ":x: failed",
-    ActionOutcome.SKIPPED: ":heavy_minus_sign: skipped",
-    ActionOutcome.DEFERRED: ":hourglass: deferred",
-    None: ":hourglass: not run yet",
-}
 
 
 # The message --------------------------------------------------------------------------------
@@ -452,35 +445,15 @@ def problem_view(text: str) -> dict[str, Any]:
     return _closed_modal([_section(text)])
 
 
-def _outcome(line_outcome: ActionOutcome | None, reason: str | None) -> str:
-    shown = _OUTCOMES[line_outcome]
-    return f"{shown}: {escape_mrkdwn(reason)}" if reason else shown
-
-
 def _record_lines(record: RecordOutcome) -> str:
     head = f"• *{escape_mrkdwn(record.name)}* (`{escape_mrkdwn(record.external_id)}`)"
     if record.created:
         head += " · new, made from the message"
     steps = [
-        f"      {line.number}. {_outcome(line.outcome, line.reason)}" for line in record.actions
+        f"      {line.number}. {outcome_mrkdwn(line.outcome, line.reason)}"
+        for line in record.actions
     ]
     return "\n".join([head, *steps])[:SECTION_CHARS]
-
-
-def _packed(lines: Sequence[str], max_blocks: int, noun: str) -> list[Block]:
-    """Lines packed into as few sections as fit; beyond ``max_blocks`` a note says how
-    many lines were left out."""
-    chunks: list[list[str]] = [[]]
-    for line in lines:
-        if chunks[-1] and sum(len(c) + 1 for c in chunks[-1]) + len(line) > SECTION_CHARS:
-            chunks.append([])
-        chunks[-1].append(line)
-    blocks = [_section("\n".join(chunk)) for chunk in chunks if chunk]
-    if len(blocks) <= max_blocks:
-        return blocks
-    kept = blocks[: max_blocks - 1]
-    shown = sum(len(chunk) for chunk in chunks[: max_blocks - 1])
-    return [*kept, _context(f"and {len(lines) - shown} more {noun}")]
 
 
 def outcome_message(
@@ -506,9 +479,9 @@ def outcome_message(
         f"{report.count(ActionOutcome.SKIPPED)} skipped"
     )
     text = f"{name}: {enrolled} enrolled by hand; actions {counts}."
-    top = [_section(head), *_packed(["*Actions:*", *actions], 2, "actions")]
+    top = [_section(head), *packed(actions, head="*Actions:*", max_blocks=2, noun="actions")]
     lines = [_record_lines(record) for record in report.records]
-    records = _packed(lines, max_blocks - len(top), "records")
+    records = packed(lines, max_blocks=max_blocks - len(top), noun="records")
     return text, [*top, *records]
 
 

@@ -1,46 +1,114 @@
-"""The App Home tab: the workflows a user owns (every workflow for an admin)."""
+"""The App Home tab: the workflows a user owns (every workflow for an admin), each with its
+status, schedule, next and last run and buttons to run, pause or activate, edit it and see
+its history; the notice after a click, and the modal saying why a click was refused. The
+buttons' value is the workflow's name, read back with ``clicked_workflow``."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.slack.ids import SLASH_COMMAND
-from bot.slack.views.commands import when
+from bot.slack.ids import SLASH_COMMAND, HomeAction
+from bot.slack.views.blocks import Block, button, context, cut, notice_view, plain, section
+from bot.slack.views.history import run_mrkdwn
+from bot.slack.views.phrases import person_mrkdwn, when
 from bot.workflows.overview import WorkflowLine
 from bot.workflows.templates import escape_mrkdwn
+from storage.models import WorkflowStatus
 
-# A Home tab holds 100 blocks: a header, a hint, and two per workflow (section, divider).
-MAX_SHOWN = 45
+# A Home tab holds 100 blocks: a header, a hint, a notice, three per workflow (section,
+# buttons, divider) and the line saying how many more there are.
+MAX_SHOWN = 30
+REFUSAL_TITLE = "Not changed"
+_STATUSES: Mapping[str, str] = {
+    WorkflowStatus.ACTIVE: ":large_green_circle: active",
+    WorkflowStatus.PAUSED: ":double_vertical_bar: paused",
+    WorkflowStatus.DRAFT: ":memo: draft",
+}
 
 
-def build_home(lines: Sequence[WorkflowLine], everyone: bool) -> dict[str, Any]:
+def build_home(
+    lines: Sequence[WorkflowLine], everyone: bool, notice: str | None = None
+) -> dict[str, Any]:
+    """The Home tab for ``lines``; ``everyone`` for an admin, who sees each owner too.
+    ``notice`` (mrkdwn, already escaped) says what the user's last click did."""
     title = "All workflows" if everyone else "Your workflows"
-    blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": title}},
-        {
-            "type": "context",
-            "elements": [
-                {
-                    "type": "mrkdwn",
-                    "text": f"Create one with `{SLASH_COMMAND} create`; "
-                    f"`{SLASH_COMMAND} help` lists every command.",
-                }
-            ],
-        },
+    blocks: list[Block] = [
+        {"type": "header", "text": plain(title)},
+        context(
+            f"Create one with `{SLASH_COMMAND} create`; `{SLASH_COMMAND} help` lists every command."
+        ),
     ]
+    if notice:
+        blocks.append(section(notice))
     if not lines:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "No workflows yet."}})
+        blocks.append(section("No workflows yet."))
     for line in lines[:MAX_SHOWN]:
-        text = (
-            f"*{escape_mrkdwn(line.name)}* · {line.status} · {line.object_type}\n"
-            f"{escape_mrkdwn(line.schedule)}\nNext run: {when(line.next_run)}"
-        )
-        blocks += [
-            {"type": "section", "text": {"type": "mrkdwn", "text": text}},
-            {"type": "divider"},
-        ]
+        blocks += [section(_workflow(line, everyone)), _buttons(line), {"type": "divider"}]
     if len(lines) > MAX_SHOWN:
-        more = f"and {len(lines) - MAX_SHOWN} more: `{SLASH_COMMAND} list` shows them all."
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": more}]})
+        blocks.append(
+            context(f"and {len(lines) - MAX_SHOWN} more: `{SLASH_COMMAND} list` shows them all.")
+        )
     return {"type": "home", "blocks": blocks}
+
+
+def _workflow(line: WorkflowLine, everyone: bool) -> str:
+    status = _STATUSES.get(line.status, escape_mrkdwn(line.status))
+    head = f"*{escape_mrkdwn(line.name)}* · {status} · {escape_mrkdwn(line.object_type)}"
+    if everyone:
+        head += f" · owner {person_mrkdwn(line.owner)}"
+    last = run_mrkdwn(line.last_run) if line.last_run else "none yet"
+    return (
+        f"{head}\n{escape_mrkdwn(line.schedule)}\nNext run: {when(line.next_run)}\nLast run: {last}"
+    )
+
+
+def _buttons(line: WorkflowLine) -> Block:
+    name = line.name
+    if line.status == WorkflowStatus.ACTIVE:
+        toggle = button("Pause", HomeAction.PAUSE, name)
+    else:
+        toggle = button("Activate", HomeAction.ACTIVATE, name)
+    run = button("Run now", HomeAction.RUN, name, style="primary", confirm=_confirm_run(name))
+    return {
+        "type": "actions",
+        "elements": [
+            run,
+            toggle,
+            button("Edit", HomeAction.EDIT, name),
+            button("History", HomeAction.HISTORY, name),
+        ],
+    }
+
+
+def _confirm_run(name: str) -> dict[str, Any]:
+    # Running posts to channels at once: one slip of the mouse should not do that.
+    return {
+        "title": plain("Run now?"),
+        "text": plain(cut(f"Run {name} now for every record that matches it?", 300)),
+        "confirm": plain("Run now"),
+        "deny": plain("Cancel"),
+    }
+
+
+def clicked_workflow(action: Mapping[str, Any]) -> str:
+    """The name of the workflow whose button was clicked."""
+    return str(action.get("value") or "")
+
+
+def run_notice(name: str) -> str:
+    return (
+        f":arrow_forward: Running *{escape_mrkdwn(name)}* now for every matching record. "
+        "*History* shows how it went."
+    )
+
+
+def status_notice(name: str, status: WorkflowStatus) -> str:
+    if status is WorkflowStatus.ACTIVE:
+        return f":large_green_circle: *{escape_mrkdwn(name)}* is active: its schedule runs again."
+    return f":double_vertical_bar: *{escape_mrkdwn(name)}* is {status}: no scheduled runs."
+
+
+def refusal_view(text: str) -> dict[str, Any]:
+    """The modal a refused click opens; ``text`` is mrkdwn, already escaped."""
+    return notice_view(REFUSAL_TITLE, text)

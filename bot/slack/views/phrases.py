@@ -1,11 +1,33 @@
-"""The domain's plain-text phrases (bot.workflows.wording) as Slack mrkdwn: text escaped,
-channels as mentions."""
+"""The domain's plain-text phrases (bot.workflows.wording) as Slack mrkdwn, and the words
+every surface uses for instants, people, run statuses and action outcomes: text escaped,
+channels and people as mentions."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
+
 from bot.workflows.definitions import CHANNEL_ID
-from bot.workflows.templates import escape_mrkdwn
+from bot.workflows.templates import USER_ID, escape_mrkdwn
 from bot.workflows.wording import Phrase
+from storage.models import ActionOutcome, RunStatus
+
+OUTCOMES: Mapping[str | None, str] = {
+    ActionOutcome.OK: ":white_check_mark: ok",
+    ActionOutcome.FAILED: ":x: failed",
+    ActionOutcome.SKIPPED: ":heavy_minus_sign: skipped",
+    ActionOutcome.DEFERRED: ":hourglass: deferred",
+    None: ":hourglass: not run yet",
+}
+RUN_STATUSES: Mapping[str, str] = {
+    RunStatus.PENDING: ":hourglass: pending",
+    RunStatus.RUNNING: ":hourglass_flowing_sand: running",
+    RunStatus.SUCCEEDED: ":white_check_mark: succeeded",
+    RunStatus.FAILED: ":x: failed",
+    RunStatus.MISSED: ":warning: missed",
+    RunStatus.SKIPPED: ":heavy_minus_sign: skipped",
+    RunStatus.CANCELLED: ":no_entry_sign: cancelled",
+}
 
 
 def phrase_mrkdwn(phrase: Phrase) -> str:
@@ -20,3 +42,25 @@ def phrase_mrkdwn(phrase: Phrase) -> str:
         else:
             parts.append(escape_mrkdwn(part.id))
     return "".join(parts)
+
+
+def when(instant: datetime | None) -> str:
+    """``Tue 01 Dec 2026 09:00 EST``, in the instant's own zone; "none" for None."""
+    if instant is None:
+        return "none"
+    return f"{instant:%a %d %b %Y %H:%M} {instant.tzname()}"
+
+
+def person_mrkdwn(user_id: str) -> str:
+    """A Slack user id as a mention (which shows the name and notifies no one in a view or
+    a reply to its requester); anything else, such as "cli", as escaped text."""
+    return f"<@{user_id}>" if USER_ID.fullmatch(user_id) else escape_mrkdwn(user_id)
+
+
+def outcome_mrkdwn(outcome: str | None, reason: str | None = None) -> str:
+    shown = OUTCOMES.get(outcome, escape_mrkdwn(str(outcome)))
+    return f"{shown}: {escape_mrkdwn(reason)}" if reason else shown
+
+
+def run_status_mrkdwn(status: str) -> str:
+    return RUN_STATUSES.get(status, escape_mrkdwn(status))

@@ -141,7 +141,8 @@ def test_run_now_starts_a_manual_run_that_the_scheduler_executes(
     texts = sorted(m["text"] for m in slack_api.posted_messages("C0DEALS"))
     assert texts == ["Acme is in contract", "Globex is in contract"]
     history = slack.reply_to(OWNER, f"history {NAME}")
-    assert "manual succeeded, 2 enrolled, 2 ok, 0 failed" in history
+    assert "manual, by <@U0OWNER> · :white_check_mark: succeeded" in history
+    assert "2 enrolled · 2 ok, 0 failed" in history
 
 
 def test_delete_asks_first_and_deletes_on_confirmation(

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bot.slack.ids import WizardAction, WizardBlock
 from bot.workflows.clock import FixedClock
 from storage.database import transaction
-from storage.models import Workflow, WizardDraft
+from storage.models import WizardDraft, Workflow
 from tests.engine.builders import deal, import_deals, save, workflow_document
 from tests.slack.e2e.conftest import OTHER, OWNER
 from tests.slack.harness import Bot, Modal, Slack, open_modal

@@ -1,0 +1,88 @@
+"""Run history and run details, read-only for anyone in the workspace: the App Home's
+History button opens a workflow's history in a modal, and a run's Details button (in that
+modal, in a /workflow history reply or under a run summary in a channel) shows the run.
+
+Details open on top of the history modal (views.push) when clicked there, else in a new
+modal (views.open); either way with the click's trigger, which expires 3 seconds after the
+click: one short read, then the view. A run is looked up in the clicker's workspace only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session
+
+from bot.slack.errors import user_message
+from bot.slack.ids import HistoryAction, HomeAction
+from bot.slack.services import Services
+from bot.slack.views.blocks import notice_view
+from bot.slack.views.history import (
+    DETAILS_TITLE,
+    HISTORY_TITLE,
+    IN_MODAL,
+    history_view,
+    parse_run_id,
+    run_details_view,
+)
+from bot.slack.views.home import clicked_workflow
+from bot.workflows.lifecycle import WorkflowError
+from bot.workflows.overview import UnknownRun, run_details, workflow_history
+from bot.workflows.templates import escape_mrkdwn
+from storage.database import transaction
+
+# Reads what a modal shows, in one transaction: session -> the view.
+_Read = Callable[[Session], dict[str, Any]]
+
+
+def register(app: App, services: Services) -> None:
+    @app.action(HomeAction.HISTORY)
+    def open_history(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
+    ) -> None:
+        ack()
+        team_id, name = _team_id(body), clicked_workflow(action)
+
+        def read(session: Session) -> dict[str, Any]:
+            return history_view(workflow_history(session, team_id, name, IN_MODAL))
+
+        _show(client, services, body, read, HISTORY_TITLE)
+
+    @app.action(HistoryAction.DETAILS)
+    def open_details(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
+    ) -> None:
+        ack()
+        team_id, run_id = _team_id(body), parse_run_id(action)
+
+        def read(session: Session) -> dict[str, Any]:
+            if run_id is None:
+                raise UnknownRun(action.get("value"))
+            return run_details_view(run_details(session, team_id, run_id))
+
+        _show(client, services, body, read, DETAILS_TITLE)
+
+
+def _show(
+    client: WebClient, services: Services, body: dict[str, Any], read: _Read, title: str
+) -> None:
+    """Reads the view and shows it; what cannot be shown (an unknown workflow or run) is
+    said in the modal instead."""
+    try:
+        with transaction(services.sessions) as session:
+            view = read(session)
+    except WorkflowError as error:
+        text = user_message(error) or f":warning: {escape_mrkdwn(str(error))}"
+        view = notice_view(title, text)
+    if (body.get("view") or {}).get("type") == "modal":
+        client.views_push(trigger_id=body["trigger_id"], view=view)
+    else:
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def _team_id(body: dict[str, Any]) -> str:
+    team = body.get("team") or {}
+    return str(team.get("id") or (body.get("user") or {}).get("team_id") or "")

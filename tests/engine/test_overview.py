@@ -1,0 +1,176 @@
+"""The read models of runs for people, after real runs: a run's details (failures first,
+capped, in a fixed number of queries, only within its workspace) and each workflow's last run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.workflows.clock import FixedClock
+from bot.workflows.overview import UnknownRun, list_workflows, run_details
+from storage.database import transaction
+from tests.engine.builders import (
+    NAME,
+    OWNER,
+    TEAM,
+    channel_message,
+    deal,
+    import_deals,
+    save,
+    workflow_document,
+)
+from tests.engine.conftest import Processes
+from tests.slack_standin import SlackStandIn
+
+RUN_TIME = datetime(2026, 11, 2, 9, 0, 5, tzinfo=UTC)
+BAD_CHANNEL = "C0NOTJOINED"
+NOT_IN_CHANNEL = "the bot is not a member of the channel"
+
+
+def _document(**fields: Any) -> dict[str, Any]:
+    """Posts each deal in contract to #deals, then to a channel the bot is not in."""
+    fields.setdefault(
+        "actions", [channel_message(), channel_message("{{ name }} again", BAD_CHANNEL)]
+    )
+    return workflow_document(**fields)
+
+
+def _run(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+    deals: int,
+) -> int:
+    import_deals(sessions, [deal(f"D{n}", f"Deal {n}") for n in range(deals)], clock.now())
+    save(sessions, _document(), clock.now())
+    slack_api.fail("not_in_channel", channel=BAD_CHANNEL)
+    clock.set(RUN_TIME)
+    [(run_id, _)] = processes.start().tick()
+    return run_id
+
+
+@contextmanager
+def _counted(engine: Engine) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def test_details_list_each_records_results_failures_first_with_the_reason(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    run_id = _run(sessions, clock, processes, slack_api, deals=3)
+    with transaction(sessions) as session:
+        details = run_details(session, TEAM, run_id)
+    assert details.workflow_name == NAME
+    assert details.run.status == "succeeded" and details.run.source == "schedule"
+    assert details.enrolled == 3
+    assert [(r.name, r.external_id) for r in details.records] == [
+        ("Deal 0", "D0"),
+        ("Deal 1", "D1"),
+        ("Deal 2", "D2"),
+    ]
+    assert dict(details.outcomes) == {"ok": 3, "failed": 3}
+    assert [(r.action_number, r.outcome) for r in details.results] == [
+        (2, "failed"),
+        (2, "failed"),
+        (2, "failed"),
+        (1, "ok"),
+        (1, "ok"),
+        (1, "ok"),
+    ]
+    assert all(NOT_IN_CHANNEL in (r.reason or "") for r in details.results[:3])
+    assert [a.channels for a in details.actions] == [("C0DEALS",), (BAD_CHANNEL,)]
+
+
+def test_details_read_only_the_first_rows_but_count_them_all(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    run_id = _run(sessions, clock, processes, slack_api, deals=4)
+    with transaction(sessions) as session:
+        details = run_details(session, TEAM, run_id, limit=2)
+    assert len(details.records) == 2 and details.enrolled == 4
+    assert [r.outcome for r in details.results] == ["failed", "failed"]
+    assert details.result_count == 8
+
+
+def test_details_take_the_same_few_queries_however_many_rows_they_read(
+    engine: Engine,
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    run_id = _run(sessions, clock, processes, slack_api, deals=30)
+    counts = []
+    for limit in (1, 50):
+        with transaction(sessions) as session, _counted(engine) as statements:
+            details = run_details(session, TEAM, run_id, limit=limit)
+        assert len(details.results) == min(limit, 60)
+        counts.append(sum(1 for s in statements if s.lstrip().upper().startswith("SELECT")))
+    assert counts[0] == counts[1] <= 10, counts  # no query per record or per result
+
+
+def test_a_run_of_another_workspace_is_unknown(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    run_id = _run(sessions, clock, processes, slack_api, deals=1)
+    with transaction(sessions) as session, pytest.raises(UnknownRun, match="not in this"):
+        run_details(session, "T0ELSEWHERE", run_id)
+    with transaction(sessions) as session, pytest.raises(UnknownRun):
+        run_details(session, TEAM, run_id + 1000)
+
+
+def test_a_run_of_an_older_revision_does_not_name_todays_actions(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    run_id = _run(sessions, clock, processes, slack_api, deals=1)
+    save(sessions, _document(actions=[channel_message("{{ name }}!")]), clock.now())
+    with transaction(sessions) as session:
+        details = run_details(session, TEAM, run_id)
+    assert details.actions == ()
+    assert [r.action_number for r in details.results] == [2, 1]
+
+
+def test_each_workflow_shows_its_last_run_and_an_owner_only_theirs(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    run_id = _run(sessions, clock, processes, slack_api, deals=2)
+    save(sessions, workflow_document(name="Never run", owner="U0OTHER"), clock.now())
+    with transaction(sessions) as session:
+        every = {line.name: line for line in list_workflows(session, TEAM)}
+        own = list_workflows(session, TEAM, owner=OWNER)
+    last = every[NAME].last_run
+    assert last is not None and last.id == run_id and last.status == "succeeded"
+    assert (last.enrolled, last.ok, last.failed) == (2, 2, 2)
+    assert every["Never run"].last_run is None
+    assert [line.name for line in own] == [NAME]
