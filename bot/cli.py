@@ -17,6 +17,7 @@ from typing import NoReturn
 from zoneinfo import ZoneInfo
 
 import click
+from slack_sdk import WebClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,6 +25,13 @@ from bot.console_notifier import ConsoleNotifier
 from bot.scheduler import Scheduler
 from bot.settings import Settings, SettingsError
 from bot.slack.connection import SlackConnection, SlackUnreachable, workspace_of
+from bot.slack.installations import (
+    INSTALL_PATH,
+    REDIRECT_PATH,
+    Installations,
+    WorkspaceNotifiers,
+    app_client,
+)
 from bot.slack.notifier import SlackNotifier, make_web_client
 from bot.slack.server import Health
 from bot.slack.services import Services
@@ -54,6 +62,7 @@ from bot.workflows.record_import import (
     parse_property_type,
 )
 from bot.workflows.records import MatchingRecord, count_matching, list_matching
+from bot.workflows.runner import NotifierFor
 from bot.workflows.samples import install_sample
 from bot.workflows.schedules import InvalidSchedule, ParsedSchedule, parse_schedule
 from bot.workflows.stored import definition_of
@@ -80,7 +89,8 @@ class Context:
     settings: Settings
     clock: Clock
     _engine: Engine | None = None
-    _slack: Notifier | None = None
+    _notifiers: NotifierFor | None = None
+    _installations: Installations | None = None
 
     @property
     def engine(self) -> Engine:
@@ -95,17 +105,36 @@ class Context:
     def migrate(self) -> None:
         upgrade(self.engine)
 
+    @property
+    def installations(self) -> Installations | None:
+        """The workspaces that installed the app, when it serves several; else None."""
+        if self.settings.slack_mode != "oauth":
+            return None
+        if self._installations is None:
+            self._installations = Installations(self.settings, self.engine)
+        return self._installations
+
     def workflow_engine(self) -> WorkflowEngine:
+        self._notifiers = self._notifiers or self._make_notifiers()  # before any thread asks
         return WorkflowEngine(self.sessions, self.clock, self.notifier_for)
 
     def notifier_for(self, team_id: str) -> Notifier:
-        """How runs of a workspace send messages: Slack with a token, else the console."""
+        """How runs of a workspace send messages: with the workspace's own bot token when
+        the app serves several, else with SLACK_BOT_TOKEN, else to the console."""
+        self._notifiers = self._notifiers or self._make_notifiers()
+        return self._notifiers(team_id)
+
+    def _make_notifiers(self) -> NotifierFor:
+        installations = self.installations
+        if installations is not None:
+            return WorkspaceNotifiers.posting_to_slack(installations, self.settings)
         token = self.settings.slack_bot_token
-        if token is None:
-            return ConsoleNotifier()
-        if self._slack is None:
-            self._slack = SlackNotifier(make_web_client(token, self.settings.slack_api_url))
-        return self._slack
+        notifier: Notifier = (
+            ConsoleNotifier()
+            if token is None
+            else SlackNotifier(make_web_client(token, self.settings.slack_api_url))
+        )
+        return lambda _team_id: notifier
 
     @contextmanager
     def workspace(self, team: str | None) -> Iterator[tuple[Session, str]]:
@@ -168,28 +197,10 @@ def serve(context: Context, role: str, once: bool) -> None:
     """Run the bot until interrupted (Ctrl-C or SIGTERM)."""
     context.migrate()
     settings = context.settings
-    try:
-        slack = workspace_of(settings)
-    except SlackUnreachable as error:
-        fail(str(error))
-    if slack is not None:
-        with transaction(context.sessions) as session:
-            if adopt_local_workspace(session, slack[1]):
-                click.echo(f"Records and workflows imported before Slack now belong to {slack[1]}.")
-    with context.workspace(slack[1] if slack else None) as (session, team_id):
-        types = ObjectTypeRepository(session).names(team_id)
-        sample = None
-        if settings.slack_mode == "console" and not once:
-            sample = install_sample(
-                session, team_id, context.clock.now(), settings.default_timezone
-            )
-    click.echo(banner(settings, team_id, types, role))
-    if sample is not None:
-        click.echo(
-            f"This database had no workflows: the sample {sample.workflow_name!r} and five "
-            f"sample deals were imported. It runs at {sample.runs_at:%H:%M} "
-            f"({sample.runs_at.tzname()}); its messages will be printed below."
-        )
+    if context.installations is not None:
+        client: WebClient | None = _start_installed_workspaces(context, role)
+    else:
+        client = _start_one_workspace(context, role, once)
     if once:
         executed = context.workflow_engine().tick()
         click.echo(f"Ran {len(executed)} run(s) that were due.")
@@ -210,9 +221,10 @@ def serve(context: Context, role: str, once: bool) -> None:
             scheduler.wake_now if scheduler else lambda: None,
             # Manual enrollments from Slack run at once, with the scheduler's notifier.
             run_now=(scheduler.engine if scheduler else context.workflow_engine()).run_now,
+            installations=context.installations,
         )
         health = Health(context.sessions, context.clock, scheduler)
-        connection = SlackConnection(services, health, slack[0] if slack else None, settings.port)
+        connection = SlackConnection(services, health, client, settings.port)
         connection.start()
         click.echo(f"Listening on port {connection.http.port}.")
     stop.wait()
@@ -223,11 +235,55 @@ def serve(context: Context, role: str, once: bool) -> None:
         scheduler.shutdown()
 
 
-def banner(settings: Settings, team_id: str, types: list[str], role: str = "all") -> str:
+def _start_one_workspace(context: Context, role: str, once: bool) -> WebClient | None:
+    """Finds the workspace of SLACK_BOT_TOKEN (auth.test) and moves into it what was imported
+    before Slack was connected; prints the banner. The Web API client of the bot token, or
+    None without Slack credentials."""
+    settings = context.settings
+    try:
+        slack = workspace_of(settings)
+    except SlackUnreachable as error:
+        fail(str(error))
+    if slack is not None:
+        with transaction(context.sessions) as session:
+            if adopt_local_workspace(session, slack[1]):
+                click.echo(f"Records and workflows imported before Slack now belong to {slack[1]}.")
+    with context.workspace(slack[1] if slack else None) as (session, team_id):
+        types = ObjectTypeRepository(session).names(team_id)
+        sample = None
+        if settings.slack_mode == "console" and not once:
+            sample = install_sample(
+                session, team_id, context.clock.now(), settings.default_timezone
+            )
+    workspace = f"{team_id}; object types: {', '.join(types)}"
+    click.echo(banner(settings, workspace, role))
+    if sample is not None:
+        click.echo(
+            f"This database had no workflows: the sample {sample.workflow_name!r} and five "
+            f"sample deals were imported. It runs at {sample.runs_at:%H:%M} "
+            f"({sample.runs_at.tzname()}); its messages will be printed below."
+        )
+    return slack[0] if slack else None
+
+
+def _start_installed_workspaces(context: Context, role: str) -> WebClient:
+    """Several workspaces install the app (OAuth): there is no bot token to ask auth.test
+    about, and nothing imported before Slack moves into a workspace, since the first to
+    install may be anyone's; prints the banner. The App's client, without a token."""
+    assert context.installations is not None
+    teams = context.installations.teams()
+    installed = f"{len(teams)} installed ({', '.join(teams)})" if teams else "none installed yet"
+    click.echo(banner(context.settings, f"{installed}; add one at {INSTALL_PATH}", role))
+    return app_client(context.settings)
+
+
+def banner(settings: Settings, workspace: str, role: str = "all") -> str:
+    """What serve prints at start; ``workspace`` describes the workspace(s) it serves."""
+    oauth = settings.slack_mode == "oauth"
     lines = [
         f"workflow-bot ({role})",
         f"  database: {settings.database_url}",
-        f"  workspace: {team_id}; object types: {', '.join(types)}",
+        f"  {'workspaces' if oauth else 'workspace'}: {workspace}",
     ]
     if settings.slack_mode == "console":
         lines += [
@@ -239,10 +295,18 @@ def banner(settings: Settings, team_id: str, types: list[str], role: str = "all"
             "  3. Put SLACK_BOT_TOKEN and SLACK_APP_TOKEN (Socket Mode) or",
             "     SLACK_SIGNING_SECRET (HTTP) in .env, then run `make run` again.",
         ]
+    elif oauth:
+        lines.append(
+            "  Slack: oauth mode (several workspaces); each workspace's messages are posted "
+            "with its own bot token."
+        )
     else:
         lines.append(f"  Slack: {settings.slack_mode} mode; messages are posted to Slack.")
     if role in ("all", "web"):
-        endpoint = "/healthz" if settings.slack_mode != "http" else "/slack/events and /healthz"
+        endpoint = {
+            "http": "/slack/events and /healthz",
+            "oauth": f"/slack/events, {INSTALL_PATH}, {REDIRECT_PATH} and /healthz",
+        }.get(settings.slack_mode, "/healthz")
         lines.append(f"  HTTP: {endpoint} on port {settings.port}.")
         if settings.slack_mode != "console":
             lines.append("  Type /workflow help in Slack to start.")

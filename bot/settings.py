@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -41,7 +41,11 @@ class Settings:
 
     @property
     def slack_mode(self) -> str:
-        """How the bot talks to Slack: socket, http, or console (no credentials)."""
+        """How the bot talks to Slack: oauth (installed into any number of workspaces, over
+        HTTP; each workspace's bot token comes from its installation), socket, http, or
+        console (no credentials)."""
+        if self.slack_client_id and self.slack_client_secret:
+            return "oauth"
         if self.slack_bot_token and self.slack_app_token:
             return "socket"
         if self.slack_bot_token and self.slack_signing_secret:
@@ -86,6 +90,7 @@ class Settings:
         level = (text("LOG_LEVEL") or "INFO").upper()
         if level not in LOG_LEVELS:
             problems.append(f"LOG_LEVEL={level!r} is not one of {', '.join(LOG_LEVELS)}")
+        problems += _oauth_problems(text)
         if problems:
             raise SettingsError(problems)
         return cls(
@@ -111,3 +116,40 @@ class Settings:
             # Alembic narrates every connection at INFO; applied migrations still show.
             logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
             logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+_APP_CREDENTIALS = "the app's Basic Information page, under App Credentials"
+
+
+def _oauth_problems(text: Callable[[str], str | None]) -> list[str]:
+    """What is missing or contradictory for installing into several workspaces (SLACK_CLIENT_ID
+    and SLACK_CLIENT_SECRET): both are needed, over HTTP with the signing secret."""
+    client_id, client_secret = text("SLACK_CLIENT_ID"), text("SLACK_CLIENT_SECRET")
+    if client_id is None and client_secret is None:
+        return []
+    if client_id is None or client_secret is None:
+        given, missing = (
+            ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
+            if client_id
+            else ("SLACK_CLIENT_SECRET", "SLACK_CLIENT_ID")
+        )
+        return [
+            f"{given} is set but {missing} is not: installing into several workspaces needs "
+            f"both (from {_APP_CREDENTIALS}); unset {given} to serve one workspace with "
+            "SLACK_BOT_TOKEN"
+        ]
+    problems = []
+    if text("SLACK_SIGNING_SECRET") is None:
+        problems.append(
+            "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET install the app into several workspaces "
+            "over HTTP, which needs SLACK_SIGNING_SECRET too: copy the Signing Secret from "
+            f"{_APP_CREDENTIALS}"
+        )
+    if text("SLACK_APP_TOKEN") is not None:
+        problems.append(
+            "SLACK_APP_TOKEN (Socket Mode) cannot be used with SLACK_CLIENT_ID and "
+            "SLACK_CLIENT_SECRET: installing into several workspaces works over HTTP only; "
+            "unset SLACK_APP_TOKEN, or unset the client id and secret to use Socket Mode in "
+            "one workspace"
+        )
+    return problems

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+# Tables of slack_sdk's SQLAlchemy installation and OAuth state stores (bot/slack/installations.py),
+# created by migration 0003. slack_sdk defines and reads them; our models do not map them.
+SLACK_BOTS_TABLE = "slack_bots"
+SLACK_INSTALLATIONS_TABLE = "slack_installations"
+SLACK_OAUTH_STATES_TABLE = "slack_oauth_states"
+SLACK_STORE_TABLES = frozenset(
+    {SLACK_BOTS_TABLE, SLACK_INSTALLATIONS_TABLE, SLACK_OAUTH_STATES_TABLE}
+)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -65,6 +74,12 @@ def alembic_config(engine: Engine) -> Config:
     # The engine travels as an attribute: URLs may hold '%' that ini interpolation would mangle.
     config.attributes["engine"] = engine
     return config
+
+
+def include_name(name: str | None, type_: str, parent_names: Mapping[Any, str | None]) -> bool:
+    """Alembic's filter for comparing the database with our models: leaves out slack_sdk's
+    store tables, which are not in the models, so autogenerate never offers to drop them."""
+    return not (type_ == "table" and name in SLACK_STORE_TABLES)
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

@@ -233,9 +233,7 @@ class WizardDraft(Base):
     team_id: Mapped[str] = mapped_column(String(32))
     user_id: Mapped[str] = mapped_column(String(32))
     # The workflow being edited; None while creating.
-    workflow_id: Mapped[int | None] = mapped_column(
-        ForeignKey("workflows.id", ondelete="CASCADE")
-    )
+    workflow_id: Mapped[int | None] = mapped_column(ForeignKey("workflows.id", ondelete="CASCADE"))
     step: Mapped[int] = mapped_column(Integer, default=1)
     layout: Mapped[int] = mapped_column(Integer, default=0)
     document: Mapped[dict[str, Any]] = mapped_column(PortableJSON)

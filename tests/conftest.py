@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.database import make_engine, session_factory, upgrade
+from storage.database import SLACK_STORE_TABLES, make_engine, session_factory, upgrade
 from storage.models import Base
 
 pytest_plugins = ["tests.slack_fixtures"]
@@ -87,7 +87,8 @@ def postgres_schema_url() -> Iterator[str]:
 
 
 def _empty_postgres(engine: Engine) -> None:
-    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+    names = [table.name for table in Base.metadata.sorted_tables] + sorted(SLACK_STORE_TABLES)
+    tables = ", ".join(f'"{name}"' for name in names)
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         indexes = connection.execute(

@@ -867,3 +867,134 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # keeps test output to what the tests print
+
+
+# -- several workspaces of one distributed app ---------------------------------------------------
+
+APP_ID = "A0WORKFLOWBOT"
+INSTALLER = "U0INSTALLER"
+
+
+class WorkspacesStandIn(SlackStandIn):
+    """Slack's Web API for an app installed into several workspaces through OAuth: each
+    install gets a bot token of its own from ``oauth.v2.access`` (a reinstall a new one), and
+    ``auth.test`` answers with the workspace of the calling token (and refuses a token never
+    issued). The default token belongs to TEAM_ID, as in the one-workspace stand-in.
+
+    ``authorize(team_id, scopes)`` plays an admin allowing the install on Slack's consent
+    page: the code it returns is what Slack sends to the bot's redirect URL. ``uninstall``
+    revokes the workspace's tokens, as Slack does before it sends ``app_uninstalled``.
+    """
+
+    def __init__(
+        self,
+        *,
+        client_id: str,
+        client_secret: str,
+        token: str = DEFAULT_TOKEN,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(token=token, clock=clock)
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.handlers["oauth.v2.access"] = oauth_v2_access
+        self.handlers["auth.test"] = auth_test_of_caller
+        self._codes: dict[str, tuple[str, str]] = {}
+        self._team_of_token: dict[str, str] = {token: TEAM_ID}
+        self._tokens_issued: dict[str, list[str]] = {}
+
+    def authorize(self, team_id: str, scopes: str) -> str:
+        """A code for one install of the app into ``team_id`` with ``scopes`` (comma-separated)."""
+        with self._lock:
+            code = f"code-{team_id}-{uuid.uuid4().hex[:8]}"
+            self._codes[code] = (team_id, scopes)
+            return code
+
+    def token_of(self, team_id: str) -> str:
+        """The bot token the latest install into ``team_id`` got."""
+        with self._lock:
+            return self._tokens_issued[team_id][-1]
+
+    def tokens_of(self, team_id: str) -> list[str]:
+        with self._lock:
+            return list(self._tokens_issued.get(team_id, []))
+
+    def team_of(self, token: str | None) -> str | None:
+        with self._lock:
+            return self._team_of_token.get(token or "")
+
+    def uninstall(self, team_id: str) -> None:
+        with self._lock:
+            for token in self._tokens_issued.get(team_id, []):
+                self._rejected_tokens.add(token)
+
+    def calls_by(self, team_id: str, method: str | None = None) -> list[Call]:
+        """The calls made with a token of ``team_id``."""
+        return [c for c in self.calls(method) if self.team_of(c.token) == team_id]
+
+    # -- called under the lock -------------------------------------------------------------
+
+    def exchange(self, code: str) -> tuple[str, str, str]:
+        """The team, scopes and a new bot token for a code; each code works once."""
+        found = self._codes.pop(code, None)
+        if found is None:
+            raise ApiError("invalid_code")
+        team_id, scopes = found
+        issued = self._tokens_issued.setdefault(team_id, [])
+        token = f"xoxb-{team_id}-{len(issued) + 1}"
+        issued.append(token)
+        self._team_of_token[token] = team_id
+        return team_id, scopes, token
+
+    def _dispatch(self, call: Call) -> dict[str, Any]:
+        # The one method called with the app's client credentials instead of a token.
+        if call.method == "oauth.v2.access":
+            return self.handlers["oauth.v2.access"](self, call)
+        return super()._dispatch(call)
+
+
+def oauth_v2_access(standin: SlackStandIn, call: Call) -> dict[str, Any]:
+    assert isinstance(standin, WorkspacesStandIn)
+    client_id, client_secret = _client_credentials(call)
+    if client_id != standin.client_id:
+        raise ApiError("invalid_client_id")
+    if client_secret != standin.client_secret:
+        raise ApiError("bad_client_secret")
+    team_id, scopes, token = standin.exchange(str(call.params.get("code") or ""))
+    return {
+        "ok": True,
+        "app_id": APP_ID,
+        "authed_user": {"id": INSTALLER},
+        "scope": scopes,
+        "token_type": "bot",
+        "access_token": token,
+        "bot_user_id": BOT_USER_ID,
+        "team": {"id": team_id, "name": f"Workspace {team_id}"},
+        "enterprise": None,
+        "is_enterprise_install": False,
+    }
+
+
+def _client_credentials(call: Call) -> tuple[str, str]:
+    """HTTP Basic credentials, as slack_sdk sends them, else form parameters."""
+    import base64
+
+    authorization = call.headers.get("authorization", "")
+    if authorization.startswith("Basic "):
+        decoded = base64.b64decode(authorization.removeprefix("Basic ")).decode()
+        client_id, _, client_secret = decoded.partition(":")
+        return client_id, client_secret
+    return str(call.params.get("client_id") or ""), str(call.params.get("client_secret") or "")
+
+
+def auth_test_of_caller(standin: SlackStandIn, call: Call) -> dict[str, Any]:
+    assert isinstance(standin, WorkspacesStandIn)
+    team_id = standin.team_of(call.token)
+    if team_id is None:
+        raise ApiError("invalid_auth")
+    return {
+        **auth_test(standin, call),
+        "url": f"https://{team_id.lower()}.slack.com/",
+        "team": f"Workspace {team_id}",
+        "team_id": team_id,
+    }

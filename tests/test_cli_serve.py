@@ -1,12 +1,17 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine, inspect
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.cli import main
+from bot.workflows.workspaces import LOCAL_TEAM
+from tests.engine.builders import deal, import_deals, save, workflow_document
+from tests.slack_standin import SlackStandIn
 
 
 @pytest.fixture
@@ -41,3 +46,32 @@ def test_a_bad_setting_exits_with_status_2_and_no_traceback(
     assert result.exit_code == 2
     assert "Nowhere/Land" in result.output
     assert "Traceback" not in result.output
+
+
+def test_serve_for_several_workspaces_asks_slack_nothing_and_moves_no_data(
+    runner: CliRunner,
+    monkeypatch: pytest.MonkeyPatch,
+    sessions: sessionmaker[Session],
+    slack_api: SlackStandIn,
+) -> None:
+    now = datetime.now(UTC)
+    import_deals(sessions, [deal("D1", "Acme")], now, LOCAL_TEAM)
+    save(sessions, workflow_document(name="Imported before Slack"), now, team=LOCAL_TEAM)
+    for name, value in {
+        "SLACK_CLIENT_ID": "1111.2222",
+        "SLACK_CLIENT_SECRET": "client-secret",
+        "SLACK_SIGNING_SECRET": "signing-secret",
+        "SLACK_BOT_TOKEN": slack_api.token,  # unused: each workspace has its own token
+        "SLACK_API_URL": slack_api.url,
+    }.items():
+        monkeypatch.setenv(name, value)
+
+    result = runner.invoke(main, ["serve", "--once", "--role", "scheduler"])
+
+    assert result.exit_code == 0, result.output
+    assert "workspaces: none installed yet; add one at /slack/install" in result.output
+    assert "oauth mode" in result.output
+    assert slack_api.calls() == []  # no auth.test with SLACK_BOT_TOKEN
+    listed = runner.invoke(main, ["workflows", "list", "--team", LOCAL_TEAM])
+    assert listed.exit_code == 0, listed.output
+    assert "Imported before Slack" in listed.output

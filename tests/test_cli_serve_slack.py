@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,7 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.workflows.workspaces import LOCAL_TEAM
 from tests.engine.builders import deal, import_deals, save, workflow_document
 from tests.slack.harness import SIGNING_SECRET, Slack
-from tests.slack_standin import SlackStandIn
+from tests.slack.workspaces import CLIENT_ID, CLIENT_SECRET, WorkspaceSlack
+from tests.slack_standin import SlackStandIn, WorkspacesStandIn
 
 TIMEOUT = 60
 
@@ -29,27 +31,22 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture
-def served(
-    database_url: str, sessions: sessionmaker[Session], slack_api: SlackStandIn, tmp_path: Path
+@contextmanager
+def _serving(
+    environment: dict[str, str], cwd: Path
 ) -> Iterator[tuple[subprocess.Popen[str], int, list[str]]]:
-    now = datetime.now(UTC)
-    import_deals(sessions, [deal("D1", "Acme")], now, LOCAL_TEAM)
-    save(sessions, workflow_document(name="Imported before Slack"), now, team=LOCAL_TEAM)
+    """``workflow-bot serve`` with ``environment`` on a free port, once it listens."""
     port = _free_port()
     environment = {
         "PATH": os.environ.get("PATH", ""),
-        "DATABASE_URL": database_url,
-        "SLACK_BOT_TOKEN": slack_api.token,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack_api.url,
         "PORT": str(port),
         "LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",  # each line as it is printed
+        **environment,
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "serve"],
-        cwd=tmp_path,  # no developer .env is read
+        cwd=cwd,  # no developer .env is read
         env=environment,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -71,6 +68,23 @@ def served(
             process.communicate(timeout=TIMEOUT)
 
 
+@pytest.fixture
+def served(
+    database_url: str, sessions: sessionmaker[Session], slack_api: SlackStandIn, tmp_path: Path
+) -> Iterator[tuple[subprocess.Popen[str], int, list[str]]]:
+    now = datetime.now(UTC)
+    import_deals(sessions, [deal("D1", "Acme")], now, LOCAL_TEAM)
+    save(sessions, workflow_document(name="Imported before Slack"), now, team=LOCAL_TEAM)
+    environment = {
+        "DATABASE_URL": database_url,
+        "SLACK_BOT_TOKEN": slack_api.token,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack_api.url,
+    }
+    with _serving(environment, tmp_path) as serving:
+        yield serving
+
+
 def test_serve_answers_slack_over_http_and_stops_cleanly(
     served: tuple[subprocess.Popen[str], int, list[str]], slack_api: SlackStandIn
 ) -> None:
@@ -89,3 +103,29 @@ def test_serve_answers_slack_over_http_and_stops_cleanly(
     assert process.returncode == 0, rest
     assert "Stopping" in rest
     assert "Traceback" not in rest
+
+
+def test_serve_for_several_workspaces_installs_one_over_oauth_and_answers_it(
+    database_url: str, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    now = datetime.now(UTC)
+    import_deals(sessions, [deal("D1", "Acme")], now, "T0SECOND")
+    save(sessions, workflow_document(name="Second's"), now, team="T0SECOND")
+    with WorkspacesStandIn(client_id=CLIENT_ID, client_secret=CLIENT_SECRET) as slack_api:
+        environment = {
+            "DATABASE_URL": database_url,
+            "SLACK_CLIENT_ID": CLIENT_ID,
+            "SLACK_CLIENT_SECRET": CLIENT_SECRET,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack_api.url,
+        }
+        with _serving(environment, tmp_path) as (process, port, output):
+            assert "workspaces: none installed yet" in "".join(output)
+            slack = WorkspaceSlack(port, slack_api, "T0SECOND")
+            assert slack.install().status == 200
+            assert "Second's" in slack.reply_to("U0OWNER", "list", timeout=TIMEOUT)
+            assert slack_api.calls_by("T0SECOND", "auth.test")
+            process.send_signal(signal.SIGTERM)
+            rest, _ = process.communicate(timeout=TIMEOUT)
+            assert process.returncode == 0, rest
+            assert "Traceback" not in rest

@@ -10,12 +10,14 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jsonschema
 import pytest
 import yaml
 
 from bot.slack.ids import SLASH_COMMAND, Event, Shortcut
+from bot.slack.installations import BOT_SCOPES, REDIRECT_PATH
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = ROOT / "manifest.yml"
@@ -110,6 +112,16 @@ def test_the_bot_scopes_are_exactly_those_the_readme_explains() -> None:
     readme_scopes = _readme_scopes()
     assert len(set(readme_scopes)) == len(readme_scopes), "a scope is listed twice in the README"
     assert sorted(scopes) == sorted(readme_scopes)
+
+
+def test_an_install_asks_for_exactly_the_manifests_bot_scopes() -> None:
+    assert sorted(BOT_SCOPES) == sorted(_manifest()["oauth_config"]["scopes"]["bot"])
+    assert len(set(BOT_SCOPES)) == len(BOT_SCOPES)
+
+
+def test_the_redirect_url_is_the_bots_oauth_redirect_path() -> None:
+    urls = _manifest()["oauth_config"]["redirect_urls"]
+    assert [urlsplit(url).path for url in urls] == [REDIRECT_PATH]
 
 
 def test_the_manifest_asks_for_no_user_scopes() -> None:

@@ -29,6 +29,20 @@ def test_the_environment_wins_over_the_dotenv_file(tmp_path: Path) -> None:
         ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"}, "socket"),
         ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}, "http"),
         ({"SLACK_BOT_TOKEN": "xoxb-1"}, "console"),
+        (
+            {"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "c", "SLACK_SIGNING_SECRET": "s"},
+            "oauth",
+        ),
+        # The client id and secret win: SLACK_BOT_TOKEN is then unused.
+        (
+            {
+                "SLACK_CLIENT_ID": "1.2",
+                "SLACK_CLIENT_SECRET": "c",
+                "SLACK_SIGNING_SECRET": "s",
+                "SLACK_BOT_TOKEN": "xoxb-1",
+            },
+            "oauth",
+        ),
     ],
 )
 def test_the_slack_mode_follows_the_credentials(environ: dict[str, str], mode: str) -> None:
@@ -57,3 +71,40 @@ def test_settings_are_frozen() -> None:
     settings = Settings.from_environment({}, dotenv=None)
     with pytest.raises(AttributeError):
         settings.port = 1  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        (
+            {"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "c"},
+            ["needs SLACK_SIGNING_SECRET too"],
+        ),
+        (
+            {"SLACK_CLIENT_ID": "1.2", "SLACK_SIGNING_SECRET": "s"},
+            ["SLACK_CLIENT_ID is set but SLACK_CLIENT_SECRET is not"],
+        ),
+        (
+            {"SLACK_CLIENT_SECRET": "c", "SLACK_BOT_TOKEN": "xoxb-1"},
+            ["SLACK_CLIENT_SECRET is set but SLACK_CLIENT_ID is not"],
+        ),
+        (
+            {
+                "SLACK_CLIENT_ID": "1.2",
+                "SLACK_CLIENT_SECRET": "c",
+                "SLACK_SIGNING_SECRET": "s",
+                "SLACK_APP_TOKEN": "xapp-1",
+            },
+            ["SLACK_APP_TOKEN (Socket Mode) cannot be used"],
+        ),
+    ],
+)
+def test_installing_into_several_workspaces_needs_the_whole_set_of_credentials(
+    environ: dict[str, str], expected: list[str]
+) -> None:
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_environment(environ, dotenv=None)
+    problems = raised.value.problems
+    assert len(problems) == len(expected)
+    for problem, fragment in zip(problems, expected, strict=True):
+        assert fragment in problem

@@ -14,7 +14,8 @@ from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
 from bot.slack import errors
-from bot.slack.listeners import commands, enrollment, home, wizard
+from bot.slack.installations import NOT_INSTALLED_MESSAGE
+from bot.slack.listeners import commands, enrollment, history, home, revocation, wizard
 from bot.slack.services import Services
 from storage.database import transaction
 from storage.events import EventLog
@@ -35,11 +36,19 @@ def create_app(
 ) -> App:
     """``client`` carries the token, base URL and retry handlers; Bolt copies them into the
     client of every request. The signing secret is always checked on HTTP requests (Socket
-    Mode requests arrive over the authenticated socket instead)."""
+    Mode requests arrive over the authenticated socket instead).
+
+    With ``services.installations`` (several workspaces) ``client`` has no token: Bolt finds
+    each request's workspace token in the installation store, and serves the OAuth install
+    paths, calling oauth.v2.access with this client (so at its base URL)."""
     settings = services.settings
+    installations = services.installations
     app = App(
         client=client,
         signing_secret=settings.slack_signing_secret or "",
+        oauth_settings=installations.oauth_settings() if installations else None,
+        # What someone reads who uses the bot in a workspace without an installation.
+        user_facing_authorize_error_message=NOT_INSTALLED_MESSAGE if installations else None,
         process_before_response=process_before_response,
         request_verification_enabled=True,
         logger=logging.getLogger("slack_bolt"),
@@ -50,7 +59,9 @@ def create_app(
     commands.register(app, services)
     wizard.register(app, services)
     home.register(app, services)
+    history.register(app, services)
     enrollment.register(app, services)
+    revocation.register(app, services)
     return app
 
 

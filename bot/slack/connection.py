@@ -1,5 +1,6 @@
 """How this process meets Slack: Socket Mode with an app token, else HTTP on $PORT with the
-signing secret; /healthz is served over HTTP in both modes (and alone without Slack)."""
+signing secret (and the OAuth install paths when the app serves several workspaces); /healthz
+is served over HTTP in every mode (and alone without Slack)."""
 
 from __future__ import annotations
 
@@ -26,8 +27,9 @@ class SlackUnreachable(RuntimeError):
 
 def workspace_of(settings: Settings) -> tuple[WebClient, str] | None:
     """The bot's Web API client and the workspace its token belongs to (auth.test); None
-    without Slack credentials."""
-    if settings.slack_mode == "console" or settings.slack_bot_token is None:
+    without Slack credentials, and when the app serves several workspaces (each has its own
+    token, found per request)."""
+    if settings.slack_mode in ("console", "oauth") or settings.slack_bot_token is None:
         return None
     client = make_web_client(settings.slack_bot_token, settings.slack_api_url)
     try:

@@ -17,6 +17,8 @@ class Shortcut(StrEnum):
 
 class Event(StrEnum):
     APP_HOME_OPENED = "app_home_opened"
+    APP_UNINSTALLED = "app_uninstalled"
+    TOKENS_REVOKED = "tokens_revoked"
 
 
 class View(StrEnum):
@@ -25,6 +27,9 @@ class View(StrEnum):
     WIZARD = "workflow_wizard"
     LOADING = "loading"
     ENROLL = "enroll_in_workflow_modal"
+    HISTORY = "workflow_history"
+    RUN_DETAILS = "run_details_modal"
+    NOTICE = "notice"  # a modal that only says something, e.g. why a click was refused
 
 
 class CommandAction(StrEnum):
@@ -32,6 +37,23 @@ class CommandAction(StrEnum):
 
     CONFIRM_DELETE = "workflow_delete_confirm"
     CANCEL_DELETE = "workflow_delete_cancel"
+
+
+class HomeAction(StrEnum):
+    """Buttons of each workflow on the App Home tab; a button's value is the workflow's name."""
+
+    RUN = "home_run"
+    PAUSE = "home_pause"
+    ACTIVATE = "home_activate"
+    EDIT = "home_edit"
+    HISTORY = "home_history"
+
+
+class HistoryAction(StrEnum):
+    """The Details button of a run: in /workflow history replies, the history modal and run
+    summaries posted to channels; its value is the run id."""
+
+    DETAILS = "run_details"
 
 
 class EnrollAction(StrEnum):

@@ -1,4 +1,5 @@
-"""The HTTP side: Slack's requests on /slack/events through Bolt's WSGI adapter, and GET
+"""The HTTP side: Slack's requests on /slack/events through Bolt's WSGI adapter (with GET
+/slack/install and /slack/oauth_redirect when the app serves several workspaces), and GET
 /healthz, served by waitress (a production WSGI server; Bolt's own server is for
 development only)."""
 
@@ -93,8 +94,9 @@ class Health:
 
 
 def wsgi_application(app: App | None, health: Health) -> WSGIApplication:
-    """Routes /healthz to the health report and everything else to Bolt (which answers 404
-    for paths it does not serve). Without an app (Socket Mode) only /healthz is served."""
+    """Routes /healthz to the health report and everything else to Bolt, which serves
+    /slack/events, and the OAuth install paths when the app has an OAuth flow, and answers
+    404 for other paths. Without an app (Socket Mode) only /healthz is served."""
     slack = SlackRequestHandler(app, EVENTS_PATH) if app is not None else None
 
     def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:

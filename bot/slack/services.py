@@ -1,4 +1,5 @@
-"""What the Slack listeners share: storage, the clock, settings and the people cache."""
+"""What the Slack listeners share: storage, the clock, settings, the people cache and, when
+the app serves several workspaces, their installations."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.settings import Settings
+from bot.slack.installations import Installations
 from bot.slack.people import People
 from bot.workflows.clock import Clock
 from storage.models import RunStatus
@@ -33,6 +35,9 @@ class Services:
     # Runs a manual enrollment's actions at once (the "Enroll in workflow" shortcut); None
     # leaves the run to this process's scheduler, woken with workflows_changed.
     run_now: RunNow | None = None
+    # The workspaces that installed the app, when it serves several (slack_mode "oauth");
+    # None with one workspace's SLACK_BOT_TOKEN.
+    installations: Installations | None = None
 
     @classmethod
     def build(
@@ -42,6 +47,7 @@ class Services:
         settings: Settings,
         workflows_changed: Callable[[], None] = _nothing,
         run_now: RunNow | None = None,
+        installations: Installations | None = None,
     ) -> Services:
         people = People(settings.workflow_admins)
-        return cls(sessions, clock, settings, people, workflows_changed, run_now)
+        return cls(sessions, clock, settings, people, workflows_changed, run_now, installations)

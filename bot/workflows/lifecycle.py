@@ -192,6 +192,24 @@ def set_status(
     return workflow
 
 
+def pause_workspace(session: Session, team_id: str, now: datetime, reason: str) -> list[str]:
+    """Pauses every active workflow of a workspace the bot can no longer post in (it was
+    uninstalled, or its token revoked), cancelling their pending runs with ``reason``.
+    Returns the names paused. Reinstalling does not undo this: each is activated again
+    by hand, and then runs from that moment on."""
+    paused = []
+    for workflow in WorkflowRepository(session).in_team(team_id):
+        if workflow.status != WorkflowStatus.ACTIVE.value:
+            continue
+        workflow.status = WorkflowStatus.PAUSED.value
+        workflow.updated_at = now
+        workflow.next_run_at = None
+        RunRepository(session).cancel_pending(workflow.id, now, reason)
+        paused.append(workflow.name)
+    session.flush()
+    return paused
+
+
 def delete_workflow(session: Session, team_id: str, name: str, actor: Actor) -> None:
     workflow = _changeable(session, team_id, name, actor)
     WorkflowRepository(session).delete(workflow)

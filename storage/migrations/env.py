@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine
 
+from storage.database import include_name
 from storage.models import Base
 
 config = context.config
@@ -16,5 +17,6 @@ with engine.begin() as connection:
         target_metadata=Base.metadata,
         render_as_batch=engine.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
     )
     context.run_migrations()

@@ -18,6 +18,7 @@ from bot.workflows.lifecycle import (
     delete_workflow,
     enroll_records,
     get_workflow,
+    pause_workspace,
     request_run,
     save_workflow,
     set_status,
@@ -270,3 +271,36 @@ def test_a_requested_run_enrolls_every_matching_record_in_the_name_of_who_asked(
         (ids["D2"], RunSource.MANUAL.value, OWNER),
     }
     assert len(slack_api.posted_messages(DEALS_CHANNEL)) == 2
+
+
+def test_pausing_a_workspace_pauses_its_active_workflows_only_and_cancels_their_runs(
+    sessions: sessionmaker[Session], clock: FixedClock, processes: Processes
+) -> None:
+    import_deals(sessions, [deal("D1")], clock.now())
+    import_deals(sessions, [deal("D1")], clock.now(), team="T2")
+    save(sessions, workflow_document(name="Active"), clock.now())
+    save(sessions, workflow_document(name="Draft", status="draft"), clock.now())
+    save(sessions, workflow_document(name="Elsewhere"), clock.now(), team="T2")
+    bot = processes.start_on_console()
+    clock.set(OCCURRENCE + timedelta(seconds=5))
+    bot.plan()
+
+    with transaction(sessions) as session:
+        paused = pause_workspace(session, TEAM, clock.now(), "workflow-bot was uninstalled")
+
+    assert paused == ["Active"]
+    active = workflow(sessions, "Active")
+    assert active is not None
+    assert (active.status, active.next_run_at) == (WorkflowStatus.PAUSED.value, None)
+    draft = workflow(sessions, "Draft")
+    assert draft is not None and draft.status == WorkflowStatus.DRAFT.value
+    elsewhere = workflow(sessions, "Elsewhere")
+    assert elsewhere is not None and elsewhere.status == WorkflowStatus.ACTIVE.value
+    statuses = {r.workflow_id: (r.status, r.summary) for r in runs(sessions)}
+    assert statuses[active.id] == (
+        RunStatus.CANCELLED.value,
+        {"reason": "workflow-bot was uninstalled"},
+    )
+    assert statuses[elsewhere.id][0] == RunStatus.PENDING.value
+    [(_, status)] = bot.tick()  # only the other workspace's run
+    assert status is RunStatus.SUCCEEDED
