@@ -11,10 +11,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltResponse
+from slack_bolt.authorization.authorize import Authorize, InstallationStoreAuthorize
 from slack_sdk import WebClient
 
 from bot.slack import errors
-from bot.slack.installations import NOT_INSTALLED_MESSAGE
+from bot.slack.installations import NOT_INSTALLED_MESSAGE, Installations
 from bot.slack.listeners import commands, enrollment, history, home, revocation, wizard
 from bot.slack.services import Services
 from storage.database import transaction
@@ -47,6 +48,8 @@ def create_app(
         client=client,
         signing_secret=settings.slack_signing_secret or "",
         oauth_settings=installations.oauth_settings() if installations else None,
+        # Bolt accepts an Authorize instance here; its annotation only names plain functions.
+        authorize=_cached_authorize(installations, client) if installations else None,  # type: ignore[arg-type]
         # What someone reads who uses the bot in a workspace without an installation.
         user_facing_authorize_error_message=NOT_INSTALLED_MESSAGE if installations else None,
         process_before_response=process_before_response,
@@ -63,6 +66,21 @@ def create_app(
     enrollment.register(app, services)
     revocation.register(app, services)
     return app
+
+
+def _cached_authorize(installations: Installations, client: WebClient) -> Authorize:
+    """Finds each request's workspace token in the store, as Bolt does by default, but keeps
+    Slack's auth.test answer per token instead of asking on every request. Safe on
+    uninstall: the store no longer has the token, so a cached answer is never reached."""
+    return InstallationStoreAuthorize(
+        installation_store=installations.store,
+        client_id=installations.client_id,
+        client_secret=installations.client_secret,
+        bot_only=True,
+        cache_enabled=True,
+        client=client,
+        logger=logging.getLogger("slack_bolt"),
+    )
 
 
 def _skip_redeliveries(services: Services) -> Callable[..., BoltResponse | None]:

@@ -199,6 +199,15 @@ def test_each_workspace_lists_only_its_own_workflows(
     assert slack_api.calls_by(SECOND, "auth.test") and slack_api.calls_by(TEAM_ID, "auth.test")
 
 
+def test_a_workspace_token_is_checked_with_slack_once_not_on_every_request(
+    two_workspaces: None, second: WorkspaceSlack, slack_api: WorkspacesStandIn
+) -> None:
+    before = len(slack_api.calls_by(SECOND, "auth.test"))
+    for _ in range(3):
+        assert "Second's review" in second.reply_to(OTHER, "list")
+    assert len(slack_api.calls_by(SECOND, "auth.test")) - before <= 1
+
+
 def test_a_workflow_posts_with_its_own_workspaces_token(
     bot: WorkspacesBot, two_workspaces: None, slack_api: WorkspacesStandIn
 ) -> None:
