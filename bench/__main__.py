@@ -1,6 +1,7 @@
 """``make bench``: runs every benchmark on SQLite and PostgreSQL and prints the figures.
 
-python -m bench [--rows N] [--databases sqlite,postgresql]
+python -m bench [--rows N] [--databases sqlite,postgresql] [--records-only | --ack-only]
+                [--scenarios paced,saturated] [--think SECONDS]
 """
 
 from __future__ import annotations
@@ -8,8 +9,9 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import sys
 
-from bench import engine_bench, records_bench
+from bench import ack_bench, engine_bench, records_bench
 from bench.databases import DATA_DIR, empty_database
 
 
@@ -45,15 +47,23 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--workflows", type=int, default=10_000)
-    parser.add_argument("--records-only", action="store_true", help="Skip the engine benchmarks.")
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--records-only", action="store_true", help="Only the records benchmark.")
+    only.add_argument("--ack-only", action="store_true", help="Only the acknowledgement benchmark.")
+    ack_bench.add_scenario_options(parser)
     args = parser.parse_args()
     DATA_DIR.mkdir(exist_ok=True)
     print(f"machine: {machine()}")
     for kind in args.databases.split(","):
-        with empty_database(kind) as (engine, url):
-            print_records(records_bench.run(engine, url, args.rows, DATA_DIR))
-        if not args.records_only:
+        if not args.ack_only:
+            with empty_database(kind) as (engine, url):
+                print_records(records_bench.run(engine, url, args.rows, DATA_DIR))
+        if not args.records_only and not args.ack_only:
             engine_bench.run(kind, workflows=args.workflows, records=args.rows)
+        if not args.records_only:
+            for scenario in args.scenarios:
+                ack_bench.print_figures(ack_bench.run_scenario(kind, scenario, args.think))
+                sys.stdout.flush()
 
 
 if __name__ == "__main__":

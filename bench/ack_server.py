@@ -1,0 +1,95 @@
+"""A Slack endpoint served alone in a process of its own for the acknowledgement benchmark:
+the bot's app (``ours``) or a Bolt app whose listeners only ack (``minimal``), both on the
+bot's waitress server. Prints its port once it serves; stops when its stdin closes.
+
+python -m bench.ack_server ours|minimal --slack-url URL [--database-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+from slack_bolt import Ack, App
+
+from bot.settings import Settings
+from bot.slack.ids import SLASH_COMMAND, View
+from bot.slack.notifier import make_web_client
+from bot.slack.server import Health, HttpServer, wsgi_application
+from bot.workflows.clock import SystemClock
+from storage.database import make_engine, session_factory
+
+TOKEN = "xoxb-ack-bench-token"
+SIGNING_SECRET = "ack-bench-signing-secret"
+HOST = "127.0.0.1"
+
+
+def ours(database_url: str, slack_url: str) -> tuple[App, Health]:
+    """The bot's app as ``serve --role web`` builds it (production mode: Bolt acks before
+    the listener's work is done wherever the listener acks first)."""
+    # Imported here: the minimal app's process never loads the bot's listeners.
+    from bot.slack.app import create_app
+    from bot.slack.services import Services
+
+    sessions = session_factory(make_engine(database_url))
+    clock = SystemClock()
+    settings = Settings(
+        database_url=database_url,
+        slack_bot_token=TOKEN,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=slack_url,
+    )
+    services = Services.build(sessions, clock, settings)
+    app = create_app(services, make_web_client(TOKEN, slack_url))
+    return app, Health(sessions, clock, None)
+
+
+def minimal(slack_url: str) -> tuple[App, Health]:
+    """The baseline: the same commands and submissions, acknowledged and nothing else."""
+    app = App(
+        token=TOKEN,
+        signing_secret=SIGNING_SECRET,
+        client=make_web_client(TOKEN, slack_url),
+        token_verification_enabled=False,
+    )
+
+    @app.command(SLASH_COMMAND)
+    def command(ack: Ack) -> None:
+        ack()
+
+    @app.view(View.WIZARD)
+    def submission(ack: Ack) -> None:
+        ack()
+
+    # /healthz is not asked for; an in-memory database answers it if it were.
+    sessions = session_factory(make_engine("sqlite://"))
+    return app, Health(sessions, SystemClock(), None)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("app", choices=["ours", "minimal"])
+    parser.add_argument("--slack-url", required=True)
+    parser.add_argument("--database-url")
+    args = parser.parse_args()
+    for name in [name for name in os.environ if name.startswith("SLACK_")]:
+        del os.environ[name]  # App() would read them
+    logging.basicConfig(level=logging.WARNING)
+    # 20 users on 16 server threads queue by design; waitress warns of every queued request.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    if args.app == "ours":
+        if not args.database_url:
+            parser.error("ours needs --database-url")
+        app, health = ours(args.database_url, args.slack_url)
+    else:
+        app, health = minimal(args.slack_url)
+    server = HttpServer(wsgi_application(app, health), HOST, 0).start()
+    print(server.port, flush=True)
+    sys.stdin.read()  # until the benchmark closes our stdin (or exits)
+    server.stop()
+
+
+if __name__ == "__main__":
+    main()
