@@ -19,6 +19,7 @@ from slack_bolt import App
 from slack_sdk.http_retry import FixedValueRetryIntervalCalculator
 from slack_sdk.models.blocks import Option
 from slack_sdk.signature import SignatureVerifier
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.settings import Settings
@@ -28,6 +29,8 @@ from bot.slack.server import Health, HttpServer, wsgi_application
 from bot.slack.services import Services
 from bot.workflows.clock import FixedClock
 from bot.workflows.engine import Engine
+from storage.database import transaction
+from storage.models import Workflow
 from tests.slack.views.state import State, choose, enter, state_from_blocks
 from tests.slack_standin import TEAM_ID, OpenView, SlackStandIn
 
@@ -66,6 +69,14 @@ class Bot:
     def engine(self) -> Engine:
         """A scheduler's engine posting through the stand-in, ticked by the test."""
         return standin_engine(self.sessions, self.clock, self.slack_api)
+
+    def stored_workflow(self, name: str) -> Workflow | None:
+        """The workflow named ``name`` as stored now, detached from its session."""
+        with transaction(self.sessions) as session:
+            found = session.scalars(select(Workflow).where(Workflow.name == name)).one_or_none()
+            if found is not None:
+                session.expunge(found)
+            return found
 
 
 def standin_engine(
@@ -239,12 +250,8 @@ class Slack:
         """Submits the modal with ``values`` as its state; applies an "update" answer to the
         stand-in's copy of the modal, as Slack's client would, and closes it on "clear"."""
         payload = {
-            "type": "view_submission",
-            "team": {"id": TEAM_ID, "domain": "standin"},
-            "user": {"id": user_id, "team_id": TEAM_ID},
-            "api_app_id": "A0WORKFLOWBOT",
+            **_about_modal("view_submission", user_id, view, values),
             "trigger_id": self.slack_api.issue_trigger(user_id),
-            "view": {**view.as_api(), "state": {"values": values}},
         }
         answer = self._interaction(payload)
         action = answer.json.get("response_action") if answer.body else None
@@ -264,13 +271,9 @@ class Slack:
     ) -> Answer:
         """A block action inside a modal: a button click or a dispatched input change."""
         payload = {
-            "type": "block_actions",
-            "team": {"id": TEAM_ID, "domain": "standin"},
-            "user": {"id": user_id, "team_id": TEAM_ID},
-            "api_app_id": "A0WORKFLOWBOT",
+            **_about_modal("block_actions", user_id, view, values),
             "container": {"type": "view", "view_id": view.view_id},
             "trigger_id": self.slack_api.issue_trigger(user_id),
-            "view": {**view.as_api(), "state": {"values": values}},
             "actions": [{"block_id": block_id, "action_ts": f"{self.wall_clock():.6f}", **action}],
         }
         return self._interaction(payload)
@@ -332,15 +335,11 @@ class Slack:
         options of the bot's answer to the block_suggestion, each checked against Slack's
         limits (text 75 characters, value 150)."""
         payload = {
-            "type": "block_suggestion",
-            "team": {"id": TEAM_ID, "domain": "standin"},
-            "user": {"id": user_id, "team_id": TEAM_ID},
-            "api_app_id": "A0WORKFLOWBOT",
+            **_about_modal("block_suggestion", user_id, view, values or {}),
             "container": {"type": "view", "view_id": view.view_id},
             "block_id": block_id,
             "action_id": action_id,
             "value": typed,
-            "view": {**view.as_api(), "state": {"values": values or {}}},
         }
         answer = self._interaction(payload)
         assert answer.status == 200, answer
@@ -349,6 +348,20 @@ class Slack:
         for option in options:
             Option(**option).validate_json()
         return options
+
+
+def _about_modal(
+    kind: str, user_id: str, view: OpenView, values: Mapping[str, Any]
+) -> dict[str, Any]:
+    """What every payload of ``kind`` about an open modal carries: who acted, in which
+    workspace, and the modal with ``values`` as its state."""
+    return {
+        "type": kind,
+        "team": {"id": TEAM_ID, "domain": "standin"},
+        "user": {"id": user_id, "team_id": TEAM_ID},
+        "api_app_id": "A0WORKFLOWBOT",
+        "view": {**view.as_api(), "state": {"values": values}},
+    }
 
 
 def _find_element(blocks: list[dict[str, Any]], action_id: str) -> tuple[dict[str, Any], str]:

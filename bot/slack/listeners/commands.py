@@ -64,26 +64,21 @@ def _help(request: _Request) -> None:
     request.reply(replies.help_reply(), "workflow-bot commands")
 
 
-def _create(request: _Request) -> None:
-    open_wizard(
-        request.client,
-        request.services,
-        request.command["trigger_id"],
-        request.team_id,
-        request.user_id,
-        None,
-    )
+def _wizard_opener(editing: bool) -> Handler:
+    """The handler of ``create`` and (``editing``) ``edit``: opens the wizard on a new
+    workflow, or on the one the command names."""
 
+    def open_on(request: _Request) -> None:
+        open_wizard(
+            request.client,
+            request.services,
+            request.command["trigger_id"],
+            request.team_id,
+            request.user_id,
+            request.name if editing else None,
+        )
 
-def _edit(request: _Request) -> None:
-    open_wizard(
-        request.client,
-        request.services,
-        request.command["trigger_id"],
-        request.team_id,
-        request.user_id,
-        request.name,
-    )
+    return open_on
 
 
 def _list(request: _Request) -> None:
@@ -148,10 +143,10 @@ def _run(request: _Request) -> None:
 
 HANDLERS: dict[str, Handler] = {
     "help": _help,
-    "create": _create,
+    "create": _wizard_opener(editing=False),
     "list": _list,
     "show": _show,
-    "edit": _edit,
+    "edit": _wizard_opener(editing=True),
     "pause": _set_status(WorkflowStatus.PAUSED),
     "activate": _set_status(WorkflowStatus.ACTIVE),
     "delete": _delete,

@@ -57,6 +57,9 @@ _SOMETHING_WENT_WRONG = (
 
 # A change to the draft at its current step: (draft, document read from the view) -> None.
 _Change = Callable[[WizardDraft, dict[str, Any]], None]
+# An editor control's edit of the document read from the view: (document, action id, value)
+# -> whether it is the editor's to edit (a control of the criteria editor names its field).
+_Edit = Callable[[dict[str, Any], str, str], bool]
 
 
 @dataclass(frozen=True)
@@ -165,43 +168,45 @@ def register(app: App, services: Services) -> None:
         now = services.clock.now()
         _change(client, services, _Modal.of(body), lambda d, doc: drafts.keep_values(d, doc, now))
 
-    def criteria_button(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
-    ) -> None:
-        ack()
-        now = services.clock.now()
-        action_id, value = action["action_id"], _action_value(action)
-
-        def change(draft: WizardDraft, document: dict[str, Any]) -> None:
-            field = criteria_editor.button_field(value)
-            if field is None:
-                return
-            document[field] = criteria_editor.edit_criteria(
-                document.get(field) or {}, action_id, value
-            )
-            drafts.restructure(draft, document, now)
-
-        _change(client, services, _Modal.of(body), change)
-
-    def actions_control(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
-    ) -> None:
-        ack()
-        now = services.clock.now()
-        action_id, value = action["action_id"], _action_value(action)
-
-        def change(draft: WizardDraft, document: dict[str, Any]) -> None:
-            actions = document.get("actions")
-            current = actions if isinstance(actions, list) else []
-            document["actions"] = actions_editor.edit_actions(current, action_id, value)
-            drafts.restructure(draft, document, now)
-
-        _change(client, services, _Modal.of(body), change)
-
+    criteria_button = _editor_control(services, _edit_criteria)
     for action_id in _CRITERIA_BUTTONS:
         app.action(action_id)(criteria_button)
+    actions_control = _editor_control(services, _edit_actions)
     for action_id in _ACTIONS_CONTROLS:
         app.action(action_id)(actions_control)
+
+
+def _editor_control(services: Services, edit: _Edit) -> Callable[..., None]:
+    """The listener of an editor's add/remove/move controls: ``edit`` changes the document
+    read from the view, which is then stored with a new layout."""
+
+    def control(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        now = services.clock.now()
+        action_id, value = action["action_id"], _action_value(action)
+
+        def change(draft: WizardDraft, document: dict[str, Any]) -> None:
+            if edit(document, action_id, value):
+                drafts.restructure(draft, document, now)
+
+        _change(client, services, _Modal.of(body), change)
+
+    return control
+
+
+def _edit_criteria(document: dict[str, Any], action_id: str, value: str) -> bool:
+    field = criteria_editor.button_field(value)
+    if field is None:
+        return False
+    document[field] = criteria_editor.edit_criteria(document.get(field) or {}, action_id, value)
+    return True
+
+
+def _edit_actions(document: dict[str, Any], action_id: str, value: str) -> bool:
+    actions = document.get("actions")
+    current = actions if isinstance(actions, list) else []
+    document["actions"] = actions_editor.edit_actions(current, action_id, value)
+    return True
 
 
 def _next_step(services: Services, modal: _Modal) -> dict[str, Any]:

@@ -14,8 +14,25 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.slack.ids import WizardAction
-from bot.workflows.criteria import MAX_DAYS
-from bot.workflows.definitions import CHANNEL_ID, DIGEST_THRESHOLD, MAX_TEXT, MessageMode
+from bot.slack.views.blocks import (
+    button,
+    context,
+    cut,
+    fits_option_value,
+    option,
+    plain,
+    section,
+)
+from bot.slack.views.editor_inputs import (
+    as_typed,
+    days_input,
+    entered,
+    entered_days,
+    input_error,
+    is_days,
+    text_input,
+)
+from bot.workflows.definitions import CHANNEL_ID, DIGEST_THRESHOLD, MessageMode
 from bot.workflows.templates import (
     FIXED_PLACEHOLDERS,
     PROPERTY_PREFIX,
@@ -52,13 +69,9 @@ _MODES = (
     (MessageMode.DIGEST.value, "One digest message per run"),
 )
 _MAX_HINT = 2000
-_MAX_OPTION_TEXT = 75
-_MAX_OPTION_VALUE = 150
-_MAX_ERROR = 2000
 _PROPERTIES_NAMED = 20
 _RUN_DATE_TEMPLATE = re.compile(r"\{\{\s*run\.date\s*\}\}")
 _PLACE = re.compile(r"actions\[(\d+)\](?:\.([^:]+))?: (.*)", re.DOTALL)
-_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 
 
 # --- Rendering ----------------------------------------------------------------------------
@@ -73,7 +86,7 @@ def actions_blocks(
     block id (see _block_id)."""
     blocks: list[dict[str, Any]] = []
     for index, action in enumerate(actions[:MAX_ACTIONS_SHOWN]):
-        blocks.append(_section(_heading(index, action)))
+        blocks.append(section(_heading(index, action)))
         blocks += [
             _input_block(index, name, action, properties, layout) for name in _inputs_of(action)
         ]
@@ -87,7 +100,7 @@ def _heading(index: int, action: object) -> str:
     if kind is not None:
         return f"*{index + 1}. {_TITLES[kind]}*"
     raw = action.get("type") if isinstance(action, Mapping) else action
-    shown = escape_mrkdwn(_clipped(_text(raw), 100))
+    shown = escape_mrkdwn(cut(as_typed(raw), 100))
     return (
         f"*{index + 1}. An action this form does not know*: `{shown}`\n"
         "Remove it, or export the workflow to edit it as a file."
@@ -105,12 +118,12 @@ def _input_block(
     block: dict[str, Any] = {
         "type": "input",
         "block_id": _block_id(index, name, layout),
-        "label": _plain(label),
+        "label": plain(label),
         "element": element,
         "optional": name not in _REQUIRED,
     }
     if hint:
-        block["hint"] = _plain(_clipped(hint, _MAX_HINT))
+        block["hint"] = plain(cut(hint, _MAX_HINT))
     return block
 
 
@@ -121,36 +134,36 @@ def _channel_input(value: object, properties: Mapping[str, PropertyType]) -> _In
     element: dict[str, Any] = {
         "type": "conversations_select",
         "action_id": WizardAction.INPUT,
-        "placeholder": _plain("Choose a channel"),
+        "placeholder": plain("Choose a channel"),
         "filter": {"include": ["public", "private"], "exclude_bot_users": True},
     }
     hint = "The bot must be a member of a private channel to post in it."
     if isinstance(value, str) and CHANNEL_ID.fullmatch(value):
         element["initial_conversation"] = value
     elif value is not None:
-        hint = f"Was {_clipped(_text(value), 100)!r}, which is not a channel: choose one."
+        hint = f"Was {cut(as_typed(value), 100)!r}, which is not a channel: choose one."
     return "Channel", element, hint
 
 
 def _message_input(value: object, properties: Mapping[str, PropertyType]) -> _Input:
-    return "Message", _text_input(value, multiline=True), _placeholders_hint(properties)
+    return "Message", text_input(as_typed(value), multiline=True), _placeholders_hint(properties)
 
 
 def _title_input(value: object, properties: Mapping[str, PropertyType]) -> _Input:
-    return "Task title", _text_input(value), _placeholders_hint(properties)
+    return "Task title", text_input(as_typed(value)), _placeholders_hint(properties)
 
 
 def _mode_input(value: object, properties: Mapping[str, PropertyType]) -> _Input:
-    options = [_option(text, mode) for mode, text in _MODES]
+    options = [option(text, mode) for mode, text in _MODES]
     chosen = _AUTOMATIC if value is None else value
-    if isinstance(chosen, str) and chosen not in dict(_MODES) and _fits_option(chosen):
-        options.append(_option(f"{_clipped(chosen, 50)} (not a mode)", chosen))
+    if isinstance(chosen, str) and chosen not in dict(_MODES) and fits_option_value(chosen):
+        options.append(option(f"{cut(chosen, 50)} (not a mode)", chosen))
     element: dict[str, Any] = {
         "type": "radio_buttons",
         "action_id": WizardAction.INPUT,
         "options": options,
     }
-    initial = next((option for option in options if option["value"] == chosen), None)
+    initial = next((choice for choice in options if choice["value"] == chosen), None)
     if initial is not None:
         element["initial_option"] = initial
     return "How to post", element, ""
@@ -162,7 +175,7 @@ def _property_input(value: object, properties: Mapping[str, PropertyType]) -> _I
     hint = "A property of the records"
     hint += f" ({known})" if known else ""
     hint += ", or a new one: lower-case letters, digits and _, such as last_reminded."
-    return "Property", _text_input(value, placeholder="last_reminded"), hint
+    return "Property", text_input(as_typed(value), placeholder="last_reminded"), hint
 
 
 def _value_input(value: object, properties: Mapping[str, PropertyType]) -> _Input:
@@ -170,23 +183,14 @@ def _value_input(value: object, properties: Mapping[str, PropertyType]) -> _Inpu
         "Text, a number, true or false, or a date such as 2026-03-01; "
         f"{{{{ {RUN_DATE} }}}} sets the date of the run."
     )
-    return "Value", _text_input(value), hint
+    return "Value", text_input(as_typed(value)), hint
 
 
 def _due_input(value: object, properties: Mapping[str, PropertyType]) -> _Input:
     hint = "Days after the run; 0 is the day of the run."
-    if value is not None and not _is_days(value):
-        return "Due in (days)", _text_input(value), hint  # shown as it is, for the domain
-    element: dict[str, Any] = {
-        "type": "number_input",
-        "action_id": WizardAction.INPUT_NUMBER,
-        "is_decimal_allowed": False,
-        "min_value": "0",
-        "max_value": str(MAX_DAYS),
-    }
-    if value is not None:
-        element["initial_value"] = str(value)
-    return "Due in (days)", element, hint
+    if value is None or is_days(value):
+        return "Due in (days)", days_input(value), hint
+    return "Due in (days)", text_input(as_typed(value)), hint  # shown as it is, for the domain
 
 
 _INPUT_BUILDERS = {
@@ -212,13 +216,13 @@ def _placeholders_hint(properties: Mapping[str, PropertyType]) -> str:
 
 
 def _move_buttons(index: int, count: int) -> dict[str, Any]:
-    value = {"action": index}
+    value = json.dumps({"action": index})
     elements = []
     if index > 0:
-        elements.append(_button("Up", WizardAction.MOVE_ACTION_UP, value))
+        elements.append(button("Up", WizardAction.MOVE_ACTION_UP, value))
     if index < count - 1:
-        elements.append(_button("Down", WizardAction.MOVE_ACTION_DOWN, value))
-    elements.append({**_button("Remove", WizardAction.REMOVE_ACTION, value), "style": "danger"})
+        elements.append(button("Down", WizardAction.MOVE_ACTION_DOWN, value))
+    elements.append(button("Remove", WizardAction.REMOVE_ACTION, value, style="danger"))
     return {"type": "actions", "elements": elements}
 
 
@@ -232,19 +236,19 @@ def _footer(count: int, layout: int) -> dict[str, Any]:
                 f"{hidden} more {'action is' if hidden == 1 else 'actions are'} not shown and "
                 "kept as they are: export the workflow to edit them as a file."
             )
-        return {"type": "context", "elements": [_mrkdwn(note) for note in notes]}
+        return context(*notes)
     # An input block, not an actions block, so that "add an action" problems can show on it.
     return {
         "type": "input",
         "block_id": _block_id(None, "add", layout),
-        "label": _plain("Add an action" if count else "Add the first action"),
+        "label": plain("Add an action" if count else "Add the first action"),
         "dispatch_action": True,
         "optional": True,
         "element": {
             "type": "static_select",
             "action_id": WizardAction.ADD_ACTION,
-            "placeholder": _plain("Choose what to do for each record"),
-            "options": [_option(_TITLES[kind], kind) for kind in ACTION_TYPES],
+            "placeholder": plain("Choose what to do for each record"),
+            "options": [option(_TITLES[kind], kind) for kind in ACTION_TYPES],
         },
     }
 
@@ -281,7 +285,7 @@ def _read_action(
     for name in _INPUTS[action["type"]]:
         block_id = _block_id(index, name, layout)
         if block_id in values:
-            value = _read_input(name, _entered(values[block_id]), read, properties)
+            value = _read_input(name, entered(values, block_id, None), read, properties)
         else:
             value = action.get(name)
         if value is not None:
@@ -290,19 +294,19 @@ def _read_action(
 
 
 def _read_input(
-    name: str, entered: object, read: Mapping[str, Any], properties: Mapping[str, PropertyType]
+    name: str, text: object, read: Mapping[str, Any], properties: Mapping[str, PropertyType]
 ) -> Any:
-    if not isinstance(entered, str) or not entered.strip():
+    if not isinstance(text, str) or not text.strip():
         return None
     if name == "mode":
-        return None if entered == _AUTOMATIC else entered
+        return None if text == _AUTOMATIC else text
     if name == "property":
-        return entered.strip()
+        return text.strip()
     if name == "due_in_days":
-        return int(entered.strip()) if _WHOLE_NUMBER.fullmatch(entered.strip()) else entered
+        return entered_days(text)
     if name == "value":
-        return _property_value(entered, properties.get(read.get("property", "")))
-    return entered
+        return _property_value(text, properties.get(read.get("property", "")))
+    return text
 
 
 def _property_value(text: str, property_type: PropertyType | None) -> Any:
@@ -325,18 +329,6 @@ def _property_value(text: str, property_type: PropertyType | None) -> Any:
     return text
 
 
-def _entered(block: Mapping[str, Any]) -> Any:
-    """What the one element of a block holds in the view state."""
-    if not block:
-        return None
-    state = next(iter(block.values()))
-    for key in ("value", "selected_conversation"):
-        if key in state:
-            return state[key]
-    option = state.get("selected_option")
-    return option.get("value") if isinstance(option, Mapping) else None
-
-
 # --- Errors -------------------------------------------------------------------------------
 
 
@@ -356,7 +348,7 @@ def actions_errors(
     for problem in problems:
         block, message = _placed(problem, inputs, first, layout)
         placed.setdefault(block, []).append(message)
-    return {block: _joined(messages) for block, messages in placed.items()}
+    return {block: input_error(messages) for block, messages in placed.items()}
 
 
 def _placed(
@@ -382,11 +374,6 @@ def _rendered_inputs(actions: Sequence[Mapping[str, Any]], layout: int) -> dict[
         index: [_block_id(index, name, layout) for name in _inputs_of(action)]
         for index, action in enumerate(actions[:MAX_ACTIONS_SHOWN])
     }
-
-
-def _joined(messages: list[str]) -> str:
-    text = "\n".join(messages)
-    return text if len(text) <= _MAX_ERROR else text[: _MAX_ERROR - 1] + "…"
 
 
 # --- Buttons ------------------------------------------------------------------------------
@@ -444,69 +431,3 @@ def _type_of(action: object) -> str | None:
 def _inputs_of(action: object) -> tuple[str, ...]:
     kind = _type_of(action)
     return () if kind is None else _INPUTS[kind]
-
-
-def _is_days(value: object) -> bool:
-    return type(value) is int and 0 <= value <= MAX_DAYS
-
-
-def _text(value: object) -> str:
-    """A value as the user would type it."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int | float):
-        return str(value)
-    return json.dumps(value, ensure_ascii=False, default=str)
-
-
-def _clipped(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text}
-
-
-def _mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": text}
-
-
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": _mrkdwn(text)}
-
-
-def _button(text: str, action_id: WizardAction, value: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "type": "button",
-        "text": _plain(text),
-        "action_id": action_id,
-        "value": json.dumps(value),
-    }
-
-
-def _option(text: str, value: str) -> dict[str, Any]:
-    return {"text": _plain(_clipped(text, _MAX_OPTION_TEXT)), "value": value}
-
-
-def _fits_option(value: str) -> bool:
-    return 0 < len(value) <= _MAX_OPTION_VALUE
-
-
-def _text_input(value: object, multiline: bool = False, placeholder: str = "") -> dict[str, Any]:
-    element: dict[str, Any] = {
-        "type": "plain_text_input",
-        "action_id": WizardAction.INPUT,
-        "max_length": MAX_TEXT,
-    }
-    if multiline:
-        element["multiline"] = True
-    text = _text(value)[:MAX_TEXT]
-    if text:
-        element["initial_value"] = text
-    if placeholder:
-        element["placeholder"] = _plain(placeholder)
-    return element

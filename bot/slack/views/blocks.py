@@ -1,6 +1,6 @@
 """The Block Kit pieces the bot's surfaces are built from, kept within Slack's limits:
-sections, contexts, buttons, lines packed into as few sections as fit, and a modal that
-only says something."""
+text objects, sections, contexts, buttons, options, lines packed into as few sections as fit,
+and modals that only show something."""
 
 from __future__ import annotations
 
@@ -17,25 +17,40 @@ MESSAGE_BLOCKS = 50
 MODAL_BLOCKS = 100
 MODAL_TITLE_CHARS = 24
 BUTTON_VALUE_CHARS = 2000
+OPTION_CHARS = 75
+OPTION_VALUE_CHARS = 150
+SELECT_OPTIONS = 100  # of a select, and of each of its option groups
 
 
 def plain(text: str) -> dict[str, Any]:
     return {"type": "plain_text", "text": text}
 
 
+def mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": text}
+
+
 def cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def section(text: str, accessory: dict[str, Any] | None = None) -> Block:
-    block: Block = {"type": "section", "text": {"type": "mrkdwn", "text": cut(text, SECTION_CHARS)}}
+def section(
+    text: str, accessory: dict[str, Any] | None = None, *, block_id: str | None = None
+) -> Block:
+    block: Block = {"type": "section", "text": mrkdwn(cut(text, SECTION_CHARS))}
     if accessory is not None:
         block["accessory"] = accessory
+    if block_id is not None:
+        block["block_id"] = block_id
     return block
 
 
-def context(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": cut(text, SECTION_CHARS)}]}
+def context(*texts: str, block_id: str | None = None) -> Block:
+    """A context block with one mrkdwn element per text."""
+    block: Block = {"type": "context", "elements": [mrkdwn(cut(t, SECTION_CHARS)) for t in texts]}
+    if block_id is not None:
+        block["block_id"] = block_id
+    return block
 
 
 def button(
@@ -57,6 +72,16 @@ def button(
     if confirm is not None:
         element["confirm"] = confirm
     return element
+
+
+def option(text: str, value: str) -> dict[str, Any]:
+    """An option of a select, radio buttons or checkboxes; ``value`` must fit (see
+    fits_option_value), the text is cut to fit."""
+    return {"text": plain(cut(text, OPTION_CHARS)), "value": value}
+
+
+def fits_option_value(value: str) -> bool:
+    return 0 < len(value) <= OPTION_VALUE_CHARS
 
 
 def packed(
@@ -91,12 +116,17 @@ def packed(
     return blocks
 
 
-def notice_view(title: str, text: str) -> dict[str, Any]:
-    """A modal that only says ``text`` (mrkdwn, already escaped) and can be closed."""
+def read_only_modal(callback_id: str, title: str, blocks: Sequence[Block]) -> dict[str, Any]:
+    """A modal that shows ``blocks`` (as many as a modal holds) and can only be closed."""
     return {
         "type": "modal",
-        "callback_id": View.NOTICE,
+        "callback_id": callback_id,
         "title": plain(cut(title, MODAL_TITLE_CHARS)),
         "close": plain("Close"),
-        "blocks": [section(text)],
+        "blocks": list(blocks[:MODAL_BLOCKS]),
     }
+
+
+def notice_view(title: str, text: str) -> dict[str, Any]:
+    """A modal that only says ``text`` (mrkdwn, already escaped) and can be closed."""
+    return read_only_modal(View.NOTICE, title, [section(text)])

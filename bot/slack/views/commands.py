@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.slack.ids import SLASH_COMMAND, CommandAction
-from bot.slack.views.blocks import context, packed, section
+from bot.slack.views.blocks import button, context, packed, section
 from bot.slack.views.history import history_blocks
 from bot.slack.views.phrases import phrase_mrkdwn, when
 from bot.workflows.overview import WorkflowDetails, WorkflowLine
@@ -111,19 +111,8 @@ def delete_confirmation(name: str) -> list[dict[str, Any]]:
         {
             "type": "actions",
             "elements": [
-                {
-                    "type": "button",
-                    "action_id": CommandAction.CONFIRM_DELETE,
-                    "text": {"type": "plain_text", "text": "Delete"},
-                    "style": "danger",
-                    "value": name[:2000],
-                },
-                {
-                    "type": "button",
-                    "action_id": CommandAction.CANCEL_DELETE,
-                    "text": {"type": "plain_text", "text": "Cancel"},
-                    "value": name[:2000],
-                },
+                button("Delete", CommandAction.CONFIRM_DELETE, name, style="danger"),
+                button("Cancel", CommandAction.CANCEL_DELETE, name),
             ],
         },
     ]

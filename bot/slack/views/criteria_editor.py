@@ -16,10 +16,29 @@ from enum import StrEnum
 from typing import Any
 
 from bot.slack.ids import WizardAction
+from bot.slack.views.blocks import (
+    OPTION_CHARS,
+    SELECT_OPTIONS,
+    button,
+    context,
+    cut,
+    fits_option_value,
+    option,
+    plain,
+    section,
+)
+from bot.slack.views.editor_inputs import (
+    as_typed,
+    days_input,
+    entered,
+    entered_days,
+    input_error,
+    is_days,
+    text_input,
+)
 from bot.workflows.criteria import (
     DAYS_OPERATORS,
     LIST_OPERATORS,
-    MAX_DAYS,
     PRESENCE_OPERATORS,
     VALUE_OPERATORS,
     Operator,
@@ -55,11 +74,6 @@ OPERATOR_WORDS: Mapping[Operator, str] = {
     Operator.IS_UNKNOWN: "is unknown",
 }
 
-_MAX_OPTIONS = 100  # of a static_select, and of each of its option groups
-_MAX_OPTION_TEXT = 75
-_MAX_OPTION_VALUE = 150
-_MAX_INPUT = 3000
-_MAX_ERROR = 2000
 _RANGE_EXAMPLES = {
     PropertyType.NUMBER: "1000, 5000",
     PropertyType.DATE: "2026-01-01, 2026-03-31",
@@ -76,7 +90,6 @@ _SINGLE_HINTS = {
 # select sits in an actions block, where Slack shows no errors.
 _NOT_ABOUT_VALUE = ('"property"', "unknown property", '"operator"', "operator ", "unknown key")
 _PLACE = re.compile(r"group (\d+)(?:, filter (\d+))?: (.*)", re.DOTALL)
-_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 
 
 class _Kind(StrEnum):
@@ -106,10 +119,10 @@ def criteria_blocks(
     if not groups:
         return [_empty_section(field)]
     total = _count(groups)
-    blocks = [_section(_HEADINGS.get(field, _HEADINGS["criteria"]))]
+    blocks = [section(_HEADINGS.get(field, _HEADINGS["criteria"]))]
     for position, (g, shown) in enumerate(_shown(groups)):
         if position:
-            blocks.append(_context("*or*"))
+            blocks.append(context("*or*"))
         blocks.append(_group_header(field, g, len(groups[g]), total))
         for f in range(shown):
             blocks += _filter_blocks(field, g, f, groups[g][f], properties, layout)
@@ -130,19 +143,19 @@ _EMPTY = {
 
 
 def _empty_section(field: str) -> dict[str, Any]:
-    button = _button("+ Add filter", WizardAction.ADD_FILTER, {"field": field, "group": 0})
-    return {**_section(_EMPTY.get(field, _EMPTY["criteria"])), "accessory": button}
+    value = json.dumps({"field": field, "group": 0})
+    add = button("+ Add filter", WizardAction.ADD_FILTER, value)
+    return section(_EMPTY.get(field, _EMPTY["criteria"]), add)
 
 
 def _group_header(field: str, g: int, filters: int, total: int) -> dict[str, Any]:
     text = f"*Group {g + 1}* · all of these"
     if not filters:
         text += "\nNo filters yet: add one."
-    header = _section(text)
-    if total < MAX_FILTERS:
-        value = {"field": field, "group": g}
-        header["accessory"] = _button("+ Filter", WizardAction.ADD_FILTER, value)
-    return header
+    if total >= MAX_FILTERS:
+        return section(text)
+    value = json.dumps({"field": field, "group": g})
+    return section(text, button("+ Filter", WizardAction.ADD_FILTER, value))
 
 
 def _footer(field: str, groups: _Groups, total: int) -> dict[str, Any]:
@@ -162,9 +175,9 @@ def _footer(field: str, groups: _Groups, total: int) -> dict[str, Any]:
             "kept as they are: export the workflow to edit them as a file."
         )
     if notes:
-        return {"type": "context", "elements": [_mrkdwn(note) for note in notes]}
-    button = _button("+ Group (or)", WizardAction.ADD_GROUP, {"field": field})
-    return {"type": "actions", "elements": [button]}
+        return context(*notes)
+    add = button("+ Group (or)", WizardAction.ADD_GROUP, json.dumps({"field": field}))
+    return {"type": "actions", "elements": [add]}
 
 
 def _filter_blocks(
@@ -178,9 +191,8 @@ def _filter_blocks(
     name = raw.get("property")
     property_type = _type_of(name, properties)
     operator = _operator(raw.get("operator"))
-    remove = _button(
-        "Remove", WizardAction.REMOVE_FILTER, {"field": field, "group": g, "filter": f}
-    )
+    value = json.dumps({"field": field, "group": g, "filter": f})
+    remove = button("Remove", WizardAction.REMOVE_FILTER, value, style="danger")
     elements = [remove]
     if name is not None or raw.get("operator") is not None:
         elements.insert(0, _operator_select(raw.get("operator"), property_type))
@@ -209,14 +221,14 @@ def _property_block(
     block: dict[str, Any] = {
         "type": "input",
         "block_id": _block_id(field, layout, g, f, "property"),
-        "label": _plain("Where" if f == 0 else "And"),
+        "label": plain("Where" if f == 0 else "And"),
         "optional": True,
     }
     select = _property_select(name, properties)
     if select is None:
         # No property to choose from (no records imported yet): a text box keeps the row
         # usable, and the domain says what to do.
-        block["element"] = _text_input(WizardAction.INPUT, _text(name), "Property name")
+        block["element"] = text_input(as_typed(name), placeholder="Property name")
     else:
         block["element"] = select
         block["dispatch_action"] = True
@@ -224,27 +236,27 @@ def _property_block(
 
 
 def _property_select(name: object, properties: Mapping[str, PropertyType]) -> dict[str, Any] | None:
-    selected = name if isinstance(name, str) and _fits_option(name) else None
+    selected = name if isinstance(name, str) and fits_option_value(name) else None
     by_type: dict[PropertyType, list[dict[str, Any]]] = {}
     for property_name in _listed_names(properties, selected):
         property_type = properties[property_name]
-        option = _option(_labelled(property_name, str(property_type)), property_name)
-        by_type.setdefault(property_type, []).append(option)
+        listed = option(_labelled(property_name, str(property_type)), property_name)
+        by_type.setdefault(property_type, []).append(listed)
     extra = []
     if selected is not None and selected not in properties:
-        extra.append(_option(_labelled(selected, "not a property of these records"), selected))
-    options = [option for group in by_type.values() for option in group] + extra
+        extra.append(option(_labelled(selected, "not a property of these records"), selected))
+    options = [listed for group in by_type.values() for listed in group] + extra
     if not options:
         return None
     select = _select(WizardAction.REFRESH, "Choose a property")
-    if len(options) <= _MAX_OPTIONS:
-        select["options"] = sorted(options, key=lambda option: option["value"])
+    if len(options) <= SELECT_OPTIONS:
+        select["options"] = sorted(options, key=lambda listed: listed["value"])
     else:
         groups = [(str(t), group) for t, group in sorted(by_type.items())]
         if extra:
             groups.append(("Not a property", extra))
         select["option_groups"] = [
-            {"label": _plain(label), "options": group} for label, group in groups
+            {"label": plain(label), "options": group} for label, group in groups
         ]
     initial = next((o for o in options if o["value"] == selected), None)
     if initial is not None:
@@ -256,25 +268,27 @@ def _listed_names(properties: Mapping[str, PropertyType], selected: str | None) 
     """The property names a select can list: at most 100 of each type, the selected one kept."""
     listed = []
     for property_type in PropertyType:
-        names = sorted(n for n, t in properties.items() if t is property_type and _fits_option(n))
-        kept = names[:_MAX_OPTIONS]
+        names = sorted(
+            n for n, t in properties.items() if t is property_type and fits_option_value(n)
+        )
+        kept = names[:SELECT_OPTIONS]
         if selected in names and selected not in kept:
-            kept = [*names[: _MAX_OPTIONS - 1], selected]
+            kept = [*names[: SELECT_OPTIONS - 1], selected]
         listed += kept
     return listed
 
 
 def _operator_select(raw: object, property_type: PropertyType | None) -> dict[str, Any]:
     fitting = _fitting(property_type)
-    options = [_option(OPERATOR_WORDS[o], o.value) for o in Operator if o in fitting]
+    options = [option(OPERATOR_WORDS[o], o.value) for o in Operator if o in fitting]
     operator = _operator(raw)
-    if operator not in fitting and isinstance(raw, str) and _fits_option(raw):
+    if operator not in fitting and isinstance(raw, str) and fits_option_value(raw):
         # Shown as it is, so that reading the row back keeps it for the domain to report.
         note = "not an operator" if operator is None else f"not for {property_type} properties"
         words = raw if operator is None else OPERATOR_WORDS[operator]
-        options.append(_option(_labelled(words, note), raw))
+        options.append(option(_labelled(words, note), raw))
     select = {**_select(WizardAction.REFRESH, "Choose a condition"), "options": options}
-    initial = next((option for option in options if option["value"] == raw), None)
+    initial = next((choice for choice in options if choice["value"] == raw), None)
     if initial is not None:
         select["initial_option"] = initial
     return select
@@ -293,12 +307,12 @@ def _value_block(
     block: dict[str, Any] = {
         "type": "input",
         "block_id": _block_id(field, layout, g, f, "value"),
-        "label": _plain(label),
+        "label": plain(label),
         "element": _value_element(operator, property_type, raw.get("value")),
         "optional": True,
     }
     if hint:
-        block["hint"] = _plain(hint)
+        block["hint"] = plain(hint)
     return block
 
 
@@ -320,36 +334,27 @@ def _value_element(
     """The input for the value: shaped by the operator and the type when the value fits that
     shape (or is missing), else a text box showing the value as it is."""
     kind = _kind(operator)
-    if kind is _Kind.DAYS and (value is None or _is_days(value)):
-        element: dict[str, Any] = {
-            "type": "number_input",
-            "action_id": WizardAction.INPUT_NUMBER,
-            "is_decimal_allowed": False,
-            "min_value": "0",
-            "max_value": str(MAX_DAYS),
-        }
-        if value is not None:
-            element["initial_value"] = str(value)
-        return element
+    if kind is _Kind.DAYS and (value is None or is_days(value)):
+        return days_input(value)
     if kind is _Kind.SINGLE and property_type is PropertyType.DATE and _is_date_or_none(value):
-        element = {"type": "datepicker", "action_id": WizardAction.INPUT_DATE}
+        element: dict[str, Any] = {"type": "datepicker", "action_id": WizardAction.INPUT_DATE}
         if value is not None:
             element["initial_date"] = value
         return element
     if kind is _Kind.SINGLE and property_type is PropertyType.BOOLEAN and _is_bool_or_none(value):
-        options = [_option("yes (true)", "true"), _option("no (false)", "false")]
+        options = [option("yes (true)", "true"), option("no (false)", "false")]
         element = {**_select(WizardAction.INPUT_CHOICE, "Choose"), "options": options}
         if value is not None:
             element["initial_option"] = options[0 if value else 1]
         return element
-    return _text_input(WizardAction.INPUT, _value_text(value, kind), multiline=kind is _Kind.LIST)
+    return text_input(_value_text(value, kind), multiline=kind is _Kind.LIST)
 
 
 def _value_text(value: object, kind: _Kind) -> str:
     if isinstance(value, list):
         separator = "\n" if kind is _Kind.LIST else ", "
-        return separator.join(_text(item) for item in value)
-    return _text(value)
+        return separator.join(as_typed(item) for item in value)
+    return as_typed(value)
 
 
 # --- Reading ------------------------------------------------------------------------------
@@ -390,12 +395,12 @@ def _read_filter(
 ) -> dict[str, Any]:
     old_name = old.get("property")
     old_type = _type_of(old_name, properties)
-    name = _entered(values, _block_id(field, layout, g, f, "property"), old_name)
+    name = entered(values, _block_id(field, layout, g, f, "property"), old_name)
     if isinstance(name, str) and not name.strip():
         name = None
     property_type = _type_of(name, properties)
     operator_part = _operator_part(old_type)
-    raw_operator = _entered(
+    raw_operator = entered(
         values, _block_id(field, layout, g, f, operator_part), old.get("operator")
     )
     operator = _operator(raw_operator)
@@ -418,7 +423,7 @@ def _read_filter(
         if "value" in old:
             read["value"] = old["value"]
         return read
-    value = _typed_value(_entered(values, block_id, None), operator, property_type)
+    value = _typed_value(entered(values, block_id, None), operator, property_type)
     if value is not None:
         read["value"] = value
     return read
@@ -437,7 +442,7 @@ def _typed_value(text: object, operator: Operator, property_type: PropertyType |
         bounds = re.split(r"[,\n]", text)
         return [_typed(bound.strip(), property_type) for bound in bounds if bound.strip()] or None
     if kind is _Kind.DAYS:
-        return int(text.strip()) if _WHOLE_NUMBER.fullmatch(text.strip()) else text
+        return entered_days(text)
     return _typed(text, property_type)
 
 
@@ -478,7 +483,7 @@ def criteria_errors(
         else:
             block = _block_id(field, layout, first[0], first[1], "property")
             placed.setdefault(block, []).append(text[:1].upper() + text[1:])
-    return {block: _joined(messages) for block, messages in placed.items()}
+    return {block: input_error(messages) for block, messages in placed.items()}
 
 
 def _problem_block(
@@ -487,11 +492,6 @@ def _problem_block(
     about_value = not message.startswith(_NOT_ABOUT_VALUE)
     part = "value" if about_value and _needs_value(_operator(raw.get("operator"))) else "property"
     return _block_id(field, layout, g, f, part)
-
-
-def _joined(messages: list[str]) -> str:
-    text = "\n".join(messages)
-    return text if len(text) <= _MAX_ERROR else text[: _MAX_ERROR - 1] + "…"
 
 
 # --- Buttons ------------------------------------------------------------------------------
@@ -632,10 +632,6 @@ def _same_values(one: PropertyType | None, other: PropertyType | None) -> bool:
     return one == other or (one is not None and other is not None and one.is_text and other.is_text)
 
 
-def _is_days(value: object) -> bool:
-    return type(value) is int and 0 <= value <= MAX_DAYS
-
-
 def _is_date_or_none(value: object) -> bool:
     if value is None:
         return True
@@ -652,95 +648,14 @@ def _is_bool_or_none(value: object) -> bool:
     return value is None or isinstance(value, bool)
 
 
-def _text(value: object) -> str:
-    """A value as the user would type it."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int | float):
-        return str(value)
-    return json.dumps(value, ensure_ascii=False, default=str)
-
-
-def _entered(values: Mapping[str, Mapping[str, Any]], block_id: str, missing: Any) -> Any:
-    """What the one element of a block holds in the view state; ``missing`` when the state
-    has no such block (not rendered, or not sent)."""
-    block = values.get(block_id)
-    if not block:
-        return missing
-    state = block.get(WizardAction.REFRESH) or next(iter(block.values()))
-    for key in ("value", "selected_date", "selected_conversation"):
-        if key in state:
-            return state[key]
-    option = state.get("selected_option")
-    return option.get("value") if isinstance(option, Mapping) else None
-
-
 # --- Block Kit ----------------------------------------------------------------------------
 
 
-def _plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text}
-
-
-def _mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": text}
-
-
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": _mrkdwn(text)}
-
-
-def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [_mrkdwn(text)]}
-
-
-def _button(text: str, action_id: WizardAction, value: Mapping[str, Any]) -> dict[str, Any]:
-    button = {
-        "type": "button",
-        "text": _plain(text),
-        "action_id": action_id,
-        "value": json.dumps(value),
-    }
-    if action_id == WizardAction.REMOVE_FILTER:
-        button["style"] = "danger"
-    return button
-
-
 def _select(action_id: WizardAction, placeholder: str) -> dict[str, Any]:
-    return {"type": "static_select", "action_id": action_id, "placeholder": _plain(placeholder)}
-
-
-def _option(text: str, value: str) -> dict[str, Any]:
-    return {"text": _plain(text[:_MAX_OPTION_TEXT]), "value": value}
-
-
-def _fits_option(value: str) -> bool:
-    return 0 < len(value) <= _MAX_OPTION_VALUE
+    return {"type": "static_select", "action_id": action_id, "placeholder": plain(placeholder)}
 
 
 def _labelled(name: str, note: str) -> str:
     """``name (note)`` within an option's 75 characters, shortening the name if need be."""
-    room = _MAX_OPTION_TEXT - len(note) - 3
-    shown = name if len(name) <= room else name[: room - 1] + "…"
-    return f"{shown} ({note})"
-
-
-def _text_input(
-    action_id: WizardAction, initial: str, placeholder: str = "", multiline: bool = False
-) -> dict[str, Any]:
-    element: dict[str, Any] = {
-        "type": "plain_text_input",
-        "action_id": action_id,
-        "max_length": _MAX_INPUT,
-    }
-    if multiline:
-        element["multiline"] = True
-    if initial:
-        element["initial_value"] = initial[:_MAX_INPUT]
-    if placeholder:
-        element["placeholder"] = _plain(placeholder)
-    return element
+    room = OPTION_CHARS - len(note) - 3
+    return f"{cut(name, room)} ({note})"

@@ -17,7 +17,20 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.slack.ids import EnrollAction, EnrollBlock, View
-from bot.slack.views.blocks import packed
+from bot.slack.views.blocks import (
+    MESSAGE_BLOCKS,
+    MODAL_BLOCKS,
+    OPTION_CHARS,
+    SELECT_OPTIONS,
+    Block,
+    cut,
+    option,
+    packed,
+    plain,
+    read_only_modal,
+    section,
+)
+from bot.slack.views.blocks import context as context_block
 from bot.slack.views.phrases import outcome_mrkdwn, phrase_mrkdwn
 from bot.workflows.lifecycle import PermissionDenied, WorkflowError
 from bot.workflows.manual_enrollment import (
@@ -34,19 +47,13 @@ from bot.workflows.templates import escape_mrkdwn
 from bot.workflows.wording import describe_action
 from storage.models import ActionOutcome
 
-Block = dict[str, Any]
-
 TITLE = "Enroll in workflow"
 # One line of the message is enough for a record's name, and keeps private_metadata small.
 NAME_CHARS = 200
-OPTION_CHARS = 75
 METADATA_CHARS = 3000
 # Records picked in one go: with the record made from the message, one more than a
 # channel message's digest threshold at most, and a confirmation that fits one message.
 MAX_SELECTED = 20
-SECTION_CHARS = 2900
-MESSAGE_BLOCKS = 50
-MODAL_BLOCKS = 100
 ACTION_CHARS = 300
 CREATE_VALUE = "create"
 
@@ -156,50 +163,30 @@ def first_line(text: str) -> str:
 # The modal ----------------------------------------------------------------------------------
 
 
-def _plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text}
-
-
-def _section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:SECTION_CHARS]}}
-
-
-def _context(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:SECTION_CHARS]}]}
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _labelled(name: str, detail: str) -> str:
     """``name (detail)`` within an option's 75 characters; the name comes first."""
     suffix = f" ({detail})"
     if len(name) + len(suffix) <= OPTION_CHARS:
         return name + suffix
-    return _cut(name, OPTION_CHARS)
-
-
-def _option(text: str, value: str) -> dict[str, Any]:
-    return {"text": _plain(text), "value": value}
+    return cut(name, OPTION_CHARS)
 
 
 def workflow_option(choice: WorkflowChoice) -> dict[str, Any]:
-    return _option(_labelled(choice.name, choice.object_type), str(choice.id))
+    return option(_labelled(choice.name, choice.object_type), str(choice.id))
 
 
 def record_option(choice: RecordChoice) -> dict[str, Any]:
     # The value is the record's row id: external ids may be 255 characters long, option
     # values only 150. The submission maps them back within the workflow's object type.
-    return _option(_labelled(choice.name, choice.external_id), str(choice.id))
+    return option(_labelled(choice.name, choice.external_id), str(choice.id))
 
 
 def workflow_options(choices: Sequence[WorkflowChoice]) -> list[dict[str, Any]]:
-    return [workflow_option(choice) for choice in choices[:100]]
+    return [workflow_option(choice) for choice in choices[:SELECT_OPTIONS]]
 
 
 def record_options(choices: Sequence[RecordChoice]) -> list[dict[str, Any]]:
-    return [record_option(choice) for choice in choices[:100]]
+    return [record_option(choice) for choice in choices[:SELECT_OPTIONS]]
 
 
 def records_block_id(workflow_id: int) -> str:
@@ -222,37 +209,37 @@ def build_enroll_view(
     picker: dict[str, Any] = {
         "type": "external_select",
         "action_id": EnrollAction.WORKFLOW,
-        "placeholder": _plain("Search active workflows"),
+        "placeholder": plain("Search active workflows"),
         "min_query_length": 0,
     }
     if workflow is not None:
         picker["initial_option"] = workflow_option(workflow)
     blocks: list[Block] = [
-        _context(_source_line(context)),
+        context_block(_source_line(context)),
         {
             "type": "input",
             "block_id": EnrollBlock.WORKFLOW,
             "dispatch_action": True,
-            "label": _plain("Workflow"),
+            "label": plain("Workflow"),
             "element": picker,
-            "hint": _plain(
+            "hint": plain(
                 "Its actions run now for the records you enroll, whatever its schedule "
                 "and criteria."
             ),
         },
     ]
     if problem:
-        blocks.append(_context(f":warning: {escape_mrkdwn(problem)}"))
+        blocks.append(context_block(f":warning: {escape_mrkdwn(problem)}"))
     if workflow is None:
-        blocks.append(_context("Choose a workflow to pick the records to enroll."))
+        blocks.append(context_block("Choose a workflow to pick the records to enroll."))
     else:
         blocks += _record_blocks(context, workflow)
     return {
         "type": "modal",
         "callback_id": View.ENROLL,
-        "title": _plain(TITLE),
-        "submit": _plain("Enroll"),
-        "close": _plain("Cancel"),
+        "title": plain(TITLE),
+        "submit": plain("Enroll"),
+        "close": plain("Cancel"),
         "private_metadata": context.with_workflow(workflow.id if workflow else None).to_metadata(),
         "blocks": blocks,
     }
@@ -264,7 +251,7 @@ def _record_blocks(context: EnrollContext, workflow: WorkflowChoice) -> list[Blo
         "type": "plain_text_input",
         "action_id": EnrollAction.NAME,
         "max_length": NAME_CHARS,
-        "placeholder": _plain("The record's name"),
+        "placeholder": plain("The record's name"),
     }
     if context.first_line:
         name_input["initial_value"] = context.first_line
@@ -273,11 +260,11 @@ def _record_blocks(context: EnrollContext, workflow: WorkflowChoice) -> list[Blo
             "type": "input",
             "block_id": records_block_id(workflow.id),
             "optional": True,
-            "label": _plain(_cut(f"{kind} records", 2000)),
+            "label": plain(cut(f"{kind} records", 2000)),
             "element": {
                 "type": "multi_external_select",
                 "action_id": EnrollAction.RECORDS,
-                "placeholder": _plain("Search by name or id"),
+                "placeholder": plain("Search by name or id"),
                 "min_query_length": 0,
                 "max_selected_items": MAX_SELECTED,
             },
@@ -286,15 +273,15 @@ def _record_blocks(context: EnrollContext, workflow: WorkflowChoice) -> list[Blo
             "type": "input",
             "block_id": EnrollBlock.CREATE,
             "optional": True,
-            "label": _plain("New record"),
+            "label": plain("New record"),
             "element": {
                 "type": "checkboxes",
                 "action_id": EnrollAction.CREATE,
                 "options": [
                     {
-                        "text": _plain(_cut(f"Create a new {kind} record from this message", 75)),
+                        "text": plain(cut(f"Create a new {kind} record from this message", 75)),
                         "value": CREATE_VALUE,
-                        "description": _plain(
+                        "description": plain(
                             "With the message's link and author; the author owns it."
                         ),
                     }
@@ -305,9 +292,9 @@ def _record_blocks(context: EnrollContext, workflow: WorkflowChoice) -> list[Blo
             "type": "input",
             "block_id": EnrollBlock.NAME,
             "optional": True,
-            "label": _plain("Name of the new record"),
+            "label": plain("Name of the new record"),
             "element": name_input,
-            "hint": _plain("Used only when “Create a new record” is ticked."),
+            "hint": plain("Used only when “Create a new record” is ticked."),
         },
     ]
 
@@ -414,13 +401,7 @@ def refusal_errors(error: WorkflowError, draft: EnrollDraft) -> dict[str, str]:
 
 
 def _closed_modal(blocks: list[Block]) -> dict[str, Any]:
-    return {
-        "type": "modal",
-        "callback_id": View.ENROLL,
-        "title": _plain(TITLE),
-        "close": _plain("Close"),
-        "blocks": blocks[:MODAL_BLOCKS],
-    }
+    return read_only_modal(View.ENROLL, TITLE, blocks)
 
 
 def _records(count: int) -> str:
@@ -431,7 +412,7 @@ def enrolling_view(workflow_name: str, count: int) -> dict[str, Any]:
     """What the modal shows while the actions run."""
     return _closed_modal(
         [
-            _section(
+            section(
                 f":hourglass_flowing_sand: Enrolling {_records(count)} in "
                 f"*{escape_mrkdwn(workflow_name)}*: its actions are running now. You will get "
                 "a message saying how each went."
@@ -442,7 +423,7 @@ def enrolling_view(workflow_name: str, count: int) -> dict[str, Any]:
 
 def problem_view(text: str) -> dict[str, Any]:
     """The modal saying why nothing was enrolled; ``text`` is mrkdwn, already escaped."""
-    return _closed_modal([_section(text)])
+    return _closed_modal([section(text)])
 
 
 def _record_lines(record: RecordOutcome) -> str:
@@ -453,7 +434,7 @@ def _record_lines(record: RecordOutcome) -> str:
         f"      {line.number}. {outcome_mrkdwn(line.outcome, line.reason)}"
         for line in record.actions
     ]
-    return "\n".join([head, *steps])[:SECTION_CHARS]
+    return "\n".join([head, *steps])
 
 
 def outcome_message(
@@ -471,7 +452,7 @@ def outcome_message(
             f"goes on by itself, and `/workflow history {name}` shows how it went."
         )
     actions = [
-        f"{number}. {_cut(phrase_mrkdwn(describe_action(action)), ACTION_CHARS)}"
+        f"{number}. {cut(phrase_mrkdwn(describe_action(action)), ACTION_CHARS)}"
         for number, action in enumerate(report.actions, start=1)
     ]
     counts = (
@@ -479,7 +460,7 @@ def outcome_message(
         f"{report.count(ActionOutcome.SKIPPED)} skipped"
     )
     text = f"{name}: {enrolled} enrolled by hand; actions {counts}."
-    top = [_section(head), *packed(actions, head="*Actions:*", max_blocks=2, noun="actions")]
+    top = [section(head), *packed(actions, head="*Actions:*", max_blocks=2, noun="actions")]
     lines = [_record_lines(record) for record in report.records]
     records = packed(lines, max_blocks=max_blocks - len(top), noun="records")
     return text, [*top, *records]

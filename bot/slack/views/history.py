@@ -9,16 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.slack.ids import HistoryAction, View
-from bot.slack.views.blocks import (
-    MODAL_BLOCKS,
-    Block,
-    button,
-    context,
-    cut,
-    packed,
-    plain,
-    section,
-)
+from bot.slack.views.blocks import Block, button, context, cut, packed, read_only_modal, section
 from bot.slack.views.phrases import (
     outcome_mrkdwn,
     person_mrkdwn,
@@ -107,13 +98,7 @@ def history_message(history: WorkflowHistory) -> list[Block]:
 
 def history_view(history: WorkflowHistory) -> dict[str, Any]:
     """The history modal the App Home's History button opens: at most IN_MODAL runs."""
-    return {
-        "type": "modal",
-        "callback_id": View.HISTORY,
-        "title": plain(HISTORY_TITLE),
-        "close": plain("Close"),
-        "blocks": _history_blocks(history, IN_MODAL),
-    }
+    return read_only_modal(View.HISTORY, HISTORY_TITLE, _history_blocks(history, IN_MODAL))
 
 
 def _counts(outcomes: Mapping[str, int]) -> str:
@@ -172,10 +157,4 @@ def run_details_view(details: RunDetails) -> dict[str, Any]:
             noun="results",
             total=details.result_count,
         )
-    return {
-        "type": "modal",
-        "callback_id": View.RUN_DETAILS,
-        "title": plain(DETAILS_TITLE),
-        "close": plain("Close"),
-        "blocks": blocks[:MODAL_BLOCKS],
-    }
+    return read_only_modal(View.RUN_DETAILS, DETAILS_TITLE, blocks)

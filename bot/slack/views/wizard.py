@@ -16,6 +16,20 @@ from typing import Any
 
 from bot.slack.ids import View, WizardAction, WizardBlock
 from bot.slack.views import actions_editor, criteria_editor
+from bot.slack.views.blocks import (
+    MODAL_BLOCKS,
+    OPTION_CHARS,
+    SELECT_OPTIONS,
+    Block,
+    button,
+    context,
+    cut,
+    fits_option_value,
+    option,
+    packed,
+    plain,
+    section,
+)
 from bot.slack.views.phrases import phrase_mrkdwn
 from bot.slack.views.places import COUNTRIES, zone_choices
 from bot.workflows.definitions import (
@@ -45,13 +59,8 @@ from bot.workflows.wording import SUMMARY_WORDS
 from storage.models import WorkflowStatus
 from storage.properties import PropertyType
 
-Block = dict[str, Any]
 StateValues = Mapping[str, Mapping[str, Any]]
 
-MAX_BLOCKS = 100
-SECTION_CHARS = 2900
-OPTION_CHARS = 75
-OPTION_VALUE_CHARS = 150
 SHOWN_LINE_CHARS = 500  # one action or criteria group in the review
 
 FREQUENCIES = (
@@ -107,10 +116,10 @@ def build_wizard_view(page: WizardPage) -> dict[str, Any]:
         "type": "modal",
         "callback_id": View.WIZARD,
         "private_metadata": page.draft_id,
-        "title": _plain(_title(page.editing is not None)),
-        "close": _plain("Cancel"),
-        "submit": _plain(_submit_label(page)),
-        "blocks": blocks[:MAX_BLOCKS],
+        "title": plain(_title(page.editing is not None)),
+        "close": plain("Cancel"),
+        "submit": plain(_submit_label(page)),
+        "blocks": blocks[:MODAL_BLOCKS],
     }
     return view
 
@@ -120,9 +129,9 @@ def loading_view(editing: bool = False) -> dict[str, Any]:
     return {
         "type": "modal",
         "callback_id": View.LOADING,
-        "title": _plain(_title(editing)),
-        "close": _plain("Cancel"),
-        "blocks": [_section("Loading…")],
+        "title": plain(_title(editing)),
+        "close": plain("Cancel"),
+        "blocks": [section("Loading…")],
     }
 
 
@@ -131,9 +140,9 @@ def message_view(text: str, editing: bool = False) -> dict[str, Any]:
     go on: permission denied, an unknown workflow, a draft that expired."""
     return {
         "type": "modal",
-        "title": _plain(_title(editing)),
-        "close": _plain("Close"),
-        "blocks": [_section(text[:SECTION_CHARS])],
+        "title": plain(_title(editing)),
+        "close": plain("Close"),
+        "blocks": [section(text)],
     }
 
 
@@ -151,10 +160,10 @@ def finished_view(done: Finished) -> dict[str, Any]:
             f"with `/workflow activate {escape_mrkdwn(done.name)}`."
         )
         title = "Workflow saved"
-    blocks = [_section(text[:SECTION_CHARS])]
+    blocks = [section(text)]
     if done.warnings:
-        blocks.append(_context("\n".join(f"⚠️ {escape_mrkdwn(w)}" for w in done.warnings)))
-    return {"type": "modal", "title": _plain(title), "close": _plain("Done"), "blocks": blocks}
+        blocks.append(context("\n".join(f"⚠️ {escape_mrkdwn(w)}" for w in done.warnings)))
+    return {"type": "modal", "title": plain(title), "close": plain("Done"), "blocks": blocks}
 
 
 def problem_lines(problems: Mapping[str, Sequence[str]] | Sequence[str]) -> tuple[str, ...]:
@@ -205,30 +214,22 @@ def _save_draft_label(editing: WorkflowStatus | None) -> str:
 
 
 def _step_line(step: int) -> Block:
-    return {
-        "type": "context",
-        "block_id": WizardBlock.STEP,
-        "elements": [
-            {
-                "type": "mrkdwn",
-                "text": f"Step {step} of {len(STEP_NAMES)} · {STEP_NAMES[step - 1]}",
-            }
-        ],
-    }
+    text = f"Step {step} of {len(STEP_NAMES)} · {STEP_NAMES[step - 1]}"
+    return context(text, block_id=WizardBlock.STEP)
 
 
 def _navigation(page: WizardPage) -> Block:
-    elements = [_button("Back", WizardAction.BACK, "back")]
+    elements = [button("Back", WizardAction.BACK, "back")]
     if page.step == REVIEW_STEP:
         elements.append(
-            _button(_save_draft_label(page.editing), WizardAction.SAVE_DRAFT, "save_draft")
+            button(_save_draft_label(page.editing), WizardAction.SAVE_DRAFT, "save_draft")
         )
     return {"type": "actions", "block_id": WizardBlock.NAVIGATION, "elements": elements}
 
 
 def _problems_section(problems: Sequence[str]) -> Block:
     lines = "\n".join(f"• {escape_mrkdwn(problem)}" for problem in problems)
-    return _section(f"⚠️ *This cannot be saved yet:*\n{lines}"[:SECTION_CHARS], WizardBlock.PROBLEMS)
+    return section(f"⚠️ *This cannot be saved yet:*\n{lines}", block_id=WizardBlock.PROBLEMS)
 
 
 # --- Step 1: name and object type -----------------------------------------------------------
@@ -240,7 +241,7 @@ def _name_blocks(page: WizardPage) -> list[Block]:
         "type": "plain_text_input",
         "action_id": WizardAction.INPUT,
         "max_length": MAX_NAME,
-        "placeholder": _plain("e.g. Weekly deal review"),
+        "placeholder": plain("e.g. Weekly deal review"),
     }
     if isinstance(name, str) and name:
         element["initial_value"] = name
@@ -248,13 +249,13 @@ def _name_blocks(page: WizardPage) -> list[Block]:
     options = _object_type_options(page)
     if not options:
         blocks.append(
-            _section("There are no object types yet: import records first, then try again.")
+            section("There are no object types yet: import records first, then try again.")
         )
         return blocks
     select: Block = {
         "type": "static_select",
         "action_id": WizardAction.INPUT,
-        "placeholder": _plain("Choose a type of record"),
+        "placeholder": plain("Choose a type of record"),
         "options": options,
     }
     current = page.document.get("object_type")
@@ -269,15 +270,15 @@ def _name_blocks(page: WizardPage) -> list[Block]:
 def _object_type_options(page: WizardPage) -> list[Block]:
     current = page.document.get("object_type")
     choices = list(page.object_types)
-    if len(choices) > MAX_BLOCKS:
+    if len(choices) > SELECT_OPTIONS:
         # Keep the current type among the 100 Slack can list.
         kept = [c for c in choices if c.name == current]
-        choices = kept + [c for c in choices if c.name != current][: MAX_BLOCKS - len(kept)]
+        choices = kept + [c for c in choices if c.name != current][: SELECT_OPTIONS - len(kept)]
     options = []
     for choice in choices:
         count = f"{choice.records:,} record{'' if choice.records == 1 else 's'}"
-        label = _cut(choice.name, OPTION_CHARS - len(count) - 3)
-        options.append(_option(f"{label} ({count})", choice.name))
+        label = cut(choice.name, OPTION_CHARS - len(count) - 3)
+        options.append(option(f"{label} ({count})", choice.name))
     return options
 
 
@@ -307,13 +308,13 @@ def _schedule_blocks(page: WizardPage) -> list[Block]:
 
 
 def _frequency_input(frequency: object) -> Block:
-    options = [_option(text, value) for value, text in FREQUENCIES]
+    options = [option(text, value) for value, text in FREQUENCIES]
     element = _select(options, frequency, "How often")
     return _input(WizardBlock.FREQUENCY, "Runs", element, dispatch=True)
 
 
 def _weekdays_input(schedule: Mapping[str, Any]) -> Block:
-    options = [_option(DAY_NAMES[i], day.value) for i, day in enumerate(WEEKDAYS)]
+    options = [option(DAY_NAMES[i], day.value) for i, day in enumerate(WEEKDAYS)]
     chosen = _strings(schedule.get("weekdays"))
     element: Block = {"type": "checkboxes", "action_id": WizardAction.REFRESH, "options": options}
     initial = [o for o in options if o["value"] in chosen]
@@ -325,8 +326,8 @@ def _weekdays_input(schedule: Mapping[str, Any]) -> Block:
 def _monthly_inputs(schedule: Mapping[str, Any]) -> list[Block]:
     mode = _monthly_mode(schedule)
     modes = [
-        _option("On days of the month, e.g. the 1st and 15th", MONTHLY_DAYS),
-        _option("On a flexible day, e.g. the last weekday", MONTHLY_POSITIONS),
+        option("On days of the month, e.g. the 1st and 15th", MONTHLY_DAYS),
+        option("On a flexible day, e.g. the last weekday", MONTHLY_POSITIONS),
     ]
     radio: Block = {
         "type": "radio_buttons",
@@ -336,12 +337,12 @@ def _monthly_inputs(schedule: Mapping[str, Any]) -> list[Block]:
     }
     blocks = [_input(WizardBlock.MONTHLY_MODE, "Which days", radio, dispatch=True)]
     if mode == MONTHLY_DAYS:
-        options = [_option(str(day), str(day)) for day in range(1, 32)]
+        options = [option(str(day), str(day)) for day in range(1, 32)]
         chosen = {str(day) for day in _list(schedule.get("month_days"))}
         element: Block = {
             "type": "multi_static_select",
             "action_id": WizardAction.REFRESH,
-            "placeholder": _plain("Choose days"),
+            "placeholder": plain("Choose days"),
             "options": options,
         }
         initial = [o for o in options if o["value"] in chosen]
@@ -353,12 +354,12 @@ def _monthly_inputs(schedule: Mapping[str, Any]) -> list[Block]:
     groups: list[Block] = []
     for ordinal in Ordinal:
         group = [
-            _option(
+            option(
                 f"{ordinal.value} {POSITION_DAY_NAMES[day.value]}", _position_value(ordinal, day)
             )
             for day in PositionDay
         ]
-        groups.append({"label": _plain(ordinal.value.capitalize()), "options": group})
+        groups.append({"label": plain(ordinal.value.capitalize()), "options": group})
     chosen = {
         _position_value(p.get("ordinal"), p.get("day"))
         for p in _list(schedule.get("month_positions"))
@@ -367,7 +368,7 @@ def _monthly_inputs(schedule: Mapping[str, Any]) -> list[Block]:
     element = {
         "type": "multi_static_select",
         "action_id": str(WizardAction.REFRESH),
-        "placeholder": _plain("e.g. last weekday"),
+        "placeholder": plain("e.g. last weekday"),
         "option_groups": groups,
     }
     initial = [o for g in groups for o in g["options"] if o["value"] in chosen]
@@ -387,8 +388,8 @@ def _position_value(ordinal: object, day: object) -> str:
 
 
 def _annual_inputs(schedule: Mapping[str, Any]) -> list[Block]:
-    months = [_option(name, str(number)) for number, name in enumerate(MONTH_NAMES, start=1)]
-    days = [_option(str(day), str(day)) for day in range(1, 32)]
+    months = [option(name, str(number)) for number, name in enumerate(MONTH_NAMES, start=1)]
+    days = [option(str(day), str(day)) for day in range(1, 32)]
     month = _select(months, _text(schedule.get("month")), "Month")
     day = _select(days, _text(schedule.get("day")), "Day")
     return [
@@ -409,7 +410,7 @@ def _timezone_input(value: object) -> Block:
     element: Block = {
         "type": "static_select",
         "action_id": WizardAction.REFRESH,
-        "placeholder": _plain("Choose a time zone"),
+        "placeholder": plain("Choose a time zone"),
         "option_groups": groups,
     }
     chosen = [o for g in groups for o in g["options"] if o["value"] == value]
@@ -422,9 +423,9 @@ def _timezone_input(value: object) -> Block:
 def timezone_groups(current: str | None) -> list[Block]:
     """The time zone select's option groups: common zones by region, plus ``current``."""
     return [
-        {"label": _plain(label), "options": [_option(zone, zone) for zone in zones]}
+        {"label": plain(label), "options": [option(zone, zone) for zone in zones]}
         for label, zones in zone_choices(current)
-        if all(len(zone) <= OPTION_VALUE_CHARS for zone in zones)
+        if all(fits_option_value(zone) for zone in zones)
     ]
 
 
@@ -463,12 +464,12 @@ def _schedule_preview_blocks(preview: SchedulePreview | None) -> list[Block]:
             _friendly(f"schedule.{field}", message) for field, message in preview.problems.items()
         ]
         text = "*Not a schedule yet:*\n" + "\n".join(f"• {escape_mrkdwn(line)}" for line in lines)
-        return [_section(text[:SECTION_CHARS], WizardBlock.SCHEDULE_PREVIEW)]
+        return [section(text, block_id=WizardBlock.SCHEDULE_PREVIEW)]
     runs = "\n".join(f"• {_when(at)}" for at in preview.next_runs) or "• none"
     text = f"*{escape_mrkdwn(preview.sentence)}*\nNext runs:\n{runs}"
-    blocks = [_section(text[:SECTION_CHARS], WizardBlock.SCHEDULE_PREVIEW)]
+    blocks = [section(text, block_id=WizardBlock.SCHEDULE_PREVIEW)]
     if preview.warnings:
-        blocks.append(_context("\n".join(f"⚠️ {escape_mrkdwn(w)}" for w in preview.warnings)))
+        blocks.append(context("\n".join(f"⚠️ {escape_mrkdwn(w)}" for w in preview.warnings)))
     return blocks
 
 
@@ -480,12 +481,14 @@ def _criteria_blocks(page: WizardPage) -> list[Block]:
     blocks = criteria_editor.criteria_blocks("criteria", criteria, page.properties, page.layout)
     if page.matching is not None:
         records = "record matches" if page.matching == 1 else "records match"
-        blocks.append(_context(f"*{page.matching:,}* {records} right now.", WizardBlock.MATCHING))
+        blocks.append(
+            context(f"*{page.matching:,}* {records} right now.", block_id=WizardBlock.MATCHING)
+        )
     return blocks
 
 
 def _actions_blocks(page: WizardPage) -> list[Block]:
-    intro = _context("What the workflow does for each enrolled record, in this order.")
+    intro = context("What the workflow does for each enrolled record, in this order.")
     actions = _list(page.document.get("actions"))
     return [intro, *actions_editor.actions_blocks(actions, page.properties, page.layout)]
 
@@ -499,13 +502,13 @@ def _settings_blocks(page: WizardPage) -> list[Block]:
     conversations: Block = {
         "type": "conversations_select",
         "action_id": WizardAction.INPUT,
-        "placeholder": _plain("Choose a channel"),
+        "placeholder": plain("Choose a channel"),
         "filter": {"include": ["public", "private"], "exclude_bot_users": True},
     }
     if isinstance(channel, str) and channel:
         conversations["initial_conversation"] = channel
-    summaries = [_option(_sentence(text), value) for value, text in SUMMARY_WORDS.items()]
-    summaries.append(_option("No summary", NO_SUMMARY))
+    summaries = [option(_sentence(text), value) for value, text in SUMMARY_WORDS.items()]
+    summaries.append(option("No summary", NO_SUMMARY))
     # Without a channel there is no summary whatever the policy: "No summary" is there to
     # remove a channel, which a channel select cannot be emptied of.
     summary: Block = {
@@ -519,12 +522,12 @@ def _settings_blocks(page: WizardPage) -> list[Block]:
     pause_days: Block = {
         "type": "plain_text_input",
         "action_id": WizardAction.INPUT,
-        "placeholder": _plain("e.g. 12-25, 2026-11-26"),
+        "placeholder": plain("e.g. 12-25, 2026-11-26"),
     }
     days = ", ".join(str(day) for day in _list(settings.get("pause_days")))
     if days:
         pause_days["initial_value"] = days
-    behaviours = [_option(text, value) for value, text in PAUSE_BEHAVIOURS]
+    behaviours = [option(text, value) for value, text in PAUSE_BEHAVIOURS]
     behaviour: Block = {
         "type": "radio_buttons",
         "action_id": WizardAction.INPUT,
@@ -577,10 +580,10 @@ def _holidays_select(settings: Mapping[str, Any]) -> Block:
     supported = supported_countries()
     current = settings.get("holidays")
     countries = {code: name for code, name in COUNTRIES.items() if code in supported}
-    if isinstance(current, str) and 0 < len(current) <= OPTION_VALUE_CHARS:
+    if isinstance(current, str) and fits_option_value(current):
         countries.setdefault(current, current)
-    options = [_option("No public holidays", NO_HOLIDAYS)] + [
-        _option(f"{name} ({code})", code)
+    options = [option("No public holidays", NO_HOLIDAYS)] + [
+        option(f"{name} ({code})", code)
         for code, name in sorted(countries.items(), key=lambda item: item[1])
     ]
     element = _select(options, current if current else NO_HOLIDAYS, "Choose a country")
@@ -594,7 +597,7 @@ def _holidays_select(settings: Mapping[str, Any]) -> Block:
 def _review_blocks(page: WizardPage) -> list[Block]:
     review = page.review
     if review is None:
-        return [_section("Nothing to review.", WizardBlock.REVIEW)]
+        return [section("Nothing to review.", block_id=WizardBlock.REVIEW)]
     type_name = escape_mrkdwn(review.object_type)
     head = f"*{escape_mrkdwn(review.name) or 'Unnamed workflow'}* · {type_name}"
     if review.problems:
@@ -604,20 +607,20 @@ def _review_blocks(page: WizardPage) -> list[Block]:
             for line in problem_lines({location: messages})
         ]
         text = f"{head}\n⚠️ *Fix these before saving* (use Back):\n" + "\n".join(lines)
-        return [_section(text[:SECTION_CHARS], WizardBlock.REVIEW)]
-    return [_section(head, WizardBlock.REVIEW), *_summary_blocks(review)]
+        return [section(text, block_id=WizardBlock.REVIEW)]
+    return [section(head, block_id=WizardBlock.REVIEW), *_summary_blocks(review)]
 
 
 def _summary_blocks(review: Review) -> list[Block]:
     runs = ", ".join(_when(at) for at in review.next_runs) or "none"
-    enrolls = " *or* ".join(_cut(escape_mrkdwn(c), SHOWN_LINE_CHARS) for c in review.criteria)
+    enrolls = " *or* ".join(cut(escape_mrkdwn(c), SHOWN_LINE_CHARS) for c in review.criteria)
     lines = [
         f"*Schedule:* {escape_mrkdwn(review.schedule)}",
         f"*Next runs:* {runs}",
         f"*Enrolls:* {enrolls or f'all {escape_mrkdwn(review.object_type)}'}",
     ]
     if review.suppression:
-        never = " *or* ".join(_cut(escape_mrkdwn(c), SHOWN_LINE_CHARS) for c in review.suppression)
+        never = " *or* ".join(cut(escape_mrkdwn(c), SHOWN_LINE_CHARS) for c in review.suppression)
         lines.append(f"*Never enrolls:* {never}")
     records = "record matches" if review.matching == 1 else "records match"
     matching = f"*Right now:* {review.matching:,} {records}"
@@ -627,20 +630,20 @@ def _summary_blocks(review: Review) -> list[Block]:
         )
         more = review.matching - len(review.records)
         matching += f": {names}" + (f" and {more:,} more" if more > 0 else "")
-    lines.append(_cut(matching, SHOWN_LINE_CHARS * 2))
+    lines.append(cut(matching, SHOWN_LINE_CHARS * 2))
     lines.append("*Actions:*")
     lines += [
-        f"{number}. {_cut(phrase_mrkdwn(action), SHOWN_LINE_CHARS)}"
+        f"{number}. {cut(phrase_mrkdwn(action), SHOWN_LINE_CHARS)}"
         for number, action in enumerate(review.actions, start=1)
     ]
     if review.settings:
         lines.append("*Settings:*")
         lines += [
-            f"• {_cut(phrase_mrkdwn(setting), SHOWN_LINE_CHARS)}" for setting in review.settings
+            f"• {cut(phrase_mrkdwn(setting), SHOWN_LINE_CHARS)}" for setting in review.settings
         ]
-    blocks = _sections(lines)
+    blocks = packed(lines)
     if review.warnings:
-        blocks.append(_context("\n".join(f"⚠️ {escape_mrkdwn(w)}" for w in review.warnings)))
+        blocks.append(context("\n".join(f"⚠️ {escape_mrkdwn(w)}" for w in review.warnings)))
     return blocks
 
 
@@ -741,8 +744,8 @@ class _State:
         return value if isinstance(value, str) else None
 
     def choice(self, block_id: str) -> str | None:
-        option = self.element(block_id).get("selected_option")
-        value = option.get("value") if isinstance(option, Mapping) else None
+        selected = self.element(block_id).get("selected_option")
+        value = selected.get("value") if isinstance(selected, Mapping) else None
         return value if isinstance(value, str) else None
 
     def choices(self, block_id: str) -> list[str]:
@@ -955,7 +958,7 @@ def step_errors(
             add(_SETTINGS_BLOCKS.get(field.split("[", 1)[0]), location, messages)
         else:
             add(None, location, messages)
-    return {block_id: _cut(" ".join(messages), 1000) for block_id, messages in errors.items()}
+    return {block_id: cut(" ".join(messages), 1000) for block_id, messages in errors.items()}
 
 
 def _editor_errors(
@@ -1005,41 +1008,6 @@ def _friendly(location: str, message: str) -> str:
 # --- Block Kit ------------------------------------------------------------------------------
 
 
-def _plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text}
-
-
-def _section(text: str, block_id: str | None = None) -> Block:
-    block: Block = {"type": "section", "text": {"type": "mrkdwn", "text": text}}
-    if block_id is not None:
-        block["block_id"] = block_id
-    return block
-
-
-def _context(text: str, block_id: str | None = None) -> Block:
-    block: Block = {
-        "type": "context",
-        "elements": [{"type": "mrkdwn", "text": text[:SECTION_CHARS]}],
-    }
-    if block_id is not None:
-        block["block_id"] = block_id
-    return block
-
-
-def _sections(lines: Sequence[str]) -> list[Block]:
-    """Lines packed into as few sections as Slack's section length allows."""
-    blocks: list[Block] = []
-    chunk: list[str] = []
-    for line in lines:
-        if chunk and sum(len(c) + 1 for c in chunk) + len(line) > SECTION_CHARS:
-            blocks.append(_section("\n".join(chunk)))
-            chunk = []
-        chunk.append(line[:SECTION_CHARS])
-    if chunk:
-        blocks.append(_section("\n".join(chunk)))
-    return blocks
-
-
 def _input(
     block_id: str,
     label: str,
@@ -1052,7 +1020,7 @@ def _input(
     block: Block = {
         "type": "input",
         "block_id": block_id,
-        "label": _plain(label),
+        "label": plain(label),
         "element": element,
     }
     if dispatch:
@@ -1060,19 +1028,15 @@ def _input(
     if optional:
         block["optional"] = True
     if hint:
-        block["hint"] = _plain(hint)
+        block["hint"] = plain(hint)
     return block
-
-
-def _option(text: str, value: str) -> dict[str, Any]:
-    return {"text": _plain(_cut(text, OPTION_CHARS)), "value": value}
 
 
 def _select(options: list[dict[str, Any]], current: object, placeholder: str) -> Block:
     element: Block = {
         "type": "static_select",
         "action_id": WizardAction.REFRESH,
-        "placeholder": _plain(placeholder),
+        "placeholder": plain(placeholder),
         "options": options,
     }
     chosen = [o for o in options if o["value"] == current]
@@ -1081,16 +1045,8 @@ def _select(options: list[dict[str, Any]], current: object, placeholder: str) ->
     return element
 
 
-def _button(text: str, action_id: str, value: str) -> Block:
-    return {"type": "button", "text": _plain(text), "action_id": action_id, "value": value}
-
-
 def _when(at: datetime) -> str:
     return f"{at:%a %d %b %Y %H:%M} {at.tzname()}"
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _sentence(text: str) -> str:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from bot.workflows.clock import FixedClock
 from storage.database import transaction
-from storage.models import Run, RunSource, Workflow
+from storage.models import Run, RunSource
 from tests.engine.builders import deal, import_deals, save, workflow_document
 from tests.slack.e2e.conftest import ADMIN, LISTED_ADMIN, OTHER, OWNER
 from tests.slack.harness import Bot, Slack
@@ -27,14 +27,6 @@ def deal_review(bot: Bot, clock: FixedClock) -> str:
     import_deals(bot.sessions, [deal("D1", "Acme"), deal("D2", "Globex")], clock.now(), TEAM_ID)
     save(bot.sessions, workflow_document(name=NAME, owner=OWNER), clock.now(), team=TEAM_ID)
     return NAME
-
-
-def _workflow(bot: Bot, name: str = NAME) -> Workflow | None:
-    with transaction(bot.sessions) as session:
-        found = session.scalars(select(Workflow).where(Workflow.name == name)).one_or_none()
-        if found is not None:
-            session.expunge(found)
-        return found
 
 
 def test_help_lists_every_subcommand(slack: Slack) -> None:
@@ -90,11 +82,11 @@ def test_an_unknown_name_lists_close_matches(slack: Slack, deal_review: str) -> 
 
 def test_the_owner_pauses_and_activates(slack: Slack, bot: Bot, deal_review: str) -> None:
     assert "*Deal review* is paused; next run none." in slack.reply_to(OWNER, f"pause {NAME}")
-    paused = _workflow(bot)
+    paused = bot.stored_workflow(NAME)
     assert paused is not None and paused.status == "paused" and paused.next_run_at is None
     reply = slack.reply_to(OWNER, f"activate {NAME}")
     assert "*Deal review* is active; next run Tue 01 Dec 2026 09:00 UTC." in reply
-    active = _workflow(bot)
+    active = bot.stored_workflow(NAME)
     assert active is not None and active.status == "active"
     assert bot.wakes, "the scheduler was not told about the change"
 
@@ -103,7 +95,7 @@ def test_the_owner_pauses_and_activates(slack: Slack, bot: Bot, deal_review: str
 def test_someone_else_is_refused_and_nothing_changes(
     slack: Slack, bot: Bot, slack_api: SlackStandIn, deal_review: str, subcommand: str
 ) -> None:
-    before = _workflow(bot)
+    before = bot.stored_workflow(NAME)
     reply = slack.reply_to(OTHER, f"{subcommand} {NAME}") if subcommand != "edit" else None
     if subcommand == "edit":
         slack.command(OTHER, f"edit {NAME}")
@@ -111,7 +103,7 @@ def test_someone_else_is_refused_and_nothing_changes(
         reply = json.dumps(slack_api.views(OTHER)[-1].view)
     assert reply is not None
     assert "Only the owner of" in reply and "<@U0OWNER>" in reply
-    after = _workflow(bot)
+    after = bot.stored_workflow(NAME)
     assert after is not None and before is not None
     assert (after.status, after.revision, after.next_run_at) == (
         before.status,
@@ -151,13 +143,13 @@ def test_delete_asks_first_and_deletes_on_confirmation(
     slack.reply_to(OWNER, f"delete {NAME}")
     question = slack_api.responses()[-1]
     assert "Delete *Deal review*?" in question.all_text()
-    assert _workflow(bot) is not None, "deleted before the user confirmed"
+    assert bot.stored_workflow(NAME) is not None, "deleted before the user confirmed"
     answer, path = slack.click_in_message(OWNER, question.payload, "workflow_delete_confirm")
     assert answer.status == 200
     slack_api.wait_for(lambda api: any(r.path == path for r in api.responses()))
     done = next(r for r in slack_api.responses() if r.path == path)
     assert done.text == "Deleted *Deal review*." and done.payload["replace_original"]
-    assert _workflow(bot) is None
+    assert bot.stored_workflow(NAME) is None
 
 
 def test_cancelling_a_delete_keeps_the_workflow(
@@ -167,7 +159,7 @@ def test_cancelling_a_delete_keeps_the_workflow(
     question = slack_api.responses()[-1]
     _, path = slack.click_in_message(OWNER, question.payload, "workflow_delete_cancel")
     slack_api.wait_for(lambda api: any(r.path == path for r in api.responses()))
-    assert _workflow(bot) is not None
+    assert bot.stored_workflow(NAME) is not None
 
 
 def test_names_in_replies_are_escaped(slack: Slack, bot: Bot, clock: FixedClock) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bot.slack.ids import WizardAction, WizardBlock
 from bot.workflows.clock import FixedClock
 from storage.database import transaction
-from storage.models import WizardDraft, Workflow
+from storage.models import WizardDraft
 from tests.engine.builders import deal, import_deals, save, workflow_document
 from tests.slack.e2e.conftest import OTHER, OWNER
 from tests.slack.harness import Bot, Modal, Slack, open_modal
@@ -33,14 +33,6 @@ def deals(bot: Bot, clock: FixedClock) -> None:
         clock.now(),
         TEAM_ID,
     )
-
-
-def _stored(bot: Bot, name: str = NAME) -> Workflow | None:
-    with transaction(bot.sessions) as session:
-        found = session.scalars(select(Workflow).where(Workflow.name == name)).one_or_none()
-        if found is not None:
-            session.expunge(found)
-        return found
 
 
 def _step(modal: Modal) -> str:
@@ -97,11 +89,11 @@ def test_a_wizard_session_creates_a_workflow_that_fires_and_posts(
     assert "Every week on Thursday at 07:00" in review
     assert "2 records match" in review and "Acme" in review and "Initech" not in review
     assert "<#C0DEALS>" in review
-    assert _stored(bot) is None, "saved before the last step"
+    assert bot.stored_workflow(NAME) is None, "saved before the last step"
 
     answer = modal.submit()  # Activate
     assert answer.json["response_action"] == "update"
-    workflow = _stored(bot)
+    workflow = bot.stored_workflow(NAME)
     assert workflow is not None and workflow.status == "active"
     assert workflow.owner_user_id == OWNER and workflow.timezone == "America/New_York"
     # Thursday 3 December 2026, 07:00 in New York (EST) is 12:00 UTC.
@@ -135,7 +127,7 @@ def test_each_invalid_input_is_shown_beside_its_field(
     answer = modal.submit()
     assert answer.json["response_action"] == "errors"
     assert list(answer.json["errors"]) == [WizardBlock.DATE]
-    assert _stored(bot) is None
+    assert bot.stored_workflow(NAME) is None
 
 
 def test_back_keeps_what_was_typed(slack: Slack, deals: None) -> None:
@@ -156,7 +148,7 @@ def test_an_edit_changes_the_next_run_and_bumps_the_revision(
 ) -> None:
     document = workflow_document(name=NAME, owner=OWNER)  # daily at 09:00 UTC
     save(bot.sessions, document, clock.now(), team=TEAM_ID)
-    before = _stored(bot)
+    before = bot.stored_workflow(NAME)
     assert before is not None and before.next_run_at == datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
     modal = open_modal(slack, OWNER, f"edit {NAME}", WizardBlock.NAME)
     assert NAME in modal.text()
@@ -166,7 +158,7 @@ def test_an_edit_changes_the_next_run_and_bumps_the_revision(
         assert modal.submit().json["response_action"] == "update"
     assert "Save and keep active" in modal.text()
     modal.submit()
-    after = _stored(bot)
+    after = bot.stored_workflow(NAME)
     assert after is not None and after.id == before.id
     assert after.revision == before.revision + 1
     assert after.next_run_at == datetime(2026, 11, 30, 13, 30, tzinfo=UTC)

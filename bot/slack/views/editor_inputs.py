@@ -1,0 +1,89 @@
+"""The inputs the wizard's criteria and actions editors build alike, and the reading of them
+back: a document value as the user would type it, the text box and the number of days it is
+typed in, what one input holds in the view state, and the problems shown under one input."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any, TypeGuard
+
+from bot.slack.ids import WizardAction
+from bot.slack.views.blocks import cut, plain
+from bot.workflows.criteria import MAX_DAYS
+
+TEXT_INPUT_CHARS = 3000  # the most a plain_text_input holds
+ERROR_CHARS = 2000  # of one input's message in response_action "errors"
+
+_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+
+
+def as_typed(value: object) -> str:
+    """A document value as the user would type it."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def text_input(initial: str, *, multiline: bool = False, placeholder: str = "") -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": WizardAction.INPUT,
+        "max_length": TEXT_INPUT_CHARS,
+    }
+    if multiline:
+        element["multiline"] = True
+    if initial:
+        element["initial_value"] = initial[:TEXT_INPUT_CHARS]
+    if placeholder:
+        element["placeholder"] = plain(placeholder)
+    return element
+
+
+def is_days(value: object) -> TypeGuard[int]:
+    """Whether ``value`` is a number of days the days input can show."""
+    return type(value) is int and 0 <= value <= MAX_DAYS
+
+
+def days_input(days: int | None) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "number_input",
+        "action_id": WizardAction.INPUT_NUMBER,
+        "is_decimal_allowed": False,
+        "min_value": "0",
+        "max_value": str(MAX_DAYS),
+    }
+    if days is not None:
+        element["initial_value"] = str(days)
+    return element
+
+
+def entered_days(text: str) -> int | str:
+    """Days as entered: a whole number, else the text as it is, for the domain to report."""
+    return int(text.strip()) if _WHOLE_NUMBER.fullmatch(text.strip()) else text
+
+
+def entered(values: Mapping[str, Mapping[str, Any]], block_id: str, missing: Any) -> Any:
+    """What the one element of a block holds in the view state; ``missing`` when the state
+    has no such block (not rendered, or not sent)."""
+    block = values.get(block_id)
+    if not block:
+        return missing
+    state = block.get(WizardAction.REFRESH) or next(iter(block.values()))
+    for key in ("value", "selected_date", "selected_conversation"):
+        if key in state:
+            return state[key]
+    option = state.get("selected_option")
+    return option.get("value") if isinstance(option, Mapping) else None
+
+
+def input_error(messages: list[str]) -> str:
+    """The problems of one input as one message under it."""
+    return cut("\n".join(messages), ERROR_CHARS)
