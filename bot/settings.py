@@ -91,6 +91,8 @@ class Settings:
         if level not in LOG_LEVELS:
             problems.append(f"LOG_LEVEL={level!r} is not one of {', '.join(LOG_LEVELS)}")
         problems += _oauth_problems(text)
+        admins = frozenset((text("WORKFLOW_ADMINS") or "").replace(",", " ").split())
+        problems += _admin_problems(admins, several_workspaces=bool(text("SLACK_CLIENT_ID")))
         if problems:
             raise SettingsError(problems)
         return cls(
@@ -105,7 +107,7 @@ class Settings:
             slack_client_secret=text("SLACK_CLIENT_SECRET"),
             slack_api_url=text("SLACK_API_URL"),
             team_id=text("SLACK_TEAM_ID"),
-            workflow_admins=frozenset((text("WORKFLOW_ADMINS") or "").replace(",", " ").split()),
+            workflow_admins=admins,
         )
 
     def configure_logging(self) -> None:
@@ -153,3 +155,17 @@ def _oauth_problems(text: Callable[[str], str | None]) -> list[str]:
             "one workspace"
         )
     return problems
+
+
+def _admin_problems(admins: frozenset[str], several_workspaces: bool) -> list[str]:
+    """With several workspaces a user id alone would make that user an admin in each of
+    them (Enterprise Grid ids span workspaces): there each entry names its workspace."""
+    if not several_workspaces:
+        return []
+    plain = sorted(entry for entry in admins if ":" not in entry)
+    if not plain:
+        return []
+    return [
+        f"WORKFLOW_ADMINS lists {', '.join(plain)} without a workspace: with several "
+        "workspaces write each admin as TEAM_ID:USER_ID, e.g. T0123ABCD:U0456EFGH"
+    ]

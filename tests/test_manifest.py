@@ -144,12 +144,13 @@ def test_the_bot_events_are_exactly_the_bots_event_ids() -> None:
 
 
 def test_every_request_url_is_the_bots_events_endpoint() -> None:
-    # The README tells HTTP-mode users to replace the host of these three URLs, nothing else.
+    # The README tells HTTP-mode users to replace the host of these four URLs, nothing else.
     manifest = _manifest()
     urls = [
         *(c["url"] for c in manifest["features"]["slash_commands"]),
         manifest["settings"]["event_subscriptions"]["request_url"],
         manifest["settings"]["interactivity"]["request_url"],
+        manifest["settings"]["interactivity"]["message_menu_options_url"],
     ]
-    assert len(urls) == 3
+    assert len(urls) == 4
     assert all(url.startswith("https://") and url.endswith(EVENTS_PATH) for url in urls)

@@ -108,3 +108,17 @@ def test_installing_into_several_workspaces_needs_the_whole_set_of_credentials(
     assert len(problems) == len(expected)
     for problem, fragment in zip(problems, expected, strict=True):
         assert fragment in problem
+
+
+OAUTH = {"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "c", "SLACK_SIGNING_SECRET": "s"}
+
+
+def test_with_several_workspaces_each_admin_names_its_workspace() -> None:
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_environment({**OAUTH, "WORKFLOW_ADMINS": "T1:U1 U2"}, dotenv=None)
+    assert raised.value.problems == [
+        "WORKFLOW_ADMINS lists U2 without a workspace: with several workspaces write each "
+        "admin as TEAM_ID:USER_ID, e.g. T0123ABCD:U0456EFGH"
+    ]
+    settings = Settings.from_environment({**OAUTH, "WORKFLOW_ADMINS": "T1:U1"}, dotenv=None)
+    assert settings.workflow_admins == frozenset({"T1:U1"})

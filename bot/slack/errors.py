@@ -6,9 +6,11 @@ bug: the user gets a short error id, and the log gets the same id with the trace
 
 from __future__ import annotations
 
+import inspect
 import logging
 import secrets
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 from slack_bolt import App
 from slack_bolt.context.respond import Respond
@@ -74,21 +76,59 @@ def error_reply(error: BaseException, body: dict[str, Any]) -> str:
     )
 
 
+def tell_the_user(
+    error: BaseException, body: dict[str, Any], respond: Respond | None, client: WebClient
+) -> None:
+    """Where the user looks: the reply URL of a command or message click, else a direct
+    message (a modal or the Home tab has no reply URL: the bot's Messages tab)."""
+    text = error_reply(error, body)
+    if respond is not None and body.get("response_url"):
+        respond(text=text, response_type="ephemeral", replace_original=False)
+        return
+    user_id = _user_id(body)
+    if user_id is None:
+        return  # an event with no one to tell: error_reply logged it when it was a bug
+    client.chat_postMessage(channel=user_id, text=text)
+
+
 def register(app: App) -> None:
-    @app.error
-    def tell_the_user(
-        error: Exception, body: dict[str, Any], respond: Respond | None, client: WebClient
-    ) -> None:
-        text = error_reply(error, body)
-        if respond is not None and body.get("response_url"):
-            respond(text=text, response_type="ephemeral", replace_original=False)
-            return
-        user_id = _user_id(body)
-        if user_id is None:
-            return  # an event with no one to tell: error_reply logged it when it was a bug
-        # A modal or the Home tab has no reply URL: the message goes to the user's DM
-        # with the bot (its Messages tab).
-        client.chat_postMessage(channel=user_id, text=text)
+    app.error(tell_the_user)
+
+
+Listener = TypeVar("Listener", bound=Callable[..., Any])
+
+
+def reported(listener: Listener) -> Listener:
+    """Wraps a listener so that an error raised after its ack() is told to the user here.
+
+    Bolt 1.30 (threaded listeners) handles such an error by resetting the ack it already has;
+    when that happens within its 10 ms poll for the ack, Slack gets a 404 "unhandled request"
+    instead of the ack. An error before ack() still goes to Bolt, whose error handler is
+    tell_the_user too. Bolt passes arguments by name, so the wrapper asks for every
+    argument the listener asks for, plus those it needs itself.
+    """
+    wanted = list(inspect.signature(listener).parameters)
+    own = ["ack", "body", "respond", "client"]
+    names = wanted + [name for name in own if name not in wanted]
+
+    def run(**arguments: Any) -> Any:
+        try:
+            return listener(**{name: arguments[name] for name in wanted})
+        except Exception as error:
+            if getattr(arguments["ack"], "response", None) is None:
+                raise  # not acknowledged yet: Bolt answers Slack and calls tell_the_user
+            tell_the_user(error, arguments["body"], arguments["respond"], arguments["client"])
+            return None
+
+    # Bolt reads the argument names off the function (inspect.getfullargspec, which
+    # honours __signature__): these are the names it will pass.
+    run.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD) for name in names]
+    )
+    run.__name__ = listener.__name__
+    run.__doc__ = listener.__doc__
+    wrapper = run
+    return cast(Listener, wrapper)
 
 
 def _user_id(body: dict[str, Any]) -> str | None:

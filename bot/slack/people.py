@@ -51,8 +51,9 @@ class People:
 
     def actor(self, client: WebClient, team_id: str, user_id: str) -> Actor:
         """The user as the domain sees them: an admin when Slack says so (workspace admin or
-        owner) or when WORKFLOW_ADMINS lists them."""
-        if user_id in self.admins:
+        owner) or when WORKFLOW_ADMINS lists them (as USER_ID, or TEAM_ID:USER_ID for one
+        workspace of several)."""
+        if user_id in self.admins or f"{team_id}:{user_id}" in self.admins:
             return Actor(user_id, is_admin=True)
         return Actor(user_id, is_admin=self.person(client, team_id, user_id).is_admin)
 

@@ -79,11 +79,19 @@ class Saved:
 
 
 def get_workflow(session: Session, team_id: str, name: str) -> Workflow:
+    """The workflow named ``name``; a name typed in another case finds it when no other
+    workflow has that name in any case."""
     repository = WorkflowRepository(session)
     workflow = repository.find(team_id, name)
-    if workflow is None:
-        raise UnknownWorkflow(name, repository.names(team_id))
-    return workflow
+    if workflow is not None:
+        return workflow
+    names = repository.names(team_id)
+    same = [known for known in names if known.casefold() == name.strip().casefold()]
+    if len(same) == 1:
+        found = repository.find(team_id, same[0])
+        assert found is not None
+        return found
+    raise UnknownWorkflow(name, names)
 
 
 def _changeable(session: Session, team_id: str, name: str, actor: Actor) -> Workflow:
@@ -210,14 +218,33 @@ def pause_workspace(session: Session, team_id: str, now: datetime, reason: str) 
     return paused
 
 
-def delete_workflow(session: Session, team_id: str, name: str, actor: Actor) -> None:
+def delete_workflow(
+    session: Session,
+    team_id: str,
+    name: str,
+    actor: Actor,
+    asked_about: tuple[int, datetime] | None = None,
+) -> None:
+    """Deletes the workflow; with ``asked_about`` (the id and creation time of the workflow
+    a confirmation showed) only if the name still belongs to that workflow. Both, because
+    SQLite may give a new workflow the id of a deleted one."""
     workflow = _changeable(session, team_id, name, actor)
+    if asked_about is not None and (workflow.id, workflow.created_at) != asked_about:
+        raise WorkflowError(
+            f"{workflow.name!r} is not the workflow you were asked about (it was deleted and "
+            "another one took its name): nothing was deleted. Ask to delete it again."
+        )
     WorkflowRepository(session).delete(workflow)
 
 
 def request_run(session: Session, team_id: str, name: str, actor: Actor, now: datetime) -> int:
     """A manual run now of every record matching the criteria; returns its run id."""
     workflow = _changeable(session, team_id, name, actor)
+    if not workflow.actions:
+        raise WorkflowError(
+            f"{workflow.name!r} has no actions yet, so a run would do nothing: edit it and add "
+            "an action first."
+        )
     return _manual_run(session, workflow, actor, now, {"all_matching": True})
 
 

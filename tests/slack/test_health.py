@@ -57,4 +57,5 @@ def test_an_unreachable_database_is_reported() -> None:
     engine = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
     healthy, report = Health(session_factory(engine), FixedClock(NOW), None).report()
     assert not healthy
-    assert report["database"].startswith("unreachable: OperationalError")
+    assert report["database"] == "unreachable"
+    assert "nobody" not in str(report), "connection details must stay in the log"

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
+from bot.slack.errors import reported
 from bot.slack.ids import SLASH_COMMAND, CommandAction
 from bot.slack.listeners.wizard import open_wizard
 from bot.slack.services import Services
@@ -93,13 +94,13 @@ def _show(request: _Request) -> None:
         details = workflow_details(session, request.team_id, request.name, now)
     criteria = describe_criteria(details.definition.criteria)
     actions = [describe_action(action) for action in details.definition.actions]
-    request.reply(replies.show_reply(details, criteria, actions), details.line.name)
+    request.reply(replies.show_reply(details, criteria, actions), escape_mrkdwn(details.line.name))
 
 
 def _history(request: _Request) -> None:
     with transaction(request.services.sessions) as session:
         history = workflow_history(session, request.team_id, request.name, IN_MESSAGE)
-    request.reply(history_message(history), f"History of {history.name}")
+    request.reply(history_message(history), f"History of {escape_mrkdwn(history.name)}")
 
 
 def _set_status(status: WorkflowStatus) -> Handler:
@@ -112,8 +113,15 @@ def _set_status(status: WorkflowStatus) -> Handler:
             name, next_run = workflow.name, workflow.next_run_at
             zone = workflow.timezone
         request.services.workflows_changed()
-        shown = when(next_run.astimezone(ZoneInfo(zone)) if next_run else None)
-        request.say(f"*{escape_mrkdwn(name)}* is {status}; next run {shown}.")
+        shown = escape_mrkdwn(name)
+        if next_run is None:
+            request.say(
+                f"*{shown}* is {status}: no scheduled runs until "
+                f"`{SLASH_COMMAND} activate {shown}`."
+            )
+        else:
+            at = when(next_run.astimezone(ZoneInfo(zone)))
+            request.say(f"*{shown}* is {status}; next run {at}.")
 
     return change
 
@@ -125,8 +133,9 @@ def _delete(request: _Request) -> None:
         workflow = get_workflow(session, request.team_id, request.name)
         if not actor.may_change(workflow):
             raise PermissionDenied(workflow.name, workflow.owner_user_id)
+        question = replies.delete_confirmation(workflow.id, workflow.created_at, workflow.name)
         name = workflow.name
-    request.reply(replies.delete_confirmation(name), f"Delete {name}?")
+    request.reply(question, f"Delete {escape_mrkdwn(name)}?")
 
 
 def _run(request: _Request) -> None:
@@ -157,6 +166,7 @@ HANDLERS: dict[str, Handler] = {
 
 def register(app: App, services: Services) -> None:
     @app.command(SLASH_COMMAND)
+    @reported
     def workflow_command(
         ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
@@ -174,18 +184,22 @@ def register(app: App, services: Services) -> None:
             handler(request)
 
     @app.action(CommandAction.CONFIRM_DELETE)
+    @reported
     def confirm_delete(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
         ack()
-        team_id, user_id, name = body["team"]["id"], body["user"]["id"], action["value"]
+        team_id, user_id = body["team"]["id"], body["user"]["id"]
+        asked_about, name = replies.parse_delete_choice(action["value"])
         actor = services.people.actor(client, team_id, user_id)
         with write_transaction(services.sessions) as session:
-            delete_workflow(session, team_id, name, actor)
+            delete_workflow(session, team_id, name, actor, asked_about)
         services.workflows_changed()
         respond(text=f"Deleted *{escape_mrkdwn(name)}*.", replace_original=True)
 
     @app.action(CommandAction.CANCEL_DELETE)
+    @reported
     def cancel_delete(ack: Ack, action: dict[str, Any], respond: Respond) -> None:
         ack()
-        respond(text=f"*{escape_mrkdwn(action['value'])}* was not deleted.", replace_original=True)
+        _, name = replies.parse_delete_choice(action["value"])
+        respond(text=f"*{escape_mrkdwn(name)}* was not deleted.", replace_original=True)

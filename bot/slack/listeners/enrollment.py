@@ -18,7 +18,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.slack.errors import user_message
+from bot.slack.errors import reported, user_message
 from bot.slack.ids import EnrollAction, Shortcut, View
 from bot.slack.services import Services
 from bot.slack.views import enrollment as views
@@ -51,6 +51,7 @@ def _team_id(body: dict[str, Any]) -> str:
 
 def register(app: App, services: Services) -> None:
     @app.shortcut(Shortcut.ENROLL)
+    @reported
     def open_modal(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         context = views.parse_shortcut(body)
@@ -79,6 +80,7 @@ def register(app: App, services: Services) -> None:
         ack(options=views.record_options(choices))
 
     @app.action(EnrollAction.WORKFLOW)
+    @reported
     def choose_workflow(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
     ) -> None:
@@ -105,6 +107,7 @@ def register(app: App, services: Services) -> None:
         services.people.person(client, _team_id(body), body["user"]["id"])  # fresh for submit
 
     @app.view(View.ENROLL)
+    @reported
     def submit(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         view = body["view"]
         team_id, user_id = _team_id(body), body["user"]["id"]

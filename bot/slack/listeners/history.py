@@ -16,7 +16,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from bot.slack.errors import user_message
+from bot.slack.errors import reported, user_message
 from bot.slack.ids import HistoryAction, HomeAction
 from bot.slack.services import Services
 from bot.slack.views.blocks import notice_view
@@ -40,6 +40,7 @@ _Read = Callable[[Session], dict[str, Any]]
 
 def register(app: App, services: Services) -> None:
     @app.action(HomeAction.HISTORY)
+    @reported
     def open_history(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
     ) -> None:
@@ -52,6 +53,7 @@ def register(app: App, services: Services) -> None:
         _show(client, services, body, read, HISTORY_TITLE)
 
     @app.action(HistoryAction.DETAILS)
+    @reported
     def open_details(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
     ) -> None:

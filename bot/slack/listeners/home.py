@@ -20,7 +20,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
-from bot.slack.errors import user_message
+from bot.slack.errors import reported, user_message
 from bot.slack.ids import Event, HomeAction
 from bot.slack.listeners.wizard import open_wizard
 from bot.slack.services import Services
@@ -34,7 +34,7 @@ from bot.slack.views.home import (
 from bot.workflows.lifecycle import Actor, WorkflowError, request_run, set_status
 from bot.workflows.overview import list_workflows
 from bot.workflows.templates import escape_mrkdwn
-from storage.database import transaction
+from storage.database import transaction, write_transaction
 from storage.models import WorkflowStatus
 
 # A change a button asks for: (session, team id, workflow name, actor, now) -> the notice.
@@ -84,11 +84,12 @@ def register(app: App, services: Services) -> None:
 
         return listener
 
-    app.action(HomeAction.RUN)(clicked(_run))
-    app.action(HomeAction.PAUSE)(clicked(_set(WorkflowStatus.PAUSED)))
-    app.action(HomeAction.ACTIVATE)(clicked(_set(WorkflowStatus.ACTIVE)))
+    app.action(HomeAction.RUN)(reported(clicked(_run)))
+    app.action(HomeAction.PAUSE)(reported(clicked(_set(WorkflowStatus.PAUSED))))
+    app.action(HomeAction.ACTIVATE)(reported(clicked(_set(WorkflowStatus.ACTIVE))))
 
     @app.action(HomeAction.EDIT)
+    @reported
     def edit(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
         team_id, user_id = _team_id(body), body["user"]["id"]
@@ -107,7 +108,7 @@ def _change(
     team_id, user_id = _team_id(body), body["user"]["id"]
     actor = services.people.actor(client, team_id, user_id)
     try:
-        with transaction(services.sessions) as session:
+        with write_transaction(services.sessions) as session:
             notice = change(session, team_id, name, actor, services.clock.now())
     except WorkflowError as error:
         shown = _refuse(client, body["trigger_id"], error)

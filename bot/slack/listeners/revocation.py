@@ -12,7 +12,7 @@ from slack_bolt import App, BoltContext
 from bot.slack.ids import Event
 from bot.slack.services import Services
 from bot.workflows.lifecycle import pause_workspace
-from storage.database import transaction
+from storage.database import write_transaction
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def _pause(services: Services, context: BoltContext, reason: str) -> None:
     team_id = context.team_id
     if not team_id:
         return
-    with transaction(services.sessions) as session:
+    with write_transaction(services.sessions) as session:
         paused = pause_workspace(session, team_id, services.clock.now(), reason)
     log.info("%s in %s: paused %d workflow(s)", reason, team_id, len(paused))
     if paused:

@@ -103,7 +103,8 @@ def _heading(index: int, action: object) -> str:
     shown = escape_mrkdwn(cut(as_typed(raw), 100))
     return (
         f"*{index + 1}. An action this form does not know*: `{shown}`\n"
-        "Remove it, or export the workflow to edit it as a file."
+        "Remove it, or edit it in the workflow's file "
+        "(`workflow-bot workflows export NAME`, then `import`)."
     )
 
 
@@ -234,7 +235,8 @@ def _footer(count: int, layout: int) -> dict[str, Any]:
             hidden = count - MAX_ACTIONS_SHOWN
             notes.append(
                 f"{hidden} more {'action is' if hidden == 1 else 'actions are'} not shown and "
-                "kept as they are: export the workflow to edit them as a file."
+                "kept as they are: edit them in the workflow's file "
+                "(`workflow-bot workflows export NAME`, then `import`)."
             )
         return context(*notes)
     # An input block, not an actions block, so that "add an action" problems can show on it.

@@ -4,8 +4,10 @@ history, shared with the App Home, is built in views/history.py."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from bot.slack.ids import SLASH_COMMAND, CommandAction
@@ -102,7 +104,10 @@ def show_reply(
     return blocks
 
 
-def delete_confirmation(name: str) -> list[dict[str, Any]]:
+def delete_confirmation(workflow_id: int, created_at: datetime, name: str) -> list[dict[str, Any]]:
+    """The question before deleting; its buttons carry the workflow's identity, so that a
+    late click cannot delete another workflow that took the name since."""
+    value = json.dumps({"id": workflow_id, "created": created_at.isoformat(), "name": name})
     return [
         section(
             f"Delete *{escape_mrkdwn(name)}*? Its schedule stops and its run history is "
@@ -111,8 +116,15 @@ def delete_confirmation(name: str) -> list[dict[str, Any]]:
         {
             "type": "actions",
             "elements": [
-                button("Delete", CommandAction.CONFIRM_DELETE, name, style="danger"),
-                button("Cancel", CommandAction.CANCEL_DELETE, name),
+                button("Delete", CommandAction.CONFIRM_DELETE, value, style="danger"),
+                button("Cancel", CommandAction.CANCEL_DELETE, value),
             ],
         },
     ]
+
+
+def parse_delete_choice(value: str) -> tuple[tuple[int, datetime], str]:
+    """The workflow identity (id, creation time) and name a Delete or Cancel button was
+    built with."""
+    choice = json.loads(value)
+    return (int(choice["id"]), datetime.fromisoformat(choice["created"])), str(choice["name"])

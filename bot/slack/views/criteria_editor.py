@@ -172,7 +172,8 @@ def _footer(field: str, groups: _Groups, total: int) -> dict[str, Any]:
     if hidden:
         notes.append(
             f"{hidden} more {'filter is' if hidden == 1 else 'filters are'} not shown and "
-            "kept as they are: export the workflow to edit them as a file."
+            "kept as they are: edit them in the workflow's file "
+            "(`workflow-bot workflows export NAME`, then `import`)."
         )
     if notes:
         return context(*notes)

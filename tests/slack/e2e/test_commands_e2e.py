@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from bot.workflows.clock import FixedClock
 from storage.database import transaction
-from storage.models import Run, RunSource
+from storage.models import Run, RunSource, Workflow
 from tests.engine.builders import deal, import_deals, save, workflow_document
 from tests.slack.e2e.conftest import ADMIN, LISTED_ADMIN, OTHER, OWNER
 from tests.slack.harness import Bot, Slack
@@ -64,14 +64,59 @@ def test_list_says_how_to_start_when_there_are_none(slack: Slack) -> None:
 
 
 def test_show_describes_schedule_criteria_and_actions(slack: Slack, deal_review: str) -> None:
-    reply = slack.reply_to(OTHER, "show deal review")
-    assert "There is no workflow" in reply  # names are exact; close matches are offered
-    assert "Did you mean 'Deal review'?" in reply
     reply = slack.reply_to(OTHER, f"show {NAME}")
     assert "Every day at 09:00" in reply
     assert "stage" in reply and "contract" in reply
     assert "C0DEALS" in reply
     assert "No runs yet." in reply
+
+
+def test_a_name_in_another_case_finds_the_workflow_unless_two_match(
+    slack: Slack, bot: Bot, clock: FixedClock, deal_review: str
+) -> None:
+    assert "Every day at 09:00" in slack.reply_to(OTHER, "show deal REVIEW")
+    save(
+        bot.sessions, workflow_document(name="DEAL REVIEW", owner=OWNER), clock.now(), team=TEAM_ID
+    )
+    reply = slack.reply_to(OTHER, "show deal review")
+    assert "There is no workflow named 'deal review'" in reply
+
+
+def test_run_now_refuses_a_workflow_without_actions(
+    slack: Slack, bot: Bot, clock: FixedClock, deal_review: str
+) -> None:
+    document = workflow_document(name="Empty", owner=OWNER, status="draft", actions=[])
+    document["actions"] = []
+    save(bot.sessions, document, clock.now(), team=TEAM_ID)
+    reply = slack.reply_to(OWNER, "run Empty")
+    assert "has no actions yet, so a run would do nothing" in reply
+    with transaction(bot.sessions) as session:
+        assert session.scalars(select(Run)).all() == []
+
+
+def test_a_late_delete_confirmation_does_not_delete_a_new_workflow_of_that_name(
+    slack: Slack, bot: Bot, slack_api: SlackStandIn, clock: FixedClock, deal_review: str
+) -> None:
+    slack.reply_to(OWNER, f"delete {NAME}")
+    question = slack_api.responses()[-1]
+    with transaction(bot.sessions) as session:  # deleted and made again meanwhile
+        session.delete(session.scalars(select(Workflow)).one())
+    clock.advance(timedelta(minutes=1))
+    save(bot.sessions, workflow_document(name=NAME, owner=OWNER), clock.now(), team=TEAM_ID)
+    _, path = slack.click_in_message(OWNER, question.payload, "workflow_delete_confirm")
+    slack_api.wait_for(lambda api: any(r.path == path for r in api.responses()))
+    assert "nothing was deleted" in next(r for r in slack_api.responses() if r.path == path).text
+    assert bot.stored_workflow(NAME) is not None
+
+
+def test_a_command_that_fails_at_once_is_still_acknowledged(
+    slack: Slack, slack_api: SlackStandIn, deal_review: str
+) -> None:
+    # An error a few milliseconds after ack() once turned Slack's answer into a 404.
+    for number in range(5):
+        assert slack.command(OWNER, f"pause No such workflow {number}").status == 200
+    slack_api.wait_for(lambda api: len(api.responses()) == 5)
+    assert all("There is no workflow" in r.text for r in slack_api.responses())
 
 
 def test_an_unknown_name_lists_close_matches(slack: Slack, deal_review: str) -> None:
@@ -81,7 +126,9 @@ def test_an_unknown_name_lists_close_matches(slack: Slack, deal_review: str) -> 
 
 
 def test_the_owner_pauses_and_activates(slack: Slack, bot: Bot, deal_review: str) -> None:
-    assert "*Deal review* is paused; next run none." in slack.reply_to(OWNER, f"pause {NAME}")
+    reply = slack.reply_to(OWNER, f"pause {NAME}")
+    assert "*Deal review* is paused: no scheduled runs until" in reply
+    assert "`/workflow activate Deal review`" in reply
     paused = bot.stored_workflow(NAME)
     assert paused is not None and paused.status == "paused" and paused.next_run_at is None
     reply = slack.reply_to(OWNER, f"activate {NAME}")
