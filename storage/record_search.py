@@ -298,7 +298,7 @@ def ensure_criteria_indexes(
         for key in sorted(keys)
         if not any(other[: len(key)] == key and other != key for other in keys)
     ]
-    existing = _index_names(session)
+    existing = record_index_names(session)
     for index in wanted:
         session.execute(CreateIndex(index, if_not_exists=True))
     created = [index for index in wanted if index.name not in existing]
@@ -307,7 +307,7 @@ def ensure_criteria_indexes(
     return [str(index.name) for index in wanted]
 
 
-def _index_names(session: Session) -> set[str]:
+def record_index_names(session: Session) -> set[str]:
     """The names of the indexes on records, read from the catalog."""
     if session.get_bind().dialect.name == "sqlite":
         query = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'records'"

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot.workflows.criteria import InvalidCriteria
 from bot.workflows.definitions import (
+    MAX_NAME,
     InvalidDefinition,
     ParsedDefinition,
     parse_definition,
@@ -138,16 +139,25 @@ class WizardPage:
 
 
 def start_create(
-    session: Session, team_id: str, user_id: str, timezone: str, now: datetime
+    session: Session,
+    team_id: str,
+    user_id: str,
+    timezone: str,
+    now: datetime,
+    name: str | None = None,
 ) -> WizardDraft:
     """A new draft owned by the user, weekly on Monday at 09:00 in ``timezone`` (the user's
-    zone, or the bot's default when Slack does not know it)."""
+    zone, or the bot's default when Slack does not know it), named ``name`` when given
+    (``/workflow create NAME``; checked with step 1, like a name typed there)."""
     drafts = DraftRepository(session)
     drafts.purge(now - DRAFT_LIFETIME)
     # A workspace that never imported records still offers the built-in object types.
     ObjectTypeRepository(session).ensure_built_ins(team_id, now)
-    document: dict[str, Any] = {
-        "owner": user_id,
+    document: dict[str, Any] = {"owner": user_id}
+    if name is not None and name.strip():
+        # Step 1's name input holds at most MAX_NAME characters: the rest would not fit.
+        document["name"] = name.strip()[:MAX_NAME]
+    document |= {
         "schedule": {
             "frequency": "weekly",
             "weekdays": ["mon"],
@@ -455,6 +465,7 @@ class Finished:
     next_run: datetime | None
     warnings: tuple[str, ...]
     created: bool
+    workflow_id: int
 
 
 def finish(
@@ -464,8 +475,11 @@ def finish(
     actor: Actor,
     default_timezone: str,
     now: datetime,
+    index: bool = True,
 ) -> Saved:
     """Saves the draft as a workflow and deletes the draft, in the caller's transaction.
+
+    ``index=False``: see lifecycle.save_workflow (the caller then calls index_workflow).
 
     ``activate`` saves it active (an edit of an active workflow stays active and applies at
     once: a new revision, runs planned under the old one cancelled); otherwise it is saved
@@ -490,6 +504,7 @@ def finish(
         default_timezone,
         now,
         editing_id=draft.workflow_id,
+        index=index,
     )
     DraftRepository(session).delete(draft)
     session.flush()
@@ -504,5 +519,10 @@ def finished(session: Session, saved: Saved) -> Finished:
     next_run = saved.next_run_at.astimezone(zone) if saved.next_run_at is not None else None
     warnings = tuple(_without_location(warning) for warning in saved.warnings)
     return Finished(
-        workflow.name, WorkflowStatus(workflow.status), next_run, warnings, saved.created
+        workflow.name,
+        WorkflowStatus(workflow.status),
+        next_run,
+        warnings,
+        saved.created,
+        workflow.id,
     )

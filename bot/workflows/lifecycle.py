@@ -109,8 +109,13 @@ def save_workflow(
     default_timezone: str,
     now: datetime,
     editing_id: int | None = None,
+    index: bool = True,
 ) -> Saved:
     """Creates the workflow or, when its name exists, edits it as a new revision.
+
+    ``index=False`` leaves the criteria indexes of an active workflow to a later
+    index_workflow call in a transaction of its own (creating them can take seconds on a
+    large table, longer than someone waiting in Slack should).
 
     With ``editing_id`` it edits that workflow, renaming it when the document names it
     otherwise; a name another workflow has is refused with WorkflowError.
@@ -143,7 +148,7 @@ def save_workflow(
     session.flush()
     if not created:
         RunRepository(session).cancel_pending(workflow.id, now, "the workflow was edited")
-    _schedule(session, workflow, definition, now)
+    _schedule(session, workflow, definition, now, index)
     return Saved(workflow.id, created, workflow.revision, workflow.next_run_at, parsed.warnings)
 
 
@@ -164,18 +169,37 @@ def _edited(session: Session, team_id: str, workflow_id: int, name: str, actor: 
 
 
 def _schedule(
-    session: Session, workflow: Workflow, definition: WorkflowDefinition, now: datetime
+    session: Session,
+    workflow: Workflow,
+    definition: WorkflowDefinition,
+    now: datetime,
+    index: bool = True,
 ) -> None:
     if workflow.status != WorkflowStatus.ACTIVE.value:
         workflow.next_run_at = None
         return
     workflow.next_run_at = next_run_after(definition.schedule, now)
+    if index:
+        _index(session, workflow, definition)
+
+
+def _index(session: Session, workflow: Workflow, definition: WorkflowDefinition) -> None:
     # The queries of active workflows get indexes on the properties they filter on. Not
     # suppression criteria: they are applied negated, which no index can serve.
     if definition.criteria.groups:
         index_criteria_properties(
             session, workflow.team_id, definition.object_type, definition.criteria.to_json()
         )
+
+
+def index_workflow(session: Session, team_id: str, workflow_id: int) -> None:
+    """Creates the criteria indexes of an active workflow saved with ``index=False``; a
+    workflow since deleted or no longer active needs none."""
+    workflow = session.get(Workflow, workflow_id)
+    if workflow is None or workflow.team_id != team_id:
+        return
+    if workflow.status == WorkflowStatus.ACTIVE.value:
+        _index(session, workflow, definition_of(session, workflow))
 
 
 def set_status(

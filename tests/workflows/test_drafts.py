@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows import drafts
-from bot.workflows.definitions import InvalidDefinition
+from bot.workflows.definitions import MAX_NAME, InvalidDefinition
 from bot.workflows.lifecycle import (
     Actor,
     PermissionDenied,
@@ -141,6 +141,19 @@ def test_a_new_draft_is_weekly_on_monday_at_nine_in_the_users_zone(
         page = drafts.wizard_page(session, draft, "UTC", NOW)
     # A workspace that never imported anything is offered the built-in types.
     assert [c.name for c in page.object_types] == ["companies", "contacts", "deals", "tickets"]
+
+
+def test_a_new_draft_may_start_with_the_name_given_cut_to_what_the_input_holds(
+    sessions: sessionmaker[Session],
+) -> None:
+    with transaction(sessions) as session:
+        named = drafts.start_create(session, TEAM, OWNER, "UTC", NOW, name="  Q4 deals ")
+        long = drafts.start_create(session, TEAM, OWNER, "UTC", NOW, name="x" * (MAX_NAME + 5))
+        blank = drafts.start_create(session, TEAM, OWNER, "UTC", NOW, name="  ")
+
+    assert named.document["name"] == "Q4 deals"
+    assert long.document["name"] == "x" * MAX_NAME
+    assert "name" not in blank.document
 
 
 def test_starting_a_draft_purges_drafts_untouched_for_a_day(

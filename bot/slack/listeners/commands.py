@@ -67,7 +67,7 @@ def _help(request: _Request) -> None:
 
 def _wizard_opener(editing: bool) -> Handler:
     """The handler of ``create`` and (``editing``) ``edit``: opens the wizard on a new
-    workflow, or on the one the command names."""
+    workflow (named as the command says, if it does), or on the one the command names."""
 
     def open_on(request: _Request) -> None:
         open_wizard(
@@ -77,6 +77,7 @@ def _wizard_opener(editing: bool) -> Handler:
             request.team_id,
             request.user_id,
             request.name if editing else None,
+            name=None if editing else request.name or None,
         )
 
     return open_on

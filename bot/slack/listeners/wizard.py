@@ -2,8 +2,12 @@
 step when an input changes or a row is added, and saves the workflow at the end.
 
 Each listener: ack (a view submission acks with its answer, after only fast work), read the
-step's input, one use case in one short transaction, render. No Slack call happens inside a
-transaction: who the user is (users.info) is asked before it, views.update after it.
+step's input, one use case in one short write transaction, then the page to show in a read
+transaction (previews such as the review's count of matching records never hold the write
+lock), render. No Slack call happens inside a transaction: who the user is (users.info) is
+asked before it, views.update after it. Saving the workflow can take longer than the
+3 seconds Slack waits (the write lock; indexes for the criteria's properties): it happens
+after the answer, which shows "Saving…", and views.update shows how it went.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot.slack.errors import user_message
@@ -26,17 +31,19 @@ from bot.slack.views import actions_editor, criteria_editor
 from bot.slack.views.wizard import (
     build_wizard_view,
     draft_id_of,
+    finished_text,
     finished_view,
     is_review,
     loading_view,
     message_view,
     problem_lines,
     read_step,
+    saving_view,
     step_errors,
 )
 from bot.workflows import drafts
 from bot.workflows.definitions import InvalidDefinition
-from bot.workflows.lifecycle import WorkflowError
+from bot.workflows.lifecycle import WorkflowError, index_workflow
 from bot.workflows.templates import escape_mrkdwn
 from storage.database import transaction, write_transaction
 from storage.models import WizardDraft
@@ -54,6 +61,12 @@ _SOMETHING_WENT_WRONG = (
     ":x: Something went wrong while opening the dialog. The bot sent you the details in a "
     "direct message; please try again."
 )
+_NOT_SAVED = (
+    "Something went wrong while saving, and the workflow was not saved. The bot sent you "
+    "the details in a direct message; please try again."
+)
+# What Slack answers views.update for a modal the user has closed.
+_CLOSED = "not_found"
 
 # A change to the draft at its current step: (draft, document read from the view) -> None.
 _Change = Callable[[WizardDraft, dict[str, Any]], None]
@@ -79,6 +92,10 @@ class _Modal:
         return cls(str(team_id), body["user"]["id"], draft_id_of(view), view)
 
     @property
+    def view_id(self) -> str:
+        return str(self.view["id"])
+
+    @property
     def values(self) -> dict[str, Any]:
         state = self.view.get("state") or {}
         values = state.get("values") or {}
@@ -96,19 +113,20 @@ def open_wizard(
     team_id: str,
     user_id: str,
     editing: str | None,
+    *,
+    name: str | None = None,
 ) -> None:
-    """Opens the wizard on a new workflow, or on the workflow named ``editing``. The trigger
-    expires 3 seconds after the command and works once: the modal opens first, showing
-    "Loading…", and is updated once the draft exists (or says why it cannot)."""
+    """Opens the wizard on a new workflow (named ``name`` on step 1 when given), or on the
+    workflow named ``editing``. The trigger expires 3 seconds after the command and works
+    once: the modal opens first, showing "Loading…", and is updated once the draft exists
+    (or says why it cannot); a user who closed it meanwhile is left alone."""
     opened = client.views_open(trigger_id=trigger_id, view=loading_view(editing is not None))
     view_id, view_hash = opened["view"]["id"], opened["view"]["hash"]
     try:
-        page = _start(client, services, team_id, user_id, editing)
+        page = _start(client, services, team_id, user_id, editing, name)
     except WorkflowError as error:
         text = user_message(error) or escape_mrkdwn(str(error))
-        client.views_update(
-            view_id=view_id, hash=view_hash, view=message_view(text, editing is not None)
-        )
+        _update(client, view_id, message_view(text, editing is not None), view_hash)
         return
     except Exception:
         # Not a loading modal forever: say so, then let the error handler report the bug.
@@ -117,22 +135,28 @@ def open_wizard(
                 view_id=view_id, view=message_view(_SOMETHING_WENT_WRONG, editing is not None)
             )
         raise
-    client.views_update(view_id=view_id, hash=view_hash, view=build_wizard_view(page))
+    _update(client, view_id, build_wizard_view(page), view_hash)
 
 
 def _start(
-    client: WebClient, services: Services, team_id: str, user_id: str, editing: str | None
+    client: WebClient,
+    services: Services,
+    team_id: str,
+    user_id: str,
+    editing: str | None,
+    name: str | None,
 ) -> drafts.WizardPage:
-    settings, now = services.settings, services.clock.now()
+    now = services.clock.now()
     if editing is None:
-        zone = services.people.timezone(client, team_id, user_id) or settings.default_timezone
+        zone = services.people.timezone(client, team_id, user_id)
+        zone = zone or services.settings.default_timezone
         with write_transaction(services.sessions) as session:
-            draft = drafts.start_create(session, team_id, user_id, zone, now)
-            return drafts.wizard_page(session, draft, settings.default_timezone, now)
-    actor = services.people.actor(client, team_id, user_id)
-    with write_transaction(services.sessions) as session:
-        draft = drafts.start_edit(session, team_id, editing, actor, now)
-        return drafts.wizard_page(session, draft, settings.default_timezone, now)
+            draft = drafts.start_create(session, team_id, user_id, zone, now, name)
+    else:
+        actor = services.people.actor(client, team_id, user_id)
+        with write_transaction(services.sessions) as session:
+            draft = drafts.start_edit(session, team_id, editing, actor, now)
+    return _page(services, team_id, user_id, draft.id)
 
 
 def register(app: App, services: Services) -> None:
@@ -142,19 +166,26 @@ def register(app: App, services: Services) -> None:
         if not is_review(modal.view):
             ack(**_next_step(services, modal))
             return
-        view, saved = _save(client, services, modal, activate=True)
-        ack(response_action="update", view=view)
-        if saved:
-            services.workflows_changed()
+        # Saved before the answer, so that the answer is the outcome: a views.update after
+        # it could reach Slack before the answer and be overwritten by it. What can take
+        # long, the criteria indexes, comes after the answer.
+        try:
+            done = _saved(client, services, modal, activate=True, index=False)
+        except (InvalidDefinition, WorkflowError) as error:
+            problems = error.problems if isinstance(error, InvalidDefinition) else [str(error)]
+            ack(response_action="update", view=_review(services, modal, problem_lines(problems)))
+            return
+        ack(response_action="update", view=finished_view(done))
+        services.workflows_changed()
+        with write_transaction(services.sessions) as session:
+            index_workflow(session, modal.team_id, done.workflow_id)
 
     @app.action(WizardAction.SAVE_DRAFT)
     def save_draft(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         modal = _Modal.of(body)
-        view, saved = _save(client, services, modal, activate=False)
-        _show(client, modal, view)
-        if saved:
-            services.workflows_changed()
+        if _show(client, modal, saving_view(modal.draft_id, modal.editing)):
+            _save(client, services, modal, activate=False)
 
     @app.action(WizardAction.BACK)
     def back(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -218,52 +249,81 @@ def _next_step(services: Services, modal: _Modal) -> dict[str, Any]:
             step, layout = draft.step, draft.layout
             document = _read(session, draft, modal)
             problems = drafts.submit_step(session, draft, document, zone, now)
-            errors = step_errors(step, problems, document, layout) if problems else {}
-            if errors:
-                # What was typed is kept (the transaction commits); Slack shows the errors.
-                return {"response_action": "errors", "errors": errors}
-            page = drafts.wizard_page(session, draft, zone, now, problem_lines(problems))
+        # What was typed is kept (committed) either way.
+        errors = step_errors(step, problems, document, layout) if problems else {}
+        if errors:
+            return {"response_action": "errors", "errors": errors}
+        page = _page(
+            services, modal.team_id, modal.user_id, modal.draft_id, problem_lines(problems)
+        )
     except WorkflowError as error:
         return {"response_action": "update", "view": _refusal(error, modal)}
     return {"response_action": "update", "view": build_wizard_view(page)}
 
 
-def _save(
-    client: WebClient, services: Services, modal: _Modal, activate: bool
-) -> tuple[dict[str, Any], bool]:
-    """Saves the draft as a workflow: the finished modal and True, or the review again with
-    why it could not be saved and False."""
-    actor = services.people.actor(client, modal.team_id, modal.user_id)
-    zone, now = services.settings.default_timezone, services.clock.now()
+def _save(client: WebClient, services: Services, modal: _Modal, activate: bool) -> None:
+    """Saves the draft as a workflow, once Slack has its answer, and shows how it went in
+    the modal: finished, or the review again with why it could not be saved (the draft is
+    kept). A user who closed the modal meanwhile is told by direct message that it saved."""
     try:
-        with write_transaction(services.sessions) as session:
-            draft = _load(session, modal)
-            saved = drafts.finish(session, draft, activate, actor, zone, now)
-            done = drafts.finished(session, saved)
+        done = _saved(client, services, modal, activate)
     except (InvalidDefinition, WorkflowError) as error:
         problems = error.problems if isinstance(error, InvalidDefinition) else [str(error)]
-        try:
-            with transaction(services.sessions) as session:
-                draft = _load(session, modal)
-                page = drafts.wizard_page(session, draft, zone, now, problem_lines(problems))
-        except WorkflowError as gone:
-            return _refusal(gone, modal), False
-        return build_wizard_view(page), False
-    return finished_view(done), True
+        _update(client, modal.view_id, _review(services, modal, problem_lines(problems)))
+        return
+    except Exception:
+        # Not "Saving…" forever: the review again, to try once more; then the error handler
+        # tells the user what went wrong. Showing it is best effort (it may fail likewise).
+        with suppress(SlackApiError, SQLAlchemyError):
+            _update(client, modal.view_id, _review(services, modal, (_NOT_SAVED,)))
+        raise
+    services.workflows_changed()
+    if not _update(client, modal.view_id, finished_view(done)):
+        client.chat_postMessage(channel=modal.user_id, text=finished_text(done))
+
+
+def _saved(
+    client: WebClient, services: Services, modal: _Modal, activate: bool, index: bool = True
+) -> drafts.Finished:
+    actor = services.people.actor(client, modal.team_id, modal.user_id)
+    zone, now = services.settings.default_timezone, services.clock.now()
+    with write_transaction(services.sessions) as session:
+        draft = _load(session, modal)
+        saved = drafts.finish(session, draft, activate, actor, zone, now, index)
+        return drafts.finished(session, saved)
+
+
+def _review(services: Services, modal: _Modal, problems: tuple[str, ...]) -> dict[str, Any]:
+    """The draft's page (the review) with ``problems`` above it, or why there is none."""
+    try:
+        page = _page(services, modal.team_id, modal.user_id, modal.draft_id, problems)
+    except WorkflowError as gone:
+        return _refusal(gone, modal)
+    return build_wizard_view(page)
 
 
 def _change(client: WebClient, services: Services, modal: _Modal, change: _Change) -> None:
     """Reads the step's input into the draft, applies ``change`` and shows the result."""
-    zone, now = services.settings.default_timezone, services.clock.now()
     try:
         with write_transaction(services.sessions) as session:
             draft = _load(session, modal)
             change(draft, _read(session, draft, modal))
-            page = drafts.wizard_page(session, draft, zone, now)
+        page = _page(services, modal.team_id, modal.user_id, modal.draft_id)
         view = build_wizard_view(page)
     except WorkflowError as error:
         view = _refusal(error, modal)
     _show(client, modal, view)
+
+
+def _page(
+    services: Services, team_id: str, user_id: str, draft_id: str, problems: tuple[str, ...] = ()
+) -> drafts.WizardPage:
+    """The draft's page, built in a read transaction once the change to the draft is
+    committed: previews (records matching, the review) never hold the write lock."""
+    zone, now = services.settings.default_timezone, services.clock.now()
+    with transaction(services.sessions) as session:
+        draft = drafts.load_draft(session, draft_id, team_id, user_id)
+        return drafts.wizard_page(session, draft, zone, now, problems)
 
 
 def _load(session: Session, modal: _Modal) -> WizardDraft:
@@ -279,15 +339,34 @@ def _refusal(error: WorkflowError, modal: _Modal) -> dict[str, Any]:
     return message_view(user_message(error) or escape_mrkdwn(str(error)), modal.editing)
 
 
-def _show(client: WebClient, modal: _Modal, view: dict[str, Any]) -> None:
+def _show(client: WebClient, modal: _Modal, view: dict[str, Any]) -> bool:
+    """Shows ``view`` in place of the modal the action came from; False when the modal
+    changed since (a quicker action's view is showing, which this one must not overwrite).
+    A modal the user closed is True: what the action asked for still stands."""
     try:
-        client.views_update(view_id=modal.view["id"], hash=modal.view.get("hash"), view=view)
+        _update(client, modal.view_id, view, modal.view.get("hash"))
     except SlackApiError as error:
         if error.response.get("error") != "hash_conflict":
             raise
-        # The modal changed since this action (a quicker change of another input): that
-        # change is showing, and this one is saved in the draft for the next render.
-        log.info("wizard view %s changed meanwhile; not updated", modal.view.get("id"))
+        # E.g. a quicker change of another input: that change is showing, and this one is
+        # saved in the draft for the next render.
+        log.info("wizard view %s changed meanwhile; not updated", modal.view_id)
+        return False
+    return True
+
+
+def _update(
+    client: WebClient, view_id: str, view: dict[str, Any], view_hash: str | None = None
+) -> bool:
+    """views.update of the modal; False when the user has closed it (nothing to show)."""
+    try:
+        client.views_update(view_id=view_id, hash=view_hash, view=view)
+    except SlackApiError as error:
+        if error.response.get("error") != _CLOSED:
+            raise
+        log.info("wizard view %s was closed; not updated", view_id)
+        return False
+    return True
 
 
 def _action_value(action: dict[str, Any]) -> str:

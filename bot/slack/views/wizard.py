@@ -146,21 +146,38 @@ def message_view(text: str, editing: bool = False) -> dict[str, Any]:
     }
 
 
-def finished_view(done: Finished) -> dict[str, Any]:
-    """The modal after saving: what became of the workflow and when it runs next."""
+def saving_view(draft_id: str, editing: bool = False) -> dict[str, Any]:
+    """What the modal shows while the workflow is saved. Saving can take longer than the
+    3 seconds Slack waits for an answer, so the answer is this; the modal is updated once
+    saving is done. Nothing to submit: nothing to press twice."""
+    return {
+        "type": "modal",
+        "callback_id": View.WIZARD,
+        "private_metadata": draft_id,
+        "title": plain(_title(editing)),
+        "close": plain("Close"),
+        "blocks": [section("Saving…")],
+    }
+
+
+def finished_text(done: Finished) -> str:
+    """What became of the saved workflow and when it runs next, in mrkdwn."""
     shown = f"*{escape_mrkdwn(done.name)}*"
     if done.status is WorkflowStatus.ACTIVE:
         when = _when(done.next_run) if done.next_run else "none: the schedule has no run left"
-        text = f"{shown} is active. Next run: {when}."
-        title = "Workflow activated" if done.created else "Workflow saved"
-    else:
-        state = "stays paused" if done.status is WorkflowStatus.PAUSED else "is a draft"
-        text = (
-            f"{shown} is saved and {state}: it does not run until you activate it "
-            f"with `/workflow activate {escape_mrkdwn(done.name)}`."
-        )
-        title = "Workflow saved"
-    blocks = [section(text)]
+        return f"{shown} is active. Next run: {when}."
+    state = "stays paused" if done.status is WorkflowStatus.PAUSED else "is a draft"
+    return (
+        f"{shown} is saved and {state}: it does not run until you activate it "
+        f"with `/workflow activate {escape_mrkdwn(done.name)}`."
+    )
+
+
+def finished_view(done: Finished) -> dict[str, Any]:
+    """The modal after saving: what became of the workflow and when it runs next."""
+    activated = done.status is WorkflowStatus.ACTIVE and done.created
+    title = "Workflow activated" if activated else "Workflow saved"
+    blocks = [section(finished_text(done))]
     if done.warnings:
         blocks.append(context("\n".join(f"⚠️ {escape_mrkdwn(w)}" for w in done.warnings)))
     return {"type": "modal", "title": plain(title), "close": plain("Done"), "blocks": blocks}

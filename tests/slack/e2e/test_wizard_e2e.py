@@ -1,18 +1,23 @@
 """The create/edit wizard over real HTTP: from /workflow create through every step to an
-active workflow that then fires and posts; fields in error; edits; refusals."""
+active workflow that then fires and posts; fields in error; edits; refusals; saving after
+the answer to Slack; modals the user closed meanwhile."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import select
 
 from bot.slack.ids import WizardAction, WizardBlock
+from bot.slack.listeners.wizard import open_wizard
 from bot.workflows.clock import FixedClock
 from storage.database import transaction
 from storage.models import WizardDraft
+from storage.record_search import record_index_names
 from tests.engine.builders import deal, import_deals, save, workflow_document
 from tests.slack.e2e.conftest import OTHER, OWNER
 from tests.slack.harness import Bot, Modal, Slack, open_modal
@@ -69,6 +74,24 @@ def _fill_actions(modal: Modal) -> None:
     modal.enter("actions.a0.text", "{{ name }} is still in contract")
 
 
+def _problems(modal: Modal) -> str:
+    found = [b for b in modal.blocks if b.get("block_id") == WizardBlock.PROBLEMS]
+    return str(found[0]["text"]["text"]) if found else ""
+
+
+def _drafts(bot: Bot) -> list[WizardDraft]:
+    with transaction(bot.sessions) as session:
+        return list(session.scalars(select(WizardDraft)))
+
+
+def _save(modal: Modal, slack_api: SlackStandIn) -> str:
+    """Submits the review ("Activate", "Save and keep active"...): the answer is what became
+    of the workflow; returns the text of the modal then."""
+    answer = modal.submit()
+    assert answer.json["response_action"] == "update", answer.json
+    return modal.text()
+
+
 def _through_review(modal: Modal) -> None:
     for fill in (_fill_name, _fill_schedule, _fill_criteria, _fill_actions):
         fill(modal)
@@ -91,8 +114,9 @@ def test_a_wizard_session_creates_a_workflow_that_fires_and_posts(
     assert "<#C0DEALS>" in review
     assert bot.stored_workflow(NAME) is None, "saved before the last step"
 
-    answer = modal.submit()  # Activate
-    assert answer.json["response_action"] == "update"
+    shown = _save(modal, slack_api)  # Activate
+    assert "Workflow activated" in shown
+    assert f"*{NAME}* is active. Next run: Thu 03 Dec 2026 07:00 EST." in shown
     workflow = bot.stored_workflow(NAME)
     assert workflow is not None and workflow.status == "active"
     assert workflow.owner_user_id == OWNER and workflow.timezone == "America/New_York"
@@ -144,7 +168,7 @@ def test_back_keeps_what_was_typed(slack: Slack, deals: None) -> None:
 
 
 def test_an_edit_changes_the_next_run_and_bumps_the_revision(
-    slack: Slack, bot: Bot, clock: FixedClock, deals: None
+    slack: Slack, bot: Bot, slack_api: SlackStandIn, clock: FixedClock, deals: None
 ) -> None:
     document = workflow_document(name=NAME, owner=OWNER)  # daily at 09:00 UTC
     save(bot.sessions, document, clock.now(), team=TEAM_ID)
@@ -157,7 +181,7 @@ def test_an_edit_changes_the_next_run_and_bumps_the_revision(
     for _ in range(4):  # schedule, criteria, actions, settings
         assert modal.submit().json["response_action"] == "update"
     assert "Save and keep active" in modal.text()
-    modal.submit()
+    assert "Workflow saved" in _save(modal, slack_api)
     after = bot.stored_workflow(NAME)
     assert after is not None and after.id == before.id
     assert after.revision == before.revision + 1
@@ -170,3 +194,78 @@ def test_someone_else_cannot_edit(slack: Slack, bot: Bot, clock: FixedClock, dea
     assert "<@U0OWNER>" in modal.text()
     with transaction(bot.sessions) as session:
         assert session.scalars(select(WizardDraft)).all() == []
+
+
+def test_saving_as_a_draft_shows_saving_then_the_draft_workflow(
+    slack: Slack, bot: Bot, deals: None
+) -> None:
+    modal = open_modal(slack, OWNER, "create", WizardBlock.NAME)
+    _through_review(modal)
+
+    modal.press(WizardAction.SAVE_DRAFT)  # the action's answer is empty: "Saving…" follows
+
+    slack.slack_api.wait_for(lambda api: "is a draft" in json.dumps(api.view(modal.view_id).view))
+    workflow = bot.stored_workflow(NAME)
+    assert workflow is not None and workflow.status == "draft"
+    assert _drafts(bot) == []
+
+
+def test_a_name_taken_while_reviewing_shows_the_review_again_and_keeps_the_draft(
+    slack: Slack, bot: Bot, slack_api: SlackStandIn, clock: FixedClock, deals: None
+) -> None:
+    modal = open_modal(slack, OWNER, "create", WizardBlock.NAME)
+    _through_review(modal)
+    # Someone else takes the name between the review and the click on Activate.
+    save(bot.sessions, workflow_document(name=NAME, owner=OTHER), clock.now(), team=TEAM_ID)
+
+    _save(modal, slack_api)
+
+    assert "Review" in _step(modal) and "Activate" in modal.text()
+    assert "already exists" in _problems(modal)
+    taken = bot.stored_workflow(NAME)
+    assert taken is not None and taken.owner_user_id == OTHER
+    assert len(_drafts(bot)) == 1, "the draft was lost"
+    assert bot.wakes == []
+
+
+def test_a_loading_modal_closed_before_the_wizard_is_ready_is_no_error(
+    slack: Slack, bot: Bot, slack_api: SlackStandIn, deals: None
+) -> None:
+    slack_api.fail("not_found", method="views.update")  # what Slack says of a closed modal
+
+    assert slack.send(urlencode(slack.command_form(OWNER, "create"))).status == 200
+
+    slack_api.wait_for(lambda api: bool(api.calls("views.update")))
+    # Every listener has finished once the pool has: an error reply would be out by then.
+    bot.app.listener_runner.listener_executor.shutdown(wait=True)
+    assert slack_api.calls("chat.postMessage") == []
+    assert all("went wrong" not in r.all_text() for r in slack_api.responses())
+
+
+def test_activating_creates_the_criteria_indexes_after_answering(
+    slack: Slack, bot: Bot, slack_api: SlackStandIn, deals: None
+) -> None:
+    modal = open_modal(slack, OWNER, "create", WizardBlock.NAME)
+    _through_review(modal)
+    _save(modal, slack_api)
+    bot.app.listener_runner.listener_executor.shutdown(wait=True)  # the work after the answer
+    with transaction(bot.sessions) as session:
+        indexes = [name for name in record_index_names(session) if name.startswith("ixp_")]
+    assert indexes, "the active workflow's criteria got no index"
+
+
+def test_create_with_a_name_fills_it_in(slack: Slack, deals: None) -> None:
+    modal = open_modal(slack, OWNER, "create Q4 deals", WizardBlock.NAME)
+    assert '"initial_value": "Q4 deals"' in modal.text()
+
+
+def test_a_name_given_with_create_is_on_the_first_step(
+    bot: Bot, slack_api: SlackStandIn, deals: None
+) -> None:
+    trigger_id = slack_api.issue_trigger(OWNER)
+
+    open_wizard(bot.app.client, bot.services, trigger_id, TEAM_ID, OWNER, None, name=" Q4 deals ")
+
+    [view] = slack_api.views(OWNER)
+    name = next(b for b in view.view["blocks"] if b.get("block_id") == WizardBlock.NAME)
+    assert name["element"]["initial_value"] == "Q4 deals"

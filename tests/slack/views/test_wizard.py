@@ -20,6 +20,7 @@ from bot.slack.views.wizard import (
     message_view,
     problem_lines,
     read_step,
+    saving_view,
     step_errors,
 )
 from bot.workflows.drafts import (
@@ -343,12 +344,21 @@ def test_the_other_modals_are_valid() -> None:
     assert "submit" not in loading_view()
     assert_valid_view(message_view("Only the owner of *x* can change it.", editing=True))
     next_run = datetime(2026, 11, 2, 9, tzinfo=UTC)
-    active = finished_view(Finished("A <b>", WorkflowStatus.ACTIVE, next_run, ("w <x>",), True))
-    drafted = finished_view(Finished("A", WorkflowStatus.DRAFT, None, (), False))
+    active = finished_view(Finished("A <b>", WorkflowStatus.ACTIVE, next_run, ("w <x>",), True, 1))
+    drafted = finished_view(Finished("A", WorkflowStatus.DRAFT, None, (), False, 2))
     for view in (active, drafted):
         assert_valid_view(view)
     assert "*A &lt;b&gt;* is active. Next run: Mon 02 Nov 2026 09:00 UTC." in texts(active)
     assert "`/workflow activate A`" in texts(drafted)
+
+
+def test_saving_keeps_the_draft_id_and_offers_nothing_to_press_twice() -> None:
+    view = saving_view(DRAFT_ID, editing=True)
+
+    assert_valid_view(view)
+    assert view["private_metadata"] == DRAFT_ID and view["callback_id"] == View.WIZARD
+    assert "submit" not in view and not is_review(view)
+    assert "Saving…" in texts(view) and view["title"]["text"] == "Edit workflow"
 
 
 # --- Reading the input back -----------------------------------------------------------------
