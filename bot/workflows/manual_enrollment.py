@@ -102,9 +102,14 @@ def _contains(column: QueryableAttribute[str], text: str) -> ColumnElement[bool]
 
 
 def active_workflows(
-    session: Session, team_id: str, typed: str, limit: int = MAX_CHOICES
+    session: Session,
+    team_id: str,
+    typed: str,
+    owner: str | None = None,
+    limit: int = MAX_CHOICES,
 ) -> list[WorkflowChoice]:
-    """The team's active workflows whose name contains ``typed`` (any case), by name."""
+    """The team's active workflows whose name contains ``typed`` (any case), by name; only
+    ``owner``'s when given (what someone who is not an admin may enroll in)."""
     query = (
         select(Workflow.id, Workflow.name, ObjectType.name)
         .join(ObjectType, ObjectType.id == Workflow.object_type_id)
@@ -114,6 +119,8 @@ def active_workflows(
     )
     if typed.strip():
         query = query.where(_contains(Workflow.name, typed.strip()))
+    if owner is not None:
+        query = query.where(Workflow.owner_user_id == owner)
     return [WorkflowChoice(*row) for row in session.execute(query)]
 
 

@@ -63,9 +63,15 @@ def register(app: App, services: Services) -> None:
         services.people.person(client, _team_id(body), body["user"]["id"])
 
     @app.options(EnrollAction.WORKFLOW)
-    def workflow_choices(ack: Ack, body: dict[str, Any]) -> None:
+    def workflow_choices(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        # Only the workflows this person may enroll in (the people cache was filled when
+        # the modal opened): finding out at submission would waste their picking.
+        team_id, user_id = _team_id(body), body["user"]["id"]
+        actor = services.people.actor(client, team_id, user_id)
+        owner = None if actor.is_admin else user_id
         with transaction(services.sessions) as session:
-            choices = active_workflows(session, _team_id(body), str(body.get("value") or ""))
+            typed = str(body.get("value") or "")
+            choices = active_workflows(session, team_id, typed, owner)
         ack(options=views.workflow_options(choices))
 
     @app.options(EnrollAction.RECORDS)

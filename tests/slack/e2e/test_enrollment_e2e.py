@@ -60,10 +60,19 @@ def _open(slack: Slack, slack_api: SlackStandIn, user: str) -> OpenView:
 
 
 def _choose_workflow(
-    slack: Slack, slack_api: SlackStandIn, user: str, view: OpenView, name: str = NAME
+    slack: Slack,
+    slack_api: SlackStandIn,
+    user: str,
+    view: OpenView,
+    name: str = NAME,
+    offered_to: str | None = None,
 ) -> OpenView:
-    """Types part of the name in the workflow picker and picks it: the modal is updated."""
-    options = slack.suggest(user, view, EnrollBlock.WORKFLOW, EnrollAction.WORKFLOW, name[:4])
+    """Types part of the name in the workflow picker and picks it: the modal is updated.
+    With ``offered_to``, the option is one that user's picker offered (a stale or forged
+    choice)."""
+    options = slack.suggest(
+        offered_to or user, view, EnrollBlock.WORKFLOW, EnrollAction.WORKFLOW, name[:4]
+    )
     option = next(o for o in options if o["text"]["text"].startswith(name))
     values = state_from_blocks(view.view["blocks"])
     values[EnrollBlock.WORKFLOW][EnrollAction.WORKFLOW]["selected_option"] = option
@@ -228,10 +237,24 @@ def test_an_admin_may_enroll_in_any_workflow(
 # Refusals ------------------------------------------------------------------------------------
 
 
+def test_the_picker_offers_only_workflows_the_person_may_enroll_in(
+    slack: Slack, slack_api: SlackStandIn, deal_review: int
+) -> None:
+    for user, expected in (
+        (OTHER, []),
+        (OWNER, ["Deal review (deals)"]),
+        (ADMIN, ["Deal review (deals)"]),
+    ):
+        view = _open(slack, slack_api, user)
+        options = slack.suggest(user, view, EnrollBlock.WORKFLOW, EnrollAction.WORKFLOW, "Deal")
+        assert [o["text"]["text"] for o in options] == expected, user
+
+
 def test_someone_who_may_not_run_the_workflow_is_refused_and_nothing_is_enrolled(
     slack: Slack, bot: Bot, slack_api: SlackStandIn, deal_review: int
 ) -> None:
-    view = _choose_workflow(slack, slack_api, OTHER, _open(slack, slack_api, OTHER))
+    opened = _open(slack, slack_api, OTHER)
+    view = _choose_workflow(slack, slack_api, OTHER, opened, offered_to=OWNER)
     answer = slack.submit(OTHER, view, _pick(slack, OTHER, view, ["Acme"], create=True))
 
     assert answer.json["response_action"] == "errors"
