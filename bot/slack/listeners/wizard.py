@@ -179,6 +179,12 @@ def register(app: App, services: Services) -> None:
         services.workflows_changed()
         with write_transaction(services.sessions) as session:
             index_workflow(session, modal.team_id, done.workflow_id)
+        # The Home tab lists the workflow with its new schedule (it may be open under the
+        # modal, when Edit was clicked there). Imported here: the Home's Edit button opens
+        # this wizard, so the two modules would import each other at load time.
+        from bot.slack.listeners.home import publish_home
+
+        publish_home(client, services, modal.team_id, modal.user_id)
 
     @app.action(WizardAction.SAVE_DRAFT)
     def save_draft(ack: Ack, body: dict[str, Any], client: WebClient) -> None:

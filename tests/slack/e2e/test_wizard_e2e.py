@@ -116,6 +116,7 @@ def test_a_wizard_session_creates_a_workflow_that_fires_and_posts(
 
     shown = _save(modal, slack_api)  # Activate
     assert "Workflow activated" in shown
+    slack_api.wait_for(lambda api: NAME in json.dumps(api.home(OWNER) or {}))
     assert f"*{NAME}* is active. Next run: Thu 03 Dec 2026 07:00 EST." in shown
     workflow = bot.stored_workflow(NAME)
     assert workflow is not None and workflow.status == "active"
