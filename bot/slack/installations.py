@@ -8,12 +8,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.http_retry import RetryIntervalCalculator
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.sqlalchemy_utils import normalize_datetime_for_db
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Engine, desc, select
 
@@ -55,6 +57,19 @@ NOT_INSTALLED_MESSAGE = (
 )
 
 
+class _PurgingStateStore(SQLAlchemyOAuthStateStore):
+    """slack_sdk's state store deletes a state when it is used; one whose install was
+    abandoned would stay for ever. Each new state removes the expired ones first."""
+
+    def issue(self, *args: Any, **kwargs: Any) -> str:
+        # The wall clock, as the store's own expiry check reads it (not the bot's Clock).
+        now = normalize_datetime_for_db(datetime.now(tz=UTC))
+        with self.engine.begin() as connection:
+            states = self.oauth_states
+            connection.execute(states.delete().where(states.c.expire_at <= now))
+        return str(super().issue(*args, **kwargs))
+
+
 class Installations:
     """The workspaces the app is installed in, as slack_sdk's SQLAlchemy stores keep them in
     the bot's database. Needs settings with a client id and secret (slack_mode "oauth")."""
@@ -71,7 +86,7 @@ class Installations:
             installations_table_name=SLACK_INSTALLATIONS_TABLE,
             logger=log,
         )
-        self.states = SQLAlchemyOAuthStateStore(
+        self.states = _PurgingStateStore(
             expiration_seconds=STATE_SECONDS,
             engine=engine,
             logger=log,

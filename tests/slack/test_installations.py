@@ -10,7 +10,8 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from slack_sdk.oauth.installation_store import Installation
-from sqlalchemy import Engine, MetaData
+from slack_sdk.oauth.sqlalchemy_utils import normalize_datetime_for_db
+from sqlalchemy import Engine, MetaData, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.settings import Settings
@@ -141,6 +142,17 @@ def test_states_are_issued_and_consumed_once(installations: Installations) -> No
     assert installations.states.consume(state)
     assert not installations.states.consume(state)
     assert not installations.states.consume("never-issued")
+
+
+def test_issuing_a_state_removes_the_expired_ones(installations: Installations) -> None:
+    states = installations.states
+    past = normalize_datetime_for_db(datetime.now(tz=UTC) - timedelta(hours=1))
+    with states.engine.begin() as connection:
+        connection.execute(states.oauth_states.insert(), {"state": "abandoned", "expire_at": past})
+    fresh = states.issue()
+    with states.engine.begin() as connection:
+        left = connection.execute(select(states.oauth_states.c.state)).scalars().all()
+    assert left == [fresh]
 
 
 def test_each_workspace_posts_with_its_own_token(
