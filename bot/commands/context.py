@@ -1,0 +1,99 @@
+"""What every command is given: the ``Context`` that builds storage and services lazily, and
+``fail``, the one way a command reports a usage error."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import NoReturn
+
+import click
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.console_notifier import ConsoleNotifier
+from bot.settings import Settings
+from bot.slack.installations import Installations, WorkspaceNotifiers
+from bot.slack.notifier import SlackNotifier, make_web_client
+from bot.workflows.clock import Clock
+from bot.workflows.engine import Engine as WorkflowEngine
+from bot.workflows.notifier import Notifier
+from bot.workflows.runner import NotifierFor
+from bot.workflows.workspaces import resolve_team
+from storage.database import make_engine, session_factory, transaction, upgrade
+from storage.object_types import ObjectTypeRepository
+
+USAGE_ERROR = 2
+
+
+@dataclass
+class Context:
+    """What every command needs, built lazily so ``--help`` never touches the database."""
+
+    settings: Settings
+    clock: Clock
+    _engine: Engine | None = None
+    _notifiers: NotifierFor | None = None
+    _installations: Installations | None = None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = make_engine(self.settings.database_url)
+        return self._engine
+
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        return session_factory(self.engine)
+
+    def migrate(self) -> None:
+        upgrade(self.engine)
+
+    @property
+    def installations(self) -> Installations | None:
+        """The workspaces that installed the app, when it serves several; else None."""
+        if self.settings.slack_mode != "oauth":
+            return None
+        if self._installations is None:
+            self._installations = Installations(self.settings, self.engine)
+        return self._installations
+
+    def workflow_engine(self) -> WorkflowEngine:
+        self._notifiers = self._notifiers or self._make_notifiers()  # before any thread asks
+        return WorkflowEngine(self.sessions, self.clock, self.notifier_for)
+
+    def notifier_for(self, team_id: str) -> Notifier:
+        """How runs of a workspace send messages: with the workspace's own bot token when
+        the app serves several, else with SLACK_BOT_TOKEN, else to the console."""
+        self._notifiers = self._notifiers or self._make_notifiers()
+        return self._notifiers(team_id)
+
+    def _make_notifiers(self) -> NotifierFor:
+        installations = self.installations
+        if installations is not None:
+            return WorkspaceNotifiers.posting_to_slack(installations, self.settings)
+        token = self.settings.slack_bot_token
+        notifier: Notifier = (
+            ConsoleNotifier()
+            if token is None
+            else SlackNotifier(make_web_client(token, self.settings.slack_api_url))
+        )
+        return lambda _team_id: notifier
+
+    @contextmanager
+    def workspace(self, team: str | None) -> Iterator[tuple[Session, str]]:
+        """A transaction on a migrated database and the team it acts on."""
+        self.migrate()
+        with transaction(self.sessions) as session:
+            team_id = resolve_team(session, team or self.settings.team_id)
+            ObjectTypeRepository(session).ensure_built_ins(team_id, self.clock.now())
+            yield session, team_id
+
+
+def fail(problems: list[str] | str) -> NoReturn:
+    """Prints what was wrong and exits with the usage-error status, never a traceback."""
+    for problem in [problems] if isinstance(problems, str) else problems:
+        click.echo(f"error: {problem}", err=True)
+    sys.exit(USAGE_ERROR)

@@ -1,0 +1,230 @@
+"""``workflow-bot records``: import records from files, and list or count those that match
+criteria."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+
+from bot.commands.context import Context, fail
+from bot.commands.options import TEAM_OPTION, read_text_file
+from bot.workflows.criteria import InvalidCriteria
+from bot.workflows.record_files import FileFormat, RecordFileError, UnknownFileFormat
+from bot.workflows.record_import import (
+    ImportConflict,
+    ImportOptionError,
+    ImportOptions,
+    ImportReport,
+    import_records,
+    parse_property_type,
+)
+from bot.workflows.records import MatchingRecord, count_matching, list_matching
+from bot.workflows.workspaces import AmbiguousWorkspace
+from storage.object_types import UnknownObjectType
+
+
+@click.group()
+def records() -> None:
+    """Import, list and count records."""
+
+
+CRITERIA_HELP = (
+    'Criteria JSON, e.g. \'{"any": [{"all": [{"property": "amount", "operator": "gte", '
+    '"value": 5000}]}]}\', {} for every record, or @FILE to read it from a file.'
+)
+
+
+@records.command("list")
+@click.option("--type", "type_name", required=True, help="Object type, e.g. deals.")
+@click.option("--criteria", "criteria_option", help=f"{CRITERIA_HELP} Default: {{}}.")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@TEAM_OPTION
+@click.pass_obj
+def records_list(
+    context: Context, type_name: str, criteria_option: str | None, limit: int, team: str | None
+) -> None:
+    """List the records of a type that match criteria, by name."""
+    criteria = read_criteria(criteria_option)
+    now = context.clock.now().astimezone(ZoneInfo(context.settings.default_timezone))
+    with query_errors(), context.workspace(team) as (session, team_id):
+        total = count_matching(session, team_id, type_name, criteria, now)
+        found = list_matching(session, team_id, type_name, criteria, now, limit)
+    if not found:
+        click.echo(f"No {type_name} match.")
+        return
+    click.echo(records_table(found))
+    click.echo(f"\n{len(found)} of {total} matching {type_name} shown.")
+
+
+@records.command("count")
+@click.option("--type", "type_name", required=True, help="Object type, e.g. deals.")
+@click.option("--criteria", "criteria_option", required=True, help=CRITERIA_HELP)
+@TEAM_OPTION
+@click.pass_obj
+def records_count(context: Context, type_name: str, criteria_option: str, team: str | None) -> None:
+    """Print how many records of a type match criteria."""
+    criteria = read_criteria(criteria_option)
+    now = context.clock.now().astimezone(ZoneInfo(context.settings.default_timezone))
+    with query_errors(), context.workspace(team) as (session, team_id):
+        click.echo(count_matching(session, team_id, type_name, criteria, now))
+
+
+def read_criteria(option: str | None) -> object:
+    """The decoded ``--criteria`` JSON, given inline or as @FILE; ``{}`` when omitted."""
+    if option is None:
+        return {}
+    text = read_text_file(Path(option[1:]), "criteria") if option.startswith("@") else option
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        fail(
+            f"--criteria is not valid JSON: {error.msg} at line {error.lineno}, "
+            f"column {error.colno} (character {error.pos + 1})"
+        )
+
+
+@contextmanager
+def query_errors() -> Iterator[None]:
+    """Turns the errors a user can fix into messages and exit status 2."""
+    try:
+        yield
+    except UnknownObjectType as error:
+        fail(f"there is no object type {error.name!r}; known types: {', '.join(error.known)}")
+    except InvalidCriteria as error:
+        fail(error.problems)
+    except AmbiguousWorkspace as error:
+        fail(str(error))
+
+
+def records_table(found: list[MatchingRecord]) -> str:
+    header = ("EXTERNAL ID", "NAME", "OWNER", "PROPERTIES")
+    rows = [header] + [
+        (
+            _cell(r.external_id),
+            _cell(r.name),
+            _cell(r.owner or "-"),
+            ", ".join(f"{k}={_cell(_shown(v))}" for k, v in sorted(r.properties.items())),
+        )
+        for r in found
+    ]
+    widths = [max(len(row[column]) for row in rows) for column in range(3)]
+    return "\n".join(
+        "  ".join([*(row[c].ljust(widths[c]) for c in range(3)), row[3]]).rstrip() for row in rows
+    )
+
+
+def _shown(value: object) -> str:
+    return json.dumps(value) if isinstance(value, bool) else str(value)
+
+
+def _cell(text: str, limit: int = 40) -> str:
+    # One line per record: collapse line breaks and tabs, shorten long values.
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+SHOWN_PROBLEMS = 20
+
+
+@records.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--type", "type_name", required=True, help="Object type, e.g. deals.")
+@click.option("--id-column", default="id", show_default=True, help="Column of stable ids.")
+@click.option(
+    "--name-column", default="name", show_default=True, help="Column of names (empty: the id)."
+)
+@click.option(
+    "--owner-column",
+    default="owner",
+    show_default=True,
+    help="Column of owners' Slack user ids, used when the file has it.",
+)
+@click.option(
+    "--property-type",
+    "property_types",
+    multiple=True,
+    metavar="NAME=TYPE",
+    help="Declare a property's type instead of inferring it (repeatable); "
+    "the only way to get an enumeration.",
+)
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice([f.value for f in FileFormat]),
+    help="File format; by default from the extension (.csv, .jsonl, .ndjson).",
+)
+@click.option("--create-type", is_flag=True, help="Create --type as a custom type if needed.")
+@click.option("--skip-invalid", is_flag=True, help="Import the valid rows, skip the others.")
+@TEAM_OPTION
+@click.pass_obj
+def records_import(
+    context: Context,
+    file: Path,
+    type_name: str,
+    id_column: str,
+    name_column: str,
+    owner_column: str,
+    property_types: tuple[str, ...],
+    file_format: str | None,
+    create_type: bool,
+    skip_invalid: bool,
+    team: str | None,
+) -> None:
+    """Create or update records from a CSV or JSON Lines file, matched by id.
+
+    Every row is checked before anything is written: a file with invalid rows imports
+    nothing (exit status 1) unless --skip-invalid is given.
+    """
+    with import_errors():
+        options = ImportOptions(
+            type_name=type_name,
+            id_column=id_column,
+            name_column=name_column,
+            owner_column=owner_column,
+            property_types=dict(parse_property_type(option) for option in property_types),
+            file_format=FileFormat(file_format) if file_format else None,
+            create_type=create_type,
+            skip_invalid=skip_invalid,
+        )
+        with context.workspace(team) as (session, team_id):
+            report = import_records(session, team_id, file, options, context.clock.now())
+    echo_import_report(report)
+    if not report.written:
+        sys.exit(1)
+
+
+@contextmanager
+def import_errors() -> Iterator[None]:
+    """Usage errors exit with status 2; a file that cannot be imported as a whole with 1."""
+    try:
+        yield
+    except (UnknownObjectType, AmbiguousWorkspace, ImportOptionError, UnknownFileFormat) as error:
+        fail(str(error))
+    except OSError as error:
+        fail(f"cannot read {error.filename or 'the file'}: {error.strerror or error}")
+    except (RecordFileError, ImportConflict) as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+
+
+def echo_import_report(report: ImportReport) -> None:
+    for problem in report.problems[:SHOWN_PROBLEMS]:
+        click.echo(str(problem), err=True)
+    if report.rejected > SHOWN_PROBLEMS:
+        click.echo(f"... and {report.rejected - SHOWN_PROBLEMS} more invalid rows", err=True)
+    if not report.written:
+        click.echo(
+            f"Nothing was imported: {report.rejected} rows are invalid. Fix them, or pass "
+            "--skip-invalid to import the valid rows.",
+            err=True,
+        )
+    elif report.new_properties:
+        declared = ", ".join(f"{name} ({t})" for name, t in report.new_properties.items())
+        click.echo(f"new properties: {declared}")
+    click.echo(report.summary())

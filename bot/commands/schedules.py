@@ -1,0 +1,113 @@
+"""``workflow-bot schedule``: checks schedules given as JSON, printing their next runs or what
+they mean."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from itertools import islice
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+
+from bot.commands.context import Context, fail
+from bot.commands.options import read_text_file
+from bot.workflows.schedules import InvalidSchedule, ParsedSchedule, parse_schedule
+
+
+@click.group()
+def schedule() -> None:
+    """Check workflow schedules: their next runs, and what they mean."""
+
+
+SPEC_HELP = (
+    'A schedule as JSON, e.g. \'{"frequency": "weekly", "weekdays": ["mon"], "time": "09:00"}\', '
+    "or @FILE with one JSON schedule per line. Without timezone: DEFAULT_TIMEZONE."
+)
+
+
+@schedule.command("next")
+@click.option("--spec", "spec_option", required=True, help=SPEC_HELP)
+@click.option(
+    "--after",
+    "after_option",
+    metavar="ISO8601",
+    help="List runs strictly after this instant, and check the schedules as of it "
+    "(default: now); without a UTC offset it is a time in DEFAULT_TIMEZONE.",
+)
+@click.option(
+    "--count",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="Runs to print per schedule.",
+)
+@click.pass_obj
+def schedule_next(context: Context, spec_option: str, after_option: str | None, count: int) -> None:
+    """Print the next runs of each schedule, one line per schedule, as ISO 8601 times."""
+    zone = context.settings.default_timezone
+    after = context.clock.now() if after_option is None else read_instant(after_option, zone)
+    # Each schedule is valid as of --after, so it has at least one run to print.
+    for _, parsed in read_schedules(spec_option, zone, after):
+        runs = islice(parsed.schedule.occurrences_after(after), count)
+        click.echo(" ".join(run.at.isoformat() for run in runs))
+
+
+@schedule.command("describe")
+@click.option("--spec", "spec_option", required=True, help=SPEC_HELP)
+@click.pass_obj
+def schedule_describe(context: Context, spec_option: str) -> None:
+    """Print what each schedule means, one English sentence per line."""
+    zone = context.settings.default_timezone
+    for _, parsed in read_schedules(spec_option, zone, context.clock.now()):
+        click.echo(parsed.schedule.describe())
+
+
+def read_schedules(
+    option: str, default_timezone: str, now: datetime
+) -> list[tuple[str, ParsedSchedule]]:
+    """The schedules of ``--spec`` validated as of ``now``, each with the label its messages
+    start with; warnings go to stderr, and any problem exits with status 2."""
+    parsed: list[tuple[str, ParsedSchedule]] = []
+    problems: list[str] = []
+    for label, text in spec_texts(option):
+        try:
+            result = parse_schedule(json.loads(text), default_timezone, now)
+        except json.JSONDecodeError as error:
+            problems.append(f"{label}not valid JSON: {error.msg} at column {error.colno}")
+            continue
+        except InvalidSchedule as error:
+            problems += [f"{label}{message}" for message in error.messages]
+            continue
+        parsed.append((label, result))
+        for warning in result.warnings:
+            click.echo(f"warning: {label}{warning}", err=True)
+    if problems:
+        fail(problems)
+    return parsed
+
+
+def spec_texts(option: str) -> list[tuple[str, str]]:
+    """``--spec`` as (label, JSON text) pairs: one inline spec, or each non-blank line of @FILE."""
+    if not option.startswith("@"):
+        return [("", option)]
+    path = Path(option[1:])
+    lines = read_text_file(path, "schedule").splitlines()
+    texts = [(f"line {n}: ", line) for n, line in enumerate(lines, start=1) if line.strip()]
+    if not texts:
+        fail(f"the schedule file {str(path)!r} holds no schedule: write one JSON object per line")
+    return texts
+
+
+def read_instant(text: str, default_timezone: str) -> datetime:
+    """An ISO 8601 instant; one without a UTC offset is read in ``default_timezone``."""
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        fail(
+            f"--after {text!r} is not an ISO 8601 date and time: use e.g. 2026-03-08T09:00:00-05:00"
+        )
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=ZoneInfo(default_timezone))
+    return instant

@@ -1,0 +1,158 @@
+"""``workflow-bot serve``: starts the scheduler and the Slack endpoint of the workspace(s) it
+serves, and the banner it prints at start."""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+import click
+from slack_sdk import WebClient
+
+from bot.commands.context import Context, fail
+from bot.scheduler import Scheduler
+from bot.settings import Settings
+from bot.slack.connection import SlackConnection, SlackUnreachable, workspace_of
+from bot.slack.installations import INSTALL_PATH, REDIRECT_PATH, app_client
+from bot.slack.server import Health
+from bot.slack.services import Services
+from bot.workflows.samples import install_sample
+from bot.workflows.workspaces import adopt_local_workspace
+from storage.database import transaction
+from storage.object_types import ObjectTypeRepository
+
+
+@click.command()
+@click.option(
+    "--role",
+    type=click.Choice(["all", "web", "scheduler"]),
+    default="all",
+    show_default=True,
+    help="Run the scheduler, the Slack endpoint, or both in this process.",
+)
+@click.option(
+    "--once",
+    is_flag=True,
+    help="Run what is due now, then exit (for cron-style operation and checks).",
+)
+@click.pass_obj
+def serve(context: Context, role: str, once: bool) -> None:
+    """Run the bot until interrupted (Ctrl-C or SIGTERM)."""
+    context.migrate()
+    settings = context.settings
+    if context.installations is not None:
+        client: WebClient | None = _start_installed_workspaces(context, role)
+    else:
+        client = _start_one_workspace(context, role, once)
+    if once:
+        executed = context.workflow_engine().tick()
+        click.echo(f"Ran {len(executed)} run(s) that were due.")
+        return
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    scheduler = None
+    if role in ("all", "scheduler"):
+        scheduler = Scheduler(context.workflow_engine(), context.clock)
+        scheduler.start()
+    connection = None
+    if role in ("all", "web"):
+        services = Services.build(
+            context.sessions,
+            context.clock,
+            settings,
+            scheduler.wake_now if scheduler else lambda: None,
+            # Manual enrollments from Slack run at once, with the scheduler's notifier.
+            run_now=(scheduler.engine if scheduler else context.workflow_engine()).run_now,
+            installations=context.installations,
+        )
+        health = Health(context.sessions, context.clock, scheduler)
+        connection = SlackConnection(services, health, client, settings.port)
+        connection.start()
+        click.echo(f"Listening on port {connection.http.port}.")
+    stop.wait()
+    click.echo("Stopping: letting the current action finish.")
+    if connection is not None:
+        connection.stop()
+    if scheduler is not None:
+        scheduler.shutdown()
+
+
+def _start_one_workspace(context: Context, role: str, once: bool) -> WebClient | None:
+    """Finds the workspace of SLACK_BOT_TOKEN (auth.test) and moves into it what was imported
+    before Slack was connected; prints the banner. The Web API client of the bot token, or
+    None without Slack credentials."""
+    settings = context.settings
+    try:
+        slack = workspace_of(settings)
+    except SlackUnreachable as error:
+        fail(str(error))
+    if slack is not None:
+        with transaction(context.sessions) as session:
+            if adopt_local_workspace(session, slack[1]):
+                click.echo(f"Records and workflows imported before Slack now belong to {slack[1]}.")
+    with context.workspace(slack[1] if slack else None) as (session, team_id):
+        types = ObjectTypeRepository(session).names(team_id)
+        sample = None
+        if settings.slack_mode == "console" and not once:
+            sample = install_sample(
+                session, team_id, context.clock.now(), settings.default_timezone
+            )
+    workspace = f"{team_id}; object types: {', '.join(types)}"
+    click.echo(banner(settings, workspace, role))
+    if sample is not None:
+        click.echo(
+            f"This database had no workflows: the sample {sample.workflow_name!r} and five "
+            f"sample deals were imported. It runs at {sample.runs_at:%H:%M} "
+            f"({sample.runs_at.tzname()}); its messages will be printed below."
+        )
+    return slack[0] if slack else None
+
+
+def _start_installed_workspaces(context: Context, role: str) -> WebClient:
+    """Several workspaces install the app (OAuth): there is no bot token to ask auth.test
+    about, and nothing imported before Slack moves into a workspace, since the first to
+    install may be anyone's; prints the banner. The App's client, without a token."""
+    assert context.installations is not None
+    teams = context.installations.teams()
+    installed = f"{len(teams)} installed ({', '.join(teams)})" if teams else "none installed yet"
+    click.echo(banner(context.settings, f"{installed}; add one at {INSTALL_PATH}", role))
+    return app_client(context.settings)
+
+
+def banner(settings: Settings, workspace: str, role: str = "all") -> str:
+    """What serve prints at start; ``workspace`` describes the workspace(s) it serves."""
+    oauth = settings.slack_mode == "oauth"
+    lines = [
+        f"workflow-bot ({role})",
+        f"  database: {settings.database_url}",
+        f"  {'workspaces' if oauth else 'workspace'}: {workspace}",
+    ]
+    if settings.slack_mode == "console":
+        lines += [
+            "",
+            "No Slack credentials are set: every message is printed here instead of posted.",
+            "To connect Slack:",
+            "  1. Create an app at api.slack.com/apps from manifest.yml (see README).",
+            "  2. Install it to your workspace and copy the bot token (xoxb-...).",
+            "  3. Put SLACK_BOT_TOKEN and SLACK_APP_TOKEN (Socket Mode) or",
+            "     SLACK_SIGNING_SECRET (HTTP) in .env, then run `make run` again.",
+        ]
+    elif oauth:
+        lines.append(
+            "  Slack: oauth mode (several workspaces); each workspace's messages are posted "
+            "with its own bot token."
+        )
+    else:
+        lines.append(f"  Slack: {settings.slack_mode} mode; messages are posted to Slack.")
+    if role in ("all", "web"):
+        endpoint = {
+            "http": "/slack/events and /healthz",
+            "oauth": f"/slack/events, {INSTALL_PATH}, {REDIRECT_PATH} and /healthz",
+        }.get(settings.slack_mode, "/healthz")
+        lines.append(f"  HTTP: {endpoint} on port {settings.port}.")
+        if settings.slack_mode != "console":
+            lines.append("  Type /workflow help in Slack to start.")
+    if role in ("all", "scheduler"):
+        lines.append("Scheduler started: workflows run at their scheduled times. Ctrl-C stops.")
+    return "\n".join(lines)

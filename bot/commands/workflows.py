@@ -1,0 +1,236 @@
+"""``workflow-bot workflows``: workflows as YAML files, their state and history, and running
+them or enrolling records by hand."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+
+from bot.commands.context import Context, fail
+from bot.commands.options import TEAM_OPTION
+from bot.workflows.definitions import InvalidDefinition, to_document
+from bot.workflows.lifecycle import (
+    CLI_ACTOR,
+    WorkflowError,
+    delete_workflow,
+    enroll_records,
+    get_workflow,
+    request_run,
+    save_workflow,
+    set_status,
+)
+from bot.workflows.overview import list_workflows, run_history, workflow_details
+from bot.workflows.preview import preview_run
+from bot.workflows.stored import definition_of
+from bot.workflows.workflow_files import (
+    InvalidWorkflowFile,
+    dump_workflows,
+    parse_workflow_documents,
+    read_workflow_file,
+)
+from bot.workflows.workspaces import AmbiguousWorkspace
+from storage.database import transaction
+from storage.models import WorkflowStatus
+from storage.object_types import ObjectTypeRepository, UnknownObjectType
+from storage.runs import RunRepository
+from storage.workflows import WorkflowRepository
+
+
+@click.group()
+def workflows() -> None:
+    """Manage workflows as files, run them now, enroll records by hand."""
+
+
+@contextmanager
+def workflow_errors() -> Iterator[None]:
+    """Turns every error a user can fix into its message and exit status 2."""
+    try:
+        yield
+    except (InvalidDefinition, InvalidWorkflowFile) as error:
+        fail(error.problems)
+    except (WorkflowError, UnknownObjectType, AmbiguousWorkspace) as error:
+        fail(str(error))
+
+
+@workflows.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@TEAM_OPTION
+@click.pass_obj
+def workflows_import(context: Context, file: Path, team: str | None) -> None:
+    """Create or update the workflows of a YAML file (all of them, or none)."""
+    now = context.clock.now()
+    with workflow_errors(), context.workspace(team) as (session, team_id):
+        documents = read_workflow_file(file)
+        if not documents:
+            fail(f"{file} holds no workflow: write one mapping, or a list of them.")
+        object_types = ObjectTypeRepository(session)
+        types = {
+            name: object_types.property_types(object_types.get(team_id, name).id)
+            for name in object_types.names(team_id)
+        }
+        parsed = parse_workflow_documents(documents, types, context.settings.default_timezone, now)
+        for result in parsed:
+            for warning in result.warnings:
+                click.echo(f"warning: {warning}", err=True)
+        for document in documents:
+            saved = save_workflow(
+                session, team_id, document, CLI_ACTOR, context.settings.default_timezone, now
+            )
+            verb = "created" if saved.created else f"updated to revision {saved.revision}"
+            click.echo(f"{document['name']}: {verb}; next run {_instant(saved.next_run_at)}")
+
+
+@workflows.command("export")
+@click.argument("name", required=False)
+@TEAM_OPTION
+@click.pass_obj
+def workflows_export(context: Context, name: str | None, team: str | None) -> None:
+    """Print one workflow (or all) in the YAML file format."""
+    with workflow_errors(), context.workspace(team) as (session, team_id):
+        chosen = (
+            [get_workflow(session, team_id, name)]
+            if name
+            else WorkflowRepository(session).in_team(team_id)
+        )
+        documents = [to_document(definition_of(session, workflow)) for workflow in chosen]
+    click.echo(dump_workflows(documents), nl=False)
+
+
+@workflows.command("list")
+@TEAM_OPTION
+@click.pass_obj
+def workflows_list(context: Context, team: str | None) -> None:
+    """Every workflow with its status, schedule and next run."""
+    with workflow_errors(), context.workspace(team) as (session, team_id):
+        found = list_workflows(session, team_id)
+        if not found:
+            click.echo("No workflows yet: import one with `workflow-bot workflows import FILE`.")
+        for line in found:
+            next_run = line.next_run.isoformat() if line.next_run else "none"
+            click.echo(
+                f"{line.name} [{line.status}] {line.object_type}: {line.schedule}; "
+                f"next run {next_run}"
+            )
+
+
+@workflows.command("show")
+@click.argument("name")
+@TEAM_OPTION
+@click.pass_obj
+def workflows_show(context: Context, name: str, team: str | None) -> None:
+    """A workflow's definition, its next runs and its latest runs."""
+    with workflow_errors(), context.workspace(team) as (session, team_id):
+        details = workflow_details(session, team_id, name, context.clock.now())
+        click.echo(dump_workflows([to_document(details.definition)]), nl=False)
+        click.echo(f"# {details.line.schedule}; revision {details.line.revision}")
+        if details.upcoming:
+            click.echo("# next runs: " + " ".join(at.isoformat() for at in details.upcoming))
+        for run in details.runs:
+            click.echo(f"# run {run.id}: {run.describe()}")
+
+
+@workflows.command("history")
+@click.argument("name")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@TEAM_OPTION
+@click.pass_obj
+def workflows_history(context: Context, name: str, limit: int, team: str | None) -> None:
+    """The latest runs of a workflow, newest first."""
+    with workflow_errors(), context.workspace(team) as (session, team_id):
+        for run in run_history(session, get_workflow(session, team_id, name), limit):
+            click.echo(f"run {run.id}: {run.describe()}")
+
+
+@workflows.command("run")
+@click.argument("name")
+@click.option("--dry-run", is_flag=True, help="Show what would happen; post and record nothing.")
+@TEAM_OPTION
+@click.pass_obj
+def workflows_run(context: Context, name: str, dry_run: bool, team: str | None) -> None:
+    """Run a workflow now for every record matching its criteria."""
+    with workflow_errors(), context.workspace(team) as (session, team_id):
+        if dry_run:
+            preview = preview_run(session, team_id, name, context.clock.now())
+            click.echo(f"{preview.matching} records match now. Dry run: nothing is posted.")
+            for line in preview.lines:
+                click.echo(line)
+            return
+        run_id = request_run(session, team_id, name, CLI_ACTOR, context.clock.now())
+    _run_and_report(context, run_id)
+
+
+@workflows.command("enroll")
+@click.argument("name")
+@click.argument("record_ids", nargs=-1, required=True)
+@TEAM_OPTION
+@click.pass_obj
+def workflows_enroll(
+    context: Context, name: str, record_ids: tuple[str, ...], team: str | None
+) -> None:
+    """Enroll records by id: the workflow's actions run for them now."""
+    with workflow_errors(), context.workspace(team) as (session, team_id):
+        run_id = enroll_records(
+            session, team_id, name, list(record_ids), CLI_ACTOR, context.clock.now()
+        )
+    _run_and_report(context, run_id)
+
+
+def _status_command(status: WorkflowStatus, verb: str) -> click.Command:
+    @click.argument("name")
+    @TEAM_OPTION
+    @click.pass_obj
+    def command(context: Context, name: str, team: str | None) -> None:
+        with workflow_errors(), context.workspace(team) as (session, team_id):
+            workflow = set_status(session, team_id, name, status, CLI_ACTOR, context.clock.now())
+            click.echo(f"{workflow.name} is {status}; next run {_instant(workflow.next_run_at)}")
+
+    command.__doc__ = f"{verb} a workflow; it takes effect at once."
+    return click.command((status is WorkflowStatus.ACTIVE and "activate") or "pause")(command)
+
+
+workflows.add_command(_status_command(WorkflowStatus.PAUSED, "Pause"))
+workflows.add_command(_status_command(WorkflowStatus.ACTIVE, "Activate"))
+
+
+@workflows.command("delete")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@TEAM_OPTION
+@click.pass_obj
+def workflows_delete(context: Context, name: str, yes: bool, team: str | None) -> None:
+    """Delete a workflow and its run history."""
+    if not yes:
+        click.confirm(f"Delete {name!r} and its run history?", abort=True)
+    with workflow_errors(), context.workspace(team) as (session, team_id):
+        delete_workflow(session, team_id, name, CLI_ACTOR)
+    click.echo(f"{name} deleted.")
+
+
+def _run_and_report(context: Context, run_id: int) -> None:
+    status = context.workflow_engine().run_now(run_id)
+    with transaction(context.sessions) as session:
+        run = RunRepository(session).get(run_id)
+        assert run is not None
+        summary = dict(run.summary)
+    if status is None:
+        click.echo(f"Run {run_id} could not finish now (Slack unavailable); it will resume.")
+        sys.exit(1)
+    click.echo(
+        f"Run {run_id} {status}: {summary.get('enrolled', 0)} enrolled; actions "
+        f"{summary.get('ok', 0)} ok, {summary.get('failed', 0)} failed, "
+        f"{summary.get('skipped', 0)} skipped."
+    )
+    for record_name, action_number, reason in summary.get("failures", []):
+        click.echo(f"  {record_name}, action {action_number}: {reason}")
+
+
+def _instant(instant: datetime | None, zone: ZoneInfo | None = None) -> str:
+    if instant is None:
+        return "none"
+    return instant.astimezone(zone).isoformat() if zone else instant.isoformat()
