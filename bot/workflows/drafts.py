@@ -36,6 +36,7 @@ from bot.workflows.lifecycle import (
     get_workflow,
     save_workflow,
 )
+from bot.workflows.overview import RecordLine
 from bot.workflows.preview import matching_now
 from bot.workflows.records import count_matching
 from bot.workflows.schedules import InvalidSchedule, parse_schedule
@@ -86,12 +87,6 @@ class SchedulePreview:
 
 
 @dataclass(frozen=True)
-class RecordName:
-    external_id: str
-    name: str
-
-
-@dataclass(frozen=True)
 class Review:
     """The whole workflow before it is saved. When it cannot be saved, ``problems`` (by
     document location) says why, and what depends on a valid workflow is left empty."""
@@ -101,7 +96,7 @@ class Review:
     schedule: str = ""
     next_runs: tuple[datetime, ...] = ()
     matching: int = 0
-    records: tuple[RecordName, ...] = ()
+    records: tuple[RecordLine, ...] = ()
     criteria: tuple[str, ...] = ()  # one sentence per group; none: every record
     suppression: tuple[str, ...] = ()
     actions: tuple[Phrase, ...] = ()
@@ -370,7 +365,7 @@ def review(session: Session, draft: WizardDraft, default_timezone: str, now: dat
         schedule=schedule.describe(),
         next_runs=tuple(o.at for o in islice(schedule.occurrences_after(now), PREVIEW_RUNS)),
         matching=matching,
-        records=tuple(RecordName(r.external_id, r.name) for r in records),
+        records=tuple(RecordLine(r.name, r.external_id) for r in records),
         criteria=tuple(describe_criteria(definition.criteria)),
         suppression=tuple(describe_criteria(definition.suppression)),
         actions=tuple(describe_action(action) for action in definition.actions),

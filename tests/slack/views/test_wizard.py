@@ -26,11 +26,11 @@ from bot.slack.views.wizard import (
 from bot.workflows.drafts import (
     Finished,
     ObjectTypeChoice,
-    RecordName,
     Review,
     WizardPage,
     schedule_preview,
 )
+from bot.workflows.overview import RecordLine
 from bot.workflows.schedules import WEEKDAYS, Ordinal, PositionDay, Schedule
 from bot.workflows.wording import ChannelRef, Phrase
 from storage.models import WorkflowStatus
@@ -99,7 +99,7 @@ REVIEW = Review(
     schedule="Every week on Monday at 09:00 (Europe/Paris)",
     next_runs=(datetime(2026, 11, 2, 9, tzinfo=UTC),),
     matching=12,
-    records=(RecordName("D-1", "Acme <renewal>"),),
+    records=(RecordLine("Acme <renewal>", "D-1"),),
     criteria=("stage is equal to <won>",),
     actions=(Phrase(("Post to ", ChannelRef("C0123ABCD"), " one message per record: “<b>”")),),
     settings=(Phrase(("Post a summary to ", ChannelRef("C0SUM"), " after every run")),),
