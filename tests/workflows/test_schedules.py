@@ -229,7 +229,10 @@ def test_asking_again_after_each_occurrence_gives_the_next(
         assert schedule.next_after(previous.utc) == following
         assert previous.utc < following.utc and previous.key < following.key
     for occurrence in occurrences:
-        assert occurrence.utc.tzinfo is UTC and occurrence.utc == occurrence.at
+        # The same instant. Compared in UTC: Python never calls an ambiguous local time
+        # (a repeated fall-back hour) equal to a time in another zone (PEP 495).
+        assert occurrence.utc.tzinfo is UTC and occurrence.utc == occurrence.at.astimezone(UTC)
+        assert occurrence.at.fold == 0  # a repeated time runs at its first instant
         assert occurrence.at.tzinfo == ZoneInfo(spec["timezone"])
 
 
