@@ -542,7 +542,7 @@ def _start_once(
     tick has posted that run's message. Returns seconds to ready, RSS then, and peak RSS."""
     with transaction(sessions) as session:
         name = session.scalars(select(Workflow.name).order_by(Workflow.id).limit(1)).one()
-        run_id = request_run(session, TEAM, name, CLI_ACTOR, SystemClock().now())
+        run_id = request_run(session, TEAM, name, CLI_ACTOR, SystemClock().now()).run_id
     spawned = time.time()
     started = time.perf_counter()
     bot = _start_bot(["serve", "--role", "scheduler"], _bot_environment(url, slack.url), log)

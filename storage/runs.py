@@ -170,9 +170,15 @@ class RunRepository:
 
     def cancel_pending(self, workflow_id: int, now: datetime, reason: str) -> int:
         """Cancels the workflow's runs that have not started (after an edit, pause or delete)."""
+        return self.cancel_pending_of([workflow_id], now, reason)
+
+    def cancel_pending_of(self, workflow_ids: Sequence[int], now: datetime, reason: str) -> int:
+        """Cancels the runs not started of several workflows at once (a workspace paused)."""
+        if not workflow_ids:
+            return 0
         result = self.session.execute(
             update(Run)
-            .where(Run.workflow_id == workflow_id, Run.status == RunStatus.PENDING.value)
+            .where(Run.workflow_id.in_(workflow_ids), Run.status == RunStatus.PENDING.value)
             .values(status=RunStatus.CANCELLED.value, finished_at=now, summary={"reason": reason})
         )
         return int(getattr(result, "rowcount", 0))
@@ -365,9 +371,9 @@ class RunRepository:
         )
         return {outcome: count for outcome, count in self.session.execute(query)}
 
-    def enrolled_records(self, run_id: int, limit: int) -> list[tuple[str, str]]:
-        """(name, external id) of the first ``limit`` records enrolled in the run, by record id
-        (the enrollments' unique index serves the order)."""
+    def enrolled_records(self, run_id: int, limit: int | None) -> list[tuple[str, str]]:
+        """(name, external id) of the first ``limit`` records enrolled in the run (None:
+        all), by record id (the enrollments' unique index serves the order)."""
         query = (
             select(Record.name, Record.external_id)
             .join(Enrollment, Enrollment.record_id == Record.id)
@@ -377,9 +383,9 @@ class RunRepository:
         )
         return [(name, external_id) for name, external_id in self.session.execute(query)]
 
-    def results_with_records(self, run_id: int, limit: int) -> list[ResultRow]:
-        """The run's first ``limit`` action results with their records, in one query:
-        failures first, then deferred, skipped and ok; by action, then record."""
+    def results_with_records(self, run_id: int, limit: int | None) -> list[ResultRow]:
+        """The run's first ``limit`` action results (None: all) with their records, in one
+        query: failures first, then deferred, skipped and ok; by action, then record."""
         query = (
             select(
                 Record.name,

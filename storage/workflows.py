@@ -37,13 +37,16 @@ class WorkflowRepository:
         query = select(Workflow.name).where(Workflow.team_id == team_id).order_by(Workflow.name)
         return list(self.session.scalars(query))
 
-    def in_team(self, team_id: str) -> list[Workflow]:
+    def in_team(self, team_id: str, owner: str | None = None) -> list[Workflow]:
+        """The team's workflows by name; only ``owner``'s when given."""
         query = (
             select(Workflow)
             .where(Workflow.team_id == team_id)
             .options(joinedload(Workflow.object_type))
             .order_by(Workflow.name)
         )
+        if owner is not None:
+            query = query.where(Workflow.owner_user_id == owner)
         return list(self.session.scalars(query))
 
     def due(self, now: datetime, limit: int) -> list[Workflow]:

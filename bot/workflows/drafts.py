@@ -21,19 +21,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.workflows.criteria import InvalidCriteria
-from bot.workflows.definitions import (
-    MAX_NAME,
-    InvalidDefinition,
-    ParsedDefinition,
-    parse_definition,
-    to_document,
-)
+from bot.workflows.definitions import MAX_NAME, InvalidDefinition, to_document
 from bot.workflows.lifecycle import (
     Actor,
+    NameTaken,
     PermissionDenied,
     Saved,
+    TeamDefinition,
     WorkflowError,
     get_workflow,
+    parse_for_team,
     save_workflow,
 )
 from bot.workflows.overview import RecordLine
@@ -57,13 +54,29 @@ PREVIEW_RUNS = 5
 SHOWN_RECORDS = 5
 DEFAULT_TIME = "09:00"
 
-# What a step not reached yet is checked with: valid, and saying nothing.
-_PLACEHOLDERS: Mapping[int, Mapping[str, Any]] = {
-    2: {"schedule": {"frequency": "daily", "time": DEFAULT_TIME, "timezone": "UTC"}},
-    3: {"criteria": {}},
-    4: {"actions": []},
-    5: {"settings": {}},
+# The document fields each step edits (the review edits none). A problem belongs to the
+# step of its location's first field.
+STEP_FIELDS: Mapping[int, tuple[str, ...]] = {
+    1: ("name", "object_type"),
+    2: ("schedule",),
+    3: ("criteria",),
+    4: ("actions",),
+    5: ("settings", "suppression"),
 }
+_FIELD_STEPS = {name: step for step, names in STEP_FIELDS.items() for name in names}
+# What a field of a step not reached yet is checked with: valid, and saying nothing. A
+# field without a placeholder (suppression) is optional and left out until its step.
+_PLACEHOLDERS: Mapping[str, Any] = {
+    "schedule": {"frequency": "daily", "time": DEFAULT_TIME, "timezone": "UTC"},
+    "criteria": {},
+    "actions": [],
+    "settings": {},
+}
+# Only an active workflow needs an action: from the actions step on, a draft is checked as
+# if it were being activated.
+_ACTIVE_FROM_STEP = _FIELD_STEPS["actions"]
+# The steps whose inputs name the object type's properties (criteria, actions, suppression).
+_PROPERTY_STEPS = frozenset(_FIELD_STEPS[name] for name in ("criteria", "actions", "suppression"))
 
 
 class DraftNotFound(WorkflowError, LookupError):
@@ -122,6 +135,7 @@ class WizardPage:
     # The stored status of the workflow being edited; None while creating.
     editing: WorkflowStatus | None = None
     object_types: tuple[ObjectTypeChoice, ...] = ()
+    # The object type's property types, at the steps that name properties (3 to 5).
     properties: Mapping[str, PropertyType] = field(default_factory=dict)
     schedule: SchedulePreview | None = None
     matching: int | None = None  # records matching the criteria now (step 3)
@@ -229,6 +243,14 @@ def restructure(draft: WizardDraft, document: Mapping[str, Any], now: datetime) 
 # --- Checking -------------------------------------------------------------------------------
 
 
+def step_of(location: str) -> int:
+    """The wizard step where the problem at a document location ("schedule.time",
+    "actions[0].text"...) is fixed: the review step for a location no other step edits
+    (as "owner")."""
+    field_name = location.split(".", 1)[0].split("[", 1)[0]
+    return _FIELD_STEPS.get(field_name, REVIEW_STEP)
+
+
 def step_problems(
     session: Session, draft: WizardDraft, step: int, default_timezone: str, now: datetime
 ) -> dict[str, list[str]]:
@@ -236,46 +258,40 @@ def step_problems(
     "criteria", "actions[0].text", "settings.pause_days[1]", "suppression"...), each a
     message that says how to fix it. Step 6 checks everything; steps after ``step`` are
     not checked. An empty result means the step is done."""
+    return _check(session, draft, step, default_timezone, now)[0]
+
+
+def _check(
+    session: Session, draft: WizardDraft, step: int, default_timezone: str, now: datetime
+) -> tuple[dict[str, list[str]], TeamDefinition | None]:
+    """step_problems, with the draft as parsed when it has none."""
     document = _as_of_step(draft.document, step)
     problems: dict[str, list[str]] = {}
+    parsed = None
     try:
-        _parse(session, draft.team_id, document, default_timezone, now)
+        parsed = parse_for_team(session, draft.team_id, document, default_timezone, now)
     except InvalidDefinition as error:
         for message in error.problems:
             location, _, text = message.partition(": ")
-            if _belongs(location, step):
+            if step in (REVIEW_STEP, step_of(location)):
                 problems.setdefault(location, []).append(text)
-    if step in (1, REVIEW_STEP) and (taken := _name_taken(session, draft)):
-        problems.setdefault("name", []).append(
-            f"a workflow named {taken!r} already exists: choose another name"
-        )
-    return problems
+    if step in (FIRST_STEP, REVIEW_STEP) and (taken := _name_taken(session, draft)):
+        problems.setdefault("name", []).append(NameTaken(taken).problem)
+    return problems, None if problems else parsed
 
 
 def _as_of_step(document: Mapping[str, Any], step: int) -> dict[str, Any]:
     checked = dict(document)
-    for later, placeholder in _PLACEHOLDERS.items():
+    for later, names in STEP_FIELDS.items():
         if later > step:
-            checked.update(placeholder)
-    if step < 5:
-        checked.pop("suppression", None)
-    # Only an active workflow needs an action: steps from 4 check as if activating.
-    checked["status"] = (WorkflowStatus.ACTIVE if step >= 4 else WorkflowStatus.DRAFT).value
+            for name in names:
+                if name in _PLACEHOLDERS:
+                    checked[name] = _PLACEHOLDERS[name]
+                else:
+                    checked.pop(name, None)
+    active = step >= _ACTIVE_FROM_STEP
+    checked["status"] = (WorkflowStatus.ACTIVE if active else WorkflowStatus.DRAFT).value
     return checked
-
-
-def _belongs(location: str, step: int) -> bool:
-    if step == REVIEW_STEP:
-        return True
-    root = location.split(".", 1)[0].split("[", 1)[0]
-    roots = {
-        1: ("name", "object_type"),
-        2: ("schedule",),
-        3: ("criteria",),
-        4: ("actions",),
-        5: ("settings", "suppression"),
-    }
-    return root in roots.get(step, ())
 
 
 def _name_taken(session: Session, draft: WizardDraft) -> str | None:
@@ -286,23 +302,6 @@ def _name_taken(session: Session, draft: WizardDraft) -> str | None:
     if found is None or found.id == draft.workflow_id:
         return None
     return found.name
-
-
-def _parse(
-    session: Session,
-    team_id: str,
-    document: Mapping[str, Any],
-    default_timezone: str,
-    now: datetime,
-) -> ParsedDefinition:
-    object_types = ObjectTypeRepository(session)
-    return parse_definition(
-        document,
-        _property_types(session, team_id, document.get("object_type")),
-        object_types.names(team_id),
-        default_timezone,
-        now,
-    )
 
 
 def draft_properties(session: Session, draft: WizardDraft) -> dict[str, PropertyType]:
@@ -345,16 +344,13 @@ def review(session: Session, draft: WizardDraft, default_timezone: str, now: dat
     type_name = document.get("object_type")
     shown_name = name.strip() if isinstance(name, str) else ""
     shown_type = type_name if isinstance(type_name, str) else ""
-    problems = step_problems(session, draft, REVIEW_STEP, default_timezone, now)
-    if problems:
+    problems, parsed = _check(session, draft, REVIEW_STEP, default_timezone, now)
+    if parsed is None:
         return Review(shown_name, shown_type, problems=problems)
-    parsed = _parse(
-        session, draft.team_id, _as_of_step(document, REVIEW_STEP), default_timezone, now
-    )
     definition = parsed.definition
-    object_type = ObjectTypeRepository(session).get(draft.team_id, definition.object_type)
-    types = ObjectTypeRepository(session).property_types(object_type.id)
-    matching, records = matching_now(session, definition, object_type.id, types, now, SHOWN_RECORDS)
+    matching, records = matching_now(
+        session, definition, parsed.object_type.id, parsed.property_types, now, SHOWN_RECORDS
+    )
     warnings = [_without_location(warning) for warning in parsed.warnings]
     if matching == 0:
         warnings.append("No record matches right now: a run now would enroll nobody.")
@@ -389,7 +385,6 @@ def wizard_page(
     """What the wizard shows at the draft's step; only that step's previews are computed."""
     document = draft.document
     step = draft.step
-    type_name = document.get("object_type")
     return WizardPage(
         draft_id=draft.id,
         step=step,
@@ -397,7 +392,7 @@ def wizard_page(
         document=copy.deepcopy(document),
         editing=_stored_status(session, draft),
         object_types=_object_types(session, draft.team_id) if step == FIRST_STEP else (),
-        properties=_property_types(session, draft.team_id, type_name),
+        properties=draft_properties(session, draft) if step in _PROPERTY_STEPS else {},
         schedule=schedule_preview(document, default_timezone, now) if step == 2 else None,
         matching=_matching(session, draft, now) if step == 3 else None,
         review=review(session, draft, default_timezone, now) if step == REVIEW_STEP else None,
@@ -489,8 +484,10 @@ def finish(
     else:
         status = WorkflowStatus.DRAFT
     document = {**draft.document, "status": status.value}
+    # Saving under a name that exists edits that workflow (save_workflow): refused here,
+    # where a new one is being created.
     if draft.workflow_id is None and (taken := _name_taken(session, draft)):
-        raise WorkflowError(f"A workflow named {taken!r} already exists: choose another name.")
+        raise NameTaken(taken)
     saved = save_workflow(
         session,
         draft.team_id,

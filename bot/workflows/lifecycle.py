@@ -13,12 +13,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.workflows.definitions import WorkflowDefinition, parse_definition
+from bot.workflows.definitions import ParsedDefinition, WorkflowDefinition, parse_definition
 from bot.workflows.planner import next_run_after
 from bot.workflows.records import index_criteria_properties
 from bot.workflows.stored import definition_of, write_definition
-from storage.models import Record, RunSource, RunStatus, Workflow, WorkflowStatus
+from storage.models import ObjectType, Record, RunSource, RunStatus, Workflow, WorkflowStatus
 from storage.object_types import ObjectTypeRepository
+from storage.properties import PropertyType
 from storage.runs import NewRun, RunRepository
 from storage.workflows import WorkflowRepository
 
@@ -45,6 +46,17 @@ class UnknownWorkflow(WorkflowError, LookupError):
         self.close_matches = close
 
 
+class NameTaken(WorkflowError):
+    """Another workflow of the workspace already has the name."""
+
+    def __init__(self, name: str) -> None:
+        # ``problem`` is the wording of a problem at a location ("name: ..."), as
+        # InvalidDefinition's problems are; the message is the same as a sentence.
+        self.problem = f"a workflow named {name!r} already exists: choose another name"
+        super().__init__(self.problem[0].upper() + self.problem[1:] + ".")
+        self.name = name
+
+
 class PermissionDenied(WorkflowError):
     def __init__(self, name: str, owner: str) -> None:
         super().__init__(
@@ -67,6 +79,39 @@ class Actor:
 
 
 CLI_ACTOR = Actor("cli", is_admin=True)
+
+
+def owned_by(viewer: Actor | None) -> str | None:
+    """The owner whose workflows ``viewer`` is shown: None (every workflow) for no viewer
+    or an admin, else the viewer's own user id."""
+    return None if viewer is None or viewer.is_admin else viewer.user_id
+
+
+@dataclass(frozen=True)
+class RunRequested:
+    """A manual run asked for: its id, and the workflow's name as stored (the name asked
+    for may differ in case)."""
+
+    run_id: int
+    workflow_name: str
+
+
+@dataclass(frozen=True)
+class TeamDefinition:
+    """A workflow document parsed against its workspace: the definition with its warnings,
+    the object type it names, and that type's property types."""
+
+    parsed: ParsedDefinition
+    object_type: ObjectType
+    property_types: dict[str, PropertyType]
+
+    @property
+    def definition(self) -> WorkflowDefinition:
+        return self.parsed.definition
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return self.parsed.warnings
 
 
 @dataclass(frozen=True)
@@ -94,7 +139,9 @@ def get_workflow(session: Session, team_id: str, name: str) -> Workflow:
     raise UnknownWorkflow(name, names)
 
 
-def _changeable(session: Session, team_id: str, name: str, actor: Actor) -> Workflow:
+def changeable_workflow(session: Session, team_id: str, name: str, actor: Actor) -> Workflow:
+    """The workflow named ``name`` (as get_workflow finds it) when ``actor`` may change it;
+    UnknownWorkflow or PermissionDenied otherwise."""
     workflow = get_workflow(session, team_id, name)
     if not actor.may_change(workflow):
         raise PermissionDenied(workflow.name, workflow.owner_user_id)
@@ -124,16 +171,12 @@ def save_workflow(
     then. An edit cancels the runs planned under the old revision (a run already executing
     finishes) and recomputes the next run from ``now``.
     """
-    object_types = ObjectTypeRepository(session)
-    type_name = document.get("object_type")
-    object_type = object_types.find(team_id, type_name) if isinstance(type_name, str) else None
-    types = object_types.property_types(object_type.id) if object_type else {}
-    parsed = parse_definition(document, types, object_types.names(team_id), default_timezone, now)
+    parsed = parse_for_team(session, team_id, document, default_timezone, now)
     definition = parsed.definition
-    assert object_type is not None  # parse_definition refused an unknown type
-    repository = WorkflowRepository(session)
     if editing_id is None:
-        workflow = repository.find_for_update(team_id, definition.name)
+        workflow = WorkflowRepository(session).find_for_update(team_id, definition.name)
+        if workflow is not None and not actor.may_change(workflow):
+            raise PermissionDenied(workflow.name, workflow.owner_user_id)
     else:
         workflow = _edited(session, team_id, editing_id, definition.name, actor)
     created = workflow is None
@@ -141,15 +184,32 @@ def save_workflow(
         workflow = Workflow(team_id=team_id, revision=1, created_at=now)
         session.add(workflow)
     else:
-        if not actor.may_change(workflow):
-            raise PermissionDenied(workflow.name, workflow.owner_user_id)
         workflow.revision += 1
-    write_definition(workflow, definition, object_type.id, now)
+    write_definition(workflow, definition, parsed.object_type.id, now)
     session.flush()
     if not created:
         RunRepository(session).cancel_pending(workflow.id, now, "the workflow was edited")
     _schedule(session, workflow, definition, now, index)
     return Saved(workflow.id, created, workflow.revision, workflow.next_run_at, parsed.warnings)
+
+
+def parse_for_team(
+    session: Session,
+    team_id: str,
+    document: Mapping[str, object],
+    default_timezone: str,
+    now: datetime,
+) -> TeamDefinition:
+    """``document`` checked for saving in the workspace: against the object types there
+    and the property types of the one it names. Raises InvalidDefinition with every
+    problem (parse_definition)."""
+    object_types = ObjectTypeRepository(session)
+    type_name = document.get("object_type")
+    object_type = object_types.find(team_id, type_name) if isinstance(type_name, str) else None
+    types = object_types.property_types(object_type.id) if object_type else {}
+    parsed = parse_definition(document, types, object_types.names(team_id), default_timezone, now)
+    assert object_type is not None  # parse_definition refused an unknown type
+    return TeamDefinition(parsed, object_type, types)
 
 
 def _edited(session: Session, team_id: str, workflow_id: int, name: str, actor: Actor) -> Workflow:
@@ -164,7 +224,7 @@ def _edited(session: Session, team_id: str, workflow_id: int, name: str, actor: 
     if not actor.may_change(workflow):
         raise PermissionDenied(workflow.name, workflow.owner_user_id)
     if name != workflow.name and WorkflowRepository(session).find(team_id, name) is not None:
-        raise WorkflowError(f"A workflow named {name!r} already exists: choose another name.")
+        raise NameTaken(name)
     return workflow
 
 
@@ -212,7 +272,7 @@ def set_status(
 ) -> Workflow:
     """Pauses, activates or drafts a workflow. Activating starts from ``now``: no burst of
     runs for the time it was paused."""
-    workflow = _changeable(session, team_id, name, actor)
+    workflow = changeable_workflow(session, team_id, name, actor)
     if workflow.status == status.value:
         return workflow
     workflow.status = status.value
@@ -229,17 +289,18 @@ def pause_workspace(session: Session, team_id: str, now: datetime, reason: str) 
     uninstalled, or its token revoked), cancelling their pending runs with ``reason``.
     Returns the names paused. Reinstalling does not undo this: each is activated again
     by hand, and then runs from that moment on."""
-    paused = []
-    for workflow in WorkflowRepository(session).in_team(team_id):
-        if workflow.status != WorkflowStatus.ACTIVE.value:
-            continue
+    active = [
+        workflow
+        for workflow in WorkflowRepository(session).in_team(team_id)
+        if workflow.status == WorkflowStatus.ACTIVE.value
+    ]
+    for workflow in active:
         workflow.status = WorkflowStatus.PAUSED.value
         workflow.updated_at = now
         workflow.next_run_at = None
-        RunRepository(session).cancel_pending(workflow.id, now, reason)
-        paused.append(workflow.name)
+    RunRepository(session).cancel_pending_of([workflow.id for workflow in active], now, reason)
     session.flush()
-    return paused
+    return [workflow.name for workflow in active]
 
 
 def delete_workflow(
@@ -252,7 +313,7 @@ def delete_workflow(
     """Deletes the workflow; with ``asked_about`` (the id and creation time of the workflow
     a confirmation showed) only if the name still belongs to that workflow. Both, because
     SQLite may give a new workflow the id of a deleted one."""
-    workflow = _changeable(session, team_id, name, actor)
+    workflow = changeable_workflow(session, team_id, name, actor)
     if asked_about is not None and (workflow.id, workflow.created_at) != asked_about:
         raise WorkflowError(
             f"{workflow.name!r} is not the workflow you were asked about (it was deleted and "
@@ -261,15 +322,18 @@ def delete_workflow(
     WorkflowRepository(session).delete(workflow)
 
 
-def request_run(session: Session, team_id: str, name: str, actor: Actor, now: datetime) -> int:
-    """A manual run now of every record matching the criteria; returns its run id."""
-    workflow = _changeable(session, team_id, name, actor)
+def request_run(
+    session: Session, team_id: str, name: str, actor: Actor, now: datetime
+) -> RunRequested:
+    """A manual run now of every record matching the criteria."""
+    workflow = changeable_workflow(session, team_id, name, actor)
     if not workflow.actions:
         raise WorkflowError(
             f"{workflow.name!r} has no actions yet, so a run would do nothing: edit it and add "
             "an action first."
         )
-    return _manual_run(session, workflow, actor, now, {"all_matching": True})
+    run_id = _manual_run(session, workflow, actor, now, {"all_matching": True})
+    return RunRequested(run_id, workflow.name)
 
 
 def enroll_records(
@@ -282,7 +346,7 @@ def enroll_records(
 ) -> int:
     """Enrolls the given records by hand: their actions run at once, whether or not they
     match the criteria. Returns the run id; unknown ids are refused together."""
-    workflow = _changeable(session, team_id, name, actor)
+    workflow = changeable_workflow(session, team_id, name, actor)
     wanted = list(dict.fromkeys(external_ids))
     if not wanted:
         raise WorkflowError("Name at least one record to enroll.")
@@ -296,9 +360,24 @@ def enroll_records(
             f"No {workflow.object_type.name} record has the id {', '.join(missing)}: "
             f"check the ids with `workflow-bot records list --type {workflow.object_type.name}`."
         )
+    return enroll_record_ids(session, workflow, [found[e] for e in wanted], actor, now)
+
+
+def enroll_record_ids(
+    session: Session,
+    workflow: Workflow,
+    record_ids: Sequence[int],
+    actor: Actor,
+    now: datetime,
+) -> int:
+    """Enrolls records (by row id, already checked to be of the workflow's object type)
+    in a new manual run of ``workflow``, which ``actor`` may change; returns the run id."""
+    wanted = list(dict.fromkeys(record_ids))
+    if not wanted:
+        raise WorkflowError("Name at least one record to enroll.")
     run_id = _manual_run(session, workflow, actor, now, {})
     runs = RunRepository(session)
-    runs.enroll(run_id, [found[e] for e in wanted], RunSource.MANUAL, actor.user_id, now)
+    runs.enroll(run_id, wanted, RunSource.MANUAL, actor.user_id, now)
     run = runs.get(run_id)
     assert run is not None
     run.enrolled_at = now

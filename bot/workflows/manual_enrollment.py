@@ -1,26 +1,30 @@
 """Enrolling records by hand from a message: the active workflows and records one can pick,
 a record made from the message, the enrollment itself, and what its run did to each record.
 
-The run is the manual run of ``lifecycle.enroll_records``; executing it is the caller's
+The run is a manual run (``lifecycle.enroll_record_ids``); executing it is the caller's
 (``Engine.run_now``), and ``enrollment_report`` reads its action results afterwards.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import QueryableAttribute, Session
 
-from bot.workflows.definitions import Action
-from bot.workflows.lifecycle import Actor, PermissionDenied, WorkflowError, enroll_records
+from bot.workflows.lifecycle import (
+    Actor,
+    PermissionDenied,
+    WorkflowError,
+    enroll_record_ids,
+    owned_by,
+)
 from bot.workflows.record_import import MAX_EXTERNAL_ID_LENGTH, SLACK_USER_ID
-from bot.workflows.stored import definition_of
 from storage.models import (
     ActionOutcome,
-    ActionResult,
-    Enrollment,
     ObjectType,
     Record,
     Run,
@@ -29,8 +33,9 @@ from storage.models import (
     WorkflowStatus,
 )
 from storage.object_types import ObjectTypeRepository
-from storage.properties import InvalidValue, PropertyType, StoredValue, folded_copy, to_stored
+from storage.properties import PropertyType, folded_copy, to_stored
 from storage.records import NewRecord, RecordRepository
+from storage.runs import RunRepository
 
 MAX_CHOICES = 100
 # The properties a record made from a message gets: where the message is, and who wrote it.
@@ -87,6 +92,21 @@ class ManualEnrollment:
 
 
 @dataclass(frozen=True)
+class CheckedEnrollment:
+    """What check_enrollment accepted: the workflow, and the chosen records' row ids in
+    the order chosen (not the record made from the message)."""
+
+    workflow: WorkflowChoice
+    record_ids: tuple[int, ...]
+    # The row id of the record the message made at an earlier enrollment, if it did.
+    made_before: int | None = None
+
+    @property
+    def name(self) -> str:
+        return self.workflow.name
+
+
+@dataclass(frozen=True)
 class Enrolled:
     run_id: int
     workflow_name: str
@@ -105,11 +125,12 @@ def active_workflows(
     session: Session,
     team_id: str,
     typed: str,
-    owner: str | None = None,
+    viewer: Actor | None = None,
     limit: int = MAX_CHOICES,
 ) -> list[WorkflowChoice]:
-    """The team's active workflows whose name contains ``typed`` (any case), by name; only
-    ``owner``'s when given (what someone who is not an admin may enroll in)."""
+    """The team's active workflows whose name contains ``typed`` (any case), by name: every
+    one for no ``viewer`` or an admin, only their own for anyone else (what they may
+    enroll in)."""
     query = (
         select(Workflow.id, Workflow.name, ObjectType.name)
         .join(ObjectType, ObjectType.id == Workflow.object_type_id)
@@ -119,6 +140,7 @@ def active_workflows(
     )
     if typed.strip():
         query = query.where(_contains(Workflow.name, typed.strip()))
+    owner = owned_by(viewer)
     if owner is not None:
         query = query.where(Workflow.owner_user_id == owner)
     return [WorkflowChoice(*row) for row in session.execute(query)]
@@ -166,35 +188,69 @@ def find_records(
 
 def check_enrollment(
     session: Session, team_id: str, request: ManualEnrollment, actor: Actor
-) -> WorkflowChoice:
+) -> CheckedEnrollment:
     """Refuses what enroll_by_hand would refuse, writing nothing: PermissionDenied, or
-    NotEnrollable, or UnknownRecords."""
+    NotEnrollable, or UnknownRecords, or MessageRecordError (all but the permalink, which
+    need not be known yet)."""
     workflow = session.get(Workflow, request.workflow_id)
     if workflow is not None and workflow.team_id == team_id and not actor.may_change(workflow):
         raise PermissionDenied(workflow.name, workflow.owner_user_id)
     choice = enrollable_workflow(session, team_id, request.workflow_id)
-    _external_ids(session, request)
-    return choice
+    assert workflow is not None  # enrollable_workflow refused a missing one
+    record_ids = _chosen_records(session, workflow, request.record_ids)
+    made_before = None
+    if request.new_record is not None:
+        made_before = _check_message_record(session, workflow.object_type, request.new_record)
+    return CheckedEnrollment(choice, record_ids, made_before)
 
 
-def _external_ids(session: Session, request: ManualEnrollment) -> list[str]:
-    """The external ids of the chosen records, in the order chosen."""
-    wanted = list(dict.fromkeys(request.record_ids))
+def _chosen_records(
+    session: Session, workflow: Workflow, chosen: tuple[int, ...]
+) -> tuple[int, ...]:
+    """The chosen records' row ids, once each in the order chosen; UnknownRecords when
+    some are gone or of another object type than the workflow's."""
+    wanted = tuple(dict.fromkeys(chosen))
     if not wanted:
-        return []
-    object_type_id = select(Workflow.object_type_id).where(Workflow.id == request.workflow_id)
-    query = select(Record.id, Record.external_id).where(
-        Record.id.in_(wanted), Record.object_type_id == object_type_id.scalar_subquery()
+        return ()
+    query = select(Record.id).where(
+        Record.id.in_(wanted), Record.object_type_id == workflow.object_type_id
     )
-    found: dict[int, str] = {
-        record_id: external_id for record_id, external_id in session.execute(query)
-    }
+    found = set(session.scalars(query))
     missing = len([record_id for record_id in wanted if record_id not in found])
     if missing:
         raise UnknownRecords(
             f"{missing} of the chosen records no longer exist: choose the records again."
         )
-    return [found[record_id] for record_id in wanted]
+    return wanted
+
+
+def _check_message_record(
+    session: Session, object_type: ObjectType, message: MessageRecord
+) -> int | None:
+    """Refuses with MessageRecordError a record ``message`` cannot make: no name, an id
+    too long, or a message property the object type has with a type other than text.
+    Returns the row id of the record the message already made, if any (its types do not
+    matter then: nothing is stored)."""
+    if not message.name.strip():
+        raise MessageRecordError("Give the new record a name.")
+    external_id = message_external_id(message)
+    if len(external_id) > MAX_EXTERNAL_ID_LENGTH:
+        raise MessageRecordError(
+            "This message cannot make a record (its id is too long): untick “Create a new "
+            "record” and enroll an existing record."
+        )
+    existing = RecordRepository(session).existing(object_type.id, [external_id])
+    if existing:
+        return existing[external_id].id
+    declared = ObjectTypeRepository(session).property_types(object_type.id)
+    for name in _message_values(message):
+        if name in declared and not declared[name].is_text:
+            raise MessageRecordError(
+                f"The {object_type.name} property {name} is a {declared[name]} property, so "
+                f"the message's {name.removeprefix('message_')} cannot be stored in it: untick "
+                "“Create a new record” and enroll an existing record, or ask an admin."
+            )
+    return None
 
 
 def enroll_by_hand(
@@ -206,46 +262,53 @@ def enroll_by_hand(
     Raises PermissionDenied, NotEnrollable, UnknownRecords or MessageRecordError, and
     writes nothing then.
     """
-    choice = check_enrollment(session, team_id, request, actor)
-    external_ids = _external_ids(session, request)
+    checked = check_enrollment(session, team_id, request, actor)
+    workflow = session.get(Workflow, checked.workflow.id)  # loaded by the check: no query
+    assert workflow is not None
+    record_ids = list(checked.record_ids)
     created = None
     if request.new_record is not None:
-        created = record_from_message(session, team_id, choice.object_type, request.new_record, now)
-        external_ids.append(created)
-    run_id = enroll_records(session, team_id, choice.name, external_ids, actor, now)
-    return Enrolled(run_id, choice.name, created)
+        created = message_external_id(request.new_record)
+        made = checked.made_before
+        if made is None:
+            made = _record_from_message(session, workflow.object_type, request.new_record, now)
+        record_ids.append(made)
+    run_id = enroll_record_ids(session, workflow, record_ids, actor, now)
+    return Enrolled(run_id, workflow.name, created)
 
 
-def record_from_message(
-    session: Session, team_id: str, type_name: str, message: MessageRecord, now: datetime
-) -> str:
-    """The external id of the record made from ``message``: created with the message's
-    link and author as properties and the author as owner, or the record this message
-    already made. Written like an import's new records (RecordRepository.insert_many)."""
-    name = message.name.strip()
-    if not name:
-        raise MessageRecordError("Give the new record a name.")
-    external_id = EXTERNAL_ID_PREFIX + message.message_id
-    if len(external_id) > MAX_EXTERNAL_ID_LENGTH:
-        raise MessageRecordError("This message cannot make a record: its id is too long.")
-    object_types = ObjectTypeRepository(session)
-    object_type = object_types.get(team_id, type_name)
-    records = RecordRepository(session)
-    if records.existing(object_type.id, [external_id]):
-        return external_id
+def message_external_id(message: MessageRecord) -> str:
+    """The external id of the record ``message`` makes: the same for the same message."""
+    return EXTERNAL_ID_PREFIX + message.message_id
+
+
+def _message_values(message: MessageRecord) -> dict[str, str]:
+    """The properties a record made from ``message`` gets: its link, and its author when
+    that is a Slack user id."""
     values: dict[str, str] = {LINK_PROPERTY: message.permalink}
-    author = message.author if message.author and SLACK_USER_ID.fullmatch(message.author) else None
-    if author is not None:
-        values[AUTHOR_PROPERTY] = author
-    types = _declare(object_types, object_type, values)
-    properties = _stored(values, types, type_name)
+    if message.author and SLACK_USER_ID.fullmatch(message.author):
+        values[AUTHOR_PROPERTY] = message.author
+    return values
+
+
+def _record_from_message(
+    session: Session, object_type: ObjectType, message: MessageRecord, now: datetime
+) -> int:
+    """The row id of the record made from ``message`` (checked by _check_message_record),
+    with the message's link and author as properties and the author as owner. Written like
+    an import's new records (RecordRepository.insert_many)."""
+    external_id = message_external_id(message)
+    values = _message_values(message)
+    types = _declare(ObjectTypeRepository(session), object_type, values)
+    properties = {name: to_stored(value, types[name]) for name, value in values.items()}
+    records = RecordRepository(session)
     records.insert_many(
         [
             NewRecord(
                 object_type_id=object_type.id,
                 external_id=external_id,
-                name=name,
-                owner=author,
+                name=message.name.strip(),
+                owner=values.get(AUTHOR_PROPERTY),
                 properties=properties,
                 folded=folded_copy(properties, types),
                 created_at=now,
@@ -253,7 +316,8 @@ def record_from_message(
             )
         ]
     )
-    return external_id
+    # insert_many returns no ids (it may COPY): the new row is read back by its key.
+    return records.existing(object_type.id, [external_id])[external_id].id
 
 
 def _declare(
@@ -273,22 +337,6 @@ def _declare(
         enumerations = dict.fromkeys(options, PropertyType.ENUMERATION)
         object_types.declare(object_type.id, {**new, **enumerations}, options)
     return {**declared, **new}
-
-
-def _stored(
-    values: dict[str, str], types: dict[str, PropertyType], type_name: str
-) -> dict[str, StoredValue]:
-    stored: dict[str, StoredValue] = {}
-    for name, value in values.items():
-        try:
-            stored[name] = to_stored(value, types[name])
-        except InvalidValue:
-            raise MessageRecordError(
-                f"The {type_name} property {name} is a {types[name]} property, so the "
-                f"message's {name.removeprefix('message_')} cannot be stored in it: untick "
-                "“Create a new record” and enroll an existing record, or ask an admin."
-            ) from None
-    return stored
 
 
 # What the run did ---------------------------------------------------------------------------
@@ -314,7 +362,7 @@ class EnrollmentReport:
     run_id: int
     workflow_name: str
     status: RunStatus
-    actions: tuple[Action, ...]
+    actions: tuple[Mapping[str, Any], ...]  # the workflow's action documents, as stored
     records: tuple[RecordOutcome, ...]
 
     @property
@@ -336,37 +384,22 @@ def enrollment_report(
     workflow = session.get(Workflow, run.workflow_id) if run is not None else None
     if run is None or workflow is None:
         return None
-    definition = definition_of(session, workflow)
-    results: dict[tuple[int, int], tuple[str, str | None]] = {
-        (record_id, index): (outcome, reason)
-        for record_id, index, outcome, reason in session.execute(
-            select(
-                ActionResult.record_id,
-                ActionResult.action_index,
-                ActionResult.outcome,
-                ActionResult.reason,
-            ).where(ActionResult.run_id == run_id)
-        )
+    runs = RunRepository(session)
+    # External ids tell the records apart: a run enrolls records of one object type only.
+    results = {
+        (row.external_id, row.action_index): (row.outcome, row.reason)
+        for row in runs.results_with_records(run_id, limit=None)
     }
-    enrolled = session.execute(
-        select(Record.id, Record.external_id, Record.name)
-        .join(Enrollment, Enrollment.record_id == Record.id)
-        .where(Enrollment.run_id == run_id)
-        .order_by(Record.name, Record.id)
-    )
+    # Few records (those picked by hand): sorted here by name, as the picker showed them.
+    enrolled = sorted(runs.enrolled_records(run_id, limit=None))
+    actions = tuple(workflow.actions)
     records = []
-    for record_id, external_id, name in enrolled:
+    for name, external_id in enrolled:
         lines = []
-        for index in range(len(definition.actions)):
-            outcome, reason = results.get((record_id, index), (None, None))
+        for index in range(len(actions)):
+            outcome, reason = results.get((external_id, index), (None, None))
             lines.append(
                 ActionOutcomeLine(index + 1, ActionOutcome(outcome) if outcome else None, reason)
             )
         records.append(RecordOutcome(external_id, name, external_id == created, tuple(lines)))
-    return EnrollmentReport(
-        run_id,
-        workflow.name,
-        RunStatus(run.status),
-        tuple(definition.actions),
-        tuple(records),
-    )
+    return EnrollmentReport(run_id, workflow.name, RunStatus(run.status), actions, tuple(records))

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.workflows.definitions import WorkflowDefinition
-from bot.workflows.lifecycle import WorkflowError, get_workflow
+from bot.workflows.lifecycle import Actor, WorkflowError, get_workflow, owned_by
 from bot.workflows.schedules import Schedule
 from bot.workflows.stored import definition_of
 from bot.workflows.wording import Phrase, describe_action
@@ -45,7 +45,7 @@ class UnknownRun(WorkflowError, LookupError):
     def __init__(self, run_id: object) -> None:
         super().__init__(
             "That run is not in this workspace's history: it may have been deleted with "
-            "its workflow."
+            "its workflow. Open /workflow history NAME to see the runs there are."
         )
         self.run_id = run_id
 
@@ -176,13 +176,12 @@ def _line(workflow: Workflow, last_run: Run | None = None) -> WorkflowLine:
     )
 
 
-def list_workflows(session: Session, team_id: str, owner: str | None = None) -> list[WorkflowLine]:
-    """The team's workflows by name (only ``owner``'s when given), each with its last run."""
-    workflows = [
-        workflow
-        for workflow in WorkflowRepository(session).in_team(team_id)
-        if owner is None or workflow.owner_user_id == owner
-    ]
+def list_workflows(
+    session: Session, team_id: str, viewer: Actor | None = None
+) -> list[WorkflowLine]:
+    """The team's workflows by name, each with its last run: every one for no ``viewer``
+    or an admin, only their own for anyone else."""
+    workflows = WorkflowRepository(session).in_team(team_id, owner=owned_by(viewer))
     last_runs = RunRepository(session).latest([w.id for w in workflows], LAST_RUN_STATUSES)
     return [_line(workflow, last_runs.get(workflow.id)) for workflow in workflows]
 
@@ -221,10 +220,9 @@ def run_details(
     if found is None:
         raise UnknownRun(run_id)
     run, workflow = found
-    definition = definition_of(session, workflow)
     actions: tuple[Phrase, ...] = ()
     if run.revision == workflow.revision:
-        actions = tuple(describe_action(action) for action in definition.actions)
+        actions = tuple(describe_action(action) for action in workflow.actions)
     results = tuple(
         ResultLine(
             RecordLine(row.record_name, row.external_id),
@@ -236,7 +234,7 @@ def run_details(
     )
     return RunDetails(
         workflow_name=workflow.name,
-        run=RunLine.of(run, definition.schedule.zone),
+        run=RunLine.of(run, ZoneInfo(workflow.timezone)),
         actions=actions,
         enrolled=runs.enrollment_count(run_id),
         records=tuple(RecordLine(*row) for row in runs.enrolled_records(run_id, limit)),

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.workflows.definitions import (
@@ -23,6 +22,7 @@ from bot.workflows.templates import RenderContext
 from storage.models import Record
 from storage.object_types import ObjectTypeRepository
 from storage.properties import PropertyType
+from storage.record_search import RecordSearch
 
 SHOWN_RECORDS = 20
 
@@ -68,19 +68,14 @@ def matching_now(
     limit: int,
 ) -> tuple[int, list[Record]]:
     """How many records a run of ``definition`` would enroll at ``now`` (criteria and not
-    suppression, relative days counted in the schedule's zone), and the first ``limit``."""
+    suppression, relative days counted in the schedule's zone), and the first ``limit`` by
+    name."""
+    search = RecordSearch(session)
     zone_now = now.astimezone(definition.schedule.zone)
     clause = enrollment_clause(
-        definition.criteria,
-        definition.suppression,
-        types,
-        zone_now,
-        session.get_bind().dialect.name,
+        definition.criteria, definition.suppression, types, zone_now, search.dialect
     )
-    where = (Record.object_type_id == object_type_id, clause)
-    matching = session.scalar(select(func.count()).select_from(Record).where(*where)) or 0
-    records = session.scalars(select(Record).where(*where).order_by(Record.id).limit(limit))
-    return matching, list(records)
+    return search.count(object_type_id, clause), search.list(object_type_id, clause, limit)
 
 
 def _describe(action: object, context: RenderContext) -> str:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.workflows.clock import FixedClock
 from bot.workflows.lifecycle import (
     Actor,
+    NameTaken,
     PermissionDenied,
     UnknownWorkflow,
     WorkflowError,
@@ -260,7 +261,7 @@ def test_a_requested_run_enrolls_every_matching_record_in_the_name_of_who_asked(
 ) -> None:
     clock.set(datetime(2026, 11, 2, 14, 0, tzinfo=UTC))
     with transaction(sessions) as session:
-        run_id = request_run(session, TEAM, NAME, OWNER_ACTOR, clock.now())
+        run_id = request_run(session, TEAM, NAME, OWNER_ACTOR, clock.now()).run_id
 
     [(executed, status)] = processes.start().tick()
 
@@ -304,3 +305,31 @@ def test_pausing_a_workspace_pauses_its_active_workflows_only_and_cancels_their_
     assert statuses[elsewhere.id][0] == RunStatus.PENDING.value
     [(_, status)] = bot.tick()  # only the other workspace's run
     assert status is RunStatus.SUCCEEDED
+
+
+def test_renaming_onto_another_workflows_name_is_refused_and_nothing_is_written(
+    sessions: sessionmaker[Session], clock: FixedClock
+) -> None:
+    import_deals(sessions, [deal("D1")], clock.now())
+    saved = save(sessions, workflow_document(), clock.now())
+    save(sessions, workflow_document(name="Other"), clock.now())
+
+    with pytest.raises(NameTaken, match="'Other' already exists"), transaction(sessions) as s:
+        document = workflow_document(name="Other", status="paused")
+        save_workflow(s, TEAM, document, OWNER_ACTOR, "UTC", clock.now(), saved.workflow_id)
+
+    stored = workflow(sessions)
+    assert stored is not None and (stored.revision, stored.status) == (1, "active")
+
+
+def test_a_requested_run_names_the_workflow_as_stored(
+    sessions: sessionmaker[Session], clock: FixedClock
+) -> None:
+    import_deals(sessions, [deal("D1")], clock.now())
+    save(sessions, workflow_document(), clock.now())
+
+    with transaction(sessions) as session:
+        requested = request_run(session, TEAM, NAME.upper(), OWNER_ACTOR, clock.now())
+
+    assert requested.workflow_name == NAME
+    assert [r.id for r in runs(sessions)] == [requested.run_id]

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.clock import FixedClock
+from bot.workflows.lifecycle import Actor
 from bot.workflows.overview import UnknownRun, list_workflows, run_details
 from storage.database import transaction
 from tests.engine.builders import (
@@ -144,6 +145,14 @@ def test_a_run_of_another_workspace_is_unknown(
         run_details(session, TEAM, run_id + 1000)
 
 
+def test_an_unknown_run_says_where_to_find_the_runs_there_are(
+    sessions: sessionmaker[Session],
+) -> None:
+    with transaction(sessions) as session, pytest.raises(UnknownRun) as unknown:
+        run_details(session, TEAM, 1)
+    assert "/workflow history NAME" in str(unknown.value)
+
+
 def test_a_run_of_an_older_revision_does_not_name_todays_actions(
     sessions: sessionmaker[Session],
     clock: FixedClock,
@@ -168,9 +177,11 @@ def test_each_workflow_shows_its_last_run_and_an_owner_only_theirs(
     save(sessions, workflow_document(name="Never run", owner="U0OTHER"), clock.now())
     with transaction(sessions) as session:
         every = {line.name: line for line in list_workflows(session, TEAM)}
-        own = list_workflows(session, TEAM, owner=OWNER)
+        own = list_workflows(session, TEAM, Actor(OWNER))
+        as_admin = list_workflows(session, TEAM, Actor(OWNER, is_admin=True))
     last = every[NAME].last_run
     assert last is not None and last.id == run_id and last.status == "succeeded"
     assert (last.enrolled, last.ok, last.failed) == (2, 2, 2)
     assert every["Never run"].last_run is None
     assert [line.name for line in own] == [NAME]
+    assert [line.name for line in as_admin] == sorted(every)

@@ -3,17 +3,20 @@ previewed, reviewed and saved as workflows."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows import drafts
 from bot.workflows.definitions import MAX_NAME, InvalidDefinition
 from bot.workflows.lifecycle import (
     Actor,
+    NameTaken,
     PermissionDenied,
     UnknownWorkflow,
     WorkflowError,
@@ -23,6 +26,7 @@ from bot.workflows.lifecycle import (
 from bot.workflows.wording import ChannelRef
 from storage.database import transaction
 from storage.models import RunSource, RunStatus, WizardDraft, WorkflowStatus
+from storage.properties import PropertyType
 from storage.runs import NewRun, RunRepository
 from tests.engine.builders import (
     DEALS_CHANNEL,
@@ -113,6 +117,20 @@ def finish(
 def draft_count(sessions: sessionmaker[Session]) -> int:
     with sessions() as session:
         return session.scalar(select(func.count()).select_from(WizardDraft)) or 0
+
+
+@contextmanager
+def statements_run(engine: Engine) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 # --- Starting ---------------------------------------------------------------------------------
@@ -321,6 +339,34 @@ def test_settings_and_suppression_are_checked_at_step_five(
 
 
 @pytest.mark.usefixtures("deals")
+def test_each_problem_location_belongs_to_the_step_that_edits_it() -> None:
+    locations = (
+        "name",
+        "object_type",
+        "schedule.time",
+        "criteria.any[0].all[1].value",
+        "actions[0].text",
+        "settings.pause_days[1]",
+        "suppression",
+        "owner",
+    )
+    steps = [drafts.step_of(location) for location in locations]
+    assert steps == [1, 1, 2, 3, 4, 5, 5, drafts.REVIEW_STEP]
+    assert all(
+        drafts.step_of(name) == step for step, names in drafts.STEP_FIELDS.items() for name in names
+    )
+
+
+@pytest.mark.usefixtures("deals")
+def test_a_taken_name_is_the_name_taken_problem(sessions: sessionmaker[Session]) -> None:
+    save(sessions, workflow_document(), NOW)
+    draft_id = new_draft(sessions, **complete(name=NAME))
+
+    assert problems_at(sessions, draft_id, 1) == {"name": [NameTaken(NAME).problem]}
+    with pytest.raises(NameTaken):
+        finish(sessions, draft_id, activate=True)
+
+
 def test_a_step_is_left_only_when_valid_and_what_was_typed_is_kept(
     sessions: sessionmaker[Session],
 ) -> None:
@@ -389,6 +435,39 @@ def test_step_three_counts_the_records_matching_now(sessions: sessionmaker[Sessi
         assert drafts.wizard_page(session, draft, "UTC", NOW).matching == 2
         draft.document = {**draft.document, "criteria": {"any": "nonsense"}}
         assert drafts.wizard_page(session, draft, "UTC", NOW).matching is None
+
+
+@pytest.mark.usefixtures("deals")
+def test_only_the_steps_that_name_properties_get_the_property_types(
+    sessions: sessionmaker[Session],
+) -> None:
+    draft_id = new_draft(sessions, **complete())
+
+    shown = {}
+    with sessions() as session:
+        draft = load(session, draft_id)
+        for step in range(drafts.FIRST_STEP, drafts.REVIEW_STEP + 1):
+            draft.step = step
+            shown[step] = dict(drafts.wizard_page(session, draft, "UTC", NOW).properties)
+
+    assert {step for step, properties in shown.items() if properties} == {3, 4, 5}
+    assert shown[3]["amount"] is PropertyType.NUMBER
+
+
+@pytest.mark.usefixtures("deals")
+def test_the_review_page_reads_the_object_types_properties_once(
+    sessions: sessionmaker[Session], engine: Engine
+) -> None:
+    draft_id = new_draft(sessions, **complete())
+
+    with sessions() as session:
+        draft = load(session, draft_id)
+        draft.step = drafts.REVIEW_STEP
+        with statements_run(engine) as statements:
+            page = drafts.wizard_page(session, draft, "UTC", NOW)
+
+    assert page.review is not None and page.review.problems == {}
+    assert sum("FROM property_definitions" in statement for statement in statements) == 1
 
 
 @pytest.mark.usefixtures("deals")

@@ -1,0 +1,31 @@
+"""The dry run on the real databases: what a run would enroll now, and do to each record."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.workflows.preview import preview_run
+from tests.engine.builders import NAME, TEAM, deal, import_deals, save, workflow_document
+
+NOW = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+
+
+def test_a_dry_run_counts_the_matching_records_and_shows_them_by_name(
+    sessions: sessionmaker[Session],
+) -> None:
+    deals = [deal("D1", "Initech"), deal("D2", "Acme"), deal("D3", "Globex", stage="lost")]
+    import_deals(sessions, deals, NOW)
+    save(sessions, workflow_document(), NOW)
+
+    with sessions() as session:
+        preview = preview_run(session, TEAM, NAME, NOW)
+
+    assert preview.matching == 2
+    assert preview.lines == (
+        "D2 Acme",
+        "  1. post to C0DEALS: Acme is in contract",
+        "D1 Initech",
+        "  1. post to C0DEALS: Initech is in contract",
+    )
