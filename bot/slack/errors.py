@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
 from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -42,13 +42,20 @@ _SLACK_REASONS = {
 }
 
 
-def user_message(error: BaseException) -> str | None:
-    """The mrkdwn the user reads for an error they can act on; None for a bug."""
+def refusal_text(error: WorkflowError) -> str:
+    """The mrkdwn the user reads when a use case refused what they asked."""
     if isinstance(error, PermissionDenied):
         return (
             f":no_entry: Only the owner of *{escape_mrkdwn(error.name)}* (<@{error.owner}>) "
             "or an admin can change it. Ask them, or ask an admin to transfer it to you."
         )
+    return f":warning: {escape_mrkdwn(str(error))}"
+
+
+def user_message(error: BaseException) -> str | None:
+    """The mrkdwn the user reads for an error they can act on; None for a bug."""
+    if isinstance(error, WorkflowError):
+        return refusal_text(error)
     if isinstance(error, _USER_ERRORS):
         return f":warning: {escape_mrkdwn(str(error))}"
     if isinstance(error, SlackApiError):
@@ -57,7 +64,7 @@ def user_message(error: BaseException) -> str | None:
     return None
 
 
-def error_reply(error: BaseException, body: dict[str, Any]) -> str:
+def error_reply(error: BaseException, body: dict[str, Any], user_id: str | None) -> str:
     """What to tell the user; a bug is logged here, with an id the reply repeats."""
     message = user_message(error)
     if message is not None:
@@ -67,7 +74,7 @@ def error_reply(error: BaseException, body: dict[str, Any]) -> str:
         "error %s while handling a %s request from user %s",
         error_id,
         body.get("type") or body.get("command") or "Slack",
-        _user_id(body),
+        user_id,
         exc_info=error,
     )
     return (
@@ -77,15 +84,21 @@ def error_reply(error: BaseException, body: dict[str, Any]) -> str:
 
 
 def tell_the_user(
-    error: BaseException, body: dict[str, Any], respond: Respond | None, client: WebClient
+    error: BaseException,
+    body: dict[str, Any],
+    respond: Respond | None,
+    client: WebClient,
+    context: BoltContext,
 ) -> None:
     """Where the user looks: the reply URL of a command or message click, else a direct
-    message (a modal or the Home tab has no reply URL: the bot's Messages tab)."""
-    text = error_reply(error, body)
-    if respond is not None and body.get("response_url"):
+    message (a modal or the Home tab has no reply URL: the bot's Messages tab).
+
+    Bolt's error handler is called with the arguments it names, like a listener."""
+    user_id = context.user_id
+    text = error_reply(error, body, user_id)
+    if respond is not None and context.response_url:
         respond(text=text, response_type="ephemeral", replace_original=False)
         return
-    user_id = _user_id(body)
     if user_id is None:
         return  # an event with no one to tell: error_reply logged it when it was a bug
     client.chat_postMessage(channel=user_id, text=text)
@@ -108,7 +121,7 @@ def reported(listener: Listener) -> Listener:
     argument the listener asks for, plus those it needs itself.
     """
     wanted = list(inspect.signature(listener).parameters)
-    own = ["ack", "body", "respond", "client"]
+    own = ["ack", "body", "respond", "client", "context"]
     names = wanted + [name for name in own if name not in wanted]
 
     def run(**arguments: Any) -> Any:
@@ -117,7 +130,13 @@ def reported(listener: Listener) -> Listener:
         except Exception as error:
             if getattr(arguments["ack"], "response", None) is None:
                 raise  # not acknowledged yet: Bolt answers Slack and calls tell_the_user
-            tell_the_user(error, arguments["body"], arguments["respond"], arguments["client"])
+            tell_the_user(
+                error,
+                arguments["body"],
+                arguments["respond"],
+                arguments["client"],
+                arguments["context"],
+            )
             return None
 
     # Bolt reads the argument names off the function (inspect.getfullargspec, which
@@ -129,10 +148,3 @@ def reported(listener: Listener) -> Listener:
     run.__doc__ = listener.__doc__
     wrapper = run
     return cast(Listener, wrapper)
-
-
-def _user_id(body: dict[str, Any]) -> str | None:
-    user = body.get("user")
-    if isinstance(user, dict):
-        return user.get("id")
-    return body.get("user_id") or (body.get("event") or {}).get("user")

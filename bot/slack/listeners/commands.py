@@ -6,11 +6,12 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.slack.errors import reported
 from bot.slack.ids import SLASH_COMMAND, CommandAction
+from bot.slack.listeners.requester import Requester
 from bot.slack.listeners.wizard import open_wizard
 from bot.slack.services import Services
 from bot.slack.views import commands as replies
@@ -18,9 +19,8 @@ from bot.slack.views.history import IN_MESSAGE, history_message
 from bot.slack.views.phrases import when
 from bot.workflows.lifecycle import (
     Actor,
-    PermissionDenied,
+    changeable_workflow,
     delete_workflow,
-    get_workflow,
     request_run,
     set_status,
 )
@@ -37,14 +37,19 @@ class _Request:
     """One /workflow invocation: who asked, in which workspace, about which workflow."""
 
     def __init__(
-        self, services: Services, command: dict[str, Any], client: WebClient, respond: Respond
+        self,
+        services: Services,
+        command: dict[str, Any],
+        client: WebClient,
+        respond: Respond,
+        who: Requester,
     ) -> None:
         self.services = services
         self.command = command
         self.client = client
         self.respond = respond
-        self.team_id: str = command["team_id"]
-        self.user_id: str = command["user_id"]
+        self.team_id = who.team_id
+        self.user_id = who.user_id
         self.text = replies.parse_command_text(command.get("text", ""))
 
     @property
@@ -131,9 +136,7 @@ def _delete(request: _Request) -> None:
     # Refuse before asking: a confirmation button that can only fail would be a trap.
     actor = request.actor()
     with transaction(request.services.sessions) as session:
-        workflow = get_workflow(session, request.team_id, request.name)
-        if not actor.may_change(workflow):
-            raise PermissionDenied(workflow.name, workflow.owner_user_id)
+        workflow = changeable_workflow(session, request.team_id, request.name, actor)
         question = replies.delete_confirmation(workflow.id, workflow.created_at, workflow.name)
         name = workflow.name
     request.reply(question, f"Delete {escape_mrkdwn(name)}?")
@@ -142,9 +145,11 @@ def _delete(request: _Request) -> None:
 def _run(request: _Request) -> None:
     actor = request.actor()
     with write_transaction(request.services.sessions) as session:
-        request_run(session, request.team_id, request.name, actor, request.services.clock.now())
-        name = get_workflow(session, request.team_id, request.name).name
+        requested = request_run(
+            session, request.team_id, request.name, actor, request.services.clock.now()
+        )
     request.services.workflows_changed()
+    name = requested.workflow_name
     request.say(
         f"Running *{escape_mrkdwn(name)}* now for every matching record. "
         f"`{SLASH_COMMAND} history {escape_mrkdwn(name)}` shows how it went."
@@ -169,10 +174,14 @@ def register(app: App, services: Services) -> None:
     @app.command(SLASH_COMMAND)
     @reported
     def workflow_command(
-        ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond
+        ack: Ack,
+        command: dict[str, Any],
+        client: WebClient,
+        respond: Respond,
+        context: BoltContext,
     ) -> None:
         ack()
-        request = _Request(services, command, client, respond)
+        request = _Request(services, command, client, respond, Requester.of(context))
         subcommand = request.text.subcommand
         handler = HANDLERS.get(subcommand)
         if handler is None:
@@ -187,14 +196,18 @@ def register(app: App, services: Services) -> None:
     @app.action(CommandAction.CONFIRM_DELETE)
     @reported
     def confirm_delete(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
+        ack: Ack,
+        action: dict[str, Any],
+        client: WebClient,
+        respond: Respond,
+        context: BoltContext,
     ) -> None:
         ack()
-        team_id, user_id = body["team"]["id"], body["user"]["id"]
+        who = Requester.of(context)
         asked_about, name = replies.parse_delete_choice(action["value"])
-        actor = services.people.actor(client, team_id, user_id)
+        actor = services.people.actor(client, who.team_id, who.user_id)
         with write_transaction(services.sessions) as session:
-            delete_workflow(session, team_id, name, actor, asked_about)
+            delete_workflow(session, who.team_id, name, actor, asked_about)
         services.workflows_changed()
         respond(text=f"Deleted *{escape_mrkdwn(name)}*.", replace_original=True)
 

@@ -14,12 +14,14 @@ import logging
 from contextlib import suppress
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.slack.errors import reported, user_message
+from bot.slack.errors import refusal_text, reported
 from bot.slack.ids import EnrollAction, Shortcut, View
+from bot.slack.listeners.modals import update_modal
+from bot.slack.listeners.requester import Requester
 from bot.slack.services import Services
 from bot.slack.views import enrollment as views
 from bot.slack.views.enrollment import EnrollContext, EnrollDraft
@@ -38,103 +40,105 @@ from storage.database import transaction, write_transaction
 
 log = logging.getLogger(__name__)
 
+# Says an id was sent, not where: the error handler answers through the shortcut's reply URL
+# (in the message's channel), not by direct message.
 _SOMETHING_WENT_WRONG = (
-    ":x: Something went wrong while the actions ran. The bot sent you the details in a "
-    "direct message."
+    ":x: Something went wrong while the actions ran; the bot sent you an error id. Check the "
+    "workflow's history before enrolling again, and give the id to whoever runs workflow-bot "
+    "if it keeps failing."
 )
-
-
-def _team_id(body: dict[str, Any]) -> str:
-    team = body.get("team") or {}
-    return str(team.get("id") or (body.get("view") or {}).get("team_id") or "")
 
 
 def register(app: App, services: Services) -> None:
     @app.shortcut(Shortcut.ENROLL)
     @reported
-    def open_modal(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def open_modal(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         ack()
-        context = views.parse_shortcut(body)
+        message = views.parse_shortcut(body)
         # The trigger expires 3 seconds after the click: the modal opens before anything else.
         client.views_open(
-            trigger_id=body["trigger_id"], view=views.build_enroll_view(context, None)
+            trigger_id=body["trigger_id"], view=views.build_enroll_view(message, None)
         )
         # The submission must be answered within 3 seconds and asks who the user is: ask now.
-        services.people.person(client, _team_id(body), body["user"]["id"])
+        who = Requester.of(context)
+        services.people.person(client, who.team_id, who.user_id)
 
     @app.options(EnrollAction.WORKFLOW)
-    def workflow_choices(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def workflow_choices(
+        ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
         # Only the workflows this person may enroll in (the people cache was filled when
         # the modal opened): finding out at submission would waste their picking.
-        team_id, user_id = _team_id(body), body["user"]["id"]
-        actor = services.people.actor(client, team_id, user_id)
-        owner = None if actor.is_admin else user_id
+        who = Requester.of(context)
+        actor = services.people.actor(client, who.team_id, who.user_id)
         with transaction(services.sessions) as session:
             typed = str(body.get("value") or "")
-            choices = active_workflows(session, team_id, typed, owner)
+            choices = active_workflows(session, who.team_id, typed, viewer=actor)
         ack(options=views.workflow_options(choices))
 
     @app.options(EnrollAction.RECORDS)
-    def record_choices(ack: Ack, body: dict[str, Any]) -> None:
-        context = EnrollContext.from_metadata((body.get("view") or {}).get("private_metadata"))
-        if context.workflow_id is None:
+    def record_choices(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        message = EnrollContext.from_metadata((body.get("view") or {}).get("private_metadata"))
+        if message.workflow_id is None:
             ack(options=[])
             return
         typed = str(body.get("value") or "")
+        team_id = Requester.of(context).team_id
         with transaction(services.sessions) as session:
-            choices = find_records(session, _team_id(body), context.workflow_id, typed)
+            choices = find_records(session, team_id, message.workflow_id, typed)
         ack(options=views.record_options(choices))
 
     @app.action(EnrollAction.WORKFLOW)
     @reported
     def choose_workflow(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: WebClient,
+        context: BoltContext,
     ) -> None:
         ack()
+        who = Requester.of(context)
         view = body["view"]
-        context = EnrollContext.from_metadata(view.get("private_metadata"))
+        message = EnrollContext.from_metadata(view.get("private_metadata"))
         workflow_id = views.chosen_workflow(action)
         choice, problem = None, None
         if workflow_id is not None:
             try:
                 with transaction(services.sessions) as session:
-                    choice = enrollable_workflow(session, _team_id(body), workflow_id)
+                    choice = enrollable_workflow(session, who.team_id, workflow_id)
             except NotEnrollable as error:
                 problem = str(error)
-        page = views.build_enroll_view(context, choice, problem)
-        try:
-            client.views_update(view_id=view["id"], hash=view["hash"], view=page)
-        except SlackApiError as error:
-            if error.response.get("error") != "hash_conflict":
-                raise
-            # The user chose again before this update landed: that choice's update follows,
-            # and a submission checks that the records shown belong to the chosen workflow.
-            log.info("enroll modal %s changed meanwhile; not updated", view["id"])
-        services.people.person(client, _team_id(body), body["user"]["id"])  # fresh for submit
+        page = views.build_enroll_view(message, choice, problem)
+        # Overtaken when the user chose again before this update landed: that choice's
+        # update follows, and a submission checks that the records shown belong to the
+        # chosen workflow.
+        update_modal(client, view["id"], page, view["hash"])
+        services.people.person(client, who.team_id, who.user_id)  # fresh for submit
 
     @app.view(View.ENROLL)
     @reported
-    def submit(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def submit(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        who = Requester.of(context)
         view = body["view"]
-        team_id, user_id = _team_id(body), body["user"]["id"]
         draft = views.parse_enroll_view(view)
         errors = views.draft_errors(draft)
         if errors:
             ack(response_action="errors", errors=errors)
             return
-        actor = services.people.actor(client, team_id, user_id)
-        context = EnrollContext.from_metadata(view.get("private_metadata"))
+        actor = services.people.actor(client, who.team_id, who.user_id)
+        message = EnrollContext.from_metadata(view.get("private_metadata"))
         try:
             with transaction(services.sessions) as session:
                 workflow = check_enrollment(
-                    session, team_id, views.enrollment_request(draft, context, None), actor
+                    session, who.team_id, views.enrollment_request(draft, message, None), actor
                 )
         except WorkflowError as error:
             ack(response_action="errors", errors=views.refusal_errors(error, draft))
             return
         count = len(draft.record_ids) + int(draft.create)
         ack(response_action="update", view=views.enrolling_view(workflow.name, count))
-        _Submission(services, client, body, context, actor).enroll_and_run(draft)
+        _Submission(services, client, body, who, message, actor).enroll_and_run(draft)
 
 
 class _Submission:
@@ -145,21 +149,22 @@ class _Submission:
         services: Services,
         client: WebClient,
         body: dict[str, Any],
-        context: EnrollContext,
+        who: Requester,
+        message: EnrollContext,
         actor: Actor,
     ) -> None:
         self.services = services
         self.client = client
         self.body = body
-        self.context = context
+        self.message = message
         self.actor = actor
-        self.team_id = _team_id(body)
-        self.user_id: str = body["user"]["id"]
+        self.team_id = who.team_id
+        self.user_id = who.user_id
         self.view_id: str = body["view"]["id"]
 
     def enroll_and_run(self, draft: EnrollDraft) -> None:
         permalink = self._permalink() if draft.create else None
-        request = views.enrollment_request(draft, self.context, permalink)
+        request = views.enrollment_request(draft, self.message, permalink)
         try:
             with write_transaction(self.services.sessions) as session:
                 enrolled = enroll_by_hand(
@@ -167,14 +172,15 @@ class _Submission:
                 )
         except WorkflowError as error:
             # Changed since the submission was checked: say so where the user looks.
-            text = user_message(error) or f":warning: {escape_mrkdwn(str(error))}"
+            text = refusal_text(error)
             self._show(views.problem_view(text))
             self._tell(text, None)
             return
         try:
             self._run(enrolled.run_id)
         except Exception:
-            self._show(views.problem_view(_SOMETHING_WENT_WRONG))
+            with suppress(SlackApiError):  # best effort: it may fail likewise
+                self._show(views.problem_view(_SOMETHING_WENT_WRONG))
             raise  # the error handler gives the user an error id and logs the traceback
         with transaction(self.services.sessions) as session:
             report = enrollment_report(session, enrolled.run_id, enrolled.created)
@@ -197,29 +203,28 @@ class _Submission:
         self.services.run_now(run_id)
 
     def _permalink(self) -> str:
-        context = self.context
+        message = self.message
         try:
             answer = self.client.chat_getPermalink(
-                channel=context.channel_id, message_ts=context.ts
+                channel=message.channel_id, message_ts=message.ts
             )
             return str(answer["permalink"])
         except SlackApiError as error:
             # The bot may not see the channel (a DM, a private channel it is not in).
             log.info("chat.getPermalink: %s; building the link", error.response.get("error"))
             domain = str((self.body.get("team") or {}).get("domain") or "app")
-            return context.built_permalink(domain)
+            return message.built_permalink(domain)
 
     def _show(self, view: dict[str, Any]) -> None:
         # The user may have closed the modal meanwhile: the message says it all anyway.
-        with suppress(SlackApiError):
-            self.client.views_update(view_id=self.view_id, view=view)
+        update_modal(self.client, self.view_id, view)
 
     def _tell(self, text: str, blocks: list[dict[str, Any]] | None) -> None:
         """Privately in the message's channel; in the bot's DM when the bot cannot post
         there (not in the channel, a DM between people)."""
         try:
             self.client.chat_postEphemeral(
-                channel=self.context.channel_id, user=self.user_id, text=text, blocks=blocks
+                channel=self.message.channel_id, user=self.user_id, text=text, blocks=blocks
             )
         except SlackApiError as error:
             log.info("chat.postEphemeral: %s; sending a DM", error.response.get("error"))

@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from bot.slack.errors import reported, user_message
+from bot.slack.errors import refusal_text, reported
 from bot.slack.ids import HistoryAction, HomeAction
+from bot.slack.listeners.requester import Requester
 from bot.slack.services import Services
 from bot.slack.views.blocks import notice_view
 from bot.slack.views.history import (
@@ -31,7 +32,6 @@ from bot.slack.views.history import (
 from bot.slack.views.home import clicked_workflow
 from bot.workflows.lifecycle import WorkflowError
 from bot.workflows.overview import UnknownRun, run_details, workflow_history
-from bot.workflows.templates import escape_mrkdwn
 from storage.database import transaction
 
 # Reads what a modal shows, in one transaction: session -> the view.
@@ -42,10 +42,14 @@ def register(app: App, services: Services) -> None:
     @app.action(HomeAction.HISTORY)
     @reported
     def open_history(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: WebClient,
+        context: BoltContext,
     ) -> None:
         ack()
-        team_id, name = _team_id(body), clicked_workflow(action)
+        team_id, name = Requester.of(context).team_id, clicked_workflow(action)
 
         def read(session: Session) -> dict[str, Any]:
             return history_view(workflow_history(session, team_id, name, IN_MODAL))
@@ -55,10 +59,14 @@ def register(app: App, services: Services) -> None:
     @app.action(HistoryAction.DETAILS)
     @reported
     def open_details(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: WebClient,
+        context: BoltContext,
     ) -> None:
         ack()
-        team_id, run_id = _team_id(body), parse_run_id(action)
+        team_id, run_id = Requester.of(context).team_id, parse_run_id(action)
 
         def read(session: Session) -> dict[str, Any]:
             if run_id is None:
@@ -77,14 +85,8 @@ def _show(
         with transaction(services.sessions) as session:
             view = read(session)
     except WorkflowError as error:
-        text = user_message(error) or f":warning: {escape_mrkdwn(str(error))}"
-        view = notice_view(title, text)
+        view = notice_view(title, refusal_text(error))
     if (body.get("view") or {}).get("type") == "modal":
         client.views_push(trigger_id=body["trigger_id"], view=view)
     else:
         client.views_open(trigger_id=body["trigger_id"], view=view)
-
-
-def _team_id(body: dict[str, Any]) -> str:
-    team = body.get("team") or {}
-    return str(team.get("id") or (body.get("user") or {}).get("team_id") or "")

@@ -12,20 +12,22 @@ after the answer, which shows "Saving…", and views.update shows how it went.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from bot.slack.errors import user_message
+from bot.slack.errors import refusal_text, reported
 from bot.slack.ids import View, WizardAction
+from bot.slack.listeners.home_tab import publish_home
+from bot.slack.listeners.modals import Update, update_modal
+from bot.slack.listeners.requester import Requester
 from bot.slack.services import Services
 from bot.slack.views import actions_editor, criteria_editor
 from bot.slack.views.wizard import (
@@ -33,6 +35,7 @@ from bot.slack.views.wizard import (
     draft_id_of,
     finished_text,
     finished_view,
+    is_editing,
     is_review,
     loading_view,
     message_view,
@@ -44,11 +47,8 @@ from bot.slack.views.wizard import (
 from bot.workflows import drafts
 from bot.workflows.definitions import InvalidDefinition
 from bot.workflows.lifecycle import WorkflowError, index_workflow
-from bot.workflows.templates import escape_mrkdwn
 from storage.database import transaction, write_transaction
 from storage.models import WizardDraft
-
-log = logging.getLogger(__name__)
 
 _CRITERIA_BUTTONS = (WizardAction.ADD_GROUP, WizardAction.ADD_FILTER, WizardAction.REMOVE_FILTER)
 _ACTIONS_CONTROLS = (
@@ -57,16 +57,17 @@ _ACTIONS_CONTROLS = (
     WizardAction.MOVE_ACTION_UP,
     WizardAction.MOVE_ACTION_DOWN,
 )
+# Not where the error id went: the reply to a command, or a direct message from the Home.
 _SOMETHING_WENT_WRONG = (
-    ":x: Something went wrong while opening the dialog. The bot sent you the details in a "
-    "direct message; please try again."
+    ":x: Something went wrong while opening the dialog; the bot sent you an error id. Try "
+    "again, and give the id to whoever runs workflow-bot if it keeps failing."
 )
+# A modal has no reply URL: the error handler sends the error id by direct message.
 _NOT_SAVED = (
-    "Something went wrong while saving, and the workflow was not saved. The bot sent you "
-    "the details in a direct message; please try again."
+    "Something went wrong while saving, and the workflow was not saved; the bot sent you an "
+    "error id in a direct message. Try again, and give the id to whoever runs workflow-bot "
+    "if it keeps failing."
 )
-# What Slack answers views.update for a modal the user has closed.
-_CLOSED = "not_found"
 
 # A change to the draft at its current step: (draft, document read from the view) -> None.
 _Change = Callable[[WizardDraft, dict[str, Any]], None]
@@ -85,11 +86,9 @@ class _Modal:
     view: dict[str, Any]
 
     @classmethod
-    def of(cls, body: dict[str, Any]) -> _Modal:
-        view = body["view"]
-        team = body.get("team") or {}
-        team_id = team.get("id") or view.get("team_id")
-        return cls(str(team_id), body["user"]["id"], draft_id_of(view), view)
+    def of(cls, context: BoltContext, body: dict[str, Any]) -> _Modal:
+        who, view = Requester.of(context), body["view"]
+        return cls(who.team_id, who.user_id, draft_id_of(view), view)
 
     @property
     def view_id(self) -> str:
@@ -103,7 +102,7 @@ class _Modal:
 
     @property
     def editing(self) -> bool:
-        return str(self.view.get("title", {}).get("text", "")).startswith("Edit")
+        return is_editing(self.view)
 
 
 def open_wizard(
@@ -125,17 +124,17 @@ def open_wizard(
     try:
         page = _start(client, services, team_id, user_id, editing, name)
     except WorkflowError as error:
-        text = user_message(error) or escape_mrkdwn(str(error))
-        _update(client, view_id, message_view(text, editing is not None), view_hash)
+        update_modal(
+            client, view_id, message_view(refusal_text(error), editing is not None), view_hash
+        )
         return
     except Exception:
         # Not a loading modal forever: say so, then let the error handler report the bug.
         with suppress(SlackApiError):
-            client.views_update(
-                view_id=view_id, view=message_view(_SOMETHING_WENT_WRONG, editing is not None)
-            )
+            failed = message_view(_SOMETHING_WENT_WRONG, editing is not None)
+            update_modal(client, view_id, failed)
         raise
-    _update(client, view_id, build_wizard_view(page), view_hash)
+    update_modal(client, view_id, build_wizard_view(page), view_hash)
 
 
 def _start(
@@ -161,8 +160,9 @@ def _start(
 
 def register(app: App, services: Services) -> None:
     @app.view(View.WIZARD)
-    def submit(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        modal = _Modal.of(body)
+    @reported
+    def submit(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        modal = _Modal.of(context, body)
         if not is_review(modal.view):
             ack(**_next_step(services, modal))
             return
@@ -176,34 +176,33 @@ def register(app: App, services: Services) -> None:
             ack(response_action="update", view=_review(services, modal, problem_lines(problems)))
             return
         ack(response_action="update", view=finished_view(done))
-        services.workflows_changed()
         with write_transaction(services.sessions) as session:
             index_workflow(session, modal.team_id, done.workflow_id)
-        # The Home tab lists the workflow with its new schedule (it may be open under the
-        # modal, when Edit was clicked there). Imported here: the Home's Edit button opens
-        # this wizard, so the two modules would import each other at load time.
-        from bot.slack.listeners.home import publish_home
-
-        publish_home(client, services, modal.team_id, modal.user_id)
+        _after_save(client, services, modal)
 
     @app.action(WizardAction.SAVE_DRAFT)
-    def save_draft(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    @reported
+    def save_draft(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         ack()
-        modal = _Modal.of(body)
+        modal = _Modal.of(context, body)
         if _show(client, modal, saving_view(modal.draft_id, modal.editing)):
             _save(client, services, modal, activate=False)
 
     @app.action(WizardAction.BACK)
-    def back(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    @reported
+    def back(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         ack()
         now = services.clock.now()
-        _change(client, services, _Modal.of(body), lambda d, doc: drafts.go_back(d, doc, now))
+        modal = _Modal.of(context, body)
+        _change(client, services, modal, lambda d, doc: drafts.go_back(d, doc, now))
 
     @app.action(WizardAction.REFRESH)
-    def refresh(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    @reported
+    def refresh(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         ack()
         now = services.clock.now()
-        _change(client, services, _Modal.of(body), lambda d, doc: drafts.keep_values(d, doc, now))
+        modal = _Modal.of(context, body)
+        _change(client, services, modal, lambda d, doc: drafts.keep_values(d, doc, now))
 
     criteria_button = _editor_control(services, _edit_criteria)
     for action_id in _CRITERIA_BUTTONS:
@@ -217,7 +216,14 @@ def _editor_control(services: Services, edit: _Edit) -> Callable[..., None]:
     """The listener of an editor's add/remove/move controls: ``edit`` changes the document
     read from the view, which is then stored with a new layout."""
 
-    def control(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+    @reported
+    def control(
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: WebClient,
+        context: BoltContext,
+    ) -> None:
         ack()
         now = services.clock.now()
         action_id, value = action["action_id"], _action_value(action)
@@ -226,7 +232,7 @@ def _editor_control(services: Services, edit: _Edit) -> Callable[..., None]:
             if edit(document, action_id, value):
                 drafts.restructure(draft, document, now)
 
-        _change(client, services, _Modal.of(body), change)
+        _change(client, services, _Modal.of(context, body), change)
 
     return control
 
@@ -275,17 +281,25 @@ def _save(client: WebClient, services: Services, modal: _Modal, activate: bool) 
         done = _saved(client, services, modal, activate)
     except (InvalidDefinition, WorkflowError) as error:
         problems = error.problems if isinstance(error, InvalidDefinition) else [str(error)]
-        _update(client, modal.view_id, _review(services, modal, problem_lines(problems)))
+        update_modal(client, modal.view_id, _review(services, modal, problem_lines(problems)))
         return
     except Exception:
         # Not "Saving…" forever: the review again, to try once more; then the error handler
         # tells the user what went wrong. Showing it is best effort (it may fail likewise).
         with suppress(SlackApiError, SQLAlchemyError):
-            _update(client, modal.view_id, _review(services, modal, (_NOT_SAVED,)))
+            update_modal(client, modal.view_id, _review(services, modal, (_NOT_SAVED,)))
         raise
-    services.workflows_changed()
-    if not _update(client, modal.view_id, finished_view(done)):
+    if update_modal(client, modal.view_id, finished_view(done)) is Update.CLOSED:
         client.chat_postMessage(channel=modal.user_id, text=finished_text(done))
+    _after_save(client, services, modal)
+
+
+def _after_save(client: WebClient, services: Services, modal: _Modal) -> None:
+    """What follows a saved workflow, once the user was shown it saved: the scheduler is
+    woken for its new schedule, and the Home tab lists it as saved (the Home may be open
+    under the modal, when Edit was clicked there)."""
+    services.workflows_changed()
+    publish_home(client, services, modal.team_id, modal.user_id)
 
 
 def _saved(
@@ -342,37 +356,16 @@ def _read(session: Session, draft: WizardDraft, modal: _Modal) -> dict[str, Any]
 
 
 def _refusal(error: WorkflowError, modal: _Modal) -> dict[str, Any]:
-    return message_view(user_message(error) or escape_mrkdwn(str(error)), modal.editing)
+    return message_view(refusal_text(error), modal.editing)
 
 
 def _show(client: WebClient, modal: _Modal, view: dict[str, Any]) -> bool:
     """Shows ``view`` in place of the modal the action came from; False when the modal
-    changed since (a quicker action's view is showing, which this one must not overwrite).
+    changed since (e.g. a quicker change of another input: that change is showing, which
+    this one must not overwrite, and this one is saved in the draft for the next render).
     A modal the user closed is True: what the action asked for still stands."""
-    try:
-        _update(client, modal.view_id, view, modal.view.get("hash"))
-    except SlackApiError as error:
-        if error.response.get("error") != "hash_conflict":
-            raise
-        # E.g. a quicker change of another input: that change is showing, and this one is
-        # saved in the draft for the next render.
-        log.info("wizard view %s changed meanwhile; not updated", modal.view_id)
-        return False
-    return True
-
-
-def _update(
-    client: WebClient, view_id: str, view: dict[str, Any], view_hash: str | None = None
-) -> bool:
-    """views.update of the modal; False when the user has closed it (nothing to show)."""
-    try:
-        client.views_update(view_id=view_id, hash=view_hash, view=view)
-    except SlackApiError as error:
-        if error.response.get("error") != _CLOSED:
-            raise
-        log.info("wizard view %s was closed; not updated", view_id)
-        return False
-    return True
+    shown = update_modal(client, modal.view_id, view, modal.view.get("hash"))
+    return shown is not Update.OVERTAKEN
 
 
 def _action_value(action: dict[str, Any]) -> str:

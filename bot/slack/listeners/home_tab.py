@@ -1,0 +1,21 @@
+"""Publishing a user's App Home tab: the workflows they may see, as they are now. The Home's
+listeners publish it when it is opened or a button on it was clicked, the wizard after a
+save (the Home may be open under its modal)."""
+
+from __future__ import annotations
+
+from slack_sdk import WebClient
+
+from bot.slack.services import Services
+from bot.slack.views.home import build_home
+from bot.workflows.overview import list_workflows
+from storage.database import transaction
+
+
+def publish_home(
+    client: WebClient, services: Services, team_id: str, user_id: str, notice: str | None = None
+) -> None:
+    actor = services.people.actor(client, team_id, user_id)
+    with transaction(services.sessions) as session:
+        lines = list_workflows(session, team_id, viewer=actor)
+    client.views_publish(user_id=user_id, view=build_home(lines, actor.is_admin, notice))
