@@ -37,6 +37,7 @@ class Context:
     _engine: Engine | None = None
     _notifiers: NotifierFor | None = None
     _installations: Installations | None = None
+    _migrated: bool = False
 
     @property
     def engine(self) -> Engine:
@@ -49,7 +50,11 @@ class Context:
         return session_factory(self.engine)
 
     def migrate(self) -> None:
-        upgrade(self.engine)
+        """Brings the database schema up to date, once per command: serve and the commands
+        that open a workspace both ask."""
+        if not self._migrated:
+            upgrade(self.engine)
+            self._migrated = True
 
     @property
     def installations(self) -> Installations | None:

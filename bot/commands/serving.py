@@ -13,6 +13,7 @@ from bot.commands.context import Context, fail
 from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.slack.connection import SlackConnection, SlackUnreachable, workspace_of
+from bot.slack.ids import SLASH_COMMAND
 from bot.slack.installations import INSTALL_PATH, REDIRECT_PATH, app_client
 from bot.slack.server import Health
 from bot.slack.services import Services
@@ -152,7 +153,7 @@ def banner(settings: Settings, workspace: str, role: str = "all") -> str:
         }.get(settings.slack_mode, "/healthz")
         lines.append(f"  HTTP: {endpoint} on port {settings.port}.")
         if settings.slack_mode != "console":
-            lines.append("  Type /workflow help in Slack to start.")
+            lines.append(f"  Type {SLASH_COMMAND} help in Slack to start.")
     if role in ("all", "scheduler"):
         lines.append("Scheduler started: workflows run at their scheduled times. Ctrl-C stops.")
     return "\n".join(lines)

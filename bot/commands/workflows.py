@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import click
 
@@ -161,7 +160,7 @@ def workflows_run(context: Context, name: str, dry_run: bool, team: str | None) 
             for line in preview.lines:
                 click.echo(line)
             return
-        run_id = request_run(session, team_id, name, CLI_ACTOR, context.clock.now())
+        run_id = request_run(session, team_id, name, CLI_ACTOR, context.clock.now()).run_id
     _run_and_report(context, run_id)
 
 
@@ -230,7 +229,5 @@ def _run_and_report(context: Context, run_id: int) -> None:
         click.echo(f"  {record_name}, action {action_number}: {reason}")
 
 
-def _instant(instant: datetime | None, zone: ZoneInfo | None = None) -> str:
-    if instant is None:
-        return "none"
-    return instant.astimezone(zone).isoformat() if zone else instant.isoformat()
+def _instant(instant: datetime | None) -> str:
+    return "none" if instant is None else instant.isoformat()

@@ -41,7 +41,10 @@ def workspace_of(settings: Settings) -> tuple[WebClient, str] | None:
             "from the app's OAuth & Permissions page again"
         ) from error
     except OSError as error:
-        raise SlackUnreachable(f"could not reach Slack's Web API: {error}") from error
+        raise SlackUnreachable(
+            f"could not reach Slack's Web API ({error}): check the network or proxy, and "
+            "SLACK_API_URL if it is set"
+        ) from error
     return client, team_id
 
 

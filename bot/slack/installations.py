@@ -49,7 +49,8 @@ STATE_SECONDS = 600
 
 NOT_INSTALLED = "not_installed"
 NOT_INSTALLED_REASON = (
-    f"workflow-bot is not installed in this workspace: install it again at {INSTALL_PATH}"
+    "workflow-bot is not installed in this workspace: an admin can install it again at "
+    f"{INSTALL_PATH} on the bot's host"
 )
 NOT_INSTALLED_MESSAGE = (
     ":warning: workflow-bot is not installed in this workspace (any more): ask an admin to "

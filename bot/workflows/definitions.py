@@ -66,7 +66,7 @@ SETTINGS_FIELDS = (
     "on_pause_day",
     "catch_up_minutes",
 )
-_RUN_DATE_TEMPLATE = re.compile(r"\{\{\s*run\.date\s*\}\}")
+RUN_DATE_TEMPLATE = re.compile(r"\{\{\s*run\.date\s*\}\}")
 _YEARLY = re.compile(r"(\d{2})-(\d{2})")
 _ONE_OFF = re.compile(r"\d{4}-\d{2}-\d{2}")
 _LEAP_YEAR = 2000
@@ -601,7 +601,7 @@ class _SetPropertyReader:
             )
             return None
         value = raw["value"]
-        if isinstance(value, str) and _RUN_DATE_TEMPLATE.fullmatch(value.strip()):
+        if isinstance(value, str) and RUN_DATE_TEMPLATE.fullmatch(value.strip()):
             return self.run_date(name)
         if isinstance(value, str) and ("{{" in value or "}}" in value):
             self.problems.add(

@@ -11,45 +11,51 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.workflows.criteria import Criteria
+from bot.workflows.criteria import DAYS_OPERATORS, PRESENCE_OPERATORS, Criteria, Operator
 from bot.workflows.definitions import (
     DEFAULT_CATCH_UP_MINUTES,
     DIGEST_THRESHOLD,
+    RUN_DATE_TEMPLATE,
     Action,
     CreateTask,
+    MessageMode,
+    PauseBehaviour,
     SendChannelMessage,
     SendOwnerDm,
     SetProperty,
+    SummaryPolicy,
     WorkflowSettings,
 )
 
-OPERATOR_WORDS: Mapping[str, str] = {
-    "eq": "is equal to",
-    "neq": "is not equal to",
-    "in": "is any of",
-    "not_in": "is none of",
-    "contains": "contains",
-    "not_contains": "does not contain",
-    "starts_with": "starts with",
-    "gt": "is greater than",
-    "gte": "is at least",
-    "lt": "is less than",
-    "lte": "is at most",
-    "between": "is between",
-    "before": "is before",
-    "after": "is after",
-    "in_last_days": "is in the last",
-    "in_next_days": "is in the next",
-    "is_known": "is known",
-    "is_unknown": "is unknown",
+# Each operator as it reads after a property's name, in a sentence and in the wizard's
+# select; "N days" stands for the number of days of DAYS_OPERATORS.
+_N_DAYS = "N days"
+OPERATOR_WORDS: Mapping[Operator, str] = {
+    Operator.EQ: "is equal to",
+    Operator.NEQ: "is not equal to",
+    Operator.IN: "is any of",
+    Operator.NOT_IN: "is none of",
+    Operator.CONTAINS: "contains",
+    Operator.NOT_CONTAINS: "does not contain",
+    Operator.STARTS_WITH: "starts with",
+    Operator.GT: "is greater than",
+    Operator.GTE: "is at least",
+    Operator.LT: "is less than",
+    Operator.LTE: "is at most",
+    Operator.BETWEEN: "is between",
+    Operator.BEFORE: "is before",
+    Operator.AFTER: "is after",
+    Operator.IN_LAST_DAYS: f"is in the last {_N_DAYS}",
+    Operator.IN_NEXT_DAYS: f"is in the next {_N_DAYS}",
+    Operator.IS_KNOWN: "is known",
+    Operator.IS_UNKNOWN: "is unknown",
 }
-SUMMARY_WORDS: Mapping[str, str] = {
-    "always": "after every run",
-    "when_enrolled_or_failed": "after runs that enrolled a record or had a failure",
-    "when_failed": "only after runs with a failure",
+SUMMARY_WORDS: Mapping[SummaryPolicy, str] = {
+    SummaryPolicy.ALWAYS: "after every run",
+    SummaryPolicy.WHEN_ENROLLED_OR_FAILED: "after runs that enrolled a record or had a failure",
+    SummaryPolicy.WHEN_FAILED: "only after runs with a failure",
 }
-_NO_VALUE = frozenset({"is_known", "is_unknown"})
-_DAYS = frozenset({"in_last_days", "in_next_days"})
+_DEFAULT_SUMMARY = WorkflowSettings().summary
 
 
 @dataclass(frozen=True)
@@ -102,20 +108,29 @@ def describe_filter(filter_: object) -> str:
         return "(an incomplete filter)"
     name = filter_.get("property")
     subject = name if isinstance(name, str) and name else "(no property)"
-    operator = filter_.get("operator")
-    if not isinstance(operator, str) or operator not in OPERATOR_WORDS:
+    operator = operator_of(filter_.get("operator"))
+    if operator is None:
         return f"{subject} (no operator chosen)"
     words = f"{subject} {OPERATOR_WORDS[operator]}"
-    if operator in _NO_VALUE:
+    if operator in PRESENCE_OPERATORS:
         return words
     value = filter_.get("value")
-    if operator in _DAYS:
-        return f"{words} {_value(value)} {'day' if value == 1 else 'days'}"
-    if operator == "between" and isinstance(value, list) and len(value) == 2:
+    if operator in DAYS_OPERATORS:
+        days = f"{_value(value)} {'day' if value == 1 else 'days'}"
+        return f"{subject} {OPERATOR_WORDS[operator].replace(_N_DAYS, days)}"
+    if operator is Operator.BETWEEN and isinstance(value, list) and len(value) == 2:
         return f"{words} {_value(value[0])} and {_value(value[1])}"
     if isinstance(value, list):
         return f"{words} {_or(_value(item) for item in value)}"
     return f"{words} {_value(value)}"
+
+
+def operator_of(raw: object) -> Operator | None:
+    """The operator a filter document names; None for anything else."""
+    try:
+        return Operator(raw) if isinstance(raw, str) else None
+    except ValueError:
+        return None
 
 
 def _value(value: object) -> str:
@@ -155,9 +170,9 @@ def describe_action(action: Action | Mapping[str, Any]) -> Phrase:
 def _channel_message(data: Mapping[str, Any]) -> Phrase:
     channel = data.get("channel")
     mode = data.get("mode")
-    if mode == "digest":
+    if mode == MessageMode.DIGEST:
         how = "one digest message per run"
-    elif mode == "per_record":
+    elif mode == MessageMode.PER_RECORD:
         how = "one message per record"
     else:
         how = f"one message per record (a digest when more than {DIGEST_THRESHOLD} records match)"
@@ -171,7 +186,7 @@ def _set_property(data: Mapping[str, Any]) -> str:
     name = data.get("property")
     subject = name if isinstance(name, str) and name else "(no property)"
     value = data.get("value")
-    if isinstance(value, str) and value.replace(" ", "") == "{{run.date}}":
+    if isinstance(value, str) and RUN_DATE_TEMPLATE.fullmatch(value.strip()):
         return f"Set {subject} to the date of the run"
     return f"Set {subject} to {_value(value)}"
 
@@ -203,13 +218,11 @@ def describe_settings(settings: WorkflowSettings | Mapping[str, Any]) -> list[Ph
     phrases: list[Phrase] = []
     channel = data.get("summary_channel")
     if isinstance(channel, str) and channel:
-        policy = SUMMARY_WORDS.get(
-            str(data.get("summary")), SUMMARY_WORDS["when_enrolled_or_failed"]
-        )
+        policy = SUMMARY_WORDS[_summary_policy(data.get("summary"))]
         phrases.append(Phrase(("Post a summary to ", ChannelRef(channel), f" {policy}")))
     pauses = _pauses(data.get("pause_days"), data.get("holidays"))
     if pauses:
-        deferred = data.get("on_pause_day") != "skip"
+        deferred = data.get("on_pause_day") != PauseBehaviour.SKIP
         what = "moves to the next day that is not one" if deferred else "is skipped"
         phrases.append(Phrase((f"No runs on {pauses}: a run due then {what}",)))
     catch_up = data.get("catch_up_minutes", DEFAULT_CATCH_UP_MINUTES)
@@ -225,6 +238,14 @@ def describe_settings(settings: WorkflowSettings | Mapping[str, Any]) -> list[Ph
             )
         )
     return phrases
+
+
+def _summary_policy(raw: object) -> SummaryPolicy:
+    """The policy a document names; the default for one it does not (yet)."""
+    try:
+        return SummaryPolicy(raw) if isinstance(raw, str) else _DEFAULT_SUMMARY
+    except ValueError:
+        return _DEFAULT_SUMMARY
 
 
 def _pauses(pause_days: object, country: object) -> str:

@@ -24,7 +24,9 @@ from bot.slack.views.blocks import (
     section,
 )
 from bot.slack.views.editor_inputs import (
+    WORKFLOW_FILE,
     as_typed,
+    converted,
     days_input,
     entered,
     entered_days,
@@ -32,21 +34,27 @@ from bot.slack.views.editor_inputs import (
     is_days,
     text_input,
 )
-from bot.workflows.definitions import CHANNEL_ID, DIGEST_THRESHOLD, MessageMode
+from bot.workflows.definitions import (
+    ACTION_FIELDS,
+    CHANNEL_ID,
+    DIGEST_THRESHOLD,
+    RUN_DATE_TEMPLATE,
+    MessageMode,
+)
 from bot.workflows.templates import (
     FIXED_PLACEHOLDERS,
     PROPERTY_PREFIX,
     RUN_DATE,
     escape_mrkdwn,
 )
-from storage.properties import InvalidValue, PropertyType, parse_boolean, parse_number
+from storage.properties import PropertyType
 
 # An action is at most 5 blocks (its section, 3 inputs, its buttons), and the editor adds one
 # block at the end: 5 * 15 + 1 = 76 blocks, which leaves the wizard's own blocks room within
 # the 100 of a modal. Documents with more actions (written as files) show their first ones;
 # the others are kept as they are.
 MAX_ACTIONS_SHOWN = 15
-ACTION_TYPES = ("send_channel_message", "send_owner_dm", "set_property", "create_task")
+ACTION_TYPES = tuple(ACTION_FIELDS)
 
 _TITLES = {
     "send_channel_message": "Post a message in a channel",
@@ -70,7 +78,6 @@ _MODES = (
 )
 _MAX_HINT = 2000
 _PROPERTIES_NAMED = 20
-_RUN_DATE_TEMPLATE = re.compile(r"\{\{\s*run\.date\s*\}\}")
 _PLACE = re.compile(r"actions\[(\d+)\](?:\.([^:]+))?: (.*)", re.DOTALL)
 
 
@@ -103,8 +110,7 @@ def _heading(index: int, action: object) -> str:
     shown = escape_mrkdwn(cut(as_typed(raw), 100))
     return (
         f"*{index + 1}. An action this form does not know*: `{shown}`\n"
-        "Remove it, or edit it in the workflow's file "
-        "(`workflow-bot workflows export NAME`, then `import`)."
+        f"Remove it, or edit it in {WORKFLOW_FILE}."
     )
 
 
@@ -235,8 +241,7 @@ def _footer(count: int, layout: int) -> dict[str, Any]:
             hidden = count - MAX_ACTIONS_SHOWN
             notes.append(
                 f"{hidden} more {'action is' if hidden == 1 else 'actions are'} not shown and "
-                "kept as they are: edit them in the workflow's file "
-                "(`workflow-bot workflows export NAME`, then `import`)."
+                f"kept as they are: edit them in {WORKFLOW_FILE}."
             )
         return context(*notes)
     # An input block, not an actions block, so that "add an action" problems can show on it.
@@ -315,20 +320,13 @@ def _property_value(text: str, property_type: PropertyType | None) -> Any:
     """The value of a set_property action as the domain wants it written: converted for a
     number or boolean property; for a new property, true/false and numbers are taken as such
     (the domain gives a new property the type of its value)."""
-    if _RUN_DATE_TEMPLATE.fullmatch(text.strip()):
+    if RUN_DATE_TEMPLATE.fullmatch(text.strip()):
         return text
-    try:
-        if property_type is PropertyType.NUMBER:
-            return parse_number(text)
-        if property_type is PropertyType.BOOLEAN:
-            return parse_boolean(text)
-        if property_type is None and text in ("true", "false"):
-            return text == "true"
-        if property_type is None:
-            return parse_number(text)
-    except InvalidValue:
-        return text
-    return text
+    if property_type is not None:
+        return converted(text, property_type)
+    if text in ("true", "false"):
+        return text == "true"
+    return converted(text, PropertyType.NUMBER)
 
 
 # --- Errors -------------------------------------------------------------------------------

@@ -1,10 +1,10 @@
 """The Block Kit pieces the bot's surfaces are built from, kept within Slack's limits:
 text objects, sections, contexts, buttons, options, lines packed into as few sections as fit,
-and modals that only show something."""
+and modals that only show something; and the state a submitted or changed view carries."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.slack.ids import View
@@ -80,6 +80,18 @@ def option(text: str, value: str) -> dict[str, Any]:
     return {"text": plain(cut(text, OPTION_CHARS)), "value": value}
 
 
+def labelled(name: str, detail: str) -> str:
+    """``name (detail)`` as an option's text, within its 75 characters: a long name is
+    shortened; a detail so long that it would leave the name less than half of them is left
+    out, and the name alone is shown (shortened if need be)."""
+    room = OPTION_CHARS - len(detail) - 3
+    if len(name) <= room:
+        return f"{name} ({detail})"
+    if room >= OPTION_CHARS // 2:
+        return f"{cut(name, room)} ({detail})"
+    return cut(name, OPTION_CHARS)
+
+
 def fits_option_value(value: str) -> bool:
     return 0 < len(value) <= OPTION_VALUE_CHARS
 
@@ -130,3 +142,11 @@ def read_only_modal(callback_id: str, title: str, blocks: Sequence[Block]) -> di
 def notice_view(title: str, text: str) -> dict[str, Any]:
     """A modal that only says ``text`` (mrkdwn, already escaped) and can be closed."""
     return read_only_modal(View.NOTICE, title, [section(text)])
+
+
+def state_values(view: Mapping[str, Any]) -> dict[str, Any]:
+    """The view's ``state.values`` (block id -> action id -> the element's state); empty when
+    the view carries none."""
+    state = view.get("state")
+    values = state.get("values") if isinstance(state, Mapping) else None
+    return values if isinstance(values, dict) else {}

@@ -13,7 +13,7 @@ from typing import Any
 from bot.slack.ids import SLASH_COMMAND, CommandAction
 from bot.slack.views.blocks import button, context, packed, section
 from bot.slack.views.history import history_blocks
-from bot.slack.views.phrases import phrase_mrkdwn, when
+from bot.slack.views.phrases import person_mrkdwn, phrase_mrkdwn, when
 from bot.workflows.overview import WorkflowDetails, WorkflowLine
 from bot.workflows.templates import escape_mrkdwn
 from bot.workflows.wording import Phrase
@@ -90,7 +90,7 @@ def show_reply(
     line = details.line
     head = (
         f"*{escape_mrkdwn(line.name)}* · {line.status} · {line.object_type} · "
-        f"owner <@{line.owner}> · revision {line.revision}"
+        f"owner {person_mrkdwn(line.owner)} · revision {line.revision}"
     )
     body = [
         f"*Schedule:* {escape_mrkdwn(line.schedule)}",

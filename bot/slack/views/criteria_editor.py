@@ -17,18 +17,19 @@ from typing import Any
 
 from bot.slack.ids import WizardAction
 from bot.slack.views.blocks import (
-    OPTION_CHARS,
     SELECT_OPTIONS,
     button,
     context,
-    cut,
     fits_option_value,
+    labelled,
     option,
     plain,
     section,
 )
 from bot.slack.views.editor_inputs import (
+    WORKFLOW_FILE,
     as_typed,
+    converted,
     days_input,
     entered,
     entered_days,
@@ -43,7 +44,8 @@ from bot.workflows.criteria import (
     VALUE_OPERATORS,
     Operator,
 )
-from storage.properties import InvalidValue, PropertyType, parse_boolean, parse_number
+from bot.workflows.wording import OPERATOR_WORDS, operator_of
+from storage.properties import PropertyType
 
 # A filter row is at most 3 blocks and a group adds at most 2 (its header and the "or" before
 # it), so the editor at the caps is 1 + 3 * 10 + 2 * 5 - 1 + 1 = 41 blocks: two editors and
@@ -53,26 +55,6 @@ MAX_FILTERS = 10
 MAX_GROUPS = 5
 FIELDS = ("criteria", "suppression")
 
-OPERATOR_WORDS: Mapping[Operator, str] = {
-    Operator.EQ: "is equal to",
-    Operator.NEQ: "is not equal to",
-    Operator.IN: "is any of",
-    Operator.NOT_IN: "is none of",
-    Operator.CONTAINS: "contains",
-    Operator.NOT_CONTAINS: "does not contain",
-    Operator.STARTS_WITH: "starts with",
-    Operator.GT: "is greater than",
-    Operator.GTE: "is greater than or equal to",
-    Operator.LT: "is less than",
-    Operator.LTE: "is less than or equal to",
-    Operator.BETWEEN: "is between",
-    Operator.BEFORE: "is before",
-    Operator.AFTER: "is after",
-    Operator.IN_LAST_DAYS: "in the last N days",
-    Operator.IN_NEXT_DAYS: "in the next N days",
-    Operator.IS_KNOWN: "is known",
-    Operator.IS_UNKNOWN: "is unknown",
-}
 
 _RANGE_EXAMPLES = {
     PropertyType.NUMBER: "1000, 5000",
@@ -172,8 +154,7 @@ def _footer(field: str, groups: _Groups, total: int) -> dict[str, Any]:
     if hidden:
         notes.append(
             f"{hidden} more {'filter is' if hidden == 1 else 'filters are'} not shown and "
-            "kept as they are: edit them in the workflow's file "
-            "(`workflow-bot workflows export NAME`, then `import`)."
+            f"kept as they are: edit them in {WORKFLOW_FILE}."
         )
     if notes:
         return context(*notes)
@@ -191,7 +172,7 @@ def _filter_blocks(
 ) -> list[dict[str, Any]]:
     name = raw.get("property")
     property_type = _type_of(name, properties)
-    operator = _operator(raw.get("operator"))
+    operator = operator_of(raw.get("operator"))
     value = json.dumps({"field": field, "group": g, "filter": f})
     remove = button("Remove", WizardAction.REMOVE_FILTER, value, style="danger")
     elements = [remove]
@@ -241,11 +222,11 @@ def _property_select(name: object, properties: Mapping[str, PropertyType]) -> di
     by_type: dict[PropertyType, list[dict[str, Any]]] = {}
     for property_name in _listed_names(properties, selected):
         property_type = properties[property_name]
-        listed = option(_labelled(property_name, str(property_type)), property_name)
+        listed = option(labelled(property_name, str(property_type)), property_name)
         by_type.setdefault(property_type, []).append(listed)
     extra = []
     if selected is not None and selected not in properties:
-        extra.append(option(_labelled(selected, "not a property of these records"), selected))
+        extra.append(option(labelled(selected, "not a property of these records"), selected))
     options = [listed for group in by_type.values() for listed in group] + extra
     if not options:
         return None
@@ -282,12 +263,12 @@ def _listed_names(properties: Mapping[str, PropertyType], selected: str | None) 
 def _operator_select(raw: object, property_type: PropertyType | None) -> dict[str, Any]:
     fitting = _fitting(property_type)
     options = [option(OPERATOR_WORDS[o], o.value) for o in Operator if o in fitting]
-    operator = _operator(raw)
+    operator = operator_of(raw)
     if operator not in fitting and isinstance(raw, str) and fits_option_value(raw):
         # Shown as it is, so that reading the row back keeps it for the domain to report.
         note = "not an operator" if operator is None else f"not for {property_type} properties"
         words = raw if operator is None else OPERATOR_WORDS[operator]
-        options.append(option(_labelled(words, note), raw))
+        options.append(option(labelled(words, note), raw))
     select = {**_select(WizardAction.REFRESH, "Choose a condition"), "options": options}
     initial = next((choice for choice in options if choice["value"] == raw), None)
     if initial is not None:
@@ -404,7 +385,7 @@ def _read_filter(
     raw_operator = entered(
         values, _block_id(field, layout, g, f, operator_part), old.get("operator")
     )
-    operator = _operator(raw_operator)
+    operator = operator_of(raw_operator)
     if name != old_name and property_type is not None and operator not in _fitting(property_type):
         raw_operator = operator = None  # the new property has no such condition
     read: dict[str, Any] = {}
@@ -413,7 +394,7 @@ def _read_filter(
     if raw_operator is not None:
         read["operator"] = raw_operator
     # A value is kept only for the question it answered: same type, same shape of value.
-    old_operator = _operator(old.get("operator"))
+    old_operator = operator_of(old.get("operator"))
     if not _needs_value(operator) or not _needs_value(old_operator):
         return read
     assert operator is not None and old_operator is not None
@@ -438,24 +419,15 @@ def _typed_value(text: object, operator: Operator, property_type: PropertyType |
     kind = _kind(operator)
     if kind is _Kind.LIST:
         items = text.splitlines() if "\n" in text else text.split(",")
-        return [_typed(item.strip(), property_type) for item in items if item.strip()] or None
+        return [converted(item.strip(), property_type) for item in items if item.strip()] or None
     if kind is _Kind.RANGE:
         bounds = re.split(r"[,\n]", text)
-        return [_typed(bound.strip(), property_type) for bound in bounds if bound.strip()] or None
+        return [
+            converted(bound.strip(), property_type) for bound in bounds if bound.strip()
+        ] or None
     if kind is _Kind.DAYS:
         return entered_days(text)
-    return _typed(text, property_type)
-
-
-def _typed(text: str, property_type: PropertyType | None) -> Any:
-    try:
-        if property_type is PropertyType.NUMBER:
-            return parse_number(text)
-        if property_type is PropertyType.BOOLEAN:
-            return parse_boolean(text)
-    except InvalidValue:
-        return text
-    return text
+    return converted(text, property_type)
 
 
 # --- Errors -------------------------------------------------------------------------------
@@ -491,7 +463,7 @@ def _problem_block(
     field: str, g: int, f: int, raw: Mapping[str, Any], message: str, layout: int
 ) -> str:
     about_value = not message.startswith(_NOT_ABOUT_VALUE)
-    part = "value" if about_value and _needs_value(_operator(raw.get("operator"))) else "property"
+    part = "value" if about_value and _needs_value(operator_of(raw.get("operator"))) else "property"
     return _block_id(field, layout, g, f, part)
 
 
@@ -597,13 +569,6 @@ def _operator_part(property_type: PropertyType | None) -> str:
 # --- Operators and values -----------------------------------------------------------------
 
 
-def _operator(raw: object) -> Operator | None:
-    try:
-        return Operator(raw) if isinstance(raw, str) else None
-    except ValueError:
-        return None
-
-
 def _fitting(property_type: PropertyType | None) -> frozenset[Operator]:
     if property_type is None:
         return frozenset(Operator)
@@ -654,9 +619,3 @@ def _is_bool_or_none(value: object) -> bool:
 
 def _select(action_id: WizardAction, placeholder: str) -> dict[str, Any]:
     return {"type": "static_select", "action_id": action_id, "placeholder": plain(placeholder)}
-
-
-def _labelled(name: str, note: str) -> str:
-    """``name (note)`` within an option's 75 characters, shortening the name if need be."""
-    room = OPTION_CHARS - len(note) - 3
-    return f"{cut(name, room)} ({note})"

@@ -1,6 +1,7 @@
-"""The inputs the wizard's criteria and actions editors build alike, and the reading of them
-back: a document value as the user would type it, the text box and the number of days it is
-typed in, what one input holds in the view state, and the problems shown under one input."""
+"""The inputs the wizard's steps and its criteria and actions editors build alike, and the
+reading of them back: a document value as the user would type it, the text box and the number
+of days it is typed in, what one input holds in the view state, typed text converted for a
+property, and the problems shown under one input."""
 
 from __future__ import annotations
 
@@ -12,9 +13,12 @@ from typing import Any, TypeGuard
 from bot.slack.ids import WizardAction
 from bot.slack.views.blocks import cut, plain
 from bot.workflows.criteria import MAX_DAYS
+from storage.properties import InvalidValue, PropertyType, parse_boolean, parse_number
 
 TEXT_INPUT_CHARS = 3000  # the most a plain_text_input holds
 ERROR_CHARS = 2000  # of one input's message in response_action "errors"
+# Where the editors send what the form cannot show or edit.
+WORKFLOW_FILE = "the workflow's file (`workflow-bot workflows export NAME`, then `import`)"
 
 _WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 
@@ -71,17 +75,39 @@ def entered_days(text: str) -> int | str:
 
 
 def entered(values: Mapping[str, Mapping[str, Any]], block_id: str, missing: Any) -> Any:
-    """What the one element of a block holds in the view state; ``missing`` when the state
-    has no such block (not rendered, or not sent)."""
+    """What the one element of a block holds in the view state: the text typed, the date,
+    time or conversation chosen, the value of the option chosen, or the list of values of the
+    options chosen (None when nothing is). ``missing`` when the state has no such block (not
+    rendered, or not sent) or it is not of Slack's shape."""
     block = values.get(block_id)
-    if not block:
+    if not isinstance(block, Mapping) or not block:
         return missing
     state = block.get(WizardAction.REFRESH) or next(iter(block.values()))
-    for key in ("value", "selected_date", "selected_conversation"):
+    if not isinstance(state, Mapping):
+        return missing
+    for key in ("value", "selected_date", "selected_time", "selected_conversation"):
         if key in state:
             return state[key]
+    if "selected_options" in state:
+        options = state["selected_options"]
+        chosen = options if isinstance(options, list) else []
+        return [o.get("value") for o in chosen if isinstance(o, Mapping)]
     option = state.get("selected_option")
     return option.get("value") if isinstance(option, Mapping) else None
+
+
+def converted(text: str, property_type: PropertyType | None) -> Any:
+    """Typed ``text`` as a value of a property of ``property_type``: a number for a number
+    property, true or false for a boolean one. Permissive: text of any other type, or text
+    that does not convert, stays text, for the domain to report."""
+    try:
+        if property_type is PropertyType.NUMBER:
+            return parse_number(text)
+        if property_type is PropertyType.BOOLEAN:
+            return parse_boolean(text)
+    except InvalidValue:
+        return text
+    return text
 
 
 def input_error(messages: list[str]) -> str:

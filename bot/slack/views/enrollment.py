@@ -16,22 +16,23 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.slack.ids import EnrollAction, EnrollBlock, View
+from bot.slack.ids import SLASH_COMMAND, EnrollAction, EnrollBlock, View
 from bot.slack.views.blocks import (
     MESSAGE_BLOCKS,
     MODAL_BLOCKS,
-    OPTION_CHARS,
     SELECT_OPTIONS,
     Block,
     cut,
+    labelled,
     option,
     packed,
     plain,
     read_only_modal,
     section,
+    state_values,
 )
 from bot.slack.views.blocks import context as context_block
-from bot.slack.views.phrases import outcome_mrkdwn, phrase_mrkdwn
+from bot.slack.views.phrases import outcome_mrkdwn, person_mrkdwn, phrase_mrkdwn
 from bot.workflows.lifecycle import PermissionDenied, WorkflowError
 from bot.workflows.manual_enrollment import (
     EnrollmentReport,
@@ -163,22 +164,14 @@ def first_line(text: str) -> str:
 # The modal ----------------------------------------------------------------------------------
 
 
-def _labelled(name: str, detail: str) -> str:
-    """``name (detail)`` within an option's 75 characters; the name comes first."""
-    suffix = f" ({detail})"
-    if len(name) + len(suffix) <= OPTION_CHARS:
-        return name + suffix
-    return cut(name, OPTION_CHARS)
-
-
 def workflow_option(choice: WorkflowChoice) -> dict[str, Any]:
-    return option(_labelled(choice.name, choice.object_type), str(choice.id))
+    return option(labelled(choice.name, choice.object_type), str(choice.id))
 
 
 def record_option(choice: RecordChoice) -> dict[str, Any]:
     # The value is the record's row id: external ids may be 255 characters long, option
     # values only 150. The submission maps them back within the workflow's object type.
-    return option(_labelled(choice.name, choice.external_id), str(choice.id))
+    return option(labelled(choice.name, choice.external_id), str(choice.id))
 
 
 def workflow_options(choices: Sequence[WorkflowChoice]) -> list[dict[str, Any]]:
@@ -194,7 +187,7 @@ def records_block_id(workflow_id: int) -> str:
 
 
 def _source_line(context: EnrollContext) -> str:
-    who = f"<@{context.author}>'s message" if context.author else "A message"
+    who = f"{person_mrkdwn(context.author)}'s message" if context.author else "A message"
     if not context.first_line:
         return f"{who} (no text)"
     return f"{who}: “{escape_mrkdwn(context.first_line)}”"
@@ -313,11 +306,6 @@ class EnrollDraft:
     name: str
 
 
-def _values(view: Mapping[str, Any]) -> Mapping[str, Mapping[str, Any]]:
-    values = (view.get("state") or {}).get("values") or {}
-    return values if isinstance(values, Mapping) else {}
-
-
 def _int(text: object) -> int | None:
     return int(text) if isinstance(text, str) and text.isdigit() else None
 
@@ -328,7 +316,7 @@ def chosen_workflow(action: Mapping[str, Any]) -> int | None:
 
 
 def parse_enroll_view(view: Mapping[str, Any]) -> EnrollDraft:
-    values = _values(view)
+    values = state_values(view)
     workflow = (values.get(EnrollBlock.WORKFLOW) or {}).get(EnrollAction.WORKFLOW) or {}
     records_for: int | None = None
     record_ids: tuple[int, ...] = ()
@@ -449,7 +437,7 @@ def outcome_message(
     else:
         head = (
             f"*{name}*: {enrolled} enrolled by hand. Not every action has run yet: the run "
-            f"goes on by itself, and `/workflow history {name}` shows how it went."
+            f"goes on by itself, and `{SLASH_COMMAND} history {name}` shows how it went."
         )
     actions = [
         f"{number}. {cut(phrase_mrkdwn(describe_action(action)), ACTION_CHARS)}"

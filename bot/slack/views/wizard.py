@@ -11,31 +11,34 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
 from typing import Any
 
-from bot.slack.ids import View, WizardAction, WizardBlock
+from bot.slack.ids import SLASH_COMMAND, View, WizardAction, WizardBlock
 from bot.slack.views import actions_editor, criteria_editor
 from bot.slack.views.blocks import (
     MODAL_BLOCKS,
-    OPTION_CHARS,
     SELECT_OPTIONS,
     Block,
     button,
     context,
     cut,
     fits_option_value,
+    labelled,
+    notice_view,
     option,
     packed,
     plain,
+    read_only_modal,
     section,
 )
-from bot.slack.views.phrases import phrase_mrkdwn
+from bot.slack.views.editor_inputs import entered
+from bot.slack.views.phrases import phrase_mrkdwn, when
 from bot.slack.views.places import COUNTRIES, zone_choices
 from bot.workflows.definitions import (
     DEFAULT_CATCH_UP_MINUTES,
     MAX_CATCH_UP_MINUTES,
     MAX_NAME,
+    PauseBehaviour,
     supported_countries,
 )
 from bot.workflows.drafts import (
@@ -45,6 +48,7 @@ from bot.workflows.drafts import (
     Review,
     SchedulePreview,
     WizardPage,
+    step_of,
 )
 from bot.workflows.schedules import (
     DAY_NAMES,
@@ -79,8 +83,8 @@ POSITION_DAY_NAMES = {"day": "day", "weekday": "weekday (Mon to Fri)"} | {
 NO_SUMMARY = "none"
 NO_HOLIDAYS = "none"
 PAUSE_BEHAVIOURS = (
-    ("defer", "Run on the next day that is not a pause day"),
-    ("skip", "Skip that run"),
+    (PauseBehaviour.DEFER, "Run on the next day that is not a pause day"),
+    (PauseBehaviour.SKIP, "Skip that run"),
 )
 
 # Wizard wording for a field left empty: what to do in the form, not in a file.
@@ -99,6 +103,7 @@ _EMPTY_MESSAGES = {
     "actions": "Add at least one action: what the workflow does for each record.",
 }
 _EMPTY = re.compile(r"^(missing|empty)\b")
+_NOT_SHOWN = object()  # what entered() gives for an input the step's view did not have
 
 
 # --- The modal ------------------------------------------------------------------------------
@@ -138,12 +143,7 @@ def loading_view(editing: bool = False) -> dict[str, Any]:
 def message_view(text: str, editing: bool = False) -> dict[str, Any]:
     """A modal that only says, in ``text`` (mrkdwn, already escaped), why the wizard cannot
     go on: permission denied, an unknown workflow, a draft that expired."""
-    return {
-        "type": "modal",
-        "title": plain(_title(editing)),
-        "close": plain("Close"),
-        "blocks": [section(text)],
-    }
+    return notice_view(_title(editing), text)
 
 
 def saving_view(draft_id: str, editing: bool = False) -> dict[str, Any]:
@@ -164,12 +164,12 @@ def finished_text(done: Finished) -> str:
     """What became of the saved workflow and when it runs next, in mrkdwn."""
     shown = f"*{escape_mrkdwn(done.name)}*"
     if done.status is WorkflowStatus.ACTIVE:
-        when = _when(done.next_run) if done.next_run else "none: the schedule has no run left"
-        return f"{shown} is active. Next run: {when}."
+        next_run = when(done.next_run) if done.next_run else "none: the schedule has no run left"
+        return f"{shown} is active. Next run: {next_run}."
     state = "stays paused" if done.status is WorkflowStatus.PAUSED else "is a draft"
     return (
         f"{shown} is saved and {state}: it does not run until you activate it "
-        f"with `/workflow activate {escape_mrkdwn(done.name)}`."
+        f"with `{SLASH_COMMAND} activate {escape_mrkdwn(done.name)}`."
     )
 
 
@@ -180,7 +180,7 @@ def finished_view(done: Finished) -> dict[str, Any]:
     blocks = [section(finished_text(done))]
     if done.warnings:
         blocks.append(context("\n".join(f"⚠️ {escape_mrkdwn(w)}" for w in done.warnings)))
-    return {"type": "modal", "title": plain(title), "close": plain("Done"), "blocks": blocks}
+    return read_only_modal(View.NOTICE, title, blocks)
 
 
 def problem_lines(problems: Mapping[str, Sequence[str]] | Sequence[str]) -> tuple[str, ...]:
@@ -210,6 +210,12 @@ def is_review(view: Mapping[str, Any]) -> bool:
     """Whether a submitted view is the review step (submitting it saves the workflow)."""
     blocks = view.get("blocks") or []
     return any(block.get("block_id") == WizardBlock.REVIEW for block in blocks)
+
+
+def is_editing(view: Mapping[str, Any]) -> bool:
+    """Whether a view of the wizard edits a workflow (rather than creates one)."""
+    title = view.get("title")
+    return isinstance(title, Mapping) and title.get("text") == _title(True)
 
 
 def _title(editing: bool) -> str:
@@ -291,12 +297,13 @@ def _object_type_options(page: WizardPage) -> list[Block]:
         # Keep the current type among the 100 Slack can list.
         kept = [c for c in choices if c.name == current]
         choices = kept + [c for c in choices if c.name != current][: SELECT_OPTIONS - len(kept)]
-    options = []
-    for choice in choices:
-        count = f"{choice.records:,} record{'' if choice.records == 1 else 's'}"
-        label = cut(choice.name, OPTION_CHARS - len(count) - 3)
-        options.append(option(f"{label} ({count})", choice.name))
-    return options
+    return [
+        option(
+            labelled(choice.name, f"{choice.records:,} record{'' if choice.records == 1 else 's'}"),
+            choice.name,
+        )
+        for choice in choices
+    ]
 
 
 # --- Step 2: schedule -----------------------------------------------------------------------
@@ -482,7 +489,7 @@ def _schedule_preview_blocks(preview: SchedulePreview | None) -> list[Block]:
         ]
         text = "*Not a schedule yet:*\n" + "\n".join(f"• {escape_mrkdwn(line)}" for line in lines)
         return [section(text, block_id=WizardBlock.SCHEDULE_PREVIEW)]
-    runs = "\n".join(f"• {_when(at)}" for at in preview.next_runs) or "• none"
+    runs = "\n".join(f"• {when(at)}" for at in preview.next_runs) or "• none"
     text = f"*{escape_mrkdwn(preview.sentence)}*\nNext runs:\n{runs}"
     blocks = [section(text, block_id=WizardBlock.SCHEDULE_PREVIEW)]
     if preview.warnings:
@@ -550,7 +557,7 @@ def _settings_blocks(page: WizardPage) -> list[Block]:
         "action_id": WizardAction.INPUT,
         "options": behaviours,
         "initial_option": behaviours[1]
-        if settings.get("on_pause_day") == "skip"
+        if settings.get("on_pause_day") == PauseBehaviour.SKIP
         else behaviours[0],
     }
     catch_up = settings.get("catch_up_minutes", DEFAULT_CATCH_UP_MINUTES)
@@ -619,7 +626,7 @@ def _review_blocks(page: WizardPage) -> list[Block]:
     head = f"*{escape_mrkdwn(review.name) or 'Unnamed workflow'}* · {type_name}"
     if review.problems:
         lines = [
-            f"• Step {_step_of(location)}, {escape_mrkdwn(line)}"
+            f"• Step {step_of(location)}, {escape_mrkdwn(line)}"
             for location, messages in review.problems.items()
             for line in problem_lines({location: messages})
         ]
@@ -629,7 +636,7 @@ def _review_blocks(page: WizardPage) -> list[Block]:
 
 
 def _summary_blocks(review: Review) -> list[Block]:
-    runs = ", ".join(_when(at) for at in review.next_runs) or "none"
+    runs = ", ".join(when(at) for at in review.next_runs) or "none"
     enrolls = " *or* ".join(cut(escape_mrkdwn(c), SHOWN_LINE_CHARS) for c in review.criteria)
     lines = [
         f"*Schedule:* {escape_mrkdwn(review.schedule)}",
@@ -678,13 +685,8 @@ _LOCATION_NAMES = {
 
 
 def _root(location: str) -> str:
+    """The document field of a location: "schedule" for "schedule.time"."""
     return location.split(".", 1)[0].split("[", 1)[0]
-
-
-def _step_of(location: str) -> int:
-    root = _root(location)
-    steps = {"name": 1, "object_type": 1, "schedule": 2, "criteria": 3, "actions": 4}
-    return steps.get(root, 5)
 
 
 _STEP_BLOCKS = {
@@ -711,130 +713,99 @@ def read_step(
     Permissive: what the user entered is kept as entered, valid or not; an input the view
     did not have leaves the document's value as it was. Never raises."""
     updated = copy.deepcopy(dict(document))
-    state = _State(state_values)
+    values = state_values if isinstance(state_values, Mapping) else {}
     if step == 1:
-        if state.has(WizardBlock.NAME):
-            updated["name"] = state.text(WizardBlock.NAME) or ""
-        if state.has(WizardBlock.OBJECT_TYPE):
-            updated["object_type"] = state.choice(WizardBlock.OBJECT_TYPE)
-            if updated["object_type"] is None:
-                del updated["object_type"]
+        if _shown(values, WizardBlock.NAME):
+            updated["name"] = _value_of(values, WizardBlock.NAME) or ""
+        if _shown(values, WizardBlock.OBJECT_TYPE):
+            updated.pop("object_type", None)
+            if object_type := _value_of(values, WizardBlock.OBJECT_TYPE):
+                updated["object_type"] = object_type
     elif step == 2:
-        updated["schedule"] = _read_schedule(state, _mapping(document.get("schedule")))
+        updated["schedule"] = _read_schedule(values, _mapping(document.get("schedule")))
     elif step == 3:
         criteria = _mapping(document.get("criteria"))
         updated["criteria"] = criteria_editor.read_criteria(
-            "criteria", state_values, criteria, properties, layout
+            "criteria", values, criteria, properties, layout
         )
     elif step == 4:
         actions = _list(document.get("actions"))
-        updated["actions"] = actions_editor.read_actions(state_values, actions, properties, layout)
+        updated["actions"] = actions_editor.read_actions(values, actions, properties, layout)
     elif step == 5:
-        updated["settings"] = _read_settings(state, _mapping(document.get("settings")))
+        updated["settings"] = _read_settings(values, _mapping(document.get("settings")))
         suppression = _mapping(document.get("suppression"))
         updated["suppression"] = criteria_editor.read_criteria(
-            "suppression", state_values, suppression, properties, layout
+            "suppression", values, suppression, properties, layout
         )
     return updated
 
 
-class _State:
-    """Slack's state.values, read by block id whatever the element's action id."""
-
-    def __init__(self, values: StateValues) -> None:
-        self.values = values if isinstance(values, Mapping) else {}
-
-    def has(self, block_id: str) -> bool:
-        return bool(self.element(block_id))
-
-    def element(self, block_id: str) -> Mapping[str, Any]:
-        actions = self.values.get(block_id)
-        if not isinstance(actions, Mapping):
-            return {}
-        for element in actions.values():
-            if isinstance(element, Mapping):
-                return element
-        return {}
-
-    def text(self, block_id: str) -> str | None:
-        value = self.element(block_id).get("value")
-        return value if isinstance(value, str) else None
-
-    def choice(self, block_id: str) -> str | None:
-        selected = self.element(block_id).get("selected_option")
-        value = selected.get("value") if isinstance(selected, Mapping) else None
-        return value if isinstance(value, str) else None
-
-    def choices(self, block_id: str) -> list[str]:
-        options = self.element(block_id).get("selected_options")
-        if not isinstance(options, list):
-            return []
-        return [
-            o["value"]
-            for o in options
-            if isinstance(o, Mapping) and isinstance(o.get("value"), str)
-        ]
-
-    def date(self, block_id: str) -> str | None:
-        value = self.element(block_id).get("selected_date")
-        return value if isinstance(value, str) and value else None
-
-    def time(self, block_id: str) -> str | None:
-        value = self.element(block_id).get("selected_time")
-        return value if isinstance(value, str) and value else None
-
-    def conversation(self, block_id: str) -> str | None:
-        value = self.element(block_id).get("selected_conversation")
-        return value if isinstance(value, str) and value else None
+def _shown(values: StateValues, block_id: str) -> bool:
+    """Whether the step's view had the input (Slack sends the state of every input shown)."""
+    return entered(values, block_id, _NOT_SHOWN) is not _NOT_SHOWN
 
 
-def _read_schedule(state: _State, old: Mapping[str, Any]) -> dict[str, Any]:
-    frequency = state.choice(WizardBlock.FREQUENCY) or old.get("frequency")
+def _value_of(values: StateValues, block_id: str) -> str | None:
+    """The text or option value the input holds; None when it holds none, or is not shown."""
+    value = entered(values, block_id, None)
+    return value if isinstance(value, str) and value else None
+
+
+def _options_of(values: StateValues, block_id: str) -> list[str] | None:
+    """The option values chosen in a multiple choice; None when it is not shown."""
+    value = entered(values, block_id, None)
+    return _strings(value) if isinstance(value, list) else None
+
+
+def _read_schedule(values: StateValues, old: Mapping[str, Any]) -> dict[str, Any]:
+    frequency = _value_of(values, WizardBlock.FREQUENCY) or old.get("frequency")
     # What the view showed belongs to the old frequency when the user just changed it.
     same = frequency == old.get("frequency")
     schedule: dict[str, Any] = {"frequency": frequency} if frequency is not None else {}
     if frequency == "weekly":
-        weekdays = state.choices(WizardBlock.WEEKDAYS) if state.has(WizardBlock.WEEKDAYS) else None
+        weekdays = _options_of(values, WizardBlock.WEEKDAYS)
         if weekdays is None:
             weekdays = _strings(old.get("weekdays")) if same else ["mon"]
         schedule["weekdays"] = [d.value for d in WEEKDAYS if d.value in weekdays]
     elif frequency == "monthly":
-        schedule.update(_read_monthly(state, old if same else {}))
+        schedule.update(_read_monthly(values, old if same else {}))
     elif frequency == "annually":
         for block, field in ((WizardBlock.MONTH, "month"), (WizardBlock.DAY, "day")):
-            value: object = _number(state.choice(block)) if state.has(block) else None
+            value: object = _number(_value_of(values, block))
             if value is None:
                 value = old.get(field, 1) if same else 1
             schedule[field] = value
     elif frequency == "once":
-        date = state.date(WizardBlock.DATE) if state.has(WizardBlock.DATE) else None
+        date = _value_of(values, WizardBlock.DATE)
         if date is None and same and old.get("date"):
             date = old["date"]
         if date is not None:
             schedule["date"] = date
-    time = state.time(WizardBlock.TIME) if state.has(WizardBlock.TIME) else old.get("time")
+    time = (
+        _value_of(values, WizardBlock.TIME) if _shown(values, WizardBlock.TIME) else old.get("time")
+    )
     if time is not None:
         schedule["time"] = time
-    zone = state.choice(WizardBlock.TIMEZONE) if state.has(WizardBlock.TIMEZONE) else None
-    zone = zone or old.get("timezone")
+    zone = _value_of(values, WizardBlock.TIMEZONE) or old.get("timezone")
     if zone is not None:
         schedule["timezone"] = zone
     if frequency in UNITS:
-        schedule.update(_read_repetition(state, old))
+        schedule.update(_read_repetition(values, old))
     return schedule
 
 
-def _read_monthly(state: _State, old: Mapping[str, Any]) -> dict[str, Any]:
-    mode = state.choice(WizardBlock.MONTHLY_MODE) or _monthly_mode(old)
+def _read_monthly(values: StateValues, old: Mapping[str, Any]) -> dict[str, Any]:
+    mode = _value_of(values, WizardBlock.MONTHLY_MODE) or _monthly_mode(old)
     if mode == MONTHLY_POSITIONS:
-        if state.has(WizardBlock.MONTH_POSITIONS):
-            values = state.choices(WizardBlock.MONTH_POSITIONS)
-            positions = [_position(value) for value in values]
+        chosen = _options_of(values, WizardBlock.MONTH_POSITIONS)
+        if chosen is not None:
+            positions = [_position(value) for value in chosen]
             return {"month_positions": _sorted_positions(p for p in positions if p)}
         kept = _list(old.get("month_positions"))
         return {"month_positions": kept or [{"ordinal": "first", "day": "mon"}]}
-    if state.has(WizardBlock.MONTH_DAYS):
-        numbers = [_number(value) for value in state.choices(WizardBlock.MONTH_DAYS)]
+    chosen = _options_of(values, WizardBlock.MONTH_DAYS)
+    if chosen is not None:
+        numbers = [_number(value) for value in chosen]
         return {"month_days": sorted({n for n in numbers if isinstance(n, int)})}
     return {"month_days": _list(old.get("month_days")) or [1]}
 
@@ -855,13 +826,14 @@ def _sorted_positions(positions: Iterable[Mapping[str, str]]) -> list[dict[str, 
     return [{"ordinal": ordinal, "day": day} for ordinal, day in ordered]
 
 
-def _read_repetition(state: _State, old: Mapping[str, Any]) -> dict[str, Any]:
+def _read_repetition(values: StateValues, old: Mapping[str, Any]) -> dict[str, Any]:
     fields: dict[str, Any] = {}
-    if state.has(WizardBlock.INTERVAL):
-        raw = state.text(WizardBlock.INTERVAL)
-        interval: object = _number(raw) if raw and raw.strip() else None
-        if interval is None and raw and raw.strip():
-            interval = raw.strip()  # kept as typed: the check says what is wrong with it
+    if _shown(values, WizardBlock.INTERVAL):
+        raw = (_value_of(values, WizardBlock.INTERVAL) or "").strip()
+        # Kept as typed when not a number: the check says what is wrong with it.
+        interval: object = _number(raw) if raw else None
+        if interval is None and raw:
+            interval = raw
     else:
         interval = old.get("interval")
     if interval is not None and interval != 1:
@@ -870,17 +842,17 @@ def _read_repetition(state: _State, old: Mapping[str, Any]) -> dict[str, Any]:
         (WizardBlock.START_DATE, "start_date"),
         (WizardBlock.END_DATE, "end_date"),
     ):
-        value = state.date(block) if state.has(block) else old.get(field)
+        value = _value_of(values, block) if _shown(values, block) else old.get(field)
         if value is not None:
             fields[field] = value
     return fields
 
 
-def _read_settings(state: _State, old: Mapping[str, Any]) -> dict[str, Any]:
+def _read_settings(values: StateValues, old: Mapping[str, Any]) -> dict[str, Any]:
     settings = dict(old)
-    if state.has(WizardBlock.SUMMARY_CHANNEL) or state.has(WizardBlock.SUMMARY):
-        channel = state.conversation(WizardBlock.SUMMARY_CHANNEL)
-        policy = state.choice(WizardBlock.SUMMARY) or settings.get("summary")
+    if _shown(values, WizardBlock.SUMMARY_CHANNEL) or _shown(values, WizardBlock.SUMMARY):
+        channel = _value_of(values, WizardBlock.SUMMARY_CHANNEL)
+        policy = _value_of(values, WizardBlock.SUMMARY) or settings.get("summary")
         settings.pop("summary_channel", None)
         settings.pop("summary", None)
         if policy != NO_SUMMARY:
@@ -888,20 +860,18 @@ def _read_settings(state: _State, old: Mapping[str, Any]) -> dict[str, Any]:
                 settings["summary_channel"] = channel
             if policy is not None:
                 settings["summary"] = policy
-    if state.has(WizardBlock.PAUSE_DAYS):
-        text = state.text(WizardBlock.PAUSE_DAYS) or ""
+    if _shown(values, WizardBlock.PAUSE_DAYS):
+        text = _value_of(values, WizardBlock.PAUSE_DAYS) or ""
         settings["pause_days"] = [day for day in re.split(r"[\s,;]+", text) if day]
-    if state.has(WizardBlock.HOLIDAYS):
-        country = state.choice(WizardBlock.HOLIDAYS)
+    if _shown(values, WizardBlock.HOLIDAYS):
+        country = _value_of(values, WizardBlock.HOLIDAYS)
         settings.pop("holidays", None)
         if country is not None and country != NO_HOLIDAYS:
             settings["holidays"] = country
-    if state.has(WizardBlock.ON_PAUSE_DAY) and (
-        behaviour := state.choice(WizardBlock.ON_PAUSE_DAY)
-    ):
+    if behaviour := _value_of(values, WizardBlock.ON_PAUSE_DAY):
         settings["on_pause_day"] = behaviour
-    if state.has(WizardBlock.CATCH_UP):
-        raw = (state.text(WizardBlock.CATCH_UP) or "").strip()
+    if _shown(values, WizardBlock.CATCH_UP):
+        raw = (_value_of(values, WizardBlock.CATCH_UP) or "").strip()
         minutes = _number(raw)
         if minutes is not None:
             settings["catch_up_minutes"] = minutes
@@ -1060,10 +1030,6 @@ def _select(options: list[dict[str, Any]], current: object, placeholder: str) ->
     if chosen:
         element["initial_option"] = chosen[0]
     return element
-
-
-def _when(at: datetime) -> str:
-    return f"{at:%a %d %b %Y %H:%M} {at.tzname()}"
 
 
 def _sentence(text: str) -> str:

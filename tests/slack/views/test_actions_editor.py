@@ -22,11 +22,7 @@ from bot.slack.views.actions_editor import (
     edit_actions,
     read_actions,
 )
-from bot.workflows.definitions import (
-    ACTION_FIELDS,
-    InvalidDefinition,
-    parse_definition,
-)
+from bot.workflows.definitions import InvalidDefinition, parse_definition
 from storage.properties import PropertyType, parse_number
 from tests.block_kit import assert_valid_blocks, assert_valid_view
 from tests.slack.views.state import choose, enter, state_from_blocks
@@ -311,10 +307,6 @@ def test_an_unknown_action_is_shown_escaped_and_kept() -> None:
     assert "&lt;!channel&gt; post" in texts(blocks)
     assert "<!channel>" not in texts(blocks)
     assert read_untouched(actions) == actions
-
-
-def test_action_types_match_the_domain() -> None:
-    assert set(ACTION_TYPES) == set(ACTION_FIELDS)
 
 
 # --- Reading ------------------------------------------------------------------------------

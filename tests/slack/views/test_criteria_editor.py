@@ -17,7 +17,6 @@ from bot.slack.ids import WizardAction
 from bot.slack.views.criteria_editor import (
     MAX_FILTERS,
     MAX_GROUPS,
-    OPERATOR_WORDS,
     button_field,
     criteria_blocks,
     criteria_errors,
@@ -34,6 +33,7 @@ from bot.workflows.criteria import (
     parse_criteria,
 )
 from bot.workflows.definitions import InvalidDefinition, parse_definition
+from bot.workflows.wording import OPERATOR_WORDS
 from storage.properties import PropertyType, stored_datetime
 from tests.block_kit import assert_valid_blocks, assert_valid_view
 from tests.slack.views.state import choose, enter, state_from_blocks
@@ -242,7 +242,7 @@ def test_a_string_property_cannot_be_greater_than_anything() -> None:
 def test_operators_are_shown_in_words() -> None:
     blocks = rendered(one_group({"property": "close_date", "operator": "in_last_days"}))
     select = block(blocks, "criteria.g0.f0.operator-date@1")["elements"][0]
-    assert select["initial_option"]["text"]["text"] == "in the last N days"
+    assert select["initial_option"]["text"]["text"] == "is in the last N days"
     words = {option["text"]["text"] for option in select["options"]}
     assert {"is equal to", "is before", "is between", "is known"} <= words
     assert set(OPERATOR_WORDS) == set(Operator)

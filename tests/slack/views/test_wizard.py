@@ -3,6 +3,7 @@ Slack's limits, the input read back into the draft, and problems placed on their
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -487,9 +488,23 @@ def test_no_summary_and_no_holidays_clear_those_settings() -> None:
 
 
 def test_reading_never_raises_on_a_state_of_another_shape() -> None:
-    for step in range(1, 7):
+    # The keys each step reads; a step leaves every other key of the document as it was.
+    read_by_step: dict[int, set[str]] = {
+        1: {"name", "object_type"},
+        2: {"schedule"},
+        3: {"criteria"},
+        4: {"actions"},
+        5: {"settings", "suppression"},
+        6: set(),
+    }
+    document = copy.deepcopy(FULL)
+    for step, keys in read_by_step.items():
         for state in ({}, {"wizard_name": "x"}, {"wizard_time": {"a": {"selected_time": 5}}}):
-            read_step(step, state, FULL, PROPERTIES, 3)  # type: ignore[arg-type]
+            read = read_step(step, state, document, PROPERTIES, 3)  # type: ignore[arg-type]
+            assert isinstance(read, dict)
+            untouched = {k: v for k, v in FULL.items() if k not in keys}
+            assert {k: read.get(k) for k in untouched} == untouched, (step, state)
+    assert document == FULL  # the document given is not changed
 
 
 _ZONES = (
