@@ -17,13 +17,19 @@ from slack_sdk.models.views import View
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
-_DEFINITIONS = frozenset(json.loads((SCHEMAS / "slack-block-kit.schema.json").read_text())["$defs"])
+
+
+@cache
+def _schema() -> dict[str, Any]:
+    """The Block Kit schema, read and parsed once, on first use."""
+    schema: dict[str, Any] = json.loads((SCHEMAS / "slack-block-kit.schema.json").read_text())
+    return schema
 
 
 @cache
 def _validator(definition: str | None) -> jsonschema.Draft202012Validator:
     """One compiled validator per surface: building one takes far longer than using it."""
-    schema: dict[str, Any] = json.loads((SCHEMAS / "slack-block-kit.schema.json").read_text())
+    schema = _schema()
     if definition is not None:
         schema = {
             **{
@@ -48,7 +54,7 @@ def _validate_blocks(blocks: Sequence[Mapping[str, Any]], limit: int) -> None:
     assert 1 <= len(blocks) <= limit, f"{len(blocks)} blocks; Slack takes 1 to {limit}"
     for block in blocks:
         definition = f"{block.get('type')}_block"
-        assert definition in _DEFINITIONS, f"unknown block type {block.get('type')!r}"
+        assert definition in _schema()["$defs"], f"unknown block type {block.get('type')!r}"
         _validate(dict(block), definition)
 
 

@@ -29,7 +29,6 @@ DEFAULT_TOKEN = "xoxb-standin-token"
 TEAM_ID = "T0STANDIN"
 BOT_USER_ID = "U0WORKFLOWBOT"
 BOT_ID = "B0WORKFLOWBOT"
-MAX_BLOCKS = 50
 MAX_TEXT = 40_000
 MAX_PAGE = 999
 TRIGGER_SECONDS = 3.0
@@ -603,9 +602,7 @@ def chat_post_message(standin: SlackStandIn, call: Call) -> dict[str, Any]:
     blocks = _json_param(call.params.get("blocks"), "invalid_blocks")
     if not text and not blocks:
         raise ApiError("no_text")
-    if blocks is not None and (not isinstance(blocks, list) or len(blocks) > MAX_BLOCKS):
-        raise ApiError("invalid_blocks", errors=[f"must be a list of at most {MAX_BLOCKS}"])
-    if blocks:
+    if blocks is not None and blocks != []:  # [] beside a text: a plain-text message
         _check_blocks(blocks)
     if len(text) > MAX_TEXT:
         raise ApiError("msg_too_long")
@@ -687,10 +684,8 @@ def views_update(standin: SlackStandIn, call: Call) -> dict[str, Any]:
     expected = call.params.get("hash")
     if expected and expected != current.hash:
         raise ApiError("hash_conflict")
-    _check_view(view)
-    updated = current.replaced(view)
-    standin._views[current.view_id] = updated
-    return {"ok": True, "view": updated.as_api()}
+    # Handlers hold the stand-in's lock; replace_view takes it again (it is re-entrant).
+    return {"ok": True, "view": standin.replace_view(current.view_id, view).as_api()}
 
 
 def views_publish(standin: SlackStandIn, call: Call) -> dict[str, Any]:
@@ -719,26 +714,13 @@ def chat_post_ephemeral(standin: SlackStandIn, call: Call) -> dict[str, Any]:
 
 
 def _check_blocks(blocks: object) -> None:
+    """Slack's limits on a message's blocks (tests/block_kit.py: how many, and each one),
+    wherever a message is sent; invalid ones are refused as Slack does, saying why."""
     try:
-        assert isinstance(blocks, list)
+        assert isinstance(blocks, list), "blocks must be a list"
         assert_valid_blocks(blocks)
-    except Exception:
-        raise ApiError("invalid_blocks") from None
-
-
-HANDLERS: dict[str, Handler] = {
-    "views.open": views_open,
-    "views.push": views_push,
-    "views.update": views_update,
-    "views.publish": views_publish,
-    "chat.postEphemeral": chat_post_ephemeral,
-    "auth.test": auth_test,
-    "chat.postMessage": chat_post_message,
-    "conversations.history": conversations_history,
-    "conversations.replies": conversations_replies,
-    "conversations.open": conversations_open,
-    "users.info": users_info,
-}
+    except Exception as error:
+        raise ApiError("invalid_blocks", errors=[str(error)[:500] or "invalid blocks"]) from None
 
 
 def chat_get_permalink(standin: SlackStandIn, call: Call) -> dict[str, Any]:
@@ -755,7 +737,20 @@ def chat_get_permalink(standin: SlackStandIn, call: Call) -> dict[str, Any]:
     }
 
 
-HANDLERS["chat.getPermalink"] = chat_get_permalink
+HANDLERS: dict[str, Handler] = {
+    "views.open": views_open,
+    "views.push": views_push,
+    "views.update": views_update,
+    "views.publish": views_publish,
+    "chat.postEphemeral": chat_post_ephemeral,
+    "auth.test": auth_test,
+    "chat.postMessage": chat_post_message,
+    "chat.getPermalink": chat_get_permalink,
+    "conversations.history": conversations_history,
+    "conversations.replies": conversations_replies,
+    "conversations.open": conversations_open,
+    "users.info": users_info,
+}
 
 
 def _json_param(value: Any, error: str) -> Any:
@@ -841,16 +836,14 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def _record_response(self, path: str) -> None:
         payload = self._body_params()
-        blocks = payload.get("blocks")
-        status = 200
-        if blocks:
-            try:
-                assert_valid_blocks(blocks)
-            except Exception:
-                status = 400  # Slack answers invalid_blocks
-        if status == 200:
+        status, body = 200, b"ok"
+        try:
+            if payload.get("blocks"):
+                _check_blocks(payload["blocks"])
+        except ApiError as refused:
+            status, body = 400, refused.code.encode()  # as Slack answers invalid_blocks
+        else:
             self.server.standin.record_response(path, payload)
-        body = b"ok" if status == 200 else b"invalid_blocks"
         self.send_response(status)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()

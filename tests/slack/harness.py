@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.settings import Settings
+from bot.slack import ids
 from bot.slack.app import create_app
 from bot.slack.notifier import SlackNotifier, make_web_client
 from bot.slack.server import Health, HttpServer, wsgi_application
@@ -41,14 +43,34 @@ CHANNEL = "C0GENERAL"
 
 @dataclass(frozen=True)
 class Answer:
-    """The bot's HTTP answer to one request from Slack."""
+    """The bot's HTTP answer to one request: status, body and headers (names in lower case)."""
 
     status: int
     body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def json(self) -> dict[str, Any]:
         return json.loads(self.body) if self.body else {}
+
+
+class Wakes(list[int]):
+    """The scheduler's wake-ups the listeners asked for (Services.workflows_changed, called
+    after their commit), a 1 each: a list to count, and a condition to wait for one on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._woken = threading.Condition()
+
+    def __call__(self) -> None:
+        with self._woken:
+            self.append(1)
+            self._woken.notify_all()
+
+    def wait_for(self, count: int, timeout: float) -> None:
+        with self._woken:
+            if not self._woken.wait_for(lambda: len(self) >= count, timeout):
+                raise TimeoutError(f"{len(self)} of {count} wake-ups within {timeout} s")
 
 
 @dataclass
@@ -60,11 +82,16 @@ class Bot:
     server: HttpServer
     slack_api: SlackStandIn
     clock: FixedClock
-    wakes: list[int] = field(default_factory=list)
+    wakes: Wakes = field(default_factory=Wakes)
 
     @property
     def sessions(self) -> sessionmaker[Session]:
         return self.services.sessions
+
+    def wait_for_wakes(self, count: int, timeout: float = 10.0) -> None:
+        """Waits until listeners have woken the scheduler ``count`` times in all: they do
+        after committing, so what they committed is then in the database."""
+        self.wakes.wait_for(count, timeout)
 
     def engine(self) -> Engine:
         """A scheduler's engine posting through the stand-in, ticked by the test."""
@@ -102,10 +129,10 @@ def start_bot(
         workflow_admins=admins,
         default_timezone="UTC",
     )
-    wakes: list[int] = []
+    wakes = Wakes()
     # Manual runs (the enrollment shortcut) execute at once, as `serve` wires them.
     run_now = standin_engine(sessions, clock, slack_api).run_now
-    services = Services.build(sessions, clock, settings, lambda: wakes.append(1), run_now)
+    services = Services.build(sessions, clock, settings, wakes, run_now)
     client = make_web_client(
         slack_api.token, slack_api.url, max_retries=1, retry_interval=QUICK_RETRIES
     )
@@ -130,7 +157,8 @@ def running_bot(
 
 class Slack:
     """Slack's servers and client, as far as the bot can tell: signs and sends requests to
-    the bot, and applies the bot's answers to the modals the stand-in holds."""
+    the bot from the workspace ``team_id``, and applies the bot's answers to the modals the
+    stand-in holds."""
 
     def __init__(
         self,
@@ -138,9 +166,11 @@ class Slack:
         slack_api: SlackStandIn,
         secret: str = SIGNING_SECRET,
         wall_clock: Callable[[], float] = time.time,
+        team_id: str = TEAM_ID,
     ) -> None:
         self.port = port
         self.slack_api = slack_api
+        self.team_id = team_id
         self.verifier = SignatureVerifier(secret)
         # Bolt checks a request's age against the real clock, so signatures use it too.
         self.wall_clock = wall_clock
@@ -158,28 +188,29 @@ class Slack:
         path: str = "/slack/events",
     ) -> Answer:
         stamp = str(timestamp if timestamp is not None else int(self.wall_clock()))
+        if signature is None:
+            signature = str(self.verifier.generate_signature(timestamp=stamp, body=body))
         sent = {
             "Content-Type": content_type,
             "X-Slack-Request-Timestamp": stamp,
-            "X-Slack-Signature": signature
-            if signature is not None
-            else self.verifier.generate_signature(timestamp=stamp, body=body),
+            "X-Slack-Signature": signature,
             **(headers or {}),
         }
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            connection.request("POST", path, body=body.encode(), headers=sent)
-            response = connection.getresponse()
-            return Answer(response.status, response.read())
-        finally:
-            connection.close()
+        return self._request("POST", path, body.encode(), sent)
 
-    def get(self, path: str) -> Answer:
+    def get(self, path: str, headers: Mapping[str, str] | None = None) -> Answer:
+        """GET ``path`` unsigned, as a browser or a health check does."""
+        return self._request("GET", path, None, headers or {})
+
+    def _request(
+        self, method: str, path: str, body: bytes | None, headers: Mapping[str, str]
+    ) -> Answer:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         try:
-            connection.request("GET", path)
+            connection.request(method, path, body=body, headers=dict(headers))
             response = connection.getresponse()
-            return Answer(response.status, response.read())
+            received = {name.lower(): value for name, value in response.getheaders()}
+            return Answer(response.status, response.read(), received)
         finally:
             connection.close()
 
@@ -188,16 +219,22 @@ class Slack:
 
     # -- what users do ---------------------------------------------------------------------
 
-    def command_form(self, user_id: str, text: str, channel: str = CHANNEL) -> dict[str, str]:
+    def command_form(
+        self,
+        user_id: str,
+        text: str,
+        channel: str = CHANNEL,
+        command: str = ids.SLASH_COMMAND,
+    ) -> dict[str, str]:
         return {
             "token": "legacy-verification-token",
-            "team_id": TEAM_ID,
+            "team_id": self.team_id,
             "team_domain": "standin",
             "channel_id": channel,
             "channel_name": "general",
             "user_id": user_id,
             "user_name": user_id.lower(),
-            "command": "/workflow",
+            "command": command,
             "text": text,
             "api_app_id": "A0WORKFLOWBOT",
             "is_enterprise_install": "false",
@@ -205,13 +242,21 @@ class Slack:
             "trigger_id": self.slack_api.issue_trigger(user_id),
         }
 
-    def command(self, user_id: str, text: str, channel: str = CHANNEL) -> Answer:
-        return self.send(urlencode(self.command_form(user_id, text, channel)))
+    def command(
+        self,
+        user_id: str,
+        text: str,
+        channel: str = CHANNEL,
+        command: str = ids.SLASH_COMMAND,
+    ) -> Answer:
+        return self.send(urlencode(self.command_form(user_id, text, channel, command)))
 
-    def reply_to(self, user_id: str, text: str, timeout: float = 10.0) -> str:
-        """Sends /workflow TEXT and waits for the bot's reply at the command's response_url;
-        returns everything the user reads in it."""
-        form = self.command_form(user_id, text)
+    def reply_to(
+        self, user_id: str, text: str, timeout: float = 10.0, command: str = ids.SLASH_COMMAND
+    ) -> str:
+        """Sends ``COMMAND TEXT`` (/workflow by default) and waits for the bot's reply at the
+        command's response_url; returns everything the user reads in it."""
+        form = self.command_form(user_id, text, command=command)
         answer = self.send(urlencode(form))
         assert answer.status == 200, answer
         path = urlsplit(form["response_url"]).path
@@ -227,8 +272,8 @@ class Slack:
         response_url = self.slack_api.response_url("click")
         payload = {
             "type": "block_actions",
-            "team": {"id": TEAM_ID, "domain": "standin"},
-            "user": {"id": user_id, "team_id": TEAM_ID},
+            "team": {"id": self.team_id, "domain": "standin"},
+            "user": {"id": user_id, "team_id": self.team_id},
             "api_app_id": "A0WORKFLOWBOT",
             "container": {"type": "message", "is_ephemeral": True},
             "trigger_id": self.slack_api.issue_trigger(user_id),
@@ -250,7 +295,7 @@ class Slack:
         """Submits the modal with ``values`` as its state; applies an "update" answer to the
         stand-in's copy of the modal, as Slack's client would, and closes it on "clear"."""
         payload = {
-            **_about_modal("view_submission", user_id, view, values),
+            **self._about_modal("view_submission", user_id, view, values),
             "trigger_id": self.slack_api.issue_trigger(user_id),
         }
         answer = self._interaction(payload)
@@ -271,7 +316,7 @@ class Slack:
     ) -> Answer:
         """A block action inside a modal: a button click or a dispatched input change."""
         payload = {
-            **_about_modal("block_actions", user_id, view, values),
+            **self._about_modal("block_actions", user_id, view, values),
             "container": {"type": "view", "view_id": view.view_id},
             "trigger_id": self.slack_api.issue_trigger(user_id),
             "actions": [{"block_id": block_id, "action_ts": f"{self.wall_clock():.6f}", **action}],
@@ -283,13 +328,15 @@ class Slack:
     ) -> Answer:
         body = {
             "token": "legacy-verification-token",
-            "team_id": TEAM_ID,
+            "team_id": self.team_id,
             "api_app_id": "A0WORKFLOWBOT",
             "event": event,
             "type": "event_callback",
             "event_id": event_id,
             "event_time": int(self.wall_clock()),
-            "authorizations": [{"team_id": TEAM_ID, "user_id": "U0WORKFLOWBOT", "is_bot": True}],
+            "authorizations": [
+                {"team_id": self.team_id, "user_id": "U0WORKFLOWBOT", "is_bot": True}
+            ],
         }
         headers = {}
         if retry_num is not None:
@@ -310,8 +357,8 @@ class Slack:
             "token": "legacy-verification-token",
             "callback_id": callback_id,
             "action_ts": f"{self.wall_clock():.6f}",
-            "team": {"id": TEAM_ID, "domain": "standin"},
-            "user": {"id": user_id, "name": user_id.lower(), "team_id": TEAM_ID},
+            "team": {"id": self.team_id, "domain": "standin"},
+            "user": {"id": user_id, "name": user_id.lower(), "team_id": self.team_id},
             "api_app_id": "A0WORKFLOWBOT",
             "channel": {"id": channel, "name": "general"},
             "is_enterprise_install": False,
@@ -335,7 +382,7 @@ class Slack:
         options of the bot's answer to the block_suggestion, each checked against Slack's
         limits (text 75 characters, value 150)."""
         payload = {
-            **_about_modal("block_suggestion", user_id, view, values or {}),
+            **self._about_modal("block_suggestion", user_id, view, values or {}),
             "container": {"type": "view", "view_id": view.view_id},
             "block_id": block_id,
             "action_id": action_id,
@@ -349,19 +396,18 @@ class Slack:
             Option(**option).validate_json()
         return options
 
-
-def _about_modal(
-    kind: str, user_id: str, view: OpenView, values: Mapping[str, Any]
-) -> dict[str, Any]:
-    """What every payload of ``kind`` about an open modal carries: who acted, in which
-    workspace, and the modal with ``values`` as its state."""
-    return {
-        "type": kind,
-        "team": {"id": TEAM_ID, "domain": "standin"},
-        "user": {"id": user_id, "team_id": TEAM_ID},
-        "api_app_id": "A0WORKFLOWBOT",
-        "view": {**view.as_api(), "state": {"values": values}},
-    }
+    def _about_modal(
+        self, kind: str, user_id: str, view: OpenView, values: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """What every payload of ``kind`` about an open modal carries: who acted, in which
+        workspace, and the modal with ``values`` as its state."""
+        return {
+            "type": kind,
+            "team": {"id": self.team_id, "domain": "standin"},
+            "user": {"id": user_id, "team_id": self.team_id},
+            "api_app_id": "A0WORKFLOWBOT",
+            "view": {**view.as_api(self.team_id), "state": {"values": values}},
+        }
 
 
 def _find_element(blocks: list[dict[str, Any]], action_id: str) -> tuple[dict[str, Any], str]:

@@ -4,11 +4,8 @@ side for each workspace: its requests, and the admin's browser installing the ap
 
 from __future__ import annotations
 
-import http.client
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,7 +18,7 @@ from bot.slack.server import Health, HttpServer, wsgi_application
 from bot.slack.services import Services
 from bot.workflows.clock import FixedClock
 from bot.workflows.engine import Engine
-from tests.slack.harness import CHANNEL, QUICK_RETRIES, SIGNING_SECRET, Answer, Bot, Slack
+from tests.slack.harness import QUICK_RETRIES, SIGNING_SECRET, Bot, Slack, Wakes
 from tests.slack_standin import SlackStandIn, WorkspacesStandIn
 
 CLIENT_ID = "1111.2222"
@@ -81,11 +78,9 @@ def running_workspaces_bot(
     settings = workspaces_settings(slack_api)
     bind = sessions.kw["bind"]
     installations = Installations(settings, bind)
-    wakes: list[int] = []
+    wakes = Wakes()
     run_now = workspaces_engine(sessions, clock, installations, slack_api).run_now
-    services = Services.build(
-        sessions, clock, settings, lambda: wakes.append(1), run_now, installations
-    )
+    services = Services.build(sessions, clock, settings, wakes, run_now, installations)
     client = app_client(settings, max_retries=1, retry_interval=QUICK_RETRIES)
     app = create_app(services, client)
     server = HttpServer(wsgi_application(app, Health(sessions, clock, None)), "127.0.0.1", 0)
@@ -102,41 +97,13 @@ class WorkspaceSlack(Slack):
     of the admin who installs the app there, on the bot's OAuth pages."""
 
     def __init__(self, port: int, slack_api: WorkspacesStandIn, team_id: str) -> None:
-        super().__init__(port, slack_api)
+        super().__init__(port, slack_api, team_id=team_id)
         self.workspaces = slack_api
-        self.team_id = team_id
-
-    def command_form(self, user_id: str, text: str, channel: str = CHANNEL) -> dict[str, str]:
-        return {**super().command_form(user_id, text, channel), "team_id": self.team_id}
-
-    def event(
-        self, event: dict[str, Any], event_id: str, *, retry_num: int | None = None
-    ) -> Answer:
-        assert retry_num is None, "redeliveries are tested in one workspace"
-        body = {
-            "token": "legacy-verification-token",
-            "team_id": self.team_id,
-            "api_app_id": "A0WORKFLOWBOT",
-            "event": event,
-            "type": "event_callback",
-            "event_id": event_id,
-            "event_time": int(self.wall_clock()),
-            "authorizations": [
-                {"team_id": self.team_id, "user_id": "U0WORKFLOWBOT", "is_bot": True}
-            ],
-        }
-        return self.send(json.dumps(body), "application/json")
 
     def browse(self, path: str, cookie: str | None = None) -> Page:
         """GET ``path`` as a browser would, carrying ``cookie`` (name=value) when given."""
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            connection.request("GET", path, headers={"Cookie": cookie} if cookie else {})
-            response = connection.getresponse()
-            headers = {name.lower(): value for name, value in response.getheaders()}
-            return Page(response.status, headers, response.read().decode())
-        finally:
-            connection.close()
+        answer = self.get(path, {"Cookie": cookie} if cookie else None)
+        return Page(answer.status, answer.headers, answer.body.decode())
 
     def install(self) -> Page:
         """Installs the app into this workspace as an admin does: /slack/install sends the

@@ -4,8 +4,7 @@ that pause a workspace's workflows so that nothing more is posted there."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -90,15 +89,6 @@ def _workflow(bot: WorkspacesBot, name: str) -> Workflow:
         found = session.scalars(select(Workflow).where(Workflow.name == name)).one()
         session.expunge(found)
         return found
-
-
-def _eventually(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Event listeners run after Slack got its answer: waits until their effect shows."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError("the listener's effect did not show")
-        time.sleep(0.02)
 
 
 # -- installing ------------------------------------------------------------------------------
@@ -233,7 +223,10 @@ def test_an_uninstall_pauses_the_workspaces_workflows_and_nothing_more_is_posted
     engine.plan()  # both occurrences are due: a pending run each
     slack_api.uninstall(SECOND)
     assert second.event({"type": "app_uninstalled"}, "EvUNINSTALL").status == 200
-    _eventually(lambda: _workflow(bot, "Second's review").status == WorkflowStatus.PAUSED)
+    # Event listeners run after Slack got its answer; this one wakes the scheduler once it
+    # has forgotten the workspace's tokens and committed the pause.
+    bot.wait_for_wakes(1)
+    assert _workflow(bot, "Second's review").status == WorkflowStatus.PAUSED
     assert bot.installations is not None
     assert bot.installations.bot_token(SECOND) is None
     assert bot.installations.teams() == [TEAM_ID]
@@ -261,7 +254,8 @@ def test_a_revoked_bot_token_pauses_the_workspaces_workflows(
     slack_api.uninstall(SECOND)
     event = {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": [BOT_USER_ID]}}
     assert second.event(event, "EvREVOKED").status == 200
-    _eventually(lambda: _workflow(bot, "Second's review").status == WorkflowStatus.PAUSED)
+    bot.wait_for_wakes(1)  # the listener forgot the tokens and committed the pause
+    assert _workflow(bot, "Second's review").status == WorkflowStatus.PAUSED
     assert bot.installations is not None and bot.installations.bot_token(SECOND) is None
     engine.tick()
     assert slack_api.calls_by(SECOND, "chat.postMessage") == []
@@ -286,8 +280,9 @@ def test_reinstalling_keeps_the_workflows_paused_until_activated(
     bot: WorkspacesBot, two_workspaces: None, second: WorkspaceSlack, slack_api: WorkspacesStandIn
 ) -> None:
     slack_api.uninstall(SECOND)
-    second.event({"type": "app_uninstalled"}, "EvUNINSTALL")
-    _eventually(lambda: _workflow(bot, "Second's review").status == WorkflowStatus.PAUSED)
+    assert second.event({"type": "app_uninstalled"}, "EvUNINSTALL").status == 200
+    bot.wait_for_wakes(1)  # the listener forgot the tokens and committed the pause
+    assert _workflow(bot, "Second's review").status == WorkflowStatus.PAUSED
     assert second.install().status == 200
     assert "paused" in second.reply_to(OWNER, "list")
     assert "*Second's review* is active" in second.reply_to(OWNER, "activate Second's review")

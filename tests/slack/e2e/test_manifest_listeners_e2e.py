@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from bot.slack.ids import SLASH_COMMAND
 from tests.slack.e2e.conftest import OWNER
 from tests.slack.harness import Slack
 from tests.slack_standin import BOT_USER_ID, SlackStandIn
@@ -21,9 +22,11 @@ def _manifest() -> dict[str, Any]:
 
 
 def test_every_slash_command_is_answered(slack: Slack) -> None:
-    for command in _manifest()["features"]["slash_commands"]:
-        assert command["command"] == "/workflow"  # the harness sends this one
-        assert "/workflow create" in slack.reply_to(OWNER, "help")
+    commands = [c["command"] for c in _manifest()["features"]["slash_commands"]]
+    assert commands
+    for command in commands:
+        # A command without a listener gets a 404 from Bolt, and reply_to wants a 200.
+        assert f"{SLASH_COMMAND} create" in slack.reply_to(OWNER, "help", command=command)
 
 
 def test_every_message_shortcut_is_answered(slack: Slack, slack_api: SlackStandIn) -> None:

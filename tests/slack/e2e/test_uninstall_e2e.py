@@ -3,7 +3,6 @@ so the workspace's workflows are paused and their pending runs cancelled."""
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -28,20 +27,15 @@ def planned(bot: Bot, clock: FixedClock) -> None:
     bot.engine().plan()
 
 
-def _paused(bot: Bot, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while (found := workflow(bot.sessions, NAME)) is None or found.status != WorkflowStatus.PAUSED:
-        assert time.monotonic() < deadline, "the workflow was not paused"
-        time.sleep(0.02)
-
-
 @pytest.mark.usefixtures("planned")
 def test_an_uninstall_pauses_the_workflows_and_cancels_their_runs(
     bot: Bot, slack: Slack, slack_api: SlackStandIn
 ) -> None:
     slack_api.reject_token()
     assert slack.event({"type": "app_uninstalled"}, "EvUNINSTALL").status == 200
-    _paused(bot)
+    bot.wait_for_wakes(1)  # the listener wakes the scheduler once the pause is committed
+    found = workflow(bot.sessions, NAME)
+    assert found is not None and found.status == WorkflowStatus.PAUSED
     [cancelled] = runs(bot.sessions)
     assert (cancelled.status, cancelled.summary) == (RunStatus.CANCELLED, {"reason": UNINSTALLED})
     assert bot.engine().tick() == []
@@ -53,6 +47,7 @@ def test_an_uninstall_pauses_the_workflows_and_cancels_their_runs(
 def test_a_revoked_bot_token_pauses_the_workflows(bot: Bot, slack: Slack) -> None:
     event = {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": [BOT_USER_ID]}}
     assert slack.event(event, "EvREVOKED").status == 200
-    _paused(bot)
+    bot.wait_for_wakes(1)  # the listener wakes the scheduler once the pause is committed
+    assert len(bot.wakes) == 1
     found = workflow(bot.sessions, NAME)
     assert found is not None and found.status == WorkflowStatus.PAUSED
