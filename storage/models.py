@@ -17,6 +17,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -66,6 +68,9 @@ class ActionOutcome(StrEnum):
     FAILED = "failed"
     SKIPPED = "skipped"
     DEFERRED = "deferred"
+    # Slack answered a post with an error after it may have stored the message, and its
+    # history could not be read to tell: never posted again blindly.
+    UNKNOWN = "unknown"
 
 
 def _check_in(column: str, enum: type[StrEnum]) -> str:
@@ -129,6 +134,8 @@ class Workflow(Base):
     __tablename__ = "workflows"
     __table_args__ = (
         UniqueConstraint("team_id", "name"),
+        # "Deals" and "deals" would make a command naming either one ambiguous.
+        Index("uq_workflows_team_id_lower_name", "team_id", func.lower(text("name")), unique=True),
         CheckConstraint(_check_in("status", WorkflowStatus), name="status"),
         Index(None, "status", "next_run_at"),
     )
@@ -248,4 +255,14 @@ class HandledEvent(Base):
 
     team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    handled_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class HandledRequest(Base):
+    """Signed Slack requests (commands, clicks, submissions) already acted on, by a hash of
+    their signature: a replay within the signature's five-minute window finds it here."""
+
+    __tablename__ = "handled_requests"
+
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
     handled_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
