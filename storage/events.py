@@ -1,4 +1,5 @@
-"""Slack events already received, so that a redelivery of one has no second effect."""
+"""Slack events and requests already received, so that a redelivery or a replay of one has no
+second effect."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage.models import HandledEvent
+from storage.models import HandledEvent, HandledRequest
 
 # Slack retries an event three times within about an hour and a half.
 KEEP_FOR = timedelta(days=1)
@@ -28,3 +29,23 @@ class EventLog:
         except IntegrityError:
             return False
         return True
+
+
+class RequestLog:
+    """Signed Slack requests already let through, by the hash of their signature: the same
+    signature again is a replay (of a command, click or submission) within its window."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def first_time(self, fingerprint: str, signed_at: datetime) -> bool:
+        """Records the request; False when it was recorded before."""
+        try:
+            with self.session.begin_nested():
+                self.session.add(HandledRequest(fingerprint=fingerprint, handled_at=signed_at))
+        except IntegrityError:
+            return False
+        return True
+
+    def forget_before(self, instant: datetime) -> None:
+        self.session.execute(delete(HandledRequest).where(HandledRequest.handled_at < instant))

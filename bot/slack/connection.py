@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 from bot.settings import Settings
 from bot.slack.app import create_app
 from bot.slack.notifier import make_web_client
+from bot.slack.request_gate import RequestGate
 from bot.slack.server import Health, HttpServer, wsgi_application
 from bot.slack.services import Services
 
@@ -56,13 +57,15 @@ class SlackConnection:
     ) -> None:
         settings = services.settings
         self.socket: SocketModeHandler | None = None
-        app = None
+        app = gate = None
         if client is not None:
             app = create_app(services, client)
             if settings.slack_mode == "socket":
                 self.socket = SocketModeHandler(app, settings.slack_app_token)
                 app = None  # requests come over the socket; HTTP serves /healthz only
-        self.http = HttpServer(wsgi_application(app, health), HOST, port)
+            else:
+                gate = RequestGate(settings.slack_signing_secret or "", services.sessions)
+        self.http = HttpServer(wsgi_application(app, health, gate), HOST, port)
 
     def start(self) -> None:
         self.http.start()

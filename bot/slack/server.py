@@ -5,6 +5,7 @@ development only)."""
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import sys
@@ -12,6 +13,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Protocol
 
 from slack_bolt import App
@@ -20,6 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 from waitress import create_server
 
+from bot.slack.request_gate import Refusal, RequestGate
 from bot.workflows.clock import Clock
 
 if TYPE_CHECKING:
@@ -96,25 +99,73 @@ class Health:
         return report
 
 
-def wsgi_application(app: App | None, health: Health) -> WSGIApplication:
+def wsgi_application(app: App | None, health: Health, gate: RequestGate | None) -> WSGIApplication:
     """Routes /healthz to the health report and everything else to Bolt, which serves
     /slack/events, and the OAuth install paths when the app has an OAuth flow, and answers
-    404 for other paths. Without an app (Socket Mode) only /healthz is served."""
+    404 for other paths. Without an app (Socket Mode) only /healthz is served.
+
+    Every POST to /slack/events passes ``gate`` first, which an app cannot go without."""
+    if app is not None and gate is None:
+        raise ValueError("the Slack endpoint needs a RequestGate in front of the app")
     slack = SlackRequestHandler(app, EVENTS_PATH) if app is not None else None
 
     def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") == "GET":
+        path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
+        if path == HEALTH_PATH and method == "GET":
             healthy, report = health.report()
             body = json.dumps(report).encode()
             status = "200 OK" if healthy else "503 Service Unavailable"
             start_response(status, [("Content-Type", "application/json")])
             return [body]
         if slack is None:
-            start_response("404 Not Found", [("Content-Type", "text/plain")])
-            return [b"Not Found"]
+            return _plain(start_response, 404, "Not Found")
+        if path == EVENTS_PATH and method == "POST":
+            assert gate is not None
+            verified = _through_gate(gate, environ)
+            if isinstance(verified, Refusal):
+                if verified.reason:
+                    log.info("refused a request to %s: %s", EVENTS_PATH, verified.reason)
+                return _plain(start_response, verified.status, verified.reason)
+            environ = verified
         return slack(environ, start_response)
 
     return application
+
+
+def _through_gate(gate: RequestGate, environ: WSGIEnvironment) -> WSGIEnvironment | Refusal:
+    """The environment to hand Bolt, or why the request stops here."""
+    body = _read_body(environ)
+    if body is None:
+        return Refusal(400, "invalid request: bad Content-Length")
+    refusal = gate.check(_headers(environ), body)
+    if refusal is not None:
+        return refusal
+    # Bolt reads the body again from wsgi.input: hand it the bytes checked here.
+    return {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
+
+
+def _read_body(environ: WSGIEnvironment) -> bytes | None:
+    """The request body (waitress caps it at MAX_BODY); None for a bad Content-Length."""
+    length = environ.get("CONTENT_LENGTH") or "0"
+    if not length.isdigit() or int(length) > MAX_BODY:
+        return None
+    return bytes(environ["wsgi.input"].read(int(length)))
+
+
+def _headers(environ: WSGIEnvironment) -> dict[str, str]:
+    headers = {
+        key[5:].lower().replace("_", "-"): str(value)
+        for key, value in environ.items()
+        if key.startswith("HTTP_")
+    }
+    headers["content-type"] = str(environ.get("CONTENT_TYPE") or "")
+    return headers
+
+
+def _plain(start_response: StartResponse, status: int, text: str) -> Iterable[bytes]:
+    phrase = HTTPStatus(status).phrase
+    start_response(f"{status} {phrase}", [("Content-Type", "text/plain; charset=utf-8")])
+    return [text.encode()]
 
 
 class HttpServer:

@@ -27,6 +27,7 @@ from bot.settings import Settings
 from bot.slack import ids
 from bot.slack.app import create_app
 from bot.slack.notifier import SlackNotifier, make_web_client
+from bot.slack.request_gate import RequestGate
 from bot.slack.server import Health, HttpServer, wsgi_application
 from bot.slack.services import Services
 from bot.workflows.clock import FixedClock
@@ -52,6 +53,15 @@ class Answer:
     @property
     def json(self) -> dict[str, Any]:
         return json.loads(self.body) if self.body else {}
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One request as Slack's side sent it: path, body and headers."""
+
+    path: str
+    body: bytes
+    headers: Mapping[str, str]
 
 
 class Wakes(list[int]):
@@ -138,7 +148,8 @@ def start_bot(
     )
     app = create_app(services, client)
     health = Health(sessions, clock, None)
-    server = HttpServer(wsgi_application(app, health), "127.0.0.1", 0).start()
+    gate = RequestGate(SIGNING_SECRET, sessions)
+    server = HttpServer(wsgi_application(app, health, gate), "127.0.0.1", 0).start()
     return Bot(services, app, server, slack_api, clock, wakes)
 
 
@@ -172,6 +183,7 @@ class Slack:
         self.slack_api = slack_api
         self.team_id = team_id
         self.verifier = SignatureVerifier(secret)
+        self.sent: list[Sent] = []
         # Bolt checks a request's age against the real clock, so signatures use it too.
         self.wall_clock = wall_clock
 
@@ -196,7 +208,12 @@ class Slack:
             "X-Slack-Signature": signature,
             **(headers or {}),
         }
+        self.sent.append(Sent(path, body.encode(), sent))
         return self._request("POST", path, body.encode(), sent)
+
+    def resend(self, request: Sent) -> Answer:
+        """Sends a request again byte for byte, as someone who captured it would."""
+        return self._request("POST", request.path, request.body, request.headers)
 
     def get(self, path: str, headers: Mapping[str, str] | None = None) -> Answer:
         """GET ``path`` unsigned, as a browser or a health check does."""

@@ -14,6 +14,7 @@ from bot.settings import Settings
 from bot.slack.app import create_app
 from bot.slack.installations import Installations, WorkspaceNotifiers, app_client
 from bot.slack.notifier import SlackNotifier, make_web_client
+from bot.slack.request_gate import RequestGate
 from bot.slack.server import Health, HttpServer, wsgi_application
 from bot.slack.services import Services
 from bot.workflows.clock import FixedClock
@@ -83,7 +84,8 @@ def running_workspaces_bot(
     services = Services.build(sessions, clock, settings, wakes, run_now, installations)
     client = app_client(settings, max_retries=1, retry_interval=QUICK_RETRIES)
     app = create_app(services, client)
-    server = HttpServer(wsgi_application(app, Health(sessions, clock, None)), "127.0.0.1", 0)
+    gate = RequestGate(SIGNING_SECRET, sessions)
+    server = HttpServer(wsgi_application(app, Health(sessions, clock, None), gate), "127.0.0.1", 0)
     bot = WorkspacesBot(services, app, server.start(), slack_api, clock, wakes, installations)
     try:
         yield bot
