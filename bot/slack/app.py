@@ -6,11 +6,12 @@ Importing this module builds nothing; the command line calls create_app.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.authorization.authorize import Authorize, InstallationStoreAuthorize
 from slack_sdk import WebClient
 
@@ -58,6 +59,8 @@ def create_app(
         listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener"),
     )
     errors.register(app)
+    if installations is None:
+        app.middleware(_only_the_installed_workspace())
     app.middleware(_skip_redeliveries(services))
     commands.register(app, services)
     wizard.register(app, services)
@@ -81,6 +84,35 @@ def _cached_authorize(installations: Installations, client: WebClient) -> Author
         client=client,
         logger=logging.getLogger("slack_bolt"),
     )
+
+
+def _only_the_installed_workspace() -> Callable[..., BoltResponse | None]:
+    """With one workspace's bot token, a request about another workspace is refused: its
+    records and workflows would be that team's, run with this workspace's token. Slack
+    Connect users from other organisations still act here: their requests name this
+    workspace (Bolt's context.team_id) and only their user's team differs."""
+    refused: set[str] = set()
+    lock = threading.Lock()
+
+    def middleware(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse | None:
+        installed = context.authorize_result.team_id if context.authorize_result else None
+        team = context.team_id
+        if installed is None or team is None or team == installed:
+            return next()
+        with lock:
+            first = team not in refused
+            refused.add(team)
+        if first:  # once per team: a misdirected app would otherwise fill the log
+            log.warning(
+                "refused requests for workspace %s: this bot serves %s only (its token's "
+                "workspace); install a separate app there, or serve several workspaces "
+                "with SLACK_CLIENT_ID and SLACK_CLIENT_SECRET",
+                team,
+                installed,
+            )
+        return BoltResponse(status=403, body="This app serves another workspace.")
+
+    return middleware
 
 
 def _skip_redeliveries(services: Services) -> Callable[..., BoltResponse | None]:

@@ -281,16 +281,22 @@ class Slack:
         return next(r for r in self.slack_api.responses() if r.path == path).all_text()
 
     def click_in_message(
-        self, user_id: str, message: Mapping[str, Any], action_id: str
+        self,
+        user_id: str,
+        message: Mapping[str, Any],
+        action_id: str,
+        *,
+        user_team: str | None = None,
     ) -> tuple[Answer, str]:
         """Clicks the button ``action_id`` in an ephemeral message the bot sent to a
-        response_url; returns the answer and the response_url of that click."""
+        response_url; returns the answer and the response_url of that click. The user is of
+        this workspace, or of ``user_team`` (a Slack Connect user in a shared channel)."""
         button, block_id = _find_element(list(message.get("blocks") or []), action_id)
         response_url = self.slack_api.response_url("click")
         payload = {
             "type": "block_actions",
             "team": {"id": self.team_id, "domain": "standin"},
-            "user": {"id": user_id, "team_id": self.team_id},
+            "user": {"id": user_id, "team_id": user_team or self.team_id},
             "api_app_id": "A0WORKFLOWBOT",
             "container": {"type": "message", "is_ephemeral": True},
             "trigger_id": self.slack_api.issue_trigger(user_id),

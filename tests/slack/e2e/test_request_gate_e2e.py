@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from bot.slack.request_gate import MAX_DEPTH
 from bot.workflows.clock import FixedClock
 from storage.database import transaction
-from storage.models import Run
+from storage.models import ObjectType, Run
 from tests.engine.builders import deal, import_deals, save, workflow_document
 from tests.slack.e2e.conftest import OWNER
 from tests.slack.harness import Bot, Slack
@@ -249,3 +249,33 @@ def test_the_same_request_signed_again_later_is_not_a_replay(
     slack.reply_to(OWNER, f"run {NAME}")
     with transaction(bot.sessions) as session:
         assert session.scalar(select(func.count()).select_from(Run)) == 2
+
+
+def test_a_request_for_another_workspace_is_refused_and_creates_nothing(
+    slack: Slack, bot: Bot, slack_api: SlackStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="bot.slack.app")
+    foreign = Slack(slack.port, slack_api, team_id="T0OTHER99")
+    assert foreign.command(OWNER, "create").status == 403
+    assert foreign.command(OWNER, "list").status == 403
+    with transaction(bot.sessions) as session:
+        teams = set(session.scalars(select(ObjectType.team_id)))
+    assert "T0OTHER99" not in teams
+    assert slack_api.views(OWNER) == []
+    warnings = [r.getMessage() for r in caplog.records if "T0OTHER99" in r.getMessage()]
+    assert len(warnings) == 1, "refusals of one team are logged once"
+
+
+def test_a_slack_connect_user_from_another_organisation_acts_here(
+    slack: Slack, bot: Bot, slack_api: SlackStandIn, deal_review: str
+) -> None:
+    """In a shared channel the payload names this workspace; only the user's team is
+    theirs. The user id decides what they may do, as for anyone."""
+    slack.reply_to(OWNER, f"delete {NAME}")
+    question = slack_api.responses()[-1]
+    answer, path = slack.click_in_message(
+        OWNER, question.payload, "workflow_delete_confirm", user_team="T0PARTNER"
+    )
+    assert answer.status == 200
+    slack_api.wait_for(lambda api: any(r.path == path for r in api.responses()))
+    assert bot.stored_workflow(NAME) is None
