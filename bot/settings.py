@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
+from storage.database import DEFAULT_CONNECT_TIMEOUT_S, DEFAULT_STATEMENT_TIMEOUT_S
+
 DEFAULT_DATABASE_URL = "sqlite:///workflow-bot.db"
 DEFAULT_PORT = 3000
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
@@ -38,6 +40,9 @@ class Settings:
     slack_api_url: str | None = None
     team_id: str | None = None
     workflow_admins: frozenset[str] = field(default_factory=frozenset)
+    # PostgreSQL only, in seconds; see storage.database for why these defaults.
+    database_connect_timeout: int = DEFAULT_CONNECT_TIMEOUT_S
+    database_statement_timeout: int = DEFAULT_STATEMENT_TIMEOUT_S
 
     @property
     def slack_mode(self) -> str:
@@ -87,6 +92,20 @@ class Settings:
                 f"DEFAULT_TIMEZONE={zone!r} is not an IANA time zone: use a name such as "
                 "Europe/Paris or America/New_York"
             )
+        connect_timeout = _seconds(
+            text,
+            "DATABASE_CONNECT_TIMEOUT",
+            DEFAULT_CONNECT_TIMEOUT_S,
+            problems,
+            minimum=1,
+        )
+        statement_timeout = _seconds(
+            text,
+            "DATABASE_STATEMENT_TIMEOUT",
+            DEFAULT_STATEMENT_TIMEOUT_S,
+            problems,
+            minimum=0,
+        )
         level = (text("LOG_LEVEL") or "INFO").upper()
         if level not in LOG_LEVELS:
             problems.append(f"LOG_LEVEL={level!r} is not one of {', '.join(LOG_LEVELS)}")
@@ -108,6 +127,8 @@ class Settings:
             slack_api_url=text("SLACK_API_URL"),
             team_id=text("SLACK_TEAM_ID"),
             workflow_admins=admins,
+            database_connect_timeout=connect_timeout,
+            database_statement_timeout=statement_timeout,
         )
 
     def configure_logging(self) -> None:
@@ -118,6 +139,24 @@ class Settings:
             # Alembic narrates every connection at INFO; applied migrations still show.
             logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
             logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def _seconds(
+    text: Callable[[str], str | None], name: str, default: int, problems: list[str], minimum: int
+) -> int:
+    """The whole number of seconds ``name`` sets, at least ``minimum``; a problem is noted
+    otherwise."""
+    raw = text(name)
+    if raw is None:
+        return default
+    if raw.isdigit() and int(raw) >= minimum:
+        return int(raw)
+    zero = " (0 for no limit)" if minimum == 0 else ""
+    problems.append(
+        f"{name}={raw!r} is not a number of seconds: use a whole number of {minimum} or more{zero}, "
+        f"e.g. {default}"
+    )
+    return default
 
 
 _APP_CREDENTIALS = "the app's Basic Information page, under App Credentials"

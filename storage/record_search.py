@@ -25,6 +25,7 @@ from sqlalchemy.schema import CreateIndex
 
 from storage.columns import PortableJSON
 from storage.criteria_sql import CriteriaLike, GroupLike
+from storage.database import without_statement_timeout
 from storage.models import ObjectType, PropertyDefinition, Record
 from storage.properties import PropertyType
 from storage.property_expressions import property_expression
@@ -170,6 +171,7 @@ def ensure_property_indexes(
     transaction holds that lock until it commits.
     """
     dialect = session.get_bind().dialect.name
+    without_statement_timeout(session)
     names = []
     for name, property_type in sorted(property_types.items()):
         index = property_index(name, property_type, dialect)
@@ -299,6 +301,7 @@ def ensure_criteria_indexes(
         if not any(other[: len(key)] == key and other != key for other in keys)
     ]
     existing = record_index_names(session)
+    without_statement_timeout(session)
     for index in wanted:
         session.execute(CreateIndex(index, if_not_exists=True))
     created = [index for index in wanted if index.name not in existing]

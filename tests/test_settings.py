@@ -122,3 +122,31 @@ def test_with_several_workspaces_each_admin_names_its_workspace() -> None:
     ]
     settings = Settings.from_environment({**OAUTH, "WORKFLOW_ADMINS": "T1:U1"}, dotenv=None)
     assert settings.workflow_admins == frozenset({"T1:U1"})
+
+
+def test_database_timeouts_have_defaults_and_can_be_set() -> None:
+    default = Settings.from_environment({}, dotenv=None)
+    assert (default.database_connect_timeout, default.database_statement_timeout) == (10, 30)
+    chosen = Settings.from_environment(
+        {"DATABASE_CONNECT_TIMEOUT": "3", "DATABASE_STATEMENT_TIMEOUT": "0"}, dotenv=None
+    )
+    assert (chosen.database_connect_timeout, chosen.database_statement_timeout) == (3, 0)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("DATABASE_CONNECT_TIMEOUT", "0", "a whole number of 1 or more, e.g. 10"),
+        ("DATABASE_CONNECT_TIMEOUT", "ten", "a whole number of 1 or more, e.g. 10"),
+        ("DATABASE_STATEMENT_TIMEOUT", "1.5", "of 0 or more (0 for no limit), e.g. 30"),
+        ("DATABASE_STATEMENT_TIMEOUT", "-1", "of 0 or more (0 for no limit), e.g. 30"),
+    ],
+)
+def test_a_database_timeout_that_is_not_whole_seconds_is_refused(
+    name: str, value: str, expected: str
+) -> None:
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_environment({name: value}, dotenv=None)
+    [problem] = raised.value.problems
+    assert problem.startswith(f"{name}={value!r} is not a number of seconds")
+    assert expected in problem

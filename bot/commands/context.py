@@ -42,7 +42,11 @@ class Context:
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            self._engine = make_engine(self.settings.database_url)
+            self._engine = make_engine(
+                self.settings.database_url,
+                connect_timeout=self.settings.database_connect_timeout,
+                statement_timeout=self.settings.database_statement_timeout,
+            )
         return self._engine
 
     @property

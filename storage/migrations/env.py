@@ -12,6 +12,10 @@ config = context.config
 engine: Engine = config.attributes["engine"]
 
 with engine.begin() as connection:
+    if engine.dialect.name == "postgresql":
+        # A migration may rewrite or index every row: the statement timeout is for the
+        # bot's own short statements.
+        connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
