@@ -52,12 +52,14 @@ class ResultRow:
     reason: str | None
 
 
-# Failures first, so that a capped list of results never hides one behind successes.
+# Failures first, then messages that may be missing, so that a capped list of results
+# never hides a problem behind successes.
 _OUTCOME_ORDER = case(
     (ActionResult.outcome == ActionOutcome.FAILED.value, 0),
-    (ActionResult.outcome == ActionOutcome.DEFERRED.value, 1),
-    (ActionResult.outcome == ActionOutcome.SKIPPED.value, 2),
-    else_=3,
+    (ActionResult.outcome == ActionOutcome.UNKNOWN.value, 1),
+    (ActionResult.outcome == ActionOutcome.DEFERRED.value, 2),
+    (ActionResult.outcome == ActionOutcome.SKIPPED.value, 3),
+    else_=4,
 )
 
 
@@ -401,12 +403,15 @@ class RunRepository:
         )
         return [ResultRow(*row) for row in self.session.execute(query)]
 
-    def failures(self, run_id: int, limit: int) -> list[ActionResult]:
+    def failures(
+        self, run_id: int, limit: int, outcome: ActionOutcome = ActionOutcome.FAILED
+    ) -> list[ActionResult]:
+        """The run's first ``limit`` results with ``outcome`` (failures by default)."""
         query = (
             select(ActionResult)
             .where(
                 ActionResult.run_id == run_id,
-                ActionResult.outcome == ActionOutcome.FAILED.value,
+                ActionResult.outcome == outcome.value,
             )
             .order_by(ActionResult.id)
             .limit(limit)

@@ -109,8 +109,15 @@ class _ErrorRule:
 class _HttpFault:
     method: str
     remaining: int
-    status: int
+    status: int | None  # None: the connection closes unanswered
     headers: dict[str, str] = field(default_factory=dict)
+    after_handling: bool = False  # the call takes effect first (a message is stored)
+
+    def answer(self) -> Answer | None:
+        if self.status is None:
+            return None
+        error = "ratelimited" if self.status == 429 else "internal_error"
+        return self.status, self.headers, {"ok": False, "error": error}
 
 
 class HeldCall:
@@ -302,10 +309,22 @@ class SlackStandIn:
         with self._lock:
             self._http_faults.append(_HttpFault(method, times, 429, headers))
 
-    def server_error(self, method: str, times: int = 1, status: int = 500) -> None:
-        """The next ``times`` calls of ``method`` answer HTTP ``status``."""
+    def server_error(
+        self, method: str, times: int = 1, status: int = 500, *, after_handling: bool = False
+    ) -> None:
+        """The next ``times`` calls of ``method`` answer HTTP ``status``; with
+        ``after_handling``, once they took effect (a posted message is stored), as when Slack
+        fails after doing the work."""
         with self._lock:
-            self._http_faults.append(_HttpFault(method, times, status))
+            self._http_faults.append(
+                _HttpFault(method, times, status, after_handling=after_handling)
+            )
+
+    def drop_connection(self, method: str, times: int = 1, *, after_handling: bool = True) -> None:
+        """The next ``times`` calls of ``method`` get no answer: the connection closes, by
+        default once they took effect (a posted message is stored)."""
+        with self._lock:
+            self._http_faults.append(_HttpFault(method, times, None, after_handling=after_handling))
 
     def hold(self, method: str, nth: int = 1, *, after_handling: bool = True) -> HeldCall:
         """Holds the answer to the ``nth`` call of ``method`` from now on until released.
@@ -443,18 +462,18 @@ class SlackStandIn:
                 return None
         return answer
 
-    def _answer(self, call: Call) -> Answer:
+    def _answer(self, call: Call) -> Answer | None:
         with self._changed:
             self._calls.append(call)
             self._changed.notify_all()
             fault = self._take_http_fault(call.method)
-            if fault is not None:
-                error = "ratelimited" if fault.status == 429 else "internal_error"
-                return fault.status, fault.headers, {"ok": False, "error": error}
+            if fault is not None and not fault.after_handling:
+                return fault.answer()
             try:
-                return 200, {}, self._dispatch(call)
+                answer: Answer = 200, {}, self._dispatch(call)
             except ApiError as error:
-                return 200, {}, {"ok": False, "error": error.code, **error.extra}
+                answer = 200, {}, {"ok": False, "error": error.code, **error.extra}
+            return answer if fault is None else fault.answer()
 
     def _take_http_fault(self, method: str) -> _HttpFault | None:
         for fault in self._http_faults:

@@ -1,11 +1,14 @@
 """The Slack implementation of the Notifier port: paced chat.postMessage calls, marks kept in
 message metadata and found again in history, and Slack's errors translated for the domain.
 
-Errors come out in two kinds. ``DeliveryFailed`` means Slack refused this message and will
+Errors come out in three kinds. ``DeliveryFailed`` means Slack refused this message and will
 refuse it again (unknown channel, bot not invited, revoked token...): record it. The reason
 says what to fix. ``DeliveryUnavailable`` (code ``slack_unavailable``) means Slack could not
 be reached or kept answering 429/5xx after the WebClient's retries: nothing is wrong with the
-message, so the run should be resumed later instead of recording a failure.
+message, so the run should be resumed later instead of recording a failure. Its subclass
+``DeliveryUncertain`` (code ``slack_outcome_unknown``) means a post reached Slack but its
+answer was an error (5xx, a timeout, a dropped connection): Slack may have stored it, so
+the WebClient never retries a post then, and the caller looks for it before posting again.
 """
 
 from __future__ import annotations
@@ -13,11 +16,14 @@ from __future__ import annotations
 import http.client
 import logging
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
+from urllib.error import URLError
+from urllib.parse import urlsplit
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -28,6 +34,9 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web import SlackResponse
 
 from bot.slack.views.blocks import MESSAGE_BLOCKS, section
@@ -37,6 +46,8 @@ from bot.workflows.notifier import (
     ActionMark,
     DeliveryFailed,
     DeliveryUnavailable,
+    DeliveryUncertain,
+    HistoryUnreadable,
     Message,
     Posted,
 )
@@ -53,12 +64,30 @@ MAX_HISTORY_PAGES = 5
 _PACER_TABLE_LIMIT = 1024
 
 UNAVAILABLE = "slack_unavailable"
+OUTCOME_UNKNOWN = "slack_outcome_unknown"
 # Error codes Slack gives with HTTP 200 for problems on its side that pass with time.
 TRANSIENT_CODES = frozenset(
     {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 )
-# Why history may be unreadable in a healthy workspace: find_marked answers None for these.
+# Of those, the ones that do not say the call did nothing: Slack documents fatal_error as
+# "some aspect of the operation may have succeeded".
+MAYBE_DONE_CODES = frozenset({"internal_error", "fatal_error", "service_unavailable"})
+# Why history may be unreadable in a healthy workspace: find_marked raises HistoryUnreadable.
 HISTORY_UNREADABLE = frozenset({"missing_scope", "not_in_channel", "channel_not_found"})
+# Methods that do something new each time they are called: once Slack has received such a
+# call, a server error, a timeout or a dropped connection leaves unknown whether it acted,
+# and calling again may do it twice. The WebClient retries them only where Slack cannot have
+# acted: a 429, or a connection refused before anything was sent.
+NOT_IDEMPOTENT = frozenset(
+    {
+        "chat.postMessage",
+        "chat.postEphemeral",
+        "chat.scheduleMessage",
+        "chat.meMessage",
+        "files.upload",
+        "files.completeUploadExternal",
+    }
+)
 
 _REINSTALL = "the workspace must reinstall workflow-bot to give it a new token"
 REASONS: dict[str, str] = {
@@ -93,7 +122,8 @@ def make_web_client(
     max_retries: int = DEFAULT_MAX_RETRIES,
     retry_interval: RetryIntervalCalculator | None = None,
 ) -> WebClient:
-    """A WebClient that retries 429s after their Retry-After, 500/503s and connection errors.
+    """A WebClient that retries 429s after their Retry-After, and 500/503s and connection
+    errors of the methods that may safely be called twice (see NOT_IDEMPOTENT).
 
     ``base_url`` is settings.slack_api_url when set (e.g. a local stand-in,
     ``http://127.0.0.1:PORT/api/``), else Slack's. ``retry_interval`` spaces retries of server
@@ -102,11 +132,60 @@ def make_web_client(
     """
     interval = retry_interval or BackoffRetryIntervalCalculator(backoff_factor=0.5)
     handlers: list[RetryHandler] = [
-        ConnectionErrorRetryHandler(max_retry_count=max_retries, interval_calculator=interval),
+        SafeConnectionErrorRetryHandler(max_retry_count=max_retries, interval_calculator=interval),
         RateLimitErrorRetryHandler(max_retry_count=max_retries),
-        ServerErrorRetryHandler(max_retry_count=max_retries, interval_calculator=interval),
+        SafeServerErrorRetryHandler(max_retry_count=max_retries, interval_calculator=interval),
     ]
     return WebClient(token=token, base_url=base_url or WebClient.BASE_URL, retry_handlers=handlers)
+
+
+class SafeConnectionErrorRetryHandler(ConnectionErrorRetryHandler):
+    """slack_sdk's handler for connection errors, except where a retry may act twice: a
+    NOT_IDEMPOTENT call is retried only when its connection failed before anything was sent."""
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        retryable = super()._can_retry(state=state, request=request, response=response, error=error)
+        return retryable and (_idempotent(request) or _never_sent(error))
+
+
+class SafeServerErrorRetryHandler(ServerErrorRetryHandler):
+    """slack_sdk's handler for 500/503 answers, for the calls that may be made twice: Slack
+    may have acted on a NOT_IDEMPOTENT call before answering with a server error."""
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        retryable = super()._can_retry(state=state, request=request, response=response, error=error)
+        return retryable and _idempotent(request)
+
+
+def _idempotent(request: HttpRequest) -> bool:
+    return _method_name(request.url) not in NOT_IDEMPOTENT
+
+
+def _method_name(url: str) -> str:
+    """``chat.postMessage`` from ``https://slack.com/api/chat.postMessage?...``."""
+    return urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _never_sent(error: BaseException | None) -> bool:
+    """Whether the request surely never reached Slack: the connection was refused, or the
+    host name did not resolve. urllib wraps what fails while connecting and sending in a
+    URLError; a timeout or reset there may come after the request was sent."""
+    cause = error.reason if isinstance(error, URLError) else error
+    return isinstance(cause, ConnectionRefusedError | socket.gaierror)
 
 
 class ChannelPacer:
@@ -143,7 +222,7 @@ class ChannelPacer:
 
 class SlackNotifier:
     """Posts messages to Slack and finds marked ones again; see the module docstring for the
-    two kinds of errors. ``monotonic`` and ``sleep`` drive the per-channel pacing only.
+    three kinds of errors. ``monotonic`` and ``sleep`` drive the per-channel pacing only.
     """
 
     def __init__(
@@ -162,7 +241,7 @@ class SlackNotifier:
 
     def post(self, message: Message) -> Posted:
         self._pacer.wait_turn(message.channel)
-        response = _call(self._client.chat_postMessage, **_post_arguments(message))
+        response = _act(self._client.chat_postMessage, **_post_arguments(message))
         posted = Posted(channel=str(response["channel"]), ts=str(response["ts"]))
         if _is_user(message.channel):
             self._dm_channels[message.channel] = posted.channel
@@ -182,6 +261,7 @@ class SlackNotifier:
             if failure.code not in HISTORY_UNREADABLE:
                 raise
             self._log_unreadable(channel, failure)
+            raise HistoryUnreadable(failure.code, failure.reason, failure.details) from failure
         return None
 
     def _conversation_id(self, channel: str) -> str:
@@ -227,8 +307,8 @@ class SlackNotifier:
             return
         self._unreadable_logged.add((channel, failure.code))
         log.info(
-            "Cannot read the history of %s (%s), so resumed runs cannot tell whether they "
-            "already posted there and may post again: %s",
+            "Cannot read the history of %s (%s), so the bot cannot tell whether a message it "
+            "may have posted there is there: %s",
             channel,
             failure.code,
             failure.reason,
@@ -281,20 +361,52 @@ def _epoch(instant: datetime) -> str:
 
 
 def _call(method: Callable[..., SlackResponse], **arguments: Any) -> SlackResponse:
-    """Calls one Web API method; raises DeliveryFailed or DeliveryUnavailable on errors."""
+    """Calls one Web API method that may be called twice (a read); raises DeliveryFailed or
+    DeliveryUnavailable on errors."""
     try:
         return method(**arguments)
     except SlackApiError as error:
         raise _translate(error.response) from error
     except (OSError, http.client.HTTPException) as error:
         # urllib's URLError, timeouts and resets are OSErrors; they reach here once the
-        # client's ConnectionErrorRetryHandler has given up.
-        raise DeliveryUnavailable(
-            UNAVAILABLE,
-            f"Slack could not be reached ({error}): check the network; "
-            "the delivery can be tried again later",
+        # client's connection error handler has given up.
+        raise _unreachable(error) from error
+
+
+def _act(method: Callable[..., SlackResponse], **arguments: Any) -> SlackResponse:
+    """Calls one NOT_IDEMPOTENT method, as _call, except that an error after Slack may have
+    acted raises DeliveryUncertain: the caller must check before calling again."""
+    try:
+        return method(**arguments)
+    except SlackApiError as error:
+        response = error.response
+        data = response.data if isinstance(response.data, dict) else {}
+        code = _error_code(response.status_code, data)
+        if response.status_code >= 500 or code in MAYBE_DONE_CODES:
+            raise DeliveryUncertain(
+                OUTCOME_UNKNOWN,
+                _uncertain_reason(response.status_code, code),
+                {"status": response.status_code, "error": code},
+            ) from error
+        raise _translate(response) from error
+    except (OSError, http.client.HTTPException) as error:
+        if _never_sent(error):
+            raise _unreachable(error) from error
+        cause = str(error) or type(error).__name__
+        raise DeliveryUncertain(
+            OUTCOME_UNKNOWN,
+            f"the message was sent but no answer came back from Slack ({cause})",
             {"error": type(error).__name__},
         ) from error
+
+
+def _unreachable(error: BaseException) -> DeliveryUnavailable:
+    return DeliveryUnavailable(
+        UNAVAILABLE,
+        f"Slack could not be reached ({error}): check the network; "
+        "the delivery can be tried again later",
+        {"error": type(error).__name__},
+    )
 
 
 def _translate(response: SlackResponse) -> DeliveryFailed | DeliveryUnavailable:
@@ -319,6 +431,12 @@ def _error_code(status: int, data: dict[str, Any]) -> str:
     if isinstance(code, str) and _ERROR_CODE.fullmatch(code):
         return code
     return "ratelimited" if status == 429 else f"http_{status}"
+
+
+def _uncertain_reason(status: int, code: str) -> str:
+    if status >= 500:
+        return f"Slack answered with a server error (HTTP {status}) after the message was sent"
+    return f"Slack answered with an error ({code}) after the message was sent"
 
 
 def _unavailable_reason(status: int, code: str) -> str:

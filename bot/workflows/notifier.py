@@ -74,10 +74,35 @@ class DeliveryUnavailable(Exception):
     server errors, network), even after the notifier's own retries.
 
     Not a failure of the message: the same delivery may well succeed later, so the run should
-    be left to resume later rather than record a failure. The message may or may not have been
-    posted (a server error can follow a successful post): resume with ``find_marked``.
-    Deliberately not a subclass of DeliveryFailed, so code that records DeliveryFailed never
-    records an outage as a failed message.
+    be left to resume later rather than record a failure. A post that may have been posted
+    raises the subclass DeliveryUncertain; a resumed run still looks with ``find_marked``
+    before posting, as its process may have died after a post. Deliberately not a subclass of
+    DeliveryFailed, so code that records DeliveryFailed never records an outage as a failed
+    message.
+    """
+
+    code: str
+    reason: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.reason}"
+
+
+@dataclass(eq=False)
+class DeliveryUncertain(DeliveryUnavailable):
+    """The message was sent but its outcome is unknown: the service answered with an error
+    after receiving it (a server error, a timeout, a connection that broke), so it may have
+    been posted or not. Posting it again blindly could post it twice: look for it with
+    ``find_marked`` first. ``reason`` says what happened, as a clause.
+    """
+
+
+@dataclass(eq=False)
+class HistoryUnreadable(Exception):
+    """The conversation's history cannot be read in a healthy workspace (a missing scope,
+    the bot not a member...), so whether a message is there cannot be told. ``reason``
+    says why and how to fix it. Not a DeliveryFailed: nothing was refused to be delivered.
     """
 
     code: str
@@ -90,15 +115,17 @@ class DeliveryUnavailable(Exception):
 
 class Notifier(Protocol):
     def post(self, message: Message) -> Posted:
-        """Posts a message; raises DeliveryFailed when it cannot be delivered, and
-        DeliveryUnavailable when it cannot be delivered now but may be later."""
+        """Posts a message; raises DeliveryFailed when it cannot be delivered,
+        DeliveryUnavailable when it cannot be delivered now but may be later (nothing was
+        posted), and DeliveryUncertain when it was sent but may or may not have been posted."""
         ...
 
     def find_marked(
         self, channel: str, mark: ActionMark, since: datetime, thread_ts: str | None = None
     ) -> Posted | None:
         """A message carrying ``mark`` posted to ``channel`` (in the thread ``thread_ts``,
-        when the message was a reply) after ``since``, if it can be found (None when not found
-        or when the workspace did not grant history scopes). Raises DeliveryUnavailable when
-        history cannot be read now, since "not found" would make the caller post again."""
+        when the message was a reply) after ``since``; None when it is not there. Raises
+        HistoryUnreadable when the workspace does not let the bot read that history (no
+        history scope...), and DeliveryUnavailable when history cannot be read now: either
+        way, "not found" would wrongly tell the caller it may post again."""
         ...

@@ -62,6 +62,7 @@ class RunLine:
     failed: int
     skipped: int
     reason: str | None
+    unknown: int = 0  # messages Slack may or may not have posted
 
     @classmethod
     def of(cls, run: Run, zone: ZoneInfo) -> RunLine:
@@ -78,6 +79,7 @@ class RunLine:
             failed=int(summary.get("failed", 0)),
             skipped=int(summary.get("skipped", 0)),
             reason=summary.get("reason") or summary.get("deferred") or None,
+            unknown=int(summary.get("unknown", 0)),
         )
 
     def describe(self) -> str:
@@ -86,6 +88,8 @@ class RunLine:
         counts = ""
         if self.enrolled is not None:
             counts = f", {self.enrolled} enrolled, {self.ok} ok, {self.failed} failed"
+            if self.unknown:
+                counts += f", {self.unknown} unknown"
             if self.skipped:
                 counts += f", {self.skipped} skipped"
         reason = f" ({self.reason})" if self.reason else ""

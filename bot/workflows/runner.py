@@ -26,6 +26,8 @@ from bot.workflows.notifier import (
     ActionMark,
     DeliveryFailed,
     DeliveryUnavailable,
+    DeliveryUncertain,
+    HistoryUnreadable,
     Message,
     Notifier,
     Posted,
@@ -58,6 +60,12 @@ MAX_ATTEMPTS = 5
 # A run claimed this often has died with its process every time (a crash it causes
 # itself): it is stopped, failed with that reason, rather than taken up for ever.
 MAX_CLAIMS = 10
+# A message whose post got an error after it was sent, and that is then not found in the
+# channel, is posted again: this many posts at most, then the run is postponed (and looks
+# for the message again when it resumes).
+POST_TRIES = 3
+# How long before the run started a message of the run may be: clocks differ a little.
+HISTORY_MARGIN = timedelta(minutes=5)
 # The mark of a run's summary message: no record, no action.
 SUMMARY_MARK_INDEX = -1
 DIGEST_RECORD_ID = 0
@@ -69,6 +77,15 @@ class LeaseLost(RuntimeError):
 
 class Postponed(RuntimeError):
     """Slack is unavailable for now: stop and let the run be claimed again later."""
+
+
+class OutcomeUnknown(RuntimeError):
+    """A message was sent and Slack answered with an error, and its history cannot be read
+    to tell whether it was posted: it is not posted again, and the outcome is unknown."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -280,15 +297,24 @@ class _Execution:
         messages = digest_messages(
             self.definition.name, action.channel, lines, len(pending_ids), mark
         )
+        lost: str | None = None
         try:
             posted = self._post_once(messages[0])
-            for reply in messages[1:]:
-                self._post_once(replace(reply, thread_ts=posted.ts))
+            for part, reply in enumerate(messages[1:], start=1):
+                try:
+                    self._post_once(replace(reply, thread_ts=posted.ts))
+                except OutcomeUnknown as unknown:
+                    # The other replies are still posted: only this one may be missing.
+                    lost = lost or f"reply {part} of the digest: {unknown.reason}"
         except DeliveryFailed as failure:
             self._record_many(pending_ids, index, ActionOutcome.FAILED, failure.reason, None)
             return
+        except OutcomeUnknown as unknown:
+            self._record_many(pending_ids, index, ActionOutcome.UNKNOWN, unknown.reason, None)
+            return
         reference = {"channel": posted.channel, "ts": posted.ts, "digest": True}
-        self._record_many(pending_ids, index, ActionOutcome.OK, None, reference)
+        outcome = ActionOutcome.OK if lost is None else ActionOutcome.UNKNOWN
+        self._record_many(pending_ids, index, outcome, lost, reference)
 
     def _deliver(self, message: Message, record_ids: Sequence[int], index: int) -> None:
         try:
@@ -296,33 +322,94 @@ class _Execution:
         except DeliveryFailed as failure:
             self._record_many(record_ids, index, ActionOutcome.FAILED, failure.reason, None)
             return
+        except OutcomeUnknown as unknown:
+            self._record_many(record_ids, index, ActionOutcome.UNKNOWN, unknown.reason, None)
+            return
         reference = {"channel": posted.channel, "ts": posted.ts}
         self._record_many(record_ids, index, ActionOutcome.OK, None, reference)
 
     def _post_once(self, message: Message) -> Posted:
-        """Posts unless a resumed run finds the message already posted before a crash.
+        """Posts unless a resumed run finds the message already posted before a crash; a
+        post whose outcome is unknown is looked for before it is posted again.
 
         A run posts one message at a time, in the same order when it resumes, so only the
         messages up to the first one not found in Slack can have been posted by the dead
-        process: the search stops there, and later messages are simply posted.
+        process: the search stops there, and later messages are simply posted. Raises
+        OutcomeUnknown when a post's outcome is unknown and history cannot tell.
         """
         try:
             if self.searching_history and message.mark is not None:
-                found = self.notifier.find_marked(
-                    message.channel,
-                    message.mark,
-                    self.started_at - timedelta(minutes=5),
-                    thread_ts=message.thread_ts,
-                )
+                found = self._posted_before_resuming(message, message.mark)
                 if found is not None:
                     return found
                 self.searching_history = False
-            return self.notifier.post(message)
+            return self._post_checked(message)
         except DeliveryUnavailable as outage:
             # Slack is down for now: resume later, unless this run has tried long enough.
             if self.giving_up:
                 raise DeliveryFailed(outage.code, outage.reason) from outage
             raise Postponed(outage.reason) from outage
+
+    def _posted_before_resuming(self, message: Message, mark: ActionMark) -> Posted | None:
+        try:
+            return self.notifier.find_marked(
+                message.channel, mark, self.started_at - HISTORY_MARGIN, message.thread_ts
+            )
+        except HistoryUnreadable:
+            # Whether the dead process posted it cannot be told: a message possibly posted
+            # twice beats one never posted, and the bot says once that it lacks the scopes.
+            return None
+
+    def _post_checked(self, message: Message) -> Posted:
+        """Posts; when Slack answered with an error after the message was sent, looks for it
+        in the channel and posts again only when it is not there, POST_TRIES posts at most
+        (then DeliveryUnavailable: the run resumes later and looks for it first)."""
+        tries = 1
+        while True:
+            try:
+                return self.notifier.post(message)
+            except DeliveryUncertain as uncertain:
+                found = self._posted_despite(message, uncertain)
+                if found is not None:
+                    return found
+                if tries >= POST_TRIES:
+                    raise DeliveryUnavailable(
+                        uncertain.code,
+                        f"{uncertain.reason} (it was sent {tries} times, and each time not "
+                        "found in the channel then): the delivery can be tried again later",
+                        uncertain.details,
+                    ) from uncertain
+                tries += 1
+
+    def _posted_despite(self, message: Message, uncertain: DeliveryUncertain) -> Posted | None:
+        """The message if Slack posted it although it answered with an error; None when it
+        is surely not there. Raises OutcomeUnknown when that cannot be told."""
+        if message.mark is None:
+            raise OutcomeUnknown(
+                f"{uncertain.reason}, and the message has no mark to look for it by: "
+                "it was not posted again, so that it is not posted twice"
+            )
+        try:
+            return self.notifier.find_marked(
+                message.channel,
+                message.mark,
+                self.started_at - HISTORY_MARGIN,
+                message.thread_ts,
+            )
+        except HistoryUnreadable as unreadable:
+            raise OutcomeUnknown(
+                f"{uncertain.reason}, and the bot cannot read the channel's history to check "
+                f"whether it was posted ({unreadable.reason}): it was not posted again, so "
+                "that it is not posted twice"
+            ) from unreadable
+        except DeliveryUnavailable as outage:
+            if not self.giving_up:
+                raise  # postponed: the resumed run looks for it first
+            raise OutcomeUnknown(
+                f"{uncertain.reason}, and Slack could not show the channel's history to check "
+                f"whether it was posted ({outage.reason}): the run gave up without posting it "
+                "again"
+            ) from outage
 
     def _change_record(
         self, index: int, action: SetProperty | CreateTask, record: EnrolledRecord
@@ -410,8 +497,9 @@ class _Execution:
     def _post_summary(self, summary: RunSummary) -> None:
         settings = self.definition.settings
         targets = []
+        # An unknown outcome is a problem to report, as a failure is.
         if settings.summary_channel and settings.summary.wants_summary(
-            summary.enrolled, summary.failed
+            summary.enrolled, summary.failed + summary.unknown
         ):
             targets.append(settings.summary_channel)
         if summary.all_failed:
@@ -423,9 +511,12 @@ class _Execution:
                 self._post_once(
                     Message(channel, text, blocks, mark=mark, details_of_run=self.run_id)
                 )
-            except DeliveryFailed as failure:
+            except (DeliveryFailed, OutcomeUnknown) as failure:
                 log.warning(
-                    "run %s: summary to %s not delivered: %s", self.run_id, channel, failure
+                    "run %s: summary to %s not delivered (or not known to be): %s",
+                    self.run_id,
+                    channel,
+                    failure,
                 )
 
 

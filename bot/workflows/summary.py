@@ -32,10 +32,15 @@ class RunSummary:
     missed: tuple[datetime, ...]
     failures: tuple[tuple[str, int, str], ...]  # record name, action number, reason
     waited_for: datetime | None  # when the previous run finished, if this one waited
+    # Messages Slack may or may not have posted (it answered with an error and its history
+    # could not be read): how many, and the first few as failures are.
+    unknown: int
+    unknowns: tuple[tuple[str, int, str], ...]
 
     @property
     def all_failed(self) -> bool:
-        return self.failed > 0 and self.ok == 0
+        # A message whose outcome is unknown may well have been posted.
+        return self.failed > 0 and self.ok == 0 and self.unknown == 0
 
     @classmethod
     def gather(
@@ -69,8 +74,10 @@ class RunSummary:
             deferred_reason=run.summary.get("reason") if run.summary.get("deferred_from") else None,
             seconds=(now - started_at).total_seconds(),
             missed=missed,
-            failures=_failures(session, runs, run_id),
+            failures=_problems(session, runs, run_id, ActionOutcome.FAILED),
             waited_for=_in_zone(_waited_for(session, run), zone),
+            unknown=counts.get(ActionOutcome.UNKNOWN.value, 0),
+            unknowns=_problems(session, runs, run_id, ActionOutcome.UNKNOWN),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -84,13 +91,16 @@ class RunSummary:
             "deferred": self.deferred_reason,
             "waited_for": self.waited_for.isoformat() if self.waited_for else None,
             "failures": [list(f) for f in self.failures],
+            "unknown": self.unknown,
+            "unknowns": [list(u) for u in self.unknowns],
         }
 
 
-def _failures(
-    session: Session, runs: RunRepository, run_id: int
+def _problems(
+    session: Session, runs: RunRepository, run_id: int, outcome: ActionOutcome
 ) -> tuple[tuple[str, int, str], ...]:
-    failures = runs.failures(run_id, SHOWN_FAILURES)
+    """The first SHOWN_FAILURES results with ``outcome``: record name, action number, reason."""
+    failures = runs.failures(run_id, SHOWN_FAILURES, outcome)
     names = {
         record_id: name
         for record_id, name in session.execute(
@@ -125,10 +135,12 @@ def summary_message(summary: RunSummary) -> tuple[str, list[dict[str, Any]]]:
     """The summary as mrkdwn text and Block Kit blocks; user data is escaped."""
     name = escape_mrkdwn(summary.workflow_name)
     when = f"{summary.scheduled_at:%Y-%m-%d %H:%M} ({summary.scheduled_at.tzname()})"
+    unknown = f"{summary.unknown:,} unknown, " if summary.unknown else ""
     lines = [
         f"*{name}* ran for {when}",
         f"{summary.enrolled:,} records enrolled · actions: {summary.ok:,} ok, "
-        f"{summary.failed:,} failed, {summary.skipped:,} skipped · {summary.seconds:.1f} s",
+        f"{summary.failed:,} failed, {unknown}{summary.skipped:,} skipped · "
+        f"{summary.seconds:.1f} s",
     ]
     if summary.deferred_reason:
         lines.append(f"Deferred: {escape_mrkdwn(summary.deferred_reason)}")
@@ -144,5 +156,28 @@ def summary_message(summary: RunSummary) -> tuple[str, list[dict[str, Any]]]:
         lines.append(
             f"• {escape_mrkdwn(record_name)}, action {action_number}: {escape_mrkdwn(reason)}"
         )
+    if summary.unknown:
+        lines.append(_unknown_lines(summary))
     text = "\n".join(lines)[:2900]
     return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+
+
+def _unknown_lines(summary: RunSummary) -> str:
+    """Which messages may be missing and why, the records of one reason on one line."""
+    count = summary.unknown
+    lines = [
+        f"Outcome unknown for {count:,} action{'s' if count != 1 else ''}: their message may "
+        "or may not be in Slack, and was not posted again:"
+    ]
+    by_reason: dict[str, list[str]] = {}
+    for record_name, action_number, reason in summary.unknowns:
+        by_reason.setdefault(reason, []).append(
+            f"{escape_mrkdwn(record_name)}, action {action_number}"
+        )
+    shown = 0
+    for reason, actions in by_reason.items():
+        shown += len(actions)
+        lines.append(f"• {'; '.join(actions)}: {escape_mrkdwn(reason)}")
+    if count > shown:
+        lines.append(f"…and {count - shown:,} more: see the run's details.")
+    return "\n".join(lines)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.workflows.clock import FixedClock
 from bot.workflows.engine import DEFAULT_LEASE
 from bot.workflows.notifier import ActionMark, Message, Notifier, Posted
-from bot.workflows.runner import MAX_ATTEMPTS
+from bot.workflows.runner import MAX_ATTEMPTS, POST_TRIES
 from storage.models import ActionOutcome, RunStatus
 from tests.engine.builders import (
     DEALS_CHANNEL,
@@ -211,12 +211,15 @@ def test_a_run_under_a_live_lease_is_not_taken_by_another_process(
 # -- Slack outages -------------------------------------------------------------------------
 
 
-def _answer_500(slack_api: SlackStandIn, times: int) -> None:
-    slack_api.server_error("chat.postMessage", times=times)
+def _answer_500(slack_api: SlackStandIn, claims: int) -> None:
+    # A post answered 500 is not retried by the client: the run looks for it in history,
+    # then posts it again, POST_TRIES times in all per claim.
+    slack_api.server_error("chat.postMessage", times=claims * POST_TRIES)
 
 
-def _answer_429(slack_api: SlackStandIn, times: int) -> None:
-    slack_api.rate_limit("chat.postMessage", times=times, retry_after=0)
+def _answer_429(slack_api: SlackStandIn, claims: int) -> None:
+    # A 429 is retried by the client: the try and its one retry per claim.
+    slack_api.rate_limit("chat.postMessage", times=claims * 2, retry_after=0)
 
 
 OUTAGES: dict[str, Any] = {"server-errors": _answer_500, "rate-limits": _answer_429}
@@ -232,7 +235,7 @@ def test_a_slack_outage_postpones_the_run_until_after_its_lease_and_it_then_comp
 ) -> None:
     import_deals(sessions, [deal("D1"), deal("D2")], clock.now())
     save(sessions, workflow_document(), clock.now())
-    OUTAGES[outage](slack_api, 2)  # the try and its one retry
+    OUTAGES[outage](slack_api, 1)  # every post of one claim of the run
     bot = processes.start()
     clock.set(JUST_AFTER)
 
@@ -279,7 +282,9 @@ def test_after_the_last_attempt_an_outage_fails_the_remaining_actions_with_why(
     assert len(outcome) == 2
     assert {r.outcome for r in outcome} == {ActionOutcome.FAILED.value}
     assert {r.reason for r in outcome} == {
-        "Slack kept answering with a server error (HTTP 500): the delivery can be tried again later"
+        "Slack answered with a server error (HTTP 500) after the message was sent (it was "
+        f"sent {POST_TRIES} times, and each time not found in the channel then): the delivery "
+        "can be tried again later"
     }
     assert bot.tick() == []
 

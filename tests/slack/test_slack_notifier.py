@@ -6,25 +6,39 @@ import logging
 import socket
 import time
 from datetime import UTC, datetime, timedelta
+from http.client import RemoteDisconnected
+from urllib.error import URLError
 
 import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry import FixedValueRetryIntervalCalculator
+from slack_sdk.http_retry import FixedValueRetryIntervalCalculator, RetryState
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
 
 from bot.slack.ids import HistoryAction
-from bot.slack.notifier import HISTORY_PAGE_SIZE, SlackNotifier, make_web_client
+from bot.slack.notifier import (
+    HISTORY_PAGE_SIZE,
+    OUTCOME_UNKNOWN,
+    SafeConnectionErrorRetryHandler,
+    SafeServerErrorRetryHandler,
+    SlackNotifier,
+    make_web_client,
+)
 from bot.workflows.notifier import (
     ACTION_EVENT_TYPE,
     ActionMark,
     DeliveryFailed,
     DeliveryUnavailable,
+    DeliveryUncertain,
+    HistoryUnreadable,
     Message,
+    Posted,
 )
 from tests.slack_standin import BOT_USER_ID, SlackStandIn
 
@@ -151,21 +165,40 @@ def test_a_reply_is_found_in_its_thread_only(notifier: SlackNotifier, since: dat
     assert notifier.find_marked("C0SALES", MARK, since, thread_ts=parent.ts) == reply
 
 
-@pytest.mark.parametrize("code", ["missing_scope", "not_in_channel", "channel_not_found"])
-def test_unreadable_history_finds_nothing_and_says_why_once(
+@pytest.mark.parametrize(
+    ("code", "fix"),
+    [
+        ("missing_scope", "channels:history"),
+        ("not_in_channel", "/invite @workflow-bot"),
+        ("channel_not_found", "pick another channel"),
+    ],
+)
+def test_unreadable_history_is_told_apart_from_not_found_and_logged_once(
     slack_api: SlackStandIn,
     notifier: SlackNotifier,
     since: datetime,
     caplog: pytest.LogCaptureFixture,
     code: str,
+    fix: str,
 ) -> None:
     slack_api.fail(code, method="conversations.history", needed="channels:history")
     caplog.set_level(logging.INFO, logger="bot.slack.notifier")
 
     for _ in range(2):
-        assert notifier.find_marked("C0SALES", MARK, since) is None
+        with pytest.raises(HistoryUnreadable) as unreadable:
+            notifier.find_marked("C0SALES", MARK, since)
+        assert unreadable.value.code == code and fix in unreadable.value.reason
     [record] = caplog.records
     assert record.levelno == logging.INFO and code in record.getMessage()
+
+
+def test_a_direct_message_whose_conversation_cannot_be_opened_is_unreadable(
+    slack_api: SlackStandIn, notifier: SlackNotifier, since: datetime
+) -> None:
+    slack_api.fail("missing_scope", method="conversations.open", needed="im:write")
+    with pytest.raises(HistoryUnreadable) as unreadable:
+        notifier.find_marked("U0ALICE", MARK, since)
+    assert "im:write" in unreadable.value.reason
 
 
 def test_find_marked_raises_unavailable_rather_than_guess_when_slack_is_down(
@@ -252,27 +285,86 @@ def test_a_rate_limited_post_waits_for_retry_after_and_lands_once(
     assert [m["ts"] for m in slack_api.posted_messages()] == [posted.ts]
 
 
-def test_server_errors_are_retried(slack_api: SlackStandIn, notifier: SlackNotifier) -> None:
-    slack_api.server_error("chat.postMessage", times=2)
-
-    posted = notifier.post(Message("C0SALES", "hello"))
-
-    assert len(slack_api.calls("chat.postMessage")) == 3
-    assert [m["ts"] for m in slack_api.posted_messages()] == [posted.ts]
-
-
-def test_server_errors_after_the_retries_are_unavailable_not_failed(
-    slack_api: SlackStandIn, notifier: SlackNotifier
+def test_server_errors_of_a_history_read_are_retried(
+    slack_api: SlackStandIn, notifier: SlackNotifier, since: datetime
 ) -> None:
-    slack_api.server_error("chat.postMessage", times=10)
+    posted = notifier.post(Message("C0SALES", "hello", mark=MARK))
+    slack_api.server_error("conversations.history", times=2)
+
+    assert notifier.find_marked("C0SALES", MARK, since) == posted
+    assert len(slack_api.calls("conversations.history")) == 3
+
+
+def test_server_errors_of_reads_after_the_retries_are_unavailable_not_failed(
+    slack_api: SlackStandIn, notifier: SlackNotifier, since: datetime
+) -> None:
+    slack_api.server_error("conversations.history", times=10)
 
     with pytest.raises(DeliveryUnavailable) as unavailable:
-        notifier.post(Message("C0SALES", "hello"))
-    assert not isinstance(unavailable.value, DeliveryFailed)
+        notifier.find_marked("C0SALES", MARK, since)
+    assert not isinstance(unavailable.value, DeliveryFailed | DeliveryUncertain)
     assert unavailable.value.code == "slack_unavailable"
     assert unavailable.value.details["status"] == 500
-    assert len(slack_api.calls("chat.postMessage")) == 3  # one try and two retries
-    assert slack_api.posted_messages() == []
+    assert len(slack_api.calls("conversations.history")) == 3  # one try and two retries
+
+
+@pytest.mark.parametrize("stored", [True, False], ids=["stored-then-500", "500-before-storing"])
+def test_a_post_answered_with_a_server_error_is_not_retried_and_its_outcome_is_unknown(
+    slack_api: SlackStandIn, notifier: SlackNotifier, since: datetime, stored: bool
+) -> None:
+    slack_api.server_error("chat.postMessage", times=10, after_handling=stored)
+
+    with pytest.raises(DeliveryUncertain) as uncertain:
+        notifier.post(Message("C0SALES", "hello", mark=MARK))
+
+    assert isinstance(uncertain.value, DeliveryUnavailable)
+    assert uncertain.value.code == OUTCOME_UNKNOWN
+    assert uncertain.value.details["status"] == 500
+    assert "server error (HTTP 500) after the message was sent" in uncertain.value.reason
+    assert len(slack_api.calls("chat.postMessage")) == 1
+    assert len(slack_api.posted_messages()) == (1 if stored else 0)
+    assert (notifier.find_marked("C0SALES", MARK, since) is not None) is stored
+
+
+def test_a_post_whose_connection_drops_once_stored_is_not_retried_and_is_unknown(
+    slack_api: SlackStandIn, notifier: SlackNotifier, since: datetime
+) -> None:
+    slack_api.drop_connection("chat.postMessage", times=10)
+
+    with pytest.raises(DeliveryUncertain) as uncertain:
+        notifier.post(Message("C0SALES", "hello", mark=MARK))
+
+    assert "no answer came back from Slack" in uncertain.value.reason
+    assert len(slack_api.calls("chat.postMessage")) == 1
+    [stored] = slack_api.posted_messages()
+    assert notifier.find_marked("C0SALES", MARK, since) == Posted("C0SALES", stored["ts"])
+
+
+def test_a_post_that_times_out_once_sent_is_not_retried_and_is_unknown(
+    slack_api: SlackStandIn, client: WebClient, notifier: SlackNotifier
+) -> None:
+    client.timeout = 1
+    slack_api.hold("chat.postMessage", after_handling=True)  # dropped when the test ends
+
+    with pytest.raises(DeliveryUncertain) as uncertain:
+        notifier.post(Message("C0SALES", "hello", mark=MARK))
+
+    assert "timed out" in uncertain.value.reason
+    assert len(slack_api.calls("chat.postMessage")) == 1
+
+
+def test_a_slack_error_that_may_follow_the_work_is_unknown_and_a_rate_limit_is_not(
+    slack_api: SlackStandIn, notifier: SlackNotifier
+) -> None:
+    slack_api.fail("fatal_error", channel="C0FATAL")
+    slack_api.fail("ratelimited", channel="C0LIMITED")
+
+    with pytest.raises(DeliveryUncertain) as uncertain:
+        notifier.post(Message("C0FATAL", "hello"))
+    assert "(fatal_error) after the message was sent" in uncertain.value.reason
+    with pytest.raises(DeliveryUnavailable) as unavailable:
+        notifier.post(Message("C0LIMITED", "hello"))
+    assert not isinstance(unavailable.value, DeliveryUncertain)
 
 
 def test_rate_limits_after_the_retries_are_unavailable(slack_api: SlackStandIn) -> None:
@@ -286,13 +378,14 @@ def test_rate_limits_after_the_retries_are_unavailable(slack_api: SlackStandIn) 
 
 
 def test_a_bad_gateway_is_unavailable_without_retrying(
-    slack_api: SlackStandIn, notifier: SlackNotifier
+    slack_api: SlackStandIn, notifier: SlackNotifier, since: datetime
 ) -> None:
     # slack_sdk's ServerErrorRetryHandler retries only 500 and 503.
-    slack_api.server_error("chat.postMessage", times=1, status=502)
+    slack_api.server_error("conversations.history", times=1, status=502)
     with pytest.raises(DeliveryUnavailable) as unavailable:
-        notifier.post(Message("C0SALES", "hello"))
+        notifier.find_marked("C0SALES", MARK, since)
     assert unavailable.value.details["status"] == 502
+    assert len(slack_api.calls("conversations.history")) == 1
 
 
 def test_an_unreachable_slack_is_unavailable() -> None:
@@ -305,6 +398,8 @@ def test_an_unreachable_slack_is_unavailable() -> None:
 
     with pytest.raises(DeliveryUnavailable) as unavailable:
         SlackNotifier(client).post(Message("C0SALES", "hello"))
+    # Nothing was sent, so nothing can have been posted: unavailable, not uncertain.
+    assert not isinstance(unavailable.value, DeliveryUncertain)
     assert "could not be reached" in unavailable.value.reason
 
 
@@ -351,10 +446,73 @@ def test_the_web_client_talks_to_slack_and_retries_three_kinds_of_trouble() -> N
     assert client.base_url == "https://slack.com/api/"
     kinds = {type(handler): handler.max_retry_count for handler in client.retry_handlers}
     assert kinds == {
-        ConnectionErrorRetryHandler: 2,
+        SafeConnectionErrorRetryHandler: 2,
         RateLimitErrorRetryHandler: 2,
-        ServerErrorRetryHandler: 2,
+        SafeServerErrorRetryHandler: 2,
     }
+    assert issubclass(SafeConnectionErrorRetryHandler, ConnectionErrorRetryHandler)
+    assert issubclass(SafeServerErrorRetryHandler, ServerErrorRetryHandler)
+
+
+def _retries(handler_type: type, method: str, **trouble: object) -> bool:
+    handler = handler_type(max_retry_count=2)
+    request = HttpRequest(method="POST", url=f"https://slack.com/api/{method}", headers={})
+    return bool(handler.can_retry(state=RetryState(), request=request, **trouble))
+
+
+@pytest.mark.parametrize(
+    ("method", "trouble", "retried"),
+    [
+        ("chat.postMessage", {"error": URLError(ConnectionRefusedError())}, True),
+        ("chat.postMessage", {"error": URLError(socket.gaierror())}, True),
+        ("chat.postMessage", {"error": URLError(TimeoutError("timed out"))}, False),
+        ("chat.postMessage", {"error": RemoteDisconnected()}, False),
+        ("chat.postMessage", {"error": ConnectionResetError()}, False),
+        ("chat.postEphemeral", {"error": ConnectionResetError()}, False),
+        ("conversations.history", {"error": RemoteDisconnected()}, True),
+        ("views.publish", {"error": ConnectionResetError()}, True),
+        ("users.info", {"error": URLError(ConnectionRefusedError())}, True),
+    ],
+)
+def test_connection_errors_are_retried_where_slack_cannot_have_acted(
+    method: str, trouble: dict[str, object], retried: bool
+) -> None:
+    assert _retries(SafeConnectionErrorRetryHandler, method, **trouble) is retried
+
+
+@pytest.mark.parametrize(
+    ("method", "retried"),
+    [
+        ("chat.postMessage", False),
+        ("chat.postEphemeral", False),
+        ("chat.scheduleMessage", False),
+        ("conversations.history", True),
+        ("conversations.replies", True),
+        ("users.info", True),
+        ("views.publish", True),
+    ],
+)
+def test_server_errors_are_retried_only_for_methods_that_may_be_called_twice(
+    method: str, retried: bool
+) -> None:
+    response = HttpResponse(status_code=500, headers={})
+    assert _retries(SafeServerErrorRetryHandler, method, response=response) is retried
+
+
+def test_a_listeners_calls_through_the_client_are_retried_unless_they_post(
+    slack_api: SlackStandIn, client: WebClient
+) -> None:
+    slack_api.add_user("U0ALICE", "alice")
+    slack_api.server_error("users.info", times=1)
+    slack_api.server_error("chat.postEphemeral", times=1, after_handling=True)
+
+    assert client.users_info(user="U0ALICE")["user"]["id"] == "U0ALICE"
+    with pytest.raises(SlackApiError):
+        client.chat_postEphemeral(channel="C0SALES", user="U0ALICE", text="only you")
+
+    assert len(slack_api.calls("users.info")) == 2
+    assert len(slack_api.calls("chat.postEphemeral")) == 1
+    assert len(slack_api.ephemeral_messages()) == 1
 
 
 def test_the_standin_answers_auth_users_and_unknown_methods(

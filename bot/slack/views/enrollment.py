@@ -443,9 +443,11 @@ def outcome_message(
         f"{number}. {cut(phrase_mrkdwn(describe_action(action)), ACTION_CHARS)}"
         for number, action in enumerate(report.actions, start=1)
     ]
+    unknown = report.count(ActionOutcome.UNKNOWN)
     counts = (
         f"{report.count(ActionOutcome.OK)} ok, {report.count(ActionOutcome.FAILED)} failed, "
-        f"{report.count(ActionOutcome.SKIPPED)} skipped"
+        + (f"{unknown} unknown, " if unknown else "")
+        + f"{report.count(ActionOutcome.SKIPPED)} skipped"
     )
     text = f"{name}: {enrolled} enrolled by hand; actions {counts}."
     top = [section(head), *packed(actions, head="*Actions:*", max_blocks=2, noun="actions")]

@@ -48,6 +48,8 @@ def run_mrkdwn(run: RunLine) -> str:
     parts = [f"*{when(run.scheduled_at)}*", _source(run), run_status_mrkdwn(run.status)]
     if run.enrolled is not None:
         counts = f"{run.enrolled:,} enrolled · {run.ok:,} ok, {run.failed:,} failed"
+        if run.unknown:
+            counts += f", {run.unknown:,} unknown"
         if run.skipped:
             counts += f", {run.skipped:,} skipped"
         parts.append(counts)
@@ -103,9 +105,9 @@ def history_view(history: WorkflowHistory) -> dict[str, Any]:
 
 def _counts(outcomes: Mapping[str, int]) -> str:
     counts = [f"{outcomes.get(outcome, 0):,} {outcome}" for outcome in _COUNTED]
-    deferred = outcomes.get(ActionOutcome.DEFERRED, 0)
-    if deferred:
-        counts.append(f"{deferred:,} deferred")
+    for outcome in (ActionOutcome.UNKNOWN, ActionOutcome.DEFERRED):
+        if outcomes.get(outcome, 0):
+            counts.append(f"{outcomes[outcome]:,} {outcome}")
     return ", ".join(counts)
 
 

@@ -17,6 +17,7 @@ OUTCOMES: Mapping[str | None, str] = {
     ActionOutcome.FAILED: ":x: failed",
     ActionOutcome.SKIPPED: ":heavy_minus_sign: skipped",
     ActionOutcome.DEFERRED: ":hourglass: deferred",
+    ActionOutcome.UNKNOWN: ":grey_question: may not have been posted",
     None: ":hourglass: not run yet",
 }
 RUN_STATUSES: Mapping[str, str] = {

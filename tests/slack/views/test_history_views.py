@@ -91,6 +91,28 @@ def test_a_scheduled_run_says_when_how_it_ended_and_what_it_did() -> None:
     )
 
 
+def test_a_run_with_messages_of_unknown_outcome_counts_them() -> None:
+    line = run_mrkdwn(_run(failed=0, unknown=2))
+    assert line.endswith("2 enrolled · 2 ok, 0 failed, 2 unknown")
+    assert "unknown" not in run_mrkdwn(_run())
+
+
+def test_run_details_show_unknown_outcomes_with_their_reason() -> None:
+    reason = "Slack answered with a server error (HTTP 500) after the message was sent, and"
+    names = (RecordLine("Deal 0", "D0"), RecordLine("Deal 1", "D1"))
+    details = _details(
+        outcomes={"ok": 2, "unknown": 2},
+        results=tuple(ResultLine(name, 1, "unknown", reason) for name in names),
+    )
+
+    view = run_details_view(details)
+
+    assert_valid_view(view)
+    text = json.dumps(view, ensure_ascii=False)
+    assert "actions: 2 ok, 0 failed, 0 skipped, 2 unknown" in text
+    assert f":grey_question: may not have been posted: {reason}" in text
+
+
 def test_a_manual_run_says_who_asked() -> None:
     assert "manual, by <@U0OWNER>" in run_mrkdwn(_run(source="manual", triggered_by="U0OWNER"))
     assert "manual, by cli" in run_mrkdwn(_run(source="manual", triggered_by="cli"))
