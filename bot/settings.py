@@ -153,8 +153,8 @@ def _seconds(
         return int(raw)
     zero = " (0 for no limit)" if minimum == 0 else ""
     problems.append(
-        f"{name}={raw!r} is not a number of seconds: use a whole number of {minimum} or more{zero}, "
-        f"e.g. {default}"
+        f"{name}={raw!r} is not a number of seconds: use a whole number of {minimum} "
+        f"or more{zero}, e.g. {default}"
     )
     return default
 
