@@ -13,7 +13,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -90,6 +90,15 @@ class StandInUser:
             "is_bot": self.is_bot,
             "profile": {"real_name": self.name, "display_name": self.name},
         }
+
+
+@dataclass
+class StandInChannel:
+    channel_id: str
+    name: str
+    private: bool = False
+    members: list[str] = field(default_factory=list)
+    bot_is_member: bool = True
 
 
 @dataclass
@@ -217,6 +226,7 @@ class SlackStandIn:
         self._calls: list[Call] = []
         self._messages: dict[str, list[dict[str, Any]]] = {}
         self._users: dict[str, StandInUser] = {}
+        self._channels: dict[str, StandInChannel] = {}
         self._error_rules: list[_ErrorRule] = []
         self._http_faults: list[_HttpFault] = []
         self._holds: list[HeldCall] = []
@@ -294,6 +304,26 @@ class SlackStandIn:
         with self._lock:
             self._users[user_id] = user
         return user
+
+    def add_channel(
+        self,
+        channel_id: str,
+        name: str,
+        *,
+        private: bool = False,
+        members: Iterable[str] = (),
+        bot_is_member: bool = True,
+    ) -> StandInChannel:
+        """A channel conversations.info and conversations.members describe. Channels not
+        added are public channels the bot can see, as most tests' channels are."""
+        channel = StandInChannel(channel_id, name, private, list(members), bot_is_member)
+        with self._lock:
+            self._channels[channel_id] = channel
+        return channel
+
+    def channel(self, channel_id: str) -> StandInChannel | None:
+        with self._lock:
+            return self._channels.get(channel_id)
 
     def fail(
         self, error: str, *, channel: str | None = None, method: str | None = None, **extra: Any
@@ -672,6 +702,45 @@ def conversations_open(standin: SlackStandIn, call: Call) -> dict[str, Any]:
     return {"ok": True, "channel": {"id": standin.conversation_id(users[0])}}
 
 
+def _visible_channel(standin: SlackStandIn, call: Call) -> StandInChannel:
+    channel_id = str(call.params.get("channel") or "")
+    if not channel_id:
+        raise ApiError("channel_not_found")
+    channel = standin.channel(channel_id) or StandInChannel(channel_id, channel_id.lower())
+    # A private channel is invisible to a bot that is not in it: Slack says not found.
+    if channel.private and not channel.bot_is_member:
+        raise ApiError("channel_not_found")
+    return channel
+
+
+def conversations_info(standin: SlackStandIn, call: Call) -> dict[str, Any]:
+    channel = _visible_channel(standin, call)
+    return {
+        "ok": True,
+        "channel": {
+            "id": channel.channel_id,
+            "name": channel.name,
+            "is_channel": not channel.private,
+            "is_group": channel.private,
+            "is_private": channel.private,
+            "is_member": channel.bot_is_member,
+            "is_archived": False,
+        },
+    }
+
+
+def conversations_members(standin: SlackStandIn, call: Call) -> dict[str, Any]:
+    members = _visible_channel(standin, call).members
+    limit = min(int(call.params.get("limit") or 100), 1000)
+    start = int(str(call.params.get("cursor") or "offset:0").removeprefix("offset:"))
+    more = start + limit < len(members)
+    return {
+        "ok": True,
+        "members": members[start : start + limit],
+        "response_metadata": {"next_cursor": f"offset:{start + limit}" if more else ""},
+    }
+
+
 def users_info(standin: SlackStandIn, call: Call) -> dict[str, Any]:
     user = standin.user(str(call.params.get("user") or ""))
     if user is None:
@@ -768,6 +837,8 @@ HANDLERS: dict[str, Handler] = {
     "conversations.history": conversations_history,
     "conversations.replies": conversations_replies,
     "conversations.open": conversations_open,
+    "conversations.info": conversations_info,
+    "conversations.members": conversations_members,
     "users.info": users_info,
 }
 

@@ -1,0 +1,46 @@
+"""Who may make the bot post where: a workflow posts in its owner's name, so it may post to
+a private channel only when its owner is a member of that channel. Checked when a workflow
+is saved, whoever saves it, and so again whenever its owner or channels change."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bot.workflows.definitions import SendChannelMessage, WorkflowDefinition
+from bot.workflows.lifecycle import WorkflowError
+
+
+class ChannelAccess(Protocol):
+    """The messaging side's answer (Slack's conversations.info and conversations.members):
+    None when ``user`` may have the bot post to ``channel``, else why not, in words that
+    say how to fix it."""
+
+    def refusal(self, channel: str, user: str) -> str | None: ...
+
+
+class ChannelNotAllowed(WorkflowError):
+    """The workflow would post where its owner may not; ``reasons`` says where and why."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        self.reasons = reasons
+        super().__init__("; ".join(reasons))
+
+
+def posting_channels(definition: WorkflowDefinition) -> list[str]:
+    """The channels the workflow posts to, in the order it names them: its channel
+    messages and its summary channel (direct messages go to people, not channels)."""
+    channels = [a.channel for a in definition.actions if isinstance(a, SendChannelMessage)]
+    if definition.settings.summary_channel:
+        channels.append(definition.settings.summary_channel)
+    return list(dict.fromkeys(channels))
+
+
+def check_channel_access(definition: WorkflowDefinition, access: ChannelAccess) -> None:
+    """Raises ChannelNotAllowed naming every channel the owner may not post to."""
+    reasons = [
+        reason
+        for channel in posting_channels(definition)
+        if (reason := access.refusal(channel, definition.owner)) is not None
+    ]
+    if reasons:
+        raise ChannelNotAllowed(reasons)
