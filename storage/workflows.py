@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from storage.models import Workflow, WorkflowStatus
+from storage.properties import fold
 
 
 class WorkflowRepository:
@@ -32,6 +33,24 @@ class WorkflowRepository:
         """Like find, but locks the row (PostgreSQL) so a concurrent edit waits for this one."""
         query = select(Workflow).where(Workflow.team_id == team_id, Workflow.name == name)
         return self.session.scalars(query.with_for_update()).one_or_none()
+
+    def same_name(self, team_id: str, name: str) -> list[Workflow]:
+        """The team's workflows named ``name`` in any case, by full Unicode case folding (in
+        Python: SQLite's lower() folds ASCII only) or by the database's own lower(), which
+        the unique index on (team_id, lower(name)) compares."""
+        folded = fold(name)
+        query = select(
+            Workflow.id, Workflow.name, func.lower(Workflow.name) == func.lower(name)
+        ).where(Workflow.team_id == team_id)
+        ids = [
+            workflow_id
+            for workflow_id, known, same_lower in self.session.execute(query)
+            if same_lower or fold(known) == folded
+        ]
+        if not ids:
+            return []
+        found = select(Workflow).where(Workflow.id.in_(ids)).order_by(Workflow.id)
+        return list(self.session.scalars(found))
 
     def names(self, team_id: str) -> list[str]:
         query = select(Workflow.name).where(Workflow.team_id == team_id).order_by(Workflow.name)

@@ -126,3 +126,89 @@ def test_a_missing_file_is_a_usage_error(runner: CliRunner, engine: Engine) -> N
     result = runner.invoke(main, ["records", "import", "nope.csv", "--type", "deals"])
     assert result.exit_code == 2
     assert "nope.csv" in result.output
+
+
+def stored_notes(engine: Engine) -> dict[str, object]:
+    with Session(engine) as session:
+        return {r.external_id: r.properties.get("note") for r in session.scalars(select(Record))}
+
+
+NUL_IN_CSV = "id,name,note\nD1,One,fine\nD2,Two,a\x00b\nD3,Three,fine\n"
+NUL_PROBLEM = (
+    "line 3, column 3 (note): holds a NUL character (U+0000), which neither database can "
+    "store: remove it from the file"
+)
+
+
+def test_a_nul_in_a_csv_cell_imports_nothing_and_names_line_and_column(
+    runner: CliRunner, engine: Engine
+) -> None:
+    result = invoke(runner, "deals.csv", NUL_IN_CSV, "--type", "deals")
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        NUL_PROBLEM,
+        "Nothing was imported: 1 rows are invalid. Fix them, or pass --skip-invalid to import "
+        "the valid rows.",
+        "created 0, updated 0, unchanged 0, rejected 1",
+    ]
+    assert record_count(engine) == 0
+
+
+def test_skip_invalid_skips_and_counts_a_row_with_a_nul(runner: CliRunner, engine: Engine) -> None:
+    result = invoke(runner, "deals.csv", NUL_IN_CSV, "--type", "deals", "--skip-invalid")
+    assert result.exit_code == 0, result.output
+    assert NUL_PROBLEM in result.output.splitlines()
+    assert "created 2, updated 0, unchanged 0, rejected 1" in result.output
+    assert stored_notes(engine) == {"D1": "fine", "D3": "fine"}
+
+
+SURROGATE_IN_JSONL = '{"id": "D1", "note": "fine"}\n{"id": "D2", "note": "\\ud800"}\n'
+
+
+@pytest.mark.parametrize("skip_invalid", [False, True])
+def test_a_lone_surrogate_in_json_lines_is_refused_without_a_traceback(
+    runner: CliRunner, engine: Engine, skip_invalid: bool
+) -> None:
+    args = ["--type", "deals", *(["--skip-invalid"] if skip_invalid else [])]
+    result = invoke(runner, "deals.jsonl", SURROGATE_IN_JSONL, *args)
+    assert result.exit_code == (0 if skip_invalid else 1), result.output
+    assert (
+        "line 2, key 'note': holds an unpaired surrogate (U+D800), which is not text: fix or "
+        "remove the \\u escape that makes it"
+    ) in result.output.splitlines()
+    assert "Traceback" not in result.output
+    assert stored_notes(engine) == ({"D1": "fine"} if skip_invalid else {})
+    listed = runner.invoke(main, ["records", "list", "--type", "deals"])
+    assert listed.exit_code == 0, listed.output
+
+
+def test_a_repeated_id_is_reported_with_both_lines_and_counted_once(
+    runner: CliRunner, engine: Engine
+) -> None:
+    content = "id,note\nD1,first\nD2,other\nD1,second\n"
+    result = invoke(runner, "deals.csv", content, "--type", "deals")
+    assert result.exit_code == 1
+    repeat = (
+        "line 4: the id 'D1' is also on line 2: a file holds each record once; merge the two "
+        "rows or remove one"
+    )
+    assert repeat in result.output.splitlines()
+    assert record_count(engine) == 0
+    result = invoke(runner, "deals.csv", content, "--type", "deals", "--skip-invalid")
+    assert repeat in result.output.splitlines()
+    assert result.output.strip().endswith("created 2, updated 0, unchanged 0, rejected 1")
+    assert stored_notes(engine) == {"D1": "first", "D2": "other"}
+
+
+def test_a_json_number_too_large_for_a_float_is_refused_not_stored_as_inf(
+    runner: CliRunner, engine: Engine
+) -> None:
+    result = invoke(
+        runner, "deals.jsonl", '{"id": "D1", "note": 1e400}\n', "--type", "deals", "--skip-invalid"
+    )
+    assert (
+        "line 1, key 'note': holds a number too large to store (beyond about ±1.8e308 it reads "
+        "as infinity): write a smaller number, or quote it to import it as text"
+    ) in result.output.splitlines()
+    assert "created 0, updated 0, unchanged 0, rejected 1" in result.output
+    assert record_count(engine) == 0

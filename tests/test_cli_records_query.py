@@ -151,3 +151,46 @@ def test_invalid_criteria_print_every_problem(runner: CliRunner, deals: None) ->
         "known properties: active, amount, stage",
     ]
     assert "Traceback" not in result.output
+
+
+def test_deeply_nested_criteria_from_a_file_are_one_line_and_exit_2(
+    runner: CliRunner, deals: None, tmp_path: Path
+) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text('{"any": ' + "[" * 50_000 + "]" * 50_000 + "}", encoding="utf-8")
+    result = runner.invoke(main, ["records", "count", "--type", "deals", "--criteria", f"@{path}"])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "error: --criteria is nested more than 32 levels deep (arrays and objects inside each "
+        "other): check the brackets"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("1e400", "has the number 1e400, too large to use: numbers must lie within about ±1.8e308"),
+        ("-Infinity", "has -Infinity, which is not a JSON number: write a number or null"),
+        ("NaN", "has NaN, which is not a JSON number: write a number or null"),
+    ],
+)
+def test_criteria_with_a_number_that_is_not_finite_are_refused(
+    runner: CliRunner, deals: None, value: str, message: str
+) -> None:
+    criteria = BIG_DEALS.replace("5000", value)
+    result = runner.invoke(main, ["records", "count", "--type", "deals", "--criteria", criteria])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [f"error: --criteria {message}"]
+
+
+def test_a_criteria_file_longer_than_the_limit_is_refused_unread(
+    runner: CliRunner, deals: None, tmp_path: Path
+) -> None:
+    path = tmp_path / "huge.json"
+    path.write_text(" " * 1_000_001 + "{}", encoding="utf-8")
+    result = runner.invoke(main, ["records", "count", "--type", "deals", "--criteria", f"@{path}"])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"error: the criteria file {str(path)!r} is longer than 1,000,000 characters: check "
+        "that it is the right file"
+    ]

@@ -145,6 +145,22 @@ def test_usage_errors_exit_with_status_2_and_no_traceback(
     assert "Traceback" not in result.output
 
 
+def test_a_deeply_nested_spec_file_is_one_line_per_spec_not_a_traceback(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    specs = tmp_path / "specs.jsonl"
+    deep = "[" * 50_000 + "]" * 50_000
+    specs.write_text(f'{{"frequency": "daily", "time": {deep}}}\n{{"time": 1e400}}\n')
+    result = run(runner, "next", "--spec", f"@{specs}", "--after", "2026-01-01T00:00Z")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "error: line 1: the schedule is nested more than 32 levels deep (arrays and objects "
+        "inside each other): check the brackets",
+        "error: line 2: the schedule has the number 1e400, too large to use: numbers must lie "
+        "within about ±1.8e308",
+    ]
+
+
 def test_warnings_go_to_stderr_and_the_command_succeeds(runner: CliRunner) -> None:
     spec = '{"frequency": "monthly", "month_days": [31], "time": "09:00"}'
     result = run(runner, "next", "--spec", spec, "--after", "2026-01-01T00:00Z", "--count", "2")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,65 @@ def test_delete_asks_for_confirmation(cli: CliRunner) -> None:
     assert "Weekly deal review" in invoke(cli, "workflows", "list")
     invoke(cli, "workflows", "delete", "Weekly deal review", "--yes")
     assert "No workflows yet" in invoke(cli, "workflows", "list")
+
+
+def test_importing_a_name_that_differs_only_in_case_is_refused_and_show_finds_the_one(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    invoke(cli, "workflows", "import", "workflow.yml")
+    (tmp_path / "other.yml").write_text(
+        WORKFLOW.replace("name: Weekly deal review", "name: WEEKLY DEAL REVIEW")
+    )
+    result = cli.invoke(main, ["workflows", "import", "other.yml"])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "error: A workflow named 'Weekly deal review' already exists, and names that differ "
+        "only in case are the same name: choose another name."
+    ]
+    assert invoke(cli, "workflows", "list").count("deal review") == 1
+    assert "name: Weekly deal review" in invoke(cli, "workflows", "show", "weekly DEAL review")
+
+
+def test_an_alias_bomb_is_refused_at_once_with_one_line(cli: CliRunner, tmp_path: Path) -> None:
+    levels = ["a: &a [x, x, x, x, x, x, x, x, x]"] + [
+        f"{level}: &{level} [" + ", ".join([f"*{previous}"] * 9) + "]"
+        for previous, level in zip("abcdefgh", "bcdefghi", strict=True)
+    ]
+    anchors = "x-anchors:\n" + "".join(f"  {line}\n" for line in levels)
+    workflow = "".join(
+        "criteria: {any: *i}\n" if line.startswith("criteria:") else line + "\n"
+        for line in WORKFLOW.splitlines()
+    )
+    (tmp_path / "bomb.yml").write_text(anchors + workflow)
+    started = time.perf_counter()
+    result = cli.invoke(main, ["workflows", "import", "bomb.yml"])
+    assert time.perf_counter() - started < 10
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "error: line 6, column 10: with the alias *d, aliases repeat more than 10,000 values: "
+        "write the values out, or use fewer aliases"
+    ]
+
+
+def test_fifty_thousand_levels_of_yaml_are_refused_without_a_traceback(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    (tmp_path / "deep.yml").write_text("name: " + "[" * 50_000 + "]" * 50_000 + "\n")
+    result = cli.invoke(main, ["workflows", "import", "deep.yml"])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "error: line 1, column 38: the document is nested more than 32 levels deep: a workflow "
+        "needs fewer than 10; check the brackets and indentation"
+    ]
+
+
+def test_direction_controls_in_a_record_never_reach_the_message(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    (tmp_path / "more.csv").write_text("id,name,stage\nD4,Invoice_\u202egnp.exe,contract sent\n")
+    imported = cli.invoke(main, ["records", "import", "more.csv", "--type", "deals"])
+    assert imported.exit_code == 0, imported.output
+    invoke(cli, "workflows", "import", "workflow.yml")
+    output = invoke(cli, "workflows", "run", "Weekly deal review", "--dry-run")
+    message = [line for line in output.splitlines() if "post to" in line and "Invoice" in line]
+    assert message == ["  1. post to C0123ABCD: Invoice_gnp.exe (no owner) is still in contract"]

@@ -14,6 +14,7 @@ import click
 
 from bot.commands.context import Context, fail
 from bot.commands.options import TEAM_OPTION, read_text_file
+from bot.workflows.bounded_json import InvalidJSON, load_json
 from bot.workflows.criteria import InvalidCriteria
 from bot.workflows.record_files import FileFormat, RecordFileError, UnknownFileFormat
 from bot.workflows.record_import import (
@@ -81,12 +82,14 @@ def read_criteria(option: str | None) -> object:
         return {}
     text = read_text_file(Path(option[1:]), "criteria") if option.startswith("@") else option
     try:
-        return json.loads(text)
+        return load_json(text)
     except json.JSONDecodeError as error:
         fail(
             f"--criteria is not valid JSON: {error.msg} at line {error.lineno}, "
             f"column {error.colno} (character {error.pos + 1})"
         )
+    except InvalidJSON as error:
+        fail(f"--criteria {error}")
 
 
 @contextmanager

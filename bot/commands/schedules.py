@@ -13,6 +13,7 @@ import click
 
 from bot.commands.context import Context, fail
 from bot.commands.options import read_text_file
+from bot.workflows.bounded_json import InvalidJSON, load_json
 from bot.workflows.schedules import InvalidSchedule, ParsedSchedule, parse_schedule
 
 
@@ -73,9 +74,12 @@ def read_schedules(
     problems: list[str] = []
     for label, text in spec_texts(option):
         try:
-            result = parse_schedule(json.loads(text), default_timezone, now)
+            result = parse_schedule(load_json(text), default_timezone, now)
         except json.JSONDecodeError as error:
             problems.append(f"{label}not valid JSON: {error.msg} at column {error.colno}")
+            continue
+        except InvalidJSON as error:
+            problems.append(f"{label}the schedule {error}")
             continue
         except InvalidSchedule as error:
             problems += [f"{label}{message}" for message in error.messages]

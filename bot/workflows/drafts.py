@@ -276,7 +276,7 @@ def _check(
             if step in (REVIEW_STEP, step_of(location)):
                 problems.setdefault(location, []).append(text)
     if step in (FIRST_STEP, REVIEW_STEP) and (taken := _name_taken(session, draft)):
-        problems.setdefault("name", []).append(NameTaken(taken).problem)
+        problems.setdefault("name", []).append(taken.problem)
     return problems, None if problems else parsed
 
 
@@ -294,14 +294,15 @@ def _as_of_step(document: Mapping[str, Any], step: int) -> dict[str, Any]:
     return checked
 
 
-def _name_taken(session: Session, draft: WizardDraft) -> str | None:
+def _name_taken(session: Session, draft: WizardDraft) -> NameTaken | None:
+    """Why the draft's name cannot be used: another workflow has it, in any case."""
     name = draft.document.get("name")
     if not isinstance(name, str) or not name.strip():
         return None
-    found = WorkflowRepository(session).find(draft.team_id, name.strip())
-    if found is None or found.id == draft.workflow_id:
-        return None
-    return found.name
+    for found in WorkflowRepository(session).same_name(draft.team_id, name.strip()):
+        if found.id != draft.workflow_id:
+            return NameTaken(found.name, name.strip())
+    return None
 
 
 def draft_properties(session: Session, draft: WizardDraft) -> dict[str, PropertyType]:
@@ -487,7 +488,7 @@ def finish(
     # Saving under a name that exists edits that workflow (save_workflow): refused here,
     # where a new one is being created.
     if draft.workflow_id is None and (taken := _name_taken(session, draft)):
-        raise NameTaken(taken)
+        raise taken
     saved = save_workflow(
         session,
         draft.team_id,

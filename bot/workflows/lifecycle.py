@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.workflows.definitions import ParsedDefinition, WorkflowDefinition, parse_definition
@@ -47,12 +48,18 @@ class UnknownWorkflow(WorkflowError, LookupError):
 
 
 class NameTaken(WorkflowError):
-    """Another workflow of the workspace already has the name."""
+    """Another workflow of the workspace already has the name, in this case or another:
+    ``name`` is the other workflow's, ``requested`` the name asked for when it differs."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, requested: str | None = None) -> None:
         # ``problem`` is the wording of a problem at a location ("name: ..."), as
         # InvalidDefinition's problems are; the message is the same as a sentence.
-        self.problem = f"a workflow named {name!r} already exists: choose another name"
+        in_case = (
+            ", and names that differ only in case are the same name"
+            if requested is not None and requested != name
+            else ""
+        )
+        self.problem = f"a workflow named {name!r} already exists{in_case}: choose another name"
         super().__init__(self.problem[0].upper() + self.problem[1:] + ".")
         self.name = name
 
@@ -130,13 +137,10 @@ def get_workflow(session: Session, team_id: str, name: str) -> Workflow:
     workflow = repository.find(team_id, name)
     if workflow is not None:
         return workflow
-    names = repository.names(team_id)
-    same = [known for known in names if known.casefold() == name.strip().casefold()]
+    same = repository.same_name(team_id, name.strip())
     if len(same) == 1:
-        found = repository.find(team_id, same[0])
-        assert found is not None
-        return found
-    raise UnknownWorkflow(name, names)
+        return same[0]
+    raise UnknownWorkflow(name, repository.names(team_id))
 
 
 def changeable_workflow(session: Session, team_id: str, name: str, actor: Actor) -> Workflow:
@@ -165,7 +169,8 @@ def save_workflow(
     large table, longer than someone waiting in Slack should).
 
     With ``editing_id`` it edits that workflow, renaming it when the document names it
-    otherwise; a name another workflow has is refused with WorkflowError.
+    otherwise. A name another workflow has, in any case, is refused with NameTaken, also
+    when a concurrent save took it first.
 
     Raises InvalidDefinition with every problem, or PermissionDenied; nothing is written
     then. An edit cancels the runs planned under the old revision (a run already executing
@@ -177,16 +182,25 @@ def save_workflow(
         workflow = WorkflowRepository(session).find_for_update(team_id, definition.name)
         if workflow is not None and not actor.may_change(workflow):
             raise PermissionDenied(workflow.name, workflow.owner_user_id)
+        if workflow is None:
+            _refuse_taken_name(session, team_id, definition.name, None)
     else:
         workflow = _edited(session, team_id, editing_id, definition.name, actor)
     created = workflow is None
     if workflow is None:
         workflow = Workflow(team_id=team_id, revision=1, created_at=now)
-        session.add(workflow)
     else:
         workflow.revision += 1
-    write_definition(workflow, definition, parsed.object_type.id, now)
-    session.flush()
+    try:
+        # A savepoint, so that after a concurrent save took the name (the unique index on
+        # names refuses this one) the transaction can still ask who has it.
+        with session.begin_nested():
+            session.add(workflow)
+            write_definition(workflow, definition, parsed.object_type.id, now)
+            session.flush()
+    except IntegrityError:
+        _refuse_taken_name(session, team_id, definition.name, None if created else workflow.id)
+        raise
     if not created:
         RunRepository(session).cancel_pending(workflow.id, now, "the workflow was edited")
     _schedule(session, workflow, definition, now, index)
@@ -223,9 +237,15 @@ def _edited(session: Session, team_id: str, workflow_id: int, name: str, actor: 
         )
     if not actor.may_change(workflow):
         raise PermissionDenied(workflow.name, workflow.owner_user_id)
-    if name != workflow.name and WorkflowRepository(session).find(team_id, name) is not None:
-        raise NameTaken(name)
+    _refuse_taken_name(session, team_id, name, workflow.id)
     return workflow
+
+
+def _refuse_taken_name(session: Session, team_id: str, name: str, own_id: int | None) -> None:
+    """Raises NameTaken when a workflow other than ``own_id`` has ``name`` in any case."""
+    for other in WorkflowRepository(session).same_name(team_id, name):
+        if other.id != own_id:
+            raise NameTaken(other.name, name)
 
 
 def _schedule(

@@ -2,14 +2,18 @@
 
 A file is read line by line and can be read again (imports take two passes), so memory stays
 bounded whatever the file's size. Problems of one row travel with the row; problems of the
-whole file (its header, its encoding) raise ``RecordFileError``.
+whole file (its header, its encoding) raise ``RecordFileError``. Text neither database can
+store (NUL characters, unpaired surrogates) is a problem of its row, found here so that both
+databases see the same rows.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Collection, Generator, Iterator
+import math
+import re
+from collections.abc import Collection, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
@@ -25,6 +29,13 @@ class FileFormat(StrEnum):
 
 
 EXTENSIONS = {".csv": FileFormat.CSV, ".jsonl": FileFormat.JSONL, ".ndjson": FileFormat.JSONL}
+# One JSON line is one record: a million characters is far more than any record's values
+# (a CSV cell is limited to 131,072 by the csv module).
+MAX_JSON_LINE_CHARS = 1_000_000
+# NUL, which neither database stores in text, and UTF-16 surrogates without their pair,
+# which are not text at all. A CSV cell can only hold NUL (the UTF-8 decoder refuses encoded
+# surrogates); JSON makes both from \u0000 and \ud800 escapes.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 class RecordFileError(ValueError):
@@ -51,13 +62,16 @@ def detect_format(path: Path, explicit: FileFormat | None = None) -> FileFormat:
 class SourceRow(NamedTuple):
     """One row as read: column name -> text, where blank text means unknown.
 
-    ``problem`` is set when the row could not be read at all (bad JSON, wrong cell count).
-    A named tuple because a million of them are built per import and it is the cheapest.
+    ``problem`` is set when the row could not be read at all (bad JSON, wrong cell count,
+    text that cannot be stored), with ``column`` naming the cell when it is one cell's
+    ("column 3 (note)", "key 'note'"). A named tuple because a million of them are built per
+    import and it is the cheapest.
     """
 
     line: int
     cells: dict[str, str]
     problem: str | None = None
+    column: str | None = None
 
 
 def column_name(header: str) -> str:
@@ -108,7 +122,8 @@ class RecordFile:
     def _csv_rows(self) -> Iterator[SourceRow]:
         # utf-8-sig drops the byte-order mark spreadsheet programs put before the header.
         with self.path.open(encoding="utf-8-sig", newline="") as stream:
-            reader = csv.reader(stream)
+            nul_lines: list[None] = []
+            reader = csv.reader(_noting_nul(stream, nul_lines))
             try:
                 header = next(reader, None)
                 if header is None:
@@ -118,15 +133,22 @@ class RecordFile:
                 columns = self._header_columns(header)
                 width = len(columns)
                 previous_end = reader.line_num
+                nul_lines.clear()
                 for cells in reader:
                     # A quoted cell may span lines: a row starts after the previous one ended.
                     line, previous_end = previous_end + 1, reader.line_num
                     if not cells:
                         continue
                     if len(cells) != width:
+                        nul_lines.clear()
                         problem = f"has {len(cells)} cells but the header has {width} columns"
                         yield SourceRow(line, {}, problem)
                         continue
+                    if nul_lines:  # rare: the cells are searched only then
+                        nul_lines.clear()
+                        if (found := _unstorable_cell(line, columns, cells)) is not None:
+                            yield found
+                            continue
                     yield SourceRow(line, dict(zip(columns, cells)))  # noqa: B905 (width checked)
             except csv.Error as error:
                 raise RecordFileError(f"line {reader.line_num}: {error}") from None
@@ -154,8 +176,20 @@ class RecordFile:
 
     def _jsonl_rows(self) -> Iterator[SourceRow]:
         with self.path.open(encoding="utf-8-sig") as stream:
-            for line, text in enumerate(stream, start=1):
-                if text.isspace() or not text:
+            line = 0
+            while text := stream.readline(MAX_JSON_LINE_CHARS + 1):
+                line += 1
+                if len(text) > MAX_JSON_LINE_CHARS:
+                    while text and not text.endswith("\n"):  # the rest of the line, unkept
+                        text = stream.readline(MAX_JSON_LINE_CHARS)
+                    yield SourceRow(
+                        line,
+                        {},
+                        f"is longer than {MAX_JSON_LINE_CHARS:,} characters: a record's "
+                        "values are far shorter; check that the file is JSON Lines",
+                    )
+                    continue
+                if text.isspace():
                     continue
                 yield self._json_row(line, text)
 
@@ -166,8 +200,12 @@ class RecordFile:
             return SourceRow(line, {}, f"is not valid JSON ({error.msg} at column {error.colno})")
         except ValueError as error:
             return SourceRow(line, {}, f"is not valid JSON ({error})")
+        except RecursionError:
+            return SourceRow(line, {}, "nests arrays or objects too deeply: a record is flat")
         if not isinstance(document, dict):
             return SourceRow(line, {}, "is not a JSON object")
+        # NUL and surrogates reach a JSON string only through \u escapes: most lines have none.
+        escaped = "\\u" in text
         cells: dict[str, str] = {}
         first_seen: dict[str, str] = {}
         for key, value in document.items():
@@ -181,6 +219,16 @@ class RecordFile:
             if isinstance(value, dict | list):
                 kind = "an object" if isinstance(value, dict) else "an array"
                 return SourceRow(line, {}, f"{key} is {kind}: only flat values can be imported")
+            if isinstance(value, float) and not math.isfinite(value):
+                return SourceRow(
+                    line,
+                    {},
+                    "holds a number too large to store (beyond about ±1.8e308 it reads as "
+                    "infinity): write a smaller number, or quote it to import it as text",
+                    f"key {key!r}",
+                )
+            if escaped and isinstance(value, str) and (found := _UNSTORABLE.search(value)):
+                return SourceRow(line, {}, _unstorable(found.group()), f"key {key!r}")
             first_seen[name] = key
             cells[name] = _json_text(value)
         return SourceRow(line, cells)
@@ -200,3 +248,31 @@ def _json_text(value: Any) -> str:
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
+
+
+def _noting_nul(lines: Iterable[str], nul_lines: list[None]) -> Iterator[str]:
+    """``lines`` as they are, with an entry added to ``nul_lines`` for each holding a NUL
+    character: one substring search per line, in C, instead of one per cell."""
+    for text in lines:
+        if "\x00" in text:
+            nul_lines.append(None)
+        yield text
+
+
+def _unstorable_cell(line: int, columns: list[str], cells: list[str]) -> SourceRow | None:
+    for number, (column, text) in enumerate(zip(columns, cells), start=1):  # noqa: B905 (checked)
+        if (found := _UNSTORABLE.search(text)) is not None:
+            return SourceRow(line, {}, _unstorable(found.group()), f"column {number} ({column})")
+    return None
+
+
+def _unstorable(character: str) -> str:
+    if character == "\x00":
+        return (
+            "holds a NUL character (U+0000), which neither database can store: remove it "
+            "from the file"
+        )
+    return (
+        f"holds an unpaired surrogate (U+{ord(character):04X}), which is not text: fix or "
+        "remove the \\u escape that makes it"
+    )

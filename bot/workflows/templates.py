@@ -40,13 +40,28 @@ class InvalidTemplate(ValueError):
         super().__init__("\n".join(problems))
 
 
+# Unicode's explicit direction controls: embeddings and overrides (U+202A-U+202E), isolates
+# (U+2066-U+2069) and the marks (U+200E, U+200F, U+061C). In a value they can reorder how the
+# rest of the message displays ("invoice_\u202egnp.exe" shows as "invoice_exe.png"), so what
+# the reader sees is not what the record says. They are removed rather than shown as a marker:
+# right-to-left text stays readable without them (the bidirectional algorithm orders it by its
+# letters; marks only adjust where neutral punctuation falls), a marker would clutter every
+# Arabic or Hebrew value that carries a mark, and removal drops no visible character.
+_BIDI_CONTROLS = dict.fromkeys(
+    [0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+)
+
+
 def escape_mrkdwn(text: str) -> str:
-    """``text`` made inert in Slack mrkdwn: no mention, link or special command can come of it.
+    """``text`` made inert in Slack mrkdwn: no mention, link or special command can come of
+    it, and no direction control can reorder the message around it.
 
     Slack gives meaning to ``&``, ``<`` and ``>`` only (``<!channel>``, ``<@U1>``,
     ``<http://x|label>``), so those three are escaped and nothing else: escaping more
-    would show backslashes or entities in the message.
+    would show backslashes or entities in the message. Direction controls are removed
+    (see _BIDI_CONTROLS).
     """
+    text = text.translate(_BIDI_CONTROLS)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 

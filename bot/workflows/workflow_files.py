@@ -1,5 +1,10 @@
 """Workflow files: YAML holding one workflow document or a list of them, read with every problem
-located by line, validated together, and written back in canonical form."""
+located by line, validated together, and written back in canonical form.
+
+A file is bounded before it is built: at most MAX_FILE_BYTES, nested at most MAX_DEPTH deep, and
+with aliases expanding to at most MAX_ALIAS_NODES values, so neither a billion-laughs file nor a
+deeply nested one can exhaust memory, time or the stack.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,20 @@ _BOOL_TAG = "tag:yaml.org,2002:bool"
 _INT_TAG = "tag:yaml.org,2002:int"
 _FLOAT_TAG = "tag:yaml.org,2002:float"
 _YAML12_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_STR_TAG = "tag:yaml.org,2002:str"
+# A workflow file is a few kilobytes per workflow; a megabyte holds hundreds of them.
+MAX_FILE_BYTES = 1_000_000
+# A file of workflow documents is at most 9 levels deep (list, workflow, criteria, groups,
+# group, filters, filter, a list of values, a value); far deeper is a mistake or an attack
+# on the stack.
+MAX_DEPTH = 32
+# What aliases (*name, and merge keys such as <<: *defaults) may add to a file, counted in
+# values as if each alias were written out: sharing settings among a hundred workflows takes
+# a few thousand; a kilobyte of aliases of aliases can otherwise make billions.
+MAX_ALIAS_NODES = 10_000
+# NUL, which neither database stores, and UTF-16 surrogates without their pair, which are
+# not text (YAML's "\0" and "\ud800" escapes make them).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 class InvalidWorkflowFile(ValueError):
@@ -36,7 +55,86 @@ class _Loader(yaml.SafeLoader):
     ``value: 02134`` the octal number 1116 and unquoted dates ``date`` objects; here they
     stay text, as the documents expect (and as in JSON). Only true/false are booleans.
     A key written twice is an error rather than the last one silently winning.
+
+    The file is bounded while it is composed into nodes, before any Python value is built:
+    each node's size and height with its aliases written out are known once it is composed,
+    so an alias is refused as soon as the values aliases add pass MAX_ALIAS_NODES, or its
+    value would nest deeper than MAX_DEPTH, or it names the value that holds it (a cycle).
+    Nesting deeper than MAX_DEPTH is refused at the level that exceeds it, before the
+    recursive composer can exhaust the stack.
     """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._alias_nodes = 0
+        # By id() of each composed node (all alive until loading ends): its size and height
+        # with aliases written out.
+        self._sizes: dict[int, tuple[int, int]] = {}
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        # The pure-Python parser's event, whose marks are yaml.error.Mark (the stubs leave it
+        # untyped, and type marks as either parser's).
+        event: Any = self.peek_event()  # type: ignore[no-untyped-call]
+        if self.check_event(yaml.AliasEvent):
+            return self._alias(super().compose_node(parent, index), event)
+        if self._depth >= MAX_DEPTH:
+            raise _too_deep(event)
+        self._depth += 1
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        assert node is not None
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = node.value
+        elif isinstance(node, yaml.MappingNode):
+            children = [child for pair in node.value for child in pair]
+        sizes = [self._sizes[id(child)] for child in children]
+        self._sizes[id(node)] = (
+            1 + sum(size for size, _ in sizes),
+            1 + max((height for _, height in sizes), default=0),
+        )
+        return node
+
+    def _alias(self, node: yaml.Node | None, event: Any) -> yaml.Node | None:
+        size_and_height = self._sizes.get(id(node))
+        if size_and_height is None:  # still being composed: the alias is inside its value
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                f"the alias *{event.anchor} names the value it is part of: "
+                "a value cannot contain itself",
+                event.start_mark,
+            )
+        size, height = size_and_height
+        if self._depth + height > MAX_DEPTH:
+            raise _too_deep(event)
+        self._alias_nodes += size
+        if self._alias_nodes > MAX_ALIAS_NODES:
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                f"with the alias *{event.anchor}, aliases repeat more than "
+                f"{MAX_ALIAS_NODES:,} values: write the values out, or use fewer aliases",
+                event.start_mark,
+            )
+        return node
+
+    def construct_yaml_str(self, node: yaml.ScalarNode) -> str:
+        text = str(self.construct_scalar(node))
+        if (found := _UNSTORABLE.search(text)) is not None:
+            character = found.group()
+            what = "a NUL character" if character == "\x00" else "an unpaired surrogate"
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"the text holds {what} (U+{ord(character):04X}), which cannot be stored: "
+                "remove it",
+                node.start_mark,
+            )
+        return text
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
         seen: set[object] = set()
@@ -52,6 +150,16 @@ class _Loader(yaml.SafeLoader):
                     )
                 seen.add(key)
         return super().construct_mapping(node, deep)
+
+
+def _too_deep(event: Any) -> yaml.composer.ComposerError:
+    return yaml.composer.ComposerError(
+        None,
+        None,
+        f"the document is nested more than {MAX_DEPTH} levels deep: "
+        "a workflow needs fewer than 10; check the brackets and indentation",
+        event.start_mark,
+    )
 
 
 def _number_or_text(loader: _Loader, node: yaml.ScalarNode) -> object:
@@ -74,11 +182,20 @@ _Loader.yaml_implicit_resolvers = {
 }
 _Loader.add_constructor(_INT_TAG, _number_or_text)
 _Loader.add_constructor(_FLOAT_TAG, _number_or_text)
+_Loader.add_constructor(_STR_TAG, _Loader.construct_yaml_str)
+
+_TOO_LARGE = (
+    f"the file is larger than {MAX_FILE_BYTES:,} bytes: a workflow file holds workflows, not "
+    "data; split it into several files"
+)
 
 
 def read_workflow_file(path: str | Path) -> list[dict[str, Any]]:
     """The workflow documents of the YAML file at ``path`` (UTF-8)."""
-    data = Path(path).read_bytes()
+    with Path(path).open("rb") as stream:
+        data = stream.read(MAX_FILE_BYTES + 1)  # no more than that is ever read
+    if len(data) > MAX_FILE_BYTES:
+        raise InvalidWorkflowFile([_TOO_LARGE])
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -92,13 +209,16 @@ def read_workflow_file(path: str | Path) -> list[dict[str, Any]]:
 def load_workflows(text: str) -> list[dict[str, Any]]:
     """The workflow documents of YAML ``text``: one mapping, or a list of them.
 
-    Raises InvalidWorkflowFile for text that is not YAML (with line and column) or whose
-    items are not mappings; the documents' contents are checked by parse_workflow_documents.
+    Raises InvalidWorkflowFile for text that is not YAML (with line and column), is too
+    large or too deep, expands its aliases too far, or whose items are not mappings; the
+    documents' contents are checked by parse_workflow_documents.
     """
+    if len(text) > MAX_FILE_BYTES:
+        raise InvalidWorkflowFile([_TOO_LARGE])
     try:
         data = yaml.load(text, Loader=_Loader)  # a SafeLoader: builds no Python objects
     except yaml.YAMLError as error:
-        raise InvalidWorkflowFile([_yaml_problem(error)]) from None
+        raise InvalidWorkflowFile([_yaml_problem(error, text)]) from None
     if data is None:
         raise InvalidWorkflowFile(["the file holds no workflow: write one mapping or a list"])
     items = data if isinstance(data, list) else [data]
@@ -113,11 +233,20 @@ def load_workflows(text: str) -> list[dict[str, Any]]:
     return items
 
 
-def _yaml_problem(error: yaml.YAMLError) -> str:
+def _yaml_problem(error: yaml.YAMLError, text: str) -> str:
     if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
         mark = error.problem_mark
         context = f" ({error.context})" if error.context else ""
         return f"line {mark.line + 1}, column {mark.column + 1}: {error.problem}{context}"
+    if isinstance(error, yaml.reader.ReaderError):
+        # Its own text spans two lines and counts characters from the start of the file.
+        line = text.count("\n", 0, error.position) + 1
+        column = error.position - (text.rfind("\n", 0, error.position) + 1) + 1
+        character = f"U+{error.character:04X}" if isinstance(error.character, int) else "a byte"
+        return (
+            f"line {line}, column {column}: {character} is a control character YAML does not "
+            "allow: remove it"
+        )
     return f"not YAML: {error}"
 
 
@@ -173,18 +302,22 @@ def parse_workflow_documents(
 
     ``property_types`` maps each object type of the workspace to its properties' types.
     Raises InvalidDefinition listing every problem of every document, each prefixed with
-    "workflow N (name): "; two documents with one name are a problem too.
+    "workflow N (name): "; two documents with one name (in any case) are a problem too.
     """
     problems: list[str] = []
     parsed: list[ParsedDefinition] = []
-    first_with_name: dict[str, int] = {}
+    first_with_name: dict[str, tuple[int, str]] = {}
     for number, document in enumerate(documents, start=1):
         label = _label(number, document)
         name = document.get("name")
         if isinstance(name, str) and name.strip():
-            first = first_with_name.setdefault(name.strip(), number)
+            # Names are unique in any case: "Deals" and "deals" would be one workflow.
+            first, first_name = first_with_name.setdefault(
+                name.strip().casefold(), (number, name.strip())
+            )
             if first != number:
-                problems.append(f"{label}: name: workflow {first} has the same name")
+                in_case = "" if first_name == name.strip() else " in another case"
+                problems.append(f"{label}: name: workflow {first} has the same name{in_case}")
         object_type = document.get("object_type")
         types = property_types.get(object_type, {}) if isinstance(object_type, str) else {}
         try:

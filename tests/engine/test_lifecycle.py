@@ -3,14 +3,18 @@ may change what, and records enrolled by hand."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from threading import Event, Thread
 
 import pytest
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.clock import FixedClock
 from bot.workflows.lifecycle import (
+    CLI_ACTOR,
     Actor,
     NameTaken,
     PermissionDenied,
@@ -25,7 +29,7 @@ from bot.workflows.lifecycle import (
     set_status,
 )
 from storage.database import transaction
-from storage.models import RunSource, RunStatus, WorkflowStatus
+from storage.models import RunSource, RunStatus, Workflow, WorkflowStatus
 from tests.engine.builders import (
     DEALS_CHANNEL,
     NAME,
@@ -320,6 +324,124 @@ def test_renaming_onto_another_workflows_name_is_refused_and_nothing_is_written(
 
     stored = workflow(sessions)
     assert stored is not None and (stored.revision, stored.status) == (1, "active")
+
+
+SAME_NAME_MESSAGE = (
+    "A workflow named 'Deal review' already exists, and names that differ only in case are "
+    "the same name: choose another name."
+)
+
+
+@pytest.mark.parametrize("other_case", [NAME.upper(), NAME.lower(), f"  {NAME.swapcase()} "])
+def test_a_new_workflow_whose_name_differs_only_in_case_is_refused(
+    sessions: sessionmaker[Session], clock: FixedClock, other_case: str
+) -> None:
+    import_deals(sessions, [deal("D1")], clock.now())
+    save(sessions, workflow_document(), clock.now())
+
+    with pytest.raises(NameTaken) as caught:
+        save(sessions, workflow_document(name=other_case), clock.now())
+
+    assert str(caught.value) == SAME_NAME_MESSAGE
+    assert count_workflows(sessions) == 1
+
+
+def test_names_are_compared_with_full_unicode_case_folding(
+    sessions: sessionmaker[Session], clock: FixedClock
+) -> None:
+    import_deals(sessions, [deal("D1")], clock.now())
+    save(sessions, workflow_document(name="Straße"), clock.now())
+
+    with pytest.raises(NameTaken, match="'Straße' already exists, and names that differ"):
+        save(sessions, workflow_document(name="STRASSE"), clock.now())
+
+
+def test_renaming_onto_another_workflows_name_in_another_case_is_refused(
+    sessions: sessionmaker[Session], clock: FixedClock
+) -> None:
+    import_deals(sessions, [deal("D1")], clock.now())
+    saved = save(sessions, workflow_document(name="Other"), clock.now())
+    save(sessions, workflow_document(), clock.now())
+
+    with pytest.raises(NameTaken) as caught, transaction(sessions) as s:
+        document = workflow_document(name="DEAL REVIEW")
+        save_workflow(s, TEAM, document, OWNER_ACTOR, "UTC", clock.now(), saved.workflow_id)
+
+    assert str(caught.value) == SAME_NAME_MESSAGE
+    assert workflow(sessions, "Other") is not None
+
+
+def test_a_workflow_can_be_renamed_to_its_own_name_in_another_case(
+    sessions: sessionmaker[Session], clock: FixedClock
+) -> None:
+    import_deals(sessions, [deal("D1")], clock.now())
+    saved = save(sessions, workflow_document(), clock.now())
+
+    with transaction(sessions) as s:
+        document = workflow_document(name=NAME.upper())
+        save_workflow(s, TEAM, document, OWNER_ACTOR, "UTC", clock.now(), saved.workflow_id)
+
+    renamed = workflow(sessions, NAME.upper())
+    assert renamed is not None and renamed.id == saved.workflow_id
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_concurrent_save_of_the_name_in_another_case_is_refused_as_taken(
+    sessions: sessionmaker[Session], clock: FixedClock
+) -> None:
+    """Both saves check the name before either commits; the unique index on lower(name)
+    stops the later one, which must still say the name is taken."""
+    import_deals(sessions, [deal("D1")], clock.now())
+    first_saved, first_may_commit, second_started = Event(), Event(), Event()
+    second_pid: list[int] = []
+    second_outcome: list[BaseException] = []
+
+    def first() -> None:
+        with transaction(sessions) as session:
+            save_workflow(session, TEAM, workflow_document(), CLI_ACTOR, "UTC", clock.now())
+            first_saved.set()
+            first_may_commit.wait(30)
+
+    def second() -> None:
+        try:
+            with transaction(sessions) as session:
+                second_pid.append(session.scalar(text("SELECT pg_backend_pid()")) or 0)
+                second_started.set()
+                document = workflow_document(name=NAME.upper())
+                save_workflow(session, TEAM, document, CLI_ACTOR, "UTC", clock.now())
+        except BaseException as error:  # handed to the test's thread
+            second_outcome.append(error)
+
+    first_thread = Thread(target=first)
+    first_thread.start()
+    assert first_saved.wait(30)
+    second_thread = Thread(target=second)
+    second_thread.start()
+    assert second_started.wait(30)
+    _wait_until_blocked(sessions, second_pid[0])  # past its check, waiting on the index
+    first_may_commit.set()
+    first_thread.join(30)
+    second_thread.join(30)
+
+    assert len(second_outcome) == 1 and isinstance(second_outcome[0], NameTaken)
+    assert str(second_outcome[0]) == SAME_NAME_MESSAGE
+    assert count_workflows(sessions) == 1
+
+
+def _wait_until_blocked(sessions: sessionmaker[Session], pid: int) -> None:
+    query = text("SELECT wait_event_type FROM pg_stat_activity WHERE pid = :pid")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with sessions() as session:
+            if session.scalar(query, {"pid": pid}) == "Lock":
+                return
+        time.sleep(0.01)
+    raise AssertionError("the second save never waited for the first one's name")
+
+
+def count_workflows(sessions: sessionmaker[Session]) -> int:
+    with sessions() as session:
+        return session.scalar(select(func.count()).select_from(Workflow)) or 0
 
 
 def test_a_requested_run_names_the_workflow_as_stored(

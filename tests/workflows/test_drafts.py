@@ -367,6 +367,23 @@ def test_a_taken_name_is_the_name_taken_problem(sessions: sessionmaker[Session])
         finish(sessions, draft_id, activate=True)
 
 
+@pytest.mark.usefixtures("deals")
+def test_a_name_taken_in_another_case_is_the_name_taken_problem(
+    sessions: sessionmaker[Session],
+) -> None:
+    save(sessions, workflow_document(), NOW)
+    draft_id = new_draft(sessions, **complete(name=NAME.upper()))
+
+    assert problems_at(sessions, draft_id, 1) == {
+        "name": [
+            f"a workflow named {NAME!r} already exists, and names that differ only in case are "
+            "the same name: choose another name"
+        ]
+    }
+    with pytest.raises(NameTaken):
+        finish(sessions, draft_id, activate=True)
+
+
 def test_a_step_is_left_only_when_valid_and_what_was_typed_is_kept(
     sessions: sessionmaker[Session],
 ) -> None:

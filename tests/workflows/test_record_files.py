@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from bot.workflows.record_files import (
+    MAX_JSON_LINE_CHARS,
     FileFormat,
     RecordFile,
     RecordFileError,
@@ -94,3 +95,72 @@ def test_files_can_be_read_twice(tmp_path: Path) -> None:
     path.write_text("id\n1\n2\n", encoding="utf-8")
     source = RecordFile(path, FileFormat.CSV)
     assert list(source.rows()) == list(source.rows())
+
+
+NUL_PROBLEM = (
+    "holds a NUL character (U+0000), which neither database can store: remove it from the file"
+)
+
+
+def test_a_nul_in_a_csv_cell_is_a_problem_of_its_row_naming_the_column(tmp_path: Path) -> None:
+    rows = read(tmp_path, 'id,name,note\n1,One,ok\n2,Two,"a\nb\x00"\n3,Three,ok\n')
+    assert rows == [
+        SourceRow(2, {"id": "1", "name": "One", "note": "ok"}),
+        SourceRow(3, {}, NUL_PROBLEM, "column 3 (note)"),
+        SourceRow(5, {"id": "3", "name": "Three", "note": "ok"}),
+    ]
+
+
+def test_a_nul_in_a_json_string_is_a_problem_of_its_line_naming_the_key(tmp_path: Path) -> None:
+    rows = read(tmp_path, '{"id": 1, "note": "a\\u0000b"}\n', "records.jsonl")
+    assert rows == [SourceRow(1, {}, NUL_PROBLEM, "key 'note'")]
+
+
+def test_a_lone_surrogate_in_a_json_string_is_a_problem_of_its_line(tmp_path: Path) -> None:
+    content = '{"id": 1, "note": "\\ud800"}\n{"id": 2, "note": "\\ud83d\\ude00"}\n'
+    rows = read(tmp_path, content, "records.jsonl")
+    assert rows == [
+        SourceRow(
+            1,
+            {},
+            "holds an unpaired surrogate (U+D800), which is not text: fix or remove the \\u "
+            "escape that makes it",
+            "key 'note'",
+        ),
+        SourceRow(2, {"id": "2", "note": "😀"}),  # a surrogate pair is one character
+    ]
+
+
+@pytest.mark.parametrize("number", ["1e400", "-1e400", "1" * 400 + ".0"])
+def test_a_json_number_beyond_a_float_is_a_problem_not_infinity(
+    tmp_path: Path, number: str
+) -> None:
+    rows = read(tmp_path, f'{{"id": 1, "amount": {number}}}\n', "records.jsonl")
+    assert rows[0].cells == {}
+    assert rows[0].column == "key 'amount'"
+    assert rows[0].problem is not None and "too large to store" in rows[0].problem
+
+
+def test_a_json_line_nested_past_the_decoders_limit_is_a_row_problem(tmp_path: Path) -> None:
+    deep = "[" * 50_000 + "]" * 50_000
+    rows = read(tmp_path, f'{{"id": 1, "a": {deep}}}\n{{"id": 2}}\n', "records.jsonl")
+    assert rows == [
+        SourceRow(1, {}, "nests arrays or objects too deeply: a record is flat"),
+        SourceRow(2, {"id": "2"}),
+    ]
+
+
+def test_an_overlong_json_line_is_a_row_problem_and_the_next_line_is_read(
+    tmp_path: Path,
+) -> None:
+    long_value = "x" * MAX_JSON_LINE_CHARS
+    rows = read(tmp_path, f'{{"id": 1, "a": "{long_value}"}}\n{{"id": 2}}\n', "records.jsonl")
+    assert rows == [
+        SourceRow(
+            1,
+            {},
+            f"is longer than {MAX_JSON_LINE_CHARS:,} characters: a record's values are far "
+            "shorter; check that the file is JSON Lines",
+        ),
+        SourceRow(2, {"id": "2"}),
+    ]

@@ -246,22 +246,50 @@ def test_a_blank_owner_cell_removes_the_owner(run: Any, sessions: sessionmaker[S
     assert records(sessions)["1"].owner is None
 
 
-def test_a_repeated_id_is_written_by_its_later_row(
+@pytest.mark.parametrize("sample_rows", [0, 1_000])
+def test_a_repeated_id_makes_the_later_row_invalid_and_the_file_imports_nothing(
+    run: Any, sessions: sessionmaker[Session], sample_rows: int
+) -> None:
+    report = run("id,stage\n1,open\n2,open\n1,won\n", sample_rows=sample_rows)
+    assert not report.written
+    assert counts(report) == (0, 0, 0, 1)
+    assert [str(problem) for problem in report.problems] == [
+        "line 4: the id '1' is also on line 2: a file holds each record once; merge the two "
+        "rows or remove one"
+    ]
+    assert records(sessions) == {}
+
+
+@pytest.mark.parametrize("sample_rows", [0, 2, 1_000])
+def test_skip_invalid_keeps_the_first_row_of_a_repeated_id_and_counts_the_others(
+    run: Any, sessions: sessionmaker[Session], sample_rows: int
+) -> None:
+    content = "id,stage\n1,open\n2,open\n1,won\n1,lost\n3,open\n"
+    report = run(content, skip_invalid=True, sample_rows=sample_rows)
+    assert counts(report) == (3, 0, 0, 2)
+    assert [(p.line, p.reason.split(":")[0]) for p in report.problems] == [
+        (4, "the id '1' is also on line 2"),
+        (5, "the id '1' is also on line 2"),
+    ]
+    assert records(sessions)["1"].properties == {"stage": "open"}
+
+
+def test_an_id_whose_first_row_is_invalid_is_imported_from_its_valid_row(
     run: Any, sessions: sessionmaker[Session]
 ) -> None:
-    report = run("id,stage\n1,open\n2,open\n1,won\n1,won\n")
-    # The second row for 1 updates what the first created; the third changes nothing.
-    assert counts(report) == (2, 1, 1, 0)
-    assert records(sessions)["1"].properties == {"stage": "won"}
+    report = run("id,owner\n1,bob\n1,U024BE7LH\n", skip_invalid=True)
+    assert counts(report) == (1, 0, 0, 1)
+    assert records(sessions)["1"].owner == "U024BE7LH"
 
 
 def test_batches_of_any_size_give_the_same_counts(
     run: Any, sessions: sessionmaker[Session]
 ) -> None:
-    rows = "".join(f"{i % 7},v{i}\n" for i in range(30))
+    run("id,value\n" + "".join(f"{i},old\n" for i in range(0, 30, 3)))
+    rows = "".join(f"{i},v{i}\n" for i in range(30))
     report = run("id,value\n" + rows, batch_size=4)
-    assert counts(report) == (7, 23, 0, 0)
-    assert records(sessions)["0"].properties == {"value": "v28"}
+    assert counts(report) == (20, 10, 0, 0)
+    assert records(sessions)["27"].properties == {"value": "v27"}
 
 
 # Bad rows: all or nothing
@@ -507,14 +535,15 @@ def test_single_and_two_pass_imports_agree(
     run: Any, sessions: sessionmaker[Session], sample_rows: int
 ) -> None:
     run("id,stage,amount\n1,open,5\n2,won,6\n")
-    content = "id,stage,amount,note\n1,open,5,\n2,lost,,x\n3,open,7,\n2,won,,y\n"
-    report = run(content, sample_rows=sample_rows)
+    content = "id,stage,amount,note\n1,open,5,\n2,lost,,x\n3,open,7,\n2,won,,y\n4,,,z\n"
+    report = run(content, sample_rows=sample_rows, skip_invalid=True)
     assert report.passes == (2 if sample_rows == 0 else 1)
-    assert counts(report) == (1, 2, 1, 0)
+    assert counts(report) == (2, 1, 1, 1)
     assert {k: r.properties for k, r in records(sessions).items()} == {
         "1": {"stage": "open", "amount": 5},
-        "2": {"stage": "won", "note": "y"},
+        "2": {"stage": "lost", "note": "x"},
         "3": {"stage": "open", "amount": 7},
+        "4": {"note": "z"},
     }
 
 

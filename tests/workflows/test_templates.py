@@ -90,12 +90,33 @@ def test_a_value_that_looks_like_a_placeholder_is_not_expanded() -> None:
     assert render("{{ name }}", name="{{ owner }}") == "{{ owner }}"
 
 
+# Unicode's explicit direction controls: embeddings, overrides, isolates and marks.
+DIRECTION_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+
+
 @given(st.text())
 def test_any_record_value_renders_without_markup_and_unescapes_to_itself(name: str) -> None:
     rendered = render("{{ name }}", name=name)
     assert "<" not in rendered and ">" not in rendered
     unescaped = rendered.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    assert unescaped == name
+    assert unescaped == "".join(c for c in name if c not in DIRECTION_CONTROLS)
+
+
+@pytest.mark.parametrize("control", DIRECTION_CONTROLS)
+def test_direction_controls_in_record_values_are_removed(control: str) -> None:
+    # "invoice_<RLO>gnp.exe" would show as "invoice_exe.png" and reorder the text after it.
+    value = f"invoice_{control}gnp.exe"
+    rendered = render(
+        "{{ name }} {{ id }} {{ properties.stage }}: check it",
+        name=value,
+        record_id=value,
+        properties={"stage": value},
+    )
+    assert rendered == "invoice_gnp.exe invoice_gnp.exe invoice_gnp.exe: check it"
+
+
+def test_right_to_left_text_itself_is_kept() -> None:
+    assert render("{{ name }}", name="עסקה 42 (חידוש)") == "עסקה 42 (חידוש)"
 
 
 # --- Placeholders -------------------------------------------------------------------------

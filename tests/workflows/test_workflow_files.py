@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -7,6 +8,9 @@ import pytest
 
 from bot.workflows.definitions import InvalidDefinition, to_document
 from bot.workflows.workflow_files import (
+    MAX_ALIAS_NODES,
+    MAX_DEPTH,
+    MAX_FILE_BYTES,
     InvalidWorkflowFile,
     dump_workflows,
     load_workflows,
@@ -103,6 +107,98 @@ def test_a_key_written_twice_is_refused_with_its_line() -> None:
 def test_yaml_merge_keys_still_work() -> None:
     text = "- &base {object_type: deals, owner: U0123ABCD}\n- {<<: *base, name: Two}\n"
     assert load_workflows(text)[1] == {"object_type": "deals", "owner": "U0123ABCD", "name": "Two"}
+
+
+def _alias_bomb(where: str) -> str:
+    """About a kilobyte: nine levels of nine aliases each, 387 million values written out."""
+    levels = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    for previous, level in zip("abcdefgh", "bcdefghi", strict=True):
+        levels.append(f"{level}: &{level} [" + ", ".join([f"*{previous}"] * 9) + "]")
+    anchors = "\n".join(f"  {line}" for line in levels)
+    document = MINIMAL.format(name="Bomb").replace("criteria: {}\n", "")
+    return f"x-anchors:\n{anchors}\n{document}{where}\n"
+
+
+@pytest.mark.parametrize(
+    "where", ["criteria: {any: *i}", "criteria: {}\nsettings: {pause_days: *i}"]
+)
+def test_an_alias_bomb_is_refused_quickly_before_it_is_expanded(where: str) -> None:
+    text = _alias_bomb(where)
+    assert len(text) < 1_500
+    started = time.perf_counter()
+    with pytest.raises(InvalidWorkflowFile) as caught:
+        parse_workflow_documents(load_workflows(text), PROPERTY_TYPES, "UTC", NOW)
+    assert time.perf_counter() - started < 5  # unbounded, this took a minute and 690 MB
+    assert caught.value.problems == [
+        f"line 6, column 10: with the alias *d, aliases repeat more than {MAX_ALIAS_NODES:,} "
+        "values: write the values out, or use fewer aliases"
+    ]
+
+
+def test_aliases_that_share_a_few_settings_are_still_read() -> None:
+    text = (
+        "- &first {name: One, settings: &shared {summary: never, holidays: US}}\n"
+        "- {<<: *first, name: Two}\n"
+        "- {name: Three, settings: *shared}\n"
+    )
+    documents = load_workflows(text)
+    assert [d["settings"] for d in documents] == [{"summary": "never", "holidays": "US"}] * 3
+    assert documents[1]["name"] == "Two"
+
+
+def test_an_alias_inside_the_value_it_names_is_refused() -> None:
+    assert file_problems("name: One\nloop: &loop [a, *loop]\n") == [
+        "line 2, column 17: the alias *loop names the value it is part of: a value cannot "
+        "contain itself"
+    ]
+
+
+def test_fifty_thousand_levels_of_nesting_are_refused_without_a_recursion_error() -> None:
+    problems = file_problems("name: " + "[" * 50_000 + "]" * 50_000 + "\n")
+    assert problems == [
+        f"line 1, column 38: the document is nested more than {MAX_DEPTH} levels deep: a "
+        "workflow needs fewer than 10; check the brackets and indentation"
+    ]
+
+
+def test_nesting_is_allowed_up_to_the_limit_and_no_further() -> None:
+    # The mapping, then one level per bracket: MAX_DEPTH levels in all are allowed.
+    brackets = MAX_DEPTH - 1
+    assert load_workflows("x: " + "[" * brackets + "]" * brackets)
+    deeper = brackets + 1
+    assert "nested more than" in file_problems("x: " + "[" * deeper + "]" * deeper)[0]
+
+
+def test_an_alias_that_would_nest_too_deeply_is_refused() -> None:
+    deep = "[" * (MAX_DEPTH - 2) + "]" * (MAX_DEPTH - 2)
+    assert "nested more than" in file_problems(f"a: &deep {deep}\nb: [[*deep]]\n")[0]
+
+
+def test_a_file_larger_than_the_limit_is_refused_whole(tmp_path: Path) -> None:
+    path = write(tmp_path, "# padding\n" * (MAX_FILE_BYTES // 10) + MINIMAL.format(name="One"))
+    with pytest.raises(InvalidWorkflowFile) as caught:
+        read_workflow_file(path)
+    assert caught.value.problems == [
+        f"the file is larger than {MAX_FILE_BYTES:,} bytes: a workflow file holds workflows, "
+        "not data; split it into several files"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("escape", "what"),
+    [("\\0", "a NUL character (U+0000)"), ("\\ud800", "an unpaired surrogate (U+D800)")],
+)
+def test_text_that_cannot_be_stored_is_refused_with_its_line(escape: str, what: str) -> None:
+    text = MINIMAL.format(name="One") + f'settings: {{summary_channel: "C1{escape}"}}\n'
+    assert file_problems(text) == [
+        f"line 7, column 29: the text holds {what}, which cannot be stored: remove it"
+    ]
+
+
+def test_a_control_character_is_reported_on_one_line() -> None:
+    assert file_problems("name: One\nowner: U1\x01\n") == [
+        "line 2, column 10: U+0001 is a control character YAML does not allow: remove it"
+    ]
 
 
 def test_an_empty_file_holds_no_workflow() -> None:
@@ -245,6 +341,14 @@ def test_two_workflows_with_one_name_are_refused() -> None:
     one = MINIMAL.format(name="Same")
     text = "- " + one.replace("\n", "\n  ").rstrip() + "\n- " + one.replace("\n", "\n  ")
     assert parse_problems(text) == ["workflow 2 (Same): name: workflow 1 has the same name"]
+
+
+def test_two_workflows_whose_names_differ_only_in_case_are_refused() -> None:
+    one, two = MINIMAL.format(name="Straße"), MINIMAL.format(name="STRASSE")
+    text = "- " + one.replace("\n", "\n  ").rstrip() + "\n- " + two.replace("\n", "\n  ")
+    assert parse_problems(text) == [
+        "workflow 2 (STRASSE): name: workflow 1 has the same name in another case"
+    ]
 
 
 def test_warnings_are_prefixed_too() -> None:

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.workflows.clock import FixedClock
+from bot.workflows.lifecycle import NameTaken
 from storage.database import transaction
 from storage.models import Run, RunSource, Workflow
 from tests.engine.builders import deal, import_deals, save, workflow_document
@@ -71,15 +72,15 @@ def test_show_describes_schedule_criteria_and_actions(slack: Slack, deal_review:
     assert "No runs yet." in reply
 
 
-def test_a_name_in_another_case_finds_the_workflow_unless_two_match(
+def test_a_name_in_another_case_finds_the_one_workflow_of_that_name(
     slack: Slack, bot: Bot, clock: FixedClock, deal_review: str
 ) -> None:
     assert "Every day at 09:00" in slack.reply_to(OTHER, "show deal REVIEW")
-    save(
-        bot.sessions, workflow_document(name="DEAL REVIEW", owner=OWNER), clock.now(), team=TEAM_ID
-    )
-    reply = slack.reply_to(OTHER, "show deal review")
-    assert "There is no workflow named 'deal review'" in reply
+    # A second workflow whose name differs only in case, which made this ambiguous, is refused.
+    document = workflow_document(name="DEAL REVIEW", owner=OWNER)
+    with pytest.raises(NameTaken):
+        save(bot.sessions, document, clock.now(), team=TEAM_ID)
+    assert "Every day at 09:00" in slack.reply_to(OTHER, "show deal review")
 
 
 def test_run_now_refuses_a_workflow_without_actions(
