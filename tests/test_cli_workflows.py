@@ -7,6 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
+from tests.slack_standin import SlackStandIn
 from tests.workflow_example import EXAMPLE as WORKFLOW
 
 DEALS = """id,name,stage,amount,owner
@@ -180,3 +181,22 @@ def test_direction_controls_in_a_record_never_reach_the_message(
     output = invoke(cli, "workflows", "run", "Weekly deal review", "--dry-run")
     message = [line for line in output.splitlines() if "post to" in line and "Invoice" in line]
     assert message == ["  1. post to C0123ABCD: Invoice_gnp.exe (no owner) is still in contract"]
+
+
+def test_importing_a_workflow_that_posts_where_its_owner_may_not_is_refused(
+    cli: CliRunner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    with SlackStandIn() as slack_api:
+        slack_api.add_channel("C0123ABCD", "deal-desk", private=True, members=["U0SOMEONE"])
+        monkeypatch.setenv("SLACK_BOT_TOKEN", slack_api.token)
+        monkeypatch.setenv("SLACK_API_URL", slack_api.url)
+        result = cli.invoke(main, ["workflows", "import", "workflow.yml"])
+        assert result.exit_code == 2, result.output
+        assert result.output.strip() == (
+            "error: Weekly deal review cannot be saved: #deal-desk is a private channel and "
+            "the workflow's owner U0123ABCD is not a member of it: pick a channel the owner "
+            "is in, or have a member of #deal-desk own the workflow"
+        )
+        slack_api.add_channel("C0123ABCD", "deal-desk", private=True, members=["U0123ABCD"])
+        assert "created" in invoke(cli, "workflows", "import", "workflow.yml")
+    assert "Weekly deal review" in invoke(cli, "workflows", "list")

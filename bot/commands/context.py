@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.console_notifier import ConsoleNotifier
 from bot.settings import Settings
+from bot.slack.channel_access import SlackChannelAccess
 from bot.slack.installations import Installations, WorkspaceNotifiers
 from bot.slack.notifier import SlackNotifier, make_web_client
+from bot.workflows.channel_access import ChannelAccess
 from bot.workflows.clock import Clock
 from bot.workflows.engine import Engine as WorkflowEngine
 from bot.workflows.notifier import Notifier
@@ -90,6 +92,19 @@ class Context:
             else SlackNotifier(make_web_client(token, self.settings.slack_api_url))
         )
         return lambda _team_id: notifier
+
+    def channel_access(self, team_id: str) -> ChannelAccess | None:
+        """Who may have the bot post where in the workspace, asked of Slack with its bot
+        token; None without Slack (console mode) or without an installation there."""
+        installations = self.installations
+        token = (
+            installations.bot_token(team_id)
+            if installations is not None
+            else self.settings.slack_bot_token
+        )
+        if token is None:
+            return None
+        return SlackChannelAccess(make_web_client(token, self.settings.slack_api_url))
 
     @contextmanager
     def workspace(self, team: str | None) -> Iterator[tuple[Session, str]]:

@@ -13,6 +13,7 @@ import click
 
 from bot.commands.context import Context, fail
 from bot.commands.options import TEAM_OPTION
+from bot.workflows.channel_access import check_channel_access
 from bot.workflows.definitions import InvalidDefinition, to_document
 from bot.workflows.lifecycle import (
     CLI_ACTOR,
@@ -64,25 +65,31 @@ def workflow_errors() -> Iterator[None]:
 def workflows_import(context: Context, file: Path, team: str | None) -> None:
     """Create or update the workflows of a YAML file (all of them, or none)."""
     now = context.clock.now()
-    with workflow_errors(), context.workspace(team) as (session, team_id):
+    zone = context.settings.default_timezone
+    with workflow_errors():
         documents = read_workflow_file(file)
         if not documents:
             fail(f"{file} holds no workflow: write one mapping, or a list of them.")
-        object_types = ObjectTypeRepository(session)
-        types = {
-            name: object_types.property_types(object_types.get(team_id, name).id)
-            for name in object_types.names(team_id)
-        }
-        parsed = parse_workflow_documents(documents, types, context.settings.default_timezone, now)
+        with context.workspace(team) as (session, team_id):
+            object_types = ObjectTypeRepository(session)
+            types = {
+                name: object_types.property_types(object_types.get(team_id, name).id)
+                for name in object_types.names(team_id)
+            }
+            parsed = parse_workflow_documents(documents, types, zone, now)
         for result in parsed:
             for warning in result.warnings:
                 click.echo(f"warning: {warning}", err=True)
-        for document in documents:
-            saved = save_workflow(
-                session, team_id, document, CLI_ACTOR, context.settings.default_timezone, now
-            )
-            verb = "created" if saved.created else f"updated to revision {saved.revision}"
-            click.echo(f"{document['name']}: {verb}; next run {_instant(saved.next_run_at)}")
+        # Asked of Slack between transactions: no database lock waits on Slack's answers.
+        access = context.channel_access(team_id)
+        if access is not None:
+            for result in parsed:
+                check_channel_access(result.definition, access)
+        with context.workspace(team_id) as (session, _):
+            for document in documents:
+                saved = save_workflow(session, team_id, document, CLI_ACTOR, zone, now)
+                verb = "created" if saved.created else f"updated to revision {saved.revision}"
+                click.echo(f"{document['name']}: {verb}; next run {_instant(saved.next_run_at)}")
 
 
 @workflows.command("export")

@@ -37,9 +37,11 @@ REDIRECT_PATH = "/slack/oauth_redirect"
 # is not part of the installed package, and operators edit their copy (URLs, names).
 BOT_SCOPES = (
     "channels:history",
+    "channels:read",
     "chat:write",
     "commands",
     "groups:history",
+    "groups:read",
     "im:history",
     "im:write",
     "users:read",

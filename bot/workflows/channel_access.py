@@ -21,9 +21,9 @@ class ChannelAccess(Protocol):
 class ChannelNotAllowed(WorkflowError):
     """The workflow would post where its owner may not; ``reasons`` says where and why."""
 
-    def __init__(self, reasons: list[str]) -> None:
+    def __init__(self, name: str, reasons: list[str]) -> None:
         self.reasons = reasons
-        super().__init__("; ".join(reasons))
+        super().__init__(f"{name} cannot be saved: {'; '.join(reasons)}")
 
 
 def posting_channels(definition: WorkflowDefinition) -> list[str]:
@@ -43,4 +43,5 @@ def check_channel_access(definition: WorkflowDefinition, access: ChannelAccess) 
         if (reason := access.refusal(channel, definition.owner)) is not None
     ]
     if reasons:
-        raise ChannelNotAllowed(reasons)
+        raise ChannelNotAllowed(definition.name, reasons)
+

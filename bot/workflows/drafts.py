@@ -18,8 +18,9 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from bot.workflows.channel_access import ChannelAccess, check_channel_access
 from bot.workflows.criteria import InvalidCriteria
 from bot.workflows.definitions import MAX_NAME, InvalidDefinition, to_document
 from bot.workflows.lifecycle import (
@@ -39,6 +40,7 @@ from bot.workflows.records import count_matching
 from bot.workflows.schedules import InvalidSchedule, parse_schedule
 from bot.workflows.stored import definition_of
 from bot.workflows.wording import Phrase, describe_action, describe_criteria, describe_settings
+from storage.database import transaction
 from storage.drafts import DraftRepository
 from storage.models import ObjectType, Record, WizardDraft, Workflow, WorkflowStatus
 from storage.object_types import ObjectTypeRepository, UnknownObjectType
@@ -200,6 +202,24 @@ def load_draft(session: Session, draft_id: str, team_id: str, user_id: str) -> W
     if draft is None:
         raise DraftNotFound()
     return draft
+
+
+def check_draft_channels(
+    sessions: sessionmaker[Session],
+    draft_id: str,
+    team_id: str,
+    user_id: str,
+    default_timezone: str,
+    now: datetime,
+    access: ChannelAccess,
+) -> None:
+    """Before a draft is saved: ChannelNotAllowed when its workflow would post where its
+    owner may not (InvalidDefinition when it is not complete). The draft is read in a
+    transaction of its own, so that no database lock waits while the messaging side answers."""
+    with transaction(sessions) as session:
+        draft = load_draft(session, draft_id, team_id, user_id)
+        parsed = parse_for_team(session, team_id, draft.document, default_timezone, now)
+    check_channel_access(parsed.definition, access)
 
 
 # --- Moving between steps -------------------------------------------------------------------

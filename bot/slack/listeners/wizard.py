@@ -23,6 +23,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from bot.slack.channel_access import SlackChannelAccess
 from bot.slack.errors import refusal_text, reported
 from bot.slack.ids import View, WizardAction
 from bot.slack.listeners.home_tab import publish_home
@@ -307,6 +308,10 @@ def _saved(
 ) -> drafts.Finished:
     actor = services.people.actor(client, modal.team_id, modal.user_id)
     zone, now = services.settings.default_timezone, services.clock.now()
+    access = SlackChannelAccess(client)
+    drafts.check_draft_channels(
+        services.sessions, modal.draft_id, modal.team_id, modal.user_id, zone, now, access
+    )
     with write_transaction(services.sessions) as session:
         draft = _load(session, modal)
         saved = drafts.finish(session, draft, activate, actor, zone, now, index)

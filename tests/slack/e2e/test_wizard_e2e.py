@@ -270,3 +270,33 @@ def test_a_name_given_with_create_is_on_the_first_step(
     [view] = slack_api.views(OWNER)
     name = next(b for b in view.view["blocks"] if b.get("block_id") == WizardBlock.NAME)
     assert name["element"]["initial_value"] == "Q4 deals"
+
+
+def test_a_private_channel_the_owner_is_not_in_is_refused_at_save(
+    slack: Slack, bot: Bot, slack_api: SlackStandIn, deals: None
+) -> None:
+    """The bot is in #deal-desk, the person creating the workflow is not: the bot would
+    otherwise post there in that person's name."""
+    slack_api.add_channel("C0SUMMARY", "deal-desk", private=True, members=[OTHER])
+    modal = open_modal(slack, OWNER, "create", WizardBlock.NAME)
+    _through_review(modal)  # with C0SUMMARY as the summary channel
+
+    _save(modal, slack_api)
+
+    assert "Review" in _step(modal)
+    assert (
+        "#deal-desk is a private channel and the workflow's owner U0OWNER is not a member"
+        in _problems(modal)
+    )
+    assert bot.stored_workflow(NAME) is None
+    assert len(_drafts(bot)) == 1, "the draft was lost"
+
+
+def test_a_member_of_the_private_channel_may_save(
+    slack: Slack, bot: Bot, slack_api: SlackStandIn, deals: None
+) -> None:
+    slack_api.add_channel("C0SUMMARY", "summaries", private=True, members=[OWNER])
+    modal = open_modal(slack, OWNER, "create", WizardBlock.NAME)
+    _through_review(modal)
+    assert "Workflow activated" in _save(modal, slack_api)
+    assert slack_api.calls("conversations.members"), "membership was not asked"
