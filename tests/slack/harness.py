@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -53,6 +54,36 @@ class Answer:
     @property
     def json(self) -> dict[str, Any]:
         return json.loads(self.body) if self.body else {}
+
+
+class Trap:
+    """A listener on a loopback port that records every request it receives: where a
+    forged response_url would send the bot."""
+
+    def __init__(self) -> None:
+        self.received: list[str] = []
+        trap = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                trap.received.append(self.path)
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *_args: Any) -> None:
+                return None
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/internal/admin"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 
 @dataclass(frozen=True)

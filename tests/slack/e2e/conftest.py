@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.clock import FixedClock
-from tests.slack.harness import Bot, Slack, running_bot
+from tests.slack.harness import Bot, Slack, Trap, running_bot
 from tests.slack_standin import SlackStandIn
 
 # A Monday morning in New York.
@@ -42,6 +42,14 @@ def bot(
     sessions: sessionmaker[Session], clock: FixedClock, slack_api: SlackStandIn
 ) -> Iterator[Bot]:
     yield from running_bot(sessions, clock, slack_api, admins=frozenset({LISTED_ADMIN}))
+
+
+@pytest.fixture
+def trap() -> Iterator[Trap]:
+    """A loopback listener where a forged response_url would send the bot."""
+    listener = Trap()
+    yield listener
+    listener.close()
 
 
 @pytest.fixture

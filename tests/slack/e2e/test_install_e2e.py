@@ -19,6 +19,7 @@ from storage.database import transaction
 from storage.models import Run, RunStatus, Workflow, WorkflowStatus
 from tests.engine.builders import deal, import_deals, save, workflow_document
 from tests.slack.e2e.conftest import OTHER, OWNER
+from tests.slack.harness import Trap
 from tests.slack.workspaces import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -300,3 +301,20 @@ def _runs(bot: WorkspacesBot) -> list[Run]:
         for run in found:
             session.expunge(run)
         return found
+
+
+@pytest.mark.parametrize("timestamp", ["abc", "NaN", ""])
+def test_with_several_workspaces_a_malformed_timestamp_acts_on_nothing(
+    first: WorkspaceSlack, slack_api: WorkspacesStandIn, trap: Trap, timestamp: str
+) -> None:
+    first.install()
+    calls_before = len(slack_api.calls())
+    form = {**first.command_form(OWNER, "list"), "response_url": trap.url}
+    answer = first.send(
+        urlencode(form), signature="v0=0", headers={"X-Slack-Request-Timestamp": timestamp}
+    )
+    assert answer.status == 401
+    assert first.reply_to(OWNER, "help")  # anything the refused request set off came first
+    assert [c.method for c in slack_api.calls()[calls_before:] if c.method != "auth.test"] == []
+    assert len(slack_api.responses()) == 1
+    assert trap.received == []

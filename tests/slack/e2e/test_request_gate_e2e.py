@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,47 +20,10 @@ from storage.database import transaction
 from storage.models import ObjectType, Run
 from tests.engine.builders import deal, import_deals, save, workflow_document
 from tests.slack.e2e.conftest import OWNER
-from tests.slack.harness import Bot, Slack
+from tests.slack.harness import Bot, Slack, Trap
 from tests.slack_standin import TEAM_ID, SlackStandIn
 
 NAME = "Deal review"
-
-
-class Trap:
-    """A listener on a loopback port that records every request it receives: where a
-    forged response_url would send the bot."""
-
-    def __init__(self) -> None:
-        self.received: list[str] = []
-        trap = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                trap.received.append(self.path)
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *_args: Any) -> None:
-                return None
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/internal/admin"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def trap() -> Iterator[Trap]:
-    listener = Trap()
-    yield listener
-    listener.close()
 
 
 @pytest.fixture
