@@ -44,4 +44,3 @@ def check_channel_access(definition: WorkflowDefinition, access: ChannelAccess) 
     ]
     if reasons:
         raise ChannelNotAllowed(definition.name, reasons)
-
