@@ -171,7 +171,8 @@ KEYS = ["type", "actions", "view", "user", "team", "channel", "container", "trig
 @given(payload=st.dictionaries(st.sampled_from(KEYS), JSON_VALUES, max_size=4))
 def test_no_signed_payload_makes_the_endpoint_fail(slack: Slack, payload: dict[str, Any]) -> None:
     answer = slack.send(urlencode({"payload": json.dumps(payload)}))
-    assert answer.status in (200, 400, 404), answer
+    # 403: a payload that names another workspace; 404: one no listener handles.
+    assert answer.status in (200, 400, 403, 404), answer
 
 
 def test_a_replayed_command_has_no_second_effect(
