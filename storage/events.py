@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -39,13 +41,19 @@ class RequestLog:
         self.session = session
 
     def first_time(self, fingerprint: str, signed_at: datetime) -> bool:
-        """Records the request; False when it was recorded before."""
-        try:
-            with self.session.begin_nested():
-                self.session.add(HandledRequest(fingerprint=fingerprint, handled_at=signed_at))
-        except IntegrityError:
-            return False
-        return True
+        """Records the request; False when it was recorded before.
+
+        One INSERT ... ON CONFLICT DO NOTHING, on every request to the Slack endpoint: no
+        savepoint round trips, and two copies racing each other still count once."""
+        insert = sqlite_insert if self.session.get_bind().dialect.name == "sqlite" else pg_insert
+        statement = (
+            insert(HandledRequest)
+            .values(fingerprint=fingerprint, handled_at=signed_at)
+            .on_conflict_do_nothing(index_elements=[HandledRequest.fingerprint])
+            .returning(HandledRequest.fingerprint)
+        )
+        # A row comes back only when it was inserted (rowcount is not reliable here).
+        return self.session.execute(statement).first() is not None
 
     def forget_before(self, instant: datetime) -> None:
         self.session.execute(delete(HandledRequest).where(HandledRequest.handled_at < instant))
