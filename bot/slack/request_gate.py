@@ -23,6 +23,7 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.workflows.bounded_json import nested_deeper_than
 from storage.database import write_transaction
 from storage.events import RequestLog
 
@@ -183,22 +184,9 @@ def _body_problem(text: str, headers: Mapping[str, str]) -> str | None:
         return "the body is not the JSON or form data Slack sends"
     if not isinstance(body, dict):
         return "the payload is not a JSON object"
-    if _deeper_than(body, MAX_DEPTH):
+    if nested_deeper_than(body, MAX_DEPTH):
         return f"the payload nests deeper than {MAX_DEPTH} levels"
     return _shape_problem(body)
-
-
-def _deeper_than(value: dict[str, Any] | list[Any], limit: int) -> bool:
-    """Whether objects and arrays nest more than ``limit`` levels (``value`` is level 1).
-    Walks without recursion, so no input can exhaust the stack here."""
-    pending: list[tuple[dict[str, Any] | list[Any], int]] = [(value, 1)]
-    while pending:
-        item, depth = pending.pop()
-        if depth > limit:
-            return True
-        children = item.values() if isinstance(item, dict) else item
-        pending.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
-    return False
 
 
 def _shape_problem(body: dict[str, Any]) -> str | None:

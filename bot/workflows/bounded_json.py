@@ -40,7 +40,7 @@ def load_json(text: str, max_depth: int = MAX_JSON_DEPTH) -> Any:
         )
     except RecursionError:
         raise InvalidJSON(_too_deep(max_depth)) from None
-    if _deeper_than(value, max_depth):
+    if nested_deeper_than(value, max_depth):
         raise InvalidJSON(_too_deep(max_depth))
     return value
 
@@ -76,9 +76,9 @@ def _too_deep(max_depth: int) -> str:
     )
 
 
-def _deeper_than(value: object, max_depth: int) -> bool:
-    """Whether ``value`` nests more than ``max_depth`` arrays and objects, walked with a list
-    for a stack so that the check itself cannot run out of stack."""
+def nested_deeper_than(value: object, max_depth: int) -> bool:
+    """Whether ``value`` nests more than ``max_depth`` arrays and objects (itself the first
+    level), walked with a list for a stack so that the check itself cannot run out of stack."""
     pending: list[tuple[dict[object, object] | list[object], int]] = []
     if isinstance(value, dict | list):
         pending.append((value, 1))
