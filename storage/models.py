@@ -121,13 +121,17 @@ class Record(Base):
     object_type_id: Mapped[int] = mapped_column(ForeignKey("object_types.id", ondelete="CASCADE"))
     external_id: Mapped[str] = mapped_column(String(255))
     name: Mapped[str] = mapped_column(Text)
-    owner: Mapped[str | None] = mapped_column(String(32))
+    # A Slack user id or an email (resolved to a Slack user through owner_directory).
+    owner: Mapped[str | None] = mapped_column(String(255))
     # Canonical typed values (see storage.properties); an unknown property has no key.
     properties: Mapped[dict[str, Any]] = mapped_column(PortableJSON)
     # Case-folded copies of the text properties, what case-insensitive criteria compare.
     folded: Mapped[dict[str, str]] = mapped_column(PortableJSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Removed from its source or by `records delete`: kept so that past runs still show it,
+    # never enrolled again; importing it again clears this.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Workflow(Base):
@@ -266,3 +270,59 @@ class HandledRequest(Base):
 
     fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
     handled_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class OwnerDirectory(Base):
+    """Owner emails of a workspace resolved to Slack users (users.lookupByEmail); an email
+    Slack does not know has no user. ``checked_at`` says when Slack was last asked."""
+
+    __tablename__ = "owner_directory"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    email: Mapped[str] = mapped_column(String(255), primary_key=True)  # case-folded
+    slack_user_id: Mapped[str | None] = mapped_column(String(32))
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SourceKind(StrEnum):
+    SQL = "sql"
+
+
+class RecordSource(Base):
+    """Where one object type's records come from: a query run against a database whose URL
+    is read from the environment variable ``url_env`` at each sync (never stored), and how
+    the last sync went. A sync is a full snapshot of the type's records."""
+
+    __tablename__ = "record_sources"
+    __table_args__ = (
+        UniqueConstraint("team_id", "name"),
+        UniqueConstraint("object_type_id"),  # one source feeds one type
+        CheckConstraint(_check_in("kind", SourceKind), name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))
+    object_type_id: Mapped[int] = mapped_column(ForeignKey("object_types.id", ondelete="CASCADE"))
+    url_env: Mapped[str] = mapped_column(String(100))
+    query: Mapped[str] = mapped_column(Text)
+    id_column: Mapped[str] = mapped_column(String(63))
+    # Synced on this period by the scheduler; None: only before runs and by hand.
+    sync_every_seconds: Mapped[int | None] = mapped_column(Integer)
+    # A run of a workflow on this type syncs first when the last success is older.
+    max_staleness_seconds: Mapped[int] = mapped_column(Integer, default=300)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_duration_ms: Mapped[int | None] = mapped_column(Integer)
+    last_added: Mapped[int | None] = mapped_column(Integer)
+    last_changed: Mapped[int | None] = mapped_column(Integer)
+    last_removed: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    # When the owners of the workflows on this type were told of the current failure: once
+    # per failure, not at every tick; cleared by a successful sync.
+    failure_reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # One process syncs a source at a time, as runs are claimed.
+    sync_lease_owner: Mapped[str | None] = mapped_column(String(128))
+    sync_lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
