@@ -616,10 +616,16 @@ class Response:
         return self.text + "\n" + json.dumps(self.blocks, ensure_ascii=False)
 
 
+# Slack refuses a view whose JSON is larger than this (error view_too_large).
+MAX_VIEW_BYTES = 250_000
+
+
 def _check_view(view: object) -> None:
     """Slack's limits on a view; an invalid one is refused as Slack does."""
     if not isinstance(view, dict):
         raise ApiError("invalid_arguments")
+    if len(json.dumps(view).encode()) > MAX_VIEW_BYTES:
+        raise ApiError("view_too_large")
     try:
         assert_valid_view(view)
     except Exception as error:

@@ -82,6 +82,9 @@ class WizardAction(StrEnum):
     SAVE_DRAFT = "wizard_save_draft"
     # Criteria and actions editors (bot/slack/views/criteria_editor.py, actions_editor.py).
     REFRESH = "wizard_refresh"  # a dispatched select changed: read the state and re-render
+    # The searchable property picker of a type with many properties: its options come from
+    # the bot as the user types (block_suggestion), and a pick re-renders like REFRESH.
+    PICK_PROPERTY = "wizard_pick_property"
     ADD_GROUP = "wizard_add_group"
     ADD_FILTER = "wizard_add_filter"
     REMOVE_FILTER = "wizard_remove_filter"

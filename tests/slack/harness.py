@@ -546,6 +546,19 @@ class Modal:
                     return
         raise AssertionError(f"no button {action_id!r} with {value_contains!r} in the view")
 
+    def search(self, prefix: str, typed: str, value: str) -> list[dict[str, Any]]:
+        """Types ``typed`` into the searchable select of a block, as a person would, and
+        picks the offered option whose value is ``value`` (Slack then sends the change at
+        once); returns what was offered."""
+        block_id = self.block_id(prefix)
+        [(action_id, state)] = self.values[block_id].items()
+        offered = self.slack.suggest(
+            self.user_id, self.view, block_id, action_id, typed, self.values
+        )
+        state["selected_option"] = next(o for o in offered if o["value"] == value)
+        self._act(block_id, {"type": state["type"], "action_id": action_id, **state})
+        return offered
+
     def pick(self, prefix: str, option: str, action_id: str | None = None) -> None:
         """Chooses an option in a select that dispatches (Slack sends the change at once)."""
         block_id = self.block_id(prefix)

@@ -197,13 +197,26 @@ def register(app: App, services: Services) -> None:
         modal = _Modal.of(context, body)
         _change(client, services, modal, lambda d, doc: drafts.go_back(d, doc, now))
 
-    @app.action(WizardAction.REFRESH)
     @reported
     def refresh(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         ack()
         now = services.clock.now()
         modal = _Modal.of(context, body)
         _change(client, services, modal, lambda d, doc: drafts.keep_values(d, doc, now))
+
+    for action_id in (WizardAction.REFRESH, WizardAction.PICK_PROPERTY):
+        app.action(action_id)(refresh)
+
+    @app.options(WizardAction.PICK_PROPERTY)
+    def property_choices(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        modal = _Modal.of(context, body)
+        try:
+            with transaction(services.sessions) as session:
+                properties = drafts.draft_properties(session, _load(session, modal))
+        except WorkflowError:
+            ack(options=[])  # the draft is gone: the modal says so at its next step
+            return
+        ack(options=criteria_editor.property_options(properties, str(body.get("value") or "")))
 
     criteria_button = _editor_control(services, _edit_criteria)
     for action_id in _CRITERIA_BUTTONS:

@@ -54,6 +54,11 @@ from storage.properties import PropertyType
 MAX_FILTERS = 10
 MAX_GROUPS = 5
 FIELDS = ("criteria", "suppression")
+# Up to this many properties a row lists them all (one click, no typing); beyond, the
+# picker searches. 40 options are about 4 KB a row, 40 KB for the editor's 10 rows.
+STATIC_PROPERTIES = 40
+# Every record has these fields; pickers list them first, in this order.
+BUILT_IN_ORDER = ("id", "name", "owner", "created_at", "updated_at")
 
 
 _RANGE_EXAMPLES = {
@@ -218,46 +223,55 @@ def _property_block(
 
 
 def _property_select(name: object, properties: Mapping[str, PropertyType]) -> dict[str, Any] | None:
+    """A static select listing every property when they are few; else a searchable one
+    whose options the bot sends as the user types (property_options), which keeps every
+    row small whatever the number of properties (a HubSpot object has hundreds)."""
     selected = name if isinstance(name, str) and fits_option_value(name) else None
-    by_type: dict[PropertyType, list[dict[str, Any]]] = {}
-    for property_name in _listed_names(properties, selected):
-        property_type = properties[property_name]
-        listed = option(labelled(property_name, str(property_type)), property_name)
-        by_type.setdefault(property_type, []).append(listed)
-    extra = []
-    if selected is not None and selected not in properties:
-        extra.append(option(labelled(selected, "not a property of these records"), selected))
-    options = [listed for group in by_type.values() for listed in group] + extra
-    if not options:
+    names = [n for n in _in_picker_order(properties) if fits_option_value(n)]
+    if not names and selected is None:
         return None
-    select = _select(WizardAction.REFRESH, "Choose a property")
-    if len(options) <= SELECT_OPTIONS:
-        select["options"] = sorted(options, key=lambda listed: listed["value"])
-    else:
-        groups = [(str(t), group) for t, group in sorted(by_type.items())]
-        if extra:
-            groups.append(("Not a property", extra))
-        select["option_groups"] = [
-            {"label": plain(label), "options": group} for label, group in groups
-        ]
+    if len(names) > STATIC_PROPERTIES:
+        picker: dict[str, Any] = {
+            "type": "external_select",
+            "action_id": WizardAction.PICK_PROPERTY,
+            "placeholder": plain("Search the properties"),
+            "min_query_length": 0,
+        }
+        if selected is not None:
+            picker["initial_option"] = _property_option(selected, properties)
+        return picker
+    options = [_property_option(n, properties) for n in names]
+    if selected is not None and selected not in properties:
+        options.append(_property_option(selected, properties))
+    select = {**_select(WizardAction.REFRESH, "Choose a property"), "options": options}
     initial = next((o for o in options if o["value"] == selected), None)
     if initial is not None:
         select["initial_option"] = initial
     return select
 
 
-def _listed_names(properties: Mapping[str, PropertyType], selected: str | None) -> list[str]:
-    """The property names a select can list: at most 100 of each type, the selected one kept."""
-    listed = []
-    for property_type in PropertyType:
-        names = sorted(
-            n for n, t in properties.items() if t is property_type and fits_option_value(n)
-        )
-        kept = names[:SELECT_OPTIONS]
-        if selected in names and selected not in kept:
-            kept = [*names[: SELECT_OPTIONS - 1], selected]
-        listed += kept
-    return listed
+def property_options(properties: Mapping[str, PropertyType], typed: str) -> list[dict[str, Any]]:
+    """What the searchable property picker offers for ``typed``: the built-in fields first,
+    then names starting with the text, then names containing it (letter case ignored), at
+    most a select's 100."""
+    needle = typed.strip().casefold()
+    ordered = [n for n in _in_picker_order(properties) if fits_option_value(n)]
+    starting = [n for n in ordered if n.casefold().startswith(needle)]
+    containing = [n for n in ordered if needle in n.casefold() and n not in starting]
+    chosen = (starting + containing)[:SELECT_OPTIONS]
+    return [_property_option(n, properties) for n in chosen]
+
+
+def _in_picker_order(properties: Mapping[str, PropertyType]) -> list[str]:
+    """The built-in fields in their order, then the type's own properties by name."""
+    built_in = [n for n in BUILT_IN_ORDER if n in properties]
+    return built_in + sorted(n for n in properties if n not in BUILT_IN_ORDER)
+
+
+def _property_option(name: str, properties: Mapping[str, PropertyType]) -> dict[str, Any]:
+    property_type = properties.get(name)
+    detail = str(property_type) if property_type else "not a property of these records"
+    return option(labelled(name, detail), name)
 
 
 def _operator_select(raw: object, property_type: PropertyType | None) -> dict[str, Any]:

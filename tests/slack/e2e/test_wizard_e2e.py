@@ -300,3 +300,38 @@ def test_a_member_of_the_private_channel_may_save(
     _through_review(modal)
     assert "Workflow activated" in _save(modal, slack_api)
     assert slack_api.calls("conversations.members"), "membership was not asked"
+
+
+def test_a_type_with_a_thousand_properties_is_filtered_through_a_searchable_picker(
+    slack: Slack, bot: Bot, slack_api: SlackStandIn, clock: FixedClock
+) -> None:
+    """A HubSpot-sized object: about 1,000 properties. Every view the dialog sends stays within
+    Slack's 250 KB (the stand-in refuses larger ones, as Slack does), also with ten rows."""
+    # With id, name, owner, stage and amount: the 1,000 columns a record file may have.
+    extra = {f"custom_field_{i:04}": str(i) for i in range(995)}
+    import_deals(bot.sessions, [deal("D1", "Acme", amount="6000", **extra)], clock.now(), TEAM_ID)
+    modal = open_modal(slack, OWNER, "create", WizardBlock.NAME)
+    _fill_name(modal)
+    assert modal.submit().json.get("response_action") == "update"
+    _fill_schedule(modal)
+    assert modal.submit().json.get("response_action") == "update"
+
+    modal.press(WizardAction.ADD_FILTER, '"criteria"')
+    offered = modal.search("criteria.g0.f0.property", "amou", "amount")
+    assert [o["text"]["text"] for o in offered] == ["amount (number)"]
+    modal.pick("criteria.g0.f0.operator", "gt", WizardAction.REFRESH)
+    modal.enter("criteria.g0.f0.value", "5000")
+    for row in range(1, 10):
+        modal.press(WizardAction.ADD_FILTER, '"criteria"')
+        modal.search(f"criteria.g0.f{row}.property", "custom_field_0", f"custom_field_{row:04}")
+    assert len(json.dumps(modal.view.view)) < 60_000, len(json.dumps(modal.view.view))
+
+    everything = slack.suggest(
+        OWNER, modal.view, modal.block_id("criteria.g0.f0.property"), "wizard_pick_property"
+    )
+    assert len(everything) == 100  # Slack's limit; typing narrows it
+    assert everything[0]["value"] == "amount"  # then custom_field_0000, ... by name
+    [draft] = _drafts(bot)
+    filters = draft.document["criteria"]["any"][0]["all"]
+    assert filters[0] == {"property": "amount", "operator": "gt", "value": 5000}
+    assert [f["property"] for f in filters[1:]] == [f"custom_field_{r:04}" for r in range(1, 10)]
