@@ -1,5 +1,6 @@
 """Compiles enrollment criteria (OR of groups, AND of filters) into one SQL boolean clause
-over the records table, with every value bound as a parameter."""
+over the records table, with every value bound as a parameter. Filters name properties or
+built-in fields (storage.property_expressions.FIELD_COLUMNS)."""
 
 from __future__ import annotations
 
@@ -20,9 +21,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeEngine
 
+from storage.columns import UTCDateTime
 from storage.models import Record
-from storage.properties import PropertyType, StoredValue, fold
-from storage.property_expressions import property_expression
+from storage.properties import PropertyType, StoredValue, ascii_lower, fold, parse_datetime
+from storage.property_expressions import FIELD_TYPES, is_field, property_expression
 
 RECORDS = cast(Table, Record.__table__)
 
@@ -58,9 +60,11 @@ def criteria_clause(
 ) -> ColumnElement[bool]:
     """The WHERE clause selecting the records that match ``criteria`` on ``dialect``.
 
-    No groups means every record matches. A record without a property yields NULL in the
-    filter's comparison, which fails it; neq, not_in and not_contains test for NULL first
-    so that such a record passes them, as in the Python evaluation.
+    ``property_types`` are the object type's properties; built-in fields need not be in it
+    (a built-in field's name always means the field). No groups means every record matches.
+    A record without a property yields NULL in the filter's comparison, which fails it; neq,
+    not_in and not_contains test for NULL first so that such a record passes them, as in the
+    Python evaluation.
     """
     if not criteria.groups:
         return true()
@@ -72,28 +76,33 @@ def _group_clause(
 ) -> ColumnElement[bool]:
     if not group.filters:
         raise ValueError("a criteria group has no filters")
-    return and_(*(_filter_clause(f, property_types[f.property], dialect) for f in group.filters))
+    return and_(*(_filter_clause(f, property_types, dialect) for f in group.filters))
 
 
 def _filter_clause(
-    filter_: FilterLike, property_type: PropertyType, dialect: str
+    filter_: FilterLike, property_types: Mapping[str, PropertyType], dialect: str
 ) -> ColumnElement[bool]:
-    column = property_expression(RECORDS, filter_.property, property_type, dialect)
+    name = filter_.property
+    property_type = FIELD_TYPES[name] if is_field(name) else property_types[name]
+    column = property_expression(RECORDS, name, property_type, dialect)
     operator, value = filter_.operator, filter_.value
+
+    def bound(stored: StoredValue) -> ColumnElement[Any]:
+        return _field_bound(name, stored) if is_field(name) else _bound(stored, property_type)
+
     if operator == "is_known":
         return column.is_not(None)
     if operator == "is_unknown":
         return column.is_(None)
     if operator in ("in", "not_in"):
-        values = [_bound(v, property_type) for v in cast(Sequence[StoredValue], value)]
+        values = [bound(v) for v in cast(Sequence[StoredValue], value)]
         if operator == "in":
             return column.in_(values)
         return or_(column.is_(None), column.not_in(values))
     if operator == "between":
         low, high = cast(Sequence[StoredValue], value)
-        return column.between(_bound(low, property_type), _bound(high, property_type))
-    bound = _bound(cast(StoredValue, value), property_type)
-    return _comparison(column, operator, bound, dialect)
+        return column.between(bound(low), bound(high))
+    return _comparison(column, operator, bound(cast(StoredValue, value)), dialect)
 
 
 def _comparison(
@@ -133,6 +142,19 @@ def _position(
     if dialect == "postgresql":
         return func.strpos(column, needle)
     return func.instr(column, needle)
+
+
+def _field_bound(name: str, value: StoredValue) -> ColumnElement[Any]:
+    """The stored value as a bound parameter compared with a built-in field's expression."""
+    if FIELD_TYPES[name] is PropertyType.DATETIME:
+        # The column's own type binds it: SQLite's text form or PostgreSQL's timestamptz.
+        return literal(parse_datetime(value), UTCDateTime())
+    text = str(value)
+    if name == "name":
+        text = fold(text)
+    elif name == "owner":
+        text = ascii_lower(text)
+    return literal(text, Text())
 
 
 def _bound(value: StoredValue, property_type: PropertyType) -> ColumnElement[Any]:

@@ -55,6 +55,15 @@ def fold(text: str) -> str:
     return text.casefold()
 
 
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def ascii_lower(text: str) -> str:
+    """``text`` with A-Z turned into a-z and nothing else: what SQLite's lower() does, and
+    PostgreSQL's under the "C" collation, so that the three compare alike."""
+    return text.translate(_ASCII_LOWER)
+
+
 _BOOLEAN_WORDS = {"true": True, "false": False, "yes": True, "no": False}
 _NUMBER_TEXT = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$")
 
@@ -190,6 +199,9 @@ def narrowest(candidates: frozenset[PropertyType]) -> PropertyType:
 
 
 _TEXT_TYPES = frozenset((PropertyType.STRING, PropertyType.ENUMERATION))
+# The key of the record's folded name in ``records.folded``, beside the folded properties: not
+# a property name (those start with a letter), so no property can take it.
+FOLDED_NAME = "_name"
 
 
 def folded_copy(

@@ -1,9 +1,10 @@
-"""The SQL expression that reads one typed property of a record, per database: the one
-definition that criteria queries and property indexes share, so that an index always
-matches the query that should use it."""
+"""The SQL expression that reads one typed property or built-in field of a record, per
+database: the one definition that criteria queries and property indexes share, so that an
+index always matches the query that should use it."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import (
@@ -19,9 +20,31 @@ from sqlalchemy import (
     type_coerce,
 )
 
-from storage.properties import PropertyType, is_valid_property_name
+from storage.properties import FOLDED_NAME, PropertyType, is_valid_property_name
 
 SUPPORTED_DIALECTS = ("sqlite", "postgresql")
+
+# The built-in fields (bot.workflows.fields) and the records column each one reads. A name
+# here always means the field, never a property of that name.
+FIELD_COLUMNS: Mapping[str, str] = {
+    "id": "external_id",
+    "name": "name",
+    "owner": "owner",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+}
+FIELD_TYPES: Mapping[str, PropertyType] = {
+    "id": PropertyType.STRING,
+    "name": PropertyType.STRING,
+    "owner": PropertyType.STRING,
+    "created_at": PropertyType.DATETIME,
+    "updated_at": PropertyType.DATETIME,
+}
+
+
+def is_field(name: str) -> bool:
+    """Whether ``name`` is a built-in field (a records column) rather than a property."""
+    return name in FIELD_COLUMNS
 
 
 def property_expression(
@@ -30,14 +53,41 @@ def property_expression(
     """The value of property ``name`` as ``dialect`` compares it; NULL when the record lacks it.
 
     Text and enumeration properties read the case-folded copy (``records.folded``), so every
-    comparison on them is case-insensitive; the others read ``records.properties``.
+    comparison on them is case-insensitive; the others read ``records.properties``. A
+    built-in field's name reads its column instead (see field_expression).
     """
+    if dialect not in SUPPORTED_DIALECTS:
+        raise ValueError(f"unsupported database {dialect!r}: use one of {SUPPORTED_DIALECTS}")
+    if is_field(name):
+        return field_expression(records, name, dialect)
     document = records.c.folded if property_type.is_text else records.c.properties
     if dialect == "sqlite":
         return _sqlite_expression(document, name, property_type)
-    if dialect == "postgresql":
-        return _postgresql_expression(document, name, property_type)
-    raise ValueError(f"unsupported database {dialect!r}: use one of {SUPPORTED_DIALECTS}")
+    return _postgresql_expression(document, name, property_type)
+
+
+def field_expression(records: Table, name: str, dialect: str) -> ColumnElement[Any]:
+    """The built-in field ``name`` as criteria compare it (bot.workflows.fields.TextComparison).
+
+    - id: ``external_id`` as written.
+    - name: the folded name kept in ``records.folded`` (key FOLDED_NAME), full case folding
+      like every text property; SQL has no function that folds as Python does.
+    - owner: ``lower(owner)``, which lowers A-Z only: SQLite's lower() does nothing else, and
+      PostgreSQL's does nothing else under the "C" collation, whatever the database's locale.
+    - created_at, updated_at: the aware-UTC columns, compared with bound datetimes.
+    """
+    if name == "name":
+        if dialect == "postgresql":
+            return records.c.folded.op("->>", return_type=Text())(
+                literal_column(f"'{FOLDED_NAME}'")
+            )
+        return type_coerce(
+            func.json_extract(records.c.folded, literal_column(f"'$.{FOLDED_NAME}'")), Text()
+        )
+    if name == "owner":
+        owner = records.c.owner
+        return func.lower(collate(owner, "C") if dialect == "postgresql" else owner)
+    return records.c[FIELD_COLUMNS[name]]
 
 
 def _path_literal(text: str, name: str) -> ColumnElement[Any]:

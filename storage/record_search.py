@@ -15,7 +15,9 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Select,
+    String,
     Table,
+    Text,
     func,
     select,
     text,
@@ -23,12 +25,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateIndex
 
-from storage.columns import PortableJSON
+from storage.columns import PortableJSON, UTCDateTime
 from storage.criteria_sql import CriteriaLike, GroupLike
 from storage.database import without_statement_timeout
 from storage.models import ObjectType, PropertyDefinition, Record
 from storage.properties import PropertyType
-from storage.property_expressions import property_expression
+from storage.property_expressions import FIELD_TYPES, is_field, property_expression
 
 INDEX_PREFIX = "ixp_"
 MAX_IDENTIFIER = 63  # PostgreSQL truncates longer names, which would break IF NOT EXISTS
@@ -42,6 +44,11 @@ _INDEXED_RECORDS = Table(
     Column("object_type_id", Integer),
     Column("properties", PortableJSON),
     Column("folded", PortableJSON),
+    Column("external_id", String(255)),
+    Column("name", Text),
+    Column("owner", String(255)),
+    Column("created_at", UTCDateTime()),
+    Column("updated_at", UTCDateTime()),
 )
 
 _RECORDS = cast(Table, Record.__table__)
@@ -126,7 +133,7 @@ class RecordSearch:
 
 
 def property_index_name(name: str, property_type: PropertyType, dialect: str) -> str:
-    family = _family(property_type, dialect)
+    family = _family(name, property_type, dialect)
     full = f"{INDEX_PREFIX}{family}_{name}"
     if len(full) <= MAX_IDENTIFIER:
         return full
@@ -191,6 +198,8 @@ _KIND = {
     "between": _TWO_SIDED,
     "in_last_days": _TWO_SIDED,
     "in_next_days": _TWO_SIDED,
+    "more_than_days_ago": _ONE_SIDED,
+    "more_than_days_from_now": _ONE_SIDED,
     "gt": _ONE_SIDED,
     "gte": _ONE_SIDED,
     "after": _ONE_SIDED,
@@ -199,13 +208,14 @@ _KIND = {
     "before": _ONE_SIDED,
     "is_known": _ONE_SIDED,
 }
-_LOWER_BOUNDS = frozenset({"gt", "gte", "after"})
-_UPPER_BOUNDS = frozenset({"lt", "lte", "before"})
+_LOWER_BOUNDS = frozenset({"gt", "gte", "after", "more_than_days_from_now"})
+_UPPER_BOUNDS = frozenset({"lt", "lte", "before", "more_than_days_ago"})
 # Key expressions of one group index: wider keys cost more to write than they save.
 MAX_KEY_PROPERTIES = 6
 
 # A group index's key after object_type_id: (property, type) in key order.
 GroupKey = tuple[tuple[str, PropertyType], ...]
+_ID_KEY: GroupKey = (("id", FIELD_TYPES["id"]),)
 
 
 def group_index_key(group: GroupLike, property_types: Mapping[str, PropertyType]) -> GroupKey:
@@ -222,7 +232,11 @@ def group_index_key(group: GroupLike, property_types: Mapping[str, PropertyType]
         if filter_.operator in _KIND:
             operators.setdefault(filter_.property, set()).add(filter_.operator)
     ranked = sorted((_rank(found), name) for name, found in operators.items())
-    return tuple((name, property_types[name]) for _, name in ranked[:MAX_KEY_PROPERTIES])
+    return tuple((name, _type_of(name, property_types)) for _, name in ranked[:MAX_KEY_PROPERTIES])
+
+
+def _type_of(name: str, property_types: Mapping[str, PropertyType]) -> PropertyType:
+    return FIELD_TYPES[name] if is_field(name) else property_types[name]
 
 
 def _rank(operators: set[str]) -> int:
@@ -239,14 +253,19 @@ def group_index_name(key: GroupKey, dialect: str) -> str:
         return property_index_name(name, property_type, dialect)
     # The digest tells apart keys whose properties have the same names but other types
     # (other expressions), and keys cut short to fit the identifier limit.
-    families = ",".join(f"{_family(t, dialect)}:{name}" for name, t in key)
+    families = ",".join(f"{_family(name, t, dialect)}:{name}" for name, t in key)
     digest = hashlib.sha256(families.encode()).hexdigest()[:8]
     readable = "_".join(name for name, _ in key)
     room = MAX_IDENTIFIER - len(INDEX_PREFIX) - len(digest) - 1
     return f"{INDEX_PREFIX}{readable[:room].rstrip('_')}_{digest}"
 
 
-def _family(property_type: PropertyType, dialect: str) -> str:
+def _family(name: str, property_type: PropertyType, dialect: str) -> str:
+    if is_field(name):
+        # Built-in fields read columns, not the JSON documents: a name of their own, so that
+        # an index of a property that had such a name before it was reserved is never taken
+        # for theirs.
+        return "field"
     if dialect == "sqlite" and not property_type.is_text:
         return "json"
     return _FAMILY[property_type]
@@ -299,6 +318,8 @@ def ensure_criteria_indexes(
         group_index(key, dialect)
         for key in sorted(keys)
         if not any(other[: len(key)] == key and other != key for other in keys)
+        # The records' unique (object_type_id, external_id) index serves the id alone.
+        and key != _ID_KEY
     ]
     existing = record_index_names(session)
     without_statement_timeout(session)

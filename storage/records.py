@@ -29,7 +29,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import UpdateBase
 
 from storage.models import Record
-from storage.properties import StoredValue
+from storage.properties import FOLDED_NAME, StoredValue, fold
 
 RECORDS: Table = Record.__table__  # type: ignore[assignment]
 # SQLite's page cache while an import writes (KiB). The default 2 MB cannot hold the
@@ -232,9 +232,24 @@ class _ExecuteMany:
 
     def _column(self, name: str, rows: Sequence[Any]) -> list[Any]:
         process = self.processors[name]
+        if name == "folded":
+            # Every row written here carries its folded name, what criteria on the built-in
+            # field name compare (storage.property_expressions.field_expression).
+            documents = [with_folded_name(row["folded"], row["name"]) for row in rows]
+            return list(map(process, documents)) if process is not None else documents
         if process is None:
             return [row[name] for row in rows]
         return list(map(process, (row[name] for row in rows)))
+
+
+def with_folded_name(folded: Mapping[str, str] | JSONText, name: str) -> dict[str, str] | JSONText:
+    """A record's folded document (``records.folded``) with its folded name (FOLDED_NAME)."""
+    member = json_member_key(FOLDED_NAME) + json_scalar(fold(name))
+    if isinstance(folded, str):
+        # Encoded already (an import's rows): the member goes first, the rest as it is.
+        rest = folded[1:].lstrip()
+        return JSONText("{" + member + ("}" if rest == "}" else "," + rest))
+    return {**folded, FOLDED_NAME: fold(name)}
 
 
 def _processor(sql_type: Any, dialect: Dialect) -> Processor | None:

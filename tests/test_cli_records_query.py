@@ -148,7 +148,8 @@ def test_invalid_criteria_print_every_problem(runner: CliRunner, deals: None) ->
         "error: group 1, filter 1: operator 'gte' does not apply to boolean property 'active'; "
         "use eq or neq",
         "error: group 2, filter 1: unknown property 'amout'; did you mean 'amount'? "
-        "known properties: active, amount, stage",
+        "known fields and properties: id, name, owner, created_at, updated_at, active, amount, "
+        "stage",
     ]
     assert "Traceback" not in result.output
 

@@ -1,24 +1,36 @@
 """Enrollment criteria: which records a workflow acts on, as an OR of groups of ANDed filters.
 
-Parses and validates the JSON form against an object type's properties, and evaluates
-criteria against one record in Python; storage.criteria_sql compiles the same semantics.
+Parses and validates the JSON form against an object type's properties and built-in fields
+(bot.workflows.fields), resolves relative dates ("today", "more than 14 days ago") to bounds
+at the instant of evaluation, and evaluates criteria against one record in Python;
+storage.criteria_sql compiles the same semantics.
 """
 
 from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any
 
+from bot.workflows.fields import (
+    FIELD_TEXT_COMPARISON,
+    OWNER,
+    TextComparison,
+    criteria_fields,
+    is_built_in,
+)
 from storage.properties import (
     InvalidValue,
     PropertyType,
     StoredValue,
+    ascii_lower,
     fold,
+    parse_date,
     stored_datetime,
     to_stored,
 )
@@ -45,6 +57,8 @@ class Operator(StrEnum):
     AFTER = "after"
     IN_LAST_DAYS = "in_last_days"
     IN_NEXT_DAYS = "in_next_days"
+    MORE_THAN_DAYS_AGO = "more_than_days_ago"
+    MORE_THAN_DAYS_FROM_NOW = "more_than_days_from_now"
     IS_KNOWN = "is_known"
     IS_UNKNOWN = "is_unknown"
 
@@ -62,6 +76,8 @@ _TEMPORAL_OPERATORS = frozenset(
         Operator.AFTER,
         Operator.IN_LAST_DAYS,
         Operator.IN_NEXT_DAYS,
+        Operator.MORE_THAN_DAYS_AGO,
+        Operator.MORE_THAN_DAYS_FROM_NOW,
     }
 )
 
@@ -97,18 +113,69 @@ VALUE_OPERATORS: Mapping[PropertyType, frozenset[Operator]] = {
     PropertyType.DATE: _TEMPORAL_OPERATORS,
     PropertyType.DATETIME: _TEMPORAL_OPERATORS,
 }
+# Built-in fields whose value operators are fewer than their type's: an owner is a person,
+# not text to search in.
+FIELD_VALUE_OPERATORS: Mapping[str, frozenset[Operator]] = {
+    OWNER: frozenset({Operator.EQ, Operator.NEQ, Operator.IN, Operator.NOT_IN}),
+}
 PRESENCE_OPERATORS = frozenset({Operator.IS_KNOWN, Operator.IS_UNKNOWN})
 LIST_OPERATORS = frozenset({Operator.IN, Operator.NOT_IN})
-DAYS_OPERATORS = frozenset({Operator.IN_LAST_DAYS, Operator.IN_NEXT_DAYS})
+# The operators whose value is a number of days.
+DAYS_OPERATORS = frozenset(
+    {
+        Operator.IN_LAST_DAYS,
+        Operator.IN_NEXT_DAYS,
+        Operator.MORE_THAN_DAYS_AGO,
+        Operator.MORE_THAN_DAYS_FROM_NOW,
+    }
+)
+# The operators whose values may be a day word (RelativeDay) besides a date.
+DAY_WORD_OPERATORS = frozenset({Operator.BEFORE, Operator.AFTER, Operator.BETWEEN})
 SUBSTRING_OPERATORS = frozenset({Operator.CONTAINS, Operator.NOT_CONTAINS, Operator.STARTS_WITH})
 # The operators a record without the property passes: "not equal to x" holds for it.
 PASS_WHEN_MISSING = frozenset(
     {Operator.IS_UNKNOWN, Operator.NEQ, Operator.NOT_IN, Operator.NOT_CONTAINS}
 )
 
+
+class RelativeDay(StrEnum):
+    """A day named relative to today: a value of before, after and between on dates and
+    datetimes. Today is the local date, in the zone of the instant of evaluation."""
+
+    YESTERDAY = "yesterday"
+    TODAY = "today"
+    TOMORROW = "tomorrow"
+
+    @property
+    def offset(self) -> int:
+        """Days from today."""
+        return _DAY_OFFSETS[self]
+
+
+_DAY_OFFSETS = {RelativeDay.YESTERDAY: -1, RelativeDay.TODAY: 0, RelativeDay.TOMORROW: 1}
+_DAY_OFFSET_WORDS = [day.value for day in RelativeDay]
+_DATE_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Beyond the ends of the calendar Python has: a bound there matches everything or nothing.
+_FIRST_INSTANT = datetime.min.replace(tzinfo=UTC)
+_LAST_INSTANT = datetime.max.replace(tzinfo=UTC)
+
 # A filter's value: one stored value, a tuple of them (in, not_in, between), a number of
-# days (in_last_days, in_next_days) or None (is_known, is_unknown).
+# days (DAYS_OPERATORS) or None (is_known, is_unknown). Before, after and between may hold a
+# RelativeDay (a str) and, on a datetime, a date ("YYYY-MM-DD") until Criteria.at resolves
+# them to stored bounds.
 FilterValue = StoredValue | tuple[StoredValue, ...] | None
+
+
+def value_operators(name: str, property_type: PropertyType) -> frozenset[Operator]:
+    """The operators that compare field or property ``name`` of ``property_type`` with a
+    value (is_known and is_unknown apply to every one)."""
+    return FIELD_VALUE_OPERATORS.get(name, VALUE_OPERATORS[property_type])
+
+
+def operators_for(name: str, property_type: PropertyType) -> tuple[Operator, ...]:
+    """Every operator that applies to ``name``, in the order of Operator: what a picker offers."""
+    applicable = value_operators(name, property_type) | PRESENCE_OPERATORS
+    return tuple(operator for operator in Operator if operator in applicable)
 
 
 class InvalidCriteria(ValueError):
@@ -128,8 +195,16 @@ class Filter:
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"property": self.property, "operator": self.operator.value}
         if self.operator not in PRESENCE_OPERATORS:
-            data["value"] = list(self.value) if isinstance(self.value, tuple) else self.value
+            value = self.value
+            data["value"] = (
+                [_plain(v) for v in value] if isinstance(value, tuple) else _plain(value)
+            )
         return data
+
+
+def _plain(value: StoredValue | None) -> StoredValue | None:
+    # A day word as a plain str: YAML's safe dumper refuses str subclasses.
+    return value.value if isinstance(value, RelativeDay) else value
 
 
 @dataclass(frozen=True)
@@ -157,25 +232,182 @@ class Criteria:
         return {"any": [{"all": [f.to_json() for f in group.filters]} for group in self.groups]}
 
     def at(self, now: datetime, property_types: Mapping[str, PropertyType]) -> Criteria:
-        """The same criteria with in_last_days / in_next_days turned into ``between`` bounds
-        at the instant ``now`` (aware, in the zone whose calendar days count)."""
+        """The same criteria with every relative value turned into stored bounds at the
+        instant ``now`` (aware, in the zone whose calendar days count): what the SQL and the
+        Python evaluation compare.
+
+        - in_last_days / in_next_days: ``between`` (see relative_window).
+        - before / after / between a day word, or on a datetime a date: the day (today is
+          ``now``'s local date), and a datetime compared by its local date in ``now``'s zone:
+          ``before D`` is ``< start of D``, ``after D`` is ``>= start of the day after D``,
+          ``between [A, B]`` runs from the start of A to the last microsecond of B.
+        - more_than_days_ago N: ``before`` today minus N days; more_than_days_from_now N:
+          ``after`` today plus N days, each as above.
+
+        ``property_types`` are the object type's properties (built-in fields are added).
+        """
         if now.tzinfo is None or now.utcoffset() is None:
             raise ValueError("criteria are evaluated at an aware instant; got a naive datetime")
+        types = criteria_fields(property_types)
         return Criteria(
             tuple(
-                Group(tuple(_resolved(f, property_types, now) for f in group.filters))
+                Group(tuple(_resolved(f, types[f.property], now) for f in group.filters))
+                for group in self.groups
+            )
+        )
+
+    def with_owner_aliases(self, aliases: Mapping[str, Collection[str]]) -> Criteria:
+        """The same criteria where an owner value of eq, neq, in and not_in also stands for
+        its ``aliases`` (e.g. an email for the Slack user it resolves to, and back): eq
+        becomes in, neq not_in, over the value and its aliases. Keys are looked up ignoring
+        A-Z case, as owners compare; criteria without such filters come back equal."""
+        if not aliases:
+            return self
+        lowered: dict[str, list[str]] = {}
+        for key, others in aliases.items():
+            lowered.setdefault(ascii_lower(key), []).extend(others)
+        return Criteria(
+            tuple(
+                Group(tuple(_with_aliases(f, lowered) for f in group.filters))
                 for group in self.groups
             )
         )
 
 
-def _resolved(filter_: Filter, property_types: Mapping[str, PropertyType], now: datetime) -> Filter:
-    if filter_.operator not in DAYS_OPERATORS:
+_ALIASED = {
+    Operator.EQ: Operator.IN,
+    Operator.NEQ: Operator.NOT_IN,
+    Operator.IN: Operator.IN,
+    Operator.NOT_IN: Operator.NOT_IN,
+}
+
+
+def _with_aliases(filter_: Filter, aliases: Mapping[str, list[str]]) -> Filter:
+    if filter_.property != OWNER or filter_.operator not in _ALIASED:
         return filter_
-    assert isinstance(filter_.value, int)
-    property_type = property_types[filter_.property]
-    window = relative_window(filter_.operator, filter_.value, property_type, now)
-    return Filter(filter_.property, Operator.BETWEEN, window)
+    written = filter_.value if isinstance(filter_.value, tuple) else (filter_.value,)
+    values: dict[str, str] = {}  # by the form owners compare in, first spelling kept
+    for value in written:
+        for owner in (str(value), *sorted(aliases.get(ascii_lower(str(value)), ()))):
+            values.setdefault(ascii_lower(owner), owner)
+    if len(values) == len(written):
+        return filter_
+    return Filter(filter_.property, _ALIASED[filter_.operator], tuple(values.values()))
+
+
+def _resolved(filter_: Filter, property_type: PropertyType, now: datetime) -> Filter:
+    name, operator, value = filter_.property, filter_.operator, filter_.value
+    if operator in (Operator.IN_LAST_DAYS, Operator.IN_NEXT_DAYS):
+        assert isinstance(value, int)
+        window = relative_window(operator, value, property_type, now)
+        return Filter(name, Operator.BETWEEN, window)
+    today = now.date()
+    zone = now.tzinfo
+    assert zone is not None
+    if operator is Operator.MORE_THAN_DAYS_AGO:
+        assert isinstance(value, int)
+        return _before_day(name, property_type, _shifted(today, -value), zone)
+    if operator is Operator.MORE_THAN_DAYS_FROM_NOW:
+        assert isinstance(value, int)
+        return _after_day(name, property_type, _shifted(today, value), zone)
+    if operator in (Operator.BEFORE, Operator.AFTER) and _is_day(value, property_type):
+        assert isinstance(value, str)
+        day = _day(value, today)
+        if operator is Operator.BEFORE:
+            return _before_day(name, property_type, day, zone)
+        return _after_day(name, property_type, day, zone)
+    if operator is Operator.BETWEEN and isinstance(value, tuple):
+        low, high = value
+        if _is_day(low, property_type) or _is_day(high, property_type):
+            bounds = (
+                _low_bound(low, property_type, today, zone),
+                _high_bound(high, property_type, today, zone),
+            )
+            return Filter(name, Operator.BETWEEN, bounds)
+    return filter_
+
+
+def _is_day(value: object, property_type: PropertyType) -> bool:
+    """Whether a before/after/between value names a day to resolve: a day word, or a date
+    compared with a datetime property."""
+    if isinstance(value, RelativeDay):
+        return True
+    return (
+        property_type is PropertyType.DATETIME
+        and isinstance(value, str)
+        and _DATE_TEXT.fullmatch(value) is not None
+    )
+
+
+def _day(value: str, today: date) -> date:
+    if isinstance(value, RelativeDay):
+        return _shifted(today, value.offset)
+    return date.fromisoformat(value)
+
+
+def _shifted(day: date, days: int) -> date:
+    """``day`` moved by ``days``, held within the calendar (a bound beyond it is at its end)."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return date.max if days > 0 else date.min
+
+
+def day_start(day: date, zone: tzinfo) -> datetime:
+    """The first instant whose local date in ``zone`` is ``day``: its midnight, or the end
+    of a daylight-saving gap that skips midnight (fold 0 reads a skipped time with the
+    offset before the gap, which lands on the gap's end)."""
+    try:
+        return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
+    except OverflowError:
+        return _FIRST_INSTANT if day.year == 1 else _LAST_INSTANT
+
+
+def _next_day_start(day: date, zone: tzinfo) -> datetime | None:
+    """The start of the day after ``day``; None past the end of the calendar."""
+    if day == date.max:
+        return None
+    return day_start(day + timedelta(days=1), zone)
+
+
+def _before_day(name: str, property_type: PropertyType, day: date, zone: tzinfo) -> Filter:
+    """``name`` is on a local date before ``day``."""
+    if property_type is PropertyType.DATE:
+        return Filter(name, Operator.BEFORE, day.isoformat())
+    return Filter(name, Operator.BEFORE, stored_datetime(day_start(day, zone)))
+
+
+def _after_day(name: str, property_type: PropertyType, day: date, zone: tzinfo) -> Filter:
+    """``name`` is on a local date after ``day``."""
+    if property_type is PropertyType.DATE:
+        return Filter(name, Operator.AFTER, day.isoformat())
+    start = _next_day_start(day, zone)
+    if start is None:  # nothing comes after the last instant
+        return Filter(name, Operator.AFTER, stored_datetime(_LAST_INSTANT))
+    return Filter(name, Operator.GTE, stored_datetime(start))
+
+
+def _low_bound(value: StoredValue, property_type: PropertyType, today: date, zone: tzinfo) -> str:
+    assert isinstance(value, str)
+    if not _is_day(value, property_type):
+        return value
+    day = _day(value, today)
+    if property_type is PropertyType.DATE:
+        return day.isoformat()
+    return stored_datetime(day_start(day, zone))
+
+
+def _high_bound(value: StoredValue, property_type: PropertyType, today: date, zone: tzinfo) -> str:
+    assert isinstance(value, str)
+    if not _is_day(value, property_type):
+        return value
+    day = _day(value, today)
+    if property_type is PropertyType.DATE:
+        return day.isoformat()
+    start = _next_day_start(day, zone)
+    # Stored datetimes have microseconds: the last one of the day is the inclusive bound.
+    last = _LAST_INSTANT if start is None else start - timedelta(microseconds=1)
+    return stored_datetime(last)
 
 
 def relative_window(
@@ -190,33 +422,31 @@ def relative_window(
     sign = -1 if operator is Operator.IN_LAST_DAYS else 1
     if property_type is PropertyType.DATE:
         today = now.date()
-        other_day = today + timedelta(days=sign * days)
+        other_day = _shifted(today, sign * days)
         low_day, high_day = sorted((today, other_day))
         return low_day.isoformat(), high_day.isoformat()
-    other = now + timedelta(days=sign * days)  # wall-clock arithmetic in now's zone
+    try:
+        other = now + timedelta(days=sign * days)  # wall-clock arithmetic in now's zone
+    except OverflowError:
+        other = _LAST_INSTANT if sign > 0 else _FIRST_INSTANT
     low, high = sorted((now, other))
-    return _stored_instant(low), _stored_instant(high)
-
-
-def _stored_instant(instant: datetime) -> str:
-    return stored_datetime(instant)
+    return stored_datetime(low), stored_datetime(high)
 
 
 def matches(
     criteria: Criteria,
-    properties: Mapping[str, StoredValue],
+    values: Mapping[str, StoredValue],
     property_types: Mapping[str, PropertyType],
     now: datetime,
 ) -> bool:
-    """Whether a record with these stored ``properties`` satisfies ``criteria`` at ``now``."""
+    """Whether a record whose stored ``values`` (properties and built-in fields, see
+    bot.workflows.fields.record_values) are these satisfies ``criteria`` at ``now``."""
     resolved = criteria.at(now, property_types)
     if not resolved.groups:
         return True
+    types = criteria_fields(property_types)
     return any(
-        all(
-            _filter_matches(f, properties.get(f.property), property_types[f.property])
-            for f in group.filters
-        )
+        all(_filter_matches(f, values.get(f.property), types[f.property]) for f in group.filters)
         for group in resolved.groups
     )
 
@@ -231,17 +461,22 @@ def _filter_matches(
         return True
     if operator is Operator.IS_UNKNOWN:
         return False
-    actual = _comparable(stored, property_type)
+    comparison = FIELD_TEXT_COMPARISON.get(filter_.property, TextComparison.FOLDED)
+    actual = _comparable(stored, property_type, comparison)
     if isinstance(filter_.value, tuple):
-        values = [_comparable(v, property_type) for v in filter_.value]
+        values = [_comparable(v, property_type, comparison) for v in filter_.value]
         if operator is Operator.BETWEEN:
             return bool(values[0] <= actual <= values[1])
         return (actual in values) == (operator is Operator.IN)
     assert filter_.value is not None
-    return _compare(operator, actual, _comparable(filter_.value, property_type))
+    return _compare(operator, actual, _comparable(filter_.value, property_type, comparison))
 
 
-def _comparable(value: StoredValue, property_type: PropertyType) -> Any:
+def _comparable(
+    value: StoredValue,
+    property_type: PropertyType,
+    comparison: TextComparison = TextComparison.FOLDED,
+) -> Any:
     """The stored value as the database compares it (see storage.criteria_sql)."""
     match property_type:
         case PropertyType.NUMBER:
@@ -249,6 +484,10 @@ def _comparable(value: StoredValue, property_type: PropertyType) -> Any:
         case PropertyType.BOOLEAN:
             return bool(value)
         case PropertyType.STRING | PropertyType.ENUMERATION:
+            if comparison is TextComparison.EXACT:
+                return str(value)
+            if comparison is TextComparison.ASCII_CASE:
+                return ascii_lower(str(value))
             return fold(str(value))
         case PropertyType.DATE | PropertyType.DATETIME:
             return str(value)
@@ -293,6 +532,15 @@ _EXPECTED_JSON = {
     PropertyType.STRING: "text in quotes",
     PropertyType.ENUMERATION: "one of its options, in quotes",
 }
+_DAY_WORDS = ", ".join(f'"{word}"' for word in RelativeDay)
+# What before, after and each end of between take (DAY_WORD_OPERATORS).
+_EXPECTED_DAY = {
+    PropertyType.DATE: f'a date in quotes, such as "2026-03-01", or {_DAY_WORDS}',
+    PropertyType.DATETIME: (
+        'a datetime with a UTC offset, such as "2026-03-01T09:00:00Z", a date such as '
+        f'"2026-03-01" (compared with the local date), or {_DAY_WORDS}'
+    ),
+}
 
 
 class _Problems:
@@ -309,11 +557,13 @@ class _Problems:
 
 
 def parse_criteria(data: object, property_types: Mapping[str, PropertyType]) -> Criteria:
-    """Validates decoded JSON criteria against an object type's properties.
+    """Validates decoded JSON criteria against an object type's properties and the built-in
+    fields (bot.workflows.fields), which ``property_types`` need not hold.
 
     Raises InvalidCriteria listing every problem, each naming its group and filter
     (counted from 1) and saying how to fix it.
     """
+    property_types = criteria_fields(property_types)
     problems: list[str] = []
     raw_groups = _raw_groups(data, problems)
     _check_limits(raw_groups, problems)
@@ -414,15 +664,19 @@ def _parse_property(
 
 
 def _property_hint(name: str, property_types: Mapping[str, PropertyType]) -> str:
-    if not property_types:
-        return "this object type has no properties yet: import records first"
     close = difflib.get_close_matches(name, list(property_types), n=1)
     guess = f"did you mean {_name(close[0])}? " if close else ""
-    return f"{guess}known properties: {_known_list(property_types)}"
+    own = [n for n in property_types if not is_built_in(n)]
+    if not own:
+        return (
+            f"{guess}the built-in fields are {_known_list(list(property_types))}; this object "
+            "type has no properties yet: import records first"
+        )
+    return f"{guess}known fields and properties: {_known_list(list(property_types))}"
 
 
-def _known_list(property_types: Mapping[str, PropertyType], limit: int = 30) -> str:
-    names = sorted(property_types)
+def _known_list(names: list[str], limit: int = 30) -> str:
+    """The names in their order (built-in fields first, then properties by name)."""
     shown = ", ".join(names[:limit])
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
@@ -430,25 +684,26 @@ def _known_list(property_types: Mapping[str, PropertyType], limit: int = 30) -> 
 def _parse_operator(
     raw: object, place: _Problems, name: str | None, property_type: PropertyType | None
 ) -> Operator | None:
-    applicable = _applicable(property_type)
+    applicable = _applicable(name, property_type)
     if not isinstance(raw, str) or raw not in _OPERATOR_NAMES:
         what = "is missing" if raw is None else f"{_show(raw)} is not an operator"
         place.add(f'"operator" {what}; use {_choices(applicable)}')
         return None
     operator = Operator(raw)
-    if property_type is not None and operator not in applicable:
+    if name is not None and property_type is not None and operator not in applicable:
+        kind = "built-in field" if is_built_in(name) else f"{property_type} property"
         place.add(
-            f"operator {_name(raw)} does not apply to {property_type} property {_name(name)}; "
-            f"use {_choices(VALUE_OPERATORS[property_type])}"
+            f"operator {_name(raw)} does not apply to {kind} {_name(name)}; "
+            f"use {_choices(value_operators(name, property_type))}"
         )
         return None
     return operator
 
 
-def _applicable(property_type: PropertyType | None) -> frozenset[Operator]:
-    if property_type is None:
+def _applicable(name: str | None, property_type: PropertyType | None) -> frozenset[Operator]:
+    if name is None or property_type is None:
         return frozenset(Operator)
-    return VALUE_OPERATORS[property_type] | PRESENCE_OPERATORS
+    return value_operators(name, property_type) | PRESENCE_OPERATORS
 
 
 def _choices(operators: frozenset[Operator]) -> str:
@@ -479,6 +734,8 @@ def _parse_value(
         return _parse_list(value, operator, name, property_type, place)
     if operator is Operator.BETWEEN:
         return _parse_between(value, name, property_type, place)
+    if operator in DAY_WORD_OPERATORS:
+        return _day_or_stored(value, name, property_type, place)
     stored = _stored(value, name, property_type, place)
     if operator in SUBSTRING_OPERATORS and stored == "":
         place.add(f"{_name(operator)} needs at least one character; use is_known to test presence")
@@ -491,7 +748,13 @@ def _value_shape(operator: Operator, property_type: PropertyType) -> str:
     if operator in LIST_OPERATORS:
         return f"a non-empty list, each {_EXPECTED_JSON[property_type]}"
     if operator is Operator.BETWEEN:
-        return f"a list of two bounds [low, high], each {_EXPECTED_JSON[property_type]}"
+        return f"a list of two bounds [low, high], each {_expected(operator, property_type)}"
+    return _expected(operator, property_type)
+
+
+def _expected(operator: Operator, property_type: PropertyType) -> str:
+    if operator in DAY_WORD_OPERATORS and property_type in _EXPECTED_DAY:
+        return _EXPECTED_DAY[property_type]
     return _EXPECTED_JSON[property_type]
 
 
@@ -530,16 +793,59 @@ def _parse_between(
             f"{_value_shape(Operator.BETWEEN, property_type)}"
         )
         return None
-    low = _stored(value[0], name, property_type, place, "low bound: ")
-    high = _stored(value[1], name, property_type, place, "high bound: ")
+    low = _day_or_stored(value[0], name, property_type, place, "low bound: ")
+    high = _day_or_stored(value[1], name, property_type, place, "high bound: ")
     if low is None or high is None:
         return None
-    if _comparable(low, property_type) > _comparable(high, property_type):
+    low_key, high_key = _order_key(low, name, property_type), _order_key(high, name, property_type)
+    # Bounds of different kinds (a day word and a date, a date and an instant) compare only
+    # once resolved: reversed ones then match nothing, in SQL as in Python.
+    if low_key[0] == high_key[0] and low_key[1] > high_key[1]:
         place.add(
             f"the bounds are reversed ({_show(value[0])} comes after {_show(value[1])}); "
             f"write [{_show(value[1])}, {_show(value[0])}]"
         )
     return low, high
+
+
+def _order_key(value: StoredValue, name: str, property_type: PropertyType) -> tuple[str, Any]:
+    """A bound's kind and its place in the order of bounds of that kind."""
+    if isinstance(value, RelativeDay):
+        return "day word", value.offset
+    if _is_day(value, property_type):
+        return "date", value
+    comparison = FIELD_TEXT_COMPARISON.get(name, TextComparison.FOLDED)
+    return "value", _comparable(value, property_type, comparison)
+
+
+def _day_or_stored(
+    value: object, name: str, property_type: PropertyType, place: _Problems, prefix: str = ""
+) -> StoredValue | None:
+    """A value of before, after or an end of between: on a date or a datetime it may be a
+    day word (RelativeDay), and on a datetime a date, compared with the local date."""
+    if not property_type.is_temporal:
+        return _stored(value, name, property_type, place, prefix)
+    expected = _EXPECTED_DAY[property_type]
+    if not isinstance(value, str):
+        place.add(
+            f"{prefix}{_show(value)} is {_kind(value)}, but {property_type} property "
+            f"{_name(name)} needs {expected}"
+        )
+        return None
+    word = value.strip().lower()
+    if word in _DAY_OFFSET_WORDS:
+        return RelativeDay(word)
+    try:
+        if property_type is PropertyType.DATETIME and _DATE_TEXT.fullmatch(value.strip()):
+            return parse_date(value).isoformat()
+        return to_stored(value, property_type)
+    except InvalidValue as error:
+        close = difflib.get_close_matches(word, _DAY_OFFSET_WORDS, n=1)
+        guess = f' (did you mean "{close[0]}"?)' if close else ""
+        place.add(
+            f"{prefix}{error}{guess}; {property_type} property {_name(name)} needs {expected}"
+        )
+        return None
 
 
 def _stored(

@@ -15,6 +15,7 @@ from typing import Any, ClassVar, TypeGuard, TypeVar
 import holidays as holiday_calendars
 
 from bot.workflows.criteria import MAX_DAYS, Criteria, InvalidCriteria, parse_criteria
+from bot.workflows.fields import built_in_name_problem
 from bot.workflows.schedules import InvalidSchedule, ParsedSchedule, Schedule, parse_schedule
 from bot.workflows.templates import (
     RUN_DATE,
@@ -592,6 +593,11 @@ class _SetPropertyReader:
                 f"{self.location}.property",
                 f"{_wrong(name, 'a property name')}: use lower-case letters, digits and _, "
                 "starting with a letter, e.g. last_reminded",
+            )
+            return None
+        if (problem := built_in_name_problem(name)) is not None:
+            self.problems.add(
+                f"{self.location}.property", f"{problem} (set_property sets properties)"
             )
             return None
         if "value" not in raw or raw["value"] is None:

@@ -11,7 +11,7 @@ from bot.workflows.definitions import TASKS_OBJECT_TYPE, CreateTask, SetProperty
 from bot.workflows.templates import RenderContext
 from storage.models import ObjectType, Record
 from storage.object_types import ObjectTypeRepository
-from storage.properties import PropertyType, fold
+from storage.properties import FOLDED_NAME, PropertyType, fold
 
 
 def set_property(
@@ -68,14 +68,16 @@ def create_task(
         "related_type": _type_name(session, record.object_type_id),
         "related_id": record.external_id,
     }
+    title = action.title.render(context)
+    folded = {name: fold(value) for name, value in properties.items() if name != "due_date"}
     session.add(
         Record(
             object_type_id=tasks.id,
             external_id=key,
-            name=action.title.render(context),
+            name=title,
             owner=record.owner,
             properties=properties,
-            folded={name: fold(value) for name, value in properties.items() if name != "due_date"},
+            folded={**folded, FOLDED_NAME: fold(title)},
             created_at=now,
             updated_at=now,
         )

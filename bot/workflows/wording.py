@@ -47,6 +47,8 @@ OPERATOR_WORDS: Mapping[Operator, str] = {
     Operator.AFTER: "is after",
     Operator.IN_LAST_DAYS: f"is in the last {_N_DAYS}",
     Operator.IN_NEXT_DAYS: f"is in the next {_N_DAYS}",
+    Operator.MORE_THAN_DAYS_AGO: f"is more than {_N_DAYS} ago",
+    Operator.MORE_THAN_DAYS_FROM_NOW: f"is more than {_N_DAYS} from now",
     Operator.IS_KNOWN: "is known",
     Operator.IS_UNKNOWN: "is unknown",
 }

@@ -144,7 +144,10 @@ def test_every_problem_is_reported_not_only_the_first() -> None:
 def test_an_unknown_property_suggests_the_closest_known_name() -> None:
     [problem] = problems_of(one_group(filter_("ammount", "gt", 1)))
     assert "did you mean 'amount'?" in problem
-    assert "known properties: active, amount, city, close_date, seen_at, stage" in problem
+    assert (
+        "known fields and properties: id, name, owner, created_at, updated_at, "
+        "active, amount, city, close_date, seen_at, stage"
+    ) in problem
 
 
 def test_an_unknown_property_on_a_type_without_properties_says_to_import_first() -> None:

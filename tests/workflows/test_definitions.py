@@ -921,3 +921,32 @@ def test_parsing_does_not_change_the_document() -> None:
     before = copy.deepcopy(data)
     parse(data)
     assert data == before
+
+
+# --- Built-in fields and relative dates ------------------------------------------------------
+
+
+def test_a_workflow_file_filters_on_built_in_fields_and_relative_dates() -> None:
+    criteria = {
+        "any": [
+            {
+                "all": [
+                    {"property": "updated_at", "operator": "more_than_days_ago", "value": 14},
+                    {"property": "close_date", "operator": "before", "value": "today"},
+                    {"property": "owner", "operator": "in", "value": ["U0ANN", "bob@example.com"]},
+                ]
+            },
+            {"all": [{"property": "owner", "operator": "is_unknown"}]},
+        ]
+    }
+    definition = parse(document(criteria=criteria)).definition
+    assert definition.criteria.to_json() == criteria
+
+
+def test_set_property_cannot_set_a_built_in_field() -> None:
+    action = {"type": "set_property", "property": "owner", "value": "U0ANN"}
+    assert problems(with_action(action)) == [
+        "actions[0].property: 'owner' is a built-in field of every record (id, name, owner, "
+        "created_at, updated_at), not a property: choose another name (set_property sets "
+        "properties)"
+    ]

@@ -188,8 +188,10 @@ def test_unicode_names_and_values_are_kept_and_folded(
     assert stored["ü-1"].name == "Müller & Söhne"
     assert stored["ü-2"].name == "東京商事"
     assert stored["ü-2"].properties == {"city": "Straße"}
-    # Case-insensitive criteria compare the folded copies: both spellings meet.
-    assert stored["ü-1"].folded == stored["ü-2"].folded == {"city": "strasse"}
+    # Case-insensitive criteria compare the folded copies: both spellings meet. The folded
+    # name is what criteria on the built-in field name compare.
+    assert stored["ü-1"].folded == {"city": "strasse", "_name": "müller & söhne"}
+    assert stored["ü-2"].folded == {"city": "strasse", "_name": "東京商事"}
 
 
 def test_a_byte_order_mark_before_the_header_is_ignored(
@@ -222,7 +224,7 @@ def test_an_update_replaces_the_files_columns_and_keeps_the_others(
     record = records(sessions)["1"]
     # amount was blank in the file: now unknown; region and owner were not mentioned: kept.
     assert record.properties == {"stage": "won", "region": "north"}
-    assert record.folded == {"stage": "won", "region": "north"}
+    assert record.folded == {"stage": "won", "region": "north", "_name": "one"}
     assert (record.name, record.owner) == ("One", "U111")
 
 
@@ -418,7 +420,7 @@ def test_an_enumeration_collects_its_options_in_first_seen_order(
         assert ObjectTypeRepository(session).enumeration_options(object_type.id) == {
             "stage": ["open", "won", "lost"]
         }
-    assert records(sessions)["1"].folded == {"stage": "open"}
+    assert records(sessions)["1"].folded == {"stage": "open", "_name": "1"}
 
 
 def test_an_explicit_type_wins_over_inference(run: Any, sessions: sessionmaker[Session]) -> None:
