@@ -1,6 +1,8 @@
 """Records benchmark: CSV import speed and memory, and criteria counts next to hand-written
 SQL over the same JSON (baseline a) and a typed table with one indexed column per property
-(baseline b), on one database, in one run."""
+(baseline b), on one database, in one run; and a count whose date filter is relative
+("more than 255 days ago", resolved at the instant of evaluation) next to the same query
+written by hand."""
 
 from __future__ import annotations
 
@@ -22,16 +24,34 @@ NOW = datetime.combine(REFERENCE_DAY, time(12, 0), tzinfo=UTC)
 LOW_DATE = (REFERENCE_DAY - timedelta(days=109)).isoformat()
 HIGH_DATE = REFERENCE_DAY.isoformat()
 
+# stage eq (1/5) AND amount >= 5000 (1/2) AND close_date more than 255 days ago (109 of 365
+# days): 3% of the records, as CRITERIA, but the date is relative to the day of evaluation.
+RELATIVE_CRITERIA = {
+    "any": [
+        {
+            "all": [
+                {"property": "stage", "operator": "eq", "value": "Contract_Sent"},
+                {"property": "amount", "operator": "gte", "value": 5000},
+                {"property": "close_date", "operator": "more_than_days_ago", "value": 255},
+            ]
+        }
+    ]
+}
+# What "more than 255 days ago" means on REFERENCE_DAY: a close date before this one.
+BEFORE_DATE = (REFERENCE_DAY - timedelta(days=255)).isoformat()
+
+# Written as count_matching counts: the live records of the type (a removed record keeps its
+# row, with deleted_at set), then the filters.
 HAND_WRITTEN = {
     "sqlite": """
         SELECT count(*) FROM records
-        WHERE object_type_id = :type_id
+        WHERE object_type_id = :type_id AND deleted_at IS NULL
           AND json_extract(folded, '$.stage') = :stage
           AND json_extract(properties, '$.amount') >= :amount
           AND json_extract(properties, '$.close_date') BETWEEN :low AND :high""",
     "postgresql": """
         SELECT count(*) FROM records
-        WHERE object_type_id = :type_id
+        WHERE object_type_id = :type_id AND deleted_at IS NULL
           AND folded ->> 'stage' = :stage
           AND (properties ->> 'amount')::double precision >= :amount
           AND (properties ->> 'close_date') COLLATE "C" BETWEEN :low AND :high""",
@@ -50,6 +70,21 @@ TYPED_TABLE = {
           (properties ->> 'close_date')::date AS close_date
         FROM records WHERE object_type_id = :type_id""",
 }
+HAND_WRITTEN_RELATIVE = {
+    "sqlite": """
+        SELECT count(*) FROM records
+        WHERE object_type_id = :type_id AND deleted_at IS NULL
+          AND json_extract(folded, '$.stage') = :stage
+          AND json_extract(properties, '$.amount') >= :amount
+          AND json_extract(properties, '$.close_date') < :before""",
+    "postgresql": """
+        SELECT count(*) FROM records
+        WHERE object_type_id = :type_id AND deleted_at IS NULL
+          AND folded ->> 'stage' = :stage
+          AND (properties ->> 'amount')::double precision >= :amount
+          AND (properties ->> 'close_date') COLLATE "C" < :before""",
+}
+RELATIVE_PARAMETERS = {"stage": "contract_sent", "amount": 5000, "before": BEFORE_DATE}
 TYPED_COUNT = """
     SELECT count(*) FROM bench_typed
     WHERE stage = :stage AND amount >= :amount AND close_date BETWEEN :low AND :high"""
@@ -64,6 +99,7 @@ class RecordsFigures:
     import_seconds: float = 0.0
     import_peak_rss_mb: float = 0.0
     matched: int = 0
+    relative_matched: int = 0
     timings: dict[str, float] = field(default_factory=dict)
     write_rows_per_second: dict[str, float] = field(default_factory=dict)
 
@@ -91,9 +127,9 @@ def _type_id(engine: Engine) -> int:
         )
 
 
-def _our_count(sessions: sessionmaker[Session]) -> int:
+def _our_count(sessions: sessionmaker[Session], criteria: object = CRITERIA) -> int:
     with transaction(sessions) as session:
-        return count_matching(session, TEAM, "deals", CRITERIA, NOW)
+        return count_matching(session, TEAM, "deals", criteria, NOW)
 
 
 def _scalar(engine: Engine, sql: str, parameters: dict[str, object]) -> int:
@@ -140,6 +176,25 @@ def _time_counts(engine: Engine, figures: RecordsFigures, type_id: int, label: s
     figures.timings[f"hand-written SQL {label}"] = statistics.median(timings["hand"])
 
 
+def _time_relative_counts(
+    engine: Engine, figures: RecordsFigures, type_id: int, label: str
+) -> None:
+    """The count with a relative date filter among three, and the same query by hand."""
+    hand = {**RELATIVE_PARAMETERS, "type_id": type_id}
+    sessions = session_factory(engine)
+    actions = {
+        "ours": lambda: _our_count(sessions, RELATIVE_CRITERIA),
+        "hand": lambda: _scalar(engine, HAND_WRITTEN_RELATIVE[engine.dialect.name], hand),
+    }
+    counts = {name: action() for name, action in actions.items()}
+    if len(set(counts.values())) != 1:
+        raise AssertionError(f"the relative counts disagree: {counts}")
+    figures.relative_matched = counts["ours"]
+    timings = median_seconds_interleaved(actions, repeat=11)
+    figures.timings[f"ours {label}"] = statistics.median(timings["ours"])
+    figures.timings[f"hand-written SQL {label}"] = statistics.median(timings["hand"])
+
+
 def run(engine: Engine, database_url: str, rows: int, data_dir: Path) -> RecordsFigures:
     """Expects an empty, migrated database at ``database_url``."""
     figures = RecordsFigures(engine.dialect.name, rows)
@@ -156,11 +211,14 @@ def run(engine: Engine, database_url: str, rows: int, data_dir: Path) -> Records
     type_id = _type_id(engine)
     _build_typed_table(engine, type_id)
     _time_counts(engine, figures, type_id, "(no property index)")
+    _time_relative_counts(engine, figures, type_id, "(relative date, no property index)")
 
     # What activating a workflow does; it refreshes the statistics it needs itself.
     with transaction(session_factory(engine)) as session:
         index_criteria_properties(session, TEAM, "deals", CRITERIA)
+        index_criteria_properties(session, TEAM, "deals", RELATIVE_CRITERIA)
     _time_counts(engine, figures, type_id, "(property indexes)")
+    _time_relative_counts(engine, figures, type_id, "(relative date, property indexes)")
 
     seconds, _, _ = _import(after_file, database_url)
     figures.write_rows_per_second["with property indexes"] = batch / seconds

@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from json import encoder as json_encoder
 from typing import Any, NewType, TypedDict
 
@@ -48,6 +48,9 @@ class StoredRecord:
     name: str
     owner: str | None
     properties: dict[str, StoredValue]
+    # Its built-in dates, which a file may give (created_at and updated_at columns).
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
 
 
 # A JSON document already encoded (see json_member_key and json_scalar): written as is. Plain
@@ -75,6 +78,12 @@ class RecordUpdate(TypedDict):
     updated_at: datetime
 
 
+class DatedRecordUpdate(RecordUpdate):
+    """An update that sets the record's created_at too: from a file that gives it."""
+
+    created_at: datetime
+
+
 NEW_RECORD_COLUMNS = tuple(NewRecord.__annotations__)
 # One probe of the unique index per id, whatever the statistics say: a bulk load inside
 # one transaction outgrows them (autovacuum cannot see uncommitted rows), and from stale
@@ -82,16 +91,17 @@ NEW_RECORD_COLUMNS = tuple(NewRecord.__annotations__)
 # record of the type. A LATERAL subquery can only run once per id; the table's real size
 # (which the planner reads from the file) makes each run an index scan.
 _EXISTING_POSTGRESQL = (
-    "SELECT r.id, r.external_id, r.name, r.owner, r.properties "
+    "SELECT r.id, r.external_id, r.name, r.owner, r.properties, r.created_at, r.updated_at "
     "FROM unnest(%s::text[]) AS wanted (external_id) "
     "CROSS JOIN LATERAL (SELECT * FROM records WHERE object_type_id = %s "
     "AND external_id = wanted.external_id LIMIT 1) AS r"
 )
 _EXISTING_SQLITE = (
-    "SELECT id, external_id, name, owner, properties FROM records "
+    "SELECT id, external_id, name, owner, properties, created_at, updated_at FROM records "
     "WHERE object_type_id = ? AND external_id IN (SELECT value FROM json_each(?))"
 )
 UPDATED_COLUMNS = tuple(key for key in RecordUpdate.__annotations__ if key != "record_id")
+DATED_UPDATE_COLUMNS = (*UPDATED_COLUMNS, "created_at")
 
 
 class RecordRepository:
@@ -132,16 +142,23 @@ class RecordRepository:
             # parameters about three times slower. JSONB arrives decoded.
             found = connection.exec_driver_sql(_EXISTING_POSTGRESQL, (ids, object_type_id))
             return {
-                external_id: StoredRecord(id_, name, owner, properties)
-                for id_, external_id, name, owner, properties in found
+                external_id: StoredRecord(id_, name, owner, properties, *dates)
+                for id_, external_id, name, owner, properties, *dates in found
             }
         # The ids as one JSON array: one prepared statement whatever the batch size and no
         # limit on the number of parameters, where a Core IN would be expanded and compiled
         # again on every batch.
         found = connection.exec_driver_sql(_EXISTING_SQLITE, (object_type_id, json_text(ids)))
         return {
-            external_id: StoredRecord(id_, name, owner, json.loads(properties))
-            for id_, external_id, name, owner, properties in found
+            external_id: StoredRecord(
+                id_,
+                name,
+                owner,
+                json.loads(properties),
+                _sqlite_instant(created_at),
+                _sqlite_instant(updated_at),
+            )
+            for id_, external_id, name, owner, properties, created_at, updated_at in found
         }
 
     def _dialect(self) -> Dialect:
@@ -176,7 +193,10 @@ class RecordRepository:
         """Replaces name, owner, properties and folded copies of each record by its id."""
         if rows:
             statement = update(RECORDS).where(RECORDS.c.id == bindparam("record_id"))
-            self._run("update", statement, UPDATED_COLUMNS, rows)
+            if "created_at" in rows[0]:
+                self._run("update_dated", statement, DATED_UPDATE_COLUMNS, rows)
+            else:
+                self._run("update", statement, UPDATED_COLUMNS, rows)
 
     def _run(
         self,
@@ -240,6 +260,11 @@ class _ExecuteMany:
         if process is None:
             return [row[name] for row in rows]
         return list(map(process, (row[name] for row in rows)))
+
+
+def _sqlite_instant(text: str) -> datetime:
+    # What UTCDateTime stores on SQLite: naive UTC text, read here without the ORM.
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def with_folded_name(folded: Mapping[str, str] | JSONText, name: str) -> dict[str, str] | JSONText:

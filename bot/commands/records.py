@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
@@ -41,18 +43,72 @@ CRITERIA_HELP = (
 )
 
 
+Command = TypeVar("Command", bound=Callable[..., Any])
+
+
+def evaluation_options(command: Command) -> Command:
+    """``--at`` and ``--timezone``: the instant criteria are evaluated at, and the zone whose
+    calendar days "today", in_last_days and the other relative dates count in."""
+    command = click.option(
+        "--timezone",
+        "zone_name",
+        metavar="ZONE",
+        help="IANA time zone of relative dates, e.g. Europe/Paris. Default: DEFAULT_TIMEZONE.",
+    )(command)
+    return click.option(
+        "--at",
+        "at_option",
+        metavar="ISO_INSTANT",
+        help=(
+            "Evaluate the criteria at this instant, e.g. 2026-12-06T08:00:00+01:00 (without "
+            "an offset, a time in --timezone). Default: now."
+        ),
+    )(command)
+
+
+def evaluation_instant(context: Context, at_option: str | None, zone_name: str | None) -> datetime:
+    """The aware instant of ``--at`` (or now) in the zone of ``--timezone`` (or the default)."""
+    name = zone_name if zone_name is not None else context.settings.default_timezone
+    try:
+        zone = ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        fail(f"--timezone {name!r} is not an IANA time zone: use e.g. Europe/Paris or UTC")
+    if at_option is None:
+        return context.clock.now().astimezone(zone)
+    try:
+        instant = datetime.fromisoformat(at_option.strip())
+    except ValueError:
+        fail(
+            f"--at {at_option!r} is not an ISO 8601 date and time: use e.g. "
+            "2026-12-06T08:00:00+01:00"
+        )
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=zone)
+    try:
+        return instant.astimezone(zone)
+    except OverflowError:
+        fail(f"--at {at_option!r} is too close to the ends of the calendar: use a nearer instant")
+
+
 @records.command("list")
 @click.option("--type", "type_name", required=True, help="Object type, e.g. deals.")
 @click.option("--criteria", "criteria_option", help=f"{CRITERIA_HELP} Default: {{}}.")
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@evaluation_options
 @TEAM_OPTION
 @click.pass_obj
 def records_list(
-    context: Context, type_name: str, criteria_option: str | None, limit: int, team: str | None
+    context: Context,
+    type_name: str,
+    criteria_option: str | None,
+    limit: int,
+    at_option: str | None,
+    zone_name: str | None,
+    team: str | None,
 ) -> None:
     """List the records of a type that match criteria, by name."""
     criteria = read_criteria(criteria_option)
-    now = context.clock.now().astimezone(ZoneInfo(context.settings.default_timezone))
+    now = evaluation_instant(context, at_option, zone_name)
     with query_errors(), context.workspace(team) as (session, team_id):
         total = count_matching(session, team_id, type_name, criteria, now)
         found = list_matching(session, team_id, type_name, criteria, now, limit)
@@ -66,12 +122,20 @@ def records_list(
 @records.command("count")
 @click.option("--type", "type_name", required=True, help="Object type, e.g. deals.")
 @click.option("--criteria", "criteria_option", required=True, help=CRITERIA_HELP)
+@evaluation_options
 @TEAM_OPTION
 @click.pass_obj
-def records_count(context: Context, type_name: str, criteria_option: str, team: str | None) -> None:
+def records_count(
+    context: Context,
+    type_name: str,
+    criteria_option: str,
+    at_option: str | None,
+    zone_name: str | None,
+    team: str | None,
+) -> None:
     """Print how many records of a type match criteria."""
     criteria = read_criteria(criteria_option)
-    now = context.clock.now().astimezone(ZoneInfo(context.settings.default_timezone))
+    now = evaluation_instant(context, at_option, zone_name)
     with query_errors(), context.workspace(team) as (session, team_id):
         click.echo(count_matching(session, team_id, type_name, criteria, now))
 

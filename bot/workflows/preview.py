@@ -50,6 +50,9 @@ def preview_run(session: Session, team_id: str, name: str, now: datetime) -> Pre
             record.properties,
             zone_now.date(),
             definition.name,
+            created_at=record.created_at,
+            updated_at=record.updated_at,
+            zone=definition.schedule.zone,
         )
         lines.append(f"{record.external_id} {record.name}")
         for number, action in enumerate(definition.actions, start=1):

@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 from sqlalchemy.orm import Session
 
+from bot.workflows.fields import CREATED_AT, UPDATED_AT, built_in_name_problem
 from bot.workflows.record_files import (
     FileFormat,
     RecordFile,
@@ -43,10 +44,12 @@ from storage.properties import (
     folded_copy,
     is_valid_property_name,
     narrowest,
+    parse_datetime,
     parse_number,
     to_stored,
 )
 from storage.records import (
+    DatedRecordUpdate,
     JSONText,
     NewRecord,
     RecordRepository,
@@ -223,7 +226,9 @@ class _Columns:
     def of(cls, options: ImportOptions) -> _Columns:
         names = [column_name(c) for c in (options.id_column, options.name_column)]
         owner = column_name(options.owner_column)
-        return cls(names[0], names[1], owner, frozenset((*names, owner)))
+        # created_at and updated_at, when a file has them, are the records' own dates.
+        special = frozenset((*names, owner, CREATED_AT, UPDATED_AT))
+        return cls(names[0], names[1], owner, special)
 
 
 def _required(columns: _Columns, file_format: FileFormat) -> frozenset[str]:
@@ -238,10 +243,12 @@ def _known_types(
     columns: _Columns,
 ) -> dict[str, PropertyType]:
     for name, property_type in explicit.items():
-        if name in columns.special:
+        if name in columns.special - {CREATED_AT, UPDATED_AT}:
             raise ImportOptionError(
                 f"--property-type {name}: {name} is the id, name or owner column, not a property"
             )
+        if (problem := built_in_name_problem(name)) is not None:
+            raise ImportOptionError(f"--property-type {name}: {problem}")
         if name in declared and declared[name] is not property_type:
             raise ImportOptionError(
                 f"{name} is already {_article(declared[name])} property and a property's type "
@@ -502,6 +509,9 @@ class _Row:
     # from them, which saves encoding every value again (see _TypedColumn).
     members: list[str]
     folded_members: list[str]
+    # The file's created_at and updated_at of the record, when it gives them.
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
 
     def add(self, column: str, cell: _Cell) -> None:
         value, member, folded_value, folded_member = cell
@@ -556,8 +566,33 @@ def _parse(row: SourceRow, columns: _Columns, typed: Mapping[str, _TypedColumn])
             folded_members.append(folded_member)
     name = cells.get(columns.name, "").strip() or None
     return _Row(
-        row.line, external_id, name, owner, properties, folded, untyped, members, folded_members
+        row.line,
+        external_id,
+        name,
+        owner,
+        properties,
+        folded,
+        untyped,
+        members,
+        folded_members,
+        _instant(cells, CREATED_AT),
+        _instant(cells, UPDATED_AT),
     )
+
+
+def _instant(cells: Mapping[str, str], column: str) -> datetime | None:
+    """The record's own date in ``column`` (created_at, updated_at); None when blank."""
+    text = cells.get(column, "").strip()
+    if not text:
+        return None
+    try:
+        return parse_datetime(text)
+    except InvalidValue as error:
+        raise _RowProblem(
+            f"{column} {error}: the record's {column.replace('_at', '')} date needs a date and "
+            "time with a UTC offset, such as 2026-03-01T09:00:00Z",
+            f"column {column!r}",
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -567,6 +602,8 @@ class _FilePlan:
     property_columns: frozenset[str]
     names_given: bool
     owners_given: bool
+    created_given: bool = False
+    updated_given: bool = False
 
 
 class _Inference:
@@ -679,6 +716,14 @@ class _Validator:
     def _see(self, row: SourceRow) -> None:
         if self.speculative:
             raise _SpeculationFailed(f"line {row.line} has columns its sample did not show")
+        for column in row.cells.keys() - self.seen.keys() - self.columns.special:
+            if built_in_name_problem(column) is not None:
+                # Only id, name and owner get here: created_at and updated_at are special.
+                raise RecordFileError(
+                    f"the column {column!r} (first on line {row.line}) would be a property "
+                    f"named like the built-in field {column} of every record; rename the "
+                    f"column, or make it the records' {column} with --{column}-column {column}"
+                )
         self.seen.update(dict.fromkeys(row.cells))
         if len(self.seen) > MAX_COLUMNS:
             raise RecordFileError(
@@ -728,6 +773,8 @@ class _Validator:
             property_columns=frozenset(self.seen) - self.columns.special,
             names_given=self.columns.name in self.seen,
             owners_given=self.columns.owner in self.seen,
+            created_given=CREATED_AT in self.seen,
+            updated_given=UPDATED_AT in self.seen,
         )
 
 
@@ -789,8 +836,8 @@ class _Writer:
             "owner": row.owner,
             "properties": JSONText("{" + ",".join(row.members) + "}"),
             "folded": JSONText("{" + ",".join(row.folded_members) + "}"),
-            "created_at": self.now,
-            "updated_at": self.now,
+            "created_at": row.created_at or self.now,
+            "updated_at": row.updated_at or self.now,
         }
 
     def _update(self, current: StoredRecord, row: _Row) -> RecordUpdate | None:
@@ -807,13 +854,23 @@ class _Writer:
         else:
             name = row.external_id if self.plan.names_given else current.name
         owner = row.owner if self.plan.owners_given else current.owner
-        if (name, owner, properties) == (current.name, current.owner, current.properties):
+        unchanged = (name, owner, properties) == (current.name, current.owner, current.properties)
+        # A blank date keeps the record's own; a date the file gives is a change of its own.
+        created_at = row.created_at or current.created_at
+        dates_unchanged = created_at == current.created_at and row.updated_at in (
+            None,
+            current.updated_at,
+        )
+        if unchanged and dates_unchanged:
             return None
-        return RecordUpdate(
+        update = RecordUpdate(
             record_id=current.id,
             name=name,
             owner=owner,
             properties=properties,
             folded=folded_copy(properties, self.types),
-            updated_at=self.now,
+            updated_at=row.updated_at or self.now,
         )
+        if not self.plan.created_given or created_at is None:
+            return update
+        return DatedRecordUpdate(**update, created_at=created_at)

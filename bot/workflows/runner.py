@@ -95,6 +95,8 @@ class EnrolledRecord:
     name: str
     owner: str | None
     properties: dict[str, Any]
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
 
 
 NotifierFor = Callable[[str], Notifier]
@@ -225,7 +227,15 @@ class _Execution:
                 )
                 rows = session.scalars(select(Record).where(Record.id.in_(ids)).order_by(Record.id))
                 batch = [
-                    EnrolledRecord(r.id, r.external_id, r.name, r.owner, dict(r.properties))
+                    EnrolledRecord(
+                        r.id,
+                        r.external_id,
+                        r.name,
+                        r.owner,
+                        dict(r.properties),
+                        r.created_at,
+                        r.updated_at,
+                    )
                     for r in rows
                 ]
             if not ids:
@@ -263,6 +273,9 @@ class _Execution:
             properties=record.properties,
             run_date=self.zone_now.date(),
             workflow_name=self.definition.name,
+            created_at=record.created_at,
+            updated_at=record.updated_at,
+            zone=self.definition.schedule.zone,
         )
 
     def _one(self, index: int, action: Any, record: EnrolledRecord) -> None:

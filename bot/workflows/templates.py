@@ -7,7 +7,7 @@ import difflib
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, tzinfo
 
 from storage.properties import StoredValue
 
@@ -21,10 +21,14 @@ NO_OWNER = "no owner"
 NAME = "name"
 OWNER = "owner"
 ID = "id"
+CREATED_AT = "created_at"
+UPDATED_AT = "updated_at"
 RUN_DATE = "run.date"
 WORKFLOW_NAME = "workflow.name"
 PROPERTY_PREFIX = "properties."
-FIXED_PLACEHOLDERS = (NAME, OWNER, ID, RUN_DATE, WORKFLOW_NAME)
+FIXED_PLACEHOLDERS = (NAME, OWNER, ID, CREATED_AT, UPDATED_AT, RUN_DATE, WORKFLOW_NAME)
+# How {{ created_at }} and {{ updated_at }} show: the local date and time in the workflow's zone.
+LOCAL_TIME_FORMAT = "%Y-%m-%d %H:%M"
 
 # Whitespace inside the braces is optional; the name itself is checked after matching, so a
 # misspelt placeholder is reported rather than left in the message as literal text.
@@ -75,6 +79,10 @@ class RenderContext:
     properties: Mapping[str, StoredValue]
     run_date: date
     workflow_name: str
+    # The record's built-in dates, shown in ``zone``: the workflow's time zone.
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    zone: tzinfo = UTC
 
 
 @dataclass(frozen=True)
@@ -100,6 +108,9 @@ class Placeholder:
             return escape_mrkdwn(context.name)
         if self.name == WORKFLOW_NAME:
             return escape_mrkdwn(context.workflow_name)
+        if self.name in (CREATED_AT, UPDATED_AT):
+            instant = context.created_at if self.name == CREATED_AT else context.updated_at
+            return MISSING_VALUE if instant is None else local_time(instant, context.zone)
         value = context.properties.get(self.property_name or "")
         return MISSING_VALUE if value is None else escape_mrkdwn(_display(value))
 
@@ -190,6 +201,11 @@ def _stray_braces(parts: list[str | Placeholder]) -> list[str]:
                 f"unmatched braces in {_excerpt(part)}: write placeholders as {{{{ name }}}}"
             )
     return problems
+
+
+def local_time(instant: datetime, zone: tzinfo) -> str:
+    """An instant as people read it where the workflow runs, e.g. ``2026-12-06 09:30``."""
+    return instant.astimezone(zone).strftime(LOCAL_TIME_FORMAT)
 
 
 def _owner_text(owner: str | None) -> str:

@@ -92,6 +92,39 @@ def test_criteria_are_evaluated_at_the_runs_scheduled_time_not_the_wall_clock(
     assert enrolled_external_ids(sessions, run_id) == ["EARLY"]
 
 
+def test_a_run_finds_deals_not_updated_in_14_days_of_its_zone_and_shows_the_local_date(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    # The run is due at 09:00 UTC on 2 November: 18:00 in Tokyo, whose today is 2 November.
+    stale = {
+        "any": [
+            {"all": [{"property": "updated_at", "operator": "more_than_days_ago", "value": 14}]}
+        ]
+    }
+    import_deals(
+        sessions,
+        [
+            # 18 October in Tokyo at 08:59:59, the day before the boundary (19 October).
+            deal("STALE", updated_at=datetime(2026, 10, 17, 23, 59, 59, tzinfo=UTC)),
+            deal("FRESH", updated_at=datetime(2026, 10, 18, 15, 0, tzinfo=UTC)),  # 19 Oct 00:00
+        ],
+        clock.now(),
+    )
+    document = workflow_document(
+        schedule=daily("18:00", "Asia/Tokyo"),
+        criteria=stale,
+        actions=[channel_message("{{ id }} last updated {{ updated_at }}")],
+    )
+
+    run_id = run_once(sessions, clock, processes, document)
+
+    assert enrolled_external_ids(sessions, run_id) == ["STALE"]
+    assert texts(slack_api, DEALS_CHANNEL) == ["STALE last updated 2026-10-18 08:59"]
+
+
 def test_suppression_criteria_remove_records_from_the_run(
     sessions: sessionmaker[Session], clock: FixedClock, processes: Processes
 ) -> None:

@@ -7,7 +7,16 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.preview import preview_run
-from tests.engine.builders import NAME, TEAM, deal, import_deals, save, workflow_document
+from tests.engine.builders import (
+    NAME,
+    TEAM,
+    channel_message,
+    daily,
+    deal,
+    import_deals,
+    save,
+    workflow_document,
+)
 
 NOW = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 
@@ -28,4 +37,30 @@ def test_a_dry_run_counts_the_matching_records_and_shows_them_by_name(
         "  1. post to C0DEALS: Acme is in contract",
         "D1 Initech",
         "  1. post to C0DEALS: Initech is in contract",
+    )
+
+
+def test_a_dry_run_finds_stale_deals_and_shows_their_dates_in_the_workflows_zone(
+    sessions: sessionmaker[Session],
+) -> None:
+    deals = [
+        deal("D1", "Stale", updated_at=datetime(2026, 10, 1, 23, 30, tzinfo=UTC)),
+        deal("D2", "Fresh", updated_at=datetime(2026, 10, 30, 12, 0, tzinfo=UTC)),
+    ]
+    import_deals(sessions, deals, NOW)
+    stale = {
+        "any": [
+            {"all": [{"property": "updated_at", "operator": "more_than_days_ago", "value": 14}]}
+        ]
+    }
+    message = channel_message("{{ name }} last changed {{ updated_at }}")
+    schedule = daily("09:00", "Asia/Tokyo")
+    save(sessions, workflow_document(criteria=stale, actions=[message], schedule=schedule), NOW)
+
+    with sessions() as session:
+        preview = preview_run(session, TEAM, NAME, NOW)
+
+    assert preview.lines == (
+        "D1 Stale",
+        "  1. post to C0DEALS: Stale last changed 2026-10-02 08:30",
     )

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -198,8 +199,8 @@ def test_an_unknown_placeholder_is_refused_with_the_closest_one() -> None:
 
 def test_an_unknown_placeholder_without_a_close_one_lists_the_known_ones() -> None:
     assert problems("{{ zzz }}") == [
-        "unknown placeholder {{ zzz }}; use one of name, owner, id, run.date, workflow.name "
-        "or properties.<name>"
+        "unknown placeholder {{ zzz }}; use one of name, owner, id, created_at, updated_at, "
+        "run.date, workflow.name or properties.<name>"
     ]
 
 
@@ -235,3 +236,22 @@ def test_property_names_are_unchecked_when_none_are_given() -> None:
     template = parse_template("{{ properties.anything }}", None)
     assert template.properties_used == {"anything"}
     assert problems("{{ nmae }}", None)[0].startswith("unknown placeholder {{ nmae }}")
+
+
+# --- Built-in dates -------------------------------------------------------------------------
+
+
+def test_created_and_updated_dates_show_as_local_time_in_the_workflows_zone() -> None:
+    created = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)  # 01:30 CET, the night Paris springs on
+    updated = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)  # 03:30 CEST
+    text = render(
+        "{{ name }}: created {{ created_at }}, updated {{updated_at}}",
+        created_at=created,
+        updated_at=updated,
+        zone=ZoneInfo("Europe/Paris"),
+    )
+    assert text == "Acme renewal: created 2026-03-29 01:30, updated 2026-03-29 03:30"
+
+
+def test_a_record_date_the_context_lacks_shows_as_missing() -> None:
+    assert render("{{ created_at }}") == MISSING_VALUE

@@ -65,6 +65,22 @@ def test_groups_are_sentences_of_filters_joined_by_and() -> None:
         ),
         ({"property": "stage"}, "stage (no operator chosen)"),
         ({"operator": "eq"}, "(no property) is equal to (no value)"),
+        (
+            {"property": "updated_at", "operator": "more_than_days_ago", "value": 14},
+            "updated_at is more than 14 days ago",
+        ),
+        (
+            {"property": "close_date", "operator": "more_than_days_from_now", "value": 1},
+            "close_date is more than 1 day from now",
+        ),
+        (
+            {"property": "close_date", "operator": "before", "value": "today"},
+            "close_date is before today",
+        ),
+        (
+            {"property": "created_at", "operator": "between", "value": ["yesterday", "today"]},
+            "created_at is between yesterday and today",
+        ),
     ],
 )
 def test_each_filter_reads_as_written(filter_: dict[str, object], words: str) -> None:
