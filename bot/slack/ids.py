@@ -98,6 +98,8 @@ class WizardAction(StrEnum):
     INPUT_DATE = "wizard_input_date"
     INPUT_NUMBER = "wizard_input_number"
     INPUT_CHOICE = "wizard_input_choice"
+    INPUT_USER = "wizard_input_user"
+    INPUT_USERS = "wizard_input_users"
 
 
 class WizardBlock(StrEnum):

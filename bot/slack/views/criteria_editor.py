@@ -38,12 +38,14 @@ from bot.slack.views.editor_inputs import (
     text_input,
 )
 from bot.workflows.criteria import (
+    DAY_WORD_OPERATORS,
     DAYS_OPERATORS,
     LIST_OPERATORS,
     PRESENCE_OPERATORS,
     VALUE_OPERATORS,
     Operator,
 )
+from bot.workflows.fields import OWNER, criteria_fields
 from bot.workflows.wording import OPERATOR_WORDS, operator_of
 from storage.properties import PropertyType
 
@@ -57,8 +59,6 @@ FIELDS = ("criteria", "suppression")
 # Up to this many properties a row lists them all (one click, no typing); beyond, the
 # picker searches. 40 options are about 4 KB a row, 40 KB for the editor's 10 rows.
 STATIC_PROPERTIES = 40
-# Every record has these fields; pickers list them first, in this order.
-BUILT_IN_ORDER = ("id", "name", "owner", "created_at", "updated_at")
 
 
 _RANGE_EXAMPLES = {
@@ -105,6 +105,7 @@ def criteria_blocks(
     groups = _groups(criteria)
     if not groups:
         return [_empty_section(field)]
+    properties = criteria_fields(properties)
     total = _count(groups)
     blocks = [section(_HEADINGS.get(field, _HEADINGS["criteria"]))]
     for position, (g, shown) in enumerate(_shown(groups)):
@@ -193,7 +194,7 @@ def _filter_blocks(
     ]
     if _needs_value(operator):
         assert operator is not None
-        blocks.append(_value_block(field, g, f, operator, property_type, raw, layout))
+        blocks.append(_value_block(field, g, f, operator, property_type, raw, layout, name))
     return blocks
 
 
@@ -264,8 +265,7 @@ def property_options(properties: Mapping[str, PropertyType], typed: str) -> list
 
 def _in_picker_order(properties: Mapping[str, PropertyType]) -> list[str]:
     """The built-in fields in their order, then the type's own properties by name."""
-    built_in = [n for n in BUILT_IN_ORDER if n in properties]
-    return built_in + sorted(n for n in properties if n not in BUILT_IN_ORDER)
+    return list(criteria_fields(properties))
 
 
 def _property_option(name: str, properties: Mapping[str, PropertyType]) -> dict[str, Any]:
@@ -298,18 +298,26 @@ def _value_block(
     property_type: PropertyType | None,
     raw: Mapping[str, Any],
     layout: int,
+    name: object,
 ) -> dict[str, Any]:
     label, hint = _value_words(operator, property_type)
+    element = _value_element(operator, property_type, raw.get("value"))
+    if name == OWNER and (people := _people_picker(operator, raw.get("value"))) is not None:
+        element, hint = people, _OWNER_HINT
     block: dict[str, Any] = {
         "type": "input",
         "block_id": _block_id(field, layout, g, f, "value"),
         "label": plain(label),
-        "element": _value_element(operator, property_type, raw.get("value")),
+        "element": element,
         "optional": True,
     }
     if hint:
         block["hint"] = plain(hint)
     return block
+
+
+_OWNER_HINT = "Owners are people of this workspace; owners written as emails match too."
+_DAY_WORDS_HINT = "today, yesterday or tomorrow (the day the workflow runs), or a date"
 
 
 def _value_words(operator: Operator, property_type: PropertyType | None) -> tuple[str, str]:
@@ -319,9 +327,21 @@ def _value_words(operator: Operator, property_type: PropertyType | None) -> tupl
     if kind is _Kind.LIST:
         return "Values", "One value per line, or separated by commas on one line."
     if kind is _Kind.RANGE:
+        if _takes_day_words(operator, property_type):
+            return "From, to", (
+                "Both included, separated by a comma: each is "
+                f"{_DAY_WORDS_HINT} such as 2026-01-01. Example: yesterday, tomorrow"
+            )
         example = _RANGE_EXAMPLES.get(property_type or PropertyType.NUMBER, "1000, 5000")
         return "From, to", f"Low and high, both included, separated by a comma: {example}"
+    if _takes_day_words(operator, property_type):
+        return "Day", f"{_DAY_WORDS_HINT[:1].upper()}{_DAY_WORDS_HINT[1:]} such as 2026-03-01."
     return "Value", _SINGLE_HINTS.get(property_type or PropertyType.STRING, "")
+
+
+def _takes_day_words(operator: Operator, property_type: PropertyType | None) -> bool:
+    temporal = property_type in (PropertyType.DATE, PropertyType.DATETIME)
+    return temporal and operator in DAY_WORD_OPERATORS
 
 
 def _value_element(
@@ -332,7 +352,9 @@ def _value_element(
     kind = _kind(operator)
     if kind is _Kind.DAYS and (value is None or is_days(value)):
         return days_input(value)
-    if kind is _Kind.SINGLE and property_type is PropertyType.DATE and _is_date_or_none(value):
+    # "is before today" is typed: a date picker cannot say today.
+    on_a_date = property_type is PropertyType.DATE and not _takes_day_words(operator, property_type)
+    if kind is _Kind.SINGLE and on_a_date and _is_date_or_none(value):
         element: dict[str, Any] = {"type": "datepicker", "action_id": WizardAction.INPUT_DATE}
         if value is not None:
             element["initial_date"] = value
@@ -344,6 +366,28 @@ def _value_element(
             element["initial_option"] = options[0 if value else 1]
         return element
     return text_input(_value_text(value, kind), multiline=kind is _Kind.LIST)
+
+
+def _people_picker(operator: Operator, value: object) -> dict[str, Any] | None:
+    """A user picker for the owner, when what is there are Slack users (or nothing); an
+    owner written as an email stays a text box, which shows it as it is."""
+    kind = _kind(operator)
+    if kind is _Kind.SINGLE and (value is None or _is_user_id(value)):
+        element: dict[str, Any] = {"type": "users_select", "action_id": WizardAction.INPUT_USER}
+        if value is not None:
+            element["initial_user"] = value
+        return element
+    listed = value if isinstance(value, list) else []
+    if kind is _Kind.LIST and (value is None or (listed and all(map(_is_user_id, listed)))):
+        element = {"type": "multi_users_select", "action_id": WizardAction.INPUT_USERS}
+        if listed:
+            element["initial_users"] = listed
+        return element
+    return None
+
+
+def _is_user_id(value: object) -> bool:
+    return isinstance(value, str) and re.fullmatch(r"[UW][A-Z0-9]{2,}", value) is not None
 
 
 def _value_text(value: object, kind: _Kind) -> str:
@@ -366,6 +410,7 @@ def read_criteria(
     """The document form of what the user left in the editor that criteria_blocks rendered
     from ``criteria`` with ``layout``; ``values`` is the view's state.values. Rows the editor
     did not show are kept as they are."""
+    properties = criteria_fields(properties)
     groups = _groups(criteria)
     shown = dict(_shown(groups))
     read = [
@@ -428,6 +473,8 @@ def _read_filter(
 def _typed_value(text: object, operator: Operator, property_type: PropertyType | None) -> Any:
     """The document value of what was entered; None when nothing was. Permissive: text that
     does not convert stays text, for the domain to report."""
+    if isinstance(text, list):  # the users a people picker holds
+        return [str(user) for user in text if user] or None
     if not isinstance(text, str) or not text.strip():
         return None
     kind = _kind(operator)

@@ -76,7 +76,7 @@ def entered_days(text: str) -> int | str:
 
 def entered(values: Mapping[str, Mapping[str, Any]], block_id: str, missing: Any) -> Any:
     """What the one element of a block holds in the view state: the text typed, the date,
-    time or conversation chosen, the value of the option chosen, or the list of values of the
+    time, conversation or user(s) chosen, the value of the option chosen, or the list of values of the
     options chosen (None when nothing is). ``missing`` when the state has no such block (not
     rendered, or not sent) or it is not of Slack's shape."""
     block = values.get(block_id)
@@ -85,7 +85,14 @@ def entered(values: Mapping[str, Mapping[str, Any]], block_id: str, missing: Any
     state = block.get(WizardAction.REFRESH) or next(iter(block.values()))
     if not isinstance(state, Mapping):
         return missing
-    for key in ("value", "selected_date", "selected_time", "selected_conversation"):
+    for key in (
+        "value",
+        "selected_date",
+        "selected_time",
+        "selected_conversation",
+        "selected_user",
+        "selected_users",
+    ):
         if key in state:
             return state[key]
     if "selected_options" in state:

@@ -335,3 +335,60 @@ def test_a_type_with_a_thousand_properties_is_filtered_through_a_searchable_pick
     filters = draft.document["criteria"]["any"][0]["all"]
     assert filters[0] == {"property": "amount", "operator": "gt", "value": 5000}
     assert [f["property"] for f in filters[1:]] == [f"custom_field_{r:04}" for r in range(1, 10)]
+
+
+def test_overdue_deals_of_chosen_owners_are_written_with_the_dialogs_words(
+    slack: Slack, bot: Bot, slack_api: SlackStandIn, clock: FixedClock
+) -> None:
+    """ "Close date is before today" and "owner is any of" two people, picked as a person
+    would: the built-in owner field, a day word, the user picker."""
+    import_deals(
+        bot.sessions,
+        [
+            deal("D1", "Overdue, Olivia's", owner=OWNER, close_date="2026-11-01"),
+            deal("D2", "Overdue, Oscar's", owner=OTHER, close_date="2026-11-15"),
+            deal("D3", "Due later", owner=OWNER, close_date="2027-01-01"),
+            deal("D4", "Overdue, nobody's", close_date="2026-10-01"),
+        ],
+        clock.now(),
+        TEAM_ID,
+    )
+    modal = open_modal(slack, OWNER, "create", WizardBlock.NAME)
+    _fill_name(modal)
+    assert modal.submit().json.get("response_action") == "update"
+    _fill_schedule(modal)
+    assert modal.submit().json.get("response_action") == "update"
+
+    modal.press(WizardAction.ADD_FILTER, '"criteria"')
+    modal.pick("criteria.g0.f0.property", "close_date")
+    modal.pick("criteria.g0.f0.operator", "before", WizardAction.REFRESH)
+    day = next(b for b in modal.blocks if str(b.get("block_id")).startswith("criteria.g0.f0.value"))
+    assert day["label"]["text"] == "Day" and day["hint"]["text"].startswith("Today, yesterday")
+    modal.enter("criteria.g0.f0.value", "today")
+    modal.press(WizardAction.ADD_FILTER, '"criteria"')
+    modal.pick("criteria.g0.f1.property", "owner")
+    modal.pick("criteria.g0.f1.operator", "in", WizardAction.REFRESH)
+    people = next(
+        b for b in modal.blocks if str(b.get("block_id")).startswith("criteria.g0.f1.value")
+    )
+    assert people["element"]["type"] == "multi_users_select"
+    modal.enter("criteria.g0.f1.value", [OWNER, OTHER])
+    assert modal.submit().json.get("response_action") == "update"
+
+    [draft] = _drafts(bot)
+    assert draft.document["criteria"] == {
+        "any": [
+            {
+                "all": [
+                    {"property": "close_date", "operator": "before", "value": "today"},
+                    {"property": "owner", "operator": "in", "value": [OWNER, OTHER]},
+                ]
+            }
+        ]
+    }
+    _fill_actions(modal)
+    assert modal.submit().json.get("response_action") == "update"
+    assert modal.submit().json.get("response_action") == "update"  # settings
+    review = modal.text()
+    assert "2 records match" in review
+    assert "Overdue, Olivia" in review and "Due later" not in review and "nobody" not in review

@@ -262,12 +262,13 @@ def test_property_and_operator_changes_make_slack_send_a_refresh() -> None:
 
 
 def test_properties_are_listed_built_in_fields_first_then_by_name_with_their_type() -> None:
-    properties = {**PROPERTIES, "name": PropertyType.STRING, "id": PropertyType.STRING}
-    blocks = rendered(one_group({}), properties=properties)
+    blocks = rendered(one_group({}))
     options = block(blocks, "criteria.g0.f0.property@1")["element"]["options"]
-    own = sorted(n for n in PROPERTIES if n != "updated_at")
-    assert [o["value"] for o in options] == ["id", "name", "updated_at", *own]
-    assert options[3]["text"]["text"] == "amount (number)"
+    own = sorted(n for n in PROPERTIES if n != "updated_at")  # updated_at is built in
+    built_in = ["id", "name", "owner", "created_at", "updated_at"]
+    assert [o["value"] for o in options] == [*built_in, *own]
+    assert options[0]["text"]["text"] == "id (string)"
+    assert options[5]["text"]["text"] == "amount (number)"
 
 
 def test_a_long_property_name_is_shortened_in_its_option_only() -> None:
@@ -306,9 +307,14 @@ def test_the_search_offers_built_in_fields_first_then_names_starting_then_contai
         "stage": PropertyType.STRING,
     }
     everything = [o["value"] for o in property_options(properties, "")]
-    assert everything == ["name", "owner", "Amount", "amount_paid", "deal_amount", "stage"]
+    built_in = ["id", "name", "owner", "created_at", "updated_at"]
+    assert everything == [*built_in, "Amount", "amount_paid", "deal_amount", "stage"]
     found = [o["value"] for o in property_options(properties, " AMOUNT")]
     assert found == ["Amount", "amount_paid", "deal_amount"]
+    assert [o["value"] for o in property_options(properties, "_AT")] == [
+        "created_at",
+        "updated_at",
+    ]
     assert property_options(properties, "zzz") == []
 
 
@@ -332,14 +338,20 @@ def test_the_editor_for_a_type_of_a_thousand_properties_stays_small() -> None:
     assert_valid(blocks)
 
 
-def test_without_properties_the_property_is_a_text_box() -> None:
+def test_without_properties_the_built_in_fields_are_offered() -> None:
     blocks = rendered(one_group({}), properties={})
     element = block(blocks, "criteria.g0.f0.property@1")["element"]
-    assert element["type"] == "plain_text_input"
+    assert [o["value"] for o in element["options"]] == [
+        "id",
+        "name",
+        "owner",
+        "created_at",
+        "updated_at",
+    ]
     values = state_from_blocks(blocks)
-    enter(values, "criteria.g0.f0.property@1", "stage")
+    choose(blocks, values, "criteria.g0.f0.property@1", "owner")
     read = read_criteria("criteria", values, one_group({}), {}, 1)
-    assert read == one_group({"property": "stage"})
+    assert read == one_group({"property": "owner"})
 
 
 def test_a_property_the_records_do_not_have_is_shown_as_such() -> None:
@@ -367,7 +379,9 @@ def test_each_operator_gets_a_value_input_of_its_shape() -> None:
     def element(property_: str, operator: str) -> Mapping[str, Any]:
         return value_element(one_group({"property": property_, "operator": operator}))
 
-    assert element("close_date", "before")["type"] == "datepicker"
+    assert element("close_date", "eq")["type"] == "datepicker"
+    assert element("close_date", "before")["type"] == "plain_text_input"  # "today" is typed
+    assert element("close_date", "more_than_days_ago")["type"] == "number_input"
     assert element("won", "eq")["type"] == "static_select"
     days = element("close_date", "in_next_days")
     assert days["type"] == "number_input"
@@ -413,6 +427,40 @@ def test_typed_values_are_converted_when_they_parse_and_kept_as_text_when_not() 
     assert value_read("updated_at", "after", "2026-03-01T09:00:00Z") == "2026-03-01T09:00:00Z"
     assert value_read("close_date", "in_last_days", "7") == 7
     assert value_read("close_date", "in_last_days", "a week") == "a week"
+
+
+def test_before_and_after_take_a_day_word_or_a_date_as_typed() -> None:
+    criteria = one_group({"property": "close_date", "operator": "before"})
+    value = block(rendered(criteria), "criteria.g0.f0.value@1")
+    assert value["label"]["text"] == "Day"
+    assert value["hint"]["text"] == (
+        "Today, yesterday or tomorrow (the day the workflow runs), or a date such as 2026-03-01."
+    )
+    assert value_read("close_date", "before", "today") == "today"
+    assert value_read("updated_at", "after", "2026-03-01") == "2026-03-01"
+    assert value_read("close_date", "between", "yesterday, tomorrow") == ["yesterday", "tomorrow"]
+    kept = one_group({"property": "close_date", "operator": "before", "value": "tomorrow"})
+    assert read_untouched(kept) == kept
+
+
+def test_the_owner_is_picked_among_the_people_of_the_workspace() -> None:
+    one = value_element(one_group({"property": "owner", "operator": "eq", "value": "U0ANN"}))
+    assert one == {
+        "type": "users_select",
+        "action_id": "wizard_input_user",
+        "initial_user": "U0ANN",
+    }
+    many = value_element(one_group({"property": "owner", "operator": "in"}))
+    assert many["type"] == "multi_users_select"
+    assert value_read("owner", "in", ["U0ANN", "U0BOB"]) == ["U0ANN", "U0BOB"]
+    assert value_read("owner", "eq", "U0ANN") == "U0ANN"
+    assert value_read("owner", "in", []) == "<none>"
+
+
+def test_an_owner_written_as_an_email_stays_a_text_box() -> None:
+    criteria = one_group({"property": "owner", "operator": "in", "value": ["ann@example.com"]})
+    assert value_element(criteria)["type"] == "plain_text_input"
+    assert read_untouched(criteria) == criteria
 
 
 def test_lists_are_split_on_lines_or_else_on_commas() -> None:
