@@ -98,6 +98,7 @@ class WizardAction(StrEnum):
     INPUT_DATE = "wizard_input_date"
     INPUT_NUMBER = "wizard_input_number"
     INPUT_CHOICE = "wizard_input_choice"
+    INPUT_CHOICES = "wizard_input_choices"
     INPUT_USER = "wizard_input_user"
     INPUT_USERS = "wizard_input_users"
 

@@ -10,7 +10,7 @@ far as it is filled in; nothing is a workflow until ``finish``.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import islice
@@ -139,6 +139,8 @@ class WizardPage:
     object_types: tuple[ObjectTypeChoice, ...] = ()
     # The object type's property types, at the steps that name properties (3 to 5).
     properties: Mapping[str, PropertyType] = field(default_factory=dict)
+    # The options of its enumeration properties, at the same steps: criteria offer them.
+    options: Mapping[str, Sequence[str]] = field(default_factory=dict)
     schedule: SchedulePreview | None = None
     matching: int | None = None  # records matching the criteria now (step 3)
     review: Review | None = None
@@ -330,6 +332,17 @@ def draft_properties(session: Session, draft: WizardDraft) -> dict[str, Property
     return _property_types(session, draft.team_id, draft.document.get("object_type"))
 
 
+def _enumeration_options(session: Session, draft: WizardDraft) -> dict[str, list[str]]:
+    type_name = draft.document.get("object_type")
+    if not isinstance(type_name, str):
+        return {}
+    object_types = ObjectTypeRepository(session)
+    found = object_types.find(draft.team_id, type_name)
+    if found is None:
+        return {}
+    return {n: o for n, o in object_types.enumeration_options(found.id).items() if o}
+
+
 def _property_types(session: Session, team_id: str, type_name: object) -> dict[str, PropertyType]:
     if not isinstance(type_name, str):
         return {}
@@ -414,6 +427,7 @@ def wizard_page(
         editing=_stored_status(session, draft),
         object_types=_object_types(session, draft.team_id) if step == FIRST_STEP else (),
         properties=draft_properties(session, draft) if step in _PROPERTY_STEPS else {},
+        options=_enumeration_options(session, draft) if step in _PROPERTY_STEPS else {},
         schedule=schedule_preview(document, default_timezone, now) if step == 2 else None,
         matching=_matching(session, draft, now) if step == 3 else None,
         review=review(session, draft, default_timezone, now) if step == REVIEW_STEP else None,
@@ -432,7 +446,7 @@ def _object_types(session: Session, team_id: str) -> tuple[ObjectTypeChoice, ...
     query = (
         select(ObjectType.name, func.count(Record.id))
         .select_from(ObjectType)
-        .outerjoin(Record, Record.object_type_id == ObjectType.id)
+        .outerjoin(Record, (Record.object_type_id == ObjectType.id) & Record.deleted_at.is_(None))
         .where(ObjectType.team_id == team_id)
         .group_by(ObjectType.name)
         .order_by(ObjectType.name)

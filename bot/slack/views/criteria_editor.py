@@ -99,9 +99,11 @@ def criteria_blocks(
     criteria: Mapping[str, Any],
     properties: Mapping[str, PropertyType],
     layout: int,
+    options: Mapping[str, Sequence[str]] | None = None,
 ) -> list[dict[str, Any]]:
     """The editor of ``field`` ("criteria" or "suppression") showing ``criteria`` as it is,
-    valid or not; ``layout`` goes into every block id (see _block_id)."""
+    valid or not; ``layout`` goes into every block id (see _block_id). ``options``: the
+    values of enumeration properties, offered to choose from."""
     groups = _groups(criteria)
     if not groups:
         return [_empty_section(field)]
@@ -113,7 +115,7 @@ def criteria_blocks(
             blocks.append(context("*or*"))
         blocks.append(_group_header(field, g, len(groups[g]), total))
         for f in range(shown):
-            blocks += _filter_blocks(field, g, f, groups[g][f], properties, layout)
+            blocks += _filter_blocks(field, g, f, groups[g][f], properties, layout, options or {})
     blocks.append(_footer(field, groups, total))
     return blocks
 
@@ -175,6 +177,7 @@ def _filter_blocks(
     raw: Mapping[str, Any],
     properties: Mapping[str, PropertyType],
     layout: int,
+    options: Mapping[str, Sequence[str]],
 ) -> list[dict[str, Any]]:
     name = raw.get("property")
     property_type = _type_of(name, properties)
@@ -194,7 +197,9 @@ def _filter_blocks(
     ]
     if _needs_value(operator):
         assert operator is not None
-        blocks.append(_value_block(field, g, f, operator, property_type, raw, layout, name))
+        choices = options.get(name, ()) if isinstance(name, str) else ()
+        block_id = _block_id(field, layout, g, f, "value")
+        blocks.append(_value_block(block_id, operator, property_type, raw, choices))
     return blocks
 
 
@@ -291,22 +296,24 @@ def _operator_select(raw: object, property_type: PropertyType | None) -> dict[st
 
 
 def _value_block(
-    field: str,
-    g: int,
-    f: int,
+    block_id: str,
     operator: Operator,
     property_type: PropertyType | None,
     raw: Mapping[str, Any],
-    layout: int,
-    name: object,
+    choices: Sequence[str],
 ) -> dict[str, Any]:
+    """The value's input: a people picker for the owner, a select of an enumeration's
+    options, or the input the operator and type call for (see _value_element)."""
     label, hint = _value_words(operator, property_type)
-    element = _value_element(operator, property_type, raw.get("value"))
-    if name == OWNER and (people := _people_picker(operator, raw.get("value"))) is not None:
+    value = raw.get("value")
+    element = _choice_picker(operator, value, choices) or _value_element(
+        operator, property_type, value
+    )
+    if raw.get("property") == OWNER and (people := _people_picker(operator, value)):
         element, hint = people, _OWNER_HINT
     block: dict[str, Any] = {
         "type": "input",
-        "block_id": _block_id(field, layout, g, f, "value"),
+        "block_id": block_id,
         "label": plain(label),
         "element": element,
         "optional": True,
@@ -366,6 +373,35 @@ def _value_element(
             element["initial_option"] = options[0 if value else 1]
         return element
     return text_input(_value_text(value, kind), multiline=kind is _Kind.LIST)
+
+
+def _choice_picker(
+    operator: Operator, value: object, choices: Sequence[str]
+) -> dict[str, Any] | None:
+    """A select of an enumeration's options (at most a select's 100, each fitting an
+    option), when the value is one of them or missing; else None, and the value stays text."""
+    fitting = [c for c in choices if fits_option_value(c)]
+    if not fitting or len(fitting) > SELECT_OPTIONS or len(fitting) < len(choices):
+        return None
+    offered = [option(choice, choice) for choice in fitting]
+    kind = _kind(operator)
+    if kind is _Kind.SINGLE and (value is None or value in fitting):
+        element = {**_select(WizardAction.INPUT_CHOICE, "Choose"), "options": offered}
+        if value is not None:
+            element["initial_option"] = offered[fitting.index(str(value))]
+        return element
+    listed = value if isinstance(value, list) else []
+    if kind is _Kind.LIST and (value is None or (listed and all(v in fitting for v in listed))):
+        element = {
+            "type": "multi_static_select",
+            "action_id": WizardAction.INPUT_CHOICES,
+            "placeholder": plain("Choose"),
+            "options": offered,
+        }
+        if listed:
+            element["initial_options"] = [offered[fitting.index(str(v))] for v in listed]
+        return element
+    return None
 
 
 def _people_picker(operator: Operator, value: object) -> dict[str, Any] | None:

@@ -76,9 +76,9 @@ def entered_days(text: str) -> int | str:
 
 def entered(values: Mapping[str, Mapping[str, Any]], block_id: str, missing: Any) -> Any:
     """What the one element of a block holds in the view state: the text typed, the date,
-    time, conversation or user(s) chosen, the value of the option chosen, or the list of values of the
-    options chosen (None when nothing is). ``missing`` when the state has no such block (not
-    rendered, or not sent) or it is not of Slack's shape."""
+    time, conversation or user(s) chosen, the value of the option chosen, or the list of
+    values of the options chosen (None when nothing is). ``missing`` when the state has no
+    such block (not rendered, or not sent) or it is not of Slack's shape."""
     block = values.get(block_id)
     if not isinstance(block, Mapping) or not block:
         return missing

@@ -502,7 +502,9 @@ def _schedule_preview_blocks(preview: SchedulePreview | None) -> list[Block]:
 
 def _criteria_blocks(page: WizardPage) -> list[Block]:
     criteria = _mapping(page.document.get("criteria"))
-    blocks = criteria_editor.criteria_blocks("criteria", criteria, page.properties, page.layout)
+    blocks = criteria_editor.criteria_blocks(
+        "criteria", criteria, page.properties, page.layout, page.options
+    )
     if page.matching is not None:
         records = "record matches" if page.matching == 1 else "records match"
         blocks.append(
@@ -596,7 +598,9 @@ def _settings_blocks(page: WizardPage) -> list[Block]:
             f"0 runs only on time, {MAX_CATCH_UP_MINUTES} is a week.",
         ),
         {"type": "divider"},
-        *criteria_editor.criteria_blocks("suppression", suppression, page.properties, page.layout),
+        *criteria_editor.criteria_blocks(
+            "suppression", suppression, page.properties, page.layout, page.options
+        ),
     ]
 
 

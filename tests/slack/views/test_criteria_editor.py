@@ -946,3 +946,44 @@ def test_the_editor_at_its_caps_renders_valid_block_kit(field: str) -> None:
         blocks = criteria_blocks(field, criteria, PROPERTIES, 1)
         assert_valid(blocks)
         assert len(blocks) <= BUDGET
+
+
+PIPELINES = {"pipeline": ["sales", "renewals", "partners"]}
+
+
+def test_an_enumeration_offers_its_options() -> None:
+    criteria = one_group({"property": "pipeline", "operator": "eq"})
+    blocks = criteria_blocks("criteria", criteria, PROPERTIES, 1, PIPELINES)
+    assert_well_formed(blocks)
+    element = block(blocks, "criteria.g0.f0.value@1")["element"]
+    assert element["type"] == "static_select"
+    assert [o["value"] for o in element["options"]] == ["sales", "renewals", "partners"]
+    values = state_from_blocks(blocks)
+    choose(blocks, values, "criteria.g0.f0.value@1", "renewals")
+    read = read_criteria("criteria", values, criteria, PROPERTIES, 1)
+    assert read == one_group({"property": "pipeline", "operator": "eq", "value": "renewals"})
+
+
+def test_is_any_of_an_enumeration_picks_several_options() -> None:
+    criteria = one_group({"property": "pipeline", "operator": "in", "value": ["sales"]})
+    blocks = criteria_blocks("criteria", criteria, PROPERTIES, 1, PIPELINES)
+    element = block(blocks, "criteria.g0.f0.value@1")["element"]
+    assert element["type"] == "multi_static_select"
+    assert [o["value"] for o in element["initial_options"]] == ["sales"]
+    values = state_from_blocks(blocks)
+    assert read_criteria("criteria", values, criteria, PROPERTIES, 1) == criteria
+
+
+def test_a_value_outside_the_options_stays_text_for_the_domain_to_report() -> None:
+    criteria = one_group({"property": "pipeline", "operator": "eq", "value": "sale"})
+    blocks = criteria_blocks("criteria", criteria, PROPERTIES, 1, PIPELINES)
+    assert block(blocks, "criteria.g0.f0.value@1")["element"]["type"] == "plain_text_input"
+    values = state_from_blocks(blocks)
+    assert read_criteria("criteria", values, criteria, PROPERTIES, 1) == criteria
+
+
+def test_more_than_a_hundred_options_are_typed() -> None:
+    many = {"pipeline": [f"p{i}" for i in range(101)]}
+    criteria = one_group({"property": "pipeline", "operator": "eq"})
+    blocks = criteria_blocks("criteria", criteria, PROPERTIES, 1, many)
+    assert block(blocks, "criteria.g0.f0.value@1")["element"]["type"] == "plain_text_input"
