@@ -10,6 +10,7 @@ import click
 
 from bot.commands.context import Context, fail
 from bot.commands.database import db
+from bot.commands.owners import owners
 from bot.commands.records import records
 from bot.commands.schedules import schedule
 from bot.commands.serving import serve
@@ -38,3 +39,4 @@ main.add_command(serve)
 main.add_command(records)
 main.add_command(schedule)
 main.add_command(workflows)
+main.add_command(owners)

@@ -36,9 +36,10 @@ class ConsoleNotifier:
 
 
 def render(message: Message) -> str:
-    """``→ #C0123 (run 4, record 17, action 1)`` then the text, indented by two spaces."""
-    sigil = "@" if message.channel[:1] in ("U", "W") else "#"
-    head = f"→ {sigil}{message.channel}"
+    """``→ #C0123 (run 4, record 17, action 1)`` then the text, indented by two spaces; a
+    direct message to a person (``@U0123``, ``@ann@example.com``) or a user group
+    (``@sales-leads``) is addressed with an @."""
+    head = f"→ {_address(message.channel)}"
     notes = []
     if message.mark is not None:
         mark = message.mark
@@ -57,3 +58,12 @@ def render(message: Message) -> str:
         head += f" ({'; '.join(notes)})"
     body = "\n".join(f"  {line}" for line in message.text.splitlines() or [""])
     return f"{head}\n{body}"
+
+
+def _address(channel: str) -> str:
+    if channel.startswith("@"):
+        return channel  # a user group's handle
+    # A user id, a user group id, or an owner email (without Slack, emails stay emails).
+    if channel[:1] in ("U", "W", "S") or "@" in channel:
+        return f"@{channel}"
+    return f"#{channel}"

@@ -74,6 +74,8 @@ class StandInUser:
     is_admin: bool = False
     is_owner: bool = False
     is_bot: bool = False
+    email: str | None = None
+    deleted: bool = False
 
     def as_api(self) -> dict[str, Any]:
         offset = datetime.now(ZoneInfo(self.tz)).utcoffset()
@@ -82,13 +84,47 @@ class StandInUser:
             "team_id": TEAM_ID,
             "name": self.name,
             "real_name": self.name,
-            "deleted": False,
+            "deleted": self.deleted,
             "tz": self.tz,
             "tz_offset": int(offset.total_seconds()) if offset else 0,
             "is_admin": self.is_admin,
             "is_owner": self.is_owner,
             "is_bot": self.is_bot,
-            "profile": {"real_name": self.name, "display_name": self.name},
+            "profile": {
+                "real_name": self.name,
+                "display_name": self.name,
+                **({"email": self.email} if self.email else {}),
+            },
+        }
+
+
+@dataclass
+class StandInUserGroup:
+    """A user group as usergroups.list describes it; ``users`` are its members' ids."""
+
+    group_id: str
+    handle: str
+    users: list[str] = field(default_factory=list)
+    disabled: bool = False
+
+    def as_api(self) -> dict[str, Any]:
+        return {
+            "id": self.group_id,
+            "team_id": TEAM_ID,
+            "is_usergroup": True,
+            "name": self.handle.replace("-", " ").title(),
+            "description": "",
+            "handle": self.handle,
+            "is_external": False,
+            "date_create": 1446598059,
+            "date_update": 1446670362,
+            "date_delete": 1446670400 if self.disabled else 0,
+            "auto_type": None,
+            "created_by": "U0CREATOR",
+            "updated_by": "U0CREATOR",
+            "deleted_by": None,
+            "prefs": {"channels": [], "groups": []},
+            "user_count": len(self.users),
         }
 
 
@@ -227,6 +263,7 @@ class SlackStandIn:
         self._messages: dict[str, list[dict[str, Any]]] = {}
         self._users: dict[str, StandInUser] = {}
         self._channels: dict[str, StandInChannel] = {}
+        self._user_groups: dict[str, StandInUserGroup] = {}
         self._error_rules: list[_ErrorRule] = []
         self._http_faults: list[_HttpFault] = []
         self._holds: list[HeldCall] = []
@@ -299,8 +336,14 @@ class SlackStandIn:
         is_admin: bool = False,
         is_owner: bool = False,
         is_bot: bool = False,
+        email: str | None = None,
+        deleted: bool = False,
     ) -> StandInUser:
-        user = StandInUser(user_id, name or user_id.lower(), tz, is_admin, is_owner, is_bot)
+        """A user users.info describes and, when it has an ``email``, users.lookupByEmail
+        finds (in any case, as Slack does)."""
+        user = StandInUser(
+            user_id, name or user_id.lower(), tz, is_admin, is_owner, is_bot, email, deleted
+        )
         with self._lock:
             self._users[user_id] = user
         return user
@@ -320,6 +363,16 @@ class SlackStandIn:
         with self._lock:
             self._channels[channel_id] = channel
         return channel
+
+    def add_user_group(
+        self, group_id: str, handle: str, users: Iterable[str] = (), *, disabled: bool = False
+    ) -> StandInUserGroup:
+        """A user group usergroups.list lists (by ``handle``, without its @) and whose
+        members usergroups.users.list gives."""
+        group = StandInUserGroup(group_id, handle, list(users), disabled)
+        with self._lock:
+            self._user_groups[group_id] = group
+        return group
 
     def channel(self, channel_id: str) -> StandInChannel | None:
         with self._lock:
@@ -471,6 +524,15 @@ class SlackStandIn:
 
     def user(self, user_id: str) -> StandInUser | None:
         return self._users.get(user_id)
+
+    def user_by_email(self, email: str) -> StandInUser | None:
+        wanted = email.casefold()
+        return next(
+            (u for u in self._users.values() if u.email and u.email.casefold() == wanted), None
+        )
+
+    def user_groups(self) -> list[StandInUserGroup]:
+        return list(self._user_groups.values())
 
     # -- dispatch ----------------------------------------------------------------------------
 
@@ -754,6 +816,36 @@ def users_info(standin: SlackStandIn, call: Call) -> dict[str, Any]:
     return {"ok": True, "user": user.as_api()}
 
 
+def users_lookup_by_email(standin: SlackStandIn, call: Call) -> dict[str, Any]:
+    # Slack finds deactivated users too (with "deleted": true); an unknown email is
+    # users_not_found, and so is a call without an email.
+    user = standin.user_by_email(str(call.params.get("email") or ""))
+    if user is None:
+        raise ApiError("users_not_found")
+    return {"ok": True, "user": user.as_api()}
+
+
+def usergroups_list(standin: SlackStandIn, call: Call) -> dict[str, Any]:
+    groups = [g for g in standin.user_groups() if call.flag("include_disabled") or not g.disabled]
+    answers = []
+    for group in groups:
+        answer = group.as_api()
+        if call.flag("include_users"):
+            answer["users"] = list(group.users)
+        answers.append(answer)
+    return {"ok": True, "usergroups": answers}
+
+
+def usergroups_users_list(standin: SlackStandIn, call: Call) -> dict[str, Any]:
+    group_id = str(call.params.get("usergroup") or "")
+    if not group_id:
+        raise ApiError("invalid_arguments")
+    group = next((g for g in standin.user_groups() if g.group_id == group_id), None)
+    if group is None or (group.disabled and not call.flag("include_disabled")):
+        raise ApiError("no_such_subteam")
+    return {"ok": True, "users": list(group.users)}
+
+
 def views_open(standin: SlackStandIn, call: Call) -> dict[str, Any]:
     view = _json_param(call.params.get("view"), "invalid_arguments")
     trigger = standin.take_trigger(call)
@@ -846,6 +938,9 @@ HANDLERS: dict[str, Handler] = {
     "conversations.info": conversations_info,
     "conversations.members": conversations_members,
     "users.info": users_info,
+    "users.lookupByEmail": users_lookup_by_email,
+    "usergroups.list": usergroups_list,
+    "usergroups.users.list": usergroups_users_list,
 }
 
 

@@ -59,13 +59,23 @@ def test_bad_rows_import_nothing_and_exit_with_status_1(runner: CliRunner, engin
 
 
 def test_skip_invalid_imports_the_valid_rows(runner: CliRunner, engine: Engine) -> None:
-    result = invoke(
-        runner, "deals.csv", "id,owner\n1,U024BE7LH\n2,bob\n", "--type", "deals", "--skip-invalid"
-    )
+    content = "id,owner\n1,U024BE7LH\n2,bob\tsmith\n"
+    result = invoke(runner, "deals.csv", content, "--type", "deals", "--skip-invalid")
     assert result.exit_code == 0, result.output
-    assert "line 3: owner 'bob' is not a Slack user id" in result.output
+    assert "line 3, column 'owner': the owner 'bob\\tsmith' contains a control character" in (
+        result.output
+    )
     assert "created 1, updated 0, unchanged 0, rejected 1" in result.output
     assert record_count(engine) == 1
+
+
+def test_a_crm_export_naming_owners_by_email_is_imported_whole(
+    runner: CliRunner, engine: Engine
+) -> None:
+    content = "id,name,owner\n1,Acme,ann@example.com\n2,Globex,U024BE7LH\n3,Initech,\n"
+    result = invoke(runner, "deals.csv", content, "--type", "deals")
+    assert result.exit_code == 0, result.output
+    assert "created 3, updated 0, unchanged 0, rejected 0" in result.output
 
 
 def test_an_unknown_type_is_a_usage_error(runner: CliRunner, engine: Engine) -> None:

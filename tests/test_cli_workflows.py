@@ -200,3 +200,39 @@ def test_importing_a_workflow_that_posts_where_its_owner_may_not_is_refused(
         slack_api.add_channel("C0123ABCD", "deal-desk", private=True, members=["U0123ABCD"])
         assert "created" in invoke(cli, "workflows", "import", "workflow.yml")
     assert "Weekly deal review" in invoke(cli, "workflows", "list")
+
+
+SEND_DM = """\
+name: Deal desk digest
+object_type: deals
+status: active
+owner: U0123ABCD
+schedule: {frequency: daily, time: "07:00", timezone: UTC}
+criteria: {}
+actions:
+  - type: send_dm
+    users: [U0123ABCD]
+    user_groups: ["@deal-desk"]
+    text: "{{ name }}"
+    mode: digest
+"""
+
+
+def test_importing_a_workflow_that_messages_a_user_group_the_bot_cannot_read_is_one_line(
+    cli: CliRunner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "dm.yml").write_text(SEND_DM)
+    with SlackStandIn() as slack_api:
+        monkeypatch.setenv("SLACK_BOT_TOKEN", slack_api.token)
+        monkeypatch.setenv("SLACK_API_URL", slack_api.url)
+        result = cli.invoke(main, ["workflows", "import", "dm.yml"])
+        assert result.exit_code == 2, result.output
+        assert result.output.strip() == (
+            "error: Deal desk digest cannot be saved: there is no user group @deal-desk in this "
+            "workspace (or it is disabled): check its handle in Slack (People, then User "
+            "groups), or name the people themselves"
+        )
+        slack_api.add_user_group("S0DESK", "deal-desk", ["U0123ABCD"])
+        assert "Deal desk digest: created" in invoke(cli, "workflows", "import", "dm.yml")
+    exported = invoke(cli, "workflows", "export", "Deal desk digest")
+    assert "user_groups:\n  - '@deal-desk'" in exported

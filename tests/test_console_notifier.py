@@ -70,3 +70,21 @@ def test_it_never_finds_a_marked_message() -> None:
 
     assert isinstance(posted, Posted)
     assert notifier.find_marked("C0123", MARK, datetime(2020, 1, 1, tzinfo=UTC)) is None
+
+
+@pytest.mark.parametrize(
+    ("to", "shown"),
+    [
+        ("ann@example.com", "@ann@example.com"),
+        ("@sales-leads", "@sales-leads"),
+        ("S0123ABCD", "@S0123ABCD"),
+        ("U0ALICE", "@U0ALICE"),
+        ("C0123", "#C0123"),
+    ],
+)
+def test_direct_messages_to_emails_and_user_groups_are_addressed_like_people(
+    to: str, shown: str
+) -> None:
+    stream = io.StringIO()
+    ConsoleNotifier(stream).post(Message(to, "Please update Acme", mark=MARK))
+    assert stream.getvalue() == f"→ {shown} (run 4, record 17, action 1)\n  Please update Acme\n"

@@ -18,10 +18,12 @@ from bot.settings import Settings
 from bot.slack.channel_access import SlackChannelAccess
 from bot.slack.installations import Installations, WorkspaceNotifiers
 from bot.slack.notifier import SlackNotifier, make_web_client
+from bot.slack.people_lookup import SlackPeopleLookup
 from bot.workflows.channel_access import ChannelAccess
 from bot.workflows.clock import Clock
 from bot.workflows.engine import Engine as WorkflowEngine
 from bot.workflows.notifier import Notifier
+from bot.workflows.owners import PeopleLookup
 from bot.workflows.runner import NotifierFor
 from bot.workflows.workspaces import resolve_team
 from storage.database import make_engine, session_factory, transaction, upgrade
@@ -73,7 +75,12 @@ class Context:
 
     def workflow_engine(self) -> WorkflowEngine:
         self._notifiers = self._notifiers or self._make_notifiers()  # before any thread asks
-        return WorkflowEngine(self.sessions, self.clock, self.notifier_for)
+        return WorkflowEngine(
+            self.sessions,
+            self.clock,
+            self.notifier_for,
+            people_for=self.people_lookup,
+        )
 
     def notifier_for(self, team_id: str) -> Notifier:
         """How runs of a workspace send messages: with the workspace's own bot token when
@@ -96,15 +103,24 @@ class Context:
     def channel_access(self, team_id: str) -> ChannelAccess | None:
         """Who may have the bot post where in the workspace, asked of Slack with its bot
         token; None without Slack (console mode) or without an installation there."""
-        installations = self.installations
-        token = (
-            installations.bot_token(team_id)
-            if installations is not None
-            else self.settings.slack_bot_token
-        )
+        token = self._bot_token(team_id)
         if token is None:
             return None
         return SlackChannelAccess(make_web_client(token, self.settings.slack_api_url))
+
+    def people_lookup(self, team_id: str) -> PeopleLookup | None:
+        """Who people are in the workspace's Slack (owner emails, user groups), asked with
+        its bot token; None without Slack (console mode) or without an installation there."""
+        token = self._bot_token(team_id)
+        if token is None:
+            return None
+        return SlackPeopleLookup(make_web_client(token, self.settings.slack_api_url))
+
+    def _bot_token(self, team_id: str) -> str | None:
+        installations = self.installations
+        if installations is not None:
+            return installations.bot_token(team_id)
+        return self.settings.slack_bot_token
 
     @contextmanager
     def workspace(self, team: str | None) -> Iterator[tuple[Session, str]]:

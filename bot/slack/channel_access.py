@@ -7,6 +7,9 @@ from __future__ import annotations
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.slack.people_lookup import SlackPeopleLookup
+from bot.workflows.owners import LookupRefused, LookupUnavailable, is_user_group
+
 # conversations.members returns at most this many ids a page.
 MEMBERS_PAGE = 1000
 _INVITE = "invite the bot to it first (type /invite @workflow-bot in the channel)"
@@ -23,6 +26,8 @@ class SlackChannelAccess:
     def refusal(self, channel: str, user: str) -> str | None:
         if channel[:1] in ("U", "W"):
             return None  # a direct message to a person, not a channel
+        if is_user_group(channel):
+            return _group_refusal(self._client, channel)
         try:
             found = self._client.conversations_info(channel=channel)["channel"]
             if not found.get("is_private"):
@@ -42,6 +47,20 @@ class SlackChannelAccess:
         # slack_sdk follows the response's next_cursor page by page when iterated.
         pages = self._client.conversations_members(channel=channel, limit=MEMBERS_PAGE)
         return any(user in (page.get("members") or []) for page in pages)
+
+
+def _group_refusal(client: WebClient, group: str) -> str | None:
+    """Why the bot cannot send to the members of ``group`` (usergroups.users.list), or None."""
+    try:
+        SlackPeopleLookup(client).group_members(group)
+    except LookupRefused as refused:
+        return refused.reason
+    except LookupUnavailable as outage:
+        return (
+            f"Slack did not list the members of the user group {group} ({outage}): "
+            "save again in a moment"
+        )
+    return None
 
 
 def _unanswered(channel: str, code: str) -> str:

@@ -44,7 +44,9 @@ BOT_SCOPES = (
     "groups:read",
     "im:history",
     "im:write",
+    "usergroups:read",
     "users:read",
+    "users:read.email",
 )
 # How long an installer has between /slack/install and Slack's redirect back.
 STATE_SECONDS = 600

@@ -373,6 +373,12 @@ def _call(method: Callable[..., SlackResponse], **arguments: Any) -> SlackRespon
         raise _unreachable(error) from error
 
 
+def read_call(method: Callable[..., SlackResponse], **arguments: Any) -> SlackResponse:
+    """Calls one Web API read for the other Slack ports (lookups of people): Slack's errors
+    come out as DeliveryFailed (a refusal, with its reason) or DeliveryUnavailable."""
+    return _call(method, **arguments)
+
+
 def _act(method: Callable[..., SlackResponse], **arguments: Any) -> SlackResponse:
     """Calls one NOT_IDEMPOTENT method, as _call, except that an error after Slack may have
     acted raises DeliveryUncertain: the caller must check before calling again."""

@@ -16,6 +16,7 @@ import holidays as holiday_calendars
 
 from bot.workflows.criteria import MAX_DAYS, Criteria, InvalidCriteria, parse_criteria
 from bot.workflows.fields import built_in_name_problem
+from bot.workflows.owners import MAX_DM_RECIPIENTS, is_user_group, is_user_id
 from bot.workflows.schedules import InvalidSchedule, ParsedSchedule, Schedule, parse_schedule
 from bot.workflows.templates import (
     RUN_DATE,
@@ -158,6 +159,39 @@ class SendOwnerDm:
 
 
 @dataclass(frozen=True)
+class SendDm:
+    """Sends ``text`` to chosen people by direct message: ``users`` (Slack user ids) and the
+    members of ``user_groups`` (ids such as S0123ABCD or handles such as @sales-leads), one
+    message per record or a digest, chosen as for SendChannelMessage."""
+
+    TYPE: ClassVar[str] = "send_dm"
+    users: tuple[str, ...]
+    user_groups: tuple[str, ...]
+    text: Template
+    mode: MessageMode | None = None
+
+    def mode_for(self, record_count: int) -> MessageMode:
+        if self.mode is not None:
+            return self.mode
+        return MessageMode.DIGEST if record_count > DIGEST_THRESHOLD else MessageMode.PER_RECORD
+
+    @property
+    def templates(self) -> tuple[Template, ...]:
+        return (self.text,)
+
+    def to_document(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"type": self.TYPE}
+        if self.users:
+            data["users"] = list(self.users)
+        if self.user_groups:
+            data["user_groups"] = list(self.user_groups)
+        data["text"] = self.text.text
+        if self.mode is not None:
+            data["mode"] = self.mode.value
+        return data
+
+
+@dataclass(frozen=True)
 class SetProperty:
     """Sets a property of each record; ``property_type`` is the property's type, inferred
     from the value when the object type does not have the property yet."""
@@ -200,10 +234,11 @@ class CreateTask:
         return {"type": self.TYPE, "title": self.title.text, "due_in_days": self.due_in_days}
 
 
-Action = SendChannelMessage | SendOwnerDm | SetProperty | CreateTask
+Action = SendChannelMessage | SendOwnerDm | SendDm | SetProperty | CreateTask
 ACTION_FIELDS: Mapping[str, tuple[str, ...]] = {
     SendChannelMessage.TYPE: ("type", "channel", "text", "mode"),
     SendOwnerDm.TYPE: ("type", "text"),
+    SendDm.TYPE: ("type", "users", "user_groups", "text", "mode"),
     SetProperty.TYPE: ("type", "property", "value"),
     CreateTask.TYPE: ("type", "title", "due_in_days"),
 }
@@ -532,6 +567,8 @@ class _ActionsReader:
         if kind == SendOwnerDm.TYPE:
             text = self.template(raw, "text", location)
             return None if text is None else SendOwnerDm(text)
+        if kind == SendDm.TYPE:
+            return self.send_dm(raw, location)
         if kind == SetProperty.TYPE:
             return _SetPropertyReader(self.problems, self.types or {}, location).read(raw)
         return self.create_task(raw, location)
@@ -545,6 +582,56 @@ class _ActionsReader:
         if channel is None or text is None or (mode is None and raw.get("mode") is not None):
             return None
         return SendChannelMessage(channel, text, mode)
+
+    def send_dm(self, raw: Mapping[Any, object], location: str) -> Action | None:
+        before = len(self.problems.messages)
+        users = self.people(raw, "users", location, is_user_id, "a Slack user id")
+        groups = self.people(raw, "user_groups", location, is_user_group, "a user group")
+        if users is not None and groups is not None and not users and not groups:
+            self.problems.add(
+                location,
+                "no one to send to: list people in users (Slack user ids such as U0123ABCD) "
+                'or user groups in user_groups (handles such as "@sales-leads")',
+            )
+        text = self.template(raw, "text", location)
+        mode = None
+        if raw.get("mode") is not None:
+            mode = _choice(raw["mode"], MessageMode, f"{location}.mode", self.problems)
+        if len(self.problems.messages) > before or users is None or groups is None:
+            return None
+        assert text is not None
+        return SendDm(users, groups, text, mode)
+
+    def people(
+        self,
+        raw: Mapping[Any, object],
+        key: str,
+        location: str,
+        valid: Callable[[str], object],
+        what: str,
+    ) -> tuple[str, ...] | None:
+        """The ids or handles listed under ``key`` (none when the key is missing), each
+        once; None, with the problems added, when they are not all valid."""
+        where = f"{location}.{key}"
+        help_text = _USERS_HELP if key == "users" else _USER_GROUPS_HELP
+        listed = raw.get(key)
+        if listed is None:
+            return ()
+        if not isinstance(listed, list):
+            self.problems.add(where, f"{_wrong(listed, 'a list')}: {help_text}")
+            return None
+        if len(listed) > MAX_DM_RECIPIENTS:
+            self.problems.add(
+                where, f"{len(listed)} entries is more than the {MAX_DM_RECIPIENTS} allowed"
+            )
+            return None
+        before = len(self.problems.messages)
+        for index, item in enumerate(listed):
+            if not (isinstance(item, str) and valid(item)):
+                self.problems.add(f"{where}[{index}]", f"{_wrong(item, what)}: {help_text}")
+        if len(self.problems.messages) > before:
+            return None
+        return tuple(dict.fromkeys(str(item) for item in listed))
 
     def create_task(self, raw: Mapping[Any, object], location: str) -> Action | None:
         title = self.template(raw, "title", location)
@@ -751,6 +838,12 @@ class _SettingsReader:
         return DEFAULT_CATCH_UP_MINUTES
 
 
+_USERS_HELP = (
+    "list Slack user ids such as U0123ABCD (in Slack: a person's profile, ⋮, Copy member ID)"
+)
+_USER_GROUPS_HELP = (
+    'list user group handles such as "@sales-leads" (in quotes) or ids such as S0123ABCD'
+)
 _PAUSE_DAY_HELP = (
     'use "MM-DD" for a day every year (e.g. "12-25") or "YYYY-MM-DD" for one day '
     '(e.g. "2026-11-26"), in quotes'

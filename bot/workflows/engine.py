@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.clock import Clock
+from bot.workflows.owners import PeopleFor
 from bot.workflows.planner import plan_due
 from bot.workflows.runner import NotifierFor, Runner
 from storage.database import transaction, write_transaction
@@ -37,12 +38,13 @@ class Engine:
         notifier_for: NotifierFor,
         owner: str | None = None,
         lease: timedelta = DEFAULT_LEASE,
+        people_for: PeopleFor | None = None,
     ) -> None:
         self.sessions = sessions
         self.clock = clock
         self.owner = owner or process_identity()
         self.lease = lease
-        self.runner = Runner(sessions, clock, notifier_for, self.owner, lease)
+        self.runner = Runner(sessions, clock, notifier_for, self.owner, lease, people_for)
 
     def tick(self, max_runs: int | None = None) -> list[tuple[int, RunStatus | None]]:
         """Plans what is due and runs claimable runs until nothing is left (or ``max_runs``).

@@ -22,7 +22,8 @@ from bot.workflows.lifecycle import (
     enroll_record_ids,
     owned_by,
 )
-from bot.workflows.record_import import MAX_EXTERNAL_ID_LENGTH, SLACK_USER_ID
+from bot.workflows.owners import SLACK_USER_ID
+from bot.workflows.record_import import MAX_EXTERNAL_ID_LENGTH
 from storage.models import (
     ActionOutcome,
     ObjectType,

@@ -34,7 +34,9 @@ class ActionMark:
 class Message:
     """One message to post. ``text`` is mrkdwn whose user data is already escaped."""
 
-    channel: str  # a channel id (C.../G...) or a user id (U.../W...) for a direct message
+    # A channel id (C.../G...) or a user id (U.../W...) for a direct message; without Slack,
+    # also an owner email or a user group as written, which the console prints.
+    channel: str
     text: str
     blocks: list[dict[str, Any]] | None = None
     thread_ts: str | None = None

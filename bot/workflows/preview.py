@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from bot.workflows.definitions import (
     CreateTask,
     SendChannelMessage,
+    SendDm,
     SendOwnerDm,
     SetProperty,
     WorkflowDefinition,
@@ -88,6 +89,9 @@ def _describe(action: object, context: RenderContext) -> str:
         if context.owner is None:
             return "skip the direct message: the record has no owner"
         return f"message {context.owner}: {action.text.render(context)}"
+    if isinstance(action, SendDm):
+        people = ", ".join([*action.users, *action.user_groups])
+        return f"message {people}: {action.text.render(context)}"
     if isinstance(action, SetProperty):
         return f"set {action.property_name} to {action.value_on(context.run_date)!r}"
     if isinstance(action, CreateTask):

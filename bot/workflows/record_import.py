@@ -24,6 +24,7 @@ from typing import NamedTuple
 from sqlalchemy.orm import Session
 
 from bot.workflows.fields import CREATED_AT, UPDATED_AT, built_in_name_problem
+from bot.workflows.owners import owner_problem
 from bot.workflows.record_files import (
     FileFormat,
     RecordFile,
@@ -59,8 +60,6 @@ from storage.records import (
     json_scalar,
 )
 
-# A Slack user id; 32 characters is what the records.owner column holds.
-SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,31}$")
 MAX_EXTERNAL_ID_LENGTH = 255
 # Rows per round trip: large enough to amortize a statement, small enough that one batch
 # of rows and their stored counterparts stays a few megabytes.
@@ -533,8 +532,9 @@ def _parse(row: SourceRow, columns: _Columns, typed: Mapping[str, _TypedColumn])
     if len(external_id) > MAX_EXTERNAL_ID_LENGTH:
         raise _RowProblem(f"the id is longer than {MAX_EXTERNAL_ID_LENGTH} characters")
     owner = cells.get(columns.owner, "").strip() or None
-    if owner is not None and SLACK_USER_ID.fullmatch(owner) is None:
-        raise _RowProblem(f"owner {owner!r} is not a Slack user id (such as U024BE7LH)")
+    # A Slack user id, an email, or any other text: kept as written, resolved when needed.
+    if owner is not None and (problem := owner_problem(owner)) is not None:
+        raise _RowProblem(problem, f"column {columns.owner!r}")
     properties: dict[str, StoredValue] = {}
     folded: dict[str, str] = {}
     untyped: dict[str, str] = {}

@@ -4,9 +4,10 @@ enrollment exactly once, then summarise. Safe to resume after a crash at any poi
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, func, not_, select
@@ -18,6 +19,7 @@ from bot.workflows.definitions import (
     CreateTask,
     MessageMode,
     SendChannelMessage,
+    SendDm,
     SendOwnerDm,
     SetProperty,
 )
@@ -32,10 +34,18 @@ from bot.workflows.notifier import (
     Notifier,
     Posted,
 )
+from bot.workflows.owners import (
+    LookupUnavailable,
+    OwnerResolution,
+    PeopleFor,
+    Recipients,
+    dm_recipients,
+    resolve_owners,
+)
 from bot.workflows.record_changes import create_task, set_property
 from bot.workflows.stored import definition_of
 from bot.workflows.summary import RunSummary, summary_message
-from bot.workflows.templates import RenderContext
+from bot.workflows.templates import OWNER, RenderContext
 from storage.criteria_sql import criteria_clause
 from storage.database import transaction, write_transaction
 from storage.models import (
@@ -48,6 +58,7 @@ from storage.models import (
     Workflow,
 )
 from storage.object_types import ObjectTypeRepository
+from storage.owner_directory import OwnerDirectoryRepository
 from storage.properties import PropertyType
 from storage.runs import RunRepository
 
@@ -112,12 +123,16 @@ class Runner:
         notifier_for: NotifierFor,
         owner: str,
         lease: timedelta,
+        people_for: PeopleFor | None = None,
     ) -> None:
         self.sessions = sessions
         self.clock = clock
         self.notifier_for = notifier_for
         self.owner = owner
         self.lease = lease
+        # Who people are in each workspace's Slack; None (or None for a workspace) without
+        # Slack: owner emails then stay emails.
+        self.people_for = people_for
 
     def execute(self, run_id: int) -> RunStatus | None:
         """Runs a run this process has claimed; None when it must be picked up again later."""
@@ -160,6 +175,8 @@ class _Execution:
             self.triggered_by = run.triggered_by
             self.enrolled = run.enrolled_at is not None
         self.notifier = runner.notifier_for(self.team_id)
+        self.people = runner.people_for(self.team_id) if runner.people_for else None
+        self.owners = OwnerResolution(connected=self.people is not None)
         self.zone_now = self.scheduled_at.astimezone(self.definition.schedule.zone)
         self.last_renewal = runner.clock.now()
         self.searching_history = self.resuming
@@ -177,6 +194,7 @@ class _Execution:
             return self._abandon()
         if not self.enrolled:
             self._enroll()
+        self._know_owners()
         for index, action in enumerate(self.definition.actions):
             self._run_action(index, action)
         return self._finish()
@@ -244,6 +262,45 @@ class _Execution:
             if batch:  # a record deleted since it was enrolled has nothing left to act on
                 yield batch
 
+    # Owners and other people --------------------------------------------------------------
+
+    def _know_owners(self) -> None:
+        """Who the enrolled records' owners are in Slack, asked once per run (and again when
+        it resumes) before any action that messages or mentions them: Slack is asked only
+        about emails the directory has no fresh answer for. When Slack cannot answer now,
+        the run waits and resumes, unless it has tried long enough."""
+        if not self._names_owners():
+            return
+        with transaction(self.runner.sessions) as session:
+            owners = OwnerDirectoryRepository(session).enrolled_owners(self.run_id)
+        resolution = resolve_owners(
+            self.runner.sessions,
+            self.team_id,
+            owners,
+            self.people,
+            self.runner.clock.now(),
+            progress=self._keep_lease,
+        )
+        if resolution.unavailable is not None and not self.giving_up:
+            raise Postponed(resolution.unavailable)
+        self.owners = resolution
+
+    def _names_owners(self) -> bool:
+        return any(
+            isinstance(action, SendOwnerDm)
+            or any(OWNER in template.placeholders for template in action.templates)
+            for action in self.definition.actions
+        )
+
+    def _recipients(self, action: SendDm) -> Recipients:
+        """The people ``action`` messages, read from Slack once per run."""
+        try:
+            return dm_recipients(action.users, action.user_groups, self.people)
+        except LookupUnavailable as outage:
+            if not self.giving_up:
+                raise Postponed(outage.reason) from outage
+            return Recipients((), (f"Slack could not list the user groups' members: {outage}",))
+
     # Actions ----------------------------------------------------------------------------
 
     def _done(self, action_index: int) -> set[int]:
@@ -252,6 +309,9 @@ class _Execution:
 
     def _run_action(self, index: int, action: Any) -> None:
         done = self._done(index)
+        if isinstance(action, SendDm):
+            self._send_dm(index, action, done)
+            return
         if isinstance(action, SendChannelMessage) and self._is_digest(action):
             self._digest(index, action, done)
             return
@@ -260,7 +320,7 @@ class _Execution:
                 if record.id not in done:
                     self._one(index, action, record)
 
-    def _is_digest(self, action: SendChannelMessage) -> bool:
+    def _is_digest(self, action: SendChannelMessage | SendDm) -> bool:
         with transaction(self.runner.sessions) as session:
             count = RunRepository(session).enrollment_count(self.run_id)
         return action.mode_for(count) is MessageMode.DIGEST
@@ -276,6 +336,7 @@ class _Execution:
             created_at=record.created_at,
             updated_at=record.updated_at,
             zone=self.definition.schedule.zone,
+            owner_user=None if record.owner is None else self.owners.user_of(record.owner),
         )
 
     def _one(self, index: int, action: Any, record: EnrolledRecord) -> None:
@@ -286,7 +347,14 @@ class _Execution:
         if isinstance(action, SendOwnerDm) and record.owner is None:
             self._record(record.id, index, ActionOutcome.SKIPPED, "the record has no owner")
             return
-        channel = action.channel if isinstance(action, SendChannelMessage) else record.owner
+        channel = action.channel if isinstance(action, SendChannelMessage) else None
+        if isinstance(action, SendOwnerDm):
+            assert record.owner is not None
+            channel = self.owners.recipient(record.owner)
+            if channel is None:
+                why = self.owners.why_not(record.owner)
+                self._record(record.id, index, ActionOutcome.FAILED, why)
+                return
         assert channel is not None
         message = Message(
             channel=channel, text=action.text.render(self._context(record)), mark=mark
@@ -295,30 +363,15 @@ class _Execution:
 
     def _digest(self, index: int, action: SendChannelMessage, done: set[int]) -> None:
         """One message for every record not done yet; the first MAX_LISTED are listed."""
-        pending_ids: list[int] = []
-        lines: list[str] = []
-        for batch in self._records():
-            for record in batch:
-                if record.id in done:
-                    continue
-                pending_ids.append(record.id)
-                if len(lines) < MAX_LISTED:
-                    lines.append(action.text.render(self._context(record)))
+        pending_ids, lines = self._digest_lines(action, done)
         if not pending_ids:
             return
         mark = ActionMark(self.run_id, DIGEST_RECORD_ID, index)
         messages = digest_messages(
             self.definition.name, action.channel, lines, len(pending_ids), mark
         )
-        lost: str | None = None
         try:
-            posted = self._post_once(messages[0])
-            for part, reply in enumerate(messages[1:], start=1):
-                try:
-                    self._post_once(replace(reply, thread_ts=posted.ts))
-                except OutcomeUnknown as unknown:
-                    # The other replies are still posted: only this one may be missing.
-                    lost = lost or f"reply {part} of the digest: {unknown.reason}"
+            posted, lost = self._post_digest(messages)
         except DeliveryFailed as failure:
             self._record_many(pending_ids, index, ActionOutcome.FAILED, failure.reason, None)
             return
@@ -328,6 +381,110 @@ class _Execution:
         reference = {"channel": posted.channel, "ts": posted.ts, "digest": True}
         outcome = ActionOutcome.OK if lost is None else ActionOutcome.UNKNOWN
         self._record_many(pending_ids, index, outcome, lost, reference)
+
+    def _digest_lines(
+        self, action: SendChannelMessage | SendDm, done: set[int]
+    ) -> tuple[list[int], list[str]]:
+        """The records of a digest (those not done yet), and the lines of the first MAX_LISTED."""
+        pending_ids: list[int] = []
+        lines: list[str] = []
+        for batch in self._records():
+            for record in batch:
+                if record.id in done:
+                    continue
+                pending_ids.append(record.id)
+                if len(lines) < MAX_LISTED:
+                    lines.append(action.text.render(self._context(record)))
+        return pending_ids, lines
+
+    def _post_digest(self, messages: Sequence[Message]) -> tuple[Posted, str | None]:
+        """Posts a digest and its replies in its thread; the parent message, and what may be
+        missing of the replies. Raises DeliveryFailed or OutcomeUnknown for the parent."""
+        lost: str | None = None
+        posted = self._post_once(messages[0])
+        for part, reply in enumerate(messages[1:], start=1):
+            try:
+                self._post_once(replace(reply, thread_ts=posted.ts))
+            except OutcomeUnknown as unknown:
+                # The other replies are still posted: only this one may be missing.
+                lost = lost or f"reply {part} of the digest: {unknown.reason}"
+        return posted, lost
+
+    def _send_dm(self, index: int, action: SendDm, done: set[int]) -> None:
+        """Direct messages to the action's people: per record, or one digest each."""
+        recipients = self._recipients(action)
+        if not recipients.people:
+            outcome = ActionOutcome.FAILED if recipients.problems else ActionOutcome.SKIPPED
+            reason = "; ".join(recipients.problems) or (
+                "no one to send to: the action's user groups have no members"
+            )
+            for batch in self._records():
+                pending = [record.id for record in batch if record.id not in done]
+                if pending:
+                    self._record_many(pending, index, outcome, reason, None)
+            return
+        if self._is_digest(action):
+            pending_ids, lines = self._digest_lines(action, done)
+            if pending_ids:
+                mark = ActionMark(self.run_id, DIGEST_RECORD_ID, index)
+                total = len(pending_ids)
+                sends = {
+                    person: partial(self._post_dm_digest, person, lines, total, mark)
+                    for person in recipients.people
+                }
+                self._deliver_each(sends, pending_ids, index, recipients.problems)
+            return
+        for batch in self._records():
+            for record in batch:
+                if record.id in done:
+                    continue
+                text = action.text.render(self._context(record))
+                mark = ActionMark(self.run_id, record.id, index)
+                sends = {
+                    person: partial(self._post_once, Message(person, text, mark=mark))
+                    for person in recipients.people
+                }
+                self._deliver_each(sends, [record.id], index, recipients.problems)
+
+    def _post_dm_digest(
+        self, person: str, lines: Sequence[str], total: int, mark: ActionMark
+    ) -> Posted:
+        messages = digest_messages(self.definition.name, person, lines, total, mark)
+        posted, lost = self._post_digest(messages)
+        if lost is not None:
+            raise OutcomeUnknown(lost)
+        return posted
+
+    def _deliver_each(
+        self,
+        sends: Mapping[str, Callable[[], Posted]],
+        record_ids: Sequence[int],
+        index: int,
+        problems: Sequence[str],
+    ) -> None:
+        """Sends one action's message to each person (the mark of each message is the same:
+        each goes to its own conversation), and records one outcome for ``record_ids``: ok
+        when everyone got it, else failed or unknown, naming who did not and why."""
+        posted: list[Posted] = []
+        failed = list(problems)
+        unknown: list[str] = []
+        for person, send in sends.items():
+            try:
+                posted.append(send())
+            except DeliveryFailed as failure:
+                failed.append(f"{person}: {failure.reason}")
+            except OutcomeUnknown as uncertain:
+                unknown.append(f"{person}: {uncertain.reason}")
+        reference = (
+            {"messages": [{"channel": p.channel, "ts": p.ts} for p in posted]} if posted else None
+        )
+        if failed or unknown:
+            outcome = ActionOutcome.FAILED if failed else ActionOutcome.UNKNOWN
+            reached = f" (sent to {len(posted)} of {len(sends)} people)" if posted else ""
+            reason = "; ".join(failed + unknown) + reached
+            self._record_many(record_ids, index, outcome, reason, reference)
+            return
+        self._record_many(record_ids, index, ActionOutcome.OK, None, reference)
 
     def _deliver(self, message: Message, record_ids: Sequence[int], index: int) -> None:
         try:

@@ -79,6 +79,9 @@ class RenderContext:
     properties: Mapping[str, StoredValue]
     run_date: date
     workflow_name: str
+    # The Slack user the owner is, when known: the owner itself when it is a user id, or the
+    # user an owner email resolved to (bot.workflows.owners). None: the owner shows as text.
+    owner_user: str | None = None
     # The record's built-in dates, shown in ``zone``: the workflow's time zone.
     created_at: datetime | None = None
     updated_at: datetime | None = None
@@ -99,7 +102,7 @@ class Placeholder:
 
     def render(self, context: RenderContext) -> str:
         if self.name == OWNER:
-            return _owner_text(context.owner)
+            return _owner_text(context.owner, context.owner_user)
         if self.name == RUN_DATE:
             return context.run_date.isoformat()
         if self.name == ID:
@@ -208,10 +211,13 @@ def local_time(instant: datetime, zone: tzinfo) -> str:
     return instant.astimezone(zone).strftime(LOCAL_TIME_FORMAT)
 
 
-def _owner_text(owner: str | None) -> str:
+def _owner_text(owner: str | None, user: str | None) -> str:
+    """A mention of the owner's Slack user when there is one, else the owner as written (an
+    email Slack does not know, or any text), escaped: an owner must never become markup."""
     if owner is None:
         return NO_OWNER
-    # Owners are checked on import; a value that is not a user id still must not become markup.
+    if user is not None and USER_ID.fullmatch(user):
+        return f"<@{user}>"
     return f"<@{owner}>" if USER_ID.fullmatch(owner) else escape_mrkdwn(owner)
 
 

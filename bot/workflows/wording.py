@@ -21,6 +21,7 @@ from bot.workflows.definitions import (
     MessageMode,
     PauseBehaviour,
     SendChannelMessage,
+    SendDm,
     SendOwnerDm,
     SetProperty,
     SummaryPolicy,
@@ -68,21 +69,34 @@ class ChannelRef:
 
 
 @dataclass(frozen=True)
-class Phrase:
-    """A sentence made of plain-text parts and channel references."""
+class PersonRef:
+    """A Slack user inside a phrase, by id."""
 
-    parts: tuple[str | ChannelRef, ...]
+    id: str
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A sentence made of plain-text parts, channel and person references."""
+
+    parts: tuple[str | ChannelRef | PersonRef, ...]
 
     @property
     def channels(self) -> tuple[str, ...]:
         return tuple(part.id for part in self.parts if isinstance(part, ChannelRef))
 
     def plain(self) -> str:
-        """The sentence with each channel written as ``#ID``."""
-        return "".join(part if isinstance(part, str) else f"#{part.id}" for part in self.parts)
+        """The sentence with each channel written as ``#ID`` and each person as ``@ID``."""
+        return "".join(_plain_part(part) for part in self.parts)
 
     def __str__(self) -> str:
         return self.plain()
+
+
+def _plain_part(part: str | ChannelRef | PersonRef) -> str:
+    if isinstance(part, str):
+        return part
+    return f"#{part.id}" if isinstance(part, ChannelRef) else f"@{part.id}"
 
 
 # --- Criteria -----------------------------------------------------------------------------
@@ -145,9 +159,9 @@ def _value(value: object) -> str:
     return str(value)
 
 
-def _or(items: Iterable[str]) -> str:
+def _or(items: Iterable[str], word: str = "or") -> str:
     words = list(items) or ["(no value)"]
-    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {word} {words[-1]}"
 
 
 # --- Actions ------------------------------------------------------------------------------
@@ -162,6 +176,8 @@ def describe_action(action: Action | Mapping[str, Any]) -> Phrase:
         return _channel_message(data)
     if kind == SendOwnerDm.TYPE:
         return Phrase((f"Send each record's owner a direct message: {_quoted(data.get('text'))}",))
+    if kind == SendDm.TYPE:
+        return _direct_message(data)
     if kind == SetProperty.TYPE:
         return Phrase((_set_property(data),))
     if kind == CreateTask.TYPE:
@@ -171,17 +187,47 @@ def describe_action(action: Action | Mapping[str, Any]) -> Phrase:
 
 def _channel_message(data: Mapping[str, Any]) -> Phrase:
     channel = data.get("channel")
-    mode = data.get("mode")
-    if mode == MessageMode.DIGEST:
-        how = "one digest message per run"
-    elif mode == MessageMode.PER_RECORD:
-        how = "one message per record"
-    else:
-        how = f"one message per record (a digest when more than {DIGEST_THRESHOLD} records match)"
-    text = f" {how}: {_quoted(data.get('text'))}"
+    text = f" {_how(data.get('mode'))}: {_quoted(data.get('text'))}"
     if isinstance(channel, str) and channel:
         return Phrase(("Post to ", ChannelRef(channel), text))
     return Phrase(("Post to (no channel chosen)", text))
+
+
+def _direct_message(data: Mapping[str, Any]) -> Phrase:
+    """E.g. "Send @U0ANN and the user group @sales-leads a direct message, one message per
+    record: “…”", with each user a PersonRef."""
+    users = [u for u in _listed(data.get("users")) if u]
+    groups = [g for g in _listed(data.get("user_groups")) if g]
+    parts: list[str | ChannelRef | PersonRef] = ["Send "]
+    count = len(users) + (1 if groups else 0)  # the groups read as one item, at the end
+    for position, user in enumerate(users):
+        parts += [_joint(position, count), PersonRef(user)]
+    if groups:
+        word = "the user group" if len(groups) == 1 else "the user groups"
+        parts.append(f"{_joint(len(users), count)}{word} {_or(groups, 'and')}")
+    if not users and not groups:
+        parts.append("(no one chosen)")
+    parts.append(f" a direct message, {_how(data.get('mode'))}: {_quoted(data.get('text'))}")
+    return Phrase(tuple(part for part in parts if part != ""))
+
+
+def _listed(value: object) -> list[str]:
+    return [str(item) for item in value] if isinstance(value, list) else []
+
+
+def _joint(position: int, count: int) -> str:
+    """What goes before the item at ``position`` of ``count`` in "a, b and c"."""
+    if position == 0:
+        return ""
+    return " and " if position == count - 1 else ", "
+
+
+def _how(mode: object) -> str:
+    if mode == MessageMode.DIGEST:
+        return "one digest message per run"
+    if mode == MessageMode.PER_RECORD:
+        return "one message per record"
+    return f"one message per record (a digest when more than {DIGEST_THRESHOLD} records match)"
 
 
 def _set_property(data: Mapping[str, Any]) -> str:

@@ -21,6 +21,7 @@ from bot.workflows.definitions import (
     PauseDay,
     RunDateValue,
     SendChannelMessage,
+    SendDm,
     SendOwnerDm,
     SetProperty,
     SummaryPolicy,
@@ -355,9 +356,9 @@ def test_an_action_must_be_a_mapping() -> None:
 
 
 def test_an_unknown_action_type_is_refused_with_the_closest_one() -> None:
-    assert problems(with_action({"type": "send_dm"})) == [
-        "actions[0].type: 'send_dm' is not an action type; did you mean send_owner_dm? use "
-        "send_channel_message, send_owner_dm, set_property or create_task"
+    assert problems(with_action({"type": "send_owner_msg"})) == [
+        "actions[0].type: 'send_owner_msg' is not an action type; did you mean send_owner_dm? "
+        "use send_channel_message, send_owner_dm, send_dm, set_property or create_task"
     ]
 
 
@@ -436,6 +437,47 @@ def test_without_a_mode_runs_of_more_than_twenty_records_get_a_digest() -> None:
     assert message.mode_for(DIGEST_THRESHOLD) is MessageMode.PER_RECORD
     assert message.mode_for(DIGEST_THRESHOLD + 1) is MessageMode.DIGEST
     assert "mode" not in to_document(parse(with_action(action)).definition)["actions"][0]
+
+
+def test_send_dm_names_people_and_user_groups_each_once_and_round_trips() -> None:
+    action = {
+        "type": "send_dm",
+        "users": ["U0ANN", "W0BOB", "U0ANN"],
+        "user_groups": ["@sales-leads", "S0123ABCD"],
+        "text": "{{ name }} needs you",
+        "mode": "digest",
+    }
+    [message] = parse(with_action(action)).definition.actions
+    assert isinstance(message, SendDm)
+    assert message.users == ("U0ANN", "W0BOB")
+    assert message.user_groups == ("@sales-leads", "S0123ABCD")
+    assert message.mode_for(1) is MessageMode.DIGEST
+    written = to_document(parse(with_action(action)).definition)["actions"][0]
+    assert written == {**action, "users": ["U0ANN", "W0BOB"]}
+    assert to_document(parse(with_action(written)).definition)["actions"][0] == written
+
+
+def test_send_dm_problems_say_what_each_recipient_must_be() -> None:
+    action = {
+        "type": "send_dm",
+        "users": ["ann@example.com"],
+        "user_groups": ["sales team"],
+        "text": "x",
+    }
+    assert problems(with_action(action)) == [
+        "actions[0].users[0]: 'ann@example.com' is not a Slack user id: list Slack user ids "
+        "such as U0123ABCD (in Slack: a person's profile, ⋮, Copy member ID)",
+        "actions[0].user_groups[0]: 'sales team' is not a user group: list user group handles "
+        'such as "@sales-leads" (in quotes) or ids such as S0123ABCD',
+    ]
+    assert problems(with_action({"type": "send_dm", "text": "x", "users": []})) == [
+        "actions[0]: no one to send to: list people in users (Slack user ids such as U0123ABCD) "
+        'or user groups in user_groups (handles such as "@sales-leads")'
+    ]
+    assert problems(with_action({"type": "send_dm", "text": "x", "users": "U0ANN"})) == [
+        "actions[0].users: 'U0ANN' is not a list: list Slack user ids such as U0123ABCD (in "
+        "Slack: a person's profile, ⋮, Copy member ID)"
+    ]
 
 
 def test_a_chosen_mode_holds_whatever_the_number_of_records() -> None:

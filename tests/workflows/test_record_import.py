@@ -147,6 +147,9 @@ def test_a_column_that_is_always_blank_declares_nothing(
 
 # Unknown values, names, owners
 
+# What cannot be anyone's name: longer than an owner may be.
+NO_OWNER = "o" * 256
+
 
 def test_a_blank_cell_leaves_the_property_unknown(
     run: Any, sessions: sessionmaker[Session]
@@ -178,6 +181,34 @@ def test_other_id_name_and_owner_columns_can_be_named(
         "U024BE7LH",
         {"stage": "open"},
     )
+
+
+def test_owners_given_by_email_or_as_any_text_are_imported_as_written(
+    run: Any, sessions: sessionmaker[Session]
+) -> None:
+    report = run("id,owner\n1,Ann@Example.com\n2,U024BE7LH\n3,Carol (sales)\n4,\n")
+    assert counts(report) == (4, 0, 0, 0)
+    owners = {k: r.owner for k, r in records(sessions).items()}
+    assert owners == {"1": "Ann@Example.com", "2": "U024BE7LH", "3": "Carol (sales)", "4": None}
+
+
+@pytest.mark.parametrize(
+    ("owner", "reason"),
+    [
+        ("ann\x07@example.com", "contains a control character (U+0007)"),
+        ("a" * 250 + "@example.com", "262 characters long, more than the 255"),
+    ],
+)
+def test_an_owner_that_cannot_be_anyones_is_a_bad_row_naming_line_and_column(
+    run: Any, sessions: sessionmaker[Session], owner: str, reason: str
+) -> None:
+    report = run(f"id,name,owner\n1,One,ann@example.com\n2,Two,{owner}\n")
+    assert not report.written
+    [problem] = report.problems
+    assert (problem.line, problem.column) == (3, "column 'owner'")
+    assert reason in problem.reason
+    assert str(problem).startswith("line 3, column 'owner': the owner ")
+    assert records(sessions) == {}
 
 
 def test_unicode_names_and_values_are_kept_and_folded(
@@ -279,7 +310,7 @@ def test_skip_invalid_keeps_the_first_row_of_a_repeated_id_and_counts_the_others
 def test_an_id_whose_first_row_is_invalid_is_imported_from_its_valid_row(
     run: Any, sessions: sessionmaker[Session]
 ) -> None:
-    report = run("id,owner\n1,bob\n1,U024BE7LH\n", skip_invalid=True)
+    report = run(f"id,owner\n1,{NO_OWNER}\n1,U024BE7LH\n", skip_invalid=True)
     assert counts(report) == (1, 0, 0, 1)
     assert records(sessions)["1"].owner == "U024BE7LH"
 
@@ -315,12 +346,14 @@ def test_a_file_with_one_bad_row_writes_nothing_and_names_the_line(
 
 def test_skip_invalid_writes_the_valid_rows(run: Any, sessions: sessionmaker[Session]) -> None:
     run("id,amount\n1,5\n")
-    report = run("id,amount,owner\n2,6,\n3,abc,\n,8,\n5,9,bob\n6,10,U024BE7LH\n", skip_invalid=True)
+    report = run(
+        f"id,amount,owner\n2,6,\n3,abc,\n,8,\n5,9,{NO_OWNER}\n6,10,U024BE7LH\n", skip_invalid=True
+    )
     assert report.written
     assert counts(report) == (2, 0, 0, 3)
     assert [p.line for p in report.problems] == [3, 4, 5]
     assert "has no id" in report.problems[1].reason
-    assert "'bob' is not a Slack user id" in report.problems[2].reason
+    assert "more than the 255 an owner may have" in report.problems[2].reason
     assert set(records(sessions)) == {"1", "2", "6"}
 
 
@@ -353,7 +386,7 @@ def test_an_overlong_id_is_a_bad_row(run: Any) -> None:
 
 
 def test_only_the_first_hundred_problems_are_kept_but_all_are_counted(run: Any) -> None:
-    report = run("id,owner\n" + "x,nobody\n" * 150)
+    report = run("id,owner\n" + f"x,{NO_OWNER}\n" * 150)
     assert report.rejected == 150
     assert len(report.problems) == 100
 
@@ -400,7 +433,7 @@ def test_create_type_adds_a_custom_object_type(run: Any, sessions: sessionmaker[
 def test_a_custom_type_is_not_created_when_the_file_is_rejected(
     run: Any, sessions: sessionmaker[Session]
 ) -> None:
-    run("id,owner\nI-1,nobody\n", type_name="invoices", create_type=True)
+    run(f"id,owner\nI-1,{NO_OWNER}\n", type_name="invoices", create_type=True)
     with sessions() as session:
         assert ObjectTypeRepository(session).find(TEAM, "invoices") is None
 
@@ -526,7 +559,7 @@ def test_a_column_first_filled_after_the_sample_gets_its_type(
 def test_a_bad_row_after_the_sample_still_writes_nothing(
     run: Any, sessions: sessionmaker[Session]
 ) -> None:
-    content = "id,owner\n" + "".join(f"{i},U0{i}AB\n" for i in range(10)) + "10,nobody\n"
+    content = "id,owner\n" + "".join(f"{i},U0{i}AB\n" for i in range(10)) + f"10,{NO_OWNER}\n"
     report = run(content, sample_rows=3)
     assert (report.written, report.rejected) == (False, 1)
     assert records(sessions) == {}

@@ -139,6 +139,15 @@ def test_an_owner_that_is_not_a_user_id_is_shown_escaped_not_as_a_mention() -> N
     assert render("{{ owner }}", owner="<!channel>") == "&lt;!channel&gt;"
 
 
+def test_an_owner_email_that_resolved_renders_as_a_mention_of_its_slack_user() -> None:
+    assert render("{{ owner }}", owner="ann@example.com", owner_user="U0ANN") == "<@U0ANN>"
+
+
+def test_an_owner_email_slack_does_not_know_renders_as_its_escaped_text() -> None:
+    assert render("{{ owner }}", owner="ann@example.com") == "ann@example.com"
+    assert render("{{ owner }}", owner="<ann>@example.com") == "&lt;ann&gt;@example.com"
+
+
 def test_run_date_renders_as_an_iso_date() -> None:
     assert render("Reminded {{ run.date }}") == "Reminded 2026-03-05"
 

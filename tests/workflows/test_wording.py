@@ -9,6 +9,7 @@ from bot.workflows.definitions import SendChannelMessage, WorkflowSettings
 from bot.workflows.templates import parse_template
 from bot.workflows.wording import (
     ChannelRef,
+    PersonRef,
     Phrase,
     describe_action,
     describe_criteria,
@@ -137,6 +138,30 @@ def test_a_channel_message_names_its_channel_apart_from_the_text() -> None:
 )
 def test_each_action_reads_as_written(action: dict[str, object], words: str) -> None:
     assert describe_action(action).plain() == words
+
+
+def test_a_direct_message_names_its_people_apart_and_its_user_groups_by_handle() -> None:
+    action = {
+        "type": "send_dm",
+        "users": ["U0ANN", "U0BOB"],
+        "user_groups": ["@sales-leads", "S0123ABCD"],
+        "text": "{{ name }}",
+        "mode": "digest",
+    }
+    phrase = describe_action(action)
+    assert phrase.parts == (
+        "Send ",
+        PersonRef("U0ANN"),
+        ", ",
+        PersonRef("U0BOB"),
+        " and the user groups @sales-leads and S0123ABCD",
+        " a direct message, one digest message per run: “{{ name }}”",
+    )
+    assert str(phrase) == (
+        "Send @U0ANN, @U0BOB and the user groups @sales-leads and S0123ABCD a direct message, "
+        "one digest message per run: “{{ name }}”"
+    )
+    assert describe_action({"type": "send_dm"}).plain().startswith("Send (no one chosen) a")
 
 
 def test_settings_say_only_what_differs_from_the_plain_default() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
+from itertools import accumulate
 from typing import Any
 
 from bot.slack.ids import WizardAction
@@ -41,6 +42,7 @@ from bot.workflows.definitions import (
     RUN_DATE_TEMPLATE,
     MessageMode,
 )
+from bot.workflows.owners import MAX_DM_RECIPIENTS, is_user_id
 from bot.workflows.templates import (
     FIXED_PLACEHOLDERS,
     PROPERTY_PREFIX,
@@ -49,16 +51,20 @@ from bot.workflows.templates import (
 )
 from storage.properties import PropertyType
 
-# An action is at most 5 blocks (its section, 3 inputs, its buttons), and the editor adds one
-# block at the end: 5 * 15 + 1 = 76 blocks, which leaves the wizard's own blocks room within
-# the 100 of a modal. Documents with more actions (written as files) show their first ones;
-# the others are kept as they are.
+# An action is its section, its inputs and its buttons: 5 blocks for most types, 6 for a
+# direct message to chosen people. The editor shows the first actions that fit in
+# ACTIONS_BLOCKS blocks (15 of most types), and adds one block at the end: 5 * 15 + 1 = 76
+# blocks at most, which leaves the wizard's own blocks room within the 100 of a modal.
+# Documents with more actions (written as files) show their first ones; the others are kept
+# as they are.
 MAX_ACTIONS_SHOWN = 15
+ACTIONS_BLOCKS = 5 * MAX_ACTIONS_SHOWN
 ACTION_TYPES = tuple(ACTION_FIELDS)
 
 _TITLES = {
     "send_channel_message": "Post a message in a channel",
     "send_owner_dm": "Send the record's owner a direct message",
+    "send_dm": "Send chosen people a direct message",
     "set_property": "Set a property of the record",
     "create_task": "Create a task",
 }
@@ -66,6 +72,7 @@ _TITLES = {
 _INPUTS: Mapping[str, tuple[str, ...]] = {
     "send_channel_message": ("channel", "text", "mode"),
     "send_owner_dm": ("text",),
+    "send_dm": ("users", "user_groups", "text", "mode"),
     "set_property": ("property", "value"),
     "create_task": ("title", "due_in_days"),
 }
@@ -78,7 +85,9 @@ _MODES = (
 )
 _MAX_HINT = 2000
 _PROPERTIES_NAMED = 20
-_PLACE = re.compile(r"actions\[(\d+)\](?:\.([^:]+))?: (.*)", re.DOTALL)
+_PLACE = re.compile(r"actions\[(\d+)\](?:\.([^:\[]+)(?:\[\d+\])?)?: (.*)", re.DOTALL)
+# How user groups are separated in their text input.
+_GROUP_SEPARATORS = re.compile(r"[\s,]+")
 
 
 # --- Rendering ----------------------------------------------------------------------------
@@ -92,13 +101,13 @@ def actions_blocks(
     """The editor showing ``actions`` as they are, valid or not; ``layout`` goes into every
     block id (see _block_id)."""
     blocks: list[dict[str, Any]] = []
-    for index, action in enumerate(actions[:MAX_ACTIONS_SHOWN]):
+    for index, action in enumerate(actions[: _shown_count(actions)]):
         blocks.append(section(_heading(index, action)))
         blocks += [
             _input_block(index, name, action, properties, layout) for name in _inputs_of(action)
         ]
         blocks.append(_move_buttons(index, len(actions)))
-    blocks.append(_footer(len(actions), layout))
+    blocks.append(_footer(actions, layout))
     return blocks
 
 
@@ -152,6 +161,33 @@ def _channel_input(value: object, properties: Mapping[str, PropertyType]) -> _In
     return "Channel", element, hint
 
 
+def _users_input(value: object, properties: Mapping[str, PropertyType]) -> _Input:
+    element: dict[str, Any] = {
+        "type": "multi_users_select",
+        "action_id": WizardAction.INPUT,
+        "placeholder": plain("Choose people"),
+        "max_selected_items": MAX_DM_RECIPIENTS,
+    }
+    listed = value if isinstance(value, list) else []
+    users = [user for user in listed if isinstance(user, str) and is_user_id(user)]
+    if users:
+        element["initial_users"] = users[:MAX_DM_RECIPIENTS]
+    hint = "Each gets the message by direct message. Add user groups below, or instead."
+    if len(users) != len(listed) or (value is not None and not isinstance(value, list)):
+        hint = f"Was {cut(as_typed(value), 100)!r}, which is not only people: choose them."
+    return "People", element, hint
+
+
+def _user_groups_input(value: object, properties: Mapping[str, PropertyType]) -> _Input:
+    text = ", ".join(as_typed(group) for group in value) if isinstance(value, list) else None
+    hint = (
+        "User group handles such as @sales-leads (or ids such as S0123ABCD), separated by "
+        "commas: each member of each group gets the message."
+    )
+    element = text_input(as_typed(value) if text is None else text, placeholder="@sales-leads")
+    return "User groups", element, hint
+
+
 def _message_input(value: object, properties: Mapping[str, PropertyType]) -> _Input:
     return "Message", text_input(as_typed(value), multiline=True), _placeholders_hint(properties)
 
@@ -202,6 +238,8 @@ def _due_input(value: object, properties: Mapping[str, PropertyType]) -> _Input:
 
 _INPUT_BUILDERS = {
     "channel": _channel_input,
+    "users": _users_input,
+    "user_groups": _user_groups_input,
     "text": _message_input,
     "mode": _mode_input,
     "property": _property_input,
@@ -233,12 +271,14 @@ def _move_buttons(index: int, count: int) -> dict[str, Any]:
     return {"type": "actions", "elements": elements}
 
 
-def _footer(count: int, layout: int) -> dict[str, Any]:
-    """One block: the select that adds an action, or why there is none."""
-    if count >= MAX_ACTIONS_SHOWN:
-        notes = [f"This form holds {MAX_ACTIONS_SHOWN} actions."]
-        if count > MAX_ACTIONS_SHOWN:
-            hidden = count - MAX_ACTIONS_SHOWN
+def _footer(actions: Sequence[object], layout: int) -> dict[str, Any]:
+    """One block: the select that adds an action (of a type that fits), or why there is none."""
+    count, shown = len(actions), _shown_count(actions)
+    addable = _addable(actions)
+    if not addable:
+        notes = [f"This form holds {shown} actions."]
+        if count > shown:
+            hidden = count - shown
             notes.append(
                 f"{hidden} more {'action is' if hidden == 1 else 'actions are'} not shown and "
                 f"kept as they are: edit them in {WORKFLOW_FILE}."
@@ -255,9 +295,31 @@ def _footer(count: int, layout: int) -> dict[str, Any]:
             "type": "static_select",
             "action_id": WizardAction.ADD_ACTION,
             "placeholder": plain("Choose what to do for each record"),
-            "options": [option(_TITLES[kind], kind) for kind in ACTION_TYPES],
+            "options": [option(_TITLES[kind], kind) for kind in addable],
         },
     }
+
+
+def _blocks_of(action: object) -> int:
+    """The blocks an action takes in the editor: its section, inputs and buttons."""
+    return 2 + len(_inputs_of(action))
+
+
+def _shown_count(actions: Sequence[object]) -> int:
+    """How many of the first actions the editor shows: at most MAX_ACTIONS_SHOWN, in at
+    most ACTIONS_BLOCKS blocks."""
+    used = accumulate(_blocks_of(action) for action in actions[:MAX_ACTIONS_SHOWN])
+    return sum(1 for blocks in used if blocks <= ACTIONS_BLOCKS)
+
+
+def _addable(actions: Sequence[object]) -> list[str]:
+    """The types of action that can be added: none when some are not shown or the form
+    is full, else those that fit in the blocks left."""
+    shown = _shown_count(actions)
+    if shown < len(actions) or shown >= MAX_ACTIONS_SHOWN:
+        return []
+    left = ACTIONS_BLOCKS - sum(_blocks_of(action) for action in actions)
+    return [kind for kind in ACTION_TYPES if 2 + len(_INPUTS[kind]) <= left]
 
 
 # --- Reading ------------------------------------------------------------------------------
@@ -273,8 +335,9 @@ def read_actions(
     from ``actions`` with ``layout``; ``values`` is the view's state.values. Actions the
     editor shows no inputs for are kept as they are."""
     read: list[Any] = []
+    shown = _shown_count(actions)
     for index, action in enumerate(actions):
-        if index >= MAX_ACTIONS_SHOWN or _type_of(action) is None:
+        if index >= shown or _type_of(action) is None:
             read.append(dict(action) if isinstance(action, Mapping) else action)
         else:
             read.append(_read_action(index, action, values, properties, layout))
@@ -292,7 +355,9 @@ def _read_action(
     for name in _INPUTS[action["type"]]:
         block_id = _block_id(index, name, layout)
         if block_id in values:
-            value = _read_input(name, entered(values, block_id, None), read, properties)
+            typed = _selected_users(values, block_id) if name == "users" else None
+            typed = typed if typed is not None else entered(values, block_id, None)
+            value = _read_input(name, typed, read, properties)
         else:
             value = action.get(name)
         if value is not None:
@@ -303,8 +368,13 @@ def _read_action(
 def _read_input(
     name: str, text: object, read: Mapping[str, Any], properties: Mapping[str, PropertyType]
 ) -> Any:
+    if name == "users":
+        users = [user for user in text if isinstance(user, str)] if isinstance(text, list) else []
+        return users or None
     if not isinstance(text, str) or not text.strip():
         return None
+    if name == "user_groups":
+        return [group for group in _GROUP_SEPARATORS.split(text) if group]
     if name == "mode":
         return None if text == _AUTOMATIC else text
     if name == "property":
@@ -314,6 +384,14 @@ def _read_input(
     if name == "value":
         return _property_value(text, properties.get(read.get("property", "")))
     return text
+
+
+def _selected_users(values: Mapping[str, Mapping[str, Any]], block_id: str) -> list[Any] | None:
+    """The users chosen in a users select's state; None when the state is not of that shape."""
+    block = values.get(block_id)
+    state = next(iter(block.values()), None) if isinstance(block, Mapping) else None
+    chosen = state.get("selected_users") if isinstance(state, Mapping) else None
+    return chosen if isinstance(chosen, list) else None
 
 
 def _property_value(text: str, property_type: PropertyType | None) -> Any:
@@ -340,7 +418,7 @@ def actions_errors(
     problem of an action on its first input, any other on the editor's first input."""
     inputs = _rendered_inputs(actions, layout)
     first = next((ids[0] for ids in inputs.values() if ids), None)
-    if len(actions) < MAX_ACTIONS_SHOWN:
+    if _addable(actions):
         first = first or _block_id(None, "add", layout)
     if first is None:
         return {}
@@ -372,7 +450,7 @@ def _rendered_inputs(actions: Sequence[Mapping[str, Any]], layout: int) -> dict[
     """The input block ids actions_blocks renders, per action index."""
     return {
         index: [_block_id(index, name, layout) for name in _inputs_of(action)]
-        for index, action in enumerate(actions[:MAX_ACTIONS_SHOWN])
+        for index, action in enumerate(actions[: _shown_count(actions)])
     }
 
 
@@ -387,7 +465,7 @@ def edit_actions(
     leaves them as they are."""
     edited: list[Any] = [dict(a) if isinstance(a, Mapping) else a for a in actions]
     if action_id == WizardAction.ADD_ACTION:
-        if value in ACTION_TYPES and len(edited) < MAX_ACTIONS_SHOWN:
+        if value in _addable(edited):
             edited.append({"type": value})
         return edited
     index = _button_index(value)

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from bot.workflows.definitions import CHANNEL_ID
 from bot.workflows.templates import USER_ID, escape_mrkdwn
-from bot.workflows.wording import Phrase
+from bot.workflows.wording import PersonRef, Phrase
 from storage.models import ActionOutcome, RunStatus
 
 OUTCOMES: Mapping[str | None, str] = {
@@ -33,11 +33,13 @@ RUN_STATUSES: Mapping[str, str] = {
 
 def phrase_mrkdwn(phrase: Phrase) -> str:
     """``phrase`` as mrkdwn: every text part escaped, each channel a ``<#C...>`` mention
-    (a channel id that is not one is shown as escaped text)."""
+    and each person a ``<@U...>`` one (an id that is not one is shown as escaped text)."""
     parts = []
     for part in phrase.parts:
         if isinstance(part, str):
             parts.append(escape_mrkdwn(part))
+        elif isinstance(part, PersonRef):
+            parts.append(person_mrkdwn(part.id))
         elif CHANNEL_ID.fullmatch(part.id):
             parts.append(f"<#{part.id}>")
         else:

@@ -156,8 +156,27 @@ def _message(channel: str, text: str, mode: str | None) -> dict[str, Any]:
     return action if mode is None else {**action, "mode": mode}
 
 
+_USERS = st.lists(st.from_regex(r"U[A-Z0-9]{2,10}", fullmatch=True), min_size=1, unique=True)
+_GROUPS = st.lists(
+    st.from_regex(r"@[a-z0-9][a-z0-9._-]{0,15}|S[A-Z0-9]{2,10}", fullmatch=True),
+    max_size=3,
+    unique=True,
+)
+
+
+def _direct_message(
+    users: list[str], groups: list[str], text: str, mode: str | None
+) -> dict[str, Any]:
+    action: dict[str, Any] = {"type": "send_dm", "users": users[:5]}
+    if groups:
+        action["user_groups"] = groups
+    action["text"] = text
+    return action if mode is None else {**action, "mode": mode}
+
+
 _ACTION = st.one_of(
     st.builds(_message, _CHANNEL, _TEMPLATE, st.sampled_from([None, "per_record", "digest"])),
+    st.builds(_direct_message, _USERS, _GROUPS, _TEMPLATE, st.sampled_from([None, "digest"])),
     st.builds(lambda text: {"type": "send_owner_dm", "text": text}, _TEMPLATE),
     set_property(),
     st.builds(
@@ -373,6 +392,72 @@ def test_actions_beyond_the_cap_are_not_shown_and_kept_as_they_are() -> None:
     assert read == [dict(DM, text="first"), *actions[1:]]
 
 
+# --- Direct messages to chosen people -----------------------------------------------------
+
+SEND_DM = {
+    "type": "send_dm",
+    "users": ["U0ANN", "U0BOB"],
+    "user_groups": ["@sales-leads", "S0123ABCD"],
+    "text": "{{ name }} needs you",
+}
+
+
+def test_a_direct_message_picks_people_and_takes_user_groups_as_text() -> None:
+    blocks = rendered([SEND_DM])
+    assert blocks[0]["text"]["text"] == "*1. Send chosen people a direct message*"
+    people = block(blocks, "actions.a0.users@1")
+    assert people["label"]["text"] == "People"
+    assert people["element"]["type"] == "multi_users_select"
+    assert people["element"]["initial_users"] == ["U0ANN", "U0BOB"]
+    groups = block(blocks, "actions.a0.user_groups@1")
+    assert groups["element"]["initial_value"] == "@sales-leads, S0123ABCD"
+    assert "@sales-leads" in groups["hint"]["text"]
+    assert block(blocks, "actions.a0.mode@1")["element"]["type"] == "radio_buttons"
+    assert read_untouched([SEND_DM]) == [SEND_DM]
+
+
+def test_the_people_chosen_and_the_user_groups_typed_are_read() -> None:
+    assert entered(SEND_DM, "users", ["U0CAROL"])["users"] == ["U0CAROL"]
+    typed = entered(SEND_DM, "user_groups", " @a, @b\nS0123ABCD ,")
+    assert typed["user_groups"] == ["@a", "@b", "S0123ABCD"]
+    cleared = entered(SEND_DM, "users", [])
+    assert "users" not in cleared
+    assert "user_groups" not in entered(SEND_DM, "user_groups", "  ")
+
+
+def test_a_recipients_problem_shows_beside_its_input() -> None:
+    actions = [{**SEND_DM, "users": ["ann"], "user_groups": ["sales team"]}]
+    errors = placed(problems_of(actions), actions)
+    assert set(errors) == {"actions.a0.users@2", "actions.a0.user_groups@2"}
+    assert errors["actions.a0.users@2"].startswith("'ann' is not a Slack user id")
+    nobody = [{"type": "send_dm", "text": "x"}]
+    assert placed(problems_of(nobody), nobody)["actions.a0.users@2"].startswith("no one to send to")
+
+
+def test_direct_messages_fill_the_form_within_its_block_budget() -> None:
+    actions = [SEND_DM] * MAX_ACTIONS_SHOWN
+    blocks = rendered(actions)
+    assert len(blocks) == 6 * 12 + 1
+    assert "This form holds 12 actions." in texts(blocks)
+    assert "3 more actions are not shown" in texts(blocks)
+    assert edit_actions(actions[:12], WizardAction.ADD_ACTION, "send_dm") == actions[:12]
+    assert read_untouched(actions) == actions
+
+
+def test_only_the_actions_that_fit_can_be_added() -> None:
+    actions = [SEND_DM] * 11 + [MESSAGE]  # 71 of 75 blocks: 4 left
+    add = rendered(actions)[-1]
+    assert [o["value"] for o in add["element"]["options"]] == [
+        "send_owner_dm",
+        "set_property",
+        "create_task",
+    ]
+    assert edit_actions(actions, WizardAction.ADD_ACTION, "send_dm") == actions
+    assert edit_actions(actions, WizardAction.ADD_ACTION, "set_property")[-1] == {
+        "type": "set_property"
+    }
+
+
 # --- The cap ------------------------------------------------------------------------------
 
 
@@ -511,7 +596,17 @@ _MESSY_ACTION = st.fixed_dictionaries(
     {"type": st.sampled_from([*ACTION_TYPES, "send_fax"])},
     optional={
         field: st.none() | st.integers(-3, 3) | st.text(max_size=8) | st.just("{{ nam }}")
-        for field in ("channel", "text", "mode", "property", "value", "title", "due_in_days")
+        for field in (
+            "channel",
+            "text",
+            "mode",
+            "property",
+            "value",
+            "title",
+            "due_in_days",
+            "users",
+            "user_groups",
+        )
     },
 )
 
@@ -543,6 +638,8 @@ SHAPES: list[list[Any]] = [
     [{"type": "<!here>"}, "junk", {"type": None}, {"type": "send_owner_dm", "text": 5}],
     [MESSAGE] * MAX_ACTIONS_SHOWN,
     [TASK] * (MAX_ACTIONS_SHOWN + 5),
+    [SEND_DM, {"type": "send_dm", "users": "U0ANN", "user_groups": 5}, {"type": "send_dm"}],
+    [SEND_DM] * (MAX_ACTIONS_SHOWN + 1),
 ]
 
 
