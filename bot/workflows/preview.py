@@ -17,10 +17,11 @@ from bot.workflows.definitions import (
     WorkflowDefinition,
 )
 from bot.workflows.lifecycle import get_workflow
+from bot.workflows.owner_aliases import with_known_aliases
 from bot.workflows.runner import enrollment_clause
 from bot.workflows.stored import definition_of
 from bot.workflows.templates import RenderContext
-from storage.models import Record
+from storage.models import ObjectType, Record
 from storage.object_types import ObjectTypeRepository
 from storage.properties import PropertyType
 from storage.record_search import RecordSearch
@@ -76,9 +77,14 @@ def matching_now(
     name."""
     search = RecordSearch(session)
     zone_now = now.astimezone(definition.schedule.zone)
-    clause = enrollment_clause(
-        definition.criteria, definition.suppression, types, zone_now, search.dialect
+    object_type = session.get(ObjectType, object_type_id)
+    assert object_type is not None
+    # Owners named in criteria stand for their other names too, as far as already known.
+    criteria, suppression = (
+        with_known_aliases(session, object_type.team_id, each)
+        for each in (definition.criteria, definition.suppression)
     )
+    clause = enrollment_clause(criteria, suppression, types, zone_now, search.dialect)
     return search.count(object_type_id, clause), search.list(object_type_id, clause, limit)
 
 

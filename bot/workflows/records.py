@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, Select
 from sqlalchemy.orm import Session
 
 from bot.workflows.criteria import Criteria, parse_criteria
+from bot.workflows.owner_aliases import with_known_aliases
 from storage.criteria_sql import criteria_clause
 from storage.object_types import ObjectTypeRepository, UnknownObjectType
 from storage.properties import PropertyType
@@ -41,7 +42,10 @@ def _query(session: Session, team_id: str, object_type_name: str, criteria_json:
     if found is None:
         raise UnknownObjectType(object_type_name, ObjectTypeRepository(session).names(team_id))
     object_type_id, property_types = found
-    return _Query(object_type_id, parse_criteria(criteria_json, property_types), property_types)
+    criteria = parse_criteria(criteria_json, property_types)
+    # Owners named in criteria stand for their other names too, as far as already known.
+    criteria = with_known_aliases(session, team_id, criteria)
+    return _Query(object_type_id, criteria, property_types)
 
 
 def _clause(search: RecordSearch, query: _Query, now: datetime) -> ColumnElement[bool]:

@@ -34,6 +34,7 @@ from bot.workflows.notifier import (
     Notifier,
     Posted,
 )
+from bot.workflows.owner_aliases import named_owners, resolve_for_criteria, with_known_aliases
 from bot.workflows.owners import (
     LookupUnavailable,
     OwnerResolution,
@@ -193,6 +194,7 @@ class _Execution:
         if self.attempts > MAX_CLAIMS:
             return self._abandon()
         if not self.enrolled:
+            self._alias_owners()
             self._enroll()
         self._know_owners()
         for index, action in enumerate(self.definition.actions):
@@ -284,6 +286,31 @@ class _Execution:
         if resolution.unavailable is not None and not self.giving_up:
             raise Postponed(resolution.unavailable)
         self.owners = resolution
+
+    def _alias_owners(self) -> None:
+        """Criteria that name owners match the same people under their other names (an
+        email, the Slack user it resolves to): Slack is asked first about the emails
+        involved, between transactions; when it cannot answer now, the run waits."""
+        named = named_owners(self.definition.criteria, self.definition.suppression)
+        if not named:
+            return
+        resolution = resolve_for_criteria(
+            self.runner.sessions,
+            self.team_id,
+            self.object_type_id,
+            named,
+            self.people,
+            self.runner.clock.now(),
+            progress=self._keep_lease,
+        )
+        if resolution.unavailable is not None and not self.giving_up:
+            raise Postponed(resolution.unavailable)
+        with transaction(self.runner.sessions) as session:
+            self.definition = replace(
+                self.definition,
+                criteria=with_known_aliases(session, self.team_id, self.definition.criteria),
+                suppression=with_known_aliases(session, self.team_id, self.definition.suppression),
+            )
 
     def _names_owners(self) -> bool:
         return any(
