@@ -99,6 +99,9 @@ class WizardAction(StrEnum):
     INPUT_NUMBER = "wizard_input_number"
     INPUT_CHOICE = "wizard_input_choice"
     INPUT_CHOICES = "wizard_input_choices"
+    # Searched selects of an enumeration's many options: the bot sends what matches.
+    SEARCH_CHOICE = "wizard_search_choice"
+    SEARCH_CHOICES = "wizard_search_choices"
     INPUT_USER = "wizard_input_user"
     INPUT_USERS = "wizard_input_users"
 

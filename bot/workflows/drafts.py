@@ -332,7 +332,8 @@ def draft_properties(session: Session, draft: WizardDraft) -> dict[str, Property
     return _property_types(session, draft.team_id, draft.document.get("object_type"))
 
 
-def _enumeration_options(session: Session, draft: WizardDraft) -> dict[str, list[str]]:
+def draft_enumeration_options(session: Session, draft: WizardDraft) -> dict[str, list[str]]:
+    """The options of the enumeration properties of the draft's object type."""
     type_name = draft.document.get("object_type")
     if not isinstance(type_name, str):
         return {}
@@ -427,7 +428,7 @@ def wizard_page(
         editing=_stored_status(session, draft),
         object_types=_object_types(session, draft.team_id) if step == FIRST_STEP else (),
         properties=draft_properties(session, draft) if step in _PROPERTY_STEPS else {},
-        options=_enumeration_options(session, draft) if step in _PROPERTY_STEPS else {},
+        options=draft_enumeration_options(session, draft) if step in _PROPERTY_STEPS else {},
         schedule=schedule_preview(document, default_timezone, now) if step == 2 else None,
         matching=_matching(session, draft, now) if step == 3 else None,
         review=review(session, draft, default_timezone, now) if step == REVIEW_STEP else None,

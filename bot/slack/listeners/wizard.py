@@ -218,6 +218,20 @@ def register(app: App, services: Services) -> None:
             return
         ack(options=criteria_editor.property_options(properties, str(body.get("value") or "")))
 
+    @app.options(WizardAction.SEARCH_CHOICE)
+    @app.options(WizardAction.SEARCH_CHOICES)
+    def value_choices(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        modal = _Modal.of(context, body)
+        try:
+            with transaction(services.sessions) as session:
+                draft = _load(session, modal)
+                document, options = draft.document, drafts.draft_enumeration_options(session, draft)
+        except WorkflowError:
+            ack(options=[])  # the draft is gone: the modal says so at its next step
+            return
+        typed, block_id = str(body.get("value") or ""), str(body.get("block_id") or "")
+        ack(options=criteria_editor.choice_options(document, block_id, options, typed))
+
     criteria_button = _editor_control(services, _edit_criteria)
     for action_id in _CRITERIA_BUTTONS:
         app.action(action_id)(criteria_button)

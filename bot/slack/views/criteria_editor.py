@@ -56,6 +56,9 @@ from storage.properties import PropertyType
 MAX_FILTERS = 10
 MAX_GROUPS = 5
 FIELDS = ("criteria", "suppression")
+# Up to this many options a value select lists them all; beyond, it searches. Ten rows of
+# 100 options of 75 characters would be about 240 KB, next to Slack's 250 KB per view.
+LISTED_CHOICES = 20
 # Up to this many properties a row lists them all (one click, no typing); beyond, the
 # picker searches. 40 options are about 4 KB a row, 40 KB for the editor's 10 rows.
 STATIC_PROPERTIES = 40
@@ -378,30 +381,73 @@ def _value_element(
 def _choice_picker(
     operator: Operator, value: object, choices: Sequence[str]
 ) -> dict[str, Any] | None:
-    """A select of an enumeration's options (at most a select's 100, each fitting an
-    option), when the value is one of them or missing; else None, and the value stays text."""
+    """A select of an enumeration's options when the value is among them or missing: all
+    listed when they are few, else searched (choice_options), so that ten rows of long
+    options stay far below Slack's 250 KB per view; None otherwise (the value stays text)."""
     fitting = [c for c in choices if fits_option_value(c)]
-    if not fitting or len(fitting) > SELECT_OPTIONS or len(fitting) < len(choices):
+    if not fitting or len(fitting) < len(choices):
         return None
-    offered = [option(choice, choice) for choice in fitting]
     kind = _kind(operator)
-    if kind is _Kind.SINGLE and (value is None or value in fitting):
-        element = {**_select(WizardAction.INPUT_CHOICE, "Choose"), "options": offered}
-        if value is not None:
-            element["initial_option"] = offered[fitting.index(str(value))]
-        return element
-    listed = value if isinstance(value, list) else []
-    if kind is _Kind.LIST and (value is None or (listed and all(v in fitting for v in listed))):
-        element = {
-            "type": "multi_static_select",
-            "action_id": WizardAction.INPUT_CHOICES,
-            "placeholder": plain("Choose"),
-            "options": offered,
-        }
-        if listed:
-            element["initial_options"] = [offered[fitting.index(str(v))] for v in listed]
-        return element
-    return None
+    listed = value if isinstance(value, list) else [] if value is None else [value]
+    if kind not in (_Kind.SINGLE, _Kind.LIST) or not all(v in fitting for v in listed):
+        return None
+    if kind is _Kind.LIST and value is not None and not listed:
+        return None
+    searched = len(fitting) > LISTED_CHOICES
+    element: dict[str, Any] = {
+        "type": _CHOICE_ELEMENTS[(kind, searched)],
+        "action_id": _CHOICE_ACTIONS[(kind, searched)],
+        "placeholder": plain("Search the options" if searched else "Choose"),
+    }
+    if searched:
+        element["min_query_length"] = 0
+    else:
+        element["options"] = [option(choice, choice) for choice in fitting]
+    chosen = [option(str(v), str(v)) for v in listed]
+    if chosen and kind is _Kind.SINGLE:
+        element["initial_option"] = chosen[0]
+    elif chosen:
+        element["initial_options"] = chosen
+    return element
+
+
+_CHOICE_ELEMENTS = {
+    (_Kind.SINGLE, False): "static_select",
+    (_Kind.SINGLE, True): "external_select",
+    (_Kind.LIST, False): "multi_static_select",
+    (_Kind.LIST, True): "multi_external_select",
+}
+_CHOICE_ACTIONS = {
+    (_Kind.SINGLE, False): WizardAction.INPUT_CHOICE,
+    (_Kind.SINGLE, True): WizardAction.SEARCH_CHOICE,
+    (_Kind.LIST, False): WizardAction.INPUT_CHOICES,
+    (_Kind.LIST, True): WizardAction.SEARCH_CHOICES,
+}
+_VALUE_BLOCK = re.compile(r"(criteria|suppression)\.g(\d+)\.f(\d+)\.value@\d+")
+
+
+def choice_options(
+    document: Mapping[str, Any],
+    block_id: str,
+    options: Mapping[str, Sequence[str]],
+    typed: str,
+) -> list[dict[str, Any]]:
+    """What the searched select of a value offers for ``typed``: the options of the
+    property of the row ``block_id`` names in the draft's ``document``, those starting with
+    the text first, then those containing it (letter case ignored), at most 100."""
+    place = _VALUE_BLOCK.fullmatch(block_id)
+    if place is None:
+        return []
+    groups = _groups(document.get(place[1]))
+    g, f = int(place[2]), int(place[3])
+    if g >= len(groups) or f >= len(groups[g]):
+        return []
+    name = groups[g][f].get("property")
+    choices = [c for c in options.get(name, ()) if fits_option_value(c)] if name else []
+    needle = typed.strip().casefold()
+    starting = [c for c in choices if c.casefold().startswith(needle)]
+    containing = [c for c in choices if needle in c.casefold() and c not in starting]
+    return [option(c, c) for c in (starting + containing)[:SELECT_OPTIONS]]
 
 
 def _people_picker(operator: Operator, value: object) -> dict[str, Any] | None:

@@ -15,10 +15,12 @@ from slack_sdk.models.blocks import Block
 
 from bot.slack.ids import WizardAction
 from bot.slack.views.criteria_editor import (
+    LISTED_CHOICES,
     MAX_FILTERS,
     MAX_GROUPS,
     STATIC_PROPERTIES,
     button_field,
+    choice_options,
     criteria_blocks,
     criteria_errors,
     edit_criteria,
@@ -982,8 +984,29 @@ def test_a_value_outside_the_options_stays_text_for_the_domain_to_report() -> No
     assert read_criteria("criteria", values, criteria, PROPERTIES, 1) == criteria
 
 
-def test_more_than_a_hundred_options_are_typed() -> None:
-    many = {"pipeline": [f"p{i}" for i in range(101)]}
-    criteria = one_group({"property": "pipeline", "operator": "eq"})
+def test_many_options_are_searched() -> None:
+    many = {"pipeline": [f"pipeline {i:03}" for i in range(LISTED_CHOICES + 1)]}
+    criteria = one_group({"property": "pipeline", "operator": "in", "value": ["pipeline 007"]})
     blocks = criteria_blocks("criteria", criteria, PROPERTIES, 1, many)
-    assert block(blocks, "criteria.g0.f0.value@1")["element"]["type"] == "plain_text_input"
+    element = block(blocks, "criteria.g0.f0.value@1")["element"]
+    assert element["type"] == "multi_external_select"
+    assert element["action_id"] == WizardAction.SEARCH_CHOICES
+    assert [o["value"] for o in element["initial_options"]] == ["pipeline 007"]
+    values = state_from_blocks(blocks)
+    assert read_criteria("criteria", values, criteria, PROPERTIES, 1) == criteria
+
+
+def test_the_options_search_offers_the_rows_property_options_matching_the_text() -> None:
+    options = {"pipeline": ["Sales", "Renewals", "Wholesale", "Partners"]}
+    document = {"criteria": two_rows()}
+    offered = choice_options(document, "criteria.g0.f1.value@4", options, "sale")
+    assert [o["value"] for o in offered] == ["Sales", "Wholesale"]
+    assert choice_options(document, "criteria.g0.f0.value@4", options, "") == []  # stage
+    assert choice_options(document, "criteria.g3.f0.value@4", options, "") == []
+    assert choice_options(document, "not.a.block", options, "") == []
+
+
+def two_rows() -> dict[str, Any]:
+    return one_group(
+        {"property": "stage", "operator": "eq"}, {"property": "pipeline", "operator": "eq"}
+    )
