@@ -33,7 +33,7 @@ PROPERTIES = {
     "won": PropertyType.BOOLEAN,
     "close_date": PropertyType.DATE,
     "last_reminded": PropertyType.DATE,
-    "updated_at": PropertyType.DATETIME,
+    "touched_at": PropertyType.DATETIME,
 }
 BUDGET = 88  # blocks of the editor, so that the wizard's step view stays within 100
 MESSAGE = {"type": "send_channel_message", "channel": "C0123ABCD", "text": "{{ name }} is late"}
@@ -137,7 +137,7 @@ _KNOWN_VALUE = {
     "won": st.booleans(),
     "close_date": st.dates(date(2000, 1, 1), date(2100, 1, 1)).map(date.isoformat),
     "last_reminded": st.just("{{ run.date }}"),
-    "updated_at": st.just("2026-03-01T09:00:00Z"),
+    "touched_at": st.just("2026-03-01T09:00:00Z"),
 }
 
 
