@@ -11,9 +11,11 @@ import click
 from bot.commands.context import Context, fail
 from bot.commands.database import db
 from bot.commands.owners import owners
+from bot.commands.record_removal import records_delete
 from bot.commands.records import records
 from bot.commands.schedules import schedule
 from bot.commands.serving import serve
+from bot.commands.sources import sources
 from bot.commands.workflows import workflows
 from bot.settings import Settings, SettingsError
 from bot.workflows.clock import SystemClock
@@ -36,7 +38,9 @@ def main(ctx: click.Context) -> None:
 
 main.add_command(db)
 main.add_command(serve)
+records.add_command(records_delete)
 main.add_command(records)
 main.add_command(schedule)
 main.add_command(workflows)
+main.add_command(sources)
 main.add_command(owners)

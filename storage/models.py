@@ -132,6 +132,10 @@ class Record(Base):
     # Removed from its source or by `records delete`: kept so that past runs still show it,
     # never enrolled again; importing it again clears this.
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A digest of the source row a sync last wrote the record from (with the query's
+    # columns): a sync skips a row whose digest is unchanged. Null once anything else
+    # writes the record, so the next sync compares it in full.
+    source_digest: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class Workflow(Base):

@@ -69,20 +69,22 @@ _FAMILY = {
 
 
 def matching(object_type_id: int, clause: ColumnElement[bool]) -> Select[Record]:
-    """The records of one object type that satisfy ``clause``, by name then id."""
+    """The live records of one object type that satisfy ``clause``, by name then id."""
     return (
         select(Record)
-        .where(Record.object_type_id == object_type_id, clause)
+        .where(Record.object_type_id == object_type_id, Record.deleted_at.is_(None), clause)
         .order_by(Record.name, Record.id)
     )
 
 
 def counting(object_type_id: int, clause: ColumnElement[bool]) -> Select[int]:
-    """How many records of one object type satisfy ``clause``."""
+    """How many live records of one object type satisfy ``clause`` (removed ones, kept for
+    past runs, never count)."""
+    live = _RECORDS.c.deleted_at.is_(None)
     return (
         select(func.count())
         .select_from(_RECORDS)
-        .where(_RECORDS.c.object_type_id == object_type_id, clause)
+        .where(_RECORDS.c.object_type_id == object_type_id, live, clause)
     )
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     bindparam,
     insert,
+    null,
     update,
 )
 from sqlalchemy.orm import Session
@@ -48,6 +49,8 @@ class StoredRecord:
     name: str
     owner: str | None
     properties: dict[str, StoredValue]
+    # Removed (records delete, a prune, its source): writing it again brings it back.
+    deleted: bool = False
     # Its built-in dates, which a file may give (created_at and updated_at columns).
     created_at: datetime | None = None
     updated_at: datetime | None = None
@@ -91,13 +94,15 @@ NEW_RECORD_COLUMNS = tuple(NewRecord.__annotations__)
 # record of the type. A LATERAL subquery can only run once per id; the table's real size
 # (which the planner reads from the file) makes each run an index scan.
 _EXISTING_POSTGRESQL = (
-    "SELECT r.id, r.external_id, r.name, r.owner, r.properties, r.created_at, r.updated_at "
+    "SELECT r.id, r.external_id, r.name, r.owner, r.properties, r.deleted_at IS NOT NULL, "
+    "r.created_at, r.updated_at "
     "FROM unnest(%s::text[]) AS wanted (external_id) "
     "CROSS JOIN LATERAL (SELECT * FROM records WHERE object_type_id = %s "
     "AND external_id = wanted.external_id LIMIT 1) AS r"
 )
 _EXISTING_SQLITE = (
-    "SELECT id, external_id, name, owner, properties, created_at, updated_at FROM records "
+    "SELECT id, external_id, name, owner, properties, deleted_at IS NOT NULL, created_at, "
+    "updated_at FROM records "
     "WHERE object_type_id = ? AND external_id IN (SELECT value FROM json_each(?))"
 )
 UPDATED_COLUMNS = tuple(key for key in RecordUpdate.__annotations__ if key != "record_id")
@@ -142,8 +147,8 @@ class RecordRepository:
             # parameters about three times slower. JSONB arrives decoded.
             found = connection.exec_driver_sql(_EXISTING_POSTGRESQL, (ids, object_type_id))
             return {
-                external_id: StoredRecord(id_, name, owner, properties, *dates)
-                for id_, external_id, name, owner, properties, *dates in found
+                external_id: StoredRecord(id_, name, owner, properties, deleted, *dates)
+                for id_, external_id, name, owner, properties, deleted, *dates in found
             }
         # The ids as one JSON array: one prepared statement whatever the batch size and no
         # limit on the number of parameters, where a Core IN would be expanded and compiled
@@ -155,10 +160,11 @@ class RecordRepository:
                 name,
                 owner,
                 json.loads(properties),
+                bool(deleted),
                 _sqlite_instant(created_at),
                 _sqlite_instant(updated_at),
             )
-            for id_, external_id, name, owner, properties, created_at, updated_at in found
+            for id_, external_id, name, owner, properties, deleted, created_at, updated_at in found
         }
 
     def _dialect(self) -> Dialect:
@@ -190,9 +196,15 @@ class RecordRepository:
                 copy.write_row(row)
 
     def update_many(self, rows: Sequence[RecordUpdate]) -> None:
-        """Replaces name, owner, properties and folded copies of each record by its id."""
+        """Replaces name, owner, properties and folded copies of each record by its id, and
+        brings a removed record back: what is written again is in its source again. The
+        record is no longer what a source row made it: its digest is cleared."""
         if rows:
-            statement = update(RECORDS).where(RECORDS.c.id == bindparam("record_id"))
+            statement = (
+                update(RECORDS)
+                .where(RECORDS.c.id == bindparam("record_id"))
+                .values(deleted_at=null(), source_digest=null())
+            )
             if "created_at" in rows[0]:
                 self._run("update_dated", statement, DATED_UPDATE_COLUMNS, rows)
             else:

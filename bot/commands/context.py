@@ -13,6 +13,7 @@ import click
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.commands.environment import environment_variable
 from bot.console_notifier import ConsoleNotifier
 from bot.settings import Settings
 from bot.slack.channel_access import SlackChannelAccess
@@ -80,6 +81,7 @@ class Context:
             self.clock,
             self.notifier_for,
             people_for=self.people_lookup,
+            environment=environment_variable,
         )
 
     def notifier_for(self, team_id: str) -> Notifier:

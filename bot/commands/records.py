@@ -16,6 +16,7 @@ import click
 
 from bot.commands.context import Context, fail
 from bot.commands.options import TEAM_OPTION, read_text_file
+from bot.commands.removals import confirm_prune, prune_absent, removal_text
 from bot.workflows.bounded_json import InvalidJSON, load_json
 from bot.workflows.criteria import InvalidCriteria
 from bot.workflows.record_files import FileFormat, RecordFileError, UnknownFileFormat
@@ -228,6 +229,12 @@ SHOWN_PROBLEMS = 20
 )
 @click.option("--create-type", is_flag=True, help="Create --type as a custom type if needed.")
 @click.option("--skip-invalid", is_flag=True, help="Import the valid rows, skip the others.")
+@click.option(
+    "--prune",
+    is_flag=True,
+    help="The file is the whole set: remove the records of the type it does not name.",
+)
+@click.option("--yes", is_flag=True, help="With --prune: remove without asking first.")
 @TEAM_OPTION
 @click.pass_obj
 def records_import(
@@ -241,12 +248,15 @@ def records_import(
     file_format: str | None,
     create_type: bool,
     skip_invalid: bool,
+    prune: bool,
+    yes: bool,
     team: str | None,
 ) -> None:
     """Create or update records from a CSV or JSON Lines file, matched by id.
 
     Every row is checked before anything is written: a file with invalid rows imports
-    nothing (exit status 1) unless --skip-invalid is given.
+    nothing (exit status 1) unless --skip-invalid is given. With --prune the file is the
+    whole set: the records it does not name are removed (after a question, unless --yes).
     """
     with import_errors():
         options = ImportOptions(
@@ -259,9 +269,16 @@ def records_import(
             create_type=create_type,
             skip_invalid=skip_invalid,
         )
+        if prune and not yes:
+            confirm_prune(context, file, options, team)
         with context.workspace(team) as (session, team_id):
             report = import_records(session, team_id, file, options, context.clock.now())
+            pruned = prune_absent(
+                context, session, team_id, file, options, report if prune else None
+            )
     echo_import_report(report)
+    if pruned is not None and pruned.count:
+        click.echo(f"removed {removal_text(pruned, type_name)}")
     if not report.written:
         sys.exit(1)
 

@@ -67,6 +67,7 @@ SETTINGS_FIELDS = (
     "holidays",
     "on_pause_day",
     "catch_up_minutes",
+    "on_stale_source",
 )
 RUN_DATE_TEMPLATE = re.compile(r"\{\{\s*run\.date\s*\}\}")
 _YEARLY = re.compile(r"(\d{2})-(\d{2})")
@@ -105,6 +106,13 @@ class SummaryPolicy(StrEnum):
 class PauseBehaviour(StrEnum):
     DEFER = "defer"  # run on the next day that is not a pause day
     SKIP = "skip"  # do not run that occurrence at all
+
+
+class StaleSourceBehaviour(StrEnum):
+    """What a run does when the source feeding its type cannot be synced first."""
+
+    RUN = "run"  # go on with the data the bot has, and say how old it is
+    POSTPONE = "postpone"  # wait and try the source again, for a bounded time
 
 
 class RunDateValue(Enum):
@@ -276,6 +284,7 @@ class WorkflowSettings:
     holidays: str | None = None  # a country code of the holidays package, e.g. "US"
     on_pause_day: PauseBehaviour = PauseBehaviour.DEFER
     catch_up_minutes: int = DEFAULT_CATCH_UP_MINUTES
+    on_stale_source: StaleSourceBehaviour = StaleSourceBehaviour.RUN
 
     def is_pause_day(self, day: date) -> bool:
         """Whether ``day`` (a calendar day in the schedule's zone) is a pause day: listed
@@ -303,6 +312,9 @@ class WorkflowSettings:
             data["holidays"] = self.holidays
         data["on_pause_day"] = self.on_pause_day.value
         data["catch_up_minutes"] = self.catch_up_minutes
+        if self.on_stale_source is not StaleSourceBehaviour.RUN:
+            # Only when chosen: documents written before the setting existed stay as they were.
+            data["on_stale_source"] = self.on_stale_source.value
         return data
 
 
@@ -778,6 +790,7 @@ class _SettingsReader:
             holidays=self.holidays(raw.get("holidays")),
             on_pause_day=self.choice(raw, "on_pause_day", defaults.on_pause_day),
             catch_up_minutes=self.catch_up_minutes(raw.get("catch_up_minutes")),
+            on_stale_source=self.choice(raw, "on_stale_source", defaults.on_stale_source),
         )
         return None if len(self.problems.messages) > before else settings
 

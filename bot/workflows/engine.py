@@ -12,9 +12,12 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.clock import Clock
+from bot.workflows.freshness import next_periodic_sync, sync_periodic
 from bot.workflows.owners import PeopleFor
 from bot.workflows.planner import plan_due
 from bot.workflows.runner import NotifierFor, Runner
+from bot.workflows.source_reading import EnvironmentLookup
+from bot.workflows.sources import SyncOutcome
 from storage.database import transaction, write_transaction
 from storage.models import RunStatus
 from storage.runs import RunRepository
@@ -39,12 +42,15 @@ class Engine:
         owner: str | None = None,
         lease: timedelta = DEFAULT_LEASE,
         people_for: PeopleFor | None = None,
+        environment: EnvironmentLookup | None = None,
     ) -> None:
         self.sessions = sessions
         self.clock = clock
         self.owner = owner or process_identity()
         self.lease = lease
-        self.runner = Runner(sessions, clock, notifier_for, self.owner, lease, people_for)
+        self.runner = Runner(
+            sessions, clock, notifier_for, self.owner, lease, people_for, environment
+        )
 
     def tick(self, max_runs: int | None = None) -> list[tuple[int, RunStatus | None]]:
         """Plans what is due and runs claimable runs until nothing is left (or ``max_runs``).
@@ -62,7 +68,16 @@ class Engine:
                     continue
                 break
             executed.append((run_id, self.runner.execute(run_id)))
+        self.sync_sources()
         return executed
+
+    def sync_sources(self) -> list[SyncOutcome]:
+        """Syncs the sources due on their period (after the runs: a run syncs its own
+        source first when its data is too old)."""
+        runner = self.runner
+        return sync_periodic(
+            self.sessions, self.clock, self.owner, runner.environment, runner.notifier_for
+        )
 
     def plan(self) -> None:
         """Plans every due workflow, batch after batch."""
@@ -88,11 +103,13 @@ class Engine:
         return self.runner.execute(run_id)
 
     def next_wake_up(self) -> datetime | None:
-        """When something next becomes due: a workflow's occurrence or a run's lease end."""
+        """When something next becomes due: a workflow's occurrence, a run's lease end, or
+        a source's periodic sync."""
         with transaction(self.sessions) as session:
             candidates = [
                 WorkflowRepository(session).earliest_next_run(),
                 RunRepository(session).next_wake_up(),
+                next_periodic_sync(session),
             ]
         present = [c for c in candidates if c is not None]
         return min(present) if present else None

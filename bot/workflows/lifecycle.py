@@ -371,7 +371,9 @@ def enroll_records(
     if not wanted:
         raise WorkflowError("Name at least one record to enroll.")
     query = select(Record.external_id, Record.id).where(
-        Record.object_type_id == workflow.object_type_id, Record.external_id.in_(wanted)
+        Record.object_type_id == workflow.object_type_id,
+        Record.external_id.in_(wanted),
+        Record.deleted_at.is_(None),  # a removed record is never enrolled again
     )
     found = {external_id: record_id for external_id, record_id in session.execute(query)}
     missing = [external_id for external_id in wanted if external_id not in found]

@@ -174,7 +174,7 @@ def find_records(
         return []
     query = (
         select(Record.id, Record.external_id, Record.name)
-        .where(Record.object_type_id == object_type_id)
+        .where(Record.object_type_id == object_type_id, Record.deleted_at.is_(None))
         .order_by(Record.name, Record.id)
         .limit(limit)
     )
@@ -214,7 +214,9 @@ def _chosen_records(
     if not wanted:
         return ()
     query = select(Record.id).where(
-        Record.id.in_(wanted), Record.object_type_id == workflow.object_type_id
+        Record.id.in_(wanted),
+        Record.object_type_id == workflow.object_type_id,
+        Record.deleted_at.is_(None),  # removed since it was offered
     )
     found = set(session.scalars(query))
     missing = len([record_id for record_id in wanted if record_id not in found])

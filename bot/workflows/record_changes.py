@@ -35,6 +35,8 @@ def set_property(
     if action.property_type.is_text and isinstance(value, str):
         record.folded = {**record.folded, action.property_name: fold(value)}
     record.updated_at = now
+    # No longer what its source row says: the next sync compares it in full.
+    record.source_digest = None
     return None
 
 

@@ -33,6 +33,7 @@ from bot.workflows.record_files import (
     column_name,
     detect_format,
 )
+from bot.workflows.sources import FedType, refuse_fed_type
 from storage.object_types import OBJECT_TYPE_NAME, ObjectTypeRepository, UnknownObjectType
 from storage.properties import (
     INFERENCE_ORDER,
@@ -161,6 +162,11 @@ def import_records(
     """
     object_types = ObjectTypeRepository(session)
     object_type_id = _find_object_type(object_types, team_id, options)
+    if object_type_id is not None:
+        try:
+            refuse_fed_type(session, object_type_id, options.type_name, "importing a file")
+        except FedType as fed:
+            raise ImportOptionError(str(fed)) from None
     columns = _Columns.of(options)
     declared = object_types.property_types(object_type_id) if object_type_id else {}
     file_format = detect_format(path, options.file_format)
@@ -861,8 +867,8 @@ class _Writer:
             None,
             current.updated_at,
         )
-        if unchanged and dates_unchanged:
-            return None
+        if unchanged and dates_unchanged and not current.deleted:
+            return None  # a removed record comes back when imported
         update = RecordUpdate(
             record_id=current.id,
             name=name,

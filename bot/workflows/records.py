@@ -104,3 +104,12 @@ def index_criteria_properties(
     them with; returns the index names. DDL: call it in a transaction of its own."""
     query = _query(session, team_id, object_type_name, criteria_json)
     return ensure_criteria_indexes(session, query.criteria, query.property_types)
+
+
+def criteria_selection(
+    session: Session, team_id: str, object_type_name: str, criteria_json: object, now: datetime
+) -> tuple[int, ColumnElement[bool]]:
+    """The object type's id and the clause its records match the criteria by at ``now``: for
+    use cases that act on the matching records (records delete). Raises as count_matching."""
+    query = _query(session, team_id, object_type_name, criteria_json)
+    return query.object_type_id, _clause(RecordSearch(session), query, now)

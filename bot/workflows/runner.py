@@ -4,6 +4,7 @@ enrollment exactly once, then summarise. Safe to resume after a crash at any poi
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -22,8 +23,15 @@ from bot.workflows.definitions import (
     SendDm,
     SendOwnerDm,
     SetProperty,
+    StaleSourceBehaviour,
 )
 from bot.workflows.digest import MAX_LISTED, digest_messages
+from bot.workflows.freshness import (
+    BUSY_RETRY,
+    STALE_RETRY,
+    StaleData,
+    refresh_before_run,
+)
 from bot.workflows.notifier import (
     ActionMark,
     DeliveryFailed,
@@ -44,8 +52,9 @@ from bot.workflows.owners import (
     resolve_owners,
 )
 from bot.workflows.record_changes import create_task, set_property
+from bot.workflows.source_reading import EnvironmentLookup
 from bot.workflows.stored import definition_of
-from bot.workflows.summary import RunSummary, summary_message
+from bot.workflows.summary import STALE_SOURCE, RunSummary, summary_message
 from bot.workflows.templates import OWNER, RenderContext
 from storage.criteria_sql import criteria_clause
 from storage.database import transaction, write_transaction
@@ -125,12 +134,15 @@ class Runner:
         owner: str,
         lease: timedelta,
         people_for: PeopleFor | None = None,
+        environment: EnvironmentLookup | None = None,
     ) -> None:
         self.sessions = sessions
         self.clock = clock
         self.notifier_for = notifier_for
         self.owner = owner
         self.lease = lease
+        # Where a source's database URL is read at each sync (the variable it names).
+        self.environment = environment or os.environ.get
         # Who people are in each workspace's Slack; None (or None for a workspace) without
         # Slack: owner emails then stay emails.
         self.people_for = people_for
@@ -180,7 +192,9 @@ class _Execution:
         self.owners = OwnerResolution(connected=self.people is not None)
         self.zone_now = self.scheduled_at.astimezone(self.definition.schedule.zone)
         self.last_renewal = runner.clock.now()
-        self.searching_history = self.resuming
+        # A run that never enrolled (it waited for its source, say) has posted nothing.
+        self.searching_history = self.resuming and self.enrolled
+        self.stale: StaleData | None = None
 
     @property
     def resuming(self) -> bool:
@@ -194,6 +208,7 @@ class _Execution:
         if self.attempts > MAX_CLAIMS:
             return self._abandon()
         if not self.enrolled:
+            self._refresh_source()
             self._alias_owners()
             self._enroll()
         self._know_owners()
@@ -202,6 +217,44 @@ class _Execution:
         return self._finish()
 
     # Enrollment -------------------------------------------------------------------------
+
+    def _refresh_source(self) -> None:
+        """Before enrolling by criteria, syncs the source that feeds the workflow's type
+        when its data is older than it allows. When the sync fails, the run goes on with
+        the data it has (and says so), or with on_stale_source: postpone waits STALE_RETRY
+        and tries again, until it has tried MAX_ATTEMPTS times."""
+        with transaction(self.runner.sessions) as session:
+            run = session.get(Run, self.run_id)
+            assert run is not None
+            if run.source != RunSource.SCHEDULE.value and not run.summary.get("all_matching"):
+                return  # records chosen by hand
+        freshness = refresh_before_run(
+            self.runner.sessions,
+            self.runner.clock,
+            self.runner.owner,
+            self.object_type_id,
+            self.runner.environment,
+            self.notifier,
+            keep_alive=self._keep_lease,
+        )
+        if freshness.synced:
+            with transaction(self.runner.sessions) as session:
+                self.types = ObjectTypeRepository(session).property_types(self.object_type_id)
+        if freshness.stale is None:
+            return
+        postpone = self.definition.settings.on_stale_source is StaleSourceBehaviour.POSTPONE
+        if (freshness.busy or postpone) and not self.giving_up:
+            wait = BUSY_RETRY if freshness.busy else STALE_RETRY
+            with write_transaction(self.runner.sessions) as session:
+                # Claimed again when this shorter lease ends, as a run whose Slack was down.
+                RunRepository(session).renew_lease(
+                    self.run_id, self.runner.owner, self.runner.clock.now(), wait
+                )
+            raise Postponed(
+                f"the source {freshness.stale.source} is not fresh ({freshness.stale.reason}); "
+                f"trying again in {int(wait.total_seconds())} s"
+            )
+        self.stale = freshness.stale
 
     def _enroll(self) -> None:
         with write_transaction(self.runner.sessions) as session:
@@ -228,6 +281,8 @@ class _Execution:
                     run.triggered_by,
                     self.runner.clock.now(),
                 )
+            if self.stale is not None:
+                run.summary = {**run.summary, STALE_SOURCE: self.stale.to_json()}
             run.enrolled_at = self.runner.clock.now()
 
     def _records(self) -> Iterator[list[EnrolledRecord]]:
@@ -729,8 +784,11 @@ def enrollment_clause(
     Empty suppression suppresses nothing (while empty criteria match everything). A record
     whose suppression filters compare with a missing property yields NULL there, which
     coalesce turns into "not suppressed" rather than letting NOT NULL drop the record.
+    A removed record (records delete, its source) is never enrolled again.
     """
-    clause = criteria_clause(criteria.at(now, types), types, dialect)
+    clause = and_(
+        Record.deleted_at.is_(None), criteria_clause(criteria.at(now, types), types, dialect)
+    )
     if not suppression.groups:
         return clause
     suppressed = criteria_clause(suppression.at(now, types), types, dialect)

@@ -11,11 +11,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.workflows.definitions import WorkflowDefinition
+from bot.workflows.freshness import StaleData
 from bot.workflows.templates import escape_mrkdwn
 from storage.models import ActionOutcome, Enrollment, Record, Run
 from storage.runs import RunRepository
 
 SHOWN_FAILURES = 5
+# The key of a run's summary (runs.summary) that says it ran on data older than its source
+# allows: written at enrollment, kept in the final summary.
+STALE_SOURCE = "stale_source"
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,8 @@ class RunSummary:
     # could not be read): how many, and the first few as failures are.
     unknown: int
     unknowns: tuple[tuple[str, int, str], ...]
+    # The source feeding the type could not be synced first: the data's age and why.
+    stale: StaleData | None = None
 
     @property
     def all_failed(self) -> bool:
@@ -78,6 +84,7 @@ class RunSummary:
             waited_for=_in_zone(_waited_for(session, run), zone),
             unknown=counts.get(ActionOutcome.UNKNOWN.value, 0),
             unknowns=_problems(session, runs, run_id, ActionOutcome.UNKNOWN),
+            stale=StaleData.from_json(run.summary.get(STALE_SOURCE)),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -93,6 +100,7 @@ class RunSummary:
             "failures": [list(f) for f in self.failures],
             "unknown": self.unknown,
             "unknowns": [list(u) for u in self.unknowns],
+            **({STALE_SOURCE: self.stale.to_json()} if self.stale else {}),
         }
 
 
@@ -142,6 +150,8 @@ def summary_message(summary: RunSummary) -> tuple[str, list[dict[str, Any]]]:
         f"{summary.failed:,} failed, {unknown}{summary.skipped:,} skipped · "
         f"{summary.seconds:.1f} s",
     ]
+    if summary.stale is not None:
+        lines.append(_stale_line(summary.stale, summary.scheduled_at))
     if summary.deferred_reason:
         lines.append(f"Deferred: {escape_mrkdwn(summary.deferred_reason)}")
     if summary.waited_for:
@@ -160,6 +170,18 @@ def summary_message(summary: RunSummary) -> tuple[str, list[dict[str, Any]]]:
         lines.append(_unknown_lines(summary))
     text = "\n".join(lines)[:2900]
     return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+
+
+def _stale_line(stale: StaleData, scheduled_at: datetime) -> str:
+    """``data as of HH:MM (zone); the source NAME failed: REASON``, in the run's zone (with
+    the date when it is another day)."""
+    source = escape_mrkdwn(stale.source)
+    reason = escape_mrkdwn(stale.reason)
+    if stale.data_as_of is None:
+        return f"No data yet: the source {source} has never synced; it failed: {reason}"
+    as_of = stale.data_as_of.astimezone(scheduled_at.tzinfo)
+    shown = f"{as_of:%H:%M}" if as_of.date() == scheduled_at.date() else f"{as_of:%Y-%m-%d %H:%M}"
+    return f"Data as of {shown} ({as_of.tzname()}); the source {source} failed: {reason}"
 
 
 def _unknown_lines(summary: RunSummary) -> str:

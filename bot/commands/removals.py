@@ -1,0 +1,80 @@
+"""What a removal of records shows, and the question asked before it (``records delete``,
+``records import --prune``): the count and the first ids with their names; and the pruning
+step of ``records import --prune``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from sqlalchemy.orm import Session
+
+from bot.commands.context import Context, fail
+from bot.workflows.record_import import ImportOptions, ImportReport
+from bot.workflows.record_removal import absent_from, file_ids
+from bot.workflows.sources import FedType
+from storage.record_removal import Removal
+
+DECLINED = 1
+
+
+def removal_text(removal: Removal, type_name: str) -> str:
+    """``3 deals: D-1 (Acme renewal), D-2 (Globex pilot), D-3 (Initech)`` (and N more)."""
+    shown = ", ".join(f"{external_id} ({_flat(name)})" for external_id, name in removal.first)
+    more = removal.count - len(removal.first)
+    rest = f" and {more:,} more" if more > 0 else ""
+    return f"{removal.count:,} {type_name}: {shown}{rest}"
+
+
+def _flat(name: str, limit: int = 40) -> str:
+    flat = " ".join(name.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def confirm_removal(question: str) -> None:
+    """Asks ``question``; exits when the answer is no, or when there is no one to answer
+    (no terminal input: then --yes is how to say yes)."""
+    try:
+        confirmed = click.confirm(question, default=False)
+    except click.Abort:
+        click.echo("", err=True)
+        fail(
+            "nothing was removed: no answer came (there is no terminal input to ask); add "
+            "--yes to remove without asking"
+        )
+    if not confirmed:
+        click.echo("Nothing was removed.")
+        sys.exit(DECLINED)
+
+
+def confirm_prune(context: Context, file: Path, options: ImportOptions, team: str | None) -> None:
+    """Shows what importing ``file`` with --prune would remove, and asks (before anything is
+    written: no transaction waits for the answer)."""
+    try:
+        with context.workspace(team) as (session, team_id):
+            would = absent_from(session, team_id, options.type_name, file_ids(file, options))
+    except FedType as fed:
+        fail(str(fed))
+    if would.count:
+        click.echo(
+            f"{file.name} is the whole set of {options.type_name}: importing it removes "
+            f"{removal_text(would, options.type_name)}"
+        )
+        confirm_removal("Import it and remove them?")
+
+
+def prune_absent(
+    context: Context,
+    session: Session,
+    team_id: str,
+    file: Path,
+    options: ImportOptions,
+    report: ImportReport | None,
+) -> Removal | None:
+    """After an import that wrote (in its transaction), removes the records of the type the
+    file does not name; None when there is nothing to prune."""
+    if report is None or not report.written:
+        return None
+    batches = file_ids(file, options)
+    return absent_from(session, team_id, options.type_name, batches, context.clock.now())

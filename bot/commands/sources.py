@@ -1,0 +1,231 @@
+"""``workflow-bot sources``: the SQL queries that feed object types (add, list, sync now,
+remove). A source's database URL stays in the environment variable it names."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import click
+
+from bot.commands.context import Context, fail
+from bot.commands.environment import environment_variable
+from bot.commands.options import TEAM_OPTION
+from bot.workflows.engine import process_identity
+from bot.workflows.sources import (
+    DEFAULT_MAX_STALENESS,
+    NewSource,
+    SourceDefinitionError,
+    SourceStatus,
+    SyncOutcome,
+    UnknownSource,
+    add_source,
+    list_sources,
+    parse_duration,
+    remove_source,
+    shown_duration,
+    source_named,
+    sync_source,
+)
+from bot.workflows.workspaces import AmbiguousWorkspace
+from storage.object_types import UnknownObjectType
+
+SHOWN_REMOVED = 5
+
+
+@click.group()
+def sources() -> None:
+    """SQL tables that feed object types: add, list, sync and remove them."""
+
+
+@sources.group("add")
+def sources_add() -> None:
+    """Add a source."""
+
+
+@sources_add.command("sql")
+@click.argument("name")
+@click.option("--type", "type_name", required=True, help="Object type it feeds, e.g. deals.")
+@click.option(
+    "--url-env",
+    required=True,
+    metavar="VAR",
+    help="Environment variable (or .env entry) holding the database URL, read at each sync.",
+)
+@click.option("--query", required=True, help="The SELECT that returns every record, one a row.")
+@click.option("--id-column", required=True, help="The query's column of stable record ids.")
+@click.option("--every", metavar="DURATION", help="Sync on this period too, e.g. 15m or 1h.")
+@click.option(
+    "--max-staleness",
+    metavar="DURATION",
+    default=shown_duration(int(DEFAULT_MAX_STALENESS.total_seconds())),
+    show_default=True,
+    help="A run syncs first when the last sync is older than this.",
+)
+@click.option("--create-type", is_flag=True, help="Create --type as a custom type if needed.")
+@TEAM_OPTION
+@click.pass_obj
+def sources_add_sql(
+    context: Context,
+    name: str,
+    type_name: str,
+    url_env: str,
+    query: str,
+    id_column: str,
+    every: str | None,
+    max_staleness: str,
+    create_type: bool,
+    team: str | None,
+) -> None:
+    """Feed an object type from a SQL query: each sync makes the type's records exactly the
+    query's rows (new and changed ones written, missing ones removed).
+
+    The query's name and owner columns, when it has them, give each record's name and
+    owner; every other column is a property.
+    """
+    with source_errors():
+        new = NewSource(
+            name=name,
+            type_name=type_name,
+            url_env=url_env,
+            query=query,
+            id_column=id_column,
+            every=None if every is None else parse_duration(every, "--every"),
+            max_staleness=parse_duration(max_staleness, "--max-staleness"),
+            create_type=create_type,
+        )
+        with context.workspace(team) as (session, team_id):
+            added = add_source(session, team_id, new, context.clock.now())
+    click.echo(f"Added the source {added.name}, which feeds {added.type_name}.")
+    if added.records:
+        click.echo(
+            f"{added.type_name} has {added.records:,} records: its first sync removes those "
+            "the query does not return."
+        )
+    click.echo(f"Sync it now with: workflow-bot sources sync {added.name}")
+
+
+@sources.command("list")
+@TEAM_OPTION
+@click.pass_obj
+def sources_list(context: Context, team: str | None) -> None:
+    """List the sources with their last sync and its outcome."""
+    zone = ZoneInfo(context.settings.default_timezone)
+    with source_errors(), context.workspace(team) as (session, _team_id):
+        found = list_sources(session, _team_id, context.clock.now())
+    if not found:
+        click.echo("No sources. Add one with: workflow-bot sources add sql NAME ...")
+        return
+    for status in found:
+        click.echo("\n".join(_status_lines(status, zone)))
+
+
+def _status_lines(status: SourceStatus, zone: ZoneInfo) -> list[str]:
+    every = f"every {shown_duration(status.every_seconds)}" if status.every_seconds else "on demand"
+    staleness = shown_duration(status.max_staleness_seconds)
+    lines = [
+        f"{status.name}: feeds {status.type_name} from ${status.url_env}, id column "
+        f"{status.id_column}; {every}, max staleness {staleness}"
+        + ("; syncing now" if status.syncing else "")
+    ]
+    if status.last_attempt_at is None:
+        lines.append("  never synced")
+    elif status.last_error is None:
+        assert status.counts is not None
+        lines.append(
+            f"  last sync {_when(status.last_attempt_at, zone)} "
+            f"({_duration(status.last_duration_ms)}): {status.counts.added:,} added, "
+            f"{status.counts.changed:,} changed, {status.counts.removed:,} removed"
+        )
+    else:
+        lines.append(
+            f"  last sync {_when(status.last_attempt_at, zone)} "
+            f"({_duration(status.last_duration_ms)}) failed: {status.last_error}"
+        )
+        if status.last_success_at is not None and status.counts is not None:
+            lines.append(
+                f"  last success {_when(status.last_success_at, zone)}: "
+                f"{status.counts.added:,} added, {status.counts.changed:,} changed, "
+                f"{status.counts.removed:,} removed"
+            )
+        else:
+            lines.append("  never synced successfully")
+    return lines
+
+
+def _when(instant: datetime, zone: ZoneInfo) -> str:
+    local = instant.astimezone(zone)
+    return f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()}"
+
+
+def _duration(milliseconds: int | None) -> str:
+    return "?" if milliseconds is None else f"{milliseconds / 1000:.1f} s"
+
+
+@sources.command("sync")
+@click.argument("name")
+@TEAM_OPTION
+@click.pass_obj
+def sources_sync(context: Context, name: str, team: str | None) -> None:
+    """Sync a source now: its records become exactly its query's rows."""
+    with source_errors(), context.workspace(team) as (session, team_id):
+        source_id = source_named(session, team_id, name).id
+    outcome = sync_source(
+        context.sessions, source_id, process_identity(), context.clock, environment_variable
+    )
+    if outcome.busy:
+        click.echo(
+            f"error: another process is syncing {name} now: wait for it, then see "
+            "workflow-bot sources list",
+            err=True,
+        )
+        sys.exit(1)
+    if outcome.error is not None:
+        fail(outcome.error)
+    _echo_synced(outcome)
+
+
+def _echo_synced(outcome: SyncOutcome) -> None:
+    report = outcome.report
+    assert report is not None
+    if report.new_properties:
+        declared = ", ".join(f"{n} ({t})" for n, t in report.new_properties.items())
+        click.echo(f"new properties: {declared}")
+    removed = report.removed
+    if removed.count:
+        shown = ", ".join(f"{external_id} ({name})" for external_id, name in removed.first)
+        more = removed.count - len(removed.first)
+        click.echo(f"removed: {shown}" + (f" and {more:,} more" if more > 0 else ""))
+    click.echo(
+        f"Synced {outcome.name}: {report.rows:,} rows in {report.seconds:.1f} s: "
+        f"{report.added:,} added, {report.changed:,} changed, {removed.count:,} removed, "
+        f"{report.unchanged:,} unchanged"
+    )
+
+
+@sources.command("remove")
+@click.argument("name")
+@TEAM_OPTION
+@click.pass_obj
+def sources_remove(context: Context, name: str, team: str | None) -> None:
+    """Remove a source. Its records stay as they are; files may be imported into its type."""
+    with source_errors(), context.workspace(team) as (session, team_id):
+        type_name = remove_source(session, team_id, name)
+    click.echo(f"Removed the source {name}; the records of {type_name} stay as they are.")
+
+
+@contextmanager
+def source_errors() -> Iterator[None]:
+    """Turns the errors a user can fix into one line and exit status 2."""
+    try:
+        yield
+    except (SourceDefinitionError, UnknownSource, AmbiguousWorkspace) as error:
+        fail(str(error))
+    except UnknownObjectType as error:
+        fail(
+            f"there is no object type {error.name!r}; known types: {', '.join(error.known)}; "
+            "add --create-type to create it"
+        )

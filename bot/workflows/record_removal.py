@@ -1,0 +1,135 @@
+"""Removing records by hand (``records delete``) and by a pruning import (``records import
+--prune``, where the file is the whole set): what a removal would remove, to be shown and
+confirmed first, and the removal itself. A removed record keeps its row, so that past runs
+still name it; it is never enrolled again, and importing it again brings it back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from bot.workflows.record_files import RecordFile, column_name, detect_format
+from bot.workflows.record_import import ImportOptions
+from bot.workflows.records import criteria_selection
+from bot.workflows.sources import refuse_fed_type
+from storage.object_types import ObjectTypeRepository
+from storage.record_removal import SHOWN, RecordRemoval, Removal, SeenRecords
+
+# File ids looked up per query while a prune finds what the file leaves out.
+ID_BATCH = 2_000
+
+
+class RemovalError(ValueError):
+    """A removal that cannot be done as asked; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class Removed:
+    """What a removal removes (or would), and the ids it names that were removed already."""
+
+    removal: Removal
+    already: tuple[str, ...] = ()
+
+
+def _type_id(session: Session, team_id: str, type_name: str, doing: str) -> int:
+    object_type = ObjectTypeRepository(session).get(team_id, type_name)
+    refuse_fed_type(session, object_type.id, type_name, doing)
+    return object_type.id
+
+
+def by_ids(
+    session: Session,
+    team_id: str,
+    type_name: str,
+    external_ids: Sequence[str],
+    now: datetime | None = None,
+) -> Removed:
+    """The records of the type with these ids; removed when ``now`` is given. Every id must
+    name a record (RemovalError otherwise, and nothing is removed)."""
+    object_type_id = _type_id(session, team_id, type_name, "removing records by hand")
+    removal = RecordRemoval(session)
+    found = removal.by_external_id(object_type_id, external_ids)
+    missing = [
+        external_id for external_id in dict.fromkeys(external_ids) if external_id not in found
+    ]
+    if missing:
+        shown = ", ".join(repr(m) for m in missing[:SHOWN])
+        more = f" and {len(missing) - SHOWN} more" if len(missing) > SHOWN else ""
+        raise RemovalError(
+            f"no {type_name} record has the id {shown}{more}: nothing was removed; check the "
+            f"ids with workflow-bot records list --type {type_name}"
+        )
+    live = [(external_id, record) for external_id, record in found.items() if not record[2]]
+    already = tuple(external_id for external_id, record in found.items() if record[2])
+    live.sort(key=lambda item: item[1][0])
+    result = Removal(len(live), tuple((e, record[1]) for e, record in live[:SHOWN]))
+    if now is not None:
+        removal.remove([record[0] for _, record in live], now)
+    return Removed(result, already)
+
+
+def by_criteria(
+    session: Session,
+    team_id: str,
+    type_name: str,
+    criteria_json: object,
+    at: datetime,
+    now: datetime | None = None,
+) -> Removed:
+    """The live records of the type that match the criteria at ``at``; removed when ``now``
+    is given. Raises UnknownObjectType or InvalidCriteria as records count does."""
+    _type_id(session, team_id, type_name, "removing records by hand")
+    object_type_id, clause = criteria_selection(session, team_id, type_name, criteria_json, at)
+    removal = RecordRemoval(session)
+    found = removal.matching(object_type_id, clause)
+    if now is not None:
+        removal.remove_matching(object_type_id, clause, now)
+    return Removed(found)
+
+
+def file_ids(path: Path, options: ImportOptions) -> Iterator[list[str]]:
+    """The record ids a file names, in batches: what a pruning import keeps. A row too
+    broken to read names none; a row the import rejects still names its record."""
+    id_column = column_name(options.id_column)
+    special = {id_column, column_name(options.name_column), column_name(options.owner_column)}
+    file_format = detect_format(path, options.file_format)
+    source = RecordFile(path, file_format, frozenset(special), frozenset((id_column,)))
+    batch: list[str] = []
+    with closing(source.rows()) as rows:
+        for row in rows:
+            external_id = row.cells.get(id_column, "").strip()
+            if external_id:
+                batch.append(external_id)
+            if len(batch) >= ID_BATCH:
+                yield batch
+                batch = []
+    if batch:
+        yield batch
+
+
+def absent_from(
+    session: Session,
+    team_id: str,
+    type_name: str,
+    batches: Iterable[Sequence[str]],
+    now: datetime | None = None,
+) -> Removal:
+    """The live records of the type that none of the ids name; removed when ``now`` is
+    given. A type that does not exist yet has nothing to remove."""
+    object_type = ObjectTypeRepository(session).find(team_id, type_name)
+    if object_type is None:
+        return Removal(0, ())
+    refuse_fed_type(session, object_type.id, type_name, "a pruning import")
+    seen = SeenRecords.of(session, object_type.id)
+    removal = RecordRemoval(session)
+    for batch in batches:
+        for record_id, _name, _removed in removal.by_external_id(object_type.id, batch).values():
+            seen.see(record_id)
+    if now is None:
+        return removal.absent(object_type.id, seen)
+    return removal.remove_absent(object_type.id, seen, now)

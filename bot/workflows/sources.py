@@ -1,0 +1,365 @@
+"""Record sources: the SQL queries that feed object types, added, listed and removed, and a
+sync of one of them run under its lease, with its outcome kept for ``sources list``."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.workflows.clock import Clock
+from bot.workflows.source_reading import EnvironmentLookup, SourceError, SourceQuery
+from bot.workflows.source_sync import SyncReport, read_snapshot
+from storage.database import transaction, write_transaction
+from storage.models import Record, RecordSource, SourceKind
+from storage.object_types import OBJECT_TYPE_NAME, ObjectTypeRepository, UnknownObjectType
+from storage.record_sources import RecordSourceRepository, SyncCounts
+
+SOURCE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,99}$")
+ENVIRONMENT_VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")
+DEFAULT_MAX_STALENESS = timedelta(minutes=5)
+# Syncing more often than this is a mistake: a sync reads the whole query.
+MIN_EVERY = timedelta(minutes=1)
+MAX_DURATION = timedelta(days=30)
+# A process holds a source this long per sync unless it renews the lease (it does, every
+# RENEW_EVERY, on PostgreSQL; SQLite's single writer keeps two syncs apart anyway).
+SYNC_LEASE = timedelta(minutes=10)
+# Well within the shortest lease a sync keeps alive: a run's (two minutes).
+RENEW_EVERY = timedelta(seconds=30)
+_DURATION = re.compile(r"(\d+)\s*([smhd])")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_MAX_QUERY = 100_000
+
+
+class SourceDefinitionError(ValueError):
+    """Options of ``sources add`` that cannot make a source; the message says what to fix."""
+
+
+class UnknownSource(LookupError):
+    def __init__(self, name: str, known: list[str]) -> None:
+        listing = f"sources: {', '.join(known)}" if known else "there are no sources yet"
+        super().__init__(f"there is no source named {name!r} ({listing})")
+
+
+class FedType(ValueError):
+    """A file import or a removal of records in a type that a source feeds."""
+
+
+def parse_duration(text: str, option: str) -> timedelta:
+    """``15m``, ``1h30m``, ``90s``, ``2d`` or ``0`` as a duration."""
+    cleaned = text.strip().lower()
+    if cleaned == "0":
+        return timedelta(0)
+    parts = _DURATION.findall(cleaned)
+    if not parts or _DURATION.sub("", cleaned).strip():
+        raise SourceDefinitionError(
+            f"{option} {text!r} is not a duration: write it as 30s, 15m, 1h, 1h30m or 2d"
+        )
+    duration = timedelta(seconds=sum(int(n) * _UNITS[unit] for n, unit in parts))
+    if duration > MAX_DURATION:
+        raise SourceDefinitionError(f"{option} {text!r} is longer than 30 days: use at most 30d")
+    return duration
+
+
+def shown_duration(seconds: int) -> str:
+    """A duration as ``sources add`` takes it: 15m, 1h30m, 45s."""
+    if seconds == 0:
+        return "0"
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if seconds >= size:
+            parts.append(f"{seconds // size}{unit}")
+            seconds %= size
+    return "".join(parts)
+
+
+@dataclass(frozen=True)
+class NewSource:
+    name: str
+    type_name: str
+    url_env: str
+    query: str
+    id_column: str
+    every: timedelta | None = None
+    max_staleness: timedelta = DEFAULT_MAX_STALENESS
+    create_type: bool = False
+
+
+@dataclass(frozen=True)
+class AddedSource:
+    name: str
+    type_name: str
+    # Records the type has already: the first sync removes those the query does not return.
+    records: int
+
+
+def add_source(session: Session, team_id: str, new: NewSource, now: datetime) -> AddedSource:
+    """Adds a SQL source feeding ``new.type_name``. Nothing is read from its database yet:
+    its URL may only be set where the bot runs. Raises SourceDefinitionError."""
+    _check(new)
+    sources = RecordSourceRepository(session)
+    if sources.find(team_id, new.name) is not None:
+        raise SourceDefinitionError(
+            f"there is already a source named {new.name!r}: choose another name, or remove "
+            f"it first (sources remove {new.name})"
+        )
+    object_types = ObjectTypeRepository(session)
+    object_type = object_types.find(team_id, new.type_name)
+    if object_type is None:
+        if not new.create_type:
+            raise UnknownObjectType(new.type_name, object_types.names(team_id))
+        object_type = object_types.create_custom(team_id, new.type_name, now)
+    feeding = sources.feeding(object_type.id)
+    if feeding is not None:
+        raise SourceDefinitionError(
+            f"{new.type_name} is already fed by the source {feeding.name!r}, and one source "
+            f"feeds one object type: remove it first (sources remove {feeding.name})"
+        )
+    sources.add(
+        RecordSource(
+            team_id=team_id,
+            name=new.name,
+            kind=SourceKind.SQL.value,
+            object_type_id=object_type.id,
+            url_env=new.url_env,
+            query=new.query.strip(),
+            id_column=new.id_column,
+            sync_every_seconds=None if new.every is None else int(new.every.total_seconds()),
+            max_staleness_seconds=int(new.max_staleness.total_seconds()),
+            created_at=now,
+        )
+    )
+    records = session.scalar(
+        select(func.count())
+        .select_from(Record)
+        .where(Record.object_type_id == object_type.id, Record.deleted_at.is_(None))
+    )
+    return AddedSource(new.name, new.type_name, records or 0)
+
+
+def _check(new: NewSource) -> None:
+    if SOURCE_NAME.fullmatch(new.name) is None:
+        raise SourceDefinitionError(
+            f"{new.name!r} is not a valid source name: use lower-case letters, digits, - and "
+            "_, starting with a letter"
+        )
+    if OBJECT_TYPE_NAME.fullmatch(new.type_name) is None:
+        raise SourceDefinitionError(
+            f"{new.type_name!r} is not a valid object type name: use lower-case letters, "
+            "digits and _, starting with a letter"
+        )
+    if ENVIRONMENT_VARIABLE.fullmatch(new.url_env) is None:
+        raise SourceDefinitionError(
+            f"--url-env {new.url_env!r} is not an environment variable name: give the name "
+            "of the variable that holds the URL (such as CRM_DATABASE_URL), not the URL"
+        )
+    if not new.query.strip():
+        raise SourceDefinitionError("--query is empty: give the SELECT that returns the records")
+    if len(new.query) > _MAX_QUERY:
+        raise SourceDefinitionError(f"--query is longer than {_MAX_QUERY:,} characters")
+    if not new.id_column.strip():
+        raise SourceDefinitionError("--id-column is empty: name the column of stable ids")
+    if new.every is not None and new.every < MIN_EVERY:
+        raise SourceDefinitionError(
+            "--every is shorter than a minute: a sync reads the whole query, use 1m or more"
+        )
+
+
+def source_named(session: Session, team_id: str, name: str) -> RecordSource:
+    sources = RecordSourceRepository(session)
+    found = sources.find(team_id, name)
+    if found is None:
+        raise UnknownSource(name, [source.name for source, _ in sources.of_team(team_id)])
+    return found
+
+
+def remove_source(session: Session, team_id: str, name: str) -> str:
+    """Removes the source; its records stay as they are (files may be imported into its type
+    again). Returns the name of the type it fed."""
+    source = source_named(session, team_id, name)
+    type_name = source_type_name(session, source)
+    RecordSourceRepository(session).remove(source)
+    return type_name
+
+
+def source_type_name(session: Session, source: RecordSource) -> str:
+    for found, type_name in RecordSourceRepository(session).of_team(source.team_id):
+        if found.id == source.id:
+            return type_name
+    raise LookupError(source.id)
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    name: str
+    type_name: str
+    url_env: str
+    query: str
+    id_column: str
+    every_seconds: int | None
+    max_staleness_seconds: int
+    last_attempt_at: datetime | None
+    last_success_at: datetime | None
+    last_duration_ms: int | None
+    counts: SyncCounts | None  # of the last successful sync
+    last_error: str | None
+    syncing: bool
+
+
+def list_sources(session: Session, team_id: str, now: datetime) -> list[SourceStatus]:
+    statuses = []
+    for source, type_name in RecordSourceRepository(session).of_team(team_id):
+        counts = None
+        if source.last_success_at is not None:
+            counts = SyncCounts(
+                source.last_added or 0, source.last_changed or 0, source.last_removed or 0
+            )
+        lease = source.sync_lease_expires_at
+        statuses.append(
+            SourceStatus(
+                name=source.name,
+                type_name=type_name,
+                url_env=source.url_env,
+                query=source.query,
+                id_column=source.id_column,
+                every_seconds=source.sync_every_seconds,
+                max_staleness_seconds=source.max_staleness_seconds,
+                last_attempt_at=source.last_attempt_at,
+                last_success_at=source.last_success_at,
+                last_duration_ms=source.last_duration_ms,
+                counts=counts,
+                last_error=source.last_error,
+                syncing=source.sync_lease_owner is not None and lease is not None and lease > now,
+            )
+        )
+    return statuses
+
+
+def refuse_fed_type(session: Session, object_type_id: int, type_name: str, doing: str) -> None:
+    """Raises FedType when a source feeds the type: its records come from there only."""
+    source = RecordSourceRepository(session).feeding(object_type_id)
+    if source is not None:
+        raise FedType(
+            f"{type_name} is fed by the source {source.name!r}, whose query is the whole set "
+            f"of its records, so {doing} would be undone by its next sync: change the rows at "
+            f"the source, or remove the source first (sources remove {source.name})"
+        )
+
+
+# Syncing ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SyncOutcome:
+    source_id: int
+    name: str
+    team_id: str
+    object_type_id: int
+    report: SyncReport | None = None
+    error: str | None = None
+    # Another process holds the source's lease: it is being synced now.
+    busy: bool = False
+    # When the data the type has was synced: the last success before this attempt, or now.
+    data_as_of: datetime | None = None
+
+
+KeepAlive = Callable[[], None]
+
+
+def sync_source(
+    sessions: sessionmaker[Session],
+    source_id: int,
+    owner: str,
+    clock: Clock,
+    environment: EnvironmentLookup,
+    keep_alive: KeepAlive | None = None,
+) -> SyncOutcome:
+    """Syncs one source now unless another process is: takes its lease, writes the snapshot
+    (one transaction), records the outcome and releases the lease. A source error is an
+    outcome, not an exception; anything else still releases the lease, then propagates."""
+    now = clock.now()
+    with write_transaction(sessions) as session:
+        sources = RecordSourceRepository(session)
+        source = sources.get(source_id)
+        if source is None:
+            raise UnknownSource(str(source_id), [])
+        outcome = SyncOutcome(
+            source_id,
+            source.name,
+            source.team_id,
+            source.object_type_id,
+            data_as_of=source.last_success_at,
+        )
+        if not sources.claim(source_id, owner, now, SYNC_LEASE):
+            return replace(outcome, busy=True)
+        query = SourceQuery(
+            source.name, source.url_env, source.query, source.id_column, source.object_type_id
+        )
+    started = time.perf_counter()
+    renewal = _LeaseRenewal(sessions, source_id, owner, clock, keep_alive)
+    try:
+        report = read_snapshot(sessions, query, environment, clock.now(), renewal)
+    except SourceError as error:
+        duration = _milliseconds(started)
+        with write_transaction(sessions) as session:
+            RecordSourceRepository(session).failed(
+                source_id, owner, clock.now(), duration, str(error)
+            )
+        return replace(outcome, error=str(error))
+    except BaseException:
+        with write_transaction(sessions) as session:
+            RecordSourceRepository(session).release(source_id, owner)
+        raise
+    finished = clock.now()
+    counts = SyncCounts(report.added, report.changed, report.removed.count)
+    with write_transaction(sessions) as session:
+        RecordSourceRepository(session).succeeded(
+            source_id, owner, finished, _milliseconds(started), counts
+        )
+    return replace(outcome, report=report, data_as_of=finished)
+
+
+def _milliseconds(started: float) -> int:
+    return round((time.perf_counter() - started) * 1000)
+
+
+class _LeaseRenewal:
+    """Called between batches of a sync: renews the source's lease (and whatever else the
+    caller keeps, such as a run's lease) every RENEW_EVERY.
+
+    Only on PostgreSQL, where another transaction can write while the sync's is open; on
+    SQLite the sync holds the only write lock, which already keeps other syncs out.
+    """
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        source_id: int,
+        owner: str,
+        clock: Clock,
+        then: KeepAlive | None,
+    ) -> None:
+        self.sessions = sessions
+        self.source_id = source_id
+        self.owner = owner
+        self.clock = clock
+        self.then = then
+        self.last = time.monotonic()
+        with transaction(sessions) as session:
+            self.enabled = session.get_bind().dialect.name != "sqlite"
+
+    def __call__(self) -> None:
+        if not self.enabled or time.monotonic() - self.last < RENEW_EVERY.total_seconds():
+            return
+        self.last = time.monotonic()
+        with write_transaction(self.sessions) as session:
+            RecordSourceRepository(session).renew(
+                self.source_id, self.owner, self.clock.now(), SYNC_LEASE
+            )
+        if self.then is not None:
+            self.then()
