@@ -115,7 +115,19 @@ class PropertyDefinition(Base):
 
 class Record(Base):
     __tablename__ = "records"
-    __table_args__ = (UniqueConstraint("object_type_id", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("object_type_id", "external_id"),
+        # What a source sync reads first: the digests of a type's live records, from this
+        # index alone. By id, so that new records are appended to it.
+        Index(
+            None,
+            "object_type_id",
+            "id",
+            "source_digest",
+            postgresql_where=text("deleted_at IS NULL"),
+            sqlite_where=text("deleted_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(RecordKey, primary_key=True, autoincrement=True)
     object_type_id: Mapped[int] = mapped_column(ForeignKey("object_types.id", ondelete="CASCADE"))

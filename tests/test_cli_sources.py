@@ -349,3 +349,38 @@ def test_records_of_a_type_fed_by_a_source_are_not_removed_by_hand(
     assert result.exit_code == 2
     assert "deals is fed by the source 'crm'" in result.output
     assert count_all(runner) == "1"
+
+
+@pytest.mark.parametrize("rows", [3, 2_500], ids=["same-batch", "later-batch"])
+def test_a_row_repeated_unchanged_in_a_resync_is_still_a_repeated_id(
+    runner: CliRunner, source: SourceDatabase, engine: Engine, rows: int
+) -> None:
+    source.add(*rows_of(*(f"D-{n}" for n in range(rows))))
+    add_crm(runner)
+    sync(runner)
+    source.change("D-0", stage="won")
+    source.add(crm_deal("D-1"))  # the same row again: the same digest
+
+    result = sync(runner)
+
+    assert result.exit_code == 2, result.output
+    assert "returns the id 'D-1' more than once" in result.output
+    assert live_records(engine)["D-0"].properties["stage"] == "contract"
+
+
+def test_a_resync_of_unchanged_rows_changes_nothing_whatever_the_column_types(
+    runner: CliRunner, source: SourceDatabase, engine: Engine
+) -> None:
+    # A json column: PostgreSQL cannot hash its values as they are (no hash function).
+    source.add(*rows_of("D-1", "D-2"))
+    extra = "CAST('{\"a\": 1}' AS json)" if source.kind == "postgresql" else "'{\"a\": 1}'"
+    query = f"SELECT deal_id, stage, {extra} AS extra FROM crm_deals"
+    add_crm(runner, query=query)
+    sync(runner)
+    before = {e: r.updated_at for e, r in live_records(engine).items()}
+
+    again = sync(runner)
+
+    assert "0 added, 0 changed, 0 removed, 2 unchanged" in again.output, again.output
+    assert {e: r.updated_at for e, r in live_records(engine).items()} == before
+    assert live_records(engine)["D-1"].properties["extra"] == '{"a": 1}'

@@ -23,7 +23,7 @@ from storage.properties import PropertyType
 # Looks a variable up where settings are read from (the environment, then .env).
 EnvironmentLookup = Callable[[str], "str | None"]
 # Rows per fetch from the source: as many as a write batch.
-BATCH = 2_000
+BATCH = 10_000
 # Seconds a source may take to accept a connection, and (PostgreSQL) each statement, such
 # as one fetch of the cursor, to run.
 CONNECT_TIMEOUT_S = 10
@@ -106,17 +106,23 @@ class Masked:
 
 class Rows:
     """The rows of one execution of the query as tuples, a batch at a time, with the
-    columns' names and the property types the driver reports (None where it does not)."""
+    columns' names and the property types the driver reports (None where it does not).
+
+    With ``digested`` (how the digest is made) each row ends with one more value than
+    ``names``: a 64-bit hash of the row that the source server computed.
+    """
 
     def __init__(
         self,
         names: list[str],
         driver_types: list[PropertyType | None],
         batches: Generator[Sequence[tuple[Any, ...]], None, None],
+        digested: str | None = None,
     ) -> None:
         self.names = names
         self.driver_types = driver_types
         self.batches = batches
+        self.digested = digested
 
 
 @contextmanager
@@ -202,22 +208,27 @@ def _execute(connection: Connection, source: SourceQuery, mask: Masked) -> Rows:
     dbapi: Any = connection.connection.dbapi_connection
     named = dialect.driver in _NAMED_CURSORS
     if named or dialect.name == "sqlite":
-        cursor = dbapi.cursor(_CURSOR_NAME) if named else dbapi.cursor()
-        if dialect.driver == "psycopg":
-            _as_text(cursor)
         errors = dialect.loaded_dbapi.Error
-        try:
-            cursor.execute(source.query)
-        except errors as error:
-            raise failed(error) from None
+        psycopg = dialect.driver == "psycopg"
+        found = _execute_digested(dbapi, source, errors) if psycopg else None
+        digested, cursor = found if found is not None else (None, None)
+        if cursor is None:
+            cursor = dbapi.cursor(_CURSOR_NAME) if named else dbapi.cursor()
+            if psycopg:
+                _as_text(cursor)
+            try:
+                cursor.execute(source.query)
+            except errors as error:
+                raise failed(error) from None
         if cursor.description is None:
             raise _no_rows(source)
-        names = [column[0] for column in cursor.description]
-        types = _driver_types(dialect.name, cursor.description)
+        columns = cursor.description[:-1] if digested is not None else cursor.description
+        names = [column[0] for column in columns]
+        types = _driver_types(dialect.name, columns)
         batches = _fetched(cursor, errors, source, mask)
         # A named cursor's next batch is fetched while this one is written: the source
         # server works meanwhile. sqlite3 connections stay in the thread that made them.
-        return Rows(names, types, _prefetched(batches) if named else batches)
+        return Rows(names, types, _prefetched(batches) if named else batches, digested)
     try:
         result = connection.execution_options(stream_results=True, yield_per=BATCH).execute(
             text(source.query)
@@ -228,6 +239,47 @@ def _execute(connection: Connection, source: SourceQuery, mask: Masked) -> Rows:
         raise _no_rows(source)
     names = list(result.keys())
     return Rows(names, [None] * len(names), _partitions(result, source, mask))
+
+
+# The source's own query, with a hash of each row that PostgreSQL computes while the bot
+# does other work: what a sync compares to tell unchanged rows. hash_record_extended
+# (PostgreSQL 14) hashes the values as they are, but not every type (json has no hash);
+# hashtextextended (PostgreSQL 11) hashes the row's text.
+_DIGESTS = {
+    "record": "hash_record_extended(source_query, 0)",
+    "text": "hashtextextended(source_query::text, 0)",
+}
+_DIGESTED = "SELECT source_query.*, {digest} FROM ({query}\n) AS source_query"
+# The column types whose values hash_record_extended hashes (json has no hash function).
+_RECORD_HASHABLE = frozenset(POSTGRESQL_TYPES) - {114}
+
+
+def _execute_digested(
+    dbapi: Any, source: SourceQuery, errors: type[Exception]
+) -> tuple[str, Any] | None:
+    """Runs the query with the server's digest of each row, the first way that works, on
+    a named cursor it returns with how the digest is made; None when no way works (a query
+    that is not a SELECT, an old server), and nothing is left of the attempts: the caller
+    runs the query as it is, which reports the query's own errors."""
+    query = source.query.strip().rstrip(";")
+    for method, digest in _DIGESTS.items():
+        cursor = dbapi.cursor(_CURSOR_NAME)
+        _as_text(cursor)
+        dbapi.execute("SAVEPOINT digested")
+        try:
+            cursor.execute(_DIGESTED.format(digest=digest, query=query))
+        except errors:
+            cursor.close()
+            dbapi.execute("ROLLBACK TO SAVEPOINT digested")
+            continue
+        codes = [column.type_code for column in cursor.description[:-1]]
+        if method == "record" and not all(code in _RECORD_HASHABLE for code in codes):
+            # It would fail at the first fetch: a column's type has no hash function.
+            cursor.close()
+            dbapi.execute("ROLLBACK TO SAVEPOINT digested")
+            continue
+        return method, cursor
+    return None
 
 
 def _query_failed(source: SourceQuery, mask: Masked) -> Callable[[object], SourceError]:
@@ -259,12 +311,12 @@ def _fetched(
 
 
 def _as_text(cursor: Any) -> None:
-    """Dates, timestamps with a time zone and numerics as the server writes them (what
-    the property converters read): psycopg's date and Decimal objects cost more to make
-    than the text, and a row's digest is made from its text."""
+    """Dates, timestamps with a time zone, numerics and JSON as the server writes them
+    (what the property converters read): psycopg's date, Decimal and dict objects cost
+    more to make than the text, and JSON is stored as its text anyway."""
     from psycopg.types.string import TextLoader
 
-    for type_name in ("date", "timestamptz", "numeric"):
+    for type_name in ("date", "timestamptz", "numeric", "json", "jsonb"):
         cursor.adapters.register_loader(type_name, TextLoader)
 
 

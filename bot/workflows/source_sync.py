@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from itertools import chain, repeat
-from operator import lshift, xor
+from operator import itemgetter, lshift, xor
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy.exc import IntegrityError
@@ -242,8 +242,9 @@ class _Column:
             return self.booleans[cast(bool, value)]
         if value is None or (kind is str and (not value or value.isspace())):  # type: ignore[attr-defined]
             return None
-        # Booleans equal 0 and 1: never in a memo that numbers share.
-        remembered = kind is not bool
+        # Booleans equal 0 and 1: never in a memo that numbers share. Lists and dicts (from
+        # array and JSON columns of other drivers) cannot be keys.
+        remembered = kind is not bool and kind is not list and kind is not dict
         if remembered:
             found = self.memo.get(value)
             if found is not None:
@@ -284,9 +285,12 @@ class _Layout:
     properties: dict[str, int]  # property name -> index in the row
     # Starts every row's digest: the same row under other columns is another record.
     salt: int
+    # How the source server made the digest each row ends with (source_reading.Rows);
+    # None: the rows have none, the bot makes them.
+    digested: str | None = None
 
 
-def _layout(names: Sequence[str], source: SourceQuery) -> _Layout:
+def _layout(names: Sequence[str], source: SourceQuery, digested: str | None = None) -> _Layout:
     if len(names) > MAX_COLUMNS:
         raise SourceError(
             f"the query of source {source.name} returns {len(names)} columns, more than "
@@ -318,13 +322,14 @@ def _layout(names: Sequence[str], source: SourceQuery) -> _Layout:
                 "a letter"
             )
         properties[name] = index
-    salt = repr((DIGEST_VERSION, id_column, normalized)).encode()
+    salt = repr((DIGEST_VERSION, digested or "repr", id_column, normalized)).encode()
     return _Layout(
         id_index=normalized.index(id_column),
         name_index=normalized.index(NAME_COLUMN) if NAME_COLUMN in normalized else None,
         owner_index=normalized.index(OWNER_COLUMN) if OWNER_COLUMN in normalized else None,
         properties=properties,
         salt=zlib.crc32(salt),
+        digested=digested,
     )
 
 
@@ -335,6 +340,12 @@ def _digests(rows: Sequence[tuple[Any, ...]], salt: int) -> list[int]:
     texts = list(map(str.encode, map(repr, rows)))
     crcs = map(lshift, map(zlib.crc32, texts, repeat(salt)), repeat(31))
     return list(map(xor, crcs, map(zlib.adler32, texts)))
+
+
+def _server_digests(rows: Sequence[tuple[Any, ...]], salt: int) -> list[int]:
+    """The digests the source server put at the end of each row, with the query's columns
+    mixed in (they change the low bits only: still a bigint)."""
+    return list(map(xor, map(itemgetter(-1), rows), repeat(salt)))
 
 
 class _Inference:
@@ -355,10 +366,12 @@ class _Inference:
             if _blank(value):
                 continue
             checked = self.checked[name]
-            if type(value) is not bool and value in checked:
+            kind = type(value)
+            remembered = kind is not bool and kind is not list and kind is not dict
+            if remembered and value in checked:
                 continue
             self.fits[name] = self.fits.get(name, _ANY) & _fitting(value)
-            if len(checked) < MEMO_SIZE and type(value) is not bool:
+            if remembered and len(checked) < MEMO_SIZE:
                 checked.add(value)
 
     def type(self, name: str) -> PropertyType | None:
@@ -597,6 +610,7 @@ class _Writer:
         self.names_given = layout.name_index is not None
         self.owners_given = layout.owner_index is not None
         self.salt = layout.salt
+        self.digests = _digests if layout.digested is None else _server_digests
         self.now = now
         self.seen = SeenRecords.of(session, source.object_type_id)
         bind = session.get_bind()
@@ -614,26 +628,55 @@ class _Writer:
         self.inserting: list[str] = []  # the ids of the last new records written
         self.rows = 0
         self.added = self.changed = self.unchanged = 0
+        # Rows to write (new or changed), kept until a batch of them is ready.
+        self.pending_rows: list[tuple[Any, ...]] = []
+        self.pending_digests: list[int] = []
+        self.pending_numbers: list[int] = []
 
     def add(self, batch: Sequence[tuple[Any, ...]]) -> None:
+        """Takes a batch of the query's rows: those a live record has the digest of are
+        that record, unchanged; the others wait to be written, a full batch at a time."""
         first = self.rows + 1
         self.rows += len(batch)
-        digests = _digests(batch, self.salt)
+        digests = self.digests(batch, self.salt)
         if self.known:
-            matches = list(map(self.known.pop, digests, repeat(None)))
-            pending = [i for i, match in enumerate(matches) if match is None]
+            pending = self._unmatched(digests)
             self.unchanged += len(batch) - len(pending)
-            if not pending:
-                return
-            if len(pending) < len(batch):
-                batch = [batch[i] for i in pending]
-                digests = [digests[i] for i in pending]
-                numbers = [first + i for i in pending]
-            else:
-                numbers = list(range(first, first + len(batch)))
+            self.pending_rows += [batch[i] for i in pending]
+            self.pending_digests += [digests[i] for i in pending]
+            self.pending_numbers += [first + i for i in pending]
         else:
-            numbers = list(range(first, first + len(batch)))
-        self._write(_Converted(batch, digests, numbers, self.converter))
+            self.pending_rows += batch
+            self.pending_digests += digests
+            self.pending_numbers += range(first, first + len(batch))
+        if len(self.pending_rows) >= BATCH:
+            self.flush()
+
+    def _unmatched(self, digests: list[int]) -> list[int]:
+        """The positions of the digests no live record has, taking the others out of
+        ``known``: a record is matched once, and a row repeating an unchanged row is left
+        to the lookup by id, which finds it named twice."""
+        known = self.known
+        matched = known.intersection(digests)
+        known -= matched
+        if len(set(digests)) < len(digests):  # a row repeated in this batch
+            seen: set[int] = set()
+            pending = []
+            for position, digest in enumerate(digests):
+                if digest not in matched or digest in seen:
+                    pending.append(position)
+                seen.add(digest)
+            return pending
+        return [position for position, digest in enumerate(digests) if digest not in matched]
+
+    def flush(self) -> None:
+        """Writes the rows waiting to be: one lookup and one statement of each kind for a
+        batch of changes, however many batches of the query they came from."""
+        if not self.pending_rows:
+            return
+        rows, digests, numbers = self.pending_rows, self.pending_digests, self.pending_numbers
+        self.pending_rows, self.pending_digests, self.pending_numbers = [], [], []
+        self._write(_Converted(rows, digests, numbers, self.converter))
 
     def _write(self, converted: _Converted) -> None:
         self.converter.add_options(converted)
@@ -681,7 +724,7 @@ class _Writer:
         if current.digest is not None and not current.deleted:
             if current.digest not in self.known:
                 raise self.repeated(external_id)  # an earlier row matched its digest
-            del self.known[current.digest]
+            self.known.discard(current.digest)
 
     def inserted_before(self) -> str | None:
         """The id of the last batch that an earlier batch had inserted already, when the
@@ -743,8 +786,12 @@ class _Writer:
         }
 
     def absent(self) -> list[int]:
-        """The live records the snapshot did not name, by row id."""
-        left = chain(self.known.values(), self.undigested)
+        """The live records the snapshot did not name, by row id: those whose digest no
+        row had (looked up by digest), and those without one that no row named."""
+        left = chain(
+            self.records.ids_with_digests(self.source.object_type_id, self.known),
+            self.undigested,
+        )
         return sorted(record_id for record_id in left if not self.seen.seen(record_id))
 
 
@@ -801,7 +848,7 @@ class _Sync:
         None when a guess proved wrong (nothing is written then)."""
         self.reads += 1
         with source_rows(self.url, self.source) as rows:
-            layout = _layout(rows.names, self.source)
+            layout = _layout(rows.names, self.source, rows.digested)
             sample = _sample(rows.batches)
             guesses = _Inference(layout, rows.driver_types)
             for row in sample:
@@ -821,14 +868,15 @@ class _Sync:
         """Infers each untyped column's type from all its values, then writes."""
         self.reads += 1
         with source_rows(self.url, self.source) as rows:
-            inference = _Inference(_layout(rows.names, self.source), rows.driver_types)
+            layout = _layout(rows.names, self.source, rows.digested)
+            inference = _Inference(layout, rows.driver_types)
             for batch in rows.batches:
                 for row in batch:
                     inference.add(row)
         inference.final = True
         self.reads += 1
         with source_rows(self.url, self.source) as rows:
-            layout = _layout(rows.names, self.source)
+            layout = _layout(rows.names, self.source, rows.digested)
             with write_transaction(self.sessions) as session:
                 declared = self._declared(session)
                 columns = _typed_columns(layout, declared, rows.driver_types, inference)
@@ -870,6 +918,7 @@ class _Sync:
                     for start in range(0, len(batch), BATCH):
                         writer.add(batch[start : start + BATCH])
                     self.keep_alive()
+                writer.flush()
         except writer.duplicate_key as error:
             raise writer.repeated(_duplicate_key(error) or writer.inserted_before()) from None
         planned = {name: column.type for name, column in columns.items()}
