@@ -1,7 +1,7 @@
 """``make bench``: runs every benchmark on SQLite and PostgreSQL and prints the figures.
 
 python -m bench [--rows N] [--databases sqlite,postgresql]
-                [--records-only | --ack-only | --gate-only]
+                [--records-only | --ack-only | --gate-only | --sources-only]
                 [--scenarios paced,saturated] [--think SECONDS]
 """
 
@@ -12,7 +12,7 @@ import os
 import platform
 import sys
 
-from bench import ack_bench, engine_bench, gate_bench, records_bench
+from bench import ack_bench, engine_bench, gate_bench, records_bench, sources_bench
 from bench.databases import DATA_DIR, empty_database
 
 
@@ -56,11 +56,20 @@ def main() -> None:
     only.add_argument("--records-only", action="store_true", help="Only the records benchmark.")
     only.add_argument("--ack-only", action="store_true", help="Only the acknowledgement benchmark.")
     only.add_argument("--gate-only", action="store_true", help="Only the request gate benchmark.")
+    only.add_argument(
+        "--sources-only", action="store_true", help="Only the SQL source sync benchmark."
+    )
     ack_bench.add_scenario_options(parser)
     args = parser.parse_args()
     DATA_DIR.mkdir(exist_ok=True)
     print(f"machine: {machine()}")
     for kind in args.databases.split(","):
+        if args.sources_only or not (args.records_only or args.ack_only or args.gate_only):
+            with empty_database(kind) as (engine, url):
+                sources_bench.print_figures(sources_bench.run(kind, engine, url, args.rows))
+            sys.stdout.flush()
+        if args.sources_only:
+            continue
         if args.gate_only or not (args.records_only or args.ack_only):
             with empty_database(kind) as (engine, _url):
                 gate_bench.print_figures(gate_bench.run(kind, engine))
