@@ -1,7 +1,7 @@
 """``make bench``: runs every benchmark on SQLite and PostgreSQL and prints the figures.
 
 python -m bench [--rows N] [--databases sqlite,postgresql]
-                [--records-only | --ack-only | --gate-only | --sources-only]
+                [--records-only | --ack-only | --gate-only | --views-only | --sources-only]
                 [--scenarios paced,saturated] [--think SECONDS]
 """
 
@@ -12,7 +12,7 @@ import os
 import platform
 import sys
 
-from bench import ack_bench, engine_bench, gate_bench, records_bench, sources_bench
+from bench import ack_bench, engine_bench, gate_bench, records_bench, sources_bench, view_bench
 from bench.databases import DATA_DIR, empty_database
 
 
@@ -47,43 +47,45 @@ def print_records(figures: records_bench.RecordsFigures) -> None:
         print(f"| {label} | {seconds * 1000:.0f} | {ratio_hand} | {ratio_typed} |")
 
 
+# The benchmarks that --NAME-only picks one of; the engine's runs only with all of them.
+ONLY = ("records", "ack", "gate", "views", "sources")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--workflows", type=int, default=10_000)
     only = parser.add_mutually_exclusive_group()
-    only.add_argument("--records-only", action="store_true", help="Only the records benchmark.")
-    only.add_argument("--ack-only", action="store_true", help="Only the acknowledgement benchmark.")
-    only.add_argument("--gate-only", action="store_true", help="Only the request gate benchmark.")
-    only.add_argument(
-        "--sources-only", action="store_true", help="Only the SQL source sync benchmark."
-    )
+    for name in ONLY:
+        only.add_argument(f"--{name}-only", action="store_true", help=f"Only the {name} benchmark.")
     ack_bench.add_scenario_options(parser)
     args = parser.parse_args()
+    chosen = next((name for name in ONLY if getattr(args, f"{name}_only")), None)
+
+    def wanted(name: str) -> bool:
+        return chosen in (None, name)
+
     DATA_DIR.mkdir(exist_ok=True)
     print(f"machine: {machine()}")
+    if wanted("views"):
+        view_bench.print_figures(view_bench.run())
     for kind in args.databases.split(","):
-        if args.sources_only or not (args.records_only or args.ack_only or args.gate_only):
+        if wanted("sources"):
             with empty_database(kind) as (engine, url):
                 sources_bench.print_figures(sources_bench.run(kind, engine, url, args.rows))
-            sys.stdout.flush()
-        if args.sources_only:
-            continue
-        if args.gate_only or not (args.records_only or args.ack_only):
+        if wanted("gate"):
             with empty_database(kind) as (engine, _url):
                 gate_bench.print_figures(gate_bench.run(kind, engine))
-        if args.gate_only:
-            continue
-        if not args.ack_only:
+        if wanted("records"):
             with empty_database(kind) as (engine, url):
                 print_records(records_bench.run(engine, url, args.rows, DATA_DIR))
-        if not args.records_only and not args.ack_only:
+        if chosen is None:
             engine_bench.run(kind, workflows=args.workflows, records=args.rows)
-        if not args.records_only:
+        if wanted("ack"):
             for scenario in args.scenarios:
                 ack_bench.print_figures(ack_bench.run_scenario(kind, scenario, args.think))
-                sys.stdout.flush()
+        sys.stdout.flush()
 
 
 if __name__ == "__main__":
