@@ -133,6 +133,7 @@ class WizardBlock(StrEnum):
     PAUSE_DAYS = "wizard_pause_days"
     HOLIDAYS = "wizard_holidays"
     ON_PAUSE_DAY = "wizard_on_pause_day"
+    ON_STALE_SOURCE = "wizard_on_stale_source"
     CATCH_UP = "wizard_catch_up"
     PROBLEMS = "wizard_problems"
     REVIEW = "wizard_review"

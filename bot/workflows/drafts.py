@@ -45,6 +45,7 @@ from storage.drafts import DraftRepository
 from storage.models import ObjectType, Record, WizardDraft, Workflow, WorkflowStatus
 from storage.object_types import ObjectTypeRepository, UnknownObjectType
 from storage.properties import PropertyType
+from storage.record_sources import RecordSourceRepository
 from storage.workflows import WorkflowRepository
 
 STEP_NAMES = ("Name", "Schedule", "Enrollment criteria", "Actions", "Settings", "Review")
@@ -141,6 +142,9 @@ class WizardPage:
     properties: Mapping[str, PropertyType] = field(default_factory=dict)
     # The options of its enumeration properties, at the same steps: criteria offer them.
     options: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    # The source that feeds the object type, when one does, at the settings step: what a
+    # run does when that source fails is one of the settings then.
+    source: str | None = None
     schedule: SchedulePreview | None = None
     matching: int | None = None  # records matching the criteria now (step 3)
     review: Review | None = None
@@ -332,6 +336,15 @@ def draft_properties(session: Session, draft: WizardDraft) -> dict[str, Property
     return _property_types(session, draft.team_id, draft.document.get("object_type"))
 
 
+def _source_name(session: Session, draft: WizardDraft) -> str | None:
+    type_name = draft.document.get("object_type")
+    if not isinstance(type_name, str):
+        return None
+    found = ObjectTypeRepository(session).find(draft.team_id, type_name)
+    source = RecordSourceRepository(session).feeding(found.id) if found is not None else None
+    return source.name if source is not None else None
+
+
 def draft_enumeration_options(session: Session, draft: WizardDraft) -> dict[str, list[str]]:
     """The options of the enumeration properties of the draft's object type."""
     type_name = draft.document.get("object_type")
@@ -429,6 +442,7 @@ def wizard_page(
         object_types=_object_types(session, draft.team_id) if step == FIRST_STEP else (),
         properties=draft_properties(session, draft) if step in _PROPERTY_STEPS else {},
         options=draft_enumeration_options(session, draft) if step in _PROPERTY_STEPS else {},
+        source=_source_name(session, draft) if step == _FIELD_STEPS["settings"] else None,
         schedule=schedule_preview(document, default_timezone, now) if step == 2 else None,
         matching=_matching(session, draft, now) if step == 3 else None,
         review=review(session, draft, default_timezone, now) if step == REVIEW_STEP else None,

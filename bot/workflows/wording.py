@@ -24,6 +24,7 @@ from bot.workflows.definitions import (
     SendDm,
     SendOwnerDm,
     SetProperty,
+    StaleSourceBehaviour,
     SummaryPolicy,
     WorkflowSettings,
 )
@@ -273,6 +274,10 @@ def describe_settings(settings: WorkflowSettings | Mapping[str, Any]) -> list[Ph
         deferred = data.get("on_pause_day") != PauseBehaviour.SKIP
         what = "moves to the next day that is not one" if deferred else "is skipped"
         phrases.append(Phrase((f"No runs on {pauses}: a run due then {what}",)))
+    if data.get("on_stale_source") == StaleSourceBehaviour.POSTPONE:
+        phrases.append(
+            Phrase(("When the records' source cannot be synced, a run waits and tries again",))
+        )
     catch_up = data.get("catch_up_minutes", DEFAULT_CATCH_UP_MINUTES)
     if catch_up == 0:
         phrases.append(Phrase(("A run missed while the bot was down is not made up",)))

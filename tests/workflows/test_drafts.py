@@ -25,8 +25,17 @@ from bot.workflows.lifecycle import (
 )
 from bot.workflows.wording import ChannelRef
 from storage.database import transaction
-from storage.models import RunSource, RunStatus, WizardDraft, WorkflowStatus
+from storage.models import (
+    RecordSource,
+    RunSource,
+    RunStatus,
+    SourceKind,
+    WizardDraft,
+    WorkflowStatus,
+)
+from storage.object_types import ObjectTypeRepository
 from storage.properties import PropertyType
+from storage.record_sources import RecordSourceRepository
 from storage.runs import NewRun, RunRepository
 from tests.engine.builders import (
     DEALS_CHANNEL,
@@ -698,3 +707,31 @@ def test_editing_by_id_checks_who_asks_and_that_the_workflow_still_exists(
         save_workflow(session, TEAM, document, OWNER_ACTOR, "UTC", NOW, editing_id=999)
     stored = workflow(sessions)
     assert stored is not None and stored.revision == 1
+
+
+@pytest.mark.usefixtures("deals")
+def test_the_settings_step_names_the_source_that_feeds_the_type(
+    sessions: sessionmaker[Session],
+) -> None:
+    draft_id = new_draft(sessions, **complete())
+    with transaction(sessions) as session:
+        deals_type = ObjectTypeRepository(session).get(TEAM, "deals")
+        assert drafts.wizard_page(session, load(session, draft_id), "UTC", NOW).source is None
+        RecordSourceRepository(session).add(
+            RecordSource(
+                team_id=TEAM,
+                name="crm",
+                kind=SourceKind.SQL.value,
+                object_type_id=deals_type.id,
+                url_env="CRM_URL",
+                query="SELECT 1",
+                id_column="id",
+                max_staleness_seconds=300,
+                created_at=NOW,
+            )
+        )
+        draft = load(session, draft_id)
+        draft.step = 5
+        assert drafts.wizard_page(session, draft, "UTC", NOW).source == "crm"
+        draft.step = 3
+        assert drafts.wizard_page(session, draft, "UTC", NOW).source is None

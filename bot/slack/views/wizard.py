@@ -39,6 +39,7 @@ from bot.workflows.definitions import (
     MAX_CATCH_UP_MINUTES,
     MAX_NAME,
     PauseBehaviour,
+    StaleSourceBehaviour,
     supported_countries,
 )
 from bot.workflows.drafts import (
@@ -85,6 +86,10 @@ NO_HOLIDAYS = "none"
 PAUSE_BEHAVIOURS = (
     (PauseBehaviour.DEFER, "Run on the next day that is not a pause day"),
     (PauseBehaviour.SKIP, "Skip that run"),
+)
+STALE_SOURCE_BEHAVIOURS = (
+    (StaleSourceBehaviour.RUN, "Run with the records as last synced, and say so in the summary"),
+    (StaleSourceBehaviour.POSTPONE, "Wait and try the source again (up to 12 minutes)"),
 )
 
 # Wizard wording for a field left empty: what to do in the form, not in a file.
@@ -590,6 +595,7 @@ def _settings_blocks(page: WizardPage) -> list[Block]:
         ),
         _input(WizardBlock.HOLIDAYS, "Public holidays", _holidays_select(settings), optional=True),
         _input(WizardBlock.ON_PAUSE_DAY, "When a run falls on a pause day", behaviour),
+        *_stale_source_blocks(page.source, settings),
         _input(
             WizardBlock.CATCH_UP,
             "Catch-up window (minutes)",
@@ -602,6 +608,23 @@ def _settings_blocks(page: WizardPage) -> list[Block]:
             "suppression", suppression, page.properties, page.layout, page.options
         ),
     ]
+
+
+def _stale_source_blocks(source: str | None, settings: Mapping[str, Any]) -> list[Block]:
+    """What a run does when the source feeding its records cannot be synced before it: a
+    choice only for a type that a source feeds."""
+    if source is None:
+        return []
+    choices = [option(text, value) for value, text in STALE_SOURCE_BEHAVIOURS]
+    chosen = settings.get("on_stale_source") == StaleSourceBehaviour.POSTPONE
+    element: Block = {
+        "type": "radio_buttons",
+        "action_id": WizardAction.INPUT,
+        "options": choices,
+        "initial_option": choices[1] if chosen else choices[0],
+    }
+    label = f"When the source {source} cannot be synced before a run"
+    return [_input(WizardBlock.ON_STALE_SOURCE, label[:2000], element)]
 
 
 def _holidays_select(settings: Mapping[str, Any]) -> Block:
@@ -874,6 +897,8 @@ def _read_settings(values: StateValues, old: Mapping[str, Any]) -> dict[str, Any
             settings["holidays"] = country
     if behaviour := _value_of(values, WizardBlock.ON_PAUSE_DAY):
         settings["on_pause_day"] = behaviour
+    if stale := _value_of(values, WizardBlock.ON_STALE_SOURCE):
+        settings["on_stale_source"] = stale
     if _shown(values, WizardBlock.CATCH_UP):
         raw = (_value_of(values, WizardBlock.CATCH_UP) or "").strip()
         minutes = _number(raw)

@@ -475,6 +475,30 @@ def test_settings_read_back_from_the_form() -> None:
     }
 
 
+def test_a_type_fed_by_a_source_asks_what_a_run_does_when_the_source_fails() -> None:
+    view = view_of(page(5, FULL, source="crm"))
+    settings_block = next(
+        b for b in view["blocks"] if b.get("block_id") == "wizard_on_stale_source"
+    )
+    assert settings_block["label"]["text"] == "When the source crm cannot be synced before a run"
+    assert [o["text"]["text"] for o in settings_block["element"]["options"]] == [
+        "Run with the records as last synced, and say so in the summary",
+        "Wait and try the source again (up to 12 minutes)",
+    ]
+    values = state_from_blocks(view["blocks"])
+    assert read_step(5, values, FULL, PROPERTIES, 3)["settings"]["on_stale_source"] == "run"
+    choose(view["blocks"], values, WizardBlock.ON_STALE_SOURCE, "postpone")
+    assert read_step(5, values, FULL, PROPERTIES, 3)["settings"]["on_stale_source"] == "postpone"
+
+
+def test_a_type_fed_by_files_is_not_asked_about_a_source() -> None:
+    view = view_of(page(5, FULL))
+    assert "wizard_on_stale_source" not in {b.get("block_id") for b in view["blocks"]}
+    values = state_from_blocks(view["blocks"])
+    kept = {**FULL, "settings": {**FULL["settings"], "on_stale_source": "postpone"}}
+    assert read_step(5, values, kept, PROPERTIES, 3)["settings"]["on_stale_source"] == "postpone"
+
+
 def test_no_summary_and_no_holidays_clear_those_settings() -> None:
     view = view_of(page(5, FULL))
     values = state_from_blocks(view["blocks"])
