@@ -90,6 +90,7 @@ HISTORY_MARGIN = timedelta(minutes=5)
 # The mark of a run's summary message: no record, no action.
 SUMMARY_MARK_INDEX = -1
 DIGEST_RECORD_ID = 0
+REMOVED = "the record was removed after this run enrolled it: nothing was done for it"
 
 
 class LeaseLost(RuntimeError):
@@ -285,8 +286,12 @@ class _Execution:
                 run.summary = {**run.summary, STALE_SOURCE: self.stale.to_json()}
             run.enrolled_at = self.runner.clock.now()
 
-    def _records(self) -> Iterator[list[EnrolledRecord]]:
-        """The run's enrolled records in batches, by id: bounded memory for large runs."""
+    def _records(self, index: int, done: set[int]) -> Iterator[list[EnrolledRecord]]:
+        """The run's enrolled records in batches, by id: bounded memory for large runs.
+
+        A record removed since the run enrolled it (a sync, `records delete`, a pruning
+        import) is not acted on: action ``index`` is recorded skipped for it, with why, so
+        that the run's counts still add up; ``done`` then holds it."""
         last_id = -1
         while True:
             with transaction(self.runner.sessions) as session:
@@ -300,7 +305,11 @@ class _Execution:
                         .limit(RECORD_BATCH)
                     )
                 )
-                rows = session.scalars(select(Record).where(Record.id.in_(ids)).order_by(Record.id))
+                rows = list(
+                    session.scalars(select(Record).where(Record.id.in_(ids)).order_by(Record.id))
+                )
+                removed = [r.id for r in rows if r.deleted_at is not None and r.id not in done]
+                rows = [r for r in rows if r.deleted_at is None]
                 batch = [
                     EnrolledRecord(
                         r.id,
@@ -316,7 +325,10 @@ class _Execution:
             if not ids:
                 return
             last_id = ids[-1]
-            if batch:  # a record deleted since it was enrolled has nothing left to act on
+            if removed:
+                self._record_many(removed, index, ActionOutcome.SKIPPED, REMOVED, None)
+                done.update(removed)
+            if batch:
                 yield batch
 
     # Owners and other people --------------------------------------------------------------
@@ -397,7 +409,7 @@ class _Execution:
         if isinstance(action, SendChannelMessage) and self._is_digest(action):
             self._digest(index, action, done)
             return
-        for batch in self._records():
+        for batch in self._records(index, done):
             for record in batch:
                 if record.id not in done:
                     self._one(index, action, record)
@@ -445,7 +457,7 @@ class _Execution:
 
     def _digest(self, index: int, action: SendChannelMessage, done: set[int]) -> None:
         """One message for every record not done yet; the first MAX_LISTED are listed."""
-        pending_ids, lines = self._digest_lines(action, done)
+        pending_ids, lines = self._digest_lines(index, action, done)
         if not pending_ids:
             return
         mark = ActionMark(self.run_id, DIGEST_RECORD_ID, index)
@@ -465,12 +477,12 @@ class _Execution:
         self._record_many(pending_ids, index, outcome, lost, reference)
 
     def _digest_lines(
-        self, action: SendChannelMessage | SendDm, done: set[int]
+        self, index: int, action: SendChannelMessage | SendDm, done: set[int]
     ) -> tuple[list[int], list[str]]:
         """The records of a digest (those not done yet), and the lines of the first MAX_LISTED."""
         pending_ids: list[int] = []
         lines: list[str] = []
-        for batch in self._records():
+        for batch in self._records(index, done):
             for record in batch:
                 if record.id in done:
                     continue
@@ -500,13 +512,13 @@ class _Execution:
             reason = "; ".join(recipients.problems) or (
                 "no one to send to: the action's user groups have no members"
             )
-            for batch in self._records():
+            for batch in self._records(index, done):
                 pending = [record.id for record in batch if record.id not in done]
                 if pending:
                     self._record_many(pending, index, outcome, reason, None)
             return
         if self._is_digest(action):
-            pending_ids, lines = self._digest_lines(action, done)
+            pending_ids, lines = self._digest_lines(index, action, done)
             if pending_ids:
                 mark = ActionMark(self.run_id, DIGEST_RECORD_ID, index)
                 total = len(pending_ids)
@@ -516,7 +528,7 @@ class _Execution:
                 }
                 self._deliver_each(sends, pending_ids, index, recipients.problems)
             return
-        for batch in self._records():
+        for batch in self._records(index, done):
             for record in batch:
                 if record.id in done:
                     continue

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.clock import FixedClock
+from bot.workflows.engine import DEFAULT_LEASE
 from bot.workflows.lifecycle import CLI_ACTOR, WorkflowError, enroll_records, request_run
 from bot.workflows.manual_enrollment import (
     ManualEnrollment,
@@ -18,19 +19,23 @@ from bot.workflows.manual_enrollment import (
 )
 from bot.workflows.record_removal import by_ids
 from storage.database import transaction
+from storage.models import ActionOutcome, RunStatus
 from storage.runs import RunRepository
 from tests.engine.builders import (
+    DEALS_CHANNEL,
     NAME,
     TEAM,
     deal,
     enrollments,
     import_deals,
     record_ids,
+    results,
     save,
     workflow,
     workflow_document,
 )
 from tests.engine.conftest import Processes
+from tests.slack_standin import SlackStandIn
 
 JUST_AFTER = datetime(2026, 11, 2, 9, 0, 5, tzinfo=UTC)
 
@@ -98,3 +103,35 @@ def test_a_removed_record_cannot_be_picked_nor_enrolled_by_hand(
             check_enrollment(session, TEAM, ManualEnrollment(found.id, (removed_id,)), CLI_ACTOR)
         with pytest.raises(WorkflowError, match="No deals record has the id D1"):
             enroll_records(session, TEAM, NAME, ["D1"], CLI_ACTOR, clock.now())
+
+
+def test_a_record_removed_after_its_run_enrolled_it_is_not_acted_on(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    """The run enrolled D1 and D2, then Slack was rate limiting it and it was postponed;
+    meanwhile D2 was removed (a sync, `records delete`): the resumed run posts for D1
+    only and says why it did nothing for D2."""
+    import_deals(sessions, [deal("D1", name="Acme"), deal("D2", name="Globex")], clock.now())
+    save(sessions, workflow_document(), clock.now())
+    slack_api.rate_limit("chat.postMessage", times=2, retry_after=0)  # a try and its retry
+    engine = processes.start()
+    clock.set(JUST_AFTER)
+    [(run_id, status)] = engine.tick()
+    assert status is None and enrolled(sessions, run_id) == ["D1", "D2"]
+
+    remove(sessions, clock.now(), "D2")
+    clock.advance(DEFAULT_LEASE + timedelta(seconds=1))
+    [(again, status)] = engine.tick()
+
+    assert (again, status) == (run_id, RunStatus.SUCCEEDED)
+    assert [m["text"] for m in slack_api.posted_messages(DEALS_CHANNEL)] == ["Acme is in contract"]
+    by_record = {r.record_id: r for r in results(sessions, run_id)}
+    removed = by_record[record_ids(sessions)["D2"]]
+    assert removed.outcome == ActionOutcome.SKIPPED.value
+    assert (
+        removed.reason
+        == "the record was removed after this run enrolled it: nothing was done for it"
+    )
