@@ -62,14 +62,14 @@ class RecordSourceRepository:
     # Leases -------------------------------------------------------------------------------
 
     def claim(self, source_id: int, owner: str, now: datetime, lease: timedelta) -> bool:
-        """Leases the source to ``owner`` for a sync unless another process holds it."""
+        """Leases the source to ``owner`` for a sync unless a sync holds it, in this process
+        or another (``owner`` names one sync: two threads of a process must not both sync)."""
         result = self.session.execute(
             update(RecordSource)
             .where(
                 RecordSource.id == source_id,
                 or_(
                     RecordSource.sync_lease_owner.is_(None),
-                    RecordSource.sync_lease_owner == owner,
                     RecordSource.sync_lease_expires_at <= now,
                 ),
             )

@@ -4,6 +4,7 @@ sync of one of them run under its lease, with its outcome kept for ``sources lis
 from __future__ import annotations
 
 import re
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -283,6 +284,9 @@ def sync_source(
     (one transaction), records the outcome and releases the lease. A source error is an
     outcome, not an exception; anything else still releases the lease, then propagates."""
     now = clock.now()
+    # The lease names this sync, not only the process: the scheduler's threads of one
+    # process may want the same source at the same instant.
+    owner = f"{owner}/sync-{secrets.token_hex(4)}"[-128:]
     with write_transaction(sessions) as session:
         sources = RecordSourceRepository(session)
         source = sources.get(source_id)

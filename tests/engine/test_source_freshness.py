@@ -23,6 +23,7 @@ from storage.database import transaction
 from storage.models import RecordSource, RunStatus
 from storage.object_types import ObjectTypeRepository
 from storage.properties import PropertyType
+from storage.record_sources import RecordSourceRepository
 from tests.engine.builders import (
     OWNER,
     SUMMARY_CHANNEL,
@@ -295,3 +296,27 @@ def test_a_source_with_a_period_is_synced_by_the_tick_when_due(
 
     assert list(record_ids(sessions)) == ["D-1"]
     assert engine.next_wake_up() == clock.now() + timedelta(minutes=15)
+
+
+def test_one_sync_of_a_source_at_a_time_also_within_one_process(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    source: SourceDatabase,
+    environment: Environment,
+) -> None:
+    """The scheduler's threads of one process share its name: a second sync of the same
+    source, while one holds it, is told the source is busy rather than writing the same
+    snapshot again (which reported a false "repeated id" failure to the owners)."""
+    source.add(crm_deal("D-1"))
+    source_id = add_crm(sessions, clock.now())
+    with transaction(sessions) as session:
+        assert RecordSourceRepository(session).claim(
+            source_id, "process-a/sync-1", clock.now(), timedelta(minutes=2)
+        )
+
+    busy = sync_source(sessions, source_id, "process-a", clock, environment.lookup)
+
+    assert busy.busy and busy.error is None
+    assert source_row(sessions).last_error is None
+    clock.advance(timedelta(minutes=3))  # the first sync's lease ran out: it died
+    assert sync_source(sessions, source_id, "process-a", clock, environment.lookup).report
