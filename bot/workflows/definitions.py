@@ -20,7 +20,6 @@ from bot.workflows.owners import MAX_DM_RECIPIENTS, is_user_group, is_user_id
 from bot.workflows.schedules import InvalidSchedule, ParsedSchedule, Schedule, parse_schedule
 from bot.workflows.templates import (
     RUN_DATE,
-    USER_ID,
     InvalidTemplate,
     Template,
     parse_template,
@@ -489,7 +488,7 @@ class _Reader:
 
     def owner(self) -> str | None:
         raw = self.data.get("owner")
-        if isinstance(raw, str) and USER_ID.fullmatch(raw):
+        if isinstance(raw, str) and is_user_id(raw):
             return raw
         self.problems.add(
             "owner", f"{_wrong(raw, 'a Slack user id')}: use a user id such as U0123ABCD"

@@ -19,7 +19,9 @@ from storage.database import transaction, write_transaction
 from storage.owner_directory import DirectoryEntry, OwnerCount, OwnerDirectoryRepository
 
 # Slack user ids: U... for ordinary users, W... for Enterprise Grid users; 32 characters at most.
-SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,31}$")
+# A Slack user id: U or W, then capitals and digits, at least one a digit. The digit keeps
+# owner values that CRMs use for nobody ("UNASSIGNED", "WEB", "UK") from passing for one.
+SLACK_USER_ID = re.compile(r"^[UW](?=[A-Z]*[0-9])[A-Z0-9]{2,31}$")
 # What an owner email looks like; whether it is someone's is for Slack to say.
 EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 # A user group by id (S...) or by its handle as people mention it (@sales-leads).

@@ -9,10 +9,10 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 
+from bot.workflows.owners import is_user_id
 from storage.properties import StoredValue
 
 # Slack user ids: U... for ordinary users, W... for Enterprise Grid users.
-USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 # What a property the record has no value for renders as: an empty string would leave
 # "Amount: " looking like a bug in the message, a dash reads as "not known".
 MISSING_VALUE = "—"
@@ -216,9 +216,9 @@ def _owner_text(owner: str | None, user: str | None) -> str:
     email Slack does not know, or any text), escaped: an owner must never become markup."""
     if owner is None:
         return NO_OWNER
-    if user is not None and USER_ID.fullmatch(user):
+    if user is not None and is_user_id(user):
         return f"<@{user}>"
-    return f"<@{owner}>" if USER_ID.fullmatch(owner) else escape_mrkdwn(owner)
+    return f"<@{owner}>" if is_user_id(owner) else escape_mrkdwn(owner)
 
 
 def _display(value: StoredValue) -> str:

@@ -833,7 +833,7 @@ _tricky = st.sampled_from(
     ]
 )
 _names = (_text | _tricky).map(str.strip).filter(bool)
-_user_ids = st.from_regex(r"[UW][A-Z0-9]{2,10}", fullmatch=True)
+_user_ids = st.from_regex(r"[UW][0-9][A-Z0-9]{1,9}", fullmatch=True)
 _channels = st.from_regex(r"[CGD][A-Z0-9]{2,10}", fullmatch=True)
 _placeholders = st.sampled_from(
     ["{{ name }}", "{{owner}}", "{{ id }}", "{{ run.date }}", "{{ workflow.name }}"]

@@ -20,6 +20,7 @@ from bot.workflows.owners import (
     UNKNOWN_MAX_AGE,
     LookupRefused,
     dm_recipients,
+    is_user_id,
     owner_problem,
     resolve_owners,
 )
@@ -284,3 +285,13 @@ def test_saving_a_workflow_checks_that_its_user_groups_can_be_read(
     assert access.refusal("S0SALES", "U0OWNER") is None
     refusal = access.refusal("@sales", "U0OWNER")
     assert refusal is not None and refusal.startswith("there is no user group @sales")
+
+
+@pytest.mark.parametrize("value", ["UNASSIGNED", "WEB", "UK", "U1", "u0abc"])
+def test_crm_placeholders_are_not_taken_for_slack_user_ids(value: str) -> None:
+    assert not is_user_id(value)
+
+
+@pytest.mark.parametrize("value", ["U024BE7LH", "W0ABC123", "U0OWNER"])
+def test_slack_user_ids_are_recognised(value: str) -> None:
+    assert is_user_id(value)

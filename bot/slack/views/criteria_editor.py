@@ -46,6 +46,7 @@ from bot.workflows.criteria import (
     Operator,
 )
 from bot.workflows.fields import OWNER, criteria_fields
+from bot.workflows.owners import is_user_id
 from bot.workflows.wording import OPERATOR_WORDS, operator_of
 from storage.properties import PropertyType
 
@@ -263,12 +264,17 @@ def property_options(properties: Mapping[str, PropertyType], typed: str) -> list
     """What the searchable property picker offers for ``typed``: the built-in fields first,
     then names starting with the text, then names containing it (letter case ignored), at
     most a select's 100."""
-    needle = typed.strip().casefold()
     ordered = [n for n in _in_picker_order(properties) if fits_option_value(n)]
-    starting = [n for n in ordered if n.casefold().startswith(needle)]
-    containing = [n for n in ordered if needle in n.casefold() and n not in starting]
-    chosen = (starting + containing)[:SELECT_OPTIONS]
-    return [_property_option(n, properties) for n in chosen]
+    return [_property_option(n, properties) for n in _searched(ordered, typed)]
+
+
+def _searched(texts: Sequence[str], typed: str) -> list[str]:
+    """Of ``texts`` in their order, those starting with ``typed``, then those containing
+    it, letter case ignored: at most a select's 100."""
+    needle = typed.strip().casefold()
+    starting = [t for t in texts if t.casefold().startswith(needle)]
+    containing = [t for t in texts if needle in t.casefold() and t not in starting]
+    return (starting + containing)[:SELECT_OPTIONS]
 
 
 def _in_picker_order(properties: Mapping[str, PropertyType]) -> list[str]:
@@ -444,10 +450,7 @@ def choice_options(
         return []
     name = groups[g][f].get("property")
     choices = [c for c in options.get(name, ()) if fits_option_value(c)] if name else []
-    needle = typed.strip().casefold()
-    starting = [c for c in choices if c.casefold().startswith(needle)]
-    containing = [c for c in choices if needle in c.casefold() and c not in starting]
-    return [option(c, c) for c in (starting + containing)[:SELECT_OPTIONS]]
+    return [option(c, c) for c in _searched(choices, typed)]
 
 
 def _people_picker(operator: Operator, value: object) -> dict[str, Any] | None:
@@ -469,7 +472,7 @@ def _people_picker(operator: Operator, value: object) -> dict[str, Any] | None:
 
 
 def _is_user_id(value: object) -> bool:
-    return isinstance(value, str) and re.fullmatch(r"[UW][A-Z0-9]{2,}", value) is not None
+    return isinstance(value, str) and is_user_id(value)
 
 
 def _value_text(value: object, kind: _Kind) -> str:

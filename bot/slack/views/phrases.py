@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from bot.workflows.definitions import CHANNEL_ID
-from bot.workflows.templates import USER_ID, escape_mrkdwn
+from bot.workflows.owners import is_user_id
+from bot.workflows.templates import escape_mrkdwn
 from bot.workflows.wording import PersonRef, Phrase
 from storage.models import ActionOutcome, RunStatus
 
@@ -57,7 +58,7 @@ def when(instant: datetime | None) -> str:
 def person_mrkdwn(user_id: str) -> str:
     """A Slack user id as a mention (which shows the name and notifies no one in a view or
     a reply to its requester); anything else, such as "cli", as escaped text."""
-    return f"<@{user_id}>" if USER_ID.fullmatch(user_id) else escape_mrkdwn(user_id)
+    return f"<@{user_id}>" if is_user_id(user_id) else escape_mrkdwn(user_id)
 
 
 def outcome_mrkdwn(outcome: str | None, reason: str | None = None) -> str:

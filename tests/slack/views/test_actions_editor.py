@@ -156,7 +156,7 @@ def _message(channel: str, text: str, mode: str | None) -> dict[str, Any]:
     return action if mode is None else {**action, "mode": mode}
 
 
-_USERS = st.lists(st.from_regex(r"U[A-Z0-9]{2,10}", fullmatch=True), min_size=1, unique=True)
+_USERS = st.lists(st.from_regex(r"U[0-9][A-Z0-9]{1,9}", fullmatch=True), min_size=1, unique=True)
 _GROUPS = st.lists(
     st.from_regex(r"@[a-z0-9][a-z0-9._-]{0,15}|S[A-Z0-9]{2,10}", fullmatch=True),
     max_size=3,
