@@ -213,3 +213,18 @@ def test_a_pruning_import_with_bad_rows_removes_nothing(runner: CliRunner, engin
 
     assert result.exit_code == 1
     assert not any(removed(engine).values())
+
+
+@pytest.mark.parametrize("yes", [(), ("--yes",)])
+def test_a_pruning_import_of_an_empty_file_removes_nothing(
+    runner: CliRunner, engine: Engine, yes: tuple[str, ...]
+) -> None:
+    """An empty export is far more often a fault than a type emptied on purpose."""
+    import_file(runner, DEALS)
+
+    result = import_file(runner, "id,name\n", "--prune", *yes, input="y\n")
+
+    assert result.exit_code == 2
+    assert "holds no records, and --prune would remove every deals record" in result.output
+    assert "?" not in result.output  # not asked: refused before
+    assert not any(removed(engine).values())

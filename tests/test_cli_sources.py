@@ -113,6 +113,27 @@ def test_a_sync_upserts_changes_removes_missing_rows_and_brings_back_returning_o
     assert count_all(runner) == "3"
 
 
+def test_an_empty_snapshot_removes_nothing_and_says_why(
+    runner: CliRunner, source: SourceDatabase, engine: Engine
+) -> None:
+    """A table emptied for a reload is a fault far more often than a CRM without deals."""
+    source.add(*rows_of("D-1", "D-2"))
+    add_crm(runner)
+    sync(runner)
+    source.drop("D-1")
+    source.drop("D-2")
+
+    result = cli(runner, "sources", "sync", "crm")
+
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        "error: the query returned no rows, which would remove all 2 records it feeds: "
+        "nothing was removed; check the query and its table, or, if the source crm is empty "
+        "on purpose, remove it (sources remove) and then its records (records delete)"
+    )
+    assert sorted(live_records(engine)) == ["D-1", "D-2"]
+
+
 def test_column_types_come_from_the_driver_or_else_from_the_values(
     runner: CliRunner, source: SourceDatabase, engine: Engine
 ) -> None:

@@ -64,6 +64,9 @@ def records_delete(
     removed = select(now=True)
     if yes:
         _echo_already(removed, type_name)
+    if removed.removal.count == 0:
+        click.echo(f"Nothing to remove: no live {type_name} record is named.")
+        return
     click.echo(f"Removed {removal_text(removed.removal, type_name)}")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from sqlalchemy.orm import Session
@@ -51,6 +52,8 @@ def confirm_removal(question: str) -> None:
 def confirm_prune(context: Context, file: Path, options: ImportOptions, team: str | None) -> None:
     """Shows what importing ``file`` with --prune would remove, and asks (before anything is
     written: no transaction waits for the answer)."""
+    if not any(file_ids(file, options)):
+        refuse_empty_prune(file, options)
     try:
         with context.workspace(team) as (session, team_id):
             would = absent_from(session, team_id, options.type_name, file_ids(file, options))
@@ -62,6 +65,16 @@ def confirm_prune(context: Context, file: Path, options: ImportOptions, team: st
             f"{removal_text(would, options.type_name)}"
         )
         confirm_removal("Import it and remove them?")
+
+
+def refuse_empty_prune(file: Path, options: ImportOptions) -> NoReturn:
+    """An empty export (a failed query, a filter left on) is far more often a fault than a
+    type emptied on purpose: --prune with it removes nothing."""
+    fail(
+        f"{file.name} holds no records, and --prune would remove every {options.type_name} "
+        "record: nothing was imported or removed; to remove them all, use "
+        f"`workflow-bot records delete --type {options.type_name} --criteria {{}}`"
+    )
 
 
 def prune_absent(
@@ -76,5 +89,7 @@ def prune_absent(
     file does not name; None when there is nothing to prune."""
     if report is None or not report.written:
         return None
+    if not report.created + report.updated + report.unchanged + report.rejected:
+        refuse_empty_prune(file, options)  # the transaction then ends unwritten
     batches = file_ids(file, options)
     return absent_from(session, team_id, options.type_name, batches, context.clock.now())

@@ -925,6 +925,15 @@ class _Sync:
         object_types.declare(object_type_id, planned, options)
         removal = RecordRemoval(session)
         absent = writer.absent()
+        if writer.rows == 0 and absent:
+            # A table emptied for a reload, a query filtering everything out: far more often
+            # a fault than a CRM without deals. Refused, so that runs still have records.
+            raise SourceError(
+                f"the query returned no rows, which would remove all {len(absent):,} records "
+                f"it feeds: nothing was removed; check the query and its table, or, if the "
+                f"source {self.source.name} is empty on purpose, remove it (sources remove) "
+                "and then its records (records delete)"
+            )
         removal.remove(absent, self.now)
         return SyncReport(
             rows=writer.rows,
