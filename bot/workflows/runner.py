@@ -562,13 +562,22 @@ class _Execution:
         posted: list[Posted] = []
         failed = list(problems)
         unknown: list[str] = []
+        # Resuming, each person's conversation is searched: the people may not be those, or
+        # in the order, the dead process sent to (a user group's members change), so one
+        # not found does not mean the next was not sent to.
+        resuming = self.searching_history
+        found_any = False
         for person, send in sends.items():
+            self.searching_history = resuming
             try:
                 posted.append(send())
+                found_any = found_any or self.searching_history
             except DeliveryFailed as failure:
                 failed.append(f"{person}: {failure.reason}")
             except OutcomeUnknown as uncertain:
                 unknown.append(f"{person}: {uncertain.reason}")
+        # The next records' messages can have been sent only if some of these were.
+        self.searching_history = resuming and found_any
         reference = (
             {"messages": [{"channel": p.channel, "ts": p.ts} for p in posted]} if posted else None
         )

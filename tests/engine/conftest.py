@@ -16,7 +16,7 @@ from bot.console_notifier import ConsoleNotifier
 from bot.slack.notifier import SlackNotifier, make_web_client
 from bot.workflows.clock import FixedClock
 from bot.workflows.engine import DEFAULT_LEASE, Engine
-from bot.workflows.notifier import Notifier
+from bot.workflows.notifier import ActionMark, Message, Notifier, Posted
 from tests.slack_standin import SlackStandIn
 
 # A Monday; the workflows of these tests run daily at 09:00 UTC unless they say otherwise.
@@ -88,3 +88,33 @@ def processes(
     sessions: sessionmaker[Session], clock: FixedClock, slack_api: SlackStandIn
 ) -> Processes:
     return Processes(sessions, clock, slack_api)
+
+
+class Crash(BaseException):
+    """The process dies here: not an Exception, so nothing in the engine can catch it."""
+
+
+class DyingNotifier:
+    """A real notifier in a process that dies just before or just after its n-th post."""
+
+    def __init__(
+        self, inner: Notifier, *, before_post: int | None = None, after_post: int | None = None
+    ) -> None:
+        self.inner = inner
+        self.before_post = before_post
+        self.after_post = after_post
+        self.posts = 0
+
+    def post(self, message: Message) -> Posted:
+        self.posts += 1
+        if self.posts == self.before_post:
+            raise Crash(f"died before post {self.posts}")
+        posted = self.inner.post(message)
+        if self.posts == self.after_post:
+            raise Crash(f"died after post {self.posts}, before recording it")
+        return posted
+
+    def find_marked(
+        self, channel: str, mark: ActionMark, since: datetime, thread_ts: str | None = None
+    ) -> Posted | None:
+        return self.inner.find_marked(channel, mark, since, thread_ts)

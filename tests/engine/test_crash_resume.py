@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.clock import FixedClock
 from bot.workflows.engine import DEFAULT_LEASE
-from bot.workflows.notifier import ActionMark, Message, Notifier, Posted
 from bot.workflows.runner import MAX_ATTEMPTS, POST_TRIES
 from storage.models import ActionOutcome, RunStatus
 from tests.engine.builders import (
@@ -30,41 +29,11 @@ from tests.engine.builders import (
     save,
     workflow_document,
 )
-from tests.engine.conftest import Processes
+from tests.engine.conftest import Crash, DyingNotifier, Processes
 from tests.slack_standin import SlackStandIn
 
 JUST_AFTER = datetime(2026, 11, 2, 9, 0, 5, tzinfo=UTC)
 PAST_THE_LEASE = DEFAULT_LEASE + timedelta(seconds=1)
-
-
-class Crash(BaseException):
-    """The process dies here: not an Exception, so nothing in the engine can catch it."""
-
-
-class DyingNotifier:
-    """A real notifier in a process that dies just before or just after its n-th post."""
-
-    def __init__(
-        self, inner: Notifier, *, before_post: int | None = None, after_post: int | None = None
-    ) -> None:
-        self.inner = inner
-        self.before_post = before_post
-        self.after_post = after_post
-        self.posts = 0
-
-    def post(self, message: Message) -> Posted:
-        self.posts += 1
-        if self.posts == self.before_post:
-            raise Crash(f"died before post {self.posts}")
-        posted = self.inner.post(message)
-        if self.posts == self.after_post:
-            raise Crash(f"died after post {self.posts}, before recording it")
-        return posted
-
-    def find_marked(
-        self, channel: str, mark: ActionMark, since: datetime, thread_ts: str | None = None
-    ) -> Posted | None:
-        return self.inner.find_marked(channel, mark, since, thread_ts)
 
 
 def marks(slack_api: SlackStandIn) -> Counter[tuple[int, ...]]:

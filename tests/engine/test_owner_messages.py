@@ -8,12 +8,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.slack.notifier import make_web_client
 from bot.slack.people_lookup import SlackPeopleLookup
 from bot.workflows.clock import FixedClock
-from bot.workflows.engine import Engine
+from bot.workflows.engine import DEFAULT_LEASE, Engine
 from bot.workflows.owners import PeopleLookup
 from storage.models import ActionOutcome, RunStatus
 from tests.engine.builders import (
@@ -25,7 +26,7 @@ from tests.engine.builders import (
     save,
     workflow_document,
 )
-from tests.engine.conftest import QUICK_RETRIES, Processes
+from tests.engine.conftest import QUICK_RETRIES, Crash, DyingNotifier, Processes
 from tests.slack_standin import SlackStandIn
 
 JUST_AFTER = datetime(2026, 11, 2, 9, 0, 5, tzinfo=UTC)
@@ -328,3 +329,42 @@ def test_without_slack_the_console_prints_send_dm_to_people_and_groups(
     printed = processes.console.getvalue()
     assert f"→ @{ANN} (run 1, record 1, action 1)\n  Hi\n" in printed
     assert "→ @sales-leads (run 1, record 1, action 1)\n  Hi\n" in printed
+
+
+def test_a_resumed_send_dm_messages_nobody_twice_when_its_group_changed_order(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    """The first process sent the DM to Ann and died; when the run resumes, the group
+    lists Bob first. Each person's conversation is searched, so Ann is not sent it again."""
+    group = slack_api.add_user_group("S0SALES", "sales-leads", [ANN, BOB])
+    import_deals(sessions, [deal("D1", "Acme")], clock.now())
+    action = {
+        "type": "send_dm",
+        "user_groups": ["@sales-leads"],
+        "text": "{{ name }} is in contract",
+        "mode": "per_record",
+    }
+    save(sessions, workflow_document(actions=[action]), clock.now())
+    dying = Engine(
+        sessions,
+        clock,
+        lambda _team: DyingNotifier(processes.slack(), after_post=1),
+        owner="host-1",
+        people_for=lambda _team: people(slack_api),
+    )
+    clock.set(JUST_AFTER)
+    with pytest.raises(Crash):
+        dying.tick()
+    assert dm_texts(slack_api, ANN) == ["Acme is in contract"]
+    group.users.reverse()  # Bob first now
+
+    clock.advance(DEFAULT_LEASE + timedelta(seconds=1))
+    [(run_id, status)] = engine(processes, people(slack_api), owner="host-2").tick()
+
+    assert status is RunStatus.SUCCEEDED
+    assert dm_texts(slack_api, ANN) == ["Acme is in contract"]
+    assert dm_texts(slack_api, BOB) == ["Acme is in contract"]
+    assert {o for o, _ in outcomes(sessions, run_id).values()} == {ActionOutcome.OK}
