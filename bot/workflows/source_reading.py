@@ -140,7 +140,7 @@ def source_rows(url: str, source: SourceQuery) -> Iterator[Rows]:
                 "runs, and that it accepts the bot"
             ) from None
         with connection:
-            _read_only(connection)
+            _read_only(connection, mask)
             rows = _execute(connection, source, mask)
             try:
                 yield rows
@@ -178,7 +178,7 @@ def _engine(url: str, source: SourceQuery, mask: Masked) -> Engine:
         ) from None
 
 
-def _read_only(connection: Connection) -> None:
+def _read_only(connection: Connection, mask: Masked) -> None:
     """A sync only reads: the source database is not the bot's to change."""
     name = connection.dialect.name
     try:
@@ -191,7 +191,7 @@ def _read_only(connection: Connection) -> None:
             connection.exec_driver_sql("PRAGMA query_only = ON")
     except DBAPIError as error:
         raise SourceError(
-            f"the source database refused a read-only session ({error.orig})"
+            f"the source database refused a read-only session ({mask(_cause(error))})"
         ) from None
 
 
