@@ -46,14 +46,20 @@ class CommandText:
 
 def parse_command_text(text: str) -> CommandText:
     """``edit Weekly review`` -> ("edit", "Weekly review"); quotes around the name are
-    allowed; the subcommand is case-insensitive."""
-    words = text.strip().split(maxsplit=1)
+    allowed; the subcommand is case-insensitive. Slack sends the text with ``&``, ``<`` and
+    ``>`` escaped (``R&amp;D``): they are read back as typed."""
+    words = _unescaped(text).strip().split(maxsplit=1)
     if not words:
         return CommandText("help", "")
     name = words[1].strip() if len(words) > 1 else ""
     if len(name) >= 2 and (name[0], name[-1]) in _QUOTES:
         name = name[1:-1].strip()
     return CommandText(words[0].lower(), name)
+
+
+def _unescaped(text: str) -> str:
+    # &amp; last: "&amp;lt;" is what Slack sends for a typed "&lt;".
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def help_reply(problem: str | None = None) -> list[dict[str, Any]]:

@@ -259,3 +259,19 @@ def test_an_expired_trigger_is_explained_to_the_user(
     slack.send(urlencode(form))
     slack_api.wait_for(lambda api: bool(api.responses()))
     assert "took too long to open the dialog" in slack_api.responses()[-1].text
+
+
+def test_a_name_with_ampersand_and_angle_brackets_is_found_as_typed(
+    slack: Slack, bot: Bot, clock: FixedClock
+) -> None:
+    """Slack sends "R&D <pipeline> review" typed after /workflow as
+    "R&amp;D &lt;pipeline&gt; review"; the name is read back as the person typed it."""
+    import_deals(bot.sessions, [deal("D1", "Acme")], clock.now(), TEAM_ID)
+    name = "R&D <pipeline> review"
+    save(bot.sessions, workflow_document(name=name, owner=OWNER), clock.now(), team=TEAM_ID)
+
+    reply = slack.reply_to(OWNER, "pause R&amp;D &lt;pipeline&gt; review")
+
+    assert "*R&amp;D &lt;pipeline&gt; review* is paused" in reply
+    stored = bot.stored_workflow(name)
+    assert stored is not None and stored.status == "paused"
