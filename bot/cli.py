@@ -24,6 +24,7 @@ __all__ = ["Context", "fail", "main"]
 
 
 @click.group()
+@click.version_option(package_name="workflow-bot", prog_name="workflow-bot")
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Scheduled workflows for your records, run from Slack."""

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,9 @@ def test_serve_for_several_workspaces_asks_slack_nothing_and_moves_no_data(
     listed = runner.invoke(main, ["workflows", "list", "--team", LOCAL_TEAM])
     assert listed.exit_code == 0, listed.output
     assert "Imported before Slack" in listed.output
+
+
+def test_version_says_which_release_this_is_without_touching_the_database() -> None:
+    result = CliRunner().invoke(main, ["--version"], env={"DATABASE_URL": "garbage://"})
+    assert result.exit_code == 0
+    assert result.output.strip() == f"workflow-bot, version {version('workflow-bot')}"
