@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
@@ -82,3 +85,47 @@ def test_version_says_which_release_this_is_without_touching_the_database() -> N
     result = CliRunner().invoke(main, ["--version"], env={"DATABASE_URL": "garbage://"})
     assert result.exit_code == 0
     assert result.output.strip() == f"workflow-bot, version {version('workflow-bot')}"
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        (
+            {"SLACK_BOT_TOKEN": "xoxb-1"},
+            "error: SLACK_BOT_TOKEN is set but neither SLACK_APP_TOKEN (Socket Mode) nor "
+            "SLACK_SIGNING_SECRET (HTTP) is: set one of them to connect Slack, or unset "
+            "SLACK_BOT_TOKEN to run without Slack",
+        ),
+        (
+            {"SLACK_APP_TOKEN": "xapp-1"},
+            "error: SLACK_APP_TOKEN is set but SLACK_BOT_TOKEN (the Bot User OAuth Token, "
+            "xoxb-...) is not: set it to connect Slack, or unset SLACK_APP_TOKEN to run "
+            "without Slack",
+        ),
+        (
+            {"SLACK_SIGNING_SECRET": "s"},
+            "error: SLACK_SIGNING_SECRET is set but SLACK_BOT_TOKEN (the Bot User OAuth Token, "
+            "xoxb-...) is not: set it to connect Slack, or unset SLACK_SIGNING_SECRET to run "
+            "without Slack",
+        ),
+    ],
+)
+def test_serve_with_part_of_the_slack_credentials_names_what_is_missing_and_stops(
+    tmp_path: Path, environ: dict[str, str], expected: str
+) -> None:
+    # A real process with a time limit: serving by mistake would otherwise never end.
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "serve"],
+        cwd=tmp_path,  # no developer .env is read
+        env={
+            "PATH": os.environ.get("PATH", ""),
+            "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+            **environ,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == expected

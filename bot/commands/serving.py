@@ -39,8 +39,13 @@ from storage.object_types import ObjectTypeRepository
 @click.pass_obj
 def serve(context: Context, role: str, once: bool) -> None:
     """Run the bot until interrupted (Ctrl-C or SIGTERM)."""
-    context.migrate()
     settings = context.settings
+    # Serving Slack with part of its credentials would silently serve nothing; a scheduler
+    # (or --once) needs only the bot token, to post.
+    serves_slack = role in ("all", "web") and not once
+    if serves_slack and (problem := partial_slack_credentials(settings)) is not None:
+        fail(problem)
+    context.migrate()
     if context.installations is not None:
         client: WebClient | None = _start_installed_workspaces(context, role)
     else:
@@ -119,6 +124,28 @@ def _start_installed_workspaces(context: Context, role: str) -> WebClient:
     installed = f"{len(teams)} installed ({', '.join(teams)})" if teams else "none installed yet"
     click.echo(banner(context.settings, f"{installed}; add one at {INSTALL_PATH}", role))
     return app_client(context.settings)
+
+
+_CREDENTIALS = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET")
+
+
+def partial_slack_credentials(settings: Settings) -> str | None:
+    """Why serving would silently run without Slack although some of its credentials are
+    set (a variable forgotten, or misspelled), naming what is missing; None otherwise."""
+    values = (settings.slack_bot_token, settings.slack_app_token, settings.slack_signing_secret)
+    given = [name for name, value in zip(_CREDENTIALS, values, strict=True) if value]
+    if settings.slack_mode != "console" or not given:
+        return None
+    unset = f"or unset {' and '.join(given)} to run without Slack"
+    if given == ["SLACK_BOT_TOKEN"]:
+        return (
+            "SLACK_BOT_TOKEN is set but neither SLACK_APP_TOKEN (Socket Mode) nor "
+            f"SLACK_SIGNING_SECRET (HTTP) is: set one of them to connect Slack, {unset}"
+        )
+    return (
+        f"{' and '.join(given)} {'is' if len(given) == 1 else 'are'} set but SLACK_BOT_TOKEN "
+        f"(the Bot User OAuth Token, xoxb-...) is not: set it to connect Slack, {unset}"
+    )
 
 
 def banner(settings: Settings, workspace: str, role: str = "all") -> str:
