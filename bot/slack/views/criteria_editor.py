@@ -315,9 +315,11 @@ def _value_block(
     options, or the input the operator and type call for (see _value_element)."""
     label, hint = _value_words(operator, property_type)
     value = raw.get("value")
-    element = _choice_picker(operator, value, choices) or _value_element(
-        operator, property_type, value
-    )
+    element = _choice_picker(operator, value, choices)
+    if element is None:
+        element = _value_element(operator, property_type, value)
+    else:
+        hint = _CHOICE_HINT  # not "one value per line": these are picked
     if raw.get("property") == OWNER and (people := _people_picker(operator, value)):
         element, hint = people, _OWNER_HINT
     block: dict[str, Any] = {
@@ -332,6 +334,7 @@ def _value_block(
     return block
 
 
+_CHOICE_HINT = "Choose among the property's options."
 _OWNER_HINT = "Owners are people of this workspace; owners written as emails match too."
 _DAY_WORDS_HINT = "today, yesterday or tomorrow (the day the workflow runs), or a date"
 

@@ -17,6 +17,8 @@ from bot.slack.listeners.wizard import open_wizard
 from bot.workflows.clock import FixedClock
 from storage.database import transaction
 from storage.models import WizardDraft
+from storage.object_types import ObjectTypeRepository
+from storage.properties import PropertyType
 from storage.record_search import record_index_names
 from tests.engine.builders import deal, import_deals, save, workflow_document
 from tests.slack.e2e.conftest import OTHER, OWNER
@@ -394,3 +396,39 @@ def test_overdue_deals_of_chosen_owners_are_written_with_the_dialogs_words(
     review = modal.text()
     assert "2 records match" in review
     assert "Overdue, Olivia" in review and "Due later" not in review and "nobody" not in review
+
+
+def test_an_enumerations_options_are_chosen_not_typed(
+    slack: Slack, bot: Bot, clock: FixedClock, deals: None
+) -> None:
+    """Walked by its labels: pick the property, "is any of", then the options offered."""
+    with transaction(bot.sessions) as session:
+        types = ObjectTypeRepository(session)
+        pipelines = {"pipeline": ["Sales", "Renewals", "Partners"]}
+        types.declare(
+            types.get(TEAM_ID, "deals").id, {"pipeline": PropertyType.ENUMERATION}, pipelines
+        )
+    modal = open_modal(slack, OWNER, "create", WizardBlock.NAME)
+    _fill_name(modal)
+    assert modal.submit().json.get("response_action") == "update"
+    _fill_schedule(modal)
+    assert modal.submit().json.get("response_action") == "update"
+
+    modal.press(WizardAction.ADD_FILTER, '"criteria"')
+    modal.pick("criteria.g0.f0.property", "pipeline")
+    modal.pick("criteria.g0.f0.operator", "in", WizardAction.REFRESH)
+    value = next(
+        b for b in modal.blocks if str(b.get("block_id")).startswith("criteria.g0.f0.value")
+    )
+    assert value["label"]["text"] == "Values"
+    assert value["hint"]["text"] == "Choose among the property's options."
+    offered = [o["text"]["text"] for o in value["element"]["options"]]
+    assert offered == ["Sales", "Renewals", "Partners"]
+    options = value["element"]["options"]
+    modal.enter("criteria.g0.f0.value", [options[0], options[1]])
+    assert modal.submit().json.get("response_action") == "update"
+
+    [draft] = _drafts(bot)
+    assert draft.document["criteria"]["any"][0]["all"] == [
+        {"property": "pipeline", "operator": "in", "value": ["Sales", "Renewals"]}
+    ]
