@@ -108,6 +108,40 @@ def _missed(workflow: Workflow, occurrence: Occurrence, reason: str) -> NewRun:
     )
 
 
+@dataclass(frozen=True)
+class PauseDecision:
+    """What pause days make of one on-time occurrence: it runs (PENDING) at ``scheduled_at``,
+    perhaps deferred from its own instant, or is SKIPPED; ``reason`` says why, if either."""
+
+    status: RunStatus
+    scheduled_at: datetime
+    reason: str | None = None
+    deferred_from: datetime | None = None
+
+
+def pause_decision(
+    schedule: Schedule, settings: WorkflowSettings, occurrence: Occurrence
+) -> PauseDecision:
+    """The one place pause days are applied: the planner's runs and forecasts both ask it."""
+    day = occurrence.at.date()
+    if not settings.is_pause_day(day):
+        return PauseDecision(RunStatus.PENDING, occurrence.utc)
+    if settings.on_pause_day is PauseBehaviour.SKIP:
+        reason = f"{day.isoformat()} is a pause day; the workflow skips them"
+        return PauseDecision(RunStatus.SKIPPED, occurrence.utc, reason)
+    resumed = settings.next_unpaused_day(day)
+    scheduled_at = schedule.instant_on(resumed)
+    following = schedule.next_after(occurrence.utc)
+    if following is not None and following.utc <= scheduled_at:
+        # A later occurrence comes before the deferred time (a daily workflow, or
+        # several pause days in a row): that run covers this one, and deferring
+        # too would send the same messages twice at the same time.
+        reason = f"{day.isoformat()} is a pause day: the run on {resumed.isoformat()} covers it"
+        return PauseDecision(RunStatus.SKIPPED, occurrence.utc, reason)
+    reason = f"{day.isoformat()} is a pause day: deferred to {resumed.isoformat()}"
+    return PauseDecision(RunStatus.PENDING, scheduled_at, reason, occurrence.utc)
+
+
 def _on_time(
     workflow: Workflow,
     schedule: Schedule,
@@ -115,37 +149,18 @@ def _on_time(
     occurrence: Occurrence,
     left_out: int,
 ) -> NewRun:
-    day = occurrence.at.date()
     summary: dict[str, object] = {"missed_not_recorded": left_out} if left_out else {}
-    scheduled_at = occurrence.utc
-    status = RunStatus.PENDING
-    if settings.is_pause_day(day):
-        if settings.on_pause_day is PauseBehaviour.SKIP:
-            status = RunStatus.SKIPPED
-            summary["reason"] = f"{day.isoformat()} is a pause day; the workflow skips them"
-        else:
-            resumed = settings.next_unpaused_day(day)
-            scheduled_at = schedule.instant_on(resumed)
-            following = schedule.next_after(occurrence.utc)
-            if following is not None and following.utc <= scheduled_at:
-                # A later occurrence comes before the deferred time (a daily workflow, or
-                # several pause days in a row): that run covers this one, and deferring
-                # too would send the same messages twice at the same time.
-                status, scheduled_at = RunStatus.SKIPPED, occurrence.utc
-                summary["reason"] = (
-                    f"{day.isoformat()} is a pause day: the run on {resumed.isoformat()} covers it"
-                )
-            else:
-                summary["deferred_from"] = occurrence.utc.isoformat()
-                summary["reason"] = (
-                    f"{day.isoformat()} is a pause day: deferred to {resumed.isoformat()}"
-                )
+    decision = pause_decision(schedule, settings, occurrence)
+    if decision.deferred_from is not None:
+        summary["deferred_from"] = decision.deferred_from.isoformat()
+    if decision.reason is not None:
+        summary["reason"] = decision.reason
     return NewRun(
         workflow_id=workflow.id,
         revision=workflow.revision,
         occurrence_key=occurrence.key,
-        scheduled_at=scheduled_at,
+        scheduled_at=decision.scheduled_at,
         source=RunSource.SCHEDULE,
-        status=status,
+        status=decision.status,
         summary=summary,
     )
