@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -11,10 +10,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
+from bot.logging_config import LOG_FORMATS, configure_logging
 from storage.database import DEFAULT_CONNECT_TIMEOUT_S, DEFAULT_STATEMENT_TIMEOUT_S
 
 DEFAULT_DATABASE_URL = "sqlite:///workflow-bot.db"
 DEFAULT_PORT = 3000
+# The scheduler role's own /healthz and /metrics: a web process on PORT may share its host.
+DEFAULT_HEALTH_PORT = 3001
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 
 
@@ -32,6 +34,8 @@ class Settings:
     port: int = DEFAULT_PORT
     default_timezone: str = "UTC"
     log_level: str = "INFO"
+    log_format: str = "text"
+    health_port: int = DEFAULT_HEALTH_PORT
     slack_bot_token: str | None = None
     slack_app_token: str | None = None
     slack_signing_secret: str | None = None
@@ -76,14 +80,8 @@ class Settings:
             value = values.get(name, "").strip()
             return value or None
 
-        port = DEFAULT_PORT
-        if (raw_port := text("PORT")) is not None:
-            if raw_port.isdigit() and 0 < int(raw_port) < 65536:
-                port = int(raw_port)
-            else:
-                problems.append(
-                    f"PORT={raw_port!r} is not a TCP port: use a number from 1 to 65535"
-                )
+        port = _port(text, "PORT", DEFAULT_PORT, problems)
+        health_port = _port(text, "HEALTH_PORT", DEFAULT_HEALTH_PORT, problems)
         zone = text("DEFAULT_TIMEZONE") or "UTC"
         try:
             ZoneInfo(zone)
@@ -109,6 +107,12 @@ class Settings:
         level = (text("LOG_LEVEL") or "INFO").upper()
         if level not in LOG_LEVELS:
             problems.append(f"LOG_LEVEL={level!r} is not one of {', '.join(LOG_LEVELS)}")
+        log_format = (text("LOG_FORMAT") or "text").lower()
+        if log_format not in LOG_FORMATS:
+            problems.append(
+                f"LOG_FORMAT={log_format!r} is not one of {', '.join(LOG_FORMATS)}: "
+                "json writes one JSON object per line for a log collector"
+            )
         problems += _oauth_problems(text)
         admins = frozenset((text("WORKFLOW_ADMINS") or "").replace(",", " ").split())
         problems += _admin_problems(admins, several_workspaces=bool(text("SLACK_CLIENT_ID")))
@@ -119,6 +123,8 @@ class Settings:
             port=port,
             default_timezone=zone,
             log_level=level,
+            log_format=log_format,
+            health_port=health_port,
             slack_bot_token=text("SLACK_BOT_TOKEN"),
             slack_app_token=text("SLACK_APP_TOKEN"),
             slack_signing_secret=text("SLACK_SIGNING_SECRET"),
@@ -132,13 +138,18 @@ class Settings:
         )
 
     def configure_logging(self) -> None:
-        logging.basicConfig(
-            level=self.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
-        if self.log_level != "DEBUG":
-            # Alembic narrates every connection at INFO; applied migrations still show.
-            logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
-            logging.getLogger("apscheduler").setLevel(logging.WARNING)
+        configure_logging(self.log_level, self.log_format)
+
+
+def _port(text: Callable[[str], str | None], name: str, default: int, problems: list[str]) -> int:
+    """The TCP port ``name`` sets; a problem is noted when it is not one."""
+    raw = text(name)
+    if raw is None:
+        return default
+    if raw.isdigit() and 0 < int(raw) < 65536:
+        return int(raw)
+    problems.append(f"{name}={raw!r} is not a TCP port: use a number from 1 to 65535")
+    return default
 
 
 def _seconds(
