@@ -1,4 +1,5 @@
-"""A Notifier for running without Slack credentials: prints each message it would post."""
+"""A Notifier for running without Slack credentials: prints each message it would post, as
+its text was typed (Slack's escapes undone, mentions and links readable)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import datetime
 from typing import TextIO
 
 from bot.workflows.notifier import ActionMark, Message, Posted
+from bot.workflows.readable import mrkdwn_as_typed, plural
 
 
 class ConsoleNotifier:
@@ -36,8 +38,8 @@ class ConsoleNotifier:
 
 
 def render(message: Message) -> str:
-    """``→ #C0123 (run 4, record 17, action 1)`` then the text, indented by two spaces; a
-    direct message to a person (``@U0123``, ``@ann@example.com``) or a user group
+    """``→ #C0123 (run 4, record 17, action 1)`` then the text as typed, indented by two
+    spaces; a direct message to a person (``@U0123``, ``@ann@example.com``) or a user group
     (``@sales-leads``) is addressed with an @."""
     head = f"→ {_address(message.channel)}"
     notes = []
@@ -53,10 +55,12 @@ def render(message: Message) -> str:
     if message.thread_ts is not None:
         notes.append(f"in thread {message.thread_ts}")
     if message.blocks:
-        notes.append(f"{len(message.blocks)} blocks")
+        notes.append(plural(len(message.blocks), "block"))
     if notes:
         head += f" ({'; '.join(notes)})"
-    body = "\n".join(f"  {line}" for line in message.text.splitlines() or [""])
+    # The text is mrkdwn for Slack ("&lt;Corp&gt;", "<@U0123>"): a terminal shows it as typed.
+    text = mrkdwn_as_typed(message.text)
+    body = "\n".join(f"  {line}" for line in text.splitlines() or [""])
     return f"{head}\n{body}"
 
 

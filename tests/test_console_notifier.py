@@ -88,3 +88,31 @@ def test_direct_messages_to_emails_and_user_groups_are_addressed_like_people(
     stream = io.StringIO()
     ConsoleNotifier(stream).post(Message(to, "Please update Acme", mark=MARK))
     assert stream.getvalue() == f"→ {shown} (run 4, record 17, action 1)\n  Please update Acme\n"
+
+
+def test_the_text_prints_as_typed_not_as_slack_escapes_it() -> None:
+    stream = io.StringIO()
+    text = "Umbrella &lt;Corp&gt; &amp; Co (<@U0SAMPLE1>) in <#C0123|sales>"
+
+    ConsoleNotifier(stream).post(Message("C0123", text))
+
+    assert stream.getvalue().splitlines()[1] == "  Umbrella <Corp> & Co (@U0SAMPLE1) in #sales"
+
+
+def test_a_link_shows_its_label_and_its_address() -> None:
+    stream = io.StringIO()
+    text = "See <https://crm.example.com/d?id=1&amp;tab=2|Acme &amp; Co> and <https://x.example>"
+
+    ConsoleNotifier(stream).post(Message("C0123", text))
+
+    assert stream.getvalue().splitlines()[1] == (
+        "  See Acme & Co (https://crm.example.com/d?id=1&tab=2) and https://x.example"
+    )
+
+
+def test_one_block_is_one_block() -> None:
+    stream = io.StringIO()
+
+    ConsoleNotifier(stream).post(Message("C0123", "hi", blocks=[{"type": "divider"}]))
+
+    assert stream.getvalue().startswith("→ #C0123 (1 block)\n")
