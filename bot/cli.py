@@ -2,7 +2,8 @@
 services, then starts what was asked. Nothing outside it and its ``bot.commands`` starts anything.
 
 This module reads the settings, gives every command its ``Context`` and registers the command
-groups, each of which lives in its own module of ``bot.commands``."""
+groups, each of which lives in its own module of ``bot.commands``; ``FailureReporting`` turns
+what any of them raises into one or two lines and an exit status."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ import click
 
 from bot.commands.context import Context, fail
 from bot.commands.database import db
+from bot.commands.failures import FailureReporting
 from bot.commands.owners import owners
 from bot.commands.record_removal import records_delete
 from bot.commands.records import records
+from bot.commands.samples import sample
 from bot.commands.schedules import schedule
 from bot.commands.serving import serve
 from bot.commands.sources import sources
@@ -23,7 +26,7 @@ from bot.workflows.clock import SystemClock
 __all__ = ["Context", "fail", "main"]
 
 
-@click.group()
+@click.group(cls=FailureReporting)
 @click.version_option(package_name="workflow-bot", prog_name="workflow-bot")
 @click.pass_context
 def main(ctx: click.Context) -> None:
@@ -45,3 +48,4 @@ main.add_command(schedule)
 main.add_command(workflows)
 main.add_command(sources)
 main.add_command(owners)
+main.add_command(sample)

@@ -11,9 +11,11 @@ from typing import NoReturn
 
 import click
 from sqlalchemy import Engine
+from sqlalchemy.exc import NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.commands.environment import environment_variable
+from bot.commands.failures import USAGE_ERROR, missing_driver, parse_database_url
 from bot.console_notifier import ConsoleNotifier
 from bot.settings import Settings
 from bot.slack.channel_access import SlackChannelAccess
@@ -26,11 +28,11 @@ from bot.workflows.engine import Engine as WorkflowEngine
 from bot.workflows.notifier import Notifier
 from bot.workflows.owners import PeopleLookup
 from bot.workflows.runner import NotifierFor
-from bot.workflows.workspaces import resolve_team
+from bot.workflows.workspaces import UnknownWorkspace, resolve_team
 from storage.database import make_engine, session_factory, transaction, upgrade
 from storage.object_types import ObjectTypeRepository
 
-USAGE_ERROR = 2
+__all__ = ["USAGE_ERROR", "Context", "fail"]
 
 
 @dataclass
@@ -47,11 +49,16 @@ class Context:
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            self._engine = make_engine(
-                self.settings.database_url,
-                connect_timeout=self.settings.database_connect_timeout,
-                statement_timeout=self.settings.database_statement_timeout,
-            )
+            url = self.settings.database_url
+            parse_database_url(url)  # a mistake in it is one line, not a driver's traceback
+            try:
+                self._engine = make_engine(
+                    url,
+                    connect_timeout=self.settings.database_connect_timeout,
+                    statement_timeout=self.settings.database_statement_timeout,
+                )
+            except (ImportError, NoSuchModuleError) as error:
+                raise missing_driver(url, error) from error
         return self._engine
 
     @property
@@ -125,13 +132,33 @@ class Context:
         return self.settings.slack_bot_token
 
     @contextmanager
-    def workspace(self, team: str | None) -> Iterator[tuple[Session, str]]:
-        """A transaction on a migrated database and the team it acts on."""
+    def workspace(
+        self, team: str | None, from_slack: bool = False
+    ) -> Iterator[tuple[Session, str]]:
+        """A transaction on a migrated database and the team it acts on. A team the
+        database does not know yet is refused (UnknownWorkspace, as a usage error) unless
+        Slack vouches for it (``from_slack``: auth.test named it; or it is installed) or
+        SLACK_TEAM_ID names it."""
         self.migrate()
+        explicit = team or self.settings.team_id
+        vouched = self._vouched_teams(explicit, from_slack)
         with transaction(self.sessions) as session:
-            team_id = resolve_team(session, team or self.settings.team_id)
+            try:
+                team_id = resolve_team(session, explicit, vouched)
+            except UnknownWorkspace as error:
+                fail(str(error))
             ObjectTypeRepository(session).ensure_built_ins(team_id, self.clock.now())
             yield session, team_id
+
+    def _vouched_teams(self, explicit: str | None, from_slack: bool) -> set[str]:
+        # Asked before the transaction opens: the installation store reads on a connection
+        # of its own.
+        vouched = {self.settings.team_id} if self.settings.team_id else set()
+        if explicit and from_slack:
+            vouched.add(explicit)
+        if explicit and self.installations is not None:
+            vouched.update(self.installations.teams())
+        return vouched
 
 
 def fail(problems: list[str] | str) -> NoReturn:
