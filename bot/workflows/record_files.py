@@ -17,9 +17,11 @@ from collections.abc import Collection, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from bot.workflows.readable import plural
 from storage.properties import is_valid_property_name, normalize_property_name
 
 
@@ -122,15 +124,18 @@ class RecordFile:
     def _csv_rows(self) -> Iterator[SourceRow]:
         # utf-8-sig drops the byte-order mark spreadsheet programs put before the header.
         with self.path.open(encoding="utf-8-sig", newline="") as stream:
+            first_line = stream.readline()
             nul_lines: list[None] = []
-            reader = csv.reader(_noting_nul(stream, nul_lines))
+            lines = _noting_nul(chain([first_line], stream), nul_lines)
+            reader = csv.reader(lines, delimiter=header_delimiter(first_line))
             try:
                 header = next(reader, None)
                 if header is None:
                     raise RecordFileError(
                         f"{self.path.name} is empty: its first line must name the columns"
                     )
-                columns = self._header_columns(header)
+                named, unnamed = _named_header(header)
+                columns = self._header_columns(named)
                 width = len(columns)
                 previous_end = reader.line_num
                 nul_lines.clear()
@@ -139,24 +144,28 @@ class RecordFile:
                     line, previous_end = previous_end + 1, reader.line_num
                     if not cells:
                         continue
-                    if len(cells) != width:
+                    if (problem := _width_problem(cells, width, unnamed)) is not None:
                         nul_lines.clear()
-                        problem = f"has {len(cells)} cells but the header has {width} columns"
-                        yield SourceRow(line, {}, problem)
+                        yield SourceRow(line, {}, *problem)
                         continue
                     if nul_lines:  # rare: the cells are searched only then
                         nul_lines.clear()
                         if (found := _unstorable_cell(line, columns, cells)) is not None:
                             yield found
                             continue
-                    yield SourceRow(line, dict(zip(columns, cells)))  # noqa: B905 (width checked)
+                    yield SourceRow(line, dict(zip(columns, cells, strict=False)))
             except csv.Error as error:
                 raise RecordFileError(f"line {reader.line_num}: {error}") from None
 
     def _header_columns(self, header: list[str]) -> list[str]:
         columns: list[str] = []
         first_seen: dict[str, str] = {}
-        for original in header:
+        for number, original in enumerate(header, start=1):
+            if not original.strip():
+                raise RecordFileError(
+                    f"line 1: column {number} has no name: name it in the header, or remove "
+                    "the column"
+                )
             name = column_name(original)
             if name in first_seen:
                 raise RecordFileError(
@@ -257,6 +266,46 @@ def _noting_nul(lines: Iterable[str], nul_lines: list[None]) -> Iterator[str]:
         if "\x00" in text:
             nul_lines.append(None)
         yield text
+
+
+# Spreadsheet programs save CSV with the separator of the computer's language: a comma, or
+# a semicolon where the comma is the decimal mark, or a tab ("Text (Tab delimited)").
+_DELIMITERS = (",", ";", "\t")
+
+
+def header_delimiter(header_line: str) -> str:
+    """The separator of a CSV file, told from its header line: the one of ``,`` ``;`` and
+    tab that splits the header into the most columns (a comma when none splits it)."""
+    counts = {
+        delimiter: len(next(csv.reader([header_line], delimiter=delimiter), []))
+        for delimiter in _DELIMITERS
+    }
+    return max(_DELIMITERS, key=lambda delimiter: counts[delimiter])  # first of the ties
+
+
+def _named_header(header: list[str]) -> tuple[list[str], int]:
+    """The header without the blank names at its end, and how many those were: a trailing
+    separator on every line, as spreadsheets write after the last column, makes a column
+    with no name and no values, which is no property."""
+    named = len(header)
+    while named > 1 and not header[named - 1].strip():
+        named -= 1
+    return header[:named], len(header) - named
+
+
+def _width_problem(cells: list[str], width: int, unnamed: int) -> tuple[str, str | None] | None:
+    """Why a row's cells do not fit the header's ``width`` named columns followed by
+    ``unnamed`` columns without a name (which may be absent or hold nothing)."""
+    if width <= len(cells) <= width + unnamed:
+        for number in range(width, len(cells)):
+            if cells[number].strip():
+                return (
+                    "has a value in a column the header does not name: name the column in "
+                    "the header, or remove the value",
+                    f"column {number + 1}",
+                )
+        return None
+    return (f"has {plural(len(cells), 'cell')} but the header has {plural(width, 'column')}", None)
 
 
 def _unstorable_cell(line: int, columns: list[str], cells: list[str]) -> SourceRow | None:
