@@ -157,7 +157,7 @@ def test_a_nul_in_a_csv_cell_imports_nothing_and_names_line_and_column(
     assert result.exit_code == 1
     assert result.output.splitlines() == [
         NUL_PROBLEM,
-        "Nothing was imported: 1 rows are invalid. Fix them, or pass --skip-invalid to import "
+        "Nothing was imported: 1 row is invalid. Fix it, or pass --skip-invalid to import "
         "the valid rows.",
         "created 0, updated 0, unchanged 0, rejected 1",
     ]

@@ -8,6 +8,7 @@ import click
 from bot.commands.context import Context, fail
 from bot.commands.options import TEAM_OPTION
 from bot.workflows.owners import OwnerLine, list_owners, resolve_owners
+from bot.workflows.readable import plural
 from bot.workflows.workspaces import AmbiguousWorkspace
 
 UNRESOLVED = "unresolved"
@@ -55,7 +56,7 @@ def owners_list(context: Context, team: str | None, refresh: bool) -> None:
         return
     click.echo(owners_table(lines))
     unresolved = sum(1 for line in lines if line.slack_user is None)
-    click.echo(f"\n{len(lines)} owners, {unresolved} {UNRESOLVED}.")
+    click.echo(f"\n{plural(len(lines), 'owner')}, {unresolved:,} {UNRESOLVED}.")
 
 
 def owners_table(lines: list[OwnerLine]) -> str:

@@ -19,6 +19,7 @@ from bot.commands.options import TEAM_OPTION, read_text_file
 from bot.commands.removals import confirm_prune, prune_absent, removal_text
 from bot.workflows.bounded_json import InvalidJSON, load_json
 from bot.workflows.criteria import InvalidCriteria
+from bot.workflows.readable import is_are, plural
 from bot.workflows.record_files import FileFormat, RecordFileError, UnknownFileFormat
 from bot.workflows.record_import import (
     ImportConflict,
@@ -301,11 +302,13 @@ def echo_import_report(report: ImportReport) -> None:
     for problem in report.problems[:SHOWN_PROBLEMS]:
         click.echo(str(problem), err=True)
     if report.rejected > SHOWN_PROBLEMS:
-        click.echo(f"... and {report.rejected - SHOWN_PROBLEMS} more invalid rows", err=True)
+        more = plural(report.rejected - SHOWN_PROBLEMS, "more invalid row")
+        click.echo(f"... and {more}", err=True)
     if not report.written:
+        invalid = f"{plural(report.rejected, 'row')} {is_are(report.rejected)} invalid"
         click.echo(
-            f"Nothing was imported: {report.rejected} rows are invalid. Fix them, or pass "
-            "--skip-invalid to import the valid rows.",
+            f"Nothing was imported: {invalid}. Fix {'it' if report.rejected == 1 else 'them'}, "
+            "or pass --skip-invalid to import the valid rows.",
             err=True,
         )
     elif report.new_properties:
