@@ -13,6 +13,7 @@ import click
 
 from bot.commands.context import Context, fail
 from bot.commands.options import TEAM_OPTION
+from bot.commands.workflow_explanations import workflows_forecast, workflows_why
 from bot.workflows.channel_access import check_channel_access
 from bot.workflows.definitions import InvalidDefinition, to_document
 from bot.workflows.lifecycle import (
@@ -45,6 +46,10 @@ from storage.workflows import WorkflowRepository
 @click.group()
 def workflows() -> None:
     """Manage workflows as files, run them now, enroll records by hand."""
+
+
+workflows.add_command(workflows_why)
+workflows.add_command(workflows_forecast)
 
 
 @contextmanager

@@ -1,0 +1,364 @@
+"""Why a record is (not) enrolled by a workflow: at its next run (or a given instant), filter
+by filter, the record's value, the filter and whether it holds, which group matched, what
+suppresses it, pause days, and the workflow's recent runs that did or did not enroll it.
+
+The verdict is the runs' own: the SQL clause a run enrolls by (runner.enrollment_clause),
+evaluated for this one record in the same query as each filter on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy.orm import Session
+
+from bot.workflows.criteria import Criteria, Filter, Group
+from bot.workflows.definitions import WorkflowDefinition
+from bot.workflows.fields import record_values
+from bot.workflows.forecast import upcoming_runs
+from bot.workflows.lifecycle import UnknownWorkflow, WorkflowError, get_workflow
+from bot.workflows.owner_aliases import with_known_aliases
+from bot.workflows.planner import pause_decision
+from bot.workflows.runner import enrollment_clause
+from bot.workflows.schedules import Occurrence
+from bot.workflows.stored import definition_of
+from bot.workflows.wording import describe_filter
+from storage.criteria_sql import criteria_clause
+from storage.models import Enrollment, Record, Run, RunSource, Workflow, WorkflowStatus
+from storage.object_types import ObjectTypeRepository
+from storage.properties import PropertyType, StoredValue
+
+# Records offered when a typed text names several; past runs looked at.
+MAX_CHOICES = 25
+PAST_RUNS = 10
+
+
+class UnknownRecord(WorkflowError, LookupError):
+    def __init__(self, typed: str, object_type: str) -> None:
+        super().__init__(
+            f"No {object_type} record has the id {typed!r} or a name containing it: check the "
+            "spelling, or give the record's id."
+        )
+
+
+class AmbiguousRecord(WorkflowError):
+    """A typed text that names several records: the person picks one of ``choices``."""
+
+    def __init__(self, typed: str, workflow_id: int, choices: list[RecordChoice]) -> None:
+        shown = ", ".join(f"{c.name} ({c.external_id})" for c in choices[:5])
+        super().__init__(
+            f"{len(choices)}{'+' if len(choices) >= MAX_CHOICES else ''} records match "
+            f"{typed!r}, e.g. {shown}: give the record's id instead."
+        )
+        self.typed = typed
+        self.workflow_id = workflow_id
+        self.choices = choices
+
+
+@dataclass(frozen=True)
+class RecordChoice:
+    id: int
+    external_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class FilterCheck:
+    """One filter for one record: ``text`` as written, ``resolved`` what it compared at the
+    instant when that differs (a relative date's bounds, an owner's other names)."""
+
+    property: str
+    text: str
+    resolved: str | None
+    value: StoredValue | None  # the record's value; None when it has none
+    passed: bool
+
+
+@dataclass(frozen=True)
+class GroupCheck:
+    filters: tuple[FilterCheck, ...]
+
+    @property
+    def matched(self) -> bool:
+        return all(f.passed for f in self.filters)
+
+
+@dataclass(frozen=True)
+class PastRun:
+    id: int
+    scheduled_at: datetime  # in the schedule's zone
+    source: str
+    enrolled: bool
+
+
+@dataclass(frozen=True)
+class Explanation:
+    workflow_name: str
+    record_name: str
+    external_id: str
+    at: datetime  # the instant evaluated, in the schedule's zone
+    given: bool  # ``at`` was asked for; else it is the next run (or now, with no next run)
+    has_next_run: bool
+    pauses: tuple[str, ...]  # what pause days do around ``at``
+    removed: bool  # removed records are never enrolled
+    # A snoozed record (not built yet) belongs beside ``removed``: one more field here and
+    # one more term in runner.enrollment_clause, which the verdict below then follows.
+    criteria: tuple[GroupCheck, ...]  # none: every record matches
+    suppression: tuple[GroupCheck, ...]
+    enrolled: bool  # the verdict of the runs' own clause
+    past_runs: tuple[PastRun, ...]  # newest first
+
+    @property
+    def matched_group(self) -> int | None:
+        """The number (from 1) of the first criteria group the record matches."""
+        if not self.criteria:
+            return None
+        return next((n for n, g in enumerate(self.criteria, start=1) if g.matched), None)
+
+    @property
+    def matches_criteria(self) -> bool:
+        return not self.criteria or self.matched_group is not None
+
+    @property
+    def suppressed_by(self) -> int | None:
+        """The number (from 1) of the first suppression group the record matches."""
+        return next((n for n, g in enumerate(self.suppression, start=1) if g.matched), None)
+
+
+def shown_value(value: StoredValue | None) -> str:
+    """A record's value as people read it: 5000 rather than 5000.0, "(no value)" for none."""
+    if value is None:
+        return "(no value)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return f"{int(value)}"
+    return str(value)
+
+
+def find_record(session: Session, workflow: Workflow, typed: str) -> Record:
+    """The record of the workflow's type whose id is ``typed`` (even a removed one), else
+    the one live record whose name contains it; AmbiguousRecord when several do."""
+    text = typed.strip()
+    exact = session.scalars(
+        select(Record).where(
+            Record.object_type_id == workflow.object_type_id, Record.external_id == text
+        )
+    ).first()
+    if exact is not None:
+        return exact
+    pattern = f"%{_escaped_like(text.lower())}%"
+    found = list(
+        session.scalars(
+            select(Record)
+            .where(
+                Record.object_type_id == workflow.object_type_id,
+                Record.deleted_at.is_(None),
+                func.lower(Record.name).like(pattern, escape="\\"),
+            )
+            .order_by(Record.name, Record.id)
+            .limit(MAX_CHOICES)
+        )
+    )
+    if not text or not found:
+        raise UnknownRecord(typed, workflow.object_type.name)
+    if len(found) > 1:
+        choices = [RecordChoice(r.id, r.external_id, r.name) for r in found]
+        raise AmbiguousRecord(typed, workflow.id, choices)
+    return found[0]
+
+
+def _escaped_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def explain_by_text(
+    session: Session,
+    team_id: str,
+    name: str,
+    typed: str,
+    now: datetime,
+    at: datetime | None = None,
+) -> Explanation:
+    """Why the record ``typed`` names (its id, or a part of its name) is or is not enrolled
+    by the workflow ``name``: at ``at``, or at the workflow's next run."""
+    workflow = get_workflow(session, team_id, name)
+    return explain(session, workflow, find_record(session, workflow, typed), now, at)
+
+
+def explain_by_ids(
+    session: Session, team_id: str, workflow_id: int, record_id: int, now: datetime
+) -> Explanation:
+    """As explain_by_text, for a record picked from a list (by row id)."""
+    workflow = session.get(Workflow, workflow_id)
+    if workflow is None or workflow.team_id != team_id:
+        raise UnknownWorkflow(f"#{workflow_id}", [])
+    record = session.get(Record, record_id)
+    if record is None or record.object_type_id != workflow.object_type_id:
+        raise UnknownRecord(f"#{record_id}", workflow.object_type.name)
+    return explain(session, workflow, record, now)
+
+
+def explain(
+    session: Session,
+    workflow: Workflow,
+    record: Record,
+    now: datetime,
+    at: datetime | None = None,
+) -> Explanation:
+    definition = definition_of(session, workflow)
+    types = ObjectTypeRepository(session).property_types(workflow.object_type_id)
+    zone = definition.schedule.zone
+    given = at is not None
+    if at is not None:
+        pauses, has_next_run = _pause_at(definition, at), False
+    elif workflow.status == WorkflowStatus.ACTIVE.value:
+        at, pauses, has_next_run = _next_run(session, workflow, definition, now)
+    else:
+        at, pauses, has_next_run = now, (), False  # paused or a draft: no run to come
+    at = at.astimezone(zone)
+    criteria, suppression = (
+        with_known_aliases(session, workflow.team_id, each)
+        for each in (definition.criteria, definition.suppression)
+    )
+    verdict, passed = _evaluate(session, record, criteria, suppression, types, at)
+    values = record_values(
+        record.properties,
+        external_id=record.external_id,
+        name=record.name,
+        owner=record.owner,
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+    )
+    checks = iter(passed)
+    return Explanation(
+        workflow_name=workflow.name,
+        record_name=record.name,
+        external_id=record.external_id,
+        at=at,
+        given=given,
+        has_next_run=has_next_run,
+        pauses=pauses,
+        removed=record.deleted_at is not None,
+        criteria=_checks(definition.criteria, criteria, types, at, values, checks),
+        suppression=_checks(definition.suppression, suppression, types, at, values, checks),
+        enrolled=verdict,
+        past_runs=_past_runs(session, workflow, record.id, definition),
+    )
+
+
+def _next_run(
+    session: Session, workflow: Workflow, definition: WorkflowDefinition, now: datetime
+) -> tuple[datetime, tuple[str, ...], bool]:
+    """The next run's instant and what pause days skip or defer up to it; now when the
+    schedule has no run to come."""
+    upcoming = upcoming_runs(session, workflow.id, definition, now, 1)
+    pauses = tuple(run.reason for run in upcoming if run.reason)
+    coming = [run for run in upcoming if not run.skipped]
+    if not coming:
+        return now, pauses, False
+    return coming[0].at, pauses, True
+
+
+def _pause_at(definition: WorkflowDefinition, at: datetime) -> tuple[str, ...]:
+    """What pause days would do to a run at the instant ``at``."""
+    schedule = definition.schedule
+    local = at.astimezone(schedule.zone)
+    occurrence = Occurrence(at=local, utc=at.astimezone(local.tzinfo), key="")
+    decision = pause_decision(schedule, definition.settings, occurrence)
+    return (decision.reason,) if decision.reason else ()
+
+
+def _evaluate(
+    session: Session,
+    record: Record,
+    criteria: Criteria,
+    suppression: Criteria,
+    types: dict[str, PropertyType],
+    at: datetime,
+) -> tuple[bool, list[bool]]:
+    """The runs' verdict for the record at ``at``, and each criteria then suppression
+    filter's outcome alone, in one query on the record's row."""
+    dialect = session.get_bind().dialect.name
+    verdict = enrollment_clause(criteria, suppression, types, at, dialect)
+    filters = [
+        f
+        for each in (criteria, suppression)
+        for group in each.at(at, types).groups
+        for f in group.filters
+    ]
+    columns = [_true_or_false(verdict)] + [
+        _true_or_false(criteria_clause(Criteria((Group((f,)),)), types, dialect)) for f in filters
+    ]
+    row = session.execute(select(*columns).where(Record.id == record.id)).one()
+    return bool(row[0]), [bool(value) for value in row[1:]]
+
+
+def _true_or_false(clause: ColumnElement[bool]) -> ColumnElement[bool]:
+    # A comparison with a missing property is NULL in SQL: false here, as a WHERE reads it.
+    return case((clause, True), else_=False)
+
+
+def _checks(
+    written: Criteria,
+    used: Criteria,
+    types: dict[str, PropertyType],
+    at: datetime,
+    values: dict[str, StoredValue],
+    outcomes: Iterator[bool],
+) -> tuple[GroupCheck, ...]:
+    """Each group of ``written`` with its filters' ``outcomes``, taken in order."""
+    groups = []
+    for written_group, resolved_group in zip(
+        written.groups, used.at(at, types).groups, strict=True
+    ):
+        filters = []
+        for written_filter, resolved in zip(
+            written_group.filters, resolved_group.filters, strict=True
+        ):
+            filters.append(_check(written_filter, resolved, values, next(outcomes)))
+        groups.append(GroupCheck(tuple(filters)))
+    return tuple(groups)
+
+
+def _check(
+    written: Filter, resolved: Filter, values: dict[str, StoredValue], passed: bool
+) -> FilterCheck:
+    text = describe_filter(written.to_json())
+    shown = describe_filter(resolved.to_json())
+    return FilterCheck(
+        written.property,
+        text,
+        None if shown == text else shown,
+        values.get(written.property),
+        passed,
+    )
+
+
+def _past_runs(
+    session: Session, workflow: Workflow, record_id: int, definition: WorkflowDefinition
+) -> tuple[PastRun, ...]:
+    """The workflow's latest runs that enrolled by its criteria, and whether each enrolled
+    this record; a run on records picked by hand says nothing about the others, so it is
+    shown only when it enrolled this one."""
+    enrolled = (
+        select(Enrollment.id)
+        .where(Enrollment.run_id == Run.id, Enrollment.record_id == record_id)
+        .exists()
+    )
+    query = (
+        select(Run, enrolled)
+        .where(Run.workflow_id == workflow.id, Run.enrolled_at.is_not(None))
+        .order_by(Run.scheduled_at.desc(), Run.id.desc())
+        .limit(PAST_RUNS * 5)
+    )
+    zone = definition.schedule.zone
+    shown = [
+        PastRun(run.id, run.scheduled_at.astimezone(zone), run.source, bool(was))
+        for run, was in session.execute(query)
+        if was or run.source == RunSource.SCHEDULE.value or (run.summary or {}).get("all_matching")
+    ]
+    return tuple(shown[:PAST_RUNS])

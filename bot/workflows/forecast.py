@@ -1,0 +1,172 @@
+"""Forecasts: a workflow's next runs as the planner makes them (pause days deferred or
+skipped, by planner.pause_decision) and how many records each would enroll on today's data,
+with relative dates ("in the next 7 days") evaluated at each run's own instant."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.workflows.criteria import Criteria
+from bot.workflows.definitions import WorkflowDefinition, WorkflowSettings
+from bot.workflows.lifecycle import get_workflow
+from bot.workflows.owner_aliases import with_known_aliases
+from bot.workflows.planner import pause_decision
+from bot.workflows.runner import enrollment_clause
+from bot.workflows.schedules import Schedule
+from bot.workflows.stored import definition_of
+from storage.models import Run, RunSource, RunStatus, WorkflowStatus
+from storage.object_types import ObjectTypeRepository
+from storage.properties import PropertyType
+from storage.record_search import RecordSearch
+
+DEFAULT_RUNS = 5
+MAX_RUNS = 50
+# Occurrences skipped for pause days looked past, at most, while gathering the runs asked
+# for: a year of daily pause days is a mistake, not a forecast to compute.
+MAX_SKIPPED = 366
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """One coming run, or an occurrence pause days skip. ``at`` is when it runs (or would
+    have), in the schedule's zone; ``reason`` says what pause days did to it, if anything."""
+
+    at: datetime
+    skipped: bool = False
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ForecastRun:
+    run: PlannedRun
+    matching: int | None  # None for a skipped occurrence: nothing runs
+
+
+@dataclass(frozen=True)
+class Forecast:
+    workflow_name: str
+    status: str  # the workflow's status: only an active workflow's runs happen
+    zone: str
+    runs: tuple[ForecastRun, ...]
+
+    @property
+    def active(self) -> bool:
+        return self.status == WorkflowStatus.ACTIVE.value
+
+
+def next_runs(
+    schedule: Schedule,
+    settings: WorkflowSettings,
+    after: datetime,
+    count: int,
+    planned: Mapping[str, PlannedRun] | None = None,
+) -> list[PlannedRun]:
+    """The next ``count`` runs after ``after``, with the occurrences pause days skip among
+    them. ``planned`` are runs already written and still to come (by occurrence key, e.g.
+    one deferred from a pause day): they run as written, and are not planned again."""
+    planned = planned or {}
+    zone = schedule.zone
+    found = [
+        PlannedRun(run.at.astimezone(zone), run.skipped, run.reason)
+        for run in sorted(planned.values(), key=lambda run: run.at)
+    ][:count]
+    taken, skipped = len(found), 0
+    for occurrence in schedule.occurrences_after(after):
+        if taken >= count or skipped > MAX_SKIPPED:
+            break
+        if occurrence.key in planned:
+            continue
+        decision = pause_decision(schedule, settings, occurrence)
+        at = decision.scheduled_at.astimezone(zone)
+        if decision.status is RunStatus.SKIPPED:
+            skipped += 1
+            found.append(PlannedRun(at, skipped=True, reason=decision.reason))
+            continue
+        taken += 1
+        found.append(PlannedRun(at, reason=decision.reason))
+    return sorted(found, key=lambda run: run.at)
+
+
+def forecast_workflow(
+    session: Session, team_id: str, name: str, now: datetime, runs: int = DEFAULT_RUNS
+) -> Forecast:
+    """The next ``runs`` runs of the workflow named ``name`` after ``now``, each with the
+    number of records it would enroll on the data as it is now."""
+    workflow = get_workflow(session, team_id, name)
+    definition = definition_of(session, workflow)
+    types = ObjectTypeRepository(session).property_types(workflow.object_type_id)
+    upcoming = upcoming_runs(session, workflow.id, definition, now, runs)
+    counted = count_runs(session, team_id, definition, workflow.object_type_id, types, upcoming)
+    return Forecast(workflow.name, workflow.status, definition.schedule.timezone, counted)
+
+
+def upcoming_runs(
+    session: Session, workflow_id: int, definition: WorkflowDefinition, now: datetime, count: int
+) -> list[PlannedRun]:
+    """A saved workflow's next ``count`` runs: those already planned, then its schedule's."""
+    planned = _planned_runs(session, workflow_id, now)
+    return next_runs(definition.schedule, definition.settings, now, count, planned)
+
+
+def forecast_definition(
+    session: Session,
+    team_id: str,
+    definition: WorkflowDefinition,
+    object_type_id: int,
+    types: dict[str, PropertyType],
+    now: datetime,
+    runs: int = DEFAULT_RUNS,
+) -> tuple[ForecastRun, ...]:
+    """The forecast of a definition not saved yet (the wizard's review)."""
+    upcoming = next_runs(definition.schedule, definition.settings, now, runs)
+    return count_runs(session, team_id, definition, object_type_id, types, upcoming)
+
+
+def count_runs(
+    session: Session,
+    team_id: str,
+    definition: WorkflowDefinition,
+    object_type_id: int,
+    types: dict[str, PropertyType],
+    upcoming: list[PlannedRun],
+) -> tuple[ForecastRun, ...]:
+    """Counts, per run, the records the runs' own clause (runner.enrollment_clause) selects
+    at its instant: one query per run, and one for runs whose criteria resolve alike (no
+    relative date, or dates on the same day)."""
+    search = RecordSearch(session)
+    # Owners named in criteria stand for their other names too, as far as already known.
+    criteria, suppression = (
+        with_known_aliases(session, team_id, each)
+        for each in (definition.criteria, definition.suppression)
+    )
+    counts: dict[tuple[Criteria, Criteria], int] = {}
+    result: list[ForecastRun] = []
+    for run in upcoming:
+        if run.skipped:
+            result.append(ForecastRun(run, None))
+            continue
+        key = (criteria.at(run.at, types), suppression.at(run.at, types))
+        if key not in counts:
+            clause = enrollment_clause(criteria, suppression, types, run.at, search.dialect)
+            counts[key] = search.count(object_type_id, clause)
+        result.append(ForecastRun(run, counts[key]))
+    return tuple(result)
+
+
+def _planned_runs(session: Session, workflow_id: int, now: datetime) -> dict[str, PlannedRun]:
+    """Scheduled runs already written and still to come, by occurrence key."""
+    query = select(Run.occurrence_key, Run.scheduled_at, Run.summary).where(
+        Run.workflow_id == workflow_id,
+        Run.source == RunSource.SCHEDULE.value,
+        Run.status == RunStatus.PENDING.value,
+        Run.scheduled_at > now,
+    )
+    return {
+        key: PlannedRun(at, reason=(summary or {}).get("reason"))
+        for key, at, summary in session.execute(query)
+    }

@@ -1,0 +1,240 @@
+"""Why a record is (not) enrolled: the explanation's verdict is the runs' own, on random
+records and criteria, and its filter-by-filter breakdown adds up to that verdict."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.console_notifier import ConsoleNotifier
+from bot.workflows.clock import FixedClock
+from bot.workflows.engine import Engine
+from bot.workflows.explanations import (
+    AmbiguousRecord,
+    Explanation,
+    UnknownRecord,
+    explain,
+    explain_by_ids,
+    explain_by_text,
+)
+from bot.workflows.lifecycle import CLI_ACTOR, request_run, save_workflow
+from storage.database import transaction
+from storage.models import ActionResult, Enrollment, Record, Run, Workflow
+from storage.object_types import ObjectTypeRepository
+from storage.records import RecordRepository
+from tests.engine.builders import (
+    DEALS_CHANNEL,
+    NAME,
+    TEAM,
+    deal,
+    import_deals,
+    save,
+    workflow_document,
+)
+from tests.storage.test_criteria_sql import NOWS, RECORDS, SCHEMA, criteria_over, new_record
+
+START = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)  # a Monday
+
+
+def amount_at_least(amount: int) -> dict[str, Any]:
+    return {"any": [{"all": [{"property": "amount", "operator": "gte", "value": amount}]}]}
+
+
+@pytest.fixture
+def deals_type(sessions: sessionmaker[Session]) -> int:
+    with transaction(sessions) as session:
+        repository = ObjectTypeRepository(session)
+        repository.ensure_built_ins(TEAM, START)
+        object_type_id = repository.get(TEAM, "deals").id
+        repository.declare(object_type_id, SCHEMA)
+    return object_type_id
+
+
+def _empty(session: Session) -> None:
+    for table in (ActionResult, Enrollment, Run, Workflow, Record):
+        session.execute(delete(table))
+
+
+@settings(max_examples=40)
+@given(raw_records=RECORDS, now=NOWS, data=st.data())
+def test_the_explanation_says_what_a_run_then_enrolls(
+    sessions: sessionmaker[Session],
+    deals_type: int,
+    raw_records: list[dict[str, Any]],
+    now: datetime,
+    data: st.DataObject,
+) -> None:
+    criteria = data.draw(criteria_over(raw_records), label="criteria")
+    suppression = data.draw(criteria_over(raw_records), label="suppression")
+    removed = data.draw(st.sets(st.integers(0, len(raw_records) - 1), max_size=1))
+    zone = getattr(now.tzinfo, "key", "UTC")
+    document = {
+        "name": "Random",
+        "object_type": "deals",
+        "status": "active",
+        "owner": "U0OWNER",
+        "schedule": {"frequency": "daily", "time": "09:00", "timezone": zone},
+        "criteria": criteria,
+        "suppression": suppression,
+        "actions": [{"type": "send_channel_message", "channel": DEALS_CHANNEL, "text": "x"}],
+    }
+    rows = [new_record(deals_type, index, raw) for index, raw in enumerate(raw_records)]
+    with transaction(sessions) as session:
+        _empty(session)
+        RecordRepository(session).insert_many(rows)
+        ids = sorted(session.scalars(select(Record.id)))
+        gone = [ids[i] for i in removed]
+        session.execute(update(Record).where(Record.id.in_(gone)).values(deleted_at=now))
+        save_workflow(session, TEAM, document, CLI_ACTOR, "UTC", now)
+        run_id = request_run(session, TEAM, "Random", CLI_ACTOR, now).run_id
+    clock = FixedClock(now)
+    notifier = ConsoleNotifier(io.StringIO())
+    Engine(sessions, clock, lambda _team: notifier).run_now(run_id)
+    with transaction(sessions) as session:
+        enrolled = set(session.scalars(select(Enrollment.record_id)))
+        workflow = session.scalars(select(Workflow)).one()
+        explanations = {
+            record.id: explain(session, workflow, record, now, at=now)
+            for record in session.scalars(select(Record))
+        }
+    event("some enrolled, not all" if 0 < len(enrolled) < len(rows) else "all or none")
+    assert {i for i, e in explanations.items() if e.enrolled} == enrolled
+    for explanation in explanations.values():
+        assert explanation.enrolled == _breakdown_verdict(explanation)
+
+
+def _breakdown_verdict(explanation: Explanation) -> bool:
+    """What the filter-by-filter outcomes say: the verdict must follow from them."""
+    return (
+        not explanation.removed
+        and explanation.matches_criteria
+        and explanation.suppressed_by is None
+    )
+
+
+# --- Scenarios ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def deals(sessions: sessionmaker[Session]) -> None:
+    import_deals(
+        sessions,
+        [
+            deal("D1", "Acme", amount=6000),
+            deal("D2", "Acme Corp", amount=4000),
+            deal("D3", "Globex", amount=9000, stage="lost"),
+        ],
+        START,
+    )
+
+
+def _explain(
+    sessions: sessionmaker[Session], typed: str, now: datetime = START, at: datetime | None = None
+) -> Explanation:
+    with transaction(sessions) as session:
+        return explain_by_text(session, TEAM, NAME, typed, now, at)
+
+
+def test_a_record_below_the_amount_is_not_enrolled_and_the_filter_says_why(
+    sessions: sessionmaker[Session], deals: None
+) -> None:
+    save(sessions, workflow_document(criteria=amount_at_least(5000)), START)
+    explanation = _explain(sessions, "D2")
+    assert not explanation.enrolled and explanation.has_next_run
+    assert explanation.at == datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # the next run
+    (group,) = explanation.criteria
+    (check,) = group.filters
+    assert (check.property, check.value, check.passed) == ("amount", 4000, False)
+    assert check.text == "amount is at least 5000"
+    assert _explain(sessions, "D1").enrolled
+
+
+def test_suppression_holds_back_a_record_that_matches(
+    sessions: sessionmaker[Session], deals: None
+) -> None:
+    lost = {"any": [{"all": [{"property": "stage", "operator": "eq", "value": "lost"}]}]}
+    document = workflow_document(criteria={}, suppression=lost)
+    save(sessions, document, START)
+    explanation = _explain(sessions, "D3")
+    assert explanation.matches_criteria and explanation.suppressed_by == 1
+    assert not explanation.enrolled
+    assert _explain(sessions, "D1").enrolled
+
+
+def test_a_relative_date_is_shown_with_its_bounds_at_the_instant(
+    sessions: sessionmaker[Session],
+) -> None:
+    import_deals(sessions, [deal("D1", close_date="2026-11-12")], START)
+    criteria = {
+        "any": [{"all": [{"property": "close_date", "operator": "in_next_days", "value": 7}]}]
+    }
+    save(sessions, workflow_document(criteria=criteria), START)
+    before = _explain(sessions, "D1", at=datetime(2026, 11, 4, 9, 0, tzinfo=UTC))
+    (check,) = before.criteria[0].filters
+    assert check.resolved == "close_date is between 2026-11-04 and 2026-11-11"
+    assert not before.enrolled and before.given
+    assert _explain(sessions, "D1", at=datetime(2026, 11, 5, 9, 0, tzinfo=UTC)).enrolled
+
+
+def test_a_name_several_records_share_asks_which_one(
+    sessions: sessionmaker[Session], deals: None
+) -> None:
+    save(sessions, workflow_document(), START)
+    with pytest.raises(AmbiguousRecord) as raised:
+        _explain(sessions, "acme")
+    assert [c.external_id for c in raised.value.choices] == ["D1", "D2"]
+    with transaction(sessions) as session:
+        picked = explain_by_ids(
+            session, TEAM, raised.value.workflow_id, raised.value.choices[1].id, START
+        )
+    assert picked.external_id == "D2"
+    assert _explain(sessions, "glob").external_id == "D3"  # one match: no question
+
+
+def test_an_unknown_record_says_what_was_looked_for(
+    sessions: sessionmaker[Session], deals: None
+) -> None:
+    save(sessions, workflow_document(), START)
+    with pytest.raises(UnknownRecord, match="No deals record has the id 'D9'"):
+        _explain(sessions, "D9")
+
+
+def test_a_pause_day_before_the_next_run_is_said(
+    sessions: sessionmaker[Session], deals: None
+) -> None:
+    settings_ = {"pause_days": ["11-02"], "on_pause_day": "skip"}
+    save(sessions, workflow_document(settings=settings_), START)
+    explanation = _explain(sessions, "D1")
+    assert explanation.at == datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
+    assert explanation.pauses == ("2026-11-02 is a pause day; the workflow skips them",)
+
+
+def test_past_runs_say_which_enrolled_the_record(
+    sessions: sessionmaker[Session], deals: None
+) -> None:
+    save(sessions, workflow_document(criteria=amount_at_least(5000)), START)
+    notifier = ConsoleNotifier(io.StringIO())
+    clock = FixedClock(START + timedelta(hours=1, minutes=1))
+    engine = Engine(sessions, clock, lambda _team: notifier)
+    engine.tick()  # the 09:00 run: D1 only
+    with transaction(sessions) as session:
+        session.execute(
+            update(Record)
+            .where(Record.external_id == "D2")
+            .values(properties={"stage": "contract", "amount": 7000.0})
+        )
+    clock.set(START + timedelta(days=1, hours=1, minutes=1))
+    engine.tick()  # the next day's run: D1 and D2
+    explanation = _explain(sessions, "D2", now=clock.now())
+    assert [(r.scheduled_at.day, r.enrolled) for r in explanation.past_runs] == [
+        (3, True),
+        (2, False),
+    ]
+    assert explanation.enrolled
