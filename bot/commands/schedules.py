@@ -1,5 +1,5 @@
 """``workflow-bot schedule``: checks schedules given as JSON, printing their next runs or what
-they mean."""
+they mean, and reads schedules typed in plain English into that JSON."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ import json
 from datetime import datetime
 from itertools import islice
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 import click
 
 from bot.commands.context import Context, fail
 from bot.commands.options import read_text_file
 from bot.workflows.bounded_json import InvalidJSON, load_json
+from bot.workflows.schedule_phrases import PhraseNotUnderstood, parse_phrase
 from bot.workflows.schedules import InvalidSchedule, ParsedSchedule, parse_schedule
 
 
@@ -63,6 +64,30 @@ def schedule_describe(context: Context, spec_option: str) -> None:
     zone = context.settings.default_timezone
     for _, parsed in read_schedules(spec_option, zone, context.clock.now()):
         click.echo(parsed.schedule.describe())
+
+
+@schedule.command("parse")
+@click.argument("text")
+@click.option(
+    "--timezone",
+    "timezone",
+    metavar="ZONE",
+    help="The IANA zone of a TEXT that names none (default: DEFAULT_TIMEZONE).",
+)
+@click.pass_obj
+def schedule_parse(context: Context, text: str, timezone: str | None) -> None:
+    """Print the schedule JSON of TEXT, a schedule in plain English such as "every other
+    Tuesday at 9am" (the README lists what is understood); exit 2 when it is not one."""
+    zone = timezone or context.settings.default_timezone
+    if timezone is not None and timezone not in available_timezones():
+        fail(f"--timezone {timezone!r} is not an IANA time zone: use e.g. Europe/Paris")
+    try:
+        spec = parse_phrase(text, zone)
+    except PhraseNotUnderstood as error:
+        fail(error.message)
+    # The spec as --spec of next and describe would take it: checked the same way.
+    read_schedules(json.dumps(spec), zone, context.clock.now())
+    click.echo(json.dumps(spec))
 
 
 def read_schedules(
