@@ -15,6 +15,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.database_outage import DatabaseOutage
 from bot.workflows.clock import Clock
 from bot.workflows.engine import Engine
 
@@ -29,10 +30,18 @@ SAFETY_JOB = "safety-tick"
 
 
 class Scheduler:
-    def __init__(self, engine: Engine, clock: Clock, safety_tick: timedelta = SAFETY_TICK) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock,
+        safety_tick: timedelta = SAFETY_TICK,
+        outage: DatabaseOutage | None = None,
+    ) -> None:
         self.engine = engine
         self.clock = clock
         self.safety_tick = safety_tick
+        # Shared with the process's /healthz, so that an outage is told once.
+        self.outage = outage or DatabaseOutage(engine.sessions, clock)
         self._arming = threading.Lock()
         self._timer = BackgroundScheduler(
             timezone="UTC",
@@ -74,13 +83,16 @@ class Scheduler:
     def tick(self) -> None:
         try:
             executed = self.engine.tick()
+            self.outage.answered()
             if executed:
                 log.info("ran %d run(s): %s", len(executed), executed)
             self.last_error = None
         except Exception as error:
-            # Logged with its traceback; the database keeps the run, so the next tick
-            # retries it rather than anything being lost.
-            log.exception("scheduler tick failed")
+            # The database keeps the run, so the next tick retries it rather than anything
+            # being lost. An outage is told in a line a minute; anything else is a bug,
+            # logged with its traceback.
+            if not self.outage.absorbs(error):
+                log.exception("scheduler tick failed")
             self.last_error = f"{type(error).__name__}: {error}"
         finally:
             self.last_tick = self.clock.now()
@@ -89,8 +101,9 @@ class Scheduler:
     def _arm_next(self) -> None:
         try:
             wake_up = self.engine.next_wake_up()
-        except Exception:
-            log.exception("could not read the next wake-up; the safety tick will retry")
+        except Exception as error:
+            if not self.outage.absorbs(error):
+                log.exception("could not read the next wake-up; the safety tick will retry")
             return
         if wake_up is not None:
             # Anything already due that this tick left is held by a run in progress (the
