@@ -17,6 +17,7 @@ import holidays as holiday_calendars
 from bot.workflows.criteria import MAX_DAYS, Criteria, InvalidCriteria, parse_criteria
 from bot.workflows.fields import built_in_name_problem
 from bot.workflows.owners import MAX_DM_RECIPIENTS, is_user_group, is_user_id
+from bot.workflows.readable import shown_value
 from bot.workflows.schedules import InvalidSchedule, ParsedSchedule, Schedule, parse_schedule
 from bot.workflows.templates import (
     RUN_DATE,
@@ -952,8 +953,7 @@ def _wrong(value: object, expected: str) -> str:
 
 
 def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return shown_value(value)  # as in the file, never a Python repr
 
 
 def _or(items: Collection[str]) -> str:

@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil import rrule
 
+from bot.workflows.readable import shown_value
+
 # Where the interval is counted from when a schedule has no start_date: a fixed, documented
 # date rather than "whenever the schedule was parsed", so the same JSON always means the same
 # runs. 1970-01-05 is a Monday, so "every 2 weeks" counts Monday-to-Sunday weeks from it; months
@@ -641,8 +643,7 @@ def _wrong(value: object, expected: str) -> str:
 
 
 def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return shown_value(value)  # as in the file ("[thu]" reads ["thu"]), never a repr
 
 
 def _or(items: Iterable[str]) -> str:

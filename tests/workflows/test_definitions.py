@@ -240,7 +240,7 @@ def test_every_problem_is_listed_with_its_location() -> None:
 def test_a_document_that_is_not_a_mapping_is_refused() -> None:
     with pytest.raises(InvalidDefinition) as caught:
         parse_definition(["x"], TYPES, OBJECT_TYPES, "UTC", NOW)  # type: ignore[arg-type]
-    assert caught.value.problems == ["workflow: ['x'] is not a mapping"]
+    assert caught.value.problems == ['workflow: ["x"] is not a mapping']
 
 
 def test_an_unknown_field_is_refused_with_the_closest_one() -> None:
@@ -618,7 +618,7 @@ def test_every_action_problem_is_listed() -> None:
 
 def test_settings_must_be_a_mapping() -> None:
     assert problems(document(settings=["US"]))[0].startswith(
-        "settings: ['US'] is not a mapping of summary_channel"
+        'settings: ["US"] is not a mapping of summary_channel'
     )
 
 
@@ -734,7 +734,7 @@ def test_a_yearly_29_february_is_allowed_with_a_warning() -> None:
         ),
         (
             False,
-            "settings.holidays: False is not a country code: use a two-letter country code such "
+            "settings.holidays: false is not a country code: use a two-letter country code such "
             "as US, GB or DE, in quotes",
         ),
     ],
