@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.workflows.workspaces import (
     LOCAL_TEAM,
     AmbiguousWorkspace,
+    UnknownWorkspace,
     adopt_local_workspace,
     resolve_team,
 )
@@ -38,6 +39,26 @@ def test_several_teams_need_an_explicit_one(sessions: sessionmaker[Session]) -> 
         with pytest.raises(AmbiguousWorkspace, match="--team"):
             resolve_team(session, None)
         assert resolve_team(session, "T2") == "T2"
+
+
+def test_an_unknown_team_is_refused_with_the_known_ones(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        ObjectTypeRepository(session).ensure_built_ins("T0ABCDEF", NOW)
+    with sessions() as session:
+        with pytest.raises(UnknownWorkspace) as refused:
+            resolve_team(session, "T0ABCDEG", vouched={"T0SLACK"})
+        assert refused.value.known == ["T0ABCDEF", "T0SLACK"]
+        assert "Did you mean 'T0ABCDEF'?" in str(refused.value)
+
+
+def test_a_team_slack_vouches_for_and_the_local_team_need_no_data(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions() as session:
+        assert resolve_team(session, "T0SLACK", vouched={"T0SLACK"}) == "T0SLACK"
+        assert resolve_team(session, LOCAL_TEAM) == LOCAL_TEAM
+        with pytest.raises(UnknownWorkspace, match=r"known: none yet"):
+            resolve_team(session, "T0SLACK")
 
 
 def _local_deals_and_workflow(sessions: sessionmaker[Session]) -> None:
