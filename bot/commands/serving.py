@@ -97,7 +97,7 @@ def _start_one_workspace(context: Context, role: str, once: bool) -> WebClient |
         with transaction(context.sessions) as session:
             if adopt_local_workspace(session, slack[1]):
                 click.echo(f"Records and workflows imported before Slack now belong to {slack[1]}.")
-    with context.workspace(slack[1] if slack else None) as (session, team_id):
+    with context.workspace(slack[1] if slack else None, from_slack=True) as (session, team_id):
         types = ObjectTypeRepository(session).names(team_id)
         sample = None
         if settings.slack_mode == "console" and not once:
