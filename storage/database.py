@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,12 +10,20 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# connection.info keys: how the SQLite transaction began, and whether it has read yet.
+_BEGAN = "sqlite_began"
+_HAS_READ = "sqlite_has_read"
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+_READS = ("SELECT", "WITH")
+
+log = logging.getLogger(__name__)
 
 # Tables of slack_sdk's SQLAlchemy installation and OAuth state stores (bot/slack/installations.py),
 # created by migration 0003. slack_sdk defines and reads them; our models do not map them.
@@ -90,7 +99,10 @@ def without_statement_timeout(session: Session) -> None:
 def _configure_sqlite(engine: Engine) -> None:
     # pysqlite opens transactions lazily and never for DDL; taking over BEGIN makes every
     # transaction, including migrations, real, and lets a caller ask for BEGIN IMMEDIATE to
-    # take the write lock up front (execution option sqlite_begin="IMMEDIATE").
+    # take the write lock up front (execution option sqlite_begin="IMMEDIATE", which
+    # write_transaction sets). Only there does SQLite wait for the lock (busy_timeout): a
+    # DEFERRED transaction that has read and then writes after another process committed
+    # fails at once with "database is locked", since its snapshot is stale.
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
@@ -107,7 +119,25 @@ def _configure_sqlite(engine: Engine) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
         if mode not in ("DEFERRED", "IMMEDIATE", "EXCLUSIVE"):
             raise ValueError(f"unknown SQLite transaction mode {mode!r}")
+        connection.info[_BEGAN] = mode
         connection.exec_driver_sql(f"BEGIN {mode}")
+        connection.info[_HAS_READ] = False
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _on_execute(connection: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+        if connection.info.get(_BEGAN) != "DEFERRED":
+            return
+        verb = statement.lstrip()[:7].upper()
+        if verb.startswith(_READS):
+            connection.info[_HAS_READ] = True
+        elif verb.startswith(_WRITES) and connection.info.get(_HAS_READ):
+            connection.info[_BEGAN] = "DEFERRED, warned"  # once per transaction
+            log.warning(
+                "a write after a read in a transaction that did not take the write lock at "
+                "its start: under concurrent writers it fails with 'database is locked'; "
+                "use write_transaction (%.60s)",
+                statement.strip(),
+            )
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -116,7 +146,9 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commits when the block ends normally, rolls back otherwise."""
+    """One unit of work that reads: commits when the block ends normally, rolls back
+    otherwise. On SQLite it takes no write lock, so it never makes a writer wait; a unit of
+    work that may write uses write_transaction (see _configure_sqlite for why)."""
     with factory() as session, session.begin():
         yield session
 
@@ -136,8 +168,18 @@ def include_name(name: str | None, type_: str, parent_names: Mapping[Any, str | 
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Applies pending migrations; a database already at ``revision`` is left untouched."""
-    command.upgrade(alembic_config(engine), revision)
+    """Applies pending migrations; a database already at ``revision`` is left untouched.
+
+    Every command starts with this: an up-to-date database is only read (no write lock, so
+    a command never waits here for another's import); migrating takes the write lock first.
+    """
+    if revision == "head" and current_revision(engine) == head_revision(engine):
+        return
+    command.upgrade(alembic_config(engine.execution_options(sqlite_begin="IMMEDIATE")), revision)
+
+
+def head_revision(engine: Engine) -> str | None:
+    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -29,7 +29,7 @@ from bot.workflows.notifier import Notifier
 from bot.workflows.owners import PeopleLookup
 from bot.workflows.runner import NotifierFor
 from bot.workflows.workspaces import UnknownWorkspace, resolve_team
-from storage.database import make_engine, session_factory, transaction, upgrade
+from storage.database import make_engine, session_factory, upgrade, write_transaction
 from storage.object_types import ObjectTypeRepository
 
 __all__ = ["USAGE_ERROR", "Context", "fail"]
@@ -142,7 +142,9 @@ class Context:
         self.migrate()
         explicit = team or self.settings.team_id
         vouched = self._vouched_teams(explicit, from_slack)
-        with transaction(self.sessions) as session:
+        # Commands write: the write lock is taken at the start, so that concurrent
+        # writers wait for each other (SQLite's busy timeout) instead of failing at once.
+        with write_transaction(self.sessions) as session:
             try:
                 team_id = resolve_team(session, explicit, vouched)
             except UnknownWorkspace as error:

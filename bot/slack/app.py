@@ -19,7 +19,7 @@ from bot.slack import errors
 from bot.slack.installations import NOT_INSTALLED_MESSAGE, Installations
 from bot.slack.listeners import commands, enrollment, history, home, revocation, wizard
 from bot.slack.services import Services
-from storage.database import transaction
+from storage.database import write_transaction
 from storage.events import EventLog
 
 log = logging.getLogger(__name__)
@@ -123,7 +123,7 @@ def _skip_redeliveries(services: Services) -> Callable[..., BoltResponse | None]
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if not event_id:
             return next()
-        with transaction(services.sessions) as session:
+        with write_transaction(services.sessions) as session:
             first = EventLog(session).first_delivery(
                 str(body.get("team_id")), str(event_id), services.clock.now()
             )

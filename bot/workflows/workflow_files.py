@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from bot.workflows.definitions import InvalidDefinition, ParsedDefinition, parse_definition
+from bot.workflows.readable import counted_problem
 from storage.properties import PropertyType
 
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
@@ -323,7 +324,8 @@ def parse_workflow_documents(
         try:
             result = parse_definition(document, types, list(property_types), default_timezone, now)
         except InvalidDefinition as error:
-            problems.extend(f"{label}: {problem}" for problem in error.problems)
+            # Locations count actions from 1 here, as the file's reader does ("action 1, text").
+            problems.extend(f"{label}: {counted_problem(problem)}" for problem in error.problems)
             continue
         parsed.append(
             ParsedDefinition(result.definition, tuple(f"{label}: {w}" for w in result.warnings))
