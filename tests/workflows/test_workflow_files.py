@@ -320,7 +320,7 @@ def test_problems_are_prefixed_with_the_workflow_number_and_name() -> None:
     broken = EXAMPLE.replace('"Please update {{ name }}"', '"{{ propertes.amount }}"')
     text += "- " + broken.replace("\n", "\n  ").rstrip() + "\n"
     assert parse_problems(text) == [
-        "workflow 2 (Weekly deal review): actions[1].text: unknown placeholder "
+        "workflow 2 (Weekly deal review): action 2, text: unknown placeholder "
         "{{ propertes.amount }}; did you mean properties.amount?"
     ]
 
