@@ -1,7 +1,8 @@
 """``make bench``: runs every benchmark on SQLite and PostgreSQL and prints the figures.
 
 python -m bench [--rows N] [--databases sqlite,postgresql]
-                [--records-only | --ack-only | --gate-only | --views-only | --sources-only]
+                [--records-only | --ack-only | --gate-only | --views-only | --sources-only
+                 | --forecast-only]
                 [--scenarios paced,saturated] [--think SECONDS]
 """
 
@@ -12,7 +13,15 @@ import os
 import platform
 import sys
 
-from bench import ack_bench, engine_bench, gate_bench, records_bench, sources_bench, view_bench
+from bench import (
+    ack_bench,
+    engine_bench,
+    forecast_bench,
+    gate_bench,
+    records_bench,
+    sources_bench,
+    view_bench,
+)
 from bench.databases import DATA_DIR, empty_database
 
 
@@ -48,7 +57,7 @@ def print_records(figures: records_bench.RecordsFigures) -> None:
 
 
 # The benchmarks that --NAME-only picks one of; the engine's runs only with all of them.
-ONLY = ("records", "ack", "gate", "views", "sources")
+ONLY = ("records", "ack", "gate", "views", "sources", "forecast")
 
 
 def main() -> None:
@@ -80,6 +89,9 @@ def main() -> None:
         if wanted("records"):
             with empty_database(kind) as (engine, url):
                 print_records(records_bench.run(engine, url, args.rows, DATA_DIR))
+        if wanted("forecast"):
+            with empty_database(kind) as (engine, url):
+                forecast_bench.print_figures(forecast_bench.run(engine, url, args.rows, DATA_DIR))
         if chosen is None:
             engine_bench.run(kind, workflows=args.workflows, records=args.rows)
         if wanted("ack"):

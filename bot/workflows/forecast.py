@@ -8,10 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from bot.workflows.criteria import Criteria
+from bot.workflows.criteria import Criteria, Group
 from bot.workflows.definitions import WorkflowDefinition, WorkflowSettings
 from bot.workflows.lifecycle import get_workflow
 from bot.workflows.owner_aliases import with_known_aliases
@@ -19,7 +19,8 @@ from bot.workflows.planner import pause_decision
 from bot.workflows.runner import enrollment_clause
 from bot.workflows.schedules import Schedule
 from bot.workflows.stored import definition_of
-from storage.models import Run, RunSource, RunStatus, WorkflowStatus
+from storage.criteria_sql import criteria_clause
+from storage.models import Record, Run, RunSource, RunStatus, WorkflowStatus
 from storage.object_types import ObjectTypeRepository
 from storage.properties import PropertyType
 from storage.record_search import RecordSearch
@@ -136,26 +137,76 @@ def count_runs(
     upcoming: list[PlannedRun],
 ) -> tuple[ForecastRun, ...]:
     """Counts, per run, the records the runs' own clause (runner.enrollment_clause) selects
-    at its instant: one query per run, and one for runs whose criteria resolve alike (no
-    relative date, or dates on the same day)."""
-    search = RecordSearch(session)
+    at the run's instant. Runs whose criteria resolve alike (no relative date, or dates on
+    the same day) share a count, and the distinct ones are counted in one query."""
     # Owners named in criteria stand for their other names too, as far as already known.
     criteria, suppression = (
         with_known_aliases(session, team_id, each)
         for each in (definition.criteria, definition.suppression)
     )
-    counts: dict[tuple[Criteria, Criteria], int] = {}
-    result: list[ForecastRun] = []
-    for run in upcoming:
-        if run.skipped:
-            result.append(ForecastRun(run, None))
-            continue
-        key = (criteria.at(run.at, types), suppression.at(run.at, types))
-        if key not in counts:
-            clause = enrollment_clause(criteria, suppression, types, run.at, search.dialect)
-            counts[key] = search.count(object_type_id, clause)
-        result.append(ForecastRun(run, counts[key]))
-    return tuple(result)
+    instants = [run.at for run in upcoming if not run.skipped]
+    counts = iter(count_at(session, object_type_id, criteria, suppression, types, instants))
+    return tuple(ForecastRun(run, None if run.skipped else next(counts)) for run in upcoming)
+
+
+def count_at(
+    session: Session,
+    object_type_id: int,
+    criteria: Criteria,
+    suppression: Criteria,
+    types: dict[str, PropertyType],
+    instants: list[datetime],
+) -> list[int]:
+    """How many records a run at each of ``instants`` would enroll, by the runs' own clause.
+
+    Instants whose criteria resolve alike share a count. One count reads the records once;
+    several are read in one pass too, each counted by its own run's clause among the records
+    any of them can match (the prefilter), so that ten daily runs cost far less than ten
+    counts."""
+    search = RecordSearch(session)
+    dialect = search.dialect
+    first_at: dict[tuple[Criteria, Criteria], datetime] = {}
+    keys = [(criteria.at(at, types), suppression.at(at, types)) for at in instants]
+    for key, at in zip(keys, instants, strict=True):
+        first_at.setdefault(key, at)
+    clauses = {
+        key: enrollment_clause(criteria, suppression, types, at, dialect)
+        for key, at in first_at.items()
+    }
+    if len(clauses) <= 1:
+        counted = {key: search.count(object_type_id, clause) for key, clause in clauses.items()}
+        return [counted[key] for key in keys]
+    distinct = list(clauses)
+    prefilter = _any_of([key[0] for key in distinct], types, dialect)
+    # A query of its own rather than RecordSearch's single count: several counts, one scan.
+    query = select(*(func.count(case((clauses[key], 1))) for key in distinct)).where(
+        Record.object_type_id == object_type_id, Record.deleted_at.is_(None), prefilter
+    )
+    row = session.execute(query).one()
+    counted = {key: int(count) for key, count in zip(distinct, row, strict=True)}
+    return [counted[key] for key in keys]
+
+
+def _any_of(
+    resolved: list[Criteria], types: dict[str, PropertyType], dialect: str
+) -> ColumnElement[bool]:
+    """A clause every record matching any of ``resolved`` satisfies (more may): the same
+    criteria resolved at several instants differ only in their bounds, so each filter
+    becomes the OR of its variants, and filters alike at every instant stay as they are,
+    which lets an index on the criteria serve it as it serves one count."""
+    first = resolved[0]
+    if not first.groups:
+        return true()
+    groups = []
+    for position, group in enumerate(first.groups):
+        filters = []
+        for index in range(len(group.filters)):
+            variants = list(dict.fromkeys(c.groups[position].filters[index] for c in resolved))
+            filters.append(
+                or_(*(criteria_clause(Criteria((Group((f,)),)), types, dialect) for f in variants))
+            )
+        groups.append(and_(*filters))
+    return or_(*groups)
 
 
 def _planned_runs(session: Session, workflow_id: int, now: datetime) -> dict[str, PlannedRun]:
