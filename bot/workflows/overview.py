@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.workflows.definitions import WorkflowDefinition
 from bot.workflows.lifecycle import Actor, WorkflowError, get_workflow, owned_by
+from bot.workflows.readable import instant_text
 from bot.workflows.schedules import Schedule
 from bot.workflows.stored import definition_of
 from bot.workflows.wording import Phrase, describe_action
@@ -83,8 +84,8 @@ class RunLine:
         )
 
     def describe(self) -> str:
-        """One plain-text line, e.g. "2026-12-03 07:00 EST schedule succeeded, 4 enrolled,
-        8 ok, 0 failed"."""
+        """One plain-text line, e.g. "2026-12-03T07:00:00-05:00 schedule succeeded, 4
+        enrolled, 8 ok, 0 failed", the instant as every command line output writes one."""
         counts = ""
         if self.enrolled is not None:
             counts = f", {self.enrolled} enrolled, {self.ok} ok, {self.failed} failed"
@@ -93,7 +94,7 @@ class RunLine:
             if self.skipped:
                 counts += f", {self.skipped} skipped"
         reason = f" ({self.reason})" if self.reason else ""
-        when = f"{self.scheduled_at:%Y-%m-%d %H:%M} {self.scheduled_at.tzname()}"
+        when = instant_text(self.scheduled_at, self.scheduled_at.tzinfo or "UTC")
         return f"{when} {self.source} {self.status}{counts}{reason}"
 
     @property
