@@ -319,16 +319,17 @@ def _sqlite_failure(reason: str, url: URL) -> CommandFailure | None:
 # -- the HTTP port ---------------------------------------------------------------------------
 
 
-def port_unavailable(port: int, error: OSError) -> CommandFailure | None:
-    """Why serve cannot listen on ``port``, when it is the configuration's to fix."""
+def port_unavailable(port: int, variable: str, error: OSError) -> CommandFailure | None:
+    """Why serve cannot listen on ``port`` (set by ``variable``), when it is the
+    configuration's to fix."""
     if error.errno == errno.EADDRINUSE:
         return CommandFailure(
             f"port {port} is in use (another workflow-bot, or another server, listens "
-            "there): stop it, or set PORT to a free port"
+            f"there): stop it, or set {variable} to a free port"
         )
     if error.errno == errno.EACCES:
         return CommandFailure(
             f"this user may not listen on port {port} (ports below 1024 need privileges): "
-            "set PORT to 1024 or above"
+            f"set {variable} to 1024 or above"
         )
     return None

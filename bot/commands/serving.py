@@ -4,15 +4,24 @@ serves, and the banner it prints at start."""
 from __future__ import annotations
 
 import signal
+import socket
 import threading
 
 import click
 from slack_sdk import WebClient
 
 from bot.commands.context import Context, fail
+from bot.commands.failures import RUN_TIME_FAILURE, CommandFailure, masked, port_unavailable
 from bot.scheduler import Scheduler
 from bot.settings import Settings
-from bot.slack.connection import SlackConnection, SlackUnreachable, workspace_of
+from bot.slack.connection import (
+    HOST,
+    SlackConnection,
+    SlackCredentialsRefused,
+    SlackUnreachable,
+    check_app_token,
+    workspace_of,
+)
 from bot.slack.ids import SLASH_COMMAND
 from bot.slack.installations import INSTALL_PATH, REDIRECT_PATH, app_client
 from bot.slack.server import Health
@@ -42,9 +51,12 @@ def serve(context: Context, role: str, once: bool) -> None:
     settings = context.settings
     # Serving Slack with part of its credentials would silently serve nothing; a scheduler
     # (or --once) needs only the bot token, to post.
-    serves_slack = role in ("all", "web") and not once
-    if serves_slack and (problem := partial_slack_credentials(settings)) is not None:
-        fail(problem)
+    if serves_slack(role, once):
+        if (problem := partial_slack_credentials(settings)) is not None:
+            fail(problem)
+        check_port_free(settings.port, "PORT")
+    elif not once:
+        check_port_free(settings.health_port, "HEALTH_PORT")
     context.migrate()
     if context.installations is not None:
         client: WebClient | None = _start_installed_workspaces(context, role)
@@ -73,7 +85,10 @@ def serve(context: Context, role: str, once: bool) -> None:
             installations=context.installations,
         )
         health = Health(context.sessions, context.clock, scheduler)
-        connection = SlackConnection(services, health, client, settings.port)
+        try:
+            connection = SlackConnection(services, health, client, settings.port)
+        except OSError as error:  # taken since check_port_free looked
+            raise port_unavailable(settings.port, "PORT", error) or error from None
         connection.start()
         click.echo(f"Listening on port {connection.http.port}.")
     stop.wait()
@@ -91,8 +106,12 @@ def _start_one_workspace(context: Context, role: str, once: bool) -> WebClient |
     settings = context.settings
     try:
         slack = workspace_of(settings)
-    except SlackUnreachable as error:
+        if slack is not None and settings.slack_mode == "socket" and serves_slack(role, once):
+            check_app_token(slack[0], str(settings.slack_app_token))
+    except SlackCredentialsRefused as error:
         fail(str(error))
+    except SlackUnreachable as error:
+        raise CommandFailure(str(error), RUN_TIME_FAILURE) from error
     if slack is not None:
         with transaction(context.sessions) as session:
             if adopt_local_workspace(session, slack[1]):
@@ -126,6 +145,24 @@ def _start_installed_workspaces(context: Context, role: str) -> WebClient:
     return app_client(context.settings)
 
 
+def serves_slack(role: str, once: bool) -> bool:
+    """Whether serve listens for Slack on PORT: a scheduler process or --once only posts,
+    with the bot token."""
+    return role in ("all", "web") and not once
+
+
+def check_port_free(port: int, variable: str) -> None:
+    """Stops serve when another process listens on ``port``, before the banner says that
+    the bot is running: binds it as the HTTP server will (reusing the addresses of closing
+    connections, which do not stop the server either) and lets go at once."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((HOST, port))
+        except OSError as error:
+            raise port_unavailable(port, variable, error) or error from None
+
+
 _CREDENTIALS = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET")
 
 
@@ -153,7 +190,7 @@ def banner(settings: Settings, workspace: str, role: str = "all") -> str:
     oauth = settings.slack_mode == "oauth"
     lines = [
         f"workflow-bot ({role})",
-        f"  database: {settings.database_url}",
+        f"  database: {masked(settings.database_url)}",  # the password stays in .env
         f"  {'workspaces' if oauth else 'workspace'}: {workspace}",
     ]
     if settings.slack_mode == "console":

@@ -26,6 +26,10 @@ class SlackUnreachable(RuntimeError):
     """The bot token was refused or Slack could not be reached at start."""
 
 
+class SlackCredentialsRefused(SlackUnreachable):
+    """Slack refused a token of the settings: the configuration must change."""
+
+
 def workspace_of(settings: Settings) -> tuple[WebClient, str] | None:
     """The bot's Web API client and the workspace its token belongs to (auth.test); None
     without Slack credentials, and when the app serves several workspaces (each has its own
@@ -37,16 +41,35 @@ def workspace_of(settings: Settings) -> tuple[WebClient, str] | None:
         team_id = str(client.auth_test()["team_id"])
     except SlackApiError as error:
         code = error.response.get("error")
-        raise SlackUnreachable(
+        raise SlackCredentialsRefused(
             f"Slack refused SLACK_BOT_TOKEN ({code}): copy the Bot User OAuth Token (xoxb-...) "
             "from the app's OAuth & Permissions page again"
         ) from error
     except OSError as error:
-        raise SlackUnreachable(
-            f"could not reach Slack's Web API ({error}): check the network or proxy, and "
-            "SLACK_API_URL if it is set"
-        ) from error
+        raise _unreachable(error) from error
     return client, team_id
+
+
+def check_app_token(client: WebClient, app_token: str) -> None:
+    """Asks Slack for a Socket Mode URL with the app token, as connecting will: a wrong
+    token then stops serve before it starts anything, not in Socket Mode's thread."""
+    try:
+        client.apps_connections_open(app_token=app_token)
+    except SlackApiError as error:
+        code = error.response.get("error")
+        raise SlackCredentialsRefused(
+            f"Slack refused SLACK_APP_TOKEN ({code}): copy the app-level token (xapp-..., "
+            "with the connections:write scope) from the app's Basic Information page again"
+        ) from error
+    except OSError as error:
+        raise _unreachable(error) from error
+
+
+def _unreachable(error: OSError) -> SlackUnreachable:
+    return SlackUnreachable(
+        f"could not reach Slack's Web API ({error}): check the network or proxy, and "
+        "SLACK_API_URL if it is set"
+    )
 
 
 class SlackConnection:
