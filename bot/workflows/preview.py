@@ -18,6 +18,7 @@ from bot.workflows.definitions import (
 )
 from bot.workflows.lifecycle import get_workflow
 from bot.workflows.owner_aliases import with_known_aliases
+from bot.workflows.readable import mrkdwn_as_typed, plural, shown_value
 from bot.workflows.runner import enrollment_clause
 from bot.workflows.stored import definition_of
 from bot.workflows.templates import RenderContext
@@ -60,7 +61,7 @@ def preview_run(session: Session, team_id: str, name: str, now: datetime) -> Pre
         for number, action in enumerate(definition.actions, start=1):
             lines.append(f"  {number}. {_describe(action, context)}")
     if matching > SHOWN_RECORDS:
-        lines.append(f"... and {matching - SHOWN_RECORDS} more records")
+        lines.append(f"... and {plural(matching - SHOWN_RECORDS, 'more record')}")
     return Preview(matching, tuple(lines))
 
 
@@ -89,18 +90,19 @@ def matching_now(
 
 
 def _describe(action: object, context: RenderContext) -> str:
+    """What ``action`` would do, in plain text: messages as typed, not as Slack escapes them."""
     if isinstance(action, SendChannelMessage):
-        return f"post to {action.channel}: {action.text.render(context)}"
+        return f"post to {action.channel}: {mrkdwn_as_typed(action.text.render(context))}"
     if isinstance(action, SendOwnerDm):
         if context.owner is None:
             return "skip the direct message: the record has no owner"
-        return f"message {context.owner}: {action.text.render(context)}"
+        return f"message {context.owner}: {mrkdwn_as_typed(action.text.render(context))}"
     if isinstance(action, SendDm):
         people = ", ".join([*action.users, *action.user_groups])
-        return f"message {people}: {action.text.render(context)}"
+        return f"message {people}: {mrkdwn_as_typed(action.text.render(context))}"
     if isinstance(action, SetProperty):
-        return f"set {action.property_name} to {action.value_on(context.run_date)!r}"
+        return f"set {action.property_name} to {shown_value(action.value_on(context.run_date))}"
     if isinstance(action, CreateTask):
         due = action.due_date(context.run_date).isoformat()
-        return f"create the task {action.title.render(context)!r}, due {due}"
+        return f"create the task {shown_value(action.title.render(context))}, due {due}"
     raise TypeError(f"unknown action {action!r}")
