@@ -186,6 +186,30 @@ def test_a_refused_connection_names_host_and_port_and_asks_if_postgresql_runs(
     _assert_told(result.output, f"{host}:{port}", "is PostgreSQL running there?")
 
 
+@pytest.mark.parametrize("command", COMMANDS)
+def test_an_option_the_server_refuses_is_quoted_with_fix_database_url(
+    runner: CliRunner, postgres_server: str, command: list[str]
+) -> None:
+    url = _with(postgres_server, query={"options": "-cstatement_timeout=soon"})
+    result = _cli(runner, url, *command)
+    assert result.exit_code == 2
+    _assert_told(
+        result.output, 'invalid value for parameter "statement_timeout"', "fix DATABASE_URL"
+    )
+
+
+def test_a_database_of_a_newer_release_says_which_release_to_run(
+    runner: CliRunner, bot_database: str
+) -> None:
+    engine = make_engine(bot_database)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    engine.dispose()
+    result = _cli(runner, bot_database, "db", "upgrade")
+    assert result.exit_code == 2
+    _assert_told(result.output, "'9999'", "newer release of workflow-bot")
+
+
 # -- db upgrade says what it did -----------------------------------------------------------------
 
 
@@ -361,6 +385,18 @@ def _driver_error(message: str) -> DBAPIError:
             "fe_sendauth: no password supplied",
             ["asks for the password of bot", "put it in DATABASE_URL"],
             2,
+        ),
+        (
+            'connection failed: connection to server at "10.0.0.5", port 5433 failed: FATAL:  '
+            "sorry, too many clients already",
+            ["10.0.0.5:5433 has no connection to spare", "try again later"],
+            1,
+        ),
+        (
+            'connection failed: connection to server at "10.0.0.5", port 5433 failed: '
+            "SSL SYSCALL error: EOF detected",
+            ["cannot connect to PostgreSQL at 10.0.0.5:5433 (SSL SYSCALL error"],
+            1,
         ),
         (
             'connection failed: connection to server at "10.0.0.5", port 5433 failed: '

@@ -254,6 +254,31 @@ def _statement_timeout(match: re.Match[str], server: _Server) -> CommandFailure:
     )
 
 
+def _server_full(match: re.Match[str], server: _Server) -> CommandFailure:
+    return CommandFailure(
+        f"PostgreSQL at {server.where} has no connection to spare (too many clients): try "
+        "again later, or raise its max_connections",
+        RUN_TIME_FAILURE,
+    )
+
+
+def _refused_otherwise(match: re.Match[str], server: _Server) -> CommandFailure:
+    # The server turned down what DATABASE_URL asks (an option's value, a database that
+    # does not take connections): the URL must change.
+    return CommandFailure(
+        f"PostgreSQL at {server.where} refused the connection ({match['reason'].strip()}): "
+        "fix DATABASE_URL"
+    )
+
+
+def _not_connected(match: re.Match[str], server: _Server) -> CommandFailure:
+    return CommandFailure(
+        f"cannot connect to PostgreSQL at {server.where} ({match['reason'].strip()}): check "
+        "DATABASE_URL and the server",
+        RUN_TIME_FAILURE,
+    )
+
+
 def _connection_lost(match: re.Match[str], server: _Server) -> CommandFailure:
     return CommandFailure(
         f"the connection to PostgreSQL at {server.where} broke off: try again once the "
@@ -278,6 +303,10 @@ _POSTGRES_REASONS: list[tuple[re.Pattern[str], _Translation]] = [
         re.compile(r"server closed the connection|terminating connection|connection is lost"),
         _connection_lost,
     ),
+    (re.compile(r"too many clients|remaining connection slots"), _server_full),
+    # Whatever else stops a connection from opening, in the server's own words.
+    (re.compile(r"^connection failed: .*?FATAL:\s*(?P<reason>.+)$", re.M), _refused_otherwise),
+    (re.compile(r"^connection failed: (?:.*? failed: )?(?P<reason>.+)$", re.M), _not_connected),
 ]
 
 
