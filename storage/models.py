@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
     text,
 )
@@ -148,6 +149,8 @@ class Record(Base):
     # columns): a sync skips a row whose digest is unchanged. Null once anything else
     # writes the record, so the next sync compares it in full.
     source_digest: Mapped[int | None] = mapped_column(BigInteger)
+    # Installed by the sample (bot.workflows.samples): `sample remove` deletes it.
+    is_sample: Mapped[bool] = mapped_column(server_default=false())
 
 
 class Workflow(Base):
@@ -177,6 +180,8 @@ class Workflow(Base):
     next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The sample workflow (bot.workflows.samples): never adopted by a Slack workspace.
+    is_sample: Mapped[bool] = mapped_column(server_default=false())
 
     object_type: Mapped[ObjectType] = relationship()
 
@@ -342,3 +347,14 @@ class RecordSource(Base):
     # One process syncs a source at a time, as runs are claimed.
     sync_lease_owner: Mapped[str | None] = mapped_column(String(128))
     sync_lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SampleInstallation(Base):
+    """That this database once received the sample: it is never installed twice."""
+
+    __tablename__ = "sample_installations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    installed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

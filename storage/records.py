@@ -21,6 +21,7 @@ from sqlalchemy import (
     Dialect,
     Table,
     bindparam,
+    false,
     insert,
     null,
     update,
@@ -198,12 +199,13 @@ class RecordRepository:
     def update_many(self, rows: Sequence[RecordUpdate]) -> None:
         """Replaces name, owner, properties and folded copies of each record by its id, and
         brings a removed record back: what is written again is in its source again. The
-        record is no longer what a source row made it: its digest is cleared."""
+        record is no longer what a source row made it: its digest is cleared; nor the
+        sample's, if it was: `sample remove` leaves it."""
         if rows:
             statement = (
                 update(RECORDS)
                 .where(RECORDS.c.id == bindparam("record_id"))
-                .values(deleted_at=null(), source_digest=null())
+                .values(deleted_at=null(), source_digest=null(), is_sample=false())
             )
             if "created_at" in rows[0]:
                 self._run("update_dated", statement, DATED_UPDATE_COLUMNS, rows)

@@ -11,6 +11,7 @@ import click
 from slack_sdk import WebClient
 
 from bot.commands.context import Context, fail
+from bot.commands.samples import removal_report
 from bot.commands.failures import RUN_TIME_FAILURE, CommandFailure, masked, port_unavailable
 from bot.scheduler import Scheduler
 from bot.settings import Settings
@@ -26,9 +27,9 @@ from bot.slack.ids import SLASH_COMMAND
 from bot.slack.installations import INSTALL_PATH, REDIRECT_PATH, app_client
 from bot.slack.server import Health
 from bot.slack.services import Services
-from bot.workflows.samples import install_sample
+from bot.workflows.samples import install_sample, remove_sample
 from bot.workflows.workspaces import adopt_local_workspace
-from storage.database import transaction
+from storage.database import write_transaction
 from storage.object_types import ObjectTypeRepository
 
 
@@ -113,9 +114,14 @@ def _start_one_workspace(context: Context, role: str, once: bool) -> WebClient |
     except SlackUnreachable as error:
         raise CommandFailure(str(error), RUN_TIME_FAILURE) from error
     if slack is not None:
-        with transaction(context.sessions) as session:
-            if adopt_local_workspace(session, slack[1]):
-                click.echo(f"Records and workflows imported before Slack now belong to {slack[1]}.")
+        with write_transaction(context.sessions) as session:
+            # The sample was a demonstration without Slack: it never enters a workspace.
+            sample_removed = remove_sample(session, context.clock.now())
+            adopted = adopt_local_workspace(session, slack[1])
+        if not sample_removed.empty:
+            click.echo(f"{removal_report(sample_removed)} It stays out of {slack[1]}.")
+        if adopted:
+            click.echo(f"Records and workflows imported before Slack now belong to {slack[1]}.")
     with context.workspace(slack[1] if slack else None, from_slack=True) as (session, team_id):
         types = ObjectTypeRepository(session).names(team_id)
         sample = None
@@ -127,9 +133,10 @@ def _start_one_workspace(context: Context, role: str, once: bool) -> WebClient |
     click.echo(banner(settings, workspace, role))
     if sample is not None:
         click.echo(
-            f"This database had no workflows: the sample {sample.workflow_name!r} and five "
-            f"sample deals were imported. It runs at {sample.runs_at:%H:%M} "
-            f"({sample.runs_at.tzname()}); its messages will be printed below."
+            f"This database is new: the sample {sample.workflow_name!r} and "
+            f"{sample.record_count} sample deals were imported. It runs at "
+            f"{sample.runs_at:%H:%M} ({sample.runs_at.tzname()}); its messages will be printed "
+            "below. Remove them with: workflow-bot sample remove"
         )
     return slack[0] if slack else None
 

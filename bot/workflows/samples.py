@@ -1,8 +1,15 @@
-"""The sample records and workflow that a first `make run` installs into an empty database,
-so a newcomer sees a scheduled run happen within a minute, without Slack."""
+"""The sample records and workflow that a first `make run` installs into a brand-new
+database, so a newcomer sees a scheduled run happen within a minute, without Slack; and their
+removal, by `workflow-bot sample remove` or when a Slack workspace is connected.
+
+The sample never meets real data: it goes only into a database with no record, no workflow
+and no workspace of Slack's, which never had it before (it does not come back once removed);
+what it installs is marked as the sample's, so removing it deletes exactly that."""
 
 from __future__ import annotations
 
+import csv
+import io
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,28 +22,37 @@ from sqlalchemy.orm import Session
 from bot.workflows.lifecycle import CLI_ACTOR, save_workflow
 from bot.workflows.record_import import ImportOptions, import_records
 from bot.workflows.workflow_files import load_workflows
-from storage.workflows import WorkflowRepository
+from bot.workflows.workspaces import LOCAL_TEAM
+from storage.object_types import ObjectTypeRepository
+from storage.samples import SampleContents, SampleRepository
 
 SAMPLES = resources.files("bot.samples")
+SAMPLE_TYPE = "deals"
+
+__all__ = ["SampleContents", "SampleInstalled", "install_sample", "remove_sample"]
 
 
 @dataclass(frozen=True)
 class SampleInstalled:
     workflow_name: str
+    record_count: int
     runs_at: datetime
 
 
 def install_sample(
     session: Session, team_id: str, now: datetime, timezone: str
 ) -> SampleInstalled | None:
-    """Imports the sample deals and workflow, due at the coming minute; None when the
-    workspace already has workflows (a real database is never touched)."""
-    if WorkflowRepository(session).names(team_id):
+    """Imports the sample deals and workflow, due at the coming minute, into a brand-new
+    database; None anywhere else (real data is never touched, and a Slack workspace never
+    gets the sample)."""
+    samples = SampleRepository(session)
+    if team_id != LOCAL_TEAM or not samples.is_brand_new(team_id):
         return None
+    deals_csv = SAMPLES.joinpath("deals.csv").read_bytes()
     with tempfile.TemporaryDirectory() as folder:
         deals = Path(folder) / "deals.csv"
-        deals.write_bytes(SAMPLES.joinpath("deals.csv").read_bytes())
-        import_records(session, team_id, deals, ImportOptions(type_name="deals"), now)
+        deals.write_bytes(deals_csv)
+        import_records(session, team_id, deals, ImportOptions(type_name=SAMPLE_TYPE), now)
     (document,) = load_workflows(SAMPLES.joinpath("contract-reminders.yml").read_text("utf-8"))
     zone = ZoneInfo(timezone)
     # At least 20 s ahead, so the run is seen to come from the schedule, not from start-up.
@@ -47,5 +63,19 @@ def install_sample(
         "time": f"{runs_at:%H:%M}",
         "timezone": timezone,
     }
-    save_workflow(session, team_id, document, CLI_ACTOR, timezone, now)
-    return SampleInstalled(str(document["name"]), runs_at)
+    saved = save_workflow(session, team_id, document, CLI_ACTOR, timezone, now)
+    ids = _record_ids(deals_csv)
+    samples.mark(ObjectTypeRepository(session).get(team_id, SAMPLE_TYPE).id, ids, saved.workflow_id)
+    samples.record_installation(team_id, now)
+    return SampleInstalled(str(document["name"]), len(ids), runs_at)
+
+
+def remove_sample(session: Session, now: datetime) -> SampleContents:
+    """Deletes what the sample installed and is still its own (a sample record the user
+    imported again is theirs): its workflow with its runs, and its records. Returns what
+    was deleted; empty when there was no sample."""
+    return SampleRepository(session).delete(now)
+
+
+def _record_ids(deals_csv: bytes) -> list[str]:
+    return [row["id"] for row in csv.DictReader(io.StringIO(deals_csv.decode("utf-8")))]

@@ -1,21 +1,46 @@
-"""placeholder: filled in by the work that needs revision 0008
+"""sample marks: the sample's records and workflow are marked, and its installation recorded
 
 Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-07
+
+``records.is_sample`` and ``workflows.is_sample`` mark what the sample installed, so that
+``workflow-bot sample remove`` deletes exactly that and a Slack workspace never adopts it.
+``sample_installations`` records that a database once had the sample: once removed, it
+never comes back at the next start.
 """
 
 from __future__ import annotations
 
-revision = '0008'
-down_revision = '0007'
+import sqlalchemy as sa
+from alembic import op
+
+from storage.columns import UTCDateTime
+
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    for table in ("records", "workflows"):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(
+                sa.Column("is_sample", sa.Boolean(), server_default=sa.false(), nullable=False)
+            )
+    op.create_table(
+        "sample_installations",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("team_id", sa.String(length=32), nullable=False),
+        sa.Column("installed_at", UTCDateTime(), nullable=False),
+        sa.Column("removed_at", UTCDateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sample_installations")),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("sample_installations")
+    for table in ("workflows", "records"):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_column("is_sample")
