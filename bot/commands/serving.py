@@ -11,8 +11,8 @@ import click
 from slack_sdk import WebClient
 
 from bot.commands.context import Context, fail
-from bot.commands.samples import removal_report
 from bot.commands.failures import RUN_TIME_FAILURE, CommandFailure, masked, port_unavailable
+from bot.commands.samples import removal_report
 from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.slack.connection import (
