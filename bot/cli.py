@@ -16,7 +16,6 @@ from bot.commands.owners import owners
 from bot.commands.record_removal import records_delete
 from bot.commands.records import records
 from bot.commands.samples import sample
-from bot.commands.samples import sample
 from bot.commands.schedules import schedule
 from bot.commands.serving import serve
 from bot.commands.sources import sources
@@ -49,5 +48,4 @@ main.add_command(schedule)
 main.add_command(workflows)
 main.add_command(sources)
 main.add_command(owners)
-main.add_command(sample)
 main.add_command(sample)
