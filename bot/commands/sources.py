@@ -15,6 +15,7 @@ from bot.commands.context import Context, fail
 from bot.commands.environment import environment_variable
 from bot.commands.options import TEAM_OPTION
 from bot.workflows.engine import process_identity
+from bot.workflows.readable import instant_text, plural
 from bot.workflows.sources import (
     DEFAULT_MAX_STALENESS,
     NewSource,
@@ -157,8 +158,7 @@ def _status_lines(status: SourceStatus, zone: ZoneInfo) -> list[str]:
 
 
 def _when(instant: datetime, zone: ZoneInfo) -> str:
-    local = instant.astimezone(zone)
-    return f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()}"
+    return instant_text(instant, zone)  # as every command writes an instant
 
 
 def _duration(milliseconds: int | None) -> str:
@@ -200,7 +200,7 @@ def _echo_synced(outcome: SyncOutcome) -> None:
         more = removed.count - len(removed.first)
         click.echo(f"removed: {shown}" + (f" and {more:,} more" if more > 0 else ""))
     click.echo(
-        f"Synced {outcome.name}: {report.rows:,} rows in {report.seconds:.1f} s: "
+        f"Synced {outcome.name}: {plural(report.rows, 'row')} in {report.seconds:.1f} s: "
         f"{report.added:,} added, {report.changed:,} changed, {removed.count:,} removed, "
         f"{report.unchanged:,} unchanged"
     )
