@@ -193,6 +193,16 @@ class RunRepository:
         present = [c for c in candidates if c is not None]
         return min(present) if present else None
 
+    def oldest_due_pending(self, now: datetime) -> datetime | None:
+        """When the oldest run that is due and still waiting for a process was due; None
+        when none waits. Reads only pending runs' rows (the status index): cheap enough for
+        every metrics scrape."""
+        return self.session.scalar(
+            select(func.min(Run.scheduled_at)).where(
+                Run.status == RunStatus.PENDING.value, Run.scheduled_at <= now
+            )
+        )
+
     def missed_since_last_run(self, workflow_id: int, before: datetime) -> list[Run]:
         """Missed occurrences after the workflow's previous finished run, oldest first."""
         last_run = (

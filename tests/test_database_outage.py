@@ -26,7 +26,7 @@ from bot.slack.server import Health
 from bot.workflows.clock import FixedClock
 from bot.workflows.engine import Engine
 from bot.workflows.lifecycle import CLI_ACTOR, request_run
-from storage.database import make_engine, session_factory, transaction
+from storage.database import make_engine, session_factory, write_transaction
 from tests.engine.builders import NAME, TEAM, deal, import_deals, save, workflow_document
 
 NOW = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
@@ -200,7 +200,7 @@ def test_a_bug_in_a_tick_is_still_logged_with_its_traceback(
     clock = FixedClock(NOW)
     import_deals(sessions, [deal("D1")], clock.now())
     save(sessions, workflow_document(), clock.now())
-    with transaction(sessions) as session:
+    with write_transaction(sessions) as session:
         request_run(session, TEAM, NAME, CLI_ACTOR, clock.now())
 
     def broken_notifier(_team: str) -> ConsoleNotifier:

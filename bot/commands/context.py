@@ -27,6 +27,7 @@ from bot.workflows.clock import Clock
 from bot.workflows.engine import Engine as WorkflowEngine
 from bot.workflows.notifier import Notifier
 from bot.workflows.owners import PeopleLookup
+from bot.workflows.run_observer import RunObserver
 from bot.workflows.runner import NotifierFor
 from bot.workflows.workspaces import UnknownWorkspace, resolve_team
 from storage.database import make_engine, session_factory, upgrade, write_transaction
@@ -81,7 +82,7 @@ class Context:
             self._installations = Installations(self.settings, self.engine)
         return self._installations
 
-    def workflow_engine(self) -> WorkflowEngine:
+    def workflow_engine(self, observer: RunObserver | None = None) -> WorkflowEngine:
         self._notifiers = self._notifiers or self._make_notifiers()  # before any thread asks
         return WorkflowEngine(
             self.sessions,
@@ -89,6 +90,7 @@ class Context:
             self.notifier_for,
             people_for=self.people_lookup,
             environment=environment_variable,
+            observer=observer,
         )
 
     def notifier_for(self, team_id: str) -> Notifier:

@@ -13,6 +13,8 @@ from slack_sdk import WebClient
 from bot.commands.context import Context, fail
 from bot.commands.failures import RUN_TIME_FAILURE, CommandFailure, masked, port_unavailable
 from bot.commands.samples import removal_report
+from bot.database_outage import DatabaseOutage
+from bot.metrics import Metrics
 from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.slack.connection import (
@@ -25,7 +27,7 @@ from bot.slack.connection import (
 )
 from bot.slack.ids import SLASH_COMMAND
 from bot.slack.installations import INSTALL_PATH, REDIRECT_PATH, app_client
-from bot.slack.server import Health
+from bot.slack.server import Health, HttpServer, wsgi_application
 from bot.slack.services import Services
 from bot.workflows.samples import install_sample, remove_sample
 from bot.workflows.workspaces import adopt_local_workspace
@@ -70,10 +72,21 @@ def serve(context: Context, role: str, once: bool) -> None:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    scheduler = None
+    # One of each per process: the scheduler and the HTTP endpoints share them.
+    outage = DatabaseOutage(context.sessions, context.clock)
+    metrics = Metrics(outage)
+    scheduler = health_server = None
     if role in ("all", "scheduler"):
-        scheduler = Scheduler(context.workflow_engine(), context.clock)
+        scheduler = Scheduler(context.workflow_engine(metrics), context.clock, outage=outage)
         scheduler.start()
+    if role == "scheduler":
+        health = Health(context.sessions, context.clock, scheduler, outage)
+        application = wsgi_application(None, health, None, metrics)
+        try:
+            health_server = HttpServer(application, HOST, settings.health_port).start()
+        except OSError as error:  # taken since check_port_free looked
+            raise port_unavailable(settings.health_port, "HEALTH_PORT", error) or error from None
+        click.echo(f"Listening on port {health_server.port} (/healthz and /metrics).")
     connection = None
     if role in ("all", "web"):
         services = Services.build(
@@ -82,12 +95,12 @@ def serve(context: Context, role: str, once: bool) -> None:
             settings,
             scheduler.wake_now if scheduler else lambda: None,
             # Manual enrollments from Slack run at once, with the scheduler's notifier.
-            run_now=(scheduler.engine if scheduler else context.workflow_engine()).run_now,
+            run_now=(scheduler.engine if scheduler else context.workflow_engine(metrics)).run_now,
             installations=context.installations,
         )
-        health = Health(context.sessions, context.clock, scheduler)
+        health = Health(context.sessions, context.clock, scheduler, outage)
         try:
-            connection = SlackConnection(services, health, client, settings.port)
+            connection = SlackConnection(services, health, client, settings.port, metrics)
         except OSError as error:  # taken since check_port_free looked
             raise port_unavailable(settings.port, "PORT", error) or error from None
         connection.start()
@@ -96,6 +109,8 @@ def serve(context: Context, role: str, once: bool) -> None:
     click.echo("Stopping: letting the current action finish.")
     if connection is not None:
         connection.stop()
+    if health_server is not None:
+        health_server.stop()
     if scheduler is not None:
         scheduler.shutdown()
 
@@ -222,9 +237,11 @@ def banner(settings: Settings, workspace: str, role: str = "all") -> str:
             "http": "/slack/events and /healthz",
             "oauth": f"/slack/events, {INSTALL_PATH}, {REDIRECT_PATH} and /healthz",
         }.get(settings.slack_mode, "/healthz")
-        lines.append(f"  HTTP: {endpoint} on port {settings.port}.")
+        lines.append(f"  HTTP: {endpoint} and /metrics on port {settings.port}.")
         if settings.slack_mode != "console":
             lines.append(f"  Type {SLASH_COMMAND} help in Slack to start.")
+    if role == "scheduler":
+        lines.append(f"  HTTP: /healthz and /metrics on port {settings.health_port}.")
     if role in ("all", "scheduler"):
         lines.append("Scheduler started: workflows run at their scheduled times. Ctrl-C stops.")
     return "\n".join(lines)

@@ -10,6 +10,7 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.slack.app import create_app
 from bot.slack.notifier import make_web_client
@@ -76,7 +77,12 @@ class SlackConnection:
     """Starts and stops the endpoint the settings ask for."""
 
     def __init__(
-        self, services: Services, health: Health, client: WebClient | None, port: int
+        self,
+        services: Services,
+        health: Health,
+        client: WebClient | None,
+        port: int,
+        metrics: Metrics | None = None,
     ) -> None:
         settings = services.settings
         self.socket: SocketModeHandler | None = None
@@ -88,7 +94,7 @@ class SlackConnection:
                 app = None  # requests come over the socket; HTTP serves /healthz only
             else:
                 gate = RequestGate(settings.slack_signing_secret or "", services.sessions)
-        self.http = HttpServer(wsgi_application(app, health, gate), HOST, port)
+        self.http = HttpServer(wsgi_application(app, health, gate, metrics), HOST, port)
 
     def start(self) -> None:
         self.http.start()

@@ -1,7 +1,7 @@
 """The HTTP side: Slack's requests on /slack/events through Bolt's WSGI adapter (with GET
-/slack/install and /slack/oauth_redirect when the app serves several workspaces), and GET
-/healthz, served by waitress (a production WSGI server; Bolt's own server is for
-development only)."""
+/slack/install and /slack/oauth_redirect when the app serves several workspaces), GET
+/healthz and GET /metrics, served by waitress (a production WSGI server; Bolt's own server
+is for development only)."""
 
 from __future__ import annotations
 
@@ -10,18 +10,25 @@ import json
 import logging
 import sys
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cached_property
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Protocol
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 from waitress import create_server
 
+from bot.database_outage import DatabaseOutage
+from bot.metrics import Metrics
+from bot.slack.ack_metrics import known_ids, listener_of
 from bot.slack.request_gate import Refusal, RequestGate
 from bot.workflows.clock import Clock
 
@@ -32,6 +39,7 @@ log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
 # Bolt acks in the request thread and runs listeners on its own pool; these threads only
 # read, verify and answer requests.
 THREADS = 16
@@ -57,6 +65,12 @@ class Health:
     sessions: sessionmaker[Session]
     clock: Clock
     scheduler: SchedulerState | None
+    # Shared with the process's scheduler: an outage is logged once, not at every check.
+    outage: DatabaseOutage | None = None
+
+    @cached_property
+    def _outage(self) -> DatabaseOutage:
+        return self.outage or DatabaseOutage(self.sessions, self.clock)
 
     def report(self) -> tuple[bool, dict[str, Any]]:
         database = self._database()
@@ -72,10 +86,15 @@ class Health:
         try:
             with self.sessions() as session:
                 session.execute(text("SELECT 1"))
+        except (DBAPIError, PoolTimeout) as error:
+            # The endpoint is public: the details (hosts, paths) go to the log only, once
+            # a minute while the outage lasts.
+            self._outage.failed(error)
+            return "unreachable"
         except Exception:  # reported, not raised: the endpoint exists to say this
-            # The endpoint is public: the details (hosts, paths) go to the log only.
             log.exception("health check: the database did not answer")
             return "unreachable"
+        self._outage.answered()
         return "ok"
 
     def _scheduler(self) -> dict[str, Any]:
@@ -99,15 +118,22 @@ class Health:
         return report
 
 
-def wsgi_application(app: App | None, health: Health, gate: RequestGate | None) -> WSGIApplication:
-    """Routes /healthz to the health report and everything else to Bolt, which serves
-    /slack/events, and the OAuth install paths when the app has an OAuth flow, and answers
-    404 for other paths. Without an app (Socket Mode) only /healthz is served.
+def wsgi_application(
+    app: App | None,
+    health: Health,
+    gate: RequestGate | None,
+    metrics: Metrics | None = None,
+) -> WSGIApplication:
+    """Routes /healthz to the health report, /metrics to ``metrics`` (when given) and
+    everything else to Bolt, which serves /slack/events, and the OAuth install paths when
+    the app has an OAuth flow, and answers 404 for other paths. Without an app (Socket
+    Mode, the scheduler role) only /healthz and /metrics are served.
 
     Every POST to /slack/events passes ``gate`` first, which an app cannot go without."""
     if app is not None and gate is None:
         raise ValueError("the Slack endpoint needs a RequestGate in front of the app")
     slack = SlackRequestHandler(app, EVENTS_PATH) if app is not None else None
+    known = known_ids()
 
     def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
@@ -116,6 +142,10 @@ def wsgi_application(app: App | None, health: Health, gate: RequestGate | None) 
             body = json.dumps(report).encode()
             status = "200 OK" if healthy else "503 Service Unavailable"
             start_response(status, [("Content-Type", "application/json")])
+            return [body]
+        if path == METRICS_PATH and method == "GET" and metrics is not None:
+            content_type, body = metrics.exposition()
+            start_response("200 OK", [("Content-Type", content_type)])
             return [body]
         if slack is None:
             return _plain(start_response, 404, "Not Found")
@@ -127,9 +157,34 @@ def wsgi_application(app: App | None, health: Health, gate: RequestGate | None) 
                     log.info("refused a request to %s: %s", EVENTS_PATH, verified.reason)
                 return _plain(start_response, verified.status, verified.reason)
             environ = verified
+            if metrics is not None:
+                return _counted(slack, environ, start_response, metrics, known)
         return slack(environ, start_response)
 
     return application
+
+
+def _counted(
+    slack: SlackRequestHandler,
+    environ: WSGIEnvironment,
+    start_response: StartResponse,
+    metrics: Metrics,
+    known: frozenset[str],
+) -> Iterable[bytes]:
+    """Bolt's answer to a verified request, counted and timed by listener: Bolt's WSGI
+    adapter returns once the listener acked."""
+    started = time.perf_counter()
+    statuses: list[int] = []
+
+    def noting_status(status: str, headers: Any, exc_info: Any = None) -> Any:
+        statuses.append(int(status.split(" ", 1)[0]))
+        return start_response(status, headers, exc_info)
+
+    answer = slack(environ, noting_status)
+    body = environ["wsgi.input"].getvalue()
+    listener = listener_of(body, str(environ.get("CONTENT_TYPE") or ""), known)
+    metrics.acked(listener, statuses[0] if statuses else 500, time.perf_counter() - started)
+    return answer
 
 
 def _through_gate(gate: RequestGate, environ: WSGIEnvironment) -> WSGIEnvironment | Refusal:

@@ -15,6 +15,7 @@ from bot.workflows.clock import Clock
 from bot.workflows.freshness import next_periodic_sync, sync_periodic
 from bot.workflows.owners import PeopleFor
 from bot.workflows.planner import plan_due
+from bot.workflows.run_observer import RunObserver
 from bot.workflows.runner import NotifierFor, Runner
 from bot.workflows.source_reading import EnvironmentLookup
 from bot.workflows.sources import SyncOutcome
@@ -43,13 +44,14 @@ class Engine:
         lease: timedelta = DEFAULT_LEASE,
         people_for: PeopleFor | None = None,
         environment: EnvironmentLookup | None = None,
+        observer: RunObserver | None = None,
     ) -> None:
         self.sessions = sessions
         self.clock = clock
         self.owner = owner or process_identity()
         self.lease = lease
         self.runner = Runner(
-            sessions, clock, notifier_for, self.owner, lease, people_for, environment
+            sessions, clock, notifier_for, self.owner, lease, people_for, environment, observer
         )
 
     def tick(self, max_runs: int | None = None) -> list[tuple[int, RunStatus | None]]:
@@ -75,9 +77,12 @@ class Engine:
         """Syncs the sources due on their period (after the runs: a run syncs its own
         source first when its data is too old)."""
         runner = self.runner
-        return sync_periodic(
+        outcomes = sync_periodic(
             self.sessions, self.clock, self.owner, runner.environment, runner.notifier_for
         )
+        for failed in (outcome for outcome in outcomes if outcome.error is not None):
+            runner.observer.source_failed(failed.name)
+        return outcomes
 
     def plan(self) -> None:
         """Plans every due workflow, batch after batch."""

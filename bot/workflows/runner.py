@@ -52,6 +52,13 @@ from bot.workflows.owners import (
     resolve_owners,
 )
 from bot.workflows.record_changes import create_task, set_property
+from bot.workflows.run_observer import (
+    POSTPONED,
+    TAKEN_OVER,
+    ObservedNotifier,
+    RunObserver,
+    Unobserved,
+)
 from bot.workflows.source_reading import EnvironmentLookup
 from bot.workflows.stored import definition_of
 from bot.workflows.summary import STALE_SOURCE, RunSummary, summary_message
@@ -136,10 +143,13 @@ class Runner:
         lease: timedelta,
         people_for: PeopleFor | None = None,
         environment: EnvironmentLookup | None = None,
+        observer: RunObserver | None = None,
     ) -> None:
         self.sessions = sessions
         self.clock = clock
         self.notifier_for = notifier_for
+        # What operators watch (bot.metrics when serving): outcomes, lateness, errors.
+        self.observer: RunObserver = observer or Unobserved()
         self.owner = owner
         self.lease = lease
         # Where a source's database URL is read at each sync (the variable it names).
@@ -151,13 +161,17 @@ class Runner:
     def execute(self, run_id: int) -> RunStatus | None:
         """Runs a run this process has claimed; None when it must be picked up again later."""
         try:
-            return _Execution(self, run_id).run()
+            status = _Execution(self, run_id).run()
         except LeaseLost:
             log.warning("run %s was taken over by another process; stopping here", run_id)
+            self.observer.run_ended(TAKEN_OVER)
             return None
         except Postponed as postponed:
             log.warning("run %s postponed: %s", run_id, postponed)
+            self.observer.run_ended(POSTPONED)
             return None
+        self.observer.run_ended(status.value)
+        return status
 
     def renew(self, run_id: int) -> None:
         with write_transaction(self.sessions) as session:
@@ -188,7 +202,13 @@ class _Execution:
             self.source = RunSource(run.source)
             self.triggered_by = run.triggered_by
             self.enrolled = run.enrolled_at is not None
-        self.notifier = runner.notifier_for(self.team_id)
+        self.notifier = ObservedNotifier(
+            runner.notifier_for(self.team_id),
+            runner.observer,
+            runner.clock,
+            self.source.value,
+            self.scheduled_at,
+        )
         self.people = runner.people_for(self.team_id) if runner.people_for else None
         self.owners = OwnerResolution(connected=self.people is not None)
         self.zone_now = self.scheduled_at.astimezone(self.definition.schedule.zone)
@@ -243,6 +263,8 @@ class _Execution:
                 self.types = ObjectTypeRepository(session).property_types(self.object_type_id)
         if freshness.stale is None:
             return
+        if not freshness.busy:  # its sync failed (busy: another process is syncing it)
+            self.runner.observer.source_failed(freshness.stale.source)
         postpone = self.definition.settings.on_stale_source is StaleSourceBehaviour.POSTPONE
         if (freshness.busy or postpone) and not self.giving_up:
             wait = BUSY_RETRY if freshness.busy else STALE_RETRY
