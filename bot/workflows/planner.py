@@ -130,7 +130,7 @@ def pause_decision(
         reason = f"{day.isoformat()} is a pause day; the workflow skips them"
         return PauseDecision(RunStatus.SKIPPED, occurrence.utc, reason)
     resumed = settings.next_unpaused_day(day)
-    scheduled_at = schedule.instant_on(resumed)
+    scheduled_at = schedule.instant_on(resumed, occurrence.wall_time)
     following = schedule.next_after(occurrence.utc)
     if following is not None and following.utc <= scheduled_at:
         # A later occurrence comes before the deferred time (a daily workflow, or

@@ -8,11 +8,13 @@ import heapq
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import MAXYEAR, UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from functools import cache
 from typing import Any, Literal, TypeGuard
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import holidays as holiday_calendars
 from dateutil import rrule
 
 from bot.workflows.readable import shown_value
@@ -24,6 +26,7 @@ from bot.workflows.readable import shown_value
 INTERVAL_ANCHOR = date(1970, 1, 5)
 MAX_INTERVAL = 1000
 HORIZON_YEARS = 5
+MAX_TIMES = 24  # runs a day: hourly at most, which is what a business reminder can use
 
 _TIME = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -55,14 +58,18 @@ class Ordinal(StrEnum):
     SECOND = "second"
     THIRD = "third"
     FOURTH = "fourth"
+    FIFTH = "fifth"
+    SECOND_TO_LAST = "second_to_last"
     LAST = "last"
 
 
 class PositionDay(StrEnum):
-    """What a month position counts: days, Monday-to-Friday days, or one day of the week."""
+    """What a month position counts: days, Monday-to-Friday days, business days (Monday to
+    Friday minus the schedule's public holidays), or one day of the week."""
 
     DAY = "day"
     WEEKDAY = "weekday"
+    BUSINESS_DAY = "business_day"
     MON = "mon"
     TUE = "tue"
     WED = "wed"
@@ -94,6 +101,8 @@ _ORDINAL_INDEX = {
     Ordinal.SECOND: 2,
     Ordinal.THIRD: 3,
     Ordinal.FOURTH: 4,
+    Ordinal.FIFTH: 5,
+    Ordinal.SECOND_TO_LAST: -2,
     Ordinal.LAST: -1,
 }
 _WORKDAYS = (rrule.MO, rrule.TU, rrule.WE, rrule.TH, rrule.FR)
@@ -113,13 +122,13 @@ _RRULE_FREQUENCIES: dict[Frequency, Literal[0, 1, 2, 3, 4, 5, 6]] = {
 }
 _MONTHS_PER_PERIOD = {Frequency.ANNUALLY: 12}
 
-_BASE_FIELDS = ("frequency", "time", "timezone")
+_BASE_FIELDS = ("frequency", "time", "times", "timezone")
 _REPEAT_FIELDS = ("interval", "start_date", "end_date")
 _OWN_FIELDS = {
     Frequency.ONCE: ("date",),
     Frequency.DAILY: (),
     Frequency.WEEKLY: ("weekdays",),
-    Frequency.MONTHLY: ("month_days", "month_positions"),
+    Frequency.MONTHLY: ("month_days", "month_positions", "months", "holidays", "subdivision"),
     Frequency.ANNUALLY: ("month", "day"),
 }
 KNOWN_FIELDS = (
@@ -147,9 +156,10 @@ class MonthPosition:
     day: PositionDay
 
     def describe(self) -> str:
-        if self.day in (PositionDay.DAY, PositionDay.WEEKDAY):
-            return f"the {self.ordinal} {self.day}"
-        return f"the {self.ordinal} {DAY_NAMES[WEEKDAYS.index(Weekday(self.day))]}"
+        ordinal = self.ordinal.value.replace("_", " ")
+        if self.day in (PositionDay.DAY, PositionDay.WEEKDAY, PositionDay.BUSINESS_DAY):
+            return f"the {ordinal} {self.day.value.replace('_', ' ')}"
+        return f"the {ordinal} {DAY_NAMES[WEEKDAYS.index(Weekday(self.day))]}"
 
     def to_json(self) -> dict[str, str]:
         return {"ordinal": self.ordinal.value, "day": self.day.value}
@@ -162,11 +172,17 @@ class MonthPosition:
 class Occurrence:
     """One run: ``at`` is the instant in the schedule's zone, ``utc`` the same instant in UTC,
     and ``key`` the intended local wall time ("YYYY-MM-DDTHH:MM", before any DST-gap shift),
-    unique per schedule, so the engine can use it to run each occurrence once."""
+    unique per schedule, so the engine can use it to run each occurrence once (each time of a
+    several-times-a-day schedule is an occurrence of its own)."""
 
     at: datetime
     utc: datetime
     key: str
+
+    @property
+    def wall_time(self) -> time:
+        """The intended time of day, e.g. to run a deferred occurrence at its own time."""
+        return time.fromisoformat(self.key[11:])
 
 
 @dataclass(frozen=True)
@@ -175,7 +191,7 @@ class Schedule:
     constructor trusts its arguments. Fields a frequency does not use keep their defaults."""
 
     frequency: Frequency
-    wall_time: time
+    wall_times: tuple[time, ...]  # sorted, without repeats
     timezone: str
     interval: int = 1
     start_date: date | None = None
@@ -183,6 +199,9 @@ class Schedule:
     weekdays: tuple[Weekday, ...] = ()
     month_days: tuple[int, ...] = ()
     month_positions: tuple[MonthPosition, ...] = ()
+    months: tuple[int, ...] = ()  # monthly only: the months it runs in, () for all
+    holidays: str | None = None  # a country code: its public holidays are not business days
+    subdivision: str | None = None  # a subdivision of that country, e.g. CA in the US
     month: int | None = None
     day: int | None = None
     on_date: date | None = None
@@ -205,10 +224,18 @@ class Schedule:
     def next_after(self, after: datetime) -> Occurrence | None:
         return next(self.occurrences_after(after), None)
 
-    def instant_on(self, day: date) -> datetime:
-        """The UTC instant of the schedule's wall time on ``day``, with the same DST rules as
-        occurrences (a gap shifts forward, a repeated time is its first instant)."""
-        return self._wall(day).astimezone(UTC)
+    def has_ended(self, now: datetime) -> bool:
+        """Whether its last possible run has passed: a once schedule after its date's last
+        time, or a schedule whose end_date's last time is before ``now``."""
+        last_day = self.on_date if self.frequency is Frequency.ONCE else self.end_date
+        return last_day is not None and self.instant_on(last_day, self.wall_times[-1]) <= now
+
+    def instant_on(self, day: date, wall_time: time | None = None) -> datetime:
+        """The UTC instant of ``wall_time`` (by default the first of the schedule's times) on
+        ``day``, with the same DST rules as occurrences (a gap shifts forward, a repeated
+        time is its first instant)."""
+        at = self.wall_times[0] if wall_time is None else wall_time
+        return self._wall(day, at).astimezone(UTC)
 
     def occurrences_after(self, after: datetime) -> Iterator[Occurrence]:
         """Occurrences strictly after the aware instant ``after``, in order, computed lazily."""
@@ -221,35 +248,43 @@ class Schedule:
         # One day early: a wall time in a DST gap just before midnight is shifted past it.
         first_day = after.astimezone(zone).date() - timedelta(days=1)
         previous = after
-        for wall in self._wall_times(first_day, last_day):
-            # fold=0 (what rrule gives) is the first instant of a repeated wall time, and in a
-            # gap it uses the offset from before the gap: both are what we want (PEP 495).
-            instant = wall.astimezone(UTC)
-            # Runs once: a date two month positions share, and a wall time a gap shifts onto
-            # the next occurrence (a zone skipping a whole day, as Samoa did in 2011).
-            if instant <= previous:
-                continue
-            previous = instant
-            key = f"{wall.date().isoformat()}T{wall:%H:%M}"
-            yield Occurrence(at=instant.astimezone(zone), utc=instant, key=key)
+        for day in self._days(first_day, last_day):
+            for instant, wall_time in self._instants_on(day):
+                # Runs once: a wall time a gap shifts onto another time of the day, or onto
+                # the next day's (a zone skipping a whole day, as Samoa did in 2011).
+                if instant <= previous:
+                    continue
+                previous = instant
+                key = f"{day.isoformat()}T{wall_time:%H:%M}"
+                yield Occurrence(at=instant.astimezone(zone), utc=instant, key=key)
 
-    def _wall_times(self, first_day: date, last_day: date | None) -> Iterator[datetime]:
-        """The intended local wall times on or after ``first_day``, as aware fold=0 datetimes
-        in the schedule's zone; some may not exist (DST gap) or exist twice (fold)."""
-        until = None if last_day is None else self._wall(last_day)
+    def _instants_on(self, day: date) -> list[tuple[datetime, time]]:
+        """The day's UTC instants, each with its wall time, in the order they happen: a time
+        in a spring-forward gap is shifted past the gap, so it can come after a later time
+        (02:30 runs at 03:30, after 03:00); on a tie the earlier wall time is kept."""
+        # fold=0 is the first instant of a repeated wall time, and in a gap it uses the
+        # offset from before the gap: both are what we want (PEP 495).
+        instants = [(self._wall(day, t).astimezone(UTC), t) for t in self.wall_times]
+        return instants if len(instants) == 1 else sorted(instants)
+
+    def _days(self, first_day: date, last_day: date | None) -> Iterator[date]:
+        """The local calendar days it runs on, from ``first_day`` to ``last_day``, in order."""
         if self.frequency is Frequency.ONCE:
             assert self.on_date is not None
             if first_day <= self.on_date and (last_day is None or self.on_date <= last_day):
-                yield self._wall(self.on_date)
+                yield self.on_date
             return
         start = self._period_start(max(first_day, self.anchor))
-        for wall in self._rule(self._wall(start), until):
-            # The first period may begin before start_date (e.g. the Monday of its week).
-            if self.start_date is None or wall.date() >= self.start_date:
-                yield wall
+        previous = None
+        for day in self._rule(start, last_day):
+            # The first period may begin before start_date (e.g. the Monday of its week),
+            # and two month positions may name the same day.
+            if (self.start_date is None or day >= self.start_date) and day != previous:
+                previous = day
+                yield day
 
-    def _wall(self, day: date) -> datetime:
-        return datetime.combine(day, self.wall_time, tzinfo=self.zone)
+    def _wall(self, day: date, wall_time: time) -> datetime:
+        return datetime.combine(day, wall_time, tzinfo=self.zone)
 
     def _period_start(self, day: date) -> date:
         """The first day of the interval period that holds ``day`` (on or after the anchor).
@@ -271,39 +306,92 @@ class Schedule:
         assert self.month is not None
         return date(anchor.year + (day.year - anchor.year) // n * n, self.month, 1)
 
-    def _rule(self, start: datetime, until: datetime | None) -> Iterable[datetime]:
-        # dtstart is aware, so rrule never falls back to its naive "now"; hour and minute
-        # come from dtstart; weeks run Monday to Sunday (wkst) for weekly intervals.
+    def reachable_months(self) -> frozenset[int]:
+        """The months a monthly schedule's interval lands on, counted from its anchor (every
+        month for an interval of 1; January, April, July and October for 3 without start)."""
+        first = self.anchor.month - 1
+        return frozenset((first + k * self.interval) % 12 + 1 for k in range(12))
+
+    def _misses_its_months(self) -> bool:
+        """Whether a monthly schedule never runs in its months: its interval never lands on
+        them, or none of the months it lands on has any of its days."""
+        if not self.months:
+            return False
+        landed = self.reachable_months() & set(self.months)
+        if not landed:
+            return True
+        longest = max(_LONGEST_MONTHS[month - 1] for month in landed)
+        return bool(self.month_days) and min(self.month_days) > longest
+
+    def _rule(self, start: date, last_day: date | None) -> Iterator[date]:
+        # Days only: the times of day are added by _occurrences. dtstart is aware, so rrule
+        # never falls back to its naive "now"; weeks run Monday to Sunday (wkst) for weekly
+        # intervals.
         frequency = _RRULE_FREQUENCIES[self.frequency]
         common: dict[str, Any] = {
-            "dtstart": start,
-            "until": until,
+            "dtstart": datetime.combine(start, time(), tzinfo=UTC),
+            "until": None if last_day is None else datetime.combine(last_day, time(), tzinfo=UTC),
             "interval": self.interval * _MONTHS_PER_PERIOD.get(self.frequency, 1),
             "wkst": rrule.MO,
         }
         if self.frequency is Frequency.WEEKLY:
             days = [rrule.weekdays[WEEKDAYS.index(day)] for day in self.weekdays]
-            return rrule.rrule(frequency, byweekday=days, **common)
+            return _dates(rrule.rrule(frequency, byweekday=days, **common))
         if self.frequency is Frequency.ANNUALLY:
-            return rrule.rrule(frequency, bymonthday=self.day, **common)
+            return _dates(rrule.rrule(frequency, bymonthday=self.day, **common))
+        if self.frequency is Frequency.MONTHLY:
+            if self._misses_its_months():
+                return iter(())  # rrule would look for a run until the year 9999
+            common["bymonth"] = self.months or None
         if self.month_days:
             # bymonthday skips months without the day rather than clamping: what we want.
-            return rrule.rrule(frequency, bymonthday=self.month_days, **common)
+            return _dates(rrule.rrule(frequency, bymonthday=self.month_days, **common))
         if self.month_positions:
-            rules = [_position_rule(position, common) for position in self.month_positions]
-            # Faster than an rruleset; a date two rules share is dropped by _occurrences.
+            rules = [self._position_days(position, common) for position in self.month_positions]
+            # Faster than an rruleset; a date two rules share is dropped by _days.
             return rules[0] if len(rules) == 1 else heapq.merge(*rules)
-        return rrule.rrule(frequency, **common)
+        return _dates(rrule.rrule(frequency, **common))
+
+    def _position_days(self, position: MonthPosition, common: dict[str, Any]) -> Iterator[date]:
+        n = _ORDINAL_INDEX[position.ordinal]
+        if position.day is PositionDay.DAY:
+            return _dates(rrule.rrule(rrule.MONTHLY, bymonthday=n, **common))
+        if position.day is PositionDay.WEEKDAY:
+            # The nth (or last) of the month's Monday-to-Friday days.
+            return _dates(rrule.rrule(rrule.MONTHLY, byweekday=_WORKDAYS, bysetpos=n, **common))
+        if position.day is PositionDay.BUSINESS_DAY:
+            return self._business_days(n, common["dtstart"].date(), common["until"])
+        weekday = rrule.weekdays[WEEKDAYS.index(Weekday(position.day))]
+        return _dates(rrule.rrule(rrule.MONTHLY, byweekday=weekday(n), **common))
+
+    def _business_days(self, n: int, start: date, until: datetime | None) -> Iterator[date]:
+        """The nth business day (from the end when n < 0) of each month of the interval from
+        ``start``, skipping months with fewer business days. rrule cannot skip holidays."""
+        index = start.year * 12 + start.month - 1
+        while index // 12 <= MAXYEAR:
+            year, month = divmod(index, 12)
+            if until is not None and date(year, month + 1, 1) > until.date():
+                return
+            if not self.months or month + 1 in self.months:
+                days = business_days(year, month + 1, self.holidays, self.subdivision)
+                if -len(days) <= n <= len(days):
+                    day = days[n - 1 if n > 0 else n]
+                    if day >= start and (until is None or day <= until.date()):
+                        yield day
+            index += self.interval
 
     def describe(self) -> str:
         """One English sentence, e.g. "Every 2 weeks on Monday at 07:00 (Europe/Paris)"."""
-        when = f"at {self.wall_time:%H:%M} ({self.timezone})"
+        times = _and(f"{wall_time:%H:%M}" for wall_time in self.wall_times)
+        when = f"at {times} ({self.timezone})"
         if self.frequency is Frequency.ONCE:
             assert self.on_date is not None
             return f"Once on {self.on_date.isoformat()} {when}"
         unit = _UNITS[self.frequency]
         every = f"Every {unit}" if self.interval == 1 else f"Every {self.interval} {unit}s"
-        sentence = " ".join(part for part in (every, self._days_phrase(), when) if part)
+        months = "in " + _and(MONTH_NAMES[m - 1] for m in self.months) if self.months else ""
+        parts = (every, months, self._days_phrase(), when)
+        sentence = " ".join(part for part in parts if part)
         if self.start_date is not None:
             sentence += f" from {self.start_date.isoformat()}"
         if self.end_date is not None:
@@ -319,16 +407,23 @@ class Schedule:
         if self.month_days:
             return "on the " + _and(_ordinal_number(day) for day in self.month_days)
         if self.month_positions:
-            return "on " + _and(position.describe() for position in self.month_positions)
+            phrase = "on " + _and(position.describe() for position in self.month_positions)
+            if self.holidays is not None:
+                calendar = "-".join(filter(None, (self.holidays, self.subdivision)))
+                phrase += f" (not counting public holidays in {calendar})"
+            return phrase
         return ""
 
     def to_json(self) -> dict[str, Any]:
-        """The canonical JSON form; ``Schedule.from_json`` and ``parse_schedule`` read it back."""
-        data: dict[str, Any] = {
-            "frequency": self.frequency.value,
-            "time": f"{self.wall_time:%H:%M}",
-            "timezone": self.timezone,
-        }
+        """The canonical JSON form; ``Schedule.from_json`` and ``parse_schedule`` read it back.
+        One time of day is written as ``time`` (as schedules stored before ``times`` were)."""
+        data: dict[str, Any] = {"frequency": self.frequency.value}
+        times = [f"{wall_time:%H:%M}" for wall_time in self.wall_times]
+        if len(times) == 1:
+            data["time"] = times[0]
+        else:
+            data["times"] = times
+        data["timezone"] = self.timezone
         if self.on_date is not None:
             data["date"] = self.on_date.isoformat()
         if self.weekdays:
@@ -337,6 +432,12 @@ class Schedule:
             data["month_days"] = list(self.month_days)
         if self.month_positions:
             data["month_positions"] = [position.to_json() for position in self.month_positions]
+        if self.months:
+            data["months"] = list(self.months)
+        if self.holidays is not None:
+            data["holidays"] = self.holidays
+        if self.subdivision is not None:
+            data["subdivision"] = self.subdivision
         if self.month is not None:
             data["month"], data["day"] = self.month, self.day
         if self.interval != 1:
@@ -348,15 +449,37 @@ class Schedule:
         return data
 
 
-def _position_rule(position: MonthPosition, common: dict[str, Any]) -> rrule.rrule:
-    n = _ORDINAL_INDEX[position.ordinal]
-    if position.day is PositionDay.DAY:
-        return rrule.rrule(rrule.MONTHLY, bymonthday=n, **common)
-    if position.day is PositionDay.WEEKDAY:
-        # The nth (or last) of the month's Monday-to-Friday days.
-        return rrule.rrule(rrule.MONTHLY, byweekday=_WORKDAYS, bysetpos=n, **common)
-    weekday = rrule.weekdays[WEEKDAYS.index(Weekday(position.day))]
-    return rrule.rrule(rrule.MONTHLY, byweekday=weekday(n), **common)
+def _dates(moments: Iterable[datetime]) -> Iterator[date]:
+    return (moment.date() for moment in moments)
+
+
+@cache
+def business_days(
+    year: int, month: int, country: str | None, subdivision: str | None = None
+) -> tuple[date, ...]:
+    """The month's Monday-to-Friday days, minus the public holidays (observed days included)
+    of ``country`` (and its ``subdivision``) when given."""
+    first = date(year, month, 1)
+    days = (first + timedelta(days=n) for n in range(_month_length(month, _is_leap(year))))
+    closed = _public_holidays(country, subdivision, year) if country else frozenset()
+    return tuple(day for day in days if day.weekday() < 5 and day not in closed)
+
+
+@cache
+def _public_holidays(country: str, subdivision: str | None, year: int) -> frozenset[date]:
+    # Building a calendar for a year takes milliseconds; every month of it asks again.
+    return frozenset(holiday_calendars.country_holidays(country, subdiv=subdivision, years=year))
+
+
+@cache
+def holiday_subdivisions() -> Mapping[str, tuple[str, ...]]:
+    """Each country code the holidays package has a calendar for, with its subdivisions."""
+    supported = holiday_calendars.list_supported_countries(include_aliases=False)
+    return {country: tuple(subdivisions) for country, subdivisions in supported.items()}
+
+
+def _is_leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 
 
 def _and(items: Iterable[str]) -> str:
@@ -376,15 +499,18 @@ class ParsedSchedule:
 
 
 def parse_schedule(
-    data: Mapping[str, object], default_timezone: str, now: datetime
+    data: Mapping[str, object], default_timezone: str, now: datetime, ended_ok: bool = False
 ) -> ParsedSchedule:
     """Validates a schedule's JSON, raising ``InvalidSchedule`` with one message per wrong
-    field; a schedule with no occurrence in the 5 years after ``now`` is wrong too.
-    ``default_timezone`` is used when the JSON has no ``timezone``."""
+    field; a schedule with no occurrence in the 5 years after ``now`` is wrong too, except,
+    with ``ended_ok``, one whose last run has passed (``has_ended``: a workflow file written
+    after a ``once`` workflow ran). ``default_timezone`` is used when the JSON has no
+    ``timezone``."""
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be a timezone-aware datetime")
     schedule = _read_schedule(data, default_timezone)
-    _require_an_occurrence(schedule, now)
+    if not (ended_ok and schedule.has_ended(now)):
+        _require_an_occurrence(schedule, now)
     return ParsedSchedule(schedule, _warnings(schedule))
 
 
@@ -415,16 +541,16 @@ class _Reader:
         that all problems are reported at once."""
         frequency = self.read_frequency()
         self.check_fields(frequency)
-        wall_time = self.read_time()
+        wall_times = self.read_times()
         timezone = self.read_timezone(default_timezone)
         if frequency is None:
             return None
         fields = self.read_days(frequency)
         if frequency is not Frequency.ONCE:
             fields.update(self.read_repetition(frequency))
-        if self.problems or wall_time is None or timezone is None:
+        if self.problems or not wall_times or timezone is None:
             return None
-        return Schedule(frequency, wall_time, timezone, **fields)
+        return Schedule(frequency, wall_times, timezone, **fields)
 
     def read_days(self, frequency: Frequency) -> dict[str, Any]:
         """The fields that say on which days a schedule of this frequency runs."""
@@ -433,7 +559,10 @@ class _Reader:
         if frequency is Frequency.WEEKLY:
             return {"weekdays": self.read_weekdays()}
         if frequency is Frequency.MONTHLY:
-            return self.read_month_days_or_positions()
+            fields = self.read_month_days_or_positions()
+            fields["months"] = self.read_months()
+            fields.update(self.read_holidays(fields.get("month_positions", ())))
+            return fields
         if frequency is Frequency.ANNUALLY:
             month, day = self.read_month_and_day()
             return {"month": month, "day": day}
@@ -473,17 +602,36 @@ class _Reader:
         self.problem("frequency", f"{shown}: use one of {_or(list(Frequency))}")
         return None
 
-    def read_time(self) -> time | None:
-        value = self.data.get("time")
-        if isinstance(value, str) and (match := _TIME.fullmatch(value)):
-            return time(int(match[1]), int(match[2]))
-        shown = _wrong(value, "a time of day")
-        self.problem(
-            "time",
-            f"{shown}: use HH:MM on a 24-hour clock, from 00:00 to 23:59 (e.g. 09:30; "
-            "midnight is 00:00)",
-        )
-        return None
+    def read_times(self) -> tuple[time, ...]:
+        """``time`` (one run a day) or ``times`` (several), sorted and without repeats."""
+        if "times" not in self.data:
+            wall_time = _time_of_day(self.data.get("time"))
+            if wall_time is None:
+                shown = _wrong(self.data.get("time"), "a time of day")
+                self.problem("time", f"{shown}: {_TIME_HELP}")
+                return ()
+            return (wall_time,)
+        if "time" in self.data:
+            self.problem("times", "a schedule has time or times, not both: remove one")
+            return ()
+        value = self.data["times"]
+        if not _non_empty_list(value):
+            shown = _wrong(value, "a list of times of day")
+            self.problem("times", f'{shown}: use a non-empty list such as ["09:00", "16:00"]')
+            return ()
+        wall_times = [_time_of_day(item) for item in value]
+        if None in wall_times:
+            wrong = value[wall_times.index(None)]
+            self.problem("times", f"{_shown(wrong)} is not a time of day: {_TIME_HELP}")
+            return ()
+        unique = sorted({t for t in wall_times if t is not None})
+        if len(unique) > MAX_TIMES:
+            self.problem(
+                "times",
+                f"{len(unique)} times a day is more than {MAX_TIMES}: keep at most {MAX_TIMES}",
+            )
+            return ()
+        return tuple(unique)
 
     def read_timezone(self, default: str | None) -> str | None:
         value = self.data.get("timezone", default)
@@ -573,6 +721,58 @@ class _Reader:
         self.problem("month_positions", f"{_wrong(value, 'a list')}: {_POSITIONS_HELP}")
         return ()
 
+    def read_months(self) -> tuple[int, ...]:
+        value = self.data.get("months")
+        if value is None:
+            return ()
+        if _non_empty_list(value) and all(_is_int(m) and 1 <= m <= 12 for m in value):
+            return tuple(sorted({m for m in value if _is_int(m)}))
+        self.problem(
+            "months",
+            f"{_wrong(value, 'a list of months')}: use a non-empty list of numbers from "
+            "1 (January) to 12 (December), e.g. [1, 4, 7, 10] for the first month of each "
+            "quarter, or leave it out for every month",
+        )
+        return ()
+
+    def read_holidays(self, positions: tuple[MonthPosition, ...]) -> dict[str, str | None]:
+        """The country (and subdivision) whose public holidays are not business days."""
+        country, subdivision = self.data.get("holidays"), self.data.get("subdivision")
+        if country is None:
+            if subdivision is not None:
+                self.problem(
+                    "subdivision",
+                    'needs holidays, the country it belongs to, e.g. "holidays": "US"',
+                )
+            return {}
+        calendars = holiday_subdivisions()
+        if not (isinstance(country, str) and country in calendars):
+            self.problem(
+                "holidays",
+                f"{_wrong(country, 'a country with a holiday calendar')}: use a two-letter "
+                "ISO country code in capitals, e.g. US, GB or DE",
+            )
+            return {}
+        counted = any(p.day is PositionDay.BUSINESS_DAY for p in positions)
+        if not counted and "month_positions" not in self.problems:
+            self.problem(
+                "holidays",
+                "says which days are business days, and no month position counts them: use "
+                '{"day": "business_day"} or remove holidays (to pause runs on public '
+                "holidays, use the workflow's settings holidays)",
+            )
+        if subdivision is None:
+            return {"holidays": country}
+        known = calendars[country]
+        if not (isinstance(subdivision, str) and subdivision in known):
+            choices = f"use one of {_or(known)}" if known else "remove it"
+            self.problem(
+                "subdivision",
+                f"{_wrong(subdivision, f'a subdivision of {country}')}: {choices}",
+            )
+            return {}
+        return {"holidays": country, "subdivision": subdivision}
+
     def read_month_and_day(self) -> tuple[int | None, int | None]:
         month, day = self.data.get("month"), self.data.get("day")
         if not (_is_int(month) and 1 <= month <= 12):
@@ -586,6 +786,15 @@ class _Reader:
         return month, day
 
 
+_TIME_HELP = "use HH:MM on a 24-hour clock, from 00:00 to 23:59 (e.g. 09:30; midnight is 00:00)"
+
+
+def _time_of_day(value: object) -> time | None:
+    if isinstance(value, str) and (match := _TIME.fullmatch(value)):
+        return time(int(match[1]), int(match[2]))
+    return None
+
+
 def _day_problem(day: object, month: int) -> str:
     if day is None:
         return "missing"
@@ -596,7 +805,8 @@ def _day_problem(day: object, month: int) -> str:
 
 _POSITIONS_HELP = (
     'use a non-empty list of {"ordinal": ..., "day": ...} with ordinal first, second, third, '
-    "fourth or last and day one of day, weekday (Monday to Friday) or mon..sun, "
+    "fourth, fifth, second_to_last or last and day one of day, weekday (Monday to Friday), "
+    "business_day (Monday to Friday except the public holidays of holidays) or mon..sun, "
     'e.g. [{"ordinal": "first", "day": "mon"}]'
 )
 
@@ -664,8 +874,9 @@ def _never_runs(schedule: Schedule, now: datetime, horizon: date) -> tuple[str, 
     """The field to blame for a schedule without occurrences, and how to fix it."""
     if schedule.frequency is Frequency.ONCE:
         assert schedule.on_date is not None
-        when = f"{schedule.on_date} at {schedule.wall_time:%H:%M} ({schedule.timezone})"
-        if schedule._wall(schedule.on_date).astimezone(UTC) <= now:
+        times = _and(f"{wall_time:%H:%M}" for wall_time in schedule.wall_times)
+        when = f"{schedule.on_date} at {times} ({schedule.timezone})"
+        if schedule.instant_on(schedule.on_date, schedule.wall_times[-1]) <= now:
             return "date", f"{when} has passed: choose a later date"
         return (
             "date",
@@ -681,10 +892,37 @@ def _never_runs(schedule: Schedule, now: datetime, horizon: date) -> tuple[str, 
             f"the schedule never runs from now until {schedule.end_date}: "
             "choose a later end date or remove it"
         )
+    if schedule.months:
+        return _never_in_months(schedule)
     field = "interval" if schedule.interval > 1 else "schedule"
     return field, (
         f"the schedule never runs in the next {HORIZON_YEARS} years: "
         "choose a shorter interval, another start_date or other days"
+    )
+
+
+def _never_in_months(schedule: Schedule) -> tuple[str, str]:
+    """Why a monthly schedule limited to some months never runs in them."""
+    chosen = _and(MONTH_NAMES[m - 1] for m in schedule.months)
+    reachable = schedule.reachable_months()
+    if not reachable & set(schedule.months):
+        anchor = f"{MONTH_NAMES[schedule.anchor.month - 1]} {schedule.anchor.year}"
+        names = _and(MONTH_NAMES[m - 1] for m in sorted(reachable))
+        return "months", (
+            f"every {schedule.interval} months counted from {anchor} falls in {names}, never in "
+            f"{chosen}: choose months among those, another interval or another start_date"
+        )
+    if schedule.month_days:
+        longest = max(_LONGEST_MONTHS[m - 1] for m in schedule.months)
+        have = "has" if len(schedule.months) == 1 else "have"
+        days = _or(str(day) for day in schedule.month_days)
+        return "month_days", (
+            f"{chosen} {have} no day {days}: choose days up to {longest}, or other months"
+        )
+    positions = _and(position.describe() for position in schedule.month_positions)
+    return "month_positions", (
+        f"{positions} never comes in {chosen} in the next {HORIZON_YEARS} years: "
+        "choose other days or other months"
     )
 
 
@@ -698,34 +936,58 @@ def _add_years(day: date, years: int) -> date:
 def _warnings(schedule: Schedule) -> tuple[str, ...]:
     if schedule.frequency is Frequency.ANNUALLY and (schedule.month, schedule.day) == (2, 29):
         return ("29 February exists only in leap years: the workflow will not run in other years",)
-    return tuple(_month_day_warnings(schedule.month_days))
+    months = frozenset(schedule.months or range(1, 13))
+    return (
+        *_month_day_warnings(schedule.month_days, months),
+        *_fifth_warnings(schedule.month_positions),
+    )
+
+
+def _fifth_warnings(positions: tuple[MonthPosition, ...]) -> Iterator[str]:
+    """A fifth Monday (or Tuesday...) comes in some months only, like the 31st."""
+    for position in positions:
+        if position.ordinal is Ordinal.FIFTH and position.day in _DAYS_OF_THE_WEEK:
+            consequence = (
+                "the workflow will not run in the others"
+                if len(positions) == 1
+                else "the workflow runs on its other days in the others, not on a nearby day"
+            )
+            name = position.describe().removeprefix("the fifth ")
+            yield f"only some months have a fifth {name}: {consequence}"
+
+
+_DAYS_OF_THE_WEEK = frozenset(PositionDay) - {
+    PositionDay.DAY,
+    PositionDay.WEEKDAY,
+    PositionDay.BUSINESS_DAY,
+}
 
 
 # A (month, leap year?) pair: day 29 is missing from February in non-leap years only.
 _MonthKind = tuple[int, bool]
 
 
-def _month_day_warnings(month_days: tuple[int, ...]) -> Iterator[str]:
-    """One warning per day that some months lack, naming those months, and saying whether
-    the workflow then does not run in them at all or only on its other days."""
-    never = set.intersection(*(_months_without(day) for day in month_days)) if month_days else set()
-    for day in month_days:
-        missing = _months_without(day)
+def _month_day_warnings(month_days: tuple[int, ...], months: frozenset[int]) -> Iterator[str]:
+    """One warning per day that some of the schedule's months lack, naming those months, and
+    saying whether the workflow then does not run in them at all or only on its other days."""
+    lacking = [_months_without(day, months) for day in month_days]
+    never = set.intersection(*lacking) if month_days else set()
+    for day, missing in zip(month_days, lacking, strict=True):
         if not missing:
             continue
-        months = _month_kinds_text(missing)
+        names = _month_kinds_text(missing)
         those = "that month" if _single_month(missing) else "those months"
         if missing <= never:
             consequence = f"the workflow will not run in {those}"
         else:
             consequence = f"the workflow runs on its other days in {those}, not on a nearby day"
-        yield f"day {day} does not exist in {months}: {consequence}"
+        yield f"day {day} does not exist in {names}: {consequence}"
 
 
-def _months_without(day: int) -> set[_MonthKind]:
+def _months_without(day: int, months: frozenset[int]) -> set[_MonthKind]:
     return {
         (month, leap)
-        for month in range(1, 13)
+        for month in months
         for leap in (False, True)
         if day > _month_length(month, leap)
     }

@@ -10,6 +10,7 @@ from itertools import islice, pairwise, takewhile
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import holidays
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -32,7 +33,10 @@ ZONES = [
     "America/Santiago",
 ]
 DAY_CODES = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-ORDINALS = ["first", "second", "third", "fourth"]  # "last" is counted from the end
+ORDINALS = ["first", "second", "third", "fourth", "fifth"]
+FROM_THE_END = ["last", "second_to_last"]
+# Calendars the oracle reads business days from: (country, subdivision).
+CALENDARS = [("US", None), ("US", "CA"), ("GB", "SCT"), ("DE", "BY"), ("FR", None), ("JP", None)]
 
 
 def parse(spec: dict[str, Any], now: datetime = NOW) -> Schedule:
@@ -71,9 +75,15 @@ def runs_on(spec: dict[str, Any], day: date) -> bool:
         months = (day.year - anchor.year) * 12 + day.month - anchor.month
         if months % every:
             return False
+        if day.month not in spec.get("months", range(1, 13)):
+            return False
         if "month_days" in spec:
             return day.day in spec["month_days"]
-        return any(day == position_date(day.year, day.month, **p) for p in spec["month_positions"])
+        calendar = (spec.get("holidays"), spec.get("subdivision"))
+        return any(
+            day == position_date(day.year, day.month, p["ordinal"], p["day"], calendar)
+            for p in spec["month_positions"]
+        )
     assert frequency == "annually"
     return (day.year - anchor.year) % every == 0 and (day.month, day.day) == (
         spec["month"],
@@ -82,15 +92,32 @@ def runs_on(spec: dict[str, Any], day: date) -> bool:
 
 
 @functools.cache
-def position_date(year: int, month: int, ordinal: str, day: str) -> date:
-    """The date a month position names, found by listing the month's days and counting."""
+def position_date(
+    year: int, month: int, ordinal: str, day: str, calendar: tuple[str | None, str | None]
+) -> date | None:
+    """The date a month position names, found by listing the month's days and counting; None
+    when the month has too few (a fifth Monday)."""
     first = date(year, month, 1)
     days = [first + timedelta(n) for n in range(31) if (first + timedelta(n)).month == month]
     if day == "weekday":
         days = [d for d in days if d.weekday() < 5]
+    elif day == "business_day":
+        closed = public_holidays(*calendar, year)
+        days = [d for d in days if d.weekday() < 5 and d not in closed]
     elif day != "day":
         days = [d for d in days if DAY_CODES[d.weekday()] == day]
-    return days[-1] if ordinal == "last" else days[ORDINALS.index(ordinal)]
+    if ordinal in FROM_THE_END:
+        days.reverse()
+        ordinal = ORDINALS[FROM_THE_END.index(ordinal)]
+    n = ORDINALS.index(ordinal)
+    return days[n] if n < len(days) else None
+
+
+@functools.cache
+def public_holidays(country: str | None, subdivision: str | None, year: int) -> frozenset[date]:
+    if country is None:
+        return frozenset()
+    return frozenset(holidays.country_holidays(country, subdiv=subdivision, years=year))
 
 
 def resolve(day: date, hour: int, minute: int, zone: ZoneInfo) -> datetime:
@@ -112,17 +139,24 @@ def resolve(day: date, hour: int, minute: int, zone: ZoneInfo) -> datetime:
 
 
 def oracle(spec: dict[str, Any], after: datetime, count: int, last_day: date) -> list[str]:
+    """Each day it runs on, its times in the order their instants come (a gap-shifted time
+    can pass a later one), keeping only instants later than the last one kept."""
     zone = ZoneInfo(spec["timezone"])
-    hour, minute = map(int, spec["time"].split(":"))
+    times = spec["times"] if "times" in spec else [spec["time"]]
     day = after.astimezone(zone).date() - timedelta(days=1)
     found: list[str] = []
+    latest = after
     while day < last_day and len(found) < count:
         if runs_on(spec, day):
-            instant = resolve(day, hour, minute, zone)
-            if instant > after:
-                found.append(f"{instant.astimezone(zone).isoformat()} {day}T{spec['time']}")
+            runs = sorted(
+                (resolve(day, int(text[:2]), int(text[3:]), zone), text) for text in set(times)
+            )
+            for instant, text in runs:
+                if instant > latest:
+                    latest = instant
+                    found.append(f"{instant.astimezone(zone).isoformat()} {day}T{text}")
         day += timedelta(days=1)
-    return found
+    return found[:count]
 
 
 # --- Random specs and instants around DST transitions ---------------------------------------
@@ -165,15 +199,19 @@ times = st.one_of(
 dates = st.dates(date(2023, 1, 1), date(2031, 12, 31))
 positions = st.fixed_dictionaries(
     {
-        "ordinal": st.sampled_from([*ORDINALS, "last"]),
-        "day": st.sampled_from(["day", "weekday", *DAY_CODES]),
+        "ordinal": st.sampled_from([*ORDINALS, *FROM_THE_END]),
+        "day": st.sampled_from(["day", "weekday", "business_day", *DAY_CODES]),
     }
 )
 
 
 @st.composite
 def specs(draw: st.DrawFn) -> dict[str, Any]:
-    spec: dict[str, Any] = {"time": draw(times), "timezone": draw(st.sampled_from(ZONES))}
+    spec: dict[str, Any] = {"timezone": draw(st.sampled_from(ZONES))}
+    if draw(st.booleans()):
+        spec["time"] = draw(times)
+    else:
+        spec["times"] = draw(st.lists(times, min_size=1, max_size=4))
     frequency = draw(st.sampled_from(["once", "daily", "weekly", "monthly", "annually"]))
     spec["frequency"] = frequency
     if frequency == "once":
@@ -185,6 +223,13 @@ def specs(draw: st.DrawFn) -> dict[str, Any]:
         spec["month_days"] = draw(st.lists(st.integers(1, 31), min_size=1, max_size=4))
     elif frequency == "monthly":
         spec["month_positions"] = draw(st.lists(positions, min_size=1, max_size=3))
+        if any(p["day"] == "business_day" for p in spec["month_positions"]) and draw(st.booleans()):
+            country, subdivision = draw(st.sampled_from(CALENDARS))
+            spec["holidays"] = country
+            if subdivision is not None:
+                spec["subdivision"] = subdivision
+    if frequency == "monthly" and draw(st.booleans()):
+        spec["months"] = draw(st.lists(st.integers(1, 12), min_size=1, max_size=5))
     elif frequency == "annually":
         spec["month"] = month = draw(st.integers(1, 12))
         longest = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
@@ -227,13 +272,15 @@ def test_asking_again_after_each_occurrence_gives_the_next(
     occurrences = list(islice(schedule.occurrences_after(after), 4))
     for previous, following in pairwise(occurrences):
         assert schedule.next_after(previous.utc) == following
-        assert previous.utc < following.utc and previous.key < following.key
+        # Keys are in order too, except on a day a gap shifts a time past a later one.
+        assert previous.utc < following.utc and previous.key != following.key
     for occurrence in occurrences:
         # The same instant. Compared in UTC: Python never calls an ambiguous local time
         # (a repeated fall-back hour) equal to a time in another zone (PEP 495).
         assert occurrence.utc.tzinfo is UTC and occurrence.utc == occurrence.at.astimezone(UTC)
         assert occurrence.at.fold == 0  # a repeated time runs at its first instant
         assert occurrence.at.tzinfo == ZoneInfo(spec["timezone"])
+        assert occurrence.key[11:] == f"{occurrence.wall_time:%H:%M}"
 
 
 @settings(max_examples=150)
@@ -517,8 +564,8 @@ DAILY = {"frequency": "daily", "time": "09:00"}
          "[0, 15] is not a list of days of the month: use a non-empty list of numbers from 1"),
         ({"frequency": "monthly", "time": "09:00", "month_days": []}, "month_days", "empty: use"),
         ({"frequency": "monthly", "time": "09:00",
-          "month_positions": [{"ordinal": "fifth", "day": "mon"}]}, "month_positions",
-         "{'ordinal': 'fifth', 'day': 'mon'} is not a month position: use a non-empty list"),
+          "month_positions": [{"ordinal": "sixth", "day": "mon"}]}, "month_positions",
+         '{"ordinal": "sixth", "day": "mon"} is not a month position: use a non-empty list'),
         ({"frequency": "weekly", "time": "09:00", "weekdays": []}, "weekdays",
          'empty: use a non-empty list of mon, tue, wed, thu, fri, sat or sun, e.g. ["mon", "thu"]'),
         ({"frequency": "weekly", "time": "09:00", "weekdays": ["monday"]}, "weekdays",
@@ -676,3 +723,244 @@ def test_to_json_is_canonical_and_parses_back_to_the_same_schedule() -> None:
         "start_date": "2026-01-07",
     }
     assert parse(schedule.to_json()) == schedule
+
+
+# --- Several times a day ---------------------------------------------------------------------
+
+
+def test_several_times_a_day_are_each_an_occurrence_of_their_own() -> None:
+    spec = {"frequency": "daily", "times": ["16:00", "09:00"], "timezone": "Europe/Berlin"}
+    runs = list(islice(parse(spec).occurrences_after(utc(2026, 3, 2, 9)), 3))
+    assert [(run.at.isoformat(), run.key) for run in runs] == [
+        ("2026-03-02T16:00:00+01:00", "2026-03-02T16:00"),
+        ("2026-03-03T09:00:00+01:00", "2026-03-03T09:00"),
+        ("2026-03-03T16:00:00+01:00", "2026-03-03T16:00"),
+    ]
+
+
+def test_a_time_the_gap_shifts_past_a_later_time_runs_after_it() -> None:
+    # 8 March 2026 in New York: 02:30 does not exist and runs at 03:30, after 03:00.
+    spec = {"frequency": "daily", "times": ["02:30", "03:00"], "timezone": "America/New_York"}
+    runs = list(islice(parse(spec).occurrences_after(utc(2026, 3, 8, 5)), 3))
+    assert [(run.at.isoformat(), run.key) for run in runs] == [
+        ("2026-03-08T03:00:00-04:00", "2026-03-08T03:00"),
+        ("2026-03-08T03:30:00-04:00", "2026-03-08T02:30"),
+        ("2026-03-09T02:30:00-04:00", "2026-03-09T02:30"),
+    ]
+
+
+def test_a_time_the_gap_shifts_onto_another_runs_once() -> None:
+    spec = {"frequency": "daily", "times": ["02:30", "03:30"], "timezone": "America/New_York"}
+    runs = list(islice(parse(spec).occurrences_after(utc(2026, 3, 8, 5)), 2))
+    assert [(run.at.isoformat(), run.key) for run in runs] == [
+        ("2026-03-08T03:30:00-04:00", "2026-03-08T02:30"),
+        ("2026-03-09T02:30:00-04:00", "2026-03-09T02:30"),
+    ]
+
+
+def test_each_time_of_a_fall_back_night_runs_at_its_first_instant() -> None:
+    spec = {"frequency": "daily", "times": ["02:15", "02:45"], "timezone": "Europe/Berlin"}
+    runs = list(islice(parse(spec).occurrences_after(utc(2026, 10, 24, 12)), 3))
+    assert [run.at.isoformat() for run in runs] == [
+        "2026-10-25T02:15:00+02:00",
+        "2026-10-25T02:45:00+02:00",
+        "2026-10-26T02:15:00+01:00",
+    ]
+
+
+def test_one_time_is_written_as_time_and_several_as_sorted_times() -> None:
+    one = parse({"frequency": "daily", "times": ["09:00", "09:00"]})
+    assert one.to_json() == {"frequency": "daily", "time": "09:00", "timezone": "UTC"}
+    several = parse({"frequency": "daily", "times": ["16:00", "09:00"]})
+    assert several.to_json() == {
+        "frequency": "daily",
+        "times": ["09:00", "16:00"],
+        "timezone": "UTC",
+    }
+    assert Schedule.from_json(several.to_json()) == several
+
+
+def test_a_deferred_occurrence_keeps_its_own_time() -> None:
+    schedule = parse({"frequency": "daily", "times": ["09:00", "16:00"]})
+    second = list(islice(schedule.occurrences_after(utc(2026, 5, 1)), 2))[1]
+    assert schedule.instant_on(date(2026, 5, 4), second.wall_time) == utc(2026, 5, 4, 16)
+
+
+# --- Chosen months, business days and more ordinals ------------------------------------------
+
+
+def days_of(spec: dict[str, Any], after: datetime, count: int) -> list[str]:
+    return [run[:10] for run in instants(spec, after, count)]
+
+
+def test_quarterly_runs_only_in_the_chosen_months() -> None:
+    spec = {"frequency": "monthly", "month_days": [1], "months": [10, 1, 7, 4], "time": "09:00"}
+    assert days_of(spec, utc(2026, 2, 1), 4) == [
+        "2026-04-01",
+        "2026-07-01",
+        "2026-10-01",
+        "2027-01-01",
+    ]
+
+
+def test_business_days_skip_the_public_holidays_of_the_schedule_country() -> None:
+    # 1 January 2027 is a Friday and New Year's Day: the first business day is Monday the 4th.
+    spec = {
+        "frequency": "monthly",
+        "time": "09:00",
+        "month_positions": [{"ordinal": "first", "day": "business_day"}],
+    }
+    assert days_of(spec, utc(2026, 12, 15), 1) == ["2027-01-01"]
+    assert days_of({**spec, "holidays": "US"}, utc(2026, 12, 15), 1) == ["2027-01-04"]
+
+
+def test_a_subdivision_adds_its_own_holidays() -> None:
+    # 2 January 2026 is a bank holiday in Scotland only; the 1st is one everywhere in the UK.
+    spec = {
+        "frequency": "monthly",
+        "time": "09:00",
+        "months": [1],
+        "holidays": "GB",
+        "month_positions": [{"ordinal": "first", "day": "business_day"}],
+    }
+    assert days_of(spec, utc(2025, 12, 1), 1) == ["2026-01-02"]
+    assert days_of({**spec, "subdivision": "SCT"}, utc(2025, 12, 1), 1) == ["2026-01-05"]
+
+
+def test_the_last_business_day_steps_back_over_a_holiday() -> None:
+    # 31 December 2027 is a Friday and the observed New Year's Day 2028 in the US.
+    spec = {
+        "frequency": "monthly",
+        "time": "09:00",
+        "holidays": "US",
+        "months": [12],
+        "month_positions": [{"ordinal": "last", "day": "business_day"}],
+    }
+    assert days_of(spec, utc(2027, 1, 1), 1) == ["2027-12-30"]
+
+
+def test_the_fifth_business_day_counts_past_holidays() -> None:
+    # May 2026 in France: 1 May (Fri) and 8 May (Fri) are holidays.
+    spec = {
+        "frequency": "monthly",
+        "time": "09:00",
+        "holidays": "FR",
+        "month_positions": [{"ordinal": "fifth", "day": "business_day"}],
+    }
+    assert days_of(spec, utc(2026, 4, 30), 1) == ["2026-05-11"]
+
+
+def test_a_fifth_monday_runs_only_in_months_that_have_one() -> None:
+    runs = days_of(monthly(("fifth", "mon")), utc(2026, 1, 1), 4)
+    assert runs == ["2026-03-30", "2026-06-29", "2026-08-31", "2026-11-30"]
+
+
+def test_second_to_last_counts_from_the_end() -> None:
+    runs = days_of(
+        monthly(("second_to_last", "fri"), ("second_to_last", "day")), utc(2026, 2, 1), 3
+    )
+    assert runs == ["2026-02-20", "2026-02-27", "2026-03-20"]
+
+
+@pytest.mark.parametrize(
+    ("spec", "field", "message"),
+    [
+        ({**DAILY, "times": ["10:00"]}, "times",
+         "a schedule has time or times, not both: remove one"),
+        ({"frequency": "daily", "times": []}, "times",
+         'empty: use a non-empty list such as ["09:00", "16:00"]'),
+        ({"frequency": "daily", "times": ["09:00", "25:00"]}, "times",
+         "'25:00' is not a time of day: use HH:MM on a 24-hour clock"),
+        ({"frequency": "daily", "times": [f"{h:02}:30" for h in range(25 - 1)] + ["23:45"]},
+         "times", "25 times a day is more than 24: keep at most 24"),
+        ({**DAILY, "months": [1]}, "months",
+         "a daily schedule has no months (only monthly ones do): remove it"),
+        ({**DAILY, "frequency": "monthly", "month_days": [1], "months": [0]}, "months",
+         "[0] is not a list of months: use a non-empty list of numbers from 1 (January) to 12"),
+        ({**DAILY, "frequency": "monthly", "month_days": [30], "months": [2]}, "month_days",
+         "February has no day 30: choose days up to 29, or other months"),
+        ({**DAILY, "frequency": "monthly", "month_days": [31, 30], "months": [2]}, "month_days",
+         "February has no day 30 or 31: choose days up to 29, or other months"),
+        ({**DAILY, "frequency": "monthly", "month_days": [31], "months": [4, 2]}, "month_days",
+         "February and April have no day 31: choose days up to 30, or other months"),
+        ({**DAILY, "frequency": "monthly", "month_days": [1], "months": [2], "interval": 3},
+         "months",
+         "every 3 months counted from January 1970 falls in January, April, July and October, "
+         "never in February: choose months among those, another interval or another start_date"),
+        ({**DAILY, "frequency": "monthly", "months": [2],
+          "month_positions": [{"ordinal": "fifth", "day": "mon"}]}, "month_positions",
+         "the fifth Monday never comes in February in the next 5 years: choose other days"),
+        ({**DAILY, "frequency": "monthly", "holidays": "ZZ",
+          "month_positions": [{"ordinal": "last", "day": "business_day"}]}, "holidays",
+         "'ZZ' is not a country with a holiday calendar: use a two-letter ISO country code"),
+        ({**DAILY, "frequency": "monthly", "holidays": "US", "subdivision": "XX",
+          "month_positions": [{"ordinal": "last", "day": "business_day"}]}, "subdivision",
+         "'XX' is not a subdivision of US: use one of AK, AL,"),
+        ({**DAILY, "frequency": "monthly", "subdivision": "CA",
+          "month_positions": [{"ordinal": "last", "day": "business_day"}]}, "subdivision",
+         'needs holidays, the country it belongs to, e.g. "holidays": "US"'),
+        ({**DAILY, "frequency": "monthly", "holidays": "US", "month_days": [1]}, "holidays",
+         "says which days are business days, and no month position counts them"),
+    ],
+)  # fmt: skip
+def test_each_new_field_problem_names_its_field_and_how_to_fix_it(
+    spec: object, field: str, message: str
+) -> None:
+    found = problems(spec)
+    assert list(found) == [field]
+    assert message in found[field]
+
+
+def test_a_fifth_monday_in_february_is_accepted_when_one_comes_within_5_years() -> None:
+    # February 2044 starts on a Monday in a leap year: it has five Mondays.
+    spec = {
+        **DAILY,
+        "frequency": "monthly",
+        "months": [2],
+        "month_positions": [{"ordinal": "fifth", "day": "mon"}],
+    }
+    run = parse(spec, now=utc(2040, 1, 1)).next_after(utc(2040, 1, 1))
+    assert run is not None and run.key == "2044-02-29T09:00"
+
+
+def test_a_fifth_weekday_warns_that_some_months_lack_it() -> None:
+    fifth = {"ordinal": "fifth", "day": "fri"}
+    assert warnings(frequency="monthly", month_positions=[fifth]) == (
+        "only some months have a fifth Friday: the workflow will not run in the others",
+    )
+    first = {"ordinal": "first", "day": "day"}
+    assert warnings(frequency="monthly", month_positions=[first, fifth]) == (
+        "only some months have a fifth Friday: the workflow runs on its other days in the "
+        "others, not on a nearby day",
+    )
+    assert warnings(frequency="monthly", month_positions=[{**fifth, "day": "business_day"}]) == ()
+
+
+def test_month_day_warnings_name_only_the_chosen_months() -> None:
+    assert warnings(frequency="monthly", month_days=[31], months=[1, 4, 7, 10]) == (
+        "day 31 does not exist in April: the workflow will not run in that month",
+    )
+
+
+@pytest.mark.parametrize(
+    ("spec", "sentence"),
+    [
+        ({"frequency": "daily", "times": ["16:00", "09:00", "12:30"]},
+         "Every day at 09:00, 12:30 and 16:00 (UTC)"),
+        ({"frequency": "monthly", "month_positions": [{"ordinal": "last", "day": "business_day"}],
+          "time": "09:00"},
+         "Every month on the last business day at 09:00 (UTC)"),
+        ({"frequency": "monthly", "month_days": [1], "months": [10, 1, 4, 7], "time": "09:00"},
+         "Every month in January, April, July and October on the 1st at 09:00 (UTC)"),
+        ({"frequency": "monthly", "holidays": "US", "subdivision": "CA",
+          "times": ["09:00", "16:00"],
+          "month_positions": [{"ordinal": "fifth", "day": "business_day"},
+                              {"ordinal": "second_to_last", "day": "fri"}]},
+         "Every month on the fifth business day and the second to last Friday (not counting "
+         "public holidays in US-CA) at 09:00 and 16:00 (UTC)"),
+        ({"frequency": "once", "date": "2026-12-24", "times": ["10:00", "15:00"]},
+         "Once on 2026-12-24 at 10:00 and 15:00 (UTC)"),
+    ],
+)  # fmt: skip
+def test_describe_says_times_months_and_business_days(spec: dict[str, Any], sentence: str) -> None:
+    assert parse(spec).describe() == sentence

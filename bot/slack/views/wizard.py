@@ -78,9 +78,11 @@ FREQUENCIES = (
 UNITS = {"daily": "days", "weekly": "weeks", "monthly": "months", "annually": "years"}
 MONTHLY_DAYS = "days"
 MONTHLY_POSITIONS = "positions"
-POSITION_DAY_NAMES = {"day": "day", "weekday": "weekday (Mon to Fri)"} | {
-    day.value: DAY_NAMES[index] for index, day in enumerate(WEEKDAYS)
-}
+POSITION_DAY_NAMES = {
+    "day": "day",
+    "weekday": "weekday (Mon to Fri)",
+    "business_day": "business day",
+} | {day.value: DAY_NAMES[index] for index, day in enumerate(WEEKDAYS)}
 NO_SUMMARY = "none"
 NO_HOLIDAYS = "none"
 PAUSE_BEHAVIOURS = (
