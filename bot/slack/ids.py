@@ -104,6 +104,8 @@ class WizardAction(StrEnum):
     SEARCH_CHOICES = "wizard_search_choices"
     INPUT_USER = "wizard_input_user"
     INPUT_USERS = "wizard_input_users"
+    # The schedule step's "Type it" input: Enter reads the text into the schedule's fields.
+    TYPE_SCHEDULE = "wizard_type_schedule"
 
 
 class WizardBlock(StrEnum):
@@ -113,6 +115,8 @@ class WizardBlock(StrEnum):
     NAVIGATION = "wizard_navigation"
     NAME = "wizard_name"
     OBJECT_TYPE = "wizard_object_type"
+    # Its id ends with the draft's layout, so that a new layout empties it once read.
+    SCHEDULE_TEXT = "wizard_schedule_text"
     FREQUENCY = "wizard_frequency"
     WEEKDAYS = "wizard_weekdays"
     MONTHLY_MODE = "wizard_monthly_mode"

@@ -162,10 +162,13 @@ def start_create(
     timezone: str,
     now: datetime,
     name: str | None = None,
+    schedule: Mapping[str, Any] | None = None,
 ) -> WizardDraft:
     """A new draft owned by the user, weekly on Monday at 09:00 in ``timezone`` (the user's
     zone, or the bot's default when Slack does not know it), named ``name`` when given
-    (``/workflow create NAME``; checked with step 1, like a name typed there)."""
+    (``/workflow create NAME``; checked with step 1, like a name typed there), on
+    ``schedule`` when given (``/workflow create every Monday at 9am``; in ``timezone``
+    unless it names a zone; checked with step 2)."""
     drafts = DraftRepository(session)
     drafts.purge(now - DRAFT_LIFETIME)
     # A workspace that never imported records still offers the built-in object types.
@@ -185,6 +188,8 @@ def start_create(
         "actions": [],
         "settings": {},
     }
+    if schedule is not None:
+        document["schedule"] = {**schedule, "timezone": schedule.get("timezone", timezone)}
     return drafts.add(team_id, user_id, document, now)
 
 

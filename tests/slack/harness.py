@@ -572,6 +572,14 @@ class Modal:
         self._act(block_id, {"type": state["type"], "action_id": chosen_action, **state})
 
 
+    def type_and_enter(self, prefix: str, text: str) -> None:
+        """Types ``text`` into a text input that dispatches on Enter, and presses Enter."""
+        block_id = self.block_id(prefix)
+        self.enter(block_id, text)
+        [(action_id, state)] = self.values[block_id].items()
+        self._act(block_id, {"type": state["type"], "action_id": action_id, "value": text})
+
+
 def open_modal(slack: Slack, user_id: str, text: str, ready: str) -> Modal:
     """Sends ``/workflow TEXT`` and waits for the modal to show ``ready`` (a text in it)."""
     assert slack.command(user_id, text).status == 200

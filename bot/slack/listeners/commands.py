@@ -72,9 +72,11 @@ def _help(request: _Request) -> None:
 
 def _wizard_opener(editing: bool) -> Handler:
     """The handler of ``create`` and (``editing``) ``edit``: opens the wizard on a new
-    workflow (named as the command says, if it does), or on the one the command names."""
+    workflow (with the schedule or name the command gives, if it does), or on the one the
+    command names."""
 
     def open_on(request: _Request) -> None:
+        create = replies.CreateText() if editing else replies.read_create_text(request.text)
         open_wizard(
             request.client,
             request.services,
@@ -82,8 +84,11 @@ def _wizard_opener(editing: bool) -> Handler:
             request.team_id,
             request.user_id,
             request.name if editing else None,
-            name=None if editing else request.name or None,
+            name=create.name,
+            schedule=create.schedule,
         )
+        if create.note is not None:  # after the modal: its trigger expires in 3 seconds
+            request.say(create.note)
 
     return open_on
 

@@ -12,7 +12,7 @@ after the answer, which shows "Saving…", and views.update shows how it went.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
@@ -43,7 +43,10 @@ from bot.slack.views.wizard import (
     problem_lines,
     read_step,
     saving_view,
+    schedule_text_not_understood,
     step_errors,
+    typed_schedule_errors,
+    with_schedule_text_problem,
 )
 from bot.workflows import drafts
 from bot.workflows.definitions import InvalidDefinition
@@ -115,15 +118,17 @@ def open_wizard(
     editing: str | None,
     *,
     name: str | None = None,
+    schedule: Mapping[str, Any] | None = None,
 ) -> None:
-    """Opens the wizard on a new workflow (named ``name`` on step 1 when given), or on the
-    workflow named ``editing``. The trigger expires 3 seconds after the command and works
-    once: the modal opens first, showing "Loading…", and is updated once the draft exists
-    (or says why it cannot); a user who closed it meanwhile is left alone."""
+    """Opens the wizard on a new workflow (named ``name`` on step 1 when given, with the
+    schedule JSON ``schedule`` when given), or on the workflow named ``editing``. The
+    trigger expires 3 seconds after the command and works once: the modal opens first,
+    showing "Loading…", and is updated once the draft exists (or says why it cannot); a
+    user who closed it meanwhile is left alone."""
     opened = client.views_open(trigger_id=trigger_id, view=loading_view(editing is not None))
     view_id, view_hash = opened["view"]["id"], opened["view"]["hash"]
     try:
-        page = _start(client, services, team_id, user_id, editing, name)
+        page = _start(client, services, team_id, user_id, editing, name, schedule)
     except WorkflowError as error:
         update_modal(
             client, view_id, message_view(refusal_text(error), editing is not None), view_hash
@@ -145,13 +150,14 @@ def _start(
     user_id: str,
     editing: str | None,
     name: str | None,
+    schedule: Mapping[str, Any] | None = None,
 ) -> drafts.WizardPage:
     now = services.clock.now()
     if editing is None:
         zone = services.people.timezone(client, team_id, user_id)
         zone = zone or services.settings.default_timezone
         with write_transaction(services.sessions) as session:
-            draft = drafts.start_create(session, team_id, user_id, zone, now, name)
+            draft = drafts.start_create(session, team_id, user_id, zone, now, name, schedule)
     else:
         actor = services.people.actor(client, team_id, user_id)
         with write_transaction(services.sessions) as session:
@@ -206,6 +212,30 @@ def register(app: App, services: Services) -> None:
 
     for action_id in (WizardAction.REFRESH, WizardAction.PICK_PROPERTY):
         app.action(action_id)(refresh)
+
+    @app.action(WizardAction.TYPE_SCHEDULE)
+    @reported
+    def type_schedule(
+        ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        """Enter in "Type it": the text fills the schedule's fields (a new layout empties
+        the input) and the preview shows its sentence and next runs, or the step says, under
+        the input, what is not understood."""
+        ack()
+        now = services.clock.now()
+        modal = _Modal.of(context, body)
+        not_understood = schedule_text_not_understood(modal.values)
+        if not_understood is None:
+            _change(client, services, modal, lambda d, doc: drafts.restructure(d, doc, now))
+            return
+        text, problem = not_understood
+        _change(
+            client,
+            services,
+            modal,
+            lambda d, doc: drafts.keep_values(d, doc, now),
+            lambda view: with_schedule_text_problem(view, text, problem),
+        )
 
     @app.options(WizardAction.PICK_PROPERTY)
     def property_choices(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
@@ -283,6 +313,9 @@ def _edit_actions(document: dict[str, Any], action_id: str, value: str) -> bool:
 def _next_step(services: Services, modal: _Modal) -> dict[str, Any]:
     """The answer to submitting a step: its problems beside its inputs, or the next step."""
     zone, now = services.settings.default_timezone, services.clock.now()
+    # A schedule typed but not read (no Enter) that is not one: said beside it.
+    if typed_errors := typed_schedule_errors(modal.values, zone, now):
+        return {"response_action": "errors", "errors": typed_errors}
     try:
         with write_transaction(services.sessions) as session:
             draft = _load(session, modal)
@@ -354,14 +387,23 @@ def _review(services: Services, modal: _Modal, problems: tuple[str, ...]) -> dic
     return build_wizard_view(page)
 
 
-def _change(client: WebClient, services: Services, modal: _Modal, change: _Change) -> None:
-    """Reads the step's input into the draft, applies ``change`` and shows the result."""
+def _change(
+    client: WebClient,
+    services: Services,
+    modal: _Modal,
+    change: _Change,
+    annotate: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> None:
+    """Reads the step's input into the draft, applies ``change`` and shows the result
+    (through ``annotate`` when given)."""
     try:
         with write_transaction(services.sessions) as session:
             draft = _load(session, modal)
             change(draft, _read(session, draft, modal))
         page = _page(services, modal.team_id, modal.user_id, modal.draft_id)
         view = build_wizard_view(page)
+        if annotate is not None:
+            view = annotate(view)
     except WorkflowError as error:
         view = _refusal(error, modal)
     _show(client, modal, view)

@@ -15,11 +15,14 @@ from bot.slack.views.blocks import button, context, packed, section
 from bot.slack.views.history import history_blocks
 from bot.slack.views.phrases import person_mrkdwn, phrase_mrkdwn, when
 from bot.workflows.overview import WorkflowDetails, WorkflowLine
+from bot.workflows.schedule_phrases import PhraseNotUnderstood, parse_phrase
 from bot.workflows.templates import escape_mrkdwn
 from bot.workflows.wording import Phrase
 
 SUBCOMMANDS: dict[str, str] = {
-    "create": "open the wizard to create a workflow",
+    "create [SCHEDULE | NAME]": "open the wizard to create a workflow; text that reads as a "
+    "schedule (`every other Tuesday at 9am`, `the last business day at 4pm`) presets the "
+    "schedule, other text the name (a name in quotes is always a name)",
     "list": "every workflow with its status and next run",
     "show NAME": "a workflow's schedule, criteria, actions and latest runs",
     "edit NAME": "open the wizard on a workflow",
@@ -42,6 +45,7 @@ _QUOTES = frozenset({('"', '"'), ("'", "'"), ("\u201c", "\u201d"), ("\u2018", "\
 class CommandText:
     subcommand: str
     name: str  # "" when none was given
+    quoted: bool = False  # the name was given in quotes
 
 
 def parse_command_text(text: str) -> CommandText:
@@ -52,9 +56,46 @@ def parse_command_text(text: str) -> CommandText:
     if not words:
         return CommandText("help", "")
     name = words[1].strip() if len(words) > 1 else ""
-    if len(name) >= 2 and (name[0], name[-1]) in _QUOTES:
+    quoted = len(name) >= 2 and (name[0], name[-1]) in _QUOTES
+    if quoted:
         name = name[1:-1].strip()
-    return CommandText(words[0].lower(), name)
+    return CommandText(words[0].lower(), name, quoted)
+
+
+# How a schedule typed after /workflow create starts: such text that is not a schedule is
+# still a name, and the reply says why it was not read as a schedule.
+_SCHEDULE_STARTS = frozenset(
+    {"every", "each", "daily", "weekly", "biweekly", "fortnightly", "monthly", "quarterly"}
+    | {"yearly", "annually", "weekdays", "once"}
+)
+
+
+@dataclass(frozen=True)
+class CreateText:
+    """What ``/workflow create TEXT`` presets: a schedule (its JSON, in the creator's zone
+    unless it names one) or a name; ``note`` tells the user why TEXT was taken as a name."""
+
+    name: str | None = None
+    schedule: dict[str, Any] | None = None
+    note: str | None = None
+
+
+def read_create_text(text: CommandText) -> CreateText:
+    """Text that reads as a schedule is a schedule; other text, or text in quotes, a name."""
+    if not text.name:
+        return CreateText()
+    if text.quoted:
+        return CreateText(name=text.name)
+    try:
+        return CreateText(schedule=parse_phrase(text.name, None))
+    except PhraseNotUnderstood as error:
+        if text.name.split()[0].lower() not in _SCHEDULE_STARTS:
+            return CreateText(name=text.name)
+        note = (
+            f"“{escape_mrkdwn(text.name)}” is not a schedule, so it is the workflow's name: "
+            f"{escape_mrkdwn(error.message)} A name in quotes is never read as a schedule."
+        )
+        return CreateText(name=text.name, note=note)
 
 
 def _unescaped(text: str) -> str:

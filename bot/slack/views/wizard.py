@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from bot.slack.ids import SLASH_COMMAND, View, WizardAction, WizardBlock
@@ -51,13 +52,16 @@ from bot.workflows.drafts import (
     WizardPage,
     step_of,
 )
+from bot.workflows.schedule_phrases import PhraseNotUnderstood, parse_phrase
 from bot.workflows.schedules import (
     DAY_NAMES,
     MAX_INTERVAL,
     MONTH_NAMES,
     WEEKDAYS,
+    InvalidSchedule,
     Ordinal,
     PositionDay,
+    parse_schedule,
 )
 from bot.workflows.templates import escape_mrkdwn
 from bot.workflows.wording import SUMMARY_WORDS
@@ -67,6 +71,8 @@ from storage.properties import PropertyType
 StateValues = Mapping[str, Mapping[str, Any]]
 
 SHOWN_LINE_CHARS = 500  # one action or criteria group in the review
+MAX_SCHEDULE_TEXT = 200  # the schedule step's "Type it"
+MAX_ERROR_CHARS = 1000  # an error beside an input
 
 FREQUENCIES = (
     ("daily", "Daily"),
@@ -319,7 +325,7 @@ def _object_type_options(page: WizardPage) -> list[Block]:
 def _schedule_blocks(page: WizardPage) -> list[Block]:
     schedule = _mapping(page.document.get("schedule"))
     frequency = schedule.get("frequency")
-    blocks = [_frequency_input(frequency)]
+    blocks = [_schedule_text_input(page.layout), _frequency_input(frequency)]
     if frequency == "weekly":
         blocks.append(_weekdays_input(schedule))
     elif frequency == "monthly":
@@ -502,6 +508,86 @@ def _schedule_preview_blocks(preview: SchedulePreview | None) -> list[Block]:
     if preview.warnings:
         blocks.append(context("\n".join(f"⚠️ {escape_mrkdwn(w)}" for w in preview.warnings)))
     return blocks
+
+
+def _schedule_text_input(layout: int) -> Block:
+    element: Block = {
+        "type": "plain_text_input",
+        "action_id": WizardAction.TYPE_SCHEDULE,
+        "placeholder": plain("e.g. every other Tuesday at 9am"),
+        "max_length": MAX_SCHEDULE_TEXT,
+        "dispatch_action_config": {"trigger_actions_on": ["on_enter_pressed"]},
+    }
+    hint = "Press Enter: the fields below are filled in from it, with the next runs."
+    block_id = f"{WizardBlock.SCHEDULE_TEXT}.{layout}"
+    return _input(block_id, "Type it", element, dispatch=True, optional=True, hint=hint)
+
+
+def typed_schedule_text(values: StateValues) -> tuple[str, str] | None:
+    """The block id and text of the schedule step's "Type it" input, when it holds text."""
+    for block_id in values:
+        if block_id.startswith(f"{WizardBlock.SCHEDULE_TEXT}."):
+            text = (_value_of(values, block_id) or "").strip()
+            return (block_id, text) if text else None
+    return None
+
+
+def typed_schedule_errors(
+    values: StateValues, default_timezone: str, now: datetime
+) -> dict[str, str]:
+    """The "Type it" input's problem, as response_action "errors": text that is not a
+    schedule, or one the schedule check refuses; empty when it is empty or fine."""
+    typed = typed_schedule_text(values)
+    if typed is None:
+        return {}
+    block_id, text = typed
+    try:
+        parse_schedule(parse_phrase(text, default_timezone), default_timezone, now)
+    except PhraseNotUnderstood as error:
+        return {block_id: cut(error.message, MAX_ERROR_CHARS)}
+    except InvalidSchedule as error:
+        messages = [_friendly(f"schedule.{f}", m) for f, m in error.problems.items()]
+        return {block_id: cut(" ".join(messages), MAX_ERROR_CHARS)}
+    return {}
+
+
+def schedule_text_not_understood(values: StateValues) -> tuple[str, str] | None:
+    """The text typed in "Type it" and why it is not a schedule, when it is not one."""
+    typed = typed_schedule_text(values)
+    if typed is None:
+        return None
+    try:
+        parse_phrase(typed[1], None)
+    except PhraseNotUnderstood as error:
+        return typed[1], error.message
+    return None
+
+
+def with_schedule_text_problem(view: Mapping[str, Any], text: str, problem: str) -> dict[str, Any]:
+    """The schedule step's view with ``text`` kept in its "Type it" input and ``problem``
+    under it: a dispatched action cannot answer with errors beside an input."""
+    shown = copy.deepcopy(dict(view))
+    blocks = shown["blocks"]
+    for index, block in enumerate(blocks):
+        if str(block.get("block_id", "")).startswith(f"{WizardBlock.SCHEDULE_TEXT}."):
+            block["element"]["initial_value"] = text[:MAX_SCHEDULE_TEXT]
+            blocks.insert(index + 1, context(f"⚠️ {escape_mrkdwn(problem)}"))
+            shown["blocks"] = blocks[:MODAL_BLOCKS]
+            break
+    return shown
+
+
+def _typed_schedule(values: StateValues, read: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The schedule typed in "Type it", in the zone of the schedule's fields unless it names
+    one; None when none is typed or the text is not a schedule (typed_schedule_errors)."""
+    typed = typed_schedule_text(values)
+    if typed is None:
+        return None
+    zone = read.get("timezone")
+    try:
+        return parse_phrase(typed[1], zone if isinstance(zone, str) else None)
+    except PhraseNotUnderstood:
+        return None
 
 
 # --- Step 3: criteria; step 4: actions ------------------------------------------------------
@@ -751,7 +837,8 @@ def read_step(
             if object_type := _value_of(values, WizardBlock.OBJECT_TYPE):
                 updated["object_type"] = object_type
     elif step == 2:
-        updated["schedule"] = _read_schedule(values, _mapping(document.get("schedule")))
+        schedule = _read_schedule(values, _mapping(document.get("schedule")))
+        updated["schedule"] = _typed_schedule(values, schedule) or schedule
     elif step == 3:
         criteria = _mapping(document.get("criteria"))
         updated["criteria"] = criteria_editor.read_criteria(
@@ -1009,7 +1096,14 @@ def _input_blocks(step: int, document: Mapping[str, Any]) -> list[str]:
         return [WizardBlock.NAME, WizardBlock.OBJECT_TYPE]
     if step == 2:
         page = WizardPage("", 2, 0, document)
-        return [b["block_id"] for b in _schedule_blocks(page) if b["type"] == "input"]
+        # Not "Type it": its id depends on the layout, and its errors come with its own id.
+        blocks = _schedule_blocks(page)
+        typed = f"{WizardBlock.SCHEDULE_TEXT}."
+        return [
+            b["block_id"]
+            for b in blocks
+            if b["type"] == "input" and not str(b["block_id"]).startswith(typed)
+        ]
     if step == 5:
         return list(_SETTINGS_BLOCKS.values())
     return []
