@@ -367,3 +367,30 @@ def test_the_sentence_a_schedule_describes_itself_with_reads_back_as_it(
     except InvalidSchedule:
         return  # e.g. a fifth Monday in months that never have one: not a schedule
     assert parse_phrase(schedule.describe(), None) == schedule.to_json()
+
+
+_VOCABULARY = (
+    "every other each the and of on at in a per once from until starting weekly daily monthly "
+    "quarterly yearly annually biweekly fortnightly weekdays weekends day days week weeks month "
+    "months year quarter weekday business working last first second third fourth fifth 1st 2nd "
+    "15th 31st 32nd 0th to penultimate end excluding monday Tuesday thurs fri sat sun mon-fri "
+    "january march Sept may december 9 9am 9:30pm 17:00 17h 25:00 13pm noon midnight 0 2 3 1000 "
+    "Paris New York time PT UTC Europe/Paris Mars/Base US US-CA FR holidays bank 2027-03-14 "
+    "2027-02-30 2027 blursday hourly minutes , & ( )"
+)
+_WORDS = _VOCABULARY.split()
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(_WORDS), max_size=10))
+def test_any_text_is_a_spec_or_says_what_is_not_understood(words: list[str]) -> None:
+    text = " ".join(words)
+    try:
+        spec = parse_phrase(text, ZONE)
+    except PhraseNotUnderstood as error:
+        assert error.reason and error.message.endswith(f"“{EXAMPLES[1]}”.")
+        return
+    try:
+        parse_schedule(spec, ZONE, NOW)
+    except InvalidSchedule as error:
+        assert error.problems  # refused with a reason, like a spec written by hand
