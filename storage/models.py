@@ -194,6 +194,7 @@ class Run(Base):
         CheckConstraint(_check_in("status", RunStatus), name="status"),
         CheckConstraint(_check_in("source", RunSource), name="source"),
         Index(None, "status", "lease_expires_at"),
+        Index(None, "retry_of"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -214,6 +215,8 @@ class Run(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     summary: Mapped[dict[str, Any]] = mapped_column(PortableJSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # A manual run that retries the failed actions of this earlier run (Re-run failed).
+    retry_of: Mapped[int | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"))
 
 
 class Enrollment(Base):
@@ -358,3 +361,33 @@ class SampleInstallation(Base):
     team_id: Mapped[str] = mapped_column(String(32))
     installed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class RunSkip(Base):
+    """One occurrence of a workflow skipped once by hand (Skip next run): the planner makes
+    it a skipped run, in the name of who asked."""
+
+    __tablename__ = "run_skips"
+    __table_args__ = (UniqueConstraint("workflow_id", "occurrence_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workflow_id: Mapped[int] = mapped_column(ForeignKey("workflows.id", ondelete="CASCADE"))
+    occurrence_key: Mapped[str] = mapped_column(String(64))
+    scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RecordSnooze(Base):
+    """A record kept out of one workflow's criteria-based runs until ``until`` (Snooze a
+    record); one row per workflow and record, a new snooze replaces the old one."""
+
+    __tablename__ = "record_snoozes"
+    __table_args__ = (UniqueConstraint("workflow_id", "record_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workflow_id: Mapped[int] = mapped_column(ForeignKey("workflows.id", ondelete="CASCADE"))
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
+    until: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

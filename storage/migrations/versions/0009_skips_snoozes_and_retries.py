@@ -1,21 +1,87 @@
-"""placeholder: filled in by the work that needs revision 0009
+"""skips, snoozes and retries: what a run summary's buttons leave behind
 
 Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-07
+
+``run_skips`` holds occurrences skipped once by hand (Skip next run), which the planner
+turns into skipped runs; ``record_snoozes`` keeps a record out of one workflow's runs until
+a date (Snooze a record); ``runs.retry_of`` links a manual run that retries the failed
+actions of an earlier run (Re-run failed) to that run.
 """
 
 from __future__ import annotations
 
-revision = '0009'
-down_revision = '0008'
+import sqlalchemy as sa
+from alembic import op
+
+from storage.columns import UTCDateTime
+
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
+RECORD_KEY = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("runs", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("retry_of", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(
+            batch_op.f("fk_runs_retry_of_runs"), "runs", ["retry_of"], ["id"], ondelete="SET NULL"
+        )
+        batch_op.create_index(batch_op.f("ix_runs_retry_of"), ["retry_of"], unique=False)
+    op.create_table(
+        "run_skips",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("workflow_id", sa.Integer(), nullable=False),
+        sa.Column("occurrence_key", sa.String(length=64), nullable=False),
+        sa.Column("scheduled_at", UTCDateTime(), nullable=False),
+        sa.Column("created_by", sa.String(length=32), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workflow_id"],
+            ["workflows.id"],
+            name=op.f("fk_run_skips_workflow_id_workflows"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_run_skips")),
+        sa.UniqueConstraint(
+            "workflow_id", "occurrence_key", name=op.f("uq_run_skips_workflow_id_occurrence_key")
+        ),
+    )
+    op.create_table(
+        "record_snoozes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("workflow_id", sa.Integer(), nullable=False),
+        sa.Column("record_id", RECORD_KEY, nullable=False),
+        sa.Column("until", UTCDateTime(), nullable=False),
+        sa.Column("created_by", sa.String(length=32), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workflow_id"],
+            ["workflows.id"],
+            name=op.f("fk_record_snoozes_workflow_id_workflows"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["record_id"],
+            ["records.id"],
+            name=op.f("fk_record_snoozes_record_id_records"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_record_snoozes")),
+        sa.UniqueConstraint(
+            "workflow_id", "record_id", name=op.f("uq_record_snoozes_workflow_id_record_id")
+        ),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("record_snoozes")
+    op.drop_table("run_skips")
+    with op.batch_alter_table("runs", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_runs_retry_of"))
+        batch_op.drop_constraint(batch_op.f("fk_runs_retry_of_runs"), type_="foreignkey")
+        batch_op.drop_column("retry_of")
