@@ -4,12 +4,14 @@ them or enrolling records by hand."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
 import click
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.commands.context import Context, fail
 from bot.commands.options import TEAM_OPTION
@@ -37,7 +39,7 @@ from bot.workflows.workflow_files import (
 )
 from bot.workflows.workspaces import AmbiguousWorkspace
 from storage.database import transaction
-from storage.models import WorkflowStatus
+from storage.models import RunStatus, WorkflowStatus
 from storage.object_types import ObjectTypeRepository, UnknownObjectType
 from storage.runs import RunRepository
 from storage.workflows import WorkflowRepository
@@ -224,13 +226,20 @@ def workflows_delete(context: Context, name: str, yes: bool, team: str | None) -
 
 
 def _run_and_report(context: Context, run_id: int) -> None:
-    status = context.workflow_engine().run_now(run_id)
+    engine = context.workflow_engine()
+    status = engine.run_now(run_id)
+    if status is None:
+        status = finished_elsewhere(context.sessions, run_id, engine.owner, announce=click.echo)
     with transaction(context.sessions) as session:
         run = RunRepository(session).get(run_id)
         assert run is not None
         summary = dict(run.summary)
     if status is None:
-        click.echo(f"Run {run_id} could not finish now (Slack unavailable); it will resume.")
+        why = summary.get("reason") or "Slack or a source is unavailable"
+        click.echo(
+            f"Run {run_id} could not finish now ({why}); it resumes by itself, and "
+            "`workflow-bot workflows history` shows how it went."
+        )
         sys.exit(1)
     click.echo(
         f"Run {run_id} {status}: {summary.get('enrolled', 0)} enrolled; actions "
@@ -239,6 +248,40 @@ def _run_and_report(context: Context, run_id: int) -> None:
     )
     for record_name, action_number, reason in summary.get("failures", []):
         click.echo(f"  {record_name}, action {action_number}: {reason}")
+
+
+# How long a command waits for a `serve` process that claimed its run first: a run's lease
+# is two minutes, renewed while it works, so a live process finishes or gives it up by then.
+PATIENCE_SECONDS = 150.0
+_POLL_SECONDS = 0.5
+_FINISHED = frozenset(set(RunStatus) - {RunStatus.PENDING, RunStatus.RUNNING})
+
+
+def finished_elsewhere(
+    sessions: sessionmaker[Session],
+    run_id: int,
+    own_lease: str,
+    announce: Callable[[str], None],
+    pause: Callable[[float], None] = time.sleep,
+    patience: float = PATIENCE_SECONDS,
+) -> RunStatus | None:
+    """The run's final status once another process has finished it (a running ``serve``
+    may claim a new manual run before the command does); None when no other process holds
+    it (this one postponed it) or none finished it within ``patience`` seconds."""
+    waited = 0.0
+    while True:
+        with transaction(sessions) as session:
+            run = RunRepository(session).get(run_id)
+            assert run is not None
+            status, holder = RunStatus(run.status), run.lease_owner
+        if status in _FINISHED:
+            return status
+        if holder in (None, own_lease) or waited >= patience:
+            return None
+        if waited == 0:
+            announce(f"Run {run_id} was taken by another workflow-bot process; waiting for it.")
+        pause(_POLL_SECONDS)
+        waited += _POLL_SECONDS
 
 
 def _instant(instant: datetime | None) -> str:

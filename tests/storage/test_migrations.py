@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -86,3 +86,27 @@ def test_sqlite_files_use_write_ahead_logging(database_url: str, engine: Engine)
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def _index_names(engine: Engine) -> set[str]:
+    query = {
+        "sqlite": "SELECT name FROM sqlite_master WHERE type = 'index'",
+        "postgresql": "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()",
+    }[engine.dialect.name]
+    with engine.connect() as connection:
+        return set(connection.execute(text(query)).scalars())
+
+
+def test_no_migration_step_loses_the_case_insensitive_workflow_name_index(engine: Engine) -> None:
+    # SQLite's batch mode rebuilds a table and silently drops its expression indexes.
+    from alembic import command
+
+    config = alembic_config(engine)
+    head = current_revision(engine)
+    assert head is not None
+    for revision in range(int(head) - 1, 3, -1):
+        command.downgrade(config, f"{revision:04d}")
+        assert "uq_workflows_team_id_lower_name" in _index_names(engine), revision
+    upgrade(engine)
+    assert current_revision(engine) == head
+    assert "uq_workflows_team_id_lower_name" in _index_names(engine)

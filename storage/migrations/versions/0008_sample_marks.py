@@ -24,11 +24,12 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # A plain ADD COLUMN on both databases: a batch rebuild of ``workflows`` on SQLite would
+    # lose its expression index (one name per workspace whatever the case).
     for table in ("records", "workflows"):
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.add_column(
-                sa.Column("is_sample", sa.Boolean(), server_default=sa.false(), nullable=False)
-            )
+        op.add_column(
+            table, sa.Column("is_sample", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
     op.create_table(
         "sample_installations",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -44,3 +45,11 @@ def downgrade() -> None:
     for table in ("workflows", "records"):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_column("is_sample")
+    # SQLite's batch rebuild of ``workflows`` dropped the expression index: build it again.
+    if op.get_bind().dialect.name == "sqlite":
+        op.create_index(
+            "uq_workflows_team_id_lower_name",
+            "workflows",
+            ["team_id", sa.text("lower(name)")],
+            unique=True,
+        )
