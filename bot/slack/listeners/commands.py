@@ -11,12 +11,14 @@ from slack_sdk import WebClient
 
 from bot.slack.errors import reported
 from bot.slack.ids import SLASH_COMMAND, CommandAction
+from bot.slack.listeners.explanations import forecast_command, why_command
 from bot.slack.listeners.requester import Requester
 from bot.slack.listeners.wizard import open_wizard
 from bot.slack.services import Services
 from bot.slack.views import commands as replies
 from bot.slack.views.history import IN_MESSAGE, history_message
 from bot.slack.views.phrases import when
+from bot.workflows.drafts import schedule_preview
 from bot.workflows.lifecycle import (
     Actor,
     changeable_workflow,
@@ -25,6 +27,7 @@ from bot.workflows.lifecycle import (
     set_status,
 )
 from bot.workflows.overview import list_workflows, workflow_details, workflow_history
+from bot.workflows.readable import plural
 from bot.workflows.templates import escape_mrkdwn
 from bot.workflows.wording import describe_action, describe_criteria
 from storage.database import transaction, write_transaction
@@ -87,16 +90,29 @@ def _wizard_opener(editing: bool) -> Handler:
             name=create.name,
             schedule=create.schedule,
         )
-        if create.note is not None:  # after the modal: its trigger expires in 3 seconds
+        # After the modal: its trigger expires 3 seconds after the command.
+        if create.note is not None:
             request.say(create.note)
+        elif create.schedule is not None:
+            _echo_schedule(request, create.schedule)
 
     return open_on
+
+
+def _echo_schedule(request: _Request, schedule: dict[str, Any]) -> None:
+    """Says what the schedule typed after create means, with its next runs, in the
+    creator's zone unless it names one, as the dialog's step 2 will show it."""
+    services = request.services
+    zone = services.people.timezone(request.client, request.team_id, request.user_id)
+    zone = zone or services.settings.default_timezone
+    document = {"schedule": {**schedule, "timezone": schedule.get("timezone", zone)}}
+    request.say(replies.schedule_preset(schedule_preview(document, zone, services.clock.now())))
 
 
 def _list(request: _Request) -> None:
     with transaction(request.services.sessions) as session:
         lines = list_workflows(session, request.team_id)
-    request.reply(replies.list_reply(lines), f"{len(lines)} workflows")
+    request.reply(replies.list_reply(lines), plural(len(lines), "workflow"))
 
 
 def _show(request: _Request) -> None:
@@ -172,6 +188,8 @@ HANDLERS: dict[str, Handler] = {
     "delete": _delete,
     "run": _run,
     "history": _history,
+    "why": why_command,
+    "forecast": forecast_command,
 }
 
 

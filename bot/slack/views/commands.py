@@ -14,6 +14,7 @@ from bot.slack.ids import SLASH_COMMAND, CommandAction
 from bot.slack.views.blocks import button, context, packed, section
 from bot.slack.views.history import history_blocks
 from bot.slack.views.phrases import person_mrkdwn, phrase_mrkdwn, when
+from bot.workflows.drafts import SchedulePreview
 from bot.workflows.overview import WorkflowDetails, WorkflowLine
 from bot.workflows.schedule_phrases import PhraseNotUnderstood, parse_phrase
 from bot.workflows.templates import escape_mrkdwn
@@ -31,10 +32,13 @@ SUBCOMMANDS: dict[str, str] = {
     "delete NAME": "delete it and its history (asks first)",
     "run NAME": "run it now for every matching record",
     "history NAME": "its latest runs",
+    "forecast NAME": "its next runs, each with how many records it would enroll",
+    "why NAME RECORD": "why a record (its id, or a part of its name) is or is not enrolled",
     "help": "this list",
 }
 NEEDS_NAME = frozenset(key.split()[0] for key in SUBCOMMANDS if key.endswith(" NAME"))
 MAX_LISTED = 200
+PRESET_RUNS_SHOWN = 3
 
 
 # Quotes people put around a name, Slack's "smart" quotes included.
@@ -101,6 +105,22 @@ def read_create_text(text: CommandText) -> CreateText:
 def _unescaped(text: str) -> str:
     # &amp; last: "&amp;lt;" is what Slack sends for a typed "&lt;".
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def schedule_preset(preview: SchedulePreview) -> str:
+    """The reply to /workflow create SCHEDULE: the schedule the dialog starts with."""
+    if preview.sentence is None:
+        problems = "; ".join(preview.problems.values())
+        return (
+            f"The dialog's schedule is taken from your text, but it cannot run yet: "
+            f"{escape_mrkdwn(problems)}. Change it on the dialog's step 2."
+        )
+    runs = ", ".join(when(at) for at in preview.next_runs[:PRESET_RUNS_SHOWN]) or "none"
+    warnings = "".join(f"\n⚠️ {escape_mrkdwn(warning)}" for warning in preview.warnings)
+    return (
+        f"Schedule from your text: *{escape_mrkdwn(preview.sentence)}*. Next runs: {runs}. "
+        f"The dialog's step 2 shows it, to change it if it is not what you meant.{warnings}"
+    )
 
 
 def help_reply(problem: str | None = None) -> list[dict[str, Any]]:

@@ -59,6 +59,21 @@ def test_create_with_a_schedule_presets_the_schedule_step(slack: Slack, bot: Bot
     }
 
 
+def test_create_with_a_schedule_says_what_it_means_with_its_next_runs(slack: Slack) -> None:
+    reply = slack.reply_to(OWNER, "create the last day of the month at 5pm")
+    assert reply.startswith(
+        f"Schedule from your text: *Every month on the last day at 17:00 ({NEW_YORK})*. "
+        "Next runs: Mon 30 Nov 2026 17:00 EST, Thu 31 Dec 2026 17:00 EST, "
+        "Sun 31 Jan 2027 17:00 EST."
+    )
+
+
+def test_create_with_a_schedule_that_skips_months_says_so(slack: Slack) -> None:
+    reply = slack.reply_to(OWNER, "create the 31st at 9am Tokyo time")
+    assert "*Every month on the 31st at 09:00 (Asia/Tokyo)*" in reply
+    assert "⚠️ day 31 does not exist in February" in reply
+
+
 def test_create_with_a_quoted_schedule_is_a_name(slack: Slack) -> None:
     modal = open_modal(slack, OWNER, 'create "Every Monday"', WizardBlock.NAME)
     assert '"initial_value": "Every Monday"' in modal.text()
