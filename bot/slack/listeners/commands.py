@@ -11,7 +11,6 @@ from slack_sdk import WebClient
 
 from bot.slack.errors import reported
 from bot.slack.ids import SLASH_COMMAND, CommandAction
-from bot.slack.listeners.explanations import forecast_command, why_command
 from bot.slack.listeners.requester import Requester
 from bot.slack.listeners.wizard import open_wizard
 from bot.slack.services import Services
@@ -27,7 +26,6 @@ from bot.workflows.lifecycle import (
     set_status,
 )
 from bot.workflows.overview import list_workflows, workflow_details, workflow_history
-from bot.workflows.readable import plural
 from bot.workflows.templates import escape_mrkdwn
 from bot.workflows.wording import describe_action, describe_criteria
 from storage.database import transaction, write_transaction
@@ -112,7 +110,7 @@ def _echo_schedule(request: _Request, schedule: dict[str, Any]) -> None:
 def _list(request: _Request) -> None:
     with transaction(request.services.sessions) as session:
         lines = list_workflows(session, request.team_id)
-    request.reply(replies.list_reply(lines), plural(len(lines), "workflow"))
+    request.reply(replies.list_reply(lines), f"{len(lines)} workflows")
 
 
 def _show(request: _Request) -> None:
@@ -188,8 +186,6 @@ HANDLERS: dict[str, Handler] = {
     "delete": _delete,
     "run": _run,
     "history": _history,
-    "why": why_command,
-    "forecast": forecast_command,
 }
 
 
