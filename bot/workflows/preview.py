@@ -104,5 +104,6 @@ def _describe(action: object, context: RenderContext) -> str:
         return f"set {action.property_name} to {shown_value(action.value_on(context.run_date))}"
     if isinstance(action, CreateTask):
         due = action.due_date(context.run_date).isoformat()
-        return f"create the task {shown_value(action.title.render(context))}, due {due}"
+        title = mrkdwn_as_typed(action.title.render(context))
+        return f"create the task {shown_value(title)}, due {due}"
     raise TypeError(f"unknown action {action!r}")

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from bot.workflows.definitions import TASKS_OBJECT_TYPE, CreateTask, SetProperty
+from bot.workflows.readable import mrkdwn_as_typed
 from bot.workflows.templates import RenderContext
 from storage.models import ObjectType, Record
 from storage.object_types import ObjectTypeRepository
@@ -70,7 +71,8 @@ def create_task(
         "related_type": _type_name(session, record.object_type_id),
         "related_id": record.external_id,
     }
-    title = action.title.render(context)
+    # Templates render for Slack (a name's & as &amp;); a task is a record, named as typed.
+    title = mrkdwn_as_typed(action.title.render(context))
     folded = {name: fold(value) for name, value in properties.items() if name != "due_date"}
     session.add(
         Record(

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.workflows.definitions import WorkflowDefinition
 from bot.workflows.freshness import StaleData
+from bot.workflows.readable import plural
 from bot.workflows.templates import escape_mrkdwn
 from storage.models import ActionOutcome, Enrollment, Record, Run
 from storage.runs import RunRepository
@@ -146,7 +147,7 @@ def summary_message(summary: RunSummary) -> tuple[str, list[dict[str, Any]]]:
     unknown = f"{summary.unknown:,} unknown, " if summary.unknown else ""
     lines = [
         f"*{name}* ran for {when}",
-        f"{summary.enrolled:,} records enrolled · actions: {summary.ok:,} ok, "
+        f"{plural(summary.enrolled, 'record')} enrolled · actions: {summary.ok:,} ok, "
         f"{summary.failed:,} failed, {unknown}{summary.skipped:,} skipped · "
         f"{summary.seconds:.1f} s",
     ]
@@ -188,7 +189,7 @@ def _unknown_lines(summary: RunSummary) -> str:
     """Which messages may be missing and why, the records of one reason on one line."""
     count = summary.unknown
     lines = [
-        f"Outcome unknown for {count:,} action{'s' if count != 1 else ''}: their message may "
+        f"Outcome unknown for {plural(count, 'action')}: their message may "
         "or may not be in Slack, and was not posted again:"
     ]
     by_reason: dict[str, list[str]] = {}

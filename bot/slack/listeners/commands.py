@@ -26,6 +26,7 @@ from bot.workflows.lifecycle import (
     set_status,
 )
 from bot.workflows.overview import list_workflows, workflow_details, workflow_history
+from bot.workflows.readable import plural
 from bot.workflows.templates import escape_mrkdwn
 from bot.workflows.wording import describe_action, describe_criteria
 from storage.database import transaction, write_transaction
@@ -110,7 +111,7 @@ def _echo_schedule(request: _Request, schedule: dict[str, Any]) -> None:
 def _list(request: _Request) -> None:
     with transaction(request.services.sessions) as session:
         lines = list_workflows(session, request.team_id)
-    request.reply(replies.list_reply(lines), f"{len(lines)} workflows")
+    request.reply(replies.list_reply(lines), plural(len(lines), "workflow"))
 
 
 def _show(request: _Request) -> None:
