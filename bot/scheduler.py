@@ -18,6 +18,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.database_outage import DatabaseOutage
 from bot.workflows.clock import Clock
 from bot.workflows.engine import Engine
+from storage.models import RunStatus
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +86,7 @@ class Scheduler:
             executed = self.engine.tick()
             self.outage.answered()
             if executed:
-                log.info("ran %d run(s): %s", len(executed), executed)
+                log.info("ran %d run(s): %s", len(executed), _outcomes(executed))
             self.last_error = None
         except Exception as error:
             # The database keeps the run, so the next tick retries it rather than anything
@@ -123,3 +124,8 @@ class Scheduler:
             # side (claims keep the ticks from taking the same run).
             for worker in range(WORKERS):
                 self._timer.modify_job(f"{WAKE_UP_JOB}-{worker}", next_run_time=at)
+
+
+def _outcomes(executed: list[tuple[int, RunStatus | None]]) -> str:
+    """``run 4 succeeded, run 5 left for later``: None is a run postponed or taken over."""
+    return ", ".join(f"run {run_id} {status or 'left for later'}" for run_id, status in executed)

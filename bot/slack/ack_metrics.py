@@ -12,6 +12,21 @@ from urllib.parse import parse_qsl
 from bot.slack import ids
 
 OTHER = "other"
+# The kinds of request Slack sends to the events URL; any other is labelled OTHER.
+KINDS = frozenset(
+    {
+        "command",
+        "event_callback",
+        "url_verification",
+        "app_rate_limited",
+        "block_actions",
+        "block_suggestion",
+        "view_submission",
+        "view_closed",
+        "shortcut",
+        "message_action",
+    }
+)
 
 
 def known_ids() -> frozenset[str]:
@@ -31,7 +46,8 @@ def listener_of(body: bytes, content_type: str, known: frozenset[str]) -> str:
     else:
         kind = str(payload.get("type") or OTHER)
         name = _id_of(kind, payload)
-    return f"{kind if kind.isidentifier() else OTHER}:{name if name in known else OTHER}"
+    named = name if isinstance(name, str) and name in known else OTHER
+    return f"{kind if kind in KINDS else OTHER}:{named}"
 
 
 def _payload(body: bytes, content_type: str) -> Mapping[str, Any]:
@@ -44,7 +60,7 @@ def _payload(body: bytes, content_type: str) -> Mapping[str, Any]:
         else:
             form = dict(parse_qsl(text))
             parsed = json.loads(form["payload"]) if "payload" in form else form
-    except (UnicodeDecodeError, ValueError):
+    except (ValueError, RecursionError):  # not what Slack sends: labelled OTHER
         return {}
     return parsed if isinstance(parsed, dict) else {}
 
