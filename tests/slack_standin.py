@@ -386,6 +386,11 @@ class SlackStandIn:
         with self._lock:
             self._error_rules.append(_ErrorRule(error, method, channel, extra))
 
+    def stop_failing(self) -> None:
+        """Calls answer normally again: every rule ``fail`` added is dropped."""
+        with self._lock:
+            self._error_rules.clear()
+
     def rate_limit(self, method: str, times: int = 1, retry_after: int = 1) -> None:
         """The next ``times`` calls of ``method`` answer HTTP 429 with a Retry-After."""
         headers = {"Retry-After": str(retry_after)}

@@ -44,6 +44,9 @@ class Message:
     # A run summary names its run: a notifier may offer a way to see the run's details
     # (Slack adds a Details button); one that cannot, ignores it.
     details_of_run: int | None = None
+    # How many actions the summarised run failed (or may not have done): a notifier may
+    # offer to re-run them (Slack adds a Re-run failed button).
+    failed_actions: int = 0
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ the catch-up window) to run, older ones as missed, pause days deferred or skippe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from bot.workflows.definitions import PauseBehaviour, WorkflowSettings
 from bot.workflows.schedules import Occurrence, Schedule
 from bot.workflows.stored import definition_of
+from storage.followups import FollowUpRepository
 from storage.models import RunSource, RunStatus, Workflow
 from storage.runs import NewRun, RunRepository
 from storage.workflows import WorkflowRepository
@@ -23,6 +24,8 @@ ON_TIME = timedelta(minutes=2)
 # still counts the rest.
 MAX_MISSED_ROWS = 500
 PLANNING_BATCH = 25
+# Why a run is skipped when a person skipped its occurrence once (the run names who).
+SKIPPED_BY_HAND = "skipped once by hand (Skip next run)"
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,8 @@ def plan_workflow(session: Session, workflow: Workflow, now: datetime) -> Planne
         runs.add(_missed(workflow, occurrence, "the bot was not running at that time"), now)
     late = now - latest.utc
     if late <= max(ON_TIME, timedelta(minutes=settings.catch_up_minutes)):
-        runs.add(_on_time(workflow, schedule, settings, latest, skipped_count), now)
+        on_time = _on_time(workflow, schedule, settings, latest, skipped_count)
+        runs.add(_skipped_by_hand(session, on_time) or on_time, now)
         planned = 1
     else:
         reason = (
@@ -73,6 +77,23 @@ def plan_workflow(session: Session, workflow: Workflow, now: datetime) -> Planne
     workflow.next_run_at = next_run_after(schedule, now)
     session.flush()
     return Planned(workflow.id, planned, len(older) + skipped_count + (1 - planned))
+
+
+def _skipped_by_hand(session: Session, run: NewRun) -> NewRun | None:
+    """The run as skipped when someone skipped its occurrence once (Skip next run under a
+    summary, or the command line's skip-next), in their name; None otherwise."""
+    skip = FollowUpRepository(session).skip(run.workflow_id, run.occurrence_key)
+    if skip is None:
+        return None
+    summary = {**(run.summary or {}), "reason": SKIPPED_BY_HAND}
+    summary.pop("deferred_from", None)
+    return replace(
+        run,
+        status=RunStatus.SKIPPED,
+        scheduled_at=skip.scheduled_at,  # its own time, not a pause day's deferral
+        triggered_by=skip.created_by,
+        summary=summary,
+    )
 
 
 def _due_occurrences(

@@ -65,6 +65,7 @@ from bot.workflows.summary import STALE_SOURCE, RunSummary, summary_message
 from bot.workflows.templates import OWNER, RenderContext
 from storage.criteria_sql import criteria_clause
 from storage.database import transaction, write_transaction
+from storage.followups import FollowUpRepository, not_snoozed
 from storage.models import (
     ActionOutcome,
     Enrollment,
@@ -202,6 +203,7 @@ class _Execution:
             self.source = RunSource(run.source)
             self.triggered_by = run.triggered_by
             self.enrolled = run.enrolled_at is not None
+            self.retry = _RetryOf.of(session, run)
         self.notifier = ObservedNotifier(
             runner.notifier_for(self.team_id),
             runner.observer,
@@ -293,7 +295,11 @@ class _Execution:
                 )
                 selected = (
                     select(Record.id)
-                    .where(Record.object_type_id == self.object_type_id, clause)
+                    .where(
+                        Record.object_type_id == self.object_type_id,
+                        clause,
+                        not_snoozed(self.workflow_id, self.scheduled_at),
+                    )
                     .subquery()
                 )
                 # A requested run enrolls in the name of who asked; a scheduled one in nobody's.
@@ -421,7 +427,13 @@ class _Execution:
 
     def _done(self, action_index: int) -> set[int]:
         with transaction(self.runner.sessions) as session:
-            return RunRepository(session).done_records(self.run_id, action_index)
+            done = RunRepository(session).done_records(self.run_id, action_index)
+            if self.retry is not None:
+                # A re-run leaves alone what did not fail in the run it retries.
+                done |= FollowUpRepository(session).not_retried(
+                    self.run_id, self.retry.run_id, action_index
+                )
+            return done
 
     def _run_action(self, index: int, action: Any) -> None:
         done = self._done(index)
@@ -638,6 +650,10 @@ class _Execution:
                 if found is not None:
                     return found
                 self.searching_history = False
+            if self.retry is not None and message.mark is not None:
+                found = self._posted_by_retried_run(message, message.mark)
+                if found is not None:
+                    return found
             return self._post_checked(message)
         except DeliveryUnavailable as outage:
             # Slack is down for now: resume later, unless this run has tried long enough.
@@ -654,6 +670,25 @@ class _Execution:
             # Whether the dead process posted it cannot be told: a message possibly posted
             # twice beats one never posted, and the bot says once that it lacks the scopes.
             return None
+
+    def _posted_by_retried_run(self, message: Message, mark: ActionMark) -> Posted | None:
+        """In a re-run, the message the retried run may have posted although its outcome
+        was unknown, found by that run's mark; None when it was surely not posted. Raises
+        OutcomeUnknown when its history cannot tell: it is not posted a second time."""
+        assert self.retry is not None
+        if (mark.record_id, mark.action_index) not in self.retry.unknown:
+            return None
+        earlier = replace(mark, run_id=self.retry.run_id)
+        try:
+            return self.notifier.find_marked(
+                message.channel, earlier, self.retry.started_at - HISTORY_MARGIN, message.thread_ts
+            )
+        except HistoryUnreadable as unreadable:
+            raise OutcomeUnknown(
+                f"run #{self.retry.run_id} may have posted this message, and the bot cannot "
+                f"read the channel's history to check ({unreadable.reason}): it was not "
+                "posted again, so that it is not posted twice"
+            ) from unreadable
 
     def _post_checked(self, message: Message) -> Posted:
         """Posts; when Slack answered with an error after the message was sent, looks for it
@@ -766,7 +801,8 @@ class _Execution:
         with transaction(self.runner.sessions) as session:
             summary = RunSummary.gather(session, self.run_id, self.definition, self.started_at, now)
         status = RunStatus.FAILED if summary.all_failed else RunStatus.SUCCEEDED
-        if self.source is RunSource.SCHEDULE:
+        # A re-run reports like the run it retried did, linked to it.
+        if self.source is RunSource.SCHEDULE or self.retry is not None:
             self._post_summary(summary)
         with write_transaction(self.runner.sessions) as session:
             RunRepository(session).finish(
@@ -803,8 +839,16 @@ class _Execution:
             mark = ActionMark(self.run_id, DIGEST_RECORD_ID, SUMMARY_MARK_INDEX - position)
             text, blocks = summary_message(summary)
             try:
+                problems = summary.failed + summary.unknown
                 self._post_once(
-                    Message(channel, text, blocks, mark=mark, details_of_run=self.run_id)
+                    Message(
+                        channel,
+                        text,
+                        blocks,
+                        mark=mark,
+                        details_of_run=self.run_id,
+                        failed_actions=problems,
+                    )
                 )
             except (DeliveryFailed, OutcomeUnknown) as failure:
                 log.warning(
@@ -813,6 +857,26 @@ class _Execution:
                     channel,
                     failure,
                 )
+
+
+@dataclass(frozen=True)
+class _RetryOf:
+    """The run a re-run retries: when it started (its messages are searched from then),
+    and which of its (record, action) results were unknown, by the marks of its messages
+    (a digest's mark names no record)."""
+
+    run_id: int
+    started_at: datetime
+    unknown: frozenset[tuple[int, int]]
+
+    @classmethod
+    def of(cls, session: Session, run: Run) -> _RetryOf | None:
+        retried = session.get(Run, run.retry_of) if run.retry_of is not None else None
+        if retried is None:
+            return None
+        pairs = FollowUpRepository(session).unknown_pairs(retried.id)
+        marks = pairs | {(DIGEST_RECORD_ID, index) for _record, index in pairs}
+        return cls(retried.id, retried.started_at or retried.scheduled_at, frozenset(marks))
 
 
 def enrollment_clause(

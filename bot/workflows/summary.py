@@ -43,6 +43,8 @@ class RunSummary:
     unknowns: tuple[tuple[str, int, str], ...]
     # The source feeding the type could not be synced first: the data's age and why.
     stale: StaleData | None = None
+    # The run whose failed actions this run re-ran (Re-run failed), if it is a re-run.
+    retry_of: int | None = None
 
     @property
     def all_failed(self) -> bool:
@@ -86,6 +88,7 @@ class RunSummary:
             unknown=counts.get(ActionOutcome.UNKNOWN.value, 0),
             unknowns=_problems(session, runs, run_id, ActionOutcome.UNKNOWN),
             stale=StaleData.from_json(run.summary.get(STALE_SOURCE)),
+            retry_of=run.retry_of,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -147,6 +150,7 @@ def summary_message(summary: RunSummary) -> tuple[str, list[dict[str, Any]]]:
     unknown = f"{summary.unknown:,} unknown, " if summary.unknown else ""
     lines = [
         f"*{name}* ran for {when}",
+        *([_retry_line(summary)] if summary.retry_of is not None else []),
         f"{plural(summary.enrolled, 'record')} enrolled · actions: {summary.ok:,} ok, "
         f"{summary.failed:,} failed, {unknown}{summary.skipped:,} skipped · "
         f"{summary.seconds:.1f} s",
@@ -171,6 +175,15 @@ def summary_message(summary: RunSummary) -> tuple[str, list[dict[str, Any]]]:
         lines.append(_unknown_lines(summary))
     text = "\n".join(lines)[:2900]
     return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+
+
+def _retry_line(summary: RunSummary) -> str:
+    """``Re-run of run #12: 3 of 3 failed actions succeeded``."""
+    retried = summary.ok + summary.failed + summary.unknown + summary.skipped
+    return (
+        f"Re-run of run #{summary.retry_of}: {summary.ok:,} of "
+        f"{plural(retried, 'failed action')} succeeded"
+    )
 
 
 def _stale_line(stale: StaleData, scheduled_at: datetime) -> str:

@@ -1,0 +1,302 @@
+"""What a run summary's buttons do to later runs, on both databases: a snoozed record is not
+enrolled until its snooze ends, a skipped occurrence does not run (the one after does), and
+a re-run is one manual run linked to the first that repeats only its failed actions, once,
+even when its process dies half-way."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.workflows.clock import FixedClock
+from bot.workflows.lifecycle import Actor, PermissionDenied, WorkflowError
+from bot.workflows.planner import SKIPPED_BY_HAND
+from bot.workflows.run_followups import (
+    StaleButton,
+    active_snoozes,
+    request_retry,
+    skip_after_run,
+    snooze_record,
+    undo_skip,
+    upcoming_skips,
+)
+from storage.database import transaction
+from storage.models import ActionOutcome, RunSource, RunStatus, Workflow
+from tests.engine.builders import (
+    DEALS_CHANNEL,
+    OWNER,
+    SUMMARY_CHANNEL,
+    TEAM,
+    channel_message,
+    deal,
+    enrollments,
+    import_deals,
+    record_ids,
+    results,
+    run,
+    runs,
+    save,
+    workflow_document,
+)
+from tests.engine.conftest import Crash, DyingNotifier, Processes
+from tests.slack_standin import SlackStandIn
+
+OWNER_ACTOR = Actor(OWNER)
+BLOCKED = "C0BLOCKED"
+# The workflows of these tests run daily at 09:00 UTC; saved on Monday 2 Nov at 08:00.
+MONDAY_RUN = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+DEALS = [deal("D1", "Acme renewal"), deal("D2", "Globex"), deal("D3", "Initech")]
+
+
+def _workflow_id(sessions: sessionmaker[Session]) -> int:
+    with sessions() as session:
+        workflow = session.query(Workflow).one()
+        return workflow.id
+
+
+def _run_at(clock: FixedClock, processes: Processes, at: datetime) -> int:
+    clock.set(at + timedelta(seconds=5))
+    [(run_id, _status)] = processes.start().tick()
+    return run_id
+
+
+def _enrolled_names(sessions: sessionmaker[Session], run_id: int) -> list[str]:
+    ids = {record_id: external for external, record_id in record_ids(sessions).items()}
+    return [ids[e.record_id] for e in enrollments(sessions, run_id)]
+
+
+@pytest.fixture
+def deal_review(sessions: sessionmaker[Session], clock: FixedClock) -> int:
+    """Three deals in contract; one message each to #deals, then one each to a channel."""
+    import_deals(sessions, DEALS, clock.now())
+    document = workflow_document(
+        actions=[channel_message(), channel_message("{{ name }} needs a look", BLOCKED)],
+        settings={"summary_channel": SUMMARY_CHANNEL, "summary": "always"},
+    )
+    save(sessions, document, clock.now())
+    return _workflow_id(sessions)
+
+
+# -- Snooze a record ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("days", [1, 3, 7])
+def test_a_snoozed_record_is_left_out_until_its_snooze_ends(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    deal_review: int,
+    days: int,
+) -> None:
+    first = _run_at(clock, processes, MONDAY_RUN)
+    acme = record_ids(sessions)["D1"]
+    with transaction(sessions) as session:
+        snoozed = snooze_record(session, TEAM, first, acme, days, OWNER_ACTOR, clock.now())
+    assert snoozed.until == date(2026, 11, 2) + timedelta(days=days)
+    assert (snoozed.record_name, snoozed.workflow_name) == ("Acme renewal", "Deal review")
+    enrolled_by_day = {}
+    for day in range(1, days + 2):
+        run_id = _run_at(clock, processes, MONDAY_RUN + timedelta(days=day))
+        enrolled_by_day[day] = "D1" in _enrolled_names(sessions, run_id)
+    assert enrolled_by_day == {day: day >= days for day in range(1, days + 2)}
+
+
+def test_active_snoozes_say_which_records_a_run_leaves_out_and_until_when(
+    sessions: sessionmaker[Session], clock: FixedClock, processes: Processes, deal_review: int
+) -> None:
+    first = _run_at(clock, processes, MONDAY_RUN)
+    with transaction(sessions) as session:
+        snooze_record(session, TEAM, first, record_ids(sessions)["D2"], 2, OWNER_ACTOR, clock.now())
+    with transaction(sessions) as session:
+        during = active_snoozes(session, deal_review, MONDAY_RUN + timedelta(days=1))
+        after = active_snoozes(session, deal_review, MONDAY_RUN + timedelta(days=2))
+    assert [(s.external_id, s.record_name, s.snoozed_by) for s in during] == [
+        ("D2", "Globex", OWNER)
+    ]
+    assert during[0].until == datetime(2026, 11, 4, tzinfo=UTC)
+    assert after == []
+
+
+def test_snoozing_is_refused_to_someone_else_and_outside_1_to_90_days(
+    sessions: sessionmaker[Session], clock: FixedClock, processes: Processes, deal_review: int
+) -> None:
+    first = _run_at(clock, processes, MONDAY_RUN)
+    acme = record_ids(sessions)["D1"]
+    with pytest.raises(PermissionDenied), transaction(sessions) as session:
+        snooze_record(session, TEAM, first, acme, 3, Actor("U0SOMEONE"), clock.now())
+    for days in (0, 91):
+        with pytest.raises(WorkflowError, match="from 1 to 90"), transaction(sessions) as session:
+            snooze_record(session, TEAM, first, acme, days, OWNER_ACTOR, clock.now())
+
+
+# -- Skip next run --------------------------------------------------------------------------
+
+
+def test_a_skipped_occurrence_does_not_run_and_the_one_after_does(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+    deal_review: int,
+) -> None:
+    first = _run_at(clock, processes, MONDAY_RUN)
+    with transaction(sessions) as session:
+        skipped = skip_after_run(session, TEAM, first, OWNER_ACTOR, clock.now())
+    assert skipped.scheduled_at == MONDAY_RUN + timedelta(days=1)
+    assert not skipped.already
+    posted_before = len(slack_api.posted_messages(DEALS_CHANNEL))
+    clock.set(MONDAY_RUN + timedelta(days=1, seconds=5))
+    assert processes.start().tick() == []
+    assert len(slack_api.posted_messages(DEALS_CHANNEL)) == posted_before
+    tuesday = runs(sessions)[-1]
+    assert (tuesday.status, tuesday.triggered_by) == (RunStatus.SKIPPED.value, OWNER)
+    assert tuesday.summary["reason"] == SKIPPED_BY_HAND
+    wednesday = _run_at(clock, processes, MONDAY_RUN + timedelta(days=2))
+    assert run(sessions, wednesday).status == RunStatus.SUCCEEDED.value
+
+
+def test_skipping_twice_skips_one_run_and_undo_brings_it_back(
+    sessions: sessionmaker[Session], clock: FixedClock, processes: Processes, deal_review: int
+) -> None:
+    first = _run_at(clock, processes, MONDAY_RUN)
+    with transaction(sessions) as session:
+        skip_after_run(session, TEAM, first, OWNER_ACTOR, clock.now())
+    with transaction(sessions) as session:
+        again = skip_after_run(session, TEAM, first, OWNER_ACTOR, clock.now())
+        workflow = session.get(Workflow, deal_review)
+        assert workflow is not None
+        assert [s.scheduled_at for s in upcoming_skips(session, workflow, clock.now())] == [
+            MONDAY_RUN + timedelta(days=1)
+        ]
+    assert again.already
+    with transaction(sessions) as session:
+        undo_skip(session, TEAM, deal_review, again.occurrence_key, OWNER_ACTOR, clock.now())
+    tuesday = _run_at(clock, processes, MONDAY_RUN + timedelta(days=1))
+    assert run(sessions, tuesday).status == RunStatus.SUCCEEDED.value
+    with pytest.raises(WorkflowError, match="not skipped"), transaction(sessions) as session:
+        undo_skip(session, TEAM, deal_review, again.occurrence_key, OWNER_ACTOR, clock.now())
+
+
+def test_a_button_of_an_older_summary_answers_that_a_newer_run_happened(
+    sessions: sessionmaker[Session], clock: FixedClock, processes: Processes, deal_review: int
+) -> None:
+    first = _run_at(clock, processes, MONDAY_RUN)
+    _run_at(clock, processes, MONDAY_RUN + timedelta(days=1))
+    stale = pytest.raises(StaleButton, match="a newer run has happened since")
+    with stale, transaction(sessions) as session:
+        skip_after_run(session, TEAM, first, OWNER_ACTOR, clock.now())
+
+
+# -- Re-run failed ---------------------------------------------------------------------------
+
+
+def _failed_first_run(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> int:
+    slack_api.fail("not_in_channel", channel=BLOCKED)
+    first = _run_at(clock, processes, MONDAY_RUN)
+    outcomes = Counter((r.action_index, r.outcome) for r in results(sessions, first))
+    assert outcomes == {(0, "ok"): 3, (1, "failed"): 3}
+    slack_api.stop_failing()  # the bot was invited
+    return first
+
+
+def test_a_rerun_is_one_manual_run_linked_to_the_first_that_repeats_only_failed_actions(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+    deal_review: int,
+) -> None:
+    first = _failed_first_run(sessions, clock, processes, slack_api)
+    clock.advance(timedelta(minutes=30))
+    with transaction(sessions) as session:
+        asked = request_retry(session, TEAM, first, OWNER_ACTOR, clock.now())
+    assert asked.actions == 3
+    assert processes.start().run_now(asked.run_id) is RunStatus.SUCCEEDED
+    rerun = run(sessions, asked.run_id)
+    assert (rerun.source, rerun.retry_of, rerun.triggered_by) == (
+        RunSource.MANUAL.value,
+        first,
+        OWNER,
+    )
+    assert [(r.action_index, r.outcome) for r in results(sessions, asked.run_id)] == [
+        (1, ActionOutcome.OK.value)
+    ] * 3
+    assert len(slack_api.posted_messages(DEALS_CHANNEL)) == 3, "action 1 is not repeated"
+    assert len(slack_api.posted_messages(BLOCKED)) == 3
+    summaries = [m["text"] for m in slack_api.posted_messages(SUMMARY_CHANNEL)]
+    assert len(summaries) == 2
+    assert f"Re-run of run #{first}: 3 of 3 failed actions succeeded" in summaries[-1]
+    with pytest.raises(StaleButton, match="already re-run"), transaction(sessions) as session:
+        request_retry(session, TEAM, first, OWNER_ACTOR, clock.now())
+
+
+def test_a_rerun_whose_process_dies_resumes_without_posting_twice(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+    deal_review: int,
+) -> None:
+    first = _failed_first_run(sessions, clock, processes, slack_api)
+    with transaction(sessions) as session:
+        asked = request_retry(session, TEAM, first, OWNER_ACTOR, clock.now())
+    dying = processes.start("process-a", DyingNotifier(processes.slack(), after_post=2))
+    with pytest.raises(Crash):
+        dying.run_now(asked.run_id)
+    clock.advance(timedelta(minutes=5))  # its lease ran out
+    [(resumed, status)] = processes.start("process-b").tick()
+    assert (resumed, status) == (asked.run_id, RunStatus.SUCCEEDED)
+    texts = Counter(m["text"] for m in slack_api.posted_messages(BLOCKED))
+    assert sorted(texts.values()) == [1, 1, 1], texts
+    assert len(slack_api.posted_messages(DEALS_CHANNEL)) == 3
+    assert [r.outcome for r in results(sessions, asked.run_id)] == ["ok"] * 3
+
+
+def test_a_rerun_finds_a_message_whose_outcome_was_unknown_instead_of_posting_it_again(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+    deal_review: int,
+) -> None:
+    # Slack stores each post to the blocked channel and answers 500; history is unreadable,
+    # so the first run cannot tell and records "unknown".
+    slack_api.server_error("chat.postMessage", times=100, after_handling=True)
+    slack_api.fail("missing_scope", method="conversations.history", needed="channels:history")
+    first = _run_at(clock, processes, MONDAY_RUN)
+    unknown = [r for r in results(sessions, first) if r.outcome == ActionOutcome.UNKNOWN.value]
+    assert unknown, "the first run could not tell"
+    stored = len(slack_api.posted_messages(DEALS_CHANNEL)) + len(slack_api.posted_messages(BLOCKED))
+    slack_api.stop_failing()  # history readable again
+    slack_api.server_error("chat.postMessage", times=0)
+    with transaction(sessions) as session:
+        asked = request_retry(session, TEAM, first, OWNER_ACTOR, clock.now())
+    processes.start().run_now(asked.run_id)
+    rerun = results(sessions, asked.run_id)
+    assert len(rerun) == len(unknown)
+    assert {r.outcome for r in rerun} == {ActionOutcome.OK.value}
+    after = len(slack_api.posted_messages(DEALS_CHANNEL)) + len(slack_api.posted_messages(BLOCKED))
+    assert after == stored, "every message was found, none posted again"
+
+
+def test_a_rerun_is_refused_to_someone_else(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+    deal_review: int,
+) -> None:
+    first = _failed_first_run(sessions, clock, processes, slack_api)
+    with pytest.raises(PermissionDenied), transaction(sessions) as session:
+        request_retry(session, TEAM, first, Actor("U0SOMEONE"), clock.now())
+    with transaction(sessions) as session:
+        asked = request_retry(session, TEAM, first, Actor("U0ADMIN", is_admin=True), clock.now())
+    assert asked.retried_run_id == first
