@@ -94,25 +94,7 @@ def verdict_line(explanation: Explanation) -> str:
     else:
         when = f"now ({_instant(explanation.at)}; it has no run to come)"
     verb = "would be" if explanation.enrolled else "would not be"
-    return f"{record} {verb} enrolled by {workflow} {when}: {reason(explanation)}."
-
-
-def reason(explanation: Explanation) -> str:
-    """Why, in a few words: the record's state, the group that matched, the suppression."""
-    if explanation.removed:
-        return "the record was removed, and removed records are never enrolled"
-    if not explanation.matches_criteria:
-        if len(explanation.criteria) == 1:
-            return "a filter of the criteria does not hold"
-        return "no group of the criteria matches"
-    matched = (
-        "every record matches its criteria"
-        if not explanation.criteria
-        else f"it matches group {explanation.matched_group}"
-    )
-    if explanation.suppressed_by is not None:
-        return f"{matched}, but suppression group {explanation.suppressed_by} holds it back"
-    return matched
+    return f"{record} {verb} enrolled by {workflow} {when}: {explanation.reason}."
 
 
 def explanation_lines(explanation: Explanation) -> list[str]:

@@ -17,7 +17,15 @@ from slack_sdk import WebClient
 
 from bot.slack import errors
 from bot.slack.installations import NOT_INSTALLED_MESSAGE, Installations
-from bot.slack.listeners import commands, enrollment, history, home, revocation, wizard
+from bot.slack.listeners import (
+    commands,
+    enrollment,
+    explanations,
+    history,
+    home,
+    revocation,
+    wizard,
+)
 from bot.slack.services import Services
 from storage.database import write_transaction
 from storage.events import EventLog
@@ -66,6 +74,7 @@ def create_app(
     wizard.register(app, services)
     home.register(app, services)
     history.register(app, services)
+    explanations.register(app, services)
     enrollment.register(app, services)
     revocation.register(app, services)
     return app

@@ -30,6 +30,7 @@ class View(StrEnum):
     HISTORY = "workflow_history"
     RUN_DETAILS = "run_details_modal"
     NOTICE = "notice"  # a modal that only says something, e.g. why a click was refused
+    WHY = "why_enrolled"  # pick a record: why it is (not) enrolled by a workflow
 
 
 class CommandAction(StrEnum):
@@ -47,6 +48,7 @@ class HomeAction(StrEnum):
     ACTIVATE = "home_activate"
     EDIT = "home_edit"
     HISTORY = "home_history"
+    WHY = "home_why"
 
 
 class HistoryAction(StrEnum):
@@ -54,6 +56,19 @@ class HistoryAction(StrEnum):
     summaries posted to channels; its value is the run id."""
 
     DETAILS = "run_details"
+
+
+class WhyAction(StrEnum):
+    """Why a record is (not) enrolled: the record picker of the App Home's modal (its options
+    are loaded as the user types), and the buttons of /workflow why when several records
+    match what was typed (a button's value names the workflow and the record)."""
+
+    RECORD = "why_record"
+    PICK = "why_pick"
+
+
+class WhyBlock(StrEnum):
+    RECORD = "why_record"
 
 
 class EnrollAction(StrEnum):

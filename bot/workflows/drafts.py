@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.workflows.channel_access import ChannelAccess, check_channel_access
 from bot.workflows.criteria import InvalidCriteria
 from bot.workflows.definitions import MAX_NAME, InvalidDefinition, to_document
+from bot.workflows.forecast import ForecastRun, forecast_definition
 from bot.workflows.lifecycle import (
     Actor,
     NameTaken,
@@ -112,6 +113,8 @@ class Review:
     schedule: str = ""
     next_runs: tuple[datetime, ...] = ()
     matching: int = 0
+    # The next runs (pause days applied), each with the records it would enroll.
+    forecast: tuple[ForecastRun, ...] = ()
     records: tuple[RecordLine, ...] = ()
     criteria: tuple[str, ...] = ()  # one sentence per group; none: every record
     suppression: tuple[str, ...] = ()
@@ -414,6 +417,15 @@ def review(session: Session, draft: WizardDraft, default_timezone: str, now: dat
         schedule=schedule.describe(),
         next_runs=tuple(o.at for o in islice(schedule.occurrences_after(now), PREVIEW_RUNS)),
         matching=matching,
+        forecast=forecast_definition(
+            session,
+            draft.team_id,
+            definition,
+            parsed.object_type.id,
+            parsed.property_types,
+            now,
+            PREVIEW_RUNS,
+        ),
         records=tuple(RecordLine(r.name, r.external_id) for r in records),
         criteria=tuple(describe_criteria(definition.criteria)),
         suppression=tuple(describe_criteria(definition.suppression)),

@@ -127,6 +127,25 @@ class Explanation:
         """The number (from 1) of the first suppression group the record matches."""
         return next((n for n, g in enumerate(self.suppression, start=1) if g.matched), None)
 
+    @property
+    def reason(self) -> str:
+        """Why, in a few words that hold no user data: what the record's state, the
+        criteria and the suppression decided."""
+        if self.removed:
+            return "the record was removed, and removed records are never enrolled"
+        if not self.matches_criteria:
+            if len(self.criteria) == 1:
+                return "a filter of the criteria does not hold"
+            return "no group of the criteria matches"
+        matched = (
+            f"it matches group {self.matched_group}"
+            if self.criteria
+            else "every record matches its criteria"
+        )
+        if self.suppressed_by is not None:
+            return f"{matched}, but suppression group {self.suppressed_by} holds it back"
+        return matched
+
 
 def shown_value(value: StoredValue | None) -> str:
     """A record's value as people read it: 5000 rather than 5000.0, "(no value)" for none."""

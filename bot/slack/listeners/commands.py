@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 
 from bot.slack.errors import reported
 from bot.slack.ids import SLASH_COMMAND, CommandAction
+from bot.slack.listeners.explanations import forecast_command, why_command
 from bot.slack.listeners.requester import Requester
 from bot.slack.listeners.wizard import open_wizard
 from bot.slack.services import Services
@@ -187,6 +188,8 @@ HANDLERS: dict[str, Handler] = {
     "delete": _delete,
     "run": _run,
     "history": _history,
+    "why": why_command,
+    "forecast": forecast_command,
 }
 
 

@@ -32,6 +32,8 @@ SUBCOMMANDS: dict[str, str] = {
     "delete NAME": "delete it and its history (asks first)",
     "run NAME": "run it now for every matching record",
     "history NAME": "its latest runs",
+    "forecast NAME": "its next runs, each with how many records it would enroll",
+    "why NAME RECORD": "why a record (its id, or a part of its name) is or is not enrolled",
     "help": "this list",
 }
 NEEDS_NAME = frozenset(key.split()[0] for key in SUBCOMMANDS if key.endswith(" NAME"))

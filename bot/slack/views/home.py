@@ -77,6 +77,7 @@ def _buttons(line: WorkflowLine) -> Block:
             toggle,
             button("Edit", HomeAction.EDIT, name),
             button("History", HomeAction.HISTORY, name),
+            button("Why (not)?", HomeAction.WHY, name),
         ],
     }
 

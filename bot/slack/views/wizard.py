@@ -33,6 +33,7 @@ from bot.slack.views.blocks import (
     section,
 )
 from bot.slack.views.editor_inputs import entered
+from bot.slack.views.explanations import forecast_lines
 from bot.slack.views.phrases import phrase_mrkdwn, when
 from bot.slack.views.places import COUNTRIES, zone_choices
 from bot.workflows.definitions import (
@@ -753,11 +754,13 @@ def _review_blocks(page: WizardPage) -> list[Block]:
 def _summary_blocks(review: Review) -> list[Block]:
     runs = ", ".join(when(at) for at in review.next_runs) or "none"
     enrolls = " *or* ".join(cut(escape_mrkdwn(c), SHOWN_LINE_CHARS) for c in review.criteria)
-    lines = [
-        f"*Schedule:* {escape_mrkdwn(review.schedule)}",
-        f"*Next runs:* {runs}",
-        f"*Enrolls:* {enrolls or f'all {escape_mrkdwn(review.object_type)}'}",
-    ]
+    lines = [f"*Schedule:* {escape_mrkdwn(review.schedule)}"]
+    if review.forecast:
+        lines.append("*Next runs*, with the records each would enroll on today's data:")
+        lines += forecast_lines(review.forecast)
+    else:
+        lines.append(f"*Next runs:* {runs}")
+    lines.append(f"*Enrolls:* {enrolls or f'all {escape_mrkdwn(review.object_type)}'}")
     if review.suppression:
         never = " *or* ".join(cut(escape_mrkdwn(c), SHOWN_LINE_CHARS) for c in review.suppression)
         lines.append(f"*Never enrolls:* {never}")

@@ -104,6 +104,7 @@ def test_each_workflow_has_run_toggle_edit_and_history_buttons(
         toggle,
         HomeAction.EDIT,
         HomeAction.HISTORY,
+        HomeAction.WHY,
     ]
     assert {b["value"] for b in buttons} == {"Deal review"}
     assert all(clicked_workflow(b) == "Deal review" for b in buttons)

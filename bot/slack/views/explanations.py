@@ -1,0 +1,265 @@
+"""Why a record is (not) enrolled, and a workflow's forecast, in Slack: the /workflow why
+and /workflow forecast replies, the buttons to pick one record when several match what was
+typed, and the App Home's modal that picks a record and shows the explanation. Every name
+and value from records and workflows is escaped."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.slack.ids import SLASH_COMMAND, View, WhyAction, WhyBlock
+from bot.slack.views.blocks import (
+    MODAL_BLOCKS,
+    Block,
+    button,
+    context,
+    cut,
+    labelled,
+    option,
+    packed,
+    plain,
+    read_only_modal,
+    section,
+    state_values,
+)
+from bot.slack.views.phrases import when
+from bot.workflows.explanations import (
+    Explanation,
+    GroupCheck,
+    PastRun,
+    RecordChoice,
+    shown_value,
+)
+from bot.workflows.forecast import Forecast, ForecastRun
+from bot.workflows.templates import escape_mrkdwn
+
+WHY_TITLE = "Why (not) enrolled"
+FORECAST_TITLE = "Forecast"
+# Buttons of one actions block, at most (Slack's limit).
+PICKER_BUTTONS = 25
+BUTTON_TEXT_CHARS = 75
+_QUOTES = {'"': '"', "'": "'", "\u201c": "\u201d", "\u2018": "\u2019"}
+WHY_USAGE = f'`{SLASH_COMMAND} why NAME RECORD`, e.g. `{SLASH_COMMAND} why "Deal review" D-1`'
+
+
+@dataclass(frozen=True)
+class WhyText:
+    workflow: str
+    record: str
+
+
+def split_why_text(text: str, names: Collection[str]) -> WhyText | None:
+    """``"Deal review" D-1`` or ``Deal review D-1`` -> ("Deal review", "D-1"): a quoted
+    workflow name, else the longest run of first words that names one of ``names`` (in any
+    case); None when no workflow name and record can be told apart."""
+    text = text.strip()
+    if text[:1] in _QUOTES:
+        end = text.find(_QUOTES[text[0]], 1)
+        if end > 1 and text[end + 1 :].strip():
+            return WhyText(text[1:end].strip(), text[end + 1 :].strip())
+        return None
+    known = {name.casefold() for name in names}
+    words = text.split()
+    for cut_at in range(len(words) - 1, 0, -1):
+        if " ".join(words[:cut_at]).casefold() in known:
+            return WhyText(" ".join(words[:cut_at]), " ".join(words[cut_at:]))
+    return None
+
+
+def why_usage_problem() -> str:
+    return f"Say which workflow and which record: {WHY_USAGE}."
+
+
+# --- The explanation ------------------------------------------------------------------------
+
+
+def explanation_blocks(explanation: Explanation) -> list[Block]:
+    blocks = [section(_verdict(explanation))]
+    if explanation.pauses:
+        pauses = "\n".join(f":calendar: {escape_mrkdwn(p)}" for p in explanation.pauses)
+        blocks.append(context(pauses))
+    if explanation.criteria:
+        head = "*Criteria* (a record matches when every filter of one group holds):"
+        blocks += packed(_group_lines(explanation.criteria), head=head, max_blocks=10)
+    else:
+        blocks.append(section("*Criteria:* none, every record matches."))
+    if explanation.suppression:
+        head = "*Suppression* (a record matching one group is never enrolled):"
+        blocks += packed(_group_lines(explanation.suppression), head=head, max_blocks=10)
+    blocks.append(section(_past_runs(explanation.past_runs)))
+    return blocks
+
+
+def _verdict(explanation: Explanation) -> str:
+    record = (
+        f"*{escape_mrkdwn(explanation.record_name)}* ({escape_mrkdwn(explanation.external_id)})"
+    )
+    workflow = f"*{escape_mrkdwn(explanation.workflow_name)}*"
+    if explanation.given:
+        moment = f"at {when(explanation.at)}"
+    elif explanation.has_next_run:
+        moment = f"at its next run, {when(explanation.at)}"
+    else:
+        moment = f"now ({when(explanation.at)}; it has no run to come)"
+    icon, verb = (
+        (":white_check_mark:", "would be")
+        if explanation.enrolled
+        else (":no_entry_sign:", "would not be")
+    )
+    return f"{icon} {record} {verb} enrolled by {workflow} {moment}: {explanation.reason}."
+
+
+def _group_lines(groups: Sequence[GroupCheck]) -> list[str]:
+    lines = []
+    for number, group in enumerate(groups, start=1):
+        outcome = "matches" if group.matched else "does not match"
+        lines.append(f"*Group {number}* {outcome}")
+        for check in group.filters:
+            mark = ":white_check_mark:" if check.passed else ":x:"
+            then = f" (then: {escape_mrkdwn(check.resolved)})" if check.resolved else ""
+            value = escape_mrkdwn(cut(shown_value(check.value), 200))
+            lines.append(
+                f"{mark} {escape_mrkdwn(check.text)}{then} · "
+                f"{escape_mrkdwn(check.property)} is `{value}`"
+            )
+    return lines
+
+
+def _past_runs(runs: Sequence[PastRun]) -> str:
+    if not runs:
+        return "*Past runs:* none has enrolled records yet."
+    enrolled = [run for run in runs if run.enrolled]
+    missed = [run for run in runs if not run.enrolled]
+    parts = []
+    if enrolled:
+        parts.append(f"enrolled in {_runs(enrolled)}")
+    if missed:
+        parts.append(f"not in {_runs(missed)}")
+    text = f"*Latest {len(runs)} runs:* {'; '.join(parts)}."
+    if missed:
+        text += (
+            "\n_Why not then is not known: the bot keeps no history of record values, "
+            "only their values now (above)._"
+        )
+    return text
+
+
+def _runs(runs: Sequence[PastRun]) -> str:
+    names = [f"#{run.id} ({run.scheduled_at:%a %d %b})" for run in runs]
+    if len(names) == 1:
+        return f"run {names[0]}"
+    return f"runs {', '.join(names[:-1])} and {names[-1]}"
+
+
+def explanation_view(explanation: Explanation) -> dict[str, Any]:
+    return read_only_modal(View.NOTICE, WHY_TITLE, explanation_blocks(explanation)[:MODAL_BLOCKS])
+
+
+# --- Picking a record -----------------------------------------------------------------------
+
+
+def record_picker(typed: str, workflow_id: int, choices: Sequence[RecordChoice]) -> list[Block]:
+    """The question when several records match ``typed``: one button per record."""
+    shown = choices[:PICKER_BUTTONS]
+    head = section(
+        f"{len(choices)}{'+' if len(choices) >= PICKER_BUTTONS else ''} records match "
+        f"*{escape_mrkdwn(typed)}*: which one? (Or give its id: {WHY_USAGE}.)"
+    )
+    buttons = [
+        button(
+            labelled(choice.name, choice.external_id)[:BUTTON_TEXT_CHARS],
+            WhyAction.PICK,
+            json.dumps({"w": workflow_id, "r": choice.id}),
+        )
+        for choice in shown
+    ]
+    return [head, {"type": "actions", "elements": buttons}]
+
+
+def parse_pick(value: object) -> tuple[int, int] | None:
+    """The (workflow id, record id) a picker button was built with; None if it is not one."""
+    try:
+        chosen = json.loads(str(value))
+        return int(chosen["w"]), int(chosen["r"])
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
+def why_view(workflow_id: int, workflow_name: str) -> dict[str, Any]:
+    """The App Home's modal: pick a record of the workflow (searched as the user types)."""
+    return {
+        "type": "modal",
+        "callback_id": View.WHY,
+        "private_metadata": str(workflow_id),
+        "title": plain(WHY_TITLE),
+        "submit": plain("Explain"),
+        "close": plain("Close"),
+        "blocks": [
+            section(f"Why is a record (not) enrolled by *{escape_mrkdwn(workflow_name)}*?"),
+            {
+                "type": "input",
+                "block_id": WhyBlock.RECORD,
+                "label": plain("Record"),
+                "element": {
+                    "type": "external_select",
+                    "action_id": WhyAction.RECORD,
+                    "placeholder": plain("Type a part of its name, or its id"),
+                    "min_query_length": 0,
+                },
+            },
+        ],
+    }
+
+
+def record_options(choices: Sequence[RecordChoice]) -> list[dict[str, Any]]:
+    return [option(labelled(c.name, c.external_id), str(c.id)) for c in choices]
+
+
+def parse_why_view(view: Mapping[str, Any]) -> tuple[int | None, int | None]:
+    """The workflow id the modal was opened for and the record id chosen (None: none)."""
+    try:
+        workflow_id: int | None = int(str(view.get("private_metadata")))
+    except ValueError:
+        workflow_id = None
+    state = state_values(view).get(WhyBlock.RECORD, {}).get(WhyAction.RECORD, {})
+    selected = (state.get("selected_option") or {}).get("value")
+    try:
+        return workflow_id, int(selected) if selected is not None else None
+    except ValueError:
+        return workflow_id, None
+
+
+# --- The forecast ---------------------------------------------------------------------------
+
+
+def forecast_blocks(forecast: Forecast) -> list[Block]:
+    name = escape_mrkdwn(forecast.workflow_name)
+    blocks = [section(f"*Forecast of {name}*: records each run would enroll on today's data")]
+    if not forecast.active:
+        blocks.append(
+            context(
+                f":double_vertical_bar: {name} is {escape_mrkdwn(forecast.status)}: these runs "
+                f"happen only once it is activated (`{SLASH_COMMAND} activate {name}`)."
+            )
+        )
+    lines = [_forecast_line(run.run.at, run.matching, run.run.reason) for run in forecast.runs]
+    blocks += packed(lines or ["No run to come."])
+    blocks.append(context("Relative dates are counted at each run's time."))
+    return blocks
+
+
+def _forecast_line(at: datetime, matching: int | None, reason: str | None) -> str:
+    note = f" ({escape_mrkdwn(reason)})" if reason else ""
+    if matching is None:
+        return f"• {when(at)}: skipped{note}"
+    records = "record" if matching == 1 else "records"
+    return f"• {when(at)}: *{matching:,}* {records}{note}"
+
+
+def forecast_lines(runs: Sequence[ForecastRun]) -> list[str]:
+    """The lines of ``runs`` for another view, e.g. the wizard's review."""
+    return [_forecast_line(run.run.at, run.matching, run.run.reason) for run in runs]
