@@ -74,7 +74,7 @@ def test_a_dry_run_shows_what_would_be_posted_and_records_nothing(cli: CliRunner
     invoke(cli, "workflows", "import", "workflow.yml")
     output = invoke(cli, "workflows", "run", "Weekly deal review", "--dry-run")
     assert "2 records match now" in output
-    assert "Acme &lt;!channel&gt; (<@U0AAA>) is still in contract" in output
+    assert "Acme <!channel> (@U0AAA) is still in contract" in output  # as typed
     assert "skip the direct message: the record has no owner" in output
     assert "manual" not in invoke(cli, "workflows", "history", "Weekly deal review")
 

@@ -7,7 +7,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 
 import click
@@ -30,6 +30,7 @@ from bot.workflows.lifecycle import (
 )
 from bot.workflows.overview import list_workflows, run_history, workflow_details
 from bot.workflows.preview import preview_run
+from bot.workflows.readable import instant_text, plural
 from bot.workflows.stored import definition_of
 from bot.workflows.workflow_files import (
     InvalidWorkflowFile,
@@ -93,10 +94,11 @@ def workflows_import(context: Context, file: Path, team: str | None) -> None:
             for result in parsed:
                 check_channel_access(result.definition, access)
         with context.workspace(team_id) as (session, _):
-            for document in documents:
+            for document, result in zip(documents, parsed, strict=True):
                 saved = save_workflow(session, team_id, document, CLI_ACTOR, zone, now)
                 verb = "created" if saved.created else f"updated to revision {saved.revision}"
-                click.echo(f"{document['name']}: {verb}; next run {_instant(saved.next_run_at)}")
+                next_run = _instant(saved.next_run_at, result.definition.schedule.zone)
+                click.echo(f"{document['name']}: {verb}; next run {next_run}")
 
 
 @workflows.command("export")
@@ -170,7 +172,8 @@ def workflows_run(context: Context, name: str, dry_run: bool, team: str | None) 
     with workflow_errors(), context.workspace(team) as (session, team_id):
         if dry_run:
             preview = preview_run(session, team_id, name, context.clock.now())
-            click.echo(f"{preview.matching} records match now. Dry run: nothing is posted.")
+            matching = f"{plural(preview.matching, 'record')} {_match(preview.matching)} now"
+            click.echo(f"{matching}. Dry run: nothing is posted.")
             for line in preview.lines:
                 click.echo(line)
             return
@@ -201,7 +204,8 @@ def _status_command(status: WorkflowStatus, verb: str) -> click.Command:
     def command(context: Context, name: str, team: str | None) -> None:
         with workflow_errors(), context.workspace(team) as (session, team_id):
             workflow = set_status(session, team_id, name, status, CLI_ACTOR, context.clock.now())
-            click.echo(f"{workflow.name} is {status}; next run {_instant(workflow.next_run_at)}")
+            next_run = _instant(workflow.next_run_at, workflow.timezone)
+            click.echo(f"{workflow.name} is {status}; next run {next_run}")
 
     command.__doc__ = f"{verb} a workflow; it takes effect at once."
     return click.command((status is WorkflowStatus.ACTIVE and "activate") or "pause")(command)
@@ -284,5 +288,10 @@ def finished_elsewhere(
         waited += _POLL_SECONDS
 
 
-def _instant(instant: datetime | None) -> str:
-    return "none" if instant is None else instant.isoformat()
+def _instant(instant: datetime | None, zone: tzinfo | str) -> str:
+    """As every command writes an instant: in the workflow's zone, with its offset."""
+    return instant_text(instant, zone)
+
+
+def _match(count: int) -> str:
+    return "matches" if count == 1 else "match"
