@@ -20,7 +20,7 @@ from bot.workflows.schedules import InvalidSchedule, ParsedSchedule, parse_sched
 
 @click.group()
 def schedule() -> None:
-    """Check workflow schedules: their next runs, and what they mean."""
+    """Check workflow schedules: their next runs, and what they mean; read them from English."""
 
 
 SPEC_HELP = (
