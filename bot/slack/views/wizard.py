@@ -62,6 +62,7 @@ from bot.workflows.schedules import (
     InvalidSchedule,
     Ordinal,
     PositionDay,
+    holiday_subdivisions,
     parse_schedule,
 )
 from bot.workflows.templates import escape_mrkdwn
@@ -335,7 +336,9 @@ def _schedule_blocks(page: WizardPage) -> list[Block]:
         blocks += _annual_inputs(schedule)
     elif frequency == "once":
         blocks.append(_date_input(WizardBlock.DATE, "Date", schedule.get("date"), optional=False))
-    blocks.append(_time_input(schedule.get("time")))
+    times = _times_of(schedule)
+    blocks.append(_time_input(times[0] if times else None))
+    blocks.append(_more_times_input(times[1:]))
     blocks.append(_timezone_input(schedule.get("timezone")))
     if frequency in UNITS:
         blocks.append(_interval_input(schedule.get("interval"), UNITS[str(frequency)]))
@@ -388,16 +391,16 @@ def _monthly_inputs(schedule: Mapping[str, Any]) -> list[Block]:
             element["initial_options"] = initial
         hint = "A day a month does not have (e.g. the 31st) is skipped that month, never moved."
         blocks.append(_input(WizardBlock.MONTH_DAYS, "Days", element, dispatch=True, hint=hint))
+        blocks.append(_months_input(schedule))
         return blocks
     groups: list[Block] = []
     for ordinal in Ordinal:
+        words = ordinal.value.replace("_", " ")
         group = [
-            option(
-                f"{ordinal.value} {POSITION_DAY_NAMES[day.value]}", _position_value(ordinal, day)
-            )
+            option(f"{words} {POSITION_DAY_NAMES[day.value]}", _position_value(ordinal, day))
             for day in PositionDay
         ]
-        groups.append({"label": plain(ordinal.value.capitalize()), "options": group})
+        groups.append({"label": plain(words.capitalize()), "options": group})
     chosen = {
         _position_value(p.get("ordinal"), p.get("day"))
         for p in _list(schedule.get("month_positions"))
@@ -412,9 +415,75 @@ def _monthly_inputs(schedule: Mapping[str, Any]) -> list[Block]:
     initial = [o for g in groups for o in g["options"] if o["value"] in chosen]
     if initial:
         element["initial_options"] = initial
-    hint = "A weekday is Monday to Friday; a day is any day of the month."
+    hint = (
+        "A weekday is Monday to Friday; a business day too, except the public holidays "
+        "chosen below; a day is any day of the month. A month without a fifth one is skipped."
+    )
     blocks.append(_input(WizardBlock.MONTH_POSITIONS, "Days", element, dispatch=True, hint=hint))
+    blocks.append(_months_input(schedule))
+    blocks += _business_holidays_inputs(schedule)
     return blocks
+
+
+def _months_input(schedule: Mapping[str, Any]) -> Block:
+    options = [option(name, str(number)) for number, name in enumerate(MONTH_NAMES, start=1)]
+    chosen = {str(month) for month in _list(schedule.get("months"))}
+    element: Block = {
+        "type": "multi_static_select",
+        "action_id": WizardAction.REFRESH,
+        "placeholder": plain("Every month"),
+        "options": options,
+    }
+    initial = [o for o in options if o["value"] in chosen]
+    if initial:
+        element["initial_options"] = initial
+    hint = "Leave it empty to run every month; e.g. January, April, July and October: quarterly."
+    return _input(
+        WizardBlock.MONTHS, "Only in these months", element, dispatch=True, optional=True, hint=hint
+    )
+
+
+def _business_holidays_inputs(schedule: Mapping[str, Any]) -> list[Block]:
+    """Whose public holidays are not business days, and for a country with regions, which
+    region's: these only move business days, unlike the pause days of the settings step."""
+    country = schedule.get("holidays")
+    element = _holidays_select({"holidays": country})
+    element["action_id"] = WizardAction.REFRESH
+    hint = (
+        "Business days skip these public holidays. To pause runs on holidays instead, "
+        "use the settings step."
+    )
+    label = "Business days skip the public holidays of"
+    blocks = [_input(WizardBlock.BUSINESS_HOLIDAYS, label, element, dispatch=True, hint=hint)]
+    regions = holiday_subdivisions().get(country, ()) if isinstance(country, str) else ()
+    if regions:
+        blocks.append(_subdivision_input(regions, schedule.get("subdivision")))
+    return blocks
+
+
+def _subdivision_input(regions: Sequence[str], current: object) -> Block:
+    whole = option("The whole country", NO_HOLIDAYS)
+    options = [whole, *(option(region, region) for region in regions)]
+    chosen = [o for o in options if o["value"] == current]
+    element: Block = {
+        "type": "static_select",
+        "action_id": WizardAction.REFRESH,
+        "placeholder": plain("The whole country"),
+        "initial_option": chosen[0] if chosen else whole,
+    }
+    if len(options) <= SELECT_OPTIONS:
+        element["options"] = options
+    else:  # Slack shows at most 100 options a group, and Italy has more provinces
+        chunks = [options[i : i + SELECT_OPTIONS] for i in range(0, len(options), SELECT_OPTIONS)]
+        element["option_groups"] = [
+            {
+                "label": plain(f"{chunk[1 if n == 0 else 0]['value']} to {chunk[-1]['value']}"),
+                "options": chunk,
+            }
+            for n, chunk in enumerate(chunks)
+        ]
+    hint = "A region's own public holidays are skipped too."
+    return _input(WizardBlock.BUSINESS_SUBDIVISION, "Region", element, dispatch=True, hint=hint)
 
 
 def _monthly_mode(schedule: Mapping[str, Any]) -> str:
@@ -441,6 +510,30 @@ def _time_input(value: object) -> Block:
     if isinstance(value, str) and re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
         element["initial_time"] = value
     return _input(WizardBlock.TIME, "Time of day", element, dispatch=True)
+
+
+def _times_of(schedule: Mapping[str, Any]) -> list[str]:
+    """The schedule's times as the draft holds them: ``time``, or the list ``times``."""
+    if "times" in schedule:
+        return [str(t) for t in _list(schedule.get("times"))]
+    time = schedule.get("time")
+    return [] if time is None else [str(time)]
+
+
+def _more_times_input(more: Sequence[str]) -> Block:
+    element: Block = {
+        "type": "plain_text_input",
+        "action_id": WizardAction.REFRESH,
+        "placeholder": plain("e.g. 12:00, 16:30"),
+    }
+    if more:
+        element["initial_value"] = ", ".join(more)
+    hint = (
+        "Each time is a run of its own: write HH:MM on a 24-hour clock, separated by commas; "
+        "press Enter to update."
+    )
+    label = "More times of day"
+    return _input(WizardBlock.MORE_TIMES, label, element, dispatch=True, optional=True, hint=hint)
 
 
 def _timezone_input(value: object) -> Block:
@@ -900,11 +993,7 @@ def _read_schedule(values: StateValues, old: Mapping[str, Any]) -> dict[str, Any
             date = old["date"]
         if date is not None:
             schedule["date"] = date
-    time = (
-        _value_of(values, WizardBlock.TIME) if _shown(values, WizardBlock.TIME) else old.get("time")
-    )
-    if time is not None:
-        schedule["time"] = time
+    schedule.update(_read_times(values, old))
     zone = _value_of(values, WizardBlock.TIMEZONE) or old.get("timezone")
     if zone is not None:
         schedule["timezone"] = zone
@@ -913,20 +1002,70 @@ def _read_schedule(values: StateValues, old: Mapping[str, Any]) -> dict[str, Any
     return schedule
 
 
+def _read_times(values: StateValues, old: Mapping[str, Any]) -> dict[str, Any]:
+    """``time`` for one time of day, ``times`` for several: the picker's first, then the
+    typed ones as written (the check names one that is not a time)."""
+    kept = _times_of(old)
+    if _shown(values, WizardBlock.TIME):
+        first = _value_of(values, WizardBlock.TIME)
+    else:
+        first = kept[0] if kept else None
+    if _shown(values, WizardBlock.MORE_TIMES):
+        typed = _value_of(values, WizardBlock.MORE_TIMES) or ""
+        more = [t for t in re.split(r"[,;\s]+", typed) if t]
+    else:
+        more = kept[1:]
+    times = list(dict.fromkeys([first, *more] if first else more))
+    if len(times) > 1:
+        return {"times": times}
+    return {"time": times[0]} if times else {}
+
+
 def _read_monthly(values: StateValues, old: Mapping[str, Any]) -> dict[str, Any]:
     mode = _value_of(values, WizardBlock.MONTHLY_MODE) or _monthly_mode(old)
+    months = _read_months(values, old)
     if mode == MONTHLY_POSITIONS:
         chosen = _options_of(values, WizardBlock.MONTH_POSITIONS)
         if chosen is not None:
-            positions = [_position(value) for value in chosen]
-            return {"month_positions": _sorted_positions(p for p in positions if p)}
-        kept = _list(old.get("month_positions"))
-        return {"month_positions": kept or [{"ordinal": "first", "day": "mon"}]}
+            parsed = [_position(value) for value in chosen]
+            positions = _sorted_positions(p for p in parsed if p)
+        else:
+            positions = _list(old.get("month_positions")) or [{"ordinal": "first", "day": "mon"}]
+        return {"month_positions": positions, **months, **_read_business_holidays(values, old)}
     chosen = _options_of(values, WizardBlock.MONTH_DAYS)
     if chosen is not None:
         numbers = [_number(value) for value in chosen]
-        return {"month_days": sorted({n for n in numbers if isinstance(n, int)})}
-    return {"month_days": _list(old.get("month_days")) or [1]}
+        return {"month_days": sorted({n for n in numbers if isinstance(n, int)}), **months}
+    return {"month_days": _list(old.get("month_days")) or [1], **months}
+
+
+def _read_months(values: StateValues, old: Mapping[str, Any]) -> dict[str, Any]:
+    chosen = _options_of(values, WizardBlock.MONTHS)
+    if chosen is None:
+        months = _list(old.get("months"))
+    else:
+        months = sorted({n for n in (_number(value) for value in chosen) if n is not None})
+    return {"months": months} if months else {}
+
+
+def _read_business_holidays(values: StateValues, old: Mapping[str, Any]) -> dict[str, Any]:
+    """The country (and region) whose holidays are not business days; a region is kept only
+    while its country stays chosen."""
+    if _shown(values, WizardBlock.BUSINESS_HOLIDAYS):
+        country = _value_of(values, WizardBlock.BUSINESS_HOLIDAYS)
+    else:
+        country = old.get("holidays")
+    if country in (None, NO_HOLIDAYS):
+        return {}
+    region = None
+    if country == old.get("holidays"):
+        if _shown(values, WizardBlock.BUSINESS_SUBDIVISION):
+            region = _value_of(values, WizardBlock.BUSINESS_SUBDIVISION)
+        else:
+            region = old.get("subdivision")
+    if region in (None, NO_HOLIDAYS):
+        return {"holidays": country}
+    return {"holidays": country, "subdivision": region}
 
 
 def _position(value: str) -> dict[str, str] | None:
@@ -1014,6 +1153,10 @@ _SCHEDULE_BLOCKS = {
     "day": WizardBlock.DAY,
     "date": WizardBlock.DATE,
     "time": WizardBlock.TIME,
+    "times": WizardBlock.MORE_TIMES,
+    "months": WizardBlock.MONTHS,
+    "holidays": WizardBlock.BUSINESS_HOLIDAYS,
+    "subdivision": WizardBlock.BUSINESS_SUBDIVISION,
     "timezone": WizardBlock.TIMEZONE,
     "interval": WizardBlock.INTERVAL,
     "start_date": WizardBlock.START_DATE,
