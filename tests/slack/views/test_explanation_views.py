@@ -1,0 +1,145 @@
+"""The why and forecast views: valid Block Kit within Slack's limits at the largest criteria,
+user data escaped, and the command text split into a workflow and a record."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.slack.views.explanations import (
+    explanation_blocks,
+    explanation_view,
+    forecast_blocks,
+    parse_pick,
+    parse_why_view,
+    record_picker,
+    split_why_text,
+    why_view,
+)
+from bot.workflows.criteria import MAX_FILTERS, MAX_GROUPS
+from bot.workflows.explanations import (
+    Explanation,
+    FilterCheck,
+    GroupCheck,
+    PastRun,
+    RecordChoice,
+)
+from bot.workflows.forecast import Forecast, ForecastRun, PlannedRun
+from tests.block_kit import assert_valid_blocks, assert_valid_view
+
+AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+NASTY = "<!channel> & <@U0BOSS> *bold* `code`" + "x" * 300
+
+
+def _explanation(groups: int, filters: int, **fields: object) -> Explanation:
+    check = FilterCheck(NASTY[:20], f"{NASTY} is equal to {NASTY}", NASTY, NASTY, False)
+    group = GroupCheck(tuple([check] * filters))
+    defaults: dict[str, object] = {
+        "workflow_name": NASTY,
+        "record_name": NASTY,
+        "external_id": "<D1>",
+        "at": AT,
+        "given": False,
+        "has_next_run": True,
+        "pauses": (f"{NASTY} is a pause day",),
+        "removed": False,
+        "criteria": tuple([group] * groups),
+        "suppression": tuple([group] * groups),
+        "enrolled": False,
+        "past_runs": tuple(
+            PastRun(n, AT - timedelta(days=n), "schedule", n % 2 == 0) for n in range(10)
+        ),
+    }
+    return Explanation(**{**defaults, **fields})  # type: ignore[arg-type]
+
+
+def test_the_largest_criteria_fit_a_message_and_a_modal() -> None:
+    explanation = _explanation(MAX_GROUPS, MAX_FILTERS // MAX_GROUPS)
+    blocks = explanation_blocks(explanation)
+    assert_valid_blocks(blocks)
+    assert_valid_view(explanation_view(explanation))
+    shown = str(blocks)
+    assert "<!channel>" not in shown and "<@U0BOSS>" not in shown
+    assert "&lt;!channel&gt; &amp; &lt;@U0BOSS&gt;" in shown
+
+
+def test_the_past_runs_say_which_enrolled_the_record_and_what_is_not_known() -> None:
+    text = str(explanation_blocks(_explanation(1, 1)))
+    assert "enrolled in runs #0 (Tue 01 Dec), #2 (Sun 29 Nov)" in text
+    assert "not in runs #1 (Mon 30 Nov), #3 (Sat 28 Nov)" in text
+    assert "the bot keeps no history of record values" in text
+
+
+def test_a_removed_record_says_it_is_never_enrolled() -> None:
+    text = str(explanation_blocks(_explanation(1, 1, removed=True)))
+    assert "the record was removed, and removed records are never enrolled" in text
+
+
+def test_the_picker_offers_at_most_25_buttons_with_long_names_cut() -> None:
+    choices = [RecordChoice(n, f"D{n}", NASTY) for n in range(30)]
+    blocks = record_picker(NASTY, 7, choices)
+    assert_valid_blocks(blocks)
+    buttons = blocks[1]["elements"]
+    assert len(buttons) == 25
+    assert parse_pick(buttons[3]["value"]) == (7, 3)
+    assert "30+ records match" in blocks[0]["text"]["text"]
+
+
+@pytest.mark.parametrize("value", [None, "", "x", "{}", '{"w": "a", "r": 1}', "[1, 2]"])
+def test_a_forged_pick_is_no_pick(value: object) -> None:
+    assert parse_pick(value) is None
+
+
+def test_the_home_modal_is_valid_and_reads_back_its_workflow_and_record() -> None:
+    view = why_view(12, NASTY)
+    assert_valid_view(view)
+    assert parse_why_view(view) == (12, None)
+    chosen = {"why_record": {"why_record": {"selected_option": {"value": "34"}}}}
+    assert parse_why_view({**view, "state": {"values": chosen}}) == (12, 34)
+
+
+def test_the_forecast_of_a_paused_workflow_says_its_runs_wait() -> None:
+    runs = (
+        ForecastRun(PlannedRun(AT), 1),
+        ForecastRun(PlannedRun(AT + timedelta(days=1), True, "2026-12-02 is a pause day"), None),
+        ForecastRun(PlannedRun(AT + timedelta(days=2)), 1_234),
+    )
+    blocks = forecast_blocks(Forecast(NASTY, "paused", "UTC", runs))
+    assert_valid_blocks(blocks)
+    text = str(blocks)
+    assert "• Tue 01 Dec 2026 09:00 UTC: *1* record" in text
+    assert "• Wed 02 Dec 2026 09:00 UTC: skipped (2026-12-02 is a pause day)" in text
+    assert "• Thu 03 Dec 2026 09:00 UTC: *1,234* records" in text
+    assert "these runs happen only once it is activated" in text
+
+
+NAMES = ["Deal review", "Deal review weekly", "R&D <pipeline>"]
+
+
+@pytest.mark.parametrize(
+    ("text", "workflow", "record"),
+    [
+        ("Deal review D-1", "Deal review", "D-1"),
+        ("deal REVIEW weekly Acme Corp", "deal REVIEW weekly", "Acme Corp"),
+        ('"Deal review" Acme Corp', "Deal review", "Acme Corp"),
+        ("\u201cNew one\u201d D-2", "New one", "D-2"),
+        ("R&D <pipeline> D-3", "R&D <pipeline>", "D-3"),
+    ],
+)
+def test_the_workflow_and_the_record_are_told_apart(text: str, workflow: str, record: str) -> None:
+    split = split_why_text(text, NAMES)
+    assert split is not None and (split.workflow, split.record) == (workflow, record)
+
+
+@pytest.mark.parametrize("text", ["", "Deal review", '"Deal review"', "Unknown D-1", '"Deal D-1'])
+def test_text_without_a_known_workflow_and_a_record_is_not_split(text: str) -> None:
+    assert split_why_text(text, NAMES) is None
+
+
+@given(record=st.text(min_size=1).filter(lambda t: t.strip() == t and t.split() == [t]))
+def test_any_one_word_record_after_a_known_name_is_read_back(record: str) -> None:
+    split = split_why_text(f"Deal review {record}", NAMES)
+    assert split is not None and split.record == record
