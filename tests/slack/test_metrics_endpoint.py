@@ -5,7 +5,8 @@ age of the oldest waiting run move with what really happened."""
 from __future__ import annotations
 
 import http.client
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -61,6 +62,16 @@ def scrape(port: int) -> tuple[str, Samples]:
         for sample in family.samples
     }
     return content_type, samples
+
+
+def scrape_until(port: int, holds: Callable[[Samples], bool], timeout: float = 10.0) -> Samples:
+    """Scrapes until ``holds``: an answer is counted once the server has sent it, so the
+    count may trail the answer by a moment."""
+    deadline = time.monotonic() + timeout
+    while True:
+        _, samples = scrape(port)
+        if holds(samples) or time.monotonic() > deadline:
+            return samples
 
 
 def value(samples: Samples, name: str, **labels: str) -> float:
@@ -172,7 +183,9 @@ def test_an_acked_slack_request_is_counted_by_its_listener(web: Web) -> None:
     assert web.slack.command("U0OWNER", "help").status == 200
     assert web.slack.send("payload=%7B%7D", signature="v0=forged").status == 401
 
-    _, after = scrape(web.port)
+    after = scrape_until(
+        web.port, lambda s: value(s, "workflow_bot_slack_ack_seconds_count", listener=listener) > 0
+    )
     assert value(after, "workflow_bot_slack_acks_total", listener=listener, status="200") == 1
     assert value(after, "workflow_bot_slack_ack_seconds_count", listener=listener) == 1
     # The forged request never reached a listener: nothing else was counted.
