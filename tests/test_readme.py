@@ -140,8 +140,8 @@ def run_script(snippet: Snippet, work: Path, env: dict[str, str]) -> None:
         shown = f"README line {snippet.first_line}: {step.script}\n{done.stdout}{done.stderr}"
         assert done.returncode == 0, shown
         actual = [line.rstrip() for line in done.stdout.splitlines()]
-        unchecked = not step.expected
-        assert unchecked or matches(actual, step.expected), f"{shown}\nexpected:\n" + "\n".join(step.expected)
+        wanted = "\n".join(step.expected)
+        assert not step.expected or matches(actual, step.expected), f"{shown}\nwanted:\n{wanted}"
 
 
 def test_the_readme_has_tested_snippets() -> None:
