@@ -175,3 +175,27 @@ def test_next_with_typed_text_that_is_not_a_schedule_shows_why_beside_it(
     assert answer.json["response_action"] == "errors"
     assert answer.json["errors"] == {block_id: "February has no day 30: use a day from 1 to 29"}
     assert "Step 2 of 6" in modal.text()
+
+
+def test_type_it_reads_several_times_quarters_and_business_days(slack: Slack, bot: Bot) -> None:
+    modal = open_modal(slack, OWNER, "create", WizardBlock.NAME)
+    _to_schedule_step(modal)
+
+    modal.type_and_enter(
+        WizardBlock.SCHEDULE_TEXT,
+        "the last business day of each quarter at 9am and 4pm excluding US holidays",
+    )
+
+    assert _preview(modal).startswith(
+        "*Every month in March, June, September and December on the last business day "
+        f"(not counting public holidays in US) at 09:00 and 16:00 ({NEW_YORK})*"
+    )
+    assert modal.submit().json.get("response_action") == "update"
+    assert _draft_schedule(bot) == {
+        "frequency": "monthly",
+        "month_positions": [{"ordinal": "last", "day": "business_day"}],
+        "months": [3, 6, 9, 12],
+        "times": ["09:00", "16:00"],
+        "timezone": NEW_YORK,
+        "holidays": "US",
+    }
