@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from bot.workflows.definitions import InvalidDefinition, ParsedDefinition, parse_definition
-from bot.workflows.readable import counted_problem
+from bot.workflows.readable import counted_problem, shown_value
 from storage.properties import PropertyType
 
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
@@ -254,8 +254,7 @@ def _yaml_problem(error: yaml.YAMLError, text: str) -> str:
 def _kind(item: object) -> str:
     if isinstance(item, list):
         return "a list"
-    text = repr(item)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return shown_value(item)  # as written in the file: null, not None
 
 
 class _Dumper(yaml.SafeDumper):

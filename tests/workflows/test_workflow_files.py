@@ -208,11 +208,13 @@ def test_an_empty_file_holds_no_workflow() -> None:
 
 
 def test_items_that_are_not_mappings_are_each_reported() -> None:
-    text = "- name: One\n- just text\n- [a, list]\n"
+    text = "- name: One\n- just text\n- [a, list]\n- ~\n"
     assert file_problems(text) == [
         "workflow 2: 'just text' is not a workflow: write a mapping with name, object_type, "
         "schedule, criteria and actions",
         "workflow 3: a list is not a workflow: write a mapping with name, object_type, "
+        "schedule, criteria and actions",
+        "workflow 4: null is not a workflow: write a mapping with name, object_type, "
         "schedule, criteria and actions",
     ]
 
