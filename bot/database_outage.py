@@ -22,7 +22,9 @@ REMINDER_EVERY = timedelta(minutes=1)
 
 class DatabaseOutage:
     """Tracks whether the database answers, from what its callers report, and logs the
-    changes. Thread-safe: the scheduler's workers fail together and say it once."""
+    changes. Thread-safe: the scheduler's workers fail together and say it once. Each line
+    carries ``database_outage`` (started, ongoing, ended) and ``outage_seconds``: fields of
+    their own in JSON lines, for alerts that read the log."""
 
     def __init__(
         self,
@@ -70,14 +72,23 @@ class DatabaseOutage:
         with self._lock:
             if self._since is None:
                 self._since = self._reminded_at = now
-                log.error("database unreachable: %s", one_line(error))
+                log.error(
+                    "database unreachable: %s",
+                    one_line(error),
+                    extra={"database_outage": "started", "outage_seconds": 0},
+                )
                 return
             assert self._reminded_at is not None
             if now - self._reminded_at < self.reminder_every:
                 return
             self._reminded_at = now
             minutes = int((now - self._since) / timedelta(minutes=1))
-            log.warning("database still unreachable for %d min: %s", minutes, one_line(error))
+            log.warning(
+                "database still unreachable for %d min: %s",
+                minutes,
+                one_line(error),
+                extra={"database_outage": "ongoing", "outage_seconds": _seconds(now - self._since)},
+            )
 
     def answered(self) -> None:
         """The database answered: ends the outage, if there was one, with how long it was."""
@@ -89,7 +100,11 @@ class DatabaseOutage:
                 return
             lasted = now - self._since
             self._since = self._reminded_at = None
-        log.warning("database reachable again after %s", _duration(lasted))
+        log.warning(
+            "database reachable again after %s",
+            _duration(lasted),
+            extra={"database_outage": "ended", "outage_seconds": _seconds(lasted)},
+        )
 
 
 def _may_be_unreachable(error: BaseException) -> bool:
@@ -106,6 +121,10 @@ def one_line(error: BaseException) -> str:
     cause = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
     words = " ".join(str(cause).split())
     return words or type(cause).__name__
+
+
+def _seconds(lasted: timedelta) -> int:
+    return int(lasted.total_seconds())
 
 
 def _duration(lasted: timedelta) -> str:

@@ -174,6 +174,8 @@ def test_an_outage_is_told_when_it_starts_once_a_minute_and_when_it_ends(
     assert messages[2].startswith("database still unreachable for 2 min: ")
     assert messages[3] == "database reachable again after 2 min 20 s"
     assert all(record.exc_info is None for record in lines), "an outage is no bug"
+    fields = [(r.__dict__["database_outage"], r.__dict__["outage_seconds"]) for r in lines]
+    assert fields == [("started", 0), ("ongoing", 60), ("ongoing", 120), ("ended", 140)]
     assert all("\n" not in message for message in messages)
     assert health.report()[0]
     assert scheduler.last_error is None
