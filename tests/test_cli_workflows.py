@@ -47,8 +47,27 @@ def test_export_then_import_round_trips_exactly(cli: CliRunner, tmp_path: Path) 
     invoke(cli, "workflows", "import", "workflow.yml")
     exported = invoke(cli, "workflows", "export", "Weekly deal review")
     (tmp_path / "exported.yml").write_text(exported)
-    assert "updated to revision 2" in invoke(cli, "workflows", "import", "exported.yml")
+    assert "unchanged (revision 1)" in invoke(cli, "workflows", "import", "exported.yml")
     assert invoke(cli, "workflows", "export") == exported
+    changed = exported.replace("07:00", "07:30")
+    (tmp_path / "changed.yml").write_text(changed)
+    assert "updated to revision 2" in invoke(cli, "workflows", "import", "changed.yml")
+
+
+def test_a_once_workflow_whose_date_has_passed_imports_as_finished(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    once = WORKFLOW.replace(
+        "{frequency: weekly, weekdays: [thu],", "{frequency: once, date: 2020-01-02,"
+    )
+    (tmp_path / "once.yml").write_text(once)
+    output = invoke(cli, "workflows", "import", "once.yml")
+    assert "Weekly deal review: created; finished: its schedule has no run left" in output
+    assert "next run none" in invoke(cli, "workflows", "list")
+    far = once.replace("2020-01-02", "2099-01-02")
+    (tmp_path / "far.yml").write_text(far)
+    refused = cli.invoke(main, ["workflows", "import", "far.yml"])
+    assert refused.exit_code == 2 and "years away" in refused.output
 
 
 def test_an_invalid_file_is_refused_whole_with_every_problem(

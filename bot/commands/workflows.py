@@ -25,16 +25,18 @@ from bot.workflows.lifecycle import (
     enroll_records,
     get_workflow,
     request_run,
-    save_workflow,
     set_status,
 )
 from bot.workflows.overview import list_workflows, run_history, workflow_details
 from bot.workflows.preview import preview_run
 from bot.workflows.readable import instant_text, plural
-from bot.workflows.stored import definition_of
 from bot.workflows.workflow_files import (
+    ImportedWorkflow,
+    ImportOutcome,
     InvalidWorkflowFile,
     dump_workflows,
+    export_workflows,
+    import_workflow,
     parse_workflow_documents,
     read_workflow_file,
 )
@@ -43,7 +45,6 @@ from storage.database import transaction
 from storage.models import RunStatus, WorkflowStatus
 from storage.object_types import ObjectTypeRepository, UnknownObjectType
 from storage.runs import RunRepository
-from storage.workflows import WorkflowRepository
 
 
 @click.group()
@@ -94,11 +95,25 @@ def workflows_import(context: Context, file: Path, team: str | None) -> None:
             for result in parsed:
                 check_channel_access(result.definition, access)
         with context.workspace(team_id) as (session, _):
-            for document, result in zip(documents, parsed, strict=True):
-                saved = save_workflow(session, team_id, document, CLI_ACTOR, zone, now)
-                verb = "created" if saved.created else f"updated to revision {saved.revision}"
-                next_run = _instant(saved.next_run_at, result.definition.schedule.zone)
-                click.echo(f"{document['name']}: {verb}; next run {next_run}")
+            imported = [
+                import_workflow(session, team_id, document, CLI_ACTOR, zone, now)
+                for document in documents
+            ]
+        # Once committed: nothing is said of what was rolled back.
+        for workflow, result in zip(imported, parsed, strict=True):
+            line = _import_line(workflow, result.definition.schedule.zone)
+            click.echo(f"{workflow.name}: {line}")
+
+
+def _import_line(workflow: ImportedWorkflow, zone: tzinfo) -> str:
+    what = {
+        ImportOutcome.CREATED: "created",
+        ImportOutcome.UPDATED: f"updated to revision {workflow.revision}",
+        ImportOutcome.UNCHANGED: f"unchanged (revision {workflow.revision})",
+    }[workflow.outcome]
+    if workflow.finished:
+        return f"{what}; finished: its schedule has no run left"
+    return f"{what}; next run {_instant(workflow.next_run_at, zone)}"
 
 
 @workflows.command("export")
@@ -108,13 +123,8 @@ def workflows_import(context: Context, file: Path, team: str | None) -> None:
 def workflows_export(context: Context, name: str | None, team: str | None) -> None:
     """Print one workflow (or all) in the YAML file format."""
     with workflow_errors(), context.workspace(team) as (session, team_id):
-        chosen = (
-            [get_workflow(session, team_id, name)]
-            if name
-            else WorkflowRepository(session).in_team(team_id)
-        )
-        documents = [to_document(definition_of(session, workflow)) for workflow in chosen]
-    click.echo(dump_workflows(documents), nl=False)
+        exported = export_workflows(session, team_id, name)
+    click.echo(exported, nl=False)
 
 
 @workflows.command("list")

@@ -383,16 +383,18 @@ def parse_definition(
     known_object_types: Collection[str],
     default_timezone: str,
     now: datetime,
+    ended_ok: bool = False,
 ) -> ParsedDefinition:
     """Validates a workflow document for saving, raising InvalidDefinition with every problem.
 
     ``property_types`` are those of the document's object type; ``default_timezone`` is
-    used when the schedule names none; a schedule must run at least once after ``now``.
+    used when the schedule names none; a schedule must run at least once after ``now``,
+    unless ``ended_ok`` and it has run its course (a workflow file exported after it ran).
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be a timezone-aware datetime")
     return _Reader(data, property_types, known_object_types).read(
-        lambda schedule: parse_schedule(schedule, default_timezone, now)
+        lambda schedule: parse_schedule(schedule, default_timezone, now, ended_ok)
     )
 
 

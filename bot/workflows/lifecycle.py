@@ -161,6 +161,7 @@ def save_workflow(
     now: datetime,
     editing_id: int | None = None,
     index: bool = True,
+    ended_ok: bool = False,
 ) -> Saved:
     """Creates the workflow or, when its name exists, edits it as a new revision.
 
@@ -174,9 +175,10 @@ def save_workflow(
 
     Raises InvalidDefinition with every problem, or PermissionDenied; nothing is written
     then. An edit cancels the runs planned under the old revision (a run already executing
-    finishes) and recomputes the next run from ``now``.
+    finishes) and recomputes the next run from ``now``. With ``ended_ok`` a schedule that
+    has run its course is saved with no next run (a workflow file exported after it ran).
     """
-    parsed = parse_for_team(session, team_id, document, default_timezone, now)
+    parsed = parse_for_team(session, team_id, document, default_timezone, now, ended_ok)
     definition = parsed.definition
     if editing_id is None:
         workflow = WorkflowRepository(session).find_for_update(team_id, definition.name)
@@ -213,6 +215,7 @@ def parse_for_team(
     document: Mapping[str, object],
     default_timezone: str,
     now: datetime,
+    ended_ok: bool = False,
 ) -> TeamDefinition:
     """``document`` checked for saving in the workspace: against the object types there
     and the property types of the one it names. Raises InvalidDefinition with every
@@ -221,7 +224,8 @@ def parse_for_team(
     type_name = document.get("object_type")
     object_type = object_types.find(team_id, type_name) if isinstance(type_name, str) else None
     types = object_types.property_types(object_type.id) if object_type else {}
-    parsed = parse_definition(document, types, object_types.names(team_id), default_timezone, now)
+    known = object_types.names(team_id)
+    parsed = parse_definition(document, types, known, default_timezone, now, ended_ok)
     assert object_type is not None  # parse_definition refused an unknown type
     return TeamDefinition(parsed, object_type, types)
 

@@ -4,21 +4,36 @@ located by line, validated together, and written back in canonical form.
 A file is bounded before it is built: at most MAX_FILE_BYTES, nested at most MAX_DEPTH deep, and
 with aliases expanding to at most MAX_ALIAS_NODES values, so neither a billion-laughs file nor a
 deeply nested one can exhaust memory, time or the stack.
+
+Importing is the inverse of exporting: a file exported from any database imports again, also
+a workflow whose schedule has run its course (a ``once`` workflow that ran: it imports as
+finished, with no next run), and a workflow the file leaves unchanged keeps its revision.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import yaml
+from sqlalchemy.orm import Session
 
-from bot.workflows.definitions import InvalidDefinition, ParsedDefinition, parse_definition
+from bot.workflows.definitions import (
+    InvalidDefinition,
+    ParsedDefinition,
+    parse_definition,
+    to_document,
+)
+from bot.workflows.lifecycle import Actor, get_workflow, parse_for_team, save_workflow
 from bot.workflows.readable import counted_problem, shown_value
+from bot.workflows.stored import definition_of
 from storage.properties import PropertyType
+from storage.workflows import WorkflowRepository
 
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _BOOL_TAG = "tag:yaml.org,2002:bool"
@@ -303,6 +318,8 @@ def parse_workflow_documents(
     ``property_types`` maps each object type of the workspace to its properties' types.
     Raises InvalidDefinition listing every problem of every document, each prefixed with
     "workflow N (name): "; two documents with one name (in any case) are a problem too.
+    A schedule that has run its course is not a problem: exported after it ran, it imports
+    as finished.
     """
     problems: list[str] = []
     parsed: list[ParsedDefinition] = []
@@ -321,7 +338,9 @@ def parse_workflow_documents(
         object_type = document.get("object_type")
         types = property_types.get(object_type, {}) if isinstance(object_type, str) else {}
         try:
-            result = parse_definition(document, types, list(property_types), default_timezone, now)
+            result = parse_definition(
+                document, types, list(property_types), default_timezone, now, ended_ok=True
+            )
         except InvalidDefinition as error:
             # Locations count actions from 1 here, as the file's reader does ("action 1, text").
             problems.extend(f"{label}: {counted_problem(problem)}" for problem in error.problems)
@@ -340,3 +359,57 @@ def _label(number: int, document: Mapping[str, object]) -> str:
         shown = name.strip() if len(name.strip()) <= 60 else name.strip()[:59] + "…"
         return f"workflow {number} ({shown})"
     return f"workflow {number}"
+
+
+class ImportOutcome(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True)
+class ImportedWorkflow:
+    name: str
+    outcome: ImportOutcome
+    revision: int
+    next_run_at: datetime | None
+    # The schedule has run its course: imported with no next run, whatever its status.
+    finished: bool
+
+
+def import_workflow(
+    session: Session,
+    team_id: str,
+    document: Mapping[str, object],
+    actor: Actor,
+    default_timezone: str,
+    now: datetime,
+) -> ImportedWorkflow:
+    """Saves one document of a workflow file (checked by parse_workflow_documents): a new
+    workflow, or a new revision of the one with its name, or nothing at all when the
+    document is what is stored (its revision, next run and planned runs stay as they are).
+    Raises what save_workflow raises."""
+    parsed = parse_for_team(session, team_id, document, default_timezone, now, ended_ok=True)
+    definition = parsed.parsed.definition
+    finished = definition.schedule.has_ended(now)
+    stored = WorkflowRepository(session).find_for_update(team_id, definition.name)
+    if stored is not None and to_document(definition_of(session, stored)) == to_document(
+        definition
+    ):
+        return ImportedWorkflow(
+            stored.name, ImportOutcome.UNCHANGED, stored.revision, stored.next_run_at, finished
+        )
+    saved = save_workflow(session, team_id, document, actor, default_timezone, now, ended_ok=True)
+    outcome = ImportOutcome.CREATED if saved.created else ImportOutcome.UPDATED
+    return ImportedWorkflow(definition.name, outcome, saved.revision, saved.next_run_at, finished)
+
+
+def export_workflows(session: Session, team_id: str, name: str | None = None) -> str:
+    """The workspace's workflows (or the one named ``name``, found as get_workflow finds
+    it) as a workflow file that import_workflow reads back unchanged."""
+    chosen = (
+        [get_workflow(session, team_id, name)]
+        if name
+        else WorkflowRepository(session).in_team(team_id)
+    )
+    return dump_workflows([to_document(definition_of(session, workflow)) for workflow in chosen])
