@@ -24,6 +24,7 @@ from bot.slack.listeners import (
     history,
     home,
     revocation,
+    summary_actions,
     wizard,
 )
 from bot.slack.services import Services
@@ -74,6 +75,7 @@ def create_app(
     wizard.register(app, services)
     home.register(app, services)
     history.register(app, services)
+    summary_actions.register(app, services)
     explanations.register(app, services)
     enrollment.register(app, services)
     revocation.register(app, services)

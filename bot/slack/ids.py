@@ -30,6 +30,7 @@ class View(StrEnum):
     HISTORY = "workflow_history"
     RUN_DETAILS = "run_details_modal"
     NOTICE = "notice"  # a modal that only says something, e.g. why a click was refused
+    SNOOZE = "snooze_record_modal"  # pick a record a run enrolled, and for how many days
     WHY = "why_enrolled"  # pick a record: why it is (not) enrolled by a workflow
 
 
@@ -56,6 +57,30 @@ class HistoryAction(StrEnum):
     summaries posted to channels; its value is the run id."""
 
     DETAILS = "run_details"
+
+
+class SummaryAction(StrEnum):
+    """The buttons a run summary (and a failure alert) carries beside Details, for the
+    workflow's owner or an admin; their value is the run id. UNDO_SKIP is in the reply to
+    SKIP_NEXT; its value names the workflow and the skipped occurrence."""
+
+    RERUN_FAILED = "summary_rerun_failed"
+    SKIP_NEXT = "summary_skip_next"
+    UNDO_SKIP = "summary_undo_skip"
+    SNOOZE = "summary_snooze"
+
+
+class SnoozeAction(StrEnum):
+    """Inputs of the Snooze a record modal; RECORD loads its options when a run enrolled
+    too many records to list."""
+
+    RECORD = "snooze_record"
+    DAYS = "snooze_days"
+
+
+class SnoozeBlock(StrEnum):
+    RECORD = "snooze_record"
+    DAYS = "snooze_days"
 
 
 class WhyAction(StrEnum):

@@ -40,7 +40,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web import SlackResponse
 
 from bot.slack.views.blocks import MESSAGE_BLOCKS, section
-from bot.slack.views.history import details_actions
+from bot.slack.views.summary_actions import summary_actions
 from bot.workflows.notifier import (
     ACTION_EVENT_TYPE,
     ActionMark,
@@ -334,13 +334,14 @@ def _post_arguments(message: Message) -> dict[str, Any]:
 
 
 def _blocks(message: Message) -> list[dict[str, Any]] | None:
-    """The message's blocks; a run summary's end with a button that shows the run."""
+    """The message's blocks; a run summary's end with a button that shows the run, and
+    those that act on it (re-run its failures, skip the next run, snooze a record)."""
     if message.details_of_run is None:
         return message.blocks
     blocks = list(message.blocks or [section(message.text)])
     if len(blocks) >= MESSAGE_BLOCKS:
         return blocks
-    return [*blocks, details_actions(message.details_of_run)]
+    return [*blocks, summary_actions(message.details_of_run, message.failed_actions)]
 
 
 def _carries(message: dict[str, Any], mark: ActionMark) -> bool:

@@ -18,7 +18,7 @@ from bot.workflows.readable import instant_text
 from bot.workflows.schedules import Schedule
 from bot.workflows.stored import definition_of
 from bot.workflows.wording import Phrase, describe_action
-from storage.models import Run, RunStatus, Workflow, WorkflowStatus
+from storage.models import Run, RunSource, RunStatus, Workflow, WorkflowStatus
 from storage.runs import RunRepository
 from storage.workflows import WorkflowRepository
 
@@ -95,6 +95,8 @@ class RunLine:
                 counts += f", {self.skipped} skipped"
         reason = f" ({self.reason})" if self.reason else ""
         when = instant_text(self.scheduled_at, self.scheduled_at.tzinfo or "UTC")
+        if self.source == RunSource.SCHEDULE.value and self.triggered_by:
+            reason += f" by {self.triggered_by}"  # who skipped it (Skip next run)
         return f"{when} {self.source} {self.status}{counts}{reason}"
 
     @property

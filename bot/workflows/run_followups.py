@@ -314,6 +314,28 @@ def snooze_days(text: object) -> int:
     return days
 
 
+@dataclass(frozen=True)
+class SnoozeChoice:
+    record_id: int
+    external_id: str
+    name: str
+
+
+def snooze_choices(
+    session: Session, team_id: str, run_id: int, typed: str, limit: int
+) -> list[SnoozeChoice]:
+    """The records run ``run_id`` (of the workspace) enrolled, whose name or id contains
+    ``typed``, by name: what the Snooze a record picker offers."""
+    run_about(session, team_id, run_id)
+    rows = FollowUpRepository(session).enrolled_choices(run_id, typed, limit)
+    return [SnoozeChoice(*row) for row in rows]
+
+
+def enrolled_more_than(session: Session, run_id: int, count: int) -> bool:
+    """Whether the run enrolled more records than a picker lists at once."""
+    return FollowUpRepository(session).enrolled_more_than(run_id, count)
+
+
 def snooze_record(
     session: Session,
     team_id: str,

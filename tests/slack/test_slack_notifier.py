@@ -21,7 +21,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 
-from bot.slack.ids import HistoryAction
+from bot.slack.ids import HistoryAction, SummaryAction
 from bot.slack.notifier import (
     HISTORY_PAGE_SIZE,
     OUTCOME_UNKNOWN,
@@ -113,8 +113,13 @@ def test_a_run_summary_ends_with_a_details_button_for_its_run(
 
     with_blocks, text_only, plain = slack_api.posted_messages("C0SUMMARY")
     assert with_blocks["blocks"][:1] == summary
-    [button] = with_blocks["blocks"][1]["elements"]
+    button, *acting = with_blocks["blocks"][1]["elements"]
     assert (button["action_id"], button["value"]) == (HistoryAction.DETAILS, "42")
+    # Nothing failed: no Re-run failed, only Skip next run and Snooze a record.
+    assert [(b["action_id"], b["value"]) for b in acting] == [
+        (SummaryAction.SKIP_NEXT, "42"),
+        (SummaryAction.SNOOZE, "42"),
+    ]
     assert text_only["blocks"][0]["text"]["text"] == "*Deals* ran, as text"
     assert text_only["blocks"][1]["elements"][0]["value"] == "43"
     assert plain["blocks"] == summary

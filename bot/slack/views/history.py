@@ -38,6 +38,9 @@ _COUNTED = (ActionOutcome.OK, ActionOutcome.FAILED, ActionOutcome.SKIPPED)
 
 def _source(run: RunLine) -> str:
     if run.source == RunSource.SCHEDULE:
+        # A scheduled run names a person only when they skipped it (Skip next run).
+        if run.triggered_by:
+            return f"scheduled, skipped by {person_mrkdwn(run.triggered_by)}"
         return "scheduled"
     return f"manual, by {person_mrkdwn(run.triggered_by)}" if run.triggered_by else "manual"
 
