@@ -248,23 +248,26 @@ class Schedule:
         # One day early: a wall time in a DST gap just before midnight is shifted past it.
         first_day = after.astimezone(zone).date() - timedelta(days=1)
         previous = after
+        clock = {wall_time: f"{wall_time:%H:%M}" for wall_time in self.wall_times}
         for day in self._days(first_day, last_day):
-            for instant, wall_time in self._instants_on(day):
+            for instant, wall_time in self._instants_on(day, zone):
                 # Runs once: a wall time a gap shifts onto another time of the day, or onto
                 # the next day's (a zone skipping a whole day, as Samoa did in 2011).
                 if instant <= previous:
                     continue
                 previous = instant
-                key = f"{day.isoformat()}T{wall_time:%H:%M}"
+                key = f"{day.isoformat()}T{clock[wall_time]}"
                 yield Occurrence(at=instant.astimezone(zone), utc=instant, key=key)
 
-    def _instants_on(self, day: date) -> list[tuple[datetime, time]]:
+    def _instants_on(self, day: date, zone: ZoneInfo) -> list[tuple[datetime, time]]:
         """The day's UTC instants, each with its wall time, in the order they happen: a time
         in a spring-forward gap is shifted past the gap, so it can come after a later time
         (02:30 runs at 03:30, after 03:00); on a tie the earlier wall time is kept."""
         # fold=0 is the first instant of a repeated wall time, and in a gap it uses the
         # offset from before the gap: both are what we want (PEP 495).
-        instants = [(self._wall(day, t).astimezone(UTC), t) for t in self.wall_times]
+        instants = [
+            (datetime.combine(day, t, tzinfo=zone).astimezone(UTC), t) for t in self.wall_times
+        ]
         return instants if len(instants) == 1 else sorted(instants)
 
     def _days(self, first_day: date, last_day: date | None) -> Iterator[date]:
