@@ -82,11 +82,10 @@ class Scheduler:
         self._arm(self.clock.now())
 
     def tick(self) -> None:
+        executed: list[tuple[int, RunStatus | None]] = []
         try:
             executed = self.engine.tick()
             self.outage.answered()
-            if executed:
-                log.info("ran %d run(s): %s", len(executed), _outcomes(executed))
             self.last_error = None
         except Exception as error:
             # The database keeps the run, so the next tick retries it rather than anything
@@ -98,6 +97,9 @@ class Scheduler:
         finally:
             self.last_tick = self.clock.now()
             self._arm_next()
+        # Said once the tick is over: /healthz then shows it too.
+        if executed:
+            log.info("ran %d run(s): %s", len(executed), _outcomes(executed))
 
     def _arm_next(self) -> None:
         try:
