@@ -138,12 +138,16 @@ class _Reading:
 def _normalized(text: str) -> str:
     """Lower case with punctuation as spaces, as long as ``text`` (a part not understood is
     shown as typed, cut from the same positions)."""
-    lowered = text.lower()
-    if len(lowered) != len(text):  # a rare letter whose lower case is longer
-        lowered = text
+    # Letter by letter, so that positions stay: "São Paulo" reads as "sao paulo".
+    lowered = "".join(_folded_letter(letter) for letter in text)
     lowered = re.sub(r"\b([ap])\.m\.", r"\1m  ", lowered)
     lowered = re.sub(r"[\u2019']s\b", "  ", lowered)  # "Monday's", "month's"
     return re.sub(r"[,;()!?“”\"]|\.(?=\s|$)", " ", lowered)
+
+
+def _folded_letter(letter: str) -> str:
+    folded = _folded(letter)
+    return folded if len(folded) == 1 else letter
 
 
 def _skip_spaces(text: str, position: int) -> int:
@@ -164,7 +168,8 @@ def _read_one(reading: _Reading, original: str, text: str, position: int) -> int
             _check_one_set_of_times(reading, apply, match)
             return match.end()
         reading.after_time = was_time
-    raise PhraseNotUnderstood(f"“{_unknown_part(original, text, position)}” is not understood")
+    part = _unknown_part(original, text, position)
+    raise PhraseNotUnderstood(f"“{part}” is not understood", part)
 
 
 def _check_one_set_of_times(reading: _Reading, applied: _Apply, match: re.Match[str]) -> None:

@@ -215,6 +215,8 @@ PHRASES: list[tuple[str, dict[str, Any]]] = [
     ("daily at 5pm UTC", daily("17:00", timezone="UTC")),
     ("daily at 5pm local time", daily("17:00")),
     ("weekdays at 9am Tokyo time", weekly(WORKDAYS, timezone="Asia/Tokyo")),
+    ("every Monday at 9am in São Paulo", weekly(["mon"], timezone="America/Sao_Paulo")),
+    ("EVERY MONDAY AT 9AM", weekly(["mon"])),
     # Start and end
     (
         "every Monday from 2027-01-04 until 2027-06-28",
@@ -268,6 +270,7 @@ def test_a_part_not_understood_is_named_as_typed(text: str, part: str) -> None:
     with pytest.raises(PhraseNotUnderstood) as caught:
         spec_of(text)
     assert caught.value.reason == f"{part} is not understood"
+    assert caught.value.part == part[1:-1]
     assert all(f"“{example}”" in caught.value.message for example in EXAMPLES)
 
 
