@@ -182,8 +182,62 @@ class Workflow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # The sample workflow (bot.workflows.samples): never adopted by a Slack workspace.
     is_sample: Mapped[bool] = mapped_column(server_default=false())
+    # Deleted, and restorable for a while (bot.workflows.trash): its runs, revisions and
+    # events stay. The name it had is in ``deleted_name``; ``name`` is moved aside to a
+    # key no typed name can equal, so that the name is free at once.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    deleted_name: Mapped[str | None] = mapped_column(String(200))
 
     object_type: Mapped[ObjectType] = relationship()
+
+
+class WorkflowEventKind(StrEnum):
+    CREATED = "created"
+    EDITED = "edited"
+    PAUSED = "paused"
+    ACTIVATED = "activated"
+    RAN = "ran"
+    DELETED = "deleted"
+    RESTORED = "restored"
+    TRANSFERRED = "transferred"
+    COPIED = "copied"
+
+
+class WorkflowRevision(Base):
+    """One saved definition of a workflow (its document, as a file would hold it), with who
+    saved it and when: what a run of that revision ran, and what a diff compares."""
+
+    __tablename__ = "workflow_revisions"
+    __table_args__ = (UniqueConstraint("workflow_id", "revision"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workflow_id: Mapped[int] = mapped_column(ForeignKey("workflows.id", ondelete="CASCADE"))
+    revision: Mapped[int] = mapped_column(Integer)
+    document: Mapped[dict[str, Any]] = mapped_column(PortableJSON)
+    author: Mapped[str] = mapped_column(String(32))
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WorkflowEvent(Base):
+    """The audit history: who did what to a workflow, when. Kept when the workflow is
+    purged (``workflow_id`` becomes null), with its team and the name it had then."""
+
+    __tablename__ = "workflow_events"
+    __table_args__ = (
+        CheckConstraint(_check_in("kind", WorkflowEventKind), name="kind"),
+        Index(None, "workflow_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    workflow_id: Mapped[int | None] = mapped_column(ForeignKey("workflows.id", ondelete="SET NULL"))
+    workflow_name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revision: Mapped[int | None] = mapped_column(Integer)
+    # What else there is to say, e.g. {"run_id": 7} or {"from": "U1", "to": "U2"}.
+    detail: Mapped[dict[str, Any]] = mapped_column(PortableJSON, default=dict)
 
 
 class Run(Base):

@@ -1,4 +1,6 @@
-"""Repository of workflows: their stored definition, status, revision and next run."""
+"""Repository of workflows: their stored definition, status, revision and next run. A
+deleted workflow (``deleted_at`` set) is found only by id and by storage.workflow_revisions'
+DeletedWorkflows: every query here is of live workflows."""
 
 from __future__ import annotations
 
@@ -9,6 +11,9 @@ from sqlalchemy.orm import Session, joinedload
 
 from storage.models import Workflow, WorkflowStatus
 from storage.properties import fold
+
+# Not deleted: a deleted workflow keeps its row (and runs) until it is purged.
+LIVE = Workflow.deleted_at.is_(None)
 
 
 class WorkflowRepository:
@@ -26,12 +31,12 @@ class WorkflowRepository:
         return self.session.get(Workflow, workflow_id)
 
     def find(self, team_id: str, name: str) -> Workflow | None:
-        query = select(Workflow).where(Workflow.team_id == team_id, Workflow.name == name)
+        query = select(Workflow).where(Workflow.team_id == team_id, Workflow.name == name, LIVE)
         return self.session.scalars(query).one_or_none()
 
     def find_for_update(self, team_id: str, name: str) -> Workflow | None:
         """Like find, but locks the row (PostgreSQL) so a concurrent edit waits for this one."""
-        query = select(Workflow).where(Workflow.team_id == team_id, Workflow.name == name)
+        query = select(Workflow).where(Workflow.team_id == team_id, Workflow.name == name, LIVE)
         return self.session.scalars(query.with_for_update()).one_or_none()
 
     def same_name(self, team_id: str, name: str) -> list[Workflow]:
@@ -41,7 +46,7 @@ class WorkflowRepository:
         folded = fold(name)
         query = select(
             Workflow.id, Workflow.name, func.lower(Workflow.name) == func.lower(name)
-        ).where(Workflow.team_id == team_id)
+        ).where(Workflow.team_id == team_id, LIVE)
         ids = [
             workflow_id
             for workflow_id, known, same_lower in self.session.execute(query)
@@ -53,14 +58,16 @@ class WorkflowRepository:
         return list(self.session.scalars(found))
 
     def names(self, team_id: str) -> list[str]:
-        query = select(Workflow.name).where(Workflow.team_id == team_id).order_by(Workflow.name)
+        query = (
+            select(Workflow.name).where(Workflow.team_id == team_id, LIVE).order_by(Workflow.name)
+        )
         return list(self.session.scalars(query))
 
     def in_team(self, team_id: str, owner: str | None = None) -> list[Workflow]:
         """The team's workflows by name; only ``owner``'s when given."""
         query = (
             select(Workflow)
-            .where(Workflow.team_id == team_id)
+            .where(Workflow.team_id == team_id, LIVE)
             .options(joinedload(Workflow.object_type))
             .order_by(Workflow.name)
         )
