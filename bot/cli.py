@@ -20,13 +20,24 @@ from bot.commands.schedules import schedule
 from bot.commands.serving import serve
 from bot.commands.sources import sources
 from bot.commands.workflows import workflows
-from bot.settings import Settings, SettingsError
+from bot.settings import DatabaseOrigin, Settings, SettingsError, database_help
 from bot.workflows.clock import SystemClock
 
 __all__ = ["Context", "fail", "main"]
 
 
-@click.group(cls=FailureReporting)
+class _Main(FailureReporting):
+    """The top group, whose --help ends with where the database is (read when asked)."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_epilog(ctx, formatter)
+        sentence, path = database_help()
+        formatter.write_paragraph()
+        formatter.write_text(sentence)
+        formatter.write(f"{'':>{formatter.current_indent + 2}}{path}\n")
+
+
+@click.group(cls=_Main)
 @click.version_option(package_name="workflow-bot", prog_name="workflow-bot")
 @click.pass_context
 def main(ctx: click.Context) -> None:
@@ -36,6 +47,14 @@ def main(ctx: click.Context) -> None:
     except SettingsError as error:
         fail(error.problems)
     settings.configure_logging()
+    if settings.database_origin is DatabaseOrigin.WORKING_DIRECTORY:
+        # Said each time: which file holds the data must not depend on a folder silently.
+        click.echo(
+            f"note: the database is {settings.database_url.removeprefix('sqlite:///')}, found "
+            "in the current directory; elsewhere the default is the per-user one (see "
+            "--help). Set DATABASE_URL to use one file from everywhere.",
+            err=True,
+        )
     ctx.obj = Context(settings=settings, clock=SystemClock())
     ctx.call_on_close(lambda: ctx.obj._engine and ctx.obj._engine.dispose())
 

@@ -1,23 +1,67 @@
-"""The bot's configuration, read once from the environment and an optional ``.env`` file."""
+"""The bot's configuration, read once from the environment and an optional ``.env`` file,
+and where the database is when DATABASE_URL does not say."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
+from platformdirs import user_data_path
 
 from bot.logging_config import LOG_FORMATS, configure_logging
 from storage.database import DEFAULT_CONNECT_TIMEOUT_S, DEFAULT_STATEMENT_TIMEOUT_S
 
-DEFAULT_DATABASE_URL = "sqlite:///workflow-bot.db"
+APP_NAME = "workflow-bot"
+DATABASE_FILE = "workflow-bot.db"
 DEFAULT_PORT = 3000
 # The scheduler role's own /healthz and /metrics: a web process on PORT may share its host.
 DEFAULT_HEALTH_PORT = 3001
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+
+
+class DatabaseOrigin(StrEnum):
+    """Why the database is where it is."""
+
+    ENVIRONMENT = "set by DATABASE_URL"
+    # Where versions before the per-user default kept it: found there, it stays the database,
+    # rather than a new empty one elsewhere hiding the user's data.
+    WORKING_DIRECTORY = "found in the current directory"
+    USER_DATA = "the per-user default; DATABASE_URL overrides"
+
+
+def user_database_path(data_directory: Path | None = None) -> Path:
+    """The default SQLite file: in the per-user data directory (XDG_DATA_HOME, else
+    ~/.local/share, on Linux; the platform's own elsewhere), the same from every folder."""
+    directory = data_directory or user_data_path(APP_NAME, appauthor=False)
+    return directory / DATABASE_FILE
+
+
+def choose_database(
+    url: str | None, working_directory: Path, data_directory: Path | None = None
+) -> tuple[str, DatabaseOrigin]:
+    """DATABASE_URL when set; else a workflow-bot.db already in ``working_directory``; else
+    the per-user file."""
+    if url:
+        return url, DatabaseOrigin.ENVIRONMENT
+    here = working_directory / DATABASE_FILE
+    if here.is_file():
+        return f"sqlite:///{here.resolve()}", DatabaseOrigin.WORKING_DIRECTORY
+    return f"sqlite:///{user_database_path(data_directory)}", DatabaseOrigin.USER_DATA
+
+
+def database_help() -> tuple[str, str]:
+    """How the database is chosen, for --help: a sentence, and the per-user file's path
+    (to be shown on a line of its own, where wrapping cannot break it)."""
+    return (
+        f"Database: DATABASE_URL if set; else {DATABASE_FILE} in the current directory if "
+        "there is one; else this file (created when first used):",
+        str(user_database_path()),
+    )
 
 
 class SettingsError(ValueError):
@@ -30,7 +74,8 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
-    database_url: str = DEFAULT_DATABASE_URL
+    database_url: str = field(default_factory=lambda: f"sqlite:///{user_database_path()}")
+    database_origin: DatabaseOrigin = DatabaseOrigin.USER_DATA
     port: int = DEFAULT_PORT
     default_timezone: str = "UTC"
     log_level: str = "INFO"
@@ -63,17 +108,28 @@ class Settings:
 
     @classmethod
     def from_environment(
-        cls, environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")
+        cls,
+        environ: Mapping[str, str] | None = None,
+        dotenv: Path | None = Path(".env"),
+        working_directory: Path | None = None,
+        data_directory: Path | None = None,
     ) -> Settings:
-        """Reads settings; the process environment wins over the ``.env`` file."""
+        """Reads settings; the process environment wins over the ``.env`` file. The database
+        is chosen by choose_database (from the current directory, and the per-user data
+        directory, unless given)."""
         values: dict[str, str] = {}
         if dotenv is not None and dotenv.is_file():
             values.update({k: v for k, v in dotenv_values(dotenv).items() if v is not None})
         values.update(os.environ if environ is None else environ)
-        return cls._parse(values)
+        database = choose_database(
+            values.get("DATABASE_URL", "").strip() or None,
+            working_directory or Path.cwd(),
+            data_directory,
+        )
+        return cls._parse(values, database)
 
     @classmethod
-    def _parse(cls, values: Mapping[str, str]) -> Settings:
+    def _parse(cls, values: Mapping[str, str], database: tuple[str, DatabaseOrigin]) -> Settings:
         problems: list[str] = []
 
         def text(name: str) -> str | None:
@@ -119,7 +175,8 @@ class Settings:
         if problems:
             raise SettingsError(problems)
         return cls(
-            database_url=text("DATABASE_URL") or DEFAULT_DATABASE_URL,
+            database_url=database[0],
+            database_origin=database[1],
             port=port,
             default_timezone=zone,
             log_level=level,
@@ -136,6 +193,13 @@ class Settings:
             database_connect_timeout=connect_timeout,
             database_statement_timeout=statement_timeout,
         )
+
+    def prepare_database_directory(self) -> None:
+        """Creates the per-user data directory of the default database: SQLite creates the
+        file, not its folder. A directory in DATABASE_URL is the user's to create."""
+        if self.database_origin is DatabaseOrigin.USER_DATA:
+            path = Path(self.database_url.removeprefix("sqlite:///"))
+            path.parent.mkdir(parents=True, exist_ok=True)
 
     def configure_logging(self) -> None:
         configure_logging(self.log_level, self.log_format)

@@ -4,12 +4,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import DEFAULT_DATABASE_URL, Settings, SettingsError
+from bot.settings import DatabaseOrigin, Settings, SettingsError
 
 
 def test_defaults_need_nothing_set() -> None:
     settings = Settings.from_environment({}, dotenv=None)
-    assert settings.database_url == DEFAULT_DATABASE_URL
+    assert settings.database_origin is not DatabaseOrigin.ENVIRONMENT
     assert settings.port == 3000
     assert settings.default_timezone == "UTC"
     assert settings.slack_mode == "console"

@@ -51,6 +51,7 @@ class Context:
     def engine(self) -> Engine:
         if self._engine is None:
             url = self.settings.database_url
+            self.settings.prepare_database_directory()
             parse_database_url(url)  # a mistake in it is one line, not a driver's traceback
             try:
                 self._engine = make_engine(

@@ -212,7 +212,8 @@ def banner(settings: Settings, workspace: str, role: str = "all") -> str:
     oauth = settings.slack_mode == "oauth"
     lines = [
         f"workflow-bot ({role})",
-        f"  database: {masked(settings.database_url)}",  # the password stays in .env
+        # The password stays in .env.
+        f"  database: {masked(settings.database_url)} ({settings.database_origin})",
         f"  {'workspaces' if oauth else 'workspace'}: {workspace}",
     ]
     if settings.slack_mode == "console":
