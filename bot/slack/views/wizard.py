@@ -421,8 +421,18 @@ def _monthly_inputs(schedule: Mapping[str, Any]) -> list[Block]:
     )
     blocks.append(_input(WizardBlock.MONTH_POSITIONS, "Days", element, dispatch=True, hint=hint))
     blocks.append(_months_input(schedule))
-    blocks += _business_holidays_inputs(schedule)
+    if _counts_business_days(schedule.get("month_positions")):
+        blocks += _business_holidays_inputs(schedule)
     return blocks
+
+
+def _counts_business_days(positions: object) -> bool:
+    """Whether a business day is among the positions: only then is there a holiday calendar
+    to choose (the schedule refuses one that no position uses)."""
+    return any(
+        isinstance(p, Mapping) and p.get("day") == PositionDay.BUSINESS_DAY
+        for p in _list(positions)
+    )
 
 
 def _months_input(schedule: Mapping[str, Any]) -> Block:
@@ -1031,7 +1041,8 @@ def _read_monthly(values: StateValues, old: Mapping[str, Any]) -> dict[str, Any]
             positions = _sorted_positions(p for p in parsed if p)
         else:
             positions = _list(old.get("month_positions")) or [{"ordinal": "first", "day": "mon"}]
-        return {"month_positions": positions, **months, **_read_business_holidays(values, old)}
+        holidays = _read_business_holidays(values, old) if _counts_business_days(positions) else {}
+        return {"month_positions": positions, **months, **holidays}
     chosen = _options_of(values, WizardBlock.MONTH_DAYS)
     if chosen is not None:
         numbers = [_number(value) for value in chosen]

@@ -104,13 +104,15 @@ def test_the_last_business_day_of_each_quarter_twice_a_day_skipping_californian_
         assert offered in shown, offered
     assert "Second to last" in shown and "Fifth" in shown  # the option groups
     assert "Only in these months" in _labels(modal)
-    assert "Business days skip the public holidays of" in _labels(modal)
-    assert "Region" not in _labels(modal)  # no country chosen yet
+    # A holiday calendar is offered once a business day is chosen, a region once a country is.
+    assert "Business days skip the public holidays of" not in _labels(modal)
 
     choose_many(modal, "Days", "last business day")
     choose_many(modal, "Only in these months", "March", "June", "September", "December")
     modal.enter(block_labelled(modal, "Time of day"), "09:00")
     modal.type_and_enter(block_labelled(modal, "More times of day"), "16:00")
+    assert "Business days skip the public holidays of" in _labels(modal)
+    assert "Region" not in _labels(modal)
     assert "Every month in March, June, September and December on the last business day " in (
         preview(modal)
     )
@@ -166,7 +168,7 @@ def test_a_day_the_chosen_months_lack_is_refused_beside_the_days(schedule_step: 
     }
 
 
-def test_business_days_without_a_country_and_a_quarterly_first_day(
+def test_a_holiday_calendar_is_offered_while_a_business_day_is_chosen(
     schedule_step: Modal, bot: Bot
 ) -> None:
     modal = schedule_step
@@ -179,7 +181,12 @@ def test_business_days_without_a_country_and_a_quarterly_first_day(
     hints = " ".join(texts(modal.blocks))
     assert "To pause runs on holidays instead, use the settings step." in hints
     assert "A month without a fifth one is skipped." in hints
-    assert stored_schedule(bot)["month_positions"] == [
-        {"ordinal": "fifth", "day": "business_day"},
-        {"ordinal": "second_to_last", "day": "fri"},
-    ]
+    pick(modal, "Business days skip the public holidays of", "France (FR)")
+    assert "(not counting public holidays in FR)" in preview(modal)
+    # Without a business day among the days, the calendar goes, and so does the country.
+    choose_many(modal, "Days", "second to last Friday")
+    modal.type_and_enter(block_labelled(modal, "More times of day"), "")
+    assert "Business days skip the public holidays of" not in _labels(modal)
+    assert "not counting" not in preview(modal)
+    assert "holidays" not in stored_schedule(bot)
+    assert stored_schedule(bot)["month_positions"] == [{"ordinal": "second_to_last", "day": "fri"}]
