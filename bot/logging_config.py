@@ -72,6 +72,9 @@ def configure_logging(level: str, log_format: str = "text") -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(formatter(log_format))
     logging.basicConfig(level=level, handlers=[handler])
+    # Python's warnings (a library's deprecation, SQLAlchemy's) become log lines too, instead
+    # of two raw lines on standard error among the JSON.
+    logging.captureWarnings(True)
     if level != "DEBUG":
         # Alembic narrates every connection at INFO; applied migrations still show.
         logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)

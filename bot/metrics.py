@@ -12,7 +12,13 @@ import logging
 from collections.abc import Iterable, Iterator
 from datetime import timedelta
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    disable_created_metrics,
+)
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
@@ -20,7 +26,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot.database_outage import DatabaseOutage
+from bot.workflows.run_observer import POSTPONED, TAKEN_OVER
 from storage.database import transaction
+from storage.models import RunSource, RunStatus
 from storage.runs import RunRepository
 
 log = logging.getLogger(__name__)
@@ -38,6 +46,9 @@ class Metrics:
     scrape time: without it (a process with no database to ask) they are left out."""
 
     def __init__(self, outage: DatabaseOutage | None = None) -> None:
+        # A *_created sample per series (when it was first counted) only doubles the page:
+        # Prometheus knows counter resets without it. The switch is process-wide.
+        disable_created_metrics()  # type: ignore[no-untyped-call]
         self.registry = CollectorRegistry(auto_describe=True)
         registry = self.registry
         self.runs = Counter(
@@ -83,6 +94,12 @@ class Metrics:
         )
         if outage is not None:
             registry.register(DatabaseGauges(outage))
+        # Series that exist from the start, at 0: a rate over them works before the first
+        # run, and an alert on "failed" does not wait for the first failure to appear.
+        for outcome in (RunStatus.SUCCEEDED, RunStatus.FAILED, POSTPONED, TAKEN_OVER):
+            self.runs.labels(outcome)
+        for source in RunSource:
+            self.first_post_lateness.labels(source.value)
 
     # The domain's RunObserver port ------------------------------------------------------
 
