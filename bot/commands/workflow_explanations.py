@@ -21,6 +21,7 @@ from bot.workflows.explanations import (
 )
 from bot.workflows.forecast import DEFAULT_RUNS, MAX_RUNS, Forecast, forecast_workflow
 from bot.workflows.lifecycle import WorkflowError
+from bot.workflows.readable import instant_text, plural
 from bot.workflows.workspaces import AmbiguousWorkspace
 from storage.object_types import UnknownObjectType
 
@@ -79,12 +80,12 @@ def workflows_forecast(context: Context, name: str, runs: int, team: str | None)
 
 
 def _instant(at: datetime) -> str:
-    return f"{at:%Y-%m-%d %H:%M} {at.tzname()}"
+    return instant_text(at, at.tzinfo or "UTC")  # as every command writes an instant
 
 
 def verdict_line(explanation: Explanation) -> str:
     """The answer in one sentence, e.g. "Deal 7 (D-7) would be enrolled by Deal review at
-    its next run, 2026-11-03 09:00 UTC: it matches group 1."."""
+    its next run, 2026-11-03T09:00:00+00:00: it matches group 1."."""
     record = f"{explanation.record_name} ({explanation.external_id})"
     workflow = explanation.workflow_name
     if explanation.given:
@@ -134,7 +135,7 @@ def past_run_lines(runs: Sequence[PastRun]) -> list[str]:
         parts.append(f"enrolled in {_run_list(enrolled)}")
     if missed:
         parts.append(f"not in {_run_list(missed)}")
-    lines = [f"Latest {len(runs)} runs: {'; '.join(parts)}."]
+    lines = [f"Latest {plural(len(runs), 'run')}: {'; '.join(parts)}."]
     if missed:
         lines.append(
             "Why not then is not known: the bot keeps no history of record values, only "
