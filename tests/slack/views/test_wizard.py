@@ -545,9 +545,10 @@ _DATES = st.dates(date(2020, 1, 1), date(2035, 12, 31))
 @st.composite
 def schedules(draw: st.DrawFn) -> dict[str, Any]:
     frequency = draw(st.sampled_from(["daily", "weekly", "monthly", "annually", "once"]))
+    times = st.builds(lambda h, m: f"{h:02d}:{m:02d}", st.integers(0, 23), st.integers(0, 59))
     data: dict[str, Any] = {
         "frequency": frequency,
-        "time": f"{draw(st.integers(0, 23)):02d}:{draw(st.integers(0, 59)):02d}",
+        "times": draw(st.lists(times, min_size=1, max_size=4)),
         "timezone": draw(st.sampled_from(_ZONES)),
     }
     if frequency == "weekly":
@@ -564,6 +565,11 @@ def schedules(draw: st.DrawFn) -> dict[str, Any]:
                 st.sampled_from(PositionDay),
             )
             data["month_positions"] = draw(st.lists(positions, min_size=1, max_size=4))
+            if any(p["day"] == "business_day" for p in data["month_positions"]):
+                calendar = draw(st.sampled_from([(), ("US",), ("US", "CA"), ("IT", "BA")]))
+                data.update(zip(("holidays", "subdivision"), calendar, strict=False))
+        if draw(st.booleans()):
+            data["months"] = draw(st.lists(st.integers(1, 12), min_size=1, max_size=12))
     elif frequency == "annually":
         data["month"] = draw(st.integers(1, 12))
         data["day"] = draw(st.integers(1, 28))
