@@ -3,10 +3,12 @@ separator after the last column on every line."""
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.workflows.record_files import (
@@ -95,3 +97,33 @@ def test_a_row_of_the_wrong_width_counts_in_good_english(tmp_path: Path) -> None
     rows = read(tmp_path, "id,name\nA\n")
 
     assert rows[0].problem == "has 1 cell but the header has 2 columns"
+
+
+NAMES = st.lists(
+    st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True), min_size=1, max_size=5, unique=True
+)
+CELL = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\r"))
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.data(),
+    NAMES,
+    st.sampled_from([",", ";", "\t"]),
+    st.booleans(),
+)
+def test_any_file_a_spreadsheet_writes_reads_back_as_written(
+    tmp_path: Path, data: st.DataObject, names: list[str], separator: str, trailing: bool
+) -> None:
+    header = ["id", *names]
+    rows = data.draw(st.lists(st.lists(CELL, min_size=len(header), max_size=len(header))))
+    rows = [row for row in rows if any(row)]  # a blank line is no row
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=separator, lineterminator="\r\n")
+    for cells in [header, *rows]:
+        writer.writerow([*cells, ""] if trailing else cells)
+
+    read_back = read(tmp_path, buffer.getvalue())
+
+    assert [row.problem for row in read_back] == [None] * len(rows)
+    assert [row.cells for row in read_back] == [dict(zip(header, row, strict=True)) for row in rows]
