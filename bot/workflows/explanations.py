@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
@@ -19,7 +19,7 @@ from bot.workflows.criteria import Criteria, Filter, Group
 from bot.workflows.definitions import WorkflowDefinition
 from bot.workflows.fields import record_values
 from bot.workflows.forecast import upcoming_runs
-from bot.workflows.lifecycle import UnknownWorkflow, WorkflowError, get_workflow
+from bot.workflows.lifecycle import WorkflowError, get_workflow
 from bot.workflows.owner_aliases import with_known_aliases
 from bot.workflows.planner import pause_decision
 from bot.workflows.runner import enrollment_clause
@@ -41,6 +41,16 @@ class UnknownRecord(WorkflowError, LookupError):
         super().__init__(
             f"No {object_type} record has the id {typed!r} or a name containing it: check the "
             "spelling, or give the record's id."
+        )
+
+
+class WorkflowGone(WorkflowError, LookupError):
+    """A workflow picked from a list earlier that no longer exists."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "That workflow no longer exists (it was deleted or renamed since the list was "
+            "shown): ask again by its name."
         )
 
 
@@ -214,7 +224,7 @@ def explain_by_ids(
     """As explain_by_text, for a record picked from a list (by row id)."""
     workflow = session.get(Workflow, workflow_id)
     if workflow is None or workflow.team_id != team_id:
-        raise UnknownWorkflow(f"#{workflow_id}", [])
+        raise WorkflowGone()
     record = session.get(Record, record_id)
     if record is None or record.object_type_id != workflow.object_type_id:
         raise UnknownRecord(f"#{record_id}", workflow.object_type.name)
@@ -228,6 +238,8 @@ def explain(
     now: datetime,
     at: datetime | None = None,
 ) -> Explanation:
+    """Why ``record`` is or is not enrolled by ``workflow`` at ``at``, or at its next run
+    (pause days applied; now when it has none, e.g. paused)."""
     definition = definition_of(session, workflow)
     types = ObjectTypeRepository(session).property_types(workflow.object_type_id)
     zone = definition.schedule.zone
@@ -286,7 +298,8 @@ def _pause_at(definition: WorkflowDefinition, at: datetime) -> tuple[str, ...]:
     """What pause days would do to a run at the instant ``at``."""
     schedule = definition.schedule
     local = at.astimezone(schedule.zone)
-    occurrence = Occurrence(at=local, utc=at.astimezone(local.tzinfo), key="")
+    # Keyed by its wall time, as occurrences are: a deferred run keeps its time of day.
+    occurrence = Occurrence(at=local, utc=at.astimezone(UTC), key=f"{local:%Y-%m-%dT%H:%M}")
     decision = pause_decision(schedule, definition.settings, occurrence)
     return (decision.reason,) if decision.reason else ()
 

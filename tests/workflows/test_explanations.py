@@ -20,6 +20,7 @@ from bot.workflows.explanations import (
     AmbiguousRecord,
     Explanation,
     UnknownRecord,
+    WorkflowGone,
     explain,
     explain_by_ids,
     explain_by_text,
@@ -238,3 +239,21 @@ def test_past_runs_say_which_enrolled_the_record(
         (2, False),
     ]
     assert explanation.enrolled
+
+
+def test_an_instant_given_on_a_pause_day_says_what_the_pause_does(
+    sessions: sessionmaker[Session], deals: None
+) -> None:
+    settings_ = {"pause_days": ["11-05"], "on_pause_day": "defer"}
+    weekly = {"frequency": "weekly", "weekdays": ["thu"], "time": "09:00", "timezone": "UTC"}
+    save(sessions, workflow_document(schedule=weekly, settings=settings_), START)
+    explanation = _explain(sessions, "D1", at=datetime(2026, 11, 5, 9, 0, tzinfo=UTC))
+    assert explanation.given and explanation.enrolled
+    assert explanation.pauses == ("2026-11-05 is a pause day: deferred to 2026-11-06",)
+
+
+def test_a_picked_workflow_deleted_since_is_said_to_be_gone(
+    sessions: sessionmaker[Session], deals: None
+) -> None:
+    with transaction(sessions) as session, pytest.raises(WorkflowGone):
+        explain_by_ids(session, TEAM, 999, 1, START)
