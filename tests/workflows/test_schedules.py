@@ -283,6 +283,27 @@ def test_asking_again_after_each_occurrence_gives_the_next(
         assert occurrence.key[11:] == f"{occurrence.wall_time:%H:%M}"
 
 
+# Times around the changes of the zones above: in a gap, just after one, or repeated.
+NIGHT_TIMES = ["00:00", "00:30", "01:30", "02:00", "02:15", "02:30", "02:45", "03:00", "03:30"]
+
+
+@settings(max_examples=300)
+@given(
+    times=st.lists(st.sampled_from(NIGHT_TIMES), min_size=2, max_size=4, unique=True),
+    zone=st.sampled_from(ZONES),
+    after=around_transitions(),
+)
+def test_several_night_times_a_day_match_the_oracle_across_dst_changes(
+    times: list[str], zone: str, after: datetime
+) -> None:
+    # A time shifted by a gap can pass a later time of the same day: both still run, in
+    # the order of their instants.
+    spec = {"frequency": "daily", "times": times, "timezone": zone}
+    last_day = after.date() + timedelta(days=4)
+    expected = oracle(spec, after, 12, last_day)
+    assert shown(Schedule.from_json(spec).occurrences_after(after), 12, last_day) == expected
+
+
 @settings(max_examples=150)
 @given(spec=specs())
 def test_to_json_round_trips(spec: dict[str, Any]) -> None:
