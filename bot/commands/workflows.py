@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.commands.context import Context, fail
 from bot.commands.options import TEAM_OPTION
+from bot.commands.run_followups import workflows_skip_next, workflows_snooze
 from bot.commands.workflow_explanations import workflows_forecast, workflows_why
 from bot.workflows.channel_access import check_channel_access
 from bot.workflows.definitions import InvalidDefinition, to_document
@@ -54,6 +55,8 @@ def workflows() -> None:
 
 workflows.add_command(workflows_why)
 workflows.add_command(workflows_forecast)
+workflows.add_command(workflows_skip_next)
+workflows.add_command(workflows_snooze)
 
 
 @contextmanager
@@ -156,6 +159,13 @@ def workflows_show(context: Context, name: str, team: str | None) -> None:
         click.echo(f"# {details.line.schedule}; revision {details.line.revision}")
         if details.upcoming:
             click.echo("# next runs: " + " ".join(at.isoformat() for at in details.upcoming))
+        for skip in details.skips:
+            click.echo(f"# skipped once: {skip.scheduled_at.isoformat()} by {skip.skipped_by}")
+        for snooze in details.snoozes:
+            click.echo(
+                f"# snoozed: {snooze.record_name} ({snooze.external_id}) until "
+                f"{snooze.until.isoformat()} by {snooze.snoozed_by}"
+            )
         for run in details.runs:
             click.echo(f"# run {run.id}: {run.describe()}")
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from bot.workflows.definitions import WorkflowDefinition
 from bot.workflows.lifecycle import Actor, WorkflowError, get_workflow, owned_by
 from bot.workflows.readable import instant_text
+from bot.workflows.run_followups import ActiveSnooze, SkipLine, active_snoozes, upcoming_skips
 from bot.workflows.schedules import Schedule
 from bot.workflows.stored import definition_of
 from bot.workflows.wording import Phrase, describe_action
@@ -123,6 +124,10 @@ class WorkflowDetails:
     definition: WorkflowDefinition
     upcoming: tuple[datetime, ...]  # only for an active workflow
     runs: tuple[RunLine, ...]
+    # Runs skipped once by hand that have not come yet, and the records kept out of its
+    # runs for now (Skip next run, Snooze a record).
+    skips: tuple[SkipLine, ...] = ()
+    snoozes: tuple[ActiveSnooze, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -202,7 +207,10 @@ def workflow_details(
     if workflow.status == WorkflowStatus.ACTIVE.value:
         occurrences = definition.schedule.occurrences_after(now)
         upcoming = tuple(o.at for o in islice(occurrences, UPCOMING))
-    return WorkflowDetails(line, definition, upcoming, tuple(run_history(session, workflow, runs)))
+    history = tuple(run_history(session, workflow, runs))
+    skips = upcoming_skips(session, workflow, now)
+    snoozes = tuple(active_snoozes(session, workflow.id, now))
+    return WorkflowDetails(line, definition, upcoming, history, skips, snoozes)
 
 
 def run_history(session: Session, workflow: Workflow, limit: int) -> list[RunLine]:

@@ -163,12 +163,27 @@ def show_reply(
         f"*Schedule:* {escape_mrkdwn(line.schedule)}",
         "*Next runs:* "
         + (", ".join(when(at) for at in details.upcoming) if details.upcoming else "none"),
+        *_skips_and_snoozes(details),
         "*Enrolls:* " + (" *or* ".join(escape_mrkdwn(c) for c in criteria) or "every record"),
     ]
     steps = [f"{n}. {phrase_mrkdwn(action)}" for n, action in enumerate(actions, start=1)]
     blocks = [section(head), *packed(body), *packed(steps, head="*Actions:*")]
     blocks += history_blocks(details.runs)
     return blocks
+
+
+def _skips_and_snoozes(details: WorkflowDetails) -> list[str]:
+    """The runs skipped once and the records snoozed (Skip next run, Snooze a record)."""
+    lines = [
+        f"*Skipped once:* {when(skip.scheduled_at)} (by {person_mrkdwn(skip.skipped_by)})"
+        for skip in details.skips
+    ]
+    lines += [
+        f"*Snoozed:* {escape_mrkdwn(snooze.record_name)} (`{escape_mrkdwn(snooze.external_id)}`)"
+        f" until {when(snooze.until)} (by {person_mrkdwn(snooze.snoozed_by)})"
+        for snooze in details.snoozes
+    ]
+    return lines
 
 
 def delete_confirmation(workflow_id: int, created_at: datetime, name: str) -> list[dict[str, Any]]:

@@ -168,6 +168,8 @@ def test_skip_next_run_says_which_run_and_undo_skip_takes_it_back(
     reply = _reply(slack_api, path)
     assert "will skip its run on Wed 02 Dec 2026 09:00 (UTC), once" in reply["text"]
     assert_valid_blocks(reply["blocks"])
+    details = slack.reply_to(OWNER, f"show {NAME}")
+    assert f"*Skipped once:* Wed 02 Dec 2026 09:00 UTC (by <@{ADMIN}>)" in details
     again = _reply_text(
         slack_api, _press(slack, slack_api, OWNER, summary, SummaryAction.SKIP_NEXT)
     )
@@ -230,6 +232,10 @@ def test_snooze_a_record_picks_one_of_the_runs_records_and_the_next_run_leaves_i
     assert answer.json["response_action"] == "update"
     shown = json.dumps(answer.json["view"], ensure_ascii=False)
     assert "*Acme renewal* is snoozed in *Deal review* until Fri 04 Dec 2026" in shown
+    details = slack.reply_to(OWNER, f"show {NAME}")
+    assert f"*Snoozed:* Acme renewal (`D1`) until Fri 04 Dec 2026 00:00 UTC (by <@{OWNER}>)" in (
+        details
+    )
     clock.set(RUN_AT + timedelta(days=1, seconds=5))
     bot.engine().tick()
     texts = [m["text"] for m in slack_api.posted_messages(DEALS)]
