@@ -57,9 +57,9 @@ def test_delete_by_ids_shows_what_it_removes_and_asks_first(
     result = cli(runner, "records", "delete", "--type", "deals", "D-1", "D-3", input="y\n")
 
     assert result.exit_code == 0, result.output
-    assert "This removes 2 deals: D-1 (Acme renewal), D-3 (Initech expansion)" in result.output
+    assert "This removes 2 records of deals: D-1 (Acme renewal), D-3 (Initech" in result.output
     assert "Remove them? [y/N]" in result.output
-    assert "Removed 2 deals: D-1 (Acme renewal), D-3 (Initech expansion)" in result.output
+    assert "Removed 2 records of deals: D-1 (Acme renewal), D-3 (Initech" in result.output
     assert removed(engine) == {"D-1": True, "D-2": False, "D-3": True}
 
 
@@ -95,7 +95,9 @@ def test_delete_by_criteria_with_yes_removes_the_matching_records(
     result = cli(runner, "records", "delete", "--type", "deals", "--criteria", IN_CONTRACT, "--yes")
 
     assert result.exit_code == 0, result.output
-    assert "Removed 2 deals: D-1 (Acme renewal), D-3 (Initech expansion)" in result.output
+    assert "Removed 2 records of deals: D-1 (Acme renewal), D-3 (Initech expansion)" in (
+        result.output
+    )
     assert "?" not in result.output
     assert removed(engine) == {"D-1": True, "D-2": False, "D-3": True}
 
@@ -138,7 +140,7 @@ def test_ids_already_removed_are_left_as_they_are(runner: CliRunner) -> None:
     result = cli(runner, "records", "delete", "--type", "deals", "D-1", "D-2", "--yes")
 
     assert "Already removed, left as they are: D-1" in result.output
-    assert "Removed 1 deals: D-2 (Globex pilot)" in result.output
+    assert "Removed 1 record of deals: D-2 (Globex pilot)" in result.output
 
 
 @pytest.mark.parametrize(
@@ -172,11 +174,11 @@ def test_a_pruning_import_removes_the_records_the_file_leaves_out(
 
     assert result.exit_code == 0, result.output
     assert (
-        "deals.csv is the whole set of deals: importing it removes 2 deals: "
+        "deals.csv is the whole set of deals: importing it removes 2 records of deals: "
         "D-1 (Acme renewal), D-3 (Initech expansion)" in result.output
     )
     assert "created 1, updated 1, unchanged 0, rejected 0" in result.output
-    assert "removed 2 deals: D-1 (Acme renewal), D-3 (Initech expansion)" in result.output
+    assert "removed 2 records of deals: D-1 (Acme renewal), D-3 (Initech" in result.output
     assert removed(engine) == {"D-1": True, "D-2": False, "D-3": True, "D-4": False}
 
 
@@ -202,7 +204,7 @@ def test_a_pruning_import_with_yes_asks_nothing_and_without_input_refuses(
 
     assert result.exit_code == 0, result.output
     assert "?" not in result.output
-    assert "removed 2 deals" in result.output
+    assert "removed 2 records of deals" in result.output
     assert removed(engine) == {"D-1": True, "D-2": False, "D-3": True}
 
 

@@ -12,6 +12,7 @@ import click
 from sqlalchemy.orm import Session
 
 from bot.commands.context import Context, fail
+from bot.workflows.readable import plural
 from bot.workflows.record_import import ImportOptions, ImportReport
 from bot.workflows.record_removal import absent_from, file_ids
 from bot.workflows.sources import FedType
@@ -21,11 +22,12 @@ DECLINED = 1
 
 
 def removal_text(removal: Removal, type_name: str) -> str:
-    """``3 deals: D-1 (Acme renewal), D-2 (Globex pilot), D-3 (Initech)`` (and N more)."""
+    """``3 records of deals: D-1 (Acme renewal), D-2 (Globex pilot), D-3 (Initech)`` (and N
+    more); ``1 record of deals: ...`` for one."""
     shown = ", ".join(f"{external_id} ({_flat(name)})" for external_id, name in removal.first)
     more = removal.count - len(removal.first)
     rest = f" and {more:,} more" if more > 0 else ""
-    return f"{removal.count:,} {type_name}: {shown}{rest}"
+    return f"{plural(removal.count, 'record')} of {type_name}: {shown}{rest}"
 
 
 def _flat(name: str, limit: int = 40) -> str:
