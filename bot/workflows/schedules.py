@@ -890,13 +890,21 @@ def _never_runs(schedule: Schedule, now: datetime, horizon: date) -> tuple[str, 
             f"{schedule.start_date} is more than {HORIZON_YEARS} years away: "
             f"choose a start date before {horizon}"
         )
+    if schedule._misses_its_months():
+        return _never_in_months(schedule)
     if schedule.end_date is not None:
         return "end_date", (
             f"the schedule never runs from now until {schedule.end_date}: "
             "choose a later end date or remove it"
         )
-    if schedule.months:
-        return _never_in_months(schedule)
+    if schedule.months and schedule.month_positions:
+        positions = _and(position.describe() for position in schedule.month_positions)
+        chosen = _and(MONTH_NAMES[m - 1] for m in schedule.months)
+        interval = ", a shorter interval" if schedule.interval > 1 else ""
+        return "month_positions", (
+            f"{positions} never comes in {chosen} in the next {HORIZON_YEARS} years: "
+            f"choose other days{interval} or other months"
+        )
     field = "interval" if schedule.interval > 1 else "schedule"
     return field, (
         f"the schedule never runs in the next {HORIZON_YEARS} years: "
@@ -905,28 +913,27 @@ def _never_runs(schedule: Schedule, now: datetime, horizon: date) -> tuple[str, 
 
 
 def _never_in_months(schedule: Schedule) -> tuple[str, str]:
-    """Why a monthly schedule limited to some months never runs in them."""
+    """Why a monthly schedule limited to some months can never run in them."""
     chosen = _and(MONTH_NAMES[m - 1] for m in schedule.months)
     reachable = schedule.reachable_months()
-    if not reachable & set(schedule.months):
-        anchor = f"{MONTH_NAMES[schedule.anchor.month - 1]} {schedule.anchor.year}"
+    landed = sorted(reachable & set(schedule.months))
+    anchor = f"{MONTH_NAMES[schedule.anchor.month - 1]} {schedule.anchor.year}"
+    every = f"every {schedule.interval} months counted from {anchor}"
+    if not landed:
         names = _and(MONTH_NAMES[m - 1] for m in sorted(reachable))
         return "months", (
-            f"every {schedule.interval} months counted from {anchor} falls in {names}, never in "
-            f"{chosen}: choose months among those, another interval or another start_date"
+            f"{every} falls in {names}, never in {chosen}: choose months among those, "
+            "another interval or another start_date"
         )
-    if schedule.month_days:
-        longest = max(_LONGEST_MONTHS[m - 1] for m in schedule.months)
-        have = "has" if len(schedule.months) == 1 else "have"
-        days = _or(str(day) for day in schedule.month_days)
-        return "month_days", (
-            f"{chosen} {have} no day {days}: choose days up to {longest}, or other months"
-        )
-    positions = _and(position.describe() for position in schedule.month_positions)
-    return "month_positions", (
-        f"{positions} never comes in {chosen} in the next {HORIZON_YEARS} years: "
-        "choose other days or other months"
-    )
+    names = _and(MONTH_NAMES[m - 1] for m in landed)
+    have = "has" if len(landed) == 1 else "have"
+    days = _or(str(day) for day in schedule.month_days)
+    longest = max(_LONGEST_MONTHS[m - 1] for m in landed)
+    message = f"{names} {have} no day {days}: choose days up to {longest}, or other months"
+    missed = [MONTH_NAMES[m - 1] for m in schedule.months if m not in landed]
+    if missed:
+        message = f"{every} falls in {names} (not {_or(missed)}), and {message}"
+    return "month_days", message
 
 
 def _add_years(day: date, years: int) -> date:

@@ -911,6 +911,16 @@ def test_second_to_last_counts_from_the_end() -> None:
         ({**DAILY, "frequency": "monthly", "months": [2],
           "month_positions": [{"ordinal": "fifth", "day": "mon"}]}, "month_positions",
          "the fifth Monday never comes in February in the next 5 years: choose other days"),
+        ({**DAILY, "frequency": "monthly", "month_days": [30], "months": [1, 2], "interval": 2,
+          "start_date": "2026-02-01"}, "month_days",
+         "every 2 months counted from February 2026 falls in February (not January), and "
+         "February has no day 30: choose days up to 29, or other months"),
+        ({**DAILY, "frequency": "monthly", "month_days": [30], "months": [2],
+          "end_date": "2027-06-30"}, "month_days", "February has no day 30: choose days up to 29"),
+        ({**DAILY, "frequency": "monthly", "month_days": [1], "months": [3], "interval": 1000,
+          "start_date": "2026-04-01"}, "months",
+         "every 1000 months counted from April 2026 falls in April, August and December, never "
+         "in March"),
         ({**DAILY, "frequency": "monthly", "holidays": "ZZ",
           "month_positions": [{"ordinal": "last", "day": "business_day"}]}, "holidays",
          "'ZZ' is not a country with a holiday calendar: use a two-letter ISO country code"),
