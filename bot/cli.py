@@ -20,6 +20,7 @@ from bot.commands.schedules import schedule
 from bot.commands.serving import serve
 from bot.commands.sources import sources
 from bot.commands.workflows import workflows
+from bot.commands.workspaces import workspaces
 from bot.settings import DatabaseOrigin, Settings, SettingsError, database_help
 from bot.workflows.clock import SystemClock
 
@@ -65,6 +66,7 @@ records.add_command(records_delete)
 main.add_command(records)
 main.add_command(schedule)
 main.add_command(workflows)
+main.add_command(workspaces)
 main.add_command(sources)
 main.add_command(owners)
 main.add_command(sample)

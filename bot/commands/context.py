@@ -158,10 +158,15 @@ class Context:
     def _vouched_teams(self, explicit: str | None, from_slack: bool) -> set[str]:
         # Asked before the transaction opens: the installation store reads on a connection
         # of its own.
+        if not explicit:
+            return set()
+        return self.vouched_teams() | ({explicit} if from_slack else set())
+
+    def vouched_teams(self) -> set[str]:
+        """The workspaces known without data: SLACK_TEAM_ID's and, with several
+        workspaces, those the app is installed in."""
         vouched = {self.settings.team_id} if self.settings.team_id else set()
-        if explicit and from_slack:
-            vouched.add(explicit)
-        if explicit and self.installations is not None:
+        if self.installations is not None:
             vouched.update(self.installations.teams())
         return vouched
 

@@ -4,17 +4,30 @@ the only one the database serves.
 A workspace is known when the database holds something of it, or when Slack vouches for it
 (the app is installed there, or ``serve`` connected with its bot token), or when
 SLACK_TEAM_ID names it. Nothing else creates one: a mistyped ``--team`` is refused rather
-than starting an empty workspace that every later command would trip over."""
+than starting an empty workspace that every later command would trip over. A workspace that
+holds nothing (one an older version created from a typo) can be listed and removed."""
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Collection
+from dataclasses import dataclass, fields
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import ObjectType, Workflow
+from bot.workflows.readable import plural
+from storage.models import (
+    HandledEvent,
+    ObjectType,
+    OwnerDirectory,
+    PropertyDefinition,
+    Record,
+    RecordSource,
+    WizardDraft,
+    Workflow,
+    WorkflowEvent,
+)
 
 # Records imported before any Slack workspace is connected belong to this team id.
 LOCAL_TEAM = "local"
@@ -74,3 +87,89 @@ def adopt_local_workspace(session: Session, team_id: str) -> bool:
     for table in (ObjectType, Workflow):
         session.execute(update(table).where(table.team_id == LOCAL_TEAM).values(team_id=team_id))
     return True
+
+
+@dataclass(frozen=True)
+class WorkspaceContents:
+    """What a workspace holds, counted; records count removed ones too (runs name them)."""
+
+    team_id: str
+    workflows: int = 0
+    records: int = 0
+    custom_object_types: int = 0
+    sources: int = 0
+    drafts: int = 0
+    workflow_events: int = 0
+
+    @property
+    def empty(self) -> bool:
+        return not any(getattr(self, f.name) for f in fields(self) if f.name != "team_id")
+
+    def describe(self) -> str:
+        counts = [
+            plural(self.workflows, "workflow"),
+            plural(self.records, "record"),
+            plural(self.custom_object_types, "custom object type"),
+            plural(self.sources, "source"),
+            plural(self.drafts, "draft in Slack"),
+            plural(self.workflow_events, "workflow history entry"),
+        ]
+        held = [count for count in counts if not count.startswith("0 ")]
+        return ", ".join(held) if held else "nothing"
+
+
+class WorkspaceNotRemoved(ValueError):
+    """Why a workspace cannot be removed; the message says what to do instead."""
+
+
+def workspace_contents(session: Session, teams: Collection[str] = ()) -> list[WorkspaceContents]:
+    """What each workspace with data holds (and each of ``teams``, which may hold nothing),
+    by team id."""
+    known = sorted({*teams_with_data(session), *teams})
+    return [_contents(session, team_id) for team_id in known]
+
+
+def _contents(session: Session, team_id: str) -> WorkspaceContents:
+    def count(table: type, *where: ColumnElement[bool]) -> int:
+        return session.scalar(select(func.count()).select_from(table).where(*where)) or 0
+
+    in_team = ObjectType.team_id == team_id
+    records = session.scalar(
+        select(func.count(Record.id))
+        .join(ObjectType, Record.object_type_id == ObjectType.id)
+        .where(in_team)
+    )
+    return WorkspaceContents(
+        team_id,
+        workflows=count(Workflow, Workflow.team_id == team_id),
+        records=records or 0,
+        custom_object_types=count(ObjectType, in_team, ObjectType.built_in.is_(False)),
+        sources=count(RecordSource, RecordSource.team_id == team_id),
+        drafts=count(WizardDraft, WizardDraft.team_id == team_id),
+        workflow_events=count(WorkflowEvent, WorkflowEvent.team_id == team_id),
+    )
+
+
+def remove_empty_workspace(session: Session, team_id: str, vouched: Collection[str]) -> None:
+    """Removes a workspace that holds nothing (its built-in object types and what the bot
+    cached for it). Refused, with WorkspaceNotRemoved saying why, for a workspace that holds
+    something, or that Slack or the settings vouch for (it would come back at once), or
+    UnknownWorkspace for one the database does not have."""
+    if team_id not in teams_with_data(session):
+        raise UnknownWorkspace(team_id, teams_with_data(session))
+    if team_id in vouched:
+        raise WorkspaceNotRemoved(
+            f"{team_id} is the workspace SLACK_TEAM_ID names or one the app is installed in: "
+            "it would come back at its next command; unset SLACK_TEAM_ID or uninstall the "
+            "app there first"
+        )
+    contents = _contents(session, team_id)
+    if not contents.empty:
+        raise WorkspaceNotRemoved(
+            f"{team_id} holds {contents.describe()}: only a workspace that holds nothing is "
+            "removed; delete what it holds first if it really is a mistake"
+        )
+    types = select(ObjectType.id).where(ObjectType.team_id == team_id).scalar_subquery()
+    session.execute(delete(PropertyDefinition).where(PropertyDefinition.object_type_id.in_(types)))
+    for table in (OwnerDirectory, HandledEvent, ObjectType):
+        session.execute(delete(table).where(table.team_id == team_id))

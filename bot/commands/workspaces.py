@@ -1,0 +1,55 @@
+"""``workflow-bot workspaces``: the workspaces (Slack teams) the database knows, what each
+holds, and removing one that holds nothing, such as one a mistyped --team once created."""
+
+from __future__ import annotations
+
+import click
+
+from bot.commands.context import Context, fail
+from bot.workflows.workspaces import (
+    UnknownWorkspace,
+    WorkspaceNotRemoved,
+    remove_empty_workspace,
+    workspace_contents,
+)
+from storage.database import transaction, write_transaction
+
+
+@click.group()
+def workspaces() -> None:
+    """The workspaces this database serves; remove one created by mistake."""
+
+
+@workspaces.command("list")
+@click.pass_obj
+def workspaces_list(context: Context) -> None:
+    """Each workspace with what it holds, and whether Slack or SLACK_TEAM_ID names it."""
+    context.migrate()
+    vouched = context.vouched_teams()
+    with transaction(context.sessions) as session:
+        found = workspace_contents(session, vouched)
+    if not found:
+        click.echo("No workspace yet: the first import or Slack connection makes one.")
+    for contents in found:
+        named = " (installed, or SLACK_TEAM_ID)" if contents.team_id in vouched else ""
+        hint = (
+            f"; remove it with `workflow-bot workspaces remove {contents.team_id}`"
+            if contents.empty and not named
+            else ""
+        )
+        click.echo(f"{contents.team_id}{named}: {contents.describe()}{hint}")
+
+
+@workspaces.command("remove")
+@click.argument("team_id")
+@click.pass_obj
+def workspaces_remove(context: Context, team_id: str) -> None:
+    """Remove a workspace that holds nothing (no records, workflows, sources or history)."""
+    context.migrate()
+    vouched = context.vouched_teams()
+    try:
+        with write_transaction(context.sessions) as session:
+            remove_empty_workspace(session, team_id, vouched)
+    except (UnknownWorkspace, WorkspaceNotRemoved) as error:
+        fail(str(error))
+    click.echo(f"Removed the workspace {team_id}: it held nothing.")
