@@ -262,3 +262,30 @@ def test_snooze_is_refused_to_someone_else_in_the_modal(
     slack_api.wait_for(lambda api: len(api.views(OTHER)) == 1)
     [view] = slack_api.views(OTHER)
     assert f"Only the owner of *{NAME}* (<@{OWNER}>) or an admin" in json.dumps(view.view)
+
+
+def test_a_run_of_many_records_is_searched_in_the_snooze_dialog(
+    slack: Slack, bot: Bot, clock: FixedClock, slack_api: SlackStandIn
+) -> None:
+    deals = [deal(f"D{n:03d}", f"Deal {n:03d}") for n in range(120)]
+    import_deals(bot.sessions, deals, clock.now(), TEAM_ID)
+    document = workflow_document(
+        name=NAME, owner=OWNER, settings={"summary_channel": SUMMARY, "summary": "always"}
+    )
+    save(bot.sessions, document, clock.now(), team=TEAM_ID)
+    clock.set(RUN_AT)
+    bot.engine().tick()
+    modal = _snooze_modal(slack, slack_api, OWNER)
+    [picker] = [b for b in modal.blocks if b.get("block_id") == SnoozeBlock.RECORD]
+    assert picker["element"]["type"] == "external_select"
+    offered = slack.suggest(OWNER, modal.view, SnoozeBlock.RECORD, "snooze_record", "deal 11")
+    assert [o["text"]["text"] for o in offered] == [f"Deal {n} (D{n})" for n in range(110, 120)], (
+        "by name or id, in any case"
+    )
+    chosen = next(o for o in offered if o["text"]["text"].startswith("Deal 115"))
+    modal.values[SnoozeBlock.RECORD]["snooze_record"]["selected_option"] = chosen
+    modal.enter(SnoozeBlock.DAYS, "1")
+    answer = modal.submit()
+    assert "*Deal 115* is snoozed in *Deal review* until Wed 02 Dec 2026" in json.dumps(
+        answer.json["view"]
+    )
