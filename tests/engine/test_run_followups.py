@@ -300,3 +300,47 @@ def test_a_rerun_is_refused_to_someone_else(
     with transaction(sessions) as session:
         asked = request_retry(session, TEAM, first, Actor("U0ADMIN", is_admin=True), clock.now())
     assert asked.retried_run_id == first
+
+
+def test_a_rerun_of_a_failed_digest_posts_one_digest_of_the_failed_records(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    import_deals(sessions, DEALS, clock.now())
+    document = workflow_document(
+        actions=[channel_message(), channel_message("{{ name }}", BLOCKED, mode="digest")],
+        settings={"summary_channel": SUMMARY_CHANNEL, "summary": "always"},
+    )
+    save(sessions, document, clock.now())
+    first = _failed_first_run(sessions, clock, processes, slack_api)
+    with transaction(sessions) as session:
+        asked = request_retry(session, TEAM, first, OWNER_ACTOR, clock.now())
+    processes.start().run_now(asked.run_id)
+    [digest] = [m for m in slack_api.posted_messages(BLOCKED) if "thread_ts" not in m]
+    assert all(name in digest["text"] for name in ("Acme renewal", "Globex", "Initech"))
+    assert len(slack_api.posted_messages(DEALS_CHANNEL)) == 3
+
+
+def test_a_snooze_ends_at_the_start_of_the_day_in_the_workflows_zone(
+    sessions: sessionmaker[Session], clock: FixedClock, processes: Processes
+) -> None:
+    import_deals(sessions, DEALS, clock.now())
+    document = workflow_document(schedule={**daily_in_new_york(), "time": "01:00"})
+    save(sessions, document, clock.now())
+    # 01:00 in New York on Monday 2 Nov is 06:00 UTC: the first run is on Tuesday.
+    first = _run_at(clock, processes, datetime(2026, 11, 3, 6, 0, tzinfo=UTC))
+    with transaction(sessions) as session:
+        snoozed = snooze_record(
+            session, TEAM, first, record_ids(sessions)["D1"], 1, OWNER_ACTOR, clock.now()
+        )
+        [held] = active_snoozes(session, _workflow_id(sessions), clock.now())
+    assert snoozed.until == date(2026, 11, 4)
+    assert held.until.isoformat() == "2026-11-04T00:00:00-05:00"
+    wednesday = _run_at(clock, processes, datetime(2026, 11, 4, 6, 0, tzinfo=UTC))
+    assert "D1" in _enrolled_names(sessions, wednesday), "back from midnight in New York"
+
+
+def daily_in_new_york() -> dict[str, str]:
+    return {"frequency": "daily", "time": "09:00", "timezone": "America/New_York"}
