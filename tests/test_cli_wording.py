@@ -139,3 +139,16 @@ def test_a_workflow_file_error_counts_actions_from_one_and_shows_values_as_writt
     assert "action 1, text" in result.output
     assert REPRS.findall(result.output) == []
     assert "actions[0]" not in result.output
+
+
+def test_a_decimal_comma_in_a_number_column_says_to_write_a_point(
+    session: CliRunner, tmp_path: Path
+) -> None:
+    run(session, "records", "import", "deals.csv", "--type", "deals")  # amount is a number
+    (tmp_path / "amounts.csv").write_text("id;amount\nD-1;5400,50\n", encoding="utf-8")
+
+    result = session.invoke(main, ["records", "import", "amounts.csv", "--type", "deals"])
+
+    assert result.exit_code == 1
+    assert "line 2: amount '5400,50' is not a number" in result.output
+    assert "write the decimal mark as a point (5400.50)" in result.output

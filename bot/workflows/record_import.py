@@ -475,8 +475,20 @@ class _TypedColumn:
                 raise _SpeculationFailed(self.name) from None
             raise _RowProblem(
                 f"{self.name} {error} ({self.name} is {_article(self.type)} property)"
+                + _decimal_comma_hint(self.type, text)
             ) from None
         return _Cell(value, self.key + json_scalar(value), None, "")
+
+
+# A spreadsheet saved where the comma is the decimal mark writes 5400,50 (and separates
+# the columns with semicolons, which the file reader understands).
+_DECIMAL_COMMA = re.compile(r"-?[0-9]+,[0-9]+")
+
+
+def _decimal_comma_hint(property_type: PropertyType, text: str) -> str:
+    if property_type is PropertyType.NUMBER and _DECIMAL_COMMA.fullmatch(text.strip()):
+        return f": write the decimal mark as a point ({text.strip().replace(',', '.')})"
+    return ""
 
 
 # Whole numbers as most files write them: what parse_number returns for them, at a
