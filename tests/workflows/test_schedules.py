@@ -304,6 +304,33 @@ def test_several_night_times_a_day_match_the_oracle_across_dst_changes(
     assert shown(Schedule.from_json(spec).occurrences_after(after), 12, last_day) == expected
 
 
+def five_years_on(day: date) -> date:
+    try:
+        return day.replace(year=day.year + 5)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + 5, day=28)
+
+
+@settings(max_examples=200)
+@given(spec=specs(), now=afters)
+def test_a_schedule_is_refused_exactly_when_the_oracle_finds_no_run_in_5_years(
+    spec: dict[str, Any], now: datetime
+) -> None:
+    today = now.astimezone(ZoneInfo(spec["timezone"])).date()
+    last_day = five_years_on(today)
+    if "end_date" in spec:
+        last_day = min(last_day, date.fromisoformat(spec["end_date"]))
+    runs = oracle(spec, now, 1, last_day + timedelta(days=1))
+    try:
+        parse_schedule(spec, "UTC", now)
+    except InvalidSchedule as refused:
+        assert not runs, refused.problems
+        [field] = refused.problems
+        assert field in spec or field in ("schedule", "interval")
+    else:
+        assert runs
+
+
 @settings(max_examples=150)
 @given(spec=specs())
 def test_to_json_round_trips(spec: dict[str, Any]) -> None:
