@@ -15,11 +15,12 @@ from bot.workflows.criteria import Criteria, Group
 from bot.workflows.definitions import WorkflowDefinition, WorkflowSettings
 from bot.workflows.lifecycle import get_workflow
 from bot.workflows.owner_aliases import with_known_aliases
-from bot.workflows.planner import pause_decision
+from bot.workflows.planner import SKIPPED_BY_HAND, pause_decision
 from bot.workflows.runner import enrollment_clause
 from bot.workflows.schedules import Schedule
 from bot.workflows.stored import definition_of
 from storage.criteria_sql import criteria_clause
+from storage.followups import FollowUpRepository
 from storage.models import Record, Run, RunSource, RunStatus, WorkflowStatus
 from storage.object_types import ObjectTypeRepository
 from storage.properties import PropertyType
@@ -76,7 +77,7 @@ def next_runs(
         PlannedRun(run.at.astimezone(zone), run.skipped, run.reason)
         for run in sorted(planned.values(), key=lambda run: run.at)
     ][:count]
-    taken, skipped = len(found), 0
+    taken, skipped = sum(not run.skipped for run in found), 0
     for occurrence in schedule.occurrences_after(after):
         if taken >= count or skipped > MAX_SKIPPED:
             break
@@ -210,14 +211,19 @@ def _any_of(
 
 
 def _planned_runs(session: Session, workflow_id: int, now: datetime) -> dict[str, PlannedRun]:
-    """Scheduled runs already written and still to come, by occurrence key."""
+    """Scheduled runs already written and still to come, by occurrence key, and the
+    occurrences skipped once by hand (Skip next run), which the planner will skip."""
     query = select(Run.occurrence_key, Run.scheduled_at, Run.summary).where(
         Run.workflow_id == workflow_id,
         Run.source == RunSource.SCHEDULE.value,
         Run.status == RunStatus.PENDING.value,
         Run.scheduled_at > now,
     )
-    return {
+    planned = {
         key: PlannedRun(at, reason=(summary or {}).get("reason"))
         for key, at, summary in session.execute(query)
     }
+    for skip in FollowUpRepository(session).skips_after(workflow_id, now):
+        reason = f"{SKIPPED_BY_HAND} by {skip.created_by}"
+        planned[skip.occurrence_key] = PlannedRun(skip.scheduled_at, skipped=True, reason=reason)
+    return planned

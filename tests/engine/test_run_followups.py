@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.clock import FixedClock
+from bot.workflows.forecast import forecast_workflow
 from bot.workflows.lifecycle import Actor, PermissionDenied, WorkflowError
 from bot.workflows.planner import SKIPPED_BY_HAND
 from bot.workflows.run_followups import (
@@ -344,3 +345,16 @@ def test_a_snooze_ends_at_the_start_of_the_day_in_the_workflows_zone(
 
 def daily_in_new_york() -> dict[str, str]:
     return {"frequency": "daily", "time": "09:00", "timezone": "America/New_York"}
+
+
+def test_the_forecast_shows_the_skipped_run_and_still_counts_the_runs_asked_for(
+    sessions: sessionmaker[Session], clock: FixedClock, processes: Processes, deal_review: int
+) -> None:
+    first = _run_at(clock, processes, MONDAY_RUN)
+    with transaction(sessions) as session:
+        skip_after_run(session, TEAM, first, OWNER_ACTOR, clock.now())
+    with transaction(sessions) as session:
+        forecast = forecast_workflow(session, TEAM, "Deal review", clock.now(), runs=3)
+    shown = [(r.run.at.day, r.run.skipped, r.matching) for r in forecast.runs]
+    assert shown == [(3, True, None), (4, False, 3), (5, False, 3), (6, False, 3)]
+    assert forecast.runs[0].run.reason == f"{SKIPPED_BY_HAND} by {OWNER}"
