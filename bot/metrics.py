@@ -75,8 +75,10 @@ class Metrics:
         )
         self.source_errors = Counter(
             f"{PREFIX}_source_errors",
-            "Failed syncs of SQL sources, by source name.",
-            ["source"],
+            "Failed syncs of SQL sources, by source name and kind of failure (url_unset, "
+            "unreachable, bad_url, refused, query_failed, read_failed, bad_columns, bad_value, "
+            "repeated_id, empty_result, changed, sync_failed).",
+            ["source", "code"],
             registry=registry,
         )
         self.acks = Counter(
@@ -112,8 +114,8 @@ class Metrics:
     def delivery_error(self, code: str) -> None:
         self.slack_errors.labels(code).inc()
 
-    def source_failed(self, source: str) -> None:
-        self.source_errors.labels(source).inc()
+    def source_failed(self, source: str, code: str) -> None:
+        self.source_errors.labels(source, code).inc()
 
     # Slack requests ---------------------------------------------------------------------
 

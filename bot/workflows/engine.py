@@ -81,7 +81,7 @@ class Engine:
             self.sessions, self.clock, self.owner, runner.environment, runner.notifier_for
         )
         for failed in (outcome for outcome in outcomes if outcome.error is not None):
-            runner.observer.source_failed(failed.name)
+            runner.observer.source_failed(failed.name, failed.error_code or "sync_failed")
         return outcomes
 
     def plan(self) -> None:

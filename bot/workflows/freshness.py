@@ -73,6 +73,8 @@ class Freshness:
     stale: StaleData | None = None
     busy: bool = False
     synced: bool = False  # synced just now: the type may have new properties
+    # The sync failed with this SourceError.code (None: it did not fail).
+    failure_code: str | None = None
 
 
 def refresh_before_run(
@@ -101,7 +103,8 @@ def refresh_before_run(
     if outcome.error is not None:
         log.warning("source %s: the sync before a run failed: %s", name, outcome.error)
         report_failure(sessions, outcome, clock.now(), notifier)
-        return Freshness(StaleData(name, outcome.data_as_of, outcome.error))
+        stale = StaleData(name, outcome.data_as_of, outcome.error)
+        return Freshness(stale, failure_code=outcome.error_code)
     return Freshness(synced=True)
 
 

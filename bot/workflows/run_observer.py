@@ -39,8 +39,9 @@ class RunObserver(Protocol):
         or slack_unavailable / slack_outcome_unknown)."""
         ...
 
-    def source_failed(self, source: str) -> None:
-        """A sync of the source named ``source`` failed."""
+    def source_failed(self, source: str, code: str) -> None:
+        """A sync of the source named ``source`` failed with ``code`` (SourceError.code,
+        e.g. unreachable, query_failed, repeated_id)."""
         ...
 
 
@@ -56,7 +57,7 @@ class Unobserved:
     def delivery_error(self, code: str) -> None:
         return None
 
-    def source_failed(self, source: str) -> None:
+    def source_failed(self, source: str, code: str) -> None:
         return None
 
 

@@ -265,8 +265,8 @@ class _Execution:
                 self.types = ObjectTypeRepository(session).property_types(self.object_type_id)
         if freshness.stale is None:
             return
-        if not freshness.busy:  # its sync failed (busy: another process is syncing it)
-            self.runner.observer.source_failed(freshness.stale.source)
+        if freshness.failure_code is not None:  # busy: another process is syncing it
+            self.runner.observer.source_failed(freshness.stale.source, freshness.failure_code)
         postpone = self.definition.settings.on_stale_source is StaleSourceBehaviour.POSTPONE
         if (freshness.busy or postpone) and not self.giving_up:
             wait = BUSY_RETRY if freshness.busy else STALE_RETRY

@@ -59,7 +59,15 @@ POSTGRESQL_TYPES = {
 
 
 class SourceError(Exception):
-    """A sync that cannot be done: one line saying what is wrong and what to fix."""
+    """A sync that cannot be done: one line saying what is wrong and what to fix, and a
+    ``code`` naming the kind of failure for operators' metrics (e.g. ``unreachable``)."""
+
+    code = "sync_failed"
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
 
 
 @dataclass(frozen=True)
@@ -80,7 +88,8 @@ def source_url(source: SourceQuery, environment: EnvironmentLookup) -> str:
         raise SourceError(
             f"the environment variable {source.url_env} is not set: set it to the database "
             f"URL of source {source.name} (such as postgresql+psycopg://user:password@host/db) "
-            "where the bot runs, or in its .env file"
+            "where the bot runs, or in its .env file",
+            "url_unset",
         )
     return url
 
@@ -137,7 +146,8 @@ def source_rows(url: str, source: SourceQuery) -> Iterator[Rows]:
             raise SourceError(
                 f"cannot connect to the database of source {source.name} "
                 f"({mask(_cause(error))}): check the URL in {source.url_env}, that the server "
-                "runs, and that it accepts the bot"
+                "runs, and that it accepts the bot",
+                "unreachable",
             ) from None
         with connection:
             _read_only(connection, mask)
@@ -163,18 +173,21 @@ def _engine(url: str, source: SourceQuery, mask: Masked) -> Engine:
             if missing and "uri" not in parsed.query:
                 raise SourceError(
                     f"the SQLite database file that {source.url_env} names does not exist: "
-                    f"check the path in {source.url_env}"
+                    f"check the path in {source.url_env}",
+                    "unreachable",
                 )
         return create_engine(url, poolclass=NullPool, connect_args=connect_args)
     except (ArgumentError, NoSuchModuleError, ValueError) as error:
         raise SourceError(
             f"{source.url_env} does not hold a database URL the bot can use ({mask(error)}): "
-            "set it to a SQLAlchemy URL such as postgresql+psycopg://user:password@host/db"
+            "set it to a SQLAlchemy URL such as postgresql+psycopg://user:password@host/db",
+            "bad_url",
         ) from None
     except ImportError as error:
         raise SourceError(
             f"the database driver that {source.url_env} asks for is not installed "
-            f"({mask(error)}): install it where the bot runs, or use postgresql+psycopg"
+            f"({mask(error)}): install it where the bot runs, or use postgresql+psycopg",
+            "bad_url",
         ) from None
 
 
@@ -191,7 +204,8 @@ def _read_only(connection: Connection, mask: Masked) -> None:
             connection.exec_driver_sql("PRAGMA query_only = ON")
     except DBAPIError as error:
         raise SourceError(
-            f"the source database refused a read-only session ({mask(_cause(error))})"
+            f"the source database refused a read-only session ({mask(_cause(error))})",
+            "refused",
         ) from None
 
 
@@ -286,14 +300,17 @@ def _query_failed(source: SourceQuery, mask: Masked) -> Callable[[object], Sourc
     def failed(error: object) -> SourceError:
         return SourceError(
             f"the query of source {source.name} failed: {mask(error)}; fix the query (sources "
-            "remove, then sources add with the corrected --query)"
+            "remove, then sources add with the corrected --query)",
+            "query_failed",
         )
 
     return failed
 
 
 def _no_rows(source: SourceQuery) -> SourceError:
-    return SourceError(f"the query of source {source.name} returns no rows: it must be a SELECT")
+    return SourceError(
+        f"the query of source {source.name} returns no rows: it must be a SELECT", "query_failed"
+    )
 
 
 def _fetched(
@@ -304,7 +321,7 @@ def _fetched(
             yield batch
     except errors as error:
         raise SourceError(
-            f"reading the rows of source {source.name} failed: {mask(error)}"
+            f"reading the rows of source {source.name} failed: {mask(error)}", "read_failed"
         ) from None
     finally:
         cursor.close()
@@ -367,7 +384,7 @@ def _partitions(
             yield [tuple(row) for row in partition]
     except DBAPIError as error:
         raise SourceError(
-            f"reading the rows of source {source.name} failed: {mask(error.orig)}"
+            f"reading the rows of source {source.name} failed: {mask(error.orig)}", "read_failed"
         ) from None
     finally:
         result.close()

@@ -85,6 +85,8 @@ _NUL = "\x00"
 class SourceChanged(SourceError):
     """The source's rows changed between two reads of one sync; syncing again resolves it."""
 
+    code = "changed"
+
 
 @dataclass(frozen=True)
 class SyncReport:
@@ -294,7 +296,8 @@ def _layout(names: Sequence[str], source: SourceQuery, digested: str | None = No
     if len(names) > MAX_COLUMNS:
         raise SourceError(
             f"the query of source {source.name} returns {len(names)} columns, more than "
-            f"{MAX_COLUMNS}: select only the columns that are record properties"
+            f"{MAX_COLUMNS}: select only the columns that are record properties",
+            "bad_columns",
         )
     normalized = [column_name(name) for name in names]
     id_column = column_name(source.id_column)
@@ -302,7 +305,8 @@ def _layout(names: Sequence[str], source: SourceQuery, digested: str | None = No
         raise SourceError(
             f"the query of source {source.name} returns no column {source.id_column!r} (its "
             f"columns: {', '.join(names) or 'none'}): select it, or add the source again with "
-            "the right --id-column"
+            "the right --id-column",
+            "bad_columns",
         )
     seen: dict[str, str] = {}
     properties: dict[str, int] = {}
@@ -310,7 +314,8 @@ def _layout(names: Sequence[str], source: SourceQuery, digested: str | None = No
         if name in seen:
             raise SourceError(
                 f"the query of source {source.name} returns two columns named {name} "
-                f"({seen[name]!r} and {original!r}): give one another name with AS"
+                f"({seen[name]!r} and {original!r}): give one another name with AS",
+                "bad_columns",
             )
         seen[name] = original
         if name in (id_column, NAME_COLUMN, OWNER_COLUMN):
@@ -319,7 +324,8 @@ def _layout(names: Sequence[str], source: SourceQuery, digested: str | None = No
             raise SourceError(
                 f"the column {original!r} of source {source.name} is not a valid property "
                 "name: rename it with AS to lower-case letters, digits and _, starting with "
-                "a letter"
+                "a letter",
+                "bad_columns",
             )
         properties[name] = index
     salt = repr((DIGEST_VERSION, digested or "repr", id_column, normalized)).encode()
@@ -483,12 +489,13 @@ def _row_error(
 ) -> SourceError:
     number = converted.numbers[position]
     if isinstance(problem, _BadId):
-        return SourceError(f"row {number:,} of source {source.name} {problem}")
+        return SourceError(f"row {number:,} of source {source.name} {problem}", "bad_value")
     ids = getattr(converted, "external_ids", None)
     where = f"row {number:,}" + (f" (id {_shown(ids[position])})" if ids else "")
     return SourceError(
         f"{where} of source {source.name}: {problem}: fix it at the source or convert it in "
-        "the query"
+        "the query",
+        "bad_value",
     )
 
 
@@ -583,7 +590,8 @@ class _Converter:
                         raise SourceError(
                             f"{column.name} of source {self.source.name} has more than "
                             f"{MAX_ENUMERATION_OPTIONS} different values, too many for an "
-                            "enumeration"
+                            "enumeration",
+                            "bad_value",
                         )
                     known[str(cell.value)] = None
 
@@ -740,7 +748,8 @@ class _Writer:
         return SourceError(
             f"the query of source {self.source.name} returns {which} "
             f"more than once: each record must be one row; make {self.source.id_column} "
-            "unique in the query (GROUP BY it, or SELECT DISTINCT ON it)"
+            "unique in the query (GROUP BY it, or SELECT DISTINCT ON it)",
+            "repeated_id",
         )
 
     def _new(
@@ -932,7 +941,8 @@ class _Sync:
                 f"the query returned no rows, which would remove all {len(absent):,} records "
                 f"it feeds: nothing was removed; check the query and its table, or, if the "
                 f"source {self.source.name} is empty on purpose, remove it (sources remove) "
-                "and then its records (records delete)"
+                "and then its records (records delete)",
+                "empty_result",
             )
         removal.remove(absent, self.now)
         return SyncReport(

@@ -263,6 +263,8 @@ class SyncOutcome:
     object_type_id: int
     report: SyncReport | None = None
     error: str | None = None
+    # What kind of failure ``error`` is (SourceError.code), for operators' metrics.
+    error_code: str | None = None
     # Another process holds the source's lease: it is being synced now.
     busy: bool = False
     # When the data the type has was synced: the last success before this attempt, or now.
@@ -314,7 +316,7 @@ def sync_source(
             RecordSourceRepository(session).failed(
                 source_id, owner, clock.now(), duration, str(error)
             )
-        return replace(outcome, error=str(error))
+        return replace(outcome, error=str(error), error_code=error.code)
     except BaseException:
         with write_transaction(sessions) as session:
             RecordSourceRepository(session).release(source_id, owner)

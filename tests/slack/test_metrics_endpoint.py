@@ -25,6 +25,7 @@ from bot.slack.services import Services
 from bot.workflows.clock import FixedClock
 from bot.workflows.engine import Engine
 from bot.workflows.lifecycle import CLI_ACTOR, request_run
+from bot.workflows.sources import NewSource, add_source
 from storage.database import write_transaction
 from tests.engine.builders import (
     NAME,
@@ -173,6 +174,25 @@ def test_the_oldest_waiting_run_ages_until_a_process_takes_it(
     assert value(taken, "workflow_bot_oldest_pending_run_age_seconds") == 0
     assert value(taken, "workflow_bot_runs_total", outcome="succeeded") == 1
     assert value(taken, "workflow_bot_first_post_lateness_seconds_count", source="manual") == 1
+
+
+def test_a_failing_source_is_counted_by_its_kind_of_failure(
+    web: Web, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("METRICS_TEST_CRM_URL", raising=False)
+    import_deals(sessions, [deal("D1")], START)
+    with write_transaction(sessions) as session:
+        every = timedelta(minutes=15)
+        new = NewSource("crm", "deals", "METRICS_TEST_CRM_URL", "SELECT 1", "id", every=every)
+        add_source(session, TEAM, new, START)
+
+    web.clock.advance(every)  # its first periodic sync is due, and its URL is not set
+    web.engine.tick()
+
+    _, samples = scrape(web.port)
+    errors = "workflow_bot_source_errors_total"
+    assert value(samples, errors, source="crm", code="url_unset") == 1
+    assert sum(v for (name, _), v in samples.items() if name == errors) == 1
 
 
 def test_an_acked_slack_request_is_counted_by_its_listener(web: Web) -> None:
