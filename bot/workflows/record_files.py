@@ -126,7 +126,8 @@ class RecordFile:
         with self.path.open(encoding="utf-8-sig", newline="") as stream:
             first_line = stream.readline()
             nul_lines: list[None] = []
-            lines = _noting_nul(chain([first_line], stream), nul_lines)
+            # An empty file has no first line: then no row at all, as before the header was read.
+            lines = _noting_nul(chain([first_line] if first_line else [], stream), nul_lines)
             reader = csv.reader(lines, delimiter=header_delimiter(first_line))
             try:
                 header = next(reader, None)

@@ -127,3 +127,8 @@ def test_any_file_a_spreadsheet_writes_reads_back_as_written(
 
     assert [row.problem for row in read_back] == [None] * len(rows)
     assert [row.cells for row in read_back] == [dict(zip(header, row, strict=True)) for row in rows]
+
+
+def test_an_empty_file_is_refused_as_empty(tmp_path: Path) -> None:
+    with pytest.raises(RecordFileError, match="is empty: its first line must name the columns"):
+        read(tmp_path, "")
