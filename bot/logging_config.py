@@ -67,15 +67,18 @@ def formatter(log_format: str) -> logging.Formatter:
 
 def configure_logging(level: str, log_format: str = "text") -> None:
     """Sends every logger's records at ``level`` and above to standard error, one line per
-    event. Like ``logging.basicConfig``, does nothing when the root logger already has a
-    handler (a test runner's, an embedding application's)."""
-    handler = logging.StreamHandler()
-    handler.setFormatter(formatter(log_format))
-    logging.basicConfig(level=level, handlers=[handler])
-    # Python's warnings (a library's deprecation, SQLAlchemy's) become log lines too, instead
-    # of two raw lines on standard error among the JSON.
-    logging.captureWarnings(True)
+    event, Python's warnings included. Like ``logging.basicConfig``, leaves the output alone
+    when the root logger already has a handler (a test runner's, an embedding
+    application's)."""
     if level != "DEBUG":
         # Alembic narrates every connection at INFO; applied migrations still show.
         logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    if logging.getLogger().handlers:
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(formatter(log_format))
+    logging.basicConfig(level=level, handlers=[handler])
+    # A library's warning (a deprecation, SQLAlchemy's) becomes a log line too, instead of
+    # two raw lines on standard error among the JSON.
+    logging.captureWarnings(True)
