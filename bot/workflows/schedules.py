@@ -481,6 +481,17 @@ def holiday_subdivisions() -> Mapping[str, tuple[str, ...]]:
     return {country: tuple(subdivisions) for country, subdivisions in supported.items()}
 
 
+@cache
+def holiday_subdivision_names(country: str) -> Mapping[str, str]:
+    """The subdivisions of a country's holiday calendar by code, each with its name where the
+    holidays package gives one (CA: California), else its code."""
+    calendar = holiday_calendars.country_holidays(country)
+    names: dict[str, str] = {}
+    for name, code in getattr(calendar, "subdivisions_aliases", {}).items():
+        names.setdefault(code, name)
+    return {code: names.get(code, code) for code in holiday_subdivisions()[country]}
+
+
 def _is_leap(year: int) -> bool:
     return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 

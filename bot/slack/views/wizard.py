@@ -62,7 +62,7 @@ from bot.workflows.schedules import (
     InvalidSchedule,
     Ordinal,
     PositionDay,
-    holiday_subdivisions,
+    holiday_subdivision_names,
     parse_schedule,
 )
 from bot.workflows.templates import escape_mrkdwn
@@ -465,15 +465,18 @@ def _business_holidays_inputs(schedule: Mapping[str, Any]) -> list[Block]:
     )
     label = "Business days skip the public holidays of"
     blocks = [_input(WizardBlock.BUSINESS_HOLIDAYS, label, element, dispatch=True, hint=hint)]
-    regions = holiday_subdivisions().get(country, ()) if isinstance(country, str) else ()
+    known = isinstance(country, str) and country in supported_countries()
+    regions = holiday_subdivision_names(country) if known else {}
     if regions:
         blocks.append(_subdivision_input(regions, schedule.get("subdivision")))
     return blocks
 
 
-def _subdivision_input(regions: Sequence[str], current: object) -> Block:
+def _subdivision_input(regions: Mapping[str, str], current: object) -> Block:
     whole = option("The whole country", NO_HOLIDAYS)
-    options = [whole, *(option(region, region) for region in regions)]
+    named = sorted((name, code) for code, name in regions.items())
+    shown = [option(code if name == code else f"{name} ({code})", code) for name, code in named]
+    options = [whole, *shown]
     chosen = [o for o in options if o["value"] == current]
     element: Block = {
         "type": "static_select",
@@ -487,13 +490,18 @@ def _subdivision_input(regions: Sequence[str], current: object) -> Block:
         chunks = [options[i : i + SELECT_OPTIONS] for i in range(0, len(options), SELECT_OPTIONS)]
         element["option_groups"] = [
             {
-                "label": plain(f"{chunk[1 if n == 0 else 0]['value']} to {chunk[-1]['value']}"),
+                "label": plain(f"{_initial(chunk[1 if n == 0 else 0])} to {_initial(chunk[-1])}"),
                 "options": chunk,
             }
             for n, chunk in enumerate(chunks)
         ]
     hint = "A region's own public holidays are skipped too."
     return _input(WizardBlock.BUSINESS_SUBDIVISION, "Region", element, dispatch=True, hint=hint)
+
+
+def _initial(region: Mapping[str, Any]) -> str:
+    """The first letter of a region option's name, for the labels of its groups ("A to M")."""
+    return str(region["text"]["text"])[:1]
 
 
 def _monthly_mode(schedule: Mapping[str, Any]) -> str:

@@ -120,7 +120,7 @@ def test_the_last_business_day_of_each_quarter_twice_a_day_skipping_californian_
 
     pick(modal, "Business days skip the public holidays of", "United States (US)")
     assert "Region" in _labels(modal)
-    pick(modal, "Region", "CA")
+    pick(modal, "Region", "California (CA)")
     assert "(not counting public holidays in US-CA)" in preview(modal)
     # 31 March 2027 is César Chávez Day in California: its last business day is the 30th.
     assert preview(modal).splitlines()[1:6] == [
