@@ -16,11 +16,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.console_notifier import ConsoleNotifier
 from bot.database_outage import DatabaseOutage
+from bot.metrics import Metrics
 from bot.scheduler import Scheduler
 from bot.slack.server import Health
 from bot.workflows.clock import FixedClock
@@ -179,6 +181,38 @@ def test_an_outage_is_told_when_it_starts_once_a_minute_and_when_it_ends(
     assert all("\n" not in message for message in messages)
     assert health.report()[0]
     assert scheduler.last_error is None
+
+
+def test_metrics_scraped_during_an_outage_say_so_and_leave_the_run_age_out(
+    database: Cuttable, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = FixedClock(NOW)
+    metrics = Metrics(DatabaseOutage(database.sessions, clock))
+    database.cut()
+    during = gauges(metrics)
+    database.mend()
+    after = gauges(metrics)
+
+    assert during == {"workflow_bot_database_reachable": 0}
+    assert after == {
+        "workflow_bot_database_reachable": 1,
+        "workflow_bot_oldest_pending_run_age_seconds": 0,
+    }
+    messages = [record.getMessage() for record in outage_lines(caplog)]
+    assert [m.split(":")[0] for m in messages] == [
+        "database unreachable",
+        "database reachable again after 0 s",
+    ]
+
+
+def gauges(metrics: Metrics) -> dict[str, float]:
+    """The gauges of a scrape, read back with Prometheus's parser."""
+    body = metrics.exposition()[1].decode()
+    return {
+        family.name: family.samples[0].value
+        for family in text_string_to_metric_families(body)
+        if family.type == "gauge"
+    }
 
 
 def test_an_outage_line_names_no_statement_and_no_parameters(
