@@ -65,6 +65,7 @@ class RunLine:
     skipped: int
     reason: str | None
     unknown: int = 0  # messages Slack may or may not have posted
+    retry_of: int | None = None  # the run whose failed actions this one re-ran
 
     @classmethod
     def of(cls, run: Run, zone: ZoneInfo) -> RunLine:
@@ -82,6 +83,7 @@ class RunLine:
             skipped=int(summary.get("skipped", 0)),
             reason=summary.get("reason") or summary.get("deferred") or None,
             unknown=int(summary.get("unknown", 0)),
+            retry_of=run.retry_of,
         )
 
     def describe(self) -> str:
@@ -98,6 +100,8 @@ class RunLine:
         when = instant_text(self.scheduled_at, self.scheduled_at.tzinfo or "UTC")
         if self.source == RunSource.SCHEDULE.value and self.triggered_by:
             reason += f" by {self.triggered_by}"  # who skipped it (Skip next run)
+        if self.retry_of is not None:
+            reason += f" (re-run of run {self.retry_of})"
         return f"{when} {self.source} {self.status}{counts}{reason}"
 
     @property

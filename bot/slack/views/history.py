@@ -42,7 +42,8 @@ def _source(run: RunLine) -> str:
         if run.triggered_by:
             return f"scheduled, skipped by {person_mrkdwn(run.triggered_by)}"
         return "scheduled"
-    return f"manual, by {person_mrkdwn(run.triggered_by)}" if run.triggered_by else "manual"
+    manual = "manual" if run.retry_of is None else f"manual re-run of run #{run.retry_of}"
+    return f"{manual}, by {person_mrkdwn(run.triggered_by)}" if run.triggered_by else manual
 
 
 def run_mrkdwn(run: RunLine) -> str:

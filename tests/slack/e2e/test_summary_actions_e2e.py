@@ -141,6 +141,8 @@ def test_rerun_failed_repeats_only_the_failed_actions_and_posts_a_summary_linked
     assert SummaryAction.RERUN_FAILED not in _button_ids(rerun_summary), "nothing failed"
     assert len(slack_api.posted_messages(BLOCKED)) == 2
     assert len(slack_api.posted_messages(DEALS)) == 2, "the first action is not repeated"
+    history = slack.reply_to(OWNER, f"history {NAME}")
+    assert f"manual re-run of run #{first_run}, by <@{OWNER}>" in history
     again = _reply_text(
         slack_api, _press(slack, slack_api, OWNER, summary, SummaryAction.RERUN_FAILED)
     )
