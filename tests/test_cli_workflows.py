@@ -83,10 +83,18 @@ def test_an_invalid_file_is_refused_whole_with_every_problem(
 
 
 def test_a_file_without_workflows_is_an_error(cli: CliRunner, tmp_path: Path) -> None:
-    (tmp_path / "empty.yml").write_text("[]\n")
+    (tmp_path / "empty.yml").write_text("# nothing yet\n")
     result = cli.invoke(main, ["workflows", "import", "empty.yml"])
     assert result.exit_code == 2
     assert "holds no workflow" in result.output
+
+
+def test_the_export_of_a_workspace_without_workflows_imports_as_nothing(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    (tmp_path / "none.yml").write_text(invoke(cli, "workflows", "export"))
+    output = invoke(cli, "workflows", "import", "none.yml")
+    assert "none.yml holds no workflow (an empty list): nothing to import." in output
 
 
 def test_a_dry_run_shows_what_would_be_posted_and_records_nothing(cli: CliRunner) -> None:

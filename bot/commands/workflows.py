@@ -81,7 +81,9 @@ def workflows_import(context: Context, file: Path, team: str | None) -> None:
     with workflow_errors():
         documents = read_workflow_file(file)
         if not documents:
-            fail(f"{file} holds no workflow: write one mapping, or a list of them.")
+            # What export writes for a workspace without workflows: importing it is a no-op.
+            click.echo(f"{file} holds no workflow (an empty list): nothing to import.")
+            return
         with context.workspace(team) as (session, team_id):
             object_types = ObjectTypeRepository(session)
             types = {
