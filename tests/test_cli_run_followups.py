@@ -81,3 +81,12 @@ def test_skip_next_of_an_unknown_workflow_is_refused(cli: CliRunner) -> None:
     result = cli.invoke(main, ["workflows", "skip-next", "Weekly deals review"])
     assert result.exit_code == 2
     assert f"Did you mean {NAME!r}?" in result.output
+
+
+def test_a_dry_run_leaves_a_snoozed_record_out_as_the_run_would(cli: CliRunner) -> None:
+    before = invoke(cli, "workflows", "run", NAME, "--dry-run")
+    assert "D1 Acme <!channel>" in before
+    invoke(cli, "workflows", "snooze", NAME, "D1", "--days", "2")
+    after = invoke(cli, "workflows", "run", NAME, "--dry-run")
+    assert "D1 Acme <!channel>" not in after
+    assert after.splitlines()[0] != before.splitlines()[0], "one record fewer"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import and_
 from sqlalchemy.orm import Session
 
 from bot.workflows.definitions import (
@@ -22,6 +23,7 @@ from bot.workflows.readable import mrkdwn_as_typed, plural, shown_value
 from bot.workflows.runner import enrollment_clause
 from bot.workflows.stored import definition_of
 from bot.workflows.templates import RenderContext
+from storage.followups import not_snoozed
 from storage.models import ObjectType, Record
 from storage.object_types import ObjectTypeRepository
 from storage.properties import PropertyType
@@ -42,7 +44,7 @@ def preview_run(session: Session, team_id: str, name: str, now: datetime) -> Pre
     types = ObjectTypeRepository(session).property_types(workflow.object_type_id)
     zone_now = now.astimezone(definition.schedule.zone)
     matching, records = matching_now(
-        session, definition, workflow.object_type_id, types, now, SHOWN_RECORDS
+        session, definition, workflow.object_type_id, types, now, SHOWN_RECORDS, workflow.id
     )
     lines: list[str] = []
     for record in records:
@@ -72,10 +74,11 @@ def matching_now(
     types: dict[str, PropertyType],
     now: datetime,
     limit: int,
+    workflow_id: int | None = None,
 ) -> tuple[int, list[Record]]:
     """How many records a run of ``definition`` would enroll at ``now`` (criteria and not
-    suppression, relative days counted in the schedule's zone), and the first ``limit`` by
-    name."""
+    suppression, relative days counted in the schedule's zone, and not snoozed in the saved
+    workflow ``workflow_id``), and the first ``limit`` by name."""
     search = RecordSearch(session)
     zone_now = now.astimezone(definition.schedule.zone)
     object_type = session.get(ObjectType, object_type_id)
@@ -86,6 +89,8 @@ def matching_now(
         for each in (definition.criteria, definition.suppression)
     )
     clause = enrollment_clause(criteria, suppression, types, zone_now, search.dialect)
+    if workflow_id is not None:
+        clause = and_(clause, not_snoozed(workflow_id, now))
     return search.count(object_type_id, clause), search.list(object_type_id, clause, limit)
 
 
