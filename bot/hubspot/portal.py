@@ -1,0 +1,324 @@
+"""The HubSpot implementation of the domain's HubSpotPortal port, through HubSpot's official
+client (hubspot-api-client). Answers are read raw (``_preload_content=False``) and decoded as
+HubSpot documents them: the client's generated models cost more than the sync itself over
+100,000 objects, and the raw JSON is the shape HubSpot's API reference shows.
+
+Requests pass a client-side limiter first (bot.hubspot.rate_limit); a 429 is waited out as
+its headers say and asked again; 401 and 403 become HubSpotRefused with HubSpot's message.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import urllib3
+from hubspot import HubSpot
+from hubspot.crm.objects.exceptions import ApiException
+from hubspot.crm.owners.exceptions import ApiException as OwnersApiException
+from hubspot.crm.pipelines.exceptions import ApiException as PipelinesApiException
+from hubspot.crm.properties.exceptions import ApiException as PropertiesApiException
+
+from bot.hubspot.rate_limit import PRIVATE_APP_WINDOW, SEARCH_WINDOW, RollingWindow
+from bot.workflows.hubspot_portal import (
+    LIST_PAGE,
+    SEARCH_PAGE,
+    HubSpotError,
+    HubSpotObject,
+    HubSpotRefused,
+    ObjectPage,
+    Owner,
+    Pipeline,
+    PropertyOption,
+    PropertySchema,
+    RequestCounts,
+    Stage,
+)
+
+DEFAULT_API_URL = "https://api.hubapi.com"
+# A 429 asked again at most this many times in a row before the sync gives up.
+MAX_THROTTLED = 6
+# Each of the client's API packages raises its own ApiException class (same fields).
+_API_ERRORS = (ApiException, OwnersApiException, PipelinesApiException, PropertiesApiException)
+# Waited after a 429 that names no interval: one search window.
+DEFAULT_BACKOFF = 1.0
+
+
+@dataclass
+class Timing:
+    monotonic: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+
+
+@dataclass
+class _Counts:
+    requests: int = 0
+    search_requests: int = 0
+    throttled: int = 0
+    daily_limit: int | None = None
+    daily_remaining: int | None = None
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+
+class ClientPortal:
+    """Reads one HubSpot portal with a private app's access token."""
+
+    def __init__(
+        self,
+        access_token: str,
+        api_url: str | None = None,
+        timing: Timing | None = None,
+        window: tuple[int, float] = PRIVATE_APP_WINDOW,
+        search_window: tuple[int, float] = SEARCH_WINDOW,
+    ) -> None:
+        # ``host`` becomes each API's Configuration.host (the client's discovery sets every
+        # key it is given on the Configuration): HUBSPOT_API_URL, for a proxy or a test server.
+        client = HubSpot(access_token=access_token, host=(api_url or DEFAULT_API_URL).rstrip("/"))
+        # Each discovery property builds a new ApiClient (and connection pool): built once.
+        self._objects = client.crm.objects.basic_api
+        self._search = client.crm.objects.search_api
+        self._properties = client.crm.properties.core_api
+        self._pipelines = client.crm.pipelines.pipelines_api
+        self._owners = client.crm.owners.owners_api
+        self.timing = timing or Timing()
+        self.window = RollingWindow(*window, self.timing.monotonic, self.timing.sleep)
+        self.search_window = RollingWindow(*search_window, self.timing.monotonic, self.timing.sleep)
+        self._counts = _Counts()
+
+    # The port --------------------------------------------------------------------------------
+
+    def list_page(
+        self, object_type: str, properties: Sequence[str], after: str | None, archived: bool
+    ) -> ObjectPage:
+        arguments: dict[str, Any] = {"limit": LIST_PAGE, "archived": archived}
+        if properties:
+            arguments["properties"] = list(properties)
+        if after is not None:
+            arguments["after"] = after
+        answer = self._call("list", lambda **k: self._objects.get_page(object_type, **k), arguments)
+        return _page(answer)
+
+    def search_modified_since(
+        self,
+        object_type: str,
+        properties: Sequence[str],
+        modified_property: str,
+        since_ms: int,
+        after: str | None,
+    ) -> ObjectPage:
+        # PublicObjectSearchRequest's fields, as HubSpot's search guide shows them; the
+        # filter value of a datetime property is milliseconds since the epoch.
+        body: dict[str, Any] = {
+            "filterGroups": [
+                {
+                    "filters": [
+                        {
+                            "propertyName": modified_property,
+                            "operator": "GTE",
+                            "value": str(since_ms),
+                        }
+                    ]
+                }
+            ],
+            "sorts": [{"propertyName": modified_property, "direction": "ASCENDING"}],
+            "properties": list(properties),
+            "limit": SEARCH_PAGE,
+        }
+        if after is not None:
+            body["after"] = after
+        answer = self._call(
+            "search",
+            lambda **k: self._search.do_search(object_type, public_object_search_request=body, **k),
+            {},
+        )
+        return _page(answer)
+
+    def properties(self, object_type: str) -> list[PropertySchema]:
+        answer = self._call(
+            "properties", lambda **k: self._properties.get_all(object_type, **k), {}
+        )
+        return [_property(item) for item in answer.get("results", [])]
+
+    def pipelines(self, object_type: str) -> list[Pipeline]:
+        answer = self._call("pipelines", lambda **k: self._pipelines.get_all(object_type, **k), {})
+        return [
+            Pipeline(
+                str(p["id"]),
+                p.get("label") or str(p["id"]),
+                tuple(
+                    Stage(str(s["id"]), s.get("label") or str(s["id"]))
+                    for s in sorted(p.get("stages", []), key=lambda s: s.get("displayOrder", 0))
+                ),
+            )
+            for p in sorted(answer.get("results", []), key=lambda p: p.get("displayOrder", 0))
+        ]
+
+    def owners(self) -> list[Owner]:
+        owners: list[Owner] = []
+        after: str | None = None
+        while True:
+            arguments: dict[str, Any] = {"limit": 100}
+            if after is not None:
+                arguments["after"] = after
+            answer = self._call("owners", lambda **k: self._owners.get_page(**k), arguments)
+            owners += [Owner(str(o["id"]), o.get("email")) for o in answer.get("results", [])]
+            after = _next_after(answer)
+            if after is None:
+                return owners
+
+    def counts(self) -> RequestCounts:
+        c = self._counts
+        return RequestCounts(
+            c.requests,
+            c.search_requests,
+            c.throttled,
+            c.daily_limit,
+            c.daily_remaining,
+            dict(c.by_kind),
+        )
+
+    # Requests --------------------------------------------------------------------------------
+
+    def _call(
+        self, kind: str, request: Callable[..., Any], arguments: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        throttled = 0
+        while True:
+            self.window.acquire()
+            if kind == "search":
+                self.search_window.acquire()
+            self._count(kind)
+            try:
+                response = request(**arguments, _preload_content=False)
+            except urllib3.exceptions.HTTPError as error:
+                raise HubSpotError(
+                    f"HubSpot could not be reached ({type(error).__name__}): check the "
+                    "network, or HUBSPOT_API_URL if it is set",
+                    code="unreachable",
+                ) from None
+            except _API_ERRORS as error:
+                if error.status != 429 or throttled >= MAX_THROTTLED:
+                    raise _error(error, kind) from None
+                throttled += 1
+                self._counts.throttled += 1
+                self._note_budget(error.headers or {})
+                self.timing.sleep(_backoff(error))
+                continue
+            self._note_budget(response.headers)
+            decoded: dict[str, Any] = json.loads(response.data or b"{}")
+            return decoded
+
+    def _count(self, kind: str) -> None:
+        c = self._counts
+        c.requests += 1
+        c.search_requests += kind == "search"
+        c.by_kind[kind] = c.by_kind.get(kind, 0) + 1
+
+    def _note_budget(self, headers: Mapping[str, str]) -> None:
+        """The daily budget HubSpot reports with each answer (private apps' headers)."""
+        limit = _header_int(headers, "X-HubSpot-RateLimit-Daily")
+        remaining = _header_int(headers, "X-HubSpot-RateLimit-Daily-Remaining")
+        if limit is not None:
+            self._counts.daily_limit = limit
+        if remaining is not None:
+            self._counts.daily_remaining = remaining
+
+
+def _page(answer: Mapping[str, Any]) -> ObjectPage:
+    # {"results": [{"id", "properties", "archived", ...}], "paging": {"next": {"after"}}}
+    return ObjectPage(
+        [
+            HubSpotObject(str(o["id"]), o.get("properties") or {}, bool(o.get("archived")))
+            for o in answer.get("results", [])
+        ],
+        _next_after(answer),
+        answer.get("total"),
+    )
+
+
+def _next_after(answer: Mapping[str, Any]) -> str | None:
+    after = ((answer.get("paging") or {}).get("next") or {}).get("after")
+    return None if after is None else str(after)
+
+
+def _property(item: Mapping[str, Any]) -> PropertySchema:
+    return PropertySchema(
+        name=item["name"],
+        label=item.get("label") or item["name"],
+        type=item.get("type") or "string",
+        field_type=item.get("fieldType") or "text",
+        options=tuple(
+            PropertyOption(
+                str(o.get("value")), o.get("label") or str(o.get("value")), bool(o.get("hidden"))
+            )
+            for o in item.get("options") or []
+        ),
+        hidden=bool(item.get("hidden")),
+    )
+
+
+def _header_int(headers: Mapping[str, str], name: str) -> int | None:
+    lowered = {key.lower(): value for key, value in headers.items()}
+    raw = lowered.get(name.lower())
+    try:
+        return None if raw is None else int(raw)
+    except ValueError:
+        return None
+
+
+def _backoff(error: ApiException) -> float:
+    """How long a 429 asks to wait: Retry-After when given, else the rolling window's
+    interval once its remaining count is 0 (X-HubSpot-RateLimit-Interval-Milliseconds)."""
+    headers = error.headers or {}
+    retry_after = _header_int(headers, "Retry-After")
+    if retry_after is not None:
+        return float(retry_after)
+    interval = _header_int(headers, "X-HubSpot-RateLimit-Interval-Milliseconds")
+    if interval is not None and _header_int(headers, "X-HubSpot-RateLimit-Remaining") == 0:
+        return interval / 1000
+    return DEFAULT_BACKOFF
+
+
+def _body(error: ApiException) -> dict[str, Any]:
+    try:
+        body = json.loads(error.body or b"{}")
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _error(error: ApiException, kind: str) -> HubSpotError:
+    """HubSpot's error bodies: {"status": "error", "message": ..., "category": ...}."""
+    body = _body(error)
+    message = str(body.get("message") or error.reason or "no message")
+    if error.status in (401, 403):
+        fix = (
+            "check that the private app's access token in the source's --token-env "
+            "variable is current"
+            if error.status == 401
+            else "give the private app the scope HubSpot names (README: HubSpot)"
+        )
+        return HubSpotRefused(
+            f"HubSpot refused the token ({error.status}): {message}; {fix}", code="refused"
+        )
+    if error.status == 429:
+        if body.get("policyName") == "DAILY":
+            return HubSpotError(
+                f"HubSpot's daily request limit is reached: {message}; the next sync after "
+                "midnight in the portal's time zone will work",
+                code="rate_limited",
+            )
+        return HubSpotError(
+            f"HubSpot kept answering 429 (too many requests) to {kind}: {message}",
+            code="rate_limited",
+        )
+    if error.status == 0 or error.status is None:
+        return HubSpotError(
+            f"HubSpot could not be reached ({error.reason}): check the network, or "
+            "HUBSPOT_API_URL if it is set",
+            code="unreachable",
+        )
+    return HubSpotError(f"HubSpot answered {error.status} to {kind}: {message}")

@@ -1,0 +1,122 @@
+"""The port through which the domain reads a HubSpot portal: pages of objects, property
+definitions, pipelines and owners, in HubSpot's own shapes reduced to plain values. The
+adapter (bot.hubspot) speaks HTTP through HubSpot's client; the domain never imports it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bot.workflows.source_reading import SourceError
+
+# HubSpot's search answers at most this many results for one query: asking for a page past
+# it is answered 400 (developers.hubspot.com, CRM search guide, "Limitations").
+SEARCH_RESULT_CAP = 10_000
+SEARCH_PAGE = 200  # the largest page the search endpoints give
+LIST_PAGE = 100  # the largest page of GET /crm/v3/objects/{type}
+
+
+class HubSpotError(SourceError):
+    """HubSpot refused or could not answer; the message says what to do."""
+
+
+class HubSpotRefused(HubSpotError):
+    """401 or 403: the token is wrong, revoked or lacks a scope. Carries HubSpot's message."""
+
+
+@dataclass(frozen=True, slots=True)
+class HubSpotObject:
+    """One CRM object as the v3 APIs return it: ``{"id", "properties", "archived", ...}``."""
+
+    id: str
+    properties: Mapping[str, str | None]
+    archived: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectPage:
+    results: Sequence[HubSpotObject]
+    # ``paging.next.after`` of the answer; None on the last page.
+    next_after: str | None
+    # The search's ``total``: how many objects match the whole query.
+    total: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PropertyOption:
+    value: str
+    label: str
+    hidden: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PropertySchema:
+    """One entry of ``GET /crm/v3/properties/{type}``'s ``results``."""
+
+    name: str
+    label: str
+    type: str  # string, number, date, datetime, enumeration, bool, phone_number, ...
+    field_type: str  # text, select, radio, checkbox, booleancheckbox, calculation_*, ...
+    options: tuple[PropertyOption, ...] = ()
+    hidden: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    id: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Pipeline:
+    id: str
+    label: str
+    stages: tuple[Stage, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    id: str
+    email: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RequestCounts:
+    """What the adapter spent: requests made, waits for the rate limit, and the daily budget
+    HubSpot last reported (``X-HubSpot-RateLimit-Daily`` / ``-Daily-Remaining``)."""
+
+    requests: int = 0
+    search_requests: int = 0
+    throttled: int = 0
+    daily_limit: int | None = None
+    daily_remaining: int | None = None
+    by_kind: Mapping[str, int] = field(default_factory=dict)
+
+
+class HubSpotPortal(Protocol):
+    def list_page(
+        self, object_type: str, properties: Sequence[str], after: str | None, archived: bool
+    ) -> ObjectPage:
+        """``GET /crm/v3/objects/{type}`` with ``limit`` LIST_PAGE."""
+        ...
+
+    def search_modified_since(
+        self,
+        object_type: str,
+        properties: Sequence[str],
+        modified_property: str,
+        since_ms: int,
+        after: str | None,
+    ) -> ObjectPage:
+        """``POST /crm/v3/objects/{type}/search``: modified at or after ``since_ms``, oldest
+        first, SEARCH_PAGE at a time."""
+        ...
+
+    def properties(self, object_type: str) -> list[PropertySchema]: ...
+
+    def pipelines(self, object_type: str) -> list[Pipeline]: ...
+
+    def owners(self) -> list[Owner]: ...
+
+    def counts(self) -> RequestCounts: ...

@@ -1,0 +1,334 @@
+"""One sync of a HubSpot object type into its records: the first one lists every object
+(paged by ``paging.next.after``) and removes the records HubSpot no longer has; the next
+ones ask the search API for what changed since a cursor, follow merged objects and remove
+archived ones. Each batch of objects is written in a short transaction of its own, never
+while a request is waiting on HubSpot."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.workflows.hubspot_portal import (
+    SEARCH_PAGE,
+    SEARCH_RESULT_CAP,
+    HubSpotError,
+    HubSpotObject,
+    HubSpotPortal,
+)
+from bot.workflows.hubspot_schema import (
+    ConvertedObject,
+    ObjectSchema,
+    convert,
+    modified_ms,
+    modified_property,
+    object_schema,
+)
+from storage.database import write_transaction
+from storage.hubspot_records import HubSpotRecordRepository
+from storage.object_types import ObjectTypeRepository
+from storage.properties import PropertyType, folded_copy
+from storage.record_removal import RecordRemoval
+from storage.records import DatedRecordUpdate, NewRecord, RecordRepository
+
+# Objects written per transaction: ten list pages, five search pages.
+WRITE_BATCH = 1_000
+# A first sync's cursor starts this long before the sync did: an object changed while the
+# listing was paged may have been listed in its old state, and the next sync reads it again.
+FIRST_SYNC_MARGIN = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class HubSpotSyncReport:
+    object_type: str
+    fetched: int
+    added: int
+    changed: int
+    unchanged: int
+    removed: int
+    followed: int  # records that followed a merged object to its new id
+    # Where the next incremental sync starts: a last-modified instant, in milliseconds.
+    cursor: int | None
+    # Search queries started (a new one before each 10,000 results) and pages read.
+    queries: int = 0
+    pages: int = 0
+    schema: ObjectSchema | None = None
+
+
+@dataclass
+class _Tally:
+    fetched: int = 0
+    added: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    followed: int = 0
+    queries: int = 0
+    pages: int = 0
+
+
+class HubSpotObjectSync:
+    """Syncs one HubSpot object type (``deals``, a custom object's name) into the records
+    of the object type ``object_type_id``."""
+
+    def __init__(
+        self,
+        portal: HubSpotPortal,
+        sessions: sessionmaker[Session],
+        object_type_id: int,
+        hubspot_type: str,
+        search_cap: int = SEARCH_RESULT_CAP,
+    ) -> None:
+        self.portal = portal
+        # HubSpot's cap; tests lower it (with the stand-in's) to cross it with fewer objects.
+        self.search_cap = search_cap
+        self.sessions = sessions
+        self.object_type_id = object_type_id
+        self.hubspot_type = hubspot_type
+        self.tally = _Tally()
+
+    def schema(self) -> ObjectSchema:
+        """Reads the object's properties, pipelines and owners and declares its properties
+        (new ones, new options): a schema change in HubSpot shows at the next sync."""
+        pipelines = (
+            self.portal.pipelines(self.hubspot_type)
+            if self.hubspot_type in ("deals", "tickets")
+            else []
+        )
+        schema = object_schema(
+            self.hubspot_type,
+            self.portal.properties(self.hubspot_type),
+            pipelines,
+            self.portal.owners(),
+        )
+        with write_transaction(self.sessions) as session:
+            ObjectTypeRepository(session).declare(
+                self.object_type_id,
+                schema.types,
+                {name: list(options) for name, options in schema.options.items()},
+            )
+        return schema
+
+    def first(self, now: datetime) -> HubSpotSyncReport:
+        """Every object of the type; the records of objects HubSpot no longer lists are
+        removed once the listing is complete."""
+        schema = self.schema()
+        seen: set[str] = set()
+        newest: int | None = None
+        for batch in _batches(self._listing(schema, archived=False), WRITE_BATCH):
+            converted = [convert(schema, o.id, o.properties) for o in batch]
+            seen.update(c.external_id for c in converted)
+            newest = _latest(newest, converted)
+            self._write(schema, converted, now)
+        with write_transaction(self.sessions) as session:
+            live = HubSpotRecordRepository(session).live_ids(self.object_type_id)
+            absent = sorted(record_id for key, record_id in live.items() if key not in seen)
+            self.tally.removed += RecordRemoval(session).remove(absent, now)
+        started = round((now - FIRST_SYNC_MARGIN).timestamp() * 1000)
+        cursor = started if newest is None else min(newest, started)
+        return self._report(schema, cursor)
+
+    def incremental(self, cursor: int, now: datetime) -> HubSpotSyncReport:
+        """What changed at or after ``cursor`` (milliseconds), oldest first, then the
+        archived objects removed."""
+        schema = self.schema()
+        newest: int | None = cursor
+        for batch in _batches(self._changes(schema, cursor), SEARCH_PAGE * 5):
+            converted = [convert(schema, o.id, o.properties) for o in batch]
+            newest = _latest(newest, converted)
+            self._write(schema, converted, now)
+        self._remove_archived(schema, now)
+        return self._report(schema, newest)
+
+    def _report(self, schema: ObjectSchema, cursor: int | None) -> HubSpotSyncReport:
+        t = self.tally
+        return HubSpotSyncReport(
+            self.hubspot_type,
+            t.fetched,
+            t.added,
+            t.changed,
+            t.unchanged,
+            t.removed,
+            t.followed,
+            cursor,
+            t.queries,
+            t.pages,
+            schema,
+        )
+
+    # Reading --------------------------------------------------------------------------------
+
+    def _listing(self, schema: ObjectSchema, archived: bool) -> Iterator[HubSpotObject]:
+        after: str | None = None
+        properties = schema.fetched if not archived else []
+        while True:
+            page = self.portal.list_page(self.hubspot_type, properties, after, archived)
+            self.tally.pages += 1
+            yield from page.results
+            if page.next_after is None:
+                return
+            after = page.next_after
+
+    def _changes(self, schema: ObjectSchema, cursor: int) -> Iterator[HubSpotObject]:
+        """The search's results from ``cursor`` on, each object once.
+
+        One query can page through SEARCH_RESULT_CAP results only: before the next page
+        would pass it, a new query starts at the last instant read (GTE, not GT, since
+        more objects may share that millisecond on the next page), and the objects already
+        read at that instant are skipped."""
+        modified = modified_property(self.hubspot_type)
+        since = cursor
+        read_at_since: set[str] = set()  # objects read whose modification is at ``since``
+        while True:
+            self.tally.queries += 1
+            query_since, after, read_in_query = since, None, 0
+            while True:
+                page = self.portal.search_modified_since(
+                    self.hubspot_type, schema.fetched, modified, query_since, after
+                )
+                self.tally.pages += 1
+                for found in page.results:
+                    stamp = modified_ms(self.hubspot_type, found.properties)
+                    if stamp == query_since and found.id in read_at_since:
+                        continue  # read by the query before, at the instant this one starts
+                    if stamp is not None and stamp > since:
+                        since, read_at_since = stamp, set()
+                    if stamp == since:
+                        read_at_since.add(found.id)
+                    yield found
+                read_in_query += len(page.results)
+                if page.next_after is None:
+                    return
+                if read_in_query + SEARCH_PAGE > self.search_cap:
+                    break
+                after = page.next_after
+            if since == query_since:
+                raise HubSpotError(
+                    f"more than {self.search_cap:,} {self.hubspot_type} were changed in the "
+                    "same millisecond, which HubSpot's search cannot page through: run a "
+                    "first (full) sync of them instead"
+                )
+
+    def _remove_archived(self, schema: ObjectSchema, now: datetime) -> None:
+        archived = [o.id for o in self._listing(schema, archived=True)]
+        if not archived:
+            return
+        with write_transaction(self.sessions) as session:
+            found = RecordRemoval(session).by_external_id(self.object_type_id, archived)
+            ids = [record_id for record_id, _, removed in found.values() if not removed]
+            self.tally.removed += RecordRemoval(session).remove(ids, now)
+
+    # Writing --------------------------------------------------------------------------------
+
+    def _write(
+        self, schema: ObjectSchema, converted: Sequence[ConvertedObject], now: datetime
+    ) -> None:
+        # The same object twice in a batch (a search page boundary moved under it): the
+        # later one is the newer state.
+        latest = {c.external_id: c for c in converted}
+        self.tally.fetched += len(converted)
+        with write_transaction(self.sessions) as session:
+            self._follow_merges(session, latest.values(), now)
+            records = RecordRepository(session)
+            stored = records.existing(self.object_type_id, list(latest))
+            new: list[NewRecord] = []
+            changed: list[DatedRecordUpdate] = []
+            for external_id, item in latest.items():
+                current = stored.get(external_id)
+                if current is None:
+                    new.append(self._new(schema.types, item, now))
+                    continue
+                kept = {k: v for k, v in current.properties.items() if k not in schema.types}
+                properties = {**kept, **item.properties}
+                same = (item.name, item.owner, properties) == (
+                    current.name,
+                    current.owner,
+                    current.properties,
+                )
+                if same and not current.deleted:
+                    self.tally.unchanged += 1
+                    continue
+                self.tally.added += current.deleted
+                self.tally.changed += not current.deleted
+                changed.append(
+                    {
+                        "record_id": current.id,
+                        "name": item.name,
+                        "owner": item.owner,
+                        "properties": properties,
+                        "folded": folded_copy(properties, _types(schema.types, properties)),
+                        "updated_at": item.updated_at or now,
+                        "created_at": item.created_at or current.created_at or now,
+                    }
+                )
+            self.tally.added += len(new)
+            records.insert_many(new)
+            records.update_many(changed)
+
+    def _new(
+        self, types: dict[str, PropertyType], item: ConvertedObject, now: datetime
+    ) -> NewRecord:
+        return {
+            "object_type_id": self.object_type_id,
+            "external_id": item.external_id,
+            "name": item.name,
+            "owner": item.owner,
+            "properties": item.properties,
+            "folded": folded_copy(item.properties, types),
+            "created_at": item.created_at or now,
+            "updated_at": item.updated_at or now,
+        }
+
+    def _follow_merges(
+        self, session: Session, items: Iterable[ConvertedObject], now: datetime
+    ) -> None:
+        """An object HubSpot merged others into lists their ids in hs_merged_object_ids:
+        the record of a merged id becomes the survivor's (its history kept) unless the
+        survivor has a record already, in which case the merged one is removed."""
+        merging = [item for item in items if item.merged_ids]
+        if not merging:
+            return
+        removal = RecordRemoval(session)
+        wanted = [i for item in merging for i in (item.external_id, *item.merged_ids)]
+        found = removal.by_external_id(self.object_type_id, wanted)
+        followed = HubSpotRecordRepository(session)
+        gone: list[int] = []
+        for item in merging:
+            for old in item.merged_ids:
+                if old not in found:
+                    continue
+                if item.external_id in found:
+                    gone.append(found[old][0])
+                    continue
+                followed.follow(self.object_type_id, old, item.external_id)
+                found[item.external_id] = found.pop(old)
+                self.tally.followed += 1
+        self.tally.removed += removal.remove(gone, now)
+
+
+def _types(
+    declared: dict[str, PropertyType], properties: Mapping[str, object]
+) -> dict[str, PropertyType]:
+    # Properties kept from elsewhere (not HubSpot's) count as text for their folded copy.
+    return {name: declared.get(name, PropertyType.STRING) for name in properties}
+
+
+def _latest(newest: int | None, converted: Sequence[ConvertedObject]) -> int | None:
+    stamps = [c.modified_ms for c in converted if c.modified_ms is not None]
+    if not stamps:
+        return newest
+    return max(stamps) if newest is None else max(newest, *stamps)
+
+
+def _batches(items: Iterator[HubSpotObject], size: int) -> Iterator[list[HubSpotObject]]:
+    batch: list[HubSpotObject] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -1,0 +1,305 @@
+"""A HubSpot object synced into records through the real client and the HubSpot stand-in,
+on SQLite and PostgreSQL: first sync, incremental sync across the search cap and its ties,
+archived and merged objects, schema changes, rate limits and a refused token."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.hubspot.rate_limit import SteppedTime
+from bot.workflows.hubspot_portal import HubSpotRefused
+from bot.workflows.hubspot_sync import HubSpotObjectSync
+from storage.database import write_transaction
+from storage.models import PropertyDefinition, Record
+from storage.object_types import ObjectTypeRepository
+from tests.hubspot_source.portal_fixtures import T0, client, deal_portal
+
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+TEAM = "T0HUBSPOT"
+_names = itertools.count()
+
+
+def new_type(sessions: sessionmaker[Session]) -> int:
+    with write_transaction(sessions) as session:
+        return ObjectTypeRepository(session).create_custom(TEAM, f"deals_{next(_names)}", NOW).id
+
+
+def live(sessions: sessionmaker[Session], type_id: int) -> dict[str, Record]:
+    with sessions() as session:
+        query = select(Record).where(Record.object_type_id == type_id, Record.deleted_at.is_(None))
+        return {record.external_id: record for record in session.scalars(query)}
+
+
+def definitions(sessions: sessionmaker[Session], type_id: int) -> dict[str, PropertyDefinition]:
+    with sessions() as session:
+        query = select(PropertyDefinition).where(PropertyDefinition.object_type_id == type_id)
+        return {d.name: d for d in session.scalars(query)}
+
+
+def test_a_first_sync_stores_every_deal_with_its_name_owner_stage_and_dates(
+    sessions: sessionmaker[Session],
+) -> None:
+    time = SteppedTime()
+    portal = deal_portal(time)
+    portal.put(
+        "deals",
+        "1",
+        T0,
+        dealname="Acme renewal",
+        amount="1200.5",
+        dealstage="contractsent",
+        hubspot_owner_id="101",
+        dealtype="newbusiness",
+        is_strategic="true",
+        closedate="2026-12-15T00:00:00Z",
+    )
+    portal.put("deals", "2", T0 + 5, dealname="Globex", dealstage="1234567", hubspot_owner_id="999")
+    for number in range(3, 253):  # three list pages
+        portal.put("deals", str(number), T0 + number, dealname=f"Deal {number}")
+    type_id = new_type(sessions)
+    with portal.serving() as url:
+        report = HubSpotObjectSync(client(url, time), sessions, type_id, "deals").first(NOW)
+
+    records = live(sessions, type_id)
+    assert report.fetched == report.added == len(records) == 252
+    acme = records["1"]
+    assert (acme.name, acme.owner) == ("Acme renewal", "ada@example.com")
+    assert acme.properties["amount"] == 1200.5
+    assert acme.properties["dealstage"] == "contractsent"
+    assert acme.properties["is_strategic"] is True
+    assert acme.created_at == datetime.fromtimestamp(T0 / 1000, UTC)
+    assert records["2"].owner is None  # an owner id the owners API does not know
+    lists = [r for r in portal.requests if r.path == "/crm/v3/objects/deals"]
+    assert [r.query["limit"] for r in lists] == [["100"]] * 3
+    declared = definitions(sessions, type_id)
+    assert declared["dealtype"].options == ["newbusiness", "existingbusiness"]
+    assert "hs_internal_secret" not in declared and "hubspot_owner_id" not in declared
+    # Stages are compared by id; their labels name the pipeline where two share one.
+    assert report.schema is not None
+    assert report.schema.stage_label("contractsent") == "Contract sent (Sales pipeline)"
+    assert report.schema.stage_label("1234567") == "Contract sent (Renewals)"
+    assert report.schema.stage_label("closedwon") == "Closed won"
+    assert report.schema.options["dealtype"]["newbusiness"] == "New business"
+    assert report.schema.labels["closedate"] == "Close date"
+
+
+def test_a_first_sync_removes_records_hubspot_no_longer_has(
+    sessions: sessionmaker[Session],
+) -> None:
+    time = SteppedTime()
+    portal = deal_portal(time)
+    portal.put("deals", "1", T0, dealname="Kept")
+    portal.put("deals", "2", T0, dealname="Deleted in HubSpot")
+    type_id = new_type(sessions)
+    with portal.serving() as url:
+        HubSpotObjectSync(client(url, time), sessions, type_id, "deals").first(NOW)
+        portal.archive("deals", "2")
+        report = HubSpotObjectSync(client(url, time), sessions, type_id, "deals").first(NOW)
+    assert set(live(sessions, type_id)) == {"1"}
+    assert (report.removed, report.unchanged) == (1, 1)
+
+
+def test_an_incremental_sync_reads_only_what_changed_and_removes_archived_deals(
+    sessions: sessionmaker[Session],
+) -> None:
+    time = SteppedTime()
+    portal = deal_portal(time)
+    for number in range(1, 301):
+        portal.put("deals", str(number), T0 + number, dealname=f"Deal {number}")
+    type_id = new_type(sessions)
+    with portal.serving() as url:
+        first = HubSpotObjectSync(client(url, time), sessions, type_id, "deals").first(NOW)
+        portal.put("deals", "7", T0 + 10_000, dealname="Deal 7, renamed", dealstage="closedwon")
+        portal.put("deals", "301", T0 + 10_001, dealname="New deal")
+        portal.archive("deals", "9")
+        portal.requests.clear()
+        assert first.cursor is not None
+        report = HubSpotObjectSync(client(url, time), sessions, type_id, "deals").incremental(
+            first.cursor, NOW
+        )
+    records = live(sessions, type_id)
+    assert records["7"].name == "Deal 7, renamed" and records["301"].name == "New deal"
+    assert "9" not in records
+    assert (report.added, report.changed, report.removed) == (1, 1, 1)
+    assert report.cursor == T0 + 10_001
+    searches = [r for r in portal.requests if r.path.endswith("/search")]
+    (search,) = searches
+    assert search.body is not None
+    assert search.body["sorts"] == [
+        {"propertyName": "hs_lastmodifieddate", "direction": "ASCENDING"}
+    ]
+    assert search.body["filterGroups"][0]["filters"][0]["operator"] == "GTE"
+    assert search.body["limit"] == 200
+
+
+@settings(max_examples=12)
+@given(
+    # How many objects share each modification instant, in search order.
+    ties=st.lists(st.integers(min_value=1, max_value=260), min_size=1, max_size=8),
+    cap=st.sampled_from([400, 600, 1_000]),
+)
+def test_an_incremental_sync_crosses_the_search_cap_without_skipping_ties(
+    sessions: sessionmaker[Session], ties: list[int], cap: int
+) -> None:
+    if max(ties) > cap - 200:
+        ties = [min(t, cap - 200) for t in ties]  # one instant must fit one query
+    time = SteppedTime()
+    portal = deal_portal(time, search_cap=cap)
+    ids = itertools.count(1)
+    expected = set()
+    for instant, count in enumerate(ties):
+        for _ in range(count):
+            object_id = str(next(ids))
+            portal.put("deals", object_id, T0 + 1_000 + instant, dealname=f"Deal {object_id}")
+            expected.add(object_id)
+    type_id = new_type(sessions)
+    with portal.serving() as url:
+        sync = HubSpotObjectSync(client(url, time), sessions, type_id, "deals", search_cap=cap)
+        report = sync.incremental(T0, NOW)
+    assert set(live(sessions, type_id)) == expected
+    assert report.fetched == len(expected)  # each object read once
+    assert report.cursor == T0 + 1_000 + len(ties) - 1
+    searches = [r for r in portal.requests if r.path.endswith("/search")]
+    assert all(int((r.body or {}).get("after") or 0) < cap for r in searches)
+    assert report.queries == 1 + sum(1 for _ in _restarts(len(expected), cap, ties))
+
+
+def _restarts(total: int, cap: int, ties: list[int]) -> list[int]:
+    """Where the sync must start new queries: read ``cap`` results, restart at the instant
+    of the last one read, skipping those of that instant read already."""
+    instants = [i for i, count in enumerate(ties) for _ in range(count)]
+    restarts, position = [], 0
+    while total - position > cap:
+        last = instants[position + cap - 1]
+        restarts.append(last)
+        position = instants.index(last)  # the new query starts at this instant's first
+    return restarts
+
+
+def test_the_search_cap_itself_is_crossed_with_hubspot_s_10000(
+    sessions: sessionmaker[Session],
+) -> None:
+    time = SteppedTime()
+    portal = deal_portal(time, keep_requests=False)
+    for number in range(1, 10_251):
+        portal.put("deals", str(number), T0 + number // 3, dealname=f"Deal {number}")
+    type_id = new_type(sessions)
+    with portal.serving() as url:
+        report = HubSpotObjectSync(client(url, time), sessions, type_id, "deals").incremental(
+            T0, NOW
+        )
+    assert len(live(sessions, type_id)) == report.fetched == 10_250
+    assert report.queries == 2
+
+
+def test_a_merged_deal_s_record_follows_it_to_the_surviving_id_or_is_removed(
+    sessions: sessionmaker[Session],
+) -> None:
+    time = SteppedTime()
+    portal = deal_portal(time)
+    portal.put("deals", "1", T0, dealname="Acme")
+    portal.put("deals", "2", T0, dealname="Acme (duplicate)")
+    portal.put("deals", "3", T0, dealname="Initech")
+    portal.put("deals", "4", T0, dealname="Initech (duplicate)")
+    type_id = new_type(sessions)
+    with portal.serving() as url:
+        first = HubSpotObjectSync(client(url, time), sessions, type_id, "deals").first(NOW)
+        before = live(sessions, type_id)
+        portal.merge("deals", "2", into_id="1", modified_ms=T0 + 100_000)
+        # A survivor new to the bot: the merged deal's record takes its id, history and all.
+        portal.put("deals", "5", T0 + 100_001, dealname="Initech (merged)")
+        portal.merge("deals", "4", into_id="5", modified_ms=T0 + 100_002)
+        assert first.cursor is not None
+        report = HubSpotObjectSync(client(url, time), sessions, type_id, "deals").incremental(
+            first.cursor, NOW
+        )
+    after = live(sessions, type_id)
+    assert set(after) == {"1", "3", "5"}
+    assert report.removed == 1  # the survivor had its record: the merged one is removed
+    assert report.followed == 1
+    assert after["1"].id == before["1"].id
+    assert (after["5"].id, after["5"].name) == (before["4"].id, "Initech (merged)")
+
+
+def test_a_schema_change_in_hubspot_shows_at_the_next_sync(sessions: sessionmaker[Session]) -> None:
+    time = SteppedTime()
+    portal = deal_portal(time)
+    portal.put("deals", "1", T0, dealname="Acme")
+    type_id = new_type(sessions)
+    with portal.serving() as url:
+        first = HubSpotObjectSync(client(url, time), sessions, type_id, "deals").first(NOW)
+        properties = portal.property_definitions["deals"]
+        properties.append(
+            {
+                "name": "region",
+                "label": "Region",
+                "type": "enumeration",
+                "fieldType": "select",
+                "options": [{"value": "emea", "label": "EMEA"}],
+            }
+        )
+        dealtype = next(p for p in properties if p["name"] == "dealtype")
+        dealtype["options"].append({"value": "upsell", "label": "Upsell"})
+        portal.put("deals", "1", T0 + 100_000, region="emea")
+        assert first.cursor is not None
+        report = HubSpotObjectSync(client(url, time), sessions, type_id, "deals").incremental(
+            first.cursor, NOW
+        )
+    declared = definitions(sessions, type_id)
+    assert declared["region"].options == ["emea"]
+    assert declared["dealtype"].options == ["newbusiness", "existingbusiness", "upsell"]
+    assert live(sessions, type_id)["1"].properties["region"] == "emea"
+    assert report.schema is not None and report.schema.options["region"] == {"emea": "EMEA"}
+
+
+def test_the_limiter_keeps_a_sync_under_the_rolling_window(sessions: sessionmaker[Session]) -> None:
+    time = SteppedTime()
+    portal = deal_portal(time, window=(10, 1.0))
+    for number in range(1, 1_001):
+        portal.put("deals", str(number), T0, dealname=f"Deal {number}")
+    type_id = new_type(sessions)
+    with portal.serving() as url:
+        hubspot = client(url, time, window=(10, 1.0))
+        HubSpotObjectSync(hubspot, sessions, type_id, "deals").first(NOW)
+    counts = hubspot.counts()
+    assert portal.throttled == counts.throttled == 0
+    # 10 list pages, properties, pipelines, owners: 13 requests, 10 a second.
+    assert counts.requests == 13 and time.now >= 1.0
+    assert counts.daily_limit is not None and counts.daily_remaining == counts.daily_limit - 13
+
+
+def test_a_429_is_waited_out_as_its_headers_say(sessions: sessionmaker[Session]) -> None:
+    time = SteppedTime()
+    portal = deal_portal(time, window=(4, 10.0))
+    for number in range(1, 501):
+        portal.put("deals", str(number), T0, dealname=f"Deal {number}")
+    type_id = new_type(sessions)
+    with portal.serving() as url:
+        # A limiter more generous than the portal: HubSpot answers 429 and is believed.
+        hubspot = client(url, time, window=(100, 10.0))
+        HubSpotObjectSync(hubspot, sessions, type_id, "deals").first(NOW)
+    assert len(live(sessions, type_id)) == 500
+    assert portal.throttled == hubspot.counts().throttled > 0
+    assert time.now >= 10.0
+
+
+def test_a_revoked_token_fails_with_hubspot_s_message(sessions: sessionmaker[Session]) -> None:
+    time = SteppedTime()
+    portal = deal_portal(time)
+    portal.put("deals", "1", T0, dealname="Acme")
+    type_id = new_type(sessions)
+    with portal.serving() as url, pytest.raises(HubSpotRefused) as refused:
+        HubSpotObjectSync(client(url, time, token="pat-revoked"), sessions, type_id, "deals").first(
+            NOW
+        )
+    assert "Authentication credentials not found" in str(refused.value)
+    assert "--token-env" in str(refused.value)
+    assert refused.value.code == "refused"
+    assert live(sessions, type_id) == {}

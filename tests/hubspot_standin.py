@@ -1,0 +1,354 @@
+"""A local HTTP server standing in for HubSpot's CRM v3 API, so tests and the benchmark drive
+the real hubspot-api-client over real HTTP. It answers the endpoints the bot reads, in the
+shapes of HubSpot's API reference:
+
+- ``GET /crm/v3/objects/{type}``: ``limit`` (at most 100), ``after``, ``properties`` (repeated
+  or comma-separated), ``archived``; ``{"results": [...], "paging": {"next": {"after"}}}``.
+- ``POST /crm/v3/objects/{type}/search``: ``filterGroups`` (the GTE filter the bot sends),
+  ``sorts``, ``properties``, ``limit`` (at most 200), ``after`` (an offset); ``total``; an
+  ``after`` at or past 10,000 is answered 400, as HubSpot does.
+- ``GET /crm/v3/properties/{type}``, ``GET /crm/v3/pipelines/{type}``, ``GET /crm/v3/owners/``.
+- 401 without the token, with HubSpot's error body; 429 past the configured rolling window,
+  with the ``X-HubSpot-RateLimit-*`` headers; the daily budget on every answer.
+
+Time is injected: the rolling window reads ``monotonic`` (a SteppedTime shared with the
+client's limiter in tests, so nothing waits for real).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+TOKEN = "pat-na1-standin-token"
+SEARCH_CAP = 10_000
+DAILY_LIMIT = 1_000_000
+
+
+def iso(milliseconds: int) -> str:
+    """An instant as HubSpot writes datetime properties: ISO 8601 in UTC, milliseconds."""
+    instant = datetime.fromtimestamp(milliseconds / 1000, UTC)
+    return instant.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass
+class PortalObject:
+    id: str
+    properties: dict[str, str | None]
+    modified_ms: int
+    archived: bool = False
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    body: dict[str, Any] | None
+
+
+@dataclass
+class HubSpotStandIn:
+    """A HubSpot portal's objects, schema and owners, served over HTTP while started."""
+
+    token: str = TOKEN
+    monotonic: Callable[[], float] = time.monotonic
+    # (requests, seconds) of the rolling window past which the stand-in answers 429.
+    window: tuple[int, float] | None = None
+    search_window: tuple[int, float] | None = None
+    objects: dict[str, dict[str, PortalObject]] = field(default_factory=dict)
+    property_definitions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    pipeline_definitions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    owner_list: list[dict[str, Any]] = field(default_factory=list)
+    requests: list[Request] = field(default_factory=list)
+    keep_requests: bool = True
+    search_cap: int = SEARCH_CAP
+
+    def __post_init__(self) -> None:
+        self.lock = threading.Lock()
+        self.sent: deque[float] = deque()
+        self.searched: deque[float] = deque()
+        self.daily_used = 0
+        self.request_count = 0
+        self.throttled = 0
+        self._sorted: dict[str, list[PortalObject]] = {}
+
+    # The portal's content ------------------------------------------------------------------
+
+    def put(self, object_type: str, object_id: str, modified_ms: int, **values: str | None) -> None:
+        """Creates or changes an object, modified at ``modified_ms``."""
+        modified = "lastmodifieddate" if object_type == "contacts" else "hs_lastmodifieddate"
+        with self.lock:
+            found = self.objects.setdefault(object_type, {}).get(object_id)
+            properties = dict(found.properties) if found else {"createdate": iso(modified_ms)}
+            properties.update(values)
+            properties["hs_object_id"] = object_id
+            properties[modified] = iso(modified_ms)
+            self.objects[object_type][object_id] = PortalObject(
+                object_id, properties, modified_ms, found.archived if found else False
+            )
+            self._sorted.pop(object_type, None)
+
+    def archive(self, object_type: str, object_id: str) -> None:
+        with self.lock:
+            self.objects[object_type][object_id].archived = True
+            self._sorted.pop(object_type, None)
+
+    def merge(self, object_type: str, merged_id: str, into_id: str, modified_ms: int) -> None:
+        """HubSpot's merge: the merged object disappears (not archived: it is simply gone
+        from every listing) and the survivor lists its id in hs_merged_object_ids."""
+        with self.lock:
+            del self.objects[object_type][merged_id]
+            self._sorted.pop(object_type, None)
+        survivor = self.objects[object_type][into_id]
+        merged = ";".join(
+            i for i in (survivor.properties.get("hs_merged_object_ids"), merged_id) if i
+        )
+        self.put(object_type, into_id, modified_ms, hs_merged_object_ids=merged)
+
+    def define(self, object_type: str, *properties: dict[str, Any]) -> None:
+        self.property_definitions[object_type] = list(properties)
+
+    # Serving -------------------------------------------------------------------------------
+
+    @contextmanager
+    def serving(self) -> Iterator[str]:
+        """Serves on a free local port; yields the base URL (HUBSPOT_API_URL)."""
+        standin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                standin._handle(self, None)
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                standin._handle(self, json.loads(self.rfile.read(length) or b"{}"))
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{server.server_address[1]}"
+        finally:
+            server.shutdown()
+            server.server_close()
+
+    def _handle(self, handler: BaseHTTPRequestHandler, body: dict[str, Any] | None) -> None:
+        parts = urlsplit(handler.path)
+        query: dict[str, list[str]] = {}
+        for key, value in parse_qsl(parts.query, keep_blank_values=True):
+            query.setdefault(key, []).append(value)
+        request = Request(handler.command, parts.path.rstrip("/"), query, body)
+        with self.lock:
+            self.request_count += 1
+            if self.keep_requests:
+                self.requests.append(request)
+            status, answer, headers = self._answer(request, handler.headers.get("Authorization"))
+        payload = json.dumps(answer).encode()
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json;charset=utf-8")
+        handler.send_header("Content-Length", str(len(payload)))
+        for name, value in headers.items():
+            handler.send_header(name, value)
+        handler.end_headers()
+        handler.wfile.write(payload)
+
+    def _answer(
+        self, request: Request, authorization: str | None
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        if authorization != f"Bearer {self.token}":
+            # HubSpot's answer to a missing, wrong or revoked private-app token.
+            return (
+                401,
+                _error(
+                    "Authentication credentials not found. This API supports OAuth 2.0 "
+                    "authentication and you can find more details at "
+                    "https://developers.hubspot.com/docs/methods/auth/oauth-overview",
+                    "INVALID_AUTHENTICATION",
+                ),
+                {},
+            )
+        limited = self._throttle(request)
+        if limited is not None:
+            return limited
+        self.daily_used += 1
+        headers = {
+            "X-HubSpot-RateLimit-Daily": str(DAILY_LIMIT),
+            "X-HubSpot-RateLimit-Daily-Remaining": str(DAILY_LIMIT - self.daily_used),
+        }
+        status, answer = self._route(request)
+        return status, answer, headers
+
+    def _throttle(self, request: Request) -> tuple[int, dict[str, Any], dict[str, str]] | None:
+        now = self.monotonic()
+        searching = request.path.endswith("/search")
+        for window, sent, policy in (
+            (self.window, self.sent, "TEN_SECONDLY_ROLLING"),
+            (self.search_window if searching else None, self.searched, "SECONDLY"),
+        ):
+            if window is None:
+                continue
+            limit, seconds = window
+            while sent and sent[0] <= now - seconds:
+                sent.popleft()
+            if len(sent) >= limit:
+                self.throttled += 1
+                body = _error(f"You have reached your {policy.lower()} limit.", None)
+                body |= {"errorType": "RATE_LIMIT", "policyName": policy}
+                return (
+                    429,
+                    body,
+                    {
+                        "X-HubSpot-RateLimit-Interval-Milliseconds": str(round(seconds * 1000)),
+                        "X-HubSpot-RateLimit-Max": str(limit),
+                        "X-HubSpot-RateLimit-Remaining": "0",
+                        "X-HubSpot-RateLimit-Daily": str(DAILY_LIMIT),
+                        "X-HubSpot-RateLimit-Daily-Remaining": str(DAILY_LIMIT - self.daily_used),
+                    },
+                )
+        if self.window is not None:
+            self.sent.append(now)
+        if searching and self.search_window is not None:
+            self.searched.append(now)
+        return None
+
+    def _route(self, request: Request) -> tuple[int, dict[str, Any]]:
+        parts = request.path.strip("/").split("/")  # crm v3 <api> <type> [search]
+        if parts[:2] != ["crm", "v3"] or len(parts) < 3:
+            return 404, _error(f"no endpoint {request.path}", "OBJECT_NOT_FOUND")
+        api, rest = parts[2], parts[3:]
+        if api == "objects" and len(rest) == 1 and request.method == "GET":
+            return 200, self._list(rest[0], request.query)
+        if api == "objects" and rest[1:] == ["search"] and request.method == "POST":
+            return self._search(rest[0], request.body or {})
+        if api == "properties" and len(rest) == 1:
+            return 200, {"results": self.property_definitions.get(rest[0], [])}
+        if api == "pipelines" and len(rest) == 1:
+            return 200, {"results": self.pipeline_definitions.get(rest[0], [])}
+        if api == "owners" and not rest:
+            return 200, self._owners(request.query)
+        return 404, _error(f"no endpoint {request.method} {request.path}", "OBJECT_NOT_FOUND")
+
+    def _ordered(self, object_type: str) -> list[PortalObject]:
+        ordered = self._sorted.get(object_type)
+        if ordered is None:
+            ordered = sorted(self.objects.get(object_type, {}).values(), key=lambda o: int(o.id))
+            self._sorted[object_type] = ordered
+        return ordered
+
+    def _list(self, object_type: str, query: dict[str, list[str]]) -> dict[str, Any]:
+        limit = min(int(query.get("limit", ["10"])[0]), 100)
+        # The client sends Python's "True"/"False"; HubSpot reads either case.
+        archived = query.get("archived", ["false"])[0].lower() == "true"
+        wanted = _names(query.get("properties", []))
+        after = int(query["after"][0]) if "after" in query else 0
+        ordered = self._ordered(object_type)
+        page = []
+        for position in range(_first_at(ordered, after), len(ordered)):
+            if ordered[position].archived == archived:
+                page.append(ordered[position])
+                if len(page) > limit:
+                    break
+        answer: dict[str, Any] = {"results": [_shown(o, wanted, object_type) for o in page[:limit]]}
+        if len(page) > limit:
+            # HubSpot's list cursor is opaque; here the id of the next object.
+            answer["paging"] = {
+                "next": {"after": page[limit].id, "link": "?after=" + page[limit].id}
+            }
+        return answer
+
+    def _search(self, object_type: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        limit = min(int(body.get("limit", 10)), 200)
+        offset = int(body.get("after") or 0)
+        if offset >= self.search_cap:
+            return 400, _error("There was a problem with the request.", "VALIDATION_ERROR")
+        since = 0
+        for group in body.get("filterGroups", []):
+            for found in group.get("filters", []):
+                if found.get("operator") == "GTE":
+                    since = int(found["value"])
+        matching = sorted(
+            (
+                o
+                for o in self.objects.get(object_type, {}).values()
+                if not o.archived and o.modified_ms >= since
+            ),
+            key=lambda o: (o.modified_ms, int(o.id)),
+        )
+        page = matching[offset : offset + limit]
+        wanted = _names(body.get("properties", []))
+        answer: dict[str, Any] = {
+            "total": len(matching),
+            "results": [_shown(o, wanted, object_type) for o in page],
+        }
+        if offset + limit < len(matching):
+            answer["paging"] = {"next": {"after": str(offset + limit)}}
+        return 200, answer
+
+    def _owners(self, query: dict[str, list[str]]) -> dict[str, Any]:
+        limit = int(query.get("limit", ["100"])[0])
+        offset = int(query.get("after", ["0"])[0])
+        answer: dict[str, Any] = {"results": self.owner_list[offset : offset + limit]}
+        if offset + limit < len(self.owner_list):
+            answer["paging"] = {"next": {"after": str(offset + limit)}}
+        return answer
+
+
+def _first_at(ordered: list[PortalObject], after: int) -> int:
+    """The position of the first object whose id is ``after`` or more (a binary search:
+    the benchmark lists 100,000 objects a page at a time)."""
+    low, high = 0, len(ordered)
+    while low < high:
+        middle = (low + high) // 2
+        if int(ordered[middle].id) < after:
+            low = middle + 1
+        else:
+            high = middle
+    return low
+
+
+def _names(values: list[str]) -> list[str]:
+    return [name for value in values for name in value.split(",") if name]
+
+
+def _shown(found: PortalObject, wanted: list[str], object_type: str) -> dict[str, Any]:
+    modified = "lastmodifieddate" if object_type == "contacts" else "hs_lastmodifieddate"
+    # HubSpot answers the properties asked for, with these three always.
+    keys = [*wanted, "hs_object_id", "createdate", modified] if wanted else list(found.properties)
+    answer: dict[str, Any] = {
+        "id": found.id,
+        "properties": {key: found.properties.get(key) for key in dict.fromkeys(keys)},
+        "createdAt": found.properties.get("createdate"),
+        "updatedAt": found.properties.get(modified),
+        "archived": found.archived,
+    }
+    if found.archived:
+        answer["archivedAt"] = found.properties.get(modified)
+    return answer
+
+
+def _error(message: str, category: str | None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "status": "error",
+        "message": message,
+        "correlationId": str(uuid.uuid4()),
+    }
+    if category is not None:
+        body["category"] = category
+    return body
