@@ -10,7 +10,11 @@ import click
 from bot.commands.context import fail
 from bot.workflows.bounded_json import MAX_JSON_CHARS
 
-TEAM_OPTION = click.option("--team", help="Slack team id; needed when the database serves several.")
+TEAM_OPTION = click.option(
+    "--team",
+    help="Slack team id; needed when the database serves several. It must be one the "
+    "database knows (see `workflow-bot workspaces list`): another is refused.",
+)
 
 
 def read_text_file(path: Path, what: str, max_chars: int = MAX_JSON_CHARS) -> str:
