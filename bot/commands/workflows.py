@@ -17,6 +17,15 @@ from bot.commands.context import Context, fail
 from bot.commands.options import TEAM_OPTION
 from bot.commands.run_followups import workflows_skip_next, workflows_snooze
 from bot.commands.workflow_explanations import workflows_forecast, workflows_why
+from bot.commands.workflow_sharing import (
+    change_line,
+    revision_head,
+    workflows_copy,
+    workflows_diff,
+    workflows_restore,
+    workflows_transfer,
+)
+from bot.workflows.audit import recent_changes
 from bot.workflows.channel_access import check_channel_access
 from bot.workflows.definitions import InvalidDefinition, to_document
 from bot.workflows.lifecycle import (
@@ -24,13 +33,13 @@ from bot.workflows.lifecycle import (
     WorkflowError,
     delete_workflow,
     enroll_records,
-    get_workflow,
     request_run,
     set_status,
 )
 from bot.workflows.overview import list_workflows, run_history, workflow_details
 from bot.workflows.preview import preview_run
 from bot.workflows.readable import instant_text, plural
+from bot.workflows.revisions import saved_revision, shown_name, workflow_with_past
 from bot.workflows.workflow_files import (
     ImportedWorkflow,
     ImportOutcome,
@@ -57,6 +66,8 @@ workflows.add_command(workflows_why)
 workflows.add_command(workflows_forecast)
 workflows.add_command(workflows_skip_next)
 workflows.add_command(workflows_snooze)
+for _sharing_command in (workflows_diff, workflows_restore, workflows_transfer, workflows_copy):
+    workflows.add_command(_sharing_command)
 
 
 @contextmanager
@@ -151,11 +162,19 @@ def workflows_list(context: Context, team: str | None) -> None:
 
 @workflows.command("show")
 @click.argument("name")
+@click.option(
+    "--revision", type=click.IntRange(min=1), help="Show this earlier revision's definition."
+)
 @TEAM_OPTION
 @click.pass_obj
-def workflows_show(context: Context, name: str, team: str | None) -> None:
+def workflows_show(context: Context, name: str, revision: int | None, team: str | None) -> None:
     """A workflow's definition, its next runs and its latest runs."""
     with workflow_errors(), context.workspace(team) as (session, team_id):
+        if revision is not None:
+            saved = saved_revision(session, team_id, name, revision)
+            click.echo(dump_workflows([saved.document]), nl=False)
+            click.echo(revision_head(saved))
+            return
         details = workflow_details(session, team_id, name, context.clock.now())
         click.echo(dump_workflows([to_document(details.definition)]), nl=False)
         click.echo(f"# {details.line.schedule}; revision {details.line.revision}")
@@ -178,10 +197,17 @@ def workflows_show(context: Context, name: str, team: str | None) -> None:
 @TEAM_OPTION
 @click.pass_obj
 def workflows_history(context: Context, name: str, limit: int, team: str | None) -> None:
-    """The latest runs of a workflow, newest first."""
+    """The latest runs of a workflow, then who changed, ran or deleted it: newest first. A
+    deleted workflow's too, until it is purged."""
     with workflow_errors(), context.workspace(team) as (session, team_id):
-        for run in run_history(session, get_workflow(session, team_id, name), limit):
+        workflow = workflow_with_past(session, team_id, name)
+        if workflow.deleted_at is not None:
+            deleted = _instant(workflow.deleted_at, workflow.timezone)
+            click.echo(f"{shown_name(workflow)} was deleted at {deleted}: `restore` brings it back")
+        for run in run_history(session, workflow, limit):
             click.echo(f"run {run.id}: {run.describe()}")
+        for change in recent_changes(session, workflow, limit):
+            click.echo(change_line(change))
 
 
 @workflows.command("run")
@@ -243,12 +269,14 @@ workflows.add_command(_status_command(WorkflowStatus.ACTIVE, "Activate"))
 @TEAM_OPTION
 @click.pass_obj
 def workflows_delete(context: Context, name: str, yes: bool, team: str | None) -> None:
-    """Delete a workflow and its run history."""
+    """Delete a workflow; `restore` brings it back, with its runs, for 30 days."""
     if not yes:
-        click.confirm(f"Delete {name!r} and its run history?", abort=True)
+        click.confirm(f"Delete {name!r}?", abort=True)
     with workflow_errors(), context.workspace(team) as (session, team_id):
-        delete_workflow(session, team_id, name, CLI_ACTOR)
-    click.echo(f"{name} deleted.")
+        delete_workflow(session, team_id, name, CLI_ACTOR, now=context.clock.now())
+    click.echo(
+        f"{name} deleted; `workflow-bot workflows restore {name}` brings it back within 30 days."
+    )
 
 
 def _run_and_report(context: Context, run_id: int) -> None:

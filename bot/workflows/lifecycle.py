@@ -1,6 +1,7 @@
 """Use cases that change workflows: save (create or edit), pause, activate, delete, run now
 and enroll by hand. Each takes effect at once: the next run is recomputed from ``now`` and
-runs planned under an older revision are cancelled."""
+runs planned under an older revision are cancelled. Each is recorded in the workflow's
+history (bot.workflows.audit)."""
 
 from __future__ import annotations
 
@@ -8,20 +9,30 @@ import difflib
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.workflows.audit import keep_revision, record
 from bot.workflows.definitions import ParsedDefinition, WorkflowDefinition, parse_definition
 from bot.workflows.planner import next_run_after
 from bot.workflows.records import index_criteria_properties
 from bot.workflows.stored import definition_of, write_definition
-from storage.models import ObjectType, Record, RunSource, RunStatus, Workflow, WorkflowStatus
+from storage.models import (
+    ObjectType,
+    Record,
+    RunSource,
+    RunStatus,
+    Workflow,
+    WorkflowEventKind,
+    WorkflowStatus,
+)
 from storage.object_types import ObjectTypeRepository
 from storage.properties import PropertyType
 from storage.runs import NewRun, RunRepository
+from storage.workflow_revisions import DeletedWorkflows
 from storage.workflows import WorkflowRepository
 
 
@@ -86,6 +97,10 @@ class Actor:
 
 
 CLI_ACTOR = Actor("cli", is_admin=True)
+# How long a deleted workflow can be restored; it is purged afterwards.
+RESTORABLE_FOR = timedelta(days=30)
+# Who the history names for what the bot did by itself (pausing an uninstalled workspace).
+SYSTEM_ACTOR = "workflow-bot"
 
 
 def owned_by(viewer: Actor | None) -> str | None:
@@ -162,6 +177,7 @@ def save_workflow(
     editing_id: int | None = None,
     index: bool = True,
     ended_ok: bool = False,
+    detail: Mapping[str, object] | None = None,
 ) -> Saved:
     """Creates the workflow or, when its name exists, edits it as a new revision.
 
@@ -177,6 +193,9 @@ def save_workflow(
     then. An edit cancels the runs planned under the old revision (a run already executing
     finishes) and recomputes the next run from ``now``. With ``ended_ok`` a schedule that
     has run its course is saved with no next run (a workflow file exported after it ran).
+
+    Each save keeps the definition as a revision with its author, and is recorded in the
+    workflow's history (created or edited, with ``detail`` when given).
     """
     parsed = parse_for_team(session, team_id, document, default_timezone, now, ended_ok)
     definition = parsed.definition
@@ -205,6 +224,9 @@ def save_workflow(
         raise
     if not created:
         RunRepository(session).cancel_pending(workflow.id, now, "the workflow was edited")
+    keep_revision(session, workflow, parsed.object_type, actor.user_id, now)
+    kind = WorkflowEventKind.CREATED if created else WorkflowEventKind.EDITED
+    record(session, workflow, kind, actor.user_id, now, detail)
     _schedule(session, workflow, definition, now, index)
     return Saved(workflow.id, created, workflow.revision, workflow.next_run_at, parsed.warnings)
 
@@ -234,7 +256,7 @@ def _edited(session: Session, team_id: str, workflow_id: int, name: str, actor: 
     """The workflow being edited, locked; refused when it is gone, not the actor's to
     change, or being renamed onto another workflow's name."""
     workflow = session.get(Workflow, workflow_id, with_for_update=True)
-    if workflow is None or workflow.team_id != team_id:
+    if workflow is None or workflow.team_id != team_id or workflow.deleted_at is not None:
         raise WorkflowError(
             "The workflow you were editing was deleted in the meantime: "
             "create it again with /workflow create."
@@ -280,7 +302,7 @@ def index_workflow(session: Session, team_id: str, workflow_id: int) -> None:
     """Creates the criteria indexes of an active workflow saved with ``index=False``; a
     workflow since deleted or no longer active needs none."""
     workflow = session.get(Workflow, workflow_id)
-    if workflow is None or workflow.team_id != team_id:
+    if workflow is None or workflow.team_id != team_id or workflow.deleted_at is not None:
         return
     if workflow.status == WorkflowStatus.ACTIVE.value:
         _index(session, workflow, definition_of(session, workflow))
@@ -305,7 +327,20 @@ def set_status(
         RunRepository(session).cancel_pending(workflow.id, now, f"the workflow was set to {status}")
     _schedule(session, workflow, definition_of(session, workflow), now)
     session.flush()
+    record(session, workflow, _STATUS_EVENTS[status], actor.user_id, now, _status_detail(status))
     return workflow
+
+
+_STATUS_EVENTS = {
+    WorkflowStatus.ACTIVE: WorkflowEventKind.ACTIVATED,
+    WorkflowStatus.PAUSED: WorkflowEventKind.PAUSED,
+    # A draft does not run, as a paused workflow does not: the history says which.
+    WorkflowStatus.DRAFT: WorkflowEventKind.PAUSED,
+}
+
+
+def _status_detail(status: WorkflowStatus) -> dict[str, str] | None:
+    return {"reason": "set to draft"} if status is WorkflowStatus.DRAFT else None
 
 
 def pause_workspace(session: Session, team_id: str, now: datetime, reason: str) -> list[str]:
@@ -324,6 +359,8 @@ def pause_workspace(session: Session, team_id: str, now: datetime, reason: str) 
         workflow.next_run_at = None
     RunRepository(session).cancel_pending_of([workflow.id for workflow in active], now, reason)
     session.flush()
+    for workflow in active:
+        record(session, workflow, WorkflowEventKind.PAUSED, SYSTEM_ACTOR, now, {"reason": reason})
     return [workflow.name for workflow in active]
 
 
@@ -333,17 +370,33 @@ def delete_workflow(
     name: str,
     actor: Actor,
     asked_about: tuple[int, datetime] | None = None,
+    *,
+    now: datetime,
 ) -> None:
     """Deletes the workflow; with ``asked_about`` (the id and creation time of the workflow
     a confirmation showed) only if the name still belongs to that workflow. Both, because
-    SQLite may give a new workflow the id of a deleted one."""
+    SQLite may give a new workflow the id of a deleted one.
+
+    The deletion can be undone for RESTORABLE_FOR (bot.workflows.trash): the workflow stops
+    (its pending runs are cancelled, an active one is paused), disappears from every list
+    and frees its name, but keeps its runs, revisions and history until it is purged."""
     workflow = changeable_workflow(session, team_id, name, actor)
     if asked_about is not None and (workflow.id, workflow.created_at) != asked_about:
         raise WorkflowError(
             f"{workflow.name!r} is not the workflow you were asked about (it was deleted and "
             "another one took its name): nothing was deleted. Ask to delete it again."
         )
-    WorkflowRepository(session).delete(workflow)
+    RunRepository(session).cancel_pending(workflow.id, now, "the workflow was deleted")
+    if workflow.status == WorkflowStatus.ACTIVE.value:
+        workflow.status = WorkflowStatus.PAUSED.value
+    workflow.next_run_at = None
+    workflow.deleted_name, workflow.deleted_at = workflow.name, now
+    # A typed name never starts with a space (names are stripped), and the id is unique.
+    workflow.name = f" deleted #{workflow.id}"
+    session.flush()
+    record(session, workflow, WorkflowEventKind.DELETED, actor.user_id, now)
+    # A cheap moment to forget the team's deletions too old to restore.
+    DeletedWorkflows(session).purge(team_id, now - RESTORABLE_FOR)
 
 
 def request_run(
@@ -428,4 +481,5 @@ def _manual_run(
     )
     assert run_id is not None
     session.flush()
+    record(session, workflow, WorkflowEventKind.RAN, actor.user_id, now, {"run_id": run_id})
     return run_id

@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from bot.workflows.audit import revision_actions
 from bot.workflows.definitions import WorkflowDefinition
-from bot.workflows.lifecycle import Actor, WorkflowError, get_workflow, owned_by
+from bot.workflows.lifecycle import Actor, WorkflowError, get_workflow
 from bot.workflows.readable import instant_text
 from bot.workflows.run_followups import ActiveSnooze, SkipLine, active_snoozes, upcoming_skips
 from bot.workflows.schedules import Schedule
@@ -120,6 +121,9 @@ class WorkflowLine:
     next_run: datetime | None  # in the workflow's zone
     revision: int
     last_run: RunLine | None = None  # the latest in LAST_RUN_STATUSES
+    # Whether the one viewing the list may change it (its owner or an admin): the others
+    # see it read-only.
+    may_change: bool = True
 
 
 @dataclass(frozen=True)
@@ -162,8 +166,8 @@ class RunDetails:
 
     workflow_name: str
     run: RunLine
-    # The workflow's actions, when the run ran its current revision (an older run's
-    # actions may have been edited since, and numbers would then point at others).
+    # The actions of the revision the run ran (numbers in results point at these); none
+    # for a revision saved before revisions were kept.
     actions: tuple[Phrase, ...]
     enrolled: int
     records: tuple[RecordLine, ...]
@@ -175,7 +179,9 @@ class RunDetails:
         return sum(self.outcomes.values())
 
 
-def _line(workflow: Workflow, last_run: Run | None = None) -> WorkflowLine:
+def _line(
+    workflow: Workflow, last_run: Run | None = None, viewer: Actor | None = None
+) -> WorkflowLine:
     """A workflow in one line, from its row alone: listing many must not parse and check
     each whole definition (that costs a query per workflow)."""
     schedule = Schedule.from_json(workflow.schedule)
@@ -189,17 +195,18 @@ def _line(workflow: Workflow, last_run: Run | None = None) -> WorkflowLine:
         next_run=workflow.next_run_at.astimezone(zone) if workflow.next_run_at else None,
         revision=workflow.revision,
         last_run=RunLine.of(last_run, zone) if last_run is not None else None,
+        may_change=viewer is None or viewer.may_change(workflow),
     )
 
 
 def list_workflows(
     session: Session, team_id: str, viewer: Actor | None = None
 ) -> list[WorkflowLine]:
-    """The team's workflows by name, each with its last run: every one for no ``viewer``
-    or an admin, only their own for anyone else."""
-    workflows = WorkflowRepository(session).in_team(team_id, owner=owned_by(viewer))
+    """The team's workflows by name, each with its last run and whether ``viewer`` may
+    change it: everyone sees every workflow of the workspace, the others' read-only."""
+    workflows = WorkflowRepository(session).in_team(team_id)
     last_runs = RunRepository(session).latest([w.id for w in workflows], LAST_RUN_STATUSES)
-    return [_line(workflow, last_runs.get(workflow.id)) for workflow in workflows]
+    return [_line(workflow, last_runs.get(workflow.id), viewer) for workflow in workflows]
 
 
 def workflow_details(
@@ -239,9 +246,11 @@ def run_details(
     if found is None:
         raise UnknownRun(run_id)
     run, workflow = found
-    actions: tuple[Phrase, ...] = ()
-    if run.revision == workflow.revision:
-        actions = tuple(describe_action(action) for action in workflow.actions)
+    # The actions of the revision the run ran, which an edit since may have changed.
+    ran = workflow.actions if run.revision == workflow.revision else None
+    if ran is None:
+        ran = revision_actions(session, workflow, run.revision)
+    actions = tuple(describe_action(action) for action in ran)
     results = tuple(
         ResultLine(
             RecordLine(row.record_name, row.external_id),
@@ -252,7 +261,7 @@ def run_details(
         for row in runs.results_with_records(run_id, limit)
     )
     return RunDetails(
-        workflow_name=workflow.name,
+        workflow_name=workflow.deleted_name or workflow.name,  # a deleted one's, as it was
         run=RunLine.of(run, ZoneInfo(workflow.timezone)),
         actions=actions,
         enrolled=runs.enrollment_count(run_id),

@@ -153,7 +153,7 @@ def test_an_unknown_run_says_where_to_find_the_runs_there_are(
     assert "/workflow history NAME" in str(unknown.value)
 
 
-def test_a_run_of_an_older_revision_does_not_name_todays_actions(
+def test_a_run_of_an_older_revision_names_that_revisions_actions_not_todays(
     sessions: sessionmaker[Session],
     clock: FixedClock,
     processes: Processes,
@@ -163,11 +163,12 @@ def test_a_run_of_an_older_revision_does_not_name_todays_actions(
     save(sessions, _document(actions=[channel_message("{{ name }}!")]), clock.now())
     with transaction(sessions) as session:
         details = run_details(session, TEAM, run_id)
-    assert details.actions == ()
+    assert len(details.actions) == 2
+    assert not any("{{ name }}!" in action.plain() for action in details.actions)
     assert [r.action_number for r in details.results] == [2, 1]
 
 
-def test_each_workflow_shows_its_last_run_and_an_owner_only_theirs(
+def test_each_workflow_shows_its_last_run_and_everyone_sees_every_one(
     sessions: sessionmaker[Session],
     clock: FixedClock,
     processes: Processes,
@@ -183,5 +184,6 @@ def test_each_workflow_shows_its_last_run_and_an_owner_only_theirs(
     assert last is not None and last.id == run_id and last.status == "succeeded"
     assert (last.enrolled, last.ok, last.failed) == (2, 2, 2)
     assert every["Never run"].last_run is None
-    assert [line.name for line in own] == [NAME]
+    # Read-only for those who may not change it (tests/engine/test_audit.py).
+    assert [line.name for line in own] == sorted(every)
     assert [line.name for line in as_admin] == sorted(every)

@@ -13,10 +13,15 @@ from bot.slack.errors import reported
 from bot.slack.ids import SLASH_COMMAND, CommandAction
 from bot.slack.listeners.explanations import forecast_command, why_command
 from bot.slack.listeners.requester import Requester
+from bot.slack.listeners.sharing import (
+    copy_command,
+    history_command,
+    restore_command,
+    transfer_command,
+)
 from bot.slack.listeners.wizard import open_wizard
 from bot.slack.services import Services
 from bot.slack.views import commands as replies
-from bot.slack.views.history import IN_MESSAGE, history_message
 from bot.slack.views.phrases import when
 from bot.workflows.drafts import schedule_preview
 from bot.workflows.lifecycle import (
@@ -26,7 +31,7 @@ from bot.workflows.lifecycle import (
     request_run,
     set_status,
 )
-from bot.workflows.overview import list_workflows, workflow_details, workflow_history
+from bot.workflows.overview import list_workflows, workflow_details
 from bot.workflows.readable import plural
 from bot.workflows.templates import escape_mrkdwn
 from bot.workflows.wording import describe_action, describe_criteria
@@ -124,12 +129,6 @@ def _show(request: _Request) -> None:
     request.reply(replies.show_reply(details, criteria, actions), escape_mrkdwn(details.line.name))
 
 
-def _history(request: _Request) -> None:
-    with transaction(request.services.sessions) as session:
-        history = workflow_history(session, request.team_id, request.name, IN_MESSAGE)
-    request.reply(history_message(history), f"History of {escape_mrkdwn(history.name)}")
-
-
 def _set_status(status: WorkflowStatus) -> Handler:
     def change(request: _Request) -> None:
         actor = request.actor()
@@ -187,7 +186,10 @@ HANDLERS: dict[str, Handler] = {
     "activate": _set_status(WorkflowStatus.ACTIVE),
     "delete": _delete,
     "run": _run,
-    "history": _history,
+    "history": history_command,
+    "transfer": transfer_command,
+    "copy": copy_command,
+    "restore": restore_command,
     "why": why_command,
     "forecast": forecast_command,
 }
@@ -230,9 +232,10 @@ def register(app: App, services: Services) -> None:
         asked_about, name = replies.parse_delete_choice(action["value"])
         actor = services.people.actor(client, who.team_id, who.user_id)
         with write_transaction(services.sessions) as session:
-            delete_workflow(session, who.team_id, name, actor, asked_about)
+            now = services.clock.now()
+            delete_workflow(session, who.team_id, name, actor, asked_about, now=now)
         services.workflows_changed()
-        respond(text=f"Deleted *{escape_mrkdwn(name)}*.", replace_original=True)
+        respond(text=replies.deleted_reply(name), replace_original=True)
 
     @app.action(CommandAction.CANCEL_DELETE)
     @reported

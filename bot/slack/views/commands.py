@@ -15,11 +15,13 @@ from bot.slack.views.blocks import button, context, packed, section
 from bot.slack.views.history import history_blocks
 from bot.slack.views.phrases import person_mrkdwn, phrase_mrkdwn, when
 from bot.workflows.drafts import SchedulePreview
+from bot.workflows.lifecycle import RESTORABLE_FOR
 from bot.workflows.overview import WorkflowDetails, WorkflowLine
 from bot.workflows.schedule_phrases import PhraseNotUnderstood, parse_phrase
 from bot.workflows.templates import escape_mrkdwn
-from bot.workflows.wording import Phrase
+from bot.workflows.wording import Phrase, describe_criteria, describe_settings
 
+_RESTORABLE_DAYS = RESTORABLE_FOR.days
 SUBCOMMANDS: dict[str, str] = {
     "create [SCHEDULE | NAME]": "open the wizard to create a workflow; text that reads as a "
     "schedule (`every other Tuesday at 9am`, `the last business day at 4pm`) presets the "
@@ -29,9 +31,12 @@ SUBCOMMANDS: dict[str, str] = {
     "edit NAME": "open the wizard on a workflow",
     "pause NAME": "stop its scheduled runs",
     "activate NAME": "start its scheduled runs again",
-    "delete NAME": "delete it and its history (asks first)",
+    "delete NAME": f"delete it (asks first); it can be restored for {_RESTORABLE_DAYS} days",
+    "restore NAME": f"bring back a workflow deleted in the last {_RESTORABLE_DAYS} days, paused",
     "run NAME": "run it now for every matching record",
-    "history NAME": "its latest runs",
+    "history NAME": "its latest runs, and who changed, ran or deleted it and when",
+    "transfer NAME @person": "give it to another owner (its owner or an admin)",
+    "copy NAME NEW NAME": "a paused copy of it that you own",
     "forecast NAME": "its next runs, each with how many records it would enroll",
     "why NAME RECORD": "why a record (its id, or a part of its name) is or is not enrolled",
     "help": "this list",
@@ -154,7 +159,8 @@ def list_reply(lines: Sequence[WorkflowLine]) -> list[dict[str, Any]]:
 def show_reply(
     details: WorkflowDetails, criteria: Sequence[str], actions: Sequence[Phrase]
 ) -> list[dict[str, Any]]:
-    line = details.line
+    line, definition = details.line, details.definition
+    suppression = definition.suppression
     head = (
         f"*{escape_mrkdwn(line.name)}* · {line.status} · {line.object_type} · "
         f"owner {person_mrkdwn(line.owner)} · revision {line.revision}"
@@ -165,9 +171,18 @@ def show_reply(
         + (", ".join(when(at) for at in details.upcoming) if details.upcoming else "none"),
         *_skips_and_snoozes(details),
         "*Enrolls:* " + (" *or* ".join(escape_mrkdwn(c) for c in criteria) or "every record"),
+        "*Never enrolls:* "
+        + (
+            " *or* ".join(escape_mrkdwn(c) for c in describe_criteria(suppression))
+            or "no record is kept out (no suppression criteria)"
+        ),
     ]
+    settings = [f"• {phrase_mrkdwn(phrase)}" for phrase in describe_settings(definition.settings)]
+    if not definition.settings.summary_channel:
+        settings.insert(0, "• No run summary is posted to a channel")
     steps = [f"{n}. {phrase_mrkdwn(action)}" for n, action in enumerate(actions, start=1)]
     blocks = [section(head), *packed(body), *packed(steps, head="*Actions:*")]
+    blocks += packed(settings, head="*Settings:*")
     blocks += history_blocks(details.runs)
     return blocks
 
@@ -192,8 +207,9 @@ def delete_confirmation(workflow_id: int, created_at: datetime, name: str) -> li
     value = json.dumps({"id": workflow_id, "created": created_at.isoformat(), "name": name})
     return [
         section(
-            f"Delete *{escape_mrkdwn(name)}*? Its schedule stops and its run history is "
-            "deleted with it. This cannot be undone."
+            f"Delete *{escape_mrkdwn(name)}*? Its schedule stops and it leaves every list. "
+            f"Its runs and history are kept: `{SLASH_COMMAND} restore {escape_mrkdwn(name)}` "
+            f"brings it back within {_RESTORABLE_DAYS} days."
         ),
         {
             "type": "actions",
@@ -203,6 +219,14 @@ def delete_confirmation(workflow_id: int, created_at: datetime, name: str) -> li
             ],
         },
     ]
+
+
+def deleted_reply(name: str) -> str:
+    shown = escape_mrkdwn(name)
+    return (
+        f"Deleted *{shown}*. `{SLASH_COMMAND} restore {shown}` brings it back within "
+        f"{_RESTORABLE_DAYS} days, with its runs and history."
+    )
 
 
 def parse_delete_choice(value: str) -> tuple[tuple[int, datetime], str]:

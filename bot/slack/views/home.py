@@ -1,7 +1,8 @@
-"""The App Home tab: the workflows a user owns (every workflow for an admin), each with its
-status, schedule, next and last run and buttons to run, pause or activate, edit it and see
-its history; the notice after a click, and the modal saying why a click was refused. The
-buttons' value is the workflow's name, read back with ``clicked_workflow``."""
+"""The App Home tab: every workflow of the workspace, each with its status, schedule, next
+and last run, and buttons to see its history and, for its owner or an admin, to run, pause
+or activate and edit it (the others see it read-only, with its owner); the notice after a
+click, and the modal saying why a click was refused. The buttons' value is the workflow's
+name, read back with ``clicked_workflow``."""
 
 from __future__ import annotations
 
@@ -32,11 +33,12 @@ def build_home(
 ) -> dict[str, Any]:
     """The Home tab for ``lines``; ``everyone`` for an admin, who sees each owner too.
     ``notice`` (mrkdwn, already escaped) says what the user's last click did."""
-    title = "All workflows" if everyone else "Your workflows"
+    title = "All workflows" if everyone else "Workflows"
     blocks: list[Block] = [
         {"type": "header", "text": plain(title)},
         context(
             f"Create one with `{SLASH_COMMAND} create`; `{SLASH_COMMAND} help` lists every command."
+            + ("" if everyone else " You can change the ones you own; the others are read-only.")
         ),
     ]
     if notice:
@@ -55,7 +57,7 @@ def build_home(
 def _workflow(line: WorkflowLine, everyone: bool) -> str:
     status = _STATUSES.get(line.status, escape_mrkdwn(line.status))
     head = f"*{escape_mrkdwn(line.name)}* · {status} · {escape_mrkdwn(line.object_type)}"
-    if everyone:
+    if everyone or not line.may_change:
         head += f" · owner {person_mrkdwn(line.owner)}"
     last = run_mrkdwn(line.last_run) if line.last_run else "none yet"
     return (
@@ -65,6 +67,9 @@ def _workflow(line: WorkflowLine, everyone: bool) -> str:
 
 def _buttons(line: WorkflowLine) -> Block:
     name = line.name
+    if not line.may_change:
+        # Read-only: a button that can only be refused is not offered (the server checks).
+        return {"type": "actions", "elements": _reading_buttons(name)}
     if line.status == WorkflowStatus.ACTIVE:
         toggle = button("Pause", HomeAction.PAUSE, name)
     else:
@@ -80,6 +85,11 @@ def _buttons(line: WorkflowLine) -> Block:
             button("Why (not)?", HomeAction.WHY, name),
         ],
     }
+
+
+def _reading_buttons(name: str) -> list[dict[str, Any]]:
+    """What anyone may do with a workflow they do not own."""
+    return [button("History", HomeAction.HISTORY, name)]
 
 
 def _confirm_run(name: str) -> dict[str, Any]:

@@ -196,7 +196,8 @@ def test_delete_asks_first_and_deletes_on_confirmation(
     assert answer.status == 200
     slack_api.wait_for(lambda api: any(r.path == path for r in api.responses()))
     done = next(r for r in slack_api.responses() if r.path == path)
-    assert done.text == "Deleted *Deal review*." and done.payload["replace_original"]
+    assert done.text.startswith("Deleted *Deal review*.") and done.payload["replace_original"]
+    assert "`/workflow restore Deal review` brings it back within 30 days" in done.text
     assert bot.stored_workflow(NAME) is None
 
 

@@ -33,12 +33,13 @@ def _published(slack_api: SlackStandIn, user_id: str) -> str:
     return json.dumps(view)
 
 
-def test_home_shows_a_user_their_own_workflows(
+def test_home_shows_a_user_every_workflow_of_the_workspace(
     slack: Slack, slack_api: SlackStandIn, two_workflows: None
 ) -> None:
     assert slack.event(_home_opened(OWNER), "Ev1").status == 200
     home = _published(slack_api, OWNER)
-    assert "Your workflows" in home and "Olivia's" in home and "Oscar's" not in home
+    assert "Workflows" in home and "Olivia's" in home and "Oscar's" in home
+    assert "the others are read-only" in home
 
 
 def test_home_shows_an_admin_every_workflow(

@@ -67,7 +67,7 @@ def test_each_workflow_shows_its_status_schedule_next_and_last_run() -> None:
     view = build_home([_line(last_run=LAST)], everyone=False)
     assert_valid_view(view)
     text = json.dumps(view, ensure_ascii=False)
-    assert "Your workflows" in text
+    assert '"text": "Workflows"' in text
     assert "*Deal review* · :large_green_circle: active · deals" in text
     assert "Every day at 09:00" in text
     assert "Next run: Tue 01 Dec 2026 09:00 EST" in text

@@ -1,0 +1,173 @@
+"""Workflows shared in Slack: the text of ``/workflow transfer NAME @user``, ``/workflow copy
+NAME NEW_NAME`` and ``/workflow restore NAME`` read back, their replies, the direct message
+to a new owner, and a workflow's history of changes (who edited, paused, activated, ran,
+deleted, restored, transferred or copied it, and when) as the history reply shows it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from bot.slack.ids import SLASH_COMMAND
+from bot.slack.views.blocks import Block, context, packed
+from bot.slack.views.phrases import person_mrkdwn, when
+from bot.workflows.audit import ChangeLine
+from bot.workflows.lifecycle import RESTORABLE_FOR
+from bot.workflows.revisions import WorkflowChanges
+from bot.workflows.sharing import Copied, Transferred
+from bot.workflows.templates import escape_mrkdwn
+from bot.workflows.trash import Restored
+from storage.models import WorkflowEventKind
+
+TRANSFER_USAGE = f"`{SLASH_COMMAND} transfer NAME @person`"
+COPY_USAGE = f'`{SLASH_COMMAND} copy NAME NEW NAME` (or `{SLASH_COMMAND} copy "NAME" "NEW NAME"`)'
+# Lines of changes in the history reply: with IN_MESSAGE runs, well under 50 blocks.
+CHANGE_BLOCKS = 3
+
+# A mention as Slack sends it in a command's text, <@U123|name>, or a bare user id.
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>|@?\b([UW][A-Z0-9]{2,31})\b")
+_QUOTES = {'"': '"', "'": "'", "\u201c": "\u201d", "\u2018": "\u2019"}
+
+
+@dataclass(frozen=True)
+class TransferText:
+    name: str
+    new_owner: str  # a Slack user id
+
+
+@dataclass(frozen=True)
+class CopyText:
+    name: str
+    new_name: str
+
+
+def command_arguments(text: str) -> str:
+    """What follows the subcommand in a command's text, with Slack's escapes of ``&``,
+    ``<`` and ``>`` undone except in mentions (``<@U1|ann>`` stays a mention)."""
+    words = text.strip().split(maxsplit=1)
+    rest = words[1] if len(words) > 1 else ""
+    # &amp; last: "&amp;lt;" is what Slack sends for a typed "&lt;".
+    return rest.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip()
+
+
+def parse_transfer_text(arguments: str) -> TransferText | None:
+    """``Deal review <@U0OTHER|oscar>`` -> ("Deal review", "U0OTHER"): the last mention (or
+    user id) is the new owner, the text before it the name; None when either is missing."""
+    matches = list(_MENTION.finditer(arguments))
+    if not matches:
+        return None
+    last = matches[-1]
+    if arguments[last.end() :].strip():
+        return None
+    name = _unquoted(arguments[: last.start()].strip())
+    user_id = last.group(1) or last.group(2)
+    return TransferText(name, user_id) if name else None
+
+
+def parse_copy_text(arguments: str, names: Collection[str]) -> CopyText | None:
+    """``"Deal review" "Deal review 2"`` or ``Deal review Deal review 2`` -> ("Deal review",
+    "Deal review 2"): quoted names, else the longest run of first words that names one of
+    ``names`` (in any case) and the rest; None when the two cannot be told apart."""
+    if arguments[:1] in _QUOTES:
+        end = arguments.find(_QUOTES[arguments[0]], 1)
+        if end <= 1:
+            return None
+        new_name = _unquoted(arguments[end + 1 :].strip())
+        return CopyText(arguments[1:end].strip(), new_name) if new_name else None
+    known = {name.casefold() for name in names}
+    words = arguments.split()
+    for cut_at in range(len(words) - 1, 0, -1):
+        if " ".join(words[:cut_at]).casefold() in known:
+            return CopyText(" ".join(words[:cut_at]), _unquoted(" ".join(words[cut_at:])))
+    return None
+
+
+def _unquoted(text: str) -> str:
+    if len(text) >= 2 and _QUOTES.get(text[0]) == text[-1]:
+        return text[1:-1].strip()
+    return text
+
+
+def transfer_usage_problem() -> str:
+    return f"Say which workflow and who is to own it: {TRANSFER_USAGE}."
+
+
+def copy_usage_problem() -> str:
+    return (
+        f"Say which workflow to copy and the new workflow's name: {COPY_USAGE}. A name that "
+        "is not one of the workspace's workflows goes in quotes."
+    )
+
+
+def not_a_person(user_id: str) -> str:
+    return (
+        f"{person_mrkdwn(user_id)} is not a person who can own a workflow (a bot or a "
+        "deactivated account): name someone else."
+    )
+
+
+def transferred_reply(transferred: Transferred) -> str:
+    return (
+        f"*{escape_mrkdwn(transferred.name)}* now belongs to {person_mrkdwn(transferred.owner)} "
+        f"(it was {person_mrkdwn(transferred.previous_owner)}'s). They can change it; "
+        f"`{SLASH_COMMAND} history {escape_mrkdwn(transferred.name)}` shows the transfer."
+    )
+
+
+def new_owner_message(transferred: Transferred, by: str) -> str:
+    """The direct message to the new owner."""
+    return (
+        f"{person_mrkdwn(by)} made you the owner of the workflow "
+        f"*{escape_mrkdwn(transferred.name)}*: `{SLASH_COMMAND} show "
+        f"{escape_mrkdwn(transferred.name)}` shows what it does."
+    )
+
+
+def copied_reply(copied: Copied) -> str:
+    shown = escape_mrkdwn(copied.name)
+    return (
+        f"*{shown}* is a copy of *{escape_mrkdwn(copied.copied_from)}*, owned by "
+        f"{person_mrkdwn(copied.owner)}. It is {copied.status}: nothing runs until "
+        f"`{SLASH_COMMAND} activate {shown}`; `{SLASH_COMMAND} edit {shown}` to change it first."
+    )
+
+
+def restored_reply(restored: Restored) -> str:
+    shown = escape_mrkdwn(restored.name)
+    return (
+        f"*{shown}* is back, with its runs and history (revision {restored.revision}). It is "
+        f"{restored.status}: `{SLASH_COMMAND} activate {shown}` to run it on its schedule again."
+    )
+
+
+def deleted_note(name: str) -> str:
+    return (
+        f":wastebasket: Deleted. `{SLASH_COMMAND} restore {escape_mrkdwn(name)}` brings it "
+        f"back within {RESTORABLE_FOR.days} days of its deletion."
+    )
+
+
+def change_mrkdwn(change: ChangeLine) -> str:
+    """One change: when, what, by whom, e.g. "*Tue 01 Dec 2026 09:00 UTC* · edited
+    (revision 3) · by <@U1>"."""
+    return f"*{when(change.at)}* · {_about(change)} · by {person_mrkdwn(change.actor)}"
+
+
+def _about(change: ChangeLine) -> str:
+    detail = change.detail
+    if change.kind == WorkflowEventKind.TRANSFERRED:
+        previous, owner = str(detail.get("from")), str(detail.get("to"))
+        return f"transferred from {person_mrkdwn(previous)} to {person_mrkdwn(owner)}"
+    # The other events say nothing that could be a mention; names are escaped.
+    return escape_mrkdwn(change.about)
+
+
+def changes_blocks(changes: WorkflowChanges | Sequence[ChangeLine]) -> list[Block]:
+    """The history of changes under a head, newest first; "No changes recorded yet." when
+    there are none (a workflow saved before they were recorded)."""
+    lines = changes.changes if isinstance(changes, WorkflowChanges) else changes
+    if not lines:
+        return [context("No changes recorded yet.")]
+    shown = [change_mrkdwn(change) for change in lines]
+    return packed(shown, head="*Changes* (newest first):", max_blocks=CHANGE_BLOCKS, noun="changes")
