@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, delete, exists, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -65,15 +67,20 @@ class FollowUpRepository:
         created_by: str,
         now: datetime,
     ) -> RunSkip:
-        skip = RunSkip(
-            workflow_id=workflow_id,
-            occurrence_key=occurrence_key,
-            scheduled_at=scheduled_at,
-            created_by=created_by,
-            created_at=now,
+        """Skips the occurrence; a skip of it written meanwhile (two clicks at once) stays,
+        and is the one returned."""
+        values = {
+            "workflow_id": workflow_id,
+            "occurrence_key": occurrence_key,
+            "scheduled_at": scheduled_at,
+            "created_by": created_by,
+            "created_at": now,
+        }
+        self.session.execute(
+            _insert(self.session, RunSkip).values(**values).on_conflict_do_nothing()
         )
-        self.session.add(skip)
-        self.session.flush()
+        skip = self.skip(workflow_id, occurrence_key)
+        assert skip is not None
         return skip
 
     def remove_skip(self, workflow_id: int, occurrence_key: str) -> bool:
@@ -99,19 +106,17 @@ class FollowUpRepository:
     def snooze(
         self, workflow_id: int, record_id: int, until: datetime, created_by: str, now: datetime
     ) -> None:
-        """Snoozes the record until ``until``, replacing a snooze it had in the workflow."""
-        found = self.session.scalars(
-            select(RecordSnooze)
-            .where(RecordSnooze.workflow_id == workflow_id, RecordSnooze.record_id == record_id)
-            .with_for_update()
-        ).one_or_none()
-        if found is None:
-            found = RecordSnooze(workflow_id=workflow_id, record_id=record_id)
-            self.session.add(found)
-        found.until = until
-        found.created_by = created_by
-        found.created_at = now
-        self.session.flush()
+        """Snoozes the record until ``until``, replacing a snooze it had in the workflow (in
+        one statement: two snoozes at once leave the last one)."""
+        changed = {"until": until, "created_by": created_by, "created_at": now}
+        statement = _insert(self.session, RecordSnooze).values(
+            workflow_id=workflow_id, record_id=record_id, **changed
+        )
+        self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["workflow_id", "record_id"], set_=changed
+            )
+        )
 
     def active_snoozes(self, workflow_id: int, at: datetime) -> list[SnoozeRow]:
         """The workflow's snoozes still holding at ``at``, the soonest to end first."""
@@ -204,6 +209,13 @@ class FollowUpRepository:
         """Whether the run enrolled more than ``count`` records (reads at most one more)."""
         query = select(Enrollment.id).where(Enrollment.run_id == run_id).limit(count + 1)
         return len(self.session.scalars(query).all()) > count
+
+
+def _insert(session: Session, model: Any) -> Any:
+    """The dialect's INSERT, which has ON CONFLICT on both databases."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)
 
 
 def _escaped_like(text: str) -> str:

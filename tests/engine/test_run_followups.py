@@ -358,3 +358,16 @@ def test_the_forecast_shows_the_skipped_run_and_still_counts_the_runs_asked_for(
     shown = [(r.run.at.day, r.run.skipped, r.matching) for r in forecast.runs]
     assert shown == [(3, True, None), (4, False, 3), (5, False, 3), (6, False, 3)]
     assert forecast.runs[0].run.reason == f"{SKIPPED_BY_HAND} by {OWNER}"
+
+
+def test_snoozing_a_snoozed_record_again_replaces_its_snooze(
+    sessions: sessionmaker[Session], clock: FixedClock, processes: Processes, deal_review: int
+) -> None:
+    first = _run_at(clock, processes, MONDAY_RUN)
+    acme = record_ids(sessions)["D1"]
+    for days, who in ((5, OWNER_ACTOR), (2, Actor("U0ADMIN", is_admin=True))):
+        with transaction(sessions) as session:
+            snooze_record(session, TEAM, first, acme, days, who, clock.now())
+    with transaction(sessions) as session:
+        [held] = active_snoozes(session, deal_review, clock.now())
+    assert (held.until, held.snoozed_by) == (datetime(2026, 11, 4, tzinfo=UTC), "U0ADMIN")
