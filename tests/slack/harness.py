@@ -571,7 +571,6 @@ class Modal:
         chosen_action = action_id or next(iter(self.values[block_id]))
         self._act(block_id, {"type": state["type"], "action_id": chosen_action, **state})
 
-
     def type_and_enter(self, prefix: str, text: str) -> None:
         """Types ``text`` into a text input that dispatches on Enter, and presses Enter."""
         block_id = self.block_id(prefix)
