@@ -51,6 +51,11 @@ def test_skip_next_skips_one_run_once_and_show_lists_it(cli: CliRunner) -> None:
     assert again == f"{NAME}: the run of {skipped} was already skipped by cli\n"
     shown = invoke(cli, "workflows", "show", NAME)
     assert f"# skipped once: {skipped} by cli" in shown
+    [next_runs] = [line for line in shown.splitlines() if line.startswith("# next runs: ")]
+    following = next_runs.removeprefix("# next runs: ").split()
+    assert skipped not in following, "the runs listed are those that happen"
+    assert datetime.fromisoformat(following[0]) - when == timedelta(weeks=1)
+    assert f"next run {following[0]}" in invoke(cli, "workflows", "list")
 
 
 def test_snooze_keeps_a_record_out_for_days_and_show_lists_it(cli: CliRunner) -> None:

@@ -4,7 +4,7 @@ Slack."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
@@ -16,7 +16,14 @@ from bot.workflows.audit import revision_actions
 from bot.workflows.definitions import WorkflowDefinition
 from bot.workflows.lifecycle import Actor, WorkflowError, get_workflow
 from bot.workflows.readable import instant_text
-from bot.workflows.run_followups import ActiveSnooze, SkipLine, active_snoozes, upcoming_skips
+from bot.workflows.run_followups import (
+    ActiveSnooze,
+    SkipLine,
+    active_snoozes,
+    next_unskipped,
+    skipped_next_runs,
+    upcoming_skips,
+)
 from bot.workflows.schedules import Schedule
 from bot.workflows.stored import definition_of
 from bot.workflows.wording import Phrase, describe_action
@@ -180,19 +187,24 @@ class RunDetails:
 
 
 def _line(
-    workflow: Workflow, last_run: Run | None = None, viewer: Actor | None = None
+    workflow: Workflow,
+    last_run: Run | None = None,
+    viewer: Actor | None = None,
+    skipped: Collection[datetime] = (),
 ) -> WorkflowLine:
     """A workflow in one line, from its row alone: listing many must not parse and check
-    each whole definition (that costs a query per workflow)."""
+    each whole definition (that costs a query per workflow). Its next run is the next one
+    that happens: occurrences ``skipped`` once by hand are stepped over."""
     schedule = Schedule.from_json(workflow.schedule)
     zone = schedule.zone
+    next_run = next_unskipped(schedule, workflow.next_run_at, skipped)
     return WorkflowLine(
         name=workflow.name,
         status=workflow.status,
         object_type=workflow.object_type.name,
         owner=workflow.owner_user_id,
         schedule=schedule.describe(),
-        next_run=workflow.next_run_at.astimezone(zone) if workflow.next_run_at else None,
+        next_run=next_run.astimezone(zone) if next_run else None,
         revision=workflow.revision,
         last_run=RunLine.of(last_run, zone) if last_run is not None else None,
         may_change=viewer is None or viewer.may_change(workflow),
@@ -206,20 +218,27 @@ def list_workflows(
     change it: everyone sees every workflow of the workspace, the others' read-only."""
     workflows = WorkflowRepository(session).in_team(team_id)
     last_runs = RunRepository(session).latest([w.id for w in workflows], LAST_RUN_STATUSES)
-    return [_line(workflow, last_runs.get(workflow.id), viewer) for workflow in workflows]
+    skipped = skipped_next_runs(session, workflows)
+    return [
+        _line(workflow, last_runs.get(workflow.id), viewer, skipped.get(workflow.id, ()))
+        for workflow in workflows
+    ]
 
 
 def workflow_details(
     session: Session, team_id: str, name: str, now: datetime, runs: int = RECENT_RUNS
 ) -> WorkflowDetails:
     workflow = get_workflow(session, team_id, name)
-    line, definition = _line(workflow), definition_of(session, workflow)
+    skips = upcoming_skips(session, workflow, now)
+    skipped = {skip.scheduled_at for skip in skips}
+    line, definition = _line(workflow, skipped=skipped), definition_of(session, workflow)
     upcoming: tuple[datetime, ...] = ()
     if workflow.status == WorkflowStatus.ACTIVE.value:
+        # The runs that happen: those skipped once are listed apart (details.skips).
         occurrences = definition.schedule.occurrences_after(now)
-        upcoming = tuple(o.at for o in islice(occurrences, UPCOMING))
+        happening = (o for o in occurrences if o.utc not in skipped)
+        upcoming = tuple(o.at for o in islice(happening, UPCOMING))
     history = tuple(run_history(session, workflow, runs))
-    skips = upcoming_skips(session, workflow, now)
     snoozes = tuple(active_snoozes(session, workflow.id, now))
     return WorkflowDetails(line, definition, upcoming, history, skips, snoozes)
 

@@ -9,6 +9,7 @@ for the displays of a workflow and for explanations of why a record is (not) enr
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -119,6 +120,11 @@ def followed_run(session: Session, team_id: str, run_id: int, actor: Actor) -> R
     """The run a summary's button is about, when ``actor`` may act on its workflow and the
     run is still its latest: PermissionDenied, StaleButton or UnknownRun otherwise."""
     run, workflow = run_about(session, team_id, run_id)
+    if workflow.deleted_at is not None:
+        raise StaleButton(
+            f"{workflow.deleted_name!r} was deleted since this run: nothing was done. "
+            f"`/workflow restore {workflow.deleted_name}` brings it back."
+        )
     if not actor.may_change(workflow):
         raise PermissionDenied(workflow.name, workflow.owner_user_id)
     _refuse_unless_latest(session, run, workflow)
@@ -272,7 +278,7 @@ def undo_skip(
 ) -> SkippedRun:
     """Takes a skip back, while its occurrence has not come yet."""
     workflow = session.get(Workflow, workflow_id)
-    if workflow is None or workflow.team_id != team_id:
+    if workflow is None or workflow.team_id != team_id or workflow.deleted_at is not None:
         raise WorkflowError("That workflow was deleted since: there is no skip to undo.")
     if not actor.may_change(workflow):
         raise PermissionDenied(workflow.name, workflow.owner_user_id)
@@ -289,6 +295,29 @@ def undo_skip(
     undone = SkippedRun(workflow.id, workflow.name, occurrence_key, when, skip.created_by, True)
     followups.remove_skip(workflow.id, occurrence_key)
     return undone
+
+
+def skipped_next_runs(session: Session, workflows: Sequence[Workflow]) -> dict[int, set[datetime]]:
+    """The instants skipped once by hand from each workflow's next run on, in one query:
+    what next-run displays step over (see next_unskipped)."""
+    planned = [w for w in workflows if w.next_run_at is not None]
+    if not planned:
+        return {}
+    earliest = min(w.next_run_at for w in planned if w.next_run_at is not None)
+    return FollowUpRepository(session).skipped_instants([w.id for w in planned], earliest)
+
+
+def next_unskipped(
+    schedule: Schedule, next_run_at: datetime | None, skipped: Collection[datetime]
+) -> datetime | None:
+    """The workflow's next run that happens: ``next_run_at``, or the first occurrence after
+    it that nobody skipped once by hand."""
+    if next_run_at is None or next_run_at not in skipped:
+        return next_run_at
+    for occurrence in schedule.occurrences_after(next_run_at):
+        if occurrence.utc not in skipped:
+            return occurrence.utc
+    return None
 
 
 def upcoming_skips(session: Session, workflow: Workflow, now: datetime) -> tuple[SkipLine, ...]:

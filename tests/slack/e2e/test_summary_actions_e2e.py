@@ -172,6 +172,8 @@ def test_skip_next_run_says_which_run_and_undo_skip_takes_it_back(
     assert_valid_blocks(reply["blocks"])
     details = slack.reply_to(OWNER, f"show {NAME}")
     assert f"*Skipped once:* Wed 02 Dec 2026 09:00 UTC (by <@{ADMIN}>)" in details
+    assert "*Next runs:* Thu 03 Dec 2026 09:00 UTC, Fri 04 Dec" in details
+    assert "next run Thu 03 Dec 2026 09:00 UTC" in slack.reply_to(OWNER, "list")
     again = _reply_text(
         slack_api, _press(slack, slack_api, OWNER, summary, SummaryAction.SKIP_NEXT)
     )
@@ -180,6 +182,7 @@ def test_skip_next_run_says_which_run_and_undo_skip_takes_it_back(
     undone = _reply(slack_api, undo_path)
     assert "Skip undone: *Deal review* runs on Wed 02 Dec 2026 09:00 (UTC)" in undone["text"]
     assert undone.get("replace_original") is True
+    assert "next run Wed 02 Dec 2026 09:00 UTC" in slack.reply_to(OWNER, "list")
 
 
 def test_a_skipped_run_does_not_run_and_history_says_who_skipped_it(
