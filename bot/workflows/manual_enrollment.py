@@ -150,7 +150,7 @@ def active_workflows(
 def enrollable_workflow(session: Session, team_id: str, workflow_id: int) -> WorkflowChoice:
     """The team's active workflow with this id; NotEnrollable when it is gone or inactive."""
     workflow = session.get(Workflow, workflow_id)
-    if workflow is None or workflow.team_id != team_id:
+    if workflow is None or workflow.team_id != team_id or workflow.deleted_at is not None:
         raise NotEnrollable("That workflow was deleted in the meantime: choose another one.")
     if workflow.status != WorkflowStatus.ACTIVE.value:
         raise NotEnrollable(

@@ -26,6 +26,7 @@ from bot.workflows.lifecycle import (
     request_run,
     set_status,
 )
+from bot.workflows.manual_enrollment import NotEnrollable, enrollable_workflow
 from bot.workflows.overview import list_workflows, run_details
 from bot.workflows.revisions import (
     UnknownRevision,
@@ -33,6 +34,7 @@ from bot.workflows.revisions import (
     saved_revision,
     workflow_changes,
 )
+from bot.workflows.run_followups import StaleButton, followed_run
 from bot.workflows.sharing import copy_workflow, transfer_workflow
 from bot.workflows.trash import NotRestorable, restore_workflow
 from storage.database import write_transaction as transaction
@@ -208,6 +210,26 @@ def test_deleting_frees_the_name_cancels_pending_runs_and_keeps_the_runs(
         assert (deleted.status, deleted.next_run_at) == ("paused", None)  # never due
     # The name is free at once, in any case.
     assert save(sessions, workflow_document(name=NAME.upper()), NOW).created
+
+
+@pytest.mark.usefixtures("saved")
+def test_a_deleted_workflows_old_buttons_and_pickers_do_nothing_and_say_why(
+    sessions: sessionmaker[Session],
+) -> None:
+    with transaction(sessions) as session:
+        run_id = request_run(session, TEAM, NAME, OWNER_ACTOR, NOW).run_id
+        workflow_id = get_workflow(session, TEAM, NAME).id
+    _delete(sessions, NOW)
+
+    with pytest.raises(StaleButton) as stale, transaction(sessions) as session:
+        followed_run(session, TEAM, run_id, OWNER_ACTOR)
+    assert str(stale.value) == (
+        f"{NAME!r} was deleted since this run: nothing was done. "
+        f"`/workflow restore {NAME}` brings it back."
+    )
+    with pytest.raises(NotEnrollable) as gone, transaction(sessions) as session:
+        enrollable_workflow(session, TEAM, workflow_id)
+    assert "deleted in the meantime" in str(gone.value)
 
 
 @pytest.mark.usefixtures("saved")
