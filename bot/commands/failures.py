@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import re
 import secrets
 import shlex
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +54,11 @@ class FailureReporting(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise  # click's own: usage errors, --help, Ctrl-C, already worded
+        except BrokenPipeError:
+            # The reader went away (`workflow-bot ... | head`): not a bug, and nothing to say.
+            # Python's documented recipe: point stdout at devnull so the exit flush is quiet.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(RUN_TIME_FAILURE)
         except Exception as error:
             settings = getattr(ctx.obj, "settings", None)
             failure = explain(error, getattr(settings, "database_url", None))
