@@ -540,13 +540,14 @@ def finish(
 
     ``activate`` saves it active (an edit of an active workflow stays active and applies at
     once: a new revision, runs planned under the old one cancelled); otherwise it is saved
-    not running: paused when it was paused, a draft else. Raises InvalidDefinition or
-    WorkflowError (name taken, permission) with nothing written.
+    not running: paused when it was active or paused (the dialog's "Save and pause"), a
+    draft else. Raises InvalidDefinition or WorkflowError (name taken, permission) with
+    nothing written.
     """
     stored = _stored_status(session, draft)
     if activate:
         status = WorkflowStatus.ACTIVE
-    elif stored is WorkflowStatus.PAUSED:
+    elif stored in (WorkflowStatus.ACTIVE, WorkflowStatus.PAUSED):
         status = WorkflowStatus.PAUSED
     else:
         status = WorkflowStatus.DRAFT

@@ -181,7 +181,7 @@ def finished_text(done: Finished) -> str:
     if done.status is WorkflowStatus.ACTIVE:
         next_run = when(done.next_run) if done.next_run else "none: the schedule has no run left"
         return f"{shown} is active. Next run: {next_run}."
-    state = "stays paused" if done.status is WorkflowStatus.PAUSED else "is a draft"
+    state = "paused" if done.status is WorkflowStatus.PAUSED else "is a draft"
     return (
         f"{shown} is saved and {state}: it does not run until you activate it "
         f"with `{SLASH_COMMAND} activate {escape_mrkdwn(done.name)}`."
@@ -243,11 +243,15 @@ def _submit_label(page: WizardPage) -> str:
     if page.editing is None:
         return "Activate"
     if page.editing is WorkflowStatus.ACTIVE:
-        return "Save and keep active"
+        return "Save"  # it stays active; the other button says it pauses
     return "Save and activate"
 
 
 def _save_draft_label(editing: WorkflowStatus | None) -> str:
+    """The button that saves without running: it says what becomes of the workflow, so an
+    active one being edited is never deactivated silently."""
+    if editing is WorkflowStatus.ACTIVE:
+        return "Save and pause"
     return "Save, keep paused" if editing is WorkflowStatus.PAUSED else "Save as draft"
 
 

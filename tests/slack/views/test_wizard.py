@@ -234,8 +234,8 @@ def test_the_buttons_say_what_saving_does() -> None:
 
     assert labels[None][0]["submit"]["text"] == "Activate"
     assert buttons(labels[None][0]) == ["Back", "Save as draft"]
-    assert labels[WorkflowStatus.ACTIVE][0]["submit"]["text"] == "Save and keep active"
-    assert buttons(labels[WorkflowStatus.ACTIVE][0]) == ["Back", "Save as draft"]
+    assert labels[WorkflowStatus.ACTIVE][0]["submit"]["text"] == "Save"
+    assert buttons(labels[WorkflowStatus.ACTIVE][0]) == ["Back", "Save and pause"]
     assert labels[WorkflowStatus.PAUSED][0]["submit"]["text"] == "Save and activate"
     assert buttons(labels[WorkflowStatus.PAUSED][0]) == ["Back", "Save, keep paused"]
     assert labels[WorkflowStatus.DRAFT][0]["submit"]["text"] == "Save and activate"
