@@ -92,8 +92,10 @@ def test_a_deleted_workflow_keeps_its_history_and_is_restored_paused(cli: CliRun
 def test_transfer_gives_a_workflow_to_a_user_id_and_refuses_anything_else(
     cli: CliRunner,
 ) -> None:
+    assert "; owner U0123ABCD" in invoke(cli, "workflows", "list")
     done = invoke(cli, "workflows", "transfer", NAME, "U0NEWOWNER")
     assert done == f"{NAME} now belongs to U0NEWOWNER (was U0123ABCD).\n"
+    assert "; owner U0NEWOWNER" in invoke(cli, "workflows", "list")
     assert "owner: U0NEWOWNER" in invoke(cli, "workflows", "export", NAME)
     bad = refused(cli, "workflows", "transfer", NAME, "ann@example.com")
     assert "'ann@example.com' is not a Slack user id" in bad.output

@@ -147,7 +147,7 @@ def workflows_export(context: Context, name: str | None, team: str | None) -> No
 @TEAM_OPTION
 @click.pass_obj
 def workflows_list(context: Context, team: str | None) -> None:
-    """Every workflow with its status, schedule and next run."""
+    """Every workflow with its status, schedule, next run and owner."""
     with workflow_errors(), context.workspace(team) as (session, team_id):
         found = list_workflows(session, team_id)
         if not found:
@@ -156,7 +156,7 @@ def workflows_list(context: Context, team: str | None) -> None:
             next_run = line.next_run.isoformat() if line.next_run else "none"
             click.echo(
                 f"{line.name} [{line.status}] {line.object_type}: {line.schedule}; "
-                f"next run {next_run}"
+                f"next run {next_run}; owner {line.owner}"
             )
 
 

@@ -148,7 +148,8 @@ def list_reply(lines: Sequence[WorkflowLine]) -> list[dict[str, Any]]:
         return [section(f"No workflows yet. Create one with `{SLASH_COMMAND} create`.")]
     shown = [
         f"*{escape_mrkdwn(line.name)}* · {line.status} · {line.object_type} · "
-        f"{escape_mrkdwn(line.schedule)} · next run {when(line.next_run)}"
+        f"{escape_mrkdwn(line.schedule)} · next run {when(line.next_run)} · "
+        f"owner {person_mrkdwn(line.owner)}"
         for line in lines[:MAX_LISTED]
     ]
     blocks = packed(shown, total=len(lines))

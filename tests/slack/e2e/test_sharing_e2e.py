@@ -123,6 +123,12 @@ def test_show_says_what_is_never_enrolled_and_every_setting(slack: Slack, deal_r
     assert "up to 30 minutes late" in reply
 
 
+def test_list_shows_everyone_every_workflow_with_its_owner(slack: Slack, deal_review: str) -> None:
+    reply = slack.reply_to(OTHER, "list")
+    assert "*Deal review* · active · deals · " in reply
+    assert " · owner <@U0OWNER>" in reply
+
+
 def test_help_names_history_transfer_copy_and_restore(slack: Slack) -> None:
     reply = slack.reply_to(OWNER, "help")
     for usage in ("history NAME", "transfer NAME @person", "copy NAME NEW NAME", "restore NAME"):
