@@ -30,8 +30,10 @@ from bot.slack.views.history import (
     run_details_view,
 )
 from bot.slack.views.home import clicked_workflow
+from bot.slack.views.sharing import changes_blocks
 from bot.workflows.lifecycle import WorkflowError
 from bot.workflows.overview import UnknownRun, run_details, workflow_history
+from bot.workflows.revisions import workflow_changes
 from storage.database import transaction
 
 # Reads what a modal shows, in one transaction: session -> the view.
@@ -52,7 +54,9 @@ def register(app: App, services: Services) -> None:
         team_id, name = Requester.of(context).team_id, clicked_workflow(action)
 
         def read(session: Session) -> dict[str, Any]:
-            return history_view(workflow_history(session, team_id, name, IN_MODAL))
+            history = workflow_history(session, team_id, name, IN_MODAL)
+            changes = workflow_changes(session, team_id, name).changes
+            return history_view(history, changes_blocks(changes))
 
         _show(client, services, body, read, HISTORY_TITLE)
 

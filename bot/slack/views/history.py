@@ -102,9 +102,11 @@ def history_message(history: WorkflowHistory) -> list[Block]:
     return _history_blocks(history, IN_MESSAGE)
 
 
-def history_view(history: WorkflowHistory) -> dict[str, Any]:
-    """The history modal the App Home's History button opens: at most IN_MODAL runs."""
-    return read_only_modal(View.HISTORY, HISTORY_TITLE, _history_blocks(history, IN_MODAL))
+def history_view(history: WorkflowHistory, below: Sequence[Block] = ()) -> dict[str, Any]:
+    """The history modal the App Home's History button opens: at most IN_MODAL runs, then
+    ``below`` (the workflow's changes)."""
+    blocks = [*_history_blocks(history, IN_MODAL), *below]
+    return read_only_modal(View.HISTORY, HISTORY_TITLE, blocks)
 
 
 def _counts(outcomes: Mapping[str, int]) -> str:

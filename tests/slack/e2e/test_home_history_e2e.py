@@ -320,6 +320,8 @@ def test_history_on_the_home_opens_a_modal_and_details_open_on_top_of_it(
     history = _modal_showing(slack_api, OTHER, f"History of {NAME}")
     assert "*Tue 01 Dec 2026 09:00 UTC* · scheduled · :white_check_mark: succeeded" in history
     assert "2 enrolled · 2 ok, 2 failed" in history
+    assert "*Changes* (newest first):" in history  # who changed it, under its runs
+    assert "· created (revision 1) · by cli" in history
 
     [modal] = slack_api.views(OTHER)
     answer = slack.click_in_view(
