@@ -2,7 +2,7 @@
 
 python -m bench [--rows N] [--databases sqlite,postgresql]
                 [--records-only | --ack-only | --gate-only | --views-only | --sources-only
-                 | --forecast-only]
+                 | --forecast-only | --hubspot-only [--hubspot-deals N]]
                 [--scenarios paced,saturated] [--think SECONDS]
 """
 
@@ -18,6 +18,7 @@ from bench import (
     engine_bench,
     forecast_bench,
     gate_bench,
+    hubspot_bench,
     records_bench,
     sources_bench,
     view_bench,
@@ -57,7 +58,7 @@ def print_records(figures: records_bench.RecordsFigures) -> None:
 
 
 # The benchmarks that --NAME-only picks one of; the engine's runs only with all of them.
-ONLY = ("records", "ack", "gate", "views", "sources", "forecast")
+ONLY = ("records", "ack", "gate", "views", "sources", "forecast", "hubspot")
 
 
 def main() -> None:
@@ -65,6 +66,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--workflows", type=int, default=10_000)
+    parser.add_argument("--hubspot-deals", type=int, default=100_000)
     only = parser.add_mutually_exclusive_group()
     for name in ONLY:
         only.add_argument(f"--{name}-only", action="store_true", help=f"Only the {name} benchmark.")
@@ -83,6 +85,9 @@ def main() -> None:
         if wanted("sources"):
             with empty_database(kind) as (engine, url):
                 sources_bench.print_figures(sources_bench.run(kind, engine, url, args.rows))
+        if wanted("hubspot"):
+            with empty_database(kind) as (engine, _url):
+                hubspot_bench.print_figures(hubspot_bench.run(kind, engine, args.hubspot_deals))
         if wanted("gate"):
             with empty_database(kind) as (engine, _url):
                 gate_bench.print_figures(gate_bench.run(kind, engine))

@@ -73,6 +73,9 @@ class HubSpotStandIn:
     requests: list[Request] = field(default_factory=list)
     keep_requests: bool = True
     search_cap: int = SEARCH_CAP
+    # Serves POST /standin/touch (not HubSpot's): a benchmark in another process changes
+    # objects through it.
+    control: bool = False
 
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
@@ -87,7 +90,7 @@ class HubSpotStandIn:
 
     def put(self, object_type: str, object_id: str, modified_ms: int, **values: str | None) -> None:
         """Creates or changes an object, modified at ``modified_ms``."""
-        modified = "lastmodifieddate" if object_type == "contacts" else "hs_lastmodifieddate"
+        modified = _modified(object_type)
         with self.lock:
             found = self.objects.setdefault(object_type, {}).get(object_id)
             properties = dict(found.properties) if found else {"createdate": iso(modified_ms)}
@@ -128,6 +131,9 @@ class HubSpotStandIn:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes: with Nagle's algorithm on, a kept-alive
+            # connection waits for the client's delayed ACK (40 ms) on every answer.
+            disable_nagle_algorithm = True
 
             def do_GET(self) -> None:
                 standin._handle(self, None)
@@ -229,6 +235,8 @@ class HubSpotStandIn:
         return None
 
     def _route(self, request: Request) -> tuple[int, dict[str, Any]]:
+        if request.path == "/standin/touch" and self.control:
+            return 200, self._touch(request.body or {})
         parts = request.path.strip("/").split("/")  # crm v3 <api> <type> [search]
         if parts[:2] != ["crm", "v3"] or len(parts) < 3:
             return 404, _error(f"no endpoint {request.path}", "OBJECT_NOT_FOUND")
@@ -301,6 +309,21 @@ class HubSpotStandIn:
             answer["paging"] = {"next": {"after": str(offset + limit)}}
         return 200, answer
 
+    def _touch(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Changes every ``every``-th object of ``type`` (``count`` of them) at ``at_ms``,
+        some minutes after the last requests: the rolling windows are empty again."""
+        self.sent.clear()
+        self.searched.clear()
+        object_type, every, count = body["type"], int(body["every"]), int(body["count"])
+        at = int(body["at_ms"])
+        ordered = self._ordered(object_type)
+        changed = ordered[::every][:count]
+        for found in changed:
+            found.properties["amount"] = str(int(found.properties.get("amount") or 0) + 1)
+            found.properties[_modified(object_type)] = iso(at)
+            found.modified_ms = at
+        return {"changed": len(changed)}
+
     def _owners(self, query: dict[str, list[str]]) -> dict[str, Any]:
         limit = int(query.get("limit", ["100"])[0])
         offset = int(query.get("after", ["0"])[0])
@@ -327,8 +350,12 @@ def _names(values: list[str]) -> list[str]:
     return [name for value in values for name in value.split(",") if name]
 
 
+def _modified(object_type: str) -> str:
+    return "lastmodifieddate" if object_type == "contacts" else "hs_lastmodifieddate"
+
+
 def _shown(found: PortalObject, wanted: list[str], object_type: str) -> dict[str, Any]:
-    modified = "lastmodifieddate" if object_type == "contacts" else "hs_lastmodifieddate"
+    modified = _modified(object_type)
     # HubSpot answers the properties asked for, with these three always.
     keys = [*wanted, "hs_object_id", "createdate", modified] if wanted else list(found.properties)
     answer: dict[str, Any] = {
@@ -352,3 +379,76 @@ def _error(message: str, category: str | None) -> dict[str, Any]:
     if category is not None:
         body["category"] = category
     return body
+
+
+def deal_portal(deals: int, start_ms: int) -> HubSpotStandIn:
+    """A portal of ``deals`` deals (a benchmark's): 10 properties each, 5 stages, 20 owners."""
+    standin = HubSpotStandIn(keep_requests=False, control=True)
+    text = {"type": "string", "fieldType": "text"}
+    standin.define(
+        "deals",
+        {"name": "dealname", "label": "Deal name", **text},
+        {"name": "amount", "label": "Amount", "type": "number", "fieldType": "number"},
+        {"name": "dealstage", "label": "Deal stage", "type": "enumeration", "fieldType": "select"},
+        {"name": "closedate", "label": "Close date", "type": "datetime", "fieldType": "date"},
+        {"name": "region", "label": "Region", **text},
+        {"name": "hs_priority", "label": "Priority", **text},
+        {"name": "createdate", "label": "Create date", "type": "datetime", "fieldType": "date"},
+        {
+            "name": "hs_lastmodifieddate",
+            "label": "Last modified",
+            "type": "datetime",
+            "fieldType": "date",
+        },
+    )
+    stages = ["appointmentscheduled", "qualifiedtobuy", "contractsent", "closedwon", "closedlost"]
+    standin.pipeline_definitions["deals"] = [
+        {
+            "id": "default",
+            "label": "Sales pipeline",
+            "displayOrder": 0,
+            "stages": [
+                {"id": s, "label": s.title(), "displayOrder": i} for i, s in enumerate(stages)
+            ],
+        }
+    ]
+    standin.owner_list = [{"id": str(100 + i), "email": f"owner{i}@example.com"} for i in range(20)]
+    regions = ["north", "south", "east", "west", "central", "overseas"]
+    table = standin.objects.setdefault("deals", {})
+    for number in range(1, deals + 1):
+        at = start_ms + number
+        table[str(number)] = PortalObject(
+            str(number),
+            {
+                "hs_object_id": str(number),
+                "dealname": f"Deal {number}",
+                "amount": str(number * 7919 % 10_000),
+                "dealstage": stages[number % 5],
+                "closedate": iso(at + 86_400_000 * (number % 90)),
+                "region": regions[number * 7 % 6],
+                "hs_priority": ("low", "medium", "high")[number % 3],
+                "hubspot_owner_id": str(100 + number % 20),
+                "createdate": iso(at),
+                "hs_lastmodifieddate": iso(at),
+            },
+            at,
+        )
+    return standin
+
+
+def main() -> None:
+    """``python -m tests.hubspot_standin DEALS START_MS [REQUESTS SECONDS]``: serves a portal
+    of DEALS deals (answering 429 past REQUESTS in any SECONDS) and prints its URL, until
+    stdin closes (the benchmark's stand-in, in its own process)."""
+    import sys
+
+    standin = deal_portal(int(sys.argv[1]), int(sys.argv[2]))
+    if len(sys.argv) > 4:
+        standin.window = (int(sys.argv[3]), float(sys.argv[4]))
+    with standin.serving() as url:
+        print(url, flush=True)
+        sys.stdin.read()
+
+
+if __name__ == "__main__":
+    main()

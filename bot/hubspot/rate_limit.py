@@ -13,6 +13,9 @@ from dataclasses import dataclass
 # CRM search endpoints 5 requests per second per account (HubSpot's search guide, "Limitations").
 PRIVATE_APP_WINDOW = (190, 10.0)
 SEARCH_WINDOW = (5, 1.0)
+# HubSpot counts a request when it arrives, the limiter when it leaves: a request sent just
+# as the oldest one leaves the window may arrive faster than that one did, inside the window.
+ARRIVAL_MARGIN = 0.05
 
 
 @dataclass
@@ -33,7 +36,7 @@ class RollingWindow:
         now = self.monotonic()
         self._forget(now)
         if len(self.sent) >= self.limit:
-            wait = self.sent[0] + self.seconds - now
+            wait = self.sent[0] + self.seconds + ARRIVAL_MARGIN - now
             if wait > 0:
                 self.sleep(wait)
                 self.waited += wait

@@ -6,6 +6,8 @@ while a request is waiting on HubSpot."""
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,6 +36,8 @@ from storage.properties import PropertyType, folded_copy
 from storage.record_removal import RecordRemoval
 from storage.records import DatedRecordUpdate, NewRecord, RecordRepository
 
+# Objects read ahead while a batch is written: three list pages.
+PREFETCH = 300
 # Objects written per transaction: ten list pages, five search pages.
 WRITE_BATCH = 1_000
 # A first sync's cursor starts this long before the sync did: an object changed while the
@@ -118,7 +122,8 @@ class HubSpotObjectSync:
         schema = self.schema()
         seen: set[str] = set()
         newest: int | None = None
-        for batch in _batches(self._listing(schema, archived=False), WRITE_BATCH):
+        listing = _prefetched(self._listing(schema, archived=False))
+        for batch in _batches(listing, WRITE_BATCH):
             converted = [convert(schema, o.id, o.properties) for o in batch]
             seen.update(c.external_id for c in converted)
             newest = _latest(newest, converted)
@@ -131,12 +136,20 @@ class HubSpotObjectSync:
         cursor = started if newest is None else min(newest, started)
         return self._report(schema, cursor)
 
-    def incremental(self, cursor: int, now: datetime) -> HubSpotSyncReport:
+    def incremental(
+        self, cursor: int, now: datetime, known_schema: ObjectSchema | None = None
+    ) -> HubSpotSyncReport:
         """What changed at or after ``cursor`` (milliseconds), oldest first, then the
-        archived objects removed."""
-        schema = self.schema()
+        archived objects removed.
+
+        ``known_schema``, from an earlier sync, spares reading HubSpot's schema again (the
+        caller decides how often it is read); it is read anyway as soon as an object holds
+        an option the known schema does not have (an option added or renamed in HubSpot)."""
+        schema = known_schema or self.schema()
         newest: int | None = cursor
-        for batch in _batches(self._changes(schema, cursor), SEARCH_PAGE * 5):
+        for batch in _batches(_prefetched(self._changes(schema, cursor)), SEARCH_PAGE * 5):
+            if known_schema is not None and _unknown_option(schema, batch):
+                schema = known_schema = self.schema()
             converted = [convert(schema, o.id, o.properties) for o in batch]
             newest = _latest(newest, converted)
             self._write(schema, converted, now)
@@ -316,11 +329,63 @@ def _types(
     return {name: declared.get(name, PropertyType.STRING) for name in properties}
 
 
+def _unknown_option(schema: ObjectSchema, batch: Sequence[HubSpotObject]) -> bool:
+    for found in batch:
+        for name, options in schema.options.items():
+            value = found.properties.get(name)
+            # Checkboxes hold several options, separated by semicolons.
+            if value and any(part not in options for part in value.split(";")):
+                return True
+    return False
+
+
 def _latest(newest: int | None, converted: Sequence[ConvertedObject]) -> int | None:
     stamps = [c.modified_ms for c in converted if c.modified_ms is not None]
     if not stamps:
         return newest
     return max(stamps) if newest is None else max(newest, *stamps)
+
+
+def _prefetched(items: Iterator[HubSpotObject]) -> Iterator[HubSpotObject]:
+    """``items``, read ahead by a thread of their own: the next pages are asked of HubSpot
+    while the last ones are written. The thread only makes HTTP requests (no session
+    crosses it); an error it meets is raised here, in order."""
+    ahead: queue.Queue[HubSpotObject | _End] = queue.Queue(maxsize=PREFETCH)
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        ahead.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            ahead.put(_End(None))
+        except BaseException as error:  # handed to the consumer, which raises it
+            ahead.put(_End(error))
+
+    reader = threading.Thread(target=read, name="hubspot-prefetch", daemon=True)
+    reader.start()
+    try:
+        while True:
+            item = ahead.get()
+            if isinstance(item, _End):
+                if item.error is not None:
+                    raise item.error
+                return
+            yield item
+    finally:
+        stop.set()
+        reader.join()
+
+
+@dataclass(frozen=True)
+class _End:
+    error: BaseException | None
 
 
 def _batches(items: Iterator[HubSpotObject], size: int) -> Iterator[list[HubSpotObject]]:

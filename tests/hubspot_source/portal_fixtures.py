@@ -4,6 +4,8 @@ HTTP with a stepped clock, so rate limits are waited out without waiting."""
 
 from __future__ import annotations
 
+import copy
+
 from bot.hubspot.portal import ClientPortal, Timing
 from bot.hubspot.rate_limit import SteppedTime
 from tests.hubspot_standin import HubSpotStandIn
@@ -81,9 +83,10 @@ T0 = 1_796_000_000_000  # 2026-11-30, in milliseconds
 
 def deal_portal(time: SteppedTime, **settings: object) -> HubSpotStandIn:
     standin = HubSpotStandIn(monotonic=time.monotonic, **settings)  # type: ignore[arg-type]
-    standin.define("deals", *DEAL_PROPERTIES)
-    standin.pipeline_definitions["deals"] = PIPELINES
-    standin.owner_list = list(OWNERS)
+    # Copies: a test may change its portal's schema.
+    standin.define("deals", *copy.deepcopy(DEAL_PROPERTIES))
+    standin.pipeline_definitions["deals"] = copy.deepcopy(PIPELINES)
+    standin.owner_list = copy.deepcopy(OWNERS)
     return standin
 
 

@@ -259,6 +259,38 @@ def test_a_schema_change_in_hubspot_shows_at_the_next_sync(sessions: sessionmake
     assert report.schema is not None and report.schema.options["region"] == {"emea": "EMEA"}
 
 
+def test_an_incremental_sync_with_a_known_schema_reads_it_again_only_for_a_new_option(
+    sessions: sessionmaker[Session],
+) -> None:
+    time = SteppedTime()
+    portal = deal_portal(time)
+    portal.put("deals", "1", T0, dealname="Acme", dealtype="newbusiness")
+    portal.put("deals", "2", T0, dealname="Globex", dealtype="newbusiness")
+    type_id = new_type(sessions)
+    with portal.serving() as url:
+        first = HubSpotObjectSync(client(url, time), sessions, type_id, "deals").first(NOW)
+        assert first.cursor is not None and first.schema is not None
+        portal.put("deals", "1", T0 + 100_000, dealtype="existingbusiness")
+        portal.requests.clear()
+        sync = HubSpotObjectSync(client(url, time), sessions, type_id, "deals")
+        quiet = sync.incremental(first.cursor, NOW, known_schema=first.schema)
+        assert not [r for r in portal.requests if "/properties/" in r.path]
+        dealtype = next(p for p in portal.property_definitions["deals"] if p["name"] == "dealtype")
+        dealtype["options"].append({"value": "upsell", "label": "Upsell"})
+        portal.put("deals", "2", T0 + 200_000, dealtype="upsell")
+        assert quiet.cursor is not None
+        sync = HubSpotObjectSync(client(url, time), sessions, type_id, "deals")
+        report = sync.incremental(quiet.cursor, NOW, known_schema=first.schema)
+    assert [r.path for r in portal.requests].count("/crm/v3/properties/deals") == 1
+    assert definitions(sessions, type_id)["dealtype"].options == [
+        "newbusiness",
+        "existingbusiness",
+        "upsell",
+    ]
+    assert report.schema is not None and report.schema.options["dealtype"]["upsell"] == "Upsell"
+    assert live(sessions, type_id)["2"].properties["dealtype"] == "upsell"
+
+
 def test_the_limiter_keeps_a_sync_under_the_rolling_window(sessions: sessionmaker[Session]) -> None:
     time = SteppedTime()
     portal = deal_portal(time, window=(10, 1.0))
