@@ -14,6 +14,7 @@ from bot.slack.ids import SLASH_COMMAND, CommandAction
 from bot.slack.views.blocks import button, context, packed, section
 from bot.slack.views.history import history_blocks
 from bot.slack.views.phrases import person_mrkdwn, phrase_mrkdwn, when
+from bot.workflows.definitions import StaleSourceBehaviour, WorkflowSettings
 from bot.workflows.drafts import SchedulePreview
 from bot.workflows.lifecycle import RESTORABLE_FOR
 from bot.workflows.overview import WorkflowDetails, WorkflowLine
@@ -179,8 +180,7 @@ def show_reply(
         ),
     ]
     settings = [f"• {phrase_mrkdwn(phrase)}" for phrase in describe_settings(definition.settings)]
-    if not definition.settings.summary_channel:
-        settings.insert(0, "• No run summary is posted to a channel")
+    settings += [f"• {default}" for default in _defaults_said(definition.settings)]
     steps = [f"{n}. {phrase_mrkdwn(action)}" for n, action in enumerate(actions, start=1)]
     blocks = [section(head), *packed(body), *packed(steps, head="*Actions:*")]
     blocks += packed(settings, head="*Settings:*")
@@ -200,6 +200,22 @@ def _skips_and_snoozes(details: WorkflowDetails) -> list[str]:
         for snooze in details.snoozes
     ]
     return lines
+
+
+def _defaults_said(settings: WorkflowSettings) -> list[str]:
+    """What describe_settings leaves unsaid because it is the default: show says every
+    setting."""
+    said = []
+    if not settings.summary_channel:
+        said.append("No run summary is posted to a channel")
+    if not settings.pause_days and not settings.holidays:
+        said.append("No pause days: it runs on every day its schedule names")
+    if settings.on_stale_source is StaleSourceBehaviour.RUN:
+        said.append(
+            "When the records' source cannot be synced, a run goes on with the records as "
+            "last synced, and says how old they are"
+        )
+    return said
 
 
 def delete_confirmation(workflow_id: int, created_at: datetime, name: str) -> list[dict[str, Any]]:

@@ -121,6 +121,19 @@ def test_show_says_what_is_never_enrolled_and_every_setting(slack: Slack, deal_r
     assert "• No run summary is posted to a channel" in reply
     assert "No runs on 12-25" in reply
     assert "up to 30 minutes late" in reply
+    assert "a run goes on with the records as last synced" in reply
+    assert "No pause days" not in reply  # it has one
+
+
+def test_show_says_the_default_settings_too(slack: Slack, bot: Bot, clock: FixedClock) -> None:
+    import_deals(bot.sessions, [deal("D1", "Acme")], clock.now(), TEAM_ID)
+    document = workflow_document(name="Plain", owner=OWNER, settings={"summary_channel": "C0SUM"})
+    save(bot.sessions, document, clock.now(), team=TEAM_ID)
+    reply = slack.reply_to(OTHER, "show Plain")
+    assert "*Never enrolls:* no record is kept out (no suppression criteria)" in reply
+    assert "• Post a summary to <#C0SUM>" in reply
+    assert "No run summary is posted" not in reply
+    assert "• No pause days: it runs on every day its schedule names" in reply
 
 
 def test_list_shows_everyone_every_workflow_with_its_owner(slack: Slack, deal_review: str) -> None:
