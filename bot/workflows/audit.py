@@ -81,6 +81,9 @@ class ChangeLine:
             return f"created as a copy of {detail['copied_from']!r}"
         if self.kind in (WorkflowEventKind.CREATED, WorkflowEventKind.EDITED):
             return f"{self.kind} (revision {self.revision})"
+        if self.kind == WorkflowEventKind.RAN and detail.get("retry_of"):
+            retried = detail["retry_of"]
+            return f"ran (run {detail.get('run_id')}, the failed actions of run {retried})"
         if self.kind == WorkflowEventKind.RAN:
             return f"ran (run {detail.get('run_id')})"
         if self.kind == WorkflowEventKind.TRANSFERRED:

@@ -17,10 +17,19 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.workflows.audit import record
 from bot.workflows.lifecycle import Actor, PermissionDenied, WorkflowError, changeable_workflow
 from bot.workflows.schedules import Schedule
 from storage.followups import FollowUpRepository
-from storage.models import Record, Run, RunSource, RunStatus, Workflow, WorkflowStatus
+from storage.models import (
+    Record,
+    Run,
+    RunSource,
+    RunStatus,
+    Workflow,
+    WorkflowEventKind,
+    WorkflowStatus,
+)
 from storage.runs import NewRun, RunRepository
 
 MIN_SNOOZE_DAYS = 1
@@ -207,6 +216,8 @@ def request_retry(
     runs.enroll(new_id, record_ids, RunSource.MANUAL, actor.user_id, now)
     new_run.enrolled_at = now
     session.flush()
+    detail = {"run_id": new_id, "retry_of": run.id}
+    record(session, workflow, WorkflowEventKind.RAN, actor.user_id, now, detail)
     return RetryRequested(new_id, run.id, workflow.name, len(pairs))
 
 

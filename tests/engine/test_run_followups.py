@@ -15,6 +15,7 @@ from bot.workflows.clock import FixedClock
 from bot.workflows.forecast import forecast_workflow
 from bot.workflows.lifecycle import Actor, PermissionDenied, WorkflowError
 from bot.workflows.planner import SKIPPED_BY_HAND
+from bot.workflows.revisions import workflow_changes
 from bot.workflows.run_followups import (
     StaleButton,
     active_snoozes,
@@ -220,6 +221,12 @@ def test_a_rerun_is_one_manual_run_linked_to_the_first_that_repeats_only_failed_
     with transaction(sessions) as session:
         asked = request_retry(session, TEAM, first, OWNER_ACTOR, clock.now())
     assert asked.actions == 3
+    with transaction(sessions) as session:  # the workflow's history says who re-ran what
+        latest = workflow_changes(session, TEAM, asked.workflow_name).changes[0]
+    assert (latest.actor, latest.about) == (
+        OWNER,
+        f"ran (run {asked.run_id}, the failed actions of run {first})",
+    )
     assert processes.start().run_now(asked.run_id) is RunStatus.SUCCEEDED
     rerun = run(sessions, asked.run_id)
     assert (rerun.source, rerun.retry_of, rerun.triggered_by) == (
