@@ -270,7 +270,10 @@ class Run(Base):
     summary: Mapped[dict[str, Any]] = mapped_column(PortableJSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # A manual run that retries the failed actions of this earlier run (Re-run failed).
-    retry_of: Mapped[int | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"))
+    # Not a foreign key: SQLite adds one only by rebuilding runs, and dropping the old table
+    # would delete every run's enrollments and results (ON DELETE CASCADE). Runs are deleted
+    # only with their workflow, the run and its re-run together.
+    retry_of: Mapped[int | None] = mapped_column(Integer)
 
 
 class Enrollment(Base):

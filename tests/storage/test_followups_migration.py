@@ -8,13 +8,10 @@ from datetime import UTC, datetime
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, inspect, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Engine, MetaData, Table, inspect
 
-from bot.workflows.lifecycle import CLI_ACTOR, request_run
-from storage.database import alembic_config, current_revision, transaction, upgrade
-from storage.models import Run
-from tests.engine.builders import NAME, TEAM, deal, import_deals, save, workflow_document
+from storage.database import alembic_config, current_revision, upgrade
+from tests.engine.builders import NAME, TEAM
 
 NOW = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
 
@@ -42,15 +39,76 @@ def test_downgrading_0009_drops_skips_snoozes_and_retries_and_upgrading_brings_t
     assert {"run_skips", "record_snoozes"} <= set(inspect(at_0008).get_table_names())
 
 
-def test_runs_stored_before_0009_survive_it_and_retry_nothing(
-    engine: Engine, sessions: sessionmaker[Session]
-) -> None:
-    import_deals(sessions, [deal("D-1", "Acme")], NOW)
-    save(sessions, workflow_document(), NOW)
-    with transaction(sessions) as session:
-        request_run(session, TEAM, NAME, CLI_ACTOR, NOW)
-    command.downgrade(alembic_config(engine), "0008")
-    upgrade(engine)
-    with sessions() as session:
-        kept = session.execute(select(Run.source, Run.retry_of)).all()
-    assert [tuple(row) for row in kept] == [("manual", None)]
+def test_0009_keeps_every_run_enrollment_and_result_down_and_up(engine: Engine) -> None:
+    """On SQLite a rebuilt runs table would take its enrollments and results with it."""
+    config = alembic_config(engine)
+    command.downgrade(config, "0009")
+    try:
+        _store_a_run_as_0009_does(engine)
+        assert _counts(engine) == (1, 1, 1)
+        command.downgrade(config, "0008")
+        assert _counts(engine) == (1, 1, 1)
+        command.upgrade(config, "0009")
+        assert _counts(engine) == (1, 1, 1)
+    finally:
+        upgrade(engine)
+
+
+def _store_a_run_as_0009_does(engine: Engine) -> None:
+    """A workflow with a run, its enrollment and result, written with the tables as they
+    are at 0009 (the models describe the latest revision)."""
+    metadata = MetaData()
+    rows = {
+        "object_types": {"id": 1, "team_id": TEAM, "name": "deals", "built_in": True},
+        "records": {"id": 1, "object_type_id": 1, "external_id": "D-1", "name": "Acme"},
+        "workflows": {
+            "id": 1,
+            "team_id": TEAM,
+            "name": NAME,
+            "object_type_id": 1,
+            "status": "draft",
+        },
+        "runs": {
+            "id": 1,
+            "workflow_id": 1,
+            "occurrence_key": "k",
+            "source": "manual",
+            "status": "succeeded",
+        },
+        "enrollments": {"run_id": 1, "record_id": 1, "source": "manual"},
+        "action_results": {"run_id": 1, "record_id": 1, "action_index": 0, "outcome": "ok"},
+    }
+    with engine.begin() as connection:
+        for name, given in rows.items():
+            table = Table(name, metadata, autoload_with=connection)
+            connection.execute(table.insert().values(**_required(table, given)))
+
+
+def _required(table: Table, given: dict[str, object]) -> dict[str, object]:
+    """``given`` and a plain value for every other column that needs one."""
+    values = dict(given)
+    for column in table.columns:
+        if column.name in values or column.nullable or column.primary_key:
+            continue
+        if column.server_default is not None:
+            continue
+        kind = str(column.type).upper()
+        if "INT" in kind:
+            values[column.name] = 1
+        elif "BOOL" in kind:
+            values[column.name] = False
+        elif "DATE" in kind or "TIME" in kind:
+            values[column.name] = NOW
+        elif "JSON" in kind:
+            values[column.name] = {}
+        else:
+            values[column.name] = "x"
+    return values
+
+
+def _counts(engine: Engine) -> tuple[int, ...]:
+    with engine.connect() as connection:
+        return tuple(
+            connection.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar() or 0
+            for table in ("runs", "enrollments", "action_results")
+        )

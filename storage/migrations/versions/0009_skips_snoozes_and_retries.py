@@ -8,6 +8,11 @@ Create Date: 2026-12-07
 turns into skipped runs; ``record_snoozes`` keeps a record out of one workflow's runs until
 a date (Snooze a record); ``runs.retry_of`` links a manual run that retries the failed
 actions of an earlier run (Re-run failed) to that run.
+
+``runs`` is never rebuilt on SQLite (as batch mode does to add a foreign key or drop a
+column): with foreign keys on, dropping the old table deletes every run's enrollments and
+action results through their ON DELETE CASCADE. So ``retry_of`` is a plain indexed column,
+added and dropped with ALTER TABLE (DROP COLUMN needs SQLite 3.35).
 """
 
 from __future__ import annotations
@@ -26,12 +31,8 @@ RECORD_KEY = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("runs", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("retry_of", sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(
-            batch_op.f("fk_runs_retry_of_runs"), "runs", ["retry_of"], ["id"], ondelete="SET NULL"
-        )
-        batch_op.create_index(batch_op.f("ix_runs_retry_of"), ["retry_of"], unique=False)
+    op.add_column("runs", sa.Column("retry_of", sa.Integer(), nullable=True))
+    op.create_index(op.f("ix_runs_retry_of"), "runs", ["retry_of"], unique=False)
     op.create_table(
         "run_skips",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -81,7 +82,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("record_snoozes")
     op.drop_table("run_skips")
-    with op.batch_alter_table("runs", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_runs_retry_of"))
-        batch_op.drop_constraint(batch_op.f("fk_runs_retry_of_runs"), type_="foreignkey")
-        batch_op.drop_column("retry_of")
+    op.drop_index(op.f("ix_runs_retry_of"), table_name="runs")
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("ALTER TABLE runs DROP COLUMN retry_of")  # not batch: see above
+    else:
+        op.drop_column("runs", "retry_of")
