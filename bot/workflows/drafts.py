@@ -425,6 +425,7 @@ def review(session: Session, draft: WizardDraft, default_timezone: str, now: dat
             parsed.property_types,
             now,
             PREVIEW_RUNS,
+            draft.workflow_id,
         ),
         records=tuple(RecordLine(r.name, r.external_id) for r in records),
         criteria=tuple(describe_criteria(definition.criteria)),

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from bot.workflows.criteria import Criteria, Filter, Group
@@ -27,6 +27,7 @@ from bot.workflows.schedules import Occurrence
 from bot.workflows.stored import definition_of
 from bot.workflows.wording import describe_filter
 from storage.criteria_sql import criteria_clause
+from storage.followups import FollowUpRepository, not_snoozed
 from storage.models import Enrollment, Record, Run, RunSource, Workflow, WorkflowStatus
 from storage.object_types import ObjectTypeRepository
 from storage.properties import PropertyType, StoredValue
@@ -114,8 +115,9 @@ class Explanation:
     has_next_run: bool
     pauses: tuple[str, ...]  # what pause days do around ``at``
     removed: bool  # removed records are never enrolled
-    # A snoozed record (not built yet) belongs beside ``removed``: one more field here and
-    # one more term in runner.enrollment_clause, which the verdict below then follows.
+    # Until when the record is snoozed in the workflow (in the schedule's zone), and by whom.
+    snoozed_until: datetime | None
+    snoozed_by: str | None
     criteria: tuple[GroupCheck, ...]  # none: every record matches
     suppression: tuple[GroupCheck, ...]
     enrolled: bool  # the verdict of the runs' own clause
@@ -140,21 +142,29 @@ class Explanation:
     @property
     def reason(self) -> str:
         """Why, in a few words that hold no user data: what the record's state, the
-        criteria and the suppression decided."""
+        criteria, the suppression and a snooze decided."""
         if self.removed:
             return "the record was removed, and removed records are never enrolled"
+        snooze = None
+        if self.snoozed_until is not None:
+            until = f"{self.snoozed_until:%Y-%m-%d %H:%M} {self.snoozed_until.tzname()}"
+            snooze = f"it is snoozed in this workflow until {until}"
         if not self.matches_criteria:
-            if len(self.criteria) == 1:
-                return "a filter of the criteria does not hold"
-            return "no group of the criteria matches"
+            why = (
+                "a filter of the criteria does not hold"
+                if len(self.criteria) == 1
+                else "no group of the criteria matches"
+            )
+            return why if snooze is None else f"{why}, and {snooze}"
         matched = (
             f"it matches group {self.matched_group}"
             if self.criteria
             else "every record matches its criteria"
         )
         if self.suppressed_by is not None:
-            return f"{matched}, but suppression group {self.suppressed_by} holds it back"
-        return matched
+            held = f"{matched}, but suppression group {self.suppressed_by} holds it back"
+            return held if snooze is None else f"{held}, and {snooze}"
+        return matched if snooze is None else f"{matched}, but {snooze}"
 
 
 def shown_value(value: StoredValue | None) -> str:
@@ -255,7 +265,15 @@ def explain(
         with_known_aliases(session, workflow.team_id, each)
         for each in (definition.criteria, definition.suppression)
     )
-    verdict, passed = _evaluate(session, record, criteria, suppression, types, at)
+    verdict, passed = _evaluate(session, workflow, record, criteria, suppression, types, at)
+    snooze = next(
+        (
+            row
+            for row in FollowUpRepository(session).active_snoozes(workflow.id, at)
+            if row.record_id == record.id
+        ),
+        None,
+    )
     values = record_values(
         record.properties,
         external_id=record.external_id,
@@ -274,6 +292,8 @@ def explain(
         has_next_run=has_next_run,
         pauses=pauses,
         removed=record.deleted_at is not None,
+        snoozed_until=None if snooze is None else snooze.until.astimezone(zone),
+        snoozed_by=None if snooze is None else snooze.created_by,
         criteria=_checks(definition.criteria, criteria, types, at, values, checks),
         suppression=_checks(definition.suppression, suppression, types, at, values, checks),
         enrolled=verdict,
@@ -306,16 +326,21 @@ def _pause_at(definition: WorkflowDefinition, at: datetime) -> tuple[str, ...]:
 
 def _evaluate(
     session: Session,
+    workflow: Workflow,
     record: Record,
     criteria: Criteria,
     suppression: Criteria,
     types: dict[str, PropertyType],
     at: datetime,
 ) -> tuple[bool, list[bool]]:
-    """The runs' verdict for the record at ``at``, and each criteria then suppression
-    filter's outcome alone, in one query on the record's row."""
+    """The runs' verdict for the record at ``at`` (their enrollment clause, and not snoozed,
+    as runner._enroll writes it), and each criteria then suppression filter's outcome
+    alone, in one query on the record's row."""
     dialect = session.get_bind().dialect.name
-    verdict = enrollment_clause(criteria, suppression, types, at, dialect)
+    verdict = and_(
+        enrollment_clause(criteria, suppression, types, at, dialect),
+        not_snoozed(workflow.id, at),
+    )
     filters = [
         f
         for each in (criteria, suppression)

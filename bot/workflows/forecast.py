@@ -20,7 +20,7 @@ from bot.workflows.runner import enrollment_clause
 from bot.workflows.schedules import Schedule
 from bot.workflows.stored import definition_of
 from storage.criteria_sql import criteria_clause
-from storage.followups import FollowUpRepository
+from storage.followups import FollowUpRepository, not_snoozed
 from storage.models import Record, Run, RunSource, RunStatus, WorkflowStatus
 from storage.object_types import ObjectTypeRepository
 from storage.properties import PropertyType
@@ -103,7 +103,9 @@ def forecast_workflow(
     definition = definition_of(session, workflow)
     types = ObjectTypeRepository(session).property_types(workflow.object_type_id)
     upcoming = upcoming_runs(session, workflow.id, definition, now, runs)
-    counted = count_runs(session, team_id, definition, workflow.object_type_id, types, upcoming)
+    counted = count_runs(
+        session, team_id, definition, workflow.object_type_id, types, upcoming, workflow.id
+    )
     return Forecast(workflow.name, workflow.status, definition.schedule.timezone, counted)
 
 
@@ -123,10 +125,12 @@ def forecast_definition(
     types: dict[str, PropertyType],
     now: datetime,
     runs: int = DEFAULT_RUNS,
+    workflow_id: int | None = None,
 ) -> tuple[ForecastRun, ...]:
-    """The forecast of a definition not saved yet (the wizard's review)."""
+    """The forecast of a definition not saved yet (the wizard's review); ``workflow_id``
+    when it edits a saved workflow, whose snoozed records its runs leave out."""
     upcoming = next_runs(definition.schedule, definition.settings, now, runs)
-    return count_runs(session, team_id, definition, object_type_id, types, upcoming)
+    return count_runs(session, team_id, definition, object_type_id, types, upcoming, workflow_id)
 
 
 def count_runs(
@@ -136,17 +140,21 @@ def count_runs(
     object_type_id: int,
     types: dict[str, PropertyType],
     upcoming: list[PlannedRun],
+    workflow_id: int | None = None,
 ) -> tuple[ForecastRun, ...]:
-    """Counts, per run, the records the runs' own clause (runner.enrollment_clause) selects
-    at the run's instant. Runs whose criteria resolve alike (no relative date, or dates on
-    the same day) share a count, and the distinct ones are counted in one query."""
+    """Counts, per run, the records the runs' own clause (runner.enrollment_clause, and not
+    snoozed in workflow ``workflow_id``) selects at the run's instant. Runs whose criteria
+    resolve alike (no relative date, or dates on the same day) share a count, and the
+    distinct ones are counted in one query."""
     # Owners named in criteria stand for their other names too, as far as already known.
     criteria, suppression = (
         with_known_aliases(session, team_id, each)
         for each in (definition.criteria, definition.suppression)
     )
     instants = [run.at for run in upcoming if not run.skipped]
-    counts = iter(count_at(session, object_type_id, criteria, suppression, types, instants))
+    counts = iter(
+        count_at(session, object_type_id, criteria, suppression, types, instants, workflow_id)
+    )
     return tuple(ForecastRun(run, None if run.skipped else next(counts)) for run in upcoming)
 
 
@@ -157,8 +165,10 @@ def count_at(
     suppression: Criteria,
     types: dict[str, PropertyType],
     instants: list[datetime],
+    workflow_id: int | None = None,
 ) -> list[int]:
-    """How many records a run at each of ``instants`` would enroll, by the runs' own clause.
+    """How many records a run at each of ``instants`` would enroll, by the runs' own clause
+    (and, for a saved workflow, leaving out the records snoozed in it at that instant).
 
     Instants whose criteria resolve alike share a count. One count reads the records once;
     several are read in one pass too, each counted by its own run's clause among the records
@@ -166,12 +176,22 @@ def count_at(
     counts."""
     search = RecordSearch(session)
     dialect = search.dialect
-    first_at: dict[tuple[Criteria, Criteria], datetime] = {}
-    keys = [(criteria.at(at, types), suppression.at(at, types)) for at in instants]
+    # Snoozes end at their own instants: runs alike but for the snoozes still holding
+    # are counted apart.
+    untils = _snooze_ends(session, workflow_id, min(instants, default=None))
+    first_at: dict[_Key, datetime] = {}
+    keys = [
+        (
+            criteria.at(at, types),
+            suppression.at(at, types),
+            tuple(until > at for until in untils),
+        )
+        for at in instants
+    ]
     for key, at in zip(keys, instants, strict=True):
         first_at.setdefault(key, at)
     clauses = {
-        key: enrollment_clause(criteria, suppression, types, at, dialect)
+        key: _run_clause(criteria, suppression, types, at, dialect, workflow_id if untils else None)
         for key, at in first_at.items()
     }
     if len(clauses) <= 1:
@@ -186,6 +206,32 @@ def count_at(
     row = session.execute(query).one()
     counted = {key: int(count) for key, count in zip(distinct, row, strict=True)}
     return [counted[key] for key in keys]
+
+
+_Key = tuple[Criteria, Criteria, tuple[bool, ...]]
+
+
+def _snooze_ends(
+    session: Session, workflow_id: int | None, first: datetime | None
+) -> list[datetime]:
+    """When each snooze of the workflow still holding at ``first`` ends."""
+    if workflow_id is None or first is None:
+        return []
+    return [row.until for row in FollowUpRepository(session).active_snoozes(workflow_id, first)]
+
+
+def _run_clause(
+    criteria: Criteria,
+    suppression: Criteria,
+    types: dict[str, PropertyType],
+    at: datetime,
+    dialect: str,
+    snoozes_of: int | None,
+) -> ColumnElement[bool]:
+    """What a run at ``at`` enrolls by, as the runner writes it: the enrollment clause, and
+    not snoozed in workflow ``snoozes_of`` (None: no snooze to leave out)."""
+    clause = enrollment_clause(criteria, suppression, types, at, dialect)
+    return clause if snoozes_of is None else and_(clause, not_snoozed(snoozes_of, at))
 
 
 def _any_of(

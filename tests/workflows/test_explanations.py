@@ -25,9 +25,11 @@ from bot.workflows.explanations import (
     explain_by_ids,
     explain_by_text,
 )
+from bot.workflows.forecast import forecast_workflow
 from bot.workflows.lifecycle import CLI_ACTOR, request_run, save_workflow
 from storage.database import transaction
-from storage.models import ActionResult, Enrollment, Record, Run, Workflow
+from storage.followups import FollowUpRepository
+from storage.models import ActionResult, Enrollment, Record, RecordSnooze, Run, Workflow
 from storage.object_types import ObjectTypeRepository
 from storage.records import RecordRepository
 from tests.engine.builders import (
@@ -59,7 +61,7 @@ def deals_type(sessions: sessionmaker[Session]) -> int:
 
 
 def _empty(session: Session) -> None:
-    for table in (ActionResult, Enrollment, Run, Workflow, Record):
+    for table in (ActionResult, Enrollment, RecordSnooze, Run, Workflow, Record):
         session.execute(delete(table))
 
 
@@ -75,6 +77,10 @@ def test_the_explanation_says_what_a_run_then_enrolls(
     criteria = data.draw(criteria_over(raw_records), label="criteria")
     suppression = data.draw(criteria_over(raw_records), label="suppression")
     removed = data.draw(st.sets(st.integers(0, len(raw_records) - 1), max_size=1))
+    # Snoozes that end a minute before or after the run.
+    snoozed = data.draw(
+        st.dictionaries(st.integers(0, len(raw_records) - 1), st.sampled_from([-1, 1]), max_size=2)
+    )
     zone = getattr(now.tzinfo, "key", "UTC")
     document = {
         "name": "Random",
@@ -93,7 +99,10 @@ def test_the_explanation_says_what_a_run_then_enrolls(
         ids = sorted(session.scalars(select(Record.id)))
         gone = [ids[i] for i in removed]
         session.execute(update(Record).where(Record.id.in_(gone)).values(deleted_at=now))
-        save_workflow(session, TEAM, document, CLI_ACTOR, "UTC", now)
+        workflow_id = save_workflow(session, TEAM, document, CLI_ACTOR, "UTC", now).workflow_id
+        for index, minutes in snoozed.items():
+            until = now + timedelta(minutes=minutes)
+            FollowUpRepository(session).snooze(workflow_id, ids[index], until, "U0X", now)
         run_id = request_run(session, TEAM, "Random", CLI_ACTOR, now).run_id
     clock = FixedClock(now)
     notifier = ConsoleNotifier(io.StringIO())
@@ -117,6 +126,7 @@ def _breakdown_verdict(explanation: Explanation) -> bool:
         not explanation.removed
         and explanation.matches_criteria
         and explanation.suppressed_by is None
+        and explanation.snoozed_until is None
     )
 
 
@@ -257,3 +267,22 @@ def test_a_picked_workflow_deleted_since_is_said_to_be_gone(
 ) -> None:
     with transaction(sessions) as session, pytest.raises(WorkflowGone):
         explain_by_ids(session, TEAM, 999, 1, START)
+
+
+def test_a_snoozed_record_is_not_enrolled_and_says_until_when(
+    sessions: sessionmaker[Session], deals: None
+) -> None:
+    saved = save(sessions, workflow_document(criteria=amount_at_least(5000)), START)
+    with transaction(sessions) as session:
+        d1 = session.scalars(select(Record.id).where(Record.external_id == "D1")).one()
+        until = datetime(2026, 11, 4, 0, 0, tzinfo=UTC)
+        FollowUpRepository(session).snooze(saved.workflow_id, d1, until, "U0OWNER", START)
+    explanation = _explain(sessions, "D1")
+    assert not explanation.enrolled and explanation.snoozed_by == "U0OWNER"
+    assert explanation.reason == (
+        "it matches group 1, but it is snoozed in this workflow until 2026-11-04 00:00 UTC"
+    )
+    with transaction(sessions) as session:
+        forecast = forecast_workflow(session, TEAM, NAME, START, 3)
+    # D3 matches too; D1 is back on Wednesday.
+    assert [run.matching for run in forecast.runs] == [1, 1, 2]

@@ -46,6 +46,8 @@ def _explanation(groups: int, filters: int, **fields: object) -> Explanation:
         "has_next_run": True,
         "pauses": (f"{NASTY} is a pause day",),
         "removed": False,
+        "snoozed_until": None,
+        "snoozed_by": None,
         "criteria": tuple([group] * groups),
         "suppression": tuple([group] * groups),
         "enrolled": False,
@@ -71,6 +73,15 @@ def test_the_past_runs_say_which_enrolled_the_record_and_what_is_not_known() -> 
     assert "enrolled in runs #0 (Tue 01 Dec), #2 (Sun 29 Nov)" in text
     assert "not in runs #1 (Mon 30 Nov), #3 (Sat 28 Nov)" in text
     assert "the bot keeps no history of record values" in text
+
+
+def test_a_snoozed_record_says_until_when() -> None:
+    explanation = _explanation(1, 1, criteria=(), snoozed_until=AT, snoozed_by="U0OWNER")
+    text = str(explanation_blocks(explanation))
+    assert (
+        "every record matches its criteria, but it is snoozed in this workflow until "
+        "2026-12-01 09:00 UTC"
+    ) in text
 
 
 def test_a_removed_record_says_it_is_never_enrolled() -> None:
