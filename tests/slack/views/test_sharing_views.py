@@ -1,5 +1,6 @@
-"""The text of /workflow transfer and copy read back, and a workflow's changes as Slack shows
-them: mentions for people, names escaped, valid Block Kit within a message's limits."""
+"""The text of /workflow transfer and copy read back, a workflow's changes as Slack shows
+them (mentions for people, names escaped, valid Block Kit within a message's limits), and the
+App Home's read-only rows."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.slack.ids import HomeAction
+from bot.slack.views.home import build_home
 from bot.slack.views.sharing import (
     CopyText,
     TransferText,
@@ -18,7 +21,8 @@ from bot.slack.views.sharing import (
     parse_transfer_text,
 )
 from bot.workflows.audit import ChangeLine
-from tests.block_kit import assert_valid_blocks
+from bot.workflows.overview import WorkflowLine
+from tests.block_kit import assert_valid_blocks, assert_valid_view
 
 AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 # Names as people type them: no surrounding spaces (names are stripped), no quotes or angle
@@ -100,3 +104,36 @@ def test_many_changes_stay_within_three_blocks_and_say_how_many_more() -> None:
 
 def test_no_changes_says_so() -> None:
     assert "No changes recorded yet." in json.dumps(changes_blocks([]))
+
+
+def _home_line(name: str, owner: str, may_change: bool) -> WorkflowLine:
+    return WorkflowLine(
+        name=name,
+        status="active",
+        object_type="deals",
+        owner=owner,
+        schedule="Every day at 09:00",
+        next_run=AT,
+        revision=1,
+        may_change=may_change,
+    )
+
+
+def test_the_home_offers_only_history_on_a_workflow_the_viewer_may_not_change() -> None:
+    lines = [_home_line("Mine", "U0ME", True), _home_line("<Theirs> & co", "U0THEM", False)]
+    view = build_home(lines, everyone=False)
+    assert_valid_view(view)
+    rows = [block["elements"] for block in view["blocks"] if block["type"] == "actions"]
+    assert [b["action_id"] for b in rows[0]][:3] == [
+        HomeAction.RUN,
+        HomeAction.PAUSE,
+        HomeAction.EDIT,
+    ]
+    assert [(b["action_id"], b["value"]) for b in rows[1]] == [
+        (HomeAction.HISTORY, "<Theirs> & co")
+    ]
+    text = json.dumps(view, ensure_ascii=False)
+    assert (
+        "*&lt;Theirs&gt; &amp; co* · :large_green_circle: active · deals · owner <@U0THEM>" in text
+    )
+    assert "*Mine* · :large_green_circle: active · deals\\n" in text  # one's own: no owner
