@@ -256,10 +256,15 @@ def _edited(session: Session, team_id: str, workflow_id: int, name: str, actor: 
     """The workflow being edited, locked; refused when it is gone, not the actor's to
     change, or being renamed onto another workflow's name."""
     workflow = session.get(Workflow, workflow_id, with_for_update=True)
-    if workflow is None or workflow.team_id != team_id or workflow.deleted_at is not None:
+    if workflow is None or workflow.team_id != team_id:
         raise WorkflowError(
             "The workflow you were editing was deleted in the meantime: "
             "create it again with /workflow create."
+        )
+    if workflow.deleted_at is not None:
+        raise WorkflowError(
+            f"{workflow.deleted_name!r} was deleted while you were editing it: nothing was "
+            f"saved. /workflow restore {workflow.deleted_name} brings it back, to edit it again."
         )
     if not actor.may_change(workflow):
         raise PermissionDenied(workflow.name, workflow.owner_user_id)

@@ -24,6 +24,7 @@ from bot.workflows.lifecycle import (
     get_workflow,
     pause_workspace,
     request_run,
+    save_workflow,
     set_status,
 )
 from bot.workflows.manual_enrollment import NotEnrollable, enrollable_workflow
@@ -441,3 +442,21 @@ def test_everyone_sees_every_workflow_and_may_change_only_their_own(
         ("Oscar's", "U0OSCAR", False),
     ]
     assert all(line.may_change for line in seen_by_admin)
+
+
+@pytest.mark.usefixtures("saved")
+def test_saving_an_edit_of_a_workflow_deleted_meanwhile_is_refused_saying_how_to_restore(
+    sessions: sessionmaker[Session],
+) -> None:
+    with transaction(sessions) as session:
+        workflow_id = get_workflow(session, TEAM, NAME).id
+    _delete(sessions, NOW)
+
+    edited = workflow_document(schedule=daily("10:00"))
+    with pytest.raises(WorkflowError) as refused, transaction(sessions) as session:
+        save_workflow(session, TEAM, edited, OWNER_ACTOR, "UTC", NOW, editing_id=workflow_id)
+    assert str(refused.value) == (
+        f"{NAME!r} was deleted while you were editing it: nothing was saved. "
+        f"/workflow restore {NAME} brings it back, to edit it again."
+    )
+    assert workflow(sessions) is None
