@@ -56,8 +56,10 @@ class SampleRepository:
         )
 
     def contents(self) -> SampleContents:
+        # A deleted sample workflow is named as it was (its row's name is moved aside).
+        name = func.coalesce(Workflow.deleted_name, Workflow.name)
         names = self.session.scalars(
-            select(Workflow.name).where(Workflow.is_sample.is_(True)).order_by(Workflow.name)
+            select(name).where(Workflow.is_sample.is_(True)).order_by(name)
         )
         records = self.session.scalar(
             select(func.count()).select_from(Record).where(Record.is_sample.is_(True))

@@ -64,6 +64,18 @@ def test_sample_remove_says_what_it_removed_and_then_that_there_is_none(
     assert again.output == "There is no sample in this database: nothing was removed.\n"
 
 
+def test_sample_remove_names_a_sample_workflow_deleted_before_as_it_was_named(
+    runner: CliRunner, sample: None
+) -> None:
+    deleted = runner.invoke(main, ["workflows", "delete", "Sample: contract reminders", "--yes"])
+    assert deleted.exit_code == 0, deleted.output
+
+    removed = runner.invoke(main, ["sample", "remove"])
+
+    assert removed.exit_code == 0, removed.output
+    assert "the workflow 'Sample: contract reminders' with its runs" in removed.output
+
+
 def test_connecting_slack_removes_the_sample_and_moves_only_real_data(
     runner: CliRunner,
     sample: None,
