@@ -86,3 +86,11 @@ def test_forecast_of_an_unknown_workflow_names_the_known_ones(cli: CliRunner) ->
     result = cli.invoke(main, ["workflows", "forecast", "Weekly review"])
     assert result.exit_code == 2
     assert "Weekly deal review" in result.output
+
+
+def test_why_says_a_snoozed_record_is_left_out_until_when(cli: CliRunner) -> None:
+    invoke(cli, "workflows", "snooze", "Weekly deal review", "D3", "--days", "30")
+    output = invoke(cli, "workflows", "why", "Weekly deal review", "D3")
+    assert "Initech (D3) would not be enrolled by Weekly deal review at its next run" in output
+    assert "it matches group 1, but it is snoozed in this workflow until " in output
+    assert re.search(r"Snoozed by cli until \d{4}-\d{2}-\d{2}T00:00:00-0[45]:00", output), output

@@ -101,6 +101,11 @@ def verdict_line(explanation: Explanation) -> str:
 def explanation_lines(explanation: Explanation) -> list[str]:
     lines = [verdict_line(explanation)]
     lines += [f"Pause days: {pause}." for pause in explanation.pauses]
+    if explanation.snoozed_until is not None:
+        lines.append(
+            f"Snoozed by {explanation.snoozed_by} until {_instant(explanation.snoozed_until)}: "
+            "runs before then leave it out."
+        )
     if explanation.criteria:
         lines.append("Criteria (a record matches when every filter of one group holds):")
         lines += _group_lines(explanation.criteria)

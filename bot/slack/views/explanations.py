@@ -26,7 +26,7 @@ from bot.slack.views.blocks import (
     section,
     state_values,
 )
-from bot.slack.views.phrases import when
+from bot.slack.views.phrases import person_mrkdwn, when
 from bot.workflows.explanations import (
     Explanation,
     GroupCheck,
@@ -79,6 +79,13 @@ def why_usage_problem() -> str:
 
 def explanation_blocks(explanation: Explanation) -> list[Block]:
     blocks = [section(_verdict(explanation))]
+    if explanation.snoozed_until is not None and explanation.snoozed_by is not None:
+        blocks.append(
+            context(
+                f":zzz: Snoozed by {person_mrkdwn(explanation.snoozed_by)} until "
+                f"{when(explanation.snoozed_until)}: runs before then leave it out."
+            )
+        )
     if explanation.pauses:
         pauses = "\n".join(f":calendar: {escape_mrkdwn(p)}" for p in explanation.pauses)
         blocks.append(context(pauses))

@@ -82,6 +82,8 @@ def test_a_snoozed_record_says_until_when() -> None:
         "every record matches its criteria, but it is snoozed in this workflow until "
         "2026-12-01 09:00 UTC"
     ) in text
+    assert ":zzz: Snoozed by <@U0OWNER> until Tue 01 Dec 2026 09:00 UTC" in text
+    assert_valid_blocks(explanation_blocks(explanation))
 
 
 def test_a_removed_record_says_it_is_never_enrolled() -> None:
