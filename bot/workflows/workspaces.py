@@ -84,7 +84,8 @@ def adopt_local_workspace(session: Session, team_id: str) -> bool:
     has_own = session.scalar(select(ObjectType.id).where(ObjectType.team_id == team_id))
     if has_local is None or has_own is not None:
         return False
-    for table in (ObjectType, Workflow):
+    # A workflow's history of changes goes with it.
+    for table in (ObjectType, Workflow, WorkflowEvent):
         session.execute(update(table).where(table.team_id == LOCAL_TEAM).values(team_id=team_id))
     return True
 

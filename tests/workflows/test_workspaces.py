@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.workspaces import (
@@ -12,6 +13,7 @@ from bot.workflows.workspaces import (
     adopt_local_workspace,
     resolve_team,
 )
+from storage.models import WorkflowEvent
 from storage.object_types import ObjectTypeRepository
 from storage.workflows import WorkflowRepository
 from tests.engine.builders import deal, import_deals, save, workflow_document
@@ -77,6 +79,9 @@ def test_data_imported_before_slack_moves_to_the_first_connected_workspace(
         assert WorkflowRepository(session).names("T0REAL") == ["Deal review"]
         assert ObjectTypeRepository(session).find("T0REAL", "deals") is not None
         assert WorkflowRepository(session).names(LOCAL_TEAM) == []
+        # Its history of changes went with it.
+        teams = session.scalars(select(WorkflowEvent.team_id)).all()
+        assert teams == ["T0REAL"]
 
 
 def test_a_workspace_with_data_of_its_own_adopts_nothing(sessions: sessionmaker[Session]) -> None:
