@@ -371,9 +371,32 @@ def snooze_choices(
     return [SnoozeChoice(*row) for row in rows]
 
 
-def enrolled_more_than(session: Session, run_id: int, count: int) -> bool:
-    """Whether the run enrolled more records than a picker lists at once."""
-    return FollowUpRepository(session).enrolled_more_than(run_id, count)
+@dataclass(frozen=True)
+class SnoozePicker:
+    """What the Snooze a record dialog offers: the run's records, or none listed when it
+    enrolled more than a picker lists at once (``searched``: they are searched instead)."""
+
+    about: RunAbout
+    choices: tuple[SnoozeChoice, ...]
+    searched: bool
+
+
+def snooze_picker(
+    session: Session, team_id: str, run_id: int, actor: Actor, listed: int
+) -> SnoozePicker:
+    """The records of run ``run_id`` to snooze one of, when ``actor`` may (as for every
+    button of a summary); refused when the run enrolled none that is still there."""
+    about = followed_run(session, team_id, run_id, actor)
+    if FollowUpRepository(session).enrolled_more_than(run_id, listed):
+        return SnoozePicker(about, (), searched=True)
+    choices = tuple(snooze_choices(session, team_id, run_id, "", listed))
+    if not choices:
+        raise WorkflowError(
+            f"Run #{run_id} of {about.workflow_name!r} enrolled no record (or they were removed "
+            "since): there is nothing to snooze. Use Snooze a record under the summary of a "
+            "run that enrolled the record."
+        )
+    return SnoozePicker(about, choices, searched=False)
 
 
 def snooze_record(

@@ -27,12 +27,11 @@ from bot.workflows.run_followups import (
     InvalidSnoozeDays,
     StaleButton,
     UnknownRun,
-    enrolled_more_than,
-    followed_run,
     request_retry,
     skip_after_run,
     snooze_choices,
     snooze_days,
+    snooze_picker,
     snooze_record,
     undo_skip,
 )
@@ -133,14 +132,8 @@ def register(app: App, services: Services) -> None:
             with transaction(services.sessions) as session:
                 if run_id is None:
                     raise UnknownRun(action.get("value"))
-                about = followed_run(session, who.team_id, run_id, actor)
-                searched = enrolled_more_than(session, run_id, SELECT_OPTIONS)
-                choices = (
-                    []
-                    if searched
-                    else snooze_choices(session, who.team_id, run_id, "", SELECT_OPTIONS)
-                )
-            view = views.snooze_view(about, choices, searched)
+                picker = snooze_picker(session, who.team_id, run_id, actor, SELECT_OPTIONS)
+            view = views.snooze_view(picker.about, picker.choices, picker.searched)
         except WorkflowError as error:
             view = notice_view(views.SNOOZE_TITLE, refusal_text(error))
         client.views_open(trigger_id=body["trigger_id"], view=view)

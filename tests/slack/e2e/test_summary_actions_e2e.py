@@ -294,3 +294,23 @@ def test_a_run_of_many_records_is_searched_in_the_snooze_dialog(
     assert "*Deal 115* is snoozed in *Deal review* until Wed 02 Dec 2026" in json.dumps(
         answer.json["view"]
     )
+
+
+def test_snooze_under_a_run_that_enrolled_nothing_says_there_is_nothing_to_snooze(
+    slack: Slack, bot: Bot, clock: FixedClock, slack_api: SlackStandIn
+) -> None:
+    import_deals(bot.sessions, [deal("D1", "Acme", stage="won")], clock.now(), TEAM_ID)
+    document = workflow_document(
+        name=NAME, owner=OWNER, settings={"summary_channel": SUMMARY, "summary": "always"}
+    )
+    save(bot.sessions, document, clock.now(), team=TEAM_ID)
+    clock.set(RUN_AT)
+    bot.engine().tick()
+    [summary] = _summaries(slack_api)
+    _press(slack, slack_api, OWNER, summary, SummaryAction.SNOOZE)
+    slack_api.wait_for(lambda api: len(api.views(OWNER)) == 1)
+    [view] = slack_api.views(OWNER)
+    assert_valid_view(view.view)
+    assert "enrolled no record" in json.dumps(view.view) and "nothing to snooze" in json.dumps(
+        view.view
+    )
