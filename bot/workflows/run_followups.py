@@ -190,7 +190,8 @@ def request_retry(
     pairs = followups.retried_pairs(run.id)
     if not pairs:
         raise WorkflowError(
-            f"No action of run #{run.id} of {workflow.name!r} failed: nothing to re-run."
+            f"No failed action of run #{run.id} of {workflow.name!r} is left to re-run: none "
+            "failed, or the records they failed for were removed since."
         )
     runs = RunRepository(session)
     new_id = runs.add(

@@ -378,3 +378,13 @@ def test_snoozing_a_snoozed_record_again_replaces_its_snooze(
     with transaction(sessions) as session:
         [held] = active_snoozes(session, deal_review, clock.now())
     assert (held.until, held.snoozed_by) == (datetime(2026, 11, 4, tzinfo=UTC), "U0ADMIN")
+
+
+def test_a_run_without_failures_has_nothing_to_rerun(
+    sessions: sessionmaker[Session], clock: FixedClock, processes: Processes, deal_review: int
+) -> None:
+    first = _run_at(clock, processes, MONDAY_RUN)
+    nothing = pytest.raises(WorkflowError, match="No failed action of run #.* is left to re-run")
+    with nothing, transaction(sessions) as session:
+        request_retry(session, TEAM, first, OWNER_ACTOR, clock.now())
+    assert len(runs(sessions)) == 1
