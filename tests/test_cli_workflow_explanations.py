@@ -94,3 +94,11 @@ def test_why_says_a_snoozed_record_is_left_out_until_when(cli: CliRunner) -> Non
     assert "Initech (D3) would not be enrolled by Weekly deal review at its next run" in output
     assert "it matches group 1, but it is snoozed in this workflow until " in output
     assert re.search(r"Snoozed by cli until \d{4}-\d{2}-\d{2}T00:00:00-0[45]:00", output), output
+
+
+def test_why_at_an_instant_on_a_pause_day_says_what_the_pause_does(cli: CliRunner) -> None:
+    # The README example pauses on 2026-11-26 (Thanksgiving, a Thursday) and defers.
+    output = invoke(
+        cli, "workflows", "why", "Weekly deal review", "D1", "--at", "2026-11-26T07:00:00-05:00"
+    )
+    assert "Schedule: 2026-11-26 is a pause day: deferred to 2026-11-27." in output

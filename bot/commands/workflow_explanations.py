@@ -100,7 +100,8 @@ def verdict_line(explanation: Explanation) -> str:
 
 def explanation_lines(explanation: Explanation) -> list[str]:
     lines = [verdict_line(explanation)]
-    lines += [f"Pause days: {pause}." for pause in explanation.pauses]
+    # Pause days, and a run skipped once by hand, before the run explained.
+    lines += [f"Schedule: {pause}." for pause in explanation.pauses]
     if explanation.snoozed_until is not None:
         lines.append(
             f"Snoozed by {explanation.snoozed_by} until {_instant(explanation.snoozed_until)}: "

@@ -113,7 +113,8 @@ class Explanation:
     at: datetime  # the instant evaluated, in the schedule's zone
     given: bool  # ``at`` was asked for; else it is the next run (or now, with no next run)
     has_next_run: bool
-    pauses: tuple[str, ...]  # what pause days do around ``at``
+    # What pause days (or a run skipped once by hand) do to the runs up to ``at``.
+    pauses: tuple[str, ...]
     removed: bool  # removed records are never enrolled
     # Until when the record is snoozed in the workflow (in the schedule's zone), and by whom.
     snoozed_until: datetime | None
