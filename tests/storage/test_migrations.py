@@ -110,3 +110,47 @@ def test_no_migration_step_loses_the_case_insensitive_workflow_name_index(engine
     upgrade(engine)
     assert current_revision(engine) == head
     assert "uq_workflows_team_id_lower_name" in _index_names(engine)
+
+
+def _row_counts(engine: Engine) -> dict[str, int]:
+    tables = ("records", "workflows", "runs", "enrollments", "action_results")
+    with engine.connect() as connection:
+        return {
+            t: connection.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in tables
+        }
+
+
+def test_no_migration_step_loses_the_runs_of_a_workflow(
+    engine: Engine, sessions: sessionmaker[Session]
+) -> None:
+    # On SQLite a batch migration rebuilds a table; with foreign keys on, dropping the old
+    # parent table would delete its children through ON DELETE CASCADE.
+    import io
+
+    from alembic import command
+
+    from bot.console_notifier import ConsoleNotifier
+    from bot.workflows.clock import FixedClock
+    from bot.workflows.engine import Engine as WorkflowEngine
+    from bot.workflows.lifecycle import CLI_ACTOR, request_run
+    from storage.database import transaction
+    from tests.engine.builders import NAME, TEAM, deal, import_deals, save, workflow_document
+
+    now = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    import_deals(sessions, [deal("D-1"), deal("D-2")], now)
+    save(sessions, workflow_document(), now)
+    with transaction(sessions) as session:
+        run_id = request_run(session, TEAM, NAME, CLI_ACTOR, now).run_id
+    console = ConsoleNotifier(io.StringIO())
+    WorkflowEngine(sessions, FixedClock(now), lambda _team: console).run_now(run_id)
+    before = _row_counts(engine)
+    assert before["enrollments"] == 2 and before["action_results"] >= 2
+
+    config = alembic_config(engine)
+    head = current_revision(engine)
+    assert head is not None
+    for revision in range(int(head) - 1, 3, -1):
+        command.downgrade(config, f"{revision:04d}")
+        assert _row_counts(engine) == before, revision
+    upgrade(engine)
+    assert _row_counts(engine) == before
