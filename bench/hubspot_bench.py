@@ -73,6 +73,9 @@ class HubSpotFigures:
     deals: int
     first_seconds: float
     first_waited: float
+    # CPU time of the syncing process (all its threads): what the sync needs of a core,
+    # whatever else the machine runs at the time.
+    first_cpu_seconds: float
     first_requests: int
     first_throttled: int
     first_peak_rss_mb: float
@@ -124,9 +127,10 @@ def _measure(kind: str, engine: Engine, url: str, deals: int) -> HubSpotFigures:
     _reset_peak_rss()
     waits = _CountedWaits()
     portal = ClientPortal(TOKEN, url, Timing(time.monotonic, waits.sleep))
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     first = HubSpotObjectSync(portal, sessions, type_id, "deals").first(now)
     first_seconds = time.monotonic() - started
+    first_cpu = time.process_time() - cpu
     first_waited = waits.slept
     peak = rss_mb(os.getpid())[1]
     first_counts = portal.counts()
@@ -150,6 +154,7 @@ def _measure(kind: str, engine: Engine, url: str, deals: int) -> HubSpotFigures:
         deals,
         first_seconds,
         first_waited,
+        first_cpu,
         first_counts.requests,
         first_counts.throttled,
         peak,
@@ -187,7 +192,8 @@ def print_figures(figures: HubSpotFigures) -> None:
         f"allows ({f.achieved_per_second / f.allowed_per_second:.0%}); requests "
         f"{f.first_requests:,} / minimum {f.first_minimum:,} "
         f"({f.first_requests / f.first_minimum:.2f}x), 429s {f.first_throttled}, "
-        f"peak RSS {f.first_peak_rss_mb:.0f} MB"
+        f"peak RSS {f.first_peak_rss_mb:.0f} MB; CPU {f.first_cpu_seconds:.1f} s "
+        f"({f.deals / f.first_cpu_seconds:,.0f} deals per CPU second)"
     )
     print(
         f"incremental sync of {CHANGED:,} changed: {f.incremental_seconds:.1f} s to the last "

@@ -40,11 +40,12 @@ from bot.workflows.hubspot_portal import (
 
 DEFAULT_API_URL = "https://api.hubapi.com"
 # A 429 asked again at most this many times in a row before the sync gives up.
-MAX_THROTTLED = 6
+MAX_THROTTLED = 10  # about 50 s of waits, doubling from 50 ms
 # Each of the client's API packages raises its own ApiException class (same fields).
 _API_ERRORS = (ApiException, OwnersApiException, PipelinesApiException, PropertiesApiException)
 # Waited after a 429 that names no interval: one search window.
 DEFAULT_BACKOFF = 1.0
+MIN_BACKOFF = 0.05
 
 
 @dataclass
@@ -205,7 +206,8 @@ class ClientPortal:
                 throttled += 1
                 self._counts.throttled += 1
                 self._note_budget(error.headers or {})
-                self.timing.sleep(_backoff(error))
+                self._adopt_window(error.headers or {}, kind)
+                self.timing.sleep(_backoff(error, throttled))
                 continue
             self._note_budget(response.headers)
             decoded: dict[str, Any] = json.loads(response.data or b"{}")
@@ -216,6 +218,15 @@ class ClientPortal:
         c.requests += 1
         c.search_requests += kind == "search"
         c.by_kind[kind] = c.by_kind.get(kind, 0) + 1
+
+    def _adopt_window(self, headers: Mapping[str, str], kind: str) -> None:
+        """A portal whose window is smaller than assumed (Free and Starter: 100 per 10 s)
+        says so in X-HubSpot-RateLimit-Max: the limiter keeps to it from then on."""
+        most = _header_int(headers, "X-HubSpot-RateLimit-Max")
+        interval = _header_int(headers, "X-HubSpot-RateLimit-Interval-Milliseconds")
+        window = self.search_window if kind == "search" and interval == 1000 else self.window
+        if most and interval and interval / 1000 == window.seconds and most < window.limit:
+            window.limit = most
 
     def _note_budget(self, headers: Mapping[str, str]) -> None:
         """The daily budget HubSpot reports with each answer (private apps' headers)."""
@@ -269,16 +280,20 @@ def _header_int(headers: Mapping[str, str], name: str) -> int | None:
         return None
 
 
-def _backoff(error: ApiException) -> float:
-    """How long a 429 asks to wait: Retry-After when given, else the rolling window's
-    interval once its remaining count is 0 (X-HubSpot-RateLimit-Interval-Milliseconds)."""
+def _backoff(error: ApiException, throttled: int) -> float:
+    """How long to wait after the ``throttled``-th 429 in a row: Retry-After when HubSpot
+    gives one; else, when the rolling window is full (X-HubSpot-RateLimit-Remaining 0), the
+    time one of its slots takes to free up on average (interval / max: about 53 ms for
+    190 per 10 s), not the whole interval, since a rolling window frees its oldest slot
+    first; doubled at each 429 in a row."""
     headers = error.headers or {}
     retry_after = _header_int(headers, "Retry-After")
     if retry_after is not None:
         return float(retry_after)
     interval = _header_int(headers, "X-HubSpot-RateLimit-Interval-Milliseconds")
-    if interval is not None and _header_int(headers, "X-HubSpot-RateLimit-Remaining") == 0:
-        return interval / 1000
+    most = _header_int(headers, "X-HubSpot-RateLimit-Max")
+    if interval is not None and most:
+        return max(interval / most / 1000, MIN_BACKOFF) * 2.0 ** (throttled - 1)
     return DEFAULT_BACKOFF
 
 

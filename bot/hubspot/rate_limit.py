@@ -15,7 +15,7 @@ PRIVATE_APP_WINDOW = (190, 10.0)
 SEARCH_WINDOW = (5, 1.0)
 # HubSpot counts a request when it arrives, the limiter when it leaves: a request sent just
 # as the oldest one leaves the window may arrive faster than that one did, inside the window.
-ARRIVAL_MARGIN = 0.05
+ARRIVAL_MARGIN = 0.1
 
 
 @dataclass

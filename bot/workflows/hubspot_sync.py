@@ -36,8 +36,9 @@ from storage.properties import PropertyType, folded_copy
 from storage.record_removal import RecordRemoval
 from storage.records import DatedRecordUpdate, NewRecord, RecordRepository
 
-# Objects read ahead while a batch is written: three list pages.
-PREFETCH = 300
+# Objects read ahead while a batch is written: two batches, so that the next one is being
+# fetched (at the rate's pace) while the last one is written, not three pages of it.
+PREFETCH = 2_000
 # Objects written per transaction: ten list pages, five search pages.
 WRITE_BATCH = 1_000
 # A first sync's cursor starts this long before the sync did: an object changed while the

@@ -307,7 +307,9 @@ def test_the_limiter_keeps_a_sync_under_the_rolling_window(sessions: sessionmake
     assert counts.daily_limit is not None and counts.daily_remaining == counts.daily_limit - 13
 
 
-def test_a_429_is_waited_out_as_its_headers_say(sessions: sessionmaker[Session]) -> None:
+def test_a_429_is_waited_out_and_the_portal_s_smaller_window_kept_to(
+    sessions: sessionmaker[Session],
+) -> None:
     time = SteppedTime()
     portal = deal_portal(time, window=(4, 10.0))
     for number in range(1, 501):
@@ -320,6 +322,9 @@ def test_a_429_is_waited_out_as_its_headers_say(sessions: sessionmaker[Session])
     assert len(live(sessions, type_id)) == 500
     assert portal.throttled == hubspot.counts().throttled > 0
     assert time.now >= 10.0
+    # The portal's X-HubSpot-RateLimit-Max is kept to from the first 429 on.
+    assert hubspot.window.limit == 4
+    assert portal.throttled == 1
 
 
 def test_a_revoked_token_fails_with_hubspot_s_message(sessions: sessionmaker[Session]) -> None:
