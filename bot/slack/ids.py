@@ -183,5 +183,6 @@ class WizardBlock(StrEnum):
     ON_PAUSE_DAY = "wizard_on_pause_day"
     ON_STALE_SOURCE = "wizard_on_stale_source"
     CATCH_UP = "wizard_catch_up"
+    ALERT_OWNER = "wizard_alert_owner"
     PROBLEMS = "wizard_problems"
     REVIEW = "wizard_review"

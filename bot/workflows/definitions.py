@@ -68,6 +68,7 @@ SETTINGS_FIELDS = (
     "on_pause_day",
     "catch_up_minutes",
     "on_stale_source",
+    "alert_owner",
 )
 RUN_DATE_TEMPLATE = re.compile(r"\{\{\s*run\.date\s*\}\}")
 _YEARLY = re.compile(r"(\d{2})-(\d{2})")
@@ -101,6 +102,20 @@ class SummaryPolicy(StrEnum):
         if self is SummaryPolicy.WHEN_FAILED:
             return failed > 0
         return enrolled > 0 or failed > 0
+
+
+class AlertOwner(StrEnum):
+    """When the workflow's owner gets a direct message about a run's failed actions (an
+    action whose outcome is unknown counts as failed: its message may be missing)."""
+
+    ANY_FAILURE = "any_failure"
+    ALL_FAILED = "all_failed"
+    NEVER = "never"
+
+    def wants_alert(self, problems: int, all_failed: bool) -> bool:
+        if self is AlertOwner.ANY_FAILURE:
+            return problems > 0
+        return self is AlertOwner.ALL_FAILED and all_failed
 
 
 class PauseBehaviour(StrEnum):
@@ -285,6 +300,7 @@ class WorkflowSettings:
     on_pause_day: PauseBehaviour = PauseBehaviour.DEFER
     catch_up_minutes: int = DEFAULT_CATCH_UP_MINUTES
     on_stale_source: StaleSourceBehaviour = StaleSourceBehaviour.RUN
+    alert_owner: AlertOwner = AlertOwner.ANY_FAILURE
 
     def is_pause_day(self, day: date) -> bool:
         """Whether ``day`` (a calendar day in the schedule's zone) is a pause day: listed
@@ -315,6 +331,9 @@ class WorkflowSettings:
         if self.on_stale_source is not StaleSourceBehaviour.RUN:
             # Only when chosen: documents written before the setting existed stay as they were.
             data["on_stale_source"] = self.on_stale_source.value
+        if self.alert_owner is not AlertOwner.ANY_FAILURE:
+            # Likewise: a document without it reads as the default, any_failure.
+            data["alert_owner"] = self.alert_owner.value
         return data
 
 
@@ -793,6 +812,7 @@ class _SettingsReader:
             on_pause_day=self.choice(raw, "on_pause_day", defaults.on_pause_day),
             catch_up_minutes=self.catch_up_minutes(raw.get("catch_up_minutes")),
             on_stale_source=self.choice(raw, "on_stale_source", defaults.on_stale_source),
+            alert_owner=self.choice(raw, "alert_owner", defaults.alert_owner),
         )
         return None if len(self.problems.messages) > before else settings
 

@@ -61,7 +61,12 @@ from bot.workflows.run_observer import (
 )
 from bot.workflows.source_reading import EnvironmentLookup
 from bot.workflows.stored import definition_of
-from bot.workflows.summary import STALE_SOURCE, RunSummary, summary_message
+from bot.workflows.summary import (
+    STALE_SOURCE,
+    RunSummary,
+    failure_alert_message,
+    summary_message,
+)
 from bot.workflows.templates import OWNER, RenderContext
 from storage.criteria_sql import criteria_clause
 from storage.database import transaction, write_transaction
@@ -95,8 +100,12 @@ MAX_CLAIMS = 10
 POST_TRIES = 3
 # How long before the run started a message of the run may be: clocks differ a little.
 HISTORY_MARGIN = timedelta(minutes=5)
-# The mark of a run's summary message: no record, no action.
+# The marks of a run's summary message and of its failure alert to the owner: no record,
+# no action. A resumed run finds them in history, so each is posted once per run.
 SUMMARY_MARK_INDEX = -1
+ALERT_MARK_INDEX = -2
+# The key of a run's summary (runs.summary) that says its owner was sent a failure alert.
+OWNER_ALERTED = "owner_alerted"
 DIGEST_RECORD_ID = 0
 REMOVED = "the record was removed after this run enrolled it: nothing was done for it"
 
@@ -801,13 +810,12 @@ class _Execution:
         with transaction(self.runner.sessions) as session:
             summary = RunSummary.gather(session, self.run_id, self.definition, self.started_at, now)
         status = RunStatus.FAILED if summary.all_failed else RunStatus.SUCCEEDED
-        # A re-run reports like the run it retried did, linked to it.
-        if self.source is RunSource.SCHEDULE or self.retry is not None:
-            self._post_summary(summary)
+        # Every run reports, scheduled or started by hand (a re-run linked to its run).
+        self._post_summary(summary)
+        alerted = self._alert_owner(summary)
+        stored = {**summary.to_json(), **({OWNER_ALERTED: True} if alerted else {})}
         with write_transaction(self.runner.sessions) as session:
-            RunRepository(session).finish(
-                self.run_id, self.runner.owner, status, summary.to_json(), now
-            )
+            RunRepository(session).finish(self.run_id, self.runner.owner, status, stored, now)
         return status
 
     def _abandon(self) -> RunStatus:
@@ -826,37 +834,43 @@ class _Execution:
         return RunStatus.FAILED
 
     def _post_summary(self, summary: RunSummary) -> None:
+        """The summary in the workflow's channel, when its policy wants one for this run."""
         settings = self.definition.settings
-        targets = []
         # An unknown outcome is a problem to report, as a failure is.
-        if settings.summary_channel and settings.summary.wants_summary(
-            summary.enrolled, summary.failed + summary.unknown
-        ):
-            targets.append(settings.summary_channel)
-        if summary.all_failed:
-            targets.append(self.definition.owner)
-        for position, channel in enumerate(targets):
-            mark = ActionMark(self.run_id, DIGEST_RECORD_ID, SUMMARY_MARK_INDEX - position)
+        problems = summary.failed + summary.unknown
+        if settings.summary_channel and settings.summary.wants_summary(summary.enrolled, problems):
             text, blocks = summary_message(summary)
-            try:
-                problems = summary.failed + summary.unknown
-                self._post_once(
-                    Message(
-                        channel,
-                        text,
-                        blocks,
-                        mark=mark,
-                        details_of_run=self.run_id,
-                        failed_actions=problems,
-                    )
-                )
-            except (DeliveryFailed, OutcomeUnknown) as failure:
-                log.warning(
-                    "run %s: summary to %s not delivered (or not known to be): %s",
-                    self.run_id,
-                    channel,
-                    failure,
-                )
+            self._report(settings.summary_channel, text, blocks, SUMMARY_MARK_INDEX, problems)
+
+    def _alert_owner(self, summary: RunSummary) -> bool:
+        """One direct message to the owner when the run had failed actions and the
+        workflow's alert_owner setting wants it; whether it was posted."""
+        problems = summary.failed + summary.unknown
+        if not self.definition.settings.alert_owner.wants_alert(problems, summary.all_failed):
+            return False
+        text, blocks = failure_alert_message(summary)
+        return self._report(self.definition.owner, text, blocks, ALERT_MARK_INDEX, problems)
+
+    def _report(
+        self, channel: str, text: str, blocks: list[dict[str, Any]], mark_index: int, problems: int
+    ) -> bool:
+        """Posts a report of the run (with its Details button) under its own mark, so that a
+        resumed run finds it instead of posting it again; whether it is in Slack."""
+        mark = ActionMark(self.run_id, DIGEST_RECORD_ID, mark_index)
+        message = Message(
+            channel, text, blocks, mark=mark, details_of_run=self.run_id, failed_actions=problems
+        )
+        try:
+            self._post_once(message)
+        except (DeliveryFailed, OutcomeUnknown) as failure:
+            log.warning(
+                "run %s: report to %s not delivered (or not known to be): %s",
+                self.run_id,
+                channel,
+                failure,
+            )
+            return False
+        return True
 
 
 @dataclass(frozen=True)

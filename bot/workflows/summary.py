@@ -1,5 +1,5 @@
-"""The run summary: what a finished run did, gathered from its rows, and the message that
-tells the workflow's channel (and, when everything failed, its owner)."""
+"""The run summary: what a finished run did, gathered from its rows, the message that tells
+the workflow's channel, and the failure alert that tells its owner (settings.alert_owner)."""
 
 from __future__ import annotations
 
@@ -171,6 +171,31 @@ def summary_message(summary: RunSummary) -> tuple[str, list[dict[str, Any]]]:
         lines.append(
             f"• {escape_mrkdwn(record_name)}, action {action_number}: {escape_mrkdwn(reason)}"
         )
+    if summary.unknown:
+        lines.append(_unknown_lines(summary))
+    text = "\n".join(lines)[:2900]
+    return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+
+
+def failure_alert_message(summary: RunSummary) -> tuple[str, list[dict[str, Any]]]:
+    """The direct message that tells the owner a run had failed actions: how many of its
+    actions failed, then the first records that failed and why (the Details button the
+    notifier adds shows them all); user data is escaped."""
+    name = escape_mrkdwn(summary.workflow_name)
+    when = f"{summary.scheduled_at:%Y-%m-%d %H:%M} ({summary.scheduled_at.tzname()})"
+    actions = summary.ok + summary.failed + summary.unknown + summary.skipped
+    what = f"{summary.failed:,} of {plural(actions, 'action')} failed"
+    if not summary.failed:
+        what = f"{summary.unknown:,} of {plural(actions, 'action')} may not have been done"
+    lines = [f":warning: *{name}*: {what} in the run for {when}"]
+    if summary.retry_of is not None:
+        lines.append(_retry_line(summary))
+    for record_name, action_number, reason in summary.failures:
+        lines.append(
+            f"• {escape_mrkdwn(record_name)}, action {action_number}: {escape_mrkdwn(reason)}"
+        )
+    if summary.failed > len(summary.failures):
+        lines.append(f"…and {summary.failed - len(summary.failures):,} more: see Details.")
     if summary.unknown:
         lines.append(_unknown_lines(summary))
     text = "\n".join(lines)[:2900]

@@ -17,6 +17,7 @@ from bot.workflows.definitions import (
     DIGEST_THRESHOLD,
     RUN_DATE_TEMPLATE,
     Action,
+    AlertOwner,
     CreateTask,
     MessageMode,
     PauseBehaviour,
@@ -54,10 +55,18 @@ OPERATOR_WORDS: Mapping[Operator, str] = {
     Operator.IS_KNOWN: "is known",
     Operator.IS_UNKNOWN: "is unknown",
 }
+# Each policy applies to every run, scheduled or started by hand (/workflow run, Enroll in
+# workflow, Re-run failed): the words say so where a person could doubt it.
 SUMMARY_WORDS: Mapping[SummaryPolicy, str] = {
-    SummaryPolicy.ALWAYS: "after every run",
+    SummaryPolicy.ALWAYS: "after every run, scheduled or by hand",
     SummaryPolicy.WHEN_ENROLLED_OR_FAILED: "after runs that enrolled a record or had a failure",
     SummaryPolicy.WHEN_FAILED: "only after runs with a failure",
+}
+# Whom a failed action is told to: the owner, by direct message, once per run.
+ALERT_WORDS: Mapping[AlertOwner, str] = {
+    AlertOwner.ANY_FAILURE: "when any action of a run fails",
+    AlertOwner.ALL_FAILED: "only when every action of a run fails",
+    AlertOwner.NEVER: "never",
 }
 _DEFAULT_SUMMARY = WorkflowSettings().summary
 
@@ -269,6 +278,7 @@ def describe_settings(settings: WorkflowSettings | Mapping[str, Any]) -> list[Ph
     if isinstance(channel, str) and channel:
         policy = SUMMARY_WORDS[_summary_policy(data.get("summary"))]
         phrases.append(Phrase(("Post a summary to ", ChannelRef(channel), f" {policy}")))
+    phrases.append(Phrase((_alert_phrase(data.get("alert_owner")),)))
     pauses = _pauses(data.get("pause_days"), data.get("holidays"))
     if pauses:
         deferred = data.get("on_pause_day") != PauseBehaviour.SKIP
@@ -291,6 +301,18 @@ def describe_settings(settings: WorkflowSettings | Mapping[str, Any]) -> list[Ph
             )
         )
     return phrases
+
+
+def _alert_phrase(raw: object) -> str:
+    """How the owner hears of failed actions; a document without the setting (or with one
+    not known) reads as the default, as its runs do."""
+    try:
+        alert = AlertOwner(raw) if isinstance(raw, str) else AlertOwner.ANY_FAILURE
+    except ValueError:
+        alert = AlertOwner.ANY_FAILURE
+    if alert is AlertOwner.NEVER:
+        return "The owner is never told about failed actions"
+    return f"The owner gets a direct message {ALERT_WORDS[alert]}"
 
 
 def _summary_policy(raw: object) -> SummaryPolicy:

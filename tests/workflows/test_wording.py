@@ -166,7 +166,8 @@ def test_a_direct_message_names_its_people_apart_and_its_user_groups_by_handle()
 
 def test_settings_say_only_what_differs_from_the_plain_default() -> None:
     assert describe_settings(WorkflowSettings()) == [
-        Phrase(("A run missed while the bot was down still happens up to 60 minutes late",))
+        Phrase(("The owner gets a direct message when any action of a run fails",)),
+        Phrase(("A run missed while the bot was down still happens up to 60 minutes late",)),
     ]
     phrases = describe_settings(
         {
@@ -176,10 +177,12 @@ def test_settings_say_only_what_differs_from_the_plain_default() -> None:
             "holidays": "US",
             "on_pause_day": "skip",
             "catch_up_minutes": 0,
+            "alert_owner": "all_failed",
         }
     )
     assert [p.plain() for p in phrases] == [
         "Post a summary to #C0SUM only after runs with a failure",
+        "The owner gets a direct message only when every action of a run fails",
         "No runs on 12-25 and public holidays in US: a run due then is skipped",
         "A run missed while the bot was down is not made up",
     ]

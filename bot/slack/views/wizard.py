@@ -40,6 +40,7 @@ from bot.workflows.definitions import (
     DEFAULT_CATCH_UP_MINUTES,
     MAX_CATCH_UP_MINUTES,
     MAX_NAME,
+    AlertOwner,
     PauseBehaviour,
     StaleSourceBehaviour,
     supported_countries,
@@ -96,6 +97,12 @@ NO_HOLIDAYS = "none"
 PAUSE_BEHAVIOURS = (
     (PauseBehaviour.DEFER, "Run on the next day that is not a pause day"),
     (PauseBehaviour.SKIP, "Skip that run"),
+)
+# The failure alert's choices, in plain words (the file's values are any_failure...).
+ALERT_CHOICES = (
+    (AlertOwner.ANY_FAILURE, "When any action of a run fails"),
+    (AlertOwner.ALL_FAILED, "Only when every action of a run fails"),
+    (AlertOwner.NEVER, "Never"),
 )
 STALE_SOURCE_BEHAVIOURS = (
     (StaleSourceBehaviour.RUN, "Run with the records as last synced, and say so in the summary"),
@@ -799,6 +806,7 @@ def _settings_blocks(page: WizardPage) -> list[Block]:
         ),
         _input(WizardBlock.HOLIDAYS, "Public holidays", _holidays_select(settings), optional=True),
         _input(WizardBlock.ON_PAUSE_DAY, "When a run falls on a pause day", behaviour),
+        _alert_owner_block(settings),
         *_stale_source_blocks(page.source, settings),
         _input(
             WizardBlock.CATCH_UP,
@@ -812,6 +820,25 @@ def _settings_blocks(page: WizardPage) -> list[Block]:
             "suppression", suppression, page.properties, page.layout, page.options
         ),
     ]
+
+
+def _alert_owner_block(settings: Mapping[str, Any]) -> Block:
+    """When the owner gets a direct message about failed actions (default: any failure)."""
+    choices = [option(text, value) for value, text in ALERT_CHOICES]
+    chosen = settings.get("alert_owner")
+    element: Block = {
+        "type": "static_select",
+        "action_id": WizardAction.INPUT,
+        "options": choices,
+        "initial_option": next((o for o in choices if o["value"] == chosen), choices[0]),
+    }
+    return _input(
+        WizardBlock.ALERT_OWNER,
+        "Tell the owner about failed actions",
+        element,
+        hint="A direct message to the workflow's owner, once per run, naming the records "
+        "that failed and why.",
+    )
 
 
 def _stale_source_blocks(source: str | None, settings: Mapping[str, Any]) -> list[Block]:
@@ -1153,6 +1180,10 @@ def _read_settings(values: StateValues, old: Mapping[str, Any]) -> dict[str, Any
         settings["on_pause_day"] = behaviour
     if stale := _value_of(values, WizardBlock.ON_STALE_SOURCE):
         settings["on_stale_source"] = stale
+    if alert := _value_of(values, WizardBlock.ALERT_OWNER):
+        settings.pop("alert_owner", None)
+        if alert != AlertOwner.ANY_FAILURE:  # the default, which a file leaves out too
+            settings["alert_owner"] = alert
     if _shown(values, WizardBlock.CATCH_UP):
         raw = (_value_of(values, WizardBlock.CATCH_UP) or "").strip()
         minutes = _number(raw)
@@ -1192,6 +1223,7 @@ _SETTINGS_BLOCKS = {
     "holidays": WizardBlock.HOLIDAYS,
     "on_pause_day": WizardBlock.ON_PAUSE_DAY,
     "catch_up_minutes": WizardBlock.CATCH_UP,
+    "alert_owner": WizardBlock.ALERT_OWNER,
 }
 
 

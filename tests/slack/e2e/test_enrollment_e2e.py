@@ -161,7 +161,9 @@ def test_enrolling_two_records_and_one_made_from_the_message_runs_the_actions_no
         "Globex is in contract",
         "Umbrella &lt;Corp&gt; &amp; co is in contract",
     ]
-    assert _texts(slack_api, "D0OWNER") == ["Please update Globex"]
+    alert, update = _texts(slack_api, "D0OWNER")  # the owner hears of the failures too
+    assert update == "Please update Globex"
+    assert alert.startswith(":warning: *Deal review*: 3 of 9 actions failed")
     assert _texts(slack_api, "D0OTHER") == ["Please update Umbrella &lt;Corp&gt; &amp; co"]
 
     assert confirmation["channel"] == CHANNEL
