@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -13,8 +14,9 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.hubspot.portal import ClientPortal
 from bot.hubspot.rate_limit import SteppedTime
-from bot.workflows.hubspot_portal import HubSpotRefused
+from bot.workflows.hubspot_portal import HubSpotError, HubSpotRefused, ObjectPage
 from bot.workflows.hubspot_sync import HubSpotObjectSync
 from storage.database import write_transaction
 from storage.models import PropertyDefinition, Record
@@ -340,3 +342,102 @@ def test_a_revoked_token_fails_with_hubspot_s_message(sessions: sessionmaker[Ses
     assert "--token-env" in str(refused.value)
     assert refused.value.code == "refused"
     assert live(sessions, type_id) == {}
+
+
+class Crash(BaseException):
+    """The process dies here: not an Exception, so nothing in the sync can catch it."""
+
+
+class DyingPortal:
+    """The real client, in a process that dies when asked for its n-th page of objects."""
+
+    def __init__(self, inner: ClientPortal, die_at_page: int) -> None:
+        self.inner = inner
+        self.die_at_page = die_at_page
+        self.pages = 0
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+    def _page(self) -> None:
+        self.pages += 1
+        if self.pages == self.die_at_page:
+            raise Crash(f"died asking for page {self.pages}")
+
+    def list_page(self, *args: Any) -> ObjectPage:
+        self._page()
+        return self.inner.list_page(*args)
+
+    def search_modified_since(self, *args: Any) -> ObjectPage:
+        self._page()
+        return self.inner.search_modified_since(*args)
+
+
+@pytest.mark.parametrize("die_at_page", [2, 11, 25])
+def test_a_sync_killed_midway_loses_and_duplicates_nothing_when_run_again(
+    sessions: sessionmaker[Session], die_at_page: int
+) -> None:
+    time = SteppedTime()
+    portal = deal_portal(time)
+    for number in range(1, 2_501):
+        portal.put("deals", str(number), T0 + number, dealname=f"Deal {number}")
+    portal.put("deals", "9999", T0, dealname="Gone from HubSpot")
+    type_id = new_type(sessions)
+    with portal.serving() as url:
+        HubSpotObjectSync(client(url, time), sessions, type_id, "deals").first(NOW)
+        portal.archive("deals", "9999")
+        for number in range(1, 2_501, 2):  # half of them changed
+            portal.put("deals", str(number), T0 + 10_000 + number, dealname=f"Deal {number}*")
+        dying = DyingPortal(client(url, time), die_at_page)
+        with pytest.raises(Crash):
+            HubSpotObjectSync(dying, sessions, type_id, "deals").first(NOW)  # type: ignore[arg-type]
+        # Killed before the listing ended: nothing was removed, what was written stays.
+        assert "9999" in live(sessions, type_id)
+        report = HubSpotObjectSync(client(url, time), sessions, type_id, "deals").first(NOW)
+    records = live(sessions, type_id)
+    assert len(records) == 2_500 and "9999" not in records
+    assert all(
+        r.name == f"Deal {r.external_id}*" for r in records.values() if int(r.external_id) % 2
+    )
+    assert report.removed == 1
+
+
+def test_an_incremental_sync_killed_midway_is_read_again_from_the_same_cursor(
+    sessions: sessionmaker[Session],
+) -> None:
+    time = SteppedTime()
+    portal = deal_portal(time)
+    for number in range(1, 1_001):
+        portal.put("deals", str(number), T0, dealname=f"Deal {number}")
+    type_id = new_type(sessions)
+    with portal.serving() as url:
+        first = HubSpotObjectSync(client(url, time), sessions, type_id, "deals").first(NOW)
+        assert first.cursor is not None
+        for number in range(1, 1_001):
+            portal.put("deals", str(number), T0 + 5_000 + number // 7, dealname=f"Deal {number}*")
+        dying = DyingPortal(client(url, time), die_at_page=3)
+        with pytest.raises(Crash):
+            HubSpotObjectSync(dying, sessions, type_id, "deals").incremental(first.cursor, NOW)  # type: ignore[arg-type]
+        # The cursor moves only with a finished sync: the next one starts where this did.
+        report = HubSpotObjectSync(client(url, time), sessions, type_id, "deals").incremental(
+            first.cursor, NOW
+        )
+    records = live(sessions, type_id)
+    assert len(records) == 1_000
+    assert all(r.name.endswith("*") for r in records.values())
+    assert report.cursor == T0 + 5_000 + 1_000 // 7
+
+
+def test_more_objects_in_one_millisecond_than_a_search_can_page_through_fail_clearly(
+    sessions: sessionmaker[Session],
+) -> None:
+    time = SteppedTime()
+    portal = deal_portal(time, search_cap=400)
+    for number in range(1, 402):
+        portal.put("deals", str(number), T0 + 1, dealname=f"Deal {number}")
+    type_id = new_type(sessions)
+    with portal.serving() as url, pytest.raises(HubSpotError) as failed:
+        sync = HubSpotObjectSync(client(url, time), sessions, type_id, "deals", search_cap=400)
+        sync.incremental(T0, NOW)
+    assert "more than 400 deals were changed in the same millisecond" in str(failed.value)
+    assert "first (full) sync" in str(failed.value)
