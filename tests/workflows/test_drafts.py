@@ -671,14 +671,14 @@ def test_an_edit_saved_without_activating_keeps_a_paused_workflow_paused(
 
 
 @pytest.mark.usefixtures("deals")
-def test_an_active_workflow_saved_as_a_draft_stops_running(
+def test_an_active_workflow_saved_without_activating_is_paused_not_made_a_draft(
     sessions: sessionmaker[Session],
 ) -> None:
     save(sessions, workflow_document(), NOW)
 
-    done = finish(sessions, edit_draft(sessions), activate=False)
+    done = finish(sessions, edit_draft(sessions), activate=False)  # "Save and pause"
 
-    assert (done.status, done.next_run) == (WorkflowStatus.DRAFT, None)
+    assert (done.status, done.next_run) == (WorkflowStatus.PAUSED, None)
 
 
 @pytest.mark.usefixtures("deals")
