@@ -9,7 +9,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -110,12 +110,17 @@ class HubSpotObjectSync:
             self.portal.owners(),
         )
         with write_transaction(self.sessions) as session:
-            ObjectTypeRepository(session).declare(
+            object_types = ObjectTypeRepository(session)
+            object_types.declare(
                 self.object_type_id,
                 schema.types,
                 {name: list(options) for name, options in schema.options.items()},
             )
-        return schema
+            declared = object_types.property_types(self.object_type_id)
+        # A property the type had already (from a file, say) keeps its type, which declare
+        # never changes: values are stored as that type (a datetime's day for a date).
+        types = {name: declared.get(name, kind) for name, kind in schema.types.items()}
+        return replace(schema, types=types)
 
     def first(self, now: datetime) -> HubSpotSyncReport:
         """Every object of the type; the records of objects HubSpot no longer lists are

@@ -21,6 +21,7 @@ from bot.workflows.hubspot_sync import HubSpotObjectSync
 from storage.database import write_transaction
 from storage.models import PropertyDefinition, Record
 from storage.object_types import ObjectTypeRepository
+from storage.properties import PropertyType
 from tests.hubspot_source.portal_fixtures import T0, client, deal_portal
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -441,3 +442,16 @@ def test_more_objects_in_one_millisecond_than_a_search_can_page_through_fail_cle
         sync.incremental(T0, NOW)
     assert "more than 400 deals were changed in the same millisecond" in str(failed.value)
     assert "first (full) sync" in str(failed.value)
+
+
+def test_a_property_the_type_had_already_keeps_its_type(sessions: sessionmaker[Session]) -> None:
+    time = SteppedTime()
+    portal = deal_portal(time)
+    portal.put("deals", "1", T0, dealname="Acme", closedate="2026-12-15T00:00:00.000Z")
+    type_id = new_type(sessions)
+    with write_transaction(sessions) as session:
+        ObjectTypeRepository(session).declare(type_id, {"closedate": PropertyType.DATE})
+    with portal.serving() as url:
+        HubSpotObjectSync(client(url, time), sessions, type_id, "deals").first(NOW)
+    assert definitions(sessions, type_id)["closedate"].type == "date"
+    assert live(sessions, type_id)["1"].properties["closedate"] == "2026-12-15"
