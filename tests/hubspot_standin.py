@@ -7,7 +7,8 @@ shapes of HubSpot's API reference:
 - ``POST /crm/v3/objects/{type}/search``: ``filterGroups`` (the GTE filter the bot sends),
   ``sorts``, ``properties``, ``limit`` (at most 200), ``after`` (an offset); ``total``; an
   ``after`` at or past 10,000 is answered 400, as HubSpot does.
-- ``GET /crm/v3/properties/{type}``, ``GET /crm/v3/pipelines/{type}``, ``GET /crm/v3/owners/``.
+- ``GET /crm/v3/properties/{type}``, ``GET /crm/v3/pipelines/{type}``, ``GET /crm/v3/owners/``,
+  ``GET /crm/v3/schemas`` (custom objects; the client calls it ``/crm-object-schemas/v3/schemas``).
 - 401 without the token, with HubSpot's error body; 429 past the configured rolling window,
   with the ``X-HubSpot-RateLimit-*`` headers; the daily budget on every answer.
 
@@ -70,6 +71,9 @@ class HubSpotStandIn:
     property_definitions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     pipeline_definitions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     owner_list: list[dict[str, Any]] = field(default_factory=list)
+    # GET /crm/v3/schemas: custom objects' definitions (their objects are served under
+    # their objectTypeId, as HubSpot serves them).
+    schema_list: list[dict[str, Any]] = field(default_factory=list)
     requests: list[Request] = field(default_factory=list)
     keep_requests: bool = True
     search_cap: int = SEARCH_CAP
@@ -237,6 +241,9 @@ class HubSpotStandIn:
     def _route(self, request: Request) -> tuple[int, dict[str, Any]]:
         if request.path == "/standin/touch" and self.control:
             return 200, self._touch(request.body or {})
+        if request.path == "/crm-object-schemas/v3/schemas":
+            # The client's schemas API calls the original path of GET /crm/v3/schemas.
+            return 200, {"results": self.schema_list}
         parts = request.path.strip("/").split("/")  # crm v3 <api> <type> [search]
         if parts[:2] != ["crm", "v3"] or len(parts) < 3:
             return 404, _error(f"no endpoint {request.path}", "OBJECT_NOT_FOUND")
@@ -249,6 +256,8 @@ class HubSpotStandIn:
             return 200, {"results": self.property_definitions.get(rest[0], [])}
         if api == "pipelines" and len(rest) == 1:
             return 200, {"results": self.pipeline_definitions.get(rest[0], [])}
+        if api == "schemas" and not rest:
+            return 200, {"results": self.schema_list}
         if api == "owners" and not rest:
             return 200, self._owners(request.query)
         return 404, _error(f"no endpoint {request.method} {request.path}", "OBJECT_NOT_FOUND")

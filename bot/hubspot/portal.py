@@ -21,11 +21,13 @@ from hubspot.crm.objects.exceptions import ApiException
 from hubspot.crm.owners.exceptions import ApiException as OwnersApiException
 from hubspot.crm.pipelines.exceptions import ApiException as PipelinesApiException
 from hubspot.crm.properties.exceptions import ApiException as PropertiesApiException
+from hubspot.crm.schemas.exceptions import ApiException as SchemasApiException
 
 from bot.hubspot.rate_limit import PRIVATE_APP_WINDOW, SEARCH_WINDOW, RollingWindow
 from bot.workflows.hubspot_portal import (
     LIST_PAGE,
     SEARCH_PAGE,
+    CustomObject,
     HubSpotError,
     HubSpotObject,
     HubSpotRefused,
@@ -42,7 +44,13 @@ DEFAULT_API_URL = "https://api.hubapi.com"
 # A 429 asked again at most this many times in a row before the sync gives up.
 MAX_THROTTLED = 10  # about 50 s of waits, doubling from 50 ms
 # Each of the client's API packages raises its own ApiException class (same fields).
-_API_ERRORS = (ApiException, OwnersApiException, PipelinesApiException, PropertiesApiException)
+_API_ERRORS = (
+    ApiException,
+    OwnersApiException,
+    PipelinesApiException,
+    PropertiesApiException,
+    SchemasApiException,
+)
 # Waited after a 429 that names no interval: one search window.
 DEFAULT_BACKOFF = 1.0
 MIN_BACKOFF = 0.05
@@ -84,6 +92,7 @@ class ClientPortal:
         self._properties = client.crm.properties.core_api
         self._pipelines = client.crm.pipelines.pipelines_api
         self._owners = client.crm.owners.owners_api
+        self._schemas = client.crm.schemas.core_api
         self.timing = timing or Timing()
         self.window = RollingWindow(*window, self.timing.monotonic, self.timing.sleep)
         self.search_window = RollingWindow(*search_window, self.timing.monotonic, self.timing.sleep)
@@ -169,6 +178,19 @@ class ClientPortal:
             after = _next_after(answer)
             if after is None:
                 return owners
+
+    def custom_objects(self) -> list[CustomObject]:
+        # {"results": [{"name", "objectTypeId", "primaryDisplayProperty", "labels": {...}}]}
+        answer = self._call("schemas", lambda **k: self._schemas.get_all(**k), {})
+        return [
+            CustomObject(
+                str(o["name"]),
+                str(o["objectTypeId"]),
+                o.get("primaryDisplayProperty"),
+                (o.get("labels") or {}).get("plural") or str(o["name"]),
+            )
+            for o in answer.get("results", [])
+        ]
 
     def counts(self) -> RequestCounts:
         c = self._counts

@@ -82,6 +82,16 @@ class Owner:
 
 
 @dataclass(frozen=True, slots=True)
+class CustomObject:
+    """One entry of ``GET /crm/v3/schemas``'s ``results``: a custom object's definition."""
+
+    name: str  # "cars"
+    object_type_id: str  # "2-3444025": what the objects APIs take
+    name_property: str | None  # primaryDisplayProperty
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
 class RequestCounts:
     """What the adapter spent: requests made, waits for the rate limit, and the daily budget
     HubSpot last reported (``X-HubSpot-RateLimit-Daily`` / ``-Daily-Remaining``)."""
@@ -118,5 +128,7 @@ class HubSpotPortal(Protocol):
     def pipelines(self, object_type: str) -> list[Pipeline]: ...
 
     def owners(self) -> list[Owner]: ...
+
+    def custom_objects(self) -> list[CustomObject]: ...
 
     def counts(self) -> RequestCounts: ...

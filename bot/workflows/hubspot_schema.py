@@ -62,12 +62,15 @@ class ObjectSchema:
     # Enumeration values in HubSpot's order, each with the label the dialogs offer.
     options: dict[str, dict[str, str]] = field(default_factory=dict)
     owners: dict[str, str] = field(default_factory=dict)  # owner id -> email
+    # A custom object's primary display property, which names its records.
+    name_property: str | None = None
 
     @property
     def fetched(self) -> list[str]:
         """The properties asked for with each object: every one stored, and those that make
         its name, owner and dates."""
-        wanted = [*self.types, *name_properties(self.object_type), OWNER_PROPERTY]
+        names = (self.name_property,) if self.name_property else name_properties(self.object_type)
+        wanted = [*self.types, *names, OWNER_PROPERTY]
         wanted += [CREATED_PROPERTY, modified_property(self.object_type), MERGED_PROPERTY]
         return list(dict.fromkeys(wanted))
 
@@ -81,6 +84,7 @@ def object_schema(
     properties: Sequence[PropertySchema],
     pipelines: Sequence[Pipeline],
     owners: Sequence[Owner],
+    name_property: str | None = None,
 ) -> ObjectSchema:
     types: dict[str, PropertyType] = {}
     labels: dict[str, str] = {}
@@ -107,6 +111,7 @@ def object_schema(
         labels,
         options,
         {owner.id: owner.email for owner in owners if owner.email},
+        name_property,
     )
 
 
@@ -161,7 +166,7 @@ def convert(
     merged = values.get(MERGED_PROPERTY) or ""
     return ConvertedObject(
         external_id=object_id,
-        name=_name(schema.object_type, values) or object_id,
+        name=_name(schema, values) or object_id,
         owner=schema.owners.get(owner_id) if owner_id else None,
         properties=properties,
         created_at=_instant(values.get(CREATED_PROPERTY)),
@@ -185,7 +190,10 @@ def _raw(raw: str, property_type: PropertyType) -> str:
     return raw
 
 
-def _name(object_type: str, values: Mapping[str, str | None]) -> str | None:
+def _name(schema: ObjectSchema, values: Mapping[str, str | None]) -> str | None:
+    if schema.name_property:
+        return values.get(schema.name_property) or None
+    object_type = schema.object_type
     if object_type == "contacts":
         full = " ".join(v for v in (values.get("firstname"), values.get("lastname")) if v)
         return full.strip() or values.get("email")

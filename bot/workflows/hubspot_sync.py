@@ -75,6 +75,40 @@ class _Tally:
     pages: int = 0
 
 
+STANDARD_OBJECTS = ("contacts", "companies", "deals", "tickets")
+
+
+@dataclass(frozen=True)
+class ObjectToSync:
+    """An object named in ``--objects``, as the APIs take it."""
+
+    name: str  # as the user wrote it: deals, cars
+    api_name: str  # deals, or a custom object's objectTypeId (2-3444025)
+    name_property: str | None = None
+
+
+def objects_to_sync(portal: HubSpotPortal, names: Sequence[str]) -> list[ObjectToSync]:
+    """The standard objects by name, custom ones looked up by name in the portal's schemas
+    (``GET /crm/v3/schemas``), only when one is asked for. Raises HubSpotError naming the
+    portal's objects when one is not there."""
+    wanted = [name.strip().lower() for name in names if name.strip()]
+    custom = [name for name in wanted if name not in STANDARD_OBJECTS]
+    defined = {o.name.lower(): o for o in portal.custom_objects()} if custom else {}
+    missing = [name for name in custom if name not in defined]
+    if missing:
+        known = [*STANDARD_OBJECTS, *sorted(defined)]
+        raise HubSpotError(
+            f"the HubSpot portal has no object named {', '.join(map(repr, missing))}: "
+            f"--objects takes {', '.join(known)}"
+        )
+    return [
+        ObjectToSync(name, name)
+        if name in STANDARD_OBJECTS
+        else ObjectToSync(name, defined[name].object_type_id, defined[name].name_property)
+        for name in wanted
+    ]
+
+
 class HubSpotObjectSync:
     """Syncs one HubSpot object type (``deals``, a custom object's name) into the records
     of the object type ``object_type_id``."""
@@ -86,6 +120,7 @@ class HubSpotObjectSync:
         object_type_id: int,
         hubspot_type: str,
         search_cap: int = SEARCH_RESULT_CAP,
+        name_property: str | None = None,
     ) -> None:
         self.portal = portal
         # HubSpot's cap; tests lower it (with the stand-in's) to cross it with fewer objects.
@@ -93,6 +128,7 @@ class HubSpotObjectSync:
         self.sessions = sessions
         self.object_type_id = object_type_id
         self.hubspot_type = hubspot_type
+        self.name_property = name_property
         self.tally = _Tally()
 
     def schema(self) -> ObjectSchema:
@@ -108,6 +144,7 @@ class HubSpotObjectSync:
             self.portal.properties(self.hubspot_type),
             pipelines,
             self.portal.owners(),
+            self.name_property,
         )
         with write_transaction(self.sessions) as session:
             object_types = ObjectTypeRepository(session)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.hubspot.portal import ClientPortal
 from bot.hubspot.rate_limit import SteppedTime
 from bot.workflows.hubspot_portal import HubSpotError, HubSpotRefused, ObjectPage
-from bot.workflows.hubspot_sync import HubSpotObjectSync
+from bot.workflows.hubspot_sync import HubSpotObjectSync, objects_to_sync
 from storage.database import write_transaction
 from storage.models import PropertyDefinition, Record
 from storage.object_types import ObjectTypeRepository
@@ -455,3 +455,40 @@ def test_a_property_the_type_had_already_keeps_its_type(sessions: sessionmaker[S
         HubSpotObjectSync(client(url, time), sessions, type_id, "deals").first(NOW)
     assert definitions(sessions, type_id)["closedate"].type == "date"
     assert live(sessions, type_id)["1"].properties["closedate"] == "2026-12-15"
+
+
+def test_a_custom_object_is_found_by_name_and_its_records_named_by_its_display_property(
+    sessions: sessionmaker[Session],
+) -> None:
+    time = SteppedTime()
+    portal = deal_portal(time)
+    portal.schema_list = [
+        {
+            "id": "3444025",
+            "name": "cars",
+            "objectTypeId": "2-3444025",
+            "fullyQualifiedName": "p1234_cars",
+            "primaryDisplayProperty": "model",
+            "labels": {"singular": "Car", "plural": "Cars"},
+        }
+    ]
+    portal.define(
+        "2-3444025",
+        {"name": "model", "label": "Model", "type": "string", "fieldType": "text"},
+        {"name": "year", "label": "Year", "type": "number", "fieldType": "number"},
+    )
+    portal.put("2-3444025", "1", T0, model="Model T", year="1908")
+    type_id = new_type(sessions)
+    with portal.serving() as url:
+        hubspot = client(url, time)
+        deals, cars = objects_to_sync(hubspot, ["deals", "Cars"])
+        with pytest.raises(HubSpotError) as unknown:
+            objects_to_sync(hubspot, ["boats"])
+        sync = HubSpotObjectSync(
+            hubspot, sessions, type_id, cars.api_name, name_property=cars.name_property
+        )
+        sync.first(NOW)
+    assert (deals.api_name, cars.api_name, cars.name_property) == ("deals", "2-3444025", "model")
+    assert "no object named 'boats'" in str(unknown.value) and "cars" in str(unknown.value)
+    car = live(sessions, type_id)["1"]
+    assert (car.name, car.properties["year"]) == ("Model T", 1908)
