@@ -110,6 +110,10 @@ class PropertyDefinition(Base):
     type: Mapped[str] = mapped_column(String(16))
     # Enumeration options in first-seen order; null for other types.
     options: Mapped[list[str] | None] = mapped_column(PortableJSON)
+    # What the dialogs show for the property and its options (HubSpot's labels); null:
+    # the name and the values themselves.
+    label: Mapped[str | None] = mapped_column(String(255))
+    option_labels: Mapped[dict[str, str] | None] = mapped_column(PortableJSON)
 
     object_type: Mapped[ObjectType] = relationship(back_populates="properties")
 
@@ -367,6 +371,7 @@ class OwnerDirectory(Base):
 
 class SourceKind(StrEnum):
     SQL = "sql"
+    HUBSPOT = "hubspot"
 
 
 class RecordSource(Base):
@@ -407,6 +412,17 @@ class RecordSource(Base):
     # One process syncs a source at a time, as runs are claimed.
     sync_lease_owner: Mapped[str | None] = mapped_column(String(128))
     sync_lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # HubSpot sources (kind 'hubspot'; ``url_env`` names the variable of the private app's
+    # token, ``query`` and ``id_column`` are empty): the object read, as the APIs name it
+    # (deals, or a custom object's objectTypeId), and the property naming its records.
+    hubspot_object: Mapped[str | None] = mapped_column(String(100))
+    hubspot_name_property: Mapped[str | None] = mapped_column(String(100))
+    # Where the next incremental sync starts (a last-modified instant, in milliseconds);
+    # None: the next sync is a first, full one.
+    hubspot_cursor_ms: Mapped[int | None] = mapped_column(BigInteger)
+    # HubSpot's daily request budget as it last reported it.
+    daily_limit: Mapped[int | None] = mapped_column(Integer)
+    daily_remaining: Mapped[int | None] = mapped_column(Integer)
 
 
 class SampleInstallation(Base):
