@@ -36,7 +36,7 @@ from bot.workflows.lifecycle import (
     request_run,
     set_status,
 )
-from bot.workflows.overview import list_workflows, run_history, workflow_details
+from bot.workflows.overview import coming_run, list_workflows, run_history, workflow_details
 from bot.workflows.preview import preview_run
 from bot.workflows.readable import instant_text, plural
 from bot.workflows.revisions import saved_revision, shown_name, workflow_with_past
@@ -149,7 +149,7 @@ def workflows_export(context: Context, name: str | None, team: str | None) -> No
 def workflows_list(context: Context, team: str | None) -> None:
     """Every workflow with its status, schedule, next run and owner."""
     with workflow_errors(), context.workspace(team) as (session, team_id):
-        found = list_workflows(session, team_id)
+        found = list_workflows(session, team_id, now=context.clock.now())
         if not found:
             click.echo("No workflows yet: import one with `workflow-bot workflows import FILE`.")
         for line in found:
@@ -251,8 +251,9 @@ def _status_command(status: WorkflowStatus, verb: str) -> click.Command:
     @click.pass_obj
     def command(context: Context, name: str, team: str | None) -> None:
         with workflow_errors(), context.workspace(team) as (session, team_id):
-            workflow = set_status(session, team_id, name, status, CLI_ACTOR, context.clock.now())
-            next_run = _instant(workflow.next_run_at, workflow.timezone)
+            now = context.clock.now()
+            workflow = set_status(session, team_id, name, status, CLI_ACTOR, now)
+            next_run = _instant(coming_run(session, workflow, now), workflow.timezone)
             click.echo(f"{workflow.name} is {status}; next run {next_run}")
 
     command.__doc__ = f"{verb} a workflow; it takes effect at once."

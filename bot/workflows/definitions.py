@@ -428,6 +428,17 @@ def load_definition(
     return reader.read(lambda schedule: ParsedSchedule(Schedule.from_json(schedule))).definition
 
 
+def read_settings(raw: object) -> WorkflowSettings:
+    """A stored workflow's settings (to_document's) read alone: what listing many workflows
+    needs of each (their pause days) without checking each whole definition. Raises
+    InvalidDefinition as load_definition would."""
+    problems = _Problems()
+    settings = _SettingsReader(problems, []).read(raw)
+    if settings is None:
+        raise InvalidDefinition(problems.messages)
+    return settings
+
+
 # --- Parsing ------------------------------------------------------------------------------
 
 

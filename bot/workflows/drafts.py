@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.workflows.channel_access import ChannelAccess, check_channel_access
 from bot.workflows.criteria import InvalidCriteria
 from bot.workflows.definitions import MAX_NAME, InvalidDefinition, to_document
-from bot.workflows.forecast import ForecastRun, forecast_definition
+from bot.workflows.forecast import ForecastRun, coming_runs, forecast_definition
 from bot.workflows.lifecycle import (
     Actor,
     NameTaken,
@@ -35,7 +35,7 @@ from bot.workflows.lifecycle import (
     parse_for_team,
     save_workflow,
 )
-from bot.workflows.overview import RecordLine
+from bot.workflows.overview import RecordLine, coming_run
 from bot.workflows.preview import matching_now
 from bot.workflows.records import count_matching
 from bot.workflows.schedules import InvalidSchedule, parse_schedule
@@ -415,7 +415,8 @@ def review(session: Session, draft: WizardDraft, default_timezone: str, now: dat
         name=definition.name,
         object_type=definition.object_type,
         schedule=schedule.describe(),
-        next_runs=tuple(o.at for o in islice(schedule.occurrences_after(now), PREVIEW_RUNS)),
+        # As the engine will run them: pause days and holidays deferred or skipped.
+        next_runs=coming_runs(schedule, definition.settings, now, PREVIEW_RUNS),
         matching=matching,
         forecast=forecast_definition(
             session,
@@ -572,12 +573,14 @@ def finish(
     return saved
 
 
-def finished(session: Session, saved: Saved) -> Finished:
-    """What became of the workflow ``finish`` saved."""
+def finished(session: Session, saved: Saved, now: datetime | None = None) -> Finished:
+    """What became of the workflow ``finish`` saved; given ``now``, its next run is the one
+    the engine will run after it (pause days applied), else its next occurrence."""
     workflow = session.get(Workflow, saved.workflow_id)
     assert workflow is not None
     zone = ZoneInfo(workflow.timezone)
-    next_run = saved.next_run_at.astimezone(zone) if saved.next_run_at is not None else None
+    next_run = saved.next_run_at if now is None else coming_run(session, workflow, now)
+    next_run = next_run.astimezone(zone) if next_run is not None else None
     warnings = tuple(_without_location(warning) for warning in saved.warnings)
     return Finished(
         workflow.name,

@@ -117,6 +117,34 @@ def upcoming_runs(
     return next_runs(definition.schedule, definition.settings, now, count, planned)
 
 
+def coming_runs(
+    schedule: Schedule,
+    settings: WorkflowSettings,
+    after: datetime,
+    count: int,
+    planned: Mapping[str, PlannedRun] | None = None,
+) -> tuple[datetime, ...]:
+    """The instants of the next ``count`` runs that will happen (next_runs without the
+    occurrences skipped), in the schedule's zone: what every surface shows as next runs."""
+    # Planned runs may be skipped ones: ask for enough that ``count`` remain after them.
+    runs = next_runs(schedule, settings, after, count + len(planned or {}), planned)
+    return tuple(run.at for run in runs if not run.skipped)[:count]
+
+
+def next_run_of(
+    session: Session,
+    workflow_id: int,
+    schedule: Schedule,
+    settings: WorkflowSettings,
+    now: datetime,
+) -> datetime | None:
+    """When a saved workflow's next run happens, in its schedule's zone, as the engine will
+    run it (pause days and holidays deferred or skipped, a deferral already planned, a run
+    skipped by hand); None when its schedule has no run left."""
+    planned = _planned_runs(session, workflow_id, now)
+    return next(iter(coming_runs(schedule, settings, now, 1, planned)), None)
+
+
 def forecast_definition(
     session: Session,
     team_id: str,

@@ -5,15 +5,15 @@ Slack."""
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from itertools import islice
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from bot.workflows.audit import revision_actions
-from bot.workflows.definitions import WorkflowDefinition
+from bot.workflows.definitions import WorkflowDefinition, read_settings
+from bot.workflows.forecast import next_run_of, upcoming_runs
 from bot.workflows.lifecycle import Actor, WorkflowError, get_workflow
 from bot.workflows.readable import instant_text
 from bot.workflows.run_followups import (
@@ -212,17 +212,36 @@ def _line(
 
 
 def list_workflows(
-    session: Session, team_id: str, viewer: Actor | None = None
+    session: Session, team_id: str, viewer: Actor | None = None, now: datetime | None = None
 ) -> list[WorkflowLine]:
     """The team's workflows by name, each with its last run and whether ``viewer`` may
-    change it: everyone sees every workflow of the workspace, the others' read-only."""
+    change it: everyone sees every workflow of the workspace, the others' read-only.
+
+    Given ``now``, each next run is the one the engine will run after it (forecast's
+    next_run_of: pause days and holidays, a deferral already planned, a skip by hand)."""
     workflows = WorkflowRepository(session).in_team(team_id)
     last_runs = RunRepository(session).latest([w.id for w in workflows], LAST_RUN_STATUSES)
     skipped = skipped_next_runs(session, workflows)
-    return [
+    lines = [
         _line(workflow, last_runs.get(workflow.id), viewer, skipped.get(workflow.id, ()))
         for workflow in workflows
     ]
+    if now is None:
+        return lines
+    return [
+        replace(line, next_run=coming_run(session, workflow, now))
+        for line, workflow in zip(lines, workflows, strict=True)
+    ]
+
+
+def coming_run(session: Session, workflow: Workflow, now: datetime) -> datetime | None:
+    """An active workflow's next run after ``now`` as the engine will run it, in its zone,
+    from its row (its settings alone, not its whole definition); None for one that is not
+    running. What every surface says as its next run."""
+    if workflow.status != WorkflowStatus.ACTIVE.value or workflow.next_run_at is None:
+        return None
+    schedule = Schedule.from_json(workflow.schedule)
+    return next_run_of(session, workflow.id, schedule, read_settings(workflow.settings), now)
 
 
 def workflow_details(
@@ -234,10 +253,11 @@ def workflow_details(
     line, definition = _line(workflow, skipped=skipped), definition_of(session, workflow)
     upcoming: tuple[datetime, ...] = ()
     if workflow.status == WorkflowStatus.ACTIVE.value:
-        # The runs that happen: those skipped once are listed apart (details.skips).
-        occurrences = definition.schedule.occurrences_after(now)
-        happening = (o for o in occurrences if o.utc not in skipped)
-        upcoming = tuple(o.at for o in islice(happening, UPCOMING))
+        # The runs that happen, as the engine will run them (pause days deferred or
+        # skipped); those skipped once by hand are listed apart (details.skips).
+        planned = upcoming_runs(session, workflow.id, definition, now, UPCOMING)
+        upcoming = tuple(run.at for run in planned if not run.skipped)[:UPCOMING]
+        line = replace(line, next_run=upcoming[0] if upcoming else None)
     history = tuple(run_history(session, workflow, runs))
     snoozes = tuple(active_snoozes(session, workflow.id, now))
     return WorkflowDetails(line, definition, upcoming, history, skips, snoozes)

@@ -31,7 +31,7 @@ from bot.workflows.lifecycle import (
     request_run,
     set_status,
 )
-from bot.workflows.overview import list_workflows, workflow_details
+from bot.workflows.overview import coming_run, list_workflows, workflow_details
 from bot.workflows.readable import plural
 from bot.workflows.templates import escape_mrkdwn
 from bot.workflows.wording import describe_action, describe_criteria
@@ -116,7 +116,7 @@ def _echo_schedule(request: _Request, schedule: dict[str, Any]) -> None:
 
 def _list(request: _Request) -> None:
     with transaction(request.services.sessions) as session:
-        lines = list_workflows(session, request.team_id)
+        lines = list_workflows(session, request.team_id, now=request.services.clock.now())
     request.reply(replies.list_reply(lines), plural(len(lines), "workflow"))
 
 
@@ -133,10 +133,9 @@ def _set_status(status: WorkflowStatus) -> Handler:
     def change(request: _Request) -> None:
         actor = request.actor()
         with write_transaction(request.services.sessions) as session:
-            workflow = set_status(
-                session, request.team_id, request.name, status, actor, request.services.clock.now()
-            )
-            name, next_run = workflow.name, workflow.next_run_at
+            now = request.services.clock.now()
+            workflow = set_status(session, request.team_id, request.name, status, actor, now)
+            name, next_run = workflow.name, coming_run(session, workflow, now)
             zone = workflow.timezone
         request.services.workflows_changed()
         shown = escape_mrkdwn(name)

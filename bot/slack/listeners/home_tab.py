@@ -17,5 +17,5 @@ def publish_home(
 ) -> None:
     actor = services.people.actor(client, team_id, user_id)
     with transaction(services.sessions) as session:
-        lines = list_workflows(session, team_id, viewer=actor)
+        lines = list_workflows(session, team_id, viewer=actor, now=services.clock.now())
     client.views_publish(user_id=user_id, view=build_home(lines, actor.is_admin, notice))

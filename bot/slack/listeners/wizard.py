@@ -375,7 +375,7 @@ def _saved(
     with write_transaction(services.sessions) as session:
         draft = _load(session, modal)
         saved = drafts.finish(session, draft, activate, actor, zone, now, index)
-        return drafts.finished(session, saved)
+        return drafts.finished(session, saved, now)
 
 
 def _review(services: Services, modal: _Modal, problems: tuple[str, ...]) -> dict[str, Any]:
