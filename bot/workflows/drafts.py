@@ -13,7 +13,6 @@ import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import islice
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -22,7 +21,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.channel_access import ChannelAccess, check_channel_access
 from bot.workflows.criteria import InvalidCriteria
-from bot.workflows.definitions import MAX_NAME, InvalidDefinition, to_document
+from bot.workflows.definitions import (
+    MAX_NAME,
+    InvalidDefinition,
+    WorkflowSettings,
+    read_settings,
+    to_document,
+)
 from bot.workflows.forecast import ForecastRun, coming_runs, forecast_definition
 from bot.workflows.lifecycle import (
     Actor,
@@ -388,8 +393,18 @@ def schedule_preview(
     except InvalidSchedule as error:
         return SchedulePreview(None, problems=error.problems)
     schedule = parsed.schedule
-    runs = tuple(o.at for o in islice(schedule.occurrences_after(now), PREVIEW_RUNS))
+    runs = coming_runs(schedule, _settings_or_default(document), now, PREVIEW_RUNS)
     return SchedulePreview(schedule.describe(), runs, parsed.warnings)
+
+
+def _settings_or_default(document: Mapping[str, Any]) -> WorkflowSettings:
+    """The draft's settings when they can be read (an edited workflow's pause days apply
+    to the runs the schedule step shows), else the defaults: the settings step, later,
+    says what is wrong with them."""
+    try:
+        return read_settings(document.get("settings"))
+    except InvalidDefinition:
+        return WorkflowSettings()
 
 
 def review(session: Session, draft: WizardDraft, default_timezone: str, now: datetime) -> Review:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.clock import FixedClock
 from bot.workflows.definitions import read_settings
+from bot.workflows.drafts import schedule_preview
 from bot.workflows.forecast import coming_runs
 from bot.workflows.lifecycle import CLI_ACTOR, pause_workspace, set_status
 from bot.workflows.overview import coming_run, list_workflows, workflow_details
@@ -141,3 +142,15 @@ def test_activating_says_the_next_run_a_pause_day_defers_to(
     assert occurrence == datetime(2026, 12, 2, 9, 0, tzinfo=UTC)  # the schedule's own
     assert said == datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
     assert said - timedelta(days=1) == occurrence
+
+
+def test_the_schedule_step_shows_the_runs_the_drafts_pause_days_leave() -> None:
+    """The dialog's schedule step, on a draft whose settings skip a pause day, leaves it out
+    (and shows the runs unchanged while the settings cannot be read yet)."""
+    daily = {"frequency": "daily", "time": "09:00", "timezone": "UTC"}
+    skipping = {"pause_days": ["2026-12-01"], "on_pause_day": "skip"}
+    shown = schedule_preview({"schedule": daily, "settings": skipping}, "UTC", START).next_runs
+    assert [f"{at:%m-%d}" for at in shown] == ["12-02", "12-03", "12-04", "12-05", "12-06"]
+    unreadable = {"schedule": daily, "settings": {"pause_days": "soon"}}
+    shown = schedule_preview(unreadable, "UTC", START).next_runs
+    assert [f"{at:%m-%d}" for at in shown] == ["12-01", "12-02", "12-03", "12-04", "12-05"]
