@@ -1,5 +1,6 @@
-"""Repository of record sources: their definitions, the lease one process holds while it
-syncs one, the outcome of each sync, and when the periodic ones are next due."""
+"""Repository of record sources (SQL queries, HubSpot objects): their definitions, the
+lease one process holds while it syncs one, the outcome of each sync, and when the
+periodic ones are next due."""
 
 from __future__ import annotations
 
@@ -121,6 +122,24 @@ class RecordSourceRepository:
             )
         )
         self.release(source_id, owner)
+
+    def hubspot_progress(
+        self,
+        source_id: int,
+        cursor_ms: int | None,
+        daily_limit: int | None,
+        daily_remaining: int | None,
+    ) -> None:
+        """Where a HubSpot source's next sync starts, and the daily request budget HubSpot
+        reported last (kept as it was when this sync learnt nothing of it)."""
+        values: dict[str, int | None] = {"hubspot_cursor_ms": cursor_ms}
+        if daily_limit is not None:
+            values["daily_limit"] = daily_limit
+        if daily_remaining is not None:
+            values["daily_remaining"] = daily_remaining
+        self.session.execute(
+            update(RecordSource).where(RecordSource.id == source_id).values(**values)
+        )
 
     def release(self, source_id: int, owner: str) -> None:
         # Only by its holder: a process that lost its lease must not free another's.

@@ -1,5 +1,6 @@
-"""``workflow-bot sources``: the SQL queries that feed object types (add, list, sync now,
-remove). A source's database URL stays in the environment variable it names."""
+"""``workflow-bot sources``: the SQL queries and HubSpot objects that feed object types (add,
+list, sync now, remove). A source's database URL or HubSpot access token stays in the
+environment variable it names."""
 
 from __future__ import annotations
 
@@ -14,16 +15,23 @@ import click
 from bot.commands.context import Context, fail
 from bot.commands.environment import environment_variable
 from bot.commands.options import TEAM_OPTION
+from bot.hubspot.portal import ClientPortal
 from bot.workflows.engine import process_identity
+from bot.workflows.hubspot_portal import HubSpotError
+from bot.workflows.hubspot_sources import API_URL_VARIABLE, access_token
+from bot.workflows.hubspot_sync import STANDARD_OBJECTS, ObjectToSync, objects_to_sync
 from bot.workflows.readable import instant_text, plural
 from bot.workflows.sources import (
     DEFAULT_MAX_STALENESS,
+    NewHubSpotSource,
     NewSource,
     SourceDefinitionError,
     SourceStatus,
     SyncOutcome,
     UnknownSource,
+    add_hubspot_sources,
     add_source,
+    check_hubspot,
     list_sources,
     parse_duration,
     remove_source,
@@ -32,6 +40,7 @@ from bot.workflows.sources import (
     sync_source,
 )
 from bot.workflows.workspaces import AmbiguousWorkspace
+from storage.models import SourceKind
 from storage.object_types import UnknownObjectType
 
 SHOWN_REMOVED = 5
@@ -39,7 +48,7 @@ SHOWN_REMOVED = 5
 
 @click.group()
 def sources() -> None:
-    """SQL tables that feed object types: add, list, sync and remove them."""
+    """SQL tables and HubSpot objects that feed object types: add, list, sync, remove."""
 
 
 @sources.group("add")
@@ -109,6 +118,83 @@ def sources_add_sql(
     click.echo(f"Sync it now with: workflow-bot sources sync {added.name}")
 
 
+@sources_add.command("hubspot")
+@click.argument("name")
+@click.option(
+    "--token-env",
+    required=True,
+    metavar="VAR",
+    help="Environment variable (or .env entry) holding the private app's access token, "
+    "read at each sync.",
+)
+@click.option(
+    "--objects",
+    default=",".join(STANDARD_OBJECTS),
+    show_default=True,
+    help="HubSpot objects to sync, comma-separated: contacts, companies, deals, tickets or "
+    "a custom object's name. Each feeds the object type of its name.",
+)
+@click.option("--every", metavar="DURATION", help="Sync on this period too, e.g. 15m or 1h.")
+@click.option(
+    "--max-staleness",
+    metavar="DURATION",
+    default=shown_duration(int(DEFAULT_MAX_STALENESS.total_seconds())),
+    show_default=True,
+    help="A run syncs first when the last sync is older than this.",
+)
+@TEAM_OPTION
+@click.pass_obj
+def sources_add_hubspot(
+    context: Context,
+    name: str,
+    token_env: str,
+    objects: str,
+    every: str | None,
+    max_staleness: str,
+    team: str | None,
+) -> None:
+    """Feed object types from a HubSpot portal, read with a private app's access token: the
+    first sync reads every object, the next ones what changed since.
+
+    With one object the source is NAME; with several, one source per object, named
+    NAME-object (NAME-deals), since a source feeds one object type.
+    """
+    with source_errors():
+        new = NewHubSpotSource(
+            name=name,
+            token_env=token_env,
+            every=None if every is None else parse_duration(every, "--every"),
+            max_staleness=parse_duration(max_staleness, "--max-staleness"),
+        )
+        check_hubspot(new)
+        found = _hubspot_objects(new, objects.split(","))
+        with context.workspace(team) as (session, team_id):
+            added = add_hubspot_sources(session, team_id, new, found, context.clock.now())
+    for source in added:
+        click.echo(f"Added the HubSpot source {source.name}, which feeds {source.type_name}.")
+        if source.records:
+            click.echo(
+                f"{source.type_name} has {source.records:,} records: its first sync removes "
+                "those HubSpot does not have."
+            )
+    click.echo(f"Sync them now with: workflow-bot sources sync {added[0].name}" + (
+        f" (and {', '.join(s.name for s in added[1:])})" if len(added) > 1 else ""
+    ))  # fmt: skip
+
+
+def _hubspot_objects(new: NewHubSpotSource, names: list[str]) -> list[ObjectToSync]:
+    """The objects asked for, checked against the portal: the token is read now and tried
+    on each object's properties (a wrong token or a missing scope shows at once)."""
+    if not any(n.strip() for n in names):
+        raise SourceDefinitionError("--objects is empty: name the HubSpot objects to sync")
+    token = access_token(new.token_env, new.name, environment_variable)
+    portal = ClientPortal(token, environment_variable(API_URL_VARIABLE) or None)
+    found = objects_to_sync(portal, names)
+    for each in found:
+        portal.properties(each.api_name)
+    return found
+
+
 @sources.command("list")
 @TEAM_OPTION
 @click.pass_obj
@@ -118,20 +204,28 @@ def sources_list(context: Context, team: str | None) -> None:
     with source_errors(), context.workspace(team) as (session, _team_id):
         found = list_sources(session, _team_id, context.clock.now())
     if not found:
-        click.echo("No sources. Add one with: workflow-bot sources add sql NAME ...")
+        click.echo(
+            "No sources. Add one with: workflow-bot sources add sql NAME ... (or add hubspot)"
+        )
         return
     for status in found:
-        click.echo("\n".join(_status_lines(status, zone)))
+        click.echo("\n".join(_status_lines(status, zone, context.clock.now())))
 
 
-def _status_lines(status: SourceStatus, zone: ZoneInfo) -> list[str]:
+def _status_lines(status: SourceStatus, zone: ZoneInfo, now: datetime) -> list[str]:
     every = f"every {shown_duration(status.every_seconds)}" if status.every_seconds else "on demand"
     staleness = shown_duration(status.max_staleness_seconds)
+    origin = (
+        f"HubSpot {status.hubspot_object} (token in ${status.url_env})"
+        if status.kind is SourceKind.HUBSPOT
+        else f"${status.url_env}, id column {status.id_column}"
+    )
     lines = [
-        f"{status.name}: feeds {status.type_name} from ${status.url_env}, id column "
-        f"{status.id_column}; {every}, max staleness {staleness}"
-        + ("; syncing now" if status.syncing else "")
+        f"{status.name}: feeds {status.type_name} from {origin}; {every}, max staleness "
+        f"{staleness}" + ("; syncing now" if status.syncing else "")
     ]
+    if status.kind is SourceKind.HUBSPOT:
+        lines.append("  " + _hubspot_line(status, now))
     if status.last_attempt_at is None:
         lines.append("  never synced")
     elif status.last_error is None:
@@ -157,6 +251,21 @@ def _status_lines(status: SourceStatus, zone: ZoneInfo) -> list[str]:
     return lines
 
 
+def _hubspot_line(status: SourceStatus, now: datetime) -> str:
+    """Where the next sync starts and what is left of HubSpot's daily request budget."""
+    if status.cursor_at is None:
+        cursor = "no cursor: the next sync reads every object"
+    else:
+        age = max(int((now - status.cursor_at).total_seconds()), 0)
+        cursor = f"cursor age {shown_duration(age)}: the next sync reads the changes since"
+    if status.daily_remaining is None:
+        budget = "daily request budget not reported yet"
+    else:
+        limit = f" of {status.daily_limit:,}" if status.daily_limit is not None else ""
+        budget = f"daily request budget: {status.daily_remaining:,}{limit} left"
+    return f"{cursor}; {budget}"
+
+
 def _when(instant: datetime, zone: ZoneInfo) -> str:
     return instant_text(instant, zone)  # as every command writes an instant
 
@@ -170,11 +279,17 @@ def _duration(milliseconds: int | None) -> str:
 @TEAM_OPTION
 @click.pass_obj
 def sources_sync(context: Context, name: str, team: str | None) -> None:
-    """Sync a source now: its records become exactly its query's rows."""
+    """Sync a source now: its records become exactly its query's rows (a HubSpot source's:
+    what changed in HubSpot since its last sync, everything at the first)."""
     with source_errors(), context.workspace(team) as (session, team_id):
         source_id = source_named(session, team_id, name).id
     outcome = sync_source(
-        context.sessions, source_id, process_identity(), context.clock, environment_variable
+        context.sessions,
+        source_id,
+        process_identity(),
+        context.clock,
+        environment_variable,
+        portals=ClientPortal,
     )
     if outcome.busy:
         click.echo(
@@ -222,7 +337,7 @@ def source_errors() -> Iterator[None]:
     """Turns the errors a user can fix into one line and exit status 2."""
     try:
         yield
-    except (SourceDefinitionError, UnknownSource, AmbiguousWorkspace) as error:
+    except (SourceDefinitionError, UnknownSource, AmbiguousWorkspace, HubSpotError) as error:
         fail(str(error))
     except UnknownObjectType as error:
         fail(

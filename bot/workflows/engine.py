@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.clock import Clock
 from bot.workflows.freshness import next_periodic_sync, sync_periodic
+from bot.workflows.hubspot_portal import PortalFactory
 from bot.workflows.owners import PeopleFor
 from bot.workflows.planner import plan_due
 from bot.workflows.run_observer import RunObserver
@@ -45,13 +46,22 @@ class Engine:
         people_for: PeopleFor | None = None,
         environment: EnvironmentLookup | None = None,
         observer: RunObserver | None = None,
+        portals: PortalFactory | None = None,
     ) -> None:
         self.sessions = sessions
         self.clock = clock
         self.owner = owner or process_identity()
         self.lease = lease
         self.runner = Runner(
-            sessions, clock, notifier_for, self.owner, lease, people_for, environment, observer
+            sessions,
+            clock,
+            notifier_for,
+            self.owner,
+            lease,
+            people_for,
+            environment,
+            observer,
+            portals,
         )
 
     def tick(self, max_runs: int | None = None) -> list[tuple[int, RunStatus | None]]:
@@ -78,7 +88,12 @@ class Engine:
         source first when its data is too old)."""
         runner = self.runner
         outcomes = sync_periodic(
-            self.sessions, self.clock, self.owner, runner.environment, runner.notifier_for
+            self.sessions,
+            self.clock,
+            self.owner,
+            runner.environment,
+            runner.notifier_for,
+            runner.portals,
         )
         for failed in (outcome for outcome in outcomes if outcome.error is not None):
             runner.observer.source_failed(failed.name, failed.error_code or "sync_failed")

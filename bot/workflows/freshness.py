@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.clock import Clock
+from bot.workflows.hubspot_portal import PortalFactory
 from bot.workflows.notifier import (
     DeliveryFailed,
     DeliveryUnavailable,
@@ -85,6 +86,7 @@ def refresh_before_run(
     environment: EnvironmentLookup,
     notifier: Notifier,
     keep_alive: KeepAlive | None = None,
+    portals: PortalFactory | None = None,
 ) -> Freshness:
     """Syncs the source feeding ``object_type_id`` if its last success is older than its
     max staleness. Between transactions: the sync has its own."""
@@ -96,7 +98,7 @@ def refresh_before_run(
         allowed = timedelta(seconds=source.max_staleness_seconds)
     if last_success is not None and clock.now() - last_success <= allowed:
         return Freshness()
-    outcome = sync_source(sessions, source_id, owner, clock, environment, keep_alive)
+    outcome = sync_source(sessions, source_id, owner, clock, environment, keep_alive, portals)
     if outcome.busy:
         reason = "another process was syncing it"
         return Freshness(StaleData(name, last_success, reason), busy=True)
@@ -114,6 +116,7 @@ def sync_periodic(
     owner: str,
     environment: EnvironmentLookup,
     notifier_for: Callable[[str], Notifier],
+    portals: PortalFactory | None = None,
 ) -> list[SyncOutcome]:
     """Syncs every source synced on a period whose next sync is due (and that no other
     process is syncing), earliest first."""
@@ -121,7 +124,7 @@ def sync_periodic(
         due = RecordSourceRepository(session).due(clock.now())
     outcomes = []
     for source_id in due:
-        outcome = sync_source(sessions, source_id, owner, clock, environment)
+        outcome = sync_source(sessions, source_id, owner, clock, environment, portals=portals)
         if outcome.error is not None:
             log.warning("source %s: the periodic sync failed: %s", outcome.name, outcome.error)
             report_failure(sessions, outcome, clock.now(), notifier_for(outcome.team_id))

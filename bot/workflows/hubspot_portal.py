@@ -4,7 +4,7 @@ adapter (bot.hubspot) speaks HTTP through HubSpot's client; the domain never imp
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -132,3 +132,8 @@ class HubSpotPortal(Protocol):
     def custom_objects(self) -> list[CustomObject]: ...
 
     def counts(self) -> RequestCounts: ...
+
+
+# Builds the adapter from a private app's access token and the API's base URL (None:
+# HubSpot's own): the composition root passes bot.hubspot's, the domain never imports it.
+PortalFactory = Callable[[str, "str | None"], HubSpotPortal]

@@ -32,6 +32,7 @@ from bot.workflows.freshness import (
     StaleData,
     refresh_before_run,
 )
+from bot.workflows.hubspot_portal import PortalFactory
 from bot.workflows.notifier import (
     ActionMark,
     DeliveryFailed,
@@ -154,8 +155,11 @@ class Runner:
         people_for: PeopleFor | None = None,
         environment: EnvironmentLookup | None = None,
         observer: RunObserver | None = None,
+        portals: PortalFactory | None = None,
     ) -> None:
         self.sessions = sessions
+        # Opens HubSpot portals for the sources that read one (None: they fail, saying so).
+        self.portals = portals
         self.clock = clock
         self.notifier_for = notifier_for
         # What operators watch (bot.metrics when serving): outcomes, lateness, errors.
@@ -268,6 +272,7 @@ class _Execution:
             self.runner.environment,
             self.notifier,
             keep_alive=self._keep_lease,
+            portals=self.runner.portals,
         )
         if freshness.synced:
             with transaction(self.runner.sessions) as session:

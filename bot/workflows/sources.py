@@ -1,5 +1,6 @@
-"""Record sources: the SQL queries that feed object types, added, listed and removed, and a
-sync of one of them run under its lease, with its outcome kept for ``sources list``."""
+"""Record sources: the SQL queries and HubSpot objects that feed object types, added, listed
+and removed, and a sync of one of them run under its lease, with its outcome kept for
+``sources list``."""
 
 from __future__ import annotations
 
@@ -8,12 +9,15 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.clock import Clock
+from bot.workflows.hubspot_portal import PortalFactory
+from bot.workflows.hubspot_sources import HubSpotSource, sync_hubspot
+from bot.workflows.hubspot_sync import ObjectToSync
 from bot.workflows.source_reading import EnvironmentLookup, SourceError, SourceQuery
 from bot.workflows.source_sync import SyncReport, read_snapshot
 from storage.database import transaction, write_transaction
@@ -171,6 +175,105 @@ def _check(new: NewSource) -> None:
         )
 
 
+@dataclass(frozen=True)
+class NewHubSpotSource:
+    """``sources add hubspot``: NAME feeds one object; several objects make one source
+    each, named NAME-object (one source feeds one type)."""
+
+    name: str
+    token_env: str
+    every: timedelta | None = None
+    max_staleness: timedelta = DEFAULT_MAX_STALENESS
+
+
+def hubspot_source_names(name: str, objects: list[ObjectToSync]) -> list[str]:
+    if len(objects) == 1:
+        return [name]
+    return [f"{name}-{found.name}" for found in objects]
+
+
+def check_hubspot(new: NewHubSpotSource) -> None:
+    """What can be checked before HubSpot is asked: the name, the variable's name, the
+    period. Raises SourceDefinitionError."""
+    if SOURCE_NAME.fullmatch(new.name) is None:
+        raise SourceDefinitionError(
+            f"{new.name!r} is not a valid source name: use lower-case letters, digits, - and "
+            "_, starting with a letter"
+        )
+    if ENVIRONMENT_VARIABLE.fullmatch(new.token_env) is None:
+        raise SourceDefinitionError(
+            f"--token-env {new.token_env!r} is not an environment variable name: give the "
+            "name of the variable that holds the access token (such as HUBSPOT_TOKEN), not "
+            "the token"
+        )
+    if new.every is not None and new.every < MIN_EVERY:
+        raise SourceDefinitionError(
+            "--every is shorter than a minute: HubSpot's rate limits are shared, use 1m or more"
+        )
+
+
+def add_hubspot_sources(
+    session: Session,
+    team_id: str,
+    new: NewHubSpotSource,
+    objects: list[ObjectToSync],
+    now: datetime,
+) -> list[AddedSource]:
+    """Adds one HubSpot source per object, each feeding the object type of the object's
+    name (created when the team has none: a custom object). Nothing is synced yet."""
+    check_hubspot(new)
+    sources = RecordSourceRepository(session)
+    object_types = ObjectTypeRepository(session)
+    added = []
+    for found, name in zip(objects, hubspot_source_names(new.name, objects), strict=True):
+        if OBJECT_TYPE_NAME.fullmatch(found.name) is None:
+            raise SourceDefinitionError(
+                f"the HubSpot object {found.name!r} cannot be an object type here: its name "
+                "must be lower-case letters, digits and _, starting with a letter"
+            )
+        if sources.find(team_id, name) is not None:
+            raise SourceDefinitionError(
+                f"there is already a source named {name!r}: choose another name, or remove "
+                f"it first (sources remove {name})"
+            )
+        object_type = object_types.find(team_id, found.name) or object_types.create_custom(
+            team_id, found.name, now
+        )
+        feeding = sources.feeding(object_type.id)
+        if feeding is not None:
+            raise SourceDefinitionError(
+                f"{found.name} is already fed by the source {feeding.name!r}, and one source "
+                f"feeds one object type: remove it first (sources remove {feeding.name})"
+            )
+        sources.add(
+            RecordSource(
+                team_id=team_id,
+                name=name,
+                kind=SourceKind.HUBSPOT.value,
+                object_type_id=object_type.id,
+                url_env=new.token_env,
+                query="",
+                id_column="",
+                hubspot_object=found.api_name,
+                hubspot_name_property=found.name_property,
+                sync_every_seconds=None if new.every is None else int(new.every.total_seconds()),
+                max_staleness_seconds=int(new.max_staleness.total_seconds()),
+                created_at=now,
+            )
+        )
+        added.append(AddedSource(name, found.name, _live_records(session, object_type.id)))
+    return added
+
+
+def _live_records(session: Session, object_type_id: int) -> int:
+    found = session.scalar(
+        select(func.count())
+        .select_from(Record)
+        .where(Record.object_type_id == object_type_id, Record.deleted_at.is_(None))
+    )
+    return found or 0
+
+
 def source_named(session: Session, team_id: str, name: str) -> RecordSource:
     sources = RecordSourceRepository(session)
     found = sources.find(team_id, name)
@@ -199,6 +302,7 @@ def source_type_name(session: Session, source: RecordSource) -> str:
 class SourceStatus:
     name: str
     type_name: str
+    kind: SourceKind
     url_env: str
     query: str
     id_column: str
@@ -210,6 +314,11 @@ class SourceStatus:
     counts: SyncCounts | None  # of the last successful sync
     last_error: str | None
     syncing: bool
+    # HubSpot sources: the object read, where the next sync starts, the daily budget.
+    hubspot_object: str | None = None
+    cursor_at: datetime | None = None
+    daily_limit: int | None = None
+    daily_remaining: int | None = None
 
 
 def list_sources(session: Session, team_id: str, now: datetime) -> list[SourceStatus]:
@@ -225,6 +334,7 @@ def list_sources(session: Session, team_id: str, now: datetime) -> list[SourceSt
             SourceStatus(
                 name=source.name,
                 type_name=type_name,
+                kind=SourceKind(source.kind),
                 url_env=source.url_env,
                 query=source.query,
                 id_column=source.id_column,
@@ -236,9 +346,17 @@ def list_sources(session: Session, team_id: str, now: datetime) -> list[SourceSt
                 counts=counts,
                 last_error=source.last_error,
                 syncing=source.sync_lease_owner is not None and lease is not None and lease > now,
+                hubspot_object=source.hubspot_object,
+                cursor_at=_instant_of(source.hubspot_cursor_ms),
+                daily_limit=source.daily_limit,
+                daily_remaining=source.daily_remaining,
             )
         )
     return statuses
+
+
+def _instant_of(milliseconds: int | None) -> datetime | None:
+    return None if milliseconds is None else datetime.fromtimestamp(milliseconds / 1000, UTC)
 
 
 def refuse_fed_type(session: Session, object_type_id: int, type_name: str, doing: str) -> None:
@@ -281,10 +399,13 @@ def sync_source(
     clock: Clock,
     environment: EnvironmentLookup,
     keep_alive: KeepAlive | None = None,
+    portals: PortalFactory | None = None,
 ) -> SyncOutcome:
     """Syncs one source now unless another process is: takes its lease, writes the snapshot
-    (one transaction), records the outcome and releases the lease. A source error is an
-    outcome, not an exception; anything else still releases the lease, then propagates."""
+    (one transaction; a HubSpot source: its first or incremental sync, by its cursor),
+    records the outcome and releases the lease. A source error is an outcome, not an
+    exception; anything else still releases the lease, then propagates. ``portals`` opens
+    HubSpot portals (None: HubSpot sources fail, saying so)."""
     now = clock.now()
     # The lease names this sync, not only the process: the scheduler's threads of one
     # process may want the same source at the same instant.
@@ -306,10 +427,20 @@ def sync_source(
         query = SourceQuery(
             source.name, source.url_env, source.query, source.id_column, source.object_type_id
         )
+        hubspot = _hubspot_source(source)
     started = time.perf_counter()
     renewal = _LeaseRenewal(sessions, source_id, owner, clock, keep_alive)
     try:
-        report = read_snapshot(sessions, query, environment, clock.now(), renewal)
+        if hubspot is None:
+            report = read_snapshot(sessions, query, environment, clock.now(), renewal)
+        else:
+            synced = sync_hubspot(sessions, hubspot, environment, portals, clock.now())
+            report = synced.report
+            with write_transaction(sessions) as session:
+                RecordSourceRepository(session).hubspot_progress(
+                    source_id, synced.cursor_ms, synced.counts.daily_limit,
+                    synced.counts.daily_remaining,
+                )  # fmt: skip
     except SourceError as error:
         duration = _milliseconds(started)
         with write_transaction(sessions) as session:
@@ -328,6 +459,19 @@ def sync_source(
             source_id, owner, finished, _milliseconds(started), counts
         )
     return replace(outcome, report=report, data_as_of=finished)
+
+
+def _hubspot_source(source: RecordSource) -> HubSpotSource | None:
+    if source.kind != SourceKind.HUBSPOT.value or source.hubspot_object is None:
+        return None
+    return HubSpotSource(
+        source.name,
+        source.url_env,
+        source.object_type_id,
+        source.hubspot_object,
+        source.hubspot_name_property,
+        source.hubspot_cursor_ms,
+    )
 
 
 def _milliseconds(started: float) -> int:

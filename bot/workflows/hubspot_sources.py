@@ -1,0 +1,113 @@
+"""A sync of one HubSpot source: the private app's token read from the variable the source
+names (at each sync, never stored), the portal reached through the HubSpotPortal port, a
+first (full) sync when the source has no cursor yet and an incremental one from its cursor
+after that, reported as a SQL source's sync is."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.workflows.hubspot_portal import (
+    HubSpotError,
+    HubSpotPortal,
+    PortalFactory,
+    RequestCounts,
+)
+from bot.workflows.hubspot_sync import HubSpotObjectSync, HubSpotSyncReport
+from bot.workflows.source_reading import EnvironmentLookup
+from bot.workflows.source_sync import SyncReport
+from storage.record_removal import Removal
+
+# Where HubSpot's API is, when not at HubSpot (a proxy, a test server).
+API_URL_VARIABLE = "HUBSPOT_API_URL"
+
+
+@dataclass(frozen=True)
+class HubSpotSource:
+    """What a sync needs to know of a HubSpot source."""
+
+    name: str
+    token_env: str
+    object_type_id: int
+    hubspot_object: str
+    name_property: str | None
+    cursor_ms: int | None
+
+
+@dataclass(frozen=True)
+class HubSpotOutcome:
+    report: SyncReport
+    cursor_ms: int | None
+    counts: RequestCounts
+
+
+def access_token(token_env: str, source_name: str, environment: EnvironmentLookup) -> str:
+    """The private app's access token from the variable the source names; HubSpotError
+    naming the variable (never the token) when it is not set."""
+    token = (environment(token_env) or "").strip()
+    if not token:
+        raise HubSpotError(
+            f"the environment variable {token_env} that the source {source_name} reads its "
+            "HubSpot access token from is not set: set it (or a .env entry) to the private "
+            "app's access token",
+            code="no_token",
+        )
+    return token
+
+
+def connect(
+    token_env: str,
+    source_name: str,
+    environment: EnvironmentLookup,
+    portals: PortalFactory | None,
+) -> HubSpotPortal:
+    """The portal the token in ``token_env`` opens, at HUBSPOT_API_URL when it is set."""
+    if portals is None:
+        raise HubSpotError(
+            f"the source {source_name} reads HubSpot, which this process was started "
+            "without: sync it with workflow-bot sources sync or workflow-bot serve",
+            code="unreachable",
+        )
+    token = access_token(token_env, source_name, environment)
+    return portals(token, environment(API_URL_VARIABLE) or None)
+
+
+def sync_hubspot(
+    sessions: sessionmaker[Session],
+    source: HubSpotSource,
+    environment: EnvironmentLookup,
+    portals: PortalFactory | None,
+    now: datetime,
+) -> HubSpotOutcome:
+    """A first sync without a cursor, else what changed since it. Raises HubSpotError
+    (a SourceError) when HubSpot cannot be read; what was written stays (each batch is its
+    own transaction) and the cursor only moves with a finished sync."""
+    started = time.perf_counter()
+    portal = connect(source.token_env, source.name, environment, portals)
+    sync = HubSpotObjectSync(
+        portal,
+        sessions,
+        source.object_type_id,
+        source.hubspot_object,
+        name_property=source.name_property,
+    )
+    found = sync.first(now) if source.cursor_ms is None else sync.incremental(source.cursor_ms, now)
+    return HubSpotOutcome(
+        _report(found, time.perf_counter() - started), found.cursor, portal.counts()
+    )
+
+
+def _report(found: HubSpotSyncReport, seconds: float) -> SyncReport:
+    return SyncReport(
+        rows=found.fetched,
+        added=found.added,
+        changed=found.changed,
+        unchanged=found.unchanged,
+        # HubSpot's removals are not named one by one: archived objects are only ids.
+        removed=Removal(found.removed, ()),
+        seconds=seconds,
+    )

@@ -1,0 +1,184 @@
+"""``workflow-bot sources add hubspot`` through the real command line and the HubSpot
+stand-in: the source listed, synced before a scheduled run whose messages reach the Slack
+stand-in for the deals its criteria match; a revoked token marks the source failing and its
+workflows' owner is told once. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import time_machine
+from click.testing import CliRunner, Result
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.cli import main
+from bot.commands.environment import environment_variable
+from bot.hubspot.portal import ClientPortal
+from bot.hubspot.rate_limit import SteppedTime
+from bot.workflows.clock import FixedClock
+from bot.workflows.engine import Engine
+from bot.workflows.workspaces import LOCAL_TEAM
+from tests.engine.builders import DEALS_CHANNEL, channel_message, save, workflow_document
+from tests.engine.conftest import START, Processes
+from tests.hubspot_source.portal_fixtures import T0, deal_portal
+from tests.hubspot_standin import DAILY_LIMIT, HubSpotStandIn
+from tests.slack_standin import SlackStandIn
+
+RUN_TIME = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+IN_CONTRACT = {
+    "any": [
+        {
+            "all": [
+                {"property": "dealstage", "operator": "eq", "value": "contractsent"},
+                {"property": "amount", "operator": "gt", "value": 1000},
+            ]
+        }
+    ]
+}
+
+
+@pytest.fixture
+def portal() -> Iterator[tuple[HubSpotStandIn, str]]:
+    standin = deal_portal(SteppedTime())
+    standin.put("deals", "11", T0, dealname="Acme <renewal>", dealstage="contractsent",
+                amount="5000", hubspot_owner_id="101")  # fmt: skip
+    standin.put("deals", "12", T0, dealname="Globex", dealstage="contractsent", amount="500")
+    standin.put("deals", "13", T0, dealname="Initech", dealstage="closedwon", amount="9000")
+    with standin.serving() as url:
+        yield standin, url
+
+
+@pytest.fixture
+def runner(
+    database_url: str,
+    portal: tuple[HubSpotStandIn, str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> CliRunner:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("HUBSPOT_TOKEN", HubSpotStandIn.token)
+    monkeypatch.setenv("HUBSPOT_API_URL", portal[1])
+    for name in ("SLACK_BOT_TOKEN", "SLACK_TEAM_ID", "SLACK_CLIENT_ID"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no developer .env is read
+    return CliRunner()
+
+
+def cli(runner: CliRunner, *args: str, at: datetime | None = None) -> Result:
+    """The command, run at ``at`` on the wall clock when given (the engine's test clock)."""
+    if at is None:
+        return runner.invoke(main, list(args))
+    with time_machine.travel(at, tick=False):
+        return runner.invoke(main, list(args))
+
+
+def add_portal(runner: CliRunner, *options: str, at: datetime | None = None) -> Result:
+    return cli(
+        runner, "sources", "add", "hubspot", "portal", "--token-env", "HUBSPOT_TOKEN",
+        "--objects", "deals", *options, at=at,
+    )  # fmt: skip
+
+
+def hubspot_engine(
+    processes: Processes, sessions: sessionmaker[Session], clock: FixedClock
+) -> Engine:
+    """The serving process's engine: HubSpot reached through the real client."""
+    notifier = processes.slack()
+    return Engine(
+        sessions,
+        clock,
+        lambda _team: notifier,
+        owner="process-a",
+        environment=environment_variable,  # the runner's fixture set the variables
+        portals=ClientPortal,
+    )
+
+
+def test_a_portal_added_from_the_command_line_feeds_a_scheduled_run(
+    runner: CliRunner,
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+    portal: tuple[HubSpotStandIn, str],
+) -> None:
+    added = add_portal(runner, "--max-staleness", "10m", at=START)
+    assert added.exit_code == 0, added.output
+    assert "Added the HubSpot source portal, which feeds deals." in added.output
+    listed = cli(runner, "sources", "list", at=START)
+    assert "portal: feeds deals from HubSpot deals (token in $HUBSPOT_TOKEN)" in listed.output
+    assert "never synced" in listed.output
+    assert "no cursor: the next sync reads every object" in listed.output
+    first = cli(runner, "sources", "sync", "portal", at=START)
+    assert "3 added, 0 changed, 0 removed" in first.output, first.output
+
+    document = workflow_document(
+        criteria=IN_CONTRACT, actions=[channel_message("{{ name }} is in contract")]
+    )
+    save(sessions, document, clock.now(), team=LOCAL_TEAM)
+    standin = portal[0]
+    standin.put("deals", "12", T0 + 60_000, amount="7000")  # Globex now matches
+    clock.set(RUN_TIME + timedelta(seconds=5))  # the data is an hour old: synced first
+    [(_run_id, status)] = hubspot_engine(processes, sessions, clock).tick()
+
+    assert status is not None
+    posted = sorted(m["text"] for m in slack_api.posted_messages(DEALS_CHANNEL))
+    assert posted == ["Acme &lt;renewal&gt; is in contract", "Globex is in contract"], posted
+    listed = cli(runner, "sources", "list", at=RUN_TIME + timedelta(minutes=1))
+    assert "0 added, 1 changed, 0 removed" in listed.output, listed.output
+    assert "cursor age " in listed.output
+    budget = f"daily request budget: {DAILY_LIMIT - standin.daily_used:,} of {DAILY_LIMIT:,} left"
+    assert budget in listed.output, listed.output
+
+
+def test_a_revoked_token_marks_the_source_failing_and_tells_the_owner_once(
+    runner: CliRunner,
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+    portal: tuple[HubSpotStandIn, str],
+) -> None:
+    assert add_portal(runner, "--max-staleness", "1m", at=START).exit_code == 0
+    assert cli(runner, "sources", "sync", "portal", at=START).exit_code == 0
+    save(sessions, workflow_document(criteria=IN_CONTRACT), clock.now(), team=LOCAL_TEAM)
+    engine = hubspot_engine(processes, sessions, clock)
+    portal[0].token = "revoked"
+
+    for day in (0, 1, 2):  # three runs, each syncing first (its data is too old)
+        clock.set(RUN_TIME + timedelta(days=day, seconds=5))
+        [(_run_id, status)] = engine.tick()
+        assert status is not None
+
+    notices = [m for m in slack_api.posted_messages() if "failed to sync" in m["text"]]
+    assert len(notices) == 1, notices
+    assert notices[0]["channel"] != DEALS_CHANNEL  # a direct message to the owner
+    assert (
+        "HubSpot refused the token (401): Authentication credentials not found"
+        in (notices[0]["text"])
+    )
+    listed = cli(runner, "sources", "list", at=RUN_TIME + timedelta(days=2, minutes=1))
+    assert "failed: HubSpot refused the token (401)" in listed.output, listed.output
+
+
+def test_a_missing_token_variable_or_a_wrong_token_is_one_line_and_exit_2(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HUBSPOT_TOKEN")
+    missing = add_portal(runner)
+    assert missing.exit_code == 2
+    assert missing.output.strip().splitlines() == [
+        "error: the environment variable HUBSPOT_TOKEN that the source portal reads its "
+        "HubSpot access token from is not set: set it (or a .env entry) to the private "
+        "app's access token"
+    ]
+    monkeypatch.setenv("HUBSPOT_TOKEN", "pat-na1-wrong")
+    wrong = add_portal(runner)
+    assert wrong.exit_code == 2
+    [line] = wrong.output.strip().splitlines()
+    assert line.startswith("error: HubSpot refused the token (401): Authentication")
+    assert "pat-na1-wrong" not in wrong.output
+    assert "No sources" in cli(runner, "sources", "list").output
