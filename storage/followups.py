@@ -101,6 +101,16 @@ class FollowUpRepository:
             )
         )
 
+    def skips_of(self, workflow_ids: list[int], after: datetime) -> list[RunSkip]:
+        """skips_after of several workflows, in one query."""
+        return list(
+            self.session.scalars(
+                select(RunSkip)
+                .where(RunSkip.workflow_id.in_(workflow_ids), RunSkip.scheduled_at > after)
+                .order_by(RunSkip.scheduled_at)
+            )
+        )
+
     def skipped_instants(
         self, workflow_ids: list[int], after: datetime
     ) -> dict[int, set[datetime]]:

@@ -4,7 +4,7 @@ with relative dates ("in the next 7 days") evaluated at each run's own instant."
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -129,20 +129,6 @@ def coming_runs(
     # Planned runs may be skipped ones: ask for enough that ``count`` remain after them.
     runs = next_runs(schedule, settings, after, count + len(planned or {}), planned)
     return tuple(run.at for run in runs if not run.skipped)[:count]
-
-
-def next_run_of(
-    session: Session,
-    workflow_id: int,
-    schedule: Schedule,
-    settings: WorkflowSettings,
-    now: datetime,
-) -> datetime | None:
-    """When a saved workflow's next run happens, in its schedule's zone, as the engine will
-    run it (pause days and holidays deferred or skipped, a deferral already planned, a run
-    skipped by hand); None when its schedule has no run left."""
-    planned = _planned_runs(session, workflow_id, now)
-    return next(iter(coming_runs(schedule, settings, now, 1, planned)), None)
 
 
 def forecast_definition(
@@ -287,17 +273,28 @@ def _any_of(
 def _planned_runs(session: Session, workflow_id: int, now: datetime) -> dict[str, PlannedRun]:
     """Scheduled runs already written and still to come, by occurrence key, and the
     occurrences skipped once by hand (Skip next run), which the planner will skip."""
-    query = select(Run.occurrence_key, Run.scheduled_at, Run.summary).where(
-        Run.workflow_id == workflow_id,
+    return planned_runs_of(session, [workflow_id], now).get(workflow_id, {})
+
+
+def planned_runs_of(
+    session: Session, workflow_ids: Sequence[int], now: datetime
+) -> dict[int, dict[str, PlannedRun]]:
+    """_planned_runs of several workflows in two queries (a list of many workflows shows
+    each one's next run): workflow id -> occurrence key -> planned run."""
+    found: dict[int, dict[str, PlannedRun]] = {}
+    if not workflow_ids:
+        return found
+    query = select(Run.workflow_id, Run.occurrence_key, Run.scheduled_at, Run.summary).where(
+        Run.workflow_id.in_(workflow_ids),
         Run.source == RunSource.SCHEDULE.value,
         Run.status == RunStatus.PENDING.value,
         Run.scheduled_at > now,
     )
-    planned = {
-        key: PlannedRun(at, reason=(summary or {}).get("reason"))
-        for key, at, summary in session.execute(query)
-    }
-    for skip in FollowUpRepository(session).skips_after(workflow_id, now):
+    for workflow_id, key, at, summary in session.execute(query):
+        reason = (summary or {}).get("reason")
+        found.setdefault(workflow_id, {})[key] = PlannedRun(at, reason=reason)
+    for skip in FollowUpRepository(session).skips_of(list(workflow_ids), now):
         reason = f"{SKIPPED_BY_HAND} by {skip.created_by}"
-        planned[skip.occurrence_key] = PlannedRun(skip.scheduled_at, skipped=True, reason=reason)
-    return planned
+        planned = PlannedRun(skip.scheduled_at, skipped=True, reason=reason)
+        found.setdefault(skip.workflow_id, {})[skip.occurrence_key] = planned
+    return found

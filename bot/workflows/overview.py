@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.workflows.audit import revision_actions
 from bot.workflows.definitions import WorkflowDefinition, read_settings
-from bot.workflows.forecast import next_run_of, upcoming_runs
+from bot.workflows.forecast import PlannedRun, coming_runs, planned_runs_of, upcoming_runs
 from bot.workflows.lifecycle import Actor, WorkflowError, get_workflow
 from bot.workflows.readable import instant_text
 from bot.workflows.run_followups import (
@@ -228,8 +228,9 @@ def list_workflows(
     ]
     if now is None:
         return lines
+    planned = planned_runs_of(session, [w.id for w in workflows if _running(w)], now)
     return [
-        replace(line, next_run=coming_run(session, workflow, now))
+        replace(line, next_run=_coming(workflow, now, planned.get(workflow.id, {})))
         for line, workflow in zip(lines, workflows, strict=True)
     ]
 
@@ -238,10 +239,24 @@ def coming_run(session: Session, workflow: Workflow, now: datetime) -> datetime 
     """An active workflow's next run after ``now`` as the engine will run it, in its zone,
     from its row (its settings alone, not its whole definition); None for one that is not
     running. What every surface says as its next run."""
-    if workflow.status != WorkflowStatus.ACTIVE.value or workflow.next_run_at is None:
+    if not _running(workflow):
+        return None
+    planned = planned_runs_of(session, [workflow.id], now)
+    return _coming(workflow, now, planned.get(workflow.id, {}))
+
+
+def _running(workflow: Workflow) -> bool:
+    return workflow.status == WorkflowStatus.ACTIVE.value and workflow.next_run_at is not None
+
+
+def _coming(
+    workflow: Workflow, now: datetime, planned: Mapping[str, PlannedRun]
+) -> datetime | None:
+    if not _running(workflow):
         return None
     schedule = Schedule.from_json(workflow.schedule)
-    return next_run_of(session, workflow.id, schedule, read_settings(workflow.settings), now)
+    settings = read_settings(workflow.settings)
+    return next(iter(coming_runs(schedule, settings, now, 1, planned)), None)
 
 
 def workflow_details(
