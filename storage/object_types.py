@@ -84,8 +84,11 @@ class ObjectTypeRepository:
         object_type_id: int,
         types: Mapping[str, PropertyType],
         options: Mapping[str, Iterable[str]] | None = None,
+        labels: Mapping[str, str] | None = None,
+        option_labels: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
-        """Adds properties not declared yet and merges new enumeration options.
+        """Adds properties not declared yet and merges new enumeration options; ``labels``
+        and ``option_labels`` (value -> label), when given, replace what the dialogs show.
 
         The type of an existing property never changes here: changing it would silently
         reinterpret every stored value.
@@ -111,4 +114,26 @@ class ObjectTypeRepository:
                 definition.options = known + [
                     o for o in dict.fromkeys(new_options) if o not in known
                 ]
+            label = (labels or {}).get(name)
+            if label is not None and label != definition.label:
+                definition.label = label
+            shown = (option_labels or {}).get(name)
+            if shown is not None and dict(shown) != definition.option_labels:
+                definition.option_labels = dict(shown)
         self.session.flush()
+
+    def labels(self, object_type_id: int) -> dict[str, str]:
+        """Property name -> the label the dialogs show, for the properties that have one."""
+        query = select(PropertyDefinition.name, PropertyDefinition.label).where(
+            PropertyDefinition.object_type_id == object_type_id,
+            PropertyDefinition.label.is_not(None),
+        )
+        return {name: label for name, label in self.session.execute(query) if label is not None}
+
+    def option_labels(self, object_type_id: int) -> dict[str, dict[str, str]]:
+        """Enumeration property -> option value -> the label the dialogs show."""
+        query = select(PropertyDefinition.name, PropertyDefinition.option_labels).where(
+            PropertyDefinition.object_type_id == object_type_id,
+            PropertyDefinition.option_labels.is_not(None),
+        )
+        return {name: dict(shown or {}) for name, shown in self.session.execute(query)}

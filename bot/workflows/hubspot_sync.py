@@ -152,6 +152,8 @@ class HubSpotObjectSync:
                 self.object_type_id,
                 schema.types,
                 {name: list(options) for name, options in schema.options.items()},
+                labels=schema.labels,
+                option_labels=schema.options,
             )
             declared = object_types.property_types(self.object_type_id)
         # A property the type had already (from a file, say) keeps its type, which declare
