@@ -117,6 +117,8 @@ def _serve(
             ["(postgresql+psycopg2://) is not installed", "write postgresql+psycopg://"],
         ),
         ("sqlite:///missing_dir/x.db", ["does not exist (missing_dir)", "mkdir -p missing_dir"]),
+        ("sqlite:///", ["names no SQLite file", "name a file (sqlite:///FILE"]),
+        ("sqlite:///:memory:", ["names no SQLite file", "name a file (sqlite:///FILE"]),
     ],
 )
 def test_a_database_url_that_cannot_work_is_one_line_saying_what_to_write(
@@ -140,6 +142,18 @@ def test_plain_serve_with_a_bad_database_url_stops_before_its_banner(tmp_path: P
     assert result.returncode == 2
     assert result.stdout == ""
     _assert_told(result.stderr, "write postgresql+psycopg://")
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_file_that_is_not_a_sqlite_database_says_to_point_database_url_elsewhere(
+    runner: CliRunner, tmp_path: Path, command: list[str]
+) -> None:
+    spreadsheet = tmp_path / "deals.csv"
+    spreadsheet.write_text("name,amount\nAcme,100\n" * 100)
+    result = _cli(runner, f"sqlite:///{spreadsheet}", *command)
+    assert result.exit_code == 2
+    _assert_told(result.output, f"{spreadsheet} that DATABASE_URL names is not a SQLite database")
+    assert spreadsheet.read_text().startswith("name,amount")  # left as it was
 
 
 # -- the PostgreSQL server answers no ----------------------------------------------------------
@@ -196,6 +210,16 @@ def test_an_option_the_server_refuses_is_quoted_with_fix_database_url(
     _assert_told(
         result.output, 'invalid value for parameter "statement_timeout"', "fix DATABASE_URL"
     )
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_connection_option_the_client_refuses_says_fix_that_option(
+    runner: CliRunner, postgres_server: str, command: list[str]
+) -> None:
+    url = _with(postgres_server, query={"sslmode": "bogus"})
+    result = _cli(runner, url, *command)
+    assert result.exit_code == 2
+    _assert_told(result.output, 'invalid sslmode value: "bogus"', "option in DATABASE_URL")
 
 
 def test_a_database_of_a_newer_release_says_which_release_to_run(

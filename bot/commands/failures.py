@@ -119,15 +119,26 @@ def parse_database_url(url: str) -> URL:
             f"or PostgreSQL only: write {URL_FORMS}"
         )
     if scheme == "sqlite":
+        _check_sqlite_file_named(parsed)
         _check_sqlite_directory(parsed)
     return parsed
+
+
+def _check_sqlite_file_named(parsed: URL) -> None:
+    # Without a file name SQLite keeps the database in memory: every workflow and record
+    # would vanish when the command ends, without a word.
+    if (parsed.database or "") in ("", ":memory:"):
+        raise CommandFailure(
+            "DATABASE_URL names no SQLite file, so nothing would be kept after the command "
+            "ends: name a file (sqlite:///FILE, such as sqlite:///workflow-bot.db)"
+        )
 
 
 def _check_sqlite_directory(parsed: URL) -> None:
     # SQLite creates a missing file but not its directory, and then only says "unable to
     # open database file".
     database = parsed.database or ""
-    if database in ("", ":memory:") or database.startswith("file:"):
+    if database.startswith("file:"):
         return
     directory = Path(database).parent
     if not directory.is_dir():
@@ -269,6 +280,14 @@ def _server_full(match: re.Match[str], server: _Server) -> CommandFailure:
     )
 
 
+def _option_refused(match: re.Match[str], server: _Server) -> CommandFailure:
+    # libpq refuses a connection option's value before reaching any server.
+    return CommandFailure(
+        f"DATABASE_URL holds a connection option PostgreSQL's client refuses "
+        f"({match['reason'].strip()}): fix or remove that option in DATABASE_URL"
+    )
+
+
 def _refused_otherwise(match: re.Match[str], server: _Server) -> CommandFailure:
     # The server turned down what DATABASE_URL asks (an option's value, a database that
     # does not take connections): the URL must change.
@@ -311,6 +330,7 @@ _POSTGRES_REASONS: list[tuple[re.Pattern[str], _Translation]] = [
         _connection_lost,
     ),
     (re.compile(r"too many clients|remaining connection slots"), _server_full),
+    (re.compile(r"^connection is bad: (?P<reason>.+)$", re.M), _option_refused),
     # Whatever else stops a connection from opening, in the server's own words.
     (re.compile(r"^connection failed: .*?FATAL:\s*(?P<reason>.+)$", re.M), _refused_otherwise),
     (re.compile(r"^connection failed: (?:.*? failed: )?(?P<reason>.+)$", re.M), _not_connected),
@@ -343,6 +363,11 @@ def _sqlite_failure(reason: str, url: URL) -> CommandFailure | None:
         return CommandFailure(
             f"cannot open the SQLite file {path} that DATABASE_URL names: check that its "
             "directory exists and that this user may write there"
+        )
+    if "file is not a database" in reason:
+        return CommandFailure(
+            f"the file {path} that DATABASE_URL names is not a SQLite database: point "
+            "DATABASE_URL at workflow-bot's database file, or at a new file name"
         )
     if "readonly database" in reason:
         return CommandFailure(
