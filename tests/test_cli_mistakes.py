@@ -271,6 +271,38 @@ def test_db_upgrade_of_an_empty_database_says_it_created_the_schema(
     assert result.output.strip() == f"Created the schema at {_head()}."
 
 
+@pytest.mark.parametrize("command", [["workflows", "list"], ["serve", "--once"]])
+def test_a_command_on_an_older_database_says_once_that_it_upgraded_it(
+    runner: CliRunner, tmp_path: Path, command: list[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = make_engine(url)
+    upgrade(engine, "0005")
+    engine.dispose()
+    result = _cli(runner, url, *command)
+    assert result.exit_code == 0, result.output
+    note = f"note: upgraded the database from 0005 to {_head()}."
+    assert result.stderr.splitlines().count(note) == 1, result.stderr
+    assert _cli(runner, url, *command).stderr == ""  # up to date now: nothing to say
+
+
+def test_a_command_on_a_new_database_says_nothing_about_its_schema(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    result = _cli(runner, f"sqlite:///{tmp_path / 'new.db'}", "workflows", "list")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+
+
+def test_db_upgrade_says_what_it_did_once(runner: CliRunner, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = make_engine(url)
+    upgrade(engine, "0005")
+    engine.dispose()
+    result = _cli(runner, url, "db", "upgrade")
+    assert result.output.count("0005") == 1, result.output
+
+
 # -- serve's port and Slack's tokens ---------------------------------------------------------------
 
 

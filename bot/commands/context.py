@@ -31,7 +31,13 @@ from bot.workflows.owners import PeopleLookup
 from bot.workflows.run_observer import RunObserver
 from bot.workflows.runner import NotifierFor
 from bot.workflows.workspaces import UnknownWorkspace, resolve_team
-from storage.database import make_engine, session_factory, upgrade, write_transaction
+from storage.database import (
+    current_revision,
+    make_engine,
+    session_factory,
+    upgrade,
+    write_transaction,
+)
 from storage.object_types import ObjectTypeRepository
 
 __all__ = ["USAGE_ERROR", "Context", "fail"]
@@ -68,12 +74,19 @@ class Context:
     def sessions(self) -> sessionmaker[Session]:
         return session_factory(self.engine)
 
-    def migrate(self) -> None:
+    def migrate(self, note: bool = True) -> None:
         """Brings the database schema up to date, once per command: serve and the commands
-        that open a workspace both ask."""
-        if not self._migrated:
-            upgrade(self.engine)
-            self._migrated = True
+        that open a workspace both ask. Upgrading a database that had a schema says so on
+        stderr (``note``), since an older release cannot open it afterwards; a new one is
+        only created."""
+        if self._migrated:
+            return
+        before = current_revision(self.engine)
+        upgrade(self.engine)
+        self._migrated = True
+        after = current_revision(self.engine)
+        if note and before is not None and before != after:
+            click.echo(f"note: upgraded the database from {before} to {after}.", err=True)
 
     @property
     def installations(self) -> Installations | None:

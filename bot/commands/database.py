@@ -18,7 +18,7 @@ def db() -> None:
 def db_upgrade(context: Context) -> None:
     """Apply pending migrations (serve does this at start too)."""
     before = current_revision(context.engine)
-    context.migrate()
+    context.migrate(note=False)  # the summary below says it
     after = current_revision(context.engine)
     click.echo(upgrade_summary(before, after))
 
