@@ -42,6 +42,7 @@ from bot.workflows.lifecycle import (
 )
 from bot.workflows.overview import RecordLine, coming_run
 from bot.workflows.preview import matching_now
+from bot.workflows.property_labels import NO_LABELS, PropertyLabels, property_labels
 from bot.workflows.records import count_matching
 from bot.workflows.schedules import InvalidSchedule, parse_schedule
 from bot.workflows.stored import definition_of
@@ -150,6 +151,8 @@ class WizardPage:
     properties: Mapping[str, PropertyType] = field(default_factory=dict)
     # The options of its enumeration properties, at the same steps: criteria offer them.
     options: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    # What the pickers show for properties and options with labels (HubSpot's).
+    labels: PropertyLabels = NO_LABELS
     # The source that feeds the object type, when one does, at the settings step: what a
     # run does when that source fails is one of the settings then.
     source: str | None = None
@@ -457,6 +460,15 @@ def _without_location(warning: str) -> str:
     return text if separator and " " not in location else warning
 
 
+def draft_labels(session: Session, draft: WizardDraft) -> PropertyLabels:
+    """The labels of the draft's object type's properties and options, where it has any."""
+    type_name = draft.document.get("object_type")
+    if not isinstance(type_name, str):
+        return NO_LABELS
+    found = ObjectTypeRepository(session).find(draft.team_id, type_name)
+    return NO_LABELS if found is None else property_labels(session, found.id)
+
+
 def wizard_page(
     session: Session,
     draft: WizardDraft,
@@ -476,6 +488,7 @@ def wizard_page(
         object_types=_object_types(session, draft.team_id) if step == FIRST_STEP else (),
         properties=draft_properties(session, draft) if step in _PROPERTY_STEPS else {},
         options=draft_enumeration_options(session, draft) if step in _PROPERTY_STEPS else {},
+        labels=draft_labels(session, draft) if step in _PROPERTY_STEPS else NO_LABELS,
         source=_source_name(session, draft) if step == _FIELD_STEPS["settings"] else None,
         schedule=schedule_preview(document, default_timezone, now) if step == 2 else None,
         matching=_matching(session, draft, now) if step == 3 else None,

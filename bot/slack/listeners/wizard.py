@@ -242,11 +242,14 @@ def register(app: App, services: Services) -> None:
         modal = _Modal.of(context, body)
         try:
             with transaction(services.sessions) as session:
-                properties = drafts.draft_properties(session, _load(session, modal))
+                draft = _load(session, modal)
+                properties = drafts.draft_properties(session, draft)
+                labels = drafts.draft_labels(session, draft)
         except WorkflowError:
             ack(options=[])  # the draft is gone: the modal says so at its next step
             return
-        ack(options=criteria_editor.property_options(properties, str(body.get("value") or "")))
+        typed = str(body.get("value") or "")
+        ack(options=criteria_editor.property_options(properties, typed, labels))
 
     @app.options(WizardAction.SEARCH_CHOICE)
     @app.options(WizardAction.SEARCH_CHOICES)
@@ -256,11 +259,12 @@ def register(app: App, services: Services) -> None:
             with transaction(services.sessions) as session:
                 draft = _load(session, modal)
                 document, options = draft.document, drafts.draft_enumeration_options(session, draft)
+                labels = drafts.draft_labels(session, draft)
         except WorkflowError:
             ack(options=[])  # the draft is gone: the modal says so at its next step
             return
         typed, block_id = str(body.get("value") or ""), str(body.get("block_id") or "")
-        ack(options=criteria_editor.choice_options(document, block_id, options, typed))
+        ack(options=criteria_editor.choice_options(document, block_id, options, typed, labels))
 
     criteria_button = _editor_control(services, _edit_criteria)
     for action_id in _CRITERIA_BUTTONS:

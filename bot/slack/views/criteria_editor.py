@@ -47,6 +47,7 @@ from bot.workflows.criteria import (
 )
 from bot.workflows.fields import OWNER, criteria_fields
 from bot.workflows.owners import is_user_id
+from bot.workflows.property_labels import NO_LABELS, PropertyLabels
 from bot.workflows.wording import OPERATOR_WORDS, operator_of
 from storage.properties import PropertyType
 
@@ -104,10 +105,12 @@ def criteria_blocks(
     properties: Mapping[str, PropertyType],
     layout: int,
     options: Mapping[str, Sequence[str]] | None = None,
+    labels: PropertyLabels = NO_LABELS,
 ) -> list[dict[str, Any]]:
     """The editor of ``field`` ("criteria" or "suppression") showing ``criteria`` as it is,
     valid or not; ``layout`` goes into every block id (see _block_id). ``options``: the
-    values of enumeration properties, offered to choose from."""
+    values of enumeration properties, offered to choose from; ``labels``: what the pickers
+    show for properties and options that have labels (their names are what is stored)."""
     groups = _groups(criteria)
     if not groups:
         return [_empty_section(field)]
@@ -119,7 +122,9 @@ def criteria_blocks(
             blocks.append(context("*or*"))
         blocks.append(_group_header(field, g, len(groups[g]), total))
         for f in range(shown):
-            blocks += _filter_blocks(field, g, f, groups[g][f], properties, layout, options or {})
+            blocks += _filter_blocks(
+                field, g, f, groups[g][f], properties, layout, options or {}, labels
+            )
     blocks.append(_footer(field, groups, total))
     return blocks
 
@@ -182,6 +187,7 @@ def _filter_blocks(
     properties: Mapping[str, PropertyType],
     layout: int,
     options: Mapping[str, Sequence[str]],
+    labels: PropertyLabels = NO_LABELS,
 ) -> list[dict[str, Any]]:
     name = raw.get("property")
     property_type = _type_of(name, properties)
@@ -192,7 +198,7 @@ def _filter_blocks(
     if name is not None or raw.get("operator") is not None:
         elements.insert(0, _operator_select(raw.get("operator"), property_type))
     blocks = [
-        _property_block(field, g, f, name, properties, layout),
+        _property_block(field, g, f, name, properties, layout, labels),
         {
             "type": "actions",
             "block_id": _block_id(field, layout, g, f, _operator_part(property_type)),
@@ -203,7 +209,8 @@ def _filter_blocks(
         assert operator is not None
         choices = options.get(name, ()) if isinstance(name, str) else ()
         block_id = _block_id(field, layout, g, f, "value")
-        blocks.append(_value_block(block_id, operator, property_type, raw, choices))
+        shown = labels.options_of(name)
+        blocks.append(_value_block(block_id, operator, property_type, raw, choices, shown))
     return blocks
 
 
@@ -214,6 +221,7 @@ def _property_block(
     name: object,
     properties: Mapping[str, PropertyType],
     layout: int,
+    labels: PropertyLabels = NO_LABELS,
 ) -> dict[str, Any]:
     block: dict[str, Any] = {
         "type": "input",
@@ -221,7 +229,7 @@ def _property_block(
         "label": plain("Where" if f == 0 else "And"),
         "optional": True,
     }
-    select = _property_select(name, properties)
+    select = _property_select(name, properties, labels)
     if select is None:
         # No property to choose from (no records imported yet): a text box keeps the row
         # usable, and the domain says what to do.
@@ -232,7 +240,9 @@ def _property_block(
     return block
 
 
-def _property_select(name: object, properties: Mapping[str, PropertyType]) -> dict[str, Any] | None:
+def _property_select(
+    name: object, properties: Mapping[str, PropertyType], labels: PropertyLabels = NO_LABELS
+) -> dict[str, Any] | None:
     """A static select listing every property when they are few; else a searchable one
     whose options the bot sends as the user types (property_options), which keeps every
     row small whatever the number of properties (a HubSpot object has hundreds)."""
@@ -248,11 +258,11 @@ def _property_select(name: object, properties: Mapping[str, PropertyType]) -> di
             "min_query_length": 0,
         }
         if selected is not None:
-            picker["initial_option"] = _property_option(selected, properties)
+            picker["initial_option"] = _property_option(selected, properties, labels)
         return picker
-    options = [_property_option(n, properties) for n in names]
+    options = [_property_option(n, properties, labels) for n in names]
     if selected is not None and selected not in properties:
-        options.append(_property_option(selected, properties))
+        options.append(_property_option(selected, properties, labels))
     select = {**_select(WizardAction.REFRESH, "Choose a property"), "options": options}
     initial = next((o for o in options if o["value"] == selected), None)
     if initial is not None:
@@ -260,20 +270,31 @@ def _property_select(name: object, properties: Mapping[str, PropertyType]) -> di
     return select
 
 
-def property_options(properties: Mapping[str, PropertyType], typed: str) -> list[dict[str, Any]]:
+def property_options(
+    properties: Mapping[str, PropertyType], typed: str, labels: PropertyLabels = NO_LABELS
+) -> list[dict[str, Any]]:
     """What the searchable property picker offers for ``typed``: the built-in fields first,
-    then names starting with the text, then names containing it (letter case ignored), at
-    most a select's 100."""
+    then names (or labels) starting with the text, then those containing it (letter case
+    ignored), at most a select's 100."""
     ordered = [n for n in _in_picker_order(properties) if fits_option_value(n)]
-    return [_property_option(n, properties) for n in _searched(ordered, typed)]
+    found = _searched(ordered, typed, labels.names)
+    return [_property_option(n, properties, labels) for n in found]
 
 
-def _searched(texts: Sequence[str], typed: str) -> list[str]:
+def _searched(
+    texts: Sequence[str], typed: str, shown: Mapping[str, str] | None = None
+) -> list[str]:
     """Of ``texts`` in their order, those starting with ``typed``, then those containing
-    it, letter case ignored: at most a select's 100."""
+    it, letter case ignored, each also by the label ``shown`` gives it: at most a select's
+    100."""
     needle = typed.strip().casefold()
-    starting = [t for t in texts if t.casefold().startswith(needle)]
-    containing = [t for t in texts if needle in t.casefold() and t not in starting]
+
+    def words(text: str) -> tuple[str, ...]:
+        label = (shown or {}).get(text)
+        return (text.casefold(),) if label is None else (text.casefold(), label.casefold())
+
+    starting = [t for t in texts if any(w.startswith(needle) for w in words(t))]
+    containing = [t for t in texts if t not in starting and any(needle in w for w in words(t))]
     return (starting + containing)[:SELECT_OPTIONS]
 
 
@@ -282,9 +303,15 @@ def _in_picker_order(properties: Mapping[str, PropertyType]) -> list[str]:
     return list(criteria_fields(properties))
 
 
-def _property_option(name: str, properties: Mapping[str, PropertyType]) -> dict[str, Any]:
+def _property_option(
+    name: str, properties: Mapping[str, PropertyType], labels: PropertyLabels = NO_LABELS
+) -> dict[str, Any]:
     property_type = properties.get(name)
     detail = str(property_type) if property_type else "not a property of these records"
+    label = labels.names.get(name)
+    if label is not None and label != name:
+        # The label shown, the name stored: criteria compare names.
+        return option(labelled(label, f"{name}, {detail}"), name)
     return option(labelled(name, detail), name)
 
 
@@ -310,12 +337,14 @@ def _value_block(
     property_type: PropertyType | None,
     raw: Mapping[str, Any],
     choices: Sequence[str],
+    shown: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The value's input: a people picker for the owner, a select of an enumeration's
-    options, or the input the operator and type call for (see _value_element)."""
+    options (by their labels in ``shown``, when they have one), or the input the operator
+    and type call for (see _value_element)."""
     label, hint = _value_words(operator, property_type)
     value = raw.get("value")
-    element = _choice_picker(operator, value, choices)
+    element = _choice_picker(operator, value, choices, shown or {})
     if element is None:
         element = _value_element(operator, property_type, value)
     else:
@@ -388,7 +417,7 @@ def _value_element(
 
 
 def _choice_picker(
-    operator: Operator, value: object, choices: Sequence[str]
+    operator: Operator, value: object, choices: Sequence[str], shown: Mapping[str, str]
 ) -> dict[str, Any] | None:
     """A select of an enumeration's options when the value is among them or missing: all
     listed when they are few, else searched (choice_options), so that ten rows of long
@@ -411,13 +440,17 @@ def _choice_picker(
     if searched:
         element["min_query_length"] = 0
     else:
-        element["options"] = [option(choice, choice) for choice in fitting]
-    chosen = [option(str(v), str(v)) for v in listed]
+        element["options"] = [_choice_option(choice, shown) for choice in fitting]
+    chosen = [_choice_option(str(v), shown) for v in listed]
     if chosen and kind is _Kind.SINGLE:
         element["initial_option"] = chosen[0]
     elif chosen:
         element["initial_options"] = chosen
     return element
+
+
+def _choice_option(value: str, shown: Mapping[str, str]) -> dict[str, Any]:
+    return option(shown.get(value) or value, value)
 
 
 _CHOICE_ELEMENTS = {
@@ -440,10 +473,12 @@ def choice_options(
     block_id: str,
     options: Mapping[str, Sequence[str]],
     typed: str,
+    labels: PropertyLabels = NO_LABELS,
 ) -> list[dict[str, Any]]:
     """What the searched select of a value offers for ``typed``: the options of the
     property of the row ``block_id`` names in the draft's ``document``, those starting with
-    the text first, then those containing it (letter case ignored), at most 100."""
+    the text (or their label) first, then those containing it (letter case ignored), at
+    most 100."""
     place = _VALUE_BLOCK.fullmatch(block_id)
     if place is None:
         return []
@@ -453,7 +488,8 @@ def choice_options(
         return []
     name = groups[g][f].get("property")
     choices = [c for c in options.get(name, ()) if fits_option_value(c)] if name else []
-    return [option(c, c) for c in _searched(choices, typed)]
+    shown = labels.options_of(name)
+    return [_choice_option(c, shown) for c in _searched(choices, typed, shown)]
 
 
 def _people_picker(operator: Operator, value: object) -> dict[str, Any] | None:

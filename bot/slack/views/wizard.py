@@ -719,7 +719,7 @@ def _typed_schedule(values: StateValues, read: Mapping[str, Any]) -> dict[str, A
 def _criteria_blocks(page: WizardPage) -> list[Block]:
     criteria = _mapping(page.document.get("criteria"))
     blocks = criteria_editor.criteria_blocks(
-        "criteria", criteria, page.properties, page.layout, page.options
+        "criteria", criteria, page.properties, page.layout, page.options, page.labels
     )
     if page.matching is not None:
         records = "record matches" if page.matching == 1 else "records match"
@@ -817,7 +817,7 @@ def _settings_blocks(page: WizardPage) -> list[Block]:
         ),
         {"type": "divider"},
         *criteria_editor.criteria_blocks(
-            "suppression", suppression, page.properties, page.layout, page.options
+            "suppression", suppression, page.properties, page.layout, page.options, page.labels
         ),
     ]
 
