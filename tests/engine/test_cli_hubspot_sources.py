@@ -182,3 +182,43 @@ def test_a_missing_token_variable_or_a_wrong_token_is_one_line_and_exit_2(
     assert line.startswith("error: HubSpot refused the token (401): Authentication")
     assert "pat-na1-wrong" not in wrong.output
     assert "No sources" in cli(runner, "sources", "list").output
+
+
+def test_several_objects_make_one_source_each_and_a_custom_object_its_own_type(
+    runner: CliRunner, portal: tuple[HubSpotStandIn, str]
+) -> None:
+    standin = portal[0]
+    standin.schema_list = [
+        {
+            "name": "cars",
+            "objectTypeId": "2-3444025",
+            "primaryDisplayProperty": "model",
+            "labels": {"singular": "Car", "plural": "Cars"},
+        }
+    ]
+    standin.define(
+        "2-3444025", {"name": "model", "label": "Model", "type": "string", "fieldType": "text"}
+    )
+    standin.put("2-3444025", "1", T0, model="Model T")
+    added = cli(
+        runner, "sources", "add", "hubspot", "crm", "--token-env", "HUBSPOT_TOKEN",
+        "--objects", "deals,cars", "--every", "15m",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    assert "Added the HubSpot source crm-deals, which feeds deals." in added.output
+    assert "Added the HubSpot source crm-cars, which feeds cars." in added.output
+    synced = cli(runner, "sources", "sync", "crm-cars")
+    assert "1 added, 0 changed, 0 removed" in synced.output, synced.output
+    assert "Model T" in cli(runner, "records", "list", "--type", "cars").output
+
+    removed = cli(runner, "sources", "remove", "crm-deals")
+    assert removed.exit_code == 0, removed.output
+    listed = cli(runner, "sources", "list").output
+    assert "crm-cars: feeds cars from HubSpot 2-3444025" in listed and "every 15m" in listed
+    assert "crm-deals" not in listed
+    unknown = cli(
+        runner, "sources", "add", "hubspot", "more", "--token-env", "HUBSPOT_TOKEN",
+        "--objects", "boats",
+    )  # fmt: skip
+    assert unknown.exit_code == 2
+    assert "the HubSpot portal has no object named 'boats'" in unknown.output
