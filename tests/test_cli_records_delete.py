@@ -213,7 +213,7 @@ def test_a_pruning_import_with_bad_rows_removes_nothing(runner: CliRunner, engin
 
     result = import_file(runner, "id,amount\nD-2,lots\n", "--prune", "--yes")
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert not any(removed(engine).values())
 
 

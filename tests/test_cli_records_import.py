@@ -37,7 +37,7 @@ def test_an_import_prints_its_counts(runner: CliRunner, engine: Engine) -> None:
     assert result.output.strip().endswith("created 0, updated 1, unchanged 1, rejected 0")
 
 
-def test_bad_rows_import_nothing_and_exit_with_status_1(runner: CliRunner, engine: Engine) -> None:
+def test_bad_rows_import_nothing_and_exit_with_status_2(runner: CliRunner, engine: Engine) -> None:
     rows = "".join(f"{i},{'x' if i % 2 else i}\n" for i in range(50))
     result = invoke(
         runner,
@@ -48,7 +48,7 @@ def test_bad_rows_import_nothing_and_exit_with_status_1(runner: CliRunner, engin
         "--property-type",
         "amount=number",
     )
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "line 3: amount 'x' is not a number (amount is a number property)" in result.output
     assert "line 41: amount" in result.output and "line 43: amount" not in result.output
     assert "... and 5 more invalid rows" in result.output
@@ -127,7 +127,7 @@ def test_the_format_is_taken_from_the_option_or_the_extension(
 
 def test_a_bad_header_is_reported_without_a_traceback(runner: CliRunner, engine: Engine) -> None:
     result = invoke(runner, "deals.csv", "id,Amount ($)\n1,5\n", "--type", "deals")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "error: line 1: column 'Amount ($)' is not a valid property name" in result.output
     assert "Traceback" not in result.output
 
@@ -154,7 +154,7 @@ def test_a_nul_in_a_csv_cell_imports_nothing_and_names_line_and_column(
     runner: CliRunner, engine: Engine
 ) -> None:
     result = invoke(runner, "deals.csv", NUL_IN_CSV, "--type", "deals")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.output.splitlines() == [
         NUL_PROBLEM,
         "Nothing was imported: 1 row is invalid. Fix it, or pass --skip-invalid to import "
@@ -181,7 +181,7 @@ def test_a_lone_surrogate_in_json_lines_is_refused_without_a_traceback(
 ) -> None:
     args = ["--type", "deals", *(["--skip-invalid"] if skip_invalid else [])]
     result = invoke(runner, "deals.jsonl", SURROGATE_IN_JSONL, *args)
-    assert result.exit_code == (0 if skip_invalid else 1), result.output
+    assert result.exit_code == (0 if skip_invalid else 2), result.output
     assert (
         "line 2, key 'note': holds an unpaired surrogate (U+D800), which is not text: fix or "
         "remove the \\u escape that makes it"
@@ -197,7 +197,7 @@ def test_a_repeated_id_is_reported_with_both_lines_and_counted_once(
 ) -> None:
     content = "id,note\nD1,first\nD2,other\nD1,second\n"
     result = invoke(runner, "deals.csv", content, "--type", "deals")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     repeat = (
         "line 4: the id 'D1' is also on line 2: a file holds each record once; merge the two "
         "rows or remove one"

@@ -93,7 +93,7 @@ def test_a_semicolon_file_with_a_repeated_id_is_refused_naming_both_lines(
 
     result = session.invoke(main, ["records", "import", "twice.csv", "--type", "deals"])
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "line 4: the id 'A' is also on line 2" in result.output
     assert "Nothing was imported: 1 row is invalid." in result.output
     assert "created 0" in result.output
@@ -149,6 +149,6 @@ def test_a_decimal_comma_in_a_number_column_says_to_write_a_point(
 
     result = session.invoke(main, ["records", "import", "amounts.csv", "--type", "deals"])
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "line 2: amount '5400,50' is not a number" in result.output
     assert "write the decimal mark as a point (5400.50)" in result.output

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import click
 
 from bot.commands.context import Context, fail
+from bot.commands.failures import RUN_TIME_FAILURE, USAGE_ERROR
 from bot.commands.options import TEAM_OPTION, read_text_file
 from bot.commands.removals import confirm_prune, prune_absent, removal_text
 from bot.workflows.bounded_json import InvalidJSON, load_json
@@ -256,7 +257,7 @@ def records_import(
     """Create or update records from a CSV or JSON Lines file, matched by id.
 
     Every row is checked before anything is written: a file with invalid rows imports
-    nothing (exit status 1) unless --skip-invalid is given. With --prune the file is the
+    nothing (exit status 2) unless --skip-invalid is given. With --prune the file is the
     whole set: the records it does not name are removed (after a question, unless --yes).
     """
     with import_errors():
@@ -281,21 +282,24 @@ def records_import(
     if pruned is not None and pruned.count:
         click.echo(f"removed {removal_text(pruned, type_name)}")
     if not report.written:
-        sys.exit(1)
+        sys.exit(USAGE_ERROR)  # the file must change, as with any other bad input
 
 
 @contextmanager
 def import_errors() -> Iterator[None]:
-    """Usage errors exit with status 2; a file that cannot be imported as a whole with 1."""
+    """Usage errors and a file that cannot be imported as a whole exit with status 2; a
+    conflict with a concurrent change, which another try resolves, with 1."""
     try:
         yield
     except (UnknownObjectType, AmbiguousWorkspace, ImportOptionError, UnknownFileFormat) as error:
         fail(str(error))
     except OSError as error:
         fail(f"cannot read {error.filename or 'the file'}: {error.strerror or error}")
-    except (RecordFileError, ImportConflict) as error:
+    except RecordFileError as error:
+        fail(str(error))
+    except ImportConflict as error:
         click.echo(f"error: {error}", err=True)
-        sys.exit(1)
+        sys.exit(RUN_TIME_FAILURE)
 
 
 def echo_import_report(report: ImportReport) -> None:
