@@ -362,12 +362,19 @@ def _instant_of(milliseconds: int | None) -> datetime | None:
 def refuse_fed_type(session: Session, object_type_id: int, type_name: str, doing: str) -> None:
     """Raises FedType when a source feeds the type: its records come from there only."""
     source = RecordSourceRepository(session).feeding(object_type_id)
-    if source is not None:
+    if source is None:
+        return
+    if source.kind == SourceKind.HUBSPOT.value:
         raise FedType(
-            f"{type_name} is fed by the source {source.name!r}, whose query is the whole set "
-            f"of its records, so {doing} would be undone by its next sync: change the rows at "
-            f"the source, or remove the source first (sources remove {source.name})"
+            f"{type_name} is fed by the HubSpot source {source.name!r}, so {doing} would be "
+            f"undone by its syncs: change the records in HubSpot, or remove the source first "
+            f"(sources remove {source.name})"
         )
+    raise FedType(
+        f"{type_name} is fed by the source {source.name!r}, whose query is the whole set "
+        f"of its records, so {doing} would be undone by its next sync: change the rows at "
+        f"the source, or remove the source first (sources remove {source.name})"
+    )
 
 
 # Syncing ------------------------------------------------------------------------------------

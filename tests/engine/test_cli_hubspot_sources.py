@@ -222,3 +222,15 @@ def test_several_objects_make_one_source_each_and_a_custom_object_its_own_type(
     )  # fmt: skip
     assert unknown.exit_code == 2
     assert "the HubSpot portal has no object named 'boats'" in unknown.output
+
+
+def test_importing_a_file_into_a_type_hubspot_feeds_is_refused_naming_hubspot(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    assert add_portal(runner).exit_code == 0
+    deals = tmp_path / "deals.csv"
+    deals.write_text("id,name\nD-1,Acme\n")
+    imported = cli(runner, "records", "import", str(deals), "--type", "deals")
+    assert imported.exit_code != 0
+    assert "deals is fed by the HubSpot source 'portal'" in imported.output, imported.output
+    assert "change the records in HubSpot" in imported.output
