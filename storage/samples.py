@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import ObjectType, Record, SampleInstallation, Workflow
+from storage.models import ObjectType, Record, SampleInstallation, Workflow, WorkflowEvent
 
 
 @dataclass(frozen=True)
@@ -67,9 +67,15 @@ class SampleRepository:
         return SampleContents(tuple(names), records or 0)
 
     def delete(self, now: datetime) -> SampleContents:
-        """Deletes the sample's workflows (their runs go with them) and records (with what
-        runs recorded about them); returns what was deleted."""
+        """Deletes the sample's workflows (their runs and history of changes go with them)
+        and records (with what runs recorded about them); returns what was deleted."""
         deleted = self.contents()
+        # History is kept when a workflow of the user's is purged; the sample's is not the
+        # user's, and left behind it would keep its workspace from ever being removed.
+        sample_workflows = select(Workflow.id).where(Workflow.is_sample.is_(True))
+        self.session.execute(
+            delete(WorkflowEvent).where(WorkflowEvent.workflow_id.in_(sample_workflows))
+        )
         self.session.execute(delete(Workflow).where(Workflow.is_sample.is_(True)))
         self.session.execute(delete(Record).where(Record.is_sample.is_(True)))
         self.session.execute(

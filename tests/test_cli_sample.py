@@ -76,6 +76,23 @@ def test_sample_remove_names_a_sample_workflow_deleted_before_as_it_was_named(
     assert "the workflow 'Sample: contract reminders' with its runs" in removed.output
 
 
+@pytest.mark.parametrize("deleted_first", [False, True])
+def test_after_sample_remove_the_workspace_holds_nothing_and_can_be_removed(
+    runner: CliRunner, sample: None, deleted_first: bool
+) -> None:
+    if deleted_first:  # its deletion is history too
+        deleted = runner.invoke(
+            main, ["workflows", "delete", "Sample: contract reminders", "--yes"]
+        )
+        assert deleted.exit_code == 0, deleted.output
+    assert runner.invoke(main, ["sample", "remove"]).exit_code == 0
+
+    listed = runner.invoke(main, ["workspaces", "list"])
+    assert "history" not in listed.output, listed.output
+    removed = runner.invoke(main, ["workspaces", "remove", LOCAL_TEAM])
+    assert removed.exit_code == 0, removed.output
+
+
 def test_connecting_slack_removes_the_sample_and_moves_only_real_data(
     runner: CliRunner,
     sample: None,
