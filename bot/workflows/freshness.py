@@ -124,7 +124,9 @@ def sync_periodic(
         due = RecordSourceRepository(session).due(clock.now())
     outcomes = []
     for source_id in due:
-        outcome = sync_source(sessions, source_id, owner, clock, environment, portals=portals)
+        outcome = sync_source(
+            sessions, source_id, owner, clock, environment, portals=portals, periodic=True
+        )
         if outcome.error is not None:
             log.warning("source %s: the periodic sync failed: %s", outcome.name, outcome.error)
             report_failure(sessions, outcome, clock.now(), notifier_for(outcome.team_id))

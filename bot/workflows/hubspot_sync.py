@@ -182,10 +182,16 @@ class HubSpotObjectSync:
         return self._report(schema, cursor)
 
     def incremental(
-        self, cursor: int, now: datetime, known_schema: ObjectSchema | None = None
+        self,
+        cursor: int,
+        now: datetime,
+        known_schema: ObjectSchema | None = None,
+        archived: bool = True,
     ) -> HubSpotSyncReport:
         """What changed at or after ``cursor`` (milliseconds), oldest first, then the
-        archived objects removed.
+        archived objects removed (unless ``archived`` is False: the archived listing is
+        one request per 100 archived objects, which the search cannot narrow, so the
+        caller decides how often it is read).
 
         ``known_schema``, from an earlier sync, spares reading HubSpot's schema again (the
         caller decides how often it is read); it is read anyway as soon as an object holds
@@ -198,7 +204,8 @@ class HubSpotObjectSync:
             converted = [convert(schema, o.id, o.properties) for o in batch]
             newest = _latest(newest, converted)
             self._write(schema, converted, now)
-        self._remove_archived(schema, now)
+        if archived:
+            self._remove_archived(schema, now)
         return self._report(schema, newest)
 
     def _report(self, schema: ObjectSchema, cursor: int | None) -> HubSpotSyncReport:

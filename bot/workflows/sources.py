@@ -407,12 +407,14 @@ def sync_source(
     environment: EnvironmentLookup,
     keep_alive: KeepAlive | None = None,
     portals: PortalFactory | None = None,
+    periodic: bool = False,
 ) -> SyncOutcome:
     """Syncs one source now unless another process is: takes its lease, writes the snapshot
     (one transaction; a HubSpot source: its first or incremental sync, by its cursor),
     records the outcome and releases the lease. A source error is an outcome, not an
     exception; anything else still releases the lease, then propagates. ``portals`` opens
-    HubSpot portals (None: HubSpot sources fail, saying so)."""
+    HubSpot portals (None: HubSpot sources fail, saying so); a ``periodic`` sync of one lists
+    HubSpot's archived objects once per ARCHIVED_EVERY only."""
     now = clock.now()
     # The lease names this sync, not only the process: the scheduler's threads of one
     # process may want the same source at the same instant.
@@ -441,7 +443,7 @@ def sync_source(
         if hubspot is None:
             report = read_snapshot(sessions, query, environment, clock.now(), renewal)
         else:
-            synced = sync_hubspot(sessions, hubspot, environment, portals, clock.now())
+            synced = sync_hubspot(sessions, hubspot, environment, portals, clock.now(), periodic)
             report = synced.report
             with write_transaction(sessions) as session:
                 RecordSourceRepository(session).hubspot_progress(
@@ -478,6 +480,7 @@ def _hubspot_source(source: RecordSource) -> HubSpotSource | None:
         source.hubspot_object,
         source.hubspot_name_property,
         source.hubspot_cursor_ms,
+        source.last_success_at,
     )
 
 

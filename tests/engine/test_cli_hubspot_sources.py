@@ -234,3 +234,56 @@ def test_importing_a_file_into_a_type_hubspot_feeds_is_refused_naming_hubspot(
     assert imported.exit_code != 0
     assert "deals is fed by the HubSpot source 'portal'" in imported.output, imported.output
     assert "change the records in HubSpot" in imported.output
+
+
+def test_a_periodic_sync_lists_archived_deals_in_the_first_sync_of_each_hour_only(
+    runner: CliRunner,
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    portal: tuple[HubSpotStandIn, str],
+) -> None:
+    """The archived listing costs a request per 100 archived deals however few changed."""
+    standin = portal[0]
+    assert add_portal(runner, "--every", "15m", at=START).exit_code == 0
+    engine = hubspot_engine(processes, sessions, clock)
+
+    def archived_listings() -> int:
+        return sum(r.query.get("archived", [""])[0].lower() == "true" for r in standin.requests)
+
+    clock.set(START + timedelta(minutes=15))
+    [first] = engine.sync_sources()
+    assert first.report is not None and first.report.added == 3
+    standin.archive("deals", "13")
+    clock.set(START + timedelta(minutes=30))  # 08:30: the hour of the last sync
+    [same_hour] = engine.sync_sources()
+    assert same_hour.error is None and archived_listings() == 0
+    assert "Initech" in cli(runner, "records", "list", "--type", "deals").output
+
+    clock.set(START + timedelta(minutes=60))  # 09:00: a new hour
+    [next_hour] = engine.sync_sources()
+
+    assert next_hour.report is not None and next_hour.report.removed.count == 1
+    assert archived_listings() == 1
+    assert "Initech" not in cli(runner, "records", "list", "--type", "deals").output
+
+
+def test_the_sync_before_a_run_always_removes_archived_deals(
+    runner: CliRunner,
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+    portal: tuple[HubSpotStandIn, str],
+) -> None:
+    assert add_portal(runner, "--max-staleness", "0", at=START).exit_code == 0
+    synced = cli(runner, "sources", "sync", "portal", at=RUN_TIME + timedelta(seconds=1))
+    assert synced.exit_code == 0, synced.output
+    save(sessions, workflow_document(criteria=IN_CONTRACT), clock.now(), team=LOCAL_TEAM)
+    portal[0].put("deals", "12", T0 + 60_000, amount="7000")
+    portal[0].archive("deals", "11")
+    clock.set(RUN_TIME + timedelta(seconds=5))  # the hour of the last sync
+    hubspot_engine(processes, sessions, clock).tick()
+
+    posted = [m["text"] for m in slack_api.posted_messages(DEALS_CHANNEL)]
+    assert len(posted) == 1 and "Globex" in posted[0], posted  # not the archived Acme
