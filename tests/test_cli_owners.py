@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -80,7 +81,9 @@ def test_refresh_asks_slack_who_each_email_is_and_keeps_the_answers(
     assert listed["ann@example.com"] == ["U0ANN", "2"]
     assert listed["Ann@Example.com"] == ["U0ANN", "1"]
     assert listed["stranger@example.com"][:2] == ["unresolved", "1"]
-    assert listed["stranger@example.com"][2].startswith("not in Slack (asked ")
+    # When it was asked reads as every command writes an instant: ISO 8601 with its offset.
+    asked_when = r"not in Slack \(asked \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00\)"
+    assert re.fullmatch(asked_when, listed["stranger@example.com"][2])
     asked = sorted(str(c.params["email"]) for c in slack.calls("users.lookupByEmail"))
     assert asked == ["ann@example.com", "stranger@example.com"]
 

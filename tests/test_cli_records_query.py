@@ -195,3 +195,19 @@ def test_a_criteria_file_longer_than_the_limit_is_refused_unread(
         f"error: the criteria file {str(path)!r} is longer than 1,000,000 characters: check "
         "that it is the right file"
     ]
+
+
+def test_list_shows_a_datetime_as_every_command_writes_an_instant(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    (tmp_path / "visits.csv").write_text("id,name,seen\nV-1,Initech,2026-12-01T09:00:00+01:00\n")
+    imported = runner.invoke(
+        main,
+        ["records", "import", "visits.csv", "--type", "deals", "--property-type", "seen=datetime"],
+    )
+    assert imported.exit_code == 0, imported.output
+
+    result = runner.invoke(main, ["records", "list", "--type", "deals"])
+
+    assert result.exit_code == 0, result.output
+    assert "seen=2026-12-01T08:00:00+00:00" in result.stdout.splitlines()[1]

@@ -20,7 +20,7 @@ from bot.commands.options import TEAM_OPTION, read_text_file
 from bot.commands.removals import confirm_prune, prune_absent, removal_text
 from bot.workflows.bounded_json import InvalidJSON, load_json
 from bot.workflows.criteria import InvalidCriteria
-from bot.workflows.readable import is_are, plural
+from bot.workflows.readable import instant_text, is_are, plural
 from bot.workflows.record_files import FileFormat, RecordFileError, UnknownFileFormat
 from bot.workflows.record_import import (
     ImportConflict,
@@ -33,6 +33,7 @@ from bot.workflows.record_import import (
 from bot.workflows.records import MatchingRecord, count_matching, list_matching
 from bot.workflows.workspaces import AmbiguousWorkspace
 from storage.object_types import UnknownObjectType
+from storage.properties import PropertyType, parse_datetime
 
 
 @click.group()
@@ -179,7 +180,10 @@ def records_table(found: list[MatchingRecord]) -> str:
             _cell(r.external_id),
             _cell(r.name),
             _cell(r.owner or "-"),
-            ", ".join(f"{k}={_cell(_shown(v))}" for k, v in sorted(r.properties.items())),
+            ", ".join(
+                f"{k}={_cell(_shown(v, r.property_types.get(k)))}"
+                for k, v in sorted(r.properties.items())
+            ),
         )
         for r in found
     ]
@@ -189,7 +193,10 @@ def records_table(found: list[MatchingRecord]) -> str:
     )
 
 
-def _shown(value: object) -> str:
+def _shown(value: object, property_type: PropertyType | None) -> str:
+    if property_type is PropertyType.DATETIME and isinstance(value, str):
+        # Stored as fixed-width UTC text; shown as every command writes an instant.
+        return instant_text(parse_datetime(value), "UTC")
     return json.dumps(value) if isinstance(value, bool) else str(value)
 
 

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.workflows.readable import instant_text
 from storage.database import transaction, write_transaction
 from storage.owner_directory import DirectoryEntry, OwnerCount, OwnerDirectoryRepository
 
@@ -285,7 +286,7 @@ def _line(count: OwnerCount, entries: Mapping[str, DirectoryEntry]) -> OwnerLine
     if entry is None:
         return OwnerLine(owner, None, count.records, "not asked yet: use --refresh")
     if entry.slack_user_id is None:
-        checked = f"{entry.checked_at:%Y-%m-%d %H:%M} UTC"
+        checked = instant_text(entry.checked_at, "UTC")  # as every command writes an instant
         return OwnerLine(owner, None, count.records, f"not in Slack (asked {checked})")
     return OwnerLine(owner, entry.slack_user_id, count.records)
 

@@ -4,7 +4,7 @@ properties criteria filter on."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -27,6 +27,9 @@ class MatchingRecord:
     name: str
     owner: str | None
     properties: Mapping[str, Any]
+    # The type of each property, so that a stored value is shown as what it is (a
+    # datetime's stored text is not how the command line writes an instant).
+    property_types: Mapping[str, PropertyType] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,10 @@ def list_matching(
     search = RecordSearch(session)
     records = search.list(query.object_type_id, _clause(search, query, now), limit)
     return [
-        MatchingRecord(r.id, r.external_id, r.name, r.owner, dict(r.properties)) for r in records
+        MatchingRecord(
+            r.id, r.external_id, r.name, r.owner, dict(r.properties), query.property_types
+        )
+        for r in records
     ]
 
 
