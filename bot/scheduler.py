@@ -18,6 +18,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.database_outage import DatabaseOutage
 from bot.workflows.clock import Clock
 from bot.workflows.engine import Engine
+from bot.workflows.readable import plural
 from storage.models import RunStatus
 
 log = logging.getLogger(__name__)
@@ -99,7 +100,7 @@ class Scheduler:
             self._arm_next()
         # Said once the tick is over: /healthz then shows it too.
         if executed:
-            log.info("ran %d run(s): %s", len(executed), _outcomes(executed))
+            log.info("ran %s: %s", plural(len(executed), "run"), _outcomes(executed))
 
     def _arm_next(self) -> None:
         try:

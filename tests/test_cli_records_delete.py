@@ -69,6 +69,7 @@ def test_declining_the_question_removes_nothing(runner: CliRunner, engine: Engin
     result = cli(runner, "records", "delete", "--type", "deals", "D-1", input="n\n")
 
     assert result.exit_code == 1
+    assert "Remove it? [y/N]" in result.output  # one record
     assert "Nothing was removed." in result.output
     assert not any(removed(engine).values())
 

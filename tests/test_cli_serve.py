@@ -35,6 +35,18 @@ def test_serve_without_slack_credentials_prints_how_to_connect(
     assert "companies, contacts, deals, tickets" in result.output
 
 
+@pytest.mark.parametrize("role", ["all", "scheduler"])
+def test_serve_once_says_it_runs_what_is_due_and_exits_not_that_a_scheduler_started(
+    runner: CliRunner, engine: Engine, role: str
+) -> None:
+    result = runner.invoke(main, ["serve", "--once", "--role", role])
+    assert result.exit_code == 0, result.output
+    assert "Running what is due now (--once), then exiting." in result.output
+    for promise in ("Scheduler started", "Ctrl-C", "HTTP:"):
+        assert promise not in result.output
+    assert result.output.endswith("Ran 0 runs that were due.\n")
+
+
 def test_db_upgrade_is_idempotent(runner: CliRunner, engine: Engine) -> None:
     for _ in range(2):
         result = runner.invoke(main, ["db", "upgrade"])

@@ -89,7 +89,7 @@ def test_the_scheduler_role_serves_health_and_metrics_of_its_runs(
     )
     try:
         _read_until(process, f"Listening on port {health_port}", output)
-        _read_until(process, "ran 1 run(s)", output)  # the scheduler's log line, once it ran
+        _read_until(process, "ran 1 run:", output)  # the scheduler's log line, once it ran
 
         status, health = _get(health_port, "/healthz")
         assert status == 200, health
@@ -121,4 +121,4 @@ def test_the_scheduler_role_serves_health_and_metrics_of_its_runs(
     logged = [line for line in printed.splitlines() if line.startswith("{")]
     events: list[dict[str, Any]] = [json.loads(line) for line in logged]
     assert all({"timestamp", "level", "logger", "message"} <= set(e) for e in events)
-    assert any(e["logger"] == "bot.scheduler" and "ran 1 run(s)" in e["message"] for e in events)
+    assert any(e["logger"] == "bot.scheduler" and "ran 1 run:" in e["message"] for e in events)

@@ -60,7 +60,7 @@ def records_delete(
             click.echo(f"Nothing to remove: no live {type_name} record is named.")
             return
         click.echo(f"This removes {removal_text(preview.removal, type_name)}")
-        confirm_removal("Remove them?")
+        confirm_removal("Remove it?" if preview.removal.count == 1 else "Remove them?")
     removed = select(now=True)
     if yes:
         _echo_already(removed, type_name)

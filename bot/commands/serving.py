@@ -29,6 +29,7 @@ from bot.slack.ids import SLASH_COMMAND
 from bot.slack.installations import INSTALL_PATH, REDIRECT_PATH, app_client
 from bot.slack.server import Health, HttpServer, wsgi_application
 from bot.slack.services import Services
+from bot.workflows.readable import plural
 from bot.workflows.samples import install_sample, remove_sample
 from bot.workflows.workspaces import adopt_local_workspace
 from storage.database import write_transaction
@@ -62,12 +63,13 @@ def serve(context: Context, role: str, once: bool) -> None:
         check_port_free(settings.health_port, "HEALTH_PORT")
     context.migrate()
     if context.installations is not None:
-        client: WebClient | None = _start_installed_workspaces(context, role)
+        client: WebClient | None = _start_installed_workspaces(context, role, once)
     else:
         client = _start_one_workspace(context, role, once)
     if once:
         executed = context.workflow_engine().tick()
-        click.echo(f"Ran {len(executed)} run(s) that were due.")
+        due = len(executed)
+        click.echo(f"Ran {plural(due, 'run')} that {'was' if due == 1 else 'were'} due.")
         return
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -145,7 +147,7 @@ def _start_one_workspace(context: Context, role: str, once: bool) -> WebClient |
                 session, team_id, context.clock.now(), settings.default_timezone
             )
     workspace = f"{team_id}; object types: {', '.join(types)}"
-    click.echo(banner(settings, workspace, role))
+    click.echo(banner(settings, workspace, role, once))
     if sample is not None:
         click.echo(
             f"This database is new: the sample {sample.workflow_name!r} and "
@@ -156,14 +158,14 @@ def _start_one_workspace(context: Context, role: str, once: bool) -> WebClient |
     return slack[0] if slack else None
 
 
-def _start_installed_workspaces(context: Context, role: str) -> WebClient:
+def _start_installed_workspaces(context: Context, role: str, once: bool) -> WebClient:
     """Several workspaces install the app (OAuth): there is no bot token to ask auth.test
     about, and nothing imported before Slack moves into a workspace, since the first to
     install may be anyone's; prints the banner. The App's client, without a token."""
     assert context.installations is not None
     teams = context.installations.teams()
     installed = f"{len(teams)} installed ({', '.join(teams)})" if teams else "none installed yet"
-    click.echo(banner(context.settings, f"{installed}; add one at {INSTALL_PATH}", role))
+    click.echo(banner(context.settings, f"{installed}; add one at {INSTALL_PATH}", role, once))
     return app_client(context.settings)
 
 
@@ -207,8 +209,9 @@ def partial_slack_credentials(settings: Settings) -> str | None:
     )
 
 
-def banner(settings: Settings, workspace: str, role: str = "all") -> str:
-    """What serve prints at start; ``workspace`` describes the workspace(s) it serves."""
+def banner(settings: Settings, workspace: str, role: str = "all", once: bool = False) -> str:
+    """What serve prints at start; ``workspace`` describes the workspace(s) it serves;
+    ``once``: serve --once, which runs what is due and exits."""
     oauth = settings.slack_mode == "oauth"
     lines = [
         f"workflow-bot ({role})",
@@ -233,6 +236,9 @@ def banner(settings: Settings, workspace: str, role: str = "all") -> str:
         )
     else:
         lines.append(f"  Slack: {settings.slack_mode} mode; messages are posted to Slack.")
+    if once:  # no HTTP endpoint and no scheduler: it runs what is due and exits
+        lines.append("Running what is due now (--once), then exiting.")
+        return "\n".join(lines)
     if role in ("all", "web"):
         endpoint = {
             "http": "/slack/events and /healthz",

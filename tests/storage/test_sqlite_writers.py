@@ -104,7 +104,7 @@ def test_an_import_a_manual_run_and_a_scheduled_run_at_once_all_succeed(
         assert "locked" not in out + err  # nor a write after a read without the lock
     assert f"created {IMPORTED}," in outputs[0][0]
     assert "succeeded" in outputs[1][0]
-    assert "Ran 1 run(s) that were due." in outputs[2][0]
+    assert "Ran 1 run that was due." in outputs[2][0]
     with transaction(sessions) as session:
         runs = session.execute(
             select(Workflow.name, Run.source, Run.status).join(Workflow).order_by(Workflow.name)

@@ -12,6 +12,7 @@ from slack_bolt import App, BoltContext
 from bot.slack.ids import Event
 from bot.slack.services import Services
 from bot.workflows.lifecycle import pause_workspace
+from bot.workflows.readable import plural
 from storage.database import write_transaction
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,6 @@ def _pause(services: Services, context: BoltContext, reason: str) -> None:
         return
     with write_transaction(services.sessions) as session:
         paused = pause_workspace(session, team_id, services.clock.now(), reason)
-    log.info("%s in %s: paused %d workflow(s)", reason, team_id, len(paused))
+    log.info("%s in %s: paused %s", reason, team_id, plural(len(paused), "workflow"))
     if paused:
         services.workflows_changed()

@@ -35,6 +35,7 @@ from bot.workflows.explanations import (
     shown_value,
 )
 from bot.workflows.forecast import Forecast, ForecastRun
+from bot.workflows.readable import plural
 from bot.workflows.templates import escape_mrkdwn
 
 WHY_TITLE = "Why (not) enrolled"
@@ -146,7 +147,7 @@ def _past_runs(runs: Sequence[PastRun]) -> str:
         parts.append(f"enrolled in {_runs(enrolled)}")
     if missed:
         parts.append(f"not in {_runs(missed)}")
-    text = f"*Latest {len(runs)} runs:* {'; '.join(parts)}."
+    text = f"*Latest {plural(len(runs), 'run')}:* {'; '.join(parts)}."
     if missed:
         text += (
             "\n_Why not then is not known: the bot keeps no history of record values, "

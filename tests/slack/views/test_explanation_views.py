@@ -75,6 +75,13 @@ def test_the_past_runs_say_which_enrolled_the_record_and_what_is_not_known() -> 
     assert "the bot keeps no history of record values" in text
 
 
+@pytest.mark.parametrize(("count", "heading"), [(1, "*Latest 1 run:*"), (10, "*Latest 10 runs:*")])
+def test_the_past_runs_heading_counts_them_in_words(count: int, heading: str) -> None:
+    runs = tuple(PastRun(n, AT - timedelta(days=n), "schedule", True) for n in range(count))
+    text = str(explanation_blocks(_explanation(1, 1, past_runs=runs)))
+    assert heading in text
+
+
 def test_a_snoozed_record_says_until_when() -> None:
     explanation = _explanation(1, 1, criteria=(), snoozed_until=AT, snoozed_by="U0OWNER")
     text = str(explanation_blocks(explanation))
