@@ -82,8 +82,10 @@ def test_without_terminal_input_or_yes_a_removal_is_refused_in_one_line(
     result = cli(runner, "records", "delete", "--type", "deals", "D-1")
 
     assert result.exit_code == 2
-    [error] = [line for line in result.output.splitlines() if line.startswith("error:")]
-    assert "add --yes" in error
+    # One line on stderr at once: no question left hanging, no blank line before it.
+    [error] = result.stderr.splitlines()
+    assert error.startswith("error: ") and "add --yes" in error
+    assert "[y/N]" not in result.output
     assert "Traceback" not in result.output
     assert not any(removed(engine).values())
 

@@ -35,20 +35,37 @@ def _flat(name: str, limit: int = 40) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
+_NO_ANSWER = (
+    "nothing was removed: no answer came (there is no terminal input to ask); add "
+    "--yes to remove without asking"
+)
+
+
 def confirm_removal(question: str) -> None:
     """Asks ``question``; exits when the answer is no, or when there is no one to answer
     (no terminal input: then --yes is how to say yes)."""
-    try:
-        confirmed = click.confirm(question, default=False)
-    except click.Abort:
-        click.echo("", err=True)
-        fail(
-            "nothing was removed: no answer came (there is no terminal input to ask); add "
-            "--yes to remove without asking"
-        )
+    if sys.stdin.isatty():
+        try:
+            confirmed = click.confirm(question, default=False)
+        except click.Abort:  # Ctrl-D
+            click.echo("", err=True)
+            fail(_NO_ANSWER)
+    else:
+        confirmed = _piped_answer(question, sys.stdin.readline())
     if not confirmed:
         click.echo("Nothing was removed.")
         sys.exit(DECLINED)
+
+
+def _piped_answer(question: str, line: str) -> bool:
+    """The answer piped in (``echo y | ...``), shown after the question as a terminal
+    would; no input at all (cron, ``< /dev/null``) is refused at once in one line, with
+    no question left hanging before it."""
+    if not line:
+        fail(_NO_ANSWER)
+    answer = line.strip()
+    click.echo(f"{question} [y/N]: {answer}")
+    return answer.lower() in ("y", "yes")
 
 
 def confirm_prune(context: Context, file: Path, options: ImportOptions, team: str | None) -> None:
