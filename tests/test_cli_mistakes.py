@@ -186,7 +186,11 @@ def test_a_role_that_does_not_exist_says_createuser(
     role = f"wbt_nobody_{uuid.uuid4().hex[:8]}"
     result = _cli(runner, _with(postgres_server, username=role), *command)
     assert result.exit_code == 2
-    _assert_told(result.output, f"no role (user) {role}", f"createuser {role}")
+    host = make_url(postgres_server).host
+    # The same form as createdb's: on the server's host, as an administrator.
+    _assert_told(
+        result.output, f"no role (user) {role}", f"createuser -h {host}", f" -U postgres {role})"
+    )
 
 
 @pytest.mark.parametrize("command", COMMANDS)

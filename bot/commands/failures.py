@@ -209,9 +209,13 @@ def _no_database(match: re.Match[str], server: _Server) -> CommandFailure:
 
 def _no_role(match: re.Match[str], server: _Server) -> CommandFailure:
     name = match["name"]
+    # The role that is missing cannot create itself: an administrator (postgres, usually)
+    # runs createuser on the same host and port as createdb would.
+    flags = _Server(server.url.set(username="postgres")).client_flags()
+    command = " ".join(["createuser", flags, shlex.quote(name)])
     return CommandFailure(
-        f"PostgreSQL at {server.where} has no role (user) {name}: create it "
-        f"(createuser {shlex.quote(name)}) or fix the user in DATABASE_URL"
+        f"PostgreSQL at {server.where} has no role (user) {name}: create it as an "
+        f"administrator ({command}) or fix the user in DATABASE_URL"
     )
 
 
