@@ -47,6 +47,30 @@ def test_serve_once_says_it_runs_what_is_due_and_exits_not_that_a_scheduler_star
     assert result.output.endswith("Ran 0 runs that were due.\n")
 
 
+@pytest.mark.parametrize("imported_before", [False, True])
+def test_connecting_slack_says_what_moved_only_when_something_did(
+    runner: CliRunner,
+    monkeypatch: pytest.MonkeyPatch,
+    sessions: sessionmaker[Session],
+    slack_api: SlackStandIn,
+    imported_before: bool,
+) -> None:
+    runner.invoke(main, ["workflows", "list"])  # the local workspace's built-in types only
+    if imported_before:
+        import_deals(sessions, [deal("D1", "Acme")], datetime.now(UTC), LOCAL_TEAM)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", slack_api.token)
+    monkeypatch.setenv("SLACK_API_URL", slack_api.url)
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "signing-secret")  # http mode
+
+    result = runner.invoke(main, ["serve", "--once"])
+
+    assert result.exit_code == 0, result.output
+    said = "imported before Slack now belong to" in result.output
+    assert said == imported_before, result.output
+    listed = runner.invoke(main, ["workspaces", "list"])
+    assert "local" not in listed.output, listed.output  # moved either way: one workspace
+
+
 def test_db_upgrade_is_idempotent(runner: CliRunner, engine: Engine) -> None:
     for _ in range(2):
         result = runner.invoke(main, ["db", "upgrade"])

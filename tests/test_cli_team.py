@@ -102,5 +102,5 @@ def test_an_installed_workspace_is_known_before_it_holds_anything(
     assert imported.exit_code == 0, imported.output
     refused = run(cli, *args, "T0ELSEWHERE", env=OAUTH)
     assert refused.exit_code == 2
-    assert "(known: T0INSTALLED)" in refused.output
+    assert "(known: T0INSTALLED, local)" in refused.output  # local is always accepted
     assert teams(database_url) == {"T0INSTALLED"}

@@ -69,7 +69,8 @@ def resolve_team(session: Session, explicit: str | None, vouched: Collection[str
     if explicit:
         if explicit == LOCAL_TEAM or explicit in teams or explicit in vouched:
             return explicit
-        raise UnknownWorkspace(explicit, sorted({*teams, *vouched}))
+        # The local team is always accepted, so it is always among the known.
+        raise UnknownWorkspace(explicit, sorted({*teams, *vouched, LOCAL_TEAM}))
     if len(teams) > 1:
         raise AmbiguousWorkspace(teams)
     return teams[0] if teams else LOCAL_TEAM
@@ -77,17 +78,20 @@ def resolve_team(session: Session, explicit: str | None, vouched: Collection[str
 
 def adopt_local_workspace(session: Session, team_id: str) -> bool:
     """Moves what was imported before Slack was connected (team "local") to the workspace
-    the bot now serves, unless that workspace already has data of its own. True if moved."""
+    the bot now serves, unless that workspace already has data of its own. True if something
+    of the user's moved (records, workflows, ...); the built-in object types every command
+    makes move too, without a word, so that "local" is not left as a second workspace."""
     if team_id == LOCAL_TEAM:
         return False
     has_local = session.scalar(select(ObjectType.id).where(ObjectType.team_id == LOCAL_TEAM))
     has_own = session.scalar(select(ObjectType.id).where(ObjectType.team_id == team_id))
     if has_local is None or has_own is not None:
         return False
+    moved_anything = not _contents(session, LOCAL_TEAM).empty
     # A workflow's history of changes goes with it.
     for table in (ObjectType, Workflow, WorkflowEvent):
         session.execute(update(table).where(table.team_id == LOCAL_TEAM).values(team_id=team_id))
-    return True
+    return moved_anything
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ def test_an_unknown_team_is_refused_with_the_known_ones(sessions: sessionmaker[S
     with sessions() as session:
         with pytest.raises(UnknownWorkspace) as refused:
             resolve_team(session, "T0ABCDEG", vouched={"T0SLACK"})
-        assert refused.value.known == ["T0ABCDEF", "T0SLACK"]
+        assert refused.value.known == ["T0ABCDEF", "T0SLACK", LOCAL_TEAM]  # always accepted
         assert "Did you mean 'T0ABCDEF'?" in str(refused.value)
 
 
@@ -59,7 +59,7 @@ def test_a_team_slack_vouches_for_and_the_local_team_need_no_data(
     with sessions() as session:
         assert resolve_team(session, "T0SLACK", vouched={"T0SLACK"}) == "T0SLACK"
         assert resolve_team(session, LOCAL_TEAM) == LOCAL_TEAM
-        with pytest.raises(UnknownWorkspace, match=r"known: none yet"):
+        with pytest.raises(UnknownWorkspace, match=r"known: local\)"):
             resolve_team(session, "T0SLACK")
 
 
