@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.authorization.authorize import Authorize, InstallationStoreAuthorize
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk import WebClient
 
 from bot.slack import errors
@@ -52,21 +54,10 @@ def create_app(
     With ``services.installations`` (several workspaces) ``client`` has no token: Bolt finds
     each request's workspace token in the installation store, and serves the OAuth install
     paths, calling oauth.v2.access with this client (so at its base URL)."""
-    settings = services.settings
     installations = services.installations
-    app = App(
-        client=client,
-        signing_secret=settings.slack_signing_secret or "",
-        oauth_settings=installations.oauth_settings() if installations else None,
-        # Bolt accepts an Authorize instance here; its annotation only names plain functions.
-        authorize=_cached_authorize(installations, client) if installations else None,  # type: ignore[arg-type]
-        # What someone reads who uses the bot in a workspace without an installation.
-        user_facing_authorize_error_message=NOT_INSTALLED_MESSAGE if installations else None,
-        process_before_response=process_before_response,
-        request_verification_enabled=True,
-        logger=logging.getLogger("slack_bolt"),
-        listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener"),
-    )
+    bolt_logger = logging.getLogger("slack_bolt")
+    with _client_given_on_purpose(bolt_logger):
+        app = _bolt_app(services, client, installations, process_before_response, bolt_logger)
     errors.register(app)
     if installations is None:
         app.middleware(_only_the_installed_workspace())
@@ -80,6 +71,48 @@ def create_app(
     enrollment.register(app, services)
     revocation.register(app, services)
     return app
+
+
+def _bolt_app(
+    services: Services,
+    client: WebClient,
+    installations: Installations | None,
+    process_before_response: bool,
+    bolt_logger: logging.Logger,
+) -> App:
+    return App(
+        client=client,
+        signing_secret=services.settings.slack_signing_secret or "",
+        oauth_settings=installations.oauth_settings() if installations else None,
+        # Bolt accepts an Authorize instance here; its annotation only names plain functions.
+        authorize=_cached_authorize(installations, client) if installations else None,  # type: ignore[arg-type]
+        # What someone reads who uses the bot in a workspace without an installation.
+        user_facing_authorize_error_message=NOT_INSTALLED_MESSAGE if installations else None,
+        process_before_response=process_before_response,
+        request_verification_enabled=True,
+        logger=bolt_logger,
+        listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener"),
+    )
+
+
+class _TokenSkippedWarning(logging.Filter):
+    """Drops Bolt's "As you gave `client` as well, `token` will be unused." Bolt reads
+    SLACK_BOT_TOKEN from the environment itself when no token is passed, then warns that
+    the client wins; the client is given on purpose (base URL, retry handlers) and holds the
+    token it needs, or none with several workspaces."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+@contextmanager
+def _client_given_on_purpose(bolt_logger: logging.Logger) -> Iterator[None]:
+    quiet = _TokenSkippedWarning()
+    bolt_logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        bolt_logger.removeFilter(quiet)
 
 
 def _cached_authorize(installations: Installations, client: WebClient) -> Authorize:
