@@ -12,6 +12,7 @@ from click.testing import CliRunner, Result
 from bot.cli import main
 from storage.database import make_engine, session_factory, transaction
 from storage.object_types import ObjectTypeRepository
+from tests.slack_standin import TEAM_ID, SlackStandIn
 
 DEALS = "id,name,stage\nD1,Acme,open\n"
 
@@ -85,3 +86,21 @@ def test_the_workspace_slack_team_id_names_is_not_removed(
     refused = run(cli, "workspaces", "remove", "T0SET", env=env)
     assert refused.exit_code == 2
     assert "unset SLACK_TEAM_ID" in refused.output
+
+
+def test_the_workspace_slack_bot_token_belongs_to_is_not_offered_for_removal(
+    cli: CliRunner, database_url: str
+) -> None:
+    with SlackStandIn() as slack_api:
+        mistyped_workspace(database_url, TEAM_ID)  # connected, nothing moved into it yet
+        env = {
+            "SLACK_BOT_TOKEN": slack_api.token,
+            "SLACK_SIGNING_SECRET": "signing-secret",
+            "SLACK_API_URL": slack_api.url,
+        }
+        listed = run(cli, "workspaces", "list", env=env)
+        refused = run(cli, "workspaces", "remove", TEAM_ID, env=env)
+    assert f"{TEAM_ID} (SLACK_BOT_TOKEN's workspace): nothing" in listed.output.splitlines()
+    assert "workspaces remove" not in listed.output
+    assert refused.exit_code == 2, refused.output
+    assert "it would come back" in refused.output

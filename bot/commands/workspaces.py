@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from bot.commands.context import Context, fail
+from bot.slack.connection import SlackCredentialsRefused, SlackUnreachable, workspace_of
 from bot.workflows.workspaces import (
     UnknownWorkspace,
     WorkspaceNotRemoved,
@@ -26,12 +27,19 @@ def workspaces_list(context: Context) -> None:
     """Each workspace with what it holds, and whether Slack or SLACK_TEAM_ID names it."""
     context.migrate()
     vouched = context.vouched_teams()
+    connected = _connected_team(context)
     with transaction(context.sessions) as session:
-        found = workspace_contents(session, vouched)
+        found = workspace_contents(session, vouched | ({connected} if connected else set()))
     if not found:
         click.echo("No workspace yet: the first import or Slack connection makes one.")
     for contents in found:
-        named = " (installed, or SLACK_TEAM_ID)" if contents.team_id in vouched else ""
+        named = (
+            " (SLACK_BOT_TOKEN's workspace)"
+            if contents.team_id == connected
+            else " (installed, or SLACK_TEAM_ID)"
+            if contents.team_id in vouched
+            else ""
+        )
         hint = (
             f"; remove it with `workflow-bot workspaces remove {contents.team_id}`"
             if contents.empty and not named
@@ -46,10 +54,21 @@ def workspaces_list(context: Context) -> None:
 def workspaces_remove(context: Context, team_id: str) -> None:
     """Remove a workspace that holds nothing (no records, workflows, sources or history)."""
     context.migrate()
-    vouched = context.vouched_teams()
+    connected = _connected_team(context)
+    vouched = context.vouched_teams() | ({connected} if connected else set())
     try:
         with write_transaction(context.sessions) as session:
             remove_empty_workspace(session, team_id, vouched)
     except (UnknownWorkspace, WorkspaceNotRemoved) as error:
         fail(str(error))
     click.echo(f"Removed the workspace {team_id}: it held nothing.")
+
+
+def _connected_team(context: Context) -> str | None:
+    """The workspace SLACK_BOT_TOKEN belongs to (Slack's auth.test), which serve connects
+    to and would bring back at once; None without the token, or when Slack cannot say."""
+    try:
+        slack = workspace_of(context.settings)
+    except (SlackCredentialsRefused, SlackUnreachable):
+        return None  # serve reports those; here the list is still worth showing
+    return slack[1] if slack else None
