@@ -814,11 +814,15 @@ class _Execution:
         now = self.runner.clock.now()
         with transaction(self.runner.sessions) as session:
             summary = RunSummary.gather(session, self.run_id, self.definition, self.started_at, now)
+            run = session.get(Run, self.run_id)
+            # What the run was asked to do (all_matching: it evaluated every record, which
+            # `why` relies on) stays beside its counts.
+            asked = dict(run.summary or {}) if run is not None else {}
         status = RunStatus.FAILED if summary.all_failed else RunStatus.SUCCEEDED
         # Every run reports, scheduled or started by hand (a re-run linked to its run).
         self._post_summary(summary)
         alerted = self._alert_owner(summary)
-        stored = {**summary.to_json(), **({OWNER_ALERTED: True} if alerted else {})}
+        stored = {**asked, **summary.to_json(), **({OWNER_ALERTED: True} if alerted else {})}
         with write_transaction(self.runner.sessions) as session:
             RunRepository(session).finish(self.run_id, self.runner.owner, status, stored, now)
         return status

@@ -286,3 +286,39 @@ def test_a_snoozed_record_is_not_enrolled_and_says_until_when(
         forecast = forecast_workflow(session, TEAM, NAME, START, 3)
     # D3 matches too; D1 is back on Wednesday.
     assert [run.matching for run in forecast.runs] == [1, 1, 2]
+
+
+def _run_by_hand(sessions: sessionmaker[Session], engine: Engine, now: datetime) -> None:
+    with transaction(sessions) as session:
+        request_run(session, TEAM, NAME, CLI_ACTOR, now)
+    engine.tick()
+
+
+def test_manual_runs_of_every_matching_record_are_listed_even_when_they_left_it_out(
+    sessions: sessionmaker[Session], deals: None
+) -> None:
+    save(sessions, workflow_document(criteria=amount_at_least(5000)), START)
+    notifier = ConsoleNotifier(io.StringIO())
+    clock = FixedClock(START + timedelta(minutes=1))
+    engine = Engine(sessions, clock, lambda _team: notifier)
+    _run_by_hand(sessions, engine, clock.now())  # run 1: D1 enrolled
+    with transaction(sessions) as session:
+        session.execute(
+            update(Record).where(Record.external_id == "D1").values(properties={"stage": "new"})
+        )
+    clock.set(START + timedelta(minutes=2))
+    _run_by_hand(sessions, engine, clock.now())  # run 2: D1 has no amount, left out
+    with transaction(sessions) as session:
+        session.execute(
+            update(Record)
+            .where(Record.external_id == "D1")
+            .values(properties={"stage": "new", "amount": 6000.0})
+        )
+    clock.set(START + timedelta(minutes=3))
+    _run_by_hand(sessions, engine, clock.now())  # run 3: D1 enrolled again
+    explanation = _explain(sessions, "D1", now=clock.now())
+    assert [(r.scheduled_at.minute, r.enrolled) for r in explanation.past_runs] == [
+        (3, True),
+        (2, False),
+        (1, True),
+    ]
