@@ -88,13 +88,24 @@ def verdict_line(explanation: Explanation) -> str:
     its next run, 2026-11-03T09:00:00+00:00: it matches group 1."."""
     record = f"{explanation.record_name} ({explanation.external_id})"
     workflow = explanation.workflow_name
-    if explanation.given:
+    verb = "would be" if explanation.enrolled else "would not be"
+    if explanation.no_run_because is not None:
+        return (
+            f"{workflow} has no run at {_instant(explanation.at)}, because "
+            f"{explanation.no_run_because}; had it run, {record} {verb} enrolled: "
+            f"{explanation.reason}."
+        )
+    if explanation.deferred_from is not None:
+        when = (
+            f"at {_instant(explanation.at)}, where a pause day defers its run of "
+            f"{_instant(explanation.deferred_from)}"
+        )
+    elif explanation.given:
         when = f"at {_instant(explanation.at)}"
     elif explanation.has_next_run:
         when = f"at its next run, {_instant(explanation.at)}"
     else:
         when = f"now ({_instant(explanation.at)}; it has no run to come)"
-    verb = "would be" if explanation.enrolled else "would not be"
     return f"{record} {verb} enrolled by {workflow} {when}: {explanation.reason}."
 
 

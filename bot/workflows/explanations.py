@@ -21,14 +21,22 @@ from bot.workflows.fields import record_values
 from bot.workflows.forecast import upcoming_runs
 from bot.workflows.lifecycle import WorkflowError, get_workflow
 from bot.workflows.owner_aliases import with_known_aliases
-from bot.workflows.planner import pause_decision
+from bot.workflows.planner import SKIPPED_BY_HAND, pause_decision
 from bot.workflows.runner import enrollment_clause
 from bot.workflows.schedules import Occurrence
 from bot.workflows.stored import definition_of
 from bot.workflows.wording import describe_filter
 from storage.criteria_sql import criteria_clause
 from storage.followups import FollowUpRepository, not_snoozed
-from storage.models import Enrollment, Record, Run, RunSource, Workflow, WorkflowStatus
+from storage.models import (
+    Enrollment,
+    Record,
+    Run,
+    RunSource,
+    RunStatus,
+    Workflow,
+    WorkflowStatus,
+)
 from storage.object_types import ObjectTypeRepository
 from storage.properties import PropertyType, StoredValue
 
@@ -123,6 +131,10 @@ class Explanation:
     suppression: tuple[GroupCheck, ...]
     enrolled: bool  # the verdict of the runs' own clause
     past_runs: tuple[PastRun, ...]  # newest first
+    # For an instant given: why no run happens then (a pause day skipped, or a skip by
+    # hand), or the instant asked for when a pause day defers its run to ``at``.
+    no_run_because: str | None = None
+    deferred_from: datetime | None = None
 
     @property
     def matched_group(self) -> int | None:
@@ -255,8 +267,10 @@ def explain(
     types = ObjectTypeRepository(session).property_types(workflow.object_type_id)
     zone = definition.schedule.zone
     given = at is not None
+    no_run_because = deferred_from = None
     if at is not None:
-        pauses, has_next_run = _pause_at(definition, at), False
+        at, pauses, no_run_because, deferred_from = _run_at(session, workflow, definition, at)
+        has_next_run = False
     elif workflow.status == WorkflowStatus.ACTIVE.value:
         at, pauses, has_next_run = _next_run(session, workflow, definition, now)
     else:
@@ -299,6 +313,8 @@ def explain(
         suppression=_checks(definition.suppression, suppression, types, at, values, checks),
         enrolled=verdict,
         past_runs=_past_runs(session, workflow, record.id, definition),
+        no_run_because=no_run_because,
+        deferred_from=None if deferred_from is None else deferred_from.astimezone(zone),
     )
 
 
@@ -315,14 +331,24 @@ def _next_run(
     return coming[0].at, pauses, True
 
 
-def _pause_at(definition: WorkflowDefinition, at: datetime) -> tuple[str, ...]:
-    """What pause days would do to a run at the instant ``at``."""
+def _run_at(
+    session: Session, workflow: Workflow, definition: WorkflowDefinition, at: datetime
+) -> tuple[datetime, tuple[str, ...], str | None, datetime | None]:
+    """What the planner would do with a run at the instant ``at``, as it decides it: the
+    instant the run would enroll at, what pause days say of it, why there is no run then
+    (a skip by hand, or a pause day skipped), and the instant a deferral moved it from."""
     schedule = definition.schedule
     local = at.astimezone(schedule.zone)
     # Keyed by its wall time, as occurrences are: a deferred run keeps its time of day.
     occurrence = Occurrence(at=local, utc=at.astimezone(UTC), key=f"{local:%Y-%m-%dT%H:%M}")
+    skip = FollowUpRepository(session).skip(workflow.id, occurrence.key)
+    if skip is not None:  # the planner skips it before pause days are looked at
+        return at, (), f"it was {SKIPPED_BY_HAND} by {skip.created_by}", None
     decision = pause_decision(schedule, definition.settings, occurrence)
-    return (decision.reason,) if decision.reason else ()
+    if decision.status is RunStatus.SKIPPED:
+        return at, (), decision.reason, None
+    pauses = (decision.reason,) if decision.reason else ()
+    return decision.scheduled_at, pauses, None, decision.deferred_from
 
 
 def _evaluate(

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.commands.workflow_explanations import verdict_line
 from bot.console_notifier import ConsoleNotifier
 from bot.workflows.clock import FixedClock
 from bot.workflows.engine import Engine
@@ -260,6 +261,40 @@ def test_an_instant_given_on_a_pause_day_says_what_the_pause_does(
     explanation = _explain(sessions, "D1", at=datetime(2026, 11, 5, 9, 0, tzinfo=UTC))
     assert explanation.given and explanation.enrolled
     assert explanation.pauses == ("2026-11-05 is a pause day: deferred to 2026-11-06",)
+    # Evaluated where the planner runs it, the deferred instant, and said so.
+    assert explanation.at == datetime(2026, 11, 6, 9, 0, tzinfo=UTC)
+    assert explanation.deferred_from == datetime(2026, 11, 5, 9, 0, tzinfo=UTC)
+    assert explanation.no_run_because is None
+    assert "where a pause day defers its run of 2026-11-05T09:00" in verdict_line(explanation)
+
+
+def test_an_instant_given_on_a_skipped_pause_day_says_there_is_no_run_then(
+    sessions: sessionmaker[Session], deals: None
+) -> None:
+    settings_ = {"pause_days": ["11-05"], "on_pause_day": "skip"}
+    weekly = {"frequency": "weekly", "weekdays": ["thu"], "time": "09:00", "timezone": "UTC"}
+    save(sessions, workflow_document(schedule=weekly, settings=settings_), START)
+    explanation = _explain(sessions, "D1", at=datetime(2026, 11, 5, 9, 0, tzinfo=UTC))
+    assert explanation.no_run_because == "2026-11-05 is a pause day; the workflow skips them"
+    line = verdict_line(explanation)
+    assert line.startswith(
+        f"{NAME} has no run at 2026-11-05T09:00:00+00:00, because 2026-11-05 is a pause day"
+    )
+    assert "would be enrolled by" not in line
+
+
+def test_an_instant_skipped_by_hand_says_who_skipped_it(
+    sessions: sessionmaker[Session], deals: None
+) -> None:
+    saved = save(sessions, workflow_document(), START)
+    at = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
+    with transaction(sessions) as session:
+        FollowUpRepository(session).add_skip(
+            saved.workflow_id, "2026-11-03T09:00", at, "U0OWNER", START
+        )
+    explanation = _explain(sessions, "D1", at=at)
+    assert explanation.no_run_because == "it was skipped once by hand (Skip next run) by U0OWNER"
+    assert _explain(sessions, "D1", at=at + timedelta(days=1)).no_run_because is None
 
 
 def test_a_picked_workflow_deleted_since_is_said_to_be_gone(

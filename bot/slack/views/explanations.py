@@ -107,17 +107,28 @@ def _verdict(explanation: Explanation) -> str:
         f"*{escape_mrkdwn(explanation.record_name)}* ({escape_mrkdwn(explanation.external_id)})"
     )
     workflow = f"*{escape_mrkdwn(explanation.workflow_name)}*"
-    if explanation.given:
-        moment = f"at {when(explanation.at)}"
-    elif explanation.has_next_run:
-        moment = f"at its next run, {when(explanation.at)}"
-    else:
-        moment = f"now ({when(explanation.at)}; it has no run to come)"
     icon, verb = (
         (":white_check_mark:", "would be")
         if explanation.enrolled
         else (":no_entry_sign:", "would not be")
     )
+    if explanation.no_run_because is not None:
+        return (
+            f":calendar: {workflow} has no run at {when(explanation.at)}, because "
+            f"{escape_mrkdwn(explanation.no_run_because)}; had it run, {record} {verb} "
+            f"enrolled: {explanation.reason}."
+        )
+    if explanation.deferred_from is not None:
+        moment = (
+            f"at {when(explanation.at)}, where a pause day defers its run of "
+            f"{when(explanation.deferred_from)}"
+        )
+    elif explanation.given:
+        moment = f"at {when(explanation.at)}"
+    elif explanation.has_next_run:
+        moment = f"at its next run, {when(explanation.at)}"
+    else:
+        moment = f"now ({when(explanation.at)}; it has no run to come)"
     return f"{icon} {record} {verb} enrolled by {workflow} {moment}: {explanation.reason}."
 
 

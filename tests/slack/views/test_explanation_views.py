@@ -163,3 +163,18 @@ def test_text_without_a_known_workflow_and_a_record_is_not_split(text: str) -> N
 def test_any_one_word_record_after_a_known_name_is_read_back(record: str) -> None:
     split = split_why_text(f"Deal review {record}", NAMES)
     assert split is not None and split.record == record
+
+
+def test_an_instant_with_no_run_says_why_instead_of_a_verdict() -> None:
+    explanation = _explanation(1, 1, given=True, no_run_because=f"{NASTY} is a pause day")
+    blocks = explanation_blocks(explanation)
+    assert_valid_blocks(blocks)
+    verdict = str(blocks[0])
+    assert "has no run at" in verdict and "would not be enrolled by" not in verdict
+    assert "<!channel>" not in verdict
+
+
+def test_an_instant_deferred_by_a_pause_day_says_from_when() -> None:
+    explanation = _explanation(1, 1, given=True, deferred_from=AT - timedelta(days=1))
+    verdict = str(explanation_blocks(explanation)[0])
+    assert "where a pause day defers its run of" in verdict
