@@ -114,7 +114,7 @@ def finished(process: subprocess.Popen[str]) -> str:
 
 
 def ran(output: str) -> int:
-    found = re.search(r"Ran (\d+) run\(s\)", output)
+    found = re.search(r"Ran (\d+) runs? that", output)
     assert found is not None, output
     return int(found.group(1))
 
