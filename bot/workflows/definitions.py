@@ -309,6 +309,14 @@ class WorkflowSettings:
             return True
         return self.holidays is not None and day in _holiday_dates(self.holidays, day.year)
 
+    def pause_kind(self, day: date) -> str:
+        """What makes ``day`` a pause day, as "is ..." ends: "a pause day" when listed, else
+        "a public holiday (Christmas Day, US)" with the holidays package's name for it."""
+        if self.holidays is None or any(p.matches(day) for p in self.pause_days):
+            return "a pause day"
+        name = _holiday_names(self.holidays, day.year).get(day)
+        return "a pause day" if name is None else f"a public holiday ({name}, {self.holidays})"
+
     def next_unpaused_day(self, day: date) -> date:
         """``day`` itself when it is not a pause day, else the first day after it that is not."""
         for offset in range(PAUSE_SEARCH_DAYS + 1):
@@ -341,6 +349,11 @@ class WorkflowSettings:
 def _holiday_dates(country: str, year: int) -> frozenset[date]:
     # Building a country's calendar for a year takes milliseconds; runs ask for it repeatedly.
     return frozenset(holiday_calendars.country_holidays(country, years=year))
+
+
+@cache
+def _holiday_names(country: str, year: int) -> dict[date, str]:
+    return dict(holiday_calendars.country_holidays(country, years=year).items())
 
 
 @cache

@@ -147,8 +147,10 @@ def pause_decision(
     day = occurrence.at.date()
     if not settings.is_pause_day(day):
         return PauseDecision(RunStatus.PENDING, occurrence.utc)
+    kind = settings.pause_kind(day)  # a pause day, or which public holiday
     if settings.on_pause_day is PauseBehaviour.SKIP:
-        reason = f"{day.isoformat()} is a pause day; the workflow skips them"
+        skipped = "them" if kind == "a pause day" else "public holidays"
+        reason = f"{day.isoformat()} is {kind}; the workflow skips {skipped}"
         return PauseDecision(RunStatus.SKIPPED, occurrence.utc, reason)
     resumed = settings.next_unpaused_day(day)
     scheduled_at = schedule.instant_on(resumed, occurrence.wall_time)
@@ -157,9 +159,9 @@ def pause_decision(
         # A later occurrence comes before the deferred time (a daily workflow, or
         # several pause days in a row): that run covers this one, and deferring
         # too would send the same messages twice at the same time.
-        reason = f"{day.isoformat()} is a pause day: the run on {resumed.isoformat()} covers it"
+        reason = f"{day.isoformat()} is {kind}: the run on {resumed.isoformat()} covers it"
         return PauseDecision(RunStatus.SKIPPED, occurrence.utc, reason)
-    reason = f"{day.isoformat()} is a pause day: deferred to {resumed.isoformat()}"
+    reason = f"{day.isoformat()} is {kind}: deferred to {resumed.isoformat()}"
     return PauseDecision(RunStatus.PENDING, scheduled_at, reason, occurrence.utc)
 
 

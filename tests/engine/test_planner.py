@@ -268,14 +268,20 @@ def test_on_a_holiday_a_deferring_workflow_runs_at_the_same_time_the_next_workin
     [(run_id, status)] = bot.tick()
 
     assert run_id == deferred.id and status is RunStatus.SUCCEEDED
-    assert "Deferred: 2026-11-26 is a pause day: deferred to 2026-11-27" in (
-        processes.console.getvalue()
-    )
+    said = "Deferred: 2026-11-26 is a public holiday (Thanksgiving Day, US): deferred to 2026-11-27"
+    assert said in processes.console.getvalue()
 
 
 @pytest.mark.parametrize(
-    "pause",
-    [{"holidays": "US"}, {"pause_days": ["11-26"]}],
+    ("pause", "reason"),
+    [
+        (
+            {"holidays": "US"},
+            "2026-11-26 is a public holiday (Thanksgiving Day, US); the workflow skips public "
+            "holidays",
+        ),
+        ({"pause_days": ["11-26"]}, "2026-11-26 is a pause day; the workflow skips them"),
+    ],
     ids=["us-holidays", "listed-day"],
 )
 @pytest.mark.usefixtures("deals")
@@ -284,6 +290,7 @@ def test_on_a_pause_day_a_skipping_workflow_records_the_run_as_skipped(
     clock: FixedClock,
     processes: Processes,
     pause: dict[str, object],
+    reason: str,
 ) -> None:
     settings = {**ALWAYS_SUMMARISE, **pause, "on_pause_day": "skip"}
     clock.set(at(20, 12))
@@ -297,7 +304,7 @@ def test_on_a_pause_day_a_skipping_workflow_records_the_run_as_skipped(
 
     [skipped] = runs(sessions)
     assert skipped.status == RunStatus.SKIPPED
-    assert skipped.summary["reason"] == "2026-11-26 is a pause day; the workflow skips them"
+    assert skipped.summary["reason"] == reason
     assert processes.console.getvalue() == ""
     found = workflow(sessions)
     assert found is not None and found.next_run_at == at(3, 12, month=12)

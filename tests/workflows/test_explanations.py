@@ -357,3 +357,19 @@ def test_manual_runs_of_every_matching_record_are_listed_even_when_they_left_it_
         (2, False),
         (1, True),
     ]
+
+
+@pytest.mark.parametrize(
+    ("on_pause_day", "said"),
+    [
+        ("skip", "2026-12-25 is a public holiday (Christmas Day, US); the workflow skips public"),
+        ("defer", "2026-12-25 is a public holiday (Christmas Day, US): the run on 2026-12-26"),
+    ],
+)
+def test_a_settings_holiday_is_named_as_the_public_holiday_it_is(
+    sessions: sessionmaker[Session], deals: None, on_pause_day: str, said: str
+) -> None:
+    settings_ = {"holidays": "US", "on_pause_day": on_pause_day}
+    save(sessions, workflow_document(settings=settings_), START)
+    explanation = _explain(sessions, "D1", at=datetime(2026, 12, 25, 9, 0, tzinfo=UTC))
+    assert (explanation.no_run_because or "").startswith(said)
