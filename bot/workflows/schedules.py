@@ -602,10 +602,11 @@ class _Reader:
                     f"unknown field: remove it{hint} (fields: {', '.join(KNOWN_FIELDS)})",
                 )
             elif frequency is not None and field not in _fields_of(frequency):
-                users = [f for f in Frequency if field in _fields_of(f)]
+                users = [_ADJECTIVES[f] for f in Frequency if field in _fields_of(f)]
                 self.problem(
                     field,
-                    f"a {frequency} schedule has no {field} (only {_or(users)} ones do): remove it",
+                    f"{_a_schedule(frequency)} has no {field} (only {_or(users)} ones do): "
+                    "remove it",
                 )
 
     def read_frequency(self) -> Frequency | None:
@@ -868,6 +869,22 @@ def _wrong(value: object, expected: str) -> str:
 
 def _shown(value: object) -> str:
     return shown_value(value)  # as in the file ("[thu]" reads ["thu"]), never a repr
+
+
+# Frequencies as the adjectives English puts before "schedule" ("annually" is an adverb).
+_ADJECTIVES = {
+    Frequency.ONCE: "one-time",
+    Frequency.DAILY: "daily",
+    Frequency.WEEKLY: "weekly",
+    Frequency.MONTHLY: "monthly",
+    Frequency.ANNUALLY: "annual",
+}
+
+
+def _a_schedule(frequency: Frequency) -> str:
+    """ "a daily schedule", "an annual schedule" (the article goes by sound: "a one-time")."""
+    article = "an" if frequency is Frequency.ANNUALLY else "a"
+    return f"{article} {_ADJECTIVES[frequency]} schedule"
 
 
 def _or(items: Iterable[str]) -> str:
