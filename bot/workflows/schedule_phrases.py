@@ -626,16 +626,16 @@ def _set_zone(reading: _Reading, zone: str, said: str) -> None:
 def _spec(reading: _Reading, default_timezone: str | None) -> dict[str, Any]:
     if reading.on_date is not None or reading.once:
         spec = _once_spec(reading)
-    elif reading.dates or "annually" in reading.frequencies:
+    elif reading.dates or "annually" in (*reading.frequencies, reading.interval_unit):
         spec = _annual_spec(reading)
     elif (
         reading.month_days
         or reading.positions
         or reading.quarterly
-        or "monthly" in reading.frequencies
+        or "monthly" in (*reading.frequencies, reading.interval_unit)  # "every 3 months"
     ):
         spec = _monthly_spec(reading)
-    elif reading.weekdays or "weekly" in reading.frequencies:
+    elif reading.weekdays or "weekly" in (*reading.frequencies, reading.interval_unit):
         spec = _weekly_spec(reading)
     elif "daily" in reading.frequencies or reading.interval_unit == "daily":
         spec = _daily_spec(reading)
@@ -663,8 +663,9 @@ def _check_holidays(reading: _Reading, spec: dict[str, Any]) -> None:
     if reading.holidays is not None and not (spec["frequency"] == "monthly" and counted):
         raise PhraseNotUnderstood(
             f"Public holidays in {reading.holidays} change only which days are business days "
-            f"of the month: say e.g. the last business day excluding {reading.holidays} "
-            "holidays, or leave them out"
+            f"of the month (e.g. the last business day excluding {reading.holidays} holidays); "
+            f"to pause runs on {reading.holidays} holidays, leave them out here and set the "
+            f"workflow's holidays setting (pause days) to {reading.holidays}"
         )
 
 
