@@ -210,6 +210,47 @@ def test_a_button_of_an_older_summary_says_a_newer_run_happened(
     assert "a newer run has happened since (Wed 02 Dec 2026 09:00 UTC): nothing was done" in reply
 
 
+def _runs(bot: Bot) -> int:
+    with transaction(bot.sessions) as session:
+        return len(session.scalars(select(Run.id)).all())
+
+
+def _newer_run(bot: Bot, clock: FixedClock, slack_api: SlackStandIn) -> dict[str, Any]:
+    """Wednesday's run happened: the first summary is now an older one."""
+    clock.set(RUN_AT + timedelta(days=1, seconds=5))
+    bot.engine().tick()
+    return _summaries(slack_api)[0]
+
+
+STALE = "a newer run has happened since (Wed 02 Dec 2026 09:00 UTC): nothing was done"
+
+
+def test_rerun_failed_of_an_older_summary_says_a_newer_run_happened_and_reruns_nothing(
+    slack: Slack, bot: Bot, clock: FixedClock, slack_api: SlackStandIn, first_run: int
+) -> None:
+    first_summary = _newer_run(bot, clock, slack_api)
+    runs_before = _runs(bot)
+    path = _press(slack, slack_api, OWNER, first_summary, SummaryAction.RERUN_FAILED)
+    reply = _reply_text(slack_api, path)
+    assert f"This summary is about run #{first_run} of 'Deal review'" in reply
+    assert STALE in reply
+    assert _runs(bot) == runs_before and bot.engine().tick() == []
+
+
+def test_snooze_of_an_older_summary_says_a_newer_run_happened_instead_of_the_dialog(
+    slack: Slack, bot: Bot, clock: FixedClock, slack_api: SlackStandIn, first_run: int
+) -> None:
+    first_summary = _newer_run(bot, clock, slack_api)
+    _press(slack, slack_api, OWNER, first_summary, SummaryAction.SNOOZE)
+    slack_api.wait_for(lambda api: len(api.views(OWNER)) == 1)
+    [view] = slack_api.views(OWNER)
+    assert_valid_view(view.view)
+    shown = json.dumps(view.view, ensure_ascii=False)
+    assert view.view.get("callback_id") != View.SNOOZE  # a notice, no record picker
+    assert f"This summary is about run #{first_run} of 'Deal review'" in shown
+    assert STALE in shown
+
+
 def _record_id(bot: Bot, external_id: str) -> int:
     with transaction(bot.sessions) as session:
         return int(
