@@ -131,6 +131,7 @@ class _Reading:
     end_date: date | None = None
     holidays: str | None = None
     subdivision: str | None = None
+    twice_monthly: bool = False  # semi-monthly: the 1st and 15th unless days are named
     after_time: bool = False  # the word before was a time: "and 4" is a time too
     times_closed: bool = False  # other days came after the times: no more times
 
@@ -142,6 +143,12 @@ def _normalized(text: str) -> str:
     lowered = "".join(_folded_letter(letter) for letter in text)
     lowered = re.sub(r"\b([ap])\.m\.", r"\1m  ", lowered)
     lowered = re.sub(r"[\u2019']s\b", "  ", lowered)  # "Monday's", "month's"
+    # "mon/wed/fri": a slash between day names separates them (a zone keeps its slash).
+    lowered = re.sub(
+        rf"\b({_alternatives(_day_words())})/(?=(?:{_alternatives(_day_words())})\b)",
+        r"\1 ",
+        lowered,
+    )
     return re.sub(r"[,;()!?“”\"]|\.(?=\s|$)", " ", lowered)
 
 
@@ -225,7 +232,7 @@ def _rules() -> tuple[tuple[re.Pattern[str], _Apply], ...]:
     times = (
         r"(?:at\s+)?(?:(noon|midday|midnight)"
         r"|(\d{1,2})(?:[:.h](\d{2}))?\s*(am|pm)"
-        r"|(\d{1,2})(?::(?=\d{2})|h)(\d{2})?)"
+        r"|(\d{1,2})(?:[:.](?=\d{2})|h)(\d{2})?)"  # 17:00, 8.30, 9h30
     )
     rules: list[tuple[str, _Apply]] = [
         (rf"(?:starting|beginning|from|as of)(?:\s+on)?\s+({iso})", _start_date),
@@ -237,12 +244,14 @@ def _rules() -> tuple[tuple[re.Pattern[str], _Apply], ...]:
             rf"|(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({month}))(?:\s+(\d{{4}}))?",
             _month_date,
         ),
+        (r"at\s+([01]\d|2[0-3])([0-5]\d)", _four_digits),  # "at 0900"
         (times, _time),
         (r"(?:at\s+)?(\d{1,2})", _bare_hour),
         (r"(?:hourly|every\s+(?:\d+\s+)?(?:hours?|minutes?))", _too_often),
         (r"every\s+other\s+(day|week|month|year)", _every_other_unit),
         (r"every\s+other", _every_other),
-        (r"(?:biweekly|fortnightly|every\s+fortnight)", _fortnightly),
+        (r"(?:bi-?weekly|fortnightly|every\s+fortnight)", _fortnightly),
+        (r"(?:semi-?monthly|twice\s+(?:a|per|every|each)\s+month)", _twice_monthly),
         (
             rf"every\s+(\d+|{_alternatives(_NUMBER_WORDS)})\s+(day|week|month|year)s?",
             _every_n_units,
@@ -254,8 +263,8 @@ def _rules() -> tuple[tuple[re.Pattern[str], _Apply], ...]:
             _quarterly,
         ),
         (
-            r"(?:monthly|(?:every|each|a|per)\s+month|(?:of|in)\s+(?:the|each|every)\s+month"
-            r"|month[\s-]end|(?:at\s+)?the\s+end\s+of\s+(?:the|each|every)\s+month)",
+            r"(?:monthly|(?:every|each|a|per)\s+month|(?:of|in)\s+(?:(?:the|each|every)\s+)?month"
+            r"|month[\s-]end|(?:at\s+)?(?:the\s+)?end\s+of\s+(?:(?:the|each|every)\s+)?month)",
             _monthly,
         ),
         (
@@ -274,6 +283,9 @@ def _rules() -> tuple[tuple[re.Pattern[str], _Apply], ...]:
         (rf"({day})", _weekday),
         (rf"({month})", _month),
         (r"(?:on\s+)?(?:the\s+)?(?:1st|first)\s+and\s+(?:the\s+)?last", _first_and_last),
+        # "the first of the month": no weekday follows (the rule of positions took those).
+        (r"(?:on\s+)?the\s+(first)", _first_day),
+        (r"(?:in\s+the\s+|every\s+|each\s+)?(morning|afternoon|evening|night)s?", _part_of_day),
         (r"(?:on\s+)?(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)", _month_day),
         (r"(?:on\s+)?(?:the|day)\s+(\d{1,2})", _month_day),
         (
@@ -458,6 +470,11 @@ def _bare_hour(reading: _Reading, match: re.Match[str], after_time: bool) -> boo
     return None
 
 
+def _four_digits(reading: _Reading, match: re.Match[str], _: bool) -> None:
+    _add_time(reading, match, int(match[1]), int(match[2]), None)
+    reading.after_time = True
+
+
 def _too_often(reading: _Reading, match: re.Match[str], _: bool) -> None:
     raise PhraseNotUnderstood(
         f"“{match[0]}” is more often than workflows run: they run at times of day, "
@@ -477,6 +494,12 @@ def _every_other(reading: _Reading, match: re.Match[str], _: bool) -> None:
 
 def _fortnightly(reading: _Reading, match: re.Match[str], _: bool) -> None:
     _set_interval(reading, 2, "weekly", match[0])
+
+
+def _twice_monthly(reading: _Reading, match: re.Match[str], _: bool) -> None:
+    # Semi-monthly: the 1st and 15th (the US payroll convention) unless days are named.
+    reading.frequencies.add("monthly")
+    reading.twice_monthly = True
 
 
 def _every_n_units(reading: _Reading, match: re.Match[str], _: bool) -> None:
@@ -564,6 +587,19 @@ def _month(reading: _Reading, match: re.Match[str], _: bool) -> None:
     number = _month_words()[match[1]]
     if number not in reading.months:
         reading.months.append(number)
+
+
+def _first_day(reading: _Reading, match: re.Match[str], _: bool) -> None:
+    if 1 not in reading.month_days:
+        reading.month_days.append(1)
+
+
+def _part_of_day(reading: _Reading, match: re.Match[str], _: bool) -> None:
+    # Mornings start at different times for different people: ask for the hour.
+    shown = match[0].strip()
+    raise PhraseNotUnderstood(
+        f"“{shown}” is not a time the bot can run at: say the hour, e.g. at 9am", shown
+    )
 
 
 def _month_day(reading: _Reading, match: re.Match[str], _: bool) -> None:
@@ -730,6 +766,8 @@ def _monthly_spec(reading: _Reading) -> dict[str, Any]:
         spec["month_days"] = sorted(reading.month_days)
     elif reading.positions:
         spec["month_positions"] = _positions_json(reading)
+    elif reading.twice_monthly:
+        spec["month_days"] = [1, 15]
     else:
         raise PhraseNotUnderstood(
             "Every month, but on which day? Say e.g. on the 1st and 15th, or the last day"
