@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from bot.workflows.workspaces import LOCAL_TEAM
 from storage.database import write_transaction
 from tests.engine.builders import NAME, deal, import_deals, save, workflow_document
 
+PATIENCE_SECONDS = 60.0
 TIMEOUT = 60
 
 
@@ -51,12 +53,19 @@ def _samples(body: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
 
 
 def _read_until(process: subprocess.Popen[str], text: str, output: list[str]) -> None:
-    """Reads the process's output until a line holds ``text``: no polling, no clock."""
+    """Reads the process's output until a line holds ``text``: no polling, no clock. A
+    process that never prints it is killed after a minute, so the test fails instead of
+    hanging the suite."""
     assert process.stdout is not None
-    for line in process.stdout:
-        output.append(line)
-        if text in line:
-            return
+    watchdog = threading.Timer(PATIENCE_SECONDS, process.kill)
+    watchdog.start()
+    try:
+        for line in process.stdout:
+            output.append(line)
+            if text in line:
+                return
+    finally:
+        watchdog.cancel()
     raise AssertionError(f"the process ended before printing {text!r}:\n" + "".join(output))
 
 
