@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -53,6 +54,10 @@ def _serving(
         text=True,
     )
     output: list[str] = []
+    # A process that never says it listens is killed after a minute: the test fails, the
+    # suite does not hang.
+    watchdog = threading.Timer(60.0, process.kill)
+    watchdog.start()
     try:
         assert process.stdout is not None
         for line in process.stdout:  # the process says when it listens: no polling
@@ -61,8 +66,10 @@ def _serving(
                 break
         else:
             pytest.fail("serve exited before listening:\n" + "".join(output))
+        watchdog.cancel()
         yield process, port, output
     finally:
+        watchdog.cancel()
         if process.poll() is None:
             process.kill()
             process.communicate(timeout=TIMEOUT)
