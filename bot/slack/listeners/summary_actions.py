@@ -9,11 +9,14 @@ transaction.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
 
 from slack_bolt import Ack, App, BoltContext
 from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
+from sqlalchemy.orm import Session
 
 from bot.slack.errors import refusal_text, reported
 from bot.slack.ids import SnoozeAction, SnoozeBlock, SummaryAction, View
@@ -22,7 +25,7 @@ from bot.slack.services import Services
 from bot.slack.views import summary_actions as views
 from bot.slack.views.blocks import SELECT_OPTIONS, notice_view
 from bot.slack.views.history import parse_run_id
-from bot.workflows.lifecycle import PermissionDenied, WorkflowError
+from bot.workflows.lifecycle import Actor, PermissionDenied, WorkflowError
 from bot.workflows.run_followups import (
     InvalidSnoozeDays,
     StaleButton,
@@ -49,16 +52,8 @@ def register(app: App, services: Services) -> None:
         respond: Respond,
     ) -> None:
         ack()
-        who = Requester.of(context)
-        actor = services.people.actor(client, who.team_id, who.user_id)
-        run_id = parse_run_id(action)
-        try:
-            with write_transaction(services.sessions) as session:
-                if run_id is None:
-                    raise UnknownRun(action.get("value"))
-                asked = request_retry(session, who.team_id, run_id, actor, services.clock.now())
-        except WorkflowError as error:
-            _tell(respond, refusal_text(error))
+        asked = _on_the_run(services, action, client, context, respond, request_retry)
+        if asked is None:
             return
         _tell(respond, views.rerun_started_text(asked))
         if services.run_now is None:
@@ -76,16 +71,8 @@ def register(app: App, services: Services) -> None:
         respond: Respond,
     ) -> None:
         ack()
-        who = Requester.of(context)
-        actor = services.people.actor(client, who.team_id, who.user_id)
-        run_id = parse_run_id(action)
-        try:
-            with write_transaction(services.sessions) as session:
-                if run_id is None:
-                    raise UnknownRun(action.get("value"))
-                skipped = skip_after_run(session, who.team_id, run_id, actor, services.clock.now())
-        except WorkflowError as error:
-            _tell(respond, refusal_text(error))
+        skipped = _on_the_run(services, action, client, context, respond, skip_after_run)
+        if skipped is None:
             return
         text, blocks = views.skip_message(skipped)
         respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
@@ -193,6 +180,32 @@ def register(app: App, services: Services) -> None:
             ack(response_action="errors", errors={SnoozeBlock.RECORD: str(error)})
             return
         ack(response_action="update", view=views.snoozed_view(snoozed))
+
+
+_Result = TypeVar("_Result")
+
+
+def _on_the_run(
+    services: Services,
+    action: dict[str, Any],
+    client: WebClient,
+    context: BoltContext,
+    respond: Respond,
+    use_case: Callable[[Session, str, int, Actor, datetime], _Result],
+) -> _Result | None:
+    """Runs a button's use case on the run the button names, in the name of who clicked;
+    None once the refusal (not the owner, a stale button, an unknown run) is told."""
+    who = Requester.of(context)
+    actor = services.people.actor(client, who.team_id, who.user_id)
+    run_id = parse_run_id(action)
+    try:
+        with write_transaction(services.sessions) as session:
+            if run_id is None:
+                raise UnknownRun(action.get("value"))
+            return use_case(session, who.team_id, run_id, actor, services.clock.now())
+    except WorkflowError as error:
+        _tell(respond, refusal_text(error))
+        return None
 
 
 def _tell(respond: Respond, text: str) -> None:
