@@ -759,6 +759,12 @@ def _annual_spec(reading: _Reading) -> dict[str, Any]:
 def _monthly_spec(reading: _Reading) -> dict[str, Any]:
     _refuse_weekdays(reading, "days of the month")
     spec: dict[str, Any] = {"frequency": "monthly"}
+    named = len(reading.month_days) + len(reading.positions)
+    if reading.twice_monthly and named not in (0, 2):
+        raise PhraseNotUnderstood(
+            f"Twice a month, but the text names {named} day{'s' if named > 1 else ''} of the "
+            "month: name two, e.g. on the 1st and 15th"
+        )
     if reading.month_days and reading.positions:
         reading.positions[:0] = _as_positions(reading.month_days)
         spec["month_positions"] = _positions_json(reading)

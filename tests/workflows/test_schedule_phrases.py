@@ -327,6 +327,8 @@ def test_a_part_not_understood_is_named_as_typed(text: str, part: str) -> None:
         ("the 10th and the last day", "The 10th cannot go with"),
         ("every quarter in March on the 1st", "every quarter and names months"),
         ("once on 2027-02-30", "not a date"),
+        ("twice a month on the 5th", "the text names 1 day of the month: name two"),
+        ("semi-monthly on the 1st, 10th and 20th", "names 3 days of the month"),
     ],
 )
 def test_what_cannot_be_a_schedule_says_why(text: str, says: str) -> None:
