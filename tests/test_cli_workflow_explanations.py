@@ -102,3 +102,11 @@ def test_why_at_an_instant_on_a_pause_day_says_what_the_pause_does(cli: CliRunne
         cli, "workflows", "why", "Weekly deal review", "D1", "--at", "2026-11-26T07:00:00-05:00"
     )
     assert "Schedule: 2026-11-26 is a pause day: deferred to 2026-11-27." in output
+
+
+def test_why_at_a_time_without_an_offset_reads_it_in_the_workflows_zone(
+    cli: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DEFAULT_TIMEZONE", "Asia/Tokyo")  # not the workflow's New York
+    output = invoke(cli, "workflows", "why", "Weekly deal review", "D2", "--at", "2026-12-03T07:00")
+    assert "by Weekly deal review at 2026-12-03T07:00:00-05:00:" in output.splitlines()[0]

@@ -20,8 +20,9 @@ from bot.workflows.explanations import (
     shown_value,
 )
 from bot.workflows.forecast import DEFAULT_RUNS, MAX_RUNS, Forecast, forecast_workflow
-from bot.workflows.lifecycle import WorkflowError
+from bot.workflows.lifecycle import WorkflowError, get_workflow
 from bot.workflows.readable import instant_text, plural
+from bot.workflows.stored import definition_of
 from bot.workflows.workspaces import AmbiguousWorkspace
 from storage.object_types import UnknownObjectType
 
@@ -44,7 +45,7 @@ def _errors() -> Iterator[None]:
     metavar="ISO_INSTANT",
     help=(
         "Explain a run at this instant, e.g. 2026-12-06T08:00:00+01:00 (without an offset, "
-        "a time in DEFAULT_TIMEZONE). Default: the workflow's next run."
+        "a time in the workflow's zone). Default: the workflow's next run."
     ),
 )
 @TEAM_OPTION
@@ -53,8 +54,11 @@ def workflows_why(
     context: Context, name: str, record_id: str, at_option: str | None, team: str | None
 ) -> None:
     """Why a record (by id, or a part of its name) is or is not enrolled by a workflow."""
-    at = None if at_option is None else evaluation_instant(context, at_option, None)
     with _errors(), context.workspace(team) as (session, team_id):
+        at = None
+        if at_option is not None:  # a time without an offset is in the workflow's zone
+            schedule = definition_of(session, get_workflow(session, team_id, name)).schedule
+            at = evaluation_instant(context, at_option, schedule.timezone)
         explanation = explain_by_text(session, team_id, name, record_id, context.clock.now(), at)
     for line in explanation_lines(explanation):
         click.echo(line)
