@@ -51,3 +51,11 @@ class Services:
     ) -> Services:
         people = People(settings.workflow_admins)
         return cls(sessions, clock, settings, people, workflows_changed, run_now, installations)
+
+    def start_run(self, run_id: int) -> None:
+        """Runs a manual run now in this thread when the process can, else wakes its
+        scheduler, which runs it."""
+        if self.run_now is None:
+            self.workflows_changed()
+        else:
+            self.run_now(run_id)

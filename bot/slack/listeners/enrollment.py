@@ -177,7 +177,7 @@ class _Submission:
             self._tell(text, None)
             return
         try:
-            self._run(enrolled.run_id)
+            self.services.start_run(enrolled.run_id)
         except Exception:
             with suppress(SlackApiError):  # best effort: it may fail likewise
                 self._show(views.problem_view(_SOMETHING_WENT_WRONG))
@@ -195,12 +195,6 @@ class _Submission:
         text, blocks = views.outcome_message(report)
         self._show(views.outcome_view(report))
         self._tell(text, blocks)
-
-    def _run(self, run_id: int) -> None:
-        if self.services.run_now is None:
-            self.services.workflows_changed()  # the scheduler of this process runs it
-            return
-        self.services.run_now(run_id)
 
     def _permalink(self) -> str:
         message = self.message

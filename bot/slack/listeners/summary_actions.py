@@ -56,10 +56,7 @@ def register(app: App, services: Services) -> None:
         if asked is None:
             return
         _tell(respond, views.rerun_started_text(asked))
-        if services.run_now is None:
-            services.workflows_changed()  # this process's scheduler runs it
-        else:
-            services.run_now(asked.run_id)
+        services.start_run(asked.run_id)
 
     @app.action(SummaryAction.SKIP_NEXT)
     @reported
