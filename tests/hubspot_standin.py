@@ -88,6 +88,9 @@ class HubSpotStandIn:
         self.daily_used = 0
         self.request_count = 0
         self.throttled = 0
+        # Statuses to answer the next requests with, one each: 502-504 as HubSpot's gateway
+        # does for a moment, 429 as its daily limit.
+        self.failures: deque[int] = deque()
         self._sorted: dict[str, list[PortalObject]] = {}
 
     # The portal's content ------------------------------------------------------------------
@@ -194,6 +197,8 @@ class HubSpotStandIn:
                 ),
                 {},
             )
+        if self.failures:
+            return self._failure(self.failures.popleft())
         limited = self._throttle(request)
         if limited is not None:
             return limited
@@ -204,6 +209,13 @@ class HubSpotStandIn:
         }
         status, answer = self._route(request)
         return status, answer, headers
+
+    def _failure(self, status: int) -> tuple[int, dict[str, Any], dict[str, str]]:
+        if status == 429:
+            body = _error("You have reached your daily limit.", None)
+            body |= {"errorType": "RATE_LIMIT", "policyName": "DAILY"}
+            return 429, body, {"X-HubSpot-RateLimit-Daily-Remaining": "0"}
+        return status, _error("The server is temporarily unavailable.", None), {}
 
     def _throttle(self, request: Request) -> tuple[int, dict[str, Any], dict[str, str]] | None:
         now = self.monotonic()

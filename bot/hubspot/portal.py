@@ -53,6 +53,10 @@ _API_ERRORS = (
 )
 # Waited after a 429 that names no interval: one search window.
 DEFAULT_BACKOFF = 1.0
+MAX_BACKOFF = 30.0
+# (connect, read) seconds: a stalled connection fails the request instead of hanging the
+# sync until its lease runs out.
+REQUEST_TIMEOUT = (10, 60)
 MIN_BACKOFF = 0.05
 
 
@@ -215,7 +219,9 @@ class ClientPortal:
                 self.search_window.acquire()
             self._count(kind)
             try:
-                response = request(**arguments, _preload_content=False)
+                response = request(
+                    **arguments, _preload_content=False, _request_timeout=REQUEST_TIMEOUT
+                )
             except urllib3.exceptions.HTTPError as error:
                 raise HubSpotError(
                     f"HubSpot could not be reached ({type(error).__name__}): check the "
@@ -223,10 +229,10 @@ class ClientPortal:
                     code="unreachable",
                 ) from None
             except _API_ERRORS as error:
-                if error.status != 429 or throttled >= MAX_THROTTLED:
+                if not _worth_retrying(error) or throttled >= MAX_THROTTLED:
                     raise _error(error, kind) from None
                 throttled += 1
-                self._counts.throttled += 1
+                self._counts.throttled += error.status == 429
                 self._note_budget(error.headers or {})
                 self._adopt_window(error.headers or {}, kind)
                 self.timing.sleep(_backoff(error, throttled))
@@ -302,6 +308,14 @@ def _header_int(headers: Mapping[str, str], name: str) -> int | None:
         return None
 
 
+def _worth_retrying(error: ApiException) -> bool:
+    """A 429 of the rolling window, or HubSpot's gateway failing for a moment (502-504):
+    waiting helps. A 429 of the daily limit does not until midnight: no request is spent."""
+    if error.status == 429:
+        return _body(error).get("policyName") != "DAILY"
+    return error.status in (502, 503, 504)
+
+
 def _backoff(error: ApiException, throttled: int) -> float:
     """How long to wait after the ``throttled``-th 429 in a row: Retry-After when HubSpot
     gives one; else, when the rolling window is full (X-HubSpot-RateLimit-Remaining 0), the
@@ -316,7 +330,7 @@ def _backoff(error: ApiException, throttled: int) -> float:
     most = _header_int(headers, "X-HubSpot-RateLimit-Max")
     if interval is not None and most:
         return max(interval / most / 1000, MIN_BACKOFF) * 2.0 ** (throttled - 1)
-    return DEFAULT_BACKOFF
+    return min(DEFAULT_BACKOFF * 2.0 ** (throttled - 1), MAX_BACKOFF)
 
 
 def _body(error: ApiException) -> dict[str, Any]:

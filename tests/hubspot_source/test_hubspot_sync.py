@@ -492,3 +492,34 @@ def test_a_custom_object_is_found_by_name_and_its_records_named_by_its_display_p
     assert "no object named 'boats'" in str(unknown.value) and "cars" in str(unknown.value)
     car = live(sessions, type_id)["1"]
     assert (car.name, car.properties["year"]) == ("Model T", 1908)
+
+
+def test_a_gateway_error_is_waited_out_and_the_sync_goes_on(
+    sessions: sessionmaker[Session],
+) -> None:
+    time = SteppedTime()
+    portal = deal_portal(time)
+    for number in range(1, 251):
+        portal.put("deals", str(number), T0, dealname=f"Deal {number}")
+    portal.failures.extend([503, 502])
+    type_id = new_type(sessions)
+    with portal.serving() as url:
+        HubSpotObjectSync(client(url, time), sessions, type_id, "deals").first(NOW)
+    assert len(live(sessions, type_id)) == 250
+    assert not portal.failures
+    assert time.now >= 3.0  # 1 s, then 2 s
+
+
+def test_the_daily_limit_fails_at_once_without_spending_requests(
+    sessions: sessionmaker[Session],
+) -> None:
+    time = SteppedTime()
+    portal = deal_portal(time)
+    portal.put("deals", "1", T0, dealname="Acme")
+    portal.failures.append(429)
+    type_id = new_type(sessions)
+    with portal.serving() as url, pytest.raises(HubSpotError) as failed:
+        HubSpotObjectSync(client(url, time), sessions, type_id, "deals").first(NOW)
+    assert "daily request limit" in str(failed.value)
+    assert portal.request_count == 1
+    assert time.now == 0.0
