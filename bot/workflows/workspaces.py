@@ -88,8 +88,8 @@ def adopt_local_workspace(session: Session, team_id: str) -> bool:
     if has_local is None or has_own is not None:
         return False
     moved_anything = not _contents(session, LOCAL_TEAM).empty
-    # A workflow's history of changes goes with it.
-    for table in (ObjectType, Workflow, WorkflowEvent):
+    # A workflow's history of changes goes with it, and a type's source with the type.
+    for table in (ObjectType, Workflow, WorkflowEvent, RecordSource):
         session.execute(update(table).where(table.team_id == LOCAL_TEAM).values(team_id=team_id))
     return moved_anything
 

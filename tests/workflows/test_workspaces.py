@@ -92,3 +92,30 @@ def test_a_workspace_with_data_of_its_own_adopts_nothing(sessions: sessionmaker[
         assert not adopt_local_workspace(session, "T0REAL")
     with sessions() as session:
         assert WorkflowRepository(session).names(LOCAL_TEAM) == ["Deal review"]
+
+
+def test_a_source_feeding_local_records_moves_with_them(sessions: sessionmaker[Session]) -> None:
+    from storage.models import RecordSource
+    from storage.record_sources import RecordSourceRepository
+
+    _local_deals_and_workflow(sessions)
+    with sessions.begin() as session:
+        deals = ObjectTypeRepository(session).get(LOCAL_TEAM, "deals")
+        session.add(
+            RecordSource(
+                team_id=LOCAL_TEAM,
+                name="crm",
+                kind="sql",
+                object_type_id=deals.id,
+                url_env="CRM_DATABASE_URL",
+                query="SELECT id, name FROM deals",
+                id_column="id",
+                created_at=NOW,
+            )
+        )
+    with sessions.begin() as session:
+        assert adopt_local_workspace(session, "T0REAL")
+    with sessions() as session:
+        sources = RecordSourceRepository(session)
+        assert [source.name for source, _type in sources.of_team("T0REAL")] == ["crm"]
+        assert sources.of_team(LOCAL_TEAM) == []
