@@ -29,6 +29,7 @@ from bot.slack.views.explanations import (
     why_view,
 )
 from bot.slack.views.home import clicked_workflow
+from bot.slack.views.sharing import command_arguments
 from bot.workflows.explanations import (
     AmbiguousRecord,
     Explanation,
@@ -51,6 +52,7 @@ class CommandRequest(Protocol):
     """What a /workflow subcommand handler is given (listeners/commands.py builds it)."""
 
     services: Services
+    command: dict[str, Any]
     team_id: str
 
     @property
@@ -64,24 +66,26 @@ class CommandRequest(Protocol):
 def why_command(request: CommandRequest) -> None:
     """``/workflow why NAME RECORD``: the explanation, or buttons to pick the record."""
     services = request.services
+    arguments = command_arguments(request.command.get("text", ""))
     with transaction(services.sessions) as session:
         names = WorkflowRepository(session).names(request.team_id)
-        asked = split_why_text(request.name, names)
-        if asked is None:
-            words = request.name.split()
-            if len(words) < 2:
-                request.say(f":warning: {why_usage_problem()}")
-                return
-            # Most likely a misspelt workflow name before the record's id: say which exist.
-            raise UnknownWorkflow(" ".join(words[:-1]), names)
-        try:
+    asked = split_why_text(arguments, names)
+    if asked is None:
+        words = arguments.split()
+        if len(words) < 2:
+            request.say(f":warning: {why_usage_problem()}")
+            return
+        # Most likely a misspelt workflow name before the record's id: say which exist.
+        raise UnknownWorkflow(" ".join(words[:-1]), names)
+    try:
+        with transaction(services.sessions) as session:
             explanation = explain_by_text(
                 session, request.team_id, asked.workflow, asked.record, services.clock.now()
             )
-        except AmbiguousRecord as ambiguous:
-            picker = record_picker(asked.record, ambiguous.workflow_id, ambiguous.choices)
-            request.reply(picker, f"Several records match {escape_mrkdwn(asked.record)}")
-            return
+    except AmbiguousRecord as ambiguous:
+        picker = record_picker(asked.record, ambiguous.workflow_id, ambiguous.choices)
+        request.reply(picker, f"Several records match {escape_mrkdwn(asked.record)}")
+        return
     request.reply(explanation_blocks(explanation), _summary(explanation))
 
 

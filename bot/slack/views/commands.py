@@ -5,7 +5,7 @@ history, shared with the App Home, is built in views/history.py."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -47,8 +47,33 @@ MAX_LISTED = 200
 PRESET_RUNS_SHOWN = 3
 
 
-# Quotes people put around a name, Slack's "smart" quotes included.
-_QUOTES = frozenset({('"', '"'), ("'", "'"), ("\u201c", "\u201d"), ("\u2018", "\u2019")})
+# Quotes people put around a name, Slack's "smart" quotes included: opening -> closing.
+CLOSING_QUOTE = {'"': '"', "'": "'", "\u201c": "\u201d", "\u2018": "\u2019"}
+_QUOTES = frozenset(CLOSING_QUOTE.items())
+
+
+def unquoted(text: str) -> str:
+    """``"Deal review"`` -> ``Deal review``; text not in a pair of quotes as it is."""
+    if len(text) >= 2 and CLOSING_QUOTE.get(text[0]) == text[-1]:
+        return text[1:-1].strip()
+    return text
+
+
+def split_leading_name(text: str, names: Collection[str]) -> tuple[str, str] | None:
+    """``"Deal review" rest`` or ``Deal review rest`` -> ("Deal review", "rest"): a quoted
+    name, else the longest run of first words that names one of ``names`` (in any case), and
+    what follows it; None when the two cannot be told apart or nothing follows."""
+    text = text.strip()
+    if text[:1] in CLOSING_QUOTE:
+        end = text.find(CLOSING_QUOTE[text[0]], 1)
+        rest = text[end + 1 :].strip()
+        return (text[1:end].strip(), rest) if end > 1 and rest else None
+    known = {name.casefold() for name in names}
+    words = text.split()
+    for cut_at in range(len(words) - 1, 0, -1):
+        if " ".join(words[:cut_at]).casefold() in known:
+            return " ".join(words[:cut_at]), " ".join(words[cut_at:])
+    return None
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from bot.slack.views.blocks import (
     section,
     state_values,
 )
+from bot.slack.views.commands import split_leading_name, unquoted
 from bot.slack.views.phrases import person_mrkdwn, when
 from bot.workflows.explanations import (
     Explanation,
@@ -43,7 +44,6 @@ FORECAST_TITLE = "Forecast"
 # Buttons of one actions block, at most (Slack's limit).
 PICKER_BUTTONS = 25
 BUTTON_TEXT_CHARS = 75
-_QUOTES = {'"': '"', "'": "'", "\u201c": "\u201d", "\u2018": "\u2019"}
 WHY_USAGE = f'`{SLASH_COMMAND} why NAME RECORD`, e.g. `{SLASH_COMMAND} why "Deal review" D-1`'
 
 
@@ -57,18 +57,8 @@ def split_why_text(text: str, names: Collection[str]) -> WhyText | None:
     """``"Deal review" D-1`` or ``Deal review D-1`` -> ("Deal review", "D-1"): a quoted
     workflow name, else the longest run of first words that names one of ``names`` (in any
     case); None when no workflow name and record can be told apart."""
-    text = text.strip()
-    if text[:1] in _QUOTES:
-        end = text.find(_QUOTES[text[0]], 1)
-        if end > 1 and text[end + 1 :].strip():
-            return WhyText(text[1:end].strip(), text[end + 1 :].strip())
-        return None
-    known = {name.casefold() for name in names}
-    words = text.split()
-    for cut_at in range(len(words) - 1, 0, -1):
-        if " ".join(words[:cut_at]).casefold() in known:
-            return WhyText(" ".join(words[:cut_at]), " ".join(words[cut_at:]))
-    return None
+    split = split_leading_name(text, names)
+    return None if split is None else WhyText(split[0], unquoted(split[1]))
 
 
 def why_usage_problem() -> str:

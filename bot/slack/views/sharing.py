@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from bot.slack.ids import SLASH_COMMAND
 from bot.slack.views.blocks import Block, context, packed
+from bot.slack.views.commands import split_leading_name, unquoted
 from bot.slack.views.phrases import person_mrkdwn, when
 from bot.workflows.audit import ChangeLine
 from bot.workflows.lifecycle import RESTORABLE_FOR
@@ -27,7 +28,6 @@ CHANGE_BLOCKS = 3
 
 # A mention as Slack sends it in a command's text, <@U123|name>, or a bare user id.
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>|@?\b([UW][A-Z0-9]{2,31})\b")
-_QUOTES = {'"': '"', "'": "'", "\u201c": "\u201d", "\u2018": "\u2019"}
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def parse_transfer_text(arguments: str) -> TransferText | None:
     last = matches[-1]
     if arguments[last.end() :].strip():
         return None
-    name = _unquoted(arguments[: last.start()].strip())
+    name = unquoted(arguments[: last.start()].strip())
     user_id = last.group(1) or last.group(2)
     return TransferText(name, user_id) if name else None
 
@@ -69,24 +69,12 @@ def parse_copy_text(arguments: str, names: Collection[str]) -> CopyText | None:
     """``"Deal review" "Deal review 2"`` or ``Deal review Deal review 2`` -> ("Deal review",
     "Deal review 2"): quoted names, else the longest run of first words that names one of
     ``names`` (in any case) and the rest; None when the two cannot be told apart."""
-    if arguments[:1] in _QUOTES:
-        end = arguments.find(_QUOTES[arguments[0]], 1)
-        if end <= 1:
-            return None
-        new_name = _unquoted(arguments[end + 1 :].strip())
-        return CopyText(arguments[1:end].strip(), new_name) if new_name else None
-    known = {name.casefold() for name in names}
-    words = arguments.split()
-    for cut_at in range(len(words) - 1, 0, -1):
-        if " ".join(words[:cut_at]).casefold() in known:
-            return CopyText(" ".join(words[:cut_at]), _unquoted(" ".join(words[cut_at:])))
-    return None
-
-
-def _unquoted(text: str) -> str:
-    if len(text) >= 2 and _QUOTES.get(text[0]) == text[-1]:
-        return text[1:-1].strip()
-    return text
+    split = split_leading_name(arguments, names)
+    if split is None:
+        return None
+    name, rest = split
+    new_name = unquoted(rest)
+    return CopyText(name, new_name) if new_name else None
 
 
 def transfer_usage_problem() -> str:

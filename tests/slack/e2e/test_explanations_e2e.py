@@ -70,6 +70,16 @@ def test_a_quoted_name_and_a_record_name_are_told_apart_and_escaped(
     _last_reply(slack_api)
 
 
+def test_a_quoted_name_and_a_quoted_record_name_are_both_read(
+    slack: Slack, slack_api: SlackStandIn, deal_review: str
+) -> None:
+    # The command's own parsing takes the outer quotes off the whole text: why must read
+    # what was typed, both pairs of quotes included.
+    reply = slack.reply_to(OTHER, 'why "Deal review" "Acme Labs"')
+    assert "*Acme Labs* (D2) would not be enrolled by *Deal review*" in reply
+    _last_reply(slack_api)
+
+
 def test_several_matching_records_are_offered_as_buttons_and_a_click_explains_one(
     slack: Slack, slack_api: SlackStandIn, deal_review: str
 ) -> None:
