@@ -74,6 +74,9 @@ def configure_logging(level: str, log_format: str = "text") -> None:
         # Alembic narrates every connection at INFO; applied migrations still show.
         logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
+        # urllib3 warns at each of its own connection retries; the HubSpot client's error,
+        # worded once with what to do, follows when they fail.
+        logging.getLogger("urllib3").setLevel(logging.ERROR)
     if logging.getLogger().handlers:
         return
     handler = logging.StreamHandler()

@@ -91,7 +91,7 @@ def objects_to_sync(portal: HubSpotPortal, names: Sequence[str]) -> list[ObjectT
     """The standard objects by name, custom ones looked up by name in the portal's schemas
     (``GET /crm/v3/schemas``), only when one is asked for. Raises HubSpotError naming the
     portal's objects when one is not there."""
-    wanted = [name.strip().lower() for name in names if name.strip()]
+    wanted = list(dict.fromkeys(name.strip().lower() for name in names if name.strip()))
     custom = [name for name in wanted if name not in STANDARD_OBJECTS]
     defined = {o.name.lower(): o for o in portal.custom_objects()} if custom else {}
     missing = [name for name in custom if name not in defined]

@@ -481,7 +481,7 @@ def test_a_custom_object_is_found_by_name_and_its_records_named_by_its_display_p
     type_id = new_type(sessions)
     with portal.serving() as url:
         hubspot = client(url, time)
-        deals, cars = objects_to_sync(hubspot, ["deals", "Cars"])
+        deals, cars = objects_to_sync(hubspot, ["deals", "Cars", " Deals", "cars"])
         with pytest.raises(HubSpotError) as unknown:
             objects_to_sync(hubspot, ["boats"])
         sync = HubSpotObjectSync(
