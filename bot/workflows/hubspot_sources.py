@@ -6,6 +6,7 @@ after that, reported as a SQL source's sync is."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -97,6 +98,7 @@ def sync_hubspot(
     portals: PortalFactory | None,
     now: datetime,
     periodic: bool = False,
+    keep_alive: Callable[[], None] | None = None,
 ) -> HubSpotOutcome:
     """A first sync without a cursor, else what changed since it. Raises HubSpotError
     (a SourceError) when HubSpot cannot be read; what was written stays (each batch is its
@@ -109,6 +111,7 @@ def sync_hubspot(
         source.object_type_id,
         source.hubspot_object,
         name_property=source.name_property,
+        keep_alive=keep_alive,
     )
     if source.cursor_ms is None:
         found = sync.first(now)

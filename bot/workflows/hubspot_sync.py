@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -121,8 +121,12 @@ class HubSpotObjectSync:
         hubspot_type: str,
         search_cap: int = SEARCH_RESULT_CAP,
         name_property: str | None = None,
+        keep_alive: Callable[[], None] | None = None,
     ) -> None:
         self.portal = portal
+        # Called after each batch is written: renews the source's lease (and a waiting run's),
+        # so a sync longer than the lease is not taken over by a second process.
+        self.keep_alive = keep_alive
         # HubSpot's cap; tests lower it (with the stand-in's) to cross it with fewer objects.
         self.search_cap = search_cap
         self.sessions = sessions
@@ -332,6 +336,8 @@ class HubSpotObjectSync:
             self.tally.added += len(new)
             records.insert_many(new)
             records.update_many(changed)
+        if self.keep_alive is not None:
+            self.keep_alive()
 
     def _new(
         self, types: dict[str, PropertyType], item: ConvertedObject, now: datetime

@@ -438,12 +438,16 @@ def sync_source(
         )
         hubspot = _hubspot_source(source)
     started = time.perf_counter()
-    renewal = _LeaseRenewal(sessions, source_id, owner, clock, keep_alive)
+    # A HubSpot sync commits batch by batch, so on SQLite too another process may claim a
+    # source whose lease ran out: its lease is renewed there as well.
+    renewal = _LeaseRenewal(sessions, source_id, owner, clock, keep_alive, hubspot is not None)
     try:
         if hubspot is None:
             report = read_snapshot(sessions, query, environment, clock.now(), renewal)
         else:
-            synced = sync_hubspot(sessions, hubspot, environment, portals, clock.now(), periodic)
+            synced = sync_hubspot(
+                sessions, hubspot, environment, portals, clock.now(), periodic, renewal
+            )
             report = synced.report
             with write_transaction(sessions) as session:
                 RecordSourceRepository(session).hubspot_progress(
@@ -492,8 +496,9 @@ class _LeaseRenewal:
     """Called between batches of a sync: renews the source's lease (and whatever else the
     caller keeps, such as a run's lease) every RENEW_EVERY.
 
-    Only on PostgreSQL, where another transaction can write while the sync's is open; on
-    SQLite the sync holds the only write lock, which already keeps other syncs out.
+    On PostgreSQL, where another transaction can write while the sync's is open, and for
+    syncs that commit batch by batch (HubSpot's); a SQL source's sync on SQLite holds the
+    only write lock, which already keeps other syncs out.
     """
 
     def __init__(
@@ -503,6 +508,7 @@ class _LeaseRenewal:
         owner: str,
         clock: Clock,
         then: KeepAlive | None,
+        commits_in_batches: bool = False,
     ) -> None:
         self.sessions = sessions
         self.source_id = source_id
@@ -511,7 +517,7 @@ class _LeaseRenewal:
         self.then = then
         self.last = time.monotonic()
         with transaction(sessions) as session:
-            self.enabled = session.get_bind().dialect.name != "sqlite"
+            self.enabled = commits_in_batches or session.get_bind().dialect.name != "sqlite"
 
     def __call__(self) -> None:
         if not self.enabled or time.monotonic() - self.last < RENEW_EVERY.total_seconds():

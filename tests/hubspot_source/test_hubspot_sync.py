@@ -523,3 +523,27 @@ def test_the_daily_limit_fails_at_once_without_spending_requests(
     assert "daily request limit" in str(failed.value)
     assert portal.request_count == 1
     assert time.now == 0.0
+
+
+def test_a_sync_keeps_its_lease_alive_after_each_batch_it_writes(
+    sessions: sessionmaker[Session],
+) -> None:
+    time = SteppedTime()
+    portal = deal_portal(time)
+    for number in range(1, 2501):
+        portal.put("deals", str(number), T0, dealname=f"Deal {number}")
+    type_id = new_type(sessions)
+    kept_alive: list[int] = []
+
+    def keep_alive() -> None:
+        kept_alive.append(len(live(sessions, type_id)))
+
+    with portal.serving() as url:
+        sync = HubSpotObjectSync(
+            client(url, time), sessions, type_id, "deals", keep_alive=keep_alive
+        )
+        sync.first(NOW)
+    # Called once each batch is committed: the records written so far are already stored.
+    assert len(kept_alive) >= 3
+    assert kept_alive == sorted(kept_alive) and kept_alive[0] > 0
+    assert kept_alive[-1] == 2500
