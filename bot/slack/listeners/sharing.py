@@ -4,6 +4,7 @@ handler is given the /workflow request that listeners/commands.py builds."""
 
 from __future__ import annotations
 
+from http.client import HTTPException
 from typing import Any, Protocol
 
 from slack_sdk import WebClient
@@ -99,7 +100,9 @@ def _tell_new_owner(request: CommandRequest, transferred: Transferred) -> str:
         request.client.chat_postMessage(
             channel=transferred.owner, text=new_owner_message(transferred, request.user_id)
         )
-    except SlackApiError:
+    except (SlackApiError, OSError, HTTPException):
+        # Refused, or the connection failed after the transfer was saved: the reply must
+        # still say the transfer happened.
         return " They could not be told in a direct message: let them know."
     return ""
 

@@ -25,6 +25,7 @@ from bot.slack.views.blocks import (
     state_values,
 )
 from bot.slack.views.history import details_button
+from bot.slack.views.phrases import person_mrkdwn
 from bot.workflows.run_followups import (
     MAX_SNOOZE_DAYS,
     MIN_SNOOZE_DAYS,
@@ -84,7 +85,7 @@ def skip_message(skipped: SkippedRun) -> tuple[str, list[Block]]:
     if skipped.already:
         text = (
             f":fast_forward: The run of *{name}* on {_when(skipped.scheduled_at)} was already "
-            f"skipped by <@{skipped.skipped_by}>."
+            f"skipped by {person_mrkdwn(skipped.skipped_by)}."
         )
     else:
         text = (

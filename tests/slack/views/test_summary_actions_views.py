@@ -4,6 +4,7 @@ record dialog (whatever a forged value holds)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 from hypothesis import given
@@ -124,3 +125,9 @@ def test_any_snooze_submission_parses_and_says_what_is_missing(
     assert (SnoozeBlock.DAYS in errors) == (not draft.days)
     if draft.record_id is not None:
         assert record is not None and int(record) == draft.record_id
+
+
+def test_a_skip_made_from_the_command_line_is_not_shown_as_a_mention() -> None:
+    text, _blocks = skip_message(replace(SKIPPED, skipped_by="cli", already=True))
+    assert "was already skipped by cli." in text
+    assert "<@cli>" not in text
