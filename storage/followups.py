@@ -210,10 +210,10 @@ class FollowUpRepository:
             .where(Enrollment.run_id == run_id, Record.deleted_at.is_(None))
         )
         if typed.strip():
-            pattern = f"%{_escaped_like(typed.strip().lower())}%"
+            typed = typed.strip()
             query = query.where(
-                Record.name.ilike(pattern, escape="\\")
-                | Record.external_id.ilike(pattern, escape="\\")
+                Record.name.icontains(typed, autoescape=True)
+                | Record.external_id.icontains(typed, autoescape=True)
             )
         query = query.order_by(Record.name, Record.id).limit(limit)
         return [
@@ -241,7 +241,3 @@ def _insert(session: Session, model: Any) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(model)
     return sqlite.insert(model)
-
-
-def _escaped_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

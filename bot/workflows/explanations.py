@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, select
 from sqlalchemy.orm import Session
 
 from bot.workflows.criteria import Criteria, Filter, Group
@@ -202,14 +202,13 @@ def find_record(session: Session, workflow: Workflow, typed: str) -> Record:
     ).first()
     if exact is not None:
         return exact
-    pattern = f"%{_escaped_like(text.lower())}%"
     found = list(
         session.scalars(
             select(Record)
             .where(
                 Record.object_type_id == workflow.object_type_id,
                 Record.deleted_at.is_(None),
-                func.lower(Record.name).like(pattern, escape="\\"),
+                Record.name.icontains(text, autoescape=True),
             )
             .order_by(Record.name, Record.id)
             .limit(MAX_CHOICES)
@@ -221,10 +220,6 @@ def find_record(session: Session, workflow: Workflow, typed: str) -> Record:
         choices = [RecordChoice(r.id, r.external_id, r.name) for r in found]
         raise AmbiguousRecord(typed, workflow.id, choices)
     return found[0]
-
-
-def _escaped_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def explain_by_text(
