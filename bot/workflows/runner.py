@@ -216,6 +216,11 @@ class _Execution:
             self.source = RunSource(run.source)
             self.triggered_by = run.triggered_by
             self.enrolled = run.enrolled_at is not None
+            # A scheduled run, or a manual run of every matching record (not records chosen
+            # by hand): its records are chosen by the criteria, on fresh data.
+            self.by_criteria = self.source is RunSource.SCHEDULE or bool(
+                run.summary.get("all_matching")
+            )
             self.retry = _RetryOf.of(session, run)
         self.notifier = ObservedNotifier(
             runner.notifier_for(self.team_id),
@@ -259,11 +264,8 @@ class _Execution:
         when its data is older than it allows. When the sync fails, the run goes on with
         the data it has (and says so), or with on_stale_source: postpone waits STALE_RETRY
         and tries again, until it has tried MAX_ATTEMPTS times."""
-        with transaction(self.runner.sessions) as session:
-            run = session.get(Run, self.run_id)
-            assert run is not None
-            if run.source != RunSource.SCHEDULE.value and not run.summary.get("all_matching"):
-                return  # records chosen by hand
+        if not self.by_criteria:
+            return  # records chosen by hand
         freshness = refresh_before_run(
             self.runner.sessions,
             self.runner.clock,
@@ -299,7 +301,7 @@ class _Execution:
         with write_transaction(self.runner.sessions) as session:
             run = session.get(Run, self.run_id)
             assert run is not None
-            if run.source == RunSource.SCHEDULE.value or run.summary.get("all_matching"):
+            if self.by_criteria:
                 clause = enrollment_clause(
                     self.definition.criteria,
                     self.definition.suppression,
