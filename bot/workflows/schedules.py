@@ -3,6 +3,7 @@ English what it means and computes its next occurrences, with DST gaps and folds
 
 from __future__ import annotations
 
+import calendar
 import difflib
 import heapq
 import re
@@ -463,7 +464,7 @@ def business_days(
     """The month's Monday-to-Friday days, minus the public holidays (observed days included)
     of ``country`` (and its ``subdivision``) when given."""
     first = date(year, month, 1)
-    days = (first + timedelta(days=n) for n in range(_month_length(month, _is_leap(year))))
+    days = (first + timedelta(days=n) for n in range(calendar.monthrange(year, month)[1]))
     closed = _public_holidays(country, subdivision, year) if country else frozenset()
     return tuple(day for day in days if day.weekday() < 5 and day not in closed)
 
@@ -490,10 +491,6 @@ def holiday_subdivision_names(country: str) -> Mapping[str, str]:
     for name, code in getattr(calendar, "subdivisions_aliases", {}).items():
         names.setdefault(code, name)
     return {code: names.get(code, code) for code in holiday_subdivisions()[country]}
-
-
-def _is_leap(year: int) -> bool:
-    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 
 
 def _and(items: Iterable[str]) -> str:
