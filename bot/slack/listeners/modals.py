@@ -27,15 +27,24 @@ def update_modal(
 ) -> Update:
     """views.update of the modal ``view_id``; with ``view_hash`` (the hash of the view the
     request came from) only if the modal still shows that view."""
+    return update_modal_hash(client, view_id, view, view_hash)[0]
+
+
+def update_modal_hash(
+    client: WebClient, view_id: str, view: dict[str, Any], view_hash: str | None = None
+) -> tuple[Update, str | None]:
+    """update_modal, with the hash Slack gave the view it now shows (None unless SHOWN)."""
     try:
-        client.views_update(view_id=view_id, hash=view_hash, view=view)
+        answer = client.views_update(view_id=view_id, hash=view_hash, view=view)
     except SlackApiError as error:
         reason = error.response.get("error")
         if reason == "not_found":
             log.info("modal %s was closed; not updated", view_id)
-            return Update.CLOSED
+            return Update.CLOSED, None
         if reason == "hash_conflict" and view_hash is not None:
             log.info("modal %s changed meanwhile; not updated", view_id)
-            return Update.OVERTAKEN
+            return Update.OVERTAKEN, None
         raise
-    return Update.SHOWN
+    shown = answer.get("view")
+    new_hash = shown.get("hash") if isinstance(shown, dict) else None
+    return Update.SHOWN, new_hash if isinstance(new_hash, str) else None

@@ -12,6 +12,8 @@ after the answer, which shows "Saving…", and views.update shows how it went.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
@@ -27,7 +29,7 @@ from bot.slack.channel_access import SlackChannelAccess
 from bot.slack.errors import refusal_text, reported
 from bot.slack.ids import View, WizardAction
 from bot.slack.listeners.home_tab import publish_home
-from bot.slack.listeners.modals import Update, update_modal
+from bot.slack.listeners.modals import Update, update_modal, update_modal_hash
 from bot.slack.listeners.requester import Requester
 from bot.slack.services import Services
 from bot.slack.views import actions_editor, criteria_editor
@@ -73,11 +75,53 @@ _NOT_SAVED = (
     "if it keeps failing."
 )
 
+# How often a page refused for a stale hash is shown again with a newer one, and how long
+# to wait for the request whose page came first to note the hash Slack gave it.
+_REDRAWS = 3
+_NOTED_WITHIN_SECONDS = 2.0
+# Modals whose last page hash is remembered: the most recent ones, a few per person at work.
+_REMEMBERED_MODALS = 1000
+
 # A change to the draft at its current step: (draft, document read from the view) -> None.
 _Change = Callable[[WizardDraft, dict[str, Any]], None]
 # An editor control's edit of the document read from the view: (document, action id, value)
 # -> whether it is the editor's to edit (a control of the criteria editor names its field).
 _Edit = Callable[[dict[str, Any], str, str], bool]
+
+
+class _PageHashes:
+    """The hash Slack gave the last wizard page this process showed in each modal, or None
+    once it showed something else there ("Saving…", the outcome).
+
+    Two quick changes of a step (Wednesday ticked, then Friday) both carry the hash of the
+    page they were made on; the second views.update is refused (hash_conflict) once the
+    first one landed, although the second change is stored in the draft. Slack's refusal
+    carries no hash and Slack has no method that reads a modal, so the hash to show the
+    latest page with is the one the first views.update was answered with, kept here.
+    """
+
+    def __init__(self) -> None:
+        self._noted = threading.Condition()
+        self._hashes: OrderedDict[str, str | None] = OrderedDict()
+
+    def shown(self, view_id: str, view_hash: str | None) -> None:
+        with self._noted:
+            self._hashes[view_id] = view_hash
+            self._hashes.move_to_end(view_id)
+            while len(self._hashes) > _REMEMBERED_MODALS:
+                self._hashes.popitem(last=False)
+            self._noted.notify_all()
+
+    def instead_of(self, view_id: str, refused: object) -> str | None:
+        """The hash of the page shown in place of the one whose hash ``refused`` was; it
+        may take the request that showed it a moment to note it. None when it is unknown
+        (not shown by this process) or no page ("Saving…")."""
+        with self._noted:
+            self._noted.wait_for(
+                lambda: self._hashes.get(view_id, refused) != refused, _NOTED_WITHIN_SECONDS
+            )
+            found = self._hashes.get(view_id, refused)
+            return found if isinstance(found, str) and found != refused else None
 
 
 @dataclass(frozen=True)
@@ -166,6 +210,8 @@ def _start(
 
 
 def register(app: App, services: Services) -> None:
+    pages = _PageHashes()
+
     @app.view(View.WIZARD)
     @reported
     def submit(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -192,8 +238,8 @@ def register(app: App, services: Services) -> None:
     def save_draft(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         ack()
         modal = _Modal.of(context, body)
-        if _show(client, modal, saving_view(modal.draft_id, modal.editing)):
-            _save(client, services, modal, activate=False)
+        if _show(client, pages, modal, saving_view(modal.draft_id, modal.editing), page=False):
+            _save(client, services, pages, modal, activate=False)
 
     @app.action(WizardAction.BACK)
     @reported
@@ -201,14 +247,14 @@ def register(app: App, services: Services) -> None:
         ack()
         now = services.clock.now()
         modal = _Modal.of(context, body)
-        _change(client, services, modal, lambda d, doc: drafts.go_back(d, doc, now))
+        _change(client, services, pages, modal, lambda d, doc: drafts.go_back(d, doc, now))
 
     @reported
     def refresh(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         ack()
         now = services.clock.now()
         modal = _Modal.of(context, body)
-        _change(client, services, modal, lambda d, doc: drafts.keep_values(d, doc, now))
+        _change(client, services, pages, modal, lambda d, doc: drafts.keep_values(d, doc, now))
 
     for action_id in (WizardAction.REFRESH, WizardAction.PICK_PROPERTY):
         app.action(action_id)(refresh)
@@ -226,12 +272,13 @@ def register(app: App, services: Services) -> None:
         modal = _Modal.of(context, body)
         not_understood = schedule_text_not_understood(modal.values)
         if not_understood is None:
-            _change(client, services, modal, lambda d, doc: drafts.restructure(d, doc, now))
+            _change(client, services, pages, modal, lambda d, doc: drafts.restructure(d, doc, now))
             return
         text, problem = not_understood
         _change(
             client,
             services,
+            pages,
             modal,
             lambda d, doc: drafts.keep_values(d, doc, now),
             lambda view: with_schedule_text_problem(view, text, problem),
@@ -266,15 +313,15 @@ def register(app: App, services: Services) -> None:
         typed, block_id = str(body.get("value") or ""), str(body.get("block_id") or "")
         ack(options=criteria_editor.choice_options(document, block_id, options, typed, labels))
 
-    criteria_button = _editor_control(services, _edit_criteria)
+    criteria_button = _editor_control(services, pages, _edit_criteria)
     for action_id in _CRITERIA_BUTTONS:
         app.action(action_id)(criteria_button)
-    actions_control = _editor_control(services, _edit_actions)
+    actions_control = _editor_control(services, pages, _edit_actions)
     for action_id in _ACTIONS_CONTROLS:
         app.action(action_id)(actions_control)
 
 
-def _editor_control(services: Services, edit: _Edit) -> Callable[..., None]:
+def _editor_control(services: Services, pages: _PageHashes, edit: _Edit) -> Callable[..., None]:
     """The listener of an editor's add/remove/move controls: ``edit`` changes the document
     read from the view, which is then stored with a new layout."""
 
@@ -294,7 +341,7 @@ def _editor_control(services: Services, edit: _Edit) -> Callable[..., None]:
             if edit(document, action_id, value):
                 drafts.restructure(draft, document, now)
 
-        _change(client, services, _Modal.of(context, body), change)
+        _change(client, services, pages, _Modal.of(context, body), change)
 
     return control
 
@@ -338,7 +385,9 @@ def _next_step(services: Services, modal: _Modal) -> dict[str, Any]:
     return {"response_action": "update", "view": build_wizard_view(page)}
 
 
-def _save(client: WebClient, services: Services, modal: _Modal, activate: bool) -> None:
+def _save(
+    client: WebClient, services: Services, pages: _PageHashes, modal: _Modal, activate: bool
+) -> None:
     """Saves the draft as a workflow, once Slack has its answer, and shows how it went in
     the modal: finished, or the review again with why it could not be saved (the draft is
     kept). A user who closed the modal meanwhile is told by direct message that it saved."""
@@ -346,7 +395,8 @@ def _save(client: WebClient, services: Services, modal: _Modal, activate: bool) 
         done = _saved(client, services, modal, activate)
     except (InvalidDefinition, WorkflowError) as error:
         problems = error.problems if isinstance(error, InvalidDefinition) else [str(error)]
-        update_modal(client, modal.view_id, _review(services, modal, problem_lines(problems)))
+        review = _review(services, modal, problem_lines(problems))
+        pages.shown(modal.view_id, update_modal_hash(client, modal.view_id, review)[1])
         return
     except Exception:
         # Not "Saving…" forever: the review again, to try once more; then the error handler
@@ -394,23 +444,41 @@ def _review(services: Services, modal: _Modal, problems: tuple[str, ...]) -> dic
 def _change(
     client: WebClient,
     services: Services,
+    pages: _PageHashes,
     modal: _Modal,
     change: _Change,
     annotate: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> None:
     """Reads the step's input into the draft, applies ``change`` and shows the result
-    (through ``annotate`` when given)."""
+    (through ``annotate`` when given). When a quicker change's page landed first, the page
+    is drawn again from the draft, which holds both changes (see _PageHashes)."""
     try:
         with write_transaction(services.sessions) as session:
             draft = _load(session, modal)
             change(draft, _read(session, draft, modal))
-        page = _page(services, modal.team_id, modal.user_id, modal.draft_id)
-        view = build_wizard_view(page)
-        if annotate is not None:
-            view = annotate(view)
     except WorkflowError as error:
-        view = _refusal(error, modal)
-    _show(client, modal, view)
+        _show(client, pages, modal, _refusal(error, modal), page=False)
+        return
+
+    def draw() -> dict[str, Any]:
+        view = build_wizard_view(_page(services, modal.team_id, modal.user_id, modal.draft_id))
+        return view if annotate is None else annotate(view)
+
+    try:
+        if _show(client, pages, modal, draw()):
+            return
+        refused = modal.view.get("hash")
+        for _ in range(_REDRAWS):
+            latest = pages.instead_of(modal.view_id, refused)
+            if latest is None:
+                return  # the modal shows something else, or a page this process never saw
+            shown, new_hash = update_modal_hash(client, modal.view_id, draw(), latest)
+            if shown is not Update.OVERTAKEN:
+                pages.shown(modal.view_id, new_hash)
+                return
+            refused = latest
+    except WorkflowError as error:
+        _show(client, pages, modal, _refusal(error, modal), page=False)
 
 
 def _page(
@@ -437,12 +505,16 @@ def _refusal(error: WorkflowError, modal: _Modal) -> dict[str, Any]:
     return message_view(refusal_text(error), modal.editing)
 
 
-def _show(client: WebClient, modal: _Modal, view: dict[str, Any]) -> bool:
-    """Shows ``view`` in place of the modal the action came from; False when the modal
-    changed since (e.g. a quicker change of another input: that change is showing, which
-    this one must not overwrite, and this one is saved in the draft for the next render).
-    A modal the user closed is True: what the action asked for still stands."""
-    shown = update_modal(client, modal.view_id, view, modal.view.get("hash"))
+def _show(
+    client: WebClient, pages: _PageHashes, modal: _Modal, view: dict[str, Any], page: bool = True
+) -> bool:
+    """Shows ``view`` (a wizard ``page``, or something else) in place of the modal the
+    action came from; False when the modal changed since (e.g. a quicker change of another
+    input showed its page first). A modal the user closed is True: what the action asked
+    for still stands."""
+    shown, new_hash = update_modal_hash(client, modal.view_id, view, modal.view.get("hash"))
+    if shown is Update.SHOWN:
+        pages.shown(modal.view_id, new_hash if page else None)
     return shown is not Update.OVERTAKEN
 
 
