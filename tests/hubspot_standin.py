@@ -9,6 +9,13 @@ shapes of HubSpot's API reference:
   ``after`` at or past 10,000 is answered 400, as HubSpot does.
 - ``GET /crm/v3/properties/{type}``, ``GET /crm/v3/pipelines/{type}``, ``GET /crm/v3/owners/``,
   ``GET /crm/v3/schemas`` (custom objects; the client calls it ``/crm-object-schemas/v3/schemas``).
+- ``POST /crm/v3/objects/{type}/batch/update`` (at most 100 inputs): properties checked as
+  HubSpot does (unknown, read-only, an option not offered); inputs carrying an
+  ``objectWriteTraceId`` get a multi-status answer (207, the valid ones written, one error
+  per refused input naming its trace id in ``context``), others a 400 for the whole batch.
+- ``POST /crm/v3/objects/tasks/batch/create`` with ``associations`` (the HUBSPOT_DEFINED
+  task-to-object types), and the tasks' search by subject, due time, creation and
+  ``associations.{object}``.
 - 401 without the token, with HubSpot's error body; 429 past the configured rolling window,
   with the ``X-HubSpot-RateLimit-*`` headers; the daily budget on every answer.
 
@@ -80,6 +87,8 @@ class HubSpotStandIn:
     # Serves POST /standin/touch (not HubSpot's): a benchmark in another process changes
     # objects through it.
     control: bool = False
+    # When HubSpot stamps what it creates (hs_createdate), in milliseconds.
+    now_ms: Callable[[], int] = field(default=lambda: round(time.time() * 1000))
 
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
@@ -92,6 +101,9 @@ class HubSpotStandIn:
         # does for a moment, 429 as its daily limit.
         self.failures: deque[int] = deque()
         self._sorted: dict[str, list[PortalObject]] = {}
+        # (task id) -> the (object type, object id, association type id) it is associated with.
+        self.associations: dict[str, list[tuple[str, str, int]]] = {}
+        self._next_id = 90_000_000
 
     # The portal's content ------------------------------------------------------------------
 
@@ -262,6 +274,10 @@ class HubSpotStandIn:
         api, rest = parts[2], parts[3:]
         if api == "objects" and len(rest) == 1 and request.method == "GET":
             return 200, self._list(rest[0], request.query)
+        if api == "objects" and rest[1:] == ["batch", "update"] and request.method == "POST":
+            return self._batch_update(rest[0], request.body or {})
+        if rest == ["tasks", "batch", "create"] and request.method == "POST":
+            return self._create_tasks(request.body or {})
         if api == "objects" and rest[1:] == ["search"] and request.method == "POST":
             return self._search(rest[0], request.body or {})
         if api == "properties" and len(rest) == 1:
@@ -308,15 +324,22 @@ class HubSpotStandIn:
         if offset >= self.search_cap:
             return 400, _error("There was a problem with the request.", "VALIDATION_ERROR")
         since = 0
+        others: list[dict[str, Any]] = []
         for group in body.get("filterGroups", []):
             for found in group.get("filters", []):
-                if found.get("operator") == "GTE":
+                if found.get("operator") == "GTE" and found.get("propertyName") == _modified(
+                    object_type
+                ):
                     since = int(found["value"])
+                else:
+                    others.append(found)
         matching = sorted(
             (
                 o
                 for o in self.objects.get(object_type, {}).values()
-                if not o.archived and o.modified_ms >= since
+                if not o.archived
+                and o.modified_ms >= since
+                and all(self._passes(o, f) for f in others)
             ),
             key=lambda o: (o.modified_ms, int(o.id)),
         )
@@ -329,6 +352,182 @@ class HubSpotStandIn:
         if offset + limit < len(matching):
             answer["paging"] = {"next": {"after": str(offset + limit)}}
         return 200, answer
+
+    def _passes(self, found: PortalObject, condition: dict[str, Any]) -> bool:
+        """One search filter: EQ on a property or on ``associations.{object}``, GTE on a
+        datetime property (milliseconds, as HubSpot's search takes them)."""
+        name, operator, value = condition["propertyName"], condition["operator"], condition["value"]
+        if name.startswith("associations."):
+            wanted = _SEARCH_ASSOCIATIONS.get(name.split(".", 1)[1])
+            linked = self.associations.get(found.id, [])
+            return any(t == wanted and i == str(value) for t, i, _ in linked)
+        held = found.properties.get(name)
+        if operator == "EQ":
+            return held == str(value)
+        if operator == "GTE" and held is not None:
+            return _milliseconds(held) >= int(value)
+        return False
+
+    # Writing -------------------------------------------------------------------------------
+
+    def _batch_update(self, object_type: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        inputs = body.get("inputs") or []
+        if len(inputs) > 100:
+            return 400, _error(
+                f"Batch input size of {len(inputs)} exceeds the maximum of 100", "VALIDATION_ERROR"
+            )
+        started = iso(self.now_ms())
+        table = self.objects.get(object_type, {})
+        problems = []
+        for item in inputs:
+            found = table.get(str(item.get("id")))
+            if found is None or found.archived:
+                problems.append(_missing(object_type, str(item.get("id"))))
+            else:
+                problems.append(self._invalid(object_type, item.get("properties") or {}))
+        traced = bool(inputs) and all(item.get("objectWriteTraceId") for item in inputs)
+        if any(problems) and not traced:
+            # Without trace ids HubSpot writes nothing and names the first problem.
+            first = next(p for p in problems if p)
+            return 400, _error(first["message"], first["category"])
+        results = []
+        errors = []
+        for item, problem in zip(inputs, problems, strict=True):
+            if problem:
+                errors.append(
+                    {**problem, "context": {"objectWriteTraceId": [item["objectWriteTraceId"]]}}
+                )
+                continue
+            found = table[str(item["id"])]
+            found.properties.update(item.get("properties") or {})
+            found.modified_ms = self.now_ms()
+            found.properties[_modified(object_type)] = iso(found.modified_ms)
+            self._sorted.pop(object_type, None)
+            results.append(_shown(found, list(item.get("properties") or {}), object_type))
+        answer: dict[str, Any] = {
+            "status": "COMPLETE",
+            "results": results,
+            "startedAt": started,
+            "completedAt": iso(self.now_ms()),
+        }
+        if errors:
+            answer |= {"numErrors": len(errors), "errors": errors}
+            return 207, answer
+        return 200, answer
+
+    def _invalid(self, object_type: str, properties: dict[str, Any]) -> dict[str, Any] | None:
+        """HubSpot's VALIDATION_ERROR for the first property it would refuse, or None."""
+        defined = {d["name"]: d for d in self.property_definitions.get(object_type, [])}
+        stages = {
+            stage["id"]
+            for pipeline in self.pipeline_definitions.get(object_type, [])
+            for stage in pipeline.get("stages", [])
+        }
+        details = []
+        for name, value in properties.items():
+            definition = defined.get(name)
+            if definition is None:
+                details.append(
+                    _invalid(name, f'Property "{name}" does not exist', "PROPERTY_DOESNT_EXIST")
+                )
+            elif (definition.get("modificationMetadata") or {}).get("readOnlyValue"):
+                said = f'"{name}" is a read only property; its value cannot be set.'
+                details.append(_invalid(name, said, "READ_ONLY_VALUE"))
+            elif definition.get("type") == "enumeration":
+                allowed = {o["value"] for o in definition.get("options") or []}
+                if name in ("dealstage", "hs_pipeline_stage"):
+                    allowed = stages
+                if allowed and any(part not in allowed for part in str(value).split(";")):
+                    said = f"{value} was not one of the allowed options: {sorted(allowed)}"
+                    details.append(_invalid(name, said, "INVALID_OPTION"))
+        if not details:
+            return None
+        message = "Property values were not valid: " + json.dumps(details)
+        return {"status": "error", "category": "VALIDATION_ERROR", "message": message}
+
+    def _create_tasks(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        inputs = body.get("inputs") or []
+        if len(inputs) > 100:
+            return 400, _error(
+                f"Batch input size of {len(inputs)} exceeds the maximum of 100", "VALIDATION_ERROR"
+            )
+        started = iso(self.now_ms())
+        results, errors = [], []
+        for item in inputs:
+            problem = self._invalid_association(item.get("associations") or [])
+            if problem is not None:
+                if not item.get("objectWriteTraceId"):
+                    return 400, _error(problem, "VALIDATION_ERROR")
+                errors.append(
+                    {
+                        "status": "error",
+                        "category": "VALIDATION_ERROR",
+                        "message": problem,
+                        "context": {"objectWriteTraceId": [item["objectWriteTraceId"]]},
+                    }
+                )
+                continue
+            self._next_id += 1
+            task_id = str(self._next_id)
+            now = self.now_ms()
+            properties = {
+                **(item.get("properties") or {}),
+                "hs_createdate": iso(now),
+                "hs_object_id": task_id,
+            }
+            properties["hs_lastmodifieddate"] = iso(now)
+            self.objects.setdefault("tasks", {})[task_id] = PortalObject(task_id, properties, now)
+            self._sorted.pop("tasks", None)
+            self.associations[task_id] = [
+                (
+                    _TYPE_OF_ASSOCIATION[t["associationTypeId"]],
+                    str(a["to"]["id"]),
+                    t["associationTypeId"],
+                )
+                for a in item.get("associations") or []
+                for t in a.get("types") or []
+            ]
+            results.append(
+                {
+                    "id": task_id,
+                    "properties": properties,
+                    "createdAt": properties["hs_createdate"],
+                    "updatedAt": properties["hs_createdate"],
+                    "archived": False,
+                }
+            )
+        answer: dict[str, Any] = {
+            "status": "COMPLETE",
+            "results": results,
+            "startedAt": started,
+            "completedAt": iso(self.now_ms()),
+        }
+        if errors:
+            answer |= {"numErrors": len(errors), "errors": errors}
+            return 207, answer
+        return 201, answer
+
+    def _invalid_association(self, associations: list[dict[str, Any]]) -> str | None:
+        for association in associations:
+            target = str((association.get("to") or {}).get("id"))
+            for kind in association.get("types") or []:
+                object_type = _TYPE_OF_ASSOCIATION.get(kind.get("associationTypeId"))
+                if kind.get("associationCategory") != "HUBSPOT_DEFINED" or object_type is None:
+                    return f"invalid association type {kind} from tasks"
+                found = self.objects.get(object_type, {}).get(target)
+                if found is None or found.archived:
+                    return (
+                        f"Could not find {object_type} with id {target} to associate the task with"
+                    )
+        return None
+
+    def tasks_of(self, object_type: str, object_id: str) -> list[PortalObject]:
+        """The tasks associated with an object, oldest first."""
+        return [
+            self.objects["tasks"][task_id]
+            for task_id, linked in sorted(self.associations.items())
+            if any(t == object_type and i == object_id for t, i, _ in linked)
+        ]
 
     def _touch(self, body: dict[str, Any]) -> dict[str, Any]:
         """Changes every ``every``-th object of ``type`` (``count`` of them) at ``at_ms``,
@@ -352,6 +551,42 @@ class HubSpotStandIn:
         if offset + limit < len(self.owner_list):
             answer["paging"] = {"next": {"after": str(offset + limit)}}
         return answer
+
+
+# HubSpot's HUBSPOT_DEFINED association types from a task (its tasks guide, "Associations").
+_TYPE_OF_ASSOCIATION = {204: "contacts", 192: "companies", 216: "deals", 230: "tickets"}
+# The search's ``associations.{name}`` pseudo-properties.
+_SEARCH_ASSOCIATIONS = {
+    "contact": "contacts",
+    "company": "companies",
+    "deal": "deals",
+    "ticket": "tickets",
+}
+
+
+def _invalid(name: str, message: str, error: str) -> dict[str, Any]:
+    return {
+        "isValid": False,
+        "message": message,
+        "error": error,
+        "name": name,
+        "localizedErrorMessage": message,
+    }
+
+
+def _missing(object_type: str, object_id: str) -> dict[str, Any]:
+    return {
+        "status": "error",
+        "category": "OBJECT_NOT_FOUND",
+        "message": f"Could not get some {object_type} objects, they may be deleted or not "
+        f"exist. Check that ids are valid. Missing: {object_id}",
+    }
+
+
+def _milliseconds(instant: str) -> int:
+    if instant.isdigit():
+        return int(instant)
+    return round(datetime.fromisoformat(instant.replace("Z", "+00:00")).timestamp() * 1000)
 
 
 def _first_at(ordered: list[PortalObject], after: int) -> int:

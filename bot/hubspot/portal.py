@@ -27,11 +27,15 @@ from bot.hubspot.rate_limit import PRIVATE_APP_WINDOW, SEARCH_WINDOW, RollingWin
 from bot.workflows.hubspot_portal import (
     LIST_PAGE,
     SEARCH_PAGE,
+    BatchOutcome,
     CustomObject,
     HubSpotError,
     HubSpotObject,
     HubSpotRefused,
+    HubSpotRejected,
+    NewTask,
     ObjectPage,
+    ObjectUpdate,
     Owner,
     Pipeline,
     PropertyOption,
@@ -58,6 +62,17 @@ MAX_BACKOFF = 30.0
 # sync until its lease runs out.
 REQUEST_TIMEOUT = (10, 60)
 MIN_BACKOFF = 0.05
+# The association type HubSpot defines from a task to each standard object (HubSpot's tasks
+# guide, "Associations"; the v4 associations API's HUBSPOT_DEFINED defaults): a task
+# associated so shows on the record's timeline.
+TASK_ASSOCIATION_TYPES = {"contacts": 204, "companies": 192, "deals": 216, "tickets": 230}
+# What the search API calls an association with each standard object (``associations.deal``).
+_ASSOCIATION_FILTERS = {
+    "contacts": "contact",
+    "companies": "company",
+    "deals": "deal",
+    "tickets": "ticket",
+}
 
 
 @dataclass
@@ -97,6 +112,7 @@ class ClientPortal:
         self._pipelines = client.crm.pipelines.pipelines_api
         self._owners = client.crm.owners.owners_api
         self._schemas = client.crm.schemas.core_api
+        self._batch = client.crm.objects.batch_api
         self.timing = timing or Timing()
         self.window = RollingWindow(*window, self.timing.monotonic, self.timing.sleep)
         self.search_window = RollingWindow(*search_window, self.timing.monotonic, self.timing.sleep)
@@ -207,6 +223,104 @@ class ClientPortal:
             dict(c.by_kind),
         )
 
+    def update_objects(self, object_type: str, updates: Sequence[ObjectUpdate]) -> BatchOutcome:
+        # objectWriteTraceId asks HubSpot for a multi-status answer (207) that names each
+        # refused input in its error's context, instead of refusing the whole batch.
+        inputs = [
+            {"id": u.object_id, "properties": dict(u.properties), "objectWriteTraceId": u.object_id}
+            for u in updates
+        ]
+        try:
+            answer = self._call(
+                "batch_update",
+                lambda **k: self._batch.update(
+                    object_type,
+                    batch_input_simple_public_object_batch_input={"inputs": inputs},
+                    **k,
+                ),
+                {},
+            )
+        except HubSpotRejected as rejected:
+            # A 400 for the batch as a whole: HubSpot wrote none of it. The inputs of one
+            # set_property share their properties, so its message is each one's.
+            return BatchOutcome({}, {u.object_id: rejected.message for u in updates})
+        accepted = {str(r["id"]): str(r["id"]) for r in answer.get("results", [])}
+        return BatchOutcome(accepted, _refusals(answer))
+
+    def create_tasks(self, tasks: Sequence[NewTask]) -> BatchOutcome:
+        unsupported = {
+            t.key: t.object_type for t in tasks if t.object_type not in TASK_ASSOCIATION_TYPES
+        }
+        wanted = [t for t in tasks if t.key not in unsupported]
+        refused = {
+            key: f"a HubSpot task can be associated here with contacts, companies, deals and "
+            f"tickets, not with {object_type}"
+            for key, object_type in unsupported.items()
+        }
+        if not wanted:
+            return BatchOutcome({}, refused)
+        inputs = [
+            {
+                "properties": dict(t.properties),
+                "associations": [
+                    {
+                        "to": {"id": t.object_id},
+                        "types": [
+                            {
+                                "associationCategory": "HUBSPOT_DEFINED",
+                                "associationTypeId": TASK_ASSOCIATION_TYPES[t.object_type],
+                            }
+                        ],
+                    }
+                ],
+                "objectWriteTraceId": t.key,
+            }
+            for t in wanted
+        ]
+        try:
+            answer = self._call(
+                "batch_create",
+                lambda **k: self._batch.create(
+                    "tasks",
+                    batch_input_simple_public_object_batch_input_for_create={"inputs": inputs},
+                    **k,
+                ),
+                {},
+            )
+        except HubSpotRejected as rejected:
+            return BatchOutcome({}, {**refused, **{t.key: rejected.message for t in wanted}})
+        refused |= _refusals(answer)
+        return BatchOutcome(_created_tasks(wanted, answer, refused), refused)
+
+    def find_task(self, task: NewTask, created_since_ms: int) -> str | None:
+        association = _ASSOCIATION_FILTERS.get(task.object_type)
+        if association is None:
+            return None
+        filters = [
+            {"propertyName": name, "operator": "EQ", "value": task.properties[name]}
+            for name in ("hs_task_subject", "hs_timestamp")
+        ]
+        filters += [
+            {"propertyName": "hs_createdate", "operator": "GTE", "value": str(created_since_ms)},
+            {
+                "propertyName": f"associations.{association}",
+                "operator": "EQ",
+                "value": task.object_id,
+            },
+        ]
+        body = {
+            "filterGroups": [{"filters": filters}],
+            "properties": ["hs_task_subject"],
+            "limit": 1,
+        }
+        answer = self._call(
+            "search",
+            lambda **k: self._search.do_search("tasks", public_object_search_request=body, **k),
+            {},
+        )
+        found = answer.get("results", [])
+        return str(found[0]["id"]) if found else None
+
     # Requests --------------------------------------------------------------------------------
 
     def _call(
@@ -229,7 +343,7 @@ class ClientPortal:
                     code="unreachable",
                 ) from None
             except _API_ERRORS as error:
-                if not _worth_retrying(error) or throttled >= MAX_THROTTLED:
+                if not _worth_retrying(error, kind) or throttled >= MAX_THROTTLED:
                     raise _error(error, kind) from None
                 throttled += 1
                 self._counts.throttled += error.status == 429
@@ -299,6 +413,60 @@ def _property(item: Mapping[str, Any]) -> PropertySchema:
     )
 
 
+def _refusals(answer: Mapping[str, Any]) -> dict[str, str]:
+    """A multi-status answer's errors, by the objectWriteTraceId (or, failing that, the
+    object id) their ``context`` names: ``{"errors": [{"message", "context":
+    {"objectWriteTraceId": ["..."]}}]}``."""
+    refused: dict[str, str] = {}
+    for error in answer.get("errors") or []:
+        context = error.get("context") or {}
+        keys = context.get("objectWriteTraceId") or context.get("ids") or context.get("id") or []
+        for key in keys:
+            refused[str(key)] = readable_message(str(error.get("message") or "no message"))
+    return refused
+
+
+def _created_tasks(
+    wanted: Sequence[NewTask], answer: Mapping[str, Any], refused: Mapping[str, str]
+) -> dict[str, str]:
+    """Each created task's id by its input's key. HubSpot does not promise the results in
+    the inputs' order and does not echo the trace id: a result is matched to an input by
+    the properties it was created with. Two inputs alike in those differ only by the record
+    they are associated with, which the answer does not show: they may swap ids, which
+    changes nothing of what HubSpot holds."""
+    pending: dict[tuple[str, ...], list[str]] = {}
+    for task in wanted:
+        if task.key not in refused:
+            pending.setdefault(_task_fingerprint(task.properties), []).append(task.key)
+    created: dict[str, str] = {}
+    for result in answer.get("results", []):
+        keys = pending.get(_task_fingerprint(result.get("properties") or {}))
+        if keys:
+            created[keys.pop(0)] = str(result["id"])
+    return created
+
+
+def _task_fingerprint(properties: Mapping[str, Any]) -> tuple[str, ...]:
+    return tuple(
+        str(properties.get(name) or "")
+        for name in ("hs_task_subject", "hs_timestamp", "hubspot_owner_id")
+    )
+
+
+def readable_message(message: str) -> str:
+    """HubSpot's validation message, whose details are JSON after the sentence
+    ("Property values were not valid: [{"message": "..."}]"): the details' own messages."""
+    _sentence, separator, rest = message.partition(": [")
+    if not separator:
+        return message
+    try:
+        details = json.loads("[" + rest)
+    except ValueError:
+        return message
+    said = [str(d.get("message")) for d in details if isinstance(d, dict) and d.get("message")]
+    return "; ".join(said) if said else message
+
+
 def _header_int(headers: Mapping[str, str], name: str) -> int | None:
     lowered = {key.lower(): value for key, value in headers.items()}
     raw = lowered.get(name.lower())
@@ -308,12 +476,14 @@ def _header_int(headers: Mapping[str, str], name: str) -> int | None:
         return None
 
 
-def _worth_retrying(error: ApiException) -> bool:
+def _worth_retrying(error: ApiException, kind: str) -> bool:
     """A 429 of the rolling window, or HubSpot's gateway failing for a moment (502-504):
-    waiting helps. A 429 of the daily limit does not until midnight: no request is spent."""
+    waiting helps. A 429 of the daily limit does not until midnight: no request is spent.
+    A create is not sent again after a gateway error, which it may have passed: HubSpot has
+    no idempotency key, and the caller reconciles instead."""
     if error.status == 429:
         return _body(error).get("policyName") != "DAILY"
-    return error.status in (502, 503, 504)
+    return error.status in (502, 503, 504) and kind != "batch_create"
 
 
 def _backoff(error: ApiException, throttled: int) -> float:
@@ -366,6 +536,12 @@ def _error(error: ApiException, kind: str) -> HubSpotError:
             f"HubSpot kept answering 429 (too many requests) to {kind}: {message}",
             code="rate_limited",
         )
+    if (
+        error.status == 400
+        and body.get("category") == "VALIDATION_ERROR"
+        and kind.startswith("batch_")
+    ):
+        return HubSpotRejected(readable_message(message))
     if error.status == 0 or error.status is None:
         return HubSpotError(
             f"HubSpot could not be reached ({error.reason}): check the network, or "

@@ -15,6 +15,7 @@ from bot.workflows.source_reading import SourceError
 SEARCH_RESULT_CAP = 10_000
 SEARCH_PAGE = 200  # the largest page the search endpoints give
 LIST_PAGE = 100  # the largest page of GET /crm/v3/objects/{type}
+BATCH_WRITE = 100  # the most inputs of one batch update or create call
 
 
 class HubSpotError(SourceError):
@@ -23,6 +24,15 @@ class HubSpotError(SourceError):
 
 class HubSpotRefused(HubSpotError):
     """401 or 403: the token is wrong, revoked or lacks a scope. Carries HubSpot's message."""
+
+
+class HubSpotRejected(HubSpotError):
+    """400 VALIDATION_ERROR: HubSpot refused what was sent (an unknown option, a read-only
+    property). ``message`` is HubSpot's own."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="rejected")
+        self.message = message
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +114,35 @@ class RequestCounts:
     by_kind: Mapping[str, int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class ObjectUpdate:
+    """One input of ``POST /crm/v3/objects/{type}/batch/update``."""
+
+    object_id: str
+    properties: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class NewTask:
+    """One task to create, associated with the object ``object_id`` of ``object_type``.
+    ``key`` tells its answer apart from the batch's others (HubSpot's objectWriteTraceId)."""
+
+    key: str
+    properties: Mapping[str, str]
+    object_type: str
+    object_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOutcome:
+    """What HubSpot did with each input of a batch, by its key (an update's object id, a
+    task's key): accepted with the id of the object written, or refused with HubSpot's
+    message. An input in neither was not confirmed by HubSpot."""
+
+    accepted: Mapping[str, str] = field(default_factory=dict)
+    refused: Mapping[str, str] = field(default_factory=dict)
+
+
 class HubSpotPortal(Protocol):
     def list_page(
         self, object_type: str, properties: Sequence[str], after: str | None, archived: bool
@@ -132,6 +171,19 @@ class HubSpotPortal(Protocol):
     def custom_objects(self) -> list[CustomObject]: ...
 
     def counts(self) -> RequestCounts: ...
+
+    def update_objects(self, object_type: str, updates: Sequence[ObjectUpdate]) -> BatchOutcome:
+        """``POST /crm/v3/objects/{type}/batch/update``, BATCH_WRITE inputs at most."""
+        ...
+
+    def create_tasks(self, tasks: Sequence[NewTask]) -> BatchOutcome:
+        """``POST /crm/v3/objects/tasks/batch/create``, each associated with its object."""
+        ...
+
+    def find_task(self, task: NewTask, created_since_ms: int) -> str | None:
+        """The id of a task like ``task`` (its subject and due time) associated with its
+        object and created at or after ``created_since_ms``; None when there is none."""
+        ...
 
 
 # Builds the adapter from a private app's access token and the API's base URL (None:

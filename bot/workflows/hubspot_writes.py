@@ -1,0 +1,400 @@
+"""The record-changing actions on records a HubSpot source feeds: set_property updates
+HubSpot in batches of the run's records (the local copy changes only for what HubSpot
+accepted), create_task creates HubSpot tasks associated with the records.
+
+HubSpot has no idempotency key. Before tasks are asked for, each is written down as an
+``unknown`` result holding what is sent (the intent); HubSpot's answer settles it in the
+next transaction. A process that dies between the two leaves intents: the run, resumed,
+looks each one up in HubSpot (a task with that subject and due time, associated with the
+record, created since the intent) and settles it with the task found, or forgets it and
+creates the task then. A set_property needs no intent: sending the same update again after
+a crash changes nothing in HubSpot."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import partial
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.workflows.clock import Clock
+from bot.workflows.definitions import CreateTask, SetProperty
+from bot.workflows.hubspot_portal import (
+    BATCH_WRITE,
+    BatchOutcome,
+    HubSpotError,
+    HubSpotPortal,
+    HubSpotRefused,
+    NewTask,
+    ObjectUpdate,
+    PortalFactory,
+)
+from bot.workflows.hubspot_sources import connect
+from bot.workflows.readable import mrkdwn_as_typed
+from bot.workflows.record_changes import set_property
+from bot.workflows.source_reading import EnvironmentLookup
+from bot.workflows.templates import RenderContext
+from storage.database import transaction, write_transaction
+from storage.hubspot_writes import INTENT, HubSpotWriteRepository
+from storage.models import ActionOutcome, RecordSource, SourceKind
+from storage.properties import PropertyType, StoredValue
+from storage.record_sources import RecordSourceRepository
+from storage.runs import RunRepository
+
+# A task is due at this time of its due day, in the workflow's zone (HubSpot's hs_timestamp
+# is an instant; its task list shows the day and the time).
+TASK_DUE_TIME = time(9, 0)
+# How long before its intent a task found in HubSpot may have been created: clocks differ.
+CLOCK_MARGIN = timedelta(minutes=5)
+NOT_CONFIRMED = (
+    "HubSpot's answer did not mention this record (it may have been deleted or merged in "
+    "HubSpot since the last sync): nothing was changed here"
+)
+INTENT_REASON = (
+    "HubSpot was asked to create this task and the run stopped before it knew whether it "
+    "did: it is looked for in HubSpot when the run resumes, not created twice"
+)
+
+
+T = TypeVar("T")
+
+
+class WriteBackUnavailable(HubSpotError):
+    """HubSpot cannot be reached or keeps refusing for its rate limit: the run waits and
+    resumes (what was written is recorded; unsettled tasks are looked up then)."""
+
+
+@dataclass(frozen=True)
+class WriteTarget:
+    """The HubSpot source feeding a workflow's type: where its actions write."""
+
+    source_name: str
+    token_env: str
+    hubspot_object: str
+
+
+def write_target(session: Session, object_type_id: int) -> WriteTarget | None:
+    """Where the record-changing actions on this type write: HubSpot, when a HubSpot
+    source feeds it; None: the records here (imported, or fed by a SQL source)."""
+    source = RecordSourceRepository(session).feeding(object_type_id)
+    return _target(source) if source is not None else None
+
+
+def _target(source: RecordSource) -> WriteTarget | None:
+    if source.kind != SourceKind.HUBSPOT.value or source.hubspot_object is None:
+        return None
+    return WriteTarget(source.name, source.url_env, source.hubspot_object)
+
+
+class RecordToWrite(Protocol):
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def external_id(self) -> str: ...
+
+    @property
+    def owner(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class RunPlace:
+    """Which run writes, when, and what it may do when HubSpot is away."""
+
+    run_id: int
+    workflow_name: str
+    run_date: date
+    zone: tzinfo
+    # The run's last attempt: HubSpot away fails the records instead of postponing.
+    giving_up: bool
+
+
+class HubSpotWriteBack:
+    """One run's writes to one HubSpot source, BATCH_WRITE records per call."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        clock: Clock,
+        target: WriteTarget,
+        environment: EnvironmentLookup,
+        portals: PortalFactory | None,
+        place: RunPlace,
+        keep_alive: Callable[[], None],
+    ) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.target = target
+        self.environment = environment
+        self.portals = portals
+        self.place = place
+        self.keep_alive = keep_alive
+        self._portal: HubSpotPortal | None = None
+        self._owner_ids: dict[str, str] | None = None
+        # Set when HubSpot refused the token: the rest fails with it, without asking again.
+        self.broken: str | None = None
+
+    # set_property -----------------------------------------------------------------------
+
+    def set_property(
+        self,
+        index: int,
+        action: SetProperty,
+        records: Sequence[RecordToWrite],
+        declared: PropertyType | None,
+    ) -> None:
+        if declared is not None and declared is not action.property_type:
+            reason = (
+                f"{action.property_name} is now a {declared} property, not "
+                f"{action.property_type}: edit the workflow's set_property action"
+            )
+            self._record(index, [r.id for r in records], ActionOutcome.FAILED, reason)
+            return
+        value = hubspot_value(action.value_on(self.place.run_date), action.property_type)
+        for chunk in _chunks(records):
+            by_object = {r.external_id: r for r in chunk}
+            updates = [ObjectUpdate(o, {action.property_name: value}) for o in by_object]
+            answer = self._ask(index, chunk, partial(self._update, updates))
+            if answer is None:
+                continue
+            self._store_updates(index, action, by_object, answer)
+
+    def _store_updates(
+        self,
+        index: int,
+        action: SetProperty,
+        by_object: Mapping[str, RecordToWrite],
+        answer: BatchOutcome,
+    ) -> None:
+        now = self.clock.now()
+        with write_transaction(self.sessions) as session:
+            runs = RunRepository(session)
+            for object_id, record in by_object.items():
+                if object_id in answer.accepted:
+                    # The local copy follows what HubSpot accepted (the next sync reads it
+                    # back as it is there).
+                    reason = set_property(session, record.id, action, self.place.run_date, now)
+                    outcome = ActionOutcome.OK if reason is None else ActionOutcome.FAILED
+                    reference = {"hubspot": {"object_id": object_id}}
+                elif object_id in answer.refused:
+                    outcome, reference = ActionOutcome.FAILED, None
+                    reason = f"HubSpot refused it: {answer.refused[object_id]}"
+                else:
+                    outcome, reason, reference = ActionOutcome.FAILED, NOT_CONFIRMED, None
+                runs.record_result(
+                    self.place.run_id, record.id, index, outcome, reason, reference, now
+                )
+        self.keep_alive()
+
+    # create_task ------------------------------------------------------------------------
+
+    def reconcile_tasks(self, index: int) -> None:
+        """Settles the intents a dead process left for action ``index``: with the task
+        HubSpot has, or by forgetting them so that the tasks are created now."""
+        with transaction(self.sessions) as session:
+            unsettled = HubSpotWriteRepository(session).unsettled(self.place.run_id, index)
+        if not unsettled or self.broken is not None:
+            return
+        found: dict[int, str] = {}
+        try:
+            portal = self._open()
+            for record_id, sent in unsettled.items():
+                task_id = portal.find_task(_task_of(sent), int(sent["intended_at_ms"]))
+                if task_id is not None:
+                    found[record_id] = task_id
+        except HubSpotError as error:
+            if self.place.giving_up:
+                return  # they stay unknown, saying why
+            raise WriteBackUnavailable(str(error), code=error.code) from error
+        with write_transaction(self.sessions) as session:
+            writes = HubSpotWriteRepository(session)
+            writes.settle(
+                self.place.run_id,
+                index,
+                {r: (ActionOutcome.OK, None, _task_reference(t)) for r, t in found.items()},
+            )
+            writes.forget(self.place.run_id, index, [r for r in unsettled if r not in found])
+
+    def create_tasks(
+        self,
+        index: int,
+        action: CreateTask,
+        records: Sequence[RecordToWrite],
+        context: Callable[[Any], RenderContext],
+    ) -> None:
+        if self._ask(index, records, self._owners) is None:
+            return
+        for chunk in _chunks(records):
+            tasks = {r.id: self._task(index, action, r, context(r)) for r in chunk}
+            self._intend(index, tasks)
+            wanted = list(tasks.values())
+            answer = self._ask(index, chunk, partial(self._create, wanted), settling=True)
+            if answer is None:
+                continue
+            settled: dict[int, tuple[ActionOutcome, str | None, dict[str, Any] | None]] = {}
+            for record_id, task in tasks.items():
+                if task.key in answer.accepted:
+                    reference = _task_reference(answer.accepted[task.key])
+                    settled[record_id] = (ActionOutcome.OK, None, reference)
+                elif task.key in answer.refused:
+                    reason = f"HubSpot refused it: {answer.refused[task.key]}"
+                    settled[record_id] = (ActionOutcome.FAILED, reason, None)
+                else:
+                    settled[record_id] = (ActionOutcome.FAILED, NOT_CONFIRMED, None)
+            with write_transaction(self.sessions) as session:
+                HubSpotWriteRepository(session).settle(self.place.run_id, index, settled)
+            self.keep_alive()
+
+    def _task(
+        self, index: int, action: CreateTask, record: RecordToWrite, context: RenderContext
+    ) -> NewTask:
+        due = datetime.combine(action.due_date(self.place.run_date), TASK_DUE_TIME, self.place.zone)
+        properties = {
+            # Templates render for Slack (a name's & as &amp;); HubSpot shows text as typed.
+            "hs_task_subject": mrkdwn_as_typed(action.title.render(context))[:255],
+            "hs_task_body": f"Created by the workflow {self.place.workflow_name} "
+            f"for {context.name}.",
+            "hs_timestamp": _instant(due),
+            "hs_task_status": "NOT_STARTED",
+            "hs_task_type": "TODO",
+        }
+        owner_id = self._owner_id(record.owner)
+        if owner_id is not None:
+            properties["hubspot_owner_id"] = owner_id
+        key = f"run-{self.place.run_id}-record-{record.id}-action-{index + 1}"
+        return NewTask(key, properties, self.target.hubspot_object, record.external_id)
+
+    def _intend(self, index: int, tasks: Mapping[int, NewTask]) -> None:
+        now = self.clock.now()
+        intended_ms = round((now - CLOCK_MARGIN).timestamp() * 1000)
+        with write_transaction(self.sessions) as session:
+            runs = RunRepository(session)
+            for record_id, task in tasks.items():
+                sent = {
+                    "key": task.key,
+                    "properties": dict(task.properties),
+                    "object_type": task.object_type,
+                    "object_id": task.object_id,
+                    "intended_at_ms": intended_ms,
+                }
+                runs.record_result(
+                    self.place.run_id,
+                    record_id,
+                    index,
+                    ActionOutcome.UNKNOWN,
+                    INTENT_REASON,
+                    {INTENT: sent},
+                    now,
+                )
+
+    def _owners(self) -> dict[str, str]:
+        """HubSpot's owners by email (read once per run): a task's owner is its record's."""
+        if self._owner_ids is None:
+            self._owner_ids = {
+                o.email.casefold(): o.id for o in self._open().owners() if o.email is not None
+            }
+        return self._owner_ids
+
+    def _owner_id(self, owner: str | None) -> str | None:
+        """The HubSpot owner id of a record's owner (an email, as the sync stored it)."""
+        return None if owner is None else self._owners().get(owner.casefold())
+
+    # HubSpot ----------------------------------------------------------------------------
+
+    def _update(self, updates: Sequence[ObjectUpdate]) -> BatchOutcome:
+        return self._open().update_objects(self.target.hubspot_object, updates)
+
+    def _create(self, tasks: Sequence[NewTask]) -> BatchOutcome:
+        return self._open().create_tasks(tasks)
+
+    def _open(self) -> HubSpotPortal:
+        if self._portal is None:
+            self._portal = connect(
+                self.target.token_env, self.target.source_name, self.environment, self.portals
+            )
+        return self._portal
+
+    def _ask(
+        self,
+        index: int,
+        chunk: Sequence[RecordToWrite],
+        request: Callable[[], T],
+        settling: bool = False,
+    ) -> T | None:
+        """HubSpot's answer to ``request``; None when it failed, its records recorded failed
+        (or left to be looked up, for tasks whose creation may have happened). Raises
+        WriteBackUnavailable when HubSpot is away and the run may wait for it."""
+        ids = [r.id for r in chunk]
+        if self.broken is not None:
+            self._record(index, ids, ActionOutcome.FAILED, self.broken, settling)
+            return None
+        try:
+            return request()
+        except HubSpotRefused as refused:
+            # The token: nothing was written, and nothing else will be.
+            self.broken = str(refused)
+            self._record(index, ids, ActionOutcome.FAILED, self.broken, settling)
+            return None
+        except HubSpotError as error:
+            if error.code in ("unreachable", "rate_limited") or settling:
+                if not self.place.giving_up:
+                    raise WriteBackUnavailable(str(error), code=error.code) from error
+                if settling:
+                    return None  # the intents stay unknown, saying why
+            self._record(index, ids, ActionOutcome.FAILED, str(error), settling)
+            return None
+
+    def _record(
+        self,
+        index: int,
+        record_ids: Sequence[int],
+        outcome: ActionOutcome,
+        reason: str,
+        settling: bool = False,
+    ) -> None:
+        now = self.clock.now()
+        with write_transaction(self.sessions) as session:
+            if settling:
+                HubSpotWriteRepository(session).settle(
+                    self.place.run_id, index, {r: (outcome, reason, None) for r in record_ids}
+                )
+            RunRepository(session).record_results(
+                self.place.run_id, record_ids, index, outcome, reason, None, now
+            )
+        self.keep_alive()
+
+
+def hubspot_value(value: StoredValue, property_type: PropertyType) -> str:
+    """A stored value as HubSpot's APIs take it: text for everything; booleans as
+    ``true``/``false``; a date as its day (HubSpot keeps it as that day's UTC midnight)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return ""
+    if property_type is PropertyType.DATE:
+        return str(value)[:10]
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _task_of(sent: Mapping[str, Any]) -> NewTask:
+    return NewTask(
+        str(sent["key"]), dict(sent["properties"]), str(sent["object_type"]), str(sent["object_id"])
+    )
+
+
+def _task_reference(task_id: str) -> dict[str, Any]:
+    return {"hubspot": {"task_id": task_id}}
+
+
+def _instant(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _chunks(records: Sequence[RecordToWrite]) -> Iterator[Sequence[RecordToWrite]]:
+    for start in range(0, len(records), BATCH_WRITE):
+        yield records[start : start + BATCH_WRITE]
