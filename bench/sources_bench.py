@@ -169,7 +169,7 @@ def _upserts(store: Engine, type_id: int, updates: list[RecordUpdate]) -> None:
         for start in range(0, len(external), 2000):
             records.existing(type_id, external[start : start + 2000])
         for start in range(0, len(updates), 2000):
-            records.update_many(updates[start : start + 2000])
+            records.update_many(updates[start : start + 2000], datetime.now(UTC))
         session.rollback()
 
 

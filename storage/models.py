@@ -464,3 +464,38 @@ class RecordSnooze(Base):
     until: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RecordVersion(Base):
+    """The values a record had until ``valid_until``, the instant a change replaced them
+    (an import, a sync, an action, a removal): what `why` evaluates a past run's criteria
+    on. The values at an instant are those of the record's first version still valid
+    after it, or the record's own row when none is."""
+
+    __tablename__ = "record_versions"
+    __table_args__ = (
+        Index(None, "record_id", "valid_until"),
+        # What pruning deletes by.
+        Index(None, "valid_until"),
+    )
+
+    id: Mapped[int] = mapped_column(RecordKey, primary_key=True, autoincrement=True)
+    record_id: Mapped[int] = mapped_column(RecordKey, ForeignKey("records.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(String(255))
+    properties: Mapped[dict[str, Any]] = mapped_column(PortableJSON)
+    folded: Mapped[dict[str, str]] = mapped_column(PortableJSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    valid_until: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RecordVersionsKept(Base):
+    """Since when record_versions holds every change (one row, or none: since always).
+    Versions older than that were pruned, or written before versions were kept at all."""
+
+    __tablename__ = "record_versions_kept"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    since: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Record
+from storage.record_versions import RecordVersions
 
 # Records read per page while looking for those a snapshot did not name.
 PAGE = 20_000
@@ -80,10 +81,13 @@ class RecordRemoval:
     def remove(self, record_ids: Sequence[int], now: datetime) -> int:
         """Removes these records (those not removed already); returns how many."""
         removed = 0
+        versions = RecordVersions(self.session)
         for start in range(0, len(record_ids), PAGE):
+            page = record_ids[start : start + PAGE]
+            versions.keep_matching((Record.id.in_(page), Record.deleted_at.is_(None)), now)
             result = self.session.execute(
                 update(Record)
-                .where(Record.id.in_(record_ids[start : start + PAGE]), Record.deleted_at.is_(None))
+                .where(Record.id.in_(page), Record.deleted_at.is_(None))
                 .values(deleted_at=now),
                 execution_options={"synchronize_session": False},
             )
@@ -94,10 +98,10 @@ class RecordRemoval:
         self, object_type_id: int, clause: ColumnElement[bool], now: datetime
     ) -> int:
         """Removes the live records of the type that satisfy ``clause``; returns how many."""
+        live = (Record.object_type_id == object_type_id, Record.deleted_at.is_(None), clause)
+        RecordVersions(self.session).keep_matching(live, now)
         result = self.session.execute(
-            update(Record)
-            .where(Record.object_type_id == object_type_id, Record.deleted_at.is_(None), clause)
-            .values(deleted_at=now),
+            update(Record).where(*live).values(deleted_at=now),
             execution_options={"synchronize_session": False},
         )
         return int(getattr(result, "rowcount", 0))

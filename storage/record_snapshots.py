@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, null, update
 
 from storage.properties import StoredValue
+from storage.record_versions import RecordVersions
 from storage.records import (
     RECORDS,
     NewRecord,
@@ -231,10 +232,11 @@ class SnapshotRecords(RecordRepository):
         with dbapi.cursor() as cursor, cursor.copy(_COPY) as copy:
             yield lambda rows: copy.write(_copy_lines(rows))
 
-    def update_synced(self, rows: Sequence[SyncedUpdate]) -> None:
+    def update_synced(self, rows: Sequence[SyncedUpdate], now: datetime) -> None:
         """Replaces what update_many does, brings removed records back, and keeps the
-        digest of the row each was written from."""
+        digest of the row each was written from (and the values replaced, as update_many)."""
         if rows:
+            RecordVersions(self.session).keep([row["record_id"] for row in rows], now)
             statement = (
                 update(RECORDS)
                 .where(RECORDS.c.id == bindparam("record_id"))

@@ -32,6 +32,7 @@ from sqlalchemy.sql.dml import UpdateBase
 
 from storage.models import Record
 from storage.properties import FOLDED_NAME, StoredValue, fold
+from storage.record_versions import RecordVersions
 
 RECORDS: Table = Record.__table__  # type: ignore[assignment]
 # SQLite's page cache while an import writes (KiB). The default 2 MB cannot hold the
@@ -196,12 +197,14 @@ class RecordRepository:
             for row in prepared.tuples(rows):
                 copy.write_row(row)
 
-    def update_many(self, rows: Sequence[RecordUpdate]) -> None:
+    def update_many(self, rows: Sequence[RecordUpdate], now: datetime) -> None:
         """Replaces name, owner, properties and folded copies of each record by its id, and
         brings a removed record back: what is written again is in its source again. The
         record is no longer what a source row made it: its digest is cleared; nor the
-        sample's, if it was: `sample remove` leaves it."""
+        sample's, if it was: `sample remove` leaves it. The values replaced are kept as
+        valid until ``now`` (record_versions)."""
         if rows:
+            RecordVersions(self.session).keep([row["record_id"] for row in rows], now)
             statement = (
                 update(RECORDS)
                 .where(RECORDS.c.id == bindparam("record_id"))

@@ -335,7 +335,7 @@ class HubSpotObjectSync:
                 )
             self.tally.added += len(new)
             records.insert_many(new)
-            records.update_many(changed)
+            records.update_many(changed, now)
         if self.keep_alive is not None:
             self.keep_alive()
 
@@ -374,7 +374,7 @@ class HubSpotObjectSync:
                 if item.external_id in found:
                     gone.append(found[old][0])
                     continue
-                followed.follow(self.object_type_id, old, item.external_id)
+                followed.follow(self.object_type_id, old, item.external_id, now)
                 found[item.external_id] = found.pop(old)
                 self.tally.followed += 1
         self.tally.removed += removal.remove(gone, now)

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from bot.workflows.definitions import PauseBehaviour, WorkflowSettings
+from bot.workflows.record_history import prune_record_versions
 from bot.workflows.schedules import Occurrence, Schedule
 from bot.workflows.stored import definition_of
 from storage.followups import FollowUpRepository
@@ -37,10 +38,15 @@ class Planned:
 
 def plan_due(session: Session, now: datetime) -> list[Planned]:
     """Plans every active workflow whose next occurrence has come. One transaction."""
-    return [
+    planned = [
         plan_workflow(session, workflow, now)
         for workflow in WorkflowRepository(session).due(now, PLANNING_BATCH)
     ]
+    if planned:
+        # New runs push the oldest out of what `why` looks at: the record values only
+        # those needed can go.
+        prune_record_versions(session, now)
+    return planned
 
 
 def next_run_after(schedule: Schedule, after: datetime) -> datetime | None:

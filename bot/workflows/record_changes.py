@@ -13,6 +13,7 @@ from bot.workflows.templates import RenderContext
 from storage.models import ObjectType, Record
 from storage.object_types import ObjectTypeRepository
 from storage.properties import FOLDED_NAME, PropertyType, fold
+from storage.record_versions import RecordVersions
 
 
 def set_property(
@@ -32,6 +33,8 @@ def set_property(
     if declared is None:
         object_types.declare(record.object_type_id, {action.property_name: action.property_type})
     value = action.value_on(run_date)
+    # Before the change is flushed: the row still holds the values it replaces.
+    RecordVersions(session).keep([record.id], now)
     record.properties = {**record.properties, action.property_name: value}
     if action.property_type.is_text and isinstance(value, str):
         record.folded = {**record.folded, action.property_name: fold(value)}

@@ -842,7 +842,7 @@ class _Writer:
         self.updated += len(changed)
         self.unchanged += len(self.batch) - len(new) - len(changed)
         self.records.insert_many(new)
-        self.records.update_many(changed)
+        self.records.update_many(changed, self.now)
         self.batch = {}
 
     def _new(self, row: _Row) -> NewRecord:

@@ -722,7 +722,7 @@ class _Writer:
         self.changed += len(changed) - restored
         self.inserting = [row["external_id"] for row in new]
         self.insert(new)
-        self.records.update_synced(changed)
+        self.records.update_synced(changed, self.now)
         self.records.set_digests(digested)
 
     def _claim(self, current: SnapshotRecord, external_id: str) -> None:

@@ -97,7 +97,8 @@ def test_update_many_replaces_the_changing_columns_by_record_id(
                     folded={"stage": "won"},
                     updated_at=LATER,
                 )
-            ]
+            ],
+            LATER,
         )
     with sessions() as session:
         rows = {r.external_id: r for r in session.scalars(select(Record))}
