@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.commands.environment import environment_variable
 from bot.commands.failures import USAGE_ERROR, missing_driver, parse_database_url
 from bot.console_notifier import ConsoleNotifier
-from bot.hubspot.portal import ClientPortal
+from bot.hubspot.portal import PortalPool
 from bot.settings import Settings
 from bot.slack.channel_access import SlackChannelAccess
 from bot.slack.installations import Installations, WorkspaceNotifiers
@@ -106,7 +106,8 @@ class Context:
             people_for=self.people_lookup,
             environment=environment_variable,
             observer=observer,
-            portals=ClientPortal,
+            # One rate limiter per private app for the process's syncs and runs.
+            portals=PortalPool(),
         )
 
     def notifier_for(self, team_id: str) -> Notifier:

@@ -9,7 +9,9 @@ its headers say and asked again; 401 and 403 become HubSpotRefused with HubSpot'
 
 from __future__ import annotations
 
+import hashlib
 import json
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -91,6 +93,45 @@ class _Counts:
     by_kind: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Limits:
+    """The rolling windows one private app's requests keep to: every request, and the
+    search endpoints' own."""
+
+    window: RollingWindow
+    search_window: RollingWindow
+
+    @classmethod
+    def of(
+        cls,
+        timing: Timing,
+        window: tuple[int, float] = PRIVATE_APP_WINDOW,
+        search_window: tuple[int, float] = SEARCH_WINDOW,
+    ) -> Limits:
+        return cls(
+            RollingWindow(*window, timing.monotonic, timing.sleep),
+            RollingWindow(*search_window, timing.monotonic, timing.sleep),
+        )
+
+
+class PortalPool:
+    """The PortalFactory of a serving process: every portal it opens with one token (a
+    sync, a run writing back, on any thread) keeps to the same limits, since HubSpot counts
+    the private app's requests together."""
+
+    def __init__(self, timing: Timing | None = None) -> None:
+        self.timing = timing or Timing()
+        self._limits: dict[str, Limits] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, access_token: str, api_url: str | None) -> ClientPortal:
+        # By a digest: the token itself is not kept as a key.
+        key = hashlib.sha256(f"{api_url}\n{access_token}".encode()).hexdigest()
+        with self._lock:
+            limits = self._limits.setdefault(key, Limits.of(self.timing))
+        return ClientPortal(access_token, api_url, self.timing, limits=limits)
+
+
 class ClientPortal:
     """Reads one HubSpot portal with a private app's access token."""
 
@@ -101,6 +142,7 @@ class ClientPortal:
         timing: Timing | None = None,
         window: tuple[int, float] = PRIVATE_APP_WINDOW,
         search_window: tuple[int, float] = SEARCH_WINDOW,
+        limits: Limits | None = None,
     ) -> None:
         # ``host`` becomes each API's Configuration.host (the client's discovery sets every
         # key it is given on the Configuration): HUBSPOT_API_URL, for a proxy or a test server.
@@ -114,8 +156,9 @@ class ClientPortal:
         self._schemas = client.crm.schemas.core_api
         self._batch = client.crm.objects.batch_api
         self.timing = timing or Timing()
-        self.window = RollingWindow(*window, self.timing.monotonic, self.timing.sleep)
-        self.search_window = RollingWindow(*search_window, self.timing.monotonic, self.timing.sleep)
+        limits = limits or Limits.of(self.timing, window, search_window)
+        self.window = limits.window
+        self.search_window = limits.search_window
         self._counts = _Counts()
 
     # The port --------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ sleep, which tests and the benchmark replace with a clock that only moves when s
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,8 +32,15 @@ class RollingWindow:
     def __post_init__(self) -> None:
         self.sent: deque[float] = deque()
         self.waited = 0.0
+        # Shared by the syncs and runs of a process (bot.hubspot.portal.PortalPool): one
+        # request at a time takes its slot, a waiting one holding the others back.
+        self.lock = threading.Lock()
 
     def acquire(self) -> None:
+        with self.lock:
+            self._acquire()
+
+    def _acquire(self) -> None:
         now = self.monotonic()
         self._forget(now)
         if len(self.sent) >= self.limit:
