@@ -386,11 +386,12 @@ class ClientPortal:
                     code="unreachable",
                 ) from None
             except _API_ERRORS as error:
+                # A refusal reports the budget too (a daily limit's says none is left).
+                self._note_budget(error.headers or {})
                 if not _worth_retrying(error, kind) or throttled >= MAX_THROTTLED:
                     raise _error(error, kind) from None
                 throttled += 1
                 self._counts.throttled += error.status == 429
-                self._note_budget(error.headers or {})
                 self._adopt_window(error.headers or {}, kind)
                 self.timing.sleep(_backoff(error, throttled))
                 continue

@@ -21,6 +21,10 @@ BATCH_WRITE = 100  # the most inputs of one batch update or create call
 class HubSpotError(SourceError):
     """HubSpot refused or could not answer; the message says what to do."""
 
+    # What the failed sync had spent, and the daily budget HubSpot last reported: kept
+    # with the source although the sync failed.
+    counts: RequestCounts | None = None
+
 
 class HubSpotRefused(HubSpotError):
     """401 or 403: the token is wrong, revoked or lacks a scope. Carries HubSpot's message."""

@@ -113,11 +113,15 @@ def sync_hubspot(
         name_property=source.name_property,
         keep_alive=keep_alive,
     )
-    if source.cursor_ms is None:
-        found = sync.first(now)
-    else:
-        archived = not periodic or archived_due(source.last_success_at, now)
-        found = sync.incremental(source.cursor_ms, now, archived=archived)
+    try:
+        if source.cursor_ms is None:
+            found = sync.first(now)
+        else:
+            archived = not periodic or archived_due(source.last_success_at, now)
+            found = sync.incremental(source.cursor_ms, now, archived=archived)
+    except HubSpotError as error:
+        error.counts = portal.counts()
+        raise
     return HubSpotOutcome(
         _report(found, time.perf_counter() - started), found.cursor, portal.counts()
     )

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.clock import Clock
-from bot.workflows.hubspot_portal import PortalFactory
+from bot.workflows.hubspot_portal import HubSpotError, PortalFactory
 from bot.workflows.hubspot_sources import HubSpotSource, sync_hubspot
 from bot.workflows.hubspot_sync import ObjectToSync
 from bot.workflows.source_reading import EnvironmentLookup, SourceError, SourceQuery
@@ -457,9 +457,14 @@ def sync_source(
     except SourceError as error:
         duration = _milliseconds(started)
         with write_transaction(sessions) as session:
-            RecordSourceRepository(session).failed(
-                source_id, owner, clock.now(), duration, str(error)
-            )
+            sources = RecordSourceRepository(session)
+            sources.failed(source_id, owner, clock.now(), duration, str(error))
+            spent = error.counts if isinstance(error, HubSpotError) else None
+            if hubspot is not None and spent is not None:
+                # `sources list` shows the daily budget also after a failed sync.
+                sources.hubspot_progress(
+                    source_id, hubspot.cursor_ms, spent.daily_limit, spent.daily_remaining
+                )
         return replace(outcome, error=str(error), error_code=error.code)
     except BaseException:
         with write_transaction(sessions) as session:
