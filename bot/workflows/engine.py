@@ -72,13 +72,18 @@ class Engine:
         nothing yet.
         """
         executed: list[tuple[int, RunStatus | None]] = []
+        # Once a planning batch finds nothing due, claims go on without asking again (a
+        # query and a write transaction per run saved in a burst) until none is left.
+        planning = True
         while max_runs is None or len(executed) < max_runs:
-            planned = self.plan_batch()
+            planned = self.plan_batch() if planning else 0
             run_id = self.claim()
             if run_id is None:
-                if planned:
+                if planned or not planning:
+                    planning = True
                     continue
                 break
+            planning = planned > 0
             executed.append((run_id, self.runner.execute(run_id)))
         self.sync_sources()
         return executed

@@ -3,6 +3,9 @@ domain's WorkflowDefinition and storage's Workflow columns."""
 
 from __future__ import annotations
 
+import json
+import threading
+from collections import OrderedDict
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +14,7 @@ from sqlalchemy.orm import Session
 from bot.workflows.definitions import WorkflowDefinition, load_definition, to_document
 from storage.models import Workflow
 from storage.object_types import ObjectTypeRepository
+from storage.properties import PropertyType
 
 
 def document_of(workflow: Workflow) -> dict[str, Any]:
@@ -28,12 +32,68 @@ def document_of(workflow: Workflow) -> dict[str, Any]:
     }
 
 
-def definition_of(session: Session, workflow: Workflow) -> WorkflowDefinition:
+class DefinitionCache:
+    """Parsed definitions by what they were parsed from: the stored document (but its object
+    type's name, which never changes for an id) and its type's property types. A burst of
+    runs, and the planner before them, then parse each workflow once, not twice per run; a
+    change to any column or property type is a new key, so nothing stale is ever returned.
+    Thread-safe; bounded, the least recently used dropped first."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._parsed: OrderedDict[tuple[Any, ...], WorkflowDefinition] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> WorkflowDefinition | None:
+        with self._lock:
+            found = self._parsed.get(key)
+            if found is not None:
+                self._parsed.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[Any, ...], definition: WorkflowDefinition) -> None:
+        with self._lock:
+            self._parsed[key] = definition
+            while len(self._parsed) > self._size:
+                self._parsed.popitem(last=False)
+
+
+_PARSED = DefinitionCache()
+
+
+def definition_of(
+    session: Session, workflow: Workflow, types: dict[str, PropertyType] | None = None
+) -> WorkflowDefinition:
+    """The workflow's definition; ``types`` are its object type's property types when the
+    caller has read them already."""
     object_types = ObjectTypeRepository(session)
-    return load_definition(
-        document_of(workflow),
-        object_types.property_types(workflow.object_type_id),
-        object_types.names(workflow.team_id),
+    if types is None:
+        types = object_types.property_types(workflow.object_type_id)
+    key = _cache_key(workflow, types)
+    cached = _PARSED.get(key)
+    if cached is not None:
+        return cached
+    definition = load_definition(document_of(workflow), types, object_types.names(workflow.team_id))
+    _PARSED.put(key, definition)
+    return definition
+
+
+def _cache_key(workflow: Workflow, types: dict[str, PropertyType]) -> tuple[Any, ...]:
+    columns = [
+        workflow.name,
+        workflow.status,
+        workflow.owner_user_id,
+        workflow.schedule,
+        workflow.criteria,
+        workflow.suppression,
+        workflow.actions,
+        workflow.settings,
+    ]
+    return (
+        workflow.team_id,
+        workflow.object_type_id,
+        json.dumps(columns, sort_keys=True, default=str),
+        tuple(sorted((name, kind.value) for name, kind in types.items())),
     )
 
 

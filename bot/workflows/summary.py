@@ -83,10 +83,10 @@ class RunSummary:
             deferred_reason=run.summary.get("reason") if run.summary.get("deferred_from") else None,
             seconds=(now - started_at).total_seconds(),
             missed=missed,
-            failures=_problems(session, runs, run_id, ActionOutcome.FAILED),
+            failures=_problems(session, runs, run_id, ActionOutcome.FAILED, counts),
             waited_for=_in_zone(_waited_for(session, run), zone),
             unknown=counts.get(ActionOutcome.UNKNOWN.value, 0),
-            unknowns=_problems(session, runs, run_id, ActionOutcome.UNKNOWN),
+            unknowns=_problems(session, runs, run_id, ActionOutcome.UNKNOWN, counts),
             stale=StaleData.from_json(run.summary.get(STALE_SOURCE)),
             retry_of=run.retry_of,
         )
@@ -109,9 +109,16 @@ class RunSummary:
 
 
 def _problems(
-    session: Session, runs: RunRepository, run_id: int, outcome: ActionOutcome
+    session: Session,
+    runs: RunRepository,
+    run_id: int,
+    outcome: ActionOutcome,
+    counts: dict[str, int],
 ) -> tuple[tuple[str, int, str], ...]:
-    """The first SHOWN_FAILURES results with ``outcome``: record name, action number, reason."""
+    """The first SHOWN_FAILURES results with ``outcome``: record name, action number, reason
+    (no query when ``counts``, the run's outcome counts, has none)."""
+    if not counts.get(outcome.value):
+        return ()
     failures = runs.failures(run_id, SHOWN_FAILURES, outcome)
     names = {
         record_id: name

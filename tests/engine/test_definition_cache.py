@@ -1,0 +1,66 @@
+"""Parsed definitions are kept by what they were parsed from: a burst of runs parses each
+workflow once, and any change to its stored columns or its type's properties parses anew."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.workflows.stored import definition_of
+from storage.database import transaction
+from storage.models import PropertyDefinition, Workflow
+from tests.engine.builders import channel_message, deal, import_deals, save, workflow_document
+from tests.engine.conftest import START
+
+
+def read(sessions: sessionmaker[Session], workflow_id: int) -> object:
+    with transaction(sessions) as session:
+        found = session.get(Workflow, workflow_id)
+        assert found is not None
+        return definition_of(session, found)
+
+
+def saved_workflow(sessions: sessionmaker[Session]) -> int:
+    import_deals(sessions, [deal("D1")], START)
+    return save(sessions, workflow_document(), START).workflow_id
+
+
+def test_an_unchanged_workflow_is_parsed_once(sessions: sessionmaker[Session]) -> None:
+    workflow_id = saved_workflow(sessions)
+
+    assert read(sessions, workflow_id) is read(sessions, workflow_id)
+
+
+def test_a_changed_column_is_read_anew_never_the_stale_definition(
+    sessions: sessionmaker[Session],
+) -> None:
+    workflow_id = saved_workflow(sessions)
+    before = read(sessions, workflow_id)
+    changed = channel_message(text="{{ name }} changed")
+    with transaction(sessions) as session:
+        session.execute(
+            update(Workflow).where(Workflow.id == workflow_id).values(actions=[changed])
+        )
+
+    after = read(sessions, workflow_id)
+
+    assert after is not before
+    assert after.actions[0].text.text == "{{ name }} changed"  # type: ignore[attr-defined]
+    with transaction(sessions) as session:  # and back: the first parse is still right
+        session.execute(
+            update(Workflow).where(Workflow.id == workflow_id).values(actions=[channel_message()])
+        )
+    assert read(sessions, workflow_id) is before
+
+
+def test_a_property_type_change_is_read_anew(sessions: sessionmaker[Session]) -> None:
+    workflow_id = saved_workflow(sessions)
+    before = read(sessions, workflow_id)
+    with transaction(sessions) as session:
+        session.execute(
+            update(PropertyDefinition)
+            .where(PropertyDefinition.name == "stage")
+            .values(type="enumeration")
+        )
+
+    assert read(sessions, workflow_id) is not before
