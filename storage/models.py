@@ -278,6 +278,9 @@ class Run(Base):
     # would delete every run's enrollments and results (ON DELETE CASCADE). Runs are deleted
     # only with their workflow, the run and its re-run together.
     retry_of: Mapped[int | None] = mapped_column(Integer)
+    # The newest record's id when the run enrolled by its criteria: a record with a larger
+    # one was not stored yet then (ids only grow), whatever created_at its source gave it.
+    newest_record_id: Mapped[int | None] = mapped_column(RecordKey)
 
 
 class Enrollment(Base):

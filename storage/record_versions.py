@@ -123,18 +123,17 @@ class RecordVersions:
         self.session.flush()
         return int(getattr(deleted, "rowcount", 0))
 
-    def as_of(self, record_id: int, at: datetime) -> Subquery | None:
+    def as_of(self, record_id: int, at: datetime) -> Subquery:
         """The record as it was at ``at``, as one row with the columns of ``records``
-        (those criteria read); None when it was not stored yet then."""
+        (those criteria read). Whether it was stored yet then is the caller's to know."""
         version = self.session.scalar(
             select(RecordVersion.id)
             .where(RecordVersion.record_id == record_id, RecordVersion.valid_until > at)
             .order_by(RecordVersion.valid_until, RecordVersion.id)
             .limit(1)
         )
-        born = Record.created_at <= at
         if version is None:
-            row = select(RECORDS).where(Record.id == record_id, born)
+            row = select(RECORDS).where(Record.id == record_id)
         else:
             row = (
                 select(
@@ -144,12 +143,9 @@ class RecordVersions:
                     *(RecordVersion.__table__.c[name] for name in KEPT_COLUMNS),
                 )
                 .join(RecordVersion, RecordVersion.record_id == Record.id)
-                .where(RecordVersion.id == version, born)
+                .where(RecordVersion.id == version)
             )
-        subquery = row.subquery("record_then")
-        if self.session.scalar(select(subquery.c.id)) is None:
-            return None
-        return subquery
+        return row.subquery("record_then")
 
 
 def on_row(clause: ColumnElement[Any], row: Subquery) -> ColumnElement[Any]:

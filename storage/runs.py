@@ -309,6 +309,13 @@ class RunRepository:
             ["run_id", "record_id", "source", "enrolled_by", "created_at"], selected
         )
         self.session.execute(statement)
+        # What the run could see: `why` tells a record stored since by its larger id.
+        self.session.execute(
+            update(Run)
+            .where(Run.id == run_id)
+            .values(newest_record_id=select(func.max(Record.id)).scalar_subquery()),
+            execution_options={"synchronize_session": False},
+        )
 
     def record_result(
         self,

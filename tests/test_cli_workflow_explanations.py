@@ -110,3 +110,18 @@ def test_why_at_a_time_without_an_offset_reads_it_in_the_workflows_zone(
     monkeypatch.setenv("DEFAULT_TIMEZONE", "Asia/Tokyo")  # not the workflow's New York
     output = invoke(cli, "workflows", "why", "Weekly deal review", "D2", "--at", "2026-12-03T07:00")
     assert "by Weekly deal review at 2026-12-03T07:00:00-05:00:" in output.splitlines()[0]
+
+
+def test_why_says_what_left_a_record_out_of_a_past_run_with_its_value_then(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    invoke(cli, "workflows", "run", "Weekly deal review")  # D1 and D3: D2 is qualified
+    (tmp_path / "deals.csv").write_text(DEALS.replace("qualified", "contract sent"))
+    invoke(cli, "records", "import", "deals.csv", "--type", "deals")
+    output = invoke(cli, "workflows", "why", "Weekly deal review", "D2")
+    assert re.search(
+        r"^  #\d+ \(\d{4}-\d{2}-\d{2}\), left out: `stage` was `qualified` then "
+        r"\(stage is equal to contract sent\)$",
+        output,
+        re.MULTILINE,
+    ), output

@@ -18,6 +18,7 @@ from bot.workflows.explanations import (
     PastRun,
     explain_by_text,
     shown_value,
+    then_phrase,
 )
 from bot.workflows.forecast import DEFAULT_RUNS, MAX_RUNS, Forecast, forecast_workflow
 from bot.workflows.lifecycle import WorkflowError, get_workflow
@@ -157,11 +158,11 @@ def past_run_lines(runs: Sequence[PastRun]) -> list[str]:
     if missed:
         parts.append(f"not in {_run_list(missed)}")
     lines = [f"Latest {plural(len(runs), 'run')}: {'; '.join(parts)}."]
-    if missed:
-        lines.append(
-            "Why not then is not known: the bot keeps no history of record values, only "
-            "their values now (above)."
-        )
+    for run in runs:
+        phrase = then_phrase(run.then, run.enrolled, lambda text: f"`{text}`", str)
+        if phrase is not None:
+            done = "enrolled" if run.enrolled else "left out"
+            lines.append(f"  #{run.id} ({run.scheduled_at:%Y-%m-%d}), {done}: {phrase}")
     return lines
 
 

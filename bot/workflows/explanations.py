@@ -1,27 +1,31 @@
 """Why a record is (not) enrolled by a workflow: at its next run (or a given instant), filter
 by filter, the record's value, the filter and whether it holds, which group matched, what
-suppresses it, pause days, and the workflow's recent runs that did or did not enroll it.
+suppresses it, pause days, and the workflow's recent runs that did or did not enroll it,
+each with what the record's values then (record_versions) say of it.
 
 The verdict is the runs' own: the SQL clause a run enrolls by (runner.enrollment_clause),
-evaluated for this one record in the same query as each filter on its own.
+evaluated for this one record in the same query as each filter on its own; for a past run,
+on the record as it was when the run enrolled, with the run's own revision of the workflow.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 
-from sqlalchemy import ColumnElement, and_, case, select
+from sqlalchemy import ColumnElement, Subquery, and_, case, select
 from sqlalchemy.orm import Session
 
 from bot.workflows.criteria import Criteria, Filter, Group
-from bot.workflows.definitions import WorkflowDefinition
+from bot.workflows.definitions import InvalidDefinition, WorkflowDefinition, load_definition
 from bot.workflows.fields import record_values
 from bot.workflows.forecast import upcoming_runs
 from bot.workflows.lifecycle import WorkflowError, get_workflow
 from bot.workflows.owner_aliases import with_known_aliases
 from bot.workflows.planner import SKIPPED_BY_HAND, pause_decision
+from bot.workflows.record_history import RUNS_LOOKED_AT
 from bot.workflows.runner import enrollment_clause
 from bot.workflows.schedules import Occurrence
 from bot.workflows.stored import definition_of
@@ -39,8 +43,10 @@ from storage.models import (
 )
 from storage.object_types import ObjectTypeRepository
 from storage.properties import PropertyType, StoredValue
+from storage.record_versions import RecordVersions, on_row
+from storage.workflow_revisions import RevisionRepository
 
-# Records offered when a typed text names several; past runs looked at.
+# Records offered when a typed text names several; past runs shown.
 MAX_CHOICES = 25
 PAST_RUNS = 10
 
@@ -105,12 +111,45 @@ class GroupCheck:
         return all(f.passed for f in self.filters)
 
 
+class ValuesThen(StrEnum):
+    """What is known of a record's values when a past run enrolled."""
+
+    KNOWN = "known"
+    NOT_STORED = "not_stored"  # the record was first stored after the run
+    NOT_KEPT = "not_kept"  # before the oldest change kept (see record_history)
+
+
+@dataclass(frozen=True)
+class ValueChange:
+    property: str
+    then: StoredValue | None
+    now: StoredValue | None
+
+
+@dataclass(frozen=True)
+class RunThen:
+    """The runs' clause on the record as it was when a past run enrolled: ``would_enroll``
+    is that verdict; ``failed`` the criteria filters that did not hold then and
+    ``suppressed`` the filters of the suppression group that held it back (each with the
+    value then); ``changed`` the filtered values that differ now."""
+
+    values: ValuesThen
+    would_enroll: bool = False
+    removed: bool = False
+    snoozed: bool = False
+    failed: tuple[FilterCheck, ...] = ()
+    suppressed: tuple[FilterCheck, ...] = ()
+    changed: tuple[ValueChange, ...] = ()
+
+
 @dataclass(frozen=True)
 class PastRun:
     id: int
     scheduled_at: datetime  # in the schedule's zone
     source: str
     enrolled: bool
+    # None for a run on records picked by hand: it chose them by no criteria.
+    then: RunThen | None = None
 
 
 @dataclass(frozen=True)
@@ -307,7 +346,7 @@ def explain(
         criteria=_checks(definition.criteria, criteria, types, at, values, checks),
         suppression=_checks(definition.suppression, suppression, types, at, values, checks),
         enrolled=verdict,
-        past_runs=_past_runs(session, workflow, record.id, definition),
+        past_runs=_past_runs(session, workflow, record, values, types),
         no_run_because=no_run_because,
         deferred_from=None if deferred_from is None else deferred_from.astimezone(zone),
     )
@@ -358,22 +397,33 @@ def _evaluate(
     """The runs' verdict for the record at ``at`` (their enrollment clause, and not snoozed,
     as runner._enroll writes it), and each criteria then suppression filter's outcome
     alone, in one query on the record's row."""
+    columns = _verdict_columns(session, workflow, criteria, suppression, types, at)
+    row = session.execute(select(*columns).where(Record.id == record.id)).one()
+    return bool(row[0]), [bool(value) for value in row[2:]]
+
+
+def _verdict_columns(
+    session: Session,
+    workflow: Workflow,
+    criteria: Criteria,
+    suppression: Criteria,
+    types: dict[str, PropertyType],
+    at: datetime,
+) -> list[ColumnElement[bool]]:
+    """The runs' verdict, whether no snooze holds the record, and each criteria then
+    suppression filter alone: columns of one query on a ``records`` row."""
     dialect = session.get_bind().dialect.name
-    verdict = and_(
-        enrollment_clause(criteria, suppression, types, at, dialect),
-        not_snoozed(workflow.id, at),
-    )
+    unsnoozed = not_snoozed(workflow.id, at)
+    verdict = and_(enrollment_clause(criteria, suppression, types, at, dialect), unsnoozed)
     filters = [
         f
         for each in (criteria, suppression)
         for group in each.at(at, types).groups
         for f in group.filters
     ]
-    columns = [_true_or_false(verdict)] + [
+    return [_true_or_false(verdict), _true_or_false(unsnoozed)] + [
         _true_or_false(criteria_clause(Criteria((Group((f,)),)), types, dialect)) for f in filters
     ]
-    row = session.execute(select(*columns).where(Record.id == record.id)).one()
-    return bool(row[0]), [bool(value) for value in row[1:]]
 
 
 def _true_or_false(clause: ColumnElement[bool]) -> ColumnElement[bool]:
@@ -418,26 +468,167 @@ def _check(
 
 
 def _past_runs(
-    session: Session, workflow: Workflow, record_id: int, definition: WorkflowDefinition
+    session: Session,
+    workflow: Workflow,
+    record: Record,
+    values_now: dict[str, StoredValue],
+    types: dict[str, PropertyType],
 ) -> tuple[PastRun, ...]:
-    """The workflow's latest runs that enrolled by its criteria, and whether each enrolled
-    this record; a run on records picked by hand says nothing about the others, so it is
-    shown only when it enrolled this one."""
+    """The workflow's latest runs that enrolled by its criteria, whether each enrolled
+    this record, and what its values then say of it; a run on records picked by hand says
+    nothing about the others, so it is shown only when it enrolled this one."""
     enrolled = (
         select(Enrollment.id)
-        .where(Enrollment.run_id == Run.id, Enrollment.record_id == record_id)
+        .where(Enrollment.run_id == Run.id, Enrollment.record_id == record.id)
         .exists()
     )
     query = (
         select(Run, enrolled)
         .where(Run.workflow_id == workflow.id, Run.enrolled_at.is_not(None))
         .order_by(Run.scheduled_at.desc(), Run.id.desc())
-        .limit(PAST_RUNS * 5)
+        .limit(RUNS_LOOKED_AT)
     )
-    zone = definition.schedule.zone
-    shown = [
-        PastRun(run.id, run.scheduled_at.astimezone(zone), run.source, bool(was))
-        for run, was in session.execute(query)
-        if was or run.source == RunSource.SCHEDULE.value or (run.summary or {}).get("all_matching")
-    ]
-    return tuple(shown[:PAST_RUNS])
+    kept_since = RecordVersions(session).kept_since()
+    shown = []
+    for run, was in session.execute(query):
+        by_criteria = run.source == RunSource.SCHEDULE.value or bool(
+            (run.summary or {}).get("all_matching")
+        )
+        if not (was or by_criteria):
+            continue
+        definition = _definition_of_run(session, workflow, run, types)
+        then = None
+        if by_criteria:
+            then = _run_then(
+                session, workflow, record, run, definition, types, values_now, kept_since
+            )
+        zone = definition.schedule.zone
+        shown.append(
+            PastRun(run.id, run.scheduled_at.astimezone(zone), run.source, bool(was), then)
+        )
+        if len(shown) == PAST_RUNS:
+            break
+    return tuple(shown)
+
+
+def _definition_of_run(
+    session: Session, workflow: Workflow, run: Run, types: dict[str, PropertyType]
+) -> WorkflowDefinition:
+    """The revision of the workflow the run ran; the workflow as it is now when that
+    revision is no longer kept or no longer reads (a property it filters was dropped)."""
+    saved = RevisionRepository(session).get(workflow.id, run.revision)
+    if saved is not None:
+        names = ObjectTypeRepository(session).names(workflow.team_id)
+        try:
+            return load_definition(saved.document, types, names)
+        except InvalidDefinition:
+            pass
+    return definition_of(session, workflow)
+
+
+def _run_then(
+    session: Session,
+    workflow: Workflow,
+    record: Record,
+    run: Run,
+    definition: WorkflowDefinition,
+    types: dict[str, PropertyType],
+    values_now: dict[str, StoredValue],
+    kept_since: datetime | None,
+) -> RunThen:
+    """The run's own clause (its revision's criteria at its instant) on the record as it
+    was when the run enrolled."""
+    enrolled_at, newest = run.enrolled_at, run.newest_record_id
+    if enrolled_at is None or newest is None or (kept_since and enrolled_at < kept_since):
+        return RunThen(ValuesThen.NOT_KEPT)
+    if record.id > newest:
+        return RunThen(ValuesThen.NOT_STORED)
+    row = RecordVersions(session).as_of(record.id, enrolled_at)
+    at = run.scheduled_at.astimezone(definition.schedule.zone)
+    criteria, suppression = (
+        with_known_aliases(session, workflow.team_id, each)
+        for each in (definition.criteria, definition.suppression)
+    )
+    columns = _verdict_columns(session, workflow, criteria, suppression, types, at)
+    found = session.execute(
+        select(*(on_row(column, row) for column in columns), *_value_columns(row))
+    ).one()
+    outcomes = [bool(value) for value in found[2 : len(columns)]]
+    external_id, name, owner, properties, created_at, updated_at, deleted_at = found[len(columns) :]
+    values = record_values(
+        properties,
+        external_id=external_id,
+        name=name,
+        owner=owner,
+        created_at=created_at,
+        updated_at=updated_at,
+    )
+    checks = iter(outcomes)
+    groups = _checks(definition.criteria, criteria, types, at, values, checks)
+    held_back = _checks(definition.suppression, suppression, types, at, values, checks)
+    suppressed = next((g.filters for g in held_back if g.matched), ())
+    watched = dict.fromkeys(
+        f.property for each in (groups, held_back) for g in each for f in g.filters
+    )
+    return RunThen(
+        ValuesThen.KNOWN,
+        would_enroll=bool(found[0]),
+        removed=deleted_at is not None,
+        snoozed=not found[1],
+        failed=tuple(f for g in groups if not g.matched for f in g.filters if not f.passed),
+        suppressed=suppressed,
+        changed=tuple(
+            ValueChange(name, values.get(name), values_now.get(name))
+            for name in watched
+            if values.get(name) != values_now.get(name)
+        ),
+    )
+
+
+def _value_columns(row: Subquery) -> list[ColumnElement[object]]:
+    names = ("external_id", "name", "owner", "properties", "created_at", "updated_at")
+    return [row.c[name] for name in (*names, "deleted_at")]
+
+
+def then_phrase(
+    then: RunThen | None,
+    enrolled: bool,
+    code: Callable[[str], str],
+    plain: Callable[[str], str],
+) -> str | None:
+    """What the record's values when a run enrolled say of it, in a few words: why a run
+    left it out ("`amount` was `4000` then: amount is at least 5000"), or, for a run that
+    enrolled it, which filtered values have changed since. ``code`` shows one value or
+    property name as the surface writes code, ``plain`` a filter's text (each escaped as
+    the surface needs); the rest holds no user data."""
+    if then is None:
+        return None
+    if then.values is ValuesThen.NOT_STORED:
+        return "it was not yet in the records"
+    if then.values is ValuesThen.NOT_KEPT:
+        return "its values then are no longer kept"
+    if enrolled:
+        if not then.changed:
+            return None
+        return "since then " + "; ".join(
+            f"{code(c.property)} went from {code(shown_value(c.then))} to "
+            f"{code(shown_value(c.now))}"
+            for c in then.changed
+        )
+    if then.removed:
+        return "it was removed then"
+    reasons = [_was(check, code, plain) for check in then.failed]
+    if then.suppressed:
+        held = ", ".join(_was(check, code, plain) for check in then.suppressed)
+        reasons.append(f"suppression held it back ({held})")
+    if then.snoozed:
+        reasons.append("it was snoozed in this workflow")
+    if not reasons:
+        # The runs' own clause on the values then would have enrolled it.
+        return "its values then matched; what left it out is not known"
+    return "; ".join(reasons)
+
+
+def _was(check: FilterCheck, code: Callable[[str], str], plain: Callable[[str], str]) -> str:
+    filter_text = plain(check.text if check.resolved is None else check.resolved)
+    return f"{code(check.property)} was {code(shown_value(check.value))} then ({filter_text})"

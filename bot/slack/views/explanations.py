@@ -34,6 +34,7 @@ from bot.workflows.explanations import (
     PastRun,
     RecordChoice,
     shown_value,
+    then_phrase,
 )
 from bot.workflows.forecast import Forecast, ForecastRun
 from bot.workflows.readable import plural
@@ -88,7 +89,7 @@ def explanation_blocks(explanation: Explanation) -> list[Block]:
     if explanation.suppression:
         head = "*Suppression* (a record matching one group is never enrolled):"
         blocks += packed(_group_lines(explanation.suppression), head=head, max_blocks=10)
-    blocks.append(section(_past_runs(explanation.past_runs)))
+    blocks += _past_runs(explanation.past_runs)
     return blocks
 
 
@@ -138,9 +139,11 @@ def _group_lines(groups: Sequence[GroupCheck]) -> list[str]:
     return lines
 
 
-def _past_runs(runs: Sequence[PastRun]) -> str:
+def _past_runs(runs: Sequence[PastRun]) -> list[Block]:
+    """Which runs enrolled the record, then what its values at each run say: why a run
+    left it out, or what has changed since one enrolled it."""
     if not runs:
-        return "*Past runs:* none has enrolled records yet."
+        return [section("*Past runs:* none has enrolled records yet.")]
     enrolled = [run for run in runs if run.enrolled]
     missed = [run for run in runs if not run.enrolled]
     parts = []
@@ -148,13 +151,17 @@ def _past_runs(runs: Sequence[PastRun]) -> str:
         parts.append(f"enrolled in {_runs(enrolled)}")
     if missed:
         parts.append(f"not in {_runs(missed)}")
-    text = f"*Latest {plural(len(runs), 'run')}:* {'; '.join(parts)}."
-    if missed:
-        text += (
-            "\n_Why not then is not known: the bot keeps no history of record values, "
-            "only their values now (above)._"
-        )
-    return text
+    lines = [
+        f"• #{run.id} ({run.scheduled_at:%a %d %b}), "
+        f"{'enrolled' if run.enrolled else 'left out'}: {phrase}"
+        for run in runs
+        if (phrase := then_phrase(run.then, run.enrolled, _code, escape_mrkdwn)) is not None
+    ]
+    return packed(lines, head=f"*Latest {plural(len(runs), 'run')}:* {'; '.join(parts)}.")
+
+
+def _code(text: str) -> str:
+    return f"`{escape_mrkdwn(cut(text, 200))}`"
 
 
 def _runs(runs: Sequence[PastRun]) -> str:

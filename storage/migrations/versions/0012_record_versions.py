@@ -9,6 +9,8 @@ copies, updated_at, deleted_at, external_id) with ``valid_until``, the instant a
 replaced them. ``record_versions_kept`` says since when every change is kept: a database
 that has runs already gets one row saying "since now", since the values at those runs were
 never kept; a new database gets none (every change is kept from the start).
+``runs.newest_record_id`` notes the newest record's id when a run enrolled by criteria:
+records with larger ids were not stored yet then.
 """
 
 from __future__ import annotations
@@ -61,6 +63,8 @@ def upgrade() -> None:
         sa.Column("since", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_record_versions_kept")),
     )
+    # Nullable: SQLite adds it in place, without rebuilding runs (which would cascade).
+    op.add_column("runs", sa.Column("newest_record_id", _RECORD_KEY, nullable=True))
     # Runs enrolled before this revision have no versions to be evaluated on.
     bind = op.get_bind()
     if bind.execute(sa.text("SELECT 1 FROM runs WHERE enrolled_at IS NOT NULL LIMIT 1")).first():
@@ -68,6 +72,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_column("runs", "newest_record_id")
     op.drop_table("record_versions_kept")
     op.drop_index(op.f("ix_record_versions_valid_until"), table_name="record_versions")
     op.drop_index(op.f("ix_record_versions_record_id_valid_until"), table_name="record_versions")

@@ -26,6 +26,9 @@ from bot.workflows.explanations import (
     GroupCheck,
     PastRun,
     RecordChoice,
+    RunThen,
+    ValueChange,
+    ValuesThen,
 )
 from bot.workflows.forecast import Forecast, ForecastRun, PlannedRun
 from tests.block_kit import assert_valid_blocks, assert_valid_view
@@ -68,11 +71,37 @@ def test_the_largest_criteria_fit_a_message_and_a_modal() -> None:
     assert "&lt;!channel&gt; &amp; &lt;@U0BOSS&gt;" in shown
 
 
-def test_the_past_runs_say_which_enrolled_the_record_and_what_is_not_known() -> None:
+def test_the_past_runs_say_which_enrolled_the_record() -> None:
     text = str(explanation_blocks(_explanation(1, 1)))
     assert "enrolled in runs #0 (Tue 01 Dec), #2 (Sun 29 Nov)" in text
     assert "not in runs #1 (Mon 30 Nov), #3 (Sat 28 Nov)" in text
-    assert "the bot keeps no history of record values" in text
+
+
+def test_a_past_run_says_with_the_values_then_why_it_left_the_record_out_escaped() -> None:
+    failed = FilterCheck(NASTY[:20], f"{NASTY} is equal to x", None, NASTY, False)
+    changed = ValueChange("amount", 7000.0, 3000.0)
+    runs = (
+        PastRun(2, AT, "schedule", True, RunThen(ValuesThen.KNOWN, True, changed=(changed,))),
+        PastRun(
+            1,
+            AT - timedelta(days=1),
+            "schedule",
+            False,
+            RunThen(ValuesThen.KNOWN, failed=(failed,)),
+        ),
+        PastRun(0, AT - timedelta(days=2), "schedule", False, RunThen(ValuesThen.NOT_STORED)),
+    )
+    blocks = explanation_blocks(_explanation(1, 1, past_runs=runs))
+    assert_valid_blocks(blocks)
+    text = str(blocks)
+    assert "• #2 (Tue 01 Dec), enrolled: since then `amount` went from `7000` to `3000`" in text
+    assert (
+        "• #1 (Mon 30 Nov), left out: `&lt;!channel&gt; &amp; &lt;@U0BOS` was "
+        "`&lt;!channel&gt; &amp; &lt;@U0BOSS&gt; *bold* `code`xxx"
+    ) in text
+    assert "then (&lt;!channel&gt; &amp; &lt;@U0BOSS&gt; *bold* `code`" in text
+    assert "<!channel>" not in text
+    assert "• #0 (Sun 29 Nov), left out: it was not yet in the records" in text
 
 
 @pytest.mark.parametrize(("count", "heading"), [(1, "*Latest 1 run:*"), (10, "*Latest 10 runs:*")])
