@@ -174,9 +174,12 @@ class HeldCall:
     handling then never takes effect, and no answer is sent.
     """
 
-    def __init__(self, method: str, nth: int, after_handling: bool) -> None:
+    def __init__(
+        self, method: str, nth: int, after_handling: bool, token: str | None = None
+    ) -> None:
         self.method = method
         self.nth = nth
+        self.token = token
         self.after_handling = after_handling
         self.call: Call | None = None
         self.reached = threading.Event()
@@ -194,6 +197,8 @@ class HeldCall:
     def _counts(self, call: Call) -> bool:
         """Counts a call of the method; True for the one to hold (under the stand-in's lock)."""
         if call.method != self.method or self.call is not None:
+            return False
+        if self.token is not None and call.token != self.token:
             return False
         self._seen += 1
         if self._seen < self.nth:
@@ -414,14 +419,17 @@ class SlackStandIn:
         with self._lock:
             self._http_faults.append(_HttpFault(method, times, None, after_handling=after_handling))
 
-    def hold(self, method: str, nth: int = 1, *, after_handling: bool = True) -> HeldCall:
-        """Holds the answer to the ``nth`` call of ``method`` from now on until released.
+    def hold(
+        self, method: str, nth: int = 1, *, after_handling: bool = True, token: str | None = None
+    ) -> HeldCall:
+        """Holds the answer to the ``nth`` call of ``method`` from now on (of the client with
+        ``token``, when given) until released.
 
         With ``after_handling`` the call takes effect first (a posted message is stored and
         readable in history), as when a client dies before reading Slack's answer; without,
         the call is held before it does anything. Other calls are answered meanwhile.
         """
-        held = HeldCall(method, nth, after_handling)
+        held = HeldCall(method, nth, after_handling, token)
         with self._lock:
             self._holds.append(held)
         return held
