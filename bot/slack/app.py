@@ -26,6 +26,7 @@ from bot.slack.listeners import (
     history,
     home,
     revocation,
+    sharing,
     summary_actions,
     wizard,
 )
@@ -70,6 +71,7 @@ def create_app(
     explanations.register(app, services)
     enrollment.register(app, services)
     revocation.register(app, services)
+    sharing.register(app, services)
     return app
 
 

@@ -32,6 +32,7 @@ class View(StrEnum):
     NOTICE = "notice"  # a modal that only says something, e.g. why a click was refused
     SNOOZE = "snooze_record_modal"  # pick a record a run enrolled, and for how many days
     WHY = "why_enrolled"  # pick a record: why it is (not) enrolled by a workflow
+    TRANSFER = "transfer_workflow"  # choose a workflow's new owner
 
 
 class CommandAction(StrEnum):
@@ -50,6 +51,17 @@ class HomeAction(StrEnum):
     EDIT = "home_edit"
     HISTORY = "home_history"
     WHY = "home_why"
+    TRANSFER = "home_transfer"
+
+
+class TransferBlock(StrEnum):
+    """The "Transfer a workflow" modal's input: the new owner, chosen among the people."""
+
+    NEW_OWNER = "transfer_new_owner"
+
+
+class TransferAction(StrEnum):
+    NEW_OWNER = "transfer_new_owner"
 
 
 class HistoryAction(StrEnum):

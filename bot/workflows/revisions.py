@@ -95,6 +95,23 @@ def revision_diff(session: Session, team_id: str, name: str, before: int, after:
     return "".join(lines)
 
 
+class NothingToCompare(WorkflowError):
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"{name!r} has one revision kept, so there is nothing to compare yet: every save "
+            "keeps one."
+        )
+
+
+def latest_revisions(session: Session, team_id: str, name: str) -> tuple[int, int]:
+    """The two latest revisions kept of the workflow named ``name``, older first."""
+    workflow = workflow_with_past(session, team_id, name)
+    kept = RevisionRepository(session).numbers(workflow.id)
+    if len(kept) < 2:
+        raise NothingToCompare(shown_name(workflow))
+    return kept[-2], kept[-1]
+
+
 def _revision(session: Session, workflow: Workflow, revision: int) -> WorkflowRevision:
     revisions = RevisionRepository(session)
     found = revisions.get(workflow.id, revision)

@@ -15,6 +15,7 @@ from bot.slack.listeners.explanations import forecast_command, why_command
 from bot.slack.listeners.requester import Requester
 from bot.slack.listeners.sharing import (
     copy_command,
+    diff_command,
     history_command,
     restore_command,
     transfer_command,
@@ -186,6 +187,7 @@ HANDLERS: dict[str, Handler] = {
     "delete": _delete,
     "run": _run,
     "history": history_command,
+    "diff": diff_command,
     "transfer": transfer_command,
     "copy": copy_command,
     "restore": restore_command,

@@ -25,6 +25,7 @@ from bot.slack.errors import refusal_text, reported
 from bot.slack.ids import Event, HomeAction
 from bot.slack.listeners.home_tab import publish_home
 from bot.slack.listeners.requester import Requester
+from bot.slack.listeners.sharing import open_transfer
 from bot.slack.listeners.wizard import open_wizard
 from bot.slack.services import Services
 from bot.slack.views.home import clicked_workflow, refusal_view, run_notice, status_notice
@@ -88,6 +89,29 @@ def register(app: App, services: Services) -> None:
         # The wizard says itself why it cannot edit; the Home changes only once it saved.
         name = clicked_workflow(action)
         open_wizard(client, services, body["trigger_id"], who.team_id, who.user_id, name)
+
+    @app.action(HomeAction.TRANSFER)
+    @reported
+    def transfer(
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: WebClient,
+        context: BoltContext,
+    ) -> None:
+        """Opens the modal that asks who is to own it (listeners/sharing.py answers it)."""
+        ack()
+        who, trigger_id = Requester.of(context), body["trigger_id"]
+        actor = services.people.actor(client, who.team_id, who.user_id)
+        try:
+            open_transfer(
+                client, services, trigger_id, actor, who.team_id, clicked_workflow(action)
+            )
+        except WorkflowError as error:
+            shown = _refuse(client, trigger_id, error)
+            publish_home(client, services, who.team_id, who.user_id)
+            if not shown:
+                raise
 
 
 def _change(

@@ -1,36 +1,57 @@
-"""``/workflow transfer``, ``copy``, ``restore`` and ``history``: workflows passed between
-people, brought back after a deletion, and what happened to them (runs and changes). Each
-handler is given the /workflow request that listeners/commands.py builds."""
+"""``/workflow transfer``, ``copy``, ``restore``, ``history`` and ``diff``: workflows passed
+between people, brought back after a deletion, and what happened to them (runs, changes, and
+what changed between two revisions). Each handler is given the /workflow request that
+listeners/commands.py builds. The "Transfer a workflow" modal (a people picker), opened by
+``/workflow transfer NAME`` without a person or by the App Home's Transfer button, is
+answered here too (register).
+"""
 
 from __future__ import annotations
 
 from http.client import HTTPException
 from typing import Any, Protocol
 
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.slack.errors import reported
+from bot.slack.ids import TransferBlock, View
+from bot.slack.listeners.home_tab import publish_home
+from bot.slack.listeners.modals import update_modal
+from bot.slack.listeners.requester import Requester
 from bot.slack.services import Services
-from bot.slack.views.blocks import context
+from bot.slack.views.blocks import context, notice_view
 from bot.slack.views.history import IN_MESSAGE, history_message
 from bot.slack.views.sharing import (
     changes_blocks,
+    chosen_transfer,
     command_arguments,
     copied_reply,
     copy_usage_problem,
     deleted_note,
+    diff_blocks,
+    diff_usage_problem,
     new_owner_message,
     not_a_person,
     parse_copy_text,
+    parse_diff_text,
     parse_transfer_text,
     restored_reply,
     transfer_usage_problem,
+    transfer_view,
     transferred_reply,
 )
 from bot.workflows.audit import recent_changes
-from bot.workflows.lifecycle import Actor
+from bot.workflows.lifecycle import Actor, PermissionDenied, WorkflowError, changeable_workflow
 from bot.workflows.overview import WorkflowHistory, run_history
-from bot.workflows.revisions import shown_name, workflow_with_past
+from bot.workflows.revisions import (
+    latest_revisions,
+    revision_diff,
+    saved_revision,
+    shown_name,
+    workflow_with_past,
+)
 from bot.workflows.sharing import Transferred, copy_workflow, transfer_workflow
 from bot.workflows.templates import escape_mrkdwn
 from bot.workflows.trash import restore_workflow
@@ -73,10 +94,44 @@ def history_command(request: CommandRequest) -> None:
     request.reply(blocks + changes_blocks(changes), f"History of {escape_mrkdwn(history.name)}")
 
 
+_TRANSFERRED = "Transferred"
+_NO_PERSON = (
+    "That is a bot or a deactivated account, not a person who can own a workflow: choose "
+    "someone else."
+)
+
+
+def diff_command(request: CommandRequest) -> None:
+    """``/workflow diff NAME [A B]``: what changed between two revisions (the last two by
+    default), as their workflow files; anyone who can see the workflow may read it."""
+    asked = parse_diff_text(command_arguments(request.command.get("text", "")))
+    if asked is None:
+        request.say(f":warning: {diff_usage_problem()}")
+        return
+    with transaction(request.services.sessions) as session:
+        team_id, name = request.team_id, asked.name
+        before, after = asked.revisions or latest_revisions(session, team_id, name)
+        diff = revision_diff(session, team_id, name, before, after)
+        newer = saved_revision(session, team_id, name, after)
+        shown = shown_name(workflow_with_past(session, team_id, name))
+    request.reply(diff_blocks(shown, before, newer, diff), f"Changes to {escape_mrkdwn(shown)}")
+
+
 def transfer_command(request: CommandRequest) -> None:
     """``/workflow transfer NAME @person``: the owner or an admin gives it to a person, who
-    gets a direct message saying so."""
-    asked = parse_transfer_text(command_arguments(request.command.get("text", "")))
+    gets a direct message saying so. Without a person, a modal asks who."""
+    arguments = command_arguments(request.command.get("text", ""))
+    asked = parse_transfer_text(arguments)
+    if asked is None and arguments and "@" not in arguments:
+        open_transfer(
+            request.client,
+            request.services,
+            str(request.command.get("trigger_id", "")),
+            request.actor(),
+            request.team_id,
+            arguments,
+        )
+        return
     if asked is None:
         request.say(f":warning: {transfer_usage_problem()}")
         return
@@ -88,18 +143,64 @@ def transfer_command(request: CommandRequest) -> None:
         transferred = transfer_workflow(
             session, request.team_id, asked.name, asked.new_owner, actor, now
         )
-    request.say(transferred_reply(transferred) + _tell_new_owner(request, transferred))
+    told = _tell_new_owner(request.client, transferred, request.user_id)
+    request.say(transferred_reply(transferred) + told)
 
 
-def _tell_new_owner(request: CommandRequest, transferred: Transferred) -> str:
+def open_transfer(
+    client: WebClient, services: Services, trigger_id: str, actor: Actor, team_id: str, name: str
+) -> None:
+    """Opens the modal that asks who is to own the workflow ``name``; WorkflowError when
+    ``actor`` may not give it away (or there is no such workflow)."""
+    with transaction(services.sessions) as session:
+        workflow = changeable_workflow(session, team_id, name, actor)
+        shown, owner = workflow.name, workflow.owner_user_id
+    client.views_open(trigger_id=trigger_id, view=transfer_view(shown, owner))
+
+
+def register(app: App, services: Services) -> None:
+    @app.view(View.TRANSFER)
+    @reported
+    def transfer_chosen(
+        ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        """The transfer modal submitted: refused beside the picker, or done and said so in
+        the modal (and to the new owner); the App Home shows the new owner."""
+        who, view = Requester.of(context), body["view"]
+        asked = chosen_transfer(view)
+        if asked is None or not _is_person(client, asked.new_owner):
+            ack(response_action="errors", errors={TransferBlock.NEW_OWNER: _NO_PERSON})
+            return
+        actor = services.people.actor(client, who.team_id, who.user_id)
+        try:
+            with write_transaction(services.sessions) as session:
+                transferred = transfer_workflow(
+                    session, who.team_id, asked.name, asked.new_owner, actor, services.clock.now()
+                )
+        except WorkflowError as error:
+            ack(response_action="errors", errors={TransferBlock.NEW_OWNER: _plain(error)})
+            return
+        done = transferred_reply(transferred)
+        ack(response_action="update", view=notice_view(_TRANSFERRED, done))
+        if told := _tell_new_owner(client, transferred, who.user_id):
+            update_modal(client, str(view["id"]), notice_view(_TRANSFERRED, done + told))
+        publish_home(client, services, who.team_id, who.user_id)
+
+
+def _plain(error: WorkflowError) -> str:
+    """A refusal as the picker's error shows it: plain text, where a mention would not read."""
+    if isinstance(error, PermissionDenied):
+        return f"Only the owner of {error.name} or an admin can give it to someone else."
+    return str(error)
+
+
+def _tell_new_owner(client: WebClient, transferred: Transferred, by: str) -> str:
     """Tells the new owner in a direct message; what the reply adds when it could not."""
-    if transferred.owner == request.user_id:
+    if transferred.owner == by:
         return ""
     # A courtesy: the transfer stands if the message cannot be sent.
     try:
-        request.client.chat_postMessage(
-            channel=transferred.owner, text=new_owner_message(transferred, request.user_id)
-        )
+        client.chat_postMessage(channel=transferred.owner, text=new_owner_message(transferred, by))
     except (SlackApiError, OSError, HTTPException):
         # Refused, or the connection failed after the transfer was saved: the reply must
         # still say the transfer happened.

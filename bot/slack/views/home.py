@@ -1,6 +1,6 @@
 """The App Home tab: every workflow of the workspace, each with its status, schedule, next
 and last run, and buttons to see its history and, for its owner or an admin, to run, pause
-or activate and edit it (the others see it read-only, with its owner); the notice after a
+or activate, edit and transfer it (the others see it read-only, with its owner); the notice after a
 click, and the modal saying why a click was refused. The buttons' value is the workflow's
 name, read back with ``clicked_workflow``."""
 
@@ -83,6 +83,7 @@ def _buttons(line: WorkflowLine) -> Block:
             button("Edit", HomeAction.EDIT, name),
             button("History", HomeAction.HISTORY, name),
             button("Why (not)?", HomeAction.WHY, name),
+            button("Transfer", HomeAction.TRANSFER, name),
         ],
     }
 

@@ -1,31 +1,51 @@
 """Workflows shared in Slack: the text of ``/workflow transfer NAME @user``, ``/workflow copy
-NAME NEW_NAME`` and ``/workflow restore NAME`` read back, their replies, the direct message
-to a new owner, and a workflow's history of changes (who edited, paused, activated, ran,
-deleted, restored, transferred or copied it, and when) as the history reply shows it."""
+NAME NEW_NAME``, ``/workflow restore NAME`` and ``/workflow diff NAME [A B]`` read back, their
+replies, the "Transfer a workflow" modal (a people picker) and its reading, the direct
+message to a new owner, a workflow's history of changes (who edited, paused, activated, ran,
+deleted, restored, transferred or copied it, and when) as the history reply shows it, and
+the changes between two revisions."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from bot.slack.ids import SLASH_COMMAND
-from bot.slack.views.blocks import Block, context, packed
+from bot.slack.ids import SLASH_COMMAND, TransferAction, TransferBlock, View
+from bot.slack.views.blocks import (
+    Block,
+    context,
+    cut,
+    packed,
+    plain,
+    section,
+    state_values,
+)
 from bot.slack.views.commands import split_leading_name, unquoted
 from bot.slack.views.phrases import person_mrkdwn, when
 from bot.workflows.audit import ChangeLine
 from bot.workflows.lifecycle import RESTORABLE_FOR
-from bot.workflows.revisions import WorkflowChanges
+from bot.workflows.revisions import SavedRevision, WorkflowChanges
 from bot.workflows.sharing import Copied, Transferred
 from bot.workflows.templates import escape_mrkdwn
 from bot.workflows.trash import Restored
 from storage.models import WorkflowEventKind
 
 TRANSFER_USAGE = f"`{SLASH_COMMAND} transfer NAME @person`"
+DIFF_USAGE = (
+    f"`{SLASH_COMMAND} diff NAME` (the last two revisions) or `{SLASH_COMMAND} diff NAME 2 5`"
+)
+# A diff in a reply: at most this many sections of a code block each (a section holds
+# 3,000 characters); a longer one says how to read the rest.
+DIFF_BLOCKS = 10
+_DIFF_CHARS = 2_900
 COPY_USAGE = f'`{SLASH_COMMAND} copy NAME NEW NAME` (or `{SLASH_COMMAND} copy "NAME" "NEW NAME"`)'
 # Lines of changes in the history reply: with IN_MESSAGE runs, well under 50 blocks.
 CHANGE_BLOCKS = 3
 
+# A workflow's name followed by two revision numbers.
+_REVISIONS = re.compile(r"(.+?)\s+(\d{1,9})\s+(\d{1,9})")
 # A mention as Slack sends it in a command's text, <@U123|name>, or a bare user id.
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>|@?\b([UW][A-Z0-9]{2,31})\b")
 
@@ -34,6 +54,12 @@ _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>|@?\b([UW][A-Z0-9]{2,31})\
 class TransferText:
     name: str
     new_owner: str  # a Slack user id
+
+
+@dataclass(frozen=True)
+class DiffText:
+    name: str
+    revisions: tuple[int, int] | None  # None: the last two
 
 
 @dataclass(frozen=True)
@@ -75,6 +101,101 @@ def parse_copy_text(arguments: str, names: Collection[str]) -> CopyText | None:
     name, rest = split
     new_name = unquoted(rest)
     return CopyText(name, new_name) if new_name else None
+
+
+def parse_diff_text(arguments: str) -> DiffText | None:
+    """``Deal review 2 5`` -> ("Deal review", (2, 5)); ``Deal review`` -> ("Deal review",
+    None); None without a name. Two numbers at the end are revisions, in either order."""
+    revisions = None
+    if numbered := _REVISIONS.fullmatch(arguments.strip()):
+        arguments = numbered[1]
+        first, second = sorted((int(numbered[2]), int(numbered[3])))
+        revisions = (first, second)
+    name = unquoted(arguments.strip())
+    return DiffText(name, revisions) if name else None
+
+
+def diff_usage_problem() -> str:
+    return f"Say which workflow: {DIFF_USAGE}."
+
+
+def diff_blocks(name: str, before: int, after: SavedRevision, diff: str) -> list[Block]:
+    """The changes from revision ``before`` to ``after`` as workflow files (the lines of the
+    older one start with -, of the newer one with +), with who saved the newer one."""
+    head = (
+        f"*{escape_mrkdwn(name)}*: revision {before} to {after.revision}, saved by "
+        f"{person_mrkdwn(after.author)} on {when(after.saved_at)}"
+    )
+    if not diff:
+        return [section(f"{head}\nThe two revisions are the same.")]
+    chunks = _chunks(diff.splitlines()[2:])  # not the ---/+++ lines: the head says it
+    blocks = [section(head)]
+    for chunk in chunks[:DIFF_BLOCKS]:
+        # A user's text could end the code block early: its backticks are spaced out.
+        shown = escape_mrkdwn("\n".join(chunk)).replace("```", "` ` `")
+        blocks.append(section(f"```{shown}```"))
+    if len(chunks) > DIFF_BLOCKS:
+        rest = sum(len(chunk) for chunk in chunks[DIFF_BLOCKS:])
+        blocks.append(
+            context(
+                f"{rest} more lines: `workflow-bot workflows diff {escape_mrkdwn(name)} "
+                f"{before} {after.revision}` prints them all."
+            )
+        )
+    return blocks
+
+
+def _chunks(lines: Sequence[str]) -> list[list[str]]:
+    """The lines in runs that fit a section once escaped (a line too long is cut)."""
+    chunks: list[list[str]] = [[]]
+    size = 0
+    for line in lines:
+        line = cut(line, _DIFF_CHARS // 4)
+        grown = len(escape_mrkdwn(line)) + 1
+        if chunks[-1] and size + grown > _DIFF_CHARS:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(line)
+        size += grown
+    return chunks
+
+
+def transfer_view(name: str, owner: str) -> dict[str, Any]:
+    """The "Transfer a workflow" modal: who is to own the workflow ``name`` (its owner now
+    is ``owner``); its private_metadata is the name."""
+    picker = {
+        "type": "users_select",
+        "action_id": TransferAction.NEW_OWNER,
+        "placeholder": plain("Choose a person"),
+    }
+    return {
+        "type": "modal",
+        "callback_id": View.TRANSFER,
+        "private_metadata": name,
+        "title": plain("Transfer a workflow"),
+        "submit": plain("Transfer"),
+        "close": plain("Cancel"),
+        "blocks": [
+            section(
+                f"*{escape_mrkdwn(name)}* belongs to {person_mrkdwn(owner)}. The new owner "
+                "can change it from then on, and gets a direct message saying so."
+            ),
+            {
+                "type": "input",
+                "block_id": TransferBlock.NEW_OWNER,
+                "label": plain("New owner"),
+                "element": picker,
+            },
+        ],
+    }
+
+
+def chosen_transfer(view: Mapping[str, Any]) -> TransferText | None:
+    """The workflow and the new owner chosen in the transfer modal; None without a person."""
+    block = state_values(view).get(TransferBlock.NEW_OWNER) or {}
+    chosen = (block.get(TransferAction.NEW_OWNER) or {}).get("selected_user")
+    name = str(view.get("private_metadata") or "")
+    return TransferText(name, chosen) if isinstance(chosen, str) and chosen and name else None
 
 
 def transfer_usage_problem() -> str:

@@ -93,7 +93,7 @@ def test_an_admin_sees_every_owner() -> None:
     ("status", "toggle"),
     [("active", HomeAction.PAUSE), ("paused", HomeAction.ACTIVATE), ("draft", HomeAction.ACTIVATE)],
 )
-def test_each_workflow_has_run_toggle_edit_and_history_buttons(
+def test_each_workflow_has_run_toggle_edit_history_and_transfer_buttons(
     status: str, toggle: HomeAction
 ) -> None:
     view = build_home([_line(status=status)], everyone=False)
@@ -105,6 +105,7 @@ def test_each_workflow_has_run_toggle_edit_and_history_buttons(
         HomeAction.EDIT,
         HomeAction.HISTORY,
         HomeAction.WHY,
+        HomeAction.TRANSFER,
     ]
     assert {b["value"] for b in buttons} == {"Deal review"}
     assert all(clicked_workflow(b) == "Deal review" for b in buttons)

@@ -13,15 +13,22 @@ from hypothesis import strategies as st
 from bot.slack.ids import HomeAction
 from bot.slack.views.home import build_home
 from bot.slack.views.sharing import (
+    DIFF_BLOCKS,
     CopyText,
+    DiffText,
     TransferText,
     changes_blocks,
+    chosen_transfer,
     command_arguments,
+    diff_blocks,
     parse_copy_text,
+    parse_diff_text,
     parse_transfer_text,
+    transfer_view,
 )
 from bot.workflows.audit import ChangeLine
 from bot.workflows.overview import WorkflowLine
+from bot.workflows.revisions import SavedRevision
 from tests.block_kit import assert_valid_blocks, assert_valid_view
 
 AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -137,3 +144,44 @@ def test_the_home_offers_only_history_on_a_workflow_the_viewer_may_not_change() 
         "*&lt;Theirs&gt; &amp; co* · :large_green_circle: active · deals · owner <@U0THEM>" in text
     )
     assert "*Mine* · :large_green_circle: active · deals\\n" in text  # one's own: no owner
+
+
+def test_diff_text_names_a_workflow_and_two_revisions_in_either_order() -> None:
+    assert parse_diff_text("Deal review") == DiffText("Deal review", None)
+    assert parse_diff_text("Deal review 5 2") == DiffText("Deal review", (2, 5))
+    assert parse_diff_text('"Top 10 deals" 1 2') == DiffText("Top 10 deals", (1, 2))
+    assert parse_diff_text("Top 10 deals") == DiffText("Top 10 deals", None)
+    assert parse_diff_text("  ") is None
+
+
+_DIFF_LINES = st.lists(st.text(max_size=900).map(lambda t: t.replace("\n", " ")), max_size=80)
+
+
+@given(_DIFF_LINES)
+def test_a_diff_of_any_length_fits_a_message_and_says_what_it_leaves_out(lines: list[str]) -> None:
+    newer = SavedRevision(3, {}, "U0OWNER", AT)
+    diff = "--- a\n+++ b\n" + "\n".join(f"+{line}" for line in lines)
+
+    blocks = diff_blocks("Deal <review> & co", 2, newer, diff)
+
+    assert_valid_blocks(blocks)
+    assert len(blocks) <= DIFF_BLOCKS + 2
+    assert all(len(b["text"]["text"]) <= 3000 for b in blocks if b["type"] == "section")
+    shown = json.dumps(blocks)
+    assert "Deal &lt;review&gt; &amp; co" in shown and "<review>" not in shown
+    code = [b["text"]["text"] for b in blocks[1:] if b["type"] == "section"]
+    assert all(c.startswith("```") and c.endswith("```") and "```" not in c[3:-3] for c in code)
+    if len(blocks) == DIFF_BLOCKS + 2:
+        assert "more lines: `workflow-bot workflows diff" in blocks[-1]["elements"][0]["text"]
+
+
+def test_the_transfer_dialog_asks_for_a_person_and_reads_the_choice_back() -> None:
+    view = transfer_view("Deal <review>", "U0OWNER")
+    assert_valid_view(view)
+    assert "Deal &lt;review&gt;" in json.dumps(view) and "<@U0OWNER>" in json.dumps(view)
+    picked = {"transfer_new_owner": {"transfer_new_owner": {"selected_user": "U0OTHER"}}}
+
+    chosen = chosen_transfer({**view, "state": {"values": picked}})
+
+    assert chosen == TransferText("Deal <review>", "U0OTHER")
+    assert chosen_transfer({**view, "state": {"values": {}}}) is None
