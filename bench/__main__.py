@@ -2,7 +2,8 @@
 
 python -m bench [--rows N] [--databases sqlite,postgresql]
                 [--records-only | --ack-only | --gate-only | --views-only | --sources-only
-                 | --forecast-only | --hubspot-only [--hubspot-deals N]]
+                 | --forecast-only | --hubspot-only [--hubspot-deals N]
+                 | --hubspot-writes-only [--hubspot-write-deals N]]
                 [--scenarios paced,saturated] [--think SECONDS]
 """
 
@@ -19,6 +20,7 @@ from bench import (
     forecast_bench,
     gate_bench,
     hubspot_bench,
+    hubspot_write_bench,
     records_bench,
     sources_bench,
     view_bench,
@@ -58,7 +60,7 @@ def print_records(figures: records_bench.RecordsFigures) -> None:
 
 
 # The benchmarks that --NAME-only picks one of; the engine's runs only with all of them.
-ONLY = ("records", "ack", "gate", "views", "sources", "forecast", "hubspot")
+ONLY = ("records", "ack", "gate", "views", "sources", "forecast", "hubspot", "hubspot-writes")
 
 
 def main() -> None:
@@ -67,12 +69,13 @@ def main() -> None:
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--workflows", type=int, default=10_000)
     parser.add_argument("--hubspot-deals", type=int, default=100_000)
+    parser.add_argument("--hubspot-write-deals", type=int, default=5_000)
     only = parser.add_mutually_exclusive_group()
     for name in ONLY:
         only.add_argument(f"--{name}-only", action="store_true", help=f"Only the {name} benchmark.")
     ack_bench.add_scenario_options(parser)
     args = parser.parse_args()
-    chosen = next((name for name in ONLY if getattr(args, f"{name}_only")), None)
+    chosen = next((name for name in ONLY if getattr(args, f"{name.replace('-', '_')}_only")), None)
 
     def wanted(name: str) -> bool:
         return chosen in (None, name)
@@ -88,6 +91,10 @@ def main() -> None:
         if wanted("hubspot"):
             with empty_database(kind) as (engine, _url):
                 hubspot_bench.print_figures(hubspot_bench.run(kind, engine, args.hubspot_deals))
+        if wanted("hubspot-writes"):
+            with empty_database(kind) as (engine, _url):
+                figures = hubspot_write_bench.run(kind, engine, args.hubspot_write_deals)
+                hubspot_write_bench.print_figures(figures)
         if wanted("gate"):
             with empty_database(kind) as (engine, _url):
                 gate_bench.print_figures(gate_bench.run(kind, engine))

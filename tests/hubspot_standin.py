@@ -89,6 +89,9 @@ class HubSpotStandIn:
     control: bool = False
     # When HubSpot stamps what it creates (hs_createdate), in milliseconds.
     now_ms: Callable[[], int] = field(default=lambda: round(time.time() * 1000))
+    # Called with each request once HubSpot has acted on it, before it answers: a test
+    # kills the client's process there (HubSpot did it; the client never learns so).
+    after_acting: Callable[[Request], None] | None = None
 
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
@@ -185,6 +188,8 @@ class HubSpotStandIn:
             if self.keep_requests:
                 self.requests.append(request)
             status, answer, headers = self._answer(request, handler.headers.get("Authorization"))
+            if self.after_acting is not None:
+                self.after_acting(request)
         payload = json.dumps(answer).encode()
         handler.send_response(status)
         handler.send_header("Content-Type", "application/json;charset=utf-8")

@@ -34,7 +34,7 @@ from bot.workflows.hubspot_portal import (
 )
 from bot.workflows.hubspot_sources import connect
 from bot.workflows.readable import mrkdwn_as_typed
-from bot.workflows.record_changes import set_property
+from bot.workflows.record_changes import set_property_many
 from bot.workflows.source_reading import EnvironmentLookup
 from bot.workflows.templates import RenderContext
 from storage.database import transaction, write_transaction
@@ -87,6 +87,53 @@ def _target(source: RecordSource) -> WriteTarget | None:
     if source.kind != SourceKind.HUBSPOT.value or source.hubspot_object is None:
         return None
     return WriteTarget(source.name, source.url_env, source.hubspot_object)
+
+
+@dataclass(frozen=True)
+class WriteBackRules:
+    """What saving a workflow's actions means for its type's source: a refusal (a change its
+    source's next sync would undo), or a note naming the actions that change HubSpot."""
+
+    refusal: str | None = None
+    note: str | None = None
+
+
+def write_back_rules(
+    session: Session, object_type_id: int, type_name: str, actions: Sequence[object]
+) -> WriteBackRules:
+    """Checked at save, in the words of the dialog's actions (numbered from 1)."""
+    source = RecordSourceRepository(session).feeding(object_type_id)
+    if source is None:
+        return WriteBackRules()  # records imported from files: changed here, as always
+    changing = [
+        (number, action)
+        for number, action in enumerate(actions, start=1)
+        if isinstance(action, SetProperty | CreateTask)
+    ]
+    if source.kind != SourceKind.HUBSPOT.value:
+        setting = [(n, a) for n, a in changing if isinstance(a, SetProperty)]
+        if not setting:
+            return WriteBackRules()
+        named = ", ".join(f"action {n} ({_said(a)})" for n, a in setting)
+        return WriteBackRules(
+            refusal=f"{named} cannot be saved: {type_name} come from the source "
+            f"{source.name!r}, a database query, and its next sync would set the property "
+            "back to what the database holds. Change the value in that database instead, "
+            "or remove the action."
+        )
+    if not changing:
+        return WriteBackRules()
+    named = ", ".join(f"action {n} ({_said(a)})" for n, a in changing)
+    return WriteBackRules(
+        note=f"Writes to HubSpot: {named} change{'s' if len(changing) == 1 else ''} "
+        f"HubSpot (the source {source.name!r}) each time the workflow runs."
+    )
+
+
+def _said(action: SetProperty | CreateTask) -> str:
+    if isinstance(action, SetProperty):
+        return f"Set a property: {action.property_name}"
+    return "Create a task"
 
 
 class RecordToWrite(Protocol):
@@ -169,23 +216,26 @@ class HubSpotWriteBack:
         by_object: Mapping[str, RecordToWrite],
         answer: BatchOutcome,
     ) -> None:
+        """One transaction per batch: the accepted records changed here as HubSpot has them
+        now (the next sync reads them back the same), and every record's result."""
         now = self.clock.now()
+        accepted = [r.id for o, r in by_object.items() if o in answer.accepted]
         with write_transaction(self.sessions) as session:
+            set_property_many(session, accepted, action, self.place.run_date, now)
             runs = RunRepository(session)
+            runs.record_results(
+                self.place.run_id, accepted, index, ActionOutcome.OK, None, None, now
+            )
+            refusals: dict[str, list[int]] = {}
             for object_id, record in by_object.items():
                 if object_id in answer.accepted:
-                    # The local copy follows what HubSpot accepted (the next sync reads it
-                    # back as it is there).
-                    reason = set_property(session, record.id, action, self.place.run_date, now)
-                    outcome = ActionOutcome.OK if reason is None else ActionOutcome.FAILED
-                    reference = {"hubspot": {"object_id": object_id}}
-                elif object_id in answer.refused:
-                    outcome, reference = ActionOutcome.FAILED, None
-                    reason = f"HubSpot refused it: {answer.refused[object_id]}"
-                else:
-                    outcome, reason, reference = ActionOutcome.FAILED, NOT_CONFIRMED, None
-                runs.record_result(
-                    self.place.run_id, record.id, index, outcome, reason, reference, now
+                    continue
+                said = answer.refused.get(object_id)
+                reason = NOT_CONFIRMED if said is None else f"HubSpot refused it: {said}"
+                refusals.setdefault(reason, []).append(record.id)
+            for reason, record_ids in refusals.items():
+                runs.record_results(
+                    self.place.run_id, record_ids, index, ActionOutcome.FAILED, reason, None, now
                 )
         self.keep_alive()
 

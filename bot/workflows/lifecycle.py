@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.workflows.audit import keep_revision, record
 from bot.workflows.definitions import ParsedDefinition, WorkflowDefinition, parse_definition
+from bot.workflows.hubspot_writes import write_back_rules
 from bot.workflows.planner import next_run_after
 from bot.workflows.records import index_criteria_properties
 from bot.workflows.stored import definition_of, write_definition
@@ -199,6 +200,11 @@ def save_workflow(
     """
     parsed = parse_for_team(session, team_id, document, default_timezone, now, ended_ok)
     definition = parsed.definition
+    rules = write_back_rules(
+        session, parsed.object_type.id, parsed.object_type.name, definition.actions
+    )
+    if rules.refusal is not None:
+        raise WorkflowError(rules.refusal)
     if editing_id is None:
         workflow = WorkflowRepository(session).find_for_update(team_id, definition.name)
         if workflow is not None and not actor.may_change(workflow):
@@ -228,7 +234,8 @@ def save_workflow(
     kind = WorkflowEventKind.CREATED if created else WorkflowEventKind.EDITED
     record(session, workflow, kind, actor.user_id, now, detail)
     _schedule(session, workflow, definition, now, index)
-    return Saved(workflow.id, created, workflow.revision, workflow.next_run_at, parsed.warnings)
+    notes = (*parsed.warnings, *([rules.note] if rules.note else []))
+    return Saved(workflow.id, created, workflow.revision, workflow.next_run_at, notes)
 
 
 def parse_for_team(

@@ -3,8 +3,10 @@ transaction that records its result, so it happens exactly once."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.workflows.definitions import TASKS_OBJECT_TYPE, CreateTask, SetProperty
@@ -12,7 +14,7 @@ from bot.workflows.readable import mrkdwn_as_typed
 from bot.workflows.templates import RenderContext
 from storage.models import ObjectType, Record
 from storage.object_types import ObjectTypeRepository
-from storage.properties import FOLDED_NAME, PropertyType, fold
+from storage.properties import FOLDED_NAME, PropertyType, StoredValue, fold
 from storage.record_versions import RecordVersions
 
 
@@ -32,16 +34,44 @@ def set_property(
         )
     if declared is None:
         object_types.declare(record.object_type_id, {action.property_name: action.property_type})
-    value = action.value_on(run_date)
     # Before the change is flushed: the row still holds the values it replaces.
     RecordVersions(session).keep([record.id], now)
+    _change(record, action, action.value_on(run_date), now)
+    return None
+
+
+def set_property_many(
+    session: Session,
+    record_ids: Sequence[int],
+    action: SetProperty,
+    run_date: date,
+    now: datetime,
+) -> None:
+    """set_property for many records of one type whose property type was checked already
+    (HubSpot accepted the change for them): one read and one kept version for all."""
+    if not record_ids:
+        return
+    records = list(session.scalars(select(Record).where(Record.id.in_(list(record_ids)))))
+    if not records:
+        return
+    object_types = ObjectTypeRepository(session)
+    if action.property_name not in object_types.property_types(records[0].object_type_id):
+        object_types.declare(
+            records[0].object_type_id, {action.property_name: action.property_type}
+        )
+    RecordVersions(session).keep([record.id for record in records], now)
+    value = action.value_on(run_date)
+    for record in records:
+        _change(record, action, value, now)
+
+
+def _change(record: Record, action: SetProperty, value: StoredValue, now: datetime) -> None:
     record.properties = {**record.properties, action.property_name: value}
     if action.property_type.is_text and isinstance(value, str):
         record.folded = {**record.folded, action.property_name: fold(value)}
     record.updated_at = now
     # No longer what its source row says: the next sync compares it in full.
     record.source_digest = None
-    return None
 
 
 def create_task(

@@ -33,6 +33,12 @@ from bot.workflows.freshness import (
     refresh_before_run,
 )
 from bot.workflows.hubspot_portal import PortalFactory
+from bot.workflows.hubspot_writes import (
+    HubSpotWriteBack,
+    RunPlace,
+    WriteBackUnavailable,
+    write_target,
+)
 from bot.workflows.notifier import (
     ActionMark,
     DeliveryFailed,
@@ -207,9 +213,9 @@ class _Execution:
             assert workflow is not None
             self.team_id = workflow.team_id
             self.workflow_id = workflow.id
-            self.definition = definition_of(session, workflow)
             self.object_type_id = workflow.object_type_id
             self.types = ObjectTypeRepository(session).property_types(workflow.object_type_id)
+            self.definition = definition_of(session, workflow, self.types)
             self.scheduled_at = run.scheduled_at
             self.started_at = run.started_at or runner.clock.now()
             self.attempts = run.attempts
@@ -222,6 +228,8 @@ class _Execution:
                 run.summary.get("all_matching")
             )
             self.retry = _RetryOf.of(session, run)
+            # Where set_property and create_task write: HubSpot, for a type a HubSpot source feeds.
+            self.write_target = write_target(session, workflow.object_type_id)
         self.notifier = ObservedNotifier(
             runner.notifier_for(self.team_id),
             runner.observer,
@@ -240,6 +248,10 @@ class _Execution:
     @property
     def resuming(self) -> bool:
         return self.attempts > 1
+
+    @property
+    def _first_attempt(self) -> bool:
+        return not self.resuming and self.retry is None
 
     @property
     def giving_up(self) -> bool:
@@ -374,6 +386,8 @@ class _Execution:
                 done.update(removed)
             if batch:
                 yield batch
+            if len(ids) < RECORD_BATCH:
+                return  # that was the last page: no need to ask for an empty one
 
     # Owners and other people --------------------------------------------------------------
 
@@ -452,7 +466,12 @@ class _Execution:
             return done
 
     def _run_action(self, index: int, action: Any) -> None:
-        done = self._done(index)
+        if isinstance(action, SetProperty | CreateTask) and self.write_target is not None:
+            self._write_to_hubspot(index, action)
+            return
+        # Only the process holding a run writes its results: at its first claim (not a
+        # re-run) there are none yet to read.
+        done = set() if self._first_attempt else self._done(index)
         if isinstance(action, SendDm):
             self._send_dm(index, action, done)
             return
@@ -464,7 +483,43 @@ class _Execution:
                 if record.id not in done:
                     self._one(index, action, record)
 
+    def _write_to_hubspot(self, index: int, action: SetProperty | CreateTask) -> None:
+        """The action's records written to HubSpot a batch at a time (bot.workflows.
+        hubspot_writes); HubSpot away postpones the run as Slack away does."""
+        assert self.write_target is not None
+        place = RunPlace(
+            self.run_id,
+            self.definition.name,
+            self.zone_now.date(),
+            self.definition.schedule.zone,
+            self.giving_up,
+        )
+        writes = HubSpotWriteBack(
+            self.runner.sessions,
+            self.runner.clock,
+            self.write_target,
+            self.runner.environment,
+            self.runner.portals,
+            place,
+            self._keep_lease,
+        )
+        try:
+            if isinstance(action, CreateTask):
+                writes.reconcile_tasks(index)
+            done = self._done(index)
+            for batch in self._records(index, done):
+                pending = [record for record in batch if record.id not in done]
+                if isinstance(action, SetProperty):
+                    declared = self.types.get(action.property_name)
+                    writes.set_property(index, action, pending, declared)
+                else:
+                    writes.create_tasks(index, action, pending, self._context)
+        except WriteBackUnavailable as outage:
+            raise Postponed(str(outage)) from outage
+
     def _is_digest(self, action: SendChannelMessage | SendDm) -> bool:
+        if action.mode is not None:
+            return action.mode is MessageMode.DIGEST  # chosen by its author: no count needed
         with transaction(self.runner.sessions) as session:
             count = RunRepository(session).enrollment_count(self.run_id)
         return action.mode_for(count) is MessageMode.DIGEST
