@@ -1,0 +1,289 @@
+"""The dialog's wording of validation problems: each Problem said in the words of the input
+it lands on (its label, the options the dialog offers), never in the file's keys, operator
+codes or quoting. Files and the command line word the same problems in file terms
+(bot.workflows.problems.file_text)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date
+
+from bot.workflows.criteria import Operator
+from bot.workflows.problems import Problem, ProblemCode
+from bot.workflows.schedules import MONTH_NAMES
+from bot.workflows.wording import OPERATOR_WORDS
+from storage.properties import PropertyType
+
+C = ProblemCode
+
+# What to do about an input left empty (or holding only spaces), by place ("root.field").
+_FILL_IN: Mapping[str, str] = {
+    "name.name": "Give the workflow a name.",
+    "object_type.object_type": "Choose the type of records the workflow runs on.",
+    "schedule.frequency": "Choose how often the workflow runs.",
+    "schedule.weekdays": "Choose at least one day of the week.",
+    "schedule.month_days": "Choose at least one day of the month.",
+    "schedule.month_positions": "Choose at least one day, e.g. the last weekday.",
+    "schedule.month": "Choose a month.",
+    "schedule.day": "Choose a day of the month.",
+    "schedule.date": "Choose the date of the run.",
+    "schedule.time": "Choose the time of day.",
+    "schedule.timezone": "Choose a time zone.",
+    "actions.actions": "Add at least one action: what the workflow does for each record.",
+    "actions.channel": "Choose the channel to post in.",
+    "actions.text": "Write the message to send.",
+    "actions.title": "Write the task's title.",
+    "actions.property": "Write the name of the property to set, e.g. last_reminded.",
+    "actions.value": "Write the value to set.",
+    "actions.due_in_days": "Write in how many days the task is due, e.g. 3.",
+    "criteria.property": "Choose a property.",
+    "criteria.operator": "Choose a condition.",
+    "suppression.property": "Choose a property.",
+    "suppression.operator": "Choose a condition.",
+}
+# What a value of each type looks like, as the dialog's hints show it.
+_TYPE_NEEDS: Mapping[PropertyType, str] = {
+    PropertyType.NUMBER: "a number, e.g. 4000",
+    PropertyType.BOOLEAN: "true or false",
+    PropertyType.DATE: "a date, e.g. 2026-03-01",
+    PropertyType.DATETIME: "a date and time with a UTC offset, e.g. 2026-03-01T09:00:00Z",
+    PropertyType.STRING: "text",
+    PropertyType.ENUMERATION: "one of its options",
+}
+_DAY_WORDS = "today, yesterday or tomorrow"
+
+
+def dialog_text(problem: Problem, label: str) -> str:
+    """The problem as the dialog shows it under the input labelled ``label``."""
+    return _sentence(_WORDINGS[problem.code](problem, label))
+
+
+def place_of(problem: Problem) -> str:
+    """ "root.field": the document field the problem is in and its innermost key."""
+    root = problem.location[0] if problem.location else ""
+    return f"{root}.{problem.field or root}"
+
+
+def _fill_in(problem: Problem, label: str) -> str:
+    return _FILL_IN.get(place_of(problem), f"Fill in {label}.")
+
+
+def _not_valid(problem: Problem, label: str) -> str:
+    place = place_of(problem)
+    if place in ("name.name", "actions.text", "actions.title"):
+        return _fill_in(problem, label)  # only spaces: nothing written
+    if place == "actions.property":
+        return (
+            f"{label} needs lower-case letters, digits and _, starting with a letter, "
+            "e.g. last_reminded."
+        )
+    if place == "actions.value":
+        return f"{label} needs text, a number, true or false, or a date."
+    if place.endswith(".month_positions"):
+        return "Choose days among the options offered."
+    if problem.params.get("operator") is Operator.BETWEEN:
+        return f"{label} needs two values separated by a comma, low first."
+    return f"{label} is not something this form can use: choose or write it again."
+
+
+def _whole_number(problem: Problem, label: str) -> str:
+    low, high = problem.params.get("low"), problem.params.get("high")
+    month, day = problem.params.get("month"), problem.params.get("value")
+    if place_of(problem) == "schedule.day" and month and isinstance(day, int):
+        return f"{month} has no day {day}: choose a day from {low} to {high}."
+    if low is None or high is None:
+        return f"{label} needs whole numbers from the choices offered."
+    return f"{label} needs a whole number from {low} to {high}."
+
+
+def _not_a_date(problem: Problem, label: str) -> str:
+    if place_of(problem) == "settings.pause_days":
+        index = problem.location[-1]
+        number = index + 1 if isinstance(index, int) else 1
+        value = problem.params.get("value")
+        return (
+            f"Pause day {number} ({value}) is not a day: write 12-25 for every year "
+            "or 2026-11-26 for one day."
+        )
+    return f"{label} needs a date, e.g. 2026-12-24."
+
+
+def _too_long(problem: Problem, label: str) -> str:
+    length, limit = problem.params.get("length"), problem.params.get("limit")
+    return f"{label} has {length} characters: at most {limit} fit."
+
+
+def _too_many(problem: Problem, label: str) -> str:
+    count, limit = problem.params.get("count"), problem.params.get("limit")
+    return f"{label} has {count}: at most {limit} are allowed."
+
+
+def _unknown_option(problem: Problem, label: str) -> str:
+    if place_of(problem).endswith(".weekdays"):
+        return "Choose at least one day of the week."
+    if place_of(problem) == "actions.type":
+        return (
+            "This form does not know this kind of action: remove it, or edit it in the "
+            "workflow's file."
+        )
+    return f"Choose {label} among the options offered."
+
+
+def _subject(problem: Problem, label: str) -> str:
+    """What a value problem is about: the property it compares or sets, else the input."""
+    name = problem.params.get("property")
+    return name if isinstance(name, str) and name else label
+
+
+def _operator_words(problem: Problem) -> str:
+    operator = problem.params.get("operator")
+    words = OPERATOR_WORDS[operator] if isinstance(operator, Operator) else "this condition"
+    return f"“{words}”"
+
+
+def _bad_value(problem: Problem, label: str) -> str:
+    subject = _subject(problem, label)
+    property_type = problem.params.get("property_type")
+    if not isinstance(property_type, PropertyType):
+        return f"{label} does not fit the property: check what it holds."
+    needs = _TYPE_NEEDS[property_type]
+    if problem.params.get("run_date"):
+        return f"{subject} holds {needs}, not the run's date: choose a date property."
+    operator = problem.params.get("operator")
+    if property_type.is_temporal and operator in (
+        Operator.BEFORE,
+        Operator.AFTER,
+        Operator.BETWEEN,
+    ):
+        needs = f"{needs}, or {_DAY_WORDS}"
+    return f"{subject} needs {needs}."
+
+
+def _needs_value(problem: Problem, label: str) -> str:
+    return f"Pick a value for {_operator_words(problem)}."
+
+
+def _takes_no_value(problem: Problem, label: str) -> str:
+    return f"{_operator_words(problem)} takes no value: choose another condition."
+
+
+def _operator_not_applicable(problem: Problem, label: str) -> str:
+    subject = _subject(problem, label)
+    return f"{_operator_words(problem)} does not apply to {subject}: choose another condition."
+
+
+def _unknown_property(problem: Problem, label: str) -> str:
+    return f"The records have no property {_subject(problem, label)}: choose another."
+
+
+def _reversed(problem: Problem, label: str) -> str:
+    low, high = problem.params.get("low"), problem.params.get("high")
+    return f"{label}: {low} comes after {high}: write the lower one first."
+
+
+def _before_start(problem: Problem, label: str) -> str:
+    start = problem.params.get("start")
+    shown = _long_date(start) if isinstance(start, date) else "the start date"
+    return f"The end date is before the start date ({shown}): choose a later end date."
+
+
+def _never_runs(problem: Problem, label: str) -> str:
+    longest = problem.params.get("longest")
+    advice = {
+        "schedule.end_date": "choose a later end date or clear it",
+        "schedule.months": "choose other months or another start date",
+        "schedule.month_days": f"choose days up to {longest}, or other months",
+        "schedule.month_positions": "choose other days or other months",
+    }.get(place_of(problem), "choose other days, a shorter interval or another start date")
+    return f"{problem.file_head}: {advice}."
+
+
+def _has_passed(problem: Problem, label: str) -> str:
+    return f"{problem.file_head}: choose a later date."
+
+
+def _too_far(problem: Problem, label: str) -> str:
+    limit = problem.params.get("limit")
+    shown = _long_date(limit) if isinstance(limit, date) else "five years from now"
+    return f"{problem.file_head}: choose a date before {shown}."
+
+
+def _long_date(day: date) -> str:
+    return f"{day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+_Wording = Callable[[Problem, str], str]
+
+# One wording per code: a code without one is caught by the tests, not by a user.
+_WORDINGS: Mapping[ProblemCode, _Wording] = {
+    C.MISSING: _fill_in,
+    C.EMPTY: lambda p, label: (
+        "Add a filter to this group or remove the group."
+        if p.field == "key"
+        else f"{_operator_words(p)} needs at least one character: use “is known” to test presence."
+        if isinstance(p.params.get("operator"), Operator)
+        else _fill_in(p, label)
+    ),
+    C.NOT_VALID: _not_valid,
+    C.NOT_A_NUMBER: _whole_number,
+    C.NOT_A_DATE: _not_a_date,
+    C.NOT_A_TIME: lambda p, label: (
+        f"{p.params['value']} is not a time of day: write it as 09:30 or 16:00 (a 24-hour clock)."
+        if isinstance(p.params.get("value"), str)
+        else f"{label} needs times of day such as 09:30 or 16:00."
+    ),
+    C.NOT_A_LIST: lambda p, label: f"{label} is not in a shape this form shows: edit it again.",
+    C.NOT_A_MAPPING: lambda p, label: f"{label} is not in a shape this form shows: edit it again.",
+    C.OUT_OF_RANGE: _whole_number,
+    C.TOO_LONG: _too_long,
+    C.TOO_MANY: _too_many,
+    C.UNKNOWN_FIELD: lambda p, label: (
+        "Something this form does not show is set here: remove it in the workflow's file."
+    ),
+    C.NOT_FOR_FREQUENCY: lambda p, label: (
+        f"{label} does not apply to how often this runs: clear it."
+    ),
+    C.UNKNOWN_OPTION: _unknown_option,
+    C.UNKNOWN_PROPERTY: _unknown_property,
+    C.UNKNOWN_OPERATOR: lambda p, label: "Choose a condition among those offered.",
+    C.OPERATOR_NOT_APPLICABLE: _operator_not_applicable,
+    C.NEEDS_VALUE: _needs_value,
+    C.TAKES_NO_VALUE: _takes_no_value,
+    C.BAD_VALUE: _bad_value,
+    C.REVERSED: _reversed,
+    C.BEFORE_START: _before_start,
+    C.NEVER_RUNS: _never_runs,
+    C.HAS_PASSED: _has_passed,
+    C.TOO_FAR: _too_far,
+    C.BOTH_GIVEN: lambda p, label: f"{label}: use one way of choosing, not both.",
+    C.NEEDS_OTHER: lambda p, label: "Choose a country first.",
+    C.NOT_COUNTED: lambda p, label: (
+        f"{label} says which days are business days: choose a business day among the days, "
+        "or no country."
+    ),
+    C.BAD_TEXT: lambda p, label: f"{label} holds invisible control characters: remove them.",
+    C.BUILT_IN_NAME: lambda p, label: (
+        f"{_subject(p, label)} is a built-in field of every record, not a property: "
+        "choose another name."
+    ),
+    # The template's own words: placeholders are what the user types in the dialog too.
+    C.BAD_TEMPLATE: lambda p, label: str(
+        p.params.get("detail")
+        or f"{label} holds braces: write the value as is, or choose the run's date."
+    ),
+    C.NO_RECIPIENTS: lambda p, label: "Choose at least one person or user group.",
+    C.NOT_A_CHANNEL: lambda p, label: "Choose a channel from the list.",
+    C.NOT_A_PERSON: lambda p, label: (
+        f"{label} needs people from the list, or user groups such as @sales-leads."
+    ),
+    C.NO_ACTIONS: lambda p, label: (
+        "Add at least one action: what the workflow does for each record."
+    ),
+    C.NAME_TAKEN: lambda p, label: (
+        f"A workflow named {p.params.get('name')} already exists: choose another name."
+    ),
+}
