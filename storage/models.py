@@ -426,6 +426,10 @@ class RecordSource(Base):
     # HubSpot's daily request budget as it last reported it.
     daily_limit: Mapped[int | None] = mapped_column(Integer)
     daily_remaining: Mapped[int | None] = mapped_column(Integer)
+    # The portal's id and its app's domain (account-info), which links to a record's page
+    # in HubSpot need; read at the first sync.
+    hubspot_portal_id: Mapped[int | None] = mapped_column(BigInteger)
+    hubspot_ui_domain: Mapped[str | None] = mapped_column(String(100))
 
 
 class SampleInstallation(Base):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
@@ -19,6 +20,16 @@ class SyncCounts:
     added: int
     changed: int
     removed: int
+
+
+class PortalIdentity(Protocol):
+    """A HubSpot portal's id and the domain of its app."""
+
+    @property
+    def portal_id(self) -> int: ...
+
+    @property
+    def ui_domain(self) -> str: ...
 
 
 class RecordSourceRepository:
@@ -129,10 +140,15 @@ class RecordSourceRepository:
         cursor_ms: int | None,
         daily_limit: int | None,
         daily_remaining: int | None,
+        account: PortalIdentity | None = None,
     ) -> None:
-        """Where a HubSpot source's next sync starts, and the daily request budget HubSpot
-        reported last (kept as it was when this sync learnt nothing of it)."""
-        values: dict[str, int | None] = {"hubspot_cursor_ms": cursor_ms}
+        """Where a HubSpot source's next sync starts, the daily request budget HubSpot
+        reported last (kept as it was when this sync learnt nothing of it), and the portal's
+        id and app domain when the sync read them."""
+        values: dict[str, int | str | None] = {"hubspot_cursor_ms": cursor_ms}
+        if account is not None:
+            values["hubspot_portal_id"] = account.portal_id
+            values["hubspot_ui_domain"] = account.ui_domain
         if daily_limit is not None:
             values["daily_limit"] = daily_limit
         if daily_remaining is not None:

@@ -16,6 +16,7 @@ shapes of HubSpot's API reference:
 - ``POST /crm/v3/objects/tasks/batch/create`` with ``associations`` (the HUBSPOT_DEFINED
   task-to-object types), and the tasks' search by subject, due time, creation and
   ``associations.{object}``.
+- ``GET /account-info/v3/details``: the portal's id and its app's domain.
 - 401 without the token, with HubSpot's error body; 429 past the configured rolling window,
   with the ``X-HubSpot-RateLimit-*`` headers; the daily budget on every answer.
 
@@ -87,6 +88,9 @@ class HubSpotStandIn:
     # Serves POST /standin/touch (not HubSpot's): a benchmark in another process changes
     # objects through it.
     control: bool = False
+    # GET /account-info/v3/details: the portal's id and its app's domain.
+    portal_id: int = 2_468_135
+    ui_domain: str = "app.hubspot.com"
     # When HubSpot stamps what it creates (hs_createdate), in milliseconds.
     now_ms: Callable[[], int] = field(default=lambda: round(time.time() * 1000))
     # Called with each request once HubSpot has acted on it, before it answers: a test
@@ -270,6 +274,18 @@ class HubSpotStandIn:
     def _route(self, request: Request) -> tuple[int, dict[str, Any]]:
         if request.path == "/standin/touch" and self.control:
             return 200, self._touch(request.body or {})
+        if request.path == "/account-info/v3/details":
+            return 200, {
+                "portalId": self.portal_id,
+                "accountType": "STANDARD",
+                "timeZone": "US/Eastern",
+                "companyCurrency": "USD",
+                "additionalCurrencies": [],
+                "utcOffset": "-05:00",
+                "utcOffsetMilliseconds": -18_000_000,
+                "uiDomain": self.ui_domain,
+                "dataHostingLocation": "na1",
+            }
         if request.path == "/crm-object-schemas/v3/schemas":
             # The client's schemas API calls the original path of GET /crm/v3/schemas.
             return 200, {"results": self.schema_list}

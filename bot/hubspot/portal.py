@@ -40,6 +40,7 @@ from bot.workflows.hubspot_portal import (
     ObjectUpdate,
     Owner,
     Pipeline,
+    PortalAccount,
     PropertyOption,
     PropertySchema,
     RequestCounts,
@@ -265,6 +266,22 @@ class ClientPortal:
             c.daily_remaining,
             dict(c.by_kind),
         )
+
+    def account(self) -> PortalAccount:
+        # The client has no API for account-info: its generic call, with the token's auth.
+        answer = self._call(
+            "account",
+            lambda **k: self._objects.api_client.call_api(
+                "/account-info/v3/details",
+                "GET",
+                header_params={"Accept": "application/json"},
+                auth_settings=["oauth2"],
+                _return_http_data_only=True,
+                **k,
+            ),
+            {},
+        )
+        return PortalAccount(int(answer["portalId"]), str(answer.get("uiDomain") or ""))
 
     def update_objects(self, object_type: str, updates: Sequence[ObjectUpdate]) -> BatchOutcome:
         # objectWriteTraceId asks HubSpot for a multi-status answer (207) that names each

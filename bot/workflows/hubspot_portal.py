@@ -106,6 +106,15 @@ class CustomObject:
 
 
 @dataclass(frozen=True, slots=True)
+class PortalAccount:
+    """``GET /account-info/v3/details``: the portal's id and the domain of HubSpot's app
+    for it (``app.hubspot.com``, ``app-eu1.hubspot.com``)."""
+
+    portal_id: int
+    ui_domain: str
+
+
+@dataclass(frozen=True, slots=True)
 class RequestCounts:
     """What the adapter spent: requests made, waits for the rate limit, and the daily budget
     HubSpot last reported (``X-HubSpot-RateLimit-Daily`` / ``-Daily-Remaining``)."""
@@ -175,6 +184,10 @@ class HubSpotPortal(Protocol):
     def custom_objects(self) -> list[CustomObject]: ...
 
     def counts(self) -> RequestCounts: ...
+
+    def account(self) -> PortalAccount:
+        """``GET /account-info/v3/details``."""
+        ...
 
     def update_objects(self, object_type: str, updates: Sequence[ObjectUpdate]) -> BatchOutcome:
         """``POST /crm/v3/objects/{type}/batch/update``, BATCH_WRITE inputs at most."""

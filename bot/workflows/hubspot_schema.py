@@ -37,6 +37,26 @@ CREATED_PROPERTY = "createdate"
 MERGED_PROPERTY = "hs_merged_object_ids"
 
 
+# The objectTypeId of each standard object, as a record's page address names it; a custom
+# object's API name is its objectTypeId already.
+OBJECT_TYPE_IDS = {"contacts": "0-1", "companies": "0-2", "deals": "0-3", "tickets": "0-5"}
+# A domain of HubSpot's app, as account-info gives it: what a link may point to.
+_UI_DOMAIN = re.compile(r"app(-[a-z0-9]+)?\.hubspot(qa)?\.com")
+
+
+def record_page(ui_domain: str, portal_id: int, object_type: str, record_id: str) -> str | None:
+    """The address of a record's page in HubSpot (HubSpot's documented form
+    ``https://app.hubspot.com/contacts/{portalId}/record/{objectTypeId}/{recordId}``); None
+    when the domain is not one of HubSpot's or the id not a HubSpot id, so that a link never
+    leads elsewhere."""
+    if not _UI_DOMAIN.fullmatch(ui_domain) or not record_id.isdigit():
+        return None
+    type_id = OBJECT_TYPE_IDS.get(object_type, object_type)
+    if not re.fullmatch(r"\d+-\d+", type_id):
+        return None
+    return f"https://{ui_domain}/contacts/{portal_id}/record/{type_id}/{record_id}"
+
+
 def modified_property(object_type: str) -> str:
     """The last-modified property: contacts keep theirs in ``lastmodifieddate``."""
     return "lastmodifieddate" if object_type == "contacts" else "hs_lastmodifieddate"

@@ -5,6 +5,7 @@ after that, reported as a SQL source's sync is."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.workflows.hubspot_portal import (
     HubSpotError,
     HubSpotPortal,
+    PortalAccount,
     PortalFactory,
     RequestCounts,
 )
@@ -22,6 +24,8 @@ from bot.workflows.hubspot_sync import HubSpotObjectSync, HubSpotSyncReport
 from bot.workflows.source_reading import EnvironmentLookup
 from bot.workflows.source_sync import SyncReport
 from storage.record_removal import Removal
+
+log = logging.getLogger(__name__)
 
 # Where HubSpot's API is, when not at HubSpot (a proxy, a test server).
 API_URL_VARIABLE = "HUBSPOT_API_URL"
@@ -42,6 +46,8 @@ class HubSpotSource:
     name_property: str | None
     cursor_ms: int | None
     last_success_at: datetime | None = None
+    # Whether the portal's id (for links to records' pages) is known already.
+    knows_portal: bool = False
 
 
 def archived_due(last_success_at: datetime | None, now: datetime) -> bool:
@@ -58,6 +64,8 @@ class HubSpotOutcome:
     report: SyncReport
     cursor_ms: int | None
     counts: RequestCounts
+    # Read when the source did not know it yet; None: known already, or HubSpot did not say.
+    account: PortalAccount | None = None
 
 
 def access_token(token_env: str, source_name: str, environment: EnvironmentLookup) -> str:
@@ -122,9 +130,20 @@ def sync_hubspot(
     except HubSpotError as error:
         error.counts = portal.counts()
         raise
+    account = None if source.knows_portal else _account(portal)
     return HubSpotOutcome(
-        _report(found, time.perf_counter() - started), found.cursor, portal.counts()
+        _report(found, time.perf_counter() - started), found.cursor, portal.counts(), account
     )
+
+
+def _account(portal: HubSpotPortal) -> PortalAccount | None:
+    """The portal's id and domain, for links to its records' pages: a nicety, so a portal
+    that does not answer it (a scope, an outage) leaves the links out, not the sync failed."""
+    try:
+        return portal.account()
+    except HubSpotError as error:
+        log.warning("HubSpot did not give the portal's id, records will have no links: %s", error)
+        return None
 
 
 def _report(found: HubSpotSyncReport, seconds: float) -> SyncReport:

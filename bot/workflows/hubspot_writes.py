@@ -32,6 +32,7 @@ from bot.workflows.hubspot_portal import (
     ObjectUpdate,
     PortalFactory,
 )
+from bot.workflows.hubspot_schema import record_page
 from bot.workflows.hubspot_sources import connect
 from bot.workflows.readable import mrkdwn_as_typed
 from bot.workflows.record_changes import set_property_many
@@ -74,6 +75,15 @@ class WriteTarget:
     source_name: str
     token_env: str
     hubspot_object: str
+    # The portal's id and app domain, once a sync has read them: links to records' pages.
+    portal_id: int | None = None
+    ui_domain: str | None = None
+
+    def page_of(self, record_id: str) -> str | None:
+        """The address of the record's page in HubSpot, when the portal is known."""
+        if self.portal_id is None or self.ui_domain is None:
+            return None
+        return record_page(self.ui_domain, self.portal_id, self.hubspot_object, record_id)
 
 
 def write_target(session: Session, object_type_id: int) -> WriteTarget | None:
@@ -86,7 +96,13 @@ def write_target(session: Session, object_type_id: int) -> WriteTarget | None:
 def _target(source: RecordSource) -> WriteTarget | None:
     if source.kind != SourceKind.HUBSPOT.value or source.hubspot_object is None:
         return None
-    return WriteTarget(source.name, source.url_env, source.hubspot_object)
+    return WriteTarget(
+        source.name,
+        source.url_env,
+        source.hubspot_object,
+        source.hubspot_portal_id,
+        source.hubspot_ui_domain,
+    )
 
 
 @dataclass(frozen=True)

@@ -536,6 +536,9 @@ class _Execution:
             updated_at=record.updated_at,
             zone=self.definition.schedule.zone,
             owner_user=None if record.owner is None else self.owners.user_of(record.owner),
+            hubspot_page=(
+                None if self.write_target is None else self.write_target.page_of(record.external_id)
+            ),
         )
 
     def _one(self, index: int, action: Any, record: EnrolledRecord) -> None:

@@ -452,7 +452,7 @@ def sync_source(
             with write_transaction(sessions) as session:
                 RecordSourceRepository(session).hubspot_progress(
                     source_id, synced.cursor_ms, synced.counts.daily_limit,
-                    synced.counts.daily_remaining,
+                    synced.counts.daily_remaining, synced.account,
                 )  # fmt: skip
     except SourceError as error:
         duration = _milliseconds(started)
@@ -490,6 +490,7 @@ def _hubspot_source(source: RecordSource) -> HubSpotSource | None:
         source.hubspot_name_property,
         source.hubspot_cursor_ms,
         source.last_success_at,
+        knows_portal=source.hubspot_portal_id is not None,
     )
 
 

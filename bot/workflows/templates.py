@@ -25,8 +25,21 @@ CREATED_AT = "created_at"
 UPDATED_AT = "updated_at"
 RUN_DATE = "run.date"
 WORKFLOW_NAME = "workflow.name"
+# A link to the record's page in HubSpot, for records a HubSpot source feeds.
+HUBSPOT_LINK = "hubspot.link"
 PROPERTY_PREFIX = "properties."
-FIXED_PLACEHOLDERS = (NAME, OWNER, ID, CREATED_AT, UPDATED_AT, RUN_DATE, WORKFLOW_NAME)
+FIXED_PLACEHOLDERS = (
+    NAME,
+    OWNER,
+    ID,
+    CREATED_AT,
+    UPDATED_AT,
+    RUN_DATE,
+    WORKFLOW_NAME,
+    HUBSPOT_LINK,
+)
+# What {{ hubspot.link }} shows: the link's text.
+HUBSPOT_LINK_TEXT = "View in HubSpot"
 # How {{ created_at }} and {{ updated_at }} show: the local date and time in the workflow's zone.
 LOCAL_TIME_FORMAT = "%Y-%m-%d %H:%M"
 
@@ -86,6 +99,9 @@ class RenderContext:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     zone: tzinfo = UTC
+    # The record's page in HubSpot (bot.workflows.hubspot_schema.record_page); None: the
+    # record does not come from HubSpot, or its portal is not known yet.
+    hubspot_page: str | None = None
 
 
 @dataclass(frozen=True)
@@ -111,6 +127,10 @@ class Placeholder:
             return escape_mrkdwn(context.name)
         if self.name == WORKFLOW_NAME:
             return escape_mrkdwn(context.workflow_name)
+        if self.name == HUBSPOT_LINK:
+            # The address is built from digits and HubSpot's own domain only (record_page).
+            page = context.hubspot_page
+            return MISSING_VALUE if page is None else f"<{page}|{HUBSPOT_LINK_TEXT}>"
         if self.name in (CREATED_AT, UPDATED_AT):
             instant = context.created_at if self.name == CREATED_AT else context.updated_at
             return MISSING_VALUE if instant is None else local_time(instant, context.zone)

@@ -362,3 +362,30 @@ def test_setting_a_property_a_sql_source_would_undo_is_refused_at_save(
     )
     with transaction(sessions) as session:
         assert session.scalars(select(Workflow)).all() == []  # nothing half-written
+
+
+def test_a_message_links_each_record_to_its_page_in_hubspot(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    portal: Portal,
+    processes: Any,
+    slack_api: SlackStandIn,
+) -> None:
+    clock.set(RUN_TIME - timedelta(hours=2))
+    first_sync(sessions, clock, portal)
+    text = "{{ name }}: {{ hubspot.link }}"
+    save(sessions, workflow_document(criteria=IN_CONTRACT, actions=[channel_message(text)]),
+         clock.now())  # fmt: skip
+    clock.set(RUN_TIME + timedelta(seconds=5))
+
+    portal.engine(sessions, clock, processes.slack()).tick()
+
+    posted = sorted(m["text"] for m in slack_api.posted_messages(DEALS_CHANNEL))
+    page = "https://app.hubspot.com/contacts/2468135/record/0-3"
+    assert posted == [
+        f"Acme &amp; Sons: <{page}/11|View in HubSpot>",
+        f"Globex: <{page}/12|View in HubSpot>",
+        f"Initech: <{page}/13|View in HubSpot>",
+    ]
+    # The portal's id was asked once, at the first sync, not again before the run's sync.
+    assert portal.requests_to("/account-info/v3/details") == 1

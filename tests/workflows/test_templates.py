@@ -75,6 +75,12 @@ def test_a_property_value_can_never_mention_or_link() -> None:
     assert rendered == "&lt;!channel&gt; &lt;@U1&gt;"
 
 
+def test_a_hubspot_link_is_a_slack_link_to_the_record_s_page_or_a_dash_without_one() -> None:
+    page = "https://app.hubspot.com/contacts/42/record/0-3/11"
+    assert render("{{ hubspot.link }}", hubspot_page=page) == f"<{page}|View in HubSpot>"
+    assert render("{{ hubspot.link }}") == "—"
+
+
 def test_the_workflow_name_and_the_record_id_are_escaped_too() -> None:
     assert render("{{ workflow.name }}", workflow_name="R&D <team>") == "R&amp;D &lt;team&gt;"
     assert render("{{ id }}", record_id="<!here>") == "&lt;!here&gt;"
@@ -209,7 +215,7 @@ def test_an_unknown_placeholder_is_refused_with_the_closest_one() -> None:
 def test_an_unknown_placeholder_without_a_close_one_lists_the_known_ones() -> None:
     assert problems("{{ zzz }}") == [
         "unknown placeholder {{ zzz }}; use one of name, owner, id, created_at, updated_at, "
-        "run.date, workflow.name or properties.<name>"
+        "run.date, workflow.name, hubspot.link or properties.<name>"
     ]
 
 
