@@ -389,3 +389,40 @@ def test_a_message_links_each_record_to_its_page_in_hubspot(
     ]
     # The portal's id was asked once, at the first sync, not again before the run's sync.
     assert portal.requests_to("/account-info/v3/details") == 1
+
+
+class DroppedConnection(Exception):
+    """The stand-in acted on a request, then the connection broke before its answer."""
+
+
+def test_hubspot_unreachable_after_creating_tasks_postpones_the_run_which_then_finds_them(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    portal: Portal,
+    processes: Any,
+) -> None:
+    clock.set(RUN_TIME - timedelta(minutes=10))
+    first_sync(sessions, clock, portal)
+    save(sessions, workflow_document(criteria=IN_CONTRACT, actions=[CALL_TASK]), clock.now())
+    clock.set(RUN_TIME + timedelta(seconds=5))
+
+    def break_after_creating(request: Request) -> None:
+        if request.path.endswith("/tasks/batch/create"):
+            portal.standin.after_acting = None  # once
+            raise DroppedConnection
+
+    portal.standin.after_acting = break_after_creating
+    engine = portal.engine(sessions, clock, processes.slack())
+    [(_run, postponed)] = engine.tick()
+
+    assert postponed is None  # waiting for HubSpot, not failed
+    assert len(portal.standin.objects["tasks"]) == 3  # HubSpot has them; the bot never heard
+    assert {o for o, _r, _ref in results(sessions, 0).values()} == {"unknown"}
+
+    clock.set(RUN_TIME + timedelta(minutes=5))  # the lease has run out: claimed again
+    [(_run, status)] = engine.tick()
+
+    assert status is not None and status.value == "succeeded"
+    assert len(portal.standin.objects["tasks"]) == 3  # found, not created again
+    assert portal.requests_to("/tasks/batch/create") == 1
+    assert {o for o, _r, _ref in results(sessions, 0).values()} == {"ok"}
