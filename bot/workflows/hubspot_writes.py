@@ -264,17 +264,9 @@ class HubSpotWriteBack:
             unsettled = HubSpotWriteRepository(session).unsettled(self.place.run_id, index)
         if not unsettled or self.broken is not None:
             return
-        found: dict[int, str] = {}
-        try:
-            portal = self._open()
-            for record_id, sent in unsettled.items():
-                task_id = portal.find_task(_task_of(sent), int(sent["intended_at_ms"]))
-                if task_id is not None:
-                    found[record_id] = task_id
-        except HubSpotError as error:
-            if self.place.giving_up:
-                return  # they stay unknown, saying why
-            raise WriteBackUnavailable(str(error), code=error.code) from error
+        found = self._found_in_hubspot(unsettled)
+        if found is None:
+            return  # they stay unknown, saying why
         with write_transaction(self.sessions) as session:
             writes = HubSpotWriteRepository(session)
             writes.settle(
@@ -283,6 +275,45 @@ class HubSpotWriteBack:
                 {r: (ActionOutcome.OK, None, _task_reference(t)) for r, t in found.items()},
             )
             writes.forget(self.place.run_id, index, [r for r in unsettled if r not in found])
+
+    def adopt_retried_tasks(self, index: int, retried_run_id: int) -> None:
+        """In a re-run: the tasks the retried run asked HubSpot for without learning whether
+        it created them are looked up first; one found is this run's result for its record
+        (HubSpot has it already), so only those not found are created."""
+        with transaction(self.sessions) as session:
+            unsettled = HubSpotWriteRepository(session).unsettled(retried_run_id, index)
+            done = RunRepository(session).done_records(self.place.run_id, index)
+        pending = {r: sent for r, sent in unsettled.items() if r not in done}
+        if not pending or self.broken is not None:
+            return
+        found = self._found_in_hubspot(pending)
+        if not found:
+            return
+        now = self.clock.now()
+        with write_transaction(self.sessions) as session:
+            runs = RunRepository(session)
+            for record_id, task_id in found.items():
+                reference = {"hubspot": {"task_id": task_id, "created_by_run": retried_run_id}}
+                runs.record_result(
+                    self.place.run_id, record_id, index, ActionOutcome.OK, None, reference, now
+                )
+
+    def _found_in_hubspot(self, intents: Mapping[int, Mapping[str, Any]]) -> dict[int, str] | None:
+        """Record id -> the id of the task HubSpot has for each intent, of those it has;
+        None when HubSpot cannot tell at the run's last attempt (WriteBackUnavailable
+        before that)."""
+        found: dict[int, str] = {}
+        try:
+            portal = self._open()
+            for record_id, sent in intents.items():
+                task_id = portal.find_task(_task_of(sent), int(sent["intended_at_ms"]))
+                if task_id is not None:
+                    found[record_id] = task_id
+        except HubSpotError as error:
+            if self.place.giving_up:
+                return None
+            raise WriteBackUnavailable(str(error), code=error.code) from error
+        return found
 
     def create_tasks(
         self,

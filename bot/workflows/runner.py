@@ -506,6 +506,8 @@ class _Execution:
         try:
             if isinstance(action, CreateTask):
                 writes.reconcile_tasks(index)
+                if self.retry is not None:
+                    writes.adopt_retried_tasks(index, self.retry.run_id)
             done = self._done(index)
             for batch in self._records(index, done):
                 pending = [record for record in batch if record.id not in done]

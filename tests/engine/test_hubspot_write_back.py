@@ -23,7 +23,9 @@ from bot.hubspot.rate_limit import SteppedTime
 from bot.workflows.clock import FixedClock
 from bot.workflows.engine import Engine
 from bot.workflows.hubspot_sync import ObjectToSync
-from bot.workflows.lifecycle import WorkflowError
+from bot.workflows.lifecycle import CLI_ACTOR, WorkflowError
+from bot.workflows.run_followups import request_retry
+from bot.workflows.runner import MAX_ATTEMPTS
 from bot.workflows.sources import NewHubSpotSource, add_hubspot_sources, sync_source
 from storage.database import transaction, write_transaction
 from storage.models import ActionResult, Record, RecordSource, SourceKind, Workflow
@@ -426,3 +428,46 @@ def test_hubspot_unreachable_after_creating_tasks_postpones_the_run_which_then_f
     assert len(portal.standin.objects["tasks"]) == 3  # found, not created again
     assert portal.requests_to("/tasks/batch/create") == 1
     assert {o for o, _r, _ref in results(sessions, 0).values()} == {"ok"}
+
+
+def test_re_running_a_run_that_never_learnt_whether_hubspot_created_its_tasks_finds_them(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    portal: Portal,
+    processes: Any,
+) -> None:
+    clock.set(RUN_TIME - timedelta(minutes=10))
+    first_sync(sessions, clock, portal)
+    save(sessions, workflow_document(criteria=IN_CONTRACT, actions=[CALL_TASK]), clock.now())
+    clock.set(RUN_TIME + timedelta(seconds=5))
+    hubspot_down = [True]
+
+    def break_tasks(request: Request) -> None:
+        # HubSpot acts on each request, and every answer about tasks is lost on the way.
+        if hubspot_down[0] and "/tasks/" in request.path:
+            raise DroppedConnection
+
+    portal.standin.after_acting = break_tasks
+    engine = portal.engine(sessions, clock, processes.slack())
+    statuses = []
+    for _attempt in range(MAX_ATTEMPTS):
+        [(run_id, status)] = engine.tick()
+        statuses.append(status)
+        clock.set(clock.now() + timedelta(minutes=5))
+    # Postponed four times, then given up with the tasks' outcome unknown, not failed.
+    assert statuses[:-1] == [None] * (MAX_ATTEMPTS - 1) and statuses[-1] is not None
+    assert {o for o, _r, _ref in results(sessions, 0).values()} == {"unknown"}
+    assert len(portal.standin.objects["tasks"]) == 3
+
+    hubspot_down[0] = False
+    with write_transaction(sessions) as session:
+        retry = request_retry(session, TEAM, run_id, CLI_ACTOR, clock.now())
+    [(rerun_id, status)] = engine.tick()
+
+    assert rerun_id == retry.run_id and status is not None and status.value == "succeeded"
+    assert len(portal.standin.objects["tasks"]) == 3  # found in HubSpot, not created again
+    with transaction(sessions) as session:
+        rerun = session.scalars(
+            select(ActionResult.outcome).where(ActionResult.run_id == rerun_id)
+        ).all()
+    assert rerun == ["ok"] * 3
