@@ -168,7 +168,7 @@ def query_errors() -> Iterator[None]:
     except UnknownObjectType as error:
         fail(f"there is no object type {error.name!r}; known types: {', '.join(error.known)}")
     except InvalidCriteria as error:
-        fail(error.problems)
+        fail(error.messages)
     except AmbiguousWorkspace as error:
         fail(str(error))
 

@@ -29,7 +29,7 @@ def _errors() -> Iterator[None]:
     except InvalidDefinition as error:
         # A copy is checked as a new workflow: the original may no longer pass (a property
         # it names changed type since).
-        fail(error.problems)
+        fail(error.messages)
     except (WorkflowError, AmbiguousWorkspace) as error:
         fail(str(error))
 

@@ -75,7 +75,9 @@ def workflow_errors() -> Iterator[None]:
     """Turns every error a user can fix into its message and exit status 2."""
     try:
         yield
-    except (InvalidDefinition, InvalidWorkflowFile) as error:
+    except InvalidDefinition as error:
+        fail(error.messages)
+    except InvalidWorkflowFile as error:
         fail(error.problems)
     except (WorkflowError, UnknownObjectType, AmbiguousWorkspace) as error:
         fail(str(error))

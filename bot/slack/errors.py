@@ -17,9 +17,11 @@ from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.slack.views.wizard import problem_lines
 from bot.workflows.criteria import InvalidCriteria
 from bot.workflows.definitions import InvalidDefinition
 from bot.workflows.lifecycle import PermissionDenied, WorkflowError
+from bot.workflows.problems import InvalidDocument
 from bot.workflows.schedules import InvalidSchedule
 from bot.workflows.templates import escape_mrkdwn
 from bot.workflows.workspaces import AmbiguousWorkspace
@@ -56,12 +58,21 @@ def user_message(error: BaseException) -> str | None:
     """The mrkdwn the user reads for an error they can act on; None for a bug."""
     if isinstance(error, WorkflowError):
         return refusal_text(error)
+    if isinstance(error, InvalidDocument):
+        return f":warning: {escape_mrkdwn(_in_dialog_words(error))}"
     if isinstance(error, _USER_ERRORS):
         return f":warning: {escape_mrkdwn(str(error))}"
     if isinstance(error, SlackApiError):
         reason = _SLACK_REASONS.get(str(error.response.get("error")))
         return f":warning: {reason}" if reason else None
     return None
+
+
+def _in_dialog_words(error: InvalidDocument) -> str:
+    """Problems as the dialog words them: Slack users meet workflows in the dialog's terms,
+    not in the file's keys."""
+    root = {InvalidCriteria: ("criteria",), InvalidSchedule: ("schedule",)}.get(type(error), ())
+    return "\n".join(problem_lines([problem.under(*root) for problem in error.problems]))
 
 
 def error_reply(error: BaseException, body: dict[str, Any], user_id: str | None) -> str:

@@ -24,6 +24,7 @@ from bot.workflows.fields import (
     criteria_fields,
     is_built_in,
 )
+from bot.workflows.problems import InvalidDocument, Location, Problem, ProblemCode
 from storage.properties import (
     InvalidValue,
     PropertyType,
@@ -178,12 +179,9 @@ def operators_for(name: str, property_type: PropertyType) -> tuple[Operator, ...
     return tuple(operator for operator in Operator if operator in applicable)
 
 
-class InvalidCriteria(ValueError):
-    """Criteria that cannot be used; ``problems`` holds one message per problem found."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(problems))
+class InvalidCriteria(InvalidDocument):
+    """Criteria that cannot be used: one Problem per problem found, located by group and
+    filter index (from 0) and the filter's part ("property", "operator", "value", "key")."""
 
 
 @dataclass(frozen=True)
@@ -543,16 +541,22 @@ _EXPECTED_DAY = {
 }
 
 
-class _Problems:
-    """Collects the problems of one place in the criteria, each prefixed with that place."""
+C = ProblemCode
 
-    def __init__(self, sink: list[str], place: str) -> None:
+
+class _Problems:
+    """Collects the problems of one place in the criteria (a group, or a filter of one)."""
+
+    def __init__(self, sink: list[Problem], place: Location) -> None:
         self.sink = sink
         self.place = place
         self.count = 0
 
-    def add(self, message: str) -> None:
-        self.sink.append(f"{self.place}: {message}")
+    def add(
+        self, part: str, code: ProblemCode, head: str, tail: str = "", **params: object
+    ) -> None:
+        """A problem with ``part`` of the place ("property", "operator", "value", "key")."""
+        self.sink.append(Problem((*self.place, part), code, head, tail, params))
         self.count += 1
 
 
@@ -564,7 +568,7 @@ def parse_criteria(data: object, property_types: Mapping[str, PropertyType]) -> 
     (counted from 1) and saying how to fix it.
     """
     property_types = criteria_fields(property_types)
-    problems: list[str] = []
+    problems: list[Problem] = []
     raw_groups = _raw_groups(data, problems)
     _check_limits(raw_groups, problems)
     groups = []
@@ -577,55 +581,59 @@ def parse_criteria(data: object, property_types: Mapping[str, PropertyType]) -> 
     return Criteria(tuple(groups))
 
 
-def _raw_groups(data: object, problems: list[str]) -> list[object]:
+def _raw_groups(data: object, problems: list[Problem]) -> list[object]:
     if not isinstance(data, dict):
-        problems.append(f"criteria must be a JSON object, not {_kind(data)}; {_SHAPE_HINT}")
+        head = f"criteria must be a JSON object, not {_kind(data)}"
+        problems.append(Problem((), C.NOT_A_MAPPING, head, f"; {_SHAPE_HINT}"))
         return []
     if "all" in data and "any" not in data:
-        problems.append(
-            'a top-level "all" needs wrapping in a group: write {"any": [{"all": [...]}]}'
-        )
+        head = 'a top-level "all" needs wrapping in a group'
+        tail = ': write {"any": [{"all": [...]}]}'
+        problems.append(Problem((), C.NOT_VALID, head, tail))
         return []
     for key in sorted(set(data) - {"any"}):
-        problems.append(f'unknown top-level key {_show(key)}; criteria have only "any"')
+        head = f"unknown top-level key {_show(key)}"
+        problems.append(Problem((), C.UNKNOWN_FIELD, head, '; criteria have only "any"'))
     groups = data.get("any", [])
     if not isinstance(groups, list):
-        problems.append(f'"any" must be a list of groups, not {_kind(groups)}; {_SHAPE_HINT}')
+        head = f'"any" must be a list of groups, not {_kind(groups)}'
+        problems.append(Problem((), C.NOT_A_LIST, head, f"; {_SHAPE_HINT}"))
         return []
     return groups
 
 
-def _check_limits(raw_groups: list[object], problems: list[str]) -> None:
+def _check_limits(raw_groups: list[object], problems: list[Problem]) -> None:
     if len(raw_groups) > MAX_GROUPS:
-        problems.append(
-            f"{len(raw_groups)} groups is more than the {MAX_GROUPS} allowed; merge groups "
-            "with in / not_in or split the workflow"
-        )
+        head = f"{len(raw_groups)} groups is more than the {MAX_GROUPS} allowed"
+        tail = "; merge groups with in / not_in or split the workflow"
+        params = {"count": len(raw_groups), "limit": MAX_GROUPS}
+        problems.append(Problem((), C.TOO_MANY, head, tail, params))
     total = sum(
         len(g["all"]) for g in raw_groups if isinstance(g, dict) and isinstance(g.get("all"), list)
     )
     if total > MAX_FILTERS:
-        problems.append(
-            f"{total} filters in all is more than the {MAX_FILTERS} allowed; combine "
-            "filters on one property with in / not_in or between"
-        )
+        head = f"{total} filters in all is more than the {MAX_FILTERS} allowed"
+        tail = "; combine filters on one property with in / not_in or between"
+        params = {"count": total, "limit": MAX_FILTERS}
+        problems.append(Problem((), C.TOO_MANY, head, tail, params))
 
 
 def _parse_group(
-    raw: object, number: int, types: Mapping[str, PropertyType], problems: list[str]
+    raw: object, number: int, types: Mapping[str, PropertyType], problems: list[Problem]
 ) -> Group | None:
-    place = _Problems(problems, f"group {number}")
+    place = _Problems(problems, (number - 1,))
     if not isinstance(raw, dict) or not isinstance(raw.get("all"), list):
-        place.add(f'must be an object with an "all" list of filters, not {_show(raw)}')
+        head = f'must be an object with an "all" list of filters, not {_show(raw)}'
+        place.add("key", C.NOT_A_MAPPING, head)
         return None
     for key in sorted(set(raw) - {"all"}):
-        place.add(f'unknown key {_show(key)}; a group has only "all"')
+        place.add("key", C.UNKNOWN_FIELD, f"unknown key {_show(key)}", '; a group has only "all"')
     if not raw["all"]:
-        place.add("has no filters; add a filter or remove the group")
+        place.add("key", C.EMPTY, "has no filters", "; add a filter or remove the group")
         return None
     filters = [
-        _parse_filter(raw_filter, _Problems(problems, f"{place.place}, filter {index}"), types)
-        for index, raw_filter in enumerate(raw["all"], start=1)
+        _parse_filter(raw_filter, _Problems(problems, (number - 1, index)), types)
+        for index, raw_filter in enumerate(raw["all"])
     ]
     if place.count or any(f is None for f in filters):
         return None
@@ -636,10 +644,12 @@ def _parse_filter(
     raw: object, place: _Problems, property_types: Mapping[str, PropertyType]
 ) -> Filter | None:
     if not isinstance(raw, dict):
-        place.add(f'must be an object with "property", "operator" and "value", not {_show(raw)}')
+        head = f'must be an object with "property", "operator" and "value", not {_show(raw)}'
+        place.add("key", C.NOT_A_MAPPING, head)
         return None
     for key in sorted(set(raw) - set(_FILTER_KEYS)):
-        place.add(f'unknown key {_show(key)}; a filter has "property", "operator" and "value"')
+        tail = '; a filter has "property", "operator" and "value"'
+        place.add("key", C.UNKNOWN_FIELD, f"unknown key {_show(key)}", tail)
     name = _parse_property(raw.get("property"), place, property_types)
     property_type = property_types.get(name) if name is not None else None
     operator = _parse_operator(raw.get("operator"), place, name, property_type)
@@ -656,10 +666,13 @@ def _parse_property(
 ) -> str | None:
     if not isinstance(raw, str):
         what = "is missing" if raw is None else f"{_show(raw)} is not a property name"
-        place.add(f'"property" {what}; {_property_hint("", property_types)}')
+        code = C.MISSING if raw is None else C.NOT_VALID
+        place.add("property", code, f'"property" {what}', f"; {_property_hint('', property_types)}")
         return None
     if raw not in property_types:
-        place.add(f"unknown property {_name(raw)}; {_property_hint(raw, property_types)}")
+        head = f"unknown property {_name(raw)}"
+        tail = f"; {_property_hint(raw, property_types)}"
+        place.add("property", C.UNKNOWN_PROPERTY, head, tail, property=raw)
     return raw
 
 
@@ -687,15 +700,16 @@ def _parse_operator(
     applicable = _applicable(name, property_type)
     if not isinstance(raw, str) or raw not in _OPERATOR_NAMES:
         what = "is missing" if raw is None else f"{_show(raw)} is not an operator"
-        place.add(f'"operator" {what}; use {_choices(applicable)}')
+        code = C.MISSING if raw is None else C.UNKNOWN_OPERATOR
+        place.add("operator", code, f'"operator" {what}', f"; use {_choices(applicable)}")
         return None
     operator = Operator(raw)
     if name is not None and property_type is not None and operator not in applicable:
         kind = "built-in field" if is_built_in(name) else f"{property_type} property"
-        place.add(
-            f"operator {_name(raw)} does not apply to {kind} {_name(name)}; "
-            f"use {_choices(value_operators(name, property_type))}"
-        )
+        head = f"operator {_name(raw)} does not apply to {kind} {_name(name)}"
+        tail = f"; use {_choices(value_operators(name, property_type))}"
+        params = {"operator": operator, "property": name, "property_type": property_type}
+        place.add("operator", C.OPERATOR_NOT_APPLICABLE, head, tail, **params)
         return None
     return operator
 
@@ -722,10 +736,14 @@ def _parse_value(
 ) -> FilterValue:
     if operator in PRESENCE_OPERATORS:
         if "value" in raw:
-            place.add(f'{_name(operator)} takes no value; remove "value"')
+            head = f"{_name(operator)} takes no value"
+            place.add("value", C.TAKES_NO_VALUE, head, '; remove "value"', operator=operator)
         return None
     if "value" not in raw:
-        place.add(f'{_name(operator)} needs a "value": {_value_shape(operator, property_type)}')
+        head = f'{_name(operator)} needs a "value"'
+        tail = f": {_value_shape(operator, property_type)}"
+        params = {"operator": operator, "property_type": property_type}
+        place.add("value", C.NEEDS_VALUE, head, tail, **params)
         return None
     value = raw["value"]
     if operator in DAYS_OPERATORS:
@@ -738,7 +756,9 @@ def _parse_value(
         return _day_or_stored(value, name, property_type, place)
     stored = _stored(value, name, property_type, place)
     if operator in SUBSTRING_OPERATORS and stored == "":
-        place.add(f"{_name(operator)} needs at least one character; use is_known to test presence")
+        head = f"{_name(operator)} needs at least one character"
+        tail = "; use is_known to test presence"
+        place.add("value", C.EMPTY, head, tail, operator=operator)
     return stored
 
 
@@ -760,10 +780,10 @@ def _expected(operator: Operator, property_type: PropertyType) -> str:
 
 def _parse_days(value: object, operator: Operator, place: _Problems) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_DAYS:
-        place.add(
-            f"{_show(value)} is not a number of days; {_name(operator)} needs "
-            f"{_value_shape(operator, PropertyType.DATE)}"
-        )
+        head = f"{_show(value)} is not a number of days"
+        tail = f"; {_name(operator)} needs {_value_shape(operator, PropertyType.DATE)}"
+        code = C.OUT_OF_RANGE if isinstance(value, int) else C.NOT_A_NUMBER
+        place.add("value", code, head, tail, operator=operator, low=0, high=MAX_DAYS)
         return None
     return value
 
@@ -772,10 +792,10 @@ def _parse_list(
     value: object, operator: Operator, name: str, property_type: PropertyType, place: _Problems
 ) -> tuple[StoredValue, ...] | None:
     if not isinstance(value, list) or not value:
-        place.add(
-            f"{_show(value)} is not a list of values; {_name(operator)} needs "
-            f"{_value_shape(operator, property_type)}"
-        )
+        head = f"{_show(value)} is not a list of values"
+        tail = f"; {_name(operator)} needs {_value_shape(operator, property_type)}"
+        code = C.EMPTY if value == [] else C.NOT_A_LIST
+        place.add("value", code, head, tail, operator=operator, property_type=property_type)
         return None
     items = [
         _stored(item, name, property_type, place, f"item {index} of the list: ")
@@ -788,10 +808,10 @@ def _parse_between(
     value: object, name: str, property_type: PropertyType, place: _Problems
 ) -> tuple[StoredValue, ...] | None:
     if not isinstance(value, list) or len(value) != 2:
-        place.add(
-            f"{_show(value)} is not two bounds; 'between' needs "
-            f"{_value_shape(Operator.BETWEEN, property_type)}"
-        )
+        head = f"{_show(value)} is not two bounds"
+        tail = f"; 'between' needs {_value_shape(Operator.BETWEEN, property_type)}"
+        params = {"operator": Operator.BETWEEN, "property_type": property_type}
+        place.add("value", C.NOT_VALID, head, tail, **params)
         return None
     low = _day_or_stored(value[0], name, property_type, place, "low bound: ")
     high = _day_or_stored(value[1], name, property_type, place, "high bound: ")
@@ -801,10 +821,9 @@ def _parse_between(
     # Bounds of different kinds (a day word and a date, a date and an instant) compare only
     # once resolved: reversed ones then match nothing, in SQL as in Python.
     if low_key[0] == high_key[0] and low_key[1] > high_key[1]:
-        place.add(
-            f"the bounds are reversed ({_show(value[0])} comes after {_show(value[1])}); "
-            f"write [{_show(value[1])}, {_show(value[0])}]"
-        )
+        head = f"the bounds are reversed ({_show(value[0])} comes after {_show(value[1])})"
+        tail = f"; write [{_show(value[1])}, {_show(value[0])}]"
+        place.add("value", C.REVERSED, head, tail, low=value[0], high=value[1])
     return low, high
 
 
@@ -826,11 +845,11 @@ def _day_or_stored(
     if not property_type.is_temporal:
         return _stored(value, name, property_type, place, prefix)
     expected = _EXPECTED_DAY[property_type]
+    params = {"property": name, "property_type": property_type, "value": value}
     if not isinstance(value, str):
-        place.add(
-            f"{prefix}{_show(value)} is {_kind(value)}, but {property_type} property "
-            f"{_name(name)} needs {expected}"
-        )
+        head = f"{prefix}{_show(value)} is {_kind(value)}"
+        tail = f", but {property_type} property {_name(name)} needs {expected}"
+        place.add("value", C.BAD_VALUE, head, tail, **params)
         return None
     word = value.strip().lower()
     if word in _DAY_OFFSET_WORDS:
@@ -842,9 +861,8 @@ def _day_or_stored(
     except InvalidValue as error:
         close = difflib.get_close_matches(word, _DAY_OFFSET_WORDS, n=1)
         guess = f' (did you mean "{close[0]}"?)' if close else ""
-        place.add(
-            f"{prefix}{error}{guess}; {property_type} property {_name(name)} needs {expected}"
-        )
+        tail = f"{guess}; {property_type} property {_name(name)} needs {expected}"
+        place.add("value", C.BAD_VALUE, f"{prefix}{error}", tail, **params)
         return None
 
 
@@ -853,19 +871,21 @@ def _stored(
 ) -> StoredValue | None:
     """The value converted to the property's stored form, or None after adding a problem."""
     expected = _EXPECTED_JSON[property_type]
+    params = {"property": name, "property_type": property_type, "value": value}
     if not _has_json_kind(value, property_type):
-        place.add(
-            f"{prefix}{_show(value)} is {_kind(value)}, but {property_type} property "
-            f"{_name(name)} needs {expected}"
-        )
+        head = f"{prefix}{_show(value)} is {_kind(value)}"
+        tail = f", but {property_type} property {_name(name)} needs {expected}"
+        place.add("value", C.BAD_VALUE, head, tail, **params)
         return None
     if isinstance(value, str) and not _storable_text(value):
-        place.add(f"{prefix}text cannot contain NUL characters or unpaired surrogates")
+        head = f"{prefix}text cannot contain NUL characters or unpaired surrogates"
+        place.add("value", C.BAD_TEXT, head)
         return None
     try:
         return to_stored(value, property_type)
     except InvalidValue as error:
-        place.add(f"{prefix}{error}; {property_type} property {_name(name)} needs {expected}")
+        tail = f"; {property_type} property {_name(name)} needs {expected}"
+        place.add("value", C.BAD_VALUE, f"{prefix}{error}", tail, **params)
         return None
 
 

@@ -17,6 +17,7 @@ import holidays as holiday_calendars
 from bot.workflows.criteria import MAX_DAYS, Criteria, InvalidCriteria, parse_criteria
 from bot.workflows.fields import built_in_name_problem
 from bot.workflows.owners import MAX_DM_RECIPIENTS, is_user_group, is_user_id
+from bot.workflows.problems import InvalidDocument, Location, Problem, ProblemCode, wrong
 from bot.workflows.readable import shown_value
 from bot.workflows.schedules import InvalidSchedule, ParsedSchedule, Schedule, parse_schedule
 from bot.workflows.templates import (
@@ -78,12 +79,9 @@ _Choice = TypeVar("_Choice", bound=StrEnum)
 _SCHEDULE_EXAMPLE = 'e.g. {frequency: weekly, weekdays: [mon], time: "09:00"}'
 
 
-class InvalidDefinition(ValueError):
-    """A workflow that cannot be saved; ``problems`` holds one "location: message" per problem."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(problems))
+class InvalidDefinition(InvalidDocument):
+    """A workflow that cannot be saved: ``problems`` holds every Problem, located from the
+    document's root; ``messages`` words them in file terms."""
 
 
 class MessageMode(StrEnum):
@@ -448,7 +446,7 @@ def read_settings(raw: object) -> WorkflowSettings:
     problems = _Problems()
     settings = _SettingsReader(problems, []).read(raw)
     if settings is None:
-        raise InvalidDefinition(problems.messages)
+        raise InvalidDefinition(problems.found)
     return settings
 
 
@@ -458,14 +456,20 @@ def read_settings(raw: object) -> WorkflowSettings:
 _ScheduleReader = Callable[[Mapping[str, object]], ParsedSchedule]
 
 
+C = ProblemCode
+
+
 class _Problems:
-    """The problems found so far, each "location: message"."""
+    """The problems found so far."""
 
     def __init__(self) -> None:
-        self.messages: list[str] = []
+        self.found: list[Problem] = []
 
-    def add(self, location: str, message: str) -> None:
-        self.messages.append(f"{location}: {message}")
+    def add(self, problem: Problem) -> None:
+        self.found.append(problem)
+
+    def __len__(self) -> int:
+        return len(self.found)
 
 
 class _Reader:
@@ -485,8 +489,9 @@ class _Reader:
 
     def read(self, read_schedule: _ScheduleReader) -> ParsedDefinition:
         if not isinstance(self.data, Mapping):
-            raise InvalidDefinition([f"workflow: {_shown(self.data)} is not a mapping"])
-        _check_fields(self.data, FIELDS, "", self.problems)
+            head = f"{_shown(self.data)} is not a mapping"
+            raise InvalidDefinition([Problem(("workflow",), C.NOT_A_MAPPING, head)])
+        _check_fields(self.data, FIELDS, (), self.problems)
         name = self.name()
         object_type = self.object_type()
         # Property names mean nothing without a known object type: leave them unchecked then
@@ -494,15 +499,15 @@ class _Reader:
         types = self.property_types if object_type is not None else None
         # A workflow is a draft until its file says otherwise: importing never starts one.
         raw_status = self.data.get("status") or WorkflowStatus.DRAFT.value
-        status = _choice(raw_status, WorkflowStatus, "status", self.problems)
+        status = _choice(raw_status, WorkflowStatus, ("status",), self.problems)
         owner = self.owner()
         schedule = self.schedule(read_schedule)
         criteria = self.criteria("criteria", types, required=True)
         suppression = self.criteria("suppression", types, required=False)
         actions = _ActionsReader(self.problems, types).read(self.data.get("actions"), status)
         settings = _SettingsReader(self.problems, self.warnings).read(self.data.get("settings"))
-        if self.problems.messages:
-            raise InvalidDefinition(self.problems.messages)
+        if self.problems.found:
+            raise InvalidDefinition(self.problems.found)
         assert name is not None and object_type is not None and status is not None
         assert owner is not None and schedule is not None and criteria is not None
         assert suppression is not None and actions is not None and settings is not None
@@ -514,13 +519,14 @@ class _Reader:
     def name(self) -> str | None:
         raw = self.data.get("name")
         if not isinstance(raw, str) or not raw.strip():
-            self.problems.add("name", f"{_wrong(raw, 'a name')}: give the workflow a name")
+            tail = ": give the workflow a name"
+            self.problems.add(wrong(("name",), raw, "a name", C.NOT_VALID, tail))
             return None
         name = raw.strip()
         if len(name) > MAX_NAME:
-            self.problems.add("name", f"{len(name)} characters is longer than {MAX_NAME}")
-        elif problem := _text_problem(name):
-            self.problems.add("name", problem)
+            self.problems.add(_too_long(("name",), name, MAX_NAME))
+        elif problem := _text_problem(("name",), name):
+            self.problems.add(problem)
         return name
 
     def object_type(self) -> str | None:
@@ -529,29 +535,29 @@ class _Reader:
         if isinstance(raw, str) and raw in self.known_object_types:
             return raw
         rest = f"known object types: {', '.join(known)}"
-        self.problems.add("object_type", _wrong(raw, "an object type") + _hinted(raw, known, rest))
+        tail = _hinted(raw, known, rest)
+        self.problems.add(wrong(("object_type",), raw, "an object type", C.UNKNOWN_OPTION, tail))
         return None
 
     def owner(self) -> str | None:
         raw = self.data.get("owner")
         if isinstance(raw, str) and is_user_id(raw):
             return raw
-        self.problems.add(
-            "owner", f"{_wrong(raw, 'a Slack user id')}: use a user id such as U0123ABCD"
-        )
+        tail = ": use a user id such as U0123ABCD"
+        self.problems.add(wrong(("owner",), raw, "a Slack user id", C.NOT_A_PERSON, tail))
         return None
 
     def schedule(self, read_schedule: _ScheduleReader) -> Schedule | None:
         raw = self.data.get("schedule")
         if not isinstance(raw, Mapping):
-            self.problems.add("schedule", f"{_wrong(raw, 'a mapping')}: {_SCHEDULE_EXAMPLE}")
+            tail = f": {_SCHEDULE_EXAMPLE}"
+            self.problems.add(wrong(("schedule",), raw, "a mapping", C.NOT_A_MAPPING, tail))
             return None
         try:
             parsed = read_schedule(raw)
         except InvalidSchedule as error:
-            for field_name, message in error.problems.items():
-                location = "schedule" if field_name == "schedule" else f"schedule.{field_name}"
-                self.problems.add(location, message)
+            for problem in error.problems:
+                self.problems.add(problem.under("schedule"))
             return None
         self.warnings.extend(f"schedule: {warning}" for warning in parsed.warnings)
         return parsed.schedule
@@ -563,11 +569,11 @@ class _Reader:
             return Criteria()
         raw = self.data.get(key)
         if raw is None:
-            self.problems.add(
-                key,
-                "missing: write {} to enroll every record, or e.g. "
-                "{any: [{all: [{property: stage, operator: eq, value: won}]}]}",
+            tail = (
+                ": write {} to enroll every record, or e.g. "
+                "{any: [{all: [{property: stage, operator: eq, value: won}]}]}"
             )
+            self.problems.add(Problem((key,), C.MISSING, "missing", tail))
             return None
         if types is None:
             return Criteria()  # unchecked: the object type is wrong, and was reported
@@ -575,7 +581,7 @@ class _Reader:
             return parse_criteria(raw, types)
         except InvalidCriteria as error:
             for problem in error.problems:
-                self.problems.add(key, problem)
+                self.problems.add(problem.under(key))
             return None
 
 
@@ -588,37 +594,34 @@ class _ActionsReader:
 
     def read(self, raw: object, status: WorkflowStatus | None) -> tuple[Action, ...] | None:
         if not isinstance(raw, list):
-            self.problems.add(
-                "actions",
-                f"{_wrong(raw, 'a list')}: list the actions, e.g. "
-                '[{type: send_owner_dm, text: "Please update {{ name }}"}]',
+            tail = (
+                ': list the actions, e.g. [{type: send_owner_dm, text: "Please update {{ name }}"}]'
             )
+            self.problems.add(wrong(("actions",), raw, "a list", C.NOT_A_LIST, tail))
             return None
         if not raw and status is not WorkflowStatus.DRAFT:
-            self.problems.add("actions", "empty: add an action (only a draft may have none)")
+            tail = ": add an action (only a draft may have none)"
+            self.problems.add(Problem(("actions",), C.NO_ACTIONS, "empty", tail))
         if len(raw) > MAX_ACTIONS:
-            self.problems.add(
-                "actions", f"{len(raw)} actions is more than the {MAX_ACTIONS} allowed"
-            )
-        before = len(self.problems.messages)
-        actions = [self.action(item, f"actions[{index}]") for index, item in enumerate(raw)]
-        if len(self.problems.messages) > before:
+            self.problems.add(_too_many(("actions",), len(raw), "actions", MAX_ACTIONS))
+        before = len(self.problems)
+        actions = [self.action(item, ("actions", index)) for index, item in enumerate(raw)]
+        if len(self.problems) > before:
             return None
         return tuple(action for action in actions if action is not None)
 
-    def action(self, raw: object, location: str) -> Action | None:
+    def action(self, raw: object, location: Location) -> Action | None:
         if not isinstance(raw, Mapping):
-            self.problems.add(location, f"{_shown(raw)} is not a mapping with a type")
+            head = f"{_shown(raw)} is not a mapping with a type"
+            self.problems.add(Problem(location, C.NOT_A_MAPPING, head))
             return None
         kind = raw.get("type")
         if not isinstance(kind, str) or kind not in ACTION_FIELDS:
-            rest = f"use {_or(ACTION_FIELDS)}"
-            self.problems.add(
-                f"{location}.type",
-                _wrong(kind, "an action type") + _hinted(kind, ACTION_FIELDS, rest),
-            )
+            tail = _hinted(kind, ACTION_FIELDS, f"use {_or(ACTION_FIELDS)}")
+            where = (*location, "type")
+            self.problems.add(wrong(where, kind, "an action type", C.UNKNOWN_OPTION, tail))
             return None
-        _check_fields(raw, ACTION_FIELDS[kind], f"{location}.", self.problems)
+        _check_fields(raw, ACTION_FIELDS[kind], location, self.problems)
         if kind == SendChannelMessage.TYPE:
             return self.send_channel_message(raw, location)
         if kind == SendOwnerDm.TYPE:
@@ -630,31 +633,31 @@ class _ActionsReader:
             return _SetPropertyReader(self.problems, self.types or {}, location).read(raw)
         return self.create_task(raw, location)
 
-    def send_channel_message(self, raw: Mapping[Any, object], location: str) -> Action | None:
-        channel = _channel(raw.get("channel"), f"{location}.channel", self.problems)
+    def send_channel_message(self, raw: Mapping[Any, object], location: Location) -> Action | None:
+        channel = _channel(raw.get("channel"), (*location, "channel"), self.problems)
         text = self.template(raw, "text", location)
         mode = None
         if raw.get("mode") is not None:
-            mode = _choice(raw["mode"], MessageMode, f"{location}.mode", self.problems)
+            mode = _choice(raw["mode"], MessageMode, (*location, "mode"), self.problems)
         if channel is None or text is None or (mode is None and raw.get("mode") is not None):
             return None
         return SendChannelMessage(channel, text, mode)
 
-    def send_dm(self, raw: Mapping[Any, object], location: str) -> Action | None:
-        before = len(self.problems.messages)
+    def send_dm(self, raw: Mapping[Any, object], location: Location) -> Action | None:
+        before = len(self.problems)
         users = self.people(raw, "users", location, is_user_id, "a Slack user id")
         groups = self.people(raw, "user_groups", location, is_user_group, "a user group")
         if users is not None and groups is not None and not users and not groups:
-            self.problems.add(
-                location,
-                "no one to send to: list people in users (Slack user ids such as U0123ABCD) "
-                'or user groups in user_groups (handles such as "@sales-leads")',
+            tail = (
+                ": list people in users (Slack user ids such as U0123ABCD) "
+                'or user groups in user_groups (handles such as "@sales-leads")'
             )
+            self.problems.add(Problem(location, C.NO_RECIPIENTS, "no one to send to", tail))
         text = self.template(raw, "text", location)
         mode = None
         if raw.get("mode") is not None:
-            mode = _choice(raw["mode"], MessageMode, f"{location}.mode", self.problems)
-        if len(self.problems.messages) > before or users is None or groups is None:
+            mode = _choice(raw["mode"], MessageMode, (*location, "mode"), self.problems)
+        if len(self.problems) > before or users is None or groups is None:
             return None
         assert text is not None
         return SendDm(users, groups, text, mode)
@@ -663,68 +666,67 @@ class _ActionsReader:
         self,
         raw: Mapping[Any, object],
         key: str,
-        location: str,
+        location: Location,
         valid: Callable[[str], object],
         what: str,
     ) -> tuple[str, ...] | None:
         """The ids or handles listed under ``key`` (none when the key is missing), each
         once; None, with the problems added, when they are not all valid."""
-        where = f"{location}.{key}"
-        help_text = _USERS_HELP if key == "users" else _USER_GROUPS_HELP
+        where = (*location, key)
+        tail = f": {_USERS_HELP if key == 'users' else _USER_GROUPS_HELP}"
         listed = raw.get(key)
         if listed is None:
             return ()
         if not isinstance(listed, list):
-            self.problems.add(where, f"{_wrong(listed, 'a list')}: {help_text}")
+            self.problems.add(wrong(where, listed, "a list", C.NOT_A_LIST, tail))
             return None
         if len(listed) > MAX_DM_RECIPIENTS:
-            self.problems.add(
-                where, f"{len(listed)} entries is more than the {MAX_DM_RECIPIENTS} allowed"
-            )
+            self.problems.add(_too_many(where, len(listed), "entries", MAX_DM_RECIPIENTS))
             return None
-        before = len(self.problems.messages)
+        before = len(self.problems)
         for index, item in enumerate(listed):
             if not (isinstance(item, str) and valid(item)):
-                self.problems.add(f"{where}[{index}]", f"{_wrong(item, what)}: {help_text}")
-        if len(self.problems.messages) > before:
+                self.problems.add(wrong((*where, index), item, what, C.NOT_A_PERSON, tail))
+        if len(self.problems) > before:
             return None
         return tuple(dict.fromkeys(str(item) for item in listed))
 
-    def create_task(self, raw: Mapping[Any, object], location: str) -> Action | None:
+    def create_task(self, raw: Mapping[Any, object], location: Location) -> Action | None:
         title = self.template(raw, "title", location)
         days = raw.get("due_in_days")
         if not (_is_int(days) and 0 <= days <= MAX_DAYS):
-            self.problems.add(
-                f"{location}.due_in_days",
-                f"{_wrong(days, 'a number of days')}: use a whole number from 0 (due on the "
-                f"run's day) to {MAX_DAYS}",
-            )
+            tail = f": use a whole number from 0 (due on the run's day) to {MAX_DAYS}"
+            where = (*location, "due_in_days")
+            code = C.OUT_OF_RANGE if _is_int(days) else C.NOT_A_NUMBER
+            problem = wrong(where, days, "a number of days", code, tail, low=0, high=MAX_DAYS)
+            self.problems.add(problem)
             return None
         return None if title is None else CreateTask(title, days)
 
-    def template(self, raw: Mapping[Any, object], key: str, location: str) -> Template | None:
+    def template(self, raw: Mapping[Any, object], key: str, location: Location) -> Template | None:
         text = raw.get(key)
-        where = f"{location}.{key}"
+        where = (*location, key)
         if not isinstance(text, str) or not text.strip():
-            self.problems.add(where, f"{_wrong(text, 'text')}: write the text to send")
+            tail = ": write the text to send"
+            self.problems.add(wrong(where, text, "text", C.NOT_VALID, tail))
             return None
         if len(text) > MAX_TEXT:
-            self.problems.add(where, f"{len(text)} characters is longer than {MAX_TEXT}")
+            self.problems.add(_too_long(where, text, MAX_TEXT))
             return None
-        if problem := _text_problem(text):
-            self.problems.add(where, problem)
+        if problem := _text_problem(where, text):
+            self.problems.add(problem)
             return None
         try:
             return parse_template(text, None if self.types is None else list(self.types))
         except InvalidTemplate as error:
-            for problem in error.problems:
-                self.problems.add(where, problem)
+            for message in error.problems:
+                self.problems.add(Problem(where, C.BAD_TEMPLATE, message, "", {"detail": message}))
             return None
 
 
 class _SetPropertyReader:
     def __init__(
-        self, problems: _Problems, types: Mapping[str, PropertyType], location: str
+        self, problems: _Problems, types: Mapping[str, PropertyType], location: Location
     ) -> None:
         self.problems = problems
         self.types = types
@@ -732,33 +734,32 @@ class _SetPropertyReader:
 
     def read(self, raw: Mapping[Any, object]) -> SetProperty | None:
         name = raw.get("property")
+        at_property = (*self.location, "property")
+        at_value = (*self.location, "value")
         if not isinstance(name, str) or not is_valid_property_name(name):
-            self.problems.add(
-                f"{self.location}.property",
-                f"{_wrong(name, 'a property name')}: use lower-case letters, digits and _, "
-                "starting with a letter, e.g. last_reminded",
+            tail = (
+                ": use lower-case letters, digits and _, starting with a letter, e.g. last_reminded"
             )
+            self.problems.add(wrong(at_property, name, "a property name", C.NOT_VALID, tail))
             return None
         if (problem := built_in_name_problem(name)) is not None:
+            tail = " (set_property sets properties)"
             self.problems.add(
-                f"{self.location}.property", f"{problem} (set_property sets properties)"
+                Problem(at_property, C.BUILT_IN_NAME, problem, tail, {"property": name})
             )
             return None
         if "value" not in raw or raw["value"] is None:
-            self.problems.add(
-                f"{self.location}.value",
-                'missing: give the value to set, or "{{ run.date }}" for the date of the run',
-            )
+            tail = ': give the value to set, or "{{ run.date }}" for the date of the run'
+            self.problems.add(Problem(at_value, C.MISSING, "missing", tail))
             return None
         value = raw["value"]
         if isinstance(value, str) and RUN_DATE_TEMPLATE.fullmatch(value.strip()):
             return self.run_date(name)
         if isinstance(value, str) and ("{{" in value or "}}" in value):
-            self.problems.add(
-                f"{self.location}.value",
-                f"{_shown(value)}: a set_property value can only be {{{{ {RUN_DATE} }}}} "
-                "or a value written as is",
+            tail = (
+                f": a set_property value can only be {{{{ {RUN_DATE} }}}} or a value written as is"
             )
+            self.problems.add(Problem(at_value, C.BAD_TEMPLATE, _shown(value), tail))
             return None
         return self.plain(name, value)
 
@@ -766,28 +767,28 @@ class _SetPropertyReader:
         existing = self.types.get(name)
         if existing in (None, PropertyType.DATE, PropertyType.STRING):
             return SetProperty(name, existing or PropertyType.DATE, RunDateValue.RUN_DATE)
-        self.problems.add(
-            f"{self.location}.value",
-            f"{{{{ {RUN_DATE} }}}} is a date, but {name!r} is a {existing} property: "
-            "set a date or string property to it",
-        )
+        head = f"{{{{ {RUN_DATE} }}}} is a date, but {name!r} is a {existing} property"
+        tail = ": set a date or string property to it"
+        params = {"property": name, "property_type": existing, "run_date": True}
+        self.problems.add(Problem((*self.location, "value"), C.BAD_VALUE, head, tail, params))
         return None
 
     def plain(self, name: str, value: object) -> SetProperty | None:
         property_type = self.types.get(name) or _inferred_type(value)
-        where = f"{self.location}.value"
+        where = (*self.location, "value")
         if property_type is None:
-            self.problems.add(
-                where, f"{_shown(value)} is not a value: use text, a number, true/false or a date"
-            )
+            tail = ": use text, a number, true/false or a date"
+            self.problems.add(wrong(where, value, "a value", C.NOT_VALID, tail))
             return None
-        if isinstance(value, str) and (problem := _text_problem(value)):
-            self.problems.add(where, problem)
+        if isinstance(value, str) and (problem := _text_problem(where, value)):
+            self.problems.add(problem)
             return None
         try:
             return SetProperty(name, property_type, to_stored(value, property_type))
         except InvalidValue as error:
-            self.problems.add(where, f"{error}: {name!r} is a {property_type} property")
+            tail = f": {name!r} is a {property_type} property"
+            params = {"property": name, "property_type": property_type, "value": value}
+            self.problems.add(Problem(where, C.BAD_VALUE, str(error), tail, params))
             return None
 
 
@@ -821,12 +822,11 @@ class _SettingsReader:
         if raw is None:
             return WorkflowSettings()
         if not isinstance(raw, Mapping):
-            self.problems.add(
-                "settings", f"{_shown(raw)} is not a mapping of {_or(SETTINGS_FIELDS)}"
-            )
+            head = f"{_shown(raw)} is not a mapping of {_or(SETTINGS_FIELDS)}"
+            self.problems.add(Problem(("settings",), C.NOT_A_MAPPING, head))
             return None
-        before = len(self.problems.messages)
-        _check_fields(raw, SETTINGS_FIELDS, "settings.", self.problems)
+        before = len(self.problems)
+        _check_fields(raw, SETTINGS_FIELDS, ("settings",), self.problems)
         defaults = WorkflowSettings()
         settings = WorkflowSettings(
             summary_channel=self.summary_channel(raw.get("summary_channel")),
@@ -838,35 +838,33 @@ class _SettingsReader:
             on_stale_source=self.choice(raw, "on_stale_source", defaults.on_stale_source),
             alert_owner=self.choice(raw, "alert_owner", defaults.alert_owner),
         )
-        return None if len(self.problems.messages) > before else settings
+        return None if len(self.problems) > before else settings
 
     def choice(self, raw: Mapping[Any, object], key: str, default: _Choice) -> _Choice:
         if raw.get(key) is None:
             return default
-        chosen = _choice(raw[key], type(default), f"settings.{key}", self.problems)
+        chosen = _choice(raw[key], type(default), ("settings", key), self.problems)
         return default if chosen is None else chosen
 
     def summary_channel(self, raw: object) -> str | None:
         if raw is None:
             return None
-        return _channel(raw, "settings.summary_channel", self.problems)
+        return _channel(raw, ("settings", "summary_channel"), self.problems)
 
     def pause_days(self, raw: object) -> tuple[PauseDay, ...]:
         if raw is None:
             return ()
+        where: Location = ("settings", "pause_days")
+        tail = f": {_PAUSE_DAY_HELP}"
         if not isinstance(raw, list):
-            self.problems.add("settings.pause_days", f"{_wrong(raw, 'a list')}: {_PAUSE_DAY_HELP}")
+            self.problems.add(wrong(where, raw, "a list", C.NOT_A_LIST, tail))
             return ()
         if len(raw) > MAX_PAUSE_DAYS:
-            self.problems.add(
-                "settings.pause_days", f"{len(raw)} days is more than the {MAX_PAUSE_DAYS} allowed"
-            )
+            self.problems.add(_too_many(where, len(raw), "days", MAX_PAUSE_DAYS))
         days = {_pause_day(item) for item in raw}
         for index, item in enumerate(raw):
             if _pause_day(item) is None:
-                self.problems.add(
-                    f"settings.pause_days[{index}]", f"{_wrong(item, 'a day')}: {_PAUSE_DAY_HELP}"
-                )
+                self.problems.add(wrong((*where, index), item, "a day", C.NOT_A_DATE, tail))
         if PauseDay(2, 29) in days:
             self.warnings.append(
                 "settings.pause_days: 02-29 exists only in leap years: in other years no day "
@@ -879,9 +877,9 @@ class _SettingsReader:
             return None
         if isinstance(raw, str) and raw in supported_countries():
             return raw
-        self.problems.add(
-            "settings.holidays", f"{_wrong(raw, 'a country code')}{_country_hint(raw)}"
-        )
+        where = ("settings", "holidays")
+        tail = _country_hint(raw)
+        self.problems.add(wrong(where, raw, "a country code", C.UNKNOWN_OPTION, tail))
         return None
 
     def catch_up_minutes(self, raw: object) -> int:
@@ -889,11 +887,13 @@ class _SettingsReader:
             return DEFAULT_CATCH_UP_MINUTES
         if _is_int(raw) and 0 <= raw <= MAX_CATCH_UP_MINUTES:
             return raw
-        self.problems.add(
-            "settings.catch_up_minutes",
-            f"{_wrong(raw, 'a number of minutes')}: use a whole number from 0 (run only on time) "
-            f"to {MAX_CATCH_UP_MINUTES} (a week)",
+        tail = f": use a whole number from 0 (run only on time) to {MAX_CATCH_UP_MINUTES} (a week)"
+        code = C.OUT_OF_RANGE if _is_int(raw) else C.NOT_A_NUMBER
+        where = ("settings", "catch_up_minutes")
+        problem = wrong(
+            where, raw, "a number of minutes", code, tail, low=0, high=MAX_CATCH_UP_MINUTES
         )
+        self.problems.add(problem)
         return DEFAULT_CATCH_UP_MINUTES
 
 
@@ -938,34 +938,36 @@ def _country_hint(raw: object) -> str:
     return f": write {code}"
 
 
-def _channel(raw: object, location: str, problems: _Problems) -> str | None:
+def _channel(raw: object, location: Location, problems: _Problems) -> str | None:
     if isinstance(raw, str) and CHANNEL_ID.fullmatch(raw):
         return raw
-    problems.add(
-        location,
-        f"{_wrong(raw, 'a channel id')}: use the channel's id such as C0123ABCD (in Slack: "
-        "channel details, at the bottom), not its name",
+    tail = (
+        ": use the channel's id such as C0123ABCD (in Slack: channel details, at the bottom), "
+        "not its name"
     )
+    problems.add(wrong(location, raw, "a channel id", C.NOT_A_CHANNEL, tail))
     return None
 
 
 def _choice(
-    raw: object, choices: type[_Choice], location: str, problems: _Problems
+    raw: object, choices: type[_Choice], location: Location, problems: _Problems
 ) -> _Choice | None:
     values = [choice.value for choice in choices]
     if isinstance(raw, str) and raw in values:
         return choices(raw)
-    problems.add(location, _wrong(raw, "a choice") + _hinted(raw, values, f"use {_or(values)}"))
+    tail = _hinted(raw, values, f"use {_or(values)}")
+    problems.add(wrong(location, raw, "a choice", C.UNKNOWN_OPTION, tail, choices=values))
     return None
 
 
 def _check_fields(
-    data: Mapping[Any, object], known: tuple[str, ...], prefix: str, problems: _Problems
+    data: Mapping[Any, object], known: tuple[str, ...], location: Location, problems: _Problems
 ) -> None:
     for key in data:
         if key not in known:
-            rest = f"fields: {', '.join(known)}"
-            problems.add(f"{prefix}{key}", "unknown field" + _hinted(key, known, rest))
+            tail = _hinted(key, known, f"fields: {', '.join(known)}")
+            where = (*location, str(key))
+            problems.add(Problem(where, C.UNKNOWN_FIELD, "unknown field", tail, {"key": key}))
 
 
 def _hinted(raw: object, choices: Collection[str], rest: str) -> str:
@@ -974,28 +976,29 @@ def _hinted(raw: object, choices: Collection[str], rest: str) -> str:
     return f"; did you mean {close[0]}? {rest}" if close else f"; {rest}"
 
 
-def _text_problem(text: str) -> str | None:
+def _text_problem(location: Location, text: str) -> Problem | None:
     # Neither database stores NUL in text, and UTF-8 cannot encode lone surrogates.
     if "\x00" in text:
-        return "text cannot contain NUL characters"
+        return Problem(location, C.BAD_TEXT, "text cannot contain NUL characters")
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return "text cannot contain unpaired surrogates"
+        return Problem(location, C.BAD_TEXT, "text cannot contain unpaired surrogates")
     return None
+
+
+def _too_long(location: Location, text: str, limit: int) -> Problem:
+    head = f"{len(text)} characters is longer than {limit}"
+    return Problem(location, C.TOO_LONG, head, "", {"length": len(text), "limit": limit})
+
+
+def _too_many(location: Location, count: int, things: str, limit: int) -> Problem:
+    head = f"{count} {things} is more than the {limit} allowed"
+    return Problem(location, C.TOO_MANY, head, "", {"count": count, "limit": limit})
 
 
 def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _wrong(value: object, expected: str) -> str:
-    """What is wrong with a value, e.g. "'hourly' is not a frequency"."""
-    if value is None:
-        return "missing"
-    if value == "" or value == []:
-        return "empty"
-    return f"{_shown(value)} is not {expected}"
 
 
 def _shown(value: object) -> str:

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.channel_access import ChannelAccess, check_channel_access
-from bot.workflows.criteria import InvalidCriteria
+from bot.workflows.criteria import InvalidCriteria, parse_criteria
 from bot.workflows.definitions import (
     MAX_NAME,
     InvalidDefinition,
@@ -42,6 +42,7 @@ from bot.workflows.lifecycle import (
 )
 from bot.workflows.overview import RecordLine, coming_run
 from bot.workflows.preview import matching_now
+from bot.workflows.problems import Problem, ProblemCode
 from bot.workflows.property_labels import NO_LABELS, PropertyLabels, property_labels
 from bot.workflows.records import count_matching
 from bot.workflows.schedules import InvalidSchedule, parse_schedule
@@ -74,6 +75,11 @@ STEP_FIELDS: Mapping[int, tuple[str, ...]] = {
     5: ("settings", "suppression"),
 }
 _FIELD_STEPS = {name: step for step, names in STEP_FIELDS.items() for name in names}
+# Draft only, never checked nor saved: the schedule's days a new choice in the dialog set
+# aside, to restore when that choice is made again (weekly Mon+Thu -> monthly -> weekly).
+SET_ASIDE = "set_aside"
+# The fields edited with the criteria editor, whose empty filter rows are no filters.
+_CRITERIA_FIELDS = ("criteria", "suppression")
 # What a field of a step not reached yet is checked with: valid, and saying nothing. A
 # field without a placeholder (suppression) is optional and left out until its step.
 _PLACEHOLDERS: Mapping[str, Any] = {
@@ -101,18 +107,18 @@ class DraftNotFound(WorkflowError, LookupError):
 @dataclass(frozen=True)
 class SchedulePreview:
     """A schedule as the user reads it: its sentence and next runs (aware, in its zone),
-    with warnings; or, when it cannot run, ``problems`` by schedule field."""
+    with warnings; or, when it cannot run, its ``problems`` (located in the schedule)."""
 
     sentence: str | None
     next_runs: tuple[datetime, ...] = ()
     warnings: tuple[str, ...] = ()
-    problems: Mapping[str, str] = field(default_factory=dict)
+    problems: tuple[Problem, ...] = ()
 
 
 @dataclass(frozen=True)
 class Review:
-    """The whole workflow before it is saved. When it cannot be saved, ``problems`` (by
-    document location) says why, and what depends on a valid workflow is left empty."""
+    """The whole workflow before it is saved. When it cannot be saved, ``problems`` (located
+    in the document) say why, and what depends on a valid workflow is left empty."""
 
     name: str
     object_type: str
@@ -127,7 +133,16 @@ class Review:
     actions: tuple[Phrase, ...] = ()
     settings: tuple[Phrase, ...] = ()
     warnings: tuple[str, ...] = ()
-    problems: Mapping[str, list[str]] = field(default_factory=dict)
+    problems: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True)
+class Matching:
+    """The criteria step's live count: records matching the finished filters now, and how
+    many filters are not counted yet (still being filled in, or wrong)."""
+
+    records: int
+    unfinished: int = 0
 
 
 @dataclass(frozen=True)
@@ -157,7 +172,7 @@ class WizardPage:
     # run does when that source fails is one of the settings then.
     source: str | None = None
     schedule: SchedulePreview | None = None
-    matching: int | None = None  # records matching the criteria now (step 3)
+    matching: Matching | None = None  # records matching the criteria now (step 3)
     review: Review | None = None
     # Why the last attempt failed when no field of the form can show it (e.g. saving).
     problems: tuple[str, ...] = ()
@@ -240,7 +255,8 @@ def check_draft_channels(
     transaction of its own, so that no database lock waits while the messaging side answers."""
     with transaction(sessions) as session:
         draft = load_draft(session, draft_id, team_id, user_id)
-        parsed = parse_for_team(session, team_id, draft.document, default_timezone, now)
+        document = workflow_document(draft.document)
+        parsed = parse_for_team(session, team_id, document, default_timezone, now)
     check_channel_access(parsed.definition, access)
 
 
@@ -259,11 +275,18 @@ def submit_step(
     document: Mapping[str, Any],
     default_timezone: str,
     now: datetime,
-) -> dict[str, list[str]]:
+) -> tuple[Problem, ...]:
     """Stores the step's values and moves to the next step when they are valid; returns
     the step's problems otherwise (see step_problems)."""
     keep_values(draft, document, now)
     problems = step_problems(session, draft, draft.step, default_timezone, now)
+    if problems and _leave_out_empty_filters(draft):
+        if step_problems(session, draft, draft.step, default_timezone, now):
+            # Something else is wrong too: said beside the rows as the user left them.
+            keep_values(draft, document, now)
+            draft.layout -= 1
+        else:
+            problems = ()
     if not problems and draft.step < REVIEW_STEP:
         draft.step += 1
     return problems
@@ -272,6 +295,7 @@ def submit_step(
 def go_back(draft: WizardDraft, document: Mapping[str, Any], now: datetime) -> None:
     """Stores the step's values unchecked and returns to the step before."""
     keep_values(draft, document, now)
+    _leave_out_empty_filters(draft)
     draft.step = max(FIRST_STEP, draft.step - 1)
 
 
@@ -282,48 +306,86 @@ def restructure(draft: WizardDraft, document: Mapping[str, Any], now: datetime) 
     draft.layout += 1
 
 
+def workflow_document(document: Mapping[str, Any]) -> dict[str, Any]:
+    """The workflow document a draft's document holds: without what only the dialog keeps."""
+    return {key: value for key, value in document.items() if key != SET_ASIDE}
+
+
+def _leave_out_empty_filters(draft: WizardDraft) -> bool:
+    """Leaves out the filter rows of the criteria and suppression in which nothing was
+    chosen ("+ Add filter" pressed, then left alone): an empty row is no filter, not a
+    mistake. Their rows go, so the layout changes; False when there were none."""
+    tidied = dict(draft.document)
+    for name in _CRITERIA_FIELDS:
+        if isinstance(criteria := tidied.get(name), Mapping):
+            tidied[name] = without_empty_filters(criteria)
+    if tidied == draft.document:
+        return False
+    draft.document = tidied
+    draft.layout += 1
+    return True
+
+
+def without_empty_filters(criteria: Mapping[str, Any]) -> dict[str, Any]:
+    """``criteria`` (their document form) without the filters in which nothing was chosen,
+    nor the groups left without filters; no group left means no criteria."""
+    groups = criteria.get("any")
+    if not isinstance(groups, list):
+        return dict(criteria)
+    kept = []
+    for group in groups:
+        filters = group.get("all") if isinstance(group, Mapping) else None
+        if not isinstance(filters, list):
+            kept.append(group)
+            continue
+        chosen = [f for f in filters if not _is_empty_filter(f)]
+        if chosen or not filters:
+            kept.append({**group, "all": chosen})
+    return {**criteria, "any": kept} if kept else {}
+
+
+def _is_empty_filter(raw: object) -> bool:
+    return isinstance(raw, Mapping) and all(value in (None, "", []) for value in raw.values())
+
+
 # --- Checking -------------------------------------------------------------------------------
 
 
-def step_of(location: str) -> int:
-    """The wizard step where the problem at a document location ("schedule.time",
-    "actions[0].text"...) is fixed: the review step for a location no other step edits
-    (as "owner")."""
-    field_name = location.split(".", 1)[0].split("[", 1)[0]
-    return _FIELD_STEPS.get(field_name, REVIEW_STEP)
+def step_of(problem: Problem) -> int:
+    """The wizard step where a problem is fixed, by its location's first key: the review
+    step for a location no other step edits (as "owner")."""
+    first = problem.location[0] if problem.location else None
+    return _FIELD_STEPS.get(first, REVIEW_STEP) if isinstance(first, str) else REVIEW_STEP
 
 
 def step_problems(
     session: Session, draft: WizardDraft, step: int, default_timezone: str, now: datetime
-) -> dict[str, list[str]]:
-    """The problems of one step, by document location ("name", "schedule.time",
-    "criteria", "actions[0].text", "settings.pause_days[1]", "suppression"...), each a
-    message that says how to fix it. Step 6 checks everything; steps after ``step`` are
-    not checked. An empty result means the step is done."""
+) -> tuple[Problem, ...]:
+    """The problems of one step, located in the document (("name",), ("schedule", "time"),
+    ("actions", 0, "text"), ("criteria", 0, 1, "value")...). Step 6 checks everything;
+    steps after ``step`` are not checked. None means the step is done."""
     return _check(session, draft, step, default_timezone, now)[0]
 
 
 def _check(
     session: Session, draft: WizardDraft, step: int, default_timezone: str, now: datetime
-) -> tuple[dict[str, list[str]], TeamDefinition | None]:
+) -> tuple[tuple[Problem, ...], TeamDefinition | None]:
     """step_problems, with the draft as parsed when it has none."""
     document = _as_of_step(draft.document, step)
-    problems: dict[str, list[str]] = {}
+    problems: list[Problem] = []
     parsed = None
     try:
         parsed = parse_for_team(session, draft.team_id, document, default_timezone, now)
     except InvalidDefinition as error:
-        for message in error.problems:
-            location, _, text = message.partition(": ")
-            if step in (REVIEW_STEP, step_of(location)):
-                problems.setdefault(location, []).append(text)
+        problems += [p for p in error.problems if step in (REVIEW_STEP, step_of(p))]
     if step in (FIRST_STEP, REVIEW_STEP) and (taken := _name_taken(session, draft)):
-        problems.setdefault("name", []).append(taken.problem)
-    return problems, None if problems else parsed
+        params = {"name": taken.name}
+        problems.append(Problem(("name",), ProblemCode.NAME_TAKEN, taken.problem, "", params))
+    return tuple(problems), None if problems else parsed
 
 
 def _as_of_step(document: Mapping[str, Any], step: int) -> dict[str, Any]:
-    checked = dict(document)
+    checked = workflow_document(document)
     for later, names in STEP_FIELDS.items():
         if later > step:
             for name in names:
@@ -390,7 +452,8 @@ def schedule_preview(
     """The draft's schedule in a sentence with its next five runs, or its problems."""
     raw = document.get("schedule")
     if not isinstance(raw, Mapping):
-        return SchedulePreview(None, problems={"frequency": "missing: choose how often to run"})
+        missing = Problem(("frequency",), ProblemCode.MISSING, "missing", ": choose how often")
+        return SchedulePreview(None, problems=(missing,))
     try:
         parsed = parse_schedule(raw, default_timezone, now)
     except InvalidSchedule as error:
@@ -516,18 +579,51 @@ def _object_types(session: Session, team_id: str) -> tuple[ObjectTypeChoice, ...
     return tuple(ObjectTypeChoice(name, count) for name, count in session.execute(query))
 
 
-def _matching(session: Session, draft: WizardDraft, now: datetime) -> int | None:
-    """How many records the draft's criteria match now, or None while they are invalid."""
+def _matching(session: Session, draft: WizardDraft, now: datetime) -> Matching | None:
+    """How many records the draft's finished filters match now (rows still being filled
+    in are left out and counted), or None when the criteria cannot be counted at all."""
     document = draft.document
     type_name = document.get("object_type")
+    raw = document.get("criteria")
     if not isinstance(type_name, str):
         return None
+    criteria, unfinished = _finished_filters(
+        raw if isinstance(raw, Mapping) else {}, draft_properties(session, draft)
+    )
     try:
-        return count_matching(
-            session, draft.team_id, type_name, document.get("criteria", {}), _local(document, now)
-        )
+        records = count_matching(session, draft.team_id, type_name, criteria, _local(document, now))
     except (InvalidCriteria, UnknownObjectType):
         return None
+    return Matching(records, unfinished)
+
+
+def _finished_filters(
+    criteria: Mapping[str, Any], properties: Mapping[str, PropertyType]
+) -> tuple[dict[str, Any], int]:
+    """The criteria of the filters that can be counted already, and how many were left
+    out (chosen in part, or wrong); empty rows are left out without being counted."""
+    criteria = without_empty_filters(criteria)
+    groups = criteria.get("any")
+    if not isinstance(groups, list):
+        return dict(criteria), 0
+    kept, unfinished = [], 0
+    for group in groups:
+        filters = group.get("all") if isinstance(group, Mapping) else None
+        if not isinstance(filters, list):
+            return dict(criteria), 0  # not of the editor's shape: counted as it is, or not
+        finished = [f for f in filters if _counts(f, properties)]
+        unfinished += len(filters) - len(finished)
+        if finished:
+            kept.append({**group, "all": finished})
+    return ({"any": kept} if kept else {}), unfinished
+
+
+def _counts(raw_filter: object, properties: Mapping[str, PropertyType]) -> bool:
+    try:
+        parse_criteria({"any": [{"all": [raw_filter]}]}, properties)
+    except InvalidCriteria:
+        return False
+    return True
 
 
 def _local(document: Mapping[str, Any], now: datetime) -> datetime:
@@ -581,7 +677,7 @@ def finish(
         status = WorkflowStatus.PAUSED
     else:
         status = WorkflowStatus.DRAFT
-    document = {**draft.document, "status": status.value}
+    document = {**workflow_document(draft.document), "status": status.value}
     # Saving under a name that exists edits that workflow (save_workflow): refused here,
     # where a new one is being created.
     if draft.workflow_id is None and (taken := _name_taken(session, draft)):

@@ -86,29 +86,6 @@ def _plain(value: object) -> object:
     return str(value)
 
 
-# --- Document locations -------------------------------------------------------------------
-
-_ACTION_INDEX = re.compile(r"\bactions\[(\d+)\]")
-_LIST_INDEX = re.compile(r"\[(\d+)\]")
-_AFTER_NUMBER = re.compile(r"((?:action|item) \d+)\.")
-
-
-def counted_location(location: str) -> str:
-    """A document location as people count: ``actions[0].text`` reads "action 1, text" and
-    ``settings.pause_days[1]`` "settings.pause_days, item 2", as criteria say "group 1,
-    filter 1". The locations themselves stay 0-based paths: the dialog places its errors
-    by them."""
-    counted = _ACTION_INDEX.sub(lambda found: f"action {int(found[1]) + 1}", location)
-    counted = _LIST_INDEX.sub(lambda found: f", item {int(found[1]) + 1}", counted)
-    return _AFTER_NUMBER.sub(r"\1, ", counted)
-
-
-def counted_problem(problem: str) -> str:
-    """A "location: message" problem with its location counted from 1."""
-    location, separator, message = problem.partition(": ")
-    return f"{counted_location(location)}{separator}{message}" if separator else problem
-
-
 # --- Slack mrkdwn as typed ----------------------------------------------------------------
 
 # Slack's special syntax: <@U123>, <#C123|name>, <!here>, <!subteam^S123|@team>,

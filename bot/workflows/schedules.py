@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays as holiday_calendars
 from dateutil import rrule
 
+from bot.workflows.problems import InvalidDocument, Problem, ProblemCode, file_message, wrong
 from bot.workflows.readable import shown_value
 
 # Where the interval is counted from when a schedule has no start_date: a fixed, documented
@@ -139,16 +140,18 @@ KNOWN_FIELDS = (
 )
 
 
-class InvalidSchedule(ValueError):
-    """A schedule that cannot be used; ``problems`` maps each wrong field to how to fix it."""
+class InvalidSchedule(InvalidDocument):
+    """A schedule that cannot be used: one Problem per wrong field, located by the field
+    (a problem of the whole schedule has an empty location)."""
 
-    def __init__(self, problems: Mapping[str, str]) -> None:
-        self.problems = dict(problems)
-        super().__init__("\n".join(self.messages))
+    @property
+    def by_field(self) -> dict[str, str]:
+        """Each wrong field's problem in file terms ("schedule" for the whole schedule)."""
+        return {str(p.field or "schedule"): file_message(p) for p in self.problems}
 
     @property
     def messages(self) -> list[str]:
-        return [f"{field}: {message}" for field, message in self.problems.items()]
+        return [f"{field}: {message}" for field, message in self.by_field.items()]
 
 
 @dataclass(frozen=True)
@@ -325,7 +328,14 @@ class Schedule:
         if not landed:
             return True
         longest = max(_LONGEST_MONTHS[month - 1] for month in landed)
-        return bool(self.month_days) and min(self.month_days) > longest
+        return not self.month_positions and bool(self.month_days) and min(self.month_days) > longest
+
+    def _month_days_that_come(self) -> tuple[int, ...]:
+        """The month days that some month the schedule lands on has (up to 29 for a
+        February-only schedule): rrule would look for one no month has until the year 9999."""
+        landed = self.reachable_months() & set(self.months or range(1, 13))
+        longest = max((_LONGEST_MONTHS[month - 1] for month in landed), default=0)
+        return tuple(day for day in self.month_days if day <= longest)
 
     def _rule(self, start: date, last_day: date | None) -> Iterator[date]:
         # Days only: the times of day are added by _occurrences. dtstart is aware, so rrule
@@ -347,11 +357,13 @@ class Schedule:
             if self._misses_its_months():
                 return iter(())  # rrule would look for a run until the year 9999
             common["bymonth"] = self.months or None
-        if self.month_days:
+        if self.month_days and not self.month_positions:
             # bymonthday skips months without the day rather than clamping: what we want.
             return _dates(rrule.rrule(frequency, bymonthday=self.month_days, **common))
         if self.month_positions:
             rules = [self._position_days(position, common) for position in self.month_positions]
+            if month_days := self._month_days_that_come():  # both: the union of their dates
+                rules.append(_dates(rrule.rrule(frequency, bymonthday=month_days, **common)))
             # Faster than an rruleset; a date two rules share is dropped by _days.
             return rules[0] if len(rules) == 1 else heapq.merge(*rules)
         return _dates(rrule.rrule(frequency, **common))
@@ -408,10 +420,15 @@ class Schedule:
         if self.frequency is Frequency.ANNUALLY:
             assert self.month is not None
             return f"on {self.day} {MONTH_NAMES[self.month - 1]}"
-        if self.month_days:
+        if self.month_days and not self.month_positions:
             return "on the " + _and(_ordinal_number(day) for day in self.month_days)
         if self.month_positions:
             phrase = "on " + _and(position.describe() for position in self.month_positions)
+            if self.month_days:
+                # Both: "on the 15th and the last day". "The 1st and the last Friday" would
+                # read as the first Friday: days up to the 5th keep an "on" of their own.
+                days = "on the " + _and(_ordinal_number(day) for day in self.month_days)
+                phrase = f"{days} and {phrase if min(self.month_days) <= 5 else phrase[3:]}"
             if self.holidays is not None:
                 calendar = "-".join(filter(None, (self.holidays, self.subdivision)))
                 phrase += f" (not counting public holidays in {calendar})"
@@ -527,14 +544,16 @@ def parse_schedule(
 
 def _read_schedule(data: Mapping[str, object], default_timezone: str | None) -> Schedule:
     if not isinstance(data, Mapping):
-        raise InvalidSchedule(
-            {"schedule": 'must be a JSON object, e.g. {"frequency": "daily", "time": "09:00"}'}
-        )
+        tail = ', e.g. {"frequency": "daily", "time": "09:00"}'
+        raise InvalidSchedule([Problem((), C.NOT_A_MAPPING, "must be a JSON object", tail)])
     reader = _Reader(data)
     schedule = reader.schedule(default_timezone)
     if reader.problems or schedule is None:
-        raise InvalidSchedule(reader.problems)
+        raise InvalidSchedule(reader.problems.values())
     return schedule
+
+
+C = ProblemCode
 
 
 class _Reader:
@@ -542,10 +561,24 @@ class _Reader:
 
     def __init__(self, data: Mapping[str, object]) -> None:
         self.data = data
-        self.problems: dict[str, str] = {}
+        self.problems: dict[str, Problem] = {}
 
-    def problem(self, field: str, message: str) -> None:
-        self.problems.setdefault(field, message)
+    def problem(
+        self, field: str, code: ProblemCode, head: str, tail: str = "", **params: object
+    ) -> None:
+        self.problems.setdefault(field, Problem((field,), code, head, tail, params))
+
+    def wrong(
+        self,
+        field: str,
+        value: object,
+        expected: str,
+        code: ProblemCode,
+        tail: str,
+        **params: object,
+    ) -> None:
+        """A field whose value is not what ``expected`` names (see problems.wrong)."""
+        self.problems.setdefault(field, wrong((field,), value, expected, code, tail, **params))
 
     def schedule(self, default_timezone: str | None) -> Schedule | None:
         """The schedule, or None when a field is wrong; every field is read either way, so
@@ -583,10 +616,9 @@ class _Reader:
         interval = self.read_interval(frequency)
         start_date, end_date = self.read_date("start_date"), self.read_date("end_date")
         if start_date and end_date and end_date < start_date:
-            self.problem(
-                "end_date",
-                f"{end_date} is before start_date {start_date}: use a date on or after it",
-            )
+            head = f"{end_date} is before start_date {start_date}"
+            tail = ": use a date on or after it"
+            self.problem("end_date", C.BEFORE_START, head, tail, start=start_date, end=end_date)
         return {"interval": interval, "start_date": start_date, "end_date": end_date}
 
     def check_fields(self, frequency: Frequency | None) -> None:
@@ -594,24 +626,19 @@ class _Reader:
             if field not in KNOWN_FIELDS:
                 close = difflib.get_close_matches(str(field), KNOWN_FIELDS, n=1)
                 hint = f"; did you mean {close[0]}?" if close else ""
-                self.problem(
-                    str(field),
-                    f"unknown field: remove it{hint} (fields: {', '.join(KNOWN_FIELDS)})",
-                )
+                tail = f": remove it{hint} (fields: {', '.join(KNOWN_FIELDS)})"
+                self.problem(str(field), C.UNKNOWN_FIELD, "unknown field", tail, key=field)
             elif frequency is not None and field not in _fields_of(frequency):
                 users = [_ADJECTIVES[f] for f in Frequency if field in _fields_of(f)]
-                self.problem(
-                    field,
-                    f"{_a_schedule(frequency)} has no {field} (only {_or(users)} ones do): "
-                    "remove it",
-                )
+                head = f"{_a_schedule(frequency)} has no {field} (only {_or(users)} ones do)"
+                self.problem(field, C.NOT_FOR_FREQUENCY, head, ": remove it", key=field)
 
     def read_frequency(self) -> Frequency | None:
         value = self.data.get("frequency")
         if isinstance(value, str) and value in list(Frequency):
             return Frequency(value)
-        shown = _wrong(value, "a frequency")
-        self.problem("frequency", f"{shown}: use one of {_or(list(Frequency))}")
+        tail = f": use one of {_or(list(Frequency))}"
+        self.wrong("frequency", value, "a frequency", C.UNKNOWN_OPTION, tail)
         return None
 
     def read_times(self) -> tuple[time, ...]:
@@ -619,29 +646,29 @@ class _Reader:
         if "times" not in self.data:
             wall_time = _time_of_day(self.data.get("time"))
             if wall_time is None:
-                shown = _wrong(self.data.get("time"), "a time of day")
-                self.problem("time", f"{shown}: {_TIME_HELP}")
+                value = self.data.get("time")
+                self.wrong("time", value, "a time of day", C.NOT_A_TIME, f": {_TIME_HELP}")
                 return ()
             return (wall_time,)
         if "time" in self.data:
-            self.problem("times", "a schedule has time or times, not both: remove one")
+            head = "a schedule has time or times, not both"
+            self.problem("times", C.BOTH_GIVEN, head, ": remove one", other="time")
             return ()
         value = self.data["times"]
         if not _non_empty_list(value):
-            shown = _wrong(value, "a list of times of day")
-            self.problem("times", f'{shown}: use a non-empty list such as ["09:00", "16:00"]')
+            tail = ': use a non-empty list such as ["09:00", "16:00"]'
+            self.wrong("times", value, "a list of times of day", C.NOT_A_LIST, tail)
             return ()
         wall_times = [_time_of_day(item) for item in value]
         if None in wall_times:
-            wrong = value[wall_times.index(None)]
-            self.problem("times", f"{_shown(wrong)} is not a time of day: {_TIME_HELP}")
+            refused = value[wall_times.index(None)]
+            self.wrong("times", refused, "a time of day", C.NOT_A_TIME, f": {_TIME_HELP}")
             return ()
         unique = sorted({t for t in wall_times if t is not None})
         if len(unique) > MAX_TIMES:
-            self.problem(
-                "times",
-                f"{len(unique)} times a day is more than {MAX_TIMES}: keep at most {MAX_TIMES}",
-            )
+            head = f"{len(unique)} times a day is more than {MAX_TIMES}"
+            tail = f": keep at most {MAX_TIMES}"
+            self.problem("times", C.TOO_MANY, head, tail, count=len(unique), limit=MAX_TIMES)
             return ()
         return tuple(unique)
 
@@ -649,8 +676,8 @@ class _Reader:
         value = self.data.get("timezone", default)
         if isinstance(value, str) and _is_zone(value):
             return value
-        shown = _wrong(value, "an IANA time zone")
-        self.problem("timezone", f"{shown}: use a name such as Europe/Paris or America/New_York")
+        tail = ": use a name such as Europe/Paris or America/New_York"
+        self.wrong("timezone", value, "an IANA time zone", C.UNKNOWN_OPTION, tail)
         return None
 
     def read_date(self, field: str, required: bool = False) -> date | None:
@@ -662,8 +689,7 @@ class _Reader:
                 return date.fromisoformat(value)
             except ValueError:
                 pass
-        shown = _wrong(value, "a date")
-        self.problem(field, f"{shown}: use YYYY-MM-DD, e.g. 2026-12-24")
+        self.wrong(field, value, "a date", C.NOT_A_DATE, ": use YYYY-MM-DD, e.g. 2026-12-24")
         return None
 
     def read_interval(self, frequency: Frequency) -> int:
@@ -673,53 +699,49 @@ class _Reader:
         if _is_int(value) and 1 <= value <= MAX_INTERVAL:
             return value
         unit = _UNITS[frequency]
-        self.problem(
-            "interval",
-            f"{_wrong(value, 'an interval')}: use a whole number from 1 to {MAX_INTERVAL} "
-            f"(2 runs every other {unit}), or leave it out for every {unit}",
+        tail = (
+            f": use a whole number from 1 to {MAX_INTERVAL} (2 runs every other {unit}), "
+            f"or leave it out for every {unit}"
         )
+        code = C.OUT_OF_RANGE if _is_int(value) else C.NOT_A_NUMBER
+        self.wrong("interval", value, "an interval", code, tail, low=1, high=MAX_INTERVAL)
         return 1
 
     def read_weekdays(self) -> tuple[Weekday, ...]:
         value = self.data.get("weekdays")
         if _non_empty_list(value) and all(day in WEEKDAYS for day in value):
             return tuple(day for day in WEEKDAYS if day in value)
-        shown = _wrong(value, "a list of weekdays")
-        self.problem(
-            "weekdays",
-            f'{shown}: use a non-empty list of {_or(WEEKDAYS)}, e.g. ["mon", "thu"]',
-        )
+        tail = f': use a non-empty list of {_or(WEEKDAYS)}, e.g. ["mon", "thu"]'
+        self.wrong("weekdays", value, "a list of weekdays", C.UNKNOWN_OPTION, tail)
         return ()
 
     def read_month_days_or_positions(self) -> dict[str, Any]:
         days, positions = self.data.get("month_days"), self.data.get("month_positions")
         if days is None and positions is None:
-            self.problem(
-                "month_days",
-                "missing: a monthly schedule needs month_days (e.g. [1, 15]) or "
-                'month_positions (e.g. [{"ordinal": "last", "day": "day"}])',
+            tail = (
+                ": a monthly schedule needs month_days (e.g. [1, 15]) or "
+                'month_positions (e.g. [{"ordinal": "last", "day": "day"}])'
             )
+            self.problem("month_days", C.MISSING, "missing", tail)
             return {}
-        if days is not None and positions is not None:
-            self.problem(
-                "month_positions",
-                "a monthly schedule has month_days or month_positions, not both: remove one",
-            )
-            return {}
+        # Both: the schedule runs on the dates of each (the 15th and the last day).
+        fields: dict[str, Any] = {}
         if days is not None:
-            return {"month_days": self.read_month_days(days)}
-        return {"month_positions": self.read_month_positions(positions)}
+            fields["month_days"] = self.read_month_days(days)
+        if positions is not None:
+            fields["month_positions"] = self.read_month_positions(positions)
+        return fields
 
     def read_month_days(self, value: object) -> tuple[int, ...]:
         if _non_empty_list(value):
             days = [day for day in value if _is_int(day) and 1 <= day <= 31]
             if len(days) == len(value):
                 return tuple(sorted(set(days)))
-        self.problem(
-            "month_days",
-            f"{_wrong(value, 'a list of days of the month')}: use a non-empty list of "
-            "numbers from 1 to 31, e.g. [1, 15] (for the last day, use month_positions)",
+        tail = (
+            ": use a non-empty list of numbers from 1 to 31, e.g. [1, 15] "
+            "(for the last day, use month_positions)"
         )
+        self.wrong("month_days", value, "a list of days of the month", C.OUT_OF_RANGE, tail)
         return ()
 
     def read_month_positions(self, value: object) -> tuple[MonthPosition, ...]:
@@ -728,9 +750,10 @@ class _Reader:
                 positions = {_month_position(item) for item in value}
                 return tuple(sorted(positions, key=MonthPosition._sort_key))
             except ValueError as error:
-                self.problem("month_positions", f"{error}: {_POSITIONS_HELP}")
+                tail = f": {_POSITIONS_HELP}"
+                self.problem("month_positions", C.NOT_VALID, str(error), tail)
                 return ()
-        self.problem("month_positions", f"{_wrong(value, 'a list')}: {_POSITIONS_HELP}")
+        self.wrong("month_positions", value, "a list", C.NOT_A_LIST, f": {_POSITIONS_HELP}")
         return ()
 
     def read_months(self) -> tuple[int, ...]:
@@ -739,12 +762,11 @@ class _Reader:
             return ()
         if _non_empty_list(value) and all(_is_int(m) and 1 <= m <= 12 for m in value):
             return tuple(sorted({m for m in value if _is_int(m)}))
-        self.problem(
-            "months",
-            f"{_wrong(value, 'a list of months')}: use a non-empty list of numbers from "
-            "1 (January) to 12 (December), e.g. [1, 4, 7, 10] for the first month of each "
-            "quarter, or leave it out for every month",
+        tail = (
+            ": use a non-empty list of numbers from 1 (January) to 12 (December), e.g. "
+            "[1, 4, 7, 10] for the first month of each quarter, or leave it out for every month"
         )
+        self.wrong("months", value, "a list of months", C.OUT_OF_RANGE, tail)
         return ()
 
     def read_holidays(self, positions: tuple[MonthPosition, ...]) -> dict[str, str | None]:
@@ -752,48 +774,46 @@ class _Reader:
         country, subdivision = self.data.get("holidays"), self.data.get("subdivision")
         if country is None:
             if subdivision is not None:
-                self.problem(
-                    "subdivision",
-                    'needs holidays, the country it belongs to, e.g. "holidays": "US"',
-                )
+                head = "needs holidays, the country it belongs to"
+                tail = ', e.g. "holidays": "US"'
+                self.problem("subdivision", C.NEEDS_OTHER, head, tail, other="holidays")
             return {}
         calendars = holiday_subdivisions()
         if not (isinstance(country, str) and country in calendars):
-            self.problem(
-                "holidays",
-                f"{_wrong(country, 'a country with a holiday calendar')}: use a two-letter "
-                "ISO country code in capitals, e.g. US, GB or DE",
-            )
+            tail = ": use a two-letter ISO country code in capitals, e.g. US, GB or DE"
+            expected = "a country with a holiday calendar"
+            self.wrong("holidays", country, expected, C.UNKNOWN_OPTION, tail)
             return {}
         counted = any(p.day is PositionDay.BUSINESS_DAY for p in positions)
         if not counted and "month_positions" not in self.problems:
-            self.problem(
-                "holidays",
-                "says which days are business days, and no month position counts them: use "
-                '{"day": "business_day"} or remove holidays (to pause runs on public '
-                "holidays, use the workflow's settings holidays)",
+            head = "says which days are business days, and no month position counts them"
+            tail = (
+                ': use {"day": "business_day"} or remove holidays (to pause runs on public '
+                "holidays, use the workflow's settings holidays)"
             )
+            self.problem("holidays", C.NOT_COUNTED, head, tail)
         if subdivision is None:
             return {"holidays": country}
         known = calendars[country]
         if not (isinstance(subdivision, str) and subdivision in known):
-            choices = f"use one of {_or(known)}" if known else "remove it"
-            self.problem(
-                "subdivision",
-                f"{_wrong(subdivision, f'a subdivision of {country}')}: {choices}",
-            )
+            tail = f": use one of {_or(known)}" if known else ": remove it"
+            expected = f"a subdivision of {country}"
+            self.wrong("subdivision", subdivision, expected, C.UNKNOWN_OPTION, tail)
             return {}
         return {"holidays": country, "subdivision": subdivision}
 
     def read_month_and_day(self) -> tuple[int | None, int | None]:
         month, day = self.data.get("month"), self.data.get("day")
         if not (_is_int(month) and 1 <= month <= 12):
-            shown = _wrong(month, "a month")
-            self.problem("month", f"{shown}: use a number from 1 (January) to 12 (December)")
+            tail = ": use a number from 1 (January) to 12 (December)"
+            self.wrong("month", month, "a month", C.OUT_OF_RANGE, tail, low=1, high=12)
             return None, None
         longest = _LONGEST_MONTHS[month - 1]
         if not (_is_int(day) and 1 <= day <= longest):
-            self.problem("day", f"{_day_problem(day, month)}: use a day from 1 to {longest}")
+            code = C.MISSING if day is None else C.OUT_OF_RANGE
+            tail = f": use a day from 1 to {longest}"
+            params = {"low": 1, "high": longest, "month": MONTH_NAMES[month - 1], "value": day}
+            self.problem("day", code, _day_problem(day, month), tail, **params)
             return None, None
         return month, day
 
@@ -855,15 +875,6 @@ def _non_empty_list(value: object) -> TypeGuard[list[object]]:
     return isinstance(value, list) and len(value) > 0
 
 
-def _wrong(value: object, expected: str) -> str:
-    """What is wrong with a field's value, e.g. "'hourly' is not a frequency"."""
-    if value is None:
-        return "missing"
-    if value == [] or value == "":
-        return "empty"
-    return f"{_shown(value)} is not {expected}"
-
-
 def _shown(value: object) -> str:
     return shown_value(value)  # as in the file ("[thu]" reads ["thu"]), never a repr
 
@@ -895,49 +906,58 @@ def _require_an_occurrence(schedule: Schedule, now: datetime) -> None:
     horizon = _add_years(today, HORIZON_YEARS)
     last_day = min(horizon, schedule.end_date or horizon)
     if next(schedule._occurrences(now, last_day), None) is None:
-        raise InvalidSchedule(dict([_never_runs(schedule, now, horizon)]))
+        raise InvalidSchedule([_never_runs(schedule, now, horizon)])
 
 
-def _never_runs(schedule: Schedule, now: datetime, horizon: date) -> tuple[str, str]:
-    """The field to blame for a schedule without occurrences, and how to fix it."""
+def _never_runs(schedule: Schedule, now: datetime, horizon: date) -> Problem:
+    """The problem of a schedule without occurrences, blaming the likely field."""
+    field, code, head, tail = _never_runs_why(schedule, now, horizon)
+    params: dict[str, object] = {"limit": horizon}
+    if field == "month_days":
+        landed = schedule.reachable_months() & set(schedule.months)
+        params["longest"] = max(_LONGEST_MONTHS[m - 1] for m in landed)
+    return Problem(() if field == "schedule" else (field,), code, head, tail, params)
+
+
+def _never_runs_why(
+    schedule: Schedule, now: datetime, horizon: date
+) -> tuple[str, ProblemCode, str, str]:
+    """The field to blame, the code, and the file wording's head and tail."""
     if schedule.frequency is Frequency.ONCE:
         assert schedule.on_date is not None
         times = _and(f"{wall_time:%H:%M}" for wall_time in schedule.wall_times)
         when = f"{schedule.on_date} at {times} ({schedule.timezone})"
         if schedule.instant_on(schedule.on_date, schedule.wall_times[-1]) <= now:
-            return "date", f"{when} has passed: choose a later date"
-        return (
-            "date",
-            f"{when} is more than {HORIZON_YEARS} years away: choose a date before {horizon}",
-        )
+            return "date", C.HAS_PASSED, f"{when} has passed", ": choose a later date"
+        head = f"{when} is more than {HORIZON_YEARS} years away"
+        return "date", C.TOO_FAR, head, f": choose a date before {horizon}"
     if schedule.start_date is not None and schedule.start_date > horizon:
-        return "start_date", (
-            f"{schedule.start_date} is more than {HORIZON_YEARS} years away: "
-            f"choose a start date before {horizon}"
-        )
+        head = f"{schedule.start_date} is more than {HORIZON_YEARS} years away"
+        return "start_date", C.TOO_FAR, head, f": choose a start date before {horizon}"
     if schedule._misses_its_months():
         return _never_in_months(schedule)
     if schedule.end_date is not None:
-        return "end_date", (
-            f"the schedule never runs from now until {schedule.end_date}: "
-            "choose a later end date or remove it"
-        )
+        head = f"the schedule never runs from now until {schedule.end_date}"
+        return "end_date", C.NEVER_RUNS, head, ": choose a later end date or remove it"
     if schedule.months and schedule.month_positions:
-        positions = _and(position.describe() for position in schedule.month_positions)
+        days = [f"the {_ordinal_number(day)}" for day in schedule.month_days]
+        positions = _and([*days, *(p.describe() for p in schedule.month_positions)])
         chosen = _and(MONTH_NAMES[m - 1] for m in schedule.months)
         interval = ", a shorter interval" if schedule.interval > 1 else ""
-        return "month_positions", (
-            f"{positions} never comes in {chosen} in the next {HORIZON_YEARS} years: "
-            f"choose other days{interval} or other months"
+        head = f"{positions} never comes in {chosen} in the next {HORIZON_YEARS} years"
+        return (
+            "month_positions",
+            C.NEVER_RUNS,
+            head,
+            f": choose other days{interval} or other months",
         )
     field = "interval" if schedule.interval > 1 else "schedule"
-    return field, (
-        f"the schedule never runs in the next {HORIZON_YEARS} years: "
-        "choose a shorter interval, another start_date or other days"
-    )
+    head = f"the schedule never runs in the next {HORIZON_YEARS} years"
+    tail = ": choose a shorter interval, another start_date or other days"
+    return field, C.NEVER_RUNS, head, tail
 
 
-def _never_in_months(schedule: Schedule) -> tuple[str, str]:
+def _never_in_months(schedule: Schedule) -> tuple[str, ProblemCode, str, str]:
     """Why a monthly schedule limited to some months can never run in them."""
     chosen = _and(MONTH_NAMES[m - 1] for m in schedule.months)
     reachable = schedule.reachable_months()
@@ -946,19 +966,18 @@ def _never_in_months(schedule: Schedule) -> tuple[str, str]:
     every = f"every {schedule.interval} months counted from {anchor}"
     if not landed:
         names = _and(MONTH_NAMES[m - 1] for m in sorted(reachable))
-        return "months", (
-            f"{every} falls in {names}, never in {chosen}: choose months among those, "
-            "another interval or another start_date"
-        )
+        head = f"{every} falls in {names}, never in {chosen}"
+        tail = ": choose months among those, another interval or another start_date"
+        return "months", C.NEVER_RUNS, head, tail
     names = _and(MONTH_NAMES[m - 1] for m in landed)
     have = "has" if len(landed) == 1 else "have"
     days = _or(str(day) for day in schedule.month_days)
     longest = max(_LONGEST_MONTHS[m - 1] for m in landed)
-    message = f"{names} {have} no day {days}: choose days up to {longest}, or other months"
+    head = f"{names} {have} no day {days}"
     missed = [MONTH_NAMES[m - 1] for m in schedule.months if m not in landed]
     if missed:
-        message = f"{every} falls in {names} (not {_or(missed)}), and {message}"
-    return "month_days", message
+        head = f"{every} falls in {names} (not {_or(missed)}), and {head}"
+    return "month_days", C.NEVER_RUNS, head, f": choose days up to {longest}, or other months"
 
 
 def _add_years(day: date, years: int) -> date:
@@ -973,18 +992,18 @@ def _warnings(schedule: Schedule) -> tuple[str, ...]:
         return ("29 February exists only in leap years: the workflow will not run in other years",)
     months = frozenset(schedule.months or range(1, 13))
     return (
-        *_month_day_warnings(schedule.month_days, months),
-        *_fifth_warnings(schedule.month_positions),
+        *_month_day_warnings(schedule.month_days, months, bool(schedule.month_positions)),
+        *_fifth_warnings(schedule.month_positions, bool(schedule.month_days)),
     )
 
 
-def _fifth_warnings(positions: tuple[MonthPosition, ...]) -> Iterator[str]:
+def _fifth_warnings(positions: tuple[MonthPosition, ...], other_days: bool) -> Iterator[str]:
     """A fifth Monday (or Tuesday...) comes in some months only, like the 31st."""
     for position in positions:
         if position.ordinal is Ordinal.FIFTH and position.day in _DAYS_OF_THE_WEEK:
             consequence = (
                 "the workflow will not run in the others"
-                if len(positions) == 1
+                if len(positions) == 1 and not other_days
                 else "the workflow runs on its other days in the others, not on a nearby day"
             )
             name = position.describe().removeprefix("the fifth ")
@@ -1002,11 +1021,14 @@ _DAYS_OF_THE_WEEK = frozenset(PositionDay) - {
 _MonthKind = tuple[int, bool]
 
 
-def _month_day_warnings(month_days: tuple[int, ...], months: frozenset[int]) -> Iterator[str]:
+def _month_day_warnings(
+    month_days: tuple[int, ...], months: frozenset[int], other_days: bool
+) -> Iterator[str]:
     """One warning per day that some of the schedule's months lack, naming those months, and
-    saying whether the workflow then does not run in them at all or only on its other days."""
+    saying whether the workflow then does not run in them at all or only on its other days
+    (``other_days``: month positions it also runs on)."""
     lacking = [_months_without(day, months) for day in month_days]
-    never = set.intersection(*lacking) if month_days else set()
+    never = set.intersection(*lacking) if month_days and not other_days else set()
     for day, missing in zip(month_days, lacking, strict=True):
         if not missing:
             continue

@@ -30,7 +30,8 @@ from bot.workflows.definitions import (
     to_document,
 )
 from bot.workflows.lifecycle import Actor, get_workflow, parse_for_team, save_workflow
-from bot.workflows.readable import counted_problem, shown_value
+from bot.workflows.problems import counted_text
+from bot.workflows.readable import shown_value
 from bot.workflows.stored import definition_of
 from storage.properties import PropertyType
 from storage.workflows import WorkflowRepository
@@ -316,7 +317,7 @@ def parse_workflow_documents(
     """Validates every document of a file, all or nothing.
 
     ``property_types`` maps each object type of the workspace to its properties' types.
-    Raises InvalidDefinition listing every problem of every document, each prefixed with
+    Raises InvalidWorkflowFile listing every problem of every document, each prefixed with
     "workflow N (name): "; two documents with one name (in any case) are a problem too.
     A schedule that has run its course is not a problem: exported after it ran, it imports
     as finished.
@@ -343,13 +344,13 @@ def parse_workflow_documents(
             )
         except InvalidDefinition as error:
             # Locations count actions from 1 here, as the file's reader does ("action 1, text").
-            problems.extend(f"{label}: {counted_problem(problem)}" for problem in error.problems)
+            problems.extend(f"{label}: {counted_text(problem)}" for problem in error.problems)
             continue
         parsed.append(
             ParsedDefinition(result.definition, tuple(f"{label}: {w}" for w in result.warnings))
         )
     if problems:
-        raise InvalidDefinition(problems)
+        raise InvalidWorkflowFile(problems)
     return parsed
 
 

@@ -57,7 +57,7 @@ def test_each_choice_is_read_and_written_back(chosen: AlertOwner) -> None:
 def test_another_value_is_refused_with_the_choices() -> None:
     with pytest.raises(InvalidDefinition) as refused:
         parse(document(alert_owner="sometimes"))
-    [problem] = refused.value.problems
+    [problem] = refused.value.messages
     assert problem.startswith("settings.alert_owner: ")
     assert "any_failure, all_failed or never" in problem
 

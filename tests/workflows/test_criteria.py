@@ -56,7 +56,7 @@ def holds(the_filter: dict[str, Any], now: datetime = NOW, **raw: object) -> boo
 def problems_of(data: object, types: dict[str, PropertyType] = TYPES) -> list[str]:
     with pytest.raises(InvalidCriteria) as caught:
         parse_criteria(data, types)
-    return caught.value.problems
+    return caught.value.messages
 
 
 # --- Parsing -----------------------------------------------------------------------------

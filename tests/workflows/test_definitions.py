@@ -96,7 +96,7 @@ def parse(data: dict[str, Any], types: dict[str, PropertyType] | None = None) ->
 def problems(data: dict[str, Any], types: dict[str, PropertyType] | None = None) -> list[str]:
     with pytest.raises(InvalidDefinition) as caught:
         parse(data, types)
-    return caught.value.problems
+    return caught.value.messages
 
 
 def with_action(action: dict[str, Any]) -> dict[str, Any]:
@@ -240,7 +240,7 @@ def test_every_problem_is_listed_with_its_location() -> None:
 def test_a_document_that_is_not_a_mapping_is_refused() -> None:
     with pytest.raises(InvalidDefinition) as caught:
         parse_definition(["x"], TYPES, OBJECT_TYPES, "UTC", NOW)  # type: ignore[arg-type]
-    assert caught.value.problems == ['workflow: ["x"] is not a mapping']
+    assert caught.value.messages == ['workflow: ["x"] is not a mapping']
 
 
 def test_an_unknown_field_is_refused_with_the_closest_one() -> None:

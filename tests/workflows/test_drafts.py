@@ -23,6 +23,15 @@ from bot.workflows.lifecycle import (
     save_workflow,
     set_status,
 )
+from bot.workflows.problems import (
+    CRITERIA_KEYS,
+    Location,
+    Problem,
+    ProblemCode,
+    file_message,
+    file_text,
+    location_text,
+)
 from bot.workflows.wording import ChannelRef
 from storage.database import transaction
 from storage.models import (
@@ -87,8 +96,18 @@ def edit_draft(sessions: sessionmaker[Session], actor: Actor = OWNER_ACTOR, **do
 
 
 def problems_at(sessions: sessionmaker[Session], draft_id: str, step: int) -> dict[str, list[str]]:
+    """The step's problems in file terms, by location ("actions[0].text"; criteria by their
+    field, each message led by its group and filter)."""
     with sessions() as session:
-        return drafts.step_problems(session, load(session, draft_id), step, "UTC", NOW)
+        found = drafts.step_problems(session, load(session, draft_id), step, "UTC", NOW)
+    worded: dict[str, list[str]] = {}
+    for problem in found:
+        root = str(problem.location[0])
+        if root in CRITERIA_KEYS:
+            worded.setdefault(root, []).append(file_text(problem).removeprefix(f"{root}: "))
+        else:
+            worded.setdefault(location_text(problem.location), []).append(file_message(problem))
+    return worded
 
 
 def load(session: Session, draft_id: str, user_id: str = OWNER) -> WizardDraft:
@@ -349,21 +368,28 @@ def test_settings_and_suppression_are_checked_at_step_five(
 
 @pytest.mark.usefixtures("deals")
 def test_each_problem_location_belongs_to_the_step_that_edits_it() -> None:
-    locations = (
-        "name",
-        "object_type",
-        "schedule.time",
-        "criteria.any[0].all[1].value",
-        "actions[0].text",
-        "settings.pause_days[1]",
-        "suppression",
-        "owner",
-    )
-    steps = [drafts.step_of(location) for location in locations]
-    assert steps == [1, 1, 2, 3, 4, 5, 5, drafts.REVIEW_STEP]
+    locations: list[Location] = [
+        ("name",),
+        ("object_type",),
+        ("schedule", "time"),
+        ("criteria", 0, 1, "value"),
+        ("actions", 0, "text"),
+        ("settings", "pause_days", 1),
+        ("suppression",),
+        ("owner",),
+        (),
+    ]
+    steps = [drafts.step_of(at(location)) for location in locations]
+    assert steps == [1, 1, 2, 3, 4, 5, 5, drafts.REVIEW_STEP, drafts.REVIEW_STEP]
     assert all(
-        drafts.step_of(name) == step for step, names in drafts.STEP_FIELDS.items() for name in names
+        drafts.step_of(at((name,))) == step
+        for step, names in drafts.STEP_FIELDS.items()
+        for name in names
     )
+
+
+def at(location: Location) -> Problem:
+    return Problem(location, ProblemCode.MISSING, "missing")
 
 
 @pytest.mark.usefixtures("deals")
@@ -404,8 +430,9 @@ def test_a_step_is_left_only_when_valid_and_what_was_typed_is_kept(
         problems = drafts.submit_step(session, draft, typed, "UTC", NOW)
     with transaction(sessions) as session:
         draft = load(session, draft_id)
-        assert (list(problems), draft.step, draft.document["object_type"]) == (["name"], 1, "deals")
-        assert drafts.submit_step(session, draft, {**typed, "name": "Won"}, "UTC", NOW) == {}
+        located = [problem.location for problem in problems]
+        assert (located, draft.step, draft.document["object_type"]) == ([("name",)], 1, "deals")
+        assert drafts.submit_step(session, draft, {**typed, "name": "Won"}, "UTC", NOW) == ()
         assert draft.step == 2
         drafts.go_back(draft, {**draft.document, "name": "Won deals"}, NOW)
         assert (draft.step, draft.document["name"]) == (1, "Won deals")
@@ -448,7 +475,7 @@ def test_the_schedule_preview_of_an_invalid_schedule_lists_its_problems() -> Non
     preview = drafts.schedule_preview({"schedule": {"frequency": "weekly"}}, "UTC", NOW)
 
     assert preview.sentence is None
-    assert set(preview.problems) == {"weekdays", "time"}
+    assert {problem.location for problem in preview.problems} == {("weekdays",), ("time",)}
 
 
 @pytest.mark.usefixtures("deals")
@@ -458,7 +485,7 @@ def test_step_three_counts_the_records_matching_now(sessions: sessionmaker[Sessi
     with transaction(sessions) as session:
         draft = load(session, draft_id)
         draft.step = 3
-        assert drafts.wizard_page(session, draft, "UTC", NOW).matching == 2
+        assert drafts.wizard_page(session, draft, "UTC", NOW).matching == drafts.Matching(2)
         draft.document = {**draft.document, "criteria": {"any": "nonsense"}}
         assert drafts.wizard_page(session, draft, "UTC", NOW).matching is None
 
@@ -492,7 +519,7 @@ def test_the_review_page_reads_the_object_types_properties_once(
         with statements_run(engine) as statements:
             page = drafts.wizard_page(session, draft, "UTC", NOW)
 
-    assert page.review is not None and page.review.problems == {}
+    assert page.review is not None and page.review.problems == ()
     assert sum("FROM property_definitions" in statement for statement in statements) == 1
 
 
@@ -529,7 +556,7 @@ def test_the_review_describes_the_workflow_and_what_matches_now(
     with sessions() as session:
         review = drafts.review(session, load(session, draft_id), "UTC", NOW)
 
-    assert review.problems == {}
+    assert review.problems == ()
     assert review.schedule == "Every week on Monday at 10:00 (Europe/Paris)"
     assert review.next_runs[0] == datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
     assert str(review.next_runs[0].tzinfo) == "Europe/Paris"
@@ -556,7 +583,7 @@ def test_the_review_of_a_draft_that_cannot_be_saved_lists_every_problem(
     with sessions() as session:
         review = drafts.review(session, load(session, draft_id), "UTC", NOW)
 
-    assert set(review.problems) == {"name", "actions"}
+    assert {problem.location for problem in review.problems} == {("name",), ("actions",)}
     assert review.matching == 0 and review.schedule == ""
 
 
@@ -690,7 +717,7 @@ def test_a_draft_that_cannot_be_saved_raises_every_problem_and_stays(
     with pytest.raises(InvalidDefinition) as refused:
         finish(sessions, draft_id, activate=True)
 
-    assert refused.value.problems == ["actions: empty: add an action (only a draft may have none)"]
+    assert refused.value.messages == ["actions: empty: add an action (only a draft may have none)"]
     assert draft_count(sessions) == 1
 
 

@@ -115,7 +115,7 @@ def test_an_owner_is_compared_as_a_person_not_searched_as_text() -> None:
     )
     with pytest.raises(InvalidCriteria) as caught:
         parse_criteria(one("owner", "contains", "ann"), TYPES)
-    assert caught.value.problems == [
+    assert caught.value.messages == [
         "group 1, filter 1: operator 'contains' does not apply to built-in field 'owner'; "
         "use eq, neq, in or not_in"
     ]

@@ -1,4 +1,4 @@
-"""bot.workflows.readable: counts, instants, values, locations and mrkdwn as people read them."""
+"""bot.workflows.readable: counts, instants, values and mrkdwn as people read them."""
 
 from __future__ import annotations
 
@@ -11,8 +11,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.workflows.readable import (
-    counted_location,
-    counted_problem,
     instant_text,
     mrkdwn_as_typed,
     plural,
@@ -95,17 +93,6 @@ def test_a_value_that_is_not_text_is_shown_as_json(value: object) -> None:
     assert "<RunStatus." not in shown
     if not isinstance(value, str):
         json.loads(shown)  # never a Python repr such as ['a'], (1, 2) or None
-
-
-def test_action_locations_are_counted_from_one() -> None:
-    assert counted_location("actions[0].text") == "action 1, text"
-    assert counted_location("actions[2].users[0]") == "action 3, users, item 1"
-    assert counted_location("settings.pause_days[1]") == "settings.pause_days, item 2"
-    assert counted_location("schedule.time") == "schedule.time"
-    assert counted_problem("actions[0].channel: missing: choose one") == (
-        "action 1, channel: missing: choose one"
-    )
-    assert counted_problem("no location here") == "no location here"
 
 
 def test_mrkdwn_reads_as_typed() -> None:

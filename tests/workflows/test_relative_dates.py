@@ -47,7 +47,7 @@ def holds(prop: str, operator: str, value: object, stored: str, now: datetime = 
 def problems_of(data: object) -> list[str]:
     with pytest.raises(InvalidCriteria) as caught:
         parse_criteria(data, TYPES)
-    return caught.value.problems
+    return caught.value.messages
 
 
 # --- The README's boundaries, at 2026-12-06 08:00 in Paris ---------------------------------

@@ -52,6 +52,6 @@ def test_the_setting_is_written_back_only_when_it_was_chosen() -> None:
 def test_another_value_is_refused_with_the_choices() -> None:
     with pytest.raises(InvalidDefinition) as refused:
         parse(document(on_stale_source="later"))
-    [problem] = refused.value.problems
+    [problem] = refused.value.messages
     assert problem.startswith("settings.on_stale_source: ")
     assert "run or postpone" in problem

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.workflows.definitions import InvalidDefinition, to_document
+from bot.workflows.definitions import to_document
 from bot.workflows.workflow_files import (
     MAX_ALIAS_NODES,
     MAX_DEPTH,
@@ -49,7 +49,7 @@ def file_problems(text: str) -> list[str]:
 
 
 def parse_problems(text: str) -> list[str]:
-    with pytest.raises(InvalidDefinition) as caught:
+    with pytest.raises(InvalidWorkflowFile) as caught:
         parse_workflow_documents(load_workflows(text), PROPERTY_TYPES, "UTC", NOW)
     return caught.value.problems
 

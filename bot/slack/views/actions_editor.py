@@ -35,6 +35,7 @@ from bot.slack.views.editor_inputs import (
     is_days,
     text_input,
 )
+from bot.slack.views.problem_wording import dialog_text
 from bot.workflows.definitions import (
     ACTION_FIELDS,
     CHANNEL_ID,
@@ -43,6 +44,7 @@ from bot.workflows.definitions import (
     MessageMode,
 )
 from bot.workflows.owners import MAX_DM_RECIPIENTS, is_user_id
+from bot.workflows.problems import Problem
 from bot.workflows.templates import (
     FIXED_PLACEHOLDERS,
     PROPERTY_PREFIX,
@@ -76,7 +78,10 @@ _INPUTS: Mapping[str, tuple[str, ...]] = {
     "set_property": ("property", "value"),
     "create_task": ("title", "due_in_days"),
 }
-_REQUIRED = frozenset({"channel", "text", "title", "property"})
+# "Value" of "Set a property" too: a property is set to something, and nothing to set is
+# not a choice the action offers. "Due in (days)" is optional: empty is the run's day.
+_REQUIRED = frozenset({"channel", "text", "title", "property", "value"})
+_DUE_ON_THE_RUN_DAY = 0
 _AUTOMATIC = "automatic"  # the mode option for "no mode": chosen by the number of records
 _MODES = (
     (_AUTOMATIC, f"Automatic: one per record, a digest above {DIGEST_THRESHOLD} records"),
@@ -85,7 +90,6 @@ _MODES = (
 )
 _MAX_HINT = 2000
 _PROPERTIES_NAMED = 20
-_PLACE = re.compile(r"actions\[(\d+)\](?:\.([^:\[]+)(?:\[\d+\])?)?: (.*)", re.DOTALL)
 # How user groups are separated in their text input.
 _GROUP_SEPARATORS = re.compile(r"[\s,]+")
 
@@ -230,7 +234,7 @@ def _value_input(value: object, properties: Mapping[str, PropertyType]) -> _Inpu
 
 
 def _due_input(value: object, properties: Mapping[str, PropertyType]) -> _Input:
-    hint = "Days after the run; 0 is the day of the run."
+    hint = "Days after the run; empty or 0 is the day of the run."
     if value is None or is_days(value):
         return "Due in (days)", days_input(value), hint
     return "Due in (days)", text_input(as_typed(value)), hint  # shown as it is, for the domain
@@ -358,6 +362,8 @@ def _read_action(
             typed = _selected_users(values, block_id) if name == "users" else None
             typed = typed if typed is not None else entered(values, block_id, None)
             value = _read_input(name, typed, read, properties)
+            if name == "due_in_days" and value is None:
+                value = _DUE_ON_THE_RUN_DAY
         else:
             value = action.get(name)
         if value is not None:
@@ -411,11 +417,13 @@ def _property_value(text: str, property_type: PropertyType | None) -> Any:
 
 
 def actions_errors(
-    problems: Sequence[str], actions: Sequence[Mapping[str, Any]], layout: int
+    problems: Sequence[Problem], actions: Sequence[Mapping[str, Any]], layout: int
 ) -> dict[str, str]:
-    """The domain's problems with the actions placed on the editor's input blocks, for a
-    view_submission's response_action "errors": a field's problem beside that field, another
-    problem of an action on its first input, any other on the editor's first input."""
+    """The domain's problems with the actions (located from the document's root, as
+    ("actions", 2, "due_in_days")) placed on the editor's input blocks and worded by their
+    labels, for a view_submission's response_action "errors": a field's problem beside that
+    field, another problem of an action on its first input, any other on the editor's first
+    input."""
     inputs = _rendered_inputs(actions, layout)
     first = next((ids[0] for ids in inputs.values() if ids), None)
     if _addable(actions):
@@ -424,26 +432,33 @@ def actions_errors(
         return {}
     placed: dict[str, list[str]] = {}
     for problem in problems:
-        block, message = _placed(problem, inputs, first, layout)
+        block, message = _placed(problem, actions, inputs, first, layout)
         placed.setdefault(block, []).append(message)
-    return {block: input_error(messages) for block, messages in placed.items()}
+    # A sentence once: several items of one list can have the same problem.
+    return {block: input_error(list(dict.fromkeys(texts))) for block, texts in placed.items()}
 
 
 def _placed(
-    problem: str, inputs: Mapping[int, list[str]], first: str, layout: int
+    problem: Problem,
+    actions: Sequence[Mapping[str, Any]],
+    inputs: Mapping[int, list[str]],
+    first: str,
+    layout: int,
 ) -> tuple[str, str]:
-    place = _PLACE.fullmatch(problem)
-    if place is None:
-        return first, problem.removeprefix("actions: ")
-    index, name, message = int(place[1]), place[2], place[3]
-    own = _block_id(index, name, layout) if name else None
-    if own in inputs.get(index, []):
-        assert own is not None
-        return own, message
-    what = f"{name}: {message}" if name else message
+    """The block a problem goes on, and its words there."""
+    index = problem.location[1] if len(problem.location) > 1 else None
+    if not isinstance(index, int):
+        return first, dialog_text(problem, "Actions")
+    name = problem.location[2] if len(problem.location) > 2 else None
+    own = _block_id(index, name, layout) if isinstance(name, str) else None
+    if own is not None and own in inputs.get(index, []):
+        assert isinstance(name, str)
+        label = _INPUT_BUILDERS[name](actions[index].get(name), {})[0]
+        return own, dialog_text(problem, label)
+    what = dialog_text(problem, f"Action {index + 1}")
     if inputs.get(index):
         return inputs[index][0], what
-    return first, f"Action {index + 1}, {what}"
+    return first, f"Action {index + 1}: {what}"
 
 
 def _rendered_inputs(actions: Sequence[Mapping[str, Any]], layout: int) -> dict[int, list[str]]:

@@ -14,6 +14,7 @@ from bot.slack.ids import SLASH_COMMAND, CommandAction
 from bot.slack.views.blocks import button, context, packed, section
 from bot.slack.views.history import history_blocks
 from bot.slack.views.phrases import person_mrkdwn, phrase_mrkdwn, when
+from bot.slack.views.problem_wording import dialog_text
 from bot.workflows.definitions import StaleSourceBehaviour, WorkflowSettings
 from bot.workflows.drafts import SchedulePreview
 from bot.workflows.lifecycle import RESTORABLE_FOR
@@ -36,7 +37,9 @@ SUBCOMMANDS: dict[str, str] = {
     "restore NAME": f"bring back a workflow deleted in the last {_RESTORABLE_DAYS} days, paused",
     "run NAME": "run it now for every matching record",
     "history NAME": "its latest runs, and who changed, ran or deleted it and when",
-    "transfer NAME @person": "give it to another owner (its owner or an admin)",
+    "transfer NAME @person": "give it to another owner (its owner or an admin); without "
+    "@person a dialog asks who",
+    "diff NAME [A B]": "what changed between two of its revisions (the last two by default)",
     "copy NAME NEW NAME": "a paused copy of it that you own",
     "forecast NAME": "its next runs, each with how many records it would enroll",
     "why NAME RECORD": "why a record (its id, or a part of its name) is or is not enrolled",
@@ -141,10 +144,11 @@ def _unescaped(text: str) -> str:
 def schedule_preset(preview: SchedulePreview) -> str:
     """The reply to /workflow create SCHEDULE: the schedule the dialog starts with."""
     if preview.sentence is None:
-        problems = "; ".join(preview.problems.values())
+        # In the words of the dialog's step 2, where it is changed.
+        lines = [dialog_text(p.under("schedule"), "The schedule") for p in preview.problems]
         return (
             f"The dialog's schedule is taken from your text, but it cannot run yet: "
-            f"{escape_mrkdwn(problems)}. Change it on the dialog's step 2."
+            f"{escape_mrkdwn(' '.join(lines))} Change it on the dialog's step 2."
         )
     runs = ", ".join(when(at) for at in preview.next_runs[:PRESET_RUNS_SHOWN]) or "none"
     warnings = "".join(f"\n⚠️ {escape_mrkdwn(warning)}" for warning in preview.warnings)

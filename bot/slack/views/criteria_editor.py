@@ -37,6 +37,7 @@ from bot.slack.views.editor_inputs import (
     is_days,
     text_input,
 )
+from bot.slack.views.problem_wording import dialog_text
 from bot.workflows.criteria import (
     DAY_WORD_OPERATORS,
     DAYS_OPERATORS,
@@ -47,6 +48,7 @@ from bot.workflows.criteria import (
 )
 from bot.workflows.fields import OWNER, criteria_fields
 from bot.workflows.owners import is_user_id
+from bot.workflows.problems import Problem, criteria_place
 from bot.workflows.property_labels import NO_LABELS, PropertyLabels
 from bot.workflows.wording import OPERATOR_WORDS, operator_of
 from storage.properties import PropertyType
@@ -78,10 +80,6 @@ _SINGLE_HINTS = {
     PropertyType.STRING: "Letter case is ignored.",
     PropertyType.ENUMERATION: "One of the property's options; letter case is ignored.",
 }
-# Problems about these parts of a filter belong beside its property select; the operator
-# select sits in an actions block, where Slack shows no errors.
-_NOT_ABOUT_VALUE = ('"property"', "unknown property", '"operator"', "operator ", "unknown key")
-_PLACE = re.compile(r"group (\d+)(?:, filter (\d+))?: (.*)", re.DOTALL)
 
 
 class _Kind(StrEnum):
@@ -341,7 +339,8 @@ def _value_block(
 ) -> dict[str, Any]:
     """The value's input: a people picker for the owner, a select of an enumeration's
     options (by their labels in ``shown``, when they have one), or the input the operator
-    and type call for (see _value_element)."""
+    and type call for (see _value_element). Not optional: the operator compares with it, so
+    Slack asks for it before it sends the step."""
     label, hint = _value_words(operator, property_type)
     value = raw.get("value")
     element = _choice_picker(operator, value, choices, shown or {})
@@ -356,7 +355,9 @@ def _value_block(
         "block_id": block_id,
         "label": plain(label),
         "element": element,
-        "optional": True,
+        # A chosen value (Enter in a text box) is sent at once: the step's count of
+        # matching records follows every change.
+        "dispatch_action": True,
     }
     if hint:
         block["hint"] = plain(hint)
@@ -619,11 +620,14 @@ def _typed_value(text: object, operator: Operator, property_type: PropertyType |
 
 
 def criteria_errors(
-    field: str, problems: Sequence[str], criteria: Mapping[str, Any], layout: int
+    field: str, problems: Sequence[Problem], criteria: Mapping[str, Any], layout: int
 ) -> dict[str, str]:
-    """The domain's ``problems`` with ``field`` placed on the editor's input blocks, for a
-    view_submission's response_action "errors": a filter's problem beside that filter, any
-    other on the editor's first input. Empty when the editor shows no input (no filters)."""
+    """The domain's ``problems`` with ``field`` (located from the document's root, as
+    ("criteria", 0, 1, "value")) placed on the editor's input blocks and worded there, for a
+    view_submission's response_action "errors": a problem with a filter's value beside its
+    value, any other of a filter beside its property select (the operator select sits in an
+    actions block, where Slack shows no errors), any other on the editor's first input.
+    Empty when the editor shows no input (no filters)."""
     groups = _groups(criteria)
     shown = dict(_shown(groups))
     first = next(((g, 0) for g, count in shown.items() if count), None)
@@ -631,25 +635,37 @@ def criteria_errors(
         return {}
     placed: dict[str, list[str]] = {}
     for problem in problems:
-        text = problem.removeprefix(f"{field}: ")
-        place = _PLACE.fullmatch(text)
-        g, f = (int(place[1]) - 1, int(place[2]) - 1) if place and place[2] else (-1, -1)
-        if 0 <= f < shown.get(g, 0):
-            assert place is not None
-            block = _problem_block(field, g, f, groups[g][f], place[3], layout)
-            placed.setdefault(block, []).append(place[3])
+        g, f, part = _filter_place(problem)
+        # Where it is, when it is not beside its own filter: "Group 6, filter 1: ...".
+        place = "" if g is None else f"{criteria_place(problem.location[1:])}: "
+        if g is not None and f is not None and 0 <= f < shown.get(g, 0):
+            place = ""
         else:
-            block = _block_id(field, layout, first[0], first[1], "property")
-            placed.setdefault(block, []).append(text[:1].upper() + text[1:])
-    return {block: input_error(messages) for block, messages in placed.items()}
+            g, f, part = first[0], first[1], "property"
+        raw = groups[g][f]
+        if part == "value" and _needs_value(operator_of(raw.get("operator"))):
+            operator = operator_of(raw.get("operator"))
+            assert operator is not None
+            label = _value_words(operator, None)[0]
+        else:
+            part, label = "property", "Where" if f == 0 else "And"
+        block = _block_id(field, layout, g, f, part)
+        text = dialog_text(problem, label)
+        placed.setdefault(block, []).append(f"{place[:1].upper()}{place[1:]}{text}")
+    # A sentence once: several items of one list can have the same problem.
+    return {block: input_error(list(dict.fromkeys(texts))) for block, texts in placed.items()}
 
 
-def _problem_block(
-    field: str, g: int, f: int, raw: Mapping[str, Any], message: str, layout: int
-) -> str:
-    about_value = not message.startswith(_NOT_ABOUT_VALUE)
-    part = "value" if about_value and _needs_value(operator_of(raw.get("operator"))) else "property"
-    return _block_id(field, layout, g, f, part)
+def _filter_place(problem: Problem) -> tuple[int | None, int | None, str | None]:
+    """Group index, filter index and part of a problem located in criteria."""
+    rest = problem.location[1:]
+    numbers = [part for part in rest if isinstance(part, int)]
+    part = rest[-1] if rest and isinstance(rest[-1], str) else None
+    if len(numbers) >= 2:
+        return numbers[0], numbers[1], part
+    if numbers:
+        return numbers[0], 0, part  # a group's problem: beside its first filter
+    return None, None, part
 
 
 # --- Buttons ------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from bot.slack.views.editor_inputs import entered
 from bot.slack.views.explanations import forecast_lines
 from bot.slack.views.phrases import phrase_mrkdwn, when
 from bot.slack.views.places import COUNTRIES, zone_choices
+from bot.slack.views.problem_wording import dialog_text
 from bot.workflows.definitions import (
     DEFAULT_CATCH_UP_MINUTES,
     MAX_CATCH_UP_MINUTES,
@@ -47,13 +48,17 @@ from bot.workflows.definitions import (
 )
 from bot.workflows.drafts import (
     REVIEW_STEP,
+    SET_ASIDE,
     STEP_NAMES,
     Finished,
+    Matching,
+    ObjectTypeChoice,
     Review,
     SchedulePreview,
     WizardPage,
     step_of,
 )
+from bot.workflows.problems import Problem
 from bot.workflows.schedule_phrases import PhraseNotUnderstood, parse_phrase
 from bot.workflows.schedules import (
     DAY_NAMES,
@@ -86,7 +91,11 @@ FREQUENCIES = (
 )
 UNITS = {"daily": "days", "weekly": "weeks", "monthly": "months", "annually": "years"}
 MONTHLY_DAYS = "days"
+# The schedule's fields that say on which days it runs: set aside when a new choice of
+# "Runs" or "Which days" leaves them out, restored when it is chosen again.
+_DAY_FIELDS = ("weekdays", "month_days", "month_positions", "months", "month", "day", "date")
 MONTHLY_POSITIONS = "positions"
+MONTHLY_BOTH = "both"  # days of the month and flexible days: the dates of each
 POSITION_DAY_NAMES = {
     "day": "day",
     "weekday": "weekday (Mon to Fri)",
@@ -109,22 +118,6 @@ STALE_SOURCE_BEHAVIOURS = (
     (StaleSourceBehaviour.POSTPONE, "Wait and try the source again (up to 12 minutes)"),
 )
 
-# Wizard wording for a field left empty: what to do in the form, not in a file.
-_EMPTY_MESSAGES = {
-    "name": "Give the workflow a name.",
-    "object_type": "Choose the type of records the workflow runs on.",
-    "schedule.frequency": "Choose how often the workflow runs.",
-    "schedule.weekdays": "Choose at least one day of the week.",
-    "schedule.month_days": "Choose at least one day of the month.",
-    "schedule.month_positions": "Choose at least one day, e.g. the last weekday.",
-    "schedule.month": "Choose a month.",
-    "schedule.day": "Choose a day of the month.",
-    "schedule.date": "Choose the date of the run.",
-    "schedule.time": "Choose the time of day.",
-    "schedule.timezone": "Choose a time zone.",
-    "actions": "Add at least one action: what the workflow does for each record.",
-}
-_EMPTY = re.compile(r"^(missing|empty)\b")
 _NOT_SHOWN = object()  # what entered() gives for an input the step's view did not have
 
 
@@ -205,23 +198,23 @@ def finished_view(done: Finished) -> dict[str, Any]:
     return read_only_modal(View.NOTICE, title, blocks)
 
 
-def problem_lines(problems: Mapping[str, Sequence[str]] | Sequence[str]) -> tuple[str, ...]:
-    """Problems as lines for the top of a step: by location (step_problems), or
-    "location: message" strings (InvalidDefinition.problems), or plain messages."""
-    if isinstance(problems, Mapping):
-        pairs = [(location, m) for location, messages in problems.items() for m in messages]
-    else:
-        pairs = []
-        for problem in problems:
-            location, separator, message = problem.partition(": ")
-            located = separator and " " not in location
-            pairs.append((location, message) if located else ("", problem))
+def problem_lines(
+    problems: Sequence[Problem] | Sequence[str], document: Mapping[str, Any] | None = None
+) -> tuple[str, ...]:
+    """Problems as lines for the top of a step or the review, each led by the part of the
+    workflow it is in and worded by its input's label in the draft's ``document`` (when
+    given); messages that are already sentences (a refusal to save) as they are."""
     return tuple(
-        f"{_LOCATION_NAMES.get(_root(location), location)}: {_friendly(location, message)}"
-        if location
-        else message
-        for location, message in pairs
+        problem if isinstance(problem, str) else _problem_line(problem, document or {})
+        for problem in problems
     )
+
+
+def _problem_line(problem: Problem, document: Mapping[str, Any]) -> str:
+    root = str(problem.location[0]) if problem.location else ""
+    section = _LOCATION_NAMES.get(root, "Workflow")
+    _, text = _placed(step_of(problem), problem, document, 0)
+    return f"{section}: {text}"
 
 
 def draft_id_of(view: Mapping[str, Any]) -> str:
@@ -355,7 +348,7 @@ def _schedule_blocks(page: WizardPage) -> list[Block]:
         blocks.append(_interval_input(schedule.get("interval"), UNITS[str(frequency)]))
         blocks.append(_date_input(WizardBlock.START_DATE, "Start date", schedule.get("start_date")))
         blocks.append(_date_input(WizardBlock.END_DATE, "End date", schedule.get("end_date")))
-    blocks += _schedule_preview_blocks(page.schedule)
+    blocks += _schedule_preview_blocks(page.schedule, page.document)
     return blocks
 
 
@@ -380,30 +373,45 @@ def _monthly_inputs(schedule: Mapping[str, Any]) -> list[Block]:
     modes = [
         option("On days of the month, e.g. the 1st and 15th", MONTHLY_DAYS),
         option("On a flexible day, e.g. the last weekday", MONTHLY_POSITIONS),
+        option("On both, e.g. the 15th and the last day", MONTHLY_BOTH),
     ]
     radio: Block = {
         "type": "radio_buttons",
         "action_id": WizardAction.REFRESH,
         "options": modes,
-        "initial_option": modes[0] if mode == MONTHLY_DAYS else modes[1],
+        "initial_option": next(o for o in modes if o["value"] == mode),
     }
     blocks = [_input(WizardBlock.MONTHLY_MODE, "Which days", radio, dispatch=True)]
-    if mode == MONTHLY_DAYS:
-        options = [option(str(day), str(day)) for day in range(1, 32)]
-        chosen = {str(day) for day in _list(schedule.get("month_days"))}
-        element: Block = {
-            "type": "multi_static_select",
-            "action_id": WizardAction.REFRESH,
-            "placeholder": plain("Choose days"),
-            "options": options,
-        }
-        initial = [o for o in options if o["value"] in chosen]
-        if initial:
-            element["initial_options"] = initial
-        hint = "A day a month does not have (e.g. the 31st) is skipped that month, never moved."
-        blocks.append(_input(WizardBlock.MONTH_DAYS, "Days", element, dispatch=True, hint=hint))
-        blocks.append(_months_input(schedule))
-        return blocks
+    if mode == MONTHLY_BOTH:
+        blocks.append(_month_days_input(schedule, "Days of the month"))
+        blocks.append(_month_positions_input(schedule, "Flexible days"))
+    elif mode == MONTHLY_DAYS:
+        blocks.append(_month_days_input(schedule, "Days"))
+    else:
+        blocks.append(_month_positions_input(schedule, "Days"))
+    blocks.append(_months_input(schedule))
+    if mode != MONTHLY_DAYS and _counts_business_days(schedule.get("month_positions")):
+        blocks += _business_holidays_inputs(schedule)
+    return blocks
+
+
+def _month_days_input(schedule: Mapping[str, Any], label: str) -> Block:
+    options = [option(str(day), str(day)) for day in range(1, 32)]
+    chosen = {str(day) for day in _list(schedule.get("month_days"))}
+    element: Block = {
+        "type": "multi_static_select",
+        "action_id": WizardAction.REFRESH,
+        "placeholder": plain("Choose days"),
+        "options": options,
+    }
+    initial = [o for o in options if o["value"] in chosen]
+    if initial:
+        element["initial_options"] = initial
+    hint = "A day a month does not have (e.g. the 31st) is skipped that month, never moved."
+    return _input(WizardBlock.MONTH_DAYS, label, element, dispatch=True, hint=hint)
+
+
+def _month_positions_input(schedule: Mapping[str, Any], label: str) -> Block:
     groups: list[Block] = []
     for ordinal in Ordinal:
         words = ordinal.value.replace("_", " ")
@@ -430,11 +438,7 @@ def _monthly_inputs(schedule: Mapping[str, Any]) -> list[Block]:
         "A weekday is Monday to Friday; a business day too, except the public holidays "
         "chosen below; a day is any day of the month. A month without a fifth one is skipped."
     )
-    blocks.append(_input(WizardBlock.MONTH_POSITIONS, "Days", element, dispatch=True, hint=hint))
-    blocks.append(_months_input(schedule))
-    if _counts_business_days(schedule.get("month_positions")):
-        blocks += _business_holidays_inputs(schedule)
-    return blocks
+    return _input(WizardBlock.MONTH_POSITIONS, label, element, dispatch=True, hint=hint)
 
 
 def _counts_business_days(positions: object) -> bool:
@@ -516,7 +520,9 @@ def _initial(region: Mapping[str, Any]) -> str:
 
 
 def _monthly_mode(schedule: Mapping[str, Any]) -> str:
-    return MONTHLY_POSITIONS if "month_positions" in schedule else MONTHLY_DAYS
+    if "month_positions" in schedule:
+        return MONTHLY_BOTH if "month_days" in schedule else MONTHLY_POSITIONS
+    return MONTHLY_DAYS
 
 
 def _position_value(ordinal: object, day: object) -> str:
@@ -616,13 +622,13 @@ def _date_input(block_id: str, label: str, value: object, optional: bool = True)
     return _input(block_id, label, element, dispatch=True, optional=optional)
 
 
-def _schedule_preview_blocks(preview: SchedulePreview | None) -> list[Block]:
+def _schedule_preview_blocks(
+    preview: SchedulePreview | None, document: Mapping[str, Any]
+) -> list[Block]:
     if preview is None:
         return []
     if preview.sentence is None:
-        lines = [
-            _friendly(f"schedule.{field}", message) for field, message in preview.problems.items()
-        ]
+        lines = [_placed(2, p.under("schedule"), document, 0)[1] for p in preview.problems]
         text = "*Not a schedule yet:*\n" + "\n".join(f"• {escape_mrkdwn(line)}" for line in lines)
         return [section(text, block_id=WizardBlock.SCHEDULE_PREVIEW)]
     runs = "\n".join(f"• {when(at)}" for at in preview.next_runs) or "• none"
@@ -669,8 +675,9 @@ def typed_schedule_errors(
     except PhraseNotUnderstood as error:
         return {block_id: cut(error.message, MAX_ERROR_CHARS)}
     except InvalidSchedule as error:
-        messages = [_friendly(f"schedule.{f}", m) for f, m in error.problems.items()]
-        return {block_id: cut(" ".join(messages), MAX_ERROR_CHARS)}
+        # Worded by the fields the text would fill in, as the step shows them.
+        messages = [_placed(2, p.under("schedule"), {}, 0)[1] for p in error.problems]
+        return {block_id: cut("\n".join(messages), MAX_ERROR_CHARS)}
     return {}
 
 
@@ -722,11 +729,17 @@ def _criteria_blocks(page: WizardPage) -> list[Block]:
         "criteria", criteria, page.properties, page.layout, page.options, page.labels
     )
     if page.matching is not None:
-        records = "record matches" if page.matching == 1 else "records match"
-        blocks.append(
-            context(f"*{page.matching:,}* {records} right now.", block_id=WizardBlock.MATCHING)
-        )
+        blocks.append(context(_matching_text(page.matching), block_id=WizardBlock.MATCHING))
     return blocks
+
+
+def _matching_text(matching: Matching) -> str:
+    records = "record matches" if matching.records == 1 else "records match"
+    text = f"*{matching.records:,}* {records} right now"
+    if matching.unfinished:
+        filters = "filter" if matching.unfinished == 1 else "filters"
+        text += f" (not counting {matching.unfinished} unfinished {filters})"
+    return text + "."
 
 
 def _actions_blocks(page: WizardPage) -> list[Block]:
@@ -884,9 +897,9 @@ def _review_blocks(page: WizardPage) -> list[Block]:
     head = f"*{escape_mrkdwn(review.name) or 'Unnamed workflow'}* · {type_name}"
     if review.problems:
         lines = [
-            f"• Step {step_of(location)}, {escape_mrkdwn(line)}"
-            for location, messages in review.problems.items()
-            for line in problem_lines({location: messages})
+            f"• Step {step_of(problem)}, {escape_mrkdwn(line)}"
+            for problem in review.problems
+            for line in problem_lines([problem], page.document)
         ]
         text = f"{head}\n⚠️ *Fix these before saving* (use Back):\n" + "\n".join(lines)
         return [section(text, block_id=WizardBlock.REVIEW)]
@@ -944,11 +957,6 @@ _LOCATION_NAMES = {
 }
 
 
-def _root(location: str) -> str:
-    """The document field of a location: "schedule" for "schedule.time"."""
-    return location.split(".", 1)[0].split("[", 1)[0]
-
-
 _STEP_BLOCKS = {
     1: _name_blocks,
     2: _schedule_blocks,
@@ -982,8 +990,15 @@ def read_step(
             if object_type := _value_of(values, WizardBlock.OBJECT_TYPE):
                 updated["object_type"] = object_type
     elif step == 2:
-        schedule = _read_schedule(values, _mapping(document.get("schedule")))
+        old = _mapping(document.get("schedule"))
+        aside = _mapping(_mapping(document.get(SET_ASIDE)).get("schedule"))
+        schedule = _read_schedule(values, old, aside)
         updated["schedule"] = _typed_schedule(values, schedule) or schedule
+        if left := {f: old[f] for f in _DAY_FIELDS if f in old and f not in updated["schedule"]}:
+            updated[SET_ASIDE] = {
+                **_mapping(document.get(SET_ASIDE)),
+                "schedule": {**aside, **left},
+            }
     elif step == 3:
         criteria = _mapping(document.get("criteria"))
         updated["criteria"] = criteria_editor.read_criteria(
@@ -1018,28 +1033,35 @@ def _options_of(values: StateValues, block_id: str) -> list[str] | None:
     return _strings(value) if isinstance(value, list) else None
 
 
-def _read_schedule(values: StateValues, old: Mapping[str, Any]) -> dict[str, Any]:
+def _read_schedule(
+    values: StateValues, old: Mapping[str, Any], aside: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The schedule the step's inputs show. Days a new choice (of "Runs" or "Which days")
+    has no input for yet come back from ``aside``, where a change set them aside, or start
+    empty: a preset chip would stay beside the day picked next ("the first Monday and the
+    last day") unless the user removed it."""
     frequency = _value_of(values, WizardBlock.FREQUENCY) or old.get("frequency")
     # What the view showed belongs to the old frequency when the user just changed it.
     same = frequency == old.get("frequency")
+    earlier = old if same else aside
     schedule: dict[str, Any] = {"frequency": frequency} if frequency is not None else {}
     if frequency == "weekly":
         weekdays = _options_of(values, WizardBlock.WEEKDAYS)
         if weekdays is None:
-            weekdays = _strings(old.get("weekdays")) if same else ["mon"]
+            weekdays = _strings(earlier.get("weekdays"))
         schedule["weekdays"] = [d.value for d in WEEKDAYS if d.value in weekdays]
     elif frequency == "monthly":
-        schedule.update(_read_monthly(values, old if same else {}))
+        schedule.update(_read_monthly(values, old if same else {}, aside))
     elif frequency == "annually":
         for block, field in ((WizardBlock.MONTH, "month"), (WizardBlock.DAY, "day")):
             value: object = _number(_value_of(values, block))
             if value is None:
-                value = old.get(field, 1) if same else 1
+                value = earlier.get(field, 1)
             schedule[field] = value
     elif frequency == "once":
         date = _value_of(values, WizardBlock.DATE)
-        if date is None and same and old.get("date"):
-            date = old["date"]
+        if date is None and earlier.get("date"):
+            date = earlier["date"]
         if date is not None:
             schedule["date"] = date
     schedule.update(_read_times(values, old))
@@ -1070,29 +1092,40 @@ def _read_times(values: StateValues, old: Mapping[str, Any]) -> dict[str, Any]:
     return {"time": times[0]} if times else {}
 
 
-def _read_monthly(values: StateValues, old: Mapping[str, Any]) -> dict[str, Any]:
+def _read_monthly(
+    values: StateValues, old: Mapping[str, Any], aside: Mapping[str, Any]
+) -> dict[str, Any]:
     mode = _value_of(values, WizardBlock.MONTHLY_MODE) or _monthly_mode(old)
-    months = _read_months(values, old)
-    if mode == MONTHLY_POSITIONS:
-        chosen = _options_of(values, WizardBlock.MONTH_POSITIONS)
-        if chosen is not None:
-            parsed = [_position(value) for value in chosen]
-            positions = _sorted_positions(p for p in parsed if p)
-        else:
-            positions = _list(old.get("month_positions")) or [{"ordinal": "first", "day": "mon"}]
-        holidays = _read_business_holidays(values, old) if _counts_business_days(positions) else {}
-        return {"month_positions": positions, **months, **holidays}
+    months = _read_months(values, old, aside)
+    days = {} if mode == MONTHLY_POSITIONS else {"month_days": _read_month_days(values, old, aside)}
+    if mode == MONTHLY_DAYS:
+        return {**days, **months}
+    chosen = _options_of(values, WizardBlock.MONTH_POSITIONS)
+    if chosen is not None:
+        parsed = [_position(value) for value in chosen]
+        positions = _sorted_positions(p for p in parsed if p)
+    else:
+        positions = _list(old.get("month_positions")) or _list(aside.get("month_positions"))
+    holidays = _read_business_holidays(values, old) if _counts_business_days(positions) else {}
+    return {**days, "month_positions": positions, **months, **holidays}
+
+
+def _read_month_days(
+    values: StateValues, old: Mapping[str, Any], aside: Mapping[str, Any]
+) -> list[Any]:
     chosen = _options_of(values, WizardBlock.MONTH_DAYS)
     if chosen is not None:
         numbers = [_number(value) for value in chosen]
-        return {"month_days": sorted({n for n in numbers if isinstance(n, int)}), **months}
-    return {"month_days": _list(old.get("month_days")) or [1], **months}
+        return sorted({n for n in numbers if isinstance(n, int)})
+    return _list(old.get("month_days")) or _list(aside.get("month_days"))
 
 
-def _read_months(values: StateValues, old: Mapping[str, Any]) -> dict[str, Any]:
+def _read_months(
+    values: StateValues, old: Mapping[str, Any], aside: Mapping[str, Any]
+) -> dict[str, Any]:
     chosen = _options_of(values, WizardBlock.MONTHS)
     if chosen is None:
-        months = _list(old.get("months"))
+        months = _list(old.get("months")) or _list(aside.get("months"))
     else:
         months = sorted({n for n in (_number(value) for value in chosen) if n is not None})
     return {"months": months} if months else {}
@@ -1228,94 +1261,81 @@ _SETTINGS_BLOCKS = {
 
 
 def step_errors(
-    step: int, problems: Mapping[str, Sequence[str]], document: Mapping[str, Any], layout: int
+    step: int, problems: Sequence[Problem], document: Mapping[str, Any], layout: int
 ) -> dict[str, str]:
     """The step's problems (drafts.step_problems) as response_action "errors": block id of
-    an input the step's view has -> message. A problem without an input of its own goes on
-    the step's first input; a step without inputs (the review) gets none."""
+    an input the step's view has -> the problems there, each its own sentence in the words
+    of that input. A problem without an input of its own goes on the step's first input; a
+    step without inputs (the review) gets none."""
     errors: dict[str, list[str]] = {}
-    inputs = _input_blocks(step, document)
-
-    def add(block_id: str | None, location: str, messages: Sequence[str]) -> None:
-        target = block_id if block_id in inputs else (inputs[0] if inputs else None)
-        if target is not None:
-            errors.setdefault(target, []).extend(_friendly(location, m) for m in messages)
-
-    for location, messages in problems.items():
-        root, _, field = location.partition(".")
-        field = field.split("[", 1)[0]
-        if step == 3 and root == "criteria":
-            _merge(errors, _editor_errors("criteria", messages, document, layout))
-        elif step == 5 and root == "suppression":
-            _merge(errors, _editor_errors("suppression", messages, document, layout))
-        elif step == 4 and location.startswith("actions"):
-            actions = _list(document.get("actions"))
-            located = [f"{location}: {_friendly(location, m)}" for m in messages]
-            found = actions_editor.actions_errors(located, actions, layout)
-            if found:
-                _merge(errors, found)
-            else:
-                add(None, location, messages)
-        elif step == 1:
-            add(WizardBlock.NAME if root == "name" else WizardBlock.OBJECT_TYPE, location, messages)
-        elif step == 2:
-            add(_schedule_block(field, document), location, messages)
-        elif step == 5:
-            add(_SETTINGS_BLOCKS.get(field.split("[", 1)[0]), location, messages)
-        else:
-            add(None, location, messages)
-    return {block_id: cut(" ".join(messages), 1000) for block_id, messages in errors.items()}
+    for problem in problems:
+        block_id, text = _placed(step, problem, document, layout)
+        if block_id is not None:
+            errors.setdefault(block_id, []).append(text)
+    return {
+        block_id: cut("\n".join(dict.fromkeys(texts)), MAX_ERROR_CHARS)
+        for block_id, texts in errors.items()
+    }
 
 
-def _editor_errors(
-    field: str, messages: Sequence[str], document: Mapping[str, Any], layout: int
-) -> dict[str, list[str]]:
-    criteria = _mapping(document.get(field))
-    found = criteria_editor.criteria_errors(field, messages, criteria, layout)
-    return {block_id: [message] for block_id, message in found.items()}
+def _placed(
+    step: int, problem: Problem, document: Mapping[str, Any], layout: int
+) -> tuple[str | None, str]:
+    """The input block of the step's view a problem (located from the document's root)
+    goes on, and its words there: the editors of criteria and actions place their own."""
+    root = problem.location[0] if problem.location else None
+    if root in criteria_editor.FIELDS and step in (3, 5):
+        assert isinstance(root, str)
+        found = criteria_editor.criteria_errors(
+            root, [problem], _mapping(document.get(root)), layout
+        )
+        if found:
+            return next(iter(found.items()))
+    if root == "actions" and step == 4:
+        found = actions_editor.actions_errors([problem], _list(document.get("actions")), layout)
+        if found:
+            return next(iter(found.items()))
+    labels = _input_labels(step, document)
+    field = problem.field
+    own: str | None = {1: _STEP_ONE_BLOCKS, 5: _SETTINGS_BLOCKS}.get(step, {}).get(str(field))
+    if step == 2 and field is not None:
+        own = _schedule_block(field, document)
+    if own is not None and own in labels:
+        return own, dialog_text(problem, labels[own])
+    # No input of its own: on the step's first input, named by the part of the workflow.
+    return next(iter(labels), None), dialog_text(problem, _LOCATION_NAMES.get(str(root), "It"))
 
 
-def _merge(errors: dict[str, list[str]], found: Mapping[str, Any]) -> None:
-    for block_id, message in found.items():
-        if isinstance(message, list):
-            errors.setdefault(block_id, []).extend(message)
-        else:
-            errors.setdefault(block_id, []).append(str(message))
+_STEP_ONE_BLOCKS = {"name": WizardBlock.NAME, "object_type": WizardBlock.OBJECT_TYPE}
 
 
 def _schedule_block(field: str, document: Mapping[str, Any]) -> str | None:
     schedule = _mapping(document.get("schedule"))
     if field in ("month_days", "month_positions") and schedule.get("frequency") == "monthly":
         mode = _monthly_mode(schedule)
+        if mode == MONTHLY_BOTH:  # each on its own select
+            return _SCHEDULE_BLOCKS.get(field)
         return WizardBlock.MONTH_POSITIONS if mode == MONTHLY_POSITIONS else WizardBlock.MONTH_DAYS
     return _SCHEDULE_BLOCKS.get(field)
 
 
-def _input_blocks(step: int, document: Mapping[str, Any]) -> list[str]:
-    """The block ids of the step's own inputs, in view order."""
-    if step == 1:
-        return [WizardBlock.NAME, WizardBlock.OBJECT_TYPE]
-    if step == 2:
-        page = WizardPage("", 2, 0, document)
-        # Not "Type it": its id depends on the layout, and its errors come with its own id.
-        blocks = _schedule_blocks(page)
-        typed = f"{WizardBlock.SCHEDULE_TEXT}."
-        return [
-            b["block_id"]
-            for b in blocks
-            if b["type"] == "input" and not str(b["block_id"]).startswith(typed)
-        ]
-    if step == 5:
-        return list(_SETTINGS_BLOCKS.values())
-    return []
-
-
-def _friendly(location: str, message: str) -> str:
-    """A problem as the wizard shows it: a form's wording for an empty field, else the
-    check's own message, capitalised."""
-    if _EMPTY.match(message) and location in _EMPTY_MESSAGES:
-        return _EMPTY_MESSAGES[location]
-    return message[:1].upper() + message[1:]
+def _input_labels(step: int, document: Mapping[str, Any]) -> dict[str, str]:
+    """The block ids of the step's own inputs, in view order, with their labels."""
+    if step not in (1, 2, 5):
+        return {}
+    # Any object type makes step 1 show its select, as it does whenever one exists.
+    page = WizardPage("", step, 0, document, object_types=(ObjectTypeChoice("", 0),))
+    blocks = _STEP_BLOCKS[step](page)
+    # Not "Type it": its id depends on the layout, and its errors come with its own id.
+    typed = f"{WizardBlock.SCHEDULE_TEXT}."
+    inputs = {
+        str(b["block_id"]): str(b["label"]["text"])
+        for b in blocks
+        if b["type"] == "input" and not str(b["block_id"]).startswith(typed)
+    }
+    if step == 5:  # the suppression editor's inputs are its own to place
+        return {b: label for b, label in inputs.items() if b in _SETTINGS_BLOCKS.values()}
+    return inputs
 
 
 # --- Block Kit ------------------------------------------------------------------------------

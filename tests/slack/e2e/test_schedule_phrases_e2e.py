@@ -173,7 +173,7 @@ def test_next_with_typed_text_that_is_not_a_schedule_shows_why_beside_it(
     answer = modal.submit()
 
     assert answer.json["response_action"] == "errors"
-    assert answer.json["errors"] == {block_id: "February has no day 30: use a day from 1 to 29"}
+    assert answer.json["errors"] == {block_id: "February has no day 30: choose a day from 1 to 29."}
     assert "Step 2 of 6" in modal.text()
 
 

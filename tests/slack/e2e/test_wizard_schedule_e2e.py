@@ -150,8 +150,8 @@ def test_a_time_typed_wrong_is_named_beside_more_times(schedule_step: Modal) -> 
     answer = modal.submit()
     assert answer.json["response_action"] == "errors"
     assert answer.json["errors"] == {
-        WizardBlock.MORE_TIMES: "'9:30' is not a time of day: use HH:MM on a 24-hour clock, "
-        "from 00:00 to 23:59 (e.g. 09:30; midnight is 00:00)"
+        WizardBlock.MORE_TIMES: "9:30 is not a time of day: write it as 09:30 or 16:00 "
+        "(a 24-hour clock)."
     }
 
 
@@ -164,7 +164,7 @@ def test_a_day_the_chosen_months_lack_is_refused_beside_the_days(schedule_step: 
     answer = modal.submit()
     assert answer.json["response_action"] == "errors"
     assert answer.json["errors"] == {
-        WizardBlock.MONTH_DAYS: "February has no day 30: choose days up to 29, or other months"
+        WizardBlock.MONTH_DAYS: "February has no day 30: choose days up to 29, or other months."
     }
 
 

@@ -23,6 +23,7 @@ from bot.slack.views.actions_editor import (
     read_actions,
 )
 from bot.workflows.definitions import InvalidDefinition, parse_definition
+from bot.workflows.problems import Problem, file_text
 from storage.properties import PropertyType, parse_number
 from tests.block_kit import assert_valid_blocks, assert_valid_view
 from tests.slack.views.state import choose, enter, state_from_blocks
@@ -204,7 +205,7 @@ def parse(actions: object) -> None:
     parse_definition(definition(actions), PROPERTIES, ["deals"], "UTC", now)
 
 
-def problems_of(actions: object) -> list[str]:
+def problems_of(actions: object) -> tuple[Problem, ...]:
     with pytest.raises(InvalidDefinition) as raised:
         parse(actions)
     return raised.value.problems
@@ -350,7 +351,8 @@ def test_what_is_typed_is_read() -> None:
 def test_what_is_cleared_is_left_out_for_the_domain_to_report() -> None:
     assert entered(MESSAGE, "text", None) == {k: v for k, v in MESSAGE.items() if k != "text"}
     assert "title" not in entered(TASK, "title", "   ")
-    assert "due_in_days" not in entered(TASK, "due_in_days", None)
+    # Except the task's due day: left empty, the task is due on the day of the run.
+    assert entered(TASK, "due_in_days", None)["due_in_days"] == 0
 
 
 @pytest.mark.parametrize(
@@ -429,9 +431,13 @@ def test_a_recipients_problem_shows_beside_its_input() -> None:
     actions = [{**SEND_DM, "users": ["ann"], "user_groups": ["sales team"]}]
     errors = placed(problems_of(actions), actions)
     assert set(errors) == {"actions.a0.users@2", "actions.a0.user_groups@2"}
-    assert errors["actions.a0.users@2"].startswith("'ann' is not a Slack user id")
+    assert errors["actions.a0.users@2"] == (
+        "People needs people from the list, or user groups such as @sales-leads."
+    )
     nobody = [{"type": "send_dm", "text": "x"}]
-    assert placed(problems_of(nobody), nobody)["actions.a0.users@2"].startswith("no one to send to")
+    assert placed(problems_of(nobody), nobody)["actions.a0.users@2"] == (
+        "Choose at least one person or user group."
+    )
 
 
 def test_direct_messages_fill_the_form_within_its_block_budget() -> None:
@@ -533,7 +539,7 @@ def test_editing_leaves_the_draft_untouched() -> None:
 # --- Errors -------------------------------------------------------------------------------
 
 
-def placed(problems: list[str], actions: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+def placed(problems: Sequence[Problem], actions: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     errors = actions_errors(problems, actions, 2)
     assert set(errors) <= input_ids(actions_blocks(actions, PROPERTIES, 2))
     return errors
@@ -546,7 +552,7 @@ def test_a_fields_problem_shows_beside_that_field() -> None:
         {"type": "create_task", "title": "Call {{ nam }}", "due_in_days": -1},
     ]
     problems = problems_of(actions)
-    assert problems[0].startswith("actions[0].channel: 'general' is not a channel id")
+    assert file_text(problems[0]).startswith("actions[0].channel: 'general' is not a channel id")
     errors = placed(problems, actions)
     assert set(errors) == {
         "actions.a0.channel@2",
@@ -555,29 +561,44 @@ def test_a_fields_problem_shows_beside_that_field() -> None:
         "actions.a2.title@2",
         "actions.a2.due_in_days@2",
     }
-    assert errors["actions.a0.text@2"] == "empty: write the text to send"
-    assert errors["actions.a2.title@2"] == "unknown placeholder {{ nam }}; did you mean name?"
+    assert errors["actions.a0.channel@2"] == "Choose a channel from the list."
+    assert errors["actions.a0.text@2"] == "Write the message to send."
+    assert errors["actions.a1.property@2"] == (
+        "Property needs lower-case letters, digits and _, starting with a letter, "
+        "e.g. last_reminded."
+    )
+    assert errors["actions.a2.title@2"] == "Unknown placeholder {{ nam }}; did you mean name?"
+    assert errors["actions.a2.due_in_days@2"] == (
+        "Due in (days) needs a whole number from 0 to 36600."
+    )
 
 
 def test_a_problem_of_a_field_without_input_shows_on_the_actions_first_input() -> None:
     actions = [{**DM, "channel": "C1"}]
     errors = placed(problems_of(actions), actions)
     assert list(errors) == ["actions.a0.text@2"]
-    assert errors["actions.a0.text@2"].startswith("channel: unknown field")
+    assert errors["actions.a0.text@2"] == (
+        "Something this form does not show is set here: remove it in the workflow's file."
+    )
 
 
 def test_a_problem_of_an_action_without_inputs_shows_on_the_first_input() -> None:
     actions = [DM, {"type": "send_fax"}]
     errors = placed(problems_of(actions), actions)
     assert list(errors) == ["actions.a0.text@2"]
-    assert errors["actions.a0.text@2"].startswith("Action 2, type: 'send_fax' is not an action")
+    assert errors["actions.a0.text@2"] == (
+        "Action 2: This form does not know this kind of action: remove it, or edit it in the "
+        "workflow's file."
+    )
 
 
 def test_no_actions_shows_its_problem_on_the_add_select() -> None:
     problems = problems_of([])
-    assert problems == ["actions: empty: add an action (only a draft may have none)"]
+    assert [file_text(p) for p in problems] == [
+        "actions: empty: add an action (only a draft may have none)"
+    ]
     assert placed(problems, []) == {
-        "actions.add@2": "empty: add an action (only a draft may have none)"
+        "actions.add@2": "Add at least one action: what the workflow does for each record."
     }
 
 
@@ -618,7 +639,7 @@ def test_every_problem_lands_on_an_input_of_the_editor(actions: list[dict[str, A
     try:
         parse(actions)
     except InvalidDefinition as error:
-        problems = [p for p in error.problems if p.startswith("actions")]
+        problems = [p for p in error.problems if p.location[0] == "actions"]
     else:
         return
     errors = actions_errors(problems, actions, 1)

@@ -37,6 +37,7 @@ from bot.workflows.criteria import (
     parse_criteria,
 )
 from bot.workflows.definitions import InvalidDefinition, parse_definition
+from bot.workflows.problems import Problem, ProblemCode, file_text
 from bot.workflows.wording import OPERATOR_WORDS
 from storage.properties import PropertyType, stored_datetime
 from tests.block_kit import assert_valid_blocks, assert_valid_view
@@ -750,7 +751,7 @@ def test_editing_leaves_the_draft_untouched() -> None:
 # --- Errors -------------------------------------------------------------------------------
 
 
-def definition_problems(criteria: object, suppression: object = None) -> list[str]:
+def definition_problems(criteria: object, suppression: object = None) -> tuple[Problem, ...]:
     document: dict[str, Any] = {
         "name": "Review",
         "object_type": "deals",
@@ -767,13 +768,14 @@ def definition_problems(criteria: object, suppression: object = None) -> list[st
     return raised.value.problems
 
 
-def criteria_problems(criteria: object) -> list[str]:
+def criteria_problems(criteria: object) -> list[Problem]:
+    """The problems of criteria read alone, located as the definition's criteria."""
     with pytest.raises(InvalidCriteria) as raised:
         parse_criteria(criteria, PROPERTIES)
-    return raised.value.problems
+    return [problem.under("criteria") for problem in raised.value.problems]
 
 
-def placed(field: str, problems: list[str], criteria: Mapping[str, Any]) -> dict[str, str]:
+def placed(field: str, problems: Sequence[Problem], criteria: Mapping[str, Any]) -> dict[str, str]:
     errors = criteria_errors(field, problems, criteria, 2)
     assert set(errors) <= input_ids(criteria_blocks(field, criteria, PROPERTIES, 2))
     return errors
@@ -787,10 +789,9 @@ def test_a_bad_value_shows_beside_its_value() -> None:
         ]
     }
     problems = definition_problems(criteria)
-    assert problems[0].startswith("criteria: group 2, filter 2: ")
+    assert file_text(problems[0]).startswith("criteria: group 2, filter 2: ")
     assert placed("criteria", problems, criteria) == {
-        "criteria.g1.f1.value@2": "\"5000\" is text, but number property 'amount' needs a "
-        "number without quotes, such as 5000"
+        "criteria.g1.f1.value@2": "Amount needs a number, e.g. 4000."
     }
 
 
@@ -802,31 +803,42 @@ def test_property_and_operator_problems_show_beside_the_property() -> None:
     )
     errors = placed("criteria", definition_problems(criteria), criteria)
     assert set(errors) == {f"criteria.g0.f{f}.property@2" for f in range(3)}
-    assert errors["criteria.g0.f0.property@2"].startswith("unknown property 'stag'; did you mean")
-    assert errors["criteria.g0.f1.property@2"].startswith("operator 'gt' does not apply")
-    assert errors["criteria.g0.f2.property@2"].startswith('"property" is missing')
+    assert errors["criteria.g0.f0.property@2"] == (
+        "The records have no property stag: choose another."
+    )
+    assert errors["criteria.g0.f1.property@2"] == (
+        "“is greater than” does not apply to stage: choose another condition."
+    )
+    assert errors["criteria.g0.f2.property@2"] == "Choose a property."
 
 
 def test_a_filter_without_value_input_shows_its_value_problem_beside_the_property() -> None:
     criteria = one_group({"property": "stage", "operator": "is_known", "value": "x"})
     errors = placed("criteria", criteria_problems(criteria), criteria)
-    assert errors == {"criteria.g0.f0.property@2": "'is_known' takes no value; remove \"value\""}
+    assert errors == {
+        "criteria.g0.f0.property@2": "“is known” takes no value: choose another condition."
+    }
 
 
-def test_several_problems_of_one_filter_are_joined() -> None:
-    criteria = one_group({"property": "amount", "operator": "in", "value": ["x", "y"]})
+def test_several_problems_of_one_filter_are_joined_each_sentence_once() -> None:
+    criteria = one_group({"property": "amount", "operator": "in", "value": ["x", "y", 3]})
+    criteria["any"][0]["all"].append({"property": "stage", "operator": "starts_with"})
+    criteria["any"][0]["all"][1]["value"] = ""
     errors = placed("criteria", criteria_problems(criteria), criteria)
-    assert list(errors) == ["criteria.g0.f0.value@2"]
-    assert errors["criteria.g0.f0.value@2"].count("\n") == 1
-    assert errors["criteria.g0.f0.value@2"].startswith('item 1 of the list: "x" is text')
+    assert errors["criteria.g0.f0.value@2"] == "Amount needs a number, e.g. 4000."
+    assert errors["criteria.g0.f1.value@2"] == (
+        "“starts with” needs at least one character: use “is known” to test presence."
+    )
 
 
 def test_a_group_problem_shows_on_the_first_input_naming_its_group() -> None:
     criteria = {"any": [{"all": [STAGE]}, {"all": []}]}
     problems = definition_problems({}, suppression=criteria)
-    assert problems == ["suppression: group 2: has no filters; add a filter or remove the group"]
+    assert [file_text(p) for p in problems] == [
+        "suppression: group 2: has no filters; add a filter or remove the group"
+    ]
     assert placed("suppression", problems, criteria) == {
-        "suppression.g0.f0.property@2": "Group 2: has no filters; add a filter or remove the group"
+        "suppression.g0.f0.property@2": "Group 2: Add a filter to this group or remove the group."
     }
 
 
@@ -835,11 +847,14 @@ def test_a_problem_of_a_filter_not_shown_lands_on_the_first_input() -> None:
     criteria["any"][-1]["all"][0] = {"property": "nope", "operator": "is_known"}
     errors = placed("criteria", criteria_problems(criteria), criteria)
     assert list(errors) == ["criteria.g0.f0.property@2"]
-    assert errors["criteria.g0.f0.property@2"].startswith("Group 6, filter 1: unknown property")
+    assert errors["criteria.g0.f0.property@2"] == (
+        "Group 6, filter 1: The records have no property nope: choose another."
+    )
 
 
 def test_without_any_input_no_error_can_be_placed() -> None:
-    assert criteria_errors("criteria", ["criteria: something"], {}, 2) == {}
+    something = Problem(("criteria",), ProblemCode.NOT_A_MAPPING, "something")
+    assert criteria_errors("criteria", [something], {}, 2) == {}
 
 
 _MESSY_FILTER = st.fixed_dictionaries(
@@ -860,7 +875,7 @@ def test_every_problem_lands_on_an_input_of_the_editor(groups: list[list[dict[st
     try:
         parse_criteria(criteria, PROPERTIES)
     except InvalidCriteria as error:
-        problems = [f"criteria: {problem}" for problem in error.problems]
+        problems = [problem.under("criteria") for problem in error.problems]
     else:
         return
     errors = criteria_errors("criteria", problems, criteria, 1)

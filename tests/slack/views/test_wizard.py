@@ -26,12 +26,14 @@ from bot.slack.views.wizard import (
 )
 from bot.workflows.drafts import (
     Finished,
+    Matching,
     ObjectTypeChoice,
     Review,
     WizardPage,
     schedule_preview,
 )
 from bot.workflows.overview import RecordLine
+from bot.workflows.problems import Location, Problem, ProblemCode
 from bot.workflows.schedules import WEEKDAYS, Ordinal, PositionDay, Schedule
 from bot.workflows.wording import ChannelRef, Phrase
 from storage.models import WorkflowStatus
@@ -123,7 +125,7 @@ def page(
         "object_types": TYPES if step == 1 else (),
         "properties": PROPERTIES,
         "schedule": schedule_preview(document, "UTC", NOW) if step == 2 else None,
-        "matching": 7 if step == 3 else None,
+        "matching": Matching(7) if step == 3 else None,
         "review": REVIEW if step == 6 else None,
     }
     return WizardPage(**{**fields, **extra})
@@ -318,10 +320,7 @@ def test_a_review_with_problems_says_which_step_to_go_back_to() -> None:
     review = Review(
         "",
         "deals",
-        problems={
-            "name": ["missing: give the workflow a name"],
-            "actions": ["empty: add an action"],
-        },
+        problems=(at(("name",), C.MISSING), at(("actions",), C.NO_ACTIONS)),
     )
 
     text = texts(view_of(page(6, FULL, review=review)))
@@ -331,12 +330,12 @@ def test_a_review_with_problems_says_which_step_to_go_back_to() -> None:
 
 
 def test_problems_no_input_can_show_go_above_the_step() -> None:
-    lines = problem_lines(["actions: empty: add an action", "A workflow named 'x' exists."])
+    lines = (*problem_lines([at(("actions",), C.NO_ACTIONS)]), "A workflow named x exists.")
 
     view = view_of(page(6, FULL, problems=lines))
 
     assert "Actions: Add at least one action" in block(view, WizardBlock.PROBLEMS)["text"]["text"]
-    assert "A workflow named 'x' exists." in block(view, WizardBlock.PROBLEMS)["text"]["text"]
+    assert "A workflow named x exists." in block(view, WizardBlock.PROBLEMS)["text"]["text"]
 
 
 def test_the_other_modals_are_valid() -> None:
@@ -394,10 +393,10 @@ def changed_frequency(document: Mapping[str, Any], frequency: str) -> dict[str, 
     return schedule
 
 
-def test_changing_the_frequency_keeps_time_and_zone_and_starts_the_new_days_at_a_default() -> None:
+def test_changing_the_frequency_keeps_time_and_zone_and_starts_the_new_days_empty() -> None:
     base = {"time": "07:00", "timezone": "America/New_York"}
 
-    assert changed_frequency(FULL, "monthly") == {"frequency": "monthly", "month_days": [1], **base}
+    assert changed_frequency(FULL, "monthly") == {"frequency": "monthly", "month_days": [], **base}
     assert changed_frequency(FULL, "annually") == {
         "frequency": "annually",
         "month": 1,
@@ -407,14 +406,25 @@ def test_changing_the_frequency_keeps_time_and_zone_and_starts_the_new_days_at_a
     assert changed_frequency(FULL, "once") == {"frequency": "once", **base}
     assert changed_frequency(FULL, "daily") == {"frequency": "daily", **base}
     monthly = {**FULL, "schedule": changed_frequency(FULL, "monthly")}
-    assert changed_frequency(monthly, "weekly") == {
-        "frequency": "weekly",
-        "weekdays": ["mon"],
-        **base,
-    }
+    assert changed_frequency(monthly, "weekly") == {"frequency": "weekly", "weekdays": [], **base}
 
 
-def test_switching_monthly_to_flexible_days_offers_a_position() -> None:
+def test_days_a_new_frequency_set_aside_come_back_with_the_old_one() -> None:
+    view = view_of(page(2, FULL))
+    values = state_from_blocks(view["blocks"])
+    choose(view["blocks"], values, WizardBlock.FREQUENCY, "monthly")
+    monthly = read_step(2, values, FULL, {}, 0)
+    assert monthly["set_aside"] == {"schedule": {"weekdays": FULL["schedule"]["weekdays"]}}
+    view = view_of(page(2, monthly))
+    values = state_from_blocks(view["blocks"])
+    choose(view["blocks"], values, WizardBlock.FREQUENCY, "weekly")
+
+    weekly = read_step(2, values, monthly, {}, 0)
+
+    assert weekly["schedule"] == FULL["schedule"]
+
+
+def test_switching_monthly_to_flexible_days_starts_with_none_chosen() -> None:
     document = {
         **FULL,
         "schedule": {
@@ -428,13 +438,19 @@ def test_switching_monthly_to_flexible_days_offers_a_position() -> None:
     values = state_from_blocks(view["blocks"])
     choose(view["blocks"], values, WizardBlock.MONTHLY_MODE, "positions")
 
-    schedule = read_step(2, values, document, {}, 0)["schedule"]
+    read = read_step(2, values, document, {}, 0)
+    schedule = read["schedule"]
 
-    assert schedule["month_positions"] == [{"ordinal": "first", "day": "mon"}]
+    assert schedule["month_positions"] == []
     assert "month_days" not in schedule
-    flexible = view_of(page(2, {**document, "schedule": schedule}))
+    assert read["set_aside"] == {"schedule": {"month_days": [1, 15]}}
+    flexible = view_of(page(2, read))
     assert WizardBlock.MONTH_POSITIONS in input_ids(flexible)
     assert WizardBlock.MONTH_DAYS not in input_ids(flexible)
+    positions = next(
+        b for b in flexible["blocks"] if b.get("block_id") == WizardBlock.MONTH_POSITIONS
+    )
+    assert "initial_options" not in positions["element"]
 
 
 def test_what_is_left_empty_or_typed_wrong_is_kept_for_the_check_to_report() -> None:
@@ -607,56 +623,56 @@ def test_each_schedule_problem_goes_on_its_own_input() -> None:
         "schedule": {"frequency": "monthly", "month_positions": [], "timezone": "UTC"},
     }
     view = view_of(page(2, document))
-    problems = {
-        "schedule.month_positions": ["empty: use a non-empty list"],
-        "schedule.month_days": ["missing: a monthly schedule needs month_days"],
-        "schedule.time": ["missing: use HH:MM"],
-        "schedule": ["the schedule never runs in the next 5 years: choose other days"],
-    }
+    never = "the schedule never runs in the next 5 years"
+    problems = [
+        at(("schedule", "month_positions"), C.EMPTY),
+        at(("schedule", "month_days"), C.MISSING),
+        at(("schedule", "time"), C.MISSING),
+        Problem(("schedule",), C.NEVER_RUNS, never),
+    ]
 
     errors = step_errors(2, problems, document, 0)
 
     assert set(errors) <= input_ids(view)
     assert errors[WizardBlock.MONTH_POSITIONS] == (
-        "Choose at least one day, e.g. the last weekday. Choose at least one day of the month."
+        "Choose at least one day, e.g. the last weekday.\nChoose at least one day of the month."
     )
     assert errors[WizardBlock.TIME] == "Choose the time of day."
     assert errors[WizardBlock.FREQUENCY] == (
-        "The schedule never runs in the next 5 years: choose other days"
+        "The schedule never runs in the next 5 years: choose other days, a shorter interval "
+        "or another start date."
     )
 
 
 def test_step_one_problems_go_beside_the_name_and_the_type() -> None:
-    errors = step_errors(
-        1,
-        {
-            "name": ["a workflow named 'x' already exists: choose another name"],
-            "object_type": ["missing; known object types: deals"],
-        },
-        NEW,
-        0,
-    )
+    taken = Problem(("name",), C.NAME_TAKEN, "taken", "", {"name": "Deal review"})
+    errors = step_errors(1, [taken, at(("object_type",), C.MISSING)], NEW, 0)
 
     assert errors == {
-        WizardBlock.NAME: "A workflow named 'x' already exists: choose another name",
+        WizardBlock.NAME: "A workflow named Deal review already exists: choose another name.",
         WizardBlock.OBJECT_TYPE: "Choose the type of records the workflow runs on.",
     }
 
 
 def test_settings_and_suppression_problems_go_on_step_five_inputs() -> None:
     view = view_of(page(5, FULL))
-    problems = {
-        "settings.pause_days[1]": ["'12-32' is not a day: use \"MM-DD\""],
-        "settings.summary_channel": ["'#x' is not a channel id"],
-        "settings": ["something about all settings"],
-        "suppression": ["group 1, filter 1: unknown property 'amont'"],
-    }
+    problems = [
+        at(("settings", "pause_days", 1), C.NOT_A_DATE, value="12-32"),
+        at(("settings", "pause_days", 2), C.NOT_A_DATE, value="02-30"),
+        at(("settings", "summary_channel"), C.NOT_A_CHANNEL),
+        at(("settings",), C.NOT_A_MAPPING),
+        at(("suppression", 0, 0, "property"), C.UNKNOWN_PROPERTY, property="amont"),
+    ]
 
     errors = step_errors(5, problems, FULL, 3)
 
     assert set(errors) <= input_ids(view)
-    assert errors[WizardBlock.PAUSE_DAYS] == "'12-32' is not a day: use \"MM-DD\""
-    assert errors[WizardBlock.SUMMARY_CHANNEL].startswith("'#x' is not a channel id")
+    assert errors[WizardBlock.PAUSE_DAYS] == (
+        "Pause day 2 (12-32) is not a day: write 12-25 for every year or 2026-11-26 for one "
+        "day.\nPause day 3 (02-30) is not a day: write 12-25 for every year or 2026-11-26 for "
+        "one day."
+    )
+    assert errors[WizardBlock.SUMMARY_CHANNEL].startswith("Choose a channel from the list.")
     assert any(block_id.startswith("suppression.") for block_id in errors)
 
 
@@ -664,16 +680,26 @@ def test_criteria_and_action_problems_go_on_the_editors_inputs() -> None:
     criteria_view = view_of(page(3, FULL))
     actions_view = view_of(page(4, FULL))
 
-    criteria = step_errors(3, {"criteria": ["group 1, filter 2: 'x' is text, but..."]}, FULL, 3)
-    actions = step_errors(4, {"actions[1].text": ["missing: write the text to send"]}, FULL, 3)
+    value = at(("criteria", 0, 1, "value"), C.BAD_VALUE, property="amount", property_type=NUMBER)
+    criteria = step_errors(3, [value], FULL, 3)
+    actions = step_errors(4, [at(("actions", 1, "text"), C.MISSING)], FULL, 3)
 
     assert criteria and set(criteria) <= input_ids(criteria_view)
     assert actions and set(actions) <= input_ids(actions_view)
-    assert "Missing: write the text to send" in next(iter(actions.values()))
+    assert "Write the message to send." in next(iter(actions.values()))
 
 
 def test_the_review_has_no_input_to_put_problems_on() -> None:
-    assert step_errors(6, {"name": ["missing"]}, FULL, 0) == {}
+    assert step_errors(6, [at(("name",), C.MISSING)], FULL, 0) == {}
+
+
+C = ProblemCode
+NUMBER = PropertyType.NUMBER
+
+
+def at(location: Location, code: ProblemCode, **params: object) -> Problem:
+    """A problem as the domain reports it; its file wording plays no part in the dialog."""
+    return Problem(location, code, "file wording", "", params)
 
 
 def test_state_from_blocks_is_slacks_shape() -> None:

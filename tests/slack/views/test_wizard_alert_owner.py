@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.slack.ids import WizardBlock
 from bot.slack.views.wizard import read_step, step_errors
+from bot.workflows.problems import Problem, ProblemCode
 from tests.slack.views.state import choose, state_from_blocks
 from tests.slack.views.test_wizard import FULL, PROPERTIES, page, view_of
 
@@ -41,6 +42,8 @@ def test_a_chosen_alert_is_shown_again_and_read_back() -> None:
 
 
 def test_a_problem_with_the_alert_lands_on_its_select() -> None:
-    problems = {"settings.alert_owner": ["'sometimes' is not one of any_failure, all_failed"]}
+    problems = [
+        Problem(("settings", "alert_owner"), ProblemCode.UNKNOWN_OPTION, "'sometimes' is not")
+    ]
     errors = step_errors(5, problems, FULL, 3)
     assert list(errors) == [WizardBlock.ALERT_OWNER]
