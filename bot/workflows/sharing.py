@@ -37,6 +37,14 @@ class Copied:
     owner: str
 
 
+class AlreadyOwned(WorkflowError):
+    """A transfer to whoever owns the workflow already."""
+
+    def __init__(self, name: str, owner: str) -> None:
+        super().__init__(f"{name!r} is already owned by {owner}: nothing changed.")
+        self.owner = owner
+
+
 def transfer_workflow(
     session: Session, team_id: str, name: str, new_owner: str, actor: Actor, now: datetime
 ) -> Transferred:
@@ -51,7 +59,7 @@ def transfer_workflow(
         )
     previous = workflow.owner_user_id
     if previous == new_owner:
-        raise WorkflowError(f"{workflow.name!r} is already owned by {new_owner}: nothing changed.")
+        raise AlreadyOwned(workflow.name, new_owner)
     workflow.owner_user_id = new_owner
     workflow.updated_at = now
     session.flush()

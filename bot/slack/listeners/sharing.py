@@ -52,7 +52,7 @@ from bot.workflows.revisions import (
     shown_name,
     workflow_with_past,
 )
-from bot.workflows.sharing import Transferred, copy_workflow, transfer_workflow
+from bot.workflows.sharing import AlreadyOwned, Transferred, copy_workflow, transfer_workflow
 from bot.workflows.templates import escape_mrkdwn
 from bot.workflows.trash import restore_workflow
 from storage.database import transaction, write_transaction
@@ -191,6 +191,8 @@ def _plain(error: WorkflowError) -> str:
     """A refusal as the picker's error shows it: plain text, where a mention would not read."""
     if isinstance(error, PermissionDenied):
         return f"Only the owner of {error.name} or an admin can give it to someone else."
+    if isinstance(error, AlreadyOwned):
+        return "They own it already: choose someone else."
     return str(error)
 
 

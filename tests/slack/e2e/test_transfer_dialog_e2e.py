@@ -67,7 +67,6 @@ def test_the_owner_transfers_from_the_home_with_the_people_picker(
 def test_a_bot_is_refused_beside_the_picker_and_nothing_changes(
     slack: Slack, bot: Bot, slack_api: SlackStandIn, deal_review: str
 ) -> None:
-    slack.reply_to(OWNER, "help")  # any reply: the command below opens a dialog instead
     assert slack.command(OWNER, f"transfer {NAME}").status == 200
     modal = _transfer_modal(slack, slack_api, OWNER)
     _choose(modal, BOT_PERSON)
@@ -120,3 +119,17 @@ def test_diff_shows_what_an_edit_changed_as_the_workflow_files(
     assert "has no revision 7: the revisions kept are 1, 2" in slack.reply_to(
         OTHER, f"diff {NAME} 1 7"
     )
+
+
+def test_choosing_the_owner_again_is_said_beside_the_picker(
+    slack: Slack, bot: Bot, slack_api: SlackStandIn, deal_review: str
+) -> None:
+    assert slack.command(OWNER, f"transfer {NAME}").status == 200
+    modal = _transfer_modal(slack, slack_api, OWNER)
+    _choose(modal, OWNER)
+
+    answer = modal.submit()
+
+    assert answer.json["errors"] == {
+        TransferBlock.NEW_OWNER: "They own it already: choose someone else."
+    }
