@@ -46,6 +46,7 @@ from bot.workflows.hubspot_portal import (
     RequestCounts,
     Stage,
 )
+from bot.workflows.hubspot_schema import SchemaMemory
 
 DEFAULT_API_URL = "https://api.hubapi.com"
 # A 429 asked again at most this many times in a row before the sync gives up.
@@ -124,13 +125,14 @@ class PortalPool:
         self.timing = timing or Timing()
         self._limits: dict[str, Limits] = {}
         self._lock = threading.Lock()
+        self.schemas = SchemaMemory()
 
     def __call__(self, access_token: str, api_url: str | None) -> ClientPortal:
         # By a digest: the token itself is not kept as a key.
         key = hashlib.sha256(f"{api_url}\n{access_token}".encode()).hexdigest()
         with self._lock:
             limits = self._limits.setdefault(key, Limits.of(self.timing))
-        return ClientPortal(access_token, api_url, self.timing, limits=limits)
+        return ClientPortal(access_token, api_url, self.timing, limits=limits, schemas=self.schemas)
 
 
 class ClientPortal:
@@ -144,6 +146,7 @@ class ClientPortal:
         window: tuple[int, float] = PRIVATE_APP_WINDOW,
         search_window: tuple[int, float] = SEARCH_WINDOW,
         limits: Limits | None = None,
+        schemas: SchemaMemory | None = None,
     ) -> None:
         # ``host`` becomes each API's Configuration.host (the client's discovery sets every
         # key it is given on the Configuration): HUBSPOT_API_URL, for a proxy or a test server.
@@ -161,6 +164,7 @@ class ClientPortal:
         self.window = limits.window
         self.search_window = limits.search_window
         self._counts = _Counts()
+        self.schemas = schemas
 
     # The port --------------------------------------------------------------------------------
 

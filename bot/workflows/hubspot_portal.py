@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.workflows.source_reading import SourceError
+
+if TYPE_CHECKING:
+    from bot.workflows.hubspot_schema import SchemaMemory
 
 # HubSpot's search answers at most this many results for one query: asking for a page past
 # it is answered 400 (developers.hubspot.com, CRM search guide, "Limitations").
@@ -157,6 +160,10 @@ class BatchOutcome:
 
 
 class HubSpotPortal(Protocol):
+    # What the syncs of this process remember of the portal's schemas between them (None:
+    # nothing; each sync reads them).
+    schemas: SchemaMemory | None
+
     def list_page(
         self, object_type: str, properties: Sequence[str], after: str | None, archived: bool
     ) -> ObjectPage:

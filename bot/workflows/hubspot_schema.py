@@ -5,10 +5,11 @@ give a record its name, owner and dates, and how one HubSpot object becomes a re
 from __future__ import annotations
 
 import re
+import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.workflows.hubspot_portal import Owner, Pipeline, PropertySchema
 from storage.properties import (
@@ -97,6 +98,34 @@ class ObjectSchema:
     def stage_label(self, stage_id: str) -> str | None:
         stage = STAGE_PROPERTIES.get(self.object_type)
         return None if stage is None else self.options.get(stage, {}).get(stage_id)
+
+
+# How long a schema read by a sync serves the next syncs of the same process before it is
+# read again; an object holding an option or an owner it does not know has it read at once.
+SCHEMA_KEPT = timedelta(hours=1)
+
+
+class SchemaMemory:
+    """The schemas (properties, stages, owners) the syncs of one process read, by object
+    type: an incremental sync spares the three requests that read them again, HubSpot's
+    search being the minimum it needs. Shared by the process's threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._kept: dict[int, tuple[ObjectSchema, datetime]] = {}
+
+    def recall(self, object_type_id: int, now: datetime) -> ObjectSchema | None:
+        with self._lock:
+            kept = self._kept.get(object_type_id)
+        if kept is None or now - kept[1] >= SCHEMA_KEPT:
+            return None
+        return kept[0]
+
+    def keep(self, object_type_id: int, schema: ObjectSchema, read_at: datetime) -> None:
+        with self._lock:
+            known = self._kept.get(object_type_id)
+            if known is None or known[0] is not schema:
+                self._kept[object_type_id] = (schema, read_at)
 
 
 def object_schema(

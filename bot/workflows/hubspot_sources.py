@@ -121,15 +121,20 @@ def sync_hubspot(
         name_property=source.name_property,
         keep_alive=keep_alive,
     )
+    memory = portal.schemas
     try:
         if source.cursor_ms is None:
             found = sync.first(now)
         else:
             archived = not periodic or archived_due(source.last_success_at, now)
-            found = sync.incremental(source.cursor_ms, now, archived=archived)
+            known = None if memory is None else memory.recall(source.object_type_id, now)
+            found = sync.incremental(source.cursor_ms, now, known_schema=known, archived=archived)
     except HubSpotError as error:
         error.counts = portal.counts()
         raise
+    if memory is not None and found.schema is not None:
+        # Kept from when it was read: a schema recalled keeps its first reading's age.
+        memory.keep(source.object_type_id, found.schema, now)
     account = None if source.knows_portal else _account(portal)
     return HubSpotOutcome(
         _report(found, time.perf_counter() - started), found.cursor, portal.counts(), account

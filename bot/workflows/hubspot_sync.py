@@ -22,6 +22,7 @@ from bot.workflows.hubspot_portal import (
     HubSpotPortal,
 )
 from bot.workflows.hubspot_schema import (
+    OWNER_PROPERTY,
     ConvertedObject,
     ObjectSchema,
     convert,
@@ -199,12 +200,13 @@ class HubSpotObjectSync:
 
         ``known_schema``, from an earlier sync, spares reading HubSpot's schema again (the
         caller decides how often it is read); it is read anyway as soon as an object holds
-        an option the known schema does not have (an option added or renamed in HubSpot)."""
+        an option or an owner the known schema does not have (added or renamed in HubSpot)."""
         schema = known_schema or self.schema()
         newest: int | None = cursor
         for batch in _batches(_prefetched(self._changes(schema, cursor)), SEARCH_PAGE * 5):
-            if known_schema is not None and _unknown_option(schema, batch):
-                schema = known_schema = self.schema()
+            if known_schema is not None and _unknown_to(schema, batch):
+                # Once per sync: an owner HubSpot no longer lists (deactivated) stays unknown.
+                schema, known_schema = self.schema(), None
             converted = [convert(schema, o.id, o.properties) for o in batch]
             newest = _latest(newest, converted)
             self._write(schema, converted, now)
@@ -387,8 +389,13 @@ def _types(
     return {name: declared.get(name, PropertyType.STRING) for name in properties}
 
 
-def _unknown_option(schema: ObjectSchema, batch: Sequence[HubSpotObject]) -> bool:
+def _unknown_to(schema: ObjectSchema, batch: Sequence[HubSpotObject]) -> bool:
+    """Whether an object holds an option or an owner the schema does not know (added or
+    renamed in HubSpot since it was read)."""
     for found in batch:
+        owner = found.properties.get(OWNER_PROPERTY)
+        if owner and owner not in schema.owners:
+            return True
         for name, options in schema.options.items():
             value = found.properties.get(name)
             # Checkboxes hold several options, separated by semicolons.
