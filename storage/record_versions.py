@@ -21,7 +21,9 @@ from sqlalchemy import (
     literal,
     select,
     text,
+    update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.util import ClauseAdapter
 
@@ -115,12 +117,22 @@ class RecordVersions:
             delete(RecordVersion).where(RecordVersion.valid_until <= before),
             execution_options={"synchronize_session": False},
         )
-        kept = self.session.get(RecordVersionsKept, _KEPT_ROW)
-        if kept is None:
-            self.session.add(RecordVersionsKept(id=_KEPT_ROW, since=before))
-        elif kept.since < before:
-            kept.since = before
-        self.session.flush()
+        # Two processes pruning for the first time both find no row: the second insert is
+        # ignored rather than failing its planning transaction, then both move it forward.
+        dialect = self.session.get_bind().dialect.name
+        first = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(
+            RecordVersionsKept
+        )
+        self.session.execute(
+            first.values(id=_KEPT_ROW, since=before).on_conflict_do_nothing(),
+            execution_options={"synchronize_session": False},
+        )
+        self.session.execute(
+            update(RecordVersionsKept)
+            .where(RecordVersionsKept.id == _KEPT_ROW, RecordVersionsKept.since < before)
+            .values(since=before),
+            execution_options={"synchronize_session": False},
+        )
         return int(getattr(deleted, "rowcount", 0))
 
     def as_of(self, record_id: int, at: datetime) -> Subquery:

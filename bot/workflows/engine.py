@@ -15,7 +15,7 @@ from bot.workflows.clock import Clock
 from bot.workflows.freshness import next_periodic_sync, sync_periodic
 from bot.workflows.hubspot_portal import PortalFactory
 from bot.workflows.owners import PeopleFor
-from bot.workflows.planner import plan_due
+from bot.workflows.planner import plan_due, prune_after_planning
 from bot.workflows.run_observer import RunObserver
 from bot.workflows.runner import NotifierFor, Runner
 from bot.workflows.source_reading import EnvironmentLookup
@@ -75,8 +75,10 @@ class Engine:
         # Once a planning batch finds nothing due, claims go on without asking again (a
         # query and a write transaction per run saved in a burst) until none is left.
         planning = True
+        planned_any = False
         while max_runs is None or len(executed) < max_runs:
             planned = self.plan_batch() if planning else 0
+            planned_any = planned_any or planned > 0
             run_id = self.claim()
             if run_id is None:
                 if planned or not planning:
@@ -85,8 +87,14 @@ class Engine:
                 break
             planning = planned > 0
             executed.append((run_id, self.runner.execute(run_id)))
+        if planned_any:
+            self.prune_history()
         self.sync_sources()
         return executed
+
+    def prune_history(self) -> None:
+        with write_transaction(self.sessions) as session:
+            prune_after_planning(session, self.clock.now())
 
     def sync_sources(self) -> list[SyncOutcome]:
         """Syncs the sources due on their period (after the runs: a run syncs its own
@@ -106,8 +114,11 @@ class Engine:
 
     def plan(self) -> None:
         """Plans every due workflow, batch after batch."""
+        planned_any = False
         while self.plan_batch():
-            pass
+            planned_any = True
+        if planned_any:
+            self.prune_history()
 
     def plan_batch(self) -> int:
         """Plans up to one batch of due workflows; returns how many were planned."""

@@ -38,15 +38,17 @@ class Planned:
 
 def plan_due(session: Session, now: datetime) -> list[Planned]:
     """Plans every active workflow whose next occurrence has come. One transaction."""
-    planned = [
+    return [
         plan_workflow(session, workflow, now)
         for workflow in WorkflowRepository(session).due(now, PLANNING_BATCH)
     ]
-    if planned:
-        # New runs push the oldest out of what `why` looks at: the record values only
-        # those needed can go.
-        prune_record_versions(session, now)
-    return planned
+
+
+def prune_after_planning(session: Session, now: datetime) -> None:
+    """New runs push the oldest out of what `why` looks at: the record values only those
+    needed can go. Once per tick that planned, after its runs: not in every planning batch
+    of a burst, where every process's planners would queue on the same row."""
+    prune_record_versions(session, now)
 
 
 def next_run_after(schedule: Schedule, after: datetime) -> datetime | None:
