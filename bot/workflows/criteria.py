@@ -845,7 +845,7 @@ def _day_or_stored(
     if not property_type.is_temporal:
         return _stored(value, name, property_type, place, prefix)
     expected = _EXPECTED_DAY[property_type]
-    params = {"property": name, "property_type": property_type, "value": value}
+    params = {"property": name, "property_type": property_type, "value": value, "day_words": True}
     if not isinstance(value, str):
         head = f"{prefix}{_show(value)} is {_kind(value)}"
         tail = f", but {property_type} property {_name(name)} needs {expected}"

@@ -149,12 +149,7 @@ def _bad_value(problem: Problem, label: str) -> str:
     needs = _TYPE_NEEDS[property_type]
     if problem.params.get("run_date"):
         return f"{subject} holds {needs}, not the run's date: choose a date property."
-    operator = problem.params.get("operator")
-    if property_type.is_temporal and operator in (
-        Operator.BEFORE,
-        Operator.AFTER,
-        Operator.BETWEEN,
-    ):
+    if problem.params.get("day_words"):  # before, after and between take them
         needs = f"{needs}, or {_DAY_WORDS}"
     return f"{subject} needs {needs}."
 

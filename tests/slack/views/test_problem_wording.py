@@ -1,0 +1,129 @@
+"""Every ProblemCode has both wordings: produced by the domain from a document, it reads in
+file terms for files and the command line, and in the dialog's words for the dialog. A new
+code without a dialog wording, or one nothing produces, fails here rather than in front of
+a user."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from bot.slack.views import problem_wording
+from bot.slack.views.problem_wording import dialog_text
+from bot.workflows.definitions import InvalidDefinition, parse_definition
+from bot.workflows.problems import Problem, ProblemCode, file_text
+from storage.properties import PropertyType
+from tests.slack.dialog_words import file_words_in
+
+C = ProblemCode
+NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+TYPES = {
+    "stage": PropertyType.ENUMERATION,
+    "amount": PropertyType.NUMBER,
+    "close_date": PropertyType.DATE,
+}
+WEEKLY = {"frequency": "weekly", "weekdays": ["thu"], "time": "07:00", "timezone": "UTC"}
+MONTHLY = {"frequency": "monthly", "month_days": [1], "time": "07:00", "timezone": "UTC"}
+DM = {"type": "send_owner_dm", "text": "Hi {{ name }}"}
+
+
+def valid(**changes: Any) -> dict[str, Any]:
+    return {
+        "name": "Deal review",
+        "object_type": "deals",
+        "status": "active",
+        "owner": "U0123ABCD",
+        "schedule": WEEKLY,
+        "criteria": {},
+        "actions": [DM],
+        **changes,
+    }
+
+
+def one_filter(**filter_: Any) -> dict[str, Any]:
+    return valid(criteria={"any": [{"all": [filter_]}]})
+
+
+# A document that breaks one rule per code, as files and the dialog's draft can.
+BROKEN: Mapping[ProblemCode, dict[str, Any]] = {
+    C.MISSING: valid(schedule={**WEEKLY, "time": None}),
+    C.EMPTY: valid(schedule={**WEEKLY, "weekdays": []}),
+    C.NOT_VALID: valid(name="   "),
+    C.NOT_A_NUMBER: valid(actions=[{"type": "create_task", "title": "Call", "due_in_days": "x"}]),
+    C.NOT_A_DATE: valid(settings={"pause_days": ["12-32"]}),
+    C.NOT_A_TIME: valid(schedule={**WEEKLY, "time": "25:00"}),
+    C.NOT_A_LIST: valid(actions="send a message"),
+    C.NOT_A_MAPPING: valid(schedule="daily"),
+    C.OUT_OF_RANGE: valid(schedule={**WEEKLY, "interval": 0}),
+    C.TOO_LONG: valid(name="x" * 201),
+    C.TOO_MANY: valid(actions=[DM] * 21),
+    C.UNKNOWN_FIELD: valid(colour="red"),
+    C.NOT_FOR_FREQUENCY: valid(schedule={**WEEKLY, "month_days": [1]}),
+    C.UNKNOWN_OPTION: valid(schedule={**WEEKLY, "frequency": "hourly"}),
+    C.UNKNOWN_PROPERTY: one_filter(property="nope", operator="is_known"),
+    C.UNKNOWN_OPERATOR: one_filter(property="stage", operator="like", value="x"),
+    C.OPERATOR_NOT_APPLICABLE: one_filter(property="stage", operator="gt", value="x"),
+    C.NEEDS_VALUE: one_filter(property="stage", operator="eq"),
+    C.TAKES_NO_VALUE: one_filter(property="stage", operator="is_known", value="x"),
+    C.BAD_VALUE: one_filter(property="amount", operator="gt", value="lots"),
+    C.REVERSED: one_filter(property="amount", operator="between", value=[5000, 1000]),
+    C.BEFORE_START: valid(
+        schedule={**WEEKLY, "start_date": "2027-02-01", "end_date": "2027-01-01"}
+    ),
+    C.NEVER_RUNS: valid(schedule={**MONTHLY, "month_days": [31], "months": [4]}),
+    C.HAS_PASSED: valid(schedule={"frequency": "once", "date": "2020-01-01", "time": "09:00"}),
+    C.TOO_FAR: valid(schedule={"frequency": "once", "date": "2040-01-01", "time": "09:00"}),
+    C.BOTH_GIVEN: valid(schedule={**WEEKLY, "times": ["08:00"]}),
+    C.NEEDS_OTHER: valid(schedule={**MONTHLY, "subdivision": "CA"}),
+    C.NOT_COUNTED: valid(schedule={**MONTHLY, "holidays": "US"}),
+    C.BAD_TEXT: valid(name="Deal\x00review"),
+    C.BUILT_IN_NAME: valid(actions=[{"type": "set_property", "property": "owner", "value": 1}]),
+    C.BAD_TEMPLATE: valid(actions=[{"type": "send_owner_dm", "text": "Hi {{ nam }}"}]),
+    C.NO_RECIPIENTS: valid(actions=[{"type": "send_dm", "text": "Hi"}]),
+    C.NOT_A_CHANNEL: valid(
+        actions=[{"type": "send_channel_message", "channel": "#general", "text": "Hi"}]
+    ),
+    C.NOT_A_PERSON: valid(owner="bob"),
+    C.NO_ACTIONS: valid(actions=[]),
+}
+# Made where the workspace is known (drafts), not from a document alone.
+NOT_FROM_A_DOCUMENT = {C.NAME_TAKEN}
+
+
+def problems_of(document: Mapping[str, Any]) -> tuple[Problem, ...]:
+    with pytest.raises(InvalidDefinition) as refused:
+        parse_definition(document, TYPES, ["deals"], "UTC", NOW)
+    return refused.value.problems
+
+
+def test_every_code_has_a_dialog_wording_and_a_document_that_makes_it() -> None:
+    assert set(problem_wording._WORDINGS) == set(ProblemCode)
+    assert set(BROKEN) | NOT_FROM_A_DOCUMENT == set(ProblemCode)
+
+
+@pytest.mark.parametrize("code", list(BROKEN), ids=[code.value for code in BROKEN])
+def test_each_code_reads_in_file_terms_and_in_the_dialogs_words(code: ProblemCode) -> None:
+    problems = problems_of(BROKEN[code])
+
+    made = [problem for problem in problems if problem.code is code]
+    assert made, [file_text(problem) for problem in problems]
+    for problem in made:
+        in_file = file_text(problem)
+        assert in_file and in_file in str(InvalidDefinition(problems)).splitlines()
+        in_dialog = dialog_text(problem, "The input")
+        assert not in_dialog[:1].islower() and in_dialog.endswith((".", "?")), in_dialog
+        assert not file_words_in(in_dialog), (in_dialog, file_words_in(in_dialog))
+
+
+def test_the_checks_of_the_dialogs_words_bite() -> None:
+    for file_words in (
+        "'eq' needs a \"value\": text in quotes",
+        "use eq, neq, in or not_in",
+        "2027-01-01 is before start_date 2027-02-01",
+    ):
+        assert file_words_in(file_words), file_words
+    assert not file_words_in("The end date is before the start date (1 February 2027).")
+    assert not file_words_in("Pick a value for “is equal to”: the workflow's filter.")
