@@ -63,6 +63,18 @@ _ACTIONS_CONTROLS = (
     WizardAction.MOVE_ACTION_UP,
     WizardAction.MOVE_ACTION_DOWN,
 )
+# The inputs of a filter's value: they dispatch (the criteria step's count follows them).
+_FILTER_VALUES = (
+    WizardAction.INPUT,
+    WizardAction.INPUT_DATE,
+    WizardAction.INPUT_NUMBER,
+    WizardAction.INPUT_CHOICE,
+    WizardAction.INPUT_CHOICES,
+    WizardAction.SEARCH_CHOICE,
+    WizardAction.SEARCH_CHOICES,
+    WizardAction.INPUT_USER,
+    WizardAction.INPUT_USERS,
+)
 # Not where the error id went: the reply to a command, or a direct message from the Home.
 _SOMETHING_WENT_WRONG = (
     ":x: Something went wrong while opening the dialog; the bot sent you an error id. Try "
@@ -256,7 +268,7 @@ def register(app: App, services: Services) -> None:
         modal = _Modal.of(context, body)
         _change(client, services, pages, modal, lambda d, doc: drafts.keep_values(d, doc, now))
 
-    for action_id in (WizardAction.REFRESH, WizardAction.PICK_PROPERTY):
+    for action_id in (WizardAction.REFRESH, WizardAction.PICK_PROPERTY, *_FILTER_VALUES):
         app.action(action_id)(refresh)
 
     @app.action(WizardAction.TYPE_SCHEDULE)

@@ -10,15 +10,22 @@ from typing import Any
 
 import pytest
 
-from bot.slack.ids import WizardBlock
+from bot.slack.ids import WizardAction, WizardBlock
+from bot.workflows.clock import FixedClock
+from bot.workflows.definitions import to_document
+from bot.workflows.stored import definition_of
+from storage.database import transaction
+from tests.engine.builders import deal, import_deals, save, workflow_document
 from tests.slack.e2e.conftest import OWNER
 from tests.slack.e2e.test_wizard_schedule_e2e import (
     block_labelled,
     option_shown,
+    pick,
     preview,
+    stored_schedule,
 )
-from tests.slack.harness import Modal, Slack, open_modal
-from tests.slack_standin import SlackStandIn
+from tests.slack.harness import Bot, Modal, Slack, open_modal
+from tests.slack_standin import TEAM_ID, SlackStandIn
 
 
 @pytest.fixture
@@ -77,3 +84,179 @@ def test_friday_ticked_while_wednesdays_page_is_on_its_way_shows_both(
         "• Fri 04 Dec 2026 09:00 EST",
         "• Mon 07 Dec 2026 09:00 EST",
     ]
+
+
+def _choose_at_once(slack: Slack, modal: Modal, label: str, *texts: str) -> None:
+    """Chooses exactly ``texts`` in the multiple choice labelled ``label`` (Slack sends the
+    change at once) and waits for the bot's page."""
+    before = modal.view.hash
+    _tick(slack, modal, label, *texts)
+    slack.slack_api.wait_for(lambda api: api.view(modal.view_id).hash != before)
+    modal.refresh()
+
+
+def _chosen(modal: Modal, label: str) -> list[str]:
+    """The options the input labelled ``label`` shows chosen, by their texts."""
+    block = next(b for b in modal.blocks if b.get("label", {}).get("text") == label)
+    return [o["text"]["text"] for o in block["element"].get("initial_options", [])]
+
+
+def test_a_flexible_day_picked_after_switching_is_the_only_day(schedule_step: Modal) -> None:
+    modal = schedule_step
+    pick(modal, "Runs", "Monthly")
+    pick(modal, "Which days", "On a flexible day, e.g. the last weekday")
+    assert _chosen(modal, "Days") == [], "a preset would stay beside the day picked next"
+
+    _choose_at_once(modal.slack, modal, "Days", "last day")
+
+    assert _chosen(modal, "Days") == ["last day"]
+    assert "Every month on the last day at 09:00" in preview(modal)
+    assert "first" not in preview(modal).lower()
+
+
+def test_weekdays_come_back_when_weekly_is_chosen_again(schedule_step: Modal, bot: Bot) -> None:
+    modal = schedule_step
+    _choose_at_once(modal.slack, modal, "On", "Monday", "Thursday")
+    pick(modal, "Runs", "Monthly")
+    _choose_at_once(modal.slack, modal, "Days", "15")
+    assert "Every month on the 15th" in preview(modal)
+
+    pick(modal, "Runs", "Weekly")
+
+    assert _chosen(modal, "On") == ["Monday", "Thursday"]
+    assert "Every week on Monday and Thursday at 09:00" in preview(modal)
+    pick(modal, "Runs", "Monthly")
+    assert _chosen(modal, "Days") == ["15"]
+    pick(modal, "Runs", "Weekly")
+    assert modal.submit().json.get("response_action") == "update"  # to the criteria step
+    assert stored_schedule(bot)["weekdays"] == ["mon", "thu"]
+
+
+@pytest.fixture
+def deals(bot: Bot, clock: FixedClock) -> None:
+    rows = [
+        deal("D1", "Acme", amount=1200),
+        deal("D2", "Globex", amount=300),
+        deal("D3", "Initech", stage="won", amount=700),
+    ]
+    import_deals(bot.sessions, rows, clock.now(), TEAM_ID)
+
+
+def _count(modal: Modal) -> str:
+    """The criteria step's live count, as the user reads it ("" when it is not shown)."""
+    found = [b for b in modal.blocks if b.get("block_id") == WizardBlock.MATCHING]
+    return str(found[0]["elements"][0]["text"]) if found else ""
+
+
+def _criteria_step(slack: Slack, text: str = "create", name: str = "Calls") -> Modal:
+    modal = open_modal(slack, OWNER, text, WizardBlock.NAME)
+    if text == "create":
+        modal.enter(WizardBlock.NAME, name)
+        modal.choose(WizardBlock.OBJECT_TYPE, "deals")
+    for _ in range(2):  # the name, the schedule as it is
+        assert modal.submit().json.get("response_action") == "update"
+    return modal
+
+
+@pytest.mark.usefixtures("deals")
+def test_the_count_follows_every_change_of_the_criteria_step_while_creating(
+    slack: Slack,
+) -> None:
+    modal = _criteria_step(slack)
+    assert _count(modal) == "*3* records match right now."
+
+    modal.press(WizardAction.ADD_FILTER, '"criteria"')
+    assert _count(modal) == "*3* records match right now.", "an empty row is no filter"
+    modal.pick("criteria.g0.f0.property", "stage")
+    assert _count(modal) == "*3* records match right now (not counting 1 unfinished filter)."
+    modal.pick("criteria.g0.f0.operator", "eq", WizardAction.REFRESH)
+    assert _count(modal) == "*3* records match right now (not counting 1 unfinished filter)."
+    modal.type_and_enter("criteria.g0.f0.value", "contract")
+    assert _count(modal) == "*2* records match right now."
+    modal.press(WizardAction.ADD_FILTER, '"criteria"')  # "+ Filter": a second, empty row
+    assert _count(modal) == "*2* records match right now."
+    modal.pick("criteria.g0.f1.property", "name")
+    assert _count(modal) == "*2* records match right now (not counting 1 unfinished filter)."
+    modal.press(WizardAction.REMOVE_FILTER, '"filter": 1')
+    assert _count(modal) == "*2* records match right now."
+
+
+@pytest.mark.usefixtures("deals")
+def test_the_count_follows_the_criteria_step_while_editing(
+    slack: Slack, bot: Bot, clock: FixedClock
+) -> None:
+    save(bot.sessions, workflow_document(name="Calls", owner=OWNER), clock.now(), team=TEAM_ID)
+    modal = _criteria_step(slack, "edit Calls")
+    assert _count(modal) == "*2* records match right now."  # the deals in contract
+
+    modal.press(WizardAction.ADD_FILTER, '"criteria"')
+    assert _count(modal) == "*2* records match right now."
+    modal.pick("criteria.g0.f1.property", "stage")
+    modal.pick("criteria.g0.f1.operator", "neq", WizardAction.REFRESH)
+    modal.type_and_enter("criteria.g0.f1.value", "contract")
+    assert _count(modal) == "*0* records match right now."
+
+
+@pytest.mark.usefixtures("deals")
+def test_an_empty_filter_row_is_no_filter(slack: Slack, bot: Bot) -> None:
+    modal = _criteria_step(slack)
+    modal.press(WizardAction.ADD_FILTER, '"criteria"')
+    modal.press(WizardAction.ADD_FILTER, '"group": 0')  # "+ Group (or)" would be a new group
+
+    assert modal.submit().json.get("response_action") == "update"  # on to the actions
+
+    assert "Step 4 of 6" in modal.text()
+    modal.press(WizardAction.BACK)
+    assert _count(modal) == "*3* records match right now."
+    assert "No filters: every record of this type is enrolled." in modal.text()
+
+
+def _label_block(modal: Modal, label: str) -> dict[str, Any]:
+    found = [b for b in modal.blocks if b.get("label", {}).get("text") == label]
+    assert len(found) == 1, f"{len(found)} inputs labelled {label!r}"
+    return found[0]
+
+
+@pytest.mark.usefixtures("deals")
+def test_a_filters_value_is_asked_for_not_called_optional(slack: Slack) -> None:
+    modal = _criteria_step(slack)
+    modal.press(WizardAction.ADD_FILTER, '"criteria"')
+    modal.pick("criteria.g0.f0.property", "stage")
+    modal.pick("criteria.g0.f0.operator", "eq", WizardAction.REFRESH)
+    assert _label_block(modal, "Value").get("optional", False) is False
+    modal.pick("criteria.g0.f0.property", "amount")
+    modal.pick("criteria.g0.f0.operator", "between", WizardAction.REFRESH)
+    assert _label_block(modal, "From, to").get("optional", False) is False
+
+
+@pytest.mark.usefixtures("deals")
+def test_a_task_without_a_due_day_is_due_on_the_day_of_the_run(slack: Slack, bot: Bot) -> None:
+    modal = _criteria_step(slack)
+    assert modal.submit().json.get("response_action") == "update"  # every record
+    modal.pick("actions.add", "create_task")
+    due = _label_block(modal, "Due in (days)")
+    assert due.get("optional") is True
+    assert "empty or 0 is the day of the run" in due["hint"]["text"]
+    modal.enter("actions.a0.title", "Call {{ name }}")
+
+    for _ in range(2):  # the actions, the settings
+        assert modal.submit().json.get("response_action") == "update", modal.text()
+
+    assert "due on the day of the run" in modal.text()  # the review
+    assert modal.submit().json.get("response_action") == "update"
+    workflow = bot.stored_workflow("Calls")
+    assert workflow is not None
+    with transaction(bot.sessions) as session:
+        stored = to_document(definition_of(session, session.merge(workflow)))
+    assert stored["actions"] == [
+        {"type": "create_task", "title": "Call {{ name }}", "due_in_days": 0}
+    ]
+
+
+@pytest.mark.usefixtures("deals")
+def test_the_value_of_set_a_property_is_asked_for_not_called_optional(slack: Slack) -> None:
+    modal = _criteria_step(slack)
+    assert modal.submit().json.get("response_action") == "update"
+    modal.pick("actions.add", "set_property")
+    assert _label_block(modal, "Value").get("optional", False) is False
+    assert _label_block(modal, "Property").get("optional", False) is False
