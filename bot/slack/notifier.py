@@ -62,6 +62,15 @@ HISTORY_PAGE_SIZE = 200
 MAX_HISTORY_PAGES = 5
 # Channels whose pacing slot lies this far in the past are forgotten once the table is big.
 _PACER_TABLE_LIMIT = 1024
+# Slack's per-workspace tiers of the reads a resumed run makes to find its messages again
+# (Tier 3: 50+ calls a minute, sporadic bursts welcome): calls a minute, and how many may go
+# at once. chat.postMessage is paced per channel above; its workspace-wide limit, which Slack
+# does not publish, is met by its 429 answers and their Retry-After.
+READ_TIERS: dict[str, tuple[float, int]] = {
+    "conversations.history": (50, 10),
+    "conversations.replies": (50, 10),
+    "conversations.open": (50, 10),
+}
 
 UNAVAILABLE = "slack_unavailable"
 OUTCOME_UNKNOWN = "slack_outcome_unknown"
@@ -220,6 +229,39 @@ class ChannelPacer:
             del self._next_free[channel]
 
 
+class MethodPacer:
+    """Keeps one workspace's calls of each method in ``tiers`` within its Slack tier: a token
+    bucket per method (a burst at once, then the tier's pace). One per bot token, so one
+    workspace's burst never slows another's. Thread-safe: a caller reserves its turn under
+    a lock, then sleeps outside it."""
+
+    def __init__(
+        self,
+        tiers: dict[str, tuple[float, int]],
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._tiers = tiers
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._buckets: dict[str, tuple[float, float]] = {}  # method -> (tokens, at)
+        self._lock = threading.Lock()
+
+    def wait_turn(self, method: str) -> None:
+        tier = self._tiers.get(method)
+        if tier is None:
+            return
+        per_minute, burst = tier
+        with self._lock:
+            now = self._monotonic()
+            tokens, at = self._buckets.get(method, (float(burst), now))
+            # A debt (below zero) is the queue of callers already waiting their turn.
+            tokens = min(float(burst), tokens + (now - at) * per_minute / 60) - 1
+            self._buckets[method] = (tokens, now)
+        if tokens < 0:
+            self._sleep(-tokens * 60 / per_minute)
+
+
 class SlackNotifier:
     """Posts messages to Slack and finds marked ones again; see the module docstring for the
     three kinds of errors. ``monotonic`` and ``sleep`` drive the per-channel pacing only.
@@ -235,6 +277,7 @@ class SlackNotifier:
     ) -> None:
         self._client = client
         self._pacer = ChannelPacer(post_interval, monotonic, sleep)
+        self._reads = MethodPacer(READ_TIERS, monotonic, sleep)
         # user id -> the bot's DM channel with that user, which history needs.
         self._dm_channels: dict[str, str] = {}
         self._unreadable_logged: set[tuple[str, str]] = set()
@@ -268,6 +311,7 @@ class SlackNotifier:
         if not _is_user(channel):
             return channel
         if channel not in self._dm_channels:
+            self._reads.wait_turn("conversations.open")
             response = _call(self._client.conversations_open, users=channel)
             self._dm_channels[channel] = str(response["channel"]["id"])
         return self._dm_channels[channel]
@@ -287,8 +331,10 @@ class SlackNotifier:
                 "cursor": cursor,
             }
             if thread_ts is None:
+                self._reads.wait_turn("conversations.history")
                 response = _call(self._client.conversations_history, **arguments)
             else:
+                self._reads.wait_turn("conversations.replies")
                 response = _call(self._client.conversations_replies, ts=thread_ts, **arguments)
             yield from response.get("messages") or []
             cursor = (response.get("response_metadata") or {}).get("next_cursor")
