@@ -62,6 +62,7 @@ class ProblemCode(StrEnum):
     NOT_A_PERSON = "not_a_person"
     NO_ACTIONS = "no_actions"  # an active workflow without actions
     NAME_TAKEN = "name_taken"  # another workflow of the workspace has the name (params: name)
+    DUPLICATE = "duplicate"  # a record file's row repeating an earlier row's id
 
 
 @dataclass(frozen=True)

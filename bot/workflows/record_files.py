@@ -21,6 +21,7 @@ from itertools import chain
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from bot.workflows.problems import Problem, ProblemCode
 from bot.workflows.readable import plural
 from storage.properties import is_valid_property_name, normalize_property_name
 
@@ -65,15 +66,21 @@ class SourceRow(NamedTuple):
     """One row as read: column name -> text, where blank text means unknown.
 
     ``problem`` is set when the row could not be read at all (bad JSON, wrong cell count,
-    text that cannot be stored), with ``column`` naming the cell when it is one cell's
-    ("column 3 (note)", "key 'note'"). A named tuple because a million of them are built per
-    import and it is the cheapest.
+    text that cannot be stored), with ``column`` naming the cell as files do when it is one
+    cell's ("column 3 (note)", "key 'note'"). A named tuple because a million of them are
+    built per import and it is the cheapest.
     """
 
     line: int
     cells: dict[str, str]
-    problem: str | None = None
+    problem: Problem | None = None
     column: str | None = None
+
+
+def row_problem(code: ProblemCode, words: str, key: str | None = None) -> Problem:
+    """A problem of one row, about its cell ``key`` when it is one cell's; ``words`` are
+    its file wording, which record files are the only surface of."""
+    return Problem(() if key is None else (key,), code, words)
 
 
 def column_name(header: str) -> str:
@@ -145,9 +152,9 @@ class RecordFile:
                     line, previous_end = previous_end + 1, reader.line_num
                     if not cells:
                         continue
-                    if (problem := _width_problem(cells, width, unnamed)) is not None:
+                    if (misfit := _width_problem(cells, width, unnamed)) is not None:
                         nul_lines.clear()
-                        yield SourceRow(line, {}, *problem)
+                        yield SourceRow(line, {}, *misfit)
                         continue
                     if nul_lines:  # rare: the cells are searched only then
                         nul_lines.clear()
@@ -192,12 +199,11 @@ class RecordFile:
                 if len(text) > MAX_JSON_LINE_CHARS:
                     while text and not text.endswith("\n"):  # the rest of the line, unkept
                         text = stream.readline(MAX_JSON_LINE_CHARS)
-                    yield SourceRow(
-                        line,
-                        {},
+                    words = (
                         f"is longer than {MAX_JSON_LINE_CHARS:,} characters: a record's "
-                        "values are far shorter; check that the file is JSON Lines",
+                        "values are far shorter; check that the file is JSON Lines"
                     )
+                    yield SourceRow(line, {}, row_problem(ProblemCode.TOO_LONG, words))
                     continue
                 if text.isspace():
                     continue
@@ -207,13 +213,17 @@ class RecordFile:
         try:
             document = json.loads(text, parse_constant=_refuse_constant)
         except json.JSONDecodeError as error:
-            return SourceRow(line, {}, f"is not valid JSON ({error.msg} at column {error.colno})")
+            words = f"is not valid JSON ({error.msg} at column {error.colno})"
+            return SourceRow(line, {}, row_problem(ProblemCode.NOT_VALID, words))
         except ValueError as error:
-            return SourceRow(line, {}, f"is not valid JSON ({error})")
+            words = f"is not valid JSON ({error})"
+            return SourceRow(line, {}, row_problem(ProblemCode.NOT_VALID, words))
         except RecursionError:
-            return SourceRow(line, {}, "nests arrays or objects too deeply: a record is flat")
+            words = "nests arrays or objects too deeply: a record is flat"
+            return SourceRow(line, {}, row_problem(ProblemCode.NOT_VALID, words))
         if not isinstance(document, dict):
-            return SourceRow(line, {}, "is not a JSON object")
+            words = "is not a JSON object"
+            return SourceRow(line, {}, row_problem(ProblemCode.NOT_A_MAPPING, words))
         # NUL and surrogates reach a JSON string only through \u escapes: most lines have none.
         escaped = "\\u" in text
         cells: dict[str, str] = {}
@@ -221,24 +231,25 @@ class RecordFile:
         for key, value in document.items():
             name = column_name(key)
             if name in first_seen:
-                return SourceRow(
-                    line, {}, f"keys {first_seen[name]!r} and {key!r} both name {name!r}"
-                )
+                words = f"keys {first_seen[name]!r} and {key!r} both name {name!r}"
+                return SourceRow(line, {}, row_problem(ProblemCode.BOTH_GIVEN, words, key))
             if name not in self.special_columns and not is_valid_property_name(name):
-                return SourceRow(line, {}, invalid_name_message(key, "key"))
+                words = invalid_name_message(key, "key")
+                return SourceRow(line, {}, row_problem(ProblemCode.NOT_VALID, words, key))
             if isinstance(value, dict | list):
                 kind = "an object" if isinstance(value, dict) else "an array"
-                return SourceRow(line, {}, f"{key} is {kind}: only flat values can be imported")
+                words = f"{key} is {kind}: only flat values can be imported"
+                return SourceRow(line, {}, row_problem(ProblemCode.NOT_VALID, words, key))
             if isinstance(value, float) and not math.isfinite(value):
-                return SourceRow(
-                    line,
-                    {},
+                words = (
                     "holds a number too large to store (beyond about ±1.8e308 it reads as "
-                    "infinity): write a smaller number, or quote it to import it as text",
-                    f"key {key!r}",
+                    "infinity): write a smaller number, or quote it to import it as text"
                 )
+                problem = row_problem(ProblemCode.OUT_OF_RANGE, words, key)
+                return SourceRow(line, {}, problem, f"key {key!r}")
             if escaped and isinstance(value, str) and (found := _UNSTORABLE.search(value)):
-                return SourceRow(line, {}, _unstorable(found.group()), f"key {key!r}")
+                problem = _unstorable(found.group(), key)
+                return SourceRow(line, {}, problem, f"key {key!r}")
             first_seen[name] = key
             cells[name] = _json_text(value)
         return SourceRow(line, cells)
@@ -294,35 +305,39 @@ def _named_header(header: list[str]) -> tuple[list[str], int]:
     return header[:named], len(header) - named
 
 
-def _width_problem(cells: list[str], width: int, unnamed: int) -> tuple[str, str | None] | None:
+def _width_problem(cells: list[str], width: int, unnamed: int) -> tuple[Problem, str | None] | None:
     """Why a row's cells do not fit the header's ``width`` named columns followed by
     ``unnamed`` columns without a name (which may be absent or hold nothing)."""
     if width <= len(cells) <= width + unnamed:
         for number in range(width, len(cells)):
             if cells[number].strip():
-                return (
+                words = (
                     "has a value in a column the header does not name: name the column in "
-                    "the header, or remove the value",
-                    f"column {number + 1}",
+                    "the header, or remove the value"
                 )
+                return row_problem(ProblemCode.UNKNOWN_FIELD, words), f"column {number + 1}"
         return None
-    return (f"has {plural(len(cells), 'cell')} but the header has {plural(width, 'column')}", None)
+    words = f"has {plural(len(cells), 'cell')} but the header has {plural(width, 'column')}"
+    return row_problem(ProblemCode.NOT_VALID, words), None
 
 
 def _unstorable_cell(line: int, columns: list[str], cells: list[str]) -> SourceRow | None:
     for number, (column, text) in enumerate(zip(columns, cells), start=1):  # noqa: B905 (checked)
         if (found := _UNSTORABLE.search(text)) is not None:
-            return SourceRow(line, {}, _unstorable(found.group()), f"column {number} ({column})")
+            problem = _unstorable(found.group(), column)
+            return SourceRow(line, {}, problem, f"column {number} ({column})")
     return None
 
 
-def _unstorable(character: str) -> str:
+def _unstorable(character: str, key: str) -> Problem:
     if character == "\x00":
-        return (
+        words = (
             "holds a NUL character (U+0000), which neither database can store: remove it "
             "from the file"
         )
-    return (
-        f"holds an unpaired surrogate (U+{ord(character):04X}), which is not text: fix or "
-        "remove the \\u escape that makes it"
-    )
+    else:
+        words = (
+            f"holds an unpaired surrogate (U+{ord(character):04X}), which is not text: fix or "
+            "remove the \\u escape that makes it"
+        )
+    return row_problem(ProblemCode.BAD_TEXT, words, key)

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from bot.workflows.fields import CREATED_AT, UPDATED_AT, built_in_name_problem
 from bot.workflows.owners import owner_problem
+from bot.workflows.problems import Problem, ProblemCode, file_message
 from bot.workflows.record_files import (
     FileFormat,
     RecordFile,
@@ -32,6 +33,7 @@ from bot.workflows.record_files import (
     SourceRow,
     column_name,
     detect_format,
+    row_problem,
 )
 from bot.workflows.sources import FedType, refuse_fed_type
 from storage.object_types import OBJECT_TYPE_NAME, ObjectTypeRepository, UnknownObjectType
@@ -120,9 +122,15 @@ class ImportOptions:
 @dataclass(frozen=True)
 class BadRow:
     line: int
-    reason: str
-    # The cell the problem is in, when it is one cell's: "column 3 (note)", "key 'note'".
+    problem: Problem
+    # The cell the problem is in as files name it, when it is one cell's: "column 3
+    # (note)", "key 'note'".
     column: str | None = None
+
+    @property
+    def reason(self) -> str:
+        """The problem in file terms (a record file is its only surface)."""
+        return file_message(self.problem)
 
     def __str__(self) -> str:
         where = f"line {self.line}, {self.column}" if self.column else f"line {self.line}"
@@ -270,8 +278,9 @@ class _RowProblem(ValueError):
     """Why one row cannot be imported; reported with its line number, and its cell when
     ``column`` names one."""
 
-    def __init__(self, reason: str, column: str | None = None) -> None:
-        super().__init__(reason)
+    def __init__(self, problem: Problem, column: str | None = None) -> None:
+        super().__init__(file_message(problem))
+        self.problem = problem
         self.column = column
 
 
@@ -293,10 +302,11 @@ class _FirstLines:
         first = self.lines.setdefault(row.external_id, row.line)
         if first == row.line:
             return None
-        return _RowProblem(
+        words = (
             f"the id {_shown_id(row.external_id)} is also on line {first}: a file holds each "
             "record once; merge the two rows or remove one"
         )
+        return _RowProblem(row_problem(ProblemCode.DUPLICATE, words))
 
 
 def _shown_id(external_id: str) -> str:
@@ -473,10 +483,11 @@ class _TypedColumn:
         except InvalidValue as error:
             if self.speculative:
                 raise _SpeculationFailed(self.name) from None
-            raise _RowProblem(
+            words = (
                 f"{self.name} {error} ({self.name} is {_article(self.type)} property)"
                 + _decimal_comma_hint(self.type, text)
-            ) from None
+            )
+            raise _RowProblem(row_problem(ProblemCode.BAD_VALUE, words, self.name)) from None
         return _Cell(value, self.key + json_scalar(value), None, "")
 
 
@@ -546,13 +557,16 @@ def _parse(row: SourceRow, columns: _Columns, typed: Mapping[str, _TypedColumn])
     cells = row.cells
     external_id = cells.get(columns.id, "").strip()
     if not external_id:
-        raise _RowProblem(f"has no id ({columns.id} is empty or missing)")
+        words = f"has no id ({columns.id} is empty or missing)"
+        raise _RowProblem(row_problem(ProblemCode.MISSING, words, columns.id))
     if len(external_id) > MAX_EXTERNAL_ID_LENGTH:
-        raise _RowProblem(f"the id is longer than {MAX_EXTERNAL_ID_LENGTH} characters")
+        words = f"the id is longer than {MAX_EXTERNAL_ID_LENGTH} characters"
+        raise _RowProblem(row_problem(ProblemCode.TOO_LONG, words, columns.id))
     owner = cells.get(columns.owner, "").strip() or None
     # A Slack user id, an email, or any other text: kept as written, resolved when needed.
     if owner is not None and (problem := owner_problem(owner)) is not None:
-        raise _RowProblem(problem, f"column {columns.owner!r}")
+        refused = row_problem(ProblemCode.NOT_A_PERSON, problem, columns.owner)
+        raise _RowProblem(refused, f"column {columns.owner!r}")
     properties: dict[str, StoredValue] = {}
     folded: dict[str, str] = {}
     untyped: dict[str, str] = {}
@@ -606,11 +620,12 @@ def _instant(cells: Mapping[str, str], column: str) -> datetime | None:
     try:
         return parse_datetime(text)
     except InvalidValue as error:
-        raise _RowProblem(
+        words = (
             f"{column} {error}: the record's {column.replace('_at', '')} date needs a date and "
-            "time with a UTC offset, such as 2026-03-01T09:00:00Z",
-            f"column {column!r}",
-        ) from None
+            "time with a UTC offset, such as 2026-03-01T09:00:00Z"
+        )
+        problem = row_problem(ProblemCode.NOT_A_DATE, words, column)
+        raise _RowProblem(problem, f"column {column!r}") from None
 
 
 @dataclass(frozen=True)
@@ -707,11 +722,11 @@ class _Validator:
         try:
             parsed = _parse(row, self.columns, self.typed)
         except _RowProblem as problem:
-            self._reject(row.line, str(problem), problem.column)
+            self._reject(row.line, problem.problem, problem.column)
             return None
         # Before the row counts for the file's columns and types: a repeat is not imported.
         if (repeat := self.first_lines.repeat(parsed)) is not None:
-            self._reject(row.line, str(repeat))
+            self._reject(row.line, repeat.problem)
             return None
         if not self.seen.keys() >= row.cells.keys():
             self._see(row)
@@ -723,13 +738,13 @@ class _Validator:
                 self._add_option(row.line, column, options, str(value))
         return parsed
 
-    def _reject(self, line: int, reason: str, column: str | None = None) -> None:
+    def _reject(self, line: int, problem: Problem, column: str | None = None) -> None:
         if self.stop_at_bad_row and self.speculative:
             # Nothing will be written: the first pass of the two reports every bad row.
-            raise _SpeculationFailed(reason)
+            raise _SpeculationFailed(file_message(problem))
         self.rejected += 1
         if len(self.problems) < REPORTED_PROBLEMS:
-            self.problems.append(BadRow(line, reason, column))
+            self.problems.append(BadRow(line, problem, column))
 
     def _see(self, row: SourceRow) -> None:
         if self.speculative:

@@ -6,11 +6,13 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.workflows.problems import file_message
 from bot.workflows.record_files import (
     FileFormat,
     RecordFile,
@@ -20,10 +22,27 @@ from bot.workflows.record_files import (
 )
 
 
-def read(tmp_path: Path, content: str) -> list[SourceRow]:
+class Row(NamedTuple):
+    """A row as read, its problem in file terms (a record file's only surface)."""
+
+    line: int
+    cells: dict[str, str]
+    problem: str | None = None
+    column: str | None = None
+
+
+def worded(row: SourceRow) -> Row:
+    problem = None if row.problem is None else file_message(row.problem)
+    return Row(row.line, row.cells, problem, row.column)
+
+
+def read(tmp_path: Path, content: str) -> list[Row]:
     path = tmp_path / "records.csv"
     path.write_text(content, encoding="utf-8", newline="")
-    return list(RecordFile(path, FileFormat.CSV, frozenset({"id"}), frozenset({"id"})).rows())
+    return [
+        worded(row)
+        for row in RecordFile(path, FileFormat.CSV, frozenset({"id"}), frozenset({"id"})).rows()
+    ]
 
 
 @pytest.mark.parametrize("separator", [";", "\t"])

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
+from bot.workflows.problems import file_message
 from bot.workflows.record_files import (
     MAX_JSON_LINE_CHARS,
     FileFormat,
@@ -15,13 +17,27 @@ from bot.workflows.record_files import (
 )
 
 
-def read(tmp_path: Path, content: str | bytes, name: str = "records.csv") -> list[SourceRow]:
+class Row(NamedTuple):
+    """A row as read, its problem in file terms (a record file's only surface)."""
+
+    line: int
+    cells: dict[str, str]
+    problem: str | None = None
+    column: str | None = None
+
+
+def worded(row: SourceRow) -> Row:
+    problem = None if row.problem is None else file_message(row.problem)
+    return Row(row.line, row.cells, problem, row.column)
+
+
+def read(tmp_path: Path, content: str | bytes, name: str = "records.csv") -> list[Row]:
     path = tmp_path / name
     if isinstance(content, bytes):
         path.write_bytes(content)
     else:
         path.write_text(content, encoding="utf-8", newline="")
-    return list(RecordFile(path, detect_format(path), frozenset({"id"})).rows())
+    return [worded(row) for row in RecordFile(path, detect_format(path), frozenset({"id"})).rows()]
 
 
 @pytest.mark.parametrize(
@@ -45,7 +61,7 @@ def test_an_unknown_extension_asks_for_format() -> None:
 
 def test_csv_headers_become_property_names(tmp_path: Path) -> None:
     rows = read(tmp_path, "ID,Close Date,deal-stage\r\n1,2026-01-01,won\r\n")
-    assert rows == [SourceRow(2, {"id": "1", "close_date": "2026-01-01", "deal_stage": "won"})]
+    assert rows == [Row(2, {"id": "1", "close_date": "2026-01-01", "deal_stage": "won"})]
 
 
 def test_csv_rows_carry_the_line_they_start_on(tmp_path: Path) -> None:
@@ -105,29 +121,29 @@ NUL_PROBLEM = (
 def test_a_nul_in_a_csv_cell_is_a_problem_of_its_row_naming_the_column(tmp_path: Path) -> None:
     rows = read(tmp_path, 'id,name,note\n1,One,ok\n2,Two,"a\nb\x00"\n3,Three,ok\n')
     assert rows == [
-        SourceRow(2, {"id": "1", "name": "One", "note": "ok"}),
-        SourceRow(3, {}, NUL_PROBLEM, "column 3 (note)"),
-        SourceRow(5, {"id": "3", "name": "Three", "note": "ok"}),
+        Row(2, {"id": "1", "name": "One", "note": "ok"}),
+        Row(3, {}, NUL_PROBLEM, "column 3 (note)"),
+        Row(5, {"id": "3", "name": "Three", "note": "ok"}),
     ]
 
 
 def test_a_nul_in_a_json_string_is_a_problem_of_its_line_naming_the_key(tmp_path: Path) -> None:
     rows = read(tmp_path, '{"id": 1, "note": "a\\u0000b"}\n', "records.jsonl")
-    assert rows == [SourceRow(1, {}, NUL_PROBLEM, "key 'note'")]
+    assert rows == [Row(1, {}, NUL_PROBLEM, "key 'note'")]
 
 
 def test_a_lone_surrogate_in_a_json_string_is_a_problem_of_its_line(tmp_path: Path) -> None:
     content = '{"id": 1, "note": "\\ud800"}\n{"id": 2, "note": "\\ud83d\\ude00"}\n'
     rows = read(tmp_path, content, "records.jsonl")
     assert rows == [
-        SourceRow(
+        Row(
             1,
             {},
             "holds an unpaired surrogate (U+D800), which is not text: fix or remove the \\u "
             "escape that makes it",
             "key 'note'",
         ),
-        SourceRow(2, {"id": "2", "note": "😀"}),  # a surrogate pair is one character
+        Row(2, {"id": "2", "note": "😀"}),  # a surrogate pair is one character
     ]
 
 
@@ -145,8 +161,8 @@ def test_a_json_line_nested_past_the_decoders_limit_is_a_row_problem(tmp_path: P
     deep = "[" * 50_000 + "]" * 50_000
     rows = read(tmp_path, f'{{"id": 1, "a": {deep}}}\n{{"id": 2}}\n', "records.jsonl")
     assert rows == [
-        SourceRow(1, {}, "nests arrays or objects too deeply: a record is flat"),
-        SourceRow(2, {"id": "2"}),
+        Row(1, {}, "nests arrays or objects too deeply: a record is flat"),
+        Row(2, {"id": "2"}),
     ]
 
 
@@ -156,11 +172,11 @@ def test_an_overlong_json_line_is_a_row_problem_and_the_next_line_is_read(
     long_value = "x" * MAX_JSON_LINE_CHARS
     rows = read(tmp_path, f'{{"id": 1, "a": "{long_value}"}}\n{{"id": 2}}\n', "records.jsonl")
     assert rows == [
-        SourceRow(
+        Row(
             1,
             {},
             f"is longer than {MAX_JSON_LINE_CHARS:,} characters: a record's values are far "
             "shorter; check that the file is JSON Lines",
         ),
-        SourceRow(2, {"id": "2"}),
+        Row(2, {"id": "2"}),
     ]

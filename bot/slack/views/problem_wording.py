@@ -278,6 +278,8 @@ _WORDINGS: Mapping[ProblemCode, _Wording] = {
     C.NO_ACTIONS: lambda p, label: (
         "Add at least one action: what the workflow does for each record."
     ),
+    # Record files have no dialog: worded for a sentence that names the record anyway.
+    C.DUPLICATE: lambda p, label: f"{label} appears twice: keep one.",
     C.NAME_TAKEN: lambda p, label: (
         f"A workflow named {p.params.get('name')} already exists: choose another name."
     ),

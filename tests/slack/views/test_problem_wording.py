@@ -89,8 +89,8 @@ BROKEN: Mapping[ProblemCode, dict[str, Any]] = {
     C.NOT_A_PERSON: valid(owner="bob"),
     C.NO_ACTIONS: valid(actions=[]),
 }
-# Made where the workspace is known (drafts), not from a document alone.
-NOT_FROM_A_DOCUMENT = {C.NAME_TAKEN}
+# Made where the workspace is known (drafts), or by a record file's rows (record import).
+NOT_FROM_A_DOCUMENT = {C.NAME_TAKEN, C.DUPLICATE}
 
 
 def problems_of(document: Mapping[str, Any]) -> tuple[Problem, ...]:
