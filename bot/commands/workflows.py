@@ -121,6 +121,8 @@ def workflows_import(context: Context, file: Path, team: str | None) -> None:
         for workflow, result in zip(imported, parsed, strict=True):
             line = _import_line(workflow, result.definition.schedule.zone)
             click.echo(f"{workflow.name}: {line}")
+            if workflow.writes_to_hubspot:
+                click.echo(f"{workflow.name}: {workflow.writes_to_hubspot}")
 
 
 def _import_line(workflow: ImportedWorkflow, zone: tzinfo) -> str:

@@ -29,6 +29,7 @@ from bot.workflows.definitions import (
     parse_definition,
     to_document,
 )
+from bot.workflows.hubspot_writes import write_back_rules
 from bot.workflows.lifecycle import Actor, get_workflow, parse_for_team, save_workflow
 from bot.workflows.problems import counted_text
 from bot.workflows.readable import shown_value
@@ -376,6 +377,8 @@ class ImportedWorkflow:
     next_run_at: datetime | None
     # The schedule has run its course: imported with no next run, whatever its status.
     finished: bool
+    # Which of its actions write to HubSpot (bot.workflows.hubspot_writes), when some do.
+    writes_to_hubspot: str | None = None
 
 
 def import_workflow(
@@ -393,16 +396,26 @@ def import_workflow(
     parsed = parse_for_team(session, team_id, document, default_timezone, now, ended_ok=True)
     definition = parsed.parsed.definition
     finished = definition.schedule.has_ended(now)
+    writes = write_back_rules(
+        session, parsed.object_type.id, parsed.object_type.name, definition.actions
+    ).note
     stored = WorkflowRepository(session).find_for_update(team_id, definition.name)
     if stored is not None and to_document(definition_of(session, stored)) == to_document(
         definition
     ):
         return ImportedWorkflow(
-            stored.name, ImportOutcome.UNCHANGED, stored.revision, stored.next_run_at, finished
+            stored.name,
+            ImportOutcome.UNCHANGED,
+            stored.revision,
+            stored.next_run_at,
+            finished,
+            writes,
         )
     saved = save_workflow(session, team_id, document, actor, default_timezone, now, ended_ok=True)
     outcome = ImportOutcome.CREATED if saved.created else ImportOutcome.UPDATED
-    return ImportedWorkflow(definition.name, outcome, saved.revision, saved.next_run_at, finished)
+    return ImportedWorkflow(
+        definition.name, outcome, saved.revision, saved.next_run_at, finished, writes
+    )
 
 
 def export_workflows(session: Session, team_id: str, name: str | None = None) -> str:

@@ -287,3 +287,30 @@ def test_the_sync_before_a_run_always_removes_archived_deals(
 
     posted = [m["text"] for m in slack_api.posted_messages(DEALS_CHANNEL)]
     assert len(posted) == 1 and "Globex" in posted[0], posted  # not the archived Acme
+
+
+def test_importing_a_workflow_file_says_which_actions_write_to_hubspot(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    assert add_portal(runner).exit_code == 0
+    assert cli(runner, "sources", "sync", "portal").exit_code == 0
+    file = tmp_path / "workflows.yaml"
+    file.write_text(
+        "name: Existing business\n"
+        "object_type: deals\n"
+        "owner: U0OWNER\n"
+        "schedule: {frequency: daily, time: '09:00', timezone: UTC}\n"
+        "criteria: {any: [{all: [{property: dealstage, operator: eq, value: contractsent}]}]}\n"
+        "actions:\n"
+        "  - {type: send_channel_message, channel: C0DEALS, text: '{{ name }}'}\n"
+        "  - {type: set_property, property: dealtype, value: existingbusiness}\n",
+        encoding="utf-8",
+    )
+
+    imported = cli(runner, "workflows", "import", str(file))
+
+    assert imported.exit_code == 0, imported.output
+    assert (
+        "Existing business: Writes to HubSpot: action 2 (Set a property: dealtype) changes "
+        "HubSpot (the source 'portal') each time the workflow runs.\n" in imported.output
+    )
