@@ -10,15 +10,22 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import Enum, StrEnum
 from functools import cache
-from typing import Any, ClassVar, TypeGuard, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import holidays as holiday_calendars
 
 from bot.workflows.criteria import MAX_DAYS, Criteria, InvalidCriteria, parse_criteria
 from bot.workflows.fields import built_in_name_problem
 from bot.workflows.owners import MAX_DM_RECIPIENTS, is_user_group, is_user_id
-from bot.workflows.problems import InvalidDocument, Location, Problem, ProblemCode, wrong
-from bot.workflows.readable import shown_value
+from bot.workflows.problems import (
+    InvalidDocument,
+    Location,
+    Problem,
+    ProblemCode,
+    is_whole_number,
+    wrong,
+)
+from bot.workflows.readable import listed, shown_value
 from bot.workflows.schedules import InvalidSchedule, ParsedSchedule, Schedule, parse_schedule
 from bot.workflows.templates import (
     RUN_DATE,
@@ -489,7 +496,7 @@ class _Reader:
 
     def read(self, read_schedule: _ScheduleReader) -> ParsedDefinition:
         if not isinstance(self.data, Mapping):
-            head = f"{_shown(self.data)} is not a mapping"
+            head = f"{shown_value(self.data)} is not a mapping"
             raise InvalidDefinition([Problem(("workflow",), C.NOT_A_MAPPING, head)])
         _check_fields(self.data, FIELDS, (), self.problems)
         name = self.name()
@@ -612,12 +619,12 @@ class _ActionsReader:
 
     def action(self, raw: object, location: Location) -> Action | None:
         if not isinstance(raw, Mapping):
-            head = f"{_shown(raw)} is not a mapping with a type"
+            head = f"{shown_value(raw)} is not a mapping with a type"
             self.problems.add(Problem(location, C.NOT_A_MAPPING, head))
             return None
         kind = raw.get("type")
         if not isinstance(kind, str) or kind not in ACTION_FIELDS:
-            tail = _hinted(kind, ACTION_FIELDS, f"use {_or(ACTION_FIELDS)}")
+            tail = _hinted(kind, ACTION_FIELDS, f"use {listed(ACTION_FIELDS)}")
             where = (*location, "type")
             self.problems.add(wrong(where, kind, "an action type", C.UNKNOWN_OPTION, tail))
             return None
@@ -694,10 +701,10 @@ class _ActionsReader:
     def create_task(self, raw: Mapping[Any, object], location: Location) -> Action | None:
         title = self.template(raw, "title", location)
         days = raw.get("due_in_days")
-        if not (_is_int(days) and 0 <= days <= MAX_DAYS):
+        if not (is_whole_number(days) and 0 <= days <= MAX_DAYS):
             tail = f": use a whole number from 0 (due on the run's day) to {MAX_DAYS}"
             where = (*location, "due_in_days")
-            code = C.OUT_OF_RANGE if _is_int(days) else C.NOT_A_NUMBER
+            code = C.OUT_OF_RANGE if is_whole_number(days) else C.NOT_A_NUMBER
             problem = wrong(where, days, "a number of days", code, tail, low=0, high=MAX_DAYS)
             self.problems.add(problem)
             return None
@@ -759,7 +766,7 @@ class _SetPropertyReader:
             tail = (
                 f": a set_property value can only be {{{{ {RUN_DATE} }}}} or a value written as is"
             )
-            self.problems.add(Problem(at_value, C.BAD_TEMPLATE, _shown(value), tail))
+            self.problems.add(Problem(at_value, C.BAD_TEMPLATE, shown_value(value), tail))
             return None
         return self.plain(name, value)
 
@@ -822,7 +829,7 @@ class _SettingsReader:
         if raw is None:
             return WorkflowSettings()
         if not isinstance(raw, Mapping):
-            head = f"{_shown(raw)} is not a mapping of {_or(SETTINGS_FIELDS)}"
+            head = f"{shown_value(raw)} is not a mapping of {listed(SETTINGS_FIELDS)}"
             self.problems.add(Problem(("settings",), C.NOT_A_MAPPING, head))
             return None
         before = len(self.problems)
@@ -885,10 +892,10 @@ class _SettingsReader:
     def catch_up_minutes(self, raw: object) -> int:
         if raw is None:
             return DEFAULT_CATCH_UP_MINUTES
-        if _is_int(raw) and 0 <= raw <= MAX_CATCH_UP_MINUTES:
+        if is_whole_number(raw) and 0 <= raw <= MAX_CATCH_UP_MINUTES:
             return raw
         tail = f": use a whole number from 0 (run only on time) to {MAX_CATCH_UP_MINUTES} (a week)"
-        code = C.OUT_OF_RANGE if _is_int(raw) else C.NOT_A_NUMBER
+        code = C.OUT_OF_RANGE if is_whole_number(raw) else C.NOT_A_NUMBER
         where = ("settings", "catch_up_minutes")
         problem = wrong(
             where, raw, "a number of minutes", code, tail, low=0, high=MAX_CATCH_UP_MINUTES
@@ -934,7 +941,7 @@ def _country_hint(raw: object) -> str:
     except NotImplementedError:
         close = difflib.get_close_matches(raw.upper(), sorted(supported_countries()), n=3)
         advice = "use a two-letter country code such as US, GB or DE"
-        return f"; did you mean {_or(close)}? {advice}" if close else f": {advice}"
+        return f"; did you mean {listed(close)}? {advice}" if close else f": {advice}"
     return f": write {code}"
 
 
@@ -955,7 +962,7 @@ def _choice(
     values = [choice.value for choice in choices]
     if isinstance(raw, str) and raw in values:
         return choices(raw)
-    tail = _hinted(raw, values, f"use {_or(values)}")
+    tail = _hinted(raw, values, f"use {listed(values)}")
     problems.add(wrong(location, raw, "a choice", C.UNKNOWN_OPTION, tail, choices=values))
     return None
 
@@ -995,16 +1002,3 @@ def _too_long(location: Location, text: str, limit: int) -> Problem:
 def _too_many(location: Location, count: int, things: str, limit: int) -> Problem:
     head = f"{count} {things} is more than the {limit} allowed"
     return Problem(location, C.TOO_MANY, head, "", {"count": count, "limit": limit})
-
-
-def _is_int(value: object) -> TypeGuard[int]:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _shown(value: object) -> str:
-    return shown_value(value)  # as in the file, never a Python repr
-
-
-def _or(items: Collection[str]) -> str:
-    words = list(items)
-    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
+from typing import TypeGuard
 
 from bot.workflows.readable import shown_value
 
@@ -168,6 +169,11 @@ def _path(location: Sequence[str | int]) -> str:
         else:
             text += f".{part}" if text else part
     return text
+
+
+def is_whole_number(value: object) -> TypeGuard[int]:
+    """An int of the document, not a bool (YAML's true is an int to Python)."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def wrong(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from datetime import date, datetime, tzinfo
 from enum import Enum
 from zoneinfo import ZoneInfo
@@ -56,6 +57,12 @@ def instant_text(instant: datetime | None, zone: tzinfo | str) -> str:
 # --- Values -------------------------------------------------------------------------------
 
 _SHOWN_CHARS = 60
+
+
+def listed(items: Iterable[object], word: str = "or") -> str:
+    """Items as a sentence lists them: "a", "a or b", "a, b or c" (or "and")."""
+    words = [str(item) for item in items]
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {word} {words[-1]}"
 
 
 def shown_value(value: object, limit: int = _SHOWN_CHARS) -> str:

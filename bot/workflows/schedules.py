@@ -18,8 +18,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays as holiday_calendars
 from dateutil import rrule
 
-from bot.workflows.problems import InvalidDocument, Problem, ProblemCode, file_message, wrong
-from bot.workflows.readable import shown_value
+from bot.workflows.problems import (
+    InvalidDocument,
+    Problem,
+    ProblemCode,
+    file_message,
+    is_whole_number,
+    wrong,
+)
+from bot.workflows.readable import listed, shown_value
 
 # Where the interval is counted from when a schedule has no start_date: a fixed, documented
 # date rather than "whenever the schedule was parsed", so the same JSON always means the same
@@ -398,14 +405,16 @@ class Schedule:
 
     def describe(self) -> str:
         """One English sentence, e.g. "Every 2 weeks on Monday at 07:00 (Europe/Paris)"."""
-        times = _and(f"{wall_time:%H:%M}" for wall_time in self.wall_times)
+        times = listed((f"{wall_time:%H:%M}" for wall_time in self.wall_times), "and")
         when = f"at {times} ({self.timezone})"
         if self.frequency is Frequency.ONCE:
             assert self.on_date is not None
             return f"Once on {self.on_date.isoformat()} {when}"
         unit = _UNITS[self.frequency]
         every = f"Every {unit}" if self.interval == 1 else f"Every {self.interval} {unit}s"
-        months = "in " + _and(MONTH_NAMES[m - 1] for m in self.months) if self.months else ""
+        months = (
+            "in " + listed((MONTH_NAMES[m - 1] for m in self.months), "and") if self.months else ""
+        )
         parts = (every, months, self._days_phrase(), when)
         sentence = " ".join(part for part in parts if part)
         if self.start_date is not None:
@@ -416,18 +425,20 @@ class Schedule:
 
     def _days_phrase(self) -> str:
         if self.frequency is Frequency.WEEKLY:
-            return "on " + _and(DAY_NAMES[WEEKDAYS.index(day)] for day in self.weekdays)
+            return "on " + listed((DAY_NAMES[WEEKDAYS.index(day)] for day in self.weekdays), "and")
         if self.frequency is Frequency.ANNUALLY:
             assert self.month is not None
             return f"on {self.day} {MONTH_NAMES[self.month - 1]}"
         if self.month_days and not self.month_positions:
-            return "on the " + _and(_ordinal_number(day) for day in self.month_days)
+            return "on the " + listed((_ordinal_number(day) for day in self.month_days), "and")
         if self.month_positions:
-            phrase = "on " + _and(position.describe() for position in self.month_positions)
+            phrase = "on " + listed(
+                (position.describe() for position in self.month_positions), "and"
+            )
             if self.month_days:
                 # Both: "on the 15th and the last day". "The 1st and the last Friday" would
                 # read as the first Friday: days up to the 5th keep an "on" of their own.
-                days = "on the " + _and(_ordinal_number(day) for day in self.month_days)
+                days = "on the " + listed((_ordinal_number(day) for day in self.month_days), "and")
                 phrase = f"{days} and {phrase if min(self.month_days) <= 5 else phrase[3:]}"
             if self.holidays is not None:
                 calendar = "-".join(filter(None, (self.holidays, self.subdivision)))
@@ -508,11 +519,6 @@ def holiday_subdivision_names(country: str) -> Mapping[str, str]:
     for name, code in getattr(calendar, "subdivisions_aliases", {}).items():
         names.setdefault(code, name)
     return {code: names.get(code, code) for code in holiday_subdivisions()[country]}
-
-
-def _and(items: Iterable[str]) -> str:
-    words = list(items)
-    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
 def _ordinal_number(n: int) -> str:
@@ -630,14 +636,14 @@ class _Reader:
                 self.problem(str(field), C.UNKNOWN_FIELD, "unknown field", tail, key=field)
             elif frequency is not None and field not in _fields_of(frequency):
                 users = [_ADJECTIVES[f] for f in Frequency if field in _fields_of(f)]
-                head = f"{_a_schedule(frequency)} has no {field} (only {_or(users)} ones do)"
+                head = f"{_a_schedule(frequency)} has no {field} (only {listed(users)} ones do)"
                 self.problem(field, C.NOT_FOR_FREQUENCY, head, ": remove it", key=field)
 
     def read_frequency(self) -> Frequency | None:
         value = self.data.get("frequency")
         if isinstance(value, str) and value in list(Frequency):
             return Frequency(value)
-        tail = f": use one of {_or(list(Frequency))}"
+        tail = f": use one of {listed(list(Frequency))}"
         self.wrong("frequency", value, "a frequency", C.UNKNOWN_OPTION, tail)
         return None
 
@@ -696,14 +702,14 @@ class _Reader:
         value = self.data.get("interval")
         if value is None:
             return 1
-        if _is_int(value) and 1 <= value <= MAX_INTERVAL:
+        if is_whole_number(value) and 1 <= value <= MAX_INTERVAL:
             return value
         unit = _UNITS[frequency]
         tail = (
             f": use a whole number from 1 to {MAX_INTERVAL} (2 runs every other {unit}), "
             f"or leave it out for every {unit}"
         )
-        code = C.OUT_OF_RANGE if _is_int(value) else C.NOT_A_NUMBER
+        code = C.OUT_OF_RANGE if is_whole_number(value) else C.NOT_A_NUMBER
         self.wrong("interval", value, "an interval", code, tail, low=1, high=MAX_INTERVAL)
         return 1
 
@@ -711,7 +717,7 @@ class _Reader:
         value = self.data.get("weekdays")
         if _non_empty_list(value) and all(day in WEEKDAYS for day in value):
             return tuple(day for day in WEEKDAYS if day in value)
-        tail = f': use a non-empty list of {_or(WEEKDAYS)}, e.g. ["mon", "thu"]'
+        tail = f': use a non-empty list of {listed(WEEKDAYS)}, e.g. ["mon", "thu"]'
         self.wrong("weekdays", value, "a list of weekdays", C.UNKNOWN_OPTION, tail)
         return ()
 
@@ -734,7 +740,7 @@ class _Reader:
 
     def read_month_days(self, value: object) -> tuple[int, ...]:
         if _non_empty_list(value):
-            days = [day for day in value if _is_int(day) and 1 <= day <= 31]
+            days = [day for day in value if is_whole_number(day) and 1 <= day <= 31]
             if len(days) == len(value):
                 return tuple(sorted(set(days)))
         tail = (
@@ -760,8 +766,8 @@ class _Reader:
         value = self.data.get("months")
         if value is None:
             return ()
-        if _non_empty_list(value) and all(_is_int(m) and 1 <= m <= 12 for m in value):
-            return tuple(sorted({m for m in value if _is_int(m)}))
+        if _non_empty_list(value) and all(is_whole_number(m) and 1 <= m <= 12 for m in value):
+            return tuple(sorted({m for m in value if is_whole_number(m)}))
         tail = (
             ": use a non-empty list of numbers from 1 (January) to 12 (December), e.g. "
             "[1, 4, 7, 10] for the first month of each quarter, or leave it out for every month"
@@ -796,7 +802,7 @@ class _Reader:
             return {"holidays": country}
         known = calendars[country]
         if not (isinstance(subdivision, str) and subdivision in known):
-            tail = f": use one of {_or(known)}" if known else ": remove it"
+            tail = f": use one of {listed(known)}" if known else ": remove it"
             expected = f"a subdivision of {country}"
             self.wrong("subdivision", subdivision, expected, C.UNKNOWN_OPTION, tail)
             return {}
@@ -804,12 +810,12 @@ class _Reader:
 
     def read_month_and_day(self) -> tuple[int | None, int | None]:
         month, day = self.data.get("month"), self.data.get("day")
-        if not (_is_int(month) and 1 <= month <= 12):
+        if not (is_whole_number(month) and 1 <= month <= 12):
             tail = ": use a number from 1 (January) to 12 (December)"
             self.wrong("month", month, "a month", C.OUT_OF_RANGE, tail, low=1, high=12)
             return None, None
         longest = _LONGEST_MONTHS[month - 1]
-        if not (_is_int(day) and 1 <= day <= longest):
+        if not (is_whole_number(day) and 1 <= day <= longest):
             code = C.MISSING if day is None else C.OUT_OF_RANGE
             tail = f": use a day from 1 to {longest}"
             params = {"low": 1, "high": longest, "month": MONTH_NAMES[month - 1], "value": day}
@@ -830,9 +836,9 @@ def _time_of_day(value: object) -> time | None:
 def _day_problem(day: object, month: int) -> str:
     if day is None:
         return "missing"
-    if _is_int(day) and 1 <= day <= 31:
+    if is_whole_number(day) and 1 <= day <= 31:
         return f"{MONTH_NAMES[month - 1]} has no day {day}"
-    return f"{_shown(day)} is not a day of the month"
+    return f"{shown_value(day)} is not a day of the month"
 
 
 _POSITIONS_HELP = (
@@ -845,11 +851,11 @@ _POSITIONS_HELP = (
 
 def _month_position(item: object) -> MonthPosition:
     if not isinstance(item, Mapping) or set(item) != {"ordinal", "day"}:
-        raise ValueError(f"{_shown(item)} is not a month position")
+        raise ValueError(f"{shown_value(item)} is not a month position")
     try:
         return MonthPosition(Ordinal(item["ordinal"]), PositionDay(item["day"]))
     except ValueError:
-        raise ValueError(f"{_shown(item)} is not a month position") from None
+        raise ValueError(f"{shown_value(item)} is not a month position") from None
 
 
 def _fields_of(frequency: Frequency) -> tuple[str, ...]:
@@ -867,16 +873,8 @@ def _is_zone(name: str) -> bool:
     return True
 
 
-def _is_int(value: object) -> TypeGuard[int]:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _non_empty_list(value: object) -> TypeGuard[list[object]]:
     return isinstance(value, list) and len(value) > 0
-
-
-def _shown(value: object) -> str:
-    return shown_value(value)  # as in the file ("[thu]" reads ["thu"]), never a repr
 
 
 # Frequencies as the adjectives English puts before "schedule" ("annually" is an adverb).
@@ -893,11 +891,6 @@ def _a_schedule(frequency: Frequency) -> str:
     """ "a daily schedule", "an annual schedule" (the article goes by sound: "a one-time")."""
     article = "an" if frequency is Frequency.ANNUALLY else "a"
     return f"{article} {_ADJECTIVES[frequency]} schedule"
-
-
-def _or(items: Iterable[str]) -> str:
-    words = [str(item) for item in items]
-    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
 
 
 def _require_an_occurrence(schedule: Schedule, now: datetime) -> None:
@@ -925,7 +918,7 @@ def _never_runs_why(
     """The field to blame, the code, and the file wording's head and tail."""
     if schedule.frequency is Frequency.ONCE:
         assert schedule.on_date is not None
-        times = _and(f"{wall_time:%H:%M}" for wall_time in schedule.wall_times)
+        times = listed((f"{wall_time:%H:%M}" for wall_time in schedule.wall_times), "and")
         when = f"{schedule.on_date} at {times} ({schedule.timezone})"
         if schedule.instant_on(schedule.on_date, schedule.wall_times[-1]) <= now:
             return "date", C.HAS_PASSED, f"{when} has passed", ": choose a later date"
@@ -941,8 +934,8 @@ def _never_runs_why(
         return "end_date", C.NEVER_RUNS, head, ": choose a later end date or remove it"
     if schedule.months and schedule.month_positions:
         days = [f"the {_ordinal_number(day)}" for day in schedule.month_days]
-        positions = _and([*days, *(p.describe() for p in schedule.month_positions)])
-        chosen = _and(MONTH_NAMES[m - 1] for m in schedule.months)
+        positions = listed([*days, *(p.describe() for p in schedule.month_positions)], "and")
+        chosen = listed((MONTH_NAMES[m - 1] for m in schedule.months), "and")
         interval = ", a shorter interval" if schedule.interval > 1 else ""
         head = f"{positions} never comes in {chosen} in the next {HORIZON_YEARS} years"
         return (
@@ -959,24 +952,24 @@ def _never_runs_why(
 
 def _never_in_months(schedule: Schedule) -> tuple[str, ProblemCode, str, str]:
     """Why a monthly schedule limited to some months can never run in them."""
-    chosen = _and(MONTH_NAMES[m - 1] for m in schedule.months)
+    chosen = listed((MONTH_NAMES[m - 1] for m in schedule.months), "and")
     reachable = schedule.reachable_months()
     landed = sorted(reachable & set(schedule.months))
     anchor = f"{MONTH_NAMES[schedule.anchor.month - 1]} {schedule.anchor.year}"
     every = f"every {schedule.interval} months counted from {anchor}"
     if not landed:
-        names = _and(MONTH_NAMES[m - 1] for m in sorted(reachable))
+        names = listed((MONTH_NAMES[m - 1] for m in sorted(reachable)), "and")
         head = f"{every} falls in {names}, never in {chosen}"
         tail = ": choose months among those, another interval or another start_date"
         return "months", C.NEVER_RUNS, head, tail
-    names = _and(MONTH_NAMES[m - 1] for m in landed)
+    names = listed((MONTH_NAMES[m - 1] for m in landed), "and")
     have = "has" if len(landed) == 1 else "have"
-    days = _or(str(day) for day in schedule.month_days)
+    days = listed(str(day) for day in schedule.month_days)
     longest = max(_LONGEST_MONTHS[m - 1] for m in landed)
     head = f"{names} {have} no day {days}"
     missed = [MONTH_NAMES[m - 1] for m in schedule.months if m not in landed]
     if missed:
-        head = f"{every} falls in {names} (not {_or(missed)}), and {head}"
+        head = f"{every} falls in {names} (not {listed(missed)}), and {head}"
     return "month_days", C.NEVER_RUNS, head, f": choose days up to {longest}, or other months"
 
 
@@ -1066,4 +1059,4 @@ def _month_kinds_text(kinds: set[_MonthKind]) -> str:
         every_year = (month, True) in kinds and (month, False) in kinds
         suffix = "" if every_year else " in non-leap years"
         names.append(MONTH_NAMES[month - 1] + suffix)
-    return _and(names)
+    return listed(names, "and")
