@@ -108,7 +108,9 @@ def main() -> None:
             engine_bench.run(kind, workflows=args.workflows, records=args.rows)
         if wanted("ack"):
             for scenario in args.scenarios:
-                ack_bench.print_figures(ack_bench.run_scenario(kind, scenario, args.think))
+                ack_bench.print_figures(
+                    ack_bench.run_scenario(kind, scenario, args.think, workers=args.web_workers)
+                )
         sys.stdout.flush()
 
 

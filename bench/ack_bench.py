@@ -252,15 +252,31 @@ class Server:
 
 
 def _cpu_seconds(pid: int) -> float:
-    """User and system CPU time of a process so far (Linux /proc)."""
+    """User and system CPU time of a process so far, with its live children's (a server's
+    worker processes) (Linux /proc)."""
     with open(f"/proc/{pid}/stat") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(_cpu_seconds(child) for child in _children(pid))
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as children:
+                found += [int(child) for child in children.read().split()]
+    except FileNotFoundError:
+        pass  # gone meanwhile
+    return found
 
 
 @contextmanager
-def serving(app: str, slack_url: str, database_url: str | None) -> Iterator[Server]:
+def serving(
+    app: str, slack_url: str, database_url: str | None, workers: int = 1
+) -> Iterator[Server]:
     arguments = [sys.executable, "-m", "bench.ack_server", app, "--slack-url", slack_url]
+    arguments += ["--workers", str(workers)]
     if database_url:
         arguments += ["--database-url", database_url]
     environment = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
@@ -639,6 +655,7 @@ class AckFigures:
     replies_received: int = 0
     invalid_replies: int = 0
     calls: Counter[str] = field(default_factory=Counter)
+    workers: int = 1  # server worker processes of each app
 
 
 def _queues(
@@ -701,6 +718,7 @@ def run(
     warmup: int = 100,
     rounds: int = 4,
     think: float = 0.0,
+    workers: int = 1,
 ) -> AckFigures:
     """Measures both apps on a fresh database of ``kind``: ``requests`` each after
     ``warmup``, in ``rounds`` turns that alternate which app goes first. With a ``think``
@@ -728,8 +746,8 @@ def run(
         )
         sent_commands = 0
         with (
-            serving("ours", slack.url, url) as ours,
-            serving("minimal", slack.url, None) as minimal,
+            serving("ours", slack.url, url, workers) as ours,
+            serving("minimal", slack.url, None, workers) as minimal,
             Users(clients) as load,
         ):
             servers = {"ours": ours, "minimal": minimal}
@@ -753,6 +771,7 @@ def run(
             figures.invalid_replies = report.invalid_replies
             figures.calls = report.calls
     figures.load_after = os.getloadavg()[0]
+    figures.workers = workers
     return figures
 
 
@@ -763,6 +782,7 @@ def run_scenario(
     requests: int | None = None,
     users: int = 20,
     clients: int = 1,
+    workers: int = 1,
 ) -> AckFigures:
     """``run`` for one of SCENARIOS, with its number of requests unless given."""
     return run(
@@ -771,6 +791,7 @@ def run_scenario(
         users,
         clients,
         think=think if scenario == PACED else 0.0,
+        workers=workers,
     )
 
 
@@ -805,6 +826,14 @@ def add_scenario_options(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="mean think time of a user before each request in the paced scenario",
     )
+    parser.add_argument(
+        "--web-workers",
+        type=int,
+        default=2,
+        metavar="N",
+        help="worker processes of both apps' servers (WEB_WORKERS; 1: the bot's waitress "
+        "server in one process); default 2, the README's advice for 2 cores",
+    )
 
 
 # -- report ----------------------------------------------------------------------------------
@@ -826,6 +855,12 @@ def offered(figures: AckFigures) -> str:
     return f"{figures.users / figures.think:,.0f}" if figures.think else "as answered"
 
 
+def server_of(workers: int) -> str:
+    if workers == 1:
+        return "the bot's waitress server in one process"
+    return f"gunicorn with {workers} worker processes (serve --role web, WEB_WORKERS={workers})"
+
+
 def print_figures(figures: AckFigures) -> None:
     mine, bare = figures.apps["ours"], figures.apps["minimal"]
     scenario = PACED if figures.think else SATURATED
@@ -845,8 +880,8 @@ def print_figures(figures: AckFigures) -> None:
         "Client-side time from connecting to the whole answer (a new connection per request), "
         f"{figures.users} users in {figures.clients} client process(es), {pacing}; half "
         f"`/workflow list`, half submissions: {figures.submissions}. The apps take turns; "
-        "both on the bot's waitress server. Achieved req/s: requests over the users' mean "
-        "time from the start to their last answer."
+        f"both on {server_of(figures.workers)}. Achieved req/s: requests over the users' "
+        "mean time from the start to their last answer."
     )
     print(
         "| app | kind | requests | p50 ms | p99 ms | max ms | errors | offered req/s "
@@ -942,7 +977,13 @@ def main() -> None:
     for kind in args.databases.split(","):
         for scenario in args.scenarios:
             figures = run_scenario(
-                kind, scenario, args.think, args.requests, args.users, args.clients
+                kind,
+                scenario,
+                args.think,
+                args.requests,
+                args.users,
+                args.clients,
+                args.web_workers,
             )
             print_figures(figures)
             sys.stdout.flush()

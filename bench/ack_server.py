@@ -2,7 +2,7 @@
 the bot's app (``ours``) or a Bolt app whose listeners only ack (``minimal``), both on the
 bot's waitress server. Prints its port once it serves; stops when its stdin closes.
 
-python -m bench.ack_server ours|minimal --slack-url URL [--database-url URL]
+python -m bench.ack_server ours|minimal --slack-url URL [--database-url URL] [--workers N]
 """
 
 from __future__ import annotations
@@ -10,7 +10,11 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
+import socket
 import sys
+import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from slack_bolt import Ack, App
@@ -79,22 +83,51 @@ def main() -> None:
     parser.add_argument("app", choices=["ours", "minimal"])
     parser.add_argument("--slack-url", required=True)
     parser.add_argument("--database-url")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="serve in this many gunicorn worker processes"
+    )
     args = parser.parse_args()
     for name in [name for name in os.environ if name.startswith("SLACK_")]:
         del os.environ[name]  # App() would read them
     logging.basicConfig(level=logging.WARNING)
     # 20 users on 16 server threads queue by design; waitress warns of every queued request.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    if args.app == "ours":
-        if not args.database_url:
-            parser.error("ours needs --database-url")
-        application = ours(args.database_url, args.slack_url)
-    else:
-        application = minimal(args.slack_url)
-    server = HttpServer(application, HOST, 0).start()
+    if args.app == "ours" and not args.database_url:
+        parser.error("ours needs --database-url")
+
+    def build() -> WSGIApplication:
+        if args.app == "ours":
+            return ours(args.database_url, args.slack_url)
+        return minimal(args.slack_url)
+
+    if args.workers > 1:
+        serve_in_workers(build, args.workers)
+        return
+    server = HttpServer(build(), HOST, 0).start()
     print(server.port, flush=True)
     sys.stdin.read()  # until the benchmark closes our stdin (or exits)
     server.stop()
+
+
+def serve_in_workers(build: Callable[[], WSGIApplication], workers: int) -> None:
+    """As `serve --role web` with WEB_WORKERS: gunicorn's workers each build the app after
+    the fork. Prints the port once it is bound; stops when stdin closes."""
+    from bot.slack.web_workers import WebWorkers
+
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        port = probe.getsockname()[1]
+    arbiter_pid = os.getpid()
+
+    def stop_on_stdin_close() -> None:
+        sys.stdin.read()
+        os.kill(arbiter_pid, signal.SIGTERM)
+
+    def listening() -> None:
+        print(port, flush=True)
+        threading.Thread(target=stop_on_stdin_close, daemon=True).start()
+
+    WebWorkers(build, HOST, port, workers, listening, lambda: None).serve()
 
 
 if __name__ == "__main__":

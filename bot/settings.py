@@ -92,6 +92,9 @@ class Settings:
     # PostgreSQL only, in seconds; see storage.database for why these defaults.
     database_connect_timeout: int = DEFAULT_CONNECT_TIMEOUT_S
     database_statement_timeout: int = DEFAULT_STATEMENT_TIMEOUT_S
+    # Processes serving Slack's requests in `serve --role web` (HTTP modes); 1 serves them
+    # in the serve process itself.
+    web_workers: int = 1
 
     @property
     def slack_mode(self) -> str:
@@ -160,6 +163,7 @@ class Settings:
             problems,
             minimum=0,
         )
+        web_workers = _count(text, "WEB_WORKERS", 1, problems)
         level = (text("LOG_LEVEL") or "INFO").upper()
         if level not in LOG_LEVELS:
             problems.append(f"LOG_LEVEL={level!r} is not one of {', '.join(LOG_LEVELS)}")
@@ -192,6 +196,7 @@ class Settings:
             workflow_admins=admins,
             database_connect_timeout=connect_timeout,
             database_statement_timeout=statement_timeout,
+            web_workers=web_workers,
         )
 
     def prepare_database_directory(self) -> None:
@@ -213,6 +218,19 @@ def _port(text: Callable[[str], str | None], name: str, default: int, problems: 
     if raw.isdigit() and 0 < int(raw) < 65536:
         return int(raw)
     problems.append(f"{name}={raw!r} is not a TCP port: use a number from 1 to 65535")
+    return default
+
+
+def _count(text: Callable[[str], str | None], name: str, default: int, problems: list[str]) -> int:
+    """The number of processes ``name`` sets, from 1 to 64; a problem is noted otherwise."""
+    raw = text(name)
+    if raw is None:
+        return default
+    if raw.isdigit() and 1 <= int(raw) <= 64:
+        return int(raw)
+    problems.append(
+        f"{name}={raw!r} is not a number of processes: use 1 to 64 (about 2 per CPU core)"
+    )
     return default
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import signal
 import socket
 import threading
+from typing import TYPE_CHECKING
 
 import click
 from slack_sdk import WebClient
@@ -23,17 +24,22 @@ from bot.slack.connection import (
     SlackCredentialsRefused,
     SlackUnreachable,
     check_app_token,
+    http_application,
     workspace_of,
 )
 from bot.slack.ids import SLASH_COMMAND
 from bot.slack.installations import INSTALL_PATH, REDIRECT_PATH, app_client
 from bot.slack.server import Health, HttpServer, wsgi_application
 from bot.slack.services import Services
+from bot.slack.web_workers import WebWorkers
 from bot.workflows.readable import plural
 from bot.workflows.samples import install_sample, remove_sample
 from bot.workflows.workspaces import adopt_local_workspace
 from storage.database import write_transaction
 from storage.object_types import ObjectTypeRepository
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
 
 
 @click.command()
@@ -70,6 +76,9 @@ def serve(context: Context, role: str, once: bool) -> None:
         executed = context.workflow_engine().tick()
         due = len(executed)
         click.echo(f"Ran {plural(due, 'run')} that {'was' if due == 1 else 'were'} due.")
+        return
+    if role == "web" and settings.web_workers > 1 and settings.slack_mode in ("http", "oauth"):
+        _serve_with_workers(context, client)
         return
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -115,6 +124,37 @@ def serve(context: Context, role: str, once: bool) -> None:
         health_server.stop()
     if scheduler is not None:
         scheduler.shutdown()
+
+
+def _serve_with_workers(context: Context, client: WebClient | None) -> None:
+    """``serve --role web`` in WEB_WORKERS processes on PORT: each builds its own Slack app,
+    database pool and metrics after the fork; gunicorn replaces a worker that dies."""
+    settings = context.settings
+    context.engine.dispose()  # the workers open connections of their own
+
+    def build() -> WSGIApplication:
+        outage = DatabaseOutage(context.sessions, context.clock)
+        metrics = Metrics(outage)
+        services = Services.build(
+            context.sessions,
+            context.clock,
+            settings,
+            # Manual enrollments run at once in the worker that took the request.
+            run_now=context.workflow_engine(metrics).run_now,
+            installations=context.installations,
+        )
+        health = Health(context.sessions, context.clock, None, outage)
+        return http_application(services, health, client, metrics)
+
+    workers = plural(settings.web_workers, "worker process", "worker processes")
+    WebWorkers(
+        build,
+        HOST,
+        settings.port,
+        settings.web_workers,
+        listening=lambda: click.echo(f"Listening on port {settings.port} ({workers})."),
+        stopped=lambda: click.echo("Stopped."),
+    ).serve()
 
 
 def _start_one_workspace(context: Context, role: str, once: bool) -> WebClient | None:

@@ -5,6 +5,7 @@ is served over HTTP in every mode (and alone without Slack)."""
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
@@ -17,6 +18,9 @@ from bot.slack.notifier import make_web_client
 from bot.slack.request_gate import RequestGate
 from bot.slack.server import Health, HttpServer, wsgi_application
 from bot.slack.services import Services
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +77,17 @@ def _unreachable(error: OSError) -> SlackUnreachable:
     )
 
 
+def http_application(
+    services: Services, health: Health, client: WebClient | None, metrics: Metrics | None = None
+) -> WSGIApplication:
+    """What answers HTTP in HTTP modes: Slack's signed requests through the request gate to
+    the Bolt app, and /healthz and /metrics (only those without Slack)."""
+    if client is None:
+        return wsgi_application(None, health, None, metrics)
+    gate = RequestGate(services.settings.slack_signing_secret or "", services.sessions)
+    return wsgi_application(create_app(services, client), health, gate, metrics)
+
+
 class SlackConnection:
     """Starts and stops the endpoint the settings ask for."""
 
@@ -84,17 +99,15 @@ class SlackConnection:
         port: int,
         metrics: Metrics | None = None,
     ) -> None:
-        settings = services.settings
         self.socket: SocketModeHandler | None = None
-        app = gate = None
-        if client is not None:
+        if client is not None and services.settings.slack_mode == "socket":
             app = create_app(services, client)
-            if settings.slack_mode == "socket":
-                self.socket = SocketModeHandler(app, settings.slack_app_token)
-                app = None  # requests come over the socket; HTTP serves /healthz only
-            else:
-                gate = RequestGate(settings.slack_signing_secret or "", services.sessions)
-        self.http = HttpServer(wsgi_application(app, health, gate, metrics), HOST, port)
+            self.socket = SocketModeHandler(app, services.settings.slack_app_token)
+            # Requests come over the socket; HTTP serves /healthz and /metrics only.
+            application = wsgi_application(None, health, None, metrics)
+        else:
+            application = http_application(services, health, client, metrics)
+        self.http = HttpServer(application, HOST, port)
 
     def start(self) -> None:
         self.http.start()
