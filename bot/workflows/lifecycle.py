@@ -64,8 +64,8 @@ class NameTaken(WorkflowError):
     ``name`` is the other workflow's, ``requested`` the name asked for when it differs."""
 
     def __init__(self, name: str, requested: str | None = None) -> None:
-        # ``problem`` is the wording of a problem at a location ("name: ..."), as
-        # InvalidDefinition's problems are; the message is the same as a sentence.
+        # ``problem`` is the file wording of the name's problem (the wizard's steps make it
+        # a NAME_TAKEN Problem, worded by the dialog); the message is it as a sentence.
         in_case = (
             ", and names that differ only in case are the same name"
             if requested is not None and requested != name
