@@ -65,3 +65,15 @@ def test_an_unknown_timezone_option_is_named(runner: CliRunner) -> None:
     result = parse(runner, "daily", "--timezone", "Mars/Olympus")
     assert result.exit_code == 2
     assert "--timezone 'Mars/Olympus' is not an IANA time zone" in result.stderr
+
+
+def test_the_15th_and_the_last_day_is_one_monthly_schedule_of_both(runner: CliRunner) -> None:
+    result = parse(runner, "the 15th and the last day of the month at 5pm")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {
+        "frequency": "monthly",
+        "month_days": [15],
+        "month_positions": [{"ordinal": "last", "day": "day"}],
+        "time": "17:00",
+        "timezone": "UTC",
+    }

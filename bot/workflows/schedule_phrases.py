@@ -765,13 +765,12 @@ def _monthly_spec(reading: _Reading) -> dict[str, Any]:
             f"Twice a month, but the text names {named} day{'s' if named > 1 else ''} of the "
             "month: name two, e.g. on the 1st and 15th"
         )
-    if reading.month_days and reading.positions:
-        reading.positions[:0] = _as_positions(reading.month_days)
-        spec["month_positions"] = _positions_json(reading)
-    elif reading.month_days:
-        spec["month_days"] = sorted(reading.month_days)
-    elif reading.positions:
-        spec["month_positions"] = _positions_json(reading)
+    if reading.month_days or reading.positions:
+        # Both ("the 15th and the last day"): a schedule runs on the dates of each.
+        if reading.month_days:
+            spec["month_days"] = sorted(reading.month_days)
+        if reading.positions:
+            spec["month_positions"] = _positions_json(reading)
     elif reading.twice_monthly:
         spec["month_days"] = [1, 15]
     else:
@@ -786,19 +785,6 @@ def _monthly_spec(reading: _Reading) -> dict[str, Any]:
     elif reading.months and len(reading.months) < 12:
         spec["months"] = sorted(reading.months)
     return _with_interval(spec, reading)
-
-
-def _as_positions(month_days: list[int]) -> list[tuple[str, str]]:
-    """Days 1 to 5 said with the last day ("the 1st and the last day"): a schedule has days
-    of the month or positions, so they become positions (the first day...)."""
-    ordinals = ("first", "second", "third", "fourth", "fifth")
-    late = [day for day in month_days if day > len(ordinals)]
-    if late:
-        raise PhraseNotUnderstood(
-            f"The {late[0]}th cannot go with a day counted from the end of the month: name "
-            "the days by number, or as the first, second... or last day"
-        )
-    return [(ordinals[day - 1], "day") for day in sorted(month_days)]
 
 
 def _positions_json(reading: _Reading) -> list[dict[str, str]]:

@@ -127,7 +127,23 @@ PHRASES: list[tuple[str, dict[str, Any]]] = [
     ("month end at 18:00", monthly("18:00", month_positions=positions(("last", "day")))),
     (
         "the 1st and the last day of the month",
+        # Read as "the first day and the last day": the same dates as the 1st.
         monthly(month_positions=positions(("first", "day"), ("last", "day"))),
+    ),
+    # Days of the month and positions together: the dates of each
+    (
+        "the 15th and the last day",
+        monthly(month_days=[15], month_positions=positions(("last", "day"))),
+    ),
+    (
+        "on the 1st, 15th and last business day at 4pm",
+        monthly("16:00", month_days=[1, 15], month_positions=positions(("last", "business_day"))),
+    ),
+    (
+        "every quarter on the 10th and the last weekday",
+        monthly(
+            month_days=[10], month_positions=positions(("last", "weekday")), months=[1, 4, 7, 10]
+        ),
     ),
     ("the first Monday of each month", monthly(month_positions=positions(("first", "mon")))),
     (
@@ -324,7 +340,6 @@ def test_a_part_not_understood_is_named_as_typed(text: str, part: str) -> None:
         ("every Monday in Paris time in Tokyo time", "second time zone"),
         ("once at 9am", "needs a date"),
         ("every Monday on 2027-03-14", "repeating days"),
-        ("the 10th and the last day", "The 10th cannot go with"),
         ("every quarter in March on the 1st", "every quarter and names months"),
         ("once on 2027-02-30", "not a date"),
         ("twice a month on the 5th", "the text names 1 day of the month: name two"),
@@ -375,9 +390,11 @@ def _specs(draw: st.DrawFn) -> dict[str, Any]:
     if frequency == "weekly":
         spec["weekdays"] = draw(_subset(_DAYS))
     elif frequency == "monthly":
-        if draw(st.booleans()):
+        # Days of the month, positions, or both.
+        which = draw(st.sampled_from(["days", "positions", "both"]))
+        if which != "positions":
             spec["month_days"] = draw(_subset(list(range(1, 29))))
-        else:
+        if which != "days":
             spec["month_positions"] = [
                 {"ordinal": o, "day": d}
                 for o, d in draw(_subset([(o, d) for o in _ORDINALS for d in _POSITION_DAYS]))
