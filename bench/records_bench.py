@@ -6,6 +6,7 @@ written by hand."""
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
@@ -16,8 +17,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bench.data import CRITERIA, REFERENCE_DAY, write_deals
 from bench.measure import median_seconds_interleaved, run_cli
+from bot.workflows.record_import import ImportOptions, import_records
 from bot.workflows.records import count_matching, index_criteria_properties
-from storage.database import session_factory, transaction
+from storage.database import session_factory, transaction, write_transaction
+from storage.object_types import ObjectTypeRepository
+from storage.record_versions import RecordVersions
 
 TEAM = "TBENCH"
 NOW = datetime.combine(REFERENCE_DAY, time(12, 0), tzinfo=UTC)
@@ -111,7 +115,8 @@ class RecordsFigures:
 def _import(csv_path: Path, database_url: str) -> tuple[float, float, int]:
     run = run_cli(
         ["records", "import", str(csv_path), "--type", "deals", "--team", TEAM],
-        {"DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"},
+        # The bench's workspace, as a bot token's team would make it (refused otherwise).
+        {"DATABASE_URL": database_url, "LOG_LEVEL": "WARNING", "SLACK_TEAM_ID": TEAM},
     )
     created = int(run.output.split("created ")[1].split(",")[0])
     return run.seconds, run.peak_rss_mb, created
@@ -222,4 +227,48 @@ def run(engine: Engine, database_url: str, rows: int, data_dir: Path) -> Records
 
     seconds, _, _ = _import(after_file, database_url)
     figures.write_rows_per_second["with property indexes"] = batch / seconds
+
+    figures.write_rows_per_second.update(time_versions(engine, batch, data_dir))
     return figures
+
+
+VERSIONED_TYPE = "deals_versions"
+# Labels of the re-imports that change every row, with and without record versions.
+VERSIONS_KEPT = "again, every row changed, values replaced kept"
+VERSIONS_NOT_KEPT = "again, every row changed, values replaced not kept (baseline)"
+
+
+def time_versions(engine: Engine, rows: int, data_dir: Path) -> dict[str, float]:
+    """Re-imports of ``rows`` deals of their own type that change every row (two files
+    with the same ids take turns), keeping the values they replace (record_versions) or
+    not: the baseline skips that one statement, all else equal, in this process,
+    interleaved. Rows per second of each."""
+    files = (
+        write_deals(data_dir / f"deals-versions-a-{rows}.csv", rows, first_id=0, seed=11),
+        write_deals(data_dir / f"deals-versions-b-{rows}.csv", rows, first_id=0, seed=12),
+    )
+    sessions = session_factory(engine)
+    with write_transaction(sessions) as session:
+        ObjectTypeRepository(session).create_custom(TEAM, VERSIONED_TYPE, datetime.now(UTC))
+    turn = iter(itertools.cycle(files))
+    options = ImportOptions(type_name=VERSIONED_TYPE)
+
+    def reimport() -> None:
+        with write_transaction(sessions) as session:
+            report = import_records(session, TEAM, next(turn), options, datetime.now(UTC))
+        assert report.updated > 0, report.summary()
+
+    def without_versions() -> None:
+        keep = RecordVersions.keep
+        RecordVersions.keep = lambda self, record_ids, now: None  # type: ignore[method-assign]
+        try:
+            reimport()
+        finally:
+            RecordVersions.keep = keep  # type: ignore[method-assign]
+
+    with write_transaction(sessions) as session:  # the records, before the timed updates
+        import_records(session, TEAM, next(turn), options, datetime.now(UTC))
+    timings = median_seconds_interleaved(
+        {VERSIONS_KEPT: reimport, VERSIONS_NOT_KEPT: without_versions}, repeat=5
+    )
+    return {label: rows / statistics.median(seconds) for label, seconds in timings.items()}
