@@ -5,6 +5,8 @@ reads them, every record name escaped."""
 from __future__ import annotations
 
 import json
+import re
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -211,3 +213,22 @@ def test_the_review_step_shows_the_next_runs_with_what_each_would_enroll(
     assert "*Next runs*, with the records each would enroll on today's data:" in review
     for day in ("03", "10", "17", "24", "31"):
         assert f"• Thu {day} Dec 2026 07:00 EST: *3* records" in review
+
+
+def test_why_says_what_left_a_record_out_of_a_past_run_with_its_value_then(
+    slack: Slack, slack_api: SlackStandIn, bot: Bot, clock: FixedClock, deal_review: str
+) -> None:
+    reply = slack.reply_to(OWNER, f"run {NAME}")
+    assert "Running *Deal review* now" in reply
+    bot.engine().tick()  # D2 at 4,000: left out
+    clock.set(clock.now() + timedelta(hours=1))
+    import_deals(bot.sessions, [deal("D2", "Acme Labs", amount=7000)], clock.now(), TEAM_ID)
+    reply = slack.reply_to(OTHER, f"why {NAME} D2")
+    assert ":white_check_mark: *Acme Labs* (D2) would be enrolled" in reply
+    assert re.search(
+        r"\*Latest 1 run:\* not in run #\d+ \(\w{3} \d\d \w{3}\)\.\\n"
+        r"• #\d+ \(\w{3} \d\d \w{3}\), left out: `amount` was `4000` then "
+        r"\(amount is at least 5000\)",
+        reply,
+    ), reply
+    _last_reply(slack_api)
