@@ -77,12 +77,13 @@ def runs_on(spec: dict[str, Any], day: date) -> bool:
             return False
         if day.month not in spec.get("months", range(1, 13)):
             return False
-        if "month_days" in spec:
-            return day.day in spec["month_days"]
+        # With both, the dates of each.
+        if day.day in spec.get("month_days", ()):
+            return True
         calendar = (spec.get("holidays"), spec.get("subdivision"))
         return any(
             day == position_date(day.year, day.month, p["ordinal"], p["day"], calendar)
-            for p in spec["month_positions"]
+            for p in spec.get("month_positions", ())
         )
     assert frequency == "annually"
     return (day.year - anchor.year) % every == 0 and (day.month, day.day) == (
@@ -219,11 +220,15 @@ def specs(draw: st.DrawFn) -> dict[str, Any]:
         return spec
     if frequency == "weekly":
         spec["weekdays"] = draw(st.lists(st.sampled_from(DAY_CODES), min_size=1, unique=True))
-    elif frequency == "monthly" and draw(st.booleans()):
-        spec["month_days"] = draw(st.lists(st.integers(1, 31), min_size=1, max_size=4))
     elif frequency == "monthly":
-        spec["month_positions"] = draw(st.lists(positions, min_size=1, max_size=3))
-        if any(p["day"] == "business_day" for p in spec["month_positions"]) and draw(st.booleans()):
+        # Days of the month, positions, or both.
+        which = draw(st.sampled_from(["days", "positions", "both"]))
+        if which != "positions":
+            spec["month_days"] = draw(st.lists(st.integers(1, 31), min_size=1, max_size=4))
+        if which != "days":
+            spec["month_positions"] = draw(st.lists(positions, min_size=1, max_size=3))
+        counted = any(p["day"] == "business_day" for p in spec.get("month_positions", ()))
+        if counted and draw(st.booleans()):
             country, subdivision = draw(st.sampled_from(CALENDARS))
             spec["holidays"] = country
             if subdivision is not None:
