@@ -56,6 +56,9 @@ class WriteFigures:
     hubspot_seconds: float
     local_seconds: float
     load: tuple[float, float, float]
+    # A second workflow on the same deals: create_task, 100 tasks a call.
+    task_calls: int = 0
+    task_seconds: float = 0.0
 
     @property
     def minimum_calls(self) -> int:
@@ -113,6 +116,7 @@ def _measure(kind: str, engine: Engine, url: str, deals: int) -> WriteFigures:
     _local_deals(sessions, deals, clock.now())
     for type_name in ("deals", "local_deals"):
         _save(sessions, type_name, clock.now())
+    _save(sessions, "deals", clock.now(), tasks=True)
 
     load = os.getloadavg()
     clock.set(RUN_AT + timedelta(seconds=5))
@@ -126,8 +130,8 @@ def _measure(kind: str, engine: Engine, url: str, deals: int) -> WriteFigures:
         portals=portals,
     )
     timings: dict[str, float] = {}
-    # Both workflows are due at the same instant; each tick runs one.
-    for _ in range(2):
+    # The workflows are due at the same instant; each tick runs one.
+    for _ in range(3):
         started = time.monotonic()
         [(run_id, status)] = runner.tick(max_runs=1)
         seconds = time.monotonic() - started
@@ -137,12 +141,12 @@ def _measure(kind: str, engine: Engine, url: str, deals: int) -> WriteFigures:
             assert run is not None
             workflow = session.get(Workflow, run.workflow_id)
             assert workflow is not None
-            timings["local" if "local" in workflow.name else "hubspot"] = seconds
+            timings[_label(workflow.name)] = seconds
     with transaction(sessions) as session:
         written = session.scalar(
             select(func.count()).select_from(ActionResult).where(ActionResult.outcome == "ok")
         )
-    assert written == 2 * deals, written
+    assert written == 3 * deals, written
     by_kind: dict[str, int] = {}
     throttled = 0
     for portal in opened:
@@ -151,6 +155,7 @@ def _measure(kind: str, engine: Engine, url: str, deals: int) -> WriteFigures:
         for name, count in counts.by_kind.items():
             by_kind[name] = by_kind.get(name, 0) + count
     updates = by_kind.pop("batch_update", 0)
+    creates = by_kind.pop("batch_create", 0)
     return WriteFigures(
         kind,
         deals,
@@ -160,7 +165,15 @@ def _measure(kind: str, engine: Engine, url: str, deals: int) -> WriteFigures:
         timings["hubspot"],
         timings["local"],
         load,
+        creates,
+        timings["tasks"],
     )
+
+
+def _label(workflow_name: str) -> str:
+    if workflow_name.startswith("Tasks"):
+        return "tasks"
+    return "local" if "local" in workflow_name else "hubspot"
 
 
 def _local_deals(sessions: sessionmaker[Session], deals: int, now: datetime) -> None:
@@ -185,15 +198,22 @@ def _local_deals(sessions: sessionmaker[Session], deals: int, now: datetime) -> 
         RecordRepository(session).insert_many(rows)
 
 
-def _save(sessions: sessionmaker[Session], type_name: str, now: datetime) -> None:
+def _save(
+    sessions: sessionmaker[Session], type_name: str, now: datetime, tasks: bool = False
+) -> None:
+    action = (
+        {"type": "create_task", "title": "Call {{ name }}", "due_in_days": 2}
+        if tasks
+        else {"type": "set_property", "property": "region", "value": "emea"}
+    )
     document = {
-        "name": f"Regions of {type_name}",
+        "name": f"{'Tasks' if tasks else 'Regions'} of {type_name}",
         "object_type": type_name,
         "status": "active",
         "owner": "U0BENCH",
         "schedule": {"frequency": "daily", "time": "09:00", "timezone": "UTC"},
         "criteria": {"any": [{"all": [{"property": "amount", "operator": "gte", "value": 0}]}]},
-        "actions": [{"type": "set_property", "property": "region", "value": "emea"}],
+        "actions": [action],
     }
     with write_transaction(sessions) as session:
         save_workflow(session, TEAM, document, CLI_ACTOR, "UTC", now)
@@ -214,5 +234,10 @@ def print_figures(figures: WriteFigures) -> None:
         f"{f.update_calls} calls: 0 s in a fresh 10-second window of 190, "
         f"{f.floor_seconds:.1f} s at its sustained 19 a second "
         f"(wall time / sustained floor {f.hubspot_seconds / f.floor_seconds:.2f})"
+    )
+    print(
+        f"create_task on the same {f.deals:,} deals: {f.task_seconds:.2f} s, tasks batch "
+        f"creates {f.task_calls} / minimum {f.minimum_calls} "
+        f"({f.task_calls / f.minimum_calls:.2f}x; one owners read besides)"
     )
     print(f"load average before the runs: {', '.join(f'{v:.2f}' for v in f.load)}")

@@ -5,13 +5,15 @@ settled once HubSpot answered, and the intents a crash left unsettled."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import ActionOutcome, ActionResult
 
+RESULTS = cast(Table, ActionResult.__table__)
 # The key of an intent's reference that holds the task as it was sent.
 INTENT = "hubspot_task_intent"
 
@@ -22,23 +24,65 @@ class HubSpotWriteRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
+    def intend(
+        self,
+        run_id: int,
+        action_index: int,
+        intents: Mapping[int, dict[str, Any]],
+        reason: str,
+        now: datetime,
+    ) -> None:
+        """Writes each record's intent (what is about to be sent) as an unknown result, in one
+        statement; the records have no result for the action yet."""
+        rows = [
+            {
+                "run_id": run_id,
+                "record_id": record_id,
+                "action_index": action_index,
+                "outcome": ActionOutcome.UNKNOWN.value,
+                "reason": reason,
+                "reference": {INTENT: sent},
+                "created_at": now,
+            }
+            for record_id, sent in intents.items()
+        ]
+        if rows:
+            self.session.execute(insert(ActionResult), rows)
+
     def settle(
         self,
         run_id: int,
         action_index: int,
         results: Mapping[int, tuple[ActionOutcome, str | None, dict[str, Any] | None]],
     ) -> None:
-        """Replaces the intents of these records by their outcome, reason and reference."""
-        for record_id, (outcome, reason, reference) in results.items():
-            self.session.execute(
-                update(ActionResult)
-                .where(
-                    ActionResult.run_id == run_id,
-                    ActionResult.record_id == record_id,
-                    ActionResult.action_index == action_index,
-                )
-                .values(outcome=outcome.value, reason=reason, reference=reference)
+        """Replaces the intents of these records by their outcome, reason and reference, in
+        one statement executed for each."""
+        if not results:
+            return
+        table = RESULTS
+        statement = (
+            update(table)
+            .where(
+                table.c.run_id == run_id,
+                table.c.action_index == action_index,
+                table.c.record_id == bindparam("settled_record"),
             )
+            .values(
+                outcome=bindparam("settled_outcome"),
+                reason=bindparam("settled_reason"),
+                reference=bindparam("settled_reference", type_=table.c.reference.type),
+            )
+        )
+        rows = [
+            {
+                "settled_record": record_id,
+                "settled_outcome": outcome.value,
+                "settled_reason": reason,
+                "settled_reference": reference,
+            }
+            for record_id, (outcome, reason, reference) in results.items()
+        ]
+        self.session.connection().execute(statement, rows)
 
     def unsettled(self, run_id: int, action_index: int) -> dict[int, dict[str, Any]]:
         """Record id -> the task sent, of the intents still unknown."""

@@ -39,7 +39,7 @@ from bot.workflows.record_changes import set_property_many
 from bot.workflows.source_reading import EnvironmentLookup
 from bot.workflows.templates import RenderContext
 from storage.database import transaction, write_transaction
-from storage.hubspot_writes import INTENT, HubSpotWriteRepository
+from storage.hubspot_writes import HubSpotWriteRepository
 from storage.models import ActionOutcome, RecordSource, SourceKind
 from storage.properties import PropertyType, StoredValue
 from storage.record_sources import RecordSourceRepository
@@ -367,25 +367,20 @@ class HubSpotWriteBack:
     def _intend(self, index: int, tasks: Mapping[int, NewTask]) -> None:
         now = self.clock.now()
         intended_ms = round((now - CLOCK_MARGIN).timestamp() * 1000)
+        intents = {
+            record_id: {
+                "key": task.key,
+                "properties": dict(task.properties),
+                "object_type": task.object_type,
+                "object_id": task.object_id,
+                "intended_at_ms": intended_ms,
+            }
+            for record_id, task in tasks.items()
+        }
         with write_transaction(self.sessions) as session:
-            runs = RunRepository(session)
-            for record_id, task in tasks.items():
-                sent = {
-                    "key": task.key,
-                    "properties": dict(task.properties),
-                    "object_type": task.object_type,
-                    "object_id": task.object_id,
-                    "intended_at_ms": intended_ms,
-                }
-                runs.record_result(
-                    self.place.run_id,
-                    record_id,
-                    index,
-                    ActionOutcome.UNKNOWN,
-                    INTENT_REASON,
-                    {INTENT: sent},
-                    now,
-                )
+            HubSpotWriteRepository(session).intend(
+                self.place.run_id, index, intents, INTENT_REASON, now
+            )
 
     def _owners(self) -> dict[str, str]:
         """HubSpot's owners by email (read once per run): a task's owner is its record's."""
