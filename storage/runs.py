@@ -295,9 +295,10 @@ class RunRepository:
         source: RunSource,
         enrolled_by: str | None,
         now: datetime,
-    ) -> None:
+    ) -> int:
         """Enrolls the records a subquery selects, in one ``INSERT ... SELECT``: a run that
-        enrolls 100,000 records never brings their ids into Python."""
+        enrolls 100,000 records never brings their ids into Python. Returns how many rows
+        it wrote (records enrolled already are not counted)."""
         selected = select(
             literal(run_id),
             record_ids.c.id,
@@ -308,7 +309,7 @@ class RunRepository:
         statement = _insert_ignoring_duplicates(self.session, Enrollment).from_select(
             ["run_id", "record_id", "source", "enrolled_by", "created_at"], selected
         )
-        self.session.execute(statement)
+        written = self.session.execute(statement, execution_options={"preserve_rowcount": True})
         # What the run could see: `why` tells a record stored since by its larger id.
         self.session.execute(
             update(Run)
@@ -316,6 +317,7 @@ class RunRepository:
             .values(newest_record_id=select(func.max(Record.id)).scalar_subquery()),
             execution_options={"synchronize_session": False},
         )
+        return int(getattr(written, "rowcount", 0))
 
     def record_result(
         self,

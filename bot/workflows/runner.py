@@ -244,6 +244,8 @@ class _Execution:
         # A run that never enrolled (it waited for its source, say) has posted nothing.
         self.searching_history = self.resuming and self.enrolled
         self.stale: StaleData | None = None
+        # How many records the run enrolled, once known without asking the database again.
+        self.enrolled_count: int | None = None
 
     @property
     def resuming(self) -> bool:
@@ -331,13 +333,16 @@ class _Execution:
                     .subquery()
                 )
                 # A requested run enrolls in the name of who asked; a scheduled one in nobody's.
-                RunRepository(session).enroll_selected(
+                written = RunRepository(session).enroll_selected(
                     self.run_id,
                     selected,
                     RunSource(run.source),
                     run.triggered_by,
                     self.runner.clock.now(),
                 )
+                if self.source is RunSource.SCHEDULE:
+                    # Nothing enrolls in a scheduled run but this: its rows are all there are.
+                    self.enrolled_count = written
             if self.stale is not None:
                 run.summary = {**run.summary, STALE_SOURCE: self.stale.to_json()}
             run.enrolled_at = self.runner.clock.now()
@@ -522,9 +527,10 @@ class _Execution:
     def _is_digest(self, action: SendChannelMessage | SendDm) -> bool:
         if action.mode is not None:
             return action.mode is MessageMode.DIGEST  # chosen by its author: no count needed
-        with transaction(self.runner.sessions) as session:
-            count = RunRepository(session).enrollment_count(self.run_id)
-        return action.mode_for(count) is MessageMode.DIGEST
+        if self.enrolled_count is None:
+            with transaction(self.runner.sessions) as session:
+                self.enrolled_count = RunRepository(session).enrollment_count(self.run_id)
+        return action.mode_for(self.enrolled_count) is MessageMode.DIGEST
 
     def _context(self, record: EnrolledRecord) -> RenderContext:
         return RenderContext(
@@ -874,13 +880,20 @@ class _Execution:
 
     def _finish(self) -> RunStatus:
         now = self.runner.clock.now()
-        with transaction(self.runner.sessions) as session:
-            summary = RunSummary.gather(session, self.run_id, self.definition, self.started_at, now)
+        with write_transaction(self.runner.sessions) as session:
+            summary = RunSummary.gather(
+                session, self.run_id, self.definition, self.started_at, now, self.enrolled_count
+            )
             run = session.get(Run, self.run_id)
             # What the run was asked to do (all_matching: it evaluated every record, which
             # `why` relies on) stays beside its counts.
             asked = dict(run.summary or {}) if run is not None else {}
-        status = RunStatus.FAILED if summary.all_failed else RunStatus.SUCCEEDED
+            status = RunStatus.FAILED if summary.all_failed else RunStatus.SUCCEEDED
+            if not self._wants_summary(summary) and not self._wants_alert(summary):
+                # Nothing to post: the run finishes in the transaction that counted it.
+                stored = {**asked, **summary.to_json()}
+                RunRepository(session).finish(self.run_id, self.runner.owner, status, stored, now)
+                return status
         # Every run reports, scheduled or started by hand (a re-run linked to its run).
         self._post_summary(summary)
         alerted = self._alert_owner(summary)
@@ -907,18 +920,29 @@ class _Execution:
     def _post_summary(self, summary: RunSummary) -> None:
         """The summary in the workflow's channel, when its policy wants one for this run."""
         settings = self.definition.settings
+        if settings.summary_channel and self._wants_summary(summary):
+            text, blocks = summary_message(summary)
+            problems = summary.failed + summary.unknown
+            self._report(settings.summary_channel, text, blocks, SUMMARY_MARK_INDEX, problems)
+
+    def _wants_summary(self, summary: RunSummary) -> bool:
+        settings = self.definition.settings
         # An unknown outcome is a problem to report, as a failure is.
         problems = summary.failed + summary.unknown
-        if settings.summary_channel and settings.summary.wants_summary(summary.enrolled, problems):
-            text, blocks = summary_message(summary)
-            self._report(settings.summary_channel, text, blocks, SUMMARY_MARK_INDEX, problems)
+        return bool(settings.summary_channel) and settings.summary.wants_summary(
+            summary.enrolled, problems
+        )
+
+    def _wants_alert(self, summary: RunSummary) -> bool:
+        problems = summary.failed + summary.unknown
+        return self.definition.settings.alert_owner.wants_alert(problems, summary.all_failed)
 
     def _alert_owner(self, summary: RunSummary) -> bool:
         """One direct message to the owner when the run had failed actions and the
         workflow's alert_owner setting wants it; whether it was posted."""
-        problems = summary.failed + summary.unknown
-        if not self.definition.settings.alert_owner.wants_alert(problems, summary.all_failed):
+        if not self._wants_alert(summary):
             return False
+        problems = summary.failed + summary.unknown
         text, blocks = failure_alert_message(summary)
         return self._report(self.definition.owner, text, blocks, ALERT_MARK_INDEX, problems)
 

@@ -59,14 +59,17 @@ class RunSummary:
         definition: WorkflowDefinition,
         started_at: datetime,
         now: datetime,
+        enrolled: int | None = None,
     ) -> RunSummary:
+        """The run's summary from its rows; ``enrolled`` when the caller counted them."""
         run = session.get(Run, run_id)
         assert run is not None
         runs = RunRepository(session)
         counts = runs.outcome_counts(run_id)
-        enrolled = session.scalar(
-            select(func.count()).select_from(Enrollment).where(Enrollment.run_id == run_id)
-        )
+        if enrolled is None:
+            enrolled = session.scalar(
+                select(func.count()).select_from(Enrollment).where(Enrollment.run_id == run_id)
+            )
         zone = definition.schedule.zone
         missed = tuple(
             r.scheduled_at.astimezone(zone)
