@@ -134,6 +134,14 @@ class RecordSourceRepository:
         )
         self.release(source_id, owner)
 
+    def token_refused(self, source_id: int, error: str) -> None:
+        """Marks the source failing with ``error`` when a run's write-back found its token
+        refused. The sync's own columns (attempt, lease, counts) stay as they are: the next
+        successful sync clears the error; a failure already reported stays reported."""
+        self.session.execute(
+            update(RecordSource).where(RecordSource.id == source_id).values(last_error=error)
+        )
+
     def hubspot_progress(
         self,
         source_id: int,

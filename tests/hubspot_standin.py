@@ -236,6 +236,13 @@ class HubSpotStandIn:
             body = _error("You have reached your daily limit.", None)
             body |= {"errorType": "RATE_LIMIT", "policyName": "DAILY"}
             return 429, body, {"X-HubSpot-RateLimit-Daily-Remaining": "0"}
+        if status == 403:  # a private app without the scope the call needs
+            body = _error(
+                "This app hasn't been granted all required scopes to make this call. "
+                "Read more about required scopes here: https://developers.hubspot.com/scopes.",
+                "MISSING_SCOPES",
+            )
+            return 403, body, {}
         return status, _error("The server is temporarily unavailable.", None), {}
 
     def _throttle(self, request: Request) -> tuple[int, dict[str, Any], dict[str, str]] | None:

@@ -9,6 +9,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -142,26 +143,89 @@ def report_failure(
     sessions: sessionmaker[Session], outcome: SyncOutcome, now: datetime, notifier: Notifier
 ) -> None:
     """Tells the owners of the active workflows on the source's type that it fails, once
-    per failure: the first process to mark it reported sends the messages (outside any
-    transaction); a message that cannot be delivered is logged, not retried."""
+    per failure."""
+    _tell_owners_once(
+        sessions,
+        outcome.source_id,
+        outcome.object_type_id,
+        outcome.name,
+        now,
+        notifier,
+        partial(failure_message, outcome),
+    )
+
+
+@dataclass(frozen=True)
+class RefusedWrite:
+    """A run's write-back whose token HubSpot refused (401 or 403)."""
+
+    source_id: int
+    source_name: str
+    object_type_id: int
+    workflow_name: str
+    error: str  # HubSpot's message
+
+
+def report_refused_token(
+    sessions: sessionmaker[Session], refused: RefusedWrite, now: datetime, notifier: Notifier
+) -> None:
+    """Marks the source failing with HubSpot's message and tells the owners of the workflows
+    on its type, once per failure as a failed sync does (a sync failing on the same token
+    afterwards says nothing more; a successful sync clears it)."""
+    with write_transaction(sessions) as session:
+        RecordSourceRepository(session).token_refused(refused.source_id, refused.error)
+    _tell_owners_once(
+        sessions,
+        refused.source_id,
+        refused.object_type_id,
+        refused.source_name,
+        now,
+        notifier,
+        partial(refused_token_message, refused),
+    )
+
+
+def _tell_owners_once(
+    sessions: sessionmaker[Session],
+    source_id: int,
+    object_type_id: int,
+    source_name: str,
+    now: datetime,
+    notifier: Notifier,
+    message_for: Callable[[str], str],
+) -> None:
+    """The first process to mark the failure reported sends the messages (outside any
+    transaction), ``message_for`` the type's name; a message that cannot be delivered is
+    logged, not retried."""
     with write_transaction(sessions) as session:
         sources = RecordSourceRepository(session)
-        if not sources.claim_failure_report(outcome.source_id, now):
+        if not sources.claim_failure_report(source_id, now):
             return
-        owners = sources.workflow_owners(outcome.object_type_id)
-        object_type = session.get(ObjectType, outcome.object_type_id)
+        owners = sources.workflow_owners(object_type_id)
+        object_type = session.get(ObjectType, object_type_id)
         type_name = object_type.name if object_type is not None else "its object type"
-    text = failure_message(outcome, type_name)
+    text = message_for(type_name)
     for user in owners:
         try:
             notifier.post(Message(channel=user, text=text))
         except (DeliveryFailed, DeliveryUnavailable) as failure:
             log.warning(
                 "source %s: its failure could not be reported to %s: %s",
-                outcome.name,
+                source_name,
                 user,
                 failure,
             )
+
+
+def refused_token_message(refused: RefusedWrite, type_name: str) -> str:
+    return (
+        f"The source *{escape_mrkdwn(refused.source_name)}* that feeds "
+        f"{escape_mrkdwn(type_name)} refused the changes of the workflow "
+        f"*{escape_mrkdwn(refused.workflow_name)}*: {escape_mrkdwn(refused.error)}\n"
+        f"What workflows on {escape_mrkdwn(type_name)} write to HubSpot fails, and their "
+        "records are not synced, until the source's token works again "
+        "(`workflow-bot sources list` shows its state; this is said once per failure)."
+    )
 
 
 def failure_message(outcome: SyncOutcome, type_name: str) -> str:

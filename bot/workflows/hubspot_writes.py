@@ -75,6 +75,8 @@ class WriteTarget:
     source_name: str
     token_env: str
     hubspot_object: str
+    source_id: int
+    object_type_id: int
     # The portal's id and app domain, once a sync has read them: links to records' pages.
     portal_id: int | None = None
     ui_domain: str | None = None
@@ -100,6 +102,8 @@ def _target(source: RecordSource) -> WriteTarget | None:
         source.name,
         source.url_env,
         source.hubspot_object,
+        source.id,
+        source.object_type_id,
         source.hubspot_portal_id,
         source.hubspot_ui_domain,
     )

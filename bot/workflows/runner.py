@@ -29,8 +29,10 @@ from bot.workflows.digest import MAX_LISTED, digest_messages
 from bot.workflows.freshness import (
     BUSY_RETRY,
     STALE_RETRY,
+    RefusedWrite,
     StaleData,
     refresh_before_run,
+    report_refused_token,
 )
 from bot.workflows.hubspot_portal import PortalFactory
 from bot.workflows.hubspot_writes import (
@@ -523,6 +525,18 @@ class _Execution:
                     writes.create_tasks(index, action, pending, self._context)
         except WriteBackUnavailable as outage:
             raise Postponed(str(outage)) from outage
+        if writes.broken is not None:
+            target = self.write_target
+            refused = RefusedWrite(
+                target.source_id,
+                target.source_name,
+                target.object_type_id,
+                self.definition.name,
+                writes.broken,
+            )
+            report_refused_token(
+                self.runner.sessions, refused, self.runner.clock.now(), self.notifier
+            )
 
     def _is_digest(self, action: SendChannelMessage | SendDm) -> bool:
         if action.mode is not None:
