@@ -141,6 +141,26 @@ def test_a_workflow_file_error_counts_actions_from_one_and_shows_values_as_writt
     assert "actions[0]" not in result.output
 
 
+def test_an_imported_files_warnings_go_to_stderr_in_file_terms_led_by_the_workflow(
+    session: CliRunner, tmp_path: Path
+) -> None:
+    monthly = WORKFLOW.replace(
+        "{frequency: weekly, weekdays: [thu]", "{frequency: monthly, month_days: [31]"
+    ).replace("summary: always}", "summary: always, pause_days: ['02-29']}")
+    (tmp_path / "monthly.yml").write_text(monthly, encoding="utf-8")
+    run(session, "records", "import", "deals.csv", "--type", "deals")
+
+    result = session.invoke(main, ["workflows", "import", "monthly.yml"])
+
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        "warning: workflow 1 (Umbrella watch): schedule: day 31 does not exist in February, "
+        "April, June, September and November: the workflow will not run in those months",
+        "warning: workflow 1 (Umbrella watch): settings.pause_days: 02-29 exists only in leap "
+        "years: in other years no day is paused for it",
+    ]
+
+
 def test_a_decimal_comma_in_a_number_column_says_to_write_a_point(
     session: CliRunner, tmp_path: Path
 ) -> None:

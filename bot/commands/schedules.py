@@ -14,6 +14,7 @@ import click
 from bot.commands.context import Context, fail
 from bot.commands.options import read_text_file
 from bot.workflows.bounded_json import InvalidJSON, load_json
+from bot.workflows.problems import file_text
 from bot.workflows.schedule_phrases import PhraseNotUnderstood, parse_phrase
 from bot.workflows.schedules import InvalidSchedule, ParsedSchedule, parse_schedule
 
@@ -111,7 +112,7 @@ def read_schedules(
             continue
         parsed.append((label, result))
         for warning in result.warnings:
-            click.echo(f"warning: {label}{warning}", err=True)
+            click.echo(f"warning: {label}{file_text(warning)}", err=True)
     if problems:
         fail(problems)
     return parsed

@@ -38,12 +38,14 @@ from bot.workflows.lifecycle import (
 )
 from bot.workflows.overview import coming_run, list_workflows, run_history, workflow_details
 from bot.workflows.preview import preview_run
+from bot.workflows.problems import file_text
 from bot.workflows.readable import instant_text, plural
 from bot.workflows.revisions import saved_revision, shown_name, workflow_with_past
 from bot.workflows.workflow_files import (
     ImportedWorkflow,
     ImportOutcome,
     InvalidWorkflowFile,
+    document_label,
     dump_workflows,
     export_workflows,
     import_workflow,
@@ -104,9 +106,10 @@ def workflows_import(context: Context, file: Path, team: str | None) -> None:
                 for name in object_types.names(team_id)
             }
             parsed = parse_workflow_documents(documents, types, zone, now)
-        for result in parsed:
+        for number, (document, result) in enumerate(zip(documents, parsed, strict=True), 1):
+            label = document_label(number, document)
             for warning in result.warnings:
-                click.echo(f"warning: {warning}", err=True)
+                click.echo(f"warning: {label}: {file_text(warning)}", err=True)
         # Asked of Slack between transactions: no database lock waits on Slack's answers.
         access = context.channel_access(team_id)
         if access is not None:

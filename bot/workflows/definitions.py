@@ -396,7 +396,7 @@ class WorkflowDefinition:
 @dataclass(frozen=True)
 class ParsedDefinition:
     definition: WorkflowDefinition
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[Problem, ...] = ()  # codes of WARNING_CODES, located in the document
 
 
 def to_document(definition: WorkflowDefinition) -> dict[str, Any]:
@@ -492,7 +492,7 @@ class _Reader:
         self.property_types = property_types
         self.known_object_types = known_object_types
         self.problems = _Problems()
-        self.warnings: list[str] = []
+        self.warnings: list[Problem] = []
 
     def read(self, read_schedule: _ScheduleReader) -> ParsedDefinition:
         if not isinstance(self.data, Mapping):
@@ -566,7 +566,7 @@ class _Reader:
             for problem in error.problems:
                 self.problems.add(problem.under("schedule"))
             return None
-        self.warnings.extend(f"schedule: {warning}" for warning in parsed.warnings)
+        self.warnings.extend(warning.under("schedule") for warning in parsed.warnings)
         return parsed.schedule
 
     def criteria(
@@ -821,7 +821,7 @@ def _inferred_type(value: object) -> PropertyType | None:
 
 
 class _SettingsReader:
-    def __init__(self, problems: _Problems, warnings: list[str]) -> None:
+    def __init__(self, problems: _Problems, warnings: list[Problem]) -> None:
         self.problems = problems
         self.warnings = warnings
 
@@ -873,10 +873,9 @@ class _SettingsReader:
             if _pause_day(item) is None:
                 self.problems.add(wrong((*where, index), item, "a day", C.NOT_A_DATE, tail))
         if PauseDay(2, 29) in days:
-            self.warnings.append(
-                "settings.pause_days: 02-29 exists only in leap years: in other years no day "
-                "is paused for it"
-            )
+            head = "02-29 exists only in leap years: in other years no day is paused for it"
+            params = {"what": "pause day"}
+            self.warnings.append(Problem(where, C.LEAP_DAY_ONLY, head, params=params))
         return tuple(sorted((d for d in days if d is not None), key=PauseDay.sort_key))
 
     def holidays(self, raw: object) -> str | None:

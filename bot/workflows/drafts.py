@@ -111,7 +111,7 @@ class SchedulePreview:
 
     sentence: str | None
     next_runs: tuple[datetime, ...] = ()
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[Problem, ...] = ()  # located in the schedule, as ``problems``
     problems: tuple[Problem, ...] = ()
 
 
@@ -132,7 +132,7 @@ class Review:
     suppression: tuple[str, ...] = ()
     actions: tuple[Phrase, ...] = ()
     settings: tuple[Phrase, ...] = ()
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[Problem, ...] = ()  # located in the document, as ``problems``
     problems: tuple[Problem, ...] = ()
 
 
@@ -488,9 +488,9 @@ def review(session: Session, draft: WizardDraft, default_timezone: str, now: dat
     matching, records = matching_now(
         session, definition, parsed.object_type.id, parsed.property_types, now, SHOWN_RECORDS
     )
-    warnings = [_without_location(warning) for warning in parsed.warnings]
+    warnings = list(parsed.warnings)
     if matching == 0:
-        warnings.append("No record matches right now: a run now would enroll nobody.")
+        warnings.append(_NO_MATCHES)
     schedule = definition.schedule
     return Review(
         name=definition.name,
@@ -518,9 +518,11 @@ def review(session: Session, draft: WizardDraft, default_timezone: str, now: dat
     )
 
 
-def _without_location(warning: str) -> str:
-    location, separator, text = warning.partition(": ")
-    return text if separator and " " not in location else warning
+_NO_MATCHES = Problem(
+    ("criteria",),
+    ProblemCode.NO_MATCHES,
+    "no record matches right now: a run now would enroll nobody",
+)
 
 
 def draft_labels(session: Session, draft: WizardDraft) -> PropertyLabels:
@@ -646,9 +648,11 @@ class Finished:
     name: str
     status: WorkflowStatus
     next_run: datetime | None
-    warnings: tuple[str, ...]
+    warnings: tuple[Problem, ...]  # located in the document
     created: bool
     workflow_id: int
+    # Which of its actions write to HubSpot (bot.workflows.hubspot_writes), when some do.
+    writes_to_hubspot: str | None = None
 
 
 def finish(
@@ -705,12 +709,12 @@ def finished(session: Session, saved: Saved, now: datetime | None = None) -> Fin
     zone = ZoneInfo(workflow.timezone)
     next_run = saved.next_run_at if now is None else coming_run(session, workflow, now)
     next_run = next_run.astimezone(zone) if next_run is not None else None
-    warnings = tuple(_without_location(warning) for warning in saved.warnings)
     return Finished(
         workflow.name,
         WorkflowStatus(workflow.status),
         next_run,
-        warnings,
+        saved.warnings,
         saved.created,
         workflow.id,
+        saved.writes_to_hubspot,
     )

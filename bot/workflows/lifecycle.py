@@ -19,6 +19,7 @@ from bot.workflows.audit import keep_revision, record
 from bot.workflows.definitions import ParsedDefinition, WorkflowDefinition, parse_definition
 from bot.workflows.hubspot_writes import write_back_rules
 from bot.workflows.planner import next_run_after
+from bot.workflows.problems import Problem
 from bot.workflows.records import index_criteria_properties
 from bot.workflows.stored import definition_of, write_definition
 from storage.models import (
@@ -133,7 +134,7 @@ class TeamDefinition:
         return self.parsed.definition
 
     @property
-    def warnings(self) -> tuple[str, ...]:
+    def warnings(self) -> tuple[Problem, ...]:
         return self.parsed.warnings
 
 
@@ -143,7 +144,9 @@ class Saved:
     created: bool
     revision: int
     next_run_at: datetime | None
-    warnings: tuple[str, ...]
+    warnings: tuple[Problem, ...]
+    # Which of its actions write to HubSpot (bot.workflows.hubspot_writes), when some do.
+    writes_to_hubspot: str | None = None
 
 
 def get_workflow(session: Session, team_id: str, name: str) -> Workflow:
@@ -234,8 +237,9 @@ def save_workflow(
     kind = WorkflowEventKind.CREATED if created else WorkflowEventKind.EDITED
     record(session, workflow, kind, actor.user_id, now, detail)
     _schedule(session, workflow, definition, now, index)
-    notes = (*parsed.warnings, *([rules.note] if rules.note else []))
-    return Saved(workflow.id, created, workflow.revision, workflow.next_run_at, notes)
+    return Saved(
+        workflow.id, created, workflow.revision, workflow.next_run_at, parsed.warnings, rules.note
+    )
 
 
 def parse_for_team(

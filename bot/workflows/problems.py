@@ -64,6 +64,23 @@ class ProblemCode(StrEnum):
     NO_ACTIONS = "no_actions"  # an active workflow without actions
     NAME_TAKEN = "name_taken"  # another workflow of the workspace has the name (params: name)
     DUPLICATE = "duplicate"  # a record file's row repeating an earlier row's id
+    # Warnings: the document is accepted, but it may not do what its writer expects.
+    LEAP_DAY_ONLY = "leap_day_only"  # 29 February (params: what, "schedule" or "pause day")
+    NOT_IN_EVERY_MONTH = "not_in_every_month"  # params: day, months (words), never (bool)
+    FIFTH_IN_SOME_MONTHS = "fifth_in_some_months"  # params: day (e.g. "Monday"), never (bool)
+    NO_MATCHES = "no_matches"  # no record matches the criteria now
+
+
+# Codes of warnings: documents that have only these are accepted (``ParsedDefinition``'s
+# and ``ParsedSchedule``'s ``warnings``); every other code refuses the document.
+WARNING_CODES = frozenset(
+    {
+        ProblemCode.LEAP_DAY_ONLY,
+        ProblemCode.NOT_IN_EVERY_MONTH,
+        ProblemCode.FIFTH_IN_SOME_MONTHS,
+        ProblemCode.NO_MATCHES,
+    }
+)
 
 
 @dataclass(frozen=True)

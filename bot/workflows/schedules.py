@@ -529,7 +529,7 @@ def _ordinal_number(n: int) -> str:
 @dataclass(frozen=True)
 class ParsedSchedule:
     schedule: Schedule
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[Problem, ...] = ()  # codes of WARNING_CODES, located in the schedule
 
 
 def parse_schedule(
@@ -980,9 +980,10 @@ def _add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-def _warnings(schedule: Schedule) -> tuple[str, ...]:
+def _warnings(schedule: Schedule) -> tuple[Problem, ...]:
     if schedule.frequency is Frequency.ANNUALLY and (schedule.month, schedule.day) == (2, 29):
-        return ("29 February exists only in leap years: the workflow will not run in other years",)
+        head = "29 February exists only in leap years: the workflow will not run in other years"
+        return (Problem((), C.LEAP_DAY_ONLY, head, params={"what": "schedule"}),)
     months = frozenset(schedule.months or range(1, 13))
     return (
         *_month_day_warnings(schedule.month_days, months, bool(schedule.month_positions)),
@@ -990,17 +991,20 @@ def _warnings(schedule: Schedule) -> tuple[str, ...]:
     )
 
 
-def _fifth_warnings(positions: tuple[MonthPosition, ...], other_days: bool) -> Iterator[str]:
+def _fifth_warnings(positions: tuple[MonthPosition, ...], other_days: bool) -> Iterator[Problem]:
     """A fifth Monday (or Tuesday...) comes in some months only, like the 31st."""
     for position in positions:
         if position.ordinal is Ordinal.FIFTH and position.day in _DAYS_OF_THE_WEEK:
+            never = len(positions) == 1 and not other_days
             consequence = (
                 "the workflow will not run in the others"
-                if len(positions) == 1 and not other_days
+                if never
                 else "the workflow runs on its other days in the others, not on a nearby day"
             )
             name = position.describe().removeprefix("the fifth ")
-            yield f"only some months have a fifth {name}: {consequence}"
+            head = f"only some months have a fifth {name}: {consequence}"
+            params = {"day": name, "never": never}
+            yield Problem((), C.FIFTH_IN_SOME_MONTHS, head, params=params)
 
 
 _DAYS_OF_THE_WEEK = frozenset(PositionDay) - {
@@ -1016,7 +1020,7 @@ _MonthKind = tuple[int, bool]
 
 def _month_day_warnings(
     month_days: tuple[int, ...], months: frozenset[int], other_days: bool
-) -> Iterator[str]:
+) -> Iterator[Problem]:
     """One warning per day that some of the schedule's months lack, naming those months, and
     saying whether the workflow then does not run in them at all or only on its other days
     (``other_days``: month positions it also runs on)."""
@@ -1031,7 +1035,9 @@ def _month_day_warnings(
             consequence = f"the workflow will not run in {those}"
         else:
             consequence = f"the workflow runs on its other days in {those}, not on a nearby day"
-        yield f"day {day} does not exist in {names}: {consequence}"
+        head = f"day {day} does not exist in {names}: {consequence}"
+        params = {"day": day, "months": names, "those": those, "never": missing <= never}
+        yield Problem((), C.NOT_IN_EVERY_MONTH, head, params=params)
 
 
 def _months_without(day: int, months: frozenset[int]) -> set[_MonthKind]:

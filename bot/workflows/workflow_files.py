@@ -327,7 +327,7 @@ def parse_workflow_documents(
     parsed: list[ParsedDefinition] = []
     first_with_name: dict[str, tuple[int, str]] = {}
     for number, document in enumerate(documents, start=1):
-        label = _label(number, document)
+        label = document_label(number, document)
         name = document.get("name")
         if isinstance(name, str) and name.strip():
             # Names are unique in any case: "Deals" and "deals" would be one workflow.
@@ -347,15 +347,14 @@ def parse_workflow_documents(
             # Locations count actions from 1 here, as the file's reader does ("action 1, text").
             problems.extend(f"{label}: {counted_text(problem)}" for problem in error.problems)
             continue
-        parsed.append(
-            ParsedDefinition(result.definition, tuple(f"{label}: {w}" for w in result.warnings))
-        )
+        parsed.append(result)
     if problems:
         raise InvalidWorkflowFile(problems)
     return parsed
 
 
-def _label(number: int, document: Mapping[str, object]) -> str:
+def document_label(number: int, document: Mapping[str, object]) -> str:
+    """How a file's messages name its ``number``-th document: "workflow 2 (Renewals)"."""
     name = document.get("name")
     if isinstance(name, str) and name.strip():
         shown = name.strip() if len(name.strip()) <= 60 else name.strip()[:59] + "…"

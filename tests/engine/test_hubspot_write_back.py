@@ -324,10 +324,11 @@ def test_saving_says_which_actions_write_to_hubspot(
 
     saved = save(sessions, workflow_document(criteria=IN_CONTRACT, actions=actions), clock.now())
 
-    assert saved.warnings == (
+    assert saved.writes_to_hubspot == (
         "Writes to HubSpot: action 2 (Set a property: dealtype), action 3 (Create a task) "
-        "change HubSpot (the source 'crm') each time the workflow runs.",
+        "change HubSpot (the source 'crm') each time the workflow runs."
     )
+    assert saved.warnings == ()
 
 
 def test_setting_a_property_a_sql_source_would_undo_is_refused_at_save(

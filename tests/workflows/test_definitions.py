@@ -30,6 +30,7 @@ from bot.workflows.definitions import (
     parse_definition,
     to_document,
 )
+from bot.workflows.problems import ProblemCode, file_text
 from bot.workflows.schedules import Frequency
 from bot.workflows.templates import parse_template
 from bot.workflows.workflow_files import dump_workflows, load_workflows
@@ -184,8 +185,10 @@ def test_properties_used_covers_criteria_templates_and_set_property() -> None:
 
 def test_schedule_warnings_are_passed_on_located() -> None:
     schedule = {"frequency": "monthly", "month_days": [31], "time": "09:00"}
-    warnings = parse(document(schedule=schedule)).warnings
-    assert len(warnings) == 1 and warnings[0].startswith("schedule: day 31 does not exist")
+    [warning] = parse(document(schedule=schedule)).warnings
+    assert warning.location == ("schedule",)
+    assert warning.code is ProblemCode.NOT_IN_EVERY_MONTH
+    assert file_text(warning).startswith("schedule: day 31 does not exist")
 
 
 def test_a_stored_once_schedule_that_has_run_still_loads() -> None:
@@ -715,10 +718,10 @@ def test_the_number_of_pause_days_is_limited() -> None:
 def test_a_yearly_29_february_is_allowed_with_a_warning() -> None:
     parsed = parse(with_settings(pause_days=["02-29"]))
     assert parsed.definition.settings.pause_days == (PauseDay(2, 29),)
-    assert parsed.warnings == (
+    assert [file_text(warning) for warning in parsed.warnings] == [
         "settings.pause_days: 02-29 exists only in leap years: in other years no day is "
-        "paused for it",
-    )
+        "paused for it"
+    ]
 
 
 @pytest.mark.parametrize(

@@ -468,7 +468,8 @@ def test_the_schedule_preview_says_it_in_words_with_the_next_five_runs_in_its_zo
         run.tzinfo is not None and run.utcoffset() in (timedelta(hours=1), timedelta(hours=2))
         for run in preview.next_runs
     )
-    assert preview.warnings and "February" in preview.warnings[0]
+    assert [warning.code for warning in preview.warnings] == [ProblemCode.NOT_IN_EVERY_MONTH]
+    assert "February" in file_text(preview.warnings[0])
 
 
 def test_the_schedule_preview_of_an_invalid_schedule_lists_its_problems() -> None:
@@ -595,7 +596,9 @@ def test_the_review_warns_when_nothing_matches(sessions: sessionmaker[Session]) 
     with sessions() as session:
         review = drafts.review(session, load(session, draft_id), "UTC", NOW)
 
-    assert review.warnings == ("No record matches right now: a run now would enroll nobody.",)
+    assert [(w.location, w.code) for w in review.warnings] == [
+        (("criteria",), ProblemCode.NO_MATCHES)
+    ]
 
 
 # --- Finishing --------------------------------------------------------------------------------

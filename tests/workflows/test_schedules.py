@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.workflows.problems import file_text
 from bot.workflows.schedules import (
     InvalidSchedule,
     Occurrence,
@@ -684,7 +685,9 @@ def test_stored_schedules_load_even_when_past() -> None:
 
 
 def warnings(**fields: Any) -> tuple[str, ...]:
-    return parse_schedule({**fields, "time": "09:00"}, "UTC", NOW).warnings
+    """The schedule's warnings in file terms (schedules are read alone: no location)."""
+    parsed = parse_schedule({**fields, "time": "09:00"}, "UTC", NOW)
+    return tuple(file_text(warning) for warning in parsed.warnings)
 
 
 def test_a_31st_warns_naming_the_months_it_skips() -> None:

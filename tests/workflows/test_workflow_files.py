@@ -7,11 +7,13 @@ from pathlib import Path
 import pytest
 
 from bot.workflows.definitions import to_document
+from bot.workflows.problems import file_text
 from bot.workflows.workflow_files import (
     MAX_ALIAS_NODES,
     MAX_DEPTH,
     MAX_FILE_BYTES,
     InvalidWorkflowFile,
+    document_label,
     dump_workflows,
     load_workflows,
     parse_workflow_documents,
@@ -353,13 +355,15 @@ def test_two_workflows_whose_names_differ_only_in_case_are_refused() -> None:
     ]
 
 
-def test_warnings_are_prefixed_too() -> None:
+def test_warnings_are_told_led_by_their_documents_label_too() -> None:
     text = MINIMAL.format(name="Leap") + "settings: {pause_days: ['02-29']}\n"
-    [parsed] = parse_workflow_documents(load_workflows(text), PROPERTY_TYPES, "UTC", NOW)
-    assert parsed.warnings == (
+    [document] = load_workflows(text)
+    [parsed] = parse_workflow_documents([document], PROPERTY_TYPES, "UTC", NOW)
+    told = [f"{document_label(1, document)}: {file_text(w)}" for w in parsed.warnings]
+    assert told == [
         "workflow 1 (Leap): settings.pause_days: 02-29 exists only in leap years: in other "
-        "years no day is paused for it",
-    )
+        "years no day is paused for it"
+    ]
 
 
 def test_a_valid_file_gives_every_definition_in_order() -> None:

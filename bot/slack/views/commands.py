@@ -14,7 +14,7 @@ from bot.slack.ids import SLASH_COMMAND, CommandAction
 from bot.slack.views.blocks import button, context, packed, section
 from bot.slack.views.history import history_blocks
 from bot.slack.views.phrases import person_mrkdwn, phrase_mrkdwn, when
-from bot.slack.views.problem_wording import dialog_text
+from bot.slack.views.problem_wording import dialog_text, dialog_warning
 from bot.workflows.definitions import StaleSourceBehaviour, WorkflowSettings
 from bot.workflows.drafts import SchedulePreview
 from bot.workflows.lifecycle import RESTORABLE_FOR
@@ -151,7 +151,7 @@ def schedule_preset(preview: SchedulePreview) -> str:
             f"{escape_mrkdwn(' '.join(lines))} Change it on the dialog's step 2."
         )
     runs = ", ".join(when(at) for at in preview.next_runs[:PRESET_RUNS_SHOWN]) or "none"
-    warnings = "".join(f"\n⚠️ {escape_mrkdwn(warning)}" for warning in preview.warnings)
+    warnings = "".join(f"\n⚠️ {escape_mrkdwn(dialog_warning(w))}" for w in preview.warnings)
     return (
         f"Schedule from your text: *{escape_mrkdwn(preview.sentence)}*. Next runs: {runs}. "
         f"The dialog's step 2 shows it, to change it if it is not what you meant.{warnings}"

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from datetime import date
 
 from bot.workflows.criteria import Operator
-from bot.workflows.problems import Problem, ProblemCode
+from bot.workflows.problems import WARNING_CODES, Problem, ProblemCode
 from bot.workflows.schedules import MONTH_NAMES
 from bot.workflows.wording import OPERATOR_WORDS
 from storage.properties import PropertyType
@@ -56,6 +56,13 @@ _DAY_WORDS = "today, yesterday or tomorrow"
 def dialog_text(problem: Problem, label: str) -> str:
     """The problem as the dialog shows it under the input labelled ``label``."""
     return _sentence(_WORDINGS[problem.code](problem, label))
+
+
+def dialog_warning(warning: Problem) -> str:
+    """A warning (a code of WARNING_CODES) as the dialog shows it beside a step, the review
+    or the saved notice: it is on no input (the workflow saves anyway), so no label."""
+    assert warning.code in WARNING_CODES, warning.code
+    return _sentence(_WORDINGS[warning.code](warning, "It"))
 
 
 def place_of(problem: Problem) -> str:
@@ -203,6 +210,30 @@ def _too_far(problem: Problem, label: str) -> str:
     return f"{problem.file_head}: choose a date before {shown}."
 
 
+def _leap_day_only(problem: Problem, label: str) -> str:
+    if problem.params.get("what") == "pause day":
+        return "Pause day 02-29 comes only in leap years: in other years no day is paused for it."
+    return "29 February comes only in leap years: the workflow does not run in other years."
+
+
+def _some_months(problem: Problem, then: str) -> str:
+    """What the workflow does in the months that lack one of its days."""
+    if problem.params.get("never"):
+        return f"the workflow does not run in {then}"
+    return f"the workflow runs on its other days in {then}, not on a nearby day"
+
+
+def _not_in_every_month(problem: Problem, label: str) -> str:
+    day, months = problem.params.get("day"), problem.params.get("months")
+    then = str(problem.params.get("those") or "those months")
+    return f"Day {day} does not exist in {months}: {_some_months(problem, then)}."
+
+
+def _fifth_in_some_months(problem: Problem, label: str) -> str:
+    day = problem.params.get("day")
+    return f"Only some months have a fifth {day}: {_some_months(problem, 'the others')}."
+
+
 def _long_date(day: date) -> str:
     return f"{day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
 
@@ -283,4 +314,9 @@ _WORDINGS: Mapping[ProblemCode, _Wording] = {
     C.NAME_TAKEN: lambda p, label: (
         f"A workflow named {p.params.get('name')} already exists: choose another name."
     ),
+    # Warnings: shown beside what the step or the review says, the workflow still saves.
+    C.LEAP_DAY_ONLY: _leap_day_only,
+    C.NOT_IN_EVERY_MONTH: _not_in_every_month,
+    C.FIFTH_IN_SOME_MONTHS: _fifth_in_some_months,
+    C.NO_MATCHES: lambda p, label: "No record matches right now: a run now would enroll nobody.",
 }

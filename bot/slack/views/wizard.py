@@ -36,7 +36,7 @@ from bot.slack.views.editor_inputs import entered
 from bot.slack.views.explanations import forecast_lines
 from bot.slack.views.phrases import phrase_mrkdwn, when
 from bot.slack.views.places import COUNTRIES, zone_choices
-from bot.slack.views.problem_wording import dialog_text
+from bot.slack.views.problem_wording import dialog_text, dialog_warning
 from bot.workflows.definitions import (
     DEFAULT_CATCH_UP_MINUTES,
     MAX_CATCH_UP_MINUTES,
@@ -192,10 +192,18 @@ def finished_view(done: Finished) -> dict[str, Any]:
     """The modal after saving: what became of the workflow and when it runs next."""
     activated = done.status is WorkflowStatus.ACTIVE and done.created
     title = "Workflow activated" if activated else "Workflow saved"
-    blocks = [section(finished_text(done))]
-    if done.warnings:
-        blocks.append(context("\n".join(f"⚠️ {escape_mrkdwn(w)}" for w in done.warnings)))
+    blocks = [section(finished_text(done)), *warnings_block(done.warnings)]
+    if done.writes_to_hubspot:
+        blocks.append(context(f"⚠️ {escape_mrkdwn(done.writes_to_hubspot)}"))
     return read_only_modal(View.NOTICE, title, blocks)
+
+
+def warnings_block(warnings: Sequence[Problem]) -> list[Block]:
+    """Warnings in the dialog's words, in a context block of their own: the workflow saves
+    anyway, so they are no input's errors."""
+    if not warnings:
+        return []
+    return [context("\n".join(f"⚠️ {escape_mrkdwn(dialog_warning(w))}" for w in warnings))]
 
 
 def problem_lines(
@@ -633,10 +641,7 @@ def _schedule_preview_blocks(
         return [section(text, block_id=WizardBlock.SCHEDULE_PREVIEW)]
     runs = "\n".join(f"• {when(at)}" for at in preview.next_runs) or "• none"
     text = f"*{escape_mrkdwn(preview.sentence)}*\nNext runs:\n{runs}"
-    blocks = [section(text, block_id=WizardBlock.SCHEDULE_PREVIEW)]
-    if preview.warnings:
-        blocks.append(context("\n".join(f"⚠️ {escape_mrkdwn(w)}" for w in preview.warnings)))
-    return blocks
+    return [section(text, block_id=WizardBlock.SCHEDULE_PREVIEW), *warnings_block(preview.warnings)]
 
 
 def _schedule_text_input(layout: int) -> Block:
@@ -938,10 +943,7 @@ def _summary_blocks(review: Review) -> list[Block]:
         lines += [
             f"• {cut(phrase_mrkdwn(setting), SHOWN_LINE_CHARS)}" for setting in review.settings
         ]
-    blocks = packed(lines)
-    if review.warnings:
-        blocks.append(context("\n".join(f"⚠️ {escape_mrkdwn(w)}" for w in review.warnings)))
-    return blocks
+    return [*packed(lines), *warnings_block(review.warnings)]
 
 
 _LOCATION_NAMES = {
@@ -1095,7 +1097,8 @@ def _read_times(values: StateValues, old: Mapping[str, Any]) -> dict[str, Any]:
 def _read_monthly(
     values: StateValues, old: Mapping[str, Any], aside: Mapping[str, Any]
 ) -> dict[str, Any]:
-    mode = _value_of(values, WizardBlock.MONTHLY_MODE) or _monthly_mode(old)
+    # Monthly chosen again: the way of choosing days it had comes back with its days.
+    mode = _value_of(values, WizardBlock.MONTHLY_MODE) or _monthly_mode(old or aside)
     months = _read_months(values, old, aside)
     days = {} if mode == MONTHLY_POSITIONS else {"month_days": _read_month_days(values, old, aside)}
     if mode == MONTHLY_DAYS:

@@ -71,7 +71,7 @@ def test_create_with_a_schedule_says_what_it_means_with_its_next_runs(slack: Sla
 def test_create_with_a_schedule_that_skips_months_says_so(slack: Slack) -> None:
     reply = slack.reply_to(OWNER, "create the 31st at 9am Tokyo time")
     assert "*Every month on the 31st at 09:00 (Asia/Tokyo)*" in reply
-    assert "⚠️ day 31 does not exist in February" in reply
+    assert "⚠️ Day 31 does not exist in February, April, June, September and November: " in reply
 
 
 def test_create_with_a_quoted_schedule_is_a_name(slack: Slack) -> None:

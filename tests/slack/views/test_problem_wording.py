@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from bot.slack.views import problem_wording
-from bot.slack.views.problem_wording import dialog_text
+from bot.slack.views.problem_wording import dialog_text, dialog_warning
 from bot.workflows.definitions import InvalidDefinition, parse_definition
-from bot.workflows.problems import Problem, ProblemCode, file_text
+from bot.workflows.problems import WARNING_CODES, Problem, ProblemCode, file_text
 from storage.properties import PropertyType
 from tests.slack.dialog_words import file_words_in
 
@@ -28,6 +28,8 @@ TYPES = {
 WEEKLY = {"frequency": "weekly", "weekdays": ["thu"], "time": "07:00", "timezone": "UTC"}
 MONTHLY = {"frequency": "monthly", "month_days": [1], "time": "07:00", "timezone": "UTC"}
 DM = {"type": "send_owner_dm", "text": "Hi {{ name }}"}
+FIFTH_FRIDAY = {"ordinal": "fifth", "day": "fri"}
+FIFTH_FRIDAYS = {"frequency": "monthly", "month_positions": [FIFTH_FRIDAY], "time": "07:00"}
 
 
 def valid(**changes: Any) -> dict[str, Any]:
@@ -91,6 +93,29 @@ BROKEN: Mapping[ProblemCode, dict[str, Any]] = {
 }
 # Made where the workspace is known (drafts), or by a record file's rows (record import).
 NOT_FROM_A_DOCUMENT = {C.NAME_TAKEN, C.DUPLICATE}
+# A document that is accepted with one warning, by code, with the warning in both wordings.
+WARNED: Mapping[ProblemCode, tuple[dict[str, Any], str, str]] = {
+    C.LEAP_DAY_ONLY: (
+        valid(settings={"pause_days": ["02-29"]}),
+        "settings.pause_days: 02-29 exists only in leap years: in other years no day is "
+        "paused for it",
+        "Pause day 02-29 comes only in leap years: in other years no day is paused for it.",
+    ),
+    C.NOT_IN_EVERY_MONTH: (
+        valid(schedule={**MONTHLY, "month_days": [1, 30]}),
+        "schedule: day 30 does not exist in February: the workflow runs on its other days in "
+        "that month, not on a nearby day",
+        "Day 30 does not exist in February: the workflow runs on its other days in that month, "
+        "not on a nearby day.",
+    ),
+    C.FIFTH_IN_SOME_MONTHS: (
+        valid(schedule={**FIFTH_FRIDAYS}),
+        "schedule: only some months have a fifth Friday: the workflow will not run in the others",
+        "Only some months have a fifth Friday: the workflow does not run in the others.",
+    ),
+}
+# The review's warning about the records of the workspace (drafts.review).
+NOT_FROM_A_DOCUMENT_ALONE = {C.NO_MATCHES}
 
 
 def problems_of(document: Mapping[str, Any]) -> tuple[Problem, ...]:
@@ -101,7 +126,9 @@ def problems_of(document: Mapping[str, Any]) -> tuple[Problem, ...]:
 
 def test_every_code_has_a_dialog_wording_and_a_document_that_makes_it() -> None:
     assert set(problem_wording._WORDINGS) == set(ProblemCode)
-    assert set(BROKEN) | NOT_FROM_A_DOCUMENT == set(ProblemCode)
+    made = set(BROKEN) | NOT_FROM_A_DOCUMENT | set(WARNED) | NOT_FROM_A_DOCUMENT_ALONE
+    assert made == set(ProblemCode)
+    assert set(WARNED) | NOT_FROM_A_DOCUMENT_ALONE == WARNING_CODES
 
 
 @pytest.mark.parametrize("code", list(BROKEN), ids=[code.value for code in BROKEN])
@@ -116,6 +143,58 @@ def test_each_code_reads_in_file_terms_and_in_the_dialogs_words(code: ProblemCod
         in_dialog = dialog_text(problem, "The input")
         assert not in_dialog[:1].islower() and in_dialog.endswith((".", "?")), in_dialog
         assert not file_words_in(in_dialog), (in_dialog, file_words_in(in_dialog))
+
+
+@pytest.mark.parametrize("code", list(WARNED), ids=[code.value for code in WARNED])
+def test_each_warning_reads_in_file_terms_and_in_the_dialogs_words(code: ProblemCode) -> None:
+    document, in_file, in_dialog = WARNED[code]
+
+    [warning] = parse_definition(document, TYPES, ["deals"], "UTC", NOW).warnings
+
+    assert warning.code is code
+    assert file_text(warning) == in_file
+    assert dialog_warning(warning) == in_dialog
+    assert not file_words_in(in_dialog), file_words_in(in_dialog)
+
+
+def test_a_yearly_29_february_warns_in_both_wordings() -> None:
+    yearly = {"frequency": "annually", "month": 2, "day": 29, "time": "07:00", "timezone": "UTC"}
+
+    [warning] = parse_definition(valid(schedule=yearly), TYPES, ["deals"], "UTC", NOW).warnings
+
+    assert file_text(warning) == (
+        "schedule: 29 February exists only in leap years: the workflow will not run in other years"
+    )
+    assert dialog_warning(warning) == (
+        "29 February comes only in leap years: the workflow does not run in other years."
+    )
+
+
+def test_a_day_some_months_lack_among_other_days_says_they_still_run() -> None:
+    schedule = {**MONTHLY, "month_days": [31], "month_positions": [FIFTH_FRIDAY]}
+
+    warnings = parse_definition(valid(schedule=schedule), TYPES, ["deals"], "UTC", NOW).warnings
+
+    assert [dialog_warning(warning) for warning in warnings] == [
+        "Day 31 does not exist in February, April, June, September and November: the "
+        "workflow runs on its other days in those months, not on a nearby day.",
+        "Only some months have a fifth Friday: the workflow runs on its other days in the "
+        "others, not on a nearby day.",
+    ]
+
+
+def test_no_match_is_a_warning_of_the_review_in_both_wordings() -> None:
+    warning = Problem(("criteria",), C.NO_MATCHES, "no record matches right now")
+
+    assert file_text(warning) == "criteria: no record matches right now"
+    assert dialog_warning(warning) == "No record matches right now: a run now would enroll nobody."
+
+
+def test_a_refusal_is_not_worded_as_a_warning() -> None:
+    [problem] = problems_of(BROKEN[C.NO_ACTIONS])
+
+    with pytest.raises(AssertionError):
+        dialog_warning(problem)
 
 
 def test_the_checks_of_the_dialogs_words_bite() -> None:

@@ -106,7 +106,14 @@ REVIEW = Review(
     criteria=("stage is equal to <won>",),
     actions=(Phrase(("Post to ", ChannelRef("C0123ABCD"), " one message per record: “<b>”")),),
     settings=(Phrase(("Post a summary to ", ChannelRef("C0SUM"), " after every run")),),
-    warnings=("day 31 does not exist in <April>",),
+    warnings=(
+        Problem(
+            ("schedule",),
+            ProblemCode.NOT_IN_EVERY_MONTH,
+            "day 31 does not exist in <April>: the workflow will not run in that month",
+            params={"day": 31, "months": "<April>", "those": "that month", "never": True},
+        ),
+    ),
 )
 
 
@@ -284,7 +291,10 @@ def test_the_schedule_step_warns_about_days_some_months_lack() -> None:
         },
     }
 
-    assert "day 31 does not exist in February" in texts(view_of(page(2, document)))
+    assert (
+        "Day 31 does not exist in February, April, June, September and November: the "
+        "workflow does not run in those months." in texts(view_of(page(2, document)))
+    )
 
 
 def test_an_unusual_time_zone_is_offered_with_the_common_ones() -> None:
@@ -313,7 +323,9 @@ def test_the_review_escapes_user_data_and_mentions_channels() -> None:
     assert "stage is equal to &lt;won&gt;" in text
     assert "1. Post to <#C0123ABCD> one message per record: “&lt;b&gt;”" in text
     assert "Post a summary to <#C0SUM> after every run" in text
-    assert "day 31 does not exist in &lt;April&gt;" in text
+    assert (
+        "Day 31 does not exist in &lt;April&gt;: the workflow does not run in that month." in text
+    )
 
 
 def test_a_review_with_problems_says_which_step_to_go_back_to() -> None:
@@ -344,11 +356,19 @@ def test_the_other_modals_are_valid() -> None:
     assert "submit" not in loading_view()
     assert_valid_view(message_view("Only the owner of *x* can change it.", editing=True))
     next_run = datetime(2026, 11, 2, 9, tzinfo=UTC)
-    active = finished_view(Finished("A <b>", WorkflowStatus.ACTIVE, next_run, ("w <x>",), True, 1))
+    leap = Problem(("schedule",), ProblemCode.LEAP_DAY_ONLY, "29 February", params={})
+    writes = "Writes to HubSpot: action 1 (Set a property: <x>) changes HubSpot."
+    done = Finished("A <b>", WorkflowStatus.ACTIVE, next_run, (leap,), True, 1, writes)
+    active = finished_view(done)
     drafted = finished_view(Finished("A", WorkflowStatus.DRAFT, None, (), False, 2))
     for view in (active, drafted):
         assert_valid_view(view)
     assert "*A &lt;b&gt;* is active. Next run: Mon 02 Nov 2026 09:00 UTC." in texts(active)
+    assert "⚠️ 29 February comes only in leap years: the workflow does not run in other " in (
+        texts(active)
+    )
+    assert "⚠️ Writes to HubSpot: action 1 (Set a property: &lt;x&gt;) changes" in texts(active)
+    assert "⚠️" not in texts(drafted)
     assert "`/workflow activate A`" in texts(drafted)
 
 
