@@ -16,7 +16,7 @@ import holidays as holiday_calendars
 
 from bot.workflows.criteria import MAX_DAYS, Criteria, InvalidCriteria, parse_criteria
 from bot.workflows.fields import built_in_name_problem
-from bot.workflows.owners import MAX_DM_RECIPIENTS, is_user_group, is_user_id
+from bot.workflows.owners import EMAIL, MAX_DM_RECIPIENTS, is_user_group, is_user_id
 from bot.workflows.problems import (
     InvalidDocument,
     Location,
@@ -243,23 +243,51 @@ class SetProperty:
         return {"type": self.TYPE, "property": self.property_name, "value": value}
 
 
+class TaskPriority(StrEnum):
+    """A task's priority, as HubSpot's hs_task_priority names it."""
+
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
 @dataclass(frozen=True)
 class CreateTask:
-    """Creates a record of TASKS_OBJECT_TYPE linked to each record, due relative to the run."""
+    """Creates a task linked to each record, due relative to the run: a record of
+    TASKS_OBJECT_TYPE, or a HubSpot task for a type a HubSpot source feeds."""
 
     TYPE: ClassVar[str] = "create_task"
     title: Template
     due_in_days: int
+    body: Template | None = None
+    priority: TaskPriority | None = None
+    # Whose task it is, by email; None: the record's owner.
+    owner: str | None = None
 
     def due_date(self, run_date: date) -> date:
         return run_date + timedelta(days=self.due_in_days)
 
     @property
     def templates(self) -> tuple[Template, ...]:
-        return (self.title,)
+        return (self.title,) if self.body is None else (self.title, self.body)
 
     def to_document(self) -> dict[str, Any]:
-        return {"type": self.TYPE, "title": self.title.text, "due_in_days": self.due_in_days}
+        document: dict[str, Any] = {
+            "type": self.TYPE,
+            "title": self.title.text,
+            "due_in_days": self.due_in_days,
+        }
+        if self.body is not None:
+            document["body"] = self.body.text
+        if self.priority is not None:
+            document["priority"] = self.priority.value.lower()
+        if self.owner is not None:
+            document["owner"] = self.owner
+        return document
 
 
 Action = SendChannelMessage | SendOwnerDm | SendDm | SetProperty | CreateTask
@@ -268,7 +296,7 @@ ACTION_FIELDS: Mapping[str, tuple[str, ...]] = {
     SendOwnerDm.TYPE: ("type", "text"),
     SendDm.TYPE: ("type", "users", "user_groups", "text", "mode"),
     SetProperty.TYPE: ("type", "property", "value"),
-    CreateTask.TYPE: ("type", "title", "due_in_days"),
+    CreateTask.TYPE: ("type", "title", "due_in_days", "body", "priority", "owner"),
 }
 
 
@@ -708,7 +736,17 @@ class _ActionsReader:
             problem = wrong(where, days, "a number of days", code, tail, low=0, high=MAX_DAYS)
             self.problems.add(problem)
             return None
-        return None if title is None else CreateTask(title, days)
+        before = len(self.problems)
+        body = None if raw.get("body") is None else self.template(raw, "body", location)
+        priority = None
+        if raw.get("priority") is not None:
+            priority = _task_priority(raw["priority"], (*location, "priority"), self.problems)
+        owner = None
+        if raw.get("owner") is not None:
+            owner = _task_owner(raw["owner"], (*location, "owner"), self.problems)
+        if title is None or len(self.problems) > before:
+            return None
+        return CreateTask(title, days, body, priority, owner)
 
     def template(self, raw: Mapping[Any, object], key: str, location: Location) -> Template | None:
         text = raw.get(key)
@@ -726,8 +764,8 @@ class _ActionsReader:
         try:
             return parse_template(text, None if self.types is None else list(self.types))
         except InvalidTemplate as error:
-            for message in error.problems:
-                self.problems.add(Problem(where, C.BAD_TEMPLATE, message, "", {"detail": message}))
+            for problem in error.problems:
+                self.problems.add(problem.under(*where))
             return None
 
 
@@ -963,6 +1001,26 @@ def _choice(
         return choices(raw)
     tail = _hinted(raw, values, f"use {listed(values)}")
     problems.add(wrong(location, raw, "a choice", C.UNKNOWN_OPTION, tail, choices=values))
+    return None
+
+
+def _task_priority(raw: object, location: Location, problems: _Problems) -> TaskPriority | None:
+    """low, medium or high, in any case (HubSpot's own LOW, MEDIUM, HIGH too)."""
+    if isinstance(raw, str) and raw.strip().upper() in TaskPriority.__members__:
+        return TaskPriority(raw.strip().upper())
+    values = [priority.value.lower() for priority in TaskPriority]
+    tail = _hinted(raw, values, f"use {listed(values)}")
+    problems.add(wrong(location, raw, "a priority", C.UNKNOWN_OPTION, tail, choices=values))
+    return None
+
+
+def _task_owner(raw: object, location: Location, problems: _Problems) -> str | None:
+    """The email of the task's owner (whether HubSpot knows it is checked where the type's
+    source is known: at save, and again at each run)."""
+    if isinstance(raw, str) and EMAIL.match(raw.strip()):
+        return raw.strip()
+    tail = ": write the owner's email address, or leave it out for the record's owner"
+    problems.add(wrong(location, raw, "an email address", C.NOT_VALID, tail))
     return None
 
 

@@ -57,7 +57,10 @@ class ProblemCode(StrEnum):
     NOT_COUNTED = "not_counted"  # business-day holidays that no month position counts
     BAD_TEXT = "bad_text"  # NUL characters or unpaired surrogates
     BUILT_IN_NAME = "built_in_name"  # a property name a built-in field has
-    BAD_TEMPLATE = "bad_template"  # a message template that cannot be filled in
+    BAD_TEMPLATE = "bad_template"  # braces where a value is written as is
+    # A placeholder that is none (params: placeholder, property, suggestion)
+    UNKNOWN_PLACEHOLDER = "unknown_placeholder"
+    UNMATCHED_BRACES = "unmatched_braces"  # "{{ name" (params: excerpt, the text around)
     NO_RECIPIENTS = "no_recipients"
     NOT_A_CHANNEL = "not_a_channel"
     NOT_A_PERSON = "not_a_person"

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 
 from bot.workflows.owners import is_user_id
+from bot.workflows.problems import InvalidDocument, Problem, ProblemCode
 from storage.properties import StoredValue
 
 # Slack user ids: U... for ordinary users, W... for Enterprise Grid users.
@@ -49,12 +50,9 @@ _PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 _MAX_SHOWN = 60
 
 
-class InvalidTemplate(ValueError):
-    """A template that cannot be used; ``problems`` holds one message per problem found."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(problems))
+class InvalidTemplate(InvalidDocument):
+    """A template that cannot be used: one Problem per problem found, located at the
+    template itself (the reader of the document it is in places them)."""
 
 
 # Unicode's explicit direction controls: embeddings and overrides (U+202A-U+202E), isolates
@@ -177,7 +175,7 @@ def parse_template(text: str, property_names: Collection[str] | None) -> Templat
     InvalidTemplate listing every unknown placeholder, with the closest known one as a hint.
     """
     parts: list[str | Placeholder] = []
-    problems: list[str] = []
+    problems: list[Problem] = []
     position = 0
     for match in _PLACEHOLDER.finditer(text):
         parts.append(text[position : match.start()])
@@ -194,35 +192,44 @@ def parse_template(text: str, property_names: Collection[str] | None) -> Templat
     return Template(text, tuple(part for part in parts if part != ""))
 
 
-def _problem(placeholder: Placeholder, property_names: Collection[str] | None) -> str | None:
+def _problem(placeholder: Placeholder, property_names: Collection[str] | None) -> Problem | None:
+    """An UNKNOWN_PLACEHOLDER (params: placeholder as shown, property when it names one the
+    records lack, suggestion: the closest known placeholder or None), or None."""
     name = placeholder.name
-    shown = _shown(name)
     if name in FIXED_PLACEHOLDERS:
         return None
     property_name = placeholder.property_name
-    if not property_name:
-        return f"unknown placeholder {shown}{_hint(name, property_names)}"
-    if property_names is None or property_name in property_names:
+    if property_name and (property_names is None or property_name in property_names):
         return None
-    return f"{shown}: the records have no property {property_name!r}{_hint(name, property_names)}"
+    shown = _shown(name)
+    suggestion = _closest(name, property_names)
+    if suggestion:
+        tail = f"; did you mean {suggestion}?"
+    else:
+        tail = f"; use one of {', '.join(FIXED_PLACEHOLDERS)} or properties.<name>"
+    if property_name:
+        head = f"{shown}: the records have no property {property_name!r}"
+    else:
+        head = f"unknown placeholder {shown}"
+    params = {"placeholder": shown, "property": property_name or None, "suggestion": suggestion}
+    return Problem((), ProblemCode.UNKNOWN_PLACEHOLDER, head, tail, params)
 
 
-def _hint(name: str, property_names: Collection[str] | None) -> str:
+def _closest(name: str, property_names: Collection[str] | None) -> str | None:
     known = [*FIXED_PLACEHOLDERS, *(PROPERTY_PREFIX + p for p in sorted(property_names or ()))]
     close = difflib.get_close_matches(name, known, n=1)
-    if close:
-        return f"; did you mean {close[0]}?"
-    return f"; use one of {', '.join(FIXED_PLACEHOLDERS)} or properties.<name>"
+    return close[0] if close else None
 
 
-def _stray_braces(parts: list[str | Placeholder]) -> list[str]:
+def _stray_braces(parts: list[str | Placeholder]) -> list[Problem]:
     # "{{ name" or "name }}" is almost always a typo that would reach the channel verbatim.
     problems = []
     for part in parts:
         if isinstance(part, str) and ("{{" in part or "}}" in part):
-            problems.append(
-                f"unmatched braces in {_excerpt(part)}: write placeholders as {{{{ name }}}}"
-            )
+            head = f"unmatched braces in {_excerpt(part)}"
+            tail = ": write placeholders as {{ name }}"
+            params = {"excerpt": _cut(part.strip())}
+            problems.append(Problem((), ProblemCode.UNMATCHED_BRACES, head, tail, params))
     return problems
 
 
@@ -253,5 +260,8 @@ def _shown(name: str) -> str:
 
 
 def _excerpt(text: str) -> str:
-    text = text.strip()
-    return repr(text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 1] + "…")
+    return repr(_cut(text.strip()))
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 1] + "…"

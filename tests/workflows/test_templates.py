@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.workflows.problems import ProblemCode
 from bot.workflows.templates import (
     MISSING_VALUE,
     NO_OWNER,
@@ -40,7 +41,7 @@ def render(text: str, **changes: Any) -> str:
 def problems(text: str, names: tuple[str, ...] | None = PROPERTIES) -> list[str]:
     with pytest.raises(InvalidTemplate) as caught:
         parse_template(text, names)
-    return caught.value.problems
+    return caught.value.messages
 
 
 # --- Escaping -----------------------------------------------------------------------------
@@ -241,6 +242,34 @@ def test_every_problem_of_a_template_is_listed() -> None:
 @pytest.mark.parametrize("text", ["{{ name", "name }}", "{{ name {{ owner }}", "{{}"])
 def test_unmatched_braces_are_refused(text: str) -> None:
     assert any("unmatched braces" in problem for problem in problems(text))
+
+
+def test_template_problems_are_data_for_each_surface_to_word() -> None:
+    with pytest.raises(InvalidTemplate) as caught:
+        parse_template("{{ nme }} {{ properties.amout }} {{ zzz }} and {{ owner", PROPERTIES)
+
+    assert [(p.location, p.code, dict(p.params)) for p in caught.value.problems] == [
+        (
+            (),
+            ProblemCode.UNKNOWN_PLACEHOLDER,
+            {"placeholder": "{{ nme }}", "property": None, "suggestion": "name"},
+        ),
+        (
+            (),
+            ProblemCode.UNKNOWN_PLACEHOLDER,
+            {
+                "placeholder": "{{ properties.amout }}",
+                "property": "amout",
+                "suggestion": "properties.amount",
+            },
+        ),
+        (
+            (),
+            ProblemCode.UNKNOWN_PLACEHOLDER,
+            {"placeholder": "{{ zzz }}", "property": None, "suggestion": None},
+        ),
+        ((), ProblemCode.UNMATCHED_BRACES, {"excerpt": "and {{ owner"}),
+    ]
 
 
 def test_an_empty_placeholder_is_unknown() -> None:

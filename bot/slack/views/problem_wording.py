@@ -178,6 +178,19 @@ def _unknown_property(problem: Problem, label: str) -> str:
     return f"The records have no property {_subject(problem, label)}: choose another."
 
 
+def _unknown_placeholder(problem: Problem, label: str) -> str:
+    # Placeholders are what the user types in the dialog too: they are shown as typed.
+    shown, suggestion = problem.params.get("placeholder"), problem.params.get("suggestion")
+    name = problem.params.get("property")
+    if name:
+        what = f"{label} has {shown}, but the records have no property {name}"
+    else:
+        what = f"{label} has {shown}, which is not a placeholder"
+    if suggestion:
+        return f"{what}: did you mean {{{{ {suggestion} }}}}?"
+    return f"{what}: use one of the placeholders listed under {label}."
+
+
 def _reversed(problem: Problem, label: str) -> str:
     low, high = problem.params.get("low"), problem.params.get("high")
     return f"{label}: {low} comes after {high}: write the lower one first."
@@ -296,10 +309,13 @@ _WORDINGS: Mapping[ProblemCode, _Wording] = {
         f"{_subject(p, label)} is a built-in field of every record, not a property: "
         "choose another name."
     ),
-    # The template's own words: placeholders are what the user types in the dialog too.
-    C.BAD_TEMPLATE: lambda p, label: str(
-        p.params.get("detail")
-        or f"{label} holds braces: write the value as is, or choose the run's date."
+    C.BAD_TEMPLATE: lambda p, label: (
+        f"{label} holds braces: write the value as is, or choose the run's date."
+    ),
+    C.UNKNOWN_PLACEHOLDER: _unknown_placeholder,
+    C.UNMATCHED_BRACES: lambda p, label: (
+        f"{label} has braces that do not pair up in “{p.params.get('excerpt')}”: write a "
+        "placeholder as {{ name }}, two braces each side."
     ),
     C.NO_RECIPIENTS: lambda p, label: "Choose at least one person or user group.",
     C.NOT_A_CHANNEL: lambda p, label: "Choose a channel from the list.",

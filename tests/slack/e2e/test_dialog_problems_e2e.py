@@ -236,7 +236,21 @@ WALKS: Mapping[str, Walk] = {
         4,
         lambda m: _action(m, "send_owner_dm", text="Hi {{ nam }}"),
         "Message",
-        "Unknown placeholder {{ nam }}; did you mean name?",
+        "Message has {{ nam }}, which is not a placeholder: did you mean {{ name }}?",
+    ),
+    "a message naming a property the records lack": (
+        4,
+        lambda m: _action(m, "send_owner_dm", text="Hi {{ properties.amout }}"),
+        "Message",
+        "Message has {{ properties.amout }}, but the records have no property amout: did you "
+        "mean {{ properties.amount }}?",
+    ),
+    "a message with a placeholder's braces unpaired": (
+        4,
+        lambda m: _action(m, "send_owner_dm", text="Hi {{ name"),
+        "Message",
+        "Message has braces that do not pair up in “Hi {{ name”: write a placeholder as "
+        "{{ name }}, two braces each side.",
     ),
     "a direct message to nobody": (
         4,

@@ -236,7 +236,7 @@ def test_each_action_is_a_section_in_words_then_its_inputs_then_its_buttons() ->
     shown = texts(blocks)
     for words in ("2. Send the record's owner a direct message", "3. Set a property", "4. Create"):
         assert words in shown
-    assert len(blocks) == 5 + 3 + 4 + 4 + 1
+    assert len(blocks) == 5 + 3 + 4 + 7 + 1
 
 
 def button_rows(blocks: Sequence[Mapping[str, Any]]) -> list[list[str]]:
@@ -451,13 +451,13 @@ def test_direct_messages_fill_the_form_within_its_block_budget() -> None:
 
 
 def test_only_the_actions_that_fit_can_be_added() -> None:
-    actions = [SEND_DM] * 11 + [MESSAGE]  # 71 of 75 blocks: 4 left
+    actions = [SEND_DM] * 11 + [MESSAGE]  # 71 of 75 blocks: 4 left, a task takes 7
     add = rendered(actions)[-1]
-    assert [o["value"] for o in add["element"]["options"]] == [
-        "send_owner_dm",
-        "set_property",
-        "create_task",
-    ]
+    assert [o["value"] for o in add["element"]["options"]] == ["send_owner_dm", "set_property"]
+    roomier = rendered([SEND_DM] * 11 + [{"type": "send_owner_dm", "text": "Hi"}])[-1]  # 6 left
+    assert "create_task" not in [o["value"] for o in roomier["element"]["options"]]
+    room = rendered([SEND_DM] * 10 + [MESSAGE])[-1]  # 65 of 75: 10 left
+    assert "create_task" in [o["value"] for o in room["element"]["options"]]
     assert edit_actions(actions, WizardAction.ADD_ACTION, "send_dm") == actions
     assert edit_actions(actions, WizardAction.ADD_ACTION, "set_property")[-1] == {
         "type": "set_property"
@@ -567,7 +567,9 @@ def test_a_fields_problem_shows_beside_that_field() -> None:
         "Property needs lower-case letters, digits and _, starting with a letter, "
         "e.g. last_reminded."
     )
-    assert errors["actions.a2.title@2"] == "Unknown placeholder {{ nam }}; did you mean name?"
+    assert errors["actions.a2.title@2"] == (
+        "Task title has {{ nam }}, which is not a placeholder: did you mean {{ name }}?"
+    )
     assert errors["actions.a2.due_in_days@2"] == (
         "Due in (days) needs a whole number from 0 to 36600."
     )

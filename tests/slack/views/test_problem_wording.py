@@ -83,7 +83,11 @@ BROKEN: Mapping[ProblemCode, dict[str, Any]] = {
     C.NOT_COUNTED: valid(schedule={**MONTHLY, "holidays": "US"}),
     C.BAD_TEXT: valid(name="Deal\x00review"),
     C.BUILT_IN_NAME: valid(actions=[{"type": "set_property", "property": "owner", "value": 1}]),
-    C.BAD_TEMPLATE: valid(actions=[{"type": "send_owner_dm", "text": "Hi {{ nam }}"}]),
+    C.BAD_TEMPLATE: valid(
+        actions=[{"type": "set_property", "property": "last_reminded", "value": "{{ today }}"}]
+    ),
+    C.UNKNOWN_PLACEHOLDER: valid(actions=[{"type": "send_owner_dm", "text": "Hi {{ nam }}"}]),
+    C.UNMATCHED_BRACES: valid(actions=[{"type": "send_owner_dm", "text": "Hi {{ name"}]),
     C.NO_RECIPIENTS: valid(actions=[{"type": "send_dm", "text": "Hi"}]),
     C.NOT_A_CHANNEL: valid(
         actions=[{"type": "send_channel_message", "channel": "#general", "text": "Hi"}]
