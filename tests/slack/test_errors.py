@@ -38,8 +38,8 @@ def test_a_refused_schedule_is_told_field_by_field_without_its_keys() -> None:
 
     assert told is not None
     assert told.splitlines() == [
-        ":warning: Schedule: 9am is not a time of day: write it as 09:30 or 16:00 "
-        "(a 24-hour clock).",
+        ":warning: Schedule: Write a time of day as 09:30 or 16:00 (a 24-hour clock): 9am is "
+        "not one.",
         "Schedule: Choose at least one day of the week.",
     ]
     assert not file_words_in(told)

@@ -138,8 +138,15 @@ def _unknown_option(problem: Problem, label: str) -> str:
 
 def _subject(problem: Problem, label: str) -> str:
     """What a value problem is about: the property it compares or sets, else the input."""
+    name = _property(problem)
+    return name or label
+
+
+def _property(problem: Problem) -> str | None:
+    """The property a problem names, as written (lower case: never at a sentence's start,
+    where it would be capitalised into a name the records do not have)."""
     name = problem.params.get("property")
-    return name if isinstance(name, str) and name else label
+    return name if isinstance(name, str) and name else None
 
 
 def _operator_words(problem: Problem) -> str:
@@ -149,16 +156,19 @@ def _operator_words(problem: Problem) -> str:
 
 
 def _bad_value(problem: Problem, label: str) -> str:
-    subject = _subject(problem, label)
+    name = _property(problem)
     property_type = problem.params.get("property_type")
     if not isinstance(property_type, PropertyType):
         return f"{label} does not fit the property: check what it holds."
     needs = _TYPE_NEEDS[property_type]
     if problem.params.get("run_date"):
-        return f"{subject} holds {needs}, not the run's date: choose a date property."
+        holder = f"The property {name}" if name else label
+        return f"{holder} holds {needs}, not the run's date: choose a date property."
     if problem.params.get("day_words"):  # before, after and between take them
         needs = f"{needs}, or {_DAY_WORDS}"
-    return f"{subject} needs {needs}."
+    if name:
+        return f"The value for {name} needs to be {needs}."
+    return f"{label} needs {needs}."
 
 
 def _needs_value(problem: Problem, label: str) -> str:
@@ -270,8 +280,9 @@ _WORDINGS: Mapping[ProblemCode, _Wording] = {
     C.NOT_VALID: _not_valid,
     C.NOT_A_NUMBER: _whole_number,
     C.NOT_A_DATE: _not_a_date,
+    # The value as typed, never at the start: "noon" is not capitalised into "Noon".
     C.NOT_A_TIME: lambda p, label: (
-        f"{p.params['value']} is not a time of day: write it as 09:30 or 16:00 (a 24-hour clock)."
+        f"Write a time of day as 09:30 or 16:00 (a 24-hour clock): {p.params['value']} is not one."
         if isinstance(p.params.get("value"), str)
         else f"{label} needs times of day such as 09:30 or 16:00."
     ),
@@ -306,8 +317,8 @@ _WORDINGS: Mapping[ProblemCode, _Wording] = {
     ),
     C.BAD_TEXT: lambda p, label: f"{label} holds invisible control characters: remove them.",
     C.BUILT_IN_NAME: lambda p, label: (
-        f"{_subject(p, label)} is a built-in field of every record, not a property: "
-        "choose another name."
+        f"The name {_subject(p, label)} belongs to a built-in field of every record, not a "
+        "property: choose another name."
     ),
     C.BAD_TEMPLATE: lambda p, label: (
         f"{label} holds braces: write the value as is, or choose the run's date."

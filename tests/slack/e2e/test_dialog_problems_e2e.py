@@ -114,7 +114,7 @@ WALKS: Mapping[str, Walk] = {
         2,
         lambda m: (_schedule(m), m.enter(block_labelled(m, "More times of day"), "9.30")),
         "More times of day",
-        "9.30 is not a time of day: write it as 09:30 or 16:00 (a 24-hour clock).",
+        "Write a time of day as 09:30 or 16:00 (a 24-hour clock): 9.30 is not one.",
     ),
     "too many times a day": (
         2,
@@ -175,7 +175,7 @@ WALKS: Mapping[str, Walk] = {
         3,
         lambda m: _filter(m, "amount", "gt", "lots"),
         "Value",
-        "Amount needs a number, e.g. 4000.",
+        "The value for amount needs to be a number, e.g. 4000.",
     ),
     "a condition without its value": (
         3,
@@ -193,7 +193,8 @@ WALKS: Mapping[str, Walk] = {
         3,
         lambda m: _filter(m, "close_date", "before", "soon"),
         "Day",
-        "Close_date needs a date, e.g. 2026-03-01, or today, yesterday or tomorrow.",
+        "The value for close_date needs to be a date, e.g. 2026-03-01, or today, yesterday "
+        "or tomorrow.",
     ),
     "too many days back": (
         3,
@@ -224,13 +225,14 @@ WALKS: Mapping[str, Walk] = {
         4,
         lambda m: _action(m, "set_property", property="owner", value="x"),
         "Property",
-        "Owner is a built-in field of every record, not a property: choose another name.",
+        "The name owner belongs to a built-in field of every record, not a property: choose "
+        "another name.",
     ),
     "a number property set to words": (
         4,
         lambda m: _action(m, "set_property", property="amount", value="lots"),
         "Value",
-        "Amount needs a number, e.g. 4000.",
+        "The value for amount needs to be a number, e.g. 4000.",
     ),
     "a message naming no placeholder known": (
         4,

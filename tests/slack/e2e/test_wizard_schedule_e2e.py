@@ -150,8 +150,8 @@ def test_a_time_typed_wrong_is_named_beside_more_times(schedule_step: Modal) -> 
     answer = modal.submit()
     assert answer.json["response_action"] == "errors"
     assert answer.json["errors"] == {
-        WizardBlock.MORE_TIMES: "9:30 is not a time of day: write it as 09:30 or 16:00 "
-        "(a 24-hour clock)."
+        WizardBlock.MORE_TIMES: "Write a time of day as 09:30 or 16:00 (a 24-hour clock): "
+        "9:30 is not one."
     }
 
 

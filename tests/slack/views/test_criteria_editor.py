@@ -791,7 +791,7 @@ def test_a_bad_value_shows_beside_its_value() -> None:
     problems = definition_problems(criteria)
     assert file_text(problems[0]).startswith("criteria: group 2, filter 2: ")
     assert placed("criteria", problems, criteria) == {
-        "criteria.g1.f1.value@2": "Amount needs a number, e.g. 4000."
+        "criteria.g1.f1.value@2": "The value for amount needs to be a number, e.g. 4000."
     }
 
 
@@ -825,7 +825,9 @@ def test_several_problems_of_one_filter_are_joined_each_sentence_once() -> None:
     criteria["any"][0]["all"].append({"property": "stage", "operator": "starts_with"})
     criteria["any"][0]["all"][1]["value"] = ""
     errors = placed("criteria", criteria_problems(criteria), criteria)
-    assert errors["criteria.g0.f0.value@2"] == "Amount needs a number, e.g. 4000."
+    assert (
+        errors["criteria.g0.f0.value@2"] == "The value for amount needs to be a number, e.g. 4000."
+    )
     assert errors["criteria.g0.f1.value@2"] == (
         "“starts with” needs at least one character: use “is known” to test presence."
     )

@@ -5,14 +5,18 @@ a user."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.slack.views import problem_wording
 from bot.slack.views.problem_wording import dialog_text, dialog_warning
+from bot.workflows.criteria import Operator
 from bot.workflows.definitions import InvalidDefinition, parse_definition
 from bot.workflows.problems import WARNING_CODES, Problem, ProblemCode, file_text
 from storage.properties import PropertyType
@@ -199,6 +203,39 @@ def test_a_refusal_is_not_worded_as_a_warning() -> None:
 
     with pytest.raises(AssertionError):
         dialog_warning(problem)
+
+
+# Codes whose dialog wording names a property (params: property), with the parameters
+# each needs besides; the property's name is generated.
+NAMING_A_PROPERTY: Mapping[ProblemCode, list[dict[str, object]]] = {
+    C.BAD_VALUE: [
+        {"property_type": property_type, **extra}
+        for property_type in PropertyType
+        for extra in ({}, {"day_words": True}, {"run_date": True})
+    ],
+    C.BUILT_IN_NAME: [{}],
+    C.UNKNOWN_PROPERTY: [{}],
+    C.OPERATOR_NOT_APPLICABLE: [{"operator": Operator.GT}],
+    C.UNKNOWN_PLACEHOLDER: [{"placeholder": "{{ properties.x }}", "suggestion": None}],
+}
+
+
+@given(
+    name=st.from_regex(r"[a-z][a-z0-9_]{0,20}", fullmatch=True),
+    code=st.sampled_from(list(NAMING_A_PROPERTY)),
+    data=st.data(),
+)
+def test_a_property_is_named_as_written_and_never_capitalised(
+    name: str, code: ProblemCode, data: st.DataObject
+) -> None:
+    params = {**data.draw(st.sampled_from(NAMING_A_PROPERTY[code])), "property": name}
+    problem = Problem(("criteria", 0, 0, "value"), code, "file words", params=params)
+
+    text = dialog_text(problem, "Value")
+
+    assert re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", text), text
+    capitalised = name[:1].upper() + name[1:]
+    assert not re.match(rf"{re.escape(capitalised)}(?!\w)", text), text
 
 
 def test_the_checks_of_the_dialogs_words_bite() -> None:
