@@ -326,7 +326,16 @@ class HubSpotWriteBack:
         records: Sequence[RecordToWrite],
         context: Callable[[Any], RenderContext],
     ) -> None:
-        if self._ask(index, records, self._owners) is None:
+        owners = self._ask(index, records, self._owners)
+        if owners is None:
+            return
+        if action.owner is not None and action.owner.casefold() not in owners:
+            reason = (
+                f"the task's owner {action.owner} is not a user of the HubSpot portal (any "
+                "more): choose another owner in the workflow's Create a task, or leave it "
+                "empty for the record's owner"
+            )
+            self._record(index, [r.id for r in records], ActionOutcome.FAILED, reason)
             return
         for chunk in _chunks(records):
             tasks = {r.id: self._task(index, action, r, context(r)) for r in chunk}
@@ -353,16 +362,23 @@ class HubSpotWriteBack:
         self, index: int, action: CreateTask, record: RecordToWrite, context: RenderContext
     ) -> NewTask:
         due = datetime.combine(action.due_date(self.place.run_date), TASK_DUE_TIME, self.place.zone)
+        # Templates render for Slack (a name's & as &amp;); HubSpot shows text as typed.
+        body = (
+            f"Created by the workflow {self.place.workflow_name} for {context.name}."
+            if action.body is None
+            else mrkdwn_as_typed(action.body.render(context))
+        )
         properties = {
-            # Templates render for Slack (a name's & as &amp;); HubSpot shows text as typed.
             "hs_task_subject": mrkdwn_as_typed(action.title.render(context))[:255],
-            "hs_task_body": f"Created by the workflow {self.place.workflow_name} "
-            f"for {context.name}.",
+            "hs_task_body": body,
             "hs_timestamp": _instant(due),
             "hs_task_status": "NOT_STARTED",
             "hs_task_type": "TODO",
         }
-        owner_id = self._owner_id(record.owner)
+        if action.priority is not None:
+            properties["hs_task_priority"] = action.priority.value
+        # The action's owner when it names one (create_tasks checked HubSpot knows them).
+        owner_id = self._owner_id(action.owner or record.owner)
         if owner_id is not None:
             properties["hubspot_owner_id"] = owner_id
         key = f"run-{self.place.run_id}-record-{record.id}-action-{index + 1}"

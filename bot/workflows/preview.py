@@ -110,5 +110,8 @@ def _describe(action: object, context: RenderContext) -> str:
     if isinstance(action, CreateTask):
         due = action.due_date(context.run_date).isoformat()
         title = mrkdwn_as_typed(action.title.render(context))
-        return f"create the task {shown_value(title)}, due {due}"
+        said = f"create the task {shown_value(title)}, due {due}"
+        if action.priority is not None:
+            said += f", priority {action.priority.label}"
+        return said if action.owner is None else f"{said}, for {action.owner}"
     raise TypeError(f"unknown action {action!r}")

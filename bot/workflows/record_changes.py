@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.workflows.definitions import TASKS_OBJECT_TYPE, CreateTask, SetProperty
+from bot.workflows.definitions import TASKS_OBJECT_TYPE, CreateTask, SetProperty, TaskPriority
 from bot.workflows.readable import mrkdwn_as_typed
 from bot.workflows.templates import RenderContext
 from storage.models import ObjectType, Record
@@ -96,14 +96,21 @@ def create_task(
         "status": PropertyType.ENUMERATION,
         "related_type": PropertyType.STRING,
         "related_id": PropertyType.STRING,
+        "priority": PropertyType.ENUMERATION,
+        "body": PropertyType.STRING,
     }
-    object_types.declare(tasks.id, types, {"status": ["open"]})
+    priorities = [priority.value.lower() for priority in TaskPriority]
+    object_types.declare(tasks.id, types, {"status": ["open"], "priority": priorities})
     properties: dict[str, str] = {
         "due_date": action.due_date(context.run_date).isoformat(),
         "status": "open",
         "related_type": _type_name(session, record.object_type_id),
         "related_id": record.external_id,
     }
+    if action.priority is not None:
+        properties["priority"] = action.priority.value.lower()
+    if action.body is not None:
+        properties["body"] = mrkdwn_as_typed(action.body.render(context))
     # Templates render for Slack (a name's & as &amp;); a task is a record, named as typed.
     title = mrkdwn_as_typed(action.title.render(context))
     folded = {name: fold(value) for name, value in properties.items() if name != "due_date"}
@@ -112,7 +119,7 @@ def create_task(
             object_type_id=tasks.id,
             external_id=key,
             name=title,
-            owner=record.owner,
+            owner=action.owner or record.owner,
             properties=properties,
             folded={**folded, FOLDED_NAME: fold(title)},
             created_at=now,

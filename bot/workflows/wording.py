@@ -259,7 +259,14 @@ def _create_task(data: Mapping[str, Any]) -> str:
         due = f"due {days} days after the run"
     else:
         due = "with no due date chosen"
-    return f"Create a task {_quoted(data.get('title'))}, {due}"
+    said = f"Create a task {_quoted(data.get('title'))}, {due}"
+    priority = data.get("priority")
+    if isinstance(priority, str) and priority.strip():
+        said += f", priority {priority.strip().capitalize()}"
+    owner = data.get("owner")
+    if isinstance(owner, str) and owner.strip():
+        said += f", for {owner.strip()}"
+    return said
 
 
 def _quoted(text: object) -> str:

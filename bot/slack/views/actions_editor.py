@@ -42,6 +42,7 @@ from bot.workflows.definitions import (
     DIGEST_THRESHOLD,
     RUN_DATE_TEMPLATE,
     MessageMode,
+    TaskPriority,
 )
 from bot.workflows.owners import MAX_DM_RECIPIENTS, is_user_id
 from bot.workflows.problems import Problem
@@ -54,9 +55,10 @@ from bot.workflows.templates import (
 from storage.properties import PropertyType
 
 # An action is its section, its inputs and its buttons: 5 blocks for most types, 6 for a
-# direct message to chosen people. The editor shows the first actions that fit in
-# ACTIONS_BLOCKS blocks (15 of most types), and adds one block at the end: 5 * 15 + 1 = 76
-# blocks at most, which leaves the wizard's own blocks room within the 100 of a modal.
+# direct message to chosen people, 7 for a task (title, notes, due, priority, owner). The
+# editor shows the first actions that fit in ACTIONS_BLOCKS blocks (15 of most types), and
+# adds one block at the end: 5 * 15 + 1 = 76 blocks at most, which leaves the wizard's own
+# blocks room within the 100 of a modal.
 # Documents with more actions (written as files) show their first ones; the others are kept
 # as they are.
 MAX_ACTIONS_SHOWN = 15
@@ -76,13 +78,14 @@ _INPUTS: Mapping[str, tuple[str, ...]] = {
     "send_owner_dm": ("text",),
     "send_dm": ("users", "user_groups", "text", "mode"),
     "set_property": ("property", "value"),
-    "create_task": ("title", "due_in_days"),
+    "create_task": ("title", "body", "due_in_days", "priority", "owner"),
 }
 # "Value" of "Set a property" too: a property is set to something, and nothing to set is
 # not a choice the action offers. "Due in (days)" is optional: empty is the run's day.
 _REQUIRED = frozenset({"channel", "text", "title", "property", "value"})
 _DUE_ON_THE_RUN_DAY = 0
 _AUTOMATIC = "automatic"  # the mode option for "no mode": chosen by the number of records
+_NO_PRIORITY = "none"  # the priority option for a task without one
 _MODES = (
     (_AUTOMATIC, f"Automatic: one per record, a digest above {DIGEST_THRESHOLD} records"),
     (MessageMode.PER_RECORD.value, "One message per record"),
@@ -200,6 +203,35 @@ def _title_input(value: object, properties: Mapping[str, PropertyType]) -> _Inpu
     return "Task title", text_input(as_typed(value)), _placeholders_hint(properties)
 
 
+def _body_input(value: object, properties: Mapping[str, PropertyType]) -> _Input:
+    hint = "What the task says beyond its title. " + _placeholders_hint(properties)
+    return "Task notes", text_input(as_typed(value), multiline=True), hint
+
+
+def _priority_input(value: object, properties: Mapping[str, PropertyType]) -> _Input:
+    options = [option("No priority", _NO_PRIORITY)]
+    options += [option(priority.label, priority.value.lower()) for priority in TaskPriority]
+    chosen = _NO_PRIORITY if value is None else as_typed(value).strip().lower()
+    element: dict[str, Any] = {
+        "type": "radio_buttons",
+        "action_id": WizardAction.INPUT,
+        "options": options,
+    }
+    initial = next((choice for choice in options if choice["value"] == chosen), None)
+    if initial is not None:
+        element["initial_option"] = initial
+    hint = "" if initial is not None else f"Was {cut(as_typed(value), 50)!r}: choose one."
+    return "Priority", element, hint
+
+
+def _owner_input(value: object, properties: Mapping[str, PropertyType]) -> _Input:
+    hint = (
+        "The email of the person the task is for; empty: the record's owner. For records "
+        "from HubSpot, a user of the HubSpot portal."
+    )
+    return "Task owner", text_input(as_typed(value), placeholder="name@example.com"), hint
+
+
 def _mode_input(value: object, properties: Mapping[str, PropertyType]) -> _Input:
     options = [option(text, mode) for mode, text in _MODES]
     chosen = _AUTOMATIC if value is None else value
@@ -250,6 +282,9 @@ _INPUT_BUILDERS = {
     "value": _value_input,
     "title": _title_input,
     "due_in_days": _due_input,
+    "body": _body_input,
+    "priority": _priority_input,
+    "owner": _owner_input,
 }
 
 
@@ -383,6 +418,10 @@ def _read_input(
         return [group for group in _GROUP_SEPARATORS.split(text) if group]
     if name == "mode":
         return None if text == _AUTOMATIC else text
+    if name == "priority":
+        return None if text == _NO_PRIORITY else text
+    if name == "owner":
+        return text.strip()
     if name == "property":
         return text.strip()
     if name == "due_in_days":

@@ -1,0 +1,79 @@
+"""create_task's body, priority and owner reach HubSpot: the stand-in sees hs_task_body,
+hs_task_priority and hubspot_owner_id of the owner the action names (else the record's);
+an owner HubSpot no longer lists fails each record with the reason. The real client against
+the HubSpot stand-in over HTTP, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.workflows.clock import FixedClock
+from tests.engine.builders import save, workflow_document
+from tests.engine.test_hubspot_write_back import (
+    CALL_TASK,
+    IN_CONTRACT,
+    RUN_TIME,
+    Portal,
+    first_sync,
+    results,
+)
+from tests.engine.test_hubspot_write_back import portal as portal  # the fixture
+
+DETAILED_TASK = {
+    **CALL_TASK,
+    "body": "{{ name }} waits for its signed contract",
+    "priority": "high",
+}
+
+
+def run_once(sessions: sessionmaker[Session], clock: FixedClock, portal: Portal, processes: Any,
+             task: dict[str, Any]) -> None:  # fmt: skip
+    clock.set(RUN_TIME - timedelta(minutes=10))
+    first_sync(sessions, clock, portal)  # fresh enough: the run does not sync first
+    save(sessions, workflow_document(criteria=IN_CONTRACT, actions=[task]), clock.now())
+    clock.set(RUN_TIME + timedelta(seconds=5))
+    [(_run, status)] = portal.engine(sessions, clock, processes.slack()).tick()
+    assert status is not None
+
+
+def test_a_task_carries_its_body_and_priority_and_the_records_owner(
+    sessions: sessionmaker[Session], clock: FixedClock, portal: Portal, processes: Any
+) -> None:
+    run_once(sessions, clock, portal, processes, DETAILED_TASK)
+
+    [acme] = portal.standin.tasks_of("deals", "11")
+    assert acme.properties["hs_task_body"] == "Acme & Sons waits for its signed contract"
+    assert acme.properties["hs_task_priority"] == "HIGH"
+    assert acme.properties["hubspot_owner_id"] == "101"  # the deal's owner
+    [initech] = portal.standin.tasks_of("deals", "13")
+    assert "hubspot_owner_id" not in initech.properties  # the deal has no owner
+
+
+def test_a_task_for_a_named_owner_goes_to_that_hubspot_user_for_every_record(
+    sessions: sessionmaker[Session], clock: FixedClock, portal: Portal, processes: Any
+) -> None:
+    run_once(sessions, clock, portal, processes, {**CALL_TASK, "owner": "Grace@Example.com"})
+
+    tasks = [t for deal in ("11", "12", "13") for t in portal.standin.tasks_of("deals", deal)]
+    assert len(tasks) == 3
+    assert {t.properties["hubspot_owner_id"] for t in tasks} == {"102"}
+    assert all("hs_task_priority" not in t.properties for t in tasks)
+    # No body written: HubSpot's says which workflow made the task.
+    assert tasks[0].properties["hs_task_body"].startswith("Created by the workflow ")
+
+
+def test_an_owner_hubspot_does_not_list_fails_each_record_and_creates_nothing(
+    sessions: sessionmaker[Session], clock: FixedClock, portal: Portal, processes: Any
+) -> None:
+    run_once(sessions, clock, portal, processes, {**CALL_TASK, "owner": "gone@example.com"})
+
+    assert portal.standin.objects.get("tasks", {}) == {}
+    outcomes = results(sessions, 0)
+    assert sorted(outcomes) == ["11", "12", "13"]
+    for outcome, reason, _reference in outcomes.values():
+        assert outcome == "failed"
+        assert reason is not None
+        assert "gone@example.com is not a user of the HubSpot portal" in reason
