@@ -1,7 +1,7 @@
 """create_task's body, priority and owner reach HubSpot: the stand-in sees hs_task_body,
 hs_task_priority and hubspot_owner_id of the owner the action names (else the record's);
 an owner HubSpot no longer lists fails each record with the reason. The real client against
-the HubSpot stand-in over HTTP, on SQLite and PostgreSQL."""
+the HubSpot stand-in over HTTP, on SQLite and PostgreSQL; a local task keeps them too."""
 
 from __future__ import annotations
 
@@ -11,7 +11,11 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.clock import FixedClock
-from tests.engine.builders import save, workflow_document
+from storage.database import transaction
+from storage.object_types import ObjectTypeRepository
+from storage.properties import PropertyType
+from tests.engine.builders import deal, import_deals, records_of_type, save, workflow_document
+from tests.engine.conftest import Processes
 from tests.engine.test_hubspot_write_back import (
     CALL_TASK,
     IN_CONTRACT,
@@ -21,6 +25,7 @@ from tests.engine.test_hubspot_write_back import (
     results,
 )
 from tests.engine.test_hubspot_write_back import portal as portal  # the fixture
+from tests.engine.test_runner import run_once as local_run_once
 
 DETAILED_TASK = {
     **CALL_TASK,
@@ -77,3 +82,24 @@ def test_an_owner_hubspot_does_not_list_fails_each_record_and_creates_nothing(
         assert outcome == "failed"
         assert reason is not None
         assert "gone@example.com is not a user of the HubSpot portal" in reason
+
+
+def test_a_local_task_keeps_its_notes_priority_and_owner(
+    sessions: sessionmaker[Session], clock: FixedClock, processes: Processes
+) -> None:
+    """Records imported from files: the task is a record of the tasks type, as before."""
+    import_deals(sessions, [deal("D1", name="Acme & Co", owner="U0AAA")], clock.now())
+    task = {**DETAILED_TASK, "owner": "ana@example.com"}
+
+    local_run_once(sessions, clock, processes, workflow_document(actions=[task]))
+
+    [created] = records_of_type(sessions, "tasks")
+    assert created.name == "Call about Acme & Co"
+    assert created.owner == "ana@example.com"
+    assert created.properties["priority"] == "high"
+    assert created.properties["body"] == "Acme & Co waits for its signed contract"
+    with transaction(sessions) as session:
+        types = ObjectTypeRepository(session).property_types(created.object_type_id)
+        options = ObjectTypeRepository(session).enumeration_options(created.object_type_id)
+    assert types["priority"] is PropertyType.ENUMERATION
+    assert list(options["priority"]) == ["low", "medium", "high"]

@@ -86,6 +86,11 @@ def _not_valid(problem: Problem, label: str) -> str:
         )
     if place == "actions.value":
         return f"{label} needs text, a number, true or false, or a date."
+    if place == "actions.owner":
+        return (
+            f"{label} needs an email address, e.g. ana@example.com, or leave it empty for "
+            "the record's owner."
+        )
     if place.endswith(".month_positions"):
         return "Choose days among the options offered."
     if problem.params.get("operator") is Operator.BETWEEN:
