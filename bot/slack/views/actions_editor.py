@@ -35,6 +35,7 @@ from bot.slack.views.editor_inputs import (
     is_days,
     text_input,
 )
+from bot.slack.views.input_places import action_block, input_of
 from bot.slack.views.problem_wording import dialog_text
 from bot.workflows.definitions import (
     ACTION_FIELDS,
@@ -140,7 +141,7 @@ def _input_block(
     label, element, hint = _INPUT_BUILDERS[name](action.get(name), properties)
     block: dict[str, Any] = {
         "type": "input",
-        "block_id": _block_id(index, name, layout),
+        "block_id": action_block(index, name, layout),
         "label": plain(label),
         "element": element,
         "optional": name not in _REQUIRED,
@@ -326,7 +327,7 @@ def _footer(actions: Sequence[object], layout: int) -> dict[str, Any]:
     # An input block, not an actions block, so that "add an action" problems can show on it.
     return {
         "type": "input",
-        "block_id": _block_id(None, "add", layout),
+        "block_id": action_block(None, "add", layout),
         "label": plain("Add an action" if count else "Add the first action"),
         "dispatch_action": True,
         "optional": True,
@@ -392,7 +393,7 @@ def _read_action(
 ) -> dict[str, Any]:
     read: dict[str, Any] = {"type": action["type"]}
     for name in _INPUTS[action["type"]]:
-        block_id = _block_id(index, name, layout)
+        block_id = action_block(index, name, layout)
         if block_id in values:
             typed = _selected_users(values, block_id) if name == "users" else None
             typed = typed if typed is not None else entered(values, block_id, None)
@@ -466,7 +467,7 @@ def actions_errors(
     inputs = _rendered_inputs(actions, layout)
     first = next((ids[0] for ids in inputs.values() if ids), None)
     if _addable(actions):
-        first = first or _block_id(None, "add", layout)
+        first = first or action_block(None, "add", layout)
     if first is None:
         return {}
     placed: dict[str, list[str]] = {}
@@ -488,10 +489,9 @@ def _placed(
     index = problem.location[1] if len(problem.location) > 1 else None
     if not isinstance(index, int):
         return first, dialog_text(problem, "Actions")
-    name = problem.location[2] if len(problem.location) > 2 else None
-    own = _block_id(index, name, layout) if isinstance(name, str) else None
-    if own is not None and own in inputs.get(index, []):
-        assert isinstance(name, str)
+    own = input_of(problem.location, layout)
+    name = problem.field
+    if own is not None and own in inputs.get(index, []) and name is not None:
         label = _INPUT_BUILDERS[name](actions[index].get(name), {})[0]
         return own, dialog_text(problem, label)
     what = dialog_text(problem, f"Action {index + 1}")
@@ -503,7 +503,7 @@ def _placed(
 def _rendered_inputs(actions: Sequence[Mapping[str, Any]], layout: int) -> dict[int, list[str]]:
     """The input block ids actions_blocks renders, per action index."""
     return {
-        index: [_block_id(index, name, layout) for name in _inputs_of(action)]
+        index: [action_block(index, name, layout) for name in _inputs_of(action)]
         for index, action in enumerate(actions[: _shown_count(actions)])
     }
 
@@ -544,15 +544,6 @@ def _button_index(value: str) -> int | None:
 
 
 # --- Helpers of this module ---------------------------------------------------------------
-
-
-def _block_id(index: int | None, part: str, layout: int) -> str:
-    """The block id of input ``part`` of action ``index`` (None: of the editor), e.g.
-    actions.a0.text@3. ``layout`` changes whenever actions are added, removed or moved, so
-    that Slack, which keeps what was typed in a block whose id it has seen, never shows one
-    action's text in another."""
-    row = "" if index is None else f"a{index}."
-    return f"actions.{row}{part}@{layout}"
 
 
 def _type_of(action: object) -> str | None:

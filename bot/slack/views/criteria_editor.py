@@ -37,6 +37,7 @@ from bot.slack.views.editor_inputs import (
     is_days,
     text_input,
 )
+from bot.slack.views.input_places import criteria_block, filter_place
 from bot.slack.views.problem_wording import dialog_text
 from bot.workflows.criteria import (
     DAY_WORD_OPERATORS,
@@ -199,14 +200,14 @@ def _filter_blocks(
         _property_block(field, g, f, name, properties, layout, labels),
         {
             "type": "actions",
-            "block_id": _block_id(field, layout, g, f, _operator_part(property_type)),
+            "block_id": criteria_block(field, layout, g, f, _operator_part(property_type)),
             "elements": elements,
         },
     ]
     if _needs_value(operator):
         assert operator is not None
         choices = options.get(name, ()) if isinstance(name, str) else ()
-        block_id = _block_id(field, layout, g, f, "value")
+        block_id = criteria_block(field, layout, g, f, "value")
         shown = labels.options_of(name)
         blocks.append(_value_block(block_id, operator, property_type, raw, choices, shown))
     return blocks
@@ -223,7 +224,7 @@ def _property_block(
 ) -> dict[str, Any]:
     block: dict[str, Any] = {
         "type": "input",
-        "block_id": _block_id(field, layout, g, f, "property"),
+        "block_id": criteria_block(field, layout, g, f, "property"),
         "label": plain("Where" if f == 0 else "And"),
         "optional": True,
     }
@@ -561,13 +562,13 @@ def _read_filter(
 ) -> dict[str, Any]:
     old_name = old.get("property")
     old_type = _type_of(old_name, properties)
-    name = entered(values, _block_id(field, layout, g, f, "property"), old_name)
+    name = entered(values, criteria_block(field, layout, g, f, "property"), old_name)
     if isinstance(name, str) and not name.strip():
         name = None
     property_type = _type_of(name, properties)
     operator_part = _operator_part(old_type)
     raw_operator = entered(
-        values, _block_id(field, layout, g, f, operator_part), old.get("operator")
+        values, criteria_block(field, layout, g, f, operator_part), old.get("operator")
     )
     operator = operator_of(raw_operator)
     if name != old_name and property_type is not None and operator not in _fitting(property_type):
@@ -584,7 +585,7 @@ def _read_filter(
     assert operator is not None and old_operator is not None
     if not _same_values(property_type, old_type) or _kind(operator) != _kind(old_operator):
         return read
-    block_id = _block_id(field, layout, g, f, "value")
+    block_id = criteria_block(field, layout, g, f, "value")
     if block_id not in values:
         if "value" in old:
             read["value"] = old["value"]
@@ -635,7 +636,7 @@ def criteria_errors(
         return {}
     placed: dict[str, list[str]] = {}
     for problem in problems:
-        g, f, part = _filter_place(problem)
+        g, f, part = filter_place(problem.location)
         # Where it is, when it is not beside its own filter: "Group 6, filter 1: ...".
         place = "" if g is None else f"{criteria_place(problem.location[1:])}: "
         if g is not None and f is not None and 0 <= f < shown.get(g, 0):
@@ -649,23 +650,11 @@ def criteria_errors(
             label = _value_words(operator, None)[0]
         else:
             part, label = "property", "Where" if f == 0 else "And"
-        block = _block_id(field, layout, g, f, part)
+        block = criteria_block(field, layout, g, f, part)
         text = dialog_text(problem, label)
         placed.setdefault(block, []).append(f"{place[:1].upper()}{place[1:]}{text}")
     # A sentence once: several items of one list can have the same problem.
     return {block: input_error(list(dict.fromkeys(texts))) for block, texts in placed.items()}
-
-
-def _filter_place(problem: Problem) -> tuple[int | None, int | None, str | None]:
-    """Group index, filter index and part of a problem located in criteria."""
-    rest = problem.location[1:]
-    numbers = [part for part in rest if isinstance(part, int)]
-    part = rest[-1] if rest and isinstance(rest[-1], str) else None
-    if len(numbers) >= 2:
-        return numbers[0], numbers[1], part
-    if numbers:
-        return numbers[0], 0, part  # a group's problem: beside its first filter
-    return None, None, part
 
 
 # --- Buttons ------------------------------------------------------------------------------
@@ -751,15 +740,6 @@ def _shown(groups: _Groups) -> list[tuple[int, int]]:
         shown.append((g, min(len(filters), room)))
         room -= min(len(filters), room)
     return shown
-
-
-def _block_id(field: str, layout: int, g: int, f: int, part: str) -> str:
-    """The block id of one part of filter ``f`` of group ``g``, e.g. criteria.g0.f1.value@3.
-
-    ``layout`` changes whenever rows are added, removed or moved, so that Slack, which keeps
-    what was typed in a block whose id it has seen, never shows one row's value in another.
-    """
-    return f"{field}.g{g}.f{f}.{part}@{layout}"
 
 
 def _operator_part(property_type: PropertyType | None) -> str:

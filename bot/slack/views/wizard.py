@@ -34,6 +34,13 @@ from bot.slack.views.blocks import (
 )
 from bot.slack.views.editor_inputs import entered
 from bot.slack.views.explanations import forecast_lines
+from bot.slack.views.input_places import (
+    MONTHLY_BOTH,
+    MONTHLY_DAYS,
+    MONTHLY_POSITIONS,
+    SETTINGS_BLOCKS,
+    input_of,
+)
 from bot.slack.views.phrases import phrase_mrkdwn, when
 from bot.slack.views.places import COUNTRIES, zone_choices
 from bot.slack.views.problem_wording import dialog_text, dialog_warning
@@ -90,12 +97,9 @@ FREQUENCIES = (
     ("once", "Once"),
 )
 UNITS = {"daily": "days", "weekly": "weeks", "monthly": "months", "annually": "years"}
-MONTHLY_DAYS = "days"
 # The schedule's fields that say on which days it runs: set aside when a new choice of
 # "Runs" or "Which days" leaves them out, restored when it is chosen again.
 _DAY_FIELDS = ("weekdays", "month_days", "month_positions", "months", "month", "day", "date")
-MONTHLY_POSITIONS = "positions"
-MONTHLY_BOTH = "both"  # days of the month and flexible days: the dates of each
 POSITION_DAY_NAMES = {
     "day": "day",
     "weekday": "weekday (Mon to Fri)",
@@ -1234,34 +1238,6 @@ def _read_settings(values: StateValues, old: Mapping[str, Any]) -> dict[str, Any
 
 # --- Problems on their fields ---------------------------------------------------------------
 
-_SCHEDULE_BLOCKS = {
-    "frequency": WizardBlock.FREQUENCY,
-    "weekdays": WizardBlock.WEEKDAYS,
-    "month_days": WizardBlock.MONTH_DAYS,
-    "month_positions": WizardBlock.MONTH_POSITIONS,
-    "month": WizardBlock.MONTH,
-    "day": WizardBlock.DAY,
-    "date": WizardBlock.DATE,
-    "time": WizardBlock.TIME,
-    "times": WizardBlock.MORE_TIMES,
-    "months": WizardBlock.MONTHS,
-    "holidays": WizardBlock.BUSINESS_HOLIDAYS,
-    "subdivision": WizardBlock.BUSINESS_SUBDIVISION,
-    "timezone": WizardBlock.TIMEZONE,
-    "interval": WizardBlock.INTERVAL,
-    "start_date": WizardBlock.START_DATE,
-    "end_date": WizardBlock.END_DATE,
-}
-_SETTINGS_BLOCKS = {
-    "summary_channel": WizardBlock.SUMMARY_CHANNEL,
-    "summary": WizardBlock.SUMMARY,
-    "pause_days": WizardBlock.PAUSE_DAYS,
-    "holidays": WizardBlock.HOLIDAYS,
-    "on_pause_day": WizardBlock.ON_PAUSE_DAY,
-    "catch_up_minutes": WizardBlock.CATCH_UP,
-    "alert_owner": WizardBlock.ALERT_OWNER,
-}
-
 
 def step_errors(
     step: int, problems: Sequence[Problem], document: Mapping[str, Any], layout: int
@@ -1299,27 +1275,13 @@ def _placed(
         if found:
             return next(iter(found.items()))
     labels = _input_labels(step, document)
-    field = problem.field
-    own: str | None = {1: _STEP_ONE_BLOCKS, 5: _SETTINGS_BLOCKS}.get(step, {}).get(str(field))
-    if step == 2 and field is not None:
-        own = _schedule_block(field, document)
+    schedule = _mapping(document.get("schedule"))
+    monthly = _monthly_mode(schedule) if schedule.get("frequency") == "monthly" else None
+    own = input_of(problem.location, layout, monthly)
     if own is not None and own in labels:
         return own, dialog_text(problem, labels[own])
     # No input of its own: on the step's first input, named by the part of the workflow.
     return next(iter(labels), None), dialog_text(problem, _LOCATION_NAMES.get(str(root), "It"))
-
-
-_STEP_ONE_BLOCKS = {"name": WizardBlock.NAME, "object_type": WizardBlock.OBJECT_TYPE}
-
-
-def _schedule_block(field: str, document: Mapping[str, Any]) -> str | None:
-    schedule = _mapping(document.get("schedule"))
-    if field in ("month_days", "month_positions") and schedule.get("frequency") == "monthly":
-        mode = _monthly_mode(schedule)
-        if mode == MONTHLY_BOTH:  # each on its own select
-            return _SCHEDULE_BLOCKS.get(field)
-        return WizardBlock.MONTH_POSITIONS if mode == MONTHLY_POSITIONS else WizardBlock.MONTH_DAYS
-    return _SCHEDULE_BLOCKS.get(field)
 
 
 def _input_labels(step: int, document: Mapping[str, Any]) -> dict[str, str]:
@@ -1337,7 +1299,7 @@ def _input_labels(step: int, document: Mapping[str, Any]) -> dict[str, str]:
         if b["type"] == "input" and not str(b["block_id"]).startswith(typed)
     }
     if step == 5:  # the suppression editor's inputs are its own to place
-        return {b: label for b, label in inputs.items() if b in _SETTINGS_BLOCKS.values()}
+        return {b: label for b, label in inputs.items() if b in SETTINGS_BLOCKS.values()}
     return inputs
 
 
