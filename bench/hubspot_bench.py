@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -102,6 +103,14 @@ class HubSpotFigures:
 
 
 def run(kind: str, engine: Engine, deals: int) -> HubSpotFigures:
+    with standin_portal(deals) as url:
+        return _measure(kind, engine, url, deals)
+
+
+@contextlib.contextmanager
+def standin_portal(deals: int) -> Iterator[str]:
+    """The HubSpot stand-in as a process of its own holding ``deals`` deals, at HubSpot's
+    private-app rate (190 requests per 10 s): its API's address while it runs."""
     standin = subprocess.Popen(
         [sys.executable, "-m", "tests.hubspot_standin", str(deals), str(START_MS), "190", "10"],
         stdin=subprocess.PIPE,
@@ -111,8 +120,7 @@ def run(kind: str, engine: Engine, deals: int) -> HubSpotFigures:
     )
     try:
         assert standin.stdout is not None
-        url = standin.stdout.readline().strip()
-        return _measure(kind, engine, url, deals)
+        yield standin.stdout.readline().strip()
     finally:
         assert standin.stdin is not None
         standin.stdin.close()

@@ -14,16 +14,14 @@ from __future__ import annotations
 import io
 import math
 import os
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bench.hubspot_bench import standin_portal
 from bot.console_notifier import ConsoleNotifier
 from bot.hubspot.portal import ClientPortal, PortalPool
 from bot.hubspot.rate_limit import PRIVATE_APP_WINDOW
@@ -42,7 +40,6 @@ from storage.records import NewRecord, RecordRepository
 from tests.hubspot_standin import TOKEN
 
 TEAM = "TBENCH"
-START_MS = 1_796_000_000_000
 RUN_AT = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 
 
@@ -74,21 +71,8 @@ class WriteFigures:
 
 
 def run(kind: str, engine: Engine, deals: int) -> WriteFigures:
-    standin = subprocess.Popen(
-        [sys.executable, "-m", "tests.hubspot_standin", str(deals), str(START_MS), "190", "10"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=Path(__file__).resolve().parent.parent,
-    )
-    try:
-        assert standin.stdout is not None
-        url = standin.stdout.readline().strip()
+    with standin_portal(deals) as url:
         return _measure(kind, engine, url, deals)
-    finally:
-        assert standin.stdin is not None
-        standin.stdin.close()
-        standin.wait(timeout=30)
 
 
 def _measure(kind: str, engine: Engine, url: str, deals: int) -> WriteFigures:
