@@ -16,6 +16,12 @@ shapes of HubSpot's API reference:
 - ``POST /crm/v3/objects/tasks/batch/create`` with ``associations`` (the HUBSPOT_DEFINED
   task-to-object types), and the tasks' search by subject, due time, creation and
   ``associations.{object}``.
+- ``GET /crm/v4/associations/tasks/{type}/labels``: the association types from tasks to an
+  object (HubSpot's for the standard ones; ``task_labels`` for a custom object, by default
+  one unlabeled USER_DEFINED type); an unknown type is a 400, as HubSpot answers it.
+- ``POST /crm/v4/associations/{type}/tasks/batch/read`` (a record's tasks, paged per input
+  by ``after``; a record with none is an error of a 207) and
+  ``POST /crm/v3/objects/{type}/batch/read``.
 - ``GET /account-info/v3/details``: the portal's id and its app's domain.
 - 401 without the token, with HubSpot's error body; 429 past the configured rolling window,
   with the ``X-HubSpot-RateLimit-*`` headers; the daily budget on every answer.
@@ -50,6 +56,20 @@ def iso(milliseconds: int) -> str:
     return instant.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def _as_written_back(properties: dict[str, Any]) -> dict[str, Any]:
+    """A created task's properties as HubSpot answers them: its due instant as HubSpot
+    prints instants (Java's Instant: a zero fraction left out, "2026-03-02T09:00:00Z")."""
+    due = properties.get("hs_timestamp")
+    if not isinstance(due, str):
+        return properties
+    try:
+        instant = datetime.fromisoformat(due).astimezone(UTC)
+    except ValueError:
+        return properties
+    fraction = f".{instant.microsecond // 1000:03d}" if instant.microsecond // 1000 else ""
+    return {**properties, "hs_timestamp": f"{instant:%Y-%m-%dT%H:%M:%S}{fraction}Z"}
+
+
 @dataclass
 class PortalObject:
     id: str
@@ -82,6 +102,11 @@ class HubSpotStandIn:
     # GET /crm/v3/schemas: custom objects' definitions (their objects are served under
     # their objectTypeId, as HubSpot serves them).
     schema_list: list[dict[str, Any]] = field(default_factory=list)
+    # GET /crm/v4/associations/tasks/{objectTypeId}/labels of a custom object, when a test
+    # sets them (else one unlabeled USER_DEFINED type, numbered after the object's id).
+    task_labels: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Associations per input of one page of a v4 batch read (HubSpot's page is larger).
+    association_page: int = 500
     requests: list[Request] = field(default_factory=list)
     keep_requests: bool = True
     search_cap: int = SEARCH_CAP
@@ -297,6 +322,8 @@ class HubSpotStandIn:
             # The client's schemas API calls the original path of GET /crm/v3/schemas.
             return 200, {"results": self.schema_list}
         parts = request.path.strip("/").split("/")  # crm v3 <api> <type> [search]
+        if parts[:3] == ["crm", "v4", "associations"]:
+            return self._associations_v4(request, parts[3:])
         if parts[:2] != ["crm", "v3"] or len(parts) < 3:
             return 404, _error(f"no endpoint {request.path}", "OBJECT_NOT_FOUND")
         api, rest = parts[2], parts[3:]
@@ -306,6 +333,8 @@ class HubSpotStandIn:
             return self._batch_update(rest[0], request.body or {})
         if rest == ["tasks", "batch", "create"] and request.method == "POST":
             return self._create_tasks(request.body or {})
+        if api == "objects" and rest[1:] == ["batch", "read"] and request.method == "POST":
+            return self._batch_read(rest[0], request.body or {})
         if api == "objects" and rest[1:] == ["search"] and request.method == "POST":
             return self._search(rest[0], request.body or {})
         if api == "properties" and len(rest) == 1:
@@ -508,7 +537,7 @@ class HubSpotStandIn:
             self._sorted.pop("tasks", None)
             self.associations[task_id] = [
                 (
-                    _TYPE_OF_ASSOCIATION[t["associationTypeId"]],
+                    str(self._task_association_target(t)),
                     str(a["to"]["id"]),
                     t["associationTypeId"],
                 )
@@ -518,7 +547,8 @@ class HubSpotStandIn:
             results.append(
                 {
                     "id": task_id,
-                    "properties": properties,
+                    "objectWriteTraceId": item.get("objectWriteTraceId"),
+                    "properties": _as_written_back(properties),
                     "createdAt": properties["hs_createdate"],
                     "updatedAt": properties["hs_createdate"],
                     "archived": False,
@@ -539,8 +569,8 @@ class HubSpotStandIn:
         for association in associations:
             target = str((association.get("to") or {}).get("id"))
             for kind in association.get("types") or []:
-                object_type = _TYPE_OF_ASSOCIATION.get(kind.get("associationTypeId"))
-                if kind.get("associationCategory") != "HUBSPOT_DEFINED" or object_type is None:
+                object_type = self._task_association_target(kind)
+                if object_type is None:
                     return f"invalid association type {kind} from tasks"
                 found = self.objects.get(object_type, {}).get(target)
                 if found is None or found.archived:
@@ -548,6 +578,135 @@ class HubSpotStandIn:
                         f"Could not find {object_type} with id {target} to associate the task with"
                     )
         return None
+
+    def _task_association_target(self, kind: dict[str, Any]) -> str | None:
+        """The object type an association type from tasks leads to, when the category and
+        the id are one HubSpot lists for tasks."""
+        category, type_id = kind.get("associationCategory"), kind.get("associationTypeId")
+        for object_type in [*_TYPE_OF_ASSOCIATION.values(), *self._custom_types()]:
+            for label in self._labels_from_tasks(object_type) or []:
+                if label["typeId"] == type_id and label["category"] == category:
+                    return object_type
+        return None
+
+    def _custom_types(self) -> list[str]:
+        return [str(s["objectTypeId"]) for s in self.schema_list]
+
+    def _object_type(self, name: str) -> str | None:
+        """An object type as the v4 APIs take it (a standard name, a custom object's
+        objectTypeId, name or fully qualified name), as the objects are kept here."""
+        if name in _TYPE_OF_ASSOCIATION.values() or name == "tasks":
+            return name
+        for schema in self.schema_list:
+            if name in (schema["objectTypeId"], schema["name"], schema.get("fullyQualifiedName")):
+                return str(schema["objectTypeId"])
+        return None
+
+    def _labels_from_tasks(self, to_type: str) -> list[dict[str, Any]] | None:
+        object_type = self._object_type(to_type)
+        if object_type is None or object_type == "tasks":
+            return None
+        standard = {v: k for k, v in _TYPE_OF_ASSOCIATION.items()}.get(object_type)
+        if standard is not None:
+            return [{"category": "HUBSPOT_DEFINED", "typeId": standard, "label": None}]
+        default = [
+            {"category": "USER_DEFINED", "typeId": int(object_type.split("-")[1]) % 1000 + 100,
+             "label": None}
+        ]  # fmt: skip
+        return self.task_labels.get(object_type, default)
+
+    def _associations_v4(self, request: Request, rest: list[str]) -> tuple[int, dict[str, Any]]:
+        if len(rest) == 3 and rest[0] == "tasks" and rest[2] == "labels":
+            labels = self._labels_from_tasks(rest[1])
+            if labels is None:
+                return 400, _error(f"Unable to infer object type from: {rest[1]}",
+                                   "VALIDATION_ERROR")  # fmt: skip
+            return 200, {"results": labels}
+        if rest[1:] == ["tasks", "batch", "read"] and request.method == "POST":
+            object_type = self._object_type(rest[0])
+            if object_type is None or object_type == "tasks":
+                return 400, _error(f"Unable to infer object type from: {rest[0]}",
+                                   "VALIDATION_ERROR")  # fmt: skip
+            return self._read_task_associations(object_type, (request.body or {}).get("inputs"))
+        return 404, _error(f"no endpoint {request.method} {request.path}", "OBJECT_NOT_FOUND")
+
+    def _read_task_associations(
+        self, object_type: str, inputs: list[dict[str, Any]] | None
+    ) -> tuple[int, dict[str, Any]]:
+        started = iso(self.now_ms())
+        results, errors = [], []
+        for wanted in inputs or []:
+            object_id = str(wanted["id"])
+            linked = [
+                (task_id, type_id)
+                for task_id, associations in sorted(self.associations.items())
+                for t, i, type_id in associations
+                if t == object_type and i == object_id
+            ]
+            if not linked:
+                errors.append(
+                    {
+                        "status": "error",
+                        "category": "OBJECT_NOT_FOUND",
+                        "subCategory": "crm.associations.NO_ASSOCIATIONS_FOUND",
+                        "message": f"No tasks is associated with {object_type} {object_id}.",
+                        "context": {"fromObjectId": [object_id]},
+                    }
+                )
+                continue
+            offset = int(wanted.get("after") or 0)
+            page = linked[offset : offset + self.association_page]
+            labels = {
+                label["typeId"]: label for label in self._labels_from_tasks(object_type) or []
+            }
+            result: dict[str, Any] = {
+                "from": {"id": object_id},
+                "to": [
+                    {
+                        "toObjectId": int(task_id),
+                        "associationTypes": [labels.get(type_id, {"typeId": type_id})],
+                    }
+                    for task_id, type_id in page
+                ],
+            }
+            if offset + self.association_page < len(linked):
+                after = str(offset + self.association_page)
+                result["paging"] = {"next": {"after": after, "link": None}}
+            results.append(result)
+        answer: dict[str, Any] = {
+            "status": "COMPLETE",
+            "results": results,
+            "startedAt": started,
+            "completedAt": iso(self.now_ms()),
+        }
+        if errors:
+            answer |= {"numErrors": len(errors), "errors": errors}
+            return 207, answer
+        return 200, answer
+
+    def _batch_read(self, object_type: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        inputs = body.get("inputs") or []
+        if len(inputs) > 100:
+            return 400, _error(
+                f"Batch input size of {len(inputs)} exceeds the maximum of 100", "VALIDATION_ERROR"
+            )
+        started = iso(self.now_ms())
+        table = self.objects.get(object_type, {})
+        wanted = _names(body.get("properties") or [])
+        found = [table.get(str(i.get("id"))) for i in inputs]
+        results = [_shown(o, wanted, object_type) for o in found if o and not o.archived]
+        missing = [str(i.get("id")) for i, o in zip(inputs, found, strict=True) if not o]
+        answer: dict[str, Any] = {
+            "status": "COMPLETE",
+            "results": results,
+            "startedAt": started,
+            "completedAt": iso(self.now_ms()),
+        }
+        if missing:
+            error = _missing(object_type, ", ".join(missing))
+            answer |= {"numErrors": 1, "errors": [{**error, "context": {"ids": missing}}]}
+            return 207, answer
+        return 200, answer
 
     def tasks_of(self, object_type: str, object_id: str) -> list[PortalObject]:
         """The tasks associated with an object, oldest first."""

@@ -15,10 +15,15 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import urllib3
 from hubspot import HubSpot
+from hubspot.crm.associations.v4.exceptions import ApiException as AssociationsApiException
+from hubspot.crm.associations.v4.schema.exceptions import (
+    ApiException as AssociationLabelsApiException,
+)
 from hubspot.crm.objects.exceptions import ApiException
 from hubspot.crm.owners.exceptions import ApiException as OwnersApiException
 from hubspot.crm.pipelines.exceptions import ApiException as PipelinesApiException
@@ -27,6 +32,7 @@ from hubspot.crm.schemas.exceptions import ApiException as SchemasApiException
 
 from bot.hubspot.rate_limit import PRIVATE_APP_WINDOW, SEARCH_WINDOW, RollingWindow
 from bot.workflows.hubspot_portal import (
+    BATCH_WRITE,
     LIST_PAGE,
     SEARCH_PAGE,
     BatchOutcome,
@@ -54,6 +60,8 @@ MAX_THROTTLED = 10  # about 50 s of waits, doubling from 50 ms
 # Each of the client's API packages raises its own ApiException class (same fields).
 _API_ERRORS = (
     ApiException,
+    AssociationsApiException,
+    AssociationLabelsApiException,
     OwnersApiException,
     PipelinesApiException,
     PropertiesApiException,
@@ -70,6 +78,8 @@ MIN_BACKOFF = 0.05
 # guide, "Associations"; the v4 associations API's HUBSPOT_DEFINED defaults): a task
 # associated so shows on the record's timeline.
 TASK_ASSOCIATION_TYPES = {"contacts": 204, "companies": 192, "deals": 216, "tickets": 230}
+# The properties a task found again is matched by (besides its association).
+_TASK_MATCH = ("hs_task_subject", "hs_timestamp", "hs_createdate")
 # What the search API calls an association with each standard object (``associations.deal``).
 _ASSOCIATION_FILTERS = {
     "contacts": "contact",
@@ -159,6 +169,11 @@ class ClientPortal:
         self._owners = client.crm.owners.owners_api
         self._schemas = client.crm.schemas.core_api
         self._batch = client.crm.objects.batch_api
+        self._associations = client.crm.associations.v4.batch_api
+        self._association_labels = client.crm.associations.v4.schema.definitions_api
+        # A custom object's default task association (category, type id), or why there is
+        # none: read once per portal, so once per run writing back.
+        self._task_associations: dict[str, tuple[str, int] | str] = {}
         self.timing = timing or Timing()
         limits = limits or Limits.of(self.timing, window, search_window)
         self.window = limits.window
@@ -312,15 +327,15 @@ class ClientPortal:
         return BatchOutcome(accepted, _refusals(answer))
 
     def create_tasks(self, tasks: Sequence[NewTask]) -> BatchOutcome:
-        unsupported = {
-            t.key: t.object_type for t in tasks if t.object_type not in TASK_ASSOCIATION_TYPES
-        }
-        wanted = [t for t in tasks if t.key not in unsupported]
-        refused = {
-            key: f"a HubSpot task can be associated here with contacts, companies, deals and "
-            f"tickets, not with {object_type}"
-            for key, object_type in unsupported.items()
-        }
+        kinds: dict[str, tuple[str, int]] = {}
+        refused: dict[str, str] = {}
+        for task in tasks:
+            kind = self._task_association(task.object_type)
+            if isinstance(kind, str):
+                refused[task.key] = kind
+            else:
+                kinds[task.key] = kind
+        wanted = [t for t in tasks if t.key in kinds]
         if not wanted:
             return BatchOutcome({}, refused)
         inputs = [
@@ -331,8 +346,8 @@ class ClientPortal:
                         "to": {"id": t.object_id},
                         "types": [
                             {
-                                "associationCategory": "HUBSPOT_DEFINED",
-                                "associationTypeId": TASK_ASSOCIATION_TYPES[t.object_type],
+                                "associationCategory": kinds[t.key][0],
+                                "associationTypeId": kinds[t.key][1],
                             }
                         ],
                     }
@@ -356,10 +371,46 @@ class ClientPortal:
         refused |= _refusals(answer)
         return BatchOutcome(_created_tasks(wanted, answer, refused), refused)
 
+    def _task_association(self, object_type: str) -> tuple[str, int] | str:
+        """The association type a task gets to show on a record's timeline: HubSpot's own
+        for the standard objects; for a custom object, the unlabeled one (``label`` null)
+        that ``GET /crm/v4/associations/tasks/{type}/labels`` lists, in its category
+        (HUBSPOT_DEFINED or USER_DEFINED). A string: why there is none (HubSpot's words)."""
+        if object_type in TASK_ASSOCIATION_TYPES:
+            return "HUBSPOT_DEFINED", TASK_ASSOCIATION_TYPES[object_type]
+        known = self._task_associations.get(object_type)
+        if known is not None:
+            return known
+        try:
+            # {"results": [{"category": "USER_DEFINED", "typeId": 123, "label": null}, ...]}
+            answer = self._call(
+                "association_labels",
+                lambda **k: self._association_labels.get_all("tasks", object_type, **k),
+                {},
+            )
+        except HubSpotRefused:
+            raise
+        except HubSpotError as error:
+            if error.code in ("unreachable", "rate_limited"):
+                raise
+            found: tuple[str, int] | str = (
+                f"HubSpot has no task association with {object_type}: {error}"
+            )
+        else:
+            unlabeled = [r for r in answer.get("results", []) if r.get("label") is None]
+            found = (
+                (str(unlabeled[0]["category"]), int(unlabeled[0]["typeId"]))
+                if unlabeled
+                else f"HubSpot lists no default association from tasks to {object_type} "
+                "(only labeled ones): a task cannot be shown on these records"
+            )
+        self._task_associations[object_type] = found
+        return found
+
     def find_task(self, task: NewTask, created_since_ms: int) -> str | None:
         association = _ASSOCIATION_FILTERS.get(task.object_type)
         if association is None:
-            return None
+            return self._find_task_of_custom_object(task, created_since_ms)
         filters = [
             {"propertyName": name, "operator": "EQ", "value": task.properties[name]}
             for name in ("hs_task_subject", "hs_timestamp")
@@ -384,6 +435,44 @@ class ClientPortal:
         )
         found = answer.get("results", [])
         return str(found[0]["id"]) if found else None
+
+    def _find_task_of_custom_object(self, task: NewTask, created_since_ms: int) -> str | None:
+        """The search's ``associations.{object}`` filter knows the standard objects only: a
+        custom object's record is asked for its tasks (v4 associations), and those tasks
+        are read to match the subject, the due time and the creation."""
+        for chunk in _batches(self._associated_tasks(task.object_type, task.object_id)):
+            body = {"inputs": [{"id": i} for i in chunk], "properties": list(_TASK_MATCH)}
+            answer = self._call(
+                "batch_read",
+                lambda **k: self._batch.read("tasks", **k),
+                {"batch_read_input_simple_public_object_id": body},
+            )
+            for found in answer.get("results", []):
+                if _same_task(found.get("properties") or {}, task, created_since_ms):
+                    return str(found["id"])
+        return None
+
+    def _associated_tasks(self, object_type: str, object_id: str) -> list[str]:
+        """``POST /crm/v4/associations/{type}/tasks/batch/read`` for one record, every page:
+        ``{"results": [{"from": {"id"}, "to": [{"toObjectId", "associationTypes"}],
+        "paging": {"next": {"after"}}}]}``; a record with none is an error of the answer."""
+        task_ids: list[str] = []
+        after: str | None = None
+        while True:
+            wanted: dict[str, Any] = {"id": object_id}
+            if after is not None:
+                wanted["after"] = after
+            answer = self._call(
+                "association_read",
+                lambda **k: self._associations.get_page(object_type, "tasks", **k),
+                {"batch_input_public_fetch_associations_batch_request": {"inputs": [wanted]}},
+            )
+            after = None
+            for result in answer.get("results", []):
+                task_ids += [str(to["toObjectId"]) for to in result.get("to") or []]
+                after = _next_after(result)
+            if after is None:
+                return task_ids
 
     # Requests --------------------------------------------------------------------------------
 
@@ -457,6 +546,34 @@ def _page(answer: Mapping[str, Any]) -> ObjectPage:
     )
 
 
+def _same_task(properties: Mapping[str, Any], task: NewTask, created_since_ms: int) -> bool:
+    """A task read back is the one intended: its subject, its due instant (HubSpot may
+    write it back in another form of the same instant) and created since the intent."""
+    try:
+        return (
+            properties.get("hs_task_subject") == task.properties["hs_task_subject"]
+            and _milliseconds(properties.get("hs_timestamp"))
+            == _milliseconds(task.properties["hs_timestamp"])
+            and (_milliseconds(properties.get("hs_createdate")) or 0) >= created_since_ms
+        )
+    except ValueError:
+        return False
+
+
+def _milliseconds(instant: Any) -> int | None:
+    """A datetime property as HubSpot writes it (ISO 8601, or milliseconds as text)."""
+    if instant is None or instant == "":
+        return None
+    text = str(instant)
+    if text.isdigit():
+        return int(text)
+    return round(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def _batches(ids: Sequence[str]) -> list[Sequence[str]]:
+    return [ids[start : start + BATCH_WRITE] for start in range(0, len(ids), BATCH_WRITE)]
+
+
 def _next_after(answer: Mapping[str, Any]) -> str | None:
     after = ((answer.get("paging") or {}).get("next") or {}).get("after")
     return None if after is None else str(after)
@@ -495,16 +612,26 @@ def _created_tasks(
     wanted: Sequence[NewTask], answer: Mapping[str, Any], refused: Mapping[str, str]
 ) -> dict[str, str]:
     """Each created task's id by its input's key. HubSpot does not promise the results in
-    the inputs' order and does not echo the trace id: a result is matched to an input by
-    the properties it was created with. Two inputs alike in those differ only by the record
-    they are associated with, which the answer does not show: they may swap ids, which
-    changes nothing of what HubSpot holds."""
-    pending: dict[tuple[str, ...], list[str]] = {}
-    for task in wanted:
-        if task.key not in refused:
-            pending.setdefault(_task_fingerprint(task.properties), []).append(task.key)
+    the inputs' order; each result echoes its input's objectWriteTraceId (SimplePublicObject's
+    ``objectWriteTraceId``), which is the key. A result without one is matched by the
+    properties it was created with, read as HubSpot writes them back (an instant loses a
+    zero fraction: ``09:00:00.000Z`` comes back ``09:00:00Z``). Two inputs alike in those
+    differ only by the record they are associated with, which the answer does not show: they
+    may swap ids, which changes nothing of what HubSpot holds."""
+    open_keys = {task.key: task for task in wanted if task.key not in refused}
     created: dict[str, str] = {}
+    unmatched: list[Mapping[str, Any]] = []
     for result in answer.get("results", []):
+        key = result.get("objectWriteTraceId")
+        if key in open_keys and key not in created:
+            created[key] = str(result["id"])
+        else:
+            unmatched.append(result)
+    pending: dict[tuple[str, ...], list[str]] = {}
+    for key, task in open_keys.items():
+        if key not in created:
+            pending.setdefault(_task_fingerprint(task.properties), []).append(key)
+    for result in unmatched:
         keys = pending.get(_task_fingerprint(result.get("properties") or {}))
         if keys:
             created[keys.pop(0)] = str(result["id"])
@@ -512,10 +639,23 @@ def _created_tasks(
 
 
 def _task_fingerprint(properties: Mapping[str, Any]) -> tuple[str, ...]:
-    return tuple(
-        str(properties.get(name) or "")
-        for name in ("hs_task_subject", "hs_timestamp", "hubspot_owner_id")
+    return (
+        str(properties.get("hs_task_subject") or ""),
+        _instant_text(str(properties.get("hs_timestamp") or "")),
+        str(properties.get("hubspot_owner_id") or ""),
     )
+
+
+def _instant_text(value: str) -> str:
+    """An ISO 8601 instant in one spelling (UTC, milliseconds), whatever fraction and offset
+    it was written with; anything else as it is."""
+    try:
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if instant.tzinfo is None:
+        return value
+    return instant.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
 def readable_message(message: str) -> str:

@@ -201,7 +201,9 @@ class HubSpotPortal(Protocol):
         ...
 
     def create_tasks(self, tasks: Sequence[NewTask]) -> BatchOutcome:
-        """``POST /crm/v3/objects/tasks/batch/create``, each associated with its object."""
+        """``POST /crm/v3/objects/tasks/batch/create``, each associated with its object (a
+        custom object's through its unlabeled task association type); a task on an object
+        HubSpot has no such type for is refused with the reason."""
         ...
 
     def find_task(self, task: NewTask, created_since_ms: int) -> str | None:
