@@ -6,6 +6,10 @@ against the HubSpot stand-in over HTTP, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -24,6 +28,7 @@ from storage.record_sources import RecordSourceRepository
 from tests.engine.builders import TEAM, save, workflow_document
 from tests.engine.test_hubspot_write_back import (
     CALL_TASK,
+    KILL_PATIENCE,
     RUN_TIME,
     DroppedConnection,
     Portal,
@@ -177,6 +182,64 @@ def test_a_run_that_never_heard_hubspot_create_a_custom_objects_tasks_finds_them
     recorded = {reference["hubspot"]["task_id"] for _o, _r, reference in tasks.values()}
     assert recorded == created - {"500", "501"}
     assert len(recorded) == 3
+
+
+def test_a_process_killed_after_hubspot_created_a_custom_objects_tasks_resumes_without_duplicates(
+    database_url: str,
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    portal: Portal,
+    processes: Any,
+) -> None:
+    for number in range(10, 160):
+        portal.standin.put(CARS, str(number), T0, model=f"Car {number}", year="2001")
+    clock.set(RUN_TIME - timedelta(minutes=10))
+    first_sync_of_cars(sessions, clock, portal)
+    save(sessions, car_workflow(), clock.now())
+    clock.set(RUN_TIME + timedelta(seconds=5))
+    # 153 cars: two batches of tasks. The process is killed (SIGKILL) once HubSpot has
+    # created the second batch, before it hears so and so before it notes it.
+    creates: list[str] = []
+    doomed: list[subprocess.Popen[str]] = []
+
+    def kill_at_second_create(request: Request) -> None:
+        if request.path.endswith("/tasks/batch/create"):
+            creates.append(request.path)
+            if len(creates) == 2:
+                doomed[0].kill()
+
+    portal.standin.after_acting = kill_at_second_create
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.engine.write_back_process", database_url, portal.url,
+         clock.now().isoformat()],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
+    doomed.append(process)
+    watchdog = threading.Timer(KILL_PATIENCE, process.kill)
+    watchdog.start()
+    try:
+        output, _ = process.communicate()
+    finally:
+        watchdog.cancel()
+    assert len(creates) == 2, output
+    assert process.returncode == -signal.SIGKILL, output
+    assert len(portal.standin.objects["tasks"]) == 153
+    portal.standin.after_acting = None
+
+    clock.set(RUN_TIME + timedelta(minutes=10))  # the dead process's lease has run out
+    [(_run, status)] = portal.engine(sessions, clock, processes.slack()).tick()
+
+    assert status is not None and status.value == "succeeded"
+    cars = [str(n) for n in (1, 2, 3, *range(10, 160))]
+    assert [len(portal.standin.tasks_of(CARS, c)) for c in cars] == [1] * len(cars)
+    assert portal.requests_to("/tasks/batch/create") == 2  # none sent again
+    tasks = results(sessions, 0)
+    assert sorted(tasks) == sorted(cars)
+    assert {outcome for outcome, _reason, _reference in tasks.values()} == {"ok"}
+    recorded = {reference["hubspot"]["task_id"] for _o, _r, reference in tasks.values()}
+    assert recorded == set(portal.standin.objects["tasks"])
 
 
 # The adapter against the stand-in, without a run --------------------------------------
