@@ -394,15 +394,18 @@ class ClientPortal:
             if error.code in ("unreachable", "rate_limited"):
                 raise
             found: tuple[str, int] | str = (
-                f"HubSpot has no task association with {object_type}: {error}"
+                f"no task can be associated with the object type {object_type} ({error}): "
+                "check that the custom object still exists in HubSpot"
             )
         else:
             unlabeled = [r for r in answer.get("results", []) if r.get("label") is None]
             found = (
                 (str(unlabeled[0]["category"]), int(unlabeled[0]["typeId"]))
                 if unlabeled
-                else f"HubSpot lists no default association from tasks to {object_type} "
-                "(only labeled ones): a task cannot be shown on these records"
+                else f"HubSpot lists no unlabeled association from tasks to the object type "
+                f"{object_type}, so a task would not show on these records: allow tasks to be "
+                "associated with this object in HubSpot's object settings, or remove the "
+                "Create a task action"
             )
         self._task_associations[object_type] = found
         return found

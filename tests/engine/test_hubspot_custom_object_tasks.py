@@ -256,8 +256,9 @@ def test_an_object_type_hubspot_does_not_know_fails_its_tasks_with_hubspots_word
     with standin.serving() as url:
         answer = client(url, time).create_tasks([task_on("2-999", "1"), task_on(CARS, "2")])
     assert answer.refused == {
-        "key-1": "HubSpot has no task association with 2-999: HubSpot answered 400 to "
-        "association_labels: Unable to infer object type from: 2-999"
+        "key-1": "no task can be associated with the object type 2-999 (HubSpot answered "
+        "400 to association_labels: Unable to infer object type from: 2-999): check that the "
+        "custom object still exists in HubSpot"
     }
     assert list(answer.accepted) == ["key-2"]
     assert list(standin.associations.values()) == [[(CARS, "2", 78)]]
@@ -270,7 +271,9 @@ def test_a_custom_object_with_only_labeled_task_associations_gets_no_task() -> N
     with standin.serving() as url:
         answer = client(url, time).create_tasks([task_on(CARS, "1")])
     assert answer.accepted == {}
-    assert "lists no default association from tasks to 2-3444025" in answer.refused["key-1"]
+    assert answer.refused["key-1"].startswith(
+        "HubSpot lists no unlabeled association from tasks to the object type 2-3444025"
+    )
     assert "tasks" not in standin.objects
 
 
