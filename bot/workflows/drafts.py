@@ -2,9 +2,9 @@
 checked one step at a time, previewed, and saved as a workflow only at the end. No Slack here:
 the wizard's views read the user's input into the draft document and render what is here.
 
-Steps: 1 name and object type, 2 schedule, 3 enrollment criteria, 4 actions, 5 settings and
-suppression, 6 review. The draft's document is the workflow document of the YAML files, as
-far as it is filled in; nothing is a workflow until ``finish``.
+Steps (WizardStep): 1 name and object type, 2 schedule, 3 enrollment criteria, 4 actions,
+5 settings and suppression, 6 review. The draft's document is the workflow document of the
+YAML files, as far as it is filled in; nothing is a workflow until ``finish``.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import IntEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -56,9 +57,33 @@ from storage.properties import PropertyType
 from storage.record_sources import RecordSourceRepository
 from storage.workflows import WorkflowRepository
 
+
+class WizardStep(IntEnum):
+    """The wizard's steps in their order. A draft stores its step as this number, so the
+    values are the step numbers drafts were always stored with."""
+
+    NAME = 1
+    SCHEDULE = 2
+    CRITERIA = 3
+    ACTIONS = 4
+    SETTINGS = 5
+    REVIEW = 6
+
+    @property
+    def title(self) -> str:
+        """What the dialog calls the step ("Step 3 of 6 · Enrollment criteria")."""
+        return STEP_NAMES[self - 1]
+
+    def next(self) -> WizardStep:
+        return WizardStep(min(self + 1, WizardStep.REVIEW))
+
+    def previous(self) -> WizardStep:
+        return WizardStep(max(self - 1, WizardStep.NAME))
+
+
 STEP_NAMES = ("Name", "Schedule", "Enrollment criteria", "Actions", "Settings", "Review")
-FIRST_STEP = 1
-REVIEW_STEP = len(STEP_NAMES)
+FIRST_STEP = WizardStep.NAME
+REVIEW_STEP = WizardStep.REVIEW
 # A draft nobody touched for this long belongs to a dialog that was closed or forgotten.
 DRAFT_LIFETIME = timedelta(days=1)
 PREVIEW_RUNS = 5
@@ -67,12 +92,12 @@ DEFAULT_TIME = "09:00"
 
 # The document fields each step edits (the review edits none). A problem belongs to the
 # step of its location's first field.
-STEP_FIELDS: Mapping[int, tuple[str, ...]] = {
-    1: ("name", "object_type"),
-    2: ("schedule",),
-    3: ("criteria",),
-    4: ("actions",),
-    5: ("settings", "suppression"),
+STEP_FIELDS: Mapping[WizardStep, tuple[str, ...]] = {
+    WizardStep.NAME: ("name", "object_type"),
+    WizardStep.SCHEDULE: ("schedule",),
+    WizardStep.CRITERIA: ("criteria",),
+    WizardStep.ACTIONS: ("actions",),
+    WizardStep.SETTINGS: ("settings", "suppression"),
 }
 _FIELD_STEPS = {name: step for step, names in STEP_FIELDS.items() for name in names}
 # Draft only, never checked nor saved: the schedule's days a new choice in the dialog set
@@ -90,7 +115,7 @@ _PLACEHOLDERS: Mapping[str, Any] = {
 }
 # Only an active workflow needs an action: from the actions step on, a draft is checked as
 # if it were being activated.
-_ACTIVE_FROM_STEP = _FIELD_STEPS["actions"]
+_ACTIVE_FROM_STEP = WizardStep.ACTIONS
 # The steps whose inputs name the object type's properties (criteria, actions, suppression).
 _PROPERTY_STEPS = frozenset(_FIELD_STEPS[name] for name in ("criteria", "actions", "suppression"))
 
@@ -156,7 +181,7 @@ class WizardPage:
     """Everything the wizard shows at the draft's current step."""
 
     draft_id: str
-    step: int
+    step: WizardStep
     layout: int
     document: Mapping[str, Any]
     # The stored status of the workflow being edited; None while creating.
@@ -172,7 +197,7 @@ class WizardPage:
     # run does when that source fails is one of the settings then.
     source: str | None = None
     schedule: SchedulePreview | None = None
-    matching: Matching | None = None  # records matching the criteria now (step 3)
+    matching: Matching | None = None  # records matching the criteria now (criteria step)
     review: Review | None = None
     # Why the last attempt failed when no field of the form can show it (e.g. saving).
     problems: tuple[str, ...] = ()
@@ -279,16 +304,17 @@ def submit_step(
     """Stores the step's values and moves to the next step when they are valid; returns
     the step's problems otherwise (see step_problems)."""
     keep_values(draft, document, now)
-    problems = step_problems(session, draft, draft.step, default_timezone, now)
+    step = draft_step(draft)
+    problems = step_problems(session, draft, step, default_timezone, now)
     if problems and _leave_out_empty_filters(draft):
-        if step_problems(session, draft, draft.step, default_timezone, now):
+        if step_problems(session, draft, step, default_timezone, now):
             # Something else is wrong too: said beside the rows as the user left them.
             keep_values(draft, document, now)
             draft.layout -= 1
         else:
             problems = ()
-    if not problems and draft.step < REVIEW_STEP:
-        draft.step += 1
+    if not problems:
+        draft.step = step.next()
     return problems
 
 
@@ -296,7 +322,7 @@ def go_back(draft: WizardDraft, document: Mapping[str, Any], now: datetime) -> N
     """Stores the step's values unchecked and returns to the step before."""
     keep_values(draft, document, now)
     _leave_out_empty_filters(draft)
-    draft.step = max(FIRST_STEP, draft.step - 1)
+    draft.step = draft_step(draft).previous()
 
 
 def restructure(draft: WizardDraft, document: Mapping[str, Any], now: datetime) -> None:
@@ -351,7 +377,12 @@ def _is_empty_filter(raw: object) -> bool:
 # --- Checking -------------------------------------------------------------------------------
 
 
-def step_of(problem: Problem) -> int:
+def draft_step(draft: WizardDraft) -> WizardStep:
+    """The step the draft is at (stored as its number)."""
+    return WizardStep(draft.step)
+
+
+def step_of(problem: Problem) -> WizardStep:
     """The wizard step where a problem is fixed, by its location's first key: the review
     step for a location no other step edits (as "owner")."""
     first = problem.location[0] if problem.location else None
@@ -359,16 +390,16 @@ def step_of(problem: Problem) -> int:
 
 
 def step_problems(
-    session: Session, draft: WizardDraft, step: int, default_timezone: str, now: datetime
+    session: Session, draft: WizardDraft, step: WizardStep, default_timezone: str, now: datetime
 ) -> tuple[Problem, ...]:
     """The problems of one step, located in the document (("name",), ("schedule", "time"),
-    ("actions", 0, "text"), ("criteria", 0, 1, "value")...). Step 6 checks everything;
+    ("actions", 0, "text"), ("criteria", 0, 1, "value")...). The review checks everything;
     steps after ``step`` are not checked. None means the step is done."""
     return _check(session, draft, step, default_timezone, now)[0]
 
 
 def _check(
-    session: Session, draft: WizardDraft, step: int, default_timezone: str, now: datetime
+    session: Session, draft: WizardDraft, step: WizardStep, default_timezone: str, now: datetime
 ) -> tuple[tuple[Problem, ...], TeamDefinition | None]:
     """step_problems, with the draft as parsed when it has none."""
     document = _as_of_step(draft.document, step)
@@ -384,7 +415,7 @@ def _check(
     return tuple(problems), None if problems else parsed
 
 
-def _as_of_step(document: Mapping[str, Any], step: int) -> dict[str, Any]:
+def _as_of_step(document: Mapping[str, Any], step: WizardStep) -> dict[str, Any]:
     checked = workflow_document(document)
     for later, names in STEP_FIELDS.items():
         if later > step:
@@ -543,7 +574,7 @@ def wizard_page(
 ) -> WizardPage:
     """What the wizard shows at the draft's step; only that step's previews are computed."""
     document = draft.document
-    step = draft.step
+    step = draft_step(draft)
     return WizardPage(
         draft_id=draft.id,
         step=step,
@@ -554,9 +585,11 @@ def wizard_page(
         properties=draft_properties(session, draft) if step in _PROPERTY_STEPS else {},
         options=draft_enumeration_options(session, draft) if step in _PROPERTY_STEPS else {},
         labels=draft_labels(session, draft) if step in _PROPERTY_STEPS else NO_LABELS,
-        source=_source_name(session, draft) if step == _FIELD_STEPS["settings"] else None,
-        schedule=schedule_preview(document, default_timezone, now) if step == 2 else None,
-        matching=_matching(session, draft, now) if step == 3 else None,
+        source=_source_name(session, draft) if step == WizardStep.SETTINGS else None,
+        schedule=schedule_preview(document, default_timezone, now)
+        if step == WizardStep.SCHEDULE
+        else None,
+        matching=_matching(session, draft, now) if step == WizardStep.CRITERIA else None,
         review=review(session, draft, default_timezone, now) if step == REVIEW_STEP else None,
         problems=problems,
     )

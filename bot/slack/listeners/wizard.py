@@ -382,7 +382,7 @@ def _next_step(services: Services, modal: _Modal) -> dict[str, Any]:
     try:
         with write_transaction(services.sessions) as session:
             draft = _load(session, modal)
-            step, layout = draft.step, draft.layout
+            step, layout = drafts.draft_step(draft), draft.layout
             document = _read(session, draft, modal)
             problems = drafts.submit_step(session, draft, document, zone, now)
         # What was typed is kept (committed) either way.
@@ -510,7 +510,8 @@ def _load(session: Session, modal: _Modal) -> WizardDraft:
 
 def _read(session: Session, draft: WizardDraft, modal: _Modal) -> dict[str, Any]:
     properties = drafts.draft_properties(session, draft)
-    return read_step(draft.step, modal.values, draft.document, properties, draft.layout)
+    step = drafts.draft_step(draft)
+    return read_step(step, modal.values, draft.document, properties, draft.layout)
 
 
 def _refusal(error: WorkflowError, modal: _Modal) -> dict[str, Any]:

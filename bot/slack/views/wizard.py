@@ -1,16 +1,18 @@
 """The create/edit wizard's modal: one view per step built from a WizardPage, the step's
 input read back into the draft document, and the step's problems placed on its inputs.
 
-Steps: 1 name and object type, 2 schedule, 3 enrollment criteria, 4 actions, 5 settings,
-6 review. The modal's private_metadata is the draft id and nothing else; every value lives in
-the draft. Inputs whose change re-renders the step dispatch WizardAction.REFRESH.
+Steps (WizardStep): 1 name and object type, 2 schedule, 3 enrollment criteria, 4 actions,
+5 settings, 6 review; _STEPS maps each to its renderer and reader. The modal's
+private_metadata is the draft id and nothing else; every value lives in the draft. Inputs
+whose change re-renders the step dispatch WizardAction.REFRESH.
 """
 
 from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -54,15 +56,15 @@ from bot.workflows.definitions import (
     supported_countries,
 )
 from bot.workflows.drafts import (
-    REVIEW_STEP,
     SET_ASIDE,
-    STEP_NAMES,
+    STEP_FIELDS,
     Finished,
     Matching,
     ObjectTypeChoice,
     Review,
     SchedulePreview,
     WizardPage,
+    WizardStep,
     step_of,
 )
 from bot.workflows.problems import Problem
@@ -133,8 +135,8 @@ def build_wizard_view(page: WizardPage) -> dict[str, Any]:
     blocks = [_step_line(page.step)]
     if page.problems:
         blocks.append(_problems_section(page.problems))
-    blocks += _STEP_BLOCKS[page.step](page)
-    if page.step > 1:
+    blocks += _STEPS[page.step].blocks(page)
+    if page.step != WizardStep.NAME:
         blocks.append(_navigation(page))
     view: dict[str, Any] = {
         "type": "modal",
@@ -250,7 +252,7 @@ def _title(editing: bool) -> str:
 
 
 def _submit_label(page: WizardPage) -> str:
-    if page.step < REVIEW_STEP:
+    if page.step != WizardStep.REVIEW:
         return "Next"
     if page.editing is None:
         return "Activate"
@@ -267,14 +269,14 @@ def _save_draft_label(editing: WorkflowStatus | None) -> str:
     return "Save, keep paused" if editing is WorkflowStatus.PAUSED else "Save as draft"
 
 
-def _step_line(step: int) -> Block:
-    text = f"Step {step} of {len(STEP_NAMES)} · {STEP_NAMES[step - 1]}"
+def _step_line(step: WizardStep) -> Block:
+    text = f"Step {step} of {len(WizardStep)} · {WizardStep(step).title}"
     return context(text, block_id=WizardBlock.STEP)
 
 
 def _navigation(page: WizardPage) -> Block:
     elements = [button("Back", WizardAction.BACK, "back")]
-    if page.step == REVIEW_STEP:
+    if page.step == WizardStep.REVIEW:
         elements.append(
             button(_save_draft_label(page.editing), WizardAction.SAVE_DRAFT, "save_draft")
         )
@@ -640,12 +642,17 @@ def _schedule_preview_blocks(
     if preview is None:
         return []
     if preview.sentence is None:
-        lines = [_placed(2, p.under("schedule"), document, 0)[1] for p in preview.problems]
+        lines = [_schedule_wording(p, document) for p in preview.problems]
         text = "*Not a schedule yet:*\n" + "\n".join(f"• {escape_mrkdwn(line)}" for line in lines)
         return [section(text, block_id=WizardBlock.SCHEDULE_PREVIEW)]
     runs = "\n".join(f"• {when(at)}" for at in preview.next_runs) or "• none"
     text = f"*{escape_mrkdwn(preview.sentence)}*\nNext runs:\n{runs}"
     return [section(text, block_id=WizardBlock.SCHEDULE_PREVIEW), *warnings_block(preview.warnings)]
+
+
+def _schedule_wording(problem: Problem, document: Mapping[str, Any]) -> str:
+    """A schedule's problem (located in the schedule) in the words of the schedule step."""
+    return _placed(WizardStep.SCHEDULE, problem.under("schedule"), document, 0)[1]
 
 
 def _schedule_text_input(layout: int) -> Block:
@@ -685,7 +692,7 @@ def typed_schedule_errors(
         return {block_id: cut(error.message, MAX_ERROR_CHARS)}
     except InvalidSchedule as error:
         # Worded by the fields the text would fill in, as the step shows them.
-        messages = [_placed(2, p.under("schedule"), {}, 0)[1] for p in error.problems]
+        messages = [_schedule_wording(p, {}) for p in error.problems]
         return {block_id: cut("\n".join(messages), MAX_ERROR_CHARS)}
     return {}
 
@@ -963,21 +970,11 @@ _LOCATION_NAMES = {
 }
 
 
-_STEP_BLOCKS = {
-    1: _name_blocks,
-    2: _schedule_blocks,
-    3: _criteria_blocks,
-    4: _actions_blocks,
-    5: _settings_blocks,
-    6: _review_blocks,
-}
-
-
 # --- Reading the input back -----------------------------------------------------------------
 
 
 def read_step(
-    step: int,
+    step: WizardStep,
     state_values: StateValues,
     document: Mapping[str, Any],
     properties: Mapping[str, PropertyType],
@@ -988,38 +985,89 @@ def read_step(
     did not have leaves the document's value as it was. Never raises."""
     updated = copy.deepcopy(dict(document))
     values = state_values if isinstance(state_values, Mapping) else {}
-    if step == 1:
-        if _shown(values, WizardBlock.NAME):
-            updated["name"] = _value_of(values, WizardBlock.NAME) or ""
-        if _shown(values, WizardBlock.OBJECT_TYPE):
-            updated.pop("object_type", None)
-            if object_type := _value_of(values, WizardBlock.OBJECT_TYPE):
-                updated["object_type"] = object_type
-    elif step == 2:
-        old = _mapping(document.get("schedule"))
-        aside = _mapping(_mapping(document.get(SET_ASIDE)).get("schedule"))
-        schedule = _read_schedule(values, old, aside)
-        updated["schedule"] = _typed_schedule(values, schedule) or schedule
-        if left := {f: old[f] for f in _DAY_FIELDS if f in old and f not in updated["schedule"]}:
-            updated[SET_ASIDE] = {
-                **_mapping(document.get(SET_ASIDE)),
-                "schedule": {**aside, **left},
-            }
-    elif step == 3:
-        criteria = _mapping(document.get("criteria"))
-        updated["criteria"] = criteria_editor.read_criteria(
-            "criteria", values, criteria, properties, layout
-        )
-    elif step == 4:
-        actions = _list(document.get("actions"))
-        updated["actions"] = actions_editor.read_actions(values, actions, properties, layout)
-    elif step == 5:
-        updated["settings"] = _read_settings(values, _mapping(document.get("settings")))
-        suppression = _mapping(document.get("suppression"))
-        updated["suppression"] = criteria_editor.read_criteria(
-            "suppression", values, suppression, properties, layout
-        )
+    _STEPS[step].read(updated, values, document, properties, layout)
     return updated
+
+
+def _read_name_step(
+    updated: dict[str, Any],
+    values: StateValues,
+    document: Mapping[str, Any],
+    properties: Mapping[str, PropertyType],
+    layout: int,
+) -> None:
+    if _shown(values, WizardBlock.NAME):
+        updated["name"] = _value_of(values, WizardBlock.NAME) or ""
+    if _shown(values, WizardBlock.OBJECT_TYPE):
+        updated.pop("object_type", None)
+        if object_type := _value_of(values, WizardBlock.OBJECT_TYPE):
+            updated["object_type"] = object_type
+
+
+def _read_schedule_step(
+    updated: dict[str, Any],
+    values: StateValues,
+    document: Mapping[str, Any],
+    properties: Mapping[str, PropertyType],
+    layout: int,
+) -> None:
+    old = _mapping(document.get("schedule"))
+    aside = _mapping(_mapping(document.get(SET_ASIDE)).get("schedule"))
+    schedule = _read_schedule(values, old, aside)
+    updated["schedule"] = _typed_schedule(values, schedule) or schedule
+    if left := {f: old[f] for f in _DAY_FIELDS if f in old and f not in updated["schedule"]}:
+        updated[SET_ASIDE] = {
+            **_mapping(document.get(SET_ASIDE)),
+            "schedule": {**aside, **left},
+        }
+
+
+def _read_criteria_step(
+    updated: dict[str, Any],
+    values: StateValues,
+    document: Mapping[str, Any],
+    properties: Mapping[str, PropertyType],
+    layout: int,
+) -> None:
+    criteria = _mapping(document.get("criteria"))
+    updated["criteria"] = criteria_editor.read_criteria(
+        "criteria", values, criteria, properties, layout
+    )
+
+
+def _read_actions_step(
+    updated: dict[str, Any],
+    values: StateValues,
+    document: Mapping[str, Any],
+    properties: Mapping[str, PropertyType],
+    layout: int,
+) -> None:
+    actions = _list(document.get("actions"))
+    updated["actions"] = actions_editor.read_actions(values, actions, properties, layout)
+
+
+def _read_settings_step(
+    updated: dict[str, Any],
+    values: StateValues,
+    document: Mapping[str, Any],
+    properties: Mapping[str, PropertyType],
+    layout: int,
+) -> None:
+    updated["settings"] = _read_settings(values, _mapping(document.get("settings")))
+    suppression = _mapping(document.get("suppression"))
+    updated["suppression"] = criteria_editor.read_criteria(
+        "suppression", values, suppression, properties, layout
+    )
+
+
+def _read_nothing(
+    updated: dict[str, Any],
+    values: StateValues,
+    document: Mapping[str, Any],
+    properties: Mapping[str, PropertyType],
+    layout: int,
+) -> None:
+    """The review has no inputs: the document stays as it was."""
 
 
 def _shown(values: StateValues, block_id: str) -> bool:
@@ -1240,7 +1288,7 @@ def _read_settings(values: StateValues, old: Mapping[str, Any]) -> dict[str, Any
 
 
 def step_errors(
-    step: int, problems: Sequence[Problem], document: Mapping[str, Any], layout: int
+    step: WizardStep, problems: Sequence[Problem], document: Mapping[str, Any], layout: int
 ) -> dict[str, str]:
     """The step's problems (drafts.step_problems) as response_action "errors": block id of
     an input the step's view has -> the problems there, each its own sentence in the words
@@ -1258,19 +1306,20 @@ def step_errors(
 
 
 def _placed(
-    step: int, problem: Problem, document: Mapping[str, Any], layout: int
+    step: WizardStep, problem: Problem, document: Mapping[str, Any], layout: int
 ) -> tuple[str | None, str]:
     """The input block of the step's view a problem (located from the document's root)
     goes on, and its words there: the editors of criteria and actions place their own."""
     root = problem.location[0] if problem.location else None
-    if root in criteria_editor.FIELDS and step in (3, 5):
+    edits_root = root in STEP_FIELDS.get(step, ())
+    if root in criteria_editor.FIELDS and edits_root:
         assert isinstance(root, str)
         found = criteria_editor.criteria_errors(
             root, [problem], _mapping(document.get(root)), layout
         )
         if found:
             return next(iter(found.items()))
-    if root == "actions" and step == 4:
+    if root == "actions" and edits_root:
         found = actions_editor.actions_errors([problem], _list(document.get("actions")), layout)
         if found:
             return next(iter(found.items()))
@@ -1284,13 +1333,13 @@ def _placed(
     return next(iter(labels), None), dialog_text(problem, _LOCATION_NAMES.get(str(root), "It"))
 
 
-def _input_labels(step: int, document: Mapping[str, Any]) -> dict[str, str]:
+def _input_labels(step: WizardStep, document: Mapping[str, Any]) -> dict[str, str]:
     """The block ids of the step's own inputs, in view order, with their labels."""
-    if step not in (1, 2, 5):
+    if not _STEPS[step].own_inputs:
         return {}
     # Any object type makes step 1 show its select, as it does whenever one exists.
     page = WizardPage("", step, 0, document, object_types=(ObjectTypeChoice("", 0),))
-    blocks = _STEP_BLOCKS[step](page)
+    blocks = _STEPS[step].blocks(page)
     # Not "Type it": its id depends on the layout, and its errors come with its own id.
     typed = f"{WizardBlock.SCHEDULE_TEXT}."
     inputs = {
@@ -1298,9 +1347,38 @@ def _input_labels(step: int, document: Mapping[str, Any]) -> dict[str, str]:
         for b in blocks
         if b["type"] == "input" and not str(b["block_id"]).startswith(typed)
     }
-    if step == 5:  # the suppression editor's inputs are its own to place
+    if step == WizardStep.SETTINGS:  # the suppression editor's inputs are its own to place
         return {b: label for b, label in inputs.items() if b in SETTINGS_BLOCKS.values()}
     return inputs
+
+
+# --- The steps ------------------------------------------------------------------------------
+
+
+# Reads a step's inputs into the updated document: (updated, state values, document as it
+# was, the object type's properties, layout).
+StepReader = Callable[
+    [dict[str, Any], StateValues, Mapping[str, Any], Mapping[str, PropertyType], int], None
+]
+
+
+@dataclass(frozen=True)
+class _Step:
+    blocks: Callable[[WizardPage], list[Block]]
+    read: StepReader
+    # Whether the step has inputs of its own (besides the editors of criteria and actions,
+    # which place their own problems): a problem without an input goes on the first.
+    own_inputs: bool
+
+
+_STEPS: Mapping[WizardStep, _Step] = {
+    WizardStep.NAME: _Step(_name_blocks, _read_name_step, own_inputs=True),
+    WizardStep.SCHEDULE: _Step(_schedule_blocks, _read_schedule_step, own_inputs=True),
+    WizardStep.CRITERIA: _Step(_criteria_blocks, _read_criteria_step, own_inputs=False),
+    WizardStep.ACTIONS: _Step(_actions_blocks, _read_actions_step, own_inputs=False),
+    WizardStep.SETTINGS: _Step(_settings_blocks, _read_settings_step, own_inputs=True),
+    WizardStep.REVIEW: _Step(_review_blocks, _read_nothing, own_inputs=False),
+}
 
 
 # --- Block Kit ------------------------------------------------------------------------------
