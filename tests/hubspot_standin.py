@@ -419,6 +419,8 @@ class HubSpotStandIn:
             linked = self.associations.get(found.id, [])
             return any(t == wanted and i == str(value) for t, i, _ in linked)
         held = found.properties.get(name)
+        if operator == "EQ" and name in _DATETIME_PROPERTIES and held is not None:
+            return _milliseconds(held) == int(value)  # a datetime is compared as an instant
         if operator == "EQ":
             return held == str(value)
         if operator == "GTE" and held is not None:
@@ -768,6 +770,13 @@ def _missing(object_type: str, object_id: str) -> dict[str, Any]:
         "message": f"Could not get some {object_type} objects, they may be deleted or not "
         f"exist. Check that ids are valid. Missing: {object_id}",
     }
+
+
+# Datetime properties the stand-in's portals hold: a search compares them as instants, given
+# as milliseconds since the epoch (HubSpot's APIs take timestamps so).
+_DATETIME_PROPERTIES = frozenset(
+    {"hs_timestamp", "hs_createdate", "createdate", "hs_lastmodifieddate", "lastmodifieddate"}
+)
 
 
 def _milliseconds(instant: str) -> int:

@@ -414,11 +414,15 @@ class ClientPortal:
         association = _ASSOCIATION_FILTERS.get(task.object_type)
         if association is None:
             return self._find_task_of_custom_object(task, created_since_ms)
+        # HubSpot's search takes a datetime property's value as milliseconds since the epoch.
+        due_ms = _epoch_ms(task.properties["hs_timestamp"])
         filters = [
-            {"propertyName": name, "operator": "EQ", "value": task.properties[name]}
-            for name in ("hs_task_subject", "hs_timestamp")
-        ]
-        filters += [
+            {
+                "propertyName": "hs_task_subject",
+                "operator": "EQ",
+                "value": task.properties["hs_task_subject"],
+            },
+            {"propertyName": "hs_timestamp", "operator": "EQ", "value": str(due_ms)},
             {"propertyName": "hs_createdate", "operator": "GTE", "value": str(created_since_ms)},
             {
                 "propertyName": f"associations.{association}",
@@ -647,6 +651,11 @@ def _task_fingerprint(properties: Mapping[str, Any]) -> tuple[str, ...]:
         _instant_text(str(properties.get("hs_timestamp") or "")),
         str(properties.get("hubspot_owner_id") or ""),
     )
+
+
+def _epoch_ms(value: str) -> int:
+    """An ISO 8601 instant with its offset as milliseconds since the epoch."""
+    return round(datetime.fromisoformat(value).timestamp() * 1000)
 
 
 def _instant_text(value: str) -> str:
