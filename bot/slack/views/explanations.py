@@ -161,7 +161,10 @@ def _past_runs(runs: Sequence[PastRun]) -> list[Block]:
 
 
 def _code(text: str) -> str:
-    return f"`{escape_mrkdwn(cut(text, 200))}`"
+    # A backtick inside would end the code span and let the rest of a user's value be read
+    # as mrkdwn (bold, strike, more code): it is shown as the look-alike prime instead.
+    shown = escape_mrkdwn(cut(text, 200)).replace("`", "\u02b9")
+    return f"`{shown}`"
 
 
 def _runs(runs: Sequence[PastRun]) -> str:

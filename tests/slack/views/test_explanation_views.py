@@ -31,6 +31,7 @@ from bot.workflows.explanations import (
     ValuesThen,
 )
 from bot.workflows.forecast import Forecast, ForecastRun, PlannedRun
+from bot.workflows.templates import escape_mrkdwn
 from tests.block_kit import assert_valid_blocks, assert_valid_view
 
 AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -97,11 +98,23 @@ def test_a_past_run_says_with_the_values_then_why_it_left_the_record_out_escaped
     assert "• #2 (Tue 01 Dec), enrolled: since then `amount` went from `7000` to `3000`" in text
     assert (
         "• #1 (Mon 30 Nov), left out: `&lt;!channel&gt; &amp; &lt;@U0BOS` was "
-        "`&lt;!channel&gt; &amp; &lt;@U0BOSS&gt; *bold* `code`xxx"
+        "`&lt;!channel&gt; &amp; &lt;@U0BOSS&gt; *bold* \u02b9code\u02b9xxx"
     ) in text
     assert "then (&lt;!channel&gt; &amp; &lt;@U0BOSS&gt; *bold* `code`" in text
     assert "<!channel>" not in text
     assert "• #0 (Sun 29 Nov), left out: it was not yet in the records" in text
+
+
+@given(st.text(alphabet="`*_~<>&ab ", min_size=1, max_size=30))
+def test_a_value_with_backticks_stays_inside_its_code_span(hostile: str) -> None:
+    # A backtick in a value would close the span and let the rest be read as mrkdwn.
+    failed = FilterCheck("plan", "plan is equal to x", None, hostile, False)
+    runs = (PastRun(1, AT, "schedule", False, RunThen(ValuesThen.KNOWN, failed=(failed,))),)
+    text = str(explanation_blocks(_explanation(1, 1, past_runs=runs)))
+    line = next(part for part in text.split("\\n") if part.startswith("• #1 "))
+    spans = line.split("`")
+    assert len(spans) == 5, line  # exactly two spans: `plan` and the value
+    assert spans[3] == escape_mrkdwn(hostile).replace("`", "\u02b9")
 
 
 @pytest.mark.parametrize(("count", "heading"), [(1, "*Latest 1 run:*"), (10, "*Latest 10 runs:*")])
