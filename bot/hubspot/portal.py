@@ -323,7 +323,12 @@ class ClientPortal:
             # A 400 for the batch as a whole: HubSpot wrote none of it. The inputs of one
             # set_property share their properties, so its message is each one's.
             return BatchOutcome({}, {u.object_id: rejected.message for u in updates})
-        accepted = {str(r["id"]): str(r["id"]) for r in answer.get("results", [])}
+        # Each result echoes its input's objectWriteTraceId (the id sent): a result whose
+        # own id differs is the survivor of a merge answering for the merged id.
+        accepted = {
+            str(r.get("objectWriteTraceId") or r["id"]): str(r["id"])
+            for r in answer.get("results", [])
+        }
         return BatchOutcome(accepted, _refusals(answer))
 
     def create_tasks(self, tasks: Sequence[NewTask]) -> BatchOutcome:

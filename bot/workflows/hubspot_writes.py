@@ -39,7 +39,7 @@ from bot.workflows.record_changes import set_property_many
 from bot.workflows.source_reading import EnvironmentLookup
 from bot.workflows.templates import RenderContext
 from storage.database import transaction, write_transaction
-from storage.hubspot_writes import HubSpotWriteRepository
+from storage.hubspot_writes import INTENT, HubSpotWriteRepository
 from storage.models import ActionOutcome, RecordSource, SourceKind
 from storage.properties import PropertyType, StoredValue
 from storage.record_sources import RecordSourceRepository
@@ -50,9 +50,15 @@ from storage.runs import RunRepository
 TASK_DUE_TIME = time(9, 0)
 # How long before its intent a task found in HubSpot may have been created: clocks differ.
 CLOCK_MARGIN = timedelta(minutes=5)
-NOT_CONFIRMED = (
-    "HubSpot's answer did not mention this record (it may have been deleted or merged in "
-    "HubSpot since the last sync): nothing was changed here"
+# What a record's result says when HubSpot's answer to a batch leaves it out, per action.
+NOT_UPDATED = (
+    "HubSpot's answer did not mention this record, so the property was not changed here: "
+    "the record may have been deleted in HubSpot, or merged into another one, since the "
+    "last sync (the next sync shows what HubSpot holds)"
+)
+TASK_NOT_CONFIRMED = (
+    "HubSpot's answer did not mention this task, so whether HubSpot created it is not known: "
+    "Re-run failed looks for it in HubSpot first and creates it only if it is not there"
 )
 INTENT_REASON = (
     "HubSpot was asked to create this task and the run stopped before it knew whether it "
@@ -243,15 +249,33 @@ class HubSpotWriteBack:
         with write_transaction(self.sessions) as session:
             set_property_many(session, accepted, action, self.place.run_date, now)
             runs = RunRepository(session)
+            # A record merged in HubSpot since the last sync: its survivor took the change
+            # and answered for it (bot.hubspot.portal tells them apart by the trace id).
+            merged = {
+                r.id: answer.accepted[o]
+                for o, r in by_object.items()
+                if answer.accepted.get(o, o) != o
+            }
             runs.record_results(
-                self.place.run_id, accepted, index, ActionOutcome.OK, None, None, now
+                self.place.run_id,
+                [r for r in accepted if r not in merged],
+                index,
+                ActionOutcome.OK,
+                None,
+                None,
+                now,
             )
+            for record_id, survivor in merged.items():
+                reference = {"hubspot": {"merged_into": survivor}}
+                runs.record_result(
+                    self.place.run_id, record_id, index, ActionOutcome.OK, None, reference, now
+                )
             refusals: dict[str, list[int]] = {}
             for object_id, record in by_object.items():
                 if object_id in answer.accepted:
                     continue
                 said = answer.refused.get(object_id)
-                reason = NOT_CONFIRMED if said is None else f"HubSpot refused it: {said}"
+                reason = NOT_UPDATED if said is None else f"HubSpot refused it: {said}"
                 refusals.setdefault(reason, []).append(record.id)
             for reason, record_ids in refusals.items():
                 runs.record_results(
@@ -339,7 +363,7 @@ class HubSpotWriteBack:
             return
         for chunk in _chunks(records):
             tasks = {r.id: self._task(index, action, r, context(r)) for r in chunk}
-            self._intend(index, tasks)
+            intents = self._intend(index, tasks)
             wanted = list(tasks.values())
             answer = self._ask(index, chunk, partial(self._create, wanted), settling=True)
             if answer is None:
@@ -353,7 +377,10 @@ class HubSpotWriteBack:
                     reason = f"HubSpot refused it: {answer.refused[task.key]}"
                     settled[record_id] = (ActionOutcome.FAILED, reason, None)
                 else:
-                    settled[record_id] = (ActionOutcome.FAILED, NOT_CONFIRMED, None)
+                    # HubSpot may have created it: left unknown, its intent kept, so that a
+                    # resumed run or a re-run looks for it before creating it.
+                    intent = {INTENT: intents[record_id]}
+                    settled[record_id] = (ActionOutcome.UNKNOWN, TASK_NOT_CONFIRMED, intent)
             with write_transaction(self.sessions) as session:
                 HubSpotWriteRepository(session).settle(self.place.run_id, index, settled)
             self.keep_alive()
@@ -384,7 +411,7 @@ class HubSpotWriteBack:
         key = f"run-{self.place.run_id}-record-{record.id}-action-{index + 1}"
         return NewTask(key, properties, self.target.hubspot_object, record.external_id)
 
-    def _intend(self, index: int, tasks: Mapping[int, NewTask]) -> None:
+    def _intend(self, index: int, tasks: Mapping[int, NewTask]) -> dict[int, dict[str, Any]]:
         now = self.clock.now()
         intended_ms = round((now - CLOCK_MARGIN).timestamp() * 1000)
         intents = {
@@ -401,6 +428,7 @@ class HubSpotWriteBack:
             HubSpotWriteRepository(session).intend(
                 self.place.run_id, index, intents, INTENT_REASON, now
             )
+        return intents
 
     def _owners(self) -> dict[str, str]:
         """HubSpot's owners by email (read once per run): a task's owner is its record's."""

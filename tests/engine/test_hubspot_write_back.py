@@ -472,3 +472,38 @@ def test_re_running_a_run_that_never_learnt_whether_hubspot_created_its_tasks_fi
             select(ActionResult.outcome).where(ActionResult.run_id == rerun_id)
         ).all()
     assert rerun == ["ok"] * 3
+
+
+@pytest.mark.parametrize("follows", [True, False], ids=["survivor-answers", "merged-id-unknown"])
+def test_a_deal_merged_in_hubspot_since_the_sync_is_answered_for_by_its_survivor_or_fails(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    portal: Portal,
+    processes: Any,
+    follows: bool,
+) -> None:
+    clock.set(RUN_TIME - timedelta(minutes=10))
+    first_sync(sessions, clock, portal)
+    # Globex merged into Initech after the last sync, which is recent enough for the run.
+    portal.standin.updates_follow_merges = follows
+    portal.standin.merge("deals", "12", into_id="13", modified_ms=T0 + 1)
+    save(sessions, workflow_document(criteria=IN_CONTRACT, actions=[EXISTING_BUSINESS]),
+         clock.now())  # fmt: skip
+    clock.set(RUN_TIME + timedelta(seconds=5))
+
+    portal.engine(sessions, clock, processes.slack()).tick()
+
+    updated = results(sessions, 0)
+    assert updated["11"] == ("ok", None, None)
+    assert updated["13"] == ("ok", None, None)
+    deals = portal.standin.objects["deals"]
+    assert deals["13"].properties.get("dealtype") == "existingbusiness"
+    if follows:
+        # HubSpot echoed the trace id 12 on the survivor's result: 12's answer, not a loss.
+        assert updated["12"] == ("ok", None, {"hubspot": {"merged_into": "13"}})
+        assert local_value(sessions, "12", "dealtype") == "existingbusiness"
+    else:
+        outcome, reason, _reference = updated["12"]
+        assert outcome == "failed"
+        assert reason is not None and reason.startswith("HubSpot refused it: ")
+        assert local_value(sessions, "12", "dealtype") == "newbusiness"
