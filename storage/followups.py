@@ -36,13 +36,28 @@ class SnoozeRow:
     created_by: str
 
 
-def not_snoozed(workflow_id: int, at: datetime) -> ColumnElement[bool]:
+def not_snoozed(
+    workflow_id: int, at: datetime, made_by: datetime | None = None
+) -> ColumnElement[bool]:
     """Records (of the records table) that no snooze of ``workflow_id`` holds at ``at``:
-    one more term of a run's enrollment query, so a snoozed record is never selected."""
+    one more term of a run's enrollment query, so a snoozed record is never selected.
+    With ``made_by``, only snoozes created by then count (what a past run could see)."""
+    made_then = () if made_by is None else (RecordSnooze.created_at <= made_by,)
     return ~exists().where(
         RecordSnooze.workflow_id == workflow_id,
         RecordSnooze.record_id == Record.id,
         RecordSnooze.until > at,
+        *made_then,
+    )
+
+
+def snoozed_since(workflow_id: int, record_id: int, since: datetime) -> ColumnElement[bool]:
+    """Whether the record's snooze in the workflow was made after ``since``: it may have
+    replaced one that held the record then, which is no longer known."""
+    return exists().where(
+        RecordSnooze.workflow_id == workflow_id,
+        RecordSnooze.record_id == record_id,
+        RecordSnooze.created_at > since,
     )
 
 

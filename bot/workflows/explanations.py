@@ -31,7 +31,7 @@ from bot.workflows.schedules import Occurrence
 from bot.workflows.stored import definition_of
 from bot.workflows.wording import describe_filter
 from storage.criteria_sql import criteria_clause
-from storage.followups import FollowUpRepository, not_snoozed
+from storage.followups import FollowUpRepository, not_snoozed, snoozed_since
 from storage.models import (
     Enrollment,
     Record,
@@ -131,12 +131,15 @@ class RunThen:
     """The runs' clause on the record as it was when a past run enrolled: ``would_enroll``
     is that verdict; ``failed`` the criteria filters that did not hold then and
     ``suppressed`` the filters of the suppression group that held it back (each with the
-    value then); ``changed`` the filtered values that differ now."""
+    value then); ``changed`` the filtered values that differ now. Only snoozes made by the
+    time the run enrolled count; ``snooze_unknown`` when the record's snooze was made
+    since, replacing whatever snooze it had then."""
 
     values: ValuesThen
     would_enroll: bool = False
     removed: bool = False
     snoozed: bool = False
+    snooze_unknown: bool = False
     failed: tuple[FilterCheck, ...] = ()
     suppressed: tuple[FilterCheck, ...] = ()
     changed: tuple[ValueChange, ...] = ()
@@ -409,11 +412,13 @@ def _verdict_columns(
     suppression: Criteria,
     types: dict[str, PropertyType],
     at: datetime,
+    snoozes_made_by: datetime | None = None,
 ) -> list[ColumnElement[bool]]:
     """The runs' verdict, whether no snooze holds the record, and each criteria then
-    suppression filter alone: columns of one query on a ``records`` row."""
+    suppression filter alone: columns of one query on a ``records`` row. A past run's
+    verdict counts only the snoozes made by ``snoozes_made_by``, when it enrolled."""
     dialect = session.get_bind().dialect.name
-    unsnoozed = not_snoozed(workflow.id, at)
+    unsnoozed = not_snoozed(workflow.id, at, snoozes_made_by)
     verdict = and_(enrollment_clause(criteria, suppression, types, at, dialect), unsnoozed)
     filters = [
         f
@@ -549,11 +554,13 @@ def _run_then(
         with_known_aliases(session, workflow.team_id, each)
         for each in (definition.criteria, definition.suppression)
     )
-    columns = _verdict_columns(session, workflow, criteria, suppression, types, at)
+    columns = _verdict_columns(session, workflow, criteria, suppression, types, at, enrolled_at)
+    columns.append(snoozed_since(workflow.id, record.id, enrolled_at))
     found = session.execute(
         select(*(on_row(column, row) for column in columns), *_value_columns(row))
     ).one()
-    outcomes = [bool(value) for value in found[2 : len(columns)]]
+    outcomes = [bool(value) for value in found[2 : len(columns) - 1]]
+    snooze_unknown = bool(found[len(columns) - 1])
     external_id, name, owner, properties, created_at, updated_at, deleted_at = found[len(columns) :]
     values = record_values(
         properties,
@@ -575,6 +582,7 @@ def _run_then(
         would_enroll=bool(found[0]),
         removed=deleted_at is not None,
         snoozed=not found[1],
+        snooze_unknown=snooze_unknown,
         failed=tuple(f for g in groups if not g.matched for f in g.filters if not f.passed),
         suppressed=suppressed,
         changed=tuple(
@@ -623,6 +631,11 @@ def then_phrase(
         reasons.append(f"suppression held it back ({held})")
     if then.snoozed:
         reasons.append("it was snoozed in this workflow")
+    if not reasons and then.snooze_unknown:
+        return (
+            "its values then matched; it has been snoozed again since, so whether a snooze "
+            "held it out then is not known"
+        )
     if not reasons:
         # The runs' own clause on the values then would have enrolled it.
         return "its values then matched; what left it out is not known"

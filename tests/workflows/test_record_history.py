@@ -22,6 +22,7 @@ from bot.workflows.explanations import PastRun, ValuesThen, explain, explain_by_
 from bot.workflows.lifecycle import CLI_ACTOR, request_run, save_workflow
 from bot.workflows.record_changes import set_property
 from bot.workflows.record_history import LONGEST_KEPT, RUNS_LOOKED_AT, prune_record_versions
+from bot.workflows.run_followups import snooze_by_name
 from storage.database import transaction
 from storage.models import (
     ActionResult,
@@ -294,3 +295,46 @@ def test_runs_enrolled_before_versions_were_kept_say_so(
         session.execute(update(Run).values(newest_record_id=None))
         (run,) = explain_by_text(session, TEAM, NAME, "D2", clock.now()).past_runs
     assert then_phrase(run.then, run.enrolled, str, str) == "its values then are no longer kept"
+
+
+def _snooze(sessions: sessionmaker[Session], external_id: str, days: int, day: int) -> None:
+    with transaction(sessions) as session:
+        at = START + timedelta(days=day, hours=3)
+        snooze_by_name(session, TEAM, NAME, external_id, days, CLI_ACTOR, at)
+
+
+def test_a_snooze_made_after_a_run_is_not_that_runs_reason(
+    sessions: sessionmaker[Session], deals: None
+) -> None:
+    save(sessions, deals_workflow(criteria=amount_at_least(5000)), START)
+    clock = FixedClock(START)
+    engine = Engine(sessions, clock, lambda _team: ConsoleNotifier(io.StringIO()))
+    _tick(engine, clock, 0)  # D2 at 4,000: left out
+    _snooze(sessions, "D2", 30, day=3)
+    with transaction(sessions) as session:
+        (run,) = explain_by_text(session, TEAM, NAME, "D2", START + timedelta(days=3)).past_runs
+    assert then_phrase(run.then, run.enrolled, str, str) == (
+        "amount was 4000 then (amount is at least 5000)"
+    )
+
+
+def test_a_snooze_made_before_a_run_is_its_reason_until_another_replaces_it(
+    sessions: sessionmaker[Session], deals: None
+) -> None:
+    save(sessions, deals_workflow(criteria=amount_at_least(5000)), START)
+    clock = FixedClock(START)
+    engine = Engine(sessions, clock, lambda _team: ConsoleNotifier(io.StringIO()))
+    _snooze(sessions, "D1", 3, day=-1)  # D1 at 6,000, held out of day 0's run
+    _tick(engine, clock, 0)
+    with transaction(sessions) as session:
+        (run,) = explain_by_text(session, TEAM, NAME, "D1", START + timedelta(days=1)).past_runs
+    assert not run.enrolled
+    assert then_phrase(run.then, run.enrolled, str, str) == "it was snoozed in this workflow"
+    # Snoozed again: the row that held it then is replaced, so that is no longer known.
+    _snooze(sessions, "D1", 30, day=2)
+    with transaction(sessions) as session:
+        (run,) = explain_by_text(session, TEAM, NAME, "D1", START + timedelta(days=2)).past_runs
+    assert then_phrase(run.then, run.enrolled, str, str) == (
+        "its values then matched; it has been snoozed again since, so whether a snooze "
+        "held it out then is not known"
+    )
