@@ -45,8 +45,10 @@ from bot.slack.views.wizard import (
     problem_lines,
     read_step,
     saving_view,
-    schedule_text_not_understood,
     step_errors,
+)
+from bot.slack.views.wizard_steps.schedule import (
+    schedule_text_not_understood,
     typed_schedule_errors,
     with_schedule_text_problem,
 )

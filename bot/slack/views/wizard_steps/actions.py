@@ -1,0 +1,43 @@
+"""Wizard step 4, actions: the actions editor, reading it back and placing its problems
+(the editor's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bot.slack.views import actions_editor
+from bot.slack.views.blocks import Block, context
+from bot.slack.views.wizard_steps.inputs import StateValues, as_list
+from bot.slack.views.wizard_steps.placing import Placed, place_on
+from bot.workflows.drafts import WizardPage
+from bot.workflows.problems import Problem
+from storage.properties import PropertyType
+
+
+def render(page: WizardPage) -> list[Block]:
+    intro = context("What the workflow does for each enrolled record, in this order.")
+    actions = as_list(page.document.get("actions"))
+    return [intro, *actions_editor.actions_blocks(actions, page.properties, page.layout)]
+
+
+def read_inputs(
+    updated: dict[str, Any],
+    values: StateValues,
+    document: Mapping[str, Any],
+    properties: Mapping[str, PropertyType],
+    layout: int,
+) -> None:
+    actions = as_list(document.get("actions"))
+    updated["actions"] = actions_editor.read_actions(values, actions, properties, layout)
+
+
+def place(problem: Problem, document: Mapping[str, Any], layout: int) -> Placed:
+    """A problem of the actions on the action's input (the editor places it), else on no input."""
+    root = problem.location[0] if problem.location else None
+    if root == "actions":
+        found = actions_editor.actions_errors([problem], as_list(document.get("actions")), layout)
+        if found:
+            return next(iter(found.items()))
+    return place_on({}, problem, layout)

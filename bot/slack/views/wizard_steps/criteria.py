@@ -1,0 +1,61 @@
+"""Wizard step 3, enrollment criteria: the criteria editor with the live count, reading it
+back and placing its problems (the editor's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bot.slack.ids import WizardBlock
+from bot.slack.views import criteria_editor
+from bot.slack.views.blocks import Block, context
+from bot.slack.views.wizard_steps.inputs import StateValues, as_mapping
+from bot.slack.views.wizard_steps.placing import Placed, place_on
+from bot.workflows.drafts import Matching, WizardPage
+from bot.workflows.problems import Problem
+from storage.properties import PropertyType
+
+
+def render(page: WizardPage) -> list[Block]:
+    criteria = as_mapping(page.document.get("criteria"))
+    blocks = criteria_editor.criteria_blocks(
+        "criteria", criteria, page.properties, page.layout, page.options, page.labels
+    )
+    if page.matching is not None:
+        blocks.append(context(_matching_text(page.matching), block_id=WizardBlock.MATCHING))
+    return blocks
+
+
+def _matching_text(matching: Matching) -> str:
+    records = "record matches" if matching.records == 1 else "records match"
+    text = f"*{matching.records:,}* {records} right now"
+    if matching.unfinished:
+        filters = "filter" if matching.unfinished == 1 else "filters"
+        text += f" (not counting {matching.unfinished} unfinished {filters})"
+    return text + "."
+
+
+def read_inputs(
+    updated: dict[str, Any],
+    values: StateValues,
+    document: Mapping[str, Any],
+    properties: Mapping[str, PropertyType],
+    layout: int,
+) -> None:
+    criteria = as_mapping(document.get("criteria"))
+    updated["criteria"] = criteria_editor.read_criteria(
+        "criteria", values, criteria, properties, layout
+    )
+
+
+def place(problem: Problem, document: Mapping[str, Any], layout: int) -> Placed:
+    """A problem of the criteria on its filter's row (the editor places it), else on no input."""
+    root = problem.location[0] if problem.location else None
+    if root == "criteria":
+        found = criteria_editor.criteria_errors(
+            "criteria", [problem], as_mapping(document.get("criteria")), layout
+        )
+        if found:
+            return next(iter(found.items()))
+    return place_on({}, problem, layout)

@@ -1,0 +1,273 @@
+"""Wizard step 5, settings and suppression: the settings' inputs and the suppression
+editor, reading them back and placing their problems.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from bot.slack.ids import WizardAction, WizardBlock
+from bot.slack.views import criteria_editor
+from bot.slack.views.blocks import Block, fits_option_value, option, plain
+from bot.slack.views.input_places import SETTINGS_BLOCKS
+from bot.slack.views.places import COUNTRIES
+from bot.slack.views.wizard_steps.inputs import (
+    StateValues,
+    as_list,
+    as_mapping,
+    input_block,
+    is_int,
+    number_or_none,
+    select_block,
+    sentence,
+    shown,
+    value_of,
+)
+from bot.slack.views.wizard_steps.placing import Placed, own_inputs, place_on
+from bot.workflows.definitions import (
+    DEFAULT_CATCH_UP_MINUTES,
+    MAX_CATCH_UP_MINUTES,
+    AlertOwner,
+    PauseBehaviour,
+    StaleSourceBehaviour,
+    supported_countries,
+)
+from bot.workflows.drafts import WizardPage, WizardStep
+from bot.workflows.problems import Problem
+from bot.workflows.wording import SUMMARY_WORDS
+from storage.properties import PropertyType
+
+NO_SUMMARY = "none"
+
+
+NO_HOLIDAYS = "none"
+
+
+PAUSE_BEHAVIOURS = (
+    (PauseBehaviour.DEFER, "Run on the next day that is not a pause day"),
+    (PauseBehaviour.SKIP, "Skip that run"),
+)
+
+
+# The failure alert's choices, in plain words (the file's values are any_failure...).
+ALERT_CHOICES = (
+    (AlertOwner.ANY_FAILURE, "When any action of a run fails"),
+    (AlertOwner.ALL_FAILED, "Only when every action of a run fails"),
+    (AlertOwner.NEVER, "Never"),
+)
+
+
+STALE_SOURCE_BEHAVIOURS = (
+    (StaleSourceBehaviour.RUN, "Run with the records as last synced, and say so in the summary"),
+    (StaleSourceBehaviour.POSTPONE, "Wait and try the source again (up to 12 minutes)"),
+)
+
+
+def render(page: WizardPage) -> list[Block]:
+    settings = as_mapping(page.document.get("settings"))
+    channel = settings.get("summary_channel")
+    conversations: Block = {
+        "type": "conversations_select",
+        "action_id": WizardAction.INPUT,
+        "placeholder": plain("Choose a channel"),
+        "filter": {"include": ["public", "private"], "exclude_bot_users": True},
+    }
+    if isinstance(channel, str) and channel:
+        conversations["initial_conversation"] = channel
+    summaries = [option(sentence(text), value) for value, text in SUMMARY_WORDS.items()]
+    summaries.append(option("No summary", NO_SUMMARY))
+    # Without a channel there is no summary whatever the policy: "No summary" is there to
+    # remove a channel, which a channel select cannot be emptied of.
+    summary: Block = {
+        "type": "radio_buttons",
+        "action_id": WizardAction.INPUT,
+        "options": summaries,
+        "initial_option": next(
+            (o for o in summaries if o["value"] == settings.get("summary")), summaries[1]
+        ),
+    }
+    pause_days: Block = {
+        "type": "plain_text_input",
+        "action_id": WizardAction.INPUT,
+        "placeholder": plain("e.g. 12-25, 2026-11-26"),
+    }
+    days = ", ".join(str(day) for day in as_list(settings.get("pause_days")))
+    if days:
+        pause_days["initial_value"] = days
+    behaviours = [option(text, value) for value, text in PAUSE_BEHAVIOURS]
+    behaviour: Block = {
+        "type": "radio_buttons",
+        "action_id": WizardAction.INPUT,
+        "options": behaviours,
+        "initial_option": behaviours[1]
+        if settings.get("on_pause_day") == PauseBehaviour.SKIP
+        else behaviours[0],
+    }
+    catch_up = settings.get("catch_up_minutes", DEFAULT_CATCH_UP_MINUTES)
+    minutes: Block = {
+        "type": "number_input",
+        "action_id": WizardAction.INPUT,
+        "is_decimal_allowed": False,
+        "min_value": "0",
+        "max_value": str(MAX_CATCH_UP_MINUTES),
+        "initial_value": str(catch_up) if is_int(catch_up) else str(DEFAULT_CATCH_UP_MINUTES),
+    }
+    suppression = as_mapping(page.document.get("suppression"))
+    return [
+        input_block(
+            WizardBlock.SUMMARY_CHANNEL,
+            "Summary channel",
+            conversations,
+            optional=True,
+            hint="After runs, post a summary of what happened here. Invite the bot there first.",
+        ),
+        input_block(WizardBlock.SUMMARY, "Post the summary", summary),
+        input_block(
+            WizardBlock.PAUSE_DAYS,
+            "Pause days",
+            pause_days,
+            optional=True,
+            hint='Days without runs, separated by commas: "12-25" every year, "2026-11-26" once.',
+        ),
+        input_block(
+            WizardBlock.HOLIDAYS, "Public holidays", holidays_select(settings), optional=True
+        ),
+        input_block(WizardBlock.ON_PAUSE_DAY, "When a run falls on a pause day", behaviour),
+        _alert_owner_block(settings),
+        *_stale_source_blocks(page.source, settings),
+        input_block(
+            WizardBlock.CATCH_UP,
+            "Catch-up window (minutes)",
+            minutes,
+            hint="A run missed while the bot was down still happens if at most this late; "
+            f"0 runs only on time, {MAX_CATCH_UP_MINUTES} is a week.",
+        ),
+        {"type": "divider"},
+        *criteria_editor.criteria_blocks(
+            "suppression", suppression, page.properties, page.layout, page.options, page.labels
+        ),
+    ]
+
+
+def _alert_owner_block(settings: Mapping[str, Any]) -> Block:
+    """When the owner gets a direct message about failed actions (default: any failure)."""
+    choices = [option(text, value) for value, text in ALERT_CHOICES]
+    chosen = settings.get("alert_owner")
+    element: Block = {
+        "type": "static_select",
+        "action_id": WizardAction.INPUT,
+        "options": choices,
+        "initial_option": next((o for o in choices if o["value"] == chosen), choices[0]),
+    }
+    return input_block(
+        WizardBlock.ALERT_OWNER,
+        "Tell the owner about failed actions",
+        element,
+        hint="A direct message to the workflow's owner, once per run, naming the records "
+        "that failed and why.",
+    )
+
+
+def _stale_source_blocks(source: str | None, settings: Mapping[str, Any]) -> list[Block]:
+    """What a run does when the source feeding its records cannot be synced before it: a
+    choice only for a type that a source feeds."""
+    if source is None:
+        return []
+    choices = [option(text, value) for value, text in STALE_SOURCE_BEHAVIOURS]
+    chosen = settings.get("on_stale_source") == StaleSourceBehaviour.POSTPONE
+    element: Block = {
+        "type": "radio_buttons",
+        "action_id": WizardAction.INPUT,
+        "options": choices,
+        "initial_option": choices[1] if chosen else choices[0],
+    }
+    label = f"When the source {source} cannot be synced before a run"
+    return [input_block(WizardBlock.ON_STALE_SOURCE, label[:2000], element)]
+
+
+def holidays_select(settings: Mapping[str, Any]) -> Block:
+    supported = supported_countries()
+    current = settings.get("holidays")
+    countries = {code: name for code, name in COUNTRIES.items() if code in supported}
+    if isinstance(current, str) and fits_option_value(current):
+        countries.setdefault(current, current)
+    options = [option("No public holidays", NO_HOLIDAYS)] + [
+        option(f"{name} ({code})", code)
+        for code, name in sorted(countries.items(), key=lambda item: item[1])
+    ]
+    element = select_block(options, current if current else NO_HOLIDAYS, "Choose a country")
+    element["action_id"] = WizardAction.INPUT
+    return element
+
+
+def read_inputs(
+    updated: dict[str, Any],
+    values: StateValues,
+    document: Mapping[str, Any],
+    properties: Mapping[str, PropertyType],
+    layout: int,
+) -> None:
+    updated["settings"] = _read_settings(values, as_mapping(document.get("settings")))
+    suppression = as_mapping(document.get("suppression"))
+    updated["suppression"] = criteria_editor.read_criteria(
+        "suppression", values, suppression, properties, layout
+    )
+
+
+def _read_settings(values: StateValues, old: Mapping[str, Any]) -> dict[str, Any]:
+    settings = dict(old)
+    if shown(values, WizardBlock.SUMMARY_CHANNEL) or shown(values, WizardBlock.SUMMARY):
+        channel = value_of(values, WizardBlock.SUMMARY_CHANNEL)
+        policy = value_of(values, WizardBlock.SUMMARY) or settings.get("summary")
+        settings.pop("summary_channel", None)
+        settings.pop("summary", None)
+        if policy != NO_SUMMARY:
+            if channel is not None:
+                settings["summary_channel"] = channel
+            if policy is not None:
+                settings["summary"] = policy
+    if shown(values, WizardBlock.PAUSE_DAYS):
+        text = value_of(values, WizardBlock.PAUSE_DAYS) or ""
+        settings["pause_days"] = [day for day in re.split(r"[\s,;]+", text) if day]
+    if shown(values, WizardBlock.HOLIDAYS):
+        country = value_of(values, WizardBlock.HOLIDAYS)
+        settings.pop("holidays", None)
+        if country is not None and country != NO_HOLIDAYS:
+            settings["holidays"] = country
+    if behaviour := value_of(values, WizardBlock.ON_PAUSE_DAY):
+        settings["on_pause_day"] = behaviour
+    if stale := value_of(values, WizardBlock.ON_STALE_SOURCE):
+        settings["on_stale_source"] = stale
+    if alert := value_of(values, WizardBlock.ALERT_OWNER):
+        settings.pop("alert_owner", None)
+        if alert != AlertOwner.ANY_FAILURE:  # the default, which a file leaves out too
+            settings["alert_owner"] = alert
+    if shown(values, WizardBlock.CATCH_UP):
+        raw = (value_of(values, WizardBlock.CATCH_UP) or "").strip()
+        minutes = number_or_none(raw)
+        if minutes is not None:
+            settings["catch_up_minutes"] = minutes
+        elif raw:
+            settings["catch_up_minutes"] = raw
+        else:
+            settings.pop("catch_up_minutes", None)
+    return settings
+
+
+def place(problem: Problem, document: Mapping[str, Any], layout: int) -> Placed:
+    """A problem of the suppression on its filter's row (the editor places it), else of the
+    settings on their input."""
+    root = problem.location[0] if problem.location else None
+    if root == "suppression":
+        found = criteria_editor.criteria_errors(
+            "suppression", [problem], as_mapping(document.get("suppression")), layout
+        )
+        if found:
+            return next(iter(found.items()))
+    page = WizardPage("", WizardStep.SETTINGS, 0, document)
+    # The suppression editor's inputs are its own to place.
+    inputs = own_inputs(render(page))
+    labels = {b: label for b, label in inputs.items() if b in SETTINGS_BLOCKS.values()}
+    return place_on(labels, problem, layout)
