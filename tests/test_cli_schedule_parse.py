@@ -77,3 +77,25 @@ def test_the_15th_and_the_last_day_is_one_monthly_schedule_of_both(runner: CliRu
         "time": "17:00",
         "timezone": "UTC",
     }
+
+
+def test_a_day_of_the_month_and_the_same_position_are_both_printed(runner: CliRunner) -> None:
+    result = parse(runner, "the 1st and the first Monday")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {
+        "frequency": "monthly",
+        "month_days": [1],
+        "month_positions": [{"ordinal": "first", "day": "mon"}],
+        "time": "09:00",
+        "timezone": "UTC",
+    }
+
+
+def test_a_number_that_reads_two_ways_exits_2_with_a_phrasing_for_each(runner: CliRunner) -> None:
+    result = parse(runner, "the 1st and last Friday")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        "error: In “the 1st and last Friday”, “1st” can mean the 1st of the month or the first "
+        "Friday: say “on the 1st and on the last Friday” or “the first and last Friday”.\n"
+    )

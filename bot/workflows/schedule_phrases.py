@@ -21,6 +21,7 @@ from zoneinfo import available_timezones
 import holidays as holiday_calendars
 
 from bot.workflows.definitions import supported_countries
+from bot.workflows.readable import listed
 from bot.workflows.schedules import DAY_NAMES, MONTH_NAMES, WEEKDAYS
 
 # Two phrasings that always work, shown with every "not understood".
@@ -35,6 +36,9 @@ _WORKDAYS = _DAYS[:5]
 # The order of schedules.Ordinal and PositionDay, which Schedule.to_json sorts positions in.
 _ORDINAL_ORDER = ("first", "second", "third", "fourth", "fifth", "second_to_last", "last")
 _POSITION_DAY_ORDER = ("day", "weekday", "business_day", *_DAYS)
+# The ordinals that are also days of the month: "the 1st" is a date or the first of a day.
+_ORDINAL_NUMBERS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
+_DIGIT_ORDINALS = frozenset({"1st", "2nd", "3rd", "4th", "5th"})
 _QUARTER_STARTS = [1, 4, 7, 10]
 _QUARTER_ENDS = [3, 6, 9, 12]
 _NUMBER_WORDS = {
@@ -83,15 +87,22 @@ class PhraseNotUnderstood(ValueError):
     """Text that is not a schedule: ``reason`` says which part and why, ``examples`` are two
     phrasings that work."""
 
-    def __init__(self, reason: str, part: str | None = None) -> None:
+    def __init__(
+        self, reason: str, part: str | None = None, readings: tuple[str, str] | None = None
+    ) -> None:
         self.reason = reason
         self.part = part
-        self.examples = EXAMPLES
+        # Text that can be read two ways gives one phrasing for each reading, in the order
+        # the reason names them; other text the two phrasings that always work.
+        self.readings = readings
+        self.examples = readings or EXAMPLES
         super().__init__(self.message)
 
     @property
     def message(self) -> str:
         first, second = self.examples
+        if self.readings is not None:
+            return f"{self.reason}: say “{first}” or “{second}”."
         return f"{self.reason}. Schedules read like “{first}” or “{second}”."
 
 
@@ -99,7 +110,7 @@ def parse_phrase(text: str, default_timezone: str | None) -> dict[str, Any]:
     """The schedule JSON the English ``text`` means; its ``timezone`` is the zone the text
     names, else ``default_timezone`` (left out when that is None). Raises
     ``PhraseNotUnderstood``. The spec is not validated here: ``parse_schedule`` does that."""
-    reading = _Reading()
+    reading = _Reading(typed=text)
     lowered = _normalized(text)
     position = 0
     while (position := _skip_spaces(lowered, position)) < len(lowered):
@@ -114,6 +125,7 @@ def parse_phrase(text: str, default_timezone: str | None) -> dict[str, Any]:
 class _Reading:
     """What the rules found so far, before it is combined into a spec."""
 
+    typed: str  # the text as typed, at the positions of the text the rules read
     frequencies: set[str] = field(default_factory=set)  # daily, weekly, monthly, annually
     quarterly: bool = False
     interval: int | None = None
@@ -538,11 +550,121 @@ def _annually(reading: _Reading, match: re.Match[str], _: bool) -> None:
 
 
 def _positions(reading: _Reading, match: re.Match[str], _: bool) -> None:
-    ordinals = _ordinal_words()
-    found = re.findall(_alternatives(ordinals), match[1])
     day = _position_day_words()[match[2]]
-    for ordinal in found:
-        _add_position(reading, ordinals[ordinal], day)
+    shown = reading.typed[match.start() : match.end()].strip()
+    dates, ordinals = _dates_and_positions(_ordinals_said(match[1]), day, shown)
+    for number in dates:
+        _add_month_day(reading, number)
+    for ordinal in ordinals:
+        _add_position(reading, ordinal, day)
+
+
+@dataclass(frozen=True)
+class _Said:
+    """One ordinal of a list before a day ("the 1st and the last Friday"): as typed, what it
+    means, and whether a "the" of its own comes before it."""
+
+    word: str
+    ordinal: str
+    own_the: bool
+
+    @property
+    def in_digits(self) -> bool:
+        # "1st" can be a day of the month; "2nd to last" and the words cannot.
+        return self.word in _DIGIT_ORDINALS
+
+
+def _ordinals_said(text: str) -> list[_Said]:
+    ordinals = _ordinal_words()
+    said = re.finditer(rf"(?:(?:and|or|&|,)\s*)?(the\s+)?({_alternatives(ordinals)})", text)
+    return [_Said(found[2], ordinals[found[2]], found[1] is not None) for found in said]
+
+
+def _dates_and_positions(said: list[_Said], day: str, shown: str) -> tuple[list[int], list[str]]:
+    """Which ordinals of a list before a day are days of the month and which are positions of
+    the day: "the 1st and 3rd Monday" is two Mondays, "the 1st and the last Friday" the 1st
+    and a Friday. Raises ``PhraseNotUnderstood`` when both readings are likely."""
+    dates, kept = _said_again(said)
+    ordinals = [item.ordinal for item in kept]
+    # The last ordinal is always the day's ("the first and 3rd Monday"); the nth day of the
+    # month is the day n, so with "day" both readings run on the same dates.
+    if day == "day" or not any(item.in_digits for item in kept[:-1]):
+        return dates, ordinals
+    if all(item.in_digits for item in kept):
+        if any(item.own_the for item in kept[1:]):  # "the 2nd and the 4th Tuesday"
+            raise _two_readings(shown, dates, kept, day)
+        return dates, ordinals
+    # Numbers beside words: each "the" starts a phrase of its own, and a phrase of numbers
+    # before the day's own phrase is dates ("the 1st and 3rd and the last Friday").
+    phrases: list[list[_Said]] = []
+    for item in kept:
+        if item.own_the or not phrases:
+            phrases.append([])
+        phrases[-1].append(item)
+    standing, ordinals = [], []
+    for phrase in phrases[:-1]:
+        if all(item.in_digits for item in phrase):
+            standing += [_ORDINAL_NUMBERS[item.ordinal] for item in phrase]
+        elif any(item.in_digits for item in phrase):
+            raise _two_readings(shown, dates, kept, day)  # "the 1st and last and the ..."
+        else:
+            ordinals += [item.ordinal for item in phrase]
+    if any(item.in_digits for item in phrases[-1][:-1]):
+        raise _two_readings(shown, dates, kept, day)  # "the 1st and last Friday"
+    return dates + standing, ordinals + [item.ordinal for item in phrases[-1]]
+
+
+def _said_again(said: list[_Said]) -> tuple[list[int], list[_Said]]:
+    """The ordinals said again later as a position, as dates ("the 1st and the first Monday":
+    the first Monday is said anyway, so the 1st is a date), and the others."""
+    dates: list[int] = []
+    others: list[_Said] = []
+    for index, item in enumerate(said):
+        later = {other.ordinal for other in said[index + 1 :]}
+        if item.ordinal in _ORDINAL_NUMBERS and item.ordinal in later:
+            dates.append(_ORDINAL_NUMBERS[item.ordinal])
+        else:
+            others.append(item)
+    return dates, others
+
+
+def _two_readings(shown: str, dates: list[int], said: list[_Said], day: str) -> PhraseNotUnderstood:
+    """The refusal of a list of ordinals that reads as dates or as days: it names the
+    numbers in doubt and gives a phrasing for each reading."""
+    doubtful = [item for item in said[:-1] if item.in_digits]
+    rest = [item for item in said if not any(item is other for other in doubtful)]
+    name = _position_day_name(day)
+    if len(doubtful) == 1:
+        word = doubtful[0].word
+        ordinal = _ordinal_name(doubtful[0].ordinal)
+        meaning = f"“{word}” can mean the {word} of the month or the {ordinal} {name}"
+    else:
+        words = listed((f"“{item.word}”" for item in doubtful), "and")
+        meaning = f"{words} can mean days of the month or {name}s"
+    as_dates = _phrasing(dates + [_ORDINAL_NUMBERS[item.ordinal] for item in doubtful], rest, name)
+    as_days = _phrasing(dates, said, name)
+    return PhraseNotUnderstood(f"In “{shown}”, {meaning}", shown, (as_dates, as_days))
+
+
+def _phrasing(dates: list[int], said: list[_Said], name: str) -> str:
+    """Days of the month and positions of a day said so that they read one way only."""
+    positions = "the " + listed((_ordinal_name(item.ordinal) for item in said), "and") + f" {name}"
+    if not dates:
+        return positions
+    return f"on the {listed(map(_numbered, sorted(set(dates))), 'and')} and on {positions}"
+
+
+def _ordinal_name(ordinal: str) -> str:
+    return ordinal.replace("_", " ")
+
+
+def _numbered(day: int) -> str:
+    suffix = "th" if 10 <= day <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    return f"{day}{suffix}"
+
+
+def _position_day_name(day: str) -> str:
+    return DAY_NAMES[_DAYS.index(day)] if day in _DAYS else day.replace("_", " ")
 
 
 def _add_position(reading: _Reading, ordinal: str, day: str) -> None:
@@ -590,8 +712,7 @@ def _month(reading: _Reading, match: re.Match[str], _: bool) -> None:
 
 
 def _first_day(reading: _Reading, match: re.Match[str], _: bool) -> None:
-    if 1 not in reading.month_days:
-        reading.month_days.append(1)
+    _add_month_day(reading, 1)
 
 
 def _part_of_day(reading: _Reading, match: re.Match[str], _: bool) -> None:
@@ -609,6 +730,10 @@ def _month_day(reading: _Reading, match: re.Match[str], _: bool) -> None:
         raise PhraseNotUnderstood(
             f"“{shown}” is not a day of the month: use the 1st to the 31st, or the last day", shown
         )
+    _add_month_day(reading, day)
+
+
+def _add_month_day(reading: _Reading, day: int) -> None:
     if day not in reading.month_days:
         reading.month_days.append(day)
 

@@ -3,6 +3,7 @@ specs accepted by the schedule check, what is not understood, and describe() rea
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.workflows.schedule_phrases import EXAMPLES, PhraseNotUnderstood, parse_phrase
-from bot.workflows.schedules import InvalidSchedule, parse_schedule
+from bot.workflows.schedules import DAY_NAMES, InvalidSchedule, parse_schedule
 
 NOW = datetime(2026, 12, 7, 12, tzinfo=UTC)
 ZONE = "America/Chicago"  # the default zone when the text names none
@@ -146,6 +147,48 @@ PHRASES: list[tuple[str, dict[str, Any]]] = [
         ),
     ),
     ("the first Monday of each month", monthly(month_positions=positions(("first", "mon")))),
+    # A day of the month said in numbers beside a weekday's position: a date, and the position
+    (
+        "the 1st and the first Monday",
+        monthly(month_days=[1], month_positions=positions(("first", "mon"))),
+    ),
+    (
+        "the 2nd and the second Tuesday",
+        monthly(month_days=[2], month_positions=positions(("second", "tue"))),
+    ),
+    (
+        "the 3rd and the third Wednesday",
+        monthly(month_days=[3], month_positions=positions(("third", "wed"))),
+    ),
+    (
+        "the 1st and first Monday of the month",
+        monthly(month_days=[1], month_positions=positions(("first", "mon"))),
+    ),
+    (
+        "the 1st and the last Friday",
+        monthly(month_days=[1], month_positions=positions(("last", "fri"))),
+    ),
+    (
+        "on the 1st and on the first Monday",
+        monthly(month_days=[1], month_positions=positions(("first", "mon"))),
+    ),
+    (
+        "the 1st and 3rd and the last Friday at 4pm",
+        monthly("16:00", month_days=[1, 3], month_positions=positions(("last", "fri"))),
+    ),
+    (
+        "the 2nd and the last business day",
+        monthly(month_days=[2], month_positions=positions(("last", "business_day"))),
+    ),
+    # ... while numbers or words alone before the day are its positions
+    (
+        "the 1st and 3rd Monday",
+        monthly(month_positions=positions(("first", "mon"), ("third", "mon"))),
+    ),
+    (
+        "the first and the last Friday",
+        monthly(month_positions=positions(("first", "fri"), ("last", "fri"))),
+    ),
     (
         "first monday of the month at noon",
         monthly("12:00", month_positions=positions(("first", "mon"))),
@@ -439,9 +482,138 @@ def test_any_text_is_a_spec_or_says_what_is_not_understood(words: list[str]) -> 
     try:
         spec = parse_phrase(text, ZONE)
     except PhraseNotUnderstood as error:
-        assert error.reason and error.message.endswith(f"“{EXAMPLES[1]}”.")
+        assert error.reason and error.message.endswith(f"“{error.examples[1]}”.")
+        for example in error.examples:
+            parse_phrase(example, ZONE)  # the phrasings offered are understood
         return
     try:
         parse_schedule(spec, ZONE, NOW)
     except InvalidSchedule as error:
         assert error.problems  # refused with a reason, like a spec written by hand
+
+
+# --- Days of the month and positions in one list ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "doubt", "as_dates", "as_days"),
+    [
+        (
+            "the 1st and last Friday",
+            "“1st” can mean the 1st of the month or the first Friday",
+            monthly(month_days=[1], month_positions=positions(("last", "fri"))),
+            monthly(month_positions=positions(("first", "fri"), ("last", "fri"))),
+        ),
+        (
+            "every month on the 1st and the 3rd Monday",
+            "“1st” can mean the 1st of the month or the first Monday",
+            monthly(month_days=[1], month_positions=positions(("third", "mon"))),
+            monthly(month_positions=positions(("first", "mon"), ("third", "mon"))),
+        ),
+        (
+            "The 1st, 3rd and last Friday",
+            "“1st” and “3rd” can mean days of the month or Fridays",
+            monthly(month_days=[1, 3], month_positions=positions(("last", "fri"))),
+            monthly(month_positions=positions(("first", "fri"), ("third", "fri"), ("last", "fri"))),
+        ),
+        (
+            "the 2nd and last business day",
+            "“2nd” can mean the 2nd of the month or the second business day",
+            monthly(month_days=[2], month_positions=positions(("last", "business_day"))),
+            monthly(
+                month_positions=positions(("second", "business_day"), ("last", "business_day"))
+            ),
+        ),
+        (
+            "the 1st and the 2nd and last Monday",
+            "“1st” and “2nd” can mean days of the month or Mondays",
+            monthly(month_days=[1, 2], month_positions=positions(("last", "mon"))),
+            monthly(
+                month_positions=positions(("first", "mon"), ("second", "mon"), ("last", "mon"))
+            ),
+        ),
+    ],
+)
+def test_a_number_that_reads_as_a_date_or_a_position_is_refused_with_both_phrasings(
+    text: str, doubt: str, as_dates: dict[str, Any], as_days: dict[str, Any]
+) -> None:
+    with pytest.raises(PhraseNotUnderstood) as caught:
+        spec_of(text)
+    dates_phrase, days_phrase = caught.value.examples
+    shown = text.removeprefix("every month ")
+    assert (
+        caught.value.message == f"In “{shown}”, {doubt}: say “{dates_phrase}” or “{days_phrase}”."
+    )
+    assert (spec_of(dates_phrase), spec_of(days_phrase)) == (as_dates, as_days)
+
+
+_NUMBERED = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
+_IN_DIGITS = {"first": "1st", "second": "2nd", "third": "3rd", "fourth": "4th", "fifth": "5th"}
+_IN_WORDS = {"second_to_last": ["second to last", "2nd to last", "penultimate"]}
+_DAY_WORDS = {"business_day": "business day", **dict(zip(_DAYS, DAY_NAMES, strict=True))}
+
+
+def _said(ordinal: str) -> st.SearchStrategy[str]:
+    return st.sampled_from(_IN_WORDS.get(ordinal, [ordinal.replace("_", " ")]))
+
+
+def _numbered(day: int) -> str:
+    return f"{day}{'th' if 10 <= day <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(day % 10, 'th')}"
+
+
+@st.composite
+def _dates_and_positions_typed(
+    draw: st.DrawFn,
+) -> tuple[str, set[int], set[tuple[str, str]]]:
+    """A phrase of days of the month (in numbers, as people type them: the 1st) and positions
+    (the first Monday, the 2nd and 4th Tuesday, the last day), in any order and grouping."""
+    # Days up to the 5th are drawn often: they are the ones that read as positions too.
+    dates = draw(st.lists(st.integers(1, 5) | st.integers(1, 31), max_size=3, unique=True))
+    pairs = [(o, d) for o in _ORDINALS for d in _POSITION_DAYS]
+    typed = draw(st.lists(st.sampled_from(pairs), max_size=3, unique=True))
+    if not dates and not typed:
+        typed = [("first", "mon")]
+    parts: list[str] = []
+    # Days of the month: one list ("the 1st and 15th"), or each on its own ("the 1st").
+    if dates and draw(st.booleans()):
+        parts.append("the " + " and ".join(_numbered(day) for day in dates))
+    else:
+        parts += [f"the {_numbered(day)}" for day in dates]
+    # Positions: those of one day in one list ("the 2nd and 4th Tuesday"), or one by one.
+    for day in dict.fromkeys(d for _, d in typed):
+        ordinals = [o for o, d in typed if d == day]
+        digits = draw(st.booleans())  # one list says its ordinals all in numbers or all in words
+        words = [_IN_DIGITS[o] if digits and o in _IN_DIGITS else draw(_said(o)) for o in ordinals]
+        name = _DAY_WORDS.get(day, day)
+        if draw(st.booleans()):
+            parts.append(f"the {' and '.join(words)} {name}")
+        else:
+            parts += [f"the {word} {name}" for word in words]
+    order = draw(st.permutations(parts))
+    joints = [draw(st.sampled_from([" and ", ", ", " and on ", " & "])) for _ in order[1:]]
+    text = order[0] + "".join(joint + part for joint, part in zip(joints, order[1:], strict=True))
+    return text, set(dates), set(typed)
+
+
+def _run_days(
+    dates: Iterable[int], pairs: Iterable[tuple[str, str]]
+) -> tuple[set[int], set[tuple[str, str]]]:
+    """Dates and positions with "the nth day" as the date n: the same days of the month."""
+    nth_days = {(o, d) for o, d in pairs if d == "day" and o in _NUMBERED}
+    return set(dates) | {_NUMBERED[o] for o, _ in nth_days}, set(pairs) - nth_days
+
+
+@settings(max_examples=400, deadline=None)
+@given(_dates_and_positions_typed())
+def test_every_day_of_the_month_and_position_typed_is_in_the_spec_or_the_text_is_refused(
+    typed: tuple[str, set[int], set[tuple[str, str]]],
+) -> None:
+    text, dates, pairs = typed
+    try:
+        spec = spec_of(text)
+    except PhraseNotUnderstood as error:
+        for example in error.examples:
+            parse_phrase(example, ZONE)  # refused, with phrasings that are understood
+        return
+    read = [(p["ordinal"], p["day"]) for p in spec.get("month_positions", [])]
+    assert _run_days(spec.get("month_days", []), read) == _run_days(dates, pairs)
