@@ -28,7 +28,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.util import ClauseAdapter
 
 from storage.columns import UTCDateTime
-from storage.models import Record, RecordVersion, RecordVersionsKept, Run
+from storage.models import (
+    Record,
+    RecordVersion,
+    RecordVersionsKept,
+    Run,
+    Workflow,
+    WorkflowStatus,
+)
 
 RECORDS = cast(Table, Record.__table__)
 # The columns a version copies from its record: every one a criteria clause may read.
@@ -89,11 +96,14 @@ class RecordVersions:
         """Since when every change is kept; None: since always."""
         return self.session.scalar(select(RecordVersionsKept.since))
 
-    def oldest_enrollment(self, latest_runs: int) -> datetime | None:
-        """The earliest enrollment among each workflow's ``latest_runs`` latest enrolled
-        runs (by schedule, as `why` lists them); None when no run has enrolled."""
+    def oldest_enrollments(self, latest_runs: int) -> dict[int, datetime]:
+        """Per object type, the earliest enrollment among the ``latest_runs`` latest enrolled
+        runs (by schedule, as `why` lists them) of each of its active or paused workflows;
+        a type no such workflow has enrolled records of is absent. A deleted workflow is
+        not asked about, so it holds nothing back."""
         ranked = (
             select(
+                Workflow.object_type_id,
                 Run.enrolled_at,
                 func.row_number()
                 .over(
@@ -102,21 +112,43 @@ class RecordVersions:
                 )
                 .label("latest"),
             )
-            .where(Run.enrolled_at.is_not(None))
+            .join(Workflow, Workflow.id == Run.workflow_id)
+            .where(
+                Run.enrolled_at.is_not(None),
+                Workflow.deleted_at.is_(None),
+                Workflow.status.in_([WorkflowStatus.ACTIVE.value, WorkflowStatus.PAUSED.value]),
+            )
             .subquery()
         )
-        oldest: datetime | None = self.session.scalar(
-            select(func.min(ranked.c.enrolled_at)).where(ranked.c.latest <= latest_runs)
+        rows = self.session.execute(
+            select(ranked.c.object_type_id, func.min(ranked.c.enrolled_at))
+            .where(ranked.c.latest <= latest_runs)
+            .group_by(ranked.c.object_type_id)
         )
-        return oldest
+        return {type_id: oldest for type_id, oldest in rows}
 
-    def prune(self, before: datetime) -> int:
-        """Deletes the versions no longer valid after ``before`` (no instant from ``before``
-        on needs them); returns how many. Changes before it are then no longer kept."""
-        deleted = self.session.execute(
-            delete(RecordVersion).where(RecordVersion.valid_until <= before),
+    def prune(self, floors: dict[int, datetime], before: datetime) -> int:
+        """Deletes the versions no longer valid after their object type's floor in
+        ``floors``, or after ``before`` for the other types (no instant from then on needs
+        them); returns how many. Changes before the lowest floor are then no longer kept."""
+        deleted = 0
+        for type_id, floor in floors.items():
+            deleted += self._delete(floor, Record.object_type_id == type_id)
+        deleted += self._delete(before, Record.object_type_id.not_in(list(floors)))
+        self._kept_since(min([before, *floors.values()]))
+        return deleted
+
+    def _delete(self, before: datetime, of_records: ColumnElement[bool]) -> int:
+        result = self.session.execute(
+            delete(RecordVersion).where(
+                RecordVersion.valid_until <= before,
+                RecordVersion.record_id.in_(select(Record.id).where(of_records)),
+            ),
             execution_options={"synchronize_session": False},
         )
+        return int(getattr(result, "rowcount", 0))
+
+    def _kept_since(self, since: datetime) -> None:
         # Two processes pruning for the first time both find no row: the second insert is
         # ignored rather than failing its planning transaction, then both move it forward.
         dialect = self.session.get_bind().dialect.name
@@ -124,16 +156,15 @@ class RecordVersions:
             RecordVersionsKept
         )
         self.session.execute(
-            first.values(id=_KEPT_ROW, since=before).on_conflict_do_nothing(),
+            first.values(id=_KEPT_ROW, since=since).on_conflict_do_nothing(),
             execution_options={"synchronize_session": False},
         )
         self.session.execute(
             update(RecordVersionsKept)
-            .where(RecordVersionsKept.id == _KEPT_ROW, RecordVersionsKept.since < before)
-            .values(since=before),
+            .where(RecordVersionsKept.id == _KEPT_ROW, RecordVersionsKept.since < since)
+            .values(since=since),
             execution_options={"synchronize_session": False},
         )
-        return int(getattr(deleted, "rowcount", 0))
 
     def as_of(self, record_id: int, at: datetime) -> Subquery:
         """The record as it was at ``at``, as one row with the columns of ``records``

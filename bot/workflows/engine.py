@@ -28,6 +28,8 @@ from storage.workflows import WorkflowRepository
 log = logging.getLogger(__name__)
 
 DEFAULT_LEASE = timedelta(minutes=2)
+# Syncs and imports keep versions with no run planned: a tick prunes at least this often.
+PRUNE_EVERY = timedelta(hours=1)
 
 
 def process_identity() -> str:
@@ -50,6 +52,7 @@ class Engine:
     ) -> None:
         self.sessions = sessions
         self.clock = clock
+        self.pruned_at: datetime | None = None
         self.owner = owner or process_identity()
         self.lease = lease
         self.runner = Runner(
@@ -87,14 +90,19 @@ class Engine:
                 break
             planning = planned > 0
             executed.append((run_id, self.runner.execute(run_id)))
-        if planned_any:
+        if planned_any or self._pruning_due():
             self.prune_history()
         self.sync_sources()
         return executed
 
     def prune_history(self) -> None:
+        now = self.clock.now()
         with write_transaction(self.sessions) as session:
-            prune_after_planning(session, self.clock.now())
+            prune_after_planning(session, now)
+        self.pruned_at = now
+
+    def _pruning_due(self) -> bool:
+        return self.pruned_at is None or self.clock.now() - self.pruned_at >= PRUNE_EVERY
 
     def sync_sources(self) -> list[SyncOutcome]:
         """Syncs the sources due on their period (after the runs: a run syncs its own

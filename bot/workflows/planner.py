@@ -46,8 +46,9 @@ def plan_due(session: Session, now: datetime) -> list[Planned]:
 
 def prune_after_planning(session: Session, now: datetime) -> None:
     """New runs push the oldest out of what `why` looks at: the record values only those
-    needed can go. Once per tick that planned, after its runs: not in every planning batch
-    of a burst, where every process's planners would queue on the same row."""
+    needed can go. Once per tick that planned, after its runs, and at least hourly (syncs
+    and imports keep versions too): not in every planning batch of a burst, where every
+    process's planners would queue on the same row."""
     prune_record_versions(session, now)
 
 

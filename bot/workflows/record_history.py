@@ -1,6 +1,7 @@
 """How long the values records had before each change (record_versions) are kept: as far
-back as `why` can look, which is each workflow's latest runs, and never longer than
-LONGEST_KEPT, so that a workflow that stopped running does not keep every change forever."""
+back as `why` can look, which is the latest runs of each workflow on the records' object
+type, and never longer than LONGEST_KEPT, so that a workflow that stopped running does not
+keep every change forever."""
 
 from __future__ import annotations
 
@@ -21,9 +22,14 @@ def prune_record_versions(session: Session, now: datetime) -> int:
     """Deletes the versions no run `why` can show needs; returns how many.
 
     The values at an instant come from the first version valid after it, so a version no
-    longer valid at the oldest run looked at is never read again. Runs to come enroll
-    after ``now``: with no run, nothing older than now is needed."""
+    longer valid at the oldest run looked at is never read again. Each object type keeps
+    what its own workflows' runs need: one workflow stopped long ago holds back only its
+    type's records. Runs to come enroll after ``now``: with no run, nothing older than now
+    is needed."""
     versions = RecordVersions(session)
-    oldest = versions.oldest_enrollment(RUNS_LOOKED_AT)
-    needed_from = now if oldest is None else min(oldest, now)
-    return versions.prune(max(needed_from, now - LONGEST_KEPT))
+    cap = now - LONGEST_KEPT
+    floors = {
+        type_id: max(min(oldest, now), cap)
+        for type_id, oldest in versions.oldest_enrollments(RUNS_LOOKED_AT).items()
+    }
+    return versions.prune(floors, now)

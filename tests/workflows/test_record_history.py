@@ -19,7 +19,13 @@ from bot.workflows.clock import FixedClock
 from bot.workflows.definitions import SetProperty
 from bot.workflows.engine import Engine
 from bot.workflows.explanations import PastRun, ValuesThen, explain, explain_by_text, then_phrase
-from bot.workflows.lifecycle import CLI_ACTOR, request_run, save_workflow
+from bot.workflows.lifecycle import (
+    CLI_ACTOR,
+    delete_workflow,
+    request_run,
+    save_workflow,
+    set_status,
+)
 from bot.workflows.record_changes import set_property
 from bot.workflows.record_history import LONGEST_KEPT, RUNS_LOOKED_AT, prune_record_versions
 from bot.workflows.run_followups import snooze_by_name
@@ -27,12 +33,14 @@ from storage.database import transaction
 from storage.models import (
     ActionResult,
     Enrollment,
+    ObjectType,
     Record,
     RecordSnooze,
     RecordVersion,
     RecordVersionsKept,
     Run,
     Workflow,
+    WorkflowStatus,
 )
 from storage.properties import PropertyType
 from storage.record_removal import RecordRemoval
@@ -338,3 +346,69 @@ def test_a_snooze_made_before_a_run_is_its_reason_until_another_replaces_it(
         "its values then matched; it has been snoozed again since, so whether a snooze "
         "held it out then is not known"
     )
+
+
+def _versions_of(sessions: sessionmaker[Session], team: str) -> int:
+    with transaction(sessions) as session:
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(RecordVersion)
+                .join(Record, Record.id == RecordVersion.record_id)
+                .join(ObjectType, ObjectType.id == Record.object_type_id)
+                .where(ObjectType.team_id == team)
+            )
+            or 0
+        )
+
+
+def _prune(sessions: sessionmaker[Session], day: int) -> None:
+    with transaction(sessions) as session:
+        prune_record_versions(session, START + timedelta(days=day))
+
+
+def test_a_paused_workflow_holds_back_only_its_own_types_history_and_a_deleted_one_none(
+    sessions: sessionmaker[Session], deals: None
+) -> None:
+    save(sessions, deals_workflow(criteria=amount_at_least(5000)), START)
+    clock = FixedClock(START)
+    engine = Engine(sessions, clock, lambda _team: ConsoleNotifier(io.StringIO()))
+    _tick(engine, clock, 0)  # D2 at 4,000: left out
+    with transaction(sessions) as session:
+        set_status(session, TEAM, NAME, WorkflowStatus.PAUSED, CLI_ACTOR, clock.now())
+    _reimport(sessions, 7000, 1)
+    # Another workspace's deals, which no workflow runs on, change after that run.
+    for day, amount in enumerate((100, 200, 300)):
+        at = START + timedelta(days=day, hours=4)
+        import_deals(sessions, [deal("E1", "Other", amount=amount)], at, team="T2")
+    assert (_versions_of(sessions, TEAM), _versions_of(sessions, "T2")) == (1, 2)
+    _prune(sessions, 5)
+    assert (_versions_of(sessions, TEAM), _versions_of(sessions, "T2")) == (1, 0)
+    with transaction(sessions) as session:
+        (run,) = explain_by_text(session, TEAM, NAME, "D2", START + timedelta(days=5)).past_runs
+    assert then_phrase(run.then, run.enrolled, str, str) == (
+        "amount was 4000 then (amount is at least 5000)"
+    )
+    with transaction(sessions) as session:
+        delete_workflow(session, TEAM, NAME, CLI_ACTOR, now=START + timedelta(days=5))
+    _prune(sessions, 6)
+    assert _versions_of(sessions, TEAM) == 0
+
+
+def test_a_tick_that_plans_nothing_prunes_at_most_once_an_hour(
+    sessions: sessionmaker[Session], deals: None
+) -> None:
+    # No workflow: only imports change the records, and no tick ever plans a run.
+    clock = FixedClock(START)
+    engine = Engine(sessions, clock, lambda _team: ConsoleNotifier(io.StringIO()))
+    _reimport(sessions, 7000, 0)  # at START + 2h
+    clock.set(START + timedelta(hours=3))
+    engine.tick()
+    assert _versions_of(sessions, TEAM) == 0
+    _reimport(sessions, 8000, 0)
+    clock.set(START + timedelta(hours=3, minutes=59))
+    engine.tick()
+    assert _versions_of(sessions, TEAM) == 1  # pruned 59 minutes ago
+    clock.set(START + timedelta(hours=4))
+    engine.tick()
+    assert _versions_of(sessions, TEAM) == 0
