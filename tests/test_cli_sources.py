@@ -405,3 +405,85 @@ def test_a_resync_of_unchanged_rows_changes_nothing_whatever_the_column_types(
     assert "0 added, 0 changed, 0 removed, 2 unchanged" in again.output, again.output
     assert {e: r.updated_at for e, r in live_records(engine).items()} == before
     assert live_records(engine)["D-1"].properties["extra"] == '{"a": 1}'
+
+
+MARK_HOT = """\
+name: Mark hot
+object_type: deals
+status: active
+owner: U0123ABCD
+schedule: {frequency: weekly, weekdays: [thu], time: "07:00", timezone: UTC}
+criteria: {}
+actions:
+  - {type: send_channel_message, channel: C0123ABCD, text: "{{ name }} is hot"}
+  - {type: set_property, property: stage, value: reviewed}
+"""
+
+
+def test_a_sql_source_is_not_added_under_active_workflows_that_set_a_property(
+    runner: CliRunner, source: SourceDatabase, engine: Engine
+) -> None:
+    Path("hot.yml").write_text(MARK_HOT, encoding="utf-8")
+    assert cli(runner, "workflows", "import", "hot.yml").exit_code == 0
+
+    refused = add_crm(runner)
+
+    assert refused.exit_code == 2
+    assert (
+        "deals has active workflows that set a property, and each sync of a SQL source would "
+        "set it back to what the database holds: 'Mark hot' (action 2, Set a property: stage). "
+        "Pause those workflows (workflows pause NAME) or remove their Set a property action, "
+        "then add the source"
+    ) in " ".join(refused.output.split())
+    with Session(engine) as session:
+        assert session.scalars(select(RecordSource)).all() == []  # nothing half-written
+    assert cli(runner, "workflows", "pause", "Mark hot").exit_code == 0
+    added = add_crm(runner)
+    assert added.exit_code == 0, added.output
+
+
+def test_a_workflow_file_setting_a_property_a_sql_source_feeds_is_refused_even_unchanged(
+    runner: CliRunner, source: SourceDatabase
+) -> None:
+    Path("hot.yml").write_text(MARK_HOT, encoding="utf-8")
+    assert cli(runner, "workflows", "import", "hot.yml").exit_code == 0
+    assert cli(runner, "workflows", "pause", "Mark hot").exit_code == 0
+    Path("stored.yml").write_text(cli(runner, "workflows", "export").output, encoding="utf-8")
+    assert add_crm(runner).exit_code == 0
+
+    result = cli(runner, "workflows", "import", "stored.yml")
+
+    assert result.exit_code != 0
+    assert "UNCHANGED" not in result.output.upper()
+    assert (
+        "action 2 (Set a property: stage) cannot be saved: deals come from the source 'crm', a "
+        "database query, and its next sync would set the property back to what the database "
+        "holds." in " ".join(result.output.split())
+    )
+
+
+def test_a_run_refuses_each_set_property_its_types_sql_source_would_undo(
+    runner: CliRunner, source: SourceDatabase, engine: Engine
+) -> None:
+    source.add(crm_deal("D-1", "Acme renewal"), crm_deal("D-2", "Globex"))
+    Path("hot.yml").write_text(MARK_HOT, encoding="utf-8")
+    assert cli(runner, "workflows", "import", "hot.yml").exit_code == 0
+    assert cli(runner, "workflows", "pause", "Mark hot").exit_code == 0
+    assert add_crm(runner).exit_code == 0
+    assert sync(runner).exit_code == 0
+    # Activating does not check the actions again: the run is where the change stops.
+    activated = cli(runner, "workflows", "activate", "Mark hot")
+    assert activated.exit_code == 0, activated.output
+
+    result = cli(runner, "workflows", "run", "Mark hot")
+
+    output = " ".join(result.output.split())
+    assert "actions 2 ok, 2 failed" in output, result.output
+    reason = (
+        "nothing was changed: the record comes from the source 'crm', a database query, "
+        "whose next sync would set stage back to what the database holds. Change the value in "
+        "that database instead, or remove the Set a property action from the workflow"
+    )
+    assert f"Acme renewal, action 2: {reason}" in output
+    assert f"Globex, action 2: {reason}" in output
+    assert {r.properties.get("stage") for r in live_records(engine).values()} == {"contract"}

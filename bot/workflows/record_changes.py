@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 from bot.workflows.definitions import TASKS_OBJECT_TYPE, CreateTask, SetProperty, TaskPriority
 from bot.workflows.readable import mrkdwn_as_typed
 from bot.workflows.templates import RenderContext
-from storage.models import ObjectType, Record
+from storage.models import ObjectType, Record, SourceKind
 from storage.object_types import ObjectTypeRepository
 from storage.properties import FOLDED_NAME, PropertyType, StoredValue, fold
+from storage.record_sources import RecordSourceRepository
 from storage.record_versions import RecordVersions
 
 
@@ -25,6 +26,15 @@ def set_property(
     record = session.get(Record, record_id)
     if record is None:
         return "the record was deleted before the action ran"
+    source = RecordSourceRepository(session).feeding(record.object_type_id)
+    if source is not None and source.kind == SourceKind.SQL.value:
+        # Saving refuses this action, but the source may have come after the workflow.
+        return (
+            f"nothing was changed: the record comes from the source {source.name!r}, a "
+            f"database query, whose next sync would set {action.property_name} back to what "
+            "the database holds. Change the value in that database instead, or remove the "
+            "Set a property action from the workflow"
+        )
     object_types = ObjectTypeRepository(session)
     declared = object_types.property_types(record.object_type_id).get(action.property_name)
     if declared is not None and declared is not action.property_type:

@@ -15,15 +15,18 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.clock import Clock
+from bot.workflows.definitions import SetProperty
 from bot.workflows.hubspot_portal import HubSpotError, PortalFactory
 from bot.workflows.hubspot_sources import HubSpotSource, sync_hubspot
 from bot.workflows.hubspot_sync import ObjectToSync
 from bot.workflows.source_reading import EnvironmentLookup, SourceError, SourceQuery
 from bot.workflows.source_sync import SyncReport, read_snapshot
+from bot.workflows.stored import definition_of
 from storage.database import transaction, write_transaction
-from storage.models import Record, RecordSource, SourceKind
+from storage.models import Record, RecordSource, SourceKind, WorkflowStatus
 from storage.object_types import OBJECT_TYPE_NAME, ObjectTypeRepository, UnknownObjectType
 from storage.record_sources import RecordSourceRepository, SyncCounts
+from storage.workflows import WorkflowRepository
 
 SOURCE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,99}$")
 ENVIRONMENT_VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")
@@ -125,6 +128,7 @@ def add_source(session: Session, team_id: str, new: NewSource, now: datetime) ->
             f"{new.type_name} is already fed by the source {feeding.name!r}, and one source "
             f"feeds one object type: remove it first (sources remove {feeding.name})"
         )
+    _refuse_undone_changes(session, team_id, object_type.id, new.type_name)
     sources.add(
         RecordSource(
             team_id=team_id,
@@ -145,6 +149,28 @@ def add_source(session: Session, team_id: str, new: NewSource, now: datetime) ->
         .where(Record.object_type_id == object_type.id, Record.deleted_at.is_(None))
     )
     return AddedSource(new.name, new.type_name, records or 0)
+
+
+def _refuse_undone_changes(
+    session: Session, team_id: str, object_type_id: int, type_name: str
+) -> None:
+    """A SQL source's sync sets the records back to its query's rows: the active workflows
+    setting a property of this type would see each change undone (as saving refuses)."""
+    setting = [
+        f"{workflow.name!r} (action {number}, Set a property: {action.property_name})"
+        for workflow in WorkflowRepository(session).in_team(team_id)
+        if workflow.object_type_id == object_type_id
+        and workflow.status == WorkflowStatus.ACTIVE.value
+        for number, action in enumerate(definition_of(session, workflow).actions, start=1)
+        if isinstance(action, SetProperty)
+    ]
+    if setting:
+        raise SourceDefinitionError(
+            f"{type_name} has active workflows that set a property, and each sync of a SQL "
+            f"source would set it back to what the database holds: {', '.join(setting)}. "
+            "Pause those workflows (workflows pause NAME) or remove their Set a property "
+            "action, then add the source"
+        )
 
 
 def _check(new: NewSource) -> None:

@@ -30,7 +30,13 @@ from bot.workflows.definitions import (
     to_document,
 )
 from bot.workflows.hubspot_writes import write_back_rules
-from bot.workflows.lifecycle import Actor, get_workflow, parse_for_team, save_workflow
+from bot.workflows.lifecycle import (
+    Actor,
+    WorkflowError,
+    get_workflow,
+    parse_for_team,
+    save_workflow,
+)
 from bot.workflows.problems import counted_text
 from bot.workflows.readable import shown_value
 from bot.workflows.stored import definition_of
@@ -395,9 +401,14 @@ def import_workflow(
     parsed = parse_for_team(session, team_id, document, default_timezone, now, ended_ok=True)
     definition = parsed.parsed.definition
     finished = definition.schedule.has_ended(now)
-    writes = write_back_rules(
+    rules = write_back_rules(
         session, parsed.object_type.id, parsed.object_type.name, definition.actions
-    ).note
+    )
+    if rules.refusal is not None:
+        # Also for a document that is what is stored: its type may have got a SQL source
+        # since it was saved, and UNCHANGED would say all is well.
+        raise WorkflowError(rules.refusal)
+    writes = rules.note
     stored = WorkflowRepository(session).find_for_update(team_id, definition.name)
     if stored is not None and to_document(definition_of(session, stored)) == to_document(
         definition
