@@ -127,7 +127,9 @@ def read_create_text(text: CommandText) -> CreateText:
     try:
         return CreateText(schedule=parse_phrase(text.name, None))
     except PhraseNotUnderstood as error:
-        if text.name.split()[0].lower() not in _SCHEDULE_STARTS:
+        # A text that reads as two schedules is one: the note says how to pick.
+        looks_like_one = error.readings is not None
+        if text.name.split()[0].lower() not in _SCHEDULE_STARTS and not looks_like_one:
             return CreateText(name=text.name)
         note = (
             f"“{escape_mrkdwn(text.name)}” is not a schedule, so it is the workflow's name: "

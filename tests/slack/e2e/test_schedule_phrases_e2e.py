@@ -199,3 +199,60 @@ def test_type_it_reads_several_times_quarters_and_business_days(slack: Slack, bo
         "timezone": NEW_YORK,
         "holidays": "US",
     }
+
+
+def test_type_it_keeps_a_day_of_the_month_beside_the_same_position(slack: Slack, bot: Bot) -> None:
+    modal = open_modal(slack, OWNER, "create", WizardBlock.NAME)
+    _to_schedule_step(modal)
+
+    modal.type_and_enter(WizardBlock.SCHEDULE_TEXT, "the 1st and the first Monday at 10am")
+
+    assert _preview(modal).startswith(
+        f"*Every month on the 1st and on the first Monday at 10:00 ({NEW_YORK})*"
+    )
+    # The 1st and the first Monday of each month; Mon 1 Feb 2027 is both, and runs once.
+    assert _preview(modal).endswith(
+        "Next runs:\n• Tue 01 Dec 2026 10:00 EST\n• Mon 07 Dec 2026 10:00 EST\n"
+        "• Fri 01 Jan 2027 10:00 EST\n• Mon 04 Jan 2027 10:00 EST\n• Mon 01 Feb 2027 10:00 EST"
+    )
+    assert modal.submit().json.get("response_action") == "update"
+    assert _draft_schedule(bot) == {
+        "frequency": "monthly",
+        "month_days": [1],
+        "month_positions": [{"ordinal": "first", "day": "mon"}],
+        "time": "10:00",
+        "timezone": NEW_YORK,
+    }
+
+
+def test_type_it_with_a_number_that_reads_two_ways_offers_a_phrasing_for_each(
+    slack: Slack, bot: Bot
+) -> None:
+    modal = open_modal(slack, OWNER, "create", WizardBlock.NAME)
+    _to_schedule_step(modal)
+    before = _draft_schedule(bot)
+
+    modal.type_and_enter(WizardBlock.SCHEDULE_TEXT, "the 1st and last Friday")
+
+    typed = _typed_input(modal)
+    said = modal.blocks[modal.blocks.index(typed) + 1]["elements"][0]["text"]
+    assert said == (
+        "⚠️ In “the 1st and last Friday”, “1st” can mean the 1st of the month or the first "
+        "Friday: say “on the 1st and on the last Friday” or “the first and last Friday”."
+    )
+    assert _draft_schedule(bot) == before
+
+    modal.type_and_enter(WizardBlock.SCHEDULE_TEXT, "on the 1st and on the last Friday")
+
+    assert _preview(modal).startswith(
+        f"*Every month on the 1st and on the last Friday at 09:00 ({NEW_YORK})*"
+    )
+
+
+def test_create_with_a_number_that_reads_two_ways_says_how_to_pick(slack: Slack) -> None:
+    reply = slack.reply_to(OWNER, "create the 1st and last Friday")
+    assert "“the 1st and last Friday” is not a schedule, so it is the workflow's name" in reply
+    assert (
+        "say “on the 1st and on the last Friday” or “the first and last Friday”. A name in "
+        "quotes is never read as a schedule."
+    ) in reply
