@@ -23,6 +23,7 @@ from bot.hubspot.rate_limit import SteppedTime
 from bot.workflows.clock import FixedClock
 from bot.workflows.engine import Engine
 from bot.workflows.hubspot_sync import ObjectToSync
+from bot.workflows.hubspot_writes import TASK_NOT_CONFIRMED
 from bot.workflows.lifecycle import CLI_ACTOR, WorkflowError
 from bot.workflows.run_followups import request_retry
 from bot.workflows.runner import MAX_ATTEMPTS
@@ -507,3 +508,44 @@ def test_a_deal_merged_in_hubspot_since_the_sync_is_answered_for_by_its_survivor
         assert outcome == "failed"
         assert reason is not None and reason.startswith("HubSpot refused it: ")
         assert local_value(sessions, "12", "dealtype") == "newbusiness"
+
+
+def test_a_task_hubspots_answer_leaves_out_stays_unknown_and_a_re_run_finds_it(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    portal: Portal,
+    processes: Any,
+) -> None:
+    clock.set(RUN_TIME - timedelta(minutes=10))
+    first_sync(sessions, clock, portal)
+    save(sessions, workflow_document(criteria=IN_CONTRACT, actions=[CALL_TASK]), clock.now())
+    clock.set(RUN_TIME + timedelta(seconds=5))
+    # HubSpot creates Globex's task but its answer does not mention it.
+    portal.standin.tasks_left_out_for = {"12"}
+    engine = portal.engine(sessions, clock, processes.slack())
+
+    [(run_id, _status)] = engine.tick()
+
+    tasks = results(sessions, 0)
+    assert tasks["11"][0] == tasks["13"][0] == "ok"
+    outcome, reason, _reference = tasks["12"]
+    assert (outcome, reason) == ("unknown", TASK_NOT_CONFIRMED)
+    assert len(portal.standin.objects["tasks"]) == 3
+    assert "nothing was changed" not in TASK_NOT_CONFIRMED
+
+    portal.standin.tasks_left_out_for = set()
+    clock.set(clock.now() + timedelta(minutes=10))
+    with write_transaction(sessions) as session:
+        retry = request_retry(session, TEAM, run_id, CLI_ACTOR, clock.now())
+    [(rerun_id, status)] = engine.tick()
+
+    assert rerun_id == retry.run_id and status is not None
+    assert len(portal.standin.objects["tasks"]) == 3  # found in HubSpot, not created again
+    [globex_task] = portal.standin.tasks_of("deals", "12")
+    with transaction(sessions) as session:
+        rerun = session.execute(
+            select(ActionResult.outcome, ActionResult.reference).where(
+                ActionResult.run_id == rerun_id
+            )
+        ).all()
+    assert [(o, ref["hubspot"]["task_id"]) for o, ref in rerun] == [("ok", globex_task.id)]
