@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import WizardDraft
@@ -55,3 +55,24 @@ class DraftRepository:
         """Removes drafts untouched since ``before`` (abandoned modals); returns how many."""
         result = self.session.execute(delete(WizardDraft).where(WizardDraft.updated_at < before))
         return int(getattr(result, "rowcount", 0) or 0)
+
+    def note_page_hash(self, draft_id: str, team_id: str, user_id: str, page_hash: str) -> None:
+        """Keeps the hash of the page the draft's modal shows ('' for no wizard page)."""
+        self.session.execute(
+            update(WizardDraft)
+            .where(
+                WizardDraft.id == draft_id,
+                WizardDraft.team_id == team_id,
+                WizardDraft.user_id == user_id,
+            )
+            .values(page_hash=page_hash)
+        )
+
+    def page_hash(self, draft_id: str, team_id: str, user_id: str) -> str | None:
+        """The hash last noted for the draft's modal, or None if none was noted."""
+        query = select(WizardDraft.page_hash).where(
+            WizardDraft.id == draft_id,
+            WizardDraft.team_id == team_id,
+            WizardDraft.user_id == user_id,
+        )
+        return self.session.scalars(query).one_or_none()

@@ -338,6 +338,9 @@ class WizardDraft(Base):
     document: Mapped[dict[str, Any]] = mapped_column(PortableJSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The hash of the page the modal shows ('' when it shows no wizard page, None before a
+    # page was shown): a views.update refused for a stale hash redraws with it.
+    page_hash: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
 
 class HandledEvent(Base):

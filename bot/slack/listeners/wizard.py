@@ -13,7 +13,6 @@ after the answer, which shows "Saving…", and views.update shows how it went.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.slack.channel_access import SlackChannelAccess
 from bot.slack.errors import refusal_text, reported
@@ -56,6 +55,7 @@ from bot.workflows import drafts
 from bot.workflows.definitions import InvalidDefinition
 from bot.workflows.lifecycle import WorkflowError, index_workflow
 from storage.database import transaction, write_transaction
+from storage.drafts import DraftRepository
 from storage.models import WizardDraft
 
 _CRITERIA_BUTTONS = (WizardAction.ADD_GROUP, WizardAction.ADD_FILTER, WizardAction.REMOVE_FILTER)
@@ -89,12 +89,12 @@ _NOT_SAVED = (
     "if it keeps failing."
 )
 
-# How often a page refused for a stale hash is shown again with a newer one, and how long
-# to wait for the request whose page came first to note the hash Slack gave it.
+# How often a page refused for a stale hash is shown again with a newer one, how long to
+# wait for the request whose page came first to note the hash Slack gave it, and how often
+# to look meanwhile.
 _REDRAWS = 3
 _NOTED_WITHIN_SECONDS = 2.0
-# Modals whose last page hash is remembered: the most recent ones, a few per person at work.
-_REMEMBERED_MODALS = 1000
+_LOOK_EVERY_SECONDS = 0.05
 
 # A change to the draft at its current step: (draft, document read from the view) -> None.
 _Change = Callable[[WizardDraft, dict[str, Any]], None]
@@ -104,38 +104,42 @@ _Edit = Callable[[dict[str, Any], str, str], bool]
 
 
 class _PageHashes:
-    """The hash Slack gave the last wizard page this process showed in each modal, or None
-    once it showed something else there ("Saving…", the outcome).
+    """The hash Slack gave the last wizard page shown in each draft's modal, kept with the
+    draft: '' once the modal showed something else there ("Saving…", the outcome).
 
     Two quick changes of a step (Wednesday ticked, then Friday) both carry the hash of the
     page they were made on; the second views.update is refused (hash_conflict) once the
     first one landed, although the second change is stored in the draft. Slack's refusal
     carries no hash and Slack has no method that reads a modal, so the hash to show the
-    latest page with is the one the first views.update was answered with, kept here.
+    latest page with is the one the first views.update was answered with. It is kept in the
+    database because with several web workers the two requests may reach two processes.
     """
 
-    def __init__(self) -> None:
-        self._noted = threading.Condition()
-        self._hashes: OrderedDict[str, str | None] = OrderedDict()
+    def __init__(self, sessions: sessionmaker[Session], wait: Callable[[float], object]) -> None:
+        self._sessions = sessions
+        self._wait = wait
 
-    def shown(self, view_id: str, view_hash: str | None) -> None:
-        with self._noted:
-            self._hashes[view_id] = view_hash
-            self._hashes.move_to_end(view_id)
-            while len(self._hashes) > _REMEMBERED_MODALS:
-                self._hashes.popitem(last=False)
-            self._noted.notify_all()
+    def shown(self, modal: _Modal, view_hash: str | None) -> None:
+        with write_transaction(self._sessions) as session:
+            DraftRepository(session).note_page_hash(
+                modal.draft_id, modal.team_id, modal.user_id, view_hash or ""
+            )
 
-    def instead_of(self, view_id: str, refused: object) -> str | None:
+    def instead_of(self, modal: _Modal, refused: object) -> str | None:
         """The hash of the page shown in place of the one whose hash ``refused`` was; it
         may take the request that showed it a moment to note it. None when it is unknown
-        (not shown by this process) or no page ("Saving…")."""
-        with self._noted:
-            self._noted.wait_for(
-                lambda: self._hashes.get(view_id, refused) != refused, _NOTED_WITHIN_SECONDS
-            )
-            found = self._hashes.get(view_id, refused)
-            return found if isinstance(found, str) and found != refused else None
+        (never noted within the wait) or no page ("Saving…")."""
+        looks = max(1, round(_NOTED_WITHIN_SECONDS / _LOOK_EVERY_SECONDS))
+        for look in range(looks):
+            with transaction(self._sessions) as session:
+                noted = DraftRepository(session).page_hash(
+                    modal.draft_id, modal.team_id, modal.user_id
+                )
+            if noted is not None and noted != refused:
+                return noted or None
+            if look < looks - 1:
+                self._wait(_LOOK_EVERY_SECONDS)
+        return None
 
 
 @dataclass(frozen=True)
@@ -224,7 +228,7 @@ def _start(
 
 
 def register(app: App, services: Services) -> None:
-    pages = _PageHashes()
+    pages = _PageHashes(services.sessions, threading.Event().wait)
 
     @app.view(View.WIZARD)
     @reported
@@ -410,7 +414,7 @@ def _save(
     except (InvalidDefinition, WorkflowError) as error:
         problems = error.problems if isinstance(error, InvalidDefinition) else [str(error)]
         review = _review(services, modal, problem_lines(problems))
-        pages.shown(modal.view_id, update_modal_hash(client, modal.view_id, review)[1])
+        pages.shown(modal, update_modal_hash(client, modal.view_id, review)[1])
         return
     except Exception:
         # Not "Saving…" forever: the review again, to try once more; then the error handler
@@ -483,12 +487,12 @@ def _change(
             return
         refused = modal.view.get("hash")
         for _ in range(_REDRAWS):
-            latest = pages.instead_of(modal.view_id, refused)
+            latest = pages.instead_of(modal, refused)
             if latest is None:
-                return  # the modal shows something else, or a page this process never saw
+                return  # the modal shows something else, or no page was noted in time
             shown, new_hash = update_modal_hash(client, modal.view_id, draw(), latest)
             if shown is not Update.OVERTAKEN:
-                pages.shown(modal.view_id, new_hash)
+                pages.shown(modal, new_hash)
                 return
             refused = latest
     except WorkflowError as error:
@@ -529,7 +533,7 @@ def _show(
     for still stands."""
     shown, new_hash = update_modal_hash(client, modal.view_id, view, modal.view.get("hash"))
     if shown is Update.SHOWN:
-        pages.shown(modal.view_id, new_hash if page else None)
+        pages.shown(modal, new_hash if page else None)
     return shown is not Update.OVERTAKEN
 
 

@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.slack.ids import WizardBlock
 from bot.workflows.clock import FixedClock
-from tests.slack.harness import Bot, Slack, Trap, running_bot
+from tests.slack.harness import Bot, Modal, Slack, Trap, open_modal, running_bot
 from tests.slack_standin import SlackStandIn
 
 # A Monday morning in New York.
@@ -55,3 +56,13 @@ def trap() -> Iterator[Trap]:
 @pytest.fixture
 def slack(bot: Bot, slack_api: SlackStandIn) -> Slack:
     return Slack(bot.server.port, slack_api)
+
+
+@pytest.fixture
+def schedule_step(slack: Slack) -> Modal:
+    """The schedule step of a new workflow: weekly on Monday at 09:00, as it starts."""
+    modal = open_modal(slack, OWNER, "create", WizardBlock.NAME)
+    modal.enter(WizardBlock.NAME, "Check-ins")
+    modal.choose(WizardBlock.OBJECT_TYPE, "deals")
+    assert modal.submit().json.get("response_action") == "update"
+    return modal

@@ -28,16 +28,6 @@ from tests.slack.harness import Bot, Modal, Slack, open_modal
 from tests.slack_standin import TEAM_ID, SlackStandIn
 
 
-@pytest.fixture
-def schedule_step(slack: Slack) -> Modal:
-    """The schedule step of a new workflow: weekly on Monday at 09:00, as it starts."""
-    modal = open_modal(slack, OWNER, "create", WizardBlock.NAME)
-    modal.enter(WizardBlock.NAME, "Check-ins")
-    modal.choose(WizardBlock.OBJECT_TYPE, "deals")
-    assert modal.submit().json.get("response_action") == "update"
-    return modal
-
-
 def _tick(slack: Slack, modal: Modal, label: str, *texts: str) -> None:
     """Ticks exactly ``texts`` among the checkboxes labelled ``label``, as Slack sends the
     change at once, without waiting for the bot's page."""
