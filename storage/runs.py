@@ -299,22 +299,22 @@ class RunRepository:
         """Enrolls the records a subquery selects, in one ``INSERT ... SELECT``: a run that
         enrolls 100,000 records never brings their ids into Python. Returns how many rows
         it wrote (records enrolled already are not counted)."""
+        # What the run can see, read first and kept to: a record committed while the insert
+        # runs is not enrolled, and `why` tells it was stored since by its larger id.
+        newest = self.session.scalar(select(func.max(Record.id))) or 0
         selected = select(
             literal(run_id),
             record_ids.c.id,
             literal(source.value),
             literal(enrolled_by, type_=Enrollment.__table__.c.enrolled_by.type),
             literal(now, type_=Run.__table__.c.created_at.type),
-        ).where(true())  # SQLite parses INSERT ... SELECT ... ON CONFLICT only after a WHERE
+        ).where(record_ids.c.id <= newest)
         statement = _insert_ignoring_duplicates(self.session, Enrollment).from_select(
             ["run_id", "record_id", "source", "enrolled_by", "created_at"], selected
         )
         written = self.session.execute(statement, execution_options={"preserve_rowcount": True})
-        # What the run could see: `why` tells a record stored since by its larger id.
         self.session.execute(
-            update(Run)
-            .where(Run.id == run_id)
-            .values(newest_record_id=select(func.max(Record.id)).scalar_subquery()),
+            update(Run).where(Run.id == run_id).values(newest_record_id=newest or None),
             execution_options={"synchronize_session": False},
         )
         return int(getattr(written, "rowcount", 0))

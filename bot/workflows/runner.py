@@ -315,6 +315,8 @@ class _Execution:
 
     def _enroll(self) -> None:
         with write_transaction(self.runner.sessions) as session:
+            # Read before the records are selected: `why` finds the values they had then.
+            enrolled_at = self.runner.clock.now()
             run = session.get(Run, self.run_id)
             assert run is not None
             if self.by_criteria:
@@ -340,14 +342,14 @@ class _Execution:
                     selected,
                     RunSource(run.source),
                     run.triggered_by,
-                    self.runner.clock.now(),
+                    enrolled_at,
                 )
                 if self.source is RunSource.SCHEDULE:
                     # Nothing enrolls in a scheduled run but this: its rows are all there are.
                     self.enrolled_count = written
             if self.stale is not None:
                 run.summary = {**run.summary, STALE_SOURCE: self.stale.to_json()}
-            run.enrolled_at = self.runner.clock.now()
+            run.enrolled_at = enrolled_at
 
     def _records(self, index: int, done: set[int]) -> Iterator[list[EnrolledRecord]]:
         """The run's enrolled records in batches, by id: bounded memory for large runs.

@@ -11,7 +11,10 @@ from typing import Any
 import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import Engine as SqlEngine
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.event import listen as event_listen
+from sqlalchemy.event import remove as event_remove
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.console_notifier import ConsoleNotifier
@@ -412,3 +415,50 @@ def test_a_tick_that_plans_nothing_prunes_at_most_once_an_hour(
     clock.set(START + timedelta(hours=4))
     engine.tick()
     assert _versions_of(sessions, TEAM) == 0
+
+
+class _SecondClock(FixedClock):
+    """A second later at each reading: a value read twice would differ."""
+
+    def now(self) -> datetime:
+        self.set(super().now() + timedelta(seconds=1))
+        return super().now()
+
+
+def test_a_run_enrolled_at_the_instant_it_wrote_its_enrollments(
+    sessions: sessionmaker[Session], deals: None
+) -> None:
+    save(sessions, deals_workflow(criteria=amount_at_least(5000)), START)
+    clock = _SecondClock(START + timedelta(hours=1, minutes=1))
+    Engine(sessions, clock, lambda _team: ConsoleNotifier(io.StringIO())).tick()
+    with transaction(sessions) as session:
+        run = session.scalars(select(Run)).one()
+        written = set(session.scalars(select(Enrollment.created_at)))
+    assert written == {run.enrolled_at}
+
+
+def test_a_record_stored_while_a_run_enrolls_is_told_as_stored_since(
+    sessions: sessionmaker[Session], deals: None, engine: SqlEngine
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("only PostgreSQL lets another connection commit while a run enrolls")
+    save(sessions, deals_workflow(criteria=amount_at_least(5000)), START)
+    clock = FixedClock(START + timedelta(hours=1, minutes=1))
+    stored = []
+
+    def store_after_the_insert(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        # Another process commits a matching record once the run's insert has selected.
+        if statement.startswith("INSERT INTO enrollments") and not stored:
+            stored.append(True)
+            import_deals(sessions, [deal("D3", "Hooli", amount=9000)], clock.now())
+
+    event_listen(engine, "after_cursor_execute", store_after_the_insert)
+    try:
+        Engine(sessions, clock, lambda _team: ConsoleNotifier(io.StringIO())).tick()
+    finally:
+        event_remove(engine, "after_cursor_execute", store_after_the_insert)
+    assert stored
+    with transaction(sessions) as session:
+        (run,) = explain_by_text(session, TEAM, NAME, "D3", clock.now()).past_runs
+    assert not run.enrolled
+    assert then_phrase(run.then, run.enrolled, str, str) == "it was not yet in the records"
