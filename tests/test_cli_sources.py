@@ -471,9 +471,13 @@ def test_a_run_refuses_each_set_property_its_types_sql_source_would_undo(
     assert cli(runner, "workflows", "pause", "Mark hot").exit_code == 0
     assert add_crm(runner).exit_code == 0
     assert sync(runner).exit_code == 0
-    # Activating does not check the actions again: the run is where the change stops.
     activated = cli(runner, "workflows", "activate", "Mark hot")
-    assert activated.exit_code == 0, activated.output
+    assert activated.exit_code != 0
+    assert (
+        "action 2 (Set a property: stage) cannot be activated: deals come from the source "
+        "'crm', a database query" in " ".join(activated.output.split())
+    )
+    # A paused workflow still runs by hand: the run is where the change stops.
 
     result = cli(runner, "workflows", "run", "Mark hot")
 

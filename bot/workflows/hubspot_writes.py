@@ -125,9 +125,14 @@ class WriteBackRules:
 
 
 def write_back_rules(
-    session: Session, object_type_id: int, type_name: str, actions: Sequence[object]
+    session: Session,
+    object_type_id: int,
+    type_name: str,
+    actions: Sequence[object],
+    doing: str = "saved",
 ) -> WriteBackRules:
-    """Checked at save, in the words of the dialog's actions (numbered from 1)."""
+    """Checked at save (and when activating: ``doing``), in the words of the dialog's
+    actions (numbered from 1)."""
     source = RecordSourceRepository(session).feeding(object_type_id)
     if source is None:
         return WriteBackRules()  # records imported from files: changed here, as always
@@ -142,7 +147,7 @@ def write_back_rules(
             return WriteBackRules()
         named = ", ".join(f"action {n} ({_said(a)})" for n, a in setting)
         return WriteBackRules(
-            refusal=f"{named} cannot be saved: {type_name} come from the source "
+            refusal=f"{named} cannot be {doing}: {type_name} come from the source "
             f"{source.name!r}, a database query, and its next sync would set the property "
             "back to what the database holds. Change the value in that database instead, "
             "or remove the action."

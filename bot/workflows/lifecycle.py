@@ -337,6 +337,8 @@ def set_status(
     workflow = changeable_workflow(session, team_id, name, actor)
     if workflow.status == status.value:
         return workflow
+    if status is WorkflowStatus.ACTIVE:
+        _refuse_undone_changes(session, workflow)
     workflow.status = status.value
     workflow.updated_at = now
     if status is not WorkflowStatus.ACTIVE:
@@ -345,6 +347,21 @@ def set_status(
     session.flush()
     record(session, workflow, _STATUS_EVENTS[status], actor.user_id, now, _status_detail(status))
     return workflow
+
+
+def _refuse_undone_changes(session: Session, workflow: Workflow) -> None:
+    """Activating checks what saving checks of the type's source: one may have come since."""
+    object_type = session.get(ObjectType, workflow.object_type_id)
+    assert object_type is not None
+    rules = write_back_rules(
+        session,
+        object_type.id,
+        object_type.name,
+        definition_of(session, workflow).actions,
+        doing="activated",
+    )
+    if rules.refusal is not None:
+        raise WorkflowError(rules.refusal)
 
 
 _STATUS_EVENTS = {
