@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.workflows.clock import Clock
 from bot.workflows.hubspot_portal import (
     HubSpotError,
     HubSpotPortal,
@@ -107,6 +108,7 @@ def sync_hubspot(
     now: datetime,
     periodic: bool = False,
     keep_alive: Callable[[], None] | None = None,
+    clock: Clock | None = None,
 ) -> HubSpotOutcome:
     """A first sync without a cursor, else what changed since it. Raises HubSpotError
     (a SourceError) when HubSpot cannot be read; what was written stays (each batch is its
@@ -120,6 +122,7 @@ def sync_hubspot(
         source.hubspot_object,
         name_property=source.name_property,
         keep_alive=keep_alive,
+        clock=clock,
     )
     memory = portal.schemas
     try:

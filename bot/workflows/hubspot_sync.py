@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.workflows.clock import Clock
 from bot.workflows.hubspot_portal import (
     SEARCH_PAGE,
     SEARCH_RESULT_CAP,
@@ -123,8 +124,12 @@ class HubSpotObjectSync:
         search_cap: int = SEARCH_RESULT_CAP,
         name_property: str | None = None,
         keep_alive: Callable[[], None] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.portal = portal
+        # Read for each batch's transaction: the values a batch replaces were current until
+        # it committed, minutes after the sync began (None: every batch at the sync's start).
+        self.clock = clock
         # Called after each batch is written: renews the source's lease (and a waiting run's),
         # so a sync longer than the lease is not taken over by a second process.
         self.keep_alive = keep_alive
@@ -181,7 +186,7 @@ class HubSpotObjectSync:
         with write_transaction(self.sessions) as session:
             live = HubSpotRecordRepository(session).live_ids(self.object_type_id)
             absent = sorted(record_id for key, record_id in live.items() if key not in seen)
-            self.tally.removed += RecordRemoval(session).remove(absent, now)
+            self.tally.removed += RecordRemoval(session).remove(absent, self._at(now))
         started = round((now - FIRST_SYNC_MARGIN).timestamp() * 1000)
         cursor = started if newest is None else min(newest, started)
         return self._report(schema, cursor)
@@ -290,7 +295,11 @@ class HubSpotObjectSync:
         with write_transaction(self.sessions) as session:
             found = RecordRemoval(session).by_external_id(self.object_type_id, archived)
             ids = [record_id for record_id, _, removed in found.values() if not removed]
-            self.tally.removed += RecordRemoval(session).remove(ids, now)
+            self.tally.removed += RecordRemoval(session).remove(ids, self._at(now))
+
+    def _at(self, started: datetime) -> datetime:
+        """The instant a batch's transaction writes at."""
+        return started if self.clock is None else self.clock.now()
 
     # Writing --------------------------------------------------------------------------------
 
@@ -302,6 +311,7 @@ class HubSpotObjectSync:
         latest = {c.external_id: c for c in converted}
         self.tally.fetched += len(converted)
         with write_transaction(self.sessions) as session:
+            now = self._at(now)
             self._follow_merges(session, latest.values(), now)
             records = RecordRepository(session)
             stored = records.existing(self.object_type_id, list(latest))

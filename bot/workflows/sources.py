@@ -472,7 +472,7 @@ def sync_source(
             report = read_snapshot(sessions, query, environment, clock.now(), renewal)
         else:
             synced = sync_hubspot(
-                sessions, hubspot, environment, portals, clock.now(), periodic, renewal
+                sessions, hubspot, environment, portals, clock.now(), periodic, renewal, clock
             )
             report = synced.report
             with write_transaction(sessions) as session:

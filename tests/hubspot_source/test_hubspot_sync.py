@@ -5,7 +5,7 @@ archived and merged objects, schema changes, rate limits and a refused token."""
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -19,9 +19,10 @@ from bot.hubspot.rate_limit import SteppedTime
 from bot.workflows.hubspot_portal import HubSpotError, HubSpotRefused, ObjectPage
 from bot.workflows.hubspot_sync import HubSpotObjectSync, objects_to_sync
 from storage.database import write_transaction
-from storage.models import PropertyDefinition, Record
+from storage.models import PropertyDefinition, Record, RecordVersion
 from storage.object_types import ObjectTypeRepository
 from storage.properties import PropertyType
+from storage.record_versions import RecordVersions
 from tests.hubspot_source.portal_fixtures import T0, client, deal_portal
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -547,3 +548,49 @@ def test_a_sync_keeps_its_lease_alive_after_each_batch_it_writes(
     assert len(kept_alive) >= 3
     assert kept_alive == sorted(kept_alive) and kept_alive[0] > 0
     assert kept_alive[-1] == 2500
+
+
+class _MinuteClock:
+    """Each reading a minute after the one before, as batches written minutes apart."""
+
+    def __init__(self, start: datetime) -> None:
+        self.at = start
+
+    def now(self) -> datetime:
+        self.at += timedelta(minutes=1)
+        return self.at
+
+
+def test_each_batch_keeps_the_values_it_replaces_until_its_own_write(
+    sessions: sessionmaker[Session],
+) -> None:
+    time = SteppedTime()
+    portal = deal_portal(time)
+    for number in range(1, 1101):
+        portal.put("deals", str(number), T0 + number, dealname=f"Deal {number}")
+    type_id = new_type(sessions)
+    with portal.serving() as url:
+        first = HubSpotObjectSync(client(url, time), sessions, type_id, "deals").first(NOW)
+        for number in range(1, 1101):
+            portal.put("deals", str(number), T0 + 10_000 + number, dealname=f"New {number}")
+        assert first.cursor is not None
+        sync = HubSpotObjectSync(
+            client(url, time), sessions, type_id, "deals", clock=_MinuteClock(NOW)
+        )
+        sync.incremental(first.cursor, NOW, archived=False)
+    with sessions() as session:
+        stamps = dict(
+            session.execute(
+                select(Record.external_id, RecordVersion.valid_until).join(
+                    RecordVersion, RecordVersion.record_id == Record.id
+                )
+            ).all()
+        )
+        # Two batches of 1,000 and 100, each stamped when its own transaction wrote.
+        assert stamps["1"] == NOW + timedelta(minutes=1)
+        assert stamps["1100"] == NOW + timedelta(minutes=2)
+        # A run enrolling between the two commits saw the second batch's old values.
+        between = NOW + timedelta(minutes=1, seconds=30)
+        record = live(sessions, type_id)["1100"]
+        row = RecordVersions(session).as_of(record.id, between)
+        assert session.scalar(select(row.c.name)) == "Deal 1100"
