@@ -50,11 +50,11 @@ from bot.workflows.lifecycle import CLI_ACTOR, request_run, save_workflow
 from bot.workflows.planner import next_run_after
 from bot.workflows.schedules import Schedule
 from bot.workflows.stored import definition_of
+from bot.workflows.vocabulary import PropertyType, RunSource, RunStatus
 from storage.columns import UTCDateTime
 from storage.database import session_factory, transaction
-from storage.models import ActionResult, Run, RunSource, RunStatus, Workflow
+from storage.models import ActionResult, Run, Workflow
 from storage.object_types import ObjectTypeRepository
-from storage.properties import PropertyType
 from storage.runs import NewRun, RunRepository
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

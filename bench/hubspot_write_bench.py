@@ -31,10 +31,10 @@ from bot.workflows.hubspot_portal import BATCH_WRITE
 from bot.workflows.hubspot_sync import ObjectToSync
 from bot.workflows.lifecycle import CLI_ACTOR, save_workflow
 from bot.workflows.sources import NewHubSpotSource, add_hubspot_sources, sync_source
+from bot.workflows.vocabulary import PropertyType, RunStatus
 from storage.database import session_factory, transaction, write_transaction
-from storage.models import ActionResult, Run, RunStatus, Workflow
+from storage.models import ActionResult, Run, Workflow
 from storage.object_types import ObjectTypeRepository
-from storage.properties import PropertyType
 from storage.record_sources import RecordSourceRepository
 from storage.records import NewRecord, RecordRepository
 from tests.hubspot_standin import TOKEN

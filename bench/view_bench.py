@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from bot.slack.views.criteria_editor import LISTED_CHOICES, MAX_FILTERS
 from bot.slack.views.wizard import build_wizard_view
 from bot.workflows.drafts import WizardPage
-from storage.properties import PropertyType
+from bot.workflows.vocabulary import PropertyType
 
 SLACK_VIEW_LIMIT = 250_000
 PROPERTIES = 1_000

@@ -27,8 +27,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot.database_outage import DatabaseOutage
 from bot.workflows.run_observer import POSTPONED, TAKEN_OVER
+from bot.workflows.vocabulary import RunSource, RunStatus
 from storage.database import transaction
-from storage.models import RunSource, RunStatus
 from storage.runs import RunRepository
 
 log = logging.getLogger(__name__)

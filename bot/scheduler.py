@@ -19,7 +19,7 @@ from bot.database_outage import DatabaseOutage
 from bot.workflows.clock import Clock
 from bot.workflows.engine import Engine
 from bot.workflows.readable import plural
-from storage.models import RunStatus
+from bot.workflows.vocabulary import RunStatus
 
 log = logging.getLogger(__name__)
 

@@ -21,9 +21,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeEngine
 
+from bot.workflows.vocabulary import PropertyType
 from storage.columns import UTCDateTime
 from storage.models import Record
-from storage.properties import PropertyType, StoredValue, ascii_lower, fold, parse_datetime
+from storage.properties import StoredValue, ascii_lower, fold, parse_datetime
 from storage.property_expressions import FIELD_TYPES, is_field, property_expression
 
 RECORDS = cast(Table, Record.__table__)

@@ -12,15 +12,8 @@ from sqlalchemy import ColumnElement, delete, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from storage.models import (
-    ActionOutcome,
-    ActionResult,
-    Enrollment,
-    Record,
-    RecordSnooze,
-    Run,
-    RunSkip,
-)
+from bot.workflows.vocabulary import ActionOutcome
+from storage.models import ActionResult, Enrollment, Record, RecordSnooze, Run, RunSkip
 
 # What a re-run retries: actions that failed, and those whose message may be missing (the
 # re-run looks for the earlier message before posting it again).

@@ -11,7 +11,8 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import ActionOutcome, ActionResult
+from bot.workflows.vocabulary import ActionOutcome
+from storage.models import ActionResult
 
 RESULTS = cast(Table, ActionResult.__table__)
 # The key of an intent's reference that holds the task as it was sent.

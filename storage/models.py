@@ -1,5 +1,6 @@
 """The tables: object types and their properties, records, workflows, runs, enrollments and
-action results. Everything a workspace owns carries its Slack team id."""
+action results. Everything a workspace owns carries its Slack team id. The statuses, outcomes and
+kinds the columns hold are the domain's words, from ``bot.workflows.vocabulary``."""
 
 from __future__ import annotations
 
@@ -23,6 +24,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+# SourceKind and WorkflowStatus re-exported for a moment only (modules still importing them
+# from here); to be removed.
+from bot.workflows.vocabulary import (
+    ActionOutcome,
+    RunSource,
+    RunStatus,
+    WorkflowEventKind,
+)
+from bot.workflows.vocabulary import SourceKind as SourceKind
+from bot.workflows.vocabulary import WorkflowStatus as WorkflowStatus
 from storage.columns import PortableJSON, UTCDateTime
 
 # Stable constraint names, so Alembic migrations can refer to them on both databases.
@@ -41,37 +52,6 @@ RecordKey = BigInteger().with_variant(Integer(), "sqlite")
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-
-
-class WorkflowStatus(StrEnum):
-    DRAFT = "draft"
-    ACTIVE = "active"
-    PAUSED = "paused"
-
-
-class RunStatus(StrEnum):
-    PENDING = "pending"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    MISSED = "missed"
-    SKIPPED = "skipped"  # fell on a pause day of a workflow that skips them
-    CANCELLED = "cancelled"
-
-
-class RunSource(StrEnum):
-    SCHEDULE = "schedule"
-    MANUAL = "manual"
-
-
-class ActionOutcome(StrEnum):
-    OK = "ok"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-    DEFERRED = "deferred"
-    # Slack answered a post with an error after it may have stored the message, and its
-    # history could not be read to tell: never posted again blindly.
-    UNKNOWN = "unknown"
 
 
 def _check_in(column: str, enum: type[StrEnum]) -> str:
@@ -193,18 +173,6 @@ class Workflow(Base):
     deleted_name: Mapped[str | None] = mapped_column(String(200))
 
     object_type: Mapped[ObjectType] = relationship()
-
-
-class WorkflowEventKind(StrEnum):
-    CREATED = "created"
-    EDITED = "edited"
-    PAUSED = "paused"
-    ACTIVATED = "activated"
-    RAN = "ran"
-    DELETED = "deleted"
-    RESTORED = "restored"
-    TRANSFERRED = "transferred"
-    COPIED = "copied"
 
 
 class WorkflowRevision(Base):
@@ -373,11 +341,6 @@ class OwnerDirectory(Base):
     email: Mapped[str] = mapped_column(String(255), primary_key=True)  # case-folded
     slack_user_id: Mapped[str | None] = mapped_column(String(32))
     checked_at: Mapped[datetime] = mapped_column(UTCDateTime())
-
-
-class SourceKind(StrEnum):
-    SQL = "sql"
-    HUBSPOT = "hubspot"
 
 
 class RecordSource(Base):

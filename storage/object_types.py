@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.workflows.vocabulary import PropertyType
 from storage.models import BUILT_IN_OBJECT_TYPES, ObjectType, PropertyDefinition
-from storage.properties import PropertyType
 
 OBJECT_TYPE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 

@@ -1,4 +1,5 @@
-"""Typed record properties: their names, their types and how each value is stored.
+"""Typed record properties: their names and how each value of a type is stored (the types
+themselves, ``PropertyType``, are the domain's, in ``bot.workflows.vocabulary``).
 
 Every value is stored in a canonical JSON form that both databases compare the same way as
 Python does: numbers as JSON numbers, booleans as JSON booleans, dates as ``YYYY-MM-DD``,
@@ -13,28 +14,13 @@ import math
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from enum import StrEnum
+
+# Re-exported for a moment only, for modules still importing it from here; to be removed.
+from bot.workflows.vocabulary import PropertyType as PropertyType
 
 PROPERTY_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 MAX_EXACT_NUMBER = 2**53  # beyond this a float (PostgreSQL double precision) loses integers
 StoredValue = str | int | float | bool
-
-
-class PropertyType(StrEnum):
-    STRING = "string"
-    NUMBER = "number"
-    BOOLEAN = "boolean"
-    DATE = "date"
-    DATETIME = "datetime"
-    ENUMERATION = "enumeration"
-
-    @property
-    def is_text(self) -> bool:
-        return self in (PropertyType.STRING, PropertyType.ENUMERATION)
-
-    @property
-    def is_temporal(self) -> bool:
-        return self in (PropertyType.DATE, PropertyType.DATETIME)
 
 
 class InvalidValue(ValueError):

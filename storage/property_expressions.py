@@ -20,7 +20,8 @@ from sqlalchemy import (
     type_coerce,
 )
 
-from storage.properties import FOLDED_NAME, PropertyType, is_valid_property_name
+from bot.workflows.vocabulary import PropertyType
+from storage.properties import FOLDED_NAME, is_valid_property_name
 
 SUPPORTED_DIALECTS = ("sqlite", "postgresql")
 

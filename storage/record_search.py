@@ -25,11 +25,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateIndex, DropIndex
 
+from bot.workflows.vocabulary import PropertyType
 from storage.columns import PortableJSON, UTCDateTime
 from storage.criteria_sql import CriteriaLike, GroupLike
 from storage.database import without_statement_timeout
 from storage.models import ObjectType, PropertyDefinition, Record
-from storage.properties import PropertyType
 from storage.property_expressions import FIELD_TYPES, is_field, property_expression
 
 INDEX_PREFIX = "ixp_"

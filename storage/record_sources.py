@@ -12,7 +12,8 @@ from typing import Protocol
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import ObjectType, RecordSource, Workflow, WorkflowStatus
+from bot.workflows.vocabulary import WorkflowStatus
+from storage.models import ObjectType, RecordSource, Workflow
 
 
 @dataclass(frozen=True)

@@ -17,16 +17,8 @@ from sqlalchemy import Insert, and_, case, exists, func, literal, or_, select, t
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
-from storage.models import (
-    ActionOutcome,
-    ActionResult,
-    Enrollment,
-    Record,
-    Run,
-    RunSource,
-    RunStatus,
-    Workflow,
-)
+from bot.workflows.vocabulary import ActionOutcome, RunSource, RunStatus
+from storage.models import ActionResult, Enrollment, Record, Run, Workflow
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from storage.models import Workflow, WorkflowEvent, WorkflowEventKind, WorkflowRevision
+from bot.workflows.vocabulary import WorkflowEventKind
+from storage.models import Workflow, WorkflowEvent, WorkflowRevision
 from storage.properties import fold
 
 

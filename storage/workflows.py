@@ -9,7 +9,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from storage.models import Workflow, WorkflowStatus
+from bot.workflows.vocabulary import WorkflowStatus
+from storage.models import Workflow
 from storage.properties import fold
 
 # Not deleted: a deleted workflow keeps its row (and runs) until it is purged.

@@ -11,9 +11,9 @@ from click.testing import CliRunner
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.cli import main
+from bot.workflows.vocabulary import PropertyType
 from bot.workflows.workspaces import LOCAL_TEAM
 from storage.object_types import ObjectTypeRepository
-from storage.properties import PropertyType
 from storage.records import NewRecord, RecordRepository
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)

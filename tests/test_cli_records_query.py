@@ -9,10 +9,11 @@ from click.testing import CliRunner
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.cli import main
+from bot.workflows.vocabulary import PropertyType
 from bot.workflows.workspaces import LOCAL_TEAM
 from storage.models import Record
 from storage.object_types import ObjectTypeRepository
-from storage.properties import PropertyType, folded_copy, to_stored
+from storage.properties import folded_copy, to_stored
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 TYPES = {

@@ -39,8 +39,8 @@ from bot.workflows.sources import (
     source_named,
     sync_source,
 )
+from bot.workflows.vocabulary import SourceKind
 from bot.workflows.workspaces import AmbiguousWorkspace
-from storage.models import SourceKind
 from storage.object_types import UnknownObjectType
 
 SHOWN_REMOVED = 5

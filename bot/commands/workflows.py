@@ -41,6 +41,7 @@ from bot.workflows.preview import preview_run
 from bot.workflows.problems import file_text
 from bot.workflows.readable import instant_text, plural
 from bot.workflows.revisions import saved_revision, shown_name, workflow_with_past
+from bot.workflows.vocabulary import RunStatus, WorkflowStatus
 from bot.workflows.workflow_files import (
     ImportedWorkflow,
     ImportOutcome,
@@ -54,7 +55,6 @@ from bot.workflows.workflow_files import (
 )
 from bot.workflows.workspaces import AmbiguousWorkspace
 from storage.database import transaction
-from storage.models import RunStatus, WorkflowStatus
 from storage.object_types import ObjectTypeRepository, UnknownObjectType
 from storage.runs import RunRepository
 

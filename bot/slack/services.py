@@ -12,7 +12,7 @@ from bot.settings import Settings
 from bot.slack.installations import Installations
 from bot.slack.people import People
 from bot.workflows.clock import Clock
-from storage.models import RunStatus
+from bot.workflows.vocabulary import RunStatus
 
 # Executes one pending run now, in the calling thread (Engine.run_now): its status, or None
 # when it could not finish now and is left to the scheduler.

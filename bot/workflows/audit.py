@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from storage.models import ObjectType, Workflow, WorkflowEvent, WorkflowEventKind
+from bot.workflows.vocabulary import WorkflowEventKind
+from storage.models import ObjectType, Workflow, WorkflowEvent
 from storage.workflow_revisions import EventRepository, RevisionRepository
 
 # Changes shown with a workflow's history.

@@ -25,9 +25,9 @@ from bot.workflows.fields import (
     is_built_in,
 )
 from bot.workflows.problems import InvalidDocument, Location, Problem, ProblemCode
+from bot.workflows.vocabulary import PropertyType
 from storage.properties import (
     InvalidValue,
-    PropertyType,
     StoredValue,
     ascii_lower,
     fold,

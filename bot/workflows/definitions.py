@@ -33,10 +33,9 @@ from bot.workflows.templates import (
     Template,
     parse_template,
 )
-from storage.models import WorkflowStatus
+from bot.workflows.vocabulary import PropertyType, WorkflowStatus
 from storage.properties import (
     InvalidValue,
-    PropertyType,
     StoredValue,
     is_valid_property_name,
     parse_date,

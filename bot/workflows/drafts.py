@@ -48,12 +48,12 @@ from bot.workflows.property_labels import NO_LABELS, PropertyLabels, property_la
 from bot.workflows.records import count_matching
 from bot.workflows.schedules import InvalidSchedule, parse_schedule
 from bot.workflows.stored import definition_of
+from bot.workflows.vocabulary import PropertyType, WorkflowStatus
 from bot.workflows.wording import Phrase, describe_action, describe_criteria, describe_settings
 from storage.database import transaction
 from storage.drafts import DraftRepository
-from storage.models import ObjectType, Record, WizardDraft, Workflow, WorkflowStatus
+from storage.models import ObjectType, Record, WizardDraft, Workflow
 from storage.object_types import ObjectTypeRepository, UnknownObjectType
-from storage.properties import PropertyType
 from storage.record_sources import RecordSourceRepository
 from storage.workflows import WorkflowRepository
 

@@ -20,8 +20,8 @@ from bot.workflows.run_observer import RunObserver
 from bot.workflows.runner import NotifierFor, Runner
 from bot.workflows.source_reading import EnvironmentLookup
 from bot.workflows.sources import SyncOutcome
+from bot.workflows.vocabulary import RunStatus
 from storage.database import transaction, write_transaction
-from storage.models import RunStatus
 from storage.runs import RunRepository
 from storage.workflows import WorkflowRepository
 

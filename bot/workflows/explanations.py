@@ -29,20 +29,13 @@ from bot.workflows.record_history import RUNS_LOOKED_AT
 from bot.workflows.runner import enrollment_clause
 from bot.workflows.schedules import Occurrence
 from bot.workflows.stored import definition_of
+from bot.workflows.vocabulary import PropertyType, RunSource, RunStatus, WorkflowStatus
 from bot.workflows.wording import describe_filter
 from storage.criteria_sql import criteria_clause
 from storage.followups import FollowUpRepository, not_snoozed, snoozed_since
-from storage.models import (
-    Enrollment,
-    Record,
-    Run,
-    RunSource,
-    RunStatus,
-    Workflow,
-    WorkflowStatus,
-)
+from storage.models import Enrollment, Record, Run, Workflow
 from storage.object_types import ObjectTypeRepository
-from storage.properties import PropertyType, StoredValue
+from storage.properties import StoredValue
 from storage.record_versions import RecordVersions, on_row
 from storage.workflow_revisions import RevisionRepository
 

@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 
-from storage.properties import PropertyType, StoredValue, stored_datetime
+from bot.workflows.vocabulary import PropertyType
+from storage.properties import StoredValue, stored_datetime
 
 ID = "id"
 NAME = "name"

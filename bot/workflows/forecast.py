@@ -19,11 +19,11 @@ from bot.workflows.planner import SKIPPED_BY_HAND, pause_decision
 from bot.workflows.runner import enrollment_clause
 from bot.workflows.schedules import Schedule
 from bot.workflows.stored import definition_of
+from bot.workflows.vocabulary import PropertyType, RunSource, RunStatus, WorkflowStatus
 from storage.criteria_sql import criteria_clause
 from storage.followups import FollowUpRepository, not_snoozed
-from storage.models import Record, Run, RunSource, RunStatus, WorkflowStatus
+from storage.models import Record, Run
 from storage.object_types import ObjectTypeRepository
-from storage.properties import PropertyType
 from storage.record_search import RecordSearch
 
 DEFAULT_RUNS = 5

@@ -12,13 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.workflows.hubspot_portal import Owner, Pipeline, PropertySchema
-from storage.properties import (
-    InvalidValue,
-    PropertyType,
-    StoredValue,
-    is_valid_property_name,
-    to_stored,
-)
+from bot.workflows.vocabulary import PropertyType
+from storage.properties import InvalidValue, StoredValue, is_valid_property_name, to_stored
 
 # HubSpot's property ``type`` -> ours. ``bool`` properties come as "true"/"false" strings;
 # everything not listed (string, phone_number, json, object_coordinates) is text.

@@ -31,10 +31,11 @@ from bot.workflows.hubspot_schema import (
     modified_property,
     object_schema,
 )
+from bot.workflows.vocabulary import PropertyType
 from storage.database import write_transaction
 from storage.hubspot_records import HubSpotRecordRepository
 from storage.object_types import ObjectTypeRepository
-from storage.properties import PropertyType, folded_copy
+from storage.properties import folded_copy
 from storage.record_removal import RecordRemoval
 from storage.records import DatedRecordUpdate, NewRecord, RecordRepository
 

@@ -38,10 +38,11 @@ from bot.workflows.readable import mrkdwn_as_typed
 from bot.workflows.record_changes import set_property_many
 from bot.workflows.source_reading import EnvironmentLookup
 from bot.workflows.templates import RenderContext
+from bot.workflows.vocabulary import ActionOutcome, PropertyType, SourceKind
 from storage.database import transaction, write_transaction
 from storage.hubspot_writes import INTENT, HubSpotWriteRepository
-from storage.models import ActionOutcome, RecordSource, SourceKind
-from storage.properties import PropertyType, StoredValue
+from storage.models import RecordSource
+from storage.properties import StoredValue
 from storage.record_sources import RecordSourceRepository
 from storage.runs import RunRepository
 

@@ -22,17 +22,15 @@ from bot.workflows.planner import next_run_after
 from bot.workflows.problems import Problem
 from bot.workflows.records import index_criteria_properties
 from bot.workflows.stored import definition_of, write_definition
-from storage.models import (
-    ObjectType,
-    Record,
+from bot.workflows.vocabulary import (
+    PropertyType,
     RunSource,
     RunStatus,
-    Workflow,
     WorkflowEventKind,
     WorkflowStatus,
 )
+from storage.models import ObjectType, Record, Workflow
 from storage.object_types import ObjectTypeRepository
-from storage.properties import PropertyType
 from storage.runs import NewRun, RunRepository
 from storage.workflow_revisions import DeletedWorkflows
 from storage.workflows import WorkflowRepository

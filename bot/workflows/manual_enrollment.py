@@ -24,17 +24,10 @@ from bot.workflows.lifecycle import (
 )
 from bot.workflows.owners import SLACK_USER_ID
 from bot.workflows.record_import import MAX_EXTERNAL_ID_LENGTH
-from storage.models import (
-    ActionOutcome,
-    ObjectType,
-    Record,
-    Run,
-    RunStatus,
-    Workflow,
-    WorkflowStatus,
-)
+from bot.workflows.vocabulary import ActionOutcome, PropertyType, RunStatus, WorkflowStatus
+from storage.models import ObjectType, Record, Run, Workflow
 from storage.object_types import ObjectTypeRepository
-from storage.properties import PropertyType, folded_copy, to_stored
+from storage.properties import folded_copy, to_stored
 from storage.records import NewRecord, RecordRepository
 from storage.runs import RunRepository
 

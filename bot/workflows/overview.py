@@ -26,8 +26,9 @@ from bot.workflows.run_followups import (
 )
 from bot.workflows.schedules import Schedule
 from bot.workflows.stored import definition_of
+from bot.workflows.vocabulary import RunSource, RunStatus, WorkflowStatus
 from bot.workflows.wording import Phrase, describe_action
-from storage.models import Run, RunSource, RunStatus, Workflow, WorkflowStatus
+from storage.models import Run, Workflow
 from storage.runs import RunRepository
 from storage.workflows import WorkflowRepository
 

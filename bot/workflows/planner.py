@@ -12,8 +12,9 @@ from bot.workflows.definitions import PauseBehaviour, WorkflowSettings
 from bot.workflows.record_history import prune_record_versions
 from bot.workflows.schedules import Occurrence, Schedule
 from bot.workflows.stored import definition_of
+from bot.workflows.vocabulary import RunSource, RunStatus
 from storage.followups import FollowUpRepository
-from storage.models import RunSource, RunStatus, Workflow
+from storage.models import Workflow
 from storage.runs import NewRun, RunRepository
 from storage.workflows import WorkflowRepository
 

@@ -23,10 +23,10 @@ from bot.workflows.readable import mrkdwn_as_typed, plural, shown_value
 from bot.workflows.runner import enrollment_clause
 from bot.workflows.stored import definition_of
 from bot.workflows.templates import RenderContext
+from bot.workflows.vocabulary import PropertyType
 from storage.followups import not_snoozed
 from storage.models import ObjectType, Record
 from storage.object_types import ObjectTypeRepository
-from storage.properties import PropertyType
 from storage.record_search import RecordSearch
 
 SHOWN_RECORDS = 20

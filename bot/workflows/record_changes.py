@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 from bot.workflows.definitions import TASKS_OBJECT_TYPE, CreateTask, SetProperty, TaskPriority
 from bot.workflows.readable import mrkdwn_as_typed
 from bot.workflows.templates import RenderContext
-from storage.models import ObjectType, Record, SourceKind
+from bot.workflows.vocabulary import PropertyType, SourceKind
+from storage.models import ObjectType, Record
 from storage.object_types import ObjectTypeRepository
-from storage.properties import FOLDED_NAME, PropertyType, StoredValue, fold
+from storage.properties import FOLDED_NAME, StoredValue, fold
 from storage.record_sources import RecordSourceRepository
 from storage.record_versions import RecordVersions
 

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 
 from bot.workflows.criteria import Criteria, parse_criteria
 from bot.workflows.owner_aliases import with_known_aliases
+from bot.workflows.vocabulary import PropertyType
 from storage.criteria_sql import criteria_clause
 from storage.object_types import ObjectTypeRepository, UnknownObjectType
-from storage.properties import PropertyType
 from storage.record_search import RecordSearch, counting, ensure_criteria_indexes
 
 

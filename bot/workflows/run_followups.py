@@ -20,16 +20,9 @@ from sqlalchemy.orm import Session
 from bot.workflows.audit import record
 from bot.workflows.lifecycle import Actor, PermissionDenied, WorkflowError, changeable_workflow
 from bot.workflows.schedules import Schedule
+from bot.workflows.vocabulary import RunSource, RunStatus, WorkflowEventKind, WorkflowStatus
 from storage.followups import FollowUpRepository
-from storage.models import (
-    Record,
-    Run,
-    RunSource,
-    RunStatus,
-    Workflow,
-    WorkflowEventKind,
-    WorkflowStatus,
-)
+from storage.models import Record, Run, Workflow
 from storage.runs import NewRun, RunRepository
 
 MIN_SNOOZE_DAYS = 1

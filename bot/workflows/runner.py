@@ -77,21 +77,13 @@ from bot.workflows.summary import (
     summary_message,
 )
 from bot.workflows.templates import OWNER, RenderContext
+from bot.workflows.vocabulary import ActionOutcome, PropertyType, RunSource, RunStatus
 from storage.criteria_sql import criteria_clause
 from storage.database import transaction, write_transaction
 from storage.followups import FollowUpRepository, not_snoozed
-from storage.models import (
-    ActionOutcome,
-    Enrollment,
-    Record,
-    Run,
-    RunSource,
-    RunStatus,
-    Workflow,
-)
+from storage.models import Enrollment, Record, Run, Workflow
 from storage.object_types import ObjectTypeRepository
 from storage.owner_directory import OwnerDirectoryRepository
-from storage.properties import PropertyType
 from storage.runs import RunRepository
 
 log = logging.getLogger(__name__)

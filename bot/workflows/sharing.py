@@ -18,7 +18,7 @@ from bot.workflows.lifecycle import (
     save_workflow,
 )
 from bot.workflows.owners import is_user_id
-from storage.models import WorkflowEventKind, WorkflowStatus
+from bot.workflows.vocabulary import WorkflowEventKind, WorkflowStatus
 from storage.workflows import WorkflowRepository
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
-from storage.properties import PropertyType
+from bot.workflows.vocabulary import PropertyType
 
 # Looks a variable up where settings are read from (the environment, then .env).
 EnvironmentLookup = Callable[[str], "str | None"]

@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.workflows.definitions import WorkflowDefinition, load_definition, to_document
+from bot.workflows.vocabulary import PropertyType
 from storage.models import Workflow
 from storage.object_types import ObjectTypeRepository
-from storage.properties import PropertyType
 
 
 def document_of(workflow: Workflow) -> dict[str, Any]:

@@ -14,7 +14,8 @@ from bot.workflows.definitions import WorkflowDefinition
 from bot.workflows.freshness import StaleData
 from bot.workflows.readable import plural
 from bot.workflows.templates import escape_mrkdwn
-from storage.models import ActionOutcome, Enrollment, Record, Run
+from bot.workflows.vocabulary import ActionOutcome
+from storage.models import Enrollment, Record, Run
 from storage.runs import RunRepository
 
 SHOWN_FAILURES = 5

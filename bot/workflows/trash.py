@@ -17,7 +17,8 @@ from bot.workflows.lifecycle import (
     WorkflowError,
 )
 from bot.workflows.readable import instant_text
-from storage.models import Workflow, WorkflowEventKind
+from bot.workflows.vocabulary import WorkflowEventKind
+from storage.models import Workflow
 from storage.workflow_revisions import DeletedWorkflows
 from storage.workflows import WorkflowRepository
 

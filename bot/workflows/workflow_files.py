@@ -40,7 +40,7 @@ from bot.workflows.lifecycle import (
 from bot.workflows.problems import counted_text
 from bot.workflows.readable import shown_value
 from bot.workflows.stored import definition_of
-from storage.properties import PropertyType
+from bot.workflows.vocabulary import PropertyType
 from storage.workflows import WorkflowRepository
 
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.lifecycle import CLI_ACTOR, Actor, Saved, save_workflow
 from bot.workflows.record_import import ImportOptions, import_records
+from bot.workflows.vocabulary import PropertyType
 from storage.database import transaction
 from storage.models import ActionResult, Enrollment, Record, Run, Workflow
 from storage.object_types import ObjectTypeRepository
-from storage.properties import PropertyType
 
 TEAM = "T1"
 OWNER = "U0OWNER"

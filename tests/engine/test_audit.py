@@ -38,8 +38,9 @@ from bot.workflows.revisions import (
 from bot.workflows.run_followups import StaleButton, followed_run
 from bot.workflows.sharing import copy_workflow, transfer_workflow
 from bot.workflows.trash import NotRestorable, restore_workflow
+from bot.workflows.vocabulary import RunStatus, WorkflowStatus
 from storage.database import write_transaction as transaction
-from storage.models import Run, RunStatus, Workflow, WorkflowEvent, WorkflowStatus
+from storage.models import Run, Workflow, WorkflowEvent
 from tests.engine.builders import (
     NAME,
     OWNER,

@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.models import RunStatus
+from bot.workflows.vocabulary import RunStatus
 from tests.engine.builders import deal, enrollments, import_deals, runs, save
 from tests.engine.test_processes import (
     POST,

@@ -18,8 +18,8 @@ from bot.workflows.clock import FixedClock
 from bot.workflows.engine import DEFAULT_LEASE
 from bot.workflows.lifecycle import CLI_ACTOR, request_run
 from bot.workflows.runner import ALERT_MARK_INDEX, OWNER_ALERTED, SUMMARY_MARK_INDEX
+from bot.workflows.vocabulary import RunStatus
 from storage.database import write_transaction
-from storage.models import RunStatus
 from tests.block_kit import assert_valid_blocks
 from tests.engine.builders import (
     SUMMARY_CHANNEL,

@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.clock import FixedClock
+from bot.workflows.vocabulary import PropertyType
 from storage.database import transaction
 from storage.object_types import ObjectTypeRepository
-from storage.properties import PropertyType
 from tests.engine.builders import deal, import_deals, records_of_type, save, workflow_document
 from tests.engine.conftest import Processes
 from tests.engine.test_hubspot_write_back import (

@@ -28,10 +28,10 @@ from bot.workflows.lifecycle import CLI_ACTOR, WorkflowError
 from bot.workflows.run_followups import request_retry
 from bot.workflows.runner import MAX_ATTEMPTS
 from bot.workflows.sources import NewHubSpotSource, add_hubspot_sources, sync_source
+from bot.workflows.vocabulary import PropertyType, SourceKind
 from storage.database import transaction, write_transaction
-from storage.models import ActionResult, Record, RecordSource, SourceKind, Workflow
+from storage.models import ActionResult, Record, RecordSource, Workflow
 from storage.object_types import ObjectTypeRepository
-from storage.properties import PropertyType
 from storage.record_sources import RecordSourceRepository
 from tests.engine.builders import DEALS_CHANNEL, TEAM, channel_message, save, workflow_document
 from tests.hubspot_source.portal_fixtures import T0, client, deal_portal

@@ -28,8 +28,9 @@ from bot.workflows.lifecycle import (
     save_workflow,
     set_status,
 )
+from bot.workflows.vocabulary import RunSource, RunStatus, WorkflowStatus
 from storage.database import transaction
-from storage.models import RunSource, RunStatus, Workflow, WorkflowStatus
+from storage.models import Workflow
 from tests.engine.builders import (
     DEALS_CHANNEL,
     NAME,

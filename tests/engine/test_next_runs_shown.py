@@ -21,8 +21,9 @@ from bot.workflows.forecast import coming_runs
 from bot.workflows.lifecycle import CLI_ACTOR, pause_workspace, set_status
 from bot.workflows.overview import coming_run, list_workflows, workflow_details
 from bot.workflows.schedules import Schedule
+from bot.workflows.vocabulary import RunStatus, WorkflowStatus
 from storage.database import transaction, write_transaction
-from storage.models import Run, RunStatus, Workflow, WorkflowStatus
+from storage.models import Run, Workflow
 from tests.engine.builders import TEAM, deal, import_deals, save, workflow_document
 from tests.engine.conftest import Processes
 

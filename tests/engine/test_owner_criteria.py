@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.clock import FixedClock
-from storage.models import RunStatus
+from bot.workflows.vocabulary import RunStatus
 from tests.engine.builders import channel_message, deal, import_deals, save, workflow_document
 from tests.engine.conftest import Processes
 from tests.engine.test_owner_messages import ANN, JUST_AFTER, engine, people

@@ -16,7 +16,7 @@ from bot.slack.people_lookup import SlackPeopleLookup
 from bot.workflows.clock import FixedClock
 from bot.workflows.engine import DEFAULT_LEASE, Engine
 from bot.workflows.owners import PeopleLookup
-from storage.models import ActionOutcome, RunStatus
+from bot.workflows.vocabulary import ActionOutcome, RunStatus
 from tests.engine.builders import (
     channel_message,
     deal,

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.clock import FixedClock
-from storage.models import RunStatus, Workflow
+from bot.workflows.vocabulary import RunStatus
+from storage.models import Workflow
 from tests.engine.builders import (
     SUMMARY_CHANNEL,
     daily,

@@ -27,8 +27,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.clock import SystemClock
 from bot.workflows.planner import plan_workflow
+from bot.workflows.vocabulary import RunSource, RunStatus
 from storage.database import transaction, write_transaction
-from storage.models import ActionResult, Run, RunSource, RunStatus
+from storage.models import ActionResult, Run
 from storage.workflows import WorkflowRepository
 from tests.engine.builders import (
     DEALS_CHANNEL,

@@ -18,8 +18,8 @@ from bot.workflows.manual_enrollment import (
     find_records,
 )
 from bot.workflows.record_removal import by_ids
+from bot.workflows.vocabulary import ActionOutcome, RunStatus
 from storage.database import transaction
-from storage.models import ActionOutcome, RunStatus
 from storage.runs import RunRepository
 from tests.engine.builders import (
     DEALS_CHANNEL,

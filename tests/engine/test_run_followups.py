@@ -25,8 +25,9 @@ from bot.workflows.run_followups import (
     undo_skip,
     upcoming_skips,
 )
+from bot.workflows.vocabulary import ActionOutcome, RunSource, RunStatus
 from storage.database import transaction
-from storage.models import ActionOutcome, RunSource, RunStatus, Workflow
+from storage.models import Workflow
 from tests.engine.builders import (
     DEALS_CHANNEL,
     OWNER,

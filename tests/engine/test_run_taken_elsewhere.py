@@ -7,8 +7,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.commands.workflows import finished_elsewhere
 from bot.workflows.lifecycle import CLI_ACTOR, request_run
+from bot.workflows.vocabulary import RunStatus
 from storage.database import transaction
-from storage.models import RunStatus
 from tests.engine.builders import (
     NAME,
     TEAM,

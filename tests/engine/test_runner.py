@@ -13,9 +13,8 @@ from bot.slack.notifier import REASONS
 from bot.workflows.clock import FixedClock
 from bot.workflows.digest import MAX_REPLIES, MESSAGE_BUDGET
 from bot.workflows.notifier import ACTION_EVENT_TYPE
-from storage.models import ActionOutcome, RunSource, RunStatus
+from bot.workflows.vocabulary import ActionOutcome, PropertyType, RunSource, RunStatus
 from storage.object_types import ObjectTypeRepository
-from storage.properties import PropertyType
 from tests.engine.builders import (
     DEALS_CHANNEL,
     OWNER,

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.clock import FixedClock
-from storage.models import RunStatus
+from bot.workflows.vocabulary import RunStatus
 from tests.engine.builders import deal, import_deals, runs, save, workflow, workflow_document
 from tests.engine.conftest import Processes
 

@@ -19,10 +19,10 @@ from bot.workflows.engine import Engine
 from bot.workflows.freshness import STALE_RETRY
 from bot.workflows.runner import MAX_ATTEMPTS
 from bot.workflows.sources import NewSource, add_source, sync_source
+from bot.workflows.vocabulary import PropertyType, RunStatus
 from storage.database import transaction
-from storage.models import RecordSource, RunStatus
+from storage.models import RecordSource
 from storage.object_types import ObjectTypeRepository
-from storage.properties import PropertyType
 from storage.record_sources import RecordSourceRepository
 from tests.engine.builders import (
     OWNER,

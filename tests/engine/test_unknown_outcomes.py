@@ -19,7 +19,7 @@ from bot.workflows.clock import FixedClock
 from bot.workflows.engine import DEFAULT_LEASE
 from bot.workflows.overview import RunLine
 from bot.workflows.runner import MAX_ATTEMPTS, POST_TRIES
-from storage.models import ActionOutcome, RunStatus
+from bot.workflows.vocabulary import ActionOutcome, RunStatus
 from tests.engine.builders import (
     DEALS_CHANNEL,
     SUMMARY_CHANNEL,

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from bot.workflows.hubspot_portal import Owner, Pipeline, PropertyOption, PropertySchema, Stage
 from bot.workflows.hubspot_schema import convert, object_schema, stage_labels
-from storage.properties import PropertyType
+from bot.workflows.vocabulary import PropertyType
 
 labels = st.sampled_from(["Won", "won", "Lost", "Contract sent", "Qualified", "Nouveau"])
 

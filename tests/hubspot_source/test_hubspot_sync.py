@@ -18,10 +18,10 @@ from bot.hubspot.portal import ClientPortal
 from bot.hubspot.rate_limit import SteppedTime
 from bot.workflows.hubspot_portal import HubSpotError, HubSpotRefused, ObjectPage
 from bot.workflows.hubspot_sync import HubSpotObjectSync, objects_to_sync
+from bot.workflows.vocabulary import PropertyType
 from storage.database import write_transaction
 from storage.models import PropertyDefinition, Record, RecordVersion
 from storage.object_types import ObjectTypeRepository
-from storage.properties import PropertyType
 from storage.record_versions import RecordVersions
 from tests.hubspot_source.portal_fixtures import T0, client, deal_portal
 

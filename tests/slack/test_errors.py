@@ -10,7 +10,7 @@ from bot.slack.errors import user_message
 from bot.workflows.criteria import InvalidCriteria, parse_criteria
 from bot.workflows.definitions import InvalidDefinition, parse_definition
 from bot.workflows.schedules import InvalidSchedule, parse_schedule
-from storage.properties import PropertyType
+from bot.workflows.vocabulary import PropertyType
 from tests.slack.dialog_words import file_words_in
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)

@@ -26,7 +26,7 @@ from bot.slack.notifier import SlackNotifier, make_web_client
 from bot.workflows.clock import FixedClock
 from bot.workflows.engine import Engine as WorkflowEngine
 from bot.workflows.notifier import ActionMark, DeliveryFailed, Message, Notifier
-from storage.models import ActionOutcome, RunStatus
+from bot.workflows.vocabulary import ActionOutcome, RunStatus
 from tests.engine.builders import deal, import_deals, results, save, workflow_document
 from tests.slack_standin import SlackStandIn
 

@@ -25,16 +25,11 @@ from bot.workflows.criteria import (
     parse_criteria,
 )
 from bot.workflows.fields import BUILT_IN_FIELDS, criteria_fields, record_values
+from bot.workflows.vocabulary import PropertyType
 from storage.criteria_sql import criteria_clause
 from storage.models import Record
 from storage.object_types import ObjectTypeRepository
-from storage.properties import (
-    PropertyType,
-    StoredValue,
-    folded_copy,
-    parse_datetime,
-    to_stored,
-)
+from storage.properties import StoredValue, folded_copy, parse_datetime, to_stored
 from storage.property_expressions import FIELD_TYPES
 from storage.record_search import (
     RecordSearch,

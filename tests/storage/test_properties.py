@@ -4,14 +4,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from storage.properties import (
-    InvalidValue,
-    PropertyType,
-    fitting_types,
-    narrowest,
-    stored_datetime,
-    to_stored,
-)
+from bot.workflows.vocabulary import PropertyType
+from storage.properties import InvalidValue, fitting_types, narrowest, stored_datetime, to_stored
 
 
 def test_stored_datetimes_are_fixed_width_utc_text_so_text_order_is_time_order() -> None:

@@ -23,9 +23,10 @@ import pytest
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.workflows.vocabulary import RunStatus
 from bot.workflows.workspaces import LOCAL_TEAM
 from storage.database import make_engine, session_factory, transaction, write_transaction
-from storage.models import Record, Run, RunStatus, Workflow
+from storage.models import Record, Run, Workflow
 from tests.engine.builders import daily, deal, import_deals, save, workflow_document
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,8 +17,8 @@ from bot.workflows.definitions import (
     parse_definition,
     to_document,
 )
+from bot.workflows.vocabulary import PropertyType
 from bot.workflows.wording import describe_settings
-from storage.properties import PropertyType
 
 NOW = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 TYPES = {"stage": PropertyType.STRING}

@@ -17,7 +17,8 @@ from bot.workflows.criteria import (
     matches,
     parse_criteria,
 )
-from storage.properties import PropertyType, StoredValue, to_stored
+from bot.workflows.vocabulary import PropertyType
+from storage.properties import StoredValue, to_stored
 
 TYPES = {
     "stage": PropertyType.ENUMERATION,

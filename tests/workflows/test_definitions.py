@@ -33,9 +33,8 @@ from bot.workflows.definitions import (
 from bot.workflows.problems import ProblemCode, file_text
 from bot.workflows.schedules import Frequency
 from bot.workflows.templates import parse_template
+from bot.workflows.vocabulary import PropertyType, WorkflowStatus
 from bot.workflows.workflow_files import dump_workflows, load_workflows
-from storage.models import WorkflowStatus
-from storage.properties import PropertyType
 
 TYPES = {
     "stage": PropertyType.ENUMERATION,

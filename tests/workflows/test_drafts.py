@@ -32,18 +32,11 @@ from bot.workflows.problems import (
     file_text,
     location_text,
 )
+from bot.workflows.vocabulary import PropertyType, RunSource, RunStatus, SourceKind, WorkflowStatus
 from bot.workflows.wording import ChannelRef
 from storage.database import transaction
-from storage.models import (
-    RecordSource,
-    RunSource,
-    RunStatus,
-    SourceKind,
-    WizardDraft,
-    WorkflowStatus,
-)
+from storage.models import RecordSource, WizardDraft
 from storage.object_types import ObjectTypeRepository
-from storage.properties import PropertyType
 from storage.record_sources import RecordSourceRepository
 from storage.runs import NewRun, RunRepository
 from tests.engine.builders import (

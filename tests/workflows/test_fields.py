@@ -26,7 +26,7 @@ from bot.workflows.fields import (
     property_choices,
     record_values,
 )
-from storage.properties import PropertyType
+from bot.workflows.vocabulary import PropertyType
 
 TYPES = {"stage": PropertyType.ENUMERATION, "close_date": PropertyType.DATE}
 NOW = datetime(2026, 12, 6, 8, 0, tzinfo=ZoneInfo("Europe/Paris"))

@@ -21,10 +21,10 @@ from bot.workflows.manual_enrollment import (
     enroll_by_hand,
     enrollment_report,
 )
+from bot.workflows.vocabulary import PropertyType
 from storage.database import transaction
 from storage.models import Run
 from storage.object_types import ObjectTypeRepository
-from storage.properties import PropertyType
 from tests.engine.builders import (
     NAME,
     OWNER,

@@ -17,7 +17,7 @@ from bot.workflows.readable import (
     shown_value,
 )
 from bot.workflows.templates import escape_mrkdwn
-from storage.models import RunStatus
+from bot.workflows.vocabulary import RunStatus
 
 # Within the calendar in every zone (year 9999 at UTC+13:45 would be year 10000); hypothesis
 # takes its bounds naive and gives the instants their zone.

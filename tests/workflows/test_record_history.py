@@ -32,6 +32,7 @@ from bot.workflows.lifecycle import (
 from bot.workflows.record_changes import set_property
 from bot.workflows.record_history import LONGEST_KEPT, RUNS_LOOKED_AT, prune_record_versions
 from bot.workflows.run_followups import snooze_by_name
+from bot.workflows.vocabulary import PropertyType, WorkflowStatus
 from storage.database import transaction
 from storage.models import (
     ActionResult,
@@ -43,9 +44,7 @@ from storage.models import (
     RecordVersionsKept,
     Run,
     Workflow,
-    WorkflowStatus,
 )
-from storage.properties import PropertyType
 from storage.record_removal import RecordRemoval
 from storage.records import RecordRepository, RecordUpdate
 from tests.engine.builders import DEALS_CHANNEL, NAME, TEAM, deal, import_deals, save

@@ -23,9 +23,10 @@ from bot.workflows.record_import import (
     import_records,
     parse_property_type,
 )
+from bot.workflows.vocabulary import PropertyType
 from storage.models import ObjectType, Record
 from storage.object_types import ObjectTypeRepository, UnknownObjectType
-from storage.properties import InvalidValue, PropertyType, parse_number
+from storage.properties import InvalidValue, parse_number
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 TEAM = "T1"

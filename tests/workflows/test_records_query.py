@@ -9,9 +9,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.criteria import InvalidCriteria
 from bot.workflows.records import count_matching, index_criteria_properties, list_matching
+from bot.workflows.vocabulary import PropertyType
 from storage.models import Record
 from storage.object_types import ObjectTypeRepository, UnknownObjectType
-from storage.properties import PropertyType, folded_copy, to_stored
+from storage.properties import folded_copy, to_stored
 
 CREATED = datetime(2026, 3, 1, tzinfo=UTC)
 TOKYO = ZoneInfo("Asia/Tokyo")

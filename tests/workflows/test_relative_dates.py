@@ -21,7 +21,8 @@ from bot.workflows.criteria import (
     matches,
     parse_criteria,
 )
-from storage.properties import PropertyType, stored_datetime, to_stored
+from bot.workflows.vocabulary import PropertyType
+from storage.properties import stored_datetime, to_stored
 
 TYPES = {"close_date": PropertyType.DATE, "seen_at": PropertyType.DATETIME}
 PARIS = ZoneInfo("Europe/Paris")

@@ -14,7 +14,7 @@ from bot.workflows.definitions import (
     parse_definition,
     to_document,
 )
-from storage.properties import PropertyType
+from bot.workflows.vocabulary import PropertyType
 
 NOW = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 

@@ -7,6 +7,7 @@ import pytest
 from bot.workflows.criteria import parse_criteria
 from bot.workflows.definitions import SendChannelMessage, WorkflowSettings
 from bot.workflows.templates import parse_template
+from bot.workflows.vocabulary import PropertyType
 from bot.workflows.wording import (
     ChannelRef,
     PersonRef,
@@ -15,7 +16,6 @@ from bot.workflows.wording import (
     describe_criteria,
     describe_settings,
 )
-from storage.properties import PropertyType
 
 TYPES = {
     "stage": PropertyType.STRING,

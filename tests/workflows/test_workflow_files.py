@@ -8,6 +8,7 @@ import pytest
 
 from bot.workflows.definitions import to_document
 from bot.workflows.problems import file_text
+from bot.workflows.vocabulary import PropertyType
 from bot.workflows.workflow_files import (
     MAX_ALIAS_NODES,
     MAX_DEPTH,
@@ -19,7 +20,6 @@ from bot.workflows.workflow_files import (
     parse_workflow_documents,
     read_workflow_file,
 )
-from storage.properties import PropertyType
 from tests.workflow_example import EXAMPLE
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)

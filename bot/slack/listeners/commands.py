@@ -35,9 +35,9 @@ from bot.workflows.lifecycle import (
 from bot.workflows.overview import coming_run, list_workflows, workflow_details
 from bot.workflows.readable import plural
 from bot.workflows.templates import escape_mrkdwn
+from bot.workflows.vocabulary import WorkflowStatus
 from bot.workflows.wording import describe_action, describe_criteria
 from storage.database import transaction, write_transaction
-from storage.models import WorkflowStatus
 
 Handler = Callable[["_Request"], None]
 

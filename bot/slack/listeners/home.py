@@ -30,8 +30,8 @@ from bot.slack.listeners.wizard import open_wizard
 from bot.slack.services import Services
 from bot.slack.views.home import clicked_workflow, refusal_view, run_notice, status_notice
 from bot.workflows.lifecycle import Actor, WorkflowError, request_run, set_status
+from bot.workflows.vocabulary import WorkflowStatus
 from storage.database import write_transaction
-from storage.models import WorkflowStatus
 
 # A change a button asks for: (session, team id, workflow name, actor, now) -> the notice.
 _Change = Callable[[Session, str, str, Actor, datetime], str]

@@ -53,7 +53,7 @@ from bot.workflows.templates import (
     RUN_DATE,
     escape_mrkdwn,
 )
-from storage.properties import PropertyType
+from bot.workflows.vocabulary import PropertyType
 
 # An action is its section, its inputs and its buttons: 5 blocks for most types, 6 for a
 # direct message to chosen people, 7 for a task (title, notes, due, priority, owner). The

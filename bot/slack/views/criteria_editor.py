@@ -51,8 +51,8 @@ from bot.workflows.fields import OWNER, criteria_fields
 from bot.workflows.owners import is_user_id
 from bot.workflows.problems import Problem, criteria_place
 from bot.workflows.property_labels import NO_LABELS, PropertyLabels
+from bot.workflows.vocabulary import PropertyType
 from bot.workflows.wording import OPERATOR_WORDS, operator_of
-from storage.properties import PropertyType
 
 # A filter row is at most 3 blocks and a group adds at most 2 (its header and the "or" before
 # it), so the editor at the caps is 1 + 3 * 10 + 2 * 5 - 1 + 1 = 41 blocks: two editors and

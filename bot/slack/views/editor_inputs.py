@@ -13,7 +13,8 @@ from typing import Any, TypeGuard
 from bot.slack.ids import WizardAction
 from bot.slack.views.blocks import cut, plain
 from bot.workflows.criteria import MAX_DAYS
-from storage.properties import InvalidValue, PropertyType, parse_boolean, parse_number
+from bot.workflows.vocabulary import PropertyType
+from storage.properties import InvalidValue, parse_boolean, parse_number
 
 TEXT_INPUT_CHARS = 3000  # the most a plain_text_input holds
 ERROR_CHARS = 2000  # of one input's message in response_action "errors"

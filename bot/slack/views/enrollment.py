@@ -45,8 +45,8 @@ from bot.workflows.manual_enrollment import (
     WorkflowChoice,
 )
 from bot.workflows.templates import escape_mrkdwn
+from bot.workflows.vocabulary import ActionOutcome
 from bot.workflows.wording import describe_action
-from storage.models import ActionOutcome
 
 TITLE = "Enroll in workflow"
 # One line of the message is enough for a record's name, and keeps private_metadata small.

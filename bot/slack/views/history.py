@@ -19,7 +19,7 @@ from bot.slack.views.phrases import (
 )
 from bot.workflows.overview import RecordLine, ResultLine, RunDetails, RunLine, WorkflowHistory
 from bot.workflows.templates import escape_mrkdwn
-from storage.models import ActionOutcome, RunSource
+from bot.workflows.vocabulary import ActionOutcome, RunSource
 
 # Runs listed, one section each: a message holds 50 blocks, a modal 100.
 IN_MESSAGE = 20

@@ -15,7 +15,7 @@ from bot.slack.views.history import run_mrkdwn
 from bot.slack.views.phrases import person_mrkdwn, when
 from bot.workflows.overview import WorkflowLine
 from bot.workflows.templates import escape_mrkdwn
-from storage.models import WorkflowStatus
+from bot.workflows.vocabulary import WorkflowStatus
 
 # A Home tab holds 100 blocks: a header, a hint, a notice, three per workflow (section,
 # buttons, divider) and the line saying how many more there are.

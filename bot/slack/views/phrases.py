@@ -10,8 +10,8 @@ from datetime import datetime
 from bot.workflows.definitions import CHANNEL_ID
 from bot.workflows.owners import is_user_id
 from bot.workflows.templates import escape_mrkdwn
+from bot.workflows.vocabulary import ActionOutcome, RunStatus
 from bot.workflows.wording import PersonRef, Phrase
-from storage.models import ActionOutcome, RunStatus
 
 OUTCOMES: Mapping[str | None, str] = {
     ActionOutcome.OK: ":white_check_mark: ok",

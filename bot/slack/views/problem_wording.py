@@ -11,8 +11,8 @@ from datetime import date
 from bot.workflows.criteria import Operator
 from bot.workflows.problems import WARNING_CODES, Problem, ProblemCode
 from bot.workflows.schedules import MONTH_NAMES
+from bot.workflows.vocabulary import PropertyType
 from bot.workflows.wording import OPERATOR_WORDS
-from storage.properties import PropertyType
 
 C = ProblemCode
 

@@ -30,7 +30,7 @@ from bot.workflows.revisions import SavedRevision, WorkflowChanges
 from bot.workflows.sharing import Copied, Transferred
 from bot.workflows.templates import escape_mrkdwn
 from bot.workflows.trash import Restored
-from storage.models import WorkflowEventKind
+from bot.workflows.vocabulary import WorkflowEventKind
 
 TRANSFER_USAGE = f"`{SLASH_COMMAND} transfer NAME @person`"
 DIFF_USAGE = (

@@ -38,8 +38,7 @@ from bot.slack.views.wizard_steps.placing import (
 from bot.workflows.drafts import Finished, WizardPage, WizardStep, step_of
 from bot.workflows.problems import Problem
 from bot.workflows.templates import escape_mrkdwn
-from storage.models import WorkflowStatus
-from storage.properties import PropertyType
+from bot.workflows.vocabulary import PropertyType, WorkflowStatus
 
 
 def build_wizard_view(page: WizardPage) -> dict[str, Any]:

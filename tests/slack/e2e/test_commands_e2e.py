@@ -13,8 +13,9 @@ from sqlalchemy import select
 
 from bot.workflows.clock import FixedClock
 from bot.workflows.lifecycle import NameTaken
+from bot.workflows.vocabulary import RunSource
 from storage.database import transaction
-from storage.models import Run, RunSource, Workflow
+from storage.models import Run, Workflow
 from tests.engine.builders import deal, import_deals, save, workflow_document
 from tests.slack.e2e.conftest import ADMIN, LISTED_ADMIN, OTHER, OWNER
 from tests.slack.harness import Bot, Slack

@@ -10,7 +10,7 @@ import pytest
 
 from bot.slack.ids import WizardAction, WizardBlock
 from bot.workflows.clock import FixedClock
-from storage.models import WorkflowStatus
+from bot.workflows.vocabulary import WorkflowStatus
 from tests.engine.builders import deal, import_deals, save, workflow_document
 from tests.slack.e2e.conftest import OWNER
 from tests.slack.harness import Bot, Modal, Slack, open_modal

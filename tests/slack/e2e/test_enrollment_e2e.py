@@ -14,8 +14,9 @@ from sqlalchemy import select
 from bot.slack.ids import EnrollAction, EnrollBlock, Shortcut
 from bot.slack.views.enrollment import CREATE_VALUE, EnrollContext, records_block_id
 from bot.workflows.clock import FixedClock
+from bot.workflows.vocabulary import RunSource
 from storage.database import transaction
-from storage.models import Enrollment, Record, Run, RunSource, Workflow
+from storage.models import Enrollment, Record, Run, Workflow
 from tests.engine.builders import channel_message, deal, import_deals, save, workflow_document
 from tests.slack.e2e.conftest import ADMIN, LISTED_ADMIN, OTHER, OWNER
 from tests.slack.harness import CHANNEL, Bot, Slack

@@ -15,8 +15,9 @@ from sqlalchemy import select
 from bot.slack.ids import HistoryAction, HomeAction
 from bot.slack.views.history import details_actions
 from bot.workflows.clock import FixedClock
+from bot.workflows.vocabulary import RunSource, RunStatus
 from storage.database import transaction
-from storage.models import Run, RunSource, RunStatus, Workflow
+from storage.models import Run, Workflow
 from tests.engine.builders import channel_message, deal, import_deals, save, workflow_document
 from tests.slack.e2e.conftest import ADMIN, OTHER, OWNER
 from tests.slack.harness import CHANNEL, Answer, Bot, Slack

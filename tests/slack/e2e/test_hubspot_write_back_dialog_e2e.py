@@ -11,8 +11,9 @@ from bot.slack.ids import WizardBlock
 from bot.workflows.clock import FixedClock
 from bot.workflows.hubspot_sync import ObjectToSync
 from bot.workflows.sources import NewHubSpotSource, add_hubspot_sources
+from bot.workflows.vocabulary import SourceKind
 from storage.database import write_transaction
-from storage.models import RecordSource, SourceKind
+from storage.models import RecordSource
 from storage.object_types import ObjectTypeRepository
 from tests.engine.builders import deal, import_deals
 from tests.slack.e2e.conftest import OWNER

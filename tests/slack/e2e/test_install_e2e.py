@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.slack.installations import BOT_SCOPES
 from bot.slack.listeners.revocation import REVOKED, UNINSTALLED
 from bot.workflows.clock import FixedClock
+from bot.workflows.vocabulary import RunStatus, WorkflowStatus
 from storage.database import transaction
-from storage.models import Run, RunStatus, Workflow, WorkflowStatus
+from storage.models import Run, Workflow
 from tests.engine.builders import deal, import_deals, save, workflow_document
 from tests.slack.e2e.conftest import OTHER, OWNER
 from tests.slack.harness import Trap

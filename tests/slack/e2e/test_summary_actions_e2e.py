@@ -15,8 +15,9 @@ from sqlalchemy import select
 
 from bot.slack.ids import SnoozeBlock, SummaryAction, View
 from bot.workflows.clock import FixedClock
+from bot.workflows.vocabulary import RunStatus
 from storage.database import transaction
-from storage.models import Record, Run, RunStatus
+from storage.models import Record, Run
 from tests.block_kit import assert_valid_blocks, assert_valid_view
 from tests.engine.builders import channel_message, deal, import_deals, save, workflow_document
 from tests.slack.e2e.conftest import ADMIN, OTHER, OWNER

@@ -9,7 +9,7 @@ import pytest
 
 from bot.slack.listeners.revocation import UNINSTALLED
 from bot.workflows.clock import FixedClock
-from storage.models import RunStatus, WorkflowStatus
+from bot.workflows.vocabulary import RunStatus, WorkflowStatus
 from tests.engine.builders import deal, import_deals, runs, save, workflow, workflow_document
 from tests.slack.e2e.conftest import OWNER
 from tests.slack.harness import Bot, Slack

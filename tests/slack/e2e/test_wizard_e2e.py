@@ -15,10 +15,10 @@ from sqlalchemy import select
 from bot.slack.ids import WizardAction, WizardBlock
 from bot.slack.listeners.wizard import open_wizard
 from bot.workflows.clock import FixedClock
+from bot.workflows.vocabulary import PropertyType
 from storage.database import transaction
 from storage.models import WizardDraft
 from storage.object_types import ObjectTypeRepository
-from storage.properties import PropertyType
 from storage.record_search import record_index_names
 from tests.engine.builders import deal, import_deals, save, workflow_document
 from tests.slack.e2e.conftest import OTHER, OWNER

@@ -24,7 +24,8 @@ from bot.slack.views.actions_editor import (
 )
 from bot.workflows.definitions import InvalidDefinition, parse_definition
 from bot.workflows.problems import Problem, file_text
-from storage.properties import PropertyType, parse_number
+from bot.workflows.vocabulary import PropertyType
+from storage.properties import parse_number
 from tests.block_kit import assert_valid_blocks, assert_valid_view
 from tests.slack.views.state import choose, enter, state_from_blocks
 

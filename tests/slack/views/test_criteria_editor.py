@@ -38,8 +38,9 @@ from bot.workflows.criteria import (
 )
 from bot.workflows.definitions import InvalidDefinition, parse_definition
 from bot.workflows.problems import Problem, ProblemCode, file_text
+from bot.workflows.vocabulary import PropertyType
 from bot.workflows.wording import OPERATOR_WORDS
-from storage.properties import PropertyType, stored_datetime
+from storage.properties import stored_datetime
 from tests.block_kit import assert_valid_blocks, assert_valid_view
 from tests.slack.views.state import choose, enter, state_from_blocks
 

@@ -12,7 +12,7 @@ from bot.slack.views.criteria_editor import (
     read_criteria,
 )
 from bot.workflows.property_labels import PropertyLabels
-from storage.properties import PropertyType
+from bot.workflows.vocabulary import PropertyType
 from tests.slack.views.state import choose, state_from_blocks
 from tests.slack.views.test_criteria_editor import assert_valid, block, one_group
 

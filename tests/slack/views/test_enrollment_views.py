@@ -48,7 +48,7 @@ from bot.workflows.manual_enrollment import (
     WorkflowChoice,
 )
 from bot.workflows.templates import parse_template
-from storage.models import ActionOutcome, RunStatus
+from bot.workflows.vocabulary import ActionOutcome, RunStatus
 from tests.block_kit import assert_valid_blocks, assert_valid_view
 from tests.slack.views.state import State, enter, state_from_blocks
 

@@ -20,7 +20,7 @@ from bot.slack.views.home import (
     status_notice,
 )
 from bot.workflows.overview import RunLine, WorkflowLine
-from storage.models import WorkflowStatus
+from bot.workflows.vocabulary import WorkflowStatus
 from tests.block_kit import assert_valid_view
 
 NEW_YORK = ZoneInfo("America/New_York")

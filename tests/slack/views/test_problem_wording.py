@@ -19,7 +19,7 @@ from bot.slack.views.problem_wording import dialog_text, dialog_warning
 from bot.workflows.criteria import Operator
 from bot.workflows.definitions import InvalidDefinition, parse_definition
 from bot.workflows.problems import WARNING_CODES, Problem, ProblemCode, file_text
-from storage.properties import PropertyType
+from bot.workflows.vocabulary import PropertyType
 from tests.slack.dialog_words import file_words_in
 
 C = ProblemCode

@@ -35,9 +35,8 @@ from bot.workflows.drafts import (
 from bot.workflows.overview import RecordLine
 from bot.workflows.problems import Location, Problem, ProblemCode
 from bot.workflows.schedules import WEEKDAYS, Ordinal, PositionDay, Schedule
+from bot.workflows.vocabulary import PropertyType, WorkflowStatus
 from bot.workflows.wording import ChannelRef, Phrase
-from storage.models import WorkflowStatus
-from storage.properties import PropertyType
 from tests.block_kit import assert_valid_view
 from tests.slack.views.state import State, choose, enter, state_from_blocks
 

@@ -14,7 +14,7 @@ from bot.slack.views.wizard_steps.placing import Placed, own_inputs, place_on
 from bot.workflows.definitions import MAX_NAME
 from bot.workflows.drafts import ObjectTypeChoice, WizardPage, WizardStep
 from bot.workflows.problems import Problem
-from storage.properties import PropertyType
+from bot.workflows.vocabulary import PropertyType
 
 
 def render(page: WizardPage) -> list[Block]:

@@ -14,7 +14,7 @@ from bot.slack.views.wizard_steps.inputs import StateValues, as_mapping
 from bot.slack.views.wizard_steps.placing import Placed, place_on
 from bot.workflows.drafts import Matching, WizardPage
 from bot.workflows.problems import Problem
-from storage.properties import PropertyType
+from bot.workflows.vocabulary import PropertyType
 
 
 def render(page: WizardPage) -> list[Block]:

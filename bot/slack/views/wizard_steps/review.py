@@ -16,7 +16,7 @@ from bot.slack.views.wizard_steps.placing import Placed, place_on, warnings_bloc
 from bot.workflows.drafts import Review, WizardPage, step_of
 from bot.workflows.problems import Problem
 from bot.workflows.templates import escape_mrkdwn
-from storage.properties import PropertyType
+from bot.workflows.vocabulary import PropertyType
 
 SHOWN_LINE_CHARS = 500  # one action or criteria group in the review
 

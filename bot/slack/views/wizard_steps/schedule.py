@@ -68,7 +68,7 @@ from bot.workflows.schedules import (
     parse_schedule,
 )
 from bot.workflows.templates import escape_mrkdwn
-from storage.properties import PropertyType
+from bot.workflows.vocabulary import PropertyType
 
 MAX_SCHEDULE_TEXT = 200  # the schedule step's "Type it"
 

@@ -36,8 +36,8 @@ from bot.workflows.definitions import (
 )
 from bot.workflows.drafts import WizardPage, WizardStep
 from bot.workflows.problems import Problem
+from bot.workflows.vocabulary import PropertyType
 from bot.workflows.wording import SUMMARY_WORDS
-from storage.properties import PropertyType
 
 NO_SUMMARY = "none"
 
