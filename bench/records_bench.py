@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bench.data import CRITERIA, REFERENCE_DAY, write_deals
 from bench.measure import median_seconds_interleaved, run_cli
+from bot.workflows.clock import SystemClock
 from bot.workflows.record_import import ImportOptions, import_records
 from bot.workflows.records import count_matching, index_criteria_properties
 from storage.database import session_factory, transaction, write_transaction
@@ -235,13 +236,15 @@ def run(engine: Engine, database_url: str, rows: int, data_dir: Path) -> Records
 VERSIONED_TYPE = "deals_versions"
 # Labels of the re-imports that change every row, with and without record versions.
 VERSIONS_KEPT = "again, every row changed, values replaced kept"
+VERSIONS_KEPT_AT_START = "again, every row changed, values replaced kept until the start"
 VERSIONS_NOT_KEPT = "again, every row changed, values replaced not kept (baseline)"
 
 
 def time_versions(engine: Engine, rows: int, data_dir: Path) -> dict[str, float]:
     """Re-imports of ``rows`` deals of their own type that change every row (two files
-    with the same ids take turns), keeping the values they replace (record_versions) or
-    not: the baseline skips that one statement, all else equal, in this process,
+    with the same ids take turns), keeping the values they replace (record_versions) until
+    the import commits (the product), until it started (before the versions were moved at
+    commit), or not: the baseline skips that statement, all else equal, in this process,
     interleaved. Rows per second of each."""
     files = (
         write_deals(data_dir / f"deals-versions-a-{rows}.csv", rows, first_id=0, seed=11),
@@ -253,22 +256,29 @@ def time_versions(engine: Engine, rows: int, data_dir: Path) -> dict[str, float]
     turn = iter(itertools.cycle(files))
     options = ImportOptions(type_name=VERSIONED_TYPE)
 
-    def reimport() -> None:
+    def reimport(stamped_at_commit: bool = True) -> None:
+        # As the CLI imports: the versions are moved to the clock's instant before commit.
+        clock = SystemClock() if stamped_at_commit else None
         with write_transaction(sessions) as session:
-            report = import_records(session, TEAM, next(turn), options, datetime.now(UTC))
+            report = import_records(session, TEAM, next(turn), options, datetime.now(UTC), clock)
         assert report.updated > 0, report.summary()
 
     def without_versions() -> None:
         keep = RecordVersions.keep
         RecordVersions.keep = lambda self, record_ids, now: None  # type: ignore[method-assign]
         try:
-            reimport()
+            reimport(stamped_at_commit=False)
         finally:
             RecordVersions.keep = keep  # type: ignore[method-assign]
 
     with write_transaction(sessions) as session:  # the records, before the timed updates
         import_records(session, TEAM, next(turn), options, datetime.now(UTC))
     timings = median_seconds_interleaved(
-        {VERSIONS_KEPT: reimport, VERSIONS_NOT_KEPT: without_versions}, repeat=5
+        {
+            VERSIONS_KEPT: reimport,
+            VERSIONS_KEPT_AT_START: lambda: reimport(stamped_at_commit=False),
+            VERSIONS_NOT_KEPT: without_versions,
+        },
+        repeat=5,
     )
     return {label: rows / statistics.median(seconds) for label, seconds in timings.items()}

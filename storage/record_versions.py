@@ -6,7 +6,8 @@ it. Never commits."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, cast
 
@@ -27,15 +28,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.util import ClauseAdapter
 
+from bot.workflows.vocabulary import WorkflowStatus
 from storage.columns import UTCDateTime
-from storage.models import (
-    Record,
-    RecordVersion,
-    RecordVersionsKept,
-    Run,
-    Workflow,
-    WorkflowStatus,
-)
+from storage.models import Record, RecordVersion, RecordVersionsKept, Run, Workflow
 
 RECORDS = cast(Table, Record.__table__)
 # The columns a version copies from its record: every one a criteria clause may read.
@@ -90,6 +85,29 @@ class RecordVersions:
         ).where(*where)
         self.session.execute(
             insert(RecordVersion).from_select(["record_id", *KEPT_COLUMNS, "valid_until"], copied)
+        )
+
+    @contextmanager
+    def stamped_when_written(
+        self, kept_at: datetime, written_at: Callable[[], datetime] | None
+    ) -> Iterator[None]:
+        """Around a long change whose versions are kept at ``kept_at`` (its start): when it
+        succeeds, moves them to ``written_at()``, read just before the caller commits. The
+        replaced values were what every other transaction saw until that commit, so a run
+        enrolling meanwhile is judged on them. One statement, whatever the change's size;
+        ``written_at`` None keeps ``kept_at``."""
+        if written_at is None:
+            yield
+            return
+        before = self.session.scalar(select(func.coalesce(func.max(RecordVersion.id), 0)))
+        yield
+        # The versions this transaction kept: newer than any it could see at its start and
+        # stamped at its start (another writer's would need that very microsecond).
+        self.session.execute(
+            update(RecordVersion)
+            .where(RecordVersion.id > before, RecordVersion.valid_until == kept_at)
+            .values(valid_until=written_at()),
+            execution_options={"synchronize_session": False},
         )
 
     def kept_since(self) -> datetime | None:

@@ -31,9 +31,10 @@ from bot.workflows.record_import import (
     parse_property_type,
 )
 from bot.workflows.records import MatchingRecord, count_matching, list_matching
+from bot.workflows.vocabulary import PropertyType
 from bot.workflows.workspaces import AmbiguousWorkspace
 from storage.object_types import UnknownObjectType
-from storage.properties import PropertyType, parse_datetime
+from storage.properties import parse_datetime
 
 
 @click.group()
@@ -281,7 +282,9 @@ def records_import(
         if prune and not yes:
             confirm_prune(context, file, options, team)
         with context.workspace(team) as (session, team_id):
-            report = import_records(session, team_id, file, options, context.clock.now())
+            report = import_records(
+                session, team_id, file, options, context.clock.now(), context.clock
+            )
             pruned = prune_absent(
                 context, session, team_id, file, options, report if prune else None
             )

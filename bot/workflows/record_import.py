@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 from sqlalchemy.orm import Session
 
+from bot.workflows.clock import Clock
 from bot.workflows.fields import CREATED_AT, UPDATED_AT, built_in_name_problem
 from bot.workflows.owners import owner_problem
 from bot.workflows.problems import Problem, ProblemCode, file_message
@@ -36,11 +37,11 @@ from bot.workflows.record_files import (
     row_problem,
 )
 from bot.workflows.sources import FedType, refuse_fed_type
+from bot.workflows.vocabulary import PropertyType
 from storage.object_types import OBJECT_TYPE_NAME, ObjectTypeRepository, UnknownObjectType
 from storage.properties import (
     INFERENCE_ORDER,
     InvalidValue,
-    PropertyType,
     StoredValue,
     converter,
     fitting_types,
@@ -52,6 +53,7 @@ from storage.properties import (
     parse_number,
     to_stored,
 )
+from storage.record_versions import RecordVersions
 from storage.records import (
     DatedRecordUpdate,
     JSONText,
@@ -160,13 +162,20 @@ class ImportReport:
 
 
 def import_records(
-    session: Session, team_id: str, path: Path, options: ImportOptions, now: datetime
+    session: Session,
+    team_id: str,
+    path: Path,
+    options: ImportOptions,
+    now: datetime,
+    clock: Clock | None = None,
 ) -> ImportReport:
     """Imports ``path`` into the object type ``options.type_name`` of ``team_id``.
 
     Nothing is written unless every row is valid or ``options.skip_invalid`` is set; the
-    caller's transaction makes the writes all or nothing. Raises RecordFileError for a file
-    that cannot be read as a whole, UnknownObjectType and ImportOptionError for bad options.
+    caller's transaction makes the writes all or nothing. The values it replaces are kept
+    until ``clock``'s instant once the file is written (None: until ``now``): the caller
+    commits then, not at ``now``. Raises RecordFileError for a file that cannot be read as
+    a whole, UnknownObjectType and ImportOptionError for bad options.
     """
     object_types = ObjectTypeRepository(session)
     object_type_id = _find_object_type(object_types, team_id, options)
@@ -189,7 +198,12 @@ def import_records(
         known=_known_types(declared, options.property_types, columns),
         object_type_id=object_type_id,
     )
-    with RecordRepository(session).bulk_writes(), _objects_so_far_frozen():
+    written_at = None if clock is None else clock.now
+    with (
+        RecordVersions(session).stamped_when_written(now, written_at),
+        RecordRepository(session).bulk_writes(),
+        _objects_so_far_frozen(),
+    ):
         return run.single_pass() or run.two_passes()
 
 

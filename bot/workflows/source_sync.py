@@ -35,6 +35,7 @@ from typing import Any, NamedTuple, cast
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.workflows.clock import Clock
 from bot.workflows.record_files import column_name
 from bot.workflows.source_reading import (
     EnvironmentLookup,
@@ -43,12 +44,12 @@ from bot.workflows.source_reading import (
     source_rows,
     source_url,
 )
+from bot.workflows.vocabulary import PropertyType
 from storage.database import write_transaction
 from storage.object_types import ObjectTypeRepository
 from storage.properties import (
     INFERENCE_ORDER,
     InvalidValue,
-    PropertyType,
     StoredValue,
     converter,
     fitting_types,
@@ -61,6 +62,7 @@ from storage.properties import (
 )
 from storage.record_removal import SHOWN, RecordRemoval, Removal, SeenRecords
 from storage.record_snapshots import SnapshotRecord, SnapshotRecords, SyncedRecord, SyncedUpdate
+from storage.record_versions import RecordVersions
 from storage.records import JSONText, json_member_key, json_scalar
 
 __all__ = ["EnvironmentLookup", "SourceChanged", "SourceError", "SourceQuery", "SyncReport"]
@@ -824,12 +826,14 @@ def read_snapshot(
     environment: EnvironmentLookup,
     now: datetime,
     keep_alive: Callable[[], None] | None = None,
+    clock: Clock | None = None,
 ) -> SyncReport:
     """Syncs ``source`` into its object type in one transaction; raises SourceError (and
-    writes nothing) when it cannot."""
+    writes nothing) when it cannot. The values it replaces are kept until ``clock``'s
+    instant just before it commits (None: until ``now``)."""
     started = time.perf_counter()
     url = source_url(source, environment)
-    sync = _Sync(sessions, source, url, now, keep_alive or (lambda: None))
+    sync = _Sync(sessions, source, url, now, keep_alive or (lambda: None), clock)
     report = sync.single_read() or sync.three_reads()
     return SyncReport(
         rows=report.rows,
@@ -850,6 +854,7 @@ class _Sync:
     url: str
     now: datetime
     keep_alive: Callable[[], None]
+    clock: Clock | None = None
     reads: int = 0
 
     def single_read(self) -> SyncReport | None:
@@ -902,6 +907,20 @@ class _Sync:
         return ObjectTypeRepository(session).property_types(self.source.object_type_id)
 
     def _write(
+        self,
+        session: Session,
+        layout: _Layout,
+        declared: dict[str, PropertyType],
+        columns: dict[str, _Column],
+        batches: Iterable[Sequence[tuple[Any, ...]]],
+    ) -> SyncReport:
+        # The transaction commits long after self.now: a run enrolling meanwhile saw the
+        # values this sync replaces, so they are kept until it writes.
+        written_at = None if self.clock is None else self.clock.now
+        with RecordVersions(session).stamped_when_written(self.now, written_at):
+            return self._write_rows(session, layout, declared, columns, batches)
+
+    def _write_rows(
         self,
         session: Session,
         layout: _Layout,

@@ -22,8 +22,9 @@ from bot.workflows.hubspot_sync import ObjectToSync
 from bot.workflows.source_reading import EnvironmentLookup, SourceError, SourceQuery
 from bot.workflows.source_sync import SyncReport, read_snapshot
 from bot.workflows.stored import definition_of
+from bot.workflows.vocabulary import SourceKind, WorkflowStatus
 from storage.database import transaction, write_transaction
-from storage.models import Record, RecordSource, SourceKind, WorkflowStatus
+from storage.models import Record, RecordSource
 from storage.object_types import OBJECT_TYPE_NAME, ObjectTypeRepository, UnknownObjectType
 from storage.record_sources import RecordSourceRepository, SyncCounts
 from storage.workflows import WorkflowRepository
@@ -469,7 +470,7 @@ def sync_source(
     renewal = _LeaseRenewal(sessions, source_id, owner, clock, keep_alive, hubspot is not None)
     try:
         if hubspot is None:
-            report = read_snapshot(sessions, query, environment, clock.now(), renewal)
+            report = read_snapshot(sessions, query, environment, clock.now(), renewal, clock)
         else:
             synced = sync_hubspot(
                 sessions, hubspot, environment, portals, clock.now(), periodic, renewal, clock
