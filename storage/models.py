@@ -24,16 +24,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-# SourceKind and WorkflowStatus re-exported for a moment only (modules still importing them
-# from here); to be removed.
 from bot.workflows.vocabulary import (
     ActionOutcome,
     RunSource,
     RunStatus,
+    SourceKind,
     WorkflowEventKind,
+    WorkflowStatus,
 )
-from bot.workflows.vocabulary import SourceKind as SourceKind
-from bot.workflows.vocabulary import WorkflowStatus as WorkflowStatus
 from storage.columns import PortableJSON, UTCDateTime
 
 # Stable constraint names, so Alembic migrations can refer to them on both databases.

@@ -15,8 +15,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 
-# Re-exported for a moment only, for modules still importing it from here; to be removed.
-from bot.workflows.vocabulary import PropertyType as PropertyType
+from bot.workflows.vocabulary import PropertyType
 
 PROPERTY_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 MAX_EXACT_NUMBER = 2**53  # beyond this a float (PostgreSQL double precision) loses integers
