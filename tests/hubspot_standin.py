@@ -476,6 +476,17 @@ class HubSpotStandIn:
             if item.get("objectWriteTraceId"):
                 shown["objectWriteTraceId"] = item["objectWriteTraceId"]
             results.append(shown)
+        return self._batch_answer(results, errors, started, ok=200)
+
+    def _batch_answer(
+        self,
+        results: list[dict[str, Any]],
+        errors: list[dict[str, Any]],
+        started: str,
+        ok: int = 200,
+    ) -> tuple[int, dict[str, Any]]:
+        """A batch endpoint's answer: ``ok`` when every input went through, else 207
+        (multi-status) with the errors beside the results."""
         answer: dict[str, Any] = {
             "status": "COMPLETE",
             "results": results,
@@ -485,7 +496,7 @@ class HubSpotStandIn:
         if errors:
             answer |= {"numErrors": len(errors), "errors": errors}
             return 207, answer
-        return 200, answer
+        return ok, answer
 
     def _updated_id(self, object_type: str, object_id: str) -> str:
         if self.updates_follow_merges:
@@ -578,16 +589,7 @@ class HubSpotStandIn:
                     "archived": False,
                 }
             )
-        answer: dict[str, Any] = {
-            "status": "COMPLETE",
-            "results": results,
-            "startedAt": started,
-            "completedAt": iso(self.now_ms()),
-        }
-        if errors:
-            answer |= {"numErrors": len(errors), "errors": errors}
-            return 207, answer
-        return 201, answer
+        return self._batch_answer(results, errors, started, ok=201)
 
     def _invalid_association(self, associations: list[dict[str, Any]]) -> str | None:
         for association in associations:
@@ -697,16 +699,7 @@ class HubSpotStandIn:
                 after = str(offset + self.association_page)
                 result["paging"] = {"next": {"after": after, "link": None}}
             results.append(result)
-        answer: dict[str, Any] = {
-            "status": "COMPLETE",
-            "results": results,
-            "startedAt": started,
-            "completedAt": iso(self.now_ms()),
-        }
-        if errors:
-            answer |= {"numErrors": len(errors), "errors": errors}
-            return 207, answer
-        return 200, answer
+        return self._batch_answer(results, errors, started, ok=200)
 
     def _batch_read(self, object_type: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         inputs = body.get("inputs") or []
@@ -720,17 +713,11 @@ class HubSpotStandIn:
         found = [table.get(str(i.get("id"))) for i in inputs]
         results = [_shown(o, wanted, object_type) for o in found if o and not o.archived]
         missing = [str(i.get("id")) for i, o in zip(inputs, found, strict=True) if not o]
-        answer: dict[str, Any] = {
-            "status": "COMPLETE",
-            "results": results,
-            "startedAt": started,
-            "completedAt": iso(self.now_ms()),
-        }
+        errors = []
         if missing:
             error = _missing(object_type, ", ".join(missing))
-            answer |= {"numErrors": 1, "errors": [{**error, "context": {"ids": missing}}]}
-            return 207, answer
-        return 200, answer
+            errors = [{**error, "context": {"ids": missing}}]
+        return self._batch_answer(results, errors, started)
 
     def tasks_of(self, object_type: str, object_id: str) -> list[PortalObject]:
         """The tasks associated with an object, oldest first."""
