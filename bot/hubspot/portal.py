@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import urllib3
@@ -420,7 +420,7 @@ class ClientPortal:
         if association is None:
             return self._find_task_of_custom_object(task, created_since_ms)
         # HubSpot's search takes a datetime property's value as milliseconds since the epoch.
-        due_ms = _epoch_ms(task.properties["hs_timestamp"])
+        due_ms = _milliseconds(task.properties["hs_timestamp"])
         filters = [
             {
                 "propertyName": "hs_task_subject",
@@ -653,26 +653,18 @@ def _created_tasks(
 def _task_fingerprint(properties: Mapping[str, Any]) -> tuple[str, ...]:
     return (
         str(properties.get("hs_task_subject") or ""),
-        _instant_text(str(properties.get("hs_timestamp") or "")),
+        _instant_key(properties.get("hs_timestamp") or ""),
         str(properties.get("hubspot_owner_id") or ""),
     )
 
 
-def _epoch_ms(value: str) -> int:
-    """An ISO 8601 instant with its offset as milliseconds since the epoch."""
-    return round(datetime.fromisoformat(value).timestamp() * 1000)
-
-
-def _instant_text(value: str) -> str:
-    """An ISO 8601 instant in one spelling (UTC, milliseconds), whatever fraction and offset
-    it was written with; anything else as it is."""
+def _instant_key(value: object) -> str:
+    """An instant compared whatever fraction and offset it was written with (HubSpot answers
+    ``09:00:00Z`` for ``09:00:00.000Z``); anything that is no instant as it is."""
     try:
-        instant = datetime.fromisoformat(value)
+        return str(_milliseconds(value))
     except ValueError:
-        return value
-    if instant.tzinfo is None:
-        return value
-    return instant.astimezone(UTC).isoformat(timespec="milliseconds")
+        return str(value)
 
 
 def readable_message(message: str) -> str:

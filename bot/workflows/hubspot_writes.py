@@ -343,6 +343,11 @@ class HubSpotWriteBack:
                 task_id = portal.find_task(_task_of(sent), int(sent["intended_at_ms"]))
                 if task_id is not None:
                     found[record_id] = task_id
+        except HubSpotRefused as refused:
+            # The token: waiting changes nothing. The intents stay unknown, and the rest of
+            # the action fails with HubSpot's words, as _ask does.
+            self.broken = str(refused)
+            return None
         except HubSpotError as error:
             if self.place.giving_up:
                 return None
