@@ -8,6 +8,7 @@ the changes between two revisions."""
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -136,9 +137,11 @@ def diff_blocks(name: str, before: int, after: SavedRevision, diff: str) -> list
         blocks.append(section(f"```{shown}```"))
     if len(chunks) > DIFF_BLOCKS:
         rest = sum(len(chunk) for chunk in chunks[DIFF_BLOCKS:])
+        # Quoted as a shell takes it: a name of several words is one argument.
+        typed = escape_mrkdwn(shlex.quote(name))
         blocks.append(
             context(
-                f"{rest} more lines: `workflow-bot workflows diff {escape_mrkdwn(name)} "
+                f"{rest} more lines: `workflow-bot workflows diff {typed} "
                 f"{before} {after.revision}` prints them all."
             )
         )

@@ -175,6 +175,16 @@ def test_a_diff_of_any_length_fits_a_message_and_says_what_it_leaves_out(lines: 
         assert "more lines: `workflow-bot workflows diff" in blocks[-1]["elements"][0]["text"]
 
 
+def test_the_command_a_long_diff_points_to_takes_a_name_of_several_words_as_one() -> None:
+    newer = SavedRevision(3, {}, "U0OWNER", AT)
+    diff = "--- a\n+++ b\n" + "\n".join(f"+line {n} " + "x" * 900 for n in range(60))
+
+    blocks = diff_blocks("Deal review", 2, newer, diff)
+
+    pointer = blocks[-1]["elements"][0]["text"]
+    assert "`workflow-bot workflows diff 'Deal review' 2 3`" in pointer
+
+
 def test_the_transfer_dialog_asks_for_a_person_and_reads_the_choice_back() -> None:
     view = transfer_view("Deal <review>", "U0OWNER")
     assert_valid_view(view)
