@@ -4,6 +4,8 @@ is posted twice and nothing is lost (the dead process's run is resumed by anothe
 
 from __future__ import annotations
 
+import subprocess
+import time
 from collections import Counter
 
 import pytest
@@ -13,6 +15,7 @@ from bot.workflows.vocabulary import RunStatus
 from tests.engine.builders import deal, enrollments, import_deals, runs, save
 from tests.engine.test_processes import (
     POST,
+    PROCESS_TIMEOUT,
     Bot,
     Mark,
     batch_workflow,
@@ -25,7 +28,7 @@ from tests.engine.test_processes import (
     result_counts,
     standin,
 )
-from tests.slack_standin import SlackStandIn
+from tests.slack_standin import Rendezvous, SlackStandIn
 
 __all__ = ["bot", "standin"]  # the fixtures of the process tests
 
@@ -63,6 +66,17 @@ def expected_marks(sessions: sessionmaker[Session]) -> Counter[Mark]:
     return expected
 
 
+def wait_until_posting(process: subprocess.Popen[str], meeting: Rendezvous) -> None:
+    """Waits for the process's first post to reach the rendezvous."""
+    deadline = time.monotonic() + PROCESS_TIMEOUT
+    while KILLED not in meeting.tokens:
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            stdout, stderr = process.communicate()
+            pytest.fail(f"the process never posted:\n{stdout}{stderr}")
+        time.sleep(0.05)  # polls another process's progress, not the clock
+
+
 @pytest.mark.parametrize("database_url", ["postgresql", "sqlite"], indirect=True)
 def test_a_process_killed_in_a_burst_loses_nothing_and_posts_nothing_twice(
     bot: Bot, standin: SlackStandIn, sessions: sessionmaker[Session]
@@ -73,8 +87,13 @@ def test_a_process_killed_in_a_burst_loses_nothing_and_posts_nothing_twice(
     held = standin.hold(POST, 3, token=KILLED)
     # Their first posts wait for one another: all three provably work on the burst at once.
     meeting = standin.rendezvous(POST, PROCESSES, timeout=90)
-    tokens = [f"xoxb-process-{n}" for n in range(PROCESSES)]
-    started = [bot.start("serve", "--once", token=token) for token in tokens]
+    # The process to be killed starts first and has runs of its own (its first post waits at
+    # the rendezvous) before the others start: otherwise they may claim the whole burst
+    # between them and leave it nothing to be killed in.
+    started = [bot.start("serve", "--once", token=KILLED)]
+    wait_until_posting(started[0], meeting)
+    others = [f"xoxb-process-{n}" for n in range(1, PROCESSES)]
+    started += [bot.start("serve", "--once", token=token) for token in others]
 
     kill_when_held(started[0], held)
     outputs = [p.communicate(timeout=180) for p in started[1:]]
