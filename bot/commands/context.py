@@ -39,6 +39,7 @@ from storage.database import (
     write_transaction,
 )
 from storage.object_types import ObjectTypeRepository
+from storage.unit_of_work import UnitOfWork
 
 __all__ = ["USAGE_ERROR", "Context", "fail"]
 
@@ -73,6 +74,12 @@ class Context:
     @property
     def sessions(self) -> sessionmaker[Session]:
         return session_factory(self.engine)
+
+    @property
+    def work(self) -> UnitOfWork:
+        """The unit of work commands hand to use cases, which open their own transaction
+        with it."""
+        return UnitOfWork(self.sessions)
 
     def migrate(self, note: bool = True) -> None:
         """Brings the database schema up to date, once per command: serve and the commands

@@ -13,6 +13,7 @@ from bot.slack.installations import Installations
 from bot.slack.people import People
 from bot.workflows.clock import Clock
 from bot.workflows.vocabulary import RunStatus
+from storage.unit_of_work import UnitOfWork
 
 # Executes one pending run now, in the calling thread (Engine.run_now): its status, or None
 # when it could not finish now and is left to the scheduler.
@@ -51,6 +52,12 @@ class Services:
     ) -> Services:
         people = People(settings.workflow_admins)
         return cls(sessions, clock, settings, people, workflows_changed, run_now, installations)
+
+    @property
+    def work(self) -> UnitOfWork:
+        """The unit of work the listeners hand to use cases, which open their own
+        transaction with it."""
+        return UnitOfWork(self.sessions)
 
     def start_run(self, run_id: int) -> None:
         """Runs a manual run now in this thread when the process can, else wakes its
