@@ -31,8 +31,7 @@ from bot.slack.listeners import (
     wizard,
 )
 from bot.slack.services import Services
-from storage.database import write_transaction
-from storage.events import EventLog
+from bot.workflows.deliveries import first_delivery
 
 log = logging.getLogger(__name__)
 
@@ -169,10 +168,8 @@ def _skip_redeliveries(services: Services) -> Callable[..., BoltResponse | None]
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if not event_id:
             return next()
-        with write_transaction(services.sessions) as session:
-            first = EventLog(session).first_delivery(
-                str(body.get("team_id")), str(event_id), services.clock.now()
-            )
+        team_id, now = str(body.get("team_id")), services.clock.now()
+        first = first_delivery(services.work, team_id, str(event_id), now)
         if not first:
             log.info("event %s was delivered again; already handled", event_id)
             return BoltResponse(status=200, body="")

@@ -24,8 +24,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.bounded_json import nested_deeper_than
-from storage.database import write_transaction
-from storage.events import RequestLog
+from bot.workflows.deliveries import first_request
+from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ class RequestGate:
         # slack_sdk's verifier: HMAC-SHA256 over "v0:{timestamp}:{body}", compared in
         # constant time, and refused when the timestamp is five minutes off its clock.
         self._verifier = SignatureVerifier(signing_secret)
-        self._sessions = sessions
+        self._work = UnitOfWork(sessions)
         self._purged_before: datetime | None = None
         self._purge_lock = threading.Lock()
 
@@ -152,11 +152,8 @@ class RequestGate:
         needs no retry) and goes no further."""
         fingerprint = hashlib.sha256(signature.encode()).hexdigest()
         try:
-            with write_transaction(self._sessions) as session:
-                requests = RequestLog(session)
-                if self._purge_due(signed_at):
-                    requests.forget_before(signed_at - REPLAY_WINDOW)
-                first = requests.first_time(fingerprint, signed_at)
+            forget_before = signed_at - REPLAY_WINDOW if self._purge_due(signed_at) else None
+            first = first_request(self._work, fingerprint, signed_at, forget_before)
         except SQLAlchemyError as error:
             # Without the log a replay cannot be told apart: refuse rather than act twice.
             log.error("could not record a Slack request (%s)", type(error).__name__)

@@ -24,20 +24,13 @@ from bot.slack.listeners.wizard import open_wizard
 from bot.slack.services import Services
 from bot.slack.views import commands as replies
 from bot.slack.views.phrases import when
+from bot.workflows import workflow_requests
 from bot.workflows.drafts import schedule_preview
-from bot.workflows.lifecycle import (
-    Actor,
-    changeable_workflow,
-    delete_workflow,
-    request_run,
-    set_status,
-)
-from bot.workflows.overview import coming_run, list_workflows, workflow_details
+from bot.workflows.lifecycle import Actor
 from bot.workflows.readable import plural
 from bot.workflows.templates import escape_mrkdwn
 from bot.workflows.vocabulary import WorkflowStatus
 from bot.workflows.wording import describe_action, describe_criteria
-from storage.database import transaction, write_transaction
 
 Handler = Callable[["_Request"], None]
 
@@ -116,15 +109,14 @@ def _echo_schedule(request: _Request, schedule: dict[str, Any]) -> None:
 
 
 def _list(request: _Request) -> None:
-    with transaction(request.services.sessions) as session:
-        lines = list_workflows(session, request.team_id, now=request.services.clock.now())
+    now = request.services.clock.now()
+    lines = workflow_requests.workflow_lines(request.services.work, request.team_id, now=now)
     request.reply(replies.list_reply(lines), plural(len(lines), "workflow"))
 
 
 def _show(request: _Request) -> None:
     now = request.services.clock.now()
-    with transaction(request.services.sessions) as session:
-        details = workflow_details(session, request.team_id, request.name, now)
+    details = workflow_requests.details(request.services.work, request.team_id, request.name, now)
     criteria = describe_criteria(details.definition.criteria)
     actions = [describe_action(action) for action in details.definition.actions]
     request.reply(replies.show_reply(details, criteria, actions), escape_mrkdwn(details.line.name))
@@ -132,21 +124,19 @@ def _show(request: _Request) -> None:
 
 def _set_status(status: WorkflowStatus) -> Handler:
     def change(request: _Request) -> None:
-        actor = request.actor()
-        with write_transaction(request.services.sessions) as session:
-            now = request.services.clock.now()
-            workflow = set_status(session, request.team_id, request.name, status, actor, now)
-            name, next_run = workflow.name, coming_run(session, workflow, now)
-            zone = workflow.timezone
-        request.services.workflows_changed()
-        shown = escape_mrkdwn(name)
-        if next_run is None:
+        actor, services = request.actor(), request.services
+        changed = workflow_requests.change_status(
+            services.work, request.team_id, request.name, status, actor, services.clock.now()
+        )
+        services.workflows_changed()
+        shown = escape_mrkdwn(changed.name)
+        if changed.next_run is None:
             request.say(
                 f"*{shown}* is {status}: no scheduled runs until "
                 f"`{SLASH_COMMAND} activate {shown}`."
             )
         else:
-            at = when(next_run.astimezone(ZoneInfo(zone)))
+            at = when(changed.next_run.astimezone(ZoneInfo(changed.timezone)))
             request.say(f"*{shown}* is {status}; next run {at}.")
 
     return change
@@ -155,19 +145,18 @@ def _set_status(status: WorkflowStatus) -> Handler:
 def _delete(request: _Request) -> None:
     # Refuse before asking: a confirmation button that can only fail would be a trap.
     actor = request.actor()
-    with transaction(request.services.sessions) as session:
-        workflow = changeable_workflow(session, request.team_id, request.name, actor)
-        question = replies.delete_confirmation(workflow.id, workflow.created_at, workflow.name)
-        name = workflow.name
-    request.reply(question, f"Delete {escape_mrkdwn(name)}?")
+    workflow = workflow_requests.changeable(
+        request.services.work, request.team_id, request.name, actor
+    )
+    question = replies.delete_confirmation(workflow.id, workflow.created_at, workflow.name)
+    request.reply(question, f"Delete {escape_mrkdwn(workflow.name)}?")
 
 
 def _run(request: _Request) -> None:
     actor = request.actor()
-    with write_transaction(request.services.sessions) as session:
-        requested = request_run(
-            session, request.team_id, request.name, actor, request.services.clock.now()
-        )
+    requested = workflow_requests.run_all_matching(
+        request.services.work, request.team_id, request.name, actor, request.services.clock.now()
+    )
     request.services.workflows_changed()
     name = requested.workflow_name
     request.say(
@@ -232,9 +221,8 @@ def register(app: App, services: Services) -> None:
         who = Requester.of(context)
         asked_about, name = replies.parse_delete_choice(action["value"])
         actor = services.people.actor(client, who.team_id, who.user_id)
-        with write_transaction(services.sessions) as session:
-            now = services.clock.now()
-            delete_workflow(session, who.team_id, name, actor, asked_about, now=now)
+        now = services.clock.now()
+        workflow_requests.delete(services.work, who.team_id, name, actor, asked_about, now)
         services.workflows_changed()
         respond(text=replies.deleted_reply(name), replace_original=True)
 

@@ -14,7 +14,6 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
-from sqlalchemy.orm import Session
 
 from bot.slack.errors import refusal_text, reported
 from bot.slack.ids import HistoryAction, HomeAction
@@ -31,13 +30,12 @@ from bot.slack.views.history import (
 )
 from bot.slack.views.home import clicked_workflow
 from bot.slack.views.sharing import changes_blocks
+from bot.workflows import workflow_requests
 from bot.workflows.lifecycle import WorkflowError
-from bot.workflows.overview import UnknownRun, run_details, workflow_history
-from bot.workflows.revisions import workflow_changes
-from storage.database import transaction
+from bot.workflows.overview import UnknownRun
 
-# Reads what a modal shows, in one transaction: session -> the view.
-_Read = Callable[[Session], dict[str, Any]]
+# Reads what a modal shows (one use case) and builds the view.
+_Read = Callable[[], dict[str, Any]]
 
 
 def register(app: App, services: Services) -> None:
@@ -53,10 +51,9 @@ def register(app: App, services: Services) -> None:
         ack()
         team_id, name = Requester.of(context).team_id, clicked_workflow(action)
 
-        def read(session: Session) -> dict[str, Any]:
-            history = workflow_history(session, team_id, name, IN_MODAL)
-            changes = workflow_changes(session, team_id, name).changes
-            return history_view(history, changes_blocks(changes))
+        def read() -> dict[str, Any]:
+            found = workflow_requests.history(services.work, team_id, name, IN_MODAL)
+            return history_view(found.history, changes_blocks(found.changes.changes))
 
         _show(client, services, body, read, HISTORY_TITLE)
 
@@ -72,10 +69,10 @@ def register(app: App, services: Services) -> None:
         ack()
         team_id, run_id = Requester.of(context).team_id, parse_run_id(action)
 
-        def read(session: Session) -> dict[str, Any]:
+        def read() -> dict[str, Any]:
             if run_id is None:
                 raise UnknownRun(action.get("value"))
-            return run_details_view(run_details(session, team_id, run_id))
+            return run_details_view(workflow_requests.run(services.work, team_id, run_id))
 
         _show(client, services, body, read, DETAILS_TITLE)
 
@@ -86,8 +83,7 @@ def _show(
     """Reads the view and shows it; what cannot be shown (an unknown workflow or run) is
     said in the modal instead."""
     try:
-        with transaction(services.sessions) as session:
-            view = read(session)
+        view = read()
     except WorkflowError as error:
         view = notice_view(title, refusal_text(error))
     if (body.get("view") or {}).get("type") == "modal":

@@ -19,7 +19,6 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.orm import Session
 
 from bot.slack.errors import refusal_text, reported
 from bot.slack.ids import Event, HomeAction
@@ -29,22 +28,26 @@ from bot.slack.listeners.sharing import open_transfer
 from bot.slack.listeners.wizard import open_wizard
 from bot.slack.services import Services
 from bot.slack.views.home import clicked_workflow, refusal_view, run_notice, status_notice
-from bot.workflows.lifecycle import Actor, WorkflowError, request_run, set_status
+from bot.workflows import workflow_requests
+from bot.workflows.lifecycle import Actor, WorkflowError
 from bot.workflows.vocabulary import WorkflowStatus
-from storage.database import write_transaction
+from storage.unit_of_work import UnitOfWork
 
-# A change a button asks for: (session, team id, workflow name, actor, now) -> the notice.
-_Change = Callable[[Session, str, str, Actor, datetime], str]
+# A change a button asks for, as one use case: (work, team id, workflow name, actor, now)
+# -> the notice.
+_Change = Callable[[UnitOfWork, str, str, Actor, datetime], str]
 
 
-def _run(session: Session, team_id: str, name: str, actor: Actor, now: datetime) -> str:
-    return run_notice(request_run(session, team_id, name, actor, now).workflow_name)
+def _run(work: UnitOfWork, team_id: str, name: str, actor: Actor, now: datetime) -> str:
+    return run_notice(
+        workflow_requests.run_all_matching(work, team_id, name, actor, now).workflow_name
+    )
 
 
 def _set(status: WorkflowStatus) -> _Change:
-    def change(session: Session, team_id: str, name: str, actor: Actor, now: datetime) -> str:
-        workflow = set_status(session, team_id, name, status, actor, now)
-        return status_notice(workflow.name, status)
+    def change(work: UnitOfWork, team_id: str, name: str, actor: Actor, now: datetime) -> str:
+        changed = workflow_requests.change_status(work, team_id, name, status, actor, now)
+        return status_notice(changed.name, status)
 
     return change
 
@@ -126,8 +129,7 @@ def _change(
     or, when it was refused, as it is now (what the user saw was out of date)."""
     actor = services.people.actor(client, who.team_id, who.user_id)
     try:
-        with write_transaction(services.sessions) as session:
-            notice = change(session, who.team_id, name, actor, services.clock.now())
+        notice = change(services.work, who.team_id, name, actor, services.clock.now())
     except WorkflowError as error:
         shown = _refuse(client, trigger_id, error)
         publish_home(client, services, who.team_id, who.user_id)

@@ -8,14 +8,12 @@ from slack_sdk import WebClient
 
 from bot.slack.services import Services
 from bot.slack.views.home import build_home
-from bot.workflows.overview import list_workflows
-from storage.database import transaction
+from bot.workflows.workflow_requests import workflow_lines
 
 
 def publish_home(
     client: WebClient, services: Services, team_id: str, user_id: str, notice: str | None = None
 ) -> None:
     actor = services.people.actor(client, team_id, user_id)
-    with transaction(services.sessions) as session:
-        lines = list_workflows(session, team_id, viewer=actor, now=services.clock.now())
+    lines = workflow_lines(services.work, team_id, viewer=actor, now=services.clock.now())
     client.views_publish(user_id=user_id, view=build_home(lines, actor.is_admin, notice))

@@ -11,9 +11,8 @@ from slack_bolt import App, BoltContext
 
 from bot.slack.ids import Event
 from bot.slack.services import Services
-from bot.workflows.lifecycle import pause_workspace
 from bot.workflows.readable import plural
-from storage.database import write_transaction
+from bot.workflows.workflow_requests import pause_all
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +46,7 @@ def _pause(services: Services, context: BoltContext, reason: str) -> None:
     team_id = context.team_id
     if not team_id:
         return
-    with write_transaction(services.sessions) as session:
-        paused = pause_workspace(session, team_id, services.clock.now(), reason)
+    paused = pause_all(services.work, team_id, services.clock.now(), reason)
     log.info("%s in %s: paused %s", reason, team_id, plural(len(paused), "workflow"))
     if paused:
         services.workflows_changed()

@@ -42,21 +42,12 @@ from bot.slack.views.sharing import (
     transfer_view,
     transferred_reply,
 )
-from bot.workflows.audit import recent_changes
-from bot.workflows.lifecycle import Actor, PermissionDenied, WorkflowError, changeable_workflow
-from bot.workflows.overview import WorkflowHistory, run_history
-from bot.workflows.revisions import (
-    latest_revisions,
-    revision_diff,
-    saved_revision,
-    shown_name,
-    workflow_with_past,
-)
-from bot.workflows.sharing import AlreadyOwned, Transferred, copy_workflow, transfer_workflow
+from bot.workflows import workflow_requests
+from bot.workflows.audit import RECENT_CHANGES
+from bot.workflows.lifecycle import Actor, PermissionDenied, WorkflowError
+from bot.workflows.overview import WorkflowHistory
+from bot.workflows.sharing import AlreadyOwned, Transferred
 from bot.workflows.templates import escape_mrkdwn
-from bot.workflows.trash import restore_workflow
-from storage.database import transaction, write_transaction
-from storage.workflows import WorkflowRepository
 
 
 class CommandRequest(Protocol):
@@ -80,18 +71,16 @@ class CommandRequest(Protocol):
 
 def history_command(request: CommandRequest) -> None:
     """``/workflow history NAME``: the latest runs and changes, of a deleted workflow too."""
-    with transaction(request.services.sessions) as session:
-        workflow = workflow_with_past(session, request.team_id, request.name)
-        runs = run_history(session, workflow, IN_MESSAGE + 1)
-        history = WorkflowHistory(
-            shown_name(workflow), tuple(runs[:IN_MESSAGE]), len(runs) > IN_MESSAGE
-        )
-        changes = recent_changes(session, workflow)
-        deleted = workflow.deleted_at is not None
+    past = workflow_requests.past(
+        request.services.work, request.team_id, request.name, IN_MESSAGE + 1, RECENT_CHANGES
+    )
+    runs = past.runs
+    history = WorkflowHistory(past.name, runs[:IN_MESSAGE], len(runs) > IN_MESSAGE)
     blocks = history_message(history)
-    if deleted:
+    if past.deleted_at is not None:
         blocks.insert(1, context(deleted_note(history.name)))
-    request.reply(blocks + changes_blocks(changes), f"History of {escape_mrkdwn(history.name)}")
+    blocks += changes_blocks(past.changes)
+    request.reply(blocks, f"History of {escape_mrkdwn(history.name)}")
 
 
 _TRANSFERRED = "Transferred"
@@ -108,13 +97,11 @@ def diff_command(request: CommandRequest) -> None:
     if asked is None:
         request.say(f":warning: {diff_usage_problem()}")
         return
-    with transaction(request.services.sessions) as session:
-        team_id, name = request.team_id, asked.name
-        before, after = asked.revisions or latest_revisions(session, team_id, name)
-        diff = revision_diff(session, team_id, name, before, after)
-        newer = saved_revision(session, team_id, name, after)
-        shown = shown_name(workflow_with_past(session, team_id, name))
-    request.reply(diff_blocks(shown, before, newer, diff), f"Changes to {escape_mrkdwn(shown)}")
+    found = workflow_requests.diff(
+        request.services.work, request.team_id, asked.name, asked.revisions
+    )
+    blocks = diff_blocks(found.name, found.before, found.after, found.diff)
+    request.reply(blocks, f"Changes to {escape_mrkdwn(found.name)}")
 
 
 def transfer_command(request: CommandRequest) -> None:
@@ -139,10 +126,9 @@ def transfer_command(request: CommandRequest) -> None:
         request.say(f":warning: {not_a_person(asked.new_owner)}")
         return
     actor, now = request.actor(), request.services.clock.now()
-    with write_transaction(request.services.sessions) as session:
-        transferred = transfer_workflow(
-            session, request.team_id, asked.name, asked.new_owner, actor, now
-        )
+    transferred = workflow_requests.transfer(
+        request.services.work, request.team_id, asked.name, asked.new_owner, actor, now
+    )
     told = _tell_new_owner(request.client, transferred, request.user_id)
     request.say(transferred_reply(transferred) + told)
 
@@ -152,10 +138,8 @@ def open_transfer(
 ) -> None:
     """Opens the modal that asks who is to own the workflow ``name``; WorkflowError when
     ``actor`` may not give it away (or there is no such workflow)."""
-    with transaction(services.sessions) as session:
-        workflow = changeable_workflow(session, team_id, name, actor)
-        shown, owner = workflow.name, workflow.owner_user_id
-    client.views_open(trigger_id=trigger_id, view=transfer_view(shown, owner))
+    workflow = workflow_requests.changeable(services.work, team_id, name, actor)
+    client.views_open(trigger_id=trigger_id, view=transfer_view(workflow.name, workflow.owner))
 
 
 def register(app: App, services: Services) -> None:
@@ -173,10 +157,10 @@ def register(app: App, services: Services) -> None:
             return
         actor = services.people.actor(client, who.team_id, who.user_id)
         try:
-            with write_transaction(services.sessions) as session:
-                transferred = transfer_workflow(
-                    session, who.team_id, asked.name, asked.new_owner, actor, services.clock.now()
-                )
+            now = services.clock.now()
+            transferred = workflow_requests.transfer(
+                services.work, who.team_id, asked.name, asked.new_owner, actor, now
+            )
         except WorkflowError as error:
             ack(response_action="errors", errors={TransferBlock.NEW_OWNER: _plain(error)})
             return
@@ -223,31 +207,28 @@ def copy_command(request: CommandRequest) -> None:
     """``/workflow copy NAME NEW NAME``: a paused copy owned by whoever asks."""
     arguments = command_arguments(request.command.get("text", ""))
     services = request.services
-    with transaction(services.sessions) as session:
-        names = WorkflowRepository(session).names(request.team_id)
+    names = workflow_requests.workflow_names(services.work, request.team_id)
     asked = parse_copy_text(arguments, names)
     if asked is None:
         request.say(f":warning: {copy_usage_problem()}")
         return
-    with write_transaction(services.sessions) as session:
-        copied = copy_workflow(
-            session,
-            request.team_id,
-            asked.name,
-            asked.new_name,
-            Actor(request.user_id),  # whoever can see it may copy it: no admin rights needed
-            services.settings.default_timezone,
-            services.clock.now(),
-        )
+    copied = workflow_requests.copy(
+        services.work,
+        request.team_id,
+        asked.name,
+        asked.new_name,
+        Actor(request.user_id),  # whoever can see it may copy it: no admin rights needed
+        services.settings.default_timezone,
+        services.clock.now(),
+    )
     request.say(copied_reply(copied))
 
 
 def restore_command(request: CommandRequest) -> None:
     """``/workflow restore NAME``: a workflow deleted in the last 30 days, back paused."""
     actor = request.actor()
-    with write_transaction(request.services.sessions) as session:
-        restored = restore_workflow(
-            session, request.team_id, request.name, actor, request.services.clock.now()
-        )
+    restored = workflow_requests.restore(
+        request.services.work, request.team_id, request.name, actor, request.services.clock.now()
+    )
     request.services.workflows_changed()
     request.say(restored_reply(restored))
