@@ -37,6 +37,7 @@ from storage.models import Enrollment, Record, Run, Workflow
 from storage.object_types import ObjectTypeRepository
 from storage.properties import StoredValue
 from storage.record_versions import RecordVersions, on_row
+from storage.unit_of_work import UnitOfWork
 from storage.workflow_revisions import RevisionRepository
 
 # Records offered when a typed text names several; past runs shown.
@@ -638,3 +639,27 @@ def then_phrase(
 def _was(check: FilterCheck, code: Callable[[str], str], plain: Callable[[str], str]) -> str:
     filter_text = plain(check.text if check.resolved is None else check.resolved)
     return f"{code(check.property)} was {code(shown_value(check.value))} then ({filter_text})"
+
+
+# Use cases: each opens its own transaction on the unit of work it is given -----------------
+
+
+def explain_typed(
+    work: UnitOfWork,
+    team_id: str,
+    name: str,
+    typed: str,
+    now: datetime,
+    at: datetime | None = None,
+) -> Explanation:
+    """Why the record ``typed`` names is or is not enrolled (explain_by_text)."""
+    with work.reading() as session:
+        return explain_by_text(session, team_id, name, typed, now, at)
+
+
+def explain_picked(
+    work: UnitOfWork, team_id: str, workflow_id: int, record_id: int, now: datetime
+) -> Explanation:
+    """As explain_typed, for a record picked from a list (explain_by_ids)."""
+    with work.reading() as session:
+        return explain_by_ids(session, team_id, workflow_id, record_id, now)

@@ -25,6 +25,7 @@ from storage.followups import FollowUpRepository, not_snoozed
 from storage.models import Record, Run
 from storage.object_types import ObjectTypeRepository
 from storage.record_search import RecordSearch
+from storage.unit_of_work import UnitOfWork
 
 DEFAULT_RUNS = 5
 MAX_RUNS = 50
@@ -298,3 +299,11 @@ def planned_runs_of(
         planned = PlannedRun(skip.scheduled_at, skipped=True, reason=reason)
         found.setdefault(skip.workflow_id, {})[skip.occurrence_key] = planned
     return found
+
+
+def forecast(
+    work: UnitOfWork, team_id: str, name: str, now: datetime, runs: int = DEFAULT_RUNS
+) -> Forecast:
+    """Use case: forecast_workflow in a transaction of its own."""
+    with work.reading() as session:
+        return forecast_workflow(session, team_id, name, now, runs)

@@ -30,6 +30,7 @@ from storage.object_types import ObjectTypeRepository
 from storage.properties import folded_copy, to_stored
 from storage.records import NewRecord, RecordRepository
 from storage.runs import RunRepository
+from storage.unit_of_work import UnitOfWork
 
 MAX_CHOICES = 100
 # The properties a record made from a message gets: where the message is, and who wrote it.
@@ -399,3 +400,51 @@ def enrollment_report(
             )
         records.append(RecordOutcome(external_id, name, external_id == created, tuple(lines)))
     return EnrollmentReport(run_id, workflow.name, RunStatus(run.status), actions, tuple(records))
+
+
+# Use cases: each opens its own transaction on the unit of work it is given -----------------
+
+
+def workflow_choices(
+    work: UnitOfWork, team_id: str, typed: str, viewer: Actor | None = None
+) -> list[WorkflowChoice]:
+    """The active workflows ``viewer`` may enroll in whose name contains ``typed``."""
+    with work.reading() as session:
+        return active_workflows(session, team_id, typed, viewer=viewer)
+
+
+def record_choices(
+    work: UnitOfWork, team_id: str, workflow_id: int, typed: str
+) -> list[RecordChoice]:
+    """The records of the workflow's object type that ``typed`` names (find_records)."""
+    with work.reading() as session:
+        return find_records(session, team_id, workflow_id, typed)
+
+
+def chosen_workflow(work: UnitOfWork, team_id: str, workflow_id: int) -> WorkflowChoice:
+    """The workflow picked, if records can be enrolled in it now; else NotEnrollable."""
+    with work.reading() as session:
+        return enrollable_workflow(session, team_id, workflow_id)
+
+
+def checked_enrollment(
+    work: UnitOfWork, team_id: str, request: ManualEnrollment, actor: Actor
+) -> CheckedEnrollment:
+    """What ``enroll`` would refuse, refused now, writing nothing (check_enrollment)."""
+    with work.reading() as session:
+        return check_enrollment(session, team_id, request, actor)
+
+
+def enroll(
+    work: UnitOfWork, team_id: str, request: ManualEnrollment, actor: Actor, now: datetime
+) -> Enrolled:
+    """The record from the message (if asked) and the enrollment, in one transaction: all
+    or nothing (enroll_by_hand)."""
+    with work.writing() as session:
+        return enroll_by_hand(session, team_id, request, actor, now)
+
+
+def report(work: UnitOfWork, run_id: int, created: str | None) -> EnrollmentReport | None:
+    """What the enrollment's run did to each record (enrollment_report)."""
+    with work.reading() as session:
+        return enrollment_report(session, run_id, created)

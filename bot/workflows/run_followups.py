@@ -24,6 +24,7 @@ from bot.workflows.vocabulary import RunSource, RunStatus, WorkflowEventKind, Wo
 from storage.followups import FollowUpRepository
 from storage.models import Record, Run, Workflow
 from storage.runs import NewRun, RunRepository
+from storage.unit_of_work import UnitOfWork
 
 MIN_SNOOZE_DAYS = 1
 MAX_SNOOZE_DAYS = 90
@@ -481,3 +482,85 @@ def active_snoozes(session: Session, workflow_id: int, at: datetime) -> list[Act
 
 def _when(instant: datetime) -> str:
     return f"{instant:%a %d %b %Y %H:%M} {instant.tzname()}"
+
+
+# Use cases: each opens its own transaction on the unit of work it is given -----------------
+
+
+def retry(
+    work: UnitOfWork, team_id: str, run_id: int, actor: Actor, now: datetime
+) -> RetryRequested:
+    """Re-run failed, pressed under the summary of run ``run_id`` (request_retry)."""
+    with work.writing() as session:
+        return request_retry(session, team_id, run_id, actor, now)
+
+
+def skip_next(
+    work: UnitOfWork, team_id: str, run_id: int, actor: Actor, now: datetime
+) -> SkippedRun:
+    """Skip next run, pressed under the summary of run ``run_id`` (skip_after_run)."""
+    with work.writing() as session:
+        return skip_after_run(session, team_id, run_id, actor, now)
+
+
+def skip_next_of(
+    work: UnitOfWork, team_id: str, name: str, actor: Actor, now: datetime
+) -> SkippedRun:
+    """Skip next run of the workflow named ``name`` (skip_by_name)."""
+    with work.writing() as session:
+        return skip_by_name(session, team_id, name, actor, now)
+
+
+def undo(
+    work: UnitOfWork,
+    team_id: str,
+    workflow_id: int,
+    occurrence_key: str,
+    actor: Actor,
+    now: datetime,
+) -> SkippedRun:
+    """Takes a skip back (undo_skip)."""
+    with work.writing() as session:
+        return undo_skip(session, team_id, workflow_id, occurrence_key, actor, now)
+
+
+def picker(work: UnitOfWork, team_id: str, run_id: int, actor: Actor, listed: int) -> SnoozePicker:
+    """What the snooze modal offers for run ``run_id`` (snooze_picker)."""
+    with work.reading() as session:
+        return snooze_picker(session, team_id, run_id, actor, listed)
+
+
+def snooze_options(
+    work: UnitOfWork, team_id: str, run_id: int, typed: str, limit: int
+) -> list[SnoozeChoice]:
+    """The run's records that ``typed`` names (snooze_choices)."""
+    with work.reading() as session:
+        return snooze_choices(session, team_id, run_id, typed, limit)
+
+
+def snooze(
+    work: UnitOfWork,
+    team_id: str,
+    run_id: int,
+    record_id: int,
+    days: int,
+    actor: Actor,
+    now: datetime,
+) -> Snoozed:
+    """Snoozes a record of run ``run_id`` (snooze_record)."""
+    with work.writing() as session:
+        return snooze_record(session, team_id, run_id, record_id, days, actor, now)
+
+
+def snooze_named(
+    work: UnitOfWork,
+    team_id: str,
+    name: str,
+    external_id: str,
+    days: int,
+    actor: Actor,
+    now: datetime,
+) -> Snoozed:
+    """Snoozes the record ``external_id`` in the workflow named ``name`` (snooze_by_name)."""
+    with work.writing() as session:
+        return snooze_by_name(session, team_id, name, external_id, days, actor, now)

@@ -25,18 +25,10 @@ from bot.slack.listeners.requester import Requester
 from bot.slack.services import Services
 from bot.slack.views import enrollment as views
 from bot.slack.views.enrollment import EnrollContext, EnrollDraft
+from bot.workflows import manual_enrollment
 from bot.workflows.lifecycle import Actor, WorkflowError
-from bot.workflows.manual_enrollment import (
-    NotEnrollable,
-    active_workflows,
-    check_enrollment,
-    enroll_by_hand,
-    enrollable_workflow,
-    enrollment_report,
-    find_records,
-)
+from bot.workflows.manual_enrollment import NotEnrollable
 from bot.workflows.templates import escape_mrkdwn
-from storage.database import transaction, write_transaction
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +63,8 @@ def register(app: App, services: Services) -> None:
         # the modal opened): finding out at submission would waste their picking.
         who = Requester.of(context)
         actor = services.people.actor(client, who.team_id, who.user_id)
-        with transaction(services.sessions) as session:
-            typed = str(body.get("value") or "")
-            choices = active_workflows(session, who.team_id, typed, viewer=actor)
+        typed = str(body.get("value") or "")
+        choices = manual_enrollment.workflow_choices(services.work, who.team_id, typed, actor)
         ack(options=views.workflow_options(choices))
 
     @app.options(EnrollAction.RECORDS)
@@ -84,8 +75,9 @@ def register(app: App, services: Services) -> None:
             return
         typed = str(body.get("value") or "")
         team_id = Requester.of(context).team_id
-        with transaction(services.sessions) as session:
-            choices = find_records(session, team_id, message.workflow_id, typed)
+        choices = manual_enrollment.record_choices(
+            services.work, team_id, message.workflow_id, typed
+        )
         ack(options=views.record_options(choices))
 
     @app.action(EnrollAction.WORKFLOW)
@@ -105,8 +97,7 @@ def register(app: App, services: Services) -> None:
         choice, problem = None, None
         if workflow_id is not None:
             try:
-                with transaction(services.sessions) as session:
-                    choice = enrollable_workflow(session, who.team_id, workflow_id)
+                choice = manual_enrollment.chosen_workflow(services.work, who.team_id, workflow_id)
             except NotEnrollable as error:
                 problem = str(error)
         page = views.build_enroll_view(message, choice, problem)
@@ -129,10 +120,10 @@ def register(app: App, services: Services) -> None:
         actor = services.people.actor(client, who.team_id, who.user_id)
         message = EnrollContext.from_metadata(view.get("private_metadata"))
         try:
-            with transaction(services.sessions) as session:
-                workflow = check_enrollment(
-                    session, who.team_id, views.enrollment_request(draft, message, None), actor
-                )
+            request = views.enrollment_request(draft, message, None)
+            workflow = manual_enrollment.checked_enrollment(
+                services.work, who.team_id, request, actor
+            )
         except WorkflowError as error:
             ack(response_action="errors", errors=views.refusal_errors(error, draft))
             return
@@ -166,10 +157,10 @@ class _Submission:
         permalink = self._permalink() if draft.create else None
         request = views.enrollment_request(draft, self.message, permalink)
         try:
-            with write_transaction(self.services.sessions) as session:
-                enrolled = enroll_by_hand(
-                    session, self.team_id, request, self.actor, self.services.clock.now()
-                )
+            now = self.services.clock.now()
+            enrolled = manual_enrollment.enroll(
+                self.services.work, self.team_id, request, self.actor, now
+            )
         except WorkflowError as error:
             # Changed since the submission was checked: say so where the user looks.
             text = refusal_text(error)
@@ -182,8 +173,7 @@ class _Submission:
             with suppress(SlackApiError):  # best effort: it may fail likewise
                 self._show(views.problem_view(_SOMETHING_WENT_WRONG))
             raise  # the error handler gives the user an error id and logs the traceback
-        with transaction(self.services.sessions) as session:
-            report = enrollment_report(session, enrolled.run_id, enrolled.created)
+        report = manual_enrollment.report(self.services.work, enrolled.run_id, enrolled.created)
         if report is None:
             text = (
                 f":warning: *{escape_mrkdwn(enrolled.workflow_name)}* was deleted while its "

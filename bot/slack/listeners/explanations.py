@@ -34,15 +34,14 @@ from bot.workflows.explanations import (
     AmbiguousRecord,
     Explanation,
     RecordChoice,
-    explain_by_ids,
-    explain_by_text,
+    explain_picked,
+    explain_typed,
 )
-from bot.workflows.forecast import forecast_workflow
-from bot.workflows.lifecycle import UnknownWorkflow, WorkflowError, get_workflow
-from bot.workflows.manual_enrollment import find_records
+from bot.workflows.forecast import forecast
+from bot.workflows.lifecycle import UnknownWorkflow, WorkflowError
+from bot.workflows.manual_enrollment import record_choices as records_named
 from bot.workflows.templates import escape_mrkdwn
-from storage.database import transaction
-from storage.workflows import WorkflowRepository
+from bot.workflows.workflow_requests import named_workflow, workflow_names
 
 # The error a modal's record input shows is cut to what Slack shows well there.
 _INPUT_ERROR_CHARS = 150
@@ -67,8 +66,7 @@ def why_command(request: CommandRequest) -> None:
     """``/workflow why NAME RECORD``: the explanation, or buttons to pick the record."""
     services = request.services
     arguments = command_arguments(request.command.get("text", ""))
-    with transaction(services.sessions) as session:
-        names = WorkflowRepository(session).names(request.team_id)
+    names = workflow_names(services.work, request.team_id)
     asked = split_why_text(arguments, names)
     if asked is None:
         words = arguments.split()
@@ -78,10 +76,9 @@ def why_command(request: CommandRequest) -> None:
         # Most likely a misspelt workflow name before the record's id: say which exist.
         raise UnknownWorkflow(" ".join(words[:-1]), names)
     try:
-        with transaction(services.sessions) as session:
-            explanation = explain_by_text(
-                session, request.team_id, asked.workflow, asked.record, services.clock.now()
-            )
+        explanation = explain_typed(
+            services.work, request.team_id, asked.workflow, asked.record, services.clock.now()
+        )
     except AmbiguousRecord as ambiguous:
         picker = record_picker(asked.record, ambiguous.workflow_id, ambiguous.choices)
         request.reply(picker, f"Several records match {escape_mrkdwn(asked.record)}")
@@ -92,9 +89,8 @@ def why_command(request: CommandRequest) -> None:
 def forecast_command(request: CommandRequest) -> None:
     """``/workflow forecast NAME``: the next runs, each with the records it would enroll."""
     services = request.services
-    with transaction(services.sessions) as session:
-        forecast = forecast_workflow(session, request.team_id, request.name, services.clock.now())
-    request.reply(forecast_blocks(forecast), f"Forecast of {escape_mrkdwn(forecast.workflow_name)}")
+    found = forecast(services.work, request.team_id, request.name, services.clock.now())
+    request.reply(forecast_blocks(found), f"Forecast of {escape_mrkdwn(found.workflow_name)}")
 
 
 def _summary(explanation: Explanation) -> str:
@@ -113,10 +109,8 @@ def register(app: App, services: Services) -> None:
             return
         workflow_id, record_id = picked
         team_id = Requester.of(context).team_id
-        with transaction(services.sessions) as session:
-            explanation = explain_by_ids(
-                session, team_id, workflow_id, record_id, services.clock.now()
-            )
+        now = services.clock.now()
+        explanation = explain_picked(services.work, team_id, workflow_id, record_id, now)
         blocks = explanation_blocks(explanation)
         respond(blocks=blocks, text=_summary(explanation), replace_original=True)
 
@@ -133,9 +127,8 @@ def register(app: App, services: Services) -> None:
         team_id, name = Requester.of(context).team_id, clicked_workflow(action)
         # The trigger expires 3 seconds after the click: one short read, then the modal.
         try:
-            with transaction(services.sessions) as session:
-                workflow = get_workflow(session, team_id, name)
-                view = why_view(workflow.id, workflow.name)
+            workflow = named_workflow(services.work, team_id, name)
+            view = why_view(workflow.id, workflow.name)
         except WorkflowError as error:
             view = notice_view(WHY_TITLE, refusal_text(error))
         client.views_open(trigger_id=body["trigger_id"], view=view)
@@ -147,8 +140,8 @@ def register(app: App, services: Services) -> None:
             ack(options=[])
             return
         typed = str(body.get("value") or "")
-        with transaction(services.sessions) as session:
-            found = find_records(session, Requester.of(context).team_id, workflow_id, typed)
+        team_id = Requester.of(context).team_id
+        found = records_named(services.work, team_id, workflow_id, typed)
         choices = [RecordChoice(r.id, r.external_id, r.name) for r in found]
         ack(options=record_options(choices))
 
@@ -162,10 +155,8 @@ def register(app: App, services: Services) -> None:
             return
         team_id = Requester.of(context).team_id
         try:
-            with transaction(services.sessions) as session:
-                explanation = explain_by_ids(
-                    session, team_id, workflow_id, record_id, services.clock.now()
-                )
+            now = services.clock.now()
+            explanation = explain_picked(services.work, team_id, workflow_id, record_id, now)
         except WorkflowError as error:
             problem = str(error)[:_INPUT_ERROR_CHARS]
             ack(response_action="errors", errors={WhyBlock.RECORD: problem})

@@ -16,7 +16,6 @@ from typing import Any, TypeVar
 from slack_bolt import Ack, App, BoltContext
 from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
-from sqlalchemy.orm import Session
 
 from bot.slack.errors import refusal_text, reported
 from bot.slack.ids import SnoozeAction, SnoozeBlock, SummaryAction, View
@@ -25,20 +24,10 @@ from bot.slack.services import Services
 from bot.slack.views import summary_actions as views
 from bot.slack.views.blocks import SELECT_OPTIONS, notice_view
 from bot.slack.views.history import parse_run_id
+from bot.workflows import run_followups
 from bot.workflows.lifecycle import Actor, PermissionDenied, WorkflowError
-from bot.workflows.run_followups import (
-    InvalidSnoozeDays,
-    StaleButton,
-    UnknownRun,
-    request_retry,
-    skip_after_run,
-    snooze_choices,
-    snooze_days,
-    snooze_picker,
-    snooze_record,
-    undo_skip,
-)
-from storage.database import transaction, write_transaction
+from bot.workflows.run_followups import InvalidSnoozeDays, StaleButton, UnknownRun, snooze_days
+from storage.unit_of_work import UnitOfWork
 
 
 def register(app: App, services: Services) -> None:
@@ -52,7 +41,7 @@ def register(app: App, services: Services) -> None:
         respond: Respond,
     ) -> None:
         ack()
-        asked = _on_the_run(services, action, client, context, respond, request_retry)
+        asked = _on_the_run(services, action, client, context, respond, run_followups.retry)
         if asked is None:
             return
         _tell(respond, views.rerun_started_text(asked))
@@ -68,7 +57,7 @@ def register(app: App, services: Services) -> None:
         respond: Respond,
     ) -> None:
         ack()
-        skipped = _on_the_run(services, action, client, context, respond, skip_after_run)
+        skipped = _on_the_run(services, action, client, context, respond, run_followups.skip_next)
         if skipped is None:
             return
         text, blocks = views.skip_message(skipped)
@@ -90,10 +79,8 @@ def register(app: App, services: Services) -> None:
         try:
             if skip is None:
                 raise WorkflowError("That button names no skip: nothing was undone.")
-            with write_transaction(services.sessions) as session:
-                undone = undo_skip(
-                    session, who.team_id, skip[0], skip[1], actor, services.clock.now()
-                )
+            now = services.clock.now()
+            undone = run_followups.undo(services.work, who.team_id, skip[0], skip[1], actor, now)
         except WorkflowError as error:
             _tell(respond, refusal_text(error))
             return
@@ -113,10 +100,9 @@ def register(app: App, services: Services) -> None:
         actor = services.people.actor(client, who.team_id, who.user_id)
         run_id = parse_run_id(action)
         try:
-            with transaction(services.sessions) as session:
-                if run_id is None:
-                    raise UnknownRun(action.get("value"))
-                picker = snooze_picker(session, who.team_id, run_id, actor, SELECT_OPTIONS)
+            if run_id is None:
+                raise UnknownRun(action.get("value"))
+            picker = run_followups.picker(services.work, who.team_id, run_id, actor, SELECT_OPTIONS)
             view = views.snooze_view(picker.about, picker.choices, picker.searched)
         except WorkflowError as error:
             view = notice_view(views.SNOOZE_TITLE, refusal_text(error))
@@ -130,10 +116,10 @@ def register(app: App, services: Services) -> None:
             ack(options=[])
             return
         try:
-            with transaction(services.sessions) as session:
-                choices = snooze_choices(
-                    session, Requester.of(context).team_id, draft.run_id, typed, SELECT_OPTIONS
-                )
+            team_id = Requester.of(context).team_id
+            choices = run_followups.snooze_options(
+                services.work, team_id, draft.run_id, typed, SELECT_OPTIONS
+            )
         except WorkflowError:
             choices = []
         ack(options=views.record_options(choices))
@@ -156,18 +142,17 @@ def register(app: App, services: Services) -> None:
         who = Requester.of(context)
         actor = services.people.actor(client, who.team_id, who.user_id)
         try:
-            with write_transaction(services.sessions) as session:
-                if draft.run_id is None:
-                    raise UnknownRun(None)
-                snoozed = snooze_record(
-                    session,
-                    who.team_id,
-                    draft.run_id,
-                    draft.record_id,
-                    days,
-                    actor,
-                    services.clock.now(),
-                )
+            if draft.run_id is None:
+                raise UnknownRun(None)
+            snoozed = run_followups.snooze(
+                services.work,
+                who.team_id,
+                draft.run_id,
+                draft.record_id,
+                days,
+                actor,
+                services.clock.now(),
+            )
         except (PermissionDenied, StaleButton, UnknownRun) as error:
             # Nothing in the dialog can fix these: say so in place of it.
             notice = notice_view(views.SNOOZE_TITLE, refusal_text(error))
@@ -188,7 +173,7 @@ def _on_the_run(
     client: WebClient,
     context: BoltContext,
     respond: Respond,
-    use_case: Callable[[Session, str, int, Actor, datetime], _Result],
+    use_case: Callable[[UnitOfWork, str, int, Actor, datetime], _Result],
 ) -> _Result | None:
     """Runs a button's use case on the run the button names, in the name of who clicked;
     None once the refusal (not the owner, a stale button, an unknown run) is told."""
@@ -196,10 +181,9 @@ def _on_the_run(
     actor = services.people.actor(client, who.team_id, who.user_id)
     run_id = parse_run_id(action)
     try:
-        with write_transaction(services.sessions) as session:
-            if run_id is None:
-                raise UnknownRun(action.get("value"))
-            return use_case(session, who.team_id, run_id, actor, services.clock.now())
+        if run_id is None:
+            raise UnknownRun(action.get("value"))
+        return use_case(services.work, who.team_id, run_id, actor, services.clock.now())
     except WorkflowError as error:
         _tell(respond, refusal_text(error))
         return None
