@@ -237,8 +237,23 @@ class Run(Base):
     enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # What the run did, in counts (RunSummary.to_json): nothing in it changes what a run does.
     summary: Mapped[dict[str, Any]] = mapped_column(PortableJSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # A manual run of every record matching the criteria (Run now), not of records chosen by
+    # hand: it evaluates the criteria as a scheduled run does (see enrolls_by_criteria).
+    evaluates_all_records: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Why the run was skipped, missed, deferred, cancelled or stopped; None when nothing
+    # kept it from running as planned.
+    reason: Mapped[str | None] = mapped_column(Text)
+    # A run deferred past a pause day: the instant its occurrence had (scheduled_at is later).
+    deferred_from: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Whether the run's owner was sent a failure alert about it.
+    owner_alerted: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The run enrolled on data older than its source allows (StaleData.to_json: the source,
+    # how old its data was and why it could not be synced). Written at enrollment, read
+    # only to word the run's summary, so it stays a small JSON object of its own.
+    stale_source: Mapped[dict[str, Any] | None] = mapped_column(PortableJSON)
     # A manual run that retries the failed actions of this earlier run (Re-run failed).
     # Not a foreign key: SQLite adds one only by rebuilding runs, and dropping the old table
     # would delete every run's enrollments and results (ON DELETE CASCADE). Runs are deleted
@@ -247,6 +262,13 @@ class Run(Base):
     # The newest record's id when the run enrolled by its criteria: a record with a larger
     # one was not stored yet then (ids only grow), whatever created_at its source gave it.
     newest_record_id: Mapped[int | None] = mapped_column(RecordKey)
+
+    @property
+    def enrolls_by_criteria(self) -> bool:
+        """Whether the criteria chose the run's records (a scheduled run, or Run now), rather
+        than someone by hand: such a run syncs a stale source first, and `why` can tell
+        from it whether a record then matched."""
+        return self.source == RunSource.SCHEDULE.value or self.evaluates_all_records
 
 
 class Enrollment(Base):

@@ -30,7 +30,12 @@ class NewRun:
     source: RunSource
     status: RunStatus = RunStatus.PENDING
     triggered_by: str | None = None
+    # Counts noted before the run (e.g. missed_not_recorded); the run's own come at its finish.
     summary: dict[str, Any] | None = None
+    evaluates_all_records: bool = False  # Run now: every record matching the criteria
+    reason: str | None = None  # why it is skipped, missed or deferred
+    deferred_from: datetime | None = None  # the occurrence's own instant, when deferred
+    retry_of: int | None = None  # the run whose failed actions it re-runs
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,10 @@ class RunRepository:
                 status=run.status.value,
                 triggered_by=run.triggered_by,
                 summary=run.summary or {},
+                evaluates_all_records=run.evaluates_all_records,
+                reason=run.reason,
+                deferred_from=run.deferred_from,
+                retry_of=run.retry_of,
                 attempts=0,
                 created_at=now,
             )
@@ -147,19 +156,33 @@ class RunRepository:
         return bool(getattr(result, "rowcount", 0))
 
     def finish(
-        self, run_id: int, owner: str, status: RunStatus, summary: dict[str, Any], now: datetime
+        self,
+        run_id: int,
+        owner: str,
+        status: RunStatus,
+        summary: dict[str, Any],
+        now: datetime,
+        *,
+        owner_alerted: bool = False,
+        reason: str | None = None,
     ) -> bool:
-        result = self.session.execute(
+        """Finishes the run if ``owner`` still holds it; ``reason`` (why it stopped), when
+        given, replaces the one it had. False when another process took the run over."""
+        statement = (
             update(Run)
             .where(Run.id == run_id, Run.lease_owner == owner)
             .values(
                 status=status.value,
                 summary=summary,
+                owner_alerted=owner_alerted,
                 finished_at=now,
                 lease_owner=None,
                 lease_expires_at=None,
             )
         )
+        if reason is not None:
+            statement = statement.values(reason=reason)
+        result = self.session.execute(statement)
         return bool(getattr(result, "rowcount", 0))
 
     def cancel_pending(self, workflow_id: int, now: datetime, reason: str) -> int:
@@ -173,7 +196,7 @@ class RunRepository:
         result = self.session.execute(
             update(Run)
             .where(Run.workflow_id.in_(workflow_ids), Run.status == RunStatus.PENDING.value)
-            .values(status=RunStatus.CANCELLED.value, finished_at=now, summary={"reason": reason})
+            .values(status=RunStatus.CANCELLED.value, finished_at=now, reason=reason)
         )
         return int(getattr(result, "rowcount", 0))
 

@@ -295,9 +295,9 @@ def _run_and_report(context: Context, run_id: int) -> None:
     with transaction(context.sessions) as session:
         run = RunRepository(session).get(run_id)
         assert run is not None
-        summary = dict(run.summary)
+        summary, reason = dict(run.summary), run.reason
     if status is None:
-        why = summary.get("reason") or "Slack or a source is unavailable"
+        why = reason or "Slack or a source is unavailable"
         click.echo(
             f"Run {run_id} could not finish now ({why}); it resumes by itself, and "
             "`workflow-bot workflows history` shows how it went."

@@ -29,7 +29,7 @@ from bot.workflows.record_history import RUNS_LOOKED_AT
 from bot.workflows.runner import enrollment_clause
 from bot.workflows.schedules import Occurrence
 from bot.workflows.stored import definition_of
-from bot.workflows.vocabulary import PropertyType, RunSource, RunStatus, WorkflowStatus
+from bot.workflows.vocabulary import PropertyType, RunStatus, WorkflowStatus
 from bot.workflows.wording import describe_filter
 from storage.criteria_sql import criteria_clause
 from storage.followups import FollowUpRepository, not_snoozed, snoozed_since
@@ -490,9 +490,7 @@ def _past_runs(
     kept_since = RecordVersions(session).kept_since()
     shown = []
     for run, was in session.execute(query):
-        by_criteria = run.source == RunSource.SCHEDULE.value or bool(
-            (run.summary or {}).get("all_matching")
-        )
+        by_criteria = run.enrolls_by_criteria
         if not (was or by_criteria):
             continue
         definition = _definition_of_run(session, workflow, run, types)

@@ -285,14 +285,13 @@ def planned_runs_of(
     found: dict[int, dict[str, PlannedRun]] = {}
     if not workflow_ids:
         return found
-    query = select(Run.workflow_id, Run.occurrence_key, Run.scheduled_at, Run.summary).where(
+    query = select(Run.workflow_id, Run.occurrence_key, Run.scheduled_at, Run.reason).where(
         Run.workflow_id.in_(workflow_ids),
         Run.source == RunSource.SCHEDULE.value,
         Run.status == RunStatus.PENDING.value,
         Run.scheduled_at > now,
     )
-    for workflow_id, key, at, summary in session.execute(query):
-        reason = (summary or {}).get("reason")
+    for workflow_id, key, at, reason in session.execute(query):
         found.setdefault(workflow_id, {})[key] = PlannedRun(at, reason=reason)
     for skip in FollowUpRepository(session).skips_of(list(workflow_ids), now):
         reason = f"{SKIPPED_BY_HAND} by {skip.created_by}"

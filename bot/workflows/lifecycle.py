@@ -440,7 +440,7 @@ def request_run(
             f"{workflow.name!r} has no actions yet, so a run would do nothing: edit it and add "
             "an action first."
         )
-    run_id = _manual_run(session, workflow, actor, now, {"all_matching": True})
+    run_id = _manual_run(session, workflow, actor, now, evaluates_all_records=True)
     return RunRequested(run_id, workflow.name)
 
 
@@ -485,7 +485,7 @@ def enroll_record_ids(
     wanted = list(dict.fromkeys(record_ids))
     if not wanted:
         raise WorkflowError("Name at least one record to enroll.")
-    run_id = _manual_run(session, workflow, actor, now, {})
+    run_id = _manual_run(session, workflow, actor, now)
     runs = RunRepository(session)
     runs.enroll(run_id, wanted, RunSource.MANUAL, actor.user_id, now)
     run = runs.get(run_id)
@@ -495,7 +495,12 @@ def enroll_record_ids(
 
 
 def _manual_run(
-    session: Session, workflow: Workflow, actor: Actor, now: datetime, summary: dict[str, object]
+    session: Session,
+    workflow: Workflow,
+    actor: Actor,
+    now: datetime,
+    *,
+    evaluates_all_records: bool = False,
 ) -> int:
     run_id = RunRepository(session).add(
         NewRun(
@@ -506,7 +511,7 @@ def _manual_run(
             source=RunSource.MANUAL,
             status=RunStatus.PENDING,
             triggered_by=actor.user_id,
-            summary=summary,
+            evaluates_all_records=evaluates_all_records,
         ),
         now,
     )

@@ -90,7 +90,7 @@ class RunLine:
             ok=int(summary.get("ok", 0)),
             failed=int(summary.get("failed", 0)),
             skipped=int(summary.get("skipped", 0)),
-            reason=summary.get("reason") or summary.get("deferred") or None,
+            reason=run.reason or None,
             unknown=int(summary.get("unknown", 0)),
             retry_of=run.retry_of,
         )

@@ -95,14 +95,13 @@ def _skipped_by_hand(session: Session, run: NewRun) -> NewRun | None:
     skip = FollowUpRepository(session).skip(run.workflow_id, run.occurrence_key)
     if skip is None:
         return None
-    summary = {**(run.summary or {}), "reason": SKIPPED_BY_HAND}
-    summary.pop("deferred_from", None)
     return replace(
         run,
         status=RunStatus.SKIPPED,
         scheduled_at=skip.scheduled_at,  # its own time, not a pause day's deferral
         triggered_by=skip.created_by,
-        summary=summary,
+        reason=SKIPPED_BY_HAND,
+        deferred_from=None,
     )
 
 
@@ -135,7 +134,7 @@ def _missed(workflow: Workflow, occurrence: Occurrence, reason: str) -> NewRun:
         scheduled_at=occurrence.utc,
         source=RunSource.SCHEDULE,
         status=RunStatus.MISSED,
-        summary={"reason": reason},
+        reason=reason,
     )
 
 
@@ -182,12 +181,7 @@ def _on_time(
     occurrence: Occurrence,
     left_out: int,
 ) -> NewRun:
-    summary: dict[str, object] = {"missed_not_recorded": left_out} if left_out else {}
     decision = pause_decision(schedule, settings, occurrence)
-    if decision.deferred_from is not None:
-        summary["deferred_from"] = decision.deferred_from.isoformat()
-    if decision.reason is not None:
-        summary["reason"] = decision.reason
     return NewRun(
         workflow_id=workflow.id,
         revision=workflow.revision,
@@ -195,5 +189,7 @@ def _on_time(
         scheduled_at=decision.scheduled_at,
         source=RunSource.SCHEDULE,
         status=decision.status,
-        summary=summary,
+        summary={"missed_not_recorded": left_out} if left_out else None,
+        reason=decision.reason,
+        deferred_from=decision.deferred_from,
     )

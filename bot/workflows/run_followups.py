@@ -197,7 +197,7 @@ def request_retry(
             scheduled_at=now,
             source=RunSource.MANUAL,
             triggered_by=actor.user_id,
-            summary={"retry_of": run.id},
+            retry_of=run.id,
         ),
         now,
     )
@@ -206,7 +206,6 @@ def request_retry(
         raise StaleButton(f"Run #{run.id} was already re-run: nothing was done.")
     new_run = runs.get(new_id)
     assert new_run is not None
-    new_run.retry_of = run.id
     record_ids = sorted({record_id for record_id, _index, _outcome in pairs})
     runs.enroll(new_id, record_ids, RunSource.MANUAL, actor.user_id, now)
     new_run.enrolled_at = now

@@ -70,12 +70,7 @@ from bot.workflows.run_observer import (
 )
 from bot.workflows.source_reading import EnvironmentLookup
 from bot.workflows.stored import definition_of
-from bot.workflows.summary import (
-    STALE_SOURCE,
-    RunSummary,
-    failure_alert_message,
-    summary_message,
-)
+from bot.workflows.summary import RunSummary, failure_alert_message, summary_message
 from bot.workflows.templates import OWNER, RenderContext
 from bot.workflows.vocabulary import ActionOutcome, PropertyType, RunSource, RunStatus
 from storage.criteria_sql import criteria_clause
@@ -105,8 +100,6 @@ HISTORY_MARGIN = timedelta(minutes=5)
 # no action. A resumed run finds them in history, so each is posted once per run.
 SUMMARY_MARK_INDEX = -1
 ALERT_MARK_INDEX = -2
-# The key of a run's summary (runs.summary) that says its owner was sent a failure alert.
-OWNER_ALERTED = "owner_alerted"
 DIGEST_RECORD_ID = 0
 REMOVED = "the record was removed after this run enrolled it: nothing was done for it"
 
@@ -216,11 +209,8 @@ class _Execution:
             self.source = RunSource(run.source)
             self.triggered_by = run.triggered_by
             self.enrolled = run.enrolled_at is not None
-            # A scheduled run, or a manual run of every matching record (not records chosen
-            # by hand): its records are chosen by the criteria, on fresh data.
-            self.by_criteria = self.source is RunSource.SCHEDULE or bool(
-                run.summary.get("all_matching")
-            )
+            # Its records are chosen by the criteria, on fresh data (not by hand).
+            self.by_criteria = run.enrolls_by_criteria
             self.retry = _RetryOf.of(session, run)
             # Where set_property and create_task write: HubSpot, for a type a HubSpot source feeds.
             self.write_target = write_target(session, workflow.object_type_id)
@@ -340,7 +330,7 @@ class _Execution:
                     # Nothing enrolls in a scheduled run but this: its rows are all there are.
                     self.enrolled_count = written
             if self.stale is not None:
-                run.summary = {**run.summary, STALE_SOURCE: self.stale.to_json()}
+                run.stale_source = self.stale.to_json()
             run.enrolled_at = enrolled_at
 
     def _records(self, index: int, done: set[int]) -> Iterator[list[EnrolledRecord]]:
@@ -893,21 +883,21 @@ class _Execution:
                 session, self.run_id, self.definition, self.started_at, now, self.enrolled_count
             )
             run = session.get(Run, self.run_id)
-            # What the run was asked to do (all_matching: it evaluated every record, which
-            # `why` relies on) stays beside its counts.
-            asked = dict(run.summary or {}) if run is not None else {}
+            # Counts the planner noted before the run (missed_not_recorded) stay beside its own.
+            noted = dict(run.summary or {}) if run is not None else {}
+            stored = {**noted, **summary.to_json()}
             status = RunStatus.FAILED if summary.all_failed else RunStatus.SUCCEEDED
             if not self._wants_summary(summary) and not self._wants_alert(summary):
                 # Nothing to post: the run finishes in the transaction that counted it.
-                stored = {**asked, **summary.to_json()}
                 RunRepository(session).finish(self.run_id, self.runner.owner, status, stored, now)
                 return status
         # Every run reports, scheduled or started by hand (a re-run linked to its run).
         self._post_summary(summary)
         alerted = self._alert_owner(summary)
-        stored = {**asked, **summary.to_json(), **({OWNER_ALERTED: True} if alerted else {})}
         with write_transaction(self.runner.sessions) as session:
-            RunRepository(session).finish(self.run_id, self.runner.owner, status, stored, now)
+            RunRepository(session).finish(
+                self.run_id, self.runner.owner, status, stored, now, owner_alerted=alerted
+            )
         return status
 
     def _abandon(self) -> RunStatus:
@@ -920,8 +910,9 @@ class _Execution:
                 self.run_id,
                 self.runner.owner,
                 RunStatus.FAILED,
-                {"reason": reason},
+                {},
                 self.runner.clock.now(),
+                reason=reason,
             )
         return RunStatus.FAILED
 

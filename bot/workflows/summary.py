@@ -19,9 +19,6 @@ from storage.models import Enrollment, Record, Run
 from storage.runs import RunRepository
 
 SHOWN_FAILURES = 5
-# The key of a run's summary (runs.summary) that says it ran on data older than its source
-# allows: written at enrollment, kept in the final summary.
-STALE_SOURCE = "stale_source"
 
 
 @dataclass(frozen=True)
@@ -84,14 +81,14 @@ class RunSummary:
             ok=counts.get(ActionOutcome.OK.value, 0),
             failed=counts.get(ActionOutcome.FAILED.value, 0),
             skipped=counts.get(ActionOutcome.SKIPPED.value, 0),
-            deferred_reason=run.summary.get("reason") if run.summary.get("deferred_from") else None,
+            deferred_reason=run.reason if run.deferred_from is not None else None,
             seconds=(now - started_at).total_seconds(),
             missed=missed,
             failures=_problems(session, runs, run_id, ActionOutcome.FAILED, counts),
             waited_for=_in_zone(_waited_for(session, run), zone),
             unknown=counts.get(ActionOutcome.UNKNOWN.value, 0),
             unknowns=_problems(session, runs, run_id, ActionOutcome.UNKNOWN, counts),
-            stale=StaleData.from_json(run.summary.get(STALE_SOURCE)),
+            stale=StaleData.from_json(run.stale_source),
             retry_of=run.retry_of,
         )
 
@@ -108,7 +105,6 @@ class RunSummary:
             "failures": [list(f) for f in self.failures],
             "unknown": self.unknown,
             "unknowns": [list(u) for u in self.unknowns],
-            **({STALE_SOURCE: self.stale.to_json()} if self.stale else {}),
         }
 
 

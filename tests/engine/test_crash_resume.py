@@ -302,5 +302,5 @@ def test_a_run_that_kills_every_process_running_it_is_stopped_and_failed(
     assert status is RunStatus.FAILED
     stopped = run(sessions, run_id)
     assert stopped.attempts == MAX_CLAIMS + 1
-    assert "every process that ran it died" in stopped.summary["reason"]
+    assert "every process that ran it died" in stopped.reason
     assert processes.start("host-after").tick() == []

@@ -17,7 +17,7 @@ from bot.slack.notifier import REASONS
 from bot.workflows.clock import FixedClock
 from bot.workflows.engine import DEFAULT_LEASE
 from bot.workflows.lifecycle import CLI_ACTOR, request_run
-from bot.workflows.runner import ALERT_MARK_INDEX, OWNER_ALERTED, SUMMARY_MARK_INDEX
+from bot.workflows.runner import ALERT_MARK_INDEX, SUMMARY_MARK_INDEX
 from bot.workflows.vocabulary import RunStatus
 from storage.database import write_transaction
 from tests.block_kit import assert_valid_blocks
@@ -91,7 +91,7 @@ def test_a_run_where_5_of_8_actions_failed_alerts_the_owner_as_the_setting_says(
     assert finished.status == RunStatus.SUCCEEDED  # some actions did what they should
     assert (finished.summary["ok"], finished.summary["failed"]) == (3, 5)
     assert len(alerts(slack_api)) == (1 if alerted else 0)
-    assert finished.summary.get(OWNER_ALERTED, False) is alerted
+    assert finished.owner_alerted is alerted
 
 
 def test_the_alert_names_the_failed_records_and_why_with_a_details_button(
@@ -182,7 +182,7 @@ def test_a_run_resumed_after_its_process_died_alerts_the_owner_exactly_once(
     [(run_id, status)] = processes.start("host-2").tick()
 
     assert (run_id, status) == (interrupted.id, RunStatus.SUCCEEDED)
-    assert run(sessions, run_id).summary[OWNER_ALERTED] is True
+    assert run(sessions, run_id).owner_alerted is True
     reports = Counter(
         int(m["metadata"]["event_payload"]["action_index"])
         for m in slack_api.posted_messages()

@@ -93,7 +93,7 @@ def test_an_edit_bumps_the_revision_cancels_pending_runs_and_reschedules_from_no
     assert edited.next_run_at == OCCURRENCE + timedelta(hours=1)
     cancelled = run(sessions, planned.id)
     assert cancelled.status == RunStatus.CANCELLED
-    assert cancelled.summary == {"reason": "the workflow was edited"}
+    assert cancelled.reason == "the workflow was edited"
     assert bot.tick() == []
 
     clock.set(OCCURRENCE + timedelta(hours=1, seconds=5))
@@ -302,10 +302,10 @@ def test_pausing_a_workspace_pauses_its_active_workflows_only_and_cancels_their_
     assert draft is not None and draft.status == WorkflowStatus.DRAFT.value
     elsewhere = workflow(sessions, "Elsewhere")
     assert elsewhere is not None and elsewhere.status == WorkflowStatus.ACTIVE.value
-    statuses = {r.workflow_id: (r.status, r.summary) for r in runs(sessions)}
+    statuses = {r.workflow_id: (r.status, r.reason) for r in runs(sessions)}
     assert statuses[active.id] == (
         RunStatus.CANCELLED.value,
-        {"reason": "workflow-bot was uninstalled"},
+        "workflow-bot was uninstalled",
     )
     assert statuses[elsewhere.id][0] == RunStatus.PENDING.value
     [(_, status)] = bot.tick()  # only the other workspace's run

@@ -139,7 +139,7 @@ def test_after_three_days_down_the_latest_occurrence_runs_once_and_older_ones_ar
         ("2026-11-04T09:00", RunStatus.MISSED),
         ("2026-11-05T09:00", RunStatus.SUCCEEDED),
     ]
-    assert {r.summary["reason"] for r in planned[:3]} == {"the bot was not running at that time"}
+    assert {r.reason for r in planned[:3]} == {"the bot was not running at that time"}
     assert planned[-1].id == run_id and status is RunStatus.SUCCEEDED
     assert len(planned[-1].summary["missed"]) == 3
     output = processes.console.getvalue()
@@ -163,7 +163,7 @@ def test_beyond_the_catch_up_window_the_latest_is_missed_too_and_the_next_run_sa
     assert bot.tick() == []
     planned = runs(sessions)
     assert [r.status for r in planned] == [RunStatus.MISSED] * 4
-    assert planned[-1].summary["reason"] == ("120 min late, beyond the catch-up window of 60 min")
+    assert planned[-1].reason == ("120 min late, beyond the catch-up window of 60 min")
     assert processes.console.getvalue() == ""
 
     clock.set(at(6, 9, 0, 5))
@@ -195,7 +195,7 @@ def test_a_catch_up_window_of_zero_still_runs_an_occurrence_a_few_seconds_late(
     assert late == []
     second = runs(sessions)[-1]
     assert second.status == RunStatus.MISSED
-    assert second.summary["reason"] == "10 min late, beyond the catch-up window of 0 min"
+    assert second.reason == "10 min late, beyond the catch-up window of 0 min"
 
 
 # -- a run that is still executing ---------------------------------------------------------
@@ -305,7 +305,7 @@ def test_on_a_pause_day_a_skipping_workflow_records_the_run_as_skipped(
 
     [skipped] = runs(sessions)
     assert skipped.status == RunStatus.SKIPPED
-    assert skipped.summary["reason"] == reason
+    assert skipped.reason == reason
     assert processes.console.getvalue() == ""
     found = workflow(sessions)
     assert found is not None and found.next_run_at == at(3, 12, month=12)
@@ -394,5 +394,5 @@ def test_a_deferred_occurrence_landing_on_a_regular_run_does_not_run_twice(
         ("2026-11-06T09:00", RunStatus.SUCCEEDED, at(6, 9)),
     ]
     skipped = runs(sessions)[1]
-    assert skipped.summary["reason"] == "2026-11-03 is a pause day: the run on 2026-11-05 covers it"
+    assert skipped.reason == "2026-11-03 is a pause day: the run on 2026-11-05 covers it"
     assert processes.console.getvalue().count("Deal D1 is in contract") == 3

@@ -156,7 +156,7 @@ def test_a_skipped_occurrence_does_not_run_and_the_one_after_does(
     assert len(slack_api.posted_messages(DEALS_CHANNEL)) == posted_before
     tuesday = runs(sessions)[-1]
     assert (tuesday.status, tuesday.triggered_by) == (RunStatus.SKIPPED.value, OWNER)
-    assert tuesday.summary["reason"] == SKIPPED_BY_HAND
+    assert tuesday.reason == SKIPPED_BY_HAND
     wednesday = _run_at(clock, processes, MONDAY_RUN + timedelta(days=2))
     assert run(sessions, wednesday).status == RunStatus.SUCCEEDED.value
 

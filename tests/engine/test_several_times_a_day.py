@@ -99,7 +99,5 @@ def test_a_pause_day_defers_a_run_to_its_own_time_on_the_next_day(
         ("2026-11-09T10:00", RunStatus.SKIPPED, at(9, 9)),
         ("2026-11-09T16:00", RunStatus.SUCCEEDED, at(10, 15)),
     ]
-    assert planned[0].summary["reason"] == (
-        "2026-11-09 is a pause day: the run on 2026-11-10 covers it"
-    )
+    assert planned[0].reason == ("2026-11-09 is a pause day: the run on 2026-11-10 covers it")
     assert status is RunStatus.SUCCEEDED

@@ -181,7 +181,8 @@ def test_when_the_sync_fails_the_run_goes_on_and_its_summary_says_how_old_the_da
         "Data as of 07:30 (UTC); the source crm failed: the environment variable CRM_URL is "
         "not set" in summary
     )
-    assert run(sessions, run_id).summary["stale_source"]["source"] == "crm"
+    stale_source = run(sessions, run_id).stale_source
+    assert stale_source is not None and stale_source["source"] == "crm"
 
 
 def test_a_failing_source_is_reported_once_to_the_owners_and_again_after_it_recovered(
@@ -245,7 +246,7 @@ def test_postpone_makes_the_run_wait_for_the_source_and_run_once_it_syncs(
 
     assert (again, status) == (run_id, RunStatus.SUCCEEDED)
     assert enrolled(sessions, run_id) == ["D-1"]
-    assert "stale_source" not in run(sessions, run_id).summary
+    assert run(sessions, run_id).stale_source is None
 
 
 def test_postpone_waits_a_bounded_time_then_runs_with_the_data_it_has(

@@ -244,7 +244,7 @@ def test_an_uninstall_pauses_the_workspaces_workflows_and_nothing_more_is_posted
         cancelled = session.scalars(
             select(Run).where(Run.status == RunStatus.CANCELLED.value)
         ).one()
-        assert cancelled.summary == {"reason": UNINSTALLED}
+        assert cancelled.reason == UNINSTALLED
 
 
 def test_a_revoked_bot_token_pauses_the_workspaces_workflows(
@@ -261,9 +261,7 @@ def test_a_revoked_bot_token_pauses_the_workspaces_workflows(
     assert bot.installations is not None and bot.installations.bot_token(SECOND) is None
     engine.tick()
     assert slack_api.calls_by(SECOND, "chat.postMessage") == []
-    assert [run.summary for run in _runs(bot) if run.status == RunStatus.CANCELLED] == [
-        {"reason": REVOKED}
-    ]
+    assert [run.reason for run in _runs(bot) if run.status == RunStatus.CANCELLED] == [REVOKED]
 
 
 def test_revoked_user_tokens_leave_the_workflows_running(

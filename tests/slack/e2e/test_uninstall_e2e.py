@@ -37,7 +37,7 @@ def test_an_uninstall_pauses_the_workflows_and_cancels_their_runs(
     found = workflow(bot.sessions, NAME)
     assert found is not None and found.status == WorkflowStatus.PAUSED
     [cancelled] = runs(bot.sessions)
-    assert (cancelled.status, cancelled.summary) == (RunStatus.CANCELLED, {"reason": UNINSTALLED})
+    assert (cancelled.status, cancelled.reason) == (RunStatus.CANCELLED, UNINSTALLED)
     assert bot.engine().tick() == []
     assert slack_api.calls("chat.postMessage") == []
     assert bot.wakes  # the scheduler is told at once
