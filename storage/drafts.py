@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -20,7 +20,7 @@ class DraftRepository:
         self,
         team_id: str,
         user_id: str,
-        document: dict[str, Any],
+        document: Mapping[str, object],
         now: datetime,
         workflow_id: int | None = None,
     ) -> WizardDraft:
@@ -31,7 +31,7 @@ class DraftRepository:
             workflow_id=workflow_id,
             step=1,
             layout=0,
-            document=document,
+            document=dict(document),
             created_at=now,
             updated_at=now,
         )

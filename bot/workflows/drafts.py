@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import IntEnum
-from typing import Any
+from typing import cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
@@ -28,6 +28,16 @@ from bot.workflows.definitions import (
     WorkflowSettings,
     read_settings,
     to_document,
+)
+from bot.workflows.draft_document import (
+    SET_ASIDE,
+    CriteriaDocument,
+    CriteriaField,
+    DocumentField,
+    DraftDocument,
+    FilterDocument,
+    GroupDocument,
+    ScheduleDocument,
 )
 from bot.workflows.forecast import ForecastRun, coming_runs, forecast_definition
 from bot.workflows.lifecycle import (
@@ -92,22 +102,21 @@ DEFAULT_TIME = "09:00"
 
 # The document fields each step edits (the review edits none). A problem belongs to the
 # step of its location's first field.
-STEP_FIELDS: Mapping[WizardStep, tuple[str, ...]] = {
+STEP_FIELDS: Mapping[WizardStep, tuple[DocumentField, ...]] = {
     WizardStep.NAME: ("name", "object_type"),
     WizardStep.SCHEDULE: ("schedule",),
     WizardStep.CRITERIA: ("criteria",),
     WizardStep.ACTIONS: ("actions",),
     WizardStep.SETTINGS: ("settings", "suppression"),
 }
-_FIELD_STEPS = {name: step for step, names in STEP_FIELDS.items() for name in names}
-# Draft only, never checked nor saved: the schedule's days a new choice in the dialog set
-# aside, to restore when that choice is made again (weekly Mon+Thu -> monthly -> weekly).
-SET_ASIDE = "set_aside"
+_FIELD_STEPS: Mapping[str, WizardStep] = {
+    name: step for step, names in STEP_FIELDS.items() for name in names
+}
 # The fields edited with the criteria editor, whose empty filter rows are no filters.
-_CRITERIA_FIELDS = ("criteria", "suppression")
+_CRITERIA_FIELDS: tuple[CriteriaField, ...] = ("criteria", "suppression")
 # What a field of a step not reached yet is checked with: valid, and saying nothing. A
 # field without a placeholder (suppression) is optional and left out until its step.
-_PLACEHOLDERS: Mapping[str, Any] = {
+_PLACEHOLDERS: DraftDocument = {
     "schedule": {"frequency": "daily", "time": DEFAULT_TIME, "timezone": "UTC"},
     "criteria": {},
     "actions": [],
@@ -183,7 +192,7 @@ class WizardPage:
     draft_id: str
     step: WizardStep
     layout: int
-    document: Mapping[str, Any]
+    document: DraftDocument
     # The stored status of the workflow being edited; None while creating.
     editing: WorkflowStatus | None = None
     object_types: tuple[ObjectTypeChoice, ...] = ()
@@ -213,7 +222,7 @@ def start_create(
     timezone: str,
     now: datetime,
     name: str | None = None,
-    schedule: Mapping[str, Any] | None = None,
+    schedule: ScheduleDocument | None = None,
 ) -> WizardDraft:
     """A new draft owned by the user, weekly on Monday at 09:00 in ``timezone`` (the user's
     zone, or the bot's default when Slack does not know it), named ``name`` when given
@@ -224,7 +233,7 @@ def start_create(
     drafts.purge(now - DRAFT_LIFETIME)
     # A workspace that never imported records still offers the built-in object types.
     ObjectTypeRepository(session).ensure_built_ins(team_id, now)
-    document: dict[str, Any] = {"owner": user_id}
+    document: DraftDocument = {"owner": user_id}
     if name is not None and name.strip():
         # Step 1's name input holds at most MAX_NAME characters: the rest would not fit.
         document["name"] = name.strip()[:MAX_NAME]
@@ -266,6 +275,14 @@ def load_draft(session: Session, draft_id: str, team_id: str, user_id: str) -> W
     return draft
 
 
+def document_of(draft: WizardDraft) -> DraftDocument:
+    """The draft's document, typed. Storage keeps it as JSON it does not look into; the
+    wizard is its only writer (start_create, start_edit, keep_values), so it is taken as the
+    DraftDocument written, not checked: the readers of its parts stay lenient, and the
+    domain's reader says what is wrong with a value."""
+    return cast(DraftDocument, draft.document)
+
+
 def check_draft_channels(
     sessions: sessionmaker[Session],
     draft_id: str,
@@ -280,7 +297,7 @@ def check_draft_channels(
     transaction of its own, so that no database lock waits while the messaging side answers."""
     with transaction(sessions) as session:
         draft = load_draft(session, draft_id, team_id, user_id)
-        document = workflow_document(draft.document)
+        document = workflow_document(document_of(draft))
         parsed = parse_for_team(session, team_id, document, default_timezone, now)
     check_channel_access(parsed.definition, access)
 
@@ -288,7 +305,7 @@ def check_draft_channels(
 # --- Moving between steps -------------------------------------------------------------------
 
 
-def keep_values(draft: WizardDraft, document: Mapping[str, Any], now: datetime) -> None:
+def keep_values(draft: WizardDraft, document: DraftDocument, now: datetime) -> None:
     """Stores what the user entered, checked or not, so that nothing typed is lost."""
     draft.document = copy.deepcopy(dict(document))
     draft.updated_at = now
@@ -297,7 +314,7 @@ def keep_values(draft: WizardDraft, document: Mapping[str, Any], now: datetime) 
 def submit_step(
     session: Session,
     draft: WizardDraft,
-    document: Mapping[str, Any],
+    document: DraftDocument,
     default_timezone: str,
     now: datetime,
 ) -> tuple[Problem, ...]:
@@ -318,47 +335,49 @@ def submit_step(
     return problems
 
 
-def go_back(draft: WizardDraft, document: Mapping[str, Any], now: datetime) -> None:
+def go_back(draft: WizardDraft, document: DraftDocument, now: datetime) -> None:
     """Stores the step's values unchecked and returns to the step before."""
     keep_values(draft, document, now)
     _leave_out_empty_filters(draft)
     draft.step = draft_step(draft).previous()
 
 
-def restructure(draft: WizardDraft, document: Mapping[str, Any], now: datetime) -> None:
+def restructure(draft: WizardDraft, document: DraftDocument, now: datetime) -> None:
     """Stores a document whose filters or actions were added, removed or moved: the new
     layout gives their inputs new ids, so no value lands in another row."""
     keep_values(draft, document, now)
     draft.layout += 1
 
 
-def workflow_document(document: Mapping[str, Any]) -> dict[str, Any]:
+def workflow_document(document: DraftDocument) -> DraftDocument:
     """The workflow document a draft's document holds: without what only the dialog keeps."""
-    return {key: value for key, value in document.items() if key != SET_ASIDE}
+    kept = document.copy()
+    kept.pop(SET_ASIDE, None)
+    return kept
 
 
 def _leave_out_empty_filters(draft: WizardDraft) -> bool:
     """Leaves out the filter rows of the criteria and suppression in which nothing was
     chosen ("+ Add filter" pressed, then left alone): an empty row is no filter, not a
     mistake. Their rows go, so the layout changes; False when there were none."""
-    tidied = dict(draft.document)
+    tidied = document_of(draft).copy()
     for name in _CRITERIA_FIELDS:
-        if isinstance(criteria := tidied.get(name), Mapping):
+        if (criteria := tidied.get(name)) is not None:
             tidied[name] = without_empty_filters(criteria)
     if tidied == draft.document:
         return False
-    draft.document = tidied
+    draft.document = dict(tidied)
     draft.layout += 1
     return True
 
 
-def without_empty_filters(criteria: Mapping[str, Any]) -> dict[str, Any]:
+def without_empty_filters(criteria: CriteriaDocument) -> CriteriaDocument:
     """``criteria`` (their document form) without the filters in which nothing was chosen,
     nor the groups left without filters; no group left means no criteria."""
     groups = criteria.get("any")
     if not isinstance(groups, list):
-        return dict(criteria)
-    kept = []
+        return criteria.copy()
+    kept: list[GroupDocument] = []
     for group in groups:
         filters = group.get("all") if isinstance(group, Mapping) else None
         if not isinstance(filters, list):
@@ -402,7 +421,7 @@ def _check(
     session: Session, draft: WizardDraft, step: WizardStep, default_timezone: str, now: datetime
 ) -> tuple[tuple[Problem, ...], TeamDefinition | None]:
     """step_problems, with the draft as parsed when it has none."""
-    document = _as_of_step(draft.document, step)
+    document = _as_of_step(document_of(draft), step)
     problems: list[Problem] = []
     parsed = None
     try:
@@ -415,7 +434,7 @@ def _check(
     return tuple(problems), None if problems else parsed
 
 
-def _as_of_step(document: Mapping[str, Any], step: WizardStep) -> dict[str, Any]:
+def _as_of_step(document: DraftDocument, step: WizardStep) -> DraftDocument:
     checked = workflow_document(document)
     for later, names in STEP_FIELDS.items():
         if later > step:
@@ -431,7 +450,7 @@ def _as_of_step(document: Mapping[str, Any], step: WizardStep) -> dict[str, Any]
 
 def _name_taken(session: Session, draft: WizardDraft) -> NameTaken | None:
     """Why the draft's name cannot be used: another workflow has it, in any case."""
-    name = draft.document.get("name")
+    name = document_of(draft).get("name")
     if not isinstance(name, str) or not name.strip():
         return None
     for found in WorkflowRepository(session).same_name(draft.team_id, name.strip()):
@@ -442,11 +461,11 @@ def _name_taken(session: Session, draft: WizardDraft) -> NameTaken | None:
 
 def draft_properties(session: Session, draft: WizardDraft) -> dict[str, PropertyType]:
     """The property types of the draft's object type; none while it has no known type."""
-    return _property_types(session, draft.team_id, draft.document.get("object_type"))
+    return _property_types(session, draft.team_id, document_of(draft).get("object_type"))
 
 
 def _source_name(session: Session, draft: WizardDraft) -> str | None:
-    type_name = draft.document.get("object_type")
+    type_name = document_of(draft).get("object_type")
     if not isinstance(type_name, str):
         return None
     found = ObjectTypeRepository(session).find(draft.team_id, type_name)
@@ -456,7 +475,7 @@ def _source_name(session: Session, draft: WizardDraft) -> str | None:
 
 def draft_enumeration_options(session: Session, draft: WizardDraft) -> dict[str, list[str]]:
     """The options of the enumeration properties of the draft's object type."""
-    type_name = draft.document.get("object_type")
+    type_name = document_of(draft).get("object_type")
     if not isinstance(type_name, str):
         return {}
     object_types = ObjectTypeRepository(session)
@@ -478,7 +497,7 @@ def _property_types(session: Session, team_id: str, type_name: object) -> dict[s
 
 
 def schedule_preview(
-    document: Mapping[str, Any], default_timezone: str, now: datetime
+    document: DraftDocument, default_timezone: str, now: datetime
 ) -> SchedulePreview:
     """The draft's schedule in a sentence with its next five runs, or its problems."""
     raw = document.get("schedule")
@@ -494,7 +513,7 @@ def schedule_preview(
     return SchedulePreview(schedule.describe(), runs, parsed.warnings)
 
 
-def _settings_or_default(document: Mapping[str, Any]) -> WorkflowSettings:
+def _settings_or_default(document: DraftDocument) -> WorkflowSettings:
     """The draft's settings when they can be read (an edited workflow's pause days apply
     to the runs the schedule step shows), else the defaults: the settings step, later,
     says what is wrong with them."""
@@ -507,7 +526,7 @@ def _settings_or_default(document: Mapping[str, Any]) -> WorkflowSettings:
 def review(session: Session, draft: WizardDraft, default_timezone: str, now: datetime) -> Review:
     """The draft checked whole and described: schedule, next runs, what matches now (and a
     few of those records), criteria, actions and settings in words, and warnings."""
-    document = draft.document
+    document = document_of(draft)
     name = document.get("name")
     type_name = document.get("object_type")
     shown_name = name.strip() if isinstance(name, str) else ""
@@ -558,7 +577,7 @@ _NO_MATCHES = Problem(
 
 def draft_labels(session: Session, draft: WizardDraft) -> PropertyLabels:
     """The labels of the draft's object type's properties and options, where it has any."""
-    type_name = draft.document.get("object_type")
+    type_name = document_of(draft).get("object_type")
     if not isinstance(type_name, str):
         return NO_LABELS
     found = ObjectTypeRepository(session).find(draft.team_id, type_name)
@@ -573,7 +592,7 @@ def wizard_page(
     problems: tuple[str, ...] = (),
 ) -> WizardPage:
     """What the wizard shows at the draft's step; only that step's previews are computed."""
-    document = draft.document
+    document = document_of(draft)
     step = draft_step(draft)
     return WizardPage(
         draft_id=draft.id,
@@ -617,7 +636,7 @@ def _object_types(session: Session, team_id: str) -> tuple[ObjectTypeChoice, ...
 def _matching(session: Session, draft: WizardDraft, now: datetime) -> Matching | None:
     """How many records the draft's finished filters match now (rows still being filled
     in are left out and counted), or None when the criteria cannot be counted at all."""
-    document = draft.document
+    document = document_of(draft)
     type_name = document.get("object_type")
     raw = document.get("criteria")
     if not isinstance(type_name, str):
@@ -633,19 +652,20 @@ def _matching(session: Session, draft: WizardDraft, now: datetime) -> Matching |
 
 
 def _finished_filters(
-    criteria: Mapping[str, Any], properties: Mapping[str, PropertyType]
-) -> tuple[dict[str, Any], int]:
+    criteria: CriteriaDocument, properties: Mapping[str, PropertyType]
+) -> tuple[CriteriaDocument, int]:
     """The criteria of the filters that can be counted already, and how many were left
     out (chosen in part, or wrong); empty rows are left out without being counted."""
     criteria = without_empty_filters(criteria)
     groups = criteria.get("any")
     if not isinstance(groups, list):
-        return dict(criteria), 0
-    kept, unfinished = [], 0
+        return criteria, 0
+    kept: list[GroupDocument] = []
+    unfinished = 0
     for group in groups:
         filters = group.get("all") if isinstance(group, Mapping) else None
         if not isinstance(filters, list):
-            return dict(criteria), 0  # not of the editor's shape: counted as it is, or not
+            return criteria, 0  # not of the editor's shape: counted as it is, or not
         finished = [f for f in filters if _counts(f, properties)]
         unfinished += len(filters) - len(finished)
         if finished:
@@ -653,7 +673,7 @@ def _finished_filters(
     return ({"any": kept} if kept else {}), unfinished
 
 
-def _counts(raw_filter: object, properties: Mapping[str, PropertyType]) -> bool:
+def _counts(raw_filter: FilterDocument, properties: Mapping[str, PropertyType]) -> bool:
     try:
         parse_criteria({"any": [{"all": [raw_filter]}]}, properties)
     except InvalidCriteria:
@@ -661,7 +681,7 @@ def _counts(raw_filter: object, properties: Mapping[str, PropertyType]) -> bool:
     return True
 
 
-def _local(document: Mapping[str, Any], now: datetime) -> datetime:
+def _local(document: DraftDocument, now: datetime) -> datetime:
     """``now`` in the schedule's zone, where relative days (in_next_days...) are counted."""
     schedule = document.get("schedule")
     zone = schedule.get("timezone") if isinstance(schedule, Mapping) else None
@@ -714,7 +734,7 @@ def finish(
         status = WorkflowStatus.PAUSED
     else:
         status = WorkflowStatus.DRAFT
-    document = {**workflow_document(draft.document), "status": status.value}
+    document: DraftDocument = {**workflow_document(document_of(draft)), "status": status.value}
     # Saving under a name that exists edits that workflow (save_workflow): refused here,
     # where a new one is being created.
     if draft.workflow_id is None and (taken := _name_taken(session, draft)):

@@ -15,12 +15,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
-from typing import Any
 from zoneinfo import available_timezones
 
 import holidays as holiday_calendars
 
 from bot.workflows.definitions import supported_countries
+from bot.workflows.draft_document import MonthPositionDocument, ScheduleDocument
 from bot.workflows.readable import listed
 from bot.workflows.schedules import DAY_NAMES, MONTH_NAMES, WEEKDAYS
 
@@ -106,7 +106,7 @@ class PhraseNotUnderstood(ValueError):
         return f"{self.reason}. Schedules read like “{first}” or “{second}”."
 
 
-def parse_phrase(text: str, default_timezone: str | None) -> dict[str, Any]:
+def parse_phrase(text: str, default_timezone: str | None) -> ScheduleDocument:
     """The schedule JSON the English ``text`` means; its ``timezone`` is the zone the text
     names, else ``default_timezone`` (left out when that is None). Raises
     ``PhraseNotUnderstood``. The spec is not validated here: ``parse_schedule`` does that."""
@@ -784,7 +784,7 @@ def _set_zone(reading: _Reading, zone: str, said: str) -> None:
 # --- Combining what was read into a spec ----------------------------------------------------
 
 
-def _spec(reading: _Reading, default_timezone: str | None) -> dict[str, Any]:
+def _spec(reading: _Reading, default_timezone: str | None) -> ScheduleDocument:
     if reading.on_date is not None or reading.once:
         spec = _once_spec(reading)
     elif reading.dates or "annually" in (*reading.frequencies, reading.interval_unit):
@@ -813,13 +813,14 @@ def _spec(reading: _Reading, default_timezone: str | None) -> dict[str, Any]:
         if reading.subdivision is not None:
             spec["subdivision"] = reading.subdivision
     if spec["frequency"] != "once":
-        for name in ("start_date", "end_date"):
-            if (value := getattr(reading, name)) is not None:
-                spec[name] = value.isoformat()
+        if reading.start_date is not None:
+            spec["start_date"] = reading.start_date.isoformat()
+        if reading.end_date is not None:
+            spec["end_date"] = reading.end_date.isoformat()
     return spec
 
 
-def _check_holidays(reading: _Reading, spec: dict[str, Any]) -> None:
+def _check_holidays(reading: _Reading, spec: ScheduleDocument) -> None:
     counted = any(day == "business_day" for _, day in reading.positions)
     if reading.holidays is not None and not (spec["frequency"] == "monthly" and counted):
         raise PhraseNotUnderstood(
@@ -830,14 +831,14 @@ def _check_holidays(reading: _Reading, spec: dict[str, Any]) -> None:
         )
 
 
-def _time_fields(times: list[str]) -> dict[str, Any]:
+def _time_fields(times: list[str]) -> ScheduleDocument:
     ordered = sorted(set(times)) or [DEFAULT_TIME]
     if len(ordered) == 1:
         return {"time": ordered[0]}
     return {"times": ordered}
 
 
-def _once_spec(reading: _Reading) -> dict[str, Any]:
+def _once_spec(reading: _Reading) -> ScheduleDocument:
     if reading.on_date is None:
         raise PhraseNotUnderstood("“once” needs a date: once on 2027-03-14, or on March 14 2027")
     repeats = reading.weekdays or reading.month_days or reading.positions or reading.interval
@@ -849,7 +850,7 @@ def _once_spec(reading: _Reading) -> dict[str, Any]:
     return {"frequency": "once", "date": reading.on_date.isoformat()}
 
 
-def _annual_spec(reading: _Reading) -> dict[str, Any]:
+def _annual_spec(reading: _Reading) -> ScheduleDocument:
     _refuse_weekdays(reading, "a date of the year")
     dates = list(reading.dates)
     if len({day for _, day in dates}) == 1 and not (reading.month_days or reading.positions):
@@ -868,8 +869,7 @@ def _annual_spec(reading: _Reading) -> dict[str, Any]:
         raise PhraseNotUnderstood("Every year, but on which date? Say e.g. every year on March 14")
     if len(dates) == 1:
         month, day = dates[0]
-        spec = {"frequency": "annually", "month": month, "day": day}
-        return _with_interval(spec, reading)
+        return _with_interval({"frequency": "annually", "month": month, "day": day}, reading)
     days = {day for _, day in dates}
     if len(days) > 1:
         raise PhraseNotUnderstood(
@@ -877,13 +877,13 @@ def _annual_spec(reading: _Reading) -> dict[str, Any]:
             "schedule: make one workflow per date"
         )
     months = sorted({month for month, _ in dates})
-    spec = {"frequency": "monthly", "month_days": sorted(days), "months": months}
+    spec: ScheduleDocument = {"frequency": "monthly", "month_days": sorted(days), "months": months}
     return _with_interval(spec, reading)
 
 
-def _monthly_spec(reading: _Reading) -> dict[str, Any]:
+def _monthly_spec(reading: _Reading) -> ScheduleDocument:
     _refuse_weekdays(reading, "days of the month")
-    spec: dict[str, Any] = {"frequency": "monthly"}
+    spec: ScheduleDocument = {"frequency": "monthly"}
     named = len(reading.month_days) + len(reading.positions)
     if reading.twice_monthly and named not in (0, 2):
         raise PhraseNotUnderstood(
@@ -912,7 +912,7 @@ def _monthly_spec(reading: _Reading) -> dict[str, Any]:
     return _with_interval(spec, reading)
 
 
-def _positions_json(reading: _Reading) -> list[dict[str, str]]:
+def _positions_json(reading: _Reading) -> list[MonthPositionDocument]:
     ordered = sorted(
         reading.positions,
         key=lambda p: (_ORDINAL_ORDER.index(p[0]), _POSITION_DAY_ORDER.index(p[1])),
@@ -920,7 +920,7 @@ def _positions_json(reading: _Reading) -> list[dict[str, str]]:
     return [{"ordinal": ordinal, "day": day} for ordinal, day in ordered]
 
 
-def _weekly_spec(reading: _Reading) -> dict[str, Any]:
+def _weekly_spec(reading: _Reading) -> ScheduleDocument:
     if reading.months:
         raise PhraseNotUnderstood(
             "A schedule on days of the week runs in every month: leave out the month, or say "
@@ -928,11 +928,11 @@ def _weekly_spec(reading: _Reading) -> dict[str, Any]:
         )
     if not reading.weekdays:
         raise PhraseNotUnderstood("Every week, but on which day? Say e.g. every Monday")
-    spec = {"frequency": "weekly", "weekdays": [day for day in _DAYS if day in reading.weekdays]}
-    return _with_interval(spec, reading)
+    weekdays = [day for day in _DAYS if day in reading.weekdays]
+    return _with_interval({"frequency": "weekly", "weekdays": weekdays}, reading)
 
 
-def _daily_spec(reading: _Reading) -> dict[str, Any]:
+def _daily_spec(reading: _Reading) -> ScheduleDocument:
     if reading.months:
         raise PhraseNotUnderstood(
             "A daily schedule runs in every month: leave out the month, or name days of the "
@@ -950,7 +950,7 @@ def _refuse_weekdays(reading: _Reading, what: str) -> None:
         )
 
 
-def _with_interval(spec: dict[str, Any], reading: _Reading) -> dict[str, Any]:
+def _with_interval(spec: ScheduleDocument, reading: _Reading) -> ScheduleDocument:
     """The spec with the interval the text counts, checked against its frequency."""
     if reading.interval is None:
         return spec

@@ -25,6 +25,7 @@ from bot.slack.services import Services
 from bot.slack.views import commands as replies
 from bot.slack.views.phrases import when
 from bot.workflows import workflow_requests
+from bot.workflows.draft_document import DraftDocument, ScheduleDocument
 from bot.workflows.drafts import schedule_preview
 from bot.workflows.lifecycle import Actor
 from bot.workflows.readable import plural
@@ -98,13 +99,13 @@ def _wizard_opener(editing: bool) -> Handler:
     return open_on
 
 
-def _echo_schedule(request: _Request, schedule: dict[str, Any]) -> None:
+def _echo_schedule(request: _Request, schedule: ScheduleDocument) -> None:
     """Says what the schedule typed after create means, with its next runs, in the
     creator's zone unless it names one, as the dialog's step 2 will show it."""
     services = request.services
     zone = services.people.timezone(request.client, request.team_id, request.user_id)
     zone = zone or services.settings.default_timezone
-    document = {"schedule": {**schedule, "timezone": schedule.get("timezone", zone)}}
+    document: DraftDocument = {"schedule": {**schedule, "timezone": schedule.get("timezone", zone)}}
     request.say(replies.schedule_preset(schedule_preview(document, zone, services.clock.now())))
 
 

@@ -13,7 +13,7 @@ after the answer, which shows "Saving…", and views.update shows how it went.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
@@ -53,6 +53,12 @@ from bot.slack.views.wizard_steps.schedule import (
 )
 from bot.workflows import drafts
 from bot.workflows.definitions import InvalidDefinition
+from bot.workflows.draft_document import (
+    DraftDocument,
+    ScheduleDocument,
+    actions_of,
+    criteria_of,
+)
 from bot.workflows.lifecycle import WorkflowError, index_workflow
 from storage.database import transaction, write_transaction
 from storage.drafts import DraftRepository
@@ -97,10 +103,10 @@ _NOTED_WITHIN_SECONDS = 2.0
 _LOOK_EVERY_SECONDS = 0.05
 
 # A change to the draft at its current step: (draft, document read from the view) -> None.
-_Change = Callable[[WizardDraft, dict[str, Any]], None]
+_Change = Callable[[WizardDraft, DraftDocument], None]
 # An editor control's edit of the document read from the view: (document, action id, value)
 # -> whether it is the editor's to edit (a control of the criteria editor names its field).
-_Edit = Callable[[dict[str, Any], str, str], bool]
+_Edit = Callable[[DraftDocument, str, str], bool]
 
 
 class _PageHashes:
@@ -180,7 +186,7 @@ def open_wizard(
     editing: str | None,
     *,
     name: str | None = None,
-    schedule: Mapping[str, Any] | None = None,
+    schedule: ScheduleDocument | None = None,
 ) -> None:
     """Opens the wizard on a new workflow (named ``name`` on step 1 when given, with the
     schedule JSON ``schedule`` when given), or on the workflow named ``editing``. The
@@ -212,7 +218,7 @@ def _start(
     user_id: str,
     editing: str | None,
     name: str | None,
-    schedule: Mapping[str, Any] | None = None,
+    schedule: ScheduleDocument | None = None,
 ) -> drafts.WizardPage:
     now = services.clock.now()
     if editing is None:
@@ -323,7 +329,8 @@ def register(app: App, services: Services) -> None:
         try:
             with transaction(services.sessions) as session:
                 draft = _load(session, modal)
-                document, options = draft.document, drafts.draft_enumeration_options(session, draft)
+                document = drafts.document_of(draft)
+                options = drafts.draft_enumeration_options(session, draft)
                 labels = drafts.draft_labels(session, draft)
         except WorkflowError:
             ack(options=[])  # the draft is gone: the modal says so at its next step
@@ -355,7 +362,7 @@ def _editor_control(services: Services, pages: _PageHashes, edit: _Edit) -> Call
         now = services.clock.now()
         action_id, value = action["action_id"], _action_value(action)
 
-        def change(draft: WizardDraft, document: dict[str, Any]) -> None:
+        def change(draft: WizardDraft, document: DraftDocument) -> None:
             if edit(document, action_id, value):
                 drafts.restructure(draft, document, now)
 
@@ -364,18 +371,17 @@ def _editor_control(services: Services, pages: _PageHashes, edit: _Edit) -> Call
     return control
 
 
-def _edit_criteria(document: dict[str, Any], action_id: str, value: str) -> bool:
+def _edit_criteria(document: DraftDocument, action_id: str, value: str) -> bool:
     field = criteria_editor.button_field(value)
     if field is None:
         return False
-    document[field] = criteria_editor.edit_criteria(document.get(field) or {}, action_id, value)
+    criteria = criteria_of(document, field)
+    document[field] = criteria_editor.edit_criteria(criteria, action_id, value)
     return True
 
 
-def _edit_actions(document: dict[str, Any], action_id: str, value: str) -> bool:
-    actions = document.get("actions")
-    current = actions if isinstance(actions, list) else []
-    document["actions"] = actions_editor.edit_actions(current, action_id, value)
+def _edit_actions(document: DraftDocument, action_id: str, value: str) -> bool:
+    document["actions"] = actions_editor.edit_actions(actions_of(document), action_id, value)
     return True
 
 
@@ -514,10 +520,10 @@ def _load(session: Session, modal: _Modal) -> WizardDraft:
     return drafts.load_draft(session, modal.draft_id, modal.team_id, modal.user_id)
 
 
-def _read(session: Session, draft: WizardDraft, modal: _Modal) -> dict[str, Any]:
+def _read(session: Session, draft: WizardDraft, modal: _Modal) -> DraftDocument:
     properties = drafts.draft_properties(session, draft)
     step = drafts.draft_step(draft)
-    return read_step(step, modal.values, draft.document, properties, draft.layout)
+    return read_step(step, modal.values, drafts.document_of(draft), properties, draft.layout)
 
 
 def _refusal(error: WorkflowError, modal: _Modal) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from itertools import accumulate
 from typing import Any
 
@@ -45,6 +45,7 @@ from bot.workflows.definitions import (
     MessageMode,
     TaskPriority,
 )
+from bot.workflows.draft_document import ActionDocument, ActionField
 from bot.workflows.owners import MAX_DM_RECIPIENTS, is_user_id
 from bot.workflows.problems import Problem
 from bot.workflows.templates import (
@@ -54,6 +55,7 @@ from bot.workflows.templates import (
     escape_mrkdwn,
 )
 from bot.workflows.vocabulary import PropertyType
+from storage.properties import StoredValue
 
 # An action is its section, its inputs and its buttons: 5 blocks for most types, 6 for a
 # direct message to chosen people, 7 for a task (title, notes, due, priority, owner). The
@@ -74,7 +76,7 @@ _TITLES = {
     "create_task": "Create a task",
 }
 # The inputs of each type, in the order shown: the document's fields but its type.
-_INPUTS: Mapping[str, tuple[str, ...]] = {
+_INPUTS: Mapping[str, tuple[ActionField, ...]] = {
     "send_channel_message": ("channel", "text", "mode"),
     "send_owner_dm": ("text",),
     "send_dm": ("users", "user_groups", "text", "mode"),
@@ -102,7 +104,7 @@ _GROUP_SEPARATORS = re.compile(r"[\s,]+")
 
 
 def actions_blocks(
-    actions: Sequence[Mapping[str, Any]],
+    actions: Sequence[ActionDocument],
     properties: Mapping[str, PropertyType],
     layout: int,
 ) -> list[dict[str, Any]]:
@@ -133,8 +135,8 @@ def _heading(index: int, action: object) -> str:
 
 def _input_block(
     index: int,
-    name: str,
-    action: Mapping[str, Any],
+    name: ActionField,
+    action: ActionDocument,
     properties: Mapping[str, PropertyType],
     layout: int,
 ) -> dict[str, Any]:
@@ -152,6 +154,8 @@ def _input_block(
 
 
 _Input = tuple[str, dict[str, Any], str]
+# A value of an action's field as the editor reads it from its input.
+_ActionValue = StoredValue | list[str]
 
 
 def _channel_input(value: object, properties: Mapping[str, PropertyType]) -> _Input:
@@ -273,7 +277,7 @@ def _due_input(value: object, properties: Mapping[str, PropertyType]) -> _Input:
     return "Due in (days)", text_input(as_typed(value)), hint  # shown as it is, for the domain
 
 
-_INPUT_BUILDERS = {
+_INPUT_BUILDERS: Mapping[str, Callable[[object, Mapping[str, PropertyType]], _Input]] = {
     "channel": _channel_input,
     "users": _users_input,
     "user_groups": _user_groups_input,
@@ -367,18 +371,18 @@ def _addable(actions: Sequence[object]) -> list[str]:
 
 def read_actions(
     values: Mapping[str, Mapping[str, Any]],
-    actions: Sequence[Mapping[str, Any]],
+    actions: Sequence[ActionDocument],
     properties: Mapping[str, PropertyType],
     layout: int,
-) -> list[dict[str, Any]]:
+) -> list[ActionDocument]:
     """The document form of what the user left in the editor that actions_blocks rendered
     from ``actions`` with ``layout``; ``values`` is the view's state.values. Actions the
     editor shows no inputs for are kept as they are."""
-    read: list[Any] = []
+    read: list[ActionDocument] = []
     shown = _shown_count(actions)
     for index, action in enumerate(actions):
         if index >= shown or _type_of(action) is None:
-            read.append(dict(action) if isinstance(action, Mapping) else action)
+            read.append(action.copy() if isinstance(action, Mapping) else action)
         else:
             read.append(_read_action(index, action, values, properties, layout))
     return read
@@ -386,18 +390,18 @@ def read_actions(
 
 def _read_action(
     index: int,
-    action: Mapping[str, Any],
+    action: ActionDocument,
     values: Mapping[str, Mapping[str, Any]],
     properties: Mapping[str, PropertyType],
     layout: int,
-) -> dict[str, Any]:
-    read: dict[str, Any] = {"type": action["type"]}
+) -> ActionDocument:
+    read: ActionDocument = {"type": action["type"]}
     for name in _INPUTS[action["type"]]:
         block_id = action_block(index, name, layout)
         if block_id in values:
             typed = _selected_users(values, block_id) if name == "users" else None
             typed = typed if typed is not None else entered(values, block_id, None)
-            value = _read_input(name, typed, read, properties)
+            value: _ActionValue | None = _read_input(name, typed, read, properties)
             if name == "due_in_days" and value is None:
                 value = _DUE_ON_THE_RUN_DAY
         else:
@@ -408,8 +412,8 @@ def _read_action(
 
 
 def _read_input(
-    name: str, text: object, read: Mapping[str, Any], properties: Mapping[str, PropertyType]
-) -> Any:
+    name: ActionField, text: object, read: ActionDocument, properties: Mapping[str, PropertyType]
+) -> _ActionValue | None:
     if name == "users":
         users = [user for user in text if isinstance(user, str)] if isinstance(text, list) else []
         return users or None
@@ -440,7 +444,7 @@ def _selected_users(values: Mapping[str, Mapping[str, Any]], block_id: str) -> l
     return chosen if isinstance(chosen, list) else None
 
 
-def _property_value(text: str, property_type: PropertyType | None) -> Any:
+def _property_value(text: str, property_type: PropertyType | None) -> StoredValue:
     """The value of a set_property action as the domain wants it written: converted for a
     number or boolean property; for a new property, true/false and numbers are taken as such
     (the domain gives a new property the type of its value)."""
@@ -457,7 +461,7 @@ def _property_value(text: str, property_type: PropertyType | None) -> Any:
 
 
 def actions_errors(
-    problems: Sequence[Problem], actions: Sequence[Mapping[str, Any]], layout: int
+    problems: Sequence[Problem], actions: Sequence[ActionDocument], layout: int
 ) -> dict[str, str]:
     """The domain's problems with the actions (located from the document's root, as
     ("actions", 2, "due_in_days")) placed on the editor's input blocks and worded by their
@@ -480,7 +484,7 @@ def actions_errors(
 
 def _placed(
     problem: Problem,
-    actions: Sequence[Mapping[str, Any]],
+    actions: Sequence[ActionDocument],
     inputs: Mapping[int, list[str]],
     first: str,
     layout: int,
@@ -492,7 +496,8 @@ def _placed(
     own = input_of(problem.location, layout)
     name = problem.field
     if own is not None and own in inputs.get(index, []) and name is not None:
-        label = _INPUT_BUILDERS[name](actions[index].get(name), {})[0]
+        fields: Mapping[str, object] = actions[index]
+        label = _INPUT_BUILDERS[name](fields.get(name), {})[0]
         return own, dialog_text(problem, label)
     what = dialog_text(problem, f"Action {index + 1}")
     if inputs.get(index):
@@ -500,7 +505,7 @@ def _placed(
     return first, f"Action {index + 1}: {what}"
 
 
-def _rendered_inputs(actions: Sequence[Mapping[str, Any]], layout: int) -> dict[int, list[str]]:
+def _rendered_inputs(actions: Sequence[ActionDocument], layout: int) -> dict[int, list[str]]:
     """The input block ids actions_blocks renders, per action index."""
     return {
         index: [action_block(index, name, layout) for name in _inputs_of(action)]
@@ -512,12 +517,12 @@ def _rendered_inputs(actions: Sequence[Mapping[str, Any]], layout: int) -> dict[
 
 
 def edit_actions(
-    actions: Sequence[Mapping[str, Any]], action_id: str, value: str
-) -> list[dict[str, Any]]:
+    actions: Sequence[ActionDocument], action_id: str, value: str
+) -> list[ActionDocument]:
     """``actions`` after one use of an editor control: ADD_ACTION's ``value`` is the type
     chosen, the buttons' value the JSON they carry. Anything else, or an add beyond the cap,
     leaves them as they are."""
-    edited: list[Any] = [dict(a) if isinstance(a, Mapping) else a for a in actions]
+    edited = [a.copy() if isinstance(a, Mapping) else a for a in actions]
     if action_id == WizardAction.ADD_ACTION:
         if value in _addable(edited):
             edited.append({"type": value})
@@ -551,6 +556,6 @@ def _type_of(action: object) -> str | None:
     return kind if isinstance(kind, str) and kind in _INPUTS else None
 
 
-def _inputs_of(action: object) -> tuple[str, ...]:
+def _inputs_of(action: object) -> tuple[ActionField, ...]:
     kind = _type_of(action)
     return () if kind is None else _INPUTS[kind]

@@ -16,6 +16,7 @@ from bot.slack.views.history import history_blocks
 from bot.slack.views.phrases import person_mrkdwn, phrase_mrkdwn, when
 from bot.slack.views.problem_wording import dialog_text, dialog_warning
 from bot.workflows.definitions import StaleSourceBehaviour, WorkflowSettings
+from bot.workflows.draft_document import ScheduleDocument
 from bot.workflows.drafts import SchedulePreview
 from bot.workflows.lifecycle import RESTORABLE_FOR
 from bot.workflows.overview import WorkflowDetails, WorkflowLine
@@ -114,7 +115,7 @@ class CreateText:
     unless it names one) or a name; ``note`` tells the user why TEXT was taken as a name."""
 
     name: str | None = None
-    schedule: dict[str, Any] | None = None
+    schedule: ScheduleDocument | None = None
     note: str | None = None
 
 

@@ -47,12 +47,21 @@ from bot.workflows.criteria import (
     VALUE_OPERATORS,
     Operator,
 )
+from bot.workflows.draft_document import (
+    CriteriaDocument,
+    CriteriaField,
+    DraftDocument,
+    FilterDocument,
+    FilterValue,
+    criteria_of,
+)
 from bot.workflows.fields import OWNER, criteria_fields
 from bot.workflows.owners import is_user_id
 from bot.workflows.problems import Problem, criteria_place
 from bot.workflows.property_labels import NO_LABELS, PropertyLabels
 from bot.workflows.vocabulary import PropertyType
 from bot.workflows.wording import OPERATOR_WORDS, operator_of
+from storage.properties import StoredValue
 
 # A filter row is at most 3 blocks and a group adds at most 2 (its header and the "or" before
 # it), so the editor at the caps is 1 + 3 * 10 + 2 * 5 - 1 + 1 = 41 blocks: two editors and
@@ -60,7 +69,7 @@ from bot.workflows.wording import OPERATOR_WORDS, operator_of
 # show their first rows; the others are kept as they are.
 MAX_FILTERS = 10
 MAX_GROUPS = 5
-FIELDS = ("criteria", "suppression")
+FIELDS: tuple[CriteriaField, ...] = ("criteria", "suppression")
 # Up to this many options a value select lists them all; beyond, it searches. Ten rows of
 # 100 options of 75 characters would be about 240 KB, next to Slack's 250 KB per view.
 LISTED_CHOICES = 20
@@ -92,7 +101,7 @@ class _Kind(StrEnum):
     DAYS = "days"
 
 
-_Groups = list[list[dict[str, Any]]]
+_Groups = list[list[FilterDocument]]
 
 
 # --- Rendering ----------------------------------------------------------------------------
@@ -100,7 +109,7 @@ _Groups = list[list[dict[str, Any]]]
 
 def criteria_blocks(
     field: str,
-    criteria: Mapping[str, Any],
+    criteria: CriteriaDocument,
     properties: Mapping[str, PropertyType],
     layout: int,
     options: Mapping[str, Sequence[str]] | None = None,
@@ -182,7 +191,7 @@ def _filter_blocks(
     field: str,
     g: int,
     f: int,
-    raw: Mapping[str, Any],
+    raw: FilterDocument,
     properties: Mapping[str, PropertyType],
     layout: int,
     options: Mapping[str, Sequence[str]],
@@ -334,7 +343,7 @@ def _value_block(
     block_id: str,
     operator: Operator,
     property_type: PropertyType | None,
-    raw: Mapping[str, Any],
+    raw: FilterDocument,
     choices: Sequence[str],
     shown: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
@@ -471,7 +480,7 @@ _VALUE_BLOCK = re.compile(r"(criteria|suppression)\.g(\d+)\.f(\d+)\.value@\d+")
 
 
 def choice_options(
-    document: Mapping[str, Any],
+    document: DraftDocument,
     block_id: str,
     options: Mapping[str, Sequence[str]],
     typed: str,
@@ -484,7 +493,8 @@ def choice_options(
     place = _VALUE_BLOCK.fullmatch(block_id)
     if place is None:
         return []
-    groups = _groups(document.get(place[1]))
+    field: CriteriaField = "suppression" if place[1] == "suppression" else "criteria"
+    groups = _groups(criteria_of(document, field))
     g, f = int(place[2]), int(place[3])
     if g >= len(groups) or f >= len(groups[g]):
         return []
@@ -529,10 +539,10 @@ def _value_text(value: object, kind: _Kind) -> str:
 def read_criteria(
     field: str,
     values: Mapping[str, Mapping[str, Any]],
-    criteria: Mapping[str, Any],
+    criteria: CriteriaDocument,
     properties: Mapping[str, PropertyType],
     layout: int,
-) -> dict[str, Any]:
+) -> CriteriaDocument:
     """The document form of what the user left in the editor that criteria_blocks rendered
     from ``criteria`` with ``layout``; ``values`` is the view's state.values. Rows the editor
     did not show are kept as they are."""
@@ -555,11 +565,11 @@ def _read_filter(
     field: str,
     g: int,
     f: int,
-    old: Mapping[str, Any],
+    old: FilterDocument,
     values: Mapping[str, Mapping[str, Any]],
     properties: Mapping[str, PropertyType],
     layout: int,
-) -> dict[str, Any]:
+) -> FilterDocument:
     old_name = old.get("property")
     old_type = _type_of(old_name, properties)
     name = entered(values, criteria_block(field, layout, g, f, "property"), old_name)
@@ -573,7 +583,7 @@ def _read_filter(
     operator = operator_of(raw_operator)
     if name != old_name and property_type is not None and operator not in _fitting(property_type):
         raw_operator = operator = None  # the new property has no such condition
-    read: dict[str, Any] = {}
+    read: FilterDocument = {}
     if name is not None:
         read["property"] = name
     if raw_operator is not None:
@@ -596,17 +606,21 @@ def _read_filter(
     return read
 
 
-def _typed_value(text: object, operator: Operator, property_type: PropertyType | None) -> Any:
+def _typed_value(
+    text: object, operator: Operator, property_type: PropertyType | None
+) -> FilterValue | None:
     """The document value of what was entered; None when nothing was. Permissive: text that
     does not convert stays text, for the domain to report."""
     if isinstance(text, list):  # the users a people picker holds
-        return [str(user) for user in text if user] or None
+        users: list[StoredValue] = [str(user) for user in text if user]
+        return users or None
     if not isinstance(text, str) or not text.strip():
         return None
     kind = _kind(operator)
     if kind is _Kind.LIST:
         items = text.splitlines() if "\n" in text else text.split(",")
-        return [converted(item.strip(), property_type) for item in items if item.strip()] or None
+        listed = [converted(item.strip(), property_type) for item in items if item.strip()]
+        return listed or None
     if kind is _Kind.RANGE:
         bounds = re.split(r"[,\n]", text)
         return [
@@ -621,7 +635,7 @@ def _typed_value(text: object, operator: Operator, property_type: PropertyType |
 
 
 def criteria_errors(
-    field: str, problems: Sequence[Problem], criteria: Mapping[str, Any], layout: int
+    field: str, problems: Sequence[Problem], criteria: CriteriaDocument, layout: int
 ) -> dict[str, str]:
     """The domain's ``problems`` with ``field`` (located from the document's root, as
     ("criteria", 0, 1, "value")) placed on the editor's input blocks and worded there, for a
@@ -660,7 +674,7 @@ def criteria_errors(
 # --- Buttons ------------------------------------------------------------------------------
 
 
-def edit_criteria(criteria: Mapping[str, Any], action_id: str, value: str) -> dict[str, Any]:
+def edit_criteria(criteria: CriteriaDocument, action_id: str, value: str) -> CriteriaDocument:
     """``criteria`` after one press of an editor button (``value`` as the button carries it);
     anything else, or an add beyond the caps, leaves it as it is."""
     groups = _groups(criteria)
@@ -684,10 +698,10 @@ def edit_criteria(criteria: Mapping[str, Any], action_id: str, value: str) -> di
     return _document(groups)
 
 
-def button_field(value: str) -> str | None:
+def button_field(value: str) -> CriteriaField | None:
     """Which editor ("criteria" or "suppression") a button of this module belongs to."""
     field = _button_value(value).get("field")
-    return field if field in FIELDS else None
+    return next((known for known in FIELDS if known == field), None)
 
 
 def _button_value(value: str) -> dict[str, Any]:
@@ -705,22 +719,22 @@ def _is_index(index: object, items: Sequence[object]) -> bool:
 # --- The document -------------------------------------------------------------------------
 
 
-def _groups(criteria: object) -> _Groups:
-    """The groups of filters of a document, each filter a fresh dict; what is not in the
+def _groups(criteria: CriteriaDocument) -> _Groups:
+    """The groups of filters of criteria, each filter a fresh copy; what is not in the
     document shape reads as no groups, a group without a list of filters as empty."""
     raw_groups = criteria.get("any") if isinstance(criteria, Mapping) else None
     if not isinstance(raw_groups, list):
         return []
-    groups = []
+    groups: _Groups = []
     for raw_group in raw_groups:
         filters = raw_group.get("all") if isinstance(raw_group, Mapping) else None
         if not isinstance(filters, list):
             filters = []
-        groups.append([dict(f) if isinstance(f, Mapping) else {} for f in filters])
+        groups.append([f.copy() if isinstance(f, Mapping) else {} for f in filters])
     return groups
 
 
-def _document(groups: _Groups) -> dict[str, Any]:
+def _document(groups: _Groups) -> CriteriaDocument:
     if not groups:
         return {}
     return {"any": [{"all": filters} for filters in groups]}

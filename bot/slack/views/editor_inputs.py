@@ -14,7 +14,7 @@ from bot.slack.ids import WizardAction
 from bot.slack.views.blocks import cut, plain
 from bot.workflows.criteria import MAX_DAYS
 from bot.workflows.vocabulary import PropertyType
-from storage.properties import InvalidValue, parse_boolean, parse_number
+from storage.properties import InvalidValue, StoredValue, parse_boolean, parse_number
 
 TEXT_INPUT_CHARS = 3000  # the most a plain_text_input holds
 ERROR_CHARS = 2000  # of one input's message in response_action "errors"
@@ -104,7 +104,7 @@ def entered(values: Mapping[str, Mapping[str, Any]], block_id: str, missing: Any
     return option.get("value") if isinstance(option, Mapping) else None
 
 
-def converted(text: str, property_type: PropertyType | None) -> Any:
+def converted(text: str, property_type: PropertyType | None) -> StoredValue:
     """Typed ``text`` as a value of a property of ``property_type``: a number for a number
     property, true or false for a boolean one. Permissive: text of any other type, or text
     that does not convert, stays text, for the domain to report."""

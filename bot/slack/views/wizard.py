@@ -35,6 +35,7 @@ from bot.slack.views.wizard_steps.placing import (
     Placed,
     warnings_block,
 )
+from bot.workflows.draft_document import DraftDocument
 from bot.workflows.drafts import Finished, WizardPage, WizardStep, step_of
 from bot.workflows.problems import Problem
 from bot.workflows.templates import escape_mrkdwn
@@ -116,7 +117,7 @@ def finished_view(done: Finished) -> dict[str, Any]:
 
 
 def problem_lines(
-    problems: Sequence[Problem] | Sequence[str], document: Mapping[str, Any] | None = None
+    problems: Sequence[Problem] | Sequence[str], document: DraftDocument | None = None
 ) -> tuple[str, ...]:
     """Problems as lines for the top of a step or the review, each led by the part of the
     workflow it is in and worded by its input's label in the draft's ``document`` (when
@@ -127,7 +128,7 @@ def problem_lines(
     )
 
 
-def _problem_line(problem: Problem, document: Mapping[str, Any]) -> str:
+def _problem_line(problem: Problem, document: DraftDocument) -> str:
     root = str(problem.location[0]) if problem.location else ""
     section = LOCATION_NAMES.get(root, "Workflow")
     _, text = _placed(step_of(problem), problem, document, 0)
@@ -194,21 +195,21 @@ def _problems_section(problems: Sequence[str]) -> Block:
 def read_step(
     step: WizardStep,
     state_values: StateValues,
-    document: Mapping[str, Any],
+    document: DraftDocument,
     properties: Mapping[str, PropertyType],
     layout: int,
-) -> dict[str, Any]:
+) -> DraftDocument:
     """The draft document with the step's inputs (Slack's view.state.values) read into it.
     Permissive: what the user entered is kept as entered, valid or not; an input the view
     did not have leaves the document's value as it was. Never raises."""
-    updated = copy.deepcopy(dict(document))
+    updated = copy.deepcopy(document)
     values = state_values if isinstance(state_values, Mapping) else {}
     _STEPS[step].read(updated, values, document, properties, layout)
     return updated
 
 
 def step_errors(
-    step: WizardStep, problems: Sequence[Problem], document: Mapping[str, Any], layout: int
+    step: WizardStep, problems: Sequence[Problem], document: DraftDocument, layout: int
 ) -> dict[str, str]:
     """The step's problems (drafts.step_problems) as response_action "errors": block id of
     an input the step's view has -> the problems there, each its own sentence in the words
@@ -225,7 +226,7 @@ def step_errors(
     }
 
 
-def _placed(step: WizardStep, problem: Problem, document: Mapping[str, Any], layout: int) -> Placed:
+def _placed(step: WizardStep, problem: Problem, document: DraftDocument, layout: int) -> Placed:
     """The input block of the step's view a problem (located from the document's root) goes
     on, and its words there: each step places its own."""
     return _STEPS[step].place(problem, document, layout)
@@ -236,7 +237,7 @@ def _placed(step: WizardStep, problem: Problem, document: Mapping[str, Any], lay
 # Reads a step's inputs into the updated document: (updated, state values, document as it
 # was, the object type's properties, layout).
 StepReader = Callable[
-    [dict[str, Any], StateValues, Mapping[str, Any], Mapping[str, PropertyType], int], None
+    [DraftDocument, StateValues, DraftDocument, Mapping[str, PropertyType], int], None
 ]
 
 
@@ -247,7 +248,7 @@ class _Step:
 
     render: Callable[[WizardPage], list[Block]]
     read: StepReader
-    place: Callable[[Problem, Mapping[str, Any], int], Placed]
+    place: Callable[[Problem, DraftDocument, int], Placed]
 
 
 _STEPS: Mapping[WizardStep, _Step] = {

@@ -5,12 +5,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from bot.slack.views import actions_editor
 from bot.slack.views.blocks import Block, context
-from bot.slack.views.wizard_steps.inputs import StateValues, as_list
+from bot.slack.views.wizard_steps.inputs import StateValues
 from bot.slack.views.wizard_steps.placing import Placed, place_on
+from bot.workflows.draft_document import DraftDocument, actions_of
 from bot.workflows.drafts import WizardPage
 from bot.workflows.problems import Problem
 from bot.workflows.vocabulary import PropertyType
@@ -18,26 +18,26 @@ from bot.workflows.vocabulary import PropertyType
 
 def render(page: WizardPage) -> list[Block]:
     intro = context("What the workflow does for each enrolled record, in this order.")
-    actions = as_list(page.document.get("actions"))
+    actions = actions_of(page.document)
     return [intro, *actions_editor.actions_blocks(actions, page.properties, page.layout)]
 
 
 def read_inputs(
-    updated: dict[str, Any],
+    updated: DraftDocument,
     values: StateValues,
-    document: Mapping[str, Any],
+    document: DraftDocument,
     properties: Mapping[str, PropertyType],
     layout: int,
 ) -> None:
-    actions = as_list(document.get("actions"))
+    actions = actions_of(document)
     updated["actions"] = actions_editor.read_actions(values, actions, properties, layout)
 
 
-def place(problem: Problem, document: Mapping[str, Any], layout: int) -> Placed:
+def place(problem: Problem, document: DraftDocument, layout: int) -> Placed:
     """A problem of the actions on the action's input (the editor places it), else on no input."""
     root = problem.location[0] if problem.location else None
     if root == "actions":
-        found = actions_editor.actions_errors([problem], as_list(document.get("actions")), layout)
+        found = actions_editor.actions_errors([problem], actions_of(document), layout)
         if found:
             return next(iter(found.items()))
     return place_on({}, problem, layout)

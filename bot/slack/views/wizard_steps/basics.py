@@ -5,13 +5,13 @@ problems.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from bot.slack.ids import WizardAction, WizardBlock
 from bot.slack.views.blocks import SELECT_OPTIONS, Block, labelled, option, plain, section
 from bot.slack.views.wizard_steps.inputs import StateValues, input_block, shown, value_of
 from bot.slack.views.wizard_steps.placing import Placed, own_inputs, place_on
 from bot.workflows.definitions import MAX_NAME
+from bot.workflows.draft_document import DraftDocument
 from bot.workflows.drafts import ObjectTypeChoice, WizardPage, WizardStep
 from bot.workflows.problems import Problem
 from bot.workflows.vocabulary import PropertyType
@@ -66,9 +66,9 @@ def _object_type_options(page: WizardPage) -> list[Block]:
 
 
 def read_inputs(
-    updated: dict[str, Any],
+    updated: DraftDocument,
     values: StateValues,
-    document: Mapping[str, Any],
+    document: DraftDocument,
     properties: Mapping[str, PropertyType],
     layout: int,
 ) -> None:
@@ -80,7 +80,7 @@ def read_inputs(
             updated["object_type"] = object_type
 
 
-def place(problem: Problem, document: Mapping[str, Any], layout: int) -> Placed:
+def place(problem: Problem, document: DraftDocument, layout: int) -> Placed:
     """A problem of the name or the object type, on its input."""
     # Any object type makes the step show its select, as it does whenever one exists.
     page = WizardPage("", WizardStep.NAME, 0, document, object_types=(ObjectTypeChoice("", 0),))

@@ -5,20 +5,20 @@ back and placing its problems (the editor's).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from bot.slack.ids import WizardBlock
 from bot.slack.views import criteria_editor
 from bot.slack.views.blocks import Block, context
-from bot.slack.views.wizard_steps.inputs import StateValues, as_mapping
+from bot.slack.views.wizard_steps.inputs import StateValues
 from bot.slack.views.wizard_steps.placing import Placed, place_on
+from bot.workflows.draft_document import DraftDocument, criteria_of
 from bot.workflows.drafts import Matching, WizardPage
 from bot.workflows.problems import Problem
 from bot.workflows.vocabulary import PropertyType
 
 
 def render(page: WizardPage) -> list[Block]:
-    criteria = as_mapping(page.document.get("criteria"))
+    criteria = criteria_of(page.document, "criteria")
     blocks = criteria_editor.criteria_blocks(
         "criteria", criteria, page.properties, page.layout, page.options, page.labels
     )
@@ -37,24 +37,24 @@ def _matching_text(matching: Matching) -> str:
 
 
 def read_inputs(
-    updated: dict[str, Any],
+    updated: DraftDocument,
     values: StateValues,
-    document: Mapping[str, Any],
+    document: DraftDocument,
     properties: Mapping[str, PropertyType],
     layout: int,
 ) -> None:
-    criteria = as_mapping(document.get("criteria"))
+    criteria = criteria_of(document, "criteria")
     updated["criteria"] = criteria_editor.read_criteria(
         "criteria", values, criteria, properties, layout
     )
 
 
-def place(problem: Problem, document: Mapping[str, Any], layout: int) -> Placed:
+def place(problem: Problem, document: DraftDocument, layout: int) -> Placed:
     """A problem of the criteria on its filter's row (the editor places it), else on no input."""
     root = problem.location[0] if problem.location else None
     if root == "criteria":
         found = criteria_editor.criteria_errors(
-            "criteria", [problem], as_mapping(document.get("criteria")), layout
+            "criteria", [problem], criteria_of(document, "criteria"), layout
         )
         if found:
             return next(iter(found.items()))

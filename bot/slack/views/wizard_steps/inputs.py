@@ -75,10 +75,6 @@ def sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def as_mapping(value: object) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
 def as_list(value: object) -> list[Any]:
     return list(value) if isinstance(value, list) else []
 

@@ -5,7 +5,6 @@ inputs.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
 
 from bot.slack.ids import WizardBlock
 from bot.slack.views.blocks import Block, cut, packed, section
@@ -13,6 +12,7 @@ from bot.slack.views.explanations import forecast_lines
 from bot.slack.views.phrases import phrase_mrkdwn, when
 from bot.slack.views.wizard_steps.inputs import StateValues
 from bot.slack.views.wizard_steps.placing import Placed, place_on, warnings_block
+from bot.workflows.draft_document import DraftDocument
 from bot.workflows.drafts import Review, WizardPage, step_of
 from bot.workflows.problems import Problem
 from bot.workflows.templates import escape_mrkdwn
@@ -22,7 +22,7 @@ SHOWN_LINE_CHARS = 500  # one action or criteria group in the review
 
 
 # Problems as the lines the review lists them in (the wizard's problem_lines).
-ProblemLines = Callable[[Sequence[Problem], Mapping[str, Any]], Sequence[str]]
+ProblemLines = Callable[[Sequence[Problem], DraftDocument], Sequence[str]]
 
 
 def render(page: WizardPage, problem_lines: ProblemLines) -> list[Block]:
@@ -78,15 +78,15 @@ def _summary_blocks(review: Review) -> list[Block]:
 
 
 def read_inputs(
-    updated: dict[str, Any],
+    updated: DraftDocument,
     values: StateValues,
-    document: Mapping[str, Any],
+    document: DraftDocument,
     properties: Mapping[str, PropertyType],
     layout: int,
 ) -> None:
     """The review has no inputs: the document stays as it was."""
 
 
-def place(problem: Problem, document: Mapping[str, Any], layout: int) -> Placed:
+def place(problem: Problem, document: DraftDocument, layout: int) -> Placed:
     """The review has no inputs: a problem goes on none, worded by the part of the workflow."""
     return place_on({}, problem, layout)

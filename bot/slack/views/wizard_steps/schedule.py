@@ -8,7 +8,7 @@ import copy
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from bot.slack.ids import WizardAction, WizardBlock
 from bot.slack.views.blocks import (
@@ -28,7 +28,6 @@ from bot.slack.views.places import zone_choices
 from bot.slack.views.wizard_steps.inputs import (
     StateValues,
     as_list,
-    as_mapping,
     input_block,
     is_int,
     number_or_none,
@@ -48,8 +47,16 @@ from bot.slack.views.wizard_steps.placing import (
 )
 from bot.slack.views.wizard_steps.settings import NO_HOLIDAYS, holidays_select
 from bot.workflows.definitions import supported_countries
-from bot.workflows.drafts import (
+from bot.workflows.draft_document import (
     SET_ASIDE,
+    DraftDocument,
+    MonthPositionDocument,
+    NumberAsTyped,
+    ScheduleDocument,
+    schedule_of,
+    set_aside_of,
+)
+from bot.workflows.drafts import (
     SchedulePreview,
     WizardPage,
     WizardStep,
@@ -87,7 +94,20 @@ UNITS = {"daily": "days", "weekly": "weeks", "monthly": "months", "annually": "y
 
 # The schedule's fields that say on which days it runs: set aside when a new choice of
 # "Runs" or "Which days" leaves them out, restored when it is chosen again.
-_DAY_FIELDS = ("weekdays", "month_days", "month_positions", "months", "month", "day", "date")
+_DayField = Literal["weekdays", "month_days", "month_positions", "months", "month", "day", "date"]
+_DAY_FIELDS: tuple[_DayField, ...] = (
+    "weekdays",
+    "month_days",
+    "month_positions",
+    "months",
+    "month",
+    "day",
+    "date",
+)
+_DATE_INPUTS: tuple[tuple[str, Literal["start_date", "end_date"]], ...] = (
+    (WizardBlock.START_DATE, "start_date"),
+    (WizardBlock.END_DATE, "end_date"),
+)
 
 
 POSITION_DAY_NAMES = {
@@ -98,7 +118,7 @@ POSITION_DAY_NAMES = {
 
 
 def render(page: WizardPage) -> list[Block]:
-    schedule = as_mapping(page.document.get("schedule"))
+    schedule = schedule_of(page.document)
     frequency = schedule.get("frequency")
     blocks = [_schedule_text_input(page.layout), _frequency_input(frequency)]
     if frequency == "weekly":
@@ -127,7 +147,7 @@ def _frequency_input(frequency: object) -> Block:
     return input_block(WizardBlock.FREQUENCY, "Runs", element, dispatch=True)
 
 
-def _weekdays_input(schedule: Mapping[str, Any]) -> Block:
+def _weekdays_input(schedule: ScheduleDocument) -> Block:
     options = [option(DAY_NAMES[i], day.value) for i, day in enumerate(WEEKDAYS)]
     chosen = strings(schedule.get("weekdays"))
     element: Block = {"type": "checkboxes", "action_id": WizardAction.REFRESH, "options": options}
@@ -137,7 +157,7 @@ def _weekdays_input(schedule: Mapping[str, Any]) -> Block:
     return input_block(WizardBlock.WEEKDAYS, "On", element, dispatch=True)
 
 
-def _monthly_inputs(schedule: Mapping[str, Any]) -> list[Block]:
+def _monthly_inputs(schedule: ScheduleDocument) -> list[Block]:
     mode = _monthly_mode(schedule)
     modes = [
         option("On days of the month, e.g. the 1st and 15th", MONTHLY_DAYS),
@@ -164,7 +184,7 @@ def _monthly_inputs(schedule: Mapping[str, Any]) -> list[Block]:
     return blocks
 
 
-def _month_days_input(schedule: Mapping[str, Any], label: str) -> Block:
+def _month_days_input(schedule: ScheduleDocument, label: str) -> Block:
     options = [option(str(day), str(day)) for day in range(1, 32)]
     chosen = {str(day) for day in as_list(schedule.get("month_days"))}
     element: Block = {
@@ -180,7 +200,7 @@ def _month_days_input(schedule: Mapping[str, Any], label: str) -> Block:
     return input_block(WizardBlock.MONTH_DAYS, label, element, dispatch=True, hint=hint)
 
 
-def _month_positions_input(schedule: Mapping[str, Any], label: str) -> Block:
+def _month_positions_input(schedule: ScheduleDocument, label: str) -> Block:
     groups: list[Block] = []
     for ordinal in Ordinal:
         words = ordinal.value.replace("_", " ")
@@ -219,7 +239,7 @@ def _counts_business_days(positions: object) -> bool:
     )
 
 
-def _months_input(schedule: Mapping[str, Any]) -> Block:
+def _months_input(schedule: ScheduleDocument) -> Block:
     options = [option(name, str(number)) for number, name in enumerate(MONTH_NAMES, start=1)]
     chosen = {str(month) for month in as_list(schedule.get("months"))}
     element: Block = {
@@ -237,11 +257,11 @@ def _months_input(schedule: Mapping[str, Any]) -> Block:
     )
 
 
-def _business_holidays_inputs(schedule: Mapping[str, Any]) -> list[Block]:
+def _business_holidays_inputs(schedule: ScheduleDocument) -> list[Block]:
     """Whose public holidays are not business days, and for a country with regions, which
     region's: these only move business days, unlike the pause days of the settings step."""
     country = schedule.get("holidays")
-    element = holidays_select({"holidays": country})
+    element = holidays_select(country)
     element["action_id"] = WizardAction.REFRESH
     hint = (
         "Business days skip these public holidays. To pause runs on holidays instead, "
@@ -290,7 +310,7 @@ def _initial(region: Mapping[str, Any]) -> str:
     return str(region["text"]["text"])[:1]
 
 
-def _monthly_mode(schedule: Mapping[str, Any]) -> str:
+def _monthly_mode(schedule: ScheduleDocument) -> str:
     if "month_positions" in schedule:
         return MONTHLY_BOTH if "month_days" in schedule else MONTHLY_POSITIONS
     return MONTHLY_DAYS
@@ -300,7 +320,7 @@ def _position_value(ordinal: object, day: object) -> str:
     return f"{ordinal}:{day}"  # StrEnum members format as their value
 
 
-def _annual_inputs(schedule: Mapping[str, Any]) -> list[Block]:
+def _annual_inputs(schedule: ScheduleDocument) -> list[Block]:
     months = [option(name, str(number)) for number, name in enumerate(MONTH_NAMES, start=1)]
     days = [option(str(day), str(day)) for day in range(1, 32)]
     month = select_block(months, text_or_none(schedule.get("month")), "Month")
@@ -318,7 +338,7 @@ def _time_input(value: object) -> Block:
     return input_block(WizardBlock.TIME, "Time of day", element, dispatch=True)
 
 
-def _times_of(schedule: Mapping[str, Any]) -> list[str]:
+def _times_of(schedule: ScheduleDocument) -> list[str]:
     """The schedule's times as the draft holds them: ``time``, or the list ``times``."""
     if "times" in schedule:
         return [str(t) for t in as_list(schedule.get("times"))]
@@ -396,7 +416,7 @@ def _date_input(block_id: str, label: str, value: object, optional: bool = True)
 
 
 def _schedule_preview_blocks(
-    preview: SchedulePreview | None, document: Mapping[str, Any]
+    preview: SchedulePreview | None, document: DraftDocument
 ) -> list[Block]:
     if preview is None:
         return []
@@ -409,7 +429,7 @@ def _schedule_preview_blocks(
     return [section(text, block_id=WizardBlock.SCHEDULE_PREVIEW), *warnings_block(preview.warnings)]
 
 
-def _schedule_wording(problem: Problem, document: Mapping[str, Any]) -> str:
+def _schedule_wording(problem: Problem, document: DraftDocument) -> str:
     """A schedule's problem (located in the schedule) in the words of the schedule step."""
     return place(problem.under("schedule"), document, 0)[1]
 
@@ -482,7 +502,7 @@ def with_schedule_text_problem(view: Mapping[str, Any], text: str, problem: str)
     return shown
 
 
-def _typed_schedule(values: StateValues, read: Mapping[str, Any]) -> dict[str, Any] | None:
+def _typed_schedule(values: StateValues, read: ScheduleDocument) -> ScheduleDocument | None:
     """The schedule typed in "Type it", in the zone of the schedule's fields unless it names
     one; None when none is typed or the text is not a schedule (typed_schedule_errors)."""
     typed = typed_schedule_text(values)
@@ -496,26 +516,28 @@ def _typed_schedule(values: StateValues, read: Mapping[str, Any]) -> dict[str, A
 
 
 def read_inputs(
-    updated: dict[str, Any],
+    updated: DraftDocument,
     values: StateValues,
-    document: Mapping[str, Any],
+    document: DraftDocument,
     properties: Mapping[str, PropertyType],
     layout: int,
 ) -> None:
-    old = as_mapping(document.get("schedule"))
-    aside = as_mapping(as_mapping(document.get(SET_ASIDE)).get("schedule"))
-    schedule = _read_schedule(values, old, aside)
-    updated["schedule"] = _typed_schedule(values, schedule) or schedule
-    if left := {f: old[f] for f in _DAY_FIELDS if f in old and f not in updated["schedule"]}:
-        updated[SET_ASIDE] = {
-            **as_mapping(document.get(SET_ASIDE)),
-            "schedule": {**aside, **left},
-        }
+    old = schedule_of(document)
+    aside = set_aside_of(document).get("schedule", {})
+    read = _read_schedule(values, old, aside)
+    schedule = _typed_schedule(values, read) or read
+    updated["schedule"] = schedule
+    left: ScheduleDocument = {}
+    for name in _DAY_FIELDS:
+        if name in old and name not in schedule:
+            left[name] = old[name]
+    if left:
+        updated[SET_ASIDE] = {**set_aside_of(document), "schedule": {**aside, **left}}
 
 
 def _read_schedule(
-    values: StateValues, old: Mapping[str, Any], aside: Mapping[str, Any]
-) -> dict[str, Any]:
+    values: StateValues, old: ScheduleDocument, aside: ScheduleDocument
+) -> ScheduleDocument:
     """The schedule the step's inputs show. Days a new choice (of "Runs" or "Which days")
     has no input for yet come back from ``aside``, where a change set them aside, or start
     empty: a preset chip would stay beside the day picked next ("the first Monday and the
@@ -524,7 +546,7 @@ def _read_schedule(
     # What the view showed belongs to the old frequency when the user just changed it.
     same = frequency == old.get("frequency")
     earlier = old if same else aside
-    schedule: dict[str, Any] = {"frequency": frequency} if frequency is not None else {}
+    schedule: ScheduleDocument = {"frequency": frequency} if frequency is not None else {}
     if frequency == "weekly":
         weekdays = options_of(values, WizardBlock.WEEKDAYS)
         if weekdays is None:
@@ -533,11 +555,8 @@ def _read_schedule(
     elif frequency == "monthly":
         schedule.update(_read_monthly(values, old if same else {}, aside))
     elif frequency == "annually":
-        for block, field in ((WizardBlock.MONTH, "month"), (WizardBlock.DAY, "day")):
-            value: object = number_or_none(value_of(values, block))
-            if value is None:
-                value = earlier.get(field, 1)
-            schedule[field] = value
+        schedule["month"] = _chosen_number(values, WizardBlock.MONTH, earlier.get("month", 1))
+        schedule["day"] = _chosen_number(values, WizardBlock.DAY, earlier.get("day", 1))
     elif frequency == "once":
         date = value_of(values, WizardBlock.DATE)
         if date is None and earlier.get("date"):
@@ -553,7 +572,13 @@ def _read_schedule(
     return schedule
 
 
-def _read_times(values: StateValues, old: Mapping[str, Any]) -> dict[str, Any]:
+def _chosen_number(values: StateValues, block_id: str, kept: int) -> int:
+    """The number chosen in a select; ``kept`` when none is."""
+    chosen = number_or_none(value_of(values, block_id))
+    return kept if chosen is None else chosen
+
+
+def _read_times(values: StateValues, old: ScheduleDocument) -> ScheduleDocument:
     """``time`` for one time of day, ``times`` for several: the picker's first, then the
     typed ones as written (the check names one that is not a time)."""
     kept = _times_of(old)
@@ -573,12 +598,14 @@ def _read_times(values: StateValues, old: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _read_monthly(
-    values: StateValues, old: Mapping[str, Any], aside: Mapping[str, Any]
-) -> dict[str, Any]:
+    values: StateValues, old: ScheduleDocument, aside: ScheduleDocument
+) -> ScheduleDocument:
     # Monthly chosen again: the way of choosing days it had comes back with its days.
     mode = value_of(values, WizardBlock.MONTHLY_MODE) or _monthly_mode(old or aside)
     months = _read_months(values, old, aside)
-    days = {} if mode == MONTHLY_POSITIONS else {"month_days": _read_month_days(values, old, aside)}
+    days: ScheduleDocument = {}
+    if mode != MONTHLY_POSITIONS:
+        days["month_days"] = _read_month_days(values, old, aside)
     if mode == MONTHLY_DAYS:
         return {**days, **months}
     chosen = options_of(values, WizardBlock.MONTH_POSITIONS)
@@ -587,13 +614,15 @@ def _read_monthly(
         positions = _sorted_positions(p for p in parsed if p)
     else:
         positions = as_list(old.get("month_positions")) or as_list(aside.get("month_positions"))
-    holidays = _read_business_holidays(values, old) if _counts_business_days(positions) else {}
+    holidays: ScheduleDocument = {}
+    if _counts_business_days(positions):
+        holidays = _read_business_holidays(values, old)
     return {**days, "month_positions": positions, **months, **holidays}
 
 
 def _read_month_days(
-    values: StateValues, old: Mapping[str, Any], aside: Mapping[str, Any]
-) -> list[Any]:
+    values: StateValues, old: ScheduleDocument, aside: ScheduleDocument
+) -> list[int]:
     chosen = options_of(values, WizardBlock.MONTH_DAYS)
     if chosen is not None:
         numbers = [number_or_none(value) for value in chosen]
@@ -602,8 +631,8 @@ def _read_month_days(
 
 
 def _read_months(
-    values: StateValues, old: Mapping[str, Any], aside: Mapping[str, Any]
-) -> dict[str, Any]:
+    values: StateValues, old: ScheduleDocument, aside: ScheduleDocument
+) -> ScheduleDocument:
     chosen = options_of(values, WizardBlock.MONTHS)
     if chosen is None:
         months = as_list(old.get("months")) or as_list(aside.get("months"))
@@ -612,14 +641,14 @@ def _read_months(
     return {"months": months} if months else {}
 
 
-def _read_business_holidays(values: StateValues, old: Mapping[str, Any]) -> dict[str, Any]:
+def _read_business_holidays(values: StateValues, old: ScheduleDocument) -> ScheduleDocument:
     """The country (and region) whose holidays are not business days; a region is kept only
     while its country stays chosen."""
     if shown(values, WizardBlock.BUSINESS_HOLIDAYS):
         country = value_of(values, WizardBlock.BUSINESS_HOLIDAYS)
     else:
         country = old.get("holidays")
-    if country in (None, NO_HOLIDAYS):
+    if country is None or country == NO_HOLIDAYS:
         return {}
     region = None
     if country == old.get("holidays"):
@@ -627,19 +656,21 @@ def _read_business_holidays(values: StateValues, old: Mapping[str, Any]) -> dict
             region = value_of(values, WizardBlock.BUSINESS_SUBDIVISION)
         else:
             region = old.get("subdivision")
-    if region in (None, NO_HOLIDAYS):
+    if region is None or region == NO_HOLIDAYS:
         return {"holidays": country}
     return {"holidays": country, "subdivision": region}
 
 
-def _position(value: str) -> dict[str, str] | None:
+def _position(value: str) -> MonthPositionDocument | None:
     ordinal, _, day = value.partition(":")
     if ordinal in set(Ordinal) and day in set(PositionDay):
         return {"ordinal": ordinal, "day": day}
     return None
 
 
-def _sorted_positions(positions: Iterable[Mapping[str, str]]) -> list[dict[str, str]]:
+def _sorted_positions(
+    positions: Iterable[MonthPositionDocument],
+) -> list[MonthPositionDocument]:
     ordinals, days = list(Ordinal), list(PositionDay)
     unique = {(p["ordinal"], p["day"]) for p in positions}
     ordered = sorted(
@@ -648,32 +679,29 @@ def _sorted_positions(positions: Iterable[Mapping[str, str]]) -> list[dict[str, 
     return [{"ordinal": ordinal, "day": day} for ordinal, day in ordered]
 
 
-def _read_repetition(values: StateValues, old: Mapping[str, Any]) -> dict[str, Any]:
-    fields: dict[str, Any] = {}
+def _read_repetition(values: StateValues, old: ScheduleDocument) -> ScheduleDocument:
+    fields: ScheduleDocument = {}
     if shown(values, WizardBlock.INTERVAL):
         raw = (value_of(values, WizardBlock.INTERVAL) or "").strip()
         # Kept as typed when not a number: the check says what is wrong with it.
-        interval: object = number_or_none(raw) if raw else None
+        interval: NumberAsTyped | None = number_or_none(raw) if raw else None
         if interval is None and raw:
             interval = raw
     else:
         interval = old.get("interval")
     if interval is not None and interval != 1:
         fields["interval"] = interval
-    for block, field in (
-        (WizardBlock.START_DATE, "start_date"),
-        (WizardBlock.END_DATE, "end_date"),
-    ):
+    for block, field in _DATE_INPUTS:
         value = value_of(values, block) if shown(values, block) else old.get(field)
         if value is not None:
             fields[field] = value
     return fields
 
 
-def place(problem: Problem, document: Mapping[str, Any], layout: int) -> Placed:
+def place(problem: Problem, document: DraftDocument, layout: int) -> Placed:
     """A problem of the schedule on its input; the days of a monthly schedule on the select
     of the way they are chosen."""
-    schedule = as_mapping(document.get("schedule"))
+    schedule = schedule_of(document)
     monthly = _monthly_mode(schedule) if schedule.get("frequency") == "monthly" else None
     page = WizardPage("", WizardStep.SCHEDULE, 0, document)
     return place_on(own_inputs(render(page)), problem, layout, monthly)

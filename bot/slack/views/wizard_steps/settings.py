@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
 
 from bot.slack.ids import WizardAction, WizardBlock
 from bot.slack.views import criteria_editor
@@ -16,7 +15,6 @@ from bot.slack.views.places import COUNTRIES
 from bot.slack.views.wizard_steps.inputs import (
     StateValues,
     as_list,
-    as_mapping,
     input_block,
     is_int,
     number_or_none,
@@ -33,6 +31,12 @@ from bot.workflows.definitions import (
     PauseBehaviour,
     StaleSourceBehaviour,
     supported_countries,
+)
+from bot.workflows.draft_document import (
+    DraftDocument,
+    SettingsDocument,
+    criteria_of,
+    settings_of,
 )
 from bot.workflows.drafts import WizardPage, WizardStep
 from bot.workflows.problems import Problem
@@ -66,7 +70,7 @@ STALE_SOURCE_BEHAVIOURS = (
 
 
 def render(page: WizardPage) -> list[Block]:
-    settings = as_mapping(page.document.get("settings"))
+    settings = settings_of(page.document)
     channel = settings.get("summary_channel")
     conversations: Block = {
         "type": "conversations_select",
@@ -114,7 +118,7 @@ def render(page: WizardPage) -> list[Block]:
         "max_value": str(MAX_CATCH_UP_MINUTES),
         "initial_value": str(catch_up) if is_int(catch_up) else str(DEFAULT_CATCH_UP_MINUTES),
     }
-    suppression = as_mapping(page.document.get("suppression"))
+    suppression = criteria_of(page.document, "suppression")
     return [
         input_block(
             WizardBlock.SUMMARY_CHANNEL,
@@ -132,7 +136,10 @@ def render(page: WizardPage) -> list[Block]:
             hint='Days without runs, separated by commas: "12-25" every year, "2026-11-26" once.',
         ),
         input_block(
-            WizardBlock.HOLIDAYS, "Public holidays", holidays_select(settings), optional=True
+            WizardBlock.HOLIDAYS,
+            "Public holidays",
+            holidays_select(settings.get("holidays")),
+            optional=True,
         ),
         input_block(WizardBlock.ON_PAUSE_DAY, "When a run falls on a pause day", behaviour),
         _alert_owner_block(settings),
@@ -151,7 +158,7 @@ def render(page: WizardPage) -> list[Block]:
     ]
 
 
-def _alert_owner_block(settings: Mapping[str, Any]) -> Block:
+def _alert_owner_block(settings: SettingsDocument) -> Block:
     """When the owner gets a direct message about failed actions (default: any failure)."""
     choices = [option(text, value) for value, text in ALERT_CHOICES]
     chosen = settings.get("alert_owner")
@@ -170,7 +177,7 @@ def _alert_owner_block(settings: Mapping[str, Any]) -> Block:
     )
 
 
-def _stale_source_blocks(source: str | None, settings: Mapping[str, Any]) -> list[Block]:
+def _stale_source_blocks(source: str | None, settings: SettingsDocument) -> list[Block]:
     """What a run does when the source feeding its records cannot be synced before it: a
     choice only for a type that a source feeds."""
     if source is None:
@@ -187,9 +194,9 @@ def _stale_source_blocks(source: str | None, settings: Mapping[str, Any]) -> lis
     return [input_block(WizardBlock.ON_STALE_SOURCE, label[:2000], element)]
 
 
-def holidays_select(settings: Mapping[str, Any]) -> Block:
+def holidays_select(current: object) -> Block:
+    """The select of a country whose public holidays count (``current``: the one chosen)."""
     supported = supported_countries()
-    current = settings.get("holidays")
     countries = {code: name for code, name in COUNTRIES.items() if code in supported}
     if isinstance(current, str) and fits_option_value(current):
         countries.setdefault(current, current)
@@ -203,21 +210,21 @@ def holidays_select(settings: Mapping[str, Any]) -> Block:
 
 
 def read_inputs(
-    updated: dict[str, Any],
+    updated: DraftDocument,
     values: StateValues,
-    document: Mapping[str, Any],
+    document: DraftDocument,
     properties: Mapping[str, PropertyType],
     layout: int,
 ) -> None:
-    updated["settings"] = _read_settings(values, as_mapping(document.get("settings")))
-    suppression = as_mapping(document.get("suppression"))
+    updated["settings"] = _read_settings(values, settings_of(document))
+    suppression = criteria_of(document, "suppression")
     updated["suppression"] = criteria_editor.read_criteria(
         "suppression", values, suppression, properties, layout
     )
 
 
-def _read_settings(values: StateValues, old: Mapping[str, Any]) -> dict[str, Any]:
-    settings = dict(old)
+def _read_settings(values: StateValues, old: SettingsDocument) -> SettingsDocument:
+    settings = old.copy()
     if shown(values, WizardBlock.SUMMARY_CHANNEL) or shown(values, WizardBlock.SUMMARY):
         channel = value_of(values, WizardBlock.SUMMARY_CHANNEL)
         policy = value_of(values, WizardBlock.SUMMARY) or settings.get("summary")
@@ -256,13 +263,13 @@ def _read_settings(values: StateValues, old: Mapping[str, Any]) -> dict[str, Any
     return settings
 
 
-def place(problem: Problem, document: Mapping[str, Any], layout: int) -> Placed:
+def place(problem: Problem, document: DraftDocument, layout: int) -> Placed:
     """A problem of the suppression on its filter's row (the editor places it), else of the
     settings on their input."""
     root = problem.location[0] if problem.location else None
     if root == "suppression":
         found = criteria_editor.criteria_errors(
-            "suppression", [problem], as_mapping(document.get("suppression")), layout
+            "suppression", [problem], criteria_of(document, "suppression"), layout
         )
         if found:
             return next(iter(found.items()))
