@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import NoReturn
 
@@ -30,15 +28,13 @@ from bot.workflows.notifier import Notifier
 from bot.workflows.owners import PeopleLookup
 from bot.workflows.run_observer import RunObserver
 from bot.workflows.runner import NotifierFor
-from bot.workflows.workspaces import UnknownWorkspace, resolve_team
+from bot.workflows.workspaces import UnknownWorkspace, open_workspace
 from storage.database import (
     current_revision,
     make_engine,
     session_factory,
     upgrade,
-    write_transaction,
 )
-from storage.object_types import ObjectTypeRepository
 from storage.unit_of_work import UnitOfWork
 
 __all__ = ["USAGE_ERROR", "Context", "fail"]
@@ -157,26 +153,19 @@ class Context:
             return installations.bot_token(team_id)
         return self.settings.slack_bot_token
 
-    @contextmanager
-    def workspace(
-        self, team: str | None, from_slack: bool = False
-    ) -> Iterator[tuple[Session, str]]:
-        """A transaction on a migrated database and the team it acts on. A team the
-        database does not know yet is refused (UnknownWorkspace, as a usage error) unless
-        Slack vouches for it (``from_slack``: auth.test named it; or it is installed) or
-        SLACK_TEAM_ID names it."""
+    def team(self, team: str | None, from_slack: bool = False) -> str:
+        """The team a command acts on, on a migrated database, with its built-in object
+        types. A team the database does not know yet is refused (UnknownWorkspace, as a
+        usage error) unless Slack vouches for it (``from_slack``: auth.test named it; or it
+        is installed) or SLACK_TEAM_ID names it; AmbiguousWorkspace when none is named and
+        the database serves several."""
         self.migrate()
         explicit = team or self.settings.team_id
         vouched = self._vouched_teams(explicit, from_slack)
-        # Commands write: the write lock is taken at the start, so that concurrent
-        # writers wait for each other (SQLite's busy timeout) instead of failing at once.
-        with write_transaction(self.sessions) as session:
-            try:
-                team_id = resolve_team(session, explicit, vouched)
-            except UnknownWorkspace as error:
-                fail(str(error))
-            ObjectTypeRepository(session).ensure_built_ins(team_id, self.clock.now())
-            yield session, team_id
+        try:
+            return open_workspace(self.work, explicit, vouched, self.clock.now())
+        except UnknownWorkspace as error:
+            fail(str(error))
 
     def _vouched_teams(self, explicit: str | None, from_slack: bool) -> set[str]:
         # Asked before the transaction opens: the installation store reads on a connection

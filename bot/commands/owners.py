@@ -7,7 +7,7 @@ import click
 
 from bot.commands.context import Context, fail
 from bot.commands.options import TEAM_OPTION
-from bot.workflows.owners import OwnerLine, list_owners, resolve_owners
+from bot.workflows.owners import OwnerLine, owner_lines, resolve_owners
 from bot.workflows.readable import plural
 from bot.workflows.workspaces import AmbiguousWorkspace
 
@@ -35,8 +35,8 @@ def owners_list(context: Context, team: str | None, refresh: bool) -> None:
     """Each owner value of the records, its Slack user or "unresolved", and its records."""
     now = context.clock.now()
     try:
-        with context.workspace(team) as (session, team_id):
-            lines = list_owners(session, team_id, now)
+        team_id = context.team(team)
+        lines = owner_lines(context.work, team_id, now)
         if refresh and lines:
             lookup = context.people_lookup(team_id)
             if lookup is None:
@@ -47,8 +47,7 @@ def owners_list(context: Context, team: str | None, refresh: bool) -> None:
             )
             if resolution.refused or resolution.unavailable:
                 fail(resolution.refused or resolution.unavailable or "")
-            with context.workspace(team_id) as (session, _):
-                lines = list_owners(session, team_id, now)
+            lines = owner_lines(context.work, team_id, now)
     except AmbiguousWorkspace as error:
         fail(str(error))
     if not lines:

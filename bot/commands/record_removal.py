@@ -14,7 +14,7 @@ from bot.commands.context import Context, fail
 from bot.commands.options import TEAM_OPTION
 from bot.commands.records import CRITERIA_HELP, query_errors, read_criteria
 from bot.commands.removals import confirm_removal, removal_text
-from bot.workflows.record_removal import RemovalError, Removed, by_criteria, by_ids
+from bot.workflows.record_removal import RemovalError, Removed, removal
 from bot.workflows.sources import FedType
 
 
@@ -47,11 +47,11 @@ def records_delete(
     at = context.clock.now().astimezone(ZoneInfo(context.settings.default_timezone))
 
     def select(now: bool) -> Removed:
-        with removal_errors(), context.workspace(team) as (session, team_id):
+        with removal_errors():
+            team_id = context.team(team)
             when = context.clock.now() if now else None
-            if criteria is None:
-                return by_ids(session, team_id, type_name, ids, when)
-            return by_criteria(session, team_id, type_name, criteria, at, when)
+            named = ids if criteria is None else None
+            return removal(context.work, team_id, type_name, named, criteria, at, when)
 
     if not yes:
         preview = select(now=False)

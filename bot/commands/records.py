@@ -17,7 +17,7 @@ import click
 from bot.commands.context import Context, fail
 from bot.commands.failures import RUN_TIME_FAILURE, USAGE_ERROR
 from bot.commands.options import TEAM_OPTION, read_text_file
-from bot.commands.removals import confirm_prune, prune_absent, removal_text
+from bot.commands.removals import confirm_prune, refuse_empty_prune, removal_text
 from bot.workflows.bounded_json import InvalidJSON, load_json
 from bot.workflows.criteria import InvalidCriteria
 from bot.workflows.readable import instant_text, is_are, plural
@@ -27,10 +27,10 @@ from bot.workflows.record_import import (
     ImportOptionError,
     ImportOptions,
     ImportReport,
-    import_records,
     parse_property_type,
 )
-from bot.workflows.records import MatchingRecord, count_matching, list_matching
+from bot.workflows.record_removal import EmptyPrune, import_file
+from bot.workflows.records import MatchingRecord, matching, matching_count
 from bot.workflows.vocabulary import PropertyType
 from bot.workflows.workspaces import AmbiguousWorkspace
 from storage.object_types import UnknownObjectType
@@ -114,14 +114,15 @@ def records_list(
     """List the records of a type that match criteria, by name."""
     criteria = read_criteria(criteria_option)
     now = evaluation_instant(context, at_option, zone_name)
-    with query_errors(), context.workspace(team) as (session, team_id):
-        total = count_matching(session, team_id, type_name, criteria, now)
-        found = list_matching(session, team_id, type_name, criteria, now, limit)
-    if not found:
+    with query_errors():
+        team_id = context.team(team)
+        found = matching(context.work, team_id, type_name, criteria, now, limit)
+    total, first = found.total, found.first
+    if not first:
         click.echo(f"No {type_name} match.")
         return
-    click.echo(records_table(found))
-    click.echo(f"\n{len(found)} of {total} matching {type_name} shown.")
+    click.echo(records_table(first))
+    click.echo(f"\n{len(first)} of {total} matching {type_name} shown.")
 
 
 @records.command("count")
@@ -141,8 +142,9 @@ def records_count(
     """Print how many records of a type match criteria."""
     criteria = read_criteria(criteria_option)
     now = evaluation_instant(context, at_option, zone_name)
-    with query_errors(), context.workspace(team) as (session, team_id):
-        click.echo(count_matching(session, team_id, type_name, criteria, now))
+    with query_errors():
+        team_id = context.team(team)
+        click.echo(matching_count(context.work, team_id, type_name, criteria, now))
 
 
 def read_criteria(option: str | None) -> object:
@@ -281,13 +283,12 @@ def records_import(
         )
         if prune and not yes:
             confirm_prune(context, file, options, team)
-        with context.workspace(team) as (session, team_id):
-            report = import_records(
-                session, team_id, file, options, context.clock.now(), context.clock
-            )
-            pruned = prune_absent(
-                context, session, team_id, file, options, report if prune else None
-            )
+        team_id = context.team(team)
+        try:
+            imported = import_file(context.work, team_id, file, options, context.clock, prune)
+        except EmptyPrune:
+            refuse_empty_prune(file, options)
+    report, pruned = imported.report, imported.pruned
     echo_import_report(report)
     if pruned is not None and pruned.count:
         click.echo(f"removed {removal_text(pruned, type_name)}")

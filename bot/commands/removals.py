@@ -1,6 +1,5 @@
 """What a removal of records shows, and the question asked before it (``records delete``,
-``records import --prune``): the count and the first ids with their names; and the pruning
-step of ``records import --prune``."""
+``records import --prune``): the count and the first ids with their names."""
 
 from __future__ import annotations
 
@@ -9,12 +8,11 @@ from pathlib import Path
 from typing import NoReturn
 
 import click
-from sqlalchemy.orm import Session
 
 from bot.commands.context import Context, fail
 from bot.workflows.readable import plural
-from bot.workflows.record_import import ImportOptions, ImportReport
-from bot.workflows.record_removal import absent_from, file_ids
+from bot.workflows.record_import import ImportOptions
+from bot.workflows.record_removal import absent, file_ids
 from bot.workflows.sources import FedType
 from storage.record_removal import Removal
 
@@ -74,8 +72,8 @@ def confirm_prune(context: Context, file: Path, options: ImportOptions, team: st
     if not any(file_ids(file, options)):
         refuse_empty_prune(file, options)
     try:
-        with context.workspace(team) as (session, team_id):
-            would = absent_from(session, team_id, options.type_name, file_ids(file, options))
+        team_id = context.team(team)
+        would = absent(context.work, team_id, options.type_name, file_ids(file, options))
     except FedType as fed:
         fail(str(fed))
     if would.count:
@@ -94,21 +92,3 @@ def refuse_empty_prune(file: Path, options: ImportOptions) -> NoReturn:
         "record: nothing was imported or removed; to remove them all, use "
         f"`workflow-bot records delete --type {options.type_name} --criteria {{}}`"
     )
-
-
-def prune_absent(
-    context: Context,
-    session: Session,
-    team_id: str,
-    file: Path,
-    options: ImportOptions,
-    report: ImportReport | None,
-) -> Removal | None:
-    """After an import that wrote (in its transaction), removes the records of the type the
-    file does not name; None when there is nothing to prune."""
-    if report is None or not report.written:
-        return None
-    if not report.created + report.updated + report.unchanged + report.rejected:
-        refuse_empty_prune(file, options)  # the transaction then ends unwritten
-    batches = file_ids(file, options)
-    return absent_from(session, team_id, options.type_name, batches, context.clock.now())

@@ -15,8 +15,8 @@ from bot.workflows.readable import instant_text
 from bot.workflows.run_followups import (
     MAX_SNOOZE_DAYS,
     MIN_SNOOZE_DAYS,
-    skip_by_name,
-    snooze_by_name,
+    skip_next_of,
+    snooze_named,
 )
 from bot.workflows.workspaces import AmbiguousWorkspace
 
@@ -36,8 +36,9 @@ def _errors() -> Iterator[None]:
 @click.pass_obj
 def workflows_skip_next(context: Context, name: str, team: str | None) -> None:
     """Skip the workflow's next run, once: the runs after it happen as usual."""
-    with _errors(), context.workspace(team) as (session, team_id):
-        skipped = skip_by_name(session, team_id, name, CLI_ACTOR, context.clock.now())
+    with _errors():
+        team_id = context.team(team)
+        skipped = skip_next_of(context.work, team_id, name, CLI_ACTOR, context.clock.now())
     when = instant_text(skipped.scheduled_at, skipped.scheduled_at.tzinfo or "UTC")
     if skipped.already:
         who = skipped.skipped_by
@@ -62,9 +63,10 @@ def workflows_snooze(
 ) -> None:
     """Keep the record RECORD_ID (its id in the records file) out of the workflow's runs
     for DAYS days, even when it matches."""
-    with _errors(), context.workspace(team) as (session, team_id):
-        snoozed = snooze_by_name(
-            session, team_id, name, record_id, days, CLI_ACTOR, context.clock.now()
+    with _errors():
+        team_id = context.team(team)
+        snoozed = snooze_named(
+            context.work, team_id, name, record_id, days, CLI_ACTOR, context.clock.now()
         )
     click.echo(
         f"{snoozed.record_name} is snoozed in {snoozed.workflow_name} until "

@@ -6,8 +6,8 @@ from __future__ import annotations
 import click
 
 from bot.commands.context import Context
-from bot.workflows.samples import SampleContents, remove_sample
-from storage.database import write_transaction
+from bot.workflows import samples
+from bot.workflows.samples import SampleContents
 
 
 @click.group()
@@ -21,8 +21,7 @@ def sample_remove(context: Context) -> None:
     """Delete the sample workflow (with its runs) and the sample records; your own data
     stays, and the sample does not come back."""
     context.migrate()
-    with write_transaction(context.sessions) as session:
-        removed = remove_sample(session, context.clock.now())
+    removed = samples.remove(context.work, context.clock.now())
     click.echo(removal_report(removed))
 
 

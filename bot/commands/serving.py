@@ -32,11 +32,8 @@ from bot.slack.installations import INSTALL_PATH, REDIRECT_PATH, app_client
 from bot.slack.server import Health, HttpServer, wsgi_application
 from bot.slack.services import Services
 from bot.slack.web_workers import WebWorkers
+from bot.workflows import samples
 from bot.workflows.readable import plural
-from bot.workflows.samples import install_sample, remove_sample
-from bot.workflows.workspaces import adopt_local_workspace
-from storage.database import write_transaction
-from storage.object_types import ObjectTypeRepository
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -171,22 +168,19 @@ def _start_one_workspace(context: Context, role: str, once: bool) -> WebClient |
     except SlackUnreachable as error:
         raise CommandFailure(str(error), RUN_TIME_FAILURE) from error
     if slack is not None:
-        with write_transaction(context.sessions) as session:
-            # The sample was a demonstration without Slack: it never enters a workspace.
-            sample_removed = remove_sample(session, context.clock.now())
-            adopted = adopt_local_workspace(session, slack[1])
-        if not sample_removed.empty:
-            click.echo(f"{removal_report(sample_removed)} It stays out of {slack[1]}.")
-        if adopted:
+        # The sample was a demonstration without Slack: it never enters a workspace.
+        connected = samples.connect_slack(context.work, slack[1], context.clock.now())
+        if not connected.sample_removed.empty:
+            click.echo(f"{removal_report(connected.sample_removed)} It stays out of {slack[1]}.")
+        if connected.adopted:
             click.echo(f"Records and workflows imported before Slack now belong to {slack[1]}.")
-    with context.workspace(slack[1] if slack else None, from_slack=True) as (session, team_id):
-        types = ObjectTypeRepository(session).names(team_id)
-        sample = None
-        if settings.slack_mode == "console" and not once:
-            sample = install_sample(
-                session, team_id, context.clock.now(), settings.default_timezone
-            )
-    workspace = f"{team_id}; object types: {', '.join(types)}"
+    team_id = context.team(slack[1] if slack else None, from_slack=True)
+    with_sample = settings.slack_mode == "console" and not once
+    opened = samples.open_for_serving(
+        context.work, team_id, context.clock.now(), settings.default_timezone, with_sample
+    )
+    sample = opened.sample
+    workspace = f"{team_id}; object types: {', '.join(opened.object_types)}"
     click.echo(banner(settings, workspace, role, once))
     if sample is not None:
         click.echo(

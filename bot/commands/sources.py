@@ -16,6 +16,7 @@ from bot.commands.context import Context, fail
 from bot.commands.environment import environment_variable
 from bot.commands.options import TEAM_OPTION
 from bot.hubspot.portal import ClientPortal
+from bot.workflows import sources as workflow_sources
 from bot.workflows.engine import process_identity
 from bot.workflows.hubspot_portal import HubSpotError
 from bot.workflows.hubspot_sources import API_URL_VARIABLE, access_token
@@ -29,14 +30,9 @@ from bot.workflows.sources import (
     SourceStatus,
     SyncOutcome,
     UnknownSource,
-    add_hubspot_sources,
-    add_source,
     check_hubspot,
-    list_sources,
     parse_duration,
-    remove_source,
     shown_duration,
-    source_named,
     sync_source,
 )
 from bot.workflows.vocabulary import SourceKind
@@ -107,8 +103,8 @@ def sources_add_sql(
             max_staleness=parse_duration(max_staleness, "--max-staleness"),
             create_type=create_type,
         )
-        with context.workspace(team) as (session, team_id):
-            added = add_source(session, team_id, new, context.clock.now())
+        team_id = context.team(team)
+        added = workflow_sources.add(context.work, team_id, new, context.clock.now())
     click.echo(f"Added the source {added.name}, which feeds {added.type_name}.")
     if added.records:
         click.echo(
@@ -168,8 +164,8 @@ def sources_add_hubspot(
         )
         check_hubspot(new)
         found = _hubspot_objects(new, objects.split(","))
-        with context.workspace(team) as (session, team_id):
-            added = add_hubspot_sources(session, team_id, new, found, context.clock.now())
+        team_id = context.team(team)
+        added = workflow_sources.add_hubspot(context.work, team_id, new, found, context.clock.now())
     for source in added:
         click.echo(f"Added the HubSpot source {source.name}, which feeds {source.type_name}.")
         if source.records:
@@ -201,8 +197,9 @@ def _hubspot_objects(new: NewHubSpotSource, names: list[str]) -> list[ObjectToSy
 def sources_list(context: Context, team: str | None) -> None:
     """List the sources with their last sync and its outcome."""
     zone = ZoneInfo(context.settings.default_timezone)
-    with source_errors(), context.workspace(team) as (session, _team_id):
-        found = list_sources(session, _team_id, context.clock.now())
+    with source_errors():
+        team_id = context.team(team)
+        found = workflow_sources.statuses(context.work, team_id, context.clock.now())
     if not found:
         click.echo(
             "No sources. Add one with: workflow-bot sources add sql NAME ... (or add hubspot)"
@@ -281,8 +278,9 @@ def _duration(milliseconds: int | None) -> str:
 def sources_sync(context: Context, name: str, team: str | None) -> None:
     """Sync a source now: its records become exactly its query's rows (a HubSpot source's:
     what changed in HubSpot since its last sync, everything at the first)."""
-    with source_errors(), context.workspace(team) as (session, team_id):
-        source_id = source_named(session, team_id, name).id
+    with source_errors():
+        team_id = context.team(team)
+        source_id = workflow_sources.source_id(context.work, team_id, name)
     outcome = sync_source(
         context.sessions,
         source_id,
@@ -327,8 +325,9 @@ def _echo_synced(outcome: SyncOutcome) -> None:
 @click.pass_obj
 def sources_remove(context: Context, name: str, team: str | None) -> None:
     """Remove a source. Its records stay as they are; files may be imported into its type."""
-    with source_errors(), context.workspace(team) as (session, team_id):
-        type_name = remove_source(session, team_id, name)
+    with source_errors():
+        team_id = context.team(team)
+        type_name = workflow_sources.remove(context.work, team_id, name)
     click.echo(f"Removed the source {name}; the records of {type_name} stay as they are.")
 
 

@@ -16,14 +16,14 @@ from bot.workflows.explanations import (
     Explanation,
     GroupCheck,
     PastRun,
-    explain_by_text,
+    explain_typed,
     shown_value,
     then_phrase,
 )
-from bot.workflows.forecast import DEFAULT_RUNS, MAX_RUNS, Forecast, forecast_workflow
-from bot.workflows.lifecycle import WorkflowError, get_workflow
+from bot.workflows.forecast import DEFAULT_RUNS, MAX_RUNS, Forecast, forecast
+from bot.workflows.lifecycle import WorkflowError
 from bot.workflows.readable import instant_text, plural
-from bot.workflows.stored import definition_of
+from bot.workflows.workflow_requests import schedule_timezone
 from bot.workflows.workspaces import AmbiguousWorkspace
 from storage.object_types import UnknownObjectType
 
@@ -55,12 +55,14 @@ def workflows_why(
     context: Context, name: str, record_id: str, at_option: str | None, team: str | None
 ) -> None:
     """Why a record (by id, or a part of its name) is or is not enrolled by a workflow."""
-    with _errors(), context.workspace(team) as (session, team_id):
+    with _errors():
+        team_id = context.team(team)
         at = None
         if at_option is not None:  # a time without an offset is in the workflow's zone
-            schedule = definition_of(session, get_workflow(session, team_id, name)).schedule
-            at = evaluation_instant(context, at_option, schedule.timezone)
-        explanation = explain_by_text(session, team_id, name, record_id, context.clock.now(), at)
+            zone = schedule_timezone(context.work, team_id, name)
+            at = evaluation_instant(context, at_option, zone)
+        now = context.clock.now()
+        explanation = explain_typed(context.work, team_id, name, record_id, now, at)
     for line in explanation_lines(explanation):
         click.echo(line)
 
@@ -78,9 +80,10 @@ def workflows_why(
 @click.pass_obj
 def workflows_forecast(context: Context, name: str, runs: int, team: str | None) -> None:
     """The next runs of a workflow, each with how many records it would enroll on today's data."""
-    with _errors(), context.workspace(team) as (session, team_id):
-        forecast = forecast_workflow(session, team_id, name, context.clock.now(), runs)
-    for line in forecast_lines(forecast):
+    with _errors():
+        team_id = context.team(team)
+        found = forecast(context.work, team_id, name, context.clock.now(), runs)
+    for line in forecast_lines(found):
         click.echo(line)
 
 

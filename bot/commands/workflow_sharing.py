@@ -11,13 +11,12 @@ import click
 
 from bot.commands.context import Context, fail
 from bot.commands.options import TEAM_OPTION
+from bot.workflows import workflow_requests
 from bot.workflows.audit import ChangeLine
 from bot.workflows.definitions import InvalidDefinition
 from bot.workflows.lifecycle import CLI_ACTOR, WorkflowError
 from bot.workflows.readable import instant_text
-from bot.workflows.revisions import SavedRevision, revision_diff
-from bot.workflows.sharing import copy_workflow, transfer_workflow
-from bot.workflows.trash import restore_workflow
+from bot.workflows.revisions import SavedRevision
 from bot.workflows.workspaces import AmbiguousWorkspace
 
 
@@ -55,8 +54,9 @@ def revision_head(saved: SavedRevision) -> str:
 @click.pass_obj
 def workflows_diff(context: Context, name: str, before: int, after: int, team: str | None) -> None:
     """A unified diff of two revisions of a workflow, as workflow files."""
-    with _errors(), context.workspace(team) as (session, team_id):
-        diff = revision_diff(session, team_id, name, before, after)
+    with _errors():
+        team_id = context.team(team)
+        diff = workflow_requests.diff(context.work, team_id, name, (before, after)).diff
     click.echo(diff or f"Revisions {before} and {after} are the same.", nl=not diff)
 
 
@@ -66,8 +66,10 @@ def workflows_diff(context: Context, name: str, before: int, after: int, team: s
 @click.pass_obj
 def workflows_restore(context: Context, name: str, team: str | None) -> None:
     """Bring back a workflow deleted in the last 30 days, with its runs and history."""
-    with _errors(), context.workspace(team) as (session, team_id):
-        restored = restore_workflow(session, team_id, name, CLI_ACTOR, context.clock.now())
+    with _errors():
+        team_id = context.team(team)
+        now = context.clock.now()
+        restored = workflow_requests.restore(context.work, team_id, name, CLI_ACTOR, now)
     click.echo(
         f"{restored.name} restored (revision {restored.revision}); it is {restored.status}: "
         f"`workflow-bot workflows activate {restored.name}` runs it on its schedule again."
@@ -81,8 +83,10 @@ def workflows_restore(context: Context, name: str, team: str | None) -> None:
 @click.pass_obj
 def workflows_transfer(context: Context, name: str, new_owner: str, team: str | None) -> None:
     """Make NEW_OWNER (a Slack user id, U...) the owner of a workflow."""
-    with _errors(), context.workspace(team) as (session, team_id):
-        done = transfer_workflow(session, team_id, name, new_owner, CLI_ACTOR, context.clock.now())
+    with _errors():
+        team_id = context.team(team)
+        now = context.clock.now()
+        done = workflow_requests.transfer(context.work, team_id, name, new_owner, CLI_ACTOR, now)
     click.echo(f"{done.name} now belongs to {done.owner} (was {done.previous_owner}).")
 
 
@@ -97,9 +101,11 @@ def workflows_copy(
 ) -> None:
     """Copy a workflow to a new one named NEW_NAME, paused (a draft stays a draft)."""
     zone = context.settings.default_timezone
-    with _errors(), context.workspace(team) as (session, team_id):
-        copied = copy_workflow(
-            session, team_id, name, new_name, CLI_ACTOR, zone, context.clock.now(), owner
+    with _errors():
+        team_id = context.team(team)
+        now = context.clock.now()
+        copied = workflow_requests.copy(
+            context.work, team_id, name, new_name, CLI_ACTOR, zone, now, owner
         )
     click.echo(
         f"{copied.name} created as a copy of {copied.copied_from}, owned by {copied.owner}; it "

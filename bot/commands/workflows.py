@@ -25,38 +25,28 @@ from bot.commands.workflow_sharing import (
     workflows_restore,
     workflows_transfer,
 )
-from bot.workflows.audit import recent_changes
+from bot.workflows import workflow_requests
 from bot.workflows.channel_access import check_channel_access
 from bot.workflows.definitions import InvalidDefinition, to_document
-from bot.workflows.lifecycle import (
-    CLI_ACTOR,
-    WorkflowError,
-    delete_workflow,
-    enroll_records,
-    request_run,
-    set_status,
-)
-from bot.workflows.overview import coming_run, list_workflows, run_history, workflow_details
-from bot.workflows.preview import preview_run
+from bot.workflows.lifecycle import CLI_ACTOR, WorkflowError
+from bot.workflows.preview import preview
 from bot.workflows.problems import file_text
 from bot.workflows.readable import instant_text, plural
-from bot.workflows.revisions import saved_revision, shown_name, workflow_with_past
 from bot.workflows.vocabulary import RunStatus, WorkflowStatus
 from bot.workflows.workflow_files import (
     ImportedWorkflow,
     ImportOutcome,
     InvalidWorkflowFile,
+    checked_documents,
     document_label,
     dump_workflows,
-    export_workflows,
-    import_workflow,
-    parse_workflow_documents,
+    export,
+    import_all,
     read_workflow_file,
 )
 from bot.workflows.workspaces import AmbiguousWorkspace
-from storage.database import transaction
-from storage.object_types import ObjectTypeRepository, UnknownObjectType
-from storage.runs import RunRepository
+from storage.object_types import UnknownObjectType
+from storage.unit_of_work import UnitOfWork
 
 
 @click.group()
@@ -99,13 +89,8 @@ def workflows_import(context: Context, file: Path, team: str | None) -> None:
             # What export writes for a workspace without workflows: importing it is a no-op.
             click.echo(f"{file} holds no workflow (an empty list): nothing to import.")
             return
-        with context.workspace(team) as (session, team_id):
-            object_types = ObjectTypeRepository(session)
-            types = {
-                name: object_types.property_types(object_types.get(team_id, name).id)
-                for name in object_types.names(team_id)
-            }
-            parsed = parse_workflow_documents(documents, types, zone, now)
+        team_id = context.team(team)
+        parsed = checked_documents(context.work, team_id, documents, zone, now)
         for number, (document, result) in enumerate(zip(documents, parsed, strict=True), 1):
             label = document_label(number, document)
             for warning in result.warnings:
@@ -115,11 +100,7 @@ def workflows_import(context: Context, file: Path, team: str | None) -> None:
         if access is not None:
             for result in parsed:
                 check_channel_access(result.definition, access)
-        with context.workspace(team_id) as (session, _):
-            imported = [
-                import_workflow(session, team_id, document, CLI_ACTOR, zone, now)
-                for document in documents
-            ]
+        imported = import_all(context.work, team_id, documents, CLI_ACTOR, zone, now)
         # Once committed: nothing is said of what was rolled back.
         for workflow, result in zip(imported, parsed, strict=True):
             line = _import_line(workflow, result.definition.schedule.zone)
@@ -145,8 +126,8 @@ def _import_line(workflow: ImportedWorkflow, zone: tzinfo) -> str:
 @click.pass_obj
 def workflows_export(context: Context, name: str | None, team: str | None) -> None:
     """Print one workflow (or all) in the YAML file format."""
-    with workflow_errors(), context.workspace(team) as (session, team_id):
-        exported = export_workflows(session, team_id, name)
+    with workflow_errors():
+        exported = export(context.work, context.team(team), name)
     click.echo(exported, nl=False)
 
 
@@ -155,16 +136,17 @@ def workflows_export(context: Context, name: str | None, team: str | None) -> No
 @click.pass_obj
 def workflows_list(context: Context, team: str | None) -> None:
     """Every workflow with its status, schedule, next run and owner."""
-    with workflow_errors(), context.workspace(team) as (session, team_id):
-        found = list_workflows(session, team_id, now=context.clock.now())
-        if not found:
-            click.echo("No workflows yet: import one with `workflow-bot workflows import FILE`.")
-        for line in found:
-            next_run = line.next_run.isoformat() if line.next_run else "none"
-            click.echo(
-                f"{line.name} [{line.status}] {line.object_type}: {line.schedule}; "
-                f"next run {next_run}; owner {line.owner}"
-            )
+    with workflow_errors():
+        team_id = context.team(team)
+        found = workflow_requests.workflow_lines(context.work, team_id, now=context.clock.now())
+    if not found:
+        click.echo("No workflows yet: import one with `workflow-bot workflows import FILE`.")
+    for line in found:
+        next_run = line.next_run.isoformat() if line.next_run else "none"
+        click.echo(
+            f"{line.name} [{line.status}] {line.object_type}: {line.schedule}; "
+            f"next run {next_run}; owner {line.owner}"
+        )
 
 
 @workflows.command("show")
@@ -176,13 +158,14 @@ def workflows_list(context: Context, team: str | None) -> None:
 @click.pass_obj
 def workflows_show(context: Context, name: str, revision: int | None, team: str | None) -> None:
     """A workflow's definition, its next runs and its latest runs."""
-    with workflow_errors(), context.workspace(team) as (session, team_id):
+    with workflow_errors():
+        team_id = context.team(team)
         if revision is not None:
-            saved = saved_revision(session, team_id, name, revision)
+            saved = workflow_requests.revision(context.work, team_id, name, revision)
             click.echo(dump_workflows([saved.document]), nl=False)
             click.echo(revision_head(saved))
             return
-        details = workflow_details(session, team_id, name, context.clock.now())
+        details = workflow_requests.details(context.work, team_id, name, context.clock.now())
         click.echo(dump_workflows([to_document(details.definition)]), nl=False)
         click.echo(f"# {details.line.schedule}; revision {details.line.revision}")
         if details.upcoming:
@@ -206,15 +189,16 @@ def workflows_show(context: Context, name: str, revision: int | None, team: str 
 def workflows_history(context: Context, name: str, limit: int, team: str | None) -> None:
     """The latest runs of a workflow, then who changed, ran or deleted it: newest first. A
     deleted workflow's too, until it is purged."""
-    with workflow_errors(), context.workspace(team) as (session, team_id):
-        workflow = workflow_with_past(session, team_id, name)
-        if workflow.deleted_at is not None:
-            deleted = _instant(workflow.deleted_at, workflow.timezone)
-            click.echo(f"{shown_name(workflow)} was deleted at {deleted}: `restore` brings it back")
-        for run in run_history(session, workflow, limit):
-            click.echo(f"run {run.id}: {run.describe()}")
-        for change in recent_changes(session, workflow, limit):
-            click.echo(change_line(change))
+    with workflow_errors():
+        team_id = context.team(team)
+        past = workflow_requests.past(context.work, team_id, name, limit, limit)
+    if past.deleted_at is not None:
+        deleted = _instant(past.deleted_at, past.timezone)
+        click.echo(f"{past.name} was deleted at {deleted}: `restore` brings it back")
+    for run in past.runs:
+        click.echo(f"run {run.id}: {run.describe()}")
+    for change in past.changes:
+        click.echo(change_line(change))
 
 
 @workflows.command("run")
@@ -224,15 +208,18 @@ def workflows_history(context: Context, name: str, limit: int, team: str | None)
 @click.pass_obj
 def workflows_run(context: Context, name: str, dry_run: bool, team: str | None) -> None:
     """Run a workflow now for every record matching its criteria."""
-    with workflow_errors(), context.workspace(team) as (session, team_id):
+    with workflow_errors():
+        team_id, now = context.team(team), context.clock.now()
         if dry_run:
-            preview = preview_run(session, team_id, name, context.clock.now())
-            matching = f"{plural(preview.matching, 'record')} {_match(preview.matching)} now"
+            shown = preview(context.work, team_id, name, now)
+            matching = f"{plural(shown.matching, 'record')} {_match(shown.matching)} now"
             click.echo(f"{matching}. Dry run: nothing is posted.")
-            for line in preview.lines:
+            for line in shown.lines:
                 click.echo(line)
             return
-        run_id = request_run(session, team_id, name, CLI_ACTOR, context.clock.now()).run_id
+        run_id = workflow_requests.run_all_matching(
+            context.work, team_id, name, CLI_ACTOR, now
+        ).run_id
     _run_and_report(context, run_id)
 
 
@@ -245,9 +232,10 @@ def workflows_enroll(
     context: Context, name: str, record_ids: tuple[str, ...], team: str | None
 ) -> None:
     """Enroll records by id: the workflow's actions run for them now."""
-    with workflow_errors(), context.workspace(team) as (session, team_id):
-        run_id = enroll_records(
-            session, team_id, name, list(record_ids), CLI_ACTOR, context.clock.now()
+    with workflow_errors():
+        team_id = context.team(team)
+        run_id = workflow_requests.enroll_by_id(
+            context.work, team_id, name, list(record_ids), CLI_ACTOR, context.clock.now()
         )
     _run_and_report(context, run_id)
 
@@ -257,11 +245,13 @@ def _status_command(status: WorkflowStatus, verb: str) -> click.Command:
     @TEAM_OPTION
     @click.pass_obj
     def command(context: Context, name: str, team: str | None) -> None:
-        with workflow_errors(), context.workspace(team) as (session, team_id):
-            now = context.clock.now()
-            workflow = set_status(session, team_id, name, status, CLI_ACTOR, now)
-            next_run = _instant(coming_run(session, workflow, now), workflow.timezone)
-            click.echo(f"{workflow.name} is {status}; next run {next_run}")
+        with workflow_errors():
+            team_id, now = context.team(team), context.clock.now()
+            changed = workflow_requests.change_status(
+                context.work, team_id, name, status, CLI_ACTOR, now
+            )
+        next_run = _instant(changed.next_run, changed.timezone)
+        click.echo(f"{changed.name} is {status}; next run {next_run}")
 
     command.__doc__ = f"{verb} a workflow; it takes effect at once."
     return click.command((status is WorkflowStatus.ACTIVE and "activate") or "pause")(command)
@@ -280,8 +270,9 @@ def workflows_delete(context: Context, name: str, yes: bool, team: str | None) -
     """Delete a workflow; `restore` brings it back, with its runs, for 30 days."""
     if not yes:
         click.confirm(f"Delete {name!r}?", abort=True)
-    with workflow_errors(), context.workspace(team) as (session, team_id):
-        delete_workflow(session, team_id, name, CLI_ACTOR, now=context.clock.now())
+    with workflow_errors():
+        team_id = context.team(team)
+        workflow_requests.delete(context.work, team_id, name, CLI_ACTOR, None, context.clock.now())
     click.echo(
         f"{name} deleted; `workflow-bot workflows restore {name}` brings it back within 30 days."
     )
@@ -292,10 +283,8 @@ def _run_and_report(context: Context, run_id: int) -> None:
     status = engine.run_now(run_id)
     if status is None:
         status = finished_elsewhere(context.sessions, run_id, engine.owner, announce=click.echo)
-    with transaction(context.sessions) as session:
-        run = RunRepository(session).get(run_id)
-        assert run is not None
-        summary, reason = dict(run.summary), run.reason
+    outcome = workflow_requests.run_outcome(context.work, run_id)
+    summary, reason = outcome.summary, outcome.reason
     if status is None:
         why = reason or "Slack or a source is unavailable"
         click.echo(
@@ -330,12 +319,10 @@ def finished_elsewhere(
     """The run's final status once another process has finished it (a running ``serve``
     may claim a new manual run before the command does); None when no other process holds
     it (this one postponed it) or none finished it within ``patience`` seconds."""
-    waited = 0.0
+    work, waited = UnitOfWork(sessions), 0.0
     while True:
-        with transaction(sessions) as session:
-            run = RunRepository(session).get(run_id)
-            assert run is not None
-            status, holder = RunStatus(run.status), run.lease_owner
+        state = workflow_requests.run_state(work, run_id)
+        status, holder = state.status, state.lease_owner
         if status in _FINISHED:
             return status
         if holder in (None, own_lease) or waited >= patience:

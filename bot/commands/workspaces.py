@@ -10,10 +10,9 @@ from bot.slack.connection import SlackCredentialsRefused, SlackUnreachable, work
 from bot.workflows.workspaces import (
     UnknownWorkspace,
     WorkspaceNotRemoved,
-    remove_empty_workspace,
-    workspace_contents,
+    contents_of,
+    remove_empty,
 )
-from storage.database import transaction, write_transaction
 
 
 @click.group()
@@ -28,8 +27,7 @@ def workspaces_list(context: Context) -> None:
     context.migrate()
     vouched = context.vouched_teams()
     connected = _connected_team(context)
-    with transaction(context.sessions) as session:
-        found = workspace_contents(session, vouched | ({connected} if connected else set()))
+    found = contents_of(context.work, vouched | ({connected} if connected else set()))
     if not found:
         click.echo("No workspace yet: the first import or Slack connection makes one.")
     for contents in found:
@@ -57,8 +55,7 @@ def workspaces_remove(context: Context, team_id: str) -> None:
     connected = _connected_team(context)
     vouched = context.vouched_teams() | ({connected} if connected else set())
     try:
-        with write_transaction(context.sessions) as session:
-            remove_empty_workspace(session, team_id, vouched)
+        remove_empty(context.work, team_id, vouched)
     except (UnknownWorkspace, WorkspaceNotRemoved) as error:
         fail(str(error))
     click.echo(f"Removed the workspace {team_id}: it held nothing.")

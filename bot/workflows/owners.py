@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.workflows.readable import instant_text
 from storage.database import transaction, write_transaction
 from storage.owner_directory import DirectoryEntry, OwnerCount, OwnerDirectoryRepository
+from storage.unit_of_work import UnitOfWork
 
 # Slack user ids: U... for ordinary users, W... for Enterprise Grid users; 32 characters at most.
 # A Slack user id: U or W, then capitals and digits, at least one a digit. The digit keeps
@@ -331,3 +332,9 @@ def dm_recipients(
 def _shown(value: str) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def owner_lines(work: UnitOfWork, team_id: str, now: datetime) -> list[OwnerLine]:
+    """Use case: list_owners in a transaction of its own."""
+    with work.reading() as session:
+        return list_owners(session, team_id, now)

@@ -28,6 +28,7 @@ from storage.followups import not_snoozed
 from storage.models import ObjectType, Record
 from storage.object_types import ObjectTypeRepository
 from storage.record_search import RecordSearch
+from storage.unit_of_work import UnitOfWork
 
 SHOWN_RECORDS = 20
 
@@ -115,3 +116,9 @@ def _describe(action: object, context: RenderContext) -> str:
             said += f", priority {action.priority.label}"
         return said if action.owner is None else f"{said}, for {action.owner}"
     raise TypeError(f"unknown action {action!r}")
+
+
+def preview(work: UnitOfWork, team_id: str, name: str, now: datetime) -> Preview:
+    """Use case: preview_run in a transaction of its own (a dry run writes nothing)."""
+    with work.reading() as session:
+        return preview_run(session, team_id, name, now)

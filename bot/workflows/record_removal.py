@@ -13,12 +13,14 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from bot.workflows.clock import Clock
 from bot.workflows.record_files import RecordFile, column_name, detect_format
-from bot.workflows.record_import import ImportOptions
+from bot.workflows.record_import import ImportOptions, ImportReport, import_records
 from bot.workflows.records import criteria_selection
 from bot.workflows.sources import refuse_fed_type
 from storage.object_types import ObjectTypeRepository
 from storage.record_removal import SHOWN, RecordRemoval, Removal, SeenRecords
+from storage.unit_of_work import UnitOfWork
 
 # File ids looked up per query while a prune finds what the file leaves out.
 ID_BATCH = 2_000
@@ -133,3 +135,65 @@ def absent_from(
     if now is None:
         return removal.absent(object_type.id, seen)
     return removal.remove_absent(object_type.id, seen, now)
+
+
+# Use cases: each opens its own transaction on the unit of work it is given -----------------
+
+
+class EmptyPrune(RemovalError):
+    """A pruning import of a file that names no record: it would remove every record of
+    the type, far more often a fault (a failed export) than meant; nothing is written."""
+
+
+@dataclass(frozen=True)
+class Imported:
+    report: ImportReport
+    pruned: Removal | None  # None without --prune, or when the import wrote nothing
+
+
+def removal(
+    work: UnitOfWork,
+    team_id: str,
+    type_name: str,
+    external_ids: Sequence[str] | None,
+    criteria_json: object,
+    at: datetime,
+    now: datetime | None,
+) -> Removed:
+    """The records named by their ids (by_ids) or else matching the criteria at ``at``
+    (by_criteria); removed when ``now`` is given, only shown otherwise."""
+    with work.writing() if now is not None else work.reading() as session:
+        if external_ids is not None:
+            return by_ids(session, team_id, type_name, external_ids, now)
+        return by_criteria(session, team_id, type_name, criteria_json, at, now)
+
+
+def absent(
+    work: UnitOfWork, team_id: str, type_name: str, batches: Iterable[Sequence[str]]
+) -> Removal:
+    """What a pruning import of a file naming the ids ``batches`` would remove."""
+    with work.reading() as session:
+        return absent_from(session, team_id, type_name, batches)
+
+
+def import_file(
+    work: UnitOfWork,
+    team_id: str,
+    path: Path,
+    options: ImportOptions,
+    clock: Clock,
+    prune: bool,
+) -> Imported:
+    """Imports the file (import_records) and, with ``prune``, removes the records of the
+    type it does not name, in one transaction: all or nothing. EmptyPrune, with nothing
+    written, for a pruning import of a file that names no record."""
+    with work.writing() as session:
+        report = import_records(session, team_id, path, options, clock.now(), clock)
+        if not prune or not report.written:
+            return Imported(report, None)
+        if not report.created + report.updated + report.unchanged + report.rejected:
+            raise EmptyPrune(f"{path.name} names no record: nothing was imported or removed")
+        batches = file_ids(path, options)
+        return Imported(
+            report, absent_from(session, team_id, options.type_name, batches, clock.now())
+        )

@@ -18,6 +18,7 @@ from bot.workflows.vocabulary import PropertyType
 from storage.criteria_sql import criteria_clause
 from storage.object_types import ObjectTypeRepository, UnknownObjectType
 from storage.record_search import RecordSearch, counting, ensure_criteria_indexes
+from storage.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -119,3 +120,36 @@ def criteria_selection(
     use cases that act on the matching records (records delete). Raises as count_matching."""
     query = _query(session, team_id, object_type_name, criteria_json)
     return query.object_type_id, _clause(RecordSearch(session), query, now)
+
+
+# Use cases: each opens its own transaction on the unit of work it is given -----------------
+
+
+@dataclass(frozen=True)
+class Matching:
+    total: int
+    first: list[MatchingRecord]  # the first ones by name, then by id
+
+
+def matching(
+    work: UnitOfWork,
+    team_id: str,
+    object_type_name: str,
+    criteria_json: object,
+    now: datetime,
+    limit: int,
+) -> Matching:
+    """How many records of the type match the criteria, and the first ``limit`` of them,
+    read together (count_matching, list_matching)."""
+    with work.reading() as session:
+        total = count_matching(session, team_id, object_type_name, criteria_json, now)
+        first = list_matching(session, team_id, object_type_name, criteria_json, now, limit)
+        return Matching(total, first)
+
+
+def matching_count(
+    work: UnitOfWork, team_id: str, object_type_name: str, criteria_json: object, now: datetime
+) -> int:
+    """How many records of the type match the criteria (count_matching)."""
+    with work.reading() as session:
+        return count_matching(session, team_id, object_type_name, criteria_json, now)

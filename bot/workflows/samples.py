@@ -22,9 +22,10 @@ from sqlalchemy.orm import Session
 from bot.workflows.lifecycle import CLI_ACTOR, save_workflow
 from bot.workflows.record_import import ImportOptions, import_records
 from bot.workflows.workflow_files import load_workflows
-from bot.workflows.workspaces import LOCAL_TEAM
+from bot.workflows.workspaces import LOCAL_TEAM, adopt_local_workspace
 from storage.object_types import ObjectTypeRepository
 from storage.samples import SampleContents, SampleRepository
+from storage.unit_of_work import UnitOfWork
 
 SAMPLES = resources.files("bot.samples")
 SAMPLE_TYPE = "deals"
@@ -79,3 +80,47 @@ def remove_sample(session: Session, now: datetime) -> SampleContents:
 
 def _record_ids(deals_csv: bytes) -> list[str]:
     return [row["id"] for row in csv.DictReader(io.StringIO(deals_csv.decode("utf-8")))]
+
+
+# Use cases: each opens its own transaction on the unit of work it is given -----------------
+
+
+@dataclass(frozen=True)
+class Connected:
+    """What connecting Slack did to the data imported before: the sample it removed (it
+    never enters a workspace), and whether the user's own data moved into the workspace."""
+
+    sample_removed: SampleContents
+    adopted: bool
+
+
+@dataclass(frozen=True)
+class Opened:
+    """The workspace a process serves: its object types, and the sample it was given."""
+
+    object_types: list[str]
+    sample: SampleInstalled | None
+
+
+def remove(work: UnitOfWork, now: datetime) -> SampleContents:
+    """Deletes the sample (remove_sample)."""
+    with work.writing() as session:
+        return remove_sample(session, now)
+
+
+def connect_slack(work: UnitOfWork, team_id: str, now: datetime) -> Connected:
+    """Removes the sample and moves what was imported before Slack into its workspace."""
+    with work.writing() as session:
+        removed = remove_sample(session, now)
+        return Connected(removed, adopt_local_workspace(session, team_id))
+
+
+def open_for_serving(
+    work: UnitOfWork, team_id: str, now: datetime, timezone: str, with_sample: bool
+) -> Opened:
+    """The served workspace's object types; ``with_sample``, the sample installed too
+    when the database is brand-new (install_sample)."""
+    with work.writing() as session:
+        types = ObjectTypeRepository(session).names(team_id)
+        sample = install_sample(session, team_id, now, timezone) if with_sample else None
+        return Opened(types, sample)

@@ -27,6 +27,7 @@ from storage.database import transaction, write_transaction
 from storage.models import Record, RecordSource
 from storage.object_types import OBJECT_TYPE_NAME, ObjectTypeRepository, UnknownObjectType
 from storage.record_sources import RecordSourceRepository, SyncCounts
+from storage.unit_of_work import UnitOfWork
 from storage.workflows import WorkflowRepository
 
 SOURCE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,99}$")
@@ -562,3 +563,42 @@ class _LeaseRenewal:
             )
         if self.then is not None:
             self.then()
+
+
+# Use cases: each opens its own transaction on the unit of work it is given -----------------
+
+
+def add(work: UnitOfWork, team_id: str, new: NewSource, now: datetime) -> AddedSource:
+    """Adds an SQL source (add_source); nothing is synced yet."""
+    with work.writing() as session:
+        return add_source(session, team_id, new, now)
+
+
+def add_hubspot(
+    work: UnitOfWork,
+    team_id: str,
+    new: NewHubSpotSource,
+    objects: list[ObjectToSync],
+    now: datetime,
+) -> list[AddedSource]:
+    """Adds one HubSpot source per object, all or none (add_hubspot_sources)."""
+    with work.writing() as session:
+        return add_hubspot_sources(session, team_id, new, objects, now)
+
+
+def statuses(work: UnitOfWork, team_id: str, now: datetime) -> list[SourceStatus]:
+    """Each source with its last sync (list_sources)."""
+    with work.reading() as session:
+        return list_sources(session, team_id, now)
+
+
+def source_id(work: UnitOfWork, team_id: str, name: str) -> int:
+    """The id of the source called ``name``; UnknownSource when there is none."""
+    with work.reading() as session:
+        return source_named(session, team_id, name).id
+
+
+def remove(work: UnitOfWork, team_id: str, name: str) -> str:
+    """Removes the source (remove_source); the name of the type it fed."""
+    with work.writing() as session:
+        return remove_source(session, team_id, name)

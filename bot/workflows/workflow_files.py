@@ -41,6 +41,8 @@ from bot.workflows.problems import counted_text
 from bot.workflows.readable import shown_value
 from bot.workflows.stored import definition_of
 from bot.workflows.vocabulary import PropertyType
+from storage.object_types import ObjectTypeRepository
+from storage.unit_of_work import UnitOfWork
 from storage.workflows import WorkflowRepository
 
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
@@ -437,3 +439,46 @@ def export_workflows(session: Session, team_id: str, name: str | None = None) ->
         else WorkflowRepository(session).in_team(team_id)
     )
     return dump_workflows([to_document(definition_of(session, workflow)) for workflow in chosen])
+
+
+# Use cases: each opens its own transaction on the unit of work it is given -----------------
+
+
+def checked_documents(
+    work: UnitOfWork,
+    team_id: str,
+    documents: Sequence[Mapping[str, object]],
+    default_timezone: str,
+    now: datetime,
+) -> list[ParsedDefinition]:
+    """The documents of a workflow file checked against the team's object types and their
+    properties (parse_workflow_documents); writes nothing."""
+    with work.reading() as session:
+        object_types = ObjectTypeRepository(session)
+        types = {
+            name: object_types.property_types(object_types.get(team_id, name).id)
+            for name in object_types.names(team_id)
+        }
+        return parse_workflow_documents(documents, types, default_timezone, now)
+
+
+def import_all(
+    work: UnitOfWork,
+    team_id: str,
+    documents: Sequence[Mapping[str, object]],
+    actor: Actor,
+    default_timezone: str,
+    now: datetime,
+) -> list[ImportedWorkflow]:
+    """Creates or updates every workflow of a file, all or none (import_workflow)."""
+    with work.writing() as session:
+        return [
+            import_workflow(session, team_id, document, actor, default_timezone, now)
+            for document in documents
+        ]
+
+
+def export(work: UnitOfWork, team_id: str, name: str | None = None) -> str:
+    """One workflow, or all the team's, as a workflow file (export_workflows)."""
+    with work.reading() as session:
+        return export_workflows(session, team_id, name)

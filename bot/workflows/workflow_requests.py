@@ -8,8 +8,12 @@ sharing, trash) stay for domain code that composes them inside a bigger transact
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
 
 from bot.workflows.audit import ChangeLine, recent_changes
 from bot.workflows.lifecycle import (
@@ -17,6 +21,7 @@ from bot.workflows.lifecycle import (
     RunRequested,
     changeable_workflow,
     delete_workflow,
+    enroll_records,
     get_workflow,
     pause_workspace,
     request_run,
@@ -46,9 +51,11 @@ from bot.workflows.revisions import (
     workflow_with_past,
 )
 from bot.workflows.sharing import Copied, Transferred, copy_workflow, transfer_workflow
+from bot.workflows.stored import definition_of
 from bot.workflows.trash import Restored, restore_workflow
-from bot.workflows.vocabulary import WorkflowStatus
-from storage.models import Workflow
+from bot.workflows.vocabulary import RunStatus, WorkflowStatus
+from storage.models import Run, Workflow
+from storage.runs import RunRepository
 from storage.unit_of_work import UnitOfWork
 from storage.workflows import WorkflowRepository
 
@@ -94,6 +101,12 @@ def workflow_names(work: UnitOfWork, team_id: str) -> list[str]:
     """The names of the workspace's workflows, for reading what someone typed."""
     with work.reading() as session:
         return WorkflowRepository(session).names(team_id)
+
+
+def schedule_timezone(work: UnitOfWork, team_id: str, name: str) -> str:
+    """The zone of the schedule of the workflow called ``name``."""
+    with work.reading() as session:
+        return definition_of(session, get_workflow(session, team_id, name)).schedule.timezone
 
 
 def workflow_lines(
@@ -234,3 +247,53 @@ def diff(
         newer = saved_revision(session, team_id, name, after)
         shown = shown_name(workflow_with_past(session, team_id, name))
         return RevisionDiff(shown, before, newer, text)
+
+
+def revision(work: UnitOfWork, team_id: str, name: str, number: int) -> SavedRevision:
+    """One revision of the workflow called ``name`` (saved_revision)."""
+    with work.reading() as session:
+        return saved_revision(session, team_id, name, number)
+
+
+def enroll_by_id(
+    work: UnitOfWork,
+    team_id: str,
+    name: str,
+    external_ids: Sequence[str],
+    actor: Actor,
+    now: datetime,
+) -> int:
+    """Enrolls the records with these ids in a manual run now (enroll_records); its id."""
+    with work.writing() as session:
+        return enroll_records(session, team_id, name, external_ids, actor, now)
+
+
+@dataclass(frozen=True)
+class RunState:
+    status: RunStatus
+    lease_owner: str | None  # the process running it, while one is
+
+
+def run_state(work: UnitOfWork, run_id: int) -> RunState:
+    with work.reading() as session:
+        run = _existing_run(session, run_id)
+        return RunState(RunStatus(run.status), run.lease_owner)
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    summary: dict[str, Any]  # its counts and failures
+    reason: str | None  # why it was skipped, missed, deferred, cancelled or stopped
+
+
+def run_outcome(work: UnitOfWork, run_id: int) -> RunOutcome:
+    """What the run recorded of how it went."""
+    with work.reading() as session:
+        run = _existing_run(session, run_id)
+        return RunOutcome(dict(run.summary), run.reason)
+
+
+def _existing_run(session: Session, run_id: int) -> Run:
+    run = RunRepository(session).get(run_id)
+    assert run is not None  # runs are never deleted while a command waits on one
+    return run

@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Collection
 from dataclasses import dataclass, fields
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.orm import Session
@@ -28,6 +29,8 @@ from storage.models import (
     Workflow,
     WorkflowEvent,
 )
+from storage.object_types import ObjectTypeRepository
+from storage.unit_of_work import UnitOfWork
 
 # Records imported before any Slack workspace is connected belong to this team id.
 LOCAL_TEAM = "local"
@@ -178,3 +181,30 @@ def remove_empty_workspace(session: Session, team_id: str, vouched: Collection[s
     session.execute(delete(PropertyDefinition).where(PropertyDefinition.object_type_id.in_(types)))
     for table in (OwnerDirectory, HandledEvent, ObjectType):
         session.execute(delete(table).where(table.team_id == team_id))
+
+
+# Use cases: each opens its own transaction on the unit of work it is given -----------------
+
+
+def open_workspace(
+    work: UnitOfWork, explicit: str | None, vouched: Collection[str], now: datetime
+) -> str:
+    """The team a command acts on (resolve_team), with its built-in object types made if
+    it has none yet. Writes, and so takes the write lock: concurrent commands wait for each
+    other instead of failing."""
+    with work.writing() as session:
+        team_id = resolve_team(session, explicit, vouched)
+        ObjectTypeRepository(session).ensure_built_ins(team_id, now)
+        return team_id
+
+
+def contents_of(work: UnitOfWork, teams: Collection[str] = ()) -> list[WorkspaceContents]:
+    """What each workspace holds (workspace_contents)."""
+    with work.reading() as session:
+        return workspace_contents(session, teams)
+
+
+def remove_empty(work: UnitOfWork, team_id: str, vouched: Collection[str]) -> None:
+    """Removes a workspace that holds nothing (remove_empty_workspace)."""
+    with work.writing() as session:
+        remove_empty_workspace(session, team_id, vouched)
