@@ -22,11 +22,16 @@ from bot.slack.views.blocks import (
     MODAL_BLOCKS,
     SELECT_OPTIONS,
     Block,
+    checkboxes,
     cut,
+    external_select,
+    input_block,
     labelled,
+    modal,
+    multi_external_select,
     option,
     packed,
-    plain,
+    plain_text_input,
     read_only_modal,
     section,
     state_values,
@@ -199,27 +204,21 @@ def build_enroll_view(
     """The modal: the workflow picker; once a workflow is chosen, its records and the
     option to create one from the message. ``problem`` (plain text) says why the chosen
     workflow cannot be used."""
-    picker: dict[str, Any] = {
-        "type": "external_select",
-        "action_id": EnrollAction.WORKFLOW,
-        "placeholder": plain("Search active workflows"),
-        "min_query_length": 0,
-    }
-    if workflow is not None:
-        picker["initial_option"] = workflow_option(workflow)
+    picker = external_select(
+        EnrollAction.WORKFLOW,
+        "Search active workflows",
+        initial_option=workflow_option(workflow) if workflow is not None else None,
+    )
     blocks: list[Block] = [
         context_block(_source_line(context)),
-        {
-            "type": "input",
-            "block_id": EnrollBlock.WORKFLOW,
-            "dispatch_action": True,
-            "label": plain("Workflow"),
-            "element": picker,
-            "hint": plain(
-                "Its actions run now for the records you enroll, whatever its schedule "
-                "and criteria."
-            ),
-        },
+        input_block(
+            "Workflow",
+            picker,
+            block_id=EnrollBlock.WORKFLOW,
+            dispatch_action=True,
+            hint="Its actions run now for the records you enroll, whatever its schedule "
+            "and criteria.",
+        ),
     ]
     if problem:
         blocks.append(context_block(f":warning: {escape_mrkdwn(problem)}"))
@@ -227,68 +226,52 @@ def build_enroll_view(
         blocks.append(context_block("Choose a workflow to pick the records to enroll."))
     else:
         blocks += _record_blocks(context, workflow)
-    return {
-        "type": "modal",
-        "callback_id": View.ENROLL,
-        "title": plain(TITLE),
-        "submit": plain("Enroll"),
-        "close": plain("Cancel"),
-        "private_metadata": context.with_workflow(workflow.id if workflow else None).to_metadata(),
-        "blocks": blocks,
-    }
+    return modal(
+        View.ENROLL,
+        TITLE,
+        blocks,
+        submit="Enroll",
+        close="Cancel",
+        private_metadata=context.with_workflow(workflow.id if workflow else None).to_metadata(),
+    )
 
 
 def _record_blocks(context: EnrollContext, workflow: WorkflowChoice) -> list[Block]:
     kind = workflow.object_type
-    name_input: dict[str, Any] = {
-        "type": "plain_text_input",
-        "action_id": EnrollAction.NAME,
-        "max_length": NAME_CHARS,
-        "placeholder": plain("The record's name"),
-    }
-    if context.first_line:
-        name_input["initial_value"] = context.first_line
+    records = multi_external_select(
+        EnrollAction.RECORDS, "Search by name or id", max_selected_items=MAX_SELECTED
+    )
+    create = option(
+        f"Create a new {kind} record from this message",
+        CREATE_VALUE,
+        description="With the message's link and author; the author owns it.",
+    )
+    name_input = plain_text_input(
+        EnrollAction.NAME,
+        placeholder="The record's name",
+        initial_value=context.first_line or None,
+        max_length=NAME_CHARS,
+    )
     return [
-        {
-            "type": "input",
-            "block_id": records_block_id(workflow.id),
-            "optional": True,
-            "label": plain(cut(f"{kind} records", 2000)),
-            "element": {
-                "type": "multi_external_select",
-                "action_id": EnrollAction.RECORDS,
-                "placeholder": plain("Search by name or id"),
-                "min_query_length": 0,
-                "max_selected_items": MAX_SELECTED,
-            },
-        },
-        {
-            "type": "input",
-            "block_id": EnrollBlock.CREATE,
-            "optional": True,
-            "label": plain("New record"),
-            "element": {
-                "type": "checkboxes",
-                "action_id": EnrollAction.CREATE,
-                "options": [
-                    {
-                        "text": plain(cut(f"Create a new {kind} record from this message", 75)),
-                        "value": CREATE_VALUE,
-                        "description": plain(
-                            "With the message's link and author; the author owns it."
-                        ),
-                    }
-                ],
-            },
-        },
-        {
-            "type": "input",
-            "block_id": EnrollBlock.NAME,
-            "optional": True,
-            "label": plain("Name of the new record"),
-            "element": name_input,
-            "hint": plain("Used only when “Create a new record” is ticked."),
-        },
+        input_block(
+            f"{kind} records",
+            records,
+            block_id=records_block_id(workflow.id),
+            optional=True,
+        ),
+        input_block(
+            "New record",
+            checkboxes(EnrollAction.CREATE, [create]),
+            block_id=EnrollBlock.CREATE,
+            optional=True,
+        ),
+        input_block(
+            "Name of the new record",
+            name_input,
+            block_id=EnrollBlock.NAME,
+            optional=True,
+            hint="Used only when “Create a new record” is ticked.",
+        ),
     ]
 
 

@@ -13,15 +13,19 @@ from typing import Any
 
 from bot.slack.ids import SLASH_COMMAND, View, WhyAction, WhyBlock
 from bot.slack.views.blocks import (
+    ACTIONS_ELEMENTS,
     MODAL_BLOCKS,
     Block,
+    actions,
     button,
     context,
     cut,
+    external_select,
+    input_block,
     labelled,
+    modal,
     option,
     packed,
-    plain,
     read_only_modal,
     section,
     state_values,
@@ -42,9 +46,8 @@ from bot.workflows.templates import escape_mrkdwn
 
 WHY_TITLE = "Why (not) enrolled"
 FORECAST_TITLE = "Forecast"
-# Buttons of one actions block, at most (Slack's limit).
-PICKER_BUTTONS = 25
-BUTTON_TEXT_CHARS = 75
+# One button per record, all in one actions block.
+PICKER_BUTTONS = ACTIONS_ELEMENTS
 WHY_USAGE = f'`{SLASH_COMMAND} why NAME RECORD`, e.g. `{SLASH_COMMAND} why "Deal review" D-1`'
 
 
@@ -190,13 +193,13 @@ def record_picker(typed: str, workflow_id: int, choices: Sequence[RecordChoice])
     )
     buttons = [
         button(
-            labelled(choice.name, choice.external_id)[:BUTTON_TEXT_CHARS],
+            labelled(choice.name, choice.external_id),
             WhyAction.PICK,
             json.dumps({"w": workflow_id, "r": choice.id}),
         )
         for choice in shown
     ]
-    return [head, {"type": "actions", "elements": buttons}]
+    return [head, actions(*buttons)]
 
 
 def parse_pick(value: object) -> tuple[int, int] | None:
@@ -210,28 +213,12 @@ def parse_pick(value: object) -> tuple[int, int] | None:
 
 def why_view(workflow_id: int, workflow_name: str) -> dict[str, Any]:
     """The App Home's modal: pick a record of the workflow (searched as the user types)."""
-    return {
-        "type": "modal",
-        "callback_id": View.WHY,
-        "private_metadata": str(workflow_id),
-        "title": plain(WHY_TITLE),
-        "submit": plain("Explain"),
-        "close": plain("Close"),
-        "blocks": [
-            section(f"Why is a record (not) enrolled by *{escape_mrkdwn(workflow_name)}*?"),
-            {
-                "type": "input",
-                "block_id": WhyBlock.RECORD,
-                "label": plain("Record"),
-                "element": {
-                    "type": "external_select",
-                    "action_id": WhyAction.RECORD,
-                    "placeholder": plain("Type a part of its name, or its id"),
-                    "min_query_length": 0,
-                },
-            },
-        ],
-    }
+    picker = external_select(WhyAction.RECORD, "Type a part of its name, or its id")
+    blocks = [
+        section(f"Why is a record (not) enrolled by *{escape_mrkdwn(workflow_name)}*?"),
+        input_block("Record", picker, block_id=WhyBlock.RECORD),
+    ]
+    return modal(View.WHY, WHY_TITLE, blocks, submit="Explain", private_metadata=str(workflow_id))
 
 
 def record_options(choices: Sequence[RecordChoice]) -> list[dict[str, Any]]:

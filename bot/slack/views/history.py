@@ -9,7 +9,17 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.slack.ids import HistoryAction, View
-from bot.slack.views.blocks import Block, button, context, cut, packed, read_only_modal, section
+from bot.slack.views.blocks import (
+    Block,
+    actions,
+    button,
+    context,
+    cut,
+    divider,
+    packed,
+    read_only_modal,
+    section,
+)
 from bot.slack.views.phrases import (
     outcome_mrkdwn,
     person_mrkdwn,
@@ -76,7 +86,7 @@ def details_button(run_id: int) -> dict[str, Any]:
 
 def details_actions(run_id: int) -> Block:
     """The actions block a run summary ends with: a Details button for the run."""
-    return {"type": "actions", "elements": [details_button(run_id)]}
+    return actions(details_button(run_id))
 
 
 def parse_run_id(action: Mapping[str, Any]) -> int | None:
@@ -144,7 +154,7 @@ def run_details_view(details: RunDetails) -> dict[str, Any]:
             for number, action in enumerate(details.actions, start=1)
         ]
         blocks += packed(steps, head="*Actions:*", max_blocks=ACTION_BLOCKS, noun="actions")
-    blocks.append({"type": "divider"})
+    blocks.append(divider())
     if not details.enrolled:
         blocks.append(section("No records were enrolled in this run."))
     else:
@@ -157,7 +167,7 @@ def run_details_view(details: RunDetails) -> dict[str, Any]:
             total=details.enrolled,
         )
     if details.result_count:
-        blocks.append({"type": "divider"})
+        blocks.append(divider())
         blocks += packed(
             [_result(result) for result in details.results],
             head="*Action results* (failures first)",

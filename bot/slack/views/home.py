@@ -10,7 +10,18 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.slack.ids import SLASH_COMMAND, HomeAction
-from bot.slack.views.blocks import Block, button, context, cut, notice_view, plain, section
+from bot.slack.views.blocks import (
+    Block,
+    actions,
+    button,
+    confirmation,
+    context,
+    divider,
+    header,
+    home_tab,
+    notice_view,
+    section,
+)
 from bot.slack.views.history import run_mrkdwn
 from bot.slack.views.phrases import person_mrkdwn, when
 from bot.workflows.overview import WorkflowLine
@@ -35,7 +46,7 @@ def build_home(
     ``notice`` (mrkdwn, already escaped) says what the user's last click did."""
     title = "All workflows" if everyone else "Workflows"
     blocks: list[Block] = [
-        {"type": "header", "text": plain(title)},
+        header(title),
         context(
             f"Create one with `{SLASH_COMMAND} create`; `{SLASH_COMMAND} help` lists every command."
             + ("" if everyone else " You can change the ones you own; the others are read-only.")
@@ -46,12 +57,12 @@ def build_home(
     if not lines:
         blocks.append(section("No workflows yet."))
     for line in lines[:MAX_SHOWN]:
-        blocks += [section(_workflow(line, everyone)), _buttons(line), {"type": "divider"}]
+        blocks += [section(_workflow(line, everyone)), _buttons(line), divider()]
     if len(lines) > MAX_SHOWN:
         blocks.append(
             context(f"and {len(lines) - MAX_SHOWN} more: `{SLASH_COMMAND} list` shows them all.")
         )
-    return {"type": "home", "blocks": blocks}
+    return home_tab(blocks)
 
 
 def _workflow(line: WorkflowLine, everyone: bool) -> str:
@@ -69,23 +80,20 @@ def _buttons(line: WorkflowLine) -> Block:
     name = line.name
     if not line.may_change:
         # Read-only: a button that can only be refused is not offered (the server checks).
-        return {"type": "actions", "elements": _reading_buttons(name)}
+        return actions(*_reading_buttons(name))
     if line.status == WorkflowStatus.ACTIVE:
         toggle = button("Pause", HomeAction.PAUSE, name)
     else:
         toggle = button("Activate", HomeAction.ACTIVATE, name)
     run = button("Run now", HomeAction.RUN, name, style="primary", confirm=_confirm_run(name))
-    return {
-        "type": "actions",
-        "elements": [
-            run,
-            toggle,
-            button("Edit", HomeAction.EDIT, name),
-            button("History", HomeAction.HISTORY, name),
-            button("Why (not)?", HomeAction.WHY, name),
-            button("Transfer", HomeAction.TRANSFER, name),
-        ],
-    }
+    return actions(
+        run,
+        toggle,
+        button("Edit", HomeAction.EDIT, name),
+        button("History", HomeAction.HISTORY, name),
+        button("Why (not)?", HomeAction.WHY, name),
+        button("Transfer", HomeAction.TRANSFER, name),
+    )
 
 
 def _reading_buttons(name: str) -> list[dict[str, Any]]:
@@ -95,12 +103,9 @@ def _reading_buttons(name: str) -> list[dict[str, Any]]:
 
 def _confirm_run(name: str) -> dict[str, Any]:
     # Running posts to channels at once: one slip of the mouse should not do that.
-    return {
-        "title": plain("Run now?"),
-        "text": plain(cut(f"Run {name} now for every record that matches it?", 300)),
-        "confirm": plain("Run now"),
-        "deny": plain("Cancel"),
-    }
+    return confirmation(
+        "Run now?", f"Run {name} now for every record that matches it?", "Run now", "Cancel"
+    )
 
 
 def clicked_workflow(action: Mapping[str, Any]) -> str:

@@ -18,10 +18,12 @@ from bot.slack.views.blocks import (
     Block,
     context,
     cut,
+    input_block,
+    modal,
     packed,
-    plain,
     section,
     state_values,
+    users_select,
 )
 from bot.slack.views.commands import split_leading_name, unquoted
 from bot.slack.views.phrases import person_mrkdwn, when
@@ -166,31 +168,22 @@ def _chunks(lines: Sequence[str]) -> list[list[str]]:
 def transfer_view(name: str, owner: str) -> dict[str, Any]:
     """The "Transfer a workflow" modal: who is to own the workflow ``name`` (its owner now
     is ``owner``); its private_metadata is the name."""
-    picker = {
-        "type": "users_select",
-        "action_id": TransferAction.NEW_OWNER,
-        "placeholder": plain("Choose a person"),
-    }
-    return {
-        "type": "modal",
-        "callback_id": View.TRANSFER,
-        "private_metadata": name,
-        "title": plain("Transfer a workflow"),
-        "submit": plain("Transfer"),
-        "close": plain("Cancel"),
-        "blocks": [
-            section(
-                f"*{escape_mrkdwn(name)}* belongs to {person_mrkdwn(owner)}. The new owner "
-                "can change it from then on, and gets a direct message saying so."
-            ),
-            {
-                "type": "input",
-                "block_id": TransferBlock.NEW_OWNER,
-                "label": plain("New owner"),
-                "element": picker,
-            },
-        ],
-    }
+    picker = users_select(TransferAction.NEW_OWNER, "Choose a person")
+    blocks = [
+        section(
+            f"*{escape_mrkdwn(name)}* belongs to {person_mrkdwn(owner)}. The new owner "
+            "can change it from then on, and gets a direct message saying so."
+        ),
+        input_block("New owner", picker, block_id=TransferBlock.NEW_OWNER),
+    ]
+    return modal(
+        View.TRANSFER,
+        "Transfer a workflow",
+        blocks,
+        submit="Transfer",
+        close="Cancel",
+        private_metadata=name,
+    )
 
 
 def chosen_transfer(view: Mapping[str, Any]) -> TransferText | None:

@@ -14,15 +14,20 @@ from bot.slack.ids import SnoozeAction, SnoozeBlock, SummaryAction, View
 from bot.slack.views.blocks import (
     SELECT_OPTIONS,
     Block,
+    actions,
     button,
     cut,
+    external_select,
     fits_option_value,
+    input_block,
     labelled,
+    modal,
+    number_input,
     option,
-    plain,
     read_only_modal,
     section,
     state_values,
+    static_select,
 )
 from bot.slack.views.history import details_button
 from bot.slack.views.phrases import person_mrkdwn
@@ -51,7 +56,7 @@ def summary_actions(run_id: int, failed_actions: int) -> Block:
         elements.append(button("Re-run failed", SummaryAction.RERUN_FAILED, value))
     elements.append(button("Skip next run", SummaryAction.SKIP_NEXT, value))
     elements.append(button("Snooze a record", SummaryAction.SNOOZE, value))
-    return {"type": "actions", "elements": elements}
+    return actions(*elements)
 
 
 def _when(instant: datetime) -> str:
@@ -97,7 +102,7 @@ def skip_message(skipped: SkippedRun) -> tuple[str, list[Block]]:
         SummaryAction.UNDO_SKIP,
         f"{skipped.workflow_id}{_UNDO_SEPARATOR}{skipped.occurrence_key}",
     )
-    return text, [section(text), {"type": "actions", "elements": [undo]}]
+    return text, [section(text), actions(undo)]
 
 
 def parse_undo(action: Mapping[str, Any]) -> tuple[int, str] | None:
@@ -134,59 +139,41 @@ def record_options(choices: Sequence[SnoozeChoice]) -> list[dict[str, Any]]:
 def snooze_view(about: RunAbout, choices: Sequence[SnoozeChoice], searched: bool) -> dict[str, Any]:
     """The modal: a picker of the run's records (listed, or searched as the user types when
     ``searched``: the run enrolled more than a select lists) and the days to snooze for."""
-    picker: dict[str, Any]
     if searched:
-        picker = {
-            "type": "external_select",
-            "action_id": SnoozeAction.RECORD,
-            "placeholder": plain("Search by name or id"),
-            "min_query_length": 0,
-        }
+        picker = external_select(SnoozeAction.RECORD, "Search by name or id")
     else:
-        picker = {
-            "type": "static_select",
-            "action_id": SnoozeAction.RECORD,
-            "placeholder": plain("Choose a record"),
-            "options": record_options(choices),
-        }
+        picker = static_select(
+            SnoozeAction.RECORD, placeholder="Choose a record", options=record_options(choices)
+        )
+    days = number_input(
+        SnoozeAction.DAYS,
+        min_value=MIN_SNOOZE_DAYS,
+        max_value=MAX_SNOOZE_DAYS,
+        initial_value=str(DEFAULT_SNOOZE_DAYS),
+    )
     name = escape_mrkdwn(about.workflow_name)
-    return {
-        "type": "modal",
-        "callback_id": View.SNOOZE,
-        "private_metadata": str(about.run_id),
-        "title": plain(SNOOZE_TITLE),
-        "submit": plain("Snooze"),
-        "close": plain("Cancel"),
-        "blocks": [
-            section(
-                f"A snoozed record is not enrolled by *{name}* until the snooze ends, even when "
-                f"it matches. Records of run #{about.run_id} ({_when(about.scheduled_at)}):"
-            ),
-            {
-                "type": "input",
-                "block_id": SnoozeBlock.RECORD,
-                "label": plain("Record"),
-                "element": picker,
-            },
-            {
-                "type": "input",
-                "block_id": SnoozeBlock.DAYS,
-                "label": plain("Days"),
-                "hint": plain(
-                    f"From {MIN_SNOOZE_DAYS} to {MAX_SNOOZE_DAYS}: it is enrolled again from "
-                    "the start of that day."
-                ),
-                "element": {
-                    "type": "number_input",
-                    "action_id": SnoozeAction.DAYS,
-                    "is_decimal_allowed": False,
-                    "min_value": str(MIN_SNOOZE_DAYS),
-                    "max_value": str(MAX_SNOOZE_DAYS),
-                    "initial_value": str(DEFAULT_SNOOZE_DAYS),
-                },
-            },
-        ],
-    }
+    blocks = [
+        section(
+            f"A snoozed record is not enrolled by *{name}* until the snooze ends, even when "
+            f"it matches. Records of run #{about.run_id} ({_when(about.scheduled_at)}):"
+        ),
+        input_block("Record", picker, block_id=SnoozeBlock.RECORD),
+        input_block(
+            "Days",
+            days,
+            block_id=SnoozeBlock.DAYS,
+            hint=f"From {MIN_SNOOZE_DAYS} to {MAX_SNOOZE_DAYS}: it is enrolled again from "
+            "the start of that day.",
+        ),
+    ]
+    return modal(
+        View.SNOOZE,
+        SNOOZE_TITLE,
+        blocks,
+        submit="Snooze",
+        close="Cancel",
+        private_metadata=str(about.run_id),
+    )
 
 
 @dataclass(frozen=True)
