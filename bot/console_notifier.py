@@ -54,8 +54,9 @@ def render(message: Message) -> str:
             )
     if message.thread_ts is not None:
         notes.append(f"in thread {message.thread_ts}")
-    if message.blocks:
-        notes.append(plural(len(message.blocks), "block"))
+    if message.sections:
+        # What Slack shows as blocks, each a section.
+        notes.append(plural(len(message.sections), "block"))
     if notes:
         head += f" ({'; '.join(notes)})"
     # The text is mrkdwn for Slack ("&lt;Corp&gt;", "<@U0123>"): a terminal shows it as typed.

@@ -117,10 +117,10 @@ def test_a_run_summary_counts_one_record_in_the_singular() -> None:
         unknowns=(),
     )
 
-    text, _ = summary_message(one)
+    text = summary_message(one)
 
     assert "1 record enrolled" in text
-    assert "2 records enrolled" in summary_message(replace(one, enrolled=2))[0]
+    assert "2 records enrolled" in summary_message(replace(one, enrolled=2))
 
 
 def test_a_workflow_file_error_counts_actions_from_one_and_shows_values_as_written(

@@ -49,10 +49,10 @@ def test_each_post_gets_a_later_ts() -> None:
 
 def test_a_direct_reply_with_blocks_and_lines_stays_readable() -> None:
     stream = io.StringIO()
-    blocks = [{"type": "divider"}, {"type": "divider"}]
+    sections = ("Deals:", "• Acme")
 
     ConsoleNotifier(stream).post(
-        Message("U0ALICE", "Deals:\n• Acme", blocks=blocks, thread_ts="12.000000")
+        Message("U0ALICE", "Deals:\n• Acme", sections=sections, thread_ts="12.000000")
     )
 
     assert stream.getvalue() == ("→ @U0ALICE (in thread 12.000000; 2 blocks)\n  Deals:\n  • Acme\n")
@@ -113,6 +113,6 @@ def test_a_link_shows_its_label_and_its_address() -> None:
 def test_one_block_is_one_block() -> None:
     stream = io.StringIO()
 
-    ConsoleNotifier(stream).post(Message("C0123", "hi", blocks=[{"type": "divider"}]))
+    ConsoleNotifier(stream).post(Message("C0123", "hi", sections=("hi",)))
 
     assert stream.getvalue().startswith("→ #C0123 (1 block)\n")

@@ -380,11 +380,12 @@ def _post_arguments(message: Message) -> dict[str, Any]:
 
 
 def _blocks(message: Message) -> list[dict[str, Any]] | None:
-    """The message's blocks; a run summary's end with a button that shows the run, and
-    those that act on it (re-run its failures, skip the next run, snooze a record)."""
+    """The message's blocks: a section for each of its sections, none when it has none (the
+    text alone); a run summary's end with a button that shows the run, and those that act on
+    it (re-run its failures, skip the next run, snooze a record)."""
     if message.details_of_run is None:
-        return message.blocks
-    blocks = list(message.blocks or [section(message.text)])
+        return [section(part) for part in message.sections] or None
+    blocks = [section(part) for part in message.sections or (message.text,)]
     if len(blocks) >= MESSAGE_BLOCKS:
         return blocks
     return [*blocks, summary_actions(message.details_of_run, message.failed_actions)]

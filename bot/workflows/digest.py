@@ -4,12 +4,11 @@ bounded number of thread replies, so a run's Slack calls grow with channels, not
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from bot.workflows.notifier import ActionMark, Message
 from bot.workflows.templates import escape_mrkdwn
 
-# Slack renders at most 3,000 characters in one section block; leave room for the header.
+# A message shows at most 3,000 characters in one section; leave room for the header.
 MESSAGE_BUDGET = 2_800
 MAX_LINE = 300
 MAX_REPLIES = 10
@@ -39,7 +38,7 @@ def digest_messages(
             Message(
                 channel=channel,
                 text=body,
-                blocks=[_section(body)],
+                sections=(body,),
                 mark=ActionMark(mark.run_id, mark.record_id, mark.action_index, part),
             )
         )
@@ -64,7 +63,3 @@ def _chunks(lines: list[str]) -> list[list[str]]:
     if current:
         chunks.append(current)
     return chunks
-
-
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}

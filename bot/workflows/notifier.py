@@ -38,7 +38,9 @@ class Message:
     # also an owner email or a user group as written, which the console prints.
     channel: str
     text: str
-    blocks: list[dict[str, Any]] | None = None
+    # The text in parts that a notifier may lay out one below the other (Slack: a section
+    # each); without them the text is shown as it is.
+    sections: tuple[str, ...] = ()
     thread_ts: str | None = None
     mark: ActionMark | None = None
     # A run summary names its run: a notifier may offer a way to see the run's details

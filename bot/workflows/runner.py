@@ -920,9 +920,9 @@ class _Execution:
         """The summary in the workflow's channel, when its policy wants one for this run."""
         settings = self.definition.settings
         if settings.summary_channel and self._wants_summary(summary):
-            text, blocks = summary_message(summary)
             problems = summary.failed + summary.unknown
-            self._report(settings.summary_channel, text, blocks, SUMMARY_MARK_INDEX, problems)
+            text = summary_message(summary)
+            self._report(settings.summary_channel, text, SUMMARY_MARK_INDEX, problems)
 
     def _wants_summary(self, summary: RunSummary) -> bool:
         settings = self.definition.settings
@@ -942,17 +942,20 @@ class _Execution:
         if not self._wants_alert(summary):
             return False
         problems = summary.failed + summary.unknown
-        text, blocks = failure_alert_message(summary)
-        return self._report(self.definition.owner, text, blocks, ALERT_MARK_INDEX, problems)
+        text = failure_alert_message(summary)
+        return self._report(self.definition.owner, text, ALERT_MARK_INDEX, problems)
 
-    def _report(
-        self, channel: str, text: str, blocks: list[dict[str, Any]], mark_index: int, problems: int
-    ) -> bool:
+    def _report(self, channel: str, text: str, mark_index: int, problems: int) -> bool:
         """Posts a report of the run (with its Details button) under its own mark, so that a
         resumed run finds it instead of posting it again; whether it is in Slack."""
         mark = ActionMark(self.run_id, DIGEST_RECORD_ID, mark_index)
         message = Message(
-            channel, text, blocks, mark=mark, details_of_run=self.run_id, failed_actions=problems
+            channel,
+            text,
+            (text,),
+            mark=mark,
+            details_of_run=self.run_id,
+            failed_actions=problems,
         )
         try:
             self._post_once(message)

@@ -19,6 +19,8 @@ from storage.models import Enrollment, Record, Run
 from storage.runs import RunRepository
 
 SHOWN_FAILURES = 5
+# A report is shown in one section, which holds 3,000 characters.
+SECTION_CHARS = 2900
 
 
 @dataclass(frozen=True)
@@ -150,8 +152,8 @@ def _waited_for(session: Session, run: Run) -> datetime | None:
     return finished
 
 
-def summary_message(summary: RunSummary) -> tuple[str, list[dict[str, Any]]]:
-    """The summary as mrkdwn text and Block Kit blocks; user data is escaped."""
+def summary_message(summary: RunSummary) -> str:
+    """The summary as mrkdwn text; user data is escaped."""
     name = escape_mrkdwn(summary.workflow_name)
     when = f"{summary.scheduled_at:%Y-%m-%d %H:%M} ({summary.scheduled_at.tzname()})"
     unknown = f"{summary.unknown:,} unknown, " if summary.unknown else ""
@@ -180,11 +182,10 @@ def summary_message(summary: RunSummary) -> tuple[str, list[dict[str, Any]]]:
         )
     if summary.unknown:
         lines.append(_unknown_lines(summary))
-    text = "\n".join(lines)[:2900]
-    return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+    return "\n".join(lines)[:SECTION_CHARS]
 
 
-def failure_alert_message(summary: RunSummary) -> tuple[str, list[dict[str, Any]]]:
+def failure_alert_message(summary: RunSummary) -> str:
     """The direct message that tells the owner a run had failed actions: how many of its
     actions failed, then the first records that failed and why (the Details button the
     notifier adds shows them all); user data is escaped."""
@@ -205,8 +206,7 @@ def failure_alert_message(summary: RunSummary) -> tuple[str, list[dict[str, Any]
         lines.append(f"…and {summary.failed - len(summary.failures):,} more: see Details.")
     if summary.unknown:
         lines.append(_unknown_lines(summary))
-    text = "\n".join(lines)[:2900]
-    return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+    return "\n".join(lines)[:SECTION_CHARS]
 
 
 def _retry_line(summary: RunSummary) -> str:
