@@ -10,7 +10,7 @@ YAML files, as far as it is filled in; nothing is a workflow until ``finish``.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import IntEnum
@@ -18,7 +18,7 @@ from typing import cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from bot.workflows.channel_access import ChannelAccess, check_channel_access
 from bot.workflows.criteria import InvalidCriteria, parse_criteria
@@ -48,6 +48,7 @@ from bot.workflows.lifecycle import (
     TeamDefinition,
     WorkflowError,
     get_workflow,
+    index_workflow,
     parse_for_team,
     save_workflow,
 )
@@ -60,11 +61,11 @@ from bot.workflows.schedules import InvalidSchedule, parse_schedule
 from bot.workflows.stored import definition_of
 from bot.workflows.vocabulary import PropertyType, WorkflowStatus
 from bot.workflows.wording import Phrase, describe_action, describe_criteria, describe_settings
-from storage.database import transaction
 from storage.drafts import DraftRepository
 from storage.models import ObjectType, Record, WizardDraft, Workflow
 from storage.object_types import ObjectTypeRepository, UnknownObjectType
 from storage.record_sources import RecordSourceRepository
+from storage.unit_of_work import UnitOfWork
 from storage.workflows import WorkflowRepository
 
 
@@ -281,25 +282,6 @@ def document_of(draft: WizardDraft) -> DraftDocument:
     DraftDocument written, not checked: the readers of its parts stay lenient, and the
     domain's reader says what is wrong with a value."""
     return cast(DraftDocument, draft.document)
-
-
-def check_draft_channels(
-    sessions: sessionmaker[Session],
-    draft_id: str,
-    team_id: str,
-    user_id: str,
-    default_timezone: str,
-    now: datetime,
-    access: ChannelAccess,
-) -> None:
-    """Before a draft is saved: ChannelNotAllowed when its workflow would post where its
-    owner may not (InvalidDefinition when it is not complete). The draft is read in a
-    transaction of its own, so that no database lock waits while the messaging side answers."""
-    with transaction(sessions) as session:
-        draft = load_draft(session, draft_id, team_id, user_id)
-        document = workflow_document(document_of(draft))
-        parsed = parse_for_team(session, team_id, document, default_timezone, now)
-    check_channel_access(parsed.definition, access)
 
 
 # --- Moving between steps -------------------------------------------------------------------
@@ -771,3 +753,180 @@ def finished(session: Session, saved: Saved, now: datetime | None = None) -> Fin
         workflow.id,
         saved.writes_to_hubspot,
     )
+
+
+# --- Use cases: each opens its own short transaction on the unit of work it is given ---------
+
+
+@dataclass(frozen=True)
+class DraftKey:
+    """Whose draft, in which workspace: a draft is only ever found for the user who started
+    it (the dialog carries only its id)."""
+
+    draft_id: str
+    team_id: str
+    user_id: str
+
+
+# Reads what the user entered at the draft's step into its document: (step, document as
+# stored, the object type's property types, layout) -> the document read. The dialog's.
+StepReader = Callable[[WizardStep, DraftDocument, Mapping[str, PropertyType], int], DraftDocument]
+# What a change does with the draft and the document read: keep_values, go_back,
+# restructure, or an editor's edit (edited).
+DraftChange = Callable[[WizardDraft, DraftDocument, datetime], None]
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A step submitted: the step and layout it was submitted at, the document as read and
+    stored, and its problems (none: the draft moved to the next step)."""
+
+    step: WizardStep
+    layout: int
+    document: DraftDocument
+    problems: tuple[Problem, ...]
+
+
+@dataclass(frozen=True)
+class DraftChoices:
+    """What the pickers of the draft's criteria offer: its document, its object type's
+    property types and enumeration options, and their labels."""
+
+    document: DraftDocument
+    properties: Mapping[str, PropertyType]
+    options: Mapping[str, Sequence[str]]
+    labels: PropertyLabels
+
+
+def create(
+    work: UnitOfWork,
+    team_id: str,
+    user_id: str,
+    timezone: str,
+    now: datetime,
+    name: str | None = None,
+    schedule: ScheduleDocument | None = None,
+) -> DraftKey:
+    """A new draft (start_create)."""
+    with work.writing() as session:
+        draft = start_create(session, team_id, user_id, timezone, now, name, schedule)
+        return DraftKey(draft.id, team_id, user_id)
+
+
+def edit(work: UnitOfWork, team_id: str, name: str, actor: Actor, now: datetime) -> DraftKey:
+    """A draft of the workflow ``name`` as stored (start_edit)."""
+    with work.writing() as session:
+        draft = start_edit(session, team_id, name, actor, now)
+        return DraftKey(draft.id, team_id, actor.user_id)
+
+
+def page(
+    work: UnitOfWork,
+    key: DraftKey,
+    default_timezone: str,
+    now: datetime,
+    problems: tuple[str, ...] = (),
+) -> WizardPage:
+    """The draft's page (wizard_page), read in a transaction of its own: previews (records
+    matching, the review) never hold the write lock."""
+    with work.reading() as session:
+        return wizard_page(session, _load(session, key), default_timezone, now, problems)
+
+
+def submit(
+    work: UnitOfWork, key: DraftKey, read: StepReader, default_timezone: str, now: datetime
+) -> Submitted:
+    """Reads the step's input into the draft and submits it (submit_step): what was entered
+    is kept either way."""
+    with work.writing() as session:
+        draft = _load(session, key)
+        step, layout = draft_step(draft), draft.layout
+        document = _read(session, draft, read)
+        problems = submit_step(session, draft, document, default_timezone, now)
+        return Submitted(step, layout, document, problems)
+
+
+def change(
+    work: UnitOfWork, key: DraftKey, read: StepReader, apply: DraftChange, now: datetime
+) -> None:
+    """Reads the step's input into the draft and applies the change ``apply`` to it."""
+    with work.writing() as session:
+        draft = _load(session, key)
+        apply(draft, _read(session, draft, read), now)
+
+
+def edited(edit_document: Callable[[DraftDocument], bool]) -> DraftChange:
+    """The change of an editor's add/remove/move control: ``edit_document`` changes the
+    document read, which is then stored with a new layout (restructure); nothing is stored
+    when it says the control was not its editor's."""
+
+    def apply(draft: WizardDraft, document: DraftDocument, now: datetime) -> None:
+        if edit_document(document):
+            restructure(draft, document, now)
+
+    return apply
+
+
+def choices(work: UnitOfWork, key: DraftKey) -> DraftChoices:
+    """What the draft's property and value pickers offer."""
+    with work.reading() as session:
+        draft = _load(session, key)
+        return DraftChoices(
+            copy.deepcopy(document_of(draft)),
+            draft_properties(session, draft),
+            draft_enumeration_options(session, draft),
+            draft_labels(session, draft),
+        )
+
+
+def save(
+    work: UnitOfWork,
+    key: DraftKey,
+    activate: bool,
+    actor: Actor,
+    default_timezone: str,
+    now: datetime,
+    access: ChannelAccess,
+    index: bool = True,
+) -> Finished:
+    """Saves the draft as a workflow (finish) and says what became of it (finished).
+
+    First ChannelNotAllowed when its workflow would post where its owner may not: the draft
+    is read for that in a transaction of its own, so that no database lock waits while the
+    messaging side answers. Raises as finish does, with nothing written.
+    """
+    with work.reading() as session:
+        document = workflow_document(document_of(_load(session, key)))
+        parsed = parse_for_team(session, key.team_id, document, default_timezone, now)
+    check_channel_access(parsed.definition, access)
+    with work.writing() as session:
+        draft = _load(session, key)
+        saved = finish(session, draft, activate, actor, default_timezone, now, index)
+        return finished(session, saved, now)
+
+
+def index_saved(work: UnitOfWork, team_id: str, workflow_id: int) -> None:
+    """The criteria indexes of a workflow ``save`` saved with ``index=False``."""
+    with work.writing() as session:
+        index_workflow(session, team_id, workflow_id)
+
+
+def note_page_hash(work: UnitOfWork, key: DraftKey, page_hash: str) -> None:
+    """Keeps the hash of the page the draft's modal shows ('' for no wizard page)."""
+    with work.writing() as session:
+        DraftRepository(session).note_page_hash(key.draft_id, key.team_id, key.user_id, page_hash)
+
+
+def page_hash(work: UnitOfWork, key: DraftKey) -> str | None:
+    """The hash last noted for the draft's modal; None when none was, or it is gone."""
+    with work.reading() as session:
+        return DraftRepository(session).page_hash(key.draft_id, key.team_id, key.user_id)
+
+
+def _load(session: Session, key: DraftKey) -> WizardDraft:
+    return load_draft(session, key.draft_id, key.team_id, key.user_id)
+
+
+def _read(session: Session, draft: WizardDraft, read: StepReader) -> DraftDocument:
+    properties = draft_properties(session, draft)
+    return read(draft_step(draft), document_of(draft), properties, draft.layout)

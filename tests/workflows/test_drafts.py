@@ -13,6 +13,7 @@ from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows import drafts
+from bot.workflows.channel_access import ChannelNotAllowed
 from bot.workflows.definitions import MAX_NAME, InvalidDefinition
 from bot.workflows.lifecycle import (
     Actor,
@@ -35,10 +36,11 @@ from bot.workflows.problems import (
 from bot.workflows.vocabulary import PropertyType, RunSource, RunStatus, SourceKind, WorkflowStatus
 from bot.workflows.wording import ChannelRef
 from storage.database import transaction
-from storage.models import RecordSource, WizardDraft
+from storage.models import RecordSource, WizardDraft, Workflow
 from storage.object_types import ObjectTypeRepository
 from storage.record_sources import RecordSourceRepository
 from storage.runs import NewRun, RunRepository
+from storage.unit_of_work import UnitOfWork
 from tests.engine.builders import (
     DEALS_CHANNEL,
     NAME,
@@ -758,3 +760,82 @@ def test_the_settings_step_names_the_source_that_feeds_the_type(
         assert drafts.wizard_page(session, draft, "UTC", NOW).source == "crm"
         draft.step = 3
         assert drafts.wizard_page(session, draft, "UTC", NOW).source is None
+
+
+# --- The use cases on a unit of work -----------------------------------------------------------
+
+
+class _Refusing:
+    """The messaging side refusing every channel (a ChannelAccess)."""
+
+    def refusal(self, channel: str, user: str) -> str | None:
+        return f"the bot is not in {channel}"
+
+
+class _Allowing:
+    def refusal(self, channel: str, user: str) -> str | None:
+        return None
+
+
+def _key(draft_id: str) -> drafts.DraftKey:
+    return drafts.DraftKey(draft_id, TEAM, OWNER)
+
+
+def _typed(**fields: Any) -> drafts.StepReader:
+    """A step reader that finds ``fields`` typed in the dialog."""
+    return lambda step, document, properties, layout: {**document, **fields}
+
+
+def test_a_submitted_step_keeps_what_was_typed_and_stays_when_it_is_wrong(
+    sessions: sessionmaker[Session], deals: None
+) -> None:
+    work = UnitOfWork(sessions)
+    key = drafts.create(work, TEAM, OWNER, "Europe/Paris", NOW)
+
+    refused = drafts.submit(work, key, _typed(name=" ", object_type="deals"), "UTC", NOW)
+    accepted = drafts.submit(work, key, _typed(name="Won deals"), "UTC", NOW)
+
+    assert refused.step is drafts.WizardStep.NAME
+    assert [p.location for p in refused.problems] == [("name",)]
+    assert refused.document["object_type"] == "deals"
+    assert accepted.problems == ()
+    page = drafts.page(work, key, "UTC", NOW)
+    assert page.step is drafts.WizardStep.SCHEDULE
+    assert page.document["name"] == "Won deals"
+
+
+def test_an_editor_control_stores_the_document_with_a_new_layout_only_when_it_edits(
+    sessions: sessionmaker[Session], deals: None
+) -> None:
+    work = UnitOfWork(sessions)
+    key = drafts.create(work, TEAM, OWNER, "Europe/Paris", NOW)
+
+    def add_action(document: drafts.DraftDocument) -> bool:
+        document["actions"] = [*document.get("actions", []), {"type": "send_owner_dm"}]
+        return True
+
+    drafts.change(work, key, _typed(name="Not its"), drafts.edited(lambda document: False), NOW)
+    unchanged = drafts.page(work, key, "UTC", NOW)
+    drafts.change(work, key, _typed(name="Its"), drafts.edited(add_action), NOW)
+    edited = drafts.page(work, key, "UTC", NOW)
+
+    assert "name" not in unchanged.document and unchanged.layout == 0
+    assert edited.document["name"] == "Its" and edited.layout == 1
+    assert edited.document["actions"] == [{"type": "send_owner_dm"}]
+
+
+def test_a_draft_whose_channel_is_refused_is_not_saved_and_stays(
+    sessions: sessionmaker[Session], deals: None
+) -> None:
+    work = UnitOfWork(sessions)
+    key = _key(new_draft(sessions, **complete()))
+
+    with pytest.raises(ChannelNotAllowed, match="the bot is not in"):
+        drafts.save(work, key, True, OWNER_ACTOR, "UTC", NOW, _Refusing())
+    assert draft_count(sessions) == 1
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Workflow)) == 0
+
+    done = drafts.save(work, key, True, OWNER_ACTOR, "UTC", NOW, _Allowing())
+    assert (done.name, done.status, done.created) == ("Won deals", WorkflowStatus.ACTIVE, True)
+    assert draft_count(sessions) == 0

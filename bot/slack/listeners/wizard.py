@@ -2,12 +2,13 @@
 step when an input changes or a row is added, and saves the workflow at the end.
 
 Each listener: ack (a view submission acks with its answer, after only fast work), read the
-step's input, one use case in one short write transaction, then the page to show in a read
-transaction (previews such as the review's count of matching records never hold the write
-lock), render. No Slack call happens inside a transaction: who the user is (users.info) is
-asked before it, views.update after it. Saving the workflow can take longer than the
-3 seconds Slack waits (the write lock; indexes for the criteria's properties): it happens
-after the answer, which shows "Saving…", and views.update shows how it went.
+step's input, one use case of bot.workflows.drafts (each opens its own short transaction),
+then the page to show, read apart (previews such as the review's count of matching records
+never hold the write lock), render. No Slack call happens inside a transaction: who the user
+is (users.info) is asked before the use case, views.update after it. Saving the workflow
+can take longer than the 3 seconds Slack waits (the write lock; indexes for the criteria's
+properties): it happens after the answer, which shows "Saving…", and views.update shows how
+it went.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
 
 from bot.slack.channel_access import SlackChannelAccess
 from bot.slack.errors import refusal_text, reported
@@ -59,10 +59,8 @@ from bot.workflows.draft_document import (
     actions_of,
     criteria_of,
 )
-from bot.workflows.lifecycle import WorkflowError, index_workflow
-from storage.database import transaction, write_transaction
-from storage.drafts import DraftRepository
-from storage.models import WizardDraft
+from bot.workflows.lifecycle import WorkflowError
+from storage.unit_of_work import UnitOfWork
 
 _CRITERIA_BUTTONS = (WizardAction.ADD_GROUP, WizardAction.ADD_FILTER, WizardAction.REMOVE_FILTER)
 _ACTIONS_CONTROLS = (
@@ -102,8 +100,6 @@ _REDRAWS = 3
 _NOTED_WITHIN_SECONDS = 2.0
 _LOOK_EVERY_SECONDS = 0.05
 
-# A change to the draft at its current step: (draft, document read from the view) -> None.
-_Change = Callable[[WizardDraft, DraftDocument], None]
 # An editor control's edit of the document read from the view: (document, action id, value)
 # -> whether it is the editor's to edit (a control of the criteria editor names its field).
 _Edit = Callable[[DraftDocument, str, str], bool]
@@ -121,15 +117,12 @@ class _PageHashes:
     database because with several web workers the two requests may reach two processes.
     """
 
-    def __init__(self, sessions: sessionmaker[Session], wait: Callable[[float], object]) -> None:
-        self._sessions = sessions
+    def __init__(self, work: UnitOfWork, wait: Callable[[float], object]) -> None:
+        self._work = work
         self._wait = wait
 
     def shown(self, modal: _Modal, view_hash: str | None) -> None:
-        with write_transaction(self._sessions) as session:
-            DraftRepository(session).note_page_hash(
-                modal.draft_id, modal.team_id, modal.user_id, view_hash or ""
-            )
+        drafts.note_page_hash(self._work, modal.key, view_hash or "")
 
     def instead_of(self, modal: _Modal, refused: object) -> str | None:
         """The hash of the page shown in place of the one whose hash ``refused`` was; it
@@ -137,10 +130,7 @@ class _PageHashes:
         (never noted within the wait) or no page ("Saving…")."""
         looks = max(1, round(_NOTED_WITHIN_SECONDS / _LOOK_EVERY_SECONDS))
         for look in range(looks):
-            with transaction(self._sessions) as session:
-                noted = DraftRepository(session).page_hash(
-                    modal.draft_id, modal.team_id, modal.user_id
-                )
+            noted = drafts.page_hash(self._work, modal.key)
             if noted is not None and noted != refused:
                 return noted or None
             if look < looks - 1:
@@ -161,6 +151,10 @@ class _Modal:
     def of(cls, context: BoltContext, body: dict[str, Any]) -> _Modal:
         who, view = Requester.of(context), body["view"]
         return cls(who.team_id, who.user_id, draft_id_of(view), view)
+
+    @property
+    def key(self) -> drafts.DraftKey:
+        return drafts.DraftKey(self.draft_id, self.team_id, self.user_id)
 
     @property
     def view_id(self) -> str:
@@ -224,17 +218,15 @@ def _start(
     if editing is None:
         zone = services.people.timezone(client, team_id, user_id)
         zone = zone or services.settings.default_timezone
-        with write_transaction(services.sessions) as session:
-            draft = drafts.start_create(session, team_id, user_id, zone, now, name, schedule)
+        key = drafts.create(services.work, team_id, user_id, zone, now, name, schedule)
     else:
         actor = services.people.actor(client, team_id, user_id)
-        with write_transaction(services.sessions) as session:
-            draft = drafts.start_edit(session, team_id, editing, actor, now)
-    return _page(services, team_id, user_id, draft.id)
+        key = drafts.edit(services.work, team_id, editing, actor, now)
+    return _page(services, key)
 
 
 def register(app: App, services: Services) -> None:
-    pages = _PageHashes(services.sessions, threading.Event().wait)
+    pages = _PageHashes(services.work, threading.Event().wait)
 
     @app.view(View.WIZARD)
     @reported
@@ -253,8 +245,7 @@ def register(app: App, services: Services) -> None:
             ack(response_action="update", view=_review(services, modal, problem_lines(problems)))
             return
         ack(response_action="update", view=finished_view(done))
-        with write_transaction(services.sessions) as session:
-            index_workflow(session, modal.team_id, done.workflow_id)
+        drafts.index_saved(services.work, modal.team_id, done.workflow_id)
         _after_save(client, services, modal)
 
     @app.action(WizardAction.SAVE_DRAFT)
@@ -269,16 +260,12 @@ def register(app: App, services: Services) -> None:
     @reported
     def back(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         ack()
-        now = services.clock.now()
-        modal = _Modal.of(context, body)
-        _change(client, services, pages, modal, lambda d, doc: drafts.go_back(d, doc, now))
+        _change(client, services, pages, _Modal.of(context, body), drafts.go_back)
 
     @reported
     def refresh(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         ack()
-        now = services.clock.now()
-        modal = _Modal.of(context, body)
-        _change(client, services, pages, modal, lambda d, doc: drafts.keep_values(d, doc, now))
+        _change(client, services, pages, _Modal.of(context, body), drafts.keep_values)
 
     for action_id in (WizardAction.REFRESH, WizardAction.PICK_PROPERTY, *_FILTER_VALUES):
         app.action(action_id)(refresh)
@@ -292,11 +279,10 @@ def register(app: App, services: Services) -> None:
         the input) and the preview shows its sentence and next runs, or the step says, under
         the input, what is not understood."""
         ack()
-        now = services.clock.now()
         modal = _Modal.of(context, body)
         not_understood = schedule_text_not_understood(modal.values)
         if not_understood is None:
-            _change(client, services, pages, modal, lambda d, doc: drafts.restructure(d, doc, now))
+            _change(client, services, pages, modal, drafts.restructure)
             return
         text, problem = not_understood
         _change(
@@ -304,7 +290,7 @@ def register(app: App, services: Services) -> None:
             services,
             pages,
             modal,
-            lambda d, doc: drafts.keep_values(d, doc, now),
+            drafts.keep_values,
             lambda view: with_schedule_text_problem(view, text, problem),
         )
 
@@ -312,31 +298,27 @@ def register(app: App, services: Services) -> None:
     def property_choices(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         modal = _Modal.of(context, body)
         try:
-            with transaction(services.sessions) as session:
-                draft = _load(session, modal)
-                properties = drafts.draft_properties(session, draft)
-                labels = drafts.draft_labels(session, draft)
+            found = drafts.choices(services.work, modal.key)
         except WorkflowError:
             ack(options=[])  # the draft is gone: the modal says so at its next step
             return
         typed = str(body.get("value") or "")
-        ack(options=criteria_editor.property_options(properties, typed, labels))
+        ack(options=criteria_editor.property_options(found.properties, typed, found.labels))
 
     @app.options(WizardAction.SEARCH_CHOICE)
     @app.options(WizardAction.SEARCH_CHOICES)
     def value_choices(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         modal = _Modal.of(context, body)
         try:
-            with transaction(services.sessions) as session:
-                draft = _load(session, modal)
-                document = drafts.document_of(draft)
-                options = drafts.draft_enumeration_options(session, draft)
-                labels = drafts.draft_labels(session, draft)
+            found = drafts.choices(services.work, modal.key)
         except WorkflowError:
             ack(options=[])  # the draft is gone: the modal says so at its next step
             return
         typed, block_id = str(body.get("value") or ""), str(body.get("block_id") or "")
-        ack(options=criteria_editor.choice_options(document, block_id, options, typed, labels))
+        options = criteria_editor.choice_options(
+            found.document, block_id, found.options, typed, found.labels
+        )
+        ack(options=options)
 
     criteria_button = _editor_control(services, pages, _edit_criteria)
     for action_id in _CRITERIA_BUTTONS:
@@ -359,13 +341,8 @@ def _editor_control(services: Services, pages: _PageHashes, edit: _Edit) -> Call
         context: BoltContext,
     ) -> None:
         ack()
-        now = services.clock.now()
         action_id, value = action["action_id"], _action_value(action)
-
-        def change(draft: WizardDraft, document: DraftDocument) -> None:
-            if edit(document, action_id, value):
-                drafts.restructure(draft, document, now)
-
+        change = drafts.edited(lambda document: edit(document, action_id, value))
         _change(client, services, pages, _Modal.of(context, body), change)
 
     return control
@@ -392,18 +369,13 @@ def _next_step(services: Services, modal: _Modal) -> dict[str, Any]:
     if typed_errors := typed_schedule_errors(modal.values, zone, now):
         return {"response_action": "errors", "errors": typed_errors}
     try:
-        with write_transaction(services.sessions) as session:
-            draft = _load(session, modal)
-            step, layout = drafts.draft_step(draft), draft.layout
-            document = _read(session, draft, modal)
-            problems = drafts.submit_step(session, draft, document, zone, now)
         # What was typed is kept (committed) either way.
-        errors = step_errors(step, problems, document, layout) if problems else {}
+        done = drafts.submit(services.work, modal.key, _reader(modal), zone, now)
+        problems = done.problems
+        errors = step_errors(done.step, problems, done.document, done.layout) if problems else {}
         if errors:
             return {"response_action": "errors", "errors": errors}
-        page = _page(
-            services, modal.team_id, modal.user_id, modal.draft_id, problem_lines(problems)
-        )
+        page = _page(services, modal.key, problem_lines(problems))
     except WorkflowError as error:
         return {"response_action": "update", "view": _refusal(error, modal)}
     return {"response_action": "update", "view": build_wizard_view(page)}
@@ -447,19 +419,13 @@ def _saved(
     actor = services.people.actor(client, modal.team_id, modal.user_id)
     zone, now = services.settings.default_timezone, services.clock.now()
     access = SlackChannelAccess(client)
-    drafts.check_draft_channels(
-        services.sessions, modal.draft_id, modal.team_id, modal.user_id, zone, now, access
-    )
-    with write_transaction(services.sessions) as session:
-        draft = _load(session, modal)
-        saved = drafts.finish(session, draft, activate, actor, zone, now, index)
-        return drafts.finished(session, saved, now)
+    return drafts.save(services.work, modal.key, activate, actor, zone, now, access, index)
 
 
 def _review(services: Services, modal: _Modal, problems: tuple[str, ...]) -> dict[str, Any]:
     """The draft's page (the review) with ``problems`` above it, or why there is none."""
     try:
-        page = _page(services, modal.team_id, modal.user_id, modal.draft_id, problems)
+        page = _page(services, modal.key, problems)
     except WorkflowError as gone:
         return _refusal(gone, modal)
     return build_wizard_view(page)
@@ -470,22 +436,20 @@ def _change(
     services: Services,
     pages: _PageHashes,
     modal: _Modal,
-    change: _Change,
+    change: drafts.DraftChange,
     annotate: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> None:
     """Reads the step's input into the draft, applies ``change`` and shows the result
     (through ``annotate`` when given). When a quicker change's page landed first, the page
     is drawn again from the draft, which holds both changes (see _PageHashes)."""
     try:
-        with write_transaction(services.sessions) as session:
-            draft = _load(session, modal)
-            change(draft, _read(session, draft, modal))
+        drafts.change(services.work, modal.key, _reader(modal), change, services.clock.now())
     except WorkflowError as error:
         _show(client, pages, modal, _refusal(error, modal), page=False)
         return
 
     def draw() -> dict[str, Any]:
-        view = build_wizard_view(_page(services, modal.team_id, modal.user_id, modal.draft_id))
+        view = build_wizard_view(_page(services, modal.key))
         return view if annotate is None else annotate(view)
 
     try:
@@ -506,24 +470,18 @@ def _change(
 
 
 def _page(
-    services: Services, team_id: str, user_id: str, draft_id: str, problems: tuple[str, ...] = ()
+    services: Services, key: drafts.DraftKey, problems: tuple[str, ...] = ()
 ) -> drafts.WizardPage:
-    """The draft's page, built in a read transaction once the change to the draft is
-    committed: previews (records matching, the review) never hold the write lock."""
+    """The draft's page, read once the change to the draft is committed."""
     zone, now = services.settings.default_timezone, services.clock.now()
-    with transaction(services.sessions) as session:
-        draft = drafts.load_draft(session, draft_id, team_id, user_id)
-        return drafts.wizard_page(session, draft, zone, now, problems)
+    return drafts.page(services.work, key, zone, now, problems)
 
 
-def _load(session: Session, modal: _Modal) -> WizardDraft:
-    return drafts.load_draft(session, modal.draft_id, modal.team_id, modal.user_id)
-
-
-def _read(session: Session, draft: WizardDraft, modal: _Modal) -> DraftDocument:
-    properties = drafts.draft_properties(session, draft)
-    step = drafts.draft_step(draft)
-    return read_step(step, modal.values, drafts.document_of(draft), properties, draft.layout)
+def _reader(modal: _Modal) -> drafts.StepReader:
+    """Reads the modal's inputs (its state values) into the draft's document at its step."""
+    return lambda step, document, properties, layout: read_step(
+        step, modal.values, document, properties, layout
+    )
 
 
 def _refusal(error: WorkflowError, modal: _Modal) -> dict[str, Any]:
