@@ -878,23 +878,24 @@ class _Execution:
 
     def _finish(self) -> RunStatus:
         now = self.runner.clock.now()
-        with write_transaction(self.runner.sessions) as session:
+        # Counted in a read transaction: a write transaction (BEGIN IMMEDIATE on SQLite) would
+        # make other processes' planning and claims wait while the enrollments are counted.
+        # Only the holder of the run's lease writes its results, so the counts still hold.
+        with transaction(self.runner.sessions) as session:
             summary = RunSummary.gather(
                 session, self.run_id, self.definition, self.started_at, now, self.enrolled_count
             )
             run = session.get(Run, self.run_id)
             # Counts the planner noted before the run (missed_not_recorded) stay beside its own.
             noted = dict(run.summary or {}) if run is not None else {}
-            stored = {**noted, **summary.to_json()}
-            status = RunStatus.FAILED if summary.all_failed else RunStatus.SUCCEEDED
-            if not self._wants_summary(summary) and not self._wants_alert(summary):
-                # Nothing to post: the run finishes in the transaction that counted it.
-                RunRepository(session).finish(self.run_id, self.runner.owner, status, stored, now)
-                return status
-        # Every run reports, scheduled or started by hand (a re-run linked to its run).
+        stored = {**noted, **summary.to_json()}
+        status = RunStatus.FAILED if summary.all_failed else RunStatus.SUCCEEDED
+        # Every run reports, scheduled or started by hand (a re-run linked to its run), when
+        # its settings want a summary or an alert.
         self._post_summary(summary)
         alerted = self._alert_owner(summary)
         with write_transaction(self.runner.sessions) as session:
+            # Guarded by the lease: a process that lost the run to another finishes nothing.
             RunRepository(session).finish(
                 self.run_id, self.runner.owner, status, stored, now, owner_alerted=alerted
             )

@@ -3,10 +3,12 @@ record changes of each action, failures, and the run summary."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.slack.notifier import REASONS
@@ -440,3 +442,37 @@ def test_an_empty_run_still_succeeds_and_records_nothing(
     assert finished.status == RunStatus.SUCCEEDED
     assert finished.summary["enrolled"] == 0
     assert slack_api.calls("chat.postMessage") == []
+
+
+def test_other_processes_may_write_while_a_run_counts_its_summary(
+    sessions: sessionmaker[Session], clock: FixedClock, processes: Processes
+) -> None:
+    """On SQLite a write transaction holds the database's one write lock: a run that counted
+    its outcomes under it would make every other process's planning and claims wait."""
+    engine = sessions.kw["bind"]
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's single write lock")
+    took_the_lock: list[bool] = []
+
+    def try_to_write_meanwhile(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if "FROM action_results" not in statement or "GROUP BY" not in statement:
+            return  # not the count of the run's outcomes
+        other = sqlite3.connect(engine.url.database, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            took_the_lock.append(True)
+        except sqlite3.OperationalError:  # database is locked
+            took_the_lock.append(False)
+        finally:
+            other.close()
+
+    import_deals(sessions, [deal("D-1")], clock.now())
+    event.listen(engine, "before_cursor_execute", try_to_write_meanwhile)
+    try:
+        run_id = run_once(sessions, clock, processes, workflow_document())
+    finally:
+        event.remove(engine, "before_cursor_execute", try_to_write_meanwhile)
+
+    assert run(sessions, run_id).status == RunStatus.SUCCEEDED
+    assert took_the_lock and all(took_the_lock)
