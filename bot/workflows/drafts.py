@@ -576,6 +576,9 @@ def wizard_page(
     """What the wizard shows at the draft's step; only that step's previews are computed."""
     document = document_of(draft)
     step = draft_step(draft)
+    checked = review(session, draft, default_timezone, now) if step == REVIEW_STEP else None
+    # The review names properties only in its problems: their labels are read for those.
+    labelled = step in _PROPERTY_STEPS or (checked is not None and bool(checked.problems))
     return WizardPage(
         draft_id=draft.id,
         step=step,
@@ -585,13 +588,13 @@ def wizard_page(
         object_types=_object_types(session, draft.team_id) if step == FIRST_STEP else (),
         properties=draft_properties(session, draft) if step in _PROPERTY_STEPS else {},
         options=draft_enumeration_options(session, draft) if step in _PROPERTY_STEPS else {},
-        labels=draft_labels(session, draft) if step in _PROPERTY_STEPS else NO_LABELS,
+        labels=draft_labels(session, draft) if labelled else NO_LABELS,
         source=_source_name(session, draft) if step == WizardStep.SETTINGS else None,
         schedule=schedule_preview(document, default_timezone, now)
         if step == WizardStep.SCHEDULE
         else None,
         matching=_matching(session, draft, now) if step == WizardStep.CRITERIA else None,
-        review=review(session, draft, default_timezone, now) if step == REVIEW_STEP else None,
+        review=checked,
         problems=problems,
     )
 
@@ -779,12 +782,14 @@ DraftChange = Callable[[WizardDraft, DraftDocument, datetime], None]
 @dataclass(frozen=True)
 class Submitted:
     """A step submitted: the step and layout it was submitted at, the document as read and
-    stored, and its problems (none: the draft moved to the next step)."""
+    stored, and its problems (none: the draft moved to the next step), with the labels of
+    the properties they may name."""
 
     step: WizardStep
     layout: int
     document: DraftDocument
     problems: tuple[Problem, ...]
+    labels: PropertyLabels = NO_LABELS
 
 
 @dataclass(frozen=True)
@@ -843,7 +848,8 @@ def submit(
         step, layout = draft_step(draft), draft.layout
         document = _read(session, draft, read)
         problems = submit_step(session, draft, document, default_timezone, now)
-        return Submitted(step, layout, document, problems)
+        labels = draft_labels(session, draft) if problems else NO_LABELS
+        return Submitted(step, layout, document, problems, labels)
 
 
 def change(

@@ -371,11 +371,13 @@ def _next_step(services: Services, modal: _Modal) -> dict[str, Any]:
     try:
         # What was typed is kept (committed) either way.
         done = drafts.submit(services.work, modal.key, _reader(modal), zone, now)
-        problems = done.problems
-        errors = step_errors(done.step, problems, done.document, done.layout) if problems else {}
+        problems, labels = done.problems, done.labels
+        errors = {}
+        if problems:
+            errors = step_errors(done.step, problems, done.document, done.layout, labels)
         if errors:
             return {"response_action": "errors", "errors": errors}
-        page = _page(services, modal.key, problem_lines(problems))
+        page = _page(services, modal.key, problem_lines(problems, property_labels=labels))
     except WorkflowError as error:
         return {"response_action": "update", "view": _refusal(error, modal)}
     return {"response_action": "update", "view": build_wizard_view(page)}

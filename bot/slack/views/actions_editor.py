@@ -48,6 +48,7 @@ from bot.workflows.definitions import (
 from bot.workflows.draft_document import ActionDocument, ActionField
 from bot.workflows.owners import MAX_DM_RECIPIENTS, is_user_id
 from bot.workflows.problems import Problem
+from bot.workflows.property_labels import NO_LABELS, PropertyLabels
 from bot.workflows.templates import (
     FIXED_PLACEHOLDERS,
     PROPERTY_PREFIX,
@@ -461,7 +462,10 @@ def _property_value(text: str, property_type: PropertyType | None) -> StoredValu
 
 
 def actions_errors(
-    problems: Sequence[Problem], actions: Sequence[ActionDocument], layout: int
+    problems: Sequence[Problem],
+    actions: Sequence[ActionDocument],
+    layout: int,
+    labels: PropertyLabels = NO_LABELS,
 ) -> dict[str, str]:
     """The domain's problems with the actions (located from the document's root, as
     ("actions", 2, "due_in_days")) placed on the editor's input blocks and worded by their
@@ -476,7 +480,7 @@ def actions_errors(
         return {}
     placed: dict[str, list[str]] = {}
     for problem in problems:
-        block, message = _placed(problem, actions, inputs, first, layout)
+        block, message = _placed(problem, actions, inputs, first, layout, labels)
         placed.setdefault(block, []).append(message)
     # A sentence once: several items of one list can have the same problem.
     return {block: input_error(list(dict.fromkeys(texts))) for block, texts in placed.items()}
@@ -488,18 +492,19 @@ def _placed(
     inputs: Mapping[int, list[str]],
     first: str,
     layout: int,
+    labels: PropertyLabels,
 ) -> tuple[str, str]:
     """The block a problem goes on, and its words there."""
     index = problem.location[1] if len(problem.location) > 1 else None
     if not isinstance(index, int):
-        return first, dialog_text(problem, "Actions")
+        return first, dialog_text(problem, "Actions", labels)
     own = input_of(problem.location, layout)
     name = problem.field
     if own is not None and own in inputs.get(index, []) and name is not None:
         fields: Mapping[str, object] = actions[index]
         label = _INPUT_BUILDERS[name](fields.get(name), {})[0]
-        return own, dialog_text(problem, label)
-    what = dialog_text(problem, f"Action {index + 1}")
+        return own, dialog_text(problem, label, labels)
+    what = dialog_text(problem, f"Action {index + 1}", labels)
     if inputs.get(index):
         return inputs[index][0], what
     return first, f"Action {index + 1}: {what}"

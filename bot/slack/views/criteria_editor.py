@@ -635,7 +635,11 @@ def _typed_value(
 
 
 def criteria_errors(
-    field: str, problems: Sequence[Problem], criteria: CriteriaDocument, layout: int
+    field: str,
+    problems: Sequence[Problem],
+    criteria: CriteriaDocument,
+    layout: int,
+    labels: PropertyLabels = NO_LABELS,
 ) -> dict[str, str]:
     """The domain's ``problems`` with ``field`` (located from the document's root, as
     ("criteria", 0, 1, "value")) placed on the editor's input blocks and worded there, for a
@@ -665,7 +669,7 @@ def criteria_errors(
         else:
             part, label = "property", "Where" if f == 0 else "And"
         block = criteria_block(field, layout, g, f, part)
-        text = dialog_text(problem, label)
+        text = dialog_text(problem, label, labels)
         placed.setdefault(block, []).append(f"{place[:1].upper()}{place[1:]}{text}")
     # A sentence once: several items of one list can have the same problem.
     return {block: input_error(list(dict.fromkeys(texts))) for block, texts in placed.items()}

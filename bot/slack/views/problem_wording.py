@@ -6,10 +6,12 @@ codes or quoting. Files and the command line word the same problems in file term
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import date
 
 from bot.workflows.criteria import Operator
 from bot.workflows.problems import WARNING_CODES, Problem, ProblemCode
+from bot.workflows.property_labels import NO_LABELS, PropertyLabels
 from bot.workflows.schedules import MONTH_NAMES
 from bot.workflows.vocabulary import PropertyType
 from bot.workflows.wording import OPERATOR_WORDS
@@ -53,9 +55,19 @@ _TYPE_NEEDS: Mapping[PropertyType, str] = {
 _DAY_WORDS = "today, yesterday or tomorrow"
 
 
-def dialog_text(problem: Problem, label: str) -> str:
-    """The problem as the dialog shows it under the input labelled ``label``."""
-    return _sentence(_WORDINGS[problem.code](problem, label))
+def dialog_text(problem: Problem, label: str, property_labels: PropertyLabels = NO_LABELS) -> str:
+    """The problem as the dialog shows it under the input labelled ``label``; a property it
+    names is named as the dialog's pickers show it, by its label where it has one."""
+    return _sentence(_WORDINGS[problem.code](_labelled(problem, property_labels), label))
+
+
+def _labelled(problem: Problem, property_labels: PropertyLabels) -> Problem:
+    """The problem naming its property by its label ("Deal stage" for dealstage)."""
+    name = problem.params.get("property")
+    label = property_labels.names.get(name) if isinstance(name, str) else None
+    if not label or label == name:
+        return problem
+    return replace(problem, params={**problem.params, "property": label})
 
 
 def dialog_warning(warning: Problem) -> str:

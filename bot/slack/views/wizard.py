@@ -38,6 +38,7 @@ from bot.slack.views.wizard_steps.placing import (
 from bot.workflows.draft_document import DraftDocument
 from bot.workflows.drafts import Finished, WizardPage, WizardStep, step_of
 from bot.workflows.problems import Problem
+from bot.workflows.property_labels import NO_LABELS, PropertyLabels
 from bot.workflows.templates import escape_mrkdwn
 from bot.workflows.vocabulary import PropertyType, WorkflowStatus
 
@@ -117,21 +118,26 @@ def finished_view(done: Finished) -> dict[str, Any]:
 
 
 def problem_lines(
-    problems: Sequence[Problem] | Sequence[str], document: DraftDocument | None = None
+    problems: Sequence[Problem] | Sequence[str],
+    document: DraftDocument | None = None,
+    property_labels: PropertyLabels = NO_LABELS,
 ) -> tuple[str, ...]:
     """Problems as lines for the top of a step or the review, each led by the part of the
     workflow it is in and worded by its input's label in the draft's ``document`` (when
-    given); messages that are already sentences (a refusal to save) as they are."""
+    given), naming properties by their ``property_labels``; messages that are already
+    sentences (a refusal to save) as they are."""
     return tuple(
-        problem if isinstance(problem, str) else _problem_line(problem, document or {})
+        problem
+        if isinstance(problem, str)
+        else _problem_line(problem, document or {}, property_labels)
         for problem in problems
     )
 
 
-def _problem_line(problem: Problem, document: DraftDocument) -> str:
+def _problem_line(problem: Problem, document: DraftDocument, labels: PropertyLabels) -> str:
     root = str(problem.location[0]) if problem.location else ""
     section = LOCATION_NAMES.get(root, "Workflow")
-    _, text = _placed(step_of(problem), problem, document, 0)
+    _, text = _placed(step_of(problem), problem, document, 0, labels)
     return f"{section}: {text}"
 
 
@@ -209,15 +215,20 @@ def read_step(
 
 
 def step_errors(
-    step: WizardStep, problems: Sequence[Problem], document: DraftDocument, layout: int
+    step: WizardStep,
+    problems: Sequence[Problem],
+    document: DraftDocument,
+    layout: int,
+    property_labels: PropertyLabels = NO_LABELS,
 ) -> dict[str, str]:
     """The step's problems (drafts.step_problems) as response_action "errors": block id of
     an input the step's view has -> the problems there, each its own sentence in the words
-    of that input. A problem without an input of its own goes on the step's first input; a
-    step without inputs (the review) gets none."""
+    of that input (a property by its label in ``property_labels``, where it has one). A
+    problem without an input of its own goes on the step's first input; a step without
+    inputs (the review) gets none."""
     errors: dict[str, list[str]] = {}
     for problem in problems:
-        block_id, text = _placed(step, problem, document, layout)
+        block_id, text = _placed(step, problem, document, layout, property_labels)
         if block_id is not None:
             errors.setdefault(block_id, []).append(text)
     return {
@@ -226,10 +237,16 @@ def step_errors(
     }
 
 
-def _placed(step: WizardStep, problem: Problem, document: DraftDocument, layout: int) -> Placed:
+def _placed(
+    step: WizardStep,
+    problem: Problem,
+    document: DraftDocument,
+    layout: int,
+    property_labels: PropertyLabels,
+) -> Placed:
     """The input block of the step's view a problem (located from the document's root) goes
     on, and its words there: each step places its own."""
-    return _STEPS[step].place(problem, document, layout)
+    return _STEPS[step].place(problem, document, layout, property_labels)
 
 
 # --- The steps ------------------------------------------------------------------------------
@@ -248,7 +265,7 @@ class _Step:
 
     render: Callable[[WizardPage], list[Block]]
     read: StepReader
-    place: Callable[[Problem, DraftDocument, int], Placed]
+    place: Callable[[Problem, DraftDocument, int, PropertyLabels], Placed]
 
 
 _STEPS: Mapping[WizardStep, _Step] = {

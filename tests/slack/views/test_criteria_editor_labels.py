@@ -4,6 +4,8 @@ criteria compare."""
 
 from __future__ import annotations
 
+import pytest
+
 from bot.slack.views.criteria_editor import (
     STATIC_PROPERTIES,
     choice_options,
@@ -11,6 +13,10 @@ from bot.slack.views.criteria_editor import (
     property_options,
     read_criteria,
 )
+from bot.slack.views.wizard import step_errors
+from bot.workflows.criteria import InvalidCriteria, parse_criteria
+from bot.workflows.draft_document import DraftDocument
+from bot.workflows.drafts import WizardStep
 from bot.workflows.property_labels import PropertyLabels
 from bot.workflows.vocabulary import PropertyType
 from tests.slack.views.state import choose, state_from_blocks
@@ -71,3 +77,18 @@ def test_the_searches_find_properties_and_options_by_label_too() -> None:
     assert [(o["value"], o["text"]["text"]) for o in offered] == [
         ("1234567", "Contract sent (Renewals)")
     ]
+
+
+def test_a_problem_beside_a_filter_names_its_property_by_its_label() -> None:
+    criteria = one_group({"property": "amount", "operator": "gt", "value": "lots"})
+    with pytest.raises(InvalidCriteria) as refused:
+        parse_criteria(criteria, PROPERTIES)
+    problems = [problem.under("criteria") for problem in refused.value.problems]
+    document: DraftDocument = {"criteria": criteria}
+
+    labelled = step_errors(WizardStep.CRITERIA, problems, document, 1, LABELS)
+    named = step_errors(WizardStep.CRITERIA, problems, document, 1)
+
+    assert list(labelled) == ["criteria.g0.f0.value@1"]
+    assert "The value for Amount needs to be a number" in labelled["criteria.g0.f0.value@1"]
+    assert "The value for amount needs to be a number" in named["criteria.g0.f0.value@1"]

@@ -19,6 +19,7 @@ from bot.slack.views.problem_wording import dialog_text, dialog_warning
 from bot.workflows.criteria import Operator
 from bot.workflows.definitions import InvalidDefinition, parse_definition
 from bot.workflows.problems import WARNING_CODES, Problem, ProblemCode, file_text
+from bot.workflows.property_labels import PropertyLabels
 from bot.workflows.vocabulary import PropertyType
 from tests.slack.dialog_words import file_words_in
 
@@ -247,3 +248,28 @@ def test_the_checks_of_the_dialogs_words_bite() -> None:
         assert file_words_in(file_words), file_words
     assert not file_words_in("The end date is before the start date (1 February 2027).")
     assert not file_words_in("Pick a value for “is equal to”: the workflow's filter.")
+
+
+@pytest.mark.parametrize(
+    "code, params",
+    [
+        (code, params)
+        for code in (C.BAD_VALUE, C.OPERATOR_NOT_APPLICABLE)
+        for params in NAMING_A_PROPERTY[code]
+    ],
+)
+def test_a_property_with_a_label_is_named_by_its_label_as_the_pickers_show_it(
+    code: ProblemCode, params: dict[str, object]
+) -> None:
+    labels = PropertyLabels(names={"dealstage": "Deal stage", "amount": "amount"})
+    problem = Problem(
+        ("criteria", 0, 0, "value"), code, "file words", params={**params, "property": "dealstage"}
+    )
+    unlabelled = Problem(
+        ("criteria", 0, 0, "value"), code, "file words", params={**params, "property": "amount"}
+    )
+
+    assert "Deal stage" in dialog_text(problem, "Value", labels)
+    assert "dealstage" not in dialog_text(problem, "Value", labels)
+    assert "dealstage" in dialog_text(problem, "Value")
+    assert "amount" in dialog_text(unlabelled, "Value", labels)

@@ -13,6 +13,7 @@ from bot.slack.views.wizard_steps.placing import Placed, place_on
 from bot.workflows.draft_document import DraftDocument, actions_of
 from bot.workflows.drafts import WizardPage
 from bot.workflows.problems import Problem
+from bot.workflows.property_labels import PropertyLabels
 from bot.workflows.vocabulary import PropertyType
 
 
@@ -33,11 +34,14 @@ def read_inputs(
     updated["actions"] = actions_editor.read_actions(values, actions, properties, layout)
 
 
-def place(problem: Problem, document: DraftDocument, layout: int) -> Placed:
+def place(
+    problem: Problem, document: DraftDocument, layout: int, property_labels: PropertyLabels
+) -> Placed:
     """A problem of the actions on the action's input (the editor places it), else on no input."""
     root = problem.location[0] if problem.location else None
     if root == "actions":
-        found = actions_editor.actions_errors([problem], actions_of(document), layout)
+        actions = actions_of(document)
+        found = actions_editor.actions_errors([problem], actions, layout, property_labels)
         if found:
             return next(iter(found.items()))
-    return place_on({}, problem, layout)
+    return place_on({}, problem, layout, property_labels=property_labels)

@@ -14,6 +14,7 @@ from bot.workflows.definitions import MAX_NAME
 from bot.workflows.draft_document import DraftDocument
 from bot.workflows.drafts import ObjectTypeChoice, WizardPage, WizardStep
 from bot.workflows.problems import Problem
+from bot.workflows.property_labels import PropertyLabels
 from bot.workflows.vocabulary import PropertyType
 
 
@@ -80,8 +81,10 @@ def read_inputs(
             updated["object_type"] = object_type
 
 
-def place(problem: Problem, document: DraftDocument, layout: int) -> Placed:
+def place(
+    problem: Problem, document: DraftDocument, layout: int, property_labels: PropertyLabels
+) -> Placed:
     """A problem of the name or the object type, on its input."""
     # Any object type makes the step show its select, as it does whenever one exists.
     page = WizardPage("", WizardStep.NAME, 0, document, object_types=(ObjectTypeChoice("", 0),))
-    return place_on(own_inputs(render(page)), problem, layout)
+    return place_on(own_inputs(render(page)), problem, layout, property_labels=property_labels)

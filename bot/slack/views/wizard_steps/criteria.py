@@ -14,6 +14,7 @@ from bot.slack.views.wizard_steps.placing import Placed, place_on
 from bot.workflows.draft_document import DraftDocument, criteria_of
 from bot.workflows.drafts import Matching, WizardPage
 from bot.workflows.problems import Problem
+from bot.workflows.property_labels import PropertyLabels
 from bot.workflows.vocabulary import PropertyType
 
 
@@ -49,13 +50,15 @@ def read_inputs(
     )
 
 
-def place(problem: Problem, document: DraftDocument, layout: int) -> Placed:
+def place(
+    problem: Problem, document: DraftDocument, layout: int, property_labels: PropertyLabels
+) -> Placed:
     """A problem of the criteria on its filter's row (the editor places it), else on no input."""
     root = problem.location[0] if problem.location else None
     if root == "criteria":
         found = criteria_editor.criteria_errors(
-            "criteria", [problem], criteria_of(document, "criteria"), layout
+            "criteria", [problem], criteria_of(document, "criteria"), layout, property_labels
         )
         if found:
             return next(iter(found.items()))
-    return place_on({}, problem, layout)
+    return place_on({}, problem, layout, property_labels=property_labels)

@@ -12,6 +12,7 @@ from bot.slack.views.blocks import Block, context
 from bot.slack.views.input_places import input_of
 from bot.slack.views.problem_wording import dialog_text, dialog_warning
 from bot.workflows.problems import Problem
+from bot.workflows.property_labels import NO_LABELS, PropertyLabels
 from bot.workflows.templates import escape_mrkdwn
 
 MAX_ERROR_CHARS = 1000  # an error beside an input
@@ -54,14 +55,19 @@ def own_inputs(blocks: Sequence[Block]) -> dict[str, str]:
 
 
 def place_on(
-    labels: Mapping[str, str], problem: Problem, layout: int, monthly: str | None = None
+    labels: Mapping[str, str],
+    problem: Problem,
+    layout: int,
+    monthly: str | None = None,
+    property_labels: PropertyLabels = NO_LABELS,
 ) -> Placed:
     """The input among ``labels`` (block id -> label, in view order) a problem goes on, and
     its words there: the input that holds its location, else the first input, naming the part
     of the workflow; none when there are no inputs. ``monthly`` is the monthly schedule's way
-    of choosing days (see input_of)."""
+    of choosing days (see input_of); ``property_labels`` name the properties."""
     own = input_of(problem.location, layout, monthly)
     if own is not None and own in labels:
-        return own, dialog_text(problem, labels[own])
+        return own, dialog_text(problem, labels[own], property_labels)
     root = problem.location[0] if problem.location else None
-    return next(iter(labels), None), dialog_text(problem, LOCATION_NAMES.get(str(root), "It"))
+    part = LOCATION_NAMES.get(str(root), "It")
+    return next(iter(labels), None), dialog_text(problem, part, property_labels)

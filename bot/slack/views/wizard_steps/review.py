@@ -15,6 +15,7 @@ from bot.slack.views.wizard_steps.placing import Placed, place_on, warnings_bloc
 from bot.workflows.draft_document import DraftDocument
 from bot.workflows.drafts import Review, WizardPage, step_of
 from bot.workflows.problems import Problem
+from bot.workflows.property_labels import PropertyLabels
 from bot.workflows.templates import escape_mrkdwn
 from bot.workflows.vocabulary import PropertyType
 
@@ -22,7 +23,7 @@ SHOWN_LINE_CHARS = 500  # one action or criteria group in the review
 
 
 # Problems as the lines the review lists them in (the wizard's problem_lines).
-ProblemLines = Callable[[Sequence[Problem], DraftDocument], Sequence[str]]
+ProblemLines = Callable[[Sequence[Problem], DraftDocument, PropertyLabels], Sequence[str]]
 
 
 def render(page: WizardPage, problem_lines: ProblemLines) -> list[Block]:
@@ -35,7 +36,7 @@ def render(page: WizardPage, problem_lines: ProblemLines) -> list[Block]:
         lines = [
             f"• Step {step_of(problem)}, {escape_mrkdwn(line)}"
             for problem in review.problems
-            for line in problem_lines([problem], page.document)
+            for line in problem_lines([problem], page.document, page.labels)
         ]
         text = f"{head}\n⚠️ *Fix these before saving* (use Back):\n" + "\n".join(lines)
         return [section(text, block_id=WizardBlock.REVIEW)]
@@ -87,6 +88,8 @@ def read_inputs(
     """The review has no inputs: the document stays as it was."""
 
 
-def place(problem: Problem, document: DraftDocument, layout: int) -> Placed:
+def place(
+    problem: Problem, document: DraftDocument, layout: int, property_labels: PropertyLabels
+) -> Placed:
     """The review has no inputs: a problem goes on none, worded by the part of the workflow."""
-    return place_on({}, problem, layout)
+    return place_on({}, problem, layout, property_labels=property_labels)

@@ -62,6 +62,7 @@ from bot.workflows.drafts import (
     WizardStep,
 )
 from bot.workflows.problems import Problem
+from bot.workflows.property_labels import NO_LABELS, PropertyLabels
 from bot.workflows.schedule_phrases import PhraseNotUnderstood, parse_phrase
 from bot.workflows.schedules import (
     DAY_NAMES,
@@ -431,7 +432,7 @@ def _schedule_preview_blocks(
 
 def _schedule_wording(problem: Problem, document: DraftDocument) -> str:
     """A schedule's problem (located in the schedule) in the words of the schedule step."""
-    return place(problem.under("schedule"), document, 0)[1]
+    return place(problem.under("schedule"), document, 0, NO_LABELS)[1]
 
 
 def _schedule_text_input(layout: int) -> Block:
@@ -698,10 +699,12 @@ def _read_repetition(values: StateValues, old: ScheduleDocument) -> ScheduleDocu
     return fields
 
 
-def place(problem: Problem, document: DraftDocument, layout: int) -> Placed:
+def place(
+    problem: Problem, document: DraftDocument, layout: int, property_labels: PropertyLabels
+) -> Placed:
     """A problem of the schedule on its input; the days of a monthly schedule on the select
     of the way they are chosen."""
     schedule = schedule_of(document)
     monthly = _monthly_mode(schedule) if schedule.get("frequency") == "monthly" else None
     page = WizardPage("", WizardStep.SCHEDULE, 0, document)
-    return place_on(own_inputs(render(page)), problem, layout, monthly)
+    return place_on(own_inputs(render(page)), problem, layout, monthly, property_labels)

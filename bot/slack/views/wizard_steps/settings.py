@@ -40,6 +40,7 @@ from bot.workflows.draft_document import (
 )
 from bot.workflows.drafts import WizardPage, WizardStep
 from bot.workflows.problems import Problem
+from bot.workflows.property_labels import PropertyLabels
 from bot.workflows.vocabulary import PropertyType
 from bot.workflows.wording import SUMMARY_WORDS
 
@@ -263,13 +264,15 @@ def _read_settings(values: StateValues, old: SettingsDocument) -> SettingsDocume
     return settings
 
 
-def place(problem: Problem, document: DraftDocument, layout: int) -> Placed:
+def place(
+    problem: Problem, document: DraftDocument, layout: int, property_labels: PropertyLabels
+) -> Placed:
     """A problem of the suppression on its filter's row (the editor places it), else of the
     settings on their input."""
     root = problem.location[0] if problem.location else None
     if root == "suppression":
         found = criteria_editor.criteria_errors(
-            "suppression", [problem], criteria_of(document, "suppression"), layout
+            "suppression", [problem], criteria_of(document, "suppression"), layout, property_labels
         )
         if found:
             return next(iter(found.items()))
@@ -277,4 +280,4 @@ def place(problem: Problem, document: DraftDocument, layout: int) -> Placed:
     # The suppression editor's inputs are its own to place.
     inputs = own_inputs(render(page))
     labels = {b: label for b, label in inputs.items() if b in SETTINGS_BLOCKS.values()}
-    return place_on(labels, problem, layout)
+    return place_on(labels, problem, layout, property_labels=property_labels)
