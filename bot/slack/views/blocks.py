@@ -367,21 +367,21 @@ def plain_text_input(
     dispatch_on: Sequence[str] = (),
 ) -> dict[str, Any]:
     """A text input holding at most ``max_length`` characters (Slack's most: 3,000).
-    ``initial_value`` is what the user typed before: longer than the input holds, it is
-    refused rather than cut, as the user would lose the end of it without a word.
+    ``initial_value`` is what the user typed before and is never cut: one longer than
+    ``max_length`` (a draft that broke the limit, whose problem the dialog shows) widens the
+    input to hold it all, for the user to shorten; one longer than Slack's most is refused.
     ``dispatch_on`` (on_enter_pressed, on_character_entered) sends changes at once."""
-    limit = TEXT_INPUT_CHARS if max_length is None else min(max_length, TEXT_INPUT_CHARS)
+    if initial_value and len(initial_value) > TEXT_INPUT_CHARS:
+        raise BlockKitLimit(
+            f"a text input holds {TEXT_INPUT_CHARS:,} characters; its initial value has "
+            f"{len(initial_value):,}"
+        )
     element = _element("plain_text_input", action_id, placeholder)
     if max_length is not None:
-        element["max_length"] = limit
+        element["max_length"] = min(max(max_length, len(initial_value or "")), TEXT_INPUT_CHARS)
     if multiline:
         element["multiline"] = True
     if initial_value:
-        if len(initial_value) > limit:
-            raise BlockKitLimit(
-                f"a text input holds {limit:,} characters; its initial value has "
-                f"{len(initial_value):,}"
-            )
         element["initial_value"] = initial_value
     if dispatch_on:
         element["dispatch_action_config"] = {"trigger_actions_on": list(dispatch_on)}

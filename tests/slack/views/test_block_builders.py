@@ -136,13 +136,21 @@ def test_an_actions_block_holds_25_elements_and_a_context_10() -> None:
 def test_a_text_input_holds_at_most_3000_characters_and_keeps_what_was_typed() -> None:
     widest = plain_text_input("text", max_length=5000, multiline=True)
     typed = plain_text_input("name", initial_value="Deal review", max_length=200)
+    # A draft whose name broke the limit shows all of it, for the user to shorten.
+    too_long = plain_text_input("name", initial_value="x" * 250, max_length=200)
 
     assert widest["max_length"] == 3000
-    assert typed["initial_value"] == "Deal review"
-    assert_valid_view(_form(input_block("Text", widest), input_block("Name", typed)))
-    # Cutting what the user typed before would lose its end without a word.
-    with pytest.raises(BlockKitLimit, match="200 characters"):
-        plain_text_input("name", initial_value="x" * 201, max_length=200)
+    assert (typed["initial_value"], typed["max_length"]) == ("Deal review", 200)
+    assert (too_long["initial_value"], too_long["max_length"]) == ("x" * 250, 250)
+    assert_valid_view(
+        _form(
+            input_block("Text", widest),
+            input_block("Name", typed),
+            input_block("Too long", too_long),
+        )
+    )
+    with pytest.raises(BlockKitLimit, match="3,000 characters"):
+        plain_text_input("name", initial_value="x" * 3001)
 
 
 def test_a_number_input_says_its_bounds_as_text() -> None:

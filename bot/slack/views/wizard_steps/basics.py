@@ -7,8 +7,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bot.slack.ids import WizardAction, WizardBlock
-from bot.slack.views.blocks import SELECT_OPTIONS, Block, labelled, option, plain, section
-from bot.slack.views.wizard_steps.inputs import StateValues, input_block, shown, value_of
+from bot.slack.views.blocks import (
+    SELECT_OPTIONS,
+    Block,
+    input_block,
+    labelled,
+    option,
+    plain_text_input,
+    section,
+    static_select,
+)
+from bot.slack.views.wizard_steps.inputs import StateValues, shown, value_of
 from bot.slack.views.wizard_steps.placing import Placed, own_inputs, place_on
 from bot.workflows.definitions import MAX_NAME
 from bot.workflows.draft_document import DraftDocument
@@ -20,33 +29,28 @@ from bot.workflows.vocabulary import PropertyType
 
 def render(page: WizardPage) -> list[Block]:
     name = page.document.get("name")
-    element: Block = {
-        "type": "plain_text_input",
-        "action_id": WizardAction.INPUT,
-        "max_length": MAX_NAME,
-        "placeholder": plain("e.g. Weekly deal review"),
-    }
-    if isinstance(name, str) and name:
-        element["initial_value"] = name
-    blocks = [input_block(WizardBlock.NAME, "Workflow name", element)]
+    element = plain_text_input(
+        WizardAction.INPUT,
+        placeholder="e.g. Weekly deal review",
+        initial_value=name if isinstance(name, str) else None,
+        max_length=MAX_NAME,
+    )
+    blocks = [input_block("Workflow name", element, block_id=WizardBlock.NAME)]
     options = _object_type_options(page)
     if not options:
         blocks.append(
             section("There are no object types yet: import records first, then try again.")
         )
         return blocks
-    select: Block = {
-        "type": "static_select",
-        "action_id": WizardAction.INPUT,
-        "placeholder": plain("Choose a type of record"),
-        "options": options,
-    }
     current = page.document.get("object_type")
-    chosen = [o for o in options if o["value"] == current]
-    if chosen:
-        select["initial_option"] = chosen[0]
+    select = static_select(
+        WizardAction.INPUT,
+        placeholder="Choose a type of record",
+        options=options,
+        initial_option=next((o for o in options if o["value"] == current), None),
+    )
     hint = "The records the workflow enrolls: criteria and actions use this type's properties."
-    blocks.append(input_block(WizardBlock.OBJECT_TYPE, "Object type", select, hint=hint))
+    blocks.append(input_block("Object type", select, block_id=WizardBlock.OBJECT_TYPE, hint=hint))
     return blocks
 
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.slack.ids import WizardAction
-from bot.slack.views.blocks import Block, plain
+from bot.slack.views.blocks import Block, static_select
 from bot.slack.views.editor_inputs import entered
 
 StateValues = Mapping[str, Mapping[str, Any]]
@@ -34,41 +34,12 @@ def options_of(values: StateValues, block_id: str) -> list[str] | None:
     return strings(value) if isinstance(value, list) else None
 
 
-def input_block(
-    block_id: str,
-    label: str,
-    element: Block,
-    *,
-    dispatch: bool = False,
-    optional: bool = False,
-    hint: str | None = None,
-) -> Block:
-    block: Block = {
-        "type": "input",
-        "block_id": block_id,
-        "label": plain(label),
-        "element": element,
-    }
-    if dispatch:
-        block["dispatch_action"] = True
-    if optional:
-        block["optional"] = True
-    if hint:
-        block["hint"] = plain(hint)
-    return block
-
-
 def select_block(options: list[dict[str, Any]], current: object, placeholder: str) -> Block:
-    element: Block = {
-        "type": "static_select",
-        "action_id": WizardAction.REFRESH,
-        "placeholder": plain(placeholder),
-        "options": options,
-    }
-    chosen = [o for o in options if o["value"] == current]
-    if chosen:
-        element["initial_option"] = chosen[0]
-    return element
+    """A select that re-renders the step, starting on the option whose value is ``current``."""
+    chosen = next((o for o in options if o["value"] == current), None)
+    return static_select(
+        WizardAction.REFRESH, placeholder=placeholder, options=options, initial_option=chosen
+    )
 
 
 def sentence(text: str) -> str:

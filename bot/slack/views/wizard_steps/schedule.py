@@ -15,12 +15,21 @@ from bot.slack.views.blocks import (
     MODAL_BLOCKS,
     SELECT_OPTIONS,
     Block,
+    checkboxes,
     context,
     cut,
+    datepicker,
     fits_option_value,
+    input_block,
+    multi_static_select,
+    number_input,
     option,
-    plain,
+    option_group,
+    plain_text_input,
+    radio_buttons,
     section,
+    static_select,
+    timepicker,
 )
 from bot.slack.views.input_places import MONTHLY_BOTH, MONTHLY_DAYS, MONTHLY_POSITIONS
 from bot.slack.views.phrases import when
@@ -28,7 +37,6 @@ from bot.slack.views.places import zone_choices
 from bot.slack.views.wizard_steps.inputs import (
     StateValues,
     as_list,
-    input_block,
     is_int,
     number_or_none,
     options_of,
@@ -145,17 +153,15 @@ def render(page: WizardPage) -> list[Block]:
 def _frequency_input(frequency: object) -> Block:
     options = [option(text, value) for value, text in FREQUENCIES]
     element = select_block(options, frequency, "How often")
-    return input_block(WizardBlock.FREQUENCY, "Runs", element, dispatch=True)
+    return input_block("Runs", element, block_id=WizardBlock.FREQUENCY, dispatch_action=True)
 
 
 def _weekdays_input(schedule: ScheduleDocument) -> Block:
     options = [option(DAY_NAMES[i], day.value) for i, day in enumerate(WEEKDAYS)]
     chosen = strings(schedule.get("weekdays"))
-    element: Block = {"type": "checkboxes", "action_id": WizardAction.REFRESH, "options": options}
     initial = [o for o in options if o["value"] in chosen]
-    if initial:
-        element["initial_options"] = initial
-    return input_block(WizardBlock.WEEKDAYS, "On", element, dispatch=True)
+    element = checkboxes(WizardAction.REFRESH, options, initial_options=initial)
+    return input_block("On", element, block_id=WizardBlock.WEEKDAYS, dispatch_action=True)
 
 
 def _monthly_inputs(schedule: ScheduleDocument) -> list[Block]:
@@ -165,13 +171,12 @@ def _monthly_inputs(schedule: ScheduleDocument) -> list[Block]:
         option("On a flexible day, e.g. the last weekday", MONTHLY_POSITIONS),
         option("On both, e.g. the 15th and the last day", MONTHLY_BOTH),
     ]
-    radio: Block = {
-        "type": "radio_buttons",
-        "action_id": WizardAction.REFRESH,
-        "options": modes,
-        "initial_option": next(o for o in modes if o["value"] == mode),
-    }
-    blocks = [input_block(WizardBlock.MONTHLY_MODE, "Which days", radio, dispatch=True)]
+    radio = radio_buttons(
+        WizardAction.REFRESH, modes, initial_option=next(o for o in modes if o["value"] == mode)
+    )
+    blocks = [
+        input_block("Which days", radio, block_id=WizardBlock.MONTHLY_MODE, dispatch_action=True)
+    ]
     if mode == MONTHLY_BOTH:
         blocks.append(_month_days_input(schedule, "Days of the month"))
         blocks.append(_month_positions_input(schedule, "Flexible days"))
@@ -188,17 +193,16 @@ def _monthly_inputs(schedule: ScheduleDocument) -> list[Block]:
 def _month_days_input(schedule: ScheduleDocument, label: str) -> Block:
     options = [option(str(day), str(day)) for day in range(1, 32)]
     chosen = {str(day) for day in as_list(schedule.get("month_days"))}
-    element: Block = {
-        "type": "multi_static_select",
-        "action_id": WizardAction.REFRESH,
-        "placeholder": plain("Choose days"),
-        "options": options,
-    }
-    initial = [o for o in options if o["value"] in chosen]
-    if initial:
-        element["initial_options"] = initial
+    element = multi_static_select(
+        WizardAction.REFRESH,
+        placeholder="Choose days",
+        options=options,
+        initial_options=[o for o in options if o["value"] in chosen],
+    )
     hint = "A day a month does not have (e.g. the 31st) is skipped that month, never moved."
-    return input_block(WizardBlock.MONTH_DAYS, label, element, dispatch=True, hint=hint)
+    return input_block(
+        label, element, block_id=WizardBlock.MONTH_DAYS, dispatch_action=True, hint=hint
+    )
 
 
 def _month_positions_input(schedule: ScheduleDocument, label: str) -> Block:
@@ -209,26 +213,25 @@ def _month_positions_input(schedule: ScheduleDocument, label: str) -> Block:
             option(f"{words} {POSITION_DAY_NAMES[day.value]}", _position_value(ordinal, day))
             for day in PositionDay
         ]
-        groups.append({"label": plain(words.capitalize()), "options": group})
+        groups.append(option_group(words.capitalize(), group))
     chosen = {
         _position_value(p.get("ordinal"), p.get("day"))
         for p in as_list(schedule.get("month_positions"))
         if isinstance(p, Mapping)
     }
-    element = {
-        "type": "multi_static_select",
-        "action_id": str(WizardAction.REFRESH),
-        "placeholder": plain("e.g. last weekday"),
-        "option_groups": groups,
-    }
-    initial = [o for g in groups for o in g["options"] if o["value"] in chosen]
-    if initial:
-        element["initial_options"] = initial
+    element = multi_static_select(
+        WizardAction.REFRESH,
+        placeholder="e.g. last weekday",
+        option_groups=groups,
+        initial_options=[o for g in groups for o in g["options"] if o["value"] in chosen],
+    )
     hint = (
         "A weekday is Monday to Friday; a business day too, except the public holidays "
         "chosen below; a day is any day of the month. A month without a fifth one is skipped."
     )
-    return input_block(WizardBlock.MONTH_POSITIONS, label, element, dispatch=True, hint=hint)
+    return input_block(
+        label, element, block_id=WizardBlock.MONTH_POSITIONS, dispatch_action=True, hint=hint
+    )
 
 
 def _counts_business_days(positions: object) -> bool:
@@ -243,18 +246,20 @@ def _counts_business_days(positions: object) -> bool:
 def _months_input(schedule: ScheduleDocument) -> Block:
     options = [option(name, str(number)) for number, name in enumerate(MONTH_NAMES, start=1)]
     chosen = {str(month) for month in as_list(schedule.get("months"))}
-    element: Block = {
-        "type": "multi_static_select",
-        "action_id": WizardAction.REFRESH,
-        "placeholder": plain("Every month"),
-        "options": options,
-    }
-    initial = [o for o in options if o["value"] in chosen]
-    if initial:
-        element["initial_options"] = initial
+    element = multi_static_select(
+        WizardAction.REFRESH,
+        placeholder="Every month",
+        options=options,
+        initial_options=[o for o in options if o["value"] in chosen],
+    )
     hint = "Leave it empty to run every month; e.g. January, April, July and October: quarterly."
     return input_block(
-        WizardBlock.MONTHS, "Only in these months", element, dispatch=True, optional=True, hint=hint
+        "Only in these months",
+        element,
+        block_id=WizardBlock.MONTHS,
+        dispatch_action=True,
+        optional=True,
+        hint=hint,
     )
 
 
@@ -269,7 +274,11 @@ def _business_holidays_inputs(schedule: ScheduleDocument) -> list[Block]:
         "use the settings step."
     )
     label = "Business days skip the public holidays of"
-    blocks = [input_block(WizardBlock.BUSINESS_HOLIDAYS, label, element, dispatch=True, hint=hint)]
+    blocks = [
+        input_block(
+            label, element, block_id=WizardBlock.BUSINESS_HOLIDAYS, dispatch_action=True, hint=hint
+        )
+    ]
     known = isinstance(country, str) and country in supported_countries()
     regions = holiday_subdivision_names(country) if known else {}
     if regions:
@@ -282,27 +291,28 @@ def _subdivision_input(regions: Mapping[str, str], current: object) -> Block:
     named = sorted((name, code) for code, name in regions.items())
     shown = [option(code if name == code else f"{name} ({code})", code) for name, code in named]
     options = [whole, *shown]
-    chosen = [o for o in options if o["value"] == current]
-    element: Block = {
-        "type": "static_select",
-        "action_id": WizardAction.REFRESH,
-        "placeholder": plain("The whole country"),
-        "initial_option": chosen[0] if chosen else whole,
-    }
-    if len(options) <= SELECT_OPTIONS:
-        element["options"] = options
-    else:  # Slack shows at most 100 options a group, and Italy has more provinces
+    chosen = next((o for o in options if o["value"] == current), whole)
+    groups = None
+    if len(options) > SELECT_OPTIONS:  # Slack shows 100 options a group; Italy has more
         chunks = [options[i : i + SELECT_OPTIONS] for i in range(0, len(options), SELECT_OPTIONS)]
-        element["option_groups"] = [
-            {
-                "label": plain(f"{_initial(chunk[1 if n == 0 else 0])} to {_initial(chunk[-1])}"),
-                "options": chunk,
-            }
+        groups = [
+            option_group(f"{_initial(chunk[1 if n == 0 else 0])} to {_initial(chunk[-1])}", chunk)
             for n, chunk in enumerate(chunks)
         ]
+    element = static_select(
+        WizardAction.REFRESH,
+        placeholder="The whole country",
+        options=None if groups else options,
+        option_groups=groups,
+        initial_option=chosen,
+    )
     hint = "A region's own public holidays are skipped too."
     return input_block(
-        WizardBlock.BUSINESS_SUBDIVISION, "Region", element, dispatch=True, hint=hint
+        "Region",
+        element,
+        block_id=WizardBlock.BUSINESS_SUBDIVISION,
+        dispatch_action=True,
+        hint=hint,
     )
 
 
@@ -327,16 +337,15 @@ def _annual_inputs(schedule: ScheduleDocument) -> list[Block]:
     month = select_block(months, text_or_none(schedule.get("month")), "Month")
     day = select_block(days, text_or_none(schedule.get("day")), "Day")
     return [
-        input_block(WizardBlock.MONTH, "Month", month, dispatch=True),
-        input_block(WizardBlock.DAY, "Day", day, dispatch=True),
+        input_block("Month", month, block_id=WizardBlock.MONTH, dispatch_action=True),
+        input_block("Day", day, block_id=WizardBlock.DAY, dispatch_action=True),
     ]
 
 
 def _time_input(value: object) -> Block:
-    element: Block = {"type": "timepicker", "action_id": WizardAction.REFRESH}
-    if isinstance(value, str) and re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
-        element["initial_time"] = value
-    return input_block(WizardBlock.TIME, "Time of day", element, dispatch=True)
+    valid = isinstance(value, str) and re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value)
+    element = timepicker(WizardAction.REFRESH, initial_time=str(value) if valid else None)
+    return input_block("Time of day", element, block_id=WizardBlock.TIME, dispatch_action=True)
 
 
 def _times_of(schedule: ScheduleDocument) -> list[str]:
@@ -348,72 +357,69 @@ def _times_of(schedule: ScheduleDocument) -> list[str]:
 
 
 def _more_times_input(more: Sequence[str]) -> Block:
-    element: Block = {
-        "type": "plain_text_input",
-        "action_id": WizardAction.REFRESH,
-        "placeholder": plain("e.g. 12:00, 16:30"),
-    }
-    if more:
-        element["initial_value"] = ", ".join(more)
+    element = plain_text_input(
+        WizardAction.REFRESH, placeholder="e.g. 12:00, 16:30", initial_value=", ".join(more)
+    )
     hint = (
         "Each time is a run of its own: write HH:MM on a 24-hour clock, separated by commas; "
         "press Enter to update."
     )
     label = "More times of day"
     return input_block(
-        WizardBlock.MORE_TIMES, label, element, dispatch=True, optional=True, hint=hint
+        label,
+        element,
+        block_id=WizardBlock.MORE_TIMES,
+        dispatch_action=True,
+        optional=True,
+        hint=hint,
     )
 
 
 def _timezone_input(value: object) -> Block:
     groups = timezone_groups(value if isinstance(value, str) else None)
-    element: Block = {
-        "type": "static_select",
-        "action_id": WizardAction.REFRESH,
-        "placeholder": plain("Choose a time zone"),
-        "option_groups": groups,
-    }
-    chosen = [o for g in groups for o in g["options"] if o["value"] == value]
-    if chosen:
-        element["initial_option"] = chosen[0]
+    element = static_select(
+        WizardAction.REFRESH,
+        placeholder="Choose a time zone",
+        option_groups=groups,
+        initial_option=next((o for g in groups for o in g["options"] if o["value"] == value), None),
+    )
     hint = "The time of day is in this zone; daylight saving time is followed."
-    return input_block(WizardBlock.TIMEZONE, "Time zone", element, dispatch=True, hint=hint)
+    return input_block(
+        "Time zone", element, block_id=WizardBlock.TIMEZONE, dispatch_action=True, hint=hint
+    )
 
 
 def timezone_groups(current: str | None) -> list[Block]:
     """The time zone select's option groups: common zones by region, plus ``current``."""
     return [
-        {"label": plain(label), "options": [option(zone, zone) for zone in zones]}
+        option_group(label, [option(zone, zone) for zone in zones])
         for label, zones in zone_choices(current)
         if all(fits_option_value(zone) for zone in zones)
     ]
 
 
 def _interval_input(value: object, unit: str) -> Block:
-    element: Block = {
-        "type": "number_input",
-        "action_id": WizardAction.REFRESH,
-        "is_decimal_allowed": False,
-        "min_value": "1",
-        "max_value": str(MAX_INTERVAL),
-        "initial_value": str(value) if is_int(value) else "1",
-    }
+    element = number_input(
+        WizardAction.REFRESH,
+        min_value=1,
+        max_value=MAX_INTERVAL,
+        initial_value=str(value) if is_int(value) else "1",
+    )
     hint = f"1 runs every {unit[:-1]}, 2 every other {unit[:-1]}; press Enter to update."
     return input_block(
-        WizardBlock.INTERVAL,
         f"Repeat every how many {unit}",
         element,
-        dispatch=True,
+        block_id=WizardBlock.INTERVAL,
+        dispatch_action=True,
         optional=True,
         hint=hint,
     )
 
 
 def _date_input(block_id: str, label: str, value: object, optional: bool = True) -> Block:
-    element: Block = {"type": "datepicker", "action_id": WizardAction.REFRESH}
-    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        element["initial_date"] = value
-    return input_block(block_id, label, element, dispatch=True, optional=optional)
+    valid = isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)
+    element = datepicker(WizardAction.REFRESH, initial_date=str(value) if valid else None)
+    return input_block(label, element, block_id=block_id, dispatch_action=True, optional=optional)
 
 
 def _schedule_preview_blocks(
@@ -436,16 +442,17 @@ def _schedule_wording(problem: Problem, document: DraftDocument) -> str:
 
 
 def _schedule_text_input(layout: int) -> Block:
-    element: Block = {
-        "type": "plain_text_input",
-        "action_id": WizardAction.TYPE_SCHEDULE,
-        "placeholder": plain("e.g. every other Tuesday at 9am"),
-        "max_length": MAX_SCHEDULE_TEXT,
-        "dispatch_action_config": {"trigger_actions_on": ["on_enter_pressed"]},
-    }
+    element = plain_text_input(
+        WizardAction.TYPE_SCHEDULE,
+        placeholder="e.g. every other Tuesday at 9am",
+        max_length=MAX_SCHEDULE_TEXT,
+        dispatch_on=["on_enter_pressed"],
+    )
     hint = "Press Enter: the fields below are filled in from it, with the next runs."
     block_id = f"{WizardBlock.SCHEDULE_TEXT}.{layout}"
-    return input_block(block_id, "Type it", element, dispatch=True, optional=True, hint=hint)
+    return input_block(
+        "Type it", element, block_id=block_id, dispatch_action=True, optional=True, hint=hint
+    )
 
 
 def typed_schedule_text(values: StateValues) -> tuple[str, str] | None:

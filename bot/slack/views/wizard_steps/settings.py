@@ -9,13 +9,23 @@ from collections.abc import Mapping
 
 from bot.slack.ids import WizardAction, WizardBlock
 from bot.slack.views import criteria_editor
-from bot.slack.views.blocks import Block, fits_option_value, option, plain
+from bot.slack.views.blocks import (
+    Block,
+    conversations_select,
+    divider,
+    fits_option_value,
+    input_block,
+    number_input,
+    option,
+    plain_text_input,
+    radio_buttons,
+    static_select,
+)
 from bot.slack.views.input_places import SETTINGS_BLOCKS
 from bot.slack.views.places import COUNTRIES
 from bot.slack.views.wizard_steps.inputs import (
     StateValues,
     as_list,
-    input_block,
     is_int,
     number_or_none,
     select_block,
@@ -73,86 +83,76 @@ STALE_SOURCE_BEHAVIOURS = (
 def render(page: WizardPage) -> list[Block]:
     settings = settings_of(page.document)
     channel = settings.get("summary_channel")
-    conversations: Block = {
-        "type": "conversations_select",
-        "action_id": WizardAction.INPUT,
-        "placeholder": plain("Choose a channel"),
-        "filter": {"include": ["public", "private"], "exclude_bot_users": True},
-    }
-    if isinstance(channel, str) and channel:
-        conversations["initial_conversation"] = channel
+    conversations = conversations_select(
+        WizardAction.INPUT,
+        "Choose a channel",
+        initial_conversation=channel if isinstance(channel, str) else None,
+        include=["public", "private"],
+        exclude_bot_users=True,
+    )
     summaries = [option(sentence(text), value) for value, text in SUMMARY_WORDS.items()]
     summaries.append(option("No summary", NO_SUMMARY))
     # Without a channel there is no summary whatever the policy: "No summary" is there to
     # remove a channel, which a channel select cannot be emptied of.
-    summary: Block = {
-        "type": "radio_buttons",
-        "action_id": WizardAction.INPUT,
-        "options": summaries,
-        "initial_option": next(
+    summary = radio_buttons(
+        WizardAction.INPUT,
+        summaries,
+        initial_option=next(
             (o for o in summaries if o["value"] == settings.get("summary")), summaries[1]
         ),
-    }
-    pause_days: Block = {
-        "type": "plain_text_input",
-        "action_id": WizardAction.INPUT,
-        "placeholder": plain("e.g. 12-25, 2026-11-26"),
-    }
+    )
     days = ", ".join(str(day) for day in as_list(settings.get("pause_days")))
-    if days:
-        pause_days["initial_value"] = days
+    pause_days = plain_text_input(
+        WizardAction.INPUT, placeholder="e.g. 12-25, 2026-11-26", initial_value=days
+    )
     behaviours = [option(text, value) for value, text in PAUSE_BEHAVIOURS]
-    behaviour: Block = {
-        "type": "radio_buttons",
-        "action_id": WizardAction.INPUT,
-        "options": behaviours,
-        "initial_option": behaviours[1]
-        if settings.get("on_pause_day") == PauseBehaviour.SKIP
-        else behaviours[0],
-    }
+    skips = settings.get("on_pause_day") == PauseBehaviour.SKIP
+    behaviour = radio_buttons(
+        WizardAction.INPUT, behaviours, initial_option=behaviours[1 if skips else 0]
+    )
     catch_up = settings.get("catch_up_minutes", DEFAULT_CATCH_UP_MINUTES)
-    minutes: Block = {
-        "type": "number_input",
-        "action_id": WizardAction.INPUT,
-        "is_decimal_allowed": False,
-        "min_value": "0",
-        "max_value": str(MAX_CATCH_UP_MINUTES),
-        "initial_value": str(catch_up) if is_int(catch_up) else str(DEFAULT_CATCH_UP_MINUTES),
-    }
+    minutes = number_input(
+        WizardAction.INPUT,
+        min_value=0,
+        max_value=MAX_CATCH_UP_MINUTES,
+        initial_value=str(catch_up) if is_int(catch_up) else str(DEFAULT_CATCH_UP_MINUTES),
+    )
     suppression = criteria_of(page.document, "suppression")
     return [
         input_block(
-            WizardBlock.SUMMARY_CHANNEL,
             "Summary channel",
             conversations,
+            block_id=WizardBlock.SUMMARY_CHANNEL,
             optional=True,
             hint="After runs, post a summary of what happened here. Invite the bot there first.",
         ),
-        input_block(WizardBlock.SUMMARY, "Post the summary", summary),
+        input_block("Post the summary", summary, block_id=WizardBlock.SUMMARY),
         input_block(
-            WizardBlock.PAUSE_DAYS,
             "Pause days",
             pause_days,
+            block_id=WizardBlock.PAUSE_DAYS,
             optional=True,
             hint='Days without runs, separated by commas: "12-25" every year, "2026-11-26" once.',
         ),
         input_block(
-            WizardBlock.HOLIDAYS,
             "Public holidays",
             holidays_select(settings.get("holidays")),
+            block_id=WizardBlock.HOLIDAYS,
             optional=True,
         ),
-        input_block(WizardBlock.ON_PAUSE_DAY, "When a run falls on a pause day", behaviour),
+        input_block(
+            "When a run falls on a pause day", behaviour, block_id=WizardBlock.ON_PAUSE_DAY
+        ),
         _alert_owner_block(settings),
         *_stale_source_blocks(page.source, settings),
         input_block(
-            WizardBlock.CATCH_UP,
             "Catch-up window (minutes)",
             minutes,
+            block_id=WizardBlock.CATCH_UP,
             hint="A run missed while the bot was down still happens if at most this late; "
             f"0 runs only on time, {MAX_CATCH_UP_MINUTES} is a week.",
         ),
-        {"type": "divider"},
+        divider(),
         *criteria_editor.criteria_blocks(
             "suppression", suppression, page.properties, page.layout, page.options, page.labels
         ),
@@ -163,16 +163,15 @@ def _alert_owner_block(settings: SettingsDocument) -> Block:
     """When the owner gets a direct message about failed actions (default: any failure)."""
     choices = [option(text, value) for value, text in ALERT_CHOICES]
     chosen = settings.get("alert_owner")
-    element: Block = {
-        "type": "static_select",
-        "action_id": WizardAction.INPUT,
-        "options": choices,
-        "initial_option": next((o for o in choices if o["value"] == chosen), choices[0]),
-    }
+    element = static_select(
+        WizardAction.INPUT,
+        options=choices,
+        initial_option=next((o for o in choices if o["value"] == chosen), choices[0]),
+    )
     return input_block(
-        WizardBlock.ALERT_OWNER,
         "Tell the owner about failed actions",
         element,
+        block_id=WizardBlock.ALERT_OWNER,
         hint="A direct message to the workflow's owner, once per run, naming the records "
         "that failed and why.",
     )
@@ -185,14 +184,11 @@ def _stale_source_blocks(source: str | None, settings: SettingsDocument) -> list
         return []
     choices = [option(text, value) for value, text in STALE_SOURCE_BEHAVIOURS]
     chosen = settings.get("on_stale_source") == StaleSourceBehaviour.POSTPONE
-    element: Block = {
-        "type": "radio_buttons",
-        "action_id": WizardAction.INPUT,
-        "options": choices,
-        "initial_option": choices[1] if chosen else choices[0],
-    }
+    element = radio_buttons(
+        WizardAction.INPUT, choices, initial_option=choices[1] if chosen else choices[0]
+    )
     label = f"When the source {source} cannot be synced before a run"
-    return [input_block(WizardBlock.ON_STALE_SOURCE, label[:2000], element)]
+    return [input_block(label, element, block_id=WizardBlock.ON_STALE_SOURCE)]
 
 
 def holidays_select(current: object) -> Block:
