@@ -88,7 +88,7 @@ def divider() -> Block:
     return {"type": "divider"}
 
 
-def actions(*elements: dict[str, Any], block_id: str | None = None) -> Block:
+def actions_block(*elements: dict[str, Any], block_id: str | None = None) -> Block:
     """A row of interactive elements (buttons, selects...), at most 25."""
     _check_count("an actions block", "elements", elements, 1, ACTIONS_ELEMENTS)
     block: Block = {"type": "actions", "elements": list(elements)}
@@ -270,10 +270,13 @@ def multi_external_select(
     placeholder: str,
     *,
     min_query_length: int = 0,
+    initial_options: Sequence[dict[str, Any]] = (),
     max_selected_items: int | None = None,
 ) -> dict[str, Any]:
     element = _element("multi_external_select", action_id, placeholder)
     element["min_query_length"] = min_query_length
+    if initial_options:
+        element["initial_options"] = list(initial_options)
     if max_selected_items is not None:
         element["max_selected_items"] = max_selected_items
     return element
@@ -289,11 +292,17 @@ def users_select(
 
 
 def multi_users_select(
-    action_id: str, placeholder: str | None = None, *, initial_users: Sequence[str] = ()
+    action_id: str,
+    placeholder: str | None = None,
+    *,
+    initial_users: Sequence[str] = (),
+    max_selected_items: int | None = None,
 ) -> dict[str, Any]:
     element = _element("multi_users_select", action_id, placeholder)
     if initial_users:
         element["initial_users"] = list(initial_users)
+    if max_selected_items is not None:
+        element["max_selected_items"] = max_selected_items
     return element
 
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.slack.ids import SLASH_COMMAND, CommandAction
-from bot.slack.views.blocks import actions, button, context, packed, section
+from bot.slack.views.blocks import actions_block, button, context, packed, section
 from bot.slack.views.history import history_blocks
 from bot.slack.views.phrases import person_mrkdwn, phrase_mrkdwn, when
 from bot.slack.views.problem_wording import dialog_text, dialog_warning
@@ -260,7 +260,7 @@ def delete_confirmation(workflow_id: int, created_at: datetime, name: str) -> li
             f"Its runs and history are kept: `{SLASH_COMMAND} restore {escape_mrkdwn(name)}` "
             f"brings it back within {_RESTORABLE_DAYS} days."
         ),
-        actions(
+        actions_block(
             button("Delete", CommandAction.CONFIRM_DELETE, value, style="danger"),
             button("Cancel", CommandAction.CANCEL_DELETE, value),
         ),

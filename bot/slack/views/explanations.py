@@ -16,7 +16,7 @@ from bot.slack.views.blocks import (
     ACTIONS_ELEMENTS,
     MODAL_BLOCKS,
     Block,
-    actions,
+    actions_block,
     button,
     context,
     cut,
@@ -199,7 +199,7 @@ def record_picker(typed: str, workflow_id: int, choices: Sequence[RecordChoice])
         )
         for choice in shown
     ]
-    return [head, actions(*buttons)]
+    return [head, actions_block(*buttons)]
 
 
 def parse_pick(value: object) -> tuple[int, int] | None:

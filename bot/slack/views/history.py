@@ -11,7 +11,7 @@ from typing import Any
 from bot.slack.ids import HistoryAction, View
 from bot.slack.views.blocks import (
     Block,
-    actions,
+    actions_block,
     button,
     context,
     cut,
@@ -86,7 +86,7 @@ def details_button(run_id: int) -> dict[str, Any]:
 
 def details_actions(run_id: int) -> Block:
     """The actions block a run summary ends with: a Details button for the run."""
-    return actions(details_button(run_id))
+    return actions_block(details_button(run_id))
 
 
 def parse_run_id(action: Mapping[str, Any]) -> int | None:

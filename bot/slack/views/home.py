@@ -12,7 +12,7 @@ from typing import Any
 from bot.slack.ids import SLASH_COMMAND, HomeAction
 from bot.slack.views.blocks import (
     Block,
-    actions,
+    actions_block,
     button,
     confirmation,
     context,
@@ -80,13 +80,13 @@ def _buttons(line: WorkflowLine) -> Block:
     name = line.name
     if not line.may_change:
         # Read-only: a button that can only be refused is not offered (the server checks).
-        return actions(*_reading_buttons(name))
+        return actions_block(*_reading_buttons(name))
     if line.status == WorkflowStatus.ACTIVE:
         toggle = button("Pause", HomeAction.PAUSE, name)
     else:
         toggle = button("Activate", HomeAction.ACTIVATE, name)
     run = button("Run now", HomeAction.RUN, name, style="primary", confirm=_confirm_run(name))
-    return actions(
+    return actions_block(
         run,
         toggle,
         button("Edit", HomeAction.EDIT, name),

@@ -14,7 +14,7 @@ from bot.slack.ids import SnoozeAction, SnoozeBlock, SummaryAction, View
 from bot.slack.views.blocks import (
     SELECT_OPTIONS,
     Block,
-    actions,
+    actions_block,
     button,
     cut,
     external_select,
@@ -56,7 +56,7 @@ def summary_actions(run_id: int, failed_actions: int) -> Block:
         elements.append(button("Re-run failed", SummaryAction.RERUN_FAILED, value))
     elements.append(button("Skip next run", SummaryAction.SKIP_NEXT, value))
     elements.append(button("Snooze a record", SummaryAction.SNOOZE, value))
-    return actions(*elements)
+    return actions_block(*elements)
 
 
 def _when(instant: datetime) -> str:
@@ -102,7 +102,7 @@ def skip_message(skipped: SkippedRun) -> tuple[str, list[Block]]:
         SummaryAction.UNDO_SKIP,
         f"{skipped.workflow_id}{_UNDO_SEPARATOR}{skipped.occurrence_key}",
     )
-    return text, [section(text), actions(undo)]
+    return text, [section(text), actions_block(undo)]
 
 
 def parse_undo(action: Mapping[str, Any]) -> tuple[int, str] | None:

@@ -10,7 +10,7 @@ import pytest
 
 from bot.slack.views.blocks import (
     BlockKitLimit,
-    actions,
+    actions_block,
     button,
     checkboxes,
     confirmation,
@@ -58,7 +58,7 @@ def test_a_placeholder_header_and_button_text_are_cut_to_their_limits() -> None:
     assert len(select["placeholder"]["text"]) == 150
     assert len(title["text"]["text"]) == 150
     assert long["text"]["text"].endswith("…") and len(long["text"]["text"]) == 75
-    assert_valid_view(_form(title, input_block("Pick", select), actions(long)))
+    assert_valid_view(_form(title, input_block("Pick", select), actions_block(long)))
 
 
 def test_a_button_value_too_long_is_refused_not_cut() -> None:
@@ -124,11 +124,11 @@ def test_checkboxes_and_radio_buttons_hold_ten_choices() -> None:
 
 
 def test_an_actions_block_holds_25_elements_and_a_context_10() -> None:
-    assert_valid_blocks([actions(*(button(str(n), f"b{n}", str(n)) for n in range(25)))])
+    assert_valid_blocks([actions_block(*(button(str(n), f"b{n}", str(n)) for n in range(25)))])
     assert_valid_blocks([context(*(str(n) for n in range(10)))])
 
     with pytest.raises(BlockKitLimit, match="not 26"):
-        actions(*(button(str(n), f"b{n}", str(n)) for n in range(26)))
+        actions_block(*(button(str(n), f"b{n}", str(n)) for n in range(26)))
     with pytest.raises(BlockKitLimit, match="not 11"):
         context(*(str(n) for n in range(11)))
 
@@ -190,4 +190,4 @@ def test_a_confirm_dialog_cuts_each_of_its_texts() -> None:
         30,
         30,
     ]
-    assert_valid_blocks([actions(button("Run", "run", "1", confirm=asked))])
+    assert_valid_blocks([actions_block(button("Run", "run", "1", confirm=asked))])
