@@ -16,13 +16,18 @@ from typing import Any
 
 from bot.slack.ids import WizardAction
 from bot.slack.views.blocks import (
+    actions_block,
     button,
     context,
+    conversations_select,
     cut,
     fits_option_value,
+    input_block,
+    multi_users_select,
     option,
-    plain,
+    radio_buttons,
     section,
+    static_select,
 )
 from bot.slack.views.editor_inputs import (
     WORKFLOW_FILE,
@@ -142,16 +147,13 @@ def _input_block(
     layout: int,
 ) -> dict[str, Any]:
     label, element, hint = _INPUT_BUILDERS[name](action.get(name), properties)
-    block: dict[str, Any] = {
-        "type": "input",
-        "block_id": action_block(index, name, layout),
-        "label": plain(label),
-        "element": element,
-        "optional": name not in _REQUIRED,
-    }
-    if hint:
-        block["hint"] = plain(cut(hint, _MAX_HINT))
-    return block
+    return input_block(
+        label,
+        element,
+        block_id=action_block(index, name, layout),
+        optional=name not in _REQUIRED,
+        hint=cut(hint, _MAX_HINT) if hint else None,
+    )
 
 
 _Input = tuple[str, dict[str, Any], str]
@@ -160,31 +162,29 @@ _ActionValue = StoredValue | list[str]
 
 
 def _channel_input(value: object, properties: Mapping[str, PropertyType]) -> _Input:
-    element: dict[str, Any] = {
-        "type": "conversations_select",
-        "action_id": WizardAction.INPUT,
-        "placeholder": plain("Choose a channel"),
-        "filter": {"include": ["public", "private"], "exclude_bot_users": True},
-    }
+    is_channel = isinstance(value, str) and CHANNEL_ID.fullmatch(value)
+    element = conversations_select(
+        WizardAction.INPUT,
+        "Choose a channel",
+        initial_conversation=str(value) if is_channel else None,
+        include=["public", "private"],
+        exclude_bot_users=True,
+    )
     hint = "The bot must be a member of a private channel to post in it."
-    if isinstance(value, str) and CHANNEL_ID.fullmatch(value):
-        element["initial_conversation"] = value
-    elif value is not None:
+    if not is_channel and value is not None:
         hint = f"Was {cut(as_typed(value), 100)!r}, which is not a channel: choose one."
     return "Channel", element, hint
 
 
 def _users_input(value: object, properties: Mapping[str, PropertyType]) -> _Input:
-    element: dict[str, Any] = {
-        "type": "multi_users_select",
-        "action_id": WizardAction.INPUT,
-        "placeholder": plain("Choose people"),
-        "max_selected_items": MAX_DM_RECIPIENTS,
-    }
     listed = value if isinstance(value, list) else []
     users = [user for user in listed if isinstance(user, str) and is_user_id(user)]
-    if users:
-        element["initial_users"] = users[:MAX_DM_RECIPIENTS]
+    element = multi_users_select(
+        WizardAction.INPUT,
+        "Choose people",
+        initial_users=users[:MAX_DM_RECIPIENTS],
+        max_selected_items=MAX_DM_RECIPIENTS,
+    )
     hint = "Each gets the message by direct message. Add user groups below, or instead."
     if len(users) != len(listed) or (value is not None and not isinstance(value, list)):
         hint = f"Was {cut(as_typed(value), 100)!r}, which is not only people: choose them."
@@ -218,14 +218,8 @@ def _priority_input(value: object, properties: Mapping[str, PropertyType]) -> _I
     options = [option("No priority", _NO_PRIORITY)]
     options += [option(priority.label, priority.value.lower()) for priority in TaskPriority]
     chosen = _NO_PRIORITY if value is None else as_typed(value).strip().lower()
-    element: dict[str, Any] = {
-        "type": "radio_buttons",
-        "action_id": WizardAction.INPUT,
-        "options": options,
-    }
     initial = next((choice for choice in options if choice["value"] == chosen), None)
-    if initial is not None:
-        element["initial_option"] = initial
+    element = radio_buttons(WizardAction.INPUT, options, initial_option=initial)
     hint = "" if initial is not None else f"Was {cut(as_typed(value), 50)!r}: choose one."
     return "Priority", element, hint
 
@@ -243,14 +237,8 @@ def _mode_input(value: object, properties: Mapping[str, PropertyType]) -> _Input
     chosen = _AUTOMATIC if value is None else value
     if isinstance(chosen, str) and chosen not in dict(_MODES) and fits_option_value(chosen):
         options.append(option(f"{cut(chosen, 50)} (not a mode)", chosen))
-    element: dict[str, Any] = {
-        "type": "radio_buttons",
-        "action_id": WizardAction.INPUT,
-        "options": options,
-    }
     initial = next((choice for choice in options if choice["value"] == chosen), None)
-    if initial is not None:
-        element["initial_option"] = initial
+    element = radio_buttons(WizardAction.INPUT, options, initial_option=initial)
     return "How to post", element, ""
 
 
@@ -313,7 +301,7 @@ def _move_buttons(index: int, count: int) -> dict[str, Any]:
     if index < count - 1:
         elements.append(button("Down", WizardAction.MOVE_ACTION_DOWN, value))
     elements.append(button("Remove", WizardAction.REMOVE_ACTION, value, style="danger"))
-    return {"type": "actions", "elements": elements}
+    return actions_block(*elements)
 
 
 def _footer(actions: Sequence[object], layout: int) -> dict[str, Any]:
@@ -330,19 +318,18 @@ def _footer(actions: Sequence[object], layout: int) -> dict[str, Any]:
             )
         return context(*notes)
     # An input block, not an actions block, so that "add an action" problems can show on it.
-    return {
-        "type": "input",
-        "block_id": action_block(None, "add", layout),
-        "label": plain("Add an action" if count else "Add the first action"),
-        "dispatch_action": True,
-        "optional": True,
-        "element": {
-            "type": "static_select",
-            "action_id": WizardAction.ADD_ACTION,
-            "placeholder": plain("Choose what to do for each record"),
-            "options": [option(_TITLES[kind], kind) for kind in addable],
-        },
-    }
+    add = static_select(
+        WizardAction.ADD_ACTION,
+        placeholder="Choose what to do for each record",
+        options=[option(_TITLES[kind], kind) for kind in addable],
+    )
+    return input_block(
+        "Add an action" if count else "Add the first action",
+        add,
+        block_id=action_block(None, "add", layout),
+        optional=True,
+        dispatch_action=True,
+    )
 
 
 def _blocks_of(action: object) -> int:

@@ -18,13 +18,21 @@ from typing import Any
 from bot.slack.ids import WizardAction
 from bot.slack.views.blocks import (
     SELECT_OPTIONS,
+    actions_block,
     button,
     context,
+    datepicker,
+    external_select,
     fits_option_value,
+    input_block,
     labelled,
+    multi_external_select,
+    multi_static_select,
+    multi_users_select,
     option,
-    plain,
     section,
+    static_select,
+    users_select,
 )
 from bot.slack.views.editor_inputs import (
     WORKFLOW_FILE,
@@ -184,7 +192,7 @@ def _footer(field: str, groups: _Groups, total: int) -> dict[str, Any]:
     if notes:
         return context(*notes)
     add = button("+ Group (or)", WizardAction.ADD_GROUP, json.dumps({"field": field}))
-    return {"type": "actions", "elements": [add]}
+    return actions_block(add)
 
 
 def _filter_blocks(
@@ -207,11 +215,9 @@ def _filter_blocks(
         elements.insert(0, _operator_select(raw.get("operator"), property_type))
     blocks = [
         _property_block(field, g, f, name, properties, layout, labels),
-        {
-            "type": "actions",
-            "block_id": criteria_block(field, layout, g, f, _operator_part(property_type)),
-            "elements": elements,
-        },
+        actions_block(
+            *elements, block_id=criteria_block(field, layout, g, f, _operator_part(property_type))
+        ),
     ]
     if _needs_value(operator):
         assert operator is not None
@@ -231,21 +237,16 @@ def _property_block(
     layout: int,
     labels: PropertyLabels = NO_LABELS,
 ) -> dict[str, Any]:
-    block: dict[str, Any] = {
-        "type": "input",
-        "block_id": criteria_block(field, layout, g, f, "property"),
-        "label": plain("Where" if f == 0 else "And"),
-        "optional": True,
-    }
     select = _property_select(name, properties, labels)
-    if select is None:
-        # No property to choose from (no records imported yet): a text box keeps the row
-        # usable, and the domain says what to do.
-        block["element"] = text_input(as_typed(name), placeholder="Property name")
-    else:
-        block["element"] = select
-        block["dispatch_action"] = True
-    return block
+    # No property to choose from (no records imported yet): a text box keeps the row
+    # usable, and the domain says what to do.
+    return input_block(
+        "Where" if f == 0 else "And",
+        select or text_input(as_typed(name), placeholder="Property name"),
+        block_id=criteria_block(field, layout, g, f, "property"),
+        optional=True,
+        dispatch_action=select is not None,
+    )
 
 
 def _property_select(
@@ -259,23 +260,22 @@ def _property_select(
     if not names and selected is None:
         return None
     if len(names) > STATIC_PROPERTIES:
-        picker: dict[str, Any] = {
-            "type": "external_select",
-            "action_id": WizardAction.PICK_PROPERTY,
-            "placeholder": plain("Search the properties"),
-            "min_query_length": 0,
-        }
-        if selected is not None:
-            picker["initial_option"] = _property_option(selected, properties, labels)
-        return picker
+        return external_select(
+            WizardAction.PICK_PROPERTY,
+            "Search the properties",
+            initial_option=None
+            if selected is None
+            else _property_option(selected, properties, labels),
+        )
     options = [_property_option(n, properties, labels) for n in names]
     if selected is not None and selected not in properties:
         options.append(_property_option(selected, properties, labels))
-    select = {**_select(WizardAction.REFRESH, "Choose a property"), "options": options}
-    initial = next((o for o in options if o["value"] == selected), None)
-    if initial is not None:
-        select["initial_option"] = initial
-    return select
+    return static_select(
+        WizardAction.REFRESH,
+        placeholder="Choose a property",
+        options=options,
+        initial_option=next((o for o in options if o["value"] == selected), None),
+    )
 
 
 def property_options(
@@ -332,11 +332,12 @@ def _operator_select(raw: object, property_type: PropertyType | None) -> dict[st
         note = "not an operator" if operator is None else f"not for {property_type} properties"
         words = raw if operator is None else OPERATOR_WORDS[operator]
         options.append(option(labelled(words, note), raw))
-    select = {**_select(WizardAction.REFRESH, "Choose a condition"), "options": options}
-    initial = next((choice for choice in options if choice["value"] == raw), None)
-    if initial is not None:
-        select["initial_option"] = initial
-    return select
+    return static_select(
+        WizardAction.REFRESH,
+        placeholder="Choose a condition",
+        options=options,
+        initial_option=next((choice for choice in options if choice["value"] == raw), None),
+    )
 
 
 def _value_block(
@@ -360,18 +361,9 @@ def _value_block(
         hint = _CHOICE_HINT  # not "one value per line": these are picked
     if raw.get("property") == OWNER and (people := _people_picker(operator, value)):
         element, hint = people, _OWNER_HINT
-    block: dict[str, Any] = {
-        "type": "input",
-        "block_id": block_id,
-        "label": plain(label),
-        "element": element,
-        # A chosen value (Enter in a text box) is sent at once: the step's count of
-        # matching records follows every change.
-        "dispatch_action": True,
-    }
-    if hint:
-        block["hint"] = plain(hint)
-    return block
+    # A chosen value (Enter in a text box) is sent at once: the step's count of matching
+    # records follows every change.
+    return input_block(label, element, block_id=block_id, hint=hint or None, dispatch_action=True)
 
 
 _CHOICE_HINT = "Choose among the property's options."
@@ -414,16 +406,15 @@ def _value_element(
     # "is before today" is typed: a date picker cannot say today.
     on_a_date = property_type is PropertyType.DATE and not _takes_day_words(operator, property_type)
     if kind is _Kind.SINGLE and on_a_date and _is_date_or_none(value):
-        element: dict[str, Any] = {"type": "datepicker", "action_id": WizardAction.INPUT_DATE}
-        if value is not None:
-            element["initial_date"] = value
-        return element
+        return datepicker(WizardAction.INPUT_DATE, initial_date=str(value) if value else None)
     if kind is _Kind.SINGLE and property_type is PropertyType.BOOLEAN and _is_bool_or_none(value):
         options = [option("yes (true)", "true"), option("no (false)", "false")]
-        element = {**_select(WizardAction.INPUT_CHOICE, "Choose"), "options": options}
-        if value is not None:
-            element["initial_option"] = options[0 if value else 1]
-        return element
+        return static_select(
+            WizardAction.INPUT_CHOICE,
+            placeholder="Choose",
+            options=options,
+            initial_option=None if value is None else options[0 if value else 1],
+        )
     return text_input(_value_text(value, kind), multiline=kind is _Kind.LIST)
 
 
@@ -442,40 +433,31 @@ def _choice_picker(
         return None
     if kind is _Kind.LIST and value is not None and not listed:
         return None
-    searched = len(fitting) > LISTED_CHOICES
-    element: dict[str, Any] = {
-        "type": _CHOICE_ELEMENTS[(kind, searched)],
-        "action_id": _CHOICE_ACTIONS[(kind, searched)],
-        "placeholder": plain("Search the options" if searched else "Choose"),
-    }
-    if searched:
-        element["min_query_length"] = 0
-    else:
-        element["options"] = [_choice_option(choice, shown) for choice in fitting]
     chosen = [_choice_option(str(v), shown) for v in listed]
-    if chosen and kind is _Kind.SINGLE:
-        element["initial_option"] = chosen[0]
-    elif chosen:
-        element["initial_options"] = chosen
-    return element
+    if len(fitting) > LISTED_CHOICES:
+        if kind is _Kind.SINGLE:
+            first = chosen[0] if chosen else None
+            return external_select(
+                WizardAction.SEARCH_CHOICE, "Search the options", initial_option=first
+            )
+        return multi_external_select(
+            WizardAction.SEARCH_CHOICES, "Search the options", initial_options=chosen
+        )
+    offered = [_choice_option(choice, shown) for choice in fitting]
+    if kind is _Kind.SINGLE:
+        first = chosen[0] if chosen else None
+        return static_select(
+            WizardAction.INPUT_CHOICE, placeholder="Choose", options=offered, initial_option=first
+        )
+    return multi_static_select(
+        WizardAction.INPUT_CHOICES, placeholder="Choose", options=offered, initial_options=chosen
+    )
 
 
 def _choice_option(value: str, shown: Mapping[str, str]) -> dict[str, Any]:
     return option(shown.get(value) or value, value)
 
 
-_CHOICE_ELEMENTS = {
-    (_Kind.SINGLE, False): "static_select",
-    (_Kind.SINGLE, True): "external_select",
-    (_Kind.LIST, False): "multi_static_select",
-    (_Kind.LIST, True): "multi_external_select",
-}
-_CHOICE_ACTIONS = {
-    (_Kind.SINGLE, False): WizardAction.INPUT_CHOICE,
-    (_Kind.SINGLE, True): WizardAction.SEARCH_CHOICE,
-    (_Kind.LIST, False): WizardAction.INPUT_CHOICES,
-    (_Kind.LIST, True): WizardAction.SEARCH_CHOICES,
-}
 _VALUE_BLOCK = re.compile(r"(criteria|suppression)\.g(\d+)\.f(\d+)\.value@\d+")
 
 
@@ -509,16 +491,12 @@ def _people_picker(operator: Operator, value: object) -> dict[str, Any] | None:
     owner written as an email stays a text box, which shows it as it is."""
     kind = _kind(operator)
     if kind is _Kind.SINGLE and (value is None or _is_user_id(value)):
-        element: dict[str, Any] = {"type": "users_select", "action_id": WizardAction.INPUT_USER}
-        if value is not None:
-            element["initial_user"] = value
-        return element
+        return users_select(
+            WizardAction.INPUT_USER, initial_user=value if isinstance(value, str) else None
+        )
     listed = value if isinstance(value, list) else []
     if kind is _Kind.LIST and (value is None or (listed and all(map(_is_user_id, listed)))):
-        element = {"type": "multi_users_select", "action_id": WizardAction.INPUT_USERS}
-        if listed:
-            element["initial_users"] = listed
-        return element
+        return multi_users_select(WizardAction.INPUT_USERS, initial_users=listed)
     return None
 
 
@@ -811,10 +789,3 @@ def _is_date_or_none(value: object) -> bool:
 
 def _is_bool_or_none(value: object) -> bool:
     return value is None or isinstance(value, bool)
-
-
-# --- Block Kit ----------------------------------------------------------------------------
-
-
-def _select(action_id: WizardAction, placeholder: str) -> dict[str, Any]:
-    return {"type": "static_select", "action_id": action_id, "placeholder": plain(placeholder)}

@@ -11,12 +11,11 @@ from collections.abc import Mapping
 from typing import Any, TypeGuard
 
 from bot.slack.ids import WizardAction
-from bot.slack.views.blocks import cut, plain
+from bot.slack.views.blocks import TEXT_INPUT_CHARS, cut, number_input, plain_text_input
 from bot.workflows.criteria import MAX_DAYS
 from bot.workflows.vocabulary import PropertyType
 from storage.properties import InvalidValue, StoredValue, parse_boolean, parse_number
 
-TEXT_INPUT_CHARS = 3000  # the most a plain_text_input holds
 ERROR_CHARS = 2000  # of one input's message in response_action "errors"
 # Where the editors send what the form cannot show or edit.
 WORKFLOW_FILE = "the workflow's file (`workflow-bot workflows export NAME`, then `import`)"
@@ -38,18 +37,15 @@ def as_typed(value: object) -> str:
 
 
 def text_input(initial: str, *, multiline: bool = False, placeholder: str = "") -> dict[str, Any]:
-    element: dict[str, Any] = {
-        "type": "plain_text_input",
-        "action_id": WizardAction.INPUT,
-        "max_length": TEXT_INPUT_CHARS,
-    }
-    if multiline:
-        element["multiline"] = True
-    if initial:
-        element["initial_value"] = initial[:TEXT_INPUT_CHARS]
-    if placeholder:
-        element["placeholder"] = plain(placeholder)
-    return element
+    # The domain refuses texts longer than an input holds, so only a value that was never
+    # valid is cut here.
+    return plain_text_input(
+        WizardAction.INPUT,
+        placeholder=placeholder or None,
+        initial_value=initial[:TEXT_INPUT_CHARS],
+        multiline=multiline,
+        max_length=TEXT_INPUT_CHARS,
+    )
 
 
 def is_days(value: object) -> TypeGuard[int]:
@@ -58,16 +54,12 @@ def is_days(value: object) -> TypeGuard[int]:
 
 
 def days_input(days: int | None) -> dict[str, Any]:
-    element: dict[str, Any] = {
-        "type": "number_input",
-        "action_id": WizardAction.INPUT_NUMBER,
-        "is_decimal_allowed": False,
-        "min_value": "0",
-        "max_value": str(MAX_DAYS),
-    }
-    if days is not None:
-        element["initial_value"] = str(days)
-    return element
+    return number_input(
+        WizardAction.INPUT_NUMBER,
+        min_value=0,
+        max_value=MAX_DAYS,
+        initial_value=None if days is None else str(days),
+    )
 
 
 def entered_days(text: str) -> int | str:

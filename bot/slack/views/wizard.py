@@ -18,11 +18,12 @@ from bot.slack.ids import SLASH_COMMAND, View, WizardAction, WizardBlock
 from bot.slack.views.blocks import (
     MODAL_BLOCKS,
     Block,
+    actions_block,
     button,
     context,
     cut,
+    modal,
     notice_view,
-    plain,
     read_only_modal,
     section,
 )
@@ -51,27 +52,19 @@ def build_wizard_view(page: WizardPage) -> dict[str, Any]:
     blocks += _STEPS[page.step].render(page)
     if page.step != WizardStep.NAME:
         blocks.append(_navigation(page))
-    view: dict[str, Any] = {
-        "type": "modal",
-        "callback_id": View.WIZARD,
-        "private_metadata": page.draft_id,
-        "title": plain(_title(page.editing is not None)),
-        "close": plain("Cancel"),
-        "submit": plain(_submit_label(page)),
-        "blocks": blocks[:MODAL_BLOCKS],
-    }
-    return view
+    return modal(
+        View.WIZARD,
+        _title(page.editing is not None),
+        blocks[:MODAL_BLOCKS],
+        submit=_submit_label(page),
+        close="Cancel",
+        private_metadata=page.draft_id,
+    )
 
 
 def loading_view(editing: bool = False) -> dict[str, Any]:
     """What the modal shows while the wizard starts (views.open must come first)."""
-    return {
-        "type": "modal",
-        "callback_id": View.LOADING,
-        "title": plain(_title(editing)),
-        "close": plain("Cancel"),
-        "blocks": [section("Loading…")],
-    }
+    return modal(View.LOADING, _title(editing), [section("Loading…")], close="Cancel")
 
 
 def message_view(text: str, editing: bool = False) -> dict[str, Any]:
@@ -84,14 +77,7 @@ def saving_view(draft_id: str, editing: bool = False) -> dict[str, Any]:
     """What the modal shows while the workflow is saved. Saving can take longer than the
     3 seconds Slack waits for an answer, so the answer is this; the modal is updated once
     saving is done. Nothing to submit: nothing to press twice."""
-    return {
-        "type": "modal",
-        "callback_id": View.WIZARD,
-        "private_metadata": draft_id,
-        "title": plain(_title(editing)),
-        "close": plain("Close"),
-        "blocks": [section("Saving…")],
-    }
+    return modal(View.WIZARD, _title(editing), [section("Saving…")], private_metadata=draft_id)
 
 
 def finished_text(done: Finished) -> str:
@@ -190,7 +176,7 @@ def _navigation(page: WizardPage) -> Block:
         elements.append(
             button(_save_draft_label(page.editing), WizardAction.SAVE_DRAFT, "save_draft")
         )
-    return {"type": "actions", "block_id": WizardBlock.NAVIGATION, "elements": elements}
+    return actions_block(*elements, block_id=WizardBlock.NAVIGATION)
 
 
 def _problems_section(problems: Sequence[str]) -> Block:
