@@ -430,10 +430,10 @@ def test_a_sql_source_is_not_added_under_active_workflows_that_set_a_property(
 
     assert refused.exit_code == 2
     assert (
-        "deals has active workflows that set a property, and each sync of a SQL source would "
-        "set it back to what the database holds: 'Mark hot' (action 2, Set a property: stage). "
-        "Pause those workflows (workflows pause NAME) or remove their Set a property action, "
-        "then add the source"
+        "deals has active workflows that set a property: 'Mark hot' (action 2, Set a property: "
+        "stage); its records would come from the source 'crm', a database query, whose next "
+        "sync would set each change back to what the database holds. Pause those workflows "
+        "(workflows pause NAME) or remove their Set a property action, then add the source"
     ) in " ".join(refused.output.split())
     with Session(engine) as session:
         assert session.scalars(select(RecordSource)).all() == []  # nothing half-written
@@ -457,7 +457,7 @@ def test_a_workflow_file_setting_a_property_a_sql_source_feeds_is_refused_even_u
     assert "UNCHANGED" not in result.output.upper()
     assert (
         "action 2 (Set a property: stage) cannot be saved: deals come from the source 'crm', a "
-        "database query, and its next sync would set the property back to what the database "
+        "database query, whose next sync would set the property back to what the database "
         "holds." in " ".join(result.output.split())
     )
 

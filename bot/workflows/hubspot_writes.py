@@ -35,7 +35,7 @@ from bot.workflows.hubspot_portal import (
 from bot.workflows.hubspot_schema import record_page
 from bot.workflows.hubspot_sources import connect
 from bot.workflows.readable import mrkdwn_as_typed
-from bot.workflows.record_changes import set_property_many
+from bot.workflows.record_changes import retyped, set_property_many, undone_by_sync
 from bot.workflows.source_reading import EnvironmentLookup
 from bot.workflows.templates import RenderContext
 from bot.workflows.vocabulary import ActionOutcome, PropertyType, SourceKind
@@ -148,10 +148,9 @@ def write_back_rules(
             return WriteBackRules()
         named = ", ".join(f"action {n} ({_said(a)})" for n, a in setting)
         return WriteBackRules(
-            refusal=f"{named} cannot be {doing}: {type_name} come from the source "
-            f"{source.name!r}, a database query, and its next sync would set the property "
-            "back to what the database holds. Change the value in that database instead, "
-            "or remove the action."
+            refusal=f"{named} cannot be {doing}: {type_name} come from "
+            f"{undone_by_sync(source.name, 'the property')}. Change the value in that "
+            "database instead, or remove the action."
         )
     if not changing:
         return WriteBackRules()
@@ -226,10 +225,7 @@ class HubSpotWriteBack:
         declared: PropertyType | None,
     ) -> None:
         if declared is not None and declared is not action.property_type:
-            reason = (
-                f"{action.property_name} is now a {declared} property, not "
-                f"{action.property_type}: edit the workflow's set_property action"
-            )
+            reason = retyped(action, declared)
             self._record(index, [r.id for r in records], ActionOutcome.FAILED, reason)
             return
         value = hubspot_value(action.value_on(self.place.run_date), action.property_type)

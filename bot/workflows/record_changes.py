@@ -4,6 +4,7 @@ transaction that records its result, so it happens exactly once."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -20,35 +21,66 @@ from storage.record_sources import RecordSourceRepository
 from storage.record_versions import RecordVersions
 
 
-def set_property(
-    session: Session, record_id: int, action: SetProperty, run_date: date, now: datetime
-) -> str | None:
-    """Sets the property; returns why it could not, or None."""
-    record = session.get(Record, record_id)
-    if record is None:
-        return "the record was deleted before the action ran"
-    source = RecordSourceRepository(session).feeding(record.object_type_id)
-    if source is not None and source.kind == SourceKind.SQL.value:
-        # Saving refuses this action, but the source may have come after the workflow.
-        return (
-            f"nothing was changed: the record comes from the source {source.name!r}, a "
-            f"database query, whose next sync would set {action.property_name} back to what "
-            "the database holds. Change the value in that database instead, or remove the "
-            "Set a property action from the workflow"
-        )
-    object_types = ObjectTypeRepository(session)
-    declared = object_types.property_types(record.object_type_id).get(action.property_name)
-    if declared is not None and declared is not action.property_type:
-        return (
-            f"{action.property_name} is now a {declared} property, not "
-            f"{action.property_type}: edit the workflow's set_property action"
-        )
-    if declared is None:
-        object_types.declare(record.object_type_id, {action.property_name: action.property_type})
-    # Before the change is flushed: the row still holds the values it replaces.
-    RecordVersions(session).keep([record.id], now)
-    _change(record, action, action.value_on(run_date), now)
-    return None
+def undone_by_sync(source_name: str, changed: str) -> str:
+    """Why changing the records a SQL source feeds does not last, as the end of a sentence
+    (saving, running and adding a source each say it in their own words around it)."""
+    return (
+        f"the source {source_name!r}, a database query, whose next sync would set {changed} "
+        "back to what the database holds"
+    )
+
+
+def retyped(action: SetProperty, declared: PropertyType) -> str:
+    """Why a set_property of a property whose type changed since the workflow was saved
+    is not done."""
+    return (
+        f"{action.property_name} is now a {declared} property, not "
+        f"{action.property_type}: edit the workflow's set_property action"
+    )
+
+
+@dataclass(frozen=True)
+class PropertySetter:
+    """One set_property action on the records of one type, checked once (its type's source
+    and the property's type) and then done record by record, each in its own transaction.
+
+    ``refusal``, when set, is why no record of the type is changed."""
+
+    action: SetProperty
+    refusal: str | None
+
+    @classmethod
+    def checked(cls, session: Session, object_type_id: int, action: SetProperty) -> PropertySetter:
+        """Declares the property when the type does not have it yet (in ``session``, which
+        then changes the first record)."""
+        source = RecordSourceRepository(session).feeding(object_type_id)
+        if source is not None and source.kind == SourceKind.SQL.value:
+            # Saving refuses this action, but the source may have come after the workflow.
+            return cls(
+                action,
+                f"nothing was changed: the record comes from "
+                f"{undone_by_sync(source.name, action.property_name)}. Change the value in "
+                "that database instead, or remove the Set a property action from the workflow",
+            )
+        object_types = ObjectTypeRepository(session)
+        declared = object_types.property_types(object_type_id).get(action.property_name)
+        if declared is None:
+            object_types.declare(object_type_id, {action.property_name: action.property_type})
+        elif declared is not action.property_type:
+            return cls(action, retyped(action, declared))
+        return cls(action, None)
+
+    def set(self, session: Session, record_id: int, run_date: date, now: datetime) -> str | None:
+        """Sets the property of the record; returns why it could not, or None."""
+        record = session.get(Record, record_id)
+        if record is None:
+            return "the record was deleted before the action ran"
+        if self.refusal is not None:
+            return self.refusal
+        # Before the change is flushed: the row still holds the values it replaces.
+        RecordVersions(session).keep([record.id], now)
+        _change(record, self.action, self.action.value_on(run_date), now)
+        return None
 
 
 def set_property_many(

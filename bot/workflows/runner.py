@@ -60,7 +60,7 @@ from bot.workflows.owners import (
     dm_recipients,
     resolve_owners,
 )
-from bot.workflows.record_changes import create_task, set_property
+from bot.workflows.record_changes import PropertySetter, create_task
 from bot.workflows.run_observer import (
     POSTPONED,
     TAKEN_OVER,
@@ -214,6 +214,8 @@ class _Execution:
             self.retry = _RetryOf.of(session, run)
             # Where set_property and create_task write: HubSpot, for a type a HubSpot source feeds.
             self.write_target = write_target(session, workflow.object_type_id)
+        # Each set_property action's checks, made with its first record (by action index).
+        self.setters: dict[int, PropertySetter] = {}
         self.notifier = ObservedNotifier(
             runner.notifier_for(self.team_id),
             runner.observer,
@@ -827,8 +829,12 @@ class _Execution:
         # The change and its result commit together: a crash leaves neither or both.
         with write_transaction(self.runner.sessions) as session:
             if isinstance(action, SetProperty):
-                reason = set_property(
-                    session, record.id, action, self.zone_now.date(), self.runner.clock.now()
+                setter = self.setters.get(index)
+                if setter is None:  # checked once per action, with its first record
+                    setter = PropertySetter.checked(session, self.object_type_id, action)
+                    self.setters[index] = setter
+                reason = setter.set(
+                    session, record.id, self.zone_now.date(), self.runner.clock.now()
                 )
             else:
                 key = f"run-{self.run_id}-record-{record.id}-action-{index + 1}"

@@ -19,6 +19,7 @@ from bot.workflows.definitions import SetProperty
 from bot.workflows.hubspot_portal import HubSpotError, PortalFactory
 from bot.workflows.hubspot_sources import HubSpotSource, sync_hubspot
 from bot.workflows.hubspot_sync import ObjectToSync
+from bot.workflows.record_changes import undone_by_sync
 from bot.workflows.source_reading import EnvironmentLookup, SourceError, SourceQuery
 from bot.workflows.source_sync import SyncReport, read_snapshot
 from bot.workflows.stored import definition_of
@@ -130,7 +131,7 @@ def add_source(session: Session, team_id: str, new: NewSource, now: datetime) ->
             f"{new.type_name} is already fed by the source {feeding.name!r}, and one source "
             f"feeds one object type: remove it first (sources remove {feeding.name})"
         )
-    _refuse_undone_changes(session, team_id, object_type.id, new.type_name)
+    _refuse_undone_changes(session, team_id, object_type.id, new)
     sources.add(
         RecordSource(
             team_id=team_id,
@@ -154,7 +155,7 @@ def add_source(session: Session, team_id: str, new: NewSource, now: datetime) ->
 
 
 def _refuse_undone_changes(
-    session: Session, team_id: str, object_type_id: int, type_name: str
+    session: Session, team_id: str, object_type_id: int, new: NewSource
 ) -> None:
     """A SQL source's sync sets the records back to its query's rows: the active workflows
     setting a property of this type would see each change undone (as saving refuses)."""
@@ -168,8 +169,8 @@ def _refuse_undone_changes(
     ]
     if setting:
         raise SourceDefinitionError(
-            f"{type_name} has active workflows that set a property, and each sync of a SQL "
-            f"source would set it back to what the database holds: {', '.join(setting)}. "
+            f"{new.type_name} has active workflows that set a property: {', '.join(setting)}; "
+            f"its records would come from {undone_by_sync(new.name, 'each change')}. "
             "Pause those workflows (workflows pause NAME) or remove their Set a property "
             "action, then add the source"
         )

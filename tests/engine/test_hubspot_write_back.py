@@ -360,7 +360,7 @@ def test_setting_a_property_a_sql_source_would_undo_is_refused_at_save(
 
     assert str(refused.value) == (
         "action 2 (Set a property: stage) cannot be saved: deals come from the source "
-        "'warehouse', a database query, and its next sync would set the property back to "
+        "'warehouse', a database query, whose next sync would set the property back to "
         "what the database holds. Change the value in that database instead, or remove the "
         "action."
     )

@@ -310,6 +310,36 @@ def test_record_changes_use_the_runs_date_in_the_workflows_zone(
     assert {r.outcome for r in results(sessions, run_id)} == {ActionOutcome.OK.value}
 
 
+def test_a_set_property_checks_its_types_source_once_however_many_records_it_changes(
+    sessions: sessionmaker[Session], clock: FixedClock, processes: Processes
+) -> None:
+    engine = sessions.kw["bind"]
+    source_reads: list[str] = []
+
+    def count_source_reads(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if "FROM record_sources" in statement:
+            source_reads.append(statement)
+
+    stamp = {"type": "set_property", "property": "last_reminded", "value": "{{ run.date }}"}
+    import_deals(sessions, [deal("D1")], clock.now())
+    save(sessions, workflow_document(actions=[stamp]), clock.now())
+    clock.set(JUST_AFTER)
+    event.listen(engine, "before_cursor_execute", count_source_reads)
+    try:
+        [(first, _)] = processes.start().tick()
+        for_one = len(source_reads)
+        import_deals(sessions, [deal(f"D{n}") for n in range(1, 7)], clock.now())
+        clock.set(datetime(2026, 11, 3, 9, 0, 5, tzinfo=UTC))
+        source_reads.clear()
+        [(second, _)] = processes.start().tick()
+    finally:
+        event.remove(engine, "before_cursor_execute", count_source_reads)
+
+    assert len(source_reads) == for_one
+    assert len(results(sessions, first)) == 1
+    assert [r.outcome for r in results(sessions, second)] == [ActionOutcome.OK.value] * 6
+
+
 # -- failures ------------------------------------------------------------------------------
 
 

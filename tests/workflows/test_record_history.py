@@ -29,7 +29,7 @@ from bot.workflows.lifecycle import (
     save_workflow,
     set_status,
 )
-from bot.workflows.record_changes import set_property
+from bot.workflows.record_changes import PropertySetter
 from bot.workflows.record_history import LONGEST_KEPT, RUNS_LOOKED_AT, prune_record_versions
 from bot.workflows.run_followups import snooze_by_name
 from bot.workflows.vocabulary import PropertyType, WorkflowStatus
@@ -161,7 +161,8 @@ def _edit_between_runs(
             elif edit == "set_property":
                 amount = data.draw(st.integers(-5, 5), label="n")
                 action = SetProperty("n", PropertyType.NUMBER, float(amount))
-                assert set_property(session, record.id, action, edited_at.date(), edited_at) is None
+                setter = PropertySetter.checked(session, record.object_type_id, action)
+                assert setter.set(session, record.id, edited_at.date(), edited_at) is None
             session.flush()
             session.expire_all()
         raw = data.draw(RAW_RECORD, label="new record")
