@@ -901,10 +901,13 @@ class _Execution:
         self._post_summary(summary)
         alerted = self._alert_owner(summary)
         with write_transaction(self.runner.sessions) as session:
-            # Guarded by the lease: a process that lost the run to another finishes nothing.
-            RunRepository(session).finish(
+            # Guarded by the lease: a process that lost the run to another finishes nothing
+            # (its lease may have run out while it counted or posted), and reports nothing.
+            finished = RunRepository(session).finish(
                 self.run_id, self.runner.owner, status, stored, now, owner_alerted=alerted
             )
+        if not finished:
+            raise LeaseLost(self.run_id)
         return status
 
     def _abandon(self) -> RunStatus:
@@ -913,7 +916,7 @@ class _Execution:
             "(see the bot's logs); the actions not recorded did not run"
         )
         with write_transaction(self.runner.sessions) as session:
-            RunRepository(session).finish(
+            finished = RunRepository(session).finish(
                 self.run_id,
                 self.runner.owner,
                 RunStatus.FAILED,
@@ -921,6 +924,8 @@ class _Execution:
                 self.runner.clock.now(),
                 reason=reason,
             )
+        if not finished:
+            raise LeaseLost(self.run_id)
         return RunStatus.FAILED
 
     def _post_summary(self, summary: RunSummary) -> None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.slack.notifier import REASONS
@@ -506,3 +506,34 @@ def test_other_processes_may_write_while_a_run_counts_its_summary(
 
     assert run(sessions, run_id).status == RunStatus.SUCCEEDED
     assert took_the_lock and all(took_the_lock)
+
+
+def test_a_run_taken_over_while_it_counts_its_summary_reports_no_status(
+    sessions: sessionmaker[Session], clock: FixedClock, processes: Processes
+) -> None:
+    """The summary is counted in a read transaction and stored in a later write one: a
+    process whose run was taken over in between stores nothing and says nothing of how the
+    run ended (the command that started it then waits for the process that holds it)."""
+    engine = sessions.kw["bind"]
+
+    def take_the_run_meanwhile(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if "FROM action_results" not in statement or "GROUP BY" not in statement:
+            return  # not the count of the run's outcomes
+        with engine.begin() as other:
+            other.execute(
+                text("UPDATE runs SET lease_owner = 'process-b' WHERE status = 'running'")
+            )
+
+    import_deals(sessions, [deal("D-1")], clock.now())
+    save(sessions, workflow_document(), clock.now())
+    clock.set(JUST_AFTER)
+    event.listen(engine, "before_cursor_execute", take_the_run_meanwhile)
+    try:
+        [(run_id, status)] = processes.start().tick()
+    finally:
+        event.remove(engine, "before_cursor_execute", take_the_run_meanwhile)
+
+    assert status is None
+    taken = run(sessions, run_id)
+    assert (taken.status, taken.lease_owner) == (RunStatus.RUNNING, "process-b")
+    assert "enrolled" not in (taken.summary or {})
