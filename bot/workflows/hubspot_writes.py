@@ -369,6 +369,8 @@ class HubSpotWriteBack:
             self._record(index, [r.id for r in records], ActionOutcome.FAILED, reason)
             return
         for chunk in _chunks(records):
+            if self._refused_before(index, chunk):
+                continue  # not sent: no intent to look for later
             tasks = {r.id: self._task(index, action, r, context(r)) for r in chunk}
             intents = self._intend(index, tasks)
             wanted = list(tasks.values())
@@ -474,10 +476,9 @@ class HubSpotWriteBack:
         """HubSpot's answer to ``request``; None when it failed, its records recorded failed
         (or left to be looked up, for tasks whose creation may have happened). Raises
         WriteBackUnavailable when HubSpot is away and the run may wait for it."""
-        ids = [r.id for r in chunk]
-        if self.broken is not None:
-            self._record(index, ids, ActionOutcome.FAILED, self.broken, settling)
+        if self._refused_before(index, chunk, settling):
             return None
+        ids = [r.id for r in chunk]
         try:
             return request()
         except HubSpotRefused as refused:
@@ -493,6 +494,16 @@ class HubSpotWriteBack:
                     return None  # the intents stay unknown, saying why
             self._record(index, ids, ActionOutcome.FAILED, str(error), settling)
             return None
+
+    def _refused_before(
+        self, index: int, chunk: Sequence[RecordToWrite], settling: bool = False
+    ) -> bool:
+        """Whether HubSpot refused the token earlier in the run: then ``chunk`` fails with
+        HubSpot's words, without asking again."""
+        if self.broken is None:
+            return False
+        self._record(index, [r.id for r in chunk], ActionOutcome.FAILED, self.broken, settling)
+        return True
 
     def _record(
         self,

@@ -8,9 +8,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.clock import FixedClock
+from bot.workflows.hubspot_portal import BATCH_WRITE
+from bot.workflows.hubspot_writes import INTENT_REASON
 from storage.database import transaction
 from storage.record_sources import RecordSourceRepository
 from tests.engine.builders import (
@@ -30,6 +33,8 @@ from tests.engine.test_hubspot_write_back import (
     results,
 )
 from tests.engine.test_hubspot_write_back import portal as portal  # the fixture
+from tests.hubspot_source.portal_fixtures import T0
+from tests.hubspot_standin import Request
 from tests.slack_standin import SlackStandIn
 
 UNAUTHENTICATED = "HubSpot refused the token (401): Authentication credentials not found"
@@ -125,3 +130,48 @@ def test_a_scope_missing_for_one_action_fails_that_action_only_and_says_why(
     assert error is not None and error.startswith(MISSING_SCOPE)
     [notice] = notices(slack_api)
     assert MISSING_SCOPE in notice["text"]
+
+
+def test_a_token_refused_while_creating_tasks_writes_no_intent_for_the_later_batches(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    portal: Portal,
+    processes: Any,
+) -> None:
+    """An intent says HubSpot may have created the task: the batches after the refusal are
+    never sent, so they fail without one."""
+    for number in range(BATCH_WRITE - 2):  # with the fixture's three: two batches
+        portal.standin.put("deals", str(1000 + number), T0, dealname=f"Deal {number}",
+                           dealstage="contractsent")  # fmt: skip
+    clock.set(RUN_TIME - timedelta(minutes=10))
+    first_sync(sessions, clock, portal)
+    save(sessions, workflow_document(criteria=IN_CONTRACT, actions=[CALL_TASK]), clock.now())
+
+    def revoke_after_reading_owners(request: Request) -> None:
+        if "/owners" in request.path:
+            portal.standin.token = "revoked"
+
+    portal.standin.after_acting = revoke_after_reading_owners
+    intended: list[object] = []
+
+    def count_intents(
+        _conn: object, _cursor: object, _statement: str, params: Any, *_: Any
+    ) -> None:
+        rows = params if isinstance(params, list) else [params]
+        intended.extend(row for row in rows if INTENT_REASON in repr(row))
+
+    engine = sessions.kw["bind"]
+    event.listen(engine, "before_cursor_execute", count_intents)
+    try:
+        clock.set(RUN_TIME + timedelta(seconds=5))
+        [(_run, status)] = portal.engine(sessions, clock, processes.slack()).tick()
+    finally:
+        event.remove(engine, "before_cursor_execute", count_intents)
+
+    assert status is not None
+    assert len(intended) == BATCH_WRITE  # the first batch's, sent when the token was refused
+    outcomes = results(sessions, 0)
+    assert len(outcomes) == BATCH_WRITE + 1
+    for outcome, reason, reference in outcomes.values():
+        assert (outcome, reference) == ("failed", None)
+        assert reason is not None and reason.startswith(UNAUTHENTICATED), reason
