@@ -11,7 +11,8 @@ instant of an occurrence deferred past a pause day) ``deferred_from``, ``owner_a
 ``owner_alerted``, and ``stale_source`` (the data's age when the source could not be
 synced) a JSON column of its own. ``retry_of`` was already a column (0009): its copy in the
 summary is dropped. The upgrade moves each run's values into the columns and out of its
-summary; the downgrade puts them back.
+summary; the downgrade puts them back. A ``deferred_from`` without a zone was written in
+UTC; one that is no instant at all stays in the summary, where nothing reads it.
 
 Every column is nullable or has a server default: a plain ADD COLUMN on both databases, no
 rebuild of ``runs`` on SQLite.
@@ -19,6 +20,7 @@ rebuild of ``runs`` on SQLite.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -61,36 +63,65 @@ def upgrade() -> None:
     )
     op.add_column("runs", sa.Column("stale_source", PortableJSON, nullable=True))
     bind = op.get_bind()
-    for row in _rows(bind, _runs.c.summary, _runs.c.retry_of):
-        summary = dict(row.summary or {})
-        columns = _out_of_summary(summary, row.retry_of)
-        if summary != (row.summary or {}):
-            statement = _runs.update().where(_runs.c.id == row.id)
-            bind.execute(statement.values(summary=summary, **columns))
+    # One UPDATE per page, run by executemany: a round trip per run would take long on a
+    # big runs table. Every statement sets every column (executemany wants one shape);
+    # the new columns hold only their defaults yet, so setting them again changes nothing.
+    by_id = _runs.update().where(_runs.c.id == sa.bindparam("run_id"))
+    for page in _pages(bind, _runs.c.summary, _runs.c.retry_of):
+        moved = [_moved(row) for row in page if isinstance(row.summary, dict)]
+        if changed := [values for values in moved if values is not None]:
+            bind.execute(by_id, changed)
+
+
+def _moved(row: sa.Row[Any]) -> dict[str, Any] | None:
+    """The values of one run's update, None when its summary holds none of the keys."""
+    summary = dict(row.summary)
+    columns = _out_of_summary(summary, row.retry_of)
+    if summary == row.summary:
+        return None
+    return {
+        "run_id": row.id,
+        "summary": summary,
+        "evaluates_all_records": False,
+        "owner_alerted": False,
+        "reason": None,
+        "deferred_from": None,
+        "stale_source": None,
+        "retry_of": row.retry_of,
+        **columns,
+    }
 
 
 def downgrade() -> None:
     bind = op.get_bind()
     read = [_runs.c[name] for name in (*_COLUMNS, "summary", "retry_of")]
-    for row in _rows(bind, *read):
-        summary = _into_summary(dict(row.summary or {}), row._mapping)
-        if summary != (row.summary or {}):
-            bind.execute(_runs.update().where(_runs.c.id == row.id).values(summary=summary))
+    by_id = _runs.update().where(_runs.c.id == sa.bindparam("run_id"))
+    for page in _pages(bind, *read):
+        changed = []
+        for row in page:
+            summary = _into_summary(dict(row.summary or {}), row._mapping)
+            if summary != (row.summary or {}):
+                changed.append({"run_id": row.id, "summary": summary})
+        if changed:
+            bind.execute(by_id, changed)
     for name in reversed(_COLUMNS):
         op.drop_column("runs", name)
 
 
-def _rows(bind: sa.Connection, *columns: sa.ColumnClause[Any]) -> Iterator[sa.Row[Any]]:
+def _pages(bind: sa.Connection, *columns: sa.ColumnClause[Any]) -> Iterator[list[sa.Row[Any]]]:
     """Every run, a page at a time by id: bounded memory however many runs there are."""
     last = 0
     while True:
-        page = bind.execute(
-            sa.select(_runs.c.id, *columns)
-            .where(_runs.c.id > last)
-            .order_by(_runs.c.id)
-            .limit(_PAGE)
-        ).all()
-        yield from page
+        page = list(
+            bind.execute(
+                sa.select(_runs.c.id, *columns)
+                .where(_runs.c.id > last)
+                .order_by(_runs.c.id)
+                .limit(_PAGE)
+            ).all()
+        )
+        if page:
+            yield page
         if len(page) < _PAGE:
             return
         last = page[-1].id
@@ -104,16 +135,29 @@ def _out_of_summary(summary: dict[str, Any], retry_of: int | None) -> dict[str, 
     if summary.pop("owner_alerted", None):
         columns["owner_alerted"] = True
     if (reason := summary.pop("reason", None)) is not None:
-        columns["reason"] = str(reason)
-    if isinstance(deferred_from := summary.pop("deferred_from", None), str):
-        at = datetime.fromisoformat(deferred_from)
-        columns["deferred_from"] = at if at.tzinfo else at.replace(tzinfo=UTC)
+        # Written as a string by every version; anything else is kept as its JSON text.
+        columns["reason"] = reason if isinstance(reason, str) else json.dumps(reason, sort_keys=True)
+    if (deferred_from := _instant(summary.get("deferred_from"))) is not None:
+        del summary["deferred_from"]
+        columns["deferred_from"] = deferred_from
     if isinstance(stale := summary.pop("stale_source", None), dict):
         columns["stale_source"] = stale
     # The column has been the truth since 0009; the key was a copy of it.
     if (copy := summary.pop("retry_of", None)) is not None and retry_of is None:
         columns["retry_of"] = int(copy)
     return columns
+
+
+def _instant(value: Any) -> datetime | None:
+    """An ISO instant as the summary held it, in UTC (naive ones were written in UTC); None
+    when it is not one (such a value stays in the summary, where nothing reads it)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def _into_summary(summary: dict[str, Any], row: sa.RowMapping) -> dict[str, Any]:
