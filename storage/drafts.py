@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import WizardDraft
@@ -67,6 +67,23 @@ class DraftRepository:
             )
             .values(page_hash=page_hash)
         )
+
+    def claim_input(self, draft_id: str, team_id: str, user_id: str, version: int) -> bool:
+        """Makes ``version`` the draft's input version unless a newer input was stored: a
+        compare-and-set, in one UPDATE, so that of two concurrent requests the one with the
+        older input waits for the newer one's transaction and then finds it newer. False
+        (nothing changed) when the draft holds a newer input, or is gone."""
+        result = self.session.execute(
+            update(WizardDraft)
+            .where(
+                WizardDraft.id == draft_id,
+                WizardDraft.team_id == team_id,
+                WizardDraft.user_id == user_id,
+                or_(WizardDraft.input_version.is_(None), WizardDraft.input_version <= version),
+            )
+            .values(input_version=version)
+        )
+        return bool(getattr(result, "rowcount", 0))
 
     def page_hash(self, draft_id: str, team_id: str, user_id: str) -> str | None:
         """The hash last noted for the draft's modal, or None if none was noted."""

@@ -329,6 +329,9 @@ class WizardDraft(Base):
     # The hash of the page the modal shows ('' when it shows no wizard page, None before a
     # page was shown): a views.update refused for a stale hash redraws with it.
     page_hash: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # The version of the latest input stored (when it was made, in microseconds); None
+    # before one was. An older input is not stored over a newer one (DraftRepository).
+    input_version: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class HandledEvent(Base):

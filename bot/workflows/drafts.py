@@ -853,12 +853,28 @@ def submit(
 
 
 def change(
-    work: UnitOfWork, key: DraftKey, read: StepReader, apply: DraftChange, now: datetime
-) -> None:
-    """Reads the step's input into the draft and applies the change ``apply`` to it."""
+    work: UnitOfWork,
+    key: DraftKey,
+    read: StepReader,
+    apply: DraftChange,
+    now: datetime,
+    version: int | None = None,
+) -> bool:
+    """Reads the step's input into the draft and applies the change ``apply`` to it.
+
+    ``version`` orders the inputs (when the user made this one): two quick changes may be
+    served in either order, and the older one, served last, would store the step as it was
+    before the newer one. It is refused then: False, nothing stored; the draft holds the
+    newer input, which its page shows. DraftNotFound when the draft is gone."""
     with work.writing() as session:
+        if version is not None and not DraftRepository(session).claim_input(
+            key.draft_id, key.team_id, key.user_id, version
+        ):
+            _load(session, key)  # gone, rather than stale: said as for any change
+            return False
         draft = _load(session, key)
         apply(draft, _read(session, draft, read), now)
+        return True
 
 
 def edited(edit_document: Callable[[DraftDocument], bool]) -> DraftChange:

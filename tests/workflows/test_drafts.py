@@ -839,3 +839,33 @@ def test_a_draft_whose_channel_is_refused_is_not_saved_and_stays(
     done = drafts.save(work, key, True, OWNER_ACTOR, "UTC", NOW, _Allowing())
     assert (done.name, done.status, done.created) == ("Won deals", WorkflowStatus.ACTIVE, True)
     assert draft_count(sessions) == 0
+
+
+def test_an_older_input_served_last_does_not_overwrite_the_newer_one(
+    sessions: sessionmaker[Session], deals: None
+) -> None:
+    work = UnitOfWork(sessions)
+    key = drafts.create(work, TEAM, OWNER, "Europe/Paris", NOW)
+    monday = {"frequency": "weekly", "weekdays": ["mon"], "time": "09:00", "timezone": "UTC"}
+    friday = {**monday, "weekdays": ["mon", "wed", "fri"]}
+    wednesday = {**monday, "weekdays": ["mon", "wed"]}
+
+    newer = drafts.change(work, key, _typed(schedule=friday), drafts.keep_values, NOW, 2_000)
+    older = drafts.change(work, key, _typed(schedule=wednesday), drafts.keep_values, NOW, 1_000)
+    kept = drafts.page(work, key, "UTC", NOW).document
+    again = drafts.change(work, key, _typed(schedule=monday), drafts.keep_values, NOW, 2_000)
+    unversioned = drafts.change(work, key, _typed(name="Typed"), drafts.keep_values, NOW)
+
+    assert (newer, older, again, unversioned) == (True, False, True, True)
+    assert kept["schedule"]["weekdays"] == ["mon", "wed", "fri"]
+    assert drafts.page(work, key, "UTC", NOW).document["schedule"]["weekdays"] == ["mon"]
+
+
+def test_an_input_to_a_draft_that_is_gone_is_refused_as_gone(
+    sessions: sessionmaker[Session], deals: None
+) -> None:
+    work = UnitOfWork(sessions)
+    gone = drafts.DraftKey("0" * 32, TEAM, OWNER)
+
+    with pytest.raises(drafts.DraftNotFound):
+        drafts.change(work, gone, _typed(name="x"), drafts.keep_values, NOW, 1_000)

@@ -37,6 +37,7 @@ from bot.slack.views.wizard import (
     draft_id_of,
     finished_text,
     finished_view,
+    input_version_of,
     is_editing,
     is_review,
     loading_view,
@@ -146,11 +147,13 @@ class _Modal:
     user_id: str
     draft_id: str
     view: dict[str, Any]
+    # When the user made the input of a block action (see drafts.change); None otherwise.
+    input_version: int | None = None
 
     @classmethod
     def of(cls, context: BoltContext, body: dict[str, Any]) -> _Modal:
         who, view = Requester.of(context), body["view"]
-        return cls(who.team_id, who.user_id, draft_id_of(view), view)
+        return cls(who.team_id, who.user_id, draft_id_of(view), view, input_version_of(body))
 
     @property
     def key(self) -> drafts.DraftKey:
@@ -443,9 +446,11 @@ def _change(
 ) -> None:
     """Reads the step's input into the draft, applies ``change`` and shows the result
     (through ``annotate`` when given). When a quicker change's page landed first, the page
-    is drawn again from the draft, which holds both changes (see _PageHashes)."""
+    is drawn again from the draft, which holds both changes (see _PageHashes). An input
+    older than one the draft holds is not stored: the page drawn shows the newer one."""
+    now, read = services.clock.now(), _reader(modal)
     try:
-        drafts.change(services.work, modal.key, _reader(modal), change, services.clock.now())
+        drafts.change(services.work, modal.key, read, change, now, modal.input_version)
     except WorkflowError as error:
         _show(client, pages, modal, _refusal(error, modal), page=False)
         return

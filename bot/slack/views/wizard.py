@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import Any
 
@@ -129,6 +130,21 @@ def _problem_line(problem: Problem, document: DraftDocument, labels: PropertyLab
 
 def draft_id_of(view: Mapping[str, Any]) -> str:
     return str(view.get("private_metadata") or "")
+
+
+def input_version_of(body: Mapping[str, Any]) -> int | None:
+    """When the user made the input a block action carries (its action_ts, in
+    microseconds): it orders the inputs of a modal whose requests may be served in either
+    order. None when the payload has none (a view submission) or it is not a number."""
+    actions = body.get("actions")
+    first = actions[0] if isinstance(actions, list) and actions else None
+    stamp = first.get("action_ts") if isinstance(first, Mapping) else None
+    if not isinstance(stamp, str):
+        return None
+    try:
+        return int(Decimal(stamp) * 1_000_000)
+    except (InvalidOperation, ValueError):  # ValueError: "NaN" and "Infinity" have no int
+        return None
 
 
 def is_review(view: Mapping[str, Any]) -> bool:

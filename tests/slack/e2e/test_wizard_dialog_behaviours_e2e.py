@@ -28,16 +28,39 @@ from tests.slack.harness import Bot, Modal, Slack, open_modal
 from tests.slack_standin import TEAM_ID, SlackStandIn
 
 
-def _tick(slack: Slack, modal: Modal, label: str, *texts: str) -> None:
+def _tick(slack: Slack, modal: Modal, label: str, *texts: str, at: float | None = None) -> None:
     """Ticks exactly ``texts`` among the checkboxes labelled ``label``, as Slack sends the
-    change at once, without waiting for the bot's page."""
+    change at once, without waiting for the bot's page; ``at``: when the user ticked them
+    (Slack's action_ts), now unless given."""
     block_id = block_labelled(modal, label)
     values = copy.deepcopy(modal.values)
     [(action_id, state)] = values[block_id].items()
     state["selected_options"] = [option_shown(modal, label, text) for text in texts]
     action: dict[str, Any] = {"type": state["type"], "action_id": action_id, **state}
+    if at is not None:
+        action["action_ts"] = f"{at:.6f}"
     answer = slack.click_in_view(modal.user_id, modal.view, values, block_id, action)
     assert answer.status == 200, answer
+
+
+def test_an_older_tick_that_reaches_the_bot_after_a_newer_one_is_not_stored_over_it(
+    slack: Slack, slack_api: SlackStandIn, schedule_step: Modal, bot: Bot
+) -> None:
+    """Two quick ticks whose requests reach the bot in the other order (as two web workers
+    or a slow network can): Wednesday and Friday first, then Wednesday alone, ticked before.
+    The older is not stored over the newer: the draft and the page keep Friday."""
+    modal = schedule_step
+    ticked = slack.wall_clock()
+
+    _tick(slack, modal, "On", "Monday", "Wednesday", "Friday", at=ticked + 0.2)
+    slack_api.wait_for(lambda api: "Wednesday and Friday" in preview(modal))
+    shown = len(slack_api.calls("views.update"))
+    _tick(slack, modal, "On", "Monday", "Wednesday", at=ticked + 0.1)  # on the older page
+    slack_api.wait_for(lambda api: len(api.calls("views.update")) > shown)
+
+    assert stored_schedule(bot)["weekdays"] == ["mon", "wed", "fri"]
+    modal.refresh()
+    assert "Every week on Monday, Wednesday and Friday at 09:00" in preview(modal)
 
 
 def test_friday_ticked_while_wednesdays_page_is_on_its_way_shows_both(

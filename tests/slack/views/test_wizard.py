@@ -16,6 +16,7 @@ from bot.slack.ids import View, WizardAction, WizardBlock
 from bot.slack.views.wizard import (
     build_wizard_view,
     finished_view,
+    input_version_of,
     is_review,
     loading_view,
     message_view,
@@ -728,3 +729,21 @@ def test_state_from_blocks_is_slacks_shape() -> None:
         "type": "timepicker",
         "selected_time": "07:00",
     }
+
+
+@pytest.mark.parametrize(
+    "body, version",
+    [
+        ({"actions": [{"action_ts": "1764579600.000100"}]}, 1_764_579_600_000_100),
+        ({"actions": [{"action_ts": "1764579600.1"}]}, 1_764_579_600_100_000),
+        ({"actions": [{"action_ts": "soon"}]}, None),
+        ({"actions": [{"action_ts": "NaN"}]}, None),
+        ({"actions": [{"action_ts": 1764579600}]}, None),
+        ({"actions": []}, None),
+        ({"view": {}}, None),  # a view submission
+    ],
+)
+def test_an_inputs_version_is_when_it_was_made_in_microseconds(
+    body: dict[str, Any], version: int | None
+) -> None:
+    assert input_version_of(body) == version
