@@ -238,6 +238,8 @@ class Run(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # What the run did, in counts (RunSummary.to_json): nothing in it changes what a run does.
+    # Its missed_not_recorded (occurrences the planner left out, noted before the run) is
+    # kept for auditing: nothing reads it back.
     summary: Mapped[dict[str, Any]] = mapped_column(PortableJSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # A manual run of every record matching the criteria (Run now), not of records chosen by
@@ -248,7 +250,8 @@ class Run(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     # A run deferred past a pause day: the instant its occurrence had (scheduled_at is later).
     deferred_from: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # Whether the run's owner was sent a failure alert about it.
+    # Whether the run's owner was sent a failure alert about it: kept for auditing (nothing
+    # reads it back; a resumed run finds its alert in Slack by its mark).
     owner_alerted: Mapped[bool] = mapped_column(default=False, server_default=false())
     # The run enrolled on data older than its source allows (StaleData.to_json: the source,
     # how old its data was and why it could not be synced). Written at enrollment, read

@@ -102,7 +102,6 @@ class RunSummary:
             "skipped": self.skipped,
             "seconds": round(self.seconds, 3),
             "missed": [m.isoformat() for m in self.missed],
-            "deferred": self.deferred_reason,
             "waited_for": self.waited_for.isoformat() if self.waited_for else None,
             "failures": [list(f) for f in self.failures],
             "unknown": self.unknown,

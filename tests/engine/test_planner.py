@@ -269,8 +269,12 @@ def test_on_a_holiday_a_deferring_workflow_runs_at_the_same_time_the_next_workin
     [(run_id, status)] = bot.tick()
 
     assert run_id == deferred.id and status is RunStatus.SUCCEEDED
-    said = "Deferred: 2026-11-26 is a public holiday (Thanksgiving Day, US): deferred to 2026-11-27"
-    assert said in processes.console.getvalue()
+    why = "2026-11-26 is a public holiday (Thanksgiving Day, US): deferred to 2026-11-27"
+    assert f"Deferred: {why}" in processes.console.getvalue()
+    [finished] = runs(sessions)
+    # Why it was deferred is the run's reason; its summary holds only what the run did.
+    assert (finished.reason, finished.deferred_from) == (why, at(26, 12))
+    assert "deferred" not in finished.summary
 
 
 @pytest.mark.parametrize(
