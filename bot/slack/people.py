@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.workflows.lifecycle import Actor
 
@@ -24,6 +25,8 @@ class Person:
     user_id: str
     is_admin: bool
     timezone: str | None
+    # An active human, who can own a workflow: not a bot, not a deactivated account.
+    is_person: bool
 
 
 class People:
@@ -44,6 +47,7 @@ class People:
             user_id,
             bool(user.get("is_admin") or user.get("is_owner")),
             user.get("tz") or None,
+            not (user.get("is_bot") or user.get("deleted")),
         )
         with self._lock:
             self._cache[key] = (time.monotonic(), person)
@@ -56,6 +60,16 @@ class People:
         if user_id in self.admins or f"{team_id}:{user_id}" in self.admins:
             return Actor(user_id, is_admin=True)
         return Actor(user_id, is_admin=self.person(client, team_id, user_id).is_admin)
+
+    def is_person(self, client: WebClient, team_id: str, user_id: str) -> bool:
+        """Whether Slack knows ``user_id`` as an active person; False for a user it does not
+        know. Raises SlackApiError (or the connection's error) when Slack could not say."""
+        try:
+            return self.person(client, team_id, user_id).is_person
+        except SlackApiError as error:
+            if error.response.get("error") == "user_not_found":
+                return False
+            raise
 
     def timezone(self, client: WebClient, team_id: str, user_id: str) -> str | None:
         return self.person(client, team_id, user_id).timezone

@@ -84,6 +84,8 @@ def history_command(request: CommandRequest) -> None:
 
 
 _TRANSFERRED = "Transferred"
+# What users.info may fail with: Slack's refusal (a rate limit, say) or the connection's.
+_SLACK_FAILURES = (SlackApiError, OSError, HTTPException)
 _NO_PERSON = (
     "That is a bot or a deactivated account, not a person who can own a workflow: choose "
     "someone else."
@@ -122,7 +124,12 @@ def transfer_command(request: CommandRequest) -> None:
     if asked is None:
         request.say(f":warning: {transfer_usage_problem()}")
         return
-    if not _is_person(request.client, asked.new_owner):
+    try:
+        person = request.services.people.is_person(request.client, request.team_id, asked.new_owner)
+    except _SLACK_FAILURES as error:
+        request.say(f":warning: {escape_mrkdwn(_unchecked(error))}")
+        return
+    if not person:
         request.say(f":warning: {not_a_person(asked.new_owner)}")
         return
     actor, now = request.actor(), request.services.clock.now()
@@ -150,9 +157,19 @@ def register(app: App, services: Services) -> None:
     ) -> None:
         """The transfer modal submitted: refused beside the picker, or done and said so in
         the modal (and to the new owner); the App Home shows the new owner."""
+        # The outcome is the answer (refused beside the picker, or the modal saying it was
+        # done), so the transfer is made before it: one users.info (People keeps it, and the
+        # requester's, for a minute) and a short transaction.
         who, view = Requester.of(context), body["view"]
         asked = chosen_transfer(view)
-        if asked is None or not _is_person(client, asked.new_owner):
+        try:
+            person = asked is not None and services.people.is_person(
+                client, who.team_id, asked.new_owner
+            )
+        except _SLACK_FAILURES as error:
+            ack(response_action="errors", errors={TransferBlock.NEW_OWNER: _unchecked(error)})
+            return
+        if asked is None or not person:
             ack(response_action="errors", errors={TransferBlock.NEW_OWNER: _NO_PERSON})
             return
         actor = services.people.actor(client, who.team_id, who.user_id)
@@ -187,20 +204,24 @@ def _tell_new_owner(client: WebClient, transferred: Transferred, by: str) -> str
     # A courtesy: the transfer stands if the message cannot be sent.
     try:
         client.chat_postMessage(channel=transferred.owner, text=new_owner_message(transferred, by))
-    except (SlackApiError, OSError, HTTPException):
+    except _SLACK_FAILURES:
         # Refused, or the connection failed after the transfer was saved: the reply must
         # still say the transfer happened.
         return " They could not be told in a direct message: let them know."
     return ""
 
 
-def _is_person(client: WebClient, user_id: str) -> bool:
-    """Whether Slack knows ``user_id`` as an active person (not a bot)."""
-    try:
-        user = client.users_info(user=user_id)["user"]
-    except SlackApiError:
-        return False
-    return not (user.get("is_bot") or user.get("deleted"))
+def _unchecked(error: Exception) -> str:
+    """Why the new owner could not be checked (plain text): Slack did not answer users.info."""
+    said = (
+        str(error.response.get("error"))
+        if isinstance(error, SlackApiError)
+        else "the connection failed"
+    )
+    return (
+        f"Slack could not say whether they are a person who can own a workflow ({said}): "
+        "nothing was changed. Try again in a minute."
+    )
 
 
 def copy_command(request: CommandRequest) -> None:

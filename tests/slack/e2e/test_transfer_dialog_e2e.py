@@ -79,6 +79,29 @@ def test_a_bot_is_refused_beside_the_picker_and_nothing_changes(
     assert kept is not None and kept.owner_user_id == OWNER
 
 
+def test_a_rate_limited_check_of_the_new_owner_asks_to_try_again_and_nothing_changes(
+    slack: Slack, bot: Bot, slack_api: SlackStandIn, deal_review: str
+) -> None:
+    assert slack.command(OWNER, f"transfer {NAME}").status == 200
+    modal = _transfer_modal(slack, slack_api, OWNER)
+    _choose(modal, OTHER)
+    slack_api.fail("ratelimited", method="users.info")
+
+    answer = modal.submit()
+
+    assert answer.json["response_action"] == "errors"
+    assert answer.json["errors"][TransferBlock.NEW_OWNER] == (
+        "Slack could not say whether they are a person who can own a workflow (ratelimited): "
+        "nothing was changed. Try again in a minute."
+    )
+    kept = bot.stored_workflow(NAME)
+    assert kept is not None and kept.owner_user_id == OWNER
+    slack_api.stop_failing()
+    assert modal.submit().json["response_action"] == "update"
+    moved = bot.stored_workflow(NAME)
+    assert moved is not None and moved.owner_user_id == OTHER
+
+
 def test_someone_else_gets_no_transfer_dialog(
     slack: Slack, bot: Bot, slack_api: SlackStandIn, deal_review: str
 ) -> None:
