@@ -530,6 +530,16 @@ def notice_view(title: str, text: str) -> dict[str, Any]:
     return read_only_modal(View.NOTICE, title, [section(text)])
 
 
+def id_value(text: str) -> int | None:
+    """The database id the bot wrote into a button's or option's value (``str(id)``); None
+    for anything else. Only that exact form: "007" or Arabic-Indic digits name no row the
+    bot wrote, and reading them as one would let two values stand for the same row."""
+    if not (text.isascii() and text.isdecimal()) or len(text) > 18:
+        return None
+    number = int(text)
+    return number if str(number) == text else None
+
+
 def state_values(view: Mapping[str, Any]) -> dict[str, Any]:
     """The view's ``state.values`` (block id -> action id -> the element's state); empty when
     the view carries none."""

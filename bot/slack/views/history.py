@@ -16,6 +16,7 @@ from bot.slack.views.blocks import (
     context,
     cut,
     divider,
+    id_value,
     packed,
     read_only_modal,
     section,
@@ -91,8 +92,7 @@ def details_actions(run_id: int) -> Block:
 
 def parse_run_id(action: Mapping[str, Any]) -> int | None:
     """The run a Details button stands for; None when its value is not a run id."""
-    value = str(action.get("value") or "").strip()
-    return int(value) if value.isdecimal() and len(value) <= 18 else None
+    return id_value(str(action.get("value") or "").strip())
 
 
 def _history_blocks(history: WorkflowHistory, max_runs: int) -> list[Block]:

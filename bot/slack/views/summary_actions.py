@@ -19,6 +19,7 @@ from bot.slack.views.blocks import (
     cut,
     external_select,
     fits_option_value,
+    id_value,
     input_block,
     labelled,
     modal,
@@ -109,9 +110,10 @@ def parse_undo(action: Mapping[str, Any]) -> tuple[int, str] | None:
     """The workflow id and occurrence key an Undo skip button stands for; None when its
     value is not one."""
     workflow, _, key = str(action.get("value") or "").partition(_UNDO_SEPARATOR)
-    if not workflow.isdecimal() or len(workflow) > 18 or not key:
+    workflow_id = id_value(workflow)
+    if workflow_id is None or not key:
         return None
-    return int(workflow), key
+    return workflow_id, key
 
 
 def undone_text(skipped: SkippedRun) -> str:
@@ -190,8 +192,8 @@ def parse_snooze(view: Mapping[str, Any]) -> SnoozeDraft:
     days = (values.get(SnoozeBlock.DAYS) or {}).get(SnoozeAction.DAYS) or {}
     run = str(view.get("private_metadata") or "")
     return SnoozeDraft(
-        run_id=int(run) if run.isdecimal() and len(run) <= 18 else None,
-        record_id=int(chosen) if chosen.isdecimal() and len(chosen) <= 18 else None,
+        run_id=id_value(run),
+        record_id=id_value(chosen),
         days=str(days.get("value") or "").strip(),
     )
 

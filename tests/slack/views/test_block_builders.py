@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.slack.views.blocks import (
     BlockKitLimit,
@@ -19,6 +21,7 @@ from bot.slack.views.blocks import (
     external_select,
     header,
     home_tab,
+    id_value,
     input_block,
     modal,
     multi_static_select,
@@ -191,3 +194,14 @@ def test_a_confirm_dialog_cuts_each_of_its_texts() -> None:
         30,
     ]
     assert_valid_blocks([actions_block(button("Run", "run", "1", confirm=asked))])
+
+
+@given(st.integers(min_value=0, max_value=10**18 - 1))
+def test_an_id_the_bot_wrote_reads_back_as_itself(row_id: int) -> None:
+    assert id_value(str(row_id)) == row_id
+
+
+@pytest.mark.parametrize("text", ["", "007", "00", "-1", "+1", " 1", "1.0", "١٢", "1" * 19])
+def test_a_value_the_bot_never_writes_is_no_id(text: str) -> None:
+    # "007" and "7" would otherwise name one row with two values.
+    assert id_value(text) is None
