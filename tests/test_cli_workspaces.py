@@ -98,9 +98,30 @@ def test_the_workspace_slack_bot_token_belongs_to_is_not_offered_for_removal(
             "SLACK_SIGNING_SECRET": "signing-secret",
             "SLACK_API_URL": slack_api.url,
         }
-        listed = run(cli, "workspaces", "list", env=env)
+        listed = run(cli, "workspaces", "list", "--check", env=env)
         refused = run(cli, "workspaces", "remove", TEAM_ID, env=env)
     assert f"{TEAM_ID} (SLACK_BOT_TOKEN's workspace): nothing" in listed.output.splitlines()
     assert "workspaces remove" not in listed.output
     assert refused.exit_code == 2, refused.output
     assert "it would come back" in refused.output
+
+
+def test_listing_asks_slack_only_with_check(cli: CliRunner, database_url: str) -> None:
+    """A plain list works offline: which workspace the token belongs to takes a call to Slack
+    (slow, or failing, when Slack is away), so only --check asks."""
+    with SlackStandIn() as slack_api:
+        mistyped_workspace(database_url, TEAM_ID)
+        env = {
+            "SLACK_BOT_TOKEN": slack_api.token,
+            "SLACK_SIGNING_SECRET": "signing-secret",
+            "SLACK_API_URL": slack_api.url,
+        }
+        listed = run(cli, "workspaces", "list", env=env)
+        asked = slack_api.calls("auth.test")
+    assert listed.exit_code == 0, listed.output
+    assert asked == []
+    assert f"{TEAM_ID}: nothing" in " ".join(listed.output.split())
+    assert (
+        "SLACK_BOT_TOKEN's workspace is not marked (that takes a call to Slack): add "
+        "--check to mark it." in " ".join(listed.output.split())
+    )

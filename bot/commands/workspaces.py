@@ -6,7 +6,12 @@ from __future__ import annotations
 import click
 
 from bot.commands.context import Context, fail
-from bot.slack.connection import SlackCredentialsRefused, SlackUnreachable, workspace_of
+from bot.slack.connection import (
+    SlackCredentialsRefused,
+    SlackUnreachable,
+    single_bot_token,
+    workspace_of,
+)
 from bot.workflows.workspaces import (
     UnknownWorkspace,
     WorkspaceNotRemoved,
@@ -21,12 +26,18 @@ def workspaces() -> None:
 
 
 @workspaces.command("list")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Also ask Slack (auth.test) which workspace SLACK_BOT_TOKEN belongs to, and mark it.",
+)
 @click.pass_obj
-def workspaces_list(context: Context) -> None:
-    """Each workspace with what it holds, and whether Slack or SLACK_TEAM_ID names it."""
+def workspaces_list(context: Context, check: bool) -> None:
+    """Each workspace with what it holds, and whether SLACK_TEAM_ID or an installation names
+    it. Works offline; with --check, asks Slack which is SLACK_BOT_TOKEN's workspace."""
     context.migrate()
     vouched = context.vouched_teams()
-    connected = _connected_team(context)
+    connected = _connected_team(context) if check else None
     found = contents_of(context.work, vouched | ({connected} if connected else set()))
     if not found:
         click.echo("No workspace yet: the first import or Slack connection makes one.")
@@ -44,6 +55,11 @@ def workspaces_list(context: Context) -> None:
             else ""
         )
         click.echo(f"{contents.team_id}{named}: {contents.describe()}{hint}")
+    if not check and single_bot_token(context.settings) is not None:
+        click.echo(
+            "SLACK_BOT_TOKEN's workspace is not marked (that takes a call to Slack): add "
+            "--check to mark it. `workspaces remove` asks Slack and never removes it."
+        )
 
 
 @workspaces.command("remove")

@@ -35,13 +35,20 @@ class SlackCredentialsRefused(SlackUnreachable):
     """Slack refused a token of the settings: the configuration must change."""
 
 
+def single_bot_token(settings: Settings) -> str | None:
+    """SLACK_BOT_TOKEN, when the app serves one workspace with it (not the console, and not
+    several workspaces, each with its own token)."""
+    return None if settings.slack_mode in ("console", "oauth") else settings.slack_bot_token
+
+
 def workspace_of(settings: Settings) -> tuple[WebClient, str] | None:
     """The bot's Web API client and the workspace its token belongs to (auth.test); None
     without Slack credentials, and when the app serves several workspaces (each has its own
     token, found per request)."""
-    if settings.slack_mode in ("console", "oauth") or settings.slack_bot_token is None:
+    token = single_bot_token(settings)
+    if token is None:
         return None
-    client = make_web_client(settings.slack_bot_token, settings.slack_api_url)
+    client = make_web_client(token, settings.slack_api_url)
     try:
         team_id = str(client.auth_test()["team_id"])
     except SlackApiError as error:
