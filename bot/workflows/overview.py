@@ -4,8 +4,8 @@ Slack."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -189,16 +189,15 @@ class RunDetails:
 
 def _line(
     workflow: Workflow,
+    schedule: Schedule,
+    next_run: datetime | None,
     last_run: Run | None = None,
     viewer: Actor | None = None,
-    skipped: Collection[datetime] = (),
 ) -> WorkflowLine:
-    """A workflow in one line, from its row alone: listing many must not parse and check
-    each whole definition (that costs a query per workflow). Its next run is the next one
-    that happens: occurrences ``skipped`` once by hand are stepped over."""
-    schedule = Schedule.from_json(workflow.schedule)
+    """A workflow in one line, from its row alone (its schedule parsed, its next run worked
+    out, by the caller): listing many must not parse and check each whole definition (that
+    costs a query per workflow)."""
     zone = schedule.zone
-    next_run = next_unskipped(schedule, workflow.next_run_at, skipped)
     return WorkflowLine(
         name=workflow.name,
         status=workflow.status,
@@ -218,21 +217,27 @@ def list_workflows(
     """The team's workflows by name, each with its last run and whether ``viewer`` may
     change it: everyone sees every workflow of the workspace, the others' read-only.
 
-    Given ``now``, each next run is the one the engine will run after it (forecast's
-    next_run_of: pause days and holidays, a deferral already planned, a skip by hand)."""
+    Each next run is the stored one, stepping over occurrences skipped once by hand; given
+    ``now``, the one the engine will run after it (forecast's next_run_of: pause days and
+    holidays, a deferral already planned, a skip by hand)."""
     workflows = WorkflowRepository(session).in_team(team_id)
     last_runs = RunRepository(session).latest([w.id for w in workflows], LAST_RUN_STATUSES)
-    skipped = skipped_next_runs(session, workflows)
-    lines = [
-        _line(workflow, last_runs.get(workflow.id), viewer, skipped.get(workflow.id, ()))
-        for workflow in workflows
-    ]
+    schedules = [Schedule.from_json(workflow.schedule) for workflow in workflows]
     if now is None:
-        return lines
-    planned = planned_runs_of(session, [w.id for w in workflows if _running(w)], now)
+        skipped = skipped_next_runs(session, workflows)
+        next_runs = [
+            next_unskipped(schedule, workflow.next_run_at, skipped.get(workflow.id, ()))
+            for workflow, schedule in zip(workflows, schedules, strict=True)
+        ]
+    else:
+        planned = planned_runs_of(session, [w.id for w in workflows if _running(w)], now)
+        next_runs = [
+            _coming(workflow, schedule, now, planned.get(workflow.id, {}))
+            for workflow, schedule in zip(workflows, schedules, strict=True)
+        ]
     return [
-        replace(line, next_run=_coming(workflow, now, planned.get(workflow.id, {})))
-        for line, workflow in zip(lines, workflows, strict=True)
+        _line(workflow, schedule, next_run, last_runs.get(workflow.id), viewer)
+        for workflow, schedule, next_run in zip(workflows, schedules, next_runs, strict=True)
     ]
 
 
@@ -243,7 +248,9 @@ def coming_run(session: Session, workflow: Workflow, now: datetime) -> datetime 
     if not _running(workflow):
         return None
     planned = planned_runs_of(session, [workflow.id], now)
-    return _coming(workflow, now, planned.get(workflow.id, {}))
+    return _coming(
+        workflow, Schedule.from_json(workflow.schedule), now, planned.get(workflow.id, {})
+    )
 
 
 def _running(workflow: Workflow) -> bool:
@@ -251,11 +258,10 @@ def _running(workflow: Workflow) -> bool:
 
 
 def _coming(
-    workflow: Workflow, now: datetime, planned: Mapping[str, PlannedRun]
+    workflow: Workflow, schedule: Schedule, now: datetime, planned: Mapping[str, PlannedRun]
 ) -> datetime | None:
     if not _running(workflow):
         return None
-    schedule = Schedule.from_json(workflow.schedule)
     settings = read_settings(workflow.settings)
     return next(iter(coming_runs(schedule, settings, now, 1, planned)), None)
 
@@ -266,14 +272,18 @@ def workflow_details(
     workflow = get_workflow(session, team_id, name)
     skips = upcoming_skips(session, workflow, now)
     skipped = {skip.scheduled_at for skip in skips}
-    line, definition = _line(workflow, skipped=skipped), definition_of(session, workflow)
+    schedule = Schedule.from_json(workflow.schedule)
+    definition = definition_of(session, workflow)
     upcoming: tuple[datetime, ...] = ()
     if workflow.status == WorkflowStatus.ACTIVE.value:
         # The runs that happen, as the engine will run them (pause days deferred or
         # skipped); those skipped once by hand are listed apart (details.skips).
         planned = upcoming_runs(session, workflow.id, definition, now, UPCOMING)
         upcoming = tuple(run.at for run in planned if not run.skipped)[:UPCOMING]
-        line = replace(line, next_run=upcoming[0] if upcoming else None)
+        next_run = upcoming[0] if upcoming else None
+    else:
+        next_run = next_unskipped(schedule, workflow.next_run_at, skipped)
+    line = _line(workflow, schedule, next_run)
     history = tuple(run_history(session, workflow, runs))
     snoozes = tuple(active_snoozes(session, workflow.id, now))
     return WorkflowDetails(line, definition, upcoming, history, skips, snoozes)
