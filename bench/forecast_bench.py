@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bench.data import CRITERIA, REFERENCE_DAY, write_deals
 from bench.measure import median_seconds_interleaved, run_cli
-from bot.workflows.forecast import forecast_workflow
+from bot.workflows.forecast import forecast
 from bot.workflows.lifecycle import CLI_ACTOR, save_workflow
 from bot.workflows.records import count_matching, index_criteria_properties
 from storage.database import session_factory, transaction, write_transaction
+from storage.unit_of_work import UnitOfWork
 
 TEAM = "TBENCH"
 NOW = datetime.combine(REFERENCE_DAY, time(12, 0), tzinfo=UTC)
@@ -61,9 +62,8 @@ def _document(name: str, criteria: object) -> dict[str, Any]:
 
 
 def _forecast(sessions: sessionmaker[Session], name: str) -> list[int]:
-    with transaction(sessions) as session:
-        forecast = forecast_workflow(session, TEAM, name, NOW, RUNS)
-    return [run.matching or 0 for run in forecast.runs]
+    coming = forecast(UnitOfWork(sessions), TEAM, name, NOW, RUNS)
+    return [run.matching or 0 for run in coming.runs]
 
 
 def _one_count(sessions: sessionmaker[Session], criteria: object) -> int:
@@ -111,9 +111,9 @@ def print_figures(figures: ForecastFigures) -> None:
     print(f"\n## Forecast of {RUNS} runs on {figures.database}: {figures.rows:,} deals")
     print("| workflow | indexes | forecast ms | one count ms | x one count | records per run |")
     print("|---|---|---:|---:|---:|---|")
-    for (name, indexes), (forecast, count, counts) in figures.timings.items():
+    for (name, indexes), (forecast_seconds, count, counts) in figures.timings.items():
         shown = f"{min(counts):,} to {max(counts):,}"
         print(
-            f"| {name} | {indexes} | {forecast * 1000:.0f} | {count * 1000:.0f} | "
-            f"{forecast / count:.2f} | {shown} |"
+            f"| {name} | {indexes} | {forecast_seconds * 1000:.0f} | {count * 1000:.0f} | "
+            f"{forecast_seconds / count:.2f} | {shown} |"
         )

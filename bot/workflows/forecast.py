@@ -95,21 +95,6 @@ def next_runs(
     return sorted(found, key=lambda run: run.at)
 
 
-def forecast_workflow(
-    session: Session, team_id: str, name: str, now: datetime, runs: int = DEFAULT_RUNS
-) -> Forecast:
-    """The next ``runs`` runs of the workflow named ``name`` after ``now``, each with the
-    number of records it would enroll on the data as it is now."""
-    workflow = get_workflow(session, team_id, name)
-    definition = definition_of(session, workflow)
-    types = ObjectTypeRepository(session).property_types(workflow.object_type_id)
-    upcoming = upcoming_runs(session, workflow.id, definition, now, runs)
-    counted = count_runs(
-        session, team_id, definition, workflow.object_type_id, types, upcoming, workflow.id
-    )
-    return Forecast(workflow.name, workflow.status, definition.schedule.timezone, counted)
-
-
 def upcoming_runs(
     session: Session, workflow_id: int, definition: WorkflowDefinition, now: datetime, count: int
 ) -> list[PlannedRun]:
@@ -303,6 +288,14 @@ def planned_runs_of(
 def forecast(
     work: UnitOfWork, team_id: str, name: str, now: datetime, runs: int = DEFAULT_RUNS
 ) -> Forecast:
-    """Use case: forecast_workflow in a transaction of its own."""
+    """The next ``runs`` runs of the workflow named ``name`` after ``now``, each with the
+    number of records it would enroll on the data as it is now."""
     with work.reading() as session:
-        return forecast_workflow(session, team_id, name, now, runs)
+        workflow = get_workflow(session, team_id, name)
+        definition = definition_of(session, workflow)
+        types = ObjectTypeRepository(session).property_types(workflow.object_type_id)
+        upcoming = upcoming_runs(session, workflow.id, definition, now, runs)
+        counted = count_runs(
+            session, team_id, definition, workflow.object_type_id, types, upcoming, workflow.id
+        )
+        return Forecast(workflow.name, workflow.status, definition.schedule.timezone, counted)

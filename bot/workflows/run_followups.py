@@ -162,59 +162,6 @@ def _refuse_unless_latest(session: Session, run: Run, workflow: Workflow) -> Non
 # Re-run failed ------------------------------------------------------------------------------
 
 
-def request_retry(
-    session: Session, team_id: str, run_id: int, actor: Actor, now: datetime
-) -> RetryRequested:
-    """A manual run linked to run ``run_id`` that retries only its failed actions (and
-    those whose message may be missing: the runner looks for them before posting)."""
-    about = followed_run(session, team_id, run_id, actor)
-    run, workflow = run_about(session, team_id, run_id)
-    followups = FollowUpRepository(session)
-    _refuse_retried(followups, about)
-    if run.status not in _FINISHED:
-        raise WorkflowError(
-            f"Run #{run.id} of {workflow.name!r} has not finished yet: re-run its failed "
-            "actions once its summary is posted."
-        )
-    if run.revision != workflow.revision:
-        raise StaleButton(
-            f"{workflow.name!r} was edited after run #{run.id}, so its actions may not be the "
-            "ones that failed: nothing was re-run. Use Run now to run the workflow as it is."
-        )
-    pairs = followups.retried_pairs(run.id)
-    if not pairs:
-        raise WorkflowError(
-            f"No failed action of run #{run.id} of {workflow.name!r} is left to re-run: none "
-            "failed, or the records they failed for were removed since."
-        )
-    runs = RunRepository(session)
-    new_id = runs.add(
-        NewRun(
-            workflow_id=workflow.id,
-            revision=workflow.revision,
-            # One re-run per run: two clicks at once meet this key's unique index.
-            occurrence_key=f"retry-{run.id}",
-            scheduled_at=now,
-            source=RunSource.MANUAL,
-            triggered_by=actor.user_id,
-            retry_of=run.id,
-        ),
-        now,
-    )
-    if new_id is None:
-        _refuse_retried(followups, about)
-        raise StaleButton(f"Run #{run.id} was already re-run: nothing was done.")
-    new_run = runs.get(new_id)
-    assert new_run is not None
-    record_ids = sorted({record_id for record_id, _index, _outcome in pairs})
-    runs.enroll(new_id, record_ids, RunSource.MANUAL, actor.user_id, now)
-    new_run.enrolled_at = now
-    session.flush()
-    detail = {"run_id": new_id, "retry_of": run.id}
-    record(session, workflow, WorkflowEventKind.RAN, actor.user_id, now, detail)
-    return RetryRequested(new_id, run.id, workflow.name, len(pairs))
-
-
 def _refuse_retried(followups: FollowUpRepository, about: RunAbout) -> None:
     retry = followups.retry_of(about.run_id)
     if retry is not None:
@@ -255,51 +202,6 @@ def skip_next_run(session: Session, workflow: Workflow, actor: Actor, now: datet
         found.created_by,
         already,
     )
-
-
-def skip_after_run(
-    session: Session, team_id: str, run_id: int, actor: Actor, now: datetime
-) -> SkippedRun:
-    """Skip next run, pressed under the summary of run ``run_id``."""
-    followed_run(session, team_id, run_id, actor)
-    _run, workflow = run_about(session, team_id, run_id)
-    return skip_next_run(session, workflow, actor, now)
-
-
-def skip_by_name(
-    session: Session, team_id: str, name: str, actor: Actor, now: datetime
-) -> SkippedRun:
-    """Skip next run of the workflow named ``name`` (the command line's skip-next)."""
-    return skip_next_run(session, changeable_workflow(session, team_id, name, actor), actor, now)
-
-
-def undo_skip(
-    session: Session,
-    team_id: str,
-    workflow_id: int,
-    occurrence_key: str,
-    actor: Actor,
-    now: datetime,
-) -> SkippedRun:
-    """Takes a skip back, while its occurrence has not come yet."""
-    workflow = session.get(Workflow, workflow_id)
-    if workflow is None or workflow.team_id != team_id or workflow.deleted_at is not None:
-        raise WorkflowError("That workflow was deleted since: there is no skip to undo.")
-    if not actor.may_change(workflow):
-        raise PermissionDenied(workflow.name, workflow.owner_user_id)
-    followups = FollowUpRepository(session)
-    skip = followups.skip(workflow.id, occurrence_key)
-    if skip is None:
-        raise WorkflowError(
-            f"That run of {workflow.name!r} is not skipped (any more): nothing to undo."
-        )
-    zone = ZoneInfo(workflow.timezone)
-    when = skip.scheduled_at.astimezone(zone)
-    if skip.scheduled_at <= now:
-        raise WorkflowError(f"Too late: the run of {_when(when)} was due already and was skipped.")
-    undone = SkippedRun(workflow.id, workflow.name, occurrence_key, when, skip.created_by, True)
-    followups.remove_skip(workflow.id, occurrence_key)
-    return undone
 
 
 def skipped_next_runs(session: Session, workflows: Sequence[Workflow]) -> dict[int, set[datetime]]:
@@ -375,77 +277,6 @@ class SnoozePicker:
     searched: bool
 
 
-def snooze_picker(
-    session: Session, team_id: str, run_id: int, actor: Actor, listed: int
-) -> SnoozePicker:
-    """The records of run ``run_id`` to snooze one of, when ``actor`` may (as for every
-    button of a summary); refused when the run enrolled none that is still there."""
-    about = followed_run(session, team_id, run_id, actor)
-    if FollowUpRepository(session).enrolled_more_than(run_id, listed):
-        return SnoozePicker(about, (), searched=True)
-    choices = tuple(snooze_choices(session, team_id, run_id, "", listed))
-    if not choices:
-        raise WorkflowError(
-            f"Run #{run_id} of {about.workflow_name!r} enrolled no record (or they were removed "
-            "since): there is nothing to snooze. Use Snooze a record under the summary of a "
-            "run that enrolled the record."
-        )
-    return SnoozePicker(about, choices, searched=False)
-
-
-def snooze_record(
-    session: Session,
-    team_id: str,
-    run_id: int,
-    record_id: int,
-    days: int,
-    actor: Actor,
-    now: datetime,
-) -> Snoozed:
-    """Keeps a record run ``run_id`` enrolled out of its workflow's criteria-based runs
-    for ``days`` days: until the start of that day in the workflow's zone (snoozed today for
-    7 days, it is enrolled again by the runs a week from today)."""
-    days = snooze_days(days)
-    about = followed_run(session, team_id, run_id, actor)
-    followups = FollowUpRepository(session)
-    record = followups.enrolled_record(run_id, record_id)
-    if record is None:
-        raise WorkflowError(
-            "That record was not enrolled by this run, or was removed since: pick another one."
-        )
-    workflow = session.get(Workflow, about.workflow_id)
-    assert workflow is not None
-    return _snooze(session, workflow, record.id, record.name, days, actor, now)
-
-
-def snooze_by_name(
-    session: Session,
-    team_id: str,
-    name: str,
-    external_id: str,
-    days: int,
-    actor: Actor,
-    now: datetime,
-) -> Snoozed:
-    """Snoozes the record ``external_id`` in the workflow named ``name`` (the command line)."""
-    days = snooze_days(days)
-    workflow = changeable_workflow(session, team_id, name, actor)
-    record = session.scalars(
-        select(Record).where(
-            Record.object_type_id == workflow.object_type_id,
-            Record.external_id == external_id,
-            Record.deleted_at.is_(None),
-        )
-    ).one_or_none()
-    if record is None:
-        type_name = workflow.object_type.name
-        raise WorkflowError(
-            f"No {type_name} record has the id {external_id}: check the ids with "
-            f"`workflow-bot records list --type {type_name}`."
-        )
-    return _snooze(session, workflow, record.id, record.name, days, actor, now)
-
-
 def _snooze(
     session: Session,
     workflow: Workflow,
@@ -489,25 +320,75 @@ def _when(instant: datetime) -> str:
 def retry(
     work: UnitOfWork, team_id: str, run_id: int, actor: Actor, now: datetime
 ) -> RetryRequested:
-    """Re-run failed, pressed under the summary of run ``run_id`` (request_retry)."""
+    """A manual run linked to run ``run_id`` that retries only its failed actions (and
+    those whose message may be missing: the runner looks for them before posting)."""
     with work.writing() as session:
-        return request_retry(session, team_id, run_id, actor, now)
+        about = followed_run(session, team_id, run_id, actor)
+        run, workflow = run_about(session, team_id, run_id)
+        followups = FollowUpRepository(session)
+        _refuse_retried(followups, about)
+        if run.status not in _FINISHED:
+            raise WorkflowError(
+                f"Run #{run.id} of {workflow.name!r} has not finished yet: re-run its failed "
+                "actions once its summary is posted."
+            )
+        if run.revision != workflow.revision:
+            raise StaleButton(
+                f"{workflow.name!r} was edited after run #{run.id}, so its actions may not be the "
+                "ones that failed: nothing was re-run. Use Run now to run the workflow as it is."
+            )
+        pairs = followups.retried_pairs(run.id)
+        if not pairs:
+            raise WorkflowError(
+                f"No failed action of run #{run.id} of {workflow.name!r} is left to re-run: none "
+                "failed, or the records they failed for were removed since."
+            )
+        runs = RunRepository(session)
+        new_id = runs.add(
+            NewRun(
+                workflow_id=workflow.id,
+                revision=workflow.revision,
+                # One re-run per run: two clicks at once meet this key's unique index.
+                occurrence_key=f"retry-{run.id}",
+                scheduled_at=now,
+                source=RunSource.MANUAL,
+                triggered_by=actor.user_id,
+                retry_of=run.id,
+            ),
+            now,
+        )
+        if new_id is None:
+            _refuse_retried(followups, about)
+            raise StaleButton(f"Run #{run.id} was already re-run: nothing was done.")
+        new_run = runs.get(new_id)
+        assert new_run is not None
+        record_ids = sorted({record_id for record_id, _index, _outcome in pairs})
+        runs.enroll(new_id, record_ids, RunSource.MANUAL, actor.user_id, now)
+        new_run.enrolled_at = now
+        session.flush()
+        detail = {"run_id": new_id, "retry_of": run.id}
+        record(session, workflow, WorkflowEventKind.RAN, actor.user_id, now, detail)
+        return RetryRequested(new_id, run.id, workflow.name, len(pairs))
 
 
 def skip_next(
     work: UnitOfWork, team_id: str, run_id: int, actor: Actor, now: datetime
 ) -> SkippedRun:
-    """Skip next run, pressed under the summary of run ``run_id`` (skip_after_run)."""
+    """Skip next run, pressed under the summary of run ``run_id``."""
     with work.writing() as session:
-        return skip_after_run(session, team_id, run_id, actor, now)
+        followed_run(session, team_id, run_id, actor)
+        _run, workflow = run_about(session, team_id, run_id)
+        return skip_next_run(session, workflow, actor, now)
 
 
 def skip_next_of(
     work: UnitOfWork, team_id: str, name: str, actor: Actor, now: datetime
 ) -> SkippedRun:
-    """Skip next run of the workflow named ``name`` (skip_by_name)."""
+    """Skip next run of the workflow named ``name`` (the command line's skip-next)."""
     with work.writing() as session:
-        return skip_by_name(session, team_id, name, actor, now)
+        return skip_next_run(
+            session, changeable_workflow(session, team_id, name, actor), actor, now
+        )
 
 
 def undo(
@@ -518,15 +399,45 @@ def undo(
     actor: Actor,
     now: datetime,
 ) -> SkippedRun:
-    """Takes a skip back (undo_skip)."""
+    """Takes a skip back, while its occurrence has not come yet."""
     with work.writing() as session:
-        return undo_skip(session, team_id, workflow_id, occurrence_key, actor, now)
+        workflow = session.get(Workflow, workflow_id)
+        if workflow is None or workflow.team_id != team_id or workflow.deleted_at is not None:
+            raise WorkflowError("That workflow was deleted since: there is no skip to undo.")
+        if not actor.may_change(workflow):
+            raise PermissionDenied(workflow.name, workflow.owner_user_id)
+        followups = FollowUpRepository(session)
+        skip = followups.skip(workflow.id, occurrence_key)
+        if skip is None:
+            raise WorkflowError(
+                f"That run of {workflow.name!r} is not skipped (any more): nothing to undo."
+            )
+        zone = ZoneInfo(workflow.timezone)
+        when = skip.scheduled_at.astimezone(zone)
+        if skip.scheduled_at <= now:
+            raise WorkflowError(
+                f"Too late: the run of {_when(when)} was due already and was skipped."
+            )
+        undone = SkippedRun(workflow.id, workflow.name, occurrence_key, when, skip.created_by, True)
+        followups.remove_skip(workflow.id, occurrence_key)
+        return undone
 
 
 def picker(work: UnitOfWork, team_id: str, run_id: int, actor: Actor, listed: int) -> SnoozePicker:
-    """What the snooze modal offers for run ``run_id`` (snooze_picker)."""
+    """The records of run ``run_id`` to snooze one of, when ``actor`` may (as for every
+    button of a summary); refused when the run enrolled none that is still there."""
     with work.reading() as session:
-        return snooze_picker(session, team_id, run_id, actor, listed)
+        about = followed_run(session, team_id, run_id, actor)
+        if FollowUpRepository(session).enrolled_more_than(run_id, listed):
+            return SnoozePicker(about, (), searched=True)
+        choices = tuple(snooze_choices(session, team_id, run_id, "", listed))
+        if not choices:
+            raise WorkflowError(
+                f"Run #{run_id} of {about.workflow_name!r} enrolled no record (or they were "
+                "removed since): there is nothing to snooze. Use Snooze a record under the "
+                "summary of a run that enrolled the record."
+            )
+        return SnoozePicker(about, choices, searched=False)
 
 
 def snooze_options(
@@ -546,9 +457,21 @@ def snooze(
     actor: Actor,
     now: datetime,
 ) -> Snoozed:
-    """Snoozes a record of run ``run_id`` (snooze_record)."""
+    """Keeps a record run ``run_id`` enrolled out of its workflow's criteria-based runs
+    for ``days`` days: until the start of that day in the workflow's zone (snoozed today for
+    7 days, it is enrolled again by the runs a week from today)."""
     with work.writing() as session:
-        return snooze_record(session, team_id, run_id, record_id, days, actor, now)
+        days = snooze_days(days)
+        about = followed_run(session, team_id, run_id, actor)
+        followups = FollowUpRepository(session)
+        record = followups.enrolled_record(run_id, record_id)
+        if record is None:
+            raise WorkflowError(
+                "That record was not enrolled by this run, or was removed since: pick another one."
+            )
+        workflow = session.get(Workflow, about.workflow_id)
+        assert workflow is not None
+        return _snooze(session, workflow, record.id, record.name, days, actor, now)
 
 
 def snooze_named(
@@ -560,6 +483,21 @@ def snooze_named(
     actor: Actor,
     now: datetime,
 ) -> Snoozed:
-    """Snoozes the record ``external_id`` in the workflow named ``name`` (snooze_by_name)."""
+    """Snoozes the record ``external_id`` in the workflow named ``name`` (the command line)."""
     with work.writing() as session:
-        return snooze_by_name(session, team_id, name, external_id, days, actor, now)
+        days = snooze_days(days)
+        workflow = changeable_workflow(session, team_id, name, actor)
+        record = session.scalars(
+            select(Record).where(
+                Record.object_type_id == workflow.object_type_id,
+                Record.external_id == external_id,
+                Record.deleted_at.is_(None),
+            )
+        ).one_or_none()
+        if record is None:
+            type_name = workflow.object_type.name
+            raise WorkflowError(
+                f"No {type_name} record has the id {external_id}: check the ids with "
+                f"`workflow-bot records list --type {type_name}`."
+            )
+        return _snooze(session, workflow, record.id, record.name, days, actor, now)

@@ -25,7 +25,7 @@ from bot.workflows.engine import Engine
 from bot.workflows.hubspot_sync import ObjectToSync
 from bot.workflows.hubspot_writes import TASK_NOT_CONFIRMED
 from bot.workflows.lifecycle import CLI_ACTOR, WorkflowError
-from bot.workflows.run_followups import request_retry
+from bot.workflows.run_followups import retry
 from bot.workflows.runner import MAX_ATTEMPTS
 from bot.workflows.sources import NewHubSpotSource, add_hubspot_sources, sync_source
 from bot.workflows.vocabulary import PropertyType, SourceKind
@@ -33,6 +33,7 @@ from storage.database import transaction, write_transaction
 from storage.models import ActionResult, Record, RecordSource, Workflow
 from storage.object_types import ObjectTypeRepository
 from storage.record_sources import RecordSourceRepository
+from storage.unit_of_work import UnitOfWork
 from tests.engine.builders import DEALS_CHANNEL, TEAM, channel_message, save, workflow_document
 from tests.hubspot_source.portal_fixtures import T0, client, deal_portal
 from tests.hubspot_standin import TOKEN, HubSpotStandIn, Request
@@ -462,11 +463,10 @@ def test_re_running_a_run_that_never_learnt_whether_hubspot_created_its_tasks_fi
     assert len(portal.standin.objects["tasks"]) == 3
 
     hubspot_down[0] = False
-    with write_transaction(sessions) as session:
-        retry = request_retry(session, TEAM, run_id, CLI_ACTOR, clock.now())
+    asked = retry(UnitOfWork(sessions), TEAM, run_id, CLI_ACTOR, clock.now())
     [(rerun_id, status)] = engine.tick()
 
-    assert rerun_id == retry.run_id and status is not None and status.value == "succeeded"
+    assert rerun_id == asked.run_id and status is not None and status.value == "succeeded"
     assert len(portal.standin.objects["tasks"]) == 3  # found in HubSpot, not created again
     with transaction(sessions) as session:
         rerun = session.scalars(
@@ -535,11 +535,10 @@ def test_a_task_hubspots_answer_leaves_out_stays_unknown_and_a_re_run_finds_it(
 
     portal.standin.tasks_left_out_for = set()
     clock.set(clock.now() + timedelta(minutes=10))
-    with write_transaction(sessions) as session:
-        retry = request_retry(session, TEAM, run_id, CLI_ACTOR, clock.now())
+    asked = retry(UnitOfWork(sessions), TEAM, run_id, CLI_ACTOR, clock.now())
     [(rerun_id, status)] = engine.tick()
 
-    assert rerun_id == retry.run_id and status is not None
+    assert rerun_id == asked.run_id and status is not None
     assert len(portal.standin.objects["tasks"]) == 3  # found in HubSpot, not created again
     [globex_task] = portal.standin.tasks_of("deals", "12")
     with transaction(sessions) as session:

@@ -12,22 +12,23 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.clock import FixedClock
-from bot.workflows.forecast import forecast_workflow
+from bot.workflows.forecast import forecast
 from bot.workflows.lifecycle import Actor, PermissionDenied, WorkflowError
 from bot.workflows.planner import SKIPPED_BY_HAND
 from bot.workflows.revisions import workflow_changes
 from bot.workflows.run_followups import (
     StaleButton,
     active_snoozes,
-    request_retry,
-    skip_after_run,
-    snooze_record,
-    undo_skip,
+    retry,
+    skip_next,
+    snooze,
+    undo,
     upcoming_skips,
 )
 from bot.workflows.vocabulary import ActionOutcome, RunSource, RunStatus
 from storage.database import transaction
 from storage.models import Workflow
+from storage.unit_of_work import UnitOfWork
 from tests.engine.builders import (
     DEALS_CHANNEL,
     OWNER,
@@ -96,8 +97,7 @@ def test_a_snoozed_record_is_left_out_until_its_snooze_ends(
 ) -> None:
     first = _run_at(clock, processes, MONDAY_RUN)
     acme = record_ids(sessions)["D1"]
-    with transaction(sessions) as session:
-        snoozed = snooze_record(session, TEAM, first, acme, days, OWNER_ACTOR, clock.now())
+    snoozed = snooze(UnitOfWork(sessions), TEAM, first, acme, days, OWNER_ACTOR, clock.now())
     assert snoozed.until == date(2026, 11, 2) + timedelta(days=days)
     assert (snoozed.record_name, snoozed.workflow_name) == ("Acme renewal", "Deal review")
     enrolled_by_day = {}
@@ -111,8 +111,9 @@ def test_active_snoozes_say_which_records_a_run_leaves_out_and_until_when(
     sessions: sessionmaker[Session], clock: FixedClock, processes: Processes, deal_review: int
 ) -> None:
     first = _run_at(clock, processes, MONDAY_RUN)
-    with transaction(sessions) as session:
-        snooze_record(session, TEAM, first, record_ids(sessions)["D2"], 2, OWNER_ACTOR, clock.now())
+    snooze(
+        UnitOfWork(sessions), TEAM, first, record_ids(sessions)["D2"], 2, OWNER_ACTOR, clock.now()
+    )
     with transaction(sessions) as session:
         during = active_snoozes(session, deal_review, MONDAY_RUN + timedelta(days=1))
         after = active_snoozes(session, deal_review, MONDAY_RUN + timedelta(days=2))
@@ -128,11 +129,11 @@ def test_snoozing_is_refused_to_someone_else_and_outside_1_to_90_days(
 ) -> None:
     first = _run_at(clock, processes, MONDAY_RUN)
     acme = record_ids(sessions)["D1"]
-    with pytest.raises(PermissionDenied), transaction(sessions) as session:
-        snooze_record(session, TEAM, first, acme, 3, Actor("U0SOMEONE"), clock.now())
+    with pytest.raises(PermissionDenied):
+        snooze(UnitOfWork(sessions), TEAM, first, acme, 3, Actor("U0SOMEONE"), clock.now())
     for days in (0, 91):
-        with pytest.raises(WorkflowError, match="from 1 to 90"), transaction(sessions) as session:
-            snooze_record(session, TEAM, first, acme, days, OWNER_ACTOR, clock.now())
+        with pytest.raises(WorkflowError, match="from 1 to 90"):
+            snooze(UnitOfWork(sessions), TEAM, first, acme, days, OWNER_ACTOR, clock.now())
 
 
 # -- Skip next run --------------------------------------------------------------------------
@@ -146,8 +147,7 @@ def test_a_skipped_occurrence_does_not_run_and_the_one_after_does(
     deal_review: int,
 ) -> None:
     first = _run_at(clock, processes, MONDAY_RUN)
-    with transaction(sessions) as session:
-        skipped = skip_after_run(session, TEAM, first, OWNER_ACTOR, clock.now())
+    skipped = skip_next(UnitOfWork(sessions), TEAM, first, OWNER_ACTOR, clock.now())
     assert skipped.scheduled_at == MONDAY_RUN + timedelta(days=1)
     assert not skipped.already
     posted_before = len(slack_api.posted_messages(DEALS_CHANNEL))
@@ -165,22 +165,22 @@ def test_skipping_twice_skips_one_run_and_undo_brings_it_back(
     sessions: sessionmaker[Session], clock: FixedClock, processes: Processes, deal_review: int
 ) -> None:
     first = _run_at(clock, processes, MONDAY_RUN)
+    skip_next(UnitOfWork(sessions), TEAM, first, OWNER_ACTOR, clock.now())
+    again = skip_next(UnitOfWork(sessions), TEAM, first, OWNER_ACTOR, clock.now())
     with transaction(sessions) as session:
-        skip_after_run(session, TEAM, first, OWNER_ACTOR, clock.now())
-    with transaction(sessions) as session:
-        again = skip_after_run(session, TEAM, first, OWNER_ACTOR, clock.now())
         workflow = session.get(Workflow, deal_review)
         assert workflow is not None
         assert [s.scheduled_at for s in upcoming_skips(session, workflow, clock.now())] == [
             MONDAY_RUN + timedelta(days=1)
         ]
     assert again.already
-    with transaction(sessions) as session:
-        undo_skip(session, TEAM, deal_review, again.occurrence_key, OWNER_ACTOR, clock.now())
+    undo(UnitOfWork(sessions), TEAM, deal_review, again.occurrence_key, OWNER_ACTOR, clock.now())
     tuesday = _run_at(clock, processes, MONDAY_RUN + timedelta(days=1))
     assert run(sessions, tuesday).status == RunStatus.SUCCEEDED.value
-    with pytest.raises(WorkflowError, match="not skipped"), transaction(sessions) as session:
-        undo_skip(session, TEAM, deal_review, again.occurrence_key, OWNER_ACTOR, clock.now())
+    with pytest.raises(WorkflowError, match="not skipped"):
+        undo(
+            UnitOfWork(sessions), TEAM, deal_review, again.occurrence_key, OWNER_ACTOR, clock.now()
+        )
 
 
 def test_a_button_of_an_older_summary_answers_that_a_newer_run_happened(
@@ -189,8 +189,8 @@ def test_a_button_of_an_older_summary_answers_that_a_newer_run_happened(
     first = _run_at(clock, processes, MONDAY_RUN)
     _run_at(clock, processes, MONDAY_RUN + timedelta(days=1))
     stale = pytest.raises(StaleButton, match="a newer run has happened since")
-    with stale, transaction(sessions) as session:
-        skip_after_run(session, TEAM, first, OWNER_ACTOR, clock.now())
+    with stale:
+        skip_next(UnitOfWork(sessions), TEAM, first, OWNER_ACTOR, clock.now())
 
 
 # -- Re-run failed ---------------------------------------------------------------------------
@@ -219,8 +219,7 @@ def test_a_rerun_is_one_manual_run_linked_to_the_first_that_repeats_only_failed_
 ) -> None:
     first = _failed_first_run(sessions, clock, processes, slack_api)
     clock.advance(timedelta(minutes=30))
-    with transaction(sessions) as session:
-        asked = request_retry(session, TEAM, first, OWNER_ACTOR, clock.now())
+    asked = retry(UnitOfWork(sessions), TEAM, first, OWNER_ACTOR, clock.now())
     assert asked.actions == 3
     with transaction(sessions) as session:  # the workflow's history says who re-ran what
         latest = workflow_changes(session, TEAM, asked.workflow_name).changes[0]
@@ -243,8 +242,8 @@ def test_a_rerun_is_one_manual_run_linked_to_the_first_that_repeats_only_failed_
     summaries = [m["text"] for m in slack_api.posted_messages(SUMMARY_CHANNEL)]
     assert len(summaries) == 2
     assert f"Re-run of run #{first}: 3 of 3 failed actions succeeded" in summaries[-1]
-    with pytest.raises(StaleButton, match="already re-run"), transaction(sessions) as session:
-        request_retry(session, TEAM, first, OWNER_ACTOR, clock.now())
+    with pytest.raises(StaleButton, match="already re-run"):
+        retry(UnitOfWork(sessions), TEAM, first, OWNER_ACTOR, clock.now())
 
 
 def test_a_rerun_whose_process_dies_resumes_without_posting_twice(
@@ -255,8 +254,7 @@ def test_a_rerun_whose_process_dies_resumes_without_posting_twice(
     deal_review: int,
 ) -> None:
     first = _failed_first_run(sessions, clock, processes, slack_api)
-    with transaction(sessions) as session:
-        asked = request_retry(session, TEAM, first, OWNER_ACTOR, clock.now())
+    asked = retry(UnitOfWork(sessions), TEAM, first, OWNER_ACTOR, clock.now())
     dying = processes.start("process-a", DyingNotifier(processes.slack(), after_post=2))
     with pytest.raises(Crash):
         dying.run_now(asked.run_id)
@@ -286,8 +284,7 @@ def test_a_rerun_finds_a_message_whose_outcome_was_unknown_instead_of_posting_it
     stored = len(slack_api.posted_messages(DEALS_CHANNEL)) + len(slack_api.posted_messages(BLOCKED))
     slack_api.stop_failing()  # history readable again
     slack_api.server_error("chat.postMessage", times=0)
-    with transaction(sessions) as session:
-        asked = request_retry(session, TEAM, first, OWNER_ACTOR, clock.now())
+    asked = retry(UnitOfWork(sessions), TEAM, first, OWNER_ACTOR, clock.now())
     processes.start().run_now(asked.run_id)
     rerun = results(sessions, asked.run_id)
     assert len(rerun) == len(unknown)
@@ -304,10 +301,9 @@ def test_a_rerun_is_refused_to_someone_else(
     deal_review: int,
 ) -> None:
     first = _failed_first_run(sessions, clock, processes, slack_api)
-    with pytest.raises(PermissionDenied), transaction(sessions) as session:
-        request_retry(session, TEAM, first, Actor("U0SOMEONE"), clock.now())
-    with transaction(sessions) as session:
-        asked = request_retry(session, TEAM, first, Actor("U0ADMIN", is_admin=True), clock.now())
+    with pytest.raises(PermissionDenied):
+        retry(UnitOfWork(sessions), TEAM, first, Actor("U0SOMEONE"), clock.now())
+    asked = retry(UnitOfWork(sessions), TEAM, first, Actor("U0ADMIN", is_admin=True), clock.now())
     assert asked.retried_run_id == first
 
 
@@ -324,8 +320,7 @@ def test_a_rerun_of_a_failed_digest_posts_one_digest_of_the_failed_records(
     )
     save(sessions, document, clock.now())
     first = _failed_first_run(sessions, clock, processes, slack_api)
-    with transaction(sessions) as session:
-        asked = request_retry(session, TEAM, first, OWNER_ACTOR, clock.now())
+    asked = retry(UnitOfWork(sessions), TEAM, first, OWNER_ACTOR, clock.now())
     processes.start().run_now(asked.run_id)
     [digest] = [m for m in slack_api.posted_messages(BLOCKED) if "thread_ts" not in m]
     assert all(name in digest["text"] for name in ("Acme renewal", "Globex", "Initech"))
@@ -340,10 +335,9 @@ def test_a_snooze_ends_at_the_start_of_the_day_in_the_workflows_zone(
     save(sessions, document, clock.now())
     # 01:00 in New York on Monday 2 Nov is 06:00 UTC: the first run is on Tuesday.
     first = _run_at(clock, processes, datetime(2026, 11, 3, 6, 0, tzinfo=UTC))
+    acme = record_ids(sessions)["D1"]
+    snoozed = snooze(UnitOfWork(sessions), TEAM, first, acme, 1, OWNER_ACTOR, clock.now())
     with transaction(sessions) as session:
-        snoozed = snooze_record(
-            session, TEAM, first, record_ids(sessions)["D1"], 1, OWNER_ACTOR, clock.now()
-        )
         [held] = active_snoozes(session, _workflow_id(sessions), clock.now())
     assert snoozed.until == date(2026, 11, 4)
     assert held.until.isoformat() == "2026-11-04T00:00:00-05:00"
@@ -359,13 +353,11 @@ def test_the_forecast_shows_the_skipped_run_and_still_counts_the_runs_asked_for(
     sessions: sessionmaker[Session], clock: FixedClock, processes: Processes, deal_review: int
 ) -> None:
     first = _run_at(clock, processes, MONDAY_RUN)
-    with transaction(sessions) as session:
-        skip_after_run(session, TEAM, first, OWNER_ACTOR, clock.now())
-    with transaction(sessions) as session:
-        forecast = forecast_workflow(session, TEAM, "Deal review", clock.now(), runs=3)
-    shown = [(r.run.at.day, r.run.skipped, r.matching) for r in forecast.runs]
+    skip_next(UnitOfWork(sessions), TEAM, first, OWNER_ACTOR, clock.now())
+    coming = forecast(UnitOfWork(sessions), TEAM, "Deal review", clock.now(), runs=3)
+    shown = [(r.run.at.day, r.run.skipped, r.matching) for r in coming.runs]
     assert shown == [(3, True, None), (4, False, 3), (5, False, 3), (6, False, 3)]
-    assert forecast.runs[0].run.reason == f"{SKIPPED_BY_HAND} by {OWNER}"
+    assert coming.runs[0].run.reason == f"{SKIPPED_BY_HAND} by {OWNER}"
 
 
 def test_snoozing_a_snoozed_record_again_replaces_its_snooze(
@@ -374,8 +366,7 @@ def test_snoozing_a_snoozed_record_again_replaces_its_snooze(
     first = _run_at(clock, processes, MONDAY_RUN)
     acme = record_ids(sessions)["D1"]
     for days, who in ((5, OWNER_ACTOR), (2, Actor("U0ADMIN", is_admin=True))):
-        with transaction(sessions) as session:
-            snooze_record(session, TEAM, first, acme, days, who, clock.now())
+        snooze(UnitOfWork(sessions), TEAM, first, acme, days, who, clock.now())
     with transaction(sessions) as session:
         [held] = active_snoozes(session, deal_review, clock.now())
     assert (held.until, held.snoozed_by) == (datetime(2026, 11, 4, tzinfo=UTC), "U0ADMIN")
@@ -386,6 +377,6 @@ def test_a_run_without_failures_has_nothing_to_rerun(
 ) -> None:
     first = _run_at(clock, processes, MONDAY_RUN)
     nothing = pytest.raises(WorkflowError, match=r"No failed action of run #\d+ .*left to re-run")
-    with nothing, transaction(sessions) as session:
-        request_retry(session, TEAM, first, OWNER_ACTOR, clock.now())
+    with nothing:
+        retry(UnitOfWork(sessions), TEAM, first, OWNER_ACTOR, clock.now())
     assert len(runs(sessions)) == 1

@@ -26,13 +26,14 @@ from bot.workflows.explanations import (
     explain_by_ids,
     explain_by_text,
 )
-from bot.workflows.forecast import forecast_workflow
+from bot.workflows.forecast import forecast
 from bot.workflows.lifecycle import CLI_ACTOR, request_run, save_workflow
 from storage.database import transaction
 from storage.followups import FollowUpRepository
 from storage.models import ActionResult, Enrollment, Record, RecordSnooze, Run, Workflow
 from storage.object_types import ObjectTypeRepository
 from storage.records import RecordRepository
+from storage.unit_of_work import UnitOfWork
 from tests.engine.builders import (
     DEALS_CHANNEL,
     NAME,
@@ -317,10 +318,9 @@ def test_a_snoozed_record_is_not_enrolled_and_says_until_when(
     assert explanation.reason == (
         "it matches group 1, but it is snoozed in this workflow until 2026-11-04 00:00 UTC"
     )
-    with transaction(sessions) as session:
-        forecast = forecast_workflow(session, TEAM, NAME, START, 3)
+    coming = forecast(UnitOfWork(sessions), TEAM, NAME, START, 3)
     # D3 matches too; D1 is back on Wednesday.
-    assert [run.matching for run in forecast.runs] == [1, 1, 2]
+    assert [run.matching for run in coming.runs] == [1, 1, 2]
 
 
 def _run_by_hand(sessions: sessionmaker[Session], engine: Engine, now: datetime) -> None:

@@ -12,12 +12,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.criteria import parse_criteria
-from bot.workflows.forecast import count_at, forecast_workflow
+from bot.workflows.forecast import count_at, forecast
 from bot.workflows.runner import enrollment_clause
 from storage.database import transaction
 from storage.models import Record
 from storage.record_search import RecordSearch
 from storage.records import RecordRepository
+from storage.unit_of_work import UnitOfWork
 from tests.engine.builders import NAME, TEAM, daily, deal, import_deals, save, workflow_document
 from tests.storage.test_criteria_sql import NOWS, RECORDS, SCHEMA, criteria_over, new_record
 from tests.workflows.test_explanations import deals_type  # noqa: F401 (a fixture)
@@ -29,9 +30,8 @@ CLOSING_SOON = {
 
 
 def _forecast(sessions: sessionmaker[Session], runs: int = 5) -> list[tuple[str, int | None]]:
-    with transaction(sessions) as session:
-        forecast = forecast_workflow(session, TEAM, NAME, MONDAY, runs)
-    return [(f"{run.run.at:%a %H:%M}", run.matching) for run in forecast.runs]
+    coming = forecast(UnitOfWork(sessions), TEAM, NAME, MONDAY, runs)
+    return [(f"{run.run.at:%a %H:%M}", run.matching) for run in coming.runs]
 
 
 def test_a_deal_whose_close_date_enters_the_window_on_thursday_counts_from_thursday(
@@ -59,9 +59,8 @@ def test_pause_days_skip_or_defer_the_forecast_runs_as_they_do_runs(
         schedule=weekly, settings={"pause_days": ["11-02", "11-04"], "on_pause_day": "defer"}
     )
     save(sessions, document, MONDAY)
-    with transaction(sessions) as session:
-        forecast = forecast_workflow(session, TEAM, NAME, MONDAY, 3)
-    shown = [(f"{r.run.at:%a %d}", r.run.skipped, r.run.reason, r.matching) for r in forecast.runs]
+    coming = forecast(UnitOfWork(sessions), TEAM, NAME, MONDAY, 3)
+    shown = [(f"{r.run.at:%a %d}", r.run.skipped, r.run.reason, r.matching) for r in coming.runs]
     assert shown == [
         ("Tue 03", False, "2026-11-02 is a pause day: deferred to 2026-11-03", 1),
         ("Thu 05", False, "2026-11-04 is a pause day: deferred to 2026-11-05", 1),

@@ -31,7 +31,7 @@ from bot.workflows.lifecycle import (
 )
 from bot.workflows.record_changes import PropertySetter
 from bot.workflows.record_history import LONGEST_KEPT, RUNS_LOOKED_AT, prune_record_versions
-from bot.workflows.run_followups import snooze_by_name
+from bot.workflows.run_followups import snooze_named
 from bot.workflows.vocabulary import PropertyType, WorkflowStatus
 from storage.database import transaction
 from storage.models import (
@@ -47,6 +47,7 @@ from storage.models import (
 )
 from storage.record_removal import RecordRemoval
 from storage.records import RecordRepository, RecordUpdate
+from storage.unit_of_work import UnitOfWork
 from tests.engine.builders import DEALS_CHANNEL, NAME, TEAM, deal, import_deals, save
 from tests.engine.builders import workflow_document as deals_workflow
 from tests.storage.test_criteria_sql import NOWS, RAW_RECORD, RECORDS, criteria_over, new_record
@@ -309,9 +310,8 @@ def test_runs_enrolled_before_versions_were_kept_say_so(
 
 
 def _snooze(sessions: sessionmaker[Session], external_id: str, days: int, day: int) -> None:
-    with transaction(sessions) as session:
-        at = START + timedelta(days=day, hours=3)
-        snooze_by_name(session, TEAM, NAME, external_id, days, CLI_ACTOR, at)
+    at = START + timedelta(days=day, hours=3)
+    snooze_named(UnitOfWork(sessions), TEAM, NAME, external_id, days, CLI_ACTOR, at)
 
 
 def test_a_snooze_made_after_a_run_is_not_that_runs_reason(
