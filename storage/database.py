@@ -13,6 +13,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SAWarning
 from sqlalchemy.orm import Session, sessionmaker
@@ -140,6 +141,14 @@ def _configure_sqlite(engine: Engine) -> None:
                 "use write_transaction (%.60s)",
                 statement.strip(),
             )
+
+
+def dialect_insert(session: Session, model: Any) -> postgresql.Insert | sqlite.Insert:
+    """The INSERT of the session's database, which has ON CONFLICT (DO NOTHING, DO UPDATE
+    with ``excluded``) on both: the plain INSERT has neither."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

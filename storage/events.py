@@ -6,11 +6,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from storage.database import dialect_insert
 from storage.models import HandledEvent, HandledRequest
 
 # Slack retries an event three times within about an hour and a half.
@@ -45,9 +44,8 @@ class RequestLog:
 
         One INSERT ... ON CONFLICT DO NOTHING, on every request to the Slack endpoint: no
         savepoint round trips, and two copies racing each other still count once."""
-        insert = sqlite_insert if self.session.get_bind().dialect.name == "sqlite" else pg_insert
         statement = (
-            insert(HandledRequest)
+            dialect_insert(self.session, HandledRequest)
             .values(fingerprint=fingerprint, handled_at=signed_at)
             .on_conflict_do_nothing(index_elements=[HandledRequest.fingerprint])
             .returning(HandledRequest.fingerprint)

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import ColumnElement, delete, exists, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.workflows.vocabulary import ActionOutcome
+from storage.database import dialect_insert
 from storage.models import ActionResult, Enrollment, Record, RecordSnooze, Run, RunSkip
 
 # What a re-run retries: actions that failed, and those whose message may be missing (the
@@ -85,7 +84,7 @@ class FollowUpRepository:
             "created_at": now,
         }
         self.session.execute(
-            _insert(self.session, RunSkip).values(**values).on_conflict_do_nothing()
+            dialect_insert(self.session, RunSkip).values(**values).on_conflict_do_nothing()
         )
         skip = self.skip(workflow_id, occurrence_key)
         assert skip is not None
@@ -142,7 +141,7 @@ class FollowUpRepository:
         """Snoozes the record until ``until``, replacing a snooze it had in the workflow (in
         one statement: two snoozes at once leave the last one)."""
         changed = {"until": until, "created_by": created_by, "created_at": now}
-        statement = _insert(self.session, RecordSnooze).values(
+        statement = dialect_insert(self.session, RecordSnooze).values(
             workflow_id=workflow_id, record_id=record_id, **changed
         )
         self.session.execute(
@@ -242,10 +241,3 @@ class FollowUpRepository:
         """Whether the run enrolled more than ``count`` records (reads at most one more)."""
         query = select(Enrollment.id).where(Enrollment.run_id == run_id).limit(count + 1)
         return len(self.session.scalars(query).all()) > count
-
-
-def _insert(session: Session, model: Any) -> Any:
-    """The dialect's INSERT, which has ON CONFLICT on both databases."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(model)
-    return sqlite.insert(model)

@@ -10,10 +10,9 @@ from datetime import datetime
 from itertools import islice
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from storage.database import dialect_insert
 from storage.models import Enrollment, ObjectType, OwnerDirectory, Record
 
 # Emails per statement: well below SQLite's 32,766 bound parameters, and a few kilobytes.
@@ -72,12 +71,11 @@ class OwnerDirectoryRepository:
         """Stores what Slack answered for each email (case-folded): its user, or None."""
         if not answers:
             return
-        insert = sqlite_insert if self.session.get_bind().dialect.name == "sqlite" else pg_insert
         rows = [
             {"team_id": team_id, "email": email, "slack_user_id": user, "checked_at": checked_at}
             for email, user in answers.items()
         ]
-        statement = insert(OwnerDirectory)
+        statement = dialect_insert(self.session, OwnerDirectory)
         self.session.execute(
             statement.on_conflict_do_update(
                 index_elements=[OwnerDirectory.team_id, OwnerDirectory.email],

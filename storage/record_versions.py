@@ -24,12 +24,12 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.util import ClauseAdapter
 
 from bot.workflows.vocabulary import WorkflowStatus
 from storage.columns import UTCDateTime
+from storage.database import dialect_insert
 from storage.models import Record, RecordVersion, RecordVersionsKept, Run, Workflow
 
 RECORDS = cast(Table, Record.__table__)
@@ -169,10 +169,7 @@ class RecordVersions:
     def _kept_since(self, since: datetime) -> None:
         # Two processes pruning for the first time both find no row: the second insert is
         # ignored rather than failing its planning transaction, then both move it forward.
-        dialect = self.session.get_bind().dialect.name
-        first = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(
-            RecordVersionsKept
-        )
+        first = dialect_insert(self.session, RecordVersionsKept)
         self.session.execute(
             first.values(id=_KEPT_ROW, since=since).on_conflict_do_nothing(),
             execution_options={"synchronize_session": False},

@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Insert, and_, case, exists, func, literal, or_, select, true, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
 from bot.workflows.vocabulary import ActionOutcome, RunSource, RunStatus
+from storage.database import dialect_insert
 from storage.models import ActionResult, Enrollment, Record, Run, Workflow
 
 
@@ -61,9 +61,7 @@ _OUTCOME_ORDER = case(
 
 
 def _insert_ignoring_duplicates(session: Session, table: Any) -> Insert:
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    return sqlite.insert(table).on_conflict_do_nothing()
+    return dialect_insert(session, table).on_conflict_do_nothing()
 
 
 class RunRepository:
