@@ -6,13 +6,10 @@ and the log has its traceback under the same id."""
 from __future__ import annotations
 
 import logging
-import os
 import re
 import shutil
 import socket
 import string
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,11 +30,10 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from bot.commands.failures import FailureReporting, explain, masked
 from storage.database import alembic_config, make_engine, upgrade
 from tests.conftest import POSTGRES_SERVER
+from tests.serve_process import free_port, serve_to_exit
 from tests.slack.harness import SIGNING_SECRET
 from tests.slack_standin import SlackStandIn
 
-ROOT = Path(__file__).resolve().parents[1]
-TIMEOUT = 60
 # Commands that open the database, among them serve; serve --once does not stay up.
 COMMANDS = [["db", "upgrade"], ["serve", "--once"], ["workflows", "list"]]
 
@@ -70,33 +66,6 @@ def _assert_told(output: str, *fixes: str) -> list[str]:
     for fix in fixes:
         assert fix in output, output
     return lines
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _serve(
-    tmp_path: Path, environ: dict[str, str], *options: str
-) -> subprocess.CompletedProcess[str]:
-    """``workflow-bot serve`` as a real process with a time limit: serving by mistake would
-    otherwise never end."""
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "serve", *options],
-        cwd=tmp_path,  # no developer .env is read
-        env={
-            "PATH": os.environ.get("PATH", ""),
-            "PYTHONPATH": str(ROOT),
-            "PORT": str(_free_port()),
-            "LOG_LEVEL": "WARNING",
-            **environ,
-        },
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-    )
 
 
 # -- DATABASE_URL that cannot work, whatever the server says ---------------------------------
@@ -138,7 +107,7 @@ def test_a_password_in_a_url_that_does_not_parse_is_not_shown(runner: CliRunner)
 
 
 def test_plain_serve_with_a_bad_database_url_stops_before_its_banner(tmp_path: Path) -> None:
-    result = _serve(tmp_path, {"DATABASE_URL": "postgres://bot@localhost/bot"})
+    result = serve_to_exit({"DATABASE_URL": "postgres://bot@localhost/bot"}, tmp_path)
     assert result.returncode == 2
     assert result.stdout == ""
     _assert_told(result.stderr, "write postgresql+psycopg://")
@@ -197,7 +166,7 @@ def test_a_role_that_does_not_exist_says_createuser(
 def test_a_refused_connection_names_host_and_port_and_asks_if_postgresql_runs(
     runner: CliRunner, postgres_server: str, command: list[str]
 ) -> None:
-    port = _free_port()  # nothing listens there once the probe is closed
+    port = free_port()  # nothing listens there once the probe is closed
     result = _cli(runner, _with(postgres_server, port=port), *command)
     assert result.exit_code == 1  # the configuration may be right: the server is down
     host = make_url(postgres_server).host
@@ -321,7 +290,7 @@ def taken_port() -> Iterator[int]:
 def test_serve_on_a_port_in_use_says_set_port_before_any_banner(
     tmp_path: Path, bot_database: str, taken_port: int
 ) -> None:
-    result = _serve(tmp_path, {"DATABASE_URL": bot_database, "PORT": str(taken_port)})
+    result = serve_to_exit({"DATABASE_URL": bot_database, "PORT": str(taken_port)}, tmp_path)
     assert result.returncode == 2
     assert result.stdout == ""  # no banner that looks like success
     _assert_told(result.stderr, f"port {taken_port} is in use", "set PORT")
@@ -331,7 +300,7 @@ def test_a_scheduler_on_a_health_port_in_use_says_set_health_port(
     tmp_path: Path, bot_database: str, taken_port: int
 ) -> None:
     environ = {"DATABASE_URL": bot_database, "HEALTH_PORT": str(taken_port)}
-    result = _serve(tmp_path, environ, "--role", "scheduler")
+    result = serve_to_exit(environ, tmp_path, "--role", "scheduler")
     assert result.returncode == 2
     assert result.stdout == ""
     _assert_told(result.stderr, f"port {taken_port} is in use", "set HEALTH_PORT")
@@ -342,14 +311,14 @@ def test_serve_with_a_wrong_app_token_says_copy_it_again(
     tmp_path: Path, bot_database: str, slack_api: SlackStandIn, code: str
 ) -> None:
     slack_api.fail(code, method="apps.connections.open")
-    result = _serve(
-        tmp_path,
+    result = serve_to_exit(
         {
             "DATABASE_URL": bot_database,
             "SLACK_BOT_TOKEN": slack_api.token,
             "SLACK_APP_TOKEN": "xapp-1-wrong",
             "SLACK_API_URL": slack_api.url,
         },
+        tmp_path,
     )
     assert result.returncode == 2
     assert result.stdout == ""

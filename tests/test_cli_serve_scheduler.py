@@ -6,12 +6,7 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import signal
-import socket
-import subprocess
-import sys
-import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,15 +18,7 @@ from bot.workflows.lifecycle import CLI_ACTOR, request_run
 from bot.workflows.workspaces import LOCAL_TEAM
 from storage.database import write_transaction
 from tests.engine.builders import NAME, deal, import_deals, save, workflow_document
-
-PATIENCE_SECONDS = 60.0
-TIMEOUT = 60
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.serve_process import TIMEOUT, serving
 
 
 def _get(port: int, path: str) -> tuple[int, str]:
@@ -52,23 +39,6 @@ def _samples(body: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
     }
 
 
-def _read_until(process: subprocess.Popen[str], text: str, output: list[str]) -> None:
-    """Reads the process's output until a line holds ``text``: no polling, no clock. A
-    process that never prints it is killed after a minute, so the test fails instead of
-    hanging the suite."""
-    assert process.stdout is not None
-    watchdog = threading.Timer(PATIENCE_SECONDS, process.kill)
-    watchdog.start()
-    try:
-        for line in process.stdout:
-            output.append(line)
-            if text in line:
-                return
-    finally:
-        watchdog.cancel()
-    raise AssertionError(f"the process ended before printing {text!r}:\n" + "".join(output))
-
-
 def test_the_scheduler_role_serves_health_and_metrics_of_its_runs(
     database_url: str, sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:
@@ -77,28 +47,16 @@ def test_the_scheduler_role_serves_health_and_metrics_of_its_runs(
     save(sessions, workflow_document(), now, team=LOCAL_TEAM)
     with write_transaction(sessions) as session:
         request_run(session, LOCAL_TEAM, NAME, CLI_ACTOR, now)
-    health_port = _free_port()
     environment = {
-        "PATH": os.environ.get("PATH", ""),
         "DATABASE_URL": database_url,
-        "PORT": str(_free_port()),
-        "HEALTH_PORT": str(health_port),
         "LOG_LEVEL": "INFO",
         "LOG_FORMAT": "json",
-        "PYTHONUNBUFFERED": "1",
     }
-    output: list[str] = []
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve", "--role", "scheduler"],
-        cwd=tmp_path,  # no developer .env is read
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        _read_until(process, f"Listening on port {health_port}", output)
-        _read_until(process, "ran 1 run:", output)  # the scheduler's log line, once it ran
+    ports = ("PORT", "HEALTH_PORT")
+    with serving(environment, tmp_path, "--role", "scheduler", ports=ports) as served:
+        process, output, health_port = served.process, served.output, served.ports["HEALTH_PORT"]
+        assert f"Listening on port {health_port}" in output[-1]
+        served.read_until("ran 1 run:")  # the scheduler's log line, once it ran
 
         status, health = _get(health_port, "/healthz")
         assert status == 200, health
@@ -118,10 +76,6 @@ def test_the_scheduler_role_serves_health_and_metrics_of_its_runs(
 
         process.send_signal(signal.SIGTERM)
         rest, _ = process.communicate(timeout=TIMEOUT)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate(timeout=TIMEOUT)
     assert process.returncode == 0, "".join(output) + rest
     printed = "".join(output) + rest
     assert "Acme is in contract" in printed  # the run's message, on the console

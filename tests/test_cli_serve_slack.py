@@ -3,14 +3,8 @@ Slack was connected, answers signed Slack requests and /healthz, and stops on SI
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,66 +13,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.workspaces import LOCAL_TEAM
 from tests.engine.builders import deal, import_deals, save, workflow_document
+from tests.serve_process import TIMEOUT, Served, serving
 from tests.slack.harness import SIGNING_SECRET, Slack
 from tests.slack.workspaces import CLIENT_ID, CLIENT_SECRET, WorkspaceSlack
 from tests.slack_standin import SlackStandIn, WorkspacesStandIn
-
-TIMEOUT = 60
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextmanager
-def _serving(
-    environment: dict[str, str], cwd: Path
-) -> Iterator[tuple[subprocess.Popen[str], int, list[str]]]:
-    """``workflow-bot serve`` with ``environment`` on a free port, once it listens."""
-    port = _free_port()
-    environment = {
-        "PATH": os.environ.get("PATH", ""),
-        "PORT": str(port),
-        "LOG_LEVEL": "WARNING",
-        "PYTHONUNBUFFERED": "1",  # each line as it is printed
-        **environment,
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve"],
-        cwd=cwd,  # no developer .env is read
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    output: list[str] = []
-    # A process that never says it listens is killed after a minute: the test fails, the
-    # suite does not hang.
-    watchdog = threading.Timer(60.0, process.kill)
-    watchdog.start()
-    try:
-        assert process.stdout is not None
-        for line in process.stdout:  # the process says when it listens: no polling
-            output.append(line)
-            if line.startswith("Listening on port"):
-                break
-        else:
-            pytest.fail("serve exited before listening:\n" + "".join(output))
-        watchdog.cancel()
-        yield process, port, output
-    finally:
-        watchdog.cancel()
-        if process.poll() is None:
-            process.kill()
-            process.communicate(timeout=TIMEOUT)
 
 
 @pytest.fixture
 def served(
     database_url: str, sessions: sessionmaker[Session], slack_api: SlackStandIn, tmp_path: Path
-) -> Iterator[tuple[subprocess.Popen[str], int, list[str]]]:
+) -> Iterator[Served]:
     now = datetime.now(UTC)
     import_deals(sessions, [deal("D1", "Acme")], now, LOCAL_TEAM)
     save(sessions, workflow_document(name="Imported before Slack"), now, team=LOCAL_TEAM)
@@ -88,15 +32,15 @@ def served(
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": slack_api.url,
     }
-    with _serving(environment, tmp_path) as serving:
-        yield serving
+    with serving(environment, tmp_path) as running:
+        yield running
 
 
 def test_serve_answers_slack_over_http_and_stops_cleanly(
-    served: tuple[subprocess.Popen[str], int, list[str]], slack_api: SlackStandIn
+    served: Served, slack_api: SlackStandIn
 ) -> None:
-    process, port, output = served
-    banner = "".join(output)
+    process, port = served.process, served.port
+    banner = "".join(served.output)
     assert "now belong to T0STANDIN" in banner
     assert "http mode" in banner
     slack = Slack(port, slack_api)
@@ -126,9 +70,10 @@ def test_serve_for_several_workspaces_installs_one_over_oauth_and_answers_it(
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_API_URL": slack_api.url,
         }
-        with _serving(environment, tmp_path) as (process, port, output):
-            assert "workspaces: none installed yet" in "".join(output)
-            slack = WorkspaceSlack(port, slack_api, "T0SECOND")
+        with serving(environment, tmp_path) as served:
+            process = served.process
+            assert "workspaces: none installed yet" in "".join(served.output)
+            slack = WorkspaceSlack(served.port, slack_api, "T0SECOND")
             assert slack.install().status == 200
             assert "Second's" in slack.reply_to("U0OWNER", "list", timeout=TIMEOUT)
             assert slack_api.calls_by("T0SECOND", "auth.test")

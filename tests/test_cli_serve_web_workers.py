@@ -4,11 +4,7 @@ whole stops cleanly on SIGTERM."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
-import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,9 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.settings import Settings, SettingsError
 from bot.workflows.workspaces import LOCAL_TEAM
 from tests.engine.builders import deal, import_deals, save, workflow_document
+from tests.serve_process import TIMEOUT, serving
 from tests.slack.harness import SIGNING_SECRET, Slack
 from tests.slack_standin import SlackStandIn
-from tests.test_cli_serve_slack import TIMEOUT, _free_port
 
 WORKERS = 2
 
@@ -40,39 +36,18 @@ def test_web_workers_answer_slack_in_several_processes_and_stop_on_sigterm(
     # Imported before Slack: serve moves it into the stand-in's workspace before forking.
     import_deals(sessions, [deal("D1", "Acme")], now, LOCAL_TEAM)
     save(sessions, workflow_document(name="Served by workers"), now, team=LOCAL_TEAM)
-    port = _free_port()
     environment = {
-        "PATH": os.environ.get("PATH", ""),
-        "PORT": str(port),
-        "LOG_LEVEL": "WARNING",
-        "PYTHONUNBUFFERED": "1",
         "DATABASE_URL": database_url,
         "SLACK_BOT_TOKEN": slack_api.token,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": slack_api.url,
         "WEB_WORKERS": str(WORKERS),
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve", "--role", "web"],
-        cwd=tmp_path,  # no developer .env is read
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    # A process that never says it listens is killed: the test fails, the suite goes on.
-    watchdog = threading.Timer(TIMEOUT, process.kill)
-    watchdog.start()
-    try:
-        assert process.stdout is not None
-        output = []
-        for line in process.stdout:
-            output.append(line)
-            if line.startswith("Listening on port"):
-                break
+    with serving(environment, tmp_path, "--role", "web") as served:
+        process, output = served.process, served.output
         assert output and output[-1].startswith("Listening on port"), "".join(output)
         assert f"({WORKERS} worker processes)" in output[-1]
-        slack = Slack(port, slack_api)
+        slack = Slack(served.port, slack_api)
         for _ in range(4):  # new connections each: the workers take them in turn
             reply = slack.reply_to("U0OWNER", "list", timeout=TIMEOUT)
             assert "Served by workers" in reply
@@ -81,11 +56,6 @@ def test_web_workers_answer_slack_in_several_processes_and_stop_on_sigterm(
         assert len(children(process.pid)) == WORKERS
         process.send_signal(signal.SIGTERM)
         rest, _ = process.communicate(timeout=TIMEOUT)
-    finally:
-        watchdog.cancel()
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
     assert process.returncode == 0, rest
     assert "Stopped." in rest
     assert "Traceback" not in rest
