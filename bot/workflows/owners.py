@@ -268,15 +268,6 @@ class OwnerLine:
     note: str = ""
 
 
-def list_owners(session: Session, team_id: str, now: datetime) -> list[OwnerLine]:
-    """Every owner value of the workspace's records, as far as the directory knows them."""
-    directory = OwnerDirectoryRepository(session)
-    counts = directory.owner_counts(team_id)
-    emails = {email_key(c.owner) for c in counts if is_email(c.owner)}
-    entries = directory.entries(team_id, emails)
-    return [_line(count, entries) for count in counts]
-
-
 def _line(count: OwnerCount, entries: Mapping[str, DirectoryEntry]) -> OwnerLine:
     owner = count.owner
     if is_user_id(owner):
@@ -335,6 +326,10 @@ def _shown(value: str) -> str:
 
 
 def owner_lines(work: UnitOfWork, team_id: str, now: datetime) -> list[OwnerLine]:
-    """Use case: list_owners in a transaction of its own."""
+    """Every owner value of the workspace's records, as far as the directory knows them."""
     with work.reading() as session:
-        return list_owners(session, team_id, now)
+        directory = OwnerDirectoryRepository(session)
+        counts = directory.owner_counts(team_id)
+        emails = {email_key(c.owner) for c in counts if is_email(c.owner)}
+        entries = directory.entries(team_id, emails)
+        return [_line(count, entries) for count in counts]

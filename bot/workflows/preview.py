@@ -39,35 +39,6 @@ class Preview:
     lines: tuple[str, ...]
 
 
-def preview_run(session: Session, team_id: str, name: str, now: datetime) -> Preview:
-    workflow = get_workflow(session, team_id, name)
-    definition = definition_of(session, workflow)
-    types = ObjectTypeRepository(session).property_types(workflow.object_type_id)
-    zone_now = now.astimezone(definition.schedule.zone)
-    matching, records = matching_now(
-        session, definition, workflow.object_type_id, types, now, SHOWN_RECORDS, workflow.id
-    )
-    lines: list[str] = []
-    for record in records:
-        context = RenderContext(
-            record.external_id,
-            record.name,
-            record.owner,
-            record.properties,
-            zone_now.date(),
-            definition.name,
-            created_at=record.created_at,
-            updated_at=record.updated_at,
-            zone=definition.schedule.zone,
-        )
-        lines.append(f"{record.external_id} {record.name}")
-        for number, action in enumerate(definition.actions, start=1):
-            lines.append(f"  {number}. {_describe(action, context)}")
-    if matching > SHOWN_RECORDS:
-        lines.append(f"... and {plural(matching - SHOWN_RECORDS, 'more record')}")
-    return Preview(matching, tuple(lines))
-
-
 def matching_now(
     session: Session,
     definition: WorkflowDefinition,
@@ -119,6 +90,32 @@ def _describe(action: object, context: RenderContext) -> str:
 
 
 def preview(work: UnitOfWork, team_id: str, name: str, now: datetime) -> Preview:
-    """Use case: preview_run in a transaction of its own (a dry run writes nothing)."""
+    """A dry run of the workflow called ``name`` now: how many records match, and what its
+    actions would do to the first SHOWN_RECORDS of them. Writes nothing."""
     with work.reading() as session:
-        return preview_run(session, team_id, name, now)
+        workflow = get_workflow(session, team_id, name)
+        definition = definition_of(session, workflow)
+        types = ObjectTypeRepository(session).property_types(workflow.object_type_id)
+        zone_now = now.astimezone(definition.schedule.zone)
+        matching, records = matching_now(
+            session, definition, workflow.object_type_id, types, now, SHOWN_RECORDS, workflow.id
+        )
+        lines: list[str] = []
+        for record in records:
+            context = RenderContext(
+                record.external_id,
+                record.name,
+                record.owner,
+                record.properties,
+                zone_now.date(),
+                definition.name,
+                created_at=record.created_at,
+                updated_at=record.updated_at,
+                zone=definition.schedule.zone,
+            )
+            lines.append(f"{record.external_id} {record.name}")
+            for number, action in enumerate(definition.actions, start=1):
+                lines.append(f"  {number}. {_describe(action, context)}")
+        if matching > SHOWN_RECORDS:
+            lines.append(f"... and {plural(matching - SHOWN_RECORDS, 'more record')}")
+        return Preview(matching, tuple(lines))

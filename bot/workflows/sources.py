@@ -350,40 +350,6 @@ class SourceStatus:
     daily_remaining: int | None = None
 
 
-def list_sources(session: Session, team_id: str, now: datetime) -> list[SourceStatus]:
-    statuses = []
-    for source, type_name in RecordSourceRepository(session).of_team(team_id):
-        counts = None
-        if source.last_success_at is not None:
-            counts = SyncCounts(
-                source.last_added or 0, source.last_changed or 0, source.last_removed or 0
-            )
-        lease = source.sync_lease_expires_at
-        statuses.append(
-            SourceStatus(
-                name=source.name,
-                type_name=type_name,
-                kind=SourceKind(source.kind),
-                url_env=source.url_env,
-                query=source.query,
-                id_column=source.id_column,
-                every_seconds=source.sync_every_seconds,
-                max_staleness_seconds=source.max_staleness_seconds,
-                last_attempt_at=source.last_attempt_at,
-                last_success_at=source.last_success_at,
-                last_duration_ms=source.last_duration_ms,
-                counts=counts,
-                last_error=source.last_error,
-                syncing=source.sync_lease_owner is not None and lease is not None and lease > now,
-                hubspot_object=source.hubspot_object,
-                cursor_at=_instant_of(source.hubspot_cursor_ms),
-                daily_limit=source.daily_limit,
-                daily_remaining=source.daily_remaining,
-            )
-        )
-    return statuses
-
-
 def _instant_of(milliseconds: int | None) -> datetime | None:
     return None if milliseconds is None else datetime.fromtimestamp(milliseconds / 1000, UTC)
 
@@ -588,9 +554,40 @@ def add_hubspot(
 
 
 def statuses(work: UnitOfWork, team_id: str, now: datetime) -> list[SourceStatus]:
-    """Each source with its last sync (list_sources)."""
+    """Each source of the workspace with its last sync, and whether one is under way."""
     with work.reading() as session:
-        return list_sources(session, team_id, now)
+        statuses = []
+        for source, type_name in RecordSourceRepository(session).of_team(team_id):
+            counts = None
+            if source.last_success_at is not None:
+                counts = SyncCounts(
+                    source.last_added or 0, source.last_changed or 0, source.last_removed or 0
+                )
+            lease = source.sync_lease_expires_at
+            syncing = source.sync_lease_owner is not None and lease is not None and lease > now
+            statuses.append(
+                SourceStatus(
+                    name=source.name,
+                    type_name=type_name,
+                    kind=SourceKind(source.kind),
+                    url_env=source.url_env,
+                    query=source.query,
+                    id_column=source.id_column,
+                    every_seconds=source.sync_every_seconds,
+                    max_staleness_seconds=source.max_staleness_seconds,
+                    last_attempt_at=source.last_attempt_at,
+                    last_success_at=source.last_success_at,
+                    last_duration_ms=source.last_duration_ms,
+                    counts=counts,
+                    last_error=source.last_error,
+                    syncing=syncing,
+                    hubspot_object=source.hubspot_object,
+                    cursor_at=_instant_of(source.hubspot_cursor_ms),
+                    daily_limit=source.daily_limit,
+                    daily_remaining=source.daily_remaining,
+                )
+            )
+        return statuses
 
 
 def source_id(work: UnitOfWork, team_id: str, name: str) -> int:

@@ -430,17 +430,6 @@ def import_workflow(
     )
 
 
-def export_workflows(session: Session, team_id: str, name: str | None = None) -> str:
-    """The workspace's workflows (or the one named ``name``, found as get_workflow finds
-    it) as a workflow file that import_workflow reads back unchanged."""
-    chosen = (
-        [get_workflow(session, team_id, name)]
-        if name
-        else WorkflowRepository(session).in_team(team_id)
-    )
-    return dump_workflows([to_document(definition_of(session, workflow)) for workflow in chosen])
-
-
 # Use cases: each opens its own transaction on the unit of work it is given -----------------
 
 
@@ -479,6 +468,14 @@ def import_all(
 
 
 def export(work: UnitOfWork, team_id: str, name: str | None = None) -> str:
-    """One workflow, or all the team's, as a workflow file (export_workflows)."""
+    """The workspace's workflows (or the one named ``name``, found as get_workflow finds
+    it) as a workflow file that import_workflow reads back unchanged."""
     with work.reading() as session:
-        return export_workflows(session, team_id, name)
+        chosen = (
+            [get_workflow(session, team_id, name)]
+            if name
+            else WorkflowRepository(session).in_team(team_id)
+        )
+        return dump_workflows(
+            [to_document(definition_of(session, workflow)) for workflow in chosen]
+        )

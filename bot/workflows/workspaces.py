@@ -130,13 +130,6 @@ class WorkspaceNotRemoved(ValueError):
     """Why a workspace cannot be removed; the message says what to do instead."""
 
 
-def workspace_contents(session: Session, teams: Collection[str] = ()) -> list[WorkspaceContents]:
-    """What each workspace with data holds (and each of ``teams``, which may hold nothing),
-    by team id."""
-    known = sorted({*teams_with_data(session), *teams})
-    return [_contents(session, team_id) for team_id in known]
-
-
 def _contents(session: Session, team_id: str) -> WorkspaceContents:
     def count(table: type, *where: ColumnElement[bool]) -> int:
         return session.scalar(select(func.count()).select_from(table).where(*where)) or 0
@@ -158,31 +151,6 @@ def _contents(session: Session, team_id: str) -> WorkspaceContents:
     )
 
 
-def remove_empty_workspace(session: Session, team_id: str, vouched: Collection[str]) -> None:
-    """Removes a workspace that holds nothing (its built-in object types and what the bot
-    cached for it). Refused, with WorkspaceNotRemoved saying why, for a workspace that holds
-    something, or that Slack or the settings vouch for (it would come back at once), or
-    UnknownWorkspace for one the database does not have."""
-    if team_id not in teams_with_data(session):
-        raise UnknownWorkspace(team_id, teams_with_data(session))
-    if team_id in vouched:
-        raise WorkspaceNotRemoved(
-            f"{team_id} is the workspace SLACK_TEAM_ID names or one the app is installed in: "
-            "it would come back at its next command; unset SLACK_TEAM_ID or uninstall the "
-            "app there first"
-        )
-    contents = _contents(session, team_id)
-    if not contents.empty:
-        raise WorkspaceNotRemoved(
-            f"{team_id} holds {contents.describe()}: only a workspace that holds nothing is "
-            "removed; delete what it holds first if it really is a mistake"
-        )
-    types = select(ObjectType.id).where(ObjectType.team_id == team_id).scalar_subquery()
-    session.execute(delete(PropertyDefinition).where(PropertyDefinition.object_type_id.in_(types)))
-    for table in (OwnerDirectory, HandledEvent, ObjectType):
-        session.execute(delete(table).where(table.team_id == team_id))
-
-
 # Use cases: each opens its own transaction on the unit of work it is given -----------------
 
 
@@ -199,12 +167,36 @@ def open_workspace(
 
 
 def contents_of(work: UnitOfWork, teams: Collection[str] = ()) -> list[WorkspaceContents]:
-    """What each workspace holds (workspace_contents)."""
+    """What each workspace with data holds (and each of ``teams``, which may hold nothing),
+    by team id."""
     with work.reading() as session:
-        return workspace_contents(session, teams)
+        known = sorted({*teams_with_data(session), *teams})
+        return [_contents(session, team_id) for team_id in known]
 
 
 def remove_empty(work: UnitOfWork, team_id: str, vouched: Collection[str]) -> None:
-    """Removes a workspace that holds nothing (remove_empty_workspace)."""
+    """Removes a workspace that holds nothing (its built-in object types and what the bot
+    cached for it). Refused, with WorkspaceNotRemoved saying why, for a workspace that holds
+    something, or that Slack or the settings vouch for (it would come back at once), or
+    UnknownWorkspace for one the database does not have."""
     with work.writing() as session:
-        remove_empty_workspace(session, team_id, vouched)
+        if team_id not in teams_with_data(session):
+            raise UnknownWorkspace(team_id, teams_with_data(session))
+        if team_id in vouched:
+            raise WorkspaceNotRemoved(
+                f"{team_id} is the workspace SLACK_TEAM_ID names or one the app is installed in: "
+                "it would come back at its next command; unset SLACK_TEAM_ID or uninstall the "
+                "app there first"
+            )
+        contents = _contents(session, team_id)
+        if not contents.empty:
+            raise WorkspaceNotRemoved(
+                f"{team_id} holds {contents.describe()}: only a workspace that holds nothing is "
+                "removed; delete what it holds first if it really is a mistake"
+            )
+        types = select(ObjectType.id).where(ObjectType.team_id == team_id).scalar_subquery()
+        session.execute(
+            delete(PropertyDefinition).where(PropertyDefinition.object_type_id.in_(types))
+        )
+        for table in (OwnerDirectory, HandledEvent, ObjectType):
+            session.execute(delete(table).where(table.team_id == team_id))

@@ -13,12 +13,13 @@ from bot.workflows.hubspot_sync import ObjectToSync
 from bot.workflows.sources import (
     NewHubSpotSource,
     add_hubspot_sources,
-    list_sources,
+    statuses,
     sync_source,
 )
-from storage.database import transaction, write_transaction
+from storage.database import write_transaction
 from storage.object_types import ObjectTypeRepository
 from storage.record_sources import RecordSourceRepository
+from storage.unit_of_work import UnitOfWork
 from tests.hubspot_source.portal_fixtures import T0, client, deal_portal
 from tests.hubspot_standin import DAILY_LIMIT, TOKEN
 
@@ -56,8 +57,7 @@ def test_a_sync_failed_by_the_daily_limit_leaves_the_budget_it_reported(
         return outcome.error
 
     assert sync() is None
-    with transaction(sessions) as session:
-        [listed] = list_sources(session, TEAM, NOW)
+    [listed] = statuses(UnitOfWork(sessions), TEAM, NOW)
     assert (listed.daily_limit, listed.daily_remaining) == (
         DAILY_LIMIT,
         DAILY_LIMIT - portal.daily_used,
@@ -68,7 +68,6 @@ def test_a_sync_failed_by_the_daily_limit_leaves_the_budget_it_reported(
     error = sync()
 
     assert error is not None and "daily request limit" in error
-    with transaction(sessions) as session:
-        [listed] = list_sources(session, TEAM, NOW)
+    [listed] = statuses(UnitOfWork(sessions), TEAM, NOW)
     assert listed.daily_remaining == 0
     assert listed.last_error == error

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.workflows.preview import preview_run
+from bot.workflows.preview import preview
+from storage.unit_of_work import UnitOfWork
 from tests.engine.builders import (
     NAME,
     TEAM,
@@ -28,11 +29,10 @@ def test_a_dry_run_counts_the_matching_records_and_shows_them_by_name(
     import_deals(sessions, deals, NOW)
     save(sessions, workflow_document(), NOW)
 
-    with sessions() as session:
-        preview = preview_run(session, TEAM, NAME, NOW)
+    dry_run = preview(UnitOfWork(sessions), TEAM, NAME, NOW)
 
-    assert preview.matching == 2
-    assert preview.lines == (
+    assert dry_run.matching == 2
+    assert dry_run.lines == (
         "D2 Acme",
         "  1. post to C0DEALS: Acme is in contract",
         "D1 Initech",
@@ -57,10 +57,9 @@ def test_a_dry_run_finds_stale_deals_and_shows_their_dates_in_the_workflows_zone
     schedule = daily("09:00", "Asia/Tokyo")
     save(sessions, workflow_document(criteria=stale, actions=[message], schedule=schedule), NOW)
 
-    with sessions() as session:
-        preview = preview_run(session, TEAM, NAME, NOW)
+    dry_run = preview(UnitOfWork(sessions), TEAM, NAME, NOW)
 
-    assert preview.lines == (
+    assert dry_run.lines == (
         "D1 Stale",
         "  1. post to C0DEALS: Stale last changed 2026-10-02 08:30",
     )

@@ -27,7 +27,7 @@ from bot.workflows.workflow_files import (
     ImportedWorkflow,
     ImportOutcome,
     dump_workflows,
-    export_workflows,
+    export,
     import_workflow,
     load_workflows,
     parse_workflow_documents,
@@ -35,6 +35,7 @@ from bot.workflows.workflow_files import (
 from storage.database import make_engine, session_factory, transaction
 from storage.models import Run, Workflow
 from storage.object_types import ObjectTypeRepository
+from storage.unit_of_work import UnitOfWork
 from tests.engine.builders import TEAM, daily, deal, import_deals, save, workflow_document
 
 CREATED_AT = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)  # a Monday
@@ -113,9 +114,8 @@ def import_file(
     return {workflow.name: workflow for workflow in imported}
 
 
-def export(sessions: sessionmaker[Session]) -> str:
-    with sessions() as session:
-        return export_workflows(session, TEAM)
+def exported_file(sessions: sessionmaker[Session]) -> str:
+    return export(UnitOfWork(sessions), TEAM)
 
 
 def stored(sessions: sessionmaker[Session]) -> dict[str, tuple[int, datetime | None, datetime]]:
@@ -150,7 +150,7 @@ def test_importing_an_export_into_the_same_database_changes_nothing(
     sessions: sessionmaker[Session],
 ) -> None:
     clock = lived_in(sessions)
-    exported = export(sessions)
+    exported = exported_file(sessions)
     before, runs_before = stored(sessions), run_count(sessions)
     imported = import_file(sessions, exported, clock.now())
     assert {w.outcome for w in imported.values()} == {ImportOutcome.UNCHANGED}
@@ -160,19 +160,19 @@ def test_importing_an_export_into_the_same_database_changes_nothing(
     }
     assert stored(sessions) == before  # revisions, next runs and change times
     assert run_count(sessions) == runs_before  # no planned run cancelled or added
-    assert export(sessions) == exported
+    assert exported_file(sessions) == exported
 
 
 def test_importing_an_export_into_a_fresh_database_gives_the_same_definitions(
     sessions: sessionmaker[Session], fresh_sessions: sessionmaker[Session]
 ) -> None:
     clock = lived_in(sessions)
-    exported = export(sessions)
+    exported = exported_file(sessions)
     import_deals(fresh_sessions, [deal("D9", "Other")], clock.now())  # the same types
     imported = import_file(fresh_sessions, exported, clock.now())
     assert {w.outcome for w in imported.values()} == {ImportOutcome.CREATED}
     assert set(imported) == set(stored(sessions))
-    assert export(fresh_sessions) == exported
+    assert exported_file(fresh_sessions) == exported
     # Finished workflows are not armed again, and the others run when they would have.
     next_runs = {name: next_run for name, (_, next_run, _) in stored(sessions).items()}
     assert {name: w.next_run_at for name, w in imported.items()} == next_runs
@@ -185,7 +185,7 @@ def test_a_changed_workflow_gets_a_new_revision_and_the_rest_keep_theirs(
     sessions: sessionmaker[Session],
 ) -> None:
     clock = lived_in(sessions)
-    documents = load_workflows(export(sessions))
+    documents = load_workflows(exported_file(sessions))
     for document in documents:
         if document["name"] == "Weekly":
             document["schedule"]["time"] = "08:00"
