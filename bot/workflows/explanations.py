@@ -488,12 +488,14 @@ def _past_runs(
         .limit(RUNS_LOOKED_AT)
     )
     kept_since = RecordVersions(session).kept_since()
+    # Read once for all the runs: a revision's definition needs the type names too.
+    names = ObjectTypeRepository(session).names(workflow.team_id)
     shown = []
     for run, was in session.execute(query):
         by_criteria = run.enrolls_by_criteria
         if not (was or by_criteria):
             continue
-        definition = _definition_of_run(session, workflow, run, types)
+        definition = _definition_of_run(session, workflow, run, types, names)
         then = None
         if by_criteria:
             then = _run_then(
@@ -509,18 +511,21 @@ def _past_runs(
 
 
 def _definition_of_run(
-    session: Session, workflow: Workflow, run: Run, types: dict[str, PropertyType]
+    session: Session,
+    workflow: Workflow,
+    run: Run,
+    types: dict[str, PropertyType],
+    type_names: list[str],
 ) -> WorkflowDefinition:
     """The revision of the workflow the run ran; the workflow as it is now when that
     revision is no longer kept or no longer reads (a property it filters was dropped)."""
     saved = RevisionRepository(session).get(workflow.id, run.revision)
     if saved is not None:
-        names = ObjectTypeRepository(session).names(workflow.team_id)
         try:
-            return load_definition(saved.document, types, names)
+            return load_definition(saved.document, types, type_names)
         except InvalidDefinition:
             pass
-    return definition_of(session, workflow)
+    return definition_of(session, workflow, types)
 
 
 def _run_then(

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select, update
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.commands.workflow_explanations import verdict_line
@@ -357,6 +358,40 @@ def test_manual_runs_of_every_matching_record_are_listed_even_when_they_left_it_
         (2, False),
         (1, True),
     ]
+
+
+def test_past_runs_read_the_type_names_and_property_types_once_however_many(
+    sessions: sessionmaker[Session], deals: None
+) -> None:
+    save(sessions, workflow_document(criteria=amount_at_least(5000)), START)
+    notifier = ConsoleNotifier(io.StringIO())
+    clock = FixedClock(START + timedelta(minutes=1))
+    engine = Engine(sessions, clock, lambda _team: notifier)
+    bind = sessions.kw["bind"]
+    schema_reads: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if "FROM object_types" in statement or "FROM property_definitions" in statement:
+            schema_reads.append(statement)
+
+    def reads_explaining() -> tuple[int, int]:
+        schema_reads.clear()
+        sqlalchemy_event.listen(bind, "before_cursor_execute", count)
+        try:
+            explanation = _explain(sessions, "D1", now=clock.now())
+        finally:
+            sqlalchemy_event.remove(bind, "before_cursor_execute", count)
+        assert all(past.enrolled for past in explanation.past_runs)
+        return len(schema_reads), len(explanation.past_runs)
+
+    _run_by_hand(sessions, engine, clock.now())
+    after_one, runs = reads_explaining()
+    assert runs == 1
+    for minutes in (2, 3):
+        clock.set(START + timedelta(minutes=minutes))
+        _run_by_hand(sessions, engine, clock.now())
+
+    assert reads_explaining() == (after_one, 3)
 
 
 @pytest.mark.parametrize(
