@@ -56,7 +56,7 @@ def workflows_diff(context: Context, name: str, before: int, after: int, team: s
     """A unified diff of two revisions of a workflow, as workflow files."""
     with _errors():
         team_id = context.team(team)
-        diff = workflow_requests.diff(context.work, team_id, name, (before, after)).diff
+        diff = workflow_requests.unified_diff(context.work, team_id, name, before, after)
     click.echo(diff or f"Revisions {before} and {after} are the same.", nl=not diff)
 
 

@@ -191,7 +191,7 @@ def workflows_history(context: Context, name: str, limit: int, team: str | None)
     deleted workflow's too, until it is purged."""
     with workflow_errors():
         team_id = context.team(team)
-        past = workflow_requests.past(context.work, team_id, name, limit, limit)
+        past = workflow_requests.workflow_past(context.work, team_id, name, limit, limit)
     if past.deleted_at is not None:
         deleted = _instant(past.deleted_at, past.timezone)
         click.echo(f"{past.name} was deleted at {deleted}: `restore` brings it back")

@@ -294,13 +294,6 @@ def run_history(session: Session, workflow: Workflow, limit: int) -> list[RunLin
     return [RunLine.of(run, zone) for run in RunRepository(session).history(workflow.id, limit)]
 
 
-def workflow_history(session: Session, team_id: str, name: str, limit: int) -> WorkflowHistory:
-    """The latest ``limit`` runs of the workflow named ``name``, missed ones included."""
-    workflow = get_workflow(session, team_id, name)
-    runs = run_history(session, workflow, limit + 1)
-    return WorkflowHistory(workflow.name, tuple(runs[:limit]), len(runs) > limit)
-
-
 def run_details(
     session: Session, team_id: str, run_id: int, limit: int = DETAIL_ROWS
 ) -> RunDetails:

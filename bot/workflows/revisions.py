@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from bot.workflows.audit import RECENT_CHANGES, ChangeLine, recent_changes
 from bot.workflows.lifecycle import UnknownWorkflow, WorkflowError, get_workflow
 from bot.workflows.workflow_files import dump_workflows
 from storage.models import Workflow, WorkflowRevision
@@ -31,13 +30,6 @@ class UnknownRevision(WorkflowError, LookupError):
         self.revision = revision
 
 
-@dataclass(frozen=True)
-class WorkflowChanges:
-    name: str
-    deleted_at: datetime | None  # set when the workflow is deleted (and restorable)
-    changes: tuple[ChangeLine, ...]  # newest first
-
-
 def workflow_with_past(session: Session, team_id: str, name: str) -> Workflow:
     """The workflow named ``name`` (as get_workflow finds it) or, when none is, the latest
     deleted one that had the name; UnknownWorkflow when neither exists."""
@@ -53,15 +45,6 @@ def workflow_with_past(session: Session, team_id: str, name: str) -> Workflow:
 def shown_name(workflow: Workflow) -> str:
     """The name people know the workflow by (a deleted one's row holds another)."""
     return workflow.deleted_name or workflow.name
-
-
-def workflow_changes(
-    session: Session, team_id: str, name: str, limit: int = RECENT_CHANGES
-) -> WorkflowChanges:
-    """Who changed, ran or deleted the workflow named ``name``, and when: newest first."""
-    workflow = workflow_with_past(session, team_id, name)
-    changes = tuple(recent_changes(session, workflow, limit))
-    return WorkflowChanges(shown_name(workflow), workflow.deleted_at, changes)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.workflows.audit import ChangeLine, recent_changes
+from bot.workflows.audit import RECENT_CHANGES, ChangeLine, recent_changes
 from bot.workflows.lifecycle import (
     Actor,
     RunRequested,
@@ -31,23 +31,19 @@ from bot.workflows.overview import (
     RunDetails,
     RunLine,
     WorkflowDetails,
-    WorkflowHistory,
     WorkflowLine,
     coming_run,
     list_workflows,
     run_details,
     run_history,
     workflow_details,
-    workflow_history,
 )
 from bot.workflows.revisions import (
     SavedRevision,
-    WorkflowChanges,
     latest_revisions,
     revision_diff,
     saved_revision,
     shown_name,
-    workflow_changes,
     workflow_with_past,
 )
 from bot.workflows.sharing import Copied, Transferred, copy_workflow, transfer_workflow
@@ -86,6 +82,7 @@ class WorkflowPast:
     timezone: str
     deleted_at: datetime | None
     runs: tuple[RunLine, ...]
+    more_runs: bool  # older runs exist beyond these
     changes: tuple[ChangeLine, ...]
 
 
@@ -203,31 +200,22 @@ def restore(work: UnitOfWork, team_id: str, name: str, actor: Actor, now: dateti
         return restore_workflow(session, team_id, name, actor, now)
 
 
-def past(work: UnitOfWork, team_id: str, name: str, runs: int, changes: int) -> WorkflowPast:
+def workflow_past(
+    work: UnitOfWork, team_id: str, name: str, runs: int, changes: int = RECENT_CHANGES
+) -> WorkflowPast:
     """The latest ``runs`` runs and ``changes`` changes of the workflow called ``name`` or,
     when none is, of the latest deleted one that was."""
     with work.reading() as session:
         workflow = workflow_with_past(session, team_id, name)
+        # One more run than shown says whether older ones exist.
+        lines = run_history(session, workflow, runs + 1)
         return WorkflowPast(
             name=shown_name(workflow),
             timezone=workflow.timezone,
             deleted_at=workflow.deleted_at,
-            runs=tuple(run_history(session, workflow, runs)),
+            runs=tuple(lines[:runs]),
+            more_runs=len(lines) > runs,
             changes=tuple(recent_changes(session, workflow, changes)),
-        )
-
-
-@dataclass(frozen=True)
-class HistoryWithChanges:
-    history: WorkflowHistory
-    changes: WorkflowChanges
-
-
-def history(work: UnitOfWork, team_id: str, name: str, runs: int) -> HistoryWithChanges:
-    """The latest ``runs`` runs of the workflow called ``name``, and its changes."""
-    with work.reading() as session:
-        return HistoryWithChanges(
-            workflow_history(session, team_id, name, runs), workflow_changes(session, team_id, name)
         )
 
 
@@ -237,16 +225,23 @@ def run(work: UnitOfWork, team_id: str, run_id: int) -> RunDetails:
         return run_details(session, team_id, run_id)
 
 
-def diff(
+def compare_revisions(
     work: UnitOfWork, team_id: str, name: str, revisions: tuple[int, int] | None
 ) -> RevisionDiff:
-    """What changed between two revisions (``revisions``, else the latest two)."""
+    """What changed between two revisions (``revisions``, else the latest two), with the
+    newer one and the name people know the workflow by, for Slack to show."""
     with work.reading() as session:
         before, after = revisions or latest_revisions(session, team_id, name)
         text = revision_diff(session, team_id, name, before, after)
         newer = saved_revision(session, team_id, name, after)
         shown = shown_name(workflow_with_past(session, team_id, name))
         return RevisionDiff(shown, before, newer, text)
+
+
+def unified_diff(work: UnitOfWork, team_id: str, name: str, before: int, after: int) -> str:
+    """The unified diff of two revisions' workflow files; empty when they are the same."""
+    with work.reading() as session:
+        return revision_diff(session, team_id, name, before, after)
 
 
 def revision(work: UnitOfWork, team_id: str, name: str, number: int) -> SavedRevision:

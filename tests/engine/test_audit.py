@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.workflows.audit import ChangeLine
 from bot.workflows.definitions import InvalidDefinition
 from bot.workflows.lifecycle import (
     CLI_ACTOR,
@@ -33,14 +34,15 @@ from bot.workflows.revisions import (
     UnknownRevision,
     revision_diff,
     saved_revision,
-    workflow_changes,
 )
 from bot.workflows.run_followups import StaleButton, followed_run
 from bot.workflows.sharing import copy_workflow, transfer_workflow
 from bot.workflows.trash import NotRestorable, restore_workflow
 from bot.workflows.vocabulary import RunStatus, WorkflowStatus
+from bot.workflows.workflow_requests import workflow_past
 from storage.database import write_transaction as transaction
 from storage.models import Run, Workflow, WorkflowEvent
+from storage.unit_of_work import UnitOfWork
 from tests.engine.builders import (
     NAME,
     OWNER,
@@ -68,8 +70,11 @@ def saved(sessions: sessionmaker[Session]) -> None:
 
 
 def _changes(sessions: sessionmaker[Session], name: str = NAME) -> list[tuple[str, str]]:
-    with transaction(sessions) as session:
-        return [(c.kind, c.actor) for c in workflow_changes(session, TEAM, name).changes]
+    return [(c.kind, c.actor) for c in _recent_changes(sessions, name)]
+
+
+def _recent_changes(sessions: sessionmaker[Session], name: str = NAME) -> tuple[ChangeLine, ...]:
+    return workflow_past(UnitOfWork(sessions), TEAM, name, runs=0).changes
 
 
 def _delete(sessions: sessionmaker[Session], now: datetime, name: str = NAME) -> None:
@@ -164,8 +169,7 @@ def test_the_history_says_who_edited_paused_activated_ran_and_deleted_it_newest_
         ("edited", "U0EDITOR"),
         ("created", OWNER),
     ]
-    with transaction(sessions) as session:
-        about = [c.about for c in workflow_changes(session, TEAM, NAME).changes]
+    about = [c.about for c in _recent_changes(sessions)]
     assert about[1] == f"ran (run {run_id})"
     assert about[4:] == ["edited (revision 2)", "created (revision 1)"]
 
@@ -185,7 +189,7 @@ def test_a_workspace_paused_by_the_bot_says_why_in_each_history(
 ) -> None:
     with transaction(sessions) as session:
         pause_workspace(session, TEAM, NOW, "the app was uninstalled")
-        changes = workflow_changes(session, TEAM, NAME).changes
+    changes = _recent_changes(sessions)
     assert (changes[0].kind, changes[0].actor) == ("paused", "workflow-bot")
     assert changes[0].about == "paused (the app was uninstalled)"
 
@@ -357,8 +361,7 @@ def test_the_owner_transfers_a_workflow_to_a_person_and_the_history_says_so(
     assert (done.previous_owner, done.owner) == (OWNER, "U0NEW")
     moved = workflow(sessions)
     assert moved is not None and moved.owner_user_id == "U0NEW" and moved.revision == 1
-    with transaction(sessions) as session:
-        latest = workflow_changes(session, TEAM, NAME).changes[0]
+    latest = _recent_changes(sessions)[0]
     assert latest.about == f"transferred from {OWNER} to U0NEW"
     # The previous owner is now someone else.
     with pytest.raises(PermissionDenied), transaction(sessions) as session:
@@ -408,8 +411,7 @@ def test_anyone_may_copy_a_workflow_into_a_paused_one_of_their_own(
         original.actions,
     )
     assert copy.next_run_at is None and copy.status == copied_status
-    with transaction(sessions) as session:
-        made = workflow_changes(session, TEAM, "My review").changes
+    made = _recent_changes(sessions, "My review")
     assert [(c.about, c.actor) for c in made] == [(f"created as a copy of {NAME!r}", "U0SOMEONE")]
     assert _changes(sessions)[0] == ("copied", "U0SOMEONE")
 

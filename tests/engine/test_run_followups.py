@@ -15,7 +15,6 @@ from bot.workflows.clock import FixedClock
 from bot.workflows.forecast import forecast
 from bot.workflows.lifecycle import Actor, PermissionDenied, WorkflowError
 from bot.workflows.planner import SKIPPED_BY_HAND
-from bot.workflows.revisions import workflow_changes
 from bot.workflows.run_followups import (
     StaleButton,
     active_snoozes,
@@ -26,6 +25,7 @@ from bot.workflows.run_followups import (
     upcoming_skips,
 )
 from bot.workflows.vocabulary import ActionOutcome, RunSource, RunStatus
+from bot.workflows.workflow_requests import workflow_past
 from storage.database import transaction
 from storage.models import Workflow
 from storage.unit_of_work import UnitOfWork
@@ -221,8 +221,8 @@ def test_a_rerun_is_one_manual_run_linked_to_the_first_that_repeats_only_failed_
     clock.advance(timedelta(minutes=30))
     asked = retry(UnitOfWork(sessions), TEAM, first, OWNER_ACTOR, clock.now())
     assert asked.actions == 3
-    with transaction(sessions) as session:  # the workflow's history says who re-ran what
-        latest = workflow_changes(session, TEAM, asked.workflow_name).changes[0]
+    # The workflow's history says who re-ran what.
+    latest = workflow_past(UnitOfWork(sessions), TEAM, asked.workflow_name, runs=0).changes[0]
     assert (latest.actor, latest.about) == (
         OWNER,
         f"ran (run {asked.run_id}, the failed actions of run {first})",

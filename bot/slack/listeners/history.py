@@ -32,7 +32,7 @@ from bot.slack.views.home import clicked_workflow
 from bot.slack.views.sharing import changes_blocks
 from bot.workflows import workflow_requests
 from bot.workflows.lifecycle import WorkflowError
-from bot.workflows.overview import UnknownRun
+from bot.workflows.overview import UnknownRun, WorkflowHistory
 
 # Reads what a modal shows (one use case) and builds the view.
 _Read = Callable[[], dict[str, Any]]
@@ -52,8 +52,9 @@ def register(app: App, services: Services) -> None:
         team_id, name = Requester.of(context).team_id, clicked_workflow(action)
 
         def read() -> dict[str, Any]:
-            found = workflow_requests.history(services.work, team_id, name, IN_MODAL)
-            return history_view(found.history, changes_blocks(found.changes.changes))
+            past = workflow_requests.workflow_past(services.work, team_id, name, IN_MODAL)
+            history = WorkflowHistory(past.name, past.runs, past.more_runs)
+            return history_view(history, changes_blocks(past.changes))
 
         _show(client, services, body, read, HISTORY_TITLE)
 

@@ -43,7 +43,6 @@ from bot.slack.views.sharing import (
     transferred_reply,
 )
 from bot.workflows import workflow_requests
-from bot.workflows.audit import RECENT_CHANGES
 from bot.workflows.lifecycle import Actor, PermissionDenied, WorkflowError
 from bot.workflows.overview import WorkflowHistory
 from bot.workflows.sharing import AlreadyOwned, Transferred
@@ -71,11 +70,10 @@ class CommandRequest(Protocol):
 
 def history_command(request: CommandRequest) -> None:
     """``/workflow history NAME``: the latest runs and changes, of a deleted workflow too."""
-    past = workflow_requests.past(
-        request.services.work, request.team_id, request.name, IN_MESSAGE + 1, RECENT_CHANGES
+    past = workflow_requests.workflow_past(
+        request.services.work, request.team_id, request.name, IN_MESSAGE
     )
-    runs = past.runs
-    history = WorkflowHistory(past.name, runs[:IN_MESSAGE], len(runs) > IN_MESSAGE)
+    history = WorkflowHistory(past.name, past.runs, past.more_runs)
     blocks = history_message(history)
     if past.deleted_at is not None:
         blocks.insert(1, context(deleted_note(history.name)))
@@ -99,7 +97,7 @@ def diff_command(request: CommandRequest) -> None:
     if asked is None:
         request.say(f":warning: {diff_usage_problem()}")
         return
-    found = workflow_requests.diff(
+    found = workflow_requests.compare_revisions(
         request.services.work, request.team_id, asked.name, asked.revisions
     )
     blocks = diff_blocks(found.name, found.before, found.after, found.diff)

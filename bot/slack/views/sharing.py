@@ -29,7 +29,7 @@ from bot.slack.views.commands import split_leading_name, unquoted
 from bot.slack.views.phrases import person_mrkdwn, when
 from bot.workflows.audit import ChangeLine
 from bot.workflows.lifecycle import RESTORABLE_FOR
-from bot.workflows.revisions import SavedRevision, WorkflowChanges
+from bot.workflows.revisions import SavedRevision
 from bot.workflows.sharing import Copied, Transferred
 from bot.workflows.templates import escape_mrkdwn
 from bot.workflows.trash import Restored
@@ -268,10 +268,9 @@ def _about(change: ChangeLine) -> str:
     return escape_mrkdwn(change.about)
 
 
-def changes_blocks(changes: WorkflowChanges | Sequence[ChangeLine]) -> list[Block]:
+def changes_blocks(lines: Sequence[ChangeLine]) -> list[Block]:
     """The history of changes under a head, newest first; "No changes recorded yet." when
     there are none (a workflow saved before they were recorded)."""
-    lines = changes.changes if isinstance(changes, WorkflowChanges) else changes
     if not lines:
         return [context("No changes recorded yet.")]
     shown = [change_mrkdwn(change) for change in lines]
