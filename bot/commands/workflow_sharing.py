@@ -17,6 +17,8 @@ from bot.workflows.definitions import InvalidDefinition
 from bot.workflows.lifecycle import CLI_ACTOR, WorkflowError
 from bot.workflows.readable import instant_text
 from bot.workflows.revisions import SavedRevision
+from bot.workflows.sharing import copy_workflow, transfer_workflow
+from bot.workflows.trash import restore_workflow
 from bot.workflows.workspaces import AmbiguousWorkspace
 
 
@@ -69,7 +71,7 @@ def workflows_restore(context: Context, name: str, team: str | None) -> None:
     with _errors():
         team_id = context.team(team)
         now = context.clock.now()
-        restored = workflow_requests.restore(context.work, team_id, name, CLI_ACTOR, now)
+        restored = restore_workflow(context.work, team_id, name, CLI_ACTOR, now)
     click.echo(
         f"{restored.name} restored (revision {restored.revision}); it is {restored.status}: "
         f"`workflow-bot workflows activate {restored.name}` runs it on its schedule again."
@@ -86,7 +88,7 @@ def workflows_transfer(context: Context, name: str, new_owner: str, team: str | 
     with _errors():
         team_id = context.team(team)
         now = context.clock.now()
-        done = workflow_requests.transfer(context.work, team_id, name, new_owner, CLI_ACTOR, now)
+        done = transfer_workflow(context.work, team_id, name, new_owner, CLI_ACTOR, now)
     click.echo(f"{done.name} now belongs to {done.owner} (was {done.previous_owner}).")
 
 
@@ -104,9 +106,7 @@ def workflows_copy(
     with _errors():
         team_id = context.team(team)
         now = context.clock.now()
-        copied = workflow_requests.copy(
-            context.work, team_id, name, new_name, CLI_ACTOR, zone, now, owner
-        )
+        copied = copy_workflow(context.work, team_id, name, new_name, CLI_ACTOR, zone, now, owner)
     click.echo(
         f"{copied.name} created as a copy of {copied.copied_from}, owned by {copied.owner}; it "
         f"is {copied.status}: `workflow-bot workflows activate {copied.name}` to run it."

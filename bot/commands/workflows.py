@@ -29,6 +29,7 @@ from bot.workflows import workflow_requests
 from bot.workflows.channel_access import check_channel_access
 from bot.workflows.definitions import InvalidDefinition, to_document
 from bot.workflows.lifecycle import CLI_ACTOR, WorkflowError
+from bot.workflows.overview import workflow_details
 from bot.workflows.preview import preview
 from bot.workflows.problems import file_text
 from bot.workflows.readable import instant_text, plural
@@ -165,7 +166,7 @@ def workflows_show(context: Context, name: str, revision: int | None, team: str 
             click.echo(dump_workflows([saved.document]), nl=False)
             click.echo(revision_head(saved))
             return
-        details = workflow_requests.details(context.work, team_id, name, context.clock.now())
+        details = workflow_details(context.work, team_id, name, context.clock.now())
         click.echo(dump_workflows([to_document(details.definition)]), nl=False)
         click.echo(f"# {details.line.schedule}; revision {details.line.revision}")
         if details.upcoming:

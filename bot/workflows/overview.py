@@ -30,6 +30,7 @@ from bot.workflows.vocabulary import RunSource, RunStatus, WorkflowStatus
 from bot.workflows.wording import Phrase, describe_action
 from storage.models import Run, Workflow
 from storage.runs import RunRepository
+from storage.unit_of_work import UnitOfWork
 from storage.workflows import WorkflowRepository
 
 UPCOMING = 5
@@ -267,26 +268,27 @@ def _coming(
 
 
 def workflow_details(
-    session: Session, team_id: str, name: str, now: datetime, runs: int = RECENT_RUNS
+    work: UnitOfWork, team_id: str, name: str, now: datetime, runs: int = RECENT_RUNS
 ) -> WorkflowDetails:
-    workflow = get_workflow(session, team_id, name)
-    skips = upcoming_skips(session, workflow, now)
-    skipped = {skip.scheduled_at for skip in skips}
-    schedule = Schedule.from_json(workflow.schedule)
-    definition = definition_of(session, workflow)
-    upcoming: tuple[datetime, ...] = ()
-    if workflow.status == WorkflowStatus.ACTIVE.value:
-        # The runs that happen, as the engine will run them (pause days deferred or
-        # skipped); those skipped once by hand are listed apart (details.skips).
-        planned = upcoming_runs(session, workflow.id, definition, now, UPCOMING)
-        upcoming = tuple(run.at for run in planned if not run.skipped)[:UPCOMING]
-        next_run = upcoming[0] if upcoming else None
-    else:
-        next_run = next_unskipped(schedule, workflow.next_run_at, skipped)
-    line = _line(workflow, schedule, next_run)
-    history = tuple(run_history(session, workflow, runs))
-    snoozes = tuple(active_snoozes(session, workflow.id, now))
-    return WorkflowDetails(line, definition, upcoming, history, skips, snoozes)
+    with work.reading() as session:
+        workflow = get_workflow(session, team_id, name)
+        skips = upcoming_skips(session, workflow, now)
+        skipped = {skip.scheduled_at for skip in skips}
+        schedule = Schedule.from_json(workflow.schedule)
+        definition = definition_of(session, workflow)
+        upcoming: tuple[datetime, ...] = ()
+        if workflow.status == WorkflowStatus.ACTIVE.value:
+            # The runs that happen, as the engine will run them (pause days deferred or
+            # skipped); those skipped once by hand are listed apart (details.skips).
+            planned = upcoming_runs(session, workflow.id, definition, now, UPCOMING)
+            upcoming = tuple(run.at for run in planned if not run.skipped)[:UPCOMING]
+            next_run = upcoming[0] if upcoming else None
+        else:
+            next_run = next_unskipped(schedule, workflow.next_run_at, skipped)
+        line = _line(workflow, schedule, next_run)
+        history = tuple(run_history(session, workflow, runs))
+        snoozes = tuple(active_snoozes(session, workflow.id, now))
+        return WorkflowDetails(line, definition, upcoming, history, skips, snoozes)
 
 
 def run_history(session: Session, workflow: Workflow, limit: int) -> list[RunLine]:
@@ -295,35 +297,36 @@ def run_history(session: Session, workflow: Workflow, limit: int) -> list[RunLin
 
 
 def run_details(
-    session: Session, team_id: str, run_id: int, limit: int = DETAIL_ROWS
+    work: UnitOfWork, team_id: str, run_id: int, limit: int = DETAIL_ROWS
 ) -> RunDetails:
     """One run of the workspace ``team_id``; a run of another workspace is UnknownRun, as
     one that does not exist."""
-    runs = RunRepository(session)
-    found = runs.in_team(run_id, team_id)
-    if found is None:
-        raise UnknownRun(run_id)
-    run, workflow = found
-    # The actions of the revision the run ran, which an edit since may have changed.
-    ran = workflow.actions if run.revision == workflow.revision else None
-    if ran is None:
-        ran = revision_actions(session, workflow, run.revision)
-    actions = tuple(describe_action(action) for action in ran)
-    results = tuple(
-        ResultLine(
-            RecordLine(row.record_name, row.external_id),
-            row.action_index + 1,
-            row.outcome,
-            row.reason,
+    with work.reading() as session:
+        runs = RunRepository(session)
+        found = runs.in_team(run_id, team_id)
+        if found is None:
+            raise UnknownRun(run_id)
+        run, workflow = found
+        # The actions of the revision the run ran, which an edit since may have changed.
+        ran = workflow.actions if run.revision == workflow.revision else None
+        if ran is None:
+            ran = revision_actions(session, workflow, run.revision)
+        actions = tuple(describe_action(action) for action in ran)
+        results = tuple(
+            ResultLine(
+                RecordLine(row.record_name, row.external_id),
+                row.action_index + 1,
+                row.outcome,
+                row.reason,
+            )
+            for row in runs.results_with_records(run_id, limit)
         )
-        for row in runs.results_with_records(run_id, limit)
-    )
-    return RunDetails(
-        workflow_name=workflow.deleted_name or workflow.name,  # a deleted one's, as it was
-        run=RunLine.of(run, ZoneInfo(workflow.timezone)),
-        actions=actions,
-        enrolled=runs.enrollment_count(run_id),
-        records=tuple(RecordLine(*row) for row in runs.enrolled_records(run_id, limit)),
-        outcomes=runs.outcome_counts(run_id),
-        results=results,
-    )
+        return RunDetails(
+            workflow_name=workflow.deleted_name or workflow.name,  # a deleted one's, as it was
+            run=RunLine.of(run, ZoneInfo(workflow.timezone)),
+            actions=actions,
+            enrolled=runs.enrollment_count(run_id),
+            records=tuple(RecordLine(*row) for row in runs.enrolled_records(run_id, limit)),
+            outcomes=runs.outcome_counts(run_id),
+            results=results,
+        )

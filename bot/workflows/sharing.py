@@ -6,8 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.orm import Session
-
 from bot.workflows.audit import record, stored_document
 from bot.workflows.lifecycle import (
     Actor,
@@ -19,6 +17,7 @@ from bot.workflows.lifecycle import (
 )
 from bot.workflows.owners import is_user_id
 from bot.workflows.vocabulary import WorkflowEventKind, WorkflowStatus
+from storage.unit_of_work import UnitOfWork
 from storage.workflows import WorkflowRepository
 
 
@@ -46,30 +45,31 @@ class AlreadyOwned(WorkflowError):
 
 
 def transfer_workflow(
-    session: Session, team_id: str, name: str, new_owner: str, actor: Actor, now: datetime
+    work: UnitOfWork, team_id: str, name: str, new_owner: str, actor: Actor, now: datetime
 ) -> Transferred:
     """Makes ``new_owner`` (a Slack user id: a person, which the caller checked when it
     can) the owner of the workflow; only its owner or an admin may. The definition keeps
     its revision: who owns it does not change what it does."""
-    workflow = changeable_workflow(session, team_id, name, actor)
-    if not is_user_id(new_owner):
-        raise WorkflowError(
-            f"{new_owner!r} is not a Slack user id (U… or W…): name the person who is to own "
-            f"{workflow.name!r}."
-        )
-    previous = workflow.owner_user_id
-    if previous == new_owner:
-        raise AlreadyOwned(workflow.name, new_owner)
-    workflow.owner_user_id = new_owner
-    workflow.updated_at = now
-    session.flush()
-    detail = {"from": previous, "to": new_owner}
-    record(session, workflow, WorkflowEventKind.TRANSFERRED, actor.user_id, now, detail)
-    return Transferred(workflow.name, previous, new_owner)
+    with work.writing() as session:
+        workflow = changeable_workflow(session, team_id, name, actor)
+        if not is_user_id(new_owner):
+            raise WorkflowError(
+                f"{new_owner!r} is not a Slack user id (U… or W…): name the person who is to own "
+                f"{workflow.name!r}."
+            )
+        previous = workflow.owner_user_id
+        if previous == new_owner:
+            raise AlreadyOwned(workflow.name, new_owner)
+        workflow.owner_user_id = new_owner
+        workflow.updated_at = now
+        session.flush()
+        detail = {"from": previous, "to": new_owner}
+        record(session, workflow, WorkflowEventKind.TRANSFERRED, actor.user_id, now, detail)
+        return Transferred(workflow.name, previous, new_owner)
 
 
 def copy_workflow(
-    session: Session,
+    work: UnitOfWork,
     team_id: str,
     name: str,
     new_name: str,
@@ -82,25 +82,26 @@ def copy_workflow(
     owned by ``owner`` (default: ``actor`` when a person, else the original's owner). It
     starts paused (a draft stays a draft): nothing posts until someone activates it. Anyone
     who can see the original may copy it. Refused when ``new_name`` is taken, in any case."""
-    source = get_workflow(session, team_id, name)
-    wanted = new_name.strip()
-    for other in WorkflowRepository(session).same_name(team_id, wanted):
-        raise NameTaken(other.name, wanted)
-    new_owner = owner or (actor.user_id if is_user_id(actor.user_id) else source.owner_user_id)
-    status = (
-        WorkflowStatus.DRAFT.value
-        if source.status == WorkflowStatus.DRAFT.value
-        else WorkflowStatus.PAUSED.value
-    )
-    document = {**stored_document(source), "name": wanted, "owner": new_owner, "status": status}
-    save_workflow(
-        session,
-        team_id,
-        document,
-        actor,
-        default_timezone,
-        now,
-        detail={"copied_from": source.name},
-    )
-    record(session, source, WorkflowEventKind.COPIED, actor.user_id, now, {"to": wanted})
-    return Copied(wanted, status, source.name, new_owner)
+    with work.writing() as session:
+        source = get_workflow(session, team_id, name)
+        wanted = new_name.strip()
+        for other in WorkflowRepository(session).same_name(team_id, wanted):
+            raise NameTaken(other.name, wanted)
+        new_owner = owner or (actor.user_id if is_user_id(actor.user_id) else source.owner_user_id)
+        status = (
+            WorkflowStatus.DRAFT.value
+            if source.status == WorkflowStatus.DRAFT.value
+            else WorkflowStatus.PAUSED.value
+        )
+        document = {**stored_document(source), "name": wanted, "owner": new_owner, "status": status}
+        save_workflow(
+            session,
+            team_id,
+            document,
+            actor,
+            default_timezone,
+            now,
+            detail={"copied_from": source.name},
+        )
+        record(session, source, WorkflowEventKind.COPIED, actor.user_id, now, {"to": wanted})
+        return Copied(wanted, status, source.name, new_owner)

@@ -19,6 +19,7 @@ from bot.workflows.lifecycle import (
 from bot.workflows.readable import instant_text
 from bot.workflows.vocabulary import WorkflowEventKind
 from storage.models import Workflow
+from storage.unit_of_work import UnitOfWork
 from storage.workflow_revisions import DeletedWorkflows
 from storage.workflows import WorkflowRepository
 
@@ -47,30 +48,31 @@ def deleted_workflow(session: Session, team_id: str, name: str) -> Workflow:
 
 
 def restore_workflow(
-    session: Session, team_id: str, name: str, actor: Actor, now: datetime
+    work: UnitOfWork, team_id: str, name: str, actor: Actor, now: datetime
 ) -> Restored:
     """Brings back the latest deleted workflow named ``name``, with its runs and history,
     under its name. It comes back paused (or draft), as it was stopped when deleted: it
     runs again once activated. Refused when deleted longer ago than RESTORABLE_FOR, when
     another workflow has the name now, or when ``actor`` may not change it."""
-    workflow = deleted_workflow(session, team_id, name)
-    assert workflow.deleted_at is not None and workflow.deleted_name is not None
-    original = workflow.deleted_name
-    if not actor.may_change(workflow):
-        raise PermissionDenied(original, workflow.owner_user_id)
-    if workflow.deleted_at < now - RESTORABLE_FOR:
-        deleted_on = instant_text(workflow.deleted_at, workflow.timezone)
-        raise NotRestorable(
-            f"{original!r} was deleted at {deleted_on}, more than {RESTORABLE_FOR.days} days "
-            "ago: it can no longer be restored."
-        )
-    for other in WorkflowRepository(session).same_name(team_id, original):
-        raise NotRestorable(
-            f"Another workflow is named {other.name!r} now, so {original!r} cannot come back "
-            "under its name: rename or delete that one first, then restore again."
-        )
-    workflow.name, workflow.deleted_name, workflow.deleted_at = original, None, None
-    workflow.updated_at = now
-    session.flush()
-    record(session, workflow, WorkflowEventKind.RESTORED, actor.user_id, now)
-    return Restored(workflow.name, workflow.status, workflow.revision)
+    with work.writing() as session:
+        workflow = deleted_workflow(session, team_id, name)
+        assert workflow.deleted_at is not None and workflow.deleted_name is not None
+        original = workflow.deleted_name
+        if not actor.may_change(workflow):
+            raise PermissionDenied(original, workflow.owner_user_id)
+        if workflow.deleted_at < now - RESTORABLE_FOR:
+            deleted_on = instant_text(workflow.deleted_at, workflow.timezone)
+            raise NotRestorable(
+                f"{original!r} was deleted at {deleted_on}, more than {RESTORABLE_FOR.days} days "
+                "ago: it can no longer be restored."
+            )
+        for other in WorkflowRepository(session).same_name(team_id, original):
+            raise NotRestorable(
+                f"Another workflow is named {other.name!r} now, so {original!r} cannot come back "
+                "under its name: rename or delete that one first, then restore again."
+            )
+        workflow.name, workflow.deleted_name, workflow.deleted_at = original, None, None
+        workflow.updated_at = now
+        session.flush()
+        record(session, workflow, WorkflowEventKind.RESTORED, actor.user_id, now)
+        return Restored(workflow.name, workflow.status, workflow.revision)

@@ -1,10 +1,11 @@
 """What people ask of one workflow, or of their workspace's workflows, from Slack or the
-command line: list, show, pause, activate, run, delete, transfer, copy, restore, and read its
-past. Each is a use case: it opens its own short transaction on the unit of work it is given
-and returns plain values, so its caller renders them with no session open.
+command line: list, find, pause, activate, run, delete, enroll by id, read its past and its
+revisions. Each is a use case: it opens its own short transaction on the unit of work it is
+given and returns plain values, so its caller renders them with no session open.
 
-The session-taking functions they call (bot.workflows.lifecycle, overview, revisions,
-sharing, trash) stay for domain code that composes them inside a bigger transaction."""
+Use cases that belong to one domain module live there instead (overview.workflow_details
+and run_details, sharing.transfer_workflow and copy_workflow, trash.restore_workflow,
+forecast, run_followups ...)."""
 
 from __future__ import annotations
 
@@ -28,15 +29,11 @@ from bot.workflows.lifecycle import (
     set_status,
 )
 from bot.workflows.overview import (
-    RunDetails,
     RunLine,
-    WorkflowDetails,
     WorkflowLine,
     coming_run,
     list_workflows,
-    run_details,
     run_history,
-    workflow_details,
 )
 from bot.workflows.revisions import (
     SavedRevision,
@@ -46,9 +43,7 @@ from bot.workflows.revisions import (
     shown_name,
     workflow_with_past,
 )
-from bot.workflows.sharing import Copied, Transferred, copy_workflow, transfer_workflow
 from bot.workflows.stored import definition_of
-from bot.workflows.trash import Restored, restore_workflow
 from bot.workflows.vocabulary import RunStatus, WorkflowStatus
 from storage.models import Run, Workflow
 from storage.runs import RunRepository
@@ -114,11 +109,6 @@ def workflow_lines(
         return list_workflows(session, team_id, viewer, now)
 
 
-def details(work: UnitOfWork, team_id: str, name: str, now: datetime) -> WorkflowDetails:
-    with work.reading() as session:
-        return workflow_details(session, team_id, name, now)
-
-
 def named_workflow(work: UnitOfWork, team_id: str, name: str) -> WorkflowRef:
     """The workflow called ``name``, which anyone may see; UnknownWorkflow when none is."""
     with work.reading() as session:
@@ -172,34 +162,6 @@ def pause_all(work: UnitOfWork, team_id: str, now: datetime, reason: str) -> lis
         return pause_workspace(session, team_id, now, reason)
 
 
-def transfer(
-    work: UnitOfWork, team_id: str, name: str, new_owner: str, actor: Actor, now: datetime
-) -> Transferred:
-    with work.writing() as session:
-        return transfer_workflow(session, team_id, name, new_owner, actor, now)
-
-
-def copy(
-    work: UnitOfWork,
-    team_id: str,
-    name: str,
-    new_name: str,
-    actor: Actor,
-    default_timezone: str,
-    now: datetime,
-    owner: str | None = None,
-) -> Copied:
-    with work.writing() as session:
-        return copy_workflow(
-            session, team_id, name, new_name, actor, default_timezone, now, owner=owner
-        )
-
-
-def restore(work: UnitOfWork, team_id: str, name: str, actor: Actor, now: datetime) -> Restored:
-    with work.writing() as session:
-        return restore_workflow(session, team_id, name, actor, now)
-
-
 def workflow_past(
     work: UnitOfWork, team_id: str, name: str, runs: int, changes: int = RECENT_CHANGES
 ) -> WorkflowPast:
@@ -217,12 +179,6 @@ def workflow_past(
             more_runs=len(lines) > runs,
             changes=tuple(recent_changes(session, workflow, changes)),
         )
-
-
-def run(work: UnitOfWork, team_id: str, run_id: int) -> RunDetails:
-    """One run of the workspace, with its records and results (overview.run_details)."""
-    with work.reading() as session:
-        return run_details(session, team_id, run_id)
 
 
 def compare_revisions(

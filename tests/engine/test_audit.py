@@ -141,8 +141,7 @@ def test_an_old_runs_details_show_the_actions_of_the_revision_it_ran(
     edited = workflow_document(actions=[channel_message("{{ name }} changed its mind")])
     save(sessions, edited, NOW, actor=OWNER_ACTOR)
 
-    with transaction(sessions) as session:
-        details = run_details(session, TEAM, run_id)
+    details = run_details(UnitOfWork(sessions), TEAM, run_id)
     [action] = [phrase.plain() for phrase in details.actions]
     assert action.startswith("Post to #C0DEALS") and action.endswith("“{{ name }} is in contract”")
 
@@ -246,10 +245,8 @@ def test_restore_brings_the_workflow_back_paused_with_its_runs_and_history(
         request_run(session, TEAM, NAME, OWNER_ACTOR, NOW)
     _delete(sessions, NOW)
 
-    with transaction(sessions) as session:
-        restored = restore_workflow(
-            session, TEAM, NAME.lower(), OWNER_ACTOR, NOW + timedelta(days=29)
-        )
+    later = NOW + timedelta(days=29)
+    restored = restore_workflow(UnitOfWork(sessions), TEAM, NAME.lower(), OWNER_ACTOR, later)
     assert (restored.name, restored.status, restored.revision) == (NAME, "paused", 1)
     back = workflow(sessions)
     assert back is not None and back.deleted_at is None and back.deleted_name is None
@@ -266,8 +263,8 @@ def test_restore_is_refused_after_30_days_and_the_next_deletion_purges_it(
     _delete(sessions, NOW)
     late = NOW + timedelta(days=30, seconds=1)
 
-    with pytest.raises(NotRestorable) as refused, transaction(sessions) as session:
-        restore_workflow(session, TEAM, NAME, OWNER_ACTOR, late)
+    with pytest.raises(NotRestorable) as refused:
+        restore_workflow(UnitOfWork(sessions), TEAM, NAME, OWNER_ACTOR, late)
     assert "more than 30 days ago: it can no longer be restored" in str(refused.value)
 
     save(sessions, workflow_document(name="Other"), late)
@@ -290,8 +287,8 @@ def test_restore_is_refused_while_another_workflow_has_the_name(
     _delete(sessions, NOW)
     save(sessions, workflow_document(name=NAME.lower()), NOW)
 
-    with pytest.raises(NotRestorable) as refused, transaction(sessions) as session:
-        restore_workflow(session, TEAM, NAME, OWNER_ACTOR, NOW)
+    with pytest.raises(NotRestorable) as refused:
+        restore_workflow(UnitOfWork(sessions), TEAM, NAME, OWNER_ACTOR, NOW)
     assert str(refused.value) == (
         f"Another workflow is named {NAME.lower()!r} now, so {NAME!r} cannot come back under "
         "its name: rename or delete that one first, then restore again."
@@ -301,10 +298,9 @@ def test_restore_is_refused_while_another_workflow_has_the_name(
 @pytest.mark.usefixtures("saved")
 def test_only_the_owner_or_an_admin_may_restore(sessions: sessionmaker[Session]) -> None:
     _delete(sessions, NOW)
-    with pytest.raises(PermissionDenied), transaction(sessions) as session:
-        restore_workflow(session, TEAM, NAME, SOMEONE, NOW)
-    with transaction(sessions) as session:
-        assert restore_workflow(session, TEAM, NAME, SOMEONE_ADMIN, NOW).name == NAME
+    with pytest.raises(PermissionDenied):
+        restore_workflow(UnitOfWork(sessions), TEAM, NAME, SOMEONE, NOW)
+    assert restore_workflow(UnitOfWork(sessions), TEAM, NAME, SOMEONE_ADMIN, NOW).name == NAME
 
 
 def test_restoring_a_name_never_deleted_says_which_can_be(
@@ -313,8 +309,8 @@ def test_restoring_a_name_never_deleted_says_which_can_be(
     import_deals(sessions, [deal("D1")], NOW)
     save(sessions, workflow_document(name="Gone"), NOW)
     _delete(sessions, NOW, name="Gone")
-    with pytest.raises(NotRestorable) as refused, transaction(sessions) as session:
-        restore_workflow(session, TEAM, "Never", OWNER_ACTOR, NOW)
+    with pytest.raises(NotRestorable) as refused:
+        restore_workflow(UnitOfWork(sessions), TEAM, "Never", OWNER_ACTOR, NOW)
     assert str(refused.value) == "No deleted workflow is named 'Never'. Deleted workflows: Gone."
 
 
@@ -341,8 +337,9 @@ def test_any_name_deleted_is_free_at_once_and_restored_exactly(
     assert again.created
     _delete(sessions, NOW + timedelta(seconds=1), name=name)
 
-    with transaction(sessions) as session:
-        restored = restore_workflow(session, TEAM, name, OWNER_ACTOR, NOW + timedelta(days=1))
+    restored = restore_workflow(
+        UnitOfWork(sessions), TEAM, name, OWNER_ACTOR, NOW + timedelta(days=1)
+    )
     assert restored.name == name
     with transaction(sessions) as session:
         # The latest deletion came back; the older one is still restorable after it is gone.
@@ -356,8 +353,7 @@ def test_any_name_deleted_is_free_at_once_and_restored_exactly(
 def test_the_owner_transfers_a_workflow_to_a_person_and_the_history_says_so(
     sessions: sessionmaker[Session],
 ) -> None:
-    with transaction(sessions) as session:
-        done = transfer_workflow(session, TEAM, NAME, "U0NEW", OWNER_ACTOR, NOW)
+    done = transfer_workflow(UnitOfWork(sessions), TEAM, NAME, "U0NEW", OWNER_ACTOR, NOW)
     assert (done.previous_owner, done.owner) == (OWNER, "U0NEW")
     moved = workflow(sessions)
     assert moved is not None and moved.owner_user_id == "U0NEW" and moved.revision == 1
@@ -380,8 +376,8 @@ def test_the_owner_transfers_a_workflow_to_a_person_and_the_history_says_so(
 def test_a_transfer_is_refused_to_others_than_owner_or_admin_and_to_non_people(
     sessions: sessionmaker[Session], actor: Actor, new_owner: str, refusal: type[Exception]
 ) -> None:
-    with pytest.raises(refusal) as refused, transaction(sessions) as session:
-        transfer_workflow(session, TEAM, NAME, new_owner, actor, NOW)
+    with pytest.raises(refusal) as refused:
+        transfer_workflow(UnitOfWork(sessions), TEAM, NAME, new_owner, actor, NOW)
     assert NAME in str(refused.value)
     kept = workflow(sessions)
     assert kept is not None and kept.owner_user_id == OWNER
@@ -395,8 +391,7 @@ def test_anyone_may_copy_a_workflow_into_a_paused_one_of_their_own(
     import_deals(sessions, [deal("D1")], NOW)
     save(sessions, workflow_document(status=status), NOW, actor=OWNER_ACTOR)
 
-    with transaction(sessions) as session:
-        copied = copy_workflow(session, TEAM, NAME, " My review ", SOMEONE, "UTC", NOW)
+    copied = copy_workflow(UnitOfWork(sessions), TEAM, NAME, " My review ", SOMEONE, "UTC", NOW)
     assert (copied.name, copied.status, copied.owner, copied.copied_from) == (
         "My review",
         copied_status,
@@ -418,11 +413,11 @@ def test_anyone_may_copy_a_workflow_into_a_paused_one_of_their_own(
 
 @pytest.mark.usefixtures("saved")
 def test_a_copy_onto_a_name_taken_in_any_case_is_refused(sessions: sessionmaker[Session]) -> None:
-    with pytest.raises(NameTaken) as refused, transaction(sessions) as session:
-        copy_workflow(session, TEAM, NAME, NAME.upper(), OWNER_ACTOR, "UTC", NOW)
+    with pytest.raises(NameTaken) as refused:
+        copy_workflow(UnitOfWork(sessions), TEAM, NAME, NAME.upper(), OWNER_ACTOR, "UTC", NOW)
     assert "already exists" in str(refused.value)
-    with pytest.raises(InvalidDefinition), transaction(sessions) as session:
-        copy_workflow(session, TEAM, NAME, "   ", OWNER_ACTOR, "UTC", NOW)
+    with pytest.raises(InvalidDefinition):
+        copy_workflow(UnitOfWork(sessions), TEAM, NAME, "   ", OWNER_ACTOR, "UTC", NOW)
     with sessions() as session:
         assert session.scalar(select(func.count(Workflow.id))) == 1
 

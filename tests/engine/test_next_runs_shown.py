@@ -24,6 +24,7 @@ from bot.workflows.schedules import Schedule
 from bot.workflows.vocabulary import RunStatus, WorkflowStatus
 from storage.database import transaction, write_transaction
 from storage.models import Run, Workflow
+from storage.unit_of_work import UnitOfWork
 from tests.engine.builders import TEAM, deal, import_deals, save, workflow_document
 from tests.engine.conftest import Processes
 
@@ -76,7 +77,7 @@ def _displayed(sessions: sessionmaker[Session], name: str, now: datetime) -> lis
     workflows list) and show's (/workflow show, workflows show) next run, then show's runs."""
     with transaction(sessions) as session:
         [line] = [line for line in list_workflows(session, TEAM, now=now) if line.name == name]
-        details = workflow_details(session, TEAM, name, now)
+    details = workflow_details(UnitOfWork(sessions), TEAM, name, now)
     assert line.next_run == details.line.next_run
     return [*([line.next_run] if line.next_run else []), *details.upcoming]
 

@@ -16,6 +16,7 @@ from bot.workflows.clock import FixedClock
 from bot.workflows.lifecycle import Actor
 from bot.workflows.overview import UnknownRun, list_workflows, run_details
 from storage.database import transaction
+from storage.unit_of_work import UnitOfWork
 from tests.engine.builders import (
     NAME,
     OWNER,
@@ -78,8 +79,7 @@ def test_details_list_each_records_results_failures_first_with_the_reason(
     slack_api: SlackStandIn,
 ) -> None:
     run_id = _run(sessions, clock, processes, slack_api, deals=3)
-    with transaction(sessions) as session:
-        details = run_details(session, TEAM, run_id)
+    details = run_details(UnitOfWork(sessions), TEAM, run_id)
     assert details.workflow_name == NAME
     assert details.run.status == "succeeded" and details.run.source == "schedule"
     assert details.enrolled == 3
@@ -108,8 +108,7 @@ def test_details_read_only_the_first_rows_but_count_them_all(
     slack_api: SlackStandIn,
 ) -> None:
     run_id = _run(sessions, clock, processes, slack_api, deals=4)
-    with transaction(sessions) as session:
-        details = run_details(session, TEAM, run_id, limit=2)
+    details = run_details(UnitOfWork(sessions), TEAM, run_id, limit=2)
     assert len(details.records) == 2 and details.enrolled == 4
     assert [r.outcome for r in details.results] == ["failed", "failed"]
     assert details.result_count == 8
@@ -125,8 +124,8 @@ def test_details_take_the_same_few_queries_however_many_rows_they_read(
     run_id = _run(sessions, clock, processes, slack_api, deals=30)
     counts = []
     for limit in (1, 50):
-        with transaction(sessions) as session, _counted(engine) as statements:
-            details = run_details(session, TEAM, run_id, limit=limit)
+        with _counted(engine) as statements:
+            details = run_details(UnitOfWork(sessions), TEAM, run_id, limit=limit)
         assert len(details.results) == min(limit, 60)
         counts.append(sum(1 for s in statements if s.lstrip().upper().startswith("SELECT")))
     assert counts[0] == counts[1] <= 10, counts  # no query per record or per result
@@ -139,17 +138,17 @@ def test_a_run_of_another_workspace_is_unknown(
     slack_api: SlackStandIn,
 ) -> None:
     run_id = _run(sessions, clock, processes, slack_api, deals=1)
-    with transaction(sessions) as session, pytest.raises(UnknownRun, match="not in this"):
-        run_details(session, "T0ELSEWHERE", run_id)
-    with transaction(sessions) as session, pytest.raises(UnknownRun):
-        run_details(session, TEAM, run_id + 1000)
+    with pytest.raises(UnknownRun, match="not in this"):
+        run_details(UnitOfWork(sessions), "T0ELSEWHERE", run_id)
+    with pytest.raises(UnknownRun):
+        run_details(UnitOfWork(sessions), TEAM, run_id + 1000)
 
 
 def test_an_unknown_run_says_where_to_find_the_runs_there_are(
     sessions: sessionmaker[Session],
 ) -> None:
-    with transaction(sessions) as session, pytest.raises(UnknownRun) as unknown:
-        run_details(session, TEAM, 1)
+    with pytest.raises(UnknownRun) as unknown:
+        run_details(UnitOfWork(sessions), TEAM, 1)
     assert "/workflow history NAME" in str(unknown.value)
 
 
@@ -161,8 +160,7 @@ def test_a_run_of_an_older_revision_names_that_revisions_actions_not_todays(
 ) -> None:
     run_id = _run(sessions, clock, processes, slack_api, deals=1)
     save(sessions, _document(actions=[channel_message("{{ name }}!")]), clock.now())
-    with transaction(sessions) as session:
-        details = run_details(session, TEAM, run_id)
+    details = run_details(UnitOfWork(sessions), TEAM, run_id)
     assert len(details.actions) == 2
     assert not any("{{ name }}!" in action.plain() for action in details.actions)
     assert [r.action_number for r in details.results] == [2, 1]

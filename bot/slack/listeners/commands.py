@@ -28,6 +28,7 @@ from bot.workflows import workflow_requests
 from bot.workflows.draft_document import DraftDocument, ScheduleDocument
 from bot.workflows.drafts import schedule_preview
 from bot.workflows.lifecycle import Actor
+from bot.workflows.overview import workflow_details
 from bot.workflows.readable import plural
 from bot.workflows.templates import escape_mrkdwn
 from bot.workflows.vocabulary import WorkflowStatus
@@ -117,7 +118,7 @@ def _list(request: _Request) -> None:
 
 def _show(request: _Request) -> None:
     now = request.services.clock.now()
-    details = workflow_requests.details(request.services.work, request.team_id, request.name, now)
+    details = workflow_details(request.services.work, request.team_id, request.name, now)
     criteria = describe_criteria(details.definition.criteria)
     actions = [describe_action(action) for action in details.definition.actions]
     request.reply(replies.show_reply(details, criteria, actions), escape_mrkdwn(details.line.name))

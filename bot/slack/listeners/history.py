@@ -32,7 +32,7 @@ from bot.slack.views.home import clicked_workflow
 from bot.slack.views.sharing import changes_blocks
 from bot.workflows import workflow_requests
 from bot.workflows.lifecycle import WorkflowError
-from bot.workflows.overview import UnknownRun, WorkflowHistory
+from bot.workflows.overview import UnknownRun, WorkflowHistory, run_details
 
 # Reads what a modal shows (one use case) and builds the view.
 _Read = Callable[[], dict[str, Any]]
@@ -73,7 +73,7 @@ def register(app: App, services: Services) -> None:
         def read() -> dict[str, Any]:
             if run_id is None:
                 raise UnknownRun(action.get("value"))
-            return run_details_view(workflow_requests.run(services.work, team_id, run_id))
+            return run_details_view(run_details(services.work, team_id, run_id))
 
         _show(client, services, body, read, DETAILS_TITLE)
 

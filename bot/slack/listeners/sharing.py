@@ -45,8 +45,9 @@ from bot.slack.views.sharing import (
 from bot.workflows import workflow_requests
 from bot.workflows.lifecycle import Actor, PermissionDenied, WorkflowError
 from bot.workflows.overview import WorkflowHistory
-from bot.workflows.sharing import AlreadyOwned, Transferred
+from bot.workflows.sharing import AlreadyOwned, Transferred, copy_workflow, transfer_workflow
 from bot.workflows.templates import escape_mrkdwn
+from bot.workflows.trash import restore_workflow
 
 
 class CommandRequest(Protocol):
@@ -131,7 +132,7 @@ def transfer_command(request: CommandRequest) -> None:
         request.say(f":warning: {not_a_person(asked.new_owner)}")
         return
     actor, now = request.actor(), request.services.clock.now()
-    transferred = workflow_requests.transfer(
+    transferred = transfer_workflow(
         request.services.work, request.team_id, asked.name, asked.new_owner, actor, now
     )
     told = _tell_new_owner(request.client, transferred, request.user_id)
@@ -173,7 +174,7 @@ def register(app: App, services: Services) -> None:
         actor = services.people.actor(client, who.team_id, who.user_id)
         try:
             now = services.clock.now()
-            transferred = workflow_requests.transfer(
+            transferred = transfer_workflow(
                 services.work, who.team_id, asked.name, asked.new_owner, actor, now
             )
         except WorkflowError as error:
@@ -231,7 +232,7 @@ def copy_command(request: CommandRequest) -> None:
     if asked is None:
         request.say(f":warning: {copy_usage_problem()}")
         return
-    copied = workflow_requests.copy(
+    copied = copy_workflow(
         services.work,
         request.team_id,
         asked.name,
@@ -246,7 +247,7 @@ def copy_command(request: CommandRequest) -> None:
 def restore_command(request: CommandRequest) -> None:
     """``/workflow restore NAME``: a workflow deleted in the last 30 days, back paused."""
     actor = request.actor()
-    restored = workflow_requests.restore(
+    restored = restore_workflow(
         request.services.work, request.team_id, request.name, actor, request.services.clock.now()
     )
     request.services.workflows_changed()
