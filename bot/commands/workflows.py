@@ -11,7 +11,6 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 
 import click
-from sqlalchemy.orm import Session, sessionmaker
 
 from bot.commands.context import Context, fail
 from bot.commands.options import TEAM_OPTION
@@ -273,7 +272,9 @@ def workflows_delete(context: Context, name: str, yes: bool, team: str | None) -
         click.confirm(f"Delete {name!r}?", abort=True)
     with workflow_errors():
         team_id = context.team(team)
-        workflow_requests.delete(context.work, team_id, name, CLI_ACTOR, None, context.clock.now())
+        workflow_requests.delete_restorably(
+            context.work, team_id, name, CLI_ACTOR, None, context.clock.now()
+        )
     click.echo(
         f"{name} deleted; `workflow-bot workflows restore {name}` brings it back within 30 days."
     )
@@ -283,7 +284,7 @@ def _run_and_report(context: Context, run_id: int) -> None:
     engine = context.workflow_engine()
     status = engine.run_now(run_id)
     if status is None:
-        status = finished_elsewhere(context.sessions, run_id, engine.owner, announce=click.echo)
+        status = finished_elsewhere(context.work, run_id, engine.owner, announce=click.echo)
     outcome = workflow_requests.run_outcome(context.work, run_id)
     summary, reason = outcome.summary, outcome.reason
     if status is None:
@@ -310,7 +311,7 @@ _FINISHED = frozenset(set(RunStatus) - {RunStatus.PENDING, RunStatus.RUNNING})
 
 
 def finished_elsewhere(
-    sessions: sessionmaker[Session],
+    work: UnitOfWork,
     run_id: int,
     own_lease: str,
     announce: Callable[[str], None],
@@ -320,7 +321,7 @@ def finished_elsewhere(
     """The run's final status once another process has finished it (a running ``serve``
     may claim a new manual run before the command does); None when no other process holds
     it (this one postponed it) or none finished it within ``patience`` seconds."""
-    work, waited = UnitOfWork(sessions), 0.0
+    waited = 0.0
     while True:
         state = workflow_requests.run_state(work, run_id)
         status, holder = state.status, state.lease_owner

@@ -143,7 +143,7 @@ def run_all_matching(
         return request_run(session, team_id, name, actor, now)
 
 
-def delete(
+def delete_restorably(
     work: UnitOfWork,
     team_id: str,
     name: str,
@@ -151,7 +151,8 @@ def delete(
     asked_about: tuple[int, datetime] | None,
     now: datetime,
 ) -> None:
-    """Deletes the workflow, restorable for a while (lifecycle.delete_workflow)."""
+    """Deletes the workflow so that it can be restored for RESTORABLE_FOR (trash), as
+    lifecycle.delete_workflow does."""
     with work.writing() as session:
         delete_workflow(session, team_id, name, actor, asked_about, now=now)
 

@@ -9,6 +9,7 @@ from bot.commands.workflows import finished_elsewhere
 from bot.workflows.lifecycle import CLI_ACTOR, request_run
 from bot.workflows.vocabulary import RunStatus
 from storage.database import transaction
+from storage.unit_of_work import UnitOfWork
 from tests.engine.builders import (
     NAME,
     TEAM,
@@ -45,7 +46,11 @@ def test_a_run_another_process_finishes_while_the_command_waits_reports_its_outc
         serve.runner.execute(run_id)
 
     status = finished_elsewhere(
-        processes.sessions, run_id, command.owner, said.append, pause=serve_works_meanwhile
+        UnitOfWork(processes.sessions),
+        run_id,
+        command.owner,
+        said.append,
+        pause=serve_works_meanwhile,
     )
     assert status is RunStatus.SUCCEEDED
     assert len(pauses) == 1
@@ -57,7 +62,7 @@ def test_a_run_the_command_itself_holds_is_not_waited_for(processes: Processes) 
     command = processes.start_on_console("command-process")
     assert command.claim(run_id) == run_id
     said: list[str] = []
-    status = finished_elsewhere(processes.sessions, run_id, command.owner, said.append)
+    status = finished_elsewhere(UnitOfWork(processes.sessions), run_id, command.owner, said.append)
     assert status is None and said == []
 
 
@@ -66,7 +71,12 @@ def test_the_command_stops_waiting_after_its_patience(processes: Processes) -> N
     processes.start_on_console("serve-process").claim(run_id)
     pauses: list[float] = []
     status = finished_elsewhere(
-        processes.sessions, run_id, "command-process", print, pause=pauses.append, patience=2.0
+        UnitOfWork(processes.sessions),
+        run_id,
+        "command-process",
+        print,
+        pause=pauses.append,
+        patience=2.0,
     )
     assert status is None
     assert sum(pauses) == 2.0

@@ -224,7 +224,9 @@ def register(app: App, services: Services) -> None:
         asked_about, name = replies.parse_delete_choice(action["value"])
         actor = services.people.actor(client, who.team_id, who.user_id)
         now = services.clock.now()
-        workflow_requests.delete(services.work, who.team_id, name, actor, asked_about, now)
+        workflow_requests.delete_restorably(
+            services.work, who.team_id, name, actor, asked_about, now
+        )
         services.workflows_changed()
         respond(text=replies.deleted_reply(name), replace_original=True)
 

@@ -121,14 +121,14 @@ def register(app: App, services: Services) -> None:
         message = EnrollContext.from_metadata(view.get("private_metadata"))
         try:
             request = views.enrollment_request(draft, message, None)
-            workflow = manual_enrollment.checked_enrollment(
+            checked = manual_enrollment.checked_enrollment(
                 services.work, who.team_id, request, actor
             )
         except WorkflowError as error:
             ack(response_action="errors", errors=views.refusal_errors(error, draft))
             return
         count = len(draft.record_ids) + int(draft.create)
-        ack(response_action="update", view=views.enrolling_view(workflow.name, count))
+        ack(response_action="update", view=views.enrolling_view(checked.name, count))
         _Submission(services, client, body, who, message, actor).enroll_and_run(draft)
 
 

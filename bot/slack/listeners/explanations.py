@@ -39,7 +39,7 @@ from bot.workflows.explanations import (
 )
 from bot.workflows.forecast import forecast
 from bot.workflows.lifecycle import UnknownWorkflow, WorkflowError
-from bot.workflows.manual_enrollment import record_choices as records_named
+from bot.workflows.manual_enrollment import record_choices
 from bot.workflows.templates import escape_mrkdwn
 from bot.workflows.workflow_requests import named_workflow, workflow_names
 
@@ -134,14 +134,14 @@ def register(app: App, services: Services) -> None:
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.options(WhyAction.RECORD)
-    def record_choices(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+    def suggest_records(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         workflow_id, _ = parse_why_view(body.get("view") or {})
         if workflow_id is None:
             ack(options=[])
             return
         typed = str(body.get("value") or "")
         team_id = Requester.of(context).team_id
-        found = records_named(services.work, team_id, workflow_id, typed)
+        found = record_choices(services.work, team_id, workflow_id, typed)
         choices = [RecordChoice(r.id, r.external_id, r.name) for r in found]
         ack(options=record_options(choices))
 
