@@ -1,5 +1,6 @@
 """Storage sits under the domain: of ``bot`` it may import only the domain's vocabulary, and that
-vocabulary stays pure Python, so storage never pulls in use cases, Slack or APScheduler."""
+vocabulary stays pure Python, so storage never pulls in use cases, Slack or APScheduler. Above
+the domain, listeners and commands open no transaction: the use cases they call do."""
 
 from __future__ import annotations
 
@@ -48,3 +49,31 @@ def test_storage_keeps_no_copy_of_the_domain_enums() -> None:
         if isinstance(node, ast.ClassDef) and node.name in domain_enums
     }
     assert redefined == set()
+
+
+TRANSACTIONS = {"transaction", "write_transaction"}
+
+
+def _transaction_imports(path: Path) -> set[str]:
+    """The transaction helpers of storage.database the module imports (or the module itself,
+    through which it could reach them)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.ImportFrom) and node.module == "storage.database":
+            found.update(alias.name for alias in node.names if alias.name in TRANSACTIONS)
+        elif isinstance(node, ast.ImportFrom) and node.module == "storage":
+            found.update(f"storage.{a.name}" for a in node.names if a.name == "database")
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name == "storage.database")
+    return found
+
+
+def test_listeners_and_commands_open_no_transaction_of_their_own() -> None:
+    # They call use cases, which open their one transaction on the UnitOfWork they are given.
+    strays = {
+        f"{path.relative_to(ROOT)}: {name}"
+        for package in ("bot/slack/listeners", "bot/commands")
+        for path in (ROOT / package).rglob("*.py")
+        for name in _transaction_imports(path)
+    }
+    assert strays == set()

@@ -1,8 +1,9 @@
 """The unit of work: what a use case writes in it is committed together when the block ends,
-and nothing of it when the block raises."""
+and nothing of it when the block raises; a block that only reads makes no writer wait."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
 
 import pytest
@@ -44,10 +45,22 @@ def test_writing_that_fails_half_way_leaves_nothing_written(
     assert _events(sessions) == []
 
 
-def test_reading_rolls_back_what_a_failed_block_flushed(sessions: sessionmaker[Session]) -> None:
-    with pytest.raises(Refused), UnitOfWork(sessions).reading() as session:
-        session.add(HandledEvent(team_id="T1", event_id="E1", handled_at=NOW))
-        session.flush()
-        raise Refused
+def test_reading_takes_no_write_lock_so_a_writer_need_not_wait(
+    sessions: sessionmaker[Session],
+) -> None:
+    """A read block open (and its snapshot taken) while another use case writes: on SQLite
+    a read transaction that took the write lock (BEGIN IMMEDIATE) would refuse the writer."""
+    engine = sessions.kw["bind"]
     with UnitOfWork(sessions).reading() as session:
-        assert session.scalar(select(func.count()).select_from(HandledEvent)) == 0
+        before = session.scalar(select(func.count()).select_from(HandledEvent))
+        if engine.dialect.name == "sqlite":
+            other = sqlite3.connect(engine.url.database, timeout=0, isolation_level=None)
+            try:
+                other.execute("BEGIN IMMEDIATE")  # database is locked, if the read held it
+                other.execute("ROLLBACK")
+            finally:
+                other.close()
+        with UnitOfWork(sessions).writing() as writer:
+            writer.add(HandledEvent(team_id="T1", event_id="E1", handled_at=NOW))
+    assert before == 0
+    assert _events(sessions) == ["E1"]
