@@ -859,22 +859,34 @@ def change(
     apply: DraftChange,
     now: datetime,
     version: int | None = None,
+    step: WizardStep | None = None,
 ) -> bool:
-    """Reads the step's input into the draft and applies the change ``apply`` to it.
+    """Reads the step's input into the draft and applies the change ``apply`` to it; whether
+    the draft's page is to be drawn again (False: it shows nothing new).
 
     ``version`` orders the inputs (when the user made this one): two quick changes may be
     served in either order, and the older one, served last, would store the step as it was
-    before the newer one. It is refused then: False, nothing stored; the draft holds the
-    newer input, which its page shows. DraftNotFound when the draft is gone."""
+    before the newer one. Its input is then not read: the change applies to the draft as
+    stored, which holds the newer input, so that a row added, a row removed or Back made
+    before the newer input still happens. A value's change older than the draft's changes
+    nothing then (False): the newer one's page shows the draft.
+
+    ``step``: the step of the page the input was made on. A change made on a page the draft
+    has left (a late click on the page before Next) is refused: False, nothing stored.
+    DraftNotFound when the draft is gone."""
     with work.writing() as session:
-        if version is not None and not DraftRepository(session).claim_input(
+        newest = version is None or DraftRepository(session).claim_input(
             key.draft_id, key.team_id, key.user_id, version
-        ):
-            _load(session, key)  # gone, rather than stale: said as for any change
-            return False
+        )
         draft = _load(session, key)
-        apply(draft, _read(session, draft, read), now)
-        return True
+        if step is not None and step is not draft_step(draft):
+            return False
+        if newest:
+            apply(draft, _read(session, draft, read), now)
+            return True
+        before = (copy.deepcopy(draft.document), draft.step, draft.layout)
+        apply(draft, copy.deepcopy(document_of(draft)), now)
+        return (draft.document, draft.step, draft.layout) != before
 
 
 def edited(edit_document: Callable[[DraftDocument], bool]) -> DraftChange:

@@ -861,6 +861,52 @@ def test_an_older_input_served_last_does_not_overwrite_the_newer_one(
     assert drafts.page(work, key, "UTC", NOW).document["schedule"]["weekdays"] == ["mon"]
 
 
+def test_a_row_added_before_a_newer_input_is_added_when_served_after_it(
+    sessions: sessionmaker[Session], deals: None
+) -> None:
+    """ "+ Add filter" clicked, then a value changed, served in the other order: the click's
+    page is older than the draft, so its inputs are not read, but its row is still added,
+    to the draft as the newer input left it."""
+    work = UnitOfWork(sessions)
+    key = drafts.create(work, TEAM, OWNER, "Europe/Paris", NOW)
+    stage = {"property": "stage", "operator": "eq", "value": "won"}
+
+    def add_filter(document: drafts.DraftDocument) -> bool:
+        document["criteria"] = {"all": [*document["criteria"]["all"], {}]}  # type: ignore[index,typeddict-item]
+        return True
+
+    newer = drafts.change(
+        work, key, _typed(criteria={"all": [stage]}), drafts.keep_values, NOW, 2_000
+    )
+    stale = _typed(criteria={"all": [{"property": "stage"}]}, name="Stale")
+    added = drafts.change(work, key, stale, drafts.edited(add_filter), NOW, 1_000)
+    stale_value = drafts.change(work, key, stale, drafts.keep_values, NOW, 1_500)
+    kept = drafts.page(work, key, "UTC", NOW)
+
+    assert (newer, added, stale_value) == (True, True, False)
+    assert kept.document["criteria"] == {"all": [stage, {}]}
+    assert "name" not in kept.document and kept.layout == 1
+
+
+def test_a_change_made_on_a_step_the_draft_has_left_is_refused(
+    sessions: sessionmaker[Session], deals: None
+) -> None:
+    work = UnitOfWork(sessions)
+    key = drafts.create(work, TEAM, OWNER, "Europe/Paris", NOW)
+    drafts.submit(work, key, _typed(name="Won deals", object_type="deals"), "UTC", NOW)
+
+    late = drafts.change(
+        work, key, _typed(name="Late"), drafts.go_back, NOW, step=drafts.WizardStep.NAME
+    )
+    on_its_page = drafts.change(
+        work, key, _typed(), drafts.keep_values, NOW, step=drafts.WizardStep.SCHEDULE
+    )
+
+    assert (late, on_its_page) == (False, True)
+    page = drafts.page(work, key, "UTC", NOW)
+    assert page.step is drafts.WizardStep.SCHEDULE and page.document["name"] == "Won deals"
+
+
 def test_an_input_to_a_draft_that_is_gone_is_refused_as_gone(
     sessions: sessionmaker[Session], deals: None
 ) -> None:

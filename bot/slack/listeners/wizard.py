@@ -42,6 +42,7 @@ from bot.slack.views.wizard import (
     is_review,
     loading_view,
     message_view,
+    page_step_of,
     problem_lines,
     read_step,
     saving_view,
@@ -172,6 +173,10 @@ class _Modal:
     @property
     def editing(self) -> bool:
         return is_editing(self.view)
+
+    @property
+    def step(self) -> drafts.WizardStep | None:
+        return page_step_of(self.view)
 
 
 def open_wizard(
@@ -447,10 +452,14 @@ def _change(
     """Reads the step's input into the draft, applies ``change`` and shows the result
     (through ``annotate`` when given). When a quicker change's page landed first, the page
     is drawn again from the draft, which holds both changes (see _PageHashes). An input
-    older than one the draft holds is not stored: the page drawn shows the newer one."""
+    older than one the draft holds is not read, and a change made on a page the draft has
+    left is not made (drafts.change): nothing new to show then, the newer page shows the
+    draft."""
     now, read = services.clock.now(), _reader(modal)
     try:
-        drafts.change(services.work, modal.key, read, change, now, modal.input_version)
+        version, step = modal.input_version, modal.step
+        if not drafts.change(services.work, modal.key, read, change, now, version, step):
+            return
     except WorkflowError as error:
         _show(client, pages, modal, _refusal(error, modal), page=False)
         return

@@ -2,8 +2,9 @@
 buttons, private_metadata) built from a WizardPage, and the table of steps that renders,
 reads back and places problems for each step (one module each in wizard_steps).
 
-The modal's private_metadata is the draft id and nothing else; every value lives in the
-draft. Inputs whose change re-renders the step dispatch WizardAction.REFRESH.
+The modal's private_metadata is the draft id and, on a page, the step it shows (a late
+click on a page the draft has left is told apart by it); every value lives in the draft.
+Inputs whose change re-renders the step dispatch WizardAction.REFRESH.
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ from bot.workflows.property_labels import NO_LABELS, PropertyLabels
 from bot.workflows.templates import escape_mrkdwn
 from bot.workflows.vocabulary import PropertyType, WorkflowStatus
 
+# Between the draft id (hex digits) and the step in a page's private_metadata.
+_STEP_MARK = ":"
+
 
 def build_wizard_view(page: WizardPage) -> dict[str, Any]:
     """The modal of the page's step."""
@@ -59,7 +63,7 @@ def build_wizard_view(page: WizardPage) -> dict[str, Any]:
         blocks[:MODAL_BLOCKS],
         submit=_submit_label(page),
         close="Cancel",
-        private_metadata=page.draft_id,
+        private_metadata=f"{page.draft_id}{_STEP_MARK}{int(page.step)}",
     )
 
 
@@ -129,7 +133,16 @@ def _problem_line(problem: Problem, document: DraftDocument, labels: PropertyLab
 
 
 def draft_id_of(view: Mapping[str, Any]) -> str:
-    return str(view.get("private_metadata") or "")
+    return str(view.get("private_metadata") or "").partition(_STEP_MARK)[0]
+
+
+def page_step_of(view: Mapping[str, Any]) -> WizardStep | None:
+    """The step of the wizard page ``view`` shows; None when it shows none ("Saving…") or
+    its metadata names none."""
+    step = str(view.get("private_metadata") or "").partition(_STEP_MARK)[2]
+    if not step.isdigit() or int(step) not in {int(known) for known in WizardStep}:
+        return None
+    return WizardStep(int(step))
 
 
 def input_version_of(body: Mapping[str, Any]) -> int | None:

@@ -15,11 +15,13 @@ from hypothesis import strategies as st
 from bot.slack.ids import View, WizardAction, WizardBlock
 from bot.slack.views.wizard import (
     build_wizard_view,
+    draft_id_of,
     finished_view,
     input_version_of,
     is_review,
     loading_view,
     message_view,
+    page_step_of,
     problem_lines,
     read_step,
     saving_view,
@@ -142,7 +144,7 @@ def view_of(wizard_page: WizardPage) -> dict[str, Any]:
     view = build_wizard_view(wizard_page)
     assert_valid_view(view)
     assert len(view["blocks"]) <= 100
-    assert view["private_metadata"] == DRAFT_ID
+    assert draft_id_of(view) == DRAFT_ID and page_step_of(view) == wizard_page.step
     assert view["callback_id"] == View.WIZARD
     return view
 
@@ -377,6 +379,7 @@ def test_saving_keeps_the_draft_id_and_offers_nothing_to_press_twice() -> None:
 
     assert_valid_view(view)
     assert view["private_metadata"] == DRAFT_ID and view["callback_id"] == View.WIZARD
+    assert draft_id_of(view) == DRAFT_ID and page_step_of(view) is None
     assert "submit" not in view and not is_review(view)
     assert "Saving…" in texts(view) and view["title"]["text"] == "Edit workflow"
 
