@@ -17,7 +17,7 @@ import click
 from bot.commands.context import Context, fail
 from bot.commands.failures import RUN_TIME_FAILURE, USAGE_ERROR
 from bot.commands.options import TEAM_OPTION, read_text_file
-from bot.commands.removals import confirm_prune, refuse_empty_prune, removal_text
+from bot.commands.removals import confirm_prune, removal_text
 from bot.workflows.bounded_json import InvalidJSON, load_json
 from bot.workflows.criteria import InvalidCriteria
 from bot.workflows.readable import instant_text, is_are, plural
@@ -286,8 +286,8 @@ def records_import(
         team_id = context.team(team)
         try:
             imported = import_file(context.work, team_id, file, options, context.clock, prune)
-        except EmptyPrune:
-            refuse_empty_prune(file, options)
+        except EmptyPrune as empty:
+            fail(str(empty))
     report, pruned = imported.report, imported.pruned
     echo_import_report(report)
     if pruned is not None and pruned.count:

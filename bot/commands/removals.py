@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import NoReturn
 
 import click
 
 from bot.commands.context import Context, fail
 from bot.workflows.readable import plural
 from bot.workflows.record_import import ImportOptions
-from bot.workflows.record_removal import absent, file_ids
+from bot.workflows.record_removal import EmptyPrune, absent, file_ids
 from bot.workflows.sources import FedType
 from storage.record_removal import Removal
 
@@ -70,7 +69,7 @@ def confirm_prune(context: Context, file: Path, options: ImportOptions, team: st
     """Shows what importing ``file`` with --prune would remove, and asks (before anything is
     written: no transaction waits for the answer)."""
     if not any(file_ids(file, options)):
-        refuse_empty_prune(file, options)
+        fail(str(EmptyPrune(file.name, options.type_name)))
     try:
         team_id = context.team(team)
         would = absent(context.work, team_id, options.type_name, file_ids(file, options))
@@ -82,13 +81,3 @@ def confirm_prune(context: Context, file: Path, options: ImportOptions, team: st
             f"{removal_text(would, options.type_name)}"
         )
         confirm_removal("Import it and remove them?")
-
-
-def refuse_empty_prune(file: Path, options: ImportOptions) -> NoReturn:
-    """An empty export (a failed query, a filter left on) is far more often a fault than a
-    type emptied on purpose: --prune with it removes nothing."""
-    fail(
-        f"{file.name} holds no records, and --prune would remove every {options.type_name} "
-        "record: nothing was imported or removed; to remove them all, use "
-        f"`workflow-bot records delete --type {options.type_name} --criteria {{}}`"
-    )

@@ -142,7 +142,15 @@ def absent_from(
 
 class EmptyPrune(RemovalError):
     """A pruning import of a file that names no record: it would remove every record of
-    the type, far more often a fault (a failed export) than meant; nothing is written."""
+    the type, far more often a fault (a failed export, a filter left on) than meant;
+    nothing is written."""
+
+    def __init__(self, file_name: str, type_name: str) -> None:
+        super().__init__(
+            f"{file_name} holds no records, and --prune would remove every {type_name} "
+            "record: nothing was imported or removed; to remove them all, use "
+            f"`workflow-bot records delete --type {type_name} --criteria {{}}`"
+        )
 
 
 @dataclass(frozen=True)
@@ -192,7 +200,7 @@ def import_file(
         if not prune or not report.written:
             return Imported(report, None)
         if not report.created + report.updated + report.unchanged + report.rejected:
-            raise EmptyPrune(f"{path.name} names no record: nothing was imported or removed")
+            raise EmptyPrune(path.name, options.type_name)
         batches = file_ids(path, options)
         return Imported(
             report, absent_from(session, team_id, options.type_name, batches, clock.now())
