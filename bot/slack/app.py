@@ -18,6 +18,7 @@ from slack_bolt.logger.messages import warning_client_prioritized_and_token_skip
 from slack_sdk import WebClient
 
 from bot.slack import errors
+from bot.slack.deliveries import first_delivery
 from bot.slack.installations import NOT_INSTALLED_MESSAGE, Installations
 from bot.slack.listeners import (
     commands,
@@ -31,7 +32,6 @@ from bot.slack.listeners import (
     wizard,
 )
 from bot.slack.services import Services
-from bot.workflows.deliveries import first_delivery
 
 log = logging.getLogger(__name__)
 

@@ -23,8 +23,8 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.slack.deliveries import first_request
 from bot.workflows.bounded_json import nested_deeper_than
-from bot.workflows.deliveries import first_request
 from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)

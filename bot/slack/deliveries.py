@@ -1,5 +1,6 @@
 """Slack requests and events acted on once: the use cases that record each one as it
-arrives and tell a replay or a redelivery from a first time."""
+arrives and tell a replay or a redelivery from a first time (Slack transport bookkeeping,
+beside request_gate, not domain work)."""
 
 from __future__ import annotations
 
