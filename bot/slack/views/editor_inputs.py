@@ -7,12 +7,20 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeGuard
 
 from bot.slack.ids import WizardAction
-from bot.slack.views.blocks import TEXT_INPUT_CHARS, cut, number_input, plain_text_input
+from bot.slack.views.blocks import (
+    TEXT_INPUT_CHARS,
+    Block,
+    cut,
+    number_input,
+    plain_text_input,
+    section,
+)
 from bot.workflows.criteria import MAX_DAYS
+from bot.workflows.templates import escape_mrkdwn
 from bot.workflows.vocabulary import PropertyType
 from storage.properties import InvalidValue, StoredValue, parse_boolean, parse_number
 
@@ -45,6 +53,33 @@ def text_input(initial: str, *, multiline: bool = False, placeholder: str = "") 
         initial_value=initial[:TEXT_INPUT_CHARS],
         multiline=multiline,
         max_length=TEXT_INPUT_CHARS,
+    )
+
+
+def typed_list(items: Sequence[str], separator: str = ", ") -> str:
+    """``items`` as typed in one text input: separated by ``separator``, or by its first
+    character alone when that would not fit the input. A list the user typed is read back
+    by splitting on separators, so joined by one character it is never longer than what was
+    typed: it fits the input again, and nothing typed is lost."""
+    text = separator.join(items)
+    if len(text) <= TEXT_INPUT_CHARS:
+        return text
+    return (separator.rstrip() or separator).join(items)
+
+
+def fits_input(text: str) -> bool:
+    """Whether a text input can hold ``text`` (only a value from a workflow file cannot)."""
+    return len(text) <= TEXT_INPUT_CHARS
+
+
+def kept_as_it_is(label: str, text: str, block_id: str) -> Block:
+    """In place of the input labelled ``label`` whose value ``text`` is longer than an input
+    holds: says so, and where to edit it. The block holds no input, so nothing is read back
+    from it and the value stays as it is."""
+    return section(
+        f"*{escape_mrkdwn(label)}*: {len(text):,} characters, more than this form can show. "
+        f"It is kept as it is: edit it in {WORKFLOW_FILE}.",
+        block_id=block_id,
     )
 
 

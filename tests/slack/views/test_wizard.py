@@ -514,6 +514,55 @@ def test_settings_read_back_from_the_form() -> None:
     }
 
 
+def _typed_and_drawn_again(step: int, document: dict[str, Any], block_id: str, typed: str) -> Any:
+    """The document read from ``typed`` in the input ``block_id`` of the step's page, and
+    read again from the page drawn from it (as a refresh of the step does)."""
+    values = state_from_blocks(view_of(page(step, document))["blocks"])
+    enter(values, block_id, typed)
+    read = read_step(step, values, document, PROPERTIES, 3)
+    drawn = view_of(page(step, read))
+    shown = next(b for b in drawn["blocks"] if b.get("block_id") == block_id)
+    assert len(shown["element"]["initial_value"]) <= 3000
+    return read, read_step(step, state_from_blocks(drawn["blocks"]), read, PROPERTIES, 3)
+
+
+def test_a_pasted_list_of_pause_days_as_long_as_the_input_takes_is_drawn_again_whole() -> None:
+    typed = "12-25," * 500  # 3,000 characters: ", " between the days would make 3,498
+
+    read, again = _typed_and_drawn_again(5, NEW, WizardBlock.PAUSE_DAYS, typed)
+
+    assert read["settings"]["pause_days"] == ["12-25"] * 500
+    assert again["settings"] == read["settings"]
+    too_many = at(("settings", "pause_days"), C.TOO_MANY, count=500, limit=100)
+    assert "500" in step_errors(5, [too_many], read, 3)[WizardBlock.PAUSE_DAYS]
+
+
+def test_a_pasted_list_of_times_as_long_as_the_input_takes_is_drawn_again_whole() -> None:
+    typed = "12:00;" * 500
+
+    read, again = _typed_and_drawn_again(2, FULL, WizardBlock.MORE_TIMES, typed)
+
+    assert read["schedule"]["times"] == ["07:00", "12:00"]  # repeated times are one
+    assert again["schedule"] == read["schedule"]
+    many = " ".join(f"{h:02}:{m:02}" for h in range(24) for m in range(0, 60, 1))[:3000]
+    read, again = _typed_and_drawn_again(2, FULL, WizardBlock.MORE_TIMES, many)
+    assert len(read["schedule"]["times"]) == 500 and again["schedule"] == read["schedule"]
+
+
+def test_pause_days_from_a_file_too_long_for_the_input_are_shown_and_kept_as_they_are() -> None:
+    days = [f"2026-{m:02}-{d:02}" for m in range(1, 13) for d in range(1, 29)]  # 3,695 chars
+    document = {**NEW, "settings": {"pause_days": days}}
+
+    view = view_of(page(5, document))
+    read = read_step(5, state_from_blocks(view["blocks"]), document, PROPERTIES, 3)
+
+    shown = next(b for b in view["blocks"] if b.get("block_id") == WizardBlock.PAUSE_DAYS)
+    assert shown["type"] == "section"
+    assert "*Pause days*: 3,695 characters" in shown["text"]["text"]
+    assert "edit it in the workflow's file" in shown["text"]["text"]
+    assert read["settings"]["pause_days"] == days
+
+
 def test_a_type_fed_by_a_source_asks_what_a_run_does_when_the_source_fails() -> None:
     view = view_of(page(5, FULL, source="crm"))
     settings_block = next(

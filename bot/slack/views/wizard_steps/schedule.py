@@ -31,6 +31,7 @@ from bot.slack.views.blocks import (
     static_select,
     timepicker,
 )
+from bot.slack.views.editor_inputs import fits_input, kept_as_it_is, typed_list
 from bot.slack.views.input_places import MONTHLY_BOTH, MONTHLY_DAYS, MONTHLY_POSITIONS
 from bot.slack.views.phrases import when
 from bot.slack.views.places import zone_choices
@@ -357,14 +358,16 @@ def _times_of(schedule: ScheduleDocument) -> list[str]:
 
 
 def _more_times_input(more: Sequence[str]) -> Block:
+    label, typed = "More times of day", typed_list(more)
+    if not fits_input(typed):
+        return kept_as_it_is(label, typed, WizardBlock.MORE_TIMES)
     element = plain_text_input(
-        WizardAction.REFRESH, placeholder="e.g. 12:00, 16:30", initial_value=", ".join(more)
+        WizardAction.REFRESH, placeholder="e.g. 12:00, 16:30", initial_value=typed
     )
     hint = (
         "Each time is a run of its own: write HH:MM on a 24-hour clock, separated by commas; "
         "press Enter to update."
     )
-    label = "More times of day"
     return input_block(
         label,
         element,

@@ -21,6 +21,7 @@ from bot.slack.views.blocks import (
     radio_buttons,
     static_select,
 )
+from bot.slack.views.editor_inputs import fits_input, kept_as_it_is, typed_list
 from bot.slack.views.input_places import SETTINGS_BLOCKS
 from bot.slack.views.places import COUNTRIES
 from bot.slack.views.wizard_steps.inputs import (
@@ -101,10 +102,6 @@ def render(page: WizardPage) -> list[Block]:
             (o for o in summaries if o["value"] == settings.get("summary")), summaries[1]
         ),
     )
-    days = ", ".join(str(day) for day in as_list(settings.get("pause_days")))
-    pause_days = plain_text_input(
-        WizardAction.INPUT, placeholder="e.g. 12-25, 2026-11-26", initial_value=days
-    )
     behaviours = [option(text, value) for value, text in PAUSE_BEHAVIOURS]
     skips = settings.get("on_pause_day") == PauseBehaviour.SKIP
     behaviour = radio_buttons(
@@ -127,13 +124,7 @@ def render(page: WizardPage) -> list[Block]:
             hint="After runs, post a summary of what happened here. Invite the bot there first.",
         ),
         input_block("Post the summary", summary, block_id=WizardBlock.SUMMARY),
-        input_block(
-            "Pause days",
-            pause_days,
-            block_id=WizardBlock.PAUSE_DAYS,
-            optional=True,
-            hint='Days without runs, separated by commas: "12-25" every year, "2026-11-26" once.',
-        ),
+        _pause_days_block(settings),
         input_block(
             "Public holidays",
             holidays_select(settings.get("holidays")),
@@ -157,6 +148,22 @@ def render(page: WizardPage) -> list[Block]:
             "suppression", suppression, page.properties, page.layout, page.options, page.labels
         ),
     ]
+
+
+def _pause_days_block(settings: SettingsDocument) -> Block:
+    days = typed_list([str(day) for day in as_list(settings.get("pause_days"))])
+    if not fits_input(days):
+        return kept_as_it_is("Pause days", days, WizardBlock.PAUSE_DAYS)
+    element = plain_text_input(
+        WizardAction.INPUT, placeholder="e.g. 12-25, 2026-11-26", initial_value=days
+    )
+    return input_block(
+        "Pause days",
+        element,
+        block_id=WizardBlock.PAUSE_DAYS,
+        optional=True,
+        hint='Days without runs, separated by commas: "12-25" every year, "2026-11-26" once.',
+    )
 
 
 def _alert_owner_block(settings: SettingsDocument) -> Block:
