@@ -2,7 +2,7 @@
 a record made from the message, the enrollment itself, and what its run did to each record.
 
 The run is a manual run (``lifecycle.enroll_record_ids``); executing it is the caller's
-(``Engine.run_now``), and ``enrollment_report`` reads its action results afterwards.
+(``Engine.run_now``), and ``report`` reads its action results afterwards.
 """
 
 from __future__ import annotations
@@ -184,7 +184,7 @@ def find_records(
 def check_enrollment(
     session: Session, team_id: str, request: ManualEnrollment, actor: Actor
 ) -> CheckedEnrollment:
-    """Refuses what enroll_by_hand would refuse, writing nothing: PermissionDenied, or
+    """Refuses what enroll would refuse, writing nothing: PermissionDenied, or
     NotEnrollable, or UnknownRecords, or MessageRecordError (all but the permalink, which
     need not be known yet)."""
     workflow = session.get(Workflow, request.workflow_id)
@@ -248,30 +248,6 @@ def _check_message_record(
                 "“Create a new record” and enroll an existing record, or ask an admin."
             )
     return None
-
-
-def enroll_by_hand(
-    session: Session, team_id: str, request: ManualEnrollment, actor: Actor, now: datetime
-) -> Enrolled:
-    """Makes the record from the message if asked, and enrolls it with the chosen records
-    in a manual run of the workflow, all or nothing; returns the run to execute now.
-
-    Raises PermissionDenied, NotEnrollable, UnknownRecords or MessageRecordError, and
-    writes nothing then.
-    """
-    checked = check_enrollment(session, team_id, request, actor)
-    workflow = session.get(Workflow, checked.workflow.id)  # loaded by the check: no query
-    assert workflow is not None
-    record_ids = list(checked.record_ids)
-    created = None
-    if request.new_record is not None:
-        created = message_external_id(request.new_record)
-        made = checked.made_before
-        if made is None:
-            made = _record_from_message(session, workflow.object_type, request.new_record, now)
-        record_ids.append(made)
-    run_id = enroll_record_ids(session, workflow, record_ids, actor, now)
-    return Enrolled(run_id, workflow.name, created)
 
 
 def message_external_id(message: MessageRecord) -> str:
@@ -372,36 +348,6 @@ class EnrollmentReport:
         )
 
 
-def enrollment_report(
-    session: Session, run_id: int, created: str | None = None
-) -> EnrollmentReport | None:
-    """Each enrolled record with each action's outcome, from the run's action results;
-    None when the run (or its workflow) was deleted since."""
-    run = session.get(Run, run_id)
-    workflow = session.get(Workflow, run.workflow_id) if run is not None else None
-    if run is None or workflow is None:
-        return None
-    runs = RunRepository(session)
-    # External ids tell the records apart: a run enrolls records of one object type only.
-    results = {
-        (row.external_id, row.action_index): (row.outcome, row.reason)
-        for row in runs.results_with_records(run_id, limit=None)
-    }
-    # Few records (those picked by hand): sorted here by name, as the picker showed them.
-    enrolled = sorted(runs.enrolled_records(run_id, limit=None))
-    actions = tuple(workflow.actions)
-    records = []
-    for name, external_id in enrolled:
-        lines = []
-        for index in range(len(actions)):
-            outcome, reason = results.get((external_id, index), (None, None))
-            lines.append(
-                ActionOutcomeLine(index + 1, ActionOutcome(outcome) if outcome else None, reason)
-            )
-        records.append(RecordOutcome(external_id, name, external_id == created, tuple(lines)))
-    return EnrollmentReport(run_id, workflow.name, RunStatus(run.status), actions, tuple(records))
-
-
 # Use cases: each opens its own transaction on the unit of work it is given -----------------
 
 
@@ -438,13 +384,56 @@ def checked_enrollment(
 def enroll(
     work: UnitOfWork, team_id: str, request: ManualEnrollment, actor: Actor, now: datetime
 ) -> Enrolled:
-    """The record from the message (if asked) and the enrollment, in one transaction: all
-    or nothing (enroll_by_hand)."""
+    """Makes the record from the message if asked, and enrolls it with the chosen records
+    in a manual run of the workflow, all or nothing; returns the run to execute now.
+
+    Raises PermissionDenied, NotEnrollable, UnknownRecords or MessageRecordError, and
+    writes nothing then.
+    """
     with work.writing() as session:
-        return enroll_by_hand(session, team_id, request, actor, now)
+        checked = check_enrollment(session, team_id, request, actor)
+        workflow = session.get(Workflow, checked.workflow.id)  # loaded by the check: no query
+        assert workflow is not None
+        record_ids = list(checked.record_ids)
+        created = None
+        if request.new_record is not None:
+            created = message_external_id(request.new_record)
+            made = checked.made_before
+            if made is None:
+                made = _record_from_message(session, workflow.object_type, request.new_record, now)
+            record_ids.append(made)
+        run_id = enroll_record_ids(session, workflow, record_ids, actor, now)
+        return Enrolled(run_id, workflow.name, created)
 
 
-def report(work: UnitOfWork, run_id: int, created: str | None) -> EnrollmentReport | None:
-    """What the enrollment's run did to each record (enrollment_report)."""
+def report(work: UnitOfWork, run_id: int, created: str | None = None) -> EnrollmentReport | None:
+    """Each enrolled record with each action's outcome, from the run's action results;
+    None when the run (or its workflow) was deleted since."""
     with work.reading() as session:
-        return enrollment_report(session, run_id, created)
+        run = session.get(Run, run_id)
+        workflow = session.get(Workflow, run.workflow_id) if run is not None else None
+        if run is None or workflow is None:
+            return None
+        runs = RunRepository(session)
+        # External ids tell the records apart: a run enrolls records of one object type only.
+        results = {
+            (row.external_id, row.action_index): (row.outcome, row.reason)
+            for row in runs.results_with_records(run_id, limit=None)
+        }
+        # Few records (those picked by hand): sorted here by name, as the picker showed them.
+        enrolled = sorted(runs.enrolled_records(run_id, limit=None))
+        actions = tuple(workflow.actions)
+        records = []
+        for name, external_id in enrolled:
+            lines = []
+            for index in range(len(actions)):
+                outcome, reason = results.get((external_id, index), (None, None))
+                lines.append(
+                    ActionOutcomeLine(
+                        index + 1, ActionOutcome(outcome) if outcome else None, reason
+                    )
+                )
+            records.append(RecordOutcome(external_id, name, external_id == created, tuple(lines)))
+        return EnrollmentReport(
+            run_id, workflow.name, RunStatus(run.status), actions, tuple(records)
+        )

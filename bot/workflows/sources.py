@@ -311,15 +311,6 @@ def source_named(session: Session, team_id: str, name: str) -> RecordSource:
     return found
 
 
-def remove_source(session: Session, team_id: str, name: str) -> str:
-    """Removes the source; its records stay as they are (files may be imported into its type
-    again). Returns the name of the type it fed."""
-    source = source_named(session, team_id, name)
-    type_name = source_type_name(session, source)
-    RecordSourceRepository(session).remove(source)
-    return type_name
-
-
 def source_type_name(session: Session, source: RecordSource) -> str:
     for found, type_name in RecordSourceRepository(session).of_team(source.team_id):
         if found.id == source.id:
@@ -597,6 +588,10 @@ def source_id(work: UnitOfWork, team_id: str, name: str) -> int:
 
 
 def remove(work: UnitOfWork, team_id: str, name: str) -> str:
-    """Removes the source (remove_source); the name of the type it fed."""
+    """Removes the source; its records stay as they are (files may be imported into its type
+    again). Returns the name of the type it fed."""
     with work.writing() as session:
-        return remove_source(session, team_id, name)
+        source = source_named(session, team_id, name)
+        type_name = source_type_name(session, source)
+        RecordSourceRepository(session).remove(source)
+        return type_name

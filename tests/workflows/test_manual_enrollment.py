@@ -18,13 +18,14 @@ from bot.workflows.manual_enrollment import (
     UnknownRecords,
     active_workflows,
     check_enrollment,
-    enroll_by_hand,
-    enrollment_report,
+    enroll,
+    report,
 )
 from bot.workflows.vocabulary import PropertyType
 from storage.database import transaction
 from storage.models import Run
 from storage.object_types import ObjectTypeRepository
+from storage.unit_of_work import UnitOfWork
 from tests.engine.builders import (
     NAME,
     OWNER,
@@ -133,8 +134,7 @@ def test_enrolling_makes_the_record_from_the_message_once_and_enrolls_it_with_th
 
     enrolled = []
     for _ in range(2):
-        with transaction(sessions) as session:
-            enrolled.append(enroll_by_hand(session, TEAM, request, OWNER_ACTOR, NOW))
+        enrolled.append(enroll(UnitOfWork(sessions), TEAM, request, OWNER_ACTOR, NOW))
 
     made = [r for r in records_of_type(sessions, "deals") if r.external_id.startswith("message-")]
     assert len(made) == 1
@@ -151,8 +151,8 @@ def test_nothing_is_enrolled_when_a_chosen_record_is_gone(
     sessions: sessionmaker[Session], workflow_id: int
 ) -> None:
     request = ManualEnrollment(workflow_id, (999_999,), MESSAGE)
-    with pytest.raises(UnknownRecords), transaction(sessions) as session:
-        enroll_by_hand(session, TEAM, request, OWNER_ACTOR, NOW)
+    with pytest.raises(UnknownRecords):
+        enroll(UnitOfWork(sessions), TEAM, request, OWNER_ACTOR, NOW)
     assert run_count(sessions) == 0
     assert len(records_of_type(sessions, "deals")) == 3
 
@@ -162,23 +162,21 @@ def test_the_report_lists_the_records_by_name_with_each_stored_action(
 ) -> None:
     ids = record_ids(sessions)
     request = ManualEnrollment(workflow_id, (ids["D1"], ids["D2"]))
-    with transaction(sessions) as session:
-        enrolled = enroll_by_hand(session, TEAM, request, OWNER_ACTOR, NOW)
+    enrolled = enroll(UnitOfWork(sessions), TEAM, request, OWNER_ACTOR, NOW)
 
-    with sessions() as session:
-        report = enrollment_report(session, enrolled.run_id)
+    shown = report(UnitOfWork(sessions), enrolled.run_id)
 
-    assert report is not None and not report.finished
-    assert [record.name for record in report.records] == ["Acme", "Initech"]
-    assert [action["text"] for action in report.actions] == [
+    assert shown is not None and not shown.finished
+    assert [record.name for record in shown.records] == ["Acme", "Initech"]
+    assert [action["text"] for action in shown.actions] == [
         "{{ name }} is in contract",
         "{{ name }} again",
     ]
-    assert [(line.number, line.outcome) for line in report.records[0].actions] == [
+    assert [(line.number, line.outcome) for line in shown.records[0].actions] == [
         (1, None),
         (2, None),
     ]
-    assert report.count(None) == 4
+    assert shown.count(None) == 4
 
 
 def test_the_picker_offers_someone_who_is_not_an_admin_only_their_workflows(
