@@ -38,7 +38,9 @@ from bot.slack.views.editor_inputs import (
     entered_days,
     input_error,
     is_days,
+    kept_as_it_is,
     text_input,
+    typed_list,
 )
 from bot.slack.views.input_places import action_block, input_of
 from bot.slack.views.problem_wording import dialog_text
@@ -147,6 +149,8 @@ def _input_block(
     layout: int,
 ) -> dict[str, Any]:
     label, element, hint = _INPUT_BUILDERS[name](action.get(name), properties)
+    if element is None:
+        return kept_as_it_is(label, action_block(index, name, layout))
     return input_block(
         label,
         element,
@@ -156,7 +160,8 @@ def _input_block(
     )
 
 
-_Input = tuple[str, dict[str, Any], str]
+# Its label, its element (None: its value is too long for a text box, see text_input), hint.
+_Input = tuple[str, dict[str, Any] | None, str]
 # A value of an action's field as the editor reads it from its input.
 _ActionValue = StoredValue | list[str]
 
@@ -192,7 +197,7 @@ def _users_input(value: object, properties: Mapping[str, PropertyType]) -> _Inpu
 
 
 def _user_groups_input(value: object, properties: Mapping[str, PropertyType]) -> _Input:
-    text = ", ".join(as_typed(group) for group in value) if isinstance(value, list) else None
+    text = typed_list([as_typed(group) for group in value]) if isinstance(value, list) else None
     hint = (
         "User group handles such as @sales-leads (or ids such as S0123ABCD), separated by "
         "commas: each member of each group gets the message."
@@ -498,9 +503,14 @@ def _placed(
 
 
 def _rendered_inputs(actions: Sequence[ActionDocument], layout: int) -> dict[int, list[str]]:
-    """The input block ids actions_blocks renders, per action index."""
+    """The input block ids actions_blocks renders, per action index (not those of values
+    kept as they are, which are no inputs)."""
     return {
-        index: [action_block(index, name, layout) for name in _inputs_of(action)]
+        index: [
+            action_block(index, name, layout)
+            for name in _inputs_of(action)
+            if _INPUT_BUILDERS[name](action.get(name), {})[1] is not None
+        ]
         for index, action in enumerate(actions[: _shown_count(actions)])
     }
 

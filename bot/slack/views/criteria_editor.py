@@ -41,8 +41,10 @@ from bot.slack.views.editor_inputs import (
     days_input,
     entered,
     entered_days,
+    fits_input,
     input_error,
     is_days,
+    kept_as_it_is,
     text_input,
 )
 from bot.slack.views.input_places import criteria_block, filter_place
@@ -240,10 +242,14 @@ def _property_block(
     select = _property_select(name, properties, labels)
     # No property to choose from (no records imported yet): a text box keeps the row
     # usable, and the domain says what to do.
+    label, block_id = "Where" if f == 0 else "And", criteria_block(field, layout, g, f, "property")
+    element = select or text_input(as_typed(name), placeholder="Property name")
+    if element is None:
+        return kept_as_it_is(label, block_id)
     return input_block(
-        "Where" if f == 0 else "And",
-        select or text_input(as_typed(name), placeholder="Property name"),
-        block_id=criteria_block(field, layout, g, f, "property"),
+        label,
+        element,
+        block_id=block_id,
         optional=True,
         dispatch_action=select is not None,
     )
@@ -361,6 +367,8 @@ def _value_block(
         hint = _CHOICE_HINT  # not "one value per line": these are picked
     if raw.get("property") == OWNER and (people := _people_picker(operator, value)):
         element, hint = people, _OWNER_HINT
+    if element is None:
+        return kept_as_it_is(label, block_id)
     # A chosen value (Enter in a text box) is sent at once: the step's count of matching
     # records follows every change.
     return input_block(label, element, block_id=block_id, hint=hint or None, dispatch_action=True)
@@ -397,9 +405,10 @@ def _takes_day_words(operator: Operator, property_type: PropertyType | None) -> 
 
 def _value_element(
     operator: Operator, property_type: PropertyType | None, value: object
-) -> dict[str, Any]:
+) -> dict[str, Any] | None:
     """The input for the value: shaped by the operator and the type when the value fits that
-    shape (or is missing), else a text box showing the value as it is."""
+    shape (or is missing), else a text box showing the value as it is; None when it is too
+    long for one."""
     kind = _kind(operator)
     if kind is _Kind.DAYS and (value is None or is_days(value)):
         return days_input(value)
@@ -640,7 +649,7 @@ def criteria_errors(
         else:
             g, f, part = first[0], first[1], "property"
         raw = groups[g][f]
-        if part == "value" and _needs_value(operator_of(raw.get("operator"))):
+        if part == "value" and _value_is_input(raw):
             operator = operator_of(raw.get("operator"))
             assert operator is not None
             label = _value_words(operator, None)[0]
@@ -651,6 +660,15 @@ def criteria_errors(
         placed.setdefault(block, []).append(f"{place[:1].upper()}{place[1:]}{text}")
     # A sentence once: several items of one list can have the same problem.
     return {block: input_error(list(dict.fromkeys(texts))) for block, texts in placed.items()}
+
+
+def _value_is_input(raw: FilterDocument) -> bool:
+    """Whether the filter's value has an input (not when kept as it is, too long for one)."""
+    operator = operator_of(raw.get("operator"))
+    if not _needs_value(operator):
+        return False
+    assert operator is not None
+    return fits_input(_value_text(raw.get("value"), _kind(operator)))
 
 
 # --- Buttons ------------------------------------------------------------------------------

@@ -44,13 +44,18 @@ def as_typed(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
-def text_input(initial: str, *, multiline: bool = False, placeholder: str = "") -> dict[str, Any]:
-    # The domain refuses texts longer than an input holds, so only a value that was never
-    # valid is cut here.
+def text_input(
+    initial: str, *, multiline: bool = False, placeholder: str = ""
+) -> dict[str, Any] | None:
+    """A text box holding ``initial``; None when that is longer than a text box holds (a
+    list from a workflow file): the caller shows kept_as_it_is instead, since a value cut
+    to fit would be read back, and saved, cut."""
+    if not fits_input(initial):
+        return None
     return plain_text_input(
         WizardAction.INPUT,
         placeholder=placeholder or None,
-        initial_value=initial[:TEXT_INPUT_CHARS],
+        initial_value=initial,
         multiline=multiline,
         max_length=TEXT_INPUT_CHARS,
     )
@@ -72,13 +77,13 @@ def fits_input(text: str) -> bool:
     return len(text) <= TEXT_INPUT_CHARS
 
 
-def kept_as_it_is(label: str, text: str, block_id: str) -> Block:
-    """In place of the input labelled ``label`` whose value ``text`` is longer than an input
-    holds: says so, and where to edit it. The block holds no input, so nothing is read back
-    from it and the value stays as it is."""
+def kept_as_it_is(label: str, block_id: str) -> Block:
+    """In place of the input labelled ``label`` whose value is longer than an input holds
+    (from a workflow file): says so, and where to edit it. The block holds no input, so
+    nothing is read back from it and the value stays as it is."""
     return section(
-        f"*{escape_mrkdwn(label)}*: {len(text):,} characters, more than this form can show. "
-        f"It is kept as it is: edit it in {WORKFLOW_FILE}.",
+        f"*{escape_mrkdwn(label)}*: longer than this form can show, so it is kept as it "
+        f"is: edit it in {WORKFLOW_FILE}.",
         block_id=block_id,
     )
 

@@ -676,3 +676,24 @@ def test_the_editor_renders_valid_block_kit(actions: list[Any]) -> None:
 
 def test_the_editor_renders_valid_block_kit_without_properties() -> None:
     assert_valid(actions_blocks(EXAMPLE, {}, 1))
+
+
+def test_user_groups_too_long_for_a_text_box_are_shown_and_kept_whole() -> None:
+    groups = [f"@group-{n:04}" for n in range(300)]  # 300 x 11 + 299 = 3,599 characters
+    actions = [{**SEND_DM, "user_groups": groups}]
+
+    blocks = rendered(actions, 2)
+    shown = block(blocks, "actions.a0.user_groups@2")
+    bad_groups = [{**actions[0], "user_groups": [*groups[:-1], "sales team"]}]
+
+    assert shown["type"] == "section"
+    assert "*User groups*: longer than this form can show" in shown["text"]["text"]
+    assert read_untouched(actions, 2) == actions
+    assert set(placed(problems_of(bad_groups), bad_groups)) == {"actions.a0.users@2"}
+
+
+def test_user_groups_typed_as_long_as_a_text_box_takes_are_drawn_again_whole() -> None:
+    groups = [f"@g{n:03}" for n in range(500)]  # "," between them: 2,999 characters
+    shown = block(rendered([{**SEND_DM, "user_groups": groups}]), "actions.a0.user_groups@1")
+
+    assert shown["element"]["initial_value"] == ",".join(groups)

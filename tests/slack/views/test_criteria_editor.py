@@ -1028,3 +1028,21 @@ def two_rows() -> dict[str, Any]:
     return one_group(
         {"property": "stage", "operator": "eq"}, {"property": "pipeline", "operator": "eq"}
     )
+
+
+def test_an_any_of_list_too_long_for_a_text_box_is_shown_and_kept_whole() -> None:
+    """An "is any of" list from a workflow file whose lines are more than a text box holds:
+    not cut mid-word (and saved cut), but shown as kept, and left as it is when read."""
+    stages = [f"stage number {n:04}" for n in range(200)]  # 200 x 17 + 199 = 3,599 characters
+    criteria = one_group({"property": "stage", "operator": "in", "value": stages})
+
+    blocks = rendered(criteria)
+    value = block(blocks, "criteria.g0.f0.value@1")
+    problem = Problem(("criteria", 0, 0, "value"), ProblemCode.TOO_MANY, "many", "", {})
+    errors = criteria_errors("criteria", [problem], criteria, 1)
+
+    assert value["type"] == "section"
+    assert "*Values*: longer than this form can show" in value["text"]["text"]
+    assert "edit it in the workflow's file" in value["text"]["text"]
+    assert read_untouched(criteria) == criteria
+    assert set(errors) == {"criteria.g0.f0.property@1"} <= input_ids(blocks)

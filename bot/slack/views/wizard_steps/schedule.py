@@ -360,7 +360,7 @@ def _times_of(schedule: ScheduleDocument) -> list[str]:
 def _more_times_input(more: Sequence[str]) -> Block:
     label, typed = "More times of day", typed_list(more)
     if not fits_input(typed):
-        return kept_as_it_is(label, typed, WizardBlock.MORE_TIMES)
+        return kept_as_it_is(label, WizardBlock.MORE_TIMES)
     element = plain_text_input(
         WizardAction.REFRESH, placeholder="e.g. 12:00, 16:30", initial_value=typed
     )

@@ -153,7 +153,7 @@ def render(page: WizardPage) -> list[Block]:
 def _pause_days_block(settings: SettingsDocument) -> Block:
     days = typed_list([str(day) for day in as_list(settings.get("pause_days"))])
     if not fits_input(days):
-        return kept_as_it_is("Pause days", days, WizardBlock.PAUSE_DAYS)
+        return kept_as_it_is("Pause days", WizardBlock.PAUSE_DAYS)
     element = plain_text_input(
         WizardAction.INPUT, placeholder="e.g. 12-25, 2026-11-26", initial_value=days
     )
