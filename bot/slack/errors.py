@@ -17,9 +17,10 @@ from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.slack.views.wizard import problem_lines
+from bot.slack.views.wizard import problem_lines, unsaved_lines
 from bot.workflows.criteria import InvalidCriteria
 from bot.workflows.definitions import InvalidDefinition
+from bot.workflows.drafts import UnsavableDraft
 from bot.workflows.lifecycle import PermissionDenied, WorkflowError
 from bot.workflows.problems import InvalidDocument
 from bot.workflows.schedules import InvalidSchedule
@@ -70,7 +71,9 @@ def user_message(error: BaseException) -> str | None:
 
 def _in_dialog_words(error: InvalidDocument) -> str:
     """Problems as the dialog words them: Slack users meet workflows in the dialog's terms,
-    not in the file's keys."""
+    not in the file's keys (a draft's by its inputs' and properties' labels)."""
+    if isinstance(error, UnsavableDraft):
+        return "\n".join(unsaved_lines(error))
     root = {InvalidCriteria: ("criteria",), InvalidSchedule: ("schedule",)}.get(type(error), ())
     return "\n".join(problem_lines([problem.under(*root) for problem in error.problems]))
 

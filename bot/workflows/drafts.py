@@ -10,7 +10,8 @@ YAML files, as far as it is filled in; nothing is a workflow until ``finish``.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import IntEnum
@@ -128,6 +129,19 @@ _PLACEHOLDERS: DraftDocument = {
 _ACTIVE_FROM_STEP = WizardStep.ACTIONS
 # The steps whose inputs name the object type's properties (criteria, actions, suppression).
 _PROPERTY_STEPS = frozenset(_FIELD_STEPS[name] for name in ("criteria", "actions", "suppression"))
+
+
+class UnsavableDraft(InvalidDefinition):
+    """A draft that cannot be saved as a workflow: its problems, with the draft's document
+    and the labels of the properties they may name, so that the dialog words them as its
+    review does."""
+
+    def __init__(
+        self, problems: Sequence[Problem], document: DraftDocument, labels: PropertyLabels
+    ) -> None:
+        super().__init__(problems)
+        self.document = document
+        self.labels = labels
 
 
 class DraftNotFound(WorkflowError, LookupError):
@@ -927,16 +941,31 @@ def save(
 
     First ChannelNotAllowed when its workflow would post where its owner may not: the draft
     is read for that in a transaction of its own, so that no database lock waits while the
-    messaging side answers. Raises as finish does, with nothing written.
+    messaging side answers. Raises as finish does, with nothing written; its
+    InvalidDefinition as UnsavableDraft.
     """
     with work.reading() as session:
-        document = workflow_document(document_of(_load(session, key)))
-        parsed = parse_for_team(session, key.team_id, document, default_timezone, now)
+        draft = _load(session, key)
+        document = workflow_document(document_of(draft))
+        with _unsavable(session, draft):
+            parsed = parse_for_team(session, key.team_id, document, default_timezone, now)
     check_channel_access(parsed.definition, access)
     with work.writing() as session:
         draft = _load(session, key)
-        saved = finish(session, draft, activate, actor, default_timezone, now, index)
+        with _unsavable(session, draft):
+            saved = finish(session, draft, activate, actor, default_timezone, now, index)
         return finished(session, saved, now)
+
+
+@contextmanager
+def _unsavable(session: Session, draft: WizardDraft) -> Iterator[None]:
+    """Raises the InvalidDefinition of what it wraps as UnsavableDraft, with the draft's
+    labels read in the transaction it happened in."""
+    try:
+        yield
+    except InvalidDefinition as invalid:
+        document = copy.deepcopy(document_of(draft))
+        raise UnsavableDraft(invalid.problems, document, draft_labels(session, draft)) from invalid
 
 
 def index_saved(work: UnitOfWork, team_id: str, workflow_id: int) -> None:

@@ -7,8 +7,12 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.slack.errors import user_message
+from bot.slack.views.wizard import problem_lines, unsaved_lines
 from bot.workflows.criteria import InvalidCriteria, parse_criteria
 from bot.workflows.definitions import InvalidDefinition, parse_definition
+from bot.workflows.draft_document import DraftDocument
+from bot.workflows.drafts import UnsavableDraft
+from bot.workflows.property_labels import PropertyLabels
 from bot.workflows.schedules import InvalidSchedule, parse_schedule
 from bot.workflows.vocabulary import PropertyType
 from tests.slack.dialog_words import file_words_in
@@ -62,3 +66,21 @@ def test_a_refused_workflow_names_no_file_key() -> None:
 
     assert told is not None and not file_words_in(told), told
     assert "end_date" in str(refused.value)  # the file's wording keeps its keys
+
+
+def test_a_draft_not_saved_names_its_properties_by_label_as_its_review_does() -> None:
+    criteria = {"any": [{"all": [{"property": "amount", "operator": "gt", "value": "lots"}]}]}
+    with pytest.raises(InvalidCriteria) as refused:
+        parse_criteria(criteria, {"amount": PropertyType.NUMBER})
+    problems = [problem.under("criteria") for problem in refused.value.problems]
+    document: DraftDocument = {"criteria": criteria}  # type: ignore[typeddict-item]
+    labels = PropertyLabels(names={"amount": "Deal amount"})
+    unsaved = UnsavableDraft(problems, document, labels)
+
+    lines = unsaved_lines(unsaved)
+    told = user_message(unsaved)
+
+    assert lines == problem_lines(problems, document, labels)  # the review's own wording
+    assert "The value for Deal amount needs to be a number" in lines[0]
+    assert told is not None and "Deal amount" in told and "for amount" not in told
+    assert unsaved_lines(InvalidDefinition(problems)) == problem_lines(problems)

@@ -841,6 +841,25 @@ def test_a_draft_whose_channel_is_refused_is_not_saved_and_stays(
     assert draft_count(sessions) == 0
 
 
+def test_a_draft_that_cannot_be_saved_says_so_with_its_properties_labels(
+    sessions: sessionmaker[Session], deals: None
+) -> None:
+    with transaction(sessions) as session:
+        types = ObjectTypeRepository(session)
+        found = types.find(TEAM, "deals")
+        assert found is not None
+        types.declare(found.id, {"amount": PropertyType.NUMBER}, labels={"amount": "Amount"})
+    lots = {"any": [{"all": [{"property": "amount", "operator": "gt", "value": "lots"}]}]}
+    key = _key(new_draft(sessions, **complete(criteria=lots)))
+
+    with pytest.raises(drafts.UnsavableDraft) as refused:
+        drafts.save(UnitOfWork(sessions), key, True, OWNER_ACTOR, "UTC", NOW, _Allowing())
+
+    assert refused.value.labels.names == {"amount": "Amount"}
+    assert refused.value.document["criteria"] == lots
+    assert [p.location for p in refused.value.problems] == [("criteria", 0, 0, "value")]
+
+
 def test_an_older_input_served_last_does_not_overwrite_the_newer_one(
     sessions: sessionmaker[Session], deals: None
 ) -> None:

@@ -47,6 +47,7 @@ from bot.slack.views.wizard import (
     read_step,
     saving_view,
     step_errors,
+    unsaved_lines,
 )
 from bot.slack.views.wizard_steps.schedule import (
     schedule_text_not_understood,
@@ -249,8 +250,7 @@ def register(app: App, services: Services) -> None:
         try:
             done = _saved(client, services, modal, activate=True, index=False)
         except (InvalidDefinition, WorkflowError) as error:
-            problems = error.problems if isinstance(error, InvalidDefinition) else [str(error)]
-            ack(response_action="update", view=_review(services, modal, problem_lines(problems)))
+            ack(response_action="update", view=_review(services, modal, unsaved_lines(error)))
             return
         ack(response_action="update", view=finished_view(done))
         drafts.index_saved(services.work, modal.team_id, done.workflow_id)
@@ -400,8 +400,7 @@ def _save(
     try:
         done = _saved(client, services, modal, activate)
     except (InvalidDefinition, WorkflowError) as error:
-        problems = error.problems if isinstance(error, InvalidDefinition) else [str(error)]
-        review = _review(services, modal, problem_lines(problems))
+        review = _review(services, modal, unsaved_lines(error))
         pages.shown(modal, update_modal_hash(client, modal.view_id, review)[1])
         return
     except Exception:

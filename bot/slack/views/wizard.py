@@ -38,8 +38,10 @@ from bot.slack.views.wizard_steps.placing import (
     Placed,
     warnings_block,
 )
+from bot.workflows.definitions import InvalidDefinition
 from bot.workflows.draft_document import DraftDocument
-from bot.workflows.drafts import Finished, WizardPage, WizardStep, step_of
+from bot.workflows.drafts import Finished, UnsavableDraft, WizardPage, WizardStep, step_of
+from bot.workflows.lifecycle import WorkflowError
 from bot.workflows.problems import Problem
 from bot.workflows.property_labels import NO_LABELS, PropertyLabels
 from bot.workflows.templates import escape_mrkdwn
@@ -123,6 +125,17 @@ def problem_lines(
         else _problem_line(problem, document or {}, property_labels)
         for problem in problems
     )
+
+
+def unsaved_lines(error: InvalidDefinition | WorkflowError) -> tuple[str, ...]:
+    """Why the draft was not saved, as lines above the review: its problems worded as the
+    review words them (a draft's, UnsavableDraft, by its inputs' and properties' labels),
+    or the refusal's sentence."""
+    if isinstance(error, UnsavableDraft):
+        return problem_lines(error.problems, error.document, error.labels)
+    if isinstance(error, InvalidDefinition):
+        return problem_lines(error.problems)
+    return (str(error),)
 
 
 def _problem_line(problem: Problem, document: DraftDocument, labels: PropertyLabels) -> str:
