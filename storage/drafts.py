@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import Select, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import WizardDraft
@@ -41,11 +41,13 @@ class DraftRepository:
 
     def get(self, draft_id: str, team_id: str, user_id: str) -> WizardDraft | None:
         """The draft, only for the user who started it in that workspace."""
-        query = select(WizardDraft).where(
-            WizardDraft.id == draft_id,
-            WizardDraft.team_id == team_id,
-            WizardDraft.user_id == user_id,
-        )
+        return self.session.scalars(_draft(draft_id, team_id, user_id)).one_or_none()
+
+    def get_for_update(self, draft_id: str, team_id: str, user_id: str) -> WizardDraft | None:
+        """The draft as get finds it, its row locked until the transaction ends (on
+        PostgreSQL; SQLite's writer holds the whole database): a use case that writes the
+        draft from what it read cannot overwrite a change committed meanwhile."""
+        query = _draft(draft_id, team_id, user_id).with_for_update()
         return self.session.scalars(query).one_or_none()
 
     def delete(self, draft: WizardDraft) -> None:
@@ -93,3 +95,11 @@ class DraftRepository:
             WizardDraft.user_id == user_id,
         )
         return self.session.scalars(query).one_or_none()
+
+
+def _draft(draft_id: str, team_id: str, user_id: str) -> Select[WizardDraft]:
+    return select(WizardDraft).where(
+        WizardDraft.id == draft_id,
+        WizardDraft.team_id == team_id,
+        WizardDraft.user_id == user_id,
+    )

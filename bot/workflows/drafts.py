@@ -282,9 +282,15 @@ def start_edit(
     return drafts.add(team_id, actor.user_id, document, now, workflow_id=workflow.id)
 
 
-def load_draft(session: Session, draft_id: str, team_id: str, user_id: str) -> WizardDraft:
-    """The user's draft; DraftNotFound when it is gone or someone else's."""
-    draft = DraftRepository(session).get(draft_id, team_id, user_id)
+def load_draft(
+    session: Session, draft_id: str, team_id: str, user_id: str, for_update: bool = False
+) -> WizardDraft:
+    """The user's draft; DraftNotFound when it is gone or someone else's. ``for_update``
+    locks its row until the transaction ends, for a use case that writes it from what it
+    read: a change committed meanwhile is then waited for, not overwritten."""
+    drafts = DraftRepository(session)
+    get = drafts.get_for_update if for_update else drafts.get
+    draft = get(draft_id, team_id, user_id)
     if draft is None:
         raise DraftNotFound()
     return draft
@@ -858,7 +864,7 @@ def submit(
     """Reads the step's input into the draft and submits it (submit_step): what was entered
     is kept either way."""
     with work.writing() as session:
-        draft = _load(session, key)
+        draft = _load(session, key, for_update=True)
         step, layout = draft_step(draft), draft.layout
         document = _read(session, draft, read)
         problems = submit_step(session, draft, document, default_timezone, now)
@@ -892,7 +898,7 @@ def change(
         newest = version is None or DraftRepository(session).claim_input(
             key.draft_id, key.team_id, key.user_id, version
         )
-        draft = _load(session, key)
+        draft = _load(session, key, for_update=True)
         if step is not None and step is not draft_step(draft):
             return False
         if newest:
@@ -951,7 +957,7 @@ def save(
             parsed = parse_for_team(session, key.team_id, document, default_timezone, now)
     check_channel_access(parsed.definition, access)
     with work.writing() as session:
-        draft = _load(session, key)
+        draft = _load(session, key, for_update=True)
         with _unsavable(session, draft):
             saved = finish(session, draft, activate, actor, default_timezone, now, index)
         return finished(session, saved, now)
@@ -986,8 +992,8 @@ def page_hash(work: UnitOfWork, key: DraftKey) -> str | None:
         return DraftRepository(session).page_hash(key.draft_id, key.team_id, key.user_id)
 
 
-def _load(session: Session, key: DraftKey) -> WizardDraft:
-    return load_draft(session, key.draft_id, key.team_id, key.user_id)
+def _load(session: Session, key: DraftKey, for_update: bool = False) -> WizardDraft:
+    return load_draft(session, key.draft_id, key.team_id, key.user_id, for_update)
 
 
 def _read(session: Session, draft: WizardDraft, read: StepReader) -> DraftDocument:

@@ -3,6 +3,7 @@ previewed, reviewed and saved as workflows."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, event, func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows import drafts
@@ -924,6 +926,43 @@ def test_a_change_made_on_a_step_the_draft_has_left_is_refused(
     assert (late, on_its_page) == (False, True)
     page = drafts.page(work, key, "UTC", NOW)
     assert page.step is drafts.WizardStep.SCHEDULE and page.document["name"] == "Won deals"
+
+
+@pytest.mark.parametrize("use_case", ["submit", "change"])
+def test_a_use_case_that_writes_the_draft_holds_its_row_until_it_commits(
+    engine: Engine, sessions: sessionmaker[Session], deals: None, use_case: str
+) -> None:
+    """While submit or an unversioned change has read the draft (its reader is reading the
+    dialog), another transaction cannot lock the row (NOWAIT answers at once): a concurrent
+    change waits for it, and is not overwritten by what it read."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's writer holds the whole database")
+    work = UnitOfWork(sessions)
+    key = _key(new_draft(sessions, **complete()))
+    inside, leave = threading.Event(), threading.Event()
+
+    def reading(step: drafts.WizardStep, document: drafts.DraftDocument, *_: object) -> Any:
+        inside.set()
+        assert leave.wait(10)
+        return document
+
+    def run() -> None:
+        if use_case == "submit":
+            drafts.submit(work, key, reading, "UTC", NOW)
+        else:
+            drafts.change(work, key, reading, drafts.keep_values, NOW)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    try:
+        assert inside.wait(10)
+        with sessions() as session, session.begin():
+            query = select(WizardDraft).where(WizardDraft.id == key.draft_id)
+            with pytest.raises(OperationalError, match="could not obtain lock"):
+                session.execute(query.with_for_update(nowait=True))
+    finally:
+        leave.set()
+        worker.join(10)
 
 
 def test_an_input_to_a_draft_that_is_gone_is_refused_as_gone(
