@@ -813,12 +813,20 @@ class Submitted:
 
 
 @dataclass(frozen=True)
-class DraftChoices:
-    """What the pickers of the draft's criteria offer: its document, its object type's
-    property types and enumeration options, and their labels."""
+class PropertyChoices:
+    """What the property pickers of the draft's criteria offer: its object type's property
+    types, and their labels."""
+
+    properties: Mapping[str, PropertyType]
+    labels: PropertyLabels
+
+
+@dataclass(frozen=True)
+class ValueChoices:
+    """What the value pickers of the draft's criteria offer: its document (which property
+    each row names), its object type's enumeration options, and their labels."""
 
     document: DraftDocument
-    properties: Mapping[str, PropertyType]
     options: Mapping[str, Sequence[str]]
     labels: PropertyLabels
 
@@ -921,13 +929,23 @@ def edited(edit_document: Callable[[DraftDocument], bool]) -> DraftChange:
     return apply
 
 
-def choices(work: UnitOfWork, key: DraftKey) -> DraftChoices:
-    """What the draft's property and value pickers offer."""
+# The pickers search as the user types, and Slack waits 3 seconds for their options: each
+# reads only what its own options are made of.
+
+
+def property_choices(work: UnitOfWork, key: DraftKey) -> PropertyChoices:
+    """What the draft's property pickers offer."""
     with work.reading() as session:
         draft = _load(session, key)
-        return DraftChoices(
+        return PropertyChoices(draft_properties(session, draft), draft_labels(session, draft))
+
+
+def value_choices(work: UnitOfWork, key: DraftKey) -> ValueChoices:
+    """What the draft's value pickers offer."""
+    with work.reading() as session:
+        draft = _load(session, key)
+        return ValueChoices(
             copy.deepcopy(document_of(draft)),
-            draft_properties(session, draft),
             draft_enumeration_options(session, draft),
             draft_labels(session, draft),
         )

@@ -965,6 +965,31 @@ def test_a_use_case_that_writes_the_draft_holds_its_row_until_it_commits(
         worker.join(10)
 
 
+def test_each_picker_reads_only_what_its_options_are_made_of(
+    engine: Engine, sessions: sessionmaker[Session], deals: None
+) -> None:
+    """The pickers search on every keystroke, within Slack's 3 seconds: the property picker
+    reads no enumeration options, the value picker no property types."""
+    key = _key(new_draft(sessions, **complete(criteria=WON)))
+    work = UnitOfWork(sessions)
+
+    with statements_run(engine) as for_properties:
+        properties = drafts.property_choices(work, key)
+    with statements_run(engine) as for_values:
+        values = drafts.value_choices(work, key)
+
+    def reads(statements: list[str], column: str) -> bool:
+        read = f"SELECT property_definitions.name, {column}"
+        return any(statement.startswith(read) for statement in statements)
+
+    assert properties.properties["stage"] is PropertyType.STRING
+    assert values.document["criteria"] == WON
+    assert not reads(for_properties, "property_definitions.options")
+    assert reads(for_values, "property_definitions.options")
+    assert not reads(for_values, "property_definitions.type")
+    assert reads(for_properties, "property_definitions.type")
+
+
 def test_an_input_to_a_draft_that_is_gone_is_refused_as_gone(
     sessions: sessionmaker[Session], deals: None
 ) -> None:

@@ -306,7 +306,7 @@ def register(app: App, services: Services) -> None:
     def property_choices(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         modal = _Modal.of(context, body)
         try:
-            found = drafts.choices(services.work, modal.key)
+            found = drafts.property_choices(services.work, modal.key)
         except WorkflowError:
             ack(options=[])  # the draft is gone: the modal says so at its next step
             return
@@ -318,7 +318,7 @@ def register(app: App, services: Services) -> None:
     def value_choices(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         modal = _Modal.of(context, body)
         try:
-            found = drafts.choices(services.work, modal.key)
+            found = drafts.value_choices(services.work, modal.key)
         except WorkflowError:
             ack(options=[])  # the draft is gone: the modal says so at its next step
             return
