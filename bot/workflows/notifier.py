@@ -10,6 +10,9 @@ from typing import Any, Protocol
 # The Slack message metadata event type that marks a message as one action's output, so a
 # run resumed after a crash can find a message it posted but had not recorded yet.
 ACTION_EVENT_TYPE = "workflow_bot_action"
+# The most characters of one of a Message's sections: what Slack shows in one section block
+# (3,000), with room to spare. Producers cut their text to it (templates.cut_mrkdwn).
+SECTION_CHARS = 2900
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,9 @@ class Message:
     channel: str
     text: str
     # The text in parts that a notifier may lay out one below the other (Slack: a section
-    # each); without them the text is shown as it is.
+    # each); without them the text is shown as it is. Each is mrkdwn whose user data is
+    # already escaped, like ``text``, of at most SECTION_CHARS: the producers escape and
+    # cut, the notifier shows each as it is.
     sections: tuple[str, ...] = ()
     thread_ts: str | None = None
     mark: ActionMark | None = None

@@ -12,15 +12,14 @@ from sqlalchemy.orm import Session
 
 from bot.workflows.definitions import WorkflowDefinition
 from bot.workflows.freshness import StaleData
+from bot.workflows.notifier import SECTION_CHARS
 from bot.workflows.readable import plural
-from bot.workflows.templates import escape_mrkdwn
+from bot.workflows.templates import cut_mrkdwn, escape_mrkdwn
 from bot.workflows.vocabulary import ActionOutcome
 from storage.models import Enrollment, Record, Run
 from storage.runs import RunRepository
 
 SHOWN_FAILURES = 5
-# A report is shown in one section, which holds 3,000 characters.
-SECTION_CHARS = 2900
 
 
 @dataclass(frozen=True)
@@ -181,7 +180,7 @@ def summary_message(summary: RunSummary) -> str:
         )
     if summary.unknown:
         lines.append(_unknown_lines(summary))
-    return "\n".join(lines)[:SECTION_CHARS]
+    return cut_mrkdwn("\n".join(lines), SECTION_CHARS)
 
 
 def failure_alert_message(summary: RunSummary) -> str:
@@ -205,7 +204,7 @@ def failure_alert_message(summary: RunSummary) -> str:
         lines.append(f"…and {summary.failed - len(summary.failures):,} more: see Details.")
     if summary.unknown:
         lines.append(_unknown_lines(summary))
-    return "\n".join(lines)[:SECTION_CHARS]
+    return cut_mrkdwn("\n".join(lines), SECTION_CHARS)
 
 
 def _retry_line(summary: RunSummary) -> str:

@@ -67,6 +67,18 @@ _BIDI_CONTROLS = dict.fromkeys(
 )
 
 
+def cut_mrkdwn(text: str, limit: int) -> str:
+    """Escaped mrkdwn ``text`` cut to at most ``limit`` characters, never inside one of the
+    entities escape_mrkdwn writes (a cut ``&am`` would show as it is)."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    started = cut.rfind("&")
+    if started != -1 and ";" not in cut[started:]:
+        cut = cut[:started]  # the entity that begins there does not end before the limit
+    return cut
+
+
 def escape_mrkdwn(text: str) -> str:
     """``text`` made inert in Slack mrkdwn: no mention, link or special command can come of
     it, and no direction control can reorder the message around it.

@@ -15,6 +15,7 @@ from bot.workflows.templates import (
     InvalidTemplate,
     RenderContext,
     Template,
+    cut_mrkdwn,
     escape_mrkdwn,
     parse_template,
 )
@@ -299,3 +300,15 @@ def test_created_and_updated_dates_show_as_local_time_in_the_workflows_zone() ->
 
 def test_a_record_date_the_context_lacks_shows_as_missing() -> None:
     assert render("{{ created_at }}") == MISSING_VALUE
+
+
+@given(st.text(alphabet="a&<> ", max_size=60), st.integers(0, 80))
+def test_escaped_text_cut_to_a_length_keeps_every_entity_whole(text: str, limit: int) -> None:
+    escaped = escape_mrkdwn(text)
+
+    cut = cut_mrkdwn(escaped, limit)
+
+    assert escaped.startswith(cut) and len(cut) <= limit
+    assert len(cut) > limit - len("&amp;") or cut == escaped
+    rest = cut[cut.rfind("&") :] if "&" in cut else ";"
+    assert ";" in rest

@@ -17,11 +17,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.slack.ids import View
+from bot.workflows.notifier import SECTION_CHARS
 
 Block = dict[str, Any]
 
-# A section's text holds 3,000 characters; a message 50 blocks, a modal or Home tab 100.
-SECTION_CHARS = 2900
+# A section's text holds 3,000 characters (SECTION_CHARS, with room to spare, is the
+# domain's); a message 50 blocks, a modal or Home tab 100.
 MESSAGE_BLOCKS = 50
 MODAL_BLOCKS = 100
 MODAL_TITLE_CHARS = 24  # and a modal's submit and close buttons
