@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import Enum, StrEnum
 from functools import cache
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar, get_args
 
 import holidays as holiday_calendars
 
@@ -56,7 +56,8 @@ MAX_CATCH_UP_MINUTES = 10_080  # a week: an occurrence missed for longer is not 
 CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 TASKS_OBJECT_TYPE = "tasks"
 
-FIELDS = (
+# The parts of a workflow document, in the order a file writes them.
+DocumentField = Literal[
     "name",
     "object_type",
     "status",
@@ -66,7 +67,8 @@ FIELDS = (
     "suppression",
     "actions",
     "settings",
-)
+]
+FIELDS: tuple[DocumentField, ...] = get_args(DocumentField)
 SETTINGS_FIELDS = (
     "summary_channel",
     "summary",

@@ -143,20 +143,6 @@ class SetAside(TypedDict, total=False):
     schedule: ScheduleDocument
 
 
-# The parts of the workflow document (definitions.FIELDS).
-DocumentField = Literal[
-    "name",
-    "object_type",
-    "status",
-    "owner",
-    "schedule",
-    "criteria",
-    "suppression",
-    "actions",
-    "settings",
-]
-
-
 class DraftDocument(TypedDict, total=False):
     """The workflow document as far as the wizard filled it in, and ``set_aside``."""
 

@@ -25,6 +25,7 @@ from bot.workflows.channel_access import ChannelAccess, check_channel_access
 from bot.workflows.criteria import InvalidCriteria, parse_criteria
 from bot.workflows.definitions import (
     MAX_NAME,
+    DocumentField,
     InvalidDefinition,
     WorkflowSettings,
     read_settings,
@@ -34,7 +35,6 @@ from bot.workflows.draft_document import (
     SET_ASIDE,
     CriteriaDocument,
     CriteriaField,
-    DocumentField,
     DraftDocument,
     FilterDocument,
     GroupDocument,
