@@ -58,7 +58,7 @@ from bot.slack.views.wizard import build_wizard_view
 from bot.workflows.clock import SystemClock
 from bot.workflows.drafts import start_create, wizard_page
 from bot.workflows.lifecycle import CLI_ACTOR, save_workflow
-from storage.database import session_factory, transaction
+from storage.database import session_factory, write_transaction
 from storage.object_types import ObjectTypeRepository
 
 TEAM = "T0STANDIN"  # the stand-in's workspace
@@ -387,7 +387,7 @@ def wizard_submissions(
     submitted twice would be at step 2 the second time."""
     now = SystemClock().now()
     by_user: dict[str, list[Request]] = {}
-    with transaction(sessions) as session:
+    with write_transaction(sessions) as session:
         drafts = {
             user: [start_create(session, TEAM, user, "Europe/Paris", now) for _ in range(count)]
             for user, count in needed.items()
@@ -564,14 +564,14 @@ class Users:
 def seed(engine: Engine, users: Sequence[str], workflows: int, deals: int, now: datetime) -> None:
     """Deals and active workflows in the stand-in's workspace, as `/workflow list` lists."""
     sessions = session_factory(engine)
-    with transaction(sessions) as session:
+    with write_transaction(sessions) as session:
         object_types = ObjectTypeRepository(session)
         object_types.ensure_built_ins(TEAM, now)
         deals_type = object_types.get(TEAM, "deals")
         object_types.declare(deals_type.id, DEAL_PROPERTIES)
         type_id = deals_type.id
     generate_deals(engine, type_id, deals, now)
-    with transaction(sessions) as session:
+    with write_transaction(sessions) as session:
         for number in range(workflows):
             save_workflow(session, TEAM, _workflow(number, users), CLI_ACTOR, "UTC", now)
 
