@@ -4,7 +4,7 @@ periodic ones are next due."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -61,6 +61,13 @@ class RecordSourceRepository:
         """The source that feeds this object type, if one does."""
         query = select(RecordSource).where(RecordSource.object_type_id == object_type_id)
         return self.session.scalars(query).one_or_none()
+
+    def fed_types(self, object_type_ids: Collection[int]) -> set[int]:
+        """Which of these object types a source feeds, in one query."""
+        query = select(RecordSource.object_type_id).where(
+            RecordSource.object_type_id.in_(object_type_ids)
+        )
+        return set(self.session.scalars(query))
 
     def of_team(self, team_id: str) -> list[tuple[RecordSource, str]]:
         """The team's sources by name, each with the name of the object type it feeds."""

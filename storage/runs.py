@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, and_, case, exists, func, literal, or_, select, true, update
+from sqlalchemy import Insert, Select, and_, case, exists, func, literal, or_, select, true, update
 from sqlalchemy.orm import Session, aliased
 
 from bot.workflows.vocabulary import ActionOutcome, RunSource, RunStatus
@@ -47,6 +47,18 @@ class ResultRow:
     action_index: int
     outcome: str
     reason: str | None
+
+
+@dataclass(frozen=True)
+class NewResult:
+    """One action's outcome for one record of a run, to be recorded."""
+
+    run_id: int
+    record_id: int
+    action_index: int
+    outcome: ActionOutcome
+    reason: str | None = None
+    reference: dict[str, Any] | None = None
 
 
 # Failures first, then messages that may be missing, so that a capped list of results
@@ -101,7 +113,48 @@ class RunRepository:
         self, owner: str, now: datetime, lease: timedelta, run_id: int | None = None
     ) -> Run | None:
         """Takes the earliest due run (or run ``run_id``) no other process holds, and leases
-        it to ``owner``.
+        it to ``owner``."""
+        run = self.session.scalars(self._claimable(now, run_id).limit(1)).first()
+        if run is None:
+            return None
+        run.status = RunStatus.RUNNING.value
+        run.lease_owner = owner
+        run.lease_expires_at = now + lease
+        run.attempts += 1
+        run.started_at = run.started_at or now
+        self.session.flush()
+        return run
+
+    def claimable(self, now: datetime, limit: int) -> list[tuple[Run, Workflow]]:
+        """Up to ``limit`` due runs no other process holds, earliest first, each with its
+        workflow, locked until the transaction ends; at most one run per workflow (its
+        next run waits for it). Claim those to be run with ``claim``."""
+        query = self._claimable(now, None).add_columns(Workflow).limit(limit)
+        chosen: dict[int, tuple[Run, Workflow]] = {}
+        for run, workflow in self.session.execute(query):
+            chosen.setdefault(workflow.id, (run, workflow))
+        return list(chosen.values())
+
+    def claim(self, run_ids: Sequence[int], owner: str, now: datetime, lease: timedelta) -> None:
+        """Leases runs ``claimable`` returned in this transaction to ``owner``, in one
+        statement."""
+        if not run_ids:
+            return
+        self.session.execute(
+            update(Run)
+            .where(Run.id.in_(run_ids))
+            .values(
+                status=RunStatus.RUNNING.value,
+                lease_owner=owner,
+                lease_expires_at=now + lease,
+                attempts=Run.attempts + 1,
+                started_at=func.coalesce(Run.started_at, now),
+            ),
+            execution_options={"synchronize_session": False},
+        )
+
+    def _claimable(self, now: datetime, run_id: int | None) -> Select[Run]:
+        """Due runs no other process holds, earliest first (or run ``run_id`` if it is one).
 
         Due means pending and scheduled by now, or running under a lease that expired (its
         process died). A workflow with a run under a live lease has its next run wait, so
@@ -125,20 +178,10 @@ class RunRepository:
             .join(Workflow, Workflow.id == Run.workflow_id)
             .where(due, ~busy, true() if run_id is None else Run.id == run_id)
             .order_by(Run.scheduled_at, Run.id)
-            .limit(1)
         )
         if self.session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True, of=[Run, Workflow])
-        run = self.session.scalars(query).first()
-        if run is None:
-            return None
-        run.status = RunStatus.RUNNING.value
-        run.lease_owner = owner
-        run.lease_expires_at = now + lease
-        run.attempts += 1
-        run.started_at = run.started_at or now
-        self.session.flush()
-        return run
+        return query
 
     def renew_lease(self, run_id: int, owner: str, now: datetime, lease: timedelta) -> bool:
         """Extends the lease; False when ``owner`` lost it (another process took the run)."""
@@ -152,6 +195,25 @@ class RunRepository:
             .values(lease_expires_at=now + lease)
         )
         return bool(getattr(result, "rowcount", 0))
+
+    def renew_leases(
+        self, run_ids: Sequence[int], owner: str, now: datetime, lease: timedelta
+    ) -> set[int]:
+        """Extends the leases of several runs in one statement; the ids ``owner`` still holds."""
+        if not run_ids:
+            return set()
+        held = self.session.scalars(
+            update(Run)
+            .where(
+                Run.id.in_(run_ids),
+                Run.lease_owner == owner,
+                Run.status == RunStatus.RUNNING.value,
+            )
+            .values(lease_expires_at=now + lease)
+            .returning(Run.id),
+            execution_options={"synchronize_session": False},
+        )
+        return set(held)
 
     def finish(
         self,
@@ -301,6 +363,12 @@ class RunRepository:
         ]
         self.session.execute(_insert_ignoring_duplicates(self.session, Enrollment), rows)
 
+    def newest_record_id(self) -> int:
+        """The newest record's id: what runs enrolling now can see, read before they select
+        their records (a record committed while they insert is not enrolled, and `why` tells
+        it was stored since by its larger id)."""
+        return self.session.scalar(select(func.max(Record.id))) or 0
+
     def enroll_selected(
         self,
         run_id: int,
@@ -308,13 +376,12 @@ class RunRepository:
         source: RunSource,
         enrolled_by: str | None,
         now: datetime,
+        newest: int,
     ) -> int:
-        """Enrolls the records a subquery selects, in one ``INSERT ... SELECT``: a run that
-        enrolls 100,000 records never brings their ids into Python. Returns how many rows
-        it wrote (records enrolled already are not counted)."""
-        # What the run can see, read first and kept to: a record committed while the insert
-        # runs is not enrolled, and `why` tells it was stored since by its larger id.
-        newest = self.session.scalar(select(func.max(Record.id))) or 0
+        """Enrolls the records a subquery selects, up to ``newest_record_id``, in one
+        ``INSERT ... SELECT``: a run that enrolls 100,000 records never brings their ids into
+        Python. Returns how many rows it wrote (records enrolled already are not counted).
+        ``mark_enrolled`` then says the run enrolled."""
         selected = select(
             literal(run_id),
             record_ids.c.id,
@@ -326,11 +393,38 @@ class RunRepository:
             ["run_id", "record_id", "source", "enrolled_by", "created_at"], selected
         )
         written = self.session.execute(statement, execution_options={"preserve_rowcount": True})
+        return int(getattr(written, "rowcount", 0))
+
+    def mark_enrolled(
+        self,
+        run_ids: Sequence[int],
+        newest: int | None,
+        enrolled_at: datetime,
+        stale_source: dict[str, Any] | None = None,
+    ) -> None:
+        """Runs that enrolled their records at ``enrolled_at``, one statement for all of them:
+        ``newest``, the newest record they could see (None: chosen by hand, not selected);
+        ``stale_source``, the source that could not be synced first, if one."""
+        values: dict[str, Any] = {"enrolled_at": enrolled_at}
+        if newest is not None:
+            values["newest_record_id"] = newest or None
+        if stale_source is not None:
+            values["stale_source"] = stale_source
         self.session.execute(
-            update(Run).where(Run.id == run_id).values(newest_record_id=newest or None),
+            update(Run).where(Run.id.in_(run_ids)).values(**values),
             execution_options={"synchronize_session": False},
         )
-        return int(getattr(written, "rowcount", 0))
+
+    def enrolled_with_records(self, run_ids: Sequence[int]) -> list[tuple[int, Record]]:
+        """(run id, record) of every enrollment of these runs, by run and record id: the
+        records of a batch of small runs in one query."""
+        query = (
+            select(Enrollment.run_id, Record)
+            .join(Record, Record.id == Enrollment.record_id)
+            .where(Enrollment.run_id.in_(run_ids))
+            .order_by(Enrollment.run_id, Enrollment.record_id)
+        )
+        return [(run_id, record) for run_id, record in self.session.execute(query)]
 
     def record_result(
         self,
@@ -369,17 +463,28 @@ class RunRepository:
         now: datetime,
     ) -> None:
         """Records one outcome for many records at once (a digest); existing ones stay."""
+        self.record_outcomes(
+            [
+                NewResult(run_id, record_id, action_index, outcome, reason, reference)
+                for record_id in record_ids
+            ],
+            now,
+        )
+
+    def record_outcomes(self, results: Sequence[NewResult], now: datetime) -> None:
+        """Records many outcomes, of one run or several, in few statements; existing ones
+        stay."""
         rows = [
             {
-                "run_id": run_id,
-                "record_id": record_id,
-                "action_index": action_index,
-                "outcome": outcome.value,
-                "reason": reason,
-                "reference": reference,
+                "run_id": result.run_id,
+                "record_id": result.record_id,
+                "action_index": result.action_index,
+                "outcome": result.outcome.value,
+                "reason": result.reason,
+                "reference": result.reference,
                 "created_at": now,
             }
-            for record_id in record_ids
+            for result in results
         ]
         for start in range(0, len(rows), 5_000):
             self.session.execute(

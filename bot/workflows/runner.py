@@ -24,6 +24,7 @@ from bot.workflows.definitions import (
     SendOwnerDm,
     SetProperty,
     StaleSourceBehaviour,
+    WorkflowDefinition,
 )
 from bot.workflows.digest import MAX_LISTED, digest_messages
 from bot.workflows.freshness import (
@@ -39,6 +40,7 @@ from bot.workflows.hubspot_writes import (
     HubSpotWriteBack,
     RunPlace,
     WriteBackUnavailable,
+    WriteTarget,
     write_target,
 )
 from bot.workflows.notifier import (
@@ -131,6 +133,18 @@ class EnrolledRecord:
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
+    @classmethod
+    def of(cls, record: Record) -> EnrolledRecord:
+        return cls(
+            record.id,
+            record.external_id,
+            record.name,
+            record.owner,
+            dict(record.properties),
+            record.created_at,
+            record.updated_at,
+        )
+
 
 NotifierFor = Callable[[str], Notifier]
 
@@ -167,18 +181,26 @@ class Runner:
 
     def execute(self, run_id: int) -> RunStatus | None:
         """Runs a run this process has claimed; None when it must be picked up again later."""
+        with transaction(self.sessions) as session:
+            claimed = ClaimedRun.read(session, run_id, self.clock.now())
         try:
-            status = _Execution(self, run_id).run()
-        except LeaseLost:
+            ended: RunStatus | LeaseLost | Postponed = Execution(self, claimed).run()
+        except (LeaseLost, Postponed) as stopped:
+            ended = stopped
+        return self.ended(run_id, ended)
+
+    def ended(self, run_id: int, ended: RunStatus | LeaseLost | Postponed) -> RunStatus | None:
+        """Tells how a run ended (None: it must be picked up again later)."""
+        if isinstance(ended, LeaseLost):
             log.warning("run %s was taken over by another process; stopping here", run_id)
             self.observer.run_ended(TAKEN_OVER)
             return None
-        except Postponed as postponed:
-            log.warning("run %s postponed: %s", run_id, postponed)
+        if isinstance(ended, Postponed):
+            log.warning("run %s postponed: %s", run_id, ended)
             self.observer.run_ended(POSTPONED)
             return None
-        self.observer.run_ended(status.value)
-        return status
+        self.observer.run_ended(ended.value)
+        return ended
 
     def renew(self, run_id: int) -> None:
         with write_transaction(self.sessions) as session:
@@ -189,31 +211,74 @@ class Runner:
             raise LeaseLost(run_id)
 
 
-class _Execution:
-    def __init__(self, runner: Runner, run_id: int) -> None:
+@dataclass(frozen=True)
+class ClaimedRun:
+    """What an execution reads of a claimed run and its workflow before it starts."""
+
+    run_id: int
+    team_id: str
+    workflow_id: int
+    object_type_id: int
+    types: dict[str, PropertyType]
+    definition: WorkflowDefinition
+    scheduled_at: datetime
+    started_at: datetime
+    attempts: int
+    source: RunSource
+    triggered_by: str | None
+    enrolled: bool
+    # Its records are chosen by the criteria, on fresh data (not by hand).
+    by_criteria: bool
+    retry: _RetryOf | None
+    # Where set_property and create_task write: HubSpot, for a type a HubSpot source feeds.
+    write_target: WriteTarget | None
+
+    @classmethod
+    def read(cls, session: Session, run_id: int, now: datetime) -> ClaimedRun:
+        run = session.get(Run, run_id)
+        assert run is not None
+        workflow = session.get(Workflow, run.workflow_id)
+        assert workflow is not None
+        types = ObjectTypeRepository(session).property_types(workflow.object_type_id)
+        return cls(
+            run_id=run_id,
+            team_id=workflow.team_id,
+            workflow_id=workflow.id,
+            object_type_id=workflow.object_type_id,
+            types=types,
+            definition=definition_of(session, workflow, types),
+            scheduled_at=run.scheduled_at,
+            started_at=run.started_at or now,
+            attempts=run.attempts,
+            source=RunSource(run.source),
+            triggered_by=run.triggered_by,
+            enrolled=run.enrolled_at is not None,
+            by_criteria=run.enrolls_by_criteria,
+            retry=_RetryOf.of(session, run),
+            write_target=write_target(session, workflow.object_type_id),
+        )
+
+
+class Execution:
+    """One claimed run carried out step by step, each step in a short transaction."""
+
+    def __init__(self, runner: Runner, claimed: ClaimedRun) -> None:
         self.runner = runner
-        self.run_id = run_id
-        with transaction(runner.sessions) as session:
-            run = session.get(Run, run_id)
-            assert run is not None
-            workflow = session.get(Workflow, run.workflow_id)
-            assert workflow is not None
-            self.team_id = workflow.team_id
-            self.workflow_id = workflow.id
-            self.object_type_id = workflow.object_type_id
-            self.types = ObjectTypeRepository(session).property_types(workflow.object_type_id)
-            self.definition = definition_of(session, workflow, self.types)
-            self.scheduled_at = run.scheduled_at
-            self.started_at = run.started_at or runner.clock.now()
-            self.attempts = run.attempts
-            self.source = RunSource(run.source)
-            self.triggered_by = run.triggered_by
-            self.enrolled = run.enrolled_at is not None
-            # Its records are chosen by the criteria, on fresh data (not by hand).
-            self.by_criteria = run.enrolls_by_criteria
-            self.retry = _RetryOf.of(session, run)
-            # Where set_property and create_task write: HubSpot, for a type a HubSpot source feeds.
-            self.write_target = write_target(session, workflow.object_type_id)
+        self.run_id = claimed.run_id
+        self.team_id = claimed.team_id
+        self.workflow_id = claimed.workflow_id
+        self.object_type_id = claimed.object_type_id
+        self.types = claimed.types
+        self.definition = claimed.definition
+        self.scheduled_at = claimed.scheduled_at
+        self.started_at = claimed.started_at
+        self.attempts = claimed.attempts
+        self.source = claimed.source
+        self.triggered_by = claimed.triggered_by
+        self.enrolled = claimed.enrolled
+        self.by_criteria = claimed.by_criteria
+        self.retry = claimed.retry
+        self.write_target = claimed.write_target
         # Each set_property action's checks, made with its first record (by action index).
         self.setters: dict[int, PropertySetter] = {}
         self.notifier = ObservedNotifier(
@@ -301,39 +366,41 @@ class _Execution:
         with write_transaction(self.runner.sessions) as session:
             # Read before the records are selected: `why` finds the values they had then.
             enrolled_at = self.runner.clock.now()
-            run = session.get(Run, self.run_id)
-            assert run is not None
+            runs = RunRepository(session)
+            newest = None
             if self.by_criteria:
-                clause = enrollment_clause(
-                    self.definition.criteria,
-                    self.definition.suppression,
-                    self.types,
-                    self.zone_now,
-                    session.get_bind().dialect.name,
-                )
-                selected = (
-                    select(Record.id)
-                    .where(
-                        Record.object_type_id == self.object_type_id,
-                        clause,
-                        not_snoozed(self.workflow_id, self.scheduled_at),
-                    )
-                    .subquery()
-                )
-                # A requested run enrolls in the name of who asked; a scheduled one in nobody's.
-                written = RunRepository(session).enroll_selected(
-                    self.run_id,
-                    selected,
-                    RunSource(run.source),
-                    run.triggered_by,
-                    enrolled_at,
-                )
-                if self.source is RunSource.SCHEDULE:
-                    # Nothing enrolls in a scheduled run but this: its rows are all there are.
-                    self.enrolled_count = written
-            if self.stale is not None:
-                run.stale_source = self.stale.to_json()
-            run.enrolled_at = enrolled_at
+                newest = runs.newest_record_id()
+                self.enroll_by_criteria(session, enrolled_at, newest)
+            stale = None if self.stale is None else self.stale.to_json()
+            runs.mark_enrolled([self.run_id], newest, enrolled_at, stale)
+
+    def enroll_by_criteria(self, session: Session, enrolled_at: datetime, newest: int) -> int:
+        """Enrolls the records the criteria choose now, up to record ``newest``; how many.
+        The caller's transaction then marks the run enrolled."""
+        clause = enrollment_clause(
+            self.definition.criteria,
+            self.definition.suppression,
+            self.types,
+            self.zone_now,
+            session.get_bind().dialect.name,
+        )
+        selected = (
+            select(Record.id)
+            .where(
+                Record.object_type_id == self.object_type_id,
+                clause,
+                not_snoozed(self.workflow_id, self.scheduled_at),
+            )
+            .subquery()
+        )
+        # A requested run enrolls in the name of who asked; a scheduled one in nobody's.
+        written = RunRepository(session).enroll_selected(
+            self.run_id, selected, self.source, self.triggered_by, enrolled_at, newest
+        )
+        if self.source is RunSource.SCHEDULE:
+            # Nothing enrolls in a scheduled run but this: its rows are all there are.
+            self.enrolled_count = written
+        return written
 
     def _records(self, index: int, done: set[int]) -> Iterator[list[EnrolledRecord]]:
         """The run's enrolled records in batches, by id: bounded memory for large runs.
@@ -359,18 +426,7 @@ class _Execution:
                 )
                 removed = [r.id for r in rows if r.deleted_at is not None and r.id not in done]
                 rows = [r for r in rows if r.deleted_at is None]
-                batch = [
-                    EnrolledRecord(
-                        r.id,
-                        r.external_id,
-                        r.name,
-                        r.owner,
-                        dict(r.properties),
-                        r.created_at,
-                        r.updated_at,
-                    )
-                    for r in rows
-                ]
+                batch = [EnrolledRecord.of(r) for r in rows]
             if not ids:
                 return
             last_id = ids[-1]
@@ -389,7 +445,7 @@ class _Execution:
         it resumes) before any action that messages or mentions them: Slack is asked only
         about emails the directory has no fresh answer for. When Slack cannot answer now,
         the run waits and resumes, unless it has tried long enough."""
-        if not self._names_owners():
+        if not names_owners(self.definition):
             return
         with transaction(self.runner.sessions) as session:
             owners = OwnerDirectoryRepository(session).enrolled_owners(self.run_id)
@@ -429,13 +485,6 @@ class _Execution:
                 criteria=with_known_aliases(session, self.team_id, self.definition.criteria),
                 suppression=with_known_aliases(session, self.team_id, self.definition.suppression),
             )
-
-    def _names_owners(self) -> bool:
-        return any(
-            isinstance(action, SendOwnerDm)
-            or any(OWNER in template.placeholders for template in action.templates)
-            for action in self.definition.actions
-        )
 
     def _recipients(self, action: SendDm) -> Recipients:
         """The people ``action`` messages, read from Slack once per run."""
@@ -550,7 +599,6 @@ class _Execution:
         )
 
     def _one(self, index: int, action: Any, record: EnrolledRecord) -> None:
-        mark = ActionMark(self.run_id, record.id, index)
         if isinstance(action, SetProperty | CreateTask):
             self._change_record(index, action, record)
             return
@@ -566,10 +614,18 @@ class _Execution:
                 self._record(record.id, index, ActionOutcome.FAILED, why)
                 return
         assert channel is not None
-        message = Message(
-            channel=channel, text=action.text.render(self._context(record)), mark=mark
-        )
-        self._deliver(message, [record.id], index)
+        self._deliver(self.record_message(channel, index, action, record), [record.id], index)
+
+    def record_message(
+        self,
+        channel: str,
+        index: int,
+        action: SendChannelMessage | SendOwnerDm,
+        record: EnrolledRecord,
+    ) -> Message:
+        """Action ``index``'s message about one record, under the mark a resumed run finds it by."""
+        mark = ActionMark(self.run_id, record.id, index)
+        return Message(channel=channel, text=action.text.render(self._context(record)), mark=mark)
 
     def _digest(self, index: int, action: SendChannelMessage, done: set[int]) -> None:
         """One message for every record not done yet; the first MAX_LISTED are listed."""
@@ -706,16 +762,19 @@ class _Execution:
         self._record_many(record_ids, index, ActionOutcome.OK, None, reference)
 
     def _deliver(self, message: Message, record_ids: Sequence[int], index: int) -> None:
+        outcome, reason, reference = self.delivery(message)
+        self._record_many(record_ids, index, outcome, reason, reference)
+
+    def delivery(self, message: Message) -> tuple[ActionOutcome, str | None, dict[str, Any] | None]:
+        """Posts the message once (``_post_once``); its outcome, why if not ok, and where it
+        is. Raises Postponed when Slack is away for now."""
         try:
             posted = self._post_once(message)
         except DeliveryFailed as failure:
-            self._record_many(record_ids, index, ActionOutcome.FAILED, failure.reason, None)
-            return
+            return ActionOutcome.FAILED, failure.reason, None
         except OutcomeUnknown as unknown:
-            self._record_many(record_ids, index, ActionOutcome.UNKNOWN, unknown.reason, None)
-            return
-        reference = {"channel": posted.channel, "ts": posted.ts}
-        self._record_many(record_ids, index, ActionOutcome.OK, None, reference)
+            return ActionOutcome.UNKNOWN, unknown.reason, None
+        return ActionOutcome.OK, None, {"channel": posted.channel, "ts": posted.ts}
 
     def _post_once(self, message: Message) -> Posted:
         """Posts unless a resumed run finds the message already posted before a crash; a
@@ -888,14 +947,33 @@ class _Execution:
         # make other processes' planning and claims wait while the enrollments are counted.
         # Only the holder of the run's lease writes its results, so the counts still hold.
         with transaction(self.runner.sessions) as session:
-            summary = RunSummary.gather(
-                session, self.run_id, self.definition, self.started_at, now, self.enrolled_count
-            )
-            run = session.get(Run, self.run_id)
-            # Counts the planner noted before the run (missed_not_recorded) stay beside its own.
-            noted = dict(run.summary or {}) if run is not None else {}
+            summary, stored, status = self.summarised(session, now)
+        return self.report_and_finish(summary, stored, status, now)
+
+    def summarised(
+        self, session: Session, now: datetime, counts: Mapping[str, int] | None = None
+    ) -> tuple[RunSummary, dict[str, Any], RunStatus]:
+        """The run's summary, what is stored of it, and the status it finishes with;
+        ``counts``, its results by outcome, when the caller knows them."""
+        summary = RunSummary.gather(
+            session, self.run_id, self.definition, self.started_at, now, self.enrolled_count, counts
+        )
+        run = session.get(Run, self.run_id)
+        # Counts the planner noted before the run (missed_not_recorded) stay beside its own.
+        noted = dict(run.summary or {}) if run is not None else {}
         stored = {**noted, **summary.to_json()}
         status = RunStatus.FAILED if summary.all_failed else RunStatus.SUCCEEDED
+        return summary, stored, status
+
+    def reports(self, summary: RunSummary) -> bool:
+        """Whether the run posts a summary or alerts its owner once it is done."""
+        return self._wants_summary(summary) or self._wants_alert(summary)
+
+    def report_and_finish(
+        self, summary: RunSummary, stored: dict[str, Any], status: RunStatus, now: datetime
+    ) -> RunStatus:
+        """Posts the summary and alert the run's settings want, then finishes it; raises
+        LeaseLost when another process took the run over meanwhile."""
         # Every run reports, scheduled or started by hand (a re-run linked to its run), when
         # its settings want a summary or an alert.
         self._post_summary(summary)
@@ -1000,6 +1078,16 @@ class _RetryOf:
         pairs = FollowUpRepository(session).unknown_pairs(retried.id)
         marks = pairs | {(DIGEST_RECORD_ID, index) for _record, index in pairs}
         return cls(retried.id, retried.started_at or retried.scheduled_at, frozenset(marks))
+
+
+def names_owners(definition: WorkflowDefinition) -> bool:
+    """Whether an action messages records' owners or mentions them (so the run asks Slack
+    who they are first)."""
+    return any(
+        isinstance(action, SendOwnerDm)
+        or any(OWNER in template.placeholders for template in action.templates)
+        for action in definition.actions
+    )
 
 
 def enrollment_clause(

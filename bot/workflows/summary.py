@@ -3,6 +3,7 @@ the workflow's channel, and the failure alert that tells its owner (settings.ale
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
@@ -59,12 +60,15 @@ class RunSummary:
         started_at: datetime,
         now: datetime,
         enrolled: int | None = None,
+        counts: Mapping[str, int] | None = None,
     ) -> RunSummary:
-        """The run's summary from its rows; ``enrolled`` when the caller counted them."""
+        """The run's summary from its rows; ``enrolled`` and ``counts`` (its results by
+        outcome) when the caller counted them."""
         run = session.get(Run, run_id)
         assert run is not None
         runs = RunRepository(session)
-        counts = runs.outcome_counts(run_id)
+        if counts is None:
+            counts = runs.outcome_counts(run_id)
         if enrolled is None:
             enrolled = session.scalar(
                 select(func.count()).select_from(Enrollment).where(Enrollment.run_id == run_id)
@@ -113,7 +117,7 @@ def _problems(
     runs: RunRepository,
     run_id: int,
     outcome: ActionOutcome,
-    counts: dict[str, int],
+    counts: Mapping[str, int],
 ) -> tuple[tuple[str, int, str], ...]:
     """The first SHOWN_FAILURES results with ``outcome``: record name, action number, reason
     (no query when ``counts``, the run's outcome counts, has none)."""
