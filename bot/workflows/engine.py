@@ -1,5 +1,6 @@
-"""The run engine: plans due occurrences into runs, claims them one at a time and runs
-them. Whatever wakes it (the scheduler, a test, a command) calls ``tick``."""
+"""The run engine: plans due occurrences into runs, claims them a batch at a time and runs
+them (bot.workflows.run_batch). Whatever wakes it (the scheduler, a test, a command) calls
+``tick``."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from bot.workflows.freshness import next_periodic_sync, sync_periodic
 from bot.workflows.hubspot_portal import PortalFactory
 from bot.workflows.owners import PeopleFor
 from bot.workflows.planner import plan_due, prune_after_planning
+from bot.workflows.run_batch import BATCH_SIZE, BatchExecution, Claimed, claim_batch
 from bot.workflows.run_observer import RunObserver
 from bot.workflows.runner import NotifierFor, Runner
 from bot.workflows.source_reading import EnvironmentLookup
@@ -82,14 +84,15 @@ class Engine:
         while max_runs is None or len(executed) < max_runs:
             planned = self.plan_batch() if planning else 0
             planned_any = planned_any or planned > 0
-            run_id = self.claim()
-            if run_id is None:
+            limit = BATCH_SIZE if max_runs is None else min(BATCH_SIZE, max_runs - len(executed))
+            claimed = self.claim_batch(limit)
+            if not claimed.run_ids:
                 if planned or not planning:
                     planning = True
                     continue
                 break
             planning = planned > 0
-            executed.append((run_id, self.runner.execute(run_id)))
+            executed += BatchExecution(self.runner, claimed).run()
         if planned_any or self._pruning_due():
             self.prune_history()
         self.sync_sources()
@@ -132,6 +135,11 @@ class Engine:
         """Plans up to one batch of due workflows; returns how many were planned."""
         with write_transaction(self.sessions) as session:
             return len(plan_due(session, self.clock.now()))
+
+    def claim_batch(self, limit: int) -> Claimed:
+        """Claims due runs, as many as can run together (bot.workflows.run_batch)."""
+        with write_transaction(self.sessions) as session:
+            return claim_batch(session, self.owner, self.clock.now(), self.lease, limit)
 
     def claim(self, run_id: int | None = None) -> int | None:
         with write_transaction(self.sessions) as session:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -95,7 +96,10 @@ class Crash(BaseException):
 
 
 class DyingNotifier:
-    """A real notifier in a process that dies just before or just after its n-th post."""
+    """A real notifier in a process that dies just before or just after its n-th post.
+
+    Runs of a batch post from several threads: the count is kept under a lock, and once the
+    process died every later post dies too (a dead process posts nothing more)."""
 
     def __init__(
         self, inner: Notifier, *, before_post: int | None = None, after_post: int | None = None
@@ -104,14 +108,23 @@ class DyingNotifier:
         self.before_post = before_post
         self.after_post = after_post
         self.posts = 0
+        self.dead = False
+        self._lock = threading.Lock()
 
     def post(self, message: Message) -> Posted:
-        self.posts += 1
-        if self.posts == self.before_post:
-            raise Crash(f"died before post {self.posts}")
+        with self._lock:
+            if self.dead:
+                raise Crash("the process died already")
+            self.posts += 1
+            number = self.posts
+            if number == self.before_post:
+                self.dead = True
+                raise Crash(f"died before post {number}")
         posted = self.inner.post(message)
-        if self.posts == self.after_post:
-            raise Crash(f"died after post {self.posts}, before recording it")
+        if number == self.after_post:
+            with self._lock:
+                self.dead = True
+            raise Crash(f"died after post {number}, before recording it")
         return posted
 
     def find_marked(

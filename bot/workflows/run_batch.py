@@ -1,0 +1,316 @@
+"""Claims due runs a batch at a time and carries out the small, common ones together: the
+Monday 09:00 burst, where hundreds of reminders fall due at one instant.
+
+A run is carried out as a batch when it is the first claim of a scheduled run whose actions
+are all channel messages sent per record (no owner named, no source to sync first) and it
+enrolls at most MAX_BATCHED_RECORDS records. For those, what the per-run path does in about
+25 statements and 7 transactions each is done for the whole batch in a few: one claim, one
+enrollment transaction (an ``INSERT ... SELECT`` per run, and one statement reading every
+run's records), one transaction recording every result and finishing the runs. Their
+messages are posted by a bounded pool, each run's messages one at a time in the per-run
+order, so Slack's answers overlap while each channel keeps its pace (the workspace's
+notifier paces channels and honours 429s for the whole pool).
+
+Every other run (a resumed one, a re-run, one that messages owners, writes records, posts
+digests, or waits on a source) goes through ``Runner.execute`` alone, as before: one per
+claim, claimed with the batch. A batched run whose results are not all recorded (its process
+died) is resumed by that per-run path, which looks for its messages by their marks before
+posting, so nothing is posted twice.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot.workflows.definitions import (
+    DIGEST_THRESHOLD,
+    MessageMode,
+    SendChannelMessage,
+    WorkflowDefinition,
+)
+from bot.workflows.owner_aliases import named_owners
+from bot.workflows.runner import (
+    ClaimedRun,
+    EnrolledRecord,
+    Execution,
+    LeaseLost,
+    Postponed,
+    Runner,
+    names_owners,
+)
+from bot.workflows.stored import definition_of
+from bot.workflows.summary import RunSummary
+from bot.workflows.vocabulary import PropertyType, RunSource, RunStatus
+from storage.database import write_transaction
+from storage.models import Run, Workflow
+from storage.object_types import ObjectTypeRepository
+from storage.record_sources import RecordSourceRepository
+from storage.runs import NewResult, RunRepository
+
+# Runs claimed at once: enough that a burst costs a few statements per run, few enough that
+# processes ticking at the same moment share the burst.
+BATCH_SIZE = 25
+# Runs of a batch posting at the same time (each its own messages in order).
+POSTING_RUNS = 8
+# A run enrolling more records posts them alone (a per-record run of more than this many is
+# a digest unless its author chose otherwise, and its channel's pace makes it slow anyway).
+MAX_BATCHED_RECORDS = DIGEST_THRESHOLD
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """What one claim took: runs to carry out as a batch, and at most one run to carry out
+    alone (the earliest run that is not batchable)."""
+
+    batch: list[ClaimedRun] = field(default_factory=list)
+    alone: int | None = None
+
+    @property
+    def run_ids(self) -> list[int]:
+        return [run.run_id for run in self.batch] + ([self.alone] if self.alone else [])
+
+
+def claim_batch(
+    session: Session, owner: str, now: datetime, lease: timedelta, limit: int
+) -> Claimed:
+    """Claims up to ``limit`` due runs in one statement: the batchable ones, and the first
+    one that is not (the others wait for the next claim). One write transaction."""
+    runs = RunRepository(session)
+    candidates = runs.claimable(now, limit)
+    if not candidates:
+        return Claimed()
+    fed = RecordSourceRepository(session).fed_types({w.object_type_id for _, w in candidates})
+    types: dict[int, dict[str, PropertyType]] = {}
+    batch: list[ClaimedRun] = []
+    alone: int | None = None
+    for run, workflow in candidates:
+        type_id = workflow.object_type_id
+        if type_id not in types:
+            types[type_id] = ObjectTypeRepository(session).property_types(type_id)
+        definition = definition_of(session, workflow, types[type_id])
+        if batchable(run, definition, fed=type_id in fed):
+            batch.append(_first_claim(run, workflow, types[type_id], definition, now))
+        elif alone is None:
+            alone = run.id
+    claimed = Claimed(batch, alone)
+    runs.claim(claimed.run_ids, owner, now, lease)
+    return claimed
+
+
+def batchable(run: Run, definition: WorkflowDefinition, *, fed: bool) -> bool:
+    """Whether the run can be carried out as part of a batch: its first claim, scheduled,
+    enrolling by its criteria on a type no source feeds (nothing to sync first, nothing to
+    write back), and only sending channel messages per record that name no owner."""
+    first_claim = (
+        run.status == RunStatus.PENDING.value
+        and run.attempts == 0
+        and run.enrolled_at is None
+        and run.retry_of is None
+        and run.source == RunSource.SCHEDULE.value
+    )
+    return (
+        first_claim
+        and not fed
+        and all(
+            isinstance(action, SendChannelMessage) and action.mode is not MessageMode.DIGEST
+            for action in definition.actions
+        )
+        and not names_owners(definition)
+        and not named_owners(definition.criteria, definition.suppression)
+    )
+
+
+def _first_claim(
+    run: Run,
+    workflow: Workflow,
+    types: dict[str, PropertyType],
+    definition: WorkflowDefinition,
+    now: datetime,
+) -> ClaimedRun:
+    """The run as its claim in this transaction leaves it (first attempt, started now)."""
+    return ClaimedRun(
+        run_id=run.id,
+        team_id=workflow.team_id,
+        workflow_id=workflow.id,
+        object_type_id=workflow.object_type_id,
+        types=types,
+        definition=definition,
+        scheduled_at=run.scheduled_at,
+        started_at=now,
+        attempts=1,
+        source=RunSource.SCHEDULE,
+        triggered_by=None,
+        enrolled=False,
+        by_criteria=True,
+        retry=None,
+        write_target=None,
+    )
+
+
+@dataclass
+class _Posting:
+    """What one run of the batch posted: how many of each outcome, the result the batch
+    records at its end, and why the run stopped early if it did."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    unrecorded: list[NewResult] = field(default_factory=list)
+    stopped: LeaseLost | Postponed | None = None
+
+
+class _Leases:
+    """Keeps the batch's leases: renewed together, in one statement, every third of a
+    lease while the batch posts; a run another process took over stops posting."""
+
+    def __init__(self, runner: Runner, run_ids: Sequence[int]) -> None:
+        self.runner = runner
+        self.held = set(run_ids)
+        self.renewed = runner.clock.now()
+        self._lock = threading.Lock()
+
+    def check(self, run_id: int) -> None:
+        runner = self.runner
+        with self._lock:
+            now = runner.clock.now()
+            if now - self.renewed >= runner.lease / 3:
+                with write_transaction(runner.sessions) as session:
+                    self.held = RunRepository(session).renew_leases(
+                        sorted(self.held), runner.owner, now, runner.lease
+                    )
+                self.renewed = now
+            if run_id not in self.held:
+                raise LeaseLost(run_id)
+
+
+class BatchExecution:
+    """Carries out one claim: its batch together, then its run to carry out alone."""
+
+    def __init__(self, runner: Runner, claimed: Claimed) -> None:
+        self.runner = runner
+        self.claimed = claimed
+        self.executions = {run.run_id: Execution(runner, run) for run in claimed.batch}
+        self.leases = _Leases(runner, claimed.run_ids)
+        # Set when a run's posting failed unexpectedly: the others stop before their next post.
+        self.stopping = threading.Event()
+
+    def run(self) -> list[tuple[int, RunStatus | None]]:
+        ended: list[tuple[int, RunStatus | None]] = []
+        alone = [] if self.claimed.alone is None else [self.claimed.alone]
+        if self.executions:
+            records = self._enroll()
+            # Runs with more records than a batch takes carry on alone, enrolled already.
+            alone = [run_id for run_id in self.executions if run_id not in records] + alone
+            ended += self._post_and_finish(records)
+        for run_id in alone:
+            ended.append((run_id, self.runner.execute(run_id)))
+        return ended
+
+    def _enroll(self) -> dict[int, list[EnrolledRecord]]:
+        """Enrolls every run of the batch in one transaction; the records of those that
+        enrolled few enough to post as a batch, by run."""
+        runner = self.runner
+        with write_transaction(runner.sessions) as session:
+            # Read before the records are selected: `why` finds the values they had then.
+            enrolled_at = runner.clock.now()
+            runs = RunRepository(session)
+            newest = runs.newest_record_id()
+            small = [
+                run_id
+                for run_id, execution in self.executions.items()
+                if execution.enroll_by_criteria(session, enrolled_at, newest) <= MAX_BATCHED_RECORDS
+            ]
+            runs.mark_enrolled(list(self.executions), newest, enrolled_at)
+            records: dict[int, list[EnrolledRecord]] = {run_id: [] for run_id in small}
+            for run_id, record in runs.enrolled_with_records(small):
+                records[run_id].append(EnrolledRecord.of(record))
+        return records
+
+    def _post_and_finish(
+        self, records: dict[int, list[EnrolledRecord]]
+    ) -> list[tuple[int, RunStatus | None]]:
+        postings = self._post(records)
+        reporting: list[tuple[Execution, RunSummary, dict[str, Any], RunStatus]] = []
+        ended: list[tuple[int, RunStatus | None]] = []
+        runner = self.runner
+        now = runner.clock.now()
+        with write_transaction(runner.sessions) as session:
+            runs = RunRepository(session)
+            runs.record_outcomes([r for p in postings.values() for r in p.unrecorded], now)
+            for run_id, posting in postings.items():
+                if posting.stopped is not None:
+                    ended.append((run_id, runner.ended(run_id, posting.stopped)))
+                    continue
+                execution = self.executions[run_id]
+                summary, stored, status = execution.summarised(session, now, posting.counts)
+                if execution.reports(summary):
+                    reporting.append((execution, summary, stored, status))
+                    continue
+                runs.finish(run_id, runner.owner, status, stored, now)
+                ended.append((run_id, runner.ended(run_id, status)))
+        # Runs that post a summary or alert their owner do it after the transaction, alone.
+        for execution, summary, stored, status in reporting:
+            finished = execution.report_and_finish(summary, stored, status, now)
+            ended.append((execution.run_id, runner.ended(execution.run_id, finished)))
+        return ended
+
+    def _post(self, records: dict[int, list[EnrolledRecord]]) -> dict[int, _Posting]:
+        """Posts the runs' messages through a bounded pool; what each run posted. A
+        failure other than Slack's (a bug, a dying process) stops the other runs before
+        their next post and is raised once they stopped: nothing is recorded then, and the
+        runs are resumed later from their marks."""
+        postings: dict[int, _Posting] = {}
+        failure: BaseException | None = None
+        with ThreadPoolExecutor(POSTING_RUNS, thread_name_prefix="run-batch") as pool:
+            futures: dict[Future[_Posting], int] = {
+                pool.submit(self._post_run, self.executions[run_id], run_records): run_id
+                for run_id, run_records in records.items()
+            }
+            for future in as_completed(futures):
+                try:
+                    postings[futures[future]] = future.result()
+                except BaseException as error:
+                    self.stopping.set()
+                    failure = failure or error
+        if failure is not None:
+            raise failure
+        return postings
+
+    def _post_run(self, execution: Execution, records: Sequence[EnrolledRecord]) -> _Posting:
+        """One run's messages, action by action and record by record as the per-run path
+        posts them (a resumed run searches them in that order). As on that path, at most one
+        message of the run has an outcome not recorded yet: a message's result is recorded
+        before the next is posted, and the last one's with the batch."""
+        posting = _Posting()
+        for index, action in enumerate(execution.definition.actions):
+            assert isinstance(action, SendChannelMessage)
+            for record in records:
+                if self.stopping.is_set():
+                    return posting
+                try:
+                    self.leases.check(execution.run_id)
+                    self._record_before_next(posting)
+                    message = execution.record_message(action.channel, index, action, record)
+                    outcome, reason, reference = execution.delivery(message)
+                except (LeaseLost, Postponed) as stopped:
+                    posting.stopped = stopped
+                    return posting
+                posting.counts[outcome.value] += 1
+                posting.unrecorded.append(
+                    NewResult(execution.run_id, record.id, index, outcome, reason, reference)
+                )
+        return posting
+
+    def _record_before_next(self, posting: _Posting) -> None:
+        if not posting.unrecorded:
+            return
+        runner = self.runner
+        with write_transaction(runner.sessions) as session:
+            RunRepository(session).record_outcomes(posting.unrecorded, runner.clock.now())
+        posting.unrecorded = []

@@ -1,0 +1,239 @@
+"""Runs due at one instant claimed and carried out in batches (bot.workflows.run_batch): the
+small channel reminders of a burst together, everything else alone beside them, and a
+batch's runs as exactly-once as runs carried out alone when its process dies or Slack is
+away."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.workflows.clock import FixedClock
+from bot.workflows.engine import DEFAULT_LEASE
+from bot.workflows.run_batch import BATCH_SIZE, MAX_BATCHED_RECORDS, BatchExecution
+from bot.workflows.vocabulary import ActionOutcome, RunStatus
+from tests.engine.builders import (
+    SUMMARY_CHANNEL,
+    channel_message,
+    deal,
+    enrollments,
+    import_deals,
+    results,
+    run,
+    runs,
+    save,
+    workflow_document,
+)
+from tests.engine.conftest import Crash, DyingNotifier, Processes
+from tests.slack_standin import SlackStandIn
+
+JUST_AFTER = datetime(2026, 11, 2, 9, 0, 5, tzinfo=UTC)
+PAST_THE_LEASE = DEFAULT_LEASE + timedelta(seconds=1)
+
+
+def reminder(number: int, **settings: Any) -> dict[str, Any]:
+    """Workflow ``number``: a message per deal of its batch in a channel of its own."""
+    return workflow_document(
+        name=f"Reminder {number:02}",
+        criteria={"any": [{"all": [{"property": "batch", "operator": "eq", "value": number}]}]},
+        actions=[channel_message("{{ name }} needs a look", channel=channel(number))],
+        settings=settings,
+    )
+
+
+def channel(number: int) -> str:
+    return f"C0REMIND{number:02}"
+
+
+def due_reminders(
+    sessions: sessionmaker[Session], clock: FixedClock, count: int, deals_each: int = 1
+) -> None:
+    import_deals(
+        sessions,
+        [deal(f"R{w:02}-{d}", batch=w) for w in range(count) for d in range(deals_each)],
+        clock.now(),
+    )
+    for number in range(count):
+        save(sessions, reminder(number), clock.now())
+
+
+def marks(slack_api: SlackStandIn) -> Counter[tuple[int, int, int]]:
+    """How many messages in Slack carry each (run, record, action) mark."""
+    fields = ("run_id", "record_id", "action_index")
+    return Counter(
+        tuple(int(m["metadata"]["event_payload"][f]) for f in fields)
+        for m in slack_api.posted_messages()
+        if "metadata" in m
+    )
+
+
+def expected_marks(sessions: sessionmaker[Session]) -> Counter[tuple[int, int, int]]:
+    """One message per enrolled record of every run."""
+    return Counter(
+        (r.id, e.record_id, 0) for r in runs(sessions) for e in enrollments(sessions, r.id)
+    )
+
+
+def test_a_burst_of_channel_reminders_is_claimed_a_batch_at_a_time_and_each_posts_once(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    due = BATCH_SIZE + 5
+    due_reminders(sessions, clock, due, deals_each=2)
+    bot = processes.start("host-1")
+    clock.set(JUST_AFTER)
+    bot.plan()
+
+    first = bot.claim_batch(BATCH_SIZE)
+    second = bot.claim_batch(BATCH_SIZE)
+
+    assert (len(first.batch), first.alone) == (BATCH_SIZE, None)
+    assert (len(second.batch), second.alone) == (5, None)
+    assert bot.claim_batch(BATCH_SIZE).run_ids == []
+    ended = BatchExecution(bot.runner, first).run() + BatchExecution(bot.runner, second).run()
+    assert sorted(status for _, status in ended) == [RunStatus.SUCCEEDED] * due
+    for each in runs(sessions):
+        assert (each.status, each.attempts, each.lease_owner) == (RunStatus.SUCCEEDED, 1, None)
+        assert each.enrolled_at is not None
+        assert (each.summary["enrolled"], each.summary["ok"]) == (2, 2)
+        assert [r.outcome for r in results(sessions, each.id)] == [ActionOutcome.OK.value] * 2
+    assert marks(slack_api) == expected_marks(sessions)
+    assert sum(marks(slack_api).values()) == 2 * due
+    for number in range(due):
+        assert len(slack_api.posted_messages(channel(number))) == 2
+
+
+def test_a_run_that_cannot_join_a_batch_is_claimed_alone_beside_it_and_run_as_before(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    due_reminders(sessions, clock, 3)
+    import_deals(sessions, [deal("OWNED", owner="U0AAA", batch=99)], clock.now())
+    owners = workflow_document(
+        name="Owner reminders",
+        criteria={"any": [{"all": [{"property": "batch", "operator": "eq", "value": 99}]}]},
+        actions=[{"type": "send_owner_dm", "text": "Please update {{ name }}"}],
+    )
+    save(sessions, owners, clock.now())
+    bot = processes.start("host-1")
+    clock.set(JUST_AFTER)
+    bot.plan()
+
+    claimed = bot.claim_batch(BATCH_SIZE)
+
+    assert len(claimed.batch) == 3
+    assert claimed.alone is not None
+    assert run(sessions, claimed.alone).status == RunStatus.RUNNING
+    ended = dict(BatchExecution(bot.runner, claimed).run())
+    assert set(ended.values()) == {RunStatus.SUCCEEDED}
+    assert len(ended) == 4
+    [direct] = results(sessions, claimed.alone)
+    assert direct.outcome == ActionOutcome.OK.value
+    assert marks(slack_api) == expected_marks(sessions)
+    assert sum(marks(slack_api).values()) == 4
+
+
+def test_a_batched_run_enrolling_more_records_than_a_batch_takes_goes_on_alone(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    many = MAX_BATCHED_RECORDS + 5
+    import_deals(sessions, [deal(f"M{n:03d}", batch=0) for n in range(many)], clock.now())
+    save(sessions, reminder(0), clock.now())
+    clock.set(JUST_AFTER)
+
+    [(run_id, status)] = processes.start("host-1").tick()
+
+    assert status is RunStatus.SUCCEEDED
+    assert len(enrollments(sessions, run_id)) == many
+    # More than DIGEST_THRESHOLD records: the per-run path posts them as one digest.
+    [digest] = slack_api.posted_messages(channel(0))
+    assert str(many) in digest["text"]
+    assert {r.outcome for r in results(sessions, run_id)} == {ActionOutcome.OK.value}
+    assert len(results(sessions, run_id)) == many
+
+
+def test_a_batched_run_that_wants_a_summary_posts_it_once_after_its_messages(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    import_deals(sessions, [deal("S1", batch=0), deal("S2", batch=1)], clock.now())
+    save(sessions, reminder(0, summary_channel=SUMMARY_CHANNEL, summary="always"), clock.now())
+    save(sessions, reminder(1), clock.now())
+    clock.set(JUST_AFTER)
+
+    ended = processes.start("host-1").tick()
+
+    assert [status for _, status in ended] == [RunStatus.SUCCEEDED] * 2
+    [summary] = slack_api.posted_messages(SUMMARY_CHANNEL)
+    assert "Reminder 00" in summary["text"]
+    assert len(slack_api.posted_messages(channel(0))) == 1
+    assert len(slack_api.posted_messages(channel(1))) == 1
+
+
+@pytest.mark.parametrize("dies", [{"after_post": 7}, {"before_post": 7}])
+def test_a_batch_whose_process_dies_mid_burst_is_resumed_and_posts_each_message_once(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+    dies: dict[str, int],
+) -> None:
+    due = 12
+    due_reminders(sessions, clock, due, deals_each=2)
+    dying = processes.start("host-1", DyingNotifier(processes.slack(), **dies))
+    clock.set(JUST_AFTER)
+    with pytest.raises(Crash):
+        dying.tick()
+    assert {r.status for r in runs(sessions)} == {RunStatus.RUNNING}
+
+    clock.advance(PAST_THE_LEASE)
+    ended = processes.start("host-2").tick()
+
+    assert sorted(status for _, status in ended) == [RunStatus.SUCCEEDED] * due
+    assert marks(slack_api) == expected_marks(sessions)
+    # Nothing was posted twice: every call that reached Slack is one of those messages.
+    assert len(slack_api.calls("chat.postMessage")) == 2 * due
+    for each in runs(sessions):
+        assert Counter((r.record_id, r.outcome) for r in results(sessions, each.id)) == Counter(
+            {(e.record_id, ActionOutcome.OK.value): 1 for e in enrollments(sessions, each.id)}
+        )
+
+
+def test_a_batched_run_whose_slack_is_away_waits_and_the_others_post(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    due_reminders(sessions, clock, 4, deals_each=2)
+    bot = processes.start("host-1")
+    clock.set(JUST_AFTER)
+    slack_api.fail("request_timeout", channel=channel(2))
+
+    ended = dict(bot.tick())
+
+    postponed = [run_id for run_id, status in ended.items() if status is None]
+    assert len(postponed) == 1
+    assert run(sessions, postponed[0]).status == RunStatus.RUNNING
+    assert sorted(s for s in ended.values() if s is not None) == [RunStatus.SUCCEEDED] * 3
+
+    slack_api.stop_failing()
+    clock.advance(PAST_THE_LEASE)
+    [(resumed, status)] = bot.tick()
+
+    assert (resumed, status) == (postponed[0], RunStatus.SUCCEEDED)
+    assert marks(slack_api) == expected_marks(sessions)
+    assert len(slack_api.posted_messages(channel(2))) == 2
