@@ -49,7 +49,7 @@ from bot.workflows.runner import (
 from bot.workflows.stored import definition_of
 from bot.workflows.summary import RunSummary
 from bot.workflows.vocabulary import PropertyType, RunSource, RunStatus
-from storage.database import write_transaction
+from storage.database import transaction, write_transaction
 from storage.models import Run, Workflow
 from storage.object_types import ObjectTypeRepository
 from storage.record_sources import RecordSourceRepository
@@ -235,30 +235,58 @@ class BatchExecution:
     def _post_and_finish(
         self, records: dict[int, list[EnrolledRecord]]
     ) -> list[tuple[int, RunStatus | None]]:
-        postings = self._post(records)
-        reporting: list[tuple[Execution, RunSummary, dict[str, Any], RunStatus]] = []
-        ended: list[tuple[int, RunStatus | None]] = []
         runner = self.runner
+        postings = self._post(records)
         now = runner.clock.now()
         with write_transaction(runner.sessions) as session:
+            RunRepository(session).record_outcomes(
+                [result for posting in postings.values() for result in posting.unrecorded], now
+            )
+        ended: list[tuple[int, RunStatus | None]] = [
+            (run_id, runner.ended(run_id, posting.stopped))
+            for run_id, posting in postings.items()
+            if posting.stopped is not None
+        ]
+        # Counted in a read transaction, as a run alone is (other processes' claims do not
+        # wait for it on SQLite); only this process writes these runs' results.
+        with transaction(runner.sessions) as session:
+            summaries = {
+                run_id: self.executions[run_id].summarised(session, now, posting.counts)
+                for run_id, posting in postings.items()
+                if posting.stopped is None
+            }
+        quiet = {
+            run_id: summarised
+            for run_id, summarised in summaries.items()
+            if not self.executions[run_id].reports(summarised[0])
+        }
+        with write_transaction(runner.sessions) as session:
             runs = RunRepository(session)
-            runs.record_outcomes([r for p in postings.values() for r in p.unrecorded], now)
-            for run_id, posting in postings.items():
-                if posting.stopped is not None:
-                    ended.append((run_id, runner.ended(run_id, posting.stopped)))
-                    continue
-                execution = self.executions[run_id]
-                summary, stored, status = execution.summarised(session, now, posting.counts)
-                if execution.reports(summary):
-                    reporting.append((execution, summary, stored, status))
-                    continue
-                runs.finish(run_id, runner.owner, status, stored, now)
-                ended.append((run_id, runner.ended(run_id, status)))
-        # Runs that post a summary or alert their owner do it after the transaction, alone.
-        for execution, summary, stored, status in reporting:
-            finished = execution.report_and_finish(summary, stored, status, now)
-            ended.append((execution.run_id, runner.ended(execution.run_id, finished)))
+            for run_id, (_, stored, status) in quiet.items():
+                # Guarded by the lease: a run another process took over is not finished here.
+                finished = runs.finish(run_id, runner.owner, status, stored, now)
+                ended.append(
+                    (run_id, runner.ended(run_id, status if finished else LeaseLost(run_id)))
+                )
+        # Runs that post a summary or alert their owner do it after, each alone.
+        for run_id, (summary, stored, status) in summaries.items():
+            if run_id not in quiet:
+                ended.append((run_id, self._report(run_id, summary, stored, status, now)))
         return ended
+
+    def _report(
+        self,
+        run_id: int,
+        summary: RunSummary,
+        stored: dict[str, Any],
+        status: RunStatus,
+        now: datetime,
+    ) -> RunStatus | None:
+        try:
+            finished = self.executions[run_id].report_and_finish(summary, stored, status, now)
+        except LeaseLost as lost:
+            return self.runner.ended(run_id, lost)
+        return self.runner.ended(run_id, finished)
 
     def _post(self, records: dict[int, list[EnrolledRecord]]) -> dict[int, _Posting]:
         """Posts the runs' messages through a bounded pool; what each run posted. A

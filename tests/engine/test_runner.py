@@ -474,8 +474,19 @@ def test_an_empty_run_still_succeeds_and_records_nothing(
     assert slack_api.calls("chat.postMessage") == []
 
 
+# A run of per-record channel messages is carried out in a batch (bot.workflows.run_batch),
+# a digest alone: both count their summary in a read transaction.
+BATCHED_OR_ALONE = pytest.mark.parametrize(
+    "action", [channel_message(mode="per_record"), channel_message(mode="digest")]
+)
+
+
+@BATCHED_OR_ALONE
 def test_other_processes_may_write_while_a_run_counts_its_summary(
-    sessions: sessionmaker[Session], clock: FixedClock, processes: Processes
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    action: dict[str, Any],
 ) -> None:
     """On SQLite a write transaction holds the database's one write lock: a run that counted
     its outcomes under it would make every other process's planning and claims wait."""
@@ -485,8 +496,8 @@ def test_other_processes_may_write_while_a_run_counts_its_summary(
     took_the_lock: list[bool] = []
 
     def try_to_write_meanwhile(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        if "FROM action_results" not in statement or "GROUP BY" not in statement:
-            return  # not the count of the run's outcomes
+        if "max(runs.finished_at)" not in statement:
+            return  # not the summary's reads (whether the run waited for the previous one)
         other = sqlite3.connect(engine.url.database, timeout=0, isolation_level=None)
         try:
             other.execute("BEGIN IMMEDIATE")
@@ -500,7 +511,7 @@ def test_other_processes_may_write_while_a_run_counts_its_summary(
     import_deals(sessions, [deal("D-1")], clock.now())
     event.listen(engine, "before_cursor_execute", try_to_write_meanwhile)
     try:
-        run_id = run_once(sessions, clock, processes, workflow_document())
+        run_id = run_once(sessions, clock, processes, workflow_document(actions=[action]))
     finally:
         event.remove(engine, "before_cursor_execute", try_to_write_meanwhile)
 
@@ -508,8 +519,12 @@ def test_other_processes_may_write_while_a_run_counts_its_summary(
     assert took_the_lock and all(took_the_lock)
 
 
+@BATCHED_OR_ALONE
 def test_a_run_taken_over_while_it_counts_its_summary_reports_no_status(
-    sessions: sessionmaker[Session], clock: FixedClock, processes: Processes
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    action: dict[str, Any],
 ) -> None:
     """The summary is counted in a read transaction and stored in a later write one: a
     process whose run was taken over in between stores nothing and says nothing of how the
@@ -517,15 +532,15 @@ def test_a_run_taken_over_while_it_counts_its_summary_reports_no_status(
     engine = sessions.kw["bind"]
 
     def take_the_run_meanwhile(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        if "FROM action_results" not in statement or "GROUP BY" not in statement:
-            return  # not the count of the run's outcomes
+        if "max(runs.finished_at)" not in statement:
+            return  # not the summary's reads (whether the run waited for the previous one)
         with engine.begin() as other:
             other.execute(
                 text("UPDATE runs SET lease_owner = 'process-b' WHERE status = 'running'")
             )
 
     import_deals(sessions, [deal("D-1")], clock.now())
-    save(sessions, workflow_document(), clock.now())
+    save(sessions, workflow_document(actions=[action]), clock.now())
     clock.set(JUST_AFTER)
     event.listen(engine, "before_cursor_execute", take_the_run_meanwhile)
     try:
