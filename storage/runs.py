@@ -8,7 +8,7 @@ several processes sharing one database run each occurrence exactly once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -300,6 +300,24 @@ class RunRepository:
             .order_by(Run.scheduled_at)
         )
         return list(self.session.scalars(query))
+
+    def workflows_with_missed(self, workflow_ids: Collection[int]) -> set[int]:
+        """Which of these workflows have missed runs (a summary lists those since the last
+        run that finished)."""
+        query = select(Run.workflow_id).where(
+            Run.workflow_id.in_(workflow_ids), Run.status == RunStatus.MISSED.value
+        )
+        return set(self.session.scalars(query.distinct()))
+
+    def workflows_finished_after(
+        self, workflow_ids: Collection[int], instant: datetime
+    ) -> set[int]:
+        """Which of these workflows have a run that finished after ``instant`` (a run due
+        then may have waited for it)."""
+        query = select(Run.workflow_id).where(
+            Run.workflow_id.in_(workflow_ids), Run.finished_at > instant
+        )
+        return set(self.session.scalars(query.distinct()))
 
     def in_team(self, run_id: int, team_id: str) -> tuple[Run, Workflow] | None:
         """The run and its workflow, if the run belongs to a workflow of ``team_id``."""

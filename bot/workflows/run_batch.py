@@ -46,12 +46,11 @@ from bot.workflows.runner import (
     Runner,
     names_owners,
 )
-from bot.workflows.stored import definition_of
-from bot.workflows.summary import RunSummary
+from bot.workflows.stored import DefinitionReader
+from bot.workflows.summary import EarlierRuns, RunSummary
 from bot.workflows.vocabulary import PropertyType, RunSource, RunStatus
 from storage.database import transaction, write_transaction
 from storage.models import Run, Workflow
-from storage.object_types import ObjectTypeRepository
 from storage.record_sources import RecordSourceRepository
 from storage.runs import NewResult, RunRepository
 
@@ -88,16 +87,14 @@ def claim_batch(
     if not candidates:
         return Claimed()
     fed = RecordSourceRepository(session).fed_types({w.object_type_id for _, w in candidates})
-    types: dict[int, dict[str, PropertyType]] = {}
+    definitions = DefinitionReader(session)
     batch: list[ClaimedRun] = []
     alone: int | None = None
     for run, workflow in candidates:
-        type_id = workflow.object_type_id
-        if type_id not in types:
-            types[type_id] = ObjectTypeRepository(session).property_types(type_id)
-        definition = definition_of(session, workflow, types[type_id])
-        if batchable(run, definition, fed=type_id in fed):
-            batch.append(_first_claim(run, workflow, types[type_id], definition, now))
+        types = definitions.types(workflow.object_type_id)
+        definition = definitions.definition(workflow, types)
+        if batchable(run, definition, fed=workflow.object_type_id in fed):
+            batch.append(_first_claim(run, workflow, types, definition, now))
         elif alone is None:
             alone = run.id
     claimed = Claimed(batch, alone)
@@ -249,11 +246,14 @@ class BatchExecution:
         ]
         # Counted in a read transaction, as a run alone is (other processes' claims do not
         # wait for it on SQLite); only this process writes these runs' results.
+        done = [run_id for run_id, posting in postings.items() if posting.stopped is None]
         with transaction(runner.sessions) as session:
+            earlier = EarlierRuns.of(session, done)
             summaries = {
-                run_id: self.executions[run_id].summarised(session, now, posting.counts)
-                for run_id, posting in postings.items()
-                if posting.stopped is None
+                run_id: self.executions[run_id].summarised(
+                    session, now, postings[run_id].counts, earlier
+                )
+                for run_id in done
             }
         quiet = {
             run_id: summarised

@@ -72,7 +72,7 @@ from bot.workflows.run_observer import (
 )
 from bot.workflows.source_reading import EnvironmentLookup
 from bot.workflows.stored import definition_of
-from bot.workflows.summary import RunSummary, failure_alert_message, summary_message
+from bot.workflows.summary import EarlierRuns, RunSummary, failure_alert_message, summary_message
 from bot.workflows.templates import OWNER, RenderContext
 from bot.workflows.vocabulary import ActionOutcome, PropertyType, RunSource, RunStatus
 from storage.criteria_sql import criteria_clause
@@ -951,12 +951,23 @@ class Execution:
         return self.report_and_finish(summary, stored, status, now)
 
     def summarised(
-        self, session: Session, now: datetime, counts: Mapping[str, int] | None = None
+        self,
+        session: Session,
+        now: datetime,
+        counts: Mapping[str, int] | None = None,
+        earlier: EarlierRuns | None = None,
     ) -> tuple[RunSummary, dict[str, Any], RunStatus]:
         """The run's summary, what is stored of it, and the status it finishes with;
-        ``counts``, its results by outcome, when the caller knows them."""
+        ``counts``, its results by outcome, and ``earlier`` when the caller knows them."""
         summary = RunSummary.gather(
-            session, self.run_id, self.definition, self.started_at, now, self.enrolled_count, counts
+            session,
+            self.run_id,
+            self.definition,
+            self.started_at,
+            now,
+            self.enrolled_count,
+            counts,
+            earlier,
         )
         run = session.get(Run, self.run_id)
         # Counts the planner noted before the run (missed_not_recorded) stay beside its own.

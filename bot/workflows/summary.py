@@ -3,7 +3,7 @@ the workflow's channel, and the failure alert that tells its owner (settings.ale
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
@@ -61,9 +61,11 @@ class RunSummary:
         now: datetime,
         enrolled: int | None = None,
         counts: Mapping[str, int] | None = None,
+        earlier: EarlierRuns | None = None,
     ) -> RunSummary:
         """The run's summary from its rows; ``enrolled`` and ``counts`` (its results by
-        outcome) when the caller counted them."""
+        outcome) when the caller counted them, ``earlier`` when it read for a batch of runs
+        which of their workflows have earlier runs to tell about."""
         run = session.get(Run, run_id)
         assert run is not None
         runs = RunRepository(session)
@@ -74,10 +76,15 @@ class RunSummary:
                 select(func.count()).select_from(Enrollment).where(Enrollment.run_id == run_id)
             )
         zone = definition.schedule.zone
-        missed = tuple(
-            r.scheduled_at.astimezone(zone)
-            for r in runs.missed_since_last_run(run.workflow_id, run.scheduled_at)
-        )
+        missed: tuple[datetime, ...] = ()
+        if earlier is None or run.workflow_id in earlier.with_missed:
+            missed = tuple(
+                r.scheduled_at.astimezone(zone)
+                for r in runs.missed_since_last_run(run.workflow_id, run.scheduled_at)
+            )
+        waited_for = None
+        if earlier is None or run.workflow_id in earlier.finished_late:
+            waited_for = _waited_for(session, run)
         return cls(
             run_id=run_id,
             workflow_name=definition.name,
@@ -90,7 +97,7 @@ class RunSummary:
             seconds=(now - started_at).total_seconds(),
             missed=missed,
             failures=_problems(session, runs, run_id, ActionOutcome.FAILED, counts),
-            waited_for=_in_zone(_waited_for(session, run), zone),
+            waited_for=_in_zone(waited_for, zone),
             unknown=counts.get(ActionOutcome.UNKNOWN.value, 0),
             unknowns=_problems(session, runs, run_id, ActionOutcome.UNKNOWN, counts),
             stale=StaleData.from_json(run.stale_source),
@@ -110,6 +117,30 @@ class RunSummary:
             "unknown": self.unknown,
             "unknowns": [list(u) for u in self.unknowns],
         }
+
+
+@dataclass(frozen=True)
+class EarlierRuns:
+    """Which workflows of a batch of runs have missed runs, and which have a run that
+    finished after the earliest of the batch was due: only their runs ask about
+    those in their summary. Two queries for the batch instead of two for each run."""
+
+    with_missed: frozenset[int]
+    finished_late: frozenset[int]
+
+    @classmethod
+    def of(cls, session: Session, run_ids: Sequence[int]) -> EarlierRuns:
+        """Reads the runs too: the session keeps them for their summaries."""
+        batch = list(session.scalars(select(Run).where(Run.id.in_(run_ids))))
+        if not batch:
+            return cls(frozenset(), frozenset())
+        runs = RunRepository(session)
+        workflow_ids = {run.workflow_id for run in batch}
+        earliest = min(run.scheduled_at for run in batch)
+        return cls(
+            frozenset(runs.workflows_with_missed(workflow_ids)),
+            frozenset(runs.workflows_finished_after(workflow_ids, earliest)),
+        )
 
 
 def _problems(

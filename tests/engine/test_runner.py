@@ -474,6 +474,13 @@ def test_an_empty_run_still_succeeds_and_records_nothing(
     assert slack_api.calls("chat.postMessage") == []
 
 
+def summary_read(statement: str) -> bool:
+    """Whether a statement is one of a summary's reads: a run alone counts its outcomes, a
+    batch asks which of its workflows have earlier runs to tell about."""
+    counts = "FROM action_results" in statement and "GROUP BY" in statement
+    return counts or statement.startswith("SELECT DISTINCT runs.workflow_id")
+
+
 # A run of per-record channel messages is carried out in a batch (bot.workflows.run_batch),
 # a digest alone: both count their summary in a read transaction.
 BATCHED_OR_ALONE = pytest.mark.parametrize(
@@ -496,8 +503,8 @@ def test_other_processes_may_write_while_a_run_counts_its_summary(
     took_the_lock: list[bool] = []
 
     def try_to_write_meanwhile(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        if "max(runs.finished_at)" not in statement:
-            return  # not the summary's reads (whether the run waited for the previous one)
+        if not summary_read(statement):
+            return
         other = sqlite3.connect(engine.url.database, timeout=0, isolation_level=None)
         try:
             other.execute("BEGIN IMMEDIATE")
@@ -532,8 +539,8 @@ def test_a_run_taken_over_while_it_counts_its_summary_reports_no_status(
     engine = sessions.kw["bind"]
 
     def take_the_run_meanwhile(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        if "max(runs.finished_at)" not in statement:
-            return  # not the summary's reads (whether the run waited for the previous one)
+        if not summary_read(statement):
+            return
         with engine.begin() as other:
             other.execute(
                 text("UPDATE runs SET lease_owner = 'process-b' WHERE status = 'running'")
