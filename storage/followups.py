@@ -4,6 +4,7 @@ run that a re-run retries. Never commits."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -58,6 +59,14 @@ class FollowUpRepository:
         self.session = session
 
     # Skips ---------------------------------------------------------------------------------
+
+    def workflows_with_skips(self, workflow_ids: Sequence[int]) -> set[int]:
+        """Which of these workflows have an occurrence skipped by hand (one query for a
+        planning batch; only those look up the occurrence they plan)."""
+        if not workflow_ids:
+            return set()
+        query = select(RunSkip.workflow_id).where(RunSkip.workflow_id.in_(workflow_ids))
+        return set(self.session.scalars(query.distinct()))
 
     def skip(self, workflow_id: int, occurrence_key: str) -> RunSkip | None:
         return self.session.scalars(

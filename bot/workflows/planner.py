@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from bot.workflows.definitions import PauseBehaviour, WorkflowSettings
 from bot.workflows.record_history import prune_record_versions
 from bot.workflows.schedules import Occurrence, Schedule
-from bot.workflows.stored import definition_of
+from bot.workflows.stored import DefinitionReader
 from bot.workflows.vocabulary import RunSource, RunStatus
 from storage.followups import FollowUpRepository
 from storage.models import Workflow
@@ -38,11 +38,13 @@ class Planned:
 
 
 def plan_due(session: Session, now: datetime) -> list[Planned]:
-    """Plans every active workflow whose next occurrence has come. One transaction."""
-    return [
-        plan_workflow(session, workflow, now)
-        for workflow in WorkflowRepository(session).due(now, PLANNING_BATCH)
-    ]
+    """Plans up to PLANNING_BATCH active workflows whose next occurrence has come. One
+    transaction; what the batch's workflows share (property types, object type names, whether
+    any of them has a skipped occurrence) is read once for all of them."""
+    due = WorkflowRepository(session).due(now, PLANNING_BATCH)
+    definitions = DefinitionReader(session)
+    skipping = FollowUpRepository(session).workflows_with_skips([w.id for w in due])
+    return [plan_workflow(session, w, now, definitions, w.id in skipping) for w in due]
 
 
 def prune_after_planning(session: Session, now: datetime) -> None:
@@ -58,11 +60,18 @@ def next_run_after(schedule: Schedule, after: datetime) -> datetime | None:
     return None if occurrence is None else occurrence.utc
 
 
-def plan_workflow(session: Session, workflow: Workflow, now: datetime) -> Planned:
-    """Writes run rows for the workflow's occurrences up to ``now`` and moves its next run."""
+def plan_workflow(
+    session: Session,
+    workflow: Workflow,
+    now: datetime,
+    definitions: DefinitionReader | None = None,
+    skipping: bool = True,
+) -> Planned:
+    """Writes run rows for the workflow's occurrences up to ``now`` and moves its next run;
+    ``skipping`` False when the caller knows no occurrence of it was skipped by hand."""
     assert workflow.next_run_at is not None
     schedule = Schedule.from_json(workflow.schedule)
-    settings = definition_of(session, workflow).settings
+    settings = (definitions or DefinitionReader(session)).definition(workflow).settings
     due, skipped_count = _due_occurrences(schedule, workflow.next_run_at, now)
     if not due:
         # next_run_at is not an occurrence of the stored schedule (it can only come from a
@@ -76,7 +85,8 @@ def plan_workflow(session: Session, workflow: Workflow, now: datetime) -> Planne
     late = now - latest.utc
     if late <= max(ON_TIME, timedelta(minutes=settings.catch_up_minutes)):
         on_time = _on_time(workflow, schedule, settings, latest, skipped_count)
-        runs.add(_skipped_by_hand(session, on_time) or on_time, now)
+        skipped = _skipped_by_hand(session, on_time) if skipping else None
+        runs.add(skipped or on_time, now)
         planned = 1
     else:
         reason = (

@@ -66,16 +66,39 @@ def definition_of(
 ) -> WorkflowDefinition:
     """The workflow's definition; ``types`` are its object type's property types when the
     caller has read them already."""
-    object_types = ObjectTypeRepository(session)
-    if types is None:
-        types = object_types.property_types(workflow.object_type_id)
-    key = _cache_key(workflow, types)
-    cached = _PARSED.get(key)
-    if cached is not None:
-        return cached
-    definition = load_definition(document_of(workflow), types, object_types.names(workflow.team_id))
-    _PARSED.put(key, definition)
-    return definition
+    return DefinitionReader(session).definition(workflow, types)
+
+
+class DefinitionReader:
+    """Reads the definitions of many workflows in one transaction (a planning batch, a
+    claim): each object type's property types, and each team's object type names when a
+    definition is not cached, are read once."""
+
+    def __init__(self, session: Session) -> None:
+        self._object_types = ObjectTypeRepository(session)
+        self._types: dict[int, dict[str, PropertyType]] = {}
+        self._names: dict[str, list[str]] = {}
+
+    def types(self, object_type_id: int) -> dict[str, PropertyType]:
+        if object_type_id not in self._types:
+            self._types[object_type_id] = self._object_types.property_types(object_type_id)
+        return self._types[object_type_id]
+
+    def definition(
+        self, workflow: Workflow, types: dict[str, PropertyType] | None = None
+    ) -> WorkflowDefinition:
+        if types is None:
+            types = self.types(workflow.object_type_id)
+        key = _cache_key(workflow, types)
+        cached = _PARSED.get(key)
+        if cached is not None:
+            return cached
+        team = workflow.team_id
+        if team not in self._names:
+            self._names[team] = self._object_types.names(team)
+        definition = load_definition(document_of(workflow), types, self._names[team])
+        _PARSED.put(key, definition)
+        return definition
 
 
 def _cache_key(workflow: Workflow, types: dict[str, PropertyType]) -> tuple[Any, ...]:
