@@ -127,22 +127,30 @@ class RunRepository:
 
     def claimable(self, now: datetime, limit: int) -> list[tuple[Run, Workflow]]:
         """Up to ``limit`` due runs no other process holds, earliest first, each with its
-        workflow, locked until the transaction ends; at most one run per workflow (its
-        next run waits for it). Claim those to be run with ``claim``."""
-        query = self._claimable(now, None).add_columns(Workflow).limit(limit)
+        workflow; at most one run per workflow (its next run waits for it). Read without
+        locking them: other processes still claim these while this one chooses, and
+        ``claim`` takes those chosen that are still free."""
+        query = self._claimable(now, None, locking=False).add_columns(Workflow).limit(limit)
         chosen: dict[int, tuple[Run, Workflow]] = {}
         for run, workflow in self.session.execute(query):
             chosen.setdefault(workflow.id, (run, workflow))
         return list(chosen.values())
 
-    def claim(self, run_ids: Sequence[int], owner: str, now: datetime, lease: timedelta) -> None:
-        """Leases runs ``claimable`` returned in this transaction to ``owner``, in one
-        statement."""
+    def claim(
+        self, run_ids: Sequence[int], owner: str, now: datetime, lease: timedelta
+    ) -> set[int]:
+        """Leases to ``owner`` those of runs ``run_ids`` still due and held by no other
+        process (locked, skipping those another process is claiming), in two statements;
+        the ids it claimed."""
         if not run_ids:
-            return
+            return set()
+        free = self._claimable(now, None).where(Run.id.in_(run_ids))
+        claimed = {run.id for run in self.session.scalars(free)}
+        if not claimed:
+            return claimed
         self.session.execute(
             update(Run)
-            .where(Run.id.in_(run_ids))
+            .where(Run.id.in_(claimed))
             .values(
                 status=RunStatus.RUNNING.value,
                 lease_owner=owner,
@@ -152,8 +160,9 @@ class RunRepository:
             ),
             execution_options={"synchronize_session": False},
         )
+        return claimed
 
-    def _claimable(self, now: datetime, run_id: int | None) -> Select[Run]:
+    def _claimable(self, now: datetime, run_id: int | None, *, locking: bool = True) -> Select[Run]:
         """Due runs no other process holds, earliest first (or run ``run_id`` if it is one).
 
         Due means pending and scheduled by now, or running under a lease that expired (its
@@ -179,7 +188,7 @@ class RunRepository:
             .where(due, ~busy, true() if run_id is None else Run.id == run_id)
             .order_by(Run.scheduled_at, Run.id)
         )
-        if self.session.get_bind().dialect.name == "postgresql":
+        if locking and self.session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True, of=[Run, Workflow])
         return query
 

@@ -62,6 +62,8 @@ POSTING_RUNS = 8
 # A run enrolling more records posts them alone (a per-record run of more than this many is
 # a digest unless its author chose otherwise, and its channel's pace makes it slow anyway).
 MAX_BATCHED_RECORDS = DIGEST_THRESHOLD
+# How many times a claim reads candidates again when other processes took those it chose.
+CLAIM_TRIES = 3
 
 
 @dataclass(frozen=True)
@@ -80,12 +82,27 @@ class Claimed:
 def claim_batch(
     session: Session, owner: str, now: datetime, lease: timedelta, limit: int
 ) -> Claimed:
-    """Claims up to ``limit`` due runs in one statement: the batchable ones, and the first
-    one that is not (the others wait for the next claim). One write transaction."""
+    """Claims up to ``limit`` due runs: the batchable ones, and the first one that is not
+    (the others wait for the next claim). One write transaction."""
     runs = RunRepository(session)
-    candidates = runs.claimable(now, limit)
-    if not candidates:
-        return Claimed()
+    # Candidates another process claims meanwhile are skipped; when it took them all, the
+    # next ones are read (a few times at most: it may not have committed yet).
+    for _ in range(CLAIM_TRIES):
+        candidates = runs.claimable(now, limit)
+        if not candidates:
+            return Claimed()
+        chosen = _choose(session, candidates, now)
+        claimed = runs.claim(chosen.run_ids, owner, now, lease)
+        if claimed:
+            return Claimed(
+                [run for run in chosen.batch if run.run_id in claimed],
+                chosen.alone if chosen.alone in claimed else None,
+            )
+    return Claimed()
+
+
+def _choose(session: Session, candidates: list[tuple[Run, Workflow]], now: datetime) -> Claimed:
+    """The candidates to carry out as a batch, and the first one that is not batchable."""
     fed = RecordSourceRepository(session).fed_types({w.object_type_id for _, w in candidates})
     definitions = DefinitionReader(session)
     batch: list[ClaimedRun] = []
@@ -97,9 +114,7 @@ def claim_batch(
             batch.append(_first_claim(run, workflow, types, definition, now))
         elif alone is None:
             alone = run.id
-    claimed = Claimed(batch, alone)
-    runs.claim(claimed.run_ids, owner, now, lease)
-    return claimed
+    return Claimed(batch, alone)
 
 
 def batchable(run: Run, definition: WorkflowDefinition, *, fed: bool) -> bool:

@@ -5,17 +5,21 @@ away."""
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.clock import FixedClock
 from bot.workflows.engine import DEFAULT_LEASE
+from bot.workflows.notifier import ActionMark, Message, Notifier, Posted
 from bot.workflows.run_batch import BATCH_SIZE, MAX_BATCHED_RECORDS, BatchExecution
 from bot.workflows.vocabulary import ActionOutcome, RunStatus
+from storage.models import Run
 from tests.engine.builders import (
     SUMMARY_CHANNEL,
     channel_message,
@@ -237,3 +241,67 @@ def test_a_batched_run_whose_slack_is_away_waits_and_the_others_post(
     assert (resumed, status) == (postponed[0], RunStatus.SUCCEEDED)
     assert marks(slack_api) == expected_marks(sessions)
     assert len(slack_api.posted_messages(channel(2))) == 2
+
+
+class TakingOver:
+    """A notifier in a process that stalls after its first post, long enough for its
+    leases to be renewed, while another process takes ``taken`` over."""
+
+    def __init__(
+        self,
+        inner: Notifier,
+        sessions: sessionmaker[Session],
+        clock: FixedClock,
+        taken: int,
+    ) -> None:
+        self.inner = inner
+        self.sessions = sessions
+        self.clock = clock
+        self.taken = taken
+        self.stalled = False
+        self._lock = threading.Lock()
+
+    def post(self, message: Message) -> Posted:
+        posted = self.inner.post(message)
+        with self._lock:
+            if not self.stalled:
+                self.stalled = True
+                with self.sessions.begin() as session:
+                    session.execute(
+                        update(Run).where(Run.id == self.taken).values(lease_owner="host-2")
+                    )
+                self.clock.advance(DEFAULT_LEASE / 2)
+        return posted
+
+    def find_marked(
+        self, channel: str, mark: ActionMark, since: datetime, thread_ts: str | None = None
+    ) -> Posted | None:
+        return self.inner.find_marked(channel, mark, since, thread_ts)
+
+
+def test_a_batched_run_another_process_took_over_stops_posting_and_is_not_finished(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    due_reminders(sessions, clock, 3, deals_each=3)
+    clock.set(JUST_AFTER)
+    planner = processes.start("host-1")
+    planner.plan()
+    taken = max(r.id for r in runs(sessions))
+    bot = processes.start("host-1", TakingOver(processes.slack(), sessions, clock, taken))
+
+    ended = dict(bot.tick())
+
+    assert ended[taken] is None
+    assert {ended[r.id] for r in runs(sessions) if r.id != taken} == {RunStatus.SUCCEEDED}
+    left = run(sessions, taken)
+    assert (left.status, left.lease_owner, left.finished_at) == (
+        RunStatus.RUNNING,
+        "host-2",
+        None,
+    )
+    # It stopped at its next post once its lease was renewed: fewer than its three messages.
+    assert len(slack_api.posted_messages(channel(2))) < 3
+    assert len(results(sessions, taken)) == len(slack_api.posted_messages(channel(2)))
