@@ -1004,6 +1004,10 @@ def _micros(ts: str) -> int:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # Slack takes many connections at once: with socketserver's default backlog of 5, a bot
+    # posting from a pool of threads saw connections dropped (retried a second later) or
+    # reset, which Slack does not do.
+    request_queue_size = 128
     standin: SlackStandIn
 
 
