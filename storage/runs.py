@@ -11,9 +11,23 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Insert, Select, and_, case, exists, func, literal, or_, select, true, update
+from sqlalchemy import (
+    Insert,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.orm import Session, aliased
 
 from bot.workflows.vocabulary import ActionOutcome, RunSource, RunStatus
@@ -74,6 +88,16 @@ _OUTCOME_ORDER = case(
 
 def _insert_ignoring_duplicates(session: Session, table: Any) -> Insert:
     return dialect_insert(session, table).on_conflict_do_nothing()
+
+
+def _finished(now: datetime, owner_alerted: bool) -> dict[str, Any]:
+    """What finishing a run sets besides its status and summary."""
+    return {
+        "owner_alerted": owner_alerted,
+        "finished_at": now,
+        "lease_owner": None,
+        "lease_expires_at": None,
+    }
 
 
 class RunRepository:
@@ -240,19 +264,40 @@ class RunRepository:
         statement = (
             update(Run)
             .where(Run.id == run_id, Run.lease_owner == owner)
-            .values(
-                status=status.value,
-                summary=summary,
-                owner_alerted=owner_alerted,
-                finished_at=now,
-                lease_owner=None,
-                lease_expires_at=None,
-            )
+            .values(status=status.value, summary=summary, **_finished(now, owner_alerted))
         )
         if reason is not None:
             statement = statement.values(reason=reason)
         result = self.session.execute(statement)
         return bool(getattr(result, "rowcount", 0))
+
+    def finish_many(
+        self, finished: Sequence[tuple[int, RunStatus, dict[str, Any]]], owner: str, now: datetime
+    ) -> set[int]:
+        """Finishes the runs (id, status, summary) ``owner`` still holds, all updates sent at
+        once, then reads which of them another process took over; the ids it finished."""
+        if not finished:
+            return set()
+        table = cast(Table, Run.__table__)
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("run"), table.c.lease_owner == owner)
+            .values(
+                status=bindparam("outcome"),
+                summary=bindparam("counts", type_=table.c.summary.type),
+                **_finished(now, owner_alerted=False),
+            )
+        )
+        self.session.execute(
+            statement,
+            [
+                {"run": run_id, "outcome": status.value, "counts": summary}
+                for run_id, status, summary in finished
+            ],
+        )
+        ids = [run_id for run_id, _, _ in finished]
+        taken = select(Run.id).where(Run.id.in_(ids), Run.finished_at.is_(None))
+        return set(ids) - set(self.session.scalars(taken))
 
     def cancel_pending(self, workflow_id: int, now: datetime, reason: str) -> int:
         """Cancels the workflow's runs that have not started (after an edit, pause or delete)."""

@@ -276,13 +276,15 @@ class BatchExecution:
             if not self.executions[run_id].reports(summarised[0])
         }
         with write_transaction(runner.sessions) as session:
-            runs = RunRepository(session)
-            for run_id, (_, stored, status) in quiet.items():
-                # Guarded by the lease: a run another process took over is not finished here.
-                finished = runs.finish(run_id, runner.owner, status, stored, now)
-                ended.append(
-                    (run_id, runner.ended(run_id, status if finished else LeaseLost(run_id)))
-                )
+            # Guarded by the lease: a run another process took over is not finished here.
+            finished = RunRepository(session).finish_many(
+                [(run_id, status, stored) for run_id, (_, stored, status) in quiet.items()],
+                runner.owner,
+                now,
+            )
+        for run_id, (_, _, status) in quiet.items():
+            outcome = status if run_id in finished else LeaseLost(run_id)
+            ended.append((run_id, runner.ended(run_id, outcome)))
         # Runs that post a summary or alert their owner do it after, each alone.
         for run_id, (summary, stored, status) in summaries.items():
             if run_id not in quiet:

@@ -127,11 +127,13 @@ class EarlierRuns:
 
     with_missed: frozenset[int]
     finished_late: frozenset[int]
+    # The batch's runs, read at once: held here, the session gives them to the summaries
+    # from memory (it holds what it loaded only while something else does).
+    runs: tuple[Run, ...] = ()
 
     @classmethod
     def of(cls, session: Session, run_ids: Sequence[int]) -> EarlierRuns:
-        """Reads the runs too: the session keeps them for their summaries."""
-        batch = list(session.scalars(select(Run).where(Run.id.in_(run_ids))))
+        batch = tuple(session.scalars(select(Run).where(Run.id.in_(run_ids))))
         if not batch:
             return cls(frozenset(), frozenset())
         runs = RunRepository(session)
@@ -140,6 +142,7 @@ class EarlierRuns:
         return cls(
             frozenset(runs.workflows_with_missed(workflow_ids)),
             frozenset(runs.workflows_finished_after(workflow_ids, earliest)),
+            batch,
         )
 
 
