@@ -13,8 +13,7 @@ wanted ("lots" days) are typed as the text they may be.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Final, Literal, TypedDict
+from typing import Final, Literal, TypedDict, TypeGuard
 
 from storage.properties import StoredValue
 
@@ -124,6 +123,17 @@ class ActionDocument(TypedDict, total=False):
     owner: str  # an email
 
 
+# An item of a document's actions: an action, or, where a hand-written file put something
+# else (a string, a number), that as it is: the dialog shows it as an action it does not
+# know, and keeps it. Read its fields only once is_action says it is one.
+ActionItem = ActionDocument | object
+
+
+def is_action(item: object) -> TypeGuard[ActionDocument]:
+    """Whether an item of the actions is an action (its fields may still be anything)."""
+    return isinstance(item, dict)
+
+
 class SettingsDocument(TypedDict, total=False):
     """The settings (definitions.SETTINGS_FIELDS); one left out has its default."""
 
@@ -153,30 +163,34 @@ class DraftDocument(TypedDict, total=False):
     schedule: ScheduleDocument
     criteria: CriteriaDocument
     suppression: CriteriaDocument
-    actions: list[ActionDocument]
+    actions: list[ActionItem]
     settings: SettingsDocument
     set_aside: SetAside
 
 
 # --- Its parts, read leniently ------------------------------------------------------------
 # A document written by hand (a file, an old draft) may hold anything where a part belongs:
-# the dialog then shows that part empty, and the domain's reader says what is wrong.
+# the dialog then shows that part empty, and the domain's reader says what is wrong. A part
+# is given as its TypedDict only when it is a JSON object (a dict, as JSON is read); its
+# fields are still as the file wrote them, so each reader of a field checks its type. An
+# item of the actions may be anything (ActionItem).
 
 
 def schedule_of(document: DraftDocument) -> ScheduleDocument:
     """The document's schedule; empty when it has none, or something else is there."""
     schedule = document.get("schedule")
-    return schedule if isinstance(schedule, Mapping) else {}
+    return schedule if isinstance(schedule, dict) else {}
 
 
 def criteria_of(document: DraftDocument, field: CriteriaField) -> CriteriaDocument:
     """The document's criteria or suppression; empty (every record) likewise."""
     criteria = document.get(field)
-    return criteria if isinstance(criteria, Mapping) else {}
+    return criteria if isinstance(criteria, dict) else {}
 
 
-def actions_of(document: DraftDocument) -> list[ActionDocument]:
-    """A copy of the document's list of actions; empty likewise."""
+def actions_of(document: DraftDocument) -> list[ActionItem]:
+    """A copy of the document's list of actions (its items as they are: see ActionItem);
+    empty likewise."""
     actions = document.get("actions")
     return list(actions) if isinstance(actions, list) else []
 
@@ -184,11 +198,11 @@ def actions_of(document: DraftDocument) -> list[ActionDocument]:
 def settings_of(document: DraftDocument) -> SettingsDocument:
     """The document's settings; empty (the defaults) likewise."""
     settings = document.get("settings")
-    return settings if isinstance(settings, Mapping) else {}
+    return settings if isinstance(settings, dict) else {}
 
 
 def set_aside_of(document: DraftDocument) -> SetAside:
     """What the dialog set aside in the document; nothing likewise."""
     aside = document.get(SET_ASIDE)
-    schedule = aside.get("schedule") if isinstance(aside, Mapping) else None
-    return {"schedule": schedule} if isinstance(schedule, Mapping) else {}
+    schedule = aside.get("schedule") if isinstance(aside, dict) else None
+    return {"schedule": schedule} if isinstance(schedule, dict) else {}

@@ -52,7 +52,7 @@ from bot.workflows.definitions import (
     MessageMode,
     TaskPriority,
 )
-from bot.workflows.draft_document import ActionDocument, ActionField
+from bot.workflows.draft_document import ActionDocument, ActionField, ActionItem, is_action
 from bot.workflows.owners import MAX_DM_RECIPIENTS, is_user_id
 from bot.workflows.problems import Problem
 from bot.workflows.property_labels import NO_LABELS, PropertyLabels
@@ -112,7 +112,7 @@ _GROUP_SEPARATORS = re.compile(r"[\s,]+")
 
 
 def actions_blocks(
-    actions: Sequence[ActionDocument],
+    actions: Sequence[ActionItem],
     properties: Mapping[str, PropertyType],
     layout: int,
 ) -> list[dict[str, Any]]:
@@ -121,9 +121,10 @@ def actions_blocks(
     blocks: list[dict[str, Any]] = []
     for index, action in enumerate(actions[: _shown_count(actions)]):
         blocks.append(section(_heading(index, action)))
-        blocks += [
-            _input_block(index, name, action, properties, layout) for name in _inputs_of(action)
-        ]
+        if (known := _known(action)) is not None:
+            blocks += [
+                _input_block(index, name, known, properties, layout) for name in _inputs_of(known)
+            ]
         blocks.append(_move_buttons(index, len(actions)))
     blocks.append(_footer(actions, layout))
     return blocks
@@ -364,20 +365,21 @@ def _addable(actions: Sequence[object]) -> list[str]:
 
 def read_actions(
     values: Mapping[str, Mapping[str, Any]],
-    actions: Sequence[ActionDocument],
+    actions: Sequence[ActionItem],
     properties: Mapping[str, PropertyType],
     layout: int,
-) -> list[ActionDocument]:
+) -> list[ActionItem]:
     """The document form of what the user left in the editor that actions_blocks rendered
     from ``actions`` with ``layout``; ``values`` is the view's state.values. Actions the
     editor shows no inputs for are kept as they are."""
-    read: list[ActionDocument] = []
+    read: list[ActionItem] = []
     shown = _shown_count(actions)
     for index, action in enumerate(actions):
-        if index >= shown or _type_of(action) is None:
-            read.append(action.copy() if isinstance(action, Mapping) else action)
+        known = _known(action) if index < shown else None
+        if known is None:
+            read.append(action.copy() if is_action(action) else action)
         else:
-            read.append(_read_action(index, action, values, properties, layout))
+            read.append(_read_action(index, known, values, properties, layout))
     return read
 
 
@@ -455,7 +457,7 @@ def _property_value(text: str, property_type: PropertyType | None) -> StoredValu
 
 def actions_errors(
     problems: Sequence[Problem],
-    actions: Sequence[ActionDocument],
+    actions: Sequence[ActionItem],
     layout: int,
     labels: PropertyLabels = NO_LABELS,
 ) -> dict[str, str]:
@@ -480,7 +482,7 @@ def actions_errors(
 
 def _placed(
     problem: Problem,
-    actions: Sequence[ActionDocument],
+    actions: Sequence[ActionItem],
     inputs: Mapping[int, list[str]],
     first: str,
     layout: int,
@@ -493,8 +495,9 @@ def _placed(
     own = input_of(problem.location, layout)
     name = problem.field
     if own is not None and own in inputs.get(index, []) and name is not None:
-        fields: Mapping[str, object] = actions[index]
-        label = _INPUT_BUILDERS[name](fields.get(name), {})[0]
+        action = actions[index]  # shown with inputs: an action of a known type
+        value = action.get(name) if is_action(action) else None
+        label = _INPUT_BUILDERS[name](value, {})[0]
         return own, dialog_text(problem, label, labels)
     what = dialog_text(problem, f"Action {index + 1}", labels)
     if inputs.get(index):
@@ -502,29 +505,31 @@ def _placed(
     return first, f"Action {index + 1}: {what}"
 
 
-def _rendered_inputs(actions: Sequence[ActionDocument], layout: int) -> dict[int, list[str]]:
+def _rendered_inputs(actions: Sequence[ActionItem], layout: int) -> dict[int, list[str]]:
     """The input block ids actions_blocks renders, per action index (not those of values
     kept as they are, which are no inputs)."""
-    return {
-        index: [
-            action_block(index, name, layout)
-            for name in _inputs_of(action)
-            if _INPUT_BUILDERS[name](action.get(name), {})[1] is not None
-        ]
-        for index, action in enumerate(actions[: _shown_count(actions)])
-    }
+    shown = actions[: _shown_count(actions)]
+    return {index: _input_ids(index, _known(action), layout) for index, action in enumerate(shown)}
+
+
+def _input_ids(index: int, action: ActionDocument | None, layout: int) -> list[str]:
+    if action is None:
+        return []
+    return [
+        action_block(index, name, layout)
+        for name in _inputs_of(action)
+        if _INPUT_BUILDERS[name](action.get(name), {})[1] is not None
+    ]
 
 
 # --- Buttons ------------------------------------------------------------------------------
 
 
-def edit_actions(
-    actions: Sequence[ActionDocument], action_id: str, value: str
-) -> list[ActionDocument]:
+def edit_actions(actions: Sequence[ActionItem], action_id: str, value: str) -> list[ActionItem]:
     """``actions`` after one use of an editor control: ADD_ACTION's ``value`` is the type
     chosen, the buttons' value the JSON they carry. Anything else, or an add beyond the cap,
     leaves them as they are."""
-    edited = [a.copy() if isinstance(a, Mapping) else a for a in actions]
+    edited = [a.copy() if is_action(a) else a for a in actions]
     if action_id == WizardAction.ADD_ACTION:
         if value in _addable(edited):
             edited.append({"type": value})
@@ -551,6 +556,11 @@ def _button_index(value: str) -> int | None:
 
 
 # --- Helpers of this module ---------------------------------------------------------------
+
+
+def _known(action: object) -> ActionDocument | None:
+    """The action, when it is one of a type the editor has inputs for."""
+    return action if is_action(action) and _type_of(action) is not None else None
 
 
 def _type_of(action: object) -> str | None:
