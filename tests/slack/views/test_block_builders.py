@@ -4,6 +4,8 @@ missing from a select, a block missing from a modal) is refused. What they build
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,6 +37,9 @@ from bot.slack.views.blocks import (
     timepicker,
 )
 from tests.block_kit import assert_valid_blocks, assert_valid_view
+
+# How Block Kit names an element or a text object.
+BLOCK_KIT_TYPE = re.compile(r'"type": "\w+"')
 
 
 def _options(count: int) -> list[dict[str, Any]]:
@@ -205,3 +210,17 @@ def test_an_id_the_bot_wrote_reads_back_as_itself(row_id: int) -> None:
 def test_a_value_the_bot_never_writes_is_no_id(text: str) -> None:
     # "007" and "7" would otherwise name one row with two values.
     assert id_value(text) is None
+
+
+def test_no_block_kit_is_written_by_hand_outside_the_builders() -> None:
+    # A dict with a Block Kit "type" made anywhere else escapes the limits checked here.
+    root = Path(__file__).resolve().parents[3] / "bot"
+    builders = root / "slack" / "views" / "blocks.py"
+    by_hand = [
+        f"{path.relative_to(root)}:{number}"
+        for path in root.rglob("*.py")
+        if path != builders
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if BLOCK_KIT_TYPE.search(line)
+    ]
+    assert by_hand == []
