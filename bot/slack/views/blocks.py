@@ -18,6 +18,7 @@ from typing import Any
 
 from bot.slack.ids import View
 from bot.workflows.notifier import SECTION_CHARS
+from bot.workflows.templates import cut_mrkdwn
 
 Block = dict[str, Any]
 
@@ -61,10 +62,16 @@ def cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def cut_shown_mrkdwn(text: str, limit: int) -> str:
+    """Escaped mrkdwn cut like ``cut``, but never inside an entity (``&amp;``) that escaping
+    user data wrote: a cut ``&am`` would show as it is."""
+    return text if len(text) <= limit else cut_mrkdwn(text, limit - 1) + "…"
+
+
 def section(
     text: str, accessory: dict[str, Any] | None = None, *, block_id: str | None = None
 ) -> Block:
-    block: Block = {"type": "section", "text": mrkdwn(cut(text, SECTION_CHARS))}
+    block: Block = {"type": "section", "text": mrkdwn(cut_shown_mrkdwn(text, SECTION_CHARS))}
     if accessory is not None:
         block["accessory"] = accessory
     if block_id is not None:
@@ -75,7 +82,10 @@ def section(
 def context(*texts: str, block_id: str | None = None) -> Block:
     """A context block with one mrkdwn element per text (at most 10)."""
     _check_count("a context block", "elements", texts, 1, CONTEXT_ELEMENTS)
-    block: Block = {"type": "context", "elements": [mrkdwn(cut(t, SECTION_CHARS)) for t in texts]}
+    block: Block = {
+        "type": "context",
+        "elements": [mrkdwn(cut_shown_mrkdwn(t, SECTION_CHARS)) for t in texts],
+    }
     if block_id is not None:
         block["block_id"] = block_id
     return block
@@ -470,7 +480,7 @@ def packed(
     note: "and N more ``noun``"."""
     total = len(lines) if total is None else max(total, len(lines))
     chunks: list[list[str]] = [[head] if head else []]
-    for line in (cut(line, SECTION_CHARS) for line in lines):
+    for line in (cut_shown_mrkdwn(line, SECTION_CHARS) for line in lines):
         if chunks[-1] and sum(len(c) + 1 for c in chunks[-1]) + len(line) > SECTION_CHARS:
             chunks.append([])
         chunks[-1].append(line)

@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.slack.views.blocks import (
+    SECTION_CHARS,
     BlockKitLimit,
     actions_block,
     button,
@@ -224,3 +225,11 @@ def test_no_block_kit_is_written_by_hand_outside_the_builders() -> None:
         if BLOCK_KIT_TYPE.search(line)
     ]
     assert by_hand == []
+
+
+@pytest.mark.parametrize("before", range(5))
+def test_a_section_too_long_is_cut_before_an_escaped_character_not_inside_it(before: int) -> None:
+    text = "x" * (SECTION_CHARS - 2 - before) + "&amp;" * 3
+    shown = section(text)["text"]["text"]
+    assert len(shown) <= SECTION_CHARS and shown.endswith("…")
+    assert shown[:-1].lstrip("x").replace("&amp;", "") == ""  # whole entities only
