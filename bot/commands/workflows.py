@@ -117,7 +117,7 @@ def _import_line(workflow: ImportedWorkflow, zone: tzinfo) -> str:
     }[workflow.outcome]
     if workflow.finished:
         return f"{what}; finished: its schedule has no run left"
-    return f"{what}; next run {_instant(workflow.next_run_at, zone)}"
+    return f"{what}; next run {_instant(workflow.next_run, zone)}"
 
 
 @workflows.command("export")

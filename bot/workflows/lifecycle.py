@@ -298,6 +298,9 @@ def _schedule(
     if workflow.status != WorkflowStatus.ACTIVE.value:
         workflow.next_run_at = None
         return
+    # The schedule's next occurrence: only when the scheduler wakes up to look. Pause days,
+    # holidays and skips are applied when it runs; what a person is shown as the next run
+    # comes from overview.coming_run, never from this column.
     workflow.next_run_at = next_run_after(definition.schedule, now)
     if index:
         _index(session, workflow, definition)

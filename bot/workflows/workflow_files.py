@@ -37,10 +37,12 @@ from bot.workflows.lifecycle import (
     parse_for_team,
     save_workflow,
 )
+from bot.workflows.overview import coming_run
 from bot.workflows.problems import counted_text
 from bot.workflows.readable import shown_value
 from bot.workflows.stored import definition_of
 from bot.workflows.vocabulary import PropertyType
+from storage.models import Workflow
 from storage.object_types import ObjectTypeRepository
 from storage.unit_of_work import UnitOfWork
 from storage.workflows import WorkflowRepository
@@ -381,7 +383,8 @@ class ImportedWorkflow:
     name: str
     outcome: ImportOutcome
     revision: int
-    next_run_at: datetime | None
+    # As the engine will run it (overview.coming_run: pause days, holidays, skips applied).
+    next_run: datetime | None
     # The schedule has run its course: imported with no next run, whatever its status.
     finished: bool
     # Which of its actions write to HubSpot (bot.workflows.hubspot_writes), when some do.
@@ -419,15 +422,16 @@ def import_workflow(
             stored.name,
             ImportOutcome.UNCHANGED,
             stored.revision,
-            stored.next_run_at,
+            coming_run(session, stored, now),
             finished,
             writes,
         )
     saved = save_workflow(session, team_id, document, actor, default_timezone, now, ended_ok=True)
     outcome = ImportOutcome.CREATED if saved.created else ImportOutcome.UPDATED
-    return ImportedWorkflow(
-        definition.name, outcome, saved.revision, saved.next_run_at, finished, writes
-    )
+    workflow = session.get(Workflow, saved.workflow_id)
+    assert workflow is not None
+    next_run = coming_run(session, workflow, now)
+    return ImportedWorkflow(definition.name, outcome, saved.revision, next_run, finished, writes)
 
 
 # Use cases: each opens its own transaction on the unit of work it is given -----------------

@@ -22,6 +22,7 @@ from bot.workflows.lifecycle import CLI_ACTOR, pause_workspace, set_status
 from bot.workflows.overview import coming_run, list_workflows, workflow_details
 from bot.workflows.schedules import Schedule
 from bot.workflows.vocabulary import RunStatus, WorkflowStatus
+from bot.workflows.workflow_files import ImportOutcome, import_workflow
 from storage.database import transaction, write_transaction
 from storage.models import Run, Workflow
 from storage.unit_of_work import UnitOfWork
@@ -156,3 +157,24 @@ def test_the_schedule_step_shows_the_runs_the_drafts_pause_days_leave() -> None:
     unreadable = {"schedule": daily, "settings": {"pause_days": "soon"}}
     shown = schedule_preview(unreadable, "UTC", START).next_runs
     assert [f"{at:%m-%d}" for at in shown] == ["12-01", "12-02", "12-03", "12-04", "12-05"]
+
+
+def test_importing_a_file_says_the_next_run_the_list_says(
+    sessions: sessionmaker[Session],
+) -> None:
+    """`workflows import` says the run the engine runs: today at 17:45 is a pause day, so
+    the import, like `workflows list`, says tomorrow; again when the file is unchanged."""
+    import_deals(sessions, [deal("D1")], START)
+    daily = {"frequency": "daily", "time": "17:45", "timezone": "UTC"}
+    skipping = {"pause_days": ["2026-11-30"], "on_pause_day": "skip"}
+    document = workflow_document(schedule=daily, settings=skipping)
+    tomorrow = datetime(2026, 12, 1, 17, 45, tzinfo=UTC)
+    for outcome in (ImportOutcome.CREATED, ImportOutcome.UNCHANGED):
+        with write_transaction(sessions) as session:
+            imported = import_workflow(session, TEAM, document, CLI_ACTOR, "UTC", START)
+            [line] = list_workflows(session, TEAM, now=START)
+        assert (imported.outcome, imported.next_run, line.next_run) == (
+            outcome,
+            tomorrow,
+            tomorrow,
+        )

@@ -175,7 +175,7 @@ def test_importing_an_export_into_a_fresh_database_gives_the_same_definitions(
     assert exported_file(fresh_sessions) == exported
     # Finished workflows are not armed again, and the others run when they would have.
     next_runs = {name: next_run for name, (_, next_run, _) in stored(sessions).items()}
-    assert {name: w.next_run_at for name, w in imported.items()} == next_runs
+    assert {name: w.next_run for name, w in imported.items()} == next_runs
     # And the fresh database imports its file again as unchanged, revision 1 kept.
     again = import_file(fresh_sessions, exported, clock.now() + timedelta(minutes=5))
     assert {(w.outcome, w.revision) for w in again.values()} == {(ImportOutcome.UNCHANGED, 1)}
@@ -201,7 +201,7 @@ def test_a_once_date_that_has_passed_in_a_file_imports_as_finished(
     document = workflow_document(name="Launch", schedule=EVERY_KIND["Once, ran"])
     with transaction(sessions) as session:
         imported = import_workflow(session, TEAM, document, CLI_ACTOR, "UTC", EXPORTED_AT)
-    assert (imported.outcome, imported.finished, imported.next_run_at) == (
+    assert (imported.outcome, imported.finished, imported.next_run) == (
         ImportOutcome.CREATED,
         True,
         None,
