@@ -17,6 +17,7 @@ from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.slack.ids import SLASH_COMMAND
 from bot.slack.views.wizard import problem_lines, unsaved_lines
 from bot.workflows.criteria import InvalidCriteria
 from bot.workflows.definitions import InvalidDefinition
@@ -48,9 +49,11 @@ _SLACK_REASONS = {
 def refusal_text(error: WorkflowError) -> str:
     """The mrkdwn the user reads when a use case refused what they asked."""
     if isinstance(error, PermissionDenied):
+        name = escape_mrkdwn(error.name)
         return (
-            f":no_entry: Only the owner of *{escape_mrkdwn(error.name)}* (<@{error.owner}>) "
-            "or an admin can change it. Ask them, or ask an admin to transfer it to you."
+            f":no_entry: Only the owner of *{name}* (<@{error.owner}>) or an admin can change "
+            f"it. Ask them to give it to you with `{SLASH_COMMAND} transfer {name} @you`, or "
+            f"make your own copy to change: `{SLASH_COMMAND} copy {name} NEW NAME`."
         )
     return f":warning: {escape_mrkdwn(str(error))}"
 

@@ -79,7 +79,7 @@ class PermissionDenied(WorkflowError):
     def __init__(self, name: str, owner: str) -> None:
         super().__init__(
             f"Only the owner of {name!r} (user {owner}) or an admin can change it. "
-            "Ask them, or ask an admin to transfer it to you."
+            "Ask them or an admin to transfer it to you, or copy it to make your own."
         )
         self.name = name
         self.owner = owner

@@ -12,6 +12,7 @@ from bot.workflows.criteria import InvalidCriteria, parse_criteria
 from bot.workflows.definitions import InvalidDefinition, parse_definition
 from bot.workflows.draft_document import DraftDocument
 from bot.workflows.drafts import UnsavableDraft
+from bot.workflows.lifecycle import PermissionDenied
 from bot.workflows.property_labels import PropertyLabels
 from bot.workflows.schedules import InvalidSchedule, parse_schedule
 from bot.workflows.vocabulary import PropertyType
@@ -84,3 +85,14 @@ def test_a_draft_not_saved_names_its_properties_by_label_as_its_review_does() ->
     assert "The value for Deal amount needs to be a number" in lines[0]
     assert told is not None and "Deal amount" in told and "for amount" not in told
     assert unsaved_lines(InvalidDefinition(problems)) == problem_lines(problems)
+
+
+def test_a_refused_change_says_how_to_get_the_workflow_or_a_copy_of_it() -> None:
+    told = user_message(PermissionDenied("Q3 <review> & more", "U0OWNER"))
+
+    assert told == (
+        ":no_entry: Only the owner of *Q3 &lt;review&gt; &amp; more* (<@U0OWNER>) or an admin "
+        "can change it. Ask them to give it to you with "
+        "`/workflow transfer Q3 &lt;review&gt; &amp; more @you`, or make your own copy to "
+        "change: `/workflow copy Q3 &lt;review&gt; &amp; more NEW NAME`."
+    )
