@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import date
 
+from bot.slack.ids import SLASH_COMMAND
 from bot.workflows.criteria import Operator
 from bot.workflows.problems import WARNING_CODES, Problem, ProblemCode
 from bot.workflows.property_labels import NO_LABELS, PropertyLabels
@@ -278,6 +279,19 @@ def _long_date(day: date) -> str:
     return f"{day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
 
 
+def _unknown_field(problem: Problem, label: str) -> str:
+    # Only a draft can hold one, and a new dialog never does: it starts from nothing
+    # (create) or from the workflow as saved (edit, a draft of its own). A draft an earlier
+    # version of the bot wrote is the way in. The schedule and action steps rebuild their
+    # part from their inputs, which drops it there; elsewhere no input of this form removes it.
+    return (
+        "This draft holds something this form has no input for and a workflow does not have "
+        "(an earlier version of the bot may have left it), so it cannot be saved. Close this "
+        f"dialog and open a new one with {SLASH_COMMAND} edit and the workflow's name, or "
+        f"{SLASH_COMMAND} create: it starts without it."
+    )
+
+
 def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -308,9 +322,7 @@ _WORDINGS: Mapping[ProblemCode, _Wording] = {
     C.OUT_OF_RANGE: _whole_number,
     C.TOO_LONG: _too_long,
     C.TOO_MANY: _too_many,
-    C.UNKNOWN_FIELD: lambda p, label: (
-        "Something this form does not show is set here: remove it in the workflow's file."
-    ),
+    C.UNKNOWN_FIELD: _unknown_field,
     C.NOT_FOR_FREQUENCY: lambda p, label: (
         f"{label} does not apply to how often this runs: clear it."
     ),

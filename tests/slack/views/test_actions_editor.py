@@ -581,7 +581,10 @@ def test_a_problem_of_a_field_without_input_shows_on_the_actions_first_input() -
     errors = placed(problems_of(actions), actions)
     assert list(errors) == ["actions.a0.text@2"]
     assert errors["actions.a0.text@2"] == (
-        "Something this form does not show is set here: remove it in the workflow's file."
+        "This draft holds something this form has no input for and a workflow does not have "
+        "(an earlier version of the bot may have left it), so it cannot be saved. Close this "
+        "dialog and open a new one with /workflow edit and the workflow's name, or "
+        "/workflow create: it starts without it."
     )
 
 
