@@ -6,11 +6,11 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.workflows.vocabulary import PropertyType
-from storage.models import BUILT_IN_OBJECT_TYPES, ObjectType, PropertyDefinition
+from storage.models import BUILT_IN_OBJECT_TYPES, ObjectType, PropertyDefinition, Record
 
 OBJECT_TYPE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
@@ -45,6 +45,20 @@ class ObjectTypeRepository:
             select(ObjectType.name).where(ObjectType.team_id == team_id).order_by(ObjectType.name)
         )
         return list(self.session.scalars(query))
+
+    def names_with_live_record_counts(self, team_id: str) -> list[tuple[str, int]]:
+        """Each of the team's object types by name, with how many records not in the trash
+        it holds (0 for a type with none), in one grouped statement."""
+        live = (Record.object_type_id == ObjectType.id) & Record.deleted_at.is_(None)
+        query = (
+            select(ObjectType.name, func.count(Record.id))
+            .select_from(ObjectType)
+            .outerjoin(Record, live)
+            .where(ObjectType.team_id == team_id)
+            .group_by(ObjectType.name)
+            .order_by(ObjectType.name)
+        )
+        return [(name, count) for name, count in self.session.execute(query)]
 
     def find(self, team_id: str, name: str) -> ObjectType | None:
         query = select(ObjectType).where(ObjectType.team_id == team_id, ObjectType.name == name)

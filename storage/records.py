@@ -22,8 +22,10 @@ from sqlalchemy import (
     Table,
     bindparam,
     false,
+    func,
     insert,
     null,
+    select,
     update,
 )
 from sqlalchemy.orm import Session
@@ -168,6 +170,38 @@ class RecordRepository:
             )
             for id_, external_id, name, owner, properties, deleted, created_at, updated_at in found
         }
+
+    def by_ids(self, record_ids: Collection[int]) -> list[Record]:
+        """The records with these ids, loaded to be changed (those gone are left out)."""
+        return list(self.session.scalars(select(Record).where(Record.id.in_(list(record_ids)))))
+
+    def live_count(self, object_type_id: int) -> int:
+        """How many records of this type are not in the trash."""
+        query = (
+            select(func.count())
+            .select_from(Record)
+            .where(Record.object_type_id == object_type_id, Record.deleted_at.is_(None))
+        )
+        return self.session.scalar(query) or 0
+
+    def live(self, object_type_id: int, external_id: str) -> Record | None:
+        """The record of this type with ``external_id``, unless it is in the trash."""
+        query = select(Record).where(
+            Record.object_type_id == object_type_id,
+            Record.external_id == external_id,
+            Record.deleted_at.is_(None),
+        )
+        return self.session.scalars(query).one_or_none()
+
+    def live_ids(self, object_type_id: int, external_ids: Collection[str]) -> dict[str, int]:
+        """The ids of the records of this type among ``external_ids`` that are not in the
+        trash, keyed by external id: a removed record is never enrolled again."""
+        query = select(Record.external_id, Record.id).where(
+            Record.object_type_id == object_type_id,
+            Record.external_id.in_(list(external_ids)),
+            Record.deleted_at.is_(None),
+        )
+        return {external_id: record_id for external_id, record_id in self.session.execute(query)}
 
     def _dialect(self) -> Dialect:
         return self.session.connection().dialect

@@ -401,6 +401,23 @@ class RunRepository:
         query = select(Run).join(ranked, ranked.c.id == Run.id).where(ranked.c.rank == 1)
         return {run.workflow_id: run for run in self.session.scalars(query)}
 
+    def newest_scheduled_after(self, run: Run, statuses: Sequence[str]) -> Run | None:
+        """The newest scheduled run of the same workflow, among runs in ``statuses``, that
+        was scheduled after ``run``; None when ``run`` is the latest."""
+        query = (
+            select(Run)
+            .where(
+                Run.workflow_id == run.workflow_id,
+                Run.id != run.id,
+                Run.source == RunSource.SCHEDULE.value,
+                Run.status.in_(statuses),
+                Run.scheduled_at > run.scheduled_at,
+            )
+            .order_by(Run.scheduled_at.desc())
+            .limit(1)
+        )
+        return self.session.scalars(query).first()
+
     def history(self, workflow_id: int, limit: int) -> list[Run]:
         query = (
             select(Run)

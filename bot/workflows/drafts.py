@@ -18,7 +18,6 @@ from enum import IntEnum
 from typing import cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.workflows.channel_access import ChannelAccess, check_channel_access
@@ -63,7 +62,7 @@ from bot.workflows.stored import definition_of
 from bot.workflows.vocabulary import PropertyType, WorkflowStatus
 from bot.workflows.wording import Phrase, describe_action, describe_criteria, describe_settings
 from storage.drafts import DraftRepository
-from storage.models import ObjectType, Record, WizardDraft, Workflow
+from storage.models import WizardDraft, Workflow
 from storage.object_types import ObjectTypeRepository, UnknownObjectType
 from storage.record_sources import RecordSourceRepository
 from storage.unit_of_work import UnitOfWork
@@ -627,15 +626,8 @@ def _stored_status(session: Session, draft: WizardDraft) -> WorkflowStatus | Non
 
 
 def _object_types(session: Session, team_id: str) -> tuple[ObjectTypeChoice, ...]:
-    query = (
-        select(ObjectType.name, func.count(Record.id))
-        .select_from(ObjectType)
-        .outerjoin(Record, (Record.object_type_id == ObjectType.id) & Record.deleted_at.is_(None))
-        .where(ObjectType.team_id == team_id)
-        .group_by(ObjectType.name)
-        .order_by(ObjectType.name)
-    )
-    return tuple(ObjectTypeChoice(name, count) for name, count in session.execute(query))
+    counted = ObjectTypeRepository(session).names_with_live_record_counts(team_id)
+    return tuple(ObjectTypeChoice(name, count) for name, count in counted)
 
 
 def _matching(session: Session, draft: WizardDraft, now: datetime) -> Matching | None:

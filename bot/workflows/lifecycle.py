@@ -11,7 +11,6 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,8 +28,9 @@ from bot.workflows.vocabulary import (
     WorkflowEventKind,
     WorkflowStatus,
 )
-from storage.models import ObjectType, Record, Workflow
+from storage.models import ObjectType, Workflow
 from storage.object_types import ObjectTypeRepository
+from storage.records import RecordRepository
 from storage.runs import NewRun, RunRepository
 from storage.workflow_revisions import DeletedWorkflows
 from storage.workflows import WorkflowRepository
@@ -461,12 +461,7 @@ def enroll_records(
     wanted = list(dict.fromkeys(external_ids))
     if not wanted:
         raise WorkflowError("Name at least one record to enroll.")
-    query = select(Record.external_id, Record.id).where(
-        Record.object_type_id == workflow.object_type_id,
-        Record.external_id.in_(wanted),
-        Record.deleted_at.is_(None),  # a removed record is never enrolled again
-    )
-    found = {external_id: record_id for external_id, record_id in session.execute(query)}
+    found = RecordRepository(session).live_ids(workflow.object_type_id, wanted)
     missing = [external_id for external_id in wanted if external_id not in found]
     if missing:
         raise WorkflowError(

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.workflows.definitions import TASKS_OBJECT_TYPE, CreateTask, SetProperty, TaskPriority
@@ -19,6 +18,7 @@ from storage.object_types import ObjectTypeRepository
 from storage.properties import FOLDED_NAME, StoredValue, fold
 from storage.record_sources import RecordSourceRepository
 from storage.record_versions import RecordVersions
+from storage.records import RecordRepository
 
 
 def undone_by_sync(source_name: str, changed: str) -> str:
@@ -94,7 +94,7 @@ def set_property_many(
     (HubSpot accepted the change for them): one read and one kept version for all."""
     if not record_ids:
         return
-    records = list(session.scalars(select(Record).where(Record.id.in_(list(record_ids)))))
+    records = RecordRepository(session).by_ids(record_ids)
     if not records:
         return
     object_types = ObjectTypeRepository(session)

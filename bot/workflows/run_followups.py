@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.workflows.audit import record
@@ -22,7 +21,8 @@ from bot.workflows.lifecycle import Actor, PermissionDenied, WorkflowError, chan
 from bot.workflows.schedules import Schedule
 from bot.workflows.vocabulary import RunSource, RunStatus, WorkflowEventKind, WorkflowStatus
 from storage.followups import FollowUpRepository
-from storage.models import Record, Run, Workflow
+from storage.models import Run, Workflow
+from storage.records import RecordRepository
 from storage.runs import NewRun, RunRepository
 from storage.unit_of_work import UnitOfWork
 
@@ -136,18 +136,7 @@ def followed_run(session: Session, team_id: str, run_id: int, actor: Actor) -> R
 
 
 def _refuse_unless_latest(session: Session, run: Run, workflow: Workflow) -> None:
-    newer = session.scalars(
-        select(Run)
-        .where(
-            Run.workflow_id == workflow.id,
-            Run.id != run.id,
-            Run.source == RunSource.SCHEDULE.value,
-            Run.status.in_(_HAPPENED),
-            Run.scheduled_at > run.scheduled_at,
-        )
-        .order_by(Run.scheduled_at.desc())
-        .limit(1)
-    ).first()
+    newer = RunRepository(session).newest_scheduled_after(run, _HAPPENED)
     if newer is None:
         return
     zone = ZoneInfo(workflow.timezone)
@@ -487,13 +476,7 @@ def snooze_named(
     with work.writing() as session:
         days = snooze_days(days)
         workflow = changeable_workflow(session, team_id, name, actor)
-        record = session.scalars(
-            select(Record).where(
-                Record.object_type_id == workflow.object_type_id,
-                Record.external_id == external_id,
-                Record.deleted_at.is_(None),
-            )
-        ).one_or_none()
+        record = RecordRepository(session).live(workflow.object_type_id, external_id)
         if record is None:
             type_name = workflow.object_type.name
             raise WorkflowError(

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.clock import Clock
@@ -25,9 +24,10 @@ from bot.workflows.source_sync import SyncReport, read_snapshot
 from bot.workflows.stored import definition_of
 from bot.workflows.vocabulary import SourceKind, WorkflowStatus
 from storage.database import transaction, write_transaction
-from storage.models import Record, RecordSource
+from storage.models import RecordSource
 from storage.object_types import OBJECT_TYPE_NAME, ObjectTypeRepository, UnknownObjectType
 from storage.record_sources import RecordSourceRepository, SyncCounts
+from storage.records import RecordRepository
 from storage.unit_of_work import UnitOfWork
 from storage.workflows import WorkflowRepository
 
@@ -146,12 +146,7 @@ def add_source(session: Session, team_id: str, new: NewSource, now: datetime) ->
             created_at=now,
         )
     )
-    records = session.scalar(
-        select(func.count())
-        .select_from(Record)
-        .where(Record.object_type_id == object_type.id, Record.deleted_at.is_(None))
-    )
-    return AddedSource(new.name, new.type_name, records or 0)
+    return AddedSource(new.name, new.type_name, _live_records(session, object_type.id))
 
 
 def _refuse_undone_changes(
@@ -295,12 +290,7 @@ def add_hubspot_sources(
 
 
 def _live_records(session: Session, object_type_id: int) -> int:
-    found = session.scalar(
-        select(func.count())
-        .select_from(Record)
-        .where(Record.object_type_id == object_type_id, Record.deleted_at.is_(None))
-    )
-    return found or 0
+    return RecordRepository(session).live_count(object_type_id)
 
 
 def source_named(session: Session, team_id: str, name: str) -> RecordSource:

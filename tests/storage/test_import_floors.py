@@ -77,3 +77,57 @@ def test_listeners_and_commands_open_no_transaction_of_their_own() -> None:
         for name in _transaction_imports(path)
     }
     assert strays == set()
+
+
+# text() too: raw SQL is a query as much as a select() is.
+STATEMENT_BUILDERS = {"select", "update", "delete", "insert", "text"}
+
+# The engine's modules are being reworked elsewhere; their queries move once that lands.
+ENGINE_BEING_REWORKED = {
+    module: "engine: being reworked"
+    for module in ("runner", "engine", "run_batch", "planner", "summary", "stored")
+}
+
+# Domain modules that still build SQL statements, each with why. Shrink it: a module whose
+# queries moved into storage's repositories leaves the list (the test below insists).
+STILL_BUILDING_STATEMENTS: dict[str, str] = {
+    "source_reading": "reads the teams' own SQL databases (their tables, not ours): no repository",
+    "explanations": "not cleaned yet: its queries still to move into storage",
+    "forecast": "not cleaned yet: its queries still to move into storage",
+    "manual_enrollment": "not cleaned yet: its queries still to move into storage",
+    "workspaces": "not cleaned yet: its queries still to move into storage",
+}
+
+
+def _statement_builders(path: Path) -> set[str]:
+    """The names of SQLAlchemy's statement builders the module imports (``import sqlalchemy``
+    counts too: it reaches them all as ``sqlalchemy.select``)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "sqlalchemy":
+            found.update(alias.name for alias in node.names if alias.name in STATEMENT_BUILDERS)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name == "sqlalchemy")
+    return found
+
+
+def _domain_modules() -> dict[str, Path]:
+    return {path.stem: path for path in (ROOT / "bot" / "workflows").glob("*.py")}
+
+
+def test_the_domain_leaves_its_queries_to_storage_repositories() -> None:
+    # Queries live in the repository that owns their table, named for what they answer.
+    allowed = ENGINE_BEING_REWORKED.keys() | STILL_BUILDING_STATEMENTS.keys()
+    strays = {
+        f"bot/workflows/{name}.py: {', '.join(sorted(builders))}"
+        for name, path in _domain_modules().items()
+        if name not in allowed and (builders := _statement_builders(path))
+    }
+    assert strays == set()
+
+
+def test_every_module_allowed_to_build_statements_still_does() -> None:
+    modules = _domain_modules()
+    assert set(ENGINE_BEING_REWORKED) <= set(modules)
+    cleaned = {name for name in STILL_BUILDING_STATEMENTS if not _statement_builders(modules[name])}
+    assert cleaned == set()
