@@ -14,23 +14,12 @@ from collections.abc import Collection
 from dataclasses import dataclass, fields
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.workflows.readable import plural
-from storage.models import (
-    HandledEvent,
-    ObjectType,
-    OwnerDirectory,
-    PropertyDefinition,
-    Record,
-    RecordSource,
-    WizardDraft,
-    Workflow,
-    WorkflowEvent,
-)
 from storage.object_types import ObjectTypeRepository
 from storage.unit_of_work import UnitOfWork
+from storage.workspaces import WorkspaceRepository
 
 # Records imported before any Slack workspace is connected belong to this team id.
 LOCAL_TEAM = "local"
@@ -61,7 +50,7 @@ class UnknownWorkspace(LookupError):
 
 def teams_with_data(session: Session) -> list[str]:
     """The workspaces the database holds something of, by team id."""
-    return sorted(set(session.scalars(select(ObjectType.team_id).distinct())))
+    return WorkspaceRepository(session).teams_with_data()
 
 
 def resolve_team(session: Session, explicit: str | None, vouched: Collection[str] = ()) -> str:
@@ -86,14 +75,12 @@ def adopt_local_workspace(session: Session, team_id: str) -> bool:
     makes move too, without a word, so that "local" is not left as a second workspace."""
     if team_id == LOCAL_TEAM:
         return False
-    has_local = session.scalar(select(ObjectType.id).where(ObjectType.team_id == LOCAL_TEAM))
-    has_own = session.scalar(select(ObjectType.id).where(ObjectType.team_id == team_id))
-    if has_local is None or has_own is not None:
+    workspaces = WorkspaceRepository(session)
+    if not workspaces.has_object_types(LOCAL_TEAM) or workspaces.has_object_types(team_id):
         return False
     moved_anything = not _contents(session, LOCAL_TEAM).empty
     # A workflow's history of changes goes with it, and a type's source with the type.
-    for table in (ObjectType, Workflow, WorkflowEvent, RecordSource):
-        session.execute(update(table).where(table.team_id == LOCAL_TEAM).values(team_id=team_id))
+    workspaces.move_team(LOCAL_TEAM, team_id)
     return moved_anything
 
 
@@ -131,24 +118,7 @@ class WorkspaceNotRemoved(ValueError):
 
 
 def _contents(session: Session, team_id: str) -> WorkspaceContents:
-    def count(table: type, *where: ColumnElement[bool]) -> int:
-        return session.scalar(select(func.count()).select_from(table).where(*where)) or 0
-
-    in_team = ObjectType.team_id == team_id
-    records = session.scalar(
-        select(func.count(Record.id))
-        .join(ObjectType, Record.object_type_id == ObjectType.id)
-        .where(in_team)
-    )
-    return WorkspaceContents(
-        team_id,
-        workflows=count(Workflow, Workflow.team_id == team_id),
-        records=records or 0,
-        custom_object_types=count(ObjectType, in_team, ObjectType.built_in.is_(False)),
-        sources=count(RecordSource, RecordSource.team_id == team_id),
-        drafts=count(WizardDraft, WizardDraft.team_id == team_id),
-        workflow_events=count(WorkflowEvent, WorkflowEvent.team_id == team_id),
-    )
+    return WorkspaceContents(team_id, **WorkspaceRepository(session).held_rows(team_id)._asdict())
 
 
 # Use cases: each opens its own transaction on the unit of work it is given -----------------
@@ -194,9 +164,4 @@ def remove_empty(work: UnitOfWork, team_id: str, vouched: Collection[str]) -> No
                 f"{team_id} holds {contents.describe()}: only a workspace that holds nothing is "
                 "removed; delete what it holds first if it really is a mistake"
             )
-        types = select(ObjectType.id).where(ObjectType.team_id == team_id).scalar_subquery()
-        session.execute(
-            delete(PropertyDefinition).where(PropertyDefinition.object_type_id.in_(types))
-        )
-        for table in (OwnerDirectory, HandledEvent, ObjectType):
-            session.execute(delete(table).where(table.team_id == team_id))
+        WorkspaceRepository(session).remove_team(team_id)

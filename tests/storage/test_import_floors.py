@@ -95,7 +95,6 @@ STILL_BUILDING_STATEMENTS: dict[str, str] = {
     "explanations": "not cleaned yet: its queries still to move into storage",
     "forecast": "not cleaned yet: its queries still to move into storage",
     "manual_enrollment": "not cleaned yet: its queries still to move into storage",
-    "workspaces": "not cleaned yet: its queries still to move into storage",
 }
 
 
