@@ -1,12 +1,14 @@
-"""Column types shared by every table: aware-UTC datetimes and portable JSON."""
+"""Column types shared by every table: aware-UTC datetimes and portable JSON; and the one
+"contains, in any case" comparison of a text column that searches share."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect
+from sqlalchemy import JSON, ColumnElement, DateTime, Dialect, func
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.types import TypeDecorator
 
 # JSONB on PostgreSQL so that criteria compile to indexable ->> expressions; JSON text elsewhere.
@@ -46,3 +48,9 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def copy(self, **kwargs: Any) -> UTCDateTime:
         return UTCDateTime()
+
+
+def contains_in_any_case(column: QueryableAttribute[str], text: str) -> ColumnElement[bool]:
+    """The column contains ``text`` in any case, its LIKE wildcards matched literally."""
+    # lower() on both sides: PostgreSQL folds every letter, SQLite's lower() only A-Z.
+    return func.lower(column).contains(text.lower(), autoescape=True)

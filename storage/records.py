@@ -25,6 +25,7 @@ from sqlalchemy import (
     func,
     insert,
     null,
+    or_,
     select,
     update,
 )
@@ -32,6 +33,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import UpdateBase
 
+from storage.columns import contains_in_any_case
 from storage.models import Record
 from storage.properties import FOLDED_NAME, StoredValue, fold
 from storage.record_versions import RecordVersions
@@ -192,6 +194,33 @@ class RecordRepository:
             Record.deleted_at.is_(None),
         )
         return self.session.scalars(query).one_or_none()
+
+    def live_named_like(
+        self, object_type_id: int, typed: str, limit: int
+    ) -> list[tuple[int, str, str]]:
+        """(id, external id, name) of the live records of this type whose name contains
+        ``typed`` in any case or whose external id is ``typed`` (any for a blank one), by
+        name."""
+        query = (
+            select(Record.id, Record.external_id, Record.name)
+            .where(Record.object_type_id == object_type_id, Record.deleted_at.is_(None))
+            .order_by(Record.name, Record.id)
+            .limit(limit)
+        )
+        if typed:
+            query = query.where(
+                or_(contains_in_any_case(Record.name, typed), Record.external_id == typed)
+            )
+        return [(id_, external_id, name) for id_, external_id, name in self.session.execute(query)]
+
+    def live_among(self, object_type_id: int, record_ids: Collection[int]) -> set[int]:
+        """Those of ``record_ids`` that are live records of this type."""
+        query = select(Record.id).where(
+            Record.id.in_(list(record_ids)),
+            Record.object_type_id == object_type_id,
+            Record.deleted_at.is_(None),
+        )
+        return set(self.session.scalars(query))
 
     def live_ids(self, object_type_id: int, external_ids: Collection[str]) -> dict[str, int]:
         """The ids of the records of this type among ``external_ids`` that are not in the

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from bot.workflows.vocabulary import WorkflowStatus
-from storage.models import Workflow
+from storage.columns import contains_in_any_case
+from storage.models import ObjectType, Workflow
 from storage.properties import fold
 
 # Not deleted: a deleted workflow keeps its row (and runs) until it is purged.
@@ -57,6 +58,33 @@ class WorkflowRepository:
             return []
         found = select(Workflow).where(Workflow.id.in_(ids)).order_by(Workflow.id)
         return list(self.session.scalars(found))
+
+    def active_named_like(
+        self, team_id: str, typed: str, owner: str | None, limit: int
+    ) -> list[tuple[int, str, str]]:
+        """(id, name, object type name) of the team's active workflows whose name contains
+        ``typed`` in any case (any name for a blank one), by name; only ``owner``'s when
+        given."""
+        query = (
+            select(Workflow.id, Workflow.name, ObjectType.name)
+            .join(ObjectType, ObjectType.id == Workflow.object_type_id)
+            .where(Workflow.team_id == team_id, Workflow.status == WorkflowStatus.ACTIVE.value)
+            .order_by(Workflow.name, Workflow.id)
+            .limit(limit)
+        )
+        if typed:
+            query = query.where(contains_in_any_case(Workflow.name, typed))
+        if owner is not None:
+            query = query.where(Workflow.owner_user_id == owner)
+        return [(id_, name, type_name) for id_, name, type_name in self.session.execute(query)]
+
+    def object_type_id(self, team_id: str, workflow_id: int) -> int | None:
+        """The object type of the team's workflow ``workflow_id``; None when it is not the
+        team's (or there is none)."""
+        query = select(Workflow.object_type_id).where(
+            Workflow.id == workflow_id, Workflow.team_id == team_id
+        )
+        return self.session.scalar(query)
 
     def names(self, team_id: str) -> list[str]:
         query = (

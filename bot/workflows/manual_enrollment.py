@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy.orm import QueryableAttribute, Session
+from sqlalchemy.orm import Session
 
 from bot.workflows.lifecycle import (
     Actor,
@@ -25,12 +24,13 @@ from bot.workflows.lifecycle import (
 from bot.workflows.owners import SLACK_USER_ID
 from bot.workflows.record_import import MAX_EXTERNAL_ID_LENGTH
 from bot.workflows.vocabulary import ActionOutcome, PropertyType, RunStatus, WorkflowStatus
-from storage.models import ObjectType, Record, Run, Workflow
+from storage.models import ObjectType, Run, Workflow
 from storage.object_types import ObjectTypeRepository
 from storage.properties import folded_copy, to_stored
 from storage.records import NewRecord, RecordRepository
 from storage.runs import RunRepository
 from storage.unit_of_work import UnitOfWork
+from storage.workflows import WorkflowRepository
 
 MAX_CHOICES = 100
 # The properties a record made from a message gets: where the message is, and who wrote it.
@@ -111,11 +111,6 @@ class Enrolled:
 # Choosing -----------------------------------------------------------------------------------
 
 
-def _contains(column: QueryableAttribute[str], text: str) -> ColumnElement[bool]:
-    # lower() on both sides: PostgreSQL folds every letter, SQLite's lower() only A-Z.
-    return func.lower(column).contains(text.lower(), autoescape=True)
-
-
 def active_workflows(
     session: Session,
     team_id: str,
@@ -126,19 +121,10 @@ def active_workflows(
     """The team's active workflows whose name contains ``typed`` (any case), by name: every
     one for no ``viewer`` or an admin, only their own for anyone else (what they may
     enroll in)."""
-    query = (
-        select(Workflow.id, Workflow.name, ObjectType.name)
-        .join(ObjectType, ObjectType.id == Workflow.object_type_id)
-        .where(Workflow.team_id == team_id, Workflow.status == WorkflowStatus.ACTIVE.value)
-        .order_by(Workflow.name, Workflow.id)
-        .limit(limit)
+    found = WorkflowRepository(session).active_named_like(
+        team_id, typed.strip(), owned_by(viewer), limit
     )
-    if typed.strip():
-        query = query.where(_contains(Workflow.name, typed.strip()))
-    owner = owned_by(viewer)
-    if owner is not None:
-        query = query.where(Workflow.owner_user_id == owner)
-    return [WorkflowChoice(*row) for row in session.execute(query)]
+    return [WorkflowChoice(*row) for row in found]
 
 
 def enrollable_workflow(session: Session, team_id: str, workflow_id: int) -> WorkflowChoice:
@@ -159,23 +145,11 @@ def find_records(
 ) -> list[RecordChoice]:
     """Records of the workflow's object type whose name contains ``typed`` (any case), or
     whose id is ``typed``, by name; none when the workflow is not the team's."""
-    object_type_id = session.scalar(
-        select(Workflow.object_type_id).where(
-            Workflow.id == workflow_id, Workflow.team_id == team_id
-        )
-    )
+    object_type_id = WorkflowRepository(session).object_type_id(team_id, workflow_id)
     if object_type_id is None:
         return []
-    query = (
-        select(Record.id, Record.external_id, Record.name)
-        .where(Record.object_type_id == object_type_id, Record.deleted_at.is_(None))
-        .order_by(Record.name, Record.id)
-        .limit(limit)
-    )
-    text = typed.strip()
-    if text:
-        query = query.where(or_(_contains(Record.name, text), Record.external_id == text))
-    return [RecordChoice(*row) for row in session.execute(query)]
+    found = RecordRepository(session).live_named_like(object_type_id, typed.strip(), limit)
+    return [RecordChoice(*row) for row in found]
 
 
 # Enrolling ----------------------------------------------------------------------------------
@@ -207,12 +181,8 @@ def _chosen_records(
     wanted = tuple(dict.fromkeys(chosen))
     if not wanted:
         return ()
-    query = select(Record.id).where(
-        Record.id.in_(wanted),
-        Record.object_type_id == workflow.object_type_id,
-        Record.deleted_at.is_(None),  # removed since it was offered
-    )
-    found = set(session.scalars(query))
+    # A record removed since it was offered is missing.
+    found = RecordRepository(session).live_among(workflow.object_type_id, wanted)
     missing = len([record_id for record_id in wanted if record_id not in found])
     if missing:
         raise UnknownRecords(

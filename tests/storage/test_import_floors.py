@@ -94,7 +94,6 @@ STILL_BUILDING_STATEMENTS: dict[str, str] = {
     "source_reading": "reads the teams' own SQL databases (their tables, not ours): no repository",
     "explanations": "not cleaned yet: its queries still to move into storage",
     "forecast": "not cleaned yet: its queries still to move into storage",
-    "manual_enrollment": "not cleaned yet: its queries still to move into storage",
 }
 
 
