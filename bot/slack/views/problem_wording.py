@@ -14,6 +14,7 @@ from bot.workflows.criteria import Operator
 from bot.workflows.problems import WARNING_CODES, Problem, ProblemCode
 from bot.workflows.property_labels import NO_LABELS, PropertyLabels
 from bot.workflows.schedules import MONTH_NAMES
+from bot.workflows.templates import RUN_DATE
 from bot.workflows.vocabulary import PropertyType
 from bot.workflows.wording import OPERATOR_WORDS
 
@@ -349,8 +350,10 @@ _WORDINGS: Mapping[ProblemCode, _Wording] = {
         f"The name {_subject(p, label)} belongs to a built-in field of every record, not a "
         "property: choose another name."
     ),
+    # The dialog offers no choice of the run's date: its hint says to write the placeholder.
     C.BAD_TEMPLATE: lambda p, label: (
-        f"{label} holds braces: write the value as is, or choose the run's date."
+        f"{label} holds braces: write the value as is, or {{{{ {RUN_DATE} }}}} to set the "
+        "date of the run."
     ),
     C.UNKNOWN_PLACEHOLDER: _unknown_placeholder,
     C.UNMATCHED_BRACES: lambda p, label: (

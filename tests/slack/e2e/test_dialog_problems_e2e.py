@@ -331,7 +331,7 @@ WALKS: Mapping[str, Walk] = {
         4,
         lambda m: _action(m, "set_property", property="stage", value="{{ name }}"),
         "Value",
-        "Value holds braces: write the value as is, or choose the run's date.",
+        "Value holds braces: write the value as is, or {{ run.date }} to set the date of the run.",
         C.BAD_TEMPLATE,
     ),
     "pause days that are not days": Walk(
