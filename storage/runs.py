@@ -401,6 +401,19 @@ class RunRepository:
         query = select(Run).join(ranked, ranked.c.id == Run.id).where(ranked.c.rank == 1)
         return {run.workflow_id: run for run in self.session.scalars(query)}
 
+    def pending_scheduled_after(
+        self, workflow_ids: Sequence[int], now: datetime
+    ) -> list[tuple[int, str, datetime, str | None]]:
+        """(workflow id, occurrence key, scheduled at, reason) of the scheduled runs of these
+        workflows already written and still to come after ``now``."""
+        query = select(Run.workflow_id, Run.occurrence_key, Run.scheduled_at, Run.reason).where(
+            Run.workflow_id.in_(workflow_ids),
+            Run.source == RunSource.SCHEDULE.value,
+            Run.status == RunStatus.PENDING.value,
+            Run.scheduled_at > now,
+        )
+        return [(id_, key, at, reason) for id_, key, at, reason in self.session.execute(query)]
+
     def newest_scheduled_after(self, run: Run, statuses: Sequence[str]) -> Run | None:
         """The newest scheduled run of the same workflow, among runs in ``statuses``, that
         was scheduled after ``run``; None when ``run`` is the latest."""

@@ -93,7 +93,6 @@ ENGINE_BEING_REWORKED = {
 STILL_BUILDING_STATEMENTS: dict[str, str] = {
     "source_reading": "reads the teams' own SQL databases (their tables, not ours): no repository",
     "explanations": "not cleaned yet: its queries still to move into storage",
-    "forecast": "not cleaned yet: its queries still to move into storage",
 }
 
 
