@@ -202,6 +202,16 @@ WALKS: Mapping[str, Walk] = {
         "Choose at least one day of the month.",
         C.EMPTY,
     ),
+    "a filter whose property changed since its condition was chosen": Walk(
+        3,
+        lambda m: (
+            _filter(m, "amount", "gt", "5"),
+            m.pick("criteria.g0.f0.property", "stage"),
+        ),
+        "Where",
+        "Choose a condition.",
+        C.MISSING,
+    ),
     "an amount that is not a number": Walk(
         3,
         lambda m: _filter(m, "amount", "gt", "lots"),
@@ -540,7 +550,8 @@ NOT_IN_THE_DIALOG: Mapping[ProblemCode, str] = {
     C.NOT_FOR_FREQUENCY: "a schedule step shows and reads only the inputs of its frequency",
     C.UNKNOWN_OPTION: "frequencies, days, months, countries and kinds of action are chosen "
     "from selects",
-    C.UNKNOWN_PROPERTY: "properties are chosen from the records' properties",
+    C.UNKNOWN_PROPERTY: "properties are chosen from the records' properties, and a property "
+    "once known stays known",
     C.UNKNOWN_OPERATOR: "conditions are chosen from a select",
     C.OPERATOR_NOT_APPLICABLE: "the condition select offers only the conditions of the "
     "property's type, and a property of another type gets a fresh select",
