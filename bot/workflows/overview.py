@@ -26,6 +26,7 @@ from bot.workflows.run_followups import (
 )
 from bot.workflows.schedules import Schedule
 from bot.workflows.stored import definition_of
+from bot.workflows.summary import FINISHED_WITH_FAILURES, run_outcome
 from bot.workflows.vocabulary import RunSource, RunStatus, WorkflowStatus
 from bot.workflows.wording import Phrase, describe_action
 from storage.models import Run, Workflow
@@ -96,6 +97,16 @@ class RunLine:
             retry_of=run.retry_of,
         )
 
+    @property
+    def outcome(self) -> str:
+        """How it ended, in words (summary.run_outcome): "finished with failed actions" for
+        a run that succeeded with some actions failed."""
+        return run_outcome(self.status, self.failed)
+
+    @property
+    def finished_with_failures(self) -> bool:
+        return self.outcome == FINISHED_WITH_FAILURES
+
     def describe(self) -> str:
         """One plain-text line, e.g. "2026-12-03T07:00:00-05:00 schedule succeeded, 4
         enrolled, 8 ok, 0 failed", the instant as every command line output writes one."""
@@ -112,7 +123,7 @@ class RunLine:
             reason += f" by {self.triggered_by}"  # who skipped it (Skip next run)
         if self.retry_of is not None:
             reason += f" (re-run of run {self.retry_of})"
-        return f"{when} {self.source} {self.status}{counts}{reason}"
+        return f"{when} {self.source} {self.outcome}{counts}{reason}"
 
     @property
     def has_details(self) -> bool:

@@ -16,7 +16,7 @@ from bot.workflows.freshness import StaleData
 from bot.workflows.notifier import SECTION_CHARS
 from bot.workflows.readable import plural
 from bot.workflows.templates import cut_mrkdwn, escape_mrkdwn
-from bot.workflows.vocabulary import ActionOutcome
+from bot.workflows.vocabulary import ActionOutcome, RunStatus
 from storage.models import Enrollment, Record, Run
 from storage.runs import RunRepository
 
@@ -188,13 +188,31 @@ def _waited_for(session: Session, run: Run) -> datetime | None:
     return finished
 
 
+# A run that ran to its end with some of its actions failed: stored as succeeded (only a
+# run whose actions all failed is stored as failed), and worded so that nobody reads it as
+# all gone well.
+FINISHED_WITH_FAILURES = "finished with failed actions"
+
+
+def run_outcome(status: str, failed: int) -> str:
+    """How a run ended, in words: its status, or FINISHED_WITH_FAILURES for one that
+    succeeded with ``failed`` actions failed."""
+    if status == RunStatus.SUCCEEDED.value and failed:
+        return FINISHED_WITH_FAILURES
+    return status
+
+
 def summary_message(summary: RunSummary) -> str:
     """The summary as mrkdwn text; user data is escaped."""
     name = escape_mrkdwn(summary.workflow_name)
     when = f"{summary.scheduled_at:%Y-%m-%d %H:%M} ({summary.scheduled_at.tzname()})"
     unknown = f"{summary.unknown:,} unknown, " if summary.unknown else ""
+    head = f"*{name}* ran for {when}"
+    if summary.failed:
+        ended = "all its actions failed" if summary.all_failed else FINISHED_WITH_FAILURES
+        head = f":warning: {head}: {ended}"
     lines = [
-        f"*{name}* ran for {when}",
+        head,
         *([_retry_line(summary)] if summary.retry_of is not None else []),
         f"{plural(summary.enrolled, 'record')} enrolled · actions: {summary.ok:,} ok, "
         f"{summary.failed:,} failed, {unknown}{summary.skipped:,} skipped · "

@@ -25,7 +25,7 @@ from bot.slack.views.phrases import (
     outcome_mrkdwn,
     person_mrkdwn,
     phrase_mrkdwn,
-    run_status_mrkdwn,
+    run_outcome_mrkdwn,
     when,
 )
 from bot.workflows.overview import RecordLine, ResultLine, RunDetails, RunLine, WorkflowHistory
@@ -60,7 +60,7 @@ def _source(run: RunLine) -> str:
 def run_mrkdwn(run: RunLine) -> str:
     """One run: when (in the workflow's zone), why it ran, how it ended, what it did, e.g.
     "*Tue 01 Dec 2026 09:00 UTC* · scheduled · :x: failed · 2 enrolled · 2 ok, 2 failed"."""
-    parts = [f"*{when(run.scheduled_at)}*", _source(run), run_status_mrkdwn(run.status)]
+    parts = [f"*{when(run.scheduled_at)}*", _source(run), run_outcome_mrkdwn(run)]
     if run.enrolled is not None:
         counts = f"{run.enrolled:,} enrolled · {run.ok:,} ok, {run.failed:,} failed"
         if run.unknown:

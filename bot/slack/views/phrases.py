@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from bot.workflows.definitions import CHANNEL_ID
+from bot.workflows.overview import RunLine
 from bot.workflows.owners import is_user_id
 from bot.workflows.templates import escape_mrkdwn
 from bot.workflows.vocabulary import ActionOutcome, RunStatus
@@ -66,5 +67,8 @@ def outcome_mrkdwn(outcome: str | None, reason: str | None = None) -> str:
     return f"{shown}: {escape_mrkdwn(reason)}" if reason else shown
 
 
-def run_status_mrkdwn(status: str) -> str:
-    return RUN_STATUSES.get(status, escape_mrkdwn(status))
+def run_outcome_mrkdwn(run: RunLine) -> str:
+    """How a run ended: its status, or a warning for one that finished with failed actions."""
+    if run.finished_with_failures:
+        return f":warning: {escape_mrkdwn(run.outcome)}"
+    return RUN_STATUSES.get(run.status, escape_mrkdwn(run.status))

@@ -211,8 +211,8 @@ def test_the_home_shows_an_owner_their_workflows_with_the_last_run(
     assert "*Oscar's* · :large_green_circle: active · deals · owner <@U0OTHER>" in home
     assert "Next run: Wed 02 Dec 2026 09:00 UTC" in home
     assert (
-        "Last run: *Tue 01 Dec 2026 09:00 UTC* · scheduled · :white_check_mark: succeeded · "
-        "2 enrolled · 2 ok, 2 failed"
+        "Last run: *Tue 01 Dec 2026 09:00 UTC* · scheduled · :warning: finished with failed "
+        "actions · 2 enrolled · 2 ok, 2 failed"
     ) in home
     for label in ("Run now", "Pause", "Edit", "History"):
         assert f'"text": "{label}"' in home
@@ -319,7 +319,9 @@ def test_history_on_the_home_opens_a_modal_and_details_open_on_top_of_it(
     _open_home(slack, slack_api, OWNER)
     _click_on_home(slack, slack_api, OTHER, HomeAction.HISTORY, home_of=OWNER)
     history = _modal_showing(slack_api, OTHER, f"History of {NAME}")
-    assert "*Tue 01 Dec 2026 09:00 UTC* · scheduled · :white_check_mark: succeeded" in history
+    assert (
+        "*Tue 01 Dec 2026 09:00 UTC* · scheduled · :warning: finished with failed actions"
+    ) in history
     assert "2 enrolled · 2 ok, 2 failed" in history
     assert "*Changes* (newest first):" in history  # who changed it, under its runs
     assert "· created (revision 1) · by cli" in history

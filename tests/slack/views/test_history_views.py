@@ -84,11 +84,21 @@ def _details(count: int = 2, **fields: Any) -> RunDetails:
 
 
 def test_a_scheduled_run_says_when_how_it_ended_and_what_it_did() -> None:
-    line = run_mrkdwn(_run(skipped=1))
+    line = run_mrkdwn(_run(failed=0, skipped=1))
     assert line == (
         "*Mon 30 Nov 2026 09:00 EST* · scheduled · :white_check_mark: succeeded · "
-        "2 enrolled · 2 ok, 1 failed, 1 skipped"
+        "2 enrolled · 2 ok, 0 failed, 1 skipped"
     )
+
+
+def test_a_run_that_finished_with_failed_actions_is_not_said_to_have_succeeded() -> None:
+    line = run_mrkdwn(_run(ok=3, failed=5))
+    assert line == (
+        "*Mon 30 Nov 2026 09:00 EST* · scheduled · :warning: finished with failed actions · "
+        "2 enrolled · 3 ok, 5 failed"
+    )
+    assert "succeeded" not in line
+    assert ":x: failed" in run_mrkdwn(_run(status="failed", ok=0, failed=2))
 
 
 def test_a_run_with_messages_of_unknown_outcome_counts_them() -> None:
