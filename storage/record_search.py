@@ -123,6 +123,10 @@ class RecordSearch:
     def count(self, object_type_id: int, clause: ColumnElement[bool]) -> int:
         return self.run_count(counting(object_type_id, clause))
 
+    def evaluate(self, record_id: int, columns: Sequence[ColumnElement[Any]]) -> tuple[Any, ...]:
+        """``columns`` evaluated on the record's row, in one query."""
+        return tuple(self.session.execute(select(*columns).where(Record.id == record_id)).one())
+
     def counts_in_one_scan(
         self,
         object_type_id: int,

@@ -45,6 +45,17 @@ KEPT_COLUMNS = (
 )
 # One statement per batch whatever its size: the ids travel as one array (PostgreSQL) or
 # one JSON text (SQLite), as RecordRepository.existing reads them.
+# The values of a record as it was that evaluated_on reads after its columns, in this order.
+VALUES_THEN = (
+    "external_id",
+    "name",
+    "owner",
+    "properties",
+    "created_at",
+    "updated_at",
+    "deleted_at",
+)
+
 _KEEP = {
     "postgresql": (
         "INSERT INTO record_versions (record_id, external_id, name, owner, properties, "
@@ -204,6 +215,14 @@ class RecordVersions:
                 .where(RecordVersion.id == version)
             )
         return row.subquery("record_then")
+
+    def evaluated_on(self, row: Subquery, columns: Sequence[ColumnElement[Any]]) -> tuple[Any, ...]:
+        """``columns``, written for the records table, evaluated on ``row`` (see as_of),
+        followed by the row's own values named in VALUES_THEN, in one query."""
+        query = select(
+            *(on_row(column, row) for column in columns), *(row.c[name] for name in VALUES_THEN)
+        )
+        return tuple(self.session.execute(query).one())
 
 
 def on_row(clause: ColumnElement[Any], row: Subquery) -> ColumnElement[Any]:

@@ -222,6 +222,27 @@ class RecordRepository:
         )
         return set(self.session.scalars(query))
 
+    def of_type(self, object_type_id: int, external_id: str) -> Record | None:
+        """The record of this type with ``external_id``, even one in the trash."""
+        query = select(Record).where(
+            Record.object_type_id == object_type_id, Record.external_id == external_id
+        )
+        return self.session.scalars(query).first()
+
+    def live_named_containing(self, object_type_id: int, text: str, limit: int) -> list[Record]:
+        """The live records of this type whose name contains ``text`` in any case, by name."""
+        query = (
+            select(Record)
+            .where(
+                Record.object_type_id == object_type_id,
+                Record.deleted_at.is_(None),
+                Record.name.icontains(text, autoescape=True),
+            )
+            .order_by(Record.name, Record.id)
+            .limit(limit)
+        )
+        return list(self.session.scalars(query))
+
     def live_ids(self, object_type_id: int, external_ids: Collection[str]) -> dict[str, int]:
         """The ids of the records of this type among ``external_ids`` that are not in the
         trash, keyed by external id: a removed record is never enrolled again."""

@@ -431,6 +431,24 @@ class RunRepository:
         )
         return self.session.scalars(query).first()
 
+    def latest_enrolled_with_record(
+        self, workflow_id: int, record_id: int, limit: int
+    ) -> list[tuple[Run, bool]]:
+        """The workflow's latest runs that enrolled (newest first), each with whether it
+        enrolled the record."""
+        enrolled = (
+            select(Enrollment.id)
+            .where(Enrollment.run_id == Run.id, Enrollment.record_id == record_id)
+            .exists()
+        )
+        query = (
+            select(Run, enrolled)
+            .where(Run.workflow_id == workflow_id, Run.enrolled_at.is_not(None))
+            .order_by(Run.scheduled_at.desc(), Run.id.desc())
+            .limit(limit)
+        )
+        return [(run, was) for run, was in self.session.execute(query)]
+
     def history(self, workflow_id: int, limit: int) -> list[Run]:
         query = (
             select(Run)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, Subquery, and_, case, select
+from sqlalchemy import ColumnElement, and_, case
 from sqlalchemy.orm import Session
 
 from bot.workflows.criteria import Criteria, Filter, Group
@@ -33,10 +33,13 @@ from bot.workflows.vocabulary import PropertyType, RunStatus, WorkflowStatus
 from bot.workflows.wording import describe_filter
 from storage.criteria_sql import criteria_clause
 from storage.followups import FollowUpRepository, not_snoozed, snoozed_since
-from storage.models import Enrollment, Record, Run, Workflow
+from storage.models import Record, Run, Workflow
 from storage.object_types import ObjectTypeRepository
 from storage.properties import StoredValue
-from storage.record_versions import RecordVersions, on_row
+from storage.record_search import RecordSearch
+from storage.record_versions import RecordVersions
+from storage.records import RecordRepository
+from storage.runs import RunRepository
 from storage.unit_of_work import UnitOfWork
 from storage.workflow_revisions import RevisionRepository
 
@@ -231,25 +234,11 @@ def find_record(session: Session, workflow: Workflow, typed: str) -> Record:
     """The record of the workflow's type whose id is ``typed`` (even a removed one), else
     the one live record whose name contains it; AmbiguousRecord when several do."""
     text = typed.strip()
-    exact = session.scalars(
-        select(Record).where(
-            Record.object_type_id == workflow.object_type_id, Record.external_id == text
-        )
-    ).first()
+    records = RecordRepository(session)
+    exact = records.of_type(workflow.object_type_id, text)
     if exact is not None:
         return exact
-    found = list(
-        session.scalars(
-            select(Record)
-            .where(
-                Record.object_type_id == workflow.object_type_id,
-                Record.deleted_at.is_(None),
-                Record.name.icontains(text, autoescape=True),
-            )
-            .order_by(Record.name, Record.id)
-            .limit(MAX_CHOICES)
-        )
-    )
+    found = records.live_named_containing(workflow.object_type_id, text, MAX_CHOICES)
     if not text or not found:
         raise UnknownRecord(typed, workflow.object_type.name)
     if len(found) > 1:
@@ -395,7 +384,7 @@ def _evaluate(
     as runner._enroll writes it), and each criteria then suppression filter's outcome
     alone, in one query on the record's row."""
     columns = _verdict_columns(session, workflow, criteria, suppression, types, at)
-    row = session.execute(select(*columns).where(Record.id == record.id)).one()
+    row = RecordSearch(session).evaluate(record.id, columns)
     return bool(row[0]), [bool(value) for value in row[2:]]
 
 
@@ -476,22 +465,14 @@ def _past_runs(
     """The workflow's latest runs that enrolled by its criteria, whether each enrolled
     this record, and what its values then say of it; a run on records picked by hand says
     nothing about the others, so it is shown only when it enrolled this one."""
-    enrolled = (
-        select(Enrollment.id)
-        .where(Enrollment.run_id == Run.id, Enrollment.record_id == record.id)
-        .exists()
-    )
-    query = (
-        select(Run, enrolled)
-        .where(Run.workflow_id == workflow.id, Run.enrolled_at.is_not(None))
-        .order_by(Run.scheduled_at.desc(), Run.id.desc())
-        .limit(RUNS_LOOKED_AT)
-    )
     kept_since = RecordVersions(session).kept_since()
     # Read once for all the runs: a revision's definition needs the type names too.
     names = ObjectTypeRepository(session).names(workflow.team_id)
     shown = []
-    for run, was in session.execute(query):
+    latest = RunRepository(session).latest_enrolled_with_record(
+        workflow.id, record.id, RUNS_LOOKED_AT
+    )
+    for run, was in latest:
         by_criteria = run.enrolls_by_criteria
         if not (was or by_criteria):
             continue
@@ -545,7 +526,8 @@ def _run_then(
         return RunThen(ValuesThen.NOT_KEPT)
     if record.id > newest:
         return RunThen(ValuesThen.NOT_STORED)
-    row = RecordVersions(session).as_of(record.id, enrolled_at)
+    versions = RecordVersions(session)
+    row = versions.as_of(record.id, enrolled_at)
     at = run.scheduled_at.astimezone(definition.schedule.zone)
     criteria, suppression = (
         with_known_aliases(session, workflow.team_id, each)
@@ -553,9 +535,7 @@ def _run_then(
     )
     columns = _verdict_columns(session, workflow, criteria, suppression, types, at, enrolled_at)
     columns.append(snoozed_since(workflow.id, record.id, enrolled_at))
-    found = session.execute(
-        select(*(on_row(column, row) for column in columns), *_value_columns(row))
-    ).one()
+    found = versions.evaluated_on(row, columns)
     outcomes = [bool(value) for value in found[2 : len(columns) - 1]]
     snooze_unknown = bool(found[len(columns) - 1])
     external_id, name, owner, properties, created_at, updated_at, deleted_at = found[len(columns) :]
@@ -588,11 +568,6 @@ def _run_then(
             if values.get(name) != values_now.get(name)
         ),
     )
-
-
-def _value_columns(row: Subquery) -> list[ColumnElement[object]]:
-    names = ("external_id", "name", "owner", "properties", "created_at", "updated_at")
-    return [row.c[name] for name in (*names, "deleted_at")]
 
 
 def then_phrase(
