@@ -118,12 +118,16 @@ class DeletedWorkflows:
             if fold(workflow.deleted_name or "") == wanted
         ]
 
-    def names(self, team_id: str) -> list[str]:
+    def names(self, team_id: str, deleted_since: datetime | None = None) -> list[str]:
+        """The names the team's deleted workflows had (those deleted at or after
+        ``deleted_since``, when given), by name."""
         query = (
             select(Workflow.deleted_name)
             .where(Workflow.team_id == team_id, Workflow.deleted_at.is_not(None))
             .order_by(Workflow.deleted_name)
         )
+        if deleted_since is not None:
+            query = query.where(Workflow.deleted_at >= deleted_since)
         return [name for name in self.session.scalars(query) if name is not None]
 
     def purge(self, team_id: str, deleted_before: datetime) -> int:

@@ -79,7 +79,11 @@ def test_show_revision_prints_that_revisions_file_and_diff_compares_two(cli: Cli
 def test_a_deleted_workflow_keeps_its_history_and_is_restored_paused(cli: CliRunner) -> None:
     said = invoke(cli, "workflows", "delete", NAME, "--yes")
     assert f"`workflow-bot workflows restore {NAME}` brings it back within 30 days" in said
-    assert "No workflows yet" in invoke(cli, "workflows", "list")
+    assert invoke(cli, "workflows", "list") == (
+        f"No workflows now. Deleted in the last 30 days and still restorable: {NAME}. "
+        "`workflow-bot workflows restore NAME` brings one back, not running until it is "
+        "activated.\n"
+    )
     history = invoke(cli, "workflows", "history", NAME)
     assert re.search(rf"{NAME} was deleted at {ISO}: `restore` brings it back", history)
     restored = invoke(cli, "workflows", "restore", NAME)

@@ -145,7 +145,8 @@ def test_delete_asks_for_confirmation(cli: CliRunner) -> None:
     assert refused.exit_code == 1
     assert "Weekly deal review" in invoke(cli, "workflows", "list")
     invoke(cli, "workflows", "delete", "Weekly deal review", "--yes")
-    assert "No workflows yet" in invoke(cli, "workflows", "list")
+    listing = invoke(cli, "workflows", "list")
+    assert "No workflows now. Deleted in the last 30 days and still restorable" in listing
 
 
 def test_importing_a_name_that_differs_only_in_case_is_refused_and_show_finds_the_one(

@@ -27,11 +27,12 @@ from bot.commands.workflow_sharing import (
 from bot.workflows import workflow_requests
 from bot.workflows.channel_access import check_channel_access
 from bot.workflows.definitions import InvalidDefinition, to_document
-from bot.workflows.lifecycle import CLI_ACTOR, WorkflowError
+from bot.workflows.lifecycle import CLI_ACTOR, RESTORABLE_FOR, WorkflowError
 from bot.workflows.overview import workflow_details
 from bot.workflows.preview import preview
 from bot.workflows.problems import file_text
 from bot.workflows.readable import instant_text, plural
+from bot.workflows.trash import restorable_names
 from bot.workflows.vocabulary import RunStatus, WorkflowStatus
 from bot.workflows.workflow_files import (
     ImportedWorkflow,
@@ -138,8 +139,16 @@ def workflows_list(context: Context, team: str | None) -> None:
     """Every workflow with its status, schedule, next run and owner."""
     with workflow_errors():
         team_id = context.team(team)
-        found = workflow_requests.workflow_lines(context.work, team_id, now=context.clock.now())
-    if not found:
+        now = context.clock.now()
+        found = workflow_requests.workflow_lines(context.work, team_id, now=now)
+        restorable = [] if found else restorable_names(context.work, team_id, now)
+    if restorable:
+        click.echo(
+            f"No workflows now. Deleted in the last {RESTORABLE_FOR.days} days and still "
+            f"restorable: {', '.join(restorable)}. `workflow-bot workflows restore NAME` brings "
+            "one back, not running until it is activated."
+        )
+    elif not found:
         click.echo("No workflows yet: import one with `workflow-bot workflows import FILE`.")
     for line in found:
         next_run = line.next_run.isoformat() if line.next_run else "none"

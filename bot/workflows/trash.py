@@ -76,3 +76,11 @@ def restore_workflow(
         session.flush()
         record(session, workflow, WorkflowEventKind.RESTORED, actor.user_id, now)
         return Restored(workflow.name, workflow.status, workflow.revision)
+
+
+def restorable_names(work: UnitOfWork, team_id: str, now: datetime) -> list[str]:
+    """The names of the workspace's deleted workflows restore_workflow can still bring
+    back (deleted within RESTORABLE_FOR), by name, each once."""
+    with work.reading() as session:
+        names = DeletedWorkflows(session).names(team_id, now - RESTORABLE_FOR)
+    return list(dict.fromkeys(names))

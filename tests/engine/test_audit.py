@@ -37,7 +37,7 @@ from bot.workflows.revisions import (
 )
 from bot.workflows.run_followups import StaleButton, followed_run
 from bot.workflows.sharing import copy_workflow, transfer_workflow
-from bot.workflows.trash import NotRestorable, restore_workflow
+from bot.workflows.trash import NotRestorable, restorable_names, restore_workflow
 from bot.workflows.vocabulary import RunStatus, WorkflowStatus
 from bot.workflows.workflow_requests import workflow_past
 from storage.database import write_transaction as transaction
@@ -262,6 +262,10 @@ def test_restore_is_refused_after_30_days_and_the_next_deletion_purges_it(
 ) -> None:
     _delete(sessions, NOW)
     late = NOW + timedelta(days=30, seconds=1)
+    work = UnitOfWork(sessions)
+    # What an empty list names as restorable: until 30 days after the deletion, not after.
+    assert restorable_names(work, TEAM, late - timedelta(seconds=1)) == [NAME]
+    assert restorable_names(work, TEAM, late) == []
 
     with pytest.raises(NotRestorable) as refused:
         restore_workflow(UnitOfWork(sessions), TEAM, NAME, OWNER_ACTOR, late)

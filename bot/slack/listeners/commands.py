@@ -31,6 +31,7 @@ from bot.workflows.lifecycle import Actor
 from bot.workflows.overview import workflow_details
 from bot.workflows.readable import plural
 from bot.workflows.templates import escape_mrkdwn
+from bot.workflows.trash import restorable_names
 from bot.workflows.vocabulary import WorkflowStatus
 from bot.workflows.wording import describe_action, describe_criteria
 
@@ -112,8 +113,10 @@ def _echo_schedule(request: _Request, schedule: ScheduleDocument) -> None:
 
 def _list(request: _Request) -> None:
     now = request.services.clock.now()
-    lines = workflow_requests.workflow_lines(request.services.work, request.team_id, now=now)
-    request.reply(replies.list_reply(lines), plural(len(lines), "workflow"))
+    work = request.services.work
+    lines = workflow_requests.workflow_lines(work, request.team_id, now=now)
+    restorable = [] if lines else restorable_names(work, request.team_id, now)
+    request.reply(replies.list_reply(lines, restorable), plural(len(lines), "workflow"))
 
 
 def _show(request: _Request) -> None:

@@ -8,6 +8,7 @@ from slack_sdk import WebClient
 
 from bot.slack.services import Services
 from bot.slack.views.home import build_home
+from bot.workflows.trash import restorable_names
 from bot.workflows.workflow_requests import workflow_lines
 
 
@@ -15,5 +16,8 @@ def publish_home(
     client: WebClient, services: Services, team_id: str, user_id: str, notice: str | None = None
 ) -> None:
     actor = services.people.actor(client, team_id, user_id)
-    lines = workflow_lines(services.work, team_id, viewer=actor, now=services.clock.now())
-    client.views_publish(user_id=user_id, view=build_home(lines, actor.is_admin, notice))
+    now = services.clock.now()
+    lines = workflow_lines(services.work, team_id, viewer=actor, now=now)
+    restorable = [] if lines else restorable_names(services.work, team_id, now)
+    view = build_home(lines, actor.is_admin, notice, restorable)
+    client.views_publish(user_id=user_id, view=view)

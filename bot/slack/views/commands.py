@@ -13,7 +13,7 @@ from typing import Any
 from bot.slack.ids import SLASH_COMMAND, CommandAction
 from bot.slack.views.blocks import actions_block, button, context, packed, section
 from bot.slack.views.history import history_blocks
-from bot.slack.views.phrases import person_mrkdwn, phrase_mrkdwn, when
+from bot.slack.views.phrases import no_workflows_mrkdwn, person_mrkdwn, phrase_mrkdwn, when
 from bot.slack.views.problem_wording import dialog_text, dialog_warning
 from bot.workflows.definitions import StaleSourceBehaviour, WorkflowSettings
 from bot.workflows.draft_document import ScheduleDocument
@@ -176,9 +176,13 @@ def unknown_subcommand(subcommand: str) -> str:
     return f"`{escape_mrkdwn(subcommand)}` is not a {SLASH_COMMAND} subcommand."
 
 
-def list_reply(lines: Sequence[WorkflowLine]) -> list[dict[str, Any]]:
+def list_reply(
+    lines: Sequence[WorkflowLine], restorable: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """The workspace's workflows; with none, the deleted ones still ``restorable``."""
     if not lines:
-        return [section(f"No workflows yet. Create one with `{SLASH_COMMAND} create`.")]
+        create = f"Create one with `{SLASH_COMMAND} create`."
+        return [section(f"{no_workflows_mrkdwn(restorable)} {create}")]
     shown = [
         f"*{escape_mrkdwn(line.name)}* · {line.status} · {line.object_type} · "
         f"{escape_mrkdwn(line.schedule)} · next run {when(line.next_run)} · "

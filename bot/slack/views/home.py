@@ -23,7 +23,7 @@ from bot.slack.views.blocks import (
     section,
 )
 from bot.slack.views.history import run_mrkdwn
-from bot.slack.views.phrases import person_mrkdwn, when
+from bot.slack.views.phrases import no_workflows_mrkdwn, person_mrkdwn, when
 from bot.workflows.overview import WorkflowLine
 from bot.workflows.templates import escape_mrkdwn
 from bot.workflows.vocabulary import WorkflowStatus
@@ -40,10 +40,14 @@ _STATUSES: Mapping[str, str] = {
 
 
 def build_home(
-    lines: Sequence[WorkflowLine], everyone: bool, notice: str | None = None
+    lines: Sequence[WorkflowLine],
+    everyone: bool,
+    notice: str | None = None,
+    restorable: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The Home tab for ``lines``; ``everyone`` for an admin, who sees each owner too.
-    ``notice`` (mrkdwn, already escaped) says what the user's last click did."""
+    ``notice`` (mrkdwn, already escaped) says what the user's last click did; without
+    lines, the deleted workflows still ``restorable`` are named."""
     title = "All workflows" if everyone else "Workflows"
     blocks: list[Block] = [
         header(title),
@@ -55,7 +59,7 @@ def build_home(
     if notice:
         blocks.append(section(notice))
     if not lines:
-        blocks.append(section("No workflows yet."))
+        blocks.append(section(no_workflows_mrkdwn(restorable)))
     for line in lines[:MAX_SHOWN]:
         blocks += [section(_workflow(line, everyone)), _buttons(line), divider()]
     if len(lines) > MAX_SHOWN:

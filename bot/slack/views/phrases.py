@@ -4,12 +4,15 @@ channels and people as mentions."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
+from bot.slack.ids import SLASH_COMMAND
 from bot.workflows.definitions import CHANNEL_ID
+from bot.workflows.lifecycle import RESTORABLE_FOR
 from bot.workflows.overview import RunLine
 from bot.workflows.owners import is_user_id
+from bot.workflows.readable import listed
 from bot.workflows.templates import escape_mrkdwn
 from bot.workflows.vocabulary import ActionOutcome, RunStatus
 from bot.workflows.wording import PersonRef, Phrase
@@ -72,3 +75,22 @@ def run_outcome_mrkdwn(run: RunLine) -> str:
     if run.finished_with_failures:
         return f":warning: {escape_mrkdwn(run.outcome)}"
     return RUN_STATUSES.get(run.status, escape_mrkdwn(run.status))
+
+
+# Deleted workflows named where a list has none: the rest are counted.
+RESTORABLE_SHOWN = 10
+
+
+def no_workflows_mrkdwn(restorable: Sequence[str]) -> str:
+    """What a list of the workspace's workflows says when it has none: that there are none,
+    and which deleted ones ``/workflow restore`` can still bring back (trash.restorable_names)."""
+    if not restorable:
+        return "No workflows yet."
+    names = [f"*{escape_mrkdwn(name)}*" for name in restorable[:RESTORABLE_SHOWN]]
+    if len(restorable) > RESTORABLE_SHOWN:
+        names.append(f"{len(restorable) - RESTORABLE_SHOWN} more")
+    return (
+        f"No workflows now. Deleted in the last {RESTORABLE_FOR.days} days and still "
+        f"restorable: {listed(names, 'and')}. `{SLASH_COMMAND} restore NAME` brings one back "
+        "(its owner or an admin can), not running until it is activated."
+    )

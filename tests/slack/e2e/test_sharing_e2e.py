@@ -102,7 +102,17 @@ def test_a_deleted_workflow_leaves_every_list_and_restore_brings_it_back_paused(
     assert "Its runs and history are kept" in question.all_text()
     _, path = slack.click_in_message(OWNER, question.payload, "workflow_delete_confirm")
     slack_api.wait_for(lambda api: any(r.path == path for r in api.responses()))
-    assert "No workflows yet" in slack.reply_to(OTHER, "list")
+    assert (
+        "No workflows now. Deleted in the last 30 days and still restorable: *Deal review*. "
+        "`/workflow restore NAME` brings one back (its owner or an admin can), not running "
+        "until it is activated. Create one with `/workflow create`."
+    ) in slack.reply_to(OTHER, "list")
+    event = {"type": "app_home_opened", "user": OTHER, "channel": "D0HOME", "tab": "home"}
+    assert slack.event(event, "EvDeleted").status == 200
+    slack_api.wait_for(lambda api: api.home(OTHER) is not None)
+    home = json.dumps(slack_api.home(OTHER), ensure_ascii=False)
+    assert "Deleted in the last 30 days and still restorable: *Deal review*." in home
+    assert "No workflows yet" not in home
     history = slack.reply_to(OWNER, f"history {NAME}")
     assert "Deleted. `/workflow restore Deal review` brings it back" in history
     assert "deleted · by <@U0OWNER>" in history
