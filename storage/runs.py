@@ -100,6 +100,25 @@ def _finished(now: datetime, owner_alerted: bool) -> dict[str, Any]:
     }
 
 
+def _run_row(run: NewRun, now: datetime) -> dict[str, Any]:
+    return {
+        "workflow_id": run.workflow_id,
+        "revision": run.revision,
+        "occurrence_key": run.occurrence_key,
+        "scheduled_at": run.scheduled_at,
+        "source": run.source.value,
+        "status": run.status.value,
+        "triggered_by": run.triggered_by,
+        "summary": run.summary or {},
+        "evaluates_all_records": run.evaluates_all_records,
+        "reason": run.reason,
+        "deferred_from": run.deferred_from,
+        "retry_of": run.retry_of,
+        "attempts": 0,
+        "created_at": now,
+    }
+
+
 class RunRepository:
     """Writes, claims and finishes runs and their enrollments and results. Never commits."""
 
@@ -110,25 +129,17 @@ class RunRepository:
         """Writes the run unless its occurrence already has one; returns the new id or None."""
         statement = (
             _insert_ignoring_duplicates(self.session, Run)
-            .values(
-                workflow_id=run.workflow_id,
-                revision=run.revision,
-                occurrence_key=run.occurrence_key,
-                scheduled_at=run.scheduled_at,
-                source=run.source.value,
-                status=run.status.value,
-                triggered_by=run.triggered_by,
-                summary=run.summary or {},
-                evaluates_all_records=run.evaluates_all_records,
-                reason=run.reason,
-                deferred_from=run.deferred_from,
-                retry_of=run.retry_of,
-                attempts=0,
-                created_at=now,
-            )
+            .values(**_run_row(run, now))
             .returning(Run.id)
         )
         return self.session.scalar(statement)
+
+    def add_many(self, runs: Sequence[NewRun], now: datetime) -> None:
+        """Writes the runs in one statement, each unless its occurrence already has one."""
+        if runs:
+            self.session.execute(
+                _insert_ignoring_duplicates(self.session, Run), [_run_row(r, now) for r in runs]
+            )
 
     def get(self, run_id: int) -> Run | None:
         return self.session.get(Run, run_id)

@@ -40,11 +40,15 @@ class Planned:
 def plan_due(session: Session, now: datetime) -> list[Planned]:
     """Plans up to PLANNING_BATCH active workflows whose next occurrence has come. One
     transaction; what the batch's workflows share (property types, object type names, whether
-    any of them has a skipped occurrence) is read once for all of them."""
+    any of them has a skipped occurrence) is read once for all of them, and their run rows
+    are written in one statement."""
     due = WorkflowRepository(session).due(now, PLANNING_BATCH)
     definitions = DefinitionReader(session)
     skipping = FollowUpRepository(session).workflows_with_skips([w.id for w in due])
-    return [plan_workflow(session, w, now, definitions, w.id in skipping) for w in due]
+    rows: list[NewRun] = []
+    planned = [_plan(session, w, now, definitions, w.id in skipping, rows) for w in due]
+    RunRepository(session).add_many(rows, now)
+    return planned
 
 
 def prune_after_planning(session: Session, now: datetime) -> None:
@@ -60,42 +64,50 @@ def next_run_after(schedule: Schedule, after: datetime) -> datetime | None:
     return None if occurrence is None else occurrence.utc
 
 
-def plan_workflow(
+def plan_workflow(session: Session, workflow: Workflow, now: datetime) -> Planned:
+    """Writes run rows for the workflow's occurrences up to ``now`` and moves its next run."""
+    rows: list[NewRun] = []
+    planned = _plan(session, workflow, now, DefinitionReader(session), True, rows)
+    RunRepository(session).add_many(rows, now)
+    return planned
+
+
+def _plan(
     session: Session,
     workflow: Workflow,
     now: datetime,
-    definitions: DefinitionReader | None = None,
-    skipping: bool = True,
+    definitions: DefinitionReader,
+    skipping: bool,
+    rows: list[NewRun],
 ) -> Planned:
-    """Writes run rows for the workflow's occurrences up to ``now`` and moves its next run;
-    ``skipping`` False when the caller knows no occurrence of it was skipped by hand."""
+    """Adds to ``rows`` the run rows of the workflow's occurrences up to ``now`` and moves
+    its next run; ``skipping`` False when the caller knows no occurrence of it was skipped
+    by hand."""
     assert workflow.next_run_at is not None
     schedule = Schedule.from_json(workflow.schedule)
-    settings = (definitions or DefinitionReader(session)).definition(workflow).settings
+    settings = definitions.definition(workflow).settings
     due, skipped_count = _due_occurrences(schedule, workflow.next_run_at, now)
     if not due:
         # next_run_at is not an occurrence of the stored schedule (it can only come from a
         # change made outside the use cases): move on rather than fail every tick.
         workflow.next_run_at = next_run_after(schedule, now)
         return Planned(workflow.id, 0, 0)
-    runs = RunRepository(session)
     latest, older = due[-1], due[:-1]
     for occurrence in older:
-        runs.add(_missed(workflow, occurrence, "the bot was not running at that time"), now)
+        rows.append(_missed(workflow, occurrence, "the bot was not running at that time"))
     late = now - latest.utc
     if late <= max(ON_TIME, timedelta(minutes=settings.catch_up_minutes)):
         on_time = _on_time(workflow, schedule, settings, latest, skipped_count)
         skipped = _skipped_by_hand(session, on_time) if skipping else None
-        runs.add(skipped or on_time, now)
+        rows.append(skipped or on_time)
         planned = 1
     else:
         reason = (
             f"{_minutes(late)} late, beyond the catch-up window of {settings.catch_up_minutes} min"
         )
-        runs.add(_missed(workflow, latest, reason), now)
+        rows.append(_missed(workflow, latest, reason))
         planned = 0
     workflow.next_run_at = next_run_after(schedule, now)
-    session.flush()
     return Planned(workflow.id, planned, len(older) + skipped_count + (1 - planned))
 
 
