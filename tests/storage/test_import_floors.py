@@ -1,6 +1,7 @@
 """Storage sits under the domain: of ``bot`` it may import only the domain's vocabulary, and that
 vocabulary stays pure Python, so storage never pulls in use cases, Slack or APScheduler. Above
-the domain, listeners and commands open no transaction: the use cases they call do."""
+the domain, listeners and commands open no transaction: the use cases they call do. The domain
+writes no query: the repositories in storage do."""
 
 from __future__ import annotations
 
