@@ -34,7 +34,6 @@ from bot.workflows.hubspot_portal import (
 )
 from bot.workflows.hubspot_schema import record_page
 from bot.workflows.hubspot_sources import connect
-from bot.workflows.readable import mrkdwn_as_typed
 from bot.workflows.record_changes import retyped, set_property_many, undone_by_sync
 from bot.workflows.source_reading import EnvironmentLookup
 from bot.workflows.templates import RenderContext
@@ -398,14 +397,14 @@ class HubSpotWriteBack:
         self, index: int, action: CreateTask, record: RecordToWrite, context: RenderContext
     ) -> NewTask:
         due = datetime.combine(action.due_date(self.place.run_date), TASK_DUE_TIME, self.place.zone)
-        # Templates render for Slack (a name's & as &amp;); HubSpot shows text as typed.
+        # HubSpot shows text as it is: as typed, with record values as they are.
         body = (
             f"Created by the workflow {self.place.workflow_name} for {context.name}."
             if action.body is None
-            else mrkdwn_as_typed(action.body.render(context))
+            else action.body.render_as_typed(context)
         )
         properties = {
-            "hs_task_subject": mrkdwn_as_typed(action.title.render(context))[:255],
+            "hs_task_subject": action.title.render_as_typed(context)[:255],
             "hs_task_body": body,
             "hs_timestamp": _instant(due),
             "hs_task_status": "NOT_STARTED",

@@ -81,7 +81,7 @@ def _describe(action: object, context: RenderContext) -> str:
         return f"set {action.property_name} to {shown_value(action.value_on(context.run_date))}"
     if isinstance(action, CreateTask):
         due = action.due_date(context.run_date).isoformat()
-        title = mrkdwn_as_typed(action.title.render(context))
+        title = action.title.render_as_typed(context)
         said = f"create the task {shown_value(title)}, due {due}"
         if action.priority is not None:
             said += f", priority {action.priority.label}"

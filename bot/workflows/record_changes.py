@@ -10,7 +10,6 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from bot.workflows.definitions import TASKS_OBJECT_TYPE, CreateTask, SetProperty, TaskPriority
-from bot.workflows.readable import mrkdwn_as_typed
 from bot.workflows.templates import RenderContext
 from bot.workflows.vocabulary import PropertyType, SourceKind
 from storage.models import ObjectType, Record
@@ -153,9 +152,9 @@ def create_task(
     if action.priority is not None:
         properties["priority"] = action.priority.value.lower()
     if action.body is not None:
-        properties["body"] = mrkdwn_as_typed(action.body.render(context))
-    # Templates render for Slack (a name's & as &amp;); a task is a record, named as typed.
-    title = mrkdwn_as_typed(action.title.render(context))
+        properties["body"] = action.body.render_as_typed(context)
+    # A task is a record, named as typed: escaped only where it is shown in mrkdwn.
+    title = action.title.render_as_typed(context)
     folded = {name: fold(value) for name, value in properties.items() if name != "due_date"}
     session.add(
         Record(

@@ -126,26 +126,31 @@ class Placeholder:
             return self.name.removeprefix(PROPERTY_PREFIX)
         return None
 
-    def render(self, context: RenderContext) -> str:
+    def render(self, context: RenderContext, mrkdwn: bool = True) -> str:
+        """The value for ``context``: escaped (and a mention or link made) for Slack mrkdwn,
+        or, with ``mrkdwn`` False, as it is, for text stored or sent outside Slack."""
+        shown = escape_mrkdwn if mrkdwn else str
         if self.name == OWNER:
-            return _owner_text(context.owner, context.owner_user)
+            return _owner_text(context.owner, context.owner_user, mrkdwn)
         if self.name == RUN_DATE:
             return context.run_date.isoformat()
         if self.name == ID:
-            return escape_mrkdwn(context.record_id)
+            return shown(context.record_id)
         if self.name == NAME:
-            return escape_mrkdwn(context.name)
+            return shown(context.name)
         if self.name == WORKFLOW_NAME:
-            return escape_mrkdwn(context.workflow_name)
+            return shown(context.workflow_name)
         if self.name == HUBSPOT_LINK:
             # The address is built from digits and HubSpot's own domain only (record_page).
             page = context.hubspot_page
-            return MISSING_VALUE if page is None else f"<{page}|{HUBSPOT_LINK_TEXT}>"
+            if page is None:
+                return MISSING_VALUE
+            return f"<{page}|{HUBSPOT_LINK_TEXT}>" if mrkdwn else f"{HUBSPOT_LINK_TEXT} ({page})"
         if self.name in (CREATED_AT, UPDATED_AT):
             instant = context.created_at if self.name == CREATED_AT else context.updated_at
             return MISSING_VALUE if instant is None else local_time(instant, context.zone)
         value = context.properties.get(self.property_name or "")
-        return MISSING_VALUE if value is None else escape_mrkdwn(_display(value))
+        return MISSING_VALUE if value is None else shown(_display(value))
 
 
 @dataclass(frozen=True)
@@ -174,8 +179,18 @@ class Template:
         )
 
     def render(self, context: RenderContext) -> str:
+        """The text for Slack mrkdwn: record values escaped."""
         return "".join(
             part.render(context) if isinstance(part, Placeholder) else part for part in self.parts
+        )
+
+    def render_as_typed(self, context: RenderContext) -> str:
+        """The text as typed, with record values inserted as they are: for what is stored or
+        sent outside Slack (a task's title and notes, in HubSpot or as a local record), which
+        is escaped only where it is shown in mrkdwn."""
+        return "".join(
+            part.render(context, mrkdwn=False) if isinstance(part, Placeholder) else part
+            for part in self.parts
         )
 
 
@@ -250,14 +265,16 @@ def local_time(instant: datetime, zone: tzinfo) -> str:
     return instant.astimezone(zone).strftime(LOCAL_TIME_FORMAT)
 
 
-def _owner_text(owner: str | None, user: str | None) -> str:
-    """A mention of the owner's Slack user when there is one, else the owner as written (an
-    email Slack does not know, or any text), escaped: an owner must never become markup."""
+def _owner_text(owner: str | None, user: str | None, mrkdwn: bool = True) -> str:
+    """A mention of the owner's Slack user when there is one (@U123 outside mrkdwn), else
+    the owner as written (an email Slack does not know, or any text), escaped for mrkdwn: an
+    owner must never become markup."""
     if owner is None:
         return NO_OWNER
-    if user is not None and is_user_id(user):
-        return f"<@{user}>"
-    return f"<@{owner}>" if is_user_id(owner) else escape_mrkdwn(owner)
+    user = user if user is not None and is_user_id(user) else owner
+    if is_user_id(user):
+        return f"<@{user}>" if mrkdwn else f"@{user}"
+    return escape_mrkdwn(owner) if mrkdwn else owner
 
 
 def _display(value: StoredValue) -> str:

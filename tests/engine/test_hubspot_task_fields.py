@@ -103,3 +103,38 @@ def test_a_local_task_keeps_its_notes_priority_and_owner(
         options = ObjectTypeRepository(session).enumeration_options(created.object_type_id)
     assert types["priority"] is PropertyType.ENUMERATION
     assert list(options["priority"]) == ["low", "medium", "high"]
+
+
+def test_a_tasks_subject_and_body_reach_hubspot_as_typed_with_record_values_as_they_are(
+    sessions: sessionmaker[Session], clock: FixedClock, portal: Portal, processes: Any
+) -> None:
+    """Nothing typed is taken for Slack markup: <Q3>, <!channel>, & and a typed &lt;x&gt;
+    arrive as typed, and the deal's name "Acme & Sons" as it is, not as &amp;."""
+    typed = "Call <Q3> about <!channel> & Co &lt;x&gt; {{ name }}"
+    task = {**CALL_TASK, "title": typed, "body": "<b>{{ name }}</b> & {{ id }}"}
+
+    run_once(sessions, clock, portal, processes, task)
+
+    [acme] = portal.standin.tasks_of("deals", "11")
+    assert acme.properties["hs_task_subject"] == (
+        "Call <Q3> about <!channel> & Co &lt;x&gt; Acme & Sons"
+    )
+    assert acme.properties["hs_task_body"] == "<b>Acme & Sons</b> & 11"
+
+
+def test_a_local_tasks_title_and_notes_are_kept_as_typed(
+    sessions: sessionmaker[Session], clock: FixedClock, processes: Processes
+) -> None:
+    import_deals(sessions, [deal("D1", name="Acme <x> & Co", owner="U0AAA")], clock.now())
+    task = {
+        "type": "create_task",
+        "title": "Call about <!channel> & Co {{ name }}",
+        "body": "&lt;typed&gt; {{ owner }}",
+        "due_in_days": 2,
+    }
+
+    local_run_once(sessions, clock, processes, workflow_document(actions=[task]))
+
+    [created] = records_of_type(sessions, "tasks")
+    assert created.name == "Call about <!channel> & Co Acme <x> & Co"
+    assert created.properties["body"] == "&lt;typed&gt; @U0AAA"

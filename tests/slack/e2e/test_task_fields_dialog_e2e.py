@@ -88,3 +88,25 @@ def test_an_owner_that_is_not_an_email_is_refused_beside_task_owner(
 def _options(modal: Modal, label: str) -> list[dict[str, object]]:
     block = next(b for b in modal.blocks if label_of(b) == label)
     return list(block["element"]["options"])
+
+
+def test_a_task_title_is_stored_as_typed_and_shown_escaped_in_the_review(
+    slack: Slack, bot: Bot, clock: FixedClock
+) -> None:
+    _deals_from_hubspot(bot.sessions, clock)
+    modal = _walk_to_actions(slack)
+    typed = "Call about <!channel> & Co {{ name }}"
+    pick(modal, "Add the first action", "Create a task")
+    modal.enter(block_labelled(modal, "Task title"), typed)
+    modal.enter(block_labelled(modal, "Due in (days)"), "2")
+
+    modal.submit()  # the actions
+    modal.submit()  # the settings, as they are
+    review = modal.text()
+    assert "Create a task “Call about &lt;!channel&gt; &amp; Co {{ name }}”" in review, review
+    assert "<!channel>" not in review
+    modal.submit()  # Activate
+
+    workflow = bot.stored_workflow(NAME)
+    assert workflow is not None, modal.text()
+    assert [action["title"] for action in workflow.actions] == [typed]
