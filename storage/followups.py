@@ -127,21 +127,6 @@ class FollowUpRepository:
             )
         )
 
-    def skipped_instants(
-        self, workflow_ids: list[int], after: datetime
-    ) -> dict[int, set[datetime]]:
-        """The instants of the occurrences skipped once by hand at or after ``after``, of
-        each of the workflows, in one query: workflow id -> instants."""
-        found: dict[int, set[datetime]] = {}
-        if not workflow_ids:
-            return found
-        query = select(RunSkip.workflow_id, RunSkip.scheduled_at).where(
-            RunSkip.workflow_id.in_(workflow_ids), RunSkip.scheduled_at >= after
-        )
-        for workflow_id, instant in self.session.execute(query):
-            found.setdefault(workflow_id, set()).add(instant)
-        return found
-
     # Snoozes -------------------------------------------------------------------------------
 
     def snooze(

@@ -751,13 +751,13 @@ def finish(
     return saved
 
 
-def finished(session: Session, saved: Saved, now: datetime | None = None) -> Finished:
-    """What became of the workflow ``finish`` saved; given ``now``, its next run is the one
-    the engine will run after it (pause days applied), else its next occurrence."""
+def finished(session: Session, saved: Saved, now: datetime) -> Finished:
+    """What became of the workflow ``finish`` saved, with its next run the one the engine
+    will run after ``now`` (overview.coming_run: pause days applied)."""
     workflow = session.get(Workflow, saved.workflow_id)
     assert workflow is not None
     zone = ZoneInfo(workflow.timezone)
-    next_run = saved.next_run_at if now is None else coming_run(session, workflow, now)
+    next_run = coming_run(session, workflow, now)
     next_run = next_run.astimezone(zone) if next_run is not None else None
     return Finished(
         workflow.name,

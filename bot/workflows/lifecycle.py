@@ -141,6 +141,7 @@ class Saved:
     workflow_id: int
     created: bool
     revision: int
+    # The stored wake-up hint (_schedule); what a person is shown is overview.coming_run.
     next_run_at: datetime | None
     warnings: tuple[Problem, ...]
     # Which of its actions write to HubSpot (bot.workflows.hubspot_writes), when some do.

@@ -20,8 +20,6 @@ from bot.workflows.run_followups import (
     ActiveSnooze,
     SkipLine,
     active_snoozes,
-    next_unskipped,
-    skipped_next_runs,
     upcoming_skips,
 )
 from bot.workflows.schedules import Schedule
@@ -224,32 +222,26 @@ def _line(
 
 
 def list_workflows(
-    session: Session, team_id: str, viewer: Actor | None = None, now: datetime | None = None
+    session: Session, team_id: str, viewer: Actor | None = None, *, now: datetime
 ) -> list[WorkflowLine]:
     """The team's workflows by name, each with its last run and whether ``viewer`` may
     change it: everyone sees every workflow of the workspace, the others' read-only.
 
-    Each next run is the stored one, stepping over occurrences skipped once by hand; given
-    ``now``, the one the engine will run after it (forecast's next_run_of: pause days and
+    Each next run is the one the engine will run after ``now`` (coming_run: pause days and
     holidays, a deferral already planned, a skip by hand)."""
     workflows = WorkflowRepository(session).in_team(team_id)
     last_runs = RunRepository(session).latest([w.id for w in workflows], LAST_RUN_STATUSES)
     schedules = [Schedule.from_json(workflow.schedule) for workflow in workflows]
-    if now is None:
-        skipped = skipped_next_runs(session, workflows)
-        next_runs = [
-            next_unskipped(schedule, workflow.next_run_at, skipped.get(workflow.id, ()))
-            for workflow, schedule in zip(workflows, schedules, strict=True)
-        ]
-    else:
-        planned = planned_runs_of(session, [w.id for w in workflows if _running(w)], now)
-        next_runs = [
-            _coming(workflow, schedule, now, planned.get(workflow.id, {}))
-            for workflow, schedule in zip(workflows, schedules, strict=True)
-        ]
+    planned = planned_runs_of(session, [w.id for w in workflows if _running(w)], now)
     return [
-        _line(workflow, schedule, next_run, last_runs.get(workflow.id), viewer)
-        for workflow, schedule, next_run in zip(workflows, schedules, next_runs, strict=True)
+        _line(
+            workflow,
+            schedule,
+            _coming(workflow, schedule, now, planned.get(workflow.id, {})),
+            last_runs.get(workflow.id),
+            viewer,
+        )
+        for workflow, schedule in zip(workflows, schedules, strict=True)
     ]
 
 
@@ -284,7 +276,6 @@ def workflow_details(
     with work.reading() as session:
         workflow = get_workflow(session, team_id, name)
         skips = upcoming_skips(session, workflow, now)
-        skipped = {skip.scheduled_at for skip in skips}
         schedule = Schedule.from_json(workflow.schedule)
         definition = definition_of(session, workflow)
         upcoming: tuple[datetime, ...] = ()
@@ -293,9 +284,7 @@ def workflow_details(
             # skipped); those skipped once by hand are listed apart (details.skips).
             planned = upcoming_runs(session, workflow.id, definition, now, UPCOMING)
             upcoming = tuple(run.at for run in planned if not run.skipped)[:UPCOMING]
-            next_run = upcoming[0] if upcoming else None
-        else:
-            next_run = next_unskipped(schedule, workflow.next_run_at, skipped)
+        next_run = upcoming[0] if upcoming else None  # none for a workflow not running
         line = _line(workflow, schedule, next_run)
         history = tuple(run_history(session, workflow, runs))
         snoozes = tuple(active_snoozes(session, workflow.id, now))

@@ -9,7 +9,6 @@ for the displays of a workflow and for explanations of why a record is (not) enr
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -191,29 +190,6 @@ def skip_next_run(session: Session, workflow: Workflow, actor: Actor, now: datet
         found.created_by,
         already,
     )
-
-
-def skipped_next_runs(session: Session, workflows: Sequence[Workflow]) -> dict[int, set[datetime]]:
-    """The instants skipped once by hand from each workflow's next run on, in one query:
-    what next-run displays step over (see next_unskipped)."""
-    planned = [w for w in workflows if w.next_run_at is not None]
-    if not planned:
-        return {}
-    earliest = min(w.next_run_at for w in planned if w.next_run_at is not None)
-    return FollowUpRepository(session).skipped_instants([w.id for w in planned], earliest)
-
-
-def next_unskipped(
-    schedule: Schedule, next_run_at: datetime | None, skipped: Collection[datetime]
-) -> datetime | None:
-    """The workflow's next run that happens: ``next_run_at``, or the first occurrence after
-    it that nobody skipped once by hand."""
-    if next_run_at is None or next_run_at not in skipped:
-        return next_run_at
-    for occurrence in schedule.occurrences_after(next_run_at):
-        if occurrence.utc not in skipped:
-            return occurrence.utc
-    return None
 
 
 def upcoming_skips(session: Session, workflow: Workflow, now: datetime) -> tuple[SkipLine, ...]:

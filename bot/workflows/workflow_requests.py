@@ -102,11 +102,11 @@ def schedule_timezone(work: UnitOfWork, team_id: str, name: str) -> str:
 
 
 def workflow_lines(
-    work: UnitOfWork, team_id: str, viewer: Actor | None = None, now: datetime | None = None
+    work: UnitOfWork, team_id: str, viewer: Actor | None = None, *, now: datetime
 ) -> list[WorkflowLine]:
     """The workspace's workflows in one line each (overview.list_workflows)."""
     with work.reading() as session:
-        return list_workflows(session, team_id, viewer, now)
+        return list_workflows(session, team_id, viewer, now=now)
 
 
 def named_workflow(work: UnitOfWork, team_id: str, name: str) -> WorkflowRef:

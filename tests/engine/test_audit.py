@@ -207,7 +207,7 @@ def test_deleting_frees_the_name_cancels_pending_runs_and_keeps_the_runs(
     with transaction(sessions) as session:
         with pytest.raises(UnknownWorkflow):
             get_workflow(session, TEAM, NAME)
-        assert list_workflows(session, TEAM) == []
+        assert list_workflows(session, TEAM, now=NOW) == []
         kept = session.get(Run, run_id)
         assert kept is not None and kept.status == RunStatus.CANCELLED.value
         deleted = session.get(Workflow, kept.workflow_id)
@@ -437,8 +437,8 @@ def test_everyone_sees_every_workflow_and_may_change_only_their_own(
     save(sessions, workflow_document(name="Oscar's", owner="U0OSCAR"), NOW)
 
     with transaction(sessions) as session:
-        seen_by_owner = list_workflows(session, TEAM, viewer=OWNER_ACTOR)
-        seen_by_admin = list_workflows(session, TEAM, viewer=SOMEONE_ADMIN)
+        seen_by_owner = list_workflows(session, TEAM, viewer=OWNER_ACTOR, now=NOW)
+        seen_by_admin = list_workflows(session, TEAM, viewer=SOMEONE_ADMIN, now=NOW)
     assert [(line.name, line.owner, line.may_change) for line in seen_by_owner] == [
         ("Olivia's", OWNER, True),
         ("Oscar's", "U0OSCAR", False),

@@ -174,10 +174,11 @@ def test_each_workflow_shows_its_last_run_and_everyone_sees_every_one(
 ) -> None:
     run_id = _run(sessions, clock, processes, slack_api, deals=2)
     save(sessions, workflow_document(name="Never run", owner="U0OTHER"), clock.now())
+    now = clock.now()
     with transaction(sessions) as session:
-        every = {line.name: line for line in list_workflows(session, TEAM)}
-        own = list_workflows(session, TEAM, Actor(OWNER))
-        as_admin = list_workflows(session, TEAM, Actor(OWNER, is_admin=True))
+        every = {line.name: line for line in list_workflows(session, TEAM, now=now)}
+        own = list_workflows(session, TEAM, Actor(OWNER), now=now)
+        as_admin = list_workflows(session, TEAM, Actor(OWNER, is_admin=True), now=now)
     last = every[NAME].last_run
     assert last is not None and last.id == run_id and last.status == "succeeded"
     assert (last.enrolled, last.ok, last.failed) == (2, 2, 2)

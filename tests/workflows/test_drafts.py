@@ -136,7 +136,7 @@ def finish(
         saved = drafts.finish(
             session, load(session, draft_id, actor.user_id), activate, actor, "UTC", NOW
         )
-        return drafts.finished(session, saved)
+        return drafts.finished(session, saved, NOW)
 
 
 def draft_count(sessions: sessionmaker[Session]) -> int:
