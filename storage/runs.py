@@ -227,17 +227,19 @@ class RunRepository:
             query = query.with_for_update(skip_locked=True, of=[Run, Workflow])
         return query
 
-    def renew_lease(self, run_id: int, owner: str, now: datetime, lease: timedelta) -> bool:
-        """Extends the lease; False when ``owner`` lost it (another process took the run)."""
-        result = self.session.execute(
-            update(Run)
-            .where(
-                Run.id == run_id,
-                Run.lease_owner == owner,
-                Run.status == RunStatus.RUNNING.value,
-            )
-            .values(lease_expires_at=now + lease)
+    def renew_lease(
+        self, run_id: int, owner: str, now: datetime, lease: timedelta, *, unexpired: bool = False
+    ) -> bool:
+        """Extends the lease; False when ``owner`` lost it (another process took the run) or,
+        with ``unexpired``, when it had run out (another process may be claiming it)."""
+        statement = update(Run).where(
+            Run.id == run_id,
+            Run.lease_owner == owner,
+            Run.status == RunStatus.RUNNING.value,
         )
+        if unexpired:
+            statement = statement.where(Run.lease_expires_at > now)
+        result = self.session.execute(statement.values(lease_expires_at=now + lease))
         return bool(getattr(result, "rowcount", 0))
 
     def renew_leases(

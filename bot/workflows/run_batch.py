@@ -220,8 +220,11 @@ class BatchExecution:
             # Runs with more records than a batch takes carry on alone, enrolled already.
             alone = [run_id for run_id in self.executions if run_id not in records] + alone
             ended += self._post_and_finish(records)
-        for run_id in alone:
-            ended.append((run_id, self.runner.execute(run_id)))
+        # Each run carried out alone keeps the leases of those after it renewed (they were
+        # claimed now and would run out while it posts): a run whose lease ran out anyway
+        # is not started (Runner.execute checks its lease first).
+        for position, run_id in enumerate(alone):
+            ended.append((run_id, self.runner.execute(run_id, alone[position + 1 :])))
         return ended
 
     def _enroll(self) -> dict[int, list[EnrolledRecord]]:

@@ -179,15 +179,30 @@ class Runner:
         # Slack: owner emails then stay emails.
         self.people_for = people_for
 
-    def execute(self, run_id: int) -> RunStatus | None:
-        """Runs a run this process has claimed; None when it must be picked up again later."""
-        with transaction(self.sessions) as session:
-            claimed = ClaimedRun.read(session, run_id, self.clock.now())
+    def execute(self, run_id: int, waiting: Sequence[int] = ()) -> RunStatus | None:
+        """Runs a run this process has claimed; None when it must be picked up again later.
+        ``waiting``: runs this process claimed with it and runs next, whose leases it keeps
+        renewed with its own until they start."""
         try:
-            ended: RunStatus | LeaseLost | Postponed = Execution(self, claimed).run()
+            # Checked before anything is read or posted: the run may have waited since its
+            # claim, and a lease that ran out may be another process's claim by now.
+            self.hold(run_id)
+            with transaction(self.sessions) as session:
+                claimed = ClaimedRun.read(session, run_id, self.clock.now())
+            ended: RunStatus | LeaseLost | Postponed = Execution(self, claimed, waiting).run()
         except (LeaseLost, Postponed) as stopped:
             ended = stopped
         return self.ended(run_id, ended)
+
+    def hold(self, run_id: int) -> None:
+        """Renews the run's lease if this process still holds it and it has not run out;
+        LeaseLost otherwise."""
+        with write_transaction(self.sessions) as session:
+            held = RunRepository(session).renew_lease(
+                run_id, self.owner, self.clock.now(), self.lease, unexpired=True
+            )
+        if not held:
+            raise LeaseLost(run_id)
 
     def ended(self, run_id: int, ended: RunStatus | LeaseLost | Postponed) -> RunStatus | None:
         """Tells how a run ended (None: it must be picked up again later)."""
@@ -202,12 +217,14 @@ class Runner:
         self.observer.run_ended(ended.value)
         return ended
 
-    def renew(self, run_id: int) -> None:
+    def renew(self, run_id: int, waiting: Sequence[int] = ()) -> None:
+        """Renews the run's lease, and those of ``waiting`` still held (in one statement);
+        LeaseLost when another process took the run."""
         with write_transaction(self.sessions) as session:
-            renewed = RunRepository(session).renew_lease(
-                run_id, self.owner, self.clock.now(), self.lease
+            held = RunRepository(session).renew_leases(
+                [run_id, *waiting], self.owner, self.clock.now(), self.lease
             )
-        if not renewed:
+        if run_id not in held:
             raise LeaseLost(run_id)
 
 
@@ -262,9 +279,11 @@ class ClaimedRun:
 class Execution:
     """One claimed run carried out step by step, each step in a short transaction."""
 
-    def __init__(self, runner: Runner, claimed: ClaimedRun) -> None:
+    def __init__(self, runner: Runner, claimed: ClaimedRun, waiting: Sequence[int] = ()) -> None:
         self.runner = runner
         self.run_id = claimed.run_id
+        # Claimed with this run and started after it: their leases are renewed with its own.
+        self.waiting = tuple(waiting)
         self.team_id = claimed.team_id
         self.workflow_id = claimed.workflow_id
         self.object_type_id = claimed.object_type_id
@@ -937,7 +956,7 @@ class Execution:
         now = self.runner.clock.now()
         if now - self.last_renewal >= self.runner.lease / 3:
             self.last_renewal = now
-            self.runner.renew(self.run_id)
+            self.runner.renew(self.run_id, self.waiting)
 
     # Finish -----------------------------------------------------------------------------
 

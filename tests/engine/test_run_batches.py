@@ -305,3 +305,73 @@ def test_a_batched_run_another_process_took_over_stops_posting_and_is_not_finish
     # It stopped at its next post once its lease was renewed: fewer than its three messages.
     assert len(slack_api.posted_messages(channel(2))) < 3
     assert len(results(sessions, taken)) == len(slack_api.posted_messages(channel(2)))
+
+
+def test_a_claimed_run_whose_lease_another_process_took_before_it_started_posts_nothing(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    due_reminders(sessions, clock, 1)
+    clock.set(JUST_AFTER)
+    late, other = processes.start("host-1"), processes.start("host-2")
+    late.plan()
+    run_id = late.claim()
+    assert run_id is not None
+    clock.advance(PAST_THE_LEASE)
+    assert other.claim(run_id) == run_id
+
+    assert late.runner.execute(run_id) is None
+    assert slack_api.posted_messages(channel(0)) == []
+    assert other.runner.execute(run_id) is RunStatus.SUCCEEDED
+    assert len(slack_api.posted_messages(channel(0))) == 1
+
+
+class PacedChannel:
+    """A notifier whose every post takes 10 s of the clock (Slack paces a channel); once the
+    leases taken at JUST_AFTER would have run out, ``other`` ticks (another process)."""
+
+    def __init__(self, inner: Notifier, clock: FixedClock, other: Any) -> None:
+        self.inner, self.clock, self.other = inner, clock, other
+        self.other_ended: list[tuple[int, RunStatus | None]] | None = None
+
+    def post(self, message: Message) -> Posted:
+        posted = self.inner.post(message)
+        self.clock.advance(timedelta(seconds=10))
+        if self.other_ended is None and self.clock.now() > JUST_AFTER + PAST_THE_LEASE:
+            self.other_ended = self.other.tick()
+        return posted
+
+    def find_marked(
+        self, channel: str, mark: ActionMark, since: datetime, thread_ts: str | None = None
+    ) -> Posted | None:
+        return self.inner.find_marked(channel, mark, since, thread_ts)
+
+
+def test_runs_claimed_with_a_batch_and_carried_out_alone_keep_their_leases_until_they_start(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    # Two runs too large for a batch: claimed together, carried out one after the other,
+    # the first posting for longer than a lease.
+    many = MAX_BATCHED_RECORDS + 5
+    import_deals(
+        sessions, [deal(f"R{w}-{d}", batch=w) for w in range(2) for d in range(many)], clock.now()
+    )
+    for number in range(2):
+        document = reminder(number)
+        document["actions"] = [
+            channel_message("{{ name }}", channel=channel(number), mode="per_record")
+        ]
+        save(sessions, document, clock.now())
+    clock.set(JUST_AFTER)
+    notifier = PacedChannel(processes.slack(), clock, processes.start("host-2"))
+
+    ended = dict(processes.start("host-1", notifier).tick())
+
+    assert notifier.other_ended == []
+    assert set(ended.values()) == {RunStatus.SUCCEEDED}
+    assert marks(slack_api) == expected_marks(sessions)
