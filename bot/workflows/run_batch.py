@@ -20,9 +20,10 @@ posting, so nothing is posted twice.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -53,6 +54,8 @@ from storage.database import transaction, write_transaction
 from storage.models import Run, Workflow
 from storage.record_sources import RecordSourceRepository
 from storage.runs import NewResult, RunRepository
+
+log = logging.getLogger(__name__)
 
 # Runs claimed at once: enough that a burst costs a few statements per run, few enough that
 # processes ticking at the same moment share the burst.
@@ -224,8 +227,21 @@ class BatchExecution:
         # claimed now and would run out while it posts): a run whose lease ran out anyway
         # is not started (Runner.execute checks its lease first).
         for position, run_id in enumerate(alone):
-            ended.append((run_id, self.runner.execute(run_id, alone[position + 1 :])))
+            waiting = alone[position + 1 :]
+            ended.append((run_id, self._isolated(run_id, self.runner.execute, run_id, waiting)))
         return ended
+
+    @staticmethod
+    def _isolated(
+        run_id: int, step: Callable[..., RunStatus | None], *arguments: Any
+    ) -> RunStatus | None:
+        """One run's step, whose unexpected failure (a bug) stops that run only: the other
+        runs of the claim carry on, and this one is resumed once its lease runs out."""
+        try:
+            return step(*arguments)
+        except Exception:
+            log.exception("run %s failed unexpectedly; resumed once its lease runs out", run_id)
+            return None
 
     def _enroll(self) -> dict[int, list[EnrolledRecord]]:
         """Enrolls every run of the batch in one transaction; the records of those that
@@ -291,7 +307,8 @@ class BatchExecution:
         # Runs that post a summary or alert their owner do it after, each alone.
         for run_id, (summary, stored, status) in summaries.items():
             if run_id not in quiet:
-                ended.append((run_id, self._report(run_id, summary, stored, status, now)))
+                report = (run_id, summary, stored, status, now)
+                ended.append((run_id, self._isolated(run_id, self._report, *report)))
         return ended
 
     def _report(
@@ -304,8 +321,10 @@ class BatchExecution:
     ) -> RunStatus | None:
         try:
             finished = self.executions[run_id].report_and_finish(summary, stored, status, now)
-        except LeaseLost as lost:
-            return self.runner.ended(run_id, lost)
+        except (LeaseLost, Postponed) as stopped:
+            # As on the per-run path: a run whose report Slack could not take now stays
+            # running, and is resumed (its messages found by their marks) once its lease ends.
+            return self.runner.ended(run_id, stopped)
         return self.runner.ended(run_id, finished)
 
     def _post(self, records: dict[int, list[EnrolledRecord]]) -> dict[int, _Posting]:

@@ -375,3 +375,50 @@ def test_runs_claimed_with_a_batch_and_carried_out_alone_keep_their_leases_until
     assert notifier.other_ended == []
     assert set(ended.values()) == {RunStatus.SUCCEEDED}
     assert marks(slack_api) == expected_marks(sessions)
+
+
+def _by_workflow(sessions: sessionmaker[Session]) -> list[int]:
+    """The runs' ids in the order their workflows were saved."""
+    return [r.id for r in sorted(runs(sessions), key=lambda r: r.workflow_id)]
+
+
+def _with_a_run_alone(sessions: sessionmaker[Session], clock: FixedClock, number: int) -> None:
+    """Workflow ``number`` posts a digest: never batched, carried out alone after the batch."""
+    import_deals(sessions, [deal(f"A{number}", batch=number)], clock.now())
+    document = reminder(number)
+    document["actions"] = [channel_message(channel=channel(number), mode="digest")]
+    save(sessions, document, clock.now())
+
+
+def test_batched_runs_whose_summary_slack_cannot_take_wait_and_the_other_runs_go_on(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    import_deals(sessions, [deal(f"S{n}", batch=n) for n in range(3)], clock.now())
+    for number in range(2):
+        document = reminder(number, summary_channel=SUMMARY_CHANNEL, summary="always")
+        save(sessions, document, clock.now())
+    save(sessions, reminder(2), clock.now())
+    _with_a_run_alone(sessions, clock, 3)
+    clock.set(JUST_AFTER)
+    slack_api.fail("request_timeout", channel=SUMMARY_CHANNEL)
+    bot = processes.start("host-1")
+
+    ended = dict(bot.tick())
+
+    first, second, quiet, alone = _by_workflow(sessions)
+    assert [ended[r] for r in (first, second, quiet, alone)] == [
+        None,
+        None,
+        RunStatus.SUCCEEDED,
+        RunStatus.SUCCEEDED,
+    ]
+    assert {run(sessions, r).status for r in (first, second)} == {RunStatus.RUNNING}
+
+    slack_api.stop_failing()
+    clock.advance(PAST_THE_LEASE)
+    assert dict(bot.tick()) == {first: RunStatus.SUCCEEDED, second: RunStatus.SUCCEEDED}
+    assert len(slack_api.posted_messages(SUMMARY_CHANNEL)) == 2
+    assert [len(slack_api.posted_messages(channel(n))) for n in range(4)] == [1, 1, 1, 1]
