@@ -212,7 +212,8 @@ class BatchExecution:
         self.claimed = claimed
         self.executions = {run.run_id: Execution(runner, run) for run in claimed.batch}
         self.leases = _Leases(runner, claimed.run_ids)
-        # Set when a run's posting failed unexpectedly: the others stop before their next post.
+        # Set when the process is dying (a BaseException in a posting): the others stop
+        # before their next post.
         self.stopping = threading.Event()
 
     def run(self) -> list[tuple[int, RunStatus | None]]:
@@ -267,13 +268,14 @@ class BatchExecution:
         self, records: dict[int, list[EnrolledRecord]]
     ) -> list[tuple[int, RunStatus | None]]:
         runner = self.runner
-        postings = self._post(records)
+        postings, failed = self._post(records)
         now = runner.clock.now()
         with write_transaction(runner.sessions) as session:
             RunRepository(session).record_outcomes(
                 [result for posting in postings.values() for result in posting.unrecorded], now
             )
-        ended: list[tuple[int, RunStatus | None]] = [
+        ended: list[tuple[int, RunStatus | None]] = [(run_id, None) for run_id in failed]
+        ended += [
             (run_id, runner.ended(run_id, posting.stopped))
             for run_id, posting in postings.items()
             if posting.stopped is not None
@@ -327,12 +329,16 @@ class BatchExecution:
             return self.runner.ended(run_id, stopped)
         return self.runner.ended(run_id, finished)
 
-    def _post(self, records: dict[int, list[EnrolledRecord]]) -> dict[int, _Posting]:
-        """Posts the runs' messages through a bounded pool; what each run posted. A
-        failure other than Slack's (a bug, a dying process) stops the other runs before
-        their next post and is raised once they stopped: nothing is recorded then, and the
-        runs are resumed later from their marks."""
+    def _post(
+        self, records: dict[int, list[EnrolledRecord]]
+    ) -> tuple[dict[int, _Posting], list[int]]:
+        """Posts the runs' messages through a bounded pool; what each run posted, and the
+        runs whose posting failed unexpectedly (a bug: logged, and left to be resumed once
+        their leases run out, while the others post and are recorded). A process dying
+        (BaseException) stops the other runs before their next post and is raised once they
+        stopped: nothing is recorded then, and the runs are resumed later from their marks."""
         postings: dict[int, _Posting] = {}
+        failed: list[int] = []
         failure: BaseException | None = None
         with ThreadPoolExecutor(POSTING_RUNS, thread_name_prefix="run-batch") as pool:
             futures: dict[Future[_Posting], int] = {
@@ -340,14 +346,18 @@ class BatchExecution:
                 for run_id, run_records in records.items()
             }
             for future in as_completed(futures):
+                run_id = futures[future]
                 try:
-                    postings[futures[future]] = future.result()
+                    postings[run_id] = future.result()
+                except Exception:
+                    log.exception("run %s failed unexpectedly while posting", run_id)
+                    failed.append(run_id)
                 except BaseException as error:
                     self.stopping.set()
                     failure = failure or error
         if failure is not None:
             raise failure
-        return postings
+        return postings, failed
 
     def _post_run(self, execution: Execution, records: Sequence[EnrolledRecord]) -> _Posting:
         """One run's messages, action by action and record by record as the per-run path

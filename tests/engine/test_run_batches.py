@@ -422,3 +422,49 @@ def test_batched_runs_whose_summary_slack_cannot_take_wait_and_the_other_runs_go
     assert dict(bot.tick()) == {first: RunStatus.SUCCEEDED, second: RunStatus.SUCCEEDED}
     assert len(slack_api.posted_messages(SUMMARY_CHANNEL)) == 2
     assert [len(slack_api.posted_messages(channel(n))) for n in range(4)] == [1, 1, 1, 1]
+
+
+class FailingChannel:
+    """A notifier with a bug: posting to ``broken`` raises an unexpected error."""
+
+    def __init__(self, inner: Notifier, broken: str) -> None:
+        self.inner, self.broken = inner, broken
+
+    def post(self, message: Message) -> Posted:
+        if message.channel == self.broken:
+            raise RuntimeError("a bug while posting")
+        return self.inner.post(message)
+
+    def find_marked(
+        self, channel: str, mark: ActionMark, since: datetime, thread_ts: str | None = None
+    ) -> Posted | None:
+        return self.inner.find_marked(channel, mark, since, thread_ts)
+
+
+def test_a_batched_run_failing_unexpectedly_is_left_to_its_lease_and_the_others_finish(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    due_reminders(sessions, clock, 3, deals_each=2)
+    _with_a_run_alone(sessions, clock, 3)
+    clock.set(JUST_AFTER)
+    buggy = processes.start("host-1", FailingChannel(processes.slack(), channel(1)))
+
+    ended = dict(buggy.tick())
+
+    first, failing, third, alone = _by_workflow(sessions)
+    assert [ended[r] for r in (first, failing, third, alone)] == [
+        RunStatus.SUCCEEDED,
+        None,
+        RunStatus.SUCCEEDED,
+        RunStatus.SUCCEEDED,
+    ]
+    assert len(results(sessions, first)) == len(results(sessions, third)) == 2
+    assert run(sessions, failing).status == RunStatus.RUNNING
+
+    clock.advance(PAST_THE_LEASE)
+    assert processes.start("host-2").tick() == [(failing, RunStatus.SUCCEEDED)]
+    assert [len(slack_api.posted_messages(channel(n))) for n in range(4)] == [2, 2, 2, 1]
+    assert len(results(sessions, failing)) == 2
