@@ -172,14 +172,28 @@ class RunRepository:
         return list(chosen.values())
 
     def claim(
-        self, run_ids: Sequence[int], owner: str, now: datetime, lease: timedelta
+        self,
+        run_ids: Sequence[int],
+        owner: str,
+        now: datetime,
+        lease: timedelta,
+        *,
+        first_claims: Sequence[int] = (),
     ) -> set[int]:
-        """Leases to ``owner`` those of runs ``run_ids`` still due and held by no other
-        process (locked, skipping those another process is claiming), in two statements;
-        the ids it claimed."""
-        if not run_ids:
+        """Leases to ``owner`` those of runs ``run_ids`` and ``first_claims`` still due and
+        held by no other process (locked, skipping those another process is claiming), in
+        two statements; the ids it claimed. Those of ``first_claims`` only while never
+        claimed nor enrolled: the caller chose them as such from a read that did not lock
+        them, and one may have become a running run whose lease ran out since."""
+        if not run_ids and not first_claims:
             return set()
-        free = self._claimable(now, None).where(Run.id.in_(run_ids))
+        never_claimed = and_(
+            Run.id.in_(first_claims),
+            Run.status == RunStatus.PENDING.value,
+            Run.attempts == 0,
+            Run.enrolled_at.is_(None),
+        )
+        free = self._claimable(now, None).where(or_(Run.id.in_(run_ids), never_claimed))
         claimed = {run.id for run in self.session.scalars(free)}
         if not claimed:
             return claimed

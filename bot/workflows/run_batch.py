@@ -95,7 +95,9 @@ def claim_batch(
         if not candidates:
             return Claimed()
         chosen = _choose(session, candidates, now)
-        claimed = runs.claim(chosen.run_ids, owner, now, lease)
+        alone = [] if chosen.alone is None else [chosen.alone]
+        batch = [run.run_id for run in chosen.batch]
+        claimed = runs.claim(alone, owner, now, lease, first_claims=batch)
         if claimed:
             return Claimed(
                 [run for run in chosen.batch if run.run_id in claimed],

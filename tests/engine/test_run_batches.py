@@ -19,7 +19,9 @@ from bot.workflows.engine import DEFAULT_LEASE
 from bot.workflows.notifier import ActionMark, Message, Notifier, Posted
 from bot.workflows.run_batch import BATCH_SIZE, MAX_BATCHED_RECORDS, BatchExecution
 from bot.workflows.vocabulary import ActionOutcome, RunStatus
+from storage.database import write_transaction
 from storage.models import Run
+from storage.runs import RunRepository
 from tests.engine.builders import (
     SUMMARY_CHANNEL,
     channel_message,
@@ -468,3 +470,26 @@ def test_a_batched_run_failing_unexpectedly_is_left_to_its_lease_and_the_others_
     assert processes.start("host-2").tick() == [(failing, RunStatus.SUCCEEDED)]
     assert [len(slack_api.posted_messages(channel(n))) for n in range(4)] == [2, 2, 2, 1]
     assert len(results(sessions, failing)) == 2
+
+
+def test_a_run_chosen_as_a_first_claim_is_not_claimed_as_one_once_it_ran_elsewhere(
+    sessions: sessionmaker[Session], clock: FixedClock, processes: Processes
+) -> None:
+    # Chosen from a read that locks nothing; meanwhile another process claimed it, and
+    # died: its lease ran out, so it is due again, but as a run to resume, not a first claim.
+    due_reminders(sessions, clock, 1)
+    clock.set(JUST_AFTER)
+    dead = processes.start("host-2")
+    dead.plan()
+    run_id = dead.claim()
+    assert run_id is not None
+    clock.advance(PAST_THE_LEASE)
+
+    with write_transaction(sessions) as session:
+        repository = RunRepository(session)
+        assert (
+            repository.claim([], "host-1", clock.now(), DEFAULT_LEASE, first_claims=[run_id])
+            == set()
+        )
+        assert repository.claim([run_id], "host-1", clock.now(), DEFAULT_LEASE) == {run_id}
+    assert (run(sessions, run_id).lease_owner, run(sessions, run_id).attempts) == ("host-1", 2)
