@@ -302,9 +302,17 @@ class RunRepository:
         self, finished: Sequence[tuple[int, RunStatus, dict[str, Any]]], owner: str, now: datetime
     ) -> set[int]:
         """Finishes the runs (id, status, summary) ``owner`` still holds, all updates sent at
-        once, then reads which of them another process took over; the ids it finished."""
+        once; the ids it finished. Which are still ours is read first, locked (the write
+        lock on SQLite): a run another process took over, finished or not, is not counted."""
         if not finished:
             return set()
+        ids = [run_id for run_id, _, _ in finished]
+        held = select(Run.id).where(
+            Run.id.in_(ids), Run.lease_owner == owner, Run.finished_at.is_(None)
+        )
+        ours = set(self.session.scalars(held.with_for_update()))
+        if not ours:
+            return ours
         table = cast(Table, Run.__table__)
         statement = (
             update(table)
@@ -320,11 +328,10 @@ class RunRepository:
             [
                 {"run": run_id, "outcome": status.value, "counts": summary}
                 for run_id, status, summary in finished
+                if run_id in ours
             ],
         )
-        ids = [run_id for run_id, _, _ in finished]
-        taken = select(Run.id).where(Run.id.in_(ids), Run.finished_at.is_(None))
-        return set(ids) - set(self.session.scalars(taken))
+        return ours
 
     def cancel_pending(self, workflow_id: int, now: datetime, reason: str) -> int:
         """Cancels the workflow's runs that have not started (after an edit, pause or delete)."""

@@ -493,3 +493,30 @@ def test_a_run_chosen_as_a_first_claim_is_not_claimed_as_one_once_it_ran_elsewhe
         )
         assert repository.claim([run_id], "host-1", clock.now(), DEFAULT_LEASE) == {run_id}
     assert (run(sessions, run_id).lease_owner, run(sessions, run_id).attempts) == ("host-1", 2)
+
+
+def test_finishing_a_batch_counts_only_the_runs_this_process_still_held(
+    sessions: sessionmaker[Session], clock: FixedClock, processes: Processes
+) -> None:
+    due_reminders(sessions, clock, 2)
+    clock.set(JUST_AFTER)
+    bot = processes.start("host-1")
+    bot.plan()
+    kept, taken = bot.claim(), bot.claim()
+    assert kept is not None and taken is not None
+    with write_transaction(sessions) as session:
+        session.execute(update(Run).where(Run.id == taken).values(lease_owner="host-2"))
+        RunRepository(session).finish(taken, "host-2", RunStatus.FAILED, {}, clock.now())
+
+    with write_transaction(sessions) as session:
+        finished = RunRepository(session).finish_many(
+            [(kept, RunStatus.SUCCEEDED, {}), (taken, RunStatus.SUCCEEDED, {})],
+            "host-1",
+            clock.now(),
+        )
+
+    assert finished == {kept}
+    assert [run(sessions, r).status for r in (kept, taken)] == [
+        RunStatus.SUCCEEDED,
+        RunStatus.FAILED,
+    ]
