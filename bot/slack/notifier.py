@@ -72,6 +72,8 @@ READ_TIERS: dict[str, tuple[float, int]] = {
     "conversations.open": (50, 10),
 }
 
+POST_METHOD = "chat.postMessage"
+
 UNAVAILABLE = "slack_unavailable"
 OUTCOME_UNKNOWN = "slack_outcome_unknown"
 # Error codes Slack gives with HTTP 200 for problems on its side that pass with time.
@@ -130,6 +132,8 @@ def make_web_client(
     *,
     max_retries: int = DEFAULT_MAX_RETRIES,
     retry_interval: RetryIntervalCalculator | None = None,
+    monotonic: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> WebClient:
     """A WebClient that retries 429s after their Retry-After, and 500/503s and connection
     errors of the methods that may safely be called twice (see NOT_IDEMPOTENT).
@@ -137,12 +141,14 @@ def make_web_client(
     ``base_url`` is settings.slack_api_url when set (e.g. a local stand-in,
     ``http://127.0.0.1:PORT/api/``), else Slack's. ``retry_interval`` spaces retries of server
     and connection errors (exponential backoff with jitter by default); 429s always wait for
-    the Retry-After Slack asks for. Give Bolt this client too, since it copies its handlers.
+    the Retry-After Slack asks for, on ``monotonic`` and ``sleep``, and make the token's other
+    posts wait as long (SharedRateLimitRetryHandler). Give Bolt this client too, since it
+    copies its handlers.
     """
     interval = retry_interval or BackoffRetryIntervalCalculator(backoff_factor=0.5)
     handlers: list[RetryHandler] = [
         SafeConnectionErrorRetryHandler(max_retry_count=max_retries, interval_calculator=interval),
-        RateLimitErrorRetryHandler(max_retry_count=max_retries),
+        SharedRateLimitRetryHandler(max_retries, monotonic, sleep),
         SafeServerErrorRetryHandler(max_retry_count=max_retries, interval_calculator=interval),
     ]
     return WebClient(token=token, base_url=base_url or WebClient.BASE_URL, retry_handlers=handlers)
@@ -180,6 +186,64 @@ class SafeServerErrorRetryHandler(ServerErrorRetryHandler):
         return retryable and _idempotent(request)
 
 
+class SharedRateLimitRetryHandler(RateLimitErrorRetryHandler):
+    """slack_sdk's handler for 429s, which sleeps only the thread that got one, made to hold
+    the token's other threads too: it notes until when Slack asked to wait, per method, and
+    the notifier's pacer makes every post wait that long before taking its channel slot
+    (a pool posting a burst would otherwise go on meeting 429s of its own)."""
+
+    def __init__(
+        self,
+        max_retry_count: int = 1,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._until: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def remaining(self, method: str) -> float:
+        """Seconds Slack's last 429 of ``method`` still asks to wait; 0 when none does."""
+        with self._lock:
+            until = self._until.get(method)
+        return 0.0 if until is None else max(0.0, until - self._monotonic())
+
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        if response is None:  # slack_sdk's handler raises the error then
+            super().prepare_for_next_attempt(
+                state=state, request=request, response=response, error=error
+            )
+            return
+        state.next_attempt_requested = True
+        method = _method_name(request.url)
+        now = self._monotonic()
+        with self._lock:
+            until = max(self._until.get(method, now), now + _retry_after(response))
+            self._until[method] = until
+        self._sleep(until - now)
+        state.increment_current_attempt()
+
+
+def _retry_after(response: HttpResponse) -> float:
+    """The seconds a 429 asks to wait; 1 when it does not say (as slack_sdk assumes)."""
+    for name, values in response.headers.items():
+        if name.lower() == "retry-after" and values:
+            try:
+                return max(0.0, float(values[0]))
+            except ValueError:
+                break
+    return 1.0
+
+
 def _idempotent(request: HttpRequest) -> bool:
     return _method_name(request.url) not in NOT_IDEMPOTENT
 
@@ -207,17 +271,21 @@ class ChannelPacer:
         interval: float = POST_INTERVAL,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        held: Callable[[], float] = lambda: 0.0,
     ) -> None:
         self._interval = interval
         self._monotonic = monotonic
         self._sleep = sleep
+        # Seconds every post must still wait, whatever its channel (a 429's Retry-After).
+        self._held = held
         self._next_free: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def wait_turn(self, channel: str) -> None:
         with self._lock:
             now = self._monotonic()
-            slot = max(now, self._next_free.get(channel, now))
+            start = now + self._held()
+            slot = max(start, self._next_free.get(channel, start))
             self._next_free[channel] = slot + self._interval
             if len(self._next_free) > _PACER_TABLE_LIMIT:
                 self._forget_before(now)
@@ -276,7 +344,7 @@ class SlackNotifier:
         post_interval: float = POST_INTERVAL,
     ) -> None:
         self._client = client
-        self._pacer = ChannelPacer(post_interval, monotonic, sleep)
+        self._pacer = ChannelPacer(post_interval, monotonic, sleep, _post_hold(client))
         self._reads = MethodPacer(READ_TIERS, monotonic, sleep)
         # user id -> the bot's DM channel with that user, which history needs.
         self._dm_channels: dict[str, str] = {}
@@ -359,6 +427,15 @@ class SlackNotifier:
             failure.code,
             failure.reason,
         )
+
+
+def _post_hold(client: WebClient) -> Callable[[], float]:
+    """How long the client's last 429 of a post still holds every post of its token (none
+    when its 429s are not handled by SharedRateLimitRetryHandler)."""
+    for handler in client.retry_handlers:
+        if isinstance(handler, SharedRateLimitRetryHandler):
+            return lambda: handler.remaining(POST_METHOD)
+    return lambda: 0.0
 
 
 def _post_arguments(message: Message) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from bot.slack.notifier import (
     OUTCOME_UNKNOWN,
     SafeConnectionErrorRetryHandler,
     SafeServerErrorRetryHandler,
+    SharedRateLimitRetryHandler,
     SlackNotifier,
     make_web_client,
 )
@@ -291,6 +292,34 @@ def test_a_rate_limited_post_waits_for_retry_after_and_lands_once(
     assert [m["ts"] for m in slack_api.posted_messages()] == [posted.ts]
 
 
+def test_a_rate_limited_post_holds_the_tokens_other_posts_for_its_retry_after(
+    slack_api: SlackStandIn,
+) -> None:
+    pacing = SteppedTime()
+    # The post that met the 429 sleeps while the clock stands still: the pool's other
+    # threads post meanwhile.
+    retrying: list[float] = []
+    client = make_web_client(
+        slack_api.token,
+        slack_api.url,
+        retry_interval=QUICK_RETRIES,
+        monotonic=pacing.monotonic,
+        sleep=retrying.append,
+    )
+    notifier = SlackNotifier(client, monotonic=pacing.monotonic, sleep=pacing.sleep)
+    slack_api.rate_limit("chat.postMessage", times=1, retry_after=30)
+
+    notifier.post(Message("C0SALES", "hello"))
+    notifier.post(Message("C0OTHER", "meanwhile"))
+
+    assert retrying == [30.0]
+    # The other channel's post waited for the Retry-After instead of meeting a 429 itself.
+    assert pacing.sleeps == [30.0]
+    notifier.post(Message("C0THIRD", "after"))
+    assert pacing.sleeps == [30.0]
+    assert len(slack_api.calls("chat.postMessage")) == 4
+
+
 def test_server_errors_of_a_history_read_are_retried(
     slack_api: SlackStandIn, notifier: SlackNotifier, since: datetime
 ) -> None:
@@ -453,9 +482,10 @@ def test_the_web_client_talks_to_slack_and_retries_three_kinds_of_trouble() -> N
     kinds = {type(handler): handler.max_retry_count for handler in client.retry_handlers}
     assert kinds == {
         SafeConnectionErrorRetryHandler: 2,
-        RateLimitErrorRetryHandler: 2,
+        SharedRateLimitRetryHandler: 2,
         SafeServerErrorRetryHandler: 2,
     }
+    assert issubclass(SharedRateLimitRetryHandler, RateLimitErrorRetryHandler)
     assert issubclass(SafeConnectionErrorRetryHandler, ConnectionErrorRetryHandler)
     assert issubclass(SafeServerErrorRetryHandler, ServerErrorRetryHandler)
 
