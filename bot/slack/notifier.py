@@ -188,9 +188,11 @@ class SafeServerErrorRetryHandler(ServerErrorRetryHandler):
 
 class SharedRateLimitRetryHandler(RateLimitErrorRetryHandler):
     """slack_sdk's handler for 429s, which sleeps only the thread that got one, made to hold
-    the token's other threads too: it notes until when Slack asked to wait, per method, and
-    the notifier's pacer makes every post wait that long before taking its channel slot
-    (a pool posting a burst would otherwise go on meeting 429s of its own)."""
+    the token's other threads too: it notes until when Slack asked to wait, per token and
+    method, and the notifier's pacer makes every post wait that long before taking its
+    channel slot (a pool posting a burst would otherwise go on meeting 429s of its own).
+    Keyed by token because Bolt copies the App client's handler objects into every
+    request's client: one workspace's 429 must not hold another workspace's listeners."""
 
     def __init__(
         self,
@@ -201,13 +203,14 @@ class SharedRateLimitRetryHandler(RateLimitErrorRetryHandler):
         super().__init__(max_retry_count=max_retry_count)
         self._monotonic = monotonic
         self._sleep = sleep
-        self._until: dict[str, float] = {}
+        self._until: dict[tuple[str | None, str], float] = {}  # (token, method) -> until
         self._lock = threading.Lock()
 
-    def remaining(self, method: str) -> float:
-        """Seconds Slack's last 429 of ``method`` still asks to wait; 0 when none does."""
+    def remaining(self, token: str | None, method: str) -> float:
+        """Seconds Slack's last 429 of ``method`` for ``token`` still asks to wait; 0 when
+        none does."""
         with self._lock:
-            until = self._until.get(method)
+            until = self._until.get((token, method))
         return 0.0 if until is None else max(0.0, until - self._monotonic())
 
     def prepare_for_next_attempt(
@@ -224,11 +227,11 @@ class SharedRateLimitRetryHandler(RateLimitErrorRetryHandler):
             )
             return
         state.next_attempt_requested = True
-        method = _method_name(request.url)
+        key = (_bearer_token(request), _method_name(request.url))
         now = self._monotonic()
         with self._lock:
-            until = max(self._until.get(method, now), now + _retry_after(response))
-            self._until[method] = until
+            until = max(self._until.get(key, now), now + _retry_after(response))
+            self._until[key] = until
         self._sleep(until - now)
         state.increment_current_attempt()
 
@@ -242,6 +245,17 @@ def _retry_after(response: HttpResponse) -> float:
             except ValueError:
                 break
     return 1.0
+
+
+def _bearer_token(request: HttpRequest) -> str | None:
+    """The token a request was made with (its Authorization header), None without one."""
+    for name, values in request.headers.items():
+        if name.lower() == "authorization":
+            for value in values:
+                scheme, _, token = value.partition(" ")
+                if scheme.lower() == "bearer" and token:
+                    return token
+    return None
 
 
 def _idempotent(request: HttpRequest) -> bool:
@@ -434,7 +448,7 @@ def _post_hold(client: WebClient) -> Callable[[], float]:
     when its 429s are not handled by SharedRateLimitRetryHandler)."""
     for handler in client.retry_handlers:
         if isinstance(handler, SharedRateLimitRetryHandler):
-            return lambda: handler.remaining(POST_METHOD)
+            return lambda: handler.remaining(client.token, POST_METHOD)
     return lambda: 0.0
 
 

@@ -320,6 +320,39 @@ def test_a_rate_limited_post_holds_the_tokens_other_posts_for_its_retry_after(
     assert len(slack_api.calls("chat.postMessage")) == 4
 
 
+def test_one_workspaces_429_does_not_hold_another_workspaces_posts(
+    slack_api: SlackStandIn,
+) -> None:
+    """Bolt gives every request's client a copy of the App client's list of retry handlers,
+    so every workspace's listener shares the same handler objects."""
+    pacing = SteppedTime()
+    retrying: list[float] = []
+    limited = make_web_client(
+        "xoxb-limited",
+        slack_api.url,
+        retry_interval=QUICK_RETRIES,
+        monotonic=pacing.monotonic,
+        sleep=retrying.append,
+    )
+    other = WebClient(
+        token="xoxb-other", base_url=slack_api.url, retry_handlers=limited.retry_handlers.copy()
+    )
+    slack_api.rate_limit("chat.postMessage", times=1, retry_after=30)
+    SlackNotifier(limited, monotonic=pacing.monotonic, sleep=pacing.sleep).post(
+        Message("C0SALES", "hello")
+    )
+    assert retrying == [30.0]
+
+    other_notifier = SlackNotifier(other, monotonic=pacing.monotonic, sleep=pacing.sleep)
+    other_notifier.post(Message("C0SALES", "meanwhile"))
+    assert pacing.sleeps == []
+    # Its own 429 waits its own Retry-After, not what is left of the other token's.
+    slack_api.rate_limit("chat.postMessage", times=1, retry_after=1)
+    other_notifier.post(Message("C0OTHER", "again"))
+    assert retrying == [30.0, 1.0]
+    assert pacing.sleeps == []
+
+
 def test_server_errors_of_a_history_read_are_retried(
     slack_api: SlackStandIn, notifier: SlackNotifier, since: datetime
 ) -> None:
