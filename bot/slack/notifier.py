@@ -41,6 +41,7 @@ from slack_sdk.web import SlackResponse
 
 from bot.slack.views.blocks import MESSAGE_BLOCKS, section
 from bot.slack.views.summary_actions import summary_actions
+from bot.workflows.engine import DEFAULT_LEASE
 from bot.workflows.notifier import (
     ACTION_EVENT_TYPE,
     ActionMark,
@@ -75,6 +76,11 @@ READ_TIERS: dict[str, tuple[float, int]] = {
 POST_METHOD = "chat.postMessage"
 
 UNAVAILABLE = "slack_unavailable"
+# A post waits for 429s at most this long before its call (the token's hold) and as long in
+# its call's retries: a third of a run's lease in all. The lease is checked before a post,
+# never during it; a post that waited longer could outlast the lease, and the process that
+# resumes the run, not finding the message yet, would post it too.
+MAX_RATE_LIMIT_WAIT = DEFAULT_LEASE.total_seconds() / 6
 OUTCOME_UNKNOWN = "slack_outcome_unknown"
 # Error codes Slack gives with HTTP 200 for problems on its side that pass with time.
 TRANSIENT_CODES = frozenset(
@@ -134,6 +140,7 @@ def make_web_client(
     retry_interval: RetryIntervalCalculator | None = None,
     monotonic: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    max_wait: float = MAX_RATE_LIMIT_WAIT,
 ) -> WebClient:
     """A WebClient that retries 429s after their Retry-After, and 500/503s and connection
     errors of the methods that may safely be called twice (see NOT_IDEMPOTENT).
@@ -142,13 +149,15 @@ def make_web_client(
     ``http://127.0.0.1:PORT/api/``), else Slack's. ``retry_interval`` spaces retries of server
     and connection errors (exponential backoff with jitter by default); 429s always wait for
     the Retry-After Slack asks for, on ``monotonic`` and ``sleep``, and make the token's other
-    posts wait as long (SharedRateLimitRetryHandler). Give Bolt this client too, since it
-    copies its handlers.
+    posts wait as long (SharedRateLimitRetryHandler), up to ``max_wait`` seconds: a 429
+    asking for longer is not retried, and the notifier does not post while such a hold
+    lasts (both raise DeliveryUnavailable). Give Bolt this client too, since it copies its
+    handlers.
     """
     interval = retry_interval or BackoffRetryIntervalCalculator(backoff_factor=0.5)
     handlers: list[RetryHandler] = [
         SafeConnectionErrorRetryHandler(max_retry_count=max_retries, interval_calculator=interval),
-        SharedRateLimitRetryHandler(max_retries, monotonic, sleep),
+        SharedRateLimitRetryHandler(max_retries, monotonic, sleep, max_wait),
         SafeServerErrorRetryHandler(max_retry_count=max_retries, interval_calculator=interval),
     ]
     return WebClient(token=token, base_url=base_url or WebClient.BASE_URL, retry_handlers=handlers)
@@ -199,10 +208,14 @@ class SharedRateLimitRetryHandler(RateLimitErrorRetryHandler):
         max_retry_count: int = 1,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        max_wait: float = MAX_RATE_LIMIT_WAIT,
     ) -> None:
         super().__init__(max_retry_count=max_retry_count)
         self._monotonic = monotonic
         self._sleep = sleep
+        # The most one call sleeps for 429s in all its retries, and the longest hold a post
+        # waits for (the notifier reads it here).
+        self.max_wait = max_wait
         self._until: dict[tuple[str | None, str], float] = {}  # (token, method) -> until
         self._lock = threading.Lock()
 
@@ -212,6 +225,29 @@ class SharedRateLimitRetryHandler(RateLimitErrorRetryHandler):
         with self._lock:
             until = self._until.get((token, method))
         return 0.0 if until is None else max(0.0, until - self._monotonic())
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if not super()._can_retry(state=state, request=request, response=response, error=error):
+            return False
+        assert response is not None  # slack_sdk's handler retries only answered 429s
+        # Noted even when this call gives up waiting: the token's other posts must hold.
+        return _waited(state) + self._hold(request, response) <= self.max_wait
+
+    def _hold(self, request: HttpRequest, response: HttpResponse) -> float:
+        """Notes until when Slack asks the request's token to wait; the seconds left."""
+        key = _hold_key(request)
+        now = self._monotonic()
+        with self._lock:
+            until = max(self._until.get(key, now), now + _retry_after(response))
+            self._until[key] = until
+        return until - now
 
     def prepare_for_next_attempt(
         self,
@@ -227,13 +263,21 @@ class SharedRateLimitRetryHandler(RateLimitErrorRetryHandler):
             )
             return
         state.next_attempt_requested = True
-        key = (_bearer_token(request), _method_name(request.url))
-        now = self._monotonic()
-        with self._lock:
-            until = max(self._until.get(key, now), now + _retry_after(response))
-            self._until[key] = until
-        self._sleep(until - now)
+        wait = self._hold(request, response)
+        state.custom_values = {**(state.custom_values or {}), _WAITED: _waited(state) + wait}
+        self._sleep(wait)
         state.increment_current_attempt()
+
+
+_WAITED = "rate_limit_waited"  # seconds one call slept for 429s so far, in its RetryState
+
+
+def _waited(state: RetryState) -> float:
+    return float((state.custom_values or {}).get(_WAITED, 0.0))
+
+
+def _hold_key(request: HttpRequest) -> tuple[str | None, str]:
+    return _bearer_token(request), _method_name(request.url)
 
 
 def _retry_after(response: HttpResponse) -> float:
@@ -286,19 +330,25 @@ class ChannelPacer:
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         held: Callable[[], float] = lambda: 0.0,
+        max_hold: float = float("inf"),
     ) -> None:
         self._interval = interval
         self._monotonic = monotonic
         self._sleep = sleep
-        # Seconds every post must still wait, whatever its channel (a 429's Retry-After).
+        # Seconds every post must still wait, whatever its channel (a 429's Retry-After),
+        # and the longest such wait a post takes: past it, it raises DeliveryUnavailable.
         self._held = held
+        self._max_hold = max_hold
         self._next_free: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def wait_turn(self, channel: str) -> None:
         with self._lock:
             now = self._monotonic()
-            start = now + self._held()
+            held = self._held()
+            if held > self._max_hold:
+                raise _held_off(held)
+            start = now + held
             slot = max(start, self._next_free.get(channel, start))
             self._next_free[channel] = slot + self._interval
             if len(self._next_free) > _PACER_TABLE_LIMIT:
@@ -358,7 +408,8 @@ class SlackNotifier:
         post_interval: float = POST_INTERVAL,
     ) -> None:
         self._client = client
-        self._pacer = ChannelPacer(post_interval, monotonic, sleep, _post_hold(client))
+        held, max_hold = _post_hold(client)
+        self._pacer = ChannelPacer(post_interval, monotonic, sleep, held, max_hold)
         self._reads = MethodPacer(READ_TIERS, monotonic, sleep)
         # user id -> the bot's DM channel with that user, which history needs.
         self._dm_channels: dict[str, str] = {}
@@ -443,13 +494,25 @@ class SlackNotifier:
         )
 
 
-def _post_hold(client: WebClient) -> Callable[[], float]:
-    """How long the client's last 429 of a post still holds every post of its token (none
-    when its 429s are not handled by SharedRateLimitRetryHandler)."""
-    for handler in client.retry_handlers:
-        if isinstance(handler, SharedRateLimitRetryHandler):
-            return lambda: handler.remaining(client.token, POST_METHOD)
-    return lambda: 0.0
+def _post_hold(client: WebClient) -> tuple[Callable[[], float], float]:
+    """How long the client's last 429 of a post still holds every post of its token, and
+    the longest hold a post waits for (none when its 429s are not handled by
+    SharedRateLimitRetryHandler)."""
+    shared = [h for h in client.retry_handlers if isinstance(h, SharedRateLimitRetryHandler)]
+    if not shared:
+        return (lambda: 0.0), float("inf")
+    handler = shared[0]
+    return (lambda: handler.remaining(client.token, POST_METHOD)), handler.max_wait
+
+
+def _held_off(held: float) -> DeliveryUnavailable:
+    # Nothing was sent: the run is resumed after its lease and looks for its marks first.
+    return DeliveryUnavailable(
+        UNAVAILABLE,
+        f"Slack asked the bot to wait {held:.0f} s before posting again, longer than a run "
+        "waits: the delivery will be tried again later",
+        {"status": 429, "retry_after": round(held)},
+    )
 
 
 def _post_arguments(message: Message) -> dict[str, Any]:

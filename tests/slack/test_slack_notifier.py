@@ -305,6 +305,7 @@ def test_a_rate_limited_post_holds_the_tokens_other_posts_for_its_retry_after(
         retry_interval=QUICK_RETRIES,
         monotonic=pacing.monotonic,
         sleep=retrying.append,
+        max_wait=60,
     )
     notifier = SlackNotifier(client, monotonic=pacing.monotonic, sleep=pacing.sleep)
     slack_api.rate_limit("chat.postMessage", times=1, retry_after=30)
@@ -333,6 +334,7 @@ def test_one_workspaces_429_does_not_hold_another_workspaces_posts(
         retry_interval=QUICK_RETRIES,
         monotonic=pacing.monotonic,
         sleep=retrying.append,
+        max_wait=60,
     )
     other = WebClient(
         token="xoxb-other", base_url=slack_api.url, retry_handlers=limited.retry_handlers.copy()
@@ -351,6 +353,66 @@ def test_one_workspaces_429_does_not_hold_another_workspaces_posts(
     other_notifier.post(Message("C0OTHER", "again"))
     assert retrying == [30.0, 1.0]
     assert pacing.sleeps == []
+
+
+def bounded_notifier(
+    slack_api: SlackStandIn, pacing: SteppedTime, retrying: list[float], max_wait: float
+) -> SlackNotifier:
+    client = make_web_client(
+        slack_api.token,
+        slack_api.url,
+        retry_interval=QUICK_RETRIES,
+        monotonic=pacing.monotonic,
+        sleep=retrying.append,
+        max_wait=max_wait,
+    )
+    return SlackNotifier(client, monotonic=pacing.monotonic, sleep=pacing.sleep)
+
+
+def test_a_post_held_longer_than_it_may_wait_is_postponed_unsent(
+    slack_api: SlackStandIn,
+) -> None:
+    pacing = SteppedTime()
+    retrying: list[float] = []
+    notifier = bounded_notifier(slack_api, pacing, retrying, max_wait=20)
+    slack_api.rate_limit("chat.postMessage", times=1, retry_after=15)
+    notifier.post(Message("C0SALES", "hello"))
+    assert retrying == [15.0]
+    pacing.now += 15
+    slack_api.rate_limit("chat.postMessage", times=1, retry_after=30)
+    with pytest.raises(DeliveryUnavailable) as raised:
+        notifier.post(Message("C0SALES", "too long"))
+    assert not isinstance(raised.value, DeliveryUncertain)
+    assert retrying == [15.0]  # the 30 s were not slept
+    calls = len(slack_api.calls("chat.postMessage"))
+
+    # The 30 s hold now stands between every post of the token and Slack.
+    with pytest.raises(DeliveryUnavailable) as held:
+        notifier.post(Message("C0OTHER", "meanwhile"))
+    assert "wait 30 s" in held.value.reason
+    assert len(slack_api.calls("chat.postMessage")) == calls
+    assert pacing.sleeps == []
+
+    pacing.now += 11  # 19 s left: waited for
+    notifier.post(Message("C0OTHER", "later"))
+    assert pacing.sleeps == [19.0]
+
+
+def test_the_retries_of_one_post_wait_at_most_max_wait_for_429s_in_all(
+    slack_api: SlackStandIn,
+) -> None:
+    pacing = SteppedTime()
+    retrying: list[float] = []
+    notifier = bounded_notifier(slack_api, pacing, retrying, max_wait=10)
+    slack_api.rate_limit("chat.postMessage", times=2, retry_after=6)
+
+    with pytest.raises(DeliveryUnavailable) as raised:
+        notifier.post(Message("C0SALES", "hello"))
+
+    assert not isinstance(raised.value, DeliveryUncertain)
+    assert retrying == [6.0]  # a second wait of 6 s would make 12
+    assert len(slack_api.calls("chat.postMessage")) == 2
+    assert slack_api.posted_messages() == []
 
 
 def test_server_errors_of_a_history_read_are_retried(
