@@ -324,6 +324,9 @@ class BatchExecution:
         now: datetime,
     ) -> RunStatus | None:
         try:
+            # Renews the claim's leases (every third of a lease): the runs carried out alone
+            # after the reports wait for them, and a report may post for a while.
+            self.leases.check(run_id)
             finished = self.executions[run_id].report_and_finish(summary, stored, status, now)
         except (LeaseLost, Postponed) as stopped:
             # As on the per-run path: a run whose report Slack could not take now stays

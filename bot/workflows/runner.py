@@ -186,7 +186,7 @@ class Runner:
         try:
             # Checked before anything is read or posted: the run may have waited since its
             # claim, and a lease that ran out may be another process's claim by now.
-            self.hold(run_id)
+            self.hold(run_id, waiting)
             with transaction(self.sessions) as session:
                 claimed = ClaimedRun.read(session, run_id, self.clock.now())
             ended: RunStatus | LeaseLost | Postponed = Execution(self, claimed, waiting).run()
@@ -194,13 +194,16 @@ class Runner:
             ended = stopped
         return self.ended(run_id, ended)
 
-    def hold(self, run_id: int) -> None:
-        """Renews the run's lease if this process still holds it and it has not run out;
-        LeaseLost otherwise."""
+    def hold(self, run_id: int, waiting: Sequence[int] = ()) -> None:
+        """Renews the run's lease if this process still holds it and it has not run out,
+        and those of ``waiting`` still held (each checked when it starts); LeaseLost
+        otherwise, and nothing is renewed."""
+        now = self.clock.now()
         with write_transaction(self.sessions) as session:
-            held = RunRepository(session).renew_lease(
-                run_id, self.owner, self.clock.now(), self.lease, unexpired=True
-            )
+            repository = RunRepository(session)
+            held = repository.renew_lease(run_id, self.owner, now, self.lease, unexpired=True)
+            if held:
+                repository.renew_leases(waiting, self.owner, now, self.lease)
         if not held:
             raise LeaseLost(run_id)
 

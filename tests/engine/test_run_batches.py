@@ -520,3 +520,48 @@ def test_finishing_a_batch_counts_only_the_runs_this_process_still_held(
         RunStatus.SUCCEEDED,
         RunStatus.FAILED,
     ]
+
+
+class SlowSummaries:
+    """A notifier whose summary posts take 50 s of the clock; after each, ``other`` ticks
+    (another process), and what it carried out is kept."""
+
+    def __init__(self, inner: Notifier, clock: FixedClock, other: Any) -> None:
+        self.inner, self.clock, self.other = inner, clock, other
+        self.other_ended: list[tuple[int, RunStatus | None]] = []
+
+    def post(self, message: Message) -> Posted:
+        posted = self.inner.post(message)
+        if message.channel == SUMMARY_CHANNEL:
+            self.clock.advance(timedelta(seconds=50))
+            self.other_ended += self.other.tick()
+        return posted
+
+    def find_marked(
+        self, channel: str, mark: ActionMark, since: datetime, thread_ts: str | None = None
+    ) -> Posted | None:
+        return self.inner.find_marked(channel, mark, since, thread_ts)
+
+
+def test_the_runs_claimed_alone_keep_their_leases_while_the_batch_reports(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    # Three batched runs whose summaries take 150 s in all, longer than a lease, before
+    # the digest run claimed with them starts.
+    import_deals(sessions, [deal(f"S{n}", batch=n) for n in range(3)], clock.now())
+    for number in range(3):
+        document = reminder(number, summary_channel=SUMMARY_CHANNEL, summary="always")
+        save(sessions, document, clock.now())
+    _with_a_run_alone(sessions, clock, 3)
+    clock.set(JUST_AFTER)
+    notifier = SlowSummaries(processes.slack(), clock, processes.start("host-2"))
+
+    ended = dict(processes.start("host-1", notifier).tick())
+
+    assert notifier.other_ended == []
+    assert set(ended.values()) == {RunStatus.SUCCEEDED}
+    assert len(ended) == 4
+    assert [len(slack_api.posted_messages(channel(n))) for n in range(4)] == [1, 1, 1, 1]
