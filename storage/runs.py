@@ -259,21 +259,28 @@ class RunRepository:
     def renew_leases(
         self, run_ids: Sequence[int], owner: str, now: datetime, lease: timedelta
     ) -> set[int]:
-        """Extends the leases of several runs in one statement; the ids ``owner`` still holds."""
+        """Extends the leases of several runs at once; the ids ``owner`` still holds. The rows
+        are locked first in id order, as finish_many locks them: two processes locking
+        the same runs in different orders could deadlock on PostgreSQL."""
         if not run_ids:
             return set()
-        held = self.session.scalars(
-            update(Run)
+        ours = self.session.scalars(
+            select(Run.id)
             .where(
                 Run.id.in_(run_ids),
                 Run.lease_owner == owner,
                 Run.status == RunStatus.RUNNING.value,
             )
-            .values(lease_expires_at=now + lease)
-            .returning(Run.id),
+            .order_by(Run.id)
+            .with_for_update()
+        ).all()
+        if not ours:
+            return set()
+        self.session.execute(
+            update(Run).where(Run.id.in_(ours)).values(lease_expires_at=now + lease),
             execution_options={"synchronize_session": False},
         )
-        return set(held)
+        return set(ours)
 
     def finish(
         self,
@@ -310,7 +317,8 @@ class RunRepository:
         held = select(Run.id).where(
             Run.id.in_(ids), Run.lease_owner == owner, Run.finished_at.is_(None)
         )
-        ours = set(self.session.scalars(held.with_for_update()))
+        # Locked in id order, as renew_leases locks them (no deadlock between the two).
+        ours = set(self.session.scalars(held.order_by(Run.id).with_for_update()))
         if not ours:
             return ours
         table = cast(Table, Run.__table__)

@@ -225,7 +225,7 @@ class BatchExecution:
             records = self._enroll()
             # Runs with more records than a batch takes carry on alone, enrolled already.
             alone = [run_id for run_id in self.executions if run_id not in records] + alone
-            ended += self._post_and_finish(records)
+            ended += self._isolated_batch(records)
         # Each run carried out alone keeps the leases of those after it renewed (they were
         # claimed now and would run out while it posts): a run whose lease ran out anyway
         # is not started (Runner.execute checks its lease first).
@@ -233,6 +233,18 @@ class BatchExecution:
             waiting = alone[position + 1 :]
             ended.append((run_id, self._isolated(run_id, self.runner.execute, run_id, waiting)))
         return ended
+
+    def _isolated_batch(
+        self, records: dict[int, list[EnrolledRecord]]
+    ) -> list[tuple[int, RunStatus | None]]:
+        """The batch's posting and finishing, whose unexpected failure (a bug) leaves its
+        runs to their leases (resumed from their marks) while the runs alone carry on."""
+        try:
+            return self._post_and_finish(records)
+        except Exception:
+            run_ids = sorted(records)
+            log.exception("runs %s failed unexpectedly; resumed once their leases run out", run_ids)
+            return [(run_id, None) for run_id in run_ids]
 
     @staticmethod
     def _isolated(

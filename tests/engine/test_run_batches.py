@@ -15,9 +15,10 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.clock import FixedClock
-from bot.workflows.engine import DEFAULT_LEASE
+from bot.workflows.engine import DEFAULT_LEASE, Engine
 from bot.workflows.notifier import ActionMark, Message, Notifier, Posted
 from bot.workflows.run_batch import BATCH_SIZE, MAX_BATCHED_RECORDS, BatchExecution
+from bot.workflows.run_observer import Unobserved
 from bot.workflows.vocabulary import ActionOutcome, RunStatus
 from storage.database import write_transaction
 from storage.models import Run
@@ -565,3 +566,35 @@ def test_the_runs_claimed_alone_keep_their_leases_while_the_batch_reports(
     assert set(ended.values()) == {RunStatus.SUCCEEDED}
     assert len(ended) == 4
     assert [len(slack_api.posted_messages(channel(n))) for n in range(4)] == [1, 1, 1, 1]
+
+
+class FailingOnce(Unobserved):
+    """An observer with a bug: the first run it is told of raises."""
+
+    def __init__(self) -> None:
+        self.told: list[str] = []
+
+    def run_ended(self, outcome: str) -> None:
+        self.told.append(outcome)
+        if len(self.told) == 1:
+            raise RuntimeError("a bug while counting a run")
+
+
+def test_a_batch_failing_unexpectedly_while_finishing_leaves_its_runs_and_the_others_go_on(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    due_reminders(sessions, clock, 2)
+    _with_a_run_alone(sessions, clock, 2)
+    clock.set(JUST_AFTER)
+    observer = FailingOnce()
+    chosen = processes.slack()
+    bot = Engine(sessions, clock, lambda _team: chosen, owner="host-1", observer=observer)
+
+    ended = dict(bot.tick())
+
+    first, second, alone = _by_workflow(sessions)
+    assert [ended[r] for r in (first, second, alone)] == [None, None, RunStatus.SUCCEEDED]
+    assert len(slack_api.posted_messages(channel(2))) == 1
