@@ -26,7 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot.database_outage import DatabaseOutage
-from bot.workflows.run_observer import POSTPONED, TAKEN_OVER
+from bot.workflows.run_observer import POSTPONED, TAKEN_OVER, UNEXPECTED_ERROR
 from bot.workflows.vocabulary import RunSource, RunStatus
 from storage.database import transaction
 from storage.runs import RunRepository
@@ -98,7 +98,8 @@ class Metrics:
             registry.register(DatabaseGauges(outage))
         # Series that exist from the start, at 0: a rate over them works before the first
         # run, and an alert on "failed" does not wait for the first failure to appear.
-        for outcome in (RunStatus.SUCCEEDED, RunStatus.FAILED, POSTPONED, TAKEN_OVER):
+        outcomes = (RunStatus.SUCCEEDED, RunStatus.FAILED, POSTPONED, TAKEN_OVER, UNEXPECTED_ERROR)
+        for outcome in outcomes:
             self.runs.labels(outcome)
         for source in RunSource:
             self.first_post_lateness.labels(source.value)

@@ -38,6 +38,7 @@ from bot.workflows.definitions import (
     WorkflowDefinition,
 )
 from bot.workflows.owner_aliases import named_owners
+from bot.workflows.run_observer import UNEXPECTED_ERROR
 from bot.workflows.runner import (
     ClaimedRun,
     EnrolledRecord,
@@ -244,11 +245,10 @@ class BatchExecution:
         except Exception:
             run_ids = sorted(records)
             log.exception("runs %s failed unexpectedly; resumed once their leases run out", run_ids)
-            return [(run_id, None) for run_id in run_ids]
+            return self._left_to_leases(run_ids)
 
-    @staticmethod
     def _isolated(
-        run_id: int, step: Callable[..., RunStatus | None], *arguments: Any
+        self, run_id: int, step: Callable[..., RunStatus | None], *arguments: Any
     ) -> RunStatus | None:
         """One run's step, whose unexpected failure (a bug) stops that run only: the other
         runs of the claim carry on, and this one is resumed once its lease runs out."""
@@ -256,7 +256,14 @@ class BatchExecution:
             return step(*arguments)
         except Exception:
             log.exception("run %s failed unexpectedly; resumed once its lease runs out", run_id)
+            self._left_to_leases([run_id])
             return None
+
+    def _left_to_leases(self, run_ids: Sequence[int]) -> list[tuple[int, RunStatus | None]]:
+        """Runs that failed unexpectedly, counted as such (metrics), to be resumed later."""
+        for _ in run_ids:
+            self.runner.observer.run_ended(UNEXPECTED_ERROR)
+        return [(run_id, None) for run_id in run_ids]
 
     def _enroll(self) -> dict[int, list[EnrolledRecord]]:
         """Enrolls every run of the batch in one transaction; the records of those that
@@ -288,7 +295,7 @@ class BatchExecution:
             RunRepository(session).record_outcomes(
                 [result for posting in postings.values() for result in posting.unrecorded], now
             )
-        ended: list[tuple[int, RunStatus | None]] = [(run_id, None) for run_id in failed]
+        ended = self._left_to_leases(failed)
         ended += [
             (run_id, runner.ended(run_id, posting.stopped))
             for run_id, posting in postings.items()

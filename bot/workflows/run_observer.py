@@ -19,14 +19,17 @@ from bot.workflows.notifier import (
 )
 
 # How an execution of a run ended, besides a final RunStatus: it stopped to be resumed later
-# (Slack or its source unavailable for now), or another process took it over.
+# (Slack or its source unavailable for now), its lease ran out or another process took it
+# over, or it failed unexpectedly (a bug) and is left to its lease.
 POSTPONED = "postponed"
 TAKEN_OVER = "taken_over"
+UNEXPECTED_ERROR = "unexpected_error"
 
 
 class RunObserver(Protocol):
     def run_ended(self, outcome: str) -> None:
-        """An execution of a run ended: a RunStatus value, POSTPONED or TAKEN_OVER."""
+        """An execution of a run ended: a RunStatus value, POSTPONED, TAKEN_OVER or
+        UNEXPECTED_ERROR."""
         ...
 
     def first_post(self, source: str, lateness: timedelta) -> None:

@@ -210,7 +210,10 @@ class Runner:
     def ended(self, run_id: int, ended: RunStatus | LeaseLost | Postponed) -> RunStatus | None:
         """Tells how a run ended (None: it must be picked up again later)."""
         if isinstance(ended, LeaseLost):
-            log.warning("run %s was taken over by another process; stopping here", run_id)
+            log.warning(
+                "run %s: its lease ran out or another process took it over; stopping here",
+                run_id,
+            )
             self.observer.run_ended(TAKEN_OVER)
             return None
         if isinstance(ended, Postponed):

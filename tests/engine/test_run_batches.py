@@ -18,7 +18,7 @@ from bot.workflows.clock import FixedClock
 from bot.workflows.engine import DEFAULT_LEASE, Engine
 from bot.workflows.notifier import ActionMark, Message, Notifier, Posted
 from bot.workflows.run_batch import BATCH_SIZE, MAX_BATCHED_RECORDS, BatchExecution
-from bot.workflows.run_observer import Unobserved
+from bot.workflows.run_observer import UNEXPECTED_ERROR, Unobserved
 from bot.workflows.vocabulary import ActionOutcome, RunStatus
 from storage.database import write_transaction
 from storage.models import Run
@@ -598,3 +598,48 @@ def test_a_batch_failing_unexpectedly_while_finishing_leaves_its_runs_and_the_ot
     first, second, alone = _by_workflow(sessions)
     assert [ended[r] for r in (first, second, alone)] == [None, None, RunStatus.SUCCEEDED]
     assert len(slack_api.posted_messages(channel(2))) == 1
+    # Counted (metrics) as runs that failed unexpectedly, besides the one the bug hit.
+    assert observer.told.count(UNEXPECTED_ERROR) == 2
+
+
+class Recording(Unobserved):
+    def __init__(self) -> None:
+        self.told: list[str] = []
+
+    def run_ended(self, outcome: str) -> None:
+        self.told.append(outcome)
+
+
+def test_a_batched_run_failing_unexpectedly_while_posting_is_counted_as_such(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    due_reminders(sessions, clock, 2)
+    clock.set(JUST_AFTER)
+    observer = Recording()
+    buggy = FailingChannel(processes.slack(), channel(1))
+    bot = Engine(sessions, clock, lambda _team: buggy, owner="host-1", observer=observer)
+
+    bot.tick()
+
+    assert sorted(observer.told) == sorted([RunStatus.SUCCEEDED.value, UNEXPECTED_ERROR])
+
+
+def test_a_run_whose_lease_merely_ran_out_is_not_said_to_be_taken_over(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    due_reminders(sessions, clock, 1)
+    clock.set(JUST_AFTER)
+    late = processes.start("host-1")
+    late.plan()
+    run_id = late.claim()
+    assert run_id is not None
+    clock.advance(PAST_THE_LEASE)
+
+    assert late.runner.execute(run_id) is None
+    assert f"run {run_id}: its lease ran out or another process took it over" in caplog.text
