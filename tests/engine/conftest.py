@@ -95,7 +95,23 @@ class Crash(BaseException):
     """The process dies here: not an Exception, so nothing in the engine can catch it."""
 
 
-class DyingNotifier:
+class WrappingNotifier:
+    """A notifier around the real one, for tests that change what posting does: it finds
+    posted messages as the real one does."""
+
+    def __init__(self, inner: Notifier) -> None:
+        self.inner = inner
+
+    def post(self, message: Message) -> Posted:
+        return self.inner.post(message)
+
+    def find_marked(
+        self, channel: str, mark: ActionMark, since: datetime, thread_ts: str | None = None
+    ) -> Posted | None:
+        return self.inner.find_marked(channel, mark, since, thread_ts)
+
+
+class DyingNotifier(WrappingNotifier):
     """A real notifier in a process that dies just before or just after its n-th post.
 
     Runs of a batch post from several threads: the count is kept under a lock, and once the
@@ -104,7 +120,7 @@ class DyingNotifier:
     def __init__(
         self, inner: Notifier, *, before_post: int | None = None, after_post: int | None = None
     ) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.before_post = before_post
         self.after_post = after_post
         self.posts = 0
@@ -126,8 +142,3 @@ class DyingNotifier:
                 self.dead = True
             raise Crash(f"died after post {number}, before recording it")
         return posted
-
-    def find_marked(
-        self, channel: str, mark: ActionMark, since: datetime, thread_ts: str | None = None
-    ) -> Posted | None:
-        return self.inner.find_marked(channel, mark, since, thread_ts)

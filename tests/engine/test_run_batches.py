@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.clock import FixedClock
 from bot.workflows.engine import DEFAULT_LEASE, Engine
-from bot.workflows.notifier import ActionMark, Message, Notifier, Posted
+from bot.workflows.notifier import Message, Notifier, Posted
 from bot.workflows.run_batch import BATCH_SIZE, MAX_BATCHED_RECORDS, BatchExecution
 from bot.workflows.run_observer import UNEXPECTED_ERROR, Unobserved
 from bot.workflows.vocabulary import ActionOutcome, RunStatus
@@ -35,7 +35,7 @@ from tests.engine.builders import (
     save,
     workflow_document,
 )
-from tests.engine.conftest import Crash, DyingNotifier, Processes
+from tests.engine.conftest import Crash, DyingNotifier, Processes, WrappingNotifier
 from tests.slack_standin import SlackStandIn
 
 JUST_AFTER = datetime(2026, 11, 2, 9, 0, 5, tzinfo=UTC)
@@ -246,7 +246,7 @@ def test_a_batched_run_whose_slack_is_away_waits_and_the_others_post(
     assert len(slack_api.posted_messages(channel(2))) == 2
 
 
-class TakingOver:
+class TakingOver(WrappingNotifier):
     """A notifier in a process that stalls after its first post, long enough for its
     leases to be renewed, while another process takes ``taken`` over."""
 
@@ -275,11 +275,6 @@ class TakingOver:
                     )
                 self.clock.advance(DEFAULT_LEASE / 2)
         return posted
-
-    def find_marked(
-        self, channel: str, mark: ActionMark, since: datetime, thread_ts: str | None = None
-    ) -> Posted | None:
-        return self.inner.find_marked(channel, mark, since, thread_ts)
 
 
 def test_a_batched_run_another_process_took_over_stops_posting_and_is_not_finished(
@@ -331,7 +326,7 @@ def test_a_claimed_run_whose_lease_another_process_took_before_it_started_posts_
     assert len(slack_api.posted_messages(channel(0))) == 1
 
 
-class PacedChannel:
+class PacedChannel(WrappingNotifier):
     """A notifier whose every post takes 10 s of the clock (Slack paces a channel); once the
     leases taken at JUST_AFTER would have run out, ``other`` ticks (another process)."""
 
@@ -345,11 +340,6 @@ class PacedChannel:
         if self.other_ended is None and self.clock.now() > JUST_AFTER + PAST_THE_LEASE:
             self.other_ended = self.other.tick()
         return posted
-
-    def find_marked(
-        self, channel: str, mark: ActionMark, since: datetime, thread_ts: str | None = None
-    ) -> Posted | None:
-        return self.inner.find_marked(channel, mark, since, thread_ts)
 
 
 def test_runs_claimed_with_a_batch_and_carried_out_alone_keep_their_leases_until_they_start(
@@ -427,7 +417,7 @@ def test_batched_runs_whose_summary_slack_cannot_take_wait_and_the_other_runs_go
     assert [len(slack_api.posted_messages(channel(n))) for n in range(4)] == [1, 1, 1, 1]
 
 
-class FailingChannel:
+class FailingChannel(WrappingNotifier):
     """A notifier with a bug: posting to ``broken`` raises an unexpected error."""
 
     def __init__(self, inner: Notifier, broken: str) -> None:
@@ -437,11 +427,6 @@ class FailingChannel:
         if message.channel == self.broken:
             raise RuntimeError("a bug while posting")
         return self.inner.post(message)
-
-    def find_marked(
-        self, channel: str, mark: ActionMark, since: datetime, thread_ts: str | None = None
-    ) -> Posted | None:
-        return self.inner.find_marked(channel, mark, since, thread_ts)
 
 
 def test_a_batched_run_failing_unexpectedly_is_left_to_its_lease_and_the_others_finish(
@@ -523,7 +508,7 @@ def test_finishing_a_batch_counts_only_the_runs_this_process_still_held(
     ]
 
 
-class SlowSummaries:
+class SlowSummaries(WrappingNotifier):
     """A notifier whose summary posts take 50 s of the clock; after each, ``other`` ticks
     (another process), and what it carried out is kept."""
 
@@ -537,11 +522,6 @@ class SlowSummaries:
             self.clock.advance(timedelta(seconds=50))
             self.other_ended += self.other.tick()
         return posted
-
-    def find_marked(
-        self, channel: str, mark: ActionMark, since: datetime, thread_ts: str | None = None
-    ) -> Posted | None:
-        return self.inner.find_marked(channel, mark, since, thread_ts)
 
 
 def test_the_runs_claimed_alone_keep_their_leases_while_the_batch_reports(
