@@ -21,6 +21,7 @@ from bot.slack.views.blocks import (
     context,
     cut,
     external_select,
+    id_value,
     input_block,
     labelled,
     modal,
@@ -227,16 +228,10 @@ def record_options(choices: Sequence[RecordChoice]) -> list[dict[str, Any]]:
 
 def parse_why_view(view: Mapping[str, Any]) -> tuple[int | None, int | None]:
     """The workflow id the modal was opened for and the record id chosen (None: none)."""
-    try:
-        workflow_id: int | None = int(str(view.get("private_metadata")))
-    except ValueError:
-        workflow_id = None
+    workflow_id = id_value(str(view.get("private_metadata") or ""))
     state = state_values(view).get(WhyBlock.RECORD, {}).get(WhyAction.RECORD, {})
     selected = (state.get("selected_option") or {}).get("value")
-    try:
-        return workflow_id, int(selected) if selected is not None else None
-    except ValueError:
-        return workflow_id, None
+    return workflow_id, None if selected is None else id_value(str(selected))
 
 
 # --- The forecast ---------------------------------------------------------------------------
