@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import (
+    ColumnElement,
     Insert,
     Select,
     Table,
@@ -32,6 +33,7 @@ from sqlalchemy.orm import Session, aliased
 
 from bot.workflows.vocabulary import ActionOutcome, RunSource, RunStatus
 from storage.database import dialect_insert
+from storage.followups import RETRIED_OUTCOMES
 from storage.models import ActionResult, Enrollment, Record, Run, Workflow
 
 
@@ -88,6 +90,33 @@ _OUTCOME_ORDER = case(
 
 def _insert_ignoring_duplicates(session: Session, table: Any) -> Insert:
     return dialect_insert(session, table).on_conflict_do_nothing()
+
+
+def _pending(run_id: int, action_index: int, retried_run_id: int | None) -> ColumnElement[bool]:
+    """The run's enrollments (``_retried``) whose record has no result for action
+    ``action_index`` yet."""
+    done = exists().where(
+        ActionResult.run_id == run_id,
+        ActionResult.record_id == Enrollment.record_id,
+        ActionResult.action_index == action_index,
+    )
+    return and_(_retried(run_id, action_index, retried_run_id), ~done)
+
+
+def _retried(run_id: int, action_index: int, retried_run_id: int | None) -> ColumnElement[bool]:
+    """The run's enrollments; in a re-run (of ``retried_run_id``), only those whose action
+    ``action_index`` failed or ended unknown there: a re-run leaves the others alone,
+    unrecorded (FollowUpRepository.not_retried)."""
+    enrolled = Enrollment.run_id == run_id
+    if retried_run_id is None:
+        return enrolled
+    retried = exists().where(
+        ActionResult.run_id == retried_run_id,
+        ActionResult.record_id == Enrollment.record_id,
+        ActionResult.action_index == action_index,
+        ActionResult.outcome.in_(RETRIED_OUTCOMES),
+    )
+    return and_(enrolled, retried)
 
 
 def _finished(now: datetime, owner_alerted: bool) -> dict[str, Any]:
@@ -652,6 +681,62 @@ class RunRepository:
             self.session.execute(
                 _insert_ignoring_duplicates(self.session, ActionResult), rows[start : start + 5_000]
             )
+
+    def pending_records(
+        self, run_id: int, action_index: int, retried_run_id: int | None, limit: int
+    ) -> tuple[int, list[Record]]:
+        """How many of the run's records action ``action_index`` is still to be done for
+        (``_pending``), and the first ``limit`` of them, by id: a digest never brings the
+        other records into Python."""
+        pending = _pending(run_id, action_index, retried_run_id)
+        count = select(func.count()).select_from(Enrollment).where(pending)
+        first = (
+            select(Record)
+            .join(Enrollment, Enrollment.record_id == Record.id)
+            .where(pending)
+            .order_by(Enrollment.record_id)
+            .limit(limit)
+        )
+        return self.session.scalar(count) or 0, list(self.session.scalars(first))
+
+    def record_pending(
+        self,
+        run_id: int,
+        action_index: int,
+        retried_run_id: int | None,
+        outcome: ActionOutcome,
+        reason: str | None,
+        reference: dict[str, Any] | None,
+        now: datetime,
+        removed_only: bool = False,
+    ) -> int:
+        """Records one outcome for every record action ``action_index`` is still to be done
+        for (``_pending``; ``removed_only``: those removed since they were enrolled) in one
+        ``INSERT ... SELECT``, where a digest of 100,000 records sent as many rows; how many
+        it wrote. The results already there are left by the unique index's ON CONFLICT DO
+        NOTHING, not by a NOT EXISTS: on PostgreSQL that anti-join, planned on a table it
+        thinks empty, scanned every row the statement had written so far for each row."""
+        columns = ActionResult.__table__.c
+        selected = select(
+            literal(run_id),
+            Enrollment.record_id,
+            literal(action_index),
+            literal(outcome.value, type_=columns.outcome.type),
+            literal(reason, type_=columns.reason.type),
+            literal(reference, type_=columns.reference.type),
+            literal(now, type_=columns.created_at.type),
+        ).where(_retried(run_id, action_index, retried_run_id))
+        if removed_only:
+            removed = exists().where(
+                Record.id == Enrollment.record_id, Record.deleted_at.isnot(None)
+            )
+            selected = selected.where(removed)
+        statement = _insert_ignoring_duplicates(self.session, ActionResult).from_select(
+            ["run_id", "record_id", "action_index", "outcome", "reason", "reference", "created_at"],
+            selected,
+        )
+        written = self.session.execute(statement, execution_options={"preserve_rowcount": True})
+        return int(getattr(written, "rowcount", 0))
 
     def enrollment_count(self, run_id: int) -> int:
         query = select(func.count()).select_from(Enrollment).where(Enrollment.run_id == run_id)

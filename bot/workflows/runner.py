@@ -536,19 +536,22 @@ class Execution:
         if isinstance(action, SetProperty | CreateTask) and self.write_target is not None:
             self._write_to_hubspot(index, action)
             return
-        # Only the process holding a run writes its results: at its first claim (not a
-        # re-run) there are none yet to read.
-        done = set() if self._first_attempt else self._done(index)
-        if isinstance(action, SendDm):
-            self._send_dm(index, action, done)
-            return
         if isinstance(action, SendChannelMessage) and self._is_digest(action):
-            self._digest(index, action, done)
+            self._digest(index, action)
             return
+        if isinstance(action, SendDm):
+            self._send_dm(index, action)
+            return
+        done = self._done_so_far(index)
         for batch in self._records(index, done):
             for record in batch:
                 if record.id not in done:
                     self._one(index, action, record)
+
+    def _done_so_far(self, index: int) -> set[int]:
+        # Only the process holding a run writes its results: at its first claim (not a
+        # re-run) there are none yet to read.
+        return set() if self._first_attempt else self._done(index)
 
     def _write_to_hubspot(self, index: int, action: SetProperty | CreateTask) -> None:
         """The action's records written to HubSpot a batch at a time (bot.workflows.
@@ -652,41 +655,69 @@ class Execution:
         mark = ActionMark(self.run_id, record.id, index)
         return Message(channel=channel, text=action.text.render(self._context(record)), mark=mark)
 
-    def _digest(self, index: int, action: SendChannelMessage, done: set[int]) -> None:
+    def _digest(self, index: int, action: SendChannelMessage) -> None:
         """One message for every record not done yet; the first MAX_LISTED are listed."""
-        pending_ids, lines = self._digest_lines(index, action, done)
-        if not pending_ids:
+        total, lines = self._digest_lines(index, action)
+        if not total:
             return
         mark = ActionMark(self.run_id, DIGEST_RECORD_ID, index)
-        messages = digest_messages(
-            self.definition.name, action.channel, lines, len(pending_ids), mark
-        )
+        messages = digest_messages(self.definition.name, action.channel, lines, total, mark)
         try:
             posted, lost = self._post_digest(messages)
         except DeliveryFailed as failure:
-            self._record_many(pending_ids, index, ActionOutcome.FAILED, failure.reason, None)
+            self._record_pending(index, ActionOutcome.FAILED, failure.reason, None)
             return
         except OutcomeUnknown as unknown:
-            self._record_many(pending_ids, index, ActionOutcome.UNKNOWN, unknown.reason, None)
+            self._record_pending(index, ActionOutcome.UNKNOWN, unknown.reason, None)
             return
         reference = {"channel": posted.channel, "ts": posted.ts, "digest": True}
         outcome = ActionOutcome.OK if lost is None else ActionOutcome.UNKNOWN
-        self._record_many(pending_ids, index, outcome, lost, reference)
+        self._record_pending(index, outcome, lost, reference)
 
     def _digest_lines(
-        self, index: int, action: SendChannelMessage | SendDm, done: set[int]
-    ) -> tuple[list[int], list[str]]:
-        """The records of a digest (those not done yet), and the lines of the first MAX_LISTED."""
-        pending_ids: list[int] = []
-        lines: list[str] = []
-        for batch in self._records(index, done):
-            for record in batch:
-                if record.id in done:
-                    continue
-                pending_ids.append(record.id)
-                if len(lines) < MAX_LISTED:
-                    lines.append(action.text.render(self._context(record)))
-        return pending_ids, lines
+        self, index: int, action: SendChannelMessage | SendDm
+    ) -> tuple[int, list[str]]:
+        """How many records a digest is about (those not done yet), and the lines of the
+        first MAX_LISTED: only those are read, so a digest of 100,000 records reads 400.
+
+        The records removed since the run enrolled them are first recorded skipped, with
+        why (as ``_records`` does), so that the run's counts still add up."""
+        retried = None if self.retry is None else self.retry.run_id
+        # One write transaction: the digest counts exactly the records left pending once
+        # the removed ones are recorded, and only the run's lease holder writes its results.
+        with write_transaction(self.runner.sessions) as session:
+            runs = RunRepository(session)
+            runs.record_pending(
+                self.run_id,
+                index,
+                retried,
+                ActionOutcome.SKIPPED,
+                REMOVED,
+                None,
+                self.runner.clock.now(),
+                removed_only=True,
+            )
+            total, first = runs.pending_records(self.run_id, index, retried, MAX_LISTED)
+            records = [EnrolledRecord.of(record) for record in first]
+        self._keep_lease()
+        return total, [action.text.render(self._context(record)) for record in records]
+
+    def _record_pending(
+        self,
+        index: int,
+        outcome: ActionOutcome,
+        reason: str | None,
+        reference: dict[str, Any] | None,
+    ) -> None:
+        """Records the digest's outcome for every record it was about: those still pending,
+        the same as when ``_digest_lines`` counted them (only this run writes its results,
+        and its enrollments are all written before it acts)."""
+        retried = None if self.retry is None else self.retry.run_id
+        with write_transaction(self.runner.sessions) as session:
+            RunRepository(session).record_pending(
+                self.run_id, index, retried, outcome, reason, reference, self.runner.clock.now()
+            )
+        self._keep_lease()
 
     def _post_digest(self, messages: Sequence[Message]) -> tuple[Posted, str | None]:
         """Posts a digest and its replies in its thread; the parent message, and what may be
@@ -701,7 +732,7 @@ class Execution:
                 lost = lost or f"reply {part} of the digest: {unknown.reason}"
         return posted, lost
 
-    def _send_dm(self, index: int, action: SendDm, done: set[int]) -> None:
+    def _send_dm(self, index: int, action: SendDm) -> None:
         """Direct messages to the action's people: per record, or one digest each."""
         recipients = self._recipients(action)
         if not recipients.people:
@@ -709,22 +740,23 @@ class Execution:
             reason = "; ".join(recipients.problems) or (
                 "no one to send to: the action's user groups have no members"
             )
+            done = self._done_so_far(index)
             for batch in self._records(index, done):
                 pending = [record.id for record in batch if record.id not in done]
                 if pending:
                     self._record_many(pending, index, outcome, reason, None)
             return
         if self._is_digest(action):
-            pending_ids, lines = self._digest_lines(index, action, done)
-            if pending_ids:
+            total, lines = self._digest_lines(index, action)
+            if total:
                 mark = ActionMark(self.run_id, DIGEST_RECORD_ID, index)
-                total = len(pending_ids)
                 sends = {
                     person: partial(self._post_dm_digest, person, lines, total, mark)
                     for person in recipients.people
                 }
-                self._deliver_each(sends, pending_ids, index, recipients.problems)
+                self._record_pending(index, *self._deliver_each(sends, recipients.problems))
             return
+        done = self._done_so_far(index)
         for batch in self._records(index, done):
             for record in batch:
                 if record.id in done:
@@ -735,7 +767,8 @@ class Execution:
                     person: partial(self._post_once, Message(person, text, mark=mark))
                     for person in recipients.people
                 }
-                self._deliver_each(sends, [record.id], index, recipients.problems)
+                delivered = self._deliver_each(sends, recipients.problems)
+                self._record_many([record.id], index, *delivered)
 
     def _post_dm_digest(
         self, person: str, lines: Sequence[str], total: int, mark: ActionMark
@@ -747,15 +780,12 @@ class Execution:
         return posted
 
     def _deliver_each(
-        self,
-        sends: Mapping[str, Callable[[], Posted]],
-        record_ids: Sequence[int],
-        index: int,
-        problems: Sequence[str],
-    ) -> None:
+        self, sends: Mapping[str, Callable[[], Posted]], problems: Sequence[str]
+    ) -> tuple[ActionOutcome, str | None, dict[str, Any] | None]:
         """Sends one action's message to each person (the mark of each message is the same:
-        each goes to its own conversation), and records one outcome for ``record_ids``: ok
-        when everyone got it, else failed or unknown, naming who did not and why."""
+        each goes to its own conversation); the one outcome to record for it: ok when
+        everyone got it, else failed or unknown, naming who did not and why; and where the
+        messages are."""
         posted: list[Posted] = []
         failed = list(problems)
         unknown: list[str] = []
@@ -782,9 +812,8 @@ class Execution:
             outcome = ActionOutcome.FAILED if failed else ActionOutcome.UNKNOWN
             reached = f" (sent to {len(posted)} of {len(sends)} people)" if posted else ""
             reason = "; ".join(failed + unknown) + reached
-            self._record_many(record_ids, index, outcome, reason, reference)
-            return
-        self._record_many(record_ids, index, ActionOutcome.OK, None, reference)
+            return outcome, reason, reference
+        return ActionOutcome.OK, None, reference
 
     def _deliver(self, message: Message, record_ids: Sequence[int], index: int) -> None:
         outcome, reason, reference = self.delivery(message)

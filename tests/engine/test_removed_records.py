@@ -25,6 +25,7 @@ from tests.engine.builders import (
     DEALS_CHANNEL,
     NAME,
     TEAM,
+    channel_message,
     deal,
     enrollments,
     import_deals,
@@ -135,3 +136,44 @@ def test_a_record_removed_after_its_run_enrolled_it_is_not_acted_on(
         removed.reason
         == "the record was removed after this run enrolled it: nothing was done for it"
     )
+
+
+def test_a_digest_leaves_out_a_record_removed_after_its_run_enrolled_it(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    """As above for a digest, whose records are counted and recorded in SQL: it counts and
+    lists the records still there, and the removed one is recorded skipped, once."""
+    import_deals(
+        sessions,
+        [deal("D1", name="Acme"), deal("D2", name="Globex"), deal("D3", name="Initech")],
+        clock.now(),
+    )
+    save(sessions, workflow_document(actions=[channel_message(mode="digest")]), clock.now())
+    slack_api.rate_limit("chat.postMessage", times=2, retry_after=0)  # a try and its retry
+    engine = processes.start()
+    clock.set(JUST_AFTER)
+    [(run_id, status)] = engine.tick()
+    assert status is None and results(sessions, run_id) == []
+
+    remove(sessions, clock.now(), "D2")
+    clock.advance(DEFAULT_LEASE + timedelta(seconds=1))
+    [(again, status)] = engine.tick()
+
+    assert (again, status) == (run_id, RunStatus.SUCCEEDED)
+    [digest] = slack_api.posted_messages(DEALS_CHANNEL)
+    assert digest["text"].startswith(f"*{NAME}*: 2 records")
+    assert "Acme" in digest["text"] and "Initech" in digest["text"]
+    assert "Globex" not in digest["text"]
+    ids = record_ids(sessions)
+    outcome = {r.record_id: (r.outcome, r.reason) for r in results(sessions, run_id)}
+    assert outcome == {
+        ids["D1"]: (ActionOutcome.OK.value, None),
+        ids["D2"]: (
+            ActionOutcome.SKIPPED.value,
+            "the record was removed after this run enrolled it: nothing was done for it",
+        ),
+        ids["D3"]: (ActionOutcome.OK.value, None),
+    }
