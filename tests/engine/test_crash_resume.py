@@ -125,27 +125,44 @@ def test_a_run_resumed_after_its_process_died_does_every_action_exactly_once(
     }
 
 
-def test_a_digest_resumed_after_its_parent_was_posted_posts_only_the_missing_replies(
+def test_a_digest_resumed_after_its_second_message_posts_only_the_others_and_records_once(
     sessions: sessionmaker[Session],
     clock: FixedClock,
     processes: Processes,
     slack_api: SlackStandIn,
 ) -> None:
-    import_deals(sessions, [deal(f"D{n:03d}") for n in range(300)], clock.now())
-    save(sessions, workflow_document(actions=[channel_message(mode="digest")]), clock.now())
+    # Lines long enough for the parent and three replies.
+    import_deals(sessions, [deal(f"D{n:04d}") for n in range(1_000)], clock.now())
+    text = "{{ name }} is in contract and waits for a look from the deal desk this week"
+    action = channel_message(text, mode="digest")
+    save(sessions, workflow_document(actions=[action]), clock.now())
     clock.set(JUST_AFTER)
     with pytest.raises(Crash):
         processes.start("host-1", DyingNotifier(processes.slack(), after_post=2)).tick()
+    [interrupted] = runs(sessions)
+    assert results(sessions, interrupted.id) == []
+    before = [m["metadata"]["event_payload"]["part"] for m in slack_api.posted_messages()]
+    assert before == [0, 1]
 
     clock.advance(PAST_THE_LEASE)
     [(run_id, status)] = processes.start("host-2").tick()
 
     assert status is RunStatus.SUCCEEDED
     parent, *replies = slack_api.posted_messages(DEALS_CHANNEL)
-    assert len(replies) >= 2
+    assert len(replies) == 3
     assert {reply["thread_ts"] for reply in replies} == {parent["ts"]}
+    # Parts 2 and 3 were posted by the resumed process, once each; nothing else twice.
     assert set(marks(slack_api).values()) == {1}
-    assert len(results(sessions, run_id)) == 300
+    assert len(slack_api.calls("chat.postMessage")) == 4
+    assert "more: see the run's history" in replies[-1]["text"]
+    outcome = results(sessions, run_id)
+    assert Counter(r.record_id for r in outcome) == Counter(
+        {e.record_id: 1 for e in enrollments(sessions, run_id)}
+    )
+    assert len(outcome) == 1_000
+    assert {(r.outcome, r.reference["ts"]) for r in outcome if r.reference} == {
+        (ActionOutcome.OK.value, parent["ts"])
+    }
 
 
 # -- leases --------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.slack.notifier import REASONS
 from bot.workflows.clock import FixedClock
-from bot.workflows.digest import MAX_REPLIES, MESSAGE_BUDGET
+from bot.workflows.digest import MAX_REPLIES, MESSAGE_BUDGET, REPLY_SECTIONS
 from bot.workflows.notifier import ACTION_EVENT_TYPE
 from bot.workflows.vocabulary import ActionOutcome, PropertyType, RunSource, RunStatus
 from storage.object_types import ObjectTypeRepository
@@ -226,7 +226,14 @@ def test_a_digest_of_a_thousand_records_takes_a_bounded_number_of_slack_calls(
         parent, *replies = slack_api.posted_messages(channel)
         assert parent["text"].startswith("*Deal review*: 1,000 records")
         assert {reply["thread_ts"] for reply in replies} == {parent["ts"]}
-        assert all(len(m["text"]) <= MESSAGE_BUDGET + 200 for m in [parent, *replies])
+        # The parent is one section; each reply up to REPLY_SECTIONS, each within a section's
+        # 3,000 characters and the message within what Slack takes in one message's blocks.
+        assert len(parent["blocks"]) == 1
+        assert all(len(reply["blocks"]) <= REPLY_SECTIONS for reply in replies)
+        for message in [parent, *replies]:
+            shown = [block["text"]["text"] for block in message["blocks"]]
+            assert all(len(text) <= MESSAGE_BUDGET + 200 for text in shown)
+            assert sum(len(text) for text in shown) <= 12_000
         assert "more: see the run's history" in replies[-1]["text"]
     assert slack_api.calls("conversations.history") == []
     outcome = results(sessions, run_id)

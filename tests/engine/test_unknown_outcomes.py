@@ -62,11 +62,12 @@ def run_deals(
     mode: str = "per_record",
     records: int = RECORDS,
     summary: str = "always",
+    text: str = "{{ name }} is in contract",
 ) -> int:
     """Runs a workflow messaging ``records`` deals (and summarising to SUMMARY_CHANNEL)."""
     import_deals(sessions, [deal(f"D{n:03d}") for n in range(records)], clock.now())
     document = workflow_document(
-        actions=[channel_message(mode=mode)],
+        actions=[channel_message(text, mode=mode)],
         settings={"summary_channel": SUMMARY_CHANNEL, "summary": summary},
     )
     save(sessions, document, clock.now())
@@ -74,6 +75,10 @@ def run_deals(
     [(run_id, status)] = processes.start().tick()
     assert status is RunStatus.SUCCEEDED
     return run_id
+
+
+# Lines long enough for a digest of 400 records to take its parent and three replies.
+LONG_LINE = "{{ name }} is in contract and waits for a look from the deal desk this week"
 
 
 def marks(slack_api: SlackStandIn, channel: str) -> Counter[tuple[int, int, int, int]]:
@@ -174,7 +179,7 @@ def test_a_digest_whose_posts_fail_once_stored_is_found_part_by_part(
 ) -> None:
     _stored_then_500(slack_api, 1_000)
 
-    run_id = run_deals(sessions, clock, processes, mode="digest", records=300)
+    run_id = run_deals(sessions, clock, processes, mode="digest", records=400, text=LONG_LINE)
 
     parent, *replies = slack_api.posted_messages(DEALS_CHANNEL)
     assert len(replies) >= 2
@@ -182,7 +187,7 @@ def test_a_digest_whose_posts_fail_once_stored_is_found_part_by_part(
     assert set(marks(slack_api, DEALS_CHANNEL).values()) == {1}
     assert len(slack_api.calls("conversations.replies")) == len(replies)
     outcome = results(sessions, run_id)
-    assert len(outcome) == 300
+    assert len(outcome) == 400
     assert {(r.outcome, r.reference["ts"]) for r in outcome if r.reference} == {
         (ActionOutcome.OK.value, parent["ts"])
     }
@@ -264,7 +269,7 @@ def test_without_history_a_digest_reply_of_unknown_outcome_leaves_the_others_pos
     dropper = threading.Thread(target=reset_when_stored)
     dropper.start()
     try:
-        run_id = run_deals(sessions, clock, processes, mode="digest", records=300)
+        run_id = run_deals(sessions, clock, processes, mode="digest", records=400, text=LONG_LINE)
     finally:
         dropper.join()
 
