@@ -315,6 +315,9 @@ class Execution:
         )
         self.people = runner.people_for(self.team_id) if runner.people_for else None
         self.owners = OwnerResolution(connected=self.people is not None)
+        # Whether ``owners`` knows every enrolled record's owner (else a digest asks about
+        # those of the records it lists).
+        self.owners_known = False
         self.zone_now = self.scheduled_at.astimezone(self.definition.schedule.zone)
         self.last_renewal = runner.clock.now()
         # A run that never enrolled (it waited for its source, say) has posted nothing.
@@ -469,11 +472,23 @@ class Execution:
         """Who the enrolled records' owners are in Slack, asked once per run (and again when
         it resumes) before any action that messages or mentions them: Slack is asked only
         about emails the directory has no fresh answer for. When Slack cannot answer now,
-        the run waits and resumes, unless it has tried long enough."""
-        if not names_owners(self.definition):
+        the run waits and resumes, unless it has tried long enough.
+
+        When only digests name them, nothing is asked here: a digest names the owners of
+        the records it lists (MAX_LISTED), and asks about those when it lists them, where
+        the distinct owners of 100,000 enrolled records took a query of their own."""
+        naming = [action for action in self.definition.actions if _names_owners(action)]
+        if all(self._digest_of(action) for action in naming):
             return
         with transaction(self.runner.sessions) as session:
             owners = OwnerDirectoryRepository(session).enrolled_owners(self.run_id)
+        self._resolve_owners(owners)
+        self.owners_known = True
+
+    def _digest_of(self, action: Any) -> bool:
+        return isinstance(action, SendChannelMessage | SendDm) and self._is_digest(action)
+
+    def _resolve_owners(self, owners: Sequence[str]) -> None:
         resolution = resolve_owners(
             self.runner.sessions,
             self.team_id,
@@ -700,6 +715,8 @@ class Execution:
             total, first = runs.pending_records(self.run_id, index, retried, MAX_LISTED)
             records = [EnrolledRecord.of(record) for record in first]
         self._keep_lease()
+        if _names_owners(action) and not self.owners_known:
+            self._resolve_owners(sorted({r.owner for r in records if r.owner is not None}))
         return total, [action.text.render(self._context(record)) for record in records]
 
     def _record_pending(
@@ -1148,10 +1165,12 @@ class _RetryOf:
 def names_owners(definition: WorkflowDefinition) -> bool:
     """Whether an action messages records' owners or mentions them (so the run asks Slack
     who they are first)."""
-    return any(
-        isinstance(action, SendOwnerDm)
-        or any(OWNER in template.placeholders for template in action.templates)
-        for action in definition.actions
+    return any(_names_owners(action) for action in definition.actions)
+
+
+def _names_owners(action: Any) -> bool:
+    return isinstance(action, SendOwnerDm) or any(
+        OWNER in template.placeholders for template in action.templates
     )
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.slack.notifier import make_web_client
 from bot.slack.people_lookup import SlackPeopleLookup
 from bot.workflows.clock import FixedClock
+from bot.workflows.digest import MAX_LISTED
 from bot.workflows.engine import DEFAULT_LEASE, Engine
 from bot.workflows.owners import PeopleLookup
 from bot.workflows.vocabulary import ActionOutcome, RunStatus
@@ -152,6 +153,29 @@ def test_owner_mentions_name_resolved_owners_and_show_the_others_as_escaped_text
         f"Three: <@{BOB}>",
         "Two: &lt;b&gt;@example.com",
     ]
+
+
+def test_a_digest_asks_slack_only_about_the_owners_of_the_records_it_lists(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    slack_api.add_user(ANN, "ann", email="ann@example.com")
+    listed = [deal(f"D{n:03d}", owner="ann@example.com") for n in range(MAX_LISTED)]
+    unlisted = [deal("D998", owner="late@example.com"), deal("D999", owner="later@example.com")]
+    import_deals(sessions, listed + unlisted, clock.now())
+    digest = channel_message("{{ name }}: {{ owner }}", mode="digest")
+
+    run_id = run_once(sessions, clock, engine(processes, people(slack_api)), [digest])
+
+    asked = [c.params["email"] for c in slack_api.calls("users.lookupByEmail")]
+    assert asked == ["ann@example.com"]
+    parent, *_replies = slack_api.posted_messages("C0DEALS")
+    assert f"Deal D000: <@{ANN}>" in parent["text"]
+    assert {outcome for outcome, _ in outcomes(sessions, run_id).values()} == {
+        ActionOutcome.OK.value
+    }
 
 
 def test_owners_are_looked_up_once_per_run_and_not_again_while_the_answer_is_fresh(
