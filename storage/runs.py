@@ -189,12 +189,16 @@ class RunRepository:
         self.session.flush()
         return run
 
-    def claimable(self, now: datetime, limit: int) -> list[tuple[Run, Workflow]]:
+    def claimable(
+        self, now: datetime, limit: int, *, locking: bool = False
+    ) -> list[tuple[Run, Workflow]]:
         """Up to ``limit`` due runs no other process holds, earliest first, each with its
         workflow; at most one run per workflow (its next run waits for it). Read without
-        locking them: other processes still claim these while this one chooses, and
-        ``claim`` takes those chosen that are still free."""
-        query = self._claimable(now, None, locking=False).add_columns(Workflow).limit(limit)
+        locking them unless ``locking``: other processes still claim these while this one
+        chooses, and ``claim`` takes those chosen that are still free. With ``locking``, on
+        PostgreSQL, those other processes are claiming now are skipped and those read stay
+        locked until the caller's transaction ends."""
+        query = self._claimable(now, None, locking=locking).add_columns(Workflow).limit(limit)
         chosen: dict[int, tuple[Run, Workflow]] = {}
         for run, workflow in self.session.execute(query):
             chosen.setdefault(workflow.id, (run, workflow))

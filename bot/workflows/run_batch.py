@@ -90,9 +90,13 @@ def claim_batch(
     (the others wait for the next claim). One write transaction."""
     runs = RunRepository(session)
     # Candidates another process claims meanwhile are skipped; when it took them all, the
-    # next ones are read (a few times at most: it may not have committed yet).
-    for _ in range(CLAIM_TRIES):
-        candidates = runs.claimable(now, limit)
+    # next ones are read, skipping (and locking) those being claimed: in a burst, every
+    # process reads the same earliest runs, and reading them again unlocked met them again
+    # (1,501 of 1,701 claims came back empty with 5,000 runs due on four processes). The
+    # first read locks nothing, so that the runs it does not claim (beyond the first that
+    # is not batchable) stay free for others while it chooses.
+    for attempt in range(CLAIM_TRIES):
+        candidates = runs.claimable(now, limit, locking=attempt > 0)
         if not candidates:
             return Claimed()
         chosen = _choose(session, candidates, now)

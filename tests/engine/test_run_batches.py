@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.workflows.clock import FixedClock
 from bot.workflows.engine import DEFAULT_LEASE, Engine
 from bot.workflows.notifier import Message, Notifier, Posted
-from bot.workflows.run_batch import BATCH_SIZE, MAX_BATCHED_RECORDS, BatchExecution
+from bot.workflows.run_batch import BATCH_SIZE, MAX_BATCHED_RECORDS, BatchExecution, claim_batch
 from bot.workflows.run_observer import UNEXPECTED_ERROR, Unobserved
 from bot.workflows.vocabulary import ActionOutcome, RunStatus
 from storage.database import write_transaction
@@ -461,8 +461,8 @@ def test_a_batched_run_failing_unexpectedly_is_left_to_its_lease_and_the_others_
 def test_a_run_chosen_as_a_first_claim_is_not_claimed_as_one_once_it_ran_elsewhere(
     sessions: sessionmaker[Session], clock: FixedClock, processes: Processes
 ) -> None:
-    # Chosen from a read that locks nothing; meanwhile another process claimed it, and
-    # died: its lease ran out, so it is due again, but as a run to resume, not a first claim.
+    # Chosen as a first claim; meanwhile another process claimed it, and died: its lease
+    # ran out, so it is due again, but as a run to resume, not a first claim.
     due_reminders(sessions, clock, 1)
     clock.set(JUST_AFTER)
     dead = processes.start("host-2")
@@ -479,6 +479,29 @@ def test_a_run_chosen_as_a_first_claim_is_not_claimed_as_one_once_it_ran_elsewhe
         )
         assert repository.claim([run_id], "host-1", clock.now(), DEFAULT_LEASE) == {run_id}
     assert (run(sessions, run_id).lease_owner, run(sessions, run_id).attempts) == ("host-1", 2)
+
+
+def test_processes_claiming_at_once_each_take_runs_of_their_own(
+    database_url: str,
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+) -> None:
+    # SQLite has one writer at a time: claims never overlap there.
+    if not database_url.startswith("postgresql"):
+        pytest.skip("claims overlap on PostgreSQL only")
+    due_reminders(sessions, clock, 4)
+    clock.set(JUST_AFTER)
+    processes.start("host-1").plan()
+
+    # The first claim's transaction is still open when the second one reads its candidates.
+    with write_transaction(sessions) as first, write_transaction(sessions) as second:
+        one = claim_batch(first, "host-1", clock.now(), DEFAULT_LEASE, 2)
+        other = claim_batch(second, "host-2", clock.now(), DEFAULT_LEASE, 2)
+
+    assert (len(one.batch), len(other.batch)) == (2, 2)
+    assert set(one.run_ids).isdisjoint(other.run_ids)
+    assert sorted(r.lease_owner or "" for r in runs(sessions)) == ["host-1"] * 2 + ["host-2"] * 2
 
 
 def test_finishing_a_batch_counts_only_the_runs_this_process_still_held(
