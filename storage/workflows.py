@@ -123,6 +123,20 @@ class WorkflowRepository:
             query = query.with_for_update(skip_locked=True)
         return list(self.session.scalars(query))
 
+    def coming(self, until: datetime, limit: int) -> list[Workflow]:
+        """Active workflows whose next occurrence comes by ``until``, earliest first; read
+        without locking them (planning locks them, later)."""
+        query = (
+            select(Workflow)
+            .where(
+                Workflow.status == WorkflowStatus.ACTIVE.value,
+                Workflow.next_run_at <= until,
+            )
+            .order_by(Workflow.next_run_at, Workflow.id)
+            .limit(limit)
+        )
+        return list(self.session.scalars(query))
+
     def earliest_next_run(self) -> datetime | None:
         query = select(func.min(Workflow.next_run_at)).where(
             Workflow.status == WorkflowStatus.ACTIVE.value

@@ -3,14 +3,23 @@ workflow once, and any change to its stored columns or its type's properties par
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.workflows.stored import definition_of
+from bot.workflows.stored import DefinitionReader, definition_of
 from storage.database import transaction
 from storage.models import PropertyDefinition, Workflow
-from tests.engine.builders import channel_message, deal, import_deals, save, workflow_document
-from tests.engine.conftest import START
+from tests.engine.builders import (
+    channel_message,
+    daily,
+    deal,
+    import_deals,
+    save,
+    workflow_document,
+)
+from tests.engine.conftest import START, Processes
 
 
 def read(sessions: sessionmaker[Session], workflow_id: int) -> object:
@@ -64,3 +73,28 @@ def test_a_property_type_change_is_read_anew(sessions: sessionmaker[Session]) ->
         )
 
     assert read(sessions, workflow_id) is not before
+
+
+def parsed(sessions: sessionmaker[Session], workflow_id: int) -> bool:
+    with transaction(sessions) as session:
+        found = session.get(Workflow, workflow_id)
+        assert found is not None
+        return DefinitionReader(session).parsed(found)
+
+
+def test_a_tick_parses_the_workflows_due_within_a_minute_before_their_instant(
+    sessions: sessionmaker[Session], processes: Processes
+) -> None:
+    import_deals(sessions, [deal("D1")], START)
+    # Parsed definitions outlive a test: names of their own keep another test's away.
+    unique = uuid.uuid4().hex[:8]
+    soon = save(sessions, workflow_document(name=f"Soon {unique}", schedule=daily("08:01")), START)
+    later = save(
+        sessions, workflow_document(name=f"Later {unique}", schedule=daily("08:05")), START
+    )
+    assert not parsed(sessions, soon.workflow_id)
+
+    assert processes.start_on_console().tick() == []
+
+    assert parsed(sessions, soon.workflow_id)
+    assert not parsed(sessions, later.workflow_id)
