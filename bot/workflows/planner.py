@@ -25,7 +25,8 @@ ON_TIME = timedelta(minutes=2)
 # A workflow that was down for years records at most this many missed rows; the summary
 # still counts the rest.
 MAX_MISSED_ROWS = 500
-PLANNING_BATCH = 25
+# Workflows planned per transaction: as many as a claim takes (run_batch.BATCH_SIZE).
+PLANNING_BATCH = 50
 # Why a run is skipped when a person skipped its occurrence once (the run names who).
 SKIPPED_BY_HAND = "skipped once by hand (Skip next run)"
 
