@@ -657,7 +657,8 @@ class RunRepository:
         reference: dict[str, Any] | None,
         now: datetime,
     ) -> None:
-        """Records one outcome for many records at once (a digest); existing ones stay."""
+        """Records one outcome for many records at once (records removed since a run
+        enrolled them, a batch of writes); existing ones stay."""
         self.record_outcomes(
             [
                 NewResult(run_id, record_id, action_index, outcome, reason, reference)
