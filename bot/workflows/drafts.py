@@ -128,6 +128,9 @@ _PLACEHOLDERS: DraftDocument = {
 _ACTIVE_FROM_STEP = WizardStep.ACTIONS
 # The steps whose inputs name the object type's properties (criteria, actions, suppression).
 _PROPERTY_STEPS = frozenset(_FIELD_STEPS[name] for name in ("criteria", "actions", "suppression"))
+# The steps whose page counts records (the criteria's matches, the review's forecast): read
+# in a transaction of their own, never under the write lock of the step's submission.
+_RECORD_PREVIEWS = frozenset({WizardStep.CRITERIA, REVIEW_STEP})
 
 
 class UnsavableDraft(InvalidDefinition):
@@ -802,6 +805,9 @@ class Submitted:
     document: DraftDocument
     problems: tuple[Problem, ...]
     labels: PropertyLabels = NO_LABELS
+    # The page the draft is at now, read in the same transaction when it previews no
+    # records; None when it does (the criteria step's count, the review): page() reads it.
+    page: WizardPage | None = None
 
 
 @dataclass(frozen=True)
@@ -862,14 +868,21 @@ def submit(
     work: UnitOfWork, key: DraftKey, read: StepReader, default_timezone: str, now: datetime
 ) -> Submitted:
     """Reads the step's input into the draft and submits it (submit_step): what was entered
-    is kept either way."""
-    with work.writing() as session:
+    is kept either way. The page the draft is at afterwards comes with it when it previews
+    no records: a step's submission then costs one transaction, and reads the draft once."""
+    # The draft's changes are written once, at the commit: the checks' reads of other
+    # tables would otherwise flush them half-way, an UPDATE more per step.
+    with work.writing() as session, session.no_autoflush:
         draft = _load(session, key, for_update=True)
         step, layout = draft_step(draft), draft.layout
         document = _read(session, draft, read)
         problems = submit_step(session, draft, document, default_timezone, now)
         labels = draft_labels(session, draft) if problems else NO_LABELS
-        return Submitted(step, layout, document, problems, labels)
+        at = draft_step(draft)
+        page = (
+            None if at in _RECORD_PREVIEWS else wizard_page(session, draft, default_timezone, now)
+        )
+        return Submitted(step, layout, document, problems, labels, page)
 
 
 def change(

@@ -806,6 +806,35 @@ def test_a_submitted_step_keeps_what_was_typed_and_stays_when_it_is_wrong(
     assert page.document["name"] == "Won deals"
 
 
+def test_a_step_submitted_brings_the_next_page_reading_and_writing_the_draft_once(
+    sessions: sessionmaker[Session], engine: Engine, deals: None
+) -> None:
+    work = UnitOfWork(sessions)
+    key = drafts.create(work, TEAM, OWNER, "Europe/Paris", NOW)
+
+    with statements_run(engine) as statements:
+        done = drafts.submit(work, key, _typed(name="Won deals", object_type="deals"), "UTC", NOW)
+
+    assert done.page is not None and done.page.step is drafts.WizardStep.SCHEDULE
+    assert done.page.document["name"] == "Won deals" and done.page.schedule is not None
+    assert done.page == drafts.page(work, key, "UTC", NOW)
+    assert sum("FROM wizard_drafts" in statement for statement in statements) == 1
+    assert sum(statement.startswith("UPDATE wizard_drafts") for statement in statements) == 1
+
+
+def test_a_page_that_counts_records_is_not_read_with_the_submission(
+    sessions: sessionmaker[Session], deals: None
+) -> None:
+    work = UnitOfWork(sessions)
+    key = drafts.create(work, TEAM, OWNER, "Europe/Paris", NOW)
+    drafts.submit(work, key, _typed(name="Won deals", object_type="deals"), "UTC", NOW)
+
+    scheduled = drafts.submit(work, key, _typed(), "UTC", NOW)
+
+    assert scheduled.problems == () and scheduled.page is None
+    assert drafts.page(work, key, "UTC", NOW).step is drafts.WizardStep.CRITERIA
+
+
 def test_an_editor_control_stores_the_document_with_a_new_layout_only_when_it_edits(
     sessions: sessionmaker[Session], deals: None
 ) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -385,7 +385,11 @@ def _next_step(services: Services, modal: _Modal) -> dict[str, Any]:
             errors = step_errors(done.step, problems, done.document, done.layout, labels)
         if errors:
             return {"response_action": "errors", "errors": errors}
-        page = _page(services, modal.key, problem_lines(problems, property_labels=labels))
+        lines = problem_lines(problems, property_labels=labels)
+        if done.page is None:
+            page = _page(services, modal.key, lines)
+        else:
+            page = replace(done.page, problems=lines)
     except WorkflowError as error:
         return {"response_action": "update", "view": _refusal(error, modal)}
     return {"response_action": "update", "view": build_wizard_view(page)}
