@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, defer, joinedload
 
 from bot.workflows.vocabulary import WorkflowStatus
 from storage.columns import contains_in_any_case
@@ -102,6 +102,21 @@ class WorkflowRepository:
         )
         if owner is not None:
             query = query.where(Workflow.owner_user_id == owner)
+        return list(self.session.scalars(query))
+
+    def listed(self, team_id: str) -> list[Workflow]:
+        """in_team without the definition's criteria, suppression and actions, which a
+        list of workflows does not show: the larger JSON, decoded per row (reading one of
+        them from these rows raises)."""
+        definition = (Workflow.criteria, Workflow.suppression, Workflow.actions)
+        query = (
+            select(Workflow)
+            .where(Workflow.team_id == team_id, LIVE)
+            .options(
+                joinedload(Workflow.object_type), *(defer(c, raiseload=True) for c in definition)
+            )
+            .order_by(Workflow.name)
+        )
         return list(self.session.scalars(query))
 
     def due(self, now: datetime, limit: int) -> list[Workflow]:

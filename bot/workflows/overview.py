@@ -4,6 +4,7 @@ Slack."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.workflows.audit import revision_actions
-from bot.workflows.definitions import WorkflowDefinition, read_settings
+from bot.workflows.definitions import WorkflowDefinition, WorkflowSettings, read_settings
 from bot.workflows.forecast import PlannedRun, coming_runs, planned_runs_of, upcoming_runs
 from bot.workflows.lifecycle import Actor, WorkflowError, get_workflow
 from bot.workflows.readable import instant_text
@@ -229,7 +230,7 @@ def list_workflows(
 
     Each next run is the one the engine will run after ``now`` (coming_run: pause days and
     holidays, a deferral already planned, a skip by hand)."""
-    workflows = WorkflowRepository(session).in_team(team_id)
+    workflows = WorkflowRepository(session).listed(team_id)
     last_runs = RunRepository(session).latest([w.id for w in workflows], LAST_RUN_STATUSES)
     schedules = [Schedule.from_json(workflow.schedule) for workflow in workflows]
     planned = planned_runs_of(session, [w.id for w in workflows if _running(w)], now)
@@ -266,8 +267,50 @@ def _coming(
 ) -> datetime | None:
     if not _running(workflow):
         return None
-    settings = read_settings(workflow.settings)
-    return next(iter(coming_runs(schedule, settings, now, 1, planned)), None)
+    return _NEXT_RUNS.after(schedule, read_settings(workflow.settings), now, planned)
+
+
+class _NextRuns:
+    """The next run after ``now`` of a schedule with its settings and planned runs, kept
+    from one request to the next while it cannot have changed. coming_runs reads ``now``
+    only as where the schedule's occurrences start: for any ``now`` from the instant an
+    answer was worked out up to (not including) the first occurrence after that instant,
+    the occurrences after ``now`` are the same ones, so the answer is the same. A list of
+    50 workflows worked out each one's next run (a few date rules each) on every request.
+
+    Thread-safe (listeners list at once); at most MAX_KEPT answers, all forgotten at once
+    past that (schedules edited since leave theirs behind)."""
+
+    MAX_KEPT = 4096
+
+    def __init__(self) -> None:
+        self._kept: dict[object, tuple[datetime, datetime | None, datetime | None]] = {}
+        self._lock = threading.Lock()
+
+    def after(
+        self,
+        schedule: Schedule,
+        settings: WorkflowSettings,
+        now: datetime,
+        planned: Mapping[str, PlannedRun],
+    ) -> datetime | None:
+        key = (schedule, settings, frozenset(planned.items()))
+        with self._lock:
+            kept = self._kept.get(key)
+        if kept is not None:
+            since, until, answer = kept
+            if since <= now and (until is None or now < until):
+                return answer
+        answer = next(iter(coming_runs(schedule, settings, now, 1, planned)), None)
+        first = schedule.next_after(now)
+        with self._lock:
+            if len(self._kept) >= self.MAX_KEPT:
+                self._kept.clear()
+            self._kept[key] = (now, None if first is None else first.utc, answer)
+        return answer
+
+
+_NEXT_RUNS = _NextRuns()
 
 
 def workflow_details(

@@ -186,3 +186,39 @@ def test_each_workflow_shows_its_last_run_and_everyone_sees_every_one(
     # Read-only for those who may not change it (tests/engine/test_audit.py).
     assert [line.name for line in own] == sorted(every)
     assert [line.name for line in as_admin] == sorted(every)
+
+
+def _next_runs(sessions: sessionmaker[Session], now: datetime) -> dict[str, datetime | None]:
+    with transaction(sessions) as session:
+        return {line.name: line.next_run for line in list_workflows(session, TEAM, now=now)}
+
+
+def test_a_listed_next_run_moves_on_once_it_has_come_and_back_for_an_earlier_now(
+    sessions: sessionmaker[Session],
+) -> None:
+    saved_at = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+    import_deals(sessions, [deal("D1", "Acme")], saved_at)
+    save(sessions, workflow_document(), saved_at)  # daily at 09:00 UTC
+    today, tomorrow = (
+        datetime(2026, 11, 2, 9, 0, tzinfo=UTC),
+        datetime(2026, 11, 3, 9, 0, tzinfo=UTC),
+    )
+
+    assert _next_runs(sessions, saved_at) == {NAME: today}
+    assert _next_runs(sessions, datetime(2026, 11, 2, 8, 59, 59, tzinfo=UTC)) == {NAME: today}
+    assert _next_runs(sessions, datetime(2026, 11, 2, 9, 0, 1, tzinfo=UTC)) == {NAME: tomorrow}
+    assert _next_runs(sessions, datetime(2026, 11, 2, 8, 30, tzinfo=UTC)) == {NAME: today}
+
+
+def test_a_listed_next_run_follows_an_edited_schedule_at_once(
+    sessions: sessionmaker[Session],
+) -> None:
+    now = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+    import_deals(sessions, [deal("D1", "Acme")], now)
+    save(sessions, workflow_document(), now)
+    assert _next_runs(sessions, now) == {NAME: datetime(2026, 11, 2, 9, 0, tzinfo=UTC)}
+
+    later = {"frequency": "daily", "time": "18:30", "timezone": "UTC"}
+    save(sessions, workflow_document(schedule=later), now)
+
+    assert _next_runs(sessions, now) == {NAME: datetime(2026, 11, 2, 18, 30, tzinfo=UTC)}
