@@ -18,6 +18,8 @@ from slack_bolt.logger.messages import warning_client_prioritized_and_token_skip
 from slack_sdk import WebClient
 
 from bot.slack import errors
+from bot.slack.after_ack import THREADS as AFTER_ACK_THREADS
+from bot.slack.after_ack import AfterAck
 from bot.slack.deliveries import first_delivery
 from bot.slack.installations import NOT_INSTALLED_MESSAGE, Installations
 from bot.slack.listeners import (
@@ -62,7 +64,8 @@ def create_app(
     if installations is None:
         app.middleware(_only_the_installed_workspace())
     app.middleware(_skip_redeliveries(services))
-    commands.register(app, services)
+    # Bolt waits for listeners with process_before_response: so then does their after-ack work.
+    commands.register(app, services, AfterAck(0 if process_before_response else AFTER_ACK_THREADS))
     wizard.register(app, services)
     home.register(app, services)
     history.register(app, services)

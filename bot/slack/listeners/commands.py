@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.slack.errors import reported
+from bot.slack.after_ack import AfterAck
+from bot.slack.errors import reported, tell_the_user
 from bot.slack.ids import SLASH_COMMAND, CommandAction
 from bot.slack.listeners.explanations import forecast_command, why_command
 from bot.slack.listeners.requester import Requester
@@ -190,28 +191,47 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-def register(app: App, services: Services) -> None:
+# The subcommands that read the most and only answer at the response URL (valid for 30
+# minutes): their answer waits for a thread of the after-ack pool. The others stay on the
+# listener's thread: create, edit and transfer open a modal, whose trigger expires 3 s
+# after the command, and the changes are quick.
+_ANSWERED_AFTER_ACK = frozenset({"list", "show", "history", "diff", "why", "forecast"})
+
+
+def _answer(request: _Request) -> None:
+    subcommand = request.text.subcommand
+    handler = HANDLERS.get(subcommand)
+    if handler is None:
+        problem = replies.unknown_subcommand(subcommand)
+        request.reply(replies.help_reply(problem), problem)
+    elif subcommand in replies.NEEDS_NAME and not request.name:
+        problem = replies.missing_name(subcommand)
+        request.reply(replies.help_reply(problem), problem)
+    else:
+        handler(request)
+
+
+def register(app: App, services: Services, after_ack: AfterAck) -> None:
     @app.command(SLASH_COMMAND)
     @reported
     def workflow_command(
         ack: Ack,
         command: dict[str, Any],
+        body: dict[str, Any],
         client: WebClient,
         respond: Respond,
         context: BoltContext,
     ) -> None:
         ack()
         request = _Request(services, command, client, respond, Requester.of(context))
-        subcommand = request.text.subcommand
-        handler = HANDLERS.get(subcommand)
-        if handler is None:
-            problem = replies.unknown_subcommand(subcommand)
-            request.reply(replies.help_reply(problem), problem)
-        elif subcommand in replies.NEEDS_NAME and not request.name:
-            problem = replies.missing_name(subcommand)
-            request.reply(replies.help_reply(problem), problem)
-        else:
-            handler(request)
+        if request.text.subcommand not in _ANSWERED_AFTER_ACK:
+            _answer(request)
+            return
+
+        def failed(error: BaseException) -> None:
+            tell_the_user(error, body, respond, client, context)
+
+        after_ack.run(lambda: _answer(request), failed)
 
     @app.action(CommandAction.CONFIRM_DELETE)
     @reported

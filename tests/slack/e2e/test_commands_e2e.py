@@ -9,7 +9,7 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.workflows.clock import FixedClock
 from bot.workflows.lifecycle import NameTaken
@@ -59,6 +59,18 @@ def test_list_shows_each_workflow_with_its_next_run(slack: Slack, deal_review: s
     reply = slack.reply_to(OTHER, "list")
     assert "*Deal review* · active · deals · Every day at 09:00" in reply
     assert "next run Tue 01 Dec 2026 09:00 UTC" in reply
+
+
+def test_a_list_that_fails_after_the_ack_tells_the_user_why(
+    slack: Slack, bot: Bot, deal_review: str
+) -> None:
+    # A schedule no reader can take: the list fails after the command was acknowledged.
+    with transaction(bot.sessions) as session:
+        session.execute(update(Workflow).values(schedule=[]))
+
+    reply = slack.reply_to(OWNER, "list")
+
+    assert reply.startswith(":warning: Schedule: Schedule is not in a shape this form shows")
 
 
 def test_list_says_how_to_start_when_there_are_none(slack: Slack) -> None:
