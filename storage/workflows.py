@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, defer, joinedload
+from sqlalchemy.orm import Session, joinedload, load_only
 
 from bot.workflows.vocabulary import WorkflowStatus
 from storage.columns import contains_in_any_case
@@ -105,16 +105,23 @@ class WorkflowRepository:
         return list(self.session.scalars(query))
 
     def listed(self, team_id: str) -> list[Workflow]:
-        """in_team without the definition's criteria, suppression and actions, which a
-        list of workflows does not show: the larger JSON, decoded per row (reading one of
-        them from these rows raises)."""
-        definition = (Workflow.criteria, Workflow.suppression, Workflow.actions)
+        """in_team with only what a list of workflows shows: name, status, object type,
+        owner, schedule, settings, revision and next run. The definition's criteria,
+        suppression and actions are the larger JSON, decoded per row; reading a column
+        left out from these rows raises."""
+        shown = (
+            Workflow.name,
+            Workflow.status,
+            Workflow.owner_user_id,
+            Workflow.schedule,
+            Workflow.settings,
+            Workflow.revision,
+            Workflow.next_run_at,
+        )
         query = (
             select(Workflow)
             .where(Workflow.team_id == team_id, LIVE)
-            .options(
-                joinedload(Workflow.object_type), *(defer(c, raiseload=True) for c in definition)
-            )
+            .options(joinedload(Workflow.object_type), load_only(*shown, raiseload=True))
             .order_by(Workflow.name)
         )
         return list(self.session.scalars(query))

@@ -4,16 +4,18 @@ Slack."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from bot.workflows.audit import revision_actions
-from bot.workflows.definitions import WorkflowDefinition, WorkflowSettings, read_settings
+from bot.workflows.definitions import WorkflowDefinition, read_settings
 from bot.workflows.forecast import PlannedRun, coming_runs, planned_runs_of, upcoming_runs
 from bot.workflows.lifecycle import Actor, WorkflowError, get_workflow
 from bot.workflows.readable import instant_text
@@ -267,7 +269,7 @@ def _coming(
 ) -> datetime | None:
     if not _running(workflow):
         return None
-    return _NEXT_RUNS.after(schedule, read_settings(workflow.settings), now, planned)
+    return _NEXT_RUNS.after(schedule, workflow.settings, now, planned)
 
 
 class _NextRuns:
@@ -290,18 +292,21 @@ class _NextRuns:
     def after(
         self,
         schedule: Schedule,
-        settings: WorkflowSettings,
+        settings: Mapping[str, Any],
         now: datetime,
         planned: Mapping[str, PlannedRun],
     ) -> datetime | None:
-        key = (schedule, settings, frozenset(planned.items()))
+        """``settings`` as stored: read only when the answer is not kept (reading costs
+        more than writing them out as the key)."""
+        key = (schedule, json.dumps(settings, sort_keys=True), frozenset(planned.items()))
         with self._lock:
             kept = self._kept.get(key)
         if kept is not None:
             since, until, answer = kept
             if since <= now and (until is None or now < until):
                 return answer
-        answer = next(iter(coming_runs(schedule, settings, now, 1, planned)), None)
+        coming = coming_runs(schedule, read_settings(settings), now, 1, planned)
+        answer = next(iter(coming), None)
         first = schedule.next_after(now)
         with self._lock:
             if len(self._kept) >= self.MAX_KEPT:

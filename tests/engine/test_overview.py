@@ -222,3 +222,17 @@ def test_a_listed_next_run_follows_an_edited_schedule_at_once(
     save(sessions, workflow_document(schedule=later), now)
 
     assert _next_runs(sessions, now) == {NAME: datetime(2026, 11, 2, 18, 30, tzinfo=UTC)}
+
+
+def test_a_listed_next_run_follows_edited_pause_days_at_once(
+    sessions: sessionmaker[Session],
+) -> None:
+    now = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+    import_deals(sessions, [deal("D1", "Acme")], now)
+    save(sessions, workflow_document(), now)
+    assert _next_runs(sessions, now) == {NAME: datetime(2026, 11, 2, 9, 0, tzinfo=UTC)}
+
+    paused = {"pause_days": ["2026-11-02"], "on_pause_day": "skip"}
+    save(sessions, workflow_document(settings=paused), now)
+
+    assert _next_runs(sessions, now) == {NAME: datetime(2026, 11, 3, 9, 0, tzinfo=UTC)}
