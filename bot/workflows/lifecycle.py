@@ -256,7 +256,8 @@ def parse_for_team(
     type_name = document.get("object_type")
     object_type = object_types.find(team_id, type_name) if isinstance(type_name, str) else None
     types = object_types.property_types(object_type.id) if object_type else {}
-    known = object_types.names(team_id)
+    # The workspace's other types matter only to say what an unknown one could have been.
+    known = [object_type.name] if object_type else object_types.names(team_id)
     parsed = parse_definition(document, types, known, default_timezone, now, ended_ok)
     assert object_type is not None  # parse_definition refused an unknown type
     return TeamDefinition(parsed, object_type, types)

@@ -820,6 +820,23 @@ def test_a_step_submitted_brings_the_next_page_reading_and_writing_the_draft_onc
     assert done.page == drafts.page(work, key, "UTC", NOW)
     assert sum("FROM wizard_drafts" in statement for statement in statements) == 1
     assert sum(statement.startswith("UPDATE wizard_drafts") for statement in statements) == 1
+    # The workspace's other object types are read only to name them beside an unknown one.
+    assert not any(statement.startswith("SELECT object_types.name") for statement in statements)
+
+
+def test_a_step_naming_an_unknown_object_type_is_told_the_known_ones(
+    sessions: sessionmaker[Session], deals: None
+) -> None:
+    work = UnitOfWork(sessions)
+    key = drafts.create(work, TEAM, OWNER, "Europe/Paris", NOW)
+
+    done = drafts.submit(work, key, _typed(name="Won deals", object_type="deal"), "UTC", NOW)
+
+    [problem] = done.problems
+    assert problem.location == ("object_type",)
+    assert (
+        "did you mean deals?" in problem.file_tail and "known object types: " in problem.file_tail
+    )
 
 
 def test_a_page_that_counts_records_is_not_read_with_the_submission(
