@@ -57,7 +57,10 @@ def test_the_owner_transfers_from_the_home_with_the_people_picker(
     assert "*Deal review* now belongs to <@U0OTHER> (it was <@U0OWNER>'s)" in modal.text()
     moved = bot.stored_workflow(NAME)
     assert moved is not None and moved.owner_user_id == OTHER
-    [told] = slack_api.messages_in(slack_api.conversation_id(OTHER))
+    # The new owner is told after the answer.
+    dm = slack_api.conversation_id(OTHER)
+    slack_api.wait_for(lambda api: bool(api.messages_in(dm)))
+    [told] = slack_api.messages_in(dm)
     assert told["text"].startswith("<@U0OWNER> made you the owner of the workflow *Deal review*")
     # The Home is published again: Olivia now reads it with its owner, and cannot transfer it.
     slack_api.wait_for(lambda api: "owner <@U0OTHER>" in json.dumps(api.home(OWNER) or {}))
