@@ -30,6 +30,12 @@ TEAM_ID = "T0STANDIN"
 BOT_USER_ID = "U0WORKFLOWBOT"
 BOT_ID = "B0WORKFLOWBOT"
 MAX_TEXT = 40_000
+# Slack refuses a message whose blocks hold too much text in all (msg_blocks_too_long) at a
+# total it does not document. Public reports: refused at 11,341 characters summed over the
+# blocks' text fields (slackapi/bolt-js#2867), and from about 13,200 (bolt-js#2509, where a
+# Slack engineer spoke of 12,000 characters with a buffer for block containers). The stand-in
+# refuses more than this, just under the lowest total reported refused.
+MAX_BLOCKS_TEXT = 11_000
 MAX_PAGE = 999
 TRIGGER_SECONDS = 3.0
 MAX_STACKED_VIEWS = 3
@@ -920,6 +926,21 @@ def _check_blocks(blocks: object) -> None:
         assert_valid_blocks(blocks)
     except Exception as error:
         raise ApiError("invalid_blocks", errors=[str(error)[:500] or "invalid blocks"]) from None
+    if _text_length(blocks) > MAX_BLOCKS_TEXT:
+        raise ApiError("msg_blocks_too_long")
+
+
+def _text_length(value: object) -> int:
+    """How many characters the ``text`` fields in ``value`` (blocks, their text objects and
+    elements) hold in all, as the public reports of MAX_BLOCKS_TEXT counted them."""
+    if isinstance(value, list):
+        return sum(_text_length(item) for item in value)
+    if not isinstance(value, dict):
+        return 0
+    return sum(
+        len(item) if key == "text" and isinstance(item, str) else _text_length(item)
+        for key, item in value.items()
+    )
 
 
 def chat_get_permalink(standin: SlackStandIn, call: Call) -> dict[str, Any]:

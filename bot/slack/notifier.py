@@ -120,6 +120,8 @@ REASONS: dict[str, str] = {
     "msg_too_long": "the message is longer than Slack accepts (40,000 characters): "
     "shorten the message template",
     "invalid_blocks": "Slack rejected the message layout (its blocks): fix the message template",
+    "msg_blocks_too_long": "the message's blocks hold more text than Slack accepts in one "
+    "message: shorten the message template",
     "restricted_action": "the workspace does not let the bot post in this channel: "
     "ask a workspace admin, or pick another channel",
     "invalid_auth": f"Slack does not accept the bot's token: {_REINSTALL}",

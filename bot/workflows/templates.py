@@ -69,13 +69,17 @@ _BIDI_CONTROLS = dict.fromkeys(
 
 def cut_mrkdwn(text: str, limit: int) -> str:
     """Escaped mrkdwn ``text`` cut to at most ``limit`` characters, never inside one of the
-    entities escape_mrkdwn writes (a cut ``&am`` would show as it is)."""
+    entities escape_mrkdwn writes (a cut ``&am`` would show as it is) nor inside a link or
+    mention (``<http://x|label>``, ``<@U1>``; a cut one would show its markup)."""
     if len(text) <= limit:
         return text
     cut = text[:limit]
     started = cut.rfind("&")
     if started != -1 and ";" not in cut[started:]:
         cut = cut[:started]  # the entity that begins there does not end before the limit
+    opened = cut.rfind("<")
+    if opened != -1 and ">" not in cut[opened:]:
+        cut = cut[:opened]  # the link that begins there does not end before the limit
     return cut
 
 

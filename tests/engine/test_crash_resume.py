@@ -12,8 +12,10 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.clock import FixedClock
+from bot.workflows.digest import REPLY_PARTS
 from bot.workflows.engine import DEFAULT_LEASE
-from bot.workflows.runner import MAX_ATTEMPTS, POST_TRIES
+from bot.workflows.notifier import ActionMark, Message
+from bot.workflows.runner import DIGEST_RECORD_ID, MAX_ATTEMPTS, POST_TRIES
 from bot.workflows.vocabulary import ActionOutcome, RunStatus
 from tests.engine.builders import (
     DEALS_CHANNEL,
@@ -142,7 +144,7 @@ def test_a_digest_resumed_after_its_second_message_posts_only_the_others_and_rec
     [interrupted] = runs(sessions)
     assert results(sessions, interrupted.id) == []
     before = [m["metadata"]["event_payload"]["part"] for m in slack_api.posted_messages()]
-    assert before == [0, 1]
+    assert before == [0, REPLY_PARTS + 1]
 
     clock.advance(PAST_THE_LEASE)
     [(run_id, status)] = processes.start("host-2").tick()
@@ -161,6 +163,38 @@ def test_a_digest_resumed_after_its_second_message_posts_only_the_others_and_rec
     )
     assert len(outcome) == 1_000
     assert {(r.outcome, r.reference["ts"]) for r in outcome if r.reference} == {
+        (ActionOutcome.OK.value, parent["ts"])
+    }
+
+
+def test_a_digest_resumed_across_a_change_of_layout_does_not_take_an_old_reply_for_its_own(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    import_deals(sessions, [deal(f"D{n:04d}") for n in range(1_000)], clock.now())
+    text = "{{ name }} is in contract and waits for a look from the deal desk this week"
+    save(sessions, workflow_document(actions=[channel_message(text, mode="digest")]), clock.now())
+    clock.set(JUST_AFTER)
+    with pytest.raises(Crash):
+        processes.start("host-1", DyingNotifier(processes.slack(), after_post=1)).tick()
+    [interrupted] = runs(sessions)
+    [parent] = slack_api.posted_messages(DEALS_CHANNEL)
+    # The dead process ran an older layout: its first reply, part 1, held the second section.
+    old_reply = ActionMark(interrupted.id, DIGEST_RECORD_ID, 0, part=1)
+    processes.slack().post(
+        Message(DEALS_CHANNEL, "• Deal D0030", mark=old_reply, thread_ts=parent["ts"])
+    )
+
+    clock.advance(PAST_THE_LEASE)
+    [(run_id, status)] = processes.start("host-2").tick()
+
+    assert status is RunStatus.SUCCEEDED
+    replies = [m for m in slack_api.posted_messages(DEALS_CHANNEL) if m["ts"] != parent["ts"]]
+    parts = [m["metadata"]["event_payload"]["part"] for m in replies]
+    assert parts == [1, REPLY_PARTS + 1, REPLY_PARTS + 2, REPLY_PARTS + 3]
+    assert {(r.outcome, r.reference["ts"]) for r in results(sessions, run_id)} == {
         (ActionOutcome.OK.value, parent["ts"])
     }
 

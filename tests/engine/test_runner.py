@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.slack.notifier import REASONS
 from bot.workflows.clock import FixedClock
-from bot.workflows.digest import MAX_REPLIES, MESSAGE_BUDGET, REPLY_SECTIONS
+from bot.workflows.digest import MAX_REPLIES, REPLY_SECTIONS
 from bot.workflows.notifier import ACTION_EVENT_TYPE
 from bot.workflows.vocabulary import ActionOutcome, PropertyType, RunSource, RunStatus
 from storage.object_types import ObjectTypeRepository
@@ -206,15 +206,30 @@ def test_a_message_per_record_arrives_once_each_with_record_values_escaped(
     assert run(sessions, run_id).status == RunStatus.SUCCEEDED
 
 
+def shown_in_full(message: dict[str, Any]) -> bool:
+    """Whether the message's blocks show all of its text: none was cut to fit a section."""
+    return "\n".join(block["text"]["text"] for block in message["blocks"]) == message["text"]
+
+
+def listed_and_more(messages: list[dict[str, Any]]) -> tuple[int, int]:
+    """How many records a digest's messages list, and how many its "more" line says are not."""
+    lines = [line for message in messages for line in message["text"].split("\n")]
+    more = [line for line in lines if line.startswith("…and ")]
+    unlisted = int(more[0].split()[1].replace(",", "")) if more else 0
+    return sum(line.startswith("• ") for line in lines), unlisted
+
+
 def test_a_digest_of_a_thousand_records_takes_a_bounded_number_of_slack_calls(
     sessions: sessionmaker[Session],
     clock: FixedClock,
     processes: Processes,
     slack_api: SlackStandIn,
 ) -> None:
+    # Lines long enough to fill every section a digest lists, so that its replies are full.
+    long_name = "{{ name }} is in contract and waits for a look from the deal desk " * 3
     import_deals(sessions, [deal(f"D{n:04d}") for n in range(1_000)], clock.now())
     actions = [
-        channel_message("{{ name }}", mode="digest"),
+        channel_message(long_name, mode="digest"),
         channel_message("{{ name }} ({{ id }})", channel="C0OTHER", mode="digest"),
     ]
 
@@ -226,21 +241,56 @@ def test_a_digest_of_a_thousand_records_takes_a_bounded_number_of_slack_calls(
         parent, *replies = slack_api.posted_messages(channel)
         assert parent["text"].startswith("*Deal review*: 1,000 records")
         assert {reply["thread_ts"] for reply in replies} == {parent["ts"]}
-        # The parent is one section; each reply up to REPLY_SECTIONS, each within a section's
-        # 3,000 characters and the message within what Slack takes in one message's blocks.
+        # The parent is one section; each reply up to REPLY_SECTIONS, all of it shown, and
+        # every reply taken by the stand-in, which refuses as much text as Slack refused.
         assert len(parent["blocks"]) == 1
         assert all(len(reply["blocks"]) <= REPLY_SECTIONS for reply in replies)
-        for message in [parent, *replies]:
-            shown = [block["text"]["text"] for block in message["blocks"]]
-            assert all(len(text) <= MESSAGE_BUDGET + 200 for text in shown)
-            assert sum(len(text) for text in shown) <= 12_000
+        assert all(shown_in_full(message) for message in [parent, *replies])
         assert "more: see the run's history" in replies[-1]["text"]
+        assert sum(listed_and_more([parent, *replies])) == 1_000
+    assert len(slack_api.posted_messages(DEALS_CHANNEL)) == 1 + MAX_REPLIES
     assert slack_api.calls("conversations.history") == []
     outcome = results(sessions, run_id)
     assert len(outcome) == 2_000
     assert {(r.outcome, r.reference["digest"]) for r in outcome if r.reference} == {
         (ActionOutcome.OK.value, True)
     }
+    assert {r.outcome for r in outcome} == {ActionOutcome.OK.value}
+
+
+def test_a_digest_of_a_long_workflow_name_shows_every_line_it_counts_as_listed(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    # 200 characters, 400 once escaped: the header takes room from the parent's lines.
+    name = "R&D " * 50
+    import_deals(sessions, [deal(f"D{n:04d}") for n in range(1_000)], clock.now())
+    action = channel_message("{{ name }} is in contract", mode="digest")
+
+    run_once(sessions, clock, processes, workflow_document(name=name, actions=[action]))
+
+    messages = slack_api.posted_messages(DEALS_CHANNEL)
+    assert messages[0]["text"].startswith("*R&amp;D R&amp;D ")
+    assert all(shown_in_full(message) for message in messages)
+    assert sum(listed_and_more(messages)) == 1_000
+
+
+def test_a_digest_line_cut_to_its_length_is_not_cut_inside_an_escaped_character(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    # Escaped, the name's "&" is "&amp;" across the 300th character of the line.
+    import_deals(sessions, [deal("D1", name="x" * 298 + "& co")], clock.now())
+    action = channel_message("{{ name }}", mode="digest")
+
+    run_once(sessions, clock, processes, workflow_document(actions=[action]))
+
+    [digest] = slack_api.posted_messages(DEALS_CHANNEL)
+    assert digest["text"].split("\n")[1] == "• " + "x" * 298 + "…"
 
 
 @pytest.mark.parametrize(("records", "messages"), [(20, 20), (21, 1)])

@@ -259,6 +259,17 @@ def test_a_too_long_message_and_too_many_blocks_fail_with_slacks_limits(
     assert too_many.value.details["errors"]
 
 
+def test_blocks_holding_more_text_than_slack_takes_in_one_message_fail_however_split(
+    notifier: SlackNotifier,
+) -> None:
+    # Four sections of 2,800 characters: each within a section's limit, too much in all.
+    with pytest.raises(DeliveryFailed) as too_long:
+        notifier.post(Message("C0SALES", "long", sections=("x" * 2_800,) * 4))
+    assert too_long.value.code == "msg_blocks_too_long" and "template" in too_long.value.reason
+
+    assert notifier.post(Message("C0SALES", "ok", sections=("x" * 2_800,) * 3))
+
+
 def test_a_rejected_token_asks_for_a_reinstall(
     slack_api: SlackStandIn, notifier: SlackNotifier
 ) -> None:

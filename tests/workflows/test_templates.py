@@ -312,3 +312,13 @@ def test_escaped_text_cut_to_a_length_keeps_every_entity_whole(text: str, limit:
     assert len(cut) > limit - len("&amp;") or cut == escaped
     rest = cut[cut.rfind("&") :] if "&" in cut else ";"
     assert ";" in rest
+
+
+@pytest.mark.parametrize("limit", [3, 10, 20, 24])
+def test_text_cut_to_a_length_keeps_a_link_or_mention_whole(limit: int) -> None:
+    text = "see <http://x.co/a|the deal> for <@U123>"
+
+    cut = cut_mrkdwn(text, limit)
+
+    assert text.startswith(cut) and len(cut) <= limit
+    assert cut.count("<") == cut.count(">")
