@@ -747,6 +747,14 @@ class Execution:
             except OutcomeUnknown as unknown:
                 # The other replies are still posted: only this one may be missing.
                 lost = lost or f"reply {part} of the digest: {unknown.reason}"
+            except DeliveryFailed as refused:
+                # Once the parent is in the channel, a refused reply is recorded as one that
+                # may be missing, with the parent's link: recorded failed without it, a
+                # re-run would not look for this run's messages and post the parent again.
+                lost = lost or (
+                    f"reply {part} of the digest was not posted ({refused.reason}); "
+                    "the digest's other messages were"
+                )
         return posted, lost
 
     def _send_dm(self, index: int, action: SendDm) -> None:

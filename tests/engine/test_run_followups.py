@@ -5,13 +5,16 @@ even when its process dies half-way."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.clock import FixedClock
+from bot.workflows.digest import REPLY_PARTS
 from bot.workflows.forecast import forecast
 from bot.workflows.lifecycle import Actor, PermissionDenied, WorkflowError
 from bot.workflows.planner import SKIPPED_BY_HAND
@@ -46,7 +49,7 @@ from tests.engine.builders import (
     workflow_document,
 )
 from tests.engine.conftest import Crash, DyingNotifier, Processes
-from tests.slack_standin import SlackStandIn
+from tests.slack_standin import ApiError, Call, SlackStandIn, chat_post_message
 
 OWNER_ACTOR = Actor(OWNER)
 BLOCKED = "C0BLOCKED"
@@ -325,6 +328,56 @@ def test_a_rerun_of_a_failed_digest_posts_one_digest_of_the_failed_records(
     [digest] = [m for m in slack_api.posted_messages(BLOCKED) if "thread_ts" not in m]
     assert all(name in digest["text"] for name in ("Acme renewal", "Globex", "Initech"))
     assert len(slack_api.posted_messages(DEALS_CHANNEL)) == 3
+
+
+def test_a_digest_reply_slack_refused_is_the_only_message_its_rerun_posts(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    # Lines long enough for the parent and three replies.
+    import_deals(sessions, [deal(f"D{n:03d}") for n in range(400)], clock.now())
+    text = "{{ name }} is in contract and waits for a look from the deal desk this week"
+    save(sessions, workflow_document(actions=[channel_message(text, mode="digest")]), clock.now())
+    refused_part = REPLY_PARTS + 2
+
+    def refusing_the_second_reply(standin: SlackStandIn, call: Call) -> dict[str, Any]:
+        metadata = call.params.get("metadata")
+        metadata = json.loads(metadata) if isinstance(metadata, str) else metadata
+        if metadata and metadata["event_payload"]["part"] == refused_part:
+            raise ApiError("invalid_blocks")
+        return chat_post_message(standin, call)
+
+    slack_api.handlers["chat.postMessage"] = refusing_the_second_reply
+    first = _run_at(clock, processes, MONDAY_RUN)
+    parent, *replies = slack_api.posted_messages(DEALS_CHANNEL)
+    assert len(replies) == 2
+    # The records are recorded with the digest's link, as may be missing, naming the reply.
+    outcome = results(sessions, first)
+    assert len(outcome) == 400
+    assert {(r.outcome, r.reference["ts"]) for r in outcome if r.reference} == {
+        (ActionOutcome.UNKNOWN.value, parent["ts"])
+    }
+    [reason] = {r.reason for r in outcome}
+    assert reason is not None and reason.startswith("reply 2 of the digest was not posted")
+
+    slack_api.handlers["chat.postMessage"] = chat_post_message
+    asked = retry(UnitOfWork(sessions), TEAM, first, OWNER_ACTOR, clock.now())
+    processes.start().run_now(asked.run_id)
+
+    # The parent and the replies posted are found by their marks; only the refused one is
+    # posted, in the same thread.
+    messages = slack_api.posted_messages(DEALS_CHANNEL)
+    assert [m["ts"] for m in messages if "thread_ts" not in m] == [parent["ts"]]
+    assert len(messages) == 4
+    assert messages[-1]["thread_ts"] == parent["ts"]
+    assert messages[-1]["metadata"]["event_payload"]["part"] == refused_part
+    rerun = results(sessions, asked.run_id)
+    assert len(rerun) == 400
+    assert {(r.outcome, r.reference["ts"]) for r in rerun} == {
+        (ActionOutcome.OK.value, parent["ts"])
+    }
 
 
 def test_a_snooze_ends_at_the_start_of_the_day_in_the_workflows_zone(
