@@ -5,11 +5,11 @@ A run is carried out as a batch when it is the first claim of a scheduled run wh
 are all channel messages sent per record (no owner named, no source to sync first) and it
 enrolls at most MAX_BATCHED_RECORDS records. For those, what the per-run path does in about
 25 statements and 7 transactions each is done for the whole batch in a few: one claim, one
-enrollment transaction (an ``INSERT ... SELECT`` per run, and one statement reading every
-run's records), one transaction recording every result and finishing the runs. Their
-messages are posted by a bounded pool, each run's messages one at a time in the per-run
-order, so Slack's answers overlap while each channel keeps its pace (the workspace's
-notifier paces channels and honours 429s for the whole pool).
+enrollment transaction (one ``INSERT ... SELECT`` for every run's criteria, and one
+statement reading every run's records), one transaction recording every result and
+finishing the runs. Their messages are posted by a bounded pool, each run's messages one at
+a time in the per-run order, so Slack's answers overlap while each channel keeps its pace
+(the workspace's notifier paces channels and honours 429s for the whole pool).
 
 Every other run (a resumed one, a re-run, one that messages owners, writes records, posts
 digests, or waits on a source) goes through ``Runner.execute`` alone, as before: one per
@@ -280,11 +280,19 @@ class BatchExecution:
             enrolled_at = runner.clock.now()
             runs = RunRepository(session)
             newest = runs.newest_record_id()
-            small = [
-                run_id
-                for run_id, execution in self.executions.items()
-                if execution.enroll_by_criteria(session, enrolled_at, newest) <= MAX_BATCHED_RECORDS
-            ]
+            written = runs.enroll_selected_together(
+                [
+                    (run_id, execution.chosen_records(session))
+                    for run_id, execution in self.executions.items()
+                ],
+                enrolled_at,
+                newest,
+            )
+            small = []
+            for run_id, execution in self.executions.items():
+                execution.note_enrolled(written[run_id])
+                if written[run_id] <= MAX_BATCHED_RECORDS:
+                    small.append(run_id)
             runs.mark_enrolled(list(self.executions), newest, enrolled_at)
             records: dict[int, list[EnrolledRecord]] = {run_id: [] for run_id in small}
             for run_id, record in runs.enrolled_with_records(small):

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, not_, select
+from sqlalchemy import ColumnElement, Select, and_, false, func, not_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.clock import Clock
@@ -405,6 +405,21 @@ class Execution:
     def enroll_by_criteria(self, session: Session, enrolled_at: datetime, newest: int) -> int:
         """Enrolls the records the criteria choose now, up to record ``newest``; how many.
         The caller's transaction then marks the run enrolled."""
+        # A requested run enrolls in the name of who asked; a scheduled one in nobody's.
+        written = RunRepository(session).enroll_selected(
+            self.run_id,
+            self.chosen_records(session).subquery(),
+            self.source,
+            self.triggered_by,
+            enrolled_at,
+            newest,
+        )
+        self.note_enrolled(written)
+        return written
+
+    def chosen_records(self, session: Session) -> Select[Any]:
+        """The ids of the records the criteria choose now (a run batch enrolls its runs'
+        together)."""
         clause = enrollment_clause(
             self.definition.criteria,
             self.definition.suppression,
@@ -412,23 +427,17 @@ class Execution:
             self.zone_now,
             session.get_bind().dialect.name,
         )
-        selected = (
-            select(Record.id)
-            .where(
-                Record.object_type_id == self.object_type_id,
-                clause,
-                not_snoozed(self.workflow_id, self.scheduled_at),
-            )
-            .subquery()
+        return select(Record.id).where(
+            Record.object_type_id == self.object_type_id,
+            clause,
+            not_snoozed(self.workflow_id, self.scheduled_at),
         )
-        # A requested run enrolls in the name of who asked; a scheduled one in nobody's.
-        written = RunRepository(session).enroll_selected(
-            self.run_id, selected, self.source, self.triggered_by, enrolled_at, newest
-        )
+
+    def note_enrolled(self, written: int) -> None:
+        """Notes how many records the run's enrollment by its criteria wrote."""
         if self.source is RunSource.SCHEDULE:
             # Nothing enrolls in a scheduled run but this: its rows are all there are.
             self.enrolled_count = written
-        return written
 
     def _records(self, index: int, done: set[int]) -> Iterator[list[EnrolledRecord]]:
         """The run's enrolled records in batches, by id: bounded memory for large runs.
