@@ -17,6 +17,7 @@ from bot.workflows.digest import MAX_REPLIES, REPLY_SECTIONS
 from bot.workflows.notifier import ACTION_EVENT_TYPE
 from bot.workflows.vocabulary import ActionOutcome, PropertyType, RunSource, RunStatus
 from storage.object_types import ObjectTypeRepository
+from storage.runs import RunRepository
 from tests.engine.builders import (
     DEALS_CHANNEL,
     OWNER,
@@ -40,6 +41,10 @@ from tests.slack_standin import SlackStandIn
 RUN_TIME = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 JUST_AFTER = datetime(2026, 11, 2, 9, 0, 5, tzinfo=UTC)
 BAD_CHANNEL = "C0NOTJOINED"
+
+
+def POSTGRES(engine: Any) -> bool:
+    return bool(engine.dialect.name == "postgresql")
 
 
 def run_once(
@@ -581,6 +586,61 @@ def test_other_processes_may_write_while_a_run_counts_its_summary(
 
     assert run(sessions, run_id).status == RunStatus.SUCCEEDED
     assert took_the_lock and all(took_the_lock)
+
+
+def pending_read(statement: str) -> bool:
+    """Whether a statement counts or lists the records a digest is still to be sent for."""
+    reads = statement.startswith("SELECT") and "enrollments" in statement
+    return reads and "NOT (EXISTS (SELECT" in statement and "FROM action_results" in statement
+
+
+def test_a_digests_pending_records_are_each_looked_up_in_the_results_index(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+) -> None:
+    """Whatever the statistics say: planned on a table it thought empty, PostgreSQL joined
+    each enrollment against all of the action's results, quadratic in the records."""
+    engine = sessions.kw["bind"]
+    import_deals(sessions, [deal(f"D{n:03d}") for n in range(300)], clock.now())
+    with engine.begin() as connection:  # statistics taken before the run wrote its results
+        connection.execute(
+            text("ANALYZE enrollments, action_results" if POSTGRES(engine) else "ANALYZE")
+        )
+    action = channel_message(mode="digest")
+    run_id = run_once(sessions, clock, processes, workflow_document(actions=[action]))
+    assert len(results(sessions, run_id)) == 300
+    statements: list[tuple[str, Any]] = []
+
+    def keep(_conn: object, _cursor: object, statement: str, parameters: Any, *_: object) -> None:
+        if pending_read(statement):
+            statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        with sessions() as session:
+            assert RunRepository(session).pending_records(run_id, 0, None, 400) == (0, [])
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+
+    assert len(statements) == 2  # the count and the listing
+    index = "uq_action_results_run_id_record_id_action_index"
+    with engine.connect() as connection:
+        for statement, parameters in statements:
+            if POSTGRES(engine):
+                plan = "\n".join(
+                    connection.exec_driver_sql(f"EXPLAIN {statement}", parameters).scalars()
+                )
+                probe = f"Index Only Scan using {index}"
+                assert probe in plan and "record_id = enrollments.record_id" in plan, plan
+                assert "Materialize" not in plan and "Anti Join" not in plan, plan
+            else:
+                rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+                plan = "\n".join(str(row[-1]) for row in rows)
+                # SQLite names the unique index sqlite_autoindex_action_results_1.
+                probe = "SEARCH action_results USING COVERING INDEX"
+                assert probe in plan, plan
+                assert "(run_id=? AND record_id=? AND action_index=?)" in plan, plan
 
 
 @BATCHED_OR_ALONE
