@@ -707,11 +707,8 @@ class Execution:
         The records removed since the run enrolled them are first recorded skipped, with
         why (as ``_records`` does), so that the run's counts still add up."""
         retried = None if self.retry is None else self.retry.run_id
-        # One write transaction: the digest counts exactly the records left pending once
-        # the removed ones are recorded, and only the run's lease holder writes its results.
         with write_transaction(self.runner.sessions) as session:
-            runs = RunRepository(session)
-            runs.record_pending(
+            RunRepository(session).record_pending(
                 self.run_id,
                 index,
                 retried,
@@ -721,7 +718,13 @@ class Execution:
                 self.runner.clock.now(),
                 removed_only=True,
             )
-            total, first = runs.pending_records(self.run_id, index, retried, MAX_LISTED)
+        # Counted and read in a read transaction: on SQLite the write one holds the lock
+        # other processes' claims wait for. The same records are still pending: only the
+        # run's lease holder writes its results.
+        with transaction(self.runner.sessions) as session:
+            total, first = RunRepository(session).pending_records(
+                self.run_id, index, retried, MAX_LISTED
+            )
             records = [EnrolledRecord.of(record) for record in first]
         self._keep_lease()
         if _names_owners(action) and not self.owners_known:

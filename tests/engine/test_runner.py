@@ -594,6 +594,41 @@ def pending_read(statement: str) -> bool:
     return reads and "NOT (EXISTS (SELECT" in statement and "FROM action_results" in statement
 
 
+def test_other_processes_may_write_while_a_digest_counts_and_reads_what_it_lists(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+) -> None:
+    engine = sessions.kw["bind"]
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's single write lock")
+    took_the_lock: list[bool] = []
+
+    def try_to_write_meanwhile(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if not pending_read(statement):
+            return
+        other = sqlite3.connect(engine.url.database, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            took_the_lock.append(True)
+        except sqlite3.OperationalError:  # database is locked
+            took_the_lock.append(False)
+        finally:
+            other.close()
+
+    import_deals(sessions, [deal(f"D{n}") for n in range(3)], clock.now())
+    action = channel_message(mode="digest")
+    event.listen(engine, "before_cursor_execute", try_to_write_meanwhile)
+    try:
+        run_id = run_once(sessions, clock, processes, workflow_document(actions=[action]))
+    finally:
+        event.remove(engine, "before_cursor_execute", try_to_write_meanwhile)
+
+    assert run(sessions, run_id).status == RunStatus.SUCCEEDED
+    assert len(took_the_lock) == 2 and all(took_the_lock)
+
+
 def test_a_digests_pending_records_are_each_looked_up_in_the_results_index(
     sessions: sessionmaker[Session],
     clock: FixedClock,
