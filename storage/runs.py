@@ -8,8 +8,9 @@ several processes sharing one database run each occurrence exactly once.
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -32,11 +33,20 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.elements import BindParameter
 
 from bot.workflows.vocabulary import ActionOutcome, RunSource, RunStatus
 from storage.database import dialect_insert
 from storage.followups import RETRIED_OUTCOMES
 from storage.models import ActionResult, Enrollment, Record, Run, Workflow
+
+# Bound values one enrollment statement of a run batch holds at most: under half of
+# PostgreSQL's 65,535, whatever a run's criteria list.
+STATEMENT_PARAMETERS = 30_000
+# Values the batch's INSERT ... SELECT binds besides its runs' queries (source, enrolled
+# by, time, newest record), with room to spare.
+STATEMENT_OWN_PARAMETERS = 16
 
 
 @dataclass(frozen=True)
@@ -92,6 +102,37 @@ _OUTCOME_ORDER = case(
 
 def _insert_ignoring_duplicates(session: Session, table: Any) -> Insert:
     return dialect_insert(session, table).on_conflict_do_nothing()
+
+
+def _chunks(
+    selections: Sequence[tuple[int, Select[Any]]], parameters: int
+) -> Iterator[list[tuple[int, Select[Any]]]]:
+    """The runs' queries in order, grouped so that each group's statement holds at most
+    ``parameters`` bound values (less the few the statement adds); a query holding more is a
+    group of its own."""
+    room = parameters - STATEMENT_OWN_PARAMETERS
+    chunk: list[tuple[int, Select[Any]]] = []
+    held = 0
+    for run_id, records in selections:
+        # Its own values, and the run id it is tagged with.
+        needed = _bound_values(records) + 1
+        if chunk and held + needed > room:
+            yield chunk
+            chunk, held = [], 0
+        chunk.append((run_id, records))
+        held += needed
+    if chunk:
+        yield chunk
+
+
+def _bound_values(query: Select[Any]) -> int:
+    """How many bound values the query sends: an expanding parameter (``in`` of plain
+    values) sends one per value."""
+    return sum(
+        len(element.value or ()) if element.expanding else 1
+        for element in visitors.iterate(query)
+        if isinstance(element, BindParameter)
+    )
 
 
 def _result_of_enrolled(
@@ -610,33 +651,51 @@ class RunRepository:
         return int(getattr(written, "rowcount", 0))
 
     def enroll_selected_together(
-        self, selections: Sequence[tuple[int, Select[Any]]], now: datetime, newest: int
+        self,
+        selections: Sequence[tuple[int, Select[Any]]],
+        now: datetime,
+        newest: int,
+        parameters: int = STATEMENT_PARAMETERS,
     ) -> Counter[int]:
         """Enrolls, in scheduled runs, the records each run's query selects (record ids), up
-        to ``newest_record_id``, in one ``INSERT ... SELECT`` for all the runs: a run batch's
-        enrollments cost one statement, where a statement per run was most of its CPU time.
-        How many rows each run wrote (records enrolled already are not counted)."""
-        if not selections:
-            return Counter()
-        chosen = union_all(
-            *[
-                records.add_columns(literal(run_id).label("run_id"))
-                for run_id, records in selections
-            ]
-        ).subquery()
-        selected = select(
-            chosen.c.run_id,
-            chosen.c.id,
-            literal(RunSource.SCHEDULE.value),
-            literal(None, type_=Enrollment.__table__.c.enrolled_by.type),
-            literal(now, type_=Run.__table__.c.created_at.type),
-        ).where(chosen.c.id <= newest)
-        statement = (
-            _insert_ignoring_duplicates(self.session, Enrollment)
-            .from_select(["run_id", "record_id", "source", "enrolled_by", "created_at"], selected)
-            .returning(Enrollment.run_id)
-        )
-        return Counter(self.session.scalars(statement))
+        to ``newest_record_id``, in one ``INSERT ... SELECT`` for as many runs as fit in a
+        statement: a run batch's enrollments cost a statement or two, where a statement per
+        run was most of its CPU time. A statement holds at most ``parameters`` bound values
+        (or what the database takes, if less): each value of an ``in`` filter is one, and a
+        run may list thousands, so 50 runs together passed PostgreSQL's 65,535 and the batch
+        failed; a run whose query alone holds more enrolls alone. How many rows each run
+        wrote (records enrolled already are not counted)."""
+        counts: Counter[int] = Counter()
+        for chunk in _chunks(selections, min(parameters, self._parameters_allowed())):
+            chosen = union_all(
+                *[records.add_columns(literal(run_id).label("run_id")) for run_id, records in chunk]
+            ).subquery()
+            selected = select(
+                chosen.c.run_id,
+                chosen.c.id,
+                literal(RunSource.SCHEDULE.value),
+                literal(None, type_=Enrollment.__table__.c.enrolled_by.type),
+                literal(now, type_=Run.__table__.c.created_at.type),
+            ).where(chosen.c.id <= newest)
+            statement = (
+                _insert_ignoring_duplicates(self.session, Enrollment)
+                .from_select(
+                    ["run_id", "record_id", "source", "enrolled_by", "created_at"], selected
+                )
+                .returning(Enrollment.run_id)
+            )
+            counts.update(self.session.scalars(statement))
+        return counts
+
+    def _parameters_allowed(self) -> int:
+        """Bound values one statement may hold: SQLite's limit as built (32,766 by default,
+        more in some builds), read from the connection; PostgreSQL's protocol counts them in
+        16 bits."""
+        connection = self.session.connection()
+        if connection.dialect.name == "sqlite":
+            driver = connection.connection.driver_connection
+            return int(driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))  # type: ignore[union-attr]
+        return 65_535
 
     def mark_enrolled(
         self,
