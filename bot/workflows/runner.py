@@ -681,10 +681,14 @@ class Execution:
 
     def _digest(self, index: int, action: SendChannelMessage) -> None:
         """One message for every record not done yet; the first MAX_LISTED are listed."""
-        total, lines = self._digest_lines(index, action)
+        mark = ActionMark(self.run_id, DIGEST_RECORD_ID, index)
+        # Resumed after the dead process posted the digest, the records removed since are
+        # listed as they were then: skipping them would record skipped a record the parent
+        # lists, and move the lines of the replies still to post so that one shows nowhere.
+        posted_before = self._posted_before(action.channel, mark)
+        total, lines = self._digest_lines(index, action, skip_removed=not posted_before)
         if not total:
             return
-        mark = ActionMark(self.run_id, DIGEST_RECORD_ID, index)
         messages = digest_messages(self.definition.name, action.channel, lines, total, mark)
         try:
             posted, lost = self._post_digest(messages)
@@ -698,26 +702,38 @@ class Execution:
         outcome = ActionOutcome.OK if lost is None else ActionOutcome.UNKNOWN
         self._record_pending(index, outcome, lost, reference)
 
+    def _posted_before(self, channel: str, mark: ActionMark) -> bool:
+        """Whether a resumed run finds the message under ``mark`` posted by the dead process
+        (``_post_once`` finds it again); when not, nothing after it was posted either."""
+        if not self.searching_history:
+            return False
+        if self._posted_before_resuming(Message(channel, "", mark=mark), mark) is None:
+            self.searching_history = False
+            return False
+        return True
+
     def _digest_lines(
-        self, index: int, action: SendChannelMessage | SendDm
+        self, index: int, action: SendChannelMessage | SendDm, *, skip_removed: bool = True
     ) -> tuple[int, list[str]]:
         """How many records a digest is about (those not done yet), and the lines of the
         first MAX_LISTED: only those are read, so a digest of 100,000 records reads 400.
 
         The records removed since the run enrolled them are first recorded skipped, with
-        why (as ``_records`` does), so that the run's counts still add up."""
+        why (as ``_records`` does), so that the run's counts still add up; unless
+        ``skip_removed`` is false: then they are listed and recorded as the others."""
         retried = None if self.retry is None else self.retry.run_id
-        with write_transaction(self.runner.sessions) as session:
-            RunRepository(session).record_pending(
-                self.run_id,
-                index,
-                retried,
-                ActionOutcome.SKIPPED,
-                REMOVED,
-                None,
-                self.runner.clock.now(),
-                removed_only=True,
-            )
+        if skip_removed:
+            with write_transaction(self.runner.sessions) as session:
+                RunRepository(session).record_pending(
+                    self.run_id,
+                    index,
+                    retried,
+                    ActionOutcome.SKIPPED,
+                    REMOVED,
+                    None,
+                    self.runner.clock.now(),
+                    removed_only=True,
+                )
         # Counted and read in a read transaction: on SQLite the write one holds the lock
         # other processes' claims wait for. The same records are still pending: only the
         # run's lease holder writes its results.

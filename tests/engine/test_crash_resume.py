@@ -12,18 +12,22 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.clock import FixedClock
-from bot.workflows.digest import REPLY_PARTS
+from bot.workflows.digest import MAX_REPLIES, REPLY_PARTS
 from bot.workflows.engine import DEFAULT_LEASE
 from bot.workflows.notifier import ActionMark, Message
+from bot.workflows.record_removal import by_ids
 from bot.workflows.runner import DIGEST_RECORD_ID, MAX_ATTEMPTS, POST_TRIES
 from bot.workflows.vocabulary import ActionOutcome, RunStatus
+from storage.database import transaction
 from tests.engine.builders import (
     DEALS_CHANNEL,
     SUMMARY_CHANNEL,
+    TEAM,
     channel_message,
     deal,
     enrollments,
     import_deals,
+    record_ids,
     records_of_type,
     results,
     run,
@@ -197,6 +201,39 @@ def test_a_digest_resumed_across_a_change_of_layout_does_not_take_an_old_reply_f
     assert {(r.outcome, r.reference["ts"]) for r in results(sessions, run_id)} == {
         (ActionOutcome.OK.value, parent["ts"])
     }
+
+
+def test_a_digest_resumed_after_its_parent_lists_a_record_removed_meanwhile_as_posted(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    import_deals(sessions, [deal(f"D{n:04d}") for n in range(1_000)], clock.now())
+    text = "{{ name }} is in contract and waits for a look from the deal desk this week"
+    save(sessions, workflow_document(actions=[channel_message(text, mode="digest")]), clock.now())
+    clock.set(JUST_AFTER)
+    with pytest.raises(Crash):
+        processes.start("host-1", DyingNotifier(processes.slack(), after_post=1)).tick()
+    [parent] = slack_api.posted_messages(DEALS_CHANNEL)
+    assert "Deal D0005 is in contract" in parent["text"]
+    with transaction(sessions) as session:
+        by_ids(session, TEAM, "deals", ["D0005"], clock.now())
+
+    clock.advance(PAST_THE_LEASE)
+    [(run_id, status)] = processes.start("host-2").tick()
+
+    assert status is RunStatus.SUCCEEDED
+    messages = slack_api.posted_messages(DEALS_CHANNEL)
+    assert len(messages) == 1 + MAX_REPLIES
+    lines = [line for m in messages for line in m["text"].split("\n") if line.startswith("• ")]
+    # Each listed record once, none left out where the replies take over from the parent.
+    numbers = [int(line.split()[2][1:]) for line in lines]
+    assert numbers == list(range(len(numbers)))
+    ids = record_ids(sessions)
+    outcome = {r.record_id: r.outcome for r in results(sessions, run_id)}
+    assert len(outcome) == 1_000
+    assert outcome[ids["D0005"]] == ActionOutcome.OK.value
 
 
 # -- leases --------------------------------------------------------------------------------
