@@ -224,12 +224,16 @@ class BatchExecution:
         # Set when the process is dying (a BaseException in a posting): the others stop
         # before their next post.
         self.stopping = threading.Event()
+        # Runs whose enrollment failed unexpectedly: left to their leases, as a run carried
+        # out alone is when it fails, while the others go on.
+        self.unenrolled: list[int] = []
 
     def run(self) -> list[tuple[int, RunStatus | None]]:
         ended: list[tuple[int, RunStatus | None]] = []
         alone = [] if self.claimed.alone is None else [self.claimed.alone]
         if self.executions:
             records = self._enroll()
+            ended += self._left_to_leases(self.unenrolled)
             # Runs with more records than a batch takes carry on alone, enrolled already.
             alone = [run_id for run_id in self.executions if run_id not in records] + alone
             ended += self._isolated_batch(records)
@@ -273,21 +277,45 @@ class BatchExecution:
 
     def _enroll(self) -> dict[int, list[EnrolledRecord]]:
         """Enrolls every run of the batch in one transaction; the records of those that
-        enrolled few enough to post as a batch, by run."""
+        enrolled few enough to post as a batch, by run. When that fails (one run's query
+        does: a clause that cannot be built, an error running it), each run enrolls again
+        in a savepoint of its own, and only those that fail again are left to their leases,
+        counted and logged as the per-run path does; the batch's other runs go on."""
+        try:
+            return self._enroll_runs(together=True)
+        except Exception as error:
+            log.warning(
+                "runs %s: enrolling together failed (%s); each enrolls on its own",
+                sorted(self.executions),
+                type(error).__name__,
+            )
+        try:
+            return self._enroll_runs(together=False)
+        except Exception:
+            # Not one run's failure (the database went away, say): none of them enrolled.
+            run_ids = sorted(self.executions)
+            log.exception("runs %s failed unexpectedly; resumed once their leases run out", run_ids)
+            self._leave_unenrolled(run_ids)
+            return {}
+
+    def _enroll_runs(self, *, together: bool) -> dict[int, list[EnrolledRecord]]:
         runner = self.runner
         with write_transaction(runner.sessions) as session:
             # Read before the records are selected: `why` finds the values they had then.
             enrolled_at = runner.clock.now()
             runs = RunRepository(session)
             newest = runs.newest_record_id()
-            written = runs.enroll_selected_together(
-                [
-                    (run_id, execution.chosen_records(session))
-                    for run_id, execution in self.executions.items()
-                ],
-                enrolled_at,
-                newest,
-            )
+            if together:
+                written = runs.enroll_selected_together(
+                    [
+                        (run_id, execution.chosen_records(session))
+                        for run_id, execution in self.executions.items()
+                    ],
+                    enrolled_at,
+                    newest,
+                )
+            else:
+                written = self._enroll_each(session, enrolled_at, newest)
             small = []
             for run_id, execution in self.executions.items():
                 execution.note_enrolled(written[run_id])
@@ -298,6 +326,31 @@ class BatchExecution:
             for run_id, record in runs.enrolled_with_records(small):
                 records[run_id].append(EnrolledRecord.of(record))
         return records
+
+    def _enroll_each(self, session: Session, enrolled_at: datetime, newest: int) -> Counter[int]:
+        """Enrolls each run in a savepoint of its own; a run whose enrollment fails leaves
+        the batch, left to its lease (resumed by the per-run path, which fails it the same
+        way until it gives up, saying so)."""
+        runs = RunRepository(session)
+        written: Counter[int] = Counter()
+        failed = []
+        for run_id, execution in self.executions.items():
+            try:
+                with session.begin_nested():
+                    selection = [(run_id, execution.chosen_records(session))]
+                    written += runs.enroll_selected_together(selection, enrolled_at, newest)
+            except Exception:
+                log.exception("run %s failed unexpectedly; resumed once its lease runs out", run_id)
+                failed.append(run_id)
+        self._leave_unenrolled(failed)
+        return written
+
+    def _leave_unenrolled(self, run_ids: Sequence[int]) -> None:
+        """The runs leave the batch, their leases no longer renewed by it."""
+        for run_id in run_ids:
+            del self.executions[run_id]
+            self.leases.held.discard(run_id)
+        self.unenrolled += run_ids
 
     def _post_and_finish(
         self, records: dict[int, list[EnrolledRecord]]

@@ -4,16 +4,30 @@ parameters than the database takes, and one run's failing query failing that run
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
+import pytest
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.clock import FixedClock
-from bot.workflows.run_batch import BATCH_SIZE
+from bot.workflows.run_batch import BATCH_SIZE, MAX_BATCHED_RECORDS, BatchExecution
 from bot.workflows.vocabulary import ActionOutcome, RunStatus
-from tests.engine.builders import deal, enrollments, import_deals, results, runs, save
+from storage.models import Record
+from tests.engine.builders import deal, enrollments, import_deals, results, run, runs, save
 from tests.engine.conftest import Processes
-from tests.engine.test_run_batches import channel, expected_marks, marks, reminder
+from tests.engine.test_run_batches import (
+    PAST_THE_LEASE,
+    _by_workflow,
+    _with_a_run_alone,
+    channel,
+    due_reminders,
+    expected_marks,
+    marks,
+    reminder,
+)
 from tests.slack_standin import SlackStandIn
 
 JUST_AFTER = datetime(2026, 11, 2, 9, 0, 5, tzinfo=UTC)
@@ -50,3 +64,83 @@ def test_a_batch_whose_criteria_hold_more_parameters_than_a_statement_takes_enro
     assert [len(slack_api.posted_messages(channel(n))) for n in range(BATCH_SIZE)] == [
         1
     ] * BATCH_SIZE
+
+
+def _unbuildable(_session: Session) -> Any:
+    raise ValueError("a clause that cannot be built")
+
+
+def _failing_in_the_database(_session: Session) -> Any:
+    # Fails when the database runs it, aborting the transaction on PostgreSQL.
+    return select(Record.id).where(func.no_such_function(Record.id) == 1)
+
+
+@pytest.mark.parametrize("broken", [_unbuildable, _failing_in_the_database])
+def test_a_batched_run_whose_query_fails_is_left_to_its_lease_and_the_others_post(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+    caplog: pytest.LogCaptureFixture,
+    broken: Callable[[Session], Any],
+) -> None:
+    due_reminders(sessions, clock, 3, deals_each=2)
+    _with_a_run_alone(sessions, clock, 3)
+    clock.set(JUST_AFTER)
+    bot = processes.start("host-1")
+    bot.plan()
+    first, failing, third, alone = _by_workflow(sessions)
+    claimed = bot.claim_batch(BATCH_SIZE)
+    batch = BatchExecution(bot.runner, claimed)
+
+    # The run's criteria query fails, as a bug in building or running it would, in this
+    # process only.
+    batch.executions[failing].chosen_records = broken  # type: ignore[method-assign]
+    ended = dict(batch.run())
+
+    assert [ended[r] for r in (first, failing, third, alone)] == [
+        RunStatus.SUCCEEDED,
+        None,
+        RunStatus.SUCCEEDED,
+        RunStatus.SUCCEEDED,
+    ]
+    # Logged as the per-run path logs a run that fails unexpectedly.
+    assert f"run {failing} failed unexpectedly; resumed once its lease runs out" in caplog.text
+    stuck = run(sessions, failing)
+    assert (stuck.status, stuck.enrolled_at) == (RunStatus.RUNNING, None)
+    assert enrollments(sessions, failing) == []
+    assert [len(slack_api.posted_messages(channel(n))) for n in range(4)] == [2, 0, 2, 1]
+
+    clock.advance(PAST_THE_LEASE)
+    assert processes.start("host-2").tick() == [(failing, RunStatus.SUCCEEDED)]
+    assert [len(slack_api.posted_messages(channel(n))) for n in range(4)] == [2, 2, 2, 1]
+    resumed = enrollments(sessions, failing)
+    assert len(resumed) == 2
+    assert all(marks(slack_api)[(failing, e.record_id, 0)] == 1 for e in resumed)
+
+
+def test_a_batch_of_runs_enrolling_none_few_and_many_records_enrolls_each_its_own(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    many = MAX_BATCHED_RECORDS + 5
+    import_deals(sessions, [deal(f"M{n:03d}", batch=0) for n in range(many)], clock.now())
+    import_deals(sessions, [deal(f"F{n}", batch=1) for n in range(3)], clock.now())
+    for number in range(3):  # workflow 2 matches no deal
+        save(sessions, reminder(number), clock.now())
+    clock.set(JUST_AFTER)
+
+    ended = dict(processes.start("host-1").tick())
+
+    lots, few, none = _by_workflow(sessions)
+    assert ended == {r: RunStatus.SUCCEEDED for r in (lots, few, none)}
+    assert [len(enrollments(sessions, r)) for r in (lots, few, none)] == [many, 3, 0]
+    assert [run(sessions, r).summary["enrolled"] for r in (lots, few, none)] == [many, 3, 0]
+    # The run of many records posts one digest alone; the few post a message each.
+    [digest] = slack_api.posted_messages(channel(0))
+    assert str(many) in digest["text"]
+    assert len(slack_api.posted_messages(channel(1))) == 3
+    assert slack_api.posted_messages(channel(2)) == []
+    assert len(results(sessions, lots)) == many
