@@ -4,6 +4,7 @@ DeletedWorkflows: every query here is of live workflows."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -145,11 +146,11 @@ class WorkflowRepository:
             query = query.with_for_update(skip_locked=True)
         return list(self.session.scalars(query))
 
-    def coming(self, until: datetime, limit: int) -> list[Workflow]:
-        """Active workflows whose next occurrence comes by ``until``, earliest first; read
-        without locking them (planning locks them, later)."""
+    def coming(self, until: datetime, limit: int) -> list[tuple[int, datetime]]:
+        """(id, updated_at) of the active workflows whose next occurrence comes by
+        ``until``, earliest first; read without locking them (planning locks them, later)."""
         query = (
-            select(Workflow)
+            select(Workflow.id, Workflow.updated_at)
             .where(
                 Workflow.status == WorkflowStatus.ACTIVE.value,
                 Workflow.next_run_at <= until,
@@ -157,6 +158,13 @@ class WorkflowRepository:
             .order_by(Workflow.next_run_at, Workflow.id)
             .limit(limit)
         )
+        return [(id_, updated_at) for id_, updated_at in self.session.execute(query)]
+
+    def many(self, workflow_ids: Collection[int]) -> list[Workflow]:
+        """The workflows of these ids that still exist, by id."""
+        if not workflow_ids:
+            return []
+        query = select(Workflow).where(Workflow.id.in_(workflow_ids)).order_by(Workflow.id)
         return list(self.session.scalars(query))
 
     def earliest_next_run(self) -> datetime | None:

@@ -4,6 +4,7 @@ workflow once, and any change to its stored columns or its type's properties par
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
@@ -98,3 +99,22 @@ def test_a_tick_parses_the_workflows_due_within_a_minute_before_their_instant(
 
     assert parsed(sessions, soon.workflow_id)
     assert not parsed(sessions, later.workflow_id)
+
+
+def test_parsing_ahead_reads_a_coming_workflow_again_only_once_it_changed(
+    sessions: sessionmaker[Session], processes: Processes
+) -> None:
+    import_deals(sessions, [deal("D1")], START)
+    unique = uuid.uuid4().hex[:8]
+    soon = save(sessions, workflow_document(name=f"Soon {unique}", schedule=daily("08:01")), START)
+    engine = processes.start_on_console()
+
+    assert engine.parse_ahead() == 1
+    assert engine.parse_ahead() == 0
+    edited = {"name": f"Soon again {unique}", "updated_at": START + timedelta(seconds=1)}
+    with transaction(sessions) as session:
+        session.execute(update(Workflow).where(Workflow.id == soon.workflow_id).values(edited))
+
+    assert engine.parse_ahead() == 1
+    assert parsed(sessions, soon.workflow_id)
+    assert engine.parse_ahead() == 0
