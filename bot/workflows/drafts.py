@@ -805,8 +805,9 @@ class Submitted:
     document: DraftDocument
     problems: tuple[Problem, ...]
     labels: PropertyLabels = NO_LABELS
-    # The page the draft is at now, read in the same transaction when it previews no
-    # records; None when it does (the criteria step's count, the review): page() reads it.
+    # The page of the step the draft moved to, read in the same transaction when it
+    # previews no records; None when it does (the criteria step's count, the review) or
+    # when the step was refused: page() reads it.
     page: WizardPage | None = None
 
 
@@ -868,8 +869,9 @@ def submit(
     work: UnitOfWork, key: DraftKey, read: StepReader, default_timezone: str, now: datetime
 ) -> Submitted:
     """Reads the step's input into the draft and submits it (submit_step): what was entered
-    is kept either way. The page the draft is at afterwards comes with it when it previews
-    no records: a step's submission then costs one transaction, and reads the draft once."""
+    is kept either way. The page of the step the draft moved to comes with it when it
+    previews no records: a step's submission then costs one transaction, and reads the
+    draft once."""
     # The draft's changes are written once, at the commit: the checks' reads of other
     # tables would otherwise flush them half-way, an UPDATE more per step.
     with work.writing() as session, session.no_autoflush:
@@ -877,12 +879,16 @@ def submit(
         step, layout = draft_step(draft), draft.layout
         document = _read(session, draft, read)
         problems = submit_step(session, draft, document, default_timezone, now)
-        labels = draft_labels(session, draft) if problems else NO_LABELS
+        if problems:
+            # The draft stays at the step: its problems are shown beside the inputs, and the
+            # page is read only when one is not (page()). The first step's page counts every
+            # live record of the workspace, which is not to happen under the write lock.
+            return Submitted(step, layout, document, problems, draft_labels(session, draft))
         at = draft_step(draft)
         page = (
             None if at in _RECORD_PREVIEWS else wizard_page(session, draft, default_timezone, now)
         )
-        return Submitted(step, layout, document, problems, labels, page)
+        return Submitted(step, layout, document, problems, NO_LABELS, page)
 
 
 def change(

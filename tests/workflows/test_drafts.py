@@ -839,6 +839,23 @@ def test_a_step_naming_an_unknown_object_type_is_told_the_known_ones(
     )
 
 
+def test_a_refused_first_step_counts_no_records_under_the_write_lock(
+    sessions: sessionmaker[Session], engine: Engine, deals: None
+) -> None:
+    work = UnitOfWork(sessions)
+    key = drafts.create(work, TEAM, OWNER, "Europe/Paris", NOW)
+
+    with statements_run(engine) as statements:
+        blank = drafts.submit(work, key, _typed(name=" ", object_type="deals"), "UTC", NOW)
+        unknown = drafts.submit(work, key, _typed(name="Won deals", object_type="nope"), "UTC", NOW)
+
+    assert blank.problems and unknown.problems
+    assert not [s for s in statements if "count(records.id)" in s.replace('"', "")]
+    assert blank.page is None and unknown.page is None
+    # The dialog reads the page the step stays at in a transaction of its own.
+    assert drafts.page(work, key, "UTC", NOW).step is drafts.WizardStep.NAME
+
+
 def test_a_page_that_counts_records_is_not_read_with_the_submission(
     sessions: sessionmaker[Session], deals: None
 ) -> None:
