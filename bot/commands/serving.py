@@ -18,6 +18,7 @@ from bot.database_outage import DatabaseOutage
 from bot.metrics import Metrics
 from bot.scheduler import Scheduler
 from bot.settings import Settings
+from bot.slack.after_ack import AfterAck
 from bot.slack.connection import (
     HOST,
     SlackConnection,
@@ -128,6 +129,8 @@ def _serve_with_workers(context: Context, client: WebClient | None) -> None:
     database pool and metrics after the fork; gunicorn replaces a worker that dies."""
     settings = context.settings
     context.engine.dispose()  # the workers open connections of their own
+    # The worker's pool of answers after the ack (built after the fork, one per worker).
+    after_ack: list[AfterAck] = []
 
     def build() -> WSGIApplication:
         outage = DatabaseOutage(context.sessions, context.clock)
@@ -141,7 +144,14 @@ def _serve_with_workers(context: Context, client: WebClient | None) -> None:
             installations=context.installations,
         )
         health = Health(context.sessions, context.clock, None, outage)
-        return http_application(services, health, client, metrics)
+        after_ack.append(AfterAck())
+        return http_application(services, health, client, metrics, after_ack[-1])
+
+    def exiting() -> None:
+        # Within gunicorn's graceful timeout: answers not started are dropped and their
+        # users told to ask again.
+        for pool in after_ack:
+            pool.stop()
 
     workers = plural(settings.web_workers, "worker process", "worker processes")
     WebWorkers(
@@ -151,6 +161,7 @@ def _serve_with_workers(context: Context, client: WebClient | None) -> None:
         settings.web_workers,
         listening=lambda: click.echo(f"Listening on port {settings.port} ({workers})."),
         stopped=lambda: click.echo("Stopped."),
+        exiting=exiting,
     ).serve()
 
 

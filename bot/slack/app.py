@@ -18,7 +18,6 @@ from slack_bolt.logger.messages import warning_client_prioritized_and_token_skip
 from slack_sdk import WebClient
 
 from bot.slack import errors
-from bot.slack.after_ack import THREADS as AFTER_ACK_THREADS
 from bot.slack.after_ack import AfterAck
 from bot.slack.deliveries import first_delivery
 from bot.slack.installations import NOT_INSTALLED_MESSAGE, Installations
@@ -48,6 +47,7 @@ def create_app(
     client: WebClient,
     *,
     process_before_response: bool = False,
+    after_ack: AfterAck | None = None,
 ) -> App:
     """``client`` carries the token, base URL and retry handlers; Bolt copies them into the
     client of every request. The signing secret is always checked on HTTP requests (Socket
@@ -65,7 +65,9 @@ def create_app(
         app.middleware(_only_the_installed_workspace())
     app.middleware(_skip_redeliveries(services))
     # Bolt waits for listeners with process_before_response: so then does their after-ack work.
-    commands.register(app, services, AfterAck(0 if process_before_response else AFTER_ACK_THREADS))
+    if after_ack is None or process_before_response:
+        after_ack = AfterAck(0) if process_before_response else AfterAck()
+    commands.register(app, services, after_ack)
     wizard.register(app, services)
     home.register(app, services)
     history.register(app, services)

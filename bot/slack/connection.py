@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.metrics import Metrics
 from bot.settings import Settings
+from bot.slack.after_ack import AfterAck
 from bot.slack.app import create_app
 from bot.slack.notifier import make_web_client
 from bot.slack.request_gate import RequestGate
@@ -85,14 +86,20 @@ def _unreachable(error: OSError) -> SlackUnreachable:
 
 
 def http_application(
-    services: Services, health: Health, client: WebClient | None, metrics: Metrics | None = None
+    services: Services,
+    health: Health,
+    client: WebClient | None,
+    metrics: Metrics | None = None,
+    after_ack: AfterAck | None = None,
 ) -> WSGIApplication:
     """What answers HTTP in HTTP modes: Slack's signed requests through the request gate to
-    the Bolt app, and /healthz and /metrics (only those without Slack)."""
+    the Bolt app, and /healthz and /metrics (only those without Slack). ``after_ack``: the
+    pool answering after the ack, for whoever stops the process to stop it."""
     if client is None:
         return wsgi_application(None, health, None, metrics)
     gate = RequestGate(services.settings.slack_signing_secret or "", services.sessions)
-    return wsgi_application(create_app(services, client), health, gate, metrics)
+    app = create_app(services, client, after_ack=after_ack)
+    return wsgi_application(app, health, gate, metrics)
 
 
 class SlackConnection:
@@ -107,13 +114,14 @@ class SlackConnection:
         metrics: Metrics | None = None,
     ) -> None:
         self.socket: SocketModeHandler | None = None
+        self.after_ack = AfterAck()
         if client is not None and services.settings.slack_mode == "socket":
-            app = create_app(services, client)
+            app = create_app(services, client, after_ack=self.after_ack)
             self.socket = SocketModeHandler(app, services.settings.slack_app_token)
             # Requests come over the socket; HTTP serves /healthz and /metrics only.
             application = wsgi_application(None, health, None, metrics)
         else:
-            application = http_application(services, health, client, metrics)
+            application = http_application(services, health, client, metrics, self.after_ack)
         self.http = HttpServer(application, HOST, port)
 
     def start(self) -> None:
@@ -122,6 +130,9 @@ class SlackConnection:
             self.socket.connect()  # type: ignore[no-untyped-call]
 
     def stop(self) -> None:
+        """Takes no more requests, then stops the answers after the ack: those not started
+        are dropped, their users told to ask again (AfterAck.stop)."""
         if self.socket is not None:
             self.socket.close()  # type: ignore[no-untyped-call]
         self.http.stop()
+        self.after_ack.stop()

@@ -26,7 +26,8 @@ class WebWorkers(BaseApplication):  # type: ignore[misc]
     """Serves the WSGI application that ``build`` makes, in ``workers`` processes of
     THREADS threads each on ``host:port``. ``build`` runs in each worker after the fork
     (nothing it opens is shared between processes); ``listening`` is called once the port
-    is bound, ``stopped`` once every worker has exited."""
+    is bound, ``stopped`` once every worker has exited, ``exiting`` in each worker as it
+    exits."""
 
     def __init__(
         self,
@@ -36,6 +37,7 @@ class WebWorkers(BaseApplication):  # type: ignore[misc]
         workers: int,
         listening: Callable[[], None],
         stopped: Callable[[], None],
+        exiting: Callable[[], None] = lambda: None,
     ) -> None:
         self._build = build
         self._options: dict[str, Any] = {
@@ -49,6 +51,9 @@ class WebWorkers(BaseApplication):  # type: ignore[misc]
             "accesslog": None,
             "when_ready": lambda _arbiter: listening(),
             "on_exit": lambda _arbiter: stopped(),
+            # In the worker, once it takes no more requests; the arbiter kills it when the
+            # graceful timeout is up.
+            "worker_exit": lambda _arbiter, _worker: exiting(),
             "post_fork": lambda _arbiter, _worker: sys.setswitchinterval(GIL_SWITCH_SECONDS),
         }
         super().__init__()

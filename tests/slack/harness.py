@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.settings import Settings
 from bot.slack import ids
+from bot.slack.after_ack import AfterAck
 from bot.slack.app import create_app
 from bot.slack.notifier import SlackNotifier, make_web_client
 from bot.slack.request_gate import RequestGate
@@ -162,6 +163,7 @@ def start_bot(
     slack_api: SlackStandIn,
     *,
     admins: frozenset[str] = frozenset(),
+    after_ack: AfterAck | None = None,
 ) -> Bot:
     settings = Settings(
         slack_bot_token=slack_api.token,
@@ -177,7 +179,7 @@ def start_bot(
     client = make_web_client(
         slack_api.token, slack_api.url, max_retries=1, retry_interval=QUICK_RETRIES
     )
-    app = create_app(services, client)
+    app = create_app(services, client, after_ack=after_ack)
     health = Health(sessions, clock, None)
     gate = RequestGate(SIGNING_SECRET, sessions)
     server = HttpServer(wsgi_application(app, health, gate), "127.0.0.1", 0).start()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 import pytest
 
@@ -69,3 +70,72 @@ def test_when_telling_the_user_fails_too_the_error_is_logged(
 
     assert "could not tell the user" in caplog.text
     assert "Slack is unreachable" in caplog.text
+
+
+def _blocking(release: threading.Event, started: threading.Event) -> Callable[[], None]:
+    def work() -> None:
+        started.set()
+        assert release.wait(WAIT)
+
+    return work
+
+
+def test_past_the_answers_waiting_a_request_is_told_at_once_that_the_bot_is_busy() -> None:
+    release, started = threading.Event(), threading.Event()
+    pool = AfterAck(threads=1, waiting=1)
+    told: list[str] = []
+    pool.run(_blocking(release, started), lambda e: None, busy=lambda: told.append("first"))
+    assert started.wait(WAIT)  # on the thread: waits no more
+    waited = threading.Event()
+    pool.run(waited.set, lambda e: None, busy=lambda: told.append("second"))
+
+    pool.run(lambda: told.append("ran"), lambda e: None, busy=lambda: told.append("third"))
+
+    assert told == ["third"]  # at once, in the caller's thread
+    release.set()
+    assert waited.wait(WAIT)
+    ran = threading.Event()
+    pool.run(ran.set, lambda e: None, busy=lambda: told.append("fourth"))
+    assert ran.wait(WAIT)  # room again once the waiting answer started
+    assert told == ["third"]
+
+
+def test_stopping_drops_the_answers_not_started_and_tells_their_users() -> None:
+    release, started = threading.Event(), threading.Event()
+    pool = AfterAck(threads=1)
+    told: list[str] = []
+    finished = threading.Event()
+
+    def first() -> None:
+        _blocking(release, started)()
+        finished.set()
+
+    pool.run(first, lambda e: None, dropped=lambda: told.append("first dropped"))
+    assert started.wait(WAIT)
+
+    # The first is released once the second was dropped, while stop() waits for it.
+    pool.run(
+        lambda: told.append("second ran"),
+        lambda e: None,
+        dropped=lambda: (told.append("second dropped"), release.set()),
+    )
+    pool.stop(wait_s=WAIT)
+
+    assert finished.is_set(), "stop() waits for the answer being worked out"
+    assert told == ["second dropped"]
+    pool.run(
+        lambda: told.append("late ran"), lambda e: None, dropped=lambda: told.append("late dropped")
+    )
+    assert told == ["second dropped", "late dropped"]
+
+
+def test_stopping_waits_no_longer_than_it_is_given() -> None:
+    release, started = threading.Event(), threading.Event()
+    pool = AfterAck(threads=1)
+    pool.run(_blocking(release, started), lambda e: None)
+    assert started.wait(WAIT)
+
+    pool.stop(wait_s=0.05)  # returns with the answer still being worked out
+
+    assert not release.is_set()
+    release.set()

@@ -231,7 +231,13 @@ def register(app: App, services: Services, after_ack: AfterAck) -> None:
         def failed(error: BaseException) -> None:
             tell_the_user(error, body, respond, client, context)
 
-        after_ack.run(lambda: _answer(request), failed)
+        typed = str(command.get("text") or "")
+        after_ack.run(
+            lambda: _answer(request),
+            failed,
+            busy=lambda: request.say(replies.busy_reply(typed)),
+            dropped=lambda: request.say(replies.restarted_reply(typed)),
+        )
 
     @app.action(CommandAction.CONFIRM_DELETE)
     @reported

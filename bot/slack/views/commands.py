@@ -176,6 +176,21 @@ def unknown_subcommand(subcommand: str) -> str:
     return f"`{escape_mrkdwn(subcommand)}` is not a {SLASH_COMMAND} subcommand."
 
 
+def busy_reply(command_text: str) -> str:
+    """A command answered after the ack, when too many answers already wait for a turn."""
+    asked = escape_mrkdwn(f"{SLASH_COMMAND} {command_text}".strip())
+    return (
+        f"workflow-bot is busy answering other requests and did not run `{asked}`. "
+        "Try it again in a moment."
+    )
+
+
+def restarted_reply(command_text: str) -> str:
+    """A command whose answer was still waiting for a turn when the bot stopped."""
+    asked = escape_mrkdwn(f"{SLASH_COMMAND} {command_text}".strip())
+    return f"workflow-bot restarted before it could answer `{asked}`. Run the command again."
+
+
 def list_reply(
     lines: Sequence[WorkflowLine], restorable: Sequence[str] = ()
 ) -> list[dict[str, Any]]:
