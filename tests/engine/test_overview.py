@@ -13,9 +13,12 @@ from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.clock import FixedClock
-from bot.workflows.lifecycle import Actor
+from bot.workflows.lifecycle import CLI_ACTOR, Actor
 from bot.workflows.overview import UnknownRun, list_workflows, run_details
+from bot.workflows.run_followups import skip_next_of
+from bot.workflows.vocabulary import RunSource
 from storage.database import transaction
+from storage.runs import NewRun, RunRepository
 from storage.unit_of_work import UnitOfWork
 from tests.engine.builders import (
     NAME,
@@ -236,3 +239,42 @@ def test_a_listed_next_run_follows_edited_pause_days_at_once(
     save(sessions, workflow_document(settings=paused), now)
 
     assert _next_runs(sessions, now) == {NAME: datetime(2026, 11, 3, 9, 0, tzinfo=UTC)}
+
+
+def test_a_listed_next_run_moves_on_at_once_when_it_is_skipped(
+    sessions: sessionmaker[Session],
+) -> None:
+    now = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+    import_deals(sessions, [deal("D1", "Acme")], now)
+    save(sessions, workflow_document(), now)  # daily at 09:00 UTC
+    assert _next_runs(sessions, now) == {NAME: datetime(2026, 11, 2, 9, 0, tzinfo=UTC)}
+
+    skip_next_of(UnitOfWork(sessions), TEAM, NAME, CLI_ACTOR, now)
+
+    assert _next_runs(sessions, now) == {NAME: datetime(2026, 11, 3, 9, 0, tzinfo=UTC)}
+
+
+def test_a_listed_next_run_is_the_deferred_run_once_it_is_planned(
+    sessions: sessionmaker[Session],
+) -> None:
+    now = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+    today = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    import_deals(sessions, [deal("D1", "Acme")], now)
+    saved = save(sessions, workflow_document(), now)  # daily at 09:00 UTC
+    assert _next_runs(sessions, now) == {NAME: today}
+
+    # Today's occurrence written as deferred to the afternoon, the schedule unchanged.
+    later = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
+    deferred = NewRun(
+        saved.workflow_id,
+        saved.revision,
+        "2026-11-02T09:00",
+        later,
+        RunSource.SCHEDULE,
+        reason="deferred",
+        deferred_from=today,
+    )
+    with transaction(sessions) as session:
+        assert RunRepository(session).add(deferred, now) is not None
+
+    assert _next_runs(sessions, now) == {NAME: later}
