@@ -197,4 +197,6 @@ class WizardBlock(StrEnum):
     CATCH_UP = "wizard_catch_up"
     ALERT_OWNER = "wizard_alert_owner"
     PROBLEMS = "wizard_problems"
+    # Above a page shown in place of an out-of-date page submitted (drafts.submit).
+    OUTDATED = "wizard_outdated"
     REVIEW = "wizard_review"

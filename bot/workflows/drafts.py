@@ -809,6 +809,10 @@ class Submitted:
     # previews no records; None when it does (the criteria step's count, the review) or
     # when the step was refused: page() reads it.
     page: WizardPage | None = None
+    # The page submitted showed another step than the draft's (a Back stored whose page
+    # never showed): its input was not read, nothing was stored, and ``step`` is the
+    # draft's step, whose page the dialog is to show.
+    outdated: bool = False
 
 
 @dataclass(frozen=True)
@@ -866,17 +870,29 @@ def page(
 
 
 def submit(
-    work: UnitOfWork, key: DraftKey, read: StepReader, default_timezone: str, now: datetime
+    work: UnitOfWork,
+    key: DraftKey,
+    read: StepReader,
+    default_timezone: str,
+    now: datetime,
+    shown: WizardStep | None = None,
 ) -> Submitted:
     """Reads the step's input into the draft and submits it (submit_step): what was entered
     is kept either way. The page of the step the draft moved to comes with it when it
     previews no records: a step's submission then costs one transaction, and reads the
-    draft once."""
+    draft once.
+
+    ``shown``: the step of the page submitted. A page the draft has left (Back stored, its
+    page never shown) is not read into the draft: its inputs are another step's, and the
+    draft's step would be submitted with them (outdated, nothing stored)."""
     # The draft's changes are written once, at the commit: the checks' reads of other
     # tables would otherwise flush them half-way, an UPDATE more per step.
     with work.writing() as session, session.no_autoflush:
         draft = _load(session, key, for_update=True)
         step, layout = draft_step(draft), draft.layout
+        if shown is not None and shown is not step:
+            document = copy.deepcopy(document_of(draft))
+            return Submitted(step, layout, document, (), outdated=True)
         document = _read(session, draft, read)
         problems = submit_step(session, draft, document, default_timezone, now)
         if problems:

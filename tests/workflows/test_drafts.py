@@ -856,6 +856,23 @@ def test_a_refused_first_step_counts_no_records_under_the_write_lock(
     assert drafts.page(work, key, "UTC", NOW).step is drafts.WizardStep.NAME
 
 
+def test_a_page_the_draft_has_left_is_not_submitted(
+    sessions: sessionmaker[Session], deals: None
+) -> None:
+    work = UnitOfWork(sessions)
+    key = drafts.create(work, TEAM, OWNER, "Europe/Paris", NOW)
+    drafts.submit(work, key, _typed(name="Won deals", object_type="deals"), "UTC", NOW)
+    before = drafts.page(work, key, "UTC", NOW).document
+
+    # Next on the first step's page, with the draft at the schedule step (a Back undone).
+    shown = drafts.WizardStep.NAME
+    done = drafts.submit(work, key, _typed(name="Lost deals"), "UTC", NOW, shown)
+
+    assert done.outdated and done.step is drafts.WizardStep.SCHEDULE and done.problems == ()
+    after = drafts.page(work, key, "UTC", NOW)
+    assert after.step is drafts.WizardStep.SCHEDULE and after.document == before
+
+
 def test_a_page_that_counts_records_is_not_read_with_the_submission(
     sessions: sessionmaker[Session], deals: None
 ) -> None:

@@ -378,7 +378,9 @@ def _next_step(services: Services, modal: _Modal) -> dict[str, Any]:
         return {"response_action": "errors", "errors": typed_errors}
     try:
         # What was typed is kept (committed) either way.
-        done = drafts.submit(services.work, modal.key, _reader(modal), zone, now)
+        done = drafts.submit(services.work, modal.key, _reader(modal), zone, now, modal.step)
+        if done.outdated:
+            return {"response_action": "update", "view": _outdated(services, modal)}
         problems, labels = done.problems, done.labels
         errors = {}
         if problems:
@@ -393,6 +395,11 @@ def _next_step(services: Services, modal: _Modal) -> dict[str, Any]:
     except WorkflowError as error:
         return {"response_action": "update", "view": _refusal(error, modal)}
     return {"response_action": "update", "view": build_wizard_view(page)}
+
+
+def _outdated(services: Services, modal: _Modal) -> dict[str, Any]:
+    """The draft's page, saying that the page submitted was out of date."""
+    return build_wizard_view(_page(services, modal.key), outdated=modal.step)
 
 
 def _save(

@@ -51,9 +51,12 @@ from bot.workflows.vocabulary import PropertyType, WorkflowStatus
 _STEP_MARK = ":"
 
 
-def build_wizard_view(page: WizardPage) -> dict[str, Any]:
-    """The modal of the page's step."""
+def build_wizard_view(page: WizardPage, outdated: WizardStep | None = None) -> dict[str, Any]:
+    """The modal of the page's step; ``outdated``: the step of the out-of-date page that
+    was submitted instead (drafts.Submitted.outdated), said above it."""
     blocks = [_step_line(page.step)]
+    if outdated is not None:
+        blocks.append(_outdated_section(outdated, page))
     if page.problems:
         blocks.append(_problems_section(page.problems))
     blocks += _STEPS[page.step].render(page)
@@ -208,8 +211,21 @@ def _save_draft_label(editing: WorkflowStatus | None) -> str:
 
 
 def _step_line(step: WizardStep) -> Block:
-    text = f"Step {step} of {len(WizardStep)} · {WizardStep(step).title}"
-    return context(text, block_id=WizardBlock.STEP)
+    return context(_step_words(step), block_id=WizardBlock.STEP)
+
+
+def _step_words(step: WizardStep) -> str:
+    return f"Step {step} of {len(WizardStep)} · {WizardStep(step).title}"
+
+
+def _outdated_section(shown: WizardStep, page: WizardPage) -> Block:
+    # What was typed on the page submitted is not kept: those inputs belong to another step.
+    text = (
+        f"⚠️ The page you clicked Next on ({_step_words(shown)}) was out of date, so what you "
+        f"entered on it was not kept. The dialog is at {_step_words(page.step)}, shown here: "
+        f"check it, then click {_submit_label(page)}."
+    )
+    return section(text, block_id=WizardBlock.OUTDATED)
 
 
 def _navigation(page: WizardPage) -> Block:

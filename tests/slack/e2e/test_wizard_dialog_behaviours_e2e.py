@@ -18,6 +18,7 @@ from bot.workflows.stored import definition_of
 from storage.database import transaction
 from storage.models import WizardDraft
 from tests.engine.builders import deal, import_deals, save, workflow_document
+from tests.slack.dialog_words import file_words_in
 from tests.slack.e2e.conftest import OWNER
 from tests.slack.e2e.test_wizard_schedule_e2e import (
     block_labelled,
@@ -325,3 +326,40 @@ def test_the_value_of_set_a_property_is_asked_for_not_called_optional(slack: Sla
     modal.pick("actions.add", "set_property")
     assert _label_block(modal, "Value").get("optional", False) is False
     assert _label_block(modal, "Property").get("optional", False) is False
+
+
+def _stored_step(bot: Bot) -> int:
+    with transaction(bot.sessions) as session:
+        [draft] = session.scalars(select(WizardDraft))
+        return draft.step
+
+
+@pytest.mark.usefixtures("deals")
+def test_next_on_a_page_the_draft_went_back_from_says_it_was_out_of_date(
+    slack: Slack, bot: Bot
+) -> None:
+    """Back is stored, but its page never reaches the user (the views.update was lost): Next
+    on the criteria page still shown would submit the schedule step with the criteria
+    page's inputs, and what was entered there would be dropped without a word."""
+    modal = _criteria_step(slack)
+    shown, values = modal.view, copy.deepcopy(modal.values)
+    modal.press(WizardAction.BACK)
+    assert _stored_step(bot) == 2
+
+    answer = slack.submit(OWNER, shown, values)
+
+    assert answer.json["response_action"] == "update"
+    view = answer.json["view"]
+    blocks = {block.get("block_id"): block for block in view["blocks"]}
+    assert blocks[WizardBlock.STEP]["elements"][0]["text"] == "Step 2 of 6 · Schedule"
+    said = blocks[WizardBlock.OUTDATED]["text"]["text"]
+    assert said == (
+        "⚠️ The page you clicked Next on (Step 3 of 6 · Enrollment criteria) was out of date, "
+        "so what you entered on it was not kept. The dialog is at Step 2 of 6 · Schedule, "
+        "shown here: check it, then click Next."
+    )
+    assert file_words_in(said) == []
+    assert _stored_step(bot) == 2, "nothing submitted"
+    modal.refresh()
+    assert modal.submit().json.get("response_action") == "update"
+    assert _stored_step(bot) == 3

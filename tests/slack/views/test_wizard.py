@@ -33,6 +33,7 @@ from bot.workflows.drafts import (
     ObjectTypeChoice,
     Review,
     WizardPage,
+    WizardStep,
     schedule_preview,
 )
 from bot.workflows.overview import RecordLine
@@ -256,6 +257,18 @@ def test_the_buttons_say_what_saving_does() -> None:
         assert view["submit"]["text"] == "Next"
         assert buttons(view) == ["Back"]
         assert not is_review(view)
+
+
+def test_a_page_shown_for_an_out_of_date_one_says_which_button_to_click() -> None:
+    review = build_wizard_view(page(6, FULL, WorkflowStatus.ACTIVE), outdated=WizardStep.SETTINGS)
+    assert_valid_view(review)
+
+    said = block(review, WizardBlock.OUTDATED)["text"]["text"]
+    assert said.startswith("⚠️ The page you clicked Next on (Step 5 of 6 · Settings) was out")
+    assert said.endswith(
+        "The dialog is at Step 6 of 6 · Review, shown here: check it, then click Save."
+    )
+    assert WizardBlock.OUTDATED not in {b.get("block_id") for b in view_of(page(6))["blocks"]}
 
 
 def test_the_first_step_has_no_back_button_and_lists_types_with_their_records() -> None:
