@@ -33,8 +33,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import Session, aliased
-from sqlalchemy.sql import visitors
-from sqlalchemy.sql.elements import BindParameter
 
 from bot.workflows.vocabulary import ActionOutcome, RunSource, RunStatus
 from storage.database import dialect_insert
@@ -47,6 +45,16 @@ STATEMENT_PARAMETERS = 30_000
 # Values the batch's INSERT ... SELECT binds besides its runs' queries (source, enrolled
 # by, time, newest record), with room to spare.
 STATEMENT_OWN_PARAMETERS = 16
+
+
+@dataclass(frozen=True)
+class EnrollmentQuery:
+    """A run's query of the record ids it enrolls, and at most how many bound values the
+    query holds."""
+
+    run_id: int
+    records: Select[Any]
+    bound_values: int
 
 
 @dataclass(frozen=True)
@@ -105,34 +113,24 @@ def _insert_ignoring_duplicates(session: Session, table: Any) -> Insert:
 
 
 def _chunks(
-    selections: Sequence[tuple[int, Select[Any]]], parameters: int
-) -> Iterator[list[tuple[int, Select[Any]]]]:
+    selections: Sequence[EnrollmentQuery], parameters: int
+) -> Iterator[list[EnrollmentQuery]]:
     """The runs' queries in order, grouped so that each group's statement holds at most
     ``parameters`` bound values (less the few the statement adds); a query holding more is a
     group of its own."""
     room = parameters - STATEMENT_OWN_PARAMETERS
-    chunk: list[tuple[int, Select[Any]]] = []
+    chunk: list[EnrollmentQuery] = []
     held = 0
-    for run_id, records in selections:
+    for selection in selections:
         # Its own values, and the run id it is tagged with.
-        needed = _bound_values(records) + 1
+        needed = selection.bound_values + 1
         if chunk and held + needed > room:
             yield chunk
             chunk, held = [], 0
-        chunk.append((run_id, records))
+        chunk.append(selection)
         held += needed
     if chunk:
         yield chunk
-
-
-def _bound_values(query: Select[Any]) -> int:
-    """How many bound values the query sends: an expanding parameter (``in`` of plain
-    values) sends one per value."""
-    return sum(
-        len(element.value or ()) if element.expanding else 1
-        for element in visitors.iterate(query)
-        if isinstance(element, BindParameter)
-    )
 
 
 def _result_of_enrolled(
@@ -652,7 +650,7 @@ class RunRepository:
 
     def enroll_selected_together(
         self,
-        selections: Sequence[tuple[int, Select[Any]]],
+        selections: Sequence[EnrollmentQuery],
         now: datetime,
         newest: int,
         parameters: int = STATEMENT_PARAMETERS,
@@ -661,15 +659,19 @@ class RunRepository:
         to ``newest_record_id``, in one ``INSERT ... SELECT`` for as many runs as fit in a
         statement: a run batch's enrollments cost a statement or two, where a statement per
         run was most of its CPU time. A statement holds at most ``parameters`` bound values
-        (or what the database takes, if less): each value of an ``in`` filter is one, and a
-        run may list thousands, so 50 runs together passed PostgreSQL's 65,535 and the batch
-        failed; a run whose query alone holds more enrolls alone. How many records each run
-        has enrolled (none before: see below)."""
+        (or what the database takes, if less), by each query's own count (its
+        ``bound_values``): each value of an ``in`` filter is one, and a run may list
+        thousands, so 50 runs together passed PostgreSQL's 65,535 and the batch failed; a
+        run whose query alone holds more enrolls alone. How many records each run has
+        enrolled (none before: see below)."""
         if not selections:
             return Counter()
         for chunk in _chunks(selections, min(parameters, self._parameters_allowed())):
             chosen = union_all(
-                *[records.add_columns(literal(run_id).label("run_id")) for run_id, records in chunk]
+                *[
+                    selection.records.add_columns(literal(selection.run_id).label("run_id"))
+                    for selection in chunk
+                ]
             ).subquery()
             selected = select(
                 chosen.c.run_id,
@@ -687,7 +689,7 @@ class RunRepository:
         # claim of a scheduled run enrolls this way, and nothing enrolled in it before.
         counted = (
             select(Enrollment.run_id, func.count())
-            .where(Enrollment.run_id.in_([run_id for run_id, _ in selections]))
+            .where(Enrollment.run_id.in_([selection.run_id for selection in selections]))
             .group_by(Enrollment.run_id)
         )
         return Counter({run_id: count for run_id, count in self.session.execute(counted)})

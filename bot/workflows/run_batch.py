@@ -307,10 +307,7 @@ class BatchExecution:
             newest = runs.newest_record_id()
             if together:
                 written = runs.enroll_selected_together(
-                    [
-                        (run_id, execution.chosen_records(session))
-                        for run_id, execution in self.executions.items()
-                    ],
+                    [execution.enrollment_query(session) for execution in self.executions.values()],
                     enrolled_at,
                     newest,
                 )
@@ -337,7 +334,7 @@ class BatchExecution:
         for run_id, execution in self.executions.items():
             try:
                 with session.begin_nested():
-                    selection = [(run_id, execution.chosen_records(session))]
+                    selection = [execution.enrollment_query(session)]
                     written += runs.enroll_selected_together(selection, enrolled_at, newest)
             except Exception:
                 log.exception("run %s failed unexpectedly; resumed once its lease runs out", run_id)

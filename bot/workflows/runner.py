@@ -75,13 +75,13 @@ from bot.workflows.stored import definition_of
 from bot.workflows.summary import EarlierRuns, RunSummary, failure_alert_message, summary_message
 from bot.workflows.templates import OWNER, RenderContext
 from bot.workflows.vocabulary import ActionOutcome, PropertyType, RunSource, RunStatus
-from storage.criteria_sql import criteria_clause
+from storage.criteria_sql import bound_values, criteria_clause
 from storage.database import transaction, write_transaction
 from storage.followups import FollowUpRepository, not_snoozed
 from storage.models import Enrollment, Record, Run, Workflow
 from storage.object_types import ObjectTypeRepository
 from storage.owner_directory import OwnerDirectoryRepository
-from storage.runs import RunRepository
+from storage.runs import EnrollmentQuery, RunRepository
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +92,9 @@ MAX_ATTEMPTS = 5
 # A run claimed this often has died with its process every time (a crash it causes
 # itself): it is stopped, failed with that reason, rather than taken up for ever.
 MAX_CLAIMS = 10
+# Values chosen_records binds besides its criteria's: the object type, the snoozes' workflow
+# and instant, with room to spare.
+CHOSEN_RECORDS_OWN_VALUES = 8
 # A message whose post got an error after it was sent, and that is then not found in the
 # channel, is posted again: this many posts at most, then the run is postponed (and looks
 # for the message again when it resumes).
@@ -431,6 +434,15 @@ class Execution:
             Record.object_type_id == self.object_type_id,
             clause,
             not_snoozed(self.workflow_id, self.scheduled_at),
+        )
+
+    def enrollment_query(self, session: Session) -> EnrollmentQuery:
+        """The criteria query, with at most how many values it binds (a run batch enrolls
+        its runs' together, in statements the databases take)."""
+        definition = self.definition
+        values = bound_values(definition.criteria) + bound_values(definition.suppression)
+        return EnrollmentQuery(
+            self.run_id, self.chosen_records(session), values + CHOSEN_RECORDS_OWN_VALUES
         )
 
     def note_enrolled(self, written: int) -> None:
