@@ -4,6 +4,8 @@ record changes of each action, failures, and the run summary."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -550,22 +552,19 @@ BATCHED_OR_ALONE = pytest.mark.parametrize(
 )
 
 
-@BATCHED_OR_ALONE
-def test_other_processes_may_write_while_a_run_counts_its_summary(
-    sessions: sessionmaker[Session],
-    clock: FixedClock,
-    processes: Processes,
-    action: dict[str, Any],
-) -> None:
-    """On SQLite a write transaction holds the database's one write lock: a run that counted
-    its outcomes under it would make every other process's planning and claims wait."""
+@contextmanager
+def writes_tried_meanwhile(
+    sessions: sessionmaker[Session], during: Callable[[str], bool]
+) -> Iterator[list[bool]]:
+    """Before each statement ``during`` picks, another connection tries SQLite's write lock:
+    yields whether it took it, a statement at a time. Skips the test on other databases."""
     engine = sessions.kw["bind"]
     if engine.dialect.name != "sqlite":
         pytest.skip("SQLite's single write lock")
     took_the_lock: list[bool] = []
 
     def try_to_write_meanwhile(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        if not summary_read(statement):
+        if not during(statement):
             return
         other = sqlite3.connect(engine.url.database, timeout=0, isolation_level=None)
         try:
@@ -577,12 +576,25 @@ def test_other_processes_may_write_while_a_run_counts_its_summary(
         finally:
             other.close()
 
-    import_deals(sessions, [deal("D-1")], clock.now())
     event.listen(engine, "before_cursor_execute", try_to_write_meanwhile)
     try:
-        run_id = run_once(sessions, clock, processes, workflow_document(actions=[action]))
+        yield took_the_lock
     finally:
         event.remove(engine, "before_cursor_execute", try_to_write_meanwhile)
+
+
+@BATCHED_OR_ALONE
+def test_other_processes_may_write_while_a_run_counts_its_summary(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    action: dict[str, Any],
+) -> None:
+    """On SQLite a write transaction holds the database's one write lock: a run that counted
+    its outcomes under it would make every other process's planning and claims wait."""
+    import_deals(sessions, [deal("D-1")], clock.now())
+    with writes_tried_meanwhile(sessions, summary_read) as took_the_lock:
+        run_id = run_once(sessions, clock, processes, workflow_document(actions=[action]))
 
     assert run(sessions, run_id).status == RunStatus.SUCCEEDED
     assert took_the_lock and all(took_the_lock)
@@ -599,31 +611,10 @@ def test_other_processes_may_write_while_a_digest_counts_and_reads_what_it_lists
     clock: FixedClock,
     processes: Processes,
 ) -> None:
-    engine = sessions.kw["bind"]
-    if engine.dialect.name != "sqlite":
-        pytest.skip("SQLite's single write lock")
-    took_the_lock: list[bool] = []
-
-    def try_to_write_meanwhile(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        if not pending_read(statement):
-            return
-        other = sqlite3.connect(engine.url.database, timeout=0, isolation_level=None)
-        try:
-            other.execute("BEGIN IMMEDIATE")
-            other.execute("ROLLBACK")
-            took_the_lock.append(True)
-        except sqlite3.OperationalError:  # database is locked
-            took_the_lock.append(False)
-        finally:
-            other.close()
-
     import_deals(sessions, [deal(f"D{n}") for n in range(3)], clock.now())
     action = channel_message(mode="digest")
-    event.listen(engine, "before_cursor_execute", try_to_write_meanwhile)
-    try:
+    with writes_tried_meanwhile(sessions, pending_read) as took_the_lock:
         run_id = run_once(sessions, clock, processes, workflow_document(actions=[action]))
-    finally:
-        event.remove(engine, "before_cursor_execute", try_to_write_meanwhile)
 
     assert run(sessions, run_id).status == RunStatus.SUCCEEDED
     assert len(took_the_lock) == 2 and all(took_the_lock)
