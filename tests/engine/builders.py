@@ -32,6 +32,8 @@ DEAL_TYPES: Mapping[str, PropertyType] = {
     "do_not_contact": PropertyType.BOOLEAN,
 }
 IN_CONTRACT = {"any": [{"all": [{"property": "stage", "operator": "eq", "value": "contract"}]}]}
+# Lines long enough for a digest of 400 records to take its parent and three replies.
+LONG_LINE = "{{ name }} is in contract and waits for a look from the deal desk this week"
 
 
 def deal(
@@ -120,6 +122,14 @@ def save(
 ) -> Saved:
     with transaction(sessions) as session:
         return save_workflow(session, team, document, actor, "UTC", now)
+
+
+def save_long_digest(sessions: sessionmaker[Session], records: int, now: datetime) -> None:
+    """``records`` deals, D0.. numbered as wide as ``records`` is (D000 for 400, D0000 for
+    1,000), and the workflow listing them all in a digest of LONG_LINE lines."""
+    width = len(str(records))
+    import_deals(sessions, [deal(f"D{n:0{width}d}") for n in range(records)], now)
+    save(sessions, workflow_document(actions=[channel_message(LONG_LINE, mode="digest")]), now)
 
 
 # -- reading back -------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from tests.engine.builders import (
     run,
     runs,
     save,
+    save_long_digest,
     workflow_document,
 )
 from tests.engine.conftest import Crash, DyingNotifier, Processes
@@ -131,20 +132,24 @@ def test_a_run_resumed_after_its_process_died_does_every_action_exactly_once(
     }
 
 
+def digest_dying_after(
+    sessions: sessionmaker[Session], clock: FixedClock, processes: Processes, posts: int
+) -> None:
+    """A digest of 1,000 deals, a parent and three replies, whose process dies once it has
+    posted ``posts`` of its messages."""
+    save_long_digest(sessions, 1_000, clock.now())
+    clock.set(JUST_AFTER)
+    with pytest.raises(Crash):
+        processes.start("host-1", DyingNotifier(processes.slack(), after_post=posts)).tick()
+
+
 def test_a_digest_resumed_after_its_second_message_posts_only_the_others_and_records_once(
     sessions: sessionmaker[Session],
     clock: FixedClock,
     processes: Processes,
     slack_api: SlackStandIn,
 ) -> None:
-    # Lines long enough for the parent and three replies.
-    import_deals(sessions, [deal(f"D{n:04d}") for n in range(1_000)], clock.now())
-    text = "{{ name }} is in contract and waits for a look from the deal desk this week"
-    action = channel_message(text, mode="digest")
-    save(sessions, workflow_document(actions=[action]), clock.now())
-    clock.set(JUST_AFTER)
-    with pytest.raises(Crash):
-        processes.start("host-1", DyingNotifier(processes.slack(), after_post=2)).tick()
+    digest_dying_after(sessions, clock, processes, posts=2)
     [interrupted] = runs(sessions)
     assert results(sessions, interrupted.id) == []
     before = [m["metadata"]["event_payload"]["part"] for m in slack_api.posted_messages()]
@@ -177,12 +182,7 @@ def test_a_digest_resumed_across_a_change_of_layout_does_not_take_an_old_reply_f
     processes: Processes,
     slack_api: SlackStandIn,
 ) -> None:
-    import_deals(sessions, [deal(f"D{n:04d}") for n in range(1_000)], clock.now())
-    text = "{{ name }} is in contract and waits for a look from the deal desk this week"
-    save(sessions, workflow_document(actions=[channel_message(text, mode="digest")]), clock.now())
-    clock.set(JUST_AFTER)
-    with pytest.raises(Crash):
-        processes.start("host-1", DyingNotifier(processes.slack(), after_post=1)).tick()
+    digest_dying_after(sessions, clock, processes, posts=1)
     [interrupted] = runs(sessions)
     [parent] = slack_api.posted_messages(DEALS_CHANNEL)
     # The dead process ran an older layout: its first reply, part 1, held the second section.
@@ -209,12 +209,7 @@ def test_a_digest_resumed_after_its_parent_lists_a_record_removed_meanwhile_as_p
     processes: Processes,
     slack_api: SlackStandIn,
 ) -> None:
-    import_deals(sessions, [deal(f"D{n:04d}") for n in range(1_000)], clock.now())
-    text = "{{ name }} is in contract and waits for a look from the deal desk this week"
-    save(sessions, workflow_document(actions=[channel_message(text, mode="digest")]), clock.now())
-    clock.set(JUST_AFTER)
-    with pytest.raises(Crash):
-        processes.start("host-1", DyingNotifier(processes.slack(), after_post=1)).tick()
+    digest_dying_after(sessions, clock, processes, posts=1)
     [parent] = slack_api.posted_messages(DEALS_CHANNEL)
     assert "Deal D0005 is in contract" in parent["text"]
     with transaction(sessions) as session:

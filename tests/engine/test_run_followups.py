@@ -46,6 +46,7 @@ from tests.engine.builders import (
     run,
     runs,
     save,
+    save_long_digest,
     workflow_document,
 )
 from tests.engine.conftest import Crash, DyingNotifier, Processes
@@ -336,10 +337,7 @@ def test_a_digest_reply_slack_refused_is_the_only_message_its_rerun_posts(
     processes: Processes,
     slack_api: SlackStandIn,
 ) -> None:
-    # Lines long enough for the parent and three replies.
-    import_deals(sessions, [deal(f"D{n:03d}") for n in range(400)], clock.now())
-    text = "{{ name }} is in contract and waits for a look from the deal desk this week"
-    save(sessions, workflow_document(actions=[channel_message(text, mode="digest")]), clock.now())
+    save_long_digest(sessions, 400, clock.now())
     refused_part = REPLY_PARTS + 2
 
     def refusing_the_second_reply(standin: SlackStandIn, call: Call) -> dict[str, Any]:

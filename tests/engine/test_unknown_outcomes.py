@@ -22,6 +22,7 @@ from bot.workflows.runner import MAX_ATTEMPTS, POST_TRIES
 from bot.workflows.vocabulary import ActionOutcome, RunStatus
 from tests.engine.builders import (
     DEALS_CHANNEL,
+    LONG_LINE,
     SUMMARY_CHANNEL,
     channel_message,
     deal,
@@ -75,10 +76,6 @@ def run_deals(
     [(run_id, status)] = processes.start().tick()
     assert status is RunStatus.SUCCEEDED
     return run_id
-
-
-# Lines long enough for a digest of 400 records to take its parent and three replies.
-LONG_LINE = "{{ name }} is in contract and waits for a look from the deal desk this week"
 
 
 def marks(slack_api: SlackStandIn, channel: str) -> Counter[tuple[int, int, int, int]]:
