@@ -13,7 +13,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.clock import FixedClock
-from bot.workflows.lifecycle import CLI_ACTOR, Actor
+from bot.workflows.lifecycle import CLI_ACTOR, Actor, Saved
 from bot.workflows.overview import UnknownRun, list_workflows, run_details
 from bot.workflows.run_followups import skip_next_of
 from bot.workflows.vocabulary import RunSource
@@ -196,72 +196,71 @@ def _next_runs(sessions: sessionmaker[Session], now: datetime) -> dict[str, date
         return {line.name: line.next_run for line in list_workflows(session, TEAM, now=now)}
 
 
+# The workflow saved on Monday 2 Nov at 08:00 runs daily at 09:00 UTC: next at nine today.
+SAVED_AT = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+TODAY_AT_NINE = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+TOMORROW_AT_NINE = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
+
+
+def _saved_daily_at_nine(sessions: sessionmaker[Session]) -> Saved:
+    """Saves the workflow at SAVED_AT, checking its next run is listed at nine that day."""
+    import_deals(sessions, [deal("D1", "Acme")], SAVED_AT)
+    saved = save(sessions, workflow_document(), SAVED_AT)
+    assert _next_runs(sessions, SAVED_AT) == {NAME: TODAY_AT_NINE}
+    return saved
+
+
 def test_a_listed_next_run_moves_on_once_it_has_come_and_back_for_an_earlier_now(
     sessions: sessionmaker[Session],
 ) -> None:
-    saved_at = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
-    import_deals(sessions, [deal("D1", "Acme")], saved_at)
-    save(sessions, workflow_document(), saved_at)  # daily at 09:00 UTC
-    today, tomorrow = (
-        datetime(2026, 11, 2, 9, 0, tzinfo=UTC),
-        datetime(2026, 11, 3, 9, 0, tzinfo=UTC),
-    )
+    _saved_daily_at_nine(sessions)
 
-    assert _next_runs(sessions, saved_at) == {NAME: today}
-    assert _next_runs(sessions, datetime(2026, 11, 2, 8, 59, 59, tzinfo=UTC)) == {NAME: today}
-    assert _next_runs(sessions, datetime(2026, 11, 2, 9, 0, 1, tzinfo=UTC)) == {NAME: tomorrow}
-    assert _next_runs(sessions, datetime(2026, 11, 2, 8, 30, tzinfo=UTC)) == {NAME: today}
+    just_before, just_after = (
+        datetime(2026, 11, 2, 8, 59, 59, tzinfo=UTC),
+        datetime(2026, 11, 2, 9, 0, 1, tzinfo=UTC),
+    )
+    assert _next_runs(sessions, just_before) == {NAME: TODAY_AT_NINE}
+    assert _next_runs(sessions, just_after) == {NAME: TOMORROW_AT_NINE}
+    earlier = datetime(2026, 11, 2, 8, 30, tzinfo=UTC)
+    assert _next_runs(sessions, earlier) == {NAME: TODAY_AT_NINE}
 
 
 def test_a_listed_next_run_follows_an_edited_schedule_at_once(
     sessions: sessionmaker[Session],
 ) -> None:
-    now = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
-    import_deals(sessions, [deal("D1", "Acme")], now)
-    save(sessions, workflow_document(), now)
-    assert _next_runs(sessions, now) == {NAME: datetime(2026, 11, 2, 9, 0, tzinfo=UTC)}
+    _saved_daily_at_nine(sessions)
 
     later = {"frequency": "daily", "time": "18:30", "timezone": "UTC"}
-    save(sessions, workflow_document(schedule=later), now)
+    save(sessions, workflow_document(schedule=later), SAVED_AT)
 
-    assert _next_runs(sessions, now) == {NAME: datetime(2026, 11, 2, 18, 30, tzinfo=UTC)}
+    assert _next_runs(sessions, SAVED_AT) == {NAME: datetime(2026, 11, 2, 18, 30, tzinfo=UTC)}
 
 
 def test_a_listed_next_run_follows_edited_pause_days_at_once(
     sessions: sessionmaker[Session],
 ) -> None:
-    now = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
-    import_deals(sessions, [deal("D1", "Acme")], now)
-    save(sessions, workflow_document(), now)
-    assert _next_runs(sessions, now) == {NAME: datetime(2026, 11, 2, 9, 0, tzinfo=UTC)}
+    _saved_daily_at_nine(sessions)
 
     paused = {"pause_days": ["2026-11-02"], "on_pause_day": "skip"}
-    save(sessions, workflow_document(settings=paused), now)
+    save(sessions, workflow_document(settings=paused), SAVED_AT)
 
-    assert _next_runs(sessions, now) == {NAME: datetime(2026, 11, 3, 9, 0, tzinfo=UTC)}
+    assert _next_runs(sessions, SAVED_AT) == {NAME: TOMORROW_AT_NINE}
 
 
 def test_a_listed_next_run_moves_on_at_once_when_it_is_skipped(
     sessions: sessionmaker[Session],
 ) -> None:
-    now = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
-    import_deals(sessions, [deal("D1", "Acme")], now)
-    save(sessions, workflow_document(), now)  # daily at 09:00 UTC
-    assert _next_runs(sessions, now) == {NAME: datetime(2026, 11, 2, 9, 0, tzinfo=UTC)}
+    _saved_daily_at_nine(sessions)
 
-    skip_next_of(UnitOfWork(sessions), TEAM, NAME, CLI_ACTOR, now)
+    skip_next_of(UnitOfWork(sessions), TEAM, NAME, CLI_ACTOR, SAVED_AT)
 
-    assert _next_runs(sessions, now) == {NAME: datetime(2026, 11, 3, 9, 0, tzinfo=UTC)}
+    assert _next_runs(sessions, SAVED_AT) == {NAME: TOMORROW_AT_NINE}
 
 
 def test_a_listed_next_run_is_the_deferred_run_once_it_is_planned(
     sessions: sessionmaker[Session],
 ) -> None:
-    now = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
-    today = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-    import_deals(sessions, [deal("D1", "Acme")], now)
-    saved = save(sessions, workflow_document(), now)  # daily at 09:00 UTC
-    assert _next_runs(sessions, now) == {NAME: today}
+    saved = _saved_daily_at_nine(sessions)
 
     # Today's occurrence written as deferred to the afternoon, the schedule unchanged.
     later = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
@@ -272,9 +271,9 @@ def test_a_listed_next_run_is_the_deferred_run_once_it_is_planned(
         later,
         RunSource.SCHEDULE,
         reason="deferred",
-        deferred_from=today,
+        deferred_from=TODAY_AT_NINE,
     )
     with transaction(sessions) as session:
-        assert RunRepository(session).add(deferred, now) is not None
+        assert RunRepository(session).add(deferred, SAVED_AT) is not None
 
-    assert _next_runs(sessions, now) == {NAME: later}
+    assert _next_runs(sessions, SAVED_AT) == {NAME: later}
