@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.clock import FixedClock
@@ -12,6 +13,7 @@ from bot.workflows.vocabulary import RunStatus
 from tests.engine.builders import channel_message, deal, import_deals, save, workflow_document
 from tests.engine.conftest import Processes
 from tests.engine.test_owner_messages import ANN, JUST_AFTER, engine, people
+from tests.engine.test_owner_messages import ann_by_email as ann_by_email  # the fixture
 from tests.slack_standin import SlackStandIn
 
 
@@ -19,13 +21,13 @@ def _owned_by(*owners: str) -> dict[str, Any]:
     return {"any": [{"all": [{"property": "owner", "operator": "in", "value": list(owners)}]}]}
 
 
+@pytest.mark.usefixtures("ann_by_email")
 def test_criteria_naming_an_owner_by_email_or_user_id_match_the_same_person_both_ways(
     sessions: sessionmaker[Session],
     clock: FixedClock,
     processes: Processes,
     slack_api: SlackStandIn,
 ) -> None:
-    slack_api.add_user(ANN, "ann", email="ann@example.com")
     import_deals(
         sessions,
         [

@@ -35,6 +35,12 @@ ANN = "U0ANN"
 BOB = "U0BOB"
 
 
+@pytest.fixture
+def ann_by_email(slack_api: SlackStandIn) -> None:
+    """Slack knows ANN by the email ann@example.com."""
+    slack_api.add_user(ANN, "ann", email="ann@example.com")
+
+
 def people(slack_api: SlackStandIn) -> SlackPeopleLookup:
     client = make_web_client(
         slack_api.token, slack_api.url, max_retries=1, retry_interval=QUICK_RETRIES
@@ -82,13 +88,13 @@ def dm_texts(slack_api: SlackStandIn, user: str) -> list[str]:
 # --- Owners given by email ------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("ann_by_email")
 def test_an_owner_dm_to_an_email_reaches_the_slack_user_it_resolves_to(
     sessions: sessionmaker[Session],
     clock: FixedClock,
     processes: Processes,
     slack_api: SlackStandIn,
 ) -> None:
-    slack_api.add_user(ANN, "ann", email="ann@example.com")
     import_deals(sessions, [deal("D1", "Acme", owner="Ann@Example.com")], clock.now())
     dm = {"type": "send_owner_dm", "text": "Please update {{ name }}, {{ owner }}"}
 
@@ -98,13 +104,13 @@ def test_an_owner_dm_to_an_email_reaches_the_slack_user_it_resolves_to(
     assert outcomes(sessions, run_id) == {"D1": (ActionOutcome.OK, None)}
 
 
+@pytest.mark.usefixtures("ann_by_email")
 def test_an_owner_dm_to_an_email_slack_does_not_know_fails_that_record_and_the_run_goes_on(
     sessions: sessionmaker[Session],
     clock: FixedClock,
     processes: Processes,
     slack_api: SlackStandIn,
 ) -> None:
-    slack_api.add_user(ANN, "ann", email="ann@example.com")
     import_deals(
         sessions,
         [deal("D1", owner="stranger@example.com"), deal("D2", owner="ann@example.com")],
@@ -125,13 +131,13 @@ def test_an_owner_dm_to_an_email_slack_does_not_know_fails_that_record_and_the_r
     assert dm_texts(slack_api, ANN) == ["Please update Deal D2"]
 
 
+@pytest.mark.usefixtures("ann_by_email")
 def test_owner_mentions_name_resolved_owners_and_show_the_others_as_escaped_text(
     sessions: sessionmaker[Session],
     clock: FixedClock,
     processes: Processes,
     slack_api: SlackStandIn,
 ) -> None:
-    slack_api.add_user(ANN, "ann", email="ann@example.com")
     import_deals(
         sessions,
         [
@@ -155,13 +161,13 @@ def test_owner_mentions_name_resolved_owners_and_show_the_others_as_escaped_text
     ]
 
 
+@pytest.mark.usefixtures("ann_by_email")
 def test_a_digest_asks_slack_only_about_the_owners_of_the_records_it_lists(
     sessions: sessionmaker[Session],
     clock: FixedClock,
     processes: Processes,
     slack_api: SlackStandIn,
 ) -> None:
-    slack_api.add_user(ANN, "ann", email="ann@example.com")
     listed = [deal(f"D{n:03d}", owner="ann@example.com") for n in range(MAX_LISTED)]
     unlisted = [deal("D998", owner="late@example.com"), deal("D999", owner="later@example.com")]
     import_deals(sessions, listed + unlisted, clock.now())
@@ -178,13 +184,13 @@ def test_a_digest_asks_slack_only_about_the_owners_of_the_records_it_lists(
     }
 
 
+@pytest.mark.usefixtures("ann_by_email")
 def test_owners_are_looked_up_once_per_run_and_not_again_while_the_answer_is_fresh(
     sessions: sessionmaker[Session],
     clock: FixedClock,
     processes: Processes,
     slack_api: SlackStandIn,
 ) -> None:
-    slack_api.add_user(ANN, "ann", email="ann@example.com")
     import_deals(
         sessions,
         [deal(f"D{n}", owner="ann@example.com") for n in range(5)]
@@ -203,13 +209,13 @@ def test_owners_are_looked_up_once_per_run_and_not_again_while_the_answer_is_fre
     assert len(dm_texts(slack_api, ANN)) == 10
 
 
+@pytest.mark.usefixtures("ann_by_email")
 def test_a_run_whose_owners_slack_cannot_resolve_now_waits_and_resumes(
     sessions: sessionmaker[Session],
     clock: FixedClock,
     processes: Processes,
     slack_api: SlackStandIn,
 ) -> None:
-    slack_api.add_user(ANN, "ann", email="ann@example.com")
     import_deals(sessions, [deal("D1", owner="ann@example.com")], clock.now())
     slack_api.rate_limit("users.lookupByEmail", times=2, retry_after=0)
     bot = engine(processes, people(slack_api))
