@@ -13,21 +13,22 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.clock import FixedClock
-from bot.workflows.run_batch import BATCH_SIZE, MAX_BATCHED_RECORDS, BatchExecution
+from bot.workflows.run_batch import BATCH_SIZE, BatchExecution
 from bot.workflows.vocabulary import ActionOutcome, RunStatus
 from storage.models import Record
-from tests.engine.builders import deal, enrollments, import_deals, results, run, runs, save
-from tests.engine.conftest import Processes
-from tests.engine.test_run_batches import (
+from tests.engine.batch_reminders import (
     PAST_THE_LEASE,
-    _by_workflow,
-    _with_a_run_alone,
+    by_workflow,
     channel,
     due_reminders,
     expected_marks,
     marks,
+    more_than_a_batch_takes,
     reminder,
+    with_a_run_alone,
 )
+from tests.engine.builders import deal, enrollments, import_deals, results, run, runs, save
+from tests.engine.conftest import Processes
 from tests.slack_standin import SlackStandIn
 
 JUST_AFTER = datetime(2026, 11, 2, 9, 0, 5, tzinfo=UTC)
@@ -85,11 +86,11 @@ def test_a_batched_run_whose_query_fails_is_left_to_its_lease_and_the_others_pos
     broken: Callable[[Session], Any],
 ) -> None:
     due_reminders(sessions, clock, 3, deals_each=2)
-    _with_a_run_alone(sessions, clock, 3)
+    with_a_run_alone(sessions, clock, 3)
     clock.set(JUST_AFTER)
     bot = processes.start("host-1")
     bot.plan()
-    first, failing, third, alone = _by_workflow(sessions)
+    first, failing, third, alone = by_workflow(sessions)
     claimed = bot.claim_batch(BATCH_SIZE)
     batch = BatchExecution(bot.runner, claimed)
 
@@ -125,8 +126,7 @@ def test_a_batch_of_runs_enrolling_none_few_and_many_records_enrolls_each_its_ow
     processes: Processes,
     slack_api: SlackStandIn,
 ) -> None:
-    many = MAX_BATCHED_RECORDS + 5
-    import_deals(sessions, [deal(f"M{n:03d}", batch=0) for n in range(many)], clock.now())
+    many = more_than_a_batch_takes(sessions, clock)
     import_deals(sessions, [deal(f"F{n}", batch=1) for n in range(3)], clock.now())
     for number in range(3):  # workflow 2 matches no deal
         save(sessions, reminder(number), clock.now())
@@ -134,7 +134,7 @@ def test_a_batch_of_runs_enrolling_none_few_and_many_records_enrolls_each_its_ow
 
     ended = dict(processes.start("host-1").tick())
 
-    lots, few, none = _by_workflow(sessions)
+    lots, few, none = by_workflow(sessions)
     assert ended == {r: RunStatus.SUCCEEDED for r in (lots, few, none)}
     assert [len(enrollments(sessions, r)) for r in (lots, few, none)] == [many, 3, 0]
     assert [run(sessions, r).summary["enrolled"] for r in (lots, few, none)] == [many, 3, 0]

@@ -23,6 +23,17 @@ from bot.workflows.vocabulary import ActionOutcome, RunStatus
 from storage.database import write_transaction
 from storage.models import Run
 from storage.runs import RunRepository
+from tests.engine.batch_reminders import (
+    PAST_THE_LEASE,
+    by_workflow,
+    channel,
+    due_reminders,
+    expected_marks,
+    marks,
+    more_than_a_batch_takes,
+    reminder,
+    with_a_run_alone,
+)
 from tests.engine.builders import (
     SUMMARY_CHANNEL,
     channel_message,
@@ -39,50 +50,6 @@ from tests.engine.conftest import Crash, DyingNotifier, Processes, WrappingNotif
 from tests.slack_standin import SlackStandIn
 
 JUST_AFTER = datetime(2026, 11, 2, 9, 0, 5, tzinfo=UTC)
-PAST_THE_LEASE = DEFAULT_LEASE + timedelta(seconds=1)
-
-
-def reminder(number: int, **settings: Any) -> dict[str, Any]:
-    """Workflow ``number``: a message per deal of its batch in a channel of its own."""
-    return workflow_document(
-        name=f"Reminder {number:02}",
-        criteria={"any": [{"all": [{"property": "batch", "operator": "eq", "value": number}]}]},
-        actions=[channel_message("{{ name }} needs a look", channel=channel(number))],
-        settings=settings,
-    )
-
-
-def channel(number: int) -> str:
-    return f"C0REMIND{number:02}"
-
-
-def due_reminders(
-    sessions: sessionmaker[Session], clock: FixedClock, count: int, deals_each: int = 1
-) -> None:
-    import_deals(
-        sessions,
-        [deal(f"R{w:02}-{d}", batch=w) for w in range(count) for d in range(deals_each)],
-        clock.now(),
-    )
-    for number in range(count):
-        save(sessions, reminder(number), clock.now())
-
-
-def marks(slack_api: SlackStandIn) -> Counter[tuple[int, int, int]]:
-    """How many messages in Slack carry each (run, record, action) mark."""
-    fields = ("run_id", "record_id", "action_index")
-    return Counter(
-        tuple(int(m["metadata"]["event_payload"][f]) for f in fields)
-        for m in slack_api.posted_messages()
-        if "metadata" in m
-    )
-
-
-def expected_marks(sessions: sessionmaker[Session]) -> Counter[tuple[int, int, int]]:
-    """One message per enrolled record of every run."""
-    return Counter(
-        (r.id, e.record_id, 0) for r in runs(sessions) for e in enrollments(sessions, r.id)
-    )
 
 
 def test_a_burst_of_channel_reminders_is_claimed_a_batch_at_a_time_and_each_posts_once(
@@ -154,8 +121,7 @@ def test_a_batched_run_enrolling_more_records_than_a_batch_takes_goes_on_alone(
     processes: Processes,
     slack_api: SlackStandIn,
 ) -> None:
-    many = MAX_BATCHED_RECORDS + 5
-    import_deals(sessions, [deal(f"M{n:03d}", batch=0) for n in range(many)], clock.now())
+    many = more_than_a_batch_takes(sessions, clock)
     save(sessions, reminder(0), clock.now())
     clock.set(JUST_AFTER)
 
@@ -370,19 +336,6 @@ def test_runs_claimed_with_a_batch_and_carried_out_alone_keep_their_leases_until
     assert marks(slack_api) == expected_marks(sessions)
 
 
-def _by_workflow(sessions: sessionmaker[Session]) -> list[int]:
-    """The runs' ids in the order their workflows were saved."""
-    return [r.id for r in sorted(runs(sessions), key=lambda r: r.workflow_id)]
-
-
-def _with_a_run_alone(sessions: sessionmaker[Session], clock: FixedClock, number: int) -> None:
-    """Workflow ``number`` posts a digest: never batched, carried out alone after the batch."""
-    import_deals(sessions, [deal(f"A{number}", batch=number)], clock.now())
-    document = reminder(number)
-    document["actions"] = [channel_message(channel=channel(number), mode="digest")]
-    save(sessions, document, clock.now())
-
-
 def test_batched_runs_whose_summary_slack_cannot_take_wait_and_the_other_runs_go_on(
     sessions: sessionmaker[Session],
     clock: FixedClock,
@@ -394,14 +347,14 @@ def test_batched_runs_whose_summary_slack_cannot_take_wait_and_the_other_runs_go
         document = reminder(number, summary_channel=SUMMARY_CHANNEL, summary="always")
         save(sessions, document, clock.now())
     save(sessions, reminder(2), clock.now())
-    _with_a_run_alone(sessions, clock, 3)
+    with_a_run_alone(sessions, clock, 3)
     clock.set(JUST_AFTER)
     slack_api.fail("request_timeout", channel=SUMMARY_CHANNEL)
     bot = processes.start("host-1")
 
     ended = dict(bot.tick())
 
-    first, second, quiet, alone = _by_workflow(sessions)
+    first, second, quiet, alone = by_workflow(sessions)
     assert [ended[r] for r in (first, second, quiet, alone)] == [
         None,
         None,
@@ -436,13 +389,13 @@ def test_a_batched_run_failing_unexpectedly_is_left_to_its_lease_and_the_others_
     slack_api: SlackStandIn,
 ) -> None:
     due_reminders(sessions, clock, 3, deals_each=2)
-    _with_a_run_alone(sessions, clock, 3)
+    with_a_run_alone(sessions, clock, 3)
     clock.set(JUST_AFTER)
     buggy = processes.start("host-1", FailingChannel(processes.slack(), channel(1)))
 
     ended = dict(buggy.tick())
 
-    first, failing, third, alone = _by_workflow(sessions)
+    first, failing, third, alone = by_workflow(sessions)
     assert [ended[r] for r in (first, failing, third, alone)] == [
         RunStatus.SUCCEEDED,
         None,
@@ -559,7 +512,7 @@ def test_the_runs_claimed_alone_keep_their_leases_while_the_batch_reports(
     for number in range(3):
         document = reminder(number, summary_channel=SUMMARY_CHANNEL, summary="always")
         save(sessions, document, clock.now())
-    _with_a_run_alone(sessions, clock, 3)
+    with_a_run_alone(sessions, clock, 3)
     clock.set(JUST_AFTER)
     notifier = SlowSummaries(processes.slack(), clock, processes.start("host-2"))
 
@@ -590,7 +543,7 @@ def test_a_batch_failing_unexpectedly_while_finishing_leaves_its_runs_and_the_ot
     slack_api: SlackStandIn,
 ) -> None:
     due_reminders(sessions, clock, 2)
-    _with_a_run_alone(sessions, clock, 2)
+    with_a_run_alone(sessions, clock, 2)
     clock.set(JUST_AFTER)
     observer = FailingOnce()
     chosen = processes.slack()
@@ -598,7 +551,7 @@ def test_a_batch_failing_unexpectedly_while_finishing_leaves_its_runs_and_the_ot
 
     ended = dict(bot.tick())
 
-    first, second, alone = _by_workflow(sessions)
+    first, second, alone = by_workflow(sessions)
     assert [ended[r] for r in (first, second, alone)] == [None, None, RunStatus.SUCCEEDED]
     assert len(slack_api.posted_messages(channel(2))) == 1
     # Counted (metrics) as runs that failed unexpectedly, besides the one the bug hit.
