@@ -788,11 +788,23 @@ def _typed(**fields: Any) -> drafts.StepReader:
     return lambda step, document, properties, layout: {**document, **fields}
 
 
+def _new_draft(sessions: sessionmaker[Session]) -> tuple[UnitOfWork, drafts.DraftKey]:
+    """A wizard draft OWNER has just started, in Europe/Paris, at its first step."""
+    work = UnitOfWork(sessions)
+    return work, drafts.create(work, TEAM, OWNER, "Europe/Paris", NOW)
+
+
+def _draft_at_the_schedule(sessions: sessionmaker[Session]) -> tuple[UnitOfWork, drafts.DraftKey]:
+    """A new draft whose first step named it "Won deals", on deals."""
+    work, key = _new_draft(sessions)
+    drafts.submit(work, key, _typed(name="Won deals", object_type="deals"), "UTC", NOW)
+    return work, key
+
+
 def test_a_submitted_step_keeps_what_was_typed_and_stays_when_it_is_wrong(
     sessions: sessionmaker[Session], deals: None
 ) -> None:
-    work = UnitOfWork(sessions)
-    key = drafts.create(work, TEAM, OWNER, "Europe/Paris", NOW)
+    work, key = _new_draft(sessions)
 
     refused = drafts.submit(work, key, _typed(name=" ", object_type="deals"), "UTC", NOW)
     accepted = drafts.submit(work, key, _typed(name="Won deals"), "UTC", NOW)
@@ -809,8 +821,7 @@ def test_a_submitted_step_keeps_what_was_typed_and_stays_when_it_is_wrong(
 def test_a_step_submitted_brings_the_next_page_reading_and_writing_the_draft_once(
     sessions: sessionmaker[Session], engine: Engine, deals: None
 ) -> None:
-    work = UnitOfWork(sessions)
-    key = drafts.create(work, TEAM, OWNER, "Europe/Paris", NOW)
+    work, key = _new_draft(sessions)
 
     with statements_run(engine) as statements:
         done = drafts.submit(work, key, _typed(name="Won deals", object_type="deals"), "UTC", NOW)
@@ -827,8 +838,7 @@ def test_a_step_submitted_brings_the_next_page_reading_and_writing_the_draft_onc
 def test_a_step_naming_an_unknown_object_type_is_told_the_known_ones(
     sessions: sessionmaker[Session], deals: None
 ) -> None:
-    work = UnitOfWork(sessions)
-    key = drafts.create(work, TEAM, OWNER, "Europe/Paris", NOW)
+    work, key = _new_draft(sessions)
 
     done = drafts.submit(work, key, _typed(name="Won deals", object_type="deal"), "UTC", NOW)
 
@@ -842,8 +852,7 @@ def test_a_step_naming_an_unknown_object_type_is_told_the_known_ones(
 def test_a_refused_first_step_counts_no_records_under_the_write_lock(
     sessions: sessionmaker[Session], engine: Engine, deals: None
 ) -> None:
-    work = UnitOfWork(sessions)
-    key = drafts.create(work, TEAM, OWNER, "Europe/Paris", NOW)
+    work, key = _new_draft(sessions)
 
     with statements_run(engine) as statements:
         blank = drafts.submit(work, key, _typed(name=" ", object_type="deals"), "UTC", NOW)
@@ -859,9 +868,7 @@ def test_a_refused_first_step_counts_no_records_under_the_write_lock(
 def test_a_page_the_draft_has_left_is_not_submitted(
     sessions: sessionmaker[Session], deals: None
 ) -> None:
-    work = UnitOfWork(sessions)
-    key = drafts.create(work, TEAM, OWNER, "Europe/Paris", NOW)
-    drafts.submit(work, key, _typed(name="Won deals", object_type="deals"), "UTC", NOW)
+    work, key = _draft_at_the_schedule(sessions)
     before = drafts.page(work, key, "UTC", NOW).document
 
     # Next on the first step's page, with the draft at the schedule step (a Back undone).
@@ -876,9 +883,7 @@ def test_a_page_the_draft_has_left_is_not_submitted(
 def test_a_page_that_counts_records_is_not_read_with_the_submission(
     sessions: sessionmaker[Session], deals: None
 ) -> None:
-    work = UnitOfWork(sessions)
-    key = drafts.create(work, TEAM, OWNER, "Europe/Paris", NOW)
-    drafts.submit(work, key, _typed(name="Won deals", object_type="deals"), "UTC", NOW)
+    work, key = _draft_at_the_schedule(sessions)
 
     scheduled = drafts.submit(work, key, _typed(), "UTC", NOW)
 
@@ -889,8 +894,7 @@ def test_a_page_that_counts_records_is_not_read_with_the_submission(
 def test_an_editor_control_stores_the_document_with_a_new_layout_only_when_it_edits(
     sessions: sessionmaker[Session], deals: None
 ) -> None:
-    work = UnitOfWork(sessions)
-    key = drafts.create(work, TEAM, OWNER, "Europe/Paris", NOW)
+    work, key = _new_draft(sessions)
 
     def add_action(document: drafts.DraftDocument) -> bool:
         document["actions"] = [*document.get("actions", []), {"type": "send_owner_dm"}]
@@ -945,8 +949,7 @@ def test_a_draft_that_cannot_be_saved_says_so_with_its_properties_labels(
 def test_an_older_input_served_last_does_not_overwrite_the_newer_one(
     sessions: sessionmaker[Session], deals: None
 ) -> None:
-    work = UnitOfWork(sessions)
-    key = drafts.create(work, TEAM, OWNER, "Europe/Paris", NOW)
+    work, key = _new_draft(sessions)
     monday = {"frequency": "weekly", "weekdays": ["mon"], "time": "09:00", "timezone": "UTC"}
     friday = {**monday, "weekdays": ["mon", "wed", "fri"]}
     wednesday = {**monday, "weekdays": ["mon", "wed"]}
@@ -968,8 +971,7 @@ def test_a_row_added_before_a_newer_input_is_added_when_served_after_it(
     """ "+ Add filter" clicked, then a value changed, served in the other order: the click's
     page is older than the draft, so its inputs are not read, but its row is still added,
     to the draft as the newer input left it."""
-    work = UnitOfWork(sessions)
-    key = drafts.create(work, TEAM, OWNER, "Europe/Paris", NOW)
+    work, key = _new_draft(sessions)
     stage = {"property": "stage", "operator": "eq", "value": "won"}
 
     def add_filter(document: drafts.DraftDocument) -> bool:
@@ -992,9 +994,7 @@ def test_a_row_added_before_a_newer_input_is_added_when_served_after_it(
 def test_a_change_made_on_a_step_the_draft_has_left_is_refused(
     sessions: sessionmaker[Session], deals: None
 ) -> None:
-    work = UnitOfWork(sessions)
-    key = drafts.create(work, TEAM, OWNER, "Europe/Paris", NOW)
-    drafts.submit(work, key, _typed(name="Won deals", object_type="deals"), "UTC", NOW)
+    work, key = _draft_at_the_schedule(sessions)
 
     late = drafts.change(
         work, key, _typed(name="Late"), drafts.go_back, NOW, step=drafts.WizardStep.NAME
