@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.workflows.lifecycle import Saved
 from bot.workflows.stored import DefinitionReader, definition_of
 from storage.database import transaction
 from storage.models import PropertyDefinition, Workflow
@@ -83,16 +84,23 @@ def parsed(sessions: sessionmaker[Session], workflow_id: int) -> bool:
         return DefinitionReader(session).parsed(found)
 
 
+def of_its_own(name: str) -> str:
+    # Parsed definitions outlive a test: names of their own keep another test's away.
+    return f"{name} {uuid.uuid4().hex[:8]}"
+
+
+def due_today_at(sessions: sessionmaker[Session], time: str, name: str) -> Saved:
+    """Saves a workflow due daily at ``time`` UTC (START is 08:00), named ``name`` and a
+    suffix of its own."""
+    return save(sessions, workflow_document(name=of_its_own(name), schedule=daily(time)), START)
+
+
 def test_a_tick_parses_the_workflows_due_within_a_minute_before_their_instant(
     sessions: sessionmaker[Session], processes: Processes
 ) -> None:
     import_deals(sessions, [deal("D1")], START)
-    # Parsed definitions outlive a test: names of their own keep another test's away.
-    unique = uuid.uuid4().hex[:8]
-    soon = save(sessions, workflow_document(name=f"Soon {unique}", schedule=daily("08:01")), START)
-    later = save(
-        sessions, workflow_document(name=f"Later {unique}", schedule=daily("08:05")), START
-    )
+    soon = due_today_at(sessions, "08:01", "Soon")
+    later = due_today_at(sessions, "08:05", "Later")
     assert not parsed(sessions, soon.workflow_id)
 
     assert processes.start_on_console().tick() == []
@@ -105,13 +113,12 @@ def test_parsing_ahead_reads_a_coming_workflow_again_only_once_it_changed(
     sessions: sessionmaker[Session], processes: Processes
 ) -> None:
     import_deals(sessions, [deal("D1")], START)
-    unique = uuid.uuid4().hex[:8]
-    soon = save(sessions, workflow_document(name=f"Soon {unique}", schedule=daily("08:01")), START)
+    soon = due_today_at(sessions, "08:01", "Soon")
     engine = processes.start_on_console()
 
     assert engine.parse_ahead() == 1
     assert engine.parse_ahead() == 0
-    edited = {"name": f"Soon again {unique}", "updated_at": START + timedelta(seconds=1)}
+    edited = {"name": of_its_own("Soon again"), "updated_at": START + timedelta(seconds=1)}
     with transaction(sessions) as session:
         session.execute(update(Workflow).where(Workflow.id == soon.workflow_id).values(edited))
 
