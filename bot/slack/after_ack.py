@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import wait as wait_for
+from dataclasses import dataclass, field
 
 log = logging.getLogger(__name__)
 
@@ -23,13 +24,30 @@ THREADS = 4
 # response URL answers for 30 minutes, and an answer queued behind hundreds would be late
 # or never sent, with only a log line left.
 MAX_WAITING = 50
-# At shutdown, how long the answers being worked out get to finish. Under gunicorn's
-# graceful timeout (web_workers.GRACEFUL_TIMEOUT_S, 10 s), which kills the worker after it.
+# At shutdown, how long the answers being worked out and the messages to the users of those
+# dropped get, all together. Under gunicorn's graceful timeout
+# (web_workers.GRACEFUL_TIMEOUT_S, 10 s), which kills the worker after it.
 STOP_WAIT_S = 5.0
+# Threads telling the users of dropped answers at once: one slow message to Slack does not
+# hold up the others.
+TELLERS = 4
+# How long one such message may take (Slack's clients wait 30 s by default): with 50
+# dropped, four threads tell most of them within STOP_WAIT_S even if Slack answers slowly.
+TELL_TIMEOUT_S = 2
 
 Work = Callable[[], None]
 Failed = Callable[[BaseException], None]
 Tell = Callable[[], None]
+
+
+@dataclass
+class _Answer:
+    work: Work
+    failed: Failed
+    dropped: Tell | None
+    who: str
+    told: bool = False  # once dropped: its user was told
+    tried: threading.Event = field(default_factory=threading.Event)
 
 
 class AfterAck:
@@ -40,17 +58,22 @@ class AfterAck:
 
     At most ``waiting`` answers wait for a thread: past that, ``busy`` tells the user at once.
     stop() drops the answers not started, calling each one's ``dropped`` (the user is told
-    to ask again), and waits a while for those being worked out."""
+    to ask again), and waits a while for those being worked out.
+
+    The threads are daemon threads, not a ThreadPoolExecutor's: Python joins those at exit
+    (concurrent.futures registers the join with threading._register_atexit), so an answer
+    stuck on Slack or the database would keep a stopping process alive past stop()."""
 
     def __init__(self, threads: int = THREADS, waiting: int = MAX_WAITING) -> None:
-        self._pool = (
-            ThreadPoolExecutor(threads, thread_name_prefix="after-ack") if threads else None
-        )
+        self._threads = threads
         self._max_waiting = waiting
         self._lock = threading.Lock()
-        self._waiting = 0
+        self._queued = threading.Condition(self._lock)  # an answer waits, or stop()
+        self._ended = threading.Condition(self._lock)  # an answer ended, stop() waiting
+        self._waiting: deque[_Answer] = deque()
+        self._working = 0
+        self._started = False
         self._stopped = False
-        self._queued: set[Future[None]] = set()
 
     def run(
         self,
@@ -58,51 +81,102 @@ class AfterAck:
         failed: Failed,
         busy: Tell | None = None,
         dropped: Tell | None = None,
+        who: str = "a user",
     ) -> None:
-        if self._pool is None:
+        """``who``: the user and request, named in the log if stop() could not tell them."""
+        if not self._threads:
             _guarded(work, failed)
             return
-        future: Future[None] | None = None
-        with self._lock:  # stop() shuts the pool down under it: none is submitted after
-            stopped, full = self._stopped, self._waiting >= self._max_waiting
+        with self._lock:  # stop() takes the waiting answers under it: none is added after
+            stopped, full = self._stopped, len(self._waiting) >= self._max_waiting
             if not (stopped or full):
-                self._waiting += 1
-                future = self._pool.submit(self._started, work, failed)
-                self._queued.add(future)
-        if future is not None:
-            future.add_done_callback(lambda done: self._finished(done, dropped, failed))
-            return
+                if not self._started:
+                    self._start()
+                self._waiting.append(_Answer(work, failed, dropped, who))
+                self._queued.notify()
+                return
         told = dropped if stopped else busy
         if told is not None:
             _guarded(told, failed)
 
     def stop(self, wait_s: float = STOP_WAIT_S) -> None:
-        """Drops the answers still waiting (their users are told to ask again), then waits
-        up to ``wait_s`` for those being worked out."""
-        if self._pool is None:
+        """Drops the answers still waiting and tells their users to ask again, on a few
+        threads at once, while waiting for those being worked out: all within ``wait_s``.
+        The users who could not be told in time are logged."""
+        if not self._threads:
             return
+        deadline = time.monotonic() + wait_s
         with self._lock:
             self._stopped = True
-            running = set(self._queued)
-        # Cancelling calls each dropped answer's callback (_finished) in this thread.
-        self._pool.shutdown(wait=False, cancel_futures=True)
-        wait_for(running, timeout=wait_s)
-
-    def _started(self, work: Work, failed: Failed) -> None:
-        self._left()
-        _guarded(work, failed)
-
-    def _left(self) -> None:
+            dropped = [answer for answer in self._waiting if answer.dropped is not None]
+            self._waiting.clear()
+            self._queued.notify_all()  # idle threads end
+        _tell(dropped)
         with self._lock:
-            self._waiting -= 1
+            self._ended.wait_for(lambda: not self._working, _left(deadline))
+        untold = [
+            answer.who
+            for answer in dropped
+            if not (answer.tried.wait(_left(deadline)) and answer.told)
+        ]
+        if untold:
+            log.warning(
+                "stopped without telling %d user(s) that their answer was dropped: %s",
+                len(untold),
+                "; ".join(untold),
+            )
 
-    def _finished(self, future: Future[None], dropped: Tell | None, failed: Failed) -> None:
-        with self._lock:
-            self._queued.discard(future)
-        if future.cancelled():
-            self._left()
-            if dropped is not None:
-                _guarded(dropped, failed)
+    def _start(self) -> None:
+        # On the first answer, so that a pool never used (tests, a worker never asked) has
+        # no threads to stop.
+        self._started = True
+        for number in range(self._threads):
+            name = f"after-ack-{number}"
+            threading.Thread(target=self._serve, name=name, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            with self._lock:
+                self._queued.wait_for(lambda: self._waiting or self._stopped)
+                if self._stopped:  # stop() took the answers still waiting
+                    return
+                answer = self._waiting.popleft()
+                self._working += 1
+            try:
+                _guarded(answer.work, answer.failed)
+            finally:
+                with self._lock:
+                    self._working -= 1
+                    if self._stopped:
+                        self._ended.notify_all()
+
+
+def _tell(dropped: list[_Answer]) -> None:
+    """Tells the users of ``dropped`` on up to TELLERS daemon threads, setting each answer's
+    ``tried`` once its message is sent (``told``) or failed."""
+    left = deque(dropped)
+
+    def teller() -> None:
+        while True:
+            try:
+                answer = left.popleft()
+            except IndexError:
+                return
+            assert answer.dropped is not None
+            try:
+                answer.dropped()
+                answer.told = True
+            except Exception:
+                log.exception("could not tell %s that their answer was dropped", answer.who)
+            finally:
+                answer.tried.set()
+
+    for number in range(min(TELLERS, len(dropped))):
+        threading.Thread(target=teller, name=f"after-ack-tell-{number}", daemon=True).start()
+
+
+def _left(deadline: float) -> float:
+    return max(0.0, deadline - time.monotonic())
 
 
 def _guarded(work: Work, failed: Failed) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 import pytest
@@ -139,3 +140,74 @@ def test_stopping_waits_no_longer_than_it_is_given() -> None:
 
     assert not release.is_set()
     release.set()
+
+
+def test_stopping_tells_the_dropped_users_at_once_and_ends_within_its_time(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    release, started = threading.Event(), threading.Event()
+    pool = AfterAck(threads=1)
+    pool.run(_blocking(release, started), lambda e: None)
+    assert started.wait(WAIT)
+    slack_answers = threading.Event()  # never, until the test ends: Slack is slow
+    told: list[str] = []
+
+    def slow_message(user: str) -> Callable[[], None]:
+        def tell() -> None:
+            slack_answers.wait(1.0)
+            told.append(user)
+
+        return tell
+
+    users = [f"U{number}" for number in range(6)]
+    for user in users:
+        pool.run(lambda: None, lambda e: None, dropped=slow_message(user), who=user)
+
+    began = time.monotonic()
+    with caplog.at_level(logging.WARNING, logger="bot.slack.after_ack"):
+        pool.stop(wait_s=0.2)
+    took = time.monotonic() - began
+
+    # One after another, the six messages took 6 s before the wait even began.
+    assert took < 0.9, f"stop() took {took:.1f} s"
+    assert "stopped without telling 6 user(s)" in caplog.text
+    assert "U0; U1; U2; U3; U4; U5" in caplog.text
+    slack_answers.set()
+    release.set()
+
+
+def test_a_message_to_a_dropped_user_that_fails_is_logged_as_not_told(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    release, started = threading.Event(), threading.Event()
+    pool = AfterAck(threads=1)
+    pool.run(_blocking(release, started), lambda e: None)
+    assert started.wait(WAIT)
+
+    def unreachable() -> None:
+        raise ConnectionError("Slack is unreachable")
+
+    pool.run(lambda: None, lambda e: None, dropped=unreachable, who="U0ALICE (/workflow list)")
+    release.set()
+    with caplog.at_level(logging.WARNING, logger="bot.slack.after_ack"):
+        pool.stop(wait_s=WAIT)
+
+    assert "could not tell U0ALICE (/workflow list)" in caplog.text
+    assert "Slack is unreachable" in caplog.text
+    assert "stopped without telling 1 user(s) that their answer was dropped" in caplog.text
+
+
+def test_the_pools_threads_do_not_keep_a_stopping_process_alive() -> None:
+    # Python waits at exit for non-daemon threads, and for a ThreadPoolExecutor's threads
+    # whatever they are: an answer stuck on Slack would outlive stop().
+    release, started = threading.Event(), threading.Event()
+    pool = AfterAck(threads=2)
+    pool.run(_blocking(release, started), lambda e: None)
+    assert started.wait(WAIT)
+
+    threads = [t for t in threading.enumerate() if t.name.startswith("after-ack")]
+
+    assert threads
+    assert all(thread.daemon for thread in threads)
+    release.set()
+    pool.stop()

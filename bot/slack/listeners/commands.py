@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
+from slack_sdk.webhook import WebhookClient
 
-from bot.slack.after_ack import AfterAck
+from bot.slack.after_ack import TELL_TIMEOUT_S, AfterAck
 from bot.slack.errors import reported, tell_the_user
 from bot.slack.ids import SLASH_COMMAND, CommandAction
 from bot.slack.listeners.explanations import forecast_command, why_command
@@ -70,6 +71,18 @@ class _Request:
 
     def say(self, text: str) -> None:
         self.respond(text=text, response_type="ephemeral")
+
+    def say_quickly(self, text: str) -> None:
+        """say(), giving up after TELL_TIMEOUT_S where Slack's client waits 30 s: for a
+        stopping bot, which has a few seconds for all its messages."""
+        respond = self.respond
+        if respond.response_url is None:
+            self.say(text)
+            return
+        webhook = WebhookClient(
+            respond.response_url, timeout=TELL_TIMEOUT_S, proxy=respond.proxy, ssl=respond.ssl
+        )
+        webhook.send(text=text, response_type="ephemeral")
 
 
 def _help(request: _Request) -> None:
@@ -236,7 +249,8 @@ def register(app: App, services: Services, after_ack: AfterAck) -> None:
             lambda: _answer(request),
             failed,
             busy=lambda: request.say(replies.busy_reply(typed)),
-            dropped=lambda: request.say(replies.restarted_reply(typed)),
+            dropped=lambda: request.say_quickly(replies.restarted_reply(typed)),
+            who=f"{request.user_id} ({SLASH_COMMAND} {typed})",
         )
 
     @app.action(CommandAction.CONFIRM_DELETE)
