@@ -249,7 +249,7 @@ def register(app: App, services: Services, after_ack: AfterAck) -> None:
             lambda: _answer(request),
             failed,
             busy=lambda: request.say(replies.busy_reply(typed)),
-            dropped=lambda: request.say_quickly(replies.restarted_reply(typed)),
+            dropped=lambda: request.say_quickly(replies.stopping_reply(typed)),
             who=f"{request.user_id} ({SLASH_COMMAND} {typed})",
         )
 

@@ -178,17 +178,25 @@ def unknown_subcommand(subcommand: str) -> str:
 
 def busy_reply(command_text: str) -> str:
     """A command answered after the ack, when too many answers already wait for a turn."""
-    asked = escape_mrkdwn(f"{SLASH_COMMAND} {command_text}".strip())
     return (
-        f"workflow-bot is busy answering other requests and did not run `{asked}`. "
+        f"workflow-bot is busy answering other requests and did not run {_typed(command_text)}. "
         "Try it again in a moment."
     )
 
 
-def restarted_reply(command_text: str) -> str:
-    """A command whose answer was still waiting for a turn when the bot stopped."""
-    asked = escape_mrkdwn(f"{SLASH_COMMAND} {command_text}".strip())
-    return f"workflow-bot restarted before it could answer `{asked}`. Run the command again."
+def stopping_reply(command_text: str) -> str:
+    """A command whose answer was still waiting for a turn when the bot stopped (restarting
+    or not)."""
+    return (
+        f"workflow-bot was stopping and did not run {_typed(command_text)}. Run the command again."
+    )
+
+
+def _typed(command_text: str) -> str:
+    """The command as typed, in a code span: a backtick of the user's would end the span and
+    set the rest of the message in code, so it shows as an apostrophe."""
+    asked = f"{SLASH_COMMAND} {command_text}".strip().replace("`", "'")
+    return f"`{escape_mrkdwn(asked)}`"
 
 
 def list_reply(

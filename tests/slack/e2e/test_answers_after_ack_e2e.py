@@ -51,6 +51,6 @@ def test_a_show_asked_for_as_the_bot_stops_is_told_to_run_it_again(
     said = slack.reply_to(OWNER, "show Weekly check-in")
 
     assert said.startswith(
-        "workflow-bot restarted before it could answer `/workflow show Weekly check-in`. "
+        "workflow-bot was stopping and did not run `/workflow show Weekly check-in`. "
         "Run the command again."
     )
