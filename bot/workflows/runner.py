@@ -791,9 +791,13 @@ class Execution:
                 # Once the parent is in the channel, a refused reply is recorded as one that
                 # may be missing, with the parent's link: recorded failed without it, a
                 # re-run would not look for this run's messages and post the parent again.
+                # The words say which reply is missing and what a re-run does about it: the
+                # outcome says only "may be missing".
                 lost = lost or (
-                    f"reply {part} of the digest was not posted ({refused.reason}); "
-                    "the digest's other messages were"
+                    f"Slack refused reply {part} of the digest's {len(messages) - 1}: "
+                    f"{refused.reason}. The digest and its other replies were posted. Re-run "
+                    "failed posts only the missing replies, into the digest's thread: fix what "
+                    "Slack refused first, or it may refuse them again"
                 )
         return posted, lost
 

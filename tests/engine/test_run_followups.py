@@ -358,7 +358,12 @@ def test_a_digest_reply_slack_refused_is_the_only_message_its_rerun_posts(
         (ActionOutcome.UNKNOWN.value, parent["ts"])
     }
     [reason] = {r.reason for r in outcome}
-    assert reason is not None and reason.startswith("reply 2 of the digest was not posted")
+    assert reason == (
+        "Slack refused reply 2 of the digest's 3: Slack rejected the message layout (its "
+        "blocks): fix the message template. The digest and its other replies were posted. "
+        "Re-run failed posts only the missing replies, into the digest's thread: fix what "
+        "Slack refused first, or it may refuse them again"
+    )
 
     slack_api.handlers["chat.postMessage"] = chat_post_message
     asked = retry(UnitOfWork(sessions), TEAM, first, OWNER_ACTOR, clock.now())
