@@ -220,3 +220,21 @@ def write_transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     with factory() as session, session.begin():
         session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
         yield session
+
+
+@contextmanager
+def autocommit_statements(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """Work whose every statement is whole on its own (one INSERT ... ON CONFLICT, say):
+    on PostgreSQL each statement commits as it runs, which spares the BEGIN and COMMIT
+    round trips of a transaction; the statement timeout, set per connection, still bounds
+    each one. On SQLite this is a write_transaction: there BEGIN is ours (_configure_sqlite)
+    and costs no round trip."""
+    with factory() as session, session.begin():
+        if session.get_bind().dialect.name != "postgresql":
+            session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        else:
+            # psycopg's autocommit is a flag on the connection, set here and reset when the
+            # pool takes the connection back: no statement is sent for either. The COMMIT
+            # that ends the block flushes the session, then finds nothing to commit.
+            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        yield session

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.database import transaction, write_transaction
+from storage.database import autocommit_statements, transaction, write_transaction
 
 
 @dataclass(frozen=True)
@@ -37,4 +37,12 @@ class UnitOfWork:
         (BEGIN IMMEDIATE), so concurrent writers wait for each other instead of failing
         with "database is locked"; on PostgreSQL its callers lock the rows they change."""
         with write_transaction(self.sessions) as session:
+            yield session
+
+    @contextmanager
+    def statements(self) -> Iterator[Session]:
+        """Statements that are each complete on their own and need no transaction around
+        them: on PostgreSQL each commits as it runs (no BEGIN or COMMIT round trips), so
+        one that fails leaves those before it written; on SQLite, as ``writing``."""
+        with autocommit_statements(self.sessions) as session:
             yield session

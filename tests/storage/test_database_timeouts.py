@@ -12,7 +12,13 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from storage.database import make_engine, session_factory, transaction, without_statement_timeout
+from storage.database import (
+    autocommit_statements,
+    make_engine,
+    session_factory,
+    transaction,
+    without_statement_timeout,
+)
 
 
 @pytest.fixture
@@ -66,6 +72,20 @@ def test_a_statement_that_runs_too_long_is_cancelled(postgres_url: str) -> None:
     try:
         with pytest.raises(OperationalError, match="statement timeout"), engine.connect() as c:
             c.execute(text("SELECT pg_sleep(3)"))
+    finally:
+        engine.dispose()
+
+
+def test_statements_outside_a_transaction_are_cancelled_too(postgres_url: str) -> None:
+    """The limit is the connection's, so the request gate's statements, which run with no
+    transaction around them, are bounded as well."""
+    engine = make_engine(postgres_url, statement_timeout=1)
+    try:
+        with (
+            pytest.raises(OperationalError, match="statement timeout"),
+            autocommit_statements(session_factory(engine)) as session,
+        ):
+            session.execute(text("SELECT pg_sleep(3)"))
     finally:
         engine.dispose()
 

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.database import make_engine, session_factory
 from storage.models import HandledEvent
 from storage.unit_of_work import UnitOfWork
 
@@ -64,3 +65,38 @@ def test_reading_takes_no_write_lock_so_a_writer_need_not_wait(
             writer.add(HandledEvent(team_id="T1", event_id="E1", handled_at=NOW))
     assert before == 0
     assert _events(sessions) == ["E1"]
+
+
+def test_statements_each_count_as_they_run_on_postgresql(
+    sessions: sessionmaker[Session],
+) -> None:
+    """On PostgreSQL a statement of ``statements`` commits as it runs (no BEGIN and COMMIT
+    around it): another connection sees its row before the block ends. On SQLite the block
+    is a write transaction, whose rows show when it ends."""
+    engine = sessions.kw["bind"]
+    with UnitOfWork(sessions).statements() as session:
+        session.add(HandledEvent(team_id="T1", event_id="E1", handled_at=NOW))
+        session.flush()
+        with engine.connect() as other:
+            seen = other.scalar(select(func.count()).select_from(HandledEvent))
+    assert seen == (1 if engine.dialect.name == "postgresql" else 0)
+    assert _events(sessions) == ["E1"]
+
+
+def test_a_connection_back_from_statements_is_transactional_again(
+    database_url: str,
+) -> None:
+    """The pool's only connection, used by ``statements`` and then by a use case that
+    fails half-way: the use case still leaves nothing written."""
+    engine = make_engine(database_url, pool_size=1, max_overflow=0)
+    try:
+        one = session_factory(engine)
+        with UnitOfWork(one).statements() as session:
+            session.add(HandledEvent(team_id="T1", event_id="E1", handled_at=NOW))
+        with pytest.raises(Refused), UnitOfWork(one).writing() as session:
+            session.add(HandledEvent(team_id="T1", event_id="E2", handled_at=NOW))
+            session.flush()
+            raise Refused
+        assert _events(one) == ["E1"]
+    finally:
+        engine.dispose()
