@@ -81,6 +81,15 @@ def _blocking(release: threading.Event, started: threading.Event) -> Callable[[]
     return work
 
 
+def _working_on_one_answer(threads: int) -> tuple[AfterAck, threading.Event]:
+    """A pool whose first thread is busy with an answer until the event returned is set."""
+    release, started = threading.Event(), threading.Event()
+    pool = AfterAck(threads=threads)
+    pool.run(_blocking(release, started), lambda e: None)
+    assert started.wait(WAIT)
+    return pool, release
+
+
 def test_past_the_answers_waiting_a_request_is_told_at_once_that_the_bot_is_busy() -> None:
     release, started = threading.Event(), threading.Event()
     pool = AfterAck(threads=1, waiting=1)
@@ -131,10 +140,7 @@ def test_stopping_drops_the_answers_not_started_and_tells_their_users() -> None:
 
 
 def test_stopping_waits_no_longer_than_it_is_given() -> None:
-    release, started = threading.Event(), threading.Event()
-    pool = AfterAck(threads=1)
-    pool.run(_blocking(release, started), lambda e: None)
-    assert started.wait(WAIT)
+    pool, release = _working_on_one_answer(threads=1)
 
     pool.stop(wait_s=0.05)  # returns with the answer still being worked out
 
@@ -145,10 +151,7 @@ def test_stopping_waits_no_longer_than_it_is_given() -> None:
 def test_stopping_tells_the_dropped_users_at_once_and_ends_within_its_time(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    release, started = threading.Event(), threading.Event()
-    pool = AfterAck(threads=1)
-    pool.run(_blocking(release, started), lambda e: None)
-    assert started.wait(WAIT)
+    pool, release = _working_on_one_answer(threads=1)
     slack_answers = threading.Event()  # never, until the test ends: Slack is slow
     told: list[str] = []
 
@@ -179,10 +182,7 @@ def test_stopping_tells_the_dropped_users_at_once_and_ends_within_its_time(
 def test_a_message_to_a_dropped_user_that_fails_is_logged_as_not_told(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    release, started = threading.Event(), threading.Event()
-    pool = AfterAck(threads=1)
-    pool.run(_blocking(release, started), lambda e: None)
-    assert started.wait(WAIT)
+    pool, release = _working_on_one_answer(threads=1)
 
     def unreachable() -> None:
         raise ConnectionError("Slack is unreachable")
@@ -200,10 +200,7 @@ def test_a_message_to_a_dropped_user_that_fails_is_logged_as_not_told(
 def test_the_pools_threads_do_not_keep_a_stopping_process_alive() -> None:
     # Python waits at exit for non-daemon threads, and for a ThreadPoolExecutor's threads
     # whatever they are: an answer stuck on Slack would outlive stop().
-    release, started = threading.Event(), threading.Event()
-    pool = AfterAck(threads=2)
-    pool.run(_blocking(release, started), lambda e: None)
-    assert started.wait(WAIT)
+    pool, release = _working_on_one_answer(threads=2)
 
     threads = [t for t in threading.enumerate() if t.name.startswith("after-ack")]
 
