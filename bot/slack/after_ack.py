@@ -31,8 +31,9 @@ STOP_WAIT_S = 5.0
 # Threads telling the users of dropped answers at once: one slow message to Slack does not
 # hold up the others.
 TELLERS = 4
-# How long one such message may take (Slack's clients wait 30 s by default): with 50
-# dropped, four threads tell most of them within STOP_WAIT_S even if Slack answers slowly.
+# How long one socket operation of such a message may take (Slack's clients wait 30 s by
+# default): with Slack slow, four threads tell about ten users within STOP_WAIT_S and the
+# others are logged; with Slack answering, all fifty.
 TELL_TIMEOUT_S = 2
 
 Work = Callable[[], None]
@@ -71,7 +72,7 @@ class AfterAck:
         self._queued = threading.Condition(self._lock)  # an answer waits, or stop()
         self._ended = threading.Condition(self._lock)  # an answer ended, stop() waiting
         self._waiting: deque[_Answer] = deque()
-        self._working = 0
+        self._working: list[str] = []  # who each answer being worked out is for
         self._started = False
         self._stopped = False
 
@@ -108,12 +109,18 @@ class AfterAck:
         deadline = time.monotonic() + wait_s
         with self._lock:
             self._stopped = True
-            dropped = [answer for answer in self._waiting if answer.dropped is not None]
+            dropped = list(self._waiting)
             self._waiting.clear()
             self._queued.notify_all()  # idle threads end
         _tell(dropped)
         with self._lock:
-            self._ended.wait_for(lambda: not self._working, _left(deadline))
+            if not self._ended.wait_for(lambda: not self._working, _left(deadline)):
+                # Their threads are daemon threads: the process ends them where they are.
+                log.warning(
+                    "stopped while answering %d user(s), who may get no answer: %s",
+                    len(self._working),
+                    "; ".join(self._working),
+                )
         untold = [
             answer.who
             for answer in dropped
@@ -128,11 +135,12 @@ class AfterAck:
 
     def _start(self) -> None:
         # On the first answer, so that a pool never used (tests, a worker never asked) has
-        # no threads to stop.
-        self._started = True
+        # no threads to stop. Marked started once they are: a thread that could not start
+        # raises to the listener (the user gets an error id), and the next answer tries again.
         for number in range(self._threads):
             name = f"after-ack-{number}"
             threading.Thread(target=self._serve, name=name, daemon=True).start()
+        self._started = True
 
     def _serve(self) -> None:
         while True:
@@ -141,12 +149,16 @@ class AfterAck:
                 if self._stopped:  # stop() took the answers still waiting
                     return
                 answer = self._waiting.popleft()
-                self._working += 1
+                self._working.append(answer.who)
             try:
                 _guarded(answer.work, answer.failed)
+            except BaseException:
+                # SystemExit and the like, which _guarded lets through: the thread goes on
+                # serving, or the pool would lose it for good and answer "busy" at last.
+                log.exception("an answer for %s ended its thread's work", answer.who)
             finally:
                 with self._lock:
-                    self._working -= 1
+                    self._working.remove(answer.who)
                     if self._stopped:
                         self._ended.notify_all()
 
@@ -162,10 +174,10 @@ def _tell(dropped: list[_Answer]) -> None:
                 answer = left.popleft()
             except IndexError:
                 return
-            assert answer.dropped is not None
             try:
-                answer.dropped()
-                answer.told = True
+                if answer.dropped is not None:  # none: nothing to tell them with, logged
+                    answer.dropped()
+                    answer.told = True
             except Exception:
                 log.exception("could not tell %s that their answer was dropped", answer.who)
             finally:

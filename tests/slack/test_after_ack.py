@@ -208,3 +208,78 @@ def test_the_pools_threads_do_not_keep_a_stopping_process_alive() -> None:
     assert all(thread.daemon for thread in threads)
     release.set()
     pool.stop()
+
+
+def test_a_thread_whose_work_raises_system_exit_goes_on_serving(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    pool = AfterAck(threads=1)
+    done = threading.Event()
+
+    def exits() -> None:
+        raise SystemExit(3)
+
+    with caplog.at_level(logging.ERROR, logger="bot.slack.after_ack"):
+        pool.run(exits, lambda e: None, who="U0DAN (/workflow list)")
+        pool.run(done.set, lambda e: None)
+        assert done.wait(WAIT)
+
+    assert "an answer for U0DAN (/workflow list) ended its thread's work" in caplog.text
+    pool.stop(wait_s=WAIT)
+
+
+def test_stopping_logs_the_users_whose_answers_were_still_being_worked_out(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    release, started = threading.Event(), threading.Event()
+    pool = AfterAck(threads=1)
+    pool.run(_blocking(release, started), lambda e: None, who="U0BOB (/workflow list)")
+    assert started.wait(WAIT)
+
+    with caplog.at_level(logging.WARNING, logger="bot.slack.after_ack"):
+        pool.stop(wait_s=0.05)
+
+    assert "stopped while answering 1 user(s), who may get no answer: U0BOB" in caplog.text
+    release.set()
+
+
+def test_an_answer_dropped_with_nothing_to_tell_its_user_is_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    pool, release = _working_on_one_answer(threads=1)
+    pool.run(lambda: None, lambda e: None, who="U0CAROL (/workflow show)")
+    release.set()
+
+    with caplog.at_level(logging.WARNING, logger="bot.slack.after_ack"):
+        pool.stop(wait_s=WAIT)
+
+    assert "stopped without telling 1 user(s)" in caplog.text
+    assert "U0CAROL (/workflow show)" in caplog.text
+
+
+class _ThreadsRunOut(threading.Thread):
+    """The first thread the pool starts cannot start, as when the process has no more."""
+
+    refused = False
+
+    def start(self) -> None:
+        if not _ThreadsRunOut.refused:
+            _ThreadsRunOut.refused = True
+            raise RuntimeError("can't start new thread")
+        super().start()
+
+
+def test_a_pool_whose_threads_could_not_start_tries_again_on_the_next_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_ThreadsRunOut, "refused", False)
+    monkeypatch.setattr("bot.slack.after_ack.threading.Thread", _ThreadsRunOut)
+    pool = AfterAck(threads=1)
+    done = threading.Event()
+
+    with pytest.raises(RuntimeError, match="can't start new thread"):
+        pool.run(done.set, lambda e: None)
+    pool.run(done.set, lambda e: None)
+
+    assert done.wait(WAIT)
+    pool.stop(wait_s=WAIT)
