@@ -277,13 +277,8 @@ def test_a_claimed_run_whose_lease_another_process_took_before_it_started_posts_
     processes: Processes,
     slack_api: SlackStandIn,
 ) -> None:
-    due_reminders(sessions, clock, 1)
-    clock.set(JUST_AFTER)
-    late, other = processes.start("host-1"), processes.start("host-2")
-    late.plan()
-    run_id = late.claim()
-    assert run_id is not None
-    clock.advance(PAST_THE_LEASE)
+    late, run_id = _claimed_until_its_lease_ran_out(sessions, clock, processes, "host-1")
+    other = processes.start("host-2")
     assert other.claim(run_id) == run_id
 
     assert late.runner.execute(run_id) is None
@@ -416,13 +411,7 @@ def test_a_run_chosen_as_a_first_claim_is_not_claimed_as_one_once_it_ran_elsewhe
 ) -> None:
     # Chosen as a first claim; meanwhile another process claimed it, and died: its lease
     # ran out, so it is due again, but as a run to resume, not a first claim.
-    due_reminders(sessions, clock, 1)
-    clock.set(JUST_AFTER)
-    dead = processes.start("host-2")
-    dead.plan()
-    run_id = dead.claim()
-    assert run_id is not None
-    clock.advance(PAST_THE_LEASE)
+    _, run_id = _claimed_until_its_lease_ran_out(sessions, clock, processes, "host-2")
 
     with write_transaction(sessions) as session:
         repository = RunRepository(session)
@@ -589,13 +578,21 @@ def test_a_run_whose_lease_merely_ran_out_is_not_said_to_be_taken_over(
     processes: Processes,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    due_reminders(sessions, clock, 1)
-    clock.set(JUST_AFTER)
-    late = processes.start("host-1")
-    late.plan()
-    run_id = late.claim()
-    assert run_id is not None
-    clock.advance(PAST_THE_LEASE)
+    late, run_id = _claimed_until_its_lease_ran_out(sessions, clock, processes, "host-1")
 
     assert late.runner.execute(run_id) is None
     assert f"run {run_id}: its lease ran out or another process took it over" in caplog.text
+
+
+def _claimed_until_its_lease_ran_out(
+    sessions: sessionmaker[Session], clock: FixedClock, processes: Processes, host: str
+) -> tuple[Engine, int]:
+    """One reminder due, planned and claimed by ``host``'s process, whose lease then ran out."""
+    due_reminders(sessions, clock, 1)
+    clock.set(JUST_AFTER)
+    process = processes.start(host)
+    process.plan()
+    run_id = process.claim()
+    assert run_id is not None
+    clock.advance(PAST_THE_LEASE)
+    return process, run_id
