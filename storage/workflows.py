@@ -55,10 +55,7 @@ class WorkflowRepository:
             for workflow_id, known, same_lower in self.session.execute(query)
             if same_lower or fold(known) == folded
         ]
-        if not ids:
-            return []
-        found = select(Workflow).where(Workflow.id.in_(ids)).order_by(Workflow.id)
-        return list(self.session.scalars(found))
+        return self.many(ids)
 
     def active_named_like(
         self, team_id: str, typed: str, owner: str | None, limit: int
