@@ -142,9 +142,12 @@ def test_stopping_drops_the_answers_not_started_and_tells_their_users() -> None:
 def test_stopping_waits_no_longer_than_it_is_given() -> None:
     pool, release = _working_on_one_answer(threads=1)
 
+    began = time.monotonic()
     pool.stop(wait_s=0.05)  # returns with the answer still being worked out
+    took = time.monotonic() - began
 
-    assert not release.is_set()
+    # Waiting for the answer would take until its WAIT ran out.
+    assert took < WAIT / 2, f"stop() took {took:.1f} s"
     release.set()
 
 
