@@ -303,6 +303,21 @@ def test_a_rate_limited_post_waits_for_retry_after_and_lands_once(
     assert [m["ts"] for m in slack_api.posted_messages()] == [posted.ts]
 
 
+def bounded_notifier(
+    slack_api: SlackStandIn, pacing: SteppedTime, retrying: list[float], max_wait: float
+) -> SlackNotifier:
+    """A notifier on ``pacing``'s clock whose client's 429 sleeps are noted in ``retrying``."""
+    client = make_web_client(
+        slack_api.token,
+        slack_api.url,
+        retry_interval=QUICK_RETRIES,
+        monotonic=pacing.monotonic,
+        sleep=retrying.append,
+        max_wait=max_wait,
+    )
+    return SlackNotifier(client, monotonic=pacing.monotonic, sleep=pacing.sleep)
+
+
 def test_a_rate_limited_post_holds_the_tokens_other_posts_for_its_retry_after(
     slack_api: SlackStandIn,
 ) -> None:
@@ -310,15 +325,7 @@ def test_a_rate_limited_post_holds_the_tokens_other_posts_for_its_retry_after(
     # The post that met the 429 sleeps while the clock stands still: the pool's other
     # threads post meanwhile.
     retrying: list[float] = []
-    client = make_web_client(
-        slack_api.token,
-        slack_api.url,
-        retry_interval=QUICK_RETRIES,
-        monotonic=pacing.monotonic,
-        sleep=retrying.append,
-        max_wait=60,
-    )
-    notifier = SlackNotifier(client, monotonic=pacing.monotonic, sleep=pacing.sleep)
+    notifier = bounded_notifier(slack_api, pacing, retrying, max_wait=60)
     slack_api.rate_limit("chat.postMessage", times=1, retry_after=30)
 
     notifier.post(Message("C0SALES", "hello"))
@@ -364,20 +371,6 @@ def test_one_workspaces_429_does_not_hold_another_workspaces_posts(
     other_notifier.post(Message("C0OTHER", "again"))
     assert retrying == [30.0, 1.0]
     assert pacing.sleeps == []
-
-
-def bounded_notifier(
-    slack_api: SlackStandIn, pacing: SteppedTime, retrying: list[float], max_wait: float
-) -> SlackNotifier:
-    client = make_web_client(
-        slack_api.token,
-        slack_api.url,
-        retry_interval=QUICK_RETRIES,
-        monotonic=pacing.monotonic,
-        sleep=retrying.append,
-        max_wait=max_wait,
-    )
-    return SlackNotifier(client, monotonic=pacing.monotonic, sleep=pacing.sleep)
 
 
 def test_a_post_held_longer_than_it_may_wait_is_postponed_unsent(
