@@ -65,8 +65,10 @@ def create_app(
         app.middleware(_only_the_installed_workspace())
     app.middleware(_skip_redeliveries(services))
     # Bolt waits for listeners with process_before_response: so then does their after-ack work.
-    if after_ack is None or process_before_response:
-        after_ack = AfterAck(0) if process_before_response else AfterAck()
+    if process_before_response:
+        after_ack = AfterAck(0)
+    elif after_ack is None:
+        after_ack = AfterAck()
     commands.register(app, services, after_ack)
     wizard.register(app, services)
     home.register(app, services)
