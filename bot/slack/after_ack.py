@@ -73,7 +73,7 @@ class AfterAck:
         self._ended = threading.Condition(self._lock)  # an answer ended, stop() waiting
         self._waiting: deque[_Answer] = deque()
         self._working: list[str] = []  # who each answer being worked out is for
-        self._started = False
+        self._serving = 0  # threads started
         self._stopped = False
 
     def run(
@@ -91,7 +91,7 @@ class AfterAck:
         with self._lock:  # stop() takes the waiting answers under it: none is added after
             stopped, full = self._stopped, len(self._waiting) >= self._max_waiting
             if not (stopped or full):
-                if not self._started:
+                if self._serving < self._threads:
                     self._start()
                 self._waiting.append(_Answer(work, failed, dropped, who))
                 self._queued.notify()
@@ -135,12 +135,12 @@ class AfterAck:
 
     def _start(self) -> None:
         # On the first answer, so that a pool never used (tests, a worker never asked) has
-        # no threads to stop. Marked started once they are: a thread that could not start
-        # raises to the listener (the user gets an error id), and the next answer tries again.
-        for number in range(self._threads):
-            name = f"after-ack-{number}"
+        # no threads to stop. Counted as they start: one that could not start raises to the
+        # listener (the user gets an error id), and the next answer starts only the missing.
+        while self._serving < self._threads:
+            name = f"after-ack-{self._serving}"
             threading.Thread(target=self._serve, name=name, daemon=True).start()
-        self._started = True
+            self._serving += 1
 
     def _serve(self) -> None:
         while True:

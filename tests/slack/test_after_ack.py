@@ -261,22 +261,33 @@ def test_an_answer_dropped_with_nothing_to_tell_its_user_is_logged(
 
 
 class _ThreadsRunOut(threading.Thread):
-    """The first thread the pool starts cannot start, as when the process has no more."""
+    """The ``refused``-th thread started cannot start, as when the process has no more;
+    ``started`` names the threads that did."""
 
-    refused = False
+    refused = 0
+    starts = 0
+    started: list[str] = []
 
     def start(self) -> None:
-        if not _ThreadsRunOut.refused:
-            _ThreadsRunOut.refused = True
+        _ThreadsRunOut.starts += 1
+        if _ThreadsRunOut.starts == _ThreadsRunOut.refused:
             raise RuntimeError("can't start new thread")
+        _ThreadsRunOut.started.append(self.name)
         super().start()
+
+
+def _threads_run_out_at(monkeypatch: pytest.MonkeyPatch, refused: int) -> list[str]:
+    monkeypatch.setattr(_ThreadsRunOut, "refused", refused)
+    monkeypatch.setattr(_ThreadsRunOut, "starts", 0)
+    monkeypatch.setattr(_ThreadsRunOut, "started", [])
+    monkeypatch.setattr("bot.slack.after_ack.threading.Thread", _ThreadsRunOut)
+    return _ThreadsRunOut.started
 
 
 def test_a_pool_whose_threads_could_not_start_tries_again_on_the_next_answer(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(_ThreadsRunOut, "refused", False)
-    monkeypatch.setattr("bot.slack.after_ack.threading.Thread", _ThreadsRunOut)
+    _threads_run_out_at(monkeypatch, refused=1)
     pool = AfterAck(threads=1)
     done = threading.Event()
 
@@ -285,4 +296,20 @@ def test_a_pool_whose_threads_could_not_start_tries_again_on_the_next_answer(
     pool.run(done.set, lambda e: None)
 
     assert done.wait(WAIT)
+    pool.stop(wait_s=WAIT)
+
+
+def test_a_pool_whose_second_thread_could_not_start_starts_only_that_one_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    started = _threads_run_out_at(monkeypatch, refused=2)
+    pool = AfterAck(threads=2)
+    done = threading.Event()
+
+    with pytest.raises(RuntimeError, match="can't start new thread"):
+        pool.run(done.set, lambda e: None)
+    pool.run(done.set, lambda e: None)
+
+    assert done.wait(WAIT)
+    assert started == ["after-ack-0", "after-ack-1"]
     pool.stop(wait_s=WAIT)
