@@ -43,7 +43,7 @@ from sqlalchemy import Engine, bindparam, func, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.databases import DATA_DIR, empty_database
-from bench.measure import PeakMemory, rss_mb
+from bench.measure import PeakMemory, machine_busy_seconds, process_cpu_seconds, rss_mb
 from bot.scheduler import WORKERS
 from bot.workflows.clock import SystemClock
 from bot.workflows.lifecycle import CLI_ACTOR, request_run, save_workflow
@@ -89,6 +89,8 @@ FIRING_LEAD = timedelta(seconds=20)
 SETUP_ESTIMATE = timedelta(seconds=10)
 # How long after the last instant the runs may take to post before the benchmark stops waiting.
 FIRING_DRAIN = timedelta(seconds=90)
+# The CPU a burst costs is read this long before its instant: the schedulers are idle then.
+CPU_LEAD_SECONDS = 0.25
 # No workflow that is not meant to fire may come due while the benchmarks run.
 QUIET_MINUTES = 45
 # stage = contract_sent (1 in 5) and amount >= 5000 (half of those): 10% of the generated deals.
@@ -421,6 +423,42 @@ class FiringFigures:
     calls: Counter[str] = field(default_factory=Counter)
     processes: int = 1
     posts_per_process: list[int] = field(default_factory=list)
+    cpu: CpuFigures | None = None
+
+
+@dataclass(frozen=True)
+class CpuReading:
+    at: float
+    machine: float
+    schedulers: float
+
+
+def _read_cpu(bots: Sequence[Any]) -> CpuReading:
+    return CpuReading(
+        time.perf_counter(),
+        machine_busy_seconds(),
+        sum(process_cpu_seconds(bot.pid) for bot in bots),
+    )
+
+
+@dataclass(frozen=True)
+class CpuFigures:
+    """CPU spent from just before the instant until the bench saw the last post (at most
+    a second late): by the whole machine (the schedulers, PostgreSQL, the Slack stand-in
+    and this process) and by the schedulers alone. Their total over the cores is how soon
+    the last post could come if nothing waited."""
+
+    wall_seconds: float
+    machine_seconds: float
+    scheduler_seconds: float
+
+    @classmethod
+    def between(cls, before: CpuReading, after: CpuReading) -> CpuFigures:
+        return cls(
+            after.at - before.at,
+            after.machine - before.machine,
+            after.schedulers - before.schedulers,
+        )
 
 
 def _ceil_minute(instant: datetime) -> datetime:
@@ -537,6 +575,9 @@ def firing(
     memories = [PeakMemory(bot.pid) for bot in bots]
     timer, baseline = _baseline_timer(instants, due)
     expected = sum(due)
+    time.sleep(max(0.0, instants[0].timestamp() - CPU_LEAD_SECONDS - time.time()))
+    cpu_before = _read_cpu(bots)
+    cpu_after = cpu_before
     # A slow burst is still measured to its end (its lateness is the figure), not cut off.
     deadline = instants[-1] + max(FIRING_DRAIN, timedelta(seconds=0.05 * expected))
     try:
@@ -544,6 +585,7 @@ def firing(
             time.sleep(1.0)
             if clock.now() > instants[-1] and len(slack.report()[0]) >= expected:
                 break
+        cpu_after = _read_cpu(bots)
     finally:
         timer.shutdown(wait=True)
         for bot in bots:
@@ -555,6 +597,7 @@ def firing(
     peak = max(child.peak_rss_mb for child in children)
     figures = FiringFigures(workflows, [], peak, calls, processes)
     figures.posts_per_process = [slack.posts_by_token[f"{TOKEN}-{n}"] for n in range(processes)]
+    figures.cpu = CpuFigures.between(cpu_before, cpu_after)
     with transaction(sessions) as session:
         runs = session.execute(
             select(Run.id, Run.scheduled_at, Run.created_at, Run.started_at).where(
@@ -924,11 +967,20 @@ def print_burst(database: str, bursts: Sequence[FiringFigures], load: Sequence[f
         "on one process p99 <= 2 s, 5,000 on four p99 <= 3 s; SQLite 300 due p99 <= 2 s. "
         f"Load average before / after: {load[0]:.1f} / {load[1]:.1f}."
     )
+    cores = os.cpu_count() or 1
+    print(
+        "CPU: core-seconds busy from just before the instant to the last post (seen at most "
+        "1 s late), by the whole machine (schedulers, PostgreSQL, stand-in, this bench) and by "
+        f"the schedulers; the machine's divided by its {cores} cores is the soonest the last "
+        "post could come at that cost."
+    )
     print(
         "| due | processes | workflows | runs posted | p50 (s) | p99 (s) | max (s) "
-        "| posts per process | bare APScheduler p99 (ms) | p99 / bare p99 |"
+        "| posts per process | bare APScheduler p99 (ms) | p99 / bare p99 "
+        "| machine CPU (core-s) | schedulers' CPU (s) | machine CPU per run (ms) "
+        "| machine CPU / cores (s) |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|")
     for figures in bursts:
         group = figures.instants[0]
         posts = group.post_delays or [math.nan]
@@ -938,8 +990,17 @@ def print_burst(database: str, bursts: Sequence[FiringFigures], load: Sequence[f
             f"| {group.due:,} | {figures.processes} | {figures.workflows:,} | {group.posted:,} "
             f"| {percentile(posts, 0.5):.2f} | {p99:.2f} | {max(posts):.2f} "
             f"| {' / '.join(f'{n:,}' for n in figures.posts_per_process)} "
-            f"| {_ms(base)} | {p99 / base:,.0f} |"
+            f"| {_ms(base)} | {p99 / base:,.0f} | {_cpu_columns(figures.cpu, group.due, cores)}"
         )
+
+
+def _cpu_columns(cpu: CpuFigures | None, due: int, cores: int) -> str:
+    if cpu is None:
+        return "| | | |"
+    return (
+        f"{cpu.machine_seconds:.2f} | {cpu.scheduler_seconds:.2f} "
+        f"| {1000 * cpu.machine_seconds / max(due, 1):.2f} | {cpu.machine_seconds / cores:.2f} |"
+    )
 
 
 # -- entry point ----------------------------------------------------------------------------

@@ -75,6 +75,24 @@ def median_seconds(action: Callable[[], object], repeat: int = 5) -> float:
     return statistics.median(timings)
 
 
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores spent busy since boot (Linux /proc/stat: everything but idle
+    and iowait), so that the difference of two readings is the machine's work between them."""
+    first = Path("/proc/stat").read_text().splitlines()[0].split()
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in first[1:9])
+    return (user + nice + system + irq + softirq + steal) / _CLOCK_TICKS
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """The user and system CPU seconds of one process so far (Linux /proc/PID/stat)."""
+    # The command name (field 2) may hold spaces: the fields after it follow its last ")".
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+
+
 def rss_mb(pid: int) -> tuple[float, float]:
     """The process's resident set and its peak so far, in MB (Linux /proc)."""
     fields = {}
