@@ -52,7 +52,7 @@ from bot.workflows.schedules import Schedule
 from bot.workflows.stored import definition_of
 from bot.workflows.vocabulary import PropertyType, RunSource, RunStatus
 from storage.columns import UTCDateTime
-from storage.database import session_factory, transaction
+from storage.database import session_factory, transaction, write_transaction
 from storage.models import ActionResult, Run, Workflow
 from storage.object_types import ObjectTypeRepository
 from storage.runs import NewRun, RunRepository
@@ -271,7 +271,7 @@ class StandIn:
 
 
 def _deals_type(sessions: sessionmaker[Session], now: datetime) -> int:
-    with transaction(sessions) as session:
+    with write_transaction(sessions) as session:
         object_types = ObjectTypeRepository(session)
         object_types.ensure_built_ins(TEAM, now)
         deals = object_types.get(TEAM, "deals")
@@ -363,7 +363,7 @@ def add_workflows(
     """Saves the first workflow through the use case (which also indexes ``slot``), then
     writes the others as copies of its row: saving 10,000 one by one takes minutes."""
     first = specs[0]
-    with transaction(sessions) as session:
+    with write_transaction(sessions) as session:
         document = _document(first.name, first.wall_time, first.zone, first.slot, first.channel)
         save_workflow(session, TEAM, document, CLI_ACTOR, "UTC", now)
         template = session.scalars(select(Workflow).where(Workflow.name == first.name)).one()
