@@ -308,6 +308,22 @@ class ActionResult(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class RunDigest(Base):
+    """The sections of one digest of a run (its action ``action_index``) as the run laid
+    them out before posting its parent: a resumed run, or a re-run of a digest that may be
+    missing replies, posts the missing replies from these, not from the records as they are
+    by then (a record changed meanwhile would move lines from one reply to another). Kept
+    while the digest may be missing replies."""
+
+    __tablename__ = "run_digests"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    action_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The parent's section, then its replies' (bot.workflows.digest.digest_sections).
+    sections: Mapped[list[str]] = mapped_column(PortableJSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class WizardDraft(Base):
     """A workflow being created or edited in the Slack wizard: the modal holds only this id.
 
