@@ -31,13 +31,11 @@ REPLY_PARTS = 300
 MAX_LISTED = 400
 
 
-def digest_messages(
-    workflow_name: str, channel: str, lines: Sequence[str], total: int, mark: ActionMark
-) -> list[Message]:
-    """The parent message then its thread replies (thread_ts is filled in when posting).
+def digest_sections(workflow_name: str, lines: Sequence[str], total: int) -> list[str]:
+    """The digest's sections: the parent's, then its replies' (digest_messages groups them).
 
     ``lines`` are the rendered lines of the first records (at most MAX_LISTED); ``total``
-    counts every record of the digest, so the last message says how many were not listed.
+    counts every record of the digest, so the last section says how many were not listed.
     No section is longer than MESSAGE_BUDGET: a line cut off by Slack's section limit would
     still count as listed.
     """
@@ -52,7 +50,12 @@ def digest_messages(
             last.pop()
             listed -= 1
         last.append(_more(total - listed))
-    sections = ["\n".join(chunk) for chunk in chunks]
+    return ["\n".join(chunk) for chunk in chunks]
+
+
+def digest_messages(sections: Sequence[str], channel: str, mark: ActionMark) -> list[Message]:
+    """The parent message (the first section) then its thread replies, REPLY_SECTIONS
+    sections each (thread_ts is filled in when posting)."""
     parts = [sections[:1]] + [
         sections[start : start + REPLY_SECTIONS]
         for start in range(1, len(sections), REPLY_SECTIONS)

@@ -26,7 +26,7 @@ from bot.workflows.definitions import (
     StaleSourceBehaviour,
     WorkflowDefinition,
 )
-from bot.workflows.digest import MAX_LISTED, digest_messages
+from bot.workflows.digest import MAX_LISTED, digest_messages, digest_sections
 from bot.workflows.freshness import (
     BUSY_RETRY,
     STALE_RETRY,
@@ -81,6 +81,7 @@ from storage.followups import FollowUpRepository, not_snoozed
 from storage.models import Enrollment, Record, Run, Workflow
 from storage.object_types import ObjectTypeRepository
 from storage.owner_directory import OwnerDirectoryRepository
+from storage.run_digests import RunDigestRepository
 from storage.runs import EnrollmentQuery, RunRepository
 
 log = logging.getLogger(__name__)
@@ -694,14 +695,11 @@ class Execution:
     def _digest(self, index: int, action: SendChannelMessage) -> None:
         """One message for every record not done yet; the first MAX_LISTED are listed."""
         mark = ActionMark(self.run_id, DIGEST_RECORD_ID, index)
-        # Resumed after the dead process posted the digest, the records removed since are
-        # listed as they were then: skipping them would record skipped a record the parent
-        # lists, and move the lines of the replies still to post so that one shows nowhere.
         posted_before = self._posted_before(action.channel, mark)
-        total, lines = self._digest_lines(index, action, skip_removed=not posted_before)
-        if not total:
+        sections = self._digest_sections(index, action, resumed=posted_before)
+        if sections is None:
             return
-        messages = digest_messages(self.definition.name, action.channel, lines, total, mark)
+        messages = digest_messages(sections, action.channel, mark)
         try:
             posted, lost = self._post_digest(messages)
         except DeliveryFailed as failure:
@@ -724,15 +722,56 @@ class Execution:
             return False
         return True
 
-    def _digest_lines(
-        self, index: int, action: SendChannelMessage | SendDm, *, skip_removed: bool = True
-    ) -> tuple[int, list[str]]:
-        """How many records a digest is about (those not done yet), and the lines of the
-        first MAX_LISTED: only those are read, so a digest of 100,000 records reads 400.
+    def _digest_sections(
+        self, index: int, action: SendChannelMessage | SendDm, *, resumed: bool
+    ) -> list[str] | None:
+        """The sections of action ``index``'s digest; None when no record is left for it.
+
+        A digest that may be in Slack in part already (``resumed``: this run's, posted
+        before a crash; or, in a re-run, the retried run's, whose replies may be missing)
+        keeps the sections it was first laid out in. Laid out again from the records as they
+        are now, a record changed meanwhile would move lines from one reply to the next: a
+        reply still to post would then repeat lines of one posted, or leave some out. Else
+        it is laid out now, and kept before any of it is posted."""
+        laid_out = self._laid_out(index, resumed=resumed)
+        # Records removed since are listed as the digest laid out before lists them:
+        # recorded skipped, they would be listed in Slack and skipped in the run's history.
+        total, records = self._pending_for_digest(index, skip_removed=laid_out is None)
+        if not total:
+            return None
+        if laid_out is not None:
+            return laid_out
+        lines = self._digest_lines(action, records)
+        sections = digest_sections(self.definition.name, lines, total)
+        with write_transaction(self.runner.sessions) as session:
+            RunDigestRepository(session).keep(self.run_id, index, sections, self.runner.clock.now())
+        return sections
+
+    def _laid_out(self, index: int, *, resumed: bool) -> list[str] | None:
+        """The sections action ``index``'s digest was laid out in by this run (``resumed``)
+        or, in a re-run, by the retried run when its digest may be missing replies (its
+        outcome was unknown: the re-run looks for its messages); None when not kept."""
+        retried = self.retry
+        if retried is not None and (DIGEST_RECORD_ID, index) not in retried.unknown:
+            retried = None  # its digest was posted whole, or failed: a re-run posts it anew
+        if not resumed and retried is None:
+            return None  # nothing of the digest can be in Slack yet
+        with transaction(self.runner.sessions) as session:
+            digests = RunDigestRepository(session)
+            kept = digests.sections(self.run_id, index) if resumed else None
+            if kept is None and retried is not None:
+                kept = digests.sections(retried.run_id, index)
+            return kept
+
+    def _pending_for_digest(
+        self, index: int, *, skip_removed: bool
+    ) -> tuple[int, list[EnrolledRecord]]:
+        """How many records a digest is about (those not done yet), and the first
+        MAX_LISTED: only those are read, so a digest of 100,000 records reads 400.
 
         The records removed since the run enrolled them are first recorded skipped, with
         why (as ``_records`` does), so that the run's counts still add up; unless
-        ``skip_removed`` is false: then they are listed and recorded as the others."""
+        ``skip_removed`` is false: then they count as the others."""
         retried = None if self.retry is None else self.retry.run_id
         if skip_removed:
             with write_transaction(self.runner.sessions) as session:
@@ -755,9 +794,16 @@ class Execution:
             )
             records = [EnrolledRecord.of(record) for record in first]
         self._keep_lease()
+        return total, records
+
+    def _digest_lines(
+        self, action: SendChannelMessage | SendDm, records: Sequence[EnrolledRecord]
+    ) -> list[str]:
+        """The digest's line of each record, its owner asked of Slack first when it names
+        owners."""
         if _names_owners(action) and not self.owners_known:
             self._resolve_owners(sorted({r.owner for r in records if r.owner is not None}))
-        return total, [action.text.render(self._context(record)) for record in records]
+        return [action.text.render(self._context(record)) for record in records]
 
     def _record_pending(
         self,
@@ -767,13 +813,17 @@ class Execution:
         reference: dict[str, Any] | None,
     ) -> None:
         """Records the digest's outcome for every record it was about: those still pending,
-        the same as when ``_digest_lines`` counted them (only this run writes its results,
-        and its enrollments are all written before it acts)."""
+        the same as when ``_pending_for_digest`` counted them (only this run writes its
+        results, and its enrollments are all written before it acts). Its sections are
+        kept only while a re-run may have to post replies from them: while some may be
+        missing (a re-run posts a failed digest anew, and nothing else is to post)."""
         retried = None if self.retry is None else self.retry.run_id
         with write_transaction(self.runner.sessions) as session:
             RunRepository(session).record_pending(
                 self.run_id, index, retried, outcome, reason, reference, self.runner.clock.now()
             )
+            if outcome is not ActionOutcome.UNKNOWN:
+                RunDigestRepository(session).forget(self.run_id, index)
         self._keep_lease()
 
     def _post_digest(self, messages: Sequence[Message]) -> tuple[Posted, str | None]:
@@ -816,11 +866,13 @@ class Execution:
                     self._record_many(pending, index, outcome, reason, None)
             return
         if self._is_digest(action):
-            total, lines = self._digest_lines(index, action)
-            if total:
+            # Resumed, any person may have got the digest, in part: each person's
+            # conversation is searched (_deliver_each).
+            sections = self._digest_sections(index, action, resumed=self.searching_history)
+            if sections is not None:
                 mark = ActionMark(self.run_id, DIGEST_RECORD_ID, index)
                 sends = {
-                    person: partial(self._post_dm_digest, person, lines, total, mark)
+                    person: partial(self._post_dm_digest, person, sections, mark)
                     for person in recipients.people
                 }
                 self._record_pending(index, *self._deliver_each(sends, recipients.problems))
@@ -839,10 +891,8 @@ class Execution:
                 delivered = self._deliver_each(sends, recipients.problems)
                 self._record_many([record.id], index, *delivered)
 
-    def _post_dm_digest(
-        self, person: str, lines: Sequence[str], total: int, mark: ActionMark
-    ) -> Posted:
-        messages = digest_messages(self.definition.name, person, lines, total, mark)
+    def _post_dm_digest(self, person: str, sections: Sequence[str], mark: ActionMark) -> Posted:
+        messages = digest_messages(sections, person, mark)
         posted, lost = self._post_digest(messages)
         if lost is not None:
             raise OutcomeUnknown(lost)

@@ -19,6 +19,7 @@ from bot.workflows.record_removal import by_ids
 from bot.workflows.runner import DIGEST_RECORD_ID, MAX_ATTEMPTS, POST_TRIES
 from bot.workflows.vocabulary import ActionOutcome, RunStatus
 from storage.database import transaction
+from storage.run_digests import RunDigestRepository
 from tests.engine.builders import (
     DEALS_CHANNEL,
     SUMMARY_CHANNEL,
@@ -221,14 +222,51 @@ def test_a_digest_resumed_after_its_parent_lists_a_record_removed_meanwhile_as_p
     assert status is RunStatus.SUCCEEDED
     messages = slack_api.posted_messages(DEALS_CHANNEL)
     assert len(messages) == 1 + MAX_REPLIES
-    lines = [line for m in messages for line in m["text"].split("\n") if line.startswith("• ")]
     # Each listed record once, none left out where the replies take over from the parent.
-    numbers = [int(line.split()[2][1:]) for line in lines]
+    numbers = listed_numbers(messages)
     assert numbers == list(range(len(numbers)))
     ids = record_ids(sessions)
     outcome = {r.record_id: r.outcome for r in results(sessions, run_id)}
     assert len(outcome) == 1_000
     assert outcome[ids["D0005"]] == ActionOutcome.OK.value
+
+
+def listed_numbers(messages: list[dict[str, Any]]) -> list[int]:
+    """The numbers of the deals the messages list, D0005 as 5, in the order they are listed."""
+    lines = [line for m in messages for line in m["text"].split("\n") if line.startswith("• ")]
+    return [int(line.split()[2][1:]) for line in lines]
+
+
+def test_a_digest_resumed_after_a_listed_record_grew_posts_the_replies_as_first_laid_out(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    """The parent and reply 1 were posted; then a deal of the parent got a name long enough
+    to push the parent's last lines into reply 1, and so reply 1's last lines into reply 2,
+    had the resumed run laid the digest out again from what the records say now."""
+    digest_dying_after(sessions, clock, processes, posts=2)
+    [parent, first_reply] = slack_api.posted_messages(DEALS_CHANNEL)
+    assert "Deal D0005 is in contract" in parent["text"]
+    import_deals(sessions, [deal("D0005", "Deal D0005 " + "renamed " * 30)], clock.now())
+
+    clock.advance(PAST_THE_LEASE)
+    [(run_id, status)] = processes.start("host-2").tick()
+
+    assert status is RunStatus.SUCCEEDED
+    messages = slack_api.posted_messages(DEALS_CHANNEL)
+    assert messages[:2] == [parent, first_reply]
+    assert len(messages) == 1 + MAX_REPLIES
+    assert set(marks(slack_api).values()) == {1}
+    # Each listed deal in exactly one message, none left out between two of them.
+    numbers = listed_numbers(messages)
+    assert numbers == list(range(len(numbers)))
+    assert f"…and {1_000 - len(numbers):,} more" in messages[-1]["text"]
+    assert len(results(sessions, run_id)) == 1_000
+    with transaction(sessions) as session:
+        kept = RunDigestRepository(session).sections(run_id, 0)
+    assert kept is None, "posted whole, the digest's layout is not kept any longer"
 
 
 # -- leases --------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from bot.workflows.engine import DEFAULT_LEASE, Engine
 from bot.workflows.owners import PeopleLookup
 from bot.workflows.vocabulary import ActionOutcome, RunStatus
 from tests.engine.builders import (
+    LONG_LINE,
     channel_message,
     deal,
     import_deals,
@@ -398,3 +399,43 @@ def test_a_resumed_send_dm_messages_nobody_twice_when_its_group_changed_order(
     assert dm_texts(slack_api, ANN) == ["Acme is in contract"]
     assert dm_texts(slack_api, BOB) == ["Acme is in contract"]
     assert {o for o, _ in outcomes(sessions, run_id).values()} == {ActionOutcome.OK}
+
+
+def _listed(texts: list[str]) -> list[str]:
+    return [line for text in texts for line in text.split("\n") if line.startswith("• ")]
+
+
+def test_a_resumed_dm_digest_posts_each_person_the_replies_as_first_laid_out(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    """Ann got the digest's parent and first reply before the process died; a deal the parent
+    lists then got a long name. Laid out again, the replies still to send Ann would start
+    lines earlier or later than where her first reply ended."""
+    import_deals(sessions, [deal(f"D{n:04d}") for n in range(1_000)], clock.now())
+    action = {"type": "send_dm", "users": [ANN, BOB], "text": LONG_LINE, "mode": "digest"}
+    save(sessions, workflow_document(actions=[action]), clock.now())
+    dying = Engine(
+        sessions,
+        clock,
+        lambda _team: DyingNotifier(processes.slack(), after_post=2),
+        owner="host-1",
+        people_for=lambda _team: people(slack_api),
+    )
+    clock.set(JUST_AFTER)
+    with pytest.raises(Crash):
+        dying.tick()
+    assert len(dm_texts(slack_api, ANN)) == 2
+    import_deals(sessions, [deal("D0005", "Deal D0005 " + "renamed " * 30)], clock.now())
+
+    clock.advance(DEFAULT_LEASE + timedelta(seconds=1))
+    [(run_id, status)] = engine(processes, people(slack_api), owner="host-2").tick()
+
+    assert status is RunStatus.SUCCEEDED
+    ann, bob = _listed(dm_texts(slack_api, ANN)), _listed(dm_texts(slack_api, BOB))
+    numbers = [int(line.split()[2][1:]) for line in ann]
+    assert numbers == list(range(len(numbers))), "each listed deal once, none left out"
+    assert bob == ann, "one digest for everyone, as it was laid out before the crash"
+    assert len(outcomes(sessions, run_id)) == 1_000

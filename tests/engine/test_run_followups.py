@@ -31,6 +31,7 @@ from bot.workflows.vocabulary import ActionOutcome, RunSource, RunStatus
 from bot.workflows.workflow_requests import workflow_past
 from storage.database import transaction
 from storage.models import Workflow
+from storage.run_digests import RunDigestRepository
 from storage.unit_of_work import UnitOfWork
 from tests.engine.builders import (
     DEALS_CHANNEL,
@@ -381,6 +382,47 @@ def test_a_digest_reply_slack_refused_is_the_only_message_its_rerun_posts(
     assert {(r.outcome, r.reference["ts"]) for r in rerun} == {
         (ActionOutcome.OK.value, parent["ts"])
     }
+
+
+def test_a_rerun_posts_the_refused_reply_as_first_laid_out_though_a_listed_record_grew(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    """Reply 2 was refused; before the re-run, a deal the parent lists got a long name. Laid
+    out again, reply 2 would start with lines reply 1 already shows."""
+    save_long_digest(sessions, 400, clock.now())
+    refused_part = REPLY_PARTS + 2
+
+    def refusing_the_second_reply(standin: SlackStandIn, call: Call) -> dict[str, Any]:
+        metadata = call.params.get("metadata")
+        metadata = json.loads(metadata) if isinstance(metadata, str) else metadata
+        if metadata and metadata["event_payload"]["part"] == refused_part:
+            raise ApiError("invalid_blocks")
+        return chat_post_message(standin, call)
+
+    slack_api.handlers["chat.postMessage"] = refusing_the_second_reply
+    first = _run_at(clock, processes, MONDAY_RUN)
+    assert "Deal D005 is in contract" in slack_api.posted_messages(DEALS_CHANNEL)[0]["text"]
+    with transaction(sessions) as session:
+        assert RunDigestRepository(session).sections(first, 0) is not None, "kept for a re-run"
+    import_deals(sessions, [deal("D005", "Deal D005 " + "renamed " * 30)], clock.now())
+
+    slack_api.handlers["chat.postMessage"] = chat_post_message
+    asked = retry(UnitOfWork(sessions), TEAM, first, OWNER_ACTOR, clock.now())
+    processes.start().run_now(asked.run_id)
+
+    # In the order they are read: the refused reply, posted last, between its neighbours.
+    messages = sorted(
+        slack_api.posted_messages(DEALS_CHANNEL),
+        key=lambda m: m["metadata"]["event_payload"]["part"],
+    )
+    assert len(messages) == 4
+    lines = [line for m in messages for line in m["text"].split("\n") if line.startswith("• ")]
+    numbers = [int(line.split()[2][1:]) for line in lines]
+    assert numbers == list(range(len(numbers))), "each listed deal once, none left out"
+    assert {r.outcome for r in results(sessions, asked.run_id)} == {ActionOutcome.OK.value}
 
 
 def test_a_snooze_ends_at_the_start_of_the_day_in_the_workflows_zone(
