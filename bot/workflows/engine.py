@@ -179,7 +179,9 @@ class Engine:
     def plan_batch(self) -> int:
         """Plans up to one batch of due workflows; returns how many were planned."""
         with write_transaction(self.sessions) as session:
-            return len(plan_due(session, self.clock.now()))
+            # As many as a claim takes: tick plans a batch, then claims one, so processes
+            # ticking together share the runs of a burst.
+            return len(plan_due(session, self.clock.now(), BATCH_SIZE))
 
     def claim_batch(self, limit: int) -> Claimed:
         """Claims due runs, as many as can run together (bot.workflows.run_batch)."""

@@ -25,8 +25,6 @@ ON_TIME = timedelta(minutes=2)
 # A workflow that was down for years records at most this many missed rows; the summary
 # still counts the rest.
 MAX_MISSED_ROWS = 500
-# Workflows planned per transaction: as many as a claim takes (run_batch.BATCH_SIZE).
-PLANNING_BATCH = 50
 # Why a run is skipped when a person skipped its occurrence once (the run names who).
 SKIPPED_BY_HAND = "skipped once by hand (Skip next run)"
 
@@ -38,12 +36,12 @@ class Planned:
     missed: int
 
 
-def plan_due(session: Session, now: datetime) -> list[Planned]:
-    """Plans up to PLANNING_BATCH active workflows whose next occurrence has come. One
+def plan_due(session: Session, now: datetime, limit: int) -> list[Planned]:
+    """Plans up to ``limit`` active workflows whose next occurrence has come. One
     transaction; what the batch's workflows share (property types, object type names, whether
     any of them has a skipped occurrence) is read once for all of them, and their run rows
     are written in one statement."""
-    due = WorkflowRepository(session).due(now, PLANNING_BATCH)
+    due = WorkflowRepository(session).due(now, limit)
     definitions = DefinitionReader(session)
     skipping = FollowUpRepository(session).workflows_with_skips([w.id for w in due])
     rows: list[NewRun] = []
