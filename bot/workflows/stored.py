@@ -84,11 +84,6 @@ class DefinitionReader:
             self._types[object_type_id] = self._object_types.property_types(object_type_id)
         return self._types[object_type_id]
 
-    def parsed(self, workflow: Workflow) -> bool:
-        """Whether the workflow's definition, as stored now, is parsed already."""
-        types = self.types(workflow.object_type_id)
-        return _PARSED.get(_cache_key(workflow, types)) is not None
-
     def definition(
         self, workflow: Workflow, types: dict[str, PropertyType] | None = None
     ) -> WorkflowDefinition:

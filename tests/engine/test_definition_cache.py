@@ -9,8 +9,9 @@ from datetime import timedelta
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.workflows.clock import FixedClock
 from bot.workflows.lifecycle import Saved
-from bot.workflows.stored import DefinitionReader, definition_of
+from bot.workflows.stored import definition_of
 from storage.database import transaction
 from storage.models import PropertyDefinition, Workflow
 from tests.engine.builders import (
@@ -77,13 +78,6 @@ def test_a_property_type_change_is_read_anew(sessions: sessionmaker[Session]) ->
     assert read(sessions, workflow_id) is not before
 
 
-def parsed(sessions: sessionmaker[Session], workflow_id: int) -> bool:
-    with transaction(sessions) as session:
-        found = session.get(Workflow, workflow_id)
-        assert found is not None
-        return DefinitionReader(session).parsed(found)
-
-
 def of_its_own(name: str) -> str:
     # Parsed definitions outlive a test: names of their own keep another test's away.
     return f"{name} {uuid.uuid4().hex[:8]}"
@@ -96,17 +90,18 @@ def due_today_at(sessions: sessionmaker[Session], time: str, name: str) -> Saved
 
 
 def test_a_tick_parses_the_workflows_due_within_a_minute_before_their_instant(
-    sessions: sessionmaker[Session], processes: Processes
+    sessions: sessionmaker[Session], processes: Processes, clock: FixedClock
 ) -> None:
     import_deals(sessions, [deal("D1")], START)
-    soon = due_today_at(sessions, "08:01", "Soon")
-    later = due_today_at(sessions, "08:05", "Later")
-    assert not parsed(sessions, soon.workflow_id)
+    due_today_at(sessions, "08:01", "Soon")
+    due_today_at(sessions, "08:05", "Later")
+    engine = processes.start_on_console()
 
-    assert processes.start_on_console().tick() == []
+    assert engine.tick() == []
 
-    assert parsed(sessions, soon.workflow_id)
-    assert not parsed(sessions, later.workflow_id)
+    assert engine.parse_ahead() == 0  # the tick read Soon, due within the minute
+    clock.advance(timedelta(minutes=4, seconds=30))
+    assert engine.parse_ahead() == 1  # and not Later, until it came that close
 
 
 def test_parsing_ahead_reads_a_coming_workflow_again_only_once_it_changed(
@@ -123,5 +118,4 @@ def test_parsing_ahead_reads_a_coming_workflow_again_only_once_it_changed(
         session.execute(update(Workflow).where(Workflow.id == soon.workflow_id).values(edited))
 
     assert engine.parse_ahead() == 1
-    assert parsed(sessions, soon.workflow_id)
     assert engine.parse_ahead() == 0
