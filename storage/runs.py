@@ -635,15 +635,8 @@ class RunRepository:
         ``INSERT ... SELECT``: a run that enrolls 100,000 records never brings their ids into
         Python. Returns how many rows it wrote (records enrolled already are not counted).
         ``mark_enrolled`` then says the run enrolled."""
-        selected = select(
-            literal(run_id),
-            record_ids.c.id,
-            literal(source.value),
-            literal(enrolled_by, type_=Enrollment.__table__.c.enrolled_by.type),
-            literal(now, type_=Run.__table__.c.created_at.type),
-        ).where(record_ids.c.id <= newest)
-        statement = _insert_ignoring_duplicates(self.session, Enrollment).from_select(
-            ["run_id", "record_id", "source", "enrolled_by", "created_at"], selected
+        statement = self._enrollments(
+            literal(run_id), record_ids.c.id, source, enrolled_by, now, newest
         )
         written = self.session.execute(statement, execution_options={"preserve_rowcount": True})
         return int(getattr(written, "rowcount", 0))
@@ -673,17 +666,11 @@ class RunRepository:
                     for selection in chunk
                 ]
             ).subquery()
-            selected = select(
-                chosen.c.run_id,
-                chosen.c.id,
-                literal(RunSource.SCHEDULE.value),
-                literal(None, type_=Enrollment.__table__.c.enrolled_by.type),
-                literal(now, type_=Run.__table__.c.created_at.type),
-            ).where(chosen.c.id <= newest)
-            statement = _insert_ignoring_duplicates(self.session, Enrollment).from_select(
-                ["run_id", "record_id", "source", "enrolled_by", "created_at"], selected
+            self.session.execute(
+                self._enrollments(
+                    chosen.c.run_id, chosen.c.id, RunSource.SCHEDULE, None, now, newest
+                )
             )
-            self.session.execute(statement)
         # Counted after, in the database, where RETURNING sent every row written to Python
         # just to count it (100,000 for a run turning into a digest). Exact: only a first
         # claim of a scheduled run enrolls this way, and nothing enrolled in it before.
@@ -693,6 +680,29 @@ class RunRepository:
             .group_by(Enrollment.run_id)
         )
         return Counter({run_id: count for run_id, count in self.session.execute(counted)})
+
+    def _enrollments(
+        self,
+        run_id: ColumnElement[Any],
+        record_id: ColumnElement[Any],
+        source: RunSource,
+        enrolled_by: str | None,
+        now: datetime,
+        newest: int,
+    ) -> Insert:
+        """The ``INSERT ... SELECT`` of enroll_selected and enroll_selected_together: the
+        (run, record) pairs a query selects, of records up to ``newest``, each pair enrolled
+        already left as it is."""
+        selected = select(
+            run_id,
+            record_id,
+            literal(source.value),
+            literal(enrolled_by, type_=Enrollment.__table__.c.enrolled_by.type),
+            literal(now, type_=Run.__table__.c.created_at.type),
+        ).where(record_id <= newest)
+        return _insert_ignoring_duplicates(self.session, Enrollment).from_select(
+            ["run_id", "record_id", "source", "enrolled_by", "created_at"], selected
+        )
 
     def _parameters_allowed(self) -> int:
         """Bound values one statement may hold: SQLite's limit as built (32,766 by default,
