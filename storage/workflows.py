@@ -15,7 +15,9 @@ from storage.columns import contains_in_any_case
 from storage.models import ObjectType, Workflow
 from storage.properties import fold
 
-# Not deleted: a deleted workflow keeps its row (and runs) until it is purged.
+# Not deleted: a deleted workflow keeps its row (and runs) until it is purged. Deleting also
+# pauses it and clears its next run, but the reads of active or due workflows say LIVE too:
+# a row changed outside the use cases must not bring a deleted workflow back to run.
 LIVE = Workflow.deleted_at.is_(None)
 
 
@@ -66,7 +68,9 @@ class WorkflowRepository:
         query = (
             select(Workflow.id, Workflow.name, ObjectType.name)
             .join(ObjectType, ObjectType.id == Workflow.object_type_id)
-            .where(Workflow.team_id == team_id, Workflow.status == WorkflowStatus.ACTIVE.value)
+            .where(
+                Workflow.team_id == team_id, Workflow.status == WorkflowStatus.ACTIVE.value, LIVE
+            )
             .order_by(Workflow.name, Workflow.id)
             .limit(limit)
         )
@@ -135,6 +139,7 @@ class WorkflowRepository:
             .where(
                 Workflow.status == WorkflowStatus.ACTIVE.value,
                 Workflow.next_run_at <= now,
+                LIVE,
             )
             .order_by(Workflow.next_run_at, Workflow.id)
             .limit(limit)
@@ -151,6 +156,7 @@ class WorkflowRepository:
             .where(
                 Workflow.status == WorkflowStatus.ACTIVE.value,
                 Workflow.next_run_at <= until,
+                LIVE,
             )
             .order_by(Workflow.next_run_at, Workflow.id)
             .limit(limit)
@@ -158,15 +164,16 @@ class WorkflowRepository:
         return [(id_, updated_at) for id_, updated_at in self.session.execute(query)]
 
     def many(self, workflow_ids: Collection[int]) -> list[Workflow]:
-        """The workflows of these ids that still exist, by id."""
+        """The live workflows of these ids, by id: on PostgreSQL, one listed by an earlier
+        statement of the same transaction may have been deleted since."""
         if not workflow_ids:
             return []
-        query = select(Workflow).where(Workflow.id.in_(workflow_ids)).order_by(Workflow.id)
+        query = select(Workflow).where(Workflow.id.in_(workflow_ids), LIVE).order_by(Workflow.id)
         return list(self.session.scalars(query))
 
     def earliest_next_run(self) -> datetime | None:
         query = select(func.min(Workflow.next_run_at)).where(
-            Workflow.status == WorkflowStatus.ACTIVE.value
+            Workflow.status == WorkflowStatus.ACTIVE.value, LIVE
         )
         return self.session.scalar(query)
 
