@@ -355,6 +355,9 @@ class RunRepository:
         the same runs in different orders could deadlock on PostgreSQL."""
         if not run_ids:
             return set()
+        # Two statements on purpose: an UPDATE whose WHERE holds the ordered, locking SELECT
+        # (one statement, with RETURNING) locks in no promised order, as PostgreSQL drops
+        # the ORDER BY of an IN subquery and locks as its scan meets the rows.
         ours = self.session.scalars(
             select(Run.id)
             .where(
@@ -412,6 +415,8 @@ class RunRepository:
         ours = set(self.session.scalars(held.order_by(Run.id).with_for_update()))
         if not ours:
             return ours
+        # Each run its own values: an executemany, which SQLAlchemy cannot have return the
+        # ids it changed on either database; hence the read of those still ours, above.
         table = cast(Table, Run.__table__)
         statement = (
             update(table)
