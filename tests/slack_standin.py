@@ -285,6 +285,8 @@ class SlackStandIn:
         self._views: dict[str, OpenView] = {}
         self._home: dict[str, dict[str, Any]] = {}
         self._responses: list[Response] = []
+        self._response_refusal: tuple[int, str] | None = None
+        self._refused_responses: list[Response] = []
         self._ephemeral: list[dict[str, Any]] = []
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -464,6 +466,18 @@ class SlackStandIn:
         """A response_url for a command or message click; what is posted to it is recorded."""
         return self.url.removesuffix("/api/") + f"/response/{name}/{uuid.uuid4().hex[:8]}"
 
+    def refuse_responses(self, error: str = "expired_url", status: int = 404) -> None:
+        """From now on, response URLs answer HTTP ``status`` with ``error`` as the body and
+        keep nothing, as Slack does once one expired (30 minutes, five messages) or the app
+        left the workspace (``invalid_token``, ``no_service``)."""
+        with self._lock:
+            self._response_refusal = status, error
+
+    def refused_responses(self) -> list[Response]:
+        """What the bot posted to response URLs that refused it, oldest first."""
+        with self._lock:
+            return list(self._refused_responses)
+
     def close_view(self, view_id: str) -> None:
         """The user closed the modal (or the bot answered response_action clear)."""
         with self._lock:
@@ -606,10 +620,15 @@ class SlackStandIn:
             raise ApiError("unknown_method")
         return handler(self, call)
 
-    def record_response(self, path: str, payload: dict[str, Any]) -> None:
+    def record_response(self, path: str, payload: dict[str, Any]) -> tuple[int, str] | None:
+        """Keeps what was posted to a response URL; the refusal (HTTP status, error) when
+        response URLs refuse it."""
         with self._changed:
-            self._responses.append(Response(path, payload))
+            refusal = self._response_refusal
+            kept = self._responses if refusal is None else self._refused_responses
+            kept.append(Response(path, payload))
             self._changed.notify_all()
+            return refusal
 
     # -- views (called under the lock) -----------------------------------------------------
 
@@ -1072,7 +1091,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         except ApiError as refused:
             status, body = 400, refused.code.encode()  # as Slack answers invalid_blocks
         else:
-            self.server.standin.record_response(path, payload)
+            refusal = self.server.standin.record_response(path, payload)
+            if refusal is not None:
+                status, body = refusal[0], refusal[1].encode()
         self.send_response(status)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()

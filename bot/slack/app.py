@@ -32,6 +32,7 @@ from bot.slack.listeners import (
     summary_actions,
     wizard,
 )
+from bot.slack.response_url import check_responses
 from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ def create_app(
     with _client_given_on_purpose(bolt_logger):
         app = _bolt_app(services, client, installations, process_before_response, bolt_logger)
     errors.register(app)
+    app.middleware(check_responses)
     if installations is None:
         app.middleware(_only_the_installed_workspace())
     app.middleware(_skip_redeliveries(services))

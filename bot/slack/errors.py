@@ -18,6 +18,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.ids import SLASH_COMMAND
+from bot.slack.response_url import AnswerNotDelivered
 from bot.slack.views.wizard import problem_lines, unsaved_lines
 from bot.workflows.criteria import InvalidCriteria
 from bot.workflows.definitions import InvalidDefinition
@@ -111,6 +112,10 @@ def tell_the_user(
     message (a modal or the Home tab has no reply URL: the bot's Messages tab).
 
     Bolt's error handler is called with the arguments it names, like a listener."""
+    if isinstance(error, AnswerNotDelivered):
+        # Both ways of telling the user failed already: asking them again would too.
+        log.warning("%s", error)
+        return
     user_id = context.user_id
     text = error_reply(error, body, user_id)
     if respond is not None and context.response_url:

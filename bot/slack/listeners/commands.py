@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
-from slack_sdk.webhook import WebhookClient
 
 from bot.slack.after_ack import TELL_TIMEOUT_S, AfterAck
 from bot.slack.errors import reported, tell_the_user
@@ -23,6 +22,7 @@ from bot.slack.listeners.sharing import (
     transfer_command,
 )
 from bot.slack.listeners.wizard import open_wizard
+from bot.slack.response_url import CheckedRespond
 from bot.slack.services import Services
 from bot.slack.views import commands as replies
 from bot.slack.views.phrases import when
@@ -48,7 +48,7 @@ class _Request:
         services: Services,
         command: dict[str, Any],
         client: WebClient,
-        respond: Respond,
+        respond: CheckedRespond,
         who: Requester,
     ) -> None:
         self.services = services
@@ -75,14 +75,7 @@ class _Request:
     def say_quickly(self, text: str) -> None:
         """say(), giving up after TELL_TIMEOUT_S where Slack's client waits 30 s: for a
         stopping bot, which has a few seconds for all its messages."""
-        respond = self.respond
-        if respond.response_url is None:
-            self.say(text)
-            return
-        webhook = WebhookClient(
-            respond.response_url, timeout=TELL_TIMEOUT_S, proxy=respond.proxy, ssl=respond.ssl
-        )
-        webhook.send(text=text, response_type="ephemeral")
+        self.respond.quickly(text, TELL_TIMEOUT_S)
 
 
 def _help(request: _Request) -> None:
@@ -232,7 +225,7 @@ def register(app: App, services: Services, after_ack: AfterAck) -> None:
         command: dict[str, Any],
         body: dict[str, Any],
         client: WebClient,
-        respond: Respond,
+        respond: CheckedRespond,  # create_app's middleware makes every respond one
         context: BoltContext,
     ) -> None:
         ack()

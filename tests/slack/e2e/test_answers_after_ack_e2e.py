@@ -54,3 +54,18 @@ def test_a_show_asked_for_as_the_bot_stops_is_told_to_run_it_again(
         "workflow-bot was stopping and did not run `/workflow show Weekly check-in`. "
         "Run the command again."
     )
+
+
+def test_a_list_dropped_as_the_bot_stops_past_its_response_url_is_told_by_direct_message(
+    slack: Slack, slack_api: SlackStandIn, after_ack: AfterAck
+) -> None:
+    after_ack.stop()
+    slack_api.refuse_responses("expired_url")
+
+    assert slack.command(OWNER, "list").status == 200
+
+    slack_api.wait_for(lambda api: bool(api.posted_messages("D0OWNER")))
+    [message] = slack_api.posted_messages("D0OWNER")
+    assert str(message["text"]).startswith(
+        "workflow-bot was stopping and did not run `/workflow list`."
+    )

@@ -1,0 +1,84 @@
+"""Answers at a request's response URL, and the direct message that carries one Slack refuses
+there. A response URL takes five messages within 30 minutes; after that, or when the app is
+gone from the workspace, Slack answers an HTTP error (404 ``expired_url``, ``used_url``,
+``invalid_token``, ``no_service``...), which slack_sdk's WebhookClient returns, never raises:
+an answer queued after the ack (bot.slack.after_ack) would reach no one, and no log said so.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from slack_bolt import BoltContext, BoltResponse, Respond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient, WebhookResponse
+
+log = logging.getLogger(__name__)
+
+
+class AnswerNotDelivered(Exception):
+    """Slack took the answer neither at the response URL nor as a direct message."""
+
+
+class CheckedRespond(Respond):
+    """Bolt's respond() for a request, but an answer the response URL refuses goes to the
+    user as a direct message (the bot's Messages tab, where bot.slack.errors tells those
+    with no response URL), and AnswerNotDelivered is raised when that fails too: the caller
+    then logs who was not told, as the after-ack pool does."""
+
+    def __init__(self, context: BoltContext) -> None:
+        client = context.client
+        super().__init__(response_url=context.response_url, proxy=client.proxy, ssl=client.ssl)
+        self._context = context
+
+    def __call__(self, *args: Any, **kwargs: Any) -> WebhookResponse:
+        response = super().__call__(*args, **kwargs)
+        if response.status_code != 200:
+            self._direct_message(response, _message(args, kwargs))
+        return response
+
+    def quickly(self, text: str, timeout: int) -> None:
+        """An ephemeral ``text`` at the response URL, giving up after ``timeout`` seconds where
+        Bolt's client waits 30 s (a stopping bot has a few seconds for all its messages)."""
+        if self.response_url is None:
+            raise ValueError("no response URL to answer at")
+        webhook = WebhookClient(self.response_url, timeout=timeout, proxy=self.proxy, ssl=self.ssl)
+        response = webhook.send(text=text, response_type="ephemeral")
+        if response.status_code != 200:
+            self._direct_message(response, {"text": text})
+
+    def _direct_message(self, refused: WebhookResponse, message: Mapping[str, Any]) -> None:
+        user_id = self._context.user_id
+        why = f"HTTP {refused.status_code} {refused.body!r}"
+        if user_id is None:
+            raise AnswerNotDelivered(f"the response URL refused an answer ({why}), to no user")
+        log.warning(
+            "the response URL refused an answer to user %s (%s): sent as a direct message",
+            user_id,
+            why,
+        )
+        try:
+            self._context.client.chat_postMessage(
+                channel=user_id, text=str(message.get("text") or ""), blocks=message.get("blocks")
+            )
+        except SlackApiError as error:
+            raise AnswerNotDelivered(
+                f"user {user_id} got no answer: the response URL refused it ({why}), and so did "
+                f"the direct message ({error.response.get('error')})"
+            ) from error
+
+
+def _message(args: Sequence[Any], kwargs: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The text and blocks of a respond() call, given by position or by name, or as one
+    whole message."""
+    named = dict(zip(("text", "blocks"), args, strict=False)) | dict(kwargs)
+    text = named.get("text")
+    return text if isinstance(text, dict) else named
+
+
+def check_responses(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
+    """Middleware: every listener's respond is a CheckedRespond."""
+    context["respond"] = CheckedRespond(context)
+    return next()
