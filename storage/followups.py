@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from bot.workflows.vocabulary import ActionOutcome
 from storage.database import dialect_insert
 from storage.models import ActionResult, Enrollment, Record, RecordSnooze, Run, RunSkip
+from storage.workflows import WorkflowIds
 
 # What a re-run retries: actions that failed, and those whose message may be missing (the
 # re-run looks for the earlier message before posting it again).
@@ -117,7 +118,7 @@ class FollowUpRepository:
             )
         )
 
-    def skips_of(self, workflow_ids: list[int], after: datetime) -> list[RunSkip]:
+    def skips_of(self, workflow_ids: WorkflowIds, after: datetime) -> list[RunSkip]:
         """skips_after of several workflows, in one query."""
         return list(
             self.session.scalars(

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -38,6 +38,7 @@ from bot.workflows.vocabulary import ActionOutcome, RunSource, RunStatus
 from storage.database import dialect_insert
 from storage.followups import RETRIED_OUTCOMES
 from storage.models import ActionResult, Enrollment, Record, Run, Workflow
+from storage.workflows import WorkflowIds, no_workflows
 
 # Bound values one enrollment statement of a run batch holds at most: under half of
 # PostgreSQL's 65,535, whatever a run's criteria list.
@@ -204,6 +205,20 @@ def _run_row(run: NewRun, now: datetime) -> dict[str, Any]:
         "attempts": 0,
         "created_at": now,
     }
+
+
+class LatestRun(NamedTuple):
+    """What a line about a run shows of it, read without building the ORM object
+    (RunRepository.latest)."""
+
+    id: int
+    scheduled_at: datetime
+    source: str
+    status: str
+    triggered_by: str | None
+    summary: dict[str, Any] | None
+    reason: str | None
+    retry_of: int | None
 
 
 class RunRepository:
@@ -521,10 +536,10 @@ class RunRepository:
         row = self.session.execute(query).one_or_none()
         return None if row is None else (row[0], row[1])
 
-    def latest(self, workflow_ids: Sequence[int], statuses: Sequence[str]) -> dict[int, Run]:
+    def latest(self, workflow_ids: WorkflowIds, statuses: Sequence[str]) -> dict[int, LatestRun]:
         """The latest run (by scheduled time) of each workflow among runs in ``statuses``,
-        in one query: workflow id -> run."""
-        if not workflow_ids:
+        in one query, as plain rows of what a line of it shows: workflow id -> run."""
+        if no_workflows(workflow_ids):
             return {}
         rank = (
             func.row_number()
@@ -536,11 +551,25 @@ class RunRepository:
             .where(Run.workflow_id.in_(workflow_ids), Run.status.in_(statuses))
             .subquery()
         )
-        query = select(Run).join(ranked, ranked.c.id == Run.id).where(ranked.c.rank == 1)
-        return {run.workflow_id: run for run in self.session.scalars(query)}
+        query = (
+            select(
+                Run.workflow_id,
+                Run.id,
+                Run.scheduled_at,
+                Run.source,
+                Run.status,
+                Run.triggered_by,
+                Run.summary,
+                Run.reason,
+                Run.retry_of,
+            )
+            .join(ranked, ranked.c.id == Run.id)
+            .where(ranked.c.rank == 1)
+        )
+        return {row[0]: LatestRun(*row[1:]) for row in self.session.execute(query)}
 
     def pending_scheduled_after(
-        self, workflow_ids: Sequence[int], now: datetime
+        self, workflow_ids: WorkflowIds, now: datetime
     ) -> list[tuple[int, str, datetime, str | None]]:
         """(workflow id, occurrence key, scheduled at, reason) of the scheduled runs of these
         workflows already written and still to come after ``now``."""

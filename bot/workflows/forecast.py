@@ -4,7 +4,7 @@ with relative dates ("in the next 7 days") evaluated at each run's own instant."
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,6 +26,7 @@ from storage.object_types import ObjectTypeRepository
 from storage.record_search import RecordSearch
 from storage.runs import RunRepository
 from storage.unit_of_work import UnitOfWork
+from storage.workflows import WorkflowIds, no_workflows
 
 DEFAULT_RUNS = 5
 MAX_RUNS = 50
@@ -260,18 +261,18 @@ def _planned_runs(session: Session, workflow_id: int, now: datetime) -> dict[str
 
 
 def planned_runs_of(
-    session: Session, workflow_ids: Sequence[int], now: datetime
+    session: Session, workflow_ids: WorkflowIds, now: datetime
 ) -> dict[int, dict[str, PlannedRun]]:
     """_planned_runs of several workflows in two queries (a list of many workflows shows
     each one's next run): workflow id -> occurrence key -> planned run."""
     found: dict[int, dict[str, PlannedRun]] = {}
-    if not workflow_ids:
+    if no_workflows(workflow_ids):
         return found
     for workflow_id, key, at, reason in RunRepository(session).pending_scheduled_after(
         workflow_ids, now
     ):
         found.setdefault(workflow_id, {})[key] = PlannedRun(at, reason=reason)
-    for skip in FollowUpRepository(session).skips_of(list(workflow_ids), now):
+    for skip in FollowUpRepository(session).skips_of(workflow_ids, now):
         reason = f"{SKIPPED_BY_HAND} by {skip.created_by}"
         planned = PlannedRun(skip.scheduled_at, skipped=True, reason=reason)
         found.setdefault(skip.workflow_id, {})[skip.occurrence_key] = planned

@@ -93,7 +93,10 @@ class Actor:
     is_admin: bool = False
 
     def may_change(self, workflow: Workflow) -> bool:
-        return self.is_admin or self.user_id == workflow.owner_user_id
+        return self.may_change_one_owned_by(workflow.owner_user_id)
+
+    def may_change_one_owned_by(self, owner_user_id: str) -> bool:
+        return self.is_admin or self.user_id == owner_user_id
 
 
 CLI_ACTOR = Actor("cli", is_admin=True)

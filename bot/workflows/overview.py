@@ -31,9 +31,9 @@ from bot.workflows.summary import FINISHED_WITH_FAILURES, run_outcome
 from bot.workflows.vocabulary import RunSource, RunStatus, WorkflowStatus
 from bot.workflows.wording import Phrase, describe_action
 from storage.models import Run, Workflow
-from storage.runs import RunRepository
+from storage.runs import LatestRun, RunRepository
 from storage.unit_of_work import UnitOfWork
-from storage.workflows import WorkflowRepository
+from storage.workflows import ListedWorkflow, WorkflowRepository, live_ids_in
 
 UPCOMING = 5
 RECENT_RUNS = 10
@@ -80,7 +80,7 @@ class RunLine:
     retry_of: int | None = None  # the run whose failed actions this one re-ran
 
     @classmethod
-    def of(cls, run: Run, zone: ZoneInfo) -> RunLine:
+    def of(cls, run: Run | LatestRun, zone: ZoneInfo) -> RunLine:
         summary = run.summary or {}
         enrolled = summary.get("enrolled")
         return cls(
@@ -204,12 +204,9 @@ def _line(
     workflow: Workflow,
     schedule: Schedule,
     next_run: datetime | None,
-    last_run: Run | None = None,
-    viewer: Actor | None = None,
 ) -> WorkflowLine:
-    """A workflow in one line, from its row alone (its schedule parsed, its next run worked
-    out, by the caller): listing many must not parse and check each whole definition (that
-    costs a query per workflow)."""
+    """A workflow in one line, from its row (its schedule parsed, its next run worked out,
+    by the caller), without its last run: what a workflow's details head with."""
     zone = schedule.zone
     return WorkflowLine(
         name=workflow.name,
@@ -219,8 +216,6 @@ def _line(
         schedule=schedule.describe(),
         next_run=next_run.astimezone(zone) if next_run else None,
         revision=workflow.revision,
-        last_run=RunLine.of(last_run, zone) if last_run is not None else None,
-        may_change=viewer is None or viewer.may_change(workflow),
     )
 
 
@@ -231,21 +226,46 @@ def list_workflows(
     change it: everyone sees every workflow of the workspace, the others' read-only.
 
     Each next run is the one the engine will run after ``now`` (coming_run: pause days and
-    holidays, a deferral already planned, a skip by hand)."""
+    holidays, a deferral already planned, a skip by hand). Read as plain rows on every
+    call, so that a change from any process shows at once; what is worked out from a
+    schedule and settings (parsing, wording, the next run) is kept by their stored text,
+    not by workflow (listing must not parse and check each whole definition: that costs a
+    query per workflow)."""
     workflows = WorkflowRepository(session).listed(team_id)
-    last_runs = RunRepository(session).latest([w.id for w in workflows], LAST_RUN_STATUSES)
-    schedules = [Schedule.from_json(workflow.schedule) for workflow in workflows]
-    planned = planned_runs_of(session, [w.id for w in workflows if _running(w)], now)
-    return [
-        _line(
-            workflow,
-            schedule,
-            _coming(workflow, schedule, now, planned.get(workflow.id, {})),
-            last_runs.get(workflow.id),
-            viewer,
+    if not workflows:
+        return []
+    # Of all the team's live workflows, those not running too: named by the team.
+    ids = live_ids_in(team_id)
+    last_runs = RunRepository(session).latest(ids, LAST_RUN_STATUSES)
+    planned = planned_runs_of(session, ids, now)
+    lines = []
+    for workflow in workflows:
+        shown = _SCHEDULES.of(workflow.schedule_json, workflow.settings_json)
+        next_run = None
+        if _listed_running(workflow):
+            next_run = _NEXT_RUNS.after(
+                shown.schedule,
+                shown.settings_json,
+                shown.settings,
+                now,
+                planned.get(workflow.id, {}),
+            )
+        last_run = last_runs.get(workflow.id)
+        zone = shown.schedule.zone
+        lines.append(
+            WorkflowLine(
+                name=workflow.name,
+                status=workflow.status,
+                object_type=workflow.object_type,
+                owner=workflow.owner_user_id,
+                schedule=shown.description,
+                next_run=next_run.astimezone(zone) if next_run else None,
+                revision=workflow.revision,
+                last_run=RunLine.of(last_run, zone) if last_run is not None else None,
+                may_change=viewer is None or viewer.may_change_one_owned_by(workflow.owner_user_id),
+            )
         )
-        for workflow, schedule in zip(workflows, schedules, strict=True)
-    ]
+    return lines
 
 
 def coming_run(session: Session, workflow: Workflow, now: datetime) -> datetime | None:
@@ -255,8 +275,12 @@ def coming_run(session: Session, workflow: Workflow, now: datetime) -> datetime 
     if not _running(workflow):
         return None
     planned = planned_runs_of(session, [workflow.id], now)
-    return _coming(
-        workflow, Schedule.from_json(workflow.schedule), now, planned.get(workflow.id, {})
+    return _NEXT_RUNS.after(
+        Schedule.from_json(workflow.schedule),
+        json.dumps(workflow.settings, sort_keys=True),
+        workflow.settings,
+        now,
+        planned.get(workflow.id, {}),
     )
 
 
@@ -264,12 +288,49 @@ def _running(workflow: Workflow) -> bool:
     return workflow.status == WorkflowStatus.ACTIVE.value and workflow.next_run_at is not None
 
 
-def _coming(
-    workflow: Workflow, schedule: Schedule, now: datetime, planned: Mapping[str, PlannedRun]
-) -> datetime | None:
-    if not _running(workflow):
-        return None
-    return _NEXT_RUNS.after(schedule, workflow.settings, now, planned)
+def _listed_running(workflow: ListedWorkflow) -> bool:
+    return workflow.status == WorkflowStatus.ACTIVE.value and workflow.next_run_at is not None
+
+
+@dataclass(frozen=True)
+class _Shown:
+    """What a list shows of a stored schedule with its settings, worked out once."""
+
+    schedule: Schedule
+    description: str
+    settings_json: str  # as stored: the key of its next runs
+    settings: Any  # decoded; read (read_settings) only when a next run is worked out
+
+
+class _ShownSchedules:
+    """_Shown by the stored text of a schedule and its settings: the same text always
+    reads the same, so what is kept is never stale, whoever changed a workflow; a changed
+    schedule is new text. A list of 50 parsed and worded 50 schedules on every request.
+
+    Thread-safe; at most MAX_KEPT, all forgotten at once past that."""
+
+    MAX_KEPT = 4096
+
+    def __init__(self) -> None:
+        self._kept: dict[tuple[str, str], _Shown] = {}
+        self._lock = threading.Lock()
+
+    def of(self, schedule_json: str, settings_json: str) -> _Shown:
+        key = (schedule_json, settings_json)
+        with self._lock:
+            kept = self._kept.get(key)
+        if kept is not None:
+            return kept
+        schedule = Schedule.from_json(json.loads(schedule_json))
+        shown = _Shown(schedule, schedule.describe(), settings_json, json.loads(settings_json))
+        with self._lock:
+            if len(self._kept) >= self.MAX_KEPT:
+                self._kept.clear()
+            self._kept[key] = shown
+        return shown
+
+
+_SCHEDULES = _ShownSchedules()
 
 
 class _NextRuns:
@@ -292,13 +353,14 @@ class _NextRuns:
     def after(
         self,
         schedule: Schedule,
+        settings_key: str,
         settings: Mapping[str, Any],
         now: datetime,
         planned: Mapping[str, PlannedRun],
     ) -> datetime | None:
-        """``settings`` as stored: read only when the answer is not kept (reading costs
-        more than writing them out as the key)."""
-        key = (schedule, json.dumps(settings, sort_keys=True), frozenset(planned.items()))
+        """``settings`` as stored, and a text that stands for them (the same text only for
+        the same settings): they are read only when the answer is not kept."""
+        key = (schedule, settings_key, frozenset(planned.items()))
         with self._lock:
             kept = self._kept.get(key)
         if kept is not None:
