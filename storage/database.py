@@ -233,8 +233,24 @@ def autocommit_statements(factory: sessionmaker[Session]) -> Iterator[Session]:
         if session.get_bind().dialect.name != "postgresql":
             session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
         else:
-            # psycopg's autocommit is a flag on the connection, set here and reset when the
-            # pool takes the connection back: no statement is sent for either. The COMMIT
-            # that ends the block flushes the session, then finds nothing to commit.
-            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            _autocommit(session)
         yield session
+
+
+@contextmanager
+def autocommit_reads(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """Reads that need no one snapshot across them: on PostgreSQL each runs on its own, as
+    it does in a transaction at READ COMMITTED anyway (each statement of one sees what was
+    committed when it started), without the BEGIN and COMMIT round trips. On SQLite this is
+    a transaction (one snapshot), as ``transaction``: it takes no write lock."""
+    with factory() as session, session.begin():
+        if session.get_bind().dialect.name == "postgresql":
+            _autocommit(session)
+        yield session
+
+
+def _autocommit(session: Session) -> None:
+    # psycopg's autocommit is a flag on the connection, set here and reset when the pool
+    # takes the connection back: no statement is sent for either. The COMMIT that ends the
+    # block flushes the session, then finds nothing to commit.
+    session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})

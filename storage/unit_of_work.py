@@ -9,7 +9,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.database import autocommit_statements, transaction, write_transaction
+from storage.database import (
+    autocommit_reads,
+    autocommit_statements,
+    transaction,
+    write_transaction,
+)
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,15 @@ class UnitOfWork:
         """A transaction that only reads. On SQLite it takes no write lock, so it never
         makes a writer wait; one that reads and then writes must use ``writing``."""
         with transaction(self.sessions) as session:
+            yield session
+
+    @contextmanager
+    def reads(self) -> Iterator[Session]:
+        """Reads that need not see one snapshot together: on PostgreSQL they run without a
+        transaction (no BEGIN or COMMIT round trips; each statement sees what was committed
+        when it started, as in a READ COMMITTED transaction); on SQLite, as ``reading``.
+        Nothing may be written in it."""
+        with autocommit_reads(self.sessions) as session:
             yield session
 
     @contextmanager

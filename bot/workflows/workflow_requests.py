@@ -104,8 +104,10 @@ def schedule_timezone(work: UnitOfWork, team_id: str, name: str) -> str:
 def workflow_lines(
     work: UnitOfWork, team_id: str, viewer: Actor | None = None, *, now: datetime
 ) -> list[WorkflowLine]:
-    """The workspace's workflows in one line each (overview.list_workflows)."""
-    with work.reading() as session:
+    """The workspace's workflows in one line each (overview.list_workflows). Its reads
+    need no one snapshot: a run finishing between them shows as a last run beside a next
+    run worked out before it finished, which the next list mends."""
+    with work.reads() as session:
         return list_workflows(session, team_id, viewer, now=now)
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
+from psycopg import pq
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -98,5 +100,34 @@ def test_a_connection_back_from_statements_is_transactional_again(
             session.flush()
             raise Refused
         assert _events(one) == ["E1"]
+    finally:
+        engine.dispose()
+
+
+def test_reads_open_no_transaction_on_postgresql(sessions: sessionmaker[Session]) -> None:
+    """On PostgreSQL the reads of ``reads`` run without BEGIN and COMMIT round trips; on
+    SQLite they share one read transaction (one snapshot)."""
+    engine = sessions.kw["bind"]
+    with UnitOfWork(sessions).reads() as session:
+        session.scalar(select(func.count()).select_from(HandledEvent))
+        raw: Any = session.connection().connection.dbapi_connection
+        if engine.dialect.name == "postgresql":
+            in_transaction = raw.info.transaction_status != pq.TransactionStatus.IDLE
+        else:
+            in_transaction = raw.in_transaction
+    assert in_transaction == (engine.dialect.name == "sqlite")
+
+
+def test_a_connection_back_from_reads_is_transactional_again(database_url: str) -> None:
+    engine = make_engine(database_url, pool_size=1, max_overflow=0)
+    try:
+        one = session_factory(engine)
+        with UnitOfWork(one).reads() as session:
+            session.scalar(select(func.count()).select_from(HandledEvent))
+        with pytest.raises(Refused), UnitOfWork(one).writing() as session:
+            session.add(HandledEvent(team_id="T1", event_id="E1", handled_at=NOW))
+            session.flush()
+            raise Refused
+        assert _events(one) == []
     finally:
         engine.dispose()
