@@ -223,18 +223,24 @@ def write_transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 @contextmanager
-def autocommit_statements(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """Work whose every statement is whole on its own (one INSERT ... ON CONFLICT, say):
-    on PostgreSQL each statement commits as it runs, which spares the BEGIN and COMMIT
-    round trips of a transaction; the statement timeout, set per connection, still bounds
-    each one. On SQLite this is a write_transaction: there BEGIN is ours (_configure_sqlite)
-    and costs no round trip."""
-    with factory() as session, session.begin():
-        if session.get_bind().dialect.name != "postgresql":
-            session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
-        else:
-            _autocommit(session)
-        yield session
+def autocommit_statements(factory: sessionmaker[Session]) -> Iterator[Connection]:
+    """Work whose every statement is whole on its own (one INSERT ... ON CONFLICT, say), on
+    a bare connection: Core statements, no ORM session, whose bookkeeping (a session, its
+    transaction, its flush and commit) cost more CPU than the statement itself on every
+    request to the Slack endpoint. On PostgreSQL each statement commits as it runs, which
+    spares the BEGIN and COMMIT round trips of a transaction; the statement timeout, set per
+    connection, still bounds each one. On SQLite this is a write transaction (BEGIN
+    IMMEDIATE): there BEGIN is ours (_configure_sqlite) and costs no round trip."""
+    engine: Engine = factory.kw["bind"]
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            # Reset by the pool when it takes the connection back, as _autocommit's.
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+            yield connection
+            return
+        connection.execution_options(sqlite_begin="IMMEDIATE")
+        with connection.begin():
+            yield connection
 
 
 @contextmanager

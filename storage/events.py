@@ -4,12 +4,13 @@ second effect."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import delete
+from sqlalchemy import Connection, Insert, bindparam, delete
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage.database import dialect_insert
 from storage.models import HandledEvent, HandledRequest
 
 # Slack retries an event three times within about an hour and a half.
@@ -34,24 +35,36 @@ class EventLog:
 
 class RequestLog:
     """Signed Slack requests already let through, by the hash of their signature: the same
-    signature again is a replay (of a command, click or submission) within its window."""
+    signature again is a replay (of a command, click or submission) within its window.
+    Core statements on a connection (UnitOfWork.statements), on every request."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
 
     def first_time(self, fingerprint: str, signed_at: datetime) -> bool:
         """Records the request; False when it was recorded before.
 
         One INSERT ... ON CONFLICT DO NOTHING, on every request to the Slack endpoint: no
         savepoint round trips, and two copies racing each other still count once."""
-        statement = (
-            dialect_insert(self.session, HandledRequest)
-            .values(fingerprint=fingerprint, handled_at=signed_at)
-            .on_conflict_do_nothing(index_elements=[HandledRequest.fingerprint])
-            .returning(HandledRequest.fingerprint)
+        statement = _record_request(self.connection.dialect.name)
+        found = self.connection.execute(
+            statement, {"fingerprint": fingerprint, "handled_at": signed_at}
         )
         # A row comes back only when it was inserted (rowcount is not reliable here).
-        return self.session.execute(statement).first() is not None
+        return found.first() is not None
 
     def forget_before(self, instant: datetime) -> None:
-        self.session.execute(delete(HandledRequest).where(HandledRequest.handled_at < instant))
+        self.connection.execute(delete(HandledRequest).where(HandledRequest.handled_at < instant))
+
+
+@cache
+def _record_request(dialect: str) -> Insert:
+    """RequestLog's INSERT for ``dialect``, built once (building it costs more than
+    running it): the plain INSERT has no ON CONFLICT."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(HandledRequest)
+        .values(fingerprint=bindparam("fingerprint"), handled_at=bindparam("handled_at"))
+        .on_conflict_do_nothing(index_elements=[HandledRequest.fingerprint])
+        .returning(HandledRequest.fingerprint)
+    )

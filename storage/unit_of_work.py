@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.database import (
@@ -54,9 +55,10 @@ class UnitOfWork:
             yield session
 
     @contextmanager
-    def statements(self) -> Iterator[Session]:
-        """Statements that are each complete on their own and need no transaction around
-        them: on PostgreSQL each commits as it runs (no BEGIN or COMMIT round trips), so
-        one that fails leaves those before it written; on SQLite, as ``writing``."""
-        with autocommit_statements(self.sessions) as session:
-            yield session
+    def statements(self) -> Iterator[Connection]:
+        """Core statements that are each complete on their own and need no transaction
+        around them, on a connection (no ORM session): on PostgreSQL each commits as it
+        runs (no BEGIN or COMMIT round trips), so one that fails leaves those before it
+        written; on SQLite, one write transaction."""
+        with autocommit_statements(self.sessions) as connection:
+            yield connection

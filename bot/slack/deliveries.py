@@ -26,8 +26,8 @@ def first_request(
     copies racing each other still count once, and a purge is complete whenever it ends.
     Without a transaction around them, this costs PostgreSQL no BEGIN and COMMIT round trips
     on every request to the Slack endpoint."""
-    with work.statements() as session:
-        requests = RequestLog(session)
+    with work.statements() as connection:
+        requests = RequestLog(connection)
         if forget_before is not None:
             requests.forget_before(forget_before)
         return requests.first_time(fingerprint, signed_at)

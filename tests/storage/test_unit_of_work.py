@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from psycopg import pq
-from sqlalchemy import func, select
+from sqlalchemy import Insert, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.database import make_engine, session_factory
@@ -26,6 +26,10 @@ class Refused(Exception):
 def _events(sessions: sessionmaker[Session]) -> list[str]:
     with UnitOfWork(sessions).reading() as session:
         return list(session.scalars(select(HandledEvent.event_id).order_by(HandledEvent.event_id)))
+
+
+def _handled(event_id: str) -> Insert:
+    return insert(HandledEvent).values(team_id="T1", event_id=event_id, handled_at=NOW)
 
 
 def test_writing_commits_everything_the_block_wrote(sessions: sessionmaker[Session]) -> None:
@@ -76,9 +80,8 @@ def test_statements_each_count_as_they_run_on_postgresql(
     around it): another connection sees its row before the block ends. On SQLite the block
     is a write transaction, whose rows show when it ends."""
     engine = sessions.kw["bind"]
-    with UnitOfWork(sessions).statements() as session:
-        session.add(HandledEvent(team_id="T1", event_id="E1", handled_at=NOW))
-        session.flush()
+    with UnitOfWork(sessions).statements() as connection:
+        connection.execute(_handled("E1"))
         with engine.connect() as other:
             seen = other.scalar(select(func.count()).select_from(HandledEvent))
     assert seen == (1 if engine.dialect.name == "postgresql" else 0)
@@ -93,8 +96,8 @@ def test_a_connection_back_from_statements_is_transactional_again(
     engine = make_engine(database_url, pool_size=1, max_overflow=0)
     try:
         one = session_factory(engine)
-        with UnitOfWork(one).statements() as session:
-            session.add(HandledEvent(team_id="T1", event_id="E1", handled_at=NOW))
+        with UnitOfWork(one).statements() as connection:
+            connection.execute(_handled("E1"))
         with pytest.raises(Refused), UnitOfWork(one).writing() as session:
             session.add(HandledEvent(team_id="T1", event_id="E2", handled_at=NOW))
             session.flush()
