@@ -7,14 +7,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import ColumnElement, delete, exists, select
+from sqlalchemy import ColumnElement, Select, bindparam, delete, exists, select
 from sqlalchemy.orm import Session
 
 from bot.workflows.vocabulary import ActionOutcome
 from storage.database import dialect_insert
 from storage.models import ActionResult, Enrollment, Record, RecordSnooze, Run, RunSkip
-from storage.workflows import WorkflowIds
+from storage.workflows import team_live_ids
 
 # What a re-run retries: actions that failed, and those whose message may be missing (the
 # re-run looks for the earlier message before posting it again).
@@ -118,7 +119,7 @@ class FollowUpRepository:
             )
         )
 
-    def skips_of(self, workflow_ids: WorkflowIds, after: datetime) -> list[RunSkip]:
+    def skips_of(self, workflow_ids: list[int], after: datetime) -> list[RunSkip]:
         """skips_after of several workflows, in one query."""
         return list(
             self.session.scalars(
@@ -127,6 +128,14 @@ class FollowUpRepository:
                 .order_by(RunSkip.scheduled_at)
             )
         )
+
+    def skips_in_team(self, team_id: str, after: datetime) -> list[tuple[int, str, datetime, str]]:
+        """(workflow id, occurrence key, scheduled at, created by) of the skips after
+        ``after`` of every live workflow of the team, as plain rows."""
+        rows = self.session.connection().execute(
+            _skips_in_team(), {"team_id": team_id, "after": after}
+        )
+        return [(id_, key, at, by) for id_, key, at, by in rows]
 
     # Snoozes -------------------------------------------------------------------------------
 
@@ -236,3 +245,11 @@ class FollowUpRepository:
         """Whether the run enrolled more than ``count`` records (reads at most one more)."""
         query = select(Enrollment.id).where(Enrollment.run_id == run_id).limit(count + 1)
         return len(self.session.scalars(query).all()) > count
+
+
+@cache
+def _skips_in_team() -> Select[int, str, datetime, str]:
+    """FollowUpRepository.skips_in_team's query, built once: its team bound as ``team_id``."""
+    return select(
+        RunSkip.workflow_id, RunSkip.occurrence_key, RunSkip.scheduled_at, RunSkip.created_by
+    ).where(RunSkip.workflow_id.in_(team_live_ids()), RunSkip.scheduled_at > bindparam("after"))

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
@@ -38,7 +39,7 @@ from bot.workflows.vocabulary import ActionOutcome, RunSource, RunStatus
 from storage.database import dialect_insert
 from storage.followups import RETRIED_OUTCOMES
 from storage.models import ActionResult, Enrollment, Record, Run, Workflow
-from storage.workflows import WorkflowIds, no_workflows
+from storage.workflows import team_live_ids
 
 # Bound values one enrollment statement of a run batch holds at most: under half of
 # PostgreSQL's 65,535, whatever a run's criteria list.
@@ -536,50 +537,29 @@ class RunRepository:
         row = self.session.execute(query).one_or_none()
         return None if row is None else (row[0], row[1])
 
-    def latest(self, workflow_ids: WorkflowIds, statuses: Sequence[str]) -> dict[int, LatestRun]:
-        """The latest run (by scheduled time) of each workflow among runs in ``statuses``,
-        in one query, as plain rows of what a line of it shows: workflow id -> run."""
-        if no_workflows(workflow_ids):
-            return {}
-        rank = (
-            func.row_number()
-            .over(partition_by=Run.workflow_id, order_by=(Run.scheduled_at.desc(), Run.id.desc()))
-            .label("rank")
-        )
-        ranked = (
-            select(Run.id, rank)
-            .where(Run.workflow_id.in_(workflow_ids), Run.status.in_(statuses))
-            .subquery()
-        )
-        query = (
-            select(
-                Run.workflow_id,
-                Run.id,
-                Run.scheduled_at,
-                Run.source,
-                Run.status,
-                Run.triggered_by,
-                Run.summary,
-                Run.reason,
-                Run.retry_of,
-            )
-            .join(ranked, ranked.c.id == Run.id)
-            .where(ranked.c.rank == 1)
-        )
-        return {row[0]: LatestRun(*row[1:]) for row in self.session.execute(query)}
+    def latest_in_team(self, team_id: str, statuses: tuple[str, ...]) -> dict[int, LatestRun]:
+        """The latest run (by scheduled time) of each live workflow of the team among runs
+        in ``statuses``, in one query, as plain rows of what a line of it shows: workflow id
+        -> run."""
+        rows = self.session.connection().execute(_latest_in_team(statuses), {"team_id": team_id})
+        return {row[0]: LatestRun(*row[1:]) for row in rows}
 
     def pending_scheduled_after(
-        self, workflow_ids: WorkflowIds, now: datetime
+        self, workflow_ids: Sequence[int], now: datetime
     ) -> list[tuple[int, str, datetime, str | None]]:
         """(workflow id, occurrence key, scheduled at, reason) of the scheduled runs of these
         workflows already written and still to come after ``now``."""
-        query = select(Run.workflow_id, Run.occurrence_key, Run.scheduled_at, Run.reason).where(
-            Run.workflow_id.in_(workflow_ids),
-            Run.source == RunSource.SCHEDULE.value,
-            Run.status == RunStatus.PENDING.value,
-            Run.scheduled_at > now,
-        )
+        query = _pending_scheduled(Run.workflow_id.in_(workflow_ids), now)
         return [(id_, key, at, reason) for id_, key, at, reason in self.session.execute(query)]
+
+    def pending_scheduled_in_team(
+        self, team_id: str, now: datetime
+    ) -> list[tuple[int, str, datetime, str | None]]:
+        """pending_scheduled_after of every live workflow of the team."""
+        rows = self.session.connection().execute(
+            _pending_scheduled_in_team(), {"team_id": team_id, "now": now}
+        )
+        return [(id_, key, at, reason) for id_, key, at, reason in rows]
 
     def newest_scheduled_after(self, run: Run, statuses: Sequence[str]) -> Run | None:
         """The newest scheduled run of the same workflow, among runs in ``statuses``, that
@@ -964,3 +944,52 @@ class RunRepository:
             .limit(limit)
         )
         return list(self.session.scalars(query))
+
+
+def _pending_scheduled(
+    workflows: ColumnElement[bool], after: Any
+) -> Select[int, str, datetime, str | None]:
+    return select(Run.workflow_id, Run.occurrence_key, Run.scheduled_at, Run.reason).where(
+        workflows,
+        Run.source == RunSource.SCHEDULE.value,
+        Run.status == RunStatus.PENDING.value,
+        Run.scheduled_at > after,
+    )
+
+
+# The list's statements, built once (building them cost more than running them), their team
+# bound as ``team_id``.
+
+
+@cache
+def _pending_scheduled_in_team() -> Select[int, str, datetime, str | None]:
+    return _pending_scheduled(Run.workflow_id.in_(team_live_ids()), bindparam("now"))
+
+
+@cache
+def _latest_in_team(statuses: tuple[str, ...]) -> Select[Any]:
+    rank = (
+        func.row_number()
+        .over(partition_by=Run.workflow_id, order_by=(Run.scheduled_at.desc(), Run.id.desc()))
+        .label("rank")
+    )
+    ranked = (
+        select(Run.id, rank)
+        .where(Run.workflow_id.in_(team_live_ids()), Run.status.in_(statuses))
+        .subquery()
+    )
+    return (
+        select(
+            Run.workflow_id,
+            Run.id,
+            Run.scheduled_at,
+            Run.source,
+            Run.status,
+            Run.triggered_by,
+            Run.summary,
+            Run.reason,
+            Run.retry_of,
+        )
+        .join(ranked, ranked.c.id == Run.id)
+        .where(ranked.c.rank == 1)
+    )

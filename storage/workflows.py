@@ -4,11 +4,12 @@ DeletedWorkflows: every query here is of live workflows."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from datetime import datetime
+from functools import cache
 from typing import NamedTuple
 
-from sqlalchemy import Select, Text, cast, func, select
+from sqlalchemy import Select, Text, bindparam, cast, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from bot.workflows.vocabulary import WorkflowStatus
@@ -22,20 +23,12 @@ from storage.properties import fold
 LIVE = Workflow.deleted_at.is_(None)
 
 
-# Workflows named by id, or by a query of their ids (live_ids_in).
-WorkflowIds = Sequence[int] | Select[int]
-
-
-def no_workflows(workflow_ids: WorkflowIds) -> bool:
-    """Whether ``workflow_ids`` is known to name none without a query."""
-    return isinstance(workflow_ids, Sequence) and not workflow_ids
-
-
-def live_ids_in(team_id: str) -> Select[int]:
-    """The ids of the team's live workflows, as a subquery: reads about all of a team's
-    workflows name the team once, where a list of their ids binds one parameter per
-    workflow (50 of them cost more to bind than the query to run)."""
-    return select(Workflow.id).where(Workflow.team_id == team_id, LIVE)
+def team_live_ids() -> Select[int]:
+    """The ids of the live workflows of the team bound as ``team_id``, as a subquery: a
+    statement about all of a team's workflows binds one parameter where a list of their ids
+    binds one per workflow (50 of them cost more to bind than the query to run), and can
+    be built once."""
+    return select(Workflow.id).where(Workflow.team_id == bindparam("team_id"), LIVE)
 
 
 class ListedWorkflow(NamedTuple):
@@ -142,23 +135,8 @@ class WorkflowRepository:
         as plain rows (no ORM objects: a list of 50 built 50 objects, and their type's, on
         every request). The schedule and settings come as their stored JSON text, which a
         reader can keep what it parsed from (the same text parses the same)."""
-        query = (
-            select(
-                Workflow.id,
-                Workflow.name,
-                Workflow.status,
-                ObjectType.name,
-                Workflow.owner_user_id,
-                cast(Workflow.schedule, Text),
-                cast(Workflow.settings, Text),
-                Workflow.revision,
-                Workflow.next_run_at,
-            )
-            .join(ObjectType, ObjectType.id == Workflow.object_type_id)
-            .where(Workflow.team_id == team_id, LIVE)
-            .order_by(Workflow.name)
-        )
-        return [ListedWorkflow(*row) for row in self.session.execute(query)]
+        rows = self.session.connection().execute(_listed(), {"team_id": team_id})
+        return [ListedWorkflow(*row) for row in rows]
 
     def due(self, now: datetime, limit: int) -> list[Workflow]:
         """Active workflows whose next occurrence has come, locked against other planners.
@@ -212,3 +190,25 @@ class WorkflowRepository:
     def delete(self, workflow: Workflow) -> None:
         self.session.delete(workflow)
         self.session.flush()
+
+
+@cache
+def _listed() -> Select[int, str, str, str, str, str, str, int, datetime | None]:
+    """WorkflowRepository.listed's query, built once (building it cost more than running
+    it): its team bound as ``team_id``."""
+    return (
+        select(
+            Workflow.id,
+            Workflow.name,
+            Workflow.status,
+            ObjectType.name,
+            Workflow.owner_user_id,
+            cast(Workflow.schedule, Text),
+            cast(Workflow.settings, Text),
+            Workflow.revision,
+            Workflow.next_run_at,
+        )
+        .join(ObjectType, ObjectType.id == Workflow.object_type_id)
+        .where(Workflow.team_id == bindparam("team_id"), LIVE)
+        .order_by(Workflow.name)
+    )

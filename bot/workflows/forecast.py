@@ -4,7 +4,7 @@ with relative dates ("in the next 7 days") evaluated at each run's own instant."
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,7 +26,6 @@ from storage.object_types import ObjectTypeRepository
 from storage.record_search import RecordSearch
 from storage.runs import RunRepository
 from storage.unit_of_work import UnitOfWork
-from storage.workflows import WorkflowIds, no_workflows
 
 DEFAULT_RUNS = 5
 MAX_RUNS = 50
@@ -261,21 +260,40 @@ def _planned_runs(session: Session, workflow_id: int, now: datetime) -> dict[str
 
 
 def planned_runs_of(
-    session: Session, workflow_ids: WorkflowIds, now: datetime
+    session: Session, workflow_ids: Sequence[int], now: datetime
 ) -> dict[int, dict[str, PlannedRun]]:
-    """_planned_runs of several workflows in two queries (a list of many workflows shows
-    each one's next run): workflow id -> occurrence key -> planned run."""
+    """_planned_runs of several workflows in two queries: workflow id -> occurrence key ->
+    planned run."""
+    if not workflow_ids:
+        return {}
+    pending = RunRepository(session).pending_scheduled_after(workflow_ids, now)
+    skips = [
+        (skip.workflow_id, skip.occurrence_key, skip.scheduled_at, skip.created_by)
+        for skip in FollowUpRepository(session).skips_of(list(workflow_ids), now)
+    ]
+    return _planned_by_workflow(pending, skips)
+
+
+def planned_runs_in_team(
+    session: Session, team_id: str, now: datetime
+) -> dict[int, dict[str, PlannedRun]]:
+    """planned_runs_of every live workflow of the team (a list of them shows each one's
+    next run), in two queries that name the team."""
+    pending = RunRepository(session).pending_scheduled_in_team(team_id, now)
+    skips = FollowUpRepository(session).skips_in_team(team_id, now)
+    return _planned_by_workflow(pending, skips)
+
+
+def _planned_by_workflow(
+    pending: Iterable[tuple[int, str, datetime, str | None]],
+    skips: Iterable[tuple[int, str, datetime, str]],
+) -> dict[int, dict[str, PlannedRun]]:
     found: dict[int, dict[str, PlannedRun]] = {}
-    if no_workflows(workflow_ids):
-        return found
-    for workflow_id, key, at, reason in RunRepository(session).pending_scheduled_after(
-        workflow_ids, now
-    ):
+    for workflow_id, key, at, reason in pending:
         found.setdefault(workflow_id, {})[key] = PlannedRun(at, reason=reason)
-    for skip in FollowUpRepository(session).skips_of(workflow_ids, now):
-        reason = f"{SKIPPED_BY_HAND} by {skip.created_by}"
-        planned = PlannedRun(skip.scheduled_at, skipped=True, reason=reason)
-        found.setdefault(skip.workflow_id, {})[skip.occurrence_key] = planned
+    for workflow_id, key, at, created_by in skips:
+        planned = PlannedRun(at, skipped=True, reason=f"{SKIPPED_BY_HAND} by {created_by}")
+        found.setdefault(workflow_id, {})[key] = planned
     return found
 
 

@@ -16,7 +16,13 @@ from sqlalchemy.orm import Session
 
 from bot.workflows.audit import revision_actions
 from bot.workflows.definitions import WorkflowDefinition, read_settings
-from bot.workflows.forecast import PlannedRun, coming_runs, planned_runs_of, upcoming_runs
+from bot.workflows.forecast import (
+    PlannedRun,
+    coming_runs,
+    planned_runs_in_team,
+    planned_runs_of,
+    upcoming_runs,
+)
 from bot.workflows.lifecycle import Actor, WorkflowError, get_workflow
 from bot.workflows.readable import instant_text
 from bot.workflows.run_followups import (
@@ -33,7 +39,7 @@ from bot.workflows.wording import Phrase, describe_action
 from storage.models import Run, Workflow
 from storage.runs import LatestRun, RunRepository
 from storage.unit_of_work import UnitOfWork
-from storage.workflows import ListedWorkflow, WorkflowRepository, live_ids_in
+from storage.workflows import ListedWorkflow, WorkflowRepository
 
 UPCOMING = 5
 RECENT_RUNS = 10
@@ -234,10 +240,8 @@ def list_workflows(
     workflows = WorkflowRepository(session).listed(team_id)
     if not workflows:
         return []
-    # Of all the team's live workflows, those not running too: named by the team.
-    ids = live_ids_in(team_id)
-    last_runs = RunRepository(session).latest(ids, LAST_RUN_STATUSES)
-    planned = planned_runs_of(session, ids, now)
+    last_runs = RunRepository(session).latest_in_team(team_id, LAST_RUN_STATUSES)
+    planned = planned_runs_in_team(session, team_id, now)
     lines = []
     for workflow in workflows:
         shown = _SCHEDULES.of(workflow.schedule_json, workflow.settings_json)
