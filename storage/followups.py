@@ -32,7 +32,9 @@ class SnoozeRow:
 
 
 def not_snoozed(
-    workflow_id: int, at: datetime, made_by: datetime | None = None
+    workflow_id: int | ColumnElement[int],
+    at: datetime | ColumnElement[datetime],
+    made_by: datetime | None = None,
 ) -> ColumnElement[bool]:
     """Records (of the records table) that no snooze of ``workflow_id`` holds at ``at``:
     one more term of a run's enrollment query, so a snoozed record is never selected.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -30,13 +30,13 @@ from sqlalchemy import (
     or_,
     select,
     true,
-    union_all,
     update,
 )
 from sqlalchemy.orm import Session, aliased
 
 from bot.workflows.vocabulary import ActionOutcome, RunSource, RunStatus
 from storage.database import dialect_insert
+from storage.enrollment_sql import EnrollmentQuery, enrollment_statements
 from storage.followups import RETRIED_OUTCOMES
 from storage.models import ActionResult, Enrollment, Record, Run, Workflow
 from storage.workflows import team_live_ids
@@ -44,19 +44,6 @@ from storage.workflows import team_live_ids
 # Bound values one enrollment statement of a run batch holds at most: under half of
 # PostgreSQL's 65,535, whatever a run's criteria list.
 STATEMENT_PARAMETERS = 30_000
-# Values the batch's INSERT ... SELECT binds besides its runs' queries (source, enrolled
-# by, time, newest record), with room to spare.
-STATEMENT_OWN_PARAMETERS = 16
-
-
-@dataclass(frozen=True)
-class EnrollmentQuery:
-    """A run's query of the record ids it enrolls, and at most how many bound values the
-    query holds."""
-
-    run_id: int
-    records: Select[Any]
-    bound_values: int
 
 
 @dataclass(frozen=True)
@@ -112,27 +99,6 @@ _OUTCOME_ORDER = case(
 
 def _insert_ignoring_duplicates(session: Session, table: Any) -> Insert:
     return dialect_insert(session, table).on_conflict_do_nothing()
-
-
-def _chunks(
-    selections: Sequence[EnrollmentQuery], parameters: int
-) -> Iterator[list[EnrollmentQuery]]:
-    """The runs' queries in order, grouped so that each group's statement holds at most
-    ``parameters`` bound values (less the few the statement adds); a query holding more is a
-    group of its own."""
-    room = parameters - STATEMENT_OWN_PARAMETERS
-    chunk: list[EnrollmentQuery] = []
-    held = 0
-    for selection in selections:
-        # Its own values, and the run id it is tagged with.
-        needed = selection.bound_values + 1
-        if chunk and held + needed > room:
-            yield chunk
-            chunk, held = [], 0
-        chunk.append(selection)
-        held += needed
-    if chunk:
-        yield chunk
 
 
 def _result_of_enrolled(
@@ -662,29 +628,22 @@ class RunRepository:
         newest: int,
         parameters: int = STATEMENT_PARAMETERS,
     ) -> Counter[int]:
-        """Enrolls, in scheduled runs, the records each run's query selects (record ids), up
-        to ``newest_record_id``, in one ``INSERT ... SELECT`` for as many runs as fit in a
-        statement: a run batch's enrollments cost a statement or two, where a statement per
-        run was most of its CPU time. A statement holds at most ``parameters`` bound values
-        (or what the database takes, if less), by each query's own count (its
-        ``bound_values``): each value of an ``in`` filter is one, and a run may list
-        thousands, so 50 runs together passed PostgreSQL's 65,535 and the batch failed; a
-        run whose query alone holds more enrolls alone. How many records each run has
-        enrolled (none before: see below)."""
+        """Enrolls, in scheduled runs, the records each run's query selects, up to
+        ``newest_record_id``, in one ``INSERT ... SELECT`` for as many runs as fit in a
+        statement (storage.enrollment_sql): a run batch's enrollments cost a statement or
+        two, where a statement per run was most of its CPU time. A statement holds at most
+        ``parameters`` bound values (or what the database takes, if less): each value of an
+        ``in`` filter is one, and a run may list thousands, so 50 runs together passed
+        PostgreSQL's 65,535 and the batch failed; a run whose query alone holds more enrolls
+        alone. How many records each run has enrolled (none before: see below)."""
         if not selections:
             return Counter()
-        for chunk in _chunks(selections, min(parameters, self._parameters_allowed())):
-            chosen = union_all(
-                *[
-                    selection.records.add_columns(literal(selection.run_id).label("run_id"))
-                    for selection in chunk
-                ]
-            ).subquery()
-            self.session.execute(
-                self._enrollments(
-                    chosen.c.run_id, chosen.c.id, RunSource.SCHEDULE, None, now, newest
-                )
-            )
+        connection = self.session.connection()
+        allowed = min(parameters, self._parameters_allowed())
+        for statement in enrollment_statements(
+            selections, connection.dialect, now, newest, allowed
+        ):
+            connection.exec_driver_sql(statement.sql, statement.parameters)
         # Counted after, in the database, where RETURNING sent every row written to Python
         # just to count it (100,000 for a run turning into a digest). Exact: only a first
         # claim of a scheduled run enrolls this way, and nothing enrolled in it before.
@@ -704,9 +663,10 @@ class RunRepository:
         now: datetime,
         newest: int,
     ) -> Insert:
-        """The ``INSERT ... SELECT`` of enroll_selected and enroll_selected_together: the
-        (run, record) pairs a query selects, of records up to ``newest``, each pair enrolled
-        already left as it is."""
+        """The ``INSERT ... SELECT`` of enroll_selected: the (run, record) pairs a query
+        selects, of records up to ``newest``, each pair enrolled already left as it is (a
+        run batch's, enroll_selected_together's, is joined from compiled queries by
+        storage.enrollment_sql, with the same columns and values)."""
         selected = select(
             run_id,
             record_id,

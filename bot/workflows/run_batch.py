@@ -307,7 +307,7 @@ class BatchExecution:
             newest = runs.newest_record_id()
             if together:
                 written = runs.enroll_selected_together(
-                    [execution.enrollment_query(session) for execution in self.executions.values()],
+                    [execution.enrollment_query() for execution in self.executions.values()],
                     enrolled_at,
                     newest,
                 )
@@ -334,7 +334,7 @@ class BatchExecution:
         for run_id, execution in self.executions.items():
             try:
                 with session.begin_nested():
-                    selection = [execution.enrollment_query(session)]
+                    selection = [execution.enrollment_query()]
                     written += runs.enroll_selected_together(selection, enrolled_at, newest)
             except Exception:
                 log.exception("run %s failed unexpectedly; resumed once its lease runs out", run_id)

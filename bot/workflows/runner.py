@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, not_, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.clock import Clock
@@ -75,14 +75,15 @@ from bot.workflows.stored import definition_of
 from bot.workflows.summary import EarlierRuns, RunSummary, failure_alert_message, summary_message
 from bot.workflows.templates import OWNER, RenderContext
 from bot.workflows.vocabulary import ActionOutcome, PropertyType, RunSource, RunStatus
-from storage.criteria_sql import bound_values, criteria_clause
+from storage.criteria_sql import enrollment_criteria_clause
 from storage.database import transaction, write_transaction
-from storage.followups import FollowUpRepository, not_snoozed
+from storage.enrollment_sql import EnrollmentQuery, selected_records
+from storage.followups import FollowUpRepository
 from storage.models import Enrollment, Record, Run, Workflow
 from storage.object_types import ObjectTypeRepository
 from storage.owner_directory import OwnerDirectoryRepository
 from storage.run_digests import RunDigestRepository
-from storage.runs import EnrollmentQuery, RunRepository
+from storage.runs import RunRepository
 
 log = logging.getLogger(__name__)
 
@@ -93,9 +94,6 @@ MAX_ATTEMPTS = 5
 # A run claimed this often has died with its process every time (a crash it causes
 # itself): it is stopped, failed with that reason, rather than taken up for ever.
 MAX_CLAIMS = 10
-# Values chosen_records binds besides its criteria's: the object type, the snoozes' workflow
-# and instant, with room to spare.
-CHOSEN_RECORDS_OWN_VALUES = 8
 # A message whose post got an error after it was sent, and that is then not found in the
 # channel, is posted again: this many posts at most, then the run is postponed (and looks
 # for the message again when it resumes).
@@ -422,28 +420,21 @@ class Execution:
         return written
 
     def chosen_records(self, session: Session) -> Select[Any]:
-        """The ids of the records the criteria choose now (a run batch enrolls its runs'
-        together)."""
-        clause = enrollment_clause(
-            self.definition.criteria,
-            self.definition.suppression,
-            self.types,
-            self.zone_now,
-            session.get_bind().dialect.name,
-        )
-        return select(Record.id).where(
-            Record.object_type_id == self.object_type_id,
-            clause,
-            not_snoozed(self.workflow_id, self.scheduled_at),
-        )
+        """The ids of the records the criteria choose now."""
+        return selected_records(self.enrollment_query(), session.get_bind().dialect.name)
 
-    def enrollment_query(self, session: Session) -> EnrollmentQuery:
-        """The criteria query, with at most how many values it binds (a run batch enrolls
-        its runs' together, in statements the databases take)."""
-        definition = self.definition
-        values = bound_values(definition.criteria) + bound_values(definition.suppression)
+    def enrollment_query(self) -> EnrollmentQuery:
+        """What the run enrolls by its criteria now (a run batch enrolls its runs'
+        together, from SQL compiled once per shape of criteria: storage.enrollment_sql)."""
+        definition, types = self.definition, self.types
         return EnrollmentQuery(
-            self.run_id, self.chosen_records(session), values + CHOSEN_RECORDS_OWN_VALUES
+            run_id=self.run_id,
+            object_type_id=self.object_type_id,
+            workflow_id=self.workflow_id,
+            snoozed_at=self.scheduled_at,
+            criteria=definition.criteria.at(self.zone_now, types),
+            suppression=definition.suppression.at(self.zone_now, types),
+            property_types=types,
         )
 
     def note_enrolled(self, written: int) -> None:
@@ -1283,17 +1274,8 @@ def enrollment_clause(
     now: datetime,
     dialect: str,
 ) -> ColumnElement[bool]:
-    """Records matching the criteria at ``now`` and not the suppression criteria.
-
-    Empty suppression suppresses nothing (while empty criteria match everything). A record
-    whose suppression filters compare with a missing property yields NULL there, which
-    coalesce turns into "not suppressed" rather than letting NOT NULL drop the record.
-    A removed record (records delete, its source) is never enrolled again.
-    """
-    clause = and_(
-        Record.deleted_at.is_(None), criteria_clause(criteria.at(now, types), types, dialect)
+    """Records matching the criteria at ``now`` and not the suppression criteria, not
+    removed (storage.criteria_sql.enrollment_criteria_clause)."""
+    return enrollment_criteria_clause(
+        criteria.at(now, types), suppression.at(now, types), types, dialect
     )
-    if not suppression.groups:
-        return clause
-    suppressed = criteria_clause(suppression.at(now, types), types, dialect)
-    return and_(clause, not_(func.coalesce(suppressed, false())))

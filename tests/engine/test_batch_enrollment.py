@@ -5,17 +5,16 @@ parameters than the database takes, and one run's failing query failing that run
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.clock import FixedClock
 from bot.workflows.run_batch import BATCH_SIZE, BatchExecution
 from bot.workflows.vocabulary import ActionOutcome, RunStatus
-from storage.models import Record
+from storage.enrollment_sql import EnrollmentQuery
 from tests.engine.batch_reminders import (
     PAST_THE_LEASE,
     by_workflow,
@@ -67,13 +66,14 @@ def test_a_batch_whose_criteria_hold_more_parameters_than_a_statement_takes_enro
     ] * BATCH_SIZE
 
 
-def _unbuildable(_session: Session) -> Any:
+def _unbuildable(_query: EnrollmentQuery) -> EnrollmentQuery:
     raise ValueError("a clause that cannot be built")
 
 
-def _failing_in_the_database(_session: Session) -> Any:
-    # Fails when the database runs it, aborting the transaction on PostgreSQL.
-    return select(Record.id).where(func.no_such_function(Record.id) == 1)
+def _failing_in_the_database(query: EnrollmentQuery) -> EnrollmentQuery:
+    # An object type id past a 64-bit integer: refused when the statement is sent, by
+    # PostgreSQL's cast (aborting the transaction) or by SQLite's driver.
+    return replace(query, object_type_id=2**64)
 
 
 @pytest.mark.parametrize("broken", [_unbuildable, _failing_in_the_database])
@@ -83,7 +83,7 @@ def test_a_batched_run_whose_query_fails_is_left_to_its_lease_and_the_others_pos
     processes: Processes,
     slack_api: SlackStandIn,
     caplog: pytest.LogCaptureFixture,
-    broken: Callable[[Session], Any],
+    broken: Callable[[EnrollmentQuery], EnrollmentQuery],
 ) -> None:
     due_reminders(sessions, clock, 3, deals_each=2)
     with_a_run_alone(sessions, clock, 3)
@@ -96,7 +96,9 @@ def test_a_batched_run_whose_query_fails_is_left_to_its_lease_and_the_others_pos
 
     # The run's criteria query fails, as a bug in building or running it would, in this
     # process only.
-    batch.executions[failing].chosen_records = broken  # type: ignore[method-assign]
+    execution = batch.executions[failing]
+    query = execution.enrollment_query()
+    execution.enrollment_query = lambda: broken(query)  # type: ignore[method-assign]
     ended = dict(batch.run())
 
     assert [ended[r] for r in (first, failing, third, alone)] == [

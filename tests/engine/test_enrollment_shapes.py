@@ -1,0 +1,145 @@
+"""A run batch enrolls from queries compiled once per shape of criteria
+(storage.enrollment_sql): each run binds its own values, relative dates resolved at its own
+instant, and an edited workflow's next run uses its new criteria."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.workflows.clock import FixedClock
+from bot.workflows.vocabulary import RunStatus
+from storage.enrollment_sql import COMPILED
+from tests.engine.batch_reminders import by_workflow, channel, reminder
+from tests.engine.builders import (
+    deal,
+    enrollments,
+    import_deals,
+    record_ids,
+    runs,
+    save,
+)
+from tests.engine.conftest import Processes
+from tests.slack_standin import SlackStandIn
+
+JUST_AFTER = datetime(2026, 11, 2, 9, 0, 5, tzinfo=UTC)
+DAY = timedelta(days=1)
+
+
+def criteria(*filters: dict[str, Any]) -> dict[str, Any]:
+    return {"any": [{"all": list(filters)}]}
+
+
+def batch_is(number: int) -> dict[str, Any]:
+    return {"property": "batch", "operator": "eq", "value": number}
+
+
+def enrolled(sessions: sessionmaker[Session], run_id: int) -> set[str]:
+    """The external ids of the deals the run enrolled."""
+    external = {id_: name for name, id_ in record_ids(sessions).items()}
+    return {external[e.record_id] for e in enrollments(sessions, run_id)}
+
+
+def test_workflows_whose_criteria_share_a_shape_each_enroll_their_own_records(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    # Each workflow: its batch, in one of its stages, above its amount; a deal of each batch
+    # fails each of the three.
+    import_deals(
+        sessions,
+        [
+            row
+            for n in range(4)
+            for row in (
+                deal(f"W{n}-yes", batch=n, stage=f"stage {n}", amount=100 * n + 1),
+                deal(f"W{n}-stage", batch=n, stage="lost", amount=100 * n + 1),
+                deal(f"W{n}-amount", batch=n, stage=f"stage {n}", amount=100 * n),
+            )
+        ],
+        clock.now(),
+    )
+    for number in range(4):
+        document = reminder(number)
+        document["criteria"] = criteria(
+            batch_is(number),
+            {"property": "stage", "operator": "in", "value": [f"Stage {number}", "other"]},
+            {"property": "amount", "operator": "gt", "value": 100 * number},
+        )
+        save(sessions, document, clock.now())
+    clock.set(JUST_AFTER)
+    compiled_before = COMPILED.compilations
+
+    ended = processes.start("host-1").tick()
+
+    assert [status for _, status in ended] == [RunStatus.SUCCEEDED] * 4
+    assert [enrolled(sessions, r) for r in by_workflow(sessions)] == [
+        {f"W{n}-yes"} for n in range(4)
+    ]
+    assert [len(slack_api.posted_messages(channel(n))) for n in range(4)] == [1] * 4
+    # One shape: compiled once at most (not at all when an earlier test compiled it).
+    assert COMPILED.compilations - compiled_before <= 1
+
+
+def test_an_edited_workflows_next_run_enrolls_by_its_new_criteria(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+) -> None:
+    import_deals(
+        sessions,
+        [deal("B0", batch=0), deal("B1", batch=1), deal("B2", batch=2, stage="lost")],
+        clock.now(),
+    )
+    save(sessions, reminder(0), clock.now())
+    bot = processes.start("host-1")
+    clock.set(JUST_AFTER)
+    bot.tick()
+
+    # The same shape with another value, then another shape.
+    edited = reminder(0)
+    edited["criteria"] = criteria(batch_is(1))
+    save(sessions, edited, clock.now())
+    clock.set(JUST_AFTER + DAY)
+    bot.tick()
+    edited["criteria"] = criteria(
+        batch_is(2), {"property": "stage", "operator": "eq", "value": "lost"}
+    )
+    save(sessions, edited, clock.now())
+    clock.set(JUST_AFTER + 2 * DAY)
+    bot.tick()
+
+    assert [r.status for r in runs(sessions)] == [RunStatus.SUCCEEDED] * 3
+    assert [enrolled(sessions, r.id) for r in runs(sessions)] == [{"B0"}, {"B1"}, {"B2"}]
+
+
+def test_a_relative_date_is_resolved_at_each_runs_own_instant(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+) -> None:
+    import_deals(
+        sessions,
+        [
+            deal("Monday", batch=0, touched_at=datetime(2026, 11, 2, 8, tzinfo=UTC)),
+            deal("Tuesday", batch=0, touched_at=datetime(2026, 11, 3, 8, tzinfo=UTC)),
+        ],
+        clock.now(),
+    )
+    document = reminder(0)
+    document["criteria"] = criteria(
+        batch_is(0), {"property": "touched_at", "operator": "in_last_days", "value": 1}
+    )
+    save(sessions, document, clock.now())
+    bot = processes.start("host-1")
+
+    clock.set(JUST_AFTER)
+    bot.tick()
+    clock.set(JUST_AFTER + DAY)
+    bot.tick()
+
+    assert [enrolled(sessions, r.id) for r in runs(sessions)] == [{"Monday"}, {"Tuesday"}]
