@@ -1,0 +1,72 @@
+"""CPU of one burst's tick, profiled in-process: DUE workflows due at one instant (the
+engine benchmark's), their definitions parsed ahead as the engine does a minute before, then
+one ``Engine.tick`` with a notifier that posts nowhere, timed with process_time and,
+with --profile, under cProfile (top entries by cumulative and own time).
+
+python -m bench.tick_profile [--database postgresql] [--due 1000] [--profile] [--repeat 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import time
+from datetime import timedelta
+
+from bench.databases import DATA_DIR, empty_database
+from bench.engine_bench import _deals_type, _firing_specs, add_workflows, generate_deals
+from bench.statements_bench import DEALS, INSTANT, WORKFLOWS, PostingNowhere
+from bot.workflows.clock import FixedClock
+from bot.workflows.engine import Engine
+from storage.database import session_factory
+
+
+def tick_cpu(kind: str, due: int, profile: bool, top: int, dump: str | None = None) -> str:
+    """One tick's CPU seconds and per run, after the definitions were parsed ahead."""
+    before = INSTANT - timedelta(seconds=30)
+    with empty_database(kind) as (engine, _url):
+        sessions = session_factory(engine)
+        generate_deals(engine, _deals_type(sessions, before), DEALS, before)
+        others, firing = _firing_specs(max(due, WORKFLOWS), [due], [INSTANT], before)
+        add_workflows(sessions, firing + others, before)
+        notifier = PostingNowhere()
+        Engine(sessions, FixedClock(before), lambda _t: notifier).parse_ahead()
+        bot = Engine(sessions, FixedClock(INSTANT + timedelta(seconds=1)), lambda _t: notifier)
+        # CPU time, not wall time: waits on the database would otherwise lead the list.
+        profiler = cProfile.Profile(time.process_time) if profile else None
+        started, cpu = time.perf_counter(), time.process_time()
+        if profiler is not None:
+            profiler.enable()
+        runs = len(bot.tick())
+        if profiler is not None:
+            profiler.disable()
+        cpu, seconds = time.process_time() - cpu, time.perf_counter() - started
+    if profiler is not None:
+        if dump:
+            profiler.dump_stats(dump)
+        stats = pstats.Stats(profiler)
+        stats.sort_stats("cumulative").print_stats(top)
+        stats.sort_stats("tottime").print_stats(top)
+    return (
+        f"{kind}: {runs:,} runs, {notifier.posts:,} posts, CPU {cpu:.2f} s "
+        f"({cpu * 1000 / runs:.2f} ms per run), wall {seconds:.2f} s"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--database", default="postgresql")
+    parser.add_argument("--due", type=int, default=1000)
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--dump", help="also write the profile to this file (pstats)")
+    args = parser.parse_args()
+    DATA_DIR.mkdir(exist_ok=True)
+    for _ in range(args.repeat):
+        print(tick_cpu(args.database, args.due, args.profile, args.top, args.dump), flush=True)
+
+
+if __name__ == "__main__":
+    main()
