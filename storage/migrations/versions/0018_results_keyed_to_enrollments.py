@@ -1,0 +1,70 @@
+"""results keyed to enrollments: an action result's foreign key is its run's enrollment
+
+Revision ID: 0018
+Revises: 0017
+Create Date: 2026-12-07
+
+``action_results`` had two foreign keys, to ``runs`` and to ``records``; it now has one, on
+(run_id, record_id), to the enrollment of the record in the run (``enrollments``' unique
+constraint on the same columns). The rule is stronger (a result is of a record the run
+enrolled, which is how every result is written), and deleting a run or a record still
+deletes its results: the enrollment goes with them (ON DELETE CASCADE), and its results with
+it. On PostgreSQL the key to ``records`` locked each result's record row (a write to the
+records' heap per result), most of the cost of a 100,000-record digest's results.
+
+The upgrade refuses a database holding results of records their run did not enroll, and
+says how many, rather than deleting them.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0018"
+down_revision = "0017"
+branch_labels = None
+depends_on = None
+
+_TO_ENROLLMENT = "fk_action_results_run_id_enrollments"
+
+_NOT_ENROLLED = sa.text(
+    "SELECT count(*) FROM action_results r WHERE NOT EXISTS ("
+    "SELECT 1 FROM enrollments e WHERE e.run_id = r.run_id AND e.record_id = r.record_id)"
+)
+
+
+def upgrade() -> None:
+    orphans = op.get_bind().scalar(_NOT_ENROLLED)
+    if orphans:
+        raise RuntimeError(
+            f"{orphans} action results are of records their run did not enroll: migration "
+            "0018 keys each result to its enrollment, and leaves deciding about them to you"
+        )
+    # On SQLite a rebuild of action_results (nothing references it, so dropping the old
+    # table deletes nothing else).
+    with op.batch_alter_table("action_results", schema=None) as batch_op:
+        batch_op.drop_constraint("fk_action_results_record_id_records", type_="foreignkey")
+        batch_op.drop_constraint("fk_action_results_run_id_runs", type_="foreignkey")
+        batch_op.create_foreign_key(
+            _TO_ENROLLMENT,
+            "enrollments",
+            ["run_id", "record_id"],
+            ["run_id", "record_id"],
+            ondelete="CASCADE",
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("action_results", schema=None) as batch_op:
+        batch_op.drop_constraint(_TO_ENROLLMENT, type_="foreignkey")
+        batch_op.create_foreign_key(
+            "fk_action_results_record_id_records",
+            "records",
+            ["record_id"],
+            ["id"],
+            ondelete="CASCADE",
+        )
+        batch_op.create_foreign_key(
+            "fk_action_results_run_id_runs", "runs", ["run_id"], ["id"], ondelete="CASCADE"
+        )
