@@ -222,6 +222,13 @@ def write_transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
+def writers_wait_for_each_other(factory: sessionmaker[Session]) -> bool:
+    """Whether a write transaction left open makes other processes' writes wait: on SQLite
+    it holds the database's one write lock; on PostgreSQL only the rows it wrote or locked."""
+    with factory() as session:
+        return session.get_bind().dialect.name != "postgresql"
+
+
 @contextmanager
 def autocommit_statements(factory: sessionmaker[Session]) -> Iterator[Connection]:
     """Work whose every statement is whole on its own (one INSERT ... ON CONFLICT, say), on

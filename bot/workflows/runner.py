@@ -76,7 +76,7 @@ from bot.workflows.summary import EarlierRuns, RunSummary, failure_alert_message
 from bot.workflows.templates import OWNER, RenderContext
 from bot.workflows.vocabulary import ActionOutcome, PropertyType, RunSource, RunStatus
 from storage.criteria_sql import enrollment_criteria_clause
-from storage.database import transaction, write_transaction
+from storage.database import transaction, write_transaction, writers_wait_for_each_other
 from storage.enrollment_sql import EnrollmentQuery, selected_records
 from storage.followups import FollowUpRepository
 from storage.models import Enrollment, Record, Run, Workflow
@@ -690,9 +690,9 @@ class Execution:
         sections = self._digest_sections(index, action, resumed=posted_before)
         if sections is None:
             return
-        messages = digest_messages(sections, action.channel, mark)
+        parent, *replies = digest_messages(sections, action.channel, mark)
         try:
-            posted, lost = self._post_digest(messages)
+            posted = self._post_once(parent)
         except DeliveryFailed as failure:
             self._record_pending(index, ActionOutcome.FAILED, failure.reason, None)
             return
@@ -700,8 +700,11 @@ class Execution:
             self._record_pending(index, ActionOutcome.UNKNOWN, unknown.reason, None)
             return
         reference = {"channel": posted.channel, "ts": posted.ts, "digest": True}
-        outcome = ActionOutcome.OK if lost is None else ActionOutcome.UNKNOWN
-        self._record_pending(index, outcome, lost, reference)
+        if writers_wait_for_each_other(self.runner.sessions):
+            lost = self._post_replies(posted, replies)
+            self._record_pending(index, _digest_outcome(lost), lost, reference)
+        else:
+            self._record_pending_while_posting(index, reference, posted, replies)
 
     def _posted_before(self, channel: str, mark: ActionMark) -> bool:
         """Whether a resumed run finds the message under ``mark`` posted by the dead process
@@ -808,21 +811,63 @@ class Execution:
         results, and its enrollments are all written before it acts). Its sections are
         kept only while a re-run may have to post replies from them: while some may be
         missing (a re-run posts a failed digest anew, and nothing else is to post)."""
-        retried = None if self.retry is None else self.retry.run_id
         with write_transaction(self.runner.sessions) as session:
-            RunRepository(session).record_pending(
-                self.run_id, index, retried, outcome, reason, reference, self.runner.clock.now()
-            )
-            if outcome is not ActionOutcome.UNKNOWN:
-                RunDigestRepository(session).forget(self.run_id, index)
+            self._write_pending(session, index, outcome, reason, reference)
+        self._keep_lease()
+
+    def _write_pending(
+        self,
+        session: Session,
+        index: int,
+        outcome: ActionOutcome,
+        reason: str | None,
+        reference: dict[str, Any] | None,
+    ) -> None:
+        """``_record_pending``'s writes, in the caller's transaction."""
+        retried = None if self.retry is None else self.retry.run_id
+        RunRepository(session).record_pending(
+            self.run_id, index, retried, outcome, reason, reference, self.runner.clock.now()
+        )
+        if outcome is not ActionOutcome.UNKNOWN:
+            RunDigestRepository(session).forget(self.run_id, index)
+
+    def _record_pending_while_posting(
+        self, index: int, reference: dict[str, Any], posted: Posted, replies: Sequence[Message]
+    ) -> None:
+        """Records the digest's outcome for every record it is about (as ``_record_pending``)
+        while its replies are posted: each reply waits for Slack's pacing (a second per post
+        in one channel), which the INSERT of 100,000 results then fills instead of adding to.
+
+        Crash-safe as recording after posting is: the results are committed only once the
+        last reply was posted, so a process dying meanwhile leaves none, and the resumed run
+        finds the digest's messages by their marks. Ok is written first; when a reply may be
+        missing (rarely), that is rolled back and the records are recorded unknown instead,
+        with why. Only where other processes write while this transaction is open
+        (PostgreSQL): on SQLite it would hold the single write lock through the pacing. It
+        locks no run row (results are keyed to enrollments, not to runs), so lease renewals,
+        which lock runs, never wait for it."""
+        with write_transaction(self.runner.sessions) as session:
+            ok = session.begin_nested()
+            self._write_pending(session, index, ActionOutcome.OK, None, reference)
+            lost = self._post_replies(posted, replies)
+            if lost is None:
+                ok.commit()
+            else:
+                ok.rollback()
+                self._write_pending(session, index, ActionOutcome.UNKNOWN, lost, reference)
         self._keep_lease()
 
     def _post_digest(self, messages: Sequence[Message]) -> tuple[Posted, str | None]:
         """Posts a digest and its replies in its thread; the parent message, and what may be
         missing of the replies. Raises DeliveryFailed or OutcomeUnknown for the parent."""
-        lost: str | None = None
         posted = self._post_once(messages[0])
-        for part, reply in enumerate(messages[1:], start=1):
+        return posted, self._post_replies(posted, messages[1:])
+
+    def _post_replies(self, posted: Posted, replies: Sequence[Message]) -> str | None:
+        """Posts a digest's replies in the thread of its parent (``posted``); what may be
+        missing of them, if anything."""
+        lost: str | None = None
+        for part, reply in enumerate(replies, start=1):
             try:
                 self._post_once(replace(reply, thread_ts=posted.ts))
             except OutcomeUnknown as unknown:
@@ -835,12 +880,12 @@ class Execution:
                 # The words say which reply is missing and what a re-run does about it: the
                 # outcome says only "may be missing".
                 lost = lost or (
-                    f"Slack refused reply {part} of the digest's {len(messages) - 1}: "
+                    f"Slack refused reply {part} of the digest's {len(replies)}: "
                     f"{refused.reason}. The digest and its other replies were posted. Re-run "
                     "failed posts only the missing replies, into the digest's thread: fix what "
                     "Slack refused first, or it may refuse them again"
                 )
-        return posted, lost
+        return lost
 
     def _send_dm(self, index: int, action: SendDm) -> None:
         """Direct messages to the action's people: per record, or one digest each."""
@@ -1253,6 +1298,11 @@ class _RetryOf:
         pairs = FollowUpRepository(session).unknown_pairs(retried.id)
         marks = pairs | {(DIGEST_RECORD_ID, index) for _record, index in pairs}
         return cls(retried.id, retried.started_at or retried.scheduled_at, frozenset(marks))
+
+
+def _digest_outcome(lost: str | None) -> ActionOutcome:
+    """A posted digest's outcome: ok, or unknown when one of its replies may be missing."""
+    return ActionOutcome.OK if lost is None else ActionOutcome.UNKNOWN
 
 
 def names_owners(definition: WorkflowDefinition) -> bool:

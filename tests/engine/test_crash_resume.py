@@ -4,11 +4,13 @@ run instead of failing it, up to a limit."""
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.clock import FixedClock
@@ -18,8 +20,9 @@ from bot.workflows.notifier import ActionMark, Message
 from bot.workflows.record_removal import by_ids
 from bot.workflows.runner import DIGEST_RECORD_ID, MAX_ATTEMPTS, POST_TRIES
 from bot.workflows.vocabulary import ActionOutcome, RunStatus
-from storage.database import transaction
+from storage.database import transaction, write_transaction
 from storage.run_digests import RunDigestRepository
+from storage.runs import RunRepository
 from tests.engine.builders import (
     DEALS_CHANNEL,
     SUMMARY_CHANNEL,
@@ -267,6 +270,45 @@ def test_a_digest_resumed_after_a_listed_record_grew_posts_the_replies_as_first_
     with transaction(sessions) as session:
         kept = RunDigestRepository(session).sections(run_id, 0)
     assert kept is None, "posted whole, the digest's layout is not kept any longer"
+
+
+def test_while_a_digests_replies_are_posted_its_results_are_unseen_and_its_lease_renewable(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    save_long_digest(sessions, 1_000, clock.now())
+    clock.set(JUST_AFTER)
+    first_reply = slack_api.hold("chat.postMessage", nth=2, after_handling=False)
+    ended: list[list[tuple[int, RunStatus | None]]] = []
+    running = threading.Thread(target=lambda: ended.append(processes.start("host-1").tick()))
+    running.start()
+    try:
+        assert first_reply.reached.wait(30)
+        [digest] = runs(sessions)
+        # On PostgreSQL the results are written by now, in a transaction still open: none is
+        # seen, so a process dying here leaves none.
+        assert results(sessions, digest.id) == []
+        # Nor does that transaction hold what a lease renewal locks (the run's row, or on
+        # SQLite the database): this process renews its lease meanwhile.
+        with write_transaction(sessions) as session:
+            if session.get_bind().dialect.name == "postgresql":
+                session.execute(text("SET LOCAL lock_timeout = '2s'"))
+            renewed = RunRepository(session).renew_leases(
+                [digest.id], "host-1", clock.now(), DEFAULT_LEASE
+            )
+        assert renewed == {digest.id}
+    finally:
+        first_reply.release()
+        running.join(30)
+
+    assert ended == [[(digest.id, RunStatus.SUCCEEDED)]]
+    outcome = results(sessions, digest.id)
+    assert len(outcome) == 1_000
+    assert {r.outcome for r in outcome} == {ActionOutcome.OK.value}
+    with transaction(sessions) as session:
+        assert RunDigestRepository(session).sections(digest.id, 0) is None
 
 
 # -- leases --------------------------------------------------------------------------------
