@@ -111,6 +111,14 @@ class Record(Base):
             postgresql_where=text("deleted_at IS NULL"),
             sqlite_where=text("deleted_at IS NULL"),
         ),
+        # The removed records, usually few: a digest finds those of its 100,000 enrollments
+        # removed since it enrolled them by probing this small index, not the records' rows.
+        Index(
+            "ix_records_removed",
+            "id",
+            postgresql_where=text("deleted_at IS NOT NULL"),
+            sqlite_where=text("deleted_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(RecordKey, primary_key=True, autoincrement=True)
