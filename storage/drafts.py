@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import Select, delete, or_, select, update
+from sqlalchemy import Select, bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import WizardDraft
@@ -41,14 +42,14 @@ class DraftRepository:
 
     def get(self, draft_id: str, team_id: str, user_id: str) -> WizardDraft | None:
         """The draft, only for the user who started it in that workspace."""
-        return self.session.scalars(_draft(draft_id, team_id, user_id)).one_or_none()
+        return self.session.scalars(_draft(), _key(draft_id, team_id, user_id)).one_or_none()
 
     def get_for_update(self, draft_id: str, team_id: str, user_id: str) -> WizardDraft | None:
         """The draft as get finds it, its row locked until the transaction ends (on
         PostgreSQL; SQLite's writer holds the whole database): a use case that writes the
         draft from what it read cannot overwrite a change committed meanwhile."""
-        query = _draft(draft_id, team_id, user_id).with_for_update()
-        return self.session.scalars(query).one_or_none()
+        found = self.session.scalars(_draft_for_update(), _key(draft_id, team_id, user_id))
+        return found.one_or_none()
 
     def delete(self, draft: WizardDraft) -> None:
         self.session.delete(draft)
@@ -97,9 +98,23 @@ class DraftRepository:
         return self.session.scalars(query).one_or_none()
 
 
-def _draft(draft_id: str, team_id: str, user_id: str) -> Select[WizardDraft]:
+# A draft is read on every step of the wizard: its queries are built once (building one cost
+# about as much as running it), the draft's key bound as parameters.
+
+
+@cache
+def _draft() -> Select[WizardDraft]:
     return select(WizardDraft).where(
-        WizardDraft.id == draft_id,
-        WizardDraft.team_id == team_id,
-        WizardDraft.user_id == user_id,
+        WizardDraft.id == bindparam("draft_id"),
+        WizardDraft.team_id == bindparam("team_id"),
+        WizardDraft.user_id == bindparam("user_id"),
     )
+
+
+@cache
+def _draft_for_update() -> Select[WizardDraft]:
+    return _draft().with_for_update()
+
+
+def _key(draft_id: str, team_id: str, user_id: str) -> dict[str, str]:
+    return {"draft_id": draft_id, "team_id": team_id, "user_id": user_id}

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from bot.workflows.vocabulary import PropertyType
@@ -61,8 +62,8 @@ class ObjectTypeRepository:
         return [(name, count) for name, count in self.session.execute(query)]
 
     def find(self, team_id: str, name: str) -> ObjectType | None:
-        query = select(ObjectType).where(ObjectType.team_id == team_id, ObjectType.name == name)
-        return self.session.scalars(query).one_or_none()
+        found = self.session.scalars(_find(), {"team_id": team_id, "name": name})
+        return found.one_or_none()
 
     def get(self, team_id: str, name: str) -> ObjectType:
         found = self.find(team_id, name)
@@ -81,10 +82,8 @@ class ObjectTypeRepository:
         return object_type
 
     def property_types(self, object_type_id: int) -> dict[str, PropertyType]:
-        query = select(PropertyDefinition.name, PropertyDefinition.type).where(
-            PropertyDefinition.object_type_id == object_type_id
-        )
-        return {name: PropertyType(type_) for name, type_ in self.session.execute(query)}
+        rows = self.session.execute(_property_types(), {"object_type_id": object_type_id})
+        return {name: PropertyType(type_) for name, type_ in rows}
 
     def enumeration_options(self, object_type_id: int) -> dict[str, list[str]]:
         query = select(PropertyDefinition.name, PropertyDefinition.options).where(
@@ -151,3 +150,21 @@ class ObjectTypeRepository:
             PropertyDefinition.option_labels.is_not(None),
         )
         return {name: dict(shown or {}) for name, shown in self.session.execute(query)}
+
+
+# Read on every step of the wizard and every check of a definition: built once (building one
+# cost about as much as running it), their values bound as parameters.
+
+
+@cache
+def _find() -> Select[ObjectType]:
+    return select(ObjectType).where(
+        ObjectType.team_id == bindparam("team_id"), ObjectType.name == bindparam("name")
+    )
+
+
+@cache
+def _property_types() -> Select[str, str]:
+    return select(PropertyDefinition.name, PropertyDefinition.type).where(
+        PropertyDefinition.object_type_id == bindparam("object_type_id")
+    )

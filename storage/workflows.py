@@ -9,7 +9,7 @@ from datetime import datetime
 from functools import cache
 from typing import NamedTuple
 
-from sqlalchemy import Select, Text, bindparam, cast, func, select
+from sqlalchemy import Select, String, Text, bindparam, cast, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from bot.workflows.vocabulary import WorkflowStatus
@@ -73,12 +73,10 @@ class WorkflowRepository:
         Python: SQLite's lower() folds ASCII only) or by the database's own lower(), which
         the unique index on (team_id, lower(name)) compares."""
         folded = fold(name)
-        query = select(
-            Workflow.id, Workflow.name, func.lower(Workflow.name) == func.lower(name)
-        ).where(Workflow.team_id == team_id, LIVE)
+        rows = self.session.execute(_same_name(), {"team_id": team_id, "name": name})
         ids = [
             workflow_id
-            for workflow_id, known, same_lower in self.session.execute(query)
+            for workflow_id, known, same_lower in rows
             if same_lower or fold(known) == folded
         ]
         return self.many(ids)
@@ -211,4 +209,14 @@ def _listed() -> Select[int, str, str, str, str, str, str, int, datetime | None]
         .join(ObjectType, ObjectType.id == Workflow.object_type_id)
         .where(Workflow.team_id == bindparam("team_id"), LIVE)
         .order_by(Workflow.name)
+    )
+
+
+@cache
+def _same_name() -> Select[int, str, bool]:
+    """WorkflowRepository.same_name's query (on every step of the wizard), built once: the
+    team and the name bound as ``team_id`` and ``name``."""
+    same_lower = func.lower(Workflow.name) == func.lower(bindparam("name", type_=String))
+    return select(Workflow.id, Workflow.name, same_lower).where(
+        Workflow.team_id == bindparam("team_id"), LIVE
     )
