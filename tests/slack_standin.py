@@ -41,6 +41,20 @@ TRIGGER_SECONDS = 3.0
 MAX_STACKED_VIEWS = 3
 
 
+# The HTTP status a response URL answers with each of its errors, as Slack does.
+_RESPONSE_REFUSALS = {
+    "invalid_token": 403,
+    "action_prohibited": 403,
+    "expired_url": 404,
+    "used_url": 404,
+    "no_service": 404,
+    "channel_is_archived": 410,
+    "invalid_payload": 400,
+    "no_text": 400,
+    "invalid_blocks": 400,
+}
+
+
 class ApiError(Exception):
     """Raised by a handler to answer ``{"ok": false, "error": code, **extra}``."""
 
@@ -466,12 +480,13 @@ class SlackStandIn:
         """A response_url for a command or message click; what is posted to it is recorded."""
         return self.url.removesuffix("/api/") + f"/response/{name}/{uuid.uuid4().hex[:8]}"
 
-    def refuse_responses(self, error: str = "expired_url", status: int = 404) -> None:
-        """From now on, response URLs answer HTTP ``status`` with ``error`` as the body and
-        keep nothing, as Slack does once one expired (30 minutes, five messages) or the app
-        left the workspace (``invalid_token``, ``no_service``)."""
+    def refuse_responses(self, error: str = "expired_url") -> None:
+        """From now on, response URLs answer ``error`` as the body, with the HTTP status Slack
+        gives it, and keep nothing: as Slack does once one expired (30 minutes, five
+        messages), the app left the workspace (``invalid_token``, ``no_service``), or the
+        payload is wrong (``invalid_payload``, ``no_text``: the bot's bug)."""
         with self._lock:
-            self._response_refusal = status, error
+            self._response_refusal = _RESPONSE_REFUSALS[error], error
 
     def refused_responses(self) -> list[Response]:
         """What the bot posted to response URLs that refused it, oldest first."""

@@ -18,7 +18,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.ids import SLASH_COMMAND
-from bot.slack.response_url import AnswerNotDelivered
+from bot.slack.response_url import AnswerNotDelivered, AnswerRejected
 from bot.slack.views.wizard import problem_lines, unsaved_lines
 from bot.workflows.criteria import InvalidCriteria
 from bot.workflows.definitions import InvalidDefinition
@@ -119,11 +119,22 @@ def tell_the_user(
     user_id = context.user_id
     text = error_reply(error, body, user_id)
     if respond is not None and context.response_url:
-        respond(text=text, response_type="ephemeral", replace_original=False)
+        _respond(respond, text, user_id)
         return
     if user_id is None:
         return  # an event with no one to tell: error_reply logged it when it was a bug
     client.chat_postMessage(channel=user_id, text=text)
+
+
+def _respond(respond: Respond, text: str, user_id: str | None) -> None:
+    """Says ``text`` at the reply URL. Nothing it raises may leave tell_the_user: called
+    after the ack (by ``reported``), an error would make Bolt take the ack back."""
+    try:
+        respond(text=text, response_type="ephemeral", replace_original=False)
+    except AnswerNotDelivered as error:
+        log.warning("%s", error)
+    except AnswerRejected:
+        log.error("the reply to user %s about an error was not taken", user_id, exc_info=True)
 
 
 def register(app: App) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from slack_bolt import BoltContext, BoltResponse, Respond
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient, WebhookResponse
 
@@ -22,11 +23,24 @@ class AnswerNotDelivered(Exception):
     """Slack took the answer neither at the response URL nor as a direct message."""
 
 
+class AnswerRejected(Exception):
+    """The response URL answered neither 200 nor a refusal (a 400 ``invalid_payload``,
+    ``no_text``, ``invalid_blocks``: our bug; a 5xx: Slack failing): the same message would
+    fail as a direct message too, so it is a bug to report, with its error id."""
+
+
+# The statuses of a response URL that will take no more (403 invalid_token,
+# action_prohibited; 404 expired_url, used_url, no_service; 410 channel_is_archived): the
+# message is fine, the URL is not, so the user reads it as a direct message instead.
+_REFUSED = frozenset({403, 404, 410})
+
+
 class CheckedRespond(Respond):
     """Bolt's respond() for a request, but an answer the response URL refuses goes to the
     user as a direct message (the bot's Messages tab, where bot.slack.errors tells those
     with no response URL), and AnswerNotDelivered is raised when that fails too: the caller
-    then logs who was not told, as the after-ack pool does."""
+    then logs who was not told, as the after-ack pool does. Any other failure raises
+    AnswerRejected."""
 
     def __init__(self, context: BoltContext) -> None:
         client = context.client
@@ -36,38 +50,64 @@ class CheckedRespond(Respond):
     def __call__(self, *args: Any, **kwargs: Any) -> WebhookResponse:
         response = super().__call__(*args, **kwargs)
         if response.status_code != 200:
-            self._direct_message(response, _message(args, kwargs))
+            self._direct_message(response, _message(args, kwargs), self._context.client)
         return response
 
     def quickly(self, text: str, timeout: int) -> None:
         """An ephemeral ``text`` at the response URL, giving up after ``timeout`` seconds where
-        Bolt's client waits 30 s (a stopping bot has a few seconds for all its messages)."""
+        Bolt's client waits 30 s (a stopping bot has a few seconds for all its messages); a
+        direct message in its place keeps the same limit, and is not retried."""
         if self.response_url is None:
             raise ValueError("no response URL to answer at")
         webhook = WebhookClient(self.response_url, timeout=timeout, proxy=self.proxy, ssl=self.ssl)
         response = webhook.send(text=text, response_type="ephemeral")
         if response.status_code != 200:
-            self._direct_message(response, {"text": text})
+            self._direct_message(response, {"text": text}, _quick_client(self._context, timeout))
 
-    def _direct_message(self, refused: WebhookResponse, message: Mapping[str, Any]) -> None:
+    def _direct_message(
+        self, refused: WebhookResponse, message: Mapping[str, Any], client: WebClient
+    ) -> None:
         user_id = self._context.user_id
         why = f"HTTP {refused.status_code} {refused.body!r}"
+        if refused.status_code not in _REFUSED:
+            raise AnswerRejected(f"the response URL did not take an answer to {user_id}: {why}")
         if user_id is None:
             raise AnswerNotDelivered(f"the response URL refused an answer ({why}), to no user")
+        try:
+            client.chat_postMessage(
+                channel=user_id, text=str(message.get("text") or ""), blocks=message.get("blocks")
+            )
+        except SlackApiError as error:
+            raise _not_delivered(user_id, why, error.response.get("error")) from error
+        except OSError as error:  # a timeout or lost connection (URLError is one too)
+            raise _not_delivered(user_id, why, repr(error)) from error
         log.warning(
             "the response URL refused an answer to user %s (%s): sent as a direct message",
             user_id,
             why,
         )
-        try:
-            self._context.client.chat_postMessage(
-                channel=user_id, text=str(message.get("text") or ""), blocks=message.get("blocks")
-            )
-        except SlackApiError as error:
-            raise AnswerNotDelivered(
-                f"user {user_id} got no answer: the response URL refused it ({why}), and so did "
-                f"the direct message ({error.response.get('error')})"
-            ) from error
+
+
+def _not_delivered(user_id: str, why: str, dm_failure: object) -> AnswerNotDelivered:
+    return AnswerNotDelivered(
+        f"user {user_id} got no answer: the response URL refused it ({why}), and so did "
+        f"the direct message ({dm_failure})"
+    )
+
+
+def _quick_client(context: BoltContext, timeout: int) -> WebClient:
+    """The request's client, waiting ``timeout`` seconds and retrying nothing (its retry
+    handlers wait out 429s and back off after errors, well past a stopping bot's time)."""
+    client = context.client
+    return WebClient(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=timeout,
+        ssl=client.ssl,
+        proxy=client.proxy,
+        headers=client.headers,
+        retry_handlers=[],
+    )
 
 
 def _message(args: Sequence[Any], kwargs: Mapping[str, Any]) -> Mapping[str, Any]:

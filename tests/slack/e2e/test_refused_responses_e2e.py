@@ -39,7 +39,7 @@ def test_a_list_whose_response_url_expired_comes_as_a_direct_message(
 def test_a_refusal_answered_at_once_comes_as_a_direct_message_too(
     slack: Slack, slack_api: SlackStandIn
 ) -> None:
-    slack_api.refuse_responses("invalid_token")
+    slack_api.refuse_responses("invalid_token")  # HTTP 403, where expired_url is 404
 
     assert slack.command(OWNER, "pause Nothing such").status == 200
 
@@ -63,6 +63,41 @@ def test_an_answer_no_way_of_telling_takes_is_logged_with_its_user(
     [logged] = _told_nobody(caplog)
     assert "no_service" in logged and "channel_not_found" in logged
     assert len(slack_api.calls("chat.postMessage")) == 1  # not again to say it failed
+
+
+def test_a_command_whose_error_reaches_no_one_keeps_its_acknowledgement(
+    slack: Slack, slack_api: SlackStandIn
+) -> None:
+    # pause answers before its listener returns: an error telling the user that escapes
+    # the listener makes Bolt take back the ack it has (a 404 to Slack, most times).
+    slack_api.refuse_responses("no_service")
+    slack_api.fail("channel_not_found", method="chat.postMessage")
+
+    statuses = [slack.command(OWNER, "pause Nothing such").status for _ in range(15)]
+
+    assert statuses == [200] * 15
+
+
+def test_an_answer_slack_calls_malformed_is_logged_as_a_bug_not_sent_again(
+    slack: Slack, slack_api: SlackStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    slack_api.refuse_responses("invalid_payload")  # HTTP 400: the bot's bug, not Slack's no
+    caplog.set_level(logging.WARNING)
+
+    assert slack.command(OWNER, "list").status == 200
+
+    deadline = time.monotonic() + 10
+    while len(_bugs(caplog)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)  # the answer is worked out after the ack, on a thread of its own
+    bug, unsent = _bugs(caplog)
+    assert bug.getMessage().startswith("error ") and bug.exc_info is not None  # id, traceback
+    assert "invalid_payload" in str(bug.exc_info[1])
+    assert unsent.exc_info is not None  # the reply giving the error id was refused too
+    assert slack_api.calls("chat.postMessage") == []  # the same payload fails as a message
+
+
+def _bugs(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [record for record in caplog.records if record.levelno >= logging.ERROR]
 
 
 def _told_nobody(caplog: pytest.LogCaptureFixture) -> list[str]:

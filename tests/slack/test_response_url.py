@@ -1,0 +1,74 @@
+"""CheckedRespond against the Slack stand-in: an answer a response URL refuses goes to the
+user as a direct message, and quickly() keeps its time limit when that message is slow."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+from slack_bolt import BoltContext
+
+from bot.slack.notifier import make_web_client
+from bot.slack.response_url import AnswerNotDelivered, CheckedRespond
+from tests.slack_standin import SlackStandIn
+
+USER = "U0ASKER"
+
+
+@pytest.fixture
+def slack_api() -> Iterator[SlackStandIn]:
+    with SlackStandIn() as standin:
+        standin.add_user(USER, "asker")
+        yield standin
+
+
+def respond_for(slack_api: SlackStandIn) -> CheckedRespond:
+    # The client Bolt copies for each request: retries, Slack's 30 s timeout.
+    client = make_web_client(slack_api.token, slack_api.url)
+    context = BoltContext(
+        {"client": client, "response_url": slack_api.response_url(), "user_id": USER}
+    )
+    return CheckedRespond(context)
+
+
+def test_quickly_gives_up_on_a_slow_direct_message_within_its_limit(
+    slack_api: SlackStandIn,
+) -> None:
+    slack_api.refuse_responses("expired_url")
+    held = slack_api.hold("chat.postMessage", after_handling=False)
+    respond = respond_for(slack_api)
+    outcome: list[BaseException | None] = []
+
+    def stopping_reply() -> None:
+        try:
+            respond.quickly("The bot is stopping", timeout=1)
+            outcome.append(None)
+        except Exception as error:
+            outcome.append(error)
+
+    teller = threading.Thread(target=stopping_reply, daemon=True)
+    teller.start()
+    try:
+        assert held.reached.wait(5)
+        teller.join(timeout=4)  # the 1 s limit, with room for a slow machine
+        still_waiting = teller.is_alive()
+    finally:
+        held.release()
+        teller.join(timeout=35)
+
+    assert not still_waiting
+    [error] = outcome
+    assert isinstance(error, AnswerNotDelivered)
+    assert USER in str(error) and "expired_url" in str(error)
+
+
+def test_an_answer_the_response_url_refuses_comes_as_a_direct_message(
+    slack_api: SlackStandIn,
+) -> None:
+    slack_api.refuse_responses("channel_is_archived")  # HTTP 410
+
+    respond_for(slack_api)(text="Paused", response_type="ephemeral")
+
+    [message] = slack_api.posted_messages()
+    assert message["text"] == "Paused"
