@@ -113,8 +113,9 @@ class Engine:
         """Parses the definitions of the workflows due within PARSE_AHEAD that changed since
         this engine last read them (by their updated_at): every tick of every wake-up worker
         and safety tick read up to 2,000 rows and encoded each one's cache key, even when all
-        were parsed. How many it read. One that no longer parses is left to the planner,
-        which says why at its instant."""
+        were parsed. How many definitions it parsed (a row read whose definition was
+        parsed already, or no longer parses, is not one). One that no longer parses is left
+        to the planner, which says why at its instant."""
         with transaction(self.sessions) as session:
             workflows = WorkflowRepository(session)
             coming = dict(workflows.coming(self.clock.now() + PARSE_AHEAD, PARSE_AHEAD_LIMIT))
@@ -141,7 +142,7 @@ class Engine:
             for id_, updated_at in coming.items()
             if id_ not in changed or id_ in found
         }
-        return len(found)
+        return definitions.parses
 
     def prune_history(self) -> None:
         now = self.clock.now()

@@ -78,6 +78,7 @@ class DefinitionReader:
         self._object_types = ObjectTypeRepository(session)
         self._types: dict[int, dict[str, PropertyType]] = {}
         self._names: dict[str, list[str]] = {}
+        self.parses = 0  # definitions this reader parsed, found in no cache
 
     def types(self, object_type_id: int) -> dict[str, PropertyType]:
         if object_type_id not in self._types:
@@ -98,6 +99,7 @@ class DefinitionReader:
             self._names[team] = self._object_types.names(team)
         definition = load_definition(document_of(workflow), types, self._names[team])
         _PARSED.put(key, definition)
+        self.parses += 1
         return definition
 
 

@@ -99,12 +99,12 @@ def test_a_tick_parses_the_workflows_due_within_a_minute_before_their_instant(
 
     assert engine.tick() == []
 
-    assert engine.parse_ahead() == 0  # the tick read Soon, due within the minute
+    assert engine.parse_ahead() == 0  # the tick parsed Soon, due within the minute
     clock.advance(timedelta(minutes=4, seconds=30))
     assert engine.parse_ahead() == 1  # and not Later, until it came that close
 
 
-def test_parsing_ahead_reads_a_coming_workflow_again_only_once_it_changed(
+def test_parsing_ahead_parses_a_coming_workflow_again_only_once_it_changed(
     sessions: sessionmaker[Session], processes: Processes
 ) -> None:
     import_deals(sessions, [deal("D1")], START)
