@@ -337,9 +337,11 @@ class RunRepository:
         the same runs in different orders could deadlock on PostgreSQL."""
         if not run_ids:
             return set()
-        # Two statements on purpose: an UPDATE whose WHERE holds the ordered, locking SELECT
-        # (one statement, with RETURNING) locks in no promised order, as PostgreSQL drops
-        # the ORDER BY of an IN subquery and locks as its scan meets the rows.
+        # Two statements on purpose. One UPDATE ... WHERE id IN (this SELECT) would lock in
+        # id order too on PostgreSQL 15 (its plan keeps the subquery's LockRows over the
+        # ordered scan), but only as the planner's choice; a top-level SELECT ... ORDER BY
+        # ... FOR UPDATE locks in the order it returns rows, which is what we rely on.
+        # SQLite has no FOR UPDATE: its single writer needs no order.
         ours = self.session.scalars(
             select(Run.id)
             .where(
