@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.workflows.vocabulary import WorkflowStatus
 from storage.models import ObjectType, RecordSource, Workflow
+from storage.workflows import LIVE
 
 
 @dataclass(frozen=True)
@@ -227,12 +228,13 @@ class RecordSourceRepository:
         return min(instants) if instants else None
 
     def workflow_owners(self, object_type_id: int) -> list[str]:
-        """The owners of the active workflows on this object type, each once."""
+        """The owners of the live, active workflows on this object type, each once."""
         query = (
             select(Workflow.owner_user_id)
             .where(
                 Workflow.object_type_id == object_type_id,
                 Workflow.status == WorkflowStatus.ACTIVE.value,
+                LIVE,  # a deleted workflow's owner has nothing running on the source
             )
             .distinct()
             .order_by(Workflow.owner_user_id)
