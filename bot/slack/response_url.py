@@ -1,7 +1,8 @@
 """Answers at a request's response URL, and the direct message that carries one Slack refuses
 there. A response URL takes five messages within 30 minutes; after that, or when the app is
-gone from the workspace, Slack answers an HTTP error (404 ``expired_url``, ``used_url``,
-``invalid_token``, ``no_service``...), which slack_sdk's WebhookClient returns, never raises:
+gone from the workspace, Slack answers an HTTP error (403 ``invalid_token``, 404
+``expired_url``, ``used_url``, ``no_service``...), which slack_sdk's WebhookClient returns,
+never raises:
 an answer queued after the ack (bot.slack.after_ack) would reach no one, and no log said so.
 """
 
