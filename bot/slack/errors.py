@@ -123,7 +123,20 @@ def tell_the_user(
         return
     if user_id is None:
         return  # an event with no one to tell: error_reply logged it when it was a bug
-    client.chat_postMessage(channel=user_id, text=text)
+    _direct_message(client, text, user_id)
+
+
+def _direct_message(client: WebClient, text: str, user_id: str) -> None:
+    """Says ``text`` as a direct message. As for ``_respond``, nothing it raises may leave
+    tell_the_user: the log names the user who was not told, and why."""
+    try:
+        client.chat_postMessage(channel=user_id, text=text)
+    except SlackApiError as error:
+        log.warning(
+            "user %s got no answer about an error: %s", user_id, error.response.get("error")
+        )
+    except OSError as error:  # a timeout or lost connection (URLError is one too)
+        log.warning("user %s got no answer about an error: %r", user_id, error)
 
 
 def _respond(respond: Respond, text: str, user_id: str | None) -> None:

@@ -1,14 +1,17 @@
 """CheckedRespond against the Slack stand-in: an answer a response URL refuses goes to the
-user as a direct message, and quickly() keeps its time limit when that message is slow."""
+user as a direct message, and quickly() keeps its time limit when that message is slow.
+Telling a user of an error where there is no response URL raises nothing either."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 
 import pytest
 from slack_bolt import BoltContext
 
+from bot.slack.errors import tell_the_user
 from bot.slack.notifier import make_web_client
 from bot.slack.response_url import AnswerNotDelivered, CheckedRespond
 from tests.slack_standin import SlackStandIn
@@ -72,3 +75,20 @@ def test_an_answer_the_response_url_refuses_comes_as_a_direct_message(
 
     [message] = slack_api.posted_messages()
     assert message["text"] == "Paused"
+
+
+def test_an_error_whose_direct_message_slack_refuses_is_logged_with_its_user_not_raised(
+    slack_api: SlackStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A modal or the Home tab has no response URL: the user is told by direct message.
+    # Called after the ack (by ``reported``), an error raised here would make Bolt take
+    # the ack back.
+    slack_api.fail("channel_not_found", method="chat.postMessage")
+    client = make_web_client(slack_api.token, slack_api.url)
+    context = BoltContext({"client": client, "user_id": USER})
+
+    with caplog.at_level(logging.WARNING, logger="bot.slack.errors"):
+        tell_the_user(RuntimeError("lost"), {"type": "block_actions"}, None, client, context)
+
+    assert f"user {USER} got no answer about an error: channel_not_found" in caplog.text
+    assert len(slack_api.calls("chat.postMessage")) == 1
