@@ -686,13 +686,15 @@ class Execution:
     def _digest(self, index: int, action: SendChannelMessage) -> None:
         """One message for every record not done yet; the first MAX_LISTED are listed."""
         mark = ActionMark(self.run_id, DIGEST_RECORD_ID, index)
-        posted_before = self._posted_before(action.channel, mark)
-        sections = self._digest_sections(index, action, resumed=posted_before)
-        if sections is None:
-            return
-        parent, *replies = digest_messages(sections, action.channel, mark)
         try:
-            posted = self._post_once(parent)
+            # Looked for before it is laid out: only a digest in Slack already is posted on
+            # from the sections it was laid out in (_digest_sections).
+            found = self._found_posted(Message(action.channel, "", mark=mark))
+            sections = self._digest_sections(index, action, posted=found is not None)
+            if sections is None:
+                return
+            parent, *replies = digest_messages(sections, action.channel, mark)
+            posted = self._posted_parent(parent, found)
         except DeliveryFailed as failure:
             self._record_pending(index, ActionOutcome.FAILED, failure.reason, None)
             return
@@ -706,31 +708,23 @@ class Execution:
         else:
             self._record_pending_while_posting(index, reference, posted, replies)
 
-    def _posted_before(self, channel: str, mark: ActionMark) -> bool:
-        """Whether a resumed run finds the message under ``mark`` posted by the dead process
-        (``_post_once`` finds it again); when not, nothing after it was posted either."""
-        if not self.searching_history:
-            return False
-        if self._posted_before_resuming(Message(channel, "", mark=mark), mark) is None:
-            self.searching_history = False
-            return False
-        return True
-
     def _digest_sections(
-        self, index: int, action: SendChannelMessage | SendDm, *, resumed: bool
+        self, index: int, action: SendChannelMessage | SendDm, *, posted: bool
     ) -> list[str] | None:
         """The sections of action ``index``'s digest; None when no record is left for it.
 
-        A digest that may be in Slack in part already (``resumed``: this run's, posted
-        before a crash; or, in a re-run, the retried run's, whose replies may be missing)
-        keeps the sections it was first laid out in. Laid out again from the records as they
-        are now, a record changed meanwhile would move lines from one reply to the next: a
-        reply still to post would then repeat lines of one posted, or leave some out. Else
-        it is laid out now, and kept before any of it is posted."""
-        laid_out = self._laid_out(index, resumed=resumed)
-        # Records removed since are listed as the digest laid out before lists them:
-        # recorded skipped, they would be listed in Slack and skipped in the run's history.
-        total, records = self._pending_for_digest(index, skip_removed=laid_out is None)
+        A digest found in Slack already (``posted``: this run's parent, posted before a
+        crash; or, in a re-run, the retried run's, whose replies may be missing) keeps the
+        sections it was first laid out in. Laid out again from the records as they are now,
+        a record changed meanwhile would move lines from one reply to the next: a reply
+        still to post would then repeat lines of one posted, or leave some out. Else it is
+        laid out now, and kept before any of it is posted: nobody saw the old layout, and
+        it may list records removed or renamed since."""
+        laid_out = self._laid_out(index) if posted else None
+        # A digest in Slack lists the records removed since as it listed them (laid out
+        # again without a kept layout too): recorded skipped, they would be listed in Slack
+        # and skipped in the run's history. Only a digest nobody saw leaves them out.
+        total, records = self._pending_for_digest(index, skip_removed=not posted)
         if not total:
             return None
         if laid_out is not None:
@@ -741,20 +735,14 @@ class Execution:
             RunDigestRepository(session).keep(self.run_id, index, sections, self.runner.clock.now())
         return sections
 
-    def _laid_out(self, index: int, *, resumed: bool) -> list[str] | None:
-        """The sections action ``index``'s digest was laid out in by this run (``resumed``)
-        or, in a re-run, by the retried run when its digest may be missing replies (its
-        outcome was unknown: the re-run looks for its messages); None when not kept."""
-        retried = self.retry
-        if retried is not None and (DIGEST_RECORD_ID, index) not in retried.unknown:
-            retried = None  # its digest was posted whole, or failed: a re-run posts it anew
-        if not resumed and retried is None:
-            return None  # nothing of the digest can be in Slack yet
+    def _laid_out(self, index: int) -> list[str] | None:
+        """The sections of action ``index``'s digest as this run kept them or, in a re-run
+        that found the retried run's digest, as that run did; None when none are kept."""
         with transaction(self.runner.sessions) as session:
             digests = RunDigestRepository(session)
-            kept = digests.sections(self.run_id, index) if resumed else None
-            if kept is None and retried is not None:
-                kept = digests.sections(retried.run_id, index)
+            kept = digests.sections(self.run_id, index)
+            if kept is None and self.retry is not None:
+                kept = digests.sections(self.retry.run_id, index)
             return kept
 
     def _pending_for_digest(
@@ -810,7 +798,9 @@ class Execution:
         the same as when ``_pending_for_digest`` counted them (only this run writes its
         results, and its enrollments are all written before it acts). Its sections are
         kept only while a re-run may have to post replies from them: while some may be
-        missing (a re-run posts a failed digest anew, and nothing else is to post)."""
+        missing (a re-run posts a failed digest anew, and nothing else is to post). In a
+        re-run, the retried run's are then forgotten too: the digest it laid out is whole
+        now, or failed and posted anew."""
         with write_transaction(self.runner.sessions) as session:
             self._write_pending(session, index, outcome, reason, reference)
         self._keep_lease()
@@ -829,7 +819,10 @@ class Execution:
             self.run_id, index, retried, outcome, reason, reference, self.runner.clock.now()
         )
         if outcome is not ActionOutcome.UNKNOWN:
-            RunDigestRepository(session).forget(self.run_id, index)
+            digests = RunDigestRepository(session)
+            digests.forget(self.run_id, index)
+            if retried is not None:
+                digests.forget(retried, index)
 
     def _record_pending_while_posting(
         self, index: int, reference: dict[str, Any], posted: Posted, replies: Sequence[Message]
@@ -857,11 +850,22 @@ class Execution:
                 self._write_pending(session, index, ActionOutcome.UNKNOWN, lost, reference)
         self._keep_lease()
 
-    def _post_digest(self, messages: Sequence[Message]) -> tuple[Posted, str | None]:
+    def _post_digest(
+        self, messages: Sequence[Message], found: Posted | None
+    ) -> tuple[Posted, str | None]:
         """Posts a digest and its replies in its thread; the parent message, and what may be
-        missing of the replies. Raises DeliveryFailed or OutcomeUnknown for the parent."""
-        posted = self._post_once(messages[0])
+        missing of the replies. ``found``: the parent as found in Slack (``_found_posted``),
+        None when looked for and not found. Raises DeliveryFailed or OutcomeUnknown for the
+        parent."""
+        posted = self._posted_parent(messages[0], found)
         return posted, self._post_replies(posted, messages[1:])
+
+    def _posted_parent(self, parent: Message, found: Posted | None) -> Posted:
+        """The digest's parent: as found in Slack, else posted now (it was looked for)."""
+        if found is not None:
+            return found
+        self.searching_history = False  # no parent: nothing after it was posted either
+        return self._post_new(parent)
 
     def _post_replies(self, posted: Posted, replies: Sequence[Message]) -> str | None:
         """Posts a digest's replies in the thread of its parent (``posted``); what may be
@@ -902,13 +906,14 @@ class Execution:
                     self._record_many(pending, index, outcome, reason, None)
             return
         if self._is_digest(action):
-            # Resumed, any person may have got the digest, in part: each person's
-            # conversation is searched (_deliver_each).
-            sections = self._digest_sections(index, action, resumed=self.searching_history)
+            mark = ActionMark(self.run_id, DIGEST_RECORD_ID, index)
+            parents = self._found_dm_digests(recipients.people, mark)
+            # Someone got the digest already: everyone gets it as it was laid out then.
+            posted = any(isinstance(found, Posted) for found in parents.values())
+            sections = self._digest_sections(index, action, posted=posted)
             if sections is not None:
-                mark = ActionMark(self.run_id, DIGEST_RECORD_ID, index)
                 sends = {
-                    person: partial(self._post_dm_digest, person, sections, mark)
+                    person: partial(self._post_dm_digest, person, sections, mark, parents[person])
                     for person in recipients.people
                 }
                 self._record_pending(index, *self._deliver_each(sends, recipients.problems))
@@ -927,9 +932,34 @@ class Execution:
                 delivered = self._deliver_each(sends, recipients.problems)
                 self._record_many([record.id], index, *delivered)
 
-    def _post_dm_digest(self, person: str, sections: Sequence[str], mark: ActionMark) -> Posted:
+    def _found_dm_digests(
+        self, people: Sequence[str], mark: ActionMark
+    ) -> dict[str, Posted | DeliveryFailed | OutcomeUnknown | None]:
+        """Each person's digest parent as found in their conversation (resumed, or in a
+        re-run: as ``_found_posted``), None when not there; or why that cannot be told,
+        which their send then raises. Each conversation is searched, as _deliver_each does."""
+        resuming = self.searching_history
+        found: dict[str, Posted | DeliveryFailed | OutcomeUnknown | None] = {}
+        for person in people:
+            self.searching_history = resuming
+            try:
+                found[person] = self._found_posted(Message(person, "", mark=mark))
+            except (DeliveryFailed, OutcomeUnknown) as cannot_tell:
+                found[person] = cannot_tell
+        self.searching_history = resuming
+        return found
+
+    def _post_dm_digest(
+        self,
+        person: str,
+        sections: Sequence[str],
+        mark: ActionMark,
+        found: Posted | DeliveryFailed | OutcomeUnknown | None,
+    ) -> Posted:
+        if isinstance(found, DeliveryFailed | OutcomeUnknown):
+            raise found
         messages = digest_messages(sections, person, mark)
-        posted, lost = self._post_digest(messages)
+        posted, lost = self._post_digest(messages, found)
         if lost is not None:
             raise OutcomeUnknown(lost)
         return posted
@@ -994,22 +1024,40 @@ class Execution:
         process: the search stops there, and later messages are simply posted. Raises
         OutcomeUnknown when a post's outcome is unknown and history cannot tell.
         """
+        found = self._found_posted(message)
+        return found if found is not None else self._post_new(message)
+
+    def _found_posted(self, message: Message) -> Posted | None:
+        """The message as a resumed run finds it posted before a crash, or a re-run finds
+        the retried run's whose outcome was unknown; None when it is surely not posted (a
+        resumed run then stops searching). Raises OutcomeUnknown when a re-run cannot tell,
+        and when Slack is away Postponed (DeliveryFailed once the run gives up)."""
+        if message.mark is None:
+            return None
         try:
-            if self.searching_history and message.mark is not None:
+            if self.searching_history:
                 found = self._posted_before_resuming(message, message.mark)
                 if found is not None:
                     return found
                 self.searching_history = False
-            if self.retry is not None and message.mark is not None:
-                found = self._posted_by_retried_run(message, message.mark)
-                if found is not None:
-                    return found
+            if self.retry is not None:
+                return self._posted_by_retried_run(message, message.mark)
+            return None
+        except DeliveryUnavailable as outage:
+            raise self._unavailable(outage) from outage
+
+    def _post_new(self, message: Message) -> Posted:
+        """Posts a message looked for already and not found (``_post_checked``)."""
+        try:
             return self._post_checked(message)
         except DeliveryUnavailable as outage:
-            # Slack is down for now: resume later, unless this run has tried long enough.
-            if self.giving_up:
-                raise DeliveryFailed(outage.code, outage.reason) from outage
-            raise Postponed(outage.reason) from outage
+            raise self._unavailable(outage) from outage
+
+    def _unavailable(self, outage: DeliveryUnavailable) -> DeliveryFailed | Postponed:
+        # Slack is down for now: resume later, unless this run has tried long enough.
+        if self.giving_up:
+            return DeliveryFailed(outage.code, outage.reason)
+        return Postponed(outage.reason)
 
     def _posted_before_resuming(self, message: Message, mark: ActionMark) -> Posted | None:
         try:

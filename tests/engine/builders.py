@@ -17,7 +17,7 @@ from bot.workflows.lifecycle import CLI_ACTOR, Actor, Saved, save_workflow
 from bot.workflows.record_import import ImportOptions, import_records
 from bot.workflows.vocabulary import PropertyType
 from storage.database import transaction
-from storage.models import ActionResult, Enrollment, Record, Run, Workflow
+from storage.models import ActionResult, Enrollment, Record, Run, RunDigest, Workflow
 from storage.object_types import ObjectTypeRepository
 
 TEAM = "T1"
@@ -138,6 +138,12 @@ def save_long_digest(sessions: sessionmaker[Session], records: int, now: datetim
 def workflow(sessions: sessionmaker[Session], name: str = NAME) -> Workflow | None:
     with sessions() as session:
         return session.scalars(select(Workflow).where(Workflow.name == name)).one_or_none()
+
+
+def kept_layouts(sessions: sessionmaker[Session]) -> set[tuple[int, int]]:
+    """(run id, action index) of every digest layout kept (run_digests), of any action."""
+    with sessions() as session:
+        return set(session.execute(select(RunDigest.run_id, RunDigest.action_index)).tuples())
 
 
 def runs(sessions: sessionmaker[Session]) -> list[Run]:

@@ -31,6 +31,7 @@ from tests.engine.builders import (
     deal,
     enrollments,
     import_deals,
+    kept_layouts,
     record_ids,
     records_of_type,
     results,
@@ -234,6 +235,32 @@ def test_a_digest_resumed_after_its_parent_lists_a_record_removed_meanwhile_as_p
     assert outcome[ids["D0005"]] == ActionOutcome.OK.value
 
 
+def test_a_digest_resumed_without_a_kept_layout_lists_a_record_removed_meanwhile_as_posted(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    """The parent was posted by a process that kept no layout (as before run_digests): the
+    resumed run lays the digest out again, and still lists the deal its parent lists."""
+    digest_dying_after(sessions, clock, processes, posts=1)
+    [interrupted] = runs(sessions)
+    with write_transaction(sessions) as session:
+        RunDigestRepository(session).forget(interrupted.id, 0)
+        by_ids(session, TEAM, "deals", ["D0005"], clock.now())
+
+    clock.advance(PAST_THE_LEASE)
+    [(run_id, status)] = processes.start("host-2").tick()
+
+    assert status is RunStatus.SUCCEEDED
+    messages = slack_api.posted_messages(DEALS_CHANNEL)
+    numbers = listed_numbers(messages)
+    assert numbers == list(range(len(numbers))), "each listed deal once, none left out"
+    outcome = {r.record_id: r.outcome for r in results(sessions, run_id)}
+    assert len(outcome) == 1_000
+    assert outcome[record_ids(sessions)["D0005"]] == ActionOutcome.OK.value
+
+
 def listed_numbers(messages: list[dict[str, Any]]) -> list[int]:
     """The numbers of the deals the messages list, D0005 as 5, in the order they are listed."""
     lines = [line for m in messages for line in m["text"].split("\n") if line.startswith("• ")]
@@ -267,9 +294,7 @@ def test_a_digest_resumed_after_a_listed_record_grew_posts_the_replies_as_first_
     assert numbers == list(range(len(numbers)))
     assert f"…and {1_000 - len(numbers):,} more" in messages[-1]["text"]
     assert len(results(sessions, run_id)) == 1_000
-    with transaction(sessions) as session:
-        kept = RunDigestRepository(session).sections(run_id, 0)
-    assert kept is None, "posted whole, the digest's layout is not kept any longer"
+    assert kept_layouts(sessions) == set(), "posted whole, its layout is not kept any longer"
 
 
 def test_while_a_digests_replies_are_posted_its_results_are_unseen_and_its_lease_renewable(

@@ -17,9 +17,13 @@ from bot.workflows.clock import FixedClock
 from bot.workflows.digest import MAX_LISTED
 from bot.workflows.engine import DEFAULT_LEASE, Engine
 from bot.workflows.owners import PeopleLookup
+from bot.workflows.record_removal import by_ids
+from bot.workflows.runner import REMOVED
 from bot.workflows.vocabulary import ActionOutcome, RunStatus
+from storage.database import transaction
 from tests.engine.builders import (
     LONG_LINE,
+    TEAM,
     channel_message,
     deal,
     import_deals,
@@ -439,3 +443,36 @@ def test_a_resumed_dm_digest_posts_each_person_the_replies_as_first_laid_out(
     assert numbers == list(range(len(numbers))), "each listed deal once, none left out"
     assert bob == ann, "one digest for everyone, as it was laid out before the crash"
     assert len(outcomes(sessions, run_id)) == 1_000
+
+
+def test_a_dm_digest_postponed_before_anyone_got_it_is_laid_out_from_the_records_now(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    """Slack was rate limiting the first post: the run was postponed with nothing sent.
+    Meanwhile D2 was renamed and D1 removed: nobody got the digest, so it is laid out from
+    the records as they are when it is sent."""
+    import_deals(sessions, [deal("D1", "Acme"), deal("D2", "Globex")], clock.now())
+    action = {"type": "send_dm", "users": [ANN], "text": "{{ name }}", "mode": "digest"}
+    save(sessions, workflow_document(actions=[action]), clock.now())
+    slack_api.rate_limit("chat.postMessage", times=2, retry_after=0)  # a try and its retry
+    bot = engine(processes, people(slack_api))
+    clock.set(JUST_AFTER)
+    [(run_id, status)] = bot.tick()
+    assert status is None and dm_texts(slack_api, ANN) == []
+    import_deals(sessions, [deal("D2", "Globex renamed")], clock.now())
+    with transaction(sessions) as session:
+        by_ids(session, TEAM, "deals", ["D1"], clock.now())
+
+    clock.advance(DEFAULT_LEASE + timedelta(seconds=1))
+    [(again, status)] = bot.tick()
+
+    assert (again, status) == (run_id, RunStatus.SUCCEEDED)
+    [digest] = dm_texts(slack_api, ANN)
+    assert "Globex renamed" in digest and "Acme" not in digest
+    assert outcomes(sessions, run_id) == {
+        "D1": (ActionOutcome.SKIPPED.value, REMOVED),
+        "D2": (ActionOutcome.OK.value, None),
+    }

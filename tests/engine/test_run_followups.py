@@ -18,6 +18,7 @@ from bot.workflows.digest import REPLY_PARTS
 from bot.workflows.forecast import forecast
 from bot.workflows.lifecycle import Actor, PermissionDenied, WorkflowError
 from bot.workflows.planner import SKIPPED_BY_HAND
+from bot.workflows.record_removal import by_ids
 from bot.workflows.run_followups import (
     StaleButton,
     active_snoozes,
@@ -29,9 +30,8 @@ from bot.workflows.run_followups import (
 )
 from bot.workflows.vocabulary import ActionOutcome, RunSource, RunStatus
 from bot.workflows.workflow_requests import workflow_past
-from storage.database import transaction
+from storage.database import transaction, write_transaction
 from storage.models import Workflow
-from storage.run_digests import RunDigestRepository
 from storage.unit_of_work import UnitOfWork
 from tests.engine.builders import (
     DEALS_CHANNEL,
@@ -42,6 +42,7 @@ from tests.engine.builders import (
     deal,
     enrollments,
     import_deals,
+    kept_layouts,
     record_ids,
     results,
     run,
@@ -405,8 +406,7 @@ def test_a_rerun_posts_the_refused_reply_as_first_laid_out_though_a_listed_recor
     slack_api.handlers["chat.postMessage"] = refusing_the_second_reply
     first = _run_at(clock, processes, MONDAY_RUN)
     assert "Deal D005 is in contract" in slack_api.posted_messages(DEALS_CHANNEL)[0]["text"]
-    with transaction(sessions) as session:
-        assert RunDigestRepository(session).sections(first, 0) is not None, "kept for a re-run"
+    assert kept_layouts(sessions) == {(first, 0)}, "kept for a re-run"
     import_deals(sessions, [deal("D005", "Deal D005 " + "renamed " * 30)], clock.now())
 
     slack_api.handlers["chat.postMessage"] = chat_post_message
@@ -423,6 +423,66 @@ def test_a_rerun_posts_the_refused_reply_as_first_laid_out_though_a_listed_recor
     numbers = [int(line.split()[2][1:]) for line in lines]
     assert numbers == list(range(len(numbers))), "each listed deal once, none left out"
     assert {r.outcome for r in results(sessions, asked.run_id)} == {ActionOutcome.OK.value}
+
+
+def _refusing_the_second_reply(standin: SlackStandIn, call: Call) -> dict[str, Any]:
+    metadata = call.params.get("metadata")
+    metadata = json.loads(metadata) if isinstance(metadata, str) else metadata
+    if metadata and metadata["event_payload"]["part"] == REPLY_PARTS + 2:
+        raise ApiError("invalid_blocks")
+    return chat_post_message(standin, call)
+
+
+def test_a_rerun_that_posts_the_missing_reply_forgets_the_retried_runs_layout(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    save_long_digest(sessions, 400, clock.now())
+    slack_api.handlers["chat.postMessage"] = _refusing_the_second_reply
+    first = _run_at(clock, processes, MONDAY_RUN)
+    slack_api.handlers["chat.postMessage"] = chat_post_message
+
+    asked = retry(UnitOfWork(sessions), TEAM, first, OWNER_ACTOR, clock.now())
+    processes.start().run_now(asked.run_id)
+
+    assert {r.outcome for r in results(sessions, asked.run_id)} == {ActionOutcome.OK.value}
+    assert kept_layouts(sessions) == set(), "the digest is whole: nothing to keep"
+
+
+def test_a_rerun_whose_retried_digest_was_never_posted_lays_it_out_from_the_records_now(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    """The first run's parent got a 500 and was not stored, and its history could not be read:
+    unknown. Meanwhile D005 was renamed and D000 removed: the re-run finds no parent, so it
+    posts a new digest, of the records as they are now."""
+    save_long_digest(sessions, 400, clock.now())
+    slack_api.server_error("chat.postMessage", times=1, after_handling=False)
+    slack_api.fail("missing_scope", method="conversations.history", needed="channels:history")
+    first = _run_at(clock, processes, MONDAY_RUN)
+    assert {r.outcome for r in results(sessions, first)} == {ActionOutcome.UNKNOWN.value}
+    assert slack_api.posted_messages(DEALS_CHANNEL) == []
+    import_deals(sessions, [deal("D005", "Deal D005 renamed")], clock.now())
+    with write_transaction(sessions) as session:
+        by_ids(session, TEAM, "deals", ["D000"], clock.now())
+    slack_api.stop_failing()
+
+    asked = retry(UnitOfWork(sessions), TEAM, first, OWNER_ACTOR, clock.now())
+    processes.start().run_now(asked.run_id)
+
+    parent = slack_api.posted_messages(DEALS_CHANNEL)[0]
+    assert "399 records" in parent["text"]
+    assert "Deal D000 " not in parent["text"]
+    assert "Deal D005 renamed" in parent["text"]
+    # D000, removed, is not retried: the re-run did not enroll it.
+    outcome = {r.record_id: r.outcome for r in results(sessions, asked.run_id)}
+    assert record_ids(sessions)["D000"] not in outcome
+    assert Counter(outcome.values()) == {ActionOutcome.OK.value: 399}
+    assert kept_layouts(sessions) == set()
 
 
 def test_a_snooze_ends_at_the_start_of_the_day_in_the_workflows_zone(
