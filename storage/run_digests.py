@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from storage.database import dialect_insert
 from storage.models import RunDigest
 
 
@@ -17,14 +18,26 @@ class RunDigestRepository:
         self.session = session
 
     def keep(self, run_id: int, action_index: int, sections: Sequence[str], now: datetime) -> None:
-        """Keeps the digest's sections, in place of any kept before for it."""
-        self.forget(run_id, action_index)
-        self.session.add(
-            RunDigest(
-                run_id=run_id, action_index=action_index, sections=list(sections), created_at=now
+        """Keeps the digest's sections, in place of any kept before for it. One statement:
+        a delete then an insert would let two processes keeping it at once both insert, and
+        one fail on the primary key (on PostgreSQL the second waits for the first's row,
+        then replaces it)."""
+        values = {
+            "run_id": run_id,
+            "action_index": action_index,
+            "sections": list(sections),
+            "created_at": now,
+        }
+        statement = dialect_insert(self.session, RunDigest).values(**values)
+        self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[RunDigest.run_id, RunDigest.action_index],
+                set_={
+                    "sections": statement.excluded.sections,
+                    "created_at": statement.excluded.created_at,
+                },
             )
         )
-        self.session.flush()
 
     def sections(self, run_id: int, action_index: int) -> list[str] | None:
         """The digest's sections as kept; None when none are."""

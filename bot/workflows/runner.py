@@ -731,8 +731,7 @@ class Execution:
             return laid_out
         lines = self._digest_lines(action, records)
         sections = digest_sections(self.definition.name, lines, total)
-        with write_transaction(self.runner.sessions) as session:
-            RunDigestRepository(session).keep(self.run_id, index, sections, self.runner.clock.now())
+        self._keep_layout(index, sections)
         return sections
 
     def _laid_out(self, index: int) -> list[str] | None:
@@ -744,6 +743,21 @@ class Execution:
             if kept is None and self.retry is not None:
                 kept = digests.sections(self.retry.run_id, index)
             return kept
+
+    def _keep_layout(self, index: int, sections: Sequence[str]) -> None:
+        """Keeps the digest's sections, in the transaction that renews the run's lease:
+        a process that lost the run to another (which may be posting from its own layout)
+        keeps nothing, and stops (LeaseLost)."""
+        now = self.runner.clock.now()
+        with write_transaction(self.runner.sessions) as session:
+            held = RunRepository(session).renew_leases(
+                [self.run_id, *self.waiting], self.runner.owner, now, self.runner.lease
+            )
+            if self.run_id in held:
+                RunDigestRepository(session).keep(self.run_id, index, sections, now)
+        if self.run_id not in held:
+            raise LeaseLost(self.run_id)
+        self.last_renewal = now
 
     def _pending_for_digest(
         self, index: int, *, skip_removed: bool

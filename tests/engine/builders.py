@@ -146,6 +146,15 @@ def kept_layouts(sessions: sessionmaker[Session]) -> set[tuple[int, int]]:
         return set(session.execute(select(RunDigest.run_id, RunDigest.action_index)).tuples())
 
 
+def kept_layout(sessions: sessionmaker[Session], run_id: int, index: int) -> list[str] | None:
+    """The sections kept of the run's digest of action ``index``, of any action version."""
+    with sessions() as session:
+        query = select(RunDigest.sections).where(
+            RunDigest.run_id == run_id, RunDigest.action_index == index
+        )
+        return session.scalars(query).one_or_none()
+
+
 def runs(sessions: sessionmaker[Session]) -> list[Run]:
     """Every run, oldest occurrence first."""
     with sessions() as session:

@@ -31,6 +31,7 @@ from tests.engine.builders import (
     deal,
     enrollments,
     import_deals,
+    kept_layout,
     kept_layouts,
     record_ids,
     records_of_type,
@@ -42,7 +43,7 @@ from tests.engine.builders import (
     workflow_document,
 )
 from tests.engine.conftest import Crash, DyingNotifier, Processes
-from tests.slack_standin import SlackStandIn
+from tests.slack_standin import Call, SlackStandIn, conversations_history
 
 JUST_AFTER = datetime(2026, 11, 2, 9, 0, 5, tzinfo=UTC)
 PAST_THE_LEASE = DEFAULT_LEASE + timedelta(seconds=1)
@@ -363,6 +364,41 @@ def test_a_run_under_a_live_lease_is_not_taken_by_another_process(
     assert len(slack_api.posted_messages(DEALS_CHANNEL)) == 1
     clock.advance(PAST_THE_LEASE)
     assert other.tick() == []
+
+
+def test_a_process_that_lost_its_run_while_reading_history_keeps_no_layout_and_stops(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    """host-1 kept its layout and died before posting. host-2, resuming, stalled while it
+    read the channel's history, past its lease: host-3 claimed the run meanwhile. host-2
+    must not replace the layout host-3 will post from, nor post anything."""
+    save_long_digest(sessions, 1_000, clock.now())
+    clock.set(JUST_AFTER)
+    with pytest.raises(Crash):
+        processes.start("host-1", DyingNotifier(processes.slack(), before_post=1)).tick()
+    [interrupted] = runs(sessions)
+    first_layout = kept_layout(sessions, interrupted.id, 0)
+    assert first_layout is not None
+    import_deals(sessions, [deal("D0005", "Deal D0005 renamed")], clock.now())
+    taken_by: list[int | None] = []
+
+    def stalled_past_the_lease(standin: SlackStandIn, call: Call) -> dict[str, Any]:
+        if not taken_by:
+            clock.advance(PAST_THE_LEASE)
+            taken_by.append(processes.start("host-3").claim(interrupted.id))
+        return conversations_history(standin, call)
+
+    slack_api.handlers["conversations.history"] = stalled_past_the_lease
+    clock.advance(PAST_THE_LEASE)
+    [(run_id, status)] = processes.start("host-2").tick()
+
+    assert (run_id, status, taken_by) == (interrupted.id, None, [interrupted.id])
+    assert run(sessions, run_id).lease_owner == "host-3"
+    assert kept_layout(sessions, run_id, 0) == first_layout
+    assert slack_api.posted_messages(DEALS_CHANNEL) == []
 
 
 # -- Slack outages -------------------------------------------------------------------------
