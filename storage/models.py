@@ -337,6 +337,10 @@ class RunDigest(Base):
 
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
     action_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Which text of the action the sections were laid out for (bot.workflows.digest.
+    # layout_fingerprint): a workflow edited since has a layout of another action. Empty for
+    # layouts kept before the column: they match no action.
+    action_fingerprint: Mapped[str] = mapped_column(String(64), server_default="")
     # The parent's section, then its replies' (bot.workflows.digest.digest_sections).
     sections: Mapped[list[str]] = mapped_column(PortableJSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

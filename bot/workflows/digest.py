@@ -3,10 +3,12 @@ bounded number of thread replies, so a run's Slack calls grow with channels, not
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 
 from bot.workflows.notifier import ActionMark, Message
-from bot.workflows.templates import cut_mrkdwn, escape_mrkdwn
+from bot.workflows.templates import Template, cut_mrkdwn, escape_mrkdwn
 
 # A message shows at most 3,000 characters in one section (SECTION_CHARS cuts at 2,900);
 # each section's text, header and "more" line included, stays within this.
@@ -29,6 +31,15 @@ MAX_REPLIES = -(-(MAX_SECTIONS - 1) // REPLY_SECTIONS)
 REPLY_PARTS = 300
 # More lines than this are never rendered: they could not be shown anyway.
 MAX_LISTED = 400
+
+
+def layout_fingerprint(text: Template) -> str:
+    """The digest action's text (what makes each line) as a 64-character digest: a layout
+    kept by a run is reused only for the same text, not by an action its workflow was edited
+    into. The workflow's name is left out: renamed, the parent posted under the old name is
+    still continued by the replies of the layout it was posted from."""
+    made_from = json.dumps({"text": text.text})
+    return hashlib.sha256(made_from.encode()).hexdigest()
 
 
 def digest_sections(workflow_name: str, lines: Sequence[str], total: int) -> list[str]:

@@ -26,7 +26,12 @@ from bot.workflows.definitions import (
     StaleSourceBehaviour,
     WorkflowDefinition,
 )
-from bot.workflows.digest import MAX_LISTED, digest_messages, digest_sections
+from bot.workflows.digest import (
+    MAX_LISTED,
+    digest_messages,
+    digest_sections,
+    layout_fingerprint,
+)
 from bot.workflows.freshness import (
     BUSY_RETRY,
     STALE_RETRY,
@@ -720,7 +725,8 @@ class Execution:
         still to post would then repeat lines of one posted, or leave some out. Else it is
         laid out now, and kept before any of it is posted: nobody saw the old layout, and
         it may list records removed or renamed since."""
-        laid_out = self._laid_out(index) if posted else None
+        fingerprint = layout_fingerprint(action.text)
+        laid_out = self._laid_out(index, fingerprint) if posted else None
         # A digest in Slack lists the records removed since as it listed them (laid out
         # again without a kept layout too): recorded skipped, they would be listed in Slack
         # and skipped in the run's history. Only a digest nobody saw leaves them out.
@@ -731,20 +737,21 @@ class Execution:
             return laid_out
         lines = self._digest_lines(action, records)
         sections = digest_sections(self.definition.name, lines, total)
-        self._keep_layout(index, sections)
+        self._keep_layout(index, fingerprint, sections)
         return sections
 
-    def _laid_out(self, index: int) -> list[str] | None:
+    def _laid_out(self, index: int, fingerprint: str) -> list[str] | None:
         """The sections of action ``index``'s digest as this run kept them or, in a re-run
-        that found the retried run's digest, as that run did; None when none are kept."""
+        that found the retried run's digest, as that run did; None when none are kept for
+        the action as it is now (``fingerprint``: the workflow may have been edited since)."""
         with transaction(self.runner.sessions) as session:
             digests = RunDigestRepository(session)
-            kept = digests.sections(self.run_id, index)
+            kept = digests.sections(self.run_id, index, fingerprint)
             if kept is None and self.retry is not None:
-                kept = digests.sections(self.retry.run_id, index)
+                kept = digests.sections(self.retry.run_id, index, fingerprint)
             return kept
 
-    def _keep_layout(self, index: int, sections: Sequence[str]) -> None:
+    def _keep_layout(self, index: int, fingerprint: str, sections: Sequence[str]) -> None:
         """Keeps the digest's sections, in the transaction that renews the run's lease:
         a process that lost the run to another (which may be posting from its own layout)
         keeps nothing, and stops (LeaseLost)."""
@@ -754,7 +761,7 @@ class Execution:
                 [self.run_id, *self.waiting], self.runner.owner, now, self.runner.lease
             )
             if self.run_id in held:
-                RunDigestRepository(session).keep(self.run_id, index, sections, now)
+                RunDigestRepository(session).keep(self.run_id, index, fingerprint, sections, now)
         if self.run_id not in held:
             raise LeaseLost(self.run_id)
         self.last_renewal = now

@@ -262,6 +262,27 @@ def test_a_digest_resumed_without_a_kept_layout_lists_a_record_removed_meanwhile
     assert outcome[record_ids(sessions)["D0005"]] == ActionOutcome.OK.value
 
 
+def test_a_digest_resumed_after_its_action_was_edited_lays_it_out_anew(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    """The kept layout is of the action as it was: the replies still to post say what the
+    action says now."""
+    digest_dying_after(sessions, clock, processes, posts=1)
+    edited = channel_message("{{ name }} is ready for signature", mode="digest")
+    save(sessions, workflow_document(actions=[edited]), clock.now())
+
+    clock.advance(PAST_THE_LEASE)
+    [(_run_id, status)] = processes.start("host-2").tick()
+
+    assert status is RunStatus.SUCCEEDED
+    _parent, *replies = slack_api.posted_messages(DEALS_CHANNEL)
+    assert replies and all("is ready for signature" in reply["text"] for reply in replies)
+    assert not any("is in contract" in reply["text"] for reply in replies)
+
+
 def listed_numbers(messages: list[dict[str, Any]]) -> list[int]:
     """The numbers of the deals the messages list, D0005 as 5, in the order they are listed."""
     lines = [line for m in messages for line in m["text"].split("\n") if line.startswith("• ")]
@@ -333,8 +354,7 @@ def test_while_a_digests_replies_are_posted_its_results_are_unseen_and_its_lease
     outcome = results(sessions, digest.id)
     assert len(outcome) == 1_000
     assert {r.outcome for r in outcome} == {ActionOutcome.OK.value}
-    with transaction(sessions) as session:
-        assert RunDigestRepository(session).sections(digest.id, 0) is None
+    assert kept_layouts(sessions) == set()
 
 
 # -- leases --------------------------------------------------------------------------------

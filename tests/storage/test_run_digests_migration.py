@@ -21,6 +21,7 @@ from tests.engine.builders import runs as run_rows
 
 NOW = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
 SECTIONS = ["*Deal review*: 2 records\n• Acme", "• Globex"]
+ACTION = "action-fingerprint"
 
 
 def _tables(engine: Engine) -> set[str]:
@@ -37,7 +38,7 @@ def digest_at_0016(engine: Engine, sessions: sessionmaker[Session]) -> Iterator[
         new_run = NewRun(workflow_id, 1, "by hand", NOW, RunSource.MANUAL)
         run_id = RunRepository(session).add(new_run, NOW)
         assert run_id is not None
-        RunDigestRepository(session).keep(run_id, 0, SECTIONS, NOW)
+        RunDigestRepository(session).keep(run_id, 0, ACTION, SECTIONS, NOW)
     command.downgrade(alembic_config(engine), "0016")
     yield run_id
     upgrade(engine)
@@ -57,8 +58,8 @@ def test_0017_upgrade_adds_an_empty_table_that_keeps_digests_again(
 
     with write_transaction(sessions) as session:
         digests = RunDigestRepository(session)
-        assert digests.sections(digest_at_0016, 0) is None
-        digests.keep(digest_at_0016, 0, SECTIONS, NOW)
+        assert digests.sections(digest_at_0016, 0, ACTION) is None
+        digests.keep(digest_at_0016, 0, ACTION, SECTIONS, NOW)
     with transaction(sessions) as session:
-        assert RunDigestRepository(session).sections(digest_at_0016, 0) == SECTIONS
+        assert RunDigestRepository(session).sections(digest_at_0016, 0, ACTION) == SECTIONS
     assert run_row(sessions, digest_at_0016).id == digest_at_0016
