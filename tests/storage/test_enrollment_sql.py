@@ -1,0 +1,74 @@
+"""storage.enrollment_sql without a database: how a run batch's queries are split into
+statements of at most so many bound parameters, and what the compiled queries refuse."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Dialect
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects.postgresql import psycopg
+
+from bot.workflows.criteria import parse_criteria
+from bot.workflows.vocabulary import PropertyType
+from storage.enrollment_sql import EnrollmentQuery, EnrollmentStatement, enrollment_statements
+
+TYPES = {"amount": PropertyType.NUMBER, "stage": PropertyType.STRING}
+NOW = datetime(2026, 12, 7, 9, tzinfo=UTC)
+# The dialects of the test databases' drivers.
+DIALECTS: dict[str, Dialect] = {"sqlite": sqlite.dialect(), "postgresql": psycopg.dialect()}
+
+
+def listing(run_id: int, values: int) -> EnrollmentQuery:
+    """A run whose criteria list ``values`` amounts: each one a bound parameter."""
+    document = {"any": [{"all": [{"property": "amount", "operator": "in", "value": []}]}]}
+    document["any"][0]["all"][0]["value"] = list(range(values))
+    criteria = parse_criteria(document, TYPES).at(NOW, TYPES)
+    nothing = parse_criteria({}, TYPES).at(NOW, TYPES)
+    return EnrollmentQuery(run_id, 1, 1, NOW, criteria, nothing, TYPES)
+
+
+def own_parameters(query: EnrollmentQuery, dialect: Dialect) -> int:
+    [alone] = enrollment_statements([query], dialect, NOW, 0, 10**9)
+    return len(alone.parameters)
+
+
+def runs_in(statement: EnrollmentStatement) -> int:
+    return statement.sql.count(" UNION ALL ") + 1
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_each_statement_holds_as_many_runs_as_fit_in_the_limit(dialect: str) -> None:
+    database = DIALECTS[dialect]
+    queries = [listing(n, values) for n, values in enumerate([3, 40, 7, 120, 1, 55, 9, 300, 2])]
+    limit = 150  # less than the run listing 300 holds alone
+
+    statements = enrollment_statements(queries, database, NOW, 0, limit)
+
+    sizes = [own_parameters(q, database) for q in queries]
+    first = 0
+    for number, statement in enumerate(statements):
+        held = sizes[first : first + runs_in(statement)]
+        assert len(statement.parameters) == sum(held)
+        # Within the limit, or a run holding more on its own.
+        assert sum(held) <= limit or len(held) == 1
+        first += len(held)
+        if number < len(statements) - 1:
+            # The next run would have passed the limit.
+            assert sum(held) + sizes[first] > limit
+    assert first == len(queries)
+    assert len(statements) > 2
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_runs_holding_exactly_the_limit_together_share_a_statement(dialect: str) -> None:
+    database = DIALECTS[dialect]
+    queries = [listing(1, 10), listing(2, 20)]
+    exactly = sum(own_parameters(q, database) for q in queries)
+
+    assert [runs_in(s) for s in enrollment_statements(queries, database, NOW, 0, exactly)] == [2]
+    assert [runs_in(s) for s in enrollment_statements(queries, database, NOW, 0, exactly - 1)] == [
+        1,
+        1,
+    ]
