@@ -54,8 +54,11 @@ def import_deals(
     deals: Sequence[Mapping[str, Any]],
     now: datetime,
     team: str = TEAM,
+    type_name: str = "deals",
+    property_types: Mapping[str, PropertyType] = DEAL_TYPES,
 ) -> None:
-    """Imports ``deals`` from a CSV file into the team's deals, creating the built-in types."""
+    """Imports ``deals`` from a CSV file into the team's deals (or the records of another
+    built-in type, with other property types), creating the built-in types."""
     columns = list(dict.fromkeys(["id", "name", "owner", *(k for d in deals for k in d)]))
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "deals.csv"
@@ -63,10 +66,10 @@ def import_deals(
             writer = csv.DictWriter(file, columns)
             writer.writeheader()
             writer.writerows({k: _cell(v) for k, v in d.items()} for d in deals)
-        types = {k: v for k, v in DEAL_TYPES.items() if k in columns}
+        types = {k: v for k, v in property_types.items() if k in columns}
         with transaction(sessions) as session:
             ObjectTypeRepository(session).ensure_built_ins(team, now)
-            options = ImportOptions(type_name="deals", property_types=types)
+            options = ImportOptions(type_name=type_name, property_types=types)
             report = import_records(session, team, path, options, now)
     assert report.rejected == 0, report.problems
 

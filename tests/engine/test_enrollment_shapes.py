@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.clock import FixedClock
-from bot.workflows.vocabulary import RunStatus
+from bot.workflows.vocabulary import PropertyType, RunStatus
 from storage.enrollment_sql import COMPILED
 from tests.engine.batch_reminders import by_workflow, channel, reminder
 from tests.engine.builders import (
@@ -83,6 +83,40 @@ def test_workflows_whose_criteria_share_a_shape_each_enroll_their_own_records(
     assert [len(slack_api.posted_messages(channel(n))) for n in range(4)] == [1] * 4
     # One shape: compiled once at most (not at all when an earlier test compiled it).
     assert COMPILED.compilations - compiled_before <= 1
+
+
+def test_workflows_of_two_object_types_whose_property_of_one_name_differs_in_type_each_enroll_right(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+) -> None:
+    # A deal's amount is a number (10 and 10.0 equal); a ticket's, text (they differ): the
+    # same criteria shape but for the type, compiled to different SQL.
+    import_deals(
+        sessions,
+        [deal("D10", batch=0, amount="10"), deal("D10.0", batch=0, amount="10.0")],
+        clock.now(),
+    )
+    import_deals(
+        sessions,
+        [deal("T10", batch=1, amount="10"), deal("T10.0", batch=1, amount="10.0")],
+        clock.now(),
+        type_name="tickets",
+        property_types={"batch": PropertyType.NUMBER, "amount": PropertyType.STRING},
+    )
+    for number, object_type, amount in [(0, "deals", 10), (1, "tickets", "10.0")]:
+        document = reminder(number)
+        document["object_type"] = object_type
+        document["criteria"] = criteria(
+            batch_is(number), {"property": "amount", "operator": "eq", "value": amount}
+        )
+        save(sessions, document, clock.now())
+    clock.set(JUST_AFTER)
+
+    ended = processes.start("host-1").tick()
+
+    assert [status for _, status in ended] == [RunStatus.SUCCEEDED] * 2
+    assert [enrolled(sessions, r) for r in by_workflow(sessions)] == [{"D10", "D10.0"}, {"T10.0"}]
 
 
 def test_an_edited_workflows_next_run_enrolls_by_its_new_criteria(

@@ -4,6 +4,7 @@ run batch's enrollment reuses it for every run of that shape, storage.enrollment
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +25,14 @@ TYPES = {
     "due_on": PropertyType.DATE,
     "vip": PropertyType.BOOLEAN,
 }
+# The same properties, each of another type: of another shape.
+OTHER_TYPES = {
+    "amount": PropertyType.STRING,
+    "stage": PropertyType.NUMBER,
+    "touched_at": PropertyType.DATE,
+    "due_on": PropertyType.DATETIME,
+    "vip": PropertyType.STRING,
+}
 NOW = datetime(2026, 12, 7, 9, tzinfo=UTC)
 SAMPLES: list[Any] = [
     None,
@@ -39,11 +48,11 @@ SAMPLES: list[Any] = [
 DIALECTS: dict[str, Dialect] = {"sqlite": sqlite.dialect(), "postgresql": postgresql.dialect()}
 
 
-def every_criteria() -> list[Criteria]:
+def every_criteria(types: Mapping[str, PropertyType] = TYPES) -> list[Criteria]:
     """Criteria of two groups (the filter twice, then once) for every property or field,
-    operator and sample value that parse."""
+    operator and sample value that parse with ``types``."""
     found = []
-    for name in [*TYPES, "name", "owner", "created_at", "id"]:
+    for name in [*types, "name", "owner", "created_at", "id"]:
         for operator in Operator:
             for value in SAMPLES:
                 one = {"property": name, "operator": operator.value}
@@ -51,7 +60,7 @@ def every_criteria() -> list[Criteria]:
                     one["value"] = value
                 document = {"any": [{"all": [one, one]}, {"all": [one]}]}
                 try:
-                    found.append(parse_criteria(document, TYPES))
+                    found.append(parse_criteria(document, types))
                 except InvalidCriteria:
                     continue
     return found
@@ -113,3 +122,26 @@ def test_criteria_of_one_shape_compile_to_one_sql_text(dialect: str) -> None:
         second.at(NOW, TYPES), TYPES
     )
     assert sql(longer) != sql(second)
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_criteria_of_equal_shape_compile_to_equal_sql_and_parameter_names(dialect: str) -> None:
+    # What the compiled query of a shape is reused for: criteria of every property type
+    # (each property name under two types), operator and value.
+    compiled_by_shape: dict[Any, set[tuple[str, tuple[str, ...]]]] = {}
+    for types in (TYPES, OTHER_TYPES):
+        for criteria in every_criteria(types):
+            resolved = criteria.at(NOW, types)
+            compiled = criteria_clause(resolved, types, dialect, "c").compile(
+                dialect=DIALECTS[dialect]
+            )
+            shape = criteria_shape(resolved, types)
+            # The names as the SQL binds them (an anonymous bind's numbered in the text).
+            found = (compiled.string, tuple(sorted(set(compiled.bind_names.values()))))
+            compiled_by_shape.setdefault(shape, set()).add(found)
+
+    assert {shape: len(found) for shape, found in compiled_by_shape.items()} == {
+        shape: 1 for shape in compiled_by_shape
+    }
+    # Shapes shared by several criteria of different values, or the test proves little.
+    assert len(compiled_by_shape) > 100
