@@ -22,6 +22,7 @@ from typing import Any, cast
 
 from sqlalchemy import Dialect, Integer, Select, String, Table, bindparam, column, select, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from bot.workflows.vocabulary import PropertyType, RunSource
 from storage.columns import UTCDateTime
@@ -150,7 +151,7 @@ class CompiledQueries:
 
     def enrolled_rows(self, query: EnrollmentQuery, dialect: Dialect) -> CompiledQuery:
         """``query``'s enrollment rows (_enrolled_rows), compiled for ``dialect``."""
-        key = (dialect.name, dialect.driver, query.shape())
+        key = (dialect.name, dialect.driver, dialect.paramstyle, query.shape())
         with self._lock:
             found = self._compiled.get(key)
             if found is not None:
@@ -186,31 +187,49 @@ def _compiled_rows(query: EnrollmentQuery, dialect: Dialect) -> CompiledQuery:
         processors=tuple(
             binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
         ),
-        constants={name: binds[name].effective_value for name in names if name not in values},
+        constants=bound_constants(compiled, values),
     )
+
+
+def bound_constants(compiled: SQLCompiler, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The values ``compiled`` binds that no run gives (not in ``values``), by name: the
+    anonymous constants SQLAlchemy binds for a function's argument (substr's 1, the 0 a
+    position is compared with), the same for every run of the shape. A value bound by name
+    that ``values`` does not give is one the query means to take from each run: kept, it
+    would be the first run's for all runs of the shape, so it is refused."""
+    constants = {}
+    for bind, name in compiled.bind_names.items():
+        if name in values:
+            continue
+        if not bind.unique:
+            raise ValueError(f"the enrollment query binds {name!r}, a value no run gives")
+        constants[name] = bind.effective_value
+    return constants
 
 
 def _positional(dialect: Dialect) -> Dialect:
     """The dialect, binding parameters by position: a batch's statement is its runs'
-    queries one after another, each with its parameters in order, whatever their names."""
-    if dialect.positional:
+    queries one after another, each with its parameters in order, whatever their names.
+    Only a placeholder that is the same at every position joins so (? or %s): a numbered
+    one ($1, :1) would number from 1 again in each run's query."""
+    if dialect.paramstyle in ("qmark", "format"):
         return dialect
     if dialect.paramstyle != "pyformat":
-        raise ValueError(f"no positional form of the {dialect.paramstyle} parameter style")
+        raise ValueError(f"no joinable positional form of the {dialect.paramstyle} parameter style")
     positional = copy.copy(dialect)
     positional.paramstyle = "format"  # the same driver's %s for %(name)s
     positional.positional = True
     return positional
 
 
-# By database: two threads compiling one at once store the same text.
-_INSERTS: dict[tuple[str, str], tuple[str, str]] = {}
+# By database and parameter style: two threads compiling one at once store the same text.
+_INSERTS: dict[tuple[str, str, str], tuple[str, str]] = {}
 
 
 def _insert_around(dialect: Dialect) -> tuple[str, str]:
     """The SQL before and after the runs' queries in a batch's ``INSERT ... SELECT``,
     which leaves the rows already there (ON CONFLICT DO NOTHING)."""
-    key = (dialect.name, dialect.driver)
+    key = (dialect.name, dialect.driver, dialect.paramstyle)
     if key not in _INSERTS:
         insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
         rows = text(_RUNS).columns(*(column(name) for name in ENROLLMENT_COLUMNS))

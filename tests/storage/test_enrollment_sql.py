@@ -6,13 +6,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Dialect
+from sqlalchemy import Dialect, bindparam, column, func, select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql import psycopg
 
 from bot.workflows.criteria import parse_criteria
 from bot.workflows.vocabulary import PropertyType
-from storage.enrollment_sql import EnrollmentQuery, EnrollmentStatement, enrollment_statements
+from storage.enrollment_sql import (
+    EnrollmentQuery,
+    EnrollmentStatement,
+    bound_constants,
+    enrollment_statements,
+)
 
 TYPES = {"amount": PropertyType.NUMBER, "stage": PropertyType.STRING}
 NOW = datetime(2026, 12, 7, 9, tzinfo=UTC)
@@ -72,3 +77,35 @@ def test_runs_holding_exactly_the_limit_together_share_a_statement(dialect: str)
         1,
         1,
     ]
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_a_value_bound_by_name_that_no_run_gives_is_refused_not_kept(dialect: str) -> None:
+    # As the first run's stage would be kept for every run of the shape, were it compiled in.
+    selected = select(column("id")).where(
+        column("stage") == bindparam("stage", "contract"),
+        column("amount") > bindparam("amount", 7),
+    )
+    compiled = selected.compile(dialect=DIALECTS[dialect])
+
+    with pytest.raises(ValueError, match="'stage'"):
+        bound_constants(compiled, {"amount": 7})
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_an_anonymous_constant_is_kept_for_every_run_of_the_shape(dialect: str) -> None:
+    selected = select(column("id")).where(
+        func.substr(column("stage"), 1, bindparam("length", 3)) == bindparam("start", "con")
+    )
+    compiled = selected.compile(dialect=DIALECTS[dialect])
+
+    assert list(bound_constants(compiled, {"length": 3, "start": "con"}).values()) == [1]
+
+
+@pytest.mark.parametrize("paramstyle", ["numeric", "numeric_dollar", "named"])
+def test_a_parameter_style_that_cannot_be_joined_by_position_is_refused(paramstyle: str) -> None:
+    # $1 or :1 would number from 1 again in each run's query of a statement.
+    numbered = sqlite.dialect(paramstyle=paramstyle)
+
+    with pytest.raises(ValueError, match=paramstyle):
+        enrollment_statements([listing(1, 2), listing(2, 2)], numbered, NOW, 0, 10**9)
