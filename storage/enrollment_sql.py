@@ -40,6 +40,12 @@ ENROLLMENT_COLUMNS = ("run_id", "record_id", "source", "enrolled_by", "created_a
 # Compiled queries kept, by shape (the least recently used dropped first): workflows made
 # from one another, or from one sample, share their shape.
 COMPILED_SHAPES = 1024
+# A compiled query holds about 80 bytes per parameter (its SQL, names and processors), and
+# an `in` list of thousands of values is a shape of its own: a shape of more parameters is
+# compiled for each batch, not kept, and those kept hold this many parameters at most
+# (about 16 MB), the least recently used dropped first.
+KEPT_SHAPE_PARAMETERS = 2_000
+KEPT_PARAMETERS = 200_000
 # Stands for the runs' queries in the compiled INSERT.
 _RUNS = "__enrolled_runs__"
 
@@ -139,13 +145,22 @@ class CompiledQuery:
 
 
 class CompiledQueries:
-    """Compiled queries by database and shape. Thread-safe; bounded, the least recently
-    used dropped first. A change of criteria that keeps their shape keeps the query (its
-    values are the run's own); one that changes it is a new shape: nothing is ever stale."""
+    """Compiled queries by database and shape. Thread-safe; bounded in shapes and in the
+    parameters they hold, the least recently used dropped first. A change of criteria that
+    keeps their shape keeps the query (its values are the run's own); one that changes it is
+    a new shape: nothing is ever stale."""
 
-    def __init__(self, size: int = COMPILED_SHAPES) -> None:
+    def __init__(
+        self,
+        size: int = COMPILED_SHAPES,
+        shape_parameters: int = KEPT_SHAPE_PARAMETERS,
+        parameters: int = KEPT_PARAMETERS,
+    ) -> None:
         self._size = size
+        self._shape_parameters = shape_parameters
+        self._parameters = parameters
         self._compiled: OrderedDict[tuple[Any, ...], CompiledQuery] = OrderedDict()
+        self._held = 0
         self._lock = threading.Lock()
         self.compilations = 0
 
@@ -160,10 +175,24 @@ class CompiledQueries:
         compiled = _compiled_rows(query, dialect)
         with self._lock:
             self.compilations += 1
-            self._compiled[key] = compiled
-            while len(self._compiled) > self._size:
-                self._compiled.popitem(last=False)
+            if len(compiled.names) <= self._shape_parameters:
+                self._keep(key, compiled)
         return compiled
+
+    def _keep(self, key: tuple[Any, ...], compiled: CompiledQuery) -> None:
+        replaced = self._compiled.pop(key, None)
+        if replaced is not None:  # compiled by two threads at once
+            self._held -= len(replaced.names)
+        self._compiled[key] = compiled
+        self._held += len(compiled.names)
+        while len(self._compiled) > self._size or self._held > self._parameters:
+            _, dropped = self._compiled.popitem(last=False)
+            self._held -= len(dropped.names)
+
+    def held(self) -> tuple[int, int]:
+        """How many shapes are kept, and how many parameters they hold."""
+        with self._lock:
+            return len(self._compiled), self._held
 
 
 COMPILED = CompiledQueries()

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import psycopg
 from bot.workflows.criteria import parse_criteria
 from bot.workflows.vocabulary import PropertyType
 from storage.enrollment_sql import (
+    CompiledQueries,
     EnrollmentQuery,
     EnrollmentStatement,
     bound_constants,
@@ -109,3 +110,35 @@ def test_a_parameter_style_that_cannot_be_joined_by_position_is_refused(paramsty
 
     with pytest.raises(ValueError, match=paramstyle):
         enrollment_statements([listing(1, 2), listing(2, 2)], numbered, NOW, 0, 10**9)
+
+
+def test_a_shape_of_more_parameters_than_kept_is_compiled_each_time_and_not_kept() -> None:
+    database = DIALECTS["sqlite"]
+    compiled = CompiledQueries(shape_parameters=100)
+    small, large = listing(1, 10), listing(2, 200)
+
+    for _ in range(2):
+        compiled.enrolled_rows(small, database)
+        compiled.enrolled_rows(large, database)
+
+    assert compiled.compilations == 3  # the small shape once, the large one each time
+    assert compiled.held()[0] == 1
+
+
+def test_the_shapes_kept_hold_at_most_so_many_parameters_the_least_recently_used_dropped() -> None:
+    database = DIALECTS["sqlite"]
+    compiled = CompiledQueries(parameters=40)
+    first, second, third = (listing(n, 10 + n) for n in range(3))  # 18, 19 and 20 parameters
+    compiled.enrolled_rows(first, database)
+    compiled.enrolled_rows(second, database)
+    compiled.enrolled_rows(first, database)  # the second is now the least recently used
+    before = compiled.compilations
+
+    compiled.enrolled_rows(third, database)  # 57 with the others
+
+    shapes, held = compiled.held()
+    assert (shapes, held) == (2, 38)
+    compiled.enrolled_rows(first, database)
+    assert compiled.compilations == before + 1  # the first kept
+    compiled.enrolled_rows(second, database)
+    assert compiled.compilations == before + 2  # the second dropped
