@@ -23,6 +23,8 @@ from typing import Any, cast
 from sqlalchemy import Dialect, Integer, Select, String, Table, bindparam, column, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.types import TypeEngine
 
 from bot.workflows.vocabulary import PropertyType, RunSource
 from storage.columns import UTCDateTime
@@ -82,16 +84,29 @@ class EnrollmentQuery:
 
 
 def selected_records(query: EnrollmentQuery, dialect: str) -> Select[Any]:
-    """The ids of the records ``query`` selects, every value bound by name (the names
-    EnrollmentQuery.values gives): one run's query, or its compiled shape."""
+    """The ids of the records ``query`` selects: one run's query, each value bound under a
+    name of its own, so that it may be combined with another run's in one statement."""
+    return _selected_records(query, dialect, named=False)
+
+
+def _selected_records(query: EnrollmentQuery, dialect: str, *, named: bool) -> Select[Any]:
+    """selected_records, its values bound under the names EnrollmentQuery.values gives when
+    ``named``: the query compiled once per shape, whose names bind each run's values (the
+    same names in two queries of one statement would be one value: SQLAlchemy merges them,
+    so only the compiled text, bound by position, is ever joined)."""
     types = query.property_types
-    clause = enrollment_criteria_clause(query.criteria, query.suppression, types, dialect, "")
+    names = "" if named else None
+    clause = enrollment_criteria_clause(query.criteria, query.suppression, types, dialect, names)
+
+    def bound(name: str, value: Any, sql_type: TypeEngine[Any]) -> BindParameter[Any]:
+        return bindparam(name, value, sql_type, unique=not named)
+
     return select(Record.id).where(
-        Record.object_type_id == bindparam("object_type", query.object_type_id, Integer()),
+        Record.object_type_id == bound("object_type", query.object_type_id, Integer()),
         clause,
         not_snoozed(
-            bindparam("workflow", query.workflow_id, Integer()),
-            bindparam("snoozed_at", query.snoozed_at, UTCDateTime()),
+            bound("workflow", query.workflow_id, Integer()),
+            bound("snoozed_at", query.snoozed_at, UTCDateTime()),
         ),
     )
 
@@ -100,7 +115,7 @@ def _enrolled_rows(query: EnrollmentQuery, dialect: str, now: datetime) -> Selec
     """The enrollment rows of ``query``'s records up to record ``newest``, in
     ENROLLMENT_COLUMNS' order, every value bound by name (those of _batch_values too)."""
     return (
-        selected_records(query, dialect)
+        _selected_records(query, dialect, named=True)
         .with_only_columns(
             bindparam("run_id", query.run_id, Integer()),
             Record.id,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Dialect, bindparam, column, func, select
+from sqlalchemy import Dialect, bindparam, column, func, select, union_all
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql import psycopg
 
@@ -18,6 +18,7 @@ from storage.enrollment_sql import (
     EnrollmentStatement,
     bound_constants,
     enrollment_statements,
+    selected_records,
 )
 
 TYPES = {"amount": PropertyType.NUMBER, "stage": PropertyType.STRING}
@@ -142,3 +143,17 @@ def test_the_shapes_kept_hold_at_most_so_many_parameters_the_least_recently_used
     assert compiled.compilations == before + 1  # the first kept
     compiled.enrolled_rows(second, database)
     assert compiled.compilations == before + 2  # the second dropped
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_two_runs_queries_in_one_statement_each_bind_their_own_values(dialect: str) -> None:
+    # Same-named parameters of two queries would be merged into one value by SQLAlchemy.
+    query = listing(1, 2)
+    first = EnrollmentQuery(1, 101, 201, NOW, query.criteria, query.suppression, TYPES)
+    second = EnrollmentQuery(2, 107, 208, NOW, query.criteria, query.suppression, TYPES)
+    both = union_all(selected_records(first, dialect), selected_records(second, dialect))
+
+    values = list(both.compile(dialect=DIALECTS[dialect]).params.values())
+
+    # Each query's object type and workflow.
+    assert [values.count(v) for v in (101, 201, 107, 208)] == [1, 1, 1, 1]
