@@ -8,11 +8,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import Table, and_, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.workflows.vocabulary import ActionOutcome
-from storage.models import ActionResult
+from storage.models import ActionResult, Enrollment
 
 RESULTS = cast(Table, ActionResult.__table__)
 # The key of an intent's reference that holds the task as it was sent.
@@ -97,6 +97,37 @@ class HubSpotWriteRepository:
             for record_id, reference in self.session.execute(query)
             if isinstance(reference, dict) and isinstance(reference.get(INTENT), dict)
         }
+
+    def unsettled_of_retried(
+        self, retried_run_id: int, action_index: int, rerun_id: int
+    ) -> tuple[dict[int, dict[str, Any]], list[int]]:
+        """The intents ``retried_run_id`` left unknown, split by whether re-run ``rerun_id``
+        enrolled their records: record id -> the task sent, of those it did; the ids of
+        those it did not (removed before the re-run was asked for), in id order. A result
+        can only be written for a record its run enrolled."""
+        enrolled = and_(
+            Enrollment.run_id == rerun_id, Enrollment.record_id == ActionResult.record_id
+        )
+        query = (
+            select(ActionResult.record_id, ActionResult.reference, Enrollment.id)
+            .outerjoin(Enrollment, enrolled)
+            .where(
+                ActionResult.run_id == retried_run_id,
+                ActionResult.action_index == action_index,
+                ActionResult.outcome == ActionOutcome.UNKNOWN.value,
+            )
+            .order_by(ActionResult.record_id)
+        )
+        intents: dict[int, dict[str, Any]] = {}
+        not_enrolled: list[int] = []
+        for record_id, reference, enrollment_id in self.session.execute(query):
+            if not (isinstance(reference, dict) and isinstance(reference.get(INTENT), dict)):
+                continue
+            if enrollment_id is None:
+                not_enrolled.append(record_id)
+            else:
+                intents[record_id] = reference[INTENT]
+        return intents, not_enrolled
 
     def forget(self, run_id: int, action_index: int, record_ids: Sequence[int]) -> None:
         """Removes intents HubSpot has no task for: the action is then done again."""

@@ -12,6 +12,7 @@ a crash changes nothing in HubSpot."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -44,6 +45,8 @@ from storage.models import RecordSource
 from storage.properties import StoredValue
 from storage.record_sources import RecordSourceRepository
 from storage.runs import RunRepository
+
+log = logging.getLogger(__name__)
 
 # A task is due at this time of its due day, in the workflow's zone (HubSpot's hs_timestamp
 # is an instant; its task list shows the day and the time).
@@ -308,10 +311,24 @@ class HubSpotWriteBack:
     def adopt_retried_tasks(self, index: int, retried_run_id: int) -> None:
         """In a re-run: the tasks the retried run asked HubSpot for without learning whether
         it created them are looked up first; one found is this run's result for its record
-        (HubSpot has it already), so only those not found are created."""
+        (HubSpot has it already), so only those not found are created.
+
+        Only the records this run enrolled: one removed before the re-run was asked for
+        keeps the retried run's unknown result, which already says its task may exist in
+        HubSpot, and the log says the re-run left it there."""
         with transaction(self.sessions) as session:
-            unsettled = HubSpotWriteRepository(session).unsettled(retried_run_id, index)
+            unsettled, not_enrolled = HubSpotWriteRepository(session).unsettled_of_retried(
+                retried_run_id, index, self.place.run_id
+            )
             done = RunRepository(session).done_records(self.place.run_id, index)
+        if not_enrolled:
+            log.info(
+                "run %s: the tasks run %s may have created in HubSpot for records %s stay "
+                "unknown there: they were removed before this re-run, which did not enroll them",
+                self.place.run_id,
+                retried_run_id,
+                not_enrolled,
+            )
         pending = {r: sent for r, sent in unsettled.items() if r not in done}
         if not pending or self.broken is not None:
             return

@@ -6,6 +6,7 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+import logging
 import signal
 import subprocess
 import sys
@@ -32,6 +33,7 @@ from bot.workflows.vocabulary import PropertyType, SourceKind
 from storage.database import transaction, write_transaction
 from storage.models import ActionResult, Record, RecordSource, Workflow
 from storage.object_types import ObjectTypeRepository
+from storage.record_removal import RecordRemoval
 from storage.record_sources import RecordSourceRepository
 from storage.unit_of_work import UnitOfWork
 from tests.engine.builders import DEALS_CHANNEL, TEAM, channel_message, save, workflow_document
@@ -473,6 +475,54 @@ def test_re_running_a_run_that_never_learnt_whether_hubspot_created_its_tasks_fi
             select(ActionResult.outcome).where(ActionResult.run_id == rerun_id)
         ).all()
     assert rerun == ["ok"] * 3
+
+
+def test_a_re_run_leaves_the_task_of_a_record_removed_since_to_the_run_it_retries(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    portal: Portal,
+    processes: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock.set(RUN_TIME - timedelta(minutes=10))
+    first_sync(sessions, clock, portal)
+    save(sessions, workflow_document(criteria=IN_CONTRACT, actions=[CALL_TASK]), clock.now())
+    clock.set(RUN_TIME + timedelta(seconds=5))
+    hubspot_down = [True]
+
+    def break_tasks(request: Request) -> None:
+        if hubspot_down[0] and "/tasks/" in request.path:
+            raise DroppedConnection
+
+    portal.standin.after_acting = break_tasks
+    engine = portal.engine(sessions, clock, processes.slack())
+    for _attempt in range(MAX_ATTEMPTS):
+        [(run_id, status)] = engine.tick()
+        clock.set(clock.now() + timedelta(minutes=5))
+    assert status is not None
+    assert {o for o, _r, _ref in results(sessions, 0).values()} == {"unknown"}
+    hubspot_down[0] = False
+    # A sync since then found Initech (deal 13) gone from HubSpot: the re-run does not
+    # enroll it, though the retried run may have created its task.
+    with write_transaction(sessions) as session:
+        [gone] = session.scalars(select(Record.id).where(Record.external_id == "13")).all()
+        RecordRemoval(session).remove([gone], clock.now())
+    asked = retry(UnitOfWork(sessions), TEAM, run_id, CLI_ACTOR, clock.now())
+    with caplog.at_level(logging.INFO, logger="bot.workflows.hubspot_writes"):
+        [(rerun_id, status)] = engine.tick()
+
+    assert rerun_id == asked.run_id and status is not None and status.value == "succeeded"
+    with transaction(sessions) as session:
+        rerun = session.scalars(
+            select(ActionResult.outcome).where(ActionResult.run_id == rerun_id)
+        ).all()
+    assert rerun == ["ok"] * 2
+    assert len(portal.standin.objects["tasks"]) == 3  # none created again
+    # The retried run still says Initech's task may exist, and the log says why the re-run
+    # left it there.
+    assert results(sessions, 0)["13"][0] == "unknown"
+    [left] = [r for r in caplog.records if r.name == "bot.workflows.hubspot_writes"]
+    assert f"run {run_id}" in left.getMessage() and f"[{gone}]" in left.getMessage()
 
 
 @pytest.mark.parametrize("follows", [True, False], ids=["survivor-answers", "merged-id-unknown"])
