@@ -35,6 +35,15 @@ def _indexes(engine: Engine) -> set[str]:
     return {index["name"] for index in inspect(engine).get_indexes("records") if index["name"]}
 
 
+def _predicate(engine: Engine, name: str) -> str:
+    """The WHERE of partial index ``name`` on records, as the database reports it (Alembic's
+    autogenerate does not compare predicates, so a migration that dropped it would pass)."""
+    [index] = [i for i in inspect(engine).get_indexes("records") if i["name"] == name]
+    options = index.get("dialect_options", {})
+    where = options.get("postgresql_where", options.get("sqlite_where"))
+    return "" if where is None else str(where)
+
+
 def _removed(sessions: sessionmaker[Session]) -> list[str]:
     with sessions() as session:
         query = select(Record.external_id).where(Record.deleted_at.is_not(None))
@@ -55,3 +64,4 @@ def test_0019_indexes_the_removed_records(
 
     assert "ix_records_removed" in _indexes(engine)
     assert _removed(sessions) == ["D-2"]
+    assert "deleted_at IS NOT NULL" in _predicate(engine, "ix_records_removed")
