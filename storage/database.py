@@ -6,6 +6,7 @@ import logging
 import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SAWarning
+from sqlalchemy.exc import DBAPIError, SAWarning
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -227,6 +228,44 @@ def writers_wait_for_each_other(factory: sessionmaker[Session]) -> bool:
     it holds the database's one write lock; on PostgreSQL only the rows it wrote or locked."""
     with factory() as session:
         return session.get_bind().dialect.name != "postgresql"
+
+
+class IdleLimit:
+    """Has PostgreSQL end a transaction (and its connection) once it stays idle longer than
+    a limit, for a transaction left open while the process waits on something else: if
+    the process vanishes, its locks go with the limit, not with TCP keepalives (hours).
+    ``touch`` restarts the idle clock; nothing is done on SQLite."""
+
+    def __init__(self, session: Session, limit: timedelta) -> None:
+        self.session = session
+        self.ended: DBAPIError | None = None
+        self.postgres = session.get_bind().dialect.name == "postgresql"
+        if self.postgres:
+            # SET takes no bound parameter: the value is an int computed here, never text.
+            milliseconds = max(1, int(limit.total_seconds() * 1000))
+            session.execute(text(f"SET LOCAL idle_in_transaction_session_timeout = {milliseconds}"))
+
+    def touch(self) -> None:
+        """Runs a statement, which restarts the idle clock; once the database has ended the
+        transaction, ``ended`` holds the error that said so (see ``raise_if_ended``)."""
+        if not self.postgres or self.ended is not None:
+            return
+        try:
+            self.session.execute(text("SELECT 1"))
+        except DBAPIError as error:
+            if not connection_lost(error):
+                raise
+            self.ended = error
+
+    def raise_if_ended(self) -> None:
+        if self.ended is not None:
+            raise self.ended
+
+
+def connection_lost(error: DBAPIError) -> bool:
+    """Whether ``error`` says the database closed the connection (an idle limit, a
+    restart), which ended its transaction."""
+    return bool(error.connection_invalidated)
 
 
 @contextmanager

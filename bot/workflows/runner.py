@@ -12,6 +12,7 @@ from functools import partial
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.clock import Clock
@@ -81,7 +82,13 @@ from bot.workflows.summary import EarlierRuns, RunSummary, failure_alert_message
 from bot.workflows.templates import OWNER, RenderContext
 from bot.workflows.vocabulary import ActionOutcome, PropertyType, RunSource, RunStatus
 from storage.criteria_sql import enrollment_criteria_clause
-from storage.database import transaction, write_transaction, writers_wait_for_each_other
+from storage.database import (
+    IdleLimit,
+    connection_lost,
+    transaction,
+    write_transaction,
+    writers_wait_for_each_other,
+)
 from storage.enrollment_sql import EnrollmentQuery, selected_records
 from storage.followups import FollowUpRepository
 from storage.models import Enrollment, Record, Run, Workflow
@@ -821,10 +828,25 @@ class Execution:
         kept only while a re-run may have to post replies from them: while some may be
         missing (a re-run posts a failed digest anew, and nothing else is to post). In a
         re-run, the retried run's are then forgotten too: the digest it laid out is whole
-        now, or failed and posted anew."""
+        now, or failed and posted anew.
+
+        Written in the transaction that renews the run's lease: a process that lost the run
+        to another (its replies waited in Slack past its lease) records nothing, and stops
+        (LeaseLost)."""
         with write_transaction(self.runner.sessions) as session:
             self._write_pending(session, index, outcome, reason, reference)
-        self._keep_lease()
+            self._hold_in(session)
+
+    def _hold_in(self, session: Session) -> None:
+        """Renews the run's lease (and those of the runs waiting) in ``session``'s
+        transaction; LeaseLost, which rolls it back, when another process took the run."""
+        now = self.runner.clock.now()
+        held = RunRepository(session).renew_leases(
+            [self.run_id, *self.waiting], self.runner.owner, now, self.runner.lease
+        )
+        if self.run_id not in held:
+            raise LeaseLost(self.run_id)
+        self.last_renewal = now
 
     def _write_pending(
         self,
@@ -857,19 +879,44 @@ class Execution:
         finds the digest's messages by their marks. Ok is written first; when a reply may be
         missing (rarely), that is rolled back and the records are recorded unknown instead,
         with why. Only where other processes write while this transaction is open
-        (PostgreSQL): on SQLite it would hold the single write lock through the pacing. It
-        locks no run row (results are keyed to enrollments, not to runs), so lease renewals,
-        which lock runs, never wait for it."""
-        with write_transaction(self.runner.sessions) as session:
-            ok = session.begin_nested()
-            self._write_pending(session, index, ActionOutcome.OK, None, reference)
-            lost = self._post_replies(posted, replies)
-            if lost is None:
-                ok.commit()
-            else:
-                ok.rollback()
-                self._write_pending(session, index, ActionOutcome.UNKNOWN, lost, reference)
-        self._keep_lease()
+        (PostgreSQL): on SQLite it would hold the single write lock through the pacing.
+
+        An exception to "no Slack call inside an open transaction", bounded so: the
+        transaction locks no run row (results are keyed to enrollments, not to runs), so
+        lease renewals never wait for it; only the process that takes the run over would
+        wait, on the rows it wrote. The database ends it once it is idle a third of the
+        lease (a statement after each reply restarts that clock): the rows of a process that
+        vanished mid-digest are free a third of a lease after its last statement, where its
+        connection kept them until TCP keepalives gave up (hours), and each process taking
+        the run over failed on them. It commits only in the transaction that renews the
+        lease, so a holder that lost the run commits nothing. A reply that waited longer
+        than that limit (Slack's rate limits, a slow network) costs only the early write:
+        the results are then written after the replies, as on SQLite."""
+        replies_posted, lost = False, None
+        try:
+            with write_transaction(self.runner.sessions) as session:
+                idle = IdleLimit(session, self.runner.lease / 3)
+                ok = session.begin_nested()
+                self._write_pending(session, index, ActionOutcome.OK, None, reference)
+                lost = self._post_replies(posted, replies, after_each=idle.touch)
+                replies_posted = True
+                idle.raise_if_ended()
+                if lost is None:
+                    ok.commit()
+                else:
+                    ok.rollback()
+                    self._write_pending(session, index, ActionOutcome.UNKNOWN, lost, reference)
+                self._hold_in(session)
+        except DBAPIError as error:
+            if not (replies_posted and connection_lost(error)):
+                raise
+            log.warning(
+                "run %s: the database ended the transaction of the digest's results while "
+                "its replies were posted (%s); writing them now",
+                self.run_id,
+                error.orig,
+            )
+            self._record_pending(index, _digest_outcome(lost), lost, reference)
 
     def _post_digest(
         self, messages: Sequence[Message], found: Posted | None
@@ -888,9 +935,14 @@ class Execution:
         self.searching_history = False  # no parent: nothing after it was posted either
         return self._post_new(parent)
 
-    def _post_replies(self, posted: Posted, replies: Sequence[Message]) -> str | None:
-        """Posts a digest's replies in the thread of its parent (``posted``); what may be
-        missing of them, if anything."""
+    def _post_replies(
+        self,
+        posted: Posted,
+        replies: Sequence[Message],
+        after_each: Callable[[], None] = lambda: None,
+    ) -> str | None:
+        """Posts a digest's replies in the thread of its parent (``posted``), calling
+        ``after_each`` after each one; what may be missing of them, if anything."""
         lost: str | None = None
         for part, reply in enumerate(replies, start=1):
             try:
@@ -910,6 +962,7 @@ class Execution:
                     "failed posts only the missing replies, into the digest's thread: fix what "
                     "Slack refused first, or it may refuse them again"
                 )
+            after_each()
         return lost
 
     def _send_dm(self, index: int, action: SendDm) -> None:

@@ -5,12 +5,14 @@ run instead of failing it, up to a limit."""
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.clock import FixedClock
@@ -355,6 +357,125 @@ def test_while_a_digests_replies_are_posted_its_results_are_unseen_and_its_lease
     assert len(outcome) == 1_000
     assert {r.outcome for r in outcome} == {ActionOutcome.OK.value}
     assert kept_layouts(sessions) == set()
+
+
+def test_a_process_taking_over_a_digest_does_not_wait_for_the_old_holders_open_transaction(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    """host-1 wrote the digest's results (PostgreSQL) and is stuck posting its first reply,
+    its transaction open, as when its machine vanished: the database ends that transaction
+    once it has been idle a third of host-1's lease, so host-2, which took the run over
+    after the lease, writes the results, where it waited on host-1's rows until its
+    statement timeout."""
+    short_lease = timedelta(seconds=3)
+    save_long_digest(sessions, 1_000, clock.now())
+    clock.set(JUST_AFTER)
+    first_reply = slack_api.hold("chat.postMessage", nth=2, after_handling=False)
+    ended: dict[str, list[tuple[int, RunStatus | None]]] = {}
+
+    def tick(owner: str, lease: timedelta) -> None:
+        ended[owner] = processes.start(owner, lease=lease).tick()
+
+    one = threading.Thread(target=tick, args=("host-1", short_lease))
+    two = threading.Thread(target=tick, args=("host-2", DEFAULT_LEASE))
+    one.start()
+    try:
+        assert first_reply.reached.wait(30)
+        clock.advance(short_lease + timedelta(seconds=1))
+        two.start()
+        two.join(20)
+        assert not two.is_alive(), "host-2 waited on host-1's open transaction"
+    finally:
+        first_reply.release()
+        one.join(30)
+        two.join(30)
+
+    [digest] = runs(sessions)
+    assert ended == {"host-1": [(digest.id, None)], "host-2": [(digest.id, RunStatus.SUCCEEDED)]}
+    outcome = results(sessions, digest.id)
+    assert len(outcome) == 1_000
+    assert {r.outcome for r in outcome} == {ActionOutcome.OK.value}
+
+
+def test_a_digest_reply_slower_than_the_idle_limit_costs_only_the_early_write(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    """host-1's first reply waits in Slack longer than its transaction may stay idle (a
+    third of its lease), its lease still held: the database ends the transaction, and the
+    results are written once the replies are posted."""
+    short_lease = timedelta(seconds=3)
+    save_long_digest(sessions, 1_000, clock.now())
+    clock.set(JUST_AFTER)
+    first_reply = slack_api.hold("chat.postMessage", nth=2, after_handling=False)
+    ended: list[list[tuple[int, RunStatus | None]]] = []
+    host = processes.start("host-1", lease=short_lease)
+    running = threading.Thread(target=lambda: ended.append(host.tick()))
+    running.start()
+    try:
+        assert first_reply.reached.wait(30)
+        [digest] = runs(sessions)
+        _wait_until_enrollments_unlocked(sessions, digest.id)
+    finally:
+        first_reply.release()
+        running.join(30)
+
+    assert ended == [[(digest.id, RunStatus.SUCCEEDED)]]
+    outcome = results(sessions, digest.id)
+    assert len(outcome) == 1_000
+    assert {r.outcome for r in outcome} == {ActionOutcome.OK.value}
+
+
+def _wait_until_enrollments_unlocked(sessions: sessionmaker[Session], run_id: int) -> None:
+    """On PostgreSQL, until no transaction holds locks on the run's enrollments (the digest's
+    results reference them): the database has ended the one left idle."""
+    deadline = time.monotonic() + 20
+    while True:
+        with sessions() as session:
+            if session.get_bind().dialect.name != "postgresql":
+                return
+            try:
+                session.execute(
+                    text("SELECT 1 FROM enrollments WHERE run_id = :run_id FOR UPDATE NOWAIT"),
+                    {"run_id": run_id},
+                )
+                return
+            except OperationalError:
+                assert time.monotonic() < deadline, "the idle transaction was never ended"
+            time.sleep(0.1)
+
+
+def test_a_digest_holder_that_lost_its_run_while_posting_replies_records_no_result(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    """host-1's first reply waits in Slack past its lease, and host-3 claims the run
+    meanwhile: host-1 must not record the digest's results (host-3 owns the run now)."""
+    save_long_digest(sessions, 1_000, clock.now())
+    clock.set(JUST_AFTER)
+    first_reply = slack_api.hold("chat.postMessage", nth=2, after_handling=False)
+    ended: list[list[tuple[int, RunStatus | None]]] = []
+    running = threading.Thread(target=lambda: ended.append(processes.start("host-1").tick()))
+    running.start()
+    try:
+        assert first_reply.reached.wait(30)
+        [digest] = runs(sessions)
+        clock.advance(PAST_THE_LEASE)
+        assert processes.start("host-3").claim(digest.id) == digest.id
+    finally:
+        first_reply.release()
+        running.join(30)
+
+    assert ended == [[(digest.id, None)]]
+    assert run(sessions, digest.id).lease_owner == "host-3"
+    assert results(sessions, digest.id) == []
 
 
 # -- leases --------------------------------------------------------------------------------
