@@ -945,6 +945,9 @@ class Execution:
         ``after_each`` after each one; what may be missing of them, if anything."""
         lost: str | None = None
         for part, reply in enumerate(replies, start=1):
+            # A reply Slack held past the lease: the process that took the run over posts
+            # the rest, so this one must not (LeaseLost).
+            self._keep_lease()
             try:
                 self._post_once(replace(reply, thread_ts=posted.ts))
             except OutcomeUnknown as unknown:

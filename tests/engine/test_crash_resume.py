@@ -457,7 +457,8 @@ def test_a_digest_holder_that_lost_its_run_while_posting_replies_records_no_resu
     slack_api: SlackStandIn,
 ) -> None:
     """host-1's first reply waits in Slack past its lease, and host-3 claims the run
-    meanwhile: host-1 must not record the digest's results (host-3 owns the run now)."""
+    meanwhile: host-1 must neither post the digest's other replies nor record its results
+    (host-3 owns the run now, and posts what is missing when it runs it)."""
     save_long_digest(sessions, 1_000, clock.now())
     clock.set(JUST_AFTER)
     first_reply = slack_api.hold("chat.postMessage", nth=2, after_handling=False)
@@ -476,6 +477,7 @@ def test_a_digest_holder_that_lost_its_run_while_posting_replies_records_no_resu
     assert ended == [[(digest.id, None)]]
     assert run(sessions, digest.id).lease_owner == "host-3"
     assert results(sessions, digest.id) == []
+    assert len(slack_api.posted_messages(DEALS_CHANNEL)) == 2  # the parent, the held reply
 
 
 # -- leases --------------------------------------------------------------------------------
