@@ -38,8 +38,8 @@ from bot.workflows.vocabulary import ActionOutcome, RunSource, RunStatus
 from storage.database import dialect_insert
 from storage.enrollment_sql import EnrollmentQuery, enrollment_statements
 from storage.followups import RETRIED_OUTCOMES
-from storage.models import ActionResult, Enrollment, Record, Run, Workflow
-from storage.workflows import team_live_ids
+from storage.models import ActionResult, Enrollment, ObjectType, Record, Run, Workflow
+from storage.workflows import StoredWorkflow, stored_columns, team_live_ids
 
 # Bound values one enrollment statement of a run batch holds at most: under half of
 # PostgreSQL's 65,535, whatever a run's criteria list.
@@ -188,6 +188,32 @@ class LatestRun(NamedTuple):
     retry_of: int | None
 
 
+class ClaimableRun(NamedTuple):
+    """A due run as a claim chooses among them (RunRepository.claimable), read without
+    building the ORM objects: with its workflow as stored, whose definition is found by
+    that text."""
+
+    id: int
+    status: str
+    attempts: int
+    enrolled_at: datetime | None
+    retry_of: int | None
+    source: str
+    scheduled_at: datetime
+    workflow: StoredWorkflow
+
+
+_CLAIMABLE_RUN_COLUMNS = (
+    Run.id,
+    Run.status,
+    Run.attempts,
+    Run.enrolled_at,
+    Run.retry_of,
+    Run.source,
+    Run.scheduled_at,
+)
+
+
 class RunRepository:
     """Writes, claims and finishes runs and their enrollments and results. Never commits."""
 
@@ -218,7 +244,7 @@ class RunRepository:
     ) -> Run | None:
         """Takes the earliest due run (or run ``run_id``) no other process holds, and leases
         it to ``owner``."""
-        run = self.session.scalars(self._claimable(now, run_id).limit(1)).first()
+        run: Run | None = self.session.scalars(self._claimable(now, run_id).limit(1)).first()
         if run is None:
             return None
         run.status = RunStatus.RUNNING.value
@@ -229,19 +255,25 @@ class RunRepository:
         self.session.flush()
         return run
 
-    def claimable(
-        self, now: datetime, limit: int, *, locking: bool = False
-    ) -> list[tuple[Run, Workflow]]:
+    def claimable(self, now: datetime, limit: int, *, locking: bool = False) -> list[ClaimableRun]:
         """Up to ``limit`` due runs no other process holds, earliest first, each with its
         workflow; at most one run per workflow (its next run waits for it). Read without
         locking them unless ``locking``: other processes still claim these while this one
         chooses, and ``claim`` takes those chosen that are still free. With ``locking``, on
         PostgreSQL, those other processes are claiming now are skipped and those read stay
-        locked until the caller's transaction ends."""
-        query = self._claimable(now, None, locking=locking).add_columns(Workflow).limit(limit)
-        chosen: dict[int, tuple[Run, Workflow]] = {}
-        for run, workflow in self.session.execute(query):
-            chosen.setdefault(workflow.id, (run, workflow))
+        locked until the caller's transaction ends (runs and workflows, not object types)."""
+        columns = (*_CLAIMABLE_RUN_COLUMNS, *stored_columns())
+        query = (
+            self._claimable(now, None, locking=locking, columns=columns)
+            .join(ObjectType, ObjectType.id == Workflow.object_type_id)
+            .limit(limit)
+        )
+        run_columns = len(_CLAIMABLE_RUN_COLUMNS)
+        chosen: dict[int, ClaimableRun] = {}
+        for row in self.session.connection().execute(query):
+            workflow = StoredWorkflow(*row[run_columns:])
+            if workflow.id not in chosen:
+                chosen[workflow.id] = ClaimableRun._make((*row[:run_columns], workflow))
         return list(chosen.values())
 
     def claim(
@@ -284,7 +316,14 @@ class RunRepository:
         )
         return claimed
 
-    def _claimable(self, now: datetime, run_id: int | None, *, locking: bool = True) -> Select[Run]:
+    def _claimable(
+        self,
+        now: datetime,
+        run_id: int | None,
+        *,
+        locking: bool = True,
+        columns: tuple[Any, ...] = (Run,),
+    ) -> Select[Any]:
         """Due runs no other process holds, earliest first (or run ``run_id`` if it is one).
 
         Due means pending and scheduled by now, or running under a lease that expired (its
@@ -305,7 +344,8 @@ class RunRepository:
             and_(Run.status == RunStatus.RUNNING.value, Run.lease_expires_at <= now),
         )
         query = (
-            select(Run)
+            select(*columns)
+            .select_from(Run)
             .join(Workflow, Workflow.id == Run.workflow_id)
             .where(due, ~busy, true() if run_id is None else Run.id == run_id)
             .order_by(Run.scheduled_at, Run.id)

@@ -4,16 +4,28 @@ DeletedWorkflows: every query here is of live workflows."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from functools import cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import Select, String, Text, bindparam, cast, func, select
+from sqlalchemy import (
+    Integer,
+    Select,
+    String,
+    Text,
+    Update,
+    bindparam,
+    cast,
+    func,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.orm import Session, joinedload
 
 from bot.workflows.vocabulary import WorkflowStatus
-from storage.columns import contains_in_any_case
+from storage.columns import UTCDateTime, contains_in_any_case
 from storage.models import ObjectType, Workflow
 from storage.properties import fold
 
@@ -43,6 +55,48 @@ class ListedWorkflow(NamedTuple):
     settings_json: str
     revision: int
     next_run_at: datetime | None
+
+
+class StoredWorkflow(NamedTuple):
+    """A workflow's definition as stored, its JSON columns as their text, with what planning
+    and claiming read besides: the ORM object decoded all five JSON columns on every read
+    (twice per run in a burst, planning and claiming), where a reader keyed by the text
+    (bot.workflows.stored) decodes them only when the text is new to it."""
+
+    id: int
+    team_id: str
+    object_type_id: int
+    object_type: str  # its type's name
+    name: str
+    status: str
+    owner_user_id: str
+    revision: int
+    next_run_at: datetime | None
+    schedule_json: str
+    criteria_json: str
+    suppression_json: str
+    actions_json: str
+    settings_json: str
+
+
+def stored_columns() -> tuple[Any, ...]:
+    """StoredWorkflow's columns, in its order (ObjectType joined on the workflow's type)."""
+    return (
+        Workflow.id,
+        Workflow.team_id,
+        Workflow.object_type_id,
+        ObjectType.name,
+        Workflow.name,
+        Workflow.status,
+        Workflow.owner_user_id,
+        Workflow.revision,
+        Workflow.next_run_at,
+        cast(Workflow.schedule, Text),
+        cast(Workflow.criteria, Text),
+        cast(Workflow.suppression, Text),
+        cast(Workflow.actions, Text),
+        cast(Workflow.settings, Text),
+    )
 
 
 class WorkflowRepository:
@@ -156,6 +210,36 @@ class WorkflowRepository:
             query = query.with_for_update(skip_locked=True)
         return list(self.session.scalars(query))
 
+    def due_stored(self, now: datetime, limit: int) -> list[StoredWorkflow]:
+        """Like ``due``, as stored rows (no ORM objects): only the workflows' rows are
+        locked, not their object types' (planners of other processes must not skip every
+        workflow of a type another one is planning)."""
+        query = _due_stored(self.session.get_bind().dialect.name == "postgresql")
+        rows = self.session.connection().execute(query, {"now": now, "limit": limit})
+        return [StoredWorkflow(*row) for row in rows]
+
+    def stored(self, workflow_ids: Collection[int], *, live: bool = True) -> list[StoredWorkflow]:
+        """The live workflows of these ids as stored rows, by id; deleted ones too when not
+        ``live`` (a run of a workflow deleted since it was claimed)."""
+        if not workflow_ids:
+            return []
+        query = (
+            select(*stored_columns())
+            .join(ObjectType, ObjectType.id == Workflow.object_type_id)
+            .where(Workflow.id.in_(workflow_ids), LIVE if live else true())
+            .order_by(Workflow.id)
+        )
+        return [StoredWorkflow(*row) for row in self.session.connection().execute(query)]
+
+    def move_next_runs(self, next_runs: Sequence[tuple[int, datetime | None]]) -> None:
+        """Sets each (workflow id, next run) in one statement (an ORM object's change would
+        be flushed the same way, but costs the object)."""
+        if next_runs:
+            self.session.connection().execute(
+                _move_next_run(),
+                [{"workflow_id": id_, "moved_to": at} for id_, at in next_runs],
+            )
+
     def coming(self, until: datetime, limit: int) -> list[tuple[int, datetime]]:
         """(id, updated_at) of the active workflows whose next occurrence comes by
         ``until``, earliest first; read without locking them (planning locks them, later)."""
@@ -188,6 +272,34 @@ class WorkflowRepository:
     def delete(self, workflow: Workflow) -> None:
         self.session.delete(workflow)
         self.session.flush()
+
+
+@cache
+def _due_stored(locking: bool) -> Select[Any]:
+    """WorkflowRepository.due_stored's query, built once: ``now`` and ``limit`` bound."""
+    query = (
+        select(*stored_columns())
+        .join(ObjectType, ObjectType.id == Workflow.object_type_id)
+        .where(
+            Workflow.status == WorkflowStatus.ACTIVE.value,
+            Workflow.next_run_at <= bindparam("now", type_=UTCDateTime()),
+            LIVE,
+        )
+        .order_by(Workflow.next_run_at, Workflow.id)
+        .limit(bindparam("limit", type_=Integer))
+    )
+    if locking:
+        query = query.with_for_update(skip_locked=True, of=Workflow)
+    return query
+
+
+@cache
+def _move_next_run() -> Update:
+    return (
+        update(Workflow)
+        .where(Workflow.id == bindparam("workflow_id"))
+        .values(next_run_at=bindparam("moved_to"))
+    )
 
 
 @cache

@@ -122,11 +122,12 @@ class Engine:
             known = self.parsed_ahead
             changed = {id_ for id_, updated_at in coming.items() if known.get(id_) != updated_at}
             definitions = DefinitionReader(session)
-            read = workflows.many(changed)
+            # As stored rows: the planner and the claims find them by that text.
+            read = workflows.stored(changed)
             found = {workflow.id for workflow in read}
             for workflow in read:
                 try:
-                    definitions.definition(workflow)
+                    definitions.stored_definition(workflow)
                 except InvalidDefinition:
                     pass
                 except Exception:

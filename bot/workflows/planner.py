@@ -40,13 +40,28 @@ def plan_due(session: Session, now: datetime, limit: int) -> list[Planned]:
     """Plans up to ``limit`` active workflows whose next occurrence has come. One
     transaction; what the batch's workflows share (property types, object type names, whether
     any of them has a skipped occurrence) is read once for all of them, and their run rows
-    are written in one statement."""
-    due = WorkflowRepository(session).due(now, limit)
+    are written in one statement, their next runs in another. The workflows are read as
+    stored rows, their definitions parsed ahead (Engine.parse_ahead) found by that text."""
+    workflows = WorkflowRepository(session)
+    due = workflows.due_stored(now, limit)
     definitions = DefinitionReader(session)
     skipping = FollowUpRepository(session).workflows_with_skips([w.id for w in due])
     rows: list[NewRun] = []
-    planned = [_plan(session, w, now, definitions, w.id in skipping, rows) for w in due]
+    planned: list[Planned] = []
+    next_runs: list[tuple[int, datetime | None]] = []
+    for workflow in due:
+        assert workflow.next_run_at is not None
+        definition = definitions.stored_definition(workflow)
+        occurring = _Occurring(
+            workflow.id, workflow.revision, workflow.next_run_at, definition.schedule
+        )
+        result, next_run = _plan(
+            session, occurring, definition.settings, now, workflow.id in skipping, rows
+        )
+        planned.append(result)
+        next_runs.append((workflow.id, next_run))
     RunRepository(session).add_many(rows, now)
+    workflows.move_next_runs(next_runs)
     return planned
 
 
@@ -65,32 +80,44 @@ def next_run_after(schedule: Schedule, after: datetime) -> datetime | None:
 
 def plan_workflow(session: Session, workflow: Workflow, now: datetime) -> Planned:
     """Writes run rows for the workflow's occurrences up to ``now`` and moves its next run."""
+    assert workflow.next_run_at is not None
+    schedule = Schedule.from_json(workflow.schedule)
+    settings = DefinitionReader(session).definition(workflow).settings
+    occurring = _Occurring(workflow.id, workflow.revision, workflow.next_run_at, schedule)
     rows: list[NewRun] = []
-    planned = _plan(session, workflow, now, DefinitionReader(session), True, rows)
+    planned, workflow.next_run_at = _plan(session, occurring, settings, now, True, rows)
     RunRepository(session).add_many(rows, now)
     return planned
 
 
+@dataclass(frozen=True)
+class _Occurring:
+    """What planning reads of a workflow: its occurrences from its next run, and the
+    revision its runs are of."""
+
+    workflow_id: int
+    revision: int
+    next_run_at: datetime
+    schedule: Schedule
+
+
 def _plan(
     session: Session,
-    workflow: Workflow,
+    workflow: _Occurring,
+    settings: WorkflowSettings,
     now: datetime,
-    definitions: DefinitionReader,
     skipping: bool,
     rows: list[NewRun],
-) -> Planned:
-    """Adds to ``rows`` the run rows of the workflow's occurrences up to ``now`` and moves
-    its next run; ``skipping`` False when the caller knows no occurrence of it was skipped
-    by hand."""
-    assert workflow.next_run_at is not None
-    schedule = Schedule.from_json(workflow.schedule)
-    settings = definitions.definition(workflow).settings
+) -> tuple[Planned, datetime | None]:
+    """Adds to ``rows`` the run rows of the workflow's occurrences up to ``now``; what it
+    planned, and the workflow's next run after them. ``skipping`` False when the caller
+    knows no occurrence of it was skipped by hand."""
+    schedule = workflow.schedule
     due, skipped_count = _due_occurrences(schedule, workflow.next_run_at, now)
     if not due:
         # next_run_at is not an occurrence of the stored schedule (it can only come from a
         # change made outside the use cases): move on rather than fail every tick.
-        workflow.next_run_at = next_run_after(schedule, now)
-        return Planned(workflow.id, 0, 0)
+        return Planned(workflow.workflow_id, 0, 0), next_run_after(schedule, now)
     latest, older = due[-1], due[:-1]
     for occurrence in older:
         rows.append(_missed(workflow, occurrence, "the bot was not running at that time"))
@@ -106,8 +133,8 @@ def _plan(
         )
         rows.append(_missed(workflow, latest, reason))
         planned = 0
-    workflow.next_run_at = next_run_after(schedule, now)
-    return Planned(workflow.id, planned, len(older) + skipped_count + (1 - planned))
+    missed = len(older) + skipped_count + (1 - planned)
+    return Planned(workflow.workflow_id, planned, missed), next_run_after(schedule, now)
 
 
 def _skipped_by_hand(session: Session, run: NewRun) -> NewRun | None:
@@ -147,9 +174,9 @@ def _minutes(delta: timedelta) -> str:
     return f"{int(delta.total_seconds() // 60)} min"
 
 
-def _missed(workflow: Workflow, occurrence: Occurrence, reason: str) -> NewRun:
+def _missed(workflow: _Occurring, occurrence: Occurrence, reason: str) -> NewRun:
     return NewRun(
-        workflow_id=workflow.id,
+        workflow_id=workflow.workflow_id,
         revision=workflow.revision,
         occurrence_key=occurrence.key,
         scheduled_at=occurrence.utc,
@@ -196,7 +223,7 @@ def pause_decision(
 
 
 def _on_time(
-    workflow: Workflow,
+    workflow: _Occurring,
     schedule: Schedule,
     settings: WorkflowSettings,
     occurrence: Occurrence,
@@ -204,7 +231,7 @@ def _on_time(
 ) -> NewRun:
     decision = pause_decision(schedule, settings, occurrence)
     return NewRun(
-        workflow_id=workflow.id,
+        workflow_id=workflow.workflow_id,
         revision=workflow.revision,
         occurrence_key=occurrence.key,
         scheduled_at=decision.scheduled_at,

@@ -52,9 +52,9 @@ from bot.workflows.stored import DefinitionReader
 from bot.workflows.summary import EarlierRuns, RunSummary
 from bot.workflows.vocabulary import PropertyType, RunSource, RunStatus
 from storage.database import transaction, write_transaction
-from storage.models import Run, Workflow
 from storage.record_sources import RecordSourceRepository
-from storage.runs import NewResult, RunRepository
+from storage.runs import ClaimableRun, NewResult, RunRepository
+from storage.workflows import StoredWorkflow
 
 log = logging.getLogger(__name__)
 
@@ -113,15 +113,18 @@ def claim_batch(
     return Claimed()
 
 
-def _choose(session: Session, candidates: list[tuple[Run, Workflow]], now: datetime) -> Claimed:
+def _choose(session: Session, candidates: list[ClaimableRun], now: datetime) -> Claimed:
     """The candidates to carry out as a batch, and the first one that is not batchable."""
-    fed = RecordSourceRepository(session).fed_types({w.object_type_id for _, w in candidates})
+    fed = RecordSourceRepository(session).fed_types(
+        {run.workflow.object_type_id for run in candidates}
+    )
     definitions = DefinitionReader(session)
     batch: list[ClaimedRun] = []
     alone: int | None = None
-    for run, workflow in candidates:
+    for run in candidates:
+        workflow = run.workflow
         types = definitions.types(workflow.object_type_id)
-        definition = definitions.definition(workflow, types)
+        definition = definitions.stored_definition(workflow, types)
         if batchable(run, definition, fed=workflow.object_type_id in fed):
             batch.append(_first_claim(run, workflow, types, definition, now))
         elif alone is None:
@@ -129,7 +132,7 @@ def _choose(session: Session, candidates: list[tuple[Run, Workflow]], now: datet
     return Claimed(batch, alone)
 
 
-def batchable(run: Run, definition: WorkflowDefinition, *, fed: bool) -> bool:
+def batchable(run: ClaimableRun, definition: WorkflowDefinition, *, fed: bool) -> bool:
     """Whether the run can be carried out as part of a batch: its first claim, scheduled,
     enrolling by its criteria on a type no source feeds (nothing to sync first, nothing to
     write back), and only sending channel messages per record that name no owner."""
@@ -153,8 +156,8 @@ def batchable(run: Run, definition: WorkflowDefinition, *, fed: bool) -> bool:
 
 
 def _first_claim(
-    run: Run,
-    workflow: Workflow,
+    run: ClaimableRun,
+    workflow: StoredWorkflow,
     types: dict[str, PropertyType],
     definition: WorkflowDefinition,
     now: datetime,

@@ -77,7 +77,7 @@ from bot.workflows.run_observer import (
     Unobserved,
 )
 from bot.workflows.source_reading import EnvironmentLookup
-from bot.workflows.stored import definition_of
+from bot.workflows.stored import DefinitionReader
 from bot.workflows.summary import EarlierRuns, RunSummary, failure_alert_message, summary_message
 from bot.workflows.templates import OWNER, RenderContext
 from bot.workflows.vocabulary import ActionOutcome, PropertyType, RunSource, RunStatus
@@ -91,11 +91,12 @@ from storage.database import (
 )
 from storage.enrollment_sql import EnrollmentQuery, selected_records
 from storage.followups import FollowUpRepository
-from storage.models import Enrollment, Record, Run, Workflow
+from storage.models import Enrollment, Record, Run
 from storage.object_types import ObjectTypeRepository
 from storage.owner_directory import OwnerDirectoryRepository
 from storage.run_digests import RunDigestRepository
 from storage.runs import RunRepository
+from storage.workflows import WorkflowRepository
 
 log = logging.getLogger(__name__)
 
@@ -274,16 +275,17 @@ class ClaimedRun:
     def read(cls, session: Session, run_id: int, now: datetime) -> ClaimedRun:
         run = session.get(Run, run_id)
         assert run is not None
-        workflow = session.get(Workflow, run.workflow_id)
-        assert workflow is not None
-        types = ObjectTypeRepository(session).property_types(workflow.object_type_id)
+        # As stored: its definition, parsed ahead of a burst, is found by that text.
+        (workflow,) = WorkflowRepository(session).stored([run.workflow_id], live=False)
+        definitions = DefinitionReader(session)
+        types = definitions.types(workflow.object_type_id)
         return cls(
             run_id=run_id,
             team_id=workflow.team_id,
             workflow_id=workflow.id,
             object_type_id=workflow.object_type_id,
             types=types,
-            definition=definition_of(session, workflow, types),
+            definition=definitions.stored_definition(workflow, types),
             scheduled_at=run.scheduled_at,
             started_at=run.started_at or now,
             attempts=run.attempts,

@@ -15,6 +15,7 @@ from bot.workflows.definitions import WorkflowDefinition, load_definition, to_do
 from bot.workflows.vocabulary import PropertyType
 from storage.models import Workflow
 from storage.object_types import ObjectTypeRepository
+from storage.workflows import StoredWorkflow
 
 
 def document_of(workflow: Workflow) -> dict[str, Any]:
@@ -29,6 +30,21 @@ def document_of(workflow: Workflow) -> dict[str, Any]:
         "suppression": workflow.suppression,
         "actions": workflow.actions,
         "settings": workflow.settings,
+    }
+
+
+def _stored_document(workflow: StoredWorkflow) -> dict[str, Any]:
+    """The stored workflow as a workflow document, like ``document_of``."""
+    return {
+        "name": workflow.name,
+        "object_type": workflow.object_type,
+        "status": workflow.status,
+        "owner": workflow.owner_user_id,
+        "schedule": json.loads(workflow.schedule_json),
+        "criteria": json.loads(workflow.criteria_json),
+        "suppression": json.loads(workflow.suppression_json),
+        "actions": json.loads(workflow.actions_json),
+        "settings": json.loads(workflow.settings_json),
     }
 
 
@@ -79,11 +95,53 @@ class DefinitionReader:
         self._types: dict[int, dict[str, PropertyType]] = {}
         self._names: dict[str, list[str]] = {}
         self.parses = 0  # definitions this reader parsed, found in no cache
+        self._type_keys: dict[int, tuple[dict[str, PropertyType], tuple[tuple[str, str], ...]]] = {}
 
     def types(self, object_type_id: int) -> dict[str, PropertyType]:
         if object_type_id not in self._types:
             self._types[object_type_id] = self._object_types.property_types(object_type_id)
         return self._types[object_type_id]
+
+    def stored_definition(
+        self, workflow: StoredWorkflow, types: dict[str, PropertyType] | None = None
+    ) -> WorkflowDefinition:
+        """Like ``definition``, from the columns' stored text: keyed by that text, so that
+        one already parsed costs neither decoding its JSON nor encoding a key."""
+        object_type_id = workflow.object_type_id
+        if types is None:
+            types = self.types(object_type_id)
+        key = (
+            "stored",  # never equal to an ORM object's key (_cache_key), whose JSON differs
+            workflow.team_id,
+            object_type_id,
+            workflow.name,
+            workflow.status,
+            workflow.owner_user_id,
+            workflow.schedule_json,
+            workflow.criteria_json,
+            workflow.suppression_json,
+            workflow.actions_json,
+            workflow.settings_json,
+            self._types_key(types),
+        )
+        cached = _PARSED.get(key)
+        if cached is not None:
+            return cached
+        team = workflow.team_id
+        if team not in self._names:
+            self._names[team] = self._object_types.names(team)
+        definition = load_definition(_stored_document(workflow), types, self._names[team])
+        _PARSED.put(key, definition)
+        self.parses += 1
+        return definition
+
+    def _types_key(self, types: dict[str, PropertyType]) -> tuple[tuple[str, str], ...]:
+        # By identity: the reader's own dicts (one per type) are what every run passes.
+        found = self._type_keys.get(id(types))
+        if found is None or found[0] is not types:
+            found = (types, tuple(sorted((name, kind.value) for name, kind in types.items())))
+            self._type_keys[id(types)] = found
+        return found[1]
 
     def definition(
         self, workflow: Workflow, types: dict[str, PropertyType] | None = None

@@ -10,10 +10,12 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.clock import FixedClock
+from bot.workflows.definitions import WorkflowDefinition, to_document
 from bot.workflows.lifecycle import Saved
-from bot.workflows.stored import definition_of
+from bot.workflows.stored import DefinitionReader, definition_of
 from storage.database import transaction
 from storage.models import PropertyDefinition, Workflow
+from storage.workflows import WorkflowRepository
 from tests.engine.builders import (
     channel_message,
     daily,
@@ -30,6 +32,13 @@ def read(sessions: sessionmaker[Session], workflow_id: int) -> object:
         found = session.get(Workflow, workflow_id)
         assert found is not None
         return definition_of(session, found)
+
+
+def read_stored(sessions: sessionmaker[Session], workflow_id: int) -> WorkflowDefinition:
+    """As planning, claims and the parse-ahead read it: from the columns' stored text."""
+    with transaction(sessions) as session:
+        (stored,) = WorkflowRepository(session).stored([workflow_id])
+        return DefinitionReader(session).stored_definition(stored)
 
 
 def saved_workflow(sessions: sessionmaker[Session]) -> int:
@@ -63,6 +72,40 @@ def test_a_changed_column_is_read_anew_never_the_stale_definition(
             update(Workflow).where(Workflow.id == workflow_id).values(actions=[channel_message()])
         )
     assert read(sessions, workflow_id) is before
+
+
+def test_a_workflow_read_as_stored_text_is_parsed_once_and_anew_once_a_column_changed(
+    sessions: sessionmaker[Session],
+) -> None:
+    workflow_id = saved_workflow(sessions)
+    before = read_stored(sessions, workflow_id)
+    assert read_stored(sessions, workflow_id) is before
+    assert to_document(before) == to_document(read(sessions, workflow_id))  # type: ignore[arg-type]
+    changed = channel_message(text="{{ name }} changed")
+    with transaction(sessions) as session:
+        session.execute(
+            update(Workflow).where(Workflow.id == workflow_id).values(actions=[changed])
+        )
+
+    after = read_stored(sessions, workflow_id)
+
+    assert after is not before
+    assert after.actions[0].text.text == "{{ name }} changed"  # type: ignore[attr-defined]
+
+
+def test_a_property_type_change_is_read_anew_from_the_stored_text_too(
+    sessions: sessionmaker[Session],
+) -> None:
+    workflow_id = saved_workflow(sessions)
+    before = read_stored(sessions, workflow_id)
+    with transaction(sessions) as session:
+        session.execute(
+            update(PropertyDefinition)
+            .where(PropertyDefinition.name == "stage")
+            .values(type="enumeration")
+        )
+
+    assert read_stored(sessions, workflow_id) is not before
 
 
 def test_a_property_type_change_is_read_anew(sessions: sessionmaker[Session]) -> None:

@@ -22,6 +22,7 @@ START = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 DUE = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 NOTHING = {
     "due": [],
+    "due_stored": [],
     "coming": [],
     "earliest_next_run": None,
     "active_named_like": [],
@@ -43,6 +44,7 @@ def reads(session: Session) -> dict[str, object]:
     later = DUE + timedelta(hours=1)
     return {
         "due": workflows.due(later, 10),
+        "due_stored": workflows.due_stored(later, 10),
         "coming": workflows.coming(later, 10),
         "earliest_next_run": workflows.earliest_next_run(),
         "active_named_like": workflows.active_named_like(TEAM, "", None, 10),
@@ -61,6 +63,7 @@ def test_a_deleted_workflow_is_not_read_by_id(sessions: sessionmaker[Session]) -
 
     with transaction(sessions) as session:
         assert WorkflowRepository(session).many([workflow_id]) == []
+        assert WorkflowRepository(session).stored([workflow_id]) == []
 
 
 def test_a_deleted_workflow_whose_row_still_says_active_and_due_is_not_read(
