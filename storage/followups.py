@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, Select, bindparam, delete, exists, select
 from sqlalchemy.orm import Session
 
 from bot.workflows.vocabulary import ActionOutcome
+from storage.columns import among_ids
 from storage.database import dialect_insert
 from storage.models import ActionResult, Enrollment, Record, RecordSnooze, Run, RunSkip
 from storage.workflows import team_live_ids
@@ -69,7 +70,9 @@ class FollowUpRepository:
         planning batch; only those look up the occurrence they plan)."""
         if not workflow_ids:
             return set()
-        query = select(RunSkip.workflow_id).where(RunSkip.workflow_id.in_(workflow_ids))
+        query = select(RunSkip.workflow_id).where(
+            among_ids(self.session, RunSkip.workflow_id, workflow_ids)
+        )
         return set(self.session.scalars(query.distinct()))
 
     def skip(self, workflow_id: int, occurrence_key: str) -> RunSkip | None:

@@ -13,6 +13,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.workflows.vocabulary import WorkflowStatus
+from storage.columns import among_ids
 from storage.models import ObjectType, RecordSource, Workflow
 from storage.workflows import LIVE
 
@@ -66,7 +67,7 @@ class RecordSourceRepository:
     def fed_types(self, object_type_ids: Collection[int]) -> set[int]:
         """Which of these object types a source feeds, in one query."""
         query = select(RecordSource.object_type_id).where(
-            RecordSource.object_type_id.in_(object_type_ids)
+            among_ids(self.session, RecordSource.object_type_id, object_type_ids)
         )
         return set(self.session.scalars(query))
 

@@ -35,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from bot.workflows.vocabulary import ActionOutcome, RunSource, RunStatus
+from storage.columns import among_ids
 from storage.database import dialect_insert
 from storage.enrollment_sql import EnrollmentQuery, enrollment_statements
 from storage.followups import RETRIED_OUTCOMES
@@ -293,18 +294,20 @@ class RunRepository:
         if not run_ids and not first_claims:
             return set()
         never_claimed = and_(
-            Run.id.in_(first_claims),
+            among_ids(self.session, Run.id, first_claims),
             Run.status == RunStatus.PENDING.value,
             Run.attempts == 0,
             Run.enrolled_at.is_(None),
         )
-        free = self._claimable(now, None).where(or_(Run.id.in_(run_ids), never_claimed))
+        free = self._claimable(now, None).where(
+            or_(among_ids(self.session, Run.id, run_ids), never_claimed)
+        )
         claimed = {run.id for run in self.session.scalars(free)}
         if not claimed:
             return claimed
         self.session.execute(
             update(Run)
-            .where(Run.id.in_(claimed))
+            .where(among_ids(self.session, Run.id, claimed))
             .values(
                 status=RunStatus.RUNNING.value,
                 lease_owner=owner,
@@ -385,7 +388,7 @@ class RunRepository:
         ours = self.session.scalars(
             select(Run.id)
             .where(
-                Run.id.in_(run_ids),
+                among_ids(self.session, Run.id, run_ids),
                 Run.lease_owner == owner,
                 Run.status == RunStatus.RUNNING.value,
             )
@@ -395,7 +398,9 @@ class RunRepository:
         if not ours:
             return set()
         self.session.execute(
-            update(Run).where(Run.id.in_(ours)).values(lease_expires_at=now + lease),
+            update(Run)
+            .where(among_ids(self.session, Run.id, ours))
+            .values(lease_expires_at=now + lease),
             execution_options={"synchronize_session": False},
         )
         return set(ours)
@@ -433,7 +438,9 @@ class RunRepository:
             return set()
         ids = [run_id for run_id, _, _ in finished]
         held = select(Run.id).where(
-            Run.id.in_(ids), Run.lease_owner == owner, Run.finished_at.is_(None)
+            among_ids(self.session, Run.id, ids),
+            Run.lease_owner == owner,
+            Run.finished_at.is_(None),
         )
         # Locked in id order, as renew_leases locks them (no deadlock between the two).
         ours = set(self.session.scalars(held.order_by(Run.id).with_for_update()))
@@ -521,7 +528,8 @@ class RunRepository:
         """Which of these workflows have missed runs (a summary lists those since the last
         run that finished)."""
         query = select(Run.workflow_id).where(
-            Run.workflow_id.in_(workflow_ids), Run.status == RunStatus.MISSED.value
+            among_ids(self.session, Run.workflow_id, workflow_ids),
+            Run.status == RunStatus.MISSED.value,
         )
         return set(self.session.scalars(query.distinct()))
 
@@ -531,7 +539,7 @@ class RunRepository:
         """Which of these workflows have a run that finished after ``instant`` (a run due
         then may have waited for it)."""
         query = select(Run.workflow_id).where(
-            Run.workflow_id.in_(workflow_ids), Run.finished_at > instant
+            among_ids(self.session, Run.workflow_id, workflow_ids), Run.finished_at > instant
         )
         return set(self.session.scalars(query.distinct()))
 
@@ -691,7 +699,7 @@ class RunRepository:
         # claim of a scheduled run enrolls this way, and nothing enrolled in it before.
         counted = (
             select(Enrollment.run_id, func.count())
-            .where(Enrollment.run_id.in_([selection.run_id for selection in selections]))
+            .where(among_ids(self.session, Enrollment.run_id, [s.run_id for s in selections]))
             .group_by(Enrollment.run_id)
         )
         return Counter({run_id: count for run_id, count in self.session.execute(counted)})
@@ -746,7 +754,7 @@ class RunRepository:
         if stale_source is not None:
             values["stale_source"] = stale_source
         self.session.execute(
-            update(Run).where(Run.id.in_(run_ids)).values(**values),
+            update(Run).where(among_ids(self.session, Run.id, run_ids)).values(**values),
             execution_options={"synchronize_session": False},
         )
 
@@ -756,7 +764,7 @@ class RunRepository:
         query = (
             select(Enrollment.run_id, Record)
             .join(Record, Record.id == Enrollment.record_id)
-            .where(Enrollment.run_id.in_(run_ids))
+            .where(among_ids(self.session, Enrollment.run_id, run_ids))
             .order_by(Enrollment.run_id, Enrollment.record_id)
         )
         return [(run_id, record) for run_id, record in self.session.execute(query)]

@@ -17,6 +17,7 @@ from bot.workflows.notifier import SECTION_CHARS
 from bot.workflows.readable import plural
 from bot.workflows.templates import cut_mrkdwn, escape_mrkdwn
 from bot.workflows.vocabulary import ActionOutcome, RunStatus
+from storage.columns import among_ids
 from storage.models import Enrollment, Record, Run
 from storage.runs import RunRepository
 
@@ -133,7 +134,7 @@ class EarlierRuns:
 
     @classmethod
     def of(cls, session: Session, run_ids: Sequence[int]) -> EarlierRuns:
-        batch = tuple(session.scalars(select(Run).where(Run.id.in_(run_ids))))
+        batch = tuple(session.scalars(select(Run).where(among_ids(session, Run.id, run_ids))))
         if not batch:
             return cls(frozenset(), frozenset())
         runs = RunRepository(session)
