@@ -113,11 +113,12 @@ def _plan(
     planned, and the workflow's next run after them. ``skipping`` False when the caller
     knows no occurrence of it was skipped by hand."""
     schedule = workflow.schedule
-    due, skipped_count = _due_occurrences(schedule, workflow.next_run_at, now)
+    due, skipped_count, following = _due_occurrences(schedule, workflow.next_run_at, now)
+    next_run = None if following is None else following.utc
     if not due:
         # next_run_at is not an occurrence of the stored schedule (it can only come from a
         # change made outside the use cases): move on rather than fail every tick.
-        return Planned(workflow.workflow_id, 0, 0), next_run_after(schedule, now)
+        return Planned(workflow.workflow_id, 0, 0), next_run
     latest, older = due[-1], due[:-1]
     for occurrence in older:
         rows.append(_missed(workflow, occurrence, "the bot was not running at that time"))
@@ -134,7 +135,7 @@ def _plan(
         rows.append(_missed(workflow, latest, reason))
         planned = 0
     missed = len(older) + skipped_count + (1 - planned)
-    return Planned(workflow.workflow_id, planned, missed), next_run_after(schedule, now)
+    return Planned(workflow.workflow_id, planned, missed), next_run
 
 
 def _skipped_by_hand(session: Session, run: NewRun) -> NewRun | None:
@@ -155,19 +156,21 @@ def _skipped_by_hand(session: Session, run: NewRun) -> NewRun | None:
 
 def _due_occurrences(
     schedule: Schedule, next_run_at: datetime, now: datetime
-) -> tuple[list[Occurrence], int]:
+) -> tuple[list[Occurrence], int, Occurrence | None]:
     """Occurrences from ``next_run_at`` up to ``now``: at most MAX_MISSED_ROWS + 1 of the
-    latest, and how many older ones were left out."""
+    latest, how many older ones were left out, and the first after ``now`` (None when the
+    schedule has ended): the workflow's next run, which asking the schedule again computed
+    a second time (half of planning's CPU in a burst)."""
     due: list[Occurrence] = []
     left_out = 0
     for occurrence in schedule.occurrences_after(next_run_at - timedelta(microseconds=1)):
         if occurrence.utc > now:
-            break
+            return due, left_out, occurrence
         due.append(occurrence)
         if len(due) > MAX_MISSED_ROWS + 1:
             due.pop(0)
             left_out += 1
-    return due, left_out
+    return due, left_out, None
 
 
 def _minutes(delta: timedelta) -> str:
