@@ -189,6 +189,12 @@ class LatestRun(NamedTuple):
     retry_of: int | None
 
 
+# Another run of the same workflow, in a claim's query: one alias for every claim, whose
+# columns SQLAlchemy adapts once (a new alias per claim adapted them anew, a third of
+# building the query).
+_OTHER_RUN = aliased(Run)
+
+
 class ClaimableRun(NamedTuple):
     """A due run as a claim chooses among them (RunRepository.claimable), read without
     building the ORM objects: with its workflow as stored, whose definition is found by
@@ -336,7 +342,7 @@ class RunRepository:
         the run so two processes cannot both claim runs of one workflow; on SQLite the
         caller's BEGIN IMMEDIATE already makes this the only writer.
         """
-        other = aliased(Run)
+        other = _OTHER_RUN
         busy = exists().where(
             other.workflow_id == Run.workflow_id,
             other.id != Run.id,
