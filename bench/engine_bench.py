@@ -765,7 +765,7 @@ def digest(
         ],
         "settings": {"summary_channel": "C0SUMMARY", "summary": "always"},
     }
-    with transaction(sessions) as session:  # also indexes stage and amount on 1M records
+    with write_transaction(sessions) as session:  # also indexes stage and amount on 1M records
         saved = save_workflow(
             session, TEAM, document, CLI_ACTOR, "UTC", occurrence - timedelta(seconds=1)
         )
