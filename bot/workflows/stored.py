@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -124,16 +125,7 @@ class DefinitionReader:
             workflow.settings_json,
             self._types_key(types),
         )
-        cached = _PARSED.get(key)
-        if cached is not None:
-            return cached
-        team = workflow.team_id
-        if team not in self._names:
-            self._names[team] = self._object_types.names(team)
-        definition = load_definition(_stored_document(workflow), types, self._names[team])
-        _PARSED.put(key, definition)
-        self.parses += 1
-        return definition
+        return self._parsed(key, workflow.team_id, lambda: _stored_document(workflow), types)
 
     def _types_key(self, types: dict[str, PropertyType]) -> tuple[tuple[str, str], ...]:
         # By identity: the reader's own dicts (one per type) are what every run passes.
@@ -149,13 +141,23 @@ class DefinitionReader:
         if types is None:
             types = self.types(workflow.object_type_id)
         key = _cache_key(workflow, types)
+        return self._parsed(key, workflow.team_id, lambda: document_of(workflow), types)
+
+    def _parsed(
+        self,
+        key: tuple[Any, ...],
+        team_id: str,
+        document: Callable[[], dict[str, Any]],
+        types: dict[str, PropertyType],
+    ) -> WorkflowDefinition:
+        """The definition cached under ``key``, else ``document()`` parsed and cached (the
+        document is built only then: building it is most of what a cache hit saves)."""
         cached = _PARSED.get(key)
         if cached is not None:
             return cached
-        team = workflow.team_id
-        if team not in self._names:
-            self._names[team] = self._object_types.names(team)
-        definition = load_definition(document_of(workflow), types, self._names[team])
+        if team_id not in self._names:
+            self._names[team_id] = self._object_types.names(team_id)
+        definition = load_definition(document(), types, self._names[team_id])
         _PARSED.put(key, definition)
         self.parses += 1
         return definition
