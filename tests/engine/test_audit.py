@@ -36,12 +36,14 @@ from bot.workflows.revisions import (
     saved_revision,
 )
 from bot.workflows.run_followups import StaleButton, followed_run
+from bot.workflows.runner import ClaimedRun
 from bot.workflows.sharing import copy_workflow, transfer_workflow
 from bot.workflows.trash import NotRestorable, restorable_names, restore_workflow
 from bot.workflows.vocabulary import RunStatus, WorkflowStatus
 from bot.workflows.workflow_requests import workflow_past
 from storage.database import write_transaction as transaction
 from storage.models import Run, Workflow, WorkflowEvent
+from storage.runs import RunRepository
 from storage.unit_of_work import UnitOfWork
 from tests.engine.builders import (
     NAME,
@@ -215,6 +217,23 @@ def test_deleting_frees_the_name_cancels_pending_runs_and_keeps_the_runs(
         assert (deleted.status, deleted.next_run_at) == ("paused", None)  # never due
     # The name is free at once, in any case.
     assert save(sessions, workflow_document(name=NAME.upper()), NOW).created
+
+
+@pytest.mark.usefixtures("saved")
+def test_a_run_claimed_before_its_workflow_was_deleted_is_still_read(
+    sessions: sessionmaker[Session],
+) -> None:
+    # Deleting cancels only pending runs: one already claimed carries on (or is reclaimed
+    # once its lease runs out), so it must still be read with its deleted workflow.
+    with transaction(sessions) as session:
+        run_id = request_run(session, TEAM, NAME, OWNER_ACTOR, NOW).run_id
+    with transaction(sessions) as session:
+        assert RunRepository(session).claim_next("me", NOW, timedelta(minutes=5), run_id)
+    _delete(sessions, NOW)
+
+    with transaction(sessions) as session:
+        claimed = ClaimedRun.read(session, run_id, NOW)
+    assert claimed.run_id == run_id
 
 
 @pytest.mark.usefixtures("saved")
