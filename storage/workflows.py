@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, joinedload
 
 from bot.workflows.vocabulary import WorkflowStatus
-from storage.columns import UTCDateTime, contains_in_any_case
+from storage.columns import UTCDateTime, among_ids, contains_in_any_case
 from storage.models import ObjectType, Workflow
 from storage.properties import fold
 
@@ -226,7 +226,7 @@ class WorkflowRepository:
         query = (
             select(*stored_columns())
             .join(ObjectType, ObjectType.id == Workflow.object_type_id)
-            .where(Workflow.id.in_(workflow_ids), LIVE if live else true())
+            .where(among_ids(self.session, Workflow.id, workflow_ids), LIVE if live else true())
             .order_by(Workflow.id)
         )
         return [StoredWorkflow(*row) for row in self.session.connection().execute(query)]
