@@ -190,30 +190,13 @@ class WorkflowRepository:
         rows = self.session.connection().execute(_listed(), {"team_id": team_id})
         return [ListedWorkflow(*row) for row in rows]
 
-    def due(self, now: datetime, limit: int) -> list[Workflow]:
-        """Active workflows whose next occurrence has come, locked against other planners.
-
-        SKIP LOCKED lets several processes plan different workflows at once on PostgreSQL;
-        SQLite has one writer, taken by the caller's BEGIN IMMEDIATE.
-        """
-        query = (
-            select(Workflow)
-            .where(
-                Workflow.status == WorkflowStatus.ACTIVE.value,
-                Workflow.next_run_at <= now,
-                LIVE,
-            )
-            .order_by(Workflow.next_run_at, Workflow.id)
-            .limit(limit)
-        )
-        if self.session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        return list(self.session.scalars(query))
-
     def due_stored(self, now: datetime, limit: int) -> list[StoredWorkflow]:
-        """Like ``due``, as stored rows (no ORM objects): only the workflows' rows are
-        locked, not their object types' (planners of other processes must not skip every
-        workflow of a type another one is planning)."""
+        """Active workflows whose next occurrence has come, earliest first, locked against
+        other planners, as stored rows (no ORM objects). SKIP LOCKED lets several processes
+        plan different workflows at once on PostgreSQL (SQLite has one writer, taken by the
+        caller's BEGIN IMMEDIATE); only the workflows' rows are locked, not their object
+        types' (planners of other processes must not skip every workflow of a type another
+        one is planning)."""
         query = _due_stored(self.session.get_bind().dialect.name == "postgresql")
         rows = self.session.connection().execute(query, {"now": now, "limit": limit})
         return [StoredWorkflow(*row) for row in rows]

@@ -14,7 +14,6 @@ from bot.workflows.schedules import Occurrence, Schedule
 from bot.workflows.stored import DefinitionReader
 from bot.workflows.vocabulary import RunSource, RunStatus
 from storage.followups import FollowUpRepository
-from storage.models import Workflow
 from storage.runs import NewRun, RunRepository
 from storage.workflows import WorkflowRepository
 
@@ -76,18 +75,6 @@ def prune_after_planning(session: Session, now: datetime) -> None:
 def next_run_after(schedule: Schedule, after: datetime) -> datetime | None:
     occurrence = schedule.next_after(after)
     return None if occurrence is None else occurrence.utc
-
-
-def plan_workflow(session: Session, workflow: Workflow, now: datetime) -> Planned:
-    """Writes run rows for the workflow's occurrences up to ``now`` and moves its next run."""
-    assert workflow.next_run_at is not None
-    schedule = Schedule.from_json(workflow.schedule)
-    settings = DefinitionReader(session).definition(workflow).settings
-    occurring = _Occurring(workflow.id, workflow.revision, workflow.next_run_at, schedule)
-    rows: list[NewRun] = []
-    planned, workflow.next_run_at = _plan(session, occurring, settings, now, True, rows)
-    RunRepository(session).add_many(rows, now)
-    return planned
 
 
 @dataclass(frozen=True)

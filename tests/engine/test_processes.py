@@ -26,11 +26,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.clock import SystemClock
-from bot.workflows.planner import plan_workflow
+from bot.workflows.planner import plan_due
 from bot.workflows.vocabulary import RunSource, RunStatus
 from storage.database import transaction, write_transaction
 from storage.models import ActionResult, Run
-from storage.workflows import WorkflowRepository
 from tests.engine.builders import (
     DEALS_CHANNEL,
     NAME,
@@ -257,8 +256,7 @@ def test_processes_started_together_run_each_occurrence_exactly_once(
     # the other half themselves, at the same time, and run them all.
     with write_transaction(sessions) as session:
         now = SystemClock().now()
-        for workflow in WorkflowRepository(session).due(now, WORKFLOWS // 2):
-            plan_workflow(session, workflow, now)
+        assert len(plan_due(session, now, WORKFLOWS // 2)) == WORKFLOWS // 2
     # Each process holds its first post until all three have claimed a run and posted: they
     # then provably work side by side, rather than one doing all while the others start.
     meeting = standin.rendezvous(POST, 3)

@@ -1,4 +1,4 @@
-"""The reads of active and due workflows (the run engine's due, coming, many and
+"""The reads of active and due workflows (the run engine's due_stored, coming, many and
 earliest_next_run; manual enrollment's active_named_like; the owners a failing record
 source tells) find no deleted workflow: deleting one stops it, and these reads do not
 rely on that alone."""
@@ -21,7 +21,6 @@ from tests.engine.builders import NAME, TEAM, daily, deal, import_deals, save, w
 START = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 DUE = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 NOTHING = {
-    "due": [],
     "due_stored": [],
     "coming": [],
     "earliest_next_run": None,
@@ -43,7 +42,6 @@ def reads(session: Session) -> dict[str, object]:
     workflows = WorkflowRepository(session)
     later = DUE + timedelta(hours=1)
     return {
-        "due": workflows.due(later, 10),
         "due_stored": workflows.due_stored(later, 10),
         "coming": workflows.coming(later, 10),
         "earliest_next_run": workflows.earliest_next_run(),
