@@ -4,12 +4,18 @@ a run that waits for the previous one, pause days, and daylight-saving changes."
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from itertools import islice
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.clock import FixedClock
+from bot.workflows.planner import _due_occurrences, next_run_after
+from bot.workflows.schedules import Schedule
 from bot.workflows.vocabulary import RunStatus
 from storage.models import Workflow
 from tests.engine.builders import (
@@ -23,6 +29,7 @@ from tests.engine.builders import (
     workflow_document,
 )
 from tests.engine.conftest import Processes
+from tests.workflows.test_schedules import afters, specs
 
 ALWAYS_SUMMARISE = {"summary_channel": SUMMARY_CHANNEL, "summary": "always"}
 
@@ -400,3 +407,34 @@ def test_a_deferred_occurrence_landing_on_a_regular_run_does_not_run_twice(
     skipped = runs(sessions)[1]
     assert skipped.reason == "2026-11-03 is a pause day: the run on 2026-11-05 covers it"
     assert processes.console.getvalue().count("Deal D1 is in contract") == 3
+
+
+# -- the next run ---------------------------------------------------------------------------
+
+# How far past the workflow's next run planning happens: at it, just after, a tick or a
+# day later, or after a long time down.
+LATE = st.one_of(
+    st.sampled_from([timedelta(0), timedelta(microseconds=1), timedelta(seconds=5)]),
+    st.sampled_from([timedelta(hours=1), timedelta(days=1)]),
+    st.timedeltas(timedelta(0), timedelta(days=400)),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(spec=specs(), after=afters, skip=st.integers(0, 3), late=LATE, stray=st.booleans())
+def test_the_next_run_planning_finds_is_the_schedules_next_after_now(
+    spec: dict[str, Any], after: datetime, skip: int, late: timedelta, stray: bool
+) -> None:
+    # Planning takes the workflow's next run from its walk over the due occurrences rather
+    # than asking the schedule again: it must be what asking would give. The walk starts at
+    # the stored next run (an occurrence, or rarely an instant that is not one) and ``now``
+    # is at or after it, sometimes exactly on a later occurrence.
+    schedule = Schedule.from_json(spec)
+    occurrences = list(islice(schedule.occurrences_after(after), skip + 1))
+    next_run_at = after if stray or not occurrences else occurrences[0].utc
+    on = occurrences[-1].utc if occurrences else next_run_at
+    now = max(next_run_at, on) + late
+
+    _, _, following = _due_occurrences(schedule, next_run_at, now)
+
+    assert (None if following is None else following.utc) == next_run_after(schedule, now)
