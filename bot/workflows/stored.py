@@ -75,6 +75,11 @@ class DefinitionCache:
                 self._parsed.popitem(last=False)
 
 
+# One workflow can hold two entries: its stored text's key (planning, claims, the
+# parse-ahead) and its ORM object's (the use cases that read it as one), whose JSON differs.
+# Both give the same definition, so the second costs one more parse and its memory, never a
+# wrong answer; 4,096 keeps both for the PARSE_AHEAD_LIMIT (2,000) workflows a tick parses
+# ahead.
 _PARSED = DefinitionCache()
 
 
