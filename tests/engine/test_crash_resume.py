@@ -7,6 +7,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,6 +25,7 @@ from bot.workflows.record_removal import by_ids
 from bot.workflows.runner import DIGEST_RECORD_ID, MAX_ATTEMPTS, POST_TRIES
 from bot.workflows.vocabulary import ActionOutcome, RunStatus
 from storage.database import transaction, write_transaction
+from storage.models import Run
 from storage.run_digests import RunDigestRepository
 from storage.runs import RunRepository
 from tests.engine.builders import (
@@ -321,21 +324,49 @@ def test_a_digest_resumed_after_a_listed_record_grew_posts_the_replies_as_first_
     assert kept_layouts(sessions) == set(), "posted whole, its layout is not kept any longer"
 
 
+Ticked = list[tuple[int, RunStatus | None]]
+
+
+@contextmanager
+def _first_reply_held(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+    lease: timedelta = DEFAULT_LEASE,
+) -> Iterator[tuple[Run, list[Ticked]]]:
+    """host-1 runs a 1,000-deal digest in a thread, held in Slack at the digest's first
+    reply while the body runs; on leaving, the reply is let through and the thread joined,
+    what its tick returned then in the list given."""
+    save_long_digest(sessions, 1_000, clock.now())
+    clock.set(JUST_AFTER)
+    first_reply = slack_api.hold("chat.postMessage", nth=2, after_handling=False)
+    ended: list[Ticked] = []
+    host = processes.start("host-1", lease=lease)
+    running = threading.Thread(target=lambda: ended.append(host.tick()))
+    running.start()
+    try:
+        assert first_reply.reached.wait(30)
+        [digest] = runs(sessions)
+        yield digest, ended
+    finally:
+        first_reply.release()
+        running.join(30)
+
+
+def _assert_every_deal_ok(sessions: sessionmaker[Session], run_id: int) -> None:
+    outcome = results(sessions, run_id)
+    assert len(outcome) == 1_000
+    assert {r.outcome for r in outcome} == {ActionOutcome.OK.value}
+
+
 def test_while_a_digests_replies_are_posted_its_results_are_unseen_and_its_lease_renewable(
     sessions: sessionmaker[Session],
     clock: FixedClock,
     processes: Processes,
     slack_api: SlackStandIn,
 ) -> None:
-    save_long_digest(sessions, 1_000, clock.now())
-    clock.set(JUST_AFTER)
-    first_reply = slack_api.hold("chat.postMessage", nth=2, after_handling=False)
-    ended: list[list[tuple[int, RunStatus | None]]] = []
-    running = threading.Thread(target=lambda: ended.append(processes.start("host-1").tick()))
-    running.start()
-    try:
-        assert first_reply.reached.wait(30)
-        [digest] = runs(sessions)
+    with _first_reply_held(sessions, clock, processes, slack_api) as (digest, ended):
         # On PostgreSQL the results are written by now, in a transaction still open: none is
         # seen, so a process dying here leaves none.
         assert results(sessions, digest.id) == []
@@ -348,14 +379,9 @@ def test_while_a_digests_replies_are_posted_its_results_are_unseen_and_its_lease
                 [digest.id], "host-1", clock.now(), DEFAULT_LEASE
             )
         assert renewed == {digest.id}
-    finally:
-        first_reply.release()
-        running.join(30)
 
     assert ended == [[(digest.id, RunStatus.SUCCEEDED)]]
-    outcome = results(sessions, digest.id)
-    assert len(outcome) == 1_000
-    assert {r.outcome for r in outcome} == {ActionOutcome.OK.value}
+    _assert_every_deal_ok(sessions, digest.id)
     assert kept_layouts(sessions) == set()
 
 
@@ -395,9 +421,7 @@ def test_a_process_taking_over_a_digest_does_not_wait_for_the_old_holders_open_t
 
     [digest] = runs(sessions)
     assert ended == {"host-1": [(digest.id, None)], "host-2": [(digest.id, RunStatus.SUCCEEDED)]}
-    outcome = results(sessions, digest.id)
-    assert len(outcome) == 1_000
-    assert {r.outcome for r in outcome} == {ActionOutcome.OK.value}
+    _assert_every_deal_ok(sessions, digest.id)
 
 
 def test_a_digest_reply_slower_than_the_idle_limit_costs_only_the_early_write(
@@ -410,25 +434,12 @@ def test_a_digest_reply_slower_than_the_idle_limit_costs_only_the_early_write(
     third of its lease), its lease still held: the database ends the transaction, and the
     results are written once the replies are posted."""
     short_lease = timedelta(seconds=3)
-    save_long_digest(sessions, 1_000, clock.now())
-    clock.set(JUST_AFTER)
-    first_reply = slack_api.hold("chat.postMessage", nth=2, after_handling=False)
-    ended: list[list[tuple[int, RunStatus | None]]] = []
-    host = processes.start("host-1", lease=short_lease)
-    running = threading.Thread(target=lambda: ended.append(host.tick()))
-    running.start()
-    try:
-        assert first_reply.reached.wait(30)
-        [digest] = runs(sessions)
+    held = _first_reply_held(sessions, clock, processes, slack_api, lease=short_lease)
+    with held as (digest, ended):
         _wait_until_enrollments_unlocked(sessions, digest.id)
-    finally:
-        first_reply.release()
-        running.join(30)
 
     assert ended == [[(digest.id, RunStatus.SUCCEEDED)]]
-    outcome = results(sessions, digest.id)
-    assert len(outcome) == 1_000
-    assert {r.outcome for r in outcome} == {ActionOutcome.OK.value}
+    _assert_every_deal_ok(sessions, digest.id)
 
 
 def _wait_until_enrollments_unlocked(sessions: sessionmaker[Session], run_id: int) -> None:
@@ -459,20 +470,9 @@ def test_a_digest_holder_that_lost_its_run_while_posting_replies_records_no_resu
     """host-1's first reply waits in Slack past its lease, and host-3 claims the run
     meanwhile: host-1 must neither post the digest's other replies nor record its results
     (host-3 owns the run now, and posts what is missing when it runs it)."""
-    save_long_digest(sessions, 1_000, clock.now())
-    clock.set(JUST_AFTER)
-    first_reply = slack_api.hold("chat.postMessage", nth=2, after_handling=False)
-    ended: list[list[tuple[int, RunStatus | None]]] = []
-    running = threading.Thread(target=lambda: ended.append(processes.start("host-1").tick()))
-    running.start()
-    try:
-        assert first_reply.reached.wait(30)
-        [digest] = runs(sessions)
+    with _first_reply_held(sessions, clock, processes, slack_api) as (digest, ended):
         clock.advance(PAST_THE_LEASE)
         assert processes.start("host-3").claim(digest.id) == digest.id
-    finally:
-        first_reply.release()
-        running.join(30)
 
     assert ended == [[(digest.id, None)]]
     assert run(sessions, digest.id).lease_owner == "host-3"
