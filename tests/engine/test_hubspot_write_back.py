@@ -29,7 +29,7 @@ from bot.workflows.lifecycle import CLI_ACTOR, WorkflowError
 from bot.workflows.run_followups import retry
 from bot.workflows.runner import MAX_ATTEMPTS
 from bot.workflows.sources import NewHubSpotSource, add_hubspot_sources, sync_source
-from bot.workflows.vocabulary import PropertyType, SourceKind
+from bot.workflows.vocabulary import PropertyType, RunStatus, SourceKind
 from storage.database import transaction, write_transaction
 from storage.models import ActionResult, Record, RecordSource, Workflow
 from storage.object_types import ObjectTypeRepository
@@ -435,12 +435,19 @@ def test_hubspot_unreachable_after_creating_tasks_postpones_the_run_which_then_f
     assert {o for o, _r, _ref in results(sessions, 0).values()} == {"ok"}
 
 
-def test_re_running_a_run_that_never_learnt_whether_hubspot_created_its_tasks_finds_them(
-    sessions: sessionmaker[Session],
-    clock: FixedClock,
-    portal: Portal,
-    processes: Any,
-) -> None:
+@dataclass
+class TasksNeverConfirmed:
+    """A task run whose every attempt lost HubSpot's answers about its tasks, so that it
+    gave up; HubSpot answers again afterwards."""
+
+    engine: Engine
+    run_id: int
+    statuses: list[RunStatus | None]
+
+
+def tasks_never_confirmed(
+    sessions: sessionmaker[Session], clock: FixedClock, portal: Portal, processes: Any
+) -> TasksNeverConfirmed:
     clock.set(RUN_TIME - timedelta(minutes=10))
     first_sync(sessions, clock, portal)
     save(sessions, workflow_document(criteria=IN_CONTRACT, actions=[CALL_TASK]), clock.now())
@@ -459,12 +466,23 @@ def test_re_running_a_run_that_never_learnt_whether_hubspot_created_its_tasks_fi
         [(run_id, status)] = engine.tick()
         statuses.append(status)
         clock.set(clock.now() + timedelta(minutes=5))
+    hubspot_down[0] = False
+    return TasksNeverConfirmed(engine, run_id, statuses)
+
+
+def test_re_running_a_run_that_never_learnt_whether_hubspot_created_its_tasks_finds_them(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    portal: Portal,
+    processes: Any,
+) -> None:
+    given_up = tasks_never_confirmed(sessions, clock, portal, processes)
+    engine, run_id, statuses = given_up.engine, given_up.run_id, given_up.statuses
     # Postponed four times, then given up with the tasks' outcome unknown, not failed.
     assert statuses[:-1] == [None] * (MAX_ATTEMPTS - 1) and statuses[-1] is not None
     assert {o for o, _r, _ref in results(sessions, 0).values()} == {"unknown"}
     assert len(portal.standin.objects["tasks"]) == 3
 
-    hubspot_down[0] = False
     asked = retry(UnitOfWork(sessions), TEAM, run_id, CLI_ACTOR, clock.now())
     [(rerun_id, status)] = engine.tick()
 
@@ -484,24 +502,10 @@ def test_a_re_run_leaves_the_task_of_a_record_removed_since_to_the_run_it_retrie
     processes: Any,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    clock.set(RUN_TIME - timedelta(minutes=10))
-    first_sync(sessions, clock, portal)
-    save(sessions, workflow_document(criteria=IN_CONTRACT, actions=[CALL_TASK]), clock.now())
-    clock.set(RUN_TIME + timedelta(seconds=5))
-    hubspot_down = [True]
-
-    def break_tasks(request: Request) -> None:
-        if hubspot_down[0] and "/tasks/" in request.path:
-            raise DroppedConnection
-
-    portal.standin.after_acting = break_tasks
-    engine = portal.engine(sessions, clock, processes.slack())
-    for _attempt in range(MAX_ATTEMPTS):
-        [(run_id, status)] = engine.tick()
-        clock.set(clock.now() + timedelta(minutes=5))
-    assert status is not None
+    given_up = tasks_never_confirmed(sessions, clock, portal, processes)
+    engine, run_id = given_up.engine, given_up.run_id
+    assert given_up.statuses[-1] is not None
     assert {o for o, _r, _ref in results(sessions, 0).values()} == {"unknown"}
-    hubspot_down[0] = False
     # A sync since then found Initech (deal 13) gone from HubSpot: the re-run does not
     # enroll it, though the retried run may have created its task.
     with write_transaction(sessions) as session:
