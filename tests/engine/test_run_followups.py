@@ -20,6 +20,7 @@ from bot.workflows.lifecycle import Actor, PermissionDenied, WorkflowError
 from bot.workflows.planner import SKIPPED_BY_HAND
 from bot.workflows.record_removal import by_ids
 from bot.workflows.run_followups import (
+    RetryRequested,
     StaleButton,
     active_snoozes,
     retry,
@@ -333,24 +334,50 @@ def test_a_rerun_of_a_failed_digest_posts_one_digest_of_the_failed_records(
     assert len(slack_api.posted_messages(DEALS_CHANNEL)) == 3
 
 
+REFUSED_PART = REPLY_PARTS + 2  # reply 2 of a 400-deal digest's 3
+
+
+def _long_digest_run_with_reply_2_refused(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> int:
+    """The id of a 400-deal digest's run at MONDAY_RUN whose reply 2 Slack refused."""
+    save_long_digest(sessions, 400, clock.now())
+    slack_api.handlers["chat.postMessage"] = _refusing_the_second_reply
+    return _run_at(clock, processes, MONDAY_RUN)
+
+
+def _refusing_the_second_reply(standin: SlackStandIn, call: Call) -> dict[str, Any]:
+    metadata = call.params.get("metadata")
+    metadata = json.loads(metadata) if isinstance(metadata, str) else metadata
+    if metadata and metadata["event_payload"]["part"] == REFUSED_PART:
+        raise ApiError("invalid_blocks")
+    return chat_post_message(standin, call)
+
+
+def _rerun_with_slack_taking_all(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+    first: int,
+) -> RetryRequested:
+    """Slack takes every message again, and the owner's re-run of `first` has run."""
+    slack_api.handlers["chat.postMessage"] = chat_post_message
+    asked = retry(UnitOfWork(sessions), TEAM, first, OWNER_ACTOR, clock.now())
+    processes.start().run_now(asked.run_id)
+    return asked
+
+
 def test_a_digest_reply_slack_refused_is_the_only_message_its_rerun_posts(
     sessions: sessionmaker[Session],
     clock: FixedClock,
     processes: Processes,
     slack_api: SlackStandIn,
 ) -> None:
-    save_long_digest(sessions, 400, clock.now())
-    refused_part = REPLY_PARTS + 2
-
-    def refusing_the_second_reply(standin: SlackStandIn, call: Call) -> dict[str, Any]:
-        metadata = call.params.get("metadata")
-        metadata = json.loads(metadata) if isinstance(metadata, str) else metadata
-        if metadata and metadata["event_payload"]["part"] == refused_part:
-            raise ApiError("invalid_blocks")
-        return chat_post_message(standin, call)
-
-    slack_api.handlers["chat.postMessage"] = refusing_the_second_reply
-    first = _run_at(clock, processes, MONDAY_RUN)
+    first = _long_digest_run_with_reply_2_refused(sessions, clock, processes, slack_api)
     parent, *replies = slack_api.posted_messages(DEALS_CHANNEL)
     assert len(replies) == 2
     # The records are recorded with the digest's link, as may be missing, naming the reply.
@@ -367,9 +394,7 @@ def test_a_digest_reply_slack_refused_is_the_only_message_its_rerun_posts(
         "Slack refused first, or it may refuse them again"
     )
 
-    slack_api.handlers["chat.postMessage"] = chat_post_message
-    asked = retry(UnitOfWork(sessions), TEAM, first, OWNER_ACTOR, clock.now())
-    processes.start().run_now(asked.run_id)
+    asked = _rerun_with_slack_taking_all(sessions, clock, processes, slack_api, first)
 
     # The parent and the replies posted are found by their marks; only the refused one is
     # posted, in the same thread.
@@ -377,7 +402,7 @@ def test_a_digest_reply_slack_refused_is_the_only_message_its_rerun_posts(
     assert [m["ts"] for m in messages if "thread_ts" not in m] == [parent["ts"]]
     assert len(messages) == 4
     assert messages[-1]["thread_ts"] == parent["ts"]
-    assert messages[-1]["metadata"]["event_payload"]["part"] == refused_part
+    assert messages[-1]["metadata"]["event_payload"]["part"] == REFUSED_PART
     rerun = results(sessions, asked.run_id)
     assert len(rerun) == 400
     assert {(r.outcome, r.reference["ts"]) for r in rerun} == {
@@ -393,25 +418,12 @@ def test_a_rerun_posts_the_refused_reply_as_first_laid_out_though_a_listed_recor
 ) -> None:
     """Reply 2 was refused; before the re-run, a deal the parent lists got a long name. Laid
     out again, reply 2 would start with lines reply 1 already shows."""
-    save_long_digest(sessions, 400, clock.now())
-    refused_part = REPLY_PARTS + 2
-
-    def refusing_the_second_reply(standin: SlackStandIn, call: Call) -> dict[str, Any]:
-        metadata = call.params.get("metadata")
-        metadata = json.loads(metadata) if isinstance(metadata, str) else metadata
-        if metadata and metadata["event_payload"]["part"] == refused_part:
-            raise ApiError("invalid_blocks")
-        return chat_post_message(standin, call)
-
-    slack_api.handlers["chat.postMessage"] = refusing_the_second_reply
-    first = _run_at(clock, processes, MONDAY_RUN)
+    first = _long_digest_run_with_reply_2_refused(sessions, clock, processes, slack_api)
     assert "Deal D005 is in contract" in slack_api.posted_messages(DEALS_CHANNEL)[0]["text"]
     assert kept_layouts(sessions) == {(first, 0)}, "kept for a re-run"
     import_deals(sessions, [deal("D005", "Deal D005 " + "renamed " * 30)], clock.now())
 
-    slack_api.handlers["chat.postMessage"] = chat_post_message
-    asked = retry(UnitOfWork(sessions), TEAM, first, OWNER_ACTOR, clock.now())
-    processes.start().run_now(asked.run_id)
+    asked = _rerun_with_slack_taking_all(sessions, clock, processes, slack_api, first)
 
     # In the order they are read: the refused reply, posted last, between its neighbours.
     messages = sorted(
@@ -425,27 +437,15 @@ def test_a_rerun_posts_the_refused_reply_as_first_laid_out_though_a_listed_recor
     assert {r.outcome for r in results(sessions, asked.run_id)} == {ActionOutcome.OK.value}
 
 
-def _refusing_the_second_reply(standin: SlackStandIn, call: Call) -> dict[str, Any]:
-    metadata = call.params.get("metadata")
-    metadata = json.loads(metadata) if isinstance(metadata, str) else metadata
-    if metadata and metadata["event_payload"]["part"] == REPLY_PARTS + 2:
-        raise ApiError("invalid_blocks")
-    return chat_post_message(standin, call)
-
-
 def test_a_rerun_that_posts_the_missing_reply_forgets_the_retried_runs_layout(
     sessions: sessionmaker[Session],
     clock: FixedClock,
     processes: Processes,
     slack_api: SlackStandIn,
 ) -> None:
-    save_long_digest(sessions, 400, clock.now())
-    slack_api.handlers["chat.postMessage"] = _refusing_the_second_reply
-    first = _run_at(clock, processes, MONDAY_RUN)
-    slack_api.handlers["chat.postMessage"] = chat_post_message
+    first = _long_digest_run_with_reply_2_refused(sessions, clock, processes, slack_api)
 
-    asked = retry(UnitOfWork(sessions), TEAM, first, OWNER_ACTOR, clock.now())
-    processes.start().run_now(asked.run_id)
+    asked = _rerun_with_slack_taking_all(sessions, clock, processes, slack_api, first)
 
     assert {r.outcome for r in results(sessions, asked.run_id)} == {ActionOutcome.OK.value}
     assert kept_layouts(sessions) == set(), "the digest is whole: nothing to keep"
