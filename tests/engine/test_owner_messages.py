@@ -366,6 +366,29 @@ def test_without_slack_the_console_prints_send_dm_to_people_and_groups(
     assert "→ @sales-leads (run 1, record 1, action 1)\n  Hi\n" in printed
 
 
+def dies_after_posts(processes: Processes, slack_api: SlackStandIn, posts: int) -> None:
+    """host-1 starts the due run at JUST_AFTER and dies once it has posted `posts`
+    messages."""
+    dying = Engine(
+        processes.sessions,
+        processes.clock,
+        lambda _team: DyingNotifier(processes.slack(), after_post=posts),
+        owner="host-1",
+        people_for=lambda _team: people(slack_api),
+    )
+    processes.clock.set(JUST_AFTER)
+    with pytest.raises(Crash):
+        dying.tick()
+
+
+def resumed_on_host_2(
+    processes: Processes, slack_api: SlackStandIn
+) -> list[tuple[int, RunStatus | None]]:
+    """What host-2 ran once host-1's lease had run out."""
+    processes.clock.advance(DEFAULT_LEASE + timedelta(seconds=1))
+    return engine(processes, people(slack_api), owner="host-2").tick()
+
+
 def test_a_resumed_send_dm_messages_nobody_twice_when_its_group_changed_order(
     sessions: sessionmaker[Session],
     clock: FixedClock,
@@ -383,21 +406,11 @@ def test_a_resumed_send_dm_messages_nobody_twice_when_its_group_changed_order(
         "mode": "per_record",
     }
     save(sessions, workflow_document(actions=[action]), clock.now())
-    dying = Engine(
-        sessions,
-        clock,
-        lambda _team: DyingNotifier(processes.slack(), after_post=1),
-        owner="host-1",
-        people_for=lambda _team: people(slack_api),
-    )
-    clock.set(JUST_AFTER)
-    with pytest.raises(Crash):
-        dying.tick()
+    dies_after_posts(processes, slack_api, 1)
     assert dm_texts(slack_api, ANN) == ["Acme is in contract"]
     group.users.reverse()  # Bob first now
 
-    clock.advance(DEFAULT_LEASE + timedelta(seconds=1))
-    [(run_id, status)] = engine(processes, people(slack_api), owner="host-2").tick()
+    [(run_id, status)] = resumed_on_host_2(processes, slack_api)
 
     assert status is RunStatus.SUCCEEDED
     assert dm_texts(slack_api, ANN) == ["Acme is in contract"]
@@ -421,21 +434,11 @@ def test_a_resumed_dm_digest_posts_each_person_the_replies_as_first_laid_out(
     import_deals(sessions, [deal(f"D{n:04d}") for n in range(1_000)], clock.now())
     action = {"type": "send_dm", "users": [ANN, BOB], "text": LONG_LINE, "mode": "digest"}
     save(sessions, workflow_document(actions=[action]), clock.now())
-    dying = Engine(
-        sessions,
-        clock,
-        lambda _team: DyingNotifier(processes.slack(), after_post=2),
-        owner="host-1",
-        people_for=lambda _team: people(slack_api),
-    )
-    clock.set(JUST_AFTER)
-    with pytest.raises(Crash):
-        dying.tick()
+    dies_after_posts(processes, slack_api, 2)
     assert len(dm_texts(slack_api, ANN)) == 2
     import_deals(sessions, [deal("D0005", "Deal D0005 " + "renamed " * 30)], clock.now())
 
-    clock.advance(DEFAULT_LEASE + timedelta(seconds=1))
-    [(run_id, status)] = engine(processes, people(slack_api), owner="host-2").tick()
+    [(run_id, status)] = resumed_on_host_2(processes, slack_api)
 
     assert status is RunStatus.SUCCEEDED
     ann, bob = _listed(dm_texts(slack_api, ANN)), _listed(dm_texts(slack_api, BOB))
