@@ -42,6 +42,26 @@ def enrolled(sessions: sessionmaker[Session], run_id: int) -> set[str]:
     return {external[e.record_id] for e in enrollments(sessions, run_id)}
 
 
+def save_reminder(
+    sessions: sessionmaker[Session],
+    now: datetime,
+    number: int,
+    *filters: dict[str, Any],
+    **fields: Any,
+) -> None:
+    """Saves reminder `number` (with `fields` set), enrolling the records of its batch that
+    pass `filters`."""
+    document = reminder(number) | fields
+    document["criteria"] = criteria(batch_is(number), *filters)
+    save(sessions, document, now)
+
+
+def statuses_just_after(clock: FixedClock, processes: Processes) -> list[RunStatus | None]:
+    """How each run due at JUST_AFTER ended, run by one process."""
+    clock.set(JUST_AFTER)
+    return [status for _, status in processes.start("host-1").tick()]
+
+
 def test_workflows_whose_criteria_share_a_shape_each_enroll_their_own_records(
     sessions: sessionmaker[Session],
     clock: FixedClock,
@@ -64,19 +84,16 @@ def test_workflows_whose_criteria_share_a_shape_each_enroll_their_own_records(
         clock.now(),
     )
     for number in range(4):
-        document = reminder(number)
-        document["criteria"] = criteria(
-            batch_is(number),
+        save_reminder(
+            sessions,
+            clock.now(),
+            number,
             {"property": "stage", "operator": "in", "value": [f"Stage {number}", "other"]},
             {"property": "amount", "operator": "gt", "value": 100 * number},
         )
-        save(sessions, document, clock.now())
-    clock.set(JUST_AFTER)
     compiled_before = COMPILED.compilations
 
-    ended = processes.start("host-1").tick()
-
-    assert [status for _, status in ended] == [RunStatus.SUCCEEDED] * 4
+    assert statuses_just_after(clock, processes) == [RunStatus.SUCCEEDED] * 4
     assert [enrolled(sessions, r) for r in by_workflow(sessions)] == [
         {f"W{n}-yes"} for n in range(4)
     ]
@@ -105,17 +122,10 @@ def test_workflows_of_two_object_types_whose_property_of_one_name_differs_in_typ
         property_types={"batch": PropertyType.NUMBER, "amount": PropertyType.STRING},
     )
     for number, object_type, amount in [(0, "deals", 10), (1, "tickets", "10.0")]:
-        document = reminder(number)
-        document["object_type"] = object_type
-        document["criteria"] = criteria(
-            batch_is(number), {"property": "amount", "operator": "eq", "value": amount}
-        )
-        save(sessions, document, clock.now())
-    clock.set(JUST_AFTER)
+        amount_is = {"property": "amount", "operator": "eq", "value": amount}
+        save_reminder(sessions, clock.now(), number, amount_is, object_type=object_type)
 
-    ended = processes.start("host-1").tick()
-
-    assert [status for _, status in ended] == [RunStatus.SUCCEEDED] * 2
+    assert statuses_just_after(clock, processes) == [RunStatus.SUCCEEDED] * 2
     assert [enrolled(sessions, r) for r in by_workflow(sessions)] == [{"D10", "D10.0"}, {"T10.0"}]
 
 
@@ -164,11 +174,8 @@ def test_a_relative_date_is_resolved_at_each_runs_own_instant(
         ],
         clock.now(),
     )
-    document = reminder(0)
-    document["criteria"] = criteria(
-        batch_is(0), {"property": "touched_at", "operator": "in_last_days", "value": 1}
-    )
-    save(sessions, document, clock.now())
+    touched_today = {"property": "touched_at", "operator": "in_last_days", "value": 1}
+    save_reminder(sessions, clock.now(), 0, touched_today)
     bot = processes.start("host-1")
 
     clock.set(JUST_AFTER)
