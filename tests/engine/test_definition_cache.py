@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
@@ -46,6 +47,15 @@ def saved_workflow(sessions: sessionmaker[Session]) -> int:
     return save(sessions, workflow_document(), START).workflow_id
 
 
+def write_actions(
+    sessions: sessionmaker[Session], workflow_id: int, actions: list[dict[str, Any]]
+) -> None:
+    """Changes the workflow's actions column in place, as no save does: the cache must notice
+    the column itself."""
+    with transaction(sessions) as session:
+        session.execute(update(Workflow).where(Workflow.id == workflow_id).values(actions=actions))
+
+
 def test_an_unchanged_workflow_is_parsed_once(sessions: sessionmaker[Session]) -> None:
     workflow_id = saved_workflow(sessions)
 
@@ -57,20 +67,14 @@ def test_a_changed_column_is_read_anew_never_the_stale_definition(
 ) -> None:
     workflow_id = saved_workflow(sessions)
     before = read(sessions, workflow_id)
-    changed = channel_message(text="{{ name }} changed")
-    with transaction(sessions) as session:
-        session.execute(
-            update(Workflow).where(Workflow.id == workflow_id).values(actions=[changed])
-        )
+    write_actions(sessions, workflow_id, [channel_message(text="{{ name }} changed")])
 
     after = read(sessions, workflow_id)
 
     assert after is not before
     assert after.actions[0].text.text == "{{ name }} changed"  # type: ignore[attr-defined]
-    with transaction(sessions) as session:  # and back: the first parse is still right
-        session.execute(
-            update(Workflow).where(Workflow.id == workflow_id).values(actions=[channel_message()])
-        )
+    # And back: the first parse is still right.
+    write_actions(sessions, workflow_id, [channel_message()])
     assert read(sessions, workflow_id) is before
 
 
@@ -81,11 +85,7 @@ def test_a_workflow_read_as_stored_text_is_parsed_once_and_anew_once_a_column_ch
     before = read_stored(sessions, workflow_id)
     assert read_stored(sessions, workflow_id) is before
     assert to_document(before) == to_document(read(sessions, workflow_id))  # type: ignore[arg-type]
-    changed = channel_message(text="{{ name }} changed")
-    with transaction(sessions) as session:
-        session.execute(
-            update(Workflow).where(Workflow.id == workflow_id).values(actions=[changed])
-        )
+    write_actions(sessions, workflow_id, [channel_message(text="{{ name }} changed")])
 
     after = read_stored(sessions, workflow_id)
 
