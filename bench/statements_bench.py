@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Engine as Database
 from sqlalchemy import event
+from sqlalchemy.orm import Session, sessionmaker
 
 from bench.databases import DATA_DIR, empty_database
 from bench.engine_bench import _deals_type, _firing_specs, add_workflows, generate_deals
@@ -42,14 +46,25 @@ class PostingNowhere:
         return None
 
 
-def count(kind: str, due: int) -> str:
-    """One table row: statements and transactions per run, and the tick's seconds."""
-    before = INSTANT - timedelta(seconds=30)
+# Written by the set-up, half a minute before the instant.
+BEFORE = INSTANT - timedelta(seconds=30)
+
+
+@contextmanager
+def burst_database(kind: str, due: int) -> Iterator[tuple[Database, sessionmaker[Session]]]:
+    """An empty database of ``kind`` with DEALS deals and the engine benchmark's workflows,
+    ``due`` of them due at INSTANT (WORKFLOWS at least in all)."""
     with empty_database(kind) as (engine, _url):
         sessions = session_factory(engine)
-        generate_deals(engine, _deals_type(sessions, before), DEALS, before)
-        others, firing = _firing_specs(max(due, WORKFLOWS), [due], [INSTANT], before)
-        add_workflows(sessions, firing + others, before)
+        generate_deals(engine, _deals_type(sessions, BEFORE), DEALS, BEFORE)
+        others, firing = _firing_specs(max(due, WORKFLOWS), [due], [INSTANT], BEFORE)
+        add_workflows(sessions, firing + others, BEFORE)
+        yield engine, sessions
+
+
+def count(kind: str, due: int) -> str:
+    """One table row: statements and transactions per run, and the tick's seconds."""
+    with burst_database(kind, due) as (engine, sessions):
         counted = {"statements": 0, "transactions": 0}
 
         def statement(*_: Any) -> None:

@@ -14,24 +14,17 @@ import pstats
 import time
 from datetime import timedelta
 
-from bench.databases import DATA_DIR, empty_database
-from bench.engine_bench import _deals_type, _firing_specs, add_workflows, generate_deals
-from bench.statements_bench import DEALS, INSTANT, WORKFLOWS, PostingNowhere
+from bench.databases import DATA_DIR
+from bench.statements_bench import BEFORE, INSTANT, PostingNowhere, burst_database
 from bot.workflows.clock import FixedClock
 from bot.workflows.engine import Engine
-from storage.database import session_factory
 
 
 def tick_cpu(kind: str, due: int, profile: bool, top: int, dump: str | None = None) -> str:
     """One tick's CPU seconds and per run, after the definitions were parsed ahead."""
-    before = INSTANT - timedelta(seconds=30)
-    with empty_database(kind) as (engine, _url):
-        sessions = session_factory(engine)
-        generate_deals(engine, _deals_type(sessions, before), DEALS, before)
-        others, firing = _firing_specs(max(due, WORKFLOWS), [due], [INSTANT], before)
-        add_workflows(sessions, firing + others, before)
+    with burst_database(kind, due) as (_engine, sessions):
         notifier = PostingNowhere()
-        Engine(sessions, FixedClock(before), lambda _t: notifier).parse_ahead()
+        Engine(sessions, FixedClock(BEFORE), lambda _t: notifier).parse_ahead()
         bot = Engine(sessions, FixedClock(INSTANT + timedelta(seconds=1)), lambda _t: notifier)
         # CPU time, not wall time: waits on the database would otherwise lead the list.
         profiler = cProfile.Profile(time.process_time) if profile else None
