@@ -162,3 +162,19 @@ def test_parsing_ahead_parses_a_coming_workflow_again_only_once_it_changed(
 
     assert engine.parse_ahead() == 1
     assert engine.parse_ahead() == 0
+
+
+def test_parsing_ahead_skips_a_coming_workflow_whose_updated_at_did_not_change(
+    sessions: sessionmaker[Session], processes: Processes
+) -> None:
+    """A row changed without its stamp (by hand) is not read again: only the stamp is
+    compared, so a tick reads no row whose definition it parsed already."""
+    import_deals(sessions, [deal("D1")], START)
+    soon = due_today_at(sessions, "08:01", "Soon")
+    engine = processes.start_on_console()
+    assert engine.parse_ahead() == 1
+    unstamped = {"name": of_its_own("Soon by hand")}
+    with transaction(sessions) as session:
+        session.execute(update(Workflow).where(Workflow.id == soon.workflow_id).values(unstamped))
+
+    assert engine.parse_ahead() == 0  # its new text, were it read, would parse anew
