@@ -55,6 +55,18 @@ _KEEPALIVES = {
 }
 
 
+class MigrationRefused(Exception):
+    """A migration found rows it will not change on its own, and did nothing: ``problem``
+    says which rows and why, ``cleanup`` is the SQL statement that deletes them once the
+    user has decided to (after a backup); the upgrade then runs again."""
+
+    def __init__(self, revision: str, problem: str, cleanup: str) -> None:
+        super().__init__(f"migration {revision} refused: {problem}")
+        self.revision = revision
+        self.problem = problem
+        self.cleanup = cleanup
+
+
 def make_engine(
     url: str,
     *,

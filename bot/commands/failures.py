@@ -26,6 +26,8 @@ from alembic.util.exc import CommandError
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
+from storage.database import MigrationRefused
+
 log = logging.getLogger(__name__)
 
 USAGE_ERROR = 2  # the configuration or the input must change
@@ -80,7 +82,20 @@ def explain(error: BaseException, database_url: str | None) -> CommandFailure | 
             "the database was upgraded by a newer release of workflow-bot than this one "
             f"({error}): run that release, or point DATABASE_URL at another database"
         )
+    if isinstance(error, MigrationRefused):
+        return migration_refused(error)
     return None
+
+
+def migration_refused(error: MigrationRefused) -> CommandFailure:
+    """A migration that stopped at rows only the user may delete: what to run, in order.
+    Every command upgrades first, so none works until this is done."""
+    return CommandFailure(
+        f"the database cannot be upgraded: {error.problem}. No command works until it is.\n"
+        "Back up the database, then delete those rows with this SQL statement:\n"
+        f"  {error.cleanup};\n"
+        "then run `workflow-bot db upgrade` again."
+    )
 
 
 def report_bug(error: BaseException, command: str | None) -> CommandFailure:

@@ -7,15 +7,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, MetaData, Table, delete, insert, inspect, select
+from click.testing import CliRunner
+from sqlalchemy import Engine, MetaData, Table, delete, insert, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.vocabulary import ActionOutcome, RunSource
-from storage.database import alembic_config, upgrade, write_transaction
+from storage.database import MigrationRefused, alembic_config, upgrade, write_transaction
 from storage.models import ActionResult, Enrollment, Record
 from storage.runs import NewRun, RunRepository
 from tests.engine.builders import deal, import_deals, record_ids, save, workflow_document
@@ -125,9 +127,57 @@ def test_0018_refuses_results_of_records_their_run_did_not_enroll_and_deletes_no
     with engine.begin() as connection:  # allowed by 0017's keys: the run and record exist
         connection.execute(insert(results).values(_result_of(at_0017.run_id, at_0017.other)))
 
-    with pytest.raises(RuntimeError, match="1 action results are of records their run did not"):
+    with pytest.raises(MigrationRefused, match="1 action results are of records their run did not"):
         upgrade(engine)
 
     with engine.begin() as connection:
         assert len(connection.execute(select(results)).all()) == 2
+        connection.execute(delete(results).where(results.c.record_id == at_0017.other))
+
+
+def test_0018_cleanup_statement_deletes_the_refused_results_and_lets_the_upgrade_run(
+    engine: Engine, at_0017: Stored
+) -> None:
+    results = Table("action_results", MetaData(), autoload_with=engine)
+    with engine.begin() as connection:
+        connection.execute(insert(results).values(_result_of(at_0017.run_id, at_0017.other)))
+    with pytest.raises(MigrationRefused) as refused:
+        upgrade(engine)
+
+    with engine.begin() as connection:
+        connection.execute(text(refused.value.cleanup))
+    upgrade(engine)
+
+    with engine.connect() as connection:
+        kept = connection.execute(select(results.c.record_id)).scalars().all()
+    assert kept == [at_0017.enrolled]
+
+
+def test_the_command_line_says_how_to_clear_results_0018_refuses(
+    database_url: str,
+    engine: Engine,
+    at_0017: Stored,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.cli import main
+
+    results = Table("action_results", MetaData(), autoload_with=engine)
+    with engine.begin() as connection:
+        connection.execute(insert(results).values(_result_of(at_0017.run_id, at_0017.other)))
+    monkeypatch.chdir(tmp_path)  # no developer .env is read
+
+    outcome = CliRunner().invoke(main, ["db", "upgrade"], env={"DATABASE_URL": database_url})
+
+    assert outcome.exit_code == 2
+    assert "Traceback" not in outcome.output
+    assert "error id" not in outcome.output
+    assert "1 action results are of records their run did not enroll" in outcome.output
+    assert "Back up the database" in outcome.output
+    assert (
+        "DELETE FROM action_results WHERE NOT EXISTS (SELECT 1 FROM enrollments e WHERE "
+        "e.run_id = action_results.run_id AND e.record_id = action_results.record_id)"
+    ) in outcome.output
+    assert "workflow-bot db upgrade" in outcome.output
+    with engine.begin() as connection:  # the fixture upgrades at the end
         connection.execute(delete(results).where(results.c.record_id == at_0017.other))

@@ -21,6 +21,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from storage.database import MigrationRefused
+
 revision = "0018"
 down_revision = "0017"
 branch_labels = None
@@ -28,18 +30,23 @@ depends_on = None
 
 _TO_ENROLLMENT = "fk_action_results_run_id_enrollments"
 
-_NOT_ENROLLED = sa.text(
-    "SELECT count(*) FROM action_results r WHERE NOT EXISTS ("
-    "SELECT 1 FROM enrollments e WHERE e.run_id = r.run_id AND e.record_id = r.record_id)"
+_NOT_ENROLLED_WHERE = (
+    "WHERE NOT EXISTS (SELECT 1 FROM enrollments e WHERE e.run_id = action_results.run_id "
+    "AND e.record_id = action_results.record_id)"
 )
+_NOT_ENROLLED = sa.text(f"SELECT count(*) FROM action_results {_NOT_ENROLLED_WHERE}")
+# What the user runs once they decide those results can go (the message says to back up first).
+_DELETE_NOT_ENROLLED = f"DELETE FROM action_results {_NOT_ENROLLED_WHERE}"
 
 
 def upgrade() -> None:
     orphans = op.get_bind().scalar(_NOT_ENROLLED)
     if orphans:
-        raise RuntimeError(
-            f"{orphans} action results are of records their run did not enroll: migration "
-            "0018 keys each result to its enrollment, and leaves deciding about them to you"
+        raise MigrationRefused(
+            revision,
+            f"{orphans} action results are of records their run did not enroll, and "
+            "migration 0018 keys each result to its run's enrollment of the record",
+            _DELETE_NOT_ENROLLED,
         )
     # On SQLite a rebuild of action_results (nothing references it, so dropping the old
     # table deletes nothing else).
