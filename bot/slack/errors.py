@@ -148,6 +148,8 @@ def _respond(respond: Respond, text: str, user_id: str | None) -> None:
         log.warning("%s", error)
     except AnswerRejected:
         log.error("the reply to user %s about an error was not taken", user_id, exc_info=True)
+    except OSError as error:  # Slack unreachable at the reply URL (URLError is one too)
+        log.warning("user %s got no answer about an error: %r", user_id, error)
 
 
 def register(app: App) -> None:

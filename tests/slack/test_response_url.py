@@ -5,6 +5,7 @@ Telling a user of an error where there is no response URL raises nothing either.
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from collections.abc import Iterator
 
@@ -92,3 +93,32 @@ def test_an_error_whose_direct_message_slack_refuses_is_logged_with_its_user_not
 
     assert f"user {USER} got no answer about an error: channel_not_found" in caplog.text
     assert len(slack_api.calls("chat.postMessage")) == 1
+
+
+def test_an_error_reply_slack_cannot_be_reached_for_is_logged_with_its_user_not_raised(
+    slack_api: SlackStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The reply URL's host does not answer: an OSError from the webhook, which after the
+    # ack must not leave tell_the_user either.
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        closed_port = unused.getsockname()[1]
+    client = make_web_client(slack_api.token, slack_api.url)
+    context = BoltContext(
+        {
+            "client": client,
+            "response_url": f"http://127.0.0.1:{closed_port}/response",
+            "user_id": USER,
+        }
+    )
+
+    with caplog.at_level(logging.WARNING, logger="bot.slack.errors"):
+        tell_the_user(
+            RuntimeError("lost"),
+            {"type": "block_actions"},
+            CheckedRespond(context),
+            client,
+            context,
+        )
+
+    assert f"user {USER} got no answer about an error" in caplog.text
