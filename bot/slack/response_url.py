@@ -60,7 +60,11 @@ class CheckedRespond(Respond):
         direct message in its place keeps the same limit, and is not retried."""
         if self.response_url is None:
             raise ValueError("no response URL to answer at")
-        webhook = WebhookClient(self.response_url, timeout=timeout, proxy=self.proxy, ssl=self.ssl)
+        # No retry handlers: a retried connection would take the limit twice over, and post
+        # the message twice when the first try did arrive.
+        webhook = WebhookClient(
+            self.response_url, timeout=timeout, proxy=self.proxy, ssl=self.ssl, retry_handlers=[]
+        )
         response = webhook.send(text=text, response_type="ephemeral")
         if response.status_code != 200:
             self._direct_message(response, {"text": text}, _quick_client(self._context, timeout))
