@@ -16,6 +16,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bot.slack.response_url import AnswerNotDelivered
+
 log = logging.getLogger(__name__)
 
 # Enough to overlap database and Web API waits; few enough that acks rarely wait for a turn.
@@ -178,6 +180,8 @@ def _tell(dropped: list[_Answer]) -> None:
                 if answer.dropped is not None:  # none: nothing to tell them with, logged
                     answer.dropped()
                     answer.told = True
+            except AnswerNotDelivered as refused:
+                log.warning("%s", refused)  # expected when Slack refuses: no traceback
             except Exception:
                 log.exception("could not tell %s that their answer was dropped", answer.who)
             finally:
