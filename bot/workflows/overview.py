@@ -207,21 +207,27 @@ class RunDetails:
 
 
 def _line(
-    workflow: Workflow,
-    schedule: Schedule,
+    workflow: Workflow | ListedWorkflow,
+    object_type: str,
+    schedule: str,
+    zone: ZoneInfo,
     next_run: datetime | None,
+    last_run: LatestRun | None = None,
+    may_change: bool = True,
 ) -> WorkflowLine:
-    """A workflow in one line, from its row (its schedule parsed, its next run worked out,
-    by the caller), without its last run: what a workflow's details head with."""
-    zone = schedule.zone
+    """A workflow in one line, from its row (its schedule worded in ``schedule``, its next
+    run worked out, its last run read, by the caller), its instants in ``zone``: a line of
+    the list, and what a workflow's details head with."""
     return WorkflowLine(
         name=workflow.name,
         status=workflow.status,
-        object_type=workflow.object_type.name,
+        object_type=object_type,
         owner=workflow.owner_user_id,
-        schedule=schedule.describe(),
+        schedule=schedule,
         next_run=next_run.astimezone(zone) if next_run else None,
         revision=workflow.revision,
+        last_run=RunLine.of(last_run, zone) if last_run is not None else None,
+        may_change=may_change,
     )
 
 
@@ -246,7 +252,7 @@ def list_workflows(
     for workflow in workflows:
         shown = _SCHEDULES.of(workflow.schedule_json, workflow.settings_json)
         next_run = None
-        if _listed_running(workflow):
+        if _running(workflow.status, workflow.next_run_at):
             next_run = _NEXT_RUNS.after(
                 shown.schedule,
                 shown.settings_json,
@@ -254,19 +260,15 @@ def list_workflows(
                 now,
                 planned.get(workflow.id, {}),
             )
-        last_run = last_runs.get(workflow.id)
-        zone = shown.schedule.zone
         lines.append(
-            WorkflowLine(
-                name=workflow.name,
-                status=workflow.status,
-                object_type=workflow.object_type,
-                owner=workflow.owner_user_id,
-                schedule=shown.description,
-                next_run=next_run.astimezone(zone) if next_run else None,
-                revision=workflow.revision,
-                last_run=RunLine.of(last_run, zone) if last_run is not None else None,
-                may_change=viewer is None or viewer.may_change_one_owned_by(workflow.owner_user_id),
+            _line(
+                workflow,
+                workflow.object_type,
+                shown.description,
+                shown.schedule.zone,
+                next_run,
+                last_runs.get(workflow.id),
+                viewer is None or viewer.may_change_one_owned_by(workflow.owner_user_id),
             )
         )
     return lines
@@ -276,7 +278,7 @@ def coming_run(session: Session, workflow: Workflow, now: datetime) -> datetime 
     """An active workflow's next run after ``now`` as the engine will run it, in its zone,
     from its row (its settings alone, not its whole definition); None for one that is not
     running. What every surface says as its next run."""
-    if not _running(workflow):
+    if not _running(workflow.status, workflow.next_run_at):
         return None
     planned = planned_runs_of(session, [workflow.id], now)
     return _NEXT_RUNS.after(
@@ -288,12 +290,9 @@ def coming_run(session: Session, workflow: Workflow, now: datetime) -> datetime 
     )
 
 
-def _running(workflow: Workflow) -> bool:
-    return workflow.status == WorkflowStatus.ACTIVE.value and workflow.next_run_at is not None
-
-
-def _listed_running(workflow: ListedWorkflow) -> bool:
-    return workflow.status == WorkflowStatus.ACTIVE.value and workflow.next_run_at is not None
+def _running(status: str, next_run_at: datetime | None) -> bool:
+    """Whether a workflow with this status and stored next run has a next run to show."""
+    return status == WorkflowStatus.ACTIVE.value and next_run_at is not None
 
 
 @dataclass(frozen=True)
@@ -399,7 +398,9 @@ def workflow_details(
             planned = upcoming_runs(session, workflow.id, definition, now, UPCOMING)
             upcoming = tuple(run.at for run in planned if not run.skipped)[:UPCOMING]
         next_run = upcoming[0] if upcoming else None  # none for a workflow not running
-        line = _line(workflow, schedule, next_run)
+        line = _line(
+            workflow, workflow.object_type.name, schedule.describe(), schedule.zone, next_run
+        )
         history = tuple(run_history(session, workflow, runs))
         snoozes = tuple(active_snoozes(session, workflow.id, now))
         return WorkflowDetails(line, definition, upcoming, history, skips, snoozes)
