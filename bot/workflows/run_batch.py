@@ -124,7 +124,7 @@ def _choose(session: Session, candidates: list[ClaimableRun], now: datetime) -> 
     for run in candidates:
         workflow = run.workflow
         types = definitions.types(workflow.object_type_id)
-        definition = definitions.stored_definition(workflow, types)
+        definition = definitions.stored_definition(workflow)
         if batchable(run, definition, fed=workflow.object_type_id in fed):
             batch.append(_first_claim(run, workflow, types, definition, now))
         elif alone is None:

@@ -285,7 +285,7 @@ class ClaimedRun:
             workflow_id=workflow.id,
             object_type_id=workflow.object_type_id,
             types=types,
-            definition=definitions.stored_definition(workflow, types),
+            definition=definitions.stored_definition(workflow),
             scheduled_at=run.scheduled_at,
             started_at=run.started_at or now,
             attempts=run.attempts,

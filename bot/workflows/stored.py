@@ -98,24 +98,29 @@ class DefinitionReader:
 
     def __init__(self, session: Session) -> None:
         self._object_types = ObjectTypeRepository(session)
-        self._types: dict[int, dict[str, PropertyType]] = {}
+        # Per object type: its property types, and them sorted as a cache key's part (built
+        # once, beside them, rather than for every definition read).
+        self._types: dict[int, tuple[dict[str, PropertyType], tuple[tuple[str, str], ...]]] = {}
         self._names: dict[str, list[str]] = {}
         self.parses = 0  # definitions this reader parsed, found in no cache
-        self._type_keys: dict[int, tuple[dict[str, PropertyType], tuple[tuple[str, str], ...]]] = {}
 
     def types(self, object_type_id: int) -> dict[str, PropertyType]:
+        return self._read_types(object_type_id)[0]
+
+    def _read_types(
+        self, object_type_id: int
+    ) -> tuple[dict[str, PropertyType], tuple[tuple[str, str], ...]]:
         if object_type_id not in self._types:
-            self._types[object_type_id] = self._object_types.property_types(object_type_id)
+            types = self._object_types.property_types(object_type_id)
+            key = tuple(sorted((name, kind.value) for name, kind in types.items()))
+            self._types[object_type_id] = (types, key)
         return self._types[object_type_id]
 
-    def stored_definition(
-        self, workflow: StoredWorkflow, types: dict[str, PropertyType] | None = None
-    ) -> WorkflowDefinition:
+    def stored_definition(self, workflow: StoredWorkflow) -> WorkflowDefinition:
         """Like ``definition``, from the columns' stored text: keyed by that text, so that
         one already parsed costs neither decoding its JSON nor encoding a key."""
         object_type_id = workflow.object_type_id
-        if types is None:
-            types = self.types(object_type_id)
+        types, types_key = self._read_types(object_type_id)
         key = (
             "stored",  # never equal to an ORM object's key (_cache_key), whose JSON differs
             workflow.team_id,
@@ -128,17 +133,9 @@ class DefinitionReader:
             workflow.suppression_json,
             workflow.actions_json,
             workflow.settings_json,
-            self._types_key(types),
+            types_key,
         )
         return self._parsed(key, workflow.team_id, lambda: _stored_document(workflow), types)
-
-    def _types_key(self, types: dict[str, PropertyType]) -> tuple[tuple[str, str], ...]:
-        # By identity: the reader's own dicts (one per type) are what every run passes.
-        found = self._type_keys.get(id(types))
-        if found is None or found[0] is not types:
-            found = (types, tuple(sorted((name, kind.value) for name, kind in types.items())))
-            self._type_keys[id(types)] = found
-        return found[1]
 
     def definition(
         self, workflow: Workflow, types: dict[str, PropertyType] | None = None
