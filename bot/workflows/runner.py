@@ -764,16 +764,11 @@ class Execution:
         """Keeps the digest's sections, in the transaction that renews the run's lease:
         a process that lost the run to another (which may be posting from its own layout)
         keeps nothing, and stops (LeaseLost)."""
-        now = self.runner.clock.now()
         with write_transaction(self.runner.sessions) as session:
-            held = RunRepository(session).renew_leases(
-                [self.run_id, *self.waiting], self.runner.owner, now, self.runner.lease
+            self._hold_in(session)
+            RunDigestRepository(session).keep(
+                self.run_id, index, fingerprint, sections, self.last_renewal
             )
-            if self.run_id in held:
-                RunDigestRepository(session).keep(self.run_id, index, fingerprint, sections, now)
-        if self.run_id not in held:
-            raise LeaseLost(self.run_id)
-        self.last_renewal = now
 
     def _pending_for_digest(
         self, index: int, *, skip_removed: bool
