@@ -4,6 +4,7 @@ Slack."""
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections.abc import Mapping
@@ -250,7 +251,7 @@ def list_workflows(
     planned = planned_runs_in_team(session, team_id, now)
     lines = []
     for workflow in workflows:
-        shown = _SCHEDULES.of(workflow.schedule_json, workflow.settings_json)
+        shown = _shown(workflow.schedule_json, workflow.settings_json)
         next_run = None
         if _running(workflow.status, workflow.next_run_at):
             next_run = _NEXT_RUNS.after(
@@ -305,35 +306,14 @@ class _Shown:
     settings: Any  # decoded; read (read_settings) only when a next run is worked out
 
 
-class _ShownSchedules:
-    """_Shown by the stored text of a schedule and its settings: the same text always
-    reads the same, so what is kept is never stale, whoever changed a workflow; a changed
-    schedule is new text. A list of 50 parsed and worded 50 schedules on every request.
-
-    Thread-safe; at most MAX_KEPT, all forgotten at once past that."""
-
-    MAX_KEPT = 4096
-
-    def __init__(self) -> None:
-        self._kept: dict[tuple[str, str], _Shown] = {}
-        self._lock = threading.Lock()
-
-    def of(self, schedule_json: str, settings_json: str) -> _Shown:
-        key = (schedule_json, settings_json)
-        with self._lock:
-            kept = self._kept.get(key)
-        if kept is not None:
-            return kept
-        schedule = Schedule.from_json(json.loads(schedule_json))
-        shown = _Shown(schedule, schedule.describe(), settings_json, json.loads(settings_json))
-        with self._lock:
-            if len(self._kept) >= self.MAX_KEPT:
-                self._kept.clear()
-            self._kept[key] = shown
-        return shown
-
-
-_SCHEDULES = _ShownSchedules()
+# Kept by the stored text of a schedule and its settings: the same text always reads the
+# same, so what is kept is never stale, whoever changed a workflow; a changed schedule is
+# new text. A list of 50 parsed and worded 50 schedules on every request. Bounded, so
+# schedules edited since do not grow it.
+@functools.lru_cache(maxsize=4096)
+def _shown(schedule_json: str, settings_json: str) -> _Shown:
+    schedule = Schedule.from_json(json.loads(schedule_json))
+    return _Shown(schedule, schedule.describe(), settings_json, json.loads(settings_json))
 
 
 class _NextRuns:
