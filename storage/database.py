@@ -159,7 +159,13 @@ def _configure_sqlite(engine: Engine) -> None:
 def dialect_insert(session: Session, model: Any) -> postgresql.Insert | sqlite.Insert:
     """The INSERT of the session's database, which has ON CONFLICT (DO NOTHING, DO UPDATE
     with ``excluded``) on both: the plain INSERT has neither."""
-    if session.get_bind().dialect.name == "postgresql":
+    return dialect_insert_for(session.get_bind().dialect.name, model)
+
+
+def dialect_insert_for(dialect_name: str, model: Any) -> postgresql.Insert | sqlite.Insert:
+    """Like ``dialect_insert``, by the dialect's name: for statements built once per
+    database, before any session."""
+    if dialect_name == "postgresql":
         return postgresql.insert(model)
     return sqlite.insert(model)
 

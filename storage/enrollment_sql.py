@@ -21,7 +21,6 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Dialect, Integer, Select, String, Table, bindparam, column, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.types import TypeEngine
@@ -34,6 +33,7 @@ from storage.criteria_sql import (
     criteria_values,
     enrollment_criteria_clause,
 )
+from storage.database import dialect_insert_for
 from storage.followups import not_snoozed
 from storage.models import Enrollment, Record
 
@@ -275,9 +275,9 @@ def _insert_around(dialect: Dialect) -> tuple[str, str]:
     which leaves the rows already there (ON CONFLICT DO NOTHING)."""
     key = (dialect.name, dialect.driver, dialect.paramstyle)
     if key not in _INSERTS:
-        insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
         rows = text(_RUNS).columns(*(column(name) for name in ENROLLMENT_COLUMNS))
-        statement = insert(ENROLLMENTS).from_select(list(ENROLLMENT_COLUMNS), rows)
+        insert = dialect_insert_for(dialect.name, ENROLLMENTS)
+        statement = insert.from_select(list(ENROLLMENT_COLUMNS), rows)
         sql = statement.on_conflict_do_nothing().compile(dialect=_positional(dialect)).string
         before, after = sql.split(_RUNS)
         _INSERTS[key] = (before, after)

@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from sqlalchemy import Connection, Insert, bindparam, delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from storage.database import dialect_insert_for
 from storage.models import HandledEvent, HandledRequest
 
 # Slack retries an event three times within about an hour and a half.
@@ -61,9 +61,8 @@ class RequestLog:
 def _record_request(dialect: str) -> Insert:
     """RequestLog's INSERT for ``dialect``, built once (building it costs more than
     running it): the plain INSERT has no ON CONFLICT."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return (
-        insert(HandledRequest)
+        dialect_insert_for(dialect, HandledRequest)
         .values(fingerprint=bindparam("fingerprint"), handled_at=bindparam("handled_at"))
         .on_conflict_do_nothing(index_elements=[HandledRequest.fingerprint])
         .returning(HandledRequest.fingerprint)
