@@ -69,6 +69,8 @@ INTENT_REASON = (
 )
 
 
+# How many record ids one log line names.
+LOGGED_IDS = 10
 T = TypeVar("T")
 
 
@@ -323,11 +325,13 @@ class HubSpotWriteBack:
             done = RunRepository(session).done_records(self.place.run_id, index)
         if not_enrolled:
             log.info(
-                "run %s: the tasks run %s may have created in HubSpot for records %s stay "
-                "unknown there: they were removed before this re-run, which did not enroll them",
+                "run %s: the tasks run %s may have created in HubSpot for %d records (ids %s) "
+                "stay unknown there: they were removed before this re-run, which did not "
+                "enroll them",
                 self.place.run_id,
                 retried_run_id,
-                not_enrolled,
+                len(not_enrolled),
+                logged_ids(not_enrolled),
             )
         pending = {r: sent for r, sent in unsettled.items() if r not in done}
         if not pending or self.broken is not None:
@@ -539,6 +543,14 @@ class HubSpotWriteBack:
                 self.place.run_id, record_ids, index, outcome, reason, None, now
             )
         self.keep_alive()
+
+
+def logged_ids(ids: Sequence[int]) -> str:
+    """The first LOGGED_IDS of ``ids`` and how many more: a re-run of a large digest may
+    leave tens of thousands, and one log line need not carry them all."""
+    shown = list(ids[:LOGGED_IDS])
+    more = len(ids) - len(shown)
+    return f"{shown} and {more} more" if more else str(shown)
 
 
 def hubspot_value(value: StoredValue, property_type: PropertyType) -> str:

@@ -24,7 +24,7 @@ from bot.hubspot.rate_limit import SteppedTime
 from bot.workflows.clock import FixedClock
 from bot.workflows.engine import Engine
 from bot.workflows.hubspot_sync import ObjectToSync
-from bot.workflows.hubspot_writes import TASK_NOT_CONFIRMED
+from bot.workflows.hubspot_writes import TASK_NOT_CONFIRMED, logged_ids
 from bot.workflows.lifecycle import CLI_ACTOR, WorkflowError
 from bot.workflows.run_followups import retry
 from bot.workflows.runner import MAX_ATTEMPTS
@@ -527,6 +527,12 @@ def test_a_re_run_leaves_the_task_of_a_record_removed_since_to_the_run_it_retrie
     assert results(sessions, 0)["13"][0] == "unknown"
     [left] = [r for r in caplog.records if r.name == "bot.workflows.hubspot_writes"]
     assert f"run {run_id}" in left.getMessage() and f"[{gone}]" in left.getMessage()
+    assert "for 1 records" in left.getMessage()
+
+
+def test_a_log_line_names_the_first_ten_record_ids_and_counts_the_rest() -> None:
+    assert logged_ids(list(range(1, 26))) == "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10] and 15 more"
+    assert logged_ids([7, 8]) == "[7, 8]"
 
 
 @pytest.mark.parametrize("follows", [True, False], ids=["survivor-answers", "merged-id-unknown"])
