@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session, aliased
 from bot.workflows.vocabulary import ActionOutcome, RunSource, RunStatus
 from storage.columns import among_ids
 from storage.database import dialect_insert
-from storage.enrollment_sql import EnrollmentQuery, enrollment_statements
+from storage.enrollment_sql import ENROLLMENT_COLUMNS, EnrollmentQuery, enrollment_statements
 from storage.followups import RETRIED_OUTCOMES
 from storage.models import ActionResult, Enrollment, ObjectType, Record, Run, Workflow
 from storage.workflows import StoredWorkflow, stored_columns, team_live_ids
@@ -731,8 +731,9 @@ class RunRepository:
             literal(enrolled_by, type_=Enrollment.__table__.c.enrolled_by.type),
             literal(now, type_=Run.__table__.c.created_at.type),
         ).where(record_id <= newest)
+        # ENROLLMENT_COLUMNS, which the batches' statements insert too, so the two can't drift.
         return _insert_ignoring_duplicates(self.session, Enrollment).from_select(
-            ["run_id", "record_id", "source", "enrolled_by", "created_at"], selected
+            list(ENROLLMENT_COLUMNS), selected
         )
 
     def _parameters_allowed(self) -> int:
