@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, delete, insert, select, update
+from sqlalchemy import Select, Table, and_, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.workflows.vocabulary import ActionOutcome
@@ -87,15 +87,11 @@ class HubSpotWriteRepository:
 
     def unsettled(self, run_id: int, action_index: int) -> dict[int, dict[str, Any]]:
         """Record id -> the task sent, of the intents still unknown."""
-        query = select(ActionResult.record_id, ActionResult.reference).where(
-            ActionResult.run_id == run_id,
-            ActionResult.action_index == action_index,
-            ActionResult.outcome == ActionOutcome.UNKNOWN.value,
-        )
+        query = _unknown_results(run_id, action_index)
         return {
-            record_id: reference[INTENT]
+            record_id: intent
             for record_id, reference in self.session.execute(query)
-            if isinstance(reference, dict) and isinstance(reference.get(INTENT), dict)
+            if (intent := _intent(reference)) is not None
         }
 
     def unsettled_of_retried(
@@ -109,24 +105,20 @@ class HubSpotWriteRepository:
             Enrollment.run_id == rerun_id, Enrollment.record_id == ActionResult.record_id
         )
         query = (
-            select(ActionResult.record_id, ActionResult.reference, Enrollment.id)
+            _unknown_results(retried_run_id, action_index)
+            .add_columns(Enrollment.id)
             .outerjoin(Enrollment, enrolled)
-            .where(
-                ActionResult.run_id == retried_run_id,
-                ActionResult.action_index == action_index,
-                ActionResult.outcome == ActionOutcome.UNKNOWN.value,
-            )
             .order_by(ActionResult.record_id)
         )
         intents: dict[int, dict[str, Any]] = {}
         not_enrolled: list[int] = []
         for record_id, reference, enrollment_id in self.session.execute(query):
-            if not (isinstance(reference, dict) and isinstance(reference.get(INTENT), dict)):
+            if (intent := _intent(reference)) is None:
                 continue
             if enrollment_id is None:
                 not_enrolled.append(record_id)
             else:
-                intents[record_id] = reference[INTENT]
+                intents[record_id] = intent
         return intents, not_enrolled
 
     def forget(self, run_id: int, action_index: int, record_ids: Sequence[int]) -> None:
@@ -141,3 +133,21 @@ class HubSpotWriteRepository:
                 ActionResult.outcome == ActionOutcome.UNKNOWN.value,
             )
         )
+
+
+def _unknown_results(run_id: int, action_index: int) -> Select[tuple[int, Any]]:
+    """The record ids and references of action ``action_index``'s unknown results in run
+    ``run_id``: where the intents of tasks not yet confirmed are kept."""
+    return select(ActionResult.record_id, ActionResult.reference).where(
+        ActionResult.run_id == run_id,
+        ActionResult.action_index == action_index,
+        ActionResult.outcome == ActionOutcome.UNKNOWN.value,
+    )
+
+
+def _intent(reference: Any) -> dict[str, Any] | None:
+    """The task sent, kept in an unknown result's reference; None for a result of
+    another kind (a reference without an intent)."""
+    if isinstance(reference, dict) and isinstance(reference.get(INTENT), dict):
+        return cast(dict[str, Any], reference[INTENT])
+    return None
