@@ -244,8 +244,8 @@ def write_transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 def writers_wait_for_each_other(factory: sessionmaker[Session]) -> bool:
     """Whether a write transaction left open makes other processes' writes wait: on SQLite
     it holds the database's one write lock; on PostgreSQL only the rows it wrote or locked."""
-    with factory() as session:
-        return session.get_bind().dialect.name != "postgresql"
+    engine: Engine = factory.kw["bind"]
+    return engine.dialect.name != "postgresql"
 
 
 class IdleLimit:
