@@ -805,9 +805,9 @@ class Submitted:
     document: DraftDocument
     problems: tuple[Problem, ...]
     labels: PropertyLabels = NO_LABELS
-    # The page of the step the draft moved to, read in the same transaction when it
-    # previews no records; None when it does (the criteria step's count, the review) or
-    # when the step was refused: page() reads it.
+    # The page of the step the draft moved to (or stays at, for a page out of date), read
+    # in the same transaction when it previews no records; None when it does (the criteria
+    # step's count, the review) or when the step was refused: page() reads it.
     page: WizardPage | None = None
     # The page submitted showed another step than the draft's (a Back stored whose page
     # never showed): its input was not read, nothing was stored, and ``step`` is the
@@ -891,8 +891,8 @@ def submit(
         draft = _load(session, key, for_update=True)
         step, layout = draft_step(draft), draft.layout
         if shown is not None and shown is not step:
-            document = copy.deepcopy(document_of(draft))
-            return Submitted(step, layout, document, (), outdated=True)
+            page = _page_without_previews(session, draft, default_timezone, now)
+            return Submitted(step, layout, document_of(draft), (), page=page, outdated=True)
         document = _read(session, draft, read)
         problems = submit_step(session, draft, document, default_timezone, now)
         if problems:
@@ -900,11 +900,19 @@ def submit(
             # page is read only when one is not (page()). The first step's page counts every
             # live record of the workspace, which is not to happen under the write lock.
             return Submitted(step, layout, document, problems, draft_labels(session, draft))
-        at = draft_step(draft)
-        page = (
-            None if at in _RECORD_PREVIEWS else wizard_page(session, draft, default_timezone, now)
-        )
+        page = _page_without_previews(session, draft, default_timezone, now)
         return Submitted(step, layout, document, problems, NO_LABELS, page)
+
+
+def _page_without_previews(
+    session: Session, draft: WizardDraft, default_timezone: str, now: datetime
+) -> WizardPage | None:
+    """The page of the draft's step, read in the submission's transaction, unless it
+    previews records (the criteria step's count, the review): those are not read under the
+    write lock, and page() reads them in a transaction of their own."""
+    if draft_step(draft) in _RECORD_PREVIEWS:
+        return None
+    return wizard_page(session, draft, default_timezone, now)
 
 
 def change(

@@ -876,6 +876,9 @@ def test_a_page_the_draft_has_left_is_not_submitted(
     done = drafts.submit(work, key, _typed(name="Lost deals"), "UTC", NOW, shown)
 
     assert done.outdated and done.step is drafts.WizardStep.SCHEDULE and done.problems == ()
+    # The page the dialog shows instead comes with the refusal: no second transaction.
+    assert done.page is not None and done.page.step is drafts.WizardStep.SCHEDULE
+    assert done.page.document == before
     after = drafts.page(work, key, "UTC", NOW)
     assert after.step is drafts.WizardStep.SCHEDULE and after.document == before
 

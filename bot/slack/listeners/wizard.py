@@ -380,7 +380,7 @@ def _next_step(services: Services, modal: _Modal) -> dict[str, Any]:
         # What was typed is kept (committed) either way.
         done = drafts.submit(services.work, modal.key, _reader(modal), zone, now, modal.step)
         if done.outdated:
-            return {"response_action": "update", "view": _outdated(services, modal)}
+            return {"response_action": "update", "view": _outdated(services, modal, done.page)}
         problems, labels = done.problems, done.labels
         errors = {}
         if problems:
@@ -397,9 +397,12 @@ def _next_step(services: Services, modal: _Modal) -> dict[str, Any]:
     return {"response_action": "update", "view": build_wizard_view(page)}
 
 
-def _outdated(services: Services, modal: _Modal) -> dict[str, Any]:
-    """The draft's page, saying that the page submitted was out of date."""
-    return build_wizard_view(_page(services, modal.key), outdated=modal.step)
+def _outdated(services: Services, modal: _Modal, page: drafts.WizardPage | None) -> dict[str, Any]:
+    """The draft's page, saying that the page submitted was out of date: ``page`` as the
+    submission read it, or read now when it previews records (None)."""
+    if page is None:
+        page = _page(services, modal.key)
+    return build_wizard_view(page, outdated=modal.step)
 
 
 def _save(
