@@ -130,10 +130,12 @@ class Engine:
                     definitions.stored_definition(workflow)
                 except InvalidDefinition:
                     pass
-                except Exception:
-                    # Reading ahead only saves the planner time: a failure here (a bug, a
-                    # row edited by hand) must not fail the tick after its runs finished. Said
-                    # once per change of the row; the planner meets it again at its instant.
+                except ValueError:
+                    # A column whose text is not JSON (a row edited by hand): reading ahead
+                    # only saves the planner time, so it must not fail the tick after its
+                    # runs finished. Said once per change of the row; the planner meets it
+                    # again at its instant. Anything else, a database error first (after
+                    # which PostgreSQL fails every read of the transaction), is raised.
                     log.exception("workflow %s: its definition could not be read", workflow.id)
         # Replaced, not updated: forgets the workflows no longer coming, and ticks of other
         # threads reading it meanwhile see a whole one. A row changed again since it was

@@ -7,7 +7,9 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import update
+import pytest
+from sqlalchemy import text, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.clock import FixedClock
@@ -178,3 +180,42 @@ def test_parsing_ahead_skips_a_coming_workflow_whose_updated_at_did_not_change(
         session.execute(update(Workflow).where(Workflow.id == soon.workflow_id).values(unstamped))
 
     assert engine.parse_ahead() == 0  # its new text, were it read, would parse anew
+
+
+def test_parsing_ahead_raises_a_database_error_rather_than_reading_on(
+    sessions: sessionmaker[Session], processes: Processes
+) -> None:
+    """Only a definition that does not parse is left to the planner: after a database error
+    PostgreSQL fails every read of the transaction, so it must not be taken for one."""
+    import_deals(sessions, [deal("D1")], START)
+    due_today_at(sessions, "08:01", "Soon")
+    engine = processes.start_on_console()
+    with transaction(sessions) as session:  # its property types can no longer be read
+        session.execute(text("ALTER TABLE property_definitions RENAME TO gone"))
+
+    try:
+        with pytest.raises(DBAPIError):
+            engine.parse_ahead()
+    finally:  # the fixture empties every table after the test
+        with transaction(sessions) as session:
+            session.execute(text("ALTER TABLE gone RENAME TO property_definitions"))
+
+
+def test_parsing_ahead_leaves_a_column_that_is_not_json_to_the_planner(
+    sessions: sessionmaker[Session], processes: Processes, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A row edited by hand into text that is not JSON (only SQLite stores such text) is
+    said once, and does not fail the tick."""
+    if sessions.kw["bind"].dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's JSON columns refuse text that is not JSON")
+    import_deals(sessions, [deal("D1")], START)
+    soon = due_today_at(sessions, "08:01", "Soon")
+    engine = processes.start_on_console()
+    with transaction(sessions) as session:
+        session.execute(
+            text("UPDATE workflows SET schedule = :broken WHERE id = :id"),
+            {"broken": "{not json", "id": soon.workflow_id},
+        )
+
+    assert engine.parse_ahead() == 0
+    assert f"workflow {soon.workflow_id}: its definition could not be read" in caplog.text
