@@ -3,9 +3,10 @@ by filter, the record's value, the filter and whether it holds, which group matc
 suppresses it, pause days, and the workflow's recent runs that did or did not enroll it,
 each with what the record's values then (record_versions) say of it.
 
-The verdict is the runs' own: the SQL clause a run enrolls by (runner.enrollment_clause),
-evaluated for this one record in the same query as each filter on its own; for a past run,
-on the record as it was when the run enrolled, with the run's own revision of the workflow.
+The verdict is the runs' own: the SQL clause a run enrolls by
+(storage.criteria_sql.enrollment_criteria_clause), evaluated for this one record in the same
+query as each filter on its own; for a past run, on the record as it was when the run
+enrolled, with the run's own revision of the workflow.
 """
 
 from __future__ import annotations
@@ -26,12 +27,11 @@ from bot.workflows.lifecycle import WorkflowError, get_workflow
 from bot.workflows.owner_aliases import with_known_aliases
 from bot.workflows.planner import SKIPPED_BY_HAND, pause_decision
 from bot.workflows.record_history import RUNS_LOOKED_AT
-from bot.workflows.runner import enrollment_clause
 from bot.workflows.schedules import Occurrence
 from bot.workflows.stored import definition_of
 from bot.workflows.vocabulary import PropertyType, RunStatus, WorkflowStatus
 from bot.workflows.wording import describe_filter
-from storage.criteria_sql import criteria_clause
+from storage.criteria_sql import criteria_clause, enrollment_criteria_clause
 from storage.followups import FollowUpRepository, not_snoozed, snoozed_since
 from storage.models import Record, Run, Workflow
 from storage.object_types import ObjectTypeRepository
@@ -402,7 +402,10 @@ def _verdict_columns(
     verdict counts only the snoozes made by ``snoozes_made_by``, when it enrolled."""
     dialect = session.get_bind().dialect.name
     unsnoozed = not_snoozed(workflow.id, at, snoozes_made_by)
-    verdict = and_(enrollment_clause(criteria, suppression, types, at, dialect), unsnoozed)
+    enrolls = enrollment_criteria_clause(
+        criteria.at(at, types), suppression.at(at, types), types, dialect
+    )
+    verdict = and_(enrolls, unsnoozed)
     filters = [
         f
         for each in (criteria, suppression)

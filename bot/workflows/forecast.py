@@ -16,11 +16,10 @@ from bot.workflows.definitions import WorkflowDefinition, WorkflowSettings
 from bot.workflows.lifecycle import get_workflow
 from bot.workflows.owner_aliases import with_known_aliases
 from bot.workflows.planner import SKIPPED_BY_HAND, pause_decision
-from bot.workflows.runner import enrollment_clause
 from bot.workflows.schedules import Schedule
 from bot.workflows.stored import definition_of
 from bot.workflows.vocabulary import PropertyType, RunStatus, WorkflowStatus
-from storage.criteria_sql import criteria_clause
+from storage.criteria_sql import criteria_clause, enrollment_criteria_clause
 from storage.followups import FollowUpRepository, not_snoozed
 from storage.object_types import ObjectTypeRepository
 from storage.record_search import RecordSearch
@@ -142,10 +141,11 @@ def count_runs(
     upcoming: list[PlannedRun],
     workflow_id: int | None = None,
 ) -> tuple[ForecastRun, ...]:
-    """Counts, per run, the records the runs' own clause (runner.enrollment_clause, and not
-    snoozed in workflow ``workflow_id``) selects at the run's instant. Runs whose criteria
-    resolve alike (no relative date, or dates on the same day) share a count, and the
-    distinct ones are counted in one query."""
+    """Counts, per run, the records the runs' own clause
+    (storage.criteria_sql.enrollment_criteria_clause, and not snoozed in workflow
+    ``workflow_id``) selects at the run's instant. Runs whose criteria resolve alike (no
+    relative date, or dates on the same day) share a count, and the distinct ones are
+    counted in one query."""
     # Owners named in criteria stand for their other names too, as far as already known.
     criteria, suppression = (
         with_known_aliases(session, team_id, each)
@@ -227,7 +227,9 @@ def _run_clause(
 ) -> ColumnElement[bool]:
     """What a run at ``at`` enrolls by, as the runner writes it: the enrollment clause, and
     not snoozed in workflow ``snoozes_of`` (None: no snooze to leave out)."""
-    clause = enrollment_clause(criteria, suppression, types, at, dialect)
+    clause = enrollment_criteria_clause(
+        criteria.at(at, types), suppression.at(at, types), types, dialect
+    )
     return clause if snoozes_of is None else and_(clause, not_snoozed(snoozes_of, at))
 
 

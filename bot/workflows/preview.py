@@ -20,10 +20,10 @@ from bot.workflows.definitions import (
 from bot.workflows.lifecycle import get_workflow
 from bot.workflows.owner_aliases import with_known_aliases
 from bot.workflows.readable import mrkdwn_as_typed, plural, shown_value
-from bot.workflows.runner import enrollment_clause
 from bot.workflows.stored import definition_of
 from bot.workflows.templates import RenderContext
 from bot.workflows.vocabulary import PropertyType
+from storage.criteria_sql import enrollment_criteria_clause
 from storage.followups import not_snoozed
 from storage.models import ObjectType, Record
 from storage.object_types import ObjectTypeRepository
@@ -60,7 +60,9 @@ def matching_now(
         with_known_aliases(session, object_type.team_id, each)
         for each in (definition.criteria, definition.suppression)
     )
-    clause = enrollment_clause(criteria, suppression, types, zone_now, search.dialect)
+    clause = enrollment_criteria_clause(
+        criteria.at(zone_now, types), suppression.at(zone_now, types), types, search.dialect
+    )
     if workflow_id is not None:
         clause = and_(clause, not_snoozed(workflow_id, now))
     return search.count(object_type_id, clause), search.list(object_type_id, clause, limit)

@@ -11,12 +11,11 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.clock import Clock
-from bot.workflows.criteria import Criteria
 from bot.workflows.definitions import (
     CreateTask,
     MessageMode,
@@ -81,7 +80,6 @@ from bot.workflows.stored import DefinitionReader
 from bot.workflows.summary import EarlierRuns, RunSummary, failure_alert_message, summary_message
 from bot.workflows.templates import OWNER, RenderContext
 from bot.workflows.vocabulary import ActionOutcome, PropertyType, RunSource, RunStatus
-from storage.criteria_sql import enrollment_criteria_clause
 from storage.database import (
     IdleLimit,
     connection_lost,
@@ -1436,18 +1434,4 @@ def names_owners(definition: WorkflowDefinition) -> bool:
 def _names_owners(action: Any) -> bool:
     return isinstance(action, SendOwnerDm) or any(
         OWNER in template.placeholders for template in action.templates
-    )
-
-
-def enrollment_clause(
-    criteria: Criteria,
-    suppression: Criteria,
-    types: dict[str, PropertyType],
-    now: datetime,
-    dialect: str,
-) -> ColumnElement[bool]:
-    """Records matching the criteria at ``now`` and not the suppression criteria, not
-    removed (storage.criteria_sql.enrollment_criteria_clause)."""
-    return enrollment_criteria_clause(
-        criteria.at(now, types), suppression.at(now, types), types, dialect
     )

@@ -1,7 +1,8 @@
 """Three ways of selecting a scheduled run's records agree, on generated criteria and
 suppression: a run batch's statements joined from queries compiled once per shape
 (storage.enrollment_sql.enrollment_statements, split at a small parameter limit), one run's
-query (selected_records), and the preview's clause (bot.workflows.runner.enrollment_clause)."""
+query (selected_records), and the preview's clause
+(storage.criteria_sql.enrollment_criteria_clause)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from bot.workflows.criteria import (
     Operator,
     parse_criteria,
 )
-from bot.workflows.runner import enrollment_clause
+from storage.criteria_sql import enrollment_criteria_clause
 from storage.enrollment_sql import (
     EnrollmentQuery,
     EnrollmentStatement,
@@ -166,7 +167,9 @@ def test_a_batch_selects_what_each_runs_query_and_the_preview_select(
                 one_run = set(session.scalars(selected_records(query, dialect.name)))
                 preview = select(Record.id).where(
                     Record.object_type_id == deals_type,
-                    enrollment_clause(criteria, suppression, types, at, dialect.name),
+                    enrollment_criteria_clause(
+                        criteria.at(at, types), suppression.at(at, types), types, dialect.name
+                    ),
                 )
                 assert one_run == set(session.scalars(preview)), runs[run_id]
                 queries.append(query)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.workflows.criteria import parse_criteria
 from bot.workflows.forecast import count_at, forecast
-from bot.workflows.runner import enrollment_clause
+from storage.criteria_sql import enrollment_criteria_clause
 from storage.database import transaction
 from storage.models import Record
 from storage.record_search import RecordSearch
@@ -113,7 +113,10 @@ def test_counts_in_one_pass_equal_each_run_counted_alone(
         search = RecordSearch(session)
         alone = [
             search.count(
-                deals_type, enrollment_clause(criteria, suppression, SCHEMA, at, search.dialect)
+                deals_type,
+                enrollment_criteria_clause(
+                    criteria.at(at, SCHEMA), suppression.at(at, SCHEMA), SCHEMA, search.dialect
+                ),
             )
             for at in instants
         ]
