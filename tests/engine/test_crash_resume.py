@@ -367,8 +367,9 @@ def test_while_a_digests_replies_are_posted_its_results_are_unseen_and_its_lease
     slack_api: SlackStandIn,
 ) -> None:
     with _first_reply_held(sessions, clock, processes, slack_api) as (digest, ended):
-        # On PostgreSQL the results are written by now, in a transaction still open: none is
-        # seen, so a process dying here leaves none.
+        # On PostgreSQL the results are written by now, in a transaction still open (its
+        # rows lock their enrollments): none is seen, so a process dying here leaves none.
+        assert _enrollments_locked(sessions, digest.id) in (True, None)
         assert results(sessions, digest.id) == []
         # Nor does that transaction hold what a lease renewal locks (the run's row, or on
         # SQLite the database): this process renews its lease meanwhile.
@@ -436,29 +437,36 @@ def test_a_digest_reply_slower_than_the_idle_limit_costs_only_the_early_write(
     short_lease = timedelta(seconds=3)
     held = _first_reply_held(sessions, clock, processes, slack_api, lease=short_lease)
     with held as (digest, ended):
+        assert _enrollments_locked(sessions, digest.id) in (True, None)  # written, open
         _wait_until_enrollments_unlocked(sessions, digest.id)
 
     assert ended == [[(digest.id, RunStatus.SUCCEEDED)]]
     _assert_every_deal_ok(sessions, digest.id)
 
 
+def _enrollments_locked(sessions: sessionmaker[Session], run_id: int) -> bool | None:
+    """On PostgreSQL, whether a transaction holds locks on the run's enrollments (results
+    written and not committed reference them); None on SQLite, which writes them later."""
+    with sessions() as session:
+        if session.get_bind().dialect.name != "postgresql":
+            return None
+        try:
+            session.execute(
+                text("SELECT 1 FROM enrollments WHERE run_id = :run_id FOR UPDATE NOWAIT"),
+                {"run_id": run_id},
+            )
+        except OperationalError:
+            return True
+        return False
+
+
 def _wait_until_enrollments_unlocked(sessions: sessionmaker[Session], run_id: int) -> None:
-    """On PostgreSQL, until no transaction holds locks on the run's enrollments (the digest's
-    results reference them): the database has ended the one left idle."""
+    """On PostgreSQL, until no transaction holds locks on the run's enrollments: the database
+    has ended the one left idle."""
     deadline = time.monotonic() + 20
-    while True:
-        with sessions() as session:
-            if session.get_bind().dialect.name != "postgresql":
-                return
-            try:
-                session.execute(
-                    text("SELECT 1 FROM enrollments WHERE run_id = :run_id FOR UPDATE NOWAIT"),
-                    {"run_id": run_id},
-                )
-                return
-            except OperationalError:
-                assert time.monotonic() < deadline, "the idle transaction was never ended"
-            time.sleep(0.1)
+    while _enrollments_locked(sessions, run_id):
+        assert time.monotonic() < deadline, "the idle transaction was never ended"
+        time.sleep(0.1)
 
 
 def test_a_digest_holder_that_lost_its_run_while_posting_replies_records_no_result(
