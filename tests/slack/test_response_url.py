@@ -122,3 +122,15 @@ def test_an_error_reply_slack_cannot_be_reached_for_is_logged_with_its_user_not_
         )
 
     assert f"user {USER} got no answer about an error" in caplog.text
+
+
+def test_a_whole_message_the_response_url_refuses_comes_as_a_direct_message(
+    slack_api: SlackStandIn,
+) -> None:
+    # Bolt's respond() also takes the whole message as its one argument.
+    slack_api.refuse_responses("expired_url")
+
+    respond_for(slack_api)({"text": "Paused", "response_type": "ephemeral"})
+
+    [message] = slack_api.posted_messages()
+    assert message["text"] == "Paused"
