@@ -40,14 +40,8 @@ from bench.ack_bench import (
     seed,
     wizard_submissions,
 )
-from bench.ack_server import SIGNING_SECRET, TOKEN
+from bench.ack_server import SIGNING_SECRET, TOKEN, bot_app
 from bench.databases import DATA_DIR, empty_database
-from bot.settings import Settings
-from bot.slack.app import create_app
-from bot.slack.notifier import make_web_client
-from bot.slack.request_gate import RequestGate
-from bot.slack.server import Health, wsgi_application
-from bot.slack.services import Services
 from bot.workflows.clock import SystemClock
 from storage.database import session_factory
 
@@ -108,18 +102,8 @@ def slack_side() -> Iterator[tuple[str, str]]:
 
 
 def app_of(engine: Engine, url: str, slack_url: str) -> WSGIApp:
-    sessions = session_factory(engine)
-    clock = SystemClock()
-    settings = Settings(
-        database_url=url,
-        slack_bot_token=TOKEN,
-        slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=slack_url,
-    )
-    services = Services.build(sessions, clock, settings)
-    app = create_app(services, make_web_client(TOKEN, slack_url), process_before_response=True)
-    gate = RequestGate(SIGNING_SECRET, sessions)
-    return wsgi_application(app, Health(sessions, clock, None), gate)  # type: ignore[return-value]
+    # Bolt waits for the listener: all of a request's work in one thread, for the profile.
+    return bot_app(engine, url, slack_url, process_before_response=True)  # type: ignore[return-value]
 
 
 def requests_of(engine: Engine, replies_url: str, count: int) -> dict[str, list[Request]]:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from slack_bolt import Ack, App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from sqlalchemy import Engine
 
 from bot.settings import Settings
 from bot.slack.ids import SLASH_COMMAND, View
@@ -38,12 +39,21 @@ if TYPE_CHECKING:
 def ours(database_url: str, slack_url: str) -> WSGIApplication:
     """The bot's app as ``serve --role web`` builds it (production mode: Bolt acks before
     the listener's work is done wherever the listener acks first)."""
+    return bot_app(make_engine(database_url), database_url, slack_url)
+
+
+def bot_app(
+    engine: Engine, database_url: str, slack_url: str, *, process_before_response: bool = False
+) -> WSGIApplication:
+    """The bot's app behind its request gate, on ``engine``; with
+    ``process_before_response`` Bolt answers once the listener is done (all of a request's
+    work in its own thread, as a profile wants it)."""
     # Imported here: the minimal app's process never loads the bot's listeners.
     from bot.slack.app import create_app
     from bot.slack.request_gate import RequestGate
     from bot.slack.services import Services
 
-    sessions = session_factory(make_engine(database_url))
+    sessions = session_factory(engine)
     clock = SystemClock()
     settings = Settings(
         database_url=database_url,
@@ -52,7 +62,11 @@ def ours(database_url: str, slack_url: str) -> WSGIApplication:
         slack_api_url=slack_url,
     )
     services = Services.build(sessions, clock, settings)
-    app = create_app(services, make_web_client(TOKEN, slack_url))
+    app = create_app(
+        services,
+        make_web_client(TOKEN, slack_url),
+        process_before_response=process_before_response,
+    )
     gate = RequestGate(SIGNING_SECRET, sessions)
     return wsgi_application(app, Health(sessions, clock, None), gate)
 
