@@ -4,7 +4,6 @@ bounded number of thread replies, so a run's Slack calls grow with channels, not
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 
 from bot.workflows.notifier import ActionMark, Message
@@ -38,8 +37,7 @@ def layout_fingerprint(text: Template) -> str:
     kept by a run is reused only for the same text, not by an action its workflow was edited
     into. The workflow's name is left out: renamed, the parent posted under the old name is
     still continued by the replies of the layout it was posted from."""
-    made_from = json.dumps({"text": text.text})
-    return hashlib.sha256(made_from.encode()).hexdigest()
+    return hashlib.sha256(text.text.encode()).hexdigest()
 
 
 def digest_sections(workflow_name: str, lines: Sequence[str], total: int) -> list[str]:
