@@ -127,7 +127,7 @@ def test_0018_refuses_results_of_records_their_run_did_not_enroll_and_deletes_no
     with engine.begin() as connection:  # allowed by 0017's keys: the run and record exist
         connection.execute(insert(results).values(_result_of(at_0017.run_id, at_0017.other)))
 
-    with pytest.raises(MigrationRefused, match="1 action results are of records their run did not"):
+    with pytest.raises(MigrationRefused, match="1 action result is of records their run did not"):
         upgrade(engine)
 
     with engine.begin() as connection:
@@ -172,7 +172,7 @@ def test_the_command_line_says_how_to_clear_results_0018_refuses(
     assert outcome.exit_code == 2
     assert "Traceback" not in outcome.output
     assert "error id" not in outcome.output
-    assert "1 action results are of records their run did not enroll" in outcome.output
+    assert "1 action result is of records their run did not enroll" in outcome.output
     assert "Back up the database" in outcome.output
     assert (
         "DELETE FROM action_results WHERE NOT EXISTS (SELECT 1 FROM enrollments e WHERE "

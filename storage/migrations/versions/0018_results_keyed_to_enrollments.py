@@ -44,7 +44,8 @@ def upgrade() -> None:
     if orphans:
         raise MigrationRefused(
             revision,
-            f"{orphans} action results are of records their run did not enroll, and "
+            f"{orphans} action {'result is' if orphans == 1 else 'results are'} of records "
+            "their run did not enroll, and "
             "migration 0018 keys each result to its run's enrollment of the record",
             _DELETE_NOT_ENROLLED,
         )
