@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -17,7 +17,7 @@ from slack_bolt.authorization.authorize import Authorize, InstallationStoreAutho
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk import WebClient
 
-from bot.slack import errors
+from bot.slack import errors, handoff
 from bot.slack.after_ack import AfterAck
 from bot.slack.deliveries import first_delivery
 from bot.slack.installations import NOT_INSTALLED_MESSAGE, Installations
@@ -37,9 +37,10 @@ from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
 
-# Bolt answers Slack once a listener called ack(), and listeners run on this pool: when every
-# thread is busy with earlier work (database, Web API calls), a new request cannot even be
-# acknowledged. Bolt's default of 5 threads is too few for 20 people at once.
+# Listeners run on this pool (bot.slack.handoff), and Slack is answered once one called
+# ack(): when every thread is busy with earlier work (database, Web API calls), a new
+# request cannot even be acknowledged. Bolt's default of 5 threads is too few for 20 people
+# at once.
 LISTENER_THREADS = 32
 
 
@@ -60,8 +61,10 @@ def create_app(
     installations = services.installations
     bolt_logger = logging.getLogger("slack_bolt")
     with _client_given_on_purpose(bolt_logger):
-        app = _bolt_app(services, client, installations, process_before_response, bolt_logger)
+        app = _bolt_app(services, client, installations, bolt_logger)
     errors.register(app)
+    if not process_before_response:
+        app.middleware(_hand_listeners_to(app.listener_runner.listener_executor))
     app.middleware(check_responses)
     if installations is None:
         app.middleware(_only_the_installed_workspace())
@@ -87,9 +90,11 @@ def _bolt_app(
     services: Services,
     client: WebClient,
     installations: Installations | None,
-    process_before_response: bool,
     bolt_logger: logging.Logger,
 ) -> App:
+    """Bolt answers Slack when the listener function returns (process_before_response):
+    listeners that go on after their ack hand themselves to the listener pool first, and
+    return at their ack (bot.slack.handoff)."""
     return App(
         client=client,
         signing_secret=services.settings.slack_signing_secret or "",
@@ -98,7 +103,7 @@ def _bolt_app(
         authorize=_cached_authorize(installations, client) if installations else None,  # type: ignore[arg-type]
         # What someone reads who uses the bot in a workspace without an installation.
         user_facing_authorize_error_message=NOT_INSTALLED_MESSAGE if installations else None,
-        process_before_response=process_before_response,
+        process_before_response=True,
         request_verification_enabled=True,
         logger=bolt_logger,
         listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener"),
@@ -185,3 +190,15 @@ def _skip_redeliveries(services: Services) -> Callable[..., BoltResponse | None]
         return next()
 
     return middleware
+
+
+def _hand_listeners_to(pool: Executor) -> Callable[..., BoltResponse | None]:
+    """Puts the listener pool in every request's context, where errors.reported finds it."""
+
+    def hand_listeners_to(
+        context: BoltContext, next: Callable[[], BoltResponse]
+    ) -> BoltResponse | None:
+        context[handoff.POOL] = pool
+        return next()
+
+    return hand_listeners_to

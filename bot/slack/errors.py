@@ -17,6 +17,7 @@ from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.slack.handoff import pool_of, until_acked
 from bot.slack.ids import SLASH_COMMAND
 from bot.slack.response_url import AnswerNotDelivered, AnswerRejected
 from bot.slack.views.wizard import problem_lines, unsaved_lines
@@ -160,19 +161,19 @@ Listener = TypeVar("Listener", bound=Callable[..., Any])
 
 
 def reported(listener: Listener) -> Listener:
-    """Wraps a listener so that an error raised after its ack() is told to the user here.
+    """Wraps a listener so that Slack is answered as soon as it acks (bot.slack.handoff),
+    and an error raised after its ack() is told to the user here.
 
-    Bolt 1.30 (threaded listeners) handles such an error by resetting the ack it already has;
-    when that happens within its 10 ms poll for the ack, Slack gets a 404 "unhandled request"
-    instead of the ack. An error before ack() still goes to Bolt, whose error handler is
-    tell_the_user too. Bolt passes arguments by name, so the wrapper asks for every
-    argument the listener asks for, plus those it needs itself.
+    An error before ack() goes to Bolt, which answers Slack and calls its error handler,
+    tell_the_user too; after it, Bolt would take back the ack it already has. Bolt passes
+    arguments by name, so the wrapper asks for every argument the listener asks for, plus
+    those it needs itself.
     """
     wanted = list(inspect.signature(listener).parameters)
     own = ["ack", "body", "respond", "client", "context"]
     names = wanted + [name for name in own if name not in wanted]
 
-    def run(**arguments: Any) -> Any:
+    def told(arguments: dict[str, Any]) -> Any:
         try:
             return listener(**{name: arguments[name] for name in wanted})
         except Exception as error:
@@ -186,6 +187,12 @@ def reported(listener: Listener) -> Listener:
                 arguments["context"],
             )
             return None
+
+    def run(**arguments: Any) -> Any:
+        pool = pool_of(arguments["context"])
+        if pool is None:
+            return told(arguments)
+        return until_acked(pool, lambda ack: told({**arguments, "ack": ack}), arguments["ack"])
 
     # Bolt reads the argument names off the function (inspect.getfullargspec, which
     # honours __signature__): these are the names it will pass.

@@ -7,8 +7,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import App, BoltContext
+from slack_bolt import Ack, App, BoltContext
 
+from bot.slack.errors import reported
 from bot.slack.ids import Event
 from bot.slack.services import Services
 from bot.workflows.readable import plural
@@ -28,13 +29,17 @@ def register(app: App, services: Services) -> None:
     forget_tokens = app.default_tokens_revoked_event_listener() if has_store else None
 
     @app.event(Event.APP_UNINSTALLED)
-    def app_uninstalled(context: BoltContext) -> None:
+    @reported
+    def app_uninstalled(ack: Ack, context: BoltContext) -> None:
+        ack()  # Slack waits for nothing more
         if forget_workspace is not None:
             forget_workspace(context=context)
         _pause(services, context, UNINSTALLED)
 
     @app.event(Event.TOKENS_REVOKED)
-    def tokens_revoked(event: dict[str, Any], context: BoltContext) -> None:
+    @reported
+    def tokens_revoked(ack: Ack, event: dict[str, Any], context: BoltContext) -> None:
+        ack()  # Slack waits for nothing more
         if forget_tokens is not None:
             forget_tokens(event=event, context=context)
         # Only the bot's token posts; revoked user tokens (the bot asks for none) change nothing.

@@ -1,0 +1,108 @@
+"""bot.slack.handoff: the request's thread waits for a listener's ack, not for its end."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from slack_bolt import Ack
+
+from bot.slack import handoff
+from bot.slack.handoff import SignallingAck, until_acked
+
+WAIT_S = 10  # only ever reached when the code under test is broken
+
+
+@pytest.fixture
+def pool() -> Iterator[ThreadPoolExecutor]:
+    with ThreadPoolExecutor(2) as executor:
+        yield executor
+
+
+def test_the_caller_returns_at_the_ack_while_the_listener_goes_on(
+    pool: ThreadPoolExecutor,
+) -> None:
+    ack = Ack()
+    go_on, ended = threading.Event(), threading.Event()
+
+    def listener(acknowledge: SignallingAck) -> None:
+        acknowledge(text="on it")
+        assert go_on.wait(WAIT_S)
+        ended.set()
+
+    assert until_acked(pool, listener, ack) is None
+
+    assert ack.response is not None and ack.response.body == "on it"
+    assert not ended.is_set(), "the caller waited for the work after the ack"
+    go_on.set()
+    assert ended.wait(WAIT_S)
+
+
+def test_an_error_before_the_ack_is_raised_in_the_callers_thread(
+    pool: ThreadPoolExecutor,
+) -> None:
+    def listener(acknowledge: SignallingAck) -> None:
+        raise LookupError("no such draft")
+
+    with pytest.raises(LookupError, match="no such draft"):
+        until_acked(pool, listener, Ack())
+
+
+def test_a_listener_that_ends_without_an_ack_gives_its_value(pool: ThreadPoolExecutor) -> None:
+    ack = Ack()
+    assert until_acked(pool, lambda acknowledge: "returned", ack) == "returned"
+    assert ack.response is None
+
+
+def test_an_error_after_the_ack_is_logged_and_the_ack_stands(
+    pool: ThreadPoolExecutor, caplog: pytest.LogCaptureFixture
+) -> None:
+    ack = Ack()
+    raise_now = threading.Event()
+
+    def listener(acknowledge: SignallingAck) -> None:
+        acknowledge()
+        assert raise_now.wait(WAIT_S)
+        raise RuntimeError("views.update failed")
+
+    with caplog.at_level(logging.ERROR, logger=handoff.__name__):
+        assert until_acked(pool, listener, ack) is None
+        raise_now.set()
+        pool.shutdown(wait=True)
+
+    assert ack.response is not None and ack.response.status == 200
+    [logged] = [r for r in caplog.records if r.name == handoff.__name__]
+    assert logged.getMessage() == "a listener failed after its ack"
+    assert isinstance(logged.exc_info and logged.exc_info[1], RuntimeError)
+
+
+def test_past_slacks_limit_with_no_ack_the_caller_stops_waiting(
+    pool: ThreadPoolExecutor, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(handoff, "ACK_WAIT_S", 0.05)
+    ack, release = Ack(), threading.Event()
+
+    def listener(acknowledge: SignallingAck) -> None:
+        assert release.wait(WAIT_S)
+        acknowledge()
+
+    with caplog.at_level(logging.WARNING, logger=handoff.__name__):
+        assert until_acked(pool, listener, ack) is None
+    release.set()
+
+    assert "a listener neither acked nor ended within 0 s" in caplog.text
+    pool.shutdown(wait=True)
+    assert ack.response is not None, "the listener carried on to its end"
+
+
+def test_the_signalling_ack_reads_the_requests_ack() -> None:
+    ack, called = Ack(), threading.Event()
+    signalling = SignallingAck(ack, called)
+    assert signalling.response is None and not called.is_set()
+    signalling(response_action="clear")
+    assert called.is_set()
+    assert signalling.response is ack.response is not None
+    assert ack.response.body == '{"response_action": "clear"}'
