@@ -57,7 +57,11 @@ def create_app(
 
     With ``services.installations`` (several workspaces) ``client`` has no token: Bolt finds
     each request's workspace token in the installation store, and serves the OAuth install
-    paths, calling oauth.v2.access with this client (so at its base URL)."""
+    paths, calling oauth.v2.access with this client (so at its base URL).
+
+    ``process_before_response``: Slack is answered once every listener's work is done, its
+    work after the ack included (a profile wants all of a request's work in its thread);
+    otherwise at the ack, the rest going on in the listener pool and the after-ack pool."""
     installations = services.installations
     bolt_logger = logging.getLogger("slack_bolt")
     with _client_given_on_purpose(bolt_logger):
@@ -69,7 +73,7 @@ def create_app(
     if installations is None:
         app.middleware(_only_the_installed_workspace())
     app.middleware(_skip_redeliveries(services))
-    # Bolt waits for listeners with process_before_response: so then does their after-ack work.
+    # Slack waits for the whole listener then: so then does its after-ack work.
     if process_before_response:
         after_ack = AfterAck(0)
     elif after_ack is None:
