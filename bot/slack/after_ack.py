@@ -1,10 +1,10 @@
 """What a listener does once Slack has its acknowledgement, on a few threads of its own.
 
-Bolt runs every listener on one pool, and Slack's answer waits until the listener's ack()
-there: an ack needs a turn of that pool and of the interpreter. Work after the ack (reading
-and rendering a list of 50 workflows, say) on the same pool is as many more threads taking
-turns with the acks. Here that work queues for a few threads instead, and the listener's
-thread is free as soon as it acked.
+Every listener runs on one pool (bot.slack.handoff), and Slack's answer waits until the
+listener's ack() there: an ack needs a turn of that pool and of the interpreter. Work after
+the ack (reading and rendering a list of 50 workflows, say) on the same pool is as many more
+threads taking turns with the acks. Here that work queues for a few threads instead, and
+the listener's thread is free as soon as it acked.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.slack.handoff import pool_of, until_acked
+from bot.slack.handoff import acked_at_once, pool_of, until_acked
 from bot.slack.ids import SLASH_COMMAND
 from bot.slack.response_url import AnswerNotDelivered, AnswerRejected
 from bot.slack.views.wizard import problem_lines, unsaved_lines
@@ -142,7 +142,8 @@ def _direct_message(client: WebClient, text: str, user_id: str) -> None:
 
 def _respond(respond: Respond, text: str, user_id: str | None) -> None:
     """Says ``text`` at the reply URL. Nothing it raises may leave tell_the_user: called
-    after the ack (by ``reported``), an error would make Bolt take the ack back."""
+    after the ack (by ``reported``), an error would only reach the log, and with listeners
+    run to their end before the answer Bolt would answer Slack with an error instead."""
     try:
         respond(text=text, response_type="ephemeral", replace_original=False)
     except AnswerNotDelivered as error:
@@ -158,6 +159,14 @@ def register(app: App) -> None:
 
 
 Listener = TypeVar("Listener", bound=Callable[..., Any])
+# Marks a listener function made by ``reported``.
+_REPORTED = "_answered_at_its_ack"
+
+
+def is_reported(function: Callable[..., Any]) -> bool:
+    """Whether ``function`` is a listener made by ``reported``: one registered otherwise
+    would have Slack wait for its whole work, Web API calls included."""
+    return getattr(function, _REPORTED, False) is True
 
 
 def reported(listener: Listener) -> Listener:
@@ -165,9 +174,9 @@ def reported(listener: Listener) -> Listener:
     and an error raised after its ack() is told to the user here.
 
     An error before ack() goes to Bolt, which answers Slack and calls its error handler,
-    tell_the_user too; after it, Bolt would take back the ack it already has. Bolt passes
-    arguments by name, so the wrapper asks for every argument the listener asks for, plus
-    those it needs itself.
+    tell_the_user too; after it, Slack has its answer and only this can tell the user. An
+    event is acked at once, before its listener runs. Bolt passes arguments by name, so
+    the wrapper asks for every argument the listener asks for, plus those it needs itself.
     """
     wanted = list(inspect.signature(listener).parameters)
     own = ["ack", "body", "respond", "client", "context"]
@@ -192,7 +201,23 @@ def reported(listener: Listener) -> Listener:
         pool = pool_of(arguments["context"])
         if pool is None:
             return told(arguments)
-        return until_acked(pool, lambda ack: told({**arguments, "ack": ack}), arguments["ack"])
+
+        def failed(error: BaseException) -> None:
+            tell_the_user(
+                error,
+                arguments["body"],
+                arguments["respond"],
+                arguments["client"],
+                arguments["context"],
+            )
+
+        ack = arguments["ack"]
+        if arguments["body"].get("type") == "event_callback":
+            acked_at_once(ack, pool, lambda: told(arguments), failed)
+            return None
+        return until_acked(
+            pool, lambda signalling: told({**arguments, "ack": signalling}), ack, failed
+        )
 
     # Bolt reads the argument names off the function (inspect.getfullargspec, which
     # honours __signature__): these are the names it will pass.
@@ -201,5 +226,6 @@ def reported(listener: Listener) -> Listener:
     )
     run.__name__ = listener.__name__
     run.__doc__ = listener.__doc__
+    setattr(run, _REPORTED, True)
     wrapper = run
     return cast(Listener, wrapper)

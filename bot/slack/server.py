@@ -40,8 +40,8 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 METRICS_PATH = "/metrics"
-# Bolt acks in the request thread and runs listeners on its own pool; these threads only
-# read, verify and answer requests.
+# These threads read, verify and answer requests: listeners run on the listener pool, and a
+# request's thread waits for the ack only (bot.slack.handoff).
 THREADS = 16
 GIL_SWITCH_SECONDS = 0.0005
 # Slack sends at most a few kB; a larger body is refused before Bolt reads it.

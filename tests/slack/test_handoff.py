@@ -11,9 +11,18 @@ import pytest
 from slack_bolt import Ack
 
 from bot.slack import handoff
-from bot.slack.handoff import SignallingAck, until_acked
+from bot.slack.handoff import SignallingAck, acked_at_once, until_acked
 
 WAIT_S = 10  # only ever reached when the code under test is broken
+# Errors handed to ``unanswered``: none in a test that does not say so.
+unanswered: list[BaseException] = []
+
+
+@pytest.fixture(autouse=True)
+def nothing_unanswered() -> Iterator[None]:
+    unanswered.clear()
+    yield
+    assert not unanswered
 
 
 @pytest.fixture
@@ -33,7 +42,7 @@ def test_the_caller_returns_at_the_ack_while_the_listener_goes_on(
         assert go_on.wait(WAIT_S)
         ended.set()
 
-    assert until_acked(pool, listener, ack) is None
+    assert until_acked(pool, listener, ack, unanswered.append) is None
 
     assert ack.response is not None and ack.response.body == "on it"
     assert not ended.is_set(), "the caller waited for the work after the ack"
@@ -48,12 +57,12 @@ def test_an_error_before_the_ack_is_raised_in_the_callers_thread(
         raise LookupError("no such draft")
 
     with pytest.raises(LookupError, match="no such draft"):
-        until_acked(pool, listener, Ack())
+        until_acked(pool, listener, Ack(), unanswered.append)
 
 
 def test_a_listener_that_ends_without_an_ack_gives_its_value(pool: ThreadPoolExecutor) -> None:
     ack = Ack()
-    assert until_acked(pool, lambda acknowledge: "returned", ack) == "returned"
+    assert until_acked(pool, lambda acknowledge: "returned", ack, unanswered.append) == "returned"
     assert ack.response is None
 
 
@@ -69,13 +78,13 @@ def test_an_error_after_the_ack_is_logged_and_the_ack_stands(
         raise RuntimeError("views.update failed")
 
     with caplog.at_level(logging.ERROR, logger=handoff.__name__):
-        assert until_acked(pool, listener, ack) is None
+        assert until_acked(pool, listener, ack, unanswered.append) is None
         raise_now.set()
         pool.shutdown(wait=True)
 
     assert ack.response is not None and ack.response.status == 200
     [logged] = [r for r in caplog.records if r.name == handoff.__name__]
-    assert logged.getMessage() == "a listener failed after its ack"
+    assert logged.getMessage() == "a listener failed after its ack, and told no one"
     assert isinstance(logged.exc_info and logged.exc_info[1], RuntimeError)
 
 
@@ -90,10 +99,10 @@ def test_past_slacks_limit_with_no_ack_the_caller_stops_waiting(
         acknowledge()
 
     with caplog.at_level(logging.WARNING, logger=handoff.__name__):
-        assert until_acked(pool, listener, ack) is None
+        assert until_acked(pool, listener, ack, unanswered.append) is None
     release.set()
 
-    assert "a listener neither acked nor ended within 0 s" in caplog.text
+    assert "a listener neither acked nor ended within 0.05 s" in caplog.text
     pool.shutdown(wait=True)
     assert ack.response is not None, "the listener carried on to its end"
 
@@ -106,3 +115,62 @@ def test_the_signalling_ack_reads_the_requests_ack() -> None:
     assert called.is_set()
     assert signalling.response is ack.response is not None
     assert ack.response.body == '{"response_action": "clear"}'
+
+
+def test_an_error_past_slacks_limit_goes_to_unanswered(
+    pool: ThreadPoolExecutor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bolt's error handler is past reach then: the request was answered without an ack."""
+    monkeypatch.setattr(handoff, "ACK_WAIT_S", 0.05)
+    release = threading.Event()
+
+    def listener(acknowledge: SignallingAck) -> None:
+        assert release.wait(WAIT_S)
+        raise LookupError("the draft was deleted meanwhile")
+
+    assert until_acked(pool, listener, Ack(), unanswered.append) is None
+    release.set()
+    pool.shutdown(wait=True)
+
+    [error] = unanswered
+    assert isinstance(error, LookupError)
+    unanswered.clear()
+
+
+def test_an_ack_that_raises_is_answered_as_an_error_before_the_ack(
+    pool: ThreadPoolExecutor,
+) -> None:
+    """Nothing was acked: the caller must not stop waiting at the failed ack, and gets the
+    listener's error to answer (once), as for any error before the ack."""
+
+    def listener(acknowledge: SignallingAck) -> None:
+        acknowledge(response_action="errors", errors="not a mapping")
+        raise AssertionError("unreachable: the ack raised")
+
+    ack = Ack()
+    with pytest.raises(Exception) as raised:
+        until_acked(pool, listener, ack, unanswered.append)
+    assert not isinstance(raised.value, AssertionError)
+    assert ack.response is None
+
+
+def test_an_event_is_acked_before_its_work_starts(pool: ThreadPoolExecutor) -> None:
+    ack, started, go_on = Ack(), threading.Event(), threading.Event()
+    acked_when_started: list[bool] = []
+
+    def work() -> None:
+        acked_when_started.append(ack.response is not None)
+        started.set()
+        assert go_on.wait(WAIT_S)
+        raise RuntimeError("views.publish failed")
+
+    acked_at_once(ack, pool, work, unanswered.append)
+
+    assert ack.response is not None and ack.response.status == 200
+    assert started.wait(WAIT_S)
+    go_on.set()
+    pool.shutdown(wait=True)
+    assert acked_when_started == [True]
+    [error] = unanswered
+    assert isinstance(error, RuntimeError)
+    unanswered.clear()

@@ -82,8 +82,7 @@ def test_an_error_whose_direct_message_slack_refuses_is_logged_with_its_user_not
     slack_api: SlackStandIn, caplog: pytest.LogCaptureFixture
 ) -> None:
     # A modal or the Home tab has no response URL: the user is told by direct message.
-    # Called after the ack (by ``reported``), an error raised here would make Bolt take
-    # the ack back.
+    # Called after the ack (by ``reported``), an error raised here would tell no one.
     slack_api.fail("channel_not_found", method="chat.postMessage")
     client = make_web_client(slack_api.token, slack_api.url)
     context = BoltContext({"client": client, "user_id": USER})

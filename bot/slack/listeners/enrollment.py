@@ -56,6 +56,7 @@ def register(app: App, services: Services) -> None:
         services.people.person(client, who.team_id, who.user_id)
 
     @app.options(EnrollAction.WORKFLOW)
+    @reported
     def workflow_choices(
         ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
     ) -> None:
@@ -68,6 +69,7 @@ def register(app: App, services: Services) -> None:
         ack(options=views.workflow_options(choices))
 
     @app.options(EnrollAction.RECORDS)
+    @reported
     def record_choices(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         message = EnrollContext.from_metadata((body.get("view") or {}).get("private_metadata"))
         if message.workflow_id is None:

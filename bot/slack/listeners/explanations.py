@@ -134,6 +134,7 @@ def register(app: App, services: Services) -> None:
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.options(WhyAction.RECORD)
+    @reported
     def suggest_records(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         workflow_id, _ = parse_why_view(body.get("view") or {})
         if workflow_id is None:

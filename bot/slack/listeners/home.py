@@ -55,10 +55,7 @@ def _set(status: WorkflowStatus) -> _Change:
 def register(app: App, services: Services) -> None:
     @app.event(Event.APP_HOME_OPENED)
     @reported
-    def home_opened(
-        ack: Ack, event: dict[str, Any], client: WebClient, context: BoltContext
-    ) -> None:
-        ack()  # Slack waits for nothing more: the tab is published after
+    def home_opened(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         if event.get("tab") != "home":
             return
         who = Requester.of(context)

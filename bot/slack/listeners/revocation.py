@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import App, BoltContext
 
 from bot.slack.errors import reported
 from bot.slack.ids import Event
@@ -30,16 +30,14 @@ def register(app: App, services: Services) -> None:
 
     @app.event(Event.APP_UNINSTALLED)
     @reported
-    def app_uninstalled(ack: Ack, context: BoltContext) -> None:
-        ack()  # Slack waits for nothing more
+    def app_uninstalled(context: BoltContext) -> None:
         if forget_workspace is not None:
             forget_workspace(context=context)
         _pause(services, context, UNINSTALLED)
 
     @app.event(Event.TOKENS_REVOKED)
     @reported
-    def tokens_revoked(ack: Ack, event: dict[str, Any], context: BoltContext) -> None:
-        ack()  # Slack waits for nothing more
+    def tokens_revoked(event: dict[str, Any], context: BoltContext) -> None:
         if forget_tokens is not None:
             forget_tokens(event=event, context=context)
         # Only the bot's token posts; revoked user tokens (the bot asks for none) change nothing.

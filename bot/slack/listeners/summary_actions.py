@@ -109,6 +109,7 @@ def register(app: App, services: Services) -> None:
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.options(SnoozeAction.RECORD)
+    @reported
     def record_choices(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         draft = views.parse_snooze(body.get("view") or {})
         typed = str(body.get("value") or "")

@@ -303,6 +303,7 @@ def register(app: App, services: Services) -> None:
         )
 
     @app.options(WizardAction.PICK_PROPERTY)
+    @reported
     def property_choices(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         modal = _Modal.of(context, body)
         try:
@@ -315,6 +316,7 @@ def register(app: App, services: Services) -> None:
 
     @app.options(WizardAction.SEARCH_CHOICE)
     @app.options(WizardAction.SEARCH_CHOICES)
+    @reported
     def value_choices(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         modal = _Modal.of(context, body)
         try:

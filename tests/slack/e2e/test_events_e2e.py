@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from bot.slack import handoff
 from bot.workflows.clock import FixedClock
 from tests.block_kit import assert_valid_view
 from tests.engine.builders import deal, import_deals, save, workflow_document
@@ -60,3 +61,18 @@ def test_a_redelivered_event_has_one_effect(
     slack.event(_home_opened(OTHER), "Ev4")  # a later event is still handled
     _published(slack_api, OTHER)
     assert [c.params["user_id"] for c in slack_api.calls("views.publish")] == [OWNER, OTHER]
+
+
+def test_an_event_is_answered_while_its_work_waits_for_slack(
+    slack: Slack, slack_api: SlackStandIn, two_workflows: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Slack retries an event it has no answer to within 3 seconds: the Home tab's
+    views.publish, held at Slack, does not hold up the answer. (The wait for an ack is made
+    longer than the client's: an answer waiting for the work would never come.)"""
+    monkeypatch.setattr(handoff, "ACK_WAIT_S", 600.0)
+    held = slack_api.hold("views.publish", after_handling=False)
+    assert slack.event(_home_opened(OWNER), "Ev9").status == 200
+    assert held.reached.wait(10), "the tab was not published after the answer"
+    assert slack_api.home(OWNER) is None
+    held.release()
+    assert "Olivia's" in _published(slack_api, OWNER)

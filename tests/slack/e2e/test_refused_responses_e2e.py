@@ -68,8 +68,8 @@ def test_an_answer_no_way_of_telling_takes_is_logged_with_its_user(
 def test_a_command_whose_error_reaches_no_one_keeps_its_acknowledgement(
     slack: Slack, slack_api: SlackStandIn
 ) -> None:
-    # pause answers before its listener returns: an error telling the user that escapes
-    # the listener makes Bolt take back the ack it has (a 404 to Slack, most times).
+    # pause answers before its listener returns: an error telling the user that escaped
+    # the listener would be logged, and nobody told.
     slack_api.refuse_responses("no_service")
     slack_api.fail("channel_not_found", method="chat.postMessage")
 
