@@ -96,6 +96,26 @@ def make_engine(
     return engine
 
 
+def open_pool(engine: Engine) -> int:
+    """Opens the connections the engine's pool keeps (its pool_size) now, so that the first
+    requests of a new web worker do not each wait for a connection to be made: after a
+    start, its first requests were answered in 100-200 ms against 15 ms. How many are open
+    in the pool after. A database that cannot be reached now is logged, not raised: the
+    worker serves, and says so to the requests that need it, as it would later."""
+    size = getattr(engine.pool, "size", None)
+    wanted = size() if callable(size) else 1
+    opened: list[Connection] = []
+    try:
+        for _ in range(wanted):
+            opened.append(engine.connect())
+    except DBAPIError as error:
+        log.warning("the database's connections could not be opened ahead: %s", error.orig)
+    finally:
+        for connection in opened:
+            connection.close()
+    return len(opened)
+
+
 def _configure_postgres(engine: Engine, statement_timeout: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

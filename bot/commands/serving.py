@@ -35,6 +35,7 @@ from bot.slack.services import Services
 from bot.slack.web_workers import WebWorkers
 from bot.workflows import samples
 from bot.workflows.readable import plural
+from storage.database import open_pool
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -145,7 +146,9 @@ def _serve_with_workers(context: Context, client: WebClient | None) -> None:
         )
         health = Health(context.sessions, context.clock, None, outage)
         after_ack.append(AfterAck())
-        return http_application(services, health, client, metrics, after_ack[-1])
+        application = http_application(services, health, client, metrics, after_ack[-1])
+        open_pool(context.engine)  # before gunicorn hands the worker its first request
+        return application
 
     def exiting() -> None:
         # Within gunicorn's graceful timeout: answers not started are dropped and their
