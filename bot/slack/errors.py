@@ -182,19 +182,22 @@ def reported(listener: Listener) -> Listener:
     own = ["ack", "body", "respond", "client", "context"]
     names = wanted + [name for name in own if name not in wanted]
 
+    def tell(error: BaseException, arguments: dict[str, Any]) -> None:
+        tell_the_user(
+            error,
+            arguments["body"],
+            arguments["respond"],
+            arguments["client"],
+            arguments["context"],
+        )
+
     def told(arguments: dict[str, Any]) -> Any:
         try:
             return listener(**{name: arguments[name] for name in wanted})
         except Exception as error:
             if getattr(arguments["ack"], "response", None) is None:
                 raise  # not acknowledged yet: Bolt answers Slack and calls tell_the_user
-            tell_the_user(
-                error,
-                arguments["body"],
-                arguments["respond"],
-                arguments["client"],
-                arguments["context"],
-            )
+            tell(error, arguments)
             return None
 
     def run(**arguments: Any) -> Any:
@@ -203,13 +206,7 @@ def reported(listener: Listener) -> Listener:
             return told(arguments)
 
         def failed(error: BaseException) -> None:
-            tell_the_user(
-                error,
-                arguments["body"],
-                arguments["respond"],
-                arguments["client"],
-                arguments["context"],
-            )
+            tell(error, arguments)
 
         ack = arguments["ack"]
         if arguments["body"].get("type") == "event_callback":
