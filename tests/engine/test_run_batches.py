@@ -6,7 +6,9 @@ away."""
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -81,6 +83,129 @@ def test_a_burst_of_channel_reminders_is_claimed_a_batch_at_a_time_and_each_post
     assert sum(marks(slack_api).values()) == 2 * due
     for number in range(due):
         assert len(slack_api.posted_messages(channel(number))) == 2
+
+
+def test_the_next_claim_is_claimed_and_enrolled_while_the_one_before_it_posts(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    due = BATCH_SIZE + 3
+    due_reminders(sessions, clock, due)
+    clock.set(JUST_AFTER)
+    held = slack_api.hold("chat.postMessage")
+    ended: list[tuple[int, RunStatus | None]] = []
+    ticking = threading.Thread(target=lambda: ended.extend(processes.start("host-1").tick()))
+    ticking.start()
+    try:
+        assert held.reached.wait(30)
+
+        # The first claim's post is held: the second claim is claimed and enrolled meanwhile.
+        _until(lambda: len(_enrolled(sessions)) == due, "every run enrolled")
+
+        assert ticking.is_alive()
+        # One claim posts at a time: the second waits for the first to finish.
+        assert len({run_id for run_id, _, _ in marks(slack_api)}) <= BATCH_SIZE
+    finally:
+        held.release()
+        ticking.join(60)
+
+    assert sorted(status for _, status in ended) == [RunStatus.SUCCEEDED] * due
+    assert sorted(run_id for run_id, _ in ended) == sorted(r.id for r in runs(sessions))
+    assert marks(slack_api) == expected_marks(sessions)
+    assert sum(marks(slack_api).values()) == due
+
+
+def test_a_tick_told_how_many_runs_to_carry_out_claims_no_more_across_its_claims(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    due_reminders(sessions, clock, BATCH_SIZE + 5)
+    clock.set(JUST_AFTER)
+
+    ended = processes.start("host-1").tick(max_runs=BATCH_SIZE + 2)
+
+    assert [status for _, status in ended] == [RunStatus.SUCCEEDED] * (BATCH_SIZE + 2)
+    assert Counter(r.status for r in runs(sessions)) == {
+        RunStatus.SUCCEEDED: BATCH_SIZE + 2,
+        RunStatus.PENDING: 3,
+    }
+
+
+class HeldThenPaced(WrappingNotifier):
+    """A notifier whose posts wait for ``go``, then each takes 10 s of the clock (Slack
+    paces a channel); each time the clock passed another lease since, ``other`` ticks
+    (another process), and what it carried out is kept."""
+
+    def __init__(self, inner: Notifier, clock: FixedClock, other: Engine) -> None:
+        self.inner, self.clock, self.other = inner, clock, other
+        self.go = threading.Event()
+        self.other_ended: list[tuple[int, RunStatus | None]] = []
+        self.other_ticks = 0
+        self._lock = threading.Lock()
+
+    def post(self, message: Message) -> Posted:
+        assert self.go.wait(30)
+        posted = self.inner.post(message)
+        with self._lock:
+            self.clock.advance(timedelta(seconds=10))
+            if self.clock.now() > JUST_AFTER + (self.other_ticks + 1) * PAST_THE_LEASE:
+                self.other_ticks += 1
+                self.other_ended += self.other.tick()
+        return posted
+
+
+def test_a_claim_waiting_for_the_one_before_it_to_post_keeps_its_leases(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    # The first claim: a run too large for a batch, carried out alone after the batch of
+    # the others; 74 posts, 740 s, six leases. The second claim waits for all of them.
+    many = MAX_BATCHED_RECORDS + 5
+    import_deals(sessions, [deal(f"L{d:02}", batch=0) for d in range(many)], clock.now())
+    large = reminder(0)
+    large["actions"] = [channel_message("{{ name }}", channel=channel(0), mode="per_record")]
+    save(sessions, large, clock.now())
+    small = BATCH_SIZE + 2
+    import_deals(sessions, [deal(f"S{n:02}", batch=n) for n in range(1, small + 1)], clock.now())
+    for number in range(1, small + 1):
+        save(sessions, reminder(number), clock.now())
+    clock.set(JUST_AFTER)
+    notifier = HeldThenPaced(processes.slack(), clock, processes.start("host-2"))
+    ended: list[tuple[int, RunStatus | None]] = []
+    bot = processes.start("host-1", notifier)
+    ticking = threading.Thread(target=lambda: ended.extend(bot.tick()))
+    ticking.start()
+    try:
+        _until(lambda: len(_enrolled(sessions)) == small + 1, "both claims enrolled")
+    finally:
+        notifier.go.set()
+        ticking.join(60)
+
+    assert notifier.other_ticks >= 5
+    assert notifier.other_ended == []
+    assert sorted(status for _, status in ended) == [RunStatus.SUCCEEDED] * (small + 1)
+    assert {(r.status, r.attempts) for r in runs(sessions)} == {(RunStatus.SUCCEEDED, 1)}
+    assert marks(slack_api) == expected_marks(sessions)
+    assert sum(marks(slack_api).values()) == many + small
+
+
+def _enrolled(sessions: sessionmaker[Session]) -> list[int]:
+    return [r.id for r in runs(sessions) if r.enrolled_at is not None]
+
+
+def _until(condition: Callable[[], bool], what: str) -> None:
+    """Waits for another thread's progress, failing after 30 s."""
+    deadline = time.monotonic() + 30
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"never came: {what}")
+        time.sleep(0.05)  # polls another thread's progress, not the clock
 
 
 def test_a_run_that_cannot_join_a_batch_is_claimed_alone_beside_it_and_run_as_before(
