@@ -19,7 +19,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.workflows.clock import FixedClock
 from bot.workflows.engine import DEFAULT_LEASE, Engine
 from bot.workflows.notifier import Message, Notifier, Posted
-from bot.workflows.run_batch import BATCH_SIZE, MAX_BATCHED_RECORDS, BatchExecution, claim_batch
+from bot.workflows.run_batch import (
+    BATCH_SIZE,
+    MAX_BATCHED_RECORDS,
+    BatchExecution,
+    ClaimPosting,
+    claim_batch,
+)
 from bot.workflows.run_observer import UNEXPECTED_ERROR, Unobserved
 from bot.workflows.vocabulary import ActionOutcome, RunStatus
 from storage.database import write_transaction
@@ -193,6 +199,90 @@ def test_a_claim_waiting_for_the_one_before_it_to_post_keeps_its_leases(
     assert {(r.status, r.attempts) for r in runs(sessions)} == {(RunStatus.SUCCEEDED, 1)}
     assert marks(slack_api) == expected_marks(sessions)
     assert sum(marks(slack_api).values()) == many + small
+
+
+def test_a_claim_enrolled_while_a_run_alone_posts_joins_the_runs_whose_leases_it_keeps(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    # The first claim: one run too large for a batch, 25 posts (250 s, two leases) alone.
+    # The second is claimed and enrolled once that run has started, and waits for it.
+    many = MAX_BATCHED_RECORDS + 5
+    import_deals(sessions, [deal(f"L{d:02}", batch=0) for d in range(many)], clock.now())
+    large = reminder(0)
+    large["actions"] = [channel_message("{{ name }}", channel=channel(0), mode="per_record")]
+    save(sessions, large, clock.now())
+    import_deals(sessions, [deal(f"S{n}", batch=n) for n in range(1, 4)], clock.now())
+    for number in range(1, 4):
+        save(sessions, reminder(number), clock.now())
+    clock.set(JUST_AFTER)
+    notifier = HeldThenPaced(processes.slack(), clock, processes.start("host-2"))
+    held = slack_api.hold("chat.postMessage", after_handling=False)
+    bot = processes.start("host-1", notifier)
+    bot.plan()
+    posting = ClaimPosting()
+    notifier.go.set()
+    try:
+        first = BatchExecution(bot.runner, bot.claim_batch(1), posting.waiting)
+        assert (first.enroll(), first.records) == ([], {})  # it carries out its run alone
+        assert posting.start(first) == []
+        assert held.reached.wait(30)
+        second = BatchExecution(bot.runner, bot.claim_batch(BATCH_SIZE), posting.waiting)
+        assert (len(second.claimed.batch), second.enroll()) == (3, [])
+        # As the tick does before it waits for the first claim to finish posting.
+        posting.waiting.next_claim = tuple(second.still_held())
+    finally:
+        held.release()
+    ended = posting.start(second) + posting.wait()
+    posting.close()
+
+    assert notifier.other_ticks >= 2
+    assert notifier.other_ended == []
+    assert sorted(status for _, status in ended) == [RunStatus.SUCCEEDED] * 4
+    assert {(r.status, r.attempts) for r in runs(sessions)} == {(RunStatus.SUCCEEDED, 1)}
+    assert marks(slack_api) == expected_marks(sessions)
+    assert sum(marks(slack_api).values()) == many + 3
+
+
+def test_a_claim_posting_when_its_process_stops_stops_before_its_next_post_recording_nothing(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    due = 12
+    due_reminders(sessions, clock, due)
+    clock.set(JUST_AFTER)
+    held = slack_api.hold("chat.postMessage")
+    bot = processes.start("host-1")
+    bot.plan()
+    posting = ClaimPosting()
+    claim = BatchExecution(bot.runner, bot.claim_batch(BATCH_SIZE), posting.waiting)
+    assert claim.enroll() == []
+    posting.start(claim)
+    assert held.reached.wait(30)
+
+    # As a tick does when its thread stops (a BaseException there): the claim posting
+    # stops before its next post; the held one is then answered.
+    closing = threading.Thread(target=posting.close, kwargs={"stopping": True})
+    closing.start()
+    _until(claim.stopping.is_set, "the posting told to stop")
+    held.release()
+    closing.join(60)
+
+    assert not closing.is_alive()
+    # Stopped, not finished: nothing recorded, every run left to its lease.
+    assert {r.status for r in runs(sessions)} == {RunStatus.RUNNING}
+    assert [r.id for r in runs(sessions) if results(sessions, r.id)] == []
+
+    clock.advance(PAST_THE_LEASE)
+    ended = processes.start("host-2").tick()
+
+    assert sorted(status for _, status in ended) == [RunStatus.SUCCEEDED] * due
+    assert marks(slack_api) == expected_marks(sessions)
+    assert len(slack_api.calls("chat.postMessage")) == due
 
 
 def _enrolled(sessions: sessionmaker[Session]) -> list[int]:
