@@ -92,42 +92,13 @@ class Engine:
         moment share the runs instead of one planning everything while the others find
         nothing yet. A claim posts while the next one is planned, claimed and enrolled (in
         a burst, the database's work took as long as Slack's, one waiting for the other);
-        returns once every claim it took has finished, each run's outcome in ``executed``.
+        returns once every claim it took has finished, with each run's outcome.
         """
-        executed: list[tuple[int, RunStatus | None]] = []
-        # Once a planning batch finds nothing due, claims go on without asking again (a
-        # query and a write transaction per run saved in a burst) until none is left.
-        planning = True
-        planned_any = False
-        # Each claimed run ends once (in ``executed``), maybe after the next claim.
-        claimed_runs = 0
         # A claim posts on a thread of its own while this one plans, claims and enrolls
         # the next; it starts posting once the one before it finished.
         posting = ClaimPosting()
         try:
-            while max_runs is None or claimed_runs < max_runs:
-                planned = self.plan_batch() if planning else 0
-                planned_any = planned_any or planned > 0
-                limit = BATCH_SIZE if max_runs is None else min(BATCH_SIZE, max_runs - claimed_runs)
-                # While a claim posts, the next one takes only runs that post together (and
-                # enroll now): a run carried out alone enrolls as it starts, and waiting
-                # here it would only be kept from the other processes.
-                batch_only = posting.busy
-                claimed = self.claim_batch(limit, batch_only=batch_only)
-                if not claimed.run_ids:
-                    if batch_only:
-                        executed += posting.wait()
-                        continue
-                    if planned or not planning:
-                        planning = True
-                        continue
-                    break
-                planning = planned > 0
-                claimed_runs += len(claimed.run_ids)
-                claim = BatchExecution(self.runner, claimed, posting.waiting)
-                executed += claim.enroll()
-                executed += posting.start(claim)
-            executed += posting.wait()
+            executed, planned_any = self._claim_and_post(posting, max_runs)
         except BaseException as error:
             # Not a failure of the tick's own work (an Exception): the process is stopping.
             posting.close(stopping=not isinstance(error, Exception))
@@ -138,6 +109,43 @@ class Engine:
         self.sync_sources()
         self.parse_ahead()
         return executed
+
+    def _claim_and_post(
+        self, posting: ClaimPosting, max_runs: int | None
+    ) -> tuple[list[tuple[int, RunStatus | None]], bool]:
+        """The runs claimed and carried out, each once with its outcome, and whether
+        anything was planned."""
+        executed: list[tuple[int, RunStatus | None]] = []
+        # Once a planning batch finds nothing due, claims go on without asking again (a
+        # query and a write transaction per run saved in a burst) until none is left.
+        planning = True
+        planned_any = False
+        # Each claimed run ends once (in ``executed``), maybe after the next claim.
+        claimed_runs = 0
+        while max_runs is None or claimed_runs < max_runs:
+            planned = self.plan_batch() if planning else 0
+            planned_any = planned_any or planned > 0
+            limit = BATCH_SIZE if max_runs is None else min(BATCH_SIZE, max_runs - claimed_runs)
+            # While a claim posts, the next one takes only runs that post together (and
+            # enroll now): a run carried out alone enrolls as it starts, and waiting here
+            # it would only be kept from the other processes.
+            batch_only = posting.busy
+            claimed = self.claim_batch(limit, batch_only=batch_only)
+            if not claimed.run_ids:
+                if batch_only:
+                    executed += posting.wait()
+                    continue
+                if planned or not planning:
+                    planning = True
+                    continue
+                break
+            planning = planned > 0
+            claimed_runs += len(claimed.run_ids)
+            claim = BatchExecution(self.runner, claimed, posting.waiting)
+            executed += claim.enroll()
+            executed += posting.start(claim)
+        executed += posting.wait()
+        return executed, planned_any
 
     def parse_ahead(self) -> int:
         """Parses the definitions of the workflows due within PARSE_AHEAD that changed since

@@ -276,6 +276,10 @@ class _Leases:
                 raise LeaseLost(run_id)
 
 
+# How the runs of a claim ended, each with its outcome (None: to be picked up again later).
+_Ended = list[tuple[int, RunStatus | None]]
+
+
 class ClaimPosting:
     """Posts a tick's claims one after the other on a thread of its own, while the tick's
     thread plans, claims and enrolls the next one: in a burst, the database's work and
@@ -286,10 +290,9 @@ class ClaimPosting:
     def __init__(self) -> None:
         self.waiting = WaitingRuns()
         self._thread: ThreadPoolExecutor | None = None
-        self._posting: tuple[BatchExecution, Future[list[tuple[int, RunStatus | None]]]] | None
-        self._posting = None
+        self._posting: tuple[BatchExecution, Future[_Ended]] | None = None
 
-    def start(self, claim: BatchExecution) -> list[tuple[int, RunStatus | None]]:
+    def start(self, claim: BatchExecution) -> _Ended:
         """Waits for the claim posting to finish (how its runs ended returned), keeping the
         leases of ``claim``, enrolled; then starts posting ``claim``."""
         self.waiting.next_claim = tuple(claim.still_held())
@@ -305,7 +308,7 @@ class ClaimPosting:
         """Whether a claim is posting still."""
         return self._posting is not None and not self._posting[1].done()
 
-    def wait(self) -> list[tuple[int, RunStatus | None]]:
+    def wait(self) -> _Ended:
         """How the runs of the claim posting ended, once they have; raises what stopped it
         (its process dying, say)."""
         if self._posting is None:
