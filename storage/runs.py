@@ -380,16 +380,9 @@ class RunRepository:
         return bool(getattr(result, "rowcount", 0))
 
     def renew_leases(
-        self,
-        run_ids: Sequence[int],
-        owner: str,
-        now: datetime,
-        lease: timedelta,
-        *,
-        unexpired: bool = False,
+        self, run_ids: Sequence[int], owner: str, now: datetime, lease: timedelta
     ) -> set[int]:
-        """Extends the leases of several runs at once; the ids ``owner`` still holds (with
-        ``unexpired``, only those whose lease has not run out, as renew_lease). The rows
+        """Extends the leases of several runs at once; the ids ``owner`` still holds. The rows
         are locked first in id order, as finish_many locks them: two processes locking
         the same runs in different orders could deadlock on PostgreSQL."""
         if not run_ids:
@@ -399,15 +392,15 @@ class RunRepository:
         # ordered scan), but only as the planner's choice; a top-level SELECT ... ORDER BY
         # ... FOR UPDATE locks in the order it returns rows, which is what we rely on.
         # SQLite has no FOR UPDATE: its single writer needs no order.
-        held = [
-            among_ids(self.session, Run.id, run_ids),
-            Run.lease_owner == owner,
-            Run.status == RunStatus.RUNNING.value,
-        ]
-        if unexpired:
-            held.append(Run.lease_expires_at > now)
         ours = self.session.scalars(
-            select(Run.id).where(*held).order_by(Run.id).with_for_update()
+            select(Run.id)
+            .where(
+                among_ids(self.session, Run.id, run_ids),
+                Run.lease_owner == owner,
+                Run.status == RunStatus.RUNNING.value,
+            )
+            .order_by(Run.id)
+            .with_for_update()
         ).all()
         if not ours:
             return set()

@@ -18,13 +18,7 @@ from bot.workflows.freshness import next_periodic_sync, sync_periodic
 from bot.workflows.hubspot_portal import PortalFactory
 from bot.workflows.owners import PeopleFor
 from bot.workflows.planner import plan_due, prune_after_planning
-from bot.workflows.run_batch import (
-    BATCH_SIZE,
-    BatchExecution,
-    Claimed,
-    ClaimPosting,
-    claim_batch,
-)
+from bot.workflows.run_batch import BATCH_SIZE, BatchExecution, Claimed, claim_batch
 from bot.workflows.run_observer import RunObserver
 from bot.workflows.runner import NotifierFor, Runner
 from bot.workflows.source_reading import EnvironmentLookup
@@ -90,62 +84,30 @@ class Engine:
 
         Planning goes in small batches between claims, so that processes ticking at the same
         moment share the runs instead of one planning everything while the others find
-        nothing yet. A claim posts while the next one is planned, claimed and enrolled (in
-        a burst, the database's work took as long as Slack's, one waiting for the other);
-        returns once every claim it took has finished, with each run's outcome.
+        nothing yet.
         """
-        # A claim posts on a thread of its own while this one plans, claims and enrolls
-        # the next; it starts posting once the one before it finished.
-        posting = ClaimPosting()
-        try:
-            executed, planned_any = self._claim_and_post(posting, max_runs)
-        except BaseException as error:
-            # Not a failure of the tick's own work (an Exception): the process is stopping.
-            posting.close(stopping=not isinstance(error, Exception))
-            raise
-        posting.close()
-        if planned_any or self._pruning_due():
-            self.prune_history()
-        self.sync_sources()
-        self.parse_ahead()
-        return executed
-
-    def _claim_and_post(
-        self, posting: ClaimPosting, max_runs: int | None
-    ) -> tuple[list[tuple[int, RunStatus | None]], bool]:
-        """The runs claimed and carried out, each once with its outcome, and whether
-        anything was planned."""
         executed: list[tuple[int, RunStatus | None]] = []
         # Once a planning batch finds nothing due, claims go on without asking again (a
         # query and a write transaction per run saved in a burst) until none is left.
         planning = True
         planned_any = False
-        # Each claimed run ends once (in ``executed``), maybe after the next claim.
-        claimed_runs = 0
-        while max_runs is None or claimed_runs < max_runs:
+        while max_runs is None or len(executed) < max_runs:
             planned = self.plan_batch() if planning else 0
             planned_any = planned_any or planned > 0
-            limit = BATCH_SIZE if max_runs is None else min(BATCH_SIZE, max_runs - claimed_runs)
-            # While a claim posts, the next one takes only runs that post together (and
-            # enroll now): a run carried out alone enrolls as it starts, and waiting here
-            # it would only be kept from the other processes.
-            batch_only = posting.busy
-            claimed = self.claim_batch(limit, batch_only=batch_only)
+            limit = BATCH_SIZE if max_runs is None else min(BATCH_SIZE, max_runs - len(executed))
+            claimed = self.claim_batch(limit)
             if not claimed.run_ids:
-                if batch_only:
-                    executed += posting.wait()
-                    continue
                 if planned or not planning:
                     planning = True
                     continue
                 break
             planning = planned > 0
-            claimed_runs += len(claimed.run_ids)
-            claim = BatchExecution(self.runner, claimed, posting.waiting)
-            executed += claim.enroll()
-            executed += posting.start(claim)
-        executed += posting.wait()
-        return executed, planned_any
+            executed += BatchExecution(self.runner, claimed).run()
+        if planned_any or self._pruning_due():
+            self.prune_history()
+        self.sync_sources()
+        self.parse_ahead()
+        return executed
 
     def parse_ahead(self) -> int:
         """Parses the definitions of the workflows due within PARSE_AHEAD that changed since
@@ -225,12 +187,10 @@ class Engine:
             # ticking together share the runs of a burst.
             return len(plan_due(session, self.clock.now(), BATCH_SIZE))
 
-    def claim_batch(self, limit: int, *, batch_only: bool = False) -> Claimed:
+    def claim_batch(self, limit: int) -> Claimed:
         """Claims due runs, as many as can run together (bot.workflows.run_batch)."""
         with write_transaction(self.sessions) as session:
-            return claim_batch(
-                session, self.owner, self.clock.now(), self.lease, limit, batch_only=batch_only
-            )
+            return claim_batch(session, self.owner, self.clock.now(), self.lease, limit)
 
     def claim(self, run_id: int | None = None) -> int | None:
         with write_transaction(self.sessions) as session:

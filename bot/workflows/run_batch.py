@@ -9,8 +9,7 @@ enrollment transaction (one ``INSERT ... SELECT`` for every run's criteria, and 
 statement reading every run's records), one transaction recording every result and
 finishing the runs. Their messages are posted by a bounded pool, each run's messages one at
 a time in the per-run order, so Slack's answers overlap while each channel keeps its pace
-(the workspace's notifier paces channels and honours 429s for the whole pool). A tick
-claims and enrolls its next batch while one posts (ClaimPosting), one posting at a time.
+(the workspace's notifier paces channels and honours 429s for the whole pool).
 
 Every other run (a resumed one, a re-run, one that messages owners, writes records, posts
 digests, or waits on a source) goes through ``Runner.execute`` alone, as before: one per
@@ -24,11 +23,11 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, overload
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -87,16 +86,10 @@ class Claimed:
 
 
 def claim_batch(
-    session: Session,
-    owner: str,
-    now: datetime,
-    lease: timedelta,
-    limit: int,
-    *,
-    batch_only: bool = False,
+    session: Session, owner: str, now: datetime, lease: timedelta, limit: int
 ) -> Claimed:
     """Claims up to ``limit`` due runs: the batchable ones, and the first one that is not
-    (the others wait for the next claim), unless ``batch_only``. One write transaction."""
+    (the others wait for the next claim). One write transaction."""
     runs = RunRepository(session)
     # Candidates another process claims meanwhile are skipped; when it took them all, the
     # next ones are read, skipping (and locking) those being claimed: in a burst, every
@@ -109,9 +102,7 @@ def claim_batch(
         if not candidates:
             return Claimed()
         chosen = _choose(session, candidates, now)
-        if batch_only and not chosen.batch:
-            return Claimed()
-        alone = [] if chosen.alone is None or batch_only else [chosen.alone]
+        alone = [] if chosen.alone is None else [chosen.alone]
         batch = [run.run_id for run in chosen.batch]
         claimed = runs.claim(alone, owner, now, lease, first_claims=batch)
         if claimed:
@@ -201,65 +192,15 @@ class _Posting:
     stopped: LeaseLost | Postponed | None = None
 
 
-class WaitingRuns(Sequence[int]):
-    """The runs a tick claimed that wait while others post: those of a claim carried out
-    alone after the run posting, then every run of the next claim, enrolled meanwhile.
-    Whatever posts renews their leases with its own (a batch every third of a lease, a run
-    alone as Runner.execute's ``waiting``), so that none runs out before it starts; each is
-    checked when it starts. A live view, read at each renewal: the next claim joins while a
-    run posts. Each part is replaced whole, by one thread: ``alone`` by the thread posting,
-    ``next_claim`` by the tick's."""
-
-    def __init__(self) -> None:
-        self.alone: tuple[int, ...] = ()
-        self.next_claim: tuple[int, ...] = ()
-
-    def _ids(self) -> tuple[int, ...]:
-        return self.alone + self.next_claim
-
-    def __len__(self) -> int:
-        return len(self._ids())
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(self._ids())
-
-    @overload
-    def __getitem__(self, index: int) -> int: ...
-    @overload
-    def __getitem__(self, index: slice) -> tuple[int, ...]: ...
-    def __getitem__(self, index: int | slice) -> int | tuple[int, ...]:
-        return self._ids()[index]
-
-
 class _Leases:
     """Keeps the batch's leases: renewed together, in one statement, every third of a
-    lease while the batch posts, with those of the runs waiting for it; a run another
-    process took over stops posting."""
+    lease while the batch posts; a run another process took over stops posting."""
 
-    def __init__(self, runner: Runner, run_ids: Sequence[int], waiting: WaitingRuns) -> None:
+    def __init__(self, runner: Runner, run_ids: Sequence[int]) -> None:
         self.runner = runner
         self.held = set(run_ids)
-        self.waiting = waiting
         self.renewed = runner.clock.now()
         self._lock = threading.Lock()
-
-    def hold(self) -> None:
-        """Before the batch posts, when it waited for another batch (a third of a lease or
-        more since its leases were taken or renewed here): keeps only the runs whose leases
-        have not run out, renewed; the others are not started (as Runner.hold). Their
-        leases were renewed with the other batch's while it posted, unless a single post
-        outlasted a lease; one that ran out may be another claim's by now, even one of
-        this process, whose ticks share its name."""
-        runner = self.runner
-        with self._lock:
-            now = runner.clock.now()
-            if now - self.renewed < runner.lease / 3:
-                return
-            with write_transaction(runner.sessions) as session:
-                self.held = RunRepository(session).renew_leases(
-                    sorted(self.held), runner.owner, now, runner.lease, unexpired=True
-                )
-            self.renewed = now
 
     def check(self, run_id: int) -> None:
         runner = self.runner
@@ -267,137 +208,44 @@ class _Leases:
             now = runner.clock.now()
             if now - self.renewed >= runner.lease / 3:
                 with write_transaction(runner.sessions) as session:
-                    renewed = RunRepository(session).renew_leases(
-                        sorted(self.held.union(self.waiting)), runner.owner, now, runner.lease
+                    self.held = RunRepository(session).renew_leases(
+                        sorted(self.held), runner.owner, now, runner.lease
                     )
-                self.held &= renewed
                 self.renewed = now
             if run_id not in self.held:
                 raise LeaseLost(run_id)
 
 
-# How the runs of a claim ended, each with its outcome (None: to be picked up again later).
-_Ended = list[tuple[int, RunStatus | None]]
-
-
-class ClaimPosting:
-    """Posts a tick's claims one after the other on a thread of its own, while the tick's
-    thread plans, claims and enrolls the next one: in a burst, the database's work and
-    Slack's overlap, where each waited for the other. One claim posts at a time (with its
-    pool of POSTING_RUNS, channels paced as before), so that a claim waits behind one
-    other at most, its leases renewed by that one's posting meanwhile (WaitingRuns)."""
-
-    def __init__(self) -> None:
-        self.waiting = WaitingRuns()
-        self._thread: ThreadPoolExecutor | None = None
-        self._posting: tuple[BatchExecution, Future[_Ended]] | None = None
-
-    def start(self, claim: BatchExecution) -> _Ended:
-        """Waits for the claim posting to finish (how its runs ended returned), keeping the
-        leases of ``claim``, enrolled; then starts posting ``claim``."""
-        self.waiting.next_claim = tuple(claim.still_held())
-        ended = self.wait()
-        self.waiting.next_claim = ()
-        if self._thread is None:
-            self._thread = ThreadPoolExecutor(1, thread_name_prefix="claim-posting")
-        self._posting = (claim, self._thread.submit(claim.post))
-        return ended
-
-    @property
-    def busy(self) -> bool:
-        """Whether a claim is posting still."""
-        return self._posting is not None and not self._posting[1].done()
-
-    def wait(self) -> _Ended:
-        """How the runs of the claim posting ended, once they have; raises what stopped it
-        (its process dying, say)."""
-        if self._posting is None:
-            return []
-        _, future = self._posting
-        self._posting = None
-        return future.result()
-
-    def close(self, *, stopping: bool = False) -> None:
-        """Waits for the claim posting, if one is, without its outcome (the tick failed);
-        ``stopping``: the process is, and the posting stops before its next post."""
-        if self._posting is not None:
-            claim, future = self._posting
-            self._posting = None
-            if stopping:
-                claim.stop()
-            error = future.exception()
-            if error is not None and not isinstance(error, StoppedPosting):
-                log.error("posting runs failed too, as the tick failed", exc_info=error)
-        if self._thread is not None:
-            self._thread.shutdown()
-
-
-class StoppedPosting(BaseException):
-    """A batch stopped posting because its process is stopping (a BaseException on the
-    thread that ticks): as when it dies while posting, nothing more is recorded, and its
-    runs are resumed from their marks once their leases run out."""
-
-
 class BatchExecution:
-    """Carries out one claim: its batch together, then its runs to carry out alone. In two
-    parts, which the engine runs on two threads so that a claim enrolls while the one
-    before it posts: ``enroll``, then ``post`` (``run``: both, one after the other)."""
+    """Carries out one claim: its batch together, then its run to carry out alone."""
 
-    def __init__(
-        self, runner: Runner, claimed: Claimed, waiting: WaitingRuns | None = None
-    ) -> None:
+    def __init__(self, runner: Runner, claimed: Claimed) -> None:
         self.runner = runner
         self.claimed = claimed
         self.executions = {run.run_id: Execution(runner, run) for run in claimed.batch}
-        # The runs claimed after this claim's, waiting for it to post.
-        self.waiting = WaitingRuns() if waiting is None else waiting
-        self.leases = _Leases(runner, claimed.run_ids, self.waiting)
-        # Set when the process is dying (a BaseException in a posting, or on the thread
-        # that ticks): the others stop before their next post.
+        self.leases = _Leases(runner, claimed.run_ids)
+        # Set when the process is dying (a BaseException in a posting): the others stop
+        # before their next post.
         self.stopping = threading.Event()
         # Runs whose enrollment failed unexpectedly: left to their leases, as a run carried
         # out alone is when it fails, while the others go on.
         self.unenrolled: list[int] = []
-        # The records of the batch's runs that post together, by run, once enrolled.
-        self.records: dict[int, list[EnrolledRecord]] = {}
 
     def run(self) -> list[tuple[int, RunStatus | None]]:
-        return self.enroll() + self.post()
-
-    def enroll(self) -> list[tuple[int, RunStatus | None]]:
-        """Enrolls the batch's runs; those whose enrollment failed, left to their leases."""
-        if self.executions:
-            self.records = self._enroll()
-        return self._left_to_leases(self.unenrolled)
-
-    def still_held(self) -> list[int]:
-        """The claim's runs still to carry out (its leases to keep until they start)."""
-        return sorted(self.leases.held)
-
-    def stop(self) -> None:
-        """Stops the posting before its next post (the process is stopping): ``post``
-        then raises StoppedPosting, having recorded nothing more."""
-        self.stopping.set()
-
-    def post(self) -> list[tuple[int, RunStatus | None]]:
-        """Posts and finishes the enrolled batch, then carries out the runs alone."""
         ended: list[tuple[int, RunStatus | None]] = []
-        records = self.records
         alone = [] if self.claimed.alone is None else [self.claimed.alone]
-        # Runs with more records than a batch takes carry on alone, enrolled already.
-        alone = [run_id for run_id in self.executions if run_id not in records] + alone
-        if records:
+        if self.executions:
+            records = self._enroll()
+            ended += self._left_to_leases(self.unenrolled)
+            # Runs with more records than a batch takes carry on alone, enrolled already.
+            alone = [run_id for run_id in self.executions if run_id not in records] + alone
             ended += self._isolated_batch(records)
         # Each run carried out alone keeps the leases of those after it renewed (they were
-        # claimed now and would run out while it posts), and of the next claim's: a run
-        # whose lease ran out anyway is not started (Runner.execute checks its lease first).
+        # claimed now and would run out while it posts): a run whose lease ran out anyway
+        # is not started (Runner.execute checks its lease first).
         for position, run_id in enumerate(alone):
-            if self.stopping.is_set():
-                raise StoppedPosting(f"runs {alone[position:]} not started")
-            self.waiting.alone = tuple(alone[position + 1 :])
-            step = self.runner.execute
-            ended.append((run_id, self._isolated(run_id, step, run_id, self.waiting)))
-        self.waiting.alone = ()
+            waiting = alone[position + 1 :]
+            ended.append((run_id, self._isolated(run_id, self.runner.execute, run_id, waiting)))
         return ended
 
     def _isolated_batch(
@@ -406,8 +254,6 @@ class BatchExecution:
         """The batch's posting and finishing, whose unexpected failure (a bug) leaves its
         runs to their leases (resumed from their marks) while the runs alone carry on."""
         try:
-            # The batch may have waited for another one to post.
-            self.leases.hold()
             return self._post_and_finish(records)
         except Exception:
             run_ids = sorted(records)
@@ -582,19 +428,13 @@ class BatchExecution:
         their leases run out, while the others post and are recorded). A process dying
         (BaseException) stops the other runs before their next post and is raised once they
         stopped: nothing is recorded then, and the runs are resumed later from their marks."""
-        # A run whose lease ran out while the batch waited to post is not started.
-        postings: dict[int, _Posting] = {
-            run_id: _Posting(stopped=LeaseLost(run_id))
-            for run_id in records
-            if run_id not in self.leases.held
-        }
+        postings: dict[int, _Posting] = {}
         failed: list[int] = []
         failure: BaseException | None = None
         with ThreadPoolExecutor(POSTING_RUNS, thread_name_prefix="run-batch") as pool:
             futures: dict[Future[_Posting], int] = {
                 pool.submit(self._post_run, self.executions[run_id], run_records): run_id
                 for run_id, run_records in records.items()
-                if run_id not in postings
             }
             for future in as_completed(futures):
                 run_id = futures[future]
@@ -608,8 +448,6 @@ class BatchExecution:
                     failure = failure or error
         if failure is not None:
             raise failure
-        if self.stopping.is_set():
-            raise StoppedPosting(f"runs {sorted(records)} stopped posting")
         return postings, failed
 
     def _post_run(self, execution: Execution, records: Sequence[EnrolledRecord]) -> _Posting:

@@ -216,7 +216,7 @@ class Runner:
             repository = RunRepository(session)
             held = repository.renew_lease(run_id, self.owner, now, self.lease, unexpired=True)
             if held:
-                repository.renew_leases(list(waiting), self.owner, now, self.lease)
+                repository.renew_leases(waiting, self.owner, now, self.lease)
         if not held:
             raise LeaseLost(run_id)
 
@@ -303,9 +303,7 @@ class Execution:
         self.runner = runner
         self.run_id = claimed.run_id
         # Claimed with this run and started after it: their leases are renewed with its own.
-        # Read at each renewal, not copied: the engine claims its next batch while this run
-        # posts, and that batch then waits too (bot.workflows.run_batch.WaitingRuns).
-        self.waiting = waiting
+        self.waiting = tuple(waiting)
         self.team_id = claimed.team_id
         self.workflow_id = claimed.workflow_id
         self.object_type_id = claimed.object_type_id

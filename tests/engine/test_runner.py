@@ -557,11 +557,7 @@ def writes_tried_meanwhile(
     sessions: sessionmaker[Session], during: Callable[[str], bool]
 ) -> Iterator[list[bool]]:
     """Before each statement ``during`` picks, another connection tries SQLite's write lock:
-    yields whether it took it, a statement at a time. Skips the test on other databases.
-
-    It waits a while for the lock: the tick's own thread may hold it for a moment, as it
-    plans and claims while a claim posts. A lock held by the transaction about to run the
-    statement is never released meanwhile (the statement waits for the try)."""
+    yields whether it took it, a statement at a time. Skips the test on other databases."""
     engine = sessions.kw["bind"]
     if engine.dialect.name != "sqlite":
         pytest.skip("SQLite's single write lock")
@@ -570,7 +566,7 @@ def writes_tried_meanwhile(
     def try_to_write_meanwhile(_conn: object, _cursor: object, statement: str, *_: object) -> None:
         if not during(statement):
             return
-        other = sqlite3.connect(engine.url.database, timeout=5, isolation_level=None)
+        other = sqlite3.connect(engine.url.database, timeout=0, isolation_level=None)
         try:
             other.execute("BEGIN IMMEDIATE")
             other.execute("ROLLBACK")
