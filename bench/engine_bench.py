@@ -43,7 +43,13 @@ from sqlalchemy import Engine, bindparam, func, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.databases import DATA_DIR, empty_database
-from bench.measure import PeakMemory, machine_busy_seconds, process_cpu_seconds, rss_mb
+from bench.measure import (
+    PeakMemory,
+    cpu_seconds_of,
+    machine_busy_seconds,
+    process_cpu_seconds,
+    rss_mb,
+)
 from bot.scheduler import WORKERS
 from bot.workflows.clock import SystemClock
 from bot.workflows.lifecycle import CLI_ACTOR, request_run, save_workflow
@@ -250,6 +256,12 @@ class StandIn:
         self.url = str(self._connection.recv())
         return self
 
+    def cpu_seconds(self) -> float:
+        """The stand-in process's CPU so far: Slack's work, which is not on the bot's
+        machine in production but shares this one's cores here."""
+        pid = self._process.pid
+        return 0.0 if pid is None else process_cpu_seconds(pid)
+
     def __exit__(self, *exc: object) -> None:
         self._connection.send("stop")
         self._process.join(10)
@@ -431,13 +443,17 @@ class CpuReading:
     at: float
     machine: float
     schedulers: float
+    database: float
+    standin: float
 
 
-def _read_cpu(bots: Sequence[Any]) -> CpuReading:
+def _read_cpu(bots: Sequence[Any], slack: StandIn) -> CpuReading:
     return CpuReading(
         time.perf_counter(),
         machine_busy_seconds(),
         sum(process_cpu_seconds(bot.pid) for bot in bots),
+        cpu_seconds_of("postgres"),
+        slack.cpu_seconds(),
     )
 
 
@@ -451,6 +467,8 @@ class CpuFigures:
     wall_seconds: float
     machine_seconds: float
     scheduler_seconds: float
+    database_seconds: float
+    standin_seconds: float
 
     @classmethod
     def between(cls, before: CpuReading, after: CpuReading) -> CpuFigures:
@@ -458,6 +476,8 @@ class CpuFigures:
             after.at - before.at,
             after.machine - before.machine,
             after.schedulers - before.schedulers,
+            after.database - before.database,
+            after.standin - before.standin,
         )
 
 
@@ -576,7 +596,7 @@ def firing(
     timer, baseline = _baseline_timer(instants, due)
     expected = sum(due)
     time.sleep(max(0.0, instants[0].timestamp() - CPU_LEAD_SECONDS - time.time()))
-    cpu_before = _read_cpu(bots)
+    cpu_before = _read_cpu(bots, slack)
     cpu_after = cpu_before
     # A slow burst is still measured to its end (its lateness is the figure), not cut off.
     deadline = instants[-1] + max(FIRING_DRAIN, timedelta(seconds=0.05 * expected))
@@ -585,7 +605,7 @@ def firing(
             time.sleep(1.0)
             if clock.now() > instants[-1] and len(slack.report()[0]) >= expected:
                 break
-        cpu_after = _read_cpu(bots)
+        cpu_after = _read_cpu(bots, slack)
     finally:
         timer.shutdown(wait=True)
         for bot in bots:
@@ -971,16 +991,17 @@ def print_burst(database: str, bursts: Sequence[FiringFigures], load: Sequence[f
     print(
         "CPU: core-seconds busy from just before the instant to the last post (seen at most "
         "1 s late), by the whole machine (schedulers, PostgreSQL, stand-in, this bench) and by "
-        f"the schedulers; the machine's divided by its {cores} cores is the soonest the last "
-        "post could come at that cost."
+        "the schedulers, PostgreSQL's processes (0 on SQLite) and the Slack stand-in (Slack's "
+        f"work, on other machines in production); the machine's divided by its {cores} cores "
+        "is the soonest the last post could come at that cost."
     )
     print(
         "| due | processes | workflows | runs posted | p50 (s) | p99 (s) | max (s) "
         "| posts per process | bare APScheduler p99 (ms) | p99 / bare p99 "
-        "| machine CPU (core-s) | schedulers' CPU (s) | machine CPU per run (ms) "
-        "| machine CPU / cores (s) |"
+        "| machine CPU (core-s) | schedulers' CPU (s) | PostgreSQL's CPU (s) "
+        "| stand-in's CPU (s) | machine CPU per run (ms) | machine CPU / cores (s) |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for figures in bursts:
         group = figures.instants[0]
         posts = group.post_delays or [math.nan]
@@ -996,9 +1017,10 @@ def print_burst(database: str, bursts: Sequence[FiringFigures], load: Sequence[f
 
 def _cpu_columns(cpu: CpuFigures | None, due: int, cores: int) -> str:
     if cpu is None:
-        return "| | | |"
+        return "| | | | | |"
     return (
         f"{cpu.machine_seconds:.2f} | {cpu.scheduler_seconds:.2f} "
+        f"| {cpu.database_seconds:.2f} | {cpu.standin_seconds:.2f} "
         f"| {1000 * cpu.machine_seconds / max(due, 1):.2f} | {cpu.machine_seconds / cores:.2f} |"
     )
 

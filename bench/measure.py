@@ -93,6 +93,23 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
 
 
+def cpu_seconds_of(command: str) -> float:
+    """The user and system CPU seconds so far of every process running ``command`` (its
+    name in /proc/PID/stat: "postgres" is the database server and each of its connections).
+    A process that ends between two readings takes its seconds with it."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # ended meanwhile
+            continue
+        name = text[text.find("(") + 1 : text.rfind(")")]
+        if name == command:
+            fields = text.rpartition(")")[2].split()
+            total += (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+    return total
+
+
 def rss_mb(pid: int) -> tuple[float, float]:
     """The process's resident set and its peak so far, in MB (Linux /proc)."""
     fields = {}
