@@ -1,9 +1,12 @@
 """CPU of one burst's tick, profiled in-process: DUE workflows due at one instant (the
 engine benchmark's), their definitions parsed ahead as the engine does a minute before, then
 one ``Engine.tick`` with a notifier that posts nowhere, timed with process_time and,
-with --profile, under cProfile (top entries by cumulative and own time).
+with --profile, under cProfile (top entries by cumulative and own time). With --slack, the
+tick posts as ``serve`` does (SlackNotifier, the Web API client with its retry handlers) to
+the engine benchmark's Slack stand-in in a process of its own: the posting's CPU counts.
 
 python -m bench.tick_profile [--database postgresql] [--due 1000] [--profile] [--repeat 1]
+    [--slack]
 """
 
 from __future__ import annotations
@@ -15,16 +18,30 @@ import time
 from datetime import timedelta
 
 from bench.databases import DATA_DIR
+from bench.engine_bench import TOKEN, StandIn
 from bench.statements_bench import BEFORE, INSTANT, PostingNowhere, burst_database
+from bot.slack.notifier import SlackNotifier, make_web_client
 from bot.workflows.clock import FixedClock
 from bot.workflows.engine import Engine
+from bot.workflows.notifier import Notifier
 
 
-def tick_cpu(kind: str, due: int, profile: bool, top: int, dump: str | None = None) -> str:
-    """One tick's CPU seconds and per run, after the definitions were parsed ahead."""
+def tick_cpu(
+    kind: str,
+    due: int,
+    profile: bool,
+    top: int,
+    dump: str | None = None,
+    slack_url: str | None = None,
+) -> str:
+    """One tick's CPU seconds and per run, after the definitions were parsed ahead; posting
+    to the Slack stand-in at ``slack_url`` when given, else nowhere."""
     with burst_database(kind, due) as (_engine, sessions):
-        notifier = PostingNowhere()
-        Engine(sessions, FixedClock(BEFORE), lambda _t: notifier).parse_ahead()
+        nowhere = PostingNowhere()
+        notifier: Notifier = nowhere
+        if slack_url is not None:
+            notifier = SlackNotifier(make_web_client(TOKEN, slack_url))
+        Engine(sessions, FixedClock(BEFORE), lambda _t: nowhere).parse_ahead()
         bot = Engine(sessions, FixedClock(INSTANT + timedelta(seconds=1)), lambda _t: notifier)
         # CPU time, not wall time: waits on the database would otherwise lead the list.
         profiler = cProfile.Profile(time.process_time) if profile else None
@@ -42,7 +59,8 @@ def tick_cpu(kind: str, due: int, profile: bool, top: int, dump: str | None = No
         stats.sort_stats("cumulative").print_stats(top)
         stats.sort_stats("tottime").print_stats(top)
     return (
-        f"{kind}: {runs:,} runs, {notifier.posts:,} posts, CPU {cpu:.2f} s "
+        f"{kind}: {runs:,} runs, {'to the stand-in' if slack_url else 'posting nowhere'}, "
+        f"CPU {cpu:.2f} s "
         f"({cpu * 1000 / runs:.2f} ms per run), wall {seconds:.2f} s"
     )
 
@@ -55,10 +73,16 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--dump", help="also write the profile to this file (pstats)")
+    parser.add_argument("--slack", action="store_true", help="post to the Slack stand-in")
     args = parser.parse_args()
     DATA_DIR.mkdir(exist_ok=True)
     for _ in range(args.repeat):
-        print(tick_cpu(args.database, args.due, args.profile, args.top, args.dump), flush=True)
+        if not args.slack:
+            print(tick_cpu(args.database, args.due, args.profile, args.top, args.dump))
+            continue
+        with StandIn() as slack:
+            line = tick_cpu(args.database, args.due, args.profile, args.top, args.dump, slack.url)
+        print(line, flush=True)
 
 
 if __name__ == "__main__":
