@@ -228,12 +228,15 @@ def test_a_run_claimed_before_its_workflow_was_deleted_is_still_read(
     with transaction(sessions) as session:
         run_id = request_run(session, TEAM, NAME, OWNER_ACTOR, NOW).run_id
     with transaction(sessions) as session:
-        assert RunRepository(session).claim_next("me", NOW, timedelta(minutes=5), run_id)
+        taken = RunRepository(session).claim_next("me", NOW, timedelta(minutes=5), run_id)
+        assert taken is not None
+        workflow_id = taken.workflow_id
     _delete(sessions, NOW)
 
     with transaction(sessions) as session:
         claimed = ClaimedRun.read(session, run_id, NOW)
     assert claimed.run_id == run_id
+    assert claimed.workflow_id == workflow_id  # read from the deleted workflow itself
 
 
 @pytest.mark.usefixtures("saved")

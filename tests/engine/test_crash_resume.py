@@ -434,10 +434,12 @@ def test_a_digest_reply_slower_than_the_idle_limit_costs_only_the_early_write(
     """host-1's first reply waits in Slack longer than its transaction may stay idle (a
     third of its lease), its lease still held: the database ends the transaction, and the
     results are written once the replies are posted."""
+    if sessions.kw["bind"].dialect.name != "postgresql":
+        pytest.skip("only PostgreSQL writes the results while the replies wait")
     short_lease = timedelta(seconds=3)
     held = _first_reply_held(sessions, clock, processes, slack_api, lease=short_lease)
     with held as (digest, ended):
-        assert _enrollments_locked(sessions, digest.id) in (True, None)  # written, open
+        assert _enrollments_locked(sessions, digest.id) is True  # written, still open
         _wait_until_enrollments_unlocked(sessions, digest.id)
 
     assert ended == [[(digest.id, RunStatus.SUCCEEDED)]]
