@@ -210,7 +210,7 @@ def reported(listener: Listener) -> Listener:
 
         ack = arguments["ack"]
         if arguments["body"].get("type") == "event_callback":
-            acked_at_once(ack, pool, lambda: told(arguments), failed)
+            acked_at_once(ack, pool, lambda: told(arguments))
             return None
         return until_acked(
             pool, lambda signalling: told({**arguments, "ack": signalling}), ack, failed

@@ -63,13 +63,18 @@ def until_acked(
     request's thread, where Bolt answers Slack and its error handler tells the user.
 
     Past ACK_WAIT_S with neither, Slack has stopped waiting: this returns None (Bolt then
-    answers as when nothing acked, or acks an event itself) and the listener carries on; an
-    error it raises then goes to ``unanswered``, as nobody else would see it. An error after
-    the ack is the listener's to tell (errors.reported)."""
+    answers as when nothing acked, or acks an event itself). A listener still waiting for a
+    thread then never runs: Slack told its user it failed, and a submission the user makes
+    again would otherwise be done twice. One already running carries on; an error it raises
+    then goes to ``unanswered``, as nobody else would see it. An error after the ack is the
+    listener's to tell (errors.reported)."""
     taken = threading.Event()
     done: Future[Any] = pool.submit(listener, SignallingAck(ack, taken))
     done.add_done_callback(lambda _: taken.set())
     if not taken.wait(ACK_WAIT_S):
+        if done.cancel():
+            log.warning("a listener found no free thread within %s s: not run", ACK_WAIT_S)
+            return None
         log.warning("a listener neither acked nor ended within %s s", ACK_WAIT_S)
         done.add_done_callback(lambda ended: _hand_on_error(ended, unanswered))
         return None
@@ -93,10 +98,9 @@ def _hand_on_error(done: Future[Any], failed: Failed) -> None:
         failed(error)
 
 
-def acked_at_once(ack: Ack, pool: Executor, work: Callable[[], Any], failed: Failed) -> None:
+def acked_at_once(ack: Ack, pool: Executor, work: Callable[[], Any]) -> None:
     """An event: acked here, in the request's thread, and worked on in the pool; Slack
     retries an event it has no answer to within 3 s, and it does not wait for a free thread
-    of the pool. An error in the work goes to ``failed``."""
+    of the pool. The work tells its own errors (errors.reported): what escapes is logged."""
     ack()
-    done = pool.submit(work)
-    done.add_done_callback(lambda ended: _hand_on_error(ended, failed))
+    pool.submit(work).add_done_callback(_log_error)
