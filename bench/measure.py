@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import statistics
 import subprocess
@@ -88,26 +89,29 @@ def machine_busy_seconds() -> float:
 
 def process_cpu_seconds(pid: int) -> float:
     """The user and system CPU seconds of one process so far (Linux /proc/PID/stat)."""
+    return _stat_cpu_seconds(Path(f"/proc/{pid}/stat").read_text())
+
+
+def _stat_cpu_seconds(stat: str) -> float:
     # The command name (field 2) may hold spaces: the fields after it follow its last ")".
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    fields = stat.rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
 
 
 def cpu_seconds_of(command: str) -> float:
     """The user and system CPU seconds so far of every process running ``command`` (its
-    name in /proc/PID/stat: "postgres" is the database server and each of its connections).
-    A process that ends between two readings takes its seconds with it."""
-    total = 0.0
+    name in /proc/PID/stat: "postgres" is the database server and each of its connections);
+    NaN when none runs here (a database on another host is not measured, not idle). A
+    process that ends between two readings takes its seconds with it."""
+    total, found = 0.0, False
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             text = stat.read_text()
         except OSError:  # ended meanwhile
             continue
-        name = text[text.find("(") + 1 : text.rfind(")")]
-        if name == command:
-            fields = text.rpartition(")")[2].split()
-            total += (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
-    return total
+        if text[text.find("(") + 1 : text.rfind(")")] == command:
+            total, found = total + _stat_cpu_seconds(text), True
+    return total if found else math.nan
 
 
 def rss_mb(pid: int) -> tuple[float, float]:

@@ -15,6 +15,7 @@ import argparse
 import cProfile
 import pstats
 import time
+from contextlib import nullcontext
 from datetime import timedelta
 
 from bench.databases import DATA_DIR
@@ -32,15 +33,16 @@ def tick_cpu(
     profile: bool,
     top: int,
     dump: str | None = None,
-    slack_url: str | None = None,
+    slack: StandIn | None = None,
 ) -> str:
     """One tick's CPU seconds and per run, after the definitions were parsed ahead; posting
-    to the Slack stand-in at ``slack_url`` when given, else nowhere."""
+    to ``slack`` when given, else nowhere."""
     with burst_database(kind, due) as (_engine, sessions):
         nowhere = PostingNowhere()
         notifier: Notifier = nowhere
-        if slack_url is not None:
-            notifier = SlackNotifier(make_web_client(TOKEN, slack_url))
+        if slack is not None:
+            notifier = SlackNotifier(make_web_client(TOKEN, slack.url))
+            posted_before = slack.report()[1]["chat.postMessage"]
         Engine(sessions, FixedClock(BEFORE), lambda _t: nowhere).parse_ahead()
         bot = Engine(sessions, FixedClock(INSTANT + timedelta(seconds=1)), lambda _t: notifier)
         # CPU time, not wall time: waits on the database would otherwise lead the list.
@@ -52,6 +54,9 @@ def tick_cpu(
         if profiler is not None:
             profiler.disable()
         cpu, seconds = time.process_time() - cpu, time.perf_counter() - started
+        posts = nowhere.posts
+        if slack is not None:
+            posts = slack.report()[1]["chat.postMessage"] - posted_before
     if profiler is not None:
         if dump:
             profiler.dump_stats(dump)
@@ -59,7 +64,7 @@ def tick_cpu(
         stats.sort_stats("cumulative").print_stats(top)
         stats.sort_stats("tottime").print_stats(top)
     return (
-        f"{kind}: {runs:,} runs, {'to the stand-in' if slack_url else 'posting nowhere'}, "
+        f"{kind}: {runs:,} runs, {posts:,} posts {'to the stand-in' if slack else 'nowhere'}, "
         f"CPU {cpu:.2f} s "
         f"({cpu * 1000 / runs:.2f} ms per run), wall {seconds:.2f} s"
     )
@@ -76,13 +81,10 @@ def main() -> None:
     parser.add_argument("--slack", action="store_true", help="post to the Slack stand-in")
     args = parser.parse_args()
     DATA_DIR.mkdir(exist_ok=True)
-    for _ in range(args.repeat):
-        if not args.slack:
-            print(tick_cpu(args.database, args.due, args.profile, args.top, args.dump))
-            continue
-        with StandIn() as slack:
-            line = tick_cpu(args.database, args.due, args.profile, args.top, args.dump, slack.url)
-        print(line, flush=True)
+    with StandIn() if args.slack else nullcontext() as slack:
+        for _ in range(args.repeat):
+            line = tick_cpu(args.database, args.due, args.profile, args.top, args.dump, slack)
+            print(line, flush=True)
 
 
 if __name__ == "__main__":
