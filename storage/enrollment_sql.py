@@ -84,8 +84,8 @@ class EnrollmentQuery:
 
 
 def selected_records(query: EnrollmentQuery, dialect: str) -> Select[Any]:
-    """The ids of the records ``query`` selects: one run's query, each value bound under a
-    name of its own, so that it may be combined with another run's in one statement."""
+    """The ids of the records ``query`` selects: one run's query (Runner's enrollment of a
+    run alone), each value bound under a name of its own."""
     return _selected_records(query, dialect, named=False)
 
 

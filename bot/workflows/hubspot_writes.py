@@ -324,7 +324,7 @@ class HubSpotWriteBack:
             )
             done = RunRepository(session).done_records(self.place.run_id, index)
         if not_enrolled:
-            log.info(
+            log.warning(
                 "run %s: the tasks run %s may have created in HubSpot for %d records (ids %s) "
                 "stay unknown there: they were removed before this re-run, which did not "
                 "enroll them",
