@@ -291,6 +291,7 @@ class SlackStandIn:
         self._user_groups: dict[str, StandInUserGroup] = {}
         self._error_rules: list[_ErrorRule] = []
         self._http_faults: list[_HttpFault] = []
+        self._response_drops = 0
         self._holds: list[HeldCall] = []
         self._rendezvous: list[Rendezvous] = []
         self._rejected_tokens: set[str] = set()
@@ -487,6 +488,18 @@ class SlackStandIn:
         payload is wrong (``invalid_payload``, ``no_text``: the bot's bug)."""
         with self._lock:
             self._response_refusal = _RESPONSE_REFUSALS[error], error
+
+    def drop_response_connections(self, times: int = 1) -> None:
+        """The next ``times`` answers posted to response URLs are kept, then their connection
+        closes unanswered: as when Slack took the message and its answer was lost on the way."""
+        with self._lock:
+            self._response_drops += times
+
+    def _takes_response_drop(self) -> bool:
+        with self._lock:
+            dropping = self._response_drops > 0
+            self._response_drops -= dropping
+            return dropping
 
     def refused_responses(self) -> list[Response]:
         """What the bot posted to response URLs that refused it, oldest first."""
@@ -1107,6 +1120,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
             status, body = 400, refused.code.encode()  # as Slack answers invalid_blocks
         else:
             refusal = self.server.standin.record_response(path, payload)
+            if self.server.standin._takes_response_drop():
+                self.close_connection = True
+                return
             if refusal is not None:
                 status, body = refusal[0], refusal[1].encode()
         self.send_response(status)

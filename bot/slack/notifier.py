@@ -181,6 +181,23 @@ class SafeConnectionErrorRetryHandler(ConnectionErrorRetryHandler):
         return retryable and (_idempotent(request) or _never_sent(error))
 
 
+class UnsentRetryHandler(ConnectionErrorRetryHandler):
+    """slack_sdk's handler for connection errors, for a post that must never arrive twice
+    whatever its URL (an answer at a response URL): retried only when its connection failed
+    before anything was sent."""
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        retryable = super()._can_retry(state=state, request=request, response=response, error=error)
+        return retryable and _never_sent(error)
+
+
 class SafeServerErrorRetryHandler(ServerErrorRetryHandler):
     """slack_sdk's handler for 500/503 answers, for the calls that may be made twice: Slack
     may have acted on a NOT_IDEMPOTENT call before answering with a server error."""

@@ -15,9 +15,15 @@ from typing import Any
 from slack_bolt import BoltContext, BoltResponse, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry import RetryHandler
 from slack_sdk.webhook import WebhookClient, WebhookResponse
 
+from bot.slack.notifier import UnsentRetryHandler
+
 log = logging.getLogger(__name__)
+
+# How long an answer at a response URL may take: Bolt's respond() waits as long.
+WEBHOOK_TIMEOUT = 30
 
 
 class AnswerNotDelivered(Exception):
@@ -49,25 +55,35 @@ class CheckedRespond(Respond):
         self._context = context
 
     def __call__(self, *args: Any, **kwargs: Any) -> WebhookResponse:
-        response = super().__call__(*args, **kwargs)
+        message = _message(args, kwargs)
+        # Bolt's respond() would send through a WebhookClient that retries any lost
+        # connection, posting the answer twice when the first one did arrive.
+        webhook = self._webhook(timeout=WEBHOOK_TIMEOUT, retry_handlers=[UnsentRetryHandler()])
+        response = webhook.send_dict(_webhook_body(message))
         if response.status_code != 200:
-            self._direct_message(response, _message(args, kwargs), self._context.client)
+            self._direct_message(response, message, self._context.client)
         return response
 
     def quickly(self, text: str, timeout: int) -> None:
         """An ephemeral ``text`` at the response URL, giving up after ``timeout`` seconds where
         Bolt's client waits 30 s (a stopping bot has a few seconds for all its messages); a
         direct message in its place keeps the same limit, and is not retried."""
-        if self.response_url is None:
-            raise ValueError("no response URL to answer at")
-        # No retry handlers: a retried connection would take the limit twice over, and post
-        # the message twice when the first try did arrive.
-        webhook = WebhookClient(
-            self.response_url, timeout=timeout, proxy=self.proxy, ssl=self.ssl, retry_handlers=[]
-        )
+        # No retry handlers: a retried connection would take the limit twice over.
+        webhook = self._webhook(timeout=timeout, retry_handlers=[])
         response = webhook.send(text=text, response_type="ephemeral")
         if response.status_code != 200:
             self._direct_message(response, {"text": text}, _quick_client(self._context, timeout))
+
+    def _webhook(self, *, timeout: int, retry_handlers: list[RetryHandler]) -> WebhookClient:
+        if self.response_url is None:
+            raise ValueError("no response URL to answer at")
+        return WebhookClient(
+            self.response_url,
+            timeout=timeout,
+            proxy=self.proxy,
+            ssl=self.ssl,
+            retry_handlers=retry_handlers,
+        )
 
     def _direct_message(
         self, refused: WebhookResponse, message: Mapping[str, Any], client: WebClient
@@ -121,6 +137,16 @@ def _message(args: Sequence[Any], kwargs: Mapping[str, Any]) -> Mapping[str, Any
     named = dict(zip(("text", "blocks"), args, strict=False)) | dict(kwargs)
     text = named.get("text")
     return text if isinstance(text, dict) else named
+
+
+def _webhook_body(message: Mapping[str, Any]) -> dict[str, Any]:
+    """The message as Bolt's respond() sends it: a text always (empty when none given),
+    blocks and attachments only when there are some."""
+    body = {"text": "", **message}
+    for key in ("blocks", "attachments"):
+        if not body.get(key):
+            body.pop(key, None)
+    return body
 
 
 def check_responses(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:

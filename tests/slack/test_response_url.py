@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 from slack_bolt import BoltContext
+from slack_sdk.models.blocks import SectionBlock
 
 from bot.slack.errors import tell_the_user
 from bot.slack.notifier import make_web_client
@@ -133,3 +134,37 @@ def test_a_whole_message_the_response_url_refuses_comes_as_a_direct_message(
 
     [message] = slack_api.posted_messages()
     assert message["text"] == "Paused"
+
+
+def test_an_answer_slack_kept_before_the_connection_broke_is_not_sent_again(
+    slack_api: SlackStandIn,
+) -> None:
+    # Slack has the answer; only its reply was lost. A retry would show it twice (and use
+    # up one more of the URL's five answers).
+    slack_api.drop_response_connections(times=1)
+
+    with pytest.raises(OSError):
+        respond_for(slack_api)(text="Paused", response_type="ephemeral")
+
+    assert [response.payload["text"] for response in slack_api.responses()] == ["Paused"]
+    assert slack_api.posted_messages() == []
+
+
+def test_an_answer_reaches_the_response_url_as_bolts_respond_sends_it(
+    slack_api: SlackStandIn,
+) -> None:
+    respond = respond_for(slack_api)
+
+    respond("Paused", [SectionBlock(text="*Paused*")], response_type="ephemeral")
+    respond(text="Done", blocks=[], replace_original=True)
+    respond({"text": "Whole", "response_type": "in_channel"})
+
+    assert [response.payload for response in slack_api.responses()] == [
+        {
+            "text": "Paused",
+            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "*Paused*"}}],
+            "response_type": "ephemeral",
+        },
+        {"text": "Done", "replace_original": True},
+        {"text": "Whole", "response_type": "in_channel"},
+    ]

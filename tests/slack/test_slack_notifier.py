@@ -29,6 +29,7 @@ from bot.slack.notifier import (
     SafeServerErrorRetryHandler,
     SharedRateLimitRetryHandler,
     SlackNotifier,
+    UnsentRetryHandler,
     make_web_client,
 )
 from bot.workflows.notifier import (
@@ -593,6 +594,24 @@ def _retries(handler_type: type, method: str, **trouble: object) -> bool:
     handler = handler_type(max_retry_count=2)
     request = HttpRequest(method="POST", url=f"https://slack.com/api/{method}", headers={})
     return bool(handler.can_retry(state=RetryState(), request=request, **trouble))
+
+
+@pytest.mark.parametrize(
+    ("error", "retried"),
+    [
+        (URLError(ConnectionRefusedError()), True),
+        (URLError(socket.gaierror()), True),
+        (URLError(TimeoutError("timed out")), False),
+        (RemoteDisconnected(), False),
+        (ConnectionResetError(), False),
+    ],
+)
+def test_an_answer_at_a_response_url_is_retried_only_when_it_never_left(
+    error: Exception, retried: bool
+) -> None:
+    handler = UnsentRetryHandler()
+    request = HttpRequest(method="POST", url="https://hooks.slack.com/commands/T1/2/x", headers={})
+    assert handler.can_retry(state=RetryState(), request=request, error=error) is retried
 
 
 @pytest.mark.parametrize(
