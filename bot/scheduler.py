@@ -19,13 +19,14 @@ from bot.database_outage import DatabaseOutage
 from bot.workflows.clock import Clock
 from bot.workflows.engine import Engine
 from bot.workflows.readable import plural
+from bot.workflows.run_batch import TICKS_AT_ONCE
 from bot.workflows.vocabulary import RunStatus
 
 log = logging.getLogger(__name__)
 
 SAFETY_TICK = timedelta(seconds=10)
 # Runs of different workflows proceed side by side; claims keep them from colliding.
-WORKERS = 4
+WORKERS = TICKS_AT_ONCE
 WAKE_UP_JOB = "wake-up"
 RETRY_DELAY = timedelta(seconds=1)
 SAFETY_JOB = "safety-tick"

@@ -21,12 +21,14 @@ posting, so nothing is posted twice.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from queue import Empty, SimpleQueue
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -65,11 +67,39 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 50
 # Runs of a batch posting at the same time (each its own messages in order).
 POSTING_RUNS = 8
+# Ticks carrying out batches side by side in one process (the scheduler's workers).
+TICKS_AT_ONCE = 4
 # A run enrolling more records posts them alone (a per-record run of more than this many is
 # a digest unless its author chose otherwise, and its channel's pace makes it slow anyway).
 MAX_BATCHED_RECORDS = DIGEST_THRESHOLD
 # How many times a claim reads candidates again when other processes took those it chose.
 CLAIM_TRIES = 3
+
+
+_posting_pool: ThreadPoolExecutor | None = None
+_posting_pool_made = threading.Lock()
+
+
+def posting_threads() -> ThreadPoolExecutor:
+    """The process's posting threads, enough for every tick's batch at once, kept for its
+    life: a pool started for each batch cost a thread start per posting run (about 5% of a
+    burst's CPU)."""
+    global _posting_pool
+    with _posting_pool_made:
+        if _posting_pool is None:
+            _posting_pool = ThreadPoolExecutor(
+                POSTING_RUNS * TICKS_AT_ONCE, thread_name_prefix="run-batch"
+            )
+        return _posting_pool
+
+
+def _forget_posting_pool() -> None:
+    # A forked child has none of its parent's threads, but the pool would count them idle.
+    global _posting_pool, _posting_pool_made
+    _posting_pool, _posting_pool_made = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_posting_pool)
 
 
 @dataclass(frozen=True)
@@ -423,7 +453,8 @@ class BatchExecution:
     def _post(
         self, records: dict[int, list[EnrolledRecord]]
     ) -> tuple[dict[int, _Posting], list[int]]:
-        """Posts the runs' messages through a bounded pool; what each run posted, and the
+        """Posts the runs' messages, POSTING_RUNS runs at a time, each lane of the process's
+        posting threads taking the next waiting run; what each run posted, and the
         runs whose posting failed unexpectedly (a bug: logged, and left to be resumed once
         their leases run out, while the others post and are recorded). A process dying
         (BaseException) stops the other runs before their next post and is raised once they
@@ -431,24 +462,45 @@ class BatchExecution:
         postings: dict[int, _Posting] = {}
         failed: list[int] = []
         failure: BaseException | None = None
-        with ThreadPoolExecutor(POSTING_RUNS, thread_name_prefix="run-batch") as pool:
-            futures: dict[Future[_Posting], int] = {
-                pool.submit(self._post_run, self.executions[run_id], run_records): run_id
-                for run_id, run_records in records.items()
-            }
-            for future in as_completed(futures):
-                run_id = futures[future]
-                try:
-                    postings[run_id] = future.result()
-                except Exception:
-                    log.exception("run %s failed unexpectedly while posting", run_id)
-                    failed.append(run_id)
-                except BaseException as error:
-                    self.stopping.set()
-                    failure = failure or error
+        waiting: SimpleQueue[tuple[int, Sequence[EnrolledRecord]]] = SimpleQueue()
+        for run_id, run_records in records.items():
+            waiting.put((run_id, run_records))
+        lanes = [
+            posting_threads().submit(self._post_lane, waiting)
+            for _ in range(min(POSTING_RUNS, len(records)))
+        ]
+        for lane in as_completed(lanes):
+            try:
+                posted, lane_failed = lane.result()
+            except BaseException as error:
+                failure = failure or error
+                continue
+            postings |= posted
+            failed += lane_failed
         if failure is not None:
             raise failure
         return postings, failed
+
+    def _post_lane(
+        self, waiting: SimpleQueue[tuple[int, Sequence[EnrolledRecord]]]
+    ) -> tuple[dict[int, _Posting], list[int]]:
+        """Posts the waiting runs one after the other until none is left: what each posted,
+        and those whose posting failed unexpectedly."""
+        postings: dict[int, _Posting] = {}
+        failed: list[int] = []
+        while True:
+            try:
+                run_id, run_records = waiting.get_nowait()
+            except Empty:
+                return postings, failed
+            try:
+                postings[run_id] = self._post_run(self.executions[run_id], run_records)
+            except Exception:
+                log.exception("run %s failed unexpectedly while posting", run_id)
+                failed.append(run_id)
+            except BaseException:
+                self.stopping.set()
+                raise
 
     def _post_run(self, execution: Execution, records: Sequence[EnrolledRecord]) -> _Posting:
         """One run's messages, action by action and record by record as the per-run path

@@ -17,7 +17,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.workflows.clock import FixedClock
 from bot.workflows.engine import DEFAULT_LEASE, Engine
 from bot.workflows.notifier import Message, Notifier, Posted
-from bot.workflows.run_batch import BATCH_SIZE, MAX_BATCHED_RECORDS, BatchExecution, claim_batch
+from bot.workflows.run_batch import (
+    BATCH_SIZE,
+    MAX_BATCHED_RECORDS,
+    POSTING_RUNS,
+    BatchExecution,
+    Claimed,
+    claim_batch,
+)
 from bot.workflows.run_observer import UNEXPECTED_ERROR, Unobserved
 from bot.workflows.vocabulary import ActionOutcome, RunStatus
 from storage.database import write_transaction
@@ -81,6 +88,70 @@ def test_a_burst_of_channel_reminders_is_claimed_a_batch_at_a_time_and_each_post
     assert sum(marks(slack_api).values()) == 2 * due
     for number in range(due):
         assert len(slack_api.posted_messages(channel(number))) == 2
+
+
+class PostsAtOnce(WrappingNotifier):
+    """Counts the posts in progress at once, by batch (the run ids of each), holding each
+    post until ``expected`` are in progress together (or a while has passed), so that any
+    more posting at once would be seen."""
+
+    def __init__(self, inner: Notifier, batches: list[set[int]], expected: int) -> None:
+        super().__init__(inner)
+        self.batches = batches
+        self.expected = expected
+        self.in_progress = [0 for _ in batches]
+        self.most = [0 for _ in batches]
+        self.most_together = 0
+        self._changed = threading.Condition()
+
+    def post(self, message: Message) -> Posted:
+        assert message.mark is not None
+        batch = next(n for n, ids in enumerate(self.batches) if message.mark.run_id in ids)
+        with self._changed:
+            self.in_progress[batch] += 1
+            self.most[batch] = max(self.most[batch], self.in_progress[batch])
+            self.most_together = max(self.most_together, sum(self.in_progress))
+            self._changed.notify_all()
+            self._changed.wait_for(lambda: self.most_together >= self.expected, timeout=10)
+        try:
+            return super().post(message)
+        finally:
+            with self._changed:
+                self.in_progress[batch] -= 1
+
+
+def test_batches_of_ticks_side_by_side_each_post_as_many_runs_at_once_as_a_batch_may(
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    processes: Processes,
+    slack_api: SlackStandIn,
+) -> None:
+    # The posting threads are the process's, shared by its ticks: each batch still gets its
+    # POSTING_RUNS at once, and no more.
+    each = POSTING_RUNS + 4
+    due_reminders(sessions, clock, 2 * each)
+    bot = processes.start("host-1")
+    clock.set(JUST_AFTER)
+    bot.plan()
+    claims = [bot.claim_batch(each), bot.claim_batch(each)]
+    batches = [set(claim.run_ids) for claim in claims]
+    counting = PostsAtOnce(processes.slack(), batches, 2 * POSTING_RUNS)
+    runner = processes.start("host-1", counting).runner
+    ended: list[tuple[int, RunStatus | None]] = []
+
+    def tick(claimed: Claimed) -> None:
+        ended.extend(BatchExecution(runner, claimed).run())
+
+    ticks = [threading.Thread(target=tick, args=(claim,)) for claim in claims]
+    for tick in ticks:
+        tick.start()
+    for tick in ticks:
+        tick.join(timeout=60)
+
+    assert sorted(status for _, status in ended) == [RunStatus.SUCCEEDED] * 2 * each
+    assert counting.most == [POSTING_RUNS, POSTING_RUNS]
+    assert counting.most_together == 2 * POSTING_RUNS
+    assert marks(slack_api) == expected_marks(sessions)
 
 
 def test_a_run_that_cannot_join_a_batch_is_claimed_alone_beside_it_and_run_as_before(
