@@ -43,10 +43,10 @@ if TYPE_CHECKING:
 
 
 # Allocations between collections of the youngest generation, CPython's default 700 times
-# fourteen: a burst's tick allocates so much that it collected about 100 times per 1,000
-# runs and walked the whole heap (the parsed definitions of every workflow due) once, for
-# about a tenth of its CPU; with these, it collects the young generation once. Inherited by
-# the web workers' forks.
+# fourteen, for a process that serves (not --once). Measured in-process, 1,000 runs due at
+# once collected the young generation 99 times and the whole heap (the parsed definitions
+# of every workflow due) once, 10% of the tick's CPU with what collecting evicts from the
+# caches; with these, once and never. Inherited by the web workers' forks.
 GC_THRESHOLDS = (10_000, 10, 10)
 
 
@@ -66,7 +66,6 @@ GC_THRESHOLDS = (10_000, 10, 10)
 @click.pass_obj
 def serve(context: Context, role: str, once: bool) -> None:
     """Run the bot until interrupted (Ctrl-C or SIGTERM)."""
-    gc.set_threshold(*GC_THRESHOLDS)
     settings = context.settings
     # Serving Slack with part of its credentials would silently serve nothing; a scheduler
     # (or --once) needs only the bot token, to post.
@@ -86,6 +85,7 @@ def serve(context: Context, role: str, once: bool) -> None:
         due = len(executed)
         click.echo(f"Ran {plural(due, 'run')} that {'was' if due == 1 else 'were'} due.")
         return
+    gc.set_threshold(*GC_THRESHOLDS)
     if role == "web" and settings.web_workers > 1 and settings.slack_mode in ("http", "oauth"):
         _serve_with_workers(context, client)
         return

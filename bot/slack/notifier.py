@@ -178,7 +178,7 @@ class SafeConnectionErrorRetryHandler(ConnectionErrorRetryHandler):
         error: Exception | None = None,
     ) -> bool:
         retryable = super()._can_retry(state=state, request=request, response=response, error=error)
-        return retryable and (_idempotent(request) or _never_sent(error))
+        return retryable and (_idempotent(request) or never_sent(error))
 
 
 class UnsentRetryHandler(ConnectionErrorRetryHandler):
@@ -195,7 +195,7 @@ class UnsentRetryHandler(ConnectionErrorRetryHandler):
         error: Exception | None = None,
     ) -> bool:
         retryable = super()._can_retry(state=state, request=request, response=response, error=error)
-        return retryable and _never_sent(error)
+        return retryable and never_sent(error)
 
 
 class SafeServerErrorRetryHandler(ServerErrorRetryHandler):
@@ -330,7 +330,7 @@ def _method_name(url: str) -> str:
     return urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
 
 
-def _never_sent(error: BaseException | None) -> bool:
+def never_sent(error: BaseException | None) -> bool:
     """Whether the request surely never reached Slack: the connection was refused, or the
     host name did not resolve. urllib wraps what fails while connecting and sending in a
     URLError; a timeout or reset there may come after the request was sent."""
@@ -617,7 +617,7 @@ def _act(method: Callable[..., SlackResponse], **arguments: Any) -> SlackRespons
             ) from error
         raise _translate(response) from error
     except (OSError, http.client.HTTPException) as error:
-        if _never_sent(error):
+        if never_sent(error):
             raise _unreachable(error) from error
         cause = str(error) or type(error).__name__
         raise DeliveryUncertain(

@@ -18,7 +18,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry import RetryHandler
 from slack_sdk.webhook import WebhookClient, WebhookResponse
 
-from bot.slack.notifier import UnsentRetryHandler
+from bot.slack.notifier import UnsentRetryHandler, never_sent
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +42,18 @@ class AnswerRejected(Exception):
 _REFUSED = frozenset({403, 404, 410})
 
 
+class AnswerUncertain(AnswerNotDelivered):
+    """The connection broke once the answer was sent: Slack may show it. Sending it again,
+    or an error in its place, could show the user two answers."""
+
+
 class CheckedRespond(Respond):
-    """Bolt's respond() for a request, but an answer the response URL refuses goes to the
-    user as a direct message (the bot's Messages tab, where bot.slack.errors tells those
-    with no response URL), and AnswerNotDelivered is raised when that fails too: the caller
-    then logs who was not told, as the after-ack pool does. Any other failure raises
+    """Bolt's respond() for a request, sending the same message, but an answer the response
+    URL refuses goes to the user as a direct message (the bot's Messages tab, where
+    bot.slack.errors tells those with no response URL), and AnswerNotDelivered is raised
+    when that fails too: the caller then logs who was not told, as the after-ack pool does.
+    An answer whose connection broke once it was sent is not sent again (AnswerUncertain);
+    one that could not be sent at all raises its OSError. Any other failure raises
     AnswerRejected."""
 
     def __init__(self, context: BoltContext) -> None:
@@ -59,7 +66,15 @@ class CheckedRespond(Respond):
         # Bolt's respond() would send through a WebhookClient that retries any lost
         # connection, posting the answer twice when the first one did arrive.
         webhook = self._webhook(timeout=WEBHOOK_TIMEOUT, retry_handlers=[UnsentRetryHandler()])
-        response = webhook.send_dict(_webhook_body(message))
+        try:
+            response = webhook.send_dict(_webhook_body(message))
+        except OSError as error:
+            if never_sent(error):
+                raise
+            raise AnswerUncertain(
+                f"user {self._context.user_id} may not have got an answer: the connection "
+                f"broke once it was sent ({error!r})"
+            ) from error
         if response.status_code != 200:
             self._direct_message(response, message, self._context.client)
         return response

@@ -25,7 +25,7 @@ import os
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from queue import Empty, SimpleQueue
@@ -465,10 +465,15 @@ class BatchExecution:
         waiting: SimpleQueue[tuple[int, Sequence[EnrolledRecord]]] = SimpleQueue()
         for run_id, run_records in records.items():
             waiting.put((run_id, run_records))
-        lanes = [
-            posting_threads().submit(self._post_lane, waiting)
-            for _ in range(min(POSTING_RUNS, len(records)))
-        ]
+        lanes: list[Future[tuple[dict[int, _Posting], list[int]]]] = []
+        try:
+            for _ in range(min(POSTING_RUNS, len(records))):
+                lanes.append(posting_threads().submit(self._post_lane, waiting))
+        except BaseException:
+            # No lane left posting behind the batch's back (the interpreter stopping).
+            self.stopping.set()
+            wait(lanes)
+            raise
         for lane in as_completed(lanes):
             try:
                 posted, lane_failed = lane.result()

@@ -143,10 +143,10 @@ def test_batches_of_ticks_side_by_side_each_post_as_many_runs_at_once_as_a_batch
         ended.extend(BatchExecution(runner, claimed).run())
 
     ticks = [threading.Thread(target=tick, args=(claim,)) for claim in claims]
-    for tick in ticks:
-        tick.start()
-    for tick in ticks:
-        tick.join(timeout=60)
+    for each_tick in ticks:
+        each_tick.start()
+    for each_tick in ticks:
+        each_tick.join(timeout=60)
 
     assert sorted(status for _, status in ended) == [RunStatus.SUCCEEDED] * 2 * each
     assert counting.most == [POSTING_RUNS, POSTING_RUNS]
