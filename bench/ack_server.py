@@ -8,6 +8,7 @@ python -m bench.ack_server ours|minimal --slack-url URL [--database-url URL] [--
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import signal
@@ -21,6 +22,7 @@ from slack_bolt import Ack, App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import Engine
 
+from bot.commands.serving import GC_THRESHOLDS
 from bot.settings import Settings
 from bot.slack.ids import SLASH_COMMAND, View
 from bot.slack.notifier import make_web_client
@@ -108,6 +110,8 @@ def main() -> None:
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     if args.app == "ours" and not args.database_url:
         parser.error("ours needs --database-url")
+    if args.app == "ours":
+        gc.set_threshold(*GC_THRESHOLDS)  # as serve sets them
 
     def build() -> WSGIApplication:
         if args.app == "ours":
