@@ -26,7 +26,13 @@ from bot.commands.serving import GC_THRESHOLDS
 from bot.settings import Settings
 from bot.slack.ids import SLASH_COMMAND, View
 from bot.slack.notifier import make_web_client
-from bot.slack.server import EVENTS_PATH, Health, HttpServer, wsgi_application
+from bot.slack.server import (
+    EVENTS_PATH,
+    GIL_SWITCH_SECONDS,
+    Health,
+    HttpServer,
+    wsgi_application,
+)
 from bot.workflows.clock import SystemClock
 from storage.database import make_engine, session_factory
 
@@ -121,6 +127,7 @@ def main() -> None:
     if args.workers > 1:
         serve_in_workers(build, args.workers)
         return
+    sys.setswitchinterval(GIL_SWITCH_SECONDS)  # as serve's Slack endpoint sets it
     server = HttpServer(build(), HOST, 0).start()
     print(server.port, flush=True)
     sys.stdin.read()  # until the benchmark closes our stdin (or exits)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -43,6 +42,11 @@ METRICS_PATH = "/metrics"
 # These threads read, verify and answer requests: listeners run on the listener pool, and a
 # request's thread waits for the ack only (bot.slack.handoff).
 THREADS = 16
+# Slack wants its answer within 3 s, and an ack is a few hundred microseconds of Python;
+# work after other acks holds the GIL for up to the switch interval (5 ms by default) before
+# an acking thread gets a turn. A shorter interval trades a little throughput for acks that
+# wait less behind that work: for processes that answer Slack only (SlackConnection, the web
+# workers), not a scheduler alone, whose burst took 11% more CPU with it.
 GIL_SWITCH_SECONDS = 0.0005
 # Slack sends at most a few kB; a larger body is refused before Bolt reads it.
 MAX_BODY = 1_048_576
@@ -272,11 +276,6 @@ class HttpServer:
         return int(self._server.effective_port)
 
     def start(self) -> HttpServer:
-        # Slack wants its answer within 3 s, and an ack is a few hundred microseconds of
-        # Python; work after other acks holds the GIL for up to the switch interval (5 ms by
-        # default) before an acking thread gets a turn. A shorter interval trades a little
-        # throughput for acks that wait less behind that work.
-        sys.setswitchinterval(GIL_SWITCH_SECONDS)
         self._thread = threading.Thread(target=self._serve, name="http", daemon=True)
         self._thread.start()
         return self
