@@ -165,22 +165,6 @@ def make_web_client(
     return WebClient(token=token, base_url=base_url or WebClient.BASE_URL, retry_handlers=handlers)
 
 
-class SafeConnectionErrorRetryHandler(ConnectionErrorRetryHandler):
-    """slack_sdk's handler for connection errors, except where a retry may act twice: a
-    NOT_IDEMPOTENT call is retried only when its connection failed before anything was sent."""
-
-    def _can_retry(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        retryable = super()._can_retry(state=state, request=request, response=response, error=error)
-        return retryable and (_idempotent(request) or never_sent(error))
-
-
 class UnsentRetryHandler(ConnectionErrorRetryHandler):
     """slack_sdk's handler for connection errors, for a post that must never arrive twice
     whatever its URL (an answer at a response URL): retried only when its connection failed
@@ -195,7 +179,18 @@ class UnsentRetryHandler(ConnectionErrorRetryHandler):
         error: Exception | None = None,
     ) -> bool:
         retryable = super()._can_retry(state=state, request=request, response=response, error=error)
-        return retryable and never_sent(error)
+        return retryable and (self._may_repeat(request) or never_sent(error))
+
+    def _may_repeat(self, request: HttpRequest) -> bool:
+        return False
+
+
+class SafeConnectionErrorRetryHandler(UnsentRetryHandler):
+    """slack_sdk's handler for connection errors, except where a retry may act twice: a
+    NOT_IDEMPOTENT call is retried only when its connection failed before anything was sent."""
+
+    def _may_repeat(self, request: HttpRequest) -> bool:
+        return _idempotent(request)
 
 
 class SafeServerErrorRetryHandler(ServerErrorRetryHandler):
