@@ -146,12 +146,36 @@ def _quick_client(context: BoltContext, timeout: int) -> WebClient:
     )
 
 
+# What Bolt's respond() takes, in its order.
+_RESPOND_PARAMETERS = (
+    "text",
+    "blocks",
+    "attachments",
+    "response_type",
+    "replace_original",
+    "delete_original",
+    "unfurl_links",
+    "unfurl_media",
+    "thread_ts",
+    "metadata",
+)
+
+
 def _message(args: Sequence[Any], kwargs: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The text and blocks of a respond() call, given by position or by name, or as one
-    whole message."""
-    named = dict(zip(("text", "blocks"), args, strict=False)) | dict(kwargs)
+    """The message of a respond() call, given by position or by name, or as one whole
+    message; what Bolt's respond() would refuse raises TypeError, as it does, rather than
+    reaching Slack."""
+    if len(args) > len(_RESPOND_PARAMETERS):
+        raise TypeError(f"respond() takes at most {len(_RESPOND_PARAMETERS)} arguments")
+    named = dict(zip(_RESPOND_PARAMETERS, args, strict=False))
+    if twice := named.keys() & kwargs.keys():
+        raise TypeError(f"respond() got {sorted(twice)} by position and by name")
+    named |= kwargs
     text = named.get("text")
-    return text if isinstance(text, dict) else named
+    message = text if isinstance(text, dict) else named
+    if unknown := message.keys() - set(_RESPOND_PARAMETERS):
+        raise TypeError(f"respond() got unexpected arguments {sorted(unknown)}")
+    return message
 
 
 def _webhook_body(message: Mapping[str, Any]) -> dict[str, Any]:

@@ -176,3 +176,24 @@ def test_an_answer_reaches_the_response_url_as_bolts_respond_sends_it(
         {"text": "Done", "replace_original": True},
         {"text": "Whole", "response_type": "in_channel"},
     ]
+
+
+def test_an_answer_is_taken_as_bolts_respond_takes_it_or_refused_before_slack(
+    slack_api: SlackStandIn,
+) -> None:
+    respond = respond_for(slack_api)
+
+    respond("Paused", None, None, "ephemeral", False)
+    with pytest.raises(TypeError, match="unexpected arguments"):
+        respond(text="Paused", response_typ="ephemeral")
+    with pytest.raises(TypeError, match="unexpected arguments"):
+        respond({"text": "Paused", "colour": "red"})
+    with pytest.raises(TypeError, match="by position and by name"):
+        respond("Paused", text="Paused again")
+
+    [response] = slack_api.responses()
+    assert response.payload == {
+        "text": "Paused",
+        "response_type": "ephemeral",
+        "replace_original": False,
+    }
