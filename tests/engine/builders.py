@@ -146,7 +146,8 @@ def workflow(sessions: sessionmaker[Session], name: str = NAME) -> Workflow | No
 def kept_layouts(sessions: sessionmaker[Session]) -> set[tuple[int, int]]:
     """(run id, action index) of every digest layout kept (run_digests), of any action."""
     with sessions() as session:
-        return set(session.execute(select(RunDigest.run_id, RunDigest.action_index)).tuples())
+        rows = session.execute(select(RunDigest.run_id, RunDigest.action_index))
+        return {(run_id, action_index) for run_id, action_index in rows}
 
 
 def kept_layout(sessions: sessionmaker[Session], run_id: int, index: int) -> list[str] | None:
