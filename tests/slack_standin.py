@@ -291,7 +291,7 @@ class SlackStandIn:
         self._user_groups: dict[str, StandInUserGroup] = {}
         self._error_rules: list[_ErrorRule] = []
         self._http_faults: list[_HttpFault] = []
-        self._response_drops = 0
+        self._response_drops: list[bool] = []
         self._holds: list[HeldCall] = []
         self._rendezvous: list[Rendezvous] = []
         self._rejected_tokens: set[str] = set()
@@ -489,17 +489,17 @@ class SlackStandIn:
         with self._lock:
             self._response_refusal = _RESPONSE_REFUSALS[error], error
 
-    def drop_response_connections(self, times: int = 1) -> None:
+    def drop_response_connections(self, times: int = 1, *, cut_short: bool = False) -> None:
         """The next ``times`` answers posted to response URLs are kept, then their connection
-        closes unanswered: as when Slack took the message and its answer was lost on the way."""
+        closes unanswered (or, ``cut_short``, in the middle of Slack's answer): as when Slack
+        took the message and its answer was lost on the way."""
         with self._lock:
-            self._response_drops += times
+            self._response_drops += [cut_short] * times
 
-    def _takes_response_drop(self) -> bool:
+    def _takes_response_drop(self) -> bool | None:
+        """None when the next answer is not dropped; else whether it is cut short."""
         with self._lock:
-            dropping = self._response_drops > 0
-            self._response_drops -= dropping
-            return dropping
+            return self._response_drops.pop(0) if self._response_drops else None
 
     def refused_responses(self) -> list[Response]:
         """What the bot posted to response URLs that refused it, oldest first."""
@@ -1120,8 +1120,14 @@ class _RequestHandler(BaseHTTPRequestHandler):
             status, body = 400, refused.code.encode()  # as Slack answers invalid_blocks
         else:
             refusal = self.server.standin.record_response(path, payload)
-            if self.server.standin._takes_response_drop():
+            dropped = self.server.standin._takes_response_drop()
+            if dropped is not None:
                 self.close_connection = True
+                if dropped:  # a status and headers promising more than comes
+                    self.send_response(200)
+                    self.send_header("Content-Length", "10")
+                    self.end_headers()
+                    self.wfile.write(b"ok")
                 return
             if refusal is not None:
                 status, body = refusal[0], refusal[1].encode()

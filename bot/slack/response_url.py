@@ -8,6 +8,7 @@ an answer queued after the ack (bot.slack.after_ack) would reach no one, and no 
 
 from __future__ import annotations
 
+import http.client
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -68,7 +69,8 @@ class CheckedRespond(Respond):
         webhook = self._webhook(timeout=WEBHOOK_TIMEOUT, retry_handlers=[UnsentRetryHandler()])
         try:
             response = webhook.send_dict(_webhook_body(message))
-        except OSError as error:
+        except (OSError, http.client.HTTPException) as error:
+            # An answer cut short (HTTPException) was sent too.
             if never_sent(error):
                 raise
             raise AnswerUncertain(

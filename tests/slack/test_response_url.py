@@ -139,12 +139,13 @@ def test_a_whole_message_the_response_url_refuses_comes_as_a_direct_message(
     assert message["text"] == "Paused"
 
 
+@pytest.mark.parametrize("cut_short", [False, True], ids=["unanswered", "answer cut short"])
 def test_an_answer_slack_kept_before_the_connection_broke_is_not_sent_again(
-    slack_api: SlackStandIn,
+    slack_api: SlackStandIn, cut_short: bool
 ) -> None:
     # Slack has the answer; only its reply was lost. A retry would show it twice (and use
     # up one more of the URL's five answers).
-    slack_api.drop_response_connections(times=1)
+    slack_api.drop_response_connections(times=1, cut_short=cut_short)
     context = context_for(slack_api)
     respond = CheckedRespond(context)
 
