@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -39,8 +40,11 @@ def test_serve_without_slack_credentials_prints_how_to_connect(
 def test_serve_once_says_it_runs_what_is_due_and_exits_not_that_a_scheduler_started(
     runner: CliRunner, engine: Engine, role: str
 ) -> None:
+    collecting = gc.get_threshold()
     result = runner.invoke(main, ["serve", "--once", "--role", role])
     assert result.exit_code == 0, result.output
+    # Only a process that stays up collects less often (GC_THRESHOLDS).
+    assert gc.get_threshold() == collecting
     assert "Running what is due now (--once), then exiting." in result.output
     for promise in ("Scheduler started", "Ctrl-C", "HTTP:"):
         assert promise not in result.output
