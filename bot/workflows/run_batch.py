@@ -5,11 +5,12 @@ A run is carried out as a batch when it is the first claim of a scheduled run wh
 are all channel messages sent per record (no owner named, no source to sync first) and it
 enrolls at most MAX_BATCHED_RECORDS records. For those, what the per-run path does in about
 25 statements and 7 transactions each is done for the whole batch in a few: one claim, one
-enrollment transaction (one ``INSERT ... SELECT`` for every run's criteria, and one
-statement reading every run's records), one transaction recording every result and
-finishing the runs. Their messages are posted by a bounded pool, each run's messages one at
-a time in the per-run order, so Slack's answers overlap while each channel keeps its pace
-(the workspace's notifier paces channels and honours 429s for the whole pool).
+enrollment transaction (an ``INSERT ... SELECT`` per shape of criteria, run for each run of
+that shape, and one statement reading every run's records), one transaction recording every
+result and finishing the runs. Their messages are posted by a bounded pool, each run's
+messages one at a time in the per-run order, so Slack's answers overlap while each channel
+keeps its pace (the workspace's notifier paces channels and honours 429s for the whole
+pool).
 
 Every other run (a resumed one, a re-run, one that messages owners, writes records, posts
 digests, or waits on a source) goes through ``Runner.execute`` alone, as before: one per

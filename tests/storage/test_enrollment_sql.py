@@ -1,5 +1,5 @@
-"""storage.enrollment_sql without a database: how a run batch's queries are split into
-statements of at most so many bound parameters, and what the compiled queries refuse."""
+"""storage.enrollment_sql without a database: how a run batch's queries become one statement
+per shape with each run's own parameters, and what the compiled queries refuse."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from bot.workflows.vocabulary import PropertyType
 from storage.enrollment_sql import (
     CompiledQueries,
     EnrollmentQuery,
-    EnrollmentStatement,
     bound_constants,
     enrollment_statements,
     selected_records,
@@ -36,48 +35,43 @@ def listing(run_id: int, values: int) -> EnrollmentQuery:
     return EnrollmentQuery(run_id, 1, 1, NOW, criteria, nothing, TYPES)
 
 
-def own_parameters(query: EnrollmentQuery, dialect: Dialect) -> int:
-    [alone] = enrollment_statements([query], dialect, NOW, 0, 10**9)
-    return len(alone.parameters)
-
-
-def runs_in(statement: EnrollmentStatement) -> int:
-    return statement.sql.count(" UNION ALL ") + 1
-
-
-@pytest.mark.parametrize("dialect", DIALECTS)
-def test_each_statement_holds_as_many_runs_as_fit_in_the_limit(dialect: str) -> None:
-    database = DIALECTS[dialect]
-    queries = [listing(n, values) for n, values in enumerate([3, 40, 7, 120, 1, 55, 9, 300, 2])]
-    limit = 150  # less than the run listing 300 holds alone
-
-    statements = enrollment_statements(queries, database, NOW, 0, limit)
-
-    sizes = [own_parameters(q, database) for q in queries]
-    first = 0
-    for number, statement in enumerate(statements):
-        held = sizes[first : first + runs_in(statement)]
-        assert len(statement.parameters) == sum(held)
-        # Within the limit, or a run holding more on its own.
-        assert sum(held) <= limit or len(held) == 1
-        first += len(held)
-        if number < len(statements) - 1:
-            # The next run would have passed the limit.
-            assert sum(held) + sizes[first] > limit
-    assert first == len(queries)
-    assert len(statements) > 2
+def stage_is(run_id: int, workflow_id: int, stage: str) -> EnrollmentQuery:
+    """A run whose criteria compare the stage with one value: one shape, whatever the value."""
+    document = {"any": [{"all": [{"property": "stage", "operator": "eq", "value": stage}]}]}
+    criteria = parse_criteria(document, TYPES).at(NOW, TYPES)
+    nothing = parse_criteria({}, TYPES).at(NOW, TYPES)
+    return EnrollmentQuery(run_id, 1, workflow_id, NOW, criteria, nothing, TYPES)
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
-def test_runs_holding_exactly_the_limit_together_share_a_statement(dialect: str) -> None:
+def test_runs_of_one_shape_share_a_statement_each_with_its_own_parameters(dialect: str) -> None:
     database = DIALECTS[dialect]
-    queries = [listing(1, 10), listing(2, 20)]
-    exactly = sum(own_parameters(q, database) for q in queries)
+    queries = [
+        stage_is(1, 11, "contract"),
+        listing(2, 3),
+        stage_is(3, 13, "lost"),
+        listing(4, 40),
+        listing(5, 3),
+    ]
 
-    assert [runs_in(s) for s in enrollment_statements(queries, database, NOW, 0, exactly)] == [2]
-    assert [runs_in(s) for s in enrollment_statements(queries, database, NOW, 0, exactly - 1)] == [
-        1,
-        1,
+    statements = enrollment_statements(queries, database, NOW, 99)
+
+    # One statement per shape, in the order the shapes first come; its runs in their order.
+    alone = [enrollment_statements([query], database, NOW, 99) for query in queries]
+    assert [s.sql for s in statements] == [alone[n][0].sql for n in (0, 1, 3)]
+    assert [s.runs for s in statements] == [
+        alone[0][0].runs + alone[2][0].runs,
+        alone[1][0].runs + alone[4][0].runs,
+        alone[3][0].runs,
+    ]
+    # Each run binds its own values, as many as its SQL has placeholders.
+    placeholder = "?" if dialect == "sqlite" else "%s"
+    for statement in statements:
+        assert {len(run) for run in statement.runs} == {statement.sql.count(placeholder)}
+    [stages] = [s for s in statements if s.sql == alone[0][0].sql]
+    assert [("contract" in run, "lost" in run, 11 in run, 13 in run) for run in stages.runs] == [
+        (True, False, True, False),
+        (False, True, False, True),
     ]
 
 
@@ -105,12 +99,11 @@ def test_an_anonymous_constant_is_kept_for_every_run_of_the_shape(dialect: str) 
 
 
 @pytest.mark.parametrize("paramstyle", ["numeric", "numeric_dollar", "named"])
-def test_a_parameter_style_that_cannot_be_joined_by_position_is_refused(paramstyle: str) -> None:
-    # $1 or :1 would number from 1 again in each run's query of a statement.
+def test_a_parameter_style_no_driver_here_uses_is_refused(paramstyle: str) -> None:
     numbered = sqlite.dialect(paramstyle=paramstyle)
 
     with pytest.raises(ValueError, match=paramstyle):
-        enrollment_statements([listing(1, 2), listing(2, 2)], numbered, NOW, 0, 10**9)
+        enrollment_statements([listing(1, 2), listing(2, 2)], numbered, NOW, 0)
 
 
 def test_a_shape_of_more_parameters_than_kept_is_compiled_each_time_and_not_kept() -> None:
