@@ -1,5 +1,5 @@
-"""A scheduled run's query of the records it enrolls by its criteria, and a run batch's one
-``INSERT ... SELECT`` of its runs' queries, assembled from SQL compiled once per shape.
+"""A scheduled run's query of the records it enrolls by its criteria, and a run batch's
+``INSERT ... SELECT`` statements, one per shape of query, from SQL compiled once per shape.
 
 In a burst, building each run's query as SQL expressions, and keying and compiling the
 batch's statement of 50 of them, was most of the CPU a run cost. A run's query is compiled
@@ -48,7 +48,7 @@ COMPILED_SHAPES = 1024
 # (about 16 MB), the least recently used dropped first.
 KEPT_SHAPE_PARAMETERS = 2_000
 KEPT_PARAMETERS = 200_000
-# Stands for the runs' queries in the compiled INSERT.
+# Stands for a shape's query in the compiled INSERT.
 _RUNS = "__enrolled_runs__"
 
 
@@ -92,8 +92,7 @@ def selected_records(query: EnrollmentQuery, dialect: str) -> Select[Any]:
 def _selected_records(query: EnrollmentQuery, dialect: str, *, named: bool) -> Select[Any]:
     """selected_records, its values bound under the names EnrollmentQuery.values gives when
     ``named``: the query compiled once per shape, whose names bind each run's values (the
-    same names in two queries of one statement would be one value: SQLAlchemy merges them,
-    so only the compiled text, bound by position, is ever joined)."""
+    compiled text is bound by position, CompiledQuery.parameters)."""
     types = query.property_types
     names = "" if named else None
     clause = enrollment_criteria_clause(query.criteria, query.suppression, types, dialect, names)
@@ -271,8 +270,8 @@ _INSERTS: dict[tuple[str, str, str], tuple[str, str]] = {}
 
 
 def _insert_around(dialect: Dialect) -> tuple[str, str]:
-    """The SQL before and after the runs' queries in a batch's ``INSERT ... SELECT``,
-    which leaves the rows already there (ON CONFLICT DO NOTHING)."""
+    """The SQL before and after a shape's query in a batch's ``INSERT ... SELECT``, which
+    leaves the rows already there (ON CONFLICT DO NOTHING)."""
     key = (dialect.name, dialect.driver, dialect.paramstyle)
     if key not in _INSERTS:
         rows = text(_RUNS).columns(*(column(name) for name in ENROLLMENT_COLUMNS))
@@ -286,11 +285,12 @@ def _insert_around(dialect: Dialect) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class EnrollmentStatement:
-    """One shape's ``INSERT ... SELECT``, and the parameters of each run of that shape: run
-    once per run (an executemany), so that the database parses its SQL once and can keep
-    its plan for the batch's other runs, and the next batches', where a statement joining
-    50 runs' queries was parsed and planned anew each time (on PostgreSQL, 8-12 ms of
-    planning for 3-5 ms of work)."""
+    """One shape's ``INSERT ... SELECT``, and the parameters of each run of that shape, run
+    once per run (an executemany): the database parses the SQL once for all of them, where a
+    statement joining 50 runs' queries was parsed and planned anew in every batch (on
+    PostgreSQL, 8-12 ms of planning for 3-5 ms of work). PostgreSQL's driver prepares an
+    executemany's statement, and PostgreSQL plans its first five runs each and may then keep
+    one plan for the others."""
 
     sql: str
     runs: tuple[tuple[Any, ...], ...]
@@ -301,13 +301,21 @@ def enrollment_statements(
 ) -> list[EnrollmentStatement]:
     """The statements enrolling each query's records, up to record ``newest``, at ``now``:
     one per shape of query, in the order the shapes first come, with each of its runs'
-    parameters in the order the runs come."""
+    parameters in the order the runs come. A shape of more than KEPT_SHAPE_PARAMETERS
+    values (an ``in`` list of thousands) is a statement per run: prepared for all its runs,
+    its plan would stay in each pooled connection's session (about 19 MB for 30,000 values)."""
     before, after = _insert_around(dialect)
     by_shape: dict[str, list[tuple[Any, ...]]] = {}
+    statements: list[EnrollmentStatement] = []
     for query in queries:
         compiled = COMPILED.enrolled_rows(query, dialect)
         values = {**query.values(), **_batch_values(query.run_id, now, newest)}
-        by_shape.setdefault(compiled.sql, []).append(tuple(compiled.parameters(values)))
-    return [
+        parameters = tuple(compiled.parameters(values))
+        if len(parameters) > KEPT_SHAPE_PARAMETERS:
+            statements.append(EnrollmentStatement(before + compiled.sql + after, (parameters,)))
+        else:
+            by_shape.setdefault(compiled.sql, []).append(parameters)
+    shared = [
         EnrollmentStatement(before + sql + after, tuple(runs)) for sql, runs in by_shape.items()
     ]
+    return shared + statements

@@ -678,9 +678,9 @@ class RunRepository:
     ) -> Counter[int]:
         """Enrolls, in scheduled runs, the records each run's query selects, up to
         ``newest_record_id``, with one ``INSERT ... SELECT`` per shape of query run for each
-        of its runs (storage.enrollment_sql): the database parses and plans a shape once for
-        all its runs, where 50 runs' queries joined in one statement were planned anew in
-        every batch (on PostgreSQL, 8-12 ms of planning for 3-5 ms of work), and a run's
+        of its runs (storage.enrollment_sql): the database parses a shape once for all its
+        runs, where 50 runs' queries joined in one statement were parsed and planned anew
+        in every batch (on PostgreSQL, 8-12 ms of planning for 3-5 ms of work), and a run's
         statement holds only its own bound values (each value of an ``in`` filter is one,
         and a run may list thousands). How many records each run has enrolled (none
         before: see below)."""
@@ -710,7 +710,7 @@ class RunRepository:
     ) -> Insert:
         """The ``INSERT ... SELECT`` of enroll_selected: the (run, record) pairs a query
         selects, of records up to ``newest``, each pair enrolled already left as it is (a
-        run batch's, enroll_selected_together's, is joined from compiled queries by
+        run batch's, enroll_selected_together's, are made from queries compiled per shape by
         storage.enrollment_sql, with the same columns and values)."""
         selected = select(
             run_id,

@@ -1,6 +1,7 @@
 """A run batch's enrollment (bot.workflows.run_batch, RunRepository.enroll_selected_together):
-every run's records enrolled together in few statements, a statement never holding more bound
-parameters than the database takes, and one run's failing query failing that run alone."""
+every run's records enrolled together in few statements, runs whose criteria hold more bound
+parameters together than one statement takes each enrolled, and one run's failing query
+failing that run alone."""
 
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ from tests.slack_standin import SlackStandIn
 
 JUST_AFTER = datetime(2026, 11, 2, 9, 0, 5, tzinfo=UTC)
 # Values of each workflow's `in` filter: a batch of them holds 70,000 bound parameters, more
-# than PostgreSQL (65,535) and SQLite's default build (32,766) take in one statement.
+# than PostgreSQL (65,535) and SQLite's default build (32,766) take in one statement, and
+# each run's are more than a shape shared by several runs holds (a statement per run).
 LISTED = 1400
 
 
@@ -57,7 +59,7 @@ def test_a_batch_whose_criteria_hold_more_parameters_than_a_statement_takes_enro
     ended = processes.start("host-1").tick()
 
     assert [status for _, status in ended] == [RunStatus.SUCCEEDED] * BATCH_SIZE
-    # Split into statements the database takes: not refused, then enrolled run by run.
+    # Statements the database takes: not refused, then enrolled run by run.
     assert "enrolling together failed" not in caplog.text
     for each in runs(sessions):
         assert (each.status, each.attempts) == (RunStatus.SUCCEEDED, 1)

@@ -13,8 +13,10 @@ from sqlalchemy.dialects.postgresql import psycopg
 from bot.workflows.criteria import parse_criteria
 from bot.workflows.vocabulary import PropertyType
 from storage.enrollment_sql import (
+    KEPT_SHAPE_PARAMETERS,
     CompiledQueries,
     EnrollmentQuery,
+    EnrollmentStatement,
     bound_constants,
     enrollment_statements,
     selected_records,
@@ -73,6 +75,25 @@ def test_runs_of_one_shape_share_a_statement_each_with_its_own_parameters(dialec
         (True, False, True, False),
         (False, True, False, True),
     ]
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_runs_of_a_shape_of_more_values_than_kept_each_have_a_statement(dialect: str) -> None:
+    # Prepared for all its runs, its plan would stay in every pooled connection's session.
+    database = DIALECTS[dialect]
+    large = KEPT_SHAPE_PARAMETERS + 1
+    queries = [listing(1, large), listing(2, 3), listing(3, large), listing(4, 3)]
+
+    statements = enrollment_statements(queries, database, NOW, 99)
+
+    # The small shape's two runs together, then each large run alone, in their order.
+    alone = [enrollment_statements([query], database, NOW, 99)[0] for query in queries]
+    assert statements == [
+        EnrollmentStatement(alone[1].sql, alone[1].runs + alone[3].runs),
+        alone[0],
+        alone[2],
+    ]
+    assert len(alone[0].runs[0]) > large
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
