@@ -302,8 +302,10 @@ def enrollment_statements(
     """The statements enrolling each query's records, up to record ``newest``, at ``now``:
     one per shape of query, in the order the shapes first come, with each of its runs'
     parameters in the order the runs come. A shape of more than KEPT_SHAPE_PARAMETERS
-    values (an ``in`` list of thousands) is a statement per run: prepared for all its runs,
-    its plan would stay in each pooled connection's session (about 19 MB for 30,000 values)."""
+    values (an ``in`` list of thousands) is a statement per run: an executemany is prepared
+    at once, and its plan stays in the pooled connection's session (about 19 MB for 30,000
+    values), where a statement run alone is prepared only once psycopg has run its text five
+    times on that connection, as for a run carried out alone."""
     before, after = _insert_around(dialect)
     by_shape: dict[str, list[tuple[Any, ...]]] = {}
     statements: list[EnrollmentStatement] = []
