@@ -28,9 +28,9 @@ from bot.slack.ids import SLASH_COMMAND, View
 from bot.slack.notifier import make_web_client
 from bot.slack.server import (
     EVENTS_PATH,
-    GIL_SWITCH_SECONDS,
     Health,
     HttpServer,
+    answer_slack_promptly,
     wsgi_application,
 )
 from bot.workflows.clock import SystemClock
@@ -127,7 +127,7 @@ def main() -> None:
     if args.workers > 1:
         serve_in_workers(build, args.workers)
         return
-    sys.setswitchinterval(GIL_SWITCH_SECONDS)  # as serve's Slack endpoint sets it
+    answer_slack_promptly()  # as serve's Slack endpoint does
     server = HttpServer(build(), HOST, 0).start()
     print(server.port, flush=True)
     sys.stdin.read()  # until the benchmark closes our stdin (or exits)

@@ -748,18 +748,17 @@ def _hand_written_enrollment(engine: Engine, type_id: int, run_id: int) -> tuple
         written = connection.execute(statement, parameters).rowcount
         executed = time.perf_counter() - started
     committed = time.perf_counter() - started
-    with engine.begin() as connection:
-        connection.execute(text("DELETE FROM enrollments WHERE run_id = :run"), {"run": run_id})
-    _vacuum(engine, "enrollments")
+    _forget_enrollments(engine, run_id)
     return executed, committed, written
 
 
-def _our_enrollment(engine: Engine, query: EnrollmentQuery, run_id: int) -> tuple[float, int]:
+def _our_enrollment(
+    engine: Engine, sessions: sessionmaker[Session], query: EnrollmentQuery, run_id: int
+) -> tuple[float, int]:
     """Seconds of the statement a scheduled run enrolls with (RunRepository.enroll_selected
     of selected_records, as Execution.enroll_by_criteria runs it), before its commit, and
     the rows written; then removes them. Timed apart from the run: the run reads its
     enrolled_at before this statement, so its own timestamps cannot tell how long it took."""
-    sessions = session_factory(engine)
     with write_transaction(sessions) as session:
         runs = RunRepository(session)
         newest = runs.newest_record_id()
@@ -769,10 +768,15 @@ def _our_enrollment(engine: Engine, query: EnrollmentQuery, run_id: int) -> tupl
             run_id, selected.subquery(), RunSource.MANUAL, None, SystemClock().now(), newest
         )
         executed = time.perf_counter() - started
+    _forget_enrollments(engine, run_id)
+    return executed, written
+
+
+def _forget_enrollments(engine: Engine, run_id: int) -> None:
+    """Removes a timed statement's enrollments, leaving no dead rows for the next one."""
     with engine.begin() as connection:
         connection.execute(text("DELETE FROM enrollments WHERE run_id = :run"), {"run": run_id})
     _vacuum(engine, "enrollments")
-    return executed, written
 
 
 def _digest_query(
@@ -855,7 +859,7 @@ def digest(
         executed, committed, written = _hand_written_enrollment(engine, type_id, baseline_run)
         figures.hand_written_seconds.append(executed)
         figures.hand_written_commit_seconds.append(committed)
-        executed, ours = _our_enrollment(engine, query, baseline_run)
+        executed, ours = _our_enrollment(engine, sessions, query, baseline_run)
         figures.ours_seconds.append(executed)
         if ours != written:
             raise AssertionError(f"hand-written SQL enrolled {written}, the run's statement {ours}")

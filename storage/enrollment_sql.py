@@ -49,7 +49,7 @@ COMPILED_SHAPES = 1024
 KEPT_SHAPE_PARAMETERS = 2_000
 KEPT_PARAMETERS = 200_000
 # Stands for a shape's query in the compiled INSERT.
-_RUNS = "__enrolled_runs__"
+_SHAPE_QUERY = "__shape_query__"
 
 
 @dataclass(frozen=True)
@@ -274,11 +274,11 @@ def _insert_around(dialect: Dialect) -> tuple[str, str]:
     leaves the rows already there (ON CONFLICT DO NOTHING)."""
     key = (dialect.name, dialect.driver, dialect.paramstyle)
     if key not in _INSERTS:
-        rows = text(_RUNS).columns(*(column(name) for name in ENROLLMENT_COLUMNS))
+        rows = text(_SHAPE_QUERY).columns(*(column(name) for name in ENROLLMENT_COLUMNS))
         insert = dialect_insert_for(dialect.name, ENROLLMENTS)
         statement = insert.from_select(list(ENROLLMENT_COLUMNS), rows)
         sql = statement.on_conflict_do_nothing().compile(dialect=_positional(dialect)).string
-        before, after = sql.split(_RUNS)
+        before, after = sql.split(_SHAPE_QUERY)
         _INSERTS[key] = (before, after)
     return _INSERTS[key]
 

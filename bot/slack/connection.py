@@ -5,7 +5,6 @@ is served over HTTP in every mode (and alone without Slack)."""
 from __future__ import annotations
 
 import logging
-import sys
 from typing import TYPE_CHECKING
 
 from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -18,7 +17,7 @@ from bot.slack.after_ack import AfterAck
 from bot.slack.app import create_app
 from bot.slack.notifier import make_web_client
 from bot.slack.request_gate import RequestGate
-from bot.slack.server import GIL_SWITCH_SECONDS, Health, HttpServer, wsgi_application
+from bot.slack.server import Health, HttpServer, answer_slack_promptly, wsgi_application
 from bot.slack.services import Services
 
 if TYPE_CHECKING:
@@ -126,7 +125,7 @@ class SlackConnection:
         self.http = HttpServer(application, HOST, port)
 
     def start(self) -> None:
-        sys.setswitchinterval(GIL_SWITCH_SECONDS)  # this process acks Slack's requests
+        answer_slack_promptly()
         self.http.start()
         if self.socket is not None:
             self.socket.connect()  # type: ignore[no-untyped-call]

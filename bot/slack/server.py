@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -251,6 +252,12 @@ def _plain(start_response: StartResponse, status: int, text: str) -> Iterable[by
     phrase = HTTPStatus(status).phrase
     start_response(f"{status} {phrase}", [("Content-Type", "text/plain; charset=utf-8")])
     return [text.encode()]
+
+
+def answer_slack_promptly() -> None:
+    """Tunes this process for answering Slack's requests (GIL_SWITCH_SECONDS): called by
+    every process that acks them, and by no other."""
+    sys.setswitchinterval(GIL_SWITCH_SECONDS)
 
 
 class HttpServer:

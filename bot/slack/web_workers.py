@@ -4,13 +4,12 @@ acks of one process no longer wait behind the work of every request on one GIL."
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from gunicorn.app.base import BaseApplication
 
-from bot.slack.server import GIL_SWITCH_SECONDS, THREADS
+from bot.slack.server import THREADS, answer_slack_promptly
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -54,7 +53,7 @@ class WebWorkers(BaseApplication):  # type: ignore[misc]
             # In the worker, once it takes no more requests; the arbiter kills it when the
             # graceful timeout is up.
             "worker_exit": lambda _arbiter, _worker: exiting(),
-            "post_fork": lambda _arbiter, _worker: sys.setswitchinterval(GIL_SWITCH_SECONDS),
+            "post_fork": lambda _arbiter, _worker: answer_slack_promptly(),
         }
         super().__init__()
 

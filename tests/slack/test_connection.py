@@ -67,18 +67,20 @@ def test_only_a_process_answering_slack_shortens_the_gil_switch_interval(
     before = sys.getswitchinterval()
     default = 0.005  # CPython's
     sys.setswitchinterval(default)
-    health = HttpServer(
-        wsgi_application(None, Health(sessions, FixedClock(START), None), None), "127.0.0.1", 0
-    )
-    health.start()
-    health.stop()
-    assert sys.getswitchinterval() == default
-
-    settings = Settings(slack_bot_token=slack_api.token, slack_signing_secret="s3cret")
-    connection = _connection(sessions, slack_api, settings)
     try:
-        connection.start()
-        assert sys.getswitchinterval() == pytest.approx(GIL_SWITCH_SECONDS)
+        health = HttpServer(
+            wsgi_application(None, Health(sessions, FixedClock(START), None), None), "127.0.0.1", 0
+        )
+        health.start()
+        health.stop()
+        assert sys.getswitchinterval() == default
+
+        settings = Settings(slack_bot_token=slack_api.token, slack_signing_secret="s3cret")
+        connection = _connection(sessions, slack_api, settings)
+        try:
+            connection.start()
+            assert sys.getswitchinterval() == pytest.approx(GIL_SWITCH_SECONDS)
+        finally:
+            connection.stop()
     finally:
-        connection.stop()
         sys.setswitchinterval(before)
