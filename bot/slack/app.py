@@ -50,6 +50,7 @@ def create_app(
     *,
     process_before_response: bool = False,
     after_ack: AfterAck | None = None,
+    ack_wait_s: float = handoff.ACK_WAIT_S,
 ) -> App:
     """``client`` carries the token, base URL and retry handlers; Bolt copies them into the
     client of every request. The signing secret is always checked on HTTP requests (Socket
@@ -61,14 +62,17 @@ def create_app(
 
     ``process_before_response``: Slack is answered once every listener's work is done, its
     work after the ack included (a profile wants all of a request's work in its thread);
-    otherwise at the ack, the rest going on in the listener pool and the after-ack pool."""
+    otherwise at the ack, the rest going on in the listener pool and the after-ack pool.
+
+    ``ack_wait_s``: how long a request waits for its listener's ack before Bolt answers it
+    as unhandled; Slack's own limit, which only tests on a loaded machine lengthen."""
     installations = services.installations
     bolt_logger = logging.getLogger("slack_bolt")
     with _client_given_on_purpose(bolt_logger):
         app = _bolt_app(services, client, installations, bolt_logger)
     errors.register(app)
     if not process_before_response:
-        app.middleware(_hand_listeners_to(app.listener_runner.listener_executor))
+        app.middleware(_hand_listeners_to(app.listener_runner.listener_executor, ack_wait_s))
     app.middleware(check_responses)
     if installations is None:
         app.middleware(_only_the_installed_workspace())
@@ -196,13 +200,15 @@ def _skip_redeliveries(services: Services) -> Callable[..., BoltResponse | None]
     return middleware
 
 
-def _hand_listeners_to(pool: Executor) -> Callable[..., BoltResponse | None]:
-    """Puts the listener pool in every request's context, where errors.reported finds it."""
+def _hand_listeners_to(pool: Executor, ack_wait_s: float) -> Callable[..., BoltResponse | None]:
+    """Puts the listener pool, and how long to wait for an ack, in every request's context,
+    where errors.reported finds them."""
 
     def hand_listeners_to(
         context: BoltContext, next: Callable[[], BoltResponse]
     ) -> BoltResponse | None:
         context[handoff.POOL] = pool
+        context[handoff.ACK_WAIT] = ack_wait_s
         return next()
 
     return hand_listeners_to

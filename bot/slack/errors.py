@@ -17,7 +17,7 @@ from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.slack.handoff import acked_at_once, pool_of, until_acked
+from bot.slack.handoff import ack_wait_of, acked_at_once, pool_of, until_acked
 from bot.slack.ids import SLASH_COMMAND
 from bot.slack.response_url import AnswerNotDelivered, AnswerRejected
 from bot.slack.views.wizard import problem_lines, unsaved_lines
@@ -213,7 +213,11 @@ def reported(listener: Listener) -> Listener:
             acked_at_once(ack, pool, lambda: told(arguments))
             return None
         return until_acked(
-            pool, lambda signalling: told({**arguments, "ack": signalling}), ack, failed
+            pool,
+            lambda signalling: told({**arguments, "ack": signalling}),
+            ack,
+            failed,
+            ack_wait_of(arguments["context"]),
         )
 
     # Bolt reads the argument names off the function (inspect.getfullargspec, which

@@ -21,8 +21,10 @@ from slack_bolt import Ack, BoltContext
 
 log = logging.getLogger(__name__)
 
-# Where the listeners' pool is found in each request's context (create_app puts it there).
+# Where the listeners' pool, and how long the request's thread waits for its listener's ack,
+# are found in each request's context (create_app puts them there).
 POOL = "listener_pool"
+ACK_WAIT = "ack_wait_s"
 # Slack's own limit for an answer; Bolt's threaded mode waits as long (ack_timeout).
 ACK_WAIT_S = 3.0
 
@@ -34,6 +36,13 @@ def pool_of(context: BoltContext) -> Executor | None:
     request's thread to its end (create_app's process_before_response)."""
     pool = context.get(POOL)
     return pool if isinstance(pool, Executor) else None
+
+
+def ack_wait_of(context: BoltContext) -> float:
+    """How long the request's thread waits for its listener's ack: Slack's limit, unless
+    create_app was given another (tests, on a machine too loaded to answer in time)."""
+    wait_s = context.get(ACK_WAIT)
+    return wait_s if isinstance(wait_s, float) else ACK_WAIT_S
 
 
 class SignallingAck:
@@ -56,26 +65,30 @@ class SignallingAck:
 
 
 def until_acked(
-    pool: Executor, listener: Callable[[SignallingAck], Any], ack: Ack, unanswered: Failed
+    pool: Executor,
+    listener: Callable[[SignallingAck], Any],
+    ack: Ack,
+    unanswered: Failed,
+    wait_s: float = ACK_WAIT_S,
 ) -> Any:
     """Runs ``listener`` on ``pool`` with an ack that signals, and returns once it acked or
     ended, whichever comes first. An error raised before the ack is raised here, in the
     request's thread, where Bolt answers Slack and its error handler tells the user.
 
-    Past ACK_WAIT_S with neither, Slack has stopped waiting: this returns None (Bolt then
-    answers as when nothing acked, or acks an event itself). A listener still waiting for a
-    thread then never runs: Slack told its user it failed, and a submission the user makes
-    again would otherwise be done twice. One already running carries on; an error it raises
-    then goes to ``unanswered``, as nobody else would see it. An error after the ack is the
-    listener's to tell (errors.reported)."""
+    Past ``wait_s`` (Slack's limit) with neither, Slack has stopped waiting: this returns
+    None (Bolt then answers as when nothing acked, or acks an event itself). A listener still
+    waiting for a thread then never runs: Slack told its user it failed, and a submission
+    the user makes again would otherwise be done twice. One already running carries on; an
+    error it raises then goes to ``unanswered``, as nobody else would see it. An error after
+    the ack is the listener's to tell (errors.reported)."""
     taken = threading.Event()
     done: Future[Any] = pool.submit(listener, SignallingAck(ack, taken))
     done.add_done_callback(lambda _: taken.set())
-    if not taken.wait(ACK_WAIT_S):
+    if not taken.wait(wait_s):
         if done.cancel():
-            log.warning("a listener found no free thread within %s s: not run", ACK_WAIT_S)
+            log.warning("a listener found no free thread within %s s: not run", wait_s)
             return None
-        log.warning("a listener neither acked nor ended within %s s", ACK_WAIT_S)
+        log.warning("a listener neither acked nor ended within %s s", wait_s)
         done.add_done_callback(lambda ended: _hand_on_error(ended, unanswered))
         return None
     if ack.response is None:

@@ -8,12 +8,14 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from slack_bolt import Ack
+from slack_bolt import Ack, BoltContext
 
 from bot.slack import handoff
-from bot.slack.handoff import SignallingAck, acked_at_once, until_acked
+from bot.slack.handoff import SignallingAck, ack_wait_of, acked_at_once, until_acked
 
 WAIT_S = 10  # only ever reached when the code under test is broken
+# Stands for Slack's 3 s limit, in place of waiting it out.
+SHORT_WAIT_S = 0.05
 # Errors handed to ``unanswered``: none in a test that does not say so.
 unanswered: list[BaseException] = []
 
@@ -89,9 +91,8 @@ def test_an_error_after_the_ack_is_logged_and_the_ack_stands(
 
 
 def test_past_slacks_limit_with_no_ack_the_caller_stops_waiting(
-    pool: ThreadPoolExecutor, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    pool: ThreadPoolExecutor, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(handoff, "ACK_WAIT_S", 0.05)
     ack, release = Ack(), threading.Event()
 
     def listener(acknowledge: SignallingAck) -> None:
@@ -99,7 +100,7 @@ def test_past_slacks_limit_with_no_ack_the_caller_stops_waiting(
         acknowledge()
 
     with caplog.at_level(logging.WARNING, logger=handoff.__name__):
-        assert until_acked(pool, listener, ack, unanswered.append) is None
+        assert until_acked(pool, listener, ack, unanswered.append, SHORT_WAIT_S) is None
     release.set()
 
     assert "a listener neither acked nor ended within 0.05 s" in caplog.text
@@ -118,17 +119,16 @@ def test_the_signalling_ack_reads_the_requests_ack() -> None:
 
 
 def test_an_error_past_slacks_limit_goes_to_unanswered(
-    pool: ThreadPoolExecutor, monkeypatch: pytest.MonkeyPatch
+    pool: ThreadPoolExecutor,
 ) -> None:
     """Bolt's error handler is past reach then: the request was answered without an ack."""
-    monkeypatch.setattr(handoff, "ACK_WAIT_S", 0.05)
     release = threading.Event()
 
     def listener(acknowledge: SignallingAck) -> None:
         assert release.wait(WAIT_S)
         raise LookupError("the draft was deleted meanwhile")
 
-    assert until_acked(pool, listener, Ack(), unanswered.append) is None
+    assert until_acked(pool, listener, Ack(), unanswered.append, SHORT_WAIT_S) is None
     release.set()
     pool.shutdown(wait=True)
 
@@ -180,16 +180,24 @@ def test_an_event_is_acked_before_its_work_starts(
 
 
 def test_a_listener_still_waiting_for_a_thread_when_slack_gives_up_never_runs(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Slack told the user the submission failed: done later, it would be done twice once
     the user submits again."""
-    monkeypatch.setattr(handoff, "ACK_WAIT_S", 0.05)
     ran, release = threading.Event(), threading.Event()
     with ThreadPoolExecutor(1) as busy:
         busy.submit(release.wait, WAIT_S)  # the pool's only thread, taken
         with caplog.at_level(logging.WARNING, logger=handoff.__name__):
-            assert until_acked(busy, lambda ack: ran.set(), Ack(), unanswered.append) is None
+            never_run = until_acked(
+                busy, lambda ack: ran.set(), Ack(), unanswered.append, SHORT_WAIT_S
+            )
+            assert never_run is None
         release.set()
     assert not ran.is_set()
     assert "a listener found no free thread within 0.05 s: not run" in caplog.text
+
+
+def test_a_request_waits_slacks_limit_for_an_ack_unless_the_app_was_given_another() -> None:
+    assert handoff.ACK_WAIT_S == 3.0
+    assert ack_wait_of(BoltContext()) == handoff.ACK_WAIT_S
+    assert ack_wait_of(BoltContext({handoff.ACK_WAIT: 20.0})) == 20.0
