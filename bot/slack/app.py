@@ -64,8 +64,10 @@ def create_app(
     work after the ack included (a profile wants all of a request's work in its thread);
     otherwise at the ack, the rest going on in the listener pool and the after-ack pool.
 
-    ``ack_wait_s``: how long a request waits for its listener's ack before Bolt answers it
-    as unhandled; Slack's own limit, which only tests on a loaded machine lengthen."""
+    ``ack_wait_s``: how long a command, action or submission waits for its listener's ack
+    before Bolt answers it as unhandled (an event is acked at once; with
+    ``process_before_response`` nothing waits for an ack). Slack's own limit, which only
+    tests on a loaded machine lengthen."""
     installations = services.installations
     bolt_logger = logging.getLogger("slack_bolt")
     with _client_given_on_purpose(bolt_logger):
@@ -208,7 +210,7 @@ def _hand_listeners_to(pool: Executor, ack_wait_s: float) -> Callable[..., BoltR
         context: BoltContext, next: Callable[[], BoltResponse]
     ) -> BoltResponse | None:
         context[handoff.POOL] = pool
-        context[handoff.ACK_WAIT] = ack_wait_s
+        context[handoff.ACK_WAIT_KEY] = ack_wait_s
         return next()
 
     return hand_listeners_to

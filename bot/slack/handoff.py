@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 # Where the listeners' pool, and how long the request's thread waits for its listener's ack,
 # are found in each request's context (create_app puts them there).
 POOL = "listener_pool"
-ACK_WAIT = "ack_wait_s"
+ACK_WAIT_KEY = "ack_wait_s"
 # Slack's own limit for an answer; Bolt's threaded mode waits as long (ack_timeout).
 ACK_WAIT_S = 3.0
 
@@ -41,8 +41,8 @@ def pool_of(context: BoltContext) -> Executor | None:
 def ack_wait_of(context: BoltContext) -> float:
     """How long the request's thread waits for its listener's ack: Slack's limit, unless
     create_app was given another (tests, on a machine too loaded to answer in time)."""
-    wait_s = context.get(ACK_WAIT)
-    return wait_s if isinstance(wait_s, float) else ACK_WAIT_S
+    wait_s = context.get(ACK_WAIT_KEY)
+    return float(wait_s) if isinstance(wait_s, int | float) else ACK_WAIT_S
 
 
 class SignallingAck:
@@ -69,7 +69,7 @@ def until_acked(
     listener: Callable[[SignallingAck], Any],
     ack: Ack,
     unanswered: Failed,
-    wait_s: float = ACK_WAIT_S,
+    wait_s: float,
 ) -> Any:
     """Runs ``listener`` on ``pool`` with an ack that signals, and returns once it acked or
     ended, whichever comes first. An error raised before the ack is raised here, in the

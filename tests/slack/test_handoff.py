@@ -44,7 +44,7 @@ def test_the_caller_returns_at_the_ack_while_the_listener_goes_on(
         assert go_on.wait(WAIT_S)
         ended.set()
 
-    assert until_acked(pool, listener, ack, unanswered.append) is None
+    assert until_acked(pool, listener, ack, unanswered.append, WAIT_S) is None
 
     assert ack.response is not None and ack.response.body == "on it"
     assert not ended.is_set(), "the caller waited for the work after the ack"
@@ -59,12 +59,15 @@ def test_an_error_before_the_ack_is_raised_in_the_callers_thread(
         raise LookupError("no such draft")
 
     with pytest.raises(LookupError, match="no such draft"):
-        until_acked(pool, listener, Ack(), unanswered.append)
+        until_acked(pool, listener, Ack(), unanswered.append, WAIT_S)
 
 
 def test_a_listener_that_ends_without_an_ack_gives_its_value(pool: ThreadPoolExecutor) -> None:
     ack = Ack()
-    assert until_acked(pool, lambda acknowledge: "returned", ack, unanswered.append) == "returned"
+    assert (
+        until_acked(pool, lambda acknowledge: "returned", ack, unanswered.append, WAIT_S)
+        == "returned"
+    )
     assert ack.response is None
 
 
@@ -80,7 +83,7 @@ def test_an_error_after_the_ack_is_logged_and_the_ack_stands(
         raise RuntimeError("views.update failed")
 
     with caplog.at_level(logging.ERROR, logger=handoff.__name__):
-        assert until_acked(pool, listener, ack, unanswered.append) is None
+        assert until_acked(pool, listener, ack, unanswered.append, WAIT_S) is None
         raise_now.set()
         pool.shutdown(wait=True)
 
@@ -149,7 +152,7 @@ def test_an_ack_that_raises_is_answered_as_an_error_before_the_ack(
 
     ack = Ack()
     with pytest.raises(Exception) as raised:
-        until_acked(pool, listener, ack, unanswered.append)
+        until_acked(pool, listener, ack, unanswered.append, WAIT_S)
     assert not isinstance(raised.value, AssertionError)
     assert ack.response is None
 
@@ -200,4 +203,5 @@ def test_a_listener_still_waiting_for_a_thread_when_slack_gives_up_never_runs(
 def test_a_request_waits_slacks_limit_for_an_ack_unless_the_app_was_given_another() -> None:
     assert handoff.ACK_WAIT_S == 3.0
     assert ack_wait_of(BoltContext()) == handoff.ACK_WAIT_S
-    assert ack_wait_of(BoltContext({handoff.ACK_WAIT: 20.0})) == 20.0
+    assert ack_wait_of(BoltContext({handoff.ACK_WAIT_KEY: 20.0})) == 20.0
+    assert ack_wait_of(BoltContext({handoff.ACK_WAIT_KEY: 20})) == 20.0

@@ -36,7 +36,7 @@ from tests.engine.builders import (
     save,
     workflow_document,
 )
-from tests.slack.harness import ACK_WAIT_S, QUICK_RETRIES, SIGNING_SECRET, Slack
+from tests.slack.harness import QUICK_RETRIES, SIGNING_SECRET, TEST_ACK_WAIT_S, Slack
 from tests.slack_standin import SlackStandIn
 
 # A Monday; the workflow runs daily at 09:00 UTC.
@@ -117,7 +117,7 @@ def web(
         slack_api_url=slack_api.url,
     )
     services = Services.build(sessions, clock, settings, run_now=engine.run_now)
-    app = create_app(services, client, ack_wait_s=ACK_WAIT_S)
+    app = create_app(services, client, ack_wait_s=TEST_ACK_WAIT_S)
     gate = RequestGate(SIGNING_SECRET, sessions)
     application = wsgi_application(app, Health(sessions, clock, None), gate, metrics)
     server = HttpServer(application, "127.0.0.1", 0).start()

@@ -19,7 +19,7 @@ from bot.slack.server import Health, HttpServer, wsgi_application
 from bot.slack.services import Services
 from bot.workflows.clock import FixedClock
 from bot.workflows.engine import Engine
-from tests.slack.harness import ACK_WAIT_S, QUICK_RETRIES, SIGNING_SECRET, Bot, Slack, Wakes
+from tests.slack.harness import QUICK_RETRIES, SIGNING_SECRET, TEST_ACK_WAIT_S, Bot, Slack, Wakes
 from tests.slack_standin import SlackStandIn, WorkspacesStandIn
 
 CLIENT_ID = "1111.2222"
@@ -83,7 +83,7 @@ def running_workspaces_bot(
     run_now = workspaces_engine(sessions, clock, installations, slack_api).run_now
     services = Services.build(sessions, clock, settings, wakes, run_now, installations)
     client = app_client(settings, max_retries=1, retry_interval=QUICK_RETRIES)
-    app = create_app(services, client, ack_wait_s=ACK_WAIT_S)
+    app = create_app(services, client, ack_wait_s=TEST_ACK_WAIT_S)
     gate = RequestGate(SIGNING_SECRET, sessions)
     server = HttpServer(wsgi_application(app, Health(sessions, clock, None), gate), "127.0.0.1", 0)
     bot = WorkspacesBot(services, app, server.start(), slack_api, clock, wakes, installations)

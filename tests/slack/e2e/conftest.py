@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.slack.ids import WizardBlock
 from bot.workflows.clock import FixedClock
-from tests.slack.harness import ACK_WAIT_S, Bot, Modal, Slack, Trap, open_modal, running_bot
+from tests.slack.harness import TEST_ACK_WAIT_S, Bot, Modal, Slack, Trap, open_modal, running_bot
 from tests.slack_standin import SlackStandIn
 
 # A Monday morning in New York.
@@ -41,7 +41,7 @@ def slack_api(clock: FixedClock) -> Iterator[SlackStandIn]:
 @pytest.fixture
 def ack_wait_s() -> float:
     """How long the bot waits for a listener's ack (a module may wait longer)."""
-    return ACK_WAIT_S
+    return TEST_ACK_WAIT_S
 
 
 @pytest.fixture

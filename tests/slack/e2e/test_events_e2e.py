@@ -16,8 +16,9 @@ from tests.slack_standin import TEAM_ID, SlackStandIn
 
 @pytest.fixture
 def ack_wait_s() -> float:
-    """Longer than Slack's side here waits for an answer: an event answered only once its
-    work ended (a views.publish held at Slack) would get no answer at all."""
+    """Longer than Slack's side here waits for an answer. An event answered only once its
+    work ended (a views.publish held at Slack) then gets no answer; with a shorter wait,
+    Bolt would ack it itself at the wait's end, and that regression would pass."""
     return 600.0
 
 
