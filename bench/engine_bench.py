@@ -52,7 +52,6 @@ from bench.measure import (
 )
 from bot.scheduler import WORKERS
 from bot.workflows.clock import SystemClock
-from bot.workflows.criteria import parse_criteria
 from bot.workflows.lifecycle import CLI_ACTOR, request_run, save_workflow
 from bot.workflows.planner import next_run_after
 from bot.workflows.schedules import Schedule
@@ -782,17 +781,20 @@ def _forget_enrollments(engine: Engine, run_id: int) -> None:
 def _digest_query(
     sessions: sessionmaker[Session], type_id: int, workflow_id: int, occurrence: datetime
 ) -> EnrollmentQuery:
-    """What the digest workflow's run at ``occurrence`` enrolls (Execution.enrollment_query)."""
+    """What the digest workflow's run at ``occurrence`` enrolls, from its stored definition
+    as Execution.enrollment_query builds it."""
     with transaction(sessions) as session:
         types = ObjectTypeRepository(session).property_types(type_id)
-    at = occurrence.astimezone(ZoneInfo("UTC"))
+        workflow = session.get_one(Workflow, workflow_id)
+        definition = definition_of(session, workflow, types)
+    at = occurrence.astimezone(definition.schedule.zone)
     return EnrollmentQuery(
         run_id=0,
         object_type_id=type_id,
         workflow_id=workflow_id,
         snoozed_at=occurrence,
-        criteria=parse_criteria(DIGEST_CRITERIA, types).at(at, types),
-        suppression=parse_criteria({}, types).at(at, types),
+        criteria=definition.criteria.at(at, types),
+        suppression=definition.suppression.at(at, types),
         property_types=types,
     )
 

@@ -45,7 +45,9 @@ COMPILED_SHAPES = 1024
 # A compiled query holds about 80 bytes per parameter (its SQL, names and processors), and
 # an `in` list of thousands of values is a shape of its own: a shape of more parameters is
 # compiled for each batch, not kept, and those kept hold this many parameters at most
-# (about 16 MB), the least recently used dropped first.
+# (about 16 MB), the least recently used dropped first. A run batch does not prepare such a
+# shape's statement for several runs either: its plan would stay in the pooled connection's
+# session (enrollment_statements).
 KEPT_SHAPE_PARAMETERS = 2_000
 KEPT_PARAMETERS = 200_000
 # Stands for a shape's query in the compiled INSERT.
